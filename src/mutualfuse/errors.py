@@ -1,0 +1,30 @@
+"""User-facing errors.
+
+Every problem with a user's input (file missing, unreadable, wrong size or bit depth, corrupt
+weights, bad parameter) is raised as :class:`FuseError` with a one-line message that names the
+file or option and the problem. The CLI prints it as ``mutualfuse: error: <message>`` and exits
+with status 2, without a traceback.
+"""
+from __future__ import annotations
+
+
+class FuseError(Exception):
+    """A one-line, user-facing error (bad input file, bad option, bad weights)."""
+
+    exit_code = 2
+
+    def __init__(self, message: str):
+        message = " ".join(str(message).split())  # always one line
+        super().__init__(message)
+
+
+class InputError(FuseError, ValueError):
+    """An input image or pair is unusable."""
+
+
+class WeightsError(FuseError):
+    """A weights file is missing, corrupt, tampered with or does not fit the model."""
+
+
+class ParameterError(FuseError, ValueError):
+    """A method, metric or option was given a bad value."""

@@ -1,0 +1,76 @@
+"""The fusion-method registry: the network and every classical baseline, under one interface.
+
+A method is a plain function ``fn(a, b, **params) -> fused`` on **gray** images:
+
+* ``a``, ``b``: 2-D ``float64`` numpy arrays of the same shape, values in ``[0, 1]``
+  (the caller converts 8/16-bit or colour input; colour goes through the YCbCr path of
+  :mod:`mutualfuse.color`, so a method only ever sees luminance).
+* returns a 2-D float array of the same shape; :func:`fuse_gray` clips it to ``[0, 1]``.
+
+Register with ``@register_method("name", family=..., cite=..., matlab=...)``. The CLI
+(``mutualfuse fuse --method``), the benchmarks and the tests all enumerate :data:`METHODS`.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import InputError, ParameterError
+from ..registry import Registry
+
+MethodFn = Callable[..., np.ndarray]
+METHODS: Registry[MethodFn] = Registry("fusion method")
+
+MIN_SIDE = 8
+
+
+def register_method(name: str, **meta: Any) -> Callable[[MethodFn], MethodFn]:
+    """Register a gray fusion method. Metadata keys used elsewhere:
+
+    ``family`` ("network", "pixel", "multiscale", "sparse", "optimisation", "filter"),
+    ``cite`` (paper), ``matlab`` (the reference code the port follows), ``slow`` (bool).
+    """
+    return METHODS.register(name, **meta)
+
+
+def check_pair(a: np.ndarray, b: np.ndarray, names: tuple[str, str] = ("a", "b")) -> None:
+    """Raise :class:`InputError` unless ``a``/``b`` form a usable gray pair."""
+    for x, n in zip((a, b), names):
+        if not isinstance(x, np.ndarray) or x.ndim != 2:
+            raise InputError(f"{n}: expected a 2-D gray array, got shape {getattr(x, 'shape', None)}")
+        if min(x.shape) < MIN_SIDE:
+            raise InputError(f"{n}: image is {x.shape[1]}x{x.shape[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
+        if not np.isfinite(x).all():
+            raise InputError(f"{n}: image contains NaN or infinite values")
+    if a.shape != b.shape:
+        raise InputError(
+            f"size mismatch: {names[0]} is {a.shape[1]}x{a.shape[0]}, {names[1]} is {b.shape[1]}x{b.shape[0]}"
+        )
+
+
+def fuse_gray(method: str, a: np.ndarray, b: np.ndarray, **params: Any) -> np.ndarray:
+    """Fuse two gray ``[0, 1]`` images with a registered method; result clipped to ``[0, 1]``."""
+    try:
+        fn = METHODS.get(method)
+    except KeyError as e:
+        raise ParameterError(str(e.args[0])) from None
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    check_pair(a, b)
+    try:
+        out = fn(a, b, **params)
+    except TypeError as e:  # unknown keyword for this method
+        if "unexpected keyword" in str(e) or "got an unexpected" in str(e):
+            raise ParameterError(f"method {method!r}: {e}") from None
+        raise
+    out = np.asarray(out, dtype=np.float64)
+    if out.shape != a.shape:
+        raise RuntimeError(f"method {method!r} returned shape {out.shape} for input {a.shape}")
+    return np.clip(out, 0.0, 1.0)
+
+
+# registration side effects: order here is the order users see
+from . import basic  # noqa: E402,F401
+from . import network  # noqa: E402,F401
+from . import classical  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Classical fusion baselines of the paper's comparison (registered on import)."""

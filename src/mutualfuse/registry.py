@@ -1,0 +1,75 @@
+"""A small name → object registry with metadata and "did you mean" suggestions.
+
+One instance holds the fusion methods (:data:`mutualfuse.methods.METHODS`), one the metrics
+(:data:`mutualfuse.metrics.METRICS`) and one the network architectures
+(:data:`mutualfuse.model.MODELS`). The CLI, the benchmarks and the tests enumerate these
+instances instead of repeating names.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Generic, Iterator, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Entry(Generic[T]):
+    name: str
+    obj: T
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class Registry(Generic[T]):
+    """Ordered registry. ``@REG.register("name", **meta)`` registers a function or class."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._entries: dict[str, Entry[T]] = {}
+
+    def register(self, name: str, **meta: Any) -> Callable[[T], T]:
+        def deco(obj: T) -> T:
+            self.add(name, obj, **meta)
+            return obj
+
+        return deco
+
+    def add(self, name: str, obj: T, **meta: Any) -> None:
+        key = name.lower()
+        if key in self._entries:
+            raise ValueError(f"{self.kind} {name!r} is registered twice")
+        self._entries[key] = Entry(name, obj, dict(meta))
+
+    def entry(self, name: str) -> Entry[T]:
+        key = str(name).lower()
+        if key not in self._entries:
+            close = difflib.get_close_matches(key, list(self._entries), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise KeyError(
+                f"unknown {self.kind} {name!r}{hint} (available: {', '.join(self.names())})"
+            )
+        return self._entries[key]
+
+    def get(self, name: str) -> T:
+        return self.entry(name).obj
+
+    def meta(self, name: str) -> dict[str, Any]:
+        return self.entry(name).meta
+
+    def names(self, **where: Any) -> list[str]:
+        """Names in registration order, optionally filtered by metadata equality."""
+        return [
+            e.name
+            for e in self._entries.values()
+            if all(e.meta.get(k) == v for k, v in where.items())
+        ]
+
+    def __contains__(self, name: object) -> bool:
+        return str(name).lower() in self._entries
+
+    def __iter__(self) -> Iterator[Entry[T]]:
+        return iter(list(self._entries.values()))
+
+    def __len__(self) -> int:
+        return len(self._entries)
