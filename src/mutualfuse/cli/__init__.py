@@ -1,0 +1,55 @@
+"""The ``mutualfuse`` command line: one sub-command module each, errors as one line + exit 2."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from .. import __version__
+
+#: sub-command modules, in the order shown by ``mutualfuse --help``; each defines
+#: ``add_parser(subparsers)`` that registers its parser with ``func=run``.
+SUBCOMMANDS = ["fuse", "demo", "train", "methods"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mutualfuse",
+        description="Deep image fusion by feature mutual mapping, classical baselines and fusion metrics.",
+    )
+    parser.add_argument("--version", action="version", version=f"mutualfuse {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in SUBCOMMANDS:
+        importlib.import_module(f"{__name__}.{name}").add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ..errors import FuseError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except FuseError as e:
+        print(f"mutualfuse: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("mutualfuse: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("mutualfuse: error: out of memory (try --tile or a smaller --token-budget)", file=sys.stderr)
+        return 2
+    except Exception as e:  # noqa: BLE001 - last resort: still one line unless debugging
+        if os.environ.get("MUTUALFUSE_DEBUG"):
+            raise
+        msg = " ".join(str(e).split())[:300]
+        print(f"mutualfuse: internal error: {type(e).__name__}: {msg} (set MUTUALFUSE_DEBUG=1 for a traceback)",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

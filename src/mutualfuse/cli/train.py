@@ -1,0 +1,37 @@
+"""``mutualfuse train --config FILE``."""
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("train", help="train a fusion network on folders of registered pairs",
+                       description="Train a fusion network (unsupervised, Var-SSIM loss). Run under torchrun for "
+                       "several GPUs/nodes; every process reads the same config.")
+    p.add_argument("--config", required=True, help="YAML, TOML or JSON training config (see configs/)")
+    p.add_argument("--data-root", help="data root holding the config's sets (default: $MUTUALFUSE_DATA or the config's data.root)")
+    p.add_argument("--out", help="output folder (overrides the config's out_dir)")
+    p.add_argument("--steps", type=int, help="total optimiser steps (overrides the config)")
+    p.add_argument("--seed", type=int, help="seed (overrides the config)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..train import TrainConfig, train
+
+    cfg = TrainConfig.load(args.config)
+    if args.out:
+        cfg.out_dir = args.out
+    if args.steps is not None:
+        cfg.steps = args.steps
+    if args.seed is not None:
+        cfg.seed = args.seed
+    result = train(cfg, data_root=args.data_root, resume=args.resume, device=args.device,
+                   progress=not args.no_progress)
+    if "weights" in result:
+        print(json.dumps(result))
+    return 0

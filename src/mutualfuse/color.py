@@ -1,0 +1,61 @@
+"""Colour handling: fuse luminance, keep chroma (BT.601 YCbCr, as the fusion literature does).
+
+Full-range BT.601 (JPEG) YCbCr on [0, 1] data::
+
+    Y  =  0.299 R + 0.587 G + 0.114 B
+    Cb = -0.168736 R - 0.331264 G + 0.5 B + 0.5
+    Cr =  0.5 R - 0.418688 G - 0.081312 B + 0.5
+
+* gray + gray: fuse directly;
+* colour + gray (visible RGB + IR, PET/SPECT colour map + MR): fuse Y of the colour image with
+  the gray image, keep the colour image's Cb/Cr;
+* colour + colour (multi-focus): fuse Y; Cb/Cr per pixel weighted by their distance from
+  neutral, ``C = (C_a |C_a − ½| + C_b |C_b − ½|) / (|C_a − ½| + |C_b − ½|)`` (½ where both are
+  neutral), the rule that favours the more saturated source (the |C − 128| weighting of the
+  usual Matlab fusion scripts, on [0, 1] data).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+_M = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+_MINV = np.linalg.inv(_M)
+
+
+def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
+    ycc = rgb @ _M.T
+    ycc[..., 1:] += 0.5
+    return ycc
+
+
+def ycbcr_to_rgb(ycc: np.ndarray) -> np.ndarray:
+    x = ycc.copy()
+    x[..., 1:] -= 0.5
+    return np.clip(x @ _MINV.T, 0.0, 1.0)
+
+
+def combine_chroma(ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
+    wa = np.abs(ca - 0.5)
+    wb = np.abs(cb - 0.5)
+    den = wa + wb
+    out = np.full_like(ca, 0.5)
+    m = den > 1e-12
+    out[m] = (ca[m] * wa[m] + cb[m] * wb[m]) / den[m]
+    return out
+
+
+def fuse_color(a: np.ndarray, b: np.ndarray, fuse_gray: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+    """a, b: (B, H, W) gray or (B, H, W, 3) RGB in [0, 1]; ``fuse_gray`` fuses (B, H, W) batches."""
+    ca, cb = a.ndim == 4, b.ndim == 4
+    if not ca and not cb:
+        return fuse_gray(a, b)
+    ya = rgb_to_ycbcr(a) if ca else None
+    yb = rgb_to_ycbcr(b) if cb else None
+    y = fuse_gray(ya[..., 0] if ca else a, yb[..., 0] if cb else b)
+    if ca and cb:
+        cbcr = np.stack([combine_chroma(ya[..., i], yb[..., i]) for i in (1, 2)], -1)
+    else:
+        cbcr = (ya if ca else yb)[..., 1:]
+    return ycbcr_to_rgb(np.concatenate([y[..., None], cbcr], -1))

@@ -1,0 +1,109 @@
+"""Training losses: variance-selected SSIM (the paper's Eqs. 2–5) and VIF-Net's mean rule.
+
+Conventions (shared by both):
+
+* inputs: (B, 1, H, W) tensors, data range ``L = 1`` (images in [0, 1]);
+* window: 11×11 Gaussian, σ = 1.5, normalised to sum 1 (Wang et al. 2004, the window of the
+  reference ``ssim.m``); ``window="uniform"`` gives the 11×11 box instead;
+* constants ``C1 = (0.01·L)²``, ``C2 = (0.03·L)²`` (Wang et al.);
+* border: "valid" — only windows that lie entirely inside the image are used (no padding),
+  as in Wang's ``ssim_index.m`` with its 'valid' filtering; an image must be ≥ 11×11;
+* statistics per window: μ = Σ w·x, σ² = Σ w·x² − μ², σ_xy = Σ w·x·y − μ_x μ_y (the
+  weighted, biased estimates of ``ssim.m``);
+* selection (Eq. 4): per window, the source with the larger variance; ties go to Y
+  (``σ²(Y) ≥ σ²(X)`` selects Y, exactly as Eq. 4 is written);
+* loss (Eq. 5): ``1 − mean over windows`` of the selected SSIM.
+
+The paper's Eq. 3 writes the variance with uniform weights; we use the same Gaussian window
+for the variance that selects and the SSIM that is scored, so that both look at the same
+patch (``select_window="same"``); ``select_window="uniform"`` uses Eq. 3's box variance.
+"""
+from __future__ import annotations
+
+import functools
+
+import torch
+import torch.nn.functional as F
+
+C1 = 0.01**2
+C2 = 0.03**2
+
+
+@functools.lru_cache(maxsize=16)
+def _window_cpu(size: int, sigma: float, kind: str) -> torch.Tensor:
+    if kind == "uniform":
+        g = torch.full((size,), 1.0 / size, dtype=torch.float64)
+    else:
+        x = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
+        g = torch.exp(-(x**2) / (2 * sigma**2))
+        g = g / g.sum()
+    return g
+
+
+def _filter(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """Separable 'valid' filtering of (B, C, H, W) with the 1-D kernel g (same for all C)."""
+    c = x.shape[1]
+    k = g.numel()
+    gh = g.view(1, 1, 1, k).expand(c, 1, 1, k)
+    gv = g.view(1, 1, k, 1).expand(c, 1, k, 1)
+    return F.conv2d(F.conv2d(x, gh, groups=c), gv, groups=c)
+
+
+def window_stats(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, window: int = 11, sigma: float = 1.5,
+                 kind: str = "gaussian") -> dict[str, torch.Tensor]:
+    """Local weighted means, variances and covariances with the fused image, per valid window."""
+    if min(x.shape[-2:]) < window:
+        raise ValueError(f"images must be at least {window}x{window} for the SSIM loss, got {tuple(x.shape[-2:])}")
+    g = _window_cpu(window, sigma, kind).to(device=x.device, dtype=torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype)
+    xf = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+    yf = y.to(xf.dtype)
+    ff = f.to(xf.dtype)
+    stack = torch.cat([xf, yf, ff, xf * xf, yf * yf, ff * ff, xf * ff, yf * ff], 1)
+    m = _filter(stack, g)
+    mx, my, mf, xx, yy, ffm, xfm, yfm = m.unbind(1)
+    return {
+        "mu_x": mx, "mu_y": my, "mu_f": mf,
+        "var_x": xx - mx * mx, "var_y": yy - my * my, "var_f": ffm - mf * mf,
+        "cov_xf": xfm - mx * mf, "cov_yf": yfm - my * mf,
+    }
+
+
+def _ssim_map(mu_a, mu_f, var_a, var_f, cov_af, c1=C1, c2=C2):
+    return ((2 * mu_a * mu_f + c1) * (2 * cov_af + c2)) / ((mu_a**2 + mu_f**2 + c1) * (var_a + var_f + c2))
+
+
+def selected_ssim_map(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, rule: str = "var", window: int = 11,
+                      sigma: float = 1.5, kind: str = "gaussian", select_window: str = "same") -> torch.Tensor:
+    """Per-window SSIM of the fused image against the selected source (B, H-10, W-10)."""
+    s = window_stats(x, y, f, window, sigma, kind)
+    ssim_x = _ssim_map(s["mu_x"], s["mu_f"], s["var_x"], s["var_f"], s["cov_xf"])
+    ssim_y = _ssim_map(s["mu_y"], s["mu_f"], s["var_y"], s["var_f"], s["cov_yf"])
+    if rule == "var":
+        if select_window == "uniform" and kind != "uniform":
+            su = window_stats(x, y, f, window, sigma, "uniform")
+            crit_x, crit_y = su["var_x"], su["var_y"]
+        else:
+            crit_x, crit_y = s["var_x"], s["var_y"]
+    elif rule == "mean":
+        crit_x, crit_y = s["mu_x"], s["mu_y"]
+    else:
+        raise ValueError(f"selection rule must be 'var' or 'mean', got {rule!r}")
+    return torch.where(crit_x > crit_y, ssim_x, ssim_y)
+
+
+def var_ssim_loss(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, **kw) -> torch.Tensor:
+    """L_var_SSIM = 1 − (1/N) Σ_W Var_SSIM(I_X, I_Y, I_F | W)   (paper Eqs. 4–5).
+
+    For every 11×11 window W the source with the larger local variance is selected
+    (Y on ties) and the SSIM (Eq. 2) of that source's window against the fused window is
+    averaged over all N valid windows and the batch. Conventions: see the module docstring.
+    """
+    return 1.0 - selected_ssim_map(x, y, f, rule="var", **kw).mean()
+
+
+def mean_ssim_loss(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, **kw) -> torch.Tensor:
+    """VIF-Net's rule (Hou et al. 2020, Table 5 "Mean"): select the window with the larger mean."""
+    return 1.0 - selected_ssim_map(x, y, f, rule="mean", **kw).mean()
+
+
+LOSSES = {"var_ssim": var_ssim_loss, "mean_ssim": mean_ssim_loss}

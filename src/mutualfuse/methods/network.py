@@ -1,0 +1,26 @@
+"""The trained networks as registered fusion methods."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import register_method
+
+_FUSERS: dict = {}
+
+
+def _fuser(weights: str, device: str, token_budget):
+    key = (weights, device, token_budget)
+    if key not in _FUSERS:
+        from ..api import Fuser
+
+        _FUSERS.clear()
+        _FUSERS[key] = Fuser(weights, device=device, token_budget=token_budget)
+    return _FUSERS[key]
+
+
+@register_method("mutualfuse", family="network", weights="default",
+                 cite="D. Rao, X.-J. Wu, T. Xu, G. Chen, Unsupervised Image Fusion Method based on Feature Mutual Mapping")
+def mutualfuse_net(a: np.ndarray, b: np.ndarray, weights: str = "default", device: str = "auto",
+                   token_budget: int | None = -1) -> np.ndarray:
+    """The feature-mutual-mapping network with the shipped default weights (or ``weights=PATH``)."""
+    return _fuser(weights, device, token_budget).fuse_gray(a, b)

@@ -1,0 +1,43 @@
+"""Small building blocks shared by the encoder and decoder."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def conv3x3(cin: int, cout: int, stride: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(cin, cout, 3, stride=stride, padding=1, padding_mode="reflect")
+
+
+class ConvReLU(nn.Sequential):
+    def __init__(self, cin: int, cout: int):
+        super().__init__(conv3x3(cin, cout), nn.ReLU(inplace=True))
+
+
+class ResBlock(nn.Module):
+    """Basic residual block of He et al. (2016): conv3×3-ReLU-conv3×3 + identity, ReLU.
+
+    A 1×1 projection on the shortcut when the channel count changes. No batch norm: fusion is
+    trained with small batches and run on single images of any size, where batch statistics
+    would couple the two.
+    """
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.conv1 = conv3x3(cin, cout)
+        self.conv2 = conv3x3(cout, cout)
+        self.proj = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu(self.conv1(x))
+        y = self.conv2(y)
+        return F.relu(y + self.proj(x))
+
+
+def resize(x: torch.Tensor, size: tuple[int, int], mode: str) -> torch.Tensor:
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    if mode == "nearest":
+        return F.interpolate(x, size=size, mode="nearest")
+    return F.interpolate(x, size=size, mode=mode, align_corners=False)

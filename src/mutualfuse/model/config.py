@@ -1,0 +1,88 @@
+"""Typed configuration of the fusion networks.
+
+Every field the paper leaves open is a field here; ``docs/architecture.md`` gives the chosen
+default and the reason for each. A model is fully determined by its :class:`ModelConfig`, which
+is stored next to every checkpoint and every shipped weights file.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+FUSION_RULES = ("mapping", "add", "concat")
+UPSAMPLE_MODES = ("bilinear", "nearest", "bicubic")
+MAP_ACTIVATIONS = ("softmax", "sigmoid", "none")
+DOWNSAMPLE_MODES = ("maxpool", "avgpool", "conv")
+
+
+@dataclass
+class ModelConfig:
+    """Configuration of a fusion network.
+
+    Attributes:
+        arch: registered architecture name (``"fmm"`` = the paper's network, ``"vifnet"``).
+        depth: number of encoder levels (3 in the paper: 3×3 conv + 2 res-blocks; 4 and 5 are
+            Table 7's deeper variants). The feature mutual mapping runs at scale 1/2**(depth-1).
+        widths: channels per level (length ``>= depth``; only the first ``depth`` are used).
+        fusion: ``"mapping"`` (Eq. 1, default), ``"add"`` or ``"concat"`` (Table 6).
+        map_activation: how the attention outputs become per-element weights: ``"softmax"``
+            across the two sources (weights sum to 1), ``"sigmoid"``, or ``"none"`` (Eq. 1 read
+            literally: the raw attention output multiplies the features).
+        attn_scale: the scale of the correlation before the softmax; ``None`` = 1/sqrt(C).
+        map_upsample: interpolation of deeper maps to shallower scales (dense connection).
+        decoder_upsample: interpolation inside the deep-layer-aggregation decoder.
+        downsample: how the encoder halves resolution between levels.
+        token_budget: above this many tokens at the deepest scale the mapping is computed on
+            an average-pooled grid and its maps upsampled (an approximation, reported by the
+            fuse API). ``None`` or 0 = always exact.
+        in_channels: 1 (luminance).
+        residual_output: unused by the paper, kept at False.
+    """
+
+    arch: str = "fmm"
+    depth: int = 3
+    widths: tuple[int, ...] = (16, 32, 64, 128, 256)
+    fusion: str = "mapping"
+    map_activation: str = "softmax"
+    attn_scale: float | None = None
+    map_upsample: str = "bilinear"
+    decoder_upsample: str = "bilinear"
+    downsample: str = "maxpool"
+    token_budget: int | None = 16384
+    in_channels: int = 1
+
+    def __post_init__(self) -> None:
+        self.widths = tuple(int(w) for w in self.widths)
+        if self.arch == "fmm":
+            if not 2 <= self.depth <= 6:
+                raise ValueError(f"depth must be in 2..6, got {self.depth}")
+            if len(self.widths) < self.depth:
+                raise ValueError(f"widths {self.widths} shorter than depth {self.depth}")
+        for name, allowed in (
+            ("fusion", FUSION_RULES),
+            ("map_activation", MAP_ACTIVATIONS),
+            ("map_upsample", UPSAMPLE_MODES),
+            ("decoder_upsample", UPSAMPLE_MODES),
+            ("downsample", DOWNSAMPLE_MODES),
+        ):
+            v = getattr(self, name)
+            if v not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {v!r}")
+
+    @property
+    def multiple(self) -> int:
+        """Input sides are padded to a multiple of this."""
+        return 2 ** (self.depth - 1) if self.arch == "fmm" else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["widths"] = list(self.widths)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ModelConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown model config keys: {sorted(unknown)}")
+        return cls(**d)

@@ -1,0 +1,48 @@
+"""Deep-layer-aggregation decoder (paper §3.1; Yu et al., CVPR 2018)."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .blocks import ConvReLU, conv3x3, resize
+from .config import ModelConfig
+
+
+class AggregationNode(nn.Sequential):
+    """Concatenation + two 3×3 conv-ReLU: one "block" of the paper's decoder."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__(ConvReLU(cin, cout), ConvReLU(cout, cout))
+
+
+class DLADecoder(nn.Module):
+    """Iterative + hierarchical aggregation from the deepest scale to full resolution.
+
+    With fused features ``F_0 … F_{L-1}`` (shallow → deep), ``D_{L-1} = F_{L-1}`` and for
+    ``k = L-2 … 0``::
+
+        D_k = Node_k( [F_k, up(D_{k+1}), up(D_{k+2}), …, up(D_{L-1})] )
+
+    i.e. every node aggregates its own scale with *all* deeper aggregated outputs (DLA's
+    hierarchical aggregation), so depth L has L-1 aggregation nodes (one more per extra level,
+    as in Table 7). A final 3×3 convolution maps ``D_0`` to one channel.
+    """
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        w = cfg.widths[: cfg.depth]
+        self.mode = cfg.decoder_upsample
+        self.nodes = nn.ModuleList()
+        for k in range(len(w) - 1):
+            cin = w[k] + sum(w[k + 1 :])
+            self.nodes.append(AggregationNode(cin, w[k]))
+        self.head = conv3x3(w[0], 1)
+
+    def forward(self, fused: list[torch.Tensor]) -> torch.Tensor:
+        L = len(fused)
+        agg: dict[int, torch.Tensor] = {L - 1: fused[L - 1]}
+        for k in range(L - 2, -1, -1):
+            size = fused[k].shape[-2:]
+            parts = [fused[k]] + [resize(agg[t], size, self.mode) for t in range(k + 1, L)]
+            agg[k] = self.nodes[k](torch.cat(parts, 1))
+        return self.head(agg[0])

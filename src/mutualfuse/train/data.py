@@ -1,0 +1,100 @@
+"""Folders of registered pairs for training, with deterministic random crops."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from ..errors import InputError
+from ..image_io import read_gray_float
+
+ROLE_PAIRS = (("ir", "vis"), ("a", "b"), ("A", "B"))
+IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
+
+
+def resolve_data_root(option: str | None, config_root: str | None = None) -> Path:
+    """Data root from the command-line option, else ``$MUTUALFUSE_DATA``, else the config."""
+    root = option or os.environ.get("MUTUALFUSE_DATA") or config_root
+    if not root:
+        raise InputError("no data root: pass --data-root DIR or set MUTUALFUSE_DATA")
+    p = Path(root).expanduser()
+    if not p.is_dir():
+        raise InputError(f"{p}: data root is not a directory")
+    return p
+
+
+def find_pairs(folder: Path) -> list[tuple[Path, Path]]:
+    """Pairs (first role, second role) of same-named images in a set folder."""
+    if not folder.is_dir():
+        raise InputError(f"{folder}: training set folder not found")
+    for ra, rb in ROLE_PAIRS:
+        da, db = folder / ra, folder / rb
+        if da.is_dir() and db.is_dir():
+            break
+    else:
+        raise InputError(f"{folder}: expected role folders ir/vis or a/b")
+    names_a = {p.name for p in da.iterdir() if p.suffix.lower() in IMAGE_EXTS}
+    names_b = {p.name for p in db.iterdir() if p.suffix.lower() in IMAGE_EXTS}
+    if names_a != names_b:
+        odd = sorted(names_a ^ names_b)[:5]
+        raise InputError(f"{folder}: {da.name}/ and {db.name}/ do not pair by name (e.g. {', '.join(odd)})")
+    if not names_a:
+        raise InputError(f"{folder}: no images in {da.name}/")
+    return [(da / n, db / n) for n in sorted(names_a)]
+
+
+def split_pairs(pairs: list[tuple[Path, Path]], val_pairs: int, seed: int):
+    """Deterministic hold-out of ``val_pairs`` pairs (by seed) for the validation loss."""
+    order = np.random.default_rng(seed).permutation(len(pairs))
+    val = sorted(order[:val_pairs].tolist())
+    train = sorted(order[val_pairs:].tolist())
+    return [pairs[i] for i in train], [pairs[i] for i in val]
+
+
+class PairCrops(Dataset):
+    """In-memory gray pairs; item ``i`` is a random ``crop``×``crop`` patch of both images.
+
+    The crop position (and optional flip) is a pure function of ``(seed, epoch, i)``, so
+    that a resumed run and a run split over processes see exactly the same samples. Images
+    smaller than the crop are reflect-padded.
+    """
+
+    def __init__(self, pairs, crop: int, seed: int, hflip: bool = False, center: bool = False):
+        self.images = [(read_gray_float(a), read_gray_float(b)) for a, b in pairs]
+        self.names = [a.name for a, _ in pairs]
+        self.crop = crop
+        self.seed = seed
+        self.hflip = hflip
+        self.center = center
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        a, b = self.images[i]
+        c = self.crop
+        h, w = a.shape
+        if h < c or w < c:
+            ph, pw = max(0, c - h), max(0, c - w)
+            a = np.pad(a, ((0, ph), (0, pw)), mode="reflect")
+            b = np.pad(b, ((0, ph), (0, pw)), mode="reflect")
+            h, w = a.shape
+        if self.center:
+            y, x, flip = (h - c) // 2, (w - c) // 2, False
+        else:
+            rng = np.random.default_rng([self.seed, self.epoch, i])
+            y = int(rng.integers(0, h - c + 1))
+            x = int(rng.integers(0, w - c + 1))
+            flip = bool(self.hflip and rng.random() < 0.5)
+        pa = a[y : y + c, x : x + c]
+        pb = b[y : y + c, x : x + c]
+        if flip:
+            pa, pb = pa[:, ::-1], pb[:, ::-1]
+        return (torch.from_numpy(np.ascontiguousarray(pa))[None], torch.from_numpy(np.ascontiguousarray(pb))[None])

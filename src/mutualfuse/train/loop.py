@@ -1,0 +1,281 @@
+"""The training loop: single process, or one process per device under ``torchrun``."""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import platform
+import random
+import sys
+import time
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.utils.data import DataLoader
+from torch.utils.data.distributed import DistributedSampler
+
+from ..errors import ParameterError
+from ..losses import LOSSES
+from ..model import build_model, count_parameters
+from ..weights import save_weights
+from .checkpoint import LAST, load_checkpoint, save_checkpoint
+from .config import TrainConfig
+from .data import PairCrops, find_pairs, resolve_data_root, split_pairs
+
+CSV_FIELDS = ["step", "epoch", "loss", "val_loss", "lr", "images_per_s", "elapsed_s"]
+
+
+def _dist_env() -> tuple[int, int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    return world, rank, local
+
+
+def _batches(sampler: DistributedSampler, per_rank: int) -> list[list[int]]:
+    idx = list(sampler)
+    n = len(idx) // per_rank
+    return [idx[i * per_rank : (i + 1) * per_rank] for i in range(n)]
+
+
+class Trainer:
+    """Runs :class:`TrainConfig` to ``cfg.steps`` optimiser steps, resumable at any checkpoint."""
+
+    def __init__(self, cfg: TrainConfig, data_root: str | None = None, device: str = "auto",
+                 progress: bool = True):
+        self.cfg = cfg
+        self.world, self.rank, self.local_rank = _dist_env()
+        if cfg.batch_size % self.world:
+            raise ParameterError(f"batch_size {cfg.batch_size} is not divisible by the {self.world} processes")
+        self.per_rank = cfg.batch_size // self.world
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        if device == "cuda":
+            if not torch.cuda.is_available():
+                raise ParameterError("--device cuda: CUDA is not available on this machine")
+            torch.cuda.set_device(self.local_rank)
+            self.device = torch.device("cuda", self.local_rank)
+        else:
+            self.device = torch.device("cpu")
+        if self.world > 1 and not dist.is_initialized():
+            dist.init_process_group(backend="nccl" if self.device.type == "cuda" else "gloo")
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        self.progress = progress and self.rank == 0
+        self.out = Path(cfg.out_dir)
+        try:
+            self.loss_fn = LOSSES[cfg.loss]
+        except KeyError:
+            raise ParameterError(f"loss must be one of {sorted(LOSSES)}, got {cfg.loss!r}") from None
+
+        root = resolve_data_root(data_root, cfg.data.root)
+        pairs = []
+        for s in cfg.data.sets:
+            pairs += find_pairs(root / s)
+        if len(pairs) <= cfg.data.val_pairs:
+            raise ParameterError(f"only {len(pairs)} pairs found; need more than val_pairs={cfg.data.val_pairs}")
+        train_pairs, val_pairs = split_pairs(pairs, cfg.data.val_pairs, cfg.seed)
+        self.train_set = PairCrops(train_pairs, cfg.data.crop, cfg.seed, hflip=cfg.data.hflip)
+        self.val_set = PairCrops(val_pairs, cfg.data.crop, cfg.seed, center=True) if val_pairs else None
+        if len(self.train_set) < cfg.batch_size:
+            raise ParameterError(f"{len(self.train_set)} training pairs is fewer than batch_size {cfg.batch_size}")
+        self.sampler = DistributedSampler(self.train_set, num_replicas=self.world, rank=self.rank,
+                                          shuffle=True, seed=cfg.seed, drop_last=True)
+        self.steps_per_epoch = len(self.sampler) // self.per_rank
+
+        torch.manual_seed(cfg.seed)
+        np.random.seed(cfg.seed)
+        random.seed(cfg.seed)
+        if self.device.type == "cpu":
+            torch.use_deterministic_algorithms(True, warn_only=True)
+        self.model = build_model(cfg.model).to(self.device)
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        self.ddp = None
+        if self.world > 1:
+            self.ddp = torch.nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[self.local_rank] if self.device.type == "cuda" else None)
+        self.step = 0
+        self.elapsed = 0.0
+        self.use_amp = bool(cfg.amp and self.device.type == "cuda")
+
+    # -- state -----------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        st = {
+            "model": self.model.state_dict(),
+            "optimizer": self.opt.state_dict(),
+            "step": self.step,
+            "elapsed": self.elapsed,
+            "config": json.dumps(self.cfg.to_dict()),
+            "torch_rng": torch.get_rng_state(),
+        }
+        if self.device.type == "cuda":
+            st["cuda_rng"] = torch.cuda.get_rng_state(self.device)
+        return st
+
+    def resume(self, path: str | os.PathLike | None = None) -> bool:
+        p = Path(path) if path else self.out / LAST
+        if not p.exists():
+            return False
+        st = load_checkpoint(p)
+        saved = json.loads(st["config"])
+        if saved["model"] != self.cfg.model.to_dict():
+            raise ParameterError(f"{p}: checkpoint was trained with a different model config")
+        self.model.load_state_dict(st["model"])
+        self.opt.load_state_dict(st["optimizer"])
+        self.step = int(st["step"])
+        self.elapsed = float(st.get("elapsed", 0.0))
+        torch.set_rng_state(st["torch_rng"])
+        if "cuda_rng" in st and self.device.type == "cuda":
+            torch.cuda.set_rng_state(st["cuda_rng"], self.device)
+        return True
+
+    # -- loop ------------------------------------------------------------------
+    def _loader(self, epoch: int, skip: int):
+        self.sampler.set_epoch(epoch)
+        self.train_set.set_epoch(epoch)
+        batches = _batches(self.sampler, self.per_rank)[skip:]
+        return DataLoader(self.train_set, batch_sampler=batches, num_workers=self.cfg.data.num_workers)
+
+    def _autocast(self):
+        if self.use_amp:
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return nullcontext()
+
+    @torch.no_grad()
+    def validate(self) -> float | None:
+        if self.val_set is None:
+            return None
+        self.model.eval()
+        losses = []
+        for i in range(len(self.val_set)):
+            a, b = self.val_set[i]
+            a, b = a[None].to(self.device), b[None].to(self.device)
+            with self._autocast():
+                f = self.model(a, b)
+            losses.append(float(self.loss_fn(a, b, f.float())))
+        self.model.train()
+        return float(np.mean(losses))
+
+    def _csv(self):
+        path = self.out / "log.csv"
+        rows = []
+        if path.exists():  # keep only rows up to the resumed step
+            with open(path, newline="") as fh:
+                rows = [r for r in csv.DictReader(fh) if int(r["step"]) <= self.step]
+        fh = open(path, "w", newline="")
+        w = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
+        w.writeheader()
+        w.writerows(rows)
+        fh.flush()
+        return fh, w
+
+    def _tb(self):
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except Exception:  # noqa: BLE001 - tensorboard is an optional extra
+            return None
+        return SummaryWriter(log_dir=str(self.out / "tb"), purge_step=self.step + 1)
+
+    def checkpoint(self) -> None:
+        if self.rank == 0:
+            save_checkpoint(self.out / LAST, self.state())
+
+    def run(self) -> dict[str, Any]:
+        cfg = self.cfg
+        net = self.ddp or self.model
+        self.model.train()
+        csv_fh = writer = tb = bar = None
+        if self.rank == 0:
+            self.out.mkdir(parents=True, exist_ok=True)
+            (self.out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+            csv_fh, writer = self._csv()
+            tb = self._tb()
+            if self.progress:
+                from tqdm import tqdm
+
+                bar = tqdm(total=cfg.steps, initial=self.step, unit="step", dynamic_ncols=True, file=sys.stderr)
+        t_last = time.perf_counter()
+        imgs_since = 0
+        last_loss = float("nan")
+        try:
+            while self.step < cfg.steps:
+                epoch, skip = divmod(self.step, self.steps_per_epoch)
+                for a, b in self._loader(epoch, skip):
+                    if self.step >= cfg.steps:
+                        break
+                    a = a.to(self.device, non_blocking=True)
+                    b = b.to(self.device, non_blocking=True)
+                    with self._autocast():
+                        f = net(a, b)
+                    loss = self.loss_fn(a, b, f.float())
+                    if not torch.isfinite(loss):
+                        raise FloatingPointError(f"loss became {loss.item()} at step {self.step + 1}")
+                    self.opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    self.opt.step()
+                    self.step += 1
+                    imgs_since += a.shape[0] * self.world
+                    last_loss = float(loss.detach())
+                    if self.world > 1:
+                        t = torch.tensor([last_loss], device=self.device)
+                        dist.all_reduce(t)
+                        last_loss = float(t) / self.world
+                    now = time.perf_counter()
+                    self.elapsed += now - t_last
+                    rate = imgs_since / max(now - t_last, 1e-9)
+                    t_last, imgs_since = now, 0
+                    val = None
+                    if cfg.val_every and self.step % cfg.val_every == 0 or self.step == cfg.steps:
+                        val = self.validate() if self.rank == 0 else None
+                        t_last = time.perf_counter()
+                    if self.rank == 0:
+                        if self.step % cfg.log_every == 0 or val is not None or self.step == 1:
+                            writer.writerow({"step": self.step, "epoch": epoch, "loss": f"{last_loss:.6f}",
+                                             "val_loss": "" if val is None else f"{val:.6f}", "lr": cfg.lr,
+                                             "images_per_s": f"{rate:.3f}", "elapsed_s": f"{self.elapsed:.1f}"})
+                            csv_fh.flush()
+                            if tb is not None:
+                                tb.add_scalar("loss/train", last_loss, self.step)
+                                tb.add_scalar("speed/images_per_s", rate, self.step)
+                                if val is not None:
+                                    tb.add_scalar("loss/val", val, self.step)
+                        if bar is not None:
+                            bar.set_postfix(loss=f"{last_loss:.4f}", img_s=f"{rate:.1f}",
+                                            **({"val": f"{val:.4f}"} if val is not None else {}))
+                            bar.update(1)
+                    if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
+                        self.checkpoint()
+            self.checkpoint()
+        finally:
+            if bar is not None:
+                bar.close()
+            if csv_fh is not None:
+                csv_fh.close()
+            if tb is not None:
+                tb.close()
+        result = {"step": self.step, "loss": last_loss, "elapsed_s": self.elapsed}
+        if self.rank == 0:
+            meta = {
+                "steps": str(self.step),
+                "train_config": json.dumps(cfg.to_dict()),
+                "wall_time_s": f"{self.elapsed:.1f}",
+                "machine": f"{platform.machine()} {platform.processor() or ''} {torch.get_num_threads()} threads, "
+                f"{'cuda:' + torch.cuda.get_device_name(self.device) if self.device.type == 'cuda' else 'cpu'}, "
+                f"{self.world} process(es)",
+                "final_train_loss": f"{last_loss:.6f}",
+            }
+            result["weights"] = str(save_weights(self.out / "final.safetensors", self.model, cfg.model, meta))
+        return result
+
+
+def train(cfg: TrainConfig, data_root: str | None = None, resume: bool = False, device: str = "auto",
+          progress: bool = True) -> dict[str, Any]:
+    trainer = Trainer(cfg, data_root=data_root, device=device, progress=progress)
+    if resume:
+        trainer.resume()
+    return trainer.run()
