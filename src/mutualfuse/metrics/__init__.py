@@ -1,0 +1,177 @@
+"""Image-fusion quality metrics that agree with the reference MATLAB code.
+
+Every metric is a plain function on arrays (``metrics.qabf(a, b, f)``, ``metrics.en(f)``...),
+with a ``convention=`` argument where the reference implementations differ, and is registered
+once in :data:`METRICS` under the key ``<metric>@<source>`` used by the conformance table
+(``shared/conformance/metrics_reference.tsv``), e.g. ``EN@rfn-nest`` or ``Qabf@vifb``.
+Registered metrics all have the signature ``fn(a, b, f) -> float`` (metrics of F alone ignore
+``a`` and ``b``). Inputs: gray 2-D arrays on the 0–255 scale (uint8 as read, or floats holding
+0–255 values); colour arrays are converted with MATLAB ``rgb2gray`` (see :mod:`._common`).
+
+Metadata of every entry (``METRICS.meta(name)``):
+
+``metric``      the metric's short name (``"EN"``)
+``source``      ``"rfn-nest"``, ``"nestfuse"``, ``"vifb"`` or ``"extra"`` (ours, unchecked)
+``higher_is_better``  bool
+``uses_sources`` whether A and B enter the value (False for EN, SD, AG, EI, SF)
+``reference``   the reference code path at its pinned commit
+``convention``  one-line summary of the input range / quirks
+``slow``        True for metrics that take noticeably longer (VIF, FMI)
+``checked``     True when the conformance table has values for it
+
+:mod:`.profiles` defines named selections (``paper`` = the mix used for the paper's tables).
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Iterable, Mapping
+
+import numpy as np
+
+from ..registry import Registry
+from ._common import as255, rgb2gray_matlab, to_gray, RGB2GRAY_WEIGHTS
+from .gradient import ag, ei, nabf, qabf, sf
+from .information import ce, en, fmi, mi, mi_bits
+from .stats import psnr, rmse, sd
+from .structural import mef_ssim, ms_ssim, ms_ssim_wang, qcb, qcv, scd, ssim, ssim_af, ssim_bf
+from .vif import vif, vif_af, vif_bf, vifvec
+
+MetricFn = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
+METRICS: Registry[MetricFn] = Registry("metric")
+
+RFN = "hli1221/imagefusion-rfn-nest@76e4e0500a3d818068f31942d7d5ed874c36c37b:analysis_matlab/"
+NEST = "hli1221/imagefusion-nestfuse@a8ac170ad6ae7037c9da33ccf511c88893d0c31b:analysis_metrics_in_paper/"
+VIFB = "xingchenzhang/VIFB@22b2ea9d91499cc5962d9bdcae9c290270f0fade:metrics/"
+
+
+def _reg(name: str, fn: MetricFn, *, higher: bool, uses_sources: bool, reference: str,
+         convention: str, slow: bool = False, checked: bool = True) -> None:
+    metric, source = name.split("@")
+    if source not in ("rfn-nest", "nestfuse", "vifb"):
+        source = "extra"
+    METRICS.add(name, fn, metric=metric, source=source, higher_is_better=higher,
+                uses_sources=uses_sources, reference=reference, convention=convention,
+                slow=slow, checked=checked)
+
+
+def _f_only(fn: Callable[..., float], **kw: Any) -> MetricFn:
+    def wrapped(a, b, f):
+        return fn(f, **kw)
+
+    wrapped.__doc__ = fn.__doc__
+    wrapped.__name__ = fn.__name__
+    return wrapped
+
+
+def _abf(fn: Callable[..., float], **kw: Any) -> MetricFn:
+    def wrapped(a, b, f):
+        return fn(a, b, f, **kw)
+
+    wrapped.__doc__ = fn.__doc__
+    wrapped.__name__ = fn.__name__
+    return wrapped
+
+
+# ---- rfn-nest (analysis_Reference.m) ----
+_reg("EN@rfn-nest", _f_only(en, convention="rfn-nest"), higher=True, uses_sources=False,
+     reference=RFN + "analysis_Reference.m (IPT entropy)", convention="im2uint8, 256 bins, log2")
+_reg("SD@rfn-nest", _f_only(sd, convention="rfn-nest"), higher=True, uses_sources=False,
+     reference=RFN + "analysis_sd.m", convention="0-1 image, sqrt(sum sq dev), no /N (size-dependent)")
+_reg("MI@rfn-nest", _abf(mi, convention="rfn-nest"), higher=True, uses_sources=False,
+     reference=RFN + "analysis_MI.m", convention="degenerate: exactly 2*EN(F), bits")
+_reg("SCD@rfn-nest", _abf(scd, convention="rfn-nest"), higher=True, uses_sources=True,
+     reference=RFN + "analysis_SCD.m", convention="corr2(F-B,A)+corr2(F-A,B), 0-1 images")
+_reg("Nabf@rfn-nest", _abf(nabf, convention="rfn-nest"), higher=False, uses_sources=True,
+     reference=RFN + "analysis_nabf.m", convention="0-1 images, Sobel/8 mirror border, all weights 0.001")
+_reg("MS_SSIM@rfn-nest", _abf(mef_ssim), higher=True, uses_sources=True,
+     reference=RFN + "analysis_ms_ssim.m", convention="MEF-SSIM (Ma et al.), 0-255, 3 scales")
+# ---- nestfuse (analysis_metrics_7.m) ----
+_reg("SSIM@nestfuse", _abf(ssim, convention="nestfuse"), higher=True, uses_sources=True,
+     reference=NEST + "analysis_metrics_7.m (IPT ssim)", convention="mean of IPT ssim(F,A), ssim(F,B); 0-1, replicate")
+_reg("SSIM_AF@nestfuse", ssim_af, higher=True, uses_sources=True,
+     reference=NEST + "analysis_metrics_7.m (IPT ssim)", convention="IPT ssim(F,A) on 0-1 images")
+_reg("SSIM_BF@nestfuse", ssim_bf, higher=True, uses_sources=True,
+     reference=NEST + "analysis_metrics_7.m (IPT ssim)", convention="IPT ssim(F,B) on 0-1 images")
+_reg("VIF@nestfuse", _abf(vif, convention="nestfuse"), higher=True, uses_sources=True,
+     reference=NEST + "vif/vifvec.m", convention="mean of vifvec(A,F), vifvec(B,F) on 0-1 images", slow=True)
+_reg("VIF_AF@nestfuse", vif_af, higher=True, uses_sources=True,
+     reference=NEST + "vif/vifvec.m", convention="vifvec(A,F) on 0-1 images", slow=True)
+_reg("VIF_BF@nestfuse", vif_bf, higher=True, uses_sources=True,
+     reference=NEST + "vif/vifvec.m", convention="vifvec(B,F) on 0-1 images", slow=True)
+_reg("FMI_pixel@nestfuse", _abf(fmi, feature="pixel"), higher=True, uses_sources=True,
+     reference=NEST + "analysis_fmi.m ('none')", convention="fast-FMI on pixels, 3x3 windows, 0-1", slow=True)
+_reg("FMI_dct@nestfuse", _abf(fmi, feature="dct"), higher=True, uses_sources=True,
+     reference=NEST + "analysis_fmi.m ('dct')", convention="fast-FMI on dct2 of the image, 3x3 windows",
+     slow=True, checked=False)
+_reg("FMI_w@nestfuse", _abf(fmi, feature="wavelet"), higher=True, uses_sources=True,
+     reference=NEST + "analysis_fmi.m ('wavelet')",
+     convention="fast-FMI on one-level dmey DWT (PyWavelets 62-tap dmey, not MATLAB's 102-tap)",
+     slow=True, checked=False)
+# ---- VIFB (compute_metrics.m) ----
+_reg("CE@vifb", _abf(ce), higher=False, uses_sources=True,
+     reference=VIFB + "metricsCross_entropy.m", convention="mean of CE(A,F), CE(B,F); 256 bins, log2")
+_reg("EN@vifb", _f_only(en, convention="vifb"), higher=True, uses_sources=False,
+     reference=VIFB + "metricsEntropy.m", convention="256 bins, log2")
+_reg("MI@vifb", _abf(mi, convention="vifb"), higher=True, uses_sources=True,
+     reference=VIFB + "metricsMutinf.m", convention="min-max requantised, 256x256 bins, nats")
+_reg("PSNR@vifb", _abf(psnr), higher=True, uses_sources=True,
+     reference=VIFB + "metricsPsnr.m", convention="non-squared Frobenius norm / N (not an MSE)")
+_reg("RMSE@vifb", _abf(rmse), higher=False, uses_sources=True,
+     reference=VIFB + "metricsRmse.m", convention="non-squared Frobenius norm / N")
+_reg("AG@vifb", _f_only(ag), higher=True, uses_sources=False,
+     reference=VIFB + "metricsAvg_gradient.m", convention="MATLAB gradient, sum / ((M-1)(N-1))")
+_reg("EI@vifb", _f_only(ei), higher=True, uses_sources=False,
+     reference=VIFB + "metricsEdge_intensity.m", convention="Sobel, replicate border, 0-255")
+_reg("Qabf@vifb", _abf(qabf), higher=True, uses_sources=True,
+     reference=VIFB + "metricsQabf.m", convention="Xydeas-Petrovic on 255*x, gA==gF -> gF quirk")
+_reg("SD@vifb", _f_only(sd, convention="vifb"), higher=True, uses_sources=False,
+     reference=VIFB + "metricsVariance.m", convention="population SD, 0-255")
+_reg("SF@vifb", _f_only(sf), higher=True, uses_sources=False,
+     reference=VIFB + "metricsSpatial_frequency.m", convention="sums divided by M*N")
+_reg("SSIM@vifb", _abf(ssim, convention="vifb"), higher=True, uses_sources=True,
+     reference=VIFB + "metricsSsim.m", convention="sum of two SSIMs, L=255, 'valid' map")
+_reg("Qcb@vifb", _abf(qcb), higher=True, uses_sources=True,
+     reference=VIFB + "metricsQcb.m", convention="normalize1, DFT-domain CSF, 31x31 DoG contrast")
+_reg("Qcv@vifb", _abf(qcv), higher=False, uses_sources=True,
+     reference=VIFB + "metricsQcv.m", convention="normalize1, 16x16 blocks, Mannos-Sakrison CSF")
+# ---- extras (ours; no reference values) ----
+_reg("MI@bits", _abf(mi_bits), higher=True, uses_sources=True,
+     reference="Qu et al. 2002 (textbook definition)", convention="MI(A,F)+MI(B,F), 256x256 bins, log2",
+     checked=False)
+_reg("MS_SSIM@wang", _abf(ms_ssim_wang), higher=True, uses_sources=True,
+     reference="Wang, Simoncelli & Bovik 2003 (msssim.m)", convention="mean of MS-SSIM(A,F), MS-SSIM(B,F); 5 scales",
+     checked=False)
+_reg("VIF@0-255", _abf(vif, convention="0-255"), higher=True, uses_sources=True,
+     reference=NEST + "vif/vifvec.m", convention="vifvec on 0-255 images as its documentation intends",
+     slow=True, checked=False)
+
+from .profiles import PROFILES, resolve  # noqa: E402  (needs METRICS)
+
+
+def evaluate_pair(a, b, f, metrics: Iterable[str] | None = None, profile: str | None = None,
+                  timings: dict[str, float] | None = None) -> dict[str, float]:
+    """Score one fused image ``f`` against its sources ``a``, ``b``.
+
+    ``metrics``: registered names (``"Qabf@vifb"``); ``profile``: a named profile from
+    :data:`PROFILES` (e.g. ``"paper"``), whose entries map a display name to a registered key.
+    With neither, all checked, non-slow metrics are computed. Images are converted once
+    (colour → MATLAB ``rgb2gray``; see :mod:`._common`). Returns ``{name: value}`` in order;
+    if ``timings`` is a dict, it receives seconds per metric.
+    """
+    A, B, F = (to_gray(np.asarray(x)) for x in (a, b, f))
+    out: dict[str, float] = {}
+    for label, key in resolve(metrics, profile).items():
+        t0 = time.perf_counter()
+        out[label] = float(METRICS.get(key)(A, B, F))
+        if timings is not None:
+            timings[label] = time.perf_counter() - t0
+    return out
+
+
+__all__ = [
+    "METRICS", "PROFILES", "evaluate_pair", "resolve",
+    "en", "sd", "mi", "mi_bits", "scd", "nabf", "ms_ssim", "mef_ssim", "ms_ssim_wang",
+    "ssim", "ssim_af", "ssim_bf", "vif", "vif_af", "vif_bf", "vifvec", "fmi",
+    "ce", "psnr", "rmse", "ag", "ei", "qabf", "sf", "qcb", "qcv",
+    "as255", "to_gray", "rgb2gray_matlab", "RGB2GRAY_WEIGHTS",
+]

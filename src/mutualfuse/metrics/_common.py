@@ -1,0 +1,166 @@
+"""Shared helpers for the metric ports: MATLAB-exact gray conversion, input scaling and filters.
+
+Input convention of every metric function in :mod:`mutualfuse.metrics`
+----------------------------------------------------------------------
+Every metric takes the images *as read from disk*: 2-D gray arrays on the **0–255 scale**
+(``uint8``, or a float array holding 0–255 values). ``uint16`` arrays are scaled by 255/65535;
+``bool`` arrays map to 0/255. Colour arrays (H×W×3) are converted to gray first with
+:func:`rgb2gray_matlab`, the MATLAB ``rgb2gray`` the reference tables were made with. Each metric
+then applies its reference code's own conventions internally (e.g. ``im2double`` for the
+rfn-nest/nestfuse code, raw 0–255 doubles for VIFB); the docstrings say which.
+
+Float arrays in 0–1 are **not** auto-detected (an image with all values ≤ 1 is a valid 0–255
+image): multiply them by 255 first.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from ..errors import InputError
+
+#: MATLAB ``rgb2gray`` weights: the first row of ``inv([1 .956 .621; 1 -.272 -.647; 1 -1.106 1.703])``
+#: (0.298936021293775, 0.587043074451121, 0.114020904255103), *not* the rounded Rec.601 0.299/0.587/0.114.
+RGB2GRAY_WEIGHTS = np.linalg.inv(
+    np.array([[1.0, 0.956, 0.621], [1.0, -0.272, -0.647], [1.0, -1.106, 1.703]])
+)[0]
+
+EPS = np.finfo(np.float64).eps  # MATLAB eps
+
+
+def round_half_away(x: np.ndarray) -> np.ndarray:
+    """MATLAB ``round``: halves are rounded away from zero (numpy's ``round`` rounds to even)."""
+    return np.sign(x) * np.floor(np.abs(x) + 0.5)
+
+
+def rgb2gray_matlab(x: np.ndarray) -> np.ndarray:
+    """MATLAB ``rgb2gray`` exactly.
+
+    Weighted sum with :data:`RGB2GRAY_WEIGHTS` in float64; for integer input the result is
+    rounded half away from zero, saturated and cast back to the input dtype (as MATLAB does for
+    uint8/uint16); float input is not rounded.
+    """
+    x = np.asarray(x)
+    if x.ndim != 3 or x.shape[2] != 3:
+        raise InputError(f"rgb2gray expects an H×W×3 array, got shape {x.shape}")
+    d = x[..., 0].astype(np.float64) * RGB2GRAY_WEIGHTS[0]
+    d = d + x[..., 1].astype(np.float64) * RGB2GRAY_WEIGHTS[1]
+    d = d + x[..., 2].astype(np.float64) * RGB2GRAY_WEIGHTS[2]
+    if np.issubdtype(x.dtype, np.integer):
+        info = np.iinfo(x.dtype)
+        return np.clip(round_half_away(d), info.min, info.max).astype(x.dtype)
+    return d.astype(x.dtype) if np.issubdtype(x.dtype, np.floating) else d
+
+
+def to_gray(x: np.ndarray) -> np.ndarray:
+    """Return a 2-D gray array: 2-D input unchanged, H×W×1 squeezed, H×W×3 via :func:`rgb2gray_matlab`.
+
+    An H×W×4 (RGBA) array loses its alpha channel first.
+    """
+    x = np.asarray(x)
+    if x.ndim == 2:
+        return x
+    if x.ndim == 3 and x.shape[2] == 1:
+        return x[..., 0]
+    if x.ndim == 3 and x.shape[2] == 4:
+        x = x[..., :3]
+    if x.ndim == 3 and x.shape[2] == 3:
+        return rgb2gray_matlab(x)
+    raise InputError(f"expected a gray (H×W) or colour (H×W×3) image, got shape {x.shape}")
+
+
+def as255(x: np.ndarray) -> np.ndarray:
+    """Gray float64 array on the 0–255 scale (see the module docstring for the input rules)."""
+    g = to_gray(x)
+    if g.dtype == np.bool_:
+        return g.astype(np.float64) * 255.0
+    if g.dtype == np.uint16:
+        return g.astype(np.float64) * (255.0 / 65535.0)
+    if g.dtype == np.uint8 or np.issubdtype(g.dtype, np.integer) or np.issubdtype(g.dtype, np.floating):
+        out = g.astype(np.float64)
+        if not np.all(np.isfinite(out)):
+            raise InputError("image contains NaN or Inf values")
+        return out
+    raise InputError(f"unsupported image dtype {g.dtype}")
+
+
+def im2uint8_values(x255: np.ndarray) -> np.ndarray:
+    """Values of MATLAB ``im2uint8(x/255)``: rounded half away from zero and saturated to 0–255."""
+    return np.clip(round_half_away(x255), 0, 255)
+
+
+def check_same_shape(*imgs: np.ndarray, names: tuple[str, ...] = ("a", "b", "f")) -> None:
+    shapes = [im.shape for im in imgs]
+    if any(s != shapes[0] for s in shapes):
+        desc = ", ".join(f"{n} {s[1]}×{s[0]}" for n, s in zip(names, shapes))
+        raise InputError(f"images differ in size: {desc}")
+    if min(shapes[0]) < 2:
+        raise InputError(f"image too small for fusion metrics: {shapes[0][1]}×{shapes[0][0]}")
+
+
+def prep3(a, b, f) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Convert a source pair and a fused image to 0–255 float64 gray and check their sizes."""
+    A, B, F = as255(a), as255(b), as255(f)
+    check_same_shape(A, B, F)
+    return A, B, F
+
+
+def fspecial_gaussian(size: int, sigma: float) -> np.ndarray:
+    """MATLAB ``fspecial('gaussian', size, sigma)``: exp(-(x²+y²)/2σ²), tiny values zeroed, sum 1."""
+    r = (size - 1) / 2.0
+    x = np.arange(-r, r + 1)
+    xx, yy = np.meshgrid(x, x)
+    h = np.exp(-(xx * xx + yy * yy) / (2.0 * sigma * sigma))
+    h[h < EPS * h.max()] = 0
+    return h / h.sum()
+
+
+def gaussian_1d(size: int, sigma: float) -> np.ndarray:
+    """1-D factor of :func:`fspecial_gaussian` (the 2-D kernel is its outer product to ~1e-16)."""
+    r = (size - 1) / 2.0
+    x = np.arange(-r, r + 1)
+    g = np.exp(-(x * x) / (2.0 * sigma * sigma))
+    return g / g.sum()
+
+
+# MATLAB boundary names -> scipy.ndimage modes.
+_MODES = {
+    "zero": "constant",  # filter2/conv2 'same', imfilter default
+    "replicate": "nearest",  # imfilter 'replicate'
+    "symmetric": "reflect",  # imfilter 'symmetric' (edge pixel repeated)
+    "reflect1": "mirror",  # pyrTools 'reflect1' (mirror about the edge pixel, not repeated)
+}
+
+
+def correlate(img: np.ndarray, kernel: np.ndarray, border: str = "zero") -> np.ndarray:
+    """Same-size 2-D correlation (MATLAB ``filter2(k, img, 'same')`` / ``imfilter(img, k, border)``)
+
+    for odd kernels, centred on the kernel's middle element.
+    """
+    return ndimage.correlate(img, np.asarray(kernel, dtype=np.float64), mode=_MODES[border], cval=0.0)
+
+
+def convolve(img: np.ndarray, kernel: np.ndarray, border: str = "zero") -> np.ndarray:
+    """Same-size 2-D convolution (MATLAB ``conv2(img, k, 'same')`` for odd kernels)."""
+    return ndimage.convolve(img, np.asarray(kernel, dtype=np.float64), mode=_MODES[border], cval=0.0)
+
+
+def sep_correlate_valid(img: np.ndarray, k1: np.ndarray) -> np.ndarray:
+    """Separable 'valid' correlation with the outer product ``k1 ⊗ k1`` (MATLAB ``filter2(.., 'valid')``)."""
+    n = len(k1)
+    h = n // 2
+    out = ndimage.correlate1d(img, k1, axis=0, mode="constant")
+    out = ndimage.correlate1d(out, k1, axis=1, mode="constant")
+    return out[h : img.shape[0] - (n - 1 - h), h : img.shape[1] - (n - 1 - h)]
+
+
+def box_sum_valid(img: np.ndarray, n: int) -> np.ndarray:
+    """Sum over every n×n window fully inside the image (exact for integer-valued data)."""
+    c = np.cumsum(np.cumsum(np.pad(img, ((1, 0), (1, 0))), axis=0), axis=1)
+    return c[n:, n:] - c[:-n, n:] - c[n:, :-n] + c[:-n, :-n]
+
+
+def entropy_bits(counts: np.ndarray) -> float:
+    """Shannon entropy (log2) of a histogram, empty bins dropped."""
+    p = counts[counts > 0] / counts.sum()
+    return float(-np.sum(p * np.log2(p)))

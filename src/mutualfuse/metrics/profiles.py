@@ -1,0 +1,87 @@
+"""Named metric profiles: which registered metric each table column uses.
+
+A profile maps a display name (the column heading) to a registered key of
+:data:`mutualfuse.metrics.METRICS`.
+
+``paper``
+    The mix the method's paper (Rao et al., Tables 1–3) used, established in the conformance
+    README's "Check against the paper": EN, SD, MI, SCD and MS_SSIM from rfn-nest's
+    ``analysis_matlab`` (MI = 2·EN, size-dependent SD, MS_SSIM = MEF-SSIM), VIF from nestfuse's
+    ``vifvec`` on 0–1 images, EI, SF and Qabf from VIFB. The paper's Qabf column is not
+    reproduced by any known code (see ``docs/metrics.md``); VIFB's is the closest.
+``rfn-nest`` / ``nestfuse`` / ``vifb``
+    Every metric of one reference code base, under that code's conventions.
+``default``
+    Every conformance-checked metric that is fast (no VIF/FMI), one key per metric and source.
+``all``
+    Every registered metric (including the slow ones and the unchecked extras).
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from ..errors import ParameterError
+
+PAPER = {
+    "EI": "EI@vifb",
+    "SF": "SF@vifb",
+    "EN": "EN@rfn-nest",
+    "Qabf": "Qabf@vifb",
+    "SCD": "SCD@rfn-nest",
+    "MS_SSIM": "MS_SSIM@rfn-nest",
+    "MI": "MI@rfn-nest",
+    "SD": "SD@rfn-nest",
+    "VIF": "VIF@nestfuse",
+}
+
+
+def _by_source(source: str) -> dict[str, str]:
+    from . import METRICS
+
+    return {n: n for n in METRICS.names(source=source) if METRICS.meta(n)["checked"]}
+
+
+def _default() -> dict[str, str]:
+    from . import METRICS
+
+    return {e.name: e.name for e in METRICS if e.meta["checked"] and not e.meta["slow"]}
+
+
+def _all() -> dict[str, str]:
+    from . import METRICS
+
+    return {e.name: e.name for e in METRICS}
+
+
+PROFILES = {
+    "paper": lambda: dict(PAPER),
+    "rfn-nest": lambda: _by_source("rfn-nest"),
+    "nestfuse": lambda: _by_source("nestfuse"),
+    "vifb": lambda: _by_source("vifb"),
+    "default": _default,
+    "all": _all,
+}
+
+
+def resolve(metrics: Iterable[str] | None = None, profile: str | None = None) -> dict[str, str]:
+    """Return ``{display name: registered key}`` for a metric list and/or a profile.
+
+    Unknown names raise :class:`~mutualfuse.errors.ParameterError` with suggestions.
+    """
+    from . import METRICS
+
+    out: dict[str, str] = {}
+    if profile is not None:
+        if profile not in PROFILES:
+            raise ParameterError(f"unknown metric profile {profile!r} (available: {', '.join(PROFILES)})")
+        out.update(PROFILES[profile]())
+    if metrics is not None:
+        for m in metrics:
+            try:
+                name = METRICS.entry(m).name
+            except KeyError as e:
+                raise ParameterError(str(e).strip('"')) from None
+            out[name] = name
+    if profile is None and metrics is None:
+        out = _default()
+    return out

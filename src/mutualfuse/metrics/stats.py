@@ -1,0 +1,62 @@
+"""Global statistics: SD, PSNR, RMSE."""
+from __future__ import annotations
+
+import numpy as np
+
+from ._common import as255, prep3
+
+
+def sd(f, convention: str = "vifb") -> float:
+    """Standard deviation of the fused image.
+
+    Reference: Rao, Meas. Sci. Technol. 8(4):355 (1997) (as cited by VIFB).
+
+    * ``vifb`` (``metricsVariance.m``): population SD on the 0–255 scale,
+      sqrt(Σ(F−μ)²/N).
+    * ``rfn-nest`` (``analysis_sd.m``, also nestfuse's identical copy): on ``im2double(F)``
+      (0–1), sqrt(Σ(F−μ)²) **with no division by N**. Quirk reproduced: the value is
+      sqrt(N)·SD@vifb/255 and grows with image size (≈117 for a 520×520 Lytro image); this
+      is the "SD" of the paper's tables.
+
+    Higher is better.
+    """
+    F = as255(f)
+    if convention == "vifb":
+        return float(np.sqrt(np.sum((F - F.mean()) ** 2) / F.size))
+    if convention in ("rfn-nest", "nestfuse"):
+        x = F / 255.0
+        u = np.sum(x) / x.size
+        return float(np.sqrt(np.sum((x - u) ** 2)))
+    raise ValueError(f"SD: unknown convention {convention!r}")
+
+
+def _vifb_d(a, b, f) -> float:
+    A, B, F = prep3(a, b, f)
+    n = F.size
+    # VIFB's "mse" is the Frobenius norm (not squared) divided by N
+    return (np.sqrt(np.sum((A - F) ** 2)) / n + np.sqrt(np.sum((B - F) ** 2)) / n) / 2.0
+
+
+def psnr(a, b, f, convention: str = "vifb") -> float:
+    """PSNR = 20·log10(255 / sqrt(D)) as in VIFB ``metricsPsnr.m``.
+
+    Reference: Jagalingam & Hegde, Aquatic Procedia 4:133–142 (2015).
+    Quirk reproduced: D = (‖A−F‖_F/N + ‖B−F‖_F/N)/2 with the Frobenius norm **not squared**, so
+    D is not a mean squared error and the values are ≈60–70 dB. Inputs on the 0–255 scale.
+    Higher is better.
+    """
+    if convention != "vifb":
+        raise ValueError(f"PSNR: unknown convention {convention!r}")
+    d = _vifb_d(a, b, f)
+    return float(20.0 * np.log10(255.0 / np.sqrt(d))) if d > 0 else float("inf")
+
+
+def rmse(a, b, f, convention: str = "vifb") -> float:
+    """RMSE as in VIFB ``metricsRmse.m``: D = (‖A−F‖_F/N + ‖B−F‖_F/N)/2.
+
+    Quirk reproduced: the Frobenius norm is divided by N (not sqrt(N)) and not squared, so the
+    value is the mean of sqrt(MSE)/sqrt(N), not an RMSE. 0–255 scale. Lower is better.
+    """
+    if convention != "vifb":
+        raise ValueError(f"RMSE: unknown convention {convention!r}")
+    return float(_vifb_d(a, b, f))
