@@ -7,6 +7,7 @@ import math
 import os
 import platform
 import random
+import signal
 import sys
 import time
 from contextlib import nullcontext
@@ -26,6 +27,9 @@ from ..weights import save_weights
 from .checkpoint import LAST, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .data import PairCrops, find_pairs, resolve_data_root, split_pairs
+
+#: fault injection for the resume test: SIGKILL this process right after this step
+_KILL_AT = int(os.environ.get("MUTUALFUSE_FAULT_KILL_AT_STEP", "0") or 0)
 
 CSV_FIELDS = ["step", "epoch", "loss", "val_loss", "lr", "images_per_s", "elapsed_s"]
 
@@ -250,6 +254,8 @@ class Trainer:
                             bar.update(1)
                     if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
                         self.checkpoint()
+                    if _KILL_AT and self.step == _KILL_AT and self.rank == 0:  # fault injection (tests)
+                        os.kill(os.getpid(), signal.SIGKILL)
             self.checkpoint()
         finally:
             if bar is not None:

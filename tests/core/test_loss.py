@@ -1,0 +1,88 @@
+"""Var-SSIM (Eqs. 2–5) and the mean rule: properties on tiny tensors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from mutualfuse.losses import mean_ssim_loss, selected_ssim_map, var_ssim_loss, window_stats
+
+
+def test_zero_when_fused_is_the_selected_source():
+    torch.manual_seed(0)
+    x = torch.rand(2, 1, 40, 40)  # high variance everywhere
+    y = 0.5 + 0.01 * torch.rand(2, 1, 40, 40)  # nearly flat
+    assert var_ssim_loss(x, y, x).item() == pytest.approx(0.0, abs=1e-5)
+    assert var_ssim_loss(x, y, y).item() > 0.5
+
+
+def test_selection_is_per_window():
+    # left half: x textured; right half: y textured -> fused = the textured half of each
+    torch.manual_seed(1)
+    tex = torch.rand(1, 1, 40, 80)
+    flat = torch.full((1, 1, 40, 80), 0.5)
+    x = torch.cat([tex[..., :40], flat[..., 40:]], -1)
+    y = torch.cat([flat[..., :40], tex[..., 40:]], -1)
+    f = tex
+    m = selected_ssim_map(x, y, f)
+    # windows wholly inside one half score 1
+    assert m[..., :, :25].min() > 0.999 and m[..., :, 45:].min() > 0.999
+    assert var_ssim_loss(x, y, f) < var_ssim_loss(x, y, (x + y) / 2)
+
+
+def test_swap_invariance():
+    torch.manual_seed(2)
+    x, y, f = torch.rand(3, 1, 32, 32), torch.rand(3, 1, 32, 32), torch.rand(3, 1, 32, 32)
+    assert var_ssim_loss(x, y, f).item() == pytest.approx(var_ssim_loss(y, x, f).item(), abs=1e-7)
+    assert mean_ssim_loss(x, y, f).item() == pytest.approx(mean_ssim_loss(y, x, f).item(), abs=1e-7)
+
+
+def test_ties_select_y_as_eq4():
+    x = torch.full((1, 1, 16, 16), 0.2)
+    y = torch.full((1, 1, 16, 16), 0.8)  # both variances 0 -> Y
+    f = y.clone()
+    assert var_ssim_loss(x, y, f).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_mean_rule_picks_brighter_window():
+    torch.manual_seed(3)
+    x = 0.8 + 0.1 * torch.rand(1, 1, 24, 24)
+    y = 0.1 * torch.rand(1, 1, 24, 24) + 0.05 * torch.randn(1, 1, 24, 24)
+    assert mean_ssim_loss(x, y, x).item() == pytest.approx(0.0, abs=1e-5)
+
+
+def test_gradients_finite_and_nonzero():
+    torch.manual_seed(4)
+    x, y = torch.rand(2, 1, 24, 24), torch.rand(2, 1, 24, 24)
+    f = torch.rand(2, 1, 24, 24, requires_grad=True)
+    var_ssim_loss(x, y, f).backward()
+    assert torch.isfinite(f.grad).all() and f.grad.abs().sum() > 0
+
+
+def test_statistics_match_explicit_window_computation():
+    # one valid window of an 11x11 image: weighted stats with the 2-D Gaussian (sigma 1.5)
+    rng = np.random.default_rng(5)
+    x, y, f = (rng.random((11, 11)) for _ in range(3))
+    g = np.exp(-((np.arange(11) - 5) ** 2) / (2 * 1.5**2))
+    w = np.outer(g, g) / np.outer(g, g).sum()
+    mu_x, mu_f = (w * x).sum(), (w * f).sum()
+    var_x, var_f = (w * x * x).sum() - mu_x**2, (w * f * f).sum() - mu_f**2
+    cov = (w * x * f).sum() - mu_x * mu_f
+    t = lambda a: torch.from_numpy(a)[None, None]
+    s = window_stats(t(x), t(y), t(f))
+    assert s["mu_x"].shape == (1, 1, 1)
+    assert float(s["var_x"]) == pytest.approx(var_x, rel=1e-9)
+    assert float(s["cov_xf"]) == pytest.approx(cov, rel=1e-9)
+    c1, c2 = 0.01**2, 0.03**2
+    var_y = (w * y * y).sum() - (w * y).sum() ** 2
+    sel = x if var_x > var_y else y
+    mu_s = (w * sel).sum()
+    var_s = (w * sel * sel).sum() - mu_s**2
+    cov_s = (w * sel * f).sum() - mu_s * mu_f
+    ssim = ((2 * mu_s * mu_f + c1) * (2 * cov_s + c2)) / ((mu_s**2 + mu_f**2 + c1) * (var_s + var_f + c2))
+    assert float(var_ssim_loss(t(x), t(y), t(f))) == pytest.approx(1 - ssim, rel=1e-9)
+
+
+def test_too_small_image_is_a_clear_error():
+    with pytest.raises(ValueError, match="at least 11x11"):
+        var_ssim_loss(torch.rand(1, 1, 8, 8), torch.rand(1, 1, 8, 8), torch.rand(1, 1, 8, 8))

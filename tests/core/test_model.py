@@ -1,0 +1,115 @@
+"""The networks: every configuration runs, any size, batch, dtypes; the mapping is exact."""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+
+from mutualfuse.model import MODELS, ModelConfig, build_model
+from mutualfuse.model.mutual_mapping import MutualMappingFusion, cross_map, naive_cross_map
+
+SMALL = (4, 8, 8, 8, 8)
+
+
+@pytest.mark.parametrize("fusion,depth", list(itertools.product(["mapping", "add", "concat"], [3, 4, 5])))
+def test_fmm_variants_shape_and_grad(fusion, depth):
+    torch.manual_seed(0)
+    net = build_model(ModelConfig(widths=SMALL, depth=depth, fusion=fusion))
+    a, b = torch.rand(2, 1, 37, 45), torch.rand(2, 1, 37, 45)
+    out = net(a, b)
+    assert out.shape == (2, 1, 37, 45)
+    out.mean().backward()
+    grads = [p.grad for p in net.parameters()]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+    # depth adds one encoder level and one decoder aggregation node
+    if fusion == "mapping":
+        assert len(net.decoder.nodes) == depth - 1
+        assert len(net.enc_x.blocks) == depth - 1
+
+
+@pytest.mark.parametrize("act", ["softmax", "sigmoid", "none"])
+def test_map_activations_run(act):
+    net = build_model(ModelConfig(widths=SMALL, map_activation=act))
+    assert torch.isfinite(net(torch.rand(1, 1, 16, 16), torch.rand(1, 1, 16, 16))).all()
+
+
+def test_registry_lists_both_architectures():
+    assert {"fmm", "vifnet"} <= set(MODELS.names())
+    net = build_model(ModelConfig(arch="vifnet"))
+    assert net(torch.rand(1, 1, 9, 13), torch.rand(1, 1, 9, 13)).shape == (1, 1, 9, 13)
+
+
+def test_encoders_share_no_weights():
+    net = build_model(ModelConfig(widths=SMALL))
+    px = dict(net.enc_x.named_parameters())
+    py = dict(net.enc_y.named_parameters())
+    assert px.keys() == py.keys()
+    assert all(px[k].data_ptr() != py[k].data_ptr() for k in px)
+    assert not all(torch.equal(px[k], py[k]) for k in px)
+
+
+@pytest.mark.parametrize("hw", [(8, 8), (9, 17), (31, 8), (64, 48)])
+def test_any_size_output_matches_input(hw):
+    net = build_model(ModelConfig(widths=SMALL))
+    a = torch.rand(1, 1, *hw)
+    assert net(a, a).shape == (1, 1, *hw)
+
+
+def test_batch_is_independent():
+    torch.manual_seed(1)
+    net = build_model(ModelConfig(widths=SMALL)).eval()
+    a, b = torch.rand(3, 1, 24, 20), torch.rand(3, 1, 24, 20)
+    with torch.no_grad():
+        full = net(a, b)
+        one = net(a[1:2], b[1:2])
+    torch.testing.assert_close(full[1:2], one, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_close_to_float32(dtype):
+    torch.manual_seed(2)
+    net = build_model(ModelConfig(widths=SMALL)).eval()
+    a, b = torch.rand(1, 1, 32, 32), torch.rand(1, 1, 32, 32)
+    with torch.no_grad():
+        ref = net(a, b)
+        low = net.to(dtype)(a.to(dtype), b.to(dtype)).float()
+    assert torch.isfinite(low).all()
+    assert (low - ref).abs().max() < 0.05
+
+
+def test_cross_map_equals_naive_float64():
+    torch.manual_seed(3)
+    q, k = torch.randn(2, 16, 12, 20, dtype=torch.float64), torch.randn(2, 16, 12, 20, dtype=torch.float64)
+    torch.testing.assert_close(cross_map(q, k), naive_cross_map(q, k), atol=1e-10, rtol=1e-10)
+
+
+def test_cross_map_equals_naive_float32_within_1e5():
+    torch.manual_seed(4)
+    q, k = torch.randn(1, 64, 48, 64), torch.randn(1, 64, 48, 64)
+    assert (cross_map(q, k) - naive_cross_map(q, k)).abs().max() < 1e-5
+
+
+def test_cross_map_softmax_is_over_the_other_sources_positions():
+    # if every position of the source is identical, the map is that feature everywhere
+    q = torch.randn(1, 8, 5, 6)
+    k = torch.randn(1, 8, 1, 1).expand(1, 8, 5, 6).contiguous()
+    torch.testing.assert_close(cross_map(q, k), k, atol=1e-6, rtol=1e-6)
+
+
+def test_token_budget_pools_and_reports():
+    cfg = ModelConfig(widths=SMALL, token_budget=16)
+    fusion = MutualMappingFusion(cfg)
+    f = torch.rand(1, 8, 16, 16)
+    mx, my = fusion.deepest_maps(f, f)
+    assert fusion.last_pool == 4 and mx.shape == f.shape
+    cfg.token_budget = 0
+    fusion.deepest_maps(f, f)
+    assert fusion.last_pool == 1
+
+
+def test_bad_config_is_rejected():
+    with pytest.raises(ValueError, match="fusion"):
+        ModelConfig(fusion="multiply")
+    with pytest.raises(ValueError, match="depth"):
+        ModelConfig(depth=9)

@@ -1,0 +1,162 @@
+"""Training: config files, determinism, kill -9 + --resume, torchrun/DDP equivalence, weights out."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from mutualfuse.train import TrainConfig, Trainer
+from mutualfuse.train.checkpoint import load_checkpoint
+
+TINY = {
+    "model": {"widths": [4, 8, 8], "depth": 3},
+    "data": {"sets": ["tiny"], "val_pairs": 2, "crop": 24},
+    "batch_size": 4,
+    "steps": 10,
+    "checkpoint_every": 3,
+    "val_every": 5,
+    "log_every": 1,
+    "threads": 1,
+}
+
+
+@pytest.fixture(scope="module")
+def data_root(tmp_path_factory, samples) -> Path:
+    """10 real pairs: 48x48 tiles of the bundled TNO pair."""
+    root = tmp_path_factory.mktemp("data")
+    a = np.asarray(Image.open(samples / "tno-01" / "a.png"))
+    b = np.asarray(Image.open(samples / "tno-01" / "b.png"))
+    (root / "tiny" / "ir").mkdir(parents=True)
+    (root / "tiny" / "vis").mkdir(parents=True)
+    k = 0
+    for y in range(0, 240, 48):
+        for x in range(0, 96, 48):
+            Image.fromarray(a[y : y + 48, x : x + 48]).save(root / "tiny" / "ir" / f"{k:02d}.png")
+            Image.fromarray(b[y : y + 48, x : x + 48]).save(root / "tiny" / "vis" / f"{k:02d}.png")
+            k += 1
+    return root
+
+
+def _write_cfg(path: Path, out: Path, **over) -> Path:
+    d = json.loads(json.dumps(TINY))
+    d.update(over)
+    d["out_dir"] = str(out)
+    import yaml
+
+    path.write_text(yaml.safe_dump(d))
+    return path
+
+
+def _losses(out: Path) -> dict[int, str]:
+    with open(out / "log.csv") as fh:
+        return {int(r["step"]): r["loss"] for r in csv.DictReader(fh)}
+
+
+def _cli(args, env=None, check=True):
+    e = dict(os.environ, **(env or {}))
+    r = subprocess.run([sys.executable, "-m", "mutualfuse", *args], capture_output=True, text=True, env=e, timeout=300)
+    if check and r.returncode != 0:
+        raise AssertionError(f"exit {r.returncode}: {r.stderr[-2000:]}")
+    return r
+
+
+def test_config_yaml_and_toml_equivalent(tmp_path):
+    y = tmp_path / "c.yaml"
+    y.write_text("model: {depth: 4, fusion: add}\ndata: {crop: 128}\nsteps: 7\nseed: 3\n")
+    t = tmp_path / "c.toml"
+    t.write_text("steps = 7\nseed = 3\n[model]\ndepth = 4\nfusion = 'add'\n[data]\ncrop = 128\n")
+    assert TrainConfig.load(y).to_dict() == TrainConfig.load(t).to_dict()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("stepz: 3\n")
+    from mutualfuse.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="stepz"):
+        TrainConfig.load(bad)
+
+
+def test_deterministic_on_cpu(tmp_path, data_root):
+    losses = []
+    for run in ("r1", "r2"):
+        cfg = TrainConfig.from_dict({**TINY, "steps": 4, "out_dir": str(tmp_path / run)})
+        Trainer(cfg, data_root=str(data_root), device="cpu", progress=False).run()
+        losses.append(_losses(tmp_path / run))
+    assert losses[0] == losses[1]
+
+
+def test_kill9_then_resume_continues_the_same_run(tmp_path, data_root):
+    ref = _write_cfg(tmp_path / "ref.yaml", tmp_path / "ref")
+    _cli(["train", "--config", str(ref), "--data-root", str(data_root), "--no-progress"])
+    ref_losses = _losses(tmp_path / "ref")
+    assert sorted(ref_losses) == list(range(1, 11))
+
+    run = _write_cfg(tmp_path / "run.yaml", tmp_path / "run")
+    r = _cli(["train", "--config", str(run), "--data-root", str(data_root), "--no-progress"],
+             env={"MUTUALFUSE_FAULT_KILL_AT_STEP": "8"}, check=False)
+    assert r.returncode == -signal.SIGKILL
+    ck = load_checkpoint(tmp_path / "run" / "last.pt")
+    assert ck["step"] == 6  # the last checkpoint before the kill
+    assert not (tmp_path / "run" / "final.safetensors").exists()
+    _cli(["train", "--config", str(run), "--data-root", str(data_root), "--no-progress", "--resume"])
+    assert _losses(tmp_path / "run") == ref_losses  # steps 7..10 recomputed identically
+    assert load_checkpoint(tmp_path / "run" / "last.pt")["step"] == 10
+    assert (tmp_path / "run" / "final.safetensors").exists()
+    # no temp files left behind by the atomic checkpoint writes
+    assert not [p for p in (tmp_path / "run").iterdir() if p.name.startswith(".ckpt.")]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_torchrun_two_gloo_processes_equal_single_process(tmp_path, data_root):
+    single = _write_cfg(tmp_path / "s.yaml", tmp_path / "single", steps=1, checkpoint_every=1)
+    _cli(["train", "--config", str(single), "--data-root", str(data_root), "--no-progress", "--device", "cpu"])
+    ddp = _write_cfg(tmp_path / "d.yaml", tmp_path / "ddp", steps=1, checkpoint_every=1)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    r = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nnodes=1", "--nproc-per-node=2",
+         f"--master-port={_free_port()}", "--master-addr=127.0.0.1",
+         "-m", "mutualfuse", "train", "--config", str(ddp), "--data-root", str(data_root),
+         "--no-progress", "--device", "cpu"],
+        capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    a = load_checkpoint(tmp_path / "single" / "last.pt")
+    b = load_checkpoint(tmp_path / "ddp" / "last.pt")
+    assert a["step"] == b["step"] == 1
+    for k, v in a["model"].items():
+        torch.testing.assert_close(b["model"][k], v, atol=1e-6, rtol=1e-5, msg=k)
+    # the logged (all-reduced) loss is the global-batch loss
+    assert float(_losses(tmp_path / "single")[1]) == pytest.approx(float(_losses(tmp_path / "ddp")[1]), abs=1e-5)
+
+
+def test_final_weights_load_and_fuse(tmp_path, data_root, samples):
+    cfg = TrainConfig.from_dict({**TINY, "steps": 2, "out_dir": str(tmp_path / "w")})
+    res = Trainer(cfg, data_root=str(data_root), device="cpu", progress=False).run()
+    from mutualfuse.weights import read_weights
+
+    state, mcfg, meta = read_weights(res["weights"])
+    assert mcfg.widths[:3] == (4, 8, 8) and meta["steps"] == "2"
+    out = tmp_path / "f.png"
+    _cli(["fuse", str(samples / "ct-mr-c01" / "a.png"), str(samples / "ct-mr-c01" / "b.png"),
+          "-o", str(out), "--weights", res["weights"], "--device", "cpu"])
+    assert Image.open(out).size == (256, 256)
+
+
+def test_missing_data_root_is_one_line_error(tmp_path):
+    cfg = _write_cfg(tmp_path / "c.yaml", tmp_path / "o")
+    r = _cli(["train", "--config", str(cfg), "--data-root", str(tmp_path / "nope")], check=False,
+             env={"MUTUALFUSE_DATA": ""})
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "nope" in r.stderr and "Traceback" not in r.stderr
