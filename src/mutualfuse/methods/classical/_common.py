@@ -1,0 +1,108 @@
+"""Helpers shared by the classical methods: parameter checks and the coefficient-selection
+rules of O. Rockinger's Matlab fusion toolbox (``selc.m`` / ``selb.m``), which Liu et al.'s
+MST toolbox and VIFB reuse for LP, RP, DWT and DTCWT fusion.
+"""
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from scipy import ndimage
+
+from ...errors import ParameterError
+
+HIGHPASS_RULES = ("consistency", "maxabs")
+
+
+def check_int(method: str, name: str, value, lo: int, hi: int | None = None) -> int:
+    """Return ``value`` as int or raise a one-line :class:`ParameterError`."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise ParameterError(f"method {method!r}: {name} must be an integer, got {value!r}")
+    v = int(value)
+    if v < lo or (hi is not None and v > hi):
+        rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
+        raise ParameterError(f"method {method!r}: {name} must be {rng}, got {v}")
+    return v
+
+
+def check_float(method: str, name: str, value, lo: float | None = None, hi: float | None = None,
+                lo_open: bool = False) -> float:
+    """Return ``value`` as float or raise a one-line :class:`ParameterError`."""
+    if isinstance(value, bool) or not isinstance(value, Real) or not np.isfinite(value):
+        raise ParameterError(f"method {method!r}: {name} must be a finite number, got {value!r}")
+    v = float(value)
+    if lo is not None and (v < lo or (lo_open and v == lo)):
+        op = ">" if lo_open else ">="
+        raise ParameterError(f"method {method!r}: {name} must be {op} {lo}, got {v}")
+    if hi is not None and v > hi:
+        raise ParameterError(f"method {method!r}: {name} must be <= {hi}, got {v}")
+    return v
+
+
+def check_choice(method: str, name: str, value, choices) -> str:
+    if value not in choices:
+        raise ParameterError(
+            f"method {method!r}: {name} must be one of {', '.join(map(str, choices))}, got {value!r}"
+        )
+    return value
+
+
+def max_levels(method: str, shape: tuple[int, int], levels: int, min_side: int = 2) -> None:
+    """Reject a decomposition depth the image is too small for."""
+    side = min(shape)
+    if side / 2 ** levels < min_side:
+        raise ParameterError(
+            f"method {method!r}: levels={levels} is too deep for a {shape[1]}x{shape[0]} image "
+            f"(coarsest band would be smaller than {min_side} px)"
+        )
+
+
+def es2(x: np.ndarray, n: int) -> np.ndarray:
+    """Rockinger's ``es2.m``: symmetric extension by ``n`` without repeating the edge sample."""
+    return np.pad(x, n, mode="reflect")
+
+
+def select_consistency(c1: np.ndarray, c2: np.ndarray, um: int = 3) -> np.ndarray:
+    """``selc(M1, M2, 3)``: choose-max with consistency check (Li, Manjunath & Mitra 1995).
+
+    Activity is the maximum of ``|c|`` in an ``um x um`` window (``ordfilt2`` on the
+    ``es2``-extended array); the decision ``A1 > A2`` is then majority-voted over the same
+    window (``conv2(..., 'valid') > floor(um^2/2)``). Works on real or complex coefficients.
+    """
+    h = um // 2
+    a1 = ndimage.maximum_filter(np.abs(es2(c1, h)), size=um, mode="constant", cval=0.0)
+    a2 = ndimage.maximum_filter(np.abs(es2(c2, h)), size=um, mode="constant", cval=0.0)
+    votes = ndimage.uniform_filter((a1 > a2).astype(np.float64), size=um, mode="constant") * um * um
+    votes = votes[h:-h or None, h:-h or None] if h else votes
+    mm = np.rint(votes) > (um * um) // 2
+    return np.where(mm, c1, c2)
+
+
+def select_maxabs(c1: np.ndarray, c2: np.ndarray) -> np.ndarray:
+    """``selc(M1, M2, 1)``: choose the coefficient of larger magnitude (ties go to ``c2``)."""
+    return np.where(np.abs(c1) > np.abs(c2), c1, c2)
+
+
+def select_highpass(rule: str, c1: np.ndarray, c2: np.ndarray) -> np.ndarray:
+    if rule == "consistency":
+        return select_consistency(c1, c2)
+    return select_maxabs(c1, c2)
+
+
+def box_mean(x: np.ndarray, r: int) -> np.ndarray:
+    """Mean over the ``(2r+1)^2`` window clipped at the border (He et al.'s ``boxfilter``/N)."""
+    size = 2 * r + 1
+    num = ndimage.uniform_filter(x, size=size, mode="constant", cval=0.0)
+    den = ndimage.uniform_filter(np.ones_like(x), size=size, mode="constant", cval=0.0)
+    return num / den
+
+
+def guided_filter(guide: np.ndarray, src: np.ndarray, r: int, eps: float) -> np.ndarray:
+    """He, Sun & Tang (TPAMI 2013) gray guided filter, a line-by-line port of ``guidedfilter.m``."""
+    mean_i = box_mean(guide, r)
+    mean_p = box_mean(src, r)
+    cov_ip = box_mean(guide * src, r) - mean_i * mean_p
+    var_i = box_mean(guide * guide, r) - mean_i * mean_i
+    a = cov_ip / (var_i + eps)
+    b = mean_p - a * mean_i
+    return box_mean(a, r) * guide + box_mean(b, r)
