@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(VENV)/bin/mutualfuse demo --device cpu -o out/demo
 
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_fuse.py
