@@ -34,7 +34,7 @@ from .gradient import ag, ei, nabf, qabf, sf
 from .information import ce, en, fmi, mi, mi_bits
 from .stats import psnr, rmse, sd
 from .structural import mef_ssim, ms_ssim, ms_ssim_wang, qcb, qcv, scd, ssim, ssim_af, ssim_bf
-from .vif import vif, vif_af, vif_bf, vifvec
+from .fidelity import vif, vif_af, vif_bf, vifvec
 
 MetricFn = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
 METRICS: Registry[MetricFn] = Registry("metric")
