@@ -1,68 +1,22 @@
-"""Shared-data helpers for the metric tests.
+"""Metric tests: locate the shared data (``$MUTUALFUSE_SHARED`` else ``<repo>/../shared``).
 
-The shared folder is ``$MUTUALFUSE_SHARED`` if set, else ``<repo>/../shared`` (CI lays it
-beside the clone). Tests that need it are skipped when it is missing.
+The helpers live in ``metrics_shared.py`` (a uniquely named module, so that test files can
+import them without clashing with other ``conftest`` modules).
 """
 from __future__ import annotations
 
-import csv
-import os
-from collections import defaultdict
-from functools import lru_cache
+import sys
 from pathlib import Path
 
-import numpy as np
-import pytest
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-REPO = Path(__file__).resolve().parents[2]
+from metrics_shared import SHARED, TSV  # noqa: E402
 
-
-def shared_dir() -> Path:
-    env = os.environ.get("MUTUALFUSE_SHARED")
-    return Path(env) if env else REPO.parent / "shared"
+import pytest  # noqa: E402
 
 
-SHARED = shared_dir()
-TSV = SHARED / "conformance" / "metrics_reference.tsv"
-
-needs_shared = pytest.mark.skipif(not TSV.is_file(), reason=f"shared conformance data not found at {SHARED}")
-
-_FUSED = {
-    ("ir-vis/tno", "mean"): "conformance/fused/tno-mean",
-    ("medical/ct-mr", "ifcnn-max"): "data/reference/ifcnn/medical/max",
-    ("medical/ct-mr", "ifcnn-max-code"): "data/reference/ifcnn/medical/max-code",
-    ("multi-focus/lytro", "ifcnn-max"): "data/reference/ifcnn/multi-focus/max",
-    ("multi-focus/lytro", "ifcnn-mean"): "data/reference/ifcnn/multi-focus/mean",
-}
-_ROLES = {"ir-vis/tno": ("ir", "vis"), "medical/ct-mr": ("a", "b"), "multi-focus/lytro": ("a", "b")}
-
-
-def triple_paths(set_: str, method: str, image: str) -> tuple[Path, Path, Path]:
-    ra, rb = _ROLES[set_]
-    base = SHARED / "data" / set_
-    return (base / ra / f"{image}.png", base / rb / f"{image}.png",
-            SHARED / _FUSED[(set_, method)] / f"{image}.png")
-
-
-@lru_cache(maxsize=None)
-def load_triple(set_: str, method: str, image: str):
-    """The (a, b, f) uint8 arrays exactly as read (colour stays colour)."""
-    from PIL import Image
-
-    return tuple(np.asarray(Image.open(p)) for p in triple_paths(set_, method, image))
-
-
-@lru_cache(maxsize=1)
-def reference_rows() -> list[dict]:
-    with open(TSV, newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t"))
-    for r in rows:
-        r["value"] = float(r["value"])
-    return rows
-
-
-def rows_by_metric() -> dict[str, list[dict]]:
-    out = defaultdict(list)
-    for r in reference_rows():
-        out[r["metric"]].append(r)
-    return out
+@pytest.fixture(scope="session")
+def conformance_tsv() -> Path:
+    if not TSV.is_file():
+        pytest.skip(f"conformance table not found under {SHARED}")
+    return TSV
