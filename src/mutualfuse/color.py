@@ -12,7 +12,11 @@ Full-range BT.601 (JPEG) YCbCr on [0, 1] data::
 * colour + colour (multi-focus): fuse Y; Cb/Cr per pixel weighted by their distance from
   neutral, ``C = (C_a |C_a − ½| + C_b |C_b − ½|) / (|C_a − ½| + |C_b − ½|)`` (½ where both are
   neutral), the rule that favours the more saturated source (the |C − 128| weighting of the
-  usual Matlab fusion scripts, on [0, 1] data).
+  usual Matlab fusion scripts, on [0, 1] data). ``chroma="a"`` / ``"b"`` keep one source's
+  chroma instead, ``"mean"`` averages them.
+
+The chroma rule is the ``chroma`` option of :class:`mutualfuse.Fuser` and of
+``mutualfuse fuse --chroma``; it only matters when both sources are colour.
 """
 from __future__ import annotations
 
@@ -46,8 +50,19 @@ def combine_chroma(ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
     return out
 
 
-def fuse_color(a: np.ndarray, b: np.ndarray, fuse_gray: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
-    """a, b: (B, H, W) gray or (B, H, W, 3) RGB in [0, 1]; ``fuse_gray`` fuses (B, H, W) batches."""
+CHROMA_RULES = ("saturation", "a", "b", "mean")
+
+
+def fuse_color(a: np.ndarray, b: np.ndarray, fuse_gray: Callable[[np.ndarray, np.ndarray], np.ndarray],
+               chroma: str = "saturation") -> np.ndarray:
+    """a, b: (B, H, W) gray or (B, H, W, 3) RGB in [0, 1]; ``fuse_gray`` fuses (B, H, W) batches.
+
+    Returns (B, H, W) when both are gray, else (B, H, W, 3) RGB.
+    """
+    if chroma not in CHROMA_RULES:
+        from .errors import ParameterError
+
+        raise ParameterError(f"chroma must be one of {CHROMA_RULES}, got {chroma!r}")
     ca, cb = a.ndim == 4, b.ndim == 4
     if not ca and not cb:
         return fuse_gray(a, b)
@@ -55,7 +70,14 @@ def fuse_color(a: np.ndarray, b: np.ndarray, fuse_gray: Callable[[np.ndarray, np
     yb = rgb_to_ycbcr(b) if cb else None
     y = fuse_gray(ya[..., 0] if ca else a, yb[..., 0] if cb else b)
     if ca and cb:
-        cbcr = np.stack([combine_chroma(ya[..., i], yb[..., i]) for i in (1, 2)], -1)
+        if chroma == "a":
+            cbcr = ya[..., 1:]
+        elif chroma == "b":
+            cbcr = yb[..., 1:]
+        elif chroma == "mean":
+            cbcr = 0.5 * (ya[..., 1:] + yb[..., 1:])
+        else:
+            cbcr = np.stack([combine_chroma(ya[..., i], yb[..., i]) for i in (1, 2)], -1)
     else:
         cbcr = (ya if ca else yb)[..., 1:]
     return ycbcr_to_rgb(np.concatenate([y[..., None], cbcr], -1))

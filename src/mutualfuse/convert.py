@@ -1,4 +1,18 @@
-"""Conversion between the user's image kinds and the internal (B, H, W[, 3]) float64 [0, 1]."""
+"""Conversion between the user's image kinds and the internal (B, H, W[, 3]) float64 [0, 1].
+
+Accepted (``from_any``):
+
+* numpy: ``(H, W)`` gray, ``(H, W, 1)``, ``(H, W, 3)`` RGB, ``(H, W, 4)`` RGBA (alpha dropped),
+  ``(B, H, W)`` batch of gray, ``(B, H, W, 1|3)``; dtype uint8, uint16, bool or float.
+* PIL: modes ``1, L, LA, P, RGB, RGBA, I;16*, I, F``.
+* torch: ``(H, W)``, ``(C, H, W)``, ``(B, C, H, W)`` with C = 1 or 3; uint8 or float.
+
+Integer samples follow the ``normalize`` policy of :func:`mutualfuse.image_io.normalize_samples`
+(8-bit at full range; 16-bit per image by percentiles under the default ``"auto"``, or at full
+range with ``"full"``); floats in [0, 1] are taken as they are. ``to_kind`` writes the result
+back as the same kind, dtype and layout as the input it is given (uint8 → uint8, uint16 → full
+0…65535 range, float → float in [0, 1]).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,42 +29,64 @@ class Kind:
     dtype: Any
     batched: bool
     channels: int  # 1 or 3
-    layout: str = "hwc"  # numpy: hw / hwc ; torch: chw
+    layout: str = "hwc"  # numpy: hw / hw1 / hwc ; torch: hw / chw
     pil_mode: str | None = None
+    bit_depth: int = 8  # 8, 16 or 32 (float)
 
 
-def _np_to_float(x: np.ndarray, name: str) -> np.ndarray:
-    if x.dtype == np.uint8:
-        return x.astype(np.float64) / 255.0
-    if x.dtype == np.uint16:
-        return x.astype(np.float64) / 65535.0
+def _depth_of(dtype) -> int:
+    dt = np.dtype(dtype)
+    if dt == np.uint8 or dt == bool:
+        return 8
+    if dt == np.uint16:
+        return 16
+    if np.issubdtype(dt, np.floating):
+        return 32
+    return 0
+
+
+def _np_to_float(x: np.ndarray, name: str, normalize: str = "auto", percentiles=(0.1, 99.9)) -> np.ndarray:
+    from .image_io import normalize_samples
+
+    if x.size == 0:
+        raise InputError(f"{name}: image has 0 pixels (shape {x.shape})")
     if x.dtype == bool:
-        return x.astype(np.float64)
-    if np.issubdtype(x.dtype, np.floating):
-        x = x.astype(np.float64)
-        if not np.isfinite(x).all():
-            raise InputError(f"{name}: array contains NaN or infinite values")
-        if x.min() < -1e-6 or x.max() > 1 + 1e-6:
-            raise InputError(f"{name}: float array must be in [0, 1], got [{x.min():.4g}, {x.max():.4g}]")
-        return np.clip(x, 0, 1)
-    raise InputError(f"{name}: unsupported array dtype {x.dtype} (use uint8, uint16 or float in [0, 1])")
+        x = x.astype(np.uint8) * 255
+    depth = _depth_of(x.dtype)
+    if depth == 0:
+        raise InputError(f"{name}: unsupported array dtype {x.dtype} (use uint8, uint16 or float in [0, 1])")
+    out, _ = normalize_samples(x, depth, normalize, percentiles, name)
+    return out
 
 
-def from_any(x: Any, name: str) -> tuple[np.ndarray, Kind]:
+def _check_channels(c: int, name: str, allowed=(1, 3, 4)) -> None:
+    if c not in allowed:
+        raise InputError(f"{name}: unsupported channel count {c} (expected 1 gray or 3 RGB)")
+
+
+def from_any(x: Any, name: str, normalize: str = "auto", percentiles=(0.1, 99.9)) -> tuple[np.ndarray, Kind]:
     """→ (B, H, W) for gray or (B, H, W, 3) for colour, float64 in [0, 1], plus how to convert back."""
+    conv = lambda arr: _np_to_float(arr, name, normalize, percentiles)  # noqa: E731
     try:
         from PIL import Image
     except ImportError:  # pragma: no cover
         Image = None
     if Image is not None and isinstance(x, Image.Image):
         mode = x.mode
-        if mode in ("I;16", "I;16B", "I;16L", "I"):
-            arr = np.asarray(x, dtype=np.uint16)
-            return _np_to_float(arr, name)[None], Kind("pil", np.uint16, False, 1, pil_mode="I;16")
-        if mode in ("L", "1"):
-            return np.asarray(x.convert("L"), dtype=np.float64)[None] / 255.0, Kind("pil", np.uint8, False, 1, pil_mode="L")
-        arr = np.asarray(x.convert("RGB"), dtype=np.float64) / 255.0
-        return arr[None], Kind("pil", np.uint8, False, 3, pil_mode="RGB")
+        if x.width == 0 or x.height == 0:
+            raise InputError(f"{name}: image has 0 pixels ({x.width}x{x.height})")
+        if mode.startswith("I;16") or mode == "I":
+            arr = np.asarray(x)
+            if arr.min() < 0 or arr.max() > 65535:
+                raise InputError(f"{name}: 32-bit integer image with values outside 0..65535 is not supported")
+            return conv(arr.astype(np.uint16))[None], Kind("pil", np.uint16, False, 1, pil_mode="I;16", bit_depth=16)
+        if mode == "F":
+            return conv(np.asarray(x, dtype=np.float32))[None], Kind("pil", np.float32, False, 1, pil_mode="F", bit_depth=32)
+        from .image_io import _palette_is_colour
+
+        if mode in ("1", "L", "LA", "La") or (mode in ("P", "PA") and not _palette_is_colour(x)):
+            return conv(np.asarray(x.convert("L")))[None], Kind("pil", np.uint8, False, 1, pil_mode="L")
+        return conv(np.asarray(x.convert("RGB")))[None], Kind("pil", np.uint8, False, 3, pil_mode="RGB")
     try:
         import torch
     except ImportError:  # pragma: no cover
@@ -62,28 +98,54 @@ def from_any(x: Any, name: str) -> tuple[np.ndarray, Kind]:
             t = t[None, None]
         elif t.ndim == 3:
             t = t[None]
-        if t.ndim != 4 or t.shape[1] not in (1, 3):
-            raise InputError(f"{name}: tensor must be (H, W), (C, H, W) or (B, C, H, W) with C = 1 or 3, got {tuple(x.shape)}")
-        arr = t.to(torch.float64).numpy() if t.is_floating_point() else t.numpy()
+        if t.ndim != 4:
+            raise InputError(f"{name}: tensor must be (H, W), (C, H, W) or (B, C, H, W), got {tuple(x.shape)}")
+        _check_channels(t.shape[1], name, (1, 3))
+        if t.is_floating_point():
+            arr = t.to(torch.float64).numpy()
+            depth = 32
+        elif t.dtype == torch.uint8:
+            arr, depth = t.numpy(), 8
+        elif t.dtype == torch.bool:
+            arr, depth = t.numpy(), 8
+        elif getattr(torch, "uint16", None) is not None and t.dtype == torch.uint16:
+            arr, depth = t.numpy(), 16
+        else:
+            raise InputError(f"{name}: unsupported tensor dtype {t.dtype} (use uint8 or float in [0, 1])")
         arr = np.moveaxis(arr, 1, -1)  # B, H, W, C
-        f = _np_to_float(arr, name)
+        f = conv(arr)
         ch = f.shape[-1]
         f = f[..., 0] if ch == 1 else f
-        return f, Kind("torch", x.dtype, batched, ch, layout=("chw" if x.ndim >= 3 else "hw"))
+        return f, Kind("torch", x.dtype, batched, ch, layout=("chw" if x.ndim >= 3 else "hw"), bit_depth=depth)
     if isinstance(x, np.ndarray):
+        depth = _depth_of(x.dtype)
         if x.ndim == 2:
-            return _np_to_float(x, name)[None], Kind("numpy", x.dtype, False, 1, layout="hw")
-        if x.ndim == 3 and x.shape[-1] in (3, 4):
-            return _np_to_float(x[..., :3], name)[None], Kind("numpy", x.dtype, False, 3)
-        if x.ndim == 3 and x.shape[-1] == 1:
-            return _np_to_float(x[..., 0], name)[None], Kind("numpy", x.dtype, False, 1, layout="hw1")
+            return conv(x)[None], Kind("numpy", x.dtype, False, 1, layout="hw", bit_depth=depth)
+        if x.ndim == 3 and x.shape[-1] <= 4:  # (H, W, C): no image side is smaller than 8
+            _check_channels(x.shape[-1], name)
+            if x.shape[-1] == 1:
+                return conv(x[..., 0])[None], Kind("numpy", x.dtype, False, 1, layout="hw1", bit_depth=depth)
+            return conv(x[..., :3])[None], Kind("numpy", x.dtype, False, 3, bit_depth=depth)
         if x.ndim == 3:  # batch of gray
-            return _np_to_float(x, name), Kind("numpy", x.dtype, True, 1, layout="hw")
-        if x.ndim == 4 and x.shape[-1] in (1, 3):
-            f = _np_to_float(x, name)
-            return (f[..., 0] if x.shape[-1] == 1 else f), Kind("numpy", x.dtype, True, x.shape[-1])
+            return conv(x), Kind("numpy", x.dtype, True, 1, layout="hw", bit_depth=depth)
+        if x.ndim == 4:
+            _check_channels(x.shape[-1], name, (1, 3))
+            f = conv(x)
+            return (f[..., 0] if x.shape[-1] == 1 else f), Kind("numpy", x.dtype, True, x.shape[-1],
+                                                                 layout="hw1" if x.shape[-1] == 1 else "hwc", bit_depth=depth)
         raise InputError(f"{name}: unsupported array shape {x.shape}")
     raise InputError(f"{name}: expected a numpy array, PIL image or torch tensor, got {type(x).__name__}")
+
+
+def _quantise(f: np.ndarray, dtype) -> np.ndarray:
+    dt = np.dtype(dtype)
+    if dt == np.uint8:
+        return np.round(f * 255).astype(np.uint8)
+    if dt == np.uint16:
+        return np.round(f * 65535).astype(np.uint16)
+    if dt == bool:
+        return f >= 0.5
+    return f.astype(dt)
 
 
 def to_kind(f: np.ndarray, k: Kind) -> Any:
@@ -93,37 +155,33 @@ def to_kind(f: np.ndarray, k: Kind) -> Any:
         from PIL import Image
 
         img = f[0]
-        if k.pil_mode == "I;16":
+        if k.pil_mode == "I;16" and img.ndim == 2:
             return Image.fromarray(np.round(img * 65535).astype(np.uint16), mode="I;16")
+        if k.pil_mode == "F" and img.ndim == 2:
+            return Image.fromarray(img.astype(np.float32), mode="F")
         data = np.round(img * 255).astype(np.uint8)
         return Image.fromarray(data, mode="RGB" if data.ndim == 3 else "L")
     if k.kind == "torch":
         import torch
 
         arr = f if f.ndim == 4 else f[..., None]
-        arr = np.moveaxis(arr, -1, 1)  # B, C, H, W
-        if k.dtype in (torch.uint8,):
+        arr = np.ascontiguousarray(np.moveaxis(arr, -1, 1))  # B, C, H, W
+        if k.dtype == torch.uint8:
             t = torch.from_numpy(np.round(arr * 255).astype(np.uint8))
-        elif k.dtype in (torch.int16, torch.int32, torch.uint16) if hasattr(torch, "uint16") else ():
-            t = torch.from_numpy(np.round(arr * 65535).astype(np.int32)).to(k.dtype)
+        elif k.dtype == torch.bool:
+            t = torch.from_numpy(arr >= 0.5)
+        elif getattr(torch, "uint16", None) is not None and k.dtype == torch.uint16:
+            t = torch.from_numpy(np.round(arr * 65535).astype(np.int32)).to(torch.uint16)
         else:
-            t = torch.from_numpy(arr).to(k.dtype if k.dtype.is_floating_point else torch.float32)
+            t = torch.from_numpy(arr).to(k.dtype)
         if not k.batched:
             t = t[0]
-            if k.layout == "hw":
+            if k.layout == "hw" and t.shape[0] == 1:
                 t = t[0]
         return t
-    # numpy
-    if np.dtype(k.dtype) == np.uint8:
-        out = np.round(f * 255).astype(np.uint8)
-    elif np.dtype(k.dtype) == np.uint16:
-        out = np.round(f * 65535).astype(np.uint16)
-    elif np.issubdtype(np.dtype(k.dtype), np.floating):
-        out = f.astype(k.dtype)
-    else:
-        out = f
+    out = _quantise(f, k.dtype)
     if not k.batched:
         out = out[0]
-        if k.layout == "hw1":
-            out = out[..., None]
+    if k.layout == "hw1" and out.ndim == (3 if not k.batched else 4) - 1:
+        out = out[..., None]
     return out

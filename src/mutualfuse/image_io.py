@@ -1,89 +1,276 @@
 """Reading and writing images with one-line errors and atomic writes.
 
-Reading returns float arrays in [0, 1] plus what is needed to write the result back in the
-inputs' format. Pillow decodes PNG/TIFF/JPEG/BMP (8 and 16 bit); every failure becomes an
-:class:`~mutualfuse.errors.InputError` naming the file.
+Reading returns float arrays in [0, 1] plus an :class:`ImageInfo` saying how to write the
+result back in the inputs' format. Formats:
+
+* PNG, JPEG, BMP (Pillow): 8-bit gray/colour, 16-bit gray PNG; palette images are expanded,
+  alpha is dropped, EXIF orientation is applied (JPEG/TIFF/PNG with an Orientation tag).
+* TIFF (tifffile when installed, else Pillow): 8/16-bit gray or RGB(A), 32/64-bit float gray.
+* DICOM (``.dcm`` or the ``DICM`` magic; needs ``pip install mutualfuse[dicom]``, see
+  :mod:`mutualfuse.dicom`).
+
+Intensity normalisation (``normalize``):
+
+* ``"auto"`` (default): 8-bit data at full range (``v / 255``), float data already in [0, 1]
+  as is; 16-bit integer data, float data outside [0, 1] (e.g. kelvin) and DICOM data
+  per image by percentiles (``p0.1 → 0``, ``p99.9 → 1``, clipped). Thermal cameras store
+  14 bits in 16 and use a narrow band of them, so the full 0…65535 range would give an almost
+  black, low-contrast image the network was never trained on; DICOM with a VOI window
+  (WindowCenter/WidthCenter) uses that window instead.
+* ``"full"``: integer data by its type's full range (``v / 255``, ``v / 65535``); float data is
+  taken as already in [0, 1] (values outside → error); DICOM by the stored bit depth.
+* ``"percentile"``: every image by its own percentiles (``percentiles=(lo, hi)``), 8-bit too.
+
+Every failure is an :class:`~mutualfuse.errors.InputError` naming the file and the problem.
 """
 from __future__ import annotations
 
 import os
+import struct
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
 
-from .errors import InputError
+from .errors import InputError, ParameterError
 
 #: refuse images with more pixels than this unless the caller raises it (decompression bombs)
 MAX_PIXELS = 200_000_000
+NORMALIZE_MODES = ("auto", "full", "percentile")
+DEFAULT_PERCENTILES = (0.1, 99.9)
+IMAGE_SUFFIXES = {".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".dcm", ".dicom"}
+OUTPUT_FORMATS = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP"}
 
 
 @dataclass
 class ImageInfo:
     path: str
     mode: str  # "L" or "RGB" after reading
-    bit_depth: int  # 8 or 16 (of the stored samples)
+    bit_depth: int  # 8, 16 (integer samples) or 32 (float samples)
+    source: str = "pillow"  # "pillow", "tiff", "dicom"
+    normalization: str = "full"  # what was applied: "full", "percentile", "window", "minmax"
 
 
-def _open(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -> Image.Image:
-    p = Path(path)
+def _err(path, msg: str) -> InputError:
+    return InputError(f"{path}: {msg}")
+
+
+def _check_path(p: Path) -> None:
     if not p.exists():
-        raise InputError(f"{p}: file not found")
+        raise _err(p, "file not found")
     if p.is_dir():
-        raise InputError(f"{p}: is a directory, expected an image file")
+        raise _err(p, "is a directory, expected an image file")
+    if not os.access(p, os.R_OK):
+        raise _err(p, "file is not readable (permission denied)")
     if p.stat().st_size == 0:
-        raise InputError(f"{p}: file is empty")
-    old = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = max_pixels
+        raise _err(p, "file is empty")
+
+
+def _check_pixels(p, h: int, w: int, max_pixels: int | None) -> None:
+    if h <= 0 or w <= 0:
+        raise _err(p, f"image has 0 pixels ({w}x{h})")
+    if max_pixels and h * w > max_pixels:
+        raise _err(p, f"image is {w}x{h} = {h * w} pixels, more than the limit of {max_pixels} "
+                      "(decompression bomb guard; raise it with --max-pixels)")
+
+
+def _png_header_size(p: Path) -> tuple[int, int] | None:
+    """(width, height) from a PNG IHDR, for explaining files Pillow refuses."""
     try:
-        im = Image.open(p)
-        im.load()
-    except Image.DecompressionBombError:
-        raise InputError(f"{p}: image has more than {max_pixels} pixels (decompression bomb guard; raise the limit to allow it)") from None
-    except (OSError, SyntaxError, ValueError) as e:
-        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise InputError(f"{p}: unreadable or truncated image ({msg})") from None
+        with open(p, "rb") as fh:
+            head = fh.read(24)
+    except OSError:
+        return None
+    if len(head) == 24 and head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+        return struct.unpack(">II", head[16:24])
+    return None
+
+
+def _is_dicom(p: Path) -> bool:
+    if p.suffix.lower() in (".dcm", ".dicom"):
+        return True
+    try:
+        with open(p, "rb") as fh:
+            fh.seek(128)
+            return fh.read(4) == b"DICM"
+    except OSError:
+        return False
+
+
+def _open_pillow(p: Path, max_pixels: int | None) -> Image.Image:
+    old = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None  # we check against max_pixels ourselves, before decoding
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            try:
+                im = Image.open(p)
+            except (OSError, SyntaxError, ValueError) as e:
+                size = _png_header_size(p)
+                if size is not None and 0 in size:
+                    raise _err(p, f"image has 0 pixels ({size[0]}x{size[1]})") from None
+                raise _err(p, f"not a readable image ({_first_line(e)})") from None
+            _check_pixels(p, im.height, im.width, max_pixels)
+            try:
+                im.load()
+            except (OSError, SyntaxError, ValueError, EOFError) as e:
+                raise _err(p, f"truncated or corrupt image data ({_first_line(e)})") from None
     finally:
         Image.MAX_IMAGE_PIXELS = old
-    if im.width == 0 or im.height == 0:
-        raise InputError(f"{p}: image has 0 pixels")
     return im
 
 
-def read_image(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -> tuple[np.ndarray, ImageInfo]:
+def _first_line(e: BaseException) -> str:
+    s = str(e).splitlines()[0] if str(e) else type(e).__name__
+    return s[:160]
+
+
+def _percentile_scale(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Map the (lo, hi) percentiles of x to (0, 1), clipped. Channels share one mapping."""
+    x = x.astype(np.float64, copy=False)
+    a, b = np.percentile(x, [lo, hi])
+    if not b > a:  # flat image: fall back to min/max, then to a constant
+        a, b = float(x.min()), float(x.max())
+        if not b > a:
+            return np.clip(x - a, 0, 1) if a <= 1 else np.zeros_like(x)
+    return np.clip((x - a) / (b - a), 0.0, 1.0)
+
+
+def normalize_samples(x: np.ndarray, bit_depth: int, normalize: str, percentiles=DEFAULT_PERCENTILES,
+                      path="") -> tuple[np.ndarray, str]:
+    """Integer or float samples → float64 in [0, 1] per the ``normalize`` policy."""
+    if normalize not in NORMALIZE_MODES:
+        raise ParameterError(f"normalize must be one of {NORMALIZE_MODES}, got {normalize!r}")
+    lo, hi = percentiles
+    if not 0 <= lo < hi <= 100:
+        raise ParameterError(f"percentiles must satisfy 0 <= lo < hi <= 100, got {percentiles}")
+    if np.issubdtype(x.dtype, np.floating):
+        if not np.isfinite(x).all():
+            bad = int((~np.isfinite(x)).sum())
+            raise _err(path, f"float image contains {bad} NaN or infinite values")
+        mn, mx = float(x.min()), float(x.max())
+        inside = mn >= -1e-6 and mx <= 1 + 1e-6
+        if normalize == "full":
+            if not inside:
+                raise _err(path, f"float samples are in [{mn:.4g}, {mx:.4g}], not [0, 1] "
+                                 "(use normalize 'percentile' or 'auto')")
+            return np.clip(x.astype(np.float64), 0, 1), "full"
+        if normalize == "auto" and inside:
+            return np.clip(x.astype(np.float64), 0, 1), "full"
+        return _percentile_scale(x, lo, hi), "percentile"
+    if normalize == "percentile" or (normalize == "auto" and bit_depth > 8):
+        return _percentile_scale(x, lo, hi), "percentile"
+    top = 255.0 if bit_depth <= 8 else float(2 ** bit_depth - 1)
+    return np.clip(x.astype(np.float64) / top, 0, 1), "full"
+
+
+def _channels_to_image(arr: np.ndarray, p, alpha_ok: bool = True) -> np.ndarray:
+    """(H, W), (H, W, 1..4) → (H, W) or (H, W, 3); other channel counts are refused."""
+    if arr.ndim == 2:
+        return arr
+    if arr.ndim != 3:
+        raise _err(p, f"unsupported image layout with shape {arr.shape} (expected one 2-D gray or colour image)")
+    c = arr.shape[-1]
+    if c == 1:
+        return arr[..., 0]
+    if c == 3:
+        return arr
+    if c == 4 and alpha_ok:
+        return arr[..., :3]
+    if c == 2 and alpha_ok:
+        return arr[..., 0]
+    raise _err(p, f"unsupported channel count {c} (expected 1 gray, 3 RGB, or with alpha 2 / 4)")
+
+
+def _read_tiff(p: Path, max_pixels: int | None) -> tuple[np.ndarray, int] | None:
+    """Read a TIFF with tifffile → (samples, bit depth); None if tifffile is not installed."""
+    try:
+        import tifffile
+    except ImportError:  # pragma: no cover - fallback to Pillow
+        return None
+    try:
+        with tifffile.TiffFile(p) as tf:
+            if not tf.pages:
+                raise _err(p, "TIFF has no images")
+            page = tf.pages[0]
+            shape = page.shape
+            spp = int(getattr(page, "samplesperpixel", 1))
+            h, w = int(page.imagelength), int(page.imagewidth)
+            _check_pixels(p, h, w, max_pixels)
+            extras = tuple(getattr(page, "extrasamples", ()) or ())
+            arr = page.asarray()
+    except InputError:
+        raise
+    except Exception as e:  # noqa: BLE001 - tifffile raises many types for broken files
+        raise _err(p, f"truncated or corrupt TIFF ({_first_line(e)})") from None
+    if spp not in (1, 3) and not (extras and spp in (2, 4)):
+        raise _err(p, f"unsupported channel count {spp} (expected 1 gray or 3 RGB, optionally with alpha)")
+    if arr.ndim == 3 and arr.shape[0] == spp and arr.shape[-1] != spp:  # planar → contiguous
+        arr = np.moveaxis(arr, 0, -1)
+    arr = _channels_to_image(arr, p)
+    if arr.dtype == np.uint8:
+        depth = 8
+    elif arr.dtype in (np.uint16, np.int16):
+        arr = arr.astype(np.int32)
+        if arr.min() < 0:
+            raise _err(p, "signed 16-bit TIFF with negative values is not supported")
+        depth = 16
+    elif arr.dtype == bool:
+        arr, depth = arr.astype(np.uint8) * 255, 8
+    elif np.issubdtype(arr.dtype, np.floating):
+        arr, depth = arr.astype(np.float64), 32
+    elif np.issubdtype(arr.dtype, np.integer) and arr.min() >= 0 and arr.max() <= 65535:
+        arr, depth = arr.astype(np.int32), 16
+    else:
+        raise _err(p, f"unsupported TIFF sample type {arr.dtype}")
+    del shape
+    return arr, depth
+
+
+def read_image(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS, normalize: str = "auto",
+               percentiles: tuple[float, float] = DEFAULT_PERCENTILES) -> tuple[np.ndarray, ImageInfo]:
     """Read an image as float64 in [0, 1]: (H, W) for gray, (H, W, 3) for colour.
 
-    EXIF orientation is applied. 16-bit images are scaled by 1/65535, 8-bit by 1/255;
-    alpha channels are dropped; palette images are expanded to RGB.
+    See the module doc for formats and the ``normalize`` policy. EXIF orientation is applied.
     """
-    im = _open(path, max_pixels)
-    im = ImageOps.exif_transpose(im)
+    p = Path(path)
+    _check_path(p)
+    if _is_dicom(p):
+        from .dicom import read_dicom
+
+        return read_dicom(p, max_pixels=max_pixels, normalize=normalize, percentiles=percentiles)
+    if p.suffix.lower() in (".tif", ".tiff"):
+        got = _read_tiff(p, max_pixels)
+        if got is not None:
+            raw, depth = got
+            arr, how = normalize_samples(raw, depth, normalize, percentiles, p)
+            return arr, ImageInfo(str(p), "RGB" if arr.ndim == 3 else "L", depth, "tiff", how)
+    im = _open_pillow(p, max_pixels)
+    try:
+        im = ImageOps.exif_transpose(im)
+    except Exception:  # noqa: BLE001 - a broken EXIF block must not make the image unreadable
+        pass
     mode = im.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N"):
-        arr = np.asarray(im, dtype=np.uint16).astype(np.float64) / 65535.0
-        return arr, ImageInfo(str(path), "L", 16)
-    if mode == "I":
-        arr = np.asarray(im, dtype=np.int64)
-        if arr.min() < 0 or arr.max() > 65535:
-            raise InputError(f"{path}: 32-bit integer image with values outside 0..65535 is not supported")
-        return arr.astype(np.float64) / 65535.0, ImageInfo(str(path), "L", 16)
-    if mode == "F":
-        arr = np.asarray(im, dtype=np.float64)
-        if not np.isfinite(arr).all():
-            raise InputError(f"{path}: float image contains NaN or infinite values")
-        lo, hi = float(arr.min()), float(arr.max())
-        if lo < 0 or hi > 1:
-            arr = (arr - lo) / (hi - lo) if hi > lo else np.zeros_like(arr)
-        return arr, ImageInfo(str(path), "L", 16)
-    if mode in ("1", "L", "LA", "P", "PA") and not (mode.startswith("P") and _palette_is_colour(im)):
-        arr = np.asarray(im.convert("L"), dtype=np.float64) / 255.0
-        return arr, ImageInfo(str(path), "L", 8)
-    if mode in ("RGB", "RGBA", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV", "RGBX"):
-        arr = np.asarray(im.convert("RGB"), dtype=np.float64) / 255.0
-        return arr, ImageInfo(str(path), "RGB", 8)
-    raise InputError(f"{path}: unsupported image mode {mode!r}")
+        raw, depth = np.asarray(im, dtype=np.uint16), 16
+    elif mode == "I":
+        raw = np.asarray(im, dtype=np.int64)
+        if raw.min() < 0 or raw.max() > 65535:
+            raise _err(p, "32-bit integer image with values outside 0..65535 is not supported")
+        depth = 16
+    elif mode == "F":
+        raw, depth = np.asarray(im, dtype=np.float64), 32
+    elif mode in ("1", "L", "LA", "La") or (mode in ("P", "PA") and not _palette_is_colour(im)):
+        raw, depth = np.asarray(im.convert("L")), 8
+    elif mode in ("RGB", "RGBA", "RGBa", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV", "RGBX"):
+        raw, depth = np.asarray(im.convert("RGB")), 8
+    else:
+        raise _err(p, f"unsupported image mode {mode!r}")
+    arr, how = normalize_samples(raw, depth, normalize, percentiles, p)
+    return arr, ImageInfo(str(p), "RGB" if arr.ndim == 3 else "L", depth, "pillow", how)
 
 
 def _palette_is_colour(im: Image.Image) -> bool:
@@ -96,34 +283,44 @@ def rgb_to_y(rgb: np.ndarray) -> np.ndarray:
     return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
 
 
-def read_gray_float(path: str | os.PathLike) -> np.ndarray:
+def read_gray_float(path: str | os.PathLike, **kw) -> np.ndarray:
     """Read any supported image as a float32 gray array in [0, 1] (colour → BT.601 Y)."""
-    arr, info = read_image(path)
+    arr, _ = read_image(path, **kw)
     if arr.ndim == 3:
         arr = rgb_to_y(arr)
     return arr.astype(np.float32)
 
 
-def check_writable(path: str | os.PathLike, inputs: tuple = ()) -> Path:
+def _same_file(p: Path, q: Path) -> bool:
+    try:
+        if p.exists() and q.exists():
+            return os.path.samefile(p, q)
+    except OSError:
+        pass
+    return p.resolve() == q.resolve()
+
+
+def check_writable(path: str | os.PathLike, inputs: tuple = (), formats: dict | None = None) -> Path:
     """Fail early (before any work) if ``path`` cannot be written or equals an input."""
     p = Path(path)
-    if p.suffix.lower() not in {".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp"}:
-        raise InputError(f"{p}: unsupported output format {p.suffix or '(no extension)'!r}; use .png, .tif, .jpg or .bmp")
-    if p.is_dir():
-        raise InputError(f"{p}: output path is a directory")
+    formats = OUTPUT_FORMATS if formats is None else formats
+    if p.suffix.lower() not in formats:
+        raise _err(p, f"unsupported output format {p.suffix or '(no extension)'!r}; use "
+                      + ", ".join(sorted(formats)))
     for q in inputs:
-        try:
-            if Path(q).exists() and p.exists() and p.resolve() == Path(q).resolve():
-                raise InputError(f"{p}: output path is the same file as input {q}")
-        except OSError:
-            pass
-        if p.resolve() == Path(q).resolve():
-            raise InputError(f"{p}: output path is the same file as input {q}")
+        if _same_file(p, Path(q)):
+            raise _err(p, f"output path is the same file as input {q}")
+    if p.is_dir():
+        raise _err(p, "output path is a directory")
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.exists():
-        raise InputError(f"{p}: output folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise InputError(f"{p}: output folder {parent} is not writable")
+        raise _err(p, f"output folder {parent} does not exist")
+    if not parent.is_dir():
+        raise _err(p, f"output folder {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise _err(p, f"output folder {parent} is not writable")
+    if p.exists() and not os.access(p, os.W_OK):
+        raise _err(p, "output file exists and is not writable")
     return p
 
 
@@ -135,29 +332,69 @@ def to_uint(arr: np.ndarray, bit_depth: int) -> np.ndarray:
     return np.round(arr * 255.0).astype(np.uint8)
 
 
+def output_depth(path: str | os.PathLike, depths: list[int], colour: bool, requested: int | None = None) -> tuple[int, str | None]:
+    """The bit depth to write: ``requested`` or the deepest input the format can hold.
+
+    Returns ``(depth, note)``; note says when the default had to be reduced.
+    """
+    suf = Path(path).suffix.lower()
+    can = {".png": (8, 16), ".tif": (8, 16, 32), ".tiff": (8, 16, 32), ".jpg": (8,), ".jpeg": (8,), ".bmp": (8,)}.get(suf, (8,))
+    if colour:
+        can = tuple(d for d in can if d != 32)
+    if requested is not None:
+        if requested not in can:
+            kind = "colour " if colour else ""
+            raise _err(path, f"{suf or 'this format'} cannot hold {kind}{'float' if requested == 32 else f'{requested}-bit'} "
+                             f"samples (possible: {', '.join(str(d) for d in can)})")
+        return requested, None
+    want = max(depths) if depths else 8
+    if want in can:
+        return want, None
+    got = max(d for d in can if d <= want) if any(d <= want for d in can) else 8
+    return got, f"{suf} cannot hold {want}-bit {'colour ' if colour else ''}data; wrote {got}-bit"
+
+
 def write_image(path: str | os.PathLike, arr: np.ndarray, bit_depth: int = 8) -> Path:
-    """Write a [0, 1] gray (H, W) or colour (H, W, 3) array atomically (temp file + rename)."""
+    """Write a [0, 1] gray (H, W) or colour (H, W, 3) array atomically (temp file + rename).
+
+    ``bit_depth``: 8, 16 (PNG/TIFF; colour 16-bit only as TIFF) or 32 (float TIFF, gray).
+    """
     p = check_writable(path)
-    data = to_uint(arr, bit_depth)
-    if data.ndim == 3:
-        if bit_depth == 16:
-            raise InputError(f"{p}: 16-bit colour output is not supported; write 8-bit colour or 16-bit gray")
-        im = Image.fromarray(data, mode="RGB")
-    elif bit_depth == 16:
-        if p.suffix.lower() in (".jpg", ".jpeg", ".bmp"):
-            raise InputError(f"{p}: {p.suffix} cannot hold 16-bit data; use .png or .tif")
-        im = Image.fromarray(data.astype(np.uint16), mode="I;16")
-    else:
-        im = Image.fromarray(data, mode="L")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=p.suffix, dir=str(p.parent if str(p.parent) else "."))
+    depth, _ = output_depth(p, [bit_depth], arr.ndim == 3, requested=bit_depth)
+    fmt = OUTPUT_FORMATS[p.suffix.lower()]
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part" + p.suffix, dir=str(p.parent if str(p.parent) else "."))
     os.close(fd)
     try:
-        fmt = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP"}[p.suffix.lower()]
-        im.save(tmp, format=fmt)
+        if fmt == "TIFF" and (depth == 32 or (depth == 16 and arr.ndim == 3)):
+            _write_tiff_np(tmp, arr, depth)
+        else:
+            data = to_uint(arr, depth)
+            if data.ndim == 3:
+                im = Image.fromarray(data, mode="RGB")
+            elif depth == 16:
+                im = Image.fromarray(data, mode="I;16")
+            else:
+                im = Image.fromarray(data, mode="L")
+            im.save(tmp, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
         os.replace(tmp, p)
     except OSError as e:
-        raise InputError(f"{p}: cannot write output ({e.strerror or e})") from None
+        raise _err(p, f"cannot write output ({e.strerror or e})") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return p
+
+
+def _write_tiff_np(path: str, arr: np.ndarray, depth: int) -> None:
+    if depth == 32:
+        data = np.clip(arr, 0, 1).astype(np.float32)
+    else:
+        data = to_uint(arr, 16)
+    try:
+        import tifffile
+
+        tifffile.imwrite(path, data, photometric="rgb" if data.ndim == 3 else "minisblack")
+    except ImportError:  # pragma: no cover
+        if data.ndim == 3:
+            raise OSError("16-bit colour TIFF needs tifffile (pip install tifffile)")
+        Image.fromarray(data, mode="F").save(path, format="TIFF")

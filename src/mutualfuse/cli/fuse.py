@@ -1,4 +1,9 @@
-"""``mutualfuse fuse A B -o OUT``: fuse one pair with the network or any registered method."""
+"""``mutualfuse fuse A B -o OUT``: fuse one pair with the network or any registered method.
+
+Inputs: PNG/TIFF/JPEG/BMP (8/16-bit, float TIFF), DICOM (with the ``dicom`` extra), gray or
+colour, any size. The output's bit depth follows the inputs unless ``--bit-depth`` says
+otherwise; it is written atomically (temp file + rename) and only after every check passed.
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,66 +11,131 @@ import sys
 import time
 
 
+def _bit_depth(v: str) -> int:
+    table = {"8": 8, "16": 16, "32": 32, "float": 32}
+    if v not in table:
+        raise argparse.ArgumentTypeError("bit depth must be 8, 16 or float")
+    return table[v]
+
+
 def add_common(p: argparse.ArgumentParser) -> None:
+    """Options shared by fuse, fuse-dir and fuse-video."""
+    from ..color import CHROMA_RULES
+    from ..image_io import MAX_PIXELS, NORMALIZE_MODES
+    from ..tiling import DEFAULT_WINDOW_PIXELS
+
     p.add_argument("--method", default="mutualfuse",
                    help="registered method (see `mutualfuse methods`); default: the network")
     p.add_argument("--weights", help="weights: a shipped name (default) or a .safetensors file")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"])
     p.add_argument("--token-budget", type=int, default=-1,
-                   help="max tokens of the exact mutual mapping (0 = always exact; default: the model's)")
+                   help="max tokens of the exact mutual mapping; above it the mapping runs on a pooled grid "
+                        "(0 = always exact; default: the model's, 16384)")
+    p.add_argument("--chroma", default="saturation", choices=list(CHROMA_RULES),
+                   help="Cb/Cr rule when both inputs are colour: per-pixel weighting by saturation |C-128| "
+                        "(default), keep a's, keep b's, or the mean")
+    p.add_argument("--normalize", default="auto", choices=list(NORMALIZE_MODES),
+                   help="intensity scaling of 16-bit/float/DICOM inputs: auto (default: 8-bit full range, "
+                        "others per-image percentiles or the DICOM window), full (type range), percentile")
+    p.add_argument("--percentiles", type=float, nargs=2, default=(0.1, 99.9), metavar=("LO", "HI"),
+                   help="percentiles mapped to 0 and 1 by percentile normalisation (default 0.1 99.9)")
+    p.add_argument("--max-pixels", type=int, default=MAX_PIXELS,
+                   help=f"refuse larger images (decompression-bomb guard, default {MAX_PIXELS})")
+    p.add_argument("--window-pixels", type=int, default=DEFAULT_WINDOW_PIXELS,
+                   help="pixels per exact streaming window (bounds memory, same result; default %(default)s)")
+    p.add_argument("--tile", type=int, default=None,
+                   help="fuse independent TILE×TILE tiles blended seamlessly (approximation; default off)")
+    p.add_argument("--tile-overlap", type=int, default=64, help="blend width of --tile in pixels (default 64)")
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("fuse", help="fuse one registered pair of images",
-                       description="Fuse two registered images (gray or colour, any size) into OUT.")
-    p.add_argument("a", help="first source image (e.g. infrared, near focus, CT)")
+                       description="Fuse two registered images (gray or colour, 8/16-bit/float, DICOM, any size) into OUT.")
+    p.add_argument("a", help="first source image (e.g. infrared, near focus, CT/PET)")
     p.add_argument("b", help="second source image (e.g. visible, far focus, MR)")
     p.add_argument("-o", "--out", required=True, help="output image (.png, .tif, .jpg, .bmp)")
     add_common(p)
+    p.add_argument("--bit-depth", type=_bit_depth, default=None,
+                   help="output bit depth 8, 16 or float (default: follow the inputs)")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=run)
 
 
-def make_fuser(args: argparse.Namespace):
+def make_fuser(args: argparse.Namespace, progress: bool = False):
     from ..api import Fuser
+    from ..errors import ParameterError
 
     model = args.weights if args.weights else args.method
     if args.weights and args.method not in ("mutualfuse",):
-        from ..errors import ParameterError
-
         raise ParameterError("--weights applies to the network; drop --method or --weights")
-    return Fuser(model, device=args.device, dtype=args.dtype, token_budget=args.token_budget)
+    g = lambda k, d: getattr(args, k, d)  # noqa: E731 - callers may build a partial Namespace
+    from ..tiling import DEFAULT_WINDOW_PIXELS
+
+    if g("window_pixels", DEFAULT_WINDOW_PIXELS) < 4096:
+        raise ParameterError(f"--window-pixels must be at least 4096, got {g('window_pixels', 0)}")
+    return Fuser(model, device=args.device, dtype=args.dtype, token_budget=args.token_budget,
+                 chroma=g("chroma", "saturation"), normalize=g("normalize", "auto"),
+                 percentiles=tuple(g("percentiles", (0.1, 99.9))),
+                 max_window_pixels=g("window_pixels", DEFAULT_WINDOW_PIXELS),
+                 tile=g("tile", None), tile_overlap=g("tile_overlap", 64), progress=progress)
 
 
-def fuse_files(fuser, a_path: str, b_path: str, out_path: str) -> dict:
-    """Read, validate, fuse and atomically write one pair; returns what was done."""
-    import numpy as np
-
+def read_pair(fuser, a_path: str, b_path: str, max_pixels: int | None = None):
+    """Read and validate a pair → (a, b, info_a, info_b); float arrays in [0, 1]."""
     from ..errors import InputError
-    from ..image_io import check_writable, read_image, write_image
+    from ..image_io import MAX_PIXELS, read_image
+    from ..methods import MIN_SIDE
+
+    max_pixels = MAX_PIXELS if max_pixels is None else max_pixels
+    kw = dict(max_pixels=max_pixels, normalize=fuser.normalize, percentiles=fuser.percentiles)
+    a, ia = read_image(a_path, **kw)
+    b, ib = read_image(b_path, **kw)
+    if a.shape[:2] != b.shape[:2]:
+        raise InputError(f"{b_path}: size mismatch: {a_path} is {a.shape[1]}x{a.shape[0]}, "
+                         f"{b_path} is {b.shape[1]}x{b.shape[0]} (the pair must be registered)")
+    for arr, path in ((a, a_path), (b, b_path)):
+        if min(arr.shape[:2]) < MIN_SIDE:
+            raise InputError(f"{path}: image is {arr.shape[1]}x{arr.shape[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
+    return a, b, ia, ib
+
+
+def fuse_files(fuser, a_path: str, b_path: str, out_path: str, max_pixels: int | None = None,
+               bit_depth: int | None = None) -> dict:
+    """Read, validate, fuse and atomically write one pair; returns what was done.
+
+    Nothing is written unless every step succeeded.
+    """
+    from ..image_io import check_writable, output_depth, write_image
 
     check_writable(out_path, inputs=(a_path, b_path))
-    a, ia = read_image(a_path)
-    b, ib = read_image(b_path)
-    if a.shape[:2] != b.shape[:2]:
-        raise InputError(f"size mismatch: {a_path} is {a.shape[1]}x{a.shape[0]}, {b_path} is {b.shape[1]}x{b.shape[0]}")
-    if min(a.shape[:2]) < 8:
-        raise InputError(f"{a_path}: image is {a.shape[1]}x{a.shape[0]}, smaller than 8x8")
-    from ..color import fuse_color
-
-    fused = fuse_color(a[None], b[None], fuser.fuse_gray_batch)[0]
-    depth = 16 if 16 in (ia.bit_depth, ib.bit_depth) and fused.ndim == 2 else 8
+    a, b, ia, ib = read_pair(fuser, a_path, b_path, max_pixels)
+    fused = fuser.fuse_arrays(a[None], b[None])[0]
+    colour = fused.ndim == 3
+    depth, note = output_depth(out_path, [ia.bit_depth, ib.bit_depth], colour, bit_depth)
+    notes = list(fuser.report.notes)
+    if note:
+        notes.append(note)
+    for info in (ia, ib):
+        if info.normalization in ("percentile", "window"):
+            notes.append(f"{info.path}: {info.bit_depth if info.bit_depth != 32 else 'float'}"
+                         f"{'-bit' if info.bit_depth != 32 else ''} input scaled by {info.normalization} "
+                         "(--normalize full for the type's full range)")
     write_image(out_path, fused, bit_depth=depth)
-    return {"out": out_path, "bit_depth": depth, "colour": fused.ndim == 3, "notes": list(fuser.report.notes)}
+    return {"out": str(out_path), "bit_depth": depth, "colour": colour, "notes": notes,
+            "mapping_pool": fuser.report.mapping_pool, "windows": fuser.report.windows}
 
 
 def run(args: argparse.Namespace) -> int:
-    fuser = make_fuser(args)
+    from ..image_io import check_writable
+
+    check_writable(args.out, inputs=(args.a, args.b))  # before loading anything
+    fuser = make_fuser(args, progress=not args.quiet)
     t = time.perf_counter()
-    info = fuse_files(fuser, args.a, args.b, args.out)
+    info = fuse_files(fuser, args.a, args.b, args.out, max_pixels=args.max_pixels, bit_depth=args.bit_depth)
     for n in info["notes"]:
         print(f"note: {n}", file=sys.stderr)
     if not args.quiet:
-        print(f"{args.out}  ({time.perf_counter() - t:.2f} s)")
+        print(f"{args.out}  ({time.perf_counter() - t:.2f} s, {info['bit_depth'] if info['bit_depth'] != 32 else 'float'}"
+              f"{'-bit' if info['bit_depth'] != 32 else ''} {'colour' if info['colour'] else 'gray'})")
     return 0

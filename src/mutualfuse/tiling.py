@@ -1,0 +1,254 @@
+"""Bounded-memory inference: exact halo streaming, and optional blended independent tiles.
+
+**Exact streaming** (:func:`streamed_forward`, used automatically for large images). Everything
+in the network except the mutual mapping is local: convolutions, 2× max-pooling and 2×
+bilinear resizing only look a bounded distance around each pixel. The mapping is global but
+runs at 1/4 scale (``2**(depth-1)``) on few channels. So a large image is fused in two passes
+over overlapping windows, each window a core tile plus a halo wider than the receptive field:
+
+1. every window runs the two encoders; only the deepest features of its core are kept
+   (``C_deep × H/4 × W/4`` floats per source, 1/16 of the pixels);
+2. the mutual mapping runs once on the whole deepest feature grid (exact, or pooled under the
+   token budget), giving the global maps ``Map_X, Map_Y``;
+3. every window runs the network again with its crop of the global maps in place of the
+   per-window mapping, and its core is written into the output.
+
+Window origins and sizes are multiples of ``2**(depth-1)`` so pooling and resizing grids line
+up with the full-image ones, and windows touching the image border end exactly at it, so the
+reflect padding there is the full image's. The result equals the one-shot forward to float
+rounding (tested at 1e-5); peak memory is that of one window plus ``O(C_deep · H·W/16)``.
+
+**Blended tiles** (:func:`tiled_fuse`, ``--tile``): for images beyond any budget, or to bound
+the mapping's reach, the image is cut into overlapping tiles that are fused *independently*
+(each with its own mutual mapping) and blended with separable raised-cosine weights that sum
+to one everywhere, so no seam is visible. This changes the result (the mapping of a tile only
+sees that tile) and is reported as an approximation.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+#: default pixel budget of one streaming window (per batch item); about 0.25 GB of
+#: activations per 100k pixels for the default network, see docs/inputs.md
+DEFAULT_WINDOW_PIXELS = 400_000
+
+
+def halo_for(net) -> int:
+    """Halo (pixels each side) covering the receptive field of the local part of ``net``.
+
+    Measured for the default depth-3 FMM network (``tests/test_tiling.py`` checks equality with
+    the one-shot forward): the one-shot result is reproduced exactly from a 6·stride halo (24 px at depth 3,
+    48 px at depth 4); 8 px per unit of
+    the deepest stride leaves a margin and scales with deeper variants.
+    """
+    cfg = net.cfg
+    if cfg.arch != "fmm":
+        return 16  # VIF-Net: 8 stacked 3×3 convolutions at full resolution
+    s = cfg.multiple
+    return 8 * s
+
+
+def _axis_splits(n: int, parts: int, m: int) -> list[tuple[int, int]]:
+    """Split [0, n) (n a multiple of m) into ``parts`` contiguous pieces of multiples of m."""
+    units = n // m
+    parts = max(1, min(parts, units))
+    base, extra = divmod(units, parts)
+    out, start = [], 0
+    for i in range(parts):
+        size = (base + (1 if i < extra else 0)) * m
+        out.append((start, start + size))
+        start += size
+    return out
+
+
+def plan_windows(h: int, w: int, halo: int, m: int, max_pixels: int) -> list[tuple[tuple[int, int, int, int], tuple[int, int, int, int]]]:
+    """Cores and windows covering a (h, w) image (both multiples of ``m``).
+
+    Returns ``[(core, window)]`` with ``core = (y0, y1, x0, x1)`` and ``window`` the core grown
+    by ``halo`` and clipped to the image. The grid minimises the total window area subject to
+    every window having at most ``max_pixels`` pixels (when possible).
+    """
+    if h * w <= max_pixels:
+        return [((0, h, 0, w), (0, h, 0, w))]
+    best = None
+    for ny in range(1, h // m + 1):
+        ys = _axis_splits(h, ny, m)
+        hh = max(b - a for a, b in ys)
+        win_h = min(h, hh + 2 * halo)
+        if win_h * min(w, m + 2 * halo) > max_pixels and ny < h // m:
+            continue
+        for nx in range(1, w // m + 1):
+            xs = _axis_splits(w, nx, m)
+            ww = max(b - a for a, b in xs)
+            win_w = min(w, ww + 2 * halo)
+            if win_h * win_w <= max_pixels or (ny == h // m and nx == w // m):
+                area = sum((min(h, b + halo) - max(0, a - halo)) * (min(w, d + halo) - max(0, c - halo))
+                           for a, b in ys for c, d in xs)
+                if best is None or area < best[0]:
+                    best = (area, ys, xs)
+                break  # more columns only add halo area
+        if ny > 64 and best is not None:
+            break
+    _, ys, xs = best
+    out = []
+    for a, b in ys:
+        for c, d in xs:
+            out.append(((a, b, c, d), (max(0, a - halo), min(h, b + halo), max(0, c - halo), min(w, d + halo))))
+    return out
+
+
+def _has_global_mapping(net) -> bool:
+    fusion = getattr(net, "fusion", None)
+    return fusion is not None and hasattr(fusion, "deepest_maps")
+
+
+@torch.inference_mode()
+def streamed_forward(net, a: torch.Tensor, b: torch.Tensor, max_window_pixels: int = DEFAULT_WINDOW_PIXELS,
+                     halo: int | None = None, progress: Callable[[int], None] | None = None) -> torch.Tensor:
+    """``net(a, b)`` for (B, 1, H, W) inputs in bounded memory (exact; see the module doc).
+
+    ``max_window_pixels`` bounds one window per batch item. ``progress(n)`` is called after
+    each window pass with the number of windows done.
+    """
+    if a.shape != b.shape:
+        raise ValueError(f"inputs differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
+    B = a.shape[0]
+    h, w = a.shape[-2:]
+    m = net.cfg.multiple
+    ph, pw = (-h) % m, (-w) % m
+    hp, wp = h + ph, w + pw
+    halo = halo_for(net) if halo is None else int(math.ceil(halo / m) * m)
+    windows = plan_windows(hp, wp, halo, m, max(1, max_window_pixels))
+    if len(windows) == 1:
+        out = net(a, b)
+        if progress:
+            progress(1)
+        return out
+    if ph or pw:
+        a = F.pad(a, (0, pw, 0, ph), mode="replicate")
+        b = F.pad(b, (0, pw, 0, ph), mode="replicate")
+    out = torch.empty((B, 1, hp, wp), dtype=a.dtype, device=a.device)
+    if not _has_global_mapping(net):  # purely local network: one pass
+        for i, ((y0, y1, x0, x1), (Y0, Y1, X0, X1)) in enumerate(windows):
+            o = net._forward(a[..., Y0:Y1, X0:X1], b[..., Y0:Y1, X0:X1])
+            out[..., y0:y1, x0:x1] = o[..., y0 - Y0:y1 - Y0, x0 - X0:x1 - X0]
+            if progress:
+                progress(i + 1)
+        return out[..., :h, :w]
+    # pass 1: deepest features of both sources
+    s = m
+    deep_x = deep_y = None
+    for i, ((y0, y1, x0, x1), (Y0, Y1, X0, X1)) in enumerate(windows):
+        fx = net.enc_x(a[..., Y0:Y1, X0:X1])[-1]
+        fy = net.enc_y(b[..., Y0:Y1, X0:X1])[-1]
+        if deep_x is None:
+            deep_x = torch.empty((B, fx.shape[1], hp // s, wp // s), dtype=fx.dtype, device=fx.device)
+            deep_y = torch.empty_like(deep_x)
+        sl = (..., slice((y0 - Y0) // s, (y1 - Y0) // s), slice((x0 - X0) // s, (x1 - X0) // s))
+        deep_x[..., y0 // s:y1 // s, x0 // s:x1 // s] = fx[sl]
+        deep_y[..., y0 // s:y1 // s, x0 // s:x1 // s] = fy[sl]
+        del fx, fy
+        if progress:
+            progress(i + 1)
+    # global mutual mapping
+    fusion = net.fusion
+    map_x, map_y = fusion.deepest_maps(deep_x, deep_y)
+    pool = fusion.last_pool
+    del deep_x, deep_y
+    # pass 2: the rest of the network per window, with the global maps cropped in
+    try:
+        for i, ((y0, y1, x0, x1), (Y0, Y1, X0, X1)) in enumerate(windows):
+            mx = map_x[..., Y0 // s:Y1 // s, X0 // s:X1 // s]
+            my = map_y[..., Y0 // s:Y1 // s, X0 // s:X1 // s]
+            fusion.deepest_maps = lambda fx, fy, mx=mx, my=my: (mx, my)  # instance override
+            o = net._forward(a[..., Y0:Y1, X0:X1], b[..., Y0:Y1, X0:X1])
+            out[..., y0:y1, x0:x1] = o[..., y0 - Y0:y1 - Y0, x0 - X0:x1 - X0]
+            del o
+            if progress:
+                progress(len(windows) + i + 1)
+    finally:
+        if "deepest_maps" in fusion.__dict__:
+            del fusion.deepest_maps
+        fusion.last_pool = pool
+    return out[..., :h, :w]
+
+
+def n_passes(net, h: int, w: int, max_window_pixels: int = DEFAULT_WINDOW_PIXELS) -> int:
+    """How many window runs :func:`streamed_forward` makes (for progress bars)."""
+    m = net.cfg.multiple
+    hp, wp = h + (-h) % m, w + (-w) % m
+    n = len(plan_windows(hp, wp, halo_for(net), m, max(1, max_window_pixels)))
+    return n if n == 1 or not _has_global_mapping(net) else 2 * n
+
+
+# -- blended independent tiles --------------------------------------------------------------
+
+def _ramp(n: int, overlap: int, at_start: bool, at_end: bool) -> np.ndarray:
+    """1-D weight of a tile of length n: raised-cosine ramps of ``overlap`` on inner sides."""
+    wgt = np.ones(n, dtype=np.float64)
+    k = min(overlap, n // 2)
+    if k > 0:
+        r = 0.5 - 0.5 * np.cos(np.pi * (np.arange(k) + 0.5) / k)
+        if not at_start:
+            wgt[:k] = r
+        if not at_end:
+            wgt[n - k:] = r[::-1]
+    return wgt
+
+
+def tile_starts(n: int, tile: int, overlap: int) -> list[int]:
+    """Start offsets of tiles of length ``tile`` covering [0, n) with at least ``overlap`` overlap."""
+    if n <= tile:
+        return [0]
+    step = tile - overlap
+    count = math.ceil((n - tile) / step) + 1
+    # spread evenly so every overlap is >= the requested one
+    return [round(i * (n - tile) / (count - 1)) for i in range(count)]
+
+
+def iter_tiles(h: int, w: int, tile: int, overlap: int) -> Iterator[tuple[int, int, int, int, np.ndarray]]:
+    """(y0, y1, x0, x1, weight) of overlapping tiles whose weights sum to 1 at every pixel."""
+    ys = tile_starts(h, tile, overlap)
+    xs = tile_starts(w, tile, overlap)
+    th, tw = min(tile, h), min(tile, w)
+    for iy, y0 in enumerate(ys):
+        for ix, x0 in enumerate(xs):
+            # actual overlap with neighbours (uneven spreading can make it larger)
+            oy = (ys[iy - 1] + th - y0) if iy > 0 else 0
+            oy2 = (y0 + th - ys[iy + 1]) if iy + 1 < len(ys) else 0
+            ox = (xs[ix - 1] + tw - x0) if ix > 0 else 0
+            ox2 = (x0 + tw - xs[ix + 1]) if ix + 1 < len(xs) else 0
+            wy = _ramp(th, max(oy, oy2), iy == 0, iy == len(ys) - 1)
+            wx = _ramp(tw, max(ox, ox2), ix == 0, ix == len(xs) - 1)
+            yield y0, y0 + th, x0, x0 + tw, np.outer(wy, wx)
+
+
+def tiled_fuse(fuse_batch: Callable[[np.ndarray, np.ndarray], np.ndarray], a: np.ndarray, b: np.ndarray,
+               tile: int, overlap: int, progress: Callable[[int], None] | None = None) -> np.ndarray:
+    """Fuse (B, H, W) arrays tile by tile with ``fuse_batch`` and blend the overlaps seamlessly.
+
+    Weights are normalised by their sum, so any overlap layout blends to a partition of unity.
+    """
+    if tile < 8:
+        raise ValueError("tile must be at least 8 pixels")
+    overlap = max(0, min(overlap, tile // 2))
+    B, h, w = a.shape
+    acc = np.zeros((B, h, w), dtype=np.float64)
+    wsum = np.zeros((h, w), dtype=np.float64)
+    for i, (y0, y1, x0, x1, wgt) in enumerate(iter_tiles(h, w, tile, overlap)):
+        f = fuse_batch(a[:, y0:y1, x0:x1], b[:, y0:y1, x0:x1])
+        acc[:, y0:y1, x0:x1] += f * wgt
+        wsum[y0:y1, x0:x1] += wgt
+        if progress:
+            progress(i + 1)
+    return acc / wsum
+
+
+def count_tiles(h: int, w: int, tile: int, overlap: int) -> int:
+    overlap = max(0, min(overlap, tile // 2))
+    return len(tile_starts(h, tile, overlap)) * len(tile_starts(w, tile, overlap))
