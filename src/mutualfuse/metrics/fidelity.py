@@ -270,12 +270,20 @@ def vif(a, b, f, convention: str = "nestfuse") -> float:
 
 
 def vif_af(a, b, f) -> float:
-    """The A term vifvec(A, F) of VIF@nestfuse (0–1 images). Higher is better."""
+    """vifvec(A, F): the A term that nestfuse averages into VIF@nestfuse.
+
+    Same conventions as :func:`vif` (0–1 images, A is the reference, F the distorted image).
+    Higher is better.
+    """
     A, _, F = prep3(a, b, f)
     return vifvec(A / 255.0, F / 255.0)
 
 
 def vif_bf(a, b, f) -> float:
-    """The B term vifvec(B, F) of VIF@nestfuse (0–1 images). Higher is better."""
+    """vifvec(B, F): the B term that nestfuse averages into VIF@nestfuse.
+
+    Same conventions as :func:`vif` (0–1 images, B is the reference, F the distorted image).
+    Higher is better.
+    """
     _, B, F = prep3(a, b, f)
     return vifvec(B / 255.0, F / 255.0)

@@ -80,13 +80,19 @@ def ssim(a, b, f, convention: str = "nestfuse") -> float:
 
 
 def ssim_af(a, b, f) -> float:
-    """The A term ssim(F, A) of SSIM@nestfuse (MATLAB IPT ``ssim`` on 0–1 data). Higher is better."""
+    """IPT ssim(F, A): the A term that nestfuse averages into SSIM@nestfuse.
+
+    MATLAB IPT ``ssim`` defaults on ``im2double`` data (see :func:`ssim`). Higher is better.
+    """
     A, _, F = prep3(a, b, f)
     return _ssim_ipt(F / 255.0, A / 255.0)
 
 
 def ssim_bf(a, b, f) -> float:
-    """The B term ssim(F, B) of SSIM@nestfuse (MATLAB IPT ``ssim`` on 0–1 data). Higher is better."""
+    """IPT ssim(F, B): the B term that nestfuse averages into SSIM@nestfuse.
+
+    MATLAB IPT ``ssim`` defaults on ``im2double`` data (see :func:`ssim`). Higher is better.
+    """
     _, B, F = prep3(a, b, f)
     return _ssim_ipt(F / 255.0, B / 255.0)
 

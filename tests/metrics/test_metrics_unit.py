@@ -1,0 +1,143 @@
+"""Unit tests of the metric library: conversions, registry, properties of the metrics."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import mutualfuse.metrics as M
+from mutualfuse.errors import InputError, ParameterError
+from mutualfuse.metrics import _common as C
+
+
+def _pair(n=96, seed=0):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:n, 0:n]
+    base = 128 + 60 * np.sin(xx / 7.0) * np.cos(yy / 11.0)
+    a = np.clip(base + rng.normal(0, 12, base.shape), 0, 255).round().astype(np.uint8)
+    b = np.clip(255 - base + rng.normal(0, 12, base.shape), 0, 255).round().astype(np.uint8)
+    f = ((a.astype(int) + b + 1) // 2).astype(np.uint8)
+    return a, b, f
+
+
+def test_rgb2gray_weights_are_matlabs():
+    assert C.RGB2GRAY_WEIGHTS == pytest.approx([0.298936021293775, 0.587043074451121, 0.114020904255103],
+                                               abs=1e-15)
+
+
+def test_rgb2gray_rounds_half_away_and_keeps_dtype():
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    g = C.rgb2gray_matlab(x)
+    d = x.astype(float) @ C.RGB2GRAY_WEIGHTS
+    assert g.dtype == np.uint8
+    np.testing.assert_array_equal(g, np.floor(d + 0.5))
+    assert C.round_half_away(np.array([0.5, 1.5, 2.5, -0.5])).tolist() == [1, 2, 3, -1]
+    x16 = (x.astype(np.uint16) * 257)
+    assert C.rgb2gray_matlab(x16).dtype == np.uint16
+
+
+def test_as255_scales_16bit_and_rejects_bad_shapes():
+    x = np.array([[0, 65535]], dtype=np.uint16)
+    np.testing.assert_allclose(C.as255(x), [[0, 255]])
+    with pytest.raises(InputError):
+        C.as255(np.zeros((4, 4, 2)))
+    with pytest.raises(InputError):
+        M.qabf(np.zeros((8, 8)), np.zeros((8, 8)), np.zeros((8, 9)))
+
+
+def test_every_entry_has_complete_metadata_and_a_docstring():
+    assert len(M.METRICS) >= 28
+    for e in M.METRICS:
+        for k in ("metric", "source", "higher_is_better", "uses_sources", "reference", "convention", "slow",
+                  "checked"):
+            assert k in e.meta, (e.name, k)
+        assert e.meta["source"] in ("rfn-nest", "nestfuse", "vifb", "extra")
+        assert e.obj.__doc__ and len(e.obj.__doc__) > 80, e.name
+
+
+@pytest.mark.parametrize("name", [e.name for e in M.METRICS])
+def test_every_metric_is_finite_and_deterministic(name):
+    a, b, f = _pair(192 if name == "MS_SSIM@wang" else 96)
+    fn = M.METRICS.get(name)
+    v = fn(a, b, f)
+    assert isinstance(v, float) and math.isfinite(v)
+    assert fn(a, b, f) == v
+    if not M.METRICS.meta(name)["uses_sources"]:
+        z = np.zeros_like(a)
+        assert fn(z, z, f) == v
+
+
+@pytest.mark.parametrize("name", [e.name for e in M.METRICS if not e.meta["slow"] and e.name != "MS_SSIM@wang"])
+def test_colour_input_equals_its_matlab_gray(name):
+    a, b, f = _pair(64, seed=3)
+    rgb = np.stack([f, np.roll(f, 3, axis=1), 255 - f], axis=2).astype(np.uint8)
+    fn = M.METRICS.get(name)
+    assert fn(a, b, rgb) == fn(a, b, C.rgb2gray_matlab(rgb))
+
+
+def test_identity_properties():
+    a, _, _ = _pair(96)
+    assert M.ssim(a, a, a, "nestfuse") == pytest.approx(1.0, abs=1e-12)
+    assert M.rmse(a, a, a) == 0.0
+    assert M.ce(a, a, a) == 0.0
+    assert M.vif(a, a, a) == pytest.approx(1.0, abs=1e-6)
+    assert M.METRICS.get("MI@bits")(a, a, a) == pytest.approx(2 * M.en(a), abs=1e-12)
+    assert M.fmi(a, a, a) == 1.0
+
+
+def test_wang_ms_ssim_identity_and_size_check():
+    a, b, f = _pair(192)
+    assert M.ms_ssim_wang(a, a, a) == pytest.approx(1.0, abs=1e-12)
+    assert 0 < M.ms_ssim(a, b, f, convention="wang") < 1
+    with pytest.raises(ValueError):
+        M.ms_ssim_wang(*_pair(96))
+
+
+def test_symmetric_metrics_do_not_depend_on_source_order():
+    a, b, f = _pair(80, seed=5)
+    for name in ("Qabf@vifb", "Qcb@vifb", "Qcv@vifb", "SSIM@vifb", "PSNR@vifb", "MI@vifb", "CE@vifb",
+                 "SCD@rfn-nest", "Nabf@rfn-nest", "SSIM@nestfuse"):
+        fn = M.METRICS.get(name)
+        assert fn(a, b, f) == pytest.approx(fn(b, a, f), rel=1e-12), name
+
+
+def test_vifb_qabf_quirk_is_reproduced():
+    """Where g_A == g_F VIFB sets the ratio to g_F, not 1: a flat F against flat sources scores 0."""
+    z = np.full((32, 32), 100, np.uint8)
+    a = z.copy()
+    a[10:20, 10:20] = 200
+    with np.errstate(all="ignore"):
+        v = M.qabf(a, z, a)
+    # edges of A are preserved in F (g_A == g_F > 0): ratio g_F, huge, sigmoid saturates ~ Tg
+    assert 0 < v < 1
+    assert M.qabf(a, a, a) != pytest.approx(1.0)
+
+
+def test_spyr_helpers_agree():
+    from mutualfuse.metrics import fidelity as V
+
+    x = _pair(64)[0].astype(float)
+    full = V._wtree(V.build_spyr(x, 4))
+    part = V._tree(x, 4)
+    for k, band in part.items():
+        np.testing.assert_allclose(band, full[k], rtol=0, atol=1e-12)
+    assert len(full) == 26
+
+
+def test_evaluate_pair_profiles_and_errors():
+    a, b, f = _pair(96)
+    r = M.evaluate_pair(a, b, f, profile="paper")
+    assert list(r) == ["EI", "SF", "EN", "Qabf", "SCD", "MS_SSIM", "MI", "SD", "VIF"]
+    t = {}
+    r2 = M.evaluate_pair(a, b, f, metrics=["qabf@VIFB"], timings=t)
+    assert r2 == {"Qabf@vifb": r["Qabf"]} and t["Qabf@vifb"] >= 0
+    default = M.evaluate_pair(a, b, f)
+    assert "EN@rfn-nest" in default and "VIF@nestfuse" not in default
+    with pytest.raises(ParameterError, match="did you mean"):
+        M.evaluate_pair(a, b, f, metrics=["Qabf@vifbb"])
+    with pytest.raises(ParameterError):
+        M.evaluate_pair(a, b, f, profile="nope")
+    with pytest.raises(ValueError):
+        M.sd(f, convention="nope")
