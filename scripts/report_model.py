@@ -1,0 +1,126 @@
+"""Score a trained model against the pixel average on TNO and draw the docs figures.
+
+    python scripts/report_model.py --weights default --data-root $MUTUALFUSE_DATA \
+        --log runs/cpu/log.csv --name cpu
+
+Writes (under --out, default docs/figures):
+  tno_<name>.csv            per-pair EN, SD, SF, AG, Qabf for the model and for the average
+  tno_contact_<name>.png    IR | VIS | fused for 6 pairs
+  loss_<name>.png           training / validation loss curve (from the run's log.csv)
+and prints the mean table. Metrics are the VIFB conventions (mutualfuse.metrics, checked
+against the reference Matlab code) on the 8-bit images as written to disk, for both methods.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+METRICS = ["EN@vifb", "SD@vifb", "SF@vifb", "AG@vifb", "Qabf@vifb"]
+LABELS = ["EN", "SD", "SF", "AG", "Qabf"]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--weights", default="default")
+    ap.add_argument("--data-root", default=os.environ.get("MUTUALFUSE_DATA"))
+    ap.add_argument("--set", default="ir-vis/tno")
+    ap.add_argument("--log", help="training log.csv for the loss curve")
+    ap.add_argument("--name", default="default")
+    ap.add_argument("--out", default="docs/figures")
+    ap.add_argument("--device", default="cpu")
+    args = ap.parse_args()
+    if not args.data_root:
+        sys.exit("report_model: pass --data-root or set MUTUALFUSE_DATA")
+    from tqdm import tqdm
+
+    from mutualfuse.api import Fuser
+    from mutualfuse.metrics import METRICS as REG
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    root = Path(args.data_root) / args.set
+    names = sorted(p.name for p in (root / "ir").iterdir())
+    fuser = Fuser(args.weights, device=args.device)
+    rows, sheet = [], []
+    for n in tqdm(names, desc="TNO", file=sys.stderr):
+        ir = np.asarray(Image.open(root / "ir" / n).convert("L"))
+        vis = np.asarray(Image.open(root / "vis" / n).convert("L"))
+        fused = fuser.fuse(ir, vis)  # uint8 in, uint8 out (rounded as when written)
+        avg = np.floor((ir.astype(np.int32) + vis + 1) / 2).astype(np.uint8)  # rounded half up
+        for method, f in (("model", fused), ("average", avg)):
+            vals = [float(REG.get(m)(ir, vis, f)) for m in METRICS]
+            rows.append({"pair": n, "method": method, **dict(zip(LABELS, vals))})
+        if len(sheet) < 6 and n in ("01.png", "02.png", "05.png", "07.png", "11.png", "17.png"):
+            sheet.append((ir, vis, fused))
+    with open(out / f"tno_{args.name}.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=["pair", "method", *LABELS])
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in r.items()})
+    means = {m: {l: float(np.mean([r[l] for r in rows if r["method"] == m])) for l in LABELS} for m in ("model", "average")}
+    print(f"| {args.set} ({len(names)} pairs), mean | " + " | ".join(LABELS) + " |")
+    print("|---|" + "---|" * len(LABELS))
+    for m in ("model", "average"):
+        print(f"| {m} | " + " | ".join(f"{means[m][l]:.4f}" for l in LABELS) + " |")
+    beats = {l: means["model"][l] > means["average"][l] for l in LABELS}
+    print("model beats average on: " + ", ".join(f"{l}={'yes' if v else 'NO'}" for l, v in beats.items()))
+    _contact_sheet(sheet, out / f"tno_contact_{args.name}.png")
+    if args.log:
+        _loss_plot(Path(args.log), out / f"loss_{args.name}.png", args.name)
+    return 0 if all(beats.values()) else 1
+
+
+def _contact_sheet(triples, path: Path, height: int = 180) -> None:
+    rows = []
+    for trip in triples:
+        tiles = []
+        for im in trip:
+            h, w = im.shape
+            tiles.append(np.asarray(Image.fromarray(im).resize((max(1, round(w * height / h)), height), Image.BICUBIC)))
+        gap = np.full((height, 4), 255, np.uint8)
+        rows.append(np.concatenate([tiles[0], gap, tiles[1], gap, tiles[2]], 1))
+    width = max(r.shape[1] for r in rows)
+    rows = [np.pad(r, ((0, 4), (0, width - r.shape[1])), constant_values=255) for r in rows]
+    Image.fromarray(np.concatenate(rows, 0)).save(path)
+
+
+def _loss_plot(log: Path, path: Path, name: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps, loss, vsteps, vloss = [], [], [], []
+    with open(log) as fh:
+        for r in csv.DictReader(fh):
+            steps.append(int(r["step"]))
+            loss.append(float(r["loss"]))
+            if r["val_loss"]:
+                vsteps.append(int(r["step"]))
+                vloss.append(float(r["val_loss"]))
+    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=120)
+    ax.plot(steps, loss, lw=0.6, alpha=0.6, label="train (batch)")
+    if len(loss) > 20:
+        k = 20
+        sm = np.convolve(loss, np.ones(k) / k, mode="valid")
+        ax.plot(steps[k - 1 :], sm, lw=1.2, label=f"train ({k}-point mean)")
+    if vloss:
+        ax.plot(vsteps, vloss, "o-", ms=3, label="validation (8 held-out pairs)")
+    ax.set_xlabel("step")
+    ax.set_ylabel("1 - Var-SSIM")
+    ax.set_ylim(0, min(1.1, max(loss) * 1.05))
+    ax.set_title(f"training loss ({name})")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
