@@ -1,0 +1,86 @@
+"""Weights: safetensors only, sha256 verified, one-line errors for corrupt or tampered files."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from mutualfuse.errors import WeightsError
+from mutualfuse.weights import SHIPPED, HERE, load_model, read_weights, sha256_file
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "mutualfuse", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_roundtrip_config_and_tensors(tiny_weights):
+    model, meta = load_model(tiny_weights)
+    assert meta["format"] == "mutualfuse-weights-1"
+    assert model.cfg.widths[:3] == (4, 8, 8)
+    state, cfg, _ = read_weights(tiny_weights)
+    for k, v in model.state_dict().items():
+        assert torch.equal(state[k], v)
+
+
+def test_tampered_file_is_refused(tiny_weights, tmp_path):
+    p = tmp_path / "w.safetensors"
+    shutil.copy(tiny_weights, p)
+    shutil.copy(str(tiny_weights) + ".sha256", str(p) + ".sha256")
+    data = bytearray(p.read_bytes())
+    data[-3] ^= 0x01  # flip one bit in the last tensor
+    p.write_bytes(bytes(data))
+    with pytest.raises(WeightsError, match="sha256 mismatch"):
+        load_model(p)
+
+
+def test_corrupt_file_without_sidecar_is_one_line_error(tmp_path, samples):
+    p = tmp_path / "junk.safetensors"
+    p.write_bytes(b"\x00" * 100)
+    with pytest.raises(WeightsError, match="not a valid safetensors"):
+        load_model(p)
+    out = tmp_path / "o.png"
+    r = _cli("fuse", str(samples / "ct-mr-c01" / "a.png"), str(samples / "ct-mr-c01" / "b.png"), "-o", str(out),
+             "--weights", str(p), "--device", "cpu")
+    assert r.returncode == 2 and "junk.safetensors" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert not out.exists()
+
+
+def test_pickle_is_never_loaded(tmp_path):
+    p = tmp_path / "evil.safetensors"
+    torch.save({"x": torch.zeros(1)}, p)  # a pickle disguised by its name
+    with pytest.raises(WeightsError):
+        load_model(p)
+
+
+def test_safetensors_without_model_config_refused(tmp_path):
+    from safetensors.torch import save_file
+
+    p = tmp_path / "foreign.safetensors"
+    save_file({"w": torch.zeros(2)}, str(p))
+    with pytest.raises(WeightsError, match="model_config"):
+        load_model(p)
+
+
+def test_shipped_default_matches_recorded_hash():
+    assert "default" in SHIPPED, "the package must ship default weights"
+    for w in SHIPPED.values():
+        assert sha256_file(HERE / w.file) == w.sha256, w.file
+        model, meta = load_model(w.name)
+        assert int(meta["steps"]) > 0
+
+
+def test_shipped_default_is_tamper_checked(tmp_path, monkeypatch):
+    import mutualfuse.weights as W
+
+    w = SHIPPED["default"]
+    copy = tmp_path / w.file
+    data = bytearray((HERE / w.file).read_bytes())
+    data[-1] ^= 0xFF
+    copy.write_bytes(bytes(data))
+    monkeypatch.setattr(W, "HERE", tmp_path)
+    with pytest.raises(WeightsError, match="sha256 mismatch"):
+        load_model("default")
