@@ -1,0 +1,73 @@
+"""Time of every registered fusion metric at 256×256, 640×480 and 1024×768.
+
+Usage:  python benchmarks/bench_metrics.py [--repeat N] [--sizes 256x256,640x480,1024x768]
+                                          [--metrics KEY ...] [--json out.json]
+
+Inputs are deterministic synthetic 8-bit gray images (smooth structure plus noise, and a
+fused image that is their rounded mean), the way the reference metrics see them. Each cell is
+the median of ``--repeat`` runs (default 3) after one warm-up run, single process. Numbers on a
+shared machine are noisy; compare rows measured in the same run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+
+def synthetic(w: int, h: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w]
+    base = 128 + 60 * np.sin(xx / 9.0) * np.cos(yy / 13.0) + 30 * np.sign(np.sin(xx / 40.0 + yy / 55.0))
+    a = np.clip(base + rng.normal(0, 10, base.shape), 0, 255).round().astype(np.uint8)
+    b = np.clip(255 - base + rng.normal(0, 10, base.shape), 0, 255).round().astype(np.uint8)
+    f = ((a.astype(np.int32) + b + 1) // 2).astype(np.uint8)
+    return a, b, f
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--sizes", default="256x256,640x480,1024x768", help="comma-separated WxH")
+    ap.add_argument("--metrics", nargs="+", help="registered keys (default: all)")
+    ap.add_argument("--json", help="also write the timings as JSON")
+    args = ap.parse_args(argv)
+
+    from mutualfuse.metrics import METRICS
+
+    sizes = [tuple(int(v) for v in s.lower().split("x")) for s in args.sizes.split(",")]
+    names = args.metrics or METRICS.names()
+    data = {s: synthetic(*s) for s in sizes}
+    results: dict[str, dict[str, float]] = {}
+    print(f"# mutualfuse metric timings, median of {args.repeat} (s); CPU threads available: "
+          f"{len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}")
+    head = f"{'metric':20s}" + "".join(f"{f'{w}x{h}':>12s}" for w, h in sizes)
+    print(head)
+    print("-" * len(head))
+    for name in names:
+        fn = METRICS.get(name)
+        row = {}
+        for s in sizes:
+            a, b, f = data[s]
+            fn(a, b, f)  # warm-up (imports, FFT plans)
+            ts = []
+            for _ in range(args.repeat):
+                t0 = time.perf_counter()
+                fn(a, b, f)
+                ts.append(time.perf_counter() - t0)
+            row[f"{s[0]}x{s[1]}"] = statistics.median(ts)
+        results[name] = row
+        print(f"{name:20s}" + "".join(f"{v:12.3f}" for v in row.values()), flush=True)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(results, fh, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
