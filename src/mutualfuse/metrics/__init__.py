@@ -37,6 +37,19 @@ from .structural import mef_ssim, ms_ssim, ms_ssim_wang, qcb, qcv, scd, ssim, ss
 from .fidelity import vif, vif_af, vif_bf, vifvec
 
 MetricFn = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
+
+_INPUT_NOTE = """
+
+    Inputs (all metric functions): 2-D gray arrays on the 0–255 scale as read (uint8, or floats
+    holding 0–255 values; uint16 is scaled by 255/65535). Colour H×W×3 arrays are converted with
+    MATLAB's ``rgb2gray`` (0.298936021293775, 0.587043074451121, 0.114020904255103; rounded half
+    away from zero to uint8) before the metric applies its reference code's own input range.
+    Reference code commits: rfn-nest = hli1221/imagefusion-rfn-nest@76e4e05 ``analysis_matlab/``;
+    nestfuse = hli1221/imagefusion-nestfuse@a8ac170 ``analysis_metrics_in_paper/``;
+    vifb = xingchenzhang/VIFB@22b2ea9 ``metrics/``; pyramid = matlabPyrTools@f02ab05.
+    See docs/metrics.md for the conformance results.
+    """
+
 METRICS: Registry[MetricFn] = Registry("metric")
 
 RFN = "hli1221/imagefusion-rfn-nest@76e4e0500a3d818068f31942d7d5ed874c36c37b:analysis_matlab/"
@@ -146,6 +159,14 @@ _reg("VIF@0-255", _abf(vif, convention="0-255"), higher=True, uses_sources=True,
      slow=True, checked=False)
 
 from .profiles import PROFILES, resolve  # noqa: E402  (needs METRICS)
+
+for _fn in (en, sd, mi, mi_bits, scd, nabf, ms_ssim, mef_ssim, ms_ssim_wang, ssim, ssim_af, ssim_bf, vif,
+            vif_af, vif_bf, fmi, ce, psnr, rmse, ag, ei, qabf, sf, qcb, qcv):
+    if _fn.__doc__ and "Inputs (all metric functions)" not in _fn.__doc__:
+        _fn.__doc__ = _fn.__doc__.rstrip() + _INPUT_NOTE
+for _e in METRICS:
+    if _e.obj.__doc__ and "Inputs (all metric functions)" not in _e.obj.__doc__:
+        _e.obj.__doc__ = _e.obj.__doc__.rstrip() + _INPUT_NOTE
 
 
 def evaluate_pair(a, b, f, metrics: Iterable[str] | None = None, profile: str | None = None,
