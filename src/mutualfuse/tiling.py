@@ -71,8 +71,10 @@ def plan_windows(h: int, w: int, halo: int, m: int, max_pixels: int) -> list[tup
 
     Returns ``[(core, window)]`` with ``core = (y0, y1, x0, x1)`` and ``window`` the core grown
     by ``halo`` and clipped to the image. The grid minimises the total window area subject to
-    every window having at most ``max_pixels`` pixels (when possible).
+    every window having at most ``max(max_pixels, (4·halo + m)²)`` pixels.
     """
+    # windows narrower than 4 halos would be mostly halo: never go below that
+    max_pixels = max(max_pixels, (4 * halo + m) ** 2)
     if h * w <= max_pixels:
         return [((0, h, 0, w), (0, h, 0, w))]
     best = None
@@ -188,16 +190,19 @@ def n_passes(net, h: int, w: int, max_window_pixels: int = DEFAULT_WINDOW_PIXELS
 
 # -- blended independent tiles --------------------------------------------------------------
 
-def _ramp(n: int, overlap: int, at_start: bool, at_end: bool) -> np.ndarray:
-    """1-D weight of a tile of length n: raised-cosine ramps of ``overlap`` on inner sides."""
+def _ramp(n: int, before: int, after: int) -> np.ndarray:
+    """1-D weight of a tile of length n: raised-cosine ramps over its overlaps with the
+    previous (``before`` px) and next (``after`` px) tile. Opposite ramps of one overlap sum to
+    one, so where at most two tiles meet the weights are a partition of unity."""
     wgt = np.ones(n, dtype=np.float64)
-    k = min(overlap, n // 2)
-    if k > 0:
-        r = 0.5 - 0.5 * np.cos(np.pi * (np.arange(k) + 0.5) / k)
-        if not at_start:
-            wgt[:k] = r
-        if not at_end:
-            wgt[n - k:] = r[::-1]
+    for k, at_start in ((before, True), (after, False)):
+        k = min(k, n)
+        if k > 0:
+            r = 0.5 - 0.5 * np.cos(np.pi * (np.arange(k) + 0.5) / k)
+            if at_start:
+                wgt[:k] *= r
+            else:
+                wgt[n - k:] *= r[::-1]
     return wgt
 
 
@@ -212,7 +217,9 @@ def tile_starts(n: int, tile: int, overlap: int) -> list[int]:
 
 
 def iter_tiles(h: int, w: int, tile: int, overlap: int) -> Iterator[tuple[int, int, int, int, np.ndarray]]:
-    """(y0, y1, x0, x1, weight) of overlapping tiles whose weights sum to 1 at every pixel."""
+    """(y0, y1, x0, x1, weight) of overlapping tiles; weights sum to 1 where at most two tiles
+    overlap along each axis (always with ``overlap <= tile / 2``); :func:`tiled_fuse` divides by
+    the sum anyway."""
     ys = tile_starts(h, tile, overlap)
     xs = tile_starts(w, tile, overlap)
     th, tw = min(tile, h), min(tile, w)
@@ -223,8 +230,8 @@ def iter_tiles(h: int, w: int, tile: int, overlap: int) -> Iterator[tuple[int, i
             oy2 = (y0 + th - ys[iy + 1]) if iy + 1 < len(ys) else 0
             ox = (xs[ix - 1] + tw - x0) if ix > 0 else 0
             ox2 = (x0 + tw - xs[ix + 1]) if ix + 1 < len(xs) else 0
-            wy = _ramp(th, max(oy, oy2), iy == 0, iy == len(ys) - 1)
-            wx = _ramp(tw, max(ox, ox2), ix == 0, ix == len(xs) - 1)
+            wy = _ramp(th, oy, oy2)
+            wx = _ramp(tw, ox, ox2)
             yield y0, y0 + th, x0, x0 + tw, np.outer(wy, wx)
 
 

@@ -1,0 +1,166 @@
+"""``mutualfuse fuse-dir DIR_A DIR_B -o OUT_DIR``: fuse every pair of two folders (or a CSV list).
+
+Pairs are the files with the same name in DIR_A and DIR_B (or, with ``--pairs LIST.csv``, the
+rows ``a,b[,out]`` of a CSV file; relative paths are taken from the CSV's folder, a header row
+``a,b`` is allowed). Outputs go to ``OUT_DIR/<name of a>`` (``--ext`` changes the suffix).
+
+Resumable: a pair whose output already exists is skipped (``--overwrite`` redoes it); outputs
+are written atomically, so an interrupted run never leaves a half-written file that would be
+skipped later. A bad pair does not stop the run: every failure is listed at the end and the
+exit code is 2 when any pair failed.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+
+def add_parser(sub) -> None:
+    from .fuse import _bit_depth, add_common
+
+    p = sub.add_parser("fuse-dir", help="fuse all pairs of two folders (or a CSV list of pairs)",
+                       description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("dir_a", nargs="?", help="folder of first sources")
+    p.add_argument("dir_b", nargs="?", help="folder of second sources (same file names)")
+    p.add_argument("-o", "--out", required=True, help="output folder (created if missing)")
+    p.add_argument("--pairs", help="CSV file of pairs: a,b[,out] per row, instead of DIR_A DIR_B")
+    p.add_argument("--ext", help="output suffix (e.g. .png, .tif); default: the suffix of a "
+                                 "(.png for DICOM inputs)")
+    p.add_argument("--overwrite", action="store_true", help="redo pairs whose output exists")
+    p.add_argument("--bit-depth", type=_bit_depth, default=None,
+                   help="output bit depth 8, 16 or float (default: follow the inputs)")
+    add_common(p)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def _is_image(p: Path) -> bool:
+    from ..image_io import IMAGE_SUFFIXES
+
+    return p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES
+
+
+def _out_name(a: Path, out_dir: Path, ext: str | None) -> Path:
+    suffix = ext if ext else a.suffix
+    if suffix.lower() in (".dcm", ".dicom", ""):
+        suffix = ".png"
+    if not suffix.startswith("."):
+        suffix = "." + suffix
+    return out_dir / (a.stem + suffix)
+
+
+def list_pairs(args) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """→ (pairs (a, b, out), failures (what, why)) without touching any image."""
+    from ..errors import InputError
+
+    out_dir = Path(args.out)
+    pairs: list[tuple[str, str, str]] = []
+    failures: list[tuple[str, str]] = []
+    if args.pairs:
+        if args.dir_a or args.dir_b:
+            raise InputError(f"{args.pairs}: give either --pairs or DIR_A DIR_B, not both")
+        lst = Path(args.pairs)
+        if not lst.is_file():
+            raise InputError(f"{lst}: pairs list not found")
+        try:
+            rows = list(csv.reader(lst.read_text(encoding="utf-8-sig").splitlines()))
+        except (OSError, UnicodeDecodeError, csv.Error) as e:
+            raise InputError(f"{lst}: cannot read pairs list ({e})") from None
+        base = lst.parent
+        for i, row in enumerate(rows, 1):
+            row = [c.strip() for c in row]
+            if not row or not any(row) or row[0].startswith("#"):
+                continue
+            if i == 1 and [c.lower() for c in row[:2]] == ["a", "b"]:
+                continue
+            if len(row) < 2 or not row[0] or not row[1]:
+                failures.append((f"{lst}:{i}", "row needs at least two columns a,b"))
+                continue
+            a = Path(row[0]) if Path(row[0]).is_absolute() else base / row[0]
+            b = Path(row[1]) if Path(row[1]).is_absolute() else base / row[1]
+            if len(row) >= 3 and row[2]:
+                o = Path(row[2])
+                o = o if o.is_absolute() else out_dir / o
+            else:
+                o = _out_name(a, out_dir, args.ext)
+            pairs.append((str(a), str(b), str(o)))
+        if not pairs and not failures:
+            raise InputError(f"{lst}: pairs list has no pairs")
+    else:
+        if not args.dir_a or not args.dir_b:
+            raise InputError("fuse-dir needs DIR_A and DIR_B, or --pairs LIST.csv")
+        da, db = Path(args.dir_a), Path(args.dir_b)
+        for d in (da, db):
+            if not d.is_dir():
+                raise InputError(f"{d}: not a folder")
+        names_a = {p.name: p for p in sorted(da.iterdir()) if _is_image(p)}
+        names_b = {p.name: p for p in sorted(db.iterdir()) if _is_image(p)}
+        if not names_a and not names_b:
+            raise InputError(f"{da}: no images found (and none in {db})")
+        for name in sorted(set(names_a) | set(names_b)):
+            if name not in names_b:
+                failures.append((str(names_a[name]), f"no file named {name} in {db}"))
+            elif name not in names_a:
+                failures.append((str(names_b[name]), f"no file named {name} in {da}"))
+            else:
+                pairs.append((str(names_a[name]), str(names_b[name]), str(_out_name(names_a[name], out_dir, args.ext))))
+    seen: dict[str, str] = {}
+    unique = []
+    for a, b, o in pairs:
+        if o in seen:
+            failures.append((a, f"output {o} would also be written by the pair of {seen[o]}"))
+            continue
+        seen[o] = a
+        unique.append((a, b, o))
+    return unique, failures
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ..errors import FuseError, InputError
+    from .fuse import fuse_files, make_fuser
+
+    out_dir = Path(args.out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: output path exists and is not a folder")
+    pairs, failures = list_pairs(args)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"{out_dir}: cannot create output folder ({e.strerror or e})") from None
+    todo = [(a, b, o) for a, b, o in pairs if args.overwrite or not Path(o).exists()]
+    skipped = len(pairs) - len(todo)
+    fuser = make_fuser(args) if todo else None
+    done = 0
+    t0 = time.perf_counter()
+    notes: set[str] = set()
+    bar = tqdm(todo, desc="fuse-dir", unit="pair", file=sys.stderr, disable=args.quiet or not todo)
+    for a, b, o in bar:
+        bar.set_postfix_str(Path(a).name, refresh=False)
+        try:
+            info = fuse_files(fuser, a, b, o, max_pixels=args.max_pixels, bit_depth=args.bit_depth)
+            done += 1
+            notes.update(n for n in info["notes"] if n.startswith("approximate") or n.startswith("tiled"))
+        except FuseError as e:
+            failures.append((a, str(e)))
+        except MemoryError:
+            failures.append((a, "out of memory (try --window-pixels lower or --tile)"))
+        except Exception as e:  # noqa: BLE001 - one bad pair must not stop the batch
+            failures.append((a, f"internal error: {type(e).__name__}: {' '.join(str(e).split())[:200]}"))
+    bar.close()
+    for n in sorted(notes):
+        print(f"note: {n}", file=sys.stderr)
+    if not args.quiet:
+        print(f"fused {done}, skipped {skipped} already done, failed {len(failures)} "
+              f"({time.perf_counter() - t0:.1f} s) -> {out_dir}")
+    if failures:
+        print(f"mutualfuse: error: {len(failures)} pair(s) failed:", file=sys.stderr)
+        for what, why in failures:
+            print(f"  {what}: {why}", file=sys.stderr)
+        return 2
+    return 0

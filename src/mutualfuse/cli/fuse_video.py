@@ -1,0 +1,44 @@
+"""``mutualfuse fuse-video A.mp4 B.mp4 -o OUT.mp4``: fuse two registered videos frame by frame."""
+from __future__ import annotations
+
+import argparse
+import time
+
+
+def add_parser(sub) -> None:
+    from .fuse import add_common
+
+    p = sub.add_parser("fuse-video", help="fuse two registered videos frame by frame",
+                       description="Fuse two registered videos (same size, frame rate and frame count) into OUT; "
+                                   "same frame count and rate out. Needs the video extra (imageio, imageio-ffmpeg).")
+    p.add_argument("a", help="first source video (e.g. infrared)")
+    p.add_argument("b", help="second source video (e.g. visible)")
+    p.add_argument("-o", "--out", required=True, help="output video (.mp4, .mkv, .avi, .mov)")
+    p.add_argument("--batch", type=int, default=8, help="frames fused per batch (default 8)")
+    p.add_argument("--crf", type=int, default=17, help="x264 quality, 0 = lossless (default 17)")
+    add_common(p)
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from ..video import fuse_video, progress_bar
+    from .fuse import make_fuser
+
+    fuser = make_fuser(args)
+    bar, update = (None, None) if args.quiet else progress_bar(None)
+    t = time.perf_counter()
+    try:
+        info = fuse_video(fuser, args.a, args.b, args.out, batch=args.batch, crf=args.crf,
+                          progress=None if bar is None else (lambda d, tot: (setattr(bar, "total", tot), update(d, tot))))
+    finally:
+        if bar is not None:
+            bar.close()
+    for n in fuser.report.notes:
+        print(f"note: {n}", file=sys.stderr)
+    if not args.quiet:
+        print(f"{args.out}  ({info['frames']} frames at {info['fps']:g} fps, {info['size'][0]}x{info['size'][1]}, "
+              f"{time.perf_counter() - t:.1f} s)")
+    return 0

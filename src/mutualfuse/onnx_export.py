@@ -1,0 +1,126 @@
+"""ONNX export of the fusion network with dynamic batch, height and width.
+
+The exported graph takes two ``float32`` tensors ``a``, ``b`` of shape ``(B, 1, H, W)`` in
+[0, 1] (luminance; do colour conversion outside, as :mod:`mutualfuse.color` does) and returns
+``fused`` of the same shape, clipped to [0, 1]. Padding to the network's multiple and cropping
+back are inside the graph, so any H×W ≥ 8 works.
+
+The mutual mapping in the graph is **exact** by default (``pool=1``): the token budget of the
+PyTorch path picks its pooling per input size, which a static graph cannot do. ONNX has no
+fused attention kernel in the default opsets, so onnxruntime builds the N×N matrix
+(N = H·W/16): about 4·N² bytes per direction, 1.5 GB at 640×480. For larger inputs export with
+a fixed ``pool`` (the mapping runs on a ``pool``× average-pooled grid and its maps are
+upsampled, as the PyTorch token budget does), or use the PyTorch path.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .errors import InputError, ParameterError
+
+
+class ExportWrapper(nn.Module):
+    """Pads to the multiple (replicate), runs the network, crops back; no shape-dependent branches."""
+
+    def __init__(self, net, pool: int = 1):
+        super().__init__()
+        self.net = net
+        self.pool = int(pool)
+        fusion = getattr(net, "fusion", None)
+        if fusion is not None and hasattr(fusion, "deepest_maps"):
+            net.cfg.token_budget = 0  # exact unless a fixed pool is asked for
+            if self.pool > 1:
+                from .model.blocks import resize
+                from .model.mutual_mapping import cross_map
+
+                cfg = net.cfg
+                p = self.pool
+
+                def pooled_maps(fx, fy):
+                    h, w = fx.shape[-2], fx.shape[-1]
+                    px = F.avg_pool2d(fx, p, ceil_mode=True)
+                    py = F.avg_pool2d(fy, p, ceil_mode=True)
+                    mx, my = cross_map(py, px, cfg.attn_scale), cross_map(px, py, cfg.attn_scale)
+                    return resize(mx, (h, w), cfg.map_upsample), resize(my, (h, w), cfg.map_upsample)
+
+                fusion.deepest_maps = pooled_maps
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        m = self.net.cfg.multiple
+        h, w = a.shape[-2], a.shape[-1]
+        ph = (m - h % m) % m
+        pw = (m - w % m) % m
+        a = F.pad(a, (0, pw, 0, ph), mode="replicate")
+        b = F.pad(b, (0, pw, 0, ph), mode="replicate")
+        out = self.net._forward(a, b)
+        return out[:, :, :h, :w].clamp(0.0, 1.0)
+
+
+def export_onnx(out_path: str | os.PathLike, model: str | os.PathLike = "default", pool: int = 1,
+                opset: int = 17) -> Path:
+    """Export the network of ``model`` (shipped name or weights file) to ``out_path`` (atomic)."""
+    from .weights import load_model
+
+    out = Path(out_path)
+    if out.suffix.lower() != ".onnx":
+        raise InputError(f"{out}: output must end in .onnx")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"{out}: output folder {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"{out}: output folder {parent} is not writable")
+    if out.is_dir():
+        raise InputError(f"{out}: output path is a directory")
+    if pool < 1:
+        raise ParameterError(f"pool must be >= 1, got {pool}")
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        raise ParameterError("export-onnx needs onnx: pip install 'mutualfuse[onnx]'") from None
+    net, _ = load_model(model)
+    net = net.float().eval()
+    wrapper = ExportWrapper(net, pool).eval()
+    m = net.cfg.multiple
+    # trace at a size that needs padding so the (runtime-sized) pad is in the graph
+    h, w = 8 * m + 1, 10 * m + (m - 1 if m > 1 else 1)
+    a = torch.rand(1, 1, h, w)
+    b = torch.rand(1, 1, h, w)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part.onnx", dir=str(parent))
+    os.close(fd)
+    import warnings
+
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                wrapper, (a, b), tmp, input_names=["a", "b"], output_names=["fused"],
+                dynamic_axes={k: {0: "batch", 2: "height", 3: "width"} for k in ("a", "b", "fused")},
+                opset_version=opset, dynamo=False, do_constant_folding=True)
+        os.replace(tmp, out)
+    except OSError as e:
+        raise InputError(f"{out}: cannot write ({e.strerror or e})") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out
+
+
+def run_onnx(path: str | os.PathLike, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Run an exported model with onnxruntime on (H, W) or (B, H, W) float arrays in [0, 1]."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise ParameterError("running ONNX needs onnxruntime: pip install 'mutualfuse[onnx]'") from None
+    single = a.ndim == 2
+    a4 = np.asarray(a, np.float32).reshape((1,) * (4 - a.ndim) + a.shape) if single else np.asarray(a, np.float32)[:, None]
+    b4 = np.asarray(b, np.float32).reshape(a4.shape)
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    out = sess.run(["fused"], {"a": a4, "b": b4})[0]
+    return out[0, 0] if single else out[:, 0]

@@ -1,0 +1,196 @@
+"""Fusing two registered videos frame by frame (optional extra: ``pip install mutualfuse[video]``).
+
+Frames are decoded by imageio's ffmpeg plugin (imageio-ffmpeg ships the ffmpeg binary), read
+from both videos in lockstep in batches of ``batch`` frames, fused as a batch by
+:meth:`mutualfuse.Fuser.fuse_arrays` (gray or colour as for still images) and encoded with
+libx264 at the first video's frame rate. The output has the same frame count, rate and size
+as the inputs; odd sizes are encoded as 4:4:4 (4:2:0 needs even sides). A video whose frames
+are gray in RGB form (R = G = B, the usual ffmpeg decode of an IR stream) is fused as gray.
+
+The output is written to a temporary file in the target folder and renamed at the end, so a
+failure (frame-count mismatch, decode error, interruption) leaves no partial output.
+"""
+from __future__ import annotations
+
+import math
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .errors import InputError
+
+VIDEO_SUFFIXES = {".mp4", ".mkv", ".avi", ".mov", ".m4v", ".webm"}
+EXTRA_HINT = "video needs imageio and imageio-ffmpeg: pip install 'mutualfuse[video]'"
+
+
+def _imageio():
+    try:
+        import imageio.v2 as iio
+        import imageio_ffmpeg  # noqa: F401
+    except ImportError:
+        return None
+    return iio
+
+
+def _open_reader(iio, path: Path):
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, expected a video file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty")
+    try:
+        r = iio.get_reader(str(path), format="FFMPEG", ffmpeg_log_level="error")
+        meta = r.get_meta_data()
+    except Exception as e:  # noqa: BLE001 - imageio raises OSError/RuntimeError/IndexError
+        raise InputError(f"{path}: not a readable video ({' '.join(str(e).split())[:160]})") from None
+    return r, meta
+
+
+def count_frames(path: str | os.PathLike) -> int:
+    iio = _imageio()
+    if iio is None:
+        raise InputError(f"{path}: {EXTRA_HINT}")
+    r, _ = _open_reader(iio, Path(path))
+    try:
+        return int(r.count_frames())
+    finally:
+        r.close()
+
+
+def _is_gray(frame: np.ndarray) -> bool:
+    if frame.ndim == 2:
+        return True
+    f = frame.astype(np.int16)
+    return int(np.abs(f[..., 0] - f[..., 1]).max()) <= 2 and int(np.abs(f[..., 1] - f[..., 2]).max()) <= 2
+
+
+def _to_float(frames: list[np.ndarray], gray: bool) -> np.ndarray:
+    x = np.stack(frames).astype(np.float64) / 255.0
+    if x.ndim == 4 and x.shape[-1] == 4:
+        x = x[..., :3]
+    if gray and x.ndim == 4:
+        x = x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114
+    return x
+
+
+def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_path: str | os.PathLike,
+               batch: int = 8, crf: int = 17, progress: Callable[[int, int | None], None] | None = None) -> dict:
+    """Fuse two registered videos into ``out_path``; returns frame count, fps and size.
+
+    ``progress(done, total)`` is called after every batch (total may be None when unknown).
+    """
+    iio = _imageio()
+    a_path, b_path, out = Path(a_path), Path(b_path), Path(out_path)
+    if iio is None:
+        raise InputError(f"{a_path}: {EXTRA_HINT}")
+    if out.suffix.lower() not in VIDEO_SUFFIXES:
+        raise InputError(f"{out}: unsupported video output format {out.suffix or '(no extension)'!r}; use "
+                         + ", ".join(sorted(VIDEO_SUFFIXES)))
+    for q in (a_path, b_path):
+        if out.resolve() == q.resolve():
+            raise InputError(f"{out}: output path is the same file as input {q}")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"{out}: output folder {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"{out}: output folder {parent} is not writable")
+    if batch < 1:
+        raise InputError(f"batch must be >= 1, got {batch}")
+    ra, ma = _open_reader(iio, a_path)
+    rb, mb = _open_reader(iio, b_path)
+    fps_a, fps_b = float(ma.get("fps", 0) or 0), float(mb.get("fps", 0) or 0)
+    size_a, size_b = tuple(ma.get("size", ())), tuple(mb.get("size", ()))
+    if size_a != size_b:
+        ra.close(), rb.close()
+        raise InputError(f"{b_path}: size mismatch: {a_path} is {size_a[0]}x{size_a[1]}, {b_path} is "
+                         f"{size_b[0]}x{size_b[1]} (the videos must be registered)")
+    if fps_a <= 0:
+        ra.close(), rb.close()
+        raise InputError(f"{a_path}: video has no frame rate")
+    if abs(fps_a - fps_b) > 1e-3 * fps_a:
+        ra.close(), rb.close()
+        raise InputError(f"{b_path}: frame rate mismatch: {a_path} has {fps_a:g} fps, {b_path} has {fps_b:g} fps")
+    w, h = size_a
+    total = None
+    n_meta = ma.get("nframes")
+    if isinstance(n_meta, (int, float)) and math.isfinite(n_meta) and n_meta > 0:
+        total = int(n_meta)
+    else:
+        dur = ma.get("duration")
+        if isinstance(dur, (int, float)) and dur > 0:
+            total = int(round(dur * fps_a))
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".part" + out.suffix, dir=str(parent))
+    os.close(fd)
+    writer = None
+    n = 0
+    try:
+        pixfmt = "yuv420p" if w % 2 == 0 and h % 2 == 0 else "yuv444p"
+        it_a, it_b = iter(ra), iter(rb)
+        gray_a = gray_b = None
+        while True:
+            fa, fb = [], []
+            for _ in range(batch):
+                xa = next(it_a, None)
+                xb = next(it_b, None)
+                if xa is None or xb is None:
+                    if xa is not None or xb is not None:
+                        longer, shorter = (a_path, b_path) if xa is not None else (b_path, a_path)
+                        raise InputError(f"{shorter}: frame count mismatch: it ends after {n + len(fa)} frames, "
+                                         f"{longer} has more")
+                    break
+                fa.append(np.asarray(xa))
+                fb.append(np.asarray(xb))
+            if not fa:
+                break
+            if gray_a is None:
+                gray_a, gray_b = _is_gray(fa[0]), _is_gray(fb[0])
+            fused = fuser.fuse_arrays(_to_float(fa, gray_a), _to_float(fb, gray_b))
+            frames = np.round(np.clip(fused, 0, 1) * 255).astype(np.uint8)
+            if frames.ndim == 3:
+                frames = np.repeat(frames[..., None], 3, axis=-1)
+            if writer is None:
+                writer = iio.get_writer(tmp, format="FFMPEG", fps=fps_a, codec="libx264", macro_block_size=1,
+                                        pixelformat=pixfmt, ffmpeg_log_level="error",
+                                        output_params=["-crf", str(int(crf))])
+            for f in frames:
+                writer.append_data(f)
+            n += len(frames)
+            if progress:
+                progress(n, total)
+        if n == 0:
+            raise InputError(f"{a_path}: video has no frames")
+        writer.close()
+        writer = None
+        os.replace(tmp, out)
+    except InputError:
+        raise
+    except (OSError, RuntimeError) as e:
+        raise InputError(f"{out}: video decode/encode failed after {n} frames ({' '.join(str(e).split())[:160]})") from None
+    finally:
+        if writer is not None:
+            try:
+                writer.close()
+            except Exception:  # noqa: BLE001
+                pass
+        ra.close()
+        rb.close()
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return {"out": str(out), "frames": n, "fps": fps_a, "size": (w, h), "gray": bool(gray_a and gray_b)}
+
+
+def progress_bar(total: int | None):
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc="frames", unit="frame", file=sys.stderr)
+
+    def update(done: int, tot: int | None) -> None:
+        bar.n = done
+        bar.refresh()
+
+    return bar, update
