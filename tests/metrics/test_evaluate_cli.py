@@ -142,3 +142,13 @@ def test_list(capsys):
     assert _run(["--a", "x", "--b", "y", "--fused", "z", "--list"]) == 0
     out = capsys.readouterr().out
     assert "Qabf@vifb" in out and "paper" in out
+
+
+def test_dispatcher_reports_errors_in_one_line(tmp_path, capsys):
+    from mutualfuse import cli
+
+    if "evaluate" not in getattr(cli, "SUBCOMMANDS", []):
+        pytest.skip("mutualfuse.cli does not list the evaluate sub-command")
+    rc = cli.main(["evaluate", "--a", str(tmp_path / "nope"), "--b", str(tmp_path), "--fused", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and err.count("\n") == 0 and "not a folder" in err
