@@ -156,11 +156,11 @@ def to_kind(f: np.ndarray, k: Kind) -> Any:
 
         img = f[0]
         if k.pil_mode == "I;16" and img.ndim == 2:
-            return Image.fromarray(np.round(img * 65535).astype(np.uint16), mode="I;16")
+            return Image.fromarray(np.round(img * 65535).astype(np.uint16))
         if k.pil_mode == "F" and img.ndim == 2:
-            return Image.fromarray(img.astype(np.float32), mode="F")
+            return Image.fromarray(img.astype(np.float32))
         data = np.round(img * 255).astype(np.uint8)
-        return Image.fromarray(data, mode="RGB" if data.ndim == 3 else "L")
+        return Image.fromarray(data)
     if k.kind == "torch":
         import torch
 

@@ -339,8 +339,8 @@ def output_depth(path: str | os.PathLike, depths: list[int], colour: bool, reque
     """
     suf = Path(path).suffix.lower()
     can = {".png": (8, 16), ".tif": (8, 16, 32), ".tiff": (8, 16, 32), ".jpg": (8,), ".jpeg": (8,), ".bmp": (8,)}.get(suf, (8,))
-    if colour:
-        can = tuple(d for d in can if d != 32)
+    if colour:  # Pillow writes 8-bit colour only; 16-bit colour goes through tifffile
+        can = (8, 16) if suf in (".tif", ".tiff") else (8,)
     if requested is not None:
         if requested not in can:
             kind = "colour " if colour else ""
@@ -370,11 +370,11 @@ def write_image(path: str | os.PathLike, arr: np.ndarray, bit_depth: int = 8) ->
         else:
             data = to_uint(arr, depth)
             if data.ndim == 3:
-                im = Image.fromarray(data, mode="RGB")
+                im = Image.fromarray(data)
             elif depth == 16:
-                im = Image.fromarray(data, mode="I;16")
+                im = Image.fromarray(data)
             else:
-                im = Image.fromarray(data, mode="L")
+                im = Image.fromarray(data)
             im.save(tmp, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
         os.replace(tmp, p)
     except OSError as e:
@@ -397,4 +397,4 @@ def _write_tiff_np(path: str, arr: np.ndarray, depth: int) -> None:
     except ImportError:  # pragma: no cover
         if data.ndim == 3:
             raise OSError("16-bit colour TIFF needs tifffile (pip install tifffile)")
-        Image.fromarray(data, mode="F").save(path, format="TIFF")
+        Image.fromarray(data).save(path, format="TIFF")

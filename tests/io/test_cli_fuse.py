@@ -1,0 +1,165 @@
+"""``mutualfuse fuse`` / ``fuse-dir``: good pairs, and every bad input → one line, exit 2, no output."""
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mutualfuse.cli import main
+
+
+def _png(path, arr):
+    Image.fromarray(arr).save(path)
+    return path
+
+
+@pytest.fixture()
+def pair(tmp_path):
+    rng = np.random.default_rng(0)
+    a = _png(tmp_path / "a.png", rng.integers(0, 256, (40, 52), dtype=np.uint8))
+    b = _png(tmp_path / "b.png", rng.integers(0, 256, (40, 52), dtype=np.uint8))
+    return a, b
+
+
+def _zero_png(path):
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 0, 40, 8, 0, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+    return path
+
+
+def _bad_cases(tmp, a, b):
+    """name → (a, b, out, extra args, text that must appear, file that must be named)"""
+    import tifffile
+
+    out = tmp / "out" / "f.png"
+    trunc = tmp / "trunc.png"
+    trunc.write_bytes(a.read_bytes()[: len(a.read_bytes()) // 2])
+    text = tmp / "notes.png"
+    text.write_text("this is not an image\n")
+    small = _png(tmp / "small.png", np.zeros((30, 52), np.uint8))
+    zero = _zero_png(tmp / "zero.png")
+    five = tmp / "five.tif"
+    tifffile.imwrite(five, np.zeros((40, 52, 5), np.uint8), photometric="minisblack", planarconfig="contig")
+    nan = tmp / "nan.tif"
+    x = np.full((40, 52), 0.5, np.float32)
+    x[3, 4] = np.nan
+    tifffile.imwrite(nan, x)
+    afile = tmp / "plainfile"
+    afile.write_text("x")
+    return {
+        "missing": (tmp / "nope.png", b, out, [], "file not found", "nope.png"),
+        "truncated": (trunc, b, out, [], "truncated", "trunc.png"),
+        "not an image": (a, text, out, [], "not a readable image", "notes.png"),
+        "size mismatch": (a, small, out, [], "size mismatch", "small.png"),
+        "zero pixels": (zero, b, out, [], "0 pixels", "zero.png"),
+        "channels": (five, b, out, [], "unsupported channel count 5", "five.tif"),
+        "nan": (nan, b, out, [], "NaN or infinite", "nan.tif"),
+        "bomb": (a, b, out, ["--max-pixels", "1000"], "decompression bomb", "a.png"),
+        "no folder": (a, b, tmp / "missing-dir" / "f.png", [], "does not exist", "f.png"),
+        "parent is a file": (a, b, afile / "f.png", [], "not a directory", "f.png"),
+        "output is input": (a, b, b, [], "same file as input", "b.png"),
+        "bad extension": (a, b, tmp / "out" / "f.xyz", [], "unsupported output format", "f.xyz"),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing", "truncated", "not an image", "size mismatch", "zero pixels",
+                                  "channels", "nan", "bomb", "no folder", "parent is a file",
+                                  "output is input", "bad extension"])
+def test_bad_input_one_line_exit_2_no_output(case, pair, tmp_path, capsys, lively_weights):
+    a, b = pair
+    (tmp_path / "out").mkdir()
+    ca, cb, out, extra, text, named = _bad_cases(tmp_path, a, b)[case]
+    before_b = b.read_bytes()
+    rc = main(["fuse", str(ca), str(cb), "-o", str(out), "--weights", str(lively_weights), "-q", *extra])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2
+    assert len(err) == 1 and err[0].startswith("mutualfuse: error:"), err
+    assert text in err[0] and named in err[0], err[0]
+    assert os.listdir(tmp_path / "out") == []  # nothing written, no temp file left
+    if case != "output is input":
+        assert not out.exists()
+    assert b.read_bytes() == before_b
+
+
+def test_fuse_gray_odd_size_and_16bit(tmp_path, lively_weights, capsys):
+    rng = np.random.default_rng(5)
+    ir = rng.integers(2000, 12000, (37, 29)).astype(np.uint16)
+    vis = rng.integers(0, 256, (37, 29), dtype=np.uint8)
+    Image.fromarray(ir).save(tmp_path / "ir.png")
+    _png(tmp_path / "vis.png", vis)
+    rc = main(["fuse", str(tmp_path / "ir.png"), str(tmp_path / "vis.png"), "-o", str(tmp_path / "f.png"),
+               "--weights", str(lively_weights)])
+    assert rc == 0
+    out = Image.open(tmp_path / "f.png")
+    assert out.size == (29, 37) and out.mode.startswith("I;16")  # 16-bit in → 16-bit out
+    assert "scaled by percentile" in capsys.readouterr().err
+    rc = main(["fuse", str(tmp_path / "ir.png"), str(tmp_path / "vis.png"), "-o", str(tmp_path / "f8.png"),
+               "--weights", str(lively_weights), "--bit-depth", "8", "-q"])
+    assert rc == 0 and Image.open(tmp_path / "f8.png").mode == "L"
+
+
+def test_fuse_colour_keeps_chroma_of_colour_source(samples, tmp_path, lively_weights):
+    from mutualfuse.color import rgb_to_ycbcr
+
+    vis = np.asarray(Image.open(samples / "lytro-01" / "a.png").convert("RGB"))[:96, :120]
+    ir = np.asarray(Image.open(samples / "lytro-01" / "b.png").convert("L"))[:96, :120]
+    _png(tmp_path / "vis.png", vis)
+    _png(tmp_path / "ir.png", ir)
+    rc = main(["fuse", str(tmp_path / "ir.png"), str(tmp_path / "vis.png"), "-o", str(tmp_path / "f.png"),
+               "--weights", str(lively_weights), "-q"])
+    assert rc == 0
+    out = np.asarray(Image.open(tmp_path / "f.png"))
+    assert out.shape == vis.shape
+    yo, yv = rgb_to_ycbcr(out / 255.0), rgb_to_ycbcr(vis / 255.0)
+    inside = (out > 8).all(-1) & (out < 247).all(-1)  # away from RGB clipping
+    assert inside.mean() > 0.5
+    assert np.abs(yo[..., 1:][inside] - yv[..., 1:][inside]).max() < 3 / 255
+
+
+def _dirs(tmp_path):
+    rng = np.random.default_rng(7)
+    da, db = tmp_path / "A", tmp_path / "B"
+    da.mkdir(), db.mkdir()
+    for name in ("01.png", "02.png", "03.png"):
+        _png(da / name, rng.integers(0, 256, (24, 32), dtype=np.uint8))
+        _png(db / name, rng.integers(0, 256, (24, 32), dtype=np.uint8))
+    (db / "02.png").write_bytes((db / "02.png").read_bytes()[:40])  # truncated
+    _png(da / "04.png", np.zeros((24, 32), np.uint8))  # no partner
+    (da / "readme.txt").write_text("ignored")
+    return da, db
+
+
+def test_fuse_dir_keeps_going_lists_failures_and_resumes(tmp_path, lively_weights, capsys):
+    da, db = _dirs(tmp_path)
+    out = tmp_path / "OUT"
+    args = ["fuse-dir", str(da), str(db), "-o", str(out), "--weights", str(lively_weights)]
+    rc = main(args)
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert sorted(os.listdir(out)) == ["01.png", "03.png"]
+    assert "2 pair(s) failed" in err and "02.png" in err and "not a readable image" in err and "no file named 04.png" in err
+    mtime = (out / "01.png").stat().st_mtime_ns
+    (db / "02.png").write_bytes((db / "01.png").read_bytes())  # repair
+    rc = main(args)
+    cap = capsys.readouterr()
+    assert rc == 2  # 04.png still has no partner
+    assert "fused 1, skipped 2 already done" in cap.out
+    assert (out / "01.png").stat().st_mtime_ns == mtime  # not redone
+    assert sorted(os.listdir(out)) == ["01.png", "02.png", "03.png"]
+
+
+def test_fuse_dir_csv_pairs(tmp_path, lively_weights, capsys):
+    da, db = _dirs(tmp_path)
+    lst = tmp_path / "pairs.csv"
+    lst.write_text("a,b,out\nA/01.png,B/01.png,first.tif\nA/03.png,B/03.png\n")
+    rc = main(["fuse-dir", "--pairs", str(lst), "-o", str(tmp_path / "O"), "--weights", str(lively_weights), "-q"])
+    assert rc == 0, capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path / "O")) == ["03.png", "first.tif"]
+    shutil.rmtree(tmp_path / "O")
