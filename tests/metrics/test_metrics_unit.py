@@ -141,3 +141,11 @@ def test_evaluate_pair_profiles_and_errors():
         M.evaluate_pair(a, b, f, profile="nope")
     with pytest.raises(ValueError):
         M.sd(f, convention="nope")
+
+
+def test_size_limits_are_errors_not_nans():
+    with pytest.raises(ValueError, match="65 pixels"):
+        M.vif(*_pair(64))
+    assert math.isfinite(M.vif(*_pair(65)))
+    with pytest.raises(ValueError, match="44"):
+        M.mef_ssim(*_pair(40))

@@ -142,6 +142,8 @@ def _wtree(bands: list[np.ndarray]) -> dict[int, np.ndarray]:
 
 
 _SUBBANDS = (4, 7, 10, 13, 16, 19, 22, 25)
+#: smallest side for which every used subband keeps at least one 3×3 block after the border crop
+MIN_SIDE = 65
 _M = 3
 _SIGMA_NSQ = 0.4
 _TOL = 1e-15
@@ -229,6 +231,8 @@ def _vif_trees(org: dict[int, np.ndarray], dst: dict[int, np.ndarray]) -> float:
         g = g[off:-off, off:-off]
         vv = vv[off:-off, off:-off]
         ss = ss[off:-off, off:-off]
+        if ss.size == 0:
+            raise ValueError(f"VIF needs images of at least {MIN_SIDE} pixels per side")
         t = (g * g * ss)[..., None] * lam / (vv + _SIGMA_NSQ)[..., None]
         num += float(np.sum(np.log2(1 + t)))
         den += float(np.sum(np.log2(1 + ss[..., None] * lam / _SIGMA_NSQ)))
