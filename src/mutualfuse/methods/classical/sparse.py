@@ -61,53 +61,76 @@ def dictionary_info() -> dict:
 # batch OMP (error-constrained), vectorised over signals
 # --------------------------------------------------------------------------------------
 def batch_omp(D: np.ndarray, X: np.ndarray, tol: float, max_atoms: int | None = None,
-              chunk: int = 2048) -> np.ndarray:
+              chunk: int = 1024) -> np.ndarray:
     """Error-constrained orthogonal matching pursuit for many signals at once.
 
     Solves ``min ||g||_0  s.t. ||x - D g||_2 <= tol`` greedily for every column of ``X``
     (ompbox's ``omp2``, which Liu's code calls). ``D`` has unit-norm columns. All signals of
-    a chunk advance one atom per step in lock-step (numpy batched least squares on the Gram
-    sub-matrices); a signal drops out once its residual is within ``tol``. The result is the
-    same as running scikit-learn's ``orthogonal_mp(D, x, tol=tol**2)`` per signal (the test
-    checks this); it is just vectorised.
+    a chunk advance one atom per step in lock-step. As in Rubinstein et al.'s Batch-OMP the
+    support's Gram matrix is factorised progressively, here as the inverse ``L^-1`` of its
+    Cholesky factor (one new row per step), so that ``z = L^-1 b`` grows by one entry,
+    ``||r||^2 = ||x||^2 - ||z||^2`` and ``g = L^-T z``. A signal stops when its residual is
+    within ``tol``, after ``max_atoms`` atoms, or when the next atom is numerically in the
+    span of its support (``1 - ||L^-1 g_j||^2 < 1e-10``, where scikit-learn's OMP stops too).
+    The result equals scikit-learn's ``orthogonal_mp(D, x, tol=tol**2)`` per signal (tested);
+    it is only vectorised.
     """
     n, k = D.shape
     if max_atoms is None:
         max_atoms = n
-    max_atoms = min(max_atoms, n, k)
+    T = min(max_atoms, n, k)
     G = D.T @ D
+    DT = np.ascontiguousarray(D.T)
     out = np.zeros((k, X.shape[1]))
     tol2 = tol * tol
-    for s in range(0, X.shape[1], chunk):
-        x = X[:, s:s + chunk]
-        m = x.shape[1]
-        alpha0 = D.T @ x                      # (k, m)
-        support = np.zeros((m, max_atoms), dtype=np.intp)
-        coef = np.zeros((m, max_atoms))
-        nsel = np.zeros(m, dtype=np.intp)
+    for s0 in range(0, X.shape[1], chunk):
+        x_all = X[:, s0:s0 + chunk]
+        ids = np.flatnonzero(np.einsum("ij,ij->j", x_all, x_all) > tol2)
+        x = np.ascontiguousarray(x_all[:, ids].T)   # (a, n) signals still being coded
+        alpha0 = x @ D                               # (a, k)
+        xx = np.einsum("an,an->a", x, x)
+        a = len(ids)
+        sup = np.zeros((a, T), dtype=np.intp)
+        linv = np.zeros((a, T, T))                   # inverse Cholesky factor of G_S
+        z = np.zeros((a, T))                         # L^-1 b
+        ds = np.zeros((a, T, n))                     # selected atoms
         resid = x.copy()
-        active = np.flatnonzero(np.einsum("ij,ij->j", x, x) > tol2)
-        for step in range(max_atoms):
-            if active.size == 0:
-                break
-            corr = D.T @ resid[:, active]
-            j = np.argmax(np.abs(corr), axis=0)
-            support[active, step] = j
-            S = support[active, : step + 1]                       # (a, t)
-            Gs = G[S[:, :, None], S[:, None, :]]                  # (a, t, t)
-            b = alpha0[S, active[:, None]]                        # (a, t)
-            c = np.linalg.solve(Gs, b[:, :, None])[:, :, 0]       # (a, t)
-            coef[active, : step + 1] = c
-            nsel[active] = step + 1
-            approx = np.einsum("dat,at->da", D[:, S], c)
-            resid[:, active] = x[:, active] - approx
-            err = np.einsum("da,da->a", resid[:, active], resid[:, active])
-            active = active[err > tol2]
-        rows = np.repeat(np.arange(m), nsel)
-        cols = np.concatenate([np.arange(t) for t in nsel]) if m else np.zeros(0, np.intp)
-        block = np.zeros((k, m))
-        np.add.at(block, (support[rows, cols], rows), coef[rows, cols])
-        out[:, s:s + m] = block
+        live = np.ones(a, dtype=bool)   # still being coded (finished ones are dropped in batches)
+        t = 0
+        while a and t < T:
+            j = np.argmax(np.abs(resid @ D), axis=1)
+            if t == 0:
+                d = np.sqrt(G[j, j])
+                ok = np.ones(a, dtype=bool)
+                linv[:, 0, 0] = 1.0 / d
+            else:
+                g = G[sup[:, :t], j[:, None]]                               # (a, t)
+                w = np.matmul(linv[:, :t, :t], g[:, :, None])[:, :, 0]      # L^-1 g
+                d2 = G[j, j] - np.einsum("at,at->a", w, w)
+                ok = d2 > 1e-10
+                d = np.sqrt(np.where(ok, d2, 1.0))
+                row = -np.matmul(w[:, None, :], linv[:, :t, :t])[:, 0, :] / d[:, None]
+                linv[:, t, :t] = np.where(ok[:, None], row, 0.0)
+                linv[:, t, t] = np.where(ok, 1.0 / d, 0.0)
+            sup[:, t] = j
+            ds[:, t] = DT[j]
+            z[:, t] = np.einsum("at,at->a", linv[:, t, : t + 1], np.take_along_axis(alpha0, sup[:, : t + 1], 1))
+            t += 1
+            c = np.matmul(z[:, None, :t], linv[:, :t, :t])[:, 0, :]         # L^-T z, row form
+            resid = x - np.einsum("at,atn->an", c, ds[:, :t])
+            err = xx - np.einsum("at,at->a", z[:, :t], z[:, :t])
+            # a rejected atom (ok False) has a zero row in L^-1, so it gets weight 0 in c
+            done = live & ((~ok) | (err <= tol2) | (t == T))
+            for f in np.flatnonzero(done):
+                m = t if ok[f] else t - 1
+                out[sup[f, :m], s0 + ids[f]] = c[f, :m]
+            live &= ~done
+            if (~live).sum() * 4 >= a or not live.any():
+                keep = live
+                ids, x, alpha0, xx = ids[keep], x[keep], alpha0[keep], xx[keep]
+                sup, linv, z, ds, resid = sup[keep], linv[keep], z[keep], ds[keep], resid[keep]
+                live = live[keep]
+                a = len(ids)
     return out
 
 

@@ -38,7 +38,9 @@ def dwt(a: np.ndarray, b: np.ndarray, *, levels: int = 4, wavelet: str = "db1",
     ``highpass="consistency"`` reproduces the rule of Liu's ``dwt_fuse.m`` exactly
     (``selc(.,.,3)``: 3x3 max-abs activity with majority-vote consistency check, Li et al.
     1995). Odd sizes: the periodized transform repeats the last row/column (as Matlab's
-    ``per`` mode) and the result is cropped. Self-fusion is exact to rounding.
+    ``per`` mode) and the result is cropped. Departure: the default high-pass rule is the
+    plain max-abs rule named in the issue, not the consistency check of Liu's ``dwt_fuse.m``
+    (pass ``highpass="consistency"`` for that). Self-fusion is exact to rounding.
     """
     levels = check_int("dwt", "levels", levels, 1, 10)
     check_choice("dwt", "highpass", highpass, HIGHPASS_RULES)
@@ -75,13 +77,15 @@ def dtcwt(a: np.ndarray, b: np.ndarray, *, levels: int = 4, biort: str = "legall
     ``highpass`` on the coefficient modulus: ``"consistency"`` (default, the rule in Liu's
     code: 3x3 max-modulus activity + 3x3 majority vote) or ``"maxabs"``. Odd sizes: we
     duplicate the last row/column before the transform (what both the Matlab and the Python
-    DT-CWT do internally) and crop. Self-fusion is exact to rounding.
+    DT-CWT do internally) and crop. No departures from Liu's code otherwise (the transform is
+    Kingsbury's, ported to Python by the ``dtcwt`` package with the same filter banks).
+    Self-fusion is exact to rounding.
     """
     levels = check_int("dtcwt", "levels", levels, 1, 10)
     check_choice("dtcwt", "highpass", highpass, HIGHPASS_RULES)
     check_choice("dtcwt", "biort", biort, _BIORTS)
     check_choice("dtcwt", "qshift", qshift, _QSHIFTS)
-    max_levels("dtcwt", a.shape, levels, min_side=4)
+    max_levels("dtcwt", a.shape, levels)
     h, w = a.shape
     pad = ((0, h % 2), (0, w % 2))
     t = _dtcwt.Transform2d(biort=biort, qshift=qshift)

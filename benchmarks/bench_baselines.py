@@ -1,0 +1,84 @@
+#!/usr/bin/env python
+"""Time every registered classical fusion method (and the pixel floors) at 256x256 and 640x480.
+
+Inputs are real images: the CT/MR sample pair (256x256, ``ct-mr-c01``) and an MSRS IR/VIS
+pair (640x480, ``ir-vis/msrs-sample/00537D`` of the shared data; if the shared data are absent,
+the bundled TNO sample resized to 640x480). Each method runs ``--repeat`` times on one
+thread-limited process and the median wall time is reported, with the machine's load average
+so that numbers from a shared machine can be judged.
+
+Usage::
+
+    python benchmarks/bench_baselines.py [--methods lp,rp,...] [--sizes 256,640x480] [--repeat 3]
+                                         [--json out.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "src" / "mutualfuse" / "data" / "samples"
+SHARED = Path(os.environ.get("MUTUALFUSE_SHARED", REPO.parent / "shared"))
+
+
+def gray(path: Path, size=None) -> np.ndarray:
+    im = Image.open(path).convert("L")  # ITU-R 601-2 luma for RGB inputs
+    if size is not None and im.size != size:
+        im = im.resize(size, Image.BICUBIC)
+    return np.asarray(im, dtype=np.float64) / 255.0
+
+
+def pair_for(size: str):
+    if size == "256":
+        return "ct-mr-c01 (256x256)", gray(SAMPLES / "ct-mr-c01" / "a.png"), gray(SAMPLES / "ct-mr-c01" / "b.png")
+    msrs = SHARED / "data" / "ir-vis" / "msrs-sample"
+    if (msrs / "ir" / "00537D.png").is_file():
+        return ("msrs 00537D (640x480)", gray(msrs / "ir" / "00537D.png"), gray(msrs / "vis" / "00537D.png"))
+    return ("tno-01 resized (640x480)", gray(SAMPLES / "tno-01" / "a.png", (640, 480)),
+            gray(SAMPLES / "tno-01" / "b.png", (640, 480)))
+
+
+def main() -> None:
+    from mutualfuse.methods import METHODS, fuse_gray
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--methods", default=None, help="comma list (default: average, max and every classical method)")
+    ap.add_argument("--sizes", default="256,640x480")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+    names = args.methods.split(",") if args.methods else [
+        n for n in METHODS.names() if METHODS.meta(n).get("family") not in ("network",)]
+    rows = []
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+          f"load average at start {os.getloadavg()[0]:.1f}")
+    print(f"{'method':8s} {'input':26s} {'median s':>9s} {'runs':>5s}")
+    for size in args.sizes.split(","):
+        label, a, b = pair_for(size)
+        for m in names:
+            reps = 1 if METHODS.meta(m).get("slow") else args.repeat
+            fuse_gray(m, a[:64, :64], b[:64, :64])  # warm-up (imports, dictionary load, caches)
+            times = []
+            for _ in range(reps):
+                t0 = time.perf_counter()
+                fuse_gray(m, a, b)
+                times.append(time.perf_counter() - t0)
+            med = statistics.median(times)
+            rows.append({"method": m, "input": label, "seconds": med, "runs": reps,
+                         "load": os.getloadavg()[0]})
+            print(f"{m:8s} {label:26s} {med:9.3f} {reps:5d}   (load {os.getloadavg()[0]:.1f})", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
