@@ -44,7 +44,7 @@ def _open_reader(iio, path: Path):
     if path.stat().st_size == 0:
         raise InputError(f"{path}: file is empty")
     try:
-        r = iio.get_reader(str(path), format="FFMPEG", ffmpeg_log_level="error")
+        r = iio.get_reader(str(path), format="FFMPEG")
         meta = r.get_meta_data()
     except Exception as e:  # noqa: BLE001 - imageio raises OSError/RuntimeError/IndexError
         raise InputError(f"{path}: not a readable video ({' '.join(str(e).split())[:160]})") from None

@@ -1,0 +1,108 @@
+"""``Fuser.fuse``: numpy / PIL / torch in, same kind out; batches; sizes; reports; errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from mutualfuse import Fuser, InputError
+
+
+@pytest.fixture(scope="module")
+def pair(samples):
+    a = np.asarray(Image.open(samples / "tno-01" / "a.png").convert("L"))[:64, :80]
+    b = np.asarray(Image.open(samples / "tno-01" / "b.png").convert("L"))[:64, :80]
+    return a, b
+
+
+def test_numpy_kinds(fuser, pair):
+    a, b = pair
+    out8 = fuser.fuse(a, b)
+    assert out8.dtype == np.uint8 and out8.shape == a.shape
+    outf = fuser.fuse(a / 255.0, b / 255.0)
+    assert outf.dtype == np.float64 and np.abs(outf * 255 - out8).max() <= 0.5 + 1e-6
+    out32 = fuser.fuse((a / 255.0).astype(np.float32), (b / 255.0).astype(np.float32))
+    assert out32.dtype == np.float32
+    assert fuser.fuse(a[..., None], b[..., None]).shape == a.shape + (1,)
+    a16, b16 = a.astype(np.uint16) * 257, b.astype(np.uint16) * 257
+    f = Fuser(fuser.report.method, device="cpu", normalize="full")
+    out16 = f.fuse(a16, b16)
+    assert out16.dtype == np.uint16 and np.abs(out16 / 65535 - out8 / 255).max() < 1 / 255 + 1e-4
+
+
+def test_batched_equals_single(fuser, pair):
+    a, b = pair[0] / 255.0, pair[1] / 255.0
+    batch = fuser.fuse(np.stack([a, b]), np.stack([b, a]))
+    assert batch.shape == (2,) + a.shape
+    assert np.abs(batch[0] - fuser.fuse(a, b)).max() < 1e-5
+    assert np.abs(batch[1] - fuser.fuse(b, a)).max() < 1e-5
+
+
+def test_pil_and_torch_kinds(fuser, pair):
+    a, b = pair
+    ref = fuser.fuse(a, b)
+    out = fuser.fuse(Image.fromarray(a), Image.fromarray(b))
+    assert isinstance(out, Image.Image) and out.mode == "L" and np.array_equal(np.asarray(out), ref)
+    rgb = Image.fromarray(np.stack([a, b, a], -1))
+    out = fuser.fuse(rgb, Image.fromarray(b))
+    assert out.mode == "RGB" and out.size == rgb.size
+    ta, tb = torch.from_numpy(a / 255.0).float(), torch.from_numpy(b / 255.0).float()
+    t = fuser.fuse(ta, tb)
+    assert isinstance(t, torch.Tensor) and t.shape == ta.shape and t.dtype == torch.float32
+    t3 = fuser.fuse(ta[None], tb[None])
+    assert t3.shape == (1,) + ta.shape
+    tb4 = fuser.fuse(torch.stack([ta, tb])[:, None], torch.stack([tb, ta])[:, None])
+    assert tb4.shape == (2, 1) + ta.shape
+    assert torch.allclose(tb4[0, 0], t, atol=1e-6)
+    tu8 = fuser.fuse(torch.from_numpy(a.copy()), torch.from_numpy(b.copy()))
+    assert tu8.dtype == torch.uint8 and np.array_equal(tu8.numpy(), ref)
+    tc = fuser.fuse(torch.rand(3, 64, 80), tb[None])
+    assert tc.shape == (3, 64, 80)
+
+
+@pytest.mark.parametrize("h,w", [(8, 8), (9, 13), (31, 17), (130, 67)])
+def test_any_size_out_equals_in(fuser, h, w):
+    rng = np.random.default_rng(h * w)
+    a, b = rng.random((h, w)), rng.random((h, w))
+    assert fuser.fuse(a, b).shape == (h, w)
+
+
+def test_token_budget_is_reported(lively_weights, pair):
+    a, b = pair
+    exact = Fuser(str(lively_weights), device="cpu", token_budget=0)
+    pooled = Fuser(str(lively_weights), device="cpu", token_budget=64)
+    e, p = exact.fuse(a, b), pooled.fuse(a, b)
+    assert exact.report.mapping_pool == 1 and exact.report.notes == []
+    assert pooled.report.mapping_pool > 1 and "pooled grid" in pooled.report.notes[0]
+    assert not np.array_equal(e, p)
+
+
+def test_streaming_gives_the_same_result(lively_weights, pair):
+    a, b = pair
+    big = Fuser(str(lively_weights), device="cpu")
+    small = Fuser(str(lively_weights), device="cpu", max_window_pixels=4096)
+    fa, fb = np.tile(a / 255.0, (3, 3)), np.tile(b / 255.0, (3, 3))  # 192 x 240
+    x, y = big.fuse(fa, fb), small.fuse(fa, fb)
+    assert small.report.windows > 1 and big.report.windows == 1
+    assert np.abs(x - y).max() < 1e-5
+
+
+def test_classical_method_through_fuser(pair):
+    a, b = pair
+    out = Fuser("average", device="cpu").fuse(a, b)
+    assert np.abs(out.astype(int) - (a.astype(int) + b.astype(int)) / 2).max() <= 1
+
+
+@pytest.mark.parametrize("a,b,msg", [
+    (np.zeros((64, 80)), np.zeros((64, 81)), "size mismatch"),
+    (np.zeros((0, 80)), np.zeros((0, 80)), "0 pixels"),
+    (np.zeros((64, 80, 2)), np.zeros((64, 80, 2)), "unsupported channel count 2"),
+    (np.zeros((64, 80), np.int64), np.zeros((64, 80)), "unsupported array dtype"),
+    (np.full((64, 80), np.nan), np.zeros((64, 80)), "NaN"),
+    (np.zeros((4, 80)), np.zeros((4, 80)), "smaller than 8x8"),
+    ("a.png", np.zeros((64, 80)), "expected a numpy array"),
+])
+def test_bad_arrays(fuser, a, b, msg):
+    with pytest.raises(InputError, match=msg):
+        fuser.fuse(a, b)

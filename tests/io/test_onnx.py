@@ -1,0 +1,49 @@
+"""ONNX export: dynamic height/width; onnxruntime == PyTorch within 1e-4 on real pairs of two sizes."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+from mutualfuse import Fuser  # noqa: E402
+from mutualfuse.cli import main  # noqa: E402
+from mutualfuse.image_io import read_gray_float  # noqa: E402
+from mutualfuse.onnx_export import export_onnx, run_onnx  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def onnx_path(lively_weights, tmp_path_factory):
+    return export_onnx(tmp_path_factory.mktemp("onnx") / "m.onnx", lively_weights)
+
+
+@pytest.mark.parametrize("sample,crop", [("tno-01", None), ("ct-mr-c01", (203, 141))])
+def test_onnxruntime_equals_pytorch_on_real_pairs(onnx_path, lively_weights, samples, sample, crop):
+    a = read_gray_float(samples / sample / "a.png")
+    b = read_gray_float(samples / sample / "b.png")
+    if crop:
+        a, b = a[: crop[0], : crop[1]], b[: crop[0], : crop[1]]
+    ref = Fuser(str(lively_weights), device="cpu", token_budget=0).fuse(a, b)  # exact mapping
+    got = run_onnx(onnx_path, a, b)
+    assert got.shape == a.shape
+    assert 0.05 < float(got.std())  # a non-degenerate output: the comparison means something
+    assert np.abs(got - ref).max() < 1e-4
+
+
+def test_fixed_pool_export_matches_pooled_pytorch(lively_weights, samples, tmp_path):
+    a = read_gray_float(samples / "tno-01" / "a.png")  # 360x270 → 90x68 tokens = 6120
+    b = read_gray_float(samples / "tno-01" / "b.png")
+    p = export_onnx(tmp_path / "p2.onnx", lively_weights, pool=2)
+    ref_f = Fuser(str(lively_weights), device="cpu", token_budget=2000)  # → pool 2 at this size
+    ref = ref_f.fuse(a, b)
+    assert ref_f.report.mapping_pool == 2
+    assert np.abs(run_onnx(p, a, b) - ref).max() < 1e-4
+
+
+def test_cli_export_checks_itself(lively_weights, tmp_path, capsys):
+    rc = main(["export-onnx", str(tmp_path / "c.onnx"), "--weights", str(lively_weights)])
+    out = capsys.readouterr().out
+    assert rc == 0 and "max |diff|" in out and (tmp_path / "c.onnx").is_file()
+    rc = main(["export-onnx", str(tmp_path / "nodir" / "c.onnx"), "--weights", str(lively_weights)])
+    assert rc == 2 and "does not exist" in capsys.readouterr().err

@@ -1,0 +1,69 @@
+"""``fuse-video``: same frame count, rate and size; mismatches → one line, exit 2, no output."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+iio = pytest.importorskip("imageio.v2")
+pytest.importorskip("imageio_ffmpeg")
+
+from mutualfuse.cli import main  # noqa: E402
+
+
+def _video(path, frames, fps, colour):
+    w = iio.get_writer(str(path), format="FFMPEG", fps=fps, codec="libx264", macro_block_size=1,
+                       pixelformat="yuv444p", ffmpeg_log_level="error", output_params=["-crf", "0"])
+    for f in frames:
+        w.append_data(f if colour else np.repeat(f[..., None], 3, -1))
+    w.close()
+    return path
+
+
+def _frames(n, h, w, seed, colour=False):
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 256, (h, w, 3) if colour else (h, w), dtype=np.uint8)
+    return [np.roll(base, 2 * i, axis=1) for i in range(n)]
+
+
+def _count(path):
+    r = iio.get_reader(str(path), format="FFMPEG")
+    try:
+        return r.count_frames(), r.get_meta_data()["fps"], r.get_meta_data()["size"]
+    finally:
+        r.close()
+
+
+def test_fuse_video_same_count_rate_size(tmp_path, lively_weights, capsys):
+    a = _video(tmp_path / "ir.mp4", _frames(7, 35, 49, 0), 12.5, colour=False)  # odd size
+    b = _video(tmp_path / "vis.mp4", _frames(7, 35, 49, 1, colour=True), 12.5, colour=True)
+    out = tmp_path / "f.mp4"
+    rc = main(["fuse-video", str(a), str(b), "-o", str(out), "--weights", str(lively_weights), "--batch", "3", "-q"])
+    assert rc == 0, capsys.readouterr().err
+    assert _count(out) == (7, 12.5, (49, 35))
+    first = iio.get_reader(str(out), format="FFMPEG").get_data(0)
+    assert first.shape == (35, 49, 3) and first.std() > 5
+
+
+def test_fuse_video_frame_count_mismatch_leaves_nothing(tmp_path, lively_weights, capsys):
+    a = _video(tmp_path / "a.mp4", _frames(5, 32, 48, 0), 10, colour=False)
+    b = _video(tmp_path / "b.mp4", _frames(3, 32, 48, 1), 10, colour=False)
+    out_dir = tmp_path / "o"
+    out_dir.mkdir()
+    rc = main(["fuse-video", str(a), str(b), "-o", str(out_dir / "f.mp4"), "--weights", str(lively_weights),
+               "--batch", "2", "-q"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "frame count mismatch" in err[0] and "b.mp4" in err[0]
+    assert os.listdir(out_dir) == []
+
+
+def test_fuse_video_rate_and_size_mismatch(tmp_path, lively_weights, capsys):
+    a = _video(tmp_path / "a.mp4", _frames(2, 32, 48, 0), 10, colour=False)
+    b = _video(tmp_path / "b.mp4", _frames(2, 32, 48, 1), 25, colour=False)
+    c = _video(tmp_path / "c.mp4", _frames(2, 32, 40, 1), 10, colour=False)
+    for other, text in ((b, "frame rate mismatch"), (c, "size mismatch"), (tmp_path / "none.mp4", "file not found")):
+        rc = main(["fuse-video", str(a), str(other), "-o", str(tmp_path / "f.mp4"), "--weights", str(lively_weights), "-q"])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert rc == 2 and len(err) == 1 and text in err[0] and other.name in err[0]
+        assert not (tmp_path / "f.mp4").exists()
