@@ -1,0 +1,291 @@
+"""Fuse speed and memory benchmark, and the token budget's deviation from the exact mapping.
+
+    python benchmarks/bench_fuse.py speed      [--sizes 256x256,640x480,...] [--device cpu] [--threads 2]
+    python benchmarks/bench_fuse.py deviation  [--sets tno,msrs,lytro] [--upscale 3]
+
+``speed``: every (size, mode) runs in a fresh process (``--child``) so that peak RSS
+(``ru_maxrss``, the whole process: Python + torch + model + data) is that run's alone. Modes:
+
+* ``default``: the shipped API path (token budget, exact halo streaming);
+* ``exact``: ``token_budget=0``, the mapping by fused SDPA (flash kernel, O(N·C) memory);
+* ``naive``: ``token_budget=0`` with the explicit N×N matmul-softmax-matmul mapping, only where
+  its two N×N float32 matrices fit (``--naive-max-gb``).
+
+Inputs are a real infrared/visible pair (TNO 04, or the bundled tno-01) resized to each size.
+Achieved GFLOP/s counts convolution and mapping FLOPs (2 per multiply-add) and is printed
+next to the fp32 matmul peak measured with the same thread count at the start and end of the
+run (the machine is shared; the peak shows how loaded it was).
+
+``deviation``: fuses real pairs at their native size (and, with ``--upscale``, a few of them
+bicubically enlarged to 1920×1080) with the default token budget and with the exact mapping,
+and reports the difference of the fused 8-bit images (mean/max absolute, PSNR).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("MUTUALFUSE_SHARED", REPO.parent / "shared")) / "data"
+DEFAULT_SIZES = "256x256,640x480,1024x768,1920x1080,3840x2160"
+
+
+def _threads(n: int) -> None:
+    import torch
+
+    torch.set_num_threads(n)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass
+
+
+def matmul_peak(threads: int, device: str = "cpu") -> float:
+    """Best-of fp32 GFLOP/s of a 2048² matmul."""
+    import torch
+
+    _threads(threads)
+    n = 2048
+    x = torch.randn(n, n, device=device)
+    y = torch.randn(n, n, device=device)
+    best = float("inf")
+    for _ in range(6):
+        if device != "cpu":
+            torch.cuda.synchronize()
+        t = time.perf_counter()
+        (x @ y).sum().item()
+        best = min(best, time.perf_counter() - t)
+    return 2 * n ** 3 / best / 1e9
+
+
+def _pair(h: int, w: int):
+    import numpy as np
+    from PIL import Image
+
+    src = SHARED / "ir-vis" / "tno"
+    if (src / "ir" / "04.png").exists():
+        pa, pb = src / "ir" / "04.png", src / "vis" / "04.png"
+    else:
+        s = REPO / "src" / "mutualfuse" / "data" / "samples" / "tno-01"
+        pa, pb = s / "a.png", s / "b.png"
+    out = []
+    for p in (pa, pb):
+        im = Image.open(p).convert("L").resize((w, h), Image.BICUBIC)
+        out.append(np.asarray(im, dtype=np.float64) / 255.0)
+    return out
+
+
+def _model_spec() -> tuple[str, str]:
+    from mutualfuse.weights import SHIPPED
+
+    if "default" in SHIPPED:
+        return "default", "shipped default weights"
+    import tempfile
+
+    import torch
+
+    from mutualfuse.model import ModelConfig, build_model
+    from mutualfuse.weights import save_weights
+
+    torch.manual_seed(0)
+    p = Path(tempfile.mkdtemp()) / "random-default.safetensors"
+    save_weights(p, build_model(ModelConfig()), ModelConfig())
+    return str(p), "randomly initialised default config (no shipped weights yet)"
+
+
+def child(args) -> None:
+    """One (size, mode) measurement; prints one JSON line."""
+    _threads(args.threads)
+    import numpy as np
+    import torch
+    from torch import nn
+
+    import mutualfuse.model.mutual_mapping as mm
+    from mutualfuse import Fuser
+
+    w, h = map(int, args.size.lower().split("x"))
+    spec, what = _model_spec()
+    flops = {"conv": 0.0, "map": 0.0}
+    base_map = mm.naive_cross_map if args.mode == "naive" else mm.cross_map
+
+    def counting_map(q, s, scale=None):
+        b, c, hh, ww = q.shape
+        n = hh * ww
+        flops["map"] += 4.0 * b * n * (s.shape[-2] * s.shape[-1]) * c
+        return base_map(q, s, scale)
+
+    mm.cross_map = counting_map
+    fuser = Fuser(spec, device=args.device, token_budget=(-1 if args.mode == "default" else 0))
+
+    def hook(mod, inp, out):
+        k = mod.kernel_size[0] * mod.kernel_size[1]
+        flops["conv"] += 2.0 * out.numel() * (mod.in_channels // mod.groups) * k
+
+    for m in fuser.net.modules():
+        if isinstance(m, nn.Conv2d):
+            m.register_forward_hook(hook)
+    a, b = _pair(h, w)
+    fuser.fuse(a[:64, :64], b[:64, :64])  # warm-up: kernels, allocator
+    flops.update(conv=0.0, map=0.0)
+    if args.device != "cpu":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    reps = args.reps if h * w <= 640 * 480 else 1
+    times = []
+    for _ in range(reps):
+        flops.update(conv=0.0, map=0.0)
+        t = time.perf_counter()
+        out = fuser.fuse(a, b)
+        if args.device != "cpu":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t)
+    wall = min(times)
+    assert out.shape == (h, w) and np.isfinite(out).all()
+    res = {
+        "size": f"{w}x{h}", "mode": args.mode, "device": args.device, "threads": args.threads,
+        "wall_s": wall, "us_per_px": wall / (h * w) * 1e6,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "gpu_peak_mb": (torch.cuda.max_memory_allocated() / 2**20) if args.device != "cpu" else None,
+        "conv_gflop": flops["conv"] / 1e9, "map_gflop": flops["map"] / 1e9,
+        "gflops": (flops["conv"] + flops["map"]) / 1e9 / wall,
+        "pool": fuser.report.mapping_pool, "windows": fuser.report.windows, "model": what,
+    }
+    print(json.dumps(res), flush=True)
+
+
+def speed(args) -> None:
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    peak0 = matmul_peak(args.threads, args.device)
+    print(f"# fp32 matmul peak ({args.threads} threads, {args.device}): {peak0:.0f} GFLOP/s at start", flush=True)
+    rows = []
+    for size in sizes:
+        w, h = map(int, size.lower().split("x"))
+        n = (h // 4) * (w // 4)
+        modes = ["default"]
+        if h * w <= args.exact_max_pixels:
+            modes.append("exact")
+        if 2 * n * n * 4 / 2**30 <= args.naive_max_gb:
+            modes.append("naive")
+        for mode in modes:
+            cmd = [sys.executable, __file__, "--child", "--size", size, "--mode", mode, "--threads", str(args.threads),
+                   "--device", args.device, "--reps", str(args.reps)]
+            t = time.perf_counter()
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+            if r.returncode != 0:
+                print(f"{size:>10} {mode:>8}  FAILED ({r.returncode}): {r.stderr.strip().splitlines()[-1:]}", flush=True)
+                continue
+            res = json.loads(r.stdout.strip().splitlines()[-1])
+            rows.append(res)
+            print(f"{res['size']:>10} {mode:>8}  {res['wall_s']:8.2f} s  {res['us_per_px']:6.2f} us/px  "
+                  f"RSS {res['peak_rss_mb']:7.0f} MB  pool {res['pool']}  windows {res['windows']:3d}  "
+                  f"conv {res['conv_gflop']:7.1f} + map {res['map_gflop']:8.1f} GFLOP  {res['gflops']:6.1f} GFLOP/s  "
+                  f"(child {time.perf_counter() - t:.0f} s)", flush=True)
+        skipped = [m for m in ("exact", "naive") if m not in modes]
+        if skipped:
+            need = 2 * n * n * 4 / 2**30
+            print(f"{size:>10}  skipped {', '.join(skipped)}"
+                  + (f" (naive needs two {need / 2:.1f} GB N×N matrices, N={n})" if "naive" in skipped else ""), flush=True)
+    peak1 = matmul_peak(args.threads, args.device)
+    print(f"# fp32 matmul peak at end: {peak1:.0f} GFLOP/s; model: {rows[0]['model'] if rows else '?'}", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"peak_start": peak0, "peak_end": peak1, "rows": rows}, indent=1))
+
+
+def deviation(args) -> None:
+    import numpy as np
+    from PIL import Image
+
+    _threads(args.threads)
+    from mutualfuse import Fuser
+    from mutualfuse.color import rgb_to_ycbcr
+
+    spec, what = _model_spec()
+    exact = Fuser(spec, device=args.device, token_budget=0)
+    approx = Fuser(spec, device=args.device, token_budget=args.token_budget)
+    sets = {"tno": ("ir-vis/tno", "ir", "vis"), "msrs": ("ir-vis/msrs-sample", "ir", "vis"),
+            "lytro": ("multi-focus/lytro", "a", "b"), "pet": ("medical/pet-mri", "a", "b")}
+
+    def load(p):
+        x = np.asarray(Image.open(p).convert("RGB"), dtype=np.float64) / 255.0
+        return rgb_to_ycbcr(x)[..., 0]
+
+    def compare(a, b, label):
+        t = time.perf_counter()
+        fa = approx.fuse(a, b)
+        ta = time.perf_counter() - t
+        pool = approx.report.mapping_pool
+        t = time.perf_counter()
+        fe = exact.fuse(a, b)
+        te = time.perf_counter() - t
+        d = np.abs(np.round(fa * 255) - np.round(fe * 255))
+        mse = float(((fa - fe) ** 2).mean())
+        psnr = float("inf") if mse == 0 else 10 * np.log10(1.0 / mse)
+        row = {"pair": label, "size": f"{a.shape[1]}x{a.shape[0]}", "pool": pool, "mean_abs_8bit": float(d.mean()),
+               "max_abs_8bit": float(d.max()), "psnr_db": psnr, "t_budget_s": ta, "t_exact_s": te}
+        print(f"{label:>22} {row['size']:>10} pool {pool}  mean|d| {row['mean_abs_8bit']:.3f}  max|d| {row['max_abs_8bit']:.0f}"
+              f"  PSNR {psnr:6.2f} dB  ({ta:.1f} s vs exact {te:.1f} s)", flush=True)
+        return row
+
+    rows = []
+    print(f"# token budget {approx.net.cfg.token_budget} vs exact; model: {what}", flush=True)
+    for name in args.sets.split(","):
+        rel, ra, rb = sets[name]
+        d = SHARED / rel
+        for pa in sorted((d / ra).glob("*.png"))[: args.limit]:
+            a, b = load(pa), load(d / rb / pa.name)
+            if (a.shape[0] // 4) * (a.shape[1] // 4) <= approx.net.cfg.token_budget:
+                continue  # exact anyway
+            rows.append(compare(a, b, f"{name}/{pa.stem}"))
+    if args.upscale:
+        d = SHARED / "ir-vis" / "tno"
+        for pa in sorted((d / "ir").glob("*.png"))[: args.upscale]:
+            ims = [Image.open(p).convert("L").resize((1920, 1080), Image.BICUBIC) for p in (pa, d / "vis" / pa.name)]
+            a, b = (np.asarray(im, dtype=np.float64) / 255.0 for im in ims)
+            rows.append(compare(a, b, f"tno/{pa.stem}@1080p"))
+    pooled = [r for r in rows if r["pool"] > 1]
+    if pooled:
+        for p in sorted({r["pool"] for r in pooled}):
+            rs = [r for r in pooled if r["pool"] == p]
+            print(f"# pool {p}: {len(rs)} pairs, mean|d| {np.mean([r['mean_abs_8bit'] for r in rs]):.3f} (8-bit levels), "
+                  f"worst max|d| {max(r['max_abs_8bit'] for r in rs):.0f}, median PSNR {np.median([r['psnr_db'] for r in rs]):.1f} dB, "
+                  f"min PSNR {min(r['psnr_db'] for r in rs):.1f} dB", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("what", nargs="?", default="speed", choices=["speed", "deviation"])
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--size", help=argparse.SUPPRESS)
+    ap.add_argument("--mode", default="default", help=argparse.SUPPRESS)
+    ap.add_argument("--sizes", default=DEFAULT_SIZES)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--reps", type=int, default=3, help="repetitions (best of) for sizes up to 640x480")
+    ap.add_argument("--exact-max-pixels", type=int, default=1920 * 1080,
+                    help="run the exact (token_budget=0) mode up to this many pixels")
+    ap.add_argument("--naive-max-gb", type=float, default=4.0, help="run the naive mapping if its N×N matrices fit")
+    ap.add_argument("--timeout", type=int, default=3600)
+    ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--sets", default="tno,msrs,lytro")
+    ap.add_argument("--limit", type=int, default=100, help="pairs per set (deviation)")
+    ap.add_argument("--upscale", type=int, default=0, help="also compare this many TNO pairs enlarged to 1080p")
+    ap.add_argument("--token-budget", type=int, default=-1, help="budget to compare with exact (-1: the model's)")
+    args = ap.parse_args()
+    if args.child:
+        child(args)
+    elif args.what == "speed":
+        speed(args)
+    else:
+        deviation(args)
+
+
+if __name__ == "__main__":
+    main()
