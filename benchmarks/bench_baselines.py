@@ -47,11 +47,22 @@ def pair_for(size: str):
             gray(SAMPLES / "tno-01" / "b.png", (640, 480)))
 
 
+def _value(v: str):
+    for cast in (int, float):
+        try:
+            return cast(v)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(v.lower(), v)
+
+
 def main() -> None:
     from mutualfuse.methods import METHODS, fuse_gray
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--methods", default=None, help="comma list (default: average, max and every classical method)")
+    ap.add_argument("--methods", default=None,
+                    help="comma list, each NAME or NAME:key=value[:key=value] "
+                    "(default: average, max and every classical method)")
     ap.add_argument("--sizes", default="256,640x480")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", default=None)
@@ -61,21 +72,23 @@ def main() -> None:
     rows = []
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"load average at start {os.getloadavg()[0]:.1f}")
-    print(f"{'method':8s} {'input':26s} {'median s':>9s} {'runs':>5s}")
+    print(f"{'method':14s} {'input':26s} {'median s':>9s} {'runs':>5s}")
     for size in args.sizes.split(","):
         label, a, b = pair_for(size)
-        for m in names:
+        for spec in names:
+            m, *kv = spec.split(":")
+            params = {k: _value(v) for k, v in (x.split("=", 1) for x in kv)}
             reps = 1 if METHODS.meta(m).get("slow") else args.repeat
-            fuse_gray(m, a[:64, :64], b[:64, :64])  # warm-up (imports, dictionary load, caches)
+            fuse_gray(m, a[:64, :64], b[:64, :64], **params)  # warm-up (imports, dictionary load, caches)
             times = []
             for _ in range(reps):
                 t0 = time.perf_counter()
-                fuse_gray(m, a, b)
+                fuse_gray(m, a, b, **params)
                 times.append(time.perf_counter() - t0)
             med = statistics.median(times)
-            rows.append({"method": m, "input": label, "seconds": med, "runs": reps,
+            rows.append({"method": spec, "input": label, "seconds": med, "runs": reps,
                          "load": os.getloadavg()[0]})
-            print(f"{m:8s} {label:26s} {med:9.3f} {reps:5d}   (load {os.getloadavg()[0]:.1f})", flush=True)
+            print(f"{spec:14s} {label:26s} {med:9.3f} {reps:5d}   (load {os.getloadavg()[0]:.1f})", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
 

@@ -311,8 +311,9 @@ def cbpdn(D: np.ndarray, S: np.ndarray, lam: float, max_iter: int = 500, rho: fl
         X = sfft.irfft2(Xf, s=(H, W)).astype(dtype, copy=False)
         Xr = X if relax == 1 else relax * X + (1 - relax) * Y
         V = Xr + U
-        Y = np.sign(V) * np.maximum(0, np.abs(V) - lam / rho)
-        U = U + Xr - Y
+        thr = dtype(lam / rho)
+        U = np.clip(V, -thr, thr)   # = U + Xr - Y, since Y = shrink(V) = V - clip(V)
+        Y = V - U
         nX, nY, nU = np.linalg.norm(X), np.linalg.norm(Y), np.linalg.norm(U)
         r = float(np.linalg.norm(X - Y) / max(nX, nY, 1e-30))
         s = float(np.linalg.norm(Yprv - Y) / max(nU, 1e-30))
