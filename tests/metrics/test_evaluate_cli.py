@@ -139,9 +139,11 @@ def test_bad_options(folders, tmp_path):
 
 
 def test_list(capsys):
-    assert _run(["--a", "x", "--b", "y", "--fused", "z", "--list"]) == 0
+    assert _run(["--list"]) == 0
     out = capsys.readouterr().out
     assert "Qabf@vifb" in out and "paper" in out
+    with pytest.raises(ParameterError, match="--fused"):
+        _run(["--a", "x", "--b", "y"])
 
 
 def test_dispatcher_reports_errors_in_one_line(tmp_path, capsys):

@@ -34,10 +34,10 @@ def add_parser(sub) -> None:
                     "best value of each metric, arrows show whether higher or lower is better) and "
                     "optionally writes CSV or JSON.",
     )
-    p.add_argument("--a", required=True, metavar="DIR", help="folder of first source images (e.g. infrared, CT)")
-    p.add_argument("--b", required=True, metavar="DIR", help="folder of second source images (e.g. visible, MR)")
-    p.add_argument("--fused", required=True, action="append", metavar="DIR",
-                   help="folder of fused images; repeat to compare several methods")
+    p.add_argument("--a", metavar="DIR", help="folder of first source images (e.g. infrared, CT); required")
+    p.add_argument("--b", metavar="DIR", help="folder of second source images (e.g. visible, MR); required")
+    p.add_argument("--fused", action="append", metavar="DIR",
+                   help="folder of fused images (required); repeat to compare several methods")
     p.add_argument("--metrics", nargs="+", metavar="KEY",
                    help="metric keys (e.g. Qabf@vifb EN@rfn-nest; a bare name such as Qcb works when "
                         "unambiguous; commas allowed). See --list.")
@@ -349,6 +349,9 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         print(list_metrics())
         return 0
+    missing = [o for o, v in (("--a", args.a), ("--b", args.b), ("--fused", args.fused)) if not v]
+    if missing:
+        raise ParameterError(f"evaluate needs {', '.join(missing)} (or --list)")
     if args.jobs < 1:
         raise ParameterError(f"--jobs {args.jobs}: must be at least 1")
     if args.out and Path(args.out).suffix.lower() not in (".csv", ".json"):
