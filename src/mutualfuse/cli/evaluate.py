@@ -206,29 +206,41 @@ def _score(key: str, a, b, f) -> float:
     return float(METRICS.get(key)(a, b, f))
 
 
-def _compute(tasks, jobs: int, quiet: bool):
-    """tasks: list of (method, image, label, key, (a, b, f), fused path). Yields results in order."""
+def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool) -> dict:
+    """Score pair by pair (so memory holds one pair at a time); with ``jobs`` > 1 the metrics
+    of a pair run in that many worker processes. Returns table[method][image][label]."""
     from tqdm import tqdm
 
-    bar = tqdm(total=len(tasks), desc="evaluate", unit="metric", disable=quiet, file=sys.stderr)
-    results = []
+    table: dict = {m: {n: {} for n in names} for m in methods}
+    total = len(names) * len(methods) * len(labels)
+    bar = tqdm(total=total, desc="evaluate", unit="metric", disable=quiet, file=sys.stderr)
+    ex = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
     try:
-        if jobs <= 1:
-            for t in tasks:
-                results.append(_run_one(t))
-                bar.update(1)
-        else:
-            with ProcessPoolExecutor(max_workers=jobs) as ex:
+        for n in names:
+            a, b = read_gray(la[n]), read_gray(lb[n])
+            tasks = []
+            for m, d in zip(methods, fused):
+                fp = lf[str(d)][n]
+                f = read_gray(fp)
+                for lab, key in labels.items():
+                    tasks.append((m, n, lab, key, (a, b, f), fp))
+            if ex is None:
+                for t in tasks:
+                    table[t[0]][t[1]][t[2]] = _run_one(t)
+                    bar.update(1)
+            else:
                 futs = [ex.submit(_score, t[3], *t[4]) for t in tasks]
                 for t, fu in zip(tasks, futs):
                     try:
-                        results.append(fu.result())
+                        table[t[0]][t[1]][t[2]] = fu.result()
                     except ValueError as e:
                         raise InputError(f"{t[5]}: {t[3]}: {e}") from None
                     bar.update(1)
     finally:
+        if ex is not None:
+            ex.shutdown(cancel_futures=True)
         bar.close()
-    return results
+    return table
 
 
 def _run_one(t) -> float:
@@ -363,22 +375,9 @@ def run(args: argparse.Namespace) -> int:
     names, la, lb, lf = pair_folders(a_dir, b_dir, fused)
     check_sizes(names, la, lb, lf)
 
-    tasks = []
-    for n in names:
-        a, b = read_gray(la[n]), read_gray(lb[n])
-        for m, d in zip(methods, fused):
-            fp = lf[str(d)][n]
-            f = read_gray(fp)
-            for lab, key in labels.items():
-                tasks.append((m, n, lab, key, (a, b, f), fp))
-    values = _compute(tasks, args.jobs, args.quiet)
-
-    table: dict = {m: {n: {} for n in names + ["mean"]} for m in methods}
-    for t, v in zip(tasks, values):
-        table[t[0]][t[1]][t[2]] = v
+    table = _compute(names, la, lb, lf, methods, fused, labels, args.jobs, args.quiet)
     for m in methods:
-        for lab in labels:
-            table[m]["mean"][lab] = float(np.mean([table[m][n][lab] for n in names]))
+        table[m]["mean"] = {lab: float(np.mean([table[m][n][lab] for n in names])) for lab in labels}
     print(format_table(methods, names, labels, table))
     if args.out:
         write_results(Path(args.out), methods, names, labels, table, {m: str(d) for m, d in zip(methods, fused)})
