@@ -124,7 +124,7 @@ class Fuser:
     # -- gray core ----------------------------------------------------------------
     def _net_batch(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """(B, H, W) → (B, H, W) through the network, exact streaming for large images."""
-        from .tiling import n_passes, streamed_forward
+        from .tiling import n_passes, n_windows, streamed_forward
 
         B, h, w = a.shape
         per_chunk = max(1, self.max_window_pixels // max(1, h * w))
@@ -151,7 +151,7 @@ class Fuser:
                 del ta, tb, out
         if bar is not None:
             bar.close()
-        self.report.windows = windows // 2 if windows > 1 else 1
+        self.report.windows = n_windows(self.net, h, w, self.max_window_pixels)
         self.report.mapping_pool = max(self.report.mapping_pool, int(self.net.last_pool))
         return np.concatenate(outs, 0)
 

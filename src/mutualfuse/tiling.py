@@ -194,11 +194,16 @@ def streamed_forward(net, a: torch.Tensor, b: torch.Tensor, max_window_pixels: i
     return out[..., :h, :w]
 
 
-def n_passes(net, h: int, w: int, max_window_pixels: int = DEFAULT_WINDOW_PIXELS) -> int:
-    """How many window runs :func:`streamed_forward` makes (for progress bars)."""
+def n_windows(net, h: int, w: int, max_window_pixels: int = DEFAULT_WINDOW_PIXELS) -> int:
+    """How many windows :func:`streamed_forward` cuts an h×w image into (1 = one-shot)."""
     m = net.cfg.multiple
     hp, wp = h + (-h) % m, w + (-w) % m
-    n = len(plan_windows(hp, wp, halo_for(net), m, max(1, max_window_pixels)))
+    return len(plan_windows(hp, wp, halo_for(net), m, max(1, max_window_pixels)))
+
+
+def n_passes(net, h: int, w: int, max_window_pixels: int = DEFAULT_WINDOW_PIXELS) -> int:
+    """How many window runs :func:`streamed_forward` makes (for progress bars)."""
+    n = n_windows(net, h, w, max_window_pixels)
     return n if n == 1 or not _has_global_mapping(net) else 2 * n
 
 
