@@ -30,9 +30,9 @@ def _transform(shape: tuple[int, int], scales: int, wedges: int):
     return UDCT(shape=shape, angular_wedges_config=np.array(cfg), high_frequency_mode="wavelet")
 
 
-def _fuse(ca, cb, depth=0):
+def _fuse(ca, cb):
     if isinstance(ca, list):
-        return [_fuse(x, y, depth + 1) for x, y in zip(ca, cb)]
+        return [_fuse(x, y) for x, y in zip(ca, cb)]
     return np.where(np.abs(ca) > np.abs(cb), ca, cb)
 
 
