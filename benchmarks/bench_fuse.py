@@ -132,6 +132,7 @@ def child(args) -> None:
             m.register_forward_hook(hook)
     a, b = _pair(h, w)
     fuser.fuse(a[:64, :64], b[:64, :64])  # warm-up: kernels, allocator
+    peak_now = matmul_peak(args.threads, args.device)  # load right now (the machine is shared)
     flops.update(conv=0.0, map=0.0)
     if args.device != "cpu":
         torch.cuda.synchronize()
@@ -154,7 +155,7 @@ def child(args) -> None:
         "gpu_peak_mb": (torch.cuda.max_memory_allocated() / 2**20) if args.device != "cpu" else None,
         "conv_gflop": flops["conv"] / 1e9, "map_gflop": flops["map"] / 1e9,
         "gflops": (flops["conv"] + flops["map"]) / 1e9 / wall,
-        "pool": fuser.report.mapping_pool, "windows": fuser.report.windows, "model": what,
+        "matmul_peak_gflops": peak_now, "pool": fuser.report.mapping_pool, "windows": fuser.report.windows, "model": what,
     }
     print(json.dumps(res), flush=True)
 
@@ -184,7 +185,8 @@ def speed(args) -> None:
             rows.append(res)
             print(f"{res['size']:>10} {mode:>8}  {res['wall_s']:8.2f} s  {res['us_per_px']:6.2f} us/px  "
                   f"RSS {res['peak_rss_mb']:7.0f} MB  pool {res['pool']}  windows {res['windows']:3d}  "
-                  f"conv {res['conv_gflop']:7.1f} + map {res['map_gflop']:8.1f} GFLOP  {res['gflops']:6.1f} GFLOP/s  "
+                  f"conv {res['conv_gflop']:7.1f} + map {res['map_gflop']:8.1f} GFLOP  {res['gflops']:6.1f} GFLOP/s "
+                  f"(matmul peak now {res['matmul_peak_gflops']:.0f})  "
                   f"(child {time.perf_counter() - t:.0f} s)", flush=True)
         skipped = [m for m in ("exact", "naive") if m not in modes]
         if skipped:
