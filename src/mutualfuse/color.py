@@ -66,18 +66,24 @@ def fuse_color(a: np.ndarray, b: np.ndarray, fuse_gray: Callable[[np.ndarray, np
     ca, cb = a.ndim == 4, b.ndim == 4
     if not ca and not cb:
         return fuse_gray(a, b)
-    ya = rgb_to_ycbcr(a) if ca else None
-    yb = rgb_to_ycbcr(b) if cb else None
-    y = fuse_gray(ya[..., 0] if ca else a, yb[..., 0] if cb else b)
+
+    def split(x):  # → Y (float64, contiguous) and Cb/Cr (float32: chroma needs no more, saves memory)
+        ycc = rgb_to_ycbcr(x)
+        return np.ascontiguousarray(ycc[..., 0]), ycc[..., 1:].astype(np.float32)
+
+    ya, cha = split(a) if ca else (a, None)
+    yb, chb = split(b) if cb else (b, None)
+    y = fuse_gray(ya, yb)
+    del ya, yb
     if ca and cb:
         if chroma == "a":
-            cbcr = ya[..., 1:]
+            cbcr = cha
         elif chroma == "b":
-            cbcr = yb[..., 1:]
+            cbcr = chb
         elif chroma == "mean":
-            cbcr = 0.5 * (ya[..., 1:] + yb[..., 1:])
+            cbcr = 0.5 * (cha + chb)
         else:
-            cbcr = np.stack([combine_chroma(ya[..., i], yb[..., i]) for i in (1, 2)], -1)
+            cbcr = np.stack([combine_chroma(cha[..., i], chb[..., i]) for i in (0, 1)], -1)
     else:
-        cbcr = (ya if ca else yb)[..., 1:]
-    return ycbcr_to_rgb(np.concatenate([y[..., None], cbcr], -1))
+        cbcr = cha if ca else chb
+    return ycbcr_to_rgb(np.concatenate([y[..., None], cbcr.astype(np.float64)], -1))
