@@ -282,6 +282,14 @@ class Trainer:
 def train(cfg: TrainConfig, data_root: str | None = None, resume: bool = False, device: str = "auto",
           progress: bool = True) -> dict[str, Any]:
     trainer = Trainer(cfg, data_root=data_root, device=device, progress=progress)
-    if resume:
-        trainer.resume()
-    return trainer.run()
+    distributed = dist.is_available() and dist.is_initialized()
+    try:
+        if resume:
+            trainer.resume()
+        result = trainer.run()
+        if distributed:  # every rank waits for rank 0's final checkpoint and weights
+            dist.barrier()
+        return result
+    finally:
+        if distributed:  # shut the gloo/NCCL threads down (exiting with a live group aborts)
+            dist.destroy_process_group()
