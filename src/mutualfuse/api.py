@@ -112,6 +112,9 @@ class Fuser:
         if str(model) in METHODS and METHODS.meta(str(model)).get("family") != "network":
             self.method = str(model)
             return
+        if method_params:
+            raise ParameterError(f"the network takes no method parameters (got {', '.join(sorted(method_params))}); "
+                                 "they apply to classical methods (--method)")
         if str(model) in METHODS:  # a registered network method ("mutualfuse") → its weights
             model = METHODS.meta(str(model)).get("weights", "default")
         from .weights import load_model

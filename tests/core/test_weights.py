@@ -84,3 +84,15 @@ def test_shipped_default_is_tamper_checked(tmp_path, monkeypatch):
     monkeypatch.setattr(W, "HERE", tmp_path)
     with pytest.raises(WeightsError, match="sha256 mismatch"):
         load_model("default")
+
+
+def test_cli_param_reaches_classical_methods_and_is_refused_by_the_network(tmp_path, samples):
+    s = samples / "ct-mr-c01"
+    out = tmp_path / "d.png"
+    r = _cli("fuse", str(s / "a.png"), str(s / "b.png"), "-o", str(out), "--method", "dwt", "--param", "levels=2")
+    assert r.returncode == 0 and out.exists()
+    r = _cli("fuse", str(s / "a.png"), str(s / "b.png"), "-o", str(tmp_path / "e.png"), "--method", "dwt",
+             "--param", "levls=2")
+    assert r.returncode == 2 and "levls" in r.stderr and not (tmp_path / "e.png").exists()
+    r = _cli("fuse", str(s / "a.png"), str(s / "b.png"), "-o", str(tmp_path / "n.png"), "--param", "levels=2")
+    assert r.returncode == 2 and "no method parameters" in r.stderr and not (tmp_path / "n.png").exists()

@@ -47,6 +47,33 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tile", type=int, default=None,
                    help="fuse independent TILE×TILE tiles blended seamlessly (approximation; default off)")
     p.add_argument("--tile-overlap", type=int, default=64, help="blend width of --tile in pixels (default 64)")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="a parameter of a classical --method (repeatable), e.g. --param levels=3 "
+                   "--param highpass=consistency; values are read as int, float, true/false or text")
+
+
+def parse_params(items: list[str]) -> dict:
+    """``["levels=3", "multifocus=false"]`` → ``{"levels": 3, "multifocus": False}``."""
+    from ..errors import ParameterError
+
+    out: dict = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(f"--param {item!r}: expected KEY=VALUE")
+        v: object = raw
+        low = raw.strip().lower()
+        if low in ("true", "false"):
+            v = low == "true"
+        else:
+            for conv in (int, float):
+                try:
+                    v = conv(raw)
+                    break
+                except ValueError:
+                    pass
+        out[key.strip()] = v
+    return out
 
 
 def add_parser(sub) -> None:
@@ -78,7 +105,8 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
                  chroma=g("chroma", "saturation"), normalize=g("normalize", "auto"),
                  percentiles=tuple(g("percentiles", (0.1, 99.9))),
                  max_window_pixels=g("window_pixels", DEFAULT_WINDOW_PIXELS),
-                 tile=g("tile", None), tile_overlap=g("tile_overlap", 64), progress=progress)
+                 tile=g("tile", None), tile_overlap=g("tile_overlap", 64), progress=progress,
+                 **parse_params(g("param", [])))
 
 
 def read_pair(fuser, a_path: str, b_path: str, max_pixels: int | None = None):
