@@ -37,20 +37,8 @@ class ExportWrapper(nn.Module):
         if fusion is not None and hasattr(fusion, "deepest_maps"):
             net.cfg.token_budget = 0  # exact unless a fixed pool is asked for
             if self.pool > 1:
-                from .model.blocks import resize
-                from .model.mutual_mapping import cross_map
-
-                cfg = net.cfg
                 p = self.pool
-
-                def pooled_maps(fx, fy):
-                    h, w = fx.shape[-2], fx.shape[-1]
-                    px = F.avg_pool2d(fx, p, ceil_mode=True)
-                    py = F.avg_pool2d(fy, p, ceil_mode=True)
-                    mx, my = cross_map(py, px, cfg.attn_scale), cross_map(px, py, cfg.attn_scale)
-                    return resize(mx, (h, w), cfg.map_upsample), resize(my, (h, w), cfg.map_upsample)
-
-                fusion.deepest_maps = pooled_maps
+                fusion.deepest_maps = lambda fx, fy: fusion.pooled_maps(fx, fy, p)  # fixed pool, no branches
 
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         m = self.net.cfg.multiple

@@ -113,3 +113,31 @@ def test_bad_config_is_rejected():
         ModelConfig(fusion="multiply")
     with pytest.raises(ValueError, match="depth"):
         ModelConfig(depth=9)
+
+
+def test_cosine_similarity_mapping_matches_explicit_formula():
+    torch.manual_seed(5)
+    cfg = ModelConfig(widths=SMALL, attn_similarity="cosine", cosine_init_temperature=7.0)
+    fusion = MutualMappingFusion(cfg)
+    fx, fy = torch.randn(1, 8, 6, 7, dtype=torch.float64), torch.randn(1, 8, 6, 7, dtype=torch.float64)
+    fusion = fusion.double()
+    mx, my = fusion.mutual_maps(fx, fy)
+    X = fx.flatten(2)[0].T  # N, C
+    Y = fy.flatten(2)[0].T
+    nx, ny = X / X.norm(dim=1, keepdim=True), Y / Y.norm(dim=1, keepdim=True)
+    ref_mx = torch.softmax(7.0 * ny @ nx.T, -1) @ X  # for each y position: a mix of x features
+    ref_my = torch.softmax(7.0 * nx @ ny.T, -1) @ Y
+    torch.testing.assert_close(mx.flatten(2)[0].T, ref_mx, atol=1e-6, rtol=1e-6)  # temperature stored in fp32
+    torch.testing.assert_close(my.flatten(2)[0].T, ref_my, atol=1e-6, rtol=1e-6)
+    # the temperature is learned
+    net = build_model(cfg)
+    net(torch.rand(1, 1, 16, 16), torch.rand(1, 1, 16, 16)).mean().backward()
+    assert net.fusion.logit_scale.grad is not None
+
+
+def test_pooled_maps_equal_exact_when_pool_is_one():
+    cfg = ModelConfig(widths=SMALL)
+    fusion = MutualMappingFusion(cfg)
+    f, g = torch.rand(1, 8, 8, 8), torch.rand(1, 8, 8, 8)
+    for a, b in zip(fusion.pooled_maps(f, g, 1), fusion.mutual_maps(f, g)):
+        torch.testing.assert_close(a, b)

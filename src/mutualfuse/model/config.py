@@ -29,6 +29,10 @@ class ModelConfig:
             across the two sources (weights sum to 1), ``"sigmoid"``, or ``"none"`` (Eq. 1 read
             literally: the raw attention output multiplies the features).
         attn_scale: the scale of the correlation before the softmax; ``None`` = 1/sqrt(C).
+        attn_similarity: ``"dot"`` (the paper: raw dot products times ``attn_scale``) or
+            ``"cosine"`` (channel-normalised features times a learned temperature, initialised
+            at ``cosine_init_temperature``; values stay the raw features). See
+            docs/architecture.md: with ``"dot"`` the trained attention collapsed to uniform.
         map_upsample: interpolation of deeper maps to shallower scales (dense connection).
         decoder_upsample: interpolation inside the deep-layer-aggregation decoder.
         downsample: how the encoder halves resolution between levels.
@@ -45,6 +49,8 @@ class ModelConfig:
     fusion: str = "mapping"
     map_activation: str = "softmax"
     attn_scale: float | None = None
+    attn_similarity: str = "dot"
+    cosine_init_temperature: float = 10.0
     map_upsample: str = "bilinear"
     decoder_upsample: str = "bilinear"
     downsample: str = "maxpool"
@@ -64,6 +70,7 @@ class ModelConfig:
             ("map_upsample", UPSAMPLE_MODES),
             ("decoder_upsample", UPSAMPLE_MODES),
             ("downsample", DOWNSAMPLE_MODES),
+            ("attn_similarity", ("dot", "cosine")),
         ):
             v = getattr(self, name)
             if v not in allowed:

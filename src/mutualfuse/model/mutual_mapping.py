@@ -42,17 +42,20 @@ def _tokens(x: torch.Tensor) -> torch.Tensor:
     return x.reshape(b, c, h * w).transpose(1, 2).unsqueeze(1).contiguous()
 
 
-def cross_map(query: torch.Tensor, source: torch.Tensor, scale: float | None = None) -> torch.Tensor:
-    """softmax(query · sourceᵀ · scale) · source, for (B, C, H, W) feature maps; memory O(N·C).
+def cross_map(query: torch.Tensor, source: torch.Tensor, scale: float | None = None,
+              values: torch.Tensor | None = None) -> torch.Tensor:
+    """softmax(query · sourceᵀ · scale) · values, for (B, C, H, W) feature maps; memory O(N·C).
 
-    Returns a (B, C, H, W) map aligned with ``query``'s positions.
+    ``values`` defaults to ``source``. Returns a (B, C, H, W) map aligned with ``query``'s
+    positions.
     """
     b, c, h, w = query.shape
     q = _tokens(query)
     k = _tokens(source)
+    v = k if values is None else _tokens(values)
     if scale is None:
         scale = 1.0 / math.sqrt(c)
-    out = F.scaled_dot_product_attention(q, k, k, scale=scale)  # (B, 1, N, C)
+    out = F.scaled_dot_product_attention(q, k, v, scale=scale)  # (B, 1, N, C)
     return out.squeeze(1).transpose(1, 2).reshape(b, c, h, w)
 
 
@@ -98,9 +101,32 @@ class MutualMappingFusion(nn.Module):
             self.map_convs_x.append(conv3x3(cin, w[k]))
             self.map_convs_y.append(conv3x3(cin, w[k]))
         self.last_pool = 1
+        if cfg.attn_similarity == "cosine":
+            self.logit_scale = nn.Parameter(torch.tensor(math.log(cfg.cosine_init_temperature)))
+
+    def mutual_maps(self, fx: torch.Tensor, fy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(Map_X, Map_Y) on the given grid, exact (no token budget)."""
+        if self.cfg.attn_similarity == "cosine":
+            # cosine similarity with a learned temperature (the values stay the raw features)
+            t = self.logit_scale.clamp(max=math.log(100.0)).exp()
+            nx = F.normalize(fx, dim=1)
+            ny = F.normalize(fy, dim=1)
+            return cross_map(ny * t, nx, 1.0, values=fx), cross_map(nx * t, ny, 1.0, values=fy)
+        scale = self.cfg.attn_scale
+        return cross_map(fy, fx, scale), cross_map(fx, fy, scale)
+
+    def pooled_maps(self, fx: torch.Tensor, fy: torch.Tensor, pool: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The maps computed on a ``pool``× average-pooled grid, upsampled back (token budget)."""
+        if pool <= 1:
+            return self.mutual_maps(fx, fy)
+        h, w = fx.shape[-2:]
+        px = F.avg_pool2d(fx, pool, ceil_mode=True)
+        py = F.avg_pool2d(fy, pool, ceil_mode=True)
+        mx, my = self.mutual_maps(px, py)
+        mode = self.cfg.map_upsample
+        return resize(mx, (h, w), mode), resize(my, (h, w), mode)
 
     def deepest_maps(self, fx: torch.Tensor, fy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        scale = self.cfg.attn_scale
         h, w = fx.shape[-2:]
         n = h * w
         budget = self.cfg.token_budget
@@ -108,13 +134,7 @@ class MutualMappingFusion(nn.Module):
         if budget and n > budget:
             pool = math.ceil(math.sqrt(n / budget))
         self.last_pool = pool
-        if pool == 1:
-            return cross_map(fy, fx, scale), cross_map(fx, fy, scale)
-        px = F.avg_pool2d(fx, pool, ceil_mode=True)
-        py = F.avg_pool2d(fy, pool, ceil_mode=True)
-        mx, my = cross_map(py, px, scale), cross_map(px, py, scale)
-        mode = self.cfg.map_upsample
-        return resize(mx, (h, w), mode), resize(my, (h, w), mode)
+        return self.pooled_maps(fx, fy, pool)
 
     def forward(self, feats_x: list[torch.Tensor], feats_y: list[torch.Tensor]) -> list[torch.Tensor]:
         act = self.cfg.map_activation
