@@ -12,3 +12,11 @@ _register(ShippedWeights(
     description="FMM depth 3, mapping fusion, Var-SSIM; 3000 steps (batch 4, 128x128 crops) on RoadScene (213 pairs), 2-core CPU (configs/cpu.yaml)",
     trained_on="train/roadscene minus 8 held-out validation pairs; no test-set images",
 ))
+
+_register(ShippedWeights(
+    name="cosine",
+    file="fmm-cosine-roadscene-cpu.safetensors",
+    sha256="642b054c167033d71fbc3e53b3c06285a4da6cd00862e7b39d0e81419ac46ce8",
+    description="as default, with cosine-similarity mutual mapping (learned temperature); 3000 steps, 2-core CPU (configs/cpu-cosine.yaml)",
+    trained_on="train/roadscene minus 8 held-out validation pairs; no test-set images",
+))
