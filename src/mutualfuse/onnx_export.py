@@ -57,15 +57,10 @@ def export_onnx(out_path: str | os.PathLike, model: str | os.PathLike = "default
     from .weights import load_model
 
     out = Path(out_path)
-    if out.suffix.lower() != ".onnx":
-        raise InputError(f"{out}: output must end in .onnx")
+    from .image_io import check_writable
+
+    check_writable(out, formats={".onnx"})
     parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError(f"{out}: output folder {parent} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(f"{out}: output folder {parent} is not writable")
-    if out.is_dir():
-        raise InputError(f"{out}: output path is a directory")
     if pool < 1:
         raise ParameterError(f"pool must be >= 1, got {pool}")
     try:

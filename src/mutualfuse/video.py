@@ -88,17 +88,10 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     a_path, b_path, out = Path(a_path), Path(b_path), Path(out_path)
     if iio is None:
         raise InputError(f"{a_path}: {EXTRA_HINT}")
-    if out.suffix.lower() not in VIDEO_SUFFIXES:
-        raise InputError(f"{out}: unsupported video output format {out.suffix or '(no extension)'!r}; use "
-                         + ", ".join(sorted(VIDEO_SUFFIXES)))
-    for q in (a_path, b_path):
-        if out.resolve() == q.resolve():
-            raise InputError(f"{out}: output path is the same file as input {q}")
+    from .image_io import check_writable
+
+    check_writable(out, inputs=(a_path, b_path), formats=VIDEO_SUFFIXES)
     parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError(f"{out}: output folder {parent} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(f"{out}: output folder {parent} is not writable")
     if batch < 1:
         raise InputError(f"batch must be >= 1, got {batch}")
     ra, ma = _open_reader(iio, a_path)

@@ -27,33 +27,29 @@ def _gauss_replicate(x: np.ndarray, g1: np.ndarray) -> np.ndarray:
     return ndimage.correlate1d(y, g1, axis=1, mode="nearest")
 
 
+def _ssim_mean(x: np.ndarray, y: np.ndarray, filt, C1: float, C2: float) -> float:
+    """Mean SSIM map from local statistics by ``filt`` (weighted, biased estimates)."""
+    mx = filt(x)
+    my = filt(y)
+    mxy, mx2, my2 = mx * my, mx * mx, my * my
+    sx2 = filt(x * x) - mx2
+    sy2 = filt(y * y) - my2
+    sxy = filt(x * y) - mxy
+    m = ((2 * mxy + C1) * (2 * sxy + C2)) / ((mx2 + my2 + C1) * (sx2 + sy2 + C2))
+    return float(np.mean(m))
+
+
 def _ssim_ipt(x: np.ndarray, y: np.ndarray) -> float:
     """MATLAB IPT ``ssim(x, y)`` defaults on double data: L = 1, Gaussian σ 1.5 (11×11),
     ``imfilter(...,'conv','replicate')``, K = [0.01 0.03], mean of the full map."""
     g = gaussian_1d(11, 1.5)
-    C1, C2 = 0.01**2, 0.03**2
-    mx = _gauss_replicate(x, g)
-    my = _gauss_replicate(y, g)
-    mxy, mx2, my2 = mx * my, mx * mx, my * my
-    sx2 = _gauss_replicate(x * x, g) - mx2
-    sy2 = _gauss_replicate(y * y, g) - my2
-    sxy = _gauss_replicate(x * y, g) - mxy
-    m = ((2 * mxy + C1) * (2 * sxy + C2)) / ((mx2 + my2 + C1) * (sx2 + sy2 + C2))
-    return float(np.mean(m))
+    return _ssim_mean(x, y, lambda z: _gauss_replicate(z, g), 0.01**2, 0.03**2)
 
 
 def _ssim_vifb(x: np.ndarray, y: np.ndarray) -> float:
     """VIFB's own SSIM: Gaussian 11×11 σ 1.5, L = 255, ``filter2(...,'valid')``, mean of the map."""
     g = gaussian_1d(11, 1.5)
-    C1, C2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    ua = sep_correlate_valid(x, g)
-    ub = sep_correlate_valid(y, g)
-    ua2, ub2, uab = ua * ua, ub * ub, ua * ub
-    sa = sep_correlate_valid(x * x, g) - ua2
-    sb = sep_correlate_valid(y * y, g) - ub2
-    sab = sep_correlate_valid(x * y, g) - uab
-    m = ((2 * uab + C1) * (2 * sab + C2)) / ((ua2 + ub2 + C1) * (sa + sb + C2))
-    return float(np.mean(m))
+    return _ssim_mean(x, y, lambda z: sep_correlate_valid(z, g), (0.01 * 255) ** 2, (0.03 * 255) ** 2)
 
 
 def ssim(a, b, f, convention: str = "nestfuse") -> float:
