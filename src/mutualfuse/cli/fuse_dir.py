@@ -8,6 +8,13 @@ Resumable: a pair whose output already exists is skipped (``--overwrite`` redoes
 are written atomically, so an interrupted run never leaves a half-written file that would be
 skipped later. A bad pair does not stop the run: every failure is listed at the end and the
 exit code is 2 when any pair failed.
+
+Several processes, GPUs or machines: run it under ``torchrun`` (``torchrun --nproc-per-node 2
+-m mutualfuse fuse-dir ...``). Rank r of n takes the pairs r, r+n, r+2n, ... of the pair list
+(sorted by name, or the CSV's row order): a disjoint shard, and the union of the shards is the
+single-process run. Each rank runs on ``cuda:LOCAL_RANK``
+when CUDA is used; at the end the ranks exchange their counts and failures (gloo) and rank 0
+prints the summary. Resuming works the same, with any number of processes.
 """
 from __future__ import annotations
 
@@ -119,6 +126,54 @@ def list_pairs(args) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]
     return unique, failures
 
 
+def dist_env() -> tuple[int, int, int]:
+    """``(rank, world_size, local_rank)`` from torchrun's environment; ``(0, 1, 0)`` otherwise."""
+    import os
+
+    from ..errors import ParameterError
+
+    try:
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        rank = int(os.environ.get("RANK", "0"))
+        local = int(os.environ.get("LOCAL_RANK", str(rank)))
+    except ValueError:
+        raise ParameterError("WORLD_SIZE, RANK and LOCAL_RANK must be integers (as torchrun sets them)") from None
+    if world < 1 or not 0 <= rank < world:
+        raise ParameterError(f"RANK={rank} is outside WORLD_SIZE={world}")
+    return rank, world, local
+
+
+def shard(pairs: list, rank: int, world: int) -> list:
+    """The pairs of one rank: indices ``rank, rank + world, ...`` of the sorted list (disjoint, covering)."""
+    return pairs[rank::world]
+
+
+def _gather(world: int, mine: dict) -> list[dict]:
+    """Every rank's result dict, in rank order (one gloo all_gather; a no-op for one process)."""
+    if world == 1:
+        return [mine]
+    import datetime
+
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        # gloo: the exchange is a few Python objects, also on GPU nodes. Ranks wait here for the
+        # slowest shard, so the timeout is long (a crashed rank makes torchrun stop them all).
+        dist.init_process_group("gloo", timeout=datetime.timedelta(hours=24))
+    out: list = [None] * world
+    dist.all_gather_object(out, mine)
+    return out
+
+
+def _barrier_and_close(world: int) -> None:
+    if world == 1:
+        return
+    import torch.distributed as dist
+
+    dist.barrier()
+    dist.destroy_process_group()
+
+
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -128,7 +183,16 @@ def run(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir}: output path exists and is not a folder")
+    rank, world, local = dist_env()
     pairs, failures = list_pairs(args)
+    if world > 1:
+        pairs = shard(pairs, rank, world)
+        failures = failures if rank == 0 else []  # listing problems: reported once
+        if args.device in ("auto", "cuda"):
+            import torch
+
+            if torch.cuda.is_available():
+                args.device = f"cuda:{local % torch.cuda.device_count()}"
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -139,7 +203,8 @@ def run(args: argparse.Namespace) -> int:
     done = 0
     t0 = time.perf_counter()
     notes: set[str] = set()
-    bar = tqdm(todo, desc="fuse-dir", unit="pair", file=sys.stderr, disable=args.quiet or not todo)
+    bar = tqdm(todo, desc="fuse-dir" if world == 1 else f"fuse-dir [rank 0 of {world}]", unit="pair",
+               file=sys.stderr, disable=args.quiet or not todo or rank != 0)
     for a, b, o in bar:
         bar.set_postfix_str(Path(a).name, refresh=False)
         try:
@@ -153,6 +218,24 @@ def run(args: argparse.Namespace) -> int:
         except Exception as e:  # noqa: BLE001 - one bad pair must not stop the batch
             failures.append((a, f"internal error: {type(e).__name__}: {' '.join(str(e).split())[:200]}"))
     bar.close()
+    if world > 1:  # every rank's counts, notes and failures → rank 0 reports the whole run
+        results = _gather(world, {"done": done, "skipped": skipped, "failures": failures, "notes": sorted(notes)})
+        done = sum(r["done"] for r in results)
+        skipped = sum(r["skipped"] for r in results)
+        failures = [f for r in results for f in r["failures"]]
+        notes = {n for r in results for n in r["notes"]}
+        if rank != 0:
+            _barrier_and_close(world)
+            return 2 if failures else 0
+    code = _report(args, out_dir, done, skipped, failures, notes, t0)
+    if world > 1:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        _barrier_and_close(world)
+    return code
+
+
+def _report(args, out_dir: Path, done: int, skipped: int, failures: list, notes: set, t0: float) -> int:
     for n in sorted(notes):
         print(f"note: {n}", file=sys.stderr)
     if not args.quiet:
