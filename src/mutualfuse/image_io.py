@@ -25,9 +25,10 @@ Every failure is an :class:`~mutualfuse.errors.InputError` naming the file and t
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import struct
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +90,42 @@ def _png_header_size(p: Path) -> tuple[int, int] | None:
     return None
 
 
+def _png_ihdr(p: Path) -> tuple[int, int, int, int] | None:
+    """(width, height, bit depth, colour type) of a PNG file, or None for other files."""
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(26)
+    except OSError:
+        return None
+    if len(head) == 26 and head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+        w, h = struct.unpack(">II", head[16:24])
+        return w, h, head[24], head[25]
+    return None
+
+
+#: 16-bit colour PNG colour types → Pillow mode after decoding (8-bit) and channel count
+_PNG16_COLOUR = {2: ("RGB", 3), 6: ("RGBA", 4)}
+
+
+def _read_png16_colour(p: Path, mode: str, max_pixels: int | None) -> np.ndarray:
+    """A 16-bit colour (or gray + alpha) PNG at its full 16 bits → uint16 (H, W, C).
+
+    Pillow has no 16-bit colour mode: its decoder unfilters the 16-bit rows and its unpacker
+    keeps one byte per sample. Decoding twice, keeping the first byte of each big-endian
+    sample (``;16B``) and then the second (``;16L`` reads the second as the high byte of a
+    little-endian sample), and joining them gives the stored samples exactly.
+    """
+    halves = []
+    for raw in (f"{mode};16B", f"{mode};16L"):
+        im = _open_pillow(p, max_pixels, tile_rawmode=raw)
+        try:
+            im = ImageOps.exif_transpose(im)
+        except Exception:  # noqa: BLE001 - as in read_image
+            pass
+        halves.append(np.asarray(im, dtype=np.uint16))
+    return (halves[0] << 8) | halves[1]
+
+
 def _is_dicom(p: Path) -> bool:
     if p.suffix.lower() in (".dcm", ".dicom"):
         return True
@@ -100,7 +137,7 @@ def _is_dicom(p: Path) -> bool:
         return False
 
 
-def _open_pillow(p: Path, max_pixels: int | None) -> Image.Image:
+def _open_pillow(p: Path, max_pixels: int | None, tile_rawmode: str | None = None) -> Image.Image:
     old = Image.MAX_IMAGE_PIXELS
     Image.MAX_IMAGE_PIXELS = None  # we check against max_pixels ourselves, before decoding
     try:
@@ -114,6 +151,13 @@ def _open_pillow(p: Path, max_pixels: int | None) -> Image.Image:
                     raise _err(p, f"image has 0 pixels ({size[0]}x{size[1]})") from None
                 raise _err(p, f"not a readable image ({_first_line(e)})") from None
             _check_pixels(p, im.height, im.width, max_pixels)
+            frames = int(getattr(im, "n_frames", 1) or 1)
+            if frames > 1:
+                raise _err(p, f"file holds {frames} frames/pages; mutualfuse reads one image per file "
+                              "(save the frame you want as its own file)")
+            if tile_rawmode is not None:
+                im.tile = [t._replace(args=tile_rawmode if isinstance(t.args, str) else (tile_rawmode, *t.args[1:]))
+                           for t in im.tile]
             try:
                 im.load()
             except (OSError, SyntaxError, ValueError, EOFError) as e:
@@ -195,6 +239,9 @@ def _read_tiff(p: Path, max_pixels: int | None) -> tuple[np.ndarray, int] | None
         with tifffile.TiffFile(p) as tf:
             if not tf.pages:
                 raise _err(p, "TIFF has no images")
+            if len(tf.pages) > 1:
+                raise _err(p, f"TIFF holds {len(tf.pages)} pages; mutualfuse reads one image per file "
+                              "(save the page you want as its own file)")
             page = tf.pages[0]
             shape = page.shape
             spp = int(getattr(page, "samplesperpixel", 1))
@@ -230,12 +277,37 @@ def _read_tiff(p: Path, max_pixels: int | None) -> tuple[np.ndarray, int] | None
     return arr, depth
 
 
+@contextlib.contextmanager
+def quiet_decoders():
+    """Silence the warnings and log records of the decoders (Pillow, tifffile, pydicom) while
+    reading: a problem they notice either makes the read fail, with our one-line error, or is
+    harmless; either way it must not add lines of its own to the output."""
+    loggers = [logging.getLogger(n) for n in ("tifffile", "pydicom", "PIL")]
+    levels = [lg.level for lg in loggers]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for lg in loggers:
+                lg.setLevel(logging.CRITICAL + 1)
+            yield
+    finally:
+        for lg, lv in zip(loggers, levels):
+            lg.setLevel(lv)
+
+
 def read_image(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS, normalize: str = "auto",
                percentiles: tuple[float, float] = DEFAULT_PERCENTILES) -> tuple[np.ndarray, ImageInfo]:
     """Read an image as float64 in [0, 1]: (H, W) for gray, (H, W, 3) for colour.
 
     See the module doc for formats and the ``normalize`` policy. EXIF orientation is applied.
+    Multi-page files (TIFF pages, GIF/PNG animation frames) are refused rather than reduced to
+    their first page; 16-bit colour PNG is read at 16 bits.
     """
+    with quiet_decoders():
+        return _read_image(path, max_pixels, normalize, percentiles)
+
+
+def _read_image(path, max_pixels, normalize, percentiles) -> tuple[np.ndarray, ImageInfo]:
     p = Path(path)
     _check_path(p)
     if _is_dicom(p):
@@ -248,6 +320,14 @@ def read_image(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS, nor
             raw, depth = got
             arr, how = normalize_samples(raw, depth, normalize, percentiles, p)
             return arr, ImageInfo(str(p), "RGB" if arr.ndim == 3 else "L", depth, "tiff", how)
+    ihdr = _png_ihdr(p)
+    if ihdr is not None and ihdr[2] == 16 and ihdr[3] == 4:
+        raise _err(p, "16-bit gray + alpha PNG is not supported (Pillow reads it at 8 bits); "
+                      "save it without the alpha channel")
+    if ihdr is not None and ihdr[2] == 16 and ihdr[3] in _PNG16_COLOUR:
+        raw = _channels_to_image(_read_png16_colour(p, _PNG16_COLOUR[ihdr[3]][0], max_pixels), p)
+        arr, how = normalize_samples(raw, 16, normalize, percentiles, p)
+        return arr, ImageInfo(str(p), "RGB" if arr.ndim == 3 else "L", 16, "pillow", how)
     im = _open_pillow(p, max_pixels)
     try:
         im = ImageOps.exif_transpose(im)
@@ -321,6 +401,9 @@ def check_writable(path: str | os.PathLike, inputs: tuple = (), formats: dict | 
         raise _err(p, f"output folder {parent} is not writable")
     if p.exists() and not os.access(p, os.W_OK):
         raise _err(p, "output file exists and is not writable")
+    from .io.atomic import probe_writable
+
+    probe_writable(p)
     return p
 
 
@@ -359,29 +442,19 @@ def write_image(path: str | os.PathLike, arr: np.ndarray, bit_depth: int = 8) ->
 
     ``bit_depth``: 8, 16 (PNG/TIFF; colour 16-bit only as TIFF) or 32 (float TIFF, gray).
     """
+    from .io.atomic import atomic_write
+
     p = check_writable(path)
     depth, _ = output_depth(p, [bit_depth], arr.ndim == 3, requested=bit_depth)
     fmt = OUTPUT_FORMATS[p.suffix.lower()]
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part" + p.suffix, dir=str(p.parent if str(p.parent) else "."))
-    os.close(fd)
     try:
-        if fmt == "TIFF" and (depth == 32 or (depth == 16 and arr.ndim == 3)):
-            _write_tiff_np(tmp, arr, depth)
-        else:
-            data = to_uint(arr, depth)
-            if data.ndim == 3:
-                im = Image.fromarray(data)
-            elif depth == 16:
-                im = Image.fromarray(data)
+        with atomic_write(p) as tmp:
+            if fmt == "TIFF" and (depth == 32 or (depth == 16 and arr.ndim == 3)):
+                _write_tiff_np(str(tmp), arr, depth)
             else:
-                im = Image.fromarray(data)
-            im.save(tmp, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
-        os.replace(tmp, p)
+                Image.fromarray(to_uint(arr, depth)).save(tmp, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
     except OSError as e:
         raise _err(p, f"cannot write output ({e.strerror or e})") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return p
 
 

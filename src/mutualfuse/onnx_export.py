@@ -15,7 +15,6 @@ upsampled, as the PyTorch token budget does), or use the PyTorch path.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +25,12 @@ from torch import nn
 from .errors import InputError, ParameterError
 
 
+#: opsets the network exports with: scaled_dot_product_attention needs 14 (opset 13 fails,
+#: 14 and 20 export with torch 2.13); the TorchScript exporter stops at 20
+MIN_OPSET = 14
+MAX_OPSET = 20
+
+
 class ExportWrapper(nn.Module):
     """Pads to the multiple (replicate), runs the network, crops back; no shape-dependent branches."""
 
@@ -33,12 +38,8 @@ class ExportWrapper(nn.Module):
         super().__init__()
         self.net = net
         self.pool = int(pool)
-        fusion = getattr(net, "fusion", None)
-        if fusion is not None and hasattr(fusion, "deepest_maps"):
-            net.cfg.token_budget = 0  # exact unless a fixed pool is asked for
-            if self.pool > 1:
-                p = self.pool
-                fusion.deepest_maps = lambda fx, fy: fusion.pooled_maps(fx, fy, p)  # fixed pool, no branches
+        # the mapping runs on a fixed pool (1 = exact), never the shape-dependent token budget
+        self.has_mapping = hasattr(getattr(net, "fusion", None), "pooled_maps")
 
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         m = self.net.cfg.multiple
@@ -47,7 +48,12 @@ class ExportWrapper(nn.Module):
         pw = (m - w % m) % m
         a = F.pad(a, (0, pw, 0, ph), mode="replicate")
         b = F.pad(b, (0, pw, 0, ph), mode="replicate")
-        out = self.net._forward(a, b)
+        if self.has_mapping:
+            fx, fy = self.net.encode(a, b)
+            maps = self.net.fusion.pooled_maps(fx[-1], fy[-1], self.pool)
+            out = self.net.decode(self.net.fuse(fx, fy, maps=maps), a, b)
+        else:
+            out = self.net._forward(a, b)
         return out[:, :, :h, :w].clamp(0.0, 1.0)
 
 
@@ -60,9 +66,11 @@ def export_onnx(out_path: str | os.PathLike, model: str | os.PathLike = "default
     from .image_io import check_writable
 
     check_writable(out, formats={".onnx"})
-    parent = out.parent if str(out.parent) else Path(".")
     if pool < 1:
         raise ParameterError(f"pool must be >= 1, got {pool}")
+    if not MIN_OPSET <= opset <= MAX_OPSET:
+        raise ParameterError(f"opset {opset} is not supported: the network exports with opsets "
+                             f"{MIN_OPSET}..{MAX_OPSET}")
     try:
         import onnx  # noqa: F401
     except ImportError:
@@ -75,23 +83,22 @@ def export_onnx(out_path: str | os.PathLike, model: str | os.PathLike = "default
     h, w = 8 * m + 1, 10 * m + (m - 1 if m > 1 else 1)
     a = torch.rand(1, 1, h, w)
     b = torch.rand(1, 1, h, w)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part.onnx", dir=str(parent))
-    os.close(fd)
     import warnings
 
+    from .io.atomic import atomic_write
+
     try:
-        with warnings.catch_warnings(), torch.no_grad():
+        with atomic_write(out) as tmp, warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                wrapper, (a, b), tmp, input_names=["a", "b"], output_names=["fused"],
+                wrapper, (a, b), str(tmp), input_names=["a", "b"], output_names=["fused"],
                 dynamic_axes={k: {0: "batch", 2: "height", 3: "width"} for k in ("a", "b", "fused")},
                 opset_version=opset, dynamo=False, do_constant_folding=True)
-        os.replace(tmp, out)
     except OSError as e:
         raise InputError(f"{out}: cannot write ({e.strerror or e})") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    except (RuntimeError, ValueError, TypeError) as e:  # the exporter's errors carry pages of IR
+        first = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
+        raise ParameterError(f"{out}: ONNX export failed ({type(e).__name__}: {first})") from None
     return out
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -117,63 +116,65 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
         dur = ma.get("duration")
         if isinstance(dur, (int, float)) and dur > 0:
             total = int(round(dur * fps_a))
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".part" + out.suffix, dir=str(parent))
-    os.close(fd)
+    from .io.atomic import atomic_write, remove_stale_parts
+
+    remove_stale_parts(parent, out.name)
     writer = None
     n = 0
+    gray_a = gray_b = None
     try:
-        pixfmt = "yuv420p" if w % 2 == 0 and h % 2 == 0 else "yuv444p"
-        it_a, it_b = iter(ra), iter(rb)
-        gray_a = gray_b = None
-        while True:
-            fa, fb = [], []
-            for _ in range(batch):
-                xa = next(it_a, None)
-                xb = next(it_b, None)
-                if xa is None or xb is None:
-                    if xa is not None or xb is not None:
-                        longer, shorter = (a_path, b_path) if xa is not None else (b_path, a_path)
-                        raise InputError(f"{shorter}: frame count mismatch: it ends after {n + len(fa)} frames, "
-                                         f"{longer} has more")
-                    break
-                fa.append(np.asarray(xa))
-                fb.append(np.asarray(xb))
-            if not fa:
-                break
-            if gray_a is None:
-                gray_a, gray_b = _is_gray(fa[0]), _is_gray(fb[0])
-            fused = fuser.fuse_arrays(_to_float(fa, gray_a), _to_float(fb, gray_b))
-            frames = np.round(np.clip(fused, 0, 1) * 255).astype(np.uint8)
-            if frames.ndim == 3:
-                frames = np.repeat(frames[..., None], 3, axis=-1)
-            if writer is None:
-                writer = iio.get_writer(tmp, format="FFMPEG", fps=fps_a, codec="libx264", macro_block_size=1,
-                                        pixelformat=pixfmt, ffmpeg_log_level="error",
-                                        output_params=["-crf", str(int(crf))])
-            for f in frames:
-                writer.append_data(f)
-            n += len(frames)
-            if progress:
-                progress(n, total)
-        if n == 0:
-            raise InputError(f"{a_path}: video has no frames")
-        writer.close()
-        writer = None
-        os.replace(tmp, out)
+        with atomic_write(out) as tmp:
+            try:
+                pixfmt = "yuv420p" if w % 2 == 0 and h % 2 == 0 else "yuv444p"
+                it_a, it_b = iter(ra), iter(rb)
+                while True:
+                    fa, fb = [], []
+                    for _ in range(batch):
+                        xa = next(it_a, None)
+                        xb = next(it_b, None)
+                        if xa is None or xb is None:
+                            if xa is not None or xb is not None:
+                                longer, shorter = (a_path, b_path) if xa is not None else (b_path, a_path)
+                                raise InputError(f"{shorter}: frame count mismatch: it ends after {n + len(fa)} frames, "
+                                                 f"{longer} has more")
+                            break
+                        fa.append(np.asarray(xa))
+                        fb.append(np.asarray(xb))
+                    if not fa:
+                        break
+                    if gray_a is None:
+                        gray_a, gray_b = _is_gray(fa[0]), _is_gray(fb[0])
+                    fused = fuser.fuse_arrays(_to_float(fa, gray_a), _to_float(fb, gray_b))
+                    frames = np.round(np.clip(fused, 0, 1) * 255).astype(np.uint8)
+                    if frames.ndim == 3:
+                        frames = np.repeat(frames[..., None], 3, axis=-1)
+                    if writer is None:
+                        writer = iio.get_writer(str(tmp), format="FFMPEG", fps=fps_a, codec="libx264", macro_block_size=1,
+                                                pixelformat=pixfmt, ffmpeg_log_level="error",
+                                                output_params=["-crf", str(int(crf))])
+                    for f in frames:
+                        writer.append_data(f)
+                    n += len(frames)
+                    if progress:
+                        progress(n, total)
+                if n == 0:
+                    raise InputError(f"{a_path}: video has no frames")
+                writer.close()
+                writer = None
+            finally:  # close before atomic_write removes the temporary (a late close recreates it)
+                if writer is not None:
+                    try:
+                        writer.close()
+                    except Exception:  # noqa: BLE001
+                        pass
+                    writer = None
     except InputError:
         raise
     except (OSError, RuntimeError) as e:
         raise InputError(f"{out}: video decode/encode failed after {n} frames ({' '.join(str(e).split())[:160]})") from None
     finally:
-        if writer is not None:
-            try:
-                writer.close()
-            except Exception:  # noqa: BLE001
-                pass
         ra.close()
         rb.close()
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return {"out": str(out), "frames": n, "fps": fps_a, "size": (w, h), "gray": bool(gray_a and gray_b)}
 
 

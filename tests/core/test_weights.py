@@ -18,7 +18,7 @@ def _cli(*args):
 
 def test_roundtrip_config_and_tensors(tiny_weights):
     model, meta = load_model(tiny_weights)
-    assert meta["format"] == "mutualfuse-weights-1"
+    assert meta["format"] == "mutualfuse-weights-2"
     assert model.cfg.widths[:3] == (4, 8, 8)
     state, cfg, _ = read_weights(tiny_weights)
     for k, v in model.state_dict().items():

@@ -18,7 +18,6 @@ def add_parser(sub) -> None:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
-    add_export_parser(sub)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,34 +30,10 @@ def run(args: argparse.Namespace) -> int:
         cfg.steps = args.steps
     if args.seed is not None:
         cfg.seed = args.seed
+    cfg.validate()  # again, with the command-line overrides
     result = train(cfg, data_root=args.data_root, resume=args.resume, device=args.device,
                    progress=not args.no_progress)
     if "weights" in result:
         print(json.dumps(result))
     return 0
 
-
-def add_export_parser(sub) -> None:
-    p = sub.add_parser("export-weights", help="turn a training checkpoint into a .safetensors weights file",
-                       description="Write the model of a training checkpoint (last.pt) as safetensors + .sha256, "
-                       "e.g. to use a run that was stopped early.")
-    p.add_argument("checkpoint", help="checkpoint file (OUT/last.pt)")
-    p.add_argument("-o", "--out", required=True, help="output .safetensors file")
-    p.set_defaults(func=run_export)
-
-
-def run_export(args: argparse.Namespace) -> int:
-    from ..model import ModelConfig, build_model
-    from ..train.checkpoint import load_checkpoint
-    from ..weights import save_weights
-
-    st = load_checkpoint(args.checkpoint)
-    cfg = json.loads(st["config"])
-    mcfg = ModelConfig.from_dict(cfg["model"])
-    model = build_model(mcfg)
-    model.load_state_dict(st["model"])
-    meta = {"steps": str(int(st["step"])), "train_config": json.dumps(cfg),
-            "wall_time_s": f"{float(st.get('elapsed', 0.0)):.1f}"}
-    out = save_weights(args.out, model, mcfg, meta)
-    print(out)
-    return 0

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +14,14 @@ LAST = "last.pt"
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
     """Write ``state`` to a temp file in the same folder, fsync, then rename over ``path``."""
+    from ..io.atomic import atomic_write, remove_stale_parts
+
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".ckpt.", dir=str(p.parent))
-    try:
-        with os.fdopen(fd, "wb") as fh:
+    remove_stale_parts(p.parent, p.name)
+    with atomic_write(p) as tmp:  # fsync + rename, permissions as open() gives (umask)
+        with open(tmp, "wb") as fh:
             torch.save(state, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:

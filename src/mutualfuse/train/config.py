@@ -48,6 +48,17 @@ class TrainConfig:
     log_every: int = 10
     threads: int | None = None
 
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> "TrainConfig":
+        """Refuse values that cannot train (one-line :class:`ParameterError`); returns self.
+
+        Called on construction and again by ``mutualfuse train`` after command-line overrides.
+        """
+        validate_train_config(self)
+        return self
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["model"] = self.model.to_dict()
@@ -83,10 +94,50 @@ class TrainConfig:
             else:
                 import yaml
 
-                d = yaml.safe_load(text) or {}
+                d = yaml.safe_load(text)
         except Exception as e:  # noqa: BLE001 - any parse error is the user's file
             raise ParameterError(f"{p}: cannot parse config: {str(e).splitlines()[0]}") from None
+        if d is None or d == {}:
+            raise ParameterError(f"{p}: config file is empty (see configs/ for complete examples)")
+        if not isinstance(d, dict):
+            raise ParameterError(f"{p}: config must be a mapping of keys to values, got {type(d).__name__}")
         try:
             return cls.from_dict(d)
         except (TypeError, ValueError) as e:
             raise ParameterError(f"{p}: {e}") from None
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def validate_train_config(cfg: TrainConfig) -> None:
+    """The checks of :meth:`TrainConfig.validate`: positive step count, learning rate, batch size,
+    crop and intervals; every problem is a one-line :class:`ParameterError` naming the key."""
+    import math
+
+    def need(ok: bool, key: str, value: Any, what: str) -> None:
+        if not ok:
+            raise ParameterError(f"training config: {key} must be {what}, got {value!r}")
+
+    need(_is_int(cfg.steps) and cfg.steps >= 1, "steps", cfg.steps, "an integer >= 1")
+    if isinstance(cfg.lr, str):  # YAML 1.1 reads 1e-4 (no dot) as text
+        try:
+            cfg.lr = float(cfg.lr)
+        except ValueError:
+            pass
+    need(isinstance(cfg.lr, (int, float)) and not isinstance(cfg.lr, bool) and math.isfinite(cfg.lr) and cfg.lr > 0,
+         "lr", cfg.lr, "a finite number > 0")
+    need(_is_int(cfg.batch_size) and cfg.batch_size >= 1, "batch_size", cfg.batch_size, "an integer >= 1")
+    need(_is_int(cfg.seed), "seed", cfg.seed, "an integer")
+    for key in ("checkpoint_every", "val_every"):
+        v = getattr(cfg, key)
+        need(_is_int(v) and v >= 0, key, v, "an integer >= 0 (0 = never)")
+    need(_is_int(cfg.log_every) and cfg.log_every >= 1, "log_every", cfg.log_every, "an integer >= 1")
+    need(cfg.threads is None or (_is_int(cfg.threads) and cfg.threads >= 1), "threads", cfg.threads,
+         "an integer >= 1 or null")
+    d = cfg.data
+    need(_is_int(d.crop) and d.crop >= 8, "data.crop", d.crop, "an integer >= 8 (pixels)")
+    need(_is_int(d.val_pairs) and d.val_pairs >= 0, "data.val_pairs", d.val_pairs, "an integer >= 0")
+    need(_is_int(d.num_workers) and d.num_workers >= 0, "data.num_workers", d.num_workers, "an integer >= 0")
+    need(isinstance(d.sets, list) and len(d.sets) > 0 and all(isinstance(x, str) and x for x in d.sets),
+         "data.sets", d.sets, "a non-empty list of folder names")

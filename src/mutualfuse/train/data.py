@@ -9,6 +9,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..errors import InputError
+from ..errors import ParameterError
 from ..image_io import read_gray_float
 
 ROLE_PAIRS = (("ir", "vis"), ("a", "b"), ("A", "B"))
@@ -65,6 +66,10 @@ class PairCrops(Dataset):
     def __init__(self, pairs, crop: int, seed: int, hflip: bool = False, center: bool = False):
         self.images = [(read_gray_float(a), read_gray_float(b)) for a, b in pairs]
         self.names = [a.name for a, _ in pairs]
+        largest = max((max(x.shape) for x, _ in self.images), default=0)
+        if self.images and crop > largest:  # crops would be mostly padding (and memory grows as crop²)
+            raise ParameterError(f"data.crop {crop} is larger than every training image (largest side "
+                                 f"{largest} px in {pairs[0][0].parent}); use a crop of at most {largest}")
         self.crop = crop
         self.seed = seed
         self.hflip = hflip

@@ -4,13 +4,21 @@ Nothing is ever downloaded and nothing is unpickled: a weights file is a ``safet
 whose metadata holds the model config (``model_config``, JSON). Shipped files are verified
 against the sha256 in :data:`SHIPPED` before use; a user's file is verified against a
 ``<file>.sha256`` sidecar when one exists (``mutualfuse train`` writes it).
+
+Files written by :func:`save_weights` (format ``mutualfuse-weights-2``) also carry
+``tensors_sha256`` in their metadata: a digest of the model config and every tensor
+(:func:`tensors_digest`), checked at load, so a flipped byte is refused even without the
+sidecar. Before anything is allocated, the tensor names, dtypes and shapes in the file's
+header are compared with the model its config describes (built on the ``meta`` device, which
+allocates nothing), so a small file cannot make the loader allocate more than it holds;
+weights with NaN or infinite values are refused.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import tempfile
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,25 +57,50 @@ def sha256_file(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+#: metadata format of the files :func:`save_weights` writes (version 2 adds ``tensors_sha256``)
+FORMAT = "mutualfuse-weights-2"
+_FORMATS = ("mutualfuse-weights-1", FORMAT)
+
+
+def tensors_digest(model_config: str, tensors: dict[str, torch.Tensor]) -> str:
+    """sha256 (hex) of a weights file's content: the ``model_config`` JSON text, then every
+    tensor in name order as ``name NUL dtype NUL shape NUL raw-bytes`` (shape as comma-separated
+    sizes, bytes as stored by safetensors: C order, little-endian)."""
+    h = hashlib.sha256()
+    h.update(model_config.encode("utf-8") + b"\0")
+    for name in sorted(tensors):
+        t = tensors[name].detach().to("cpu").contiguous()
+        h.update(name.encode("utf-8") + b"\0" + str(t.dtype).removeprefix("torch.").encode() + b"\0"
+                 + ",".join(str(int(d)) for d in t.shape).encode() + b"\0")
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
 def save_weights(path: str | os.PathLike, model: torch.nn.Module, cfg: ModelConfig,
                  meta: dict[str, str] | None = None) -> Path:
-    """Write model weights + config as safetensors (atomic) and a ``.sha256`` sidecar."""
+    """Write model weights + config as safetensors (atomic, umask respected) and a ``.sha256`` sidecar.
+
+    The tensors are stored as float32; the metadata holds ``format``, ``model_config`` (JSON),
+    ``tensors_sha256`` (:func:`tensors_digest`, verified by :func:`read_weights`) and ``meta``.
+    Weights with NaN or infinite values are refused (:class:`WeightsError`).
+    """
     from safetensors.torch import save_file
+
+    from ..io.atomic import atomic_write
 
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in model.state_dict().items()}
-    md = {"format": "mutualfuse-weights-1", "model_config": json.dumps(cfg.to_dict())}
-    md.update({k: str(v) for k, v in (meta or {}).items()})
-    fd, tmp = tempfile.mkstemp(prefix=".w.", suffix=".safetensors", dir=str(p.parent))
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=md)
-        os.replace(tmp, p)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    Path(str(p) + ".sha256").write_text(f"{sha256_file(p)}  {p.name}\n")
+    for k, v in tensors.items():
+        if not torch.isfinite(v).all():
+            raise WeightsError(f"{p}: refusing to write weights with NaN or infinite values (tensor {k})")
+    mc = json.dumps(cfg.to_dict())
+    md = {k: str(v) for k, v in (meta or {}).items()}
+    md.update({"format": FORMAT, "model_config": mc, "tensors_sha256": tensors_digest(mc, tensors)})
+    with atomic_write(p) as tmp:
+        save_file(tensors, str(tmp), metadata=md)
+    with atomic_write(Path(str(p) + ".sha256")) as tmp:
+        tmp.write_text(f"{sha256_file(p)}  {p.name}\n")
     return p
 
 
@@ -84,15 +117,52 @@ def resolve_weights(spec: str | os.PathLike | None) -> tuple[Path, str | None]:
     if p.is_dir():
         raise WeightsError(f"{p}: is a directory, expected a .safetensors weights file")
     side = Path(str(p) + ".sha256")
-    expected = side.read_text().split()[0] if side.exists() else None
+    expected = None
+    if side.exists():
+        try:
+            words = side.read_text(errors="replace").split()
+        except OSError as e:
+            raise WeightsError(f"{side}: cannot read the sha256 sidecar ({e.strerror or e})") from None
+        if not words or not re.fullmatch(r"[0-9a-fA-F]{64}", words[0]):
+            raise WeightsError(f"{side}: sha256 sidecar is empty or malformed (expected 64 hex digits); "
+                               "remove it or restore it")
+        expected = words[0].lower()
     return p, expected
 
 
+def _expected_shapes(path: Path, cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """Parameter shapes of the model ``cfg`` describes, built on the meta device (no memory)."""
+    from ..model import MODELS
+
+    if cfg.arch not in MODELS:
+        raise WeightsError(f"{path}: unknown architecture {cfg.arch!r} in model_config "
+                           f"(known: {', '.join(MODELS.names())})")
+    bad = [w for w in cfg.widths if w <= 0]
+    if bad:
+        raise WeightsError(f"{path}: model_config widths must be positive, got {list(cfg.widths)}")
+    try:
+        with torch.device("meta"):
+            net = build_model(cfg)
+    except (ValueError, TypeError, RuntimeError, KeyError) as e:
+        raise WeightsError(f"{path}: model_config does not describe a buildable model ({_first(e)})") from None
+    return {k: tuple(v.shape) for k, v in net.state_dict().items()}
+
+
+def _first(e: BaseException) -> str:
+    s = str(e.args[0] if isinstance(e, KeyError) and e.args else e).strip()
+    return (s.splitlines()[0] if s else type(e).__name__)[:150]
+
+
 def read_weights(spec: str | os.PathLike | None) -> tuple[dict[str, torch.Tensor], ModelConfig, dict[str, str]]:
-    """Verify and read a weights file → (state dict, model config, metadata)."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-    from safetensors import safe_open
+    """Verify and read a weights file → (state dict, model config, metadata).
+
+    Checks, in order, before a tensor is materialised: the sha256 (shipped table or sidecar),
+    the safetensors header, the ``model_config`` metadata, and that the header's tensor names,
+    dtypes and shapes are exactly those of the model the config describes. Then the tensors
+    are read, the ``tensors_sha256`` digest is verified (format 2) and non-finite values are
+    refused. Every failure is a one-line :class:`WeightsError` naming the file.
+    """
+    from safetensors import SafetensorError, safe_open
 
     path, expected = resolve_weights(spec)
     if not path.is_file():
@@ -104,15 +174,50 @@ def read_weights(spec: str | os.PathLike | None) -> tuple[dict[str, torch.Tensor
     try:
         with safe_open(str(path), framework="pt") as fh:
             meta = dict(fh.metadata() or {})
-        state = load_file(str(path))
+            header = {k: (tuple(fh.get_slice(k).get_shape()), str(fh.get_slice(k).get_dtype())) for k in fh.keys()}
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise WeightsError(f"{path}: not a valid safetensors weights file ({str(e).splitlines()[0][:120]})") from None
+        raise WeightsError(f"{path}: not a valid safetensors weights file ({_first(e)[:120]})") from None
     if "model_config" not in meta:
         raise WeightsError(f"{path}: safetensors file has no mutualfuse model_config metadata")
+    fmt = meta.get("format", "mutualfuse-weights-1")
+    if fmt not in _FORMATS:
+        raise WeightsError(f"{path}: unknown weights format {fmt!r} (this version reads {', '.join(_FORMATS)})")
     try:
-        cfg = ModelConfig.from_dict(json.loads(meta["model_config"]))
+        d = json.loads(meta["model_config"])
+        if not isinstance(d, dict):
+            raise ValueError("not a JSON object")
+        cfg = ModelConfig.from_dict(d)
     except (ValueError, TypeError) as e:
-        raise WeightsError(f"{path}: bad model_config metadata ({e})") from None
+        raise WeightsError(f"{path}: bad model_config metadata ({_first(e)})") from None
+    want = _expected_shapes(path, cfg)
+    missing = sorted(set(want) - set(header))
+    extra = sorted(set(header) - set(want))
+    if missing or extra:
+        what = (f"missing {missing[:3]}" if missing else "") + ("; " if missing and extra else "") \
+            + (f"unexpected {extra[:3]}" if extra else "")
+        raise WeightsError(f"{path}: weights do not fit the {cfg.arch} model of their model_config ({what})")
+    for k, shape in want.items():
+        got_shape, dtype = header[k]
+        if got_shape != shape:
+            raise WeightsError(f"{path}: tensor {k} has shape {list(got_shape)}, the model_config's {cfg.arch} "
+                               f"model needs {list(shape)}")
+        if dtype.upper() not in ("F32", "F16", "BF16", "F64"):
+            raise WeightsError(f"{path}: tensor {k} has dtype {dtype}, expected a float type")
+    from safetensors.torch import load_file
+
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise WeightsError(f"{path}: not a valid safetensors weights file ({_first(e)[:120]})") from None
+    if fmt != "mutualfuse-weights-1":
+        digest = meta.get("tensors_sha256", "")
+        if digest != tensors_digest(meta["model_config"], state):
+            raise WeightsError(f"{path}: tensor digest mismatch (tensors_sha256 in the file's metadata): "
+                               "file is corrupt or was modified")
+    for k, v in state.items():
+        if not torch.isfinite(v).all():
+            n = int((~torch.isfinite(v)).sum())
+            raise WeightsError(f"{path}: tensor {k} has {n} NaN or infinite values; refusing to use these weights")
     return state, cfg, meta
 
 

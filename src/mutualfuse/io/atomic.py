@@ -1,0 +1,137 @@
+"""Atomic writes that respect the umask: the one helper every writer of the package uses.
+
+:func:`atomic_write` yields a temporary path in the target's folder; when the ``with`` body
+finishes, the temporary file gets the permissions that ``open(path, "w")`` would have given
+(``0o666 & ~umask`` for a new file, the existing file's mode when it replaces one), is
+flushed to disk and renamed over the target. On any error the temporary file is removed and
+the target is left as it was.
+
+Temporary names are ``.<name>.<pid>.<random>.part<suffix>``: a run killed with ``kill -9``
+leaves one behind, and :func:`remove_stale_parts` (called by every writer before it starts)
+removes those whose process is gone.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import stat
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import InputError
+
+_PART = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.part(?P<suffix>\.[^.]*)?$")
+
+
+def current_umask() -> int:
+    """The process umask (read without changing it for longer than one call)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def default_mode(path: str | os.PathLike) -> int:
+    """The permission bits ``open(path, "w")`` would leave: the existing file's, else 0o666 & ~umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return 0o666 & ~current_umask()
+
+
+def _folder(p: Path) -> Path:
+    return p.parent if str(p.parent) else Path(".")
+
+
+def part_prefix(path: str | os.PathLike) -> str:
+    """The start of the temporary names of ``path``'s writes by this process."""
+    return f".{Path(path).name}.{os.getpid()}."
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def remove_stale_parts(folder: str | os.PathLike, name: str | None = None) -> list[Path]:
+    """Remove the temporary files of writes whose process no longer exists (``kill -9``).
+
+    ``name``: only the temporaries of that target file name. Returns the removed paths.
+    """
+    d = Path(folder)
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(d))
+    except OSError:
+        return removed
+    for e in entries:
+        m = _PART.match(e.name)
+        if not m or (name is not None and m.group("name") != name):
+            continue
+        if _pid_alive(int(m.group("pid"))):
+            continue
+        try:
+            os.unlink(e.path)
+            removed.append(Path(e.path))
+        except OSError:
+            pass
+    return removed
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, *, suffix: str | None = None, fsync: bool = True) -> Iterator[Path]:
+    """Yield a temporary file path beside ``path``; on success give it ``open()``'s permissions
+    and rename it over ``path``; on failure remove it. The file exists (empty) when yielded.
+
+    ``suffix``: the temporary's suffix after ``.part`` (default: ``path``'s suffix, so that
+    writers that pick a format from the suffix keep working).
+
+    Raises :class:`~mutualfuse.errors.InputError` naming ``path`` when the folder cannot hold a
+    new file (missing, read-only, not a folder, a pseudo file system such as ``/proc``).
+    """
+    p = Path(path)
+    parent = _folder(p)
+    sfx = p.suffix if suffix is None else suffix
+    mode = default_mode(p)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=part_prefix(p), suffix=".part" + sfx, dir=str(parent))
+    except OSError as e:
+        raise InputError(f"{p}: cannot write in {parent} ({e.strerror or e})") from None
+    os.close(fd)
+    tmp_p = Path(tmp)
+    try:
+        yield tmp_p
+        try:
+            os.chmod(tmp_p, mode)
+            if fsync:
+                with open(tmp_p, "rb") as fh:
+                    os.fsync(fh.fileno())
+            os.replace(tmp_p, p)
+        except OSError as e:
+            raise InputError(f"{p}: cannot write output ({e.strerror or e})") from None
+    finally:
+        with contextlib.suppress(OSError):
+            if tmp_p.exists():
+                tmp_p.unlink()
+
+
+def probe_writable(path: str | os.PathLike) -> None:
+    """Create and remove a temporary file beside ``path``: the honest "can I write here" check
+    (``os.access`` says yes to root on read-only mounts and on ``/proc``)."""
+    p = Path(path)
+    parent = _folder(p)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=part_prefix(p), suffix=".probe", dir=str(parent))
+    except OSError as e:
+        raise InputError(f"{p}: cannot write in {parent} ({e.strerror or e})") from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
