@@ -1,0 +1,175 @@
+"""One unit of benchmark work: get one row's fused image of one pair (cache or compute) and its
+metric values (cache or compute). Runs in the main process or in a ``-j N`` worker; memory
+holds one pair at a time.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import FuseError, InputError
+from .cache import Cache, metrics_key, recipe_key, sha256_file
+from .sources import Source
+
+
+@dataclass
+class Task:
+    source: Source
+    set_name: str
+    name: str
+    a: str
+    b: str
+    a_sha: str
+    b_sha: str
+    keys: tuple[str, ...]
+    cache_root: str
+    device: str = "cpu"
+    fused_file: str | None = None  # rows read from a folder
+
+
+@dataclass
+class Result:
+    source_id: str
+    set_name: str
+    name: str
+    values: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+    fused_path: str | None = None
+    fresh: bool = False  # the fused image was computed in this call
+    metrics_computed: int = 0
+    seconds: float | None = None  # fusion wall time (fresh, or as recorded in the cache)
+    pixels: int = 0
+    timed_at: str | None = None
+
+
+def read_source(path: str | os.PathLike) -> np.ndarray:
+    """An 8-bit gray (H, W) or RGB (H, W, 3) array as stored; one-line InputError otherwise."""
+    from PIL import Image
+
+    p = Path(path)
+    try:
+        with Image.open(p) as im:
+            im.load()
+            if im.mode not in ("L", "RGB"):
+                if im.mode.startswith("I;16") or im.mode == "I":
+                    arr = np.asarray(im).astype(np.float64)
+                    return np.round(arr * 255.0 / 65535.0).clip(0, 255).astype(np.uint8)
+                im = im.convert("L" if im.mode in ("1", "LA") else "RGB")
+            return np.asarray(im)
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such file") from None
+    except Exception as e:  # Pillow raises many types for corrupt files
+        raise InputError(f"{p}: cannot read image ({type(e).__name__}: {' '.join(str(e).split())[:120]})") from None
+
+
+_FUSERS: dict = {}
+
+
+def _fuser(src: Source, device: str):
+    from ..api import Fuser
+
+    key = (src.id, device)
+    if key not in _FUSERS:
+        if len(_FUSERS) >= 2:
+            _FUSERS.pop(next(iter(_FUSERS)))
+        if src.kind == "method":
+            _FUSERS[key] = Fuser(src.method, device="cpu", **dict(src.params))
+        else:
+            _FUSERS[key] = Fuser(src.weights, device=device)
+    return _FUSERS[key]
+
+
+def fuse_pair(src: Source, a: np.ndarray, b: np.ndarray, device: str = "cpu") -> tuple[np.ndarray, float]:
+    """Fuse with a row's method or weights → (uint8 image, wall seconds of the fusion alone)."""
+    f = _fuser(src, device)
+    t0 = time.perf_counter()
+    out = f.fuse(a, b)
+    dt = time.perf_counter() - t0
+    out = np.asarray(out)
+    if out.dtype != np.uint8:
+        out = np.clip(np.round(np.asarray(out, dtype=np.float64) * 255.0), 0, 255).astype(np.uint8)
+    return out, dt
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(f"{type(e).__name__}: {e}".split())[:300] if not isinstance(e, FuseError) else " ".join(str(e).split())
+
+
+def run_task(t: Task) -> Result:
+    """Never raises: a failure is returned as ``Result.error`` (one line)."""
+    r = Result(t.source.id, t.set_name, t.name)
+    cache = Cache(t.cache_root)
+    try:
+        a = b = None
+        if t.fused_file is not None:
+            fpath = Path(t.fused_file)
+            if not fpath.is_file():
+                raise InputError(f"{fpath}: no such file")
+        else:
+            method, params, wsha = t.source.recipe()
+            key = recipe_key(method, params, wsha, t.a_sha, t.b_sha)
+            hit = cache.get_fused(key)
+            side = cache.fused_path(key).with_suffix(".timing.json")
+            if hit is None:
+                a, b = read_source(t.a), read_source(t.b)
+                if a.shape[:2] != b.shape[:2]:
+                    raise InputError(f"{t.b}: size {b.shape[1]}x{b.shape[0]} differs from {t.a} ({a.shape[1]}x{a.shape[0]})")
+                fused, dt = fuse_pair(t.source, a, b, t.device)
+                stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+                side.parent.mkdir(parents=True, exist_ok=True)
+                tmp = side.with_name(f".{side.name}.{os.getpid()}.tmp")
+                tmp.write_text(json.dumps({"seconds": dt, "pixels": int(a.shape[0] * a.shape[1]), "when": stamp,
+                                           "device": t.device if t.source.kind != "method" else "cpu"}) + "\n")
+                os.replace(tmp, side)
+                fpath = cache.put_fused(key, fused)
+                r.fresh, r.seconds, r.pixels, r.timed_at = True, dt, int(a.shape[0] * a.shape[1]), stamp
+            else:
+                fpath = hit
+                try:
+                    info = json.loads(side.read_text())
+                    r.seconds, r.pixels, r.timed_at = float(info["seconds"]), int(info["pixels"]), info.get("when")
+                except (OSError, ValueError, KeyError):
+                    pass
+        r.fused_path = str(fpath)
+        fsha = sha256_file(fpath)
+        mkey = metrics_key(fsha, t.a_sha, t.b_sha)
+        have = cache.get_metrics(mkey)
+        need = [k for k in t.keys if k not in have]
+        if need:
+            from ..cli.evaluate import read_gray
+            from ..metrics import METRICS
+
+            A, B, F = read_gray(Path(t.a)), read_gray(Path(t.b)), read_gray(fpath)
+            if F.shape != A.shape or B.shape != A.shape:
+                raise InputError(f"{fpath}: size {F.shape[1]}x{F.shape[0]} differs from its sources "
+                                 f"({A.shape[1]}x{A.shape[0]}, {B.shape[1]}x{B.shape[0]})")
+            new = {}
+            for k in need:
+                new[k] = float(METRICS.get(k)(A, B, F))
+                r.metrics_computed += 1
+            cache.put_metrics(mkey, new)
+            have.update(new)
+        r.values = {k: have[k] for k in t.keys}
+    except Exception as e:  # noqa: BLE001 - reported as a problem line, the run goes on
+        if os.environ.get("MUTUALFUSE_DEBUG"):
+            traceback.print_exc()
+        r.error = _one_line(e)
+    return r
+
+
+def init_worker(imports: tuple[str, ...] = ()) -> None:
+    """``-j N`` worker start-up: one thread each, the user's modules imported (their methods)."""
+    import importlib
+
+    import torch
+
+    torch.set_num_threads(1)
+    for m in imports:
+        importlib.import_module(m)

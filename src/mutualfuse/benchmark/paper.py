@@ -1,0 +1,125 @@
+"""The paper's printed Tables 1–7 (transcribed once into ``mutualfuse/data/paper_tables.json``)
+and the "paper vs reproduced" view: for every printed cell, the paper's value, ours, the
+difference, and whether it reproduces.
+
+"Reproduced" uses the criterion of the conformance README and ``tests/metrics/test_paper_tables.py``:
+our mean rounds to the paper's 4-decimal value, or differs from it by at most 5e-5.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+from .table import Table, fmt
+
+REPRODUCE_ATOL = 5e-5
+
+
+def load_paper_tables() -> dict:
+    """The transcription: ``{"tables": [{"table": 1, "columns": [...], "rows": [...]}, ...]}``."""
+    text = resources.files("mutualfuse").joinpath("data/paper_tables.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def reproduces(ours: float, paper: float, decimals: int = 4) -> bool:
+    return round(ours, decimals) == paper or abs(ours - paper) <= REPRODUCE_ATOL
+
+
+@dataclass
+class Cell:
+    table: int
+    section: str
+    method: str
+    metric: str
+    paper_text: str
+    ours: float | None
+    row_id: str | None
+    status: str  # reproduced, differs, not run, missing
+    why: str = ""
+
+    @property
+    def paper(self) -> float:
+        return float(self.paper_text)
+
+    @property
+    def diff(self) -> float | None:
+        return None if self.ours is None else self.ours - self.paper
+
+
+def compare(tables: dict[str, Table], ours_id: str, quick: bool = False) -> list[Cell]:
+    """Every printed cell against the reproduced tables (``tables["table1"]`` …)."""
+    doc = load_paper_tables()
+    cells = []
+    for t in doc["tables"]:
+        ours_table = tables.get(f"table{t['table']}")
+        for row in t["rows"]:
+            rid = row.get("ours")
+            if rid == "weights:default":
+                rid = ours_id
+            ours_row = None
+            if rid and ours_table is not None:
+                ours_row = next((r for r in ours_table.rows if r.id == rid or r.id.startswith(rid + "[")), None)
+            for metric, text in row["values"].items():
+                val = None
+                if rid is None:
+                    status, why = "not run", row.get("why_not", "")
+                elif ours_table is None:
+                    status, why = "not run", f"table{t['table']} was not computed in this run"
+                elif ours_row is None:
+                    status, why = "not run", f"{rid} is not a row of this run (left out by the options?)"
+                elif metric not in {c.label for c in ours_table.columns}:
+                    status, why = "not run", "column left out (--quick / --fast-metrics leave out the slow metrics)"
+                else:
+                    val = ours_row.values.get(metric)
+                    if val is None:
+                        status, why = "missing", ours_row.note or "no value"
+                    else:
+                        status = "reproduced" if reproduces(val, float(text)) else "differs"
+                        why = ""
+                        if ours_row.partial:
+                            why = f"mean over {ours_row.n_ok} of {ours_row.n_pairs} pairs"
+                if row.get("note"):
+                    why = (why + "; " if why else "") + row["note"]
+                cells.append(Cell(t["table"], t["section"], row["method"], metric, text, val, rid, status, why))
+    return cells
+
+
+def summary(cells: list[Cell]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for c in cells:
+        out[c.status] = out.get(c.status, 0) + 1
+    return out
+
+
+def to_markdown(cells: list[Cell], quick: bool = False) -> str:
+    s = summary(cells)
+    lines = ["## Paper vs reproduced", ""]
+    lines.append(f"{len(cells)} printed cells of the paper's Tables 1–7: "
+                 + ", ".join(f"{n} {k}" for k, n in sorted(s.items())) + ". "
+                 "Reproduced = our mean rounds to the paper's 4-decimal value or is within 5e-5 of it.")
+    if quick:
+        lines.append("")
+        lines.append("**--quick run: our values are means over 2 pairs per set, not the paper's pairs; "
+                     "the differences are not a reproduction check.**")
+    lines += ["", "| table | sec. | method | metric | paper | ours | ours − paper | rel. | status | note |",
+              "|---:|---|---|---|---:|---:|---:|---:|---|---|"]
+    for c in cells:
+        d = c.diff
+        rel = "" if d is None or c.paper == 0 else f"{100 * d / abs(c.paper):+.2f} %"
+        lines.append(f"| {c.table} | {c.section} | {c.method} | {c.metric} | {c.paper_text} | "
+                     f"{fmt(c.ours, 4) if c.ours is not None else ''} | {'' if d is None else f'{d:+.4f}'} | {rel} | "
+                     f"{'**reproduced**' if c.status == 'reproduced' else c.status} | {c.why.replace('|', '/')} |")
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(cells: list[Cell]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["table", "section", "method", "metric", "paper", "ours", "diff", "status", "row_id", "note"])
+    for c in cells:
+        w.writerow([c.table, c.section, c.method, c.metric, c.paper_text, "" if c.ours is None else repr(c.ours),
+                    "" if c.diff is None else repr(c.diff), c.status, c.row_id or "", c.why])
+    return buf.getvalue()

@@ -1,0 +1,444 @@
+"""The benchmark run: plan the tables, fuse and score every (row, pair) through the cache, then
+write the tables, the paper-vs-reproduced view, the runtime table, the figures and the report.
+
+Problems (a missing set, a method failing on an image, an unreadable image, weights not trained
+yet) never stop the run: each becomes one line in ``problems`` (printed, and listed in the
+report), and the affected row is marked; the CLI exits non-zero when there are any.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError, ParameterError
+from . import paper as paper_view
+from .cache import sha256_file
+from .config import BenchmarkConfig, find_config
+from .jobs import Result, Task, fuse_pair, init_worker, read_source, run_task
+from .sources import (Source, ablation_sources, fused_sources, listing, load_ablations, method_sources,
+                      paper_ours_id, reference_sources, weights_sources)
+from .specs import ABLATION_TITLES, EXTRA_SETS, PAPER_TABLES, TableSpec, column_keys, set_table
+from .table import Column, Row, Table, to_csv, to_latex, to_markdown
+
+ROLE_FOLDERS = (("ir", "vis"), ("a", "b"))
+
+
+@dataclass
+class SetInfo:
+    name: str
+    root: Path
+    roles: tuple[str, str]
+    names: list[str]
+    a: dict[str, Path]
+    b: dict[str, Path]
+    total: int = 0
+    all_names: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    spec: TableSpec
+    set: SetInfo
+    sources: list[Source]
+    columns: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    """What a run produced (returned by :func:`run_benchmark`)."""
+
+    tables: dict[str, Table]
+    cells: list
+    runtime: list[dict]
+    figures: list[Path]
+    problems: list[str]
+    report: Path
+    stats: dict[str, int]
+
+
+def _pixels(p: Path) -> int:
+    from PIL import Image
+
+    try:
+        with Image.open(p) as im:
+            return im.size[0] * im.size[1]
+    except Exception:  # noqa: BLE001 - unreadable: reported when it is used
+        return 0
+
+
+def _open_set(cfg: BenchmarkConfig, name: str, problems: list[str]) -> SetInfo | None:
+    root = cfg.data_root / name
+    if not root.is_dir():
+        problems.append(f"set {name}: folder {root} not found; its table is left out")
+        return None
+    for ra, rb in ROLE_FOLDERS:
+        if (root / ra).is_dir() and (root / rb).is_dir():
+            la, lb = listing(root / ra), listing(root / rb)
+            if set(la) != set(lb):
+                miss = sorted(set(la) ^ set(lb))
+                problems.append(f"set {name}: {len(miss)} image(s) without a partner ({', '.join(miss[:5])}); left out")
+            names = sorted(set(la) & set(lb))
+            if not names:
+                problems.append(f"set {name}: no image pairs in {root / ra} and {root / rb}; its table is left out")
+                return None
+            total = len(names)
+            if cfg.pairs is not None:
+                names = sorted(sorted(names, key=lambda n: (_pixels(la[n]), n))[:cfg.pairs])
+            return SetInfo(name, root, (ra, rb), names, la, lb, total, sorted(set(la) & set(lb)))
+    problems.append(f"set {name}: {root} has no ir/vis or a/b folders; its table is left out")
+    return None
+
+
+def plan_tables(cfg: BenchmarkConfig, problems: list[str]) -> tuple[list[Plan], list[str]]:
+    """Which tables, on which pairs, with which rows and columns."""
+    notes: list[str] = []
+    specs: list[TableSpec] = [s for s in PAPER_TABLES if s.id in cfg.tables]
+    for s in cfg.sets:
+        try:
+            specs.append(set_table(s))
+        except ValueError as e:
+            raise ParameterError(f"--sets {e}") from None
+    labels = column_keys()
+    msrc, mnotes = method_sources(cfg.methods, cfg.params, cfg.quick)
+    notes += mnotes
+    unknown = sorted(set(cfg.methods or []) - {s.method for s in msrc})
+    if unknown:
+        raise ParameterError(f"--methods: unknown or network method(s) {', '.join(unknown)} "
+                             "(see `mutualfuse methods`; the network rows are chosen with --weights)")
+    unknown_p = sorted(set(cfg.params) - {s.method for s in msrc})
+    if unknown_p:
+        raise ParameterError(f"--param: no method row named {', '.join(unknown_p)} in this run")
+    wsrc = weights_sources(cfg.weights)
+    usrc = fused_sources(cfg.fused)
+    sets: dict[str, SetInfo | None] = {}
+
+    def get_set(name: str) -> SetInfo | None:
+        if name not in sets:
+            sets[name] = _open_set(cfg, name, problems)
+        return sets[name]
+
+    plans = []
+    for spec in specs:
+        si = get_set(spec.set)
+        if si is None:
+            continue
+        cols = [c for c in spec.columns if not (cfg.fast_metrics and spec.is_slow(c))]
+        srcs = msrc + wsrc + reference_sources(cfg.data_root, spec.set, si.all_names) + usrc
+        plans.append(Plan(spec, si, srcs, cols))
+    abl_ids = [t for t in cfg.tables if t in ABLATION_TITLES]
+    if abl_ids:
+        path = cfg.ablations_config or find_config("ablations.yaml")
+        if path is None:
+            problems.append("Tables 4-7: no ablations config (configs/benchmark/ablations.yaml); pass --ablations")
+        else:
+            set_name, atables = load_ablations(Path(path))
+            by_id = {t.id: t for t in atables}
+            srcs = ablation_sources([by_id[t] for t in abl_ids if t in by_id])
+            si = get_set(set_name)
+            for tid in abl_ids:
+                if tid not in by_id:
+                    problems.append(f"{tid}: not in {path}")
+                    continue
+                if si is None:
+                    continue
+                cols = [c for c in PAPER_TABLES[0].columns if not (cfg.fast_metrics and PAPER_TABLES[0].is_slow(c))]
+                title = by_id[tid].title or ABLATION_TITLES[tid]
+                spec = TableSpec(tid, title, set_name, PAPER_TABLES[0].columns, "bold", int(tid[5:]), ablation=True)
+                plans.append(Plan(spec, si, srcs[tid], cols))
+    for p in plans:
+        for c in p.columns:
+            if c not in labels:
+                raise ParameterError(f"{p.spec.id}: no metric for column {c}")
+    return plans, notes
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="benchmark", unit="img", disable=not enabled, file=sys.stderr,
+                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_fmt}]")
+
+
+def execute(tasks: list[Task], cfg: BenchmarkConfig) -> list[Result]:
+    """Run the tasks (``cfg.jobs`` worker processes) with a progress bar and ETA."""
+    results: list[Result] = []
+    bar = _progress(len(tasks), cfg.progress)
+    try:
+        if cfg.jobs <= 1:
+            for t in tasks:
+                results.append(run_task(t))
+                bar.update(1)
+        else:
+            import multiprocessing as mp
+
+            ctx = mp.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=cfg.jobs, mp_context=ctx, initializer=init_worker,
+                                     initargs=(tuple(cfg.imports),)) as ex:
+                futs = [ex.submit(run_task, t) for t in tasks]
+                for fu in as_completed(futs):
+                    results.append(fu.result())
+                    bar.update(1)
+    finally:
+        bar.close()
+    return results
+
+
+def build_tasks(plans: list[Plan], cfg: BenchmarkConfig, problems: list[str]) -> list[Task]:
+    labels = column_keys()
+    shas: dict[Path, str] = {}
+
+    def sha(p: Path) -> str | None:
+        if p not in shas:
+            try:
+                shas[p] = sha256_file(p)
+            except OSError as e:
+                problems.append(f"{p}: cannot read ({type(e).__name__})")
+                shas[p] = ""
+        return shas[p] or None
+
+    tasks: dict[tuple[str, str, str], Task] = {}
+    for pl in plans:
+        keys = tuple(labels[c] for c in pl.columns)
+        for src in pl.sources:
+            if src.missing:
+                continue
+            flist = listing(Path(src.folder)) if src.folder else None
+            for n in pl.set.names:
+                a, b = pl.set.a[n], pl.set.b[n]
+                sa, sb = sha(a), sha(b)
+                k = (src.id, pl.set.name, n)
+                if sa is None or sb is None:
+                    continue
+                if k in tasks:
+                    t = tasks[k]
+                    t.keys = tuple(dict.fromkeys(t.keys + keys))
+                    continue
+                ff = None
+                if flist is not None:
+                    ff = str(flist[n]) if n in flist else str(Path(src.folder) / f"{n}.png")
+                tasks[k] = Task(src, pl.set.name, n, str(a), str(b), sa, sb, keys, str(cfg.cache), cfg.device, ff)
+    return list(tasks.values())
+
+
+def aggregate(plans: list[Plan], results: dict[tuple[str, str, str], Result], problems: list[str]) -> dict[str, Table]:
+    from ..metrics import METRICS
+
+    labels = column_keys()
+    tables: dict[str, Table] = {}
+    for pl in plans:
+        cols = [Column(c, labels[c], METRICS.meta(labels[c])["higher_is_better"]) for c in pl.columns]
+        rows = []
+        for src in pl.sources:
+            n_pairs = len(pl.set.names)
+            if src.missing:
+                rows.append(Row(src.id, src.label, {c.label: None for c in cols}, n_pairs, 0, src.kind, src.missing))
+                continue
+            vals: dict[str, list[float]] = {c.label: [] for c in cols}
+            ok, errs = 0, []
+            for n in pl.set.names:
+                r = results.get((src.id, pl.set.name, n))
+                if r is None:
+                    errs.append(f"{n}: not computed (source images unreadable)")
+                    continue
+                if r.error:
+                    errs.append(f"{n}: {r.error}")
+                    continue
+                ok += 1
+                for c in cols:
+                    vals[c.label].append(r.values[c.key])
+            note = ""
+            if errs:
+                note = f"failed on {len(errs)} of {n_pairs} pairs (first: {errs[0]})"
+            means = {c.label: (float(np.mean(vals[c.label])) if vals[c.label] else None) for c in cols}
+            rows.append(Row(src.id, src.label, means, n_pairs, ok, src.kind, note))
+        t = Table(pl.spec.id, pl.spec.title + f", {len(pl.set.names)} of {pl.set.total} pairs", cols, rows,
+                  pl.spec.marking, list(pl.notes))
+        tables[pl.spec.id] = t
+    return tables
+
+
+def runtime_rows(plans: list[Plan], results: dict, cfg: BenchmarkConfig) -> list[dict]:
+    """Seconds per megapixel of every computing row, from the fusions of this run (or, for
+    images read from the cache, the time recorded when they were computed)."""
+    seen: dict[str, dict] = {}
+    for pl in plans:
+        for src in pl.sources:
+            if not src.computes or src.id in seen:
+                continue
+            if src.kind == "ablation" and any(s.get("sha") == src.weights_sha256 for s in seen.values()):
+                continue  # the same weights are already timed (e.g. the Mapping row is the default model)
+            secs = pix = 0.0
+            fresh = cached = 0
+            when = set()
+            for (sid, _s, _n), r in results.items():
+                if sid != src.id or r.error or r.seconds is None:
+                    continue
+                secs += r.seconds
+                pix += r.pixels
+                if r.fresh:
+                    fresh += 1
+                else:
+                    cached += 1
+                    if r.timed_at:
+                        when.add(r.timed_at[:10])
+            seen[src.id] = {"id": src.id, "sha": src.weights_sha256,
+                            "method": src.label if src.kind != "ablation" else f"{src.id.split(':', 1)[1]} [{src.weights}]",
+                            "images": fresh + cached, "megapixels": pix / 1e6,
+                            "seconds": secs, "s_per_mp": (secs / (pix / 1e6)) if pix else None,
+                            "measured": ("this run" if fresh and not cached else
+                                         f"this run ({fresh}) and cache ({cached}, recorded {', '.join(sorted(when))})"
+                                         if fresh else f"recorded when cached ({', '.join(sorted(when)) or '?'})")}
+    if cfg.retime:
+        for pl in plans:
+            for src in pl.sources:
+                if not src.computes or seen.get(src.id, {}).get("retimed"):
+                    continue
+                n = min(pl.set.names, key=lambda x: pl.set.a[x].stat().st_size)
+                try:
+                    a, b = read_source(pl.set.a[n]), read_source(pl.set.b[n])
+                    fuse_pair(src, a, b, cfg.device)  # loads the model / warms up
+                    _, dt = fuse_pair(src, a, b, cfg.device)
+                    mp = a.shape[0] * a.shape[1] / 1e6
+                    seen[src.id].update({"images": 1, "megapixels": mp, "seconds": dt, "s_per_mp": dt / mp,
+                                         "measured": f"this run, --retime on {pl.set.name}/{n}", "retimed": True})
+                except Exception as e:  # noqa: BLE001
+                    seen[src.id]["measured"] = f"--retime failed: {type(e).__name__}"
+    return list(seen.values())
+
+
+def runtime_markdown(rows: list[dict], jobs: int) -> str:
+    lines = ["## Runtime", "",
+             f"Seconds of fusion per megapixel on this machine (wall time of the fusion alone, -j {jobs}; "
+             "with several workers the times include their competition for the cores).", "",
+             "| method | images | MP | s | s/MP | measured |", "|---|---:|---:|---:|---:|---|"]
+    for r in rows:
+        spm = "—" if r["s_per_mp"] is None else f"{r['s_per_mp']:.3g}"
+        lines.append(f"| {r['method']} | {r['images']} | {r['megapixels']:.3f} | {r['seconds']:.2f} | {spm} | {r['measured']} |")
+    return "\n".join(lines) + "\n"
+
+
+def runtime_csv(rows: list[dict]) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["row_id", "method", "images", "megapixels", "seconds", "s_per_mp", "measured"])
+    for r in rows:
+        w.writerow([r["id"], r["method"], r["images"], repr(r["megapixels"]), repr(r["seconds"]),
+                    "" if r["s_per_mp"] is None else repr(r["s_per_mp"]), r["measured"]])
+    return buf.getvalue()
+
+
+def write_text(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def make_figures(cfg: BenchmarkConfig, plans: list[Plan], tables: dict[str, Table], results: dict,
+                 problems: list[str]) -> list[Path]:
+    from .figures import load_figures, render_grid, zoom_panel
+
+    path = cfg.figures_config or find_config("figures.yaml")
+    if path is None:
+        problems.append("figures: no figures config (configs/benchmark/figures.yaml); pass --figures")
+        return []
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        problems.append("figures: matplotlib is not installed (pip install matplotlib)")
+        return []
+    specs = load_figures(Path(path))
+    out: list[Path] = []
+    for f in specs:
+        pl = next((p for p in plans if p.set.name == f.set and not p.spec.ablation), None)
+        if pl is None:
+            continue  # the set is not part of this run
+        ra, rb = (x.upper() for x in pl.set.roles)
+        try:
+            if f.kind == "sources":
+                pairs = [n for n in (f.pairs or pl.set.names) if n in pl.set.a] [:6]
+                panels = [(f"{ra} {n}", read_source(pl.set.a[n])) for n in pairs]
+                panels += [(f"{rb} {n}", read_source(pl.set.b[n])) for n in pairs]
+                out += render_grid(panels, f.title, cfg.out / "figures" / f.id, ncols=len(pairs))
+                continue
+            pair = f.pair
+            title = f.title
+            if pair not in pl.set.names:
+                pair = pl.set.names[0]
+                title = f"{title} (pair {pair}: {f.pair} is not among this run's pairs)"
+            a, b = read_source(pl.set.a[pair]), read_source(pl.set.b[pair])
+            panels = [(ra, zoom_panel(a, f.boxes)), (rb, zoom_panel(b, f.boxes))]
+            ids = [s.id for s in pl.sources] if f.rows == "all" else list(f.rows)
+            for sid in ids:
+                src = next((s for s in pl.sources if s.id == sid), None)
+                r = results.get((sid, pl.set.name, pair))
+                if src is None or r is None or r.error or not r.fused_path:
+                    continue
+                panels.append((src.label, zoom_panel(read_source(r.fused_path), f.boxes)))
+            out += render_grid(panels, title, cfg.out / "figures" / f.id)
+        except Exception as e:  # noqa: BLE001 - one figure failing must not stop the report
+            problems.append(f"figure {f.id}: {type(e).__name__}: {' '.join(str(e).split())[:200]}")
+    return out
+
+
+def run_benchmark(cfg: BenchmarkConfig) -> Outcome:
+    """Run the whole benchmark described by ``cfg``; see the module docstring."""
+    from .report import write_report
+
+    t_start = time.time()
+    if not cfg.data_root.is_dir():
+        raise InputError(f"{cfg.data_root}: data root not found (give --data-root or set MUTUALFUSE_DATA)")
+    if cfg.jobs < 1:
+        raise ParameterError(f"--jobs {cfg.jobs}: must be at least 1")
+    import importlib
+
+    for m in cfg.imports:
+        try:
+            importlib.import_module(m)
+        except Exception as e:  # noqa: BLE001
+            raise ParameterError(f"--import {m}: {type(e).__name__}: {' '.join(str(e).split())[:200]}") from None
+    problems: list[str] = []
+    plans, notes = plan_tables(cfg, problems)
+    tasks = build_tasks(plans, cfg, problems)
+    res_list = execute(tasks, cfg)
+    results = {(r.source_id, r.set_name, r.name): r for r in res_list}
+    for r in sorted(res_list, key=lambda r: (r.set_name, r.source_id, r.name)):
+        if r.error:
+            problems.append(f"{r.source_id} on {r.set_name}/{r.name}: {r.error}")
+    tables = aggregate(plans, results, problems)
+    for n in notes:
+        for t in tables.values():
+            if not t.id.startswith("table") or int(t.id[5:]) <= 3:
+                t.notes.append(n)
+    tdir = cfg.out / "tables"
+    for t in tables.values():
+        write_text(tdir / f"{t.id}.md", to_markdown(t))
+        write_text(tdir / f"{t.id}.csv", to_csv(t))
+        write_text(tdir / f"{t.id}.tex", to_latex(t))
+    cells = paper_view.compare(tables, paper_ours_id(), cfg.quick)
+    write_text(tdir / "paper_vs_ours.md", paper_view.to_markdown(cells, cfg.quick))
+    write_text(tdir / "paper_vs_ours.csv", paper_view.to_csv(cells))
+    rt = runtime_rows(plans, results, cfg)
+    write_text(tdir / "runtime.md", runtime_markdown(rt, cfg.jobs))
+    write_text(tdir / "runtime.csv", runtime_csv(rt))
+    figs = make_figures(cfg, plans, tables, results, problems)
+    stats = {"tasks": len(tasks), "fused_computed": sum(r.fresh for r in res_list),
+             "metrics_computed": sum(r.metrics_computed for r in res_list),
+             "failed": sum(bool(r.error) for r in res_list), "wall_s": 0}
+    stats["wall_s"] = int(math.ceil(time.time() - t_start))
+    report = write_report(cfg, tables, cells, rt, figs, problems, stats)
+    return Outcome(tables, cells, rt, figs, problems, report, stats)
+
+
+__all__ = ["run_benchmark", "BenchmarkConfig", "Outcome", "EXTRA_SETS"]

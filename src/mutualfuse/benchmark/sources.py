@@ -1,0 +1,246 @@
+"""Where a table row's fused images come from, and how the rows of each table are found.
+
+* ``method:<name>``: a registered fusion method (every classical method, and any method a user
+  registers with :func:`mutualfuse.methods.register_method` in a module given to
+  ``--import``), run through :class:`mutualfuse.Fuser` (colour inputs via the YCbCr path);
+* ``weights:<name>``: the network with shipped weights (every entry of the weights registry);
+* ``reference:<method>/<task>/<variant>``: published fused images found under
+  ``<data root>/reference/`` whose file names are exactly the set's pair names;
+* ``fused:<NAME>``: a user's folder of fused images (``--fused NAME=DIR``);
+* ``ablation:<table>/<row>``: the trained variant of one of the paper's Tables 4–7, found in
+  the weights registry by what it is (``configs/benchmark/ablations.yaml``).
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import FuseError, InputError
+
+SUFFIXES = (".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One row's origin. ``kind``: method, weights, reference, fused or ablation."""
+
+    id: str
+    label: str
+    kind: str
+    method: str | None = None
+    params: tuple[tuple[str, Any], ...] = ()
+    weights: str | None = None
+    weights_sha256: str | None = None
+    code_sha256: str | None = None
+    folder: str | None = None
+    slow: bool = False
+    missing: str = ""  # non-empty: the row cannot be computed (e.g. its weights do not exist yet)
+
+    @property
+    def computes(self) -> bool:
+        """True when fused images are produced here (not read from a folder)."""
+        return self.kind in ("method", "weights", "ablation") and not self.missing
+
+    def recipe(self) -> tuple[str, dict, str | None]:
+        """(method identity, params, weights-or-code sha256) for the cache key."""
+        if self.kind == "method":
+            return f"method:{self.method}", dict(self.params), self.code_sha256
+        return "network", {}, self.weights_sha256
+
+
+def _code_sha(fn) -> str | None:
+    try:
+        return hashlib.sha256(inspect.getsource(fn).encode()).hexdigest()
+    except (OSError, TypeError):
+        return None
+
+
+def method_sources(only: list[str] | None, params: dict[str, dict[str, Any]], quick: bool) -> tuple[list[Source], list[str]]:
+    """Rows of the registered non-network methods. ``only``: restrict to these names.
+
+    In quick mode methods marked ``slow`` are left out unless named in ``only``. Returns the
+    sources and notes about what was left out.
+    """
+    from ..methods import METHODS
+
+    out, notes, skipped = [], [], []
+    for e in METHODS:
+        if e.meta.get("family") == "network":
+            continue
+        if only is not None and e.name not in only:
+            continue
+        slow = bool(e.meta.get("slow"))
+        if quick and slow and only is None:
+            skipped.append(e.name)
+            continue
+        p = params.get(e.name, {})
+        label = e.name.upper() if not p else f"{e.name.upper()}({', '.join(f'{k}={v}' for k, v in sorted(p.items()))})"
+        out.append(Source(f"method:{e.name}", label, "method", method=e.name, params=tuple(sorted(p.items())),
+                          code_sha256=_code_sha(e.obj), slow=slow))
+    if skipped:
+        notes.append(f"--quick leaves out the slow methods {', '.join(skipped)} (name them with --methods to include them)")
+    return out, notes
+
+
+def weights_sources(only: list[str] | None = None) -> list[Source]:
+    """One row per shipped weights entry (the registry at run time)."""
+    from ..weights import SHIPPED
+
+    out = []
+    for name, w in SHIPPED.items():
+        if only is not None and f"weights:{name}" not in only and name not in only:
+            continue
+        out.append(Source(f"weights:{name}", f"Ours[{name}]", "weights", weights=name, weights_sha256=w.sha256))
+    return out
+
+
+def paper_ours_id() -> str:
+    """The row the paper's "Ours" maps to: shipped weights ``paper`` if they exist, else ``default``."""
+    from ..weights import SHIPPED
+
+    return "weights:paper" if "paper" in SHIPPED else "weights:default"
+
+
+def listing(d: Path) -> dict[str, Path]:
+    """Image files of a folder by stem (hidden files ignored)."""
+    out: dict[str, Path] = {}
+    for p in sorted(d.iterdir()):
+        if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith("."):
+            out[p.stem] = p
+    return out
+
+
+def reference_sources(data_root: Path, set_name: str, names: list[str]) -> list[Source]:
+    """Published outputs ``reference/<method>/<task>/<variant>/`` holding exactly the set's names."""
+    task = set_name.split("/", 1)[0]
+    base = data_root / "reference"
+    out = []
+    if not base.is_dir():
+        return out
+    for mdir in sorted(p for p in base.iterdir() if p.is_dir()):
+        tdir = mdir / task
+        if not tdir.is_dir():
+            continue
+        for vdir in sorted(p for p in tdir.iterdir() if p.is_dir()):
+            if set(listing(vdir)) == set(names):
+                out.append(Source(f"reference:{mdir.name}/{task}/{vdir.name}", f"{mdir.name.upper()}({vdir.name})",
+                                  "reference", folder=str(vdir)))
+    return out
+
+
+def fused_sources(specs: list[str]) -> list[Source]:
+    """``--fused NAME=DIR`` → sources (the folder is checked when the table is built)."""
+    out = []
+    seen = set()
+    for s in specs:
+        name, sep, d = s.partition("=")
+        if not sep or not name or not d:
+            raise InputError(f"--fused {s!r}: expected NAME=DIR")
+        if name in seen:
+            raise InputError(f"--fused {name}: the name is given twice")
+        seen.add(name)
+        if not Path(d).is_dir():
+            raise InputError(f"--fused {name}={d}: not a folder")
+        out.append(Source(f"fused:{name}", name, "fused", folder=str(Path(d))))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables 4–7: trained variants found by what they are
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class AblationRow:
+    label: str
+    match: dict[str, Any] = field(default_factory=dict)
+    weights: list[str] | None = None
+
+
+@dataclass
+class AblationTable:
+    id: str
+    rows: list[AblationRow]
+    title: str = ""
+
+
+def load_ablations(path: Path) -> tuple[str, list[AblationTable]]:
+    """Read ``configs/benchmark/ablations.yaml`` → (set, tables)."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as e:
+        raise InputError(f"{path}: cannot read the ablations config ({type(e).__name__}: {' '.join(str(e).split())[:150]})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("tables"), dict):
+        raise InputError(f"{path}: expected a mapping with 'set' and 'tables'")
+    tables = []
+    for tid, t in doc["tables"].items():
+        rows = []
+        for r in (t or {}).get("rows", []):
+            if not isinstance(r, dict) or "label" not in r:
+                raise InputError(f"{path}: {tid}: every row needs a 'label'")
+            unknown = set(r) - {"label", "match", "weights"}
+            if unknown:
+                raise InputError(f"{path}: {tid}/{r['label']}: unknown keys {sorted(unknown)}")
+            rows.append(AblationRow(str(r["label"]), dict(r.get("match") or {}), r.get("weights")))
+        tables.append(AblationTable(str(tid), rows, str((t or {}).get("title", ""))))
+    return str(doc.get("set", "ir-vis/tno")), tables
+
+
+def _describe(w: dict[str, Any]) -> dict[str, Any]:
+    """What a shipped weights file is: its model config plus the training loss and budget
+    (``loss``, ``steps``, ``batch_size``, ``seed``, ``lr``, ``crop`` from its ``train_config``)."""
+    from ..weights import read_weights
+
+    _, cfg, meta = read_weights(w["name"])
+    d = cfg.to_dict()
+    try:
+        tc = json.loads(meta.get("train_config", "{}"))
+    except ValueError:
+        tc = {}
+    for k in ("loss", "steps", "batch_size", "seed", "lr"):
+        d[k] = tc.get(k)
+    d["crop"] = (tc.get("data") or {}).get("crop")
+    return d
+
+
+def ablation_sources(tables: list[AblationTable]) -> dict[str, list[Source]]:
+    """Per ablation table, one source per row and matching weights; rows without weights get a
+    source whose ``missing`` says which weights are needed."""
+    from ..weights import SHIPPED
+
+    described: dict[str, dict[str, Any]] = {}
+
+    def desc(name: str) -> dict[str, Any]:
+        if name not in described:
+            try:
+                described[name] = _describe({"name": name})
+            except FuseError:  # corrupt or missing file: it matches nothing (the weights rows report it)
+                described[name] = {}
+        return described[name]
+
+    out: dict[str, list[Source]] = {}
+    for t in tables:
+        rows = []
+        for r in t.rows:
+            rid = f"ablation:{t.id}/{r.label}"
+            if r.weights:
+                names = [n for n in r.weights if n in SHIPPED]
+                wanted = f"shipped weights named {', '.join(r.weights)}"
+            else:
+                names = [n for n in SHIPPED if all(desc(n).get(k) == v for k, v in r.match.items())]
+                wanted = "shipped weights with " + ", ".join(f"{k}={v}" for k, v in r.match.items())
+            if not names:
+                rows.append(Source(rid, r.label, "ablation", missing=f"no {wanted} (not trained yet)"))
+                continue
+            for n in names:
+                label = r.label if len(names) == 1 else f"{r.label} [{n}]"
+                sid = rid if len(names) == 1 else f"{rid}[{n}]"
+                rows.append(Source(sid, label, "ablation", weights=n, weights_sha256=SHIPPED[n].sha256))
+        out[t.id] = rows
+    return out

@@ -1,0 +1,74 @@
+"""Which set, metric columns and marking each benchmark table uses.
+
+The paper's tables (Rao et al.) and the metric conventions that reproduce them
+(``docs/metrics.md``): the ``paper`` profile of :mod:`mutualfuse.metrics.profiles` (EN, SD, MI,
+SCD, MS_SSIM from rfn-nest; VIF from nestfuse; EI, SF, Qabf from VIFB) plus CE, which only
+Tables 1 and 4–7 print and which we take from VIFB (``CE@vifb``; the paper does not say whose
+code computed it). Column order and sets follow the paper's tables.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..metrics import METRICS, resolve
+
+#: the columns of the paper's tables, by task
+IRVIS_COLUMNS = ("EI", "CE", "SF", "EN", "Qabf", "MS_SSIM", "SD", "VIF")
+MULTIFOCUS_COLUMNS = ("EI", "SF", "EN", "SCD", "MI", "SD", "VIF")
+MEDICAL_COLUMNS = ("EI", "SF", "EN", "Qabf", "SCD", "MS_SSIM", "MI", "SD", "VIF")
+
+TASK_COLUMNS = {"ir-vis": IRVIS_COLUMNS, "multi-focus": MULTIFOCUS_COLUMNS, "medical": MEDICAL_COLUMNS}
+
+
+def column_keys() -> dict[str, str]:
+    """Display label → registered metric key for every column any table uses."""
+    keys = dict(resolve(profile="paper"))
+    keys["CE"] = "CE@vifb"
+    return keys
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One table: id, title, set (relative to the data root), columns, marking style, paper table."""
+
+    id: str
+    title: str
+    set: str
+    columns: tuple[str, ...]
+    marking: str
+    paper_table: int | None = None
+    ablation: bool = False
+
+    def is_slow(self, label: str) -> bool:
+        return bool(METRICS.meta(column_keys()[label])["slow"])
+
+
+PAPER_TABLES: tuple[TableSpec, ...] = (
+    TableSpec("table1", "Table 1: infrared and visible image fusion (ir-vis/tno)", "ir-vis/tno",
+              IRVIS_COLUMNS, "bold-italic", 1),
+    TableSpec("table2", "Table 2: multi-focus image fusion (multi-focus/lytro)", "multi-focus/lytro",
+              MULTIFOCUS_COLUMNS, "red-blue-brown", 2),
+    TableSpec("table3", "Table 3: medical image fusion (medical/ct-mr)", "medical/ct-mr",
+              MEDICAL_COLUMNS, "red-blue-brown", 3),
+)
+
+ABLATION_TITLES = {
+    "table4": "Table 4: network structure (ir-vis/tno)",
+    "table5": "Table 5: loss function (ir-vis/tno)",
+    "table6": "Table 6: fusion rule (ir-vis/tno)",
+    "table7": "Table 7: network depth (ir-vis/tno)",
+}
+
+#: the other shared sets ``--sets`` accepts by name (any ``<task>/<name>`` folder works)
+EXTRA_SETS = ("ir-vis/tno40", "ir-vis/msrs-sample", "medical/ct-mr-harvard", "medical/pet-mri", "medical/spect-mri")
+
+
+def set_table(set_name: str) -> TableSpec:
+    """The table of a set given with ``--sets``: the columns of its task (first path part)."""
+    task = set_name.split("/", 1)[0]
+    if task not in TASK_COLUMNS:
+        raise ValueError(f"{set_name}: unknown task {task!r} (sets are <task>/<name>, task one of "
+                         f"{', '.join(TASK_COLUMNS)})")
+    tid = set_name.replace("/", "-")
+    return TableSpec(tid, f"{set_name} (the columns of the paper's {task} table)", set_name,
+                     TASK_COLUMNS[task], "red-blue-brown")

@@ -1,0 +1,337 @@
+"""Result tables: the data model, best-value marks, and the Markdown / CSV / LaTeX writers and readers.
+
+A :class:`Table` has metric :class:`Column` s (each with its direction) and :class:`Row` s (a
+method and its mean value per column over the set's pairs). Best values are marked per column
+as the paper marks them (:data:`MARKINGS`): Table 1 the best two in **bold** and *italic*,
+Tables 2–3 the best three in red, blue and brown, Tables 4–7 the best in bold. Rows whose mean
+misses some pairs (a failure) are printed with ``†`` and take no mark; missing values print ``—``.
+
+Every writer has a reader, so the files can be read back (``read_markdown``, ``read_csv``,
+``read_latex``): Markdown and LaTeX keep the printed decimals and the marks, CSV keeps every
+value at full precision (``repr``).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass, field
+
+#: marking style → the decorations of rank 1, 2, 3 …
+MARKINGS: dict[str, tuple[str, ...]] = {
+    "bold-italic": ("bold", "italic"),
+    "red-blue-brown": ("red", "blue", "brown"),
+    "bold": ("bold",),
+    "none": (),
+}
+MARKING_LEGEND = {
+    "bold-italic": "best in bold, second in italic",
+    "red-blue-brown": "best in red, second in blue, third in brown",
+    "bold": "best in bold",
+    "none": "",
+}
+PARTIAL = "†"
+MISSING = "—"
+UP, DOWN = "↑", "↓"
+
+LATEX_HEADINGS = {"Qabf": r"$Q^{ab/f}$", "MS_SSIM": r"MS\_SSIM"}
+
+
+@dataclass
+class Column:
+    """One metric column: display label, registered metric key, direction, printed decimals."""
+
+    label: str
+    key: str
+    higher_is_better: bool
+    decimals: int = 4
+
+    @property
+    def heading(self) -> str:
+        return f"{self.label} {UP if self.higher_is_better else DOWN}"
+
+
+@dataclass
+class Row:
+    """One method: ``values[label]`` is the mean over the pairs that succeeded (None: none did).
+
+    ``n_ok`` of ``n_pairs`` pairs succeeded; a row with ``n_ok < n_pairs`` is partial (``†``).
+    ``note`` says why values are missing (e.g. which weights do not exist yet).
+    """
+
+    id: str
+    label: str
+    values: dict[str, float | None]
+    n_pairs: int = 0
+    n_ok: int = 0
+    kind: str = "method"
+    note: str = ""
+
+    @property
+    def partial(self) -> bool:
+        return 0 < self.n_ok < self.n_pairs
+
+
+@dataclass
+class Table:
+    id: str
+    title: str
+    columns: list[Column]
+    rows: list[Row]
+    marking: str = "red-blue-brown"
+    notes: list[str] = field(default_factory=list)
+
+    def value(self, row_id: str, label: str) -> float | None:
+        for r in self.rows:
+            if r.id == row_id:
+                return r.values.get(label)
+        raise KeyError(row_id)
+
+    def ranks(self) -> dict[tuple[str, str], int]:
+        """``{(row id, column label): rank}`` for the marked ranks (1 = best).
+
+        Ranks are dense over the distinct values printed at the column's decimals (ties share a
+        mark); partial and missing rows take no rank.
+        """
+        styles = MARKINGS[self.marking]
+        out: dict[tuple[str, str], int] = {}
+        for c in self.columns:
+            vals = {}
+            for r in self.rows:
+                v = r.values.get(c.label)
+                if v is None or not math.isfinite(v) or r.partial:
+                    continue
+                vals[r.id] = round(v, c.decimals)
+            distinct = sorted(set(vals.values()), reverse=c.higher_is_better)
+            if len(vals) < 2:
+                continue
+            for rid, v in vals.items():
+                k = distinct.index(v) + 1
+                if k <= len(styles):
+                    out[(rid, c.label)] = k
+        return out
+
+
+def fmt(v: float | None, decimals: int = 4) -> str:
+    if v is None:
+        return MISSING
+    if not math.isfinite(v):
+        return str(v)
+    return f"{v:.{decimals}f}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown
+# ---------------------------------------------------------------------------------------------
+
+_MD_COLOUR = '<span style="color:{c}">{v}</span>'
+
+
+def _md_cell(text: str, style: str | None) -> str:
+    if style == "bold":
+        return f"**{text}**"
+    if style == "italic":
+        return f"*{text}*"
+    if style:
+        return _MD_COLOUR.format(c=style, v=text)
+    return text
+
+
+def _md_escape(s: str) -> str:
+    return s.replace("|", "\\|")
+
+
+def to_markdown(t: Table, heading_level: int = 2) -> str:
+    styles = MARKINGS[t.marking]
+    ranks = t.ranks()
+    lines = [f"{'#' * heading_level} {t.title}", ""]
+    lines.append("| Methods | " + " | ".join(c.heading for c in t.columns) + " |")
+    lines.append("|---|" + "---:|" * len(t.columns))
+    for r in t.rows:
+        cells = []
+        for c in t.columns:
+            text = fmt(r.values.get(c.label), c.decimals)
+            if r.partial and r.values.get(c.label) is not None:
+                text += PARTIAL
+            k = ranks.get((r.id, c.label))
+            cells.append(_md_cell(text, styles[k - 1] if k else None))
+        lines.append(f"| {_md_escape(r.label)} | " + " | ".join(cells) + " |")
+    lines.append("")
+    legend = [f"{UP} higher is better, {DOWN} lower is better"]
+    if MARKING_LEGEND[t.marking]:
+        legend.append(MARKING_LEGEND[t.marking] + " (as the paper marks this table)")
+    if any(r.partial for r in t.rows):
+        legend.append(f"{PARTIAL} mean over fewer pairs (a failure, see the notes), not ranked")
+    lines.append("; ".join(legend) + ".")
+    for r in t.rows:
+        if r.note:
+            lines.append(f"- {_md_escape(r.label)}: {r.note}")
+    for n in t.notes:
+        lines.append(f"- {n}")
+    return "\n".join(lines) + "\n"
+
+
+_MD_STYLE_RES = [
+    ("bold", re.compile(r"^\*\*(.*)\*\*$")),
+    ("italic", re.compile(r"^\*(.*)\*$")),
+    ("colour", re.compile(r'^<span style="color:(\w+)">(.*)</span>$')),
+]
+
+
+def _parse_cell(text: str) -> tuple[float | None, str | None, bool]:
+    """A printed cell → (value, style, partial)."""
+    style = None
+    text = text.strip()
+    for name, rx in _MD_STYLE_RES:
+        m = rx.match(text)
+        if m:
+            if name == "colour":
+                style, text = m.group(1), m.group(2)
+            else:
+                style, text = name, m.group(1)
+            break
+    partial = text.endswith(PARTIAL)
+    text = text.rstrip(PARTIAL).strip()
+    if text == MISSING:
+        return None, style, partial
+    return float(text), style, partial
+
+
+@dataclass
+class ReadTable:
+    """What a reader recovers: headings, and per row label the values and styles of its cells."""
+
+    headings: list[str]
+    values: dict[str, list[float | None]]
+    styles: dict[str, list[str | None]]
+
+
+def _split_md_row(line: str) -> list[str]:
+    cells = re.split(r"(?<!\\)\|", line.strip())[1:-1]
+    return [c.strip().replace("\\|", "|") for c in cells]
+
+
+def read_markdown(text: str) -> ReadTable:
+    """Parse the first table of :func:`to_markdown` output."""
+    lines = [ln for ln in text.splitlines() if ln.startswith("|")]
+    if len(lines) < 2:
+        raise ValueError("no Markdown table found")
+    head = _split_md_row(lines[0])[1:]
+    values: dict[str, list] = {}
+    styles: dict[str, list] = {}
+    for ln in lines[2:]:
+        cells = _split_md_row(ln)
+        parsed = [_parse_cell(c) for c in cells[1:]]
+        values[cells[0]] = [p[0] for p in parsed]
+        styles[cells[0]] = [p[1] for p in parsed]
+    return ReadTable(head, values, styles)
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV (full precision)
+# ---------------------------------------------------------------------------------------------
+
+
+def to_csv(t: Table) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["row_id", "method", "kind", "n_pairs", "n_ok"] + [c.heading for c in t.columns] + ["note"])
+    for r in t.rows:
+        vals = [repr(float(r.values[c.label])) if r.values.get(c.label) is not None else "" for c in t.columns]
+        w.writerow([r.id, r.label, r.kind, r.n_pairs, r.n_ok] + vals + [r.note])
+    return buf.getvalue()
+
+
+def read_csv(text: str) -> ReadTable:
+    rows = list(csv.reader(io.StringIO(text)))
+    head = rows[0][5:-1]
+    values = {}
+    for r in rows[1:]:
+        values[r[1]] = [float(x) if x != "" else None for x in r[5:-1]]
+    return ReadTable(head, values, {k: [None] * len(head) for k in values})
+
+
+# ---------------------------------------------------------------------------------------------
+# LaTeX (booktabs + xcolor)
+# ---------------------------------------------------------------------------------------------
+
+_TEX_ESC = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def tex_escape(s: str) -> str:
+    return "".join(_TEX_ESC.get(ch, ch) for ch in s).replace(PARTIAL, r"$^\dagger$").replace(MISSING, "--")
+
+
+def _tex_cell(text: str, style: str | None) -> str:
+    if style == "bold":
+        return rf"\textbf{{{text}}}"
+    if style == "italic":
+        return rf"\textit{{{text}}}"
+    if style:
+        return rf"\textcolor{{{style}}}{{{text}}}"
+    return text
+
+
+def to_latex(t: Table) -> str:
+    styles = MARKINGS[t.marking]
+    ranks = t.ranks()
+    head = " & ".join(
+        LATEX_HEADINGS.get(c.label, tex_escape(c.label)) + (r"$\uparrow$" if c.higher_is_better else r"$\downarrow$")
+        for c in t.columns)
+    out = [
+        r"% requires \usepackage{booktabs} and \usepackage{xcolor}",
+        r"\begin{table}[t]", r"\centering",
+        rf"\caption{{{tex_escape(t.title)}{'. ' + tex_escape(MARKING_LEGEND[t.marking].capitalize()) if MARKING_LEGEND[t.marking] else ''}}}",
+        rf"\label{{tab:{t.id}}}",
+        r"\begin{tabular}{l" + "r" * len(t.columns) + "}",
+        r"\toprule",
+        rf"Methods & {head} \\",
+        r"\midrule",
+    ]
+    for r in t.rows:
+        cells = []
+        for c in t.columns:
+            v = r.values.get(c.label)
+            text = fmt(v, c.decimals) if v is not None else "--"
+            if r.partial and v is not None:
+                text += r"$^\dagger$"
+            k = ranks.get((r.id, c.label))
+            cells.append(_tex_cell(text, styles[k - 1] if k else None))
+        out.append(f"{tex_escape(r.label)} & " + " & ".join(cells) + r" \\")
+    out += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    return "\n".join(out) + "\n"
+
+
+_TEX_STYLE = re.compile(r"^\\(textbf|textit|textcolor\{(\w+)\})\{(.*)\}$")
+_TEX_UNESC = {v: k for k, v in _TEX_ESC.items()}
+
+
+def _tex_unescape(s: str) -> str:
+    s = s.replace(r"$^\dagger$", PARTIAL)
+    for esc, ch in sorted(_TEX_UNESC.items(), key=lambda kv: -len(kv[0])):
+        s = s.replace(esc, ch)
+    return s
+
+
+def read_latex(text: str) -> ReadTable:
+    body = text.split(r"\midrule", 1)[1].split(r"\bottomrule", 1)[0]
+    head_line = text.split(r"\toprule", 1)[1].split(r"\midrule", 1)[0].strip().rstrip("\\").strip()
+    head = [h.strip() for h in head_line.split(" & ")[1:]]
+    values, styles = {}, {}
+    for ln in body.strip().splitlines():
+        cells = [c.strip() for c in re.split(r"(?<!\\)&", ln.strip().rstrip("\\").strip())]
+        vs, ss = [], []
+        for c in cells[1:]:
+            style = None
+            m = _TEX_STYLE.match(c)
+            if m:
+                style = {"textbf": "bold", "textit": "italic"}.get(m.group(1), m.group(2))
+                c = m.group(3)
+            c = c.replace(r"$^\dagger$", "")
+            vs.append(None if c == "--" else float(c))
+            ss.append(style)
+        label = _tex_unescape(cells[0])
+        values[label], styles[label] = vs, ss
+    return ReadTable(head, values, styles)

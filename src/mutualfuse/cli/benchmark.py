@@ -1,0 +1,123 @@
+"""``mutualfuse benchmark``: regenerate the paper's Tables 1–7, figures, runtime table and an HTML
+report (see ``docs/benchmark.md``)."""
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from ..errors import ParameterError
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "benchmark",
+        help="regenerate the paper's tables and figures (cached, resumable)",
+        description="Fuse every pair of the paper's test sets with every registered method and shipped weights, "
+                    "score them with the paper's metrics, and write Tables 1-7 (Markdown, CSV, LaTeX), the "
+                    "paper-vs-reproduced view, a runtime table, figures and one offline HTML report into --out. "
+                    "Fused images and metric values are cached; a second run recomputes nothing. Problems "
+                    "(missing set, failing method, unreadable image) are listed in the report and give exit status 1.",
+    )
+    p.add_argument("--data-root", metavar="DIR", help="the shared data folder (default: $MUTUALFUSE_DATA)")
+    p.add_argument("--out", metavar="DIR", default="benchmark", help="output folder (default: ./benchmark)")
+    p.add_argument("--tables", default="1,2,3,4,5,6,7",
+                   help="which of the paper's tables, e.g. 1,2,3 or none (default: 1-7)")
+    p.add_argument("--sets", nargs="+", default=[], metavar="SET",
+                   help="further sets as tables, e.g. ir-vis/tno40 medical/pet-mri ('extra' = all five other shared sets)")
+    p.add_argument("--methods", help="only these registered methods (comma-separated; 'none' for none)")
+    p.add_argument("--weights", help="only these shipped weights as network rows (comma-separated; 'none' for none)")
+    p.add_argument("--param", action="append", default=[], metavar="METHOD.KEY=VALUE",
+                   help="a parameter of one method (part of its cache key), e.g. dwt.levels=3; repeatable")
+    p.add_argument("--fused", action="append", default=[], metavar="NAME=DIR",
+                   help="a folder of your fused images (named like the set's pairs) as row NAME; repeatable")
+    p.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
+                   help="import a Python module first; the methods it registers (register_method) become rows")
+    p.add_argument("--quick", action="store_true",
+                   help="two pairs per set, no slow metrics (VIF) or slow methods (GTF, ASR, CSR): a smoke run")
+    p.add_argument("--pairs", type=int, metavar="N", help="only the N smallest pairs of every set (ties by name)")
+    p.add_argument("--fast-metrics", action="store_true", help="leave out the slow metric columns (VIF)")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--cache", metavar="DIR",
+                   help="cache folder (default: $XDG_CACHE_HOME/mutualfuse/benchmark or ~/.cache/mutualfuse/benchmark)")
+    p.add_argument("--device", default="cpu", help="device of the network rows: cpu, cuda or auto (default cpu)")
+    p.add_argument("--figures", metavar="YAML", help="figures config (default: configs/benchmark/figures.yaml)")
+    p.add_argument("--ablations", metavar="YAML", help="Tables 4-7 rows (default: configs/benchmark/ablations.yaml)")
+    p.add_argument("--retime", action="store_true",
+                   help="time one fresh fusion per method for the runtime table even when all images are cached")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def _names(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    if value.strip().lower() == "none":
+        return []
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _tables(value: str) -> tuple[str, ...]:
+    if value.strip().lower() == "none":
+        return ()
+    out = []
+    for v in value.split(","):
+        v = v.strip().lower().removeprefix("table")
+        if v not in {str(i) for i in range(1, 8)}:
+            raise ParameterError(f"--tables {value}: expected numbers 1-7 (or none)")
+        out.append(f"table{v}")
+    return tuple(dict.fromkeys(out))
+
+
+def _params(items: list[str]) -> dict[str, dict]:
+    import yaml
+
+    out: dict[str, dict] = {}
+    for it in items:
+        key, sep, val = it.partition("=")
+        method, dot, name = key.partition(".")
+        if not sep or not dot or not method or not name:
+            raise ParameterError(f"--param {it!r}: expected METHOD.KEY=VALUE (e.g. dwt.levels=3)")
+        try:
+            out.setdefault(method, {})[name] = yaml.safe_load(val)
+        except yaml.YAMLError:
+            out.setdefault(method, {})[name] = val
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..benchmark import BenchmarkConfig, run_benchmark
+    from ..benchmark.specs import EXTRA_SETS
+
+    root = args.data_root or os.environ.get("MUTUALFUSE_DATA")
+    if not root:
+        raise ParameterError("benchmark needs the data root: --data-root DIR or MUTUALFUSE_DATA")
+    if args.pairs is not None and args.pairs < 1:
+        raise ParameterError(f"--pairs {args.pairs}: must be at least 1")
+    sets: list[str] = []
+    for s in args.sets:
+        sets += list(EXTRA_SETS) if s == "extra" else [s]
+    cfg = BenchmarkConfig(
+        data_root=Path(root), out=Path(args.out), tables=_tables(args.tables), sets=tuple(dict.fromkeys(sets)),
+        methods=_names(args.methods), weights=_names(args.weights), params=_params(args.param), fused=args.fused,
+        imports=tuple(args.imports), quick=args.quick, fast_metrics=args.fast_metrics, pairs=args.pairs, jobs=args.jobs,
+        cache=Path(args.cache) if args.cache else None, device=args.device,
+        figures_config=Path(args.figures) if args.figures else None,
+        ablations_config=Path(args.ablations) if args.ablations else None,
+        retime=args.retime, progress=not args.quiet,
+        command=("mutualfuse benchmark " + " ".join(shlex.quote(a) for a in sys.argv[2:])).strip()
+        if sys.argv[1:2] == ["benchmark"] else "mutualfuse benchmark",
+    )
+    out = run_benchmark(cfg)
+    print(f"wrote {cfg.out / 'report.html'} ({len(out.tables)} tables, {len(out.figures)} figure files; "
+          f"{out.stats['fused_computed']} fused images and {out.stats['metrics_computed']} metric values computed, "
+          f"{out.stats['wall_s']} s)")
+    for p in out.problems:
+        print(f"mutualfuse: problem: {p}", file=sys.stderr)
+    if out.problems:
+        print(f"mutualfuse: error: the benchmark finished with {len(out.problems)} problem(s), listed in "
+              f"{cfg.out / 'report.html'}", file=sys.stderr)
+        return 1
+    return 0
