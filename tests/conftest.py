@@ -1,26 +1,32 @@
-"""Shared fixtures: tiny weights, the bundled samples, the shared data root."""
+"""Shared fixtures: tiny weights, the bundled samples, the shared data root (and its missing-data policy)."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+
+from shared_data import require, shared_root  # noqa: F401  (tests/ is on sys.path: rootdir conftest)
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "src" / "mutualfuse" / "data" / "samples"
 
 
-def shared_root() -> Path:
-    """``$MUTUALFUSE_SHARED`` or the ``shared/`` folder beside the repository (as in CI)."""
-    return Path(os.environ.get("MUTUALFUSE_SHARED", REPO.parent / "shared"))
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "needs_shared(*paths): needs these paths under the shared data root (default: data); "
+        "missing → skip, or fail with MUTUALFUSE_REQUIRE_SHARED=1 (tests/shared_data.py)")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own skips (an empty parameter set when data is missing)
+def pytest_runtest_setup(item):
+    for mark in item.iter_markers("needs_shared"):
+        require(*mark.args)
 
 
 @pytest.fixture(scope="session")
 def shared() -> Path:
-    root = shared_root()
-    if not (root / "data").is_dir():
-        pytest.fail(f"shared data not found at {root}; set MUTUALFUSE_SHARED")
-    return root
+    """The shared data root (its ``data/`` present); missing: the policy of ``shared_data.py``."""
+    return require("data")
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from PIL import Image
 
 from mutualfuse.train import TrainConfig, Trainer
 from mutualfuse.train.checkpoint import load_checkpoint
+from tolerance import assert_close
 
 TINY = {
     "model": {"widths": [4, 8, 8], "depth": 3},
@@ -135,10 +136,20 @@ def test_torchrun_two_gloo_processes_equal_single_process(tmp_path, data_root):
     a = load_checkpoint(tmp_path / "single" / "last.pt")
     b = load_checkpoint(tmp_path / "ddp" / "last.pt")
     assert a["step"] == b["step"] == 1
-    for k, v in a["model"].items():
-        torch.testing.assert_close(b["model"][k], v, atol=1e-6, rtol=1e-5, msg=k)
-    # the logged (all-reduced) loss is the global-batch loss
-    assert float(_losses(tmp_path / "single")[1]) == pytest.approx(float(_losses(tmp_path / "ddp")[1]), abs=1e-5)
+    # Compare gradients, not parameters: Adam's first update is lr * g / (|g| + eps), about
+    # lr * sign(g), so a gradient element that rounds to the other side of 0 in one set-up moves
+    # its parameter by 2 lr. After one step Adam's first moment is exactly (1 - beta1) * g: the
+    # all-reduced gradient of the global batch. Each tensor is scaled by its largest element, so
+    # that the float32 tolerance is relative to that gradient's size (they span 1e-5 to 1e-1).
+    sa, sb = a["optimizer"]["state"], b["optimizer"]["state"]
+    assert sorted(sa) == sorted(sb) and len(sa) >= 10
+    for i in sorted(sa):
+        ga, gb = sa[i]["exp_avg"], sb[i]["exp_avg"]
+        scale = ga.abs().max()
+        assert scale > 0, f"parameter #{i}: no gradient"  # every tensor takes part: the check means something
+        assert_close(gb / scale, ga / scale, dtype=torch.float32, msg=f"parameter #{i}: DDP vs single-process gradient")
+    # the logged (all-reduced) loss is the global-batch loss (the log keeps 6 decimals)
+    assert_close(float(_losses(tmp_path / "ddp")[1]), float(_losses(tmp_path / "single")[1]), dtype=torch.float32)
 
 
 def test_final_weights_load_and_fuse(tmp_path, data_root, samples):

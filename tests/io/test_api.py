@@ -7,6 +7,7 @@ import torch
 from PIL import Image
 
 from mutualfuse import Fuser, InputError
+from tolerance import assert_close
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +36,9 @@ def test_batched_equals_single(fuser, pair):
     a, b = pair[0] / 255.0, pair[1] / 255.0
     batch = fuser.fuse(np.stack([a, b]), np.stack([b, a]))
     assert batch.shape == (2,) + a.shape
-    assert np.abs(batch[0] - fuser.fuse(a, b)).max() < 1e-5
-    assert np.abs(batch[1] - fuser.fuse(b, a)).max() < 1e-5
+    # the network runs in float32 whatever the container: batch of 2 vs 1 is float32 rounding
+    assert_close(batch[0], fuser.fuse(a, b), dtype=np.float32)
+    assert_close(batch[1], fuser.fuse(b, a), dtype=np.float32)
 
 
 def test_pil_and_torch_kinds(fuser, pair):
@@ -54,7 +56,7 @@ def test_pil_and_torch_kinds(fuser, pair):
     assert t3.shape == (1,) + ta.shape
     tb4 = fuser.fuse(torch.stack([ta, tb])[:, None], torch.stack([tb, ta])[:, None])
     assert tb4.shape == (2, 1) + ta.shape
-    assert torch.allclose(tb4[0, 0], t, atol=1e-6)
+    assert_close(tb4[0, 0], t, dtype=torch.float32)  # batch of 2 vs 1: other kernels (1.01e-6 on an EPYC)
     tu8 = fuser.fuse(torch.from_numpy(a.copy()), torch.from_numpy(b.copy()))
     assert tu8.dtype == torch.uint8 and np.array_equal(tu8.numpy(), ref)
     tc = fuser.fuse(torch.rand(3, 64, 80), tb[None])
@@ -85,7 +87,7 @@ def test_streaming_gives_the_same_result(lively_weights, pair):
     fa, fb = np.tile(a / 255.0, (3, 3)), np.tile(b / 255.0, (3, 3))  # 192 x 240
     x, y = big.fuse(fa, fb), small.fuse(fa, fb)
     assert small.report.windows > 1 and big.report.windows == 1
-    assert np.abs(x - y).max() < 1e-5
+    assert_close(x, y, dtype=np.float32)
 
 
 def test_classical_method_through_fuser(pair):

@@ -7,6 +7,7 @@ import torch
 
 from mutualfuse.model import ModelConfig, build_model
 from mutualfuse.tiling import iter_tiles, plan_windows, streamed_forward, tiled_fuse
+from tolerance import assert_close
 
 
 @pytest.mark.parametrize("cfg,size,win", [
@@ -28,7 +29,7 @@ def test_streamed_equals_one_shot(cfg, size, win):
         out = streamed_forward(net, a, b, max_window_pixels=win, progress=calls.append)
     assert out.shape == ref.shape
     assert len(calls) > 2, "the test must actually split the image"
-    assert (out - ref).abs().max().item() < 1e-5
+    assert_close(out, ref, dtype=torch.float32)
     assert net.last_pool == pool_ref
     if cfg.token_budget == 300:
         assert pool_ref > 1
@@ -53,14 +54,14 @@ def test_tile_weights_sum_to_one():
     acc = np.zeros((300, 411))
     for y0, y1, x0, x1, wgt in iter_tiles(300, 411, 128, 32):
         acc[y0:y1, x0:x1] += wgt
-    assert np.allclose(acc, 1.0)
+    assert_close(acc, np.ones_like(acc), dtype=np.float64)
 
 
 def test_tiled_fuse_is_seamless_for_a_pointwise_rule():
     rng = np.random.default_rng(0)
     a, b = rng.random((1, 150, 233)), rng.random((1, 150, 233))
     out = tiled_fuse(lambda x, y: np.maximum(x, y), a, b, tile=64, overlap=24)
-    assert np.allclose(out, np.maximum(a, b), atol=1e-12)
+    assert_close(out, np.maximum(a, b), dtype=np.float64)
 
 
 def test_fuser_tile_option_reports_and_stays_close(fuser, samples):

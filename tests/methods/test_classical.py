@@ -152,15 +152,18 @@ def test_cbf_weight_matches_covariance_eigenvalues():
 
 
 def test_msvd_block_layout_matches_matlab():
-    x = np.arange(24, dtype=float).reshape(4, 6)
+    # distinct values, non-square block grid: any other column order or in-block order differs
+    x = np.arange(48, dtype=float).reshape(6, 8)
     A = msvd_mod._blocks(x)
-    m, n = 2, 3
+    m, n = 3, 4
     ref = np.zeros((4, m * n))
     for j in range(n):  # A(:, i + (j-1)*m) = reshape(x(2i-1:2i, 2j-1:2j), 4, 1), column-major
         for i in range(m):
             ref[:, i + j * m] = x[2 * i:2 * i + 2, 2 * j:2 * j + 2].reshape(-1, order="F")
-    assert set(map(tuple, A.T)) == set(map(tuple, ref.T))
+    np.testing.assert_array_equal(A, ref)  # column for column, in Matlab's order
     assert np.array_equal(msvd_mod._unblocks(A, x.shape), x)
+    # Y.LL = reshape(T(1,:), m, n) in MSVD.m: the first row laid out column-major is the block grid
+    assert np.array_equal(A[0].reshape(m, n, order="F"), x[::2, ::2])
 
 
 def test_batch_omp_equals_sklearn(pairs):

@@ -10,13 +10,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from metrics_shared import SHARED, TSV  # noqa: E402
+from metrics_shared import TSV  # noqa: E402
+from shared_data import require  # noqa: E402
 
 import pytest  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def conformance_tsv() -> Path:
-    if not TSV.is_file():
-        pytest.skip(f"conformance table not found under {SHARED}")
+    """The conformance table; missing: the suite's one policy (``tests/shared_data.py``)."""
+    require("conformance/metrics_reference.tsv")
     return TSV

@@ -1,13 +1,13 @@
 """Shared-data helpers for the metric tests (imported by the test modules).
 
 The shared folder is ``$MUTUALFUSE_SHARED`` if set, else ``<repo>/../shared`` (CI lays it
-beside the clone). Tests that need it are skipped when it is missing.
+beside the clone). Tests that need it carry ``needs_shared``; when it is missing they follow the
+suite's one policy (``tests/shared_data.py``: skipped, or failed with ``MUTUALFUSE_REQUIRE_SHARED=1``).
 """
 from __future__ import annotations
 
 import csv
 import math
-import os
 from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
@@ -15,18 +15,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from shared_data import shared_root
+
 REPO = Path(__file__).resolve().parents[2]
 
 
 def shared_dir() -> Path:
-    env = os.environ.get("MUTUALFUSE_SHARED")
-    return Path(env) if env else REPO.parent / "shared"
+    return shared_root()
 
 
 SHARED = shared_dir()
 TSV = SHARED / "conformance" / "metrics_reference.tsv"
 
-needs_shared = pytest.mark.skipif(not TSV.is_file(), reason=f"shared conformance data not found at {SHARED}")
+needs_shared = pytest.mark.needs_shared("data", "conformance/metrics_reference.tsv")
 
 _FUSED = {
     ("ir-vis/tno", "mean"): "conformance/fused/tno-mean",
@@ -106,7 +107,7 @@ def split_rows():
     """(default rows, slow rows) as pytest params; empty when the shared data is missing."""
     try:
         return _split()
-    except FileNotFoundError:  # the needs_shared skip mark reports it
+    except FileNotFoundError:  # the needs_shared mark reports it (skip, or fail if required)
         return [], []
 
 

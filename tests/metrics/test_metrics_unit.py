@@ -9,6 +9,7 @@ import pytest
 import mutualfuse.metrics as M
 from mutualfuse.errors import InputError, ParameterError
 from mutualfuse.metrics import _common as C
+from tolerance import assert_close
 
 
 def _pair(n=96, seed=0):
@@ -104,15 +105,24 @@ def test_symmetric_metrics_do_not_depend_on_source_order():
 
 
 def test_vifb_qabf_quirk_is_reproduced():
-    """Where g_A == g_F VIFB sets the ratio to g_F, not 1: a flat F against flat sources scores 0."""
+    """Where g_A == g_F VIFB sets the strength ratio G to g_F, not 1.
+
+    F = A: every pixel with weight (g_A > 0, or g_B > 0 on the zero-padded border, where
+    g_B == g_F too) has g_X == g_F and equal angles (A^{XF} = 1). With the quirk G = g_F, a
+    multiple of 255 here, so the sigmoid saturates at T_g and Q = T_g T_a / (1 + e^{-22 (1 - 0.8)})
+    exactly; the textbook ratio G = 1 would give T_g / (1 + e^{-15 (1 - 0.5)}) times that.
+    """
     z = np.full((32, 32), 100, np.uint8)
     a = z.copy()
     a[10:20, 10:20] = 200
+    Tg, Ta = 0.9994, 0.9879
+    quirk = Tg * Ta / (1 + math.exp(-22 * 0.2))  # 0.97533...
+    textbook = quirk / (1 + math.exp(-15 * 0.5))  # 0.97479...: 5.5e-4 lower, far above rounding
     with np.errstate(all="ignore"):
         v = M.qabf(a, z, a)
-    # edges of A are preserved in F (g_A == g_F > 0): ratio g_F, huge, sigmoid saturates ~ Tg
-    assert 0 < v < 1
-    assert M.qabf(a, a, a) != pytest.approx(1.0)
+    assert_close(v, quirk, dtype=np.float64)
+    assert abs(v - textbook) > 1e-4
+    assert_close(M.qabf(a, a, a), quirk, dtype=np.float64)  # not 1: identical images do not score 1
 
 
 def test_spyr_helpers_agree():

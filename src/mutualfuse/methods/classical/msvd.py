@@ -7,18 +7,23 @@ from .. import register_method
 
 
 def _blocks(x: np.ndarray) -> np.ndarray:
-    """The 4 x (mn) matrix of ``MSVD.m``: each column is a 2x2 block in Matlab column order."""
+    """The 4 x (mn) matrix ``A`` of ``MSVD.m``, column for column.
+
+    ``A(:, i + (j-1)*m) = reshape(x(2i-1:2i, 2j-1:2j), 4, 1)``: the block grid is walked in
+    Matlab's column-major order (block row ``i`` fastest) and each 2x2 block is read
+    column-major: (0,0), (1,0), (0,1), (1,1).
+    """
     m, n = x.shape[0] // 2, x.shape[1] // 2
     b = x.reshape(m, 2, n, 2)
-    # column-major reshape of the 2x2 block: (0,0), (1,0), (0,1), (1,1)
-    return np.stack([b[:, 0, :, 0], b[:, 1, :, 0], b[:, 0, :, 1], b[:, 1, :, 1]]).reshape(4, -1)
+    rows = (b[:, 0, :, 0], b[:, 1, :, 0], b[:, 0, :, 1], b[:, 1, :, 1])  # each (m, n)
+    return np.stack([r.reshape(-1, order="F") for r in rows])
 
 
 def _unblocks(A: np.ndarray, shape) -> np.ndarray:
+    """Inverse of :func:`_blocks` (``IMSVD.m``'s reassembly)."""
     m, n = shape[0] // 2, shape[1] // 2
-    A = A.reshape(4, m, n)
     x = np.empty((m, 2, n, 2))
-    x[:, 0, :, 0], x[:, 1, :, 0], x[:, 0, :, 1], x[:, 1, :, 1] = A
+    x[:, 0, :, 0], x[:, 1, :, 0], x[:, 0, :, 1], x[:, 1, :, 1] = (r.reshape(m, n, order="F") for r in A)
     return x.reshape(shape)
 
 
