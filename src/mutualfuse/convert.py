@@ -129,6 +129,9 @@ def from_any(x: Any, name: str, normalize: str = "auto", percentiles=(0.1, 99.9)
         if x.ndim == 3:  # batch of gray
             return conv(x), Kind("numpy", x.dtype, True, 1, layout="hw", bit_depth=depth)
         if x.ndim == 4:
+            if x.shape[-1] not in (1, 3) and x.shape[1] in (1, 3):
+                raise InputError(f"{name}: numpy batch of shape {x.shape} looks channels-first (B, C, H, W); numpy "
+                                 "images are channels-last (B, H, W, C): pass x.transpose(0, 2, 3, 1)")
             _check_channels(x.shape[-1], name, (1, 3))
             f = conv(x)
             return (f[..., 0] if x.shape[-1] == 1 else f), Kind("numpy", x.dtype, True, x.shape[-1],

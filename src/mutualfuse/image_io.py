@@ -61,6 +61,8 @@ def _err(path, msg: str) -> InputError:
 
 def _check_path(p: Path) -> None:
     if not p.exists():
+        if p.is_symlink():
+            raise _err(p, "broken or looping symbolic link")
         raise _err(p, "file not found")
     if p.is_dir():
         raise _err(p, "is a directory, expected an image file")
@@ -150,11 +152,15 @@ def _open_pillow(p: Path, max_pixels: int | None, tile_rawmode: str | None = Non
                 if size is not None and 0 in size:
                     raise _err(p, f"image has 0 pixels ({size[0]}x{size[1]})") from None
                 raise _err(p, f"not a readable image ({_first_line(e)})") from None
-            _check_pixels(p, im.height, im.width, max_pixels)
-            frames = int(getattr(im, "n_frames", 1) or 1)
-            if frames > 1:
-                raise _err(p, f"file holds {frames} frames/pages; mutualfuse reads one image per file "
-                              "(save the frame you want as its own file)")
+            try:
+                _check_pixels(p, im.height, im.width, max_pixels)
+                frames = int(getattr(im, "n_frames", 1) or 1)
+                if frames > 1:
+                    raise _err(p, f"file holds {frames} frames/pages; mutualfuse reads one image per file "
+                                  "(save the frame you want as its own file)")
+            except InputError:
+                im.close()
+                raise
             if tile_rawmode is not None:
                 im.tile = [t._replace(args=tile_rawmode if isinstance(t.args, str) else (tile_rawmode, *t.args[1:]))
                            for t in im.tile]
@@ -375,9 +381,9 @@ def _same_file(p: Path, q: Path) -> bool:
     try:
         if p.exists() and q.exists():
             return os.path.samefile(p, q)
-    except OSError:
-        pass
-    return p.resolve() == q.resolve()
+        return p.resolve() == q.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+        return False
 
 
 def check_writable(path: str | os.PathLike, inputs: tuple = (), formats: dict | None = None) -> Path:
@@ -392,6 +398,8 @@ def check_writable(path: str | os.PathLike, inputs: tuple = (), formats: dict | 
             raise _err(p, f"output path is the same file as input {q}")
     if p.is_dir():
         raise _err(p, "output path is a directory")
+    if p.is_symlink() and not p.exists():
+        raise _err(p, "output path is a broken or looping symbolic link")
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.exists():
         raise _err(p, f"output folder {parent} does not exist")

@@ -14,7 +14,9 @@ SUBCOMMANDS = ["fuse", "demo", "train", "export_weights", "evaluate", "methods",
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from .common import OneLineParser
+
+    parser = OneLineParser(
         prog="mutualfuse",
         description="Deep image fusion by feature mutual mapping, classical baselines and fusion metrics.",
     )
@@ -30,7 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     from ..errors import FuseError
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, --version, or a usage error (already printed as one line)
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
     try:
         return int(args.func(args) or 0)
     except FuseError as e:

@@ -9,8 +9,11 @@ SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 
 def add_parser(sub) -> None:
     p = sub.add_parser("demo", help="fuse the bundled sample pairs (IR-VIS, CT-MR, multi-focus)")
-    p.add_argument("-o", "--out", default="out/demo", help="output folder (default out/demo)")
-    p.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
+    from .common import add_device, add_quiet
+
+    p.add_argument("-o", "--out", default="out/demo", help="output folder (default %(default)s)")
+    add_device(p)
+    add_quiet(p)
     p.add_argument("--pair", action="append", help="only this sample (repeatable): "
                    + ", ".join(sorted(d.name for d in SAMPLES.iterdir() if d.is_dir())))
     p.set_defaults(func=run)
@@ -30,12 +33,22 @@ def run(args: argparse.Namespace) -> int:
         if bad:
             raise ParameterError(f"--pair {bad[0]}: no such sample (have {', '.join(sorted(names))})")
         pairs = [d for d in pairs if d.name in args.pair]
+    from ..errors import InputError
+    from ..io.atomic import probe_writable
+
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: output path exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"{out}: cannot create output folder ({e.strerror or e})") from None
+    probe_writable(out / "demo.png")
     fuser = Fuser("default", device=args.device)
     for d in pairs:
         t = time.perf_counter()
         target = out / f"{d.name}-fused.png"
         fuse_files(fuser, str(d / "a.png"), str(d / "b.png"), str(target))
-        print(f"{target.resolve()}  ({time.perf_counter() - t:.2f} s, {d.name})")
+        if not args.quiet:
+            print(f"{target.resolve()}  ({time.perf_counter() - t:.2f} s, {d.name})")
     return 0

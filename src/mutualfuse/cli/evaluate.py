@@ -13,7 +13,6 @@ import argparse
 import csv
 import json
 import math
-import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -43,11 +42,13 @@ def add_parser(sub) -> None:
                         "unambiguous; commas allowed). See --list.")
     p.add_argument("--profile", help="named metric set: paper, rfn-nest, nestfuse, vifb, default, all "
                                       "(default: 'default' = every fast conformance-checked metric)")
-    p.add_argument("--out", metavar="FILE", help="write the results to FILE (.csv or .json)")
+    p.add_argument("-o", "--out", metavar="FILE", help="write the results to FILE (.csv or .json)")
     p.add_argument("-j", "--jobs", type=int, default=1,
                    help="worker processes computing the metrics of a pair in parallel (default 1)")
     p.add_argument("--list", action="store_true", help="list the available metrics and profiles and exit")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    from .common import add_quiet
+
+    add_quiet(p)
     p.set_defaults(func=run)
 
 
@@ -317,8 +318,18 @@ def format_table(methods: list[str], names: list[str], labels: dict[str, str], t
 def write_results(path: Path, methods, names, labels, table, dirs) -> None:
     from ..metrics import METRICS
 
+    from ..io.atomic import atomic_write
+
     suffix = path.suffix.lower()
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    if suffix not in (".csv", ".json"):
+        raise ParameterError(f"--out {path}: use a .csv or .json file name")
+    with atomic_write(path) as tmp:
+        _write_results(tmp, suffix, methods, names, labels, table, dirs)
+
+
+def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs) -> None:
+    from ..metrics import METRICS
+
     if suffix == ".csv":
         with open(tmp, "w", newline="") as fh:
             w = csv.writer(fh)
@@ -343,9 +354,6 @@ def write_results(path: Path, methods, names, labels, table, dirs) -> None:
         with open(tmp, "w") as fh:
             json.dump(doc, fh, indent=2)
             fh.write("\n")
-    else:
-        raise ParameterError(f"--out {path}: use a .csv or .json file name")
-    os.replace(tmp, path)
 
 
 def _method_labels(fused: list[Path]) -> list[str]:
@@ -368,6 +376,10 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError(f"--jobs {args.jobs}: must be at least 1")
     if args.out and Path(args.out).suffix.lower() not in (".csv", ".json"):
         raise ParameterError(f"--out {args.out}: use a .csv or .json file name")
+    if args.out:  # before any metric is computed: folder, permissions, not a directory
+        from ..image_io import check_writable
+
+        check_writable(args.out, formats={".csv": "CSV", ".json": "JSON"})
     labels = select_metrics(args.metrics, args.profile)
     a_dir, b_dir = Path(args.a), Path(args.b)
     fused = [Path(d) for d in args.fused]

@@ -9,26 +9,40 @@ def add_parser(sub) -> None:
                        description="Export the network to ONNX: inputs a, b (B, 1, H, W) float32 in [0, 1], "
                                    "output fused (B, 1, H, W). The mapping is exact unless --pool is given; "
                                    "see docs/inputs.md. Needs the onnx extra.")
-    p.add_argument("out", help="output .onnx file")
-    p.add_argument("--weights", default="default", help="weights: a shipped name (default) or a .safetensors file")
-    p.add_argument("--pool", type=int, default=1,
-                   help="compute the mutual mapping on a POOL x pooled grid (fixed; default 1 = exact)")
-    p.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
+    from ..onnx_export import MAX_OPSET, MIN_OPSET
+    from .common import add_quiet, int_at_least, int_in
+
+    p.add_argument("out_file", nargs="?", metavar="OUT", help="output .onnx file (or -o OUT)")
+    p.add_argument("-o", "--out", help="output .onnx file")
+    p.add_argument("--weights", default="default", help="weights: a shipped name or a .safetensors file (default %(default)s)")
+    p.add_argument("--pool", type=int_at_least(1), default=1,
+                   help="compute the mutual mapping on a POOL x pooled grid (fixed; default %(default)s = exact)")
+    p.add_argument("--opset", type=int_in(MIN_OPSET, MAX_OPSET), default=17,
+                   help=f"ONNX opset, {MIN_OPSET}..{MAX_OPSET} (default %(default)s)")
+    add_quiet(p)
     p.add_argument("--no-check", action="store_true",
                    help="skip comparing onnxruntime with PyTorch on the bundled tno-01 sample")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import ParameterError
     from ..onnx_export import export_onnx
 
+    if args.out and args.out_file and args.out != args.out_file:
+        raise ParameterError(f"give the output once: OUT {args.out_file} or -o {args.out}")
+    target = args.out or args.out_file
+    if not target:
+        raise ParameterError("export-onnx needs an output file: -o OUT.onnx")
+    args.out = target
     out = export_onnx(args.out, args.weights, pool=args.pool, opset=args.opset)
     msg = f"{out}"
     if not args.no_check:
         try:
             import onnxruntime  # noqa: F401
         except ImportError:
-            print(f"{out}  (not checked: onnxruntime is not installed)")
+            if not args.quiet:
+                print(f"{out}  (not checked: onnxruntime is not installed)")
             return 0
         from importlib import resources
 
@@ -54,5 +68,6 @@ def run(args: argparse.Namespace) -> int:
 
             out.unlink()
             raise FuseError(f"{out}: exported model differs from PyTorch by {diff:.2e} > 1e-4; removed")
-    print(msg)
+    if not args.quiet:
+        print(msg)
     return 0

@@ -32,7 +32,11 @@ def run(args: argparse.Namespace) -> int:
     from ..weights import save_weights
 
     ckpt, out = Path(args.checkpoint), Path(args.out)
-    if _same_file(ckpt, out) or ckpt.resolve() == out.resolve():
+    try:
+        same = _same_file(ckpt, out) or ckpt.resolve() == out.resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        same = False
+    if same:
         raise ParameterError(f"{out}: output is the checkpoint itself; choose another file name")
     if out.suffix.lower() != ".safetensors":
         raise ParameterError(f"{out}: weights are written as .safetensors; use that suffix")
@@ -51,7 +55,10 @@ def run(args: argparse.Namespace) -> int:
         step = int(st.get("step", 0))
         elapsed = float(st.get("elapsed", 0.0))
     except (ValueError, TypeError, KeyError, RuntimeError) as e:
-        msg = str(e).strip().splitlines()[0][:150] if str(e).strip() else type(e).__name__
+        if isinstance(e, KeyError):
+            msg = f"missing entry {e.args[0]!r}"
+        else:
+            msg = str(e).strip().splitlines()[0][:150] if str(e).strip() else type(e).__name__
         raise WeightsError(f"{ckpt}: checkpoint does not hold a usable model ({msg})") from None
     meta = {"steps": str(step), "train_config": json.dumps(cfg), "wall_time_s": f"{elapsed:.1f}"}
     written = save_weights(out, model, mcfg, meta)

@@ -23,30 +23,33 @@ def add_common(p: argparse.ArgumentParser) -> None:
     from ..color import CHROMA_RULES
     from ..image_io import MAX_PIXELS, NORMALIZE_MODES
     from ..tiling import DEFAULT_WINDOW_PIXELS
+    from .common import add_device, int_at_least
 
     p.add_argument("--method", default="mutualfuse",
-                   help="registered method (see `mutualfuse methods`); default: the network")
-    p.add_argument("--weights", help="weights: a shipped name (default) or a .safetensors file")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"])
-    p.add_argument("--token-budget", type=int, default=-1,
+                   help="registered method (see `mutualfuse methods`); default: %(default)s, the network")
+    p.add_argument("--weights", help="weights of the network: a shipped name (default: 'default') or a .safetensors file")
+    add_device(p)
+    p.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"],
+                   help="network precision (default %(default)s; float16 needs CUDA)")
+    p.add_argument("--token-budget", type=int_at_least(0), default=None,
                    help="max tokens of the exact mutual mapping; above it the mapping runs on a pooled grid "
                         "(0 = always exact; default: the model's, 16384)")
     p.add_argument("--chroma", default="saturation", choices=list(CHROMA_RULES),
                    help="Cb/Cr rule when both inputs are colour: per-pixel weighting by saturation |C-128| "
-                        "(default), keep a's, keep b's, or the mean")
+                        "(default %(default)s), keep a's, keep b's, or the mean")
     p.add_argument("--normalize", default="auto", choices=list(NORMALIZE_MODES),
                    help="intensity scaling of 16-bit/float/DICOM inputs: auto (default: 8-bit full range, "
                         "others per-image percentiles or the DICOM window), full (type range), percentile")
     p.add_argument("--percentiles", type=float, nargs=2, default=(0.1, 99.9), metavar=("LO", "HI"),
-                   help="percentiles mapped to 0 and 1 by percentile normalisation (default 0.1 99.9)")
-    p.add_argument("--max-pixels", type=int, default=MAX_PIXELS,
-                   help=f"refuse larger images (decompression-bomb guard, default {MAX_PIXELS})")
-    p.add_argument("--window-pixels", type=int, default=DEFAULT_WINDOW_PIXELS,
+                   help="percentiles mapped to 0 and 1 by percentile normalisation (default %(default)s)")
+    p.add_argument("--max-pixels", type=int_at_least(1), default=MAX_PIXELS,
+                   help="refuse larger images (decompression-bomb guard, default %(default)s)")
+    p.add_argument("--window-pixels", type=int_at_least(4096), default=DEFAULT_WINDOW_PIXELS,
                    help="pixels per exact streaming window (bounds memory, same result; default %(default)s)")
-    p.add_argument("--tile", type=int, default=None,
+    p.add_argument("--tile", type=int_at_least(16), default=None,
                    help="fuse independent TILE×TILE tiles blended seamlessly (approximation; default off)")
-    p.add_argument("--tile-overlap", type=int, default=64, help="blend width of --tile in pixels (default 64)")
+    p.add_argument("--tile-overlap", type=int_at_least(0), default=64,
+                   help="blend width of --tile in pixels (default %(default)s)")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="a parameter of a classical --method (repeatable), e.g. --param levels=3 "
                    "--param highpass=consistency; values are read as int, float, true/false or text")
@@ -85,7 +88,9 @@ def add_parser(sub) -> None:
     add_common(p)
     p.add_argument("--bit-depth", type=_bit_depth, default=None,
                    help="output bit depth 8, 16 or float (default: follow the inputs)")
-    p.add_argument("-q", "--quiet", action="store_true")
+    from .common import add_quiet
+
+    add_quiet(p)
     p.set_defaults(func=run)
 
 
@@ -93,15 +98,27 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
     from ..api import Fuser
     from ..errors import ParameterError
 
+    from ..methods import METHODS
+
+    if args.method not in METHODS:
+        try:
+            METHODS.entry(args.method)
+        except KeyError as e:
+            raise ParameterError(f"--method {e.args[0]}") from None
+    is_network = METHODS.meta(args.method).get("family") == "network"
+    if args.weights and not is_network:
+        raise ParameterError(f"--weights applies to the network; --method {args.method} takes no weights "
+                             "(drop --method or --weights)")
     model = args.weights if args.weights else args.method
-    if args.weights and args.method not in ("mutualfuse",):
-        raise ParameterError("--weights applies to the network; drop --method or --weights")
     g = lambda k, d: getattr(args, k, d)  # noqa: E731 - callers may build a partial Namespace
     from ..tiling import DEFAULT_WINDOW_PIXELS
 
     if g("window_pixels", DEFAULT_WINDOW_PIXELS) < 4096:
         raise ParameterError(f"--window-pixels must be at least 4096, got {g('window_pixels', 0)}")
-    return Fuser(model, device=args.device, dtype=args.dtype, token_budget=args.token_budget,
+    budget = g("token_budget", None)
+    if budget is not None and budget < 0:
+        raise ParameterError(f"--token-budget must be >= 0 (0 = exact), got {budget}")
+    return Fuser(model, device=args.device, dtype=args.dtype, token_budget=-1 if budget is None else budget,
                  chroma=g("chroma", "saturation"), normalize=g("normalize", "auto"),
                  percentiles=tuple(g("percentiles", (0.1, 99.9))),
                  max_window_pixels=g("window_pixels", DEFAULT_WINDOW_PIXELS),
@@ -138,9 +155,10 @@ def fuse_files(fuser, a_path: str, b_path: str, out_path: str, max_pixels: int |
 
     check_writable(out_path, inputs=(a_path, b_path))
     a, b, ia, ib = read_pair(fuser, a_path, b_path, max_pixels)
+    colour = a.ndim == 3 or b.ndim == 3  # the result is colour when one input is
+    depth, note = output_depth(out_path, [ia.bit_depth, ib.bit_depth], colour, bit_depth)  # before fusing
     fused = fuser.fuse_arrays(a[None], b[None])[0]
     colour = fused.ndim == 3
-    depth, note = output_depth(out_path, [ia.bit_depth, ib.bit_depth], colour, bit_depth)
     notes = list(fuser.report.notes)
     if note:
         notes.append(note)
@@ -157,7 +175,11 @@ def fuse_files(fuser, a_path: str, b_path: str, out_path: str, max_pixels: int |
 def run(args: argparse.Namespace) -> int:
     from ..image_io import check_writable
 
+    from ..image_io import output_depth
+
     check_writable(args.out, inputs=(args.a, args.b))  # before loading anything
+    if args.bit_depth is not None:  # a depth no output of this format can hold: refuse before any work
+        output_depth(args.out, [], False, args.bit_depth)
     fuser = make_fuser(args, progress=not args.quiet)
     t = time.perf_counter()
     info = fuse_files(fuser, args.a, args.b, args.out, max_pixels=args.max_pixels, bit_depth=args.bit_depth)

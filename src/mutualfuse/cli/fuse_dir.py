@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 import time
 from pathlib import Path
@@ -41,7 +42,9 @@ def add_parser(sub) -> None:
     p.add_argument("--bit-depth", type=_bit_depth, default=None,
                    help="output bit depth 8, 16 or float (default: follow the inputs)")
     add_common(p)
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    from .common import add_quiet
+
+    add_quiet(p)
     p.set_defaults(func=run)
 
 
@@ -58,6 +61,13 @@ def _out_name(a: Path, out_dir: Path, ext: str | None) -> Path:
     if not suffix.startswith("."):
         suffix = "." + suffix
     return out_dir / (a.stem + suffix)
+
+
+def _same_file(p: str, q: str) -> bool:
+    try:
+        return os.path.exists(p) and os.path.exists(q) and os.path.samefile(p, q)
+    except OSError:
+        return False
 
 
 def list_pairs(args) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
@@ -91,7 +101,11 @@ def list_pairs(args) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]
             b = Path(row[1]) if Path(row[1]).is_absolute() else base / row[1]
             if len(row) >= 3 and row[2]:
                 o = Path(row[2])
-                o = o if o.is_absolute() else out_dir / o
+                if o.is_absolute() or ".." in o.parts:
+                    failures.append((f"{lst}:{i}", f"output {row[2]!r} must be a relative path inside the "
+                                                   f"output folder {out_dir} (no absolute path, no '..')"))
+                    continue
+                o = out_dir / o
             else:
                 o = _out_name(a, out_dir, args.ext)
             pairs.append((str(a), str(b), str(o)))
@@ -104,6 +118,8 @@ def list_pairs(args) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]
         for d in (da, db):
             if not d.is_dir():
                 raise InputError(f"{d}: not a folder")
+            if out_dir.is_dir() and os.path.samefile(out_dir, d):
+                raise InputError(f"{out_dir}: output folder is the input folder {d}; choose another -o")
         names_a = {p.name: p for p in sorted(da.iterdir()) if _is_image(p)}
         names_b = {p.name: p for p in sorted(db.iterdir()) if _is_image(p)}
         if not names_a and not names_b:
@@ -118,6 +134,9 @@ def list_pairs(args) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]
     seen: dict[str, str] = {}
     unique = []
     for a, b, o in pairs:
+        if any(_same_file(o, x) for x in (a, b)):
+            failures.append((a, f"output {o} is the same file as an input of this pair"))
+            continue
         if o in seen:
             failures.append((a, f"output {o} would also be written by the pair of {seen[o]}"))
             continue
@@ -197,6 +216,9 @@ def run(args: argparse.Namespace) -> int:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise InputError(f"{out_dir}: cannot create output folder ({e.strerror or e})") from None
+    from ..io.atomic import remove_stale_parts
+
+    remove_stale_parts(out_dir)  # temporaries of runs killed mid-write (kill -9)
     todo = [(a, b, o) for a, b, o in pairs if args.overwrite or not Path(o).exists()]
     skipped = len(pairs) - len(todo)
     fuser = make_fuser(args) if todo else None

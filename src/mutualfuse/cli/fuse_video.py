@@ -14,10 +14,12 @@ def add_parser(sub) -> None:
     p.add_argument("a", help="first source video (e.g. infrared)")
     p.add_argument("b", help="second source video (e.g. visible)")
     p.add_argument("-o", "--out", required=True, help="output video (.mp4, .mkv, .avi, .mov)")
-    p.add_argument("--batch", type=int, default=8, help="frames fused per batch (default 8)")
-    p.add_argument("--crf", type=int, default=17, help="x264 quality, 0 = lossless (default 17)")
+    from .common import add_quiet, int_at_least, int_in
+
+    p.add_argument("--batch", type=int_at_least(1), default=8, help="frames fused per batch (default %(default)s)")
+    p.add_argument("--crf", type=int_in(0, 51), default=17, help="x264 quality 0..51, 0 = lossless (default %(default)s)")
     add_common(p)
-    p.add_argument("-q", "--quiet", action="store_true")
+    add_quiet(p)
     p.set_defaults(func=run)
 
 

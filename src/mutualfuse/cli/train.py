@@ -11,12 +11,15 @@ def add_parser(sub) -> None:
                        "several GPUs/nodes; every process reads the same config.")
     p.add_argument("--config", required=True, help="YAML, TOML or JSON training config (see configs/)")
     p.add_argument("--data-root", help="data root holding the config's sets (default: $MUTUALFUSE_DATA or the config's data.root)")
-    p.add_argument("--out", help="output folder (overrides the config's out_dir)")
+    p.add_argument("-o", "--out", help="output folder (overrides the config's out_dir)")
     p.add_argument("--steps", type=int, help="total optimiser steps (overrides the config)")
     p.add_argument("--seed", type=int, help="seed (overrides the config)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    from .common import add_device, add_quiet
+
+    add_device(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_quiet(p)
     p.set_defaults(func=run)
 
 
@@ -32,8 +35,8 @@ def run(args: argparse.Namespace) -> int:
         cfg.seed = args.seed
     cfg.validate()  # again, with the command-line overrides
     result = train(cfg, data_root=args.data_root, resume=args.resume, device=args.device,
-                   progress=not args.no_progress)
-    if "weights" in result:
+                   progress=not (args.no_progress or args.quiet))
+    if "weights" in result and not args.quiet:
         print(json.dumps(result))
     return 0
 
