@@ -75,7 +75,7 @@ _FUSERS: dict = {}
 def _fuser(src: Source, device: str):
     from ..api import Fuser
 
-    key = (src.id, device)
+    key = (src.id, src.params, src.weights, device)
     if key not in _FUSERS:
         if len(_FUSERS) >= 2:
             _FUSERS.pop(next(iter(_FUSERS)))

@@ -1,0 +1,130 @@
+"""The benchmark cache: keys, invalidation of one method only, resume after ``kill -9``."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mutualfuse.benchmark import BenchmarkConfig, run_benchmark
+from mutualfuse.benchmark.cache import Cache, metrics_key, recipe_key
+
+N_PAIRS = 4
+
+
+def test_recipe_key_depends_on_every_ingredient():
+    base = recipe_key("method:dwt", {"levels": 4}, "c0de", "aa", "bb")
+    assert base == recipe_key("method:dwt", {"levels": 4}, "c0de", "aa", "bb")
+    others = [recipe_key("method:lp", {"levels": 4}, "c0de", "aa", "bb"),
+              recipe_key("method:dwt", {"levels": 3}, "c0de", "aa", "bb"),
+              recipe_key("method:dwt", {"levels": 4}, "c0df", "aa", "bb"),
+              recipe_key("method:dwt", {"levels": 4}, "c0de", "ab", "bb"),
+              recipe_key("method:dwt", {"levels": 4}, "c0de", "aa", "bc"),
+              recipe_key("method:dwt", {"levels": 4}, "c0de", "bb", "aa")]
+    assert len({base, *others}) == 7
+    assert metrics_key("f", "a", "b") != metrics_key("f", "b", "a")
+
+
+def test_cache_stores_images_and_merges_metrics(tmp_path):
+    c = Cache(tmp_path)
+    img = (np.arange(64 * 48) % 251).astype(np.uint8).reshape(48, 64)
+    assert c.get_fused("k" * 64) is None
+    p = c.put_fused("k" * 64, img)
+    assert np.array_equal(np.asarray(Image.open(p)), img) and c.get_fused("k" * 64) == p
+    c.put_metrics("m" * 64, {"EN@vifb": 1.5})
+    c.put_metrics("m" * 64, {"SF@vifb": 2.0})
+    assert c.get_metrics("m" * 64) == {"EN@vifb": 1.5, "SF@vifb": 2.0}
+    assert not [q for q in tmp_path.rglob("*") if q.name.startswith(".")]  # no temporary files left
+    old = os.umask(0o027)
+    try:
+        q = c.put_fused("u" * 64, img)
+    finally:
+        os.umask(old)
+    assert q.stat().st_mode & 0o777 == 0o640
+
+
+@pytest.fixture()
+def data_root(tmp_path):
+    """A tiny ir-vis/tno set: N_PAIRS random 96x80 pairs."""
+    rng = np.random.default_rng(0)
+    for role in ("ir", "vis"):
+        (tmp_path / "data" / "ir-vis" / "tno" / role).mkdir(parents=True)
+    for i in range(N_PAIRS):
+        base = rng.integers(0, 256, (80, 96)).astype(np.uint8)
+        for role in ("ir", "vis"):
+            noise = rng.integers(0, 40, base.shape)
+            Image.fromarray(np.clip(base.astype(int) + noise, 0, 255).astype(np.uint8)).save(
+                tmp_path / "data" / "ir-vis" / "tno" / role / f"{i:02d}.png")
+    (tmp_path / "nofig.yaml").write_text("figures: []\n")
+    return tmp_path / "data"
+
+
+def _cfg(tmp_path, data_root, **kw) -> BenchmarkConfig:
+    base = dict(data_root=data_root, out=tmp_path / "out", cache=tmp_path / "cache", tables=("table1",),
+                methods=["average", "dwt"], weights=[], fast_metrics=True, progress=False,
+                figures_config=tmp_path / "nofig.yaml")
+    base.update(kw)
+    return BenchmarkConfig(**base)
+
+
+def test_second_run_recomputes_nothing_and_params_invalidate_one_method(tmp_path, data_root):
+    first = run_benchmark(_cfg(tmp_path, data_root))
+    assert first.problems == []
+    assert first.stats["fused_computed"] == 2 * N_PAIRS
+    n_metrics = len(first.tables["table1"].columns)
+    assert first.stats["metrics_computed"] == 2 * N_PAIRS * n_metrics
+    second = run_benchmark(_cfg(tmp_path, data_root))
+    assert second.stats["fused_computed"] == 0 and second.stats["metrics_computed"] == 0
+    for r1, r2 in zip(first.tables["table1"].rows, second.tables["table1"].rows):
+        assert r1.values == r2.values
+    third = run_benchmark(_cfg(tmp_path, data_root, params={"dwt": {"levels": 2}}))
+    assert third.stats["fused_computed"] == N_PAIRS  # only dwt
+    assert third.tables["table1"].value("method:average", "EI") == first.tables["table1"].value("method:average", "EI")
+    assert third.tables["table1"].value("method:dwt", "EI") != first.tables["table1"].value("method:dwt", "EI")
+
+
+SLOW_METHOD = textwrap.dedent('''
+    import time
+    from mutualfuse.methods import register_method
+
+    @register_method("slowavg", family="pixel")
+    def slowavg(a, b):
+        """The average, slowly (a stand-in for an expensive method)."""
+        time.sleep(1.0)
+        return (a + b) / 2
+''')
+
+
+def test_resume_after_kill_9_loses_at_most_the_image_in_flight(tmp_path, data_root):
+    (tmp_path / "plug").mkdir()
+    (tmp_path / "plug" / "slowplug.py").write_text(SLOW_METHOD)
+    env = dict(os.environ, PYTHONPATH=str(tmp_path / "plug") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               OMP_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "mutualfuse", "benchmark", "--data-root", str(data_root), "--out", str(tmp_path / "out"),
+           "--cache", str(tmp_path / "cache"), "--tables", "1", "--methods", "slowavg", "--weights", "none",
+           "--import", "slowplug", "--fast-metrics", "--figures", str(tmp_path / "nofig.yaml"), "-q"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    fused = tmp_path / "cache" / "fused"
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(fused.rglob("*.png"))) < 1:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = len(list(fused.rglob("*.png")))
+    assert 1 <= done < N_PAIRS, "the run was not interrupted mid-way"
+    for p in fused.rglob("*.png"):  # whatever is in the cache is complete
+        Image.open(p).load()
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert f"{N_PAIRS - done} fused images" in again.stdout
+    clean = subprocess.run(cmd[:7] + [str(tmp_path / "out2"), "--cache", str(tmp_path / "cache2")] + cmd[10:],
+                           env=env, capture_output=True, text=True, timeout=300)
+    assert clean.returncode == 0, clean.stderr
+    assert (tmp_path / "out" / "tables" / "table1.csv").read_text() == (tmp_path / "out2" / "tables" / "table1.csv").read_text()
