@@ -1,6 +1,11 @@
 """Training throughput and peak memory at 256x256, and forward time of each fusion rule.
 
-Usage:  python benchmarks/bench_train.py [--device cpu|cuda] [--threads N] [--steps N]
+Usage:  python benchmarks/bench_train.py [--device cpu|cuda] [--threads N] [--steps N] [--recipes paper,default]
+
+Each recipe is a training configuration (``configs/<name>.yaml``: model, loss, memory layout);
+``paper`` is the paper's set-up as first shipped (contiguous, reflect padding, raw dot-product
+mapping, direct output, Var-SSIM), the baseline every speed-up is measured against in the
+same run.
 
 Every (batch size) configuration runs in a fresh process so that its peak RSS is its own;
 the fusion-rule forward times are measured in one process, back to back, so that they are
@@ -15,21 +20,28 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 
 def _child(args) -> None:
     import torch
 
-    from mutualfuse.losses import var_ssim_loss
-    from mutualfuse.model import ModelConfig, build_model
+    from mutualfuse.losses import LOSSES
+    from mutualfuse.model import build_model
+    from mutualfuse.train.config import TrainConfig
 
     torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)  # as the trainer does on CPU
     dev = torch.device(args.device)
     torch.manual_seed(0)
-    net = build_model(ModelConfig()).to(dev)
+    cfg = TrainConfig.load(Path(__file__).resolve().parents[1] / "configs" / f"{args.recipe}.yaml")
+    fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    net = build_model(cfg.model).to(dev, memory_format=fmt)
+    loss_fn = LOSSES[cfg.loss]
+    params = dict(cfg.loss_params)
     opt = torch.optim.Adam(net.parameters(), lr=1e-4)
-    a = torch.rand(args.batch, 1, args.size, args.size, device=dev)
-    b = torch.rand(args.batch, 1, args.size, args.size, device=dev)
+    a = torch.rand(args.batch, 1, args.size, args.size, device=dev).contiguous(memory_format=fmt)
+    b = torch.rand(args.batch, 1, args.size, args.size, device=dev).contiguous(memory_format=fmt)
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
@@ -41,7 +53,7 @@ def _child(args) -> None:
                 f = net(a, b)
         else:
             f = net(a, b)
-        loss = var_ssim_loss(a, b, f.float())
+        loss = loss_fn(a, b, f.float().contiguous(), **params)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -55,7 +67,7 @@ def _child(args) -> None:
     if dev.type == "cuda":
         torch.cuda.synchronize()
     dt = time.perf_counter() - t
-    out = {"batch": args.batch, "images_per_s": args.batch * args.steps / dt,
+    out = {"recipe": args.recipe, "batch": args.batch, "images_per_s": args.batch * args.steps / dt,
            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "base_rss_mb": base_rss}
     if dev.type == "cuda":
         out["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
@@ -100,7 +112,9 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--batches", default="1,4,8")
+    ap.add_argument("--recipes", default="paper,default", help="configs/<name>.yaml, the first is the baseline")
     ap.add_argument("--child-batch", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--recipe", default="paper", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child_batch:
         args.batch = args.child_batch
@@ -109,19 +123,27 @@ def main() -> None:
     import torch
 
     print(f"# bench_train  device={args.device}  threads={args.threads}  size={args.size}  torch={torch.__version__}")
-    print(f"{'batch':>5} {'images/s':>9} {'peak RSS MB':>12} {'(base MB)':>10}" + ("  peak GPU MB" if args.device == "cuda" else ""))
+    print(f"{'recipe':>8} {'batch':>5} {'images/s':>9} {'vs base':>8} {'peak RSS MB':>12} {'(base MB)':>10}"
+          + ("  peak GPU MB" if args.device == "cuda" else ""))
+    recipes = args.recipes.split(",")
+    base: dict[int, float] = {}
     for bs in [int(x) for x in args.batches.split(",")]:
-        cmd = [sys.executable, __file__, "--device", args.device, "--threads", str(args.threads), "--size",
-               str(args.size), "--steps", str(args.steps), "--child-batch", str(bs)]
-        r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS=str(args.threads)))
-        if r.returncode:
-            print(f"{bs:>5} failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}")
-            continue
-        d = json.loads(r.stdout.strip().splitlines()[-1])
-        line = f"{bs:>5} {d['images_per_s']:>9.2f} {d['peak_rss_mb']:>12.0f} {d['base_rss_mb']:>10.0f}"
-        if "peak_gpu_mb" in d:
-            line += f"  {d['peak_gpu_mb']:>11.0f}"
-        print(line, flush=True)
+        for recipe in recipes:  # interleaved per batch size, so load drifts hit both alike
+            cmd = [sys.executable, __file__, "--device", args.device, "--threads", str(args.threads), "--size",
+                   str(args.size), "--steps", str(args.steps), "--child-batch", str(bs), "--recipe", recipe]
+            r = subprocess.run(cmd, capture_output=True, text=True,
+                               env=dict(os.environ, OMP_NUM_THREADS=str(args.threads)))
+            if r.returncode:
+                print(f"{recipe:>8} {bs:>5} failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}")
+                continue
+            d = json.loads(r.stdout.strip().splitlines()[-1])
+            if recipe == recipes[0]:
+                base[bs] = d["images_per_s"]
+            ratio = f"{d['images_per_s'] / base[bs]:.2f}x" if bs in base else "-"
+            line = f"{recipe:>8} {bs:>5} {d['images_per_s']:>9.2f} {ratio:>8} {d['peak_rss_mb']:>12.0f} {d['base_rss_mb']:>10.0f}"
+            if "peak_gpu_mb" in d:
+                line += f"  {d['peak_gpu_mb']:>11.0f}"
+            print(line, flush=True)
     print(f"\n# forward time at {args.size}x{args.size}, batch 1, interleaved x{args.repeats}")
     rows = _rules(args)
     base = next(r for r in rows if r["model"] == "mapping")["median_ms"]

@@ -1,6 +1,8 @@
 """Shared fixtures: tiny weights, the bundled samples, the shared data root (and its missing-data policy)."""
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,38 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "needs_shared(*paths): needs these paths under the shared data root (default: data); "
         "missing → skip, or fail with MUTUALFUSE_REQUIRE_SHARED=1 (tests/shared_data.py)")
+
+
+def configured_threads() -> int | None:
+    """The thread count this run asks for (``$OMP_NUM_THREADS``; ``make test`` runs with 1 and 2)."""
+    v = os.environ.get("OMP_NUM_THREADS", "")
+    return int(v) if v.isdigit() and int(v) > 0 else None
+
+
+def pytest_report_header(config):
+    import torch
+
+    return (f"torch {torch.__version__}: {torch.get_num_threads()} threads (OMP_NUM_THREADS="
+            f"{os.environ.get('OMP_NUM_THREADS', 'unset')}), CPU capability "
+            f"{torch.backends.cpu.get_cpu_capability()} (ATEN_CPU_CAPABILITY="
+            f"{os.environ.get('ATEN_CPU_CAPABILITY', 'unset')})")
+
+
+@pytest.fixture(autouse=True)
+def _restore_torch_global_state():
+    """Undo process-wide torch settings a test makes in-process (``Trainer`` sets its configured
+    thread count and deterministic algorithms), so that every later test in this worker runs
+    with the thread count the run asked for."""
+    yield
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return
+    want = configured_threads()
+    if want is not None and torch.get_num_threads() != want:
+        torch.set_num_threads(want)
+    if torch.are_deterministic_algorithms_enabled():
+        torch.use_deterministic_algorithms(False)
+    torch.set_flush_denormal(False)  # the CPU trainer flushes subnormals
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's own skips (an empty parameter set when data is missing)

@@ -164,33 +164,23 @@ def streamed_forward(net, a: torch.Tensor, b: torch.Tensor, max_window_pixels: i
     s = m
     fusion = net.fusion
     map_x, map_y = fusion.deepest_maps(cache[0][-1], cache[1][-1])
-    pool = fusion.last_pool
     use_cache = all(hasattr(enc, "stem") for enc in encs)
-    if not use_cache:  # unknown encoder layout: recompute features per window instead
-        cache = [[], []]
     # pass 2: the rest of the network per window, with the global maps (and the cached
     # encoder features) cropped in; only the full-resolution stem is recomputed
-    try:
-        for i, ((y0, y1, x0, x1), (Y0, Y1, X0, X1)) in enumerate(windows):
-            mx = map_x[..., Y0 // s:Y1 // s, X0 // s:X1 // s]
-            my = map_y[..., Y0 // s:Y1 // s, X0 // s:X1 // s]
-            fusion.deepest_maps = lambda fx, fy, mx=mx, my=my: (mx, my)  # instance override
-            if use_cache:
-                for enc, levels in zip(encs, cache):
-                    crops = [f[..., Y0 // 2 ** k:Y1 // 2 ** k, X0 // 2 ** k:X1 // 2 ** k] for k, f in enumerate(levels, 1)]
-                    enc.forward = lambda x, enc=enc, crops=crops: [enc.stem(x)] + crops
-            o = net._forward(a[..., Y0:Y1, X0:X1], b[..., Y0:Y1, X0:X1])
-            out[..., y0:y1, x0:x1] = o[..., y0 - Y0:y1 - Y0, x0 - X0:x1 - X0]
-            del o
-            if progress:
-                progress(len(windows) + i + 1)
-    finally:
-        if "deepest_maps" in fusion.__dict__:
-            del fusion.deepest_maps
-        for enc in encs:
-            if "forward" in enc.__dict__:
-                del enc.forward
-        fusion.last_pool = pool
+    for i, ((y0, y1, x0, x1), (Y0, Y1, X0, X1)) in enumerate(windows):
+        wa, wb = a[..., Y0:Y1, X0:X1], b[..., Y0:Y1, X0:X1]
+        maps = (map_x[..., Y0 // s:Y1 // s, X0 // s:X1 // s], map_y[..., Y0 // s:Y1 // s, X0 // s:X1 // s])
+        if use_cache:
+            fx, fy = ([enc.stem(img)] + [f[..., Y0 // 2 ** k:Y1 // 2 ** k, X0 // 2 ** k:X1 // 2 ** k]
+                                          for k, f in enumerate(levels, 1)]
+                      for enc, img, levels in zip(encs, (wa, wb), cache))
+        else:  # unknown encoder layout: recompute the window's features
+            fx, fy = net.encode(wa, wb)
+        o = net.decode(net.fuse(fx, fy, maps=maps), wa, wb)
+        out[..., y0:y1, x0:x1] = o[..., y0 - Y0:y1 - Y0, x0 - X0:x1 - X0]
+        del o
+        if progress:
+            progress(len(windows) + i + 1)
     return out[..., :h, :w]
 
 

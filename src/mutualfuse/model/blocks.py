@@ -6,13 +6,14 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def conv3x3(cin: int, cout: int, stride: int = 1) -> nn.Conv2d:
-    return nn.Conv2d(cin, cout, 3, stride=stride, padding=1, padding_mode="reflect")
+def conv3x3(cin: int, cout: int, stride: int = 1, padding: str = "reflect") -> nn.Conv2d:
+    """3×3 convolution with 'same' output size; ``padding`` is ``"reflect"`` or ``"zeros"``."""
+    return nn.Conv2d(cin, cout, 3, stride=stride, padding=1, padding_mode=padding)
 
 
 class ConvReLU(nn.Sequential):
-    def __init__(self, cin: int, cout: int):
-        super().__init__(conv3x3(cin, cout), nn.ReLU(inplace=True))
+    def __init__(self, cin: int, cout: int, padding: str = "reflect"):
+        super().__init__(conv3x3(cin, cout, padding=padding), nn.ReLU(inplace=True))
 
 
 class ResBlock(nn.Module):
@@ -23,10 +24,10 @@ class ResBlock(nn.Module):
     would couple the two.
     """
 
-    def __init__(self, cin: int, cout: int):
+    def __init__(self, cin: int, cout: int, padding: str = "reflect"):
         super().__init__()
-        self.conv1 = conv3x3(cin, cout)
-        self.conv2 = conv3x3(cout, cout)
+        self.conv1 = conv3x3(cin, cout, padding=padding)
+        self.conv2 = conv3x3(cout, cout, padding=padding)
         self.proj = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -41,3 +42,16 @@ def resize(x: torch.Tensor, size: tuple[int, int], mode: str) -> torch.Tensor:
     if mode == "nearest":
         return F.interpolate(x, size=size, mode="nearest")
     return F.interpolate(x, size=size, mode=mode, align_corners=False)
+
+
+def pad_to_multiple(x: torch.Tensor, m: int) -> torch.Tensor:
+    """Replicate-pad (…, H, W) on the bottom and right to the next multiple of ``m``.
+
+    The one padding rule of every network entry point (forward, streaming, ONNX export);
+    the caller crops the output back to H×W.
+    """
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % m, (-w) % m
+    if ph or pw:
+        x = F.pad(x, (0, pw, 0, ph), mode="replicate")
+    return x

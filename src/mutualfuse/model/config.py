@@ -13,6 +13,8 @@ FUSION_RULES = ("mapping", "add", "concat")
 UPSAMPLE_MODES = ("bilinear", "nearest", "bicubic")
 MAP_ACTIVATIONS = ("softmax", "sigmoid", "none")
 DOWNSAMPLE_MODES = ("maxpool", "avgpool", "conv")
+PADDING_MODES = ("reflect", "zeros")
+OUTPUT_HEADS = ("direct", "blend")
 
 
 @dataclass
@@ -36,11 +38,24 @@ class ModelConfig:
         map_upsample: interpolation of deeper maps to shallower scales (dense connection).
         decoder_upsample: interpolation inside the deep-layer-aggregation decoder.
         downsample: how the encoder halves resolution between levels.
+        attn_dim: channels of learned 1×1 query/key projections of the features before the
+            correlation (the learned projections of the attention-augmented convolution of
+            Bello et al., the paper's [53]); 0 = correlate the raw features (Eq. 1 literally,
+            the paper's reading). The values stay the raw features of the other source.
+        attn_pos_freqs: number of frequencies of a 2-D sinusoidal position code appended to
+            queries and keys, each frequency with a learned weight, so that the correlation
+            gains a learned function of the *displacement* between positions (the relative
+            position logits of [53], in a form that keeps O(N·C) memory); 0 = none.
+        padding: border handling of every 3×3 convolution, ``"reflect"`` (the first shipped
+            models) or ``"zeros"`` (cheaper: no padding copies; the later models).
+        output: ``"direct"`` (the paper: the decoder's last convolution is the fused image) or
+            ``"blend"`` (beyond the paper: it gives two per-pixel logits whose softmax weights
+            blend the two sources, F = w·X + (1 − w)·Y; no intensity drift, source sharpness
+            kept). See docs/architecture.md.
         token_budget: above this many tokens at the deepest scale the mapping is computed on
             an average-pooled grid and its maps upsampled (an approximation, reported by the
             fuse API). ``None`` or 0 = always exact.
         in_channels: 1 (luminance).
-        residual_output: unused by the paper, kept at False.
     """
 
     arch: str = "fmm"
@@ -56,6 +71,10 @@ class ModelConfig:
     downsample: str = "maxpool"
     token_budget: int | None = 16384
     in_channels: int = 1
+    attn_dim: int = 0
+    attn_pos_freqs: int = 0
+    padding: str = "reflect"
+    output: str = "direct"
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
@@ -64,6 +83,10 @@ class ModelConfig:
                 raise ValueError(f"depth must be in 2..6, got {self.depth}")
             if len(self.widths) < self.depth:
                 raise ValueError(f"widths {self.widths} shorter than depth {self.depth}")
+        if any(w < 1 for w in self.widths):
+            raise ValueError(f"widths must be positive, got {self.widths}")
+        if self.attn_dim < 0 or self.attn_pos_freqs < 0:
+            raise ValueError("attn_dim and attn_pos_freqs must be >= 0")
         for name, allowed in (
             ("fusion", FUSION_RULES),
             ("map_activation", MAP_ACTIVATIONS),
@@ -71,6 +94,8 @@ class ModelConfig:
             ("decoder_upsample", UPSAMPLE_MODES),
             ("downsample", DOWNSAMPLE_MODES),
             ("attn_similarity", ("dot", "cosine")),
+            ("padding", PADDING_MODES),
+            ("output", OUTPUT_HEADS),
         ):
             v = getattr(self, name)
             if v not in allowed:

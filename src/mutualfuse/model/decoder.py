@@ -11,8 +11,8 @@ from .config import ModelConfig
 class AggregationNode(nn.Sequential):
     """Concatenation + two 3×3 conv-ReLU: one "block" of the paper's decoder."""
 
-    def __init__(self, cin: int, cout: int):
-        super().__init__(ConvReLU(cin, cout), ConvReLU(cout, cout))
+    def __init__(self, cin: int, cout: int, padding: str = "reflect"):
+        super().__init__(ConvReLU(cin, cout, padding), ConvReLU(cout, cout, padding))
 
 
 class DLADecoder(nn.Module):
@@ -25,7 +25,9 @@ class DLADecoder(nn.Module):
 
     i.e. every node aggregates its own scale with *all* deeper aggregated outputs (DLA's
     hierarchical aggregation), so depth L has L-1 aggregation nodes (one more per extra level,
-    as in Table 7). A final 3×3 convolution maps ``D_0`` to one channel.
+    as in Table 7). A final 3×3 convolution maps ``D_0`` to one channel (the fused image,
+    ``output="direct"``, the paper) or to two per-pixel logits (``output="blend"``, see
+    :class:`~mutualfuse.model.network.FMMNet`).
     """
 
     def __init__(self, cfg: ModelConfig):
@@ -35,8 +37,8 @@ class DLADecoder(nn.Module):
         self.nodes = nn.ModuleList()
         for k in range(len(w) - 1):
             cin = w[k] + sum(w[k + 1 :])
-            self.nodes.append(AggregationNode(cin, w[k]))
-        self.head = conv3x3(w[0], 1)
+            self.nodes.append(AggregationNode(cin, w[k], cfg.padding))
+        self.head = conv3x3(w[0], 2 if cfg.output == "blend" else 1, padding=cfg.padding)
 
     def forward(self, fused: list[torch.Tensor]) -> torch.Tensor:
         L = len(fused)

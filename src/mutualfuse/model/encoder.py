@@ -10,10 +10,10 @@ from .config import ModelConfig
 
 
 class Downsample(nn.Module):
-    def __init__(self, mode: str, channels: int):
+    def __init__(self, mode: str, channels: int, padding: str = "reflect"):
         super().__init__()
         self.mode = mode
-        self.conv = conv3x3(channels, channels, stride=2) if mode == "conv" else None
+        self.conv = conv3x3(channels, channels, stride=2, padding=padding) if mode == "conv" else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.mode == "maxpool":
@@ -35,9 +35,10 @@ class Encoder(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         w = cfg.widths[: cfg.depth]
-        self.stem = ConvReLU(cfg.in_channels, w[0])
-        self.downs = nn.ModuleList(Downsample(cfg.downsample, w[k - 1]) for k in range(1, len(w)))
-        self.blocks = nn.ModuleList(ResBlock(w[k - 1], w[k]) for k in range(1, len(w)))
+        pad = cfg.padding
+        self.stem = ConvReLU(cfg.in_channels, w[0], padding=pad)
+        self.downs = nn.ModuleList(Downsample(cfg.downsample, w[k - 1], pad) for k in range(1, len(w)))
+        self.blocks = nn.ModuleList(ResBlock(w[k - 1], w[k], pad) for k in range(1, len(w)))
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         feats = [self.stem(x)]

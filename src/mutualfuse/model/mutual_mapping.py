@@ -19,6 +19,18 @@ contiguous ``(B, 1, N, C)`` tensors, which dispatches to a fused (flash) kernel 
 materialises the N×N matrix: memory is O(N·C). :func:`naive_cross_map` is the explicit
 matmul-softmax-matmul, kept as the reference the tests compare against.
 
+Learned projections and relative position (``attn_dim``, ``attn_pos_freqs``; off in the
+paper's reading): the paper builds on the self-attention of its [53] (Bello et al.,
+attention-augmented convolution), whose logits are ``(W_q f)ᵀ (W_k f') + relative-position
+terms``. With ``attn_dim = d`` the queries and keys are learned 1×1 projections (C → d) of
+the two sources' features, one pair per direction; with ``attn_pos_freqs = P`` a 2-D
+sinusoidal code of the position (periods 4, 8, …, 2^(P+1) deepest-grid pixels, sine and
+cosine of y and x) is appended to keys and, scaled by one learned weight per frequency, to
+queries, so that their product adds ``Σ_k α_k (cos ω_k Δy + cos ω_k Δx)``, a learned function
+of the displacement only. This keeps the fused O(N·C) attention kernel (no N×N bias). Raw,
+non-negative ReLU features correlate almost equally with every position, which is why the
+trained maps of the literal reading are uniform (docs/architecture.md).
+
 Shallower scales (§3.2, last paragraph): the deeper raw maps are upsampled to the scale and
 densely connected (Huang et al.): the map at scale k is a 3×3 convolution of the
 concatenation of *all* deeper maps resized to scale k, followed by the same activation and
@@ -46,8 +58,8 @@ def cross_map(query: torch.Tensor, source: torch.Tensor, scale: float | None = N
               values: torch.Tensor | None = None) -> torch.Tensor:
     """softmax(query · sourceᵀ · scale) · values, for (B, C, H, W) feature maps; memory O(N·C).
 
-    ``values`` defaults to ``source``. Returns a (B, C, H, W) map aligned with ``query``'s
-    positions.
+    ``values`` defaults to ``source`` and may have another channel count Cv. Returns a
+    (B, Cv, H, W) map aligned with ``query``'s positions.
     """
     b, c, h, w = query.shape
     q = _tokens(query)
@@ -55,8 +67,46 @@ def cross_map(query: torch.Tensor, source: torch.Tensor, scale: float | None = N
     v = k if values is None else _tokens(values)
     if scale is None:
         scale = 1.0 / math.sqrt(c)
-    out = F.scaled_dot_product_attention(q, k, v, scale=scale)  # (B, 1, N, C)
-    return out.squeeze(1).transpose(1, 2).reshape(b, c, h, w)
+    cv = v.shape[-1]
+    # the fused CPU kernel needs one head size for q, k and v (otherwise SDPA falls back to
+    # the O(N²)-memory math path, 3× slower): zero channels change neither q·k nor the output
+    if c < cv:
+        q = F.pad(q, (0, cv - c))
+        k = F.pad(k, (0, cv - c))
+    elif c > cv:
+        v = F.pad(v, (0, c - cv))
+    out = F.scaled_dot_product_attention(q, k, v, scale=scale)[..., :cv]  # (B, 1, N, Cv)
+    return out.squeeze(1).transpose(1, 2).reshape(b, cv, h, w)
+
+
+def pool_for(h: int, w: int, budget: int | None) -> int:
+    """The token-budget pooling factor for an h×w deepest grid (1 = exact mapping).
+
+    The smallest integer p with ceil-pooled tokens ≈ (h·w)/p² ≤ ``budget``; a pure function
+    shared by the network, the streaming runner and the ONNX export.
+    """
+    n = h * w
+    if not budget or n <= budget:
+        return 1
+    return math.ceil(math.sqrt(n / budget))
+
+
+def position_code(h: int, w: int, freqs: int, pool: int = 1, device=None, dtype=None) -> torch.Tensor:
+    """(1, 4·freqs, h, w) sinusoidal code of the grid positions (sin/cos of y, then of x).
+
+    Positions are in units of the unpooled deepest grid: cell i of a ``pool``× pooled grid
+    sits at (i + ½)·pool − ½, so pooled and exact maps see the same displacements. Frequency
+    k has period 2^(k+2) grid cells. The product of two codes is
+    Σ_k cos(ω_k Δy) + cos(ω_k Δx).
+    """
+    ys = (torch.arange(h, device=device, dtype=torch.float32) + 0.5) * pool - 0.5
+    xs = (torch.arange(w, device=device, dtype=torch.float32) + 0.5) * pool - 0.5
+    om = 2 * math.pi / (2.0 ** torch.arange(2, freqs + 2, device=device, dtype=torch.float32))  # (P,)
+    ay = ys[None, :] * om[:, None]  # (P, h)
+    ax = xs[None, :] * om[:, None]  # (P, w)
+    cy = torch.cat([ay.sin(), ay.cos()], 0)[:, :, None].expand(2 * freqs, h, w)
+    cx = torch.cat([ax.sin(), ax.cos()], 0)[:, None, :].expand(2 * freqs, h, w)
+    return torch.cat([cy, cx], 0)[None].to(dtype or torch.float32)
 
 
 def naive_cross_map(query: torch.Tensor, source: torch.Tensor, scale: float | None = None) -> torch.Tensor:
@@ -98,14 +148,43 @@ class MutualMappingFusion(nn.Module):
         self.map_convs_y = nn.ModuleList()
         for k in range(deep):
             cin = sum(w[k + 1 :])
-            self.map_convs_x.append(conv3x3(cin, w[k]))
-            self.map_convs_y.append(conv3x3(cin, w[k]))
+            self.map_convs_x.append(conv3x3(cin, w[k], padding=cfg.padding))
+            self.map_convs_y.append(conv3x3(cin, w[k], padding=cfg.padding))
         self.last_pool = 1
         if cfg.attn_similarity == "cosine":
             self.logit_scale = nn.Parameter(torch.tensor(math.log(cfg.cosine_init_temperature)))
+        c = w[deep]
+        d = cfg.attn_dim
+        if d:
+            # one (query, key) projection pair per direction: Map_X = softmax(q_y(f_y) k_x(f_x)ᵀ) f_x
+            self.q_y, self.k_x = nn.Conv2d(c, d, 1), nn.Conv2d(c, d, 1)
+            self.q_x, self.k_y = nn.Conv2d(c, d, 1), nn.Conv2d(c, d, 1)
+        if cfg.attn_pos_freqs:
+            self.pos_weight = nn.Parameter(torch.ones(2, cfg.attn_pos_freqs))  # per direction, per frequency
 
-    def mutual_maps(self, fx: torch.Tensor, fy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(Map_X, Map_Y) on the given grid, exact (no token budget)."""
+    def _qk(self, fx: torch.Tensor, fy: torch.Tensor, pool: int):
+        """Queries and keys of both directions: ((q for Map_X, k for Map_X), (q, k for Map_Y))."""
+        if self.cfg.attn_dim:
+            qx_dir, kx_dir = self.q_y(fy), self.k_x(fx)
+            qy_dir, ky_dir = self.q_x(fx), self.k_y(fy)
+        else:
+            qx_dir, kx_dir, qy_dir, ky_dir = fy, fx, fx, fy
+        P = self.cfg.attn_pos_freqs
+        if P:
+            b, _, h, w = fx.shape
+            pe = position_code(h, w, P, pool, fx.device, fx.dtype).expand(b, -1, -1, -1)
+            out = []
+            for i, (q, k) in enumerate(((qx_dir, kx_dir), (qy_dir, ky_dir))):
+                wq = self.pos_weight[i].to(fx.dtype).repeat(4).view(1, 4 * P, 1, 1)
+                out.append((torch.cat([q, pe * wq], 1), torch.cat([k, pe], 1)))
+            return out
+        return [(qx_dir, kx_dir), (qy_dir, ky_dir)]
+
+    def mutual_maps(self, fx: torch.Tensor, fy: torch.Tensor, pool: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+        """(Map_X, Map_Y) on the given grid, exact (no token budget).
+
+        ``pool`` only tells the position code that this grid is a ``pool``× pooled one.
+        """
         if self.cfg.attn_similarity == "cosine":
             # cosine similarity with a learned temperature (the values stay the raw features)
             t = self.logit_scale.clamp(max=math.log(100.0)).exp()
@@ -113,7 +192,31 @@ class MutualMappingFusion(nn.Module):
             ny = F.normalize(fy, dim=1)
             return cross_map(ny * t, nx, 1.0, values=fx), cross_map(nx * t, ny, 1.0, values=fy)
         scale = self.cfg.attn_scale
-        return cross_map(fy, fx, scale), cross_map(fx, fy, scale)
+        if scale is None and self.cfg.attn_dim:
+            scale = 1.0 / math.sqrt(self.cfg.attn_dim)
+        (qa, ka), (qb, kb) = self._qk(fx, fy, pool)
+        return cross_map(qa, ka, scale, values=fx), cross_map(qb, kb, scale, values=fy)
+
+    def attention(self, fx: torch.Tensor, fy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The explicit (B, N, N) attention matrices (A_X, A_Y) of :meth:`mutual_maps`.
+
+        Row i of A_X is the distribution over X's positions that builds Map_X at position i
+        (O(N²) memory: for analysis, ``scripts/attention_stats.py``, and tests).
+        """
+        if self.cfg.attn_similarity == "cosine":
+            t = self.logit_scale.clamp(max=math.log(100.0)).exp()
+            pairs = [(F.normalize(fy, dim=1) * t, F.normalize(fx, dim=1)), (F.normalize(fx, dim=1) * t, F.normalize(fy, dim=1))]
+            scale = 1.0
+        else:
+            pairs = self._qk(fx, fy, 1)
+            scale = self.cfg.attn_scale
+            if scale is None:
+                scale = 1.0 / math.sqrt(self.cfg.attn_dim or fx.shape[1])
+        out = []
+        for q, k in pairs:
+            qt, kt = q.flatten(2).transpose(1, 2), k.flatten(2).transpose(1, 2)
+            out.append(torch.softmax(qt @ kt.transpose(1, 2) * scale, dim=-1))
+        return out[0], out[1]
 
     def pooled_maps(self, fx: torch.Tensor, fy: torch.Tensor, pool: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The maps computed on a ``pool``× average-pooled grid, upsampled back (token budget)."""
@@ -122,25 +225,23 @@ class MutualMappingFusion(nn.Module):
         h, w = fx.shape[-2:]
         px = F.avg_pool2d(fx, pool, ceil_mode=True)
         py = F.avg_pool2d(fy, pool, ceil_mode=True)
-        mx, my = self.mutual_maps(px, py)
+        mx, my = self.mutual_maps(px, py, pool)
         mode = self.cfg.map_upsample
         return resize(mx, (h, w), mode), resize(my, (h, w), mode)
 
     def deepest_maps(self, fx: torch.Tensor, fy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h, w = fx.shape[-2:]
-        n = h * w
-        budget = self.cfg.token_budget
-        pool = 1
-        if budget and n > budget:
-            pool = math.ceil(math.sqrt(n / budget))
+        """The deepest-scale maps under the configured token budget (records ``last_pool``)."""
+        pool = pool_for(fx.shape[-2], fx.shape[-1], self.cfg.token_budget)
         self.last_pool = pool
         return self.pooled_maps(fx, fy, pool)
 
-    def forward(self, feats_x: list[torch.Tensor], feats_y: list[torch.Tensor]) -> list[torch.Tensor]:
+    def forward(self, feats_x: list[torch.Tensor], feats_y: list[torch.Tensor],
+                maps: tuple[torch.Tensor, torch.Tensor] | None = None) -> list[torch.Tensor]:
+        """Fused features per level; ``maps`` = precomputed deepest (Map_X, Map_Y) (streaming)."""
         act = self.cfg.map_activation
         mode = self.cfg.map_upsample
         deep = len(feats_x) - 1
-        mx, my = self.deepest_maps(feats_x[deep], feats_y[deep])
+        mx, my = self.deepest_maps(feats_x[deep], feats_y[deep]) if maps is None else maps
         maps_x = {deep: mx}
         maps_y = {deep: my}
         fused = [None] * len(feats_x)
@@ -163,7 +264,7 @@ class AddFusion(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
 
-    def forward(self, feats_x, feats_y):
+    def forward(self, feats_x, feats_y, maps=None):
         return [a + b for a, b in zip(feats_x, feats_y)]
 
 
@@ -177,7 +278,7 @@ class ConcatFusion(nn.Module):
         w = cfg.widths[: cfg.depth]
         self.convs = nn.ModuleList(nn.Conv2d(2 * c, c, 1) for c in w)
 
-    def forward(self, feats_x, feats_y):
+    def forward(self, feats_x, feats_y, maps=None):
         return [F.relu(conv(torch.cat([a, b], 1))) for conv, a, b in zip(self.convs, feats_x, feats_y)]
 
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from .blocks import pad_to_multiple
 from .config import ModelConfig
 from .decoder import DLADecoder
 from .encoder import Encoder
@@ -25,11 +25,7 @@ class FusionNet(nn.Module):
             raise ValueError(f"inputs differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
         h, w = a.shape[-2:]
         m = self.cfg.multiple
-        ph, pw = (-h) % m, (-w) % m
-        if ph or pw:
-            a = F.pad(a, (0, pw, 0, ph), mode="replicate")
-            b = F.pad(b, (0, pw, 0, ph), mode="replicate")
-        out = self._forward(a, b)
+        out = self._forward(pad_to_multiple(a, m), pad_to_multiple(b, m))
         return out[..., :h, :w]
 
     def _forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:  # pragma: no cover
@@ -45,6 +41,10 @@ class FMMNet(FusionNet):
     """Unsupervised fusion by feature mutual mapping (Rao, Wu, Xu, Chen).
 
     Encoders for X and Y share no weights (§3.1). ``cfg.fusion`` selects the rule of Table 6.
+    The forward pass is three explicit stages, which the streaming runner and the ONNX
+    export call directly: :meth:`encode` → :meth:`fuse` (optionally with precomputed deepest
+    maps) → :meth:`decode`. With ``cfg.output == "blend"`` the decoder's two output channels
+    are per-pixel logits and the result is ``softmax(logits)`` · (X, Y).
     """
 
     def __init__(self, cfg: ModelConfig):
@@ -55,10 +55,34 @@ class FMMNet(FusionNet):
         self.fusion = make_fusion(cfg)
         self.decoder = DLADecoder(cfg)
 
+    def encode(self, a: torch.Tensor, b: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Per-level features (shallow → deep) of both sources."""
+        return self.enc_x(a), self.enc_y(b)
+
+    def fuse(self, fx: list[torch.Tensor], fy: list[torch.Tensor],
+             maps: tuple[torch.Tensor, torch.Tensor] | None = None) -> list[torch.Tensor]:
+        """Fused features per level; ``maps`` replaces the deepest mutual maps (mapping rule)."""
+        return self.fusion(fx, fy, maps=maps)
+
+    def decode(self, fused: list[torch.Tensor], a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """The fused image (B, 1, H, W) from the fused features (and the sources, for "blend")."""
+        out = self.decoder(fused)
+        if self.cfg.output == "blend":
+            w = torch.softmax(out if out.dtype == torch.float64 else out.float(), dim=1).to(a.dtype)
+            return w[:, :1] * a + w[:, 1:] * b
+        return out
+
+    def blend_weights(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """The per-pixel weight of X, (B, 1, H, W), of a ``"blend"`` model (inputs padded)."""
+        if self.cfg.output != "blend":
+            raise ValueError("blend_weights needs a model with output='blend'")
+        fx, fy = self.encode(a, b)
+        out = self.decoder(self.fuse(fx, fy))
+        return torch.softmax(out if out.dtype == torch.float64 else out.float(), dim=1)[:, :1]
+
     def _forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        fx = self.enc_x(a)
-        fy = self.enc_y(b)
-        return self.decoder(self.fusion(fx, fy))
+        fx, fy = self.encode(a, b)
+        return self.decode(self.fuse(fx, fy), a, b)
 
     @property
     def last_pool(self) -> int:

@@ -30,6 +30,11 @@ class DataConfig:
     crop: int = 256
     hflip: bool = False
     num_workers: int = 0
+    #: fraction of training samples replaced by synthetic multi-focus pairs made on the fly
+    #: from the second-role (visible) image: a random smooth focus mask, a random Gaussian
+    #: blur (σ in ``multifocus_sigma``) of the complement in each source (train/data.py)
+    multifocus: float = 0.0
+    multifocus_sigma: tuple[float, float] = (1.0, 4.0)
 
 
 @dataclass
@@ -37,7 +42,17 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     loss: str = "var_ssim"
+    #: keyword arguments of the loss function (e.g. ``grad_weight`` of ``var_ssim_grad``)
+    loss_params: dict[str, Any] = field(default_factory=dict)
     lr: float = 1e-4
+    #: ``constant`` (the paper) or ``cosine``: linear warm-up over ``warmup_steps``, then a
+    #: cosine decay from ``lr`` to ``lr * min_lr_ratio`` at ``steps``
+    lr_schedule: str = "constant"
+    warmup_steps: int = 0
+    min_lr_ratio: float = 0.0
+    #: run the network in channels-last memory layout (≈1.4× faster on CPU, same results to
+    #: float tolerance)
+    channels_last: bool = False
     batch_size: int = 4  # global batch (split across processes under torchrun)
     steps: int = 2000
     seed: int = 0
@@ -105,6 +120,7 @@ class TrainConfig:
             return cls.from_dict(d)
         except (TypeError, ValueError) as e:
             raise ParameterError(f"{p}: {e}") from None
+
 
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)

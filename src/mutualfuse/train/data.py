@@ -63,7 +63,8 @@ class PairCrops(Dataset):
     smaller than the crop are reflect-padded.
     """
 
-    def __init__(self, pairs, crop: int, seed: int, hflip: bool = False, center: bool = False):
+    def __init__(self, pairs, crop: int, seed: int, hflip: bool = False, center: bool = False,
+                 multifocus: float = 0.0, multifocus_sigma: tuple[float, float] = (1.0, 4.0)):
         self.images = [(read_gray_float(a), read_gray_float(b)) for a, b in pairs]
         self.names = [a.name for a, _ in pairs]
         largest = max((max(x.shape) for x, _ in self.images), default=0)
@@ -73,6 +74,8 @@ class PairCrops(Dataset):
         self.crop = crop
         self.seed = seed
         self.hflip = hflip
+        self.multifocus = float(multifocus)
+        self.multifocus_sigma = tuple(float(v) for v in multifocus_sigma)
         self.center = center
         self.epoch = 0
 
@@ -102,4 +105,45 @@ class PairCrops(Dataset):
         pb = b[y : y + c, x : x + c]
         if flip:
             pa, pb = pa[:, ::-1], pb[:, ::-1]
+        if self.multifocus and not self.center:
+            mrng = np.random.default_rng([self.seed, self.epoch, i, 1])
+            if mrng.random() < self.multifocus:
+                pa, pb = synthetic_multifocus(pb, mrng, self.multifocus_sigma)[1:]
         return (torch.from_numpy(np.ascontiguousarray(pa))[None], torch.from_numpy(np.ascontiguousarray(pb))[None])
+
+
+def smooth_mask(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """A random soft focus mask in [0, 1]: thresholded low-frequency noise, edges softened.
+
+    A g×g grid of uniform noise (g in 2..5) is upsampled by cubic spline to ``shape`` and
+    thresholded at a random level (20–80 % of the area in focus), then blurred with σ in
+    [0.5, 2] px so that the focus boundary is a transition, as in real photographs.
+    """
+    from scipy import ndimage
+
+    h, w = shape
+    g = int(rng.integers(2, 6))
+    noise = rng.random((g, g))
+    up = ndimage.zoom(noise, (h / g, w / g), order=3, mode="nearest")[:h, :w]
+    up = np.pad(up, ((0, h - up.shape[0]), (0, w - up.shape[1])), mode="edge")
+    t = np.quantile(up, rng.uniform(0.2, 0.8))
+    m = (up > t).astype(np.float32)
+    return np.clip(ndimage.gaussian_filter(m, rng.uniform(0.5, 2.0), mode="nearest"), 0.0, 1.0)
+
+
+def synthetic_multifocus(sharp: np.ndarray, rng: np.random.Generator,
+                         sigma: tuple[float, float] = (1.0, 4.0)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(truth, a, b): a multi-focus pair made from one sharp float image.
+
+    ``a = m·I + (1 − m)·G_σ(I)``, ``b = (1 − m)·I + m·G_σ(I)`` with ``m`` from
+    :func:`smooth_mask` and ``G_σ`` a Gaussian blur (σ uniform in ``sigma``, reflected
+    borders); the truth is ``I`` itself. Deterministic for a given ``rng`` state.
+    """
+    from scipy import ndimage
+
+    img = np.ascontiguousarray(sharp, dtype=np.float32)
+    m = smooth_mask(img.shape, rng)
+    blur = ndimage.gaussian_filter(img, rng.uniform(*sigma), mode="reflect").astype(np.float32)
+    a = m * img + (1 - m) * blur
+    b = (1 - m) * img + m * blur
+    return img, a.astype(np.float32), b.astype(np.float32)

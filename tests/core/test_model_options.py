@@ -1,0 +1,190 @@
+"""The options beyond the paper: learned query/key projections, the relative-position code,
+the blend output head, zero padding, explicit network stages, the max-gradient loss, the
+synthetic multi-focus pairs and the learning-rate schedule."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mutualfuse.losses import LOSSES, max_gradient_loss, var_ssim_grad_loss, var_ssim_loss
+from mutualfuse.model import ModelConfig, build_model
+from mutualfuse.model.mutual_mapping import cross_map, pool_for, position_code
+from mutualfuse.tiling import streamed_forward
+from mutualfuse.train.config import TrainConfig
+from mutualfuse.train.data import synthetic_multifocus
+from mutualfuse.train.loop import lr_at
+from tolerance import assert_close
+
+LOCAL = dict(widths=(4, 8, 8), attn_dim=6, attn_pos_freqs=3, padding="zeros", output="blend")
+
+
+def _net(dtype=torch.float64, **over):
+    torch.manual_seed(0)
+    cfg = ModelConfig(**{**LOCAL, **over})
+    return build_model(cfg).to(dtype).eval()
+
+
+def test_cross_map_with_other_value_width_equals_explicit_product():
+    g = torch.Generator().manual_seed(1)
+    q = torch.randn(2, 5, 6, 7, dtype=torch.float64, generator=g)
+    k = torch.randn(2, 5, 6, 7, dtype=torch.float64, generator=g)
+    for cv in (3, 5, 9):  # fewer, as many and more value channels than q/k channels
+        v = torch.randn(2, cv, 6, 7, dtype=torch.float64, generator=g)
+        out = cross_map(q, k, 0.3, values=v)
+        qt, kt, vt = (t.flatten(2).transpose(1, 2) for t in (q, k, v))
+        ref = (torch.softmax(qt @ kt.transpose(1, 2) * 0.3, -1) @ vt).transpose(1, 2).reshape(2, cv, 6, 7)
+        assert out.shape == ref.shape
+        assert_close(out, ref)
+
+
+def test_position_code_product_depends_only_on_displacement():
+    pe = position_code(9, 11, 3).flatten(2)[0].T.double()  # (N, 12)
+    gram = pe @ pe.T
+    ys, xs = np.divmod(np.arange(99), 11)
+    # Σ_k cos(ω_k Δy) + cos(ω_k Δx), ω_k = 2π / 2^(k+2)
+    om = 2 * np.pi / 2.0 ** np.arange(2, 5)
+    dy = ys[:, None] - ys[None, :]
+    dx = xs[:, None] - xs[None, :]
+    ref = sum(np.cos(w * dy) + np.cos(w * dx) for w in om)
+    assert_close(gram, torch.from_numpy(ref), dtype=torch.float32)
+
+
+def test_pooled_position_code_sits_at_cell_centres():
+    exact = position_code(8, 8, 2)
+    pooled = position_code(4, 4, 2, pool=2)
+    # cell (i, j) of the 2x pooled grid is centred between exact positions 2i and 2i+1
+    centre = (exact[..., 0::2, 0::2] + exact[..., 1::2, 1::2]) / 2
+    # the code is not linear in position, so compare positions, recovered from the lowest frequency
+    ang = torch.atan2(pooled[0, 0], pooled[0, 2])  # sin(ωy), cos(ωy) with period 4
+    want = ((torch.arange(4) + 0.5) * 2 - 0.5) * 2 * math.pi / 4
+    want = torch.atan2(torch.sin(want), torch.cos(want))[:, None].expand(4, 4)
+    assert_close(ang, want.float())
+    assert centre.shape == pooled.shape
+
+
+def test_mutual_maps_equal_attention_matrices_times_values():
+    net = _net()
+    fx = torch.rand(1, 8, 5, 6, dtype=torch.float64)
+    fy = torch.rand(1, 8, 5, 6, dtype=torch.float64)
+    mx, my = net.fusion.mutual_maps(fx, fy)
+    ax, ay = net.fusion.attention(fx, fy)
+    ref_x = (ax @ fx.flatten(2).transpose(1, 2)).transpose(1, 2).reshape(mx.shape)
+    ref_y = (ay @ fy.flatten(2).transpose(1, 2)).transpose(1, 2).reshape(my.shape)
+    assert_close(mx, ref_x)
+    assert_close(my, ref_y)
+    assert_close(ax.sum(-1), torch.ones_like(ax.sum(-1)))
+
+
+def test_position_weights_can_make_the_attention_local():
+    """With large position weights and zero content projections every row peaks at its own position."""
+    net = _net()
+    fus = net.fusion
+    with torch.no_grad():
+        for conv in (fus.q_x, fus.q_y, fus.k_x, fus.k_y):
+            conv.weight.zero_()
+            conv.bias.zero_()
+        fus.pos_weight.fill_(30.0)
+    fx = torch.rand(1, 8, 6, 6, dtype=torch.float64)
+    ax, _ = fus.attention(fx, fx)
+    assert torch.equal(ax[0].argmax(-1), torch.arange(36))
+    assert float(ax[0].diagonal().min().detach()) > 0.9
+
+
+def test_blend_output_is_a_convex_combination_of_the_sources():
+    net = _net()
+    a = torch.rand(2, 1, 20, 28, dtype=torch.float64)
+    b = torch.rand(2, 1, 20, 28, dtype=torch.float64)
+    with torch.no_grad():
+        f = net(a, b)
+        w = net.blend_weights(a, b)
+    assert f.shape == a.shape
+    lo, hi = torch.minimum(a, b), torch.maximum(a, b)
+    assert bool(((f >= lo - 1e-12) & (f <= hi + 1e-12)).all())
+    assert_close(f, w * a + (1 - w) * b)
+    # identical sources are returned unchanged (no intensity drift possible)
+    with torch.no_grad():
+        assert_close(net(a, a), a)
+
+
+def test_explicit_stages_equal_forward():
+    net = _net()
+    a = torch.rand(1, 1, 16, 24, dtype=torch.float64)
+    b = torch.rand(1, 1, 16, 24, dtype=torch.float64)
+    with torch.no_grad():
+        fx, fy = net.encode(a, b)
+        maps = net.fusion.deepest_maps(fx[-1], fy[-1])
+        staged = net.decode(net.fuse(fx, fy, maps=maps), a, b)
+        assert_close(staged, net(a, b))
+        # replacing the maps by their global means changes the output (the maps are used)
+        mean_maps = tuple(m.mean(dim=(2, 3), keepdim=True).expand_as(m) for m in maps)
+        assert not torch.allclose(net.decode(net.fuse(fx, fy, maps=mean_maps), a, b), staged)
+
+
+def test_streaming_equals_one_shot_for_the_new_options():
+    net = _net(torch.float32, token_budget=0)
+    g = torch.Generator().manual_seed(3)
+    a = torch.rand(1, 1, 60, 92, generator=g)
+    b = torch.rand(1, 1, 60, 92, generator=g)
+    with torch.no_grad():
+        ref = net(a, b)
+    out = streamed_forward(net, a, b, max_window_pixels=40 * 40)
+    assert_close(out, ref, dtype=torch.float32)
+
+
+def test_channels_last_equals_contiguous():
+    net = _net(torch.float32)
+    a = torch.rand(2, 1, 32, 40)
+    b = torch.rand(2, 1, 32, 40)
+    with torch.no_grad():
+        ref = net(a, b)
+        cl = net.to(memory_format=torch.channels_last)
+        out = cl(a.contiguous(memory_format=torch.channels_last), b.contiguous(memory_format=torch.channels_last))
+    assert_close(out, ref, dtype=torch.float32)
+
+
+def test_pool_for():
+    assert pool_for(10, 10, None) == 1
+    assert pool_for(10, 10, 0) == 1
+    assert pool_for(10, 10, 100) == 1
+    assert pool_for(10, 10, 99) == 2
+    assert pool_for(128, 128, 16384) == 1
+    assert pool_for(270, 480, 16384) == 3  # ceil(sqrt(129600 / 16384)) = ceil(2.81)
+
+
+def test_max_gradient_loss():
+    x = torch.rand(2, 1, 24, 24, dtype=torch.float64)
+    flat = torch.full_like(x, 0.5)
+    assert float(max_gradient_loss(x, flat, x)) < 1e-5  # F = the textured source: nothing to gain
+    assert float(max_gradient_loss(x, flat, flat)) > 0.1  # a flat F loses every edge
+    full = var_ssim_grad_loss(x, flat, flat, grad_weight=2.0)
+    assert_close(full, var_ssim_loss(x, flat, flat) + 2.0 * max_gradient_loss(x, flat, flat))
+    assert "var_ssim_grad" in LOSSES
+
+
+def test_synthetic_multifocus_pairs():
+    rng_img = np.random.default_rng(0)
+    sharp = rng_img.random((40, 50)).astype(np.float32)
+    t1, a1, b1 = synthetic_multifocus(sharp, np.random.default_rng(5))
+    t2, a2, b2 = synthetic_multifocus(sharp, np.random.default_rng(5))
+    assert np.array_equal(a1, a2) and np.array_equal(b1, b2)  # deterministic
+    assert np.array_equal(t1, sharp)
+    # a + b = I + G(I) pixel by pixel: the two sources blur complementary regions
+    from scipy import ndimage
+
+    blur_sum = a1 + b1 - sharp
+    assert np.abs(blur_sum - ndimage.gaussian_filter(sharp, 1.0)).max() > 1e-3  # not the σ=1 blur
+    # each source is sharp where the other is blurred: both differ from the truth somewhere
+    assert np.abs(a1 - sharp).max() > 0.05 and np.abs(b1 - sharp).max() > 0.05
+    assert a1.dtype == np.float32 and a1.shape == sharp.shape
+
+
+def test_cosine_schedule():
+    cfg = TrainConfig(lr=1e-3, lr_schedule="cosine", warmup_steps=10, min_lr_ratio=0.1, steps=110)
+    assert lr_at(cfg, 1) == pytest.approx(1e-4)
+    assert lr_at(cfg, 10) == pytest.approx(1e-3)
+    assert lr_at(cfg, 60) == pytest.approx(1e-4 + 0.5 * 9e-4)
+    assert lr_at(cfg, 110) == pytest.approx(1e-4)
+    assert lr_at(TrainConfig(lr=3e-4), 57) == 3e-4
