@@ -19,7 +19,6 @@ runs on a pooled grid (reported in :attr:`Fuser.report`; ``token_budget=0`` for 
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,22 +26,11 @@ import numpy as np
 import torch
 
 from .errors import InputError, ParameterError
-from .methods import check_pair
 from .tiling import DEFAULT_WINDOW_PIXELS
+from .validation import check_batch_pair, check_fuse_options, check_pair, pick_device, pick_dtype
 
-
-def _pick_device(device: str | torch.device) -> torch.device:
-    device = str(device)
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ParameterError(f"--device {device}: CUDA is not available on this machine")
-    if device not in ("cpu",) and not device.startswith("cuda"):
-        raise ParameterError(f"device must be cpu, cuda or auto, got {device!r}")
-    return torch.device(device)
-
-
-_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+#: the name under which the network is registered as a fusion method
+NETWORK_METHOD = "mutualfuse"
 
 
 @dataclass
@@ -54,6 +42,35 @@ class FuseReport:
     windows: int = 1  # exact streaming windows per image (1 = one-shot forward)
     tiles: int = 1  # independent blended tiles (--tile); >1 changes the result
     notes: list[str] = field(default_factory=list)
+
+
+def _network_weights(model: str | os.PathLike) -> str | os.PathLike | None:
+    """The weights ``model`` names when it is the network, None when it is a classical method.
+
+    Shipped weights names and existing paths are the network without importing the method
+    registry (whose classical methods pull in PyWavelets, dtcwt, scikit-image …); a registered
+    network method (``"mutualfuse"``) maps to its weights; anything else must be a classical
+    method, or looks like a weights path (which then fails as "not found").
+    """
+    from .weights import SHIPPED
+
+    name = str(model)
+    if name in SHIPPED or (os.path.exists(model) and (os.sep in name or "." in os.path.basename(name))):
+        return model
+    from .methods import METHODS
+
+    if name in METHODS:
+        meta = METHODS.meta(name)
+        return meta.get("weights", "default") if meta.get("family") == "network" else None
+    if name.lower().endswith(".safetensors") or os.sep in name:
+        return model
+    import difflib
+
+    names = METHODS.names() + [n for n in SHIPPED if n not in METHODS]
+    close = difflib.get_close_matches(name.lower(), names, n=3)
+    raise ParameterError(f"unknown method or weights {name!r}" + (f"; did you mean {', '.join(close)}?" if close else "")
+                         + f" (methods: {', '.join(METHODS.names())}; shipped weights: {', '.join(SHIPPED)}; "
+                         "or a path to a .safetensors file)")
 
 
 class Fuser:
@@ -79,29 +96,10 @@ class Fuser:
                  token_budget: int | None = -1, *, chroma: str = "saturation", normalize: str = "auto",
                  percentiles: tuple[float, float] = (0.1, 99.9), max_window_pixels: int = DEFAULT_WINDOW_PIXELS,
                  tile: int | None = None, tile_overlap: int = 64, progress: bool = False, **method_params: Any):
-        from .color import CHROMA_RULES
-        from .image_io import NORMALIZE_MODES
-        from .methods import METHODS
-
-        self.device = _pick_device(device)
-        if isinstance(dtype, str):
-            if dtype not in _DTYPES:
-                raise ParameterError(f"dtype must be one of {sorted(_DTYPES)}, got {dtype!r}")
-            dtype = _DTYPES[dtype]
-        if dtype == torch.float16 and self.device.type == "cpu":
-            raise ParameterError("dtype float16 on CPU is refused: CPUs have no fast float16 kernels (measured 42x "
-                                 "slower than float32 on a 256x256 pair); use float32, or bfloat16, or a CUDA device")
-        if chroma not in CHROMA_RULES:
-            raise ParameterError(f"chroma must be one of {CHROMA_RULES}, got {chroma!r}")
-        if normalize not in NORMALIZE_MODES:
-            raise ParameterError(f"normalize must be one of {NORMALIZE_MODES}, got {normalize!r}")
-        if tile is not None and tile < 16:
-            raise ParameterError(f"tile must be at least 16 pixels, got {tile}")
-        if tile_overlap < 0:
-            raise ParameterError(f"tile_overlap must be >= 0, got {tile_overlap}")
-        if token_budget is not None and token_budget < -1:
-            raise ParameterError(f"token_budget must be >= 0 (0 = exact) or -1 (model default), got {token_budget}")
-        self.dtype = dtype
+        self.device = pick_device(device)
+        self.dtype = pick_dtype(dtype, self.device)
+        check_fuse_options(chroma=chroma, normalize=normalize, tile=tile, tile_overlap=tile_overlap,
+                           token_budget=token_budget)
         self.chroma = chroma
         self.normalize = normalize
         self.percentiles = tuple(percentiles)
@@ -112,66 +110,30 @@ class Fuser:
         self.method_params = method_params
         self.report = FuseReport(method=str(model))
         self.net = None
-        if str(model) in METHODS and METHODS.meta(str(model)).get("family") != "network":
+        self.runner = None
+        weights = _network_weights(model)
+        if weights is None:  # a classical method
             self.method = str(model)
             return
-        from .weights import SHIPPED
-
-        if str(model) not in METHODS and str(model) not in SHIPPED and not os.path.exists(model) \
-                and not str(model).lower().endswith(".safetensors") and os.sep not in str(model):
-            import difflib
-
-            names = METHODS.names() + [n for n in SHIPPED if n not in METHODS]
-            close = difflib.get_close_matches(str(model).lower(), names, n=3)
-            raise ParameterError(f"unknown method or weights {str(model)!r}"
-                                 + (f"; did you mean {', '.join(close)}?" if close else "")
-                                 + f" (methods: {', '.join(METHODS.names())}; shipped weights: {', '.join(SHIPPED)}; "
-                                 "or a path to a .safetensors file)")
         if method_params:
             raise ParameterError(f"the network takes no method parameters (got {', '.join(sorted(method_params))}); "
                                  "they apply to classical methods (--method)")
-        if str(model) in METHODS:  # a registered network method ("mutualfuse") → its weights
-            model = METHODS.meta(str(model)).get("weights", "default")
+        from .runner import NetworkRunner
         from .weights import load_model
 
         overrides = {} if token_budget == -1 else {"token_budget": token_budget}
-        self.net, self.weights_meta = load_model(model, **overrides)
-        self.net.to(self.device, self.dtype)
+        net, self.weights_meta = load_model(weights, **overrides)
+        self.runner = NetworkRunner(net, self.device, self.dtype, self.max_window_pixels, progress)
+        self.net = self.runner.net
         self.method = "network"
 
     # -- gray core ----------------------------------------------------------------
     def _net_batch(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """(B, H, W) → (B, H, W) through the network, exact streaming for large images."""
-        from .tiling import n_passes, n_windows, streamed_forward
-
-        B, h, w = a.shape
-        per_chunk = max(1, self.max_window_pixels // max(1, h * w))
-        outs = []
-        windows = n_passes(self.net, h, w, self.max_window_pixels)
-        bar = None
-        if self.progress and windows > 2:
-            from tqdm import tqdm
-
-            bar = tqdm(total=windows * B, desc="windows", unit="win", file=sys.stderr, leave=False)
-        done = 0
-        with torch.inference_mode():
-            for i in range(0, B, per_chunk):
-                ta = torch.as_tensor(np.ascontiguousarray(a[i:i + per_chunk]), dtype=self.dtype, device=self.device)[:, None]
-                tb = torch.as_tensor(np.ascontiguousarray(b[i:i + per_chunk]), dtype=self.dtype, device=self.device)[:, None]
-                prog = None
-                if bar is not None:
-                    def prog(n, base=done):  # noqa: E306
-                        bar.n = base + n
-                        bar.refresh()
-                out = streamed_forward(self.net, ta, tb, self.max_window_pixels, progress=prog)
-                done += windows * ta.shape[0]
-                outs.append(out.float().clamp_(0, 1)[:, 0].cpu().numpy().astype(np.float64))
-                del ta, tb, out
-        if bar is not None:
-            bar.close()
-        self.report.windows = n_windows(self.net, h, w, self.max_window_pixels)
-        self.report.mapping_pool = max(self.report.mapping_pool, int(self.net.last_pool))
-        return np.concatenate(outs, 0)
+        """(B, H, W) → (B, H, W) through the network runner; records windows and pooling."""
+        out, info = self.runner.run(a, b)
+        self.report.windows = info.windows
+        self.report.mapping_pool = max(self.report.mapping_pool, info.mapping_pool)
+        return out
 
     def fuse_gray_batch(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """(B, H, W) float arrays in [0, 1] → fused (B, H, W) float64 in [0, 1]."""
@@ -218,13 +180,8 @@ class Fuser:
     def fuse_arrays(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Internal float form: (B, H, W) gray or (B, H, W, 3) RGB in [0, 1] → same form fused."""
         from .color import fuse_color
-        from .methods import MIN_SIDE
 
-        if a.shape[:3] != b.shape[:3]:
-            raise InputError(f"size mismatch: a is {a.shape[2]}x{a.shape[1]}, b is {b.shape[2]}x{b.shape[1]}"
-                             + ("" if a.shape[0] == b.shape[0] else f" (batch {a.shape[0]} vs {b.shape[0]})"))
-        if min(a.shape[1:3]) < MIN_SIDE:
-            raise InputError(f"image is {a.shape[2]}x{a.shape[1]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
+        check_batch_pair(a, b)
         return fuse_color(a, b, self.fuse_gray_batch, chroma=self.chroma)
 
     # -- any kind -----------------------------------------------------------------
@@ -243,16 +200,16 @@ class Fuser:
 _CACHE: dict[tuple, Fuser] = {}
 
 
-def fuse(a: Any, b: Any, method: str = "mutualfuse", weights: str | os.PathLike | None = None,
+def fuse(a: Any, b: Any, method: str = NETWORK_METHOD, weights: str | os.PathLike | None = None,
          device: str = "auto", **params: Any) -> Any:
     """Fuse two registered images with the network (default) or any registered method.
 
     ``params`` go to :class:`Fuser` (``token_budget``, ``chroma``, ``normalize``, ``tile`` …)
     or, for classical methods, to the method.
     """
-    from .methods import METHODS
+    if weights is not None and method != NETWORK_METHOD:
+        from .methods import METHODS
 
-    if weights is not None and method != "mutualfuse":
         if method not in METHODS or METHODS.meta(method).get("family") != "network":
             raise ParameterError(f"weights={weights!r} applies to the network; method {method!r} takes no weights "
                                  "(drop one of them)")

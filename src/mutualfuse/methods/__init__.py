@@ -22,7 +22,7 @@ from ..registry import Registry
 MethodFn = Callable[..., np.ndarray]
 METHODS: Registry[MethodFn] = Registry("fusion method")
 
-MIN_SIDE = 8
+from ..validation import MIN_SIDE, check_pair  # noqa: E402,F401  (re-exported: the checks live in a leaf module)
 
 
 def register_method(name: str, **meta: Any) -> Callable[[MethodFn], MethodFn]:
@@ -32,21 +32,6 @@ def register_method(name: str, **meta: Any) -> Callable[[MethodFn], MethodFn]:
     ``cite`` (paper), ``matlab`` (the reference code the port follows), ``slow`` (bool).
     """
     return METHODS.register(name, **meta)
-
-
-def check_pair(a: np.ndarray, b: np.ndarray, names: tuple[str, str] = ("a", "b")) -> None:
-    """Raise :class:`InputError` unless ``a``/``b`` form a usable gray pair."""
-    for x, n in zip((a, b), names):
-        if not isinstance(x, np.ndarray) or x.ndim != 2:
-            raise InputError(f"{n}: expected a 2-D gray array, got shape {getattr(x, 'shape', None)}")
-        if min(x.shape) < MIN_SIDE:
-            raise InputError(f"{n}: image is {x.shape[1]}x{x.shape[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
-        if not np.isfinite(x).all():
-            raise InputError(f"{n}: image contains NaN or infinite values")
-    if a.shape != b.shape:
-        raise InputError(
-            f"size mismatch: {names[0]} is {a.shape[1]}x{a.shape[0]}, {names[1]} is {b.shape[1]}x{b.shape[0]}"
-        )
 
 
 def fuse_gray(method: str, a: np.ndarray, b: np.ndarray, **params: Any) -> np.ndarray:

@@ -1,0 +1,72 @@
+"""Inference runner of the fusion network: device, dtype, exact streaming and progress.
+
+:class:`NetworkRunner` turns gray float batches into fused gray batches with a loaded
+network; it knows nothing about colour, kinds of input, tiling or classical methods (that
+is :class:`mutualfuse.Fuser`). Large images go through the exact halo streaming of
+:mod:`mutualfuse.tiling`, so memory stays bounded and the result does not depend on the
+window size.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+@dataclass
+class RunInfo:
+    """What one :meth:`NetworkRunner.run` did."""
+
+    windows: int = 1  # exact streaming windows per image (1 = one-shot forward)
+    mapping_pool: int = 1  # >1: the mutual mapping ran on a pooled grid (token budget)
+
+
+class NetworkRunner:
+    """A loaded network on a device, run in ``dtype`` with windows of ``max_window_pixels``."""
+
+    def __init__(self, net, device: torch.device, dtype: torch.dtype, max_window_pixels: int,
+                 progress: bool = False):
+        self.net = net.to(device, dtype)
+        self.device = device
+        self.dtype = dtype
+        self.max_window_pixels = int(max_window_pixels)
+        self.progress = progress
+
+    @property
+    def token_budget(self):
+        return self.net.cfg.token_budget
+
+    def run(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, RunInfo]:
+        """(B, H, W) float in [0, 1] → fused (B, H, W) float64 in [0, 1], and what was done."""
+        from .tiling import n_passes, n_windows, streamed_forward
+
+        B, h, w = a.shape
+        per_chunk = max(1, self.max_window_pixels // max(1, h * w))
+        outs = []
+        windows = n_passes(self.net, h, w, self.max_window_pixels)
+        bar = None
+        if self.progress and windows > 2:
+            from tqdm import tqdm
+
+            bar = tqdm(total=windows * B, desc="windows", unit="win", file=sys.stderr, leave=False)
+        done = 0
+        with torch.inference_mode():
+            for i in range(0, B, per_chunk):
+                ta = torch.as_tensor(np.ascontiguousarray(a[i:i + per_chunk]), dtype=self.dtype, device=self.device)[:, None]
+                tb = torch.as_tensor(np.ascontiguousarray(b[i:i + per_chunk]), dtype=self.dtype, device=self.device)[:, None]
+                prog = None
+                if bar is not None:
+                    def prog(n, base=done):  # noqa: E306
+                        bar.n = base + n
+                        bar.refresh()
+                out = streamed_forward(self.net, ta, tb, self.max_window_pixels, progress=prog)
+                done += windows * ta.shape[0]
+                outs.append(out.float().clamp_(0, 1)[:, 0].cpu().numpy().astype(np.float64))
+                del ta, tb, out
+        if bar is not None:
+            bar.close()
+        info = RunInfo(windows=n_windows(self.net, h, w, self.max_window_pixels),
+                       mapping_pool=int(self.net.last_pool))
+        return np.concatenate(outs, 0), info

@@ -1,0 +1,88 @@
+"""Validation of fusion inputs and options: a leaf module (numpy and :mod:`.errors` only).
+
+:class:`mutualfuse.Fuser`, the method registry and the CLI share these checks, so that a bad
+pair or option gives the same one-line error whichever way it arrives.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError, ParameterError
+
+#: smallest image side any method accepts
+MIN_SIDE = 8
+#: network precisions by name
+DTYPE_NAMES = ("float32", "float16", "bfloat16")
+
+
+def check_pair(a: np.ndarray, b: np.ndarray, names: tuple[str, str] = ("a", "b")) -> None:
+    """Raise :class:`InputError` unless ``a``/``b`` form a usable gray pair."""
+    for x, n in zip((a, b), names):
+        if not isinstance(x, np.ndarray) or x.ndim != 2:
+            raise InputError(f"{n}: expected a 2-D gray array, got shape {getattr(x, 'shape', None)}")
+        if min(x.shape) < MIN_SIDE:
+            raise InputError(f"{n}: image is {x.shape[1]}x{x.shape[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
+        if not np.isfinite(x).all():
+            raise InputError(f"{n}: image contains NaN or infinite values")
+    if a.shape != b.shape:
+        raise InputError(
+            f"size mismatch: {names[0]} is {a.shape[1]}x{a.shape[0]}, {names[1]} is {b.shape[1]}x{b.shape[0]}"
+        )
+
+
+def check_batch_pair(a: np.ndarray, b: np.ndarray) -> None:
+    """(B, H, W[, 3]) float pair: same batch and size, sides at least :data:`MIN_SIDE`."""
+    if a.shape[:3] != b.shape[:3]:
+        raise InputError(f"size mismatch: a is {a.shape[2]}x{a.shape[1]}, b is {b.shape[2]}x{b.shape[1]}"
+                         + ("" if a.shape[0] == b.shape[0] else f" (batch {a.shape[0]} vs {b.shape[0]})"))
+    if min(a.shape[1:3]) < MIN_SIDE:
+        raise InputError(f"image is {a.shape[2]}x{a.shape[1]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
+
+
+def pick_device(device: Any):
+    """``"auto"`` → CUDA when available else CPU; ``"cpu"``, ``"cuda[:n]"`` checked → ``torch.device``."""
+    import torch
+
+    device = str(device)
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ParameterError(f"--device {device}: CUDA is not available on this machine")
+    if device not in ("cpu",) and not device.startswith("cuda"):
+        raise ParameterError(f"device must be cpu, cuda or auto, got {device!r}")
+    return torch.device(device)
+
+
+def pick_dtype(dtype: Any, device) :
+    """A dtype name or ``torch.dtype`` → ``torch.dtype``; float16 on CPU is refused (no fast kernels)."""
+    import torch
+
+    table = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+    if isinstance(dtype, str):
+        if dtype not in table:
+            raise ParameterError(f"dtype must be one of {sorted(table)}, got {dtype!r}")
+        dtype = table[dtype]
+    if dtype == torch.float16 and device.type == "cpu":
+        raise ParameterError("dtype float16 on CPU is refused: CPUs have no fast float16 kernels (measured 42x "
+                             "slower than float32 on a 256x256 pair); use float32, or bfloat16, or a CUDA device")
+    return dtype
+
+
+def check_fuse_options(*, chroma: str, normalize: str, tile: int | None, tile_overlap: int,
+                       token_budget: int | None) -> None:
+    """The option checks of :class:`mutualfuse.Fuser` (one-line :class:`ParameterError`)."""
+    from .color import CHROMA_RULES
+    from .image_io import NORMALIZE_MODES
+
+    if chroma not in CHROMA_RULES:
+        raise ParameterError(f"chroma must be one of {CHROMA_RULES}, got {chroma!r}")
+    if normalize not in NORMALIZE_MODES:
+        raise ParameterError(f"normalize must be one of {NORMALIZE_MODES}, got {normalize!r}")
+    if tile is not None and tile < 16:
+        raise ParameterError(f"tile must be at least 16 pixels, got {tile}")
+    if tile_overlap < 0:
+        raise ParameterError(f"tile_overlap must be >= 0, got {tile_overlap}")
+    if token_budget is not None and token_budget < -1:
+        raise ParameterError(f"token_budget must be >= 0 (0 = exact) or -1 (model default), got {token_budget}")
