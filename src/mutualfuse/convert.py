@@ -7,7 +7,7 @@ Accepted (``from_any``):
 * PIL: modes ``1, L, LA, P, RGB, RGBA, I;16*, I, F``.
 * torch: ``(H, W)``, ``(C, H, W)``, ``(B, C, H, W)`` with C = 1 or 3; uint8 or float.
 
-Integer samples follow the ``normalize`` policy of :func:`mutualfuse.image_io.normalize_samples`
+Integer samples follow the ``normalize`` policy of :func:`mutualfuse.io.samples.normalize_samples`
 (8-bit at full range; 16-bit per image by percentiles under the default ``"auto"``, or at full
 range with ``"full"``); floats in [0, 1] are taken as they are. ``to_kind`` writes the result
 back as the same kind, dtype and layout as the input it is given (uint8 → uint8, uint16 → full
@@ -46,7 +46,7 @@ def _depth_of(dtype) -> int:
 
 
 def _np_to_float(x: np.ndarray, name: str, normalize: str = "auto", percentiles=(0.1, 99.9)) -> np.ndarray:
-    from .image_io import normalize_samples
+    from .io.samples import normalize_samples
 
     if x.size == 0:
         raise InputError(f"{name}: image has 0 pixels (shape {x.shape})")
@@ -75,18 +75,16 @@ def from_any(x: Any, name: str, normalize: str = "auto", percentiles=(0.1, 99.9)
         mode = x.mode
         if x.width == 0 or x.height == 0:
             raise InputError(f"{name}: image has 0 pixels ({x.width}x{x.height})")
-        if mode.startswith("I;16") or mode == "I":
-            arr = np.asarray(x)
-            if arr.min() < 0 or arr.max() > 65535:
-                raise InputError(f"{name}: 32-bit integer image with values outside 0..65535 is not supported")
-            return conv(arr.astype(np.uint16))[None], Kind("pil", np.uint16, False, 1, pil_mode="I;16", bit_depth=16)
-        if mode == "F":
-            return conv(np.asarray(x, dtype=np.float32))[None], Kind("pil", np.float32, False, 1, pil_mode="F", bit_depth=32)
-        from .image_io import _palette_is_colour
+        from .io.pil_modes import pil_samples
 
-        if mode in ("1", "L", "LA", "La") or (mode in ("P", "PA") and not _palette_is_colour(x)):
-            return conv(np.asarray(x.convert("L")))[None], Kind("pil", np.uint8, False, 1, pil_mode="L")
-        return conv(np.asarray(x.convert("RGB")))[None], Kind("pil", np.uint8, False, 3, pil_mode="RGB")
+        raw, depth = pil_samples(x, name)
+        if raw.ndim == 3:
+            return conv(raw)[None], Kind("pil", np.uint8, False, 3, pil_mode="RGB")
+        if depth == 16:
+            return conv(raw)[None], Kind("pil", np.uint16, False, 1, pil_mode="I;16", bit_depth=16)
+        if depth == 32:
+            return conv(raw.astype(np.float32))[None], Kind("pil", np.float32, False, 1, pil_mode="F", bit_depth=32)
+        return conv(raw)[None], Kind("pil", np.uint8, False, 1, pil_mode="L")
     try:
         import torch
     except ImportError:  # pragma: no cover

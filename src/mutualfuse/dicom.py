@@ -35,8 +35,8 @@ def _pydicom():
 
 def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
                percentiles: tuple[float, float] = (0.1, 99.9)):
-    """→ (float64 array in [0, 1], :class:`~mutualfuse.image_io.ImageInfo`)."""
-    from .image_io import ImageInfo, _check_pixels, _percentile_scale, normalize_samples
+    """→ (float64 array in [0, 1], :class:`~mutualfuse.io.samples.ImageInfo`)."""
+    from .io.samples import ImageInfo, check_pixels, normalize_samples, percentile_scale
 
     p = Path(path)
     pydicom = _pydicom()
@@ -49,7 +49,7 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
     if "PixelData" not in ds:
         raise InputError(f"{p}: DICOM file has no pixel data")
     rows, cols = int(getattr(ds, "Rows", 0) or 0), int(getattr(ds, "Columns", 0) or 0)
-    _check_pixels(p, rows, cols, max_pixels)
+    check_pixels(p, rows, cols, max_pixels)
     frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
     if frames > 1:
         raise InputError(f"{p}: multi-frame DICOM ({frames} frames) is not supported; export one slice")
@@ -98,7 +98,7 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
             data = np.clip((x - lo) / rng, 0.0, 1.0) if rng > 0 else np.zeros_like(x)
             how = "full"
         elif normalize in ("auto", "percentile"):
-            data = _percentile_scale(x, *percentiles)
+            data = percentile_scale(x, *percentiles)
             how = "percentile"
         else:
             data, how = normalize_samples(x, 16, normalize, percentiles, p)

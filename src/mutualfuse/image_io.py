@@ -30,29 +30,23 @@ import logging
 import os
 import struct
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
 
-from .errors import InputError, ParameterError
+from .errors import InputError
+from .io.pil_modes import palette_is_colour, pil_samples  # noqa: E402
+from .io.samples import (  # noqa: E402,F401  (public here too: image_io was their home)
+    DEFAULT_PERCENTILES, MAX_PIXELS, NORMALIZE_MODES, ImageInfo, check_pixels, normalize_samples, percentile_scale)
 
-#: refuse images with more pixels than this unless the caller raises it (decompression bombs)
-MAX_PIXELS = 200_000_000
-NORMALIZE_MODES = ("auto", "full", "percentile")
-DEFAULT_PERCENTILES = (0.1, 99.9)
+# the former private names, for code written against them
+_check_pixels = check_pixels
+_percentile_scale = percentile_scale
+_palette_is_colour = palette_is_colour
+
 IMAGE_SUFFIXES = {".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".dcm", ".dicom"}
 OUTPUT_FORMATS = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP"}
-
-
-@dataclass
-class ImageInfo:
-    path: str
-    mode: str  # "L" or "RGB" after reading
-    bit_depth: int  # 8, 16 (integer samples) or 32 (float samples)
-    source: str = "pillow"  # "pillow", "tiff", "dicom"
-    normalization: str = "full"  # what was applied: "full", "percentile", "window", "minmax"
 
 
 def _err(path, msg: str) -> InputError:
@@ -70,14 +64,6 @@ def _check_path(p: Path) -> None:
         raise _err(p, "file is not readable (permission denied)")
     if p.stat().st_size == 0:
         raise _err(p, "file is empty")
-
-
-def _check_pixels(p, h: int, w: int, max_pixels: int | None) -> None:
-    if h <= 0 or w <= 0:
-        raise _err(p, f"image has 0 pixels ({w}x{h})")
-    if max_pixels and h * w > max_pixels:
-        raise _err(p, f"image is {w}x{h} = {h * w} pixels, more than the limit of {max_pixels} "
-                      "(decompression bomb guard; raise it with --max-pixels)")
 
 
 def _png_header_size(p: Path) -> tuple[int, int] | None:
@@ -153,7 +139,7 @@ def _open_pillow(p: Path, max_pixels: int | None, tile_rawmode: str | None = Non
                     raise _err(p, f"image has 0 pixels ({size[0]}x{size[1]})") from None
                 raise _err(p, f"not a readable image ({_first_line(e)})") from None
             try:
-                _check_pixels(p, im.height, im.width, max_pixels)
+                check_pixels(p, im.height, im.width, max_pixels)
                 frames = int(getattr(im, "n_frames", 1) or 1)
                 if frames > 1:
                     raise _err(p, f"file holds {frames} frames/pages; mutualfuse reads one image per file "
@@ -176,45 +162,6 @@ def _open_pillow(p: Path, max_pixels: int | None, tile_rawmode: str | None = Non
 def _first_line(e: BaseException) -> str:
     s = str(e).splitlines()[0] if str(e) else type(e).__name__
     return s[:160]
-
-
-def _percentile_scale(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Map the (lo, hi) percentiles of x to (0, 1), clipped. Channels share one mapping."""
-    x = x.astype(np.float64, copy=False)
-    a, b = np.percentile(x, [lo, hi])
-    if not b > a:  # flat image: fall back to min/max, then to a constant
-        a, b = float(x.min()), float(x.max())
-        if not b > a:
-            return np.clip(x - a, 0, 1) if a <= 1 else np.zeros_like(x)
-    return np.clip((x - a) / (b - a), 0.0, 1.0)
-
-
-def normalize_samples(x: np.ndarray, bit_depth: int, normalize: str, percentiles=DEFAULT_PERCENTILES,
-                      path="") -> tuple[np.ndarray, str]:
-    """Integer or float samples → float64 in [0, 1] per the ``normalize`` policy."""
-    if normalize not in NORMALIZE_MODES:
-        raise ParameterError(f"normalize must be one of {NORMALIZE_MODES}, got {normalize!r}")
-    lo, hi = percentiles
-    if not 0 <= lo < hi <= 100:
-        raise ParameterError(f"percentiles must satisfy 0 <= lo < hi <= 100, got {percentiles}")
-    if np.issubdtype(x.dtype, np.floating):
-        if not np.isfinite(x).all():
-            bad = int((~np.isfinite(x)).sum())
-            raise _err(path, f"float image contains {bad} NaN or infinite values")
-        mn, mx = float(x.min()), float(x.max())
-        inside = mn >= -1e-6 and mx <= 1 + 1e-6
-        if normalize == "full":
-            if not inside:
-                raise _err(path, f"float samples are in [{mn:.4g}, {mx:.4g}], not [0, 1] "
-                                 "(use normalize 'percentile' or 'auto')")
-            return np.clip(x.astype(np.float64), 0, 1), "full"
-        if normalize == "auto" and inside:
-            return np.clip(x.astype(np.float64), 0, 1), "full"
-        return _percentile_scale(x, lo, hi), "percentile"
-    if normalize == "percentile" or (normalize == "auto" and bit_depth > 8):
-        return _percentile_scale(x, lo, hi), "percentile"
-    top = 255.0 if bit_depth <= 8 else float(2 ** bit_depth - 1)
-    return np.clip(x.astype(np.float64) / top, 0, 1), "full"
 
 
 def _channels_to_image(arr: np.ndarray, p, alpha_ok: bool = True) -> np.ndarray:
@@ -252,7 +199,7 @@ def _read_tiff(p: Path, max_pixels: int | None) -> tuple[np.ndarray, int] | None
             shape = page.shape
             spp = int(getattr(page, "samplesperpixel", 1))
             h, w = int(page.imagelength), int(page.imagewidth)
-            _check_pixels(p, h, w, max_pixels)
+            check_pixels(p, h, w, max_pixels)
             extras = tuple(getattr(page, "extrasamples", ()) or ())
             arr = page.asarray()
     except InputError:
@@ -339,29 +286,9 @@ def _read_image(path, max_pixels, normalize, percentiles) -> tuple[np.ndarray, I
         im = ImageOps.exif_transpose(im)
     except Exception:  # noqa: BLE001 - a broken EXIF block must not make the image unreadable
         pass
-    mode = im.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N"):
-        raw, depth = np.asarray(im, dtype=np.uint16), 16
-    elif mode == "I":
-        raw = np.asarray(im, dtype=np.int64)
-        if raw.min() < 0 or raw.max() > 65535:
-            raise _err(p, "32-bit integer image with values outside 0..65535 is not supported")
-        depth = 16
-    elif mode == "F":
-        raw, depth = np.asarray(im, dtype=np.float64), 32
-    elif mode in ("1", "L", "LA", "La") or (mode in ("P", "PA") and not _palette_is_colour(im)):
-        raw, depth = np.asarray(im.convert("L")), 8
-    elif mode in ("RGB", "RGBA", "RGBa", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV", "RGBX"):
-        raw, depth = np.asarray(im.convert("RGB")), 8
-    else:
-        raise _err(p, f"unsupported image mode {mode!r}")
+    raw, depth = pil_samples(im, p)
     arr, how = normalize_samples(raw, depth, normalize, percentiles, p)
     return arr, ImageInfo(str(p), "RGB" if arr.ndim == 3 else "L", depth, "pillow", how)
-
-
-def _palette_is_colour(im: Image.Image) -> bool:
-    rgb = np.asarray(im.convert("RGB"))
-    return not (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
 
 
 def rgb_to_y(rgb: np.ndarray) -> np.ndarray:

@@ -1,0 +1,78 @@
+"""Samples → float images in [0, 1]: the normalisation policy and the checks every reader shares.
+
+Public helpers used by :mod:`mutualfuse.image_io`, :mod:`mutualfuse.dicom` and
+:mod:`mutualfuse.convert` (no module reaches into another's private functions).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError, ParameterError
+
+#: refuse images with more pixels than this unless the caller raises it (decompression bombs)
+MAX_PIXELS = 200_000_000
+NORMALIZE_MODES = ("auto", "full", "percentile")
+DEFAULT_PERCENTILES = (0.1, 99.9)
+
+
+@dataclass
+class ImageInfo:
+    path: str
+    mode: str  # "L" or "RGB" after reading
+    bit_depth: int  # 8, 16 (integer samples) or 32 (float samples)
+    source: str = "pillow"  # "pillow", "tiff", "dicom"
+    normalization: str = "full"  # what was applied: "full", "percentile", "window", "minmax"
+
+
+def _err(path, msg: str) -> InputError:
+    return InputError(f"{path}: {msg}")
+
+
+def check_pixels(p, h: int, w: int, max_pixels: int | None) -> None:
+    """Refuse images with no pixels or more than ``max_pixels`` (None/0: no limit)."""
+    if h <= 0 or w <= 0:
+        raise _err(p, f"image has 0 pixels ({w}x{h})")
+    if max_pixels and h * w > max_pixels:
+        raise _err(p, f"image is {w}x{h} = {h * w} pixels, more than the limit of {max_pixels} "
+                      "(decompression bomb guard; raise it with --max-pixels)")
+
+
+def percentile_scale(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Map the (lo, hi) percentiles of x to (0, 1), clipped. Channels share one mapping."""
+    x = x.astype(np.float64, copy=False)
+    a, b = np.percentile(x, [lo, hi])
+    if not b > a:  # flat image: fall back to min/max, then to a constant
+        a, b = float(x.min()), float(x.max())
+        if not b > a:
+            return np.clip(x - a, 0, 1) if a <= 1 else np.zeros_like(x)
+    return np.clip((x - a) / (b - a), 0.0, 1.0)
+
+
+def normalize_samples(x: np.ndarray, bit_depth: int, normalize: str, percentiles=DEFAULT_PERCENTILES,
+                      path="") -> tuple[np.ndarray, str]:
+    """Integer or float samples → float64 in [0, 1] per the ``normalize`` policy."""
+    if normalize not in NORMALIZE_MODES:
+        raise ParameterError(f"normalize must be one of {NORMALIZE_MODES}, got {normalize!r}")
+    lo, hi = percentiles
+    if not 0 <= lo < hi <= 100:
+        raise ParameterError(f"percentiles must satisfy 0 <= lo < hi <= 100, got {percentiles}")
+    if np.issubdtype(x.dtype, np.floating):
+        if not np.isfinite(x).all():
+            bad = int((~np.isfinite(x)).sum())
+            raise _err(path, f"float image contains {bad} NaN or infinite values")
+        mn, mx = float(x.min()), float(x.max())
+        inside = mn >= -1e-6 and mx <= 1 + 1e-6
+        if normalize == "full":
+            if not inside:
+                raise _err(path, f"float samples are in [{mn:.4g}, {mx:.4g}], not [0, 1] "
+                                 "(use normalize 'percentile' or 'auto')")
+            return np.clip(x.astype(np.float64), 0, 1), "full"
+        if normalize == "auto" and inside:
+            return np.clip(x.astype(np.float64), 0, 1), "full"
+        return percentile_scale(x, lo, hi), "percentile"
+    if normalize == "percentile" or (normalize == "auto" and bit_depth > 8):
+        return percentile_scale(x, lo, hi), "percentile"
+    top = 255.0 if bit_depth <= 8 else float(2 ** bit_depth - 1)
+    return np.clip(x.astype(np.float64) / top, 0, 1), "full"
