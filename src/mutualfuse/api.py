@@ -125,7 +125,7 @@ class Fuser:
         net, self.weights_meta = load_model(weights, **overrides)
         self.runner = NetworkRunner(net, self.device, self.dtype, self.max_window_pixels, progress)
         self.net = self.runner.net
-        self.method = "network"
+        self.method = NETWORK_METHOD  # one name for the network: the registered method "mutualfuse"
 
     # -- gray core ----------------------------------------------------------------
     def _net_batch(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:

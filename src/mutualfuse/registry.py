@@ -1,14 +1,17 @@
 """A small name → object registry with metadata and "did you mean" suggestions.
 
 One instance holds the fusion methods (:data:`mutualfuse.methods.METHODS`), one the metrics
-(:data:`mutualfuse.metrics.METRICS`) and one the network architectures
-(:data:`mutualfuse.model.MODELS`). The CLI, the benchmarks and the tests enumerate these
-instances instead of repeating names.
+(:data:`mutualfuse.metrics.METRICS`), one the network architectures
+(:data:`mutualfuse.model.MODELS`) and one the shipped weights
+(:data:`mutualfuse.weights.WEIGHTS`). The CLI, the benchmarks and the tests enumerate these
+instances instead of repeating names. :meth:`Registry.view` gives a live read-only
+``{name: object}`` mapping for code that wants a dict (``mutualfuse.weights.SHIPPED``).
 """
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any, Callable, Generic, Iterator, TypeVar
 
 T = TypeVar("T")
@@ -73,3 +76,31 @@ class Registry(Generic[T]):
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def view(self) -> "RegistryView[T]":
+        """A live read-only mapping ``name → object`` (iterates names, in registration order)."""
+        return RegistryView(self)
+
+
+class RegistryView(Mapping, Generic[T]):
+    """Read-only ``{name: object}`` view of a :class:`Registry` (case-insensitive lookup)."""
+
+    def __init__(self, reg: Registry[T]):
+        self._reg = reg
+
+    def __getitem__(self, name: str) -> T:
+        if name not in self._reg:
+            raise KeyError(name)
+        return self._reg.get(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._reg.names())
+
+    def __len__(self) -> int:
+        return len(self._reg)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._reg
+
+    def __repr__(self) -> str:
+        return f"RegistryView({self._reg.kind}: {', '.join(self._reg.names())})"

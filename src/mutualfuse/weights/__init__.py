@@ -26,6 +26,7 @@ from typing import Any
 import torch
 
 from ..errors import WeightsError
+from ..registry import Registry
 from ..model import ModelConfig, build_model
 from ..model.network import FusionNet
 
@@ -42,11 +43,13 @@ class ShippedWeights:
 
 
 #: Named weights that ship inside the package. "default" is what ``mutualfuse fuse`` uses.
-SHIPPED: dict[str, ShippedWeights] = {}
+WEIGHTS: Registry[ShippedWeights] = Registry("shipped weights")
+#: the same as a read-only ``{name: ShippedWeights}`` mapping (live view of :data:`WEIGHTS`)
+SHIPPED = WEIGHTS.view()
 
 
 def _register(w: ShippedWeights) -> None:
-    SHIPPED[w.name] = w
+    WEIGHTS.add(w.name, w, file=w.file, sha256=w.sha256)
 
 
 def sha256_file(path: str | os.PathLike) -> str:
