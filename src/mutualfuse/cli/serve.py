@@ -1,0 +1,29 @@
+"""``mutualfuse serve``: the local web page (the ``web`` extra). See docs/web.md."""
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub) -> None:
+    from ..image_io import MAX_PIXELS
+
+    p = sub.add_parser("serve", help="a local web page to fuse and compare pairs (needs the 'web' extra)",
+                       description="Start the mutualfuse web page on this machine (offline: no CDN, no "
+                                   "analytics). Prints its address; Ctrl+C stops it and removes its temporary files.")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=0, help="port (default: a free one, printed on start)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--max-pixels", type=int, default=MAX_PIXELS,
+                   help=f"refuse larger images, as `fuse` does (default {MAX_PIXELS})")
+    p.add_argument("--share", action="store_true", help="also ask Gradio for a public share link (needs internet)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import ParameterError
+    from ..web.server import serve
+
+    if not 0 <= args.port <= 65535:
+        raise ParameterError(f"--port {args.port}: must be 0-65535")
+    return serve(host=args.host, port=args.port or None, device=args.device, max_pixels=args.max_pixels,
+                 share=args.share)

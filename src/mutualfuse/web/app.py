@@ -1,0 +1,122 @@
+"""The Gradio page of ``mutualfuse serve`` (needs the ``web`` extra: ``pip install 'mutualfuse[web]'``).
+
+All the work is done by :func:`mutualfuse.web.core.fuse_request` (the library, as the CLI calls
+it); this module only lays out the page and turns errors into a message on it. Element ids
+(``#input-a``, ``#fuse-btn``, ``#status``, ``#metrics``, ``#downloads`` …) are what the browser
+test drives.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import core
+
+INTRO = """# mutualfuse
+Fuse two registered images (infrared + visible, near + far focus, CT + MR): upload a pair or pick
+a bundled sample, choose the network or a classical method, and press **Fuse**. The result is the
+same file `mutualfuse fuse` writes with the same options; nothing leaves this machine."""
+
+
+def _clean(msg: str, paths: dict[str, str]) -> str:
+    """Show uploaded files by their own names, not by the server's temporary paths."""
+    for full, name in paths.items():
+        msg = msg.replace(full, name)
+    return msg
+
+
+def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None):
+    """The page as a ``gradio.Blocks``; uploads and results live under ``workdir``."""
+    import gradio as gr
+
+    cache = core.FuserCache()
+    sample_pairs = core.samples()
+    method_choices = [(f"{n}  ({fam})" if n != core.NETWORK else "mutualfuse  (the network)", n)
+                      for n, fam in core.methods()]
+
+    def on_sample(name):
+        if not name:
+            return gr.update(), gr.update()
+        a, b = sample_pairs[name]
+        return str(a), str(b)
+
+    def on_method(method):
+        net = method == core.NETWORK
+        return (gr.update(interactive=net, visible=net),
+                gr.update(value=core.default_params(method), visible=not net))
+
+    def run(a_file, b_file, method, weights, params, chroma, normalize, progress=gr.Progress(track_tqdm=True)):
+        from ..errors import FuseError
+
+        empty = (None, None, None, None, "", None)
+        if not a_file or not b_file:
+            return ("mutualfuse: error: upload two images (or pick a sample pair) first", *empty)
+        paths = {str(a_file): Path(a_file).name, str(b_file): Path(b_file).name}
+        s = core.Settings(method=method, weights=weights or "default", params=params or "", chroma=chroma,
+                          normalize=normalize, device=device, max_pixels=max_pixels)
+        try:
+            r = core.fuse_request(str(a_file), str(b_file), s, workdir, cache,
+                                  names=(Path(a_file).name, Path(b_file).name))
+        except FuseError as e:
+            return (f"mutualfuse: error: {_clean(str(e), paths)}", *empty)
+        except MemoryError:
+            return ("mutualfuse: error: out of memory (the image is too large for this server)", *empty)
+        except Exception as e:  # noqa: BLE001 - the server keeps serving; the message says what broke
+            msg = " ".join(str(e).split())[:300]
+            return (f"mutualfuse: internal error: {type(e).__name__}: {_clean(msg, paths)}", *empty)
+        files = [str(r.png)] + ([str(r.tiff)] if r.tiff else [])
+        depth = "float" if r.bit_depth == 32 else f"{r.bit_depth}-bit"
+        timing = (f"fused in **{r.seconds:.2f} s** ({depth} {'colour' if r.colour else 'gray'}, "
+                  f"{cache.get(core._namespace(s)).device}); metrics {r.metric_seconds:.2f} s")
+        cmd = "mutualfuse fuse A B -o fused.png " + " ".join(s.cli_args()[:-2])
+        status = "done: " + Path(r.png).name + "".join(f"  \nnote: {n}" for n in r.notes)
+        state = {"a": str(r.preview_a), "b": str(r.preview_b), "fused": str(r.png)}
+        return (status, str(r.png), (state["a"], state["fused"]), r.metrics, files,
+                f"{timing}  \nsame as: `{cmd}`", state)
+
+    def on_compare(which, state):
+        if not state:
+            return gr.update()
+        return (state["a" if which.startswith("a") else "b"], state["fused"])
+
+    with gr.Blocks(title="mutualfuse", analytics_enabled=False, delete_cache=(600, 3600)) as app:
+        gr.Markdown(INTRO)
+        with gr.Row():
+            sample = gr.Dropdown([""] + list(sample_pairs), value="", label="sample pair", elem_id="sample")
+        with gr.Row():
+            a_in = gr.File(label="image a (infrared, near focus, CT …)", type="filepath", elem_id="input-a")
+            b_in = gr.File(label="image b (visible, far focus, MR …)", type="filepath", elem_id="input-b")
+        with gr.Row():
+            method = gr.Dropdown(method_choices, value=core.NETWORK, label="method", elem_id="method")
+            weights = gr.Dropdown(core.weights_names(), value="default", label="network weights", elem_id="weights")
+            params = gr.Textbox("", label="method parameters (KEY=VALUE per line)", lines=3, visible=False,
+                                elem_id="params")
+        with gr.Accordion("options", open=False):
+            from ..color import CHROMA_RULES
+            from ..image_io import NORMALIZE_MODES
+
+            chroma = gr.Dropdown(list(CHROMA_RULES), value="saturation", label="chroma rule (colour inputs)",
+                                 elem_id="chroma")
+            normalize = gr.Dropdown(list(NORMALIZE_MODES), value="auto", label="16-bit / float scaling",
+                                    elem_id="normalize")
+        go = gr.Button("Fuse", variant="primary", elem_id="fuse-btn")
+        status = gr.Markdown("", elem_id="status")
+        state = gr.State(None)
+        with gr.Row():
+            fused = gr.Image(label="fused", type="filepath", format="png", interactive=False, elem_id="fused")
+            with gr.Column():
+                compare = gr.ImageSlider(label="before / after (drag)", type="filepath", interactive=False,
+                                         elem_id="compare")
+                which = gr.Radio(["a vs fused", "b vs fused"], value="a vs fused", show_label=False,
+                                 elem_id="compare-with")
+        metrics = gr.Dataframe(headers=["metric", "fused", "pixel average", "better"], label="metrics",
+                               interactive=False, elem_id="metrics")
+        downloads = gr.File(label="download (PNG; 16-bit TIFF when an input is 16-bit)", file_count="multiple",
+                            interactive=False, elem_id="downloads")
+        timing = gr.Markdown("", elem_id="timing")
+
+        sample.change(on_sample, sample, [a_in, b_in])
+        method.change(on_method, method, [weights, params])
+        go.click(run, [a_in, b_in, method, weights, params, chroma, normalize],
+                 [status, fused, compare, metrics, downloads, timing, state])
+        which.change(on_compare, [which, state], compare)
+    return app

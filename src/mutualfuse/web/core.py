@@ -1,0 +1,219 @@
+"""What the web page does, without the page: fuse one uploaded pair as ``mutualfuse fuse`` does.
+
+:func:`fuse_request` takes the paths of two uploaded files and the page's settings, builds the
+:class:`~mutualfuse.api.Fuser` with the CLI's own :func:`mutualfuse.cli.fuse.make_fuser`, reads
+and checks the pair with the CLI's :func:`~mutualfuse.cli.fuse.read_pair`, fuses with
+:meth:`Fuser.fuse_arrays` and writes with :func:`mutualfuse.image_io.write_image` at the depth
+:func:`~mutualfuse.image_io.output_depth` picks for a ``.png`` output — the steps of
+:func:`mutualfuse.cli.fuse.fuse_files`, so the PNG is pixel-identical to
+``mutualfuse fuse A B -o fused.png`` with the same options (the browser test checks it). When an
+input is 16-bit the same fused array is also written as a 16-bit TIFF.
+
+Metrics are scored as ``mutualfuse evaluate`` scores files: sources and the written PNGs read
+as stored (:func:`mutualfuse.cli.evaluate.read_gray`), for the fused image and, for comparison,
+for the pixel average (the registered ``average`` method through the same colour path).
+
+Everything is written under one work folder (given by the server, removed when it stops); each
+request gets its own sub-folder and only the last :data:`KEEP_REQUESTS` are kept.
+"""
+from __future__ import annotations
+
+import argparse
+import inspect
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+#: the metrics table: display name → registered key (VIFB's code for all but SCD, as in the
+#: paper profile); all fast (well under a second each at 640×480)
+FAST_METRICS = {
+    "EN": "EN@vifb",
+    "SD": "SD@vifb",
+    "SF": "SF@vifb",
+    "AG": "AG@vifb",
+    "EI": "EI@vifb",
+    "MI": "MI@vifb",
+    "Qabf": "Qabf@vifb",
+    "SSIM": "SSIM@vifb",
+    "SCD": "SCD@rfn-nest",
+}
+KEEP_REQUESTS = 8
+NETWORK = "mutualfuse"
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+
+
+@dataclass
+class Settings:
+    """The page's choices: the options of ``mutualfuse fuse`` that the page exposes."""
+
+    method: str = NETWORK
+    weights: str = "default"  # a shipped name; network only
+    params: str = ""  # KEY=VALUE per line (classical methods), as --param
+    chroma: str = "saturation"
+    normalize: str = "auto"
+    device: str = "auto"
+    max_pixels: int | None = None  # None: the CLI's default
+
+    def cli_args(self) -> list[str]:
+        """The equivalent ``mutualfuse fuse`` options (shown on the page, used by the test)."""
+        out = ["--method", self.method]
+        if self.method == NETWORK:
+            out += ["--weights", self.weights]
+        for p in param_lines(self.params):
+            out += ["--param", p]
+        out += ["--chroma", self.chroma, "--normalize", self.normalize, "--device", self.device]
+        return out
+
+
+@dataclass
+class Result:
+    png: Path
+    tiff: Path | None
+    preview_a: Path
+    preview_b: Path
+    bit_depth: int
+    colour: bool
+    seconds: float
+    metric_seconds: float
+    metrics: list[list] = field(default_factory=list)  # [name, fused, average, better]
+    notes: list[str] = field(default_factory=list)
+
+
+def samples() -> dict[str, tuple[Path, Path]]:
+    """The bundled sample pairs: name → (a, b)."""
+    return {d.name: (d / "a.png", d / "b.png") for d in sorted(SAMPLES.iterdir()) if (d / "a.png").is_file()}
+
+
+def methods() -> list[tuple[str, str]]:
+    """(name, family) of every registered method, the network first."""
+    from ..methods import METHODS
+
+    entries = [(e.name, e.meta.get("family", "")) for e in METHODS]
+    return sorted(entries, key=lambda e: e[1] != "network")  # stable: registration order otherwise
+
+
+def weights_names() -> list[str]:
+    from ..weights import SHIPPED
+
+    return list(SHIPPED)
+
+
+def default_params(method: str) -> str:
+    """The method's keyword parameters and their defaults as ``KEY=VALUE`` lines ('' for none)."""
+    from ..methods import METHODS
+
+    if method == NETWORK or method not in METHODS:
+        return ""
+    sig = inspect.signature(METHODS.get(method))
+    return "\n".join(f"{p.name}={str(p.default).lower() if isinstance(p.default, bool) else p.default}"
+                     for p in list(sig.parameters.values())[2:] if p.default is not inspect.Parameter.empty)
+
+
+def param_lines(text: str) -> list[str]:
+    return [ln.strip() for ln in (text or "").replace(",", "\n").splitlines() if ln.strip()]
+
+
+def _namespace(s: Settings) -> argparse.Namespace:
+    """The Namespace ``mutualfuse fuse`` would parse for these settings."""
+    from ..cli import build_parser
+
+    return build_parser().parse_args(["fuse", "a", "b", "-o", "out.png", "-q", *s.cli_args()])
+
+
+class FuserCache:
+    """Keeps the last built Fuser (loading weights takes a moment; settings rarely change)."""
+
+    def __init__(self):
+        self._key = None
+        self._fuser = None
+
+    def get(self, ns: argparse.Namespace):
+        from ..cli.fuse import make_fuser
+
+        key = (ns.method, ns.weights, tuple(ns.param), ns.chroma, ns.normalize, ns.device)
+        if key != self._key:
+            self._fuser = None
+            self._fuser = make_fuser(ns, progress=True)
+            self._key = key
+        return self._fuser
+
+
+def _request_dir(workdir: Path) -> Path:
+    workdir.mkdir(parents=True, exist_ok=True)
+    old = sorted((p for p in workdir.iterdir() if p.is_dir() and p.name.startswith("req-")),
+                 key=lambda p: p.stat().st_mtime)
+    for p in old[:max(0, len(old) - KEEP_REQUESTS + 1)]:
+        shutil.rmtree(p, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix="req-", dir=workdir))
+
+
+def _preview(arr: np.ndarray, path: Path) -> Path:
+    from ..image_io import write_image
+
+    write_image(path, arr, bit_depth=8)
+    return path
+
+
+def _scores(a_path: str, b_path: str, fused_png: Path, avg_png: Path) -> list[list]:
+    from ..cli.evaluate import read_gray
+    from ..errors import InputError
+    from ..metrics import METRICS
+
+    def gray(path) -> np.ndarray:
+        try:
+            return read_gray(Path(path))
+        except InputError:  # e.g. DICOM: what the fusion read, on the 0-255 scale
+            from ..image_io import read_gray_float
+
+            return read_gray_float(path).astype(np.float64) * 255.0
+
+    a, b, f, avg = gray(a_path), gray(b_path), gray(fused_png), gray(avg_png)
+    rows = []
+    for name, key in FAST_METRICS.items():
+        fn = METRICS.get(key)
+        vf, va = float(fn(a, b, f)), float(fn(a, b, avg))
+        higher = METRICS.meta(key)["higher_is_better"]
+        better = "fused" if (vf > va if higher else vf < va) else ("equal" if vf == va else "average")
+        rows.append([f"{name} ({key})", round(vf, 4), round(va, 4), better])
+    return rows
+
+
+def fuse_request(a_path: str, b_path: str, settings: Settings, workdir: Path, cache: FuserCache,
+                 names: tuple[str, str] = ("a", "b")) -> Result:
+    """Fuse one uploaded pair as ``mutualfuse fuse a b -o fused.png`` would; raise FuseError on bad input.
+
+    ``names`` are the uploaded files' own names, used for the download names.
+    """
+    from ..api import Fuser
+    from ..cli.fuse import read_pair
+    from ..image_io import MAX_PIXELS, output_depth, write_image
+
+    ns = _namespace(settings)
+    fuser = cache.get(ns)
+    max_pixels = MAX_PIXELS if settings.max_pixels is None else settings.max_pixels
+    t0 = time.perf_counter()
+    a, b, ia, ib = read_pair(fuser, a_path, b_path, max_pixels)
+    fused = fuser.fuse_arrays(a[None], b[None])[0]
+    seconds = time.perf_counter() - t0
+    colour = fused.ndim == 3
+    req = _request_dir(workdir)
+    stem = f"{Path(names[0]).stem}-{Path(names[1]).stem}-{settings.method if settings.method != NETWORK else settings.weights}"
+    png = req / f"{stem}.png"
+    depth, note = output_depth(png, [ia.bit_depth, ib.bit_depth], colour, None)
+    notes = list(fuser.report.notes) + ([note] if note else [])
+    write_image(png, fused, bit_depth=depth)
+    tiff = None
+    if 16 in (ia.bit_depth, ib.bit_depth):
+        tiff = req / f"{stem}.tif"
+        write_image(tiff, fused, bit_depth=16)
+    avg = Fuser("average", chroma=fuser.chroma).fuse_arrays(a[None], b[None])[0]
+    avg_png = _preview(avg, req / "average.png")
+    t1 = time.perf_counter()
+    rows = _scores(a_path, b_path, png, avg_png)
+    return Result(png=png, tiff=tiff, preview_a=_preview(a, req / "a-preview.png"),
+                  preview_b=_preview(b, req / "b-preview.png"), bit_depth=depth, colour=colour,
+                  seconds=seconds, metric_seconds=time.perf_counter() - t1, metrics=rows, notes=notes)

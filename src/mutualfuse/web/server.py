@@ -1,0 +1,74 @@
+"""Start the page: offline settings, a free port, one temporary folder removed at exit."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+#: set before gradio is imported: no analytics, no version check, no hub access, uploads and
+#: results in our own temporary folder
+OFFLINE_ENV = {
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "HF_HUB_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "DO_NOT_TRACK": "1",
+    "GRADIO_SSR_MODE": "False",
+}
+
+
+def free_port(host: str) -> int:
+    """A port the OS says is free on ``host`` now."""
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto", max_pixels: int | None = None,
+          share: bool = False, quiet: bool = False) -> int:
+    from ..errors import ParameterError
+
+    import importlib.util
+
+    if importlib.util.find_spec("gradio") is None:
+        raise ParameterError("the web page needs the 'web' extra: pip install 'mutualfuse[web]'")
+    workdir = Path(tempfile.mkdtemp(prefix="mutualfuse-serve-"))
+    os.environ.update(OFFLINE_ENV)  # before gradio is imported: it reads them at import
+    os.environ["GRADIO_TEMP_DIR"] = str(workdir / "gradio")
+
+    def stop(signum, frame):  # SIGTERM: leave through the finally below
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, stop)
+    try:
+        if port is None or port == 0:
+            port = free_port(host)
+        from .app import build_app
+        from .core import SAMPLES
+
+        app = build_app(workdir / "results", device=device, max_pixels=max_pixels)
+        app.queue(default_concurrency_limit=1)
+        url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+        app.launch(server_name=host, server_port=port, share=share, inbrowser=False, quiet=True,
+                   prevent_thread_lock=True, ssr_mode=False, allowed_paths=[str(SAMPLES)], show_error=True,
+                   footer_links=[])
+        print(f"mutualfuse serve: {url}  (Ctrl+C to stop)", flush=True)
+        if share and getattr(app, "share_url", None):
+            print(f"mutualfuse serve: share link {app.share_url}", flush=True)
+        try:
+            signal.pause() if hasattr(signal, "pause") else app.block_thread()
+        except KeyboardInterrupt:
+            pass
+        app.close()
+        if not quiet:
+            print("mutualfuse serve: stopped", file=sys.stderr, flush=True)
+        return 0
+    except OSError as e:
+        raise ParameterError(f"--host {host} --port {port}: cannot listen ({e.strerror or e})") from None
+    finally:
+        signal.signal(signal.SIGTERM, old)
+        shutil.rmtree(workdir, ignore_errors=True)

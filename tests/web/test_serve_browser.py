@@ -1,0 +1,239 @@
+"""``mutualfuse serve`` driven by a real headless Chromium (Selenium + Debian's chromium-driver).
+
+One page session, in order: the shipped default network on an uploaded IR/visible pair (download
+compared with ``mutualfuse fuse`` pixel for pixel, the metrics table checked against the
+library's metrics of the CLI's output), a mismatched pair (a readable error on the page, the
+server keeps serving), a classical method with a parameter on a 16-bit pair (PNG and 16-bit TIFF
+downloads, both equal to the CLI's), then: no request left the machine, neither from the page
+(Chromium's network log) nor from the server (every socket connect is logged), and the server
+removes its temporary files when stopped.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytestmark = pytest.mark.slow
+
+TIMEOUT = 240  # seconds for one fuse on a busy 2-core machine
+
+
+def _cli(*args: str) -> None:
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    r = subprocess.run([sys.executable, "-m", "mutualfuse", *args], capture_output=True, text=True, env=env,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr
+
+
+def _read(path: Path) -> np.ndarray:
+    if path.suffix.lower() in (".tif", ".tiff"):
+        import tifffile
+
+        return tifffile.imread(path)
+    with Image.open(path) as im:
+        return np.asarray(im)
+
+
+def _wait(cond, timeout=TIMEOUT, what="condition"):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.25)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class Page:
+    def __init__(self, drv, url: str):
+        from selenium.webdriver.common.by import By
+
+        self.d, self.By = drv, By
+        drv.get(url)
+        _wait(lambda: self.all("#fuse-btn"), 60, "the page")
+
+    def all(self, css):
+        return self.d.find_elements(self.By.CSS_SELECTOR, css)
+
+    def one(self, css):
+        return self.d.find_element(self.By.CSS_SELECTOR, css)
+
+    def text(self, css) -> str:
+        els = self.all(css)
+        return els[0].text.strip() if els else ""
+
+    def upload(self, which: str, path: Path) -> None:
+        box = f"#input-{which}"
+        clear = [b for b in self.all(f"{box} button") if (b.get_attribute("aria-label") or "").lower() in ("clear", "remove")]
+        if clear:
+            clear[0].click()
+            _wait(lambda: self.all(f"{box} input[type=file]"), 30, f"{box} to clear")
+        self.one(f"{box} input[type=file]").send_keys(str(path))
+        _wait(lambda: [c for c in self.all(f"{box} td.filename") if c.get_attribute("aria-label") == path.name],
+              60, f"{path.name} uploaded to {box}")
+
+    def choose(self, elem: str, value: str) -> None:
+        from selenium.webdriver.common.keys import Keys
+
+        box = self.one(f"#{elem} input")
+        box.click()
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(value)
+        opt = _wait(lambda: [li for li in self.all("li[role=option]")
+                             if (li.get_attribute("aria-label") or "").split()[0:1] == [value]], 30, f"option {value}")
+        opt[0].click()
+        _wait(lambda: self.one(f"#{elem} input").get_attribute("value").split()[0:1] == [value], 30, f"{elem}={value}")
+
+    def set_text(self, elem: str, value: str) -> None:
+        from selenium.webdriver.common.keys import Keys
+
+        box = self.one(f"#{elem} textarea")
+        box.click()
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(Keys.DELETE)
+        box.send_keys(value)
+        box.send_keys(Keys.TAB)  # blur: gradio sends the value
+
+    def fuse(self) -> str:
+        before = self.text("#status")
+        self.one("#fuse-btn").click()
+        return _wait(lambda: (t := self.text("#status")) and t != before and
+                     (t.startswith("done") or t.startswith("mutualfuse:")) and t, TIMEOUT, "the fuse result")
+
+    def metrics(self) -> dict[str, list[str]]:
+        """The table as shown: metric name → [label, fused, average, better] (read from the cells' text)."""
+        lines = [ln.strip() for ln in self.one("#metrics").text.splitlines() if ln.strip()]
+        rows = {}
+        for i, ln in enumerate(lines):
+            if ln.endswith(")") and " (" in ln and i + 3 < len(lines):
+                rows[ln.split()[0]] = lines[i:i + 4]
+        return rows
+
+    def download_all(self, folder: Path) -> list[Path]:
+        for f in folder.iterdir():
+            f.unlink()
+        links = _wait(lambda: self.all("#downloads a[href]"), 60, "download links")
+        names = []
+        for a in links:
+            names.append(a.get_attribute("download") or Path(urlparse(a.get_attribute("href")).path).name)
+            a.click()
+        done = lambda: (fs := [f for f in folder.iterdir() if not f.name.endswith(".crdownload")]) \
+            and len(fs) >= len(links) and fs  # noqa: E731
+        return sorted(_wait(done, 60, f"downloads {names}"))
+
+
+@pytest.fixture(scope="module")
+def pairs(tmp_path_factory, samples):
+    d = tmp_path_factory.mktemp("pairs")
+    shutil.copy(samples / "tno-01" / "a.png", d / "ir.png")
+    shutil.copy(samples / "tno-01" / "b.png", d / "vis.png")
+    b = np.asarray(Image.open(samples / "tno-01" / "b.png").convert("L"))
+    Image.fromarray(np.ascontiguousarray(b[:-7, :-5])).save(d / "vis-cropped.png")
+    import tifffile
+
+    for src, name in (("a", "ct16.tif"), ("b", "mr16.tif")):
+        g = np.asarray(Image.open(samples / "ct-mr-c01" / f"{src}.png").convert("L")).astype(np.uint16)
+        tifffile.imwrite(d / name, (g * 257 + (np.arange(g.size).reshape(g.shape) % 251)).astype(np.uint16))
+    return d
+
+
+def test_page_network_error_classical_offline_cleanup(server, browser, pairs, tmp_path):
+    from mutualfuse.cli.evaluate import read_gray
+    from mutualfuse.metrics import METRICS
+    from mutualfuse.web.core import FAST_METRICS
+
+    page = Page(browser, server["url"])
+    assert browser.title == "mutualfuse"
+    # the selectors list every registered method and the shipped weights
+    page.one("#method input").click()
+    listed = [li.get_attribute("aria-label").split()[0] for li in _wait(lambda: page.all("li[role=option]"), 30,
+                                                                         "method list")]
+    from mutualfuse.methods import METHODS
+    from mutualfuse.weights import SHIPPED
+
+    assert listed[0] == "mutualfuse" and sorted(listed) == sorted(METHODS.names())
+    page.one("#fuse-btn").click()  # closes the list; no inputs yet → a message, not a crash
+    assert _wait(lambda: "upload two images" in page.text("#status"), 60, "the no-input message")
+
+    # 1. the default network on an uploaded pair
+    page.upload("a", pairs / "ir.png")
+    page.upload("b", pairs / "vis.png")
+    status = page.fuse()
+    assert status.startswith("done"), status
+    got = page.download_all(browser.downloads)
+    assert [p.suffix for p in got] == [".png"]
+    _cli("fuse", str(pairs / "ir.png"), str(pairs / "vis.png"), "-o", str(tmp_path / "net.png"), "--device", "cpu",
+         "--weights", "default", "-q")
+    np.testing.assert_array_equal(_read(got[0]), _read(tmp_path / "net.png"))
+    assert "fused in" in page.text("#timing")
+    # the table: every fast metric, for the fused image and the pixel average, equal to the
+    # library's value on the CLI's output (4 decimals as shown)
+    table = page.metrics()
+    assert set(table) == set(FAST_METRICS), table
+    a, b, f = (read_gray(p) for p in (pairs / "ir.png", pairs / "vis.png", tmp_path / "net.png"))
+    for name, key in FAST_METRICS.items():
+        want = float(METRICS.get(key)(a, b, f))
+        assert float(table[name][1]) == pytest.approx(want, abs=1.5e-4), (name, table[name])
+        assert table[name][3] in ("fused", "average", "equal")
+    listed_w = set(SHIPPED)
+    page.one("#weights input").click()
+    assert {li.get_attribute("aria-label").strip() for li in _wait(lambda: page.all("li[role=option]"), 30,
+                                                                    "weights list")} == listed_w
+    page.one("#timing").click()
+    shot = os.environ.get("MUTUALFUSE_WEB_SCREENSHOT")
+    browser.save_screenshot(str(tmp_path / "serve.png"))
+    if shot:
+        shutil.copy(tmp_path / "serve.png", shot)
+
+    # 2. a mismatched pair: a readable one-line error on the page, nothing to download
+    page.upload("b", pairs / "vis-cropped.png")
+    status = page.fuse()
+    assert status.startswith("mutualfuse: error: vis-cropped.png: size mismatch"), status
+    assert "/tmp" not in status and str(server["tmpdir"]) not in status
+    assert not page.all("#downloads a[href]")
+
+    # 3. the server still serves: a classical method with a parameter on a 16-bit pair
+    page.upload("a", pairs / "ct16.tif")
+    page.upload("b", pairs / "mr16.tif")
+    page.choose("method", "dwt")
+    _wait(lambda: "levels=4" in page.one("#params textarea").get_attribute("value"), 30, "dwt's defaults")
+    page.set_text("params", "levels=3")
+    status = page.fuse()
+    assert status.startswith("done"), status
+    got = page.download_all(browser.downloads)
+    assert [p.suffix for p in got] == [".png", ".tif"], got
+    for ext in (".png", ".tif"):
+        _cli("fuse", str(pairs / "ct16.tif"), str(pairs / "mr16.tif"), "-o", str(tmp_path / f"dwt{ext}"),
+             "--method", "dwt", "--param", "levels=3", "--device", "cpu", "-q")
+        mine = _read([p for p in got if p.suffix == ext][0])
+        assert mine.dtype == np.uint16
+        np.testing.assert_array_equal(mine, _read(tmp_path / f"dwt{ext}"))
+
+    # 4. nothing left the machine: the page's requests (Chromium's log) and the server's sockets
+    hosts = set()
+    for entry in browser.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        if msg["method"] == "Network.requestWillBeSent":
+            u = urlparse(msg["params"]["request"]["url"])
+            if u.scheme in ("http", "https", "ws", "wss", "ftp"):  # not data:, blob:, chrome:// (the browser's own)
+                hosts.add(f"{u.scheme}://{u.hostname}")
+    assert hosts and hosts <= {"http://127.0.0.1", "ws://127.0.0.1"}, hosts
+    assert not server["netlog"].exists() or server["netlog"].read_text() == "", server["netlog"].read_text()
+
+    # 5. stopping the server removes everything it wrote
+    assert any(server["tmpdir"].iterdir())
+    server["proc"].send_signal(signal.SIGINT)
+    server["proc"].wait(60)
+    assert server["proc"].returncode == 0, server["log"].read_text()[-2000:]
+    assert list(server["tmpdir"].iterdir()) == []
