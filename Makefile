@@ -30,3 +30,35 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) out build dist src/*.egg-info
+
+# The web page in a real browser, from a freshly built wheel: installs Debian's chromium and
+# chromium-driver (apt; fails loudly if it cannot), builds the wheel (no build-backend
+# deprecation warning allowed), installs it with torch==2.13.0 into a fresh venv, runs
+# `mutualfuse demo` and `fuse` from it outside the source tree, then the browser test
+# (tests/web, which starts `mutualfuse serve` from that venv). SCREENSHOT=docs/figures/serve.png
+# also saves the page as the test left it.
+WEBVENV ?= build/venv-web
+.PHONY: test-web
+test-web: $(STAMP)
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		command -v apt-get >/dev/null || { echo "test-web: no apt-get; install chromium and chromium-driver" >&2; exit 1; }; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
+			|| { echo "test-web: apt-get install chromium chromium-driver FAILED" >&2; exit 1; }; \
+	fi
+	test -x /usr/bin/chromium && test -x /usr/bin/chromedriver
+	$(PY) -m pip install -q 'build>=1.2'
+	rm -rf build/wheel-dist && mkdir -p build
+	$(PY) -m build --wheel --outdir build/wheel-dist . > build/wheel.log 2>&1 || { cat build/wheel.log; exit 1; }
+	@if grep -i "deprecat" build/wheel.log; then echo "test-web: the build backend warns (above)" >&2; exit 1; fi
+	rm -rf $(WEBVENV) && $(PYTHON) -m venv $(WEBVENV)
+	$(WEBVENV)/bin/pip install -q --upgrade pip
+	$(WEBVENV)/bin/pip install -q torch==2.13.0
+	$(WEBVENV)/bin/pip install -q "$$(ls build/wheel-dist/mutualfuse-*.whl)[web-test]"
+	rm -rf build/wheel-smoke && mkdir -p build/wheel-smoke
+	cd build/wheel-smoke && OMP_NUM_THREADS=1 ../../$(WEBVENV)/bin/mutualfuse demo --device cpu -o demo --pair tno-01
+	cd build/wheel-smoke && OMP_NUM_THREADS=1 ../../$(WEBVENV)/bin/mutualfuse fuse ../../src/mutualfuse/data/samples/lytro-01/a.png \
+		../../src/mutualfuse/data/samples/lytro-01/b.png -o fused.png -q && test -s fused.png
+	cd build/wheel-smoke && ../../$(WEBVENV)/bin/python -c "import mutualfuse, sys; \
+		sys.exit(0 if 'site-packages' in mutualfuse.__file__ else 'not the wheel: ' + mutualfuse.__file__)"
+	OMP_NUM_THREADS=1 MUTUALFUSE_REQUIRE_WEB=1 MUTUALFUSE_WEB_SCREENSHOT=$(SCREENSHOT) \
+		$(WEBVENV)/bin/python -m pytest -q -p no:cacheprovider tests/web
