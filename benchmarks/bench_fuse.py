@@ -99,6 +99,89 @@ def _model_spec() -> tuple[str, str]:
     return str(p), "randomly initialised default config (no shipped weights yet)"
 
 
+PEERS = ("densefuse", "ifcnn")
+
+
+def _peer_net(name: str):
+    """The inference architecture of a peer network (random weights: speed does not depend on them).
+
+    * ``densefuse`` (Li & Wu, IEEE TIP 2019): shared encoder conv3×3 1→16 + dense block of three
+      3×3 convs (16 each, inputs 16/32/48) → 64 channels per source, addition, decoder 3×3 convs
+      64→64→32→16→1, ReLU except the last, reflection padding.
+    * ``ifcnn`` (Zhang et al., Information Fusion 2020): per source conv7×7 3→64 (ResNet-101's
+      conv1) and conv3×3 64→64 + BN + ReLU, element-wise max, conv3×3 64→64 + BN + ReLU, conv1×1
+      64→3; replicate padding; gray inputs repeated to 3 channels, as its code does.
+    """
+    import torch
+    from torch import nn
+
+    def c(i, o, k=3, pad="reflect"):
+        return nn.Conv2d(i, o, k, padding=k // 2, padding_mode=pad)
+
+    if name == "densefuse":
+        class DenseFuse(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.c1 = c(1, 16)
+                self.d = nn.ModuleList([c(16, 16), c(32, 16), c(48, 16)])
+                self.dec = nn.Sequential(c(64, 64), nn.ReLU(), c(64, 32), nn.ReLU(), c(32, 16), nn.ReLU(), c(16, 1))
+
+            def enc(self, x):
+                f = [torch.relu(self.c1(x))]
+                for conv in self.d:
+                    f.append(torch.relu(conv(torch.cat(f, 1))))
+                return torch.cat(f, 1)
+
+            def forward(self, a, b):
+                return self.dec(self.enc(a) + self.enc(b))
+
+        return DenseFuse().eval()
+
+    class IFCNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = c(3, 64, 7, "replicate")
+            self.conv2 = nn.Sequential(c(64, 64, 3, "replicate"), nn.BatchNorm2d(64), nn.ReLU())
+            self.conv3 = nn.Sequential(c(64, 64, 3, "replicate"), nn.BatchNorm2d(64), nn.ReLU())
+            self.conv4 = nn.Conv2d(64, 3, 1)
+
+        def forward(self, a, b):
+            fa = self.conv2(self.conv1(a.expand(-1, 3, -1, -1)))
+            fb = self.conv2(self.conv1(b.expand(-1, 3, -1, -1)))
+            return self.conv4(self.conv3(torch.maximum(fa, fb)))
+
+    return IFCNN().eval()
+
+
+def peer_child(args) -> None:
+    """One (size, peer) measurement: the bare network forward on the same pair; one JSON line."""
+    import numpy as np
+    import torch
+
+    _threads(args.threads)
+
+    w, h = map(int, args.size.lower().split("x"))
+    net = _peer_net(args.mode)
+    a, b = _pair(h, w)
+    ta = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))[None, None]
+    tb = torch.from_numpy(np.ascontiguousarray(b, dtype=np.float32))[None, None]
+    with torch.inference_mode():
+        net(ta[..., :64, :64], tb[..., :64, :64])
+        reps = args.reps if h * w <= 640 * 480 else 1
+        times = []
+        for _ in range(reps):
+            t = time.perf_counter()
+            out = net(ta, tb)
+            times.append(time.perf_counter() - t)
+    wall = min(times)
+    assert out.shape[-2:] == (h, w)
+    print(json.dumps({"size": f"{w}x{h}", "mode": args.mode, "device": "cpu", "threads": args.threads, "wall_s": wall,
+                      "us_per_px": wall / (h * w) * 1e6,
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "gpu_peak_mb": None,
+                      "conv_gflop": 0.0, "map_gflop": 0.0, "gflops": 0.0, "matmul_peak_gflops": 0.0, "pool": 1,
+                      "windows": 1, "model": args.mode}), flush=True)
+
+
 def child(args) -> None:
     """One (size, mode) measurement; prints one JSON line."""
     _threads(args.threads)
@@ -112,13 +195,27 @@ def child(args) -> None:
     w, h = map(int, args.size.lower().split("x"))
     spec, what = _model_spec()
     flops = {"conv": 0.0, "map": 0.0}
-    base_map = mm.naive_cross_map if args.mode == "naive" else mm.cross_map
+    if args.mode in PEERS:
+        return peer_child(args)
+    if args.mode == "naive":
+        def base_map(q, s, scale=None, values=None):
+            import math as _m
+            qt, kt = q.flatten(2).transpose(1, 2), s.flatten(2).transpose(1, 2)
+            v = kt if values is None else values.flatten(2).transpose(1, 2)
+            sc = 1.0 / _m.sqrt(q.shape[1]) if scale is None else scale
+            out = torch.softmax(qt @ kt.transpose(1, 2) * sc, -1) @ v
+            return out.transpose(1, 2).reshape(q.shape[0], v.shape[-1], q.shape[2], q.shape[3])
+    else:
+        base_map = mm.cross_map
 
-    def counting_map(q, s, scale=None):
+    def counting_map(q, s, scale=None, values=None):
         b, c, hh, ww = q.shape
         n = hh * ww
-        flops["map"] += 4.0 * b * n * (s.shape[-2] * s.shape[-1]) * c
-        return base_map(q, s, scale)
+        cv = c if values is None else values.shape[1]
+        flops["map"] += 2.0 * b * n * (s.shape[-2] * s.shape[-1]) * (c + cv)
+        if values is None:
+            return base_map(q, s, scale)
+        return base_map(q, s, scale, values)
 
     mm.cross_map = counting_map
     fuser = Fuser(spec, device=args.device, token_budget=(-1 if args.mode == "default" else 0))
@@ -168,7 +265,7 @@ def speed(args) -> None:
     for size in sizes:
         w, h = map(int, size.lower().split("x"))
         n = (h // 4) * (w // 4)
-        modes = ["default"]
+        modes = ["default"] + [p for p in PEERS if args.peers]
         if h * w <= args.exact_max_pixels:
             modes.append("exact")
         if 2 * n * n * 4 / 2**30 <= args.naive_max_gb:
@@ -195,6 +292,21 @@ def speed(args) -> None:
                   + (f" (naive needs two {need / 2:.1f} GB N×N matrices, N={n})" if "naive" in skipped else ""), flush=True)
     peak1 = matmul_peak(args.threads, args.device)
     print(f"# fp32 matmul peak at end: {peak1:.0f} GFLOP/s; model: {rows[0]['model'] if rows else '?'}", flush=True)
+    if args.peers:
+        print("# time of `default` (full API path) relative to the peers' bare forward, same run (< 1: faster)")
+        by = {(r["size"], r["mode"]): r for r in rows}
+        for size in sizes:
+            w, h = map(int, size.lower().split("x"))
+            key = f"{w}x{h}"
+            d = by.get((key, "default"))
+            if not d:
+                continue
+            parts = []
+            for p in PEERS:
+                if (key, p) in by:
+                    parts.append(f"{d['wall_s'] / by[(key, p)]['wall_s']:.2f}x {p} "
+                                 f"(peak RSS {d['peak_rss_mb'] / by[(key, p)]['peak_rss_mb']:.2f}x)")
+            print(f"{key:>10}  " + ", ".join(parts), flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps({"peak_start": peak0, "peak_end": peak1, "rows": rows}, indent=1))
 
@@ -276,6 +388,8 @@ def main() -> None:
     ap.add_argument("--naive-max-gb", type=float, default=4.0, help="run the naive mapping if its N×N matrices fit")
     ap.add_argument("--timeout", type=int, default=3600)
     ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--no-peers", dest="peers", action="store_false",
+                    help="skip the DenseFuse / IFCNN reference forwards (speed)")
     ap.add_argument("--sets", default="tno,msrs,lytro")
     ap.add_argument("--limit", type=int, default=100, help="pairs per set (deviation)")
     ap.add_argument("--upscale", type=int, default=0, help="also compare this many TNO pairs enlarged to 1080p")

@@ -52,6 +52,10 @@ class ModelConfig:
             ``"blend"`` (beyond the paper: it gives two per-pixel logits whose softmax weights
             blend the two sources, F = w·X + (1 − w)·Y; no intensity drift, source sharpness
             kept). See docs/architecture.md.
+        blend_bound: with ``output="blend"``, the logits pass through ``b·tanh(z/b)`` so that
+            the weights stay in [σ(−2b), σ(2b)] and never saturate to exactly 0/1 in float32,
+            where their gradient would vanish (a pilot run with a strong gradient loss froze
+            that way); 0 = unbounded.
         token_budget: above this many tokens at the deepest scale the mapping is computed on
             an average-pooled grid and its maps upsampled (an approximation, reported by the
             fuse API). ``None`` or 0 = always exact.
@@ -75,6 +79,7 @@ class ModelConfig:
     attn_pos_freqs: int = 0
     padding: str = "reflect"
     output: str = "direct"
+    blend_bound: float = 0.0
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)

@@ -68,17 +68,23 @@ class FMMNet(FusionNet):
         """The fused image (B, 1, H, W) from the fused features (and the sources, for "blend")."""
         out = self.decoder(fused)
         if self.cfg.output == "blend":
-            w = torch.softmax(out if out.dtype == torch.float64 else out.float(), dim=1).to(a.dtype)
+            w = self._blend_softmax(out).to(a.dtype)
             return w[:, :1] * a + w[:, 1:] * b
         return out
+
+    def _blend_softmax(self, logits: torch.Tensor) -> torch.Tensor:
+        z = logits if logits.dtype == torch.float64 else logits.float()
+        bound = self.cfg.blend_bound
+        if bound:
+            z = bound * torch.tanh(z / bound)
+        return torch.softmax(z, dim=1)
 
     def blend_weights(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """The per-pixel weight of X, (B, 1, H, W), of a ``"blend"`` model (inputs padded)."""
         if self.cfg.output != "blend":
             raise ValueError("blend_weights needs a model with output='blend'")
         fx, fy = self.encode(a, b)
-        out = self.decoder(self.fuse(fx, fy))
-        return torch.softmax(out if out.dtype == torch.float64 else out.float(), dim=1)[:, :1]
+        return self._blend_softmax(self.decoder(self.fuse(fx, fy)))[:, :1]
 
     def _forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         fx, fy = self.encode(a, b)

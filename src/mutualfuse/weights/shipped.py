@@ -20,3 +20,11 @@ _register(ShippedWeights(
     description="as default, with cosine-similarity mutual mapping (learned temperature); 3000 steps, 2-core CPU (configs/cpu-cosine.yaml)",
     trained_on="train/roadscene minus 8 held-out validation pairs; no test-set images",
 ))
+
+_register(ShippedWeights(
+    name="paper",
+    file="fmm-roadscene-cpu.safetensors",
+    sha256="bb931187de774d7aa61aeeb9e5eb89532666041a7846a53d84a61aa2b1ee3266",
+    description="the paper's recipe (FMM depth 3, raw dot-product mapping, direct output, Var-SSIM, Adam 1e-4), IR-VIS only; 3000 steps (batch 4, 128x128 crops) on RoadScene, 2-core CPU (configs/cpu.yaml)",
+    trained_on="train/roadscene minus 8 held-out validation pairs; no test-set images",
+))

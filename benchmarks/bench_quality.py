@@ -1,0 +1,248 @@
+"""Quality targets of the shipped models (issue 10): one table per test set, targets marked.
+
+Usage:
+    MUTUALFUSE_DATA=/data python benchmarks/bench_quality.py [--models default,paper] [--out out/bench_quality]
+        [--sets tno,lytro,medical,mf-truth] [--baselines average,cbf,dwt] [-j 2]
+
+For every set it fuses every pair with each shipped network weights (``mutualfuse fuse-dir``,
+the code path a user runs) and each classical baseline, scores the fused images with
+``mutualfuse evaluate`` under the paper's metric profile (``--profile paper``: Tables 1–3's
+metric set and conventions) and prints the means per set, with IFCNN(max) from the published
+outputs under the data root where they exist (Lytro, medical) and the paper's "Ours" row.
+
+* ``tno``: ir-vis/tno, 21 pairs, 9 paper metrics; target: ≥ paper's Ours on EI, SF and Qabf,
+  ahead of ``cbf`` on ≥ 6 of 9.
+* ``lytro``: multi-focus/lytro, 20 pairs, Table 2's 7 metrics; target: ahead of IFCNN(max) on all 7.
+* ``medical``: medical/ct-mr c01–c08, Table 3's 9 metrics; target: ahead of IFCNN(max) on ≥ 7.
+* ``mf-truth``: synthetic multi-focus pairs with a known truth (``scripts/make_mf_truth.py``:
+  the six visible images of ir-vis/msrs-sample, none of them a training image; a centred disc
+  sharp in one source, the rest in the other, Gaussian σ = 3): PSNR and SSIM to the truth and
+  mean-intensity drift; target: above ``dwt``, far above the average, |Δmean| < 1 grey level.
+* ``--mean-maps``: the ``default`` model once more with its deepest mutual maps replaced by
+  their global means (``mutualfuse.model`` stages), to show that the mapping matters.
+
+Fused images are cached under ``--out`` (a rerun only fuses what is missing). Not a unit test:
+it prints numbers; the targets are marked ✓/✗ and nothing is rounded up.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+
+SETS = {
+    "tno": ("ir-vis/tno", "ir", "vis", None,
+            ["EI", "SF", "EN", "Qabf", "SCD", "MS_SSIM", "MI", "SD", "VIF"]),
+    "lytro": ("multi-focus/lytro", "a", "b", "reference/ifcnn/multi-focus/max",
+              ["EI", "SF", "EN", "SCD", "MI", "SD", "VIF"]),
+    "medical": ("medical/ct-mr", "a", "b", "reference/ifcnn/medical/max",
+                ["EI", "SF", "EN", "Qabf", "SCD", "MS_SSIM", "MI", "SD", "VIF"]),
+}
+
+#: the paper's "Ours" rows (Tables 1–3; Table 1 is over the paper's own 10 TNO pairs)
+PAPER_OURS = {
+    "tno": {"EI": 45.6, "SF": 11.57, "Qabf": 0.558, "VIF": 0.790, "SD": 93.1},
+    "lytro": {"EI": 77.2, "SF": 21.3, "EN": 7.54, "SCD": 1.10, "MI": 15.08, "SD": 135.2, "VIF": 1.42},
+    "medical": {"EI": 88.3, "SF": 25.7, "EN": 6.05, "Qabf": 0.629, "SCD": 1.42, "MS_SSIM": 0.923, "MI": 12.10,
+                "SD": 77.8, "VIF": 1.150},
+}
+
+LOWER_IS_BETTER: set[str] = set()  # every paper metric is higher-is-better
+
+
+def _cli(*args: str) -> None:
+    cmd = [sys.executable, "-m", "mutualfuse", *args]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode:
+        raise SystemExit(f"bench_quality: `{' '.join(args[:3])} …` failed: {(r.stderr or r.stdout).strip()[-400:]}")
+
+
+def _fuse_set(root: Path, set_dir: str, ra: str, rb: str, out: Path, method: str, weights: str | None) -> Path:
+    dst = out / "fused" / set_dir.replace("/", "_") / (weights or method)
+    args = ["fuse-dir", str(root / set_dir / ra), str(root / set_dir / rb), "-o", str(dst), "-q", "--device", "cpu"]
+    if weights:
+        args += ["--weights", weights]
+    else:
+        args += ["--method", method]
+    _cli(*args)
+    return dst
+
+
+def _evaluate(root: Path, set_dir: str, ra: str, rb: str, folders: dict[str, Path], out: Path, jobs: int) -> dict:
+    res = out / f"scores_{set_dir.replace('/', '_')}.json"
+    args = ["evaluate", "--a", str(root / set_dir / ra), "--b", str(root / set_dir / rb), "--profile", "paper",
+            "-o", str(res), "-j", str(jobs), "-q"]
+    for f in folders.values():
+        args += ["--fused", str(f)]
+    _cli(*args)
+    return json.loads(res.read_text())
+
+
+def _means(scores: dict, folders: dict[str, Path]) -> dict[str, dict[str, float]]:
+    """{row name: {metric: mean}} from ``mutualfuse evaluate -o x.json`` (methods → folder, mean)."""
+    by_folder = {str(Path(p).resolve()): name for name, p in folders.items()}
+    out: dict[str, dict[str, float]] = {}
+    for m, d in scores["methods"].items():
+        name = by_folder.get(str(Path(d["folder"]).resolve()), m)
+        out[name] = {k: float(v) for k, v in d["mean"].items() if isinstance(v, (int, float))}
+    return out
+
+
+def _table(title: str, metrics: list[str], rows: dict[str, dict[str, float]]) -> None:
+    print(f"\n## {title}")
+    print("| method | " + " | ".join(metrics) + " |")
+    print("|---|" + "---|" * len(metrics))
+    for name, vals in rows.items():
+        cells = []
+        for m in metrics:
+            v = vals.get(m)
+            cells.append("–" if v is None else (f"{v:.4f}" if abs(v) < 10 else f"{v:.2f}"))
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+def _count_ahead(a: dict[str, float], b: dict[str, float], metrics: list[str]) -> tuple[int, int]:
+    n = sum(1 for m in metrics if m in a and m in b and a[m] > b[m])
+    return n, sum(1 for m in metrics if m in a and m in b)
+
+
+def mean_maps_fuse(weights: str, src_a: Path, src_b: Path, dst: Path) -> None:
+    """Fuse a folder with the deepest mutual maps replaced by their global means (gray PNGs)."""
+    import torch
+    from PIL import Image
+
+    from mutualfuse.model.blocks import pad_to_multiple
+    from mutualfuse.weights import load_model
+
+    net, _ = load_model(weights)
+    net.eval()
+    dst.mkdir(parents=True, exist_ok=True)
+    for pa in sorted(src_a.iterdir()):
+        out = dst / pa.name
+        if out.exists():
+            continue
+        ims = [np.asarray(Image.open(p).convert("L"), dtype=np.float32) / 255 for p in (pa, src_b / pa.name)]
+        h, w = ims[0].shape
+        a, b = (pad_to_multiple(torch.from_numpy(x)[None, None], net.cfg.multiple) for x in ims)
+        with torch.no_grad():
+            fx, fy = net.encode(a, b)
+            maps = net.fusion.deepest_maps(fx[-1], fy[-1])
+            maps = tuple(m.mean(dim=(2, 3), keepdim=True).expand_as(m) for m in maps)
+            f = net.decode(net.fuse(fx, fy, maps=maps), a, b)[0, 0, :h, :w].clamp(0, 1)
+        Image.fromarray(np.round(f.numpy() * 255).astype(np.uint8)).save(out)
+
+
+def mf_truth(root: Path, out: Path, models: list[str], baselines: list[str], mean_maps: bool) -> None:
+    from PIL import Image
+    from skimage.metrics import structural_similarity
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    from make_mf_truth import make_pairs  # noqa: E402
+
+    pairs_dir = out / "mf-truth"
+    make_pairs(root, pairs_dir)
+    rows: dict[str, dict[str, float]] = {}
+    names = models + baselines
+    for name in names:
+        is_w = name in models
+        dst = out / "fused" / "mf-truth" / name
+        args = ["fuse-dir", str(pairs_dir / "a"), str(pairs_dir / "b"), "-o", str(dst), "-q", "--device", "cpu"]
+        args += ["--weights", name] if is_w else ["--method", name]
+        _cli(*args)
+    if mean_maps:
+        mean_maps_fuse("default", pairs_dir / "a", pairs_dir / "b", out / "fused" / "mf-truth" / "default-mean-maps")
+        names = names + ["default-mean-maps"]
+    for name in names:
+        ps, ss, dm = [], [], []
+        for t in sorted((pairs_dir / "truth").iterdir()):
+            truth = np.asarray(Image.open(t).convert("L"), dtype=np.float64)
+            f = np.asarray(Image.open(out / "fused" / "mf-truth" / name / t.name).convert("L"), dtype=np.float64)
+            mse = float(((f - truth) ** 2).mean())
+            ps.append(10 * np.log10(255.0**2 / max(mse, 1e-12)))
+            ss.append(structural_similarity(f, truth, data_range=255.0, gaussian_weights=True, sigma=1.5,
+                                            use_sample_covariance=False))
+            dm.append(float(f.mean() - truth.mean()))
+        rows[name] = {"PSNR": float(np.mean(ps)), "SSIM": float(np.mean(ss)), "dmean": float(np.mean(dm)),
+                      "max|dmean|": float(np.max(np.abs(dm)))}
+    _table("Synthetic multi-focus with a known truth (6 MSRS visible images, disc, σ=3)",
+           ["PSNR", "SSIM", "dmean", "max|dmean|"], rows)
+    d = rows.get("default")
+    if d and "dwt" in rows and "average" in rows:
+        ok = d["PSNR"] > rows["dwt"]["PSNR"] and d["SSIM"] > rows["dwt"]["SSIM"] and d["max|dmean|"] < 1.0
+        print(f"\ntarget mf-truth: PSNR/SSIM above dwt ({rows['dwt']['PSNR']:.2f} dB / {rows['dwt']['SSIM']:.4f}), "
+              f"far above average ({rows['average']['PSNR']:.2f} dB), |Δmean| < 1: "
+              f"default {d['PSNR']:.2f} dB / {d['SSIM']:.4f}, max|Δmean| {d['max|dmean|']:.2f} → {'✓' if ok else '✗'}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-root", default=os.environ.get("MUTUALFUSE_DATA"))
+    ap.add_argument("--models", default="default,paper", help="shipped weights names")
+    ap.add_argument("--baselines", default="average,cbf,dwt")
+    ap.add_argument("--sets", default="tno,lytro,medical,mf-truth")
+    ap.add_argument("--out", default=str(REPO / "out" / "bench_quality"))
+    ap.add_argument("--mean-maps", action="store_true", help="also score `default` with global-mean maps")
+    ap.add_argument("-j", "--jobs", type=int, default=2)
+    args = ap.parse_args()
+    if not args.data_root:
+        raise SystemExit("bench_quality: pass --data-root or set MUTUALFUSE_DATA")
+    root = Path(args.data_root)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    models = [m for m in args.models.split(",") if m]
+    baselines = [m for m in args.baselines.split(",") if m]
+    t0 = time.time()
+    print(f"# bench_quality  models={models}  baselines={baselines}  data={root}")
+    for s in args.sets.split(","):
+        if s == "mf-truth":
+            mf_truth(root, out, models, baselines, args.mean_maps)
+            continue
+        set_dir, ra, rb, ref, metrics = SETS[s]
+        folders: dict[str, Path] = {}
+        for m in models:
+            folders[m] = _fuse_set(root, set_dir, ra, rb, out, m, m)
+        for m in baselines:
+            folders[m] = _fuse_set(root, set_dir, ra, rb, out, m, None)
+        if args.mean_maps and "default" in models:
+            dst = out / "fused" / set_dir.replace("/", "_") / "default-mean-maps"
+            mean_maps_fuse("default", root / set_dir / ra, root / set_dir / rb, dst)
+            folders["default-mean-maps"] = dst
+        if ref and (root / ref).is_dir():
+            folders["IFCNN(max)"] = root / ref
+        rows = _means(_evaluate(root, set_dir, ra, rb, folders, out, args.jobs), folders)
+        rows = {k: rows[k] for k in folders if k in rows}
+        rows["paper's Ours"] = PAPER_OURS[s]
+        _table(f"{s} ({set_dir}), means", metrics, rows)
+        d = rows.get("default")
+        if not d:
+            continue
+        if s == "tno":
+            po = PAPER_OURS["tno"]
+            hit = {m: d.get(m, float("-inf")) >= po[m] for m in ("EI", "SF", "Qabf")}
+            print("\ntarget tno: ≥ paper's Ours on EI, SF, Qabf: " + ", ".join(
+                f"{m} {d[m]:.3f} vs {po[m]} {'✓' if ok else '✗'}" for m, ok in hit.items()))
+            if "cbf" in rows:
+                n, tot = _count_ahead(d, rows["cbf"], metrics)
+                print(f"target tno: ahead of cbf on ≥ 6 of 9: {n} of {tot} {'✓' if n >= 6 else '✗'}")
+        elif "IFCNN(max)" in rows:
+            n, tot = _count_ahead(d, rows["IFCNN(max)"], metrics)
+            need = 7 if s == "lytro" else 7
+            print(f"\ntarget {s}: ahead of IFCNN(max) on {'all 7' if s == 'lytro' else '≥ 7 of 9'}: "
+                  f"{n} of {tot} {'✓' if n >= need else '✗'}  (behind on: "
+                  f"{', '.join(m for m in metrics if d.get(m, 0) <= rows['IFCNN(max)'].get(m, 0)) or 'none'})")
+        if "default-mean-maps" in rows:
+            n, tot = _count_ahead(d, rows["default-mean-maps"], metrics)
+            print(f"mapping matters ({s}): default ahead of its global-mean-maps variant on {n} of {tot} metrics")
+    print(f"\n# wall time {time.time() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
