@@ -36,6 +36,8 @@ def test_every_row_is_covered():
 def test_registry_flags_checked_keys():
     keys = {r["metric"] for r in reference_rows()}
     for e in M.METRICS:
+        if e.meta["source"] in ("liu", "han"):  # metrics_reference_liu.tsv: test_conformance_liu.py
+            continue
         assert e.meta["checked"] == (e.name in keys), e.name
 
 

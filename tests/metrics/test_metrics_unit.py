@@ -54,7 +54,7 @@ def test_every_entry_has_complete_metadata_and_a_docstring():
         for k in ("metric", "source", "higher_is_better", "uses_sources", "reference", "convention", "slow",
                   "checked"):
             assert k in e.meta, (e.name, k)
-        assert e.meta["source"] in ("rfn-nest", "nestfuse", "vifb", "extra")
+        assert e.meta["source"] in ("rfn-nest", "nestfuse", "vifb", "liu", "han", "extra")
         assert e.obj.__doc__ and len(e.obj.__doc__) > 80, e.name
 
 

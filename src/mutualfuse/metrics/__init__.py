@@ -11,13 +11,15 @@ Registered metrics all have the signature ``fn(a, b, f) -> float`` (metrics of F
 Metadata of every entry (``METRICS.meta(name)``):
 
 ``metric``      the metric's short name (``"EN"``)
-``source``      ``"rfn-nest"``, ``"nestfuse"``, ``"vifb"`` or ``"extra"`` (ours, unchecked)
+``source``      ``"rfn-nest"``, ``"nestfuse"``, ``"vifb"``, ``"liu"`` (Z. Liu's imageFusionMetrics),
+                ``"han"`` (VIFF) or ``"extra"`` (ours, unchecked)
 ``higher_is_better``  bool
 ``uses_sources`` whether A and B enter the value (False for EN, SD, AG, EI, SF)
 ``reference``   the reference code path at its pinned commit
 ``convention``  one-line summary of the input range / quirks
 ``slow``        True for metrics that take noticeably longer (VIF, FMI)
-``checked``     True when the conformance table has values for it
+``checked``     True when a conformance table (``metrics_reference.tsv`` or
+                ``metrics_reference_liu.tsv``) has values for it and they are matched
 
 :mod:`.profiles` defines named selections (``paper`` = the mix used for the paper's tables).
 """
@@ -35,6 +37,12 @@ from .information import ce, en, fmi, mi, mi_bits
 from .stats import psnr, rmse, sd
 from .structural import mef_ssim, ms_ssim, ms_ssim_wang, qcb, qcv, scd, ssim, ssim_af, ssim_bf
 from .fidelity import vif, vif_af, vif_bf, vifvec
+from .liu_gradient import qg, qm, qsf
+from .liu_info import qmi, qncie, qte, qte_cvejic
+from .liu_phase import qp
+from .liu_structural import qc, qs, qw, qy
+from . import liu_structural as _liu_structural
+from .viff import VIFF_REF, viff
 
 MetricFn = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
 
@@ -60,7 +68,7 @@ VIFB = "xingchenzhang/VIFB@22b2ea9d91499cc5962d9bdcae9c290270f0fade:metrics/"
 def _reg(name: str, fn: MetricFn, *, higher: bool, uses_sources: bool, reference: str,
          convention: str, slow: bool = False, checked: bool = True) -> None:
     metric, source = name.split("@")
-    if source not in ("rfn-nest", "nestfuse", "vifb"):
+    if source not in ("rfn-nest", "nestfuse", "vifb", "liu", "han"):
         source = "extra"
     METRICS.add(name, fn, metric=metric, source=source, higher_is_better=higher,
                 uses_sources=uses_sources, reference=reference, convention=convention,
@@ -147,6 +155,39 @@ _reg("Qcb@vifb", _abf(qcb), higher=True, uses_sources=True,
      reference=VIFB + "metricsQcb.m", convention="normalize1, DFT-domain CSF, 31x31 DoG contrast")
 _reg("Qcv@vifb", _abf(qcv), higher=False, uses_sources=True,
      reference=VIFB + "metricsQcv.m", convention="normalize1, 16x16 blocks, Mannos-Sakrison CSF")
+# ---- Z. Liu et al. (TPAMI 2012) imageFusionMetrics and Han et al.'s VIFF (metrics_reference_liu.tsv) ----
+LIU = "zhengliu6699/imageFusionMetrics@d6f7f1a0c0a13e7d19bc1e8e4d4f3ad51f439273:"
+_reg("Qmi@liu", _abf(qmi), higher=True, uses_sources=True, reference=LIU + "metricMI.m (sw=1)",
+     convention="normalize1; Hossny's normalised MI, 256x256 bins, log2; range 0-2")
+_reg("Qte@liu", _abf(qte), higher=True, uses_sources=True, reference=LIU + "metricMI.m (sw=3)",
+     convention="normalize1; Nava q=0.43137; swapped Tsallis marginals, H^q and +I_q(A,B) as coded")
+_reg("Qte_cvejic@liu", _abf(qte_cvejic), higher=True, uses_sources=True, reference=LIU + "metricMI.m (sw=2)",
+     convention="normalize1; Cvejic q=1.85, unnormalised (port check, not a quality score)")
+_reg("Qncie@liu", _abf(qncie), higher=True, uses_sources=True, reference=LIU + "metricWang.m",
+     convention="normalize1; NCC with gray-level bins, log base 256 (A=B=F < 1)")
+_reg("Qg@liu", _abf(qg), higher=True, uses_sources=True, reference=LIU + "metricXydeas.m",
+     convention="0-255; Sobel zero-padded; per-pixel normalised mean (mean2), max 0.98666")
+_reg("Qm@liu", _abf(qm), higher=True, uses_sources=True, reference=LIU + "metricPWW.m",
+     convention="0-255; 2-level Haar (matlabPyrTools); EP is a sum of 3 exps: range (0,3]")
+_reg("Qsf@liu", _abf(qsf), higher=True, uses_sources=True, reference=LIU + "metricZheng.m",
+     convention="0-255; (SF_F-SF_R)/SF_R, sums / (M*N); ideal 0, negative = lost detail")
+_reg("Qp@liu", _abf(qp), higher=True, uses_sources=True, reference=LIU + "metricZhao.m + myphasecong3.m",
+     convention="0-255; Kovesi/Liu phase congruency (PC, M, m); fused maps unmasked", slow=True)
+_reg("Qs@liu", _abf(qs), higher=True, uses_sources=True, reference=LIU + "metricPeilla.m (sw=1)",
+     convention="0-255; Piella Q with Wang SSIM 11x11 'valid', L=255")
+_reg("Qw@liu", _abf(qw), higher=True, uses_sources=True, reference=LIU + "metricPeilla.m (sw=2)",
+     convention="0-255; Piella weighted Q_W, SSIM 11x11 'valid', L=255")
+_reg("Qc@liu", _abf(qc), higher=True, uses_sources=True, reference=LIU + "metricCvejic.m (sw=2)",
+     convention="0-255; UIQI 7x7 'valid', C=2e-16; NaN / noise-driven where windows are flat",
+     checked=False)  # 4 TNO rows differ by up to 1.8e-3 relative (rounding noise; docs/metrics.md)
+_reg("Qy@liu", _abf(qy), higher=True, uses_sources=True, reference=LIU + "metricYang.m",
+     convention="0-255; UIQI 7x7 'valid', C=2e-16; NaN / noise-driven where windows are flat")
+_reg("Qcv@liu", _abf(_liu_structural.qcv), higher=False, uses_sources=True, reference=LIU + "metricChen.m",
+     convention="normalize1, 16x16 blocks, Mannos-Sakrison CSF (= Qcv@vifb)")
+_reg("Qcb@liu", _abf(_liu_structural.qcb), higher=True, uses_sources=True, reference=LIU + "metricChenBlum.m",
+     convention="normalize1, DFT-domain CSF, 31x31 DoG contrast (= Qcb@vifb)")
+_reg("VIFF@han", _abf(viff), higher=True, uses_sources=True, reference=VIFF_REF,
+     convention="0-255 gray; 4 scales, sigma_n^2=0.005*255^2, weights [1,0,0.15,1]/2.15")
 # ---- extras (ours; no reference values) ----
 _reg("MI@bits", _abf(mi_bits), higher=True, uses_sources=True,
      reference="Qu et al. 2002 (textbook definition)", convention="MI(A,F)+MI(B,F), 256x256 bins, log2",
@@ -161,7 +202,8 @@ _reg("VIF@0-255", _abf(vif, convention="0-255"), higher=True, uses_sources=True,
 from .profiles import PROFILES, resolve  # noqa: E402  (needs METRICS)
 
 for _fn in (en, sd, mi, mi_bits, scd, nabf, ms_ssim, mef_ssim, ms_ssim_wang, ssim, ssim_af, ssim_bf, vif,
-            vif_af, vif_bf, fmi, ce, psnr, rmse, ag, ei, qabf, sf, qcb, qcv):
+            vif_af, vif_bf, fmi, ce, psnr, rmse, ag, ei, qabf, sf, qcb, qcv, qmi, qte, qte_cvejic, qncie,
+            qg, qm, qsf, qp, qs, qw, qc, qy, viff):
     if _fn.__doc__ and "Inputs (all metric functions)" not in _fn.__doc__:
         _fn.__doc__ = _fn.__doc__.rstrip() + _INPUT_NOTE
 for _e in METRICS:
@@ -194,5 +236,6 @@ __all__ = [
     "en", "sd", "mi", "mi_bits", "scd", "nabf", "ms_ssim", "mef_ssim", "ms_ssim_wang",
     "ssim", "ssim_af", "ssim_bf", "vif", "vif_af", "vif_bf", "vifvec", "fmi",
     "ce", "psnr", "rmse", "ag", "ei", "qabf", "sf", "qcb", "qcv",
+    "qmi", "qte", "qte_cvejic", "qncie", "qg", "qm", "qsf", "qp", "qs", "qw", "qc", "qy", "viff",
     "as255", "to_gray", "rgb2gray_matlab", "RGB2GRAY_WEIGHTS",
 ]

@@ -11,8 +11,15 @@ A profile maps a display name (the column heading) to a registered key of
     reproduced by any known code (see ``docs/metrics.md``); VIFB's is the closest.
 ``rfn-nest`` / ``nestfuse`` / ``vifb``
     Every metric of one reference code base, under that code's conventions.
+``liu``
+    The twelve metrics of Liu et al.'s TPAMI 2012 comparison (Q_MI, Q_TE, Q_NCIE, Q_G, Q_M, Q_SF,
+    Q_P, Q_S, Q_C, Q_Y, Q_CV, Q_CB) from the authors' ``imageFusionMetrics`` code, plus Han et
+    al.'s VIFF, under their TPAMI names. The two extras of that code (``Qte_cvejic@liu``,
+    ``Qw@liu``) are available by key only.
 ``default``
-    Every conformance-checked metric that is fast (no VIF/FMI), one key per metric and source.
+    Every conformance-checked metric of the first reference table (rfn-nest, nestfuse, VIFB)
+    that is fast (no VIF/FMI), one key per metric and source. Liu et al.'s metrics and VIFF are
+    not in it (use ``liu``).
 ``all``
     Every registered metric (including the slow ones and the unchecked extras).
 """
@@ -35,6 +42,23 @@ PAPER = {
 }
 
 
+LIU_PROFILE = {
+    "Qmi": "Qmi@liu",
+    "Qte": "Qte@liu",
+    "Qncie": "Qncie@liu",
+    "Qg": "Qg@liu",
+    "Qm": "Qm@liu",
+    "Qsf": "Qsf@liu",
+    "Qp": "Qp@liu",
+    "Qs": "Qs@liu",
+    "Qc": "Qc@liu",
+    "Qy": "Qy@liu",
+    "Qcv": "Qcv@liu",
+    "Qcb": "Qcb@liu",
+    "VIFF": "VIFF@han",
+}
+
+
 def _by_source(source: str) -> dict[str, str]:
     from . import METRICS
 
@@ -44,7 +68,8 @@ def _by_source(source: str) -> dict[str, str]:
 def _default() -> dict[str, str]:
     from . import METRICS
 
-    return {e.name: e.name for e in METRICS if e.meta["checked"] and not e.meta["slow"]}
+    return {e.name: e.name for e in METRICS
+            if e.meta["checked"] and not e.meta["slow"] and e.meta["source"] in ("rfn-nest", "nestfuse", "vifb")}
 
 
 def _all() -> dict[str, str]:
@@ -58,6 +83,7 @@ PROFILES = {
     "rfn-nest": lambda: _by_source("rfn-nest"),
     "nestfuse": lambda: _by_source("nestfuse"),
     "vifb": lambda: _by_source("vifb"),
+    "liu": lambda: dict(LIU_PROFILE),
     "default": _default,
     "all": _all,
 }

@@ -1,0 +1,232 @@
+"""Q_P, Zhao et al.'s phase-congruency fusion metric, with Liu's revision of Kovesi's
+phase congruency (``metricZhao.m`` + ``myphasecong3.m`` of ``zhengliu6699/imageFusionMetrics@d6f7f1a``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import fft as sfft
+from scipy import ndimage
+
+from ._common import gaussian_1d, prep3
+
+
+@dataclass(frozen=True)
+class PhaseCongruencyConfig:
+    """``myphasecong3`` defaults (Kovesi's ``phasecong3`` parameters)."""
+
+    nscale: int = 4
+    norient: int = 6
+    min_wavelength: float = 3.0
+    mult: float = 2.1
+    sigma_onf: float = 0.55
+    dtheta_on_sigma: float = 1.2
+    k: float = 2.0
+    cut_off: float = 0.5
+    g: float = 10.0
+
+
+def _grid(n: int) -> np.ndarray:
+    """Kovesi's normalised frequency range for one axis (odd and even sizes differ)."""
+    if n % 2:
+        return np.arange(-(n - 1) / 2, (n - 1) / 2 + 1) / (n - 1)
+    return np.arange(-n / 2, n / 2) / n
+
+
+def _lowpass(rows: int, cols: int, cutoff: float = 0.45, order: int = 15) -> np.ndarray:
+    """Kovesi's ``lowpassfilter``: Butterworth 1/(1 + (r/cutoff)^(2n)), placed with ``fftshift``
+    (not ``ifftshift``), so for odd sizes it is off by one sample — reproduced."""
+    x = (np.arange(1, cols + 1) - (cols // 2 + 1)) / cols
+    y = (np.arange(1, rows + 1) - (rows // 2 + 1)) / rows
+    xx, yy = np.meshgrid(x, y)
+    r = np.sqrt(xx * xx + yy * yy)
+    return np.fft.fftshift(1.0 / (1.0 + (r / cutoff) ** (2 * order)))
+
+
+class _FilterBank:
+    """The image-independent part of ``myphasecong3`` for one image size: log-Gabor radial
+    filters, angular spreads, and per orientation the mean squared smallest-scale filter EM_n and
+    the noise-model sums Σ(Σ_s f_s²) and Σ(Σ_{i<j} f_i f_j) of the filters' inverse FFTs (computed
+    once and shared by A, B and F; the reference recomputes them for every image)."""
+
+    def __init__(self, rows: int, cols: int, cfg: PhaseCongruencyConfig):
+        nscale, norient = cfg.nscale, cfg.norient
+        theta_sigma = np.pi / norient / cfg.dtheta_on_sigma
+        x, y = np.meshgrid(_grid(cols), _grid(rows))
+        radius = np.sqrt(x * x + y * y)
+        radius[rows // 2, cols // 2] = 1.0
+        theta = np.arctan2(-y, x)
+        radius = np.fft.ifftshift(radius)
+        theta = np.fft.ifftshift(theta)
+        sintheta, costheta = np.sin(theta), np.cos(theta)
+        lp = _lowpass(rows, cols)
+        self.log_gabor = []
+        for s in range(nscale):
+            fo = 1.0 / (cfg.min_wavelength * cfg.mult**s)
+            lg = np.exp(-(np.log(radius / fo) ** 2) / (2 * np.log(cfg.sigma_onf) ** 2)) * lp
+            lg[0, 0] = 0.0
+            self.log_gabor.append(lg)
+        self.spread, self.em_n, self.sum_an2, self.sum_aiaj = [], [], [], []
+        sqrt_n = np.sqrt(rows * cols)
+        for o in range(norient):
+            angl = o * np.pi / norient
+            ds = sintheta * np.cos(angl) - costheta * np.sin(angl)
+            dc = costheta * np.cos(angl) + sintheta * np.sin(angl)
+            dtheta = np.abs(np.arctan2(ds, dc))
+            spread = np.exp(-(dtheta**2) / (2 * theta_sigma**2))
+            self.spread.append(spread)
+            filt0 = self.log_gabor[0] * spread
+            self.em_n.append(float(np.sum(filt0**2)))
+            f = [np.real(sfft.ifft2(lg * spread)) * sqrt_n for lg in self.log_gabor]
+            self.sum_an2.append(float(np.sum(sum(x * x for x in f))))
+            aiaj = np.zeros((rows, cols))
+            for si in range(nscale - 1):
+                for sj in range(si + 1, nscale):
+                    aiaj += f[si] * f[sj]
+            self.sum_aiaj.append(float(np.sum(aiaj)))
+
+
+def phase_congruency(im: np.ndarray, cfg: PhaseCongruencyConfig = PhaseCongruencyConfig(),
+                     bank: _FilterBank | None = None):
+    """Liu's ``myphasecong3``: (phase congruency PC, maximum moment M, minimum moment m).
+
+    Kovesi's PC_2 with log-Gabor filters (``cfg``), noise threshold from the median of the
+    smallest-scale energy, frequency-spread weighting; PC = Σ_o weighted energy / (Σ_o Σ_s A + ε)
+    (Liu's revision: one PC map summed over orientations), M and m from the PC covariance over
+    orientations. The FFT is taken without padding (periodic boundary). ``bank``: the filters
+    for this image size, when several images of one size are processed.
+    """
+    eps = 0.0001
+    rows, cols = im.shape
+    nscale, norient = cfg.nscale, cfg.norient
+    if bank is None:
+        bank = _FilterBank(rows, cols, cfg)
+    imagefft = sfft.fft2(im)
+
+    total_energy = np.zeros((rows, cols))
+    total_sum_an = np.zeros((rows, cols))
+    covx2 = np.zeros((rows, cols))
+    covy2 = np.zeros((rows, cols))
+    covxy = np.zeros((rows, cols))
+    for o in range(norient):
+        angl = o * np.pi / norient
+        spread = bank.spread[o]
+        sum_e = np.zeros((rows, cols))
+        sum_o = np.zeros((rows, cols))
+        sum_an = np.zeros((rows, cols))
+        eo_list = []
+        for s in range(nscale):
+            eo = sfft.ifft2(imagefft * (bank.log_gabor[s] * spread))
+            eo_list.append(eo)
+            an = np.abs(eo)
+            sum_an += an
+            sum_e += eo.real
+            sum_o += eo.imag
+            if s == 0:
+                max_an = an
+            else:
+                max_an = np.maximum(max_an, an)
+
+        x_energy = np.sqrt(sum_e**2 + sum_o**2) + eps
+        mean_e = sum_e / x_energy
+        mean_o = sum_o / x_energy
+        energy = np.zeros((rows, cols))
+        for eo in eo_list:
+            e, od = eo.real, eo.imag
+            energy += e * mean_e + od * mean_o - np.abs(e * mean_o - od * mean_e)
+
+        median_e2n = float(np.median(np.abs(eo_list[0]) ** 2))
+        mean_e2n = -median_e2n / np.log(0.5)
+        noise_power = mean_e2n / bank.em_n[o]
+        est_noise_energy2 = 2 * noise_power * bank.sum_an2[o] + 4 * noise_power * bank.sum_aiaj[o]
+        tau = np.sqrt(est_noise_energy2 / 2)
+        est_noise_energy = tau * np.sqrt(np.pi / 2)
+        est_noise_sigma = np.sqrt((2 - np.pi / 2) * tau**2)
+        T = (est_noise_energy + cfg.k * est_noise_sigma) / 1.7
+        energy = np.maximum(energy - T, 0.0)
+
+        width = sum_an / (max_an + eps) / nscale
+        weight = 1.0 / (1 + np.exp((cfg.cut_off - width) * cfg.g))
+        total_sum_an += sum_an
+        total_energy += weight * energy
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pc = weight * energy / sum_an
+        covx = pc * np.cos(angl)
+        covy = pc * np.sin(angl)
+        covx2 += covx**2
+        covy2 += covy**2
+        covxy += covx * covy
+
+    pc_map = total_energy / (total_sum_an + eps)
+    covx2 = covx2 / (norient / 2)
+    covy2 = covy2 / (norient / 2)
+    covxy = covxy / norient
+    denom = np.sqrt(covxy**2 + (covx2 - covy2) ** 2) + eps
+    big_m = (covy2 + covx2 + denom) / 2
+    small_m = (covy2 + covx2 - denom) / 2
+    return pc_map, big_m, small_m
+
+
+def _gauss_same(x: np.ndarray, g1: np.ndarray) -> np.ndarray:
+    """``filter2(fspecial('gaussian', 11, 1.5), x, 'same')`` (zero padding), separably."""
+    y = ndimage.correlate1d(x, g1, axis=0, mode="constant")
+    return ndimage.correlate1d(y, g1, axis=1, mode="constant")
+
+
+def _corr_coefficient(f1, f2, fmax, ff, m1, m2, m3) -> float:
+    """``correlation_coeffcient`` of ``metricZhao.m``: masked local correlation, best of three."""
+    g1 = gaussian_1d(11, 1.5)
+    c = 0.0001
+    f1, f2, fmax = f1 * m1, f2 * m2, fmax * m3
+    muf = _gauss_same(ff, g1)
+    sf2 = _gauss_same(ff * ff, g1) - muf * muf
+    rs = []
+    for x, m in ((f1, m1), (f2, m2), (fmax, m3)):
+        mu = _gauss_same(x, g1)
+        sx2 = _gauss_same(x * x, g1) - mu * mu
+        sxf = _gauss_same(x * ff, g1) - mu * muf
+        r = np.zeros_like(ff)
+        r[m] = (sxf[m] + c) / (np.sqrt(np.abs(sx2[m] * sf2[m])) + c)
+        rs.append(r)
+    best = np.maximum(np.maximum(rs[0], rs[1]), rs[2])
+    return float(np.sum(best) / np.sum(m3))
+
+
+def qp(a, b, f, threshold: float = 0.1) -> float:
+    """Q_P, Zhao et al.'s phase-congruency-based metric (Liu's ``metricZhao.m``).
+
+    Formula: from phase congruency PC, maximum moment M and minimum moment m of A, B and F
+    (:func:`phase_congruency`), per feature k ∈ {PC, M, m}: masked local correlations
+    r_X = (σ_XF + C)/(sqrt|σ_X² σ_F²| + C) for X = A, B and the "max" map (features of the
+    source with the larger PC), each on its mask PC_X > 0.1; P_k = Σ_pixels max(r_A, r_B, r_max)
+    / |mask_max|; Q_P = P_PC·P_M·P_m.
+    Reference: J. Zhao, R. Laganière, Z. Liu, "Performance assessment of combinative
+    pixel-level image fusion based on an absolute feature measurement", Int. J. Innovative
+    Computing, Information and Control 3(6A):1433–1447 (2007); code ``metricZhao.m`` (internal
+    name ``pc_assessFusion``) + ``myphasecong3.m`` (Liu's revision of P. Kovesi's
+    ``phasecong3``).
+    Conventions: raw 0–255 values; ``myphasecong3`` defaults (nscale 4, norient 6, minimum
+    wavelength 3, mult 2.1, sigmaOnf 0.55, dThetaOnSigma 1.2, k 2, cutOff 0.5, g 10), FFT
+    without padding, median-based noise threshold, low-pass filter placed with ``fftshift``
+    (off by one sample for odd sizes, reproduced). C = 1e-4; Gaussian 11×11 σ 1.5 by
+    ``filter2 'same'`` (zero padding); 0 outside a mask. **Quirk reproduced:** the fused
+    feature maps are not masked, so A = B = F gives ≈ 0.956, not 1. Higher is better.
+    """
+    A, B, F = prep3(a, b, f)
+    if min(A.shape) < 3:
+        raise ValueError("Q_P needs images of at least 3 pixels per side")
+    cfg = PhaseCongruencyConfig()
+    bank = _FilterBank(*A.shape, cfg)
+    pc1, M1, n1 = phase_congruency(A, cfg, bank)
+    pc2, M2, n2 = phase_congruency(B, cfg, bank)
+    pcf, Mf, nf = phase_congruency(F, cfg, bank)
+    mask = pc1 > pc2
+    pc_max = np.where(mask, pc1, pc2)
+    M_max = np.where(mask, M1, M2)
+    n_max = np.where(mask, n1, n2)
+    m1, m2, m3 = pc1 > threshold, pc2 > threshold, pc_max > threshold
+    r_pc = _corr_coefficient(pc1, pc2, pc_max, pcf, m1, m2, m3)
+    r_M = _corr_coefficient(M1, M2, M_max, Mf, m1, m2, m3)
+    r_m = _corr_coefficient(n1, n2, n_max, nf, m1, m2, m3)
+    return r_pc * r_M * r_m

@@ -1,0 +1,230 @@
+"""Structural-similarity and human-perception fusion metrics of Z. Liu et al.'s
+``imageFusionMetrics``: Q_S and Q_W (Piella), Q_C (Cvejic), Q_Y (Yang), Q_CB (Chen–Blum) and
+Q_CV (Chen–Varshney).
+
+Reference code: ``zhengliu6699/imageFusionMetrics@d6f7f1a`` (``metricPeilla.m`` +
+``ssim_index.m``, ``metricCvejic.m``, ``metricYang.m``, ``metricChenBlum.m``, ``metricChen.m``).
+All work on the raw 0–255 gray values except Q_CB and Q_CV, which ``normalize1`` first.
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from ._common import EPS, gaussian_1d, prep3, sep_correlate_valid
+from .structural import qcb as _qcb_vifb
+from .structural import qcv as _qcv_vifb
+
+
+def _local_stats(x: np.ndarray, y: np.ndarray, g: np.ndarray):
+    """Gaussian-weighted 'valid' means, variances and covariance (``filter2(w, ., 'valid')``)."""
+    mx = sep_correlate_valid(x, g)
+    my = sep_correlate_valid(y, g)
+    sx = sep_correlate_valid(x * x, g) - mx * mx
+    sy = sep_correlate_valid(y * y, g) - my * my
+    sxy = sep_correlate_valid(x * y, g) - mx * my
+    return mx, my, sx, sy, sxy
+
+
+def _ssim_map(stats, C1: float, C2: float) -> np.ndarray:
+    mx, my, sx, sy, sxy = stats
+    return ((2 * mx * my + C1) * (2 * sxy + C2)) / ((mx * mx + my * my + C1) * (sx + sy + C2))
+
+
+
+def _piella_terms(a, b, f):
+    """λ, SSIM(F,A) map, SSIM(F,B) map, σ_A², σ_B² of ``metricPeilla.m`` (Wang's ``ssim_index``:
+    Gaussian 11×11 σ 1.5, 'valid', K = [0.01 0.03], L = 255)."""
+    A, B, F = prep3(a, b, f)
+    if min(A.shape) < 11:
+        raise ValueError("Q_S / Q_W need images of at least 11 pixels per side")
+    g = gaussian_1d(11, 1.5)
+    C1, C2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    _, _, s1, s2, _ = _local_stats(A, B, g)
+    test = (s1 + s2 == 0) * 0.5
+    s1, s2 = s1 + test, s2 + test
+    lam = s1 / (s1 + s2)
+    m1 = _ssim_map(_local_stats(F, A, g), C1, C2)
+    m2 = _ssim_map(_local_stats(F, B, g), C1, C2)
+    return lam, m1, m2, s1, s2
+
+
+def qs(a, b, f) -> float:
+    """Q_S, Piella & Heijmans' fusion quality index (Liu's ``metricPeilla(A,B,F,1)``).
+
+    Formula: Q_S = mean over windows w of λ(w)·SSIM(F,A|w) + (1−λ(w))·SSIM(F,B|w), with
+    λ = σ_A²/(σ_A² + σ_B²) (0.5 added to both variances where their sum is exactly 0).
+    Reference: G. Piella, H. Heijmans, "A new quality metric for image fusion", Proc. ICIP 2003,
+    vol. 3, 173–176; code ``metricPeilla.m`` + Z. Wang's ``ssim_index.m``.
+    Conventions: raw 0–255 values; SSIM with Gaussian 11×11 σ 1.5 windows, ``filter2 'valid'``
+    (map (M−10)×(W−10)), K = [0.01 0.03], L = 255; variances from the same windows. A = B = F
+    gives 1. Higher is better.
+    """
+    lam, m1, m2, _, _ = _piella_terms(a, b, f)
+    return float(np.mean(lam * m1 + (1 - lam) * m2))
+
+
+def qw(a, b, f) -> float:
+    """Q_W, Piella & Heijmans' weighted fusion quality index (Liu's ``metricPeilla(A,B,F,2)``).
+
+    Formula: Q_W = Σ_w c(w)·[λ(w)·SSIM(F,A|w) + (1−λ(w))·SSIM(F,B|w)], with
+    c(w) = max(σ_A², σ_B²)/Σ_w max(σ_A², σ_B²) and λ as in :func:`qs`.
+    Reference: Piella & Heijmans, ICIP 2003; code ``metricPeilla.m`` (sw = 2).
+    Conventions: as :func:`qs`. (Piella's edge-dependent Q_E, sw = 3, fails in the reference
+    code with "'Q' undefined" and is not provided.) Higher is better.
+    """
+    lam, m1, m2, s1, s2 = _piella_terms(a, b, f)
+    cw = np.maximum(s1, s2)
+    cw = cw / np.sum(cw)
+    return float(np.sum(cw * (lam * m1 + (1 - lam) * m2)))
+
+
+def _colmajor_sum(h: np.ndarray) -> float:
+    """MATLAB ``sum(h(:))``: a sequential sum in column-major order (not numpy's pairwise sum)."""
+    s = 0.0
+    for v in h.T.ravel():
+        s += float(v)
+    return s
+
+
+@lru_cache(maxsize=None)
+def _yang_window() -> np.ndarray:
+    """``fspecial('gaussian', 7, 1.5)`` divided once more by its sum, as ``ssim_yang`` does, with
+    libm ``exp`` and MATLAB's sequential sums (so the weights are the reference's to the bit,
+    barring libm differences)."""
+    r = 3.0
+    h = np.array([[math.exp(-((j - r) ** 2 + (i - r) ** 2) / (2 * 1.5 * 1.5)) for j in range(7)]
+                  for i in range(7)])
+    h[h < EPS * h.max()] = 0
+    h = h / _colmajor_sum(h)
+    return h / _colmajor_sum(h)
+
+
+def filter2_valid_ordered(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``filter2(w, x, 'valid')`` summed in the order of Octave's ``conv2`` (liboctave ``dconv2i``:
+    kernel columns last to first, rows last to first, one multiply-add per kernel tap).
+
+    Exact arithmetic does not depend on the order, but ``ssim_yang``'s C = 2e-16 turns the
+    rounding noise of flat windows into the result (0/0, and weights that are noise ratios).
+    Summing in the reference's order reproduces most of those values; see docs/metrics.md.
+    """
+    m, n = w.shape
+    H, W = x.shape[0] - m + 1, x.shape[1] - n + 1
+    out = np.zeros((H, W))
+    tmp = np.empty((H, W))
+    for q in range(n - 1, -1, -1):
+        for p in range(m - 1, -1, -1):
+            np.multiply(x[p:p + H, q:q + W], w[p, q], out=tmp)
+            out += tmp
+    return out
+
+
+def _yang_stats(x: np.ndarray, y: np.ndarray):
+    """``ssim_yang`` (in ``metricCvejic.m`` / ``metricYang.m``): Gaussian 7×7 σ 1.5, 'valid',
+    C1 = C2 = 2e-16 (effectively the universal image quality index). Returns (map, σ_x², σ_y², σ_xy).
+    The filtering follows Octave's summation order (:func:`filter2_valid_ordered`)."""
+    w = _yang_window()
+    mx = filter2_valid_ordered(x, w)
+    my = filter2_valid_ordered(y, w)
+    mxy = mx * my
+    mx2 = mx * mx
+    my2 = my * my
+    sx = filter2_valid_ordered(x * x, w) - mx2
+    sy = filter2_valid_ordered(y * y, w) - my2
+    sxy = filter2_valid_ordered(x * y, w) - mxy
+    C = 2e-16
+    m = ((2 * mxy + C) * (2 * sxy + C)) / ((mx2 + my2 + C) * (sx + sy + C))
+    return m, sx, sy, sxy
+
+
+def _check_yang(A):
+    if min(A.shape) < 11:
+        raise ValueError("Q_C / Q_Y need images of at least 11 pixels per side")
+
+
+def qc(a, b, f) -> float:
+    """Q_C, Cvejic et al.'s similarity metric (Liu's ``metricCvejic(A,B,F,2)``).
+
+    Formula: per 7×7 window, μ = σ_AF/(σ_AF + σ_BF) and s = μ·UIQI(A,F) + (1−μ)·UIQI(B,F);
+    s is set to 0 where μ < 0 and to 1 where μ > 1 (the score is clipped, not μ); Q_C = mean s.
+    Reference: N. Cvejic, A. Łoza, D. Bull, N. Canagarajah, "A similarity metric for
+    assessment of image fusion algorithms", Int. J. Signal Processing 2(3):178–182 (2005);
+    code ``metricCvejic.m`` (sw = 2; sw = 1 is unfinished there and returns 0).
+    Conventions: raw 0–255 values; local statistics with a Gaussian 7×7 σ 1.5 window,
+    ``filter2 'valid'``; SSIM constants C1 = C2 = 2e-16, so in windows where the images are
+    constant the weights are ratios of rounding noise. The result is NaN when some window
+    gives 0/0 (e.g. F ≡ 0 or A ≡ B ≡ 0 over 7×7 pixels), as in the reference; values there
+    and values outside [0, 1] are noise-driven (see docs/metrics.md). Higher is better.
+    """
+    A, B, F = prep3(a, b, f)
+    _check_yang(A)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m2, _, _, s_af = _yang_stats(A, F)
+        m3, _, _, s_bf = _yang_stats(B, F)
+        mu = s_af / (s_af + s_bf)
+        sim = mu * m2 + (1 - mu) * m3
+    sim[mu < 0] = 0.0
+    sim[mu > 1] = 1.0
+    return float(np.mean(sim))
+
+
+def qy(a, b, f) -> float:
+    """Q_Y, Yang et al.'s SSIM-based fusion metric (Liu's ``metricYang.m``).
+
+    Formula: per 7×7 window, with λ = σ_A²/(σ_A² + σ_B²):
+    Q = λ·UIQI(A,F) + (1−λ)·UIQI(B,F) where UIQI(A,B) ≥ 0.75, else max(UIQI(A,F), UIQI(B,F));
+    Q_Y = mean Q.
+    Reference: C. Yang, J.-Q. Zhang, X.-R. Wang, X. Liu, "A novel similarity based quality metric
+    for image fusion", Information Fusion 9(2):156–160 (2008); code ``metricYang.m``.
+    Conventions: raw 0–255 values; ``ssim_yang`` as in :func:`qc` (Gaussian 7×7 σ 1.5, 'valid',
+    C1 = C2 = 2e-16). The max ignores NaN (MATLAB ``max``), but a NaN λ (0/0, A ≡ B ≡ 0 over a
+    window) makes the result NaN, as in the reference. Because of the max branch, "F = one
+    source" already scores ≈ 1. Higher is better.
+    """
+    A, B, F = prep3(a, b, f)
+    _check_yang(A)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m1, s1, s2, _ = _yang_stats(A, B)
+        m2, _, _, _ = _yang_stats(A, F)
+        m3, _, _, _ = _yang_stats(B, F)
+        binmap = m1 >= 0.75
+        lam = s1 / (s1 + s2)
+        q1 = (lam * m2 + (1 - lam) * m3) * binmap
+        q2 = np.fmax(m2, m3) * (~binmap)
+    return float(np.mean(q1 + q2))
+
+
+def qcb(a, b, f) -> float:
+    """Q_CB, Chen & Blum's perceptual metric (Liu's ``metricChenBlum.m``).
+
+    Formula: contrast C = |G_2 * I / G_4 * I − 1| of the CSF-filtered image, masked
+    C' = C³/(C² + 1e-4); Q_XF = min/max of C'_X, C'_F; λ_A = C'_A²/(C'_A² + C'_B²);
+    Q_CB = mean(λ_A·Q_AF + λ_B·Q_BF).
+    Reference: Y. Chen, R. S. Blum, "A new automated quality assessment algorithm for image
+    fusion", Image and Vision Computing 27(10):1421–1432 (2009); code ``metricChenBlum.m``.
+    Conventions: ``im2double`` (identity on 0–255 doubles) then normalize1; CSF
+    S(r) = e^(−(r/15.3870)²) − 0.7622·e^(−(r/1.3456)²) in the DFT domain, r from ``freqspace``
+    scaled by (W/30, M/30); unnormalised 31×31 Gaussians σ = 2, 4 by ``filter2 'same'``. VIFB's
+    ``metricsQcb.m`` is this code behind a wrapper, so this is :func:`mutualfuse.metrics.qcb`
+    (symmetric in A and B). Higher is better.
+    """
+    return _qcb_vifb(a, b, f)
+
+
+def qcv(a, b, f) -> float:
+    """Q_CV, Chen & Varshney's human-perception metric (Liu's ``metricChen.m``).
+
+    Formula: λ_X = Σ g_X⁵ per 16×16 block (Sobel magnitude); D_X = block mean of the squared
+    CSF-filtered difference X − F; Q_CV = Σ(λ_A D_A + λ_B D_B)/Σ(λ_A + λ_B).
+    Reference: H. Chen, P. K. Varshney, "A human perception inspired quality metric for image
+    fusion based on regional information", Information Fusion 8(2):193–207 (2007); code
+    ``metricChen.m``.
+    Conventions: normalize1 on all three; Mannos–Sakrison CSF 2.6(0.0192+0.144r)e^(−(0.144r)^1.1)
+    in the DFT domain with r scaled by (W/8, M/8); ``blkproc`` zero-pads partial blocks and the
+    block mean still divides by 256. VIFB's ``metricsQcv.m`` is this code (bit-identical in all
+    49 common reference rows), so this is :func:`mutualfuse.metrics.qcv`. A = B = F gives 0.
+    Lower is better.
+    """
+    return _qcv_vifb(a, b, f)
