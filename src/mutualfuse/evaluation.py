@@ -1,0 +1,219 @@
+"""Scoring folders of fused images: pairing by name, reading as the reference code does,
+metric selection and computation (the library behind ``mutualfuse evaluate``).
+
+Every image is converted to gray with MATLAB's ``rgb2gray`` (rounded half away from zero, as
+the reference tables were made; see ``docs/metrics.md``); 16-bit images are scaled to the
+0–255 scale. Metrics are those of :mod:`mutualfuse.metrics`.
+"""
+from __future__ import annotations
+
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError, ParameterError
+
+SUFFIXES = {".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg"}
+
+
+# ---------------------------------------------------------------------------------------------
+# reading and pairing
+# ---------------------------------------------------------------------------------------------
+
+
+def read_gray(path: Path) -> np.ndarray:
+    """Read an image as stored: uint8 (gray or H×W×3) or uint16 gray. One-line errors."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            im.load()
+            mode = im.mode
+            if mode in ("L", "RGB"):
+                arr = np.asarray(im)
+            elif mode in ("I;16", "I;16B", "I;16L"):
+                arr = np.asarray(im).astype(np.uint16)
+            elif mode == "I":
+                arr = np.asarray(im)
+                if arr.min() < 0 or arr.max() > 65535:
+                    raise InputError(f"{path}: 32-bit integer image with values outside 0-65535")
+                arr = arr.astype(np.uint16)
+            elif mode in ("1", "P", "LA", "RGBA", "CMYK", "YCbCr", "PA"):
+                arr = np.asarray(im.convert("L" if mode in ("1", "LA") else "RGB"))
+            else:
+                raise InputError(f"{path}: unsupported image mode {mode} (use 8/16-bit gray or RGB)")
+    except InputError:
+        raise
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except Exception as e:  # Pillow raises many types for corrupt files
+        raise InputError(f"{path}: cannot read image ({type(e).__name__}: {' '.join(str(e).split())})") from None
+    from .metrics import to_gray
+
+    return to_gray(arr)
+
+
+def _listing(d: Path) -> dict[str, Path]:
+    if not d.is_dir():
+        raise InputError(f"{d}: not a folder")
+    out: dict[str, Path] = {}
+    dup = []
+    for p in sorted(d.iterdir()):
+        if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith("."):
+            if p.stem in out:
+                dup.append(p.name)
+            out[p.stem] = p
+    if dup:
+        raise InputError(f"{d}: several files share a name: {', '.join(dup)}")
+    if not out:
+        raise InputError(f"{d}: no images ({', '.join(sorted(SUFFIXES))})")
+    return out
+
+
+def _names(xs, limit: int = 8) -> str:
+    xs = sorted(xs)
+    more = f" (+{len(xs) - limit} more)" if len(xs) > limit else ""
+    return ", ".join(xs[:limit]) + more
+
+
+def pair_folders(a: Path, b: Path, fused: list[Path]) -> tuple[list[str], dict, dict, dict]:
+    """Names common to all folders; any name missing from one folder is an error."""
+    la, lb = _listing(a), _listing(b)
+    lf = {str(d): _listing(d) for d in fused}
+    names = set(la)
+    problems = []
+    for label, listing in [(str(b), lb)] + list(lf.items()):
+        missing = set(la) - set(listing)
+        extra = set(listing) - set(la)
+        if missing:
+            problems.append(f"{label} lacks {_names(missing)}")
+        if extra:
+            problems.append(f"{label} has {_names(extra)} not in {a}")
+    if problems:
+        raise InputError("folders do not match (" + str(len(la)) + f" images in {a}): " + "; ".join(problems))
+    return sorted(names), la, lb, lf
+
+
+def _size_of(path: Path) -> tuple[int, int]:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return im.size
+    except Exception as e:
+        raise InputError(f"{path}: cannot read image ({type(e).__name__})") from None
+
+
+def check_sizes(names, la, lb, lf) -> None:
+    bad = []
+    for n in names:
+        sa = _size_of(la[n])
+        for p in [lb[n]] + [l[n] for l in lf.values()]:
+            s = _size_of(p)
+            if s != sa:
+                bad.append(f"{p} is {s[0]}x{s[1]}, {la[n].name} is {sa[0]}x{sa[1]}")
+    if bad:
+        more = f" (+{len(bad) - 5} more)" if len(bad) > 5 else ""
+        raise InputError("image sizes differ: " + "; ".join(bad[:5]) + more)
+
+
+# ---------------------------------------------------------------------------------------------
+# metric selection
+# ---------------------------------------------------------------------------------------------
+
+
+def select_metrics(metrics: list[str] | None, profile: str | None) -> dict[str, str]:
+    """``{display label: registered key}``. Bare metric names are accepted when unambiguous."""
+    from .metrics import METRICS, resolve
+
+    keys: list[str] | None = None
+    if metrics:
+        keys = []
+        for item in metrics:
+            for m in filter(None, (s.strip() for s in item.split(","))):
+                if m in METRICS:
+                    keys.append(m)
+                    continue
+                cands = [n for n in METRICS.names() if n.split("@")[0].lower() == m.lower()]
+                checked = [n for n in cands if METRICS.meta(n)["checked"]]
+                pick = checked if len(checked) == 1 else cands
+                if len(pick) == 1:
+                    keys.append(pick[0])
+                elif pick:
+                    raise ParameterError(f"metric {m!r} is ambiguous: use one of {', '.join(pick)}")
+                else:
+                    keys.append(m)  # resolve() raises with suggestions
+    return resolve(keys, profile)
+
+
+def list_metrics() -> str:
+    from .metrics import METRICS, PROFILES
+
+    lines = ["metrics (key, better, checked against the reference code, convention):"]
+    for e in METRICS:
+        m = e.meta
+        arrow = "higher" if m["higher_is_better"] else "lower"
+        chk = "checked" if m["checked"] else "unchecked"
+        slow = ", slow" if m["slow"] else ""
+        lines.append(f"  {e.name:20s} {arrow:6s} {chk}{slow}: {m['convention']}")
+    lines.append("profiles: " + ", ".join(PROFILES))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# computation
+# ---------------------------------------------------------------------------------------------
+
+
+def _score(key: str, a, b, f) -> float:
+    from .metrics import METRICS
+
+    return float(METRICS.get(key)(a, b, f))
+
+
+def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool) -> dict:
+    """Score pair by pair (so memory holds one pair at a time); with ``jobs`` > 1 the metrics
+    of a pair run in that many worker processes. Returns table[method][image][label]."""
+    from tqdm import tqdm
+
+    table: dict = {m: {n: {} for n in names} for m in methods}
+    total = len(names) * len(methods) * len(labels)
+    bar = tqdm(total=total, desc="evaluate", unit="metric", disable=quiet, file=sys.stderr)
+    ex = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+    try:
+        for n in names:
+            a, b = read_gray(la[n]), read_gray(lb[n])
+            tasks = []
+            for m, d in zip(methods, fused):
+                fp = lf[str(d)][n]
+                f = read_gray(fp)
+                for lab, key in labels.items():
+                    tasks.append((m, n, lab, key, (a, b, f), fp))
+            if ex is None:
+                for t in tasks:
+                    table[t[0]][t[1]][t[2]] = _run_one(t)
+                    bar.update(1)
+            else:
+                futs = [ex.submit(_score, t[3], *t[4]) for t in tasks]
+                for t, fu in zip(tasks, futs):
+                    try:
+                        table[t[0]][t[1]][t[2]] = fu.result()
+                    except ValueError as e:
+                        raise InputError(f"{t[5]}: {t[3]}: {e}") from None
+                    bar.update(1)
+    finally:
+        if ex is not None:
+            ex.shutdown(cancel_futures=True)
+        bar.close()
+    return table
+
+
+def _run_one(t) -> float:
+    try:
+        return _score(t[3], *t[4])
+    except InputError:
+        raise
+    except ValueError as e:
+        raise InputError(f"{t[5]}: {t[3]}: {e}") from None
