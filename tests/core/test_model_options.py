@@ -188,3 +188,15 @@ def test_cosine_schedule():
     assert lr_at(cfg, 60) == pytest.approx(1e-4 + 0.5 * 9e-4)
     assert lr_at(cfg, 110) == pytest.approx(1e-4)
     assert lr_at(TrainConfig(lr=3e-4), 57) == 3e-4
+
+
+def test_blend_residual_adds_the_third_channel():
+    net = _net(output="blend_residual")
+    a = torch.rand(1, 1, 16, 20, dtype=torch.float64)
+    b = torch.rand(1, 1, 16, 20, dtype=torch.float64)
+    with torch.no_grad():
+        fx, fy = net.encode(a, b)
+        raw = net.decoder(net.fuse(fx, fy))
+        w = net.blend_weights(a, b)
+        assert raw.shape[1] == 3
+        assert_close(net(a, b), w * a + (1 - w) * b + raw[:, 2:])

@@ -14,7 +14,7 @@ UPSAMPLE_MODES = ("bilinear", "nearest", "bicubic")
 MAP_ACTIVATIONS = ("softmax", "sigmoid", "none")
 DOWNSAMPLE_MODES = ("maxpool", "avgpool", "conv")
 PADDING_MODES = ("reflect", "zeros")
-OUTPUT_HEADS = ("direct", "blend")
+OUTPUT_HEADS = ("direct", "blend", "blend_residual")
 
 
 @dataclass
@@ -51,8 +51,10 @@ class ModelConfig:
         output: ``"direct"`` (the paper: the decoder's last convolution is the fused image) or
             ``"blend"`` (beyond the paper: it gives two per-pixel logits whose softmax weights
             blend the two sources, F = w·X + (1 − w)·Y; no intensity drift, source sharpness
-            kept). See docs/architecture.md.
-        blend_bound: with ``output="blend"``, the logits pass through ``b·tanh(z/b)`` so that
+            kept). ``"blend_residual"``: the blend plus a third output channel added as a
+            learned residual, F = w·X + (1 − w)·Y + r, so that the network can also add
+            detail or contrast that neither source has at a pixel. See docs/architecture.md.
+        blend_bound: with a blend output, the logits pass through ``b·tanh(z/b)`` so that
             the weights stay in [σ(−2b), σ(2b)] and never saturate to exactly 0/1 in float32,
             where their gradient would vanish (a pilot run with a strong gradient loss froze
             that way); 0 = unbounded.

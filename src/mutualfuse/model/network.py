@@ -44,7 +44,8 @@ class FMMNet(FusionNet):
     The forward pass is three explicit stages, which the streaming runner and the ONNX
     export call directly: :meth:`encode` → :meth:`fuse` (optionally with precomputed deepest
     maps) → :meth:`decode`. With ``cfg.output == "blend"`` the decoder's two output channels
-    are per-pixel logits and the result is ``softmax(logits)`` · (X, Y).
+    are per-pixel logits and the result is ``softmax(logits)`` · (X, Y); ``"blend_residual"``
+    adds the decoder's third channel to that.
     """
 
     def __init__(self, cfg: ModelConfig):
@@ -67,9 +68,10 @@ class FMMNet(FusionNet):
     def decode(self, fused: list[torch.Tensor], a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """The fused image (B, 1, H, W) from the fused features (and the sources, for "blend")."""
         out = self.decoder(fused)
-        if self.cfg.output == "blend":
-            w = self._blend_softmax(out).to(a.dtype)
-            return w[:, :1] * a + w[:, 1:] * b
+        if self.cfg.output in ("blend", "blend_residual"):
+            w = self._blend_softmax(out[:, :2]).to(a.dtype)
+            f = w[:, :1] * a + w[:, 1:] * b
+            return f + out[:, 2:] if self.cfg.output == "blend_residual" else f
         return out
 
     def _blend_softmax(self, logits: torch.Tensor) -> torch.Tensor:
@@ -80,11 +82,11 @@ class FMMNet(FusionNet):
         return torch.softmax(z, dim=1)
 
     def blend_weights(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """The per-pixel weight of X, (B, 1, H, W), of a ``"blend"`` model (inputs padded)."""
-        if self.cfg.output != "blend":
-            raise ValueError("blend_weights needs a model with output='blend'")
+        """The per-pixel weight of X, (B, 1, H, W), of a blend model (inputs padded)."""
+        if self.cfg.output not in ("blend", "blend_residual"):
+            raise ValueError("blend_weights needs a model with a blend output")
         fx, fy = self.encode(a, b)
-        return self._blend_softmax(self.decoder(self.fuse(fx, fy)))[:, :1]
+        return self._blend_softmax(self.decoder(self.fuse(fx, fy))[:, :2])[:, :1]
 
     def _forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         fx, fy = self.encode(a, b)
