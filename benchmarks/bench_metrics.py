@@ -1,7 +1,13 @@
 """Time of every registered fusion metric at 256×256, 640×480 and 1024×768.
 
 Usage:  python benchmarks/bench_metrics.py [--repeat N] [--sizes 256x256,640x480,1024x768]
-                                          [--metrics KEY ...] [--json out.json]
+                                          [--metrics KEY ...] [--profile NAME] [--json out.json]
+                                          [--triple A.png B.png F.png]
+
+``--profile liu`` times Liu et al.'s metrics and VIFF (add ``--metrics Qte_cvejic@liu Qw@liu``
+for the two extras). ``--triple`` times one real image triple (read as the conformance test
+reads it) instead of the synthetic sizes, e.g. a conformance image whose Octave time the
+conformance README reports.
 
 Inputs are deterministic synthetic 8-bit gray images (smooth structure plus noise, and a
 fused image that is their rounded mean), the way the reference metrics see them. Each cell is
@@ -35,16 +41,32 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--sizes", default="256x256,640x480,1024x768", help="comma-separated WxH")
     ap.add_argument("--metrics", nargs="+", help="registered keys (default: all)")
+    ap.add_argument("--profile", help="time the keys of this metric profile (e.g. liu)")
+    ap.add_argument("--triple", nargs=3, metavar=("A", "B", "F"), help="time one real image triple")
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="wall time (default) or this process's CPU time, which other jobs on a "
+                         "shared machine disturb less")
     ap.add_argument("--json", help="also write the timings as JSON")
     args = ap.parse_args(argv)
 
-    from mutualfuse.metrics import METRICS
+    from mutualfuse.metrics import METRICS, resolve
 
     sizes = [tuple(int(v) for v in s.lower().split("x")) for s in args.sizes.split(",")]
-    names = args.metrics or METRICS.names()
-    data = {s: synthetic(*s) for s in sizes}
+    names = list(resolve(None, args.profile).values()) if args.profile else []
+    names += [m for m in (args.metrics or []) if m not in names]
+    names = names or METRICS.names()
+    if args.triple:
+        from PIL import Image
+
+        trip = tuple(np.asarray(Image.open(p)) for p in args.triple)
+        h, w = trip[0].shape[:2]
+        sizes = [(w, h)]
+        data = {(w, h): trip}
+    else:
+        data = {s: synthetic(*s) for s in sizes}
     results: dict[str, dict[str, float]] = {}
-    print(f"# mutualfuse metric timings, median of {args.repeat} (s); CPU threads available: "
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    print(f"# mutualfuse metric timings ({args.clock} clock), median of {args.repeat} (s); CPU threads available: "
           f"{len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}")
     head = f"{'metric':20s}" + "".join(f"{f'{w}x{h}':>12s}" for w, h in sizes)
     print(head)
@@ -57,9 +79,9 @@ def main(argv=None) -> int:
             fn(a, b, f)  # warm-up (imports, FFT plans)
             ts = []
             for _ in range(args.repeat):
-                t0 = time.perf_counter()
+                t0 = clock()
                 fn(a, b, f)
-                ts.append(time.perf_counter() - t0)
+                ts.append(clock() - t0)
             row[f"{s[0]}x{s[1]}"] = statistics.median(ts)
         results[name] = row
         print(f"{name:20s}" + "".join(f"{v:12.3f}" for v in row.values()), flush=True)
