@@ -102,3 +102,12 @@ def test_missing_data_root_is_one_line_and_writes_nothing(tmp_path):
     assert not (tmp_path / "out").exists()
     p = subprocess.run([sys.executable, "-m", "mutualfuse", "benchmark"], env=env, capture_output=True, text=True, timeout=300)
     assert p.returncode == 2 and "MUTUALFUSE_DATA" in p.stderr
+
+
+def test_bad_figures_config_stops_before_any_work(root):
+    (root / "bad.yaml").write_text("figures:\n  - {id: f, set: ir-vis/tno, pair: '01', boxes: [{box: [0.5, 0.5, 0.2, 0.9]}]}\n")
+    p = _run(root, "--methods", "average", "--figures", str(root / "bad.yaml"))
+    assert p.returncode == 2
+    assert p.stderr.startswith(f"mutualfuse: error: {root / 'bad.yaml'}: figure 1: box [0.5, 0.5, 0.2, 0.9] must be")
+    assert len(p.stderr.strip().splitlines()) == 1
+    assert not (root / "out").exists() and not (root / "cache").exists()

@@ -345,20 +345,28 @@ def write_text(path: Path, text: str) -> Path:
     return path
 
 
-def make_figures(cfg: BenchmarkConfig, plans: list[Plan], tables: dict[str, Table], results: dict,
-                 problems: list[str]) -> list[Path]:
-    from .figures import load_figures, render_grid, zoom_panel
+def load_figure_specs(cfg: BenchmarkConfig, problems: list[str]) -> list:
+    """The figures config, read before any work so that a bad file stops the run at once."""
+    from .figures import load_figures
 
     path = cfg.figures_config or find_config("figures.yaml")
     if path is None:
         problems.append("figures: no figures config (configs/benchmark/figures.yaml); pass --figures")
+        return []
+    return load_figures(Path(path))
+
+
+def make_figures(cfg: BenchmarkConfig, specs: list, plans: list[Plan], results: dict,
+                 problems: list[str]) -> list[Path]:
+    from .figures import render_grid, zoom_panel
+
+    if not specs:
         return []
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         problems.append("figures: matplotlib is not installed (pip install matplotlib)")
         return []
-    specs = load_figures(Path(path))
     out: list[Path] = []
     for f in specs:
         pl = next((p for p in plans if p.set.name == f.set and not p.spec.ablation), None)
@@ -401,6 +409,8 @@ def run_benchmark(cfg: BenchmarkConfig) -> Outcome:
         raise InputError(f"{cfg.data_root}: data root not found (give --data-root or set MUTUALFUSE_DATA)")
     if cfg.jobs < 1:
         raise ParameterError(f"--jobs {cfg.jobs}: must be at least 1")
+    if cfg.out.exists() and not cfg.out.is_dir():
+        raise InputError(f"{cfg.out}: --out exists and is not a folder")
     import importlib
 
     for m in cfg.imports:
@@ -409,7 +419,14 @@ def run_benchmark(cfg: BenchmarkConfig) -> Outcome:
         except Exception as e:  # noqa: BLE001
             raise ParameterError(f"--import {m}: {type(e).__name__}: {' '.join(str(e).split())[:200]}") from None
     problems: list[str] = []
+    fig_specs = load_figure_specs(cfg, problems)
     plans, notes = plan_tables(cfg, problems)
+    try:
+        cfg.out.mkdir(parents=True, exist_ok=True)
+        for sub in ("tables", "figures"):
+            (cfg.out / sub).mkdir(exist_ok=True)
+    except OSError as e:
+        raise InputError(f"{cfg.out}: cannot create the output folder ({e.strerror or type(e).__name__})") from None
     tasks = build_tasks(plans, cfg, problems)
     res_list = execute(tasks, cfg)
     results = {(r.source_id, r.set_name, r.name): r for r in res_list}
@@ -432,7 +449,7 @@ def run_benchmark(cfg: BenchmarkConfig) -> Outcome:
     rt = runtime_rows(plans, results, cfg)
     write_text(tdir / "runtime.md", runtime_markdown(rt, cfg.jobs))
     write_text(tdir / "runtime.csv", runtime_csv(rt))
-    figs = make_figures(cfg, plans, tables, results, problems)
+    figs = make_figures(cfg, fig_specs, plans, results, problems)
     stats = {"tasks": len(tasks), "fused_computed": sum(r.fresh for r in res_list),
              "metrics_computed": sum(r.metrics_computed for r in res_list),
              "failed": sum(bool(r.error) for r in res_list), "wall_s": 0}
