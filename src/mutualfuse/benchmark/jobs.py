@@ -143,7 +143,7 @@ def run_task(t: Task) -> Result:
         have = cache.get_metrics(mkey)
         need = [k for k in t.keys if k not in have]
         if need:
-            from ..cli.evaluate import read_gray
+            from ..evaluation import read_gray
             from ..metrics import METRICS
 
             A, B, F = read_gray(Path(t.a)), read_gray(Path(t.b)), read_gray(fpath)
