@@ -70,7 +70,9 @@ def _reg(name: str, fn: MetricFn, *, higher: bool, uses_sources: bool, reference
     metric, source = name.split("@")
     if source not in ("rfn-nest", "nestfuse", "vifb", "liu", "han"):
         source = "extra"
-    METRICS.add(name, fn, metric=metric, source=source, higher_is_better=higher,
+    from .input_range import range_checked  # float 0-1 images given as 0-255 are refused, not mis-scored
+
+    METRICS.add(name, range_checked(fn, name), metric=metric, source=source, higher_is_better=higher,
                 uses_sources=uses_sources, reference=reference, convention=convention,
                 slow=slow, checked=checked)
 
