@@ -55,7 +55,7 @@ def _direct(folders, fused, key, name):
 def test_csv_values_match_the_library(folders, tmp_path, capsys):
     out = tmp_path / "r.csv"
     rc = _run(["--a", str(folders["a"]), "--b", str(folders["b"]), "--fused", str(folders["max"]),
-               "--metrics", "EN@rfn-nest,Qabf@vifb", "Qcv", "--out", str(out), "-q"])
+               "--metrics", "EN@rfn-nest,Qabf@vifb", "Qcv@vifb", "--out", str(out), "-q"])
     assert rc == 0
     rows = list(csv.DictReader(open(out)))
     assert [r["image"] for r in rows] == NAMES + ["mean"]
@@ -102,7 +102,7 @@ def test_colour_fused_images_are_scored_as_matlab_gray(folders, tmp_path):
     assert np.array_equal(E.read_gray(col / "c01.png"), g)
     assert E.read_gray(col / "c01.png").shape == rgb.shape[:2]
     out = tmp_path / "c.csv"
-    _run(["--a", str(folders["a"]), "--b", str(folders["b"]), "--fused", str(col), "--metrics", "Qcb",
+    _run(["--a", str(folders["a"]), "--b", str(folders["b"]), "--fused", str(col), "--metrics", "Qcb@vifb",
           "--out", str(out), "-q"])
     rows = list(csv.DictReader(open(out)))
     assert float(rows[0]["Qcb@vifb"]) == _direct(folders, "max", "Qcb@vifb", "c01")

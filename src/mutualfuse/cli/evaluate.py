@@ -38,9 +38,9 @@ def add_parser(sub) -> None:
     p.add_argument("--fused", action="append", metavar="DIR",
                    help="folder of fused images (required); repeat to compare several methods")
     p.add_argument("--metrics", nargs="+", metavar="KEY",
-                   help="metric keys (e.g. Qabf@vifb EN@rfn-nest; a bare name such as Qcb works when "
+                   help="metric keys (e.g. Qabf@vifb EN@rfn-nest; a bare name such as Qabf works when "
                         "unambiguous; commas allowed). See --list.")
-    p.add_argument("--profile", help="named metric set: paper, rfn-nest, nestfuse, vifb, default, all "
+    p.add_argument("--profile", help="named metric set: paper, rfn-nest, nestfuse, vifb, liu, default, all "
                                       "(default: 'default' = every fast conformance-checked metric)")
     p.add_argument("-o", "--out", metavar="FILE", help="write the results to FILE (.csv or .json)")
     from .common import int_at_least
