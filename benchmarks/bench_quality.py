@@ -66,8 +66,15 @@ def _cli(*args: str) -> None:
         raise SystemExit(f"bench_quality: `{' '.join(args[:3])} …` failed: {(r.stderr or r.stdout).strip()[-400:]}")
 
 
+def _split(spec: str) -> tuple[str, str]:
+    """``NAME=WEIGHTS`` (a weights file under a row name) or a shipped name."""
+    name, _, w = spec.partition("=")
+    return name, (w or name)
+
+
 def _fuse_set(root: Path, set_dir: str, ra: str, rb: str, out: Path, method: str, weights: str | None) -> Path:
-    dst = out / "fused" / set_dir.replace("/", "_") / (weights or method)
+    name, weights = _split(weights) if weights else (method, None)
+    dst = out / "fused" / set_dir.replace("/", "_") / name
     args = ["fuse-dir", str(root / set_dir / ra), str(root / set_dir / rb), "-o", str(dst), "-q", "--device", "cpu"]
     if weights:
         args += ["--weights", weights]
@@ -150,15 +157,17 @@ def mf_truth(root: Path, out: Path, models: list[str], baselines: list[str], mea
     pairs_dir = out / "mf-truth"
     make_pairs(root, pairs_dir)
     rows: dict[str, dict[str, float]] = {}
-    names = models + baselines
-    for name in names:
-        is_w = name in models
+    names = [_split(m)[0] for m in models] + baselines
+    for spec in models + baselines:
+        is_w = spec in models
+        name, w = _split(spec) if is_w else (spec, None)
         dst = out / "fused" / "mf-truth" / name
         args = ["fuse-dir", str(pairs_dir / "a"), str(pairs_dir / "b"), "-o", str(dst), "-q", "--device", "cpu"]
-        args += ["--weights", name] if is_w else ["--method", name]
+        args += ["--weights", w] if is_w else ["--method", name]
         _cli(*args)
     if mean_maps:
-        mean_maps_fuse("default", pairs_dir / "a", pairs_dir / "b", out / "fused" / "mf-truth" / "default-mean-maps")
+        dw = dict(_split(m) for m in models).get("default", "default")
+        mean_maps_fuse(dw, pairs_dir / "a", pairs_dir / "b", out / "fused" / "mf-truth" / "default-mean-maps")
         names = names + ["default-mean-maps"]
     for name in names:
         ps, ss, dm = [], [], []
@@ -185,7 +194,7 @@ def mf_truth(root: Path, out: Path, models: list[str], baselines: list[str], mea
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-root", default=os.environ.get("MUTUALFUSE_DATA"))
-    ap.add_argument("--models", default="default,paper", help="shipped weights names")
+    ap.add_argument("--models", default="default,paper", help="shipped weights names, or NAME=FILE.safetensors")
     ap.add_argument("--baselines", default="average,cbf,dwt")
     ap.add_argument("--sets", default="tno,lytro,medical,mf-truth")
     ap.add_argument("--out", default=str(REPO / "out" / "bench_quality"))
@@ -208,12 +217,13 @@ def main() -> None:
         set_dir, ra, rb, ref, metrics = SETS[s]
         folders: dict[str, Path] = {}
         for m in models:
-            folders[m] = _fuse_set(root, set_dir, ra, rb, out, m, m)
+            folders[_split(m)[0]] = _fuse_set(root, set_dir, ra, rb, out, m, m)
         for m in baselines:
             folders[m] = _fuse_set(root, set_dir, ra, rb, out, m, None)
-        if args.mean_maps and "default" in models:
+        if args.mean_maps and "default" in [_split(m)[0] for m in models]:
             dst = out / "fused" / set_dir.replace("/", "_") / "default-mean-maps"
-            mean_maps_fuse("default", root / set_dir / ra, root / set_dir / rb, dst)
+            mean_maps_fuse(dict(_split(m) for m in models).get("default", "default"), root / set_dir / ra,
+                           root / set_dir / rb, dst)
             folders["default-mean-maps"] = dst
         if ref and (root / ref).is_dir():
             folders["IFCNN(max)"] = root / ref

@@ -453,11 +453,11 @@ def test_method_and_weights_confusion(ws, capsys):
 
     a = np.random.default_rng(0).random((32, 32))
     with pytest.raises(ParameterError, match="takes no weights"):
-        mutualfuse.fuse(a, a, method="dwt", weights="cosine")
+        mutualfuse.fuse(a, a, method="dwt", weights="paper")
     with pytest.raises(ParameterError, match="unknown method or weights 'nope'"):
         mutualfuse.Fuser("nope")
     run_bad(capsys, _fuse(ws, "-o", str(ws / "f.png"), "--method", "nope"), ws, "unknown fusion method 'nope'")
-    run_bad(capsys, _fuse(ws, "-o", str(ws / "f.png"), "--method", "dwt", "--weights", "cosine"), ws, "takes no weights")
+    run_bad(capsys, _fuse(ws, "-o", str(ws / "f.png"), "--method", "dwt", "--weights", "paper"), ws, "takes no weights")
     x = np.zeros((1, 1, 32, 40), np.float32)
     with pytest.raises(InputError, match="channels-first"):
         mutualfuse.fuse(x, x, method="average")
