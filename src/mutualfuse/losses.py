@@ -140,4 +140,11 @@ def var_ssim_grad_loss(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, grad_w
     return var_ssim_loss(x, y, f, **kw) + grad_weight * max_gradient_loss(x, y, f)
 
 
-LOSSES = {"var_ssim": var_ssim_loss, "mean_ssim": mean_ssim_loss, "var_ssim_grad": var_ssim_grad_loss}
+from .registry import Registry  # noqa: E402
+
+#: the training losses by name (``TrainConfig.loss``); :data:`LOSSES` is its read-only dict view
+LOSS_REGISTRY: Registry = Registry("loss")
+LOSS_REGISTRY.add("var_ssim", var_ssim_loss, cite="the paper, Eqs. 2-5")
+LOSS_REGISTRY.add("mean_ssim", mean_ssim_loss, cite="VIF-Net (Hou et al. 2020): Table 5's Mean-SSIM")
+LOSS_REGISTRY.add("var_ssim_grad", var_ssim_grad_loss, cite="Var-SSIM + max-gradient term (beyond the paper)")
+LOSSES = LOSS_REGISTRY.view()

@@ -200,3 +200,17 @@ def test_blend_residual_adds_the_third_channel():
         w = net.blend_weights(a, b)
         assert raw.shape[1] == 3
         assert_close(net(a, b), w * a + (1 - w) * b + raw[:, 2:])
+
+
+def test_losses_fusion_rules_and_profiles_are_registries():
+    from mutualfuse.metrics.profiles import PROFILE_REGISTRY, PROFILES
+    from mutualfuse.model.mutual_mapping import FUSION_RULES
+    from mutualfuse.registry import Registry
+
+    for reg in (FUSION_RULES, PROFILE_REGISTRY):
+        assert isinstance(reg, Registry)
+    assert FUSION_RULES.names() == ["mapping", "add", "concat"]
+    assert list(PROFILES) == PROFILE_REGISTRY.names() and "paper" in PROFILES
+    assert sorted(LOSSES) == ["mean_ssim", "var_ssim", "var_ssim_grad"]
+    with pytest.raises(KeyError, match="did you mean"):
+        FUSION_RULES.get("maping")

@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..errors import ParameterError
+from ..registry import Registry
 
 PAPER = {
     "EI": "EI@vifb",
@@ -78,15 +79,20 @@ def _all() -> dict[str, str]:
     return {e.name: e.name for e in METRICS}
 
 
-PROFILES = {
-    "paper": lambda: dict(PAPER),
-    "rfn-nest": lambda: _by_source("rfn-nest"),
-    "nestfuse": lambda: _by_source("nestfuse"),
-    "vifb": lambda: _by_source("vifb"),
-    "liu": lambda: dict(LIU_PROFILE),
-    "default": _default,
-    "all": _all,
-}
+#: the named metric profiles (each a function returning ``{display name: metric key}``);
+#: :data:`PROFILES` is the read-only dict view used by ``evaluate`` and the benchmark
+PROFILE_REGISTRY: Registry = Registry("metric profile")
+for _name, _fn in (
+    ("paper", lambda: dict(PAPER)),
+    ("rfn-nest", lambda: _by_source("rfn-nest")),
+    ("nestfuse", lambda: _by_source("nestfuse")),
+    ("vifb", lambda: _by_source("vifb")),
+    ("liu", lambda: dict(LIU_PROFILE)),
+    ("default", _default),
+    ("all", _all),
+):
+    PROFILE_REGISTRY.add(_name, _fn)
+PROFILES = PROFILE_REGISTRY.view()
 
 
 def resolve(metrics: Iterable[str] | None = None, profile: str | None = None) -> dict[str, str]:

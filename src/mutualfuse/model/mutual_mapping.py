@@ -44,6 +44,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..registry import Registry
 from .blocks import conv3x3, resize
 from .config import ModelConfig
 
@@ -282,5 +283,12 @@ class ConcatFusion(nn.Module):
         return [F.relu(conv(torch.cat([a, b], 1))) for conv, a, b in zip(self.convs, feats_x, feats_y)]
 
 
+#: the fusion rules of Table 6 by name (``ModelConfig.fusion``)
+FUSION_RULES: Registry = Registry("fusion rule")
+FUSION_RULES.add("mapping", MutualMappingFusion, cite="the paper, §3.2 (Eq. 1)")
+FUSION_RULES.add("add", AddFusion, cite="Table 6 'Add'")
+FUSION_RULES.add("concat", ConcatFusion, cite="Table 6 'Concat'")
+
+
 def make_fusion(cfg: ModelConfig) -> nn.Module:
-    return {"mapping": MutualMappingFusion, "add": AddFusion, "concat": ConcatFusion}[cfg.fusion](cfg)
+    return FUSION_RULES.get(cfg.fusion)(cfg)
