@@ -214,3 +214,18 @@ def test_losses_fusion_rules_and_profiles_are_registries():
     assert sorted(LOSSES) == ["mean_ssim", "var_ssim", "var_ssim_grad"]
     with pytest.raises(KeyError, match="did you mean"):
         FUSION_RULES.get("maping")
+
+
+@pytest.mark.parametrize("over, key", [
+    ({"data": {"multifocus": 1.5}}, "data.multifocus"),
+    ({"data": {"multifocus_sigma": [3.0, 1.0]}}, "data.multifocus_sigma"),
+    ({"lr_schedule": "step"}, "lr_schedule"),
+    ({"warmup_steps": -1}, "warmup_steps"),
+    ({"min_lr_ratio": 2.0}, "min_lr_ratio"),
+    ({"loss_params": [1, 2]}, "loss_params"),
+])
+def test_new_training_options_are_validated(over, key):
+    from mutualfuse.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=key.replace(".", r"\.")):
+        TrainConfig.from_dict(over)

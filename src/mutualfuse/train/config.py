@@ -157,3 +157,14 @@ def validate_train_config(cfg: TrainConfig) -> None:
     need(_is_int(d.num_workers) and d.num_workers >= 0, "data.num_workers", d.num_workers, "an integer >= 0")
     need(isinstance(d.sets, list) and len(d.sets) > 0 and all(isinstance(x, str) and x for x in d.sets),
          "data.sets", d.sets, "a non-empty list of folder names")
+    num = (int, float)
+    need(isinstance(d.multifocus, num) and 0.0 <= d.multifocus <= 1.0, "data.multifocus", d.multifocus,
+         "a fraction in [0, 1]")
+    sig = tuple(d.multifocus_sigma) if isinstance(d.multifocus_sigma, (list, tuple)) else ()
+    need(len(sig) == 2 and all(isinstance(v, num) for v in sig) and 0 < sig[0] <= sig[1],
+         "data.multifocus_sigma", d.multifocus_sigma, "[low, high] with 0 < low <= high")
+    need(cfg.lr_schedule in ("constant", "cosine"), "lr_schedule", cfg.lr_schedule, "'constant' or 'cosine'")
+    need(_is_int(cfg.warmup_steps) and cfg.warmup_steps >= 0, "warmup_steps", cfg.warmup_steps, "an integer >= 0")
+    need(isinstance(cfg.min_lr_ratio, num) and 0.0 <= cfg.min_lr_ratio <= 1.0, "min_lr_ratio", cfg.min_lr_ratio,
+         "a number in [0, 1]")
+    need(isinstance(cfg.loss_params, dict), "loss_params", cfg.loss_params, "a mapping of loss arguments")
