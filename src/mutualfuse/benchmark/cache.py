@@ -35,12 +35,7 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def sha256_file(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+from ..io.digest import sha256_file  # noqa: F401  (re-exported for jobs/runner)
 
 
 def recipe_key(method: str, params: dict[str, Any] | None, weights_sha256: str | None,

@@ -52,12 +52,7 @@ def _register(w: ShippedWeights) -> None:
     WEIGHTS.add(w.name, w, file=w.file, sha256=w.sha256)
 
 
-def sha256_file(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+from ..io.digest import sha256_file  # noqa: F401  (public here too)
 
 
 #: metadata format of the files :func:`save_weights` writes (version 2 adds ``tensors_sha256``)
