@@ -75,3 +75,40 @@ def test_ties_share_a_mark():
     assert ranks[("m:0", "EN")] == ranks[("m:1", "EN")] == 1  # both print 7.5319
     assert ranks[("m:2", "EN")] == 2 and ranks[("m:3", "EN")] == 3
     assert not math.isnan(rows[0].values["EN"])
+
+
+def test_seed_means_row_prints_mean_and_sd_and_members_take_no_mark():
+    """Ablation rows matched by several seeds get a ``mean ± sd`` row (ranked); the members
+    are printed but not ranked, and both printed formats read back to the mean."""
+    from mutualfuse.benchmark.runner import seed_means
+
+    cols = [Column("EI", "EI@vifb", True), Column("CE", "CE@vifb", False)]
+    members = [
+        Row("ablation:table6/Add[s0]", "Add [s0]", {"EI": 40.0, "CE": 1.0}, 21, 21, "ablation", ranked=False),
+        Row("ablation:table6/Add[s1]", "Add [s1]", {"EI": 42.0, "CE": 2.0}, 21, 21, "ablation", ranked=False),
+        Row("ablation:table6/Add[s2]", "Add [s2]", {"EI": 44.0, "CE": 3.0}, 21, 21, "ablation", ranked=False),
+    ]
+    other = Row("ablation:table6/Concat", "Concat", {"EI": 41.0, "CE": 1.5}, 21, 21, "ablation")
+    rows = seed_means(members + [other], ["Add"] * 3 + [""], cols)
+    assert [r.label for r in rows] == ["Add (mean ± sd of 3)", "Add [s0]", "Add [s1]", "Add [s2]", "Concat"]
+    mean = rows[0]
+    assert mean.values == {"EI": 42.0, "CE": 2.0}
+    assert mean.spread == {"EI": 2.0, "CE": 1.0}  # sample sd (ddof 1) of 40, 42, 44 and of 1, 2, 3
+    t = Table("table6", "Table 6: test", cols, rows, "bold")
+    md = to_markdown(t)
+    assert "| Add (mean ± sd of 3) | **42.0000 ± 2.0000** | 2.0000 ± 1.0000 |" in md
+    assert "| Add [s2] | 44.0000 | 3.0000 |" in md  # the best EI, but a member: no mark
+    assert "| Concat | 41.0000 | **1.5000** |" in md
+    for back in (read_markdown(md), read_latex(to_latex(t))):
+        assert back.values["Add (mean ± sd of 3)"] == [42.0, 2.0]
+        assert back.styles["Add [s2]"] == [None, None]
+
+
+def test_seed_means_with_a_failed_member_is_partial():
+    from mutualfuse.benchmark.runner import seed_means
+
+    cols = [Column("EI", "EI@vifb", True)]
+    members = [Row("a[s0]", "A [s0]", {"EI": 1.0}, 4, 4, "ablation", ranked=False),
+               Row("a[s1]", "A [s1]", {"EI": 3.0}, 4, 3, "ablation", ranked=False)]
+    mean = seed_means(members, ["A", "A"], cols)[0]
+    assert mean.partial and mean.values == {"EI": 2.0}

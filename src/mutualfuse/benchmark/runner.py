@@ -257,11 +257,39 @@ def aggregate(plans: list[Plan], results: dict[tuple[str, str, str], Result], pr
             if errs:
                 note = f"failed on {len(errs)} of {n_pairs} pairs (first: {errs[0]})"
             means = {c.label: (float(np.mean(vals[c.label])) if vals[c.label] else None) for c in cols}
-            rows.append(Row(src.id, src.label, means, n_pairs, ok, src.kind, note))
+            rows.append(Row(src.id, src.label, means, n_pairs, ok, src.kind, note, ranked=not src.group))
+        rows = seed_means(rows, [s.group for s in pl.sources], cols)
         t = Table(pl.spec.id, pl.spec.title + f", {len(pl.set.names)} of {pl.set.total} pairs", cols, rows,
                   pl.spec.marking, list(pl.notes))
         tables[pl.spec.id] = t
     return tables
+
+
+def seed_means(rows: list[Row], groups: list[str], cols: list[Column]) -> list[Row]:
+    """Put a ``label (mean ± sd of k)`` row before every group of rows that one ablation row
+    matched several times (trained variants differing e.g. only in seed). The mean is over the
+    variants' per-set means, sd the sample standard deviation (ddof 1); a variant with failed
+    pairs makes its group's mean partial (``n_ok`` < ``n_pairs``), so it is not ranked."""
+    out: list[Row] = []
+    done: set[str] = set()
+    for r, g in zip(rows, groups):
+        if g and g not in done:
+            done.add(g)
+            members = [m for m, gm in zip(rows, groups) if gm == g]
+            means, sds = {}, {}
+            for c in cols:
+                v = [m.values.get(c.label) for m in members]
+                ok = [x for x in v if x is not None]
+                means[c.label] = float(np.mean(ok)) if len(ok) == len(v) else None
+                sds[c.label] = float(np.std(ok, ddof=1)) if len(ok) == len(v) and len(ok) > 1 else None
+            n_ok = min(m.n_ok for m in members)
+            names = ", ".join(m.label.rsplit("[", 1)[-1].rstrip("]") for m in members)
+            out.append(Row(f"{members[0].id.split('[', 1)[0]}[mean]", f"{g} (mean ± sd of {len(members)})", means,
+                           members[0].n_pairs, n_ok, "ablation",
+                           f"mean over {names}; sd " + ", ".join(f"{k}={v:.6g}" for k, v in sds.items() if v is not None),
+                           spread=sds))
+        out.append(r)
+    return out
 
 
 def runtime_rows(plans: list[Plan], results: dict, cfg: BenchmarkConfig) -> list[dict]:

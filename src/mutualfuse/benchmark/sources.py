@@ -39,6 +39,7 @@ class Source:
     folder: str | None = None
     slow: bool = False
     missing: str = ""  # non-empty: the row cannot be computed (e.g. its weights do not exist yet)
+    group: str = ""  # ablation rows that one config row matched several times (e.g. seeds): the row's label
 
     @property
     def computes(self) -> bool:
@@ -241,6 +242,7 @@ def ablation_sources(tables: list[AblationTable]) -> dict[str, list[Source]]:
             for n in names:
                 label = r.label if len(names) == 1 else f"{r.label} [{n}]"
                 sid = rid if len(names) == 1 else f"{rid}[{n}]"
-                rows.append(Source(sid, label, "ablation", weights=n, weights_sha256=SHIPPED[n].sha256))
+                rows.append(Source(sid, label, "ablation", weights=n, weights_sha256=SHIPPED[n].sha256,
+                                   group=r.label if len(names) > 1 else ""))
         out[t.id] = rows
     return out

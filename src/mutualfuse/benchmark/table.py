@@ -32,6 +32,7 @@ MARKING_LEGEND = {
     "none": "",
 }
 PARTIAL = "†"
+PM = " ± "
 MISSING = "—"
 UP, DOWN = "↑", "↓"
 
@@ -58,6 +59,9 @@ class Row:
 
     ``n_ok`` of ``n_pairs`` pairs succeeded; a row with ``n_ok < n_pairs`` is partial (``†``).
     ``note`` says why values are missing (e.g. which weights do not exist yet).
+    ``spread`` (a mean over several trained variants, e.g. seeds) holds each column's sample
+    standard deviation across them, printed as ``mean ± sd``; ``ranked=False`` rows (the
+    members of such a mean) are printed but take no mark.
     """
 
     id: str
@@ -67,6 +71,8 @@ class Row:
     n_ok: int = 0
     kind: str = "method"
     note: str = ""
+    spread: dict[str, float | None] = field(default_factory=dict)
+    ranked: bool = True
 
     @property
     def partial(self) -> bool:
@@ -100,7 +106,7 @@ class Table:
             vals = {}
             for r in self.rows:
                 v = r.values.get(c.label)
-                if v is None or not math.isfinite(v) or r.partial:
+                if v is None or not math.isfinite(v) or r.partial or not r.ranked:
                     continue
                 vals[r.id] = round(v, c.decimals)
             distinct = sorted(set(vals.values()), reverse=c.higher_is_better)
@@ -113,11 +119,14 @@ class Table:
         return out
 
 
-def fmt(v: float | None, decimals: int = 4) -> str:
+def fmt(v: float | None, decimals: int = 4, sd: float | None = None, pm: str = PM) -> str:
+    """A cell: the value at ``decimals``; with ``sd`` (a spread), ``value ± sd``."""
     if v is None:
         return MISSING
     if not math.isfinite(v):
         return str(v)
+    if sd is not None and math.isfinite(sd):
+        return f"{v:.{decimals}f}{pm}{sd:.{decimals}f}"
     return f"{v:.{decimals}f}"
 
 
@@ -151,7 +160,7 @@ def to_markdown(t: Table, heading_level: int = 2) -> str:
     for r in t.rows:
         cells = []
         for c in t.columns:
-            text = fmt(r.values.get(c.label), c.decimals)
+            text = fmt(r.values.get(c.label), c.decimals, r.spread.get(c.label))
             if r.partial and r.values.get(c.label) is not None:
                 text += PARTIAL
             k = ranks.get((r.id, c.label))
@@ -163,6 +172,9 @@ def to_markdown(t: Table, heading_level: int = 2) -> str:
         legend.append(MARKING_LEGEND[t.marking] + " (as the paper marks this table)")
     if any(r.partial for r in t.rows):
         legend.append(f"{PARTIAL} mean over fewer pairs (a failure, see the notes), not ranked")
+    if any(r.spread for r in t.rows):
+        legend.append("mean ± sd: over the trained variants listed below it (sample standard deviation), "
+                      "which are not ranked themselves")
     lines.append("; ".join(legend) + ".")
     for r in t.rows:
         if r.note:
@@ -195,7 +207,7 @@ def _parse_cell(text: str) -> tuple[float | None, str | None, bool]:
     text = text.rstrip(PARTIAL).strip()
     if text == MISSING:
         return None, style, partial
-    return float(text), style, partial
+    return float(text.split(PM.strip())[0]), style, partial
 
 
 @dataclass
@@ -294,7 +306,7 @@ def to_latex(t: Table) -> str:
         cells = []
         for c in t.columns:
             v = r.values.get(c.label)
-            text = fmt(v, c.decimals) if v is not None else "--"
+            text = fmt(v, c.decimals, r.spread.get(c.label), pm=r"${}\pm{}$") if v is not None else "--"
             if r.partial and v is not None:
                 text += r"$^\dagger$"
             k = ranks.get((r.id, c.label))
@@ -329,7 +341,7 @@ def read_latex(text: str) -> ReadTable:
             if m:
                 style = {"textbf": "bold", "textit": "italic"}.get(m.group(1), m.group(2))
                 c = m.group(3)
-            c = c.replace(r"$^\dagger$", "")
+            c = c.replace(r"$^\dagger$", "").split(r"${}\pm{}$")[0]
             vs.append(None if c == "--" else float(c))
             ss.append(style)
         label = _tex_unescape(cells[0])
