@@ -163,3 +163,21 @@ def test_fuse_dir_csv_pairs(tmp_path, lively_weights, capsys):
     assert rc == 0, capsys.readouterr().err
     assert sorted(os.listdir(tmp_path / "O")) == ["03.png", "first.tif"]
     shutil.rmtree(tmp_path / "O")
+
+
+def test_fuse_quiet_prints_nothing_but_errors(tmp_path, lively_weights, capsys):
+    """``-q``: no notes (token budget, 16-bit scaling) and no summary on success; errors still print."""
+    rng = np.random.default_rng(6)
+    ir = rng.integers(2000, 12000, (40, 52)).astype(np.uint16)
+    Image.fromarray(ir).save(tmp_path / "ir.png")
+    vis = _png(tmp_path / "vis.png", rng.integers(0, 256, (40, 52), dtype=np.uint8))
+    args = ["fuse", str(tmp_path / "ir.png"), str(vis), "-o", str(tmp_path / "f.png"),
+            "--weights", str(lively_weights), "--token-budget", "16"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "approximate mutual mapping" in err and "scaled by percentile" in err  # the notes exist
+    assert main(args + ["-q"]) == 0
+    assert capsys.readouterr() == ("", "")
+    assert main(args[:2] + [str(tmp_path / "nope.png")] + args[3:] + ["-q"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "nope.png" in err and len(err.strip().splitlines()) == 1

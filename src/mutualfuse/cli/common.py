@@ -1,7 +1,8 @@
 """Options shared by the sub-commands, so that a flag means the same on every command.
 
 * ``-o/--out``: where the command writes (a file or a folder, per command);
-* ``-q/--quiet``: no progress bar and no summary line on success (errors are always printed);
+* ``-q/--quiet``: no progress bar, no notes and no summary line on success (errors are always
+  printed);
 * ``--device``: ``auto`` (CUDA when available, else CPU) on every command;
 * numeric options are checked by argparse types, so a bad value is a one-line exit-2 error
   before any work.
@@ -50,7 +51,7 @@ def add_device(p: argparse.ArgumentParser) -> None:
 
 def add_quiet(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true",
-                   help="no progress bar and no summary line (errors are still printed)")
+                   help="no progress bar, notes or summary line (errors are still printed)")
 
 
 class OneLineParser(argparse.ArgumentParser):

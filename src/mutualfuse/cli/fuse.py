@@ -183,9 +183,9 @@ def run(args: argparse.Namespace) -> int:
     fuser = make_fuser(args, progress=not args.quiet)
     t = time.perf_counter()
     info = fuse_files(fuser, args.a, args.b, args.out, max_pixels=args.max_pixels, bit_depth=args.bit_depth)
-    for n in info["notes"]:
-        print(f"note: {n}", file=sys.stderr)
-    if not args.quiet:
+    if not args.quiet:  # -q: nothing on success (notes included); errors are still printed
+        for n in info["notes"]:
+            print(f"note: {n}", file=sys.stderr)
         print(f"{args.out}  ({time.perf_counter() - t:.2f} s, {info['bit_depth'] if info['bit_depth'] != 32 else 'float'}"
               f"{'-bit' if info['bit_depth'] != 32 else ''} {'colour' if info['colour'] else 'gray'})")
     return 0

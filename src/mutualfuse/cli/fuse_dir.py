@@ -258,9 +258,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _report(args, out_dir: Path, done: int, skipped: int, failures: list, notes: set, t0: float) -> int:
-    for n in sorted(notes):
-        print(f"note: {n}", file=sys.stderr)
-    if not args.quiet:
+    if not args.quiet:  # -q: nothing on success (notes included); failures are still printed
+        for n in sorted(notes):
+            print(f"note: {n}", file=sys.stderr)
         print(f"fused {done}, skipped {skipped} already done, failed {len(failures)} "
               f"({time.perf_counter() - t0:.1f} s) -> {out_dir}")
     if failures:

@@ -38,9 +38,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    for n in fuser.report.notes:
-        print(f"note: {n}", file=sys.stderr)
-    if not args.quiet:
+    if not args.quiet:  # -q: nothing on success (notes included); errors are still printed
+        for n in fuser.report.notes:
+            print(f"note: {n}", file=sys.stderr)
         print(f"{args.out}  ({info['frames']} frames at {info['fps']:g} fps, {info['size'][0]}x{info['size'][1]}, "
               f"{time.perf_counter() - t:.1f} s)")
     return 0
