@@ -96,3 +96,40 @@ def test_cli_param_reaches_classical_methods_and_is_refused_by_the_network(tmp_p
     assert r.returncode == 2 and "levls" in r.stderr and not (tmp_path / "e.png").exists()
     r = _cli("fuse", str(s / "a.png"), str(s / "b.png"), "-o", str(tmp_path / "n.png"), "--param", "levels=2")
     assert r.returncode == 2 and "no method parameters" in r.stderr and not (tmp_path / "n.png").exists()
+
+
+@pytest.mark.parametrize("name", list(SHIPPED))
+def test_every_shipped_weights_has_a_model_card_true_to_its_config(name):
+    """The card states the recipe stored in the file, and the file's training config is the
+    repository config the card names (so the weights are reproducible from it plus the seed)."""
+    import json
+    from pathlib import Path
+
+    from mutualfuse.train.config import TrainConfig
+    from mutualfuse.weights.card import _header_metadata, model_card
+
+    w = SHIPPED[name]
+    card = model_card(name)
+    assert card.splitlines()[0] == name and w.sha256 in card
+    stored = json.loads(_header_metadata(name)["train_config"])
+    assert f"loss:        {stored['loss']}" in card
+    assert f"{stored['steps']} steps x batch {stored['batch_size']}" in card
+    cfg_path = Path(__file__).resolve().parents[2] / w.config
+    assert w.config and cfg_path.exists(), f"{name}: config {w.config!r} not in the repository"
+    want = TrainConfig.load(cfg_path).to_dict()
+    stored = TrainConfig.from_dict(stored).to_dict()  # older files lack later options (their defaults)
+    for k in ("out_dir", "seed"):  # the run's folder and seed are given on the command line
+        want.pop(k), stored.pop(k)
+    for k in ("threads",):
+        want.pop(k, None), stored.pop(k, None)
+    assert stored == want
+
+
+def test_methods_lists_weights_and_prints_cards():
+    r = _cli("methods")
+    assert r.returncode == 0 and all(f"weights {n} " in r.stdout for n in SHIPPED)
+    r = _cli("methods", "--card", "all")
+    assert r.returncode == 0 and all(line in r.stdout.splitlines() for line in SHIPPED)
+    r = _cli("methods", "--card", "no-such-weights")
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.count("\n") == 1 and "no-such-weights" in r.stderr

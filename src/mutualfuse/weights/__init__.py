@@ -35,11 +35,21 @@ HERE = Path(__file__).resolve().parent
 
 @dataclass(frozen=True)
 class ShippedWeights:
+    """One shipped weights file and its model card (:func:`mutualfuse.weights.card.model_card`).
+
+    ``config``: the repository's training config that produced it; ``validation``: the
+    validation metrics logged at its last step (``(name, value)`` pairs, from the run's
+    ``log.csv``); ``group``: ``"ablation"`` for the variants of the paper's Tables 4–7.
+    """
+
     name: str
     file: str
     sha256: str
     description: str
     trained_on: str
+    config: str = ""
+    validation: tuple[tuple[str, float], ...] = ()
+    group: str = ""
 
 
 #: Named weights that ship inside the package. "default" is what ``mutualfuse fuse`` uses.
@@ -242,3 +252,4 @@ def load_model(spec: str | os.PathLike | None = None, **overrides: Any) -> tuple
 
 
 from . import shipped  # noqa: E402,F401  (registers the shipped weights)
+from . import ablations  # noqa: E402,F401  (registers the ablation variants, issue 11)

@@ -14,6 +14,7 @@ _register(ShippedWeights(
                 "3000 steps (batch 4, 128x128 crops), 2-core CPU (configs/default.yaml)",
     trained_on="train/roadscene minus 8 held-out validation pairs (and synthetic multi-focus pairs made from "
                "their visible images); no test-set images",
+    config="configs/default.yaml",
 ))
 
 _register(ShippedWeights(
@@ -23,4 +24,5 @@ _register(ShippedWeights(
     description="the paper's recipe (FMM depth 3, raw dot-product mapping, direct output, Var-SSIM, Adam 1e-4), "
                 "IR-VIS only; 3000 steps (batch 4, 128x128 crops) on RoadScene, 2-core CPU (configs/cpu.yaml)",
     trained_on="train/roadscene minus 8 held-out validation pairs; no test-set images",
+    config="configs/cpu.yaml",
 ))

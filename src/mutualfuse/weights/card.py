@@ -1,0 +1,85 @@
+"""Model cards of the shipped weights: what each file is, how it was trained, how it scored.
+
+Everything in a card comes from two places that ship together: the registry entry
+(:class:`~mutualfuse.weights.ShippedWeights`: description, data, config path, validation
+metrics) and the weights file's own metadata (the full model and training configs, steps,
+wall time, machine, final training loss), read from the safetensors header without loading
+the tensors.
+"""
+from __future__ import annotations
+
+import json
+
+from . import SHIPPED, resolve_weights
+
+
+def _header_metadata(name: str) -> dict[str, str]:
+    from safetensors import safe_open
+
+    path, _ = resolve_weights(name)
+    with safe_open(str(path), framework="pt") as fh:
+        return dict(fh.metadata() or {})
+
+
+def _recipe(tc: dict) -> list[str]:
+    data = tc.get("data") or {}
+    loss = str(tc.get("loss", "?"))
+    if tc.get("loss_params"):
+        loss += " " + ", ".join(f"{k}={v}" for k, v in tc["loss_params"].items())
+    sched = str(tc.get("lr_schedule", "constant"))
+    if sched != "constant":
+        sched += f", warm-up {tc.get('warmup_steps', 0)}, min ratio {tc.get('min_lr_ratio', '?')}"
+    lines = [
+        f"loss:        {loss}",
+        f"budget:      {tc.get('steps', '?')} steps x batch {tc.get('batch_size', '?')}, "
+        f"{data.get('crop', '?')}x{data.get('crop', '?')} crops, seed {tc.get('seed', '?')}",
+        f"optimiser:   Adam lr {tc.get('lr', '?')} ({sched})",
+        f"data:        {', '.join(data.get('sets') or [])}; {data.get('val_pairs', 0)} pairs held out for validation"
+        + (f"; synthetic multi-focus fraction {data.get('multifocus')}" if data.get("multifocus") else ""),
+    ]
+    return lines
+
+
+def model_card(name: str) -> str:
+    """The model card of shipped weights ``name`` as plain text (one ``key: value`` per line).
+
+    >>> print(model_card("paper").splitlines()[0])
+    paper
+    """
+    w = SHIPPED[name]
+    meta = _header_metadata(name)
+    try:
+        mc = json.loads(meta.get("model_config", "{}"))
+    except ValueError:
+        mc = {}
+    try:
+        tc = json.loads(meta.get("train_config", "{}"))
+    except ValueError:
+        tc = {}
+    model = ", ".join(f"{k}={v}" for k, v in mc.items() if k not in ("in_channels", "token_budget"))
+    lines = [
+        w.name,
+        f"description: {w.description}",
+        f"file:        {w.file} (sha256 {w.sha256})",
+        f"trained on:  {w.trained_on}",
+    ]
+    if w.config:
+        lines.append(f"config:      {w.config}")
+    lines.append(f"model:       {model}")
+    if tc:
+        lines += _recipe(tc)
+    run = []
+    if meta.get("steps"):
+        run.append(f"{meta['steps']} steps done")
+    if meta.get("wall_time_s"):
+        run.append(f"{float(meta['wall_time_s']) / 60:.1f} min wall")
+    if meta.get("machine"):
+        run.append(meta["machine"])
+    if run:
+        lines.append(f"run:         {'; '.join(run)}")
+    if meta.get("final_train_loss"):
+        lines.append(f"final loss:  {meta['final_train_loss']} (training batch)")
+    if w.validation:
+        lines.append("validation:  " + ", ".join(f"{k}={v:.4g}" for k, v in w.validation)
+                     + " (held-out RoadScene pairs, logged at the last step)")
+    return "\n".join(lines) + "\n"
