@@ -88,11 +88,14 @@ def method_sources(only: list[str] | None, params: dict[str, dict[str, Any]], qu
 
 
 def weights_sources(only: list[str] | None = None) -> list[Source]:
-    """One row per shipped weights entry (the registry at run time)."""
+    """One row per shipped weights entry (the registry at run time). The ablation variants
+    (group ``ablation``) are rows of Tables 4–7 only, unless named in ``only``."""
     from ..weights import SHIPPED
 
     out = []
     for name, w in SHIPPED.items():
+        if only is None and w.group == "ablation":
+            continue
         if only is not None and f"weights:{name}" not in only and name not in only:
             continue
         out.append(Source(f"weights:{name}", f"Ours[{name}]", "weights", weights=name, weights_sha256=w.sha256))
