@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import linalg
 
 from .. import register_method
+from ...errors import ParameterError
+from ._common import check_choice
 
 
 def _blocks(x: np.ndarray) -> np.ndarray:
@@ -28,9 +31,18 @@ def _unblocks(A: np.ndarray, shape) -> np.ndarray:
 
 
 def _msvd(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``[Y, U] = MSVD(x)``: ``U`` from LAPACK ``dgesvd`` (the driver of Octave's ``svd``), ``T = U^T A``."""
     A = _blocks(x)
-    U, _, _ = np.linalg.svd(A, full_matrices=False)
+    U = linalg.svd(A, full_matrices=False, compute_uv=True, lapack_driver="gesvd")[0]
     return U.T @ A, U
+
+
+def _mat2gray(x: np.ndarray) -> np.ndarray:
+    """Matlab ``mat2gray(x)``: ``(x - min) / (max - min)``, clipped to [0, 1]; a constant image stays as is."""
+    lo, hi = float(x.min()), float(x.max())
+    if hi == lo:
+        return x
+    return np.clip((x - lo) / (hi - lo), 0.0, 1.0)
 
 
 @register_method(
@@ -41,37 +53,52 @@ def _msvd(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     matlab="Naidu's msvdimfusedemo/MSVD.m/IMSVD.m (copy read: xingchenzhang/VIFB methods/MSVD/"
     "run_MSVD.m, MSVD.m, IMSVD.m)",
 )
-def msvd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def msvd(a: np.ndarray, b: np.ndarray, *, signs: str = "lapack", mat2gray: bool = False) -> np.ndarray:
     """MSVD fusion (one level, as the authors' code).
 
     Each image is cut into 2x2 blocks, forming a 4 x (MN/4) matrix ``X``; ``U`` from the SVD of
     ``X`` (eigenvectors of ``X X^T``) gives ``T = U^T X``: row 1 is the approximation (LL),
     rows 2-4 the details (LH, HL, HH). Fusion: LL averaged, details by larger magnitude
     (``>=`` favours the first image, as ``D = (abs(Y1)-abs(Y2)) >= 0``), ``U = (U1 + U2)/2``,
-    inverse ``X = U T``. No parameters.
+    inverse ``X = U T``.
 
-    Departures: (1) singular vectors have an arbitrary sign (Matlab's and numpy's LAPACK calls
-    can differ), and averaging ``U1`` and ``U2`` with opposite signs would cancel a basis
-    vector, so we fix the sign of each column of ``U1`` (largest component positive) and flip
-    the matching column of ``U2`` (and row of its ``T``) to agree with it; (2) odd sizes: the
-    Matlab wrapper ``imresize``s to even size and returns the resized image; we repeat the last
-    row/column and crop, so the output has the input's size; (3) VIFB's ``mat2gray`` rescaling
-    of the result (not in Naidu's algorithm) is not applied. Self-fusion is exact.
+    ``signs="lapack"`` (default, as the authors' code): ``U1`` and ``U2`` are used as LAPACK's
+    ``dgesvd`` returns them (``scipy.linalg.svd(..., lapack_driver="gesvd")``, the routine behind
+    Octave's ``svd``), without any sign or rotation fix. The average ``(U1 + U2)/2`` then mixes
+    two different bases: where a column of ``U2`` has the opposite sign of ``U1``'s (or the
+    near-degenerate LH/HL vectors are rotated), that detail band is attenuated. That is what
+    Naidu's and VIFB's code compute, so it is kept. ``signs="aligned"`` (our earlier choice)
+    flips each column of ``U1`` to have its largest entry positive and each column of ``U2`` to
+    agree with ``U1``, which avoids the cancellation but departs from the authors' output
+    (Pearson r 0.925 instead of 1.000 against it on TNO pair 01, see docs/baselines.md).
+
+    ``mat2gray=True`` applies Matlab's ``mat2gray`` (min-max rescale to [0, 1]) to the result, as
+    VIFB's ``run_MSVD.m`` does in its gray-image branch (its colour branch does not; Naidu's
+    algorithm does not). Default off.
+
+    Other departure: odd sizes: the Matlab wrapper ``imresize``s both inputs to even size and
+    returns the resized image; we repeat the last row/column and crop, so the output has the
+    input's size. Self-fusion is exact.
     """
+    check_choice("msvd", "signs", signs, ("lapack", "aligned"))
+    if not isinstance(mat2gray, bool):
+        raise ParameterError(f"method 'msvd': mat2gray must be True or False, got {mat2gray!r}")
     h, w = a.shape
     pad = ((0, h % 2), (0, w % 2))
     a2, b2 = np.pad(a, pad, mode="edge"), np.pad(b, pad, mode="edge")
     T1, U1 = _msvd(a2)
     T2, U2 = _msvd(b2)
-    s1 = np.sign(U1[np.argmax(np.abs(U1), axis=0), np.arange(4)])
-    s1[s1 == 0] = 1
-    U1, T1 = U1 * s1, T1 * s1[:, None]
-    s2 = np.sign(np.sum(U1 * U2, axis=0))
-    s2[s2 == 0] = 1
-    U2, T2 = U2 * s2, T2 * s2[:, None]
+    if signs == "aligned":
+        s1 = np.sign(U1[np.argmax(np.abs(U1), axis=0), np.arange(4)])
+        s1[s1 == 0] = 1
+        U1, T1 = U1 * s1, T1 * s1[:, None]
+        s2 = np.sign(np.sum(U1 * U2, axis=0))
+        s2[s2 == 0] = 1
+        U2, T2 = U2 * s2, T2 * s2[:, None]
     T = np.empty_like(T1)
     T[0] = 0.5 * (T1[0] + T2[0])
     keep1 = np.abs(T1[1:]) >= np.abs(T2[1:])
     T[1:] = np.where(keep1, T1[1:], T2[1:])
     U = 0.5 * (U1 + U2)
-    return _unblocks(U @ T, a2.shape)[:h, :w]
+    out = _unblocks(U @ T, a2.shape)[:h, :w]
+    return _mat2gray(out) if mat2gray else out

@@ -1,0 +1,100 @@
+#!/usr/bin/env python
+"""GTF: old vs new solvers, timed in the same run on the same 640x480 pair, with their differences.
+
+Rows (all on ``I - V`` of one IR/VIS pair, ``lam = 4``):
+
+* ``admm-reference``: the solver ``gtf`` used before issue 14 (:func:`gtf.tv_l1_reference`:
+  float64 ADMM, residual test every iteration, 300 iterations at most) -- the old default;
+* ``admm-fast``: :func:`gtf.tv_l1` (same iteration, float32, in place, test every 10) --
+  ``gtf(..., solver="admm")``;
+* ``irn-reference``: :func:`gtf.irn_l1tv_reference`, the authors' IRN solver transcribed line
+  for line (difference operators as in ``irntv.m``);
+* ``irn-fast``: :func:`gtf.irn_l1tv` (PCG operator assembled once per loop) -- the new default
+  ``gtf(...)``.
+
+Printed per row: median wall time, speed-up against ``admm-reference`` (the old default) and
+against its own reference, and the max / mean absolute difference in grey levels of the fused
+image ``clip(Y + V, 0, 1)`` against its reference. The pair is MSRS ``00537D`` (640x480) from the
+shared data, or the bundled TNO sample resized to 640x480 if the shared data are absent.
+
+Usage::
+
+    python benchmarks/bench_gtf.py [--repeat 3] [--size 640x480]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "src" / "mutualfuse" / "data" / "samples"
+SHARED = Path(os.environ.get("MUTUALFUSE_SHARED", REPO.parent / "shared"))
+
+
+def gray(path: Path, size=None) -> np.ndarray:
+    im = Image.open(path).convert("L")
+    if size is not None and im.size != size:
+        im = im.resize(size, Image.BICUBIC)
+    return np.asarray(im, dtype=np.float64) / 255.0
+
+
+def pair(size):
+    msrs = SHARED / "data" / "ir-vis" / "msrs-sample"
+    if size == (640, 480) and (msrs / "ir" / "00537D.png").is_file():
+        return "msrs 00537D (640x480)", gray(msrs / "ir" / "00537D.png"), gray(msrs / "vis" / "00537D.png")
+    return (f"tno-01 resized ({size[0]}x{size[1]})", gray(SAMPLES / "tno-01" / "a.png", size),
+            gray(SAMPLES / "tno-01" / "b.png", size))
+
+
+def main() -> None:
+    from mutualfuse.methods.classical import gtf as g
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--size", default="640x480")
+    args = ap.parse_args()
+    w, h = (int(v) for v in args.size.split("x"))
+    name, ir, vis = pair((w, h))
+    s = ir - vis
+    runs = {
+        "admm-reference": lambda: g.tv_l1_reference(s, 4.0)[0],
+        "admm-fast": lambda: g.tv_l1(s, 4.0)[0],
+        "irn-reference": lambda: g.irn_l1tv_reference(s, 4.0),
+        "irn-fast": lambda: g.irn_l1tv(s, 4.0)[0],
+    }
+    ref_of = {"admm-fast": "admm-reference", "irn-fast": "irn-reference"}
+    times, outs = {}, {}
+    for key, fn in runs.items():
+        ts = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            y = fn()
+            ts.append(time.perf_counter() - t0)
+        times[key] = statistics.median(ts)
+        outs[key] = np.clip(y + vis, 0, 1)
+    print(f"GTF solvers on {name}, lam=4, median of {args.repeat}; load average {os.getloadavg()[0]:.1f} "
+          f"(shared machine: compare rows of this run only)")
+    print(f"{'solver':<16}{'time (s)':>10}{'vs old default':>16}{'vs its reference':>18}"
+          f"{'max |diff| (grey)':>19}{'mean |diff|':>13}")
+    for key in runs:
+        ref = ref_of.get(key)
+        own = f"{times[ref] / times[key]:.2f}x" if ref else "-"
+        if ref:
+            d = np.abs(outs[key] - outs[ref]) * 255
+            dmax, dmean = f"{d.max():.4f}", f"{d.mean():.5f}"
+        else:
+            dmax = dmean = "-"
+        print(f"{key:<16}{times[key]:>10.3f}{times['admm-reference'] / times[key]:>15.2f}x{own:>18}{dmax:>19}{dmean:>13}")
+    d = np.abs(outs["irn-fast"] - outs["admm-reference"]) * 255
+    print(f"new default (irn-fast) vs old default (admm-reference): max |diff| {d.max():.2f}, mean {d.mean():.3f} "
+          f"grey levels (different by design: IRN is the authors' solver, 5 loops, not the converged minimiser)")
+
+
+if __name__ == "__main__":
+    main()
