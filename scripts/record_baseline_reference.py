@@ -130,7 +130,7 @@ def main(argv=None) -> int:
     for m in methods:
         if m not in VIFB_DIRS:
             die(f"--methods: unknown method {m!r} (known: {', '.join(VIFB_DIRS)})")
-        entry = args.vifb / "methods" / VIFB_DIRS[m] / f"run_{VIFB_DIRS[m]}.m"
+        entry = args.vifb / "methods" / VIFB_DIRS[m] / ("fuse_MGF.m" if m == "mgff" else f"run_{VIFB_DIRS[m]}.m")
         if not entry.is_file():
             die(f"{entry}: not found (is --vifb a VIFB checkout?)")
     if args.data is None:
