@@ -152,9 +152,10 @@ def list_metrics() -> str:
     from .metrics import METRICS, PROFILES
 
     lines = ["metrics (key, better, checked against the reference code, convention):"]
+    words = {"higher": "higher", "lower": "lower", "zero": "near 0"}
     for e in METRICS:
         m = e.meta
-        arrow = "higher" if m["higher_is_better"] else "lower"
+        arrow = words[m["direction"]]
         chk = "checked" if m["checked"] else "unchecked"
         slow = ", slow" if m["slow"] else ""
         lines.append(f"  {e.name:20s} {arrow:6s} {chk}{slow}: {m['convention']}")

@@ -51,10 +51,11 @@ def test_as255_scales_16bit_and_rejects_bad_shapes():
 def test_every_entry_has_complete_metadata_and_a_docstring():
     assert len(M.METRICS) >= 28
     for e in M.METRICS:
-        for k in ("metric", "source", "higher_is_better", "uses_sources", "reference", "convention", "slow",
-                  "checked"):
+        for k in ("metric", "source", "direction", "higher_is_better", "uses_sources", "reference", "convention",
+                  "slow", "checked"):
             assert k in e.meta, (e.name, k)
         assert e.meta["source"] in ("rfn-nest", "nestfuse", "vifb", "liu", "han", "extra")
+        assert e.meta["higher_is_better"] == {"higher": True, "lower": False, "zero": None}[e.meta["direction"]]
         assert e.obj.__doc__ and len(e.obj.__doc__) > 80, e.name
 
 
@@ -159,3 +160,24 @@ def test_size_limits_are_errors_not_nans():
     assert math.isfinite(M.vif(*_pair(65)))
     with pytest.raises(ValueError, match="44"):
         M.mef_ssim(*_pair(40))
+
+
+def test_direction_closer_to_zero_is_honest():
+    """Q_SF's ideal is 0 (negative = detail lost, positive = detail added): its direction is "zero",
+    and every consumer ranks it by |value| (evaluate's best mark, the benchmark table's ranks)."""
+    from mutualfuse.benchmark.table import Column, Row, Table
+    from mutualfuse.cli.evaluate import _best
+
+    assert M.METRICS.meta("Qsf@liu")["direction"] == "zero"
+    assert M.METRICS.meta("Qsf@liu")["higher_is_better"] is None
+    assert [e.name for e in M.METRICS if e.meta["direction"] == "zero"] == ["Qsf@liu"]
+    assert M.goodness("Qsf@liu", -0.05) > M.goodness("Qsf@liu", 0.2) > M.goodness("Qsf@liu", -0.3)
+    assert M.goodness("Nabf@rfn-nest", 0.1) > M.goodness("Nabf@rfn-nest", 0.2)
+    assert M.goodness("Qabf@vifb", 0.2) > M.goodness("Qabf@vifb", 0.1)
+    assert _best([-0.3, 0.02, 0.2, -0.02], "Qsf@liu") == {1, 3}
+    assert _best([-0.3, 0.02, 0.2], "Qabf@vifb") == {2}
+    col = Column("Qsf", "Qsf@liu", None)
+    rows = [Row(id=k, label=k, values={"Qsf": v}) for k, v in (("a", -0.3), ("b", 0.05), ("c", 0.1))]
+    ranks = Table(id="t", title="t", columns=[col], rows=rows).ranks()
+    assert ranks == {("b", "Qsf"): 1, ("c", "Qsf"): 2, ("a", "Qsf"): 3}
+    assert col.heading.endswith("→0")

@@ -34,7 +34,7 @@ MARKING_LEGEND = {
 PARTIAL = "†"
 PM = " ± "
 MISSING = "—"
-UP, DOWN = "↑", "↓"
+UP, DOWN, TO_ZERO = "↑", "↓", "→0"
 
 LATEX_HEADINGS = {"Qabf": r"$Q^{ab/f}$", "MS_SSIM": r"MS\_SSIM"}
 
@@ -45,12 +45,20 @@ class Column:
 
     label: str
     key: str
-    higher_is_better: bool
+    higher_is_better: bool | None  # None: closer to 0 is better (the metric's direction "zero", e.g. Q_SF)
     decimals: int = 4
 
     @property
     def heading(self) -> str:
-        return f"{self.label} {UP if self.higher_is_better else DOWN}"
+        return f"{self.label} {self.mark}"
+
+    @property
+    def mark(self) -> str:
+        return TO_ZERO if self.higher_is_better is None else (UP if self.higher_is_better else DOWN)
+
+    def goodness(self, v: float) -> float:
+        """``v`` mapped so that larger is better."""
+        return -abs(v) if self.higher_is_better is None else (v if self.higher_is_better else -v)
 
 
 @dataclass
@@ -109,11 +117,11 @@ class Table:
                 if v is None or not math.isfinite(v) or r.partial or not r.ranked:
                     continue
                 vals[r.id] = round(v, c.decimals)
-            distinct = sorted(set(vals.values()), reverse=c.higher_is_better)
+            distinct = sorted({c.goodness(v) for v in vals.values()}, reverse=True)
             if len(vals) < 2:
                 continue
             for rid, v in vals.items():
-                k = distinct.index(v) + 1
+                k = distinct.index(c.goodness(v)) + 1
                 if k <= len(styles):
                     out[(rid, c.label)] = k
         return out
@@ -167,7 +175,8 @@ def to_markdown(t: Table, heading_level: int = 2) -> str:
             cells.append(_md_cell(text, styles[k - 1] if k else None))
         lines.append(f"| {_md_escape(r.label)} | " + " | ".join(cells) + " |")
     lines.append("")
-    legend = [f"{UP} higher is better, {DOWN} lower is better"]
+    legend = [f"{UP} higher is better, {DOWN} lower is better"
+              + (f", {TO_ZERO} closer to 0 is better" if any(c.higher_is_better is None for c in t.columns) else "")]
     if MARKING_LEGEND[t.marking]:
         legend.append(MARKING_LEGEND[t.marking] + " (as the paper marks this table)")
     if any(r.partial for r in t.rows):
@@ -290,7 +299,7 @@ def to_latex(t: Table) -> str:
     styles = MARKINGS[t.marking]
     ranks = t.ranks()
     head = " & ".join(
-        LATEX_HEADINGS.get(c.label, tex_escape(c.label)) + (r"$\uparrow$" if c.higher_is_better else r"$\downarrow$")
+        LATEX_HEADINGS.get(c.label, tex_escape(c.label)) + (r"$\to 0$" if c.higher_is_better is None else r"$\uparrow$" if c.higher_is_better else r"$\downarrow$")
         for c in t.columns)
     out = [
         r"% requires \usepackage{booktabs} and \usepackage{xcolor}",

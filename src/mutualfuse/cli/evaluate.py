@@ -59,13 +59,16 @@ def add_parser(sub) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _arrows() -> tuple[str, str]:
+def _direction_marks() -> dict[str, str]:
+    """Column marks per metric direction (higher / lower / closer to 0 is better), ASCII if needed."""
+    from ..metrics import ARROWS, ARROWS_ASCII
+
     enc = getattr(sys.stdout, "encoding", None) or "ascii"
     try:
-        "↑↓".encode(enc)
-        return "↑", "↓"
+        "".join(ARROWS.values()).encode(enc)
+        return dict(ARROWS)
     except (UnicodeEncodeError, LookupError):
-        return "^", "v"
+        return dict(ARROWS_ASCII)
 
 
 def _fmt(v: float) -> str:
@@ -77,11 +80,14 @@ def _fmt(v: float) -> str:
     return f"{v:.4f}"
 
 
-def _best(vals: list[float], higher: bool) -> set[int]:
-    finite = [(v, i) for i, v in enumerate(vals) if math.isfinite(v)]
+def _best(vals: list[float], key: str) -> set[int]:
+    """Indices of the best finite value(s) of metric ``key`` (by :func:`mutualfuse.metrics.goodness`)."""
+    from ..metrics import goodness
+
+    finite = [(goodness(key, v), i) for i, v in enumerate(vals) if math.isfinite(v)]
     if len(finite) < 2:
         return set()
-    target = max(finite)[0] if higher else min(finite)[0]
+    target = max(finite)[0]
     return {i for v, i in finite if v == target}
 
 
@@ -89,21 +95,22 @@ def format_table(methods: list[str], names: list[str], labels: dict[str, str], t
     """table[method][image or 'mean'][label] -> value."""
     from ..metrics import METRICS
 
-    up, down = _arrows()
-    higher = {lab: METRICS.meta(key)["higher_is_better"] for lab, key in labels.items()}
+    marks_of = _direction_marks()
+    up, down, zero = marks_of["higher"], marks_of["lower"], marks_of["zero"]
+    direction = {lab: METRICS.meta(key)["direction"] for lab, key in labels.items()}
     cols = list(labels)
-    head = ["method", "image"] + [f"{c}{up if higher[c] else down}" for c in cols]
+    head = ["method", "image"] + [f"{c}{marks_of[direction[c]]}" for c in cols]
     rows_out: list[list[str]] = []
     groups = names + ["mean"]
     if len(methods) > 1:
         # best across methods, for every image and for the mean
         for g in groups:
-            marks = {c: _best([table[m][g][c] for m in methods], higher[c]) for c in cols}
+            marks = {c: _best([table[m][g][c] for m in methods], labels[c]) for c in cols}
             for i, m in enumerate(methods):
                 rows_out.append([m, g] + [_fmt(table[m][g][c]) + ("*" if i in marks[c] else "") for c in cols])
     else:
         m = methods[0]
-        marks = {c: _best([table[m][g][c] for g in names], higher[c]) for c in cols}
+        marks = {c: _best([table[m][g][c] for g in names], labels[c]) for c in cols}
         for i, g in enumerate(groups):
             rows_out.append([m, g] + [_fmt(table[m][g][c]) + ("*" if i in marks[c] else "") for c in cols])
     widths = [max(len(r[k]) for r in [head] + rows_out) for k in range(len(head))]
@@ -112,7 +119,10 @@ def format_table(methods: list[str], names: list[str], labels: dict[str, str], t
     for r in rows_out:
         lines.append("  ".join(x.ljust(w) if k < 2 else x.rjust(w) for k, (x, w) in enumerate(zip(r, widths))))
     note = "* best per metric " + ("across methods" if len(methods) > 1 else "across images")
-    lines.append(f"{note}; {up} higher is better, {down} lower is better")
+    legend = f"{note}; {up} higher is better, {down} lower is better"
+    if "zero" in direction.values():
+        legend += f", {zero} closer to 0 is better"
+    lines.append(legend)
     return "\n".join(lines)
 
 
@@ -142,6 +152,7 @@ def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs) 
         doc = {
             "metrics": {
                 lab: {"key": key, "higher_is_better": METRICS.meta(key)["higher_is_better"],
+                      "direction": METRICS.meta(key)["direction"],
                       "reference": METRICS.meta(key)["reference"], "convention": METRICS.meta(key)["convention"]}
                 for lab, key in labels.items()
             },

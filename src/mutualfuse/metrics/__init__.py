@@ -13,7 +13,10 @@ Metadata of every entry (``METRICS.meta(name)``):
 ``metric``      the metric's short name (``"EN"``)
 ``source``      ``"rfn-nest"``, ``"nestfuse"``, ``"vifb"``, ``"liu"`` (Z. Liu's imageFusionMetrics),
                 ``"han"`` (VIFF) or ``"extra"`` (ours, unchecked)
-``higher_is_better``  bool
+``direction``   ``"higher"`` or ``"lower"`` is better, or ``"zero"``: closer to 0 is better
+                (Q_SF, whose ideal is 0 and whose sign says whether detail was lost or added)
+``higher_is_better``  True / False for "higher" / "lower", None for "zero" (use :func:`goodness`
+                to compare values whatever the direction)
 ``uses_sources`` whether A and B enter the value (False for EN, SD, AG, EI, SF)
 ``reference``   the reference code path at its pinned commit
 ``convention``  one-line summary of the input range / quirks
@@ -65,16 +68,31 @@ NEST = "hli1221/imagefusion-nestfuse@a8ac170ad6ae7037c9da33ccf511c88893d0c31b:an
 VIFB = "xingchenzhang/VIFB@22b2ea9d91499cc5962d9bdcae9c290270f0fade:metrics/"
 
 
-def _reg(name: str, fn: MetricFn, *, higher: bool, uses_sources: bool, reference: str,
+def _reg(name: str, fn: MetricFn, *, higher: bool | None, uses_sources: bool, reference: str,
          convention: str, slow: bool = False, checked: bool = True) -> None:
+    """``higher``: True = higher is better, False = lower is better, None = closer to 0 is better."""
     metric, source = name.split("@")
+    direction = {True: "higher", False: "lower", None: "zero"}[higher]
     if source not in ("rfn-nest", "nestfuse", "vifb", "liu", "han"):
         source = "extra"
     from .input_range import range_checked  # float 0-1 images given as 0-255 are refused, not mis-scored
 
-    METRICS.add(name, range_checked(fn, name), metric=metric, source=source, higher_is_better=higher,
+    METRICS.add(name, range_checked(fn, name), metric=metric, source=source, direction=direction,
+                higher_is_better=higher,
                 uses_sources=uses_sources, reference=reference, convention=convention,
                 slow=slow, checked=checked)
+
+
+def goodness(name: str, value: float) -> float:
+    """``value`` mapped so that larger is better, whatever the metric's ``direction``:
+    ``value`` (higher is better), ``-value`` (lower) or ``-|value|`` (closer to 0, e.g. Q_SF).
+    Use it to rank or compare scores of one metric (NaN stays NaN)."""
+    d = METRICS.meta(name)["direction"]
+    return value if d == "higher" else (-value if d == "lower" else -abs(value))
+
+
+ARROWS = {"higher": "↑", "lower": "↓", "zero": "→0"}
+ARROWS_ASCII = {"higher": "^", "lower": "v", "zero": "->0"}
 
 
 def _f_only(fn: Callable[..., float], **kw: Any) -> MetricFn:
@@ -171,7 +189,7 @@ _reg("Qg@liu", _abf(qg), higher=True, uses_sources=True, reference=LIU + "metric
      convention="0-255; Sobel zero-padded; per-pixel normalised mean (mean2), max 0.98666")
 _reg("Qm@liu", _abf(qm), higher=True, uses_sources=True, reference=LIU + "metricPWW.m",
      convention="0-255; 2-level Haar (matlabPyrTools); EP is a sum of 3 exps: range (0,3]")
-_reg("Qsf@liu", _abf(qsf), higher=True, uses_sources=True, reference=LIU + "metricZheng.m",
+_reg("Qsf@liu", _abf(qsf), higher=None, uses_sources=True, reference=LIU + "metricZheng.m",
      convention="0-255; (SF_F-SF_R)/SF_R, sums / (M*N); ideal 0, negative = lost detail")
 _reg("Qp@liu", _abf(qp), higher=True, uses_sources=True, reference=LIU + "metricZhao.m + myphasecong3.m",
      convention="0-255; Kovesi/Liu phase congruency (PC, M, m); fused maps unmasked", slow=True)
@@ -234,7 +252,7 @@ def evaluate_pair(a, b, f, metrics: Iterable[str] | None = None, profile: str | 
 
 
 __all__ = [
-    "METRICS", "PROFILES", "evaluate_pair", "resolve",
+    "METRICS", "PROFILES", "evaluate_pair", "resolve", "goodness", "ARROWS", "ARROWS_ASCII",
     "en", "sd", "mi", "mi_bits", "scd", "nabf", "ms_ssim", "mef_ssim", "ms_ssim_wang",
     "ssim", "ssim_af", "ssim_bf", "vif", "vif_af", "vif_bf", "vifvec", "fmi",
     "ce", "psnr", "rmse", "ag", "ei", "qabf", "sf", "qcb", "qcv",

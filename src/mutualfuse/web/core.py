@@ -161,7 +161,7 @@ def _preview(arr: np.ndarray, path: Path) -> Path:
 def _scores(a_path: str, b_path: str, fused_png: Path, avg_png: Path) -> list[list]:
     from ..cli.evaluate import read_gray
     from ..errors import InputError
-    from ..metrics import METRICS
+    from ..metrics import METRICS, goodness
 
     def gray(path) -> np.ndarray:
         try:
@@ -176,8 +176,8 @@ def _scores(a_path: str, b_path: str, fused_png: Path, avg_png: Path) -> list[li
     for name, key in FAST_METRICS.items():
         fn = METRICS.get(key)
         vf, va = float(fn(a, b, f)), float(fn(a, b, avg))
-        higher = METRICS.meta(key)["higher_is_better"]
-        better = "fused" if (vf > va if higher else vf < va) else ("equal" if vf == va else "average")
+        gf, ga = goodness(key, vf), goodness(key, va)
+        better = "fused" if gf > ga else ("equal" if gf == ga else "average")
         rows.append([f"{name} ({key})", round(vf, 4), round(va, 4), better])
     return rows
 
