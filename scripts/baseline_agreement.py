@@ -2,9 +2,9 @@
 
 Two sources of authors' outputs:
 
-* ``--reference FILE.npz`` (default ``tests/methods/data/baseline_reference.npz``): the file that
-  ``scripts/record_baseline_reference.py`` writes (inputs and the authors' uint8 outputs of one
-  128x128 crop);
+* ``--reference FILE.npz`` (default: ``tests/methods/data/baseline_reference.npz`` and
+  ``baseline_reference_cbf_mgff.npz``): files that ``scripts/record_baseline_reference.py`` writes
+  (inputs and the authors' uint8 outputs of one central crop);
 * ``--fused DIR --data ROOT --pairs 01,02``: full-size fused images the authors' code wrote as
   ``DIR/<method>_<pair>.png`` for the TNO pairs ``ROOT/ir-vis/tno/{ir,vis}/<pair>.png``.
 
@@ -29,7 +29,8 @@ import numpy as np
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_REF = REPO / "tests" / "methods" / "data" / "baseline_reference.npz"
+DEFAULT_REFS = [REPO / "tests" / "methods" / "data" / "baseline_reference.npz",
+                REPO / "tests" / "methods" / "data" / "baseline_reference_cbf_mgff.npz"]
 OPTIONS = {"msvd": {"mat2gray": True}, "gtf": {"solver": "irn"}}
 
 
@@ -58,21 +59,25 @@ def main(argv=None) -> int:
     ap.add_argument("--fused", type=Path, default=None)
     ap.add_argument("--data", type=Path, default=None)
     ap.add_argument("--pairs", default="01")
-    ap.add_argument("--methods", default="msvd,gtf")
+    ap.add_argument("--methods", default=None, help="default: every method in the files")
     args = ap.parse_args(argv)
-    methods = [m for m in args.methods.split(",") if m]
+    methods = [m for m in args.methods.split(",") if m] if args.methods else None
     rows = []
     if args.fused is None:
-        ref_path = args.reference or DEFAULT_REF
-        if not ref_path.is_file():
-            die(f"{ref_path}: not found")
-        ref = np.load(ref_path)
-        meta = json.loads(str(ref["meta"]))
-        for m in methods:
-            if m not in ref.files:
-                die(f"{ref_path}: no recorded output for {m!r} (has {', '.join(meta['methods'])})")
-            rows.append((m, f"{meta['pair']} crop {meta['crop']}", compare(m, ref["ir"], ref["vis"], ref[m])))
+        paths = [args.reference] if args.reference else [f for f in DEFAULT_REFS if f.is_file()]
+        for ref_path in paths:
+            if not ref_path.is_file():
+                die(f"{ref_path}: not found")
+            ref = np.load(ref_path)
+            meta = json.loads(str(ref["meta"]))
+            for m in (methods or meta["methods"]):
+                if m not in ref.files:
+                    if methods and args.reference:
+                        die(f"{ref_path}: no recorded output for {m!r} (has {', '.join(meta['methods'])})")
+                    continue
+                rows.append((m, f"{meta['pair']} crop {meta['crop']}", compare(m, ref["ir"], ref["vis"], ref[m])))
     else:
+        methods = methods or ["msvd", "gtf"]
         if args.data is None:
             die("--fused needs --data (the root holding ir-vis/tno)")
         for p in args.pairs.split(","):

@@ -4,6 +4,9 @@ Usage::
 
     python scripts/record_baseline_reference.py --vifb /path/to/VIFB [--octave octave-cli] \
         [--data /work/shared/data] [--methods msvd,gtf] [--out tests/methods/data/baseline_reference.npz]
+    # cbf and mgff loop over pixels in interpreted code: a 64x64 crop, in a second file
+    python scripts/record_baseline_reference.py --vifb /path/to/VIFB --methods cbf,mgff --crop 64 \
+        --out tests/methods/data/baseline_reference_cbf_mgff.npz
 
 ``--vifb`` is a checkout of https://github.com/xingchenzhang/VIFB (or any folder with the same
 ``methods/<NAME>/run_<NAME>.m`` layout); nothing of it is copied into this repository. The pair
@@ -84,7 +87,7 @@ def die(msg: str) -> None:
     sys.exit(2)
 
 
-def load_crop(data: Path) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+def load_crop(data: Path, crop: int = CROP) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
     ims = []
     for kind in ("ir", "vis"):
         p = data / "ir-vis" / "tno" / kind / f"{PAIR}.png"
@@ -92,8 +95,8 @@ def load_crop(data: Path) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
             die(f"{p}: not found (pass --data or set MUTUALFUSE_DATA)")
         ims.append(np.asarray(Image.open(p).convert("L")))
     h, w = ims[0].shape
-    y0, x0 = (h - CROP) // 2 // 2 * 2, (w - CROP) // 2 // 2 * 2
-    return ims[0][y0:y0 + CROP, x0:x0 + CROP], ims[1][y0:y0 + CROP, x0:x0 + CROP], (y0, x0)
+    y0, x0 = (h - crop) // 2 // 2 * 2, (w - crop) // 2 // 2 * 2
+    return ims[0][y0:y0 + crop, x0:x0 + crop], ims[1][y0:y0 + crop, x0:x0 + crop], (y0, x0)
 
 
 def driver(methods: list[str], vifb: Path, work: Path) -> str:
@@ -125,6 +128,7 @@ def main(argv=None) -> int:
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("MUTUALFUSE_DATA", "")) if os.environ.get("MUTUALFUSE_DATA") else None)
     ap.add_argument("--methods", default="msvd,gtf", help=f"comma list from {','.join(VIFB_DIRS)}")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--crop", type=int, default=CROP, help=f"side of the central crop, even (default {CROP})")
     args = ap.parse_args(argv)
     methods = [m for m in args.methods.split(",") if m]
     for m in methods:
@@ -133,11 +137,13 @@ def main(argv=None) -> int:
         entry = args.vifb / "methods" / VIFB_DIRS[m] / ("fuse_MGF.m" if m == "mgff" else f"run_{VIFB_DIRS[m]}.m")
         if not entry.is_file():
             die(f"{entry}: not found (is --vifb a VIFB checkout?)")
+    if args.crop < 16 or args.crop % 2:
+        die(f"--crop: must be an even number >= 16, got {args.crop}")
     if args.data is None:
         die("no data root: pass --data or set MUTUALFUSE_DATA")
     if shutil.which(args.octave) is None and not Path(args.octave).is_file():
         die(f"--octave: {args.octave!r} not found")
-    ir, vis, (y0, x0) = load_crop(args.data)
+    ir, vis, (y0, x0) = load_crop(args.data, args.crop)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "shims").mkdir()
@@ -158,7 +164,7 @@ def main(argv=None) -> int:
                 die(f"{m}: Octave output has shape {f.shape}, expected {ir.shape}")
             out[m] = f.astype(np.uint8)
     commit = subprocess.run(["git", "-C", str(args.vifb), "rev-parse", "HEAD"], capture_output=True, text=True)
-    meta = {"pair": f"ir-vis/tno/{PAIR}", "crop": [y0, x0, CROP, CROP], "octave": version,
+    meta = {"pair": f"ir-vis/tno/{PAIR}", "crop": [y0, x0, args.crop, args.crop], "octave": version,
             "vifb": str(args.vifb), "vifb_commit": commit.stdout.strip() if commit.returncode == 0 else None,
             "methods": methods, "call": "run_<NAME>(imgVI, imgIR, 0) from methods/<NAME>"}
     args.out.parent.mkdir(parents=True, exist_ok=True)
