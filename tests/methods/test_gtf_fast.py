@@ -61,3 +61,14 @@ def test_gtf_self_fusion_and_constant_difference(s, solver):
     assert np.array_equal(fuse_gray("gtf", v, v, solver=solver), v)
     f = fuse_gray("gtf", np.clip(v + 0.1, 0, 1) * 0 + 0.6, np.full_like(v, 0.5), solver=solver)
     assert np.isfinite(f).all()
+
+
+@pytest.mark.parametrize("method,params", [("gtf", {"solver": "lbfgs"}), ("gtf", {"loops": 0}),
+                                           ("msvd", {"signs": "positive"}), ("msvd", {"mat2gray": 1})])
+def test_new_options_reject_bad_values_in_one_line(method, params):
+    from mutualfuse.errors import ParameterError
+
+    a = np.zeros((16, 16))
+    with pytest.raises(ParameterError) as e:
+        fuse_gray(method, a, a + 0.5, **params)
+    assert "\n" not in str(e.value) and method in str(e.value)
