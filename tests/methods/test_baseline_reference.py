@@ -3,7 +3,10 @@
 ``data/baseline_reference.npz`` holds the central 128x128 crop of TNO pair 05 (IR and VIS,
 uint8) and the uint8 image that each method's VIFB entry point ``run_<NAME>(imgVI, imgIR, 0)``
 returned for it under GNU Octave (recorded once by ``scripts/record_baseline_reference.py
---vifb <VIFB checkout>``; see ``meta`` inside the file). No shared data are needed.
+--vifb <VIFB checkout>``; see ``meta`` inside the file): ``msvd``, ``gtf``.
+``data/baseline_reference_cbf_mgff.npz``: the same for the central 64x64 crop (their Matlab
+loops over pixels): ``cbf`` (``run_CBF``) and ``mgff`` (the authors' gray ``fuse_MGF``, see the
+recorder). No shared data are needed.
 
 Our output is mapped to uint8 as the authors' wrappers do (``im2uint8``: ``x * 255`` rounded
 half up, saturated) and compared pixel by pixel. Tolerances (``TOL``) and why:
@@ -12,6 +15,8 @@ half up, saturated) and compared pixel by pixel. Tolerances (``TOL``) and why:
   a closed-form transform in float64 on both sides; the only differences are rounding at
   ``.5`` boundaries of ``im2uint8`` after different floating-point summation orders, so at most
   1 grey level, on at most 1 % of the pixels.
+* ``cbf``, ``mgff``: closed-form filters in float64 on both sides (Octave's ``uint8`` rounds
+  the 0-255 result as ``im2uint8`` does): at most 1 grey level on at most 1 % of the pixels.
 * ``gtf`` (``solver="irn"``): the same IRN/PCG iteration in float64, but PCG amplifies
   summation-order differences over its iterations and the adaptive thresholds come from
   1000-bin histograms, so a pixel may round the other way or move slightly: at most 2 grey
@@ -27,10 +32,13 @@ import pytest
 
 from mutualfuse.methods import fuse_gray
 
-DATA = Path(__file__).resolve().parent / "data" / "baseline_reference.npz"
+DATA = Path(__file__).resolve().parent / "data"
+FILE = {"msvd": "baseline_reference.npz", "gtf": "baseline_reference.npz",
+        "cbf": "baseline_reference_cbf_mgff.npz", "mgff": "baseline_reference_cbf_mgff.npz"}
+CROP = {"baseline_reference.npz": 128, "baseline_reference_cbf_mgff.npz": 64}
 OPTIONS = {"msvd": {"mat2gray": True}, "gtf": {"solver": "irn"}}
 # method -> (max |diff| in grey levels, max fraction of pixels that differ, min Pearson r)
-TOL = {"msvd": (1, 0.01, 0.9999), "gtf": (2, 0.02, 0.999)}
+TOL = {"msvd": (1, 0.01, 0.9999), "gtf": (2, 0.02, 0.999), "cbf": (1, 0.01, 0.9999), "mgff": (1, 0.01, 0.9999)}
 
 
 def im2uint8(x: np.ndarray) -> np.ndarray:
@@ -38,23 +46,22 @@ def im2uint8(x: np.ndarray) -> np.ndarray:
     return np.clip(np.floor(np.clip(x, 0, 1) * 255 + 0.5), 0, 255).astype(np.uint8)
 
 
-@pytest.fixture(scope="module")
-def ref():
-    return np.load(DATA)
-
-
-def test_reference_file_is_what_the_recorder_writes(ref):
+@pytest.mark.parametrize("name", sorted(CROP))
+def test_reference_file_is_what_the_recorder_writes(name):
+    ref = np.load(DATA / name)
+    n = CROP[name]
     meta = json.loads(str(ref["meta"]))
-    assert meta["pair"] == "ir-vis/tno/05" and meta["crop"][2:] == [128, 128]
-    assert ref["ir"].shape == ref["vis"].shape == (128, 128) and ref["ir"].dtype == np.uint8
-    for m in TOL:
-        assert m in meta["methods"] and ref[m].shape == (128, 128)
+    assert meta["pair"] == "ir-vis/tno/05" and meta["crop"][2:] == [n, n]
+    assert ref["ir"].shape == ref["vis"].shape == (n, n) and ref["ir"].dtype == np.uint8
+    for m in (m for m, f in FILE.items() if f == name):
+        assert m in meta["methods"] and ref[m].shape == (n, n)
 
 
 @pytest.mark.parametrize("method", sorted(TOL))
-def test_matches_authors_code(ref, method):
+def test_matches_authors_code(method):
+    ref = np.load(DATA / FILE[method])
     ir, vis = ref["ir"] / 255.0, ref["vis"] / 255.0
-    ours = im2uint8(fuse_gray(method, ir, vis, **OPTIONS[method])).astype(int)
+    ours = im2uint8(fuse_gray(method, ir, vis, **OPTIONS.get(method, {}))).astype(int)
     theirs = ref[method].astype(int)
     d = np.abs(ours - theirs)
     max_d, max_frac, min_r = TOL[method]
