@@ -181,3 +181,45 @@ def test_direction_closer_to_zero_is_honest():
     ranks = Table(id="t", title="t", columns=[col], rows=rows).ranks()
     assert ranks == {("b", "Qsf"): 1, ("c", "Qsf"): 2, ("a", "Qsf"): 3}
     assert col.heading.endswith("→0")
+
+
+def test_emulated_fma_is_correctly_rounded():
+    """``liu_structural._fma`` (Q_C / Q_Y's emulation of OpenBLAS's fused daxpy) equals the exactly
+    rounded a·w + c (Python's int/int division rounds correctly), including products and sums
+    whose rounding differs from two separate roundings."""
+    from fractions import Fraction
+
+    from mutualfuse.metrics.liu_structural import _fma, _split
+
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.integers(0, 65026, 4000).astype(float), rng.uniform(-300, 300, 4000)])
+    c = np.concatenate([rng.uniform(0, 300, 4000), rng.uniform(-1e3, 1e3, 4000)])
+    c[::7] = -np.round(x[::7] * 0.0123, 3)  # cancellation: a·w + c close to 0
+    w = 0.012345678901234567
+    xh, xl = _split(x)
+    wh, wl = _split(np.float64(w))
+    got = _fma(xh, xl, x, wh, wl, w, c.copy())
+    exact = np.array([float(Fraction(xi) * Fraction(w) + Fraction(ci)) for xi, ci in zip(x, c)])
+    assert np.array_equal(got, exact)
+    assert not np.array_equal(x * w + c, exact)  # the test has cases where fusing matters
+
+
+def test_qc_qy_exact_path_only_where_it_matters(monkeypatch):
+    """Q_C / Q_Y recompute Octave's rounding only in noise-sensitive windows; computing every
+    window that way (threshold ∞) gives the same value on sources with flat areas, where the
+    separable filter alone gives other clip decisions."""
+    import mutualfuse.metrics.liu_structural as S
+
+    rng = np.random.default_rng(11)
+    a = rng.integers(0, 256, (60, 70)).astype(float)
+    a[0:25, 0:30] = 80.0
+    b = rng.integers(0, 256, (60, 70)).astype(float)
+    b[30:60, 35:70] = 200.0
+    f = np.round((a + b) / 2)
+    fast = (S.qc(a, b, f), S.qy(a, b, f))
+    monkeypatch.setattr(S, "_NOISE_REL", np.inf)  # every window in Octave's rounding
+    exact = (S.qc(a, b, f), S.qy(a, b, f))
+    assert all(np.isfinite(exact))
+    assert fast == pytest.approx(exact, rel=1e-12)
+    monkeypatch.setattr(S, "_NOISE_REL", -1.0)  # no window: the separable filter alone
+    assert S.qc(a, b, f) != pytest.approx(exact[0], rel=1e-3)  # flat windows decide Q_C here

@@ -198,10 +198,9 @@ _reg("Qs@liu", _abf(qs), higher=True, uses_sources=True, reference=LIU + "metric
 _reg("Qw@liu", _abf(qw), higher=True, uses_sources=True, reference=LIU + "metricPeilla.m (sw=2)",
      convention="0-255; Piella weighted Q_W, SSIM 11x11 'valid', L=255")
 _reg("Qc@liu", _abf(qc), higher=True, uses_sources=True, reference=LIU + "metricCvejic.m (sw=2)",
-     convention="0-255; UIQI 7x7 'valid', C=2e-16; NaN / noise-driven where windows are flat",
-     checked=False)  # 4 TNO rows differ by up to 1.8e-3 relative (rounding noise; docs/metrics.md)
+     convention="0-255; UIQI 7x7 'valid', C=2e-16; NaN / noise-driven where windows are flat (Octave's rounding reproduced)")
 _reg("Qy@liu", _abf(qy), higher=True, uses_sources=True, reference=LIU + "metricYang.m",
-     convention="0-255; UIQI 7x7 'valid', C=2e-16; NaN / noise-driven where windows are flat")
+     convention="0-255; UIQI 7x7 'valid', C=2e-16; NaN / noise-driven where windows are flat (Octave's rounding reproduced)")
 _reg("Qcv@liu", _abf(_liu_structural.qcv), higher=False, uses_sources=True, reference=LIU + "metricChen.m",
      convention="normalize1, 16x16 blocks, Mannos-Sakrison CSF (= Qcv@vifb)")
 _reg("Qcb@liu", _abf(_liu_structural.qcb), higher=True, uses_sources=True, reference=LIU + "metricChenBlum.m",

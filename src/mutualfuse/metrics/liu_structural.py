@@ -102,41 +102,127 @@ def _yang_window() -> np.ndarray:
     return h / _colmajor_sum(h)
 
 
-def filter2_valid_ordered(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``filter2(w, x, 'valid')`` summed in the order of Octave's ``conv2`` (liboctave ``dconv2i``:
-    kernel columns last to first, rows last to first, one multiply-add per kernel tap).
+# ---- ssim_yang (Q_C, Q_Y): Octave's conv2 rounding, reproduced where it decides the result ----
+#
+# ``filter2(w, x, 'valid')`` in Octave is liboctave's ``dconv2i``: for every output column, one
+# BLAS ``daxpy`` per kernel tap (kernel columns last to first, rows last to first), accumulating
+# into a zeroed column. With OpenBLAS (which Debian's Octave installs) on an FMA-capable CPU,
+# ``daxpy`` computes y + a·x with a fused multiply-add (one rounding) except on the last
+# ``n mod 16`` elements (see :func:`filter2_valid_at`). ``ssim_yang``'s C = 2e-16
+# turns the rounding noise of that sum into the result wherever a 7×7 window is flat (0/0, or
+# weights that are ratios of noise, or the sign of a noise covariance deciding a 0/1 clip), so
+# there, and only there, we recompute the sums in exactly that order with a correctly rounded
+# fused multiply-add (:func:`_fma`). Everywhere else a fast separable filter is used: the values
+# it gives differ from Octave's by rounding only (~1e-15 relative), which the result does not
+# amplify there. numpy has no FMA ufunc, hence the emulation.
 
-    Exact arithmetic does not depend on the order, but ``ssim_yang``'s C = 2e-16 turns the
-    rounding noise of flat windows into the result (0/0, and weights that are noise ratios).
-    Summing in the reference's order reproduces most of those values; see docs/metrics.md.
+_SPLITTER = 134217729.0  # 2**27 + 1 (Veltkamp/Dekker splitting of a double into two 26-bit halves)
+#: a local statistic is "noise-sensitive" when |value| <= _NOISE_REL * (E[x²] + E[y²]) of its window
+_NOISE_REL = 1e-8
+
+
+def _split(a):
+    c = _SPLITTER * a
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _fma(xh, xl, x, wh, wl, w, acc):
+    """Correctly rounded ``acc + x*w`` (one rounding, as a hardware FMA), elementwise.
+
+    Boldo & Melquiond's emulation ("Emulation of FMA and correctly rounded sums: proved
+    algorithms using rounding to odd", IEEE Trans. Computers 57(4), 2008): exact product
+    (Dekker, from the pre-split halves ``xh + xl = x``, ``wh + wl = w``), exact 2Sum with ``acc``,
+    the two error terms added with rounding to odd, then one final rounding to nearest. Exact
+    for finite doubles without overflow/underflow (our values are 0–65025 times weights ~1e-3).
     """
+    p = x * w
+    e = ((xh * wh - p) + xh * wl + xl * wh) + xl * wl
+    s, t = _two_sum(acc, p)
+    v, r = _two_sum(t, e)
+    # round v to odd: if t + e was inexact and v's last mantissa bit is 0, step one ulp towards r
+    fix = (r != 0) & ((v.view(np.int64) & 1) == 0)
+    if fix.any():
+        v[fix] = np.nextafter(v[fix], np.where(r[fix] > 0, np.inf, -np.inf))
+    return s + v
+
+
+def filter2_valid_at(x: np.ndarray, w: np.ndarray, ii: np.ndarray, jj: np.ndarray) -> np.ndarray:
+    """``filter2(w, x, 'valid')`` at the output positions (ii, jj), bit for bit as Octave's ``conv2``
+    on OpenBLAS: kernel columns last to first, rows last to first, one ``daxpy`` per tap over each
+    output column, starting from 0. OpenBLAS's x86-64 ``daxpy`` runs its FMA kernel on the first
+    ``n & -16`` elements of the column and a plain ``y[i] += a*x[i]`` (two roundings) on the rest,
+    so output rows from ``(H & -16)`` on (H = output rows) are summed without fusing."""
+    xh, xl = _split(x)
     m, n = w.shape
-    H, W = x.shape[0] - m + 1, x.shape[1] - n + 1
-    out = np.zeros((H, W))
-    tmp = np.empty((H, W))
+    H = x.shape[0] - m + 1
+    fused = ii < (H & -16)
+    fi, fj = ii[fused], jj[fused]
+    ti, tj = ii[~fused], jj[~fused]
+    acc = np.zeros(fi.shape)
+    tail = np.zeros(ti.shape)
     for q in range(n - 1, -1, -1):
         for p in range(m - 1, -1, -1):
-            np.multiply(x[p:p + H, q:q + W], w[p, q], out=tmp)
-            out += tmp
+            r, c = fi + p, fj + q
+            wh, wl = _split(np.float64(w[p, q]))
+            acc = _fma(xh[r, c], xl[r, c], x[r, c], wh, wl, w[p, q], acc)
+            tail = tail + x[ti + p, tj + q] * w[p, q]
+    out = np.empty(ii.shape)
+    out[fused] = acc
+    out[~fused] = tail
     return out
 
 
-def _yang_stats(x: np.ndarray, y: np.ndarray):
-    """``ssim_yang`` (in ``metricCvejic.m`` / ``metricYang.m``): Gaussian 7×7 σ 1.5, 'valid',
-    C1 = C2 = 2e-16 (effectively the universal image quality index). Returns (map, σ_x², σ_y², σ_xy).
-    The filtering follows Octave's summation order (:func:`filter2_valid_ordered`)."""
+def _yang_filtered(images: dict[str, np.ndarray], pairs, extra_sensitive=None):
+    """Local 'valid' sums of ``ssim_yang`` for the named images and pairs.
+
+    Returns ``E[name]`` (mean), ``E[name+name]`` (of x²) and ``E[x+y]`` (of x·y) for each pair, as
+    Octave's ``filter2`` gives them wherever they are noise-sensitive (see the block comment):
+    first with a separable filter, then, at every output position where a variance or covariance
+    of a pair (or a value from ``extra_sensitive(E)``) is within ``_NOISE_REL`` of zero relative
+    to its window's E[x²] + E[y²], recomputed in Octave's order with FMA.
+    """
+    g = gaussian_1d(7, 1.5)
     w = _yang_window()
-    mx = filter2_valid_ordered(x, w)
-    my = filter2_valid_ordered(y, w)
-    mxy = mx * my
-    mx2 = mx * mx
-    my2 = my * my
-    sx = filter2_valid_ordered(x * x, w) - mx2
-    sy = filter2_valid_ordered(y * y, w) - my2
-    sxy = filter2_valid_ordered(x * y, w) - mxy
+    src: dict[str, np.ndarray] = {}
+    for k, x in images.items():
+        src[k] = x
+        src[k + k] = x * x
+    for a, b in pairs:
+        src[a + b] = images[a] * images[b]
+    E = {k: sep_correlate_valid(v, g) for k, v in src.items()}
+    tests = []
+    for a, b in pairs:
+        scale = E[a + a] + E[b + b]
+        for s in (E[a + a] - E[a] * E[a], E[b + b] - E[b] * E[b], E[a + b] - E[a] * E[b]):
+            tests.append(np.abs(s) <= _NOISE_REL * scale)
+    if extra_sensitive is not None:
+        tests.extend(extra_sensitive(E))
+    ii, jj = np.nonzero(np.logical_or.reduce(tests))
+    if ii.size:
+        for k, v in src.items():
+            E[k][ii, jj] = filter2_valid_at(v, w, ii, jj)
+    return E
+
+
+def _ssim_yang(E, a: str, b: str):
+    """``ssim_yang(img1, img2)`` from the filtered sums: (map, σ1², σ2², σ12), Octave's operations."""
+    mu1, mu2 = E[a], E[b]
+    mu1_sq = mu1 * mu1
+    mu2_sq = mu2 * mu2
+    mu1_mu2 = mu1 * mu2
+    sigma1_sq = E[a + a] - mu1_sq
+    sigma2_sq = E[b + b] - mu2_sq
+    sigma12 = E[a + b] - mu1_mu2
     C = 2e-16
-    m = ((2 * mxy + C) * (2 * sxy + C)) / ((mx2 + my2 + C) * (sx + sy + C))
-    return m, sx, sy, sxy
+    m = ((2 * mu1_mu2 + C) * (2 * sigma12 + C)) / ((mu1_sq + mu2_sq + C) * (sigma1_sq + sigma2_sq + C))
+    return m, sigma1_sq, sigma2_sq, sigma12
 
 
 def _check_yang(A):
@@ -155,14 +241,21 @@ def qc(a, b, f) -> float:
     Conventions: raw 0–255 values; local statistics with a Gaussian 7×7 σ 1.5 window,
     ``filter2 'valid'``; SSIM constants C1 = C2 = 2e-16, so in windows where the images are
     constant the weights are ratios of rounding noise. The result is NaN when some window
-    gives 0/0 (e.g. F ≡ 0 or A ≡ B ≡ 0 over 7×7 pixels), as in the reference; values there
-    and values outside [0, 1] are noise-driven (see docs/metrics.md). Higher is better.
+    gives 0/0 (e.g. F ≡ 0 or A ≡ B ≡ 0 over 7×7 pixels), as in the reference. Those windows'
+    values are reproduced by summing them as Octave's ``conv2`` on OpenBLAS does (fused
+    multiply-adds, emulated: numpy has none), so all 49 reference rows match to ≤ 3e-13
+    (docs/metrics.md); with another BLAS the reference itself would differ there. Higher is better.
     """
     A, B, F = prep3(a, b, f)
     _check_yang(A)
+    def mu_denominator(E):  # σ_AF + σ_BF near 0: μ is a ratio of rounding noise there
+        s = (E["AF"] - E["A"] * E["F"]) + (E["BF"] - E["B"] * E["F"])
+        return [np.abs(s) <= _NOISE_REL * (E["AA"] + E["BB"] + E["FF"])]
+
     with np.errstate(divide="ignore", invalid="ignore"):
-        m2, _, _, s_af = _yang_stats(A, F)
-        m3, _, _, s_bf = _yang_stats(B, F)
+        E = _yang_filtered({"A": A, "B": B, "F": F}, [("A", "F"), ("B", "F")], mu_denominator)
+        m2, _, _, s_af = _ssim_yang(E, "A", "F")
+        m3, _, _, s_bf = _ssim_yang(E, "B", "F")
         mu = s_af / (s_af + s_bf)
         sim = mu * m2 + (1 - mu) * m3
     sim[mu < 0] = 0.0
@@ -186,9 +279,10 @@ def qy(a, b, f) -> float:
     A, B, F = prep3(a, b, f)
     _check_yang(A)
     with np.errstate(divide="ignore", invalid="ignore"):
-        m1, s1, s2, _ = _yang_stats(A, B)
-        m2, _, _, _ = _yang_stats(A, F)
-        m3, _, _, _ = _yang_stats(B, F)
+        E = _yang_filtered({"A": A, "B": B, "F": F}, [("A", "B"), ("A", "F"), ("B", "F")])
+        m1, s1, s2, _ = _ssim_yang(E, "A", "B")
+        m2, _, _, _ = _ssim_yang(E, "A", "F")
+        m3, _, _, _ = _ssim_yang(E, "B", "F")
         binmap = m1 >= 0.75
         lam = s1 / (s1 + s2)
         q1 = (lam * m2 + (1 - lam) * m3) * binmap
