@@ -9,6 +9,12 @@ for the two extras). ``--triple`` times one real image triple (read as the confo
 reads it) instead of the synthetic sizes, e.g. a conformance image whose Octave time the
 conformance README reports.
 
+``--octave FILE`` (default ``benchmarks/octave_liu_times.tsv`` when it exists): reference-code
+times measured under GNU Octave on the same synthetic image (columns key, size, seconds, ...;
+see that file's header for the Octave version, machine, date and command). For every key and
+size it has, the table adds the Octave time and the ratio Octave / ours. The Octave times are
+read from that file, not measured in this run.
+
 Inputs are deterministic synthetic 8-bit gray images (smooth structure plus noise, and a
 fused image that is their rounded mean), the way the reference metrics see them. Each cell is
 the median of ``--repeat`` runs (default 3) after one warm-up run, single process. Numbers on a
@@ -36,6 +42,23 @@ def synthetic(w: int, h: int, seed: int = 0):
     return a, b, f
 
 
+def _read_octave(path: str) -> dict[tuple[str, str], float]:
+    """``{(key, "WxH"): seconds}`` from an Octave timing TSV (``#`` lines are comments)."""
+    out: dict[tuple[str, str], float] = {}
+    if not path or not os.path.exists(path):
+        return out
+    with open(path) as fh:
+        lines = [ln for ln in fh if ln.strip() and not ln.startswith("#")]
+    head = lines[0].rstrip("\n").split("\t")
+    for ln in lines[1:]:
+        r = dict(zip(head, ln.rstrip("\n").split("\t")))
+        try:
+            out[(r["key"], r["size"])] = float(r["seconds"])
+        except (KeyError, ValueError):
+            continue  # a metric that did not run under Octave (the file says why)
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
@@ -47,7 +70,10 @@ def main(argv=None) -> int:
                     help="wall time (default) or this process's CPU time, which other jobs on a "
                          "shared machine disturb less")
     ap.add_argument("--json", help="also write the timings as JSON")
+    ap.add_argument("--octave", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "octave_liu_times.tsv"),
+                    help="TSV of Octave reference-code times to compare with (default: %(default)s, if present)")
     args = ap.parse_args(argv)
+    octave = _read_octave(args.octave)
 
     from mutualfuse.metrics import METRICS, resolve
 
@@ -68,7 +94,9 @@ def main(argv=None) -> int:
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     print(f"# mutualfuse metric timings ({args.clock} clock), median of {args.repeat} (s); CPU threads available: "
           f"{len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}")
+    oct_sizes = [s for s in sizes if any((n, f"{s[0]}x{s[1]}") in octave for n in names)] if not args.triple else []
     head = f"{'metric':20s}" + "".join(f"{f'{w}x{h}':>12s}" for w, h in sizes)
+    head += "".join(f"{f'octave {w}x{h}':>18s}{'ratio':>9s}" for w, h in oct_sizes)
     print(head)
     print("-" * len(head))
     for name in names:
@@ -84,7 +112,11 @@ def main(argv=None) -> int:
                 ts.append(clock() - t0)
             row[f"{s[0]}x{s[1]}"] = statistics.median(ts)
         results[name] = row
-        print(f"{name:20s}" + "".join(f"{v:12.3f}" for v in row.values()), flush=True)
+        line = f"{name:20s}" + "".join(f"{v:12.3f}" for v in row.values())
+        for w, h in oct_sizes:
+            o = octave.get((name, f"{w}x{h}"))
+            line += f"{o:18.3f}{o / row[f'{w}x{h}']:8.0f}x" if o is not None else f"{'-':>18s}{'-':>9s}"
+        print(line, flush=True)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2)
