@@ -11,6 +11,15 @@ Usage::
 
     python benchmarks/bench_baselines.py [--methods lp,rp,...] [--sizes 256,640x480] [--repeat 3]
                                          [--json out.json]
+    python benchmarks/bench_baselines.py --compare [--crop 160x120]
+
+Besides the median wall time, each row gives the process CPU time and the CPU seconds per
+megapixel: on a shared machine the wall time mostly measures the other jobs.
+
+``--compare`` times the straightforward ASR and CSR paths that issue 14 replaced
+(``asr_reference``, ``csr_reference``) against the current ones in the same run, on a central
+crop of the 640x480 pair (the old ASR takes over 10 minutes at full size), and prints the
+speed-up (CPU time) and the largest difference of the fused images.
 """
 from __future__ import annotations
 
@@ -66,13 +75,18 @@ def main() -> None:
     ap.add_argument("--sizes", default="256,640x480")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--compare", action="store_true", help="old vs new ASR/CSR paths on a crop")
+    ap.add_argument("--crop", default="160x120", help="WxH of the central crop for --compare")
     args = ap.parse_args()
+    if args.compare:
+        compare(args.crop)
+        return
     names = args.methods.split(",") if args.methods else [
         n for n in METHODS.names() if METHODS.meta(n).get("family") not in ("network",)]
     rows = []
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"load average at start {os.getloadavg()[0]:.1f}")
-    print(f"{'method':14s} {'input':26s} {'median s':>9s} {'runs':>5s}")
+    print(f"{'method':14s} {'input':26s} {'median s':>9s} {'cpu s':>8s} {'cpu s/MP':>9s} {'runs':>5s}")
     for size in args.sizes.split(","):
         label, a, b = pair_for(size)
         for spec in names:
@@ -80,17 +94,54 @@ def main() -> None:
             params = {k: _value(v) for k, v in (x.split("=", 1) for x in kv)}
             reps = 1 if METHODS.meta(m).get("slow") else args.repeat
             fuse_gray(m, a[:64, :64], b[:64, :64], **params)  # warm-up (imports, dictionary load, caches)
-            times = []
+            times, cpus = [], []
             for _ in range(reps):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 fuse_gray(m, a, b, **params)
                 times.append(time.perf_counter() - t0)
-            med = statistics.median(times)
-            rows.append({"method": spec, "input": label, "seconds": med, "runs": reps,
-                         "load": os.getloadavg()[0]})
-            print(f"{spec:14s} {label:26s} {med:9.3f} {reps:5d}   (load {os.getloadavg()[0]:.1f})", flush=True)
+                cpus.append(time.process_time() - c0)
+            med, cpu = statistics.median(times), statistics.median(cpus)
+            mp = a.size / 1e6
+            rows.append({"method": spec, "input": label, "seconds": med, "cpu_seconds": cpu,
+                         "cpu_s_per_mp": cpu / mp, "runs": reps, "load": os.getloadavg()[0]})
+            print(f"{spec:14s} {label:26s} {med:9.3f} {cpu:8.3f} {cpu / mp:9.2f} {reps:5d}   "
+                  f"(load {os.getloadavg()[0]:.1f})", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
+
+
+def compare(crop: str) -> None:
+    """Old (reference) vs new ASR and CSR paths on the same central crop, same process."""
+    from mutualfuse.methods.classical import sparse as sp
+
+    w, h = (int(v) for v in crop.lower().split("x"))
+    label, a, b = pair_for("640x480")
+    y0, x0 = (a.shape[0] - h) // 2, (a.shape[1] - w) // 2
+    a, b = a[y0:y0 + h, x0:x0 + w], b[y0:y0 + h, x0:x0 + w]
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+          f"load average at start {os.getloadavg()[0]:.1f}; torch threads {_torch_threads()}")
+    print(f"# input: central {w}x{h} crop of {label} (a crop: the old ASR path takes > 10 min at 640x480)")
+    print(f"{'method':22s} {'old cpu s':>10s} {'new cpu s':>10s} {'speed-up':>9s} {'old wall':>9s} "
+          f"{'new wall':>9s} {'max |diff|':>11s}")
+    cases = [("asr (stride 1)", sp.asr_reference, sp.asr, {}),
+             ("csr (multifocus)", sp.csr_reference, sp.csr, {}),
+             ("csr:multifocus=false", sp.csr_reference, sp.csr, {"multifocus": False})]
+    for name, old, new, kw in cases:
+        new(a[:24, :24], b[:24, :24], **kw)  # warm-up: imports, dictionaries, torch FFT plans
+        res = []
+        for fn in (old, new):
+            t0, c0 = time.perf_counter(), time.process_time()
+            f = fn(a, b, **kw)
+            res.append((time.process_time() - c0, time.perf_counter() - t0, f))
+        (oc, ow, fo), (nc, nw, fn_) = res
+        print(f"{name:22s} {oc:10.2f} {nc:10.2f} {oc / nc:8.1f}x {ow:9.1f} {nw:9.1f} "
+              f"{np.abs(fo - fn_).max():11.2e}   (load {os.getloadavg()[0]:.1f})", flush=True)
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
 
 
 if __name__ == "__main__":
