@@ -46,3 +46,13 @@ def test_asr_fast_equals_reference(samples):
     ref = sp.asr_reference(a, b)
     assert_close(sp._asr_fast(a, b, 0.1 / 255, 1, 64, block=500), ref, dtype=np.float64)  # 3 blocks
     assert_close(sp.asr(a, b, stride=3), sp.asr_reference(a, b, stride=3), dtype=np.float64)
+
+
+def test_csr_torch_solver_equals_scipy_solver(samples):
+    """csr (cbpdn_fast, torch) against csr_reference (cbpdn, numpy/scipy): both float32 ADMM with
+    the same iterations and rho schedule, so they agree to float32 rounding."""
+    a = _gray(samples, "tno-01", "a")[100:148, 150:214]
+    b = _gray(samples, "tno-01", "b")[100:148, 150:214]
+    for mf in (True, False):
+        assert_close(sp.csr(a, b, multifocus=mf, max_iter=60),
+                     sp.csr_reference(a, b, multifocus=mf, max_iter=60), dtype=np.float32)
