@@ -13,6 +13,7 @@ run's last logged validation).
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -21,6 +22,33 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from mutualfuse.io.digest import sha256_file  # noqa: E402
+
+#: files larger than this are stored as float16 (the depth-4/5 variants: 4.8 / 19 MB in float32)
+HALF_ABOVE_BYTES = 2_000_000
+
+
+def copy_weights(src: Path, dst: Path) -> str:
+    """Copy a weights file; above :data:`HALF_ABOVE_BYTES` store its tensors as float16 (the
+    metadata digest recomputed, ``stored_dtype`` saying so). → the stored dtype."""
+    if src.stat().st_size <= HALF_ABOVE_BYTES:
+        shutil.copyfile(src, dst)
+        return "float32"
+    import torch
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    from mutualfuse.weights import tensors_digest
+
+    with safe_open(str(src), framework="pt") as fh:
+        meta = dict(fh.metadata() or {})
+        tensors = {k: fh.get_tensor(k).to(torch.float16).contiguous() for k in fh.keys()}
+    meta["tensors_sha256"] = tensors_digest(meta["model_config"], tensors)
+    meta["stored_dtype"] = "float16 (converted from the float32 training weights by scripts/ship_ablations.py)"
+    save_file(tensors, str(dst), metadata=meta)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(dst, 0o666 & ~umask)  # safetensors creates 0600; keep the mode a copy would get
+    return "float16"
 
 WDIR = ROOT / "src/mutualfuse/weights"
 TRAINED_ON = ("train/roadscene minus 8 held-out validation pairs (and synthetic multi-focus pairs made from "
@@ -48,7 +76,7 @@ def main() -> int:
             continue
         name = f"ablation-{run}"
         dst = WDIR / f"{name}.safetensors"
-        shutil.copyfile(final, dst)
+        dtype = copy_weights(final, dst)
         keep = ROOT / "runs-log/ablation" / run
         keep.mkdir(parents=True, exist_ok=True)
         for f in ("config.json", "log.csv"):
@@ -56,7 +84,7 @@ def main() -> int:
         first = cfg.read_text().splitlines()[0].lstrip("# ").strip()
         desc = first.split(". ", 1)[1] if ". " in first else first
         entries.append((name, dst.name, sha256_file(dst), f"{desc} Seed {seed}; 500 steps (batch 4, 128x128 crops), "
-                        f"2-core CPU ({cfg.relative_to(ROOT)})", str(cfg.relative_to(ROOT)),
+                        f"2-core CPU ({cfg.relative_to(ROOT)})" + ("; stored as float16" if dtype == "float16" else ""), str(cfg.relative_to(ROOT)),
                         last_validation(final.parent / "log.csv")))
         print(f"shipped {name}: {dst.stat().st_size / 1e6:.2f} MB")
     out = ['"""The ablation variants of the paper\'s Tables 4–7 (issue 11, docs/ablations.md).', "",
