@@ -122,10 +122,12 @@ def tv_l1(f: np.ndarray, lam: float, rho: float = 40.0, max_iter: int = 300, tol
         rhs += f
         rhs += z
         rhs -= u1
-        y = sfft.idctn(sfft.dctn(rhs, type=2, norm="ortho") * inv, type=2, norm="ortho")
-        gx[:, :-1] = y[:, 1:] - y[:, :-1]
+        c = sfft.dctn(rhs, type=2, norm="ortho", overwrite_x=True)  # c, y may share rhs's memory
+        c *= inv
+        y = sfft.idctn(c, type=2, norm="ortho", overwrite_x=True)
+        np.subtract(y[:, 1:], y[:, :-1], out=gx[:, :-1])
         gx[:, -1] = 0
-        gy[:-1] = y[1:] - y[:-1]
+        np.subtract(y[1:], y[:-1], out=gy[:-1])
         gy[-1] = 0
         if check:
             z_old, wx_old, wy_old = z.copy(), wx.copy(), wy.copy()
