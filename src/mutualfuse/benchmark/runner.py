@@ -140,7 +140,9 @@ def plan_tables(cfg: BenchmarkConfig, problems: list[str]) -> tuple[list[Plan], 
         else:
             set_name, atables = load_ablations(Path(path))
             by_id = {t.id: t for t in atables}
-            srcs = ablation_sources([by_id[t] for t in abl_ids if t in by_id])
+            srcs = ablation_sources([by_id[t] for t in abl_ids if t in by_id], first_only=cfg.quick)
+            if cfg.quick:
+                notes.append("--quick: Tables 4-7 use the first matching weights of every row (seed 0), not every seed")
             si = get_set(set_name)
             for tid in abl_ids:
                 if tid not in by_id:

@@ -213,9 +213,10 @@ def _describe(w: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
-def ablation_sources(tables: list[AblationTable]) -> dict[str, list[Source]]:
+def ablation_sources(tables: list[AblationTable], first_only: bool = False) -> dict[str, list[Source]]:
     """Per ablation table, one source per row and matching weights; rows without weights get a
-    source whose ``missing`` says which weights are needed."""
+    source whose ``missing`` says which weights are needed. ``first_only`` (``--quick``): only
+    the first matching weights per row (e.g. seed 0 of several seeds)."""
     from ..weights import SHIPPED
 
     described: dict[str, dict[str, Any]] = {}
@@ -242,6 +243,8 @@ def ablation_sources(tables: list[AblationTable]) -> dict[str, list[Source]]:
             if not names:
                 rows.append(Source(rid, r.label, "ablation", missing=f"no {wanted} (not trained yet)"))
                 continue
+            if first_only:
+                names = names[:1]
             for n in names:
                 label = r.label if len(names) == 1 else f"{r.label} [{n}]"
                 sid = rid if len(names) == 1 else f"{rid}[{n}]"
