@@ -66,6 +66,8 @@ def model_card(name: str) -> str:
     if w.config:
         lines.append(f"config:      {w.config}")
     lines.append(f"model:       {model}")
+    if meta.get("stored_dtype"):
+        lines.append(f"stored as:   {meta['stored_dtype']}")
     if tc:
         lines += _recipe(tc)
     run = []
