@@ -455,6 +455,22 @@ def tikhonov_lowpass(s: np.ndarray, lam: float = 5.0, npad: int = 16) -> tuple[n
     return low, s - low
 
 
+def _rho_factor(r: float, s: float, target: float) -> float:
+    """SPORCO's adaptive-rho scaling (``AutoRho``: scaling 100, residual ratio 1.2, adaptive
+    scaling with the normalised residuals ``r`` (primal) and ``s`` (dual)): the factor that
+    multiplies rho this iteration (1 = unchanged)."""
+    rhomlt = np.sqrt(r / (s * target)) if s > 0 else 100.0
+    if rhomlt < 1:
+        rhomlt = 1 / rhomlt
+    rhomlt = min(rhomlt, 100.0)
+    rsf = 1.0
+    if r > target * 1.2 * s:
+        rsf = rhomlt
+    if s > (1.2 / target) * r:
+        rsf = 1 / rhomlt
+    return rsf
+
+
 def cbpdn(D: np.ndarray, S: np.ndarray, lam: float, max_iter: int = 500, rho: float | None = None,
           rel_tol: float = 1e-3, relax: float = 1.8, auto_rho: bool = True,
           dtype=np.float32) -> np.ndarray:
@@ -503,15 +519,7 @@ def cbpdn(D: np.ndarray, S: np.ndarray, lam: float, max_iter: int = 500, rho: fl
         r = float(np.linalg.norm(X - Y) / max(nX, nY, 1e-30))
         s = float(np.linalg.norm(Yprv - Y) / max(nU, 1e-30))
         if auto_rho and k != 1:
-            rhomlt = np.sqrt(r / (s * target)) if s > 0 else 100.0
-            if rhomlt < 1:
-                rhomlt = 1 / rhomlt
-            rhomlt = min(rhomlt, 100.0)
-            rsf = 1.0
-            if r > target * 1.2 * s:
-                rsf = rhomlt
-            if s > (1.2 / target) * r:
-                rsf = 1 / rhomlt
+            rsf = _rho_factor(r, s, target)
             if rsf != 1.0:
                 rho *= rsf
                 U = U / rsf
@@ -571,15 +579,7 @@ def cbpdn_fast(D: np.ndarray, S: np.ndarray, lam: float, max_iter: int = 500, rh
         r = float(torch.linalg.vector_norm(X.sub_(Y))) / max(nX, nY, 1e-30)
         s = float(torch.linalg.vector_norm(Yprv.sub_(Y))) / max(nU, 1e-30)
         if auto_rho and k != 1:
-            rhomlt = np.sqrt(r / (s * target)) if s > 0 else 100.0
-            if rhomlt < 1:
-                rhomlt = 1 / rhomlt
-            rhomlt = min(rhomlt, 100.0)
-            rsf = 1.0
-            if r > target * 1.2 * s:
-                rsf = rhomlt
-            if s > (1.2 / target) * r:
-                rsf = 1 / rhomlt
+            rsf = _rho_factor(r, s, target)
             if rsf != 1.0:
                 rho *= rsf
                 U.div_(float(rsf))
