@@ -357,11 +357,7 @@ def asr_reference(a: np.ndarray, b: np.ndarray, *, epsilon: float = 0.1, stride:
     gy, gx = _grid(h, stride), _grid(w, stride)
     pa = sliding_window_view(a, (PATCH, PATCH))[gy][:, gx].reshape(-1, PATCH, PATCH)
     pb = sliding_window_view(b, (PATCH, PATCH))[gy][:, gx].reshape(-1, PATCH, PATCH)
-    ma = pa.mean(axis=(1, 2))
-    mb = pb.mean(axis=(1, 2))
-    va = pa.var(axis=(1, 2))
-    vb = pb.var(axis=(1, 2))
-    cls = orientation_class(np.where((va > vb)[:, None, None], pa, pb), n_orient)
+    ma, mb, cls = _patch_means_and_classes(pa, pb, n_orient)
     xa = (pa - ma[:, None, None]).reshape(-1, PATCH * PATCH).T
     xb = (pb - mb[:, None, None]).reshape(-1, PATCH * PATCH).T
     fused = np.empty_like(xa)
@@ -404,11 +400,7 @@ def _asr_fast(a: np.ndarray, b: np.ndarray, eps: float, stride: int, max_atoms: 
     for p0 in range(0, iy.size, block):
         py, px = iy[p0:p0 + block], ix[p0:p0 + block]
         pa, pb = wa[py, px], wb[py, px]                   # (B, 8, 8) copies
-        ma = pa.mean(axis=(1, 2))
-        mb = pb.mean(axis=(1, 2))
-        va = pa.var(axis=(1, 2))
-        vb = pb.var(axis=(1, 2))
-        cls = orientation_class(np.where((va > vb)[:, None, None], pa, pb), n_orient)
+        ma, mb, cls = _patch_means_and_classes(pa, pb, n_orient)
         xa = (pa - ma[:, None, None]).reshape(-1, PATCH * PATCH)
         xb = (pb - mb[:, None, None]).reshape(-1, PATCH * PATCH)
         fused = np.empty_like(xa)
@@ -453,6 +445,15 @@ def tikhonov_lowpass(s: np.ndarray, lam: float = 5.0, npad: int = 16) -> tuple[n
     slp = sfft.irfft2(sfft.rfft2(sp) / A, s=(H, W))
     low = slp[npad:npad + s.shape[0], npad:npad + s.shape[1]]
     return low, s - low
+
+
+def _patch_means_and_classes(pa: np.ndarray, pb: np.ndarray, n_orient: int):
+    """Per patch pair (``(N, 8, 8)`` each): the two patch means and the orientation class of
+    the patch with the larger variance (Liu's ``asr_fuse.m``), as used by both ASR paths."""
+    va = pa.var(axis=(1, 2))
+    vb = pb.var(axis=(1, 2))
+    cls = orientation_class(np.where((va > vb)[:, None, None], pa, pb), n_orient)
+    return pa.mean(axis=(1, 2)), pb.mean(axis=(1, 2)), cls
 
 
 def _rho_factor(r: float, s: float, target: float) -> float:
