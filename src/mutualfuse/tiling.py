@@ -161,7 +161,7 @@ def streamed_forward(net, a: torch.Tensor, b: torch.Tensor, max_window_pixels: i
         if progress:
             progress(i + 1)
     # global mutual mapping
-    s = m
+    s = 2 ** len(cache[0])  # the deepest stride (the multiple m can be larger: pyramid output)
     fusion = net.fusion
     map_x, map_y = fusion.deepest_maps(cache[0][-1], cache[1][-1])
     use_cache = all(hasattr(enc, "stem") for enc in encs)

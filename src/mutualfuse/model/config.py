@@ -14,7 +14,8 @@ UPSAMPLE_MODES = ("bilinear", "nearest", "bicubic")
 MAP_ACTIVATIONS = ("softmax", "sigmoid", "none")
 DOWNSAMPLE_MODES = ("maxpool", "avgpool", "conv")
 PADDING_MODES = ("reflect", "zeros")
-OUTPUT_HEADS = ("direct", "blend", "blend_residual")
+OUTPUT_HEADS = ("direct", "blend", "blend_residual", "pyramid")
+BLEND_HEADS = ("blend", "blend_residual", "pyramid")
 
 
 @dataclass
@@ -53,7 +54,11 @@ class ModelConfig:
             blend the two sources, F = w·X + (1 − w)·Y; no intensity drift, source sharpness
             kept). ``"blend_residual"``: the blend plus a third output channel added as a
             learned residual, F = w·X + (1 − w)·Y + r, so that the network can also add
-            detail or contrast that neither source has at a pixel. See docs/architecture.md.
+            detail or contrast that neither source has at a pixel. ``"pyramid"``: the sources
+            are split into Laplacian pyramids of ``pyramid_levels`` bands and every band is
+            blended with its own learned weights (:mod:`mutualfuse.model.pyramid`), so that the
+            network can choose per frequency as ``lp``/``dwt`` do. See docs/architecture.md.
+        pyramid_levels: number of bands (detail bands + base) of the ``"pyramid"`` output.
         blend_bound: with a blend output, the logits pass through ``b·tanh(z/b)`` so that
             the weights stay in [σ(−2b), σ(2b)] and never saturate to exactly 0/1 in float32,
             where their gradient would vanish (a pilot run with a strong gradient loss froze
@@ -82,6 +87,7 @@ class ModelConfig:
     padding: str = "reflect"
     output: str = "direct"
     blend_bound: float = 0.0
+    pyramid_levels: int = 4
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
@@ -92,6 +98,8 @@ class ModelConfig:
                 raise ValueError(f"widths {self.widths} shorter than depth {self.depth}")
         if any(w < 1 for w in self.widths):
             raise ValueError(f"widths must be positive, got {self.widths}")
+        if not 1 <= self.pyramid_levels <= 8:
+            raise ValueError(f"pyramid_levels must be in 1..8, got {self.pyramid_levels}")
         if self.attn_dim < 0 or self.attn_pos_freqs < 0:
             raise ValueError("attn_dim and attn_pos_freqs must be >= 0")
         for name, allowed in (
@@ -111,7 +119,10 @@ class ModelConfig:
     @property
     def multiple(self) -> int:
         """Input sides are padded to a multiple of this."""
-        return 2 ** (self.depth - 1) if self.arch == "fmm" else 1
+        if self.arch != "fmm":
+            return 1
+        levels = self.pyramid_levels if self.output == "pyramid" else 1
+        return 2 ** (max(self.depth, levels) - 1)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

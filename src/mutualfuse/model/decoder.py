@@ -27,7 +27,7 @@ class DLADecoder(nn.Module):
     hierarchical aggregation), so depth L has L-1 aggregation nodes (one more per extra level,
     as in Table 7). A final 3×3 convolution maps ``D_0`` to one channel (the fused image,
     ``output="direct"``, the paper), to two per-pixel logits (``output="blend"``; plus a
-    residual channel for ``"blend_residual"``; see
+    residual channel for ``"blend_residual"``; two logits per band for ``"pyramid"``; see
     :class:`~mutualfuse.model.network.FMMNet`).
     """
 
@@ -39,7 +39,8 @@ class DLADecoder(nn.Module):
         for k in range(len(w) - 1):
             cin = w[k] + sum(w[k + 1 :])
             self.nodes.append(AggregationNode(cin, w[k], cfg.padding))
-        self.head = conv3x3(w[0], {"direct": 1, "blend": 2, "blend_residual": 3}[cfg.output], padding=cfg.padding)
+        n_out = {"direct": 1, "blend": 2, "blend_residual": 3, "pyramid": 2 * cfg.pyramid_levels}[cfg.output]
+        self.head = conv3x3(w[0], n_out, padding=cfg.padding)
 
     def forward(self, fused: list[torch.Tensor]) -> torch.Tensor:
         L = len(fused)

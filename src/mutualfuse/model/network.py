@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .blocks import pad_to_multiple
@@ -9,6 +10,7 @@ from .config import ModelConfig
 from .decoder import DLADecoder
 from .encoder import Encoder
 from .mutual_mapping import make_fusion
+from .pyramid import band_logits, pyramid_blend
 
 
 class FusionNet(nn.Module):
@@ -45,7 +47,8 @@ class FMMNet(FusionNet):
     export call directly: :meth:`encode` → :meth:`fuse` (optionally with precomputed deepest
     maps) → :meth:`decode`. With ``cfg.output == "blend"`` the decoder's two output channels
     are per-pixel logits and the result is ``softmax(logits)`` · (X, Y); ``"blend_residual"``
-    adds the decoder's third channel to that.
+    adds the decoder's third channel to that; ``"pyramid"`` blends the sources' Laplacian
+    bands, each with its own pair of logits (:mod:`mutualfuse.model.pyramid`).
     """
 
     def __init__(self, cfg: ModelConfig):
@@ -68,6 +71,9 @@ class FMMNet(FusionNet):
     def decode(self, fused: list[torch.Tensor], a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """The fused image (B, 1, H, W) from the fused features (and the sources, for "blend")."""
         out = self.decoder(fused)
+        if self.cfg.output == "pyramid":
+            ws = [self._blend_softmax(z)[:, :1].to(a.dtype) for z in band_logits(out, self.cfg.pyramid_levels)]
+            return pyramid_blend(ws, a, b)
         if self.cfg.output in ("blend", "blend_residual"):
             w = self._blend_softmax(out[:, :2]).to(a.dtype)
             f = w[:, :1] * a + w[:, 1:] * b
@@ -82,11 +88,20 @@ class FMMNet(FusionNet):
         return torch.softmax(z, dim=1)
 
     def blend_weights(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """The per-pixel weight of X, (B, 1, H, W), of a blend model (inputs padded)."""
-        if self.cfg.output not in ("blend", "blend_residual"):
-            raise ValueError("blend_weights needs a model with a blend output")
+        """The per-pixel weight of X, (B, 1, H, W), of a blend model (inputs padded).
+
+        For a ``"pyramid"`` model, (B, n, H, W): the weight of X in every band, band j's
+        weights repeated over its 2**j × 2**j cells (fine → coarse).
+        """
+        if self.cfg.output not in ("blend", "blend_residual", "pyramid"):
+            raise ValueError("blend_weights needs a model with a blend or pyramid output")
         fx, fy = self.encode(a, b)
-        return self._blend_softmax(self.decoder(self.fuse(fx, fy))[:, :2])[:, :1]
+        logits = self.decoder(self.fuse(fx, fy))
+        if self.cfg.output == "pyramid":
+            size = a.shape[-2:]
+            return torch.cat([F.interpolate(self._blend_softmax(z)[:, :1], size=size, mode="nearest")
+                              for z in band_logits(logits, self.cfg.pyramid_levels)], 1)
+        return self._blend_softmax(logits[:, :2])[:, :1]
 
     def _forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         fx, fy = self.encode(a, b)

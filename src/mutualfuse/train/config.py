@@ -62,6 +62,12 @@ class TrainConfig:
     val_every: int = 100
     log_every: int = 10
     threads: int | None = None
+    #: warm start: a weights spec (shipped name or .safetensors path, digest-checked) whose
+    #: tensors initialise the parameters of the same name and shape; a parameter whose first
+    #: dimension is a whole multiple of the stored one is tiled (a ``blend`` head's two logits
+    #: start every band of a ``pyramid`` head); the rest keep their fresh initialisation.
+    #: Ignored when ``--resume`` finds a checkpoint.
+    init_weights: str | None = None
 
     def __post_init__(self) -> None:
         self.validate()
@@ -136,6 +142,8 @@ def validate_train_config(cfg: TrainConfig) -> None:
             raise ParameterError(f"training config: {key} must be {what}, got {value!r}")
 
     need(_is_int(cfg.steps) and cfg.steps >= 1, "steps", cfg.steps, "an integer >= 1")
+    need(cfg.init_weights is None or (isinstance(cfg.init_weights, str) and cfg.init_weights != ""),
+         "init_weights", cfg.init_weights, "a weights name or .safetensors path")
     if isinstance(cfg.lr, str):  # YAML 1.1 reads 1e-4 (no dot) as text
         try:
             cfg.lr = float(cfg.lr)

@@ -35,6 +35,37 @@ CSV_FIELDS = ["step", "epoch", "loss", "val_loss", "lr", "images_per_s", "elapse
               "val_sf", "val_ei", "val_qabf", "val_mf_psnr"]
 
 
+def init_from_weights(model: torch.nn.Module, spec: str) -> dict[str, list[str]]:
+    """Initialise ``model`` from the weights ``spec`` (see ``TrainConfig.init_weights``).
+
+    Returns ``{"copied": [...], "tiled": [...], "fresh": [...]}`` (parameter names). A stored
+    tensor of the right name whose shape fits neither way is a :class:`ParameterError`.
+    """
+    from ..weights import read_weights
+
+    state, _, _ = read_weights(spec)
+    own = model.state_dict()
+    report: dict[str, list[str]] = {"copied": [], "tiled": [], "fresh": []}
+    new = {}
+    for name, t in own.items():
+        src = state.get(name)
+        if src is None:
+            report["fresh"].append(name)
+            continue
+        src = src.to(t.dtype)
+        if src.shape == t.shape:
+            new[name] = src
+            report["copied"].append(name)
+        elif src.dim() == t.dim() and src.shape[1:] == t.shape[1:] and src.shape[0] and t.shape[0] % src.shape[0] == 0:
+            new[name] = src.repeat(t.shape[0] // src.shape[0], *([1] * (t.dim() - 1)))
+            report["tiled"].append(name)
+        else:
+            raise ParameterError(f"init_weights {spec}: tensor {name} has shape {list(src.shape)}, "
+                                 f"the model needs {list(t.shape)}")
+    model.load_state_dict({**own, **new})
+    return report
+
+
 def lr_at(cfg: TrainConfig, step: int) -> float:
     """Learning rate of optimiser step ``step`` (1-based): a pure function, so resume is exact."""
     if cfg.lr_schedule == "constant":
@@ -124,7 +155,9 @@ class Trainer:
             # subnormal gradients (from saturated blend weights) made CPU backward steps 4×
             # slower in the pilot runs; flushing them to zero changes nothing measurable
             torch.set_flush_denormal(True)
-        self.model = build_model(cfg.model).to(self.device, memory_format=self.memory_format)
+        self.model = build_model(cfg.model)
+        self.init_report = init_from_weights(self.model, cfg.init_weights) if cfg.init_weights else None
+        self.model = self.model.to(self.device, memory_format=self.memory_format)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
         self.ddp = None
         if self.world > 1:
@@ -260,6 +293,10 @@ class Trainer:
             (self.out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
             csv_fh, writer = self._csv()
             tb = self._tb()
+            if self.init_report and self.step == 0:
+                r = self.init_report
+                print(f"init_weights {cfg.init_weights}: {len(r['copied'])} tensors copied, {len(r['tiled'])} tiled, "
+                      f"{len(r['fresh'])} fresh ({', '.join(r['fresh'][:4]) or 'none'})", file=sys.stderr)
             if self.progress:
                 from tqdm import tqdm
 
