@@ -123,6 +123,9 @@ def test_every_shipped_weights_has_a_model_card_true_to_its_config(name):
     for k in ("threads",):
         want.pop(k, None), stored.pop(k, None)
     assert stored == want
+    if stored.get("init_weights"):  # a warm start names shipped weights, so the run is reproducible
+        assert stored["init_weights"] in SHIPPED and stored["init_weights"] != name
+        assert f"warm start:  from the weights `{stored['init_weights']}`" in card
 
 
 def test_methods_lists_weights_and_prints_cards():

@@ -37,6 +37,8 @@ def _recipe(tc: dict) -> list[str]:
         f"data:        {', '.join(data.get('sets') or [])}; {data.get('val_pairs', 0)} pairs held out for validation"
         + (f"; synthetic multi-focus fraction {data.get('multifocus')}" if data.get("multifocus") else ""),
     ]
+    if tc.get("init_weights"):
+        lines.append(f"warm start:  from the weights `{tc['init_weights']}` (steps above are on top of its training)")
     return lines
 
 

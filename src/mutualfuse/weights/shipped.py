@@ -7,11 +7,26 @@ from . import ShippedWeights, _register
 
 _register(ShippedWeights(
     name="default",
+    file="fmm-pyramid-roadscene-mf-cpu.safetensors",
+    sha256="d1181027e2340be8102e96cafb00936ef2c07929ce57eeefc2f63d93605296ee",
+    description="FMM depth 3, mutual mapping with learned q/k projections + relative-position code, Laplacian-"
+                "pyramid output (4 bands, learned weights per band); Var-SSIM + 5.0 max-gradient loss; RoadScene "
+                "IR-VIS + 30% synthetic multi-focus pairs; warm-started from `blend` (3000 steps) + 1500 steps "
+                "(batch 4, 128x128 crops), 2-core CPU (configs/pyramid-g5.yaml)",
+    trained_on="train/roadscene minus 8 held-out validation pairs (and synthetic multi-focus pairs made from "
+               "their visible images); no test-set images",
+    config="configs/pyramid-g5.yaml",
+    validation=(("loss", 0.234279), ("sf", 13.8314), ("ei", 56.3766), ("qabf", 0.6606), ("mf_psnr", 54.0789)),
+))
+
+_register(ShippedWeights(
+    name="blend",
     file="fmm-blend-roadscene-mf-cpu.safetensors",
     sha256="c5c5e1be4d613b62e3b3f0a635312fdf74d5f2483778663eda2f5f61e4a91bd0",
-    description="FMM depth 3, mutual mapping with learned q/k projections + relative-position code, blend output; "
-                "Var-SSIM + 0.2 max-gradient loss; RoadScene IR-VIS + 30% synthetic multi-focus pairs; "
-                "3000 steps (batch 4, 128x128 crops), 2-core CPU (configs/default.yaml)",
+    description="the per-pixel blend model (shipped as `default` until the pyramid model replaced it; the same "
+                "file): FMM depth 3, projected + positional mapping, blend output; Var-SSIM + 0.2 max-gradient "
+                "loss; RoadScene IR-VIS + 30% synthetic multi-focus; 3000 steps, 2-core CPU (configs/default.yaml). "
+                "The warm start of configs/pyramid*.yaml",
     trained_on="train/roadscene minus 8 held-out validation pairs (and synthetic multi-focus pairs made from "
                "their visible images); no test-set images",
     config="configs/default.yaml",

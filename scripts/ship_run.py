@@ -1,0 +1,64 @@
+"""Copy a finished run's weights into the package as a shipped file, and print its registry entry.
+
+Usage: python scripts/ship_run.py runs/pyramid-g2 fmm-pyramid-roadscene-mf-cpu.safetensors [--init-name blend]
+
+Reads ``RUN/final.safetensors`` (digest-checked), writes ``src/mutualfuse/weights/FILE`` with the
+same tensors and metadata and copies the run's log and config to ``runs-log/<run>/``. With
+``--init-name NAME``, a stored ``train_config.init_weights`` of ``"default"`` is rewritten to
+``NAME``: runs started while ``default`` still named the file now shipped as NAME (checked: the
+two names' sha256 must be equal in the shipped table), so that the stored config keeps naming
+the weights it started from after ``default`` moves on. Prints the sha256 and the last
+validation metrics for ``weights/shipped.py``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from ship_ablations import last_validation  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("run", type=Path)
+    ap.add_argument("file")
+    ap.add_argument("--init-name", default=None)
+    args = ap.parse_args()
+    from safetensors import safe_open
+
+    from mutualfuse.model import build_model
+    from mutualfuse.weights import HERE, SHIPPED, read_weights, save_weights, sha256_file
+
+    src = args.run / "final.safetensors"
+    state, cfg, _ = read_weights(src)
+    with safe_open(str(src), framework="pt") as fh:
+        meta = dict(fh.metadata() or {})
+    tc = json.loads(meta["train_config"])
+    if args.init_name and tc.get("init_weights") == "default":
+        if SHIPPED[args.init_name].sha256 != SHIPPED["default"].sha256:
+            raise SystemExit(f"--init-name {args.init_name}: not the file `default` names now")
+        tc["init_weights"] = args.init_name
+        meta["train_config"] = json.dumps(tc)
+    for k in ("format", "model_config", "tensors_sha256"):
+        meta.pop(k, None)
+    net = build_model(cfg)
+    net.load_state_dict(state)
+    dst = save_weights(HERE / args.file, net, cfg, meta)
+    (HERE / (args.file + ".sha256")).unlink(missing_ok=True)  # the shipped table holds the digest
+    logdir = ROOT / "runs-log" / args.run.name
+    logdir.mkdir(parents=True, exist_ok=True)
+    for name in ("log.csv", "config.json"):
+        shutil.copy(args.run / name, logdir / name)
+    print(f"{dst}  sha256 {sha256_file(dst)}")
+    print("validation=" + repr(last_validation(args.run / "log.csv")))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
