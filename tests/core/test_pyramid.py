@@ -160,3 +160,25 @@ def test_pyramid_model_exports_to_onnx(tmp_path):
         got = run_onnx(onnx_path, a, b)
         assert got.shape == (h, w) and float(got.std()) > 0.05
         assert_close(got, ref, dtype=np.float32)
+
+
+def test_detail_gain_starts_at_one_and_scales_only_the_detail_bands(tmp_path):
+    torch.manual_seed(4)
+    cfg0 = ModelConfig(**PYR)
+    plain = build_model(cfg0).double().eval()
+    p = tmp_path / "plain.safetensors"
+    save_weights(p, plain, cfg0)
+    gained = build_model(ModelConfig(**PYR, pyramid_gain=0.7)).eval()
+    report = init_from_weights(gained, str(p))
+    assert report["fresh"] == ["decoder.gain_head.weight", "decoder.gain_head.bias"]
+    gained = gained.double()
+    a = torch.rand(1, 1, 40, 32, dtype=torch.float64)
+    b = torch.rand(1, 1, 40, 32, dtype=torch.float64)
+    with torch.no_grad():
+        assert_close(gained(a, b), plain(a, b))  # zero-initialised gain head: g = 1 exactly
+        gained.decoder.gain_head.bias.fill_(100.0)  # saturates at the bound: g = e^0.7
+        bands = laplacian_pyramid(a, 4)
+        want = collapse_pyramid([np.exp(0.7) * t for t in bands[:-1]] + [bands[-1]])
+        assert_close(gained(a, a), want, dtype=torch.float32)  # identical sources: details scaled (gain in fp32)
+    with pytest.raises(ValueError, match="pyramid_gain"):
+        ModelConfig(output="pyramid", pyramid_gain=3.0)

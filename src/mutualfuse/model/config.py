@@ -59,6 +59,12 @@ class ModelConfig:
             blended with its own learned weights (:mod:`mutualfuse.model.pyramid`), so that the
             network can choose per frequency as ``lp``/``dwt`` do. See docs/architecture.md.
         pyramid_levels: number of bands (detail bands + base) of the ``"pyramid"`` output.
+        pyramid_gain: with the ``"pyramid"`` output, ``b > 0`` adds a learned gain per detail
+            band and pixel, ``g = exp(b·tanh(z/b))`` in [e^−b, e^b], that multiplies the
+            blended band (contrast beyond a selection). The base band stays a convex blend; the
+            detail bands are only nearly zero-mean (borders, bilinear ↑2), so a gain can move
+            the mean a little (benchmarks/bench_quality.py measures it). Its head starts at
+            zero, i.e. g = 1. 0 = no gain (the default).
         blend_bound: with a blend output, the logits pass through ``b·tanh(z/b)`` so that
             the weights stay in [σ(−2b), σ(2b)] and never saturate to exactly 0/1 in float32,
             where their gradient would vanish (a pilot run with a strong gradient loss froze
@@ -88,6 +94,7 @@ class ModelConfig:
     output: str = "direct"
     blend_bound: float = 0.0
     pyramid_levels: int = 4
+    pyramid_gain: float = 0.0
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
@@ -100,6 +107,8 @@ class ModelConfig:
             raise ValueError(f"widths must be positive, got {self.widths}")
         if not 1 <= self.pyramid_levels <= 8:
             raise ValueError(f"pyramid_levels must be in 1..8, got {self.pyramid_levels}")
+        if not 0.0 <= float(self.pyramid_gain) <= 2.0:
+            raise ValueError(f"pyramid_gain must be in [0, 2], got {self.pyramid_gain}")
         if self.attn_dim < 0 or self.attn_pos_freqs < 0:
             raise ValueError("attn_dim and attn_pos_freqs must be >= 0")
         for name, allowed in (

@@ -41,6 +41,12 @@ class DLADecoder(nn.Module):
             self.nodes.append(AggregationNode(cin, w[k], cfg.padding))
         n_out = {"direct": 1, "blend": 2, "blend_residual": 3, "pyramid": 2 * cfg.pyramid_levels}[cfg.output]
         self.head = conv3x3(w[0], n_out, padding=cfg.padding)
+        self.gain_head = None
+        if cfg.output == "pyramid" and cfg.pyramid_gain > 0:
+            # one gain logit per detail band; zero-initialised, so training starts at gain 1
+            self.gain_head = conv3x3(w[0], cfg.pyramid_levels - 1, padding=cfg.padding)
+            nn.init.zeros_(self.gain_head.weight)
+            nn.init.zeros_(self.gain_head.bias)
 
     def forward(self, fused: list[torch.Tensor]) -> torch.Tensor:
         L = len(fused)
@@ -49,4 +55,6 @@ class DLADecoder(nn.Module):
             size = fused[k].shape[-2:]
             parts = [fused[k]] + [resize(agg[t], size, self.mode) for t in range(k + 1, L)]
             agg[k] = self.nodes[k](torch.cat(parts, 1))
+        if self.gain_head is not None:
+            return torch.cat([self.head(agg[0]), self.gain_head(agg[0])], 1)
         return self.head(agg[0])

@@ -10,7 +10,7 @@ from .config import ModelConfig
 from .decoder import DLADecoder
 from .encoder import Encoder
 from .mutual_mapping import make_fusion
-from .pyramid import band_logits, pyramid_blend
+from .pyramid import band_gains, band_logits, pyramid_blend
 
 
 class FusionNet(nn.Module):
@@ -72,8 +72,12 @@ class FMMNet(FusionNet):
         """The fused image (B, 1, H, W) from the fused features (and the sources, for "blend")."""
         out = self.decoder(fused)
         if self.cfg.output == "pyramid":
-            ws = [self._blend_softmax(z)[:, :1].to(a.dtype) for z in band_logits(out, self.cfg.pyramid_levels)]
-            return pyramid_blend(ws, a, b)
+            n = self.cfg.pyramid_levels
+            ws = [self._blend_softmax(z)[:, :1].to(a.dtype) for z in band_logits(out[:, : 2 * n], n)]
+            gains = None
+            if self.cfg.pyramid_gain > 0:
+                gains = [g.to(a.dtype) for g in band_gains(out[:, 2 * n :].float(), self.cfg.pyramid_gain)]
+            return pyramid_blend(ws, a, b, gains)
         if self.cfg.output in ("blend", "blend_residual"):
             w = self._blend_softmax(out[:, :2]).to(a.dtype)
             f = w[:, :1] * a + w[:, 1:] * b
@@ -99,8 +103,9 @@ class FMMNet(FusionNet):
         logits = self.decoder(self.fuse(fx, fy))
         if self.cfg.output == "pyramid":
             size = a.shape[-2:]
+            n = self.cfg.pyramid_levels
             return torch.cat([F.interpolate(self._blend_softmax(z)[:, :1], size=size, mode="nearest")
-                              for z in band_logits(logits, self.cfg.pyramid_levels)], 1)
+                              for z in band_logits(logits[:, : 2 * n], n)], 1)
         return self._blend_softmax(logits[:, :2])[:, :1]
 
     def _forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

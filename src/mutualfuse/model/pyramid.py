@@ -69,11 +69,29 @@ def collapse_pyramid(bands: list[torch.Tensor]) -> torch.Tensor:
     return out
 
 
-def pyramid_blend(weights: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Collapse of ``w_j·L_j(X) + (1 − w_j)·L_j(Y)``; ``weights[j]`` has band ``j``'s size (B, 1, h_j, w_j)."""
+def pyramid_blend(weights: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor,
+                  gains: list[torch.Tensor] | None = None) -> torch.Tensor:
+    """Collapse of ``g_j·(w_j·L_j(X) + (1 − w_j)·L_j(Y))``; ``weights[j]`` has band ``j``'s size
+    (B, 1, h_j, w_j); ``gains`` (optional) one per *detail* band (the base band has none)."""
     n = len(weights)
     bx, by = laplacian_pyramid(x, n), laplacian_pyramid(y, n)
-    return collapse_pyramid([w * u + (1 - w) * v for w, u, v in zip(weights, bx, by)])
+    bands = [w * u + (1 - w) * v for w, u, v in zip(weights, bx, by)]
+    if gains is not None:
+        if len(gains) != n - 1:
+            raise ValueError(f"expected {n - 1} detail-band gains, got {len(gains)}")
+        bands = [g * band for g, band in zip(gains, bands[:-1])] + [bands[-1]]
+    return collapse_pyramid(bands)
+
+
+def band_gains(z: torch.Tensor, bound: float) -> list[torch.Tensor]:
+    """Full-resolution (B, n−1, H, W) gain logits → per detail band j, ``exp(b·tanh(z_j/b))``
+    average-pooled (in the logit domain) by 2**j to the band's size."""
+    out = []
+    for j in range(z.shape[1]):
+        zj = z[:, j : j + 1]
+        zj = F.avg_pool2d(zj, 2**j) if j else zj
+        out.append(torch.exp(bound * torch.tanh(zj / bound)))
+    return out
 
 
 def band_logits(logits: torch.Tensor, levels: int) -> list[torch.Tensor]:
