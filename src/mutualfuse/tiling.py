@@ -46,13 +46,20 @@ def halo_for(net) -> int:
     Measured for the default depth-3 FMM network (``tests/test_tiling.py`` checks equality with
     the one-shot forward): the one-shot result is reproduced exactly from a 6·stride halo (24 px at depth 3,
     48 px at depth 4); 8 px per unit of
-    the deepest stride leaves a margin and scales with deeper variants.
+    the deepest stride leaves a margin and scales with deeper variants. A ``"pyramid"`` output
+    adds 2**(levels−1) px (40 px for the shipped default; checked against the one-shot forward
+    with the shipped weights on a real pair, and by ``tests/core/test_pyramid.py``).
     """
     cfg = net.cfg
     if cfg.arch != "fmm":
         return 16  # VIF-Net: 8 stacked 3×3 convolutions at full resolution
-    s = cfg.multiple
-    return 8 * s
+    s = 2 ** (cfg.depth - 1)  # the deepest stride
+    halo = 8 * s
+    if cfg.output == "pyramid":
+        # the coarsest band and its average-pooled weights reach 2**(levels-1) further; the
+        # sum stays a multiple of the pad multiple, so window origins keep the pooling grids
+        halo += 2 ** (cfg.pyramid_levels - 1)
+    return int(math.ceil(halo / cfg.multiple) * cfg.multiple)
 
 
 def _axis_splits(n: int, parts: int, m: int) -> list[tuple[int, int]]:
