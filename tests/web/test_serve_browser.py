@@ -207,7 +207,9 @@ def test_page_network_error_classical_offline_cleanup(server, browser, pairs, tm
     page.upload("a", pairs / "ct16.tif")
     page.upload("b", pairs / "mr16.tif")
     page.choose("method", "dwt")
-    _wait(lambda: "levels=4" in page.one("#params textarea").get_attribute("value"), 30, "dwt's defaults")
+    # the parameters box is not in the DOM until the method change has been rendered: poll for it
+    _wait(lambda: any("levels=4" in (e.get_attribute("value") or "") for e in page.all("#params textarea")),
+          30, "dwt's defaults")
     page.set_text("params", "levels=3")
     status = page.fuse()
     assert status.startswith("done"), status
