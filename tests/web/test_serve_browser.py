@@ -236,6 +236,7 @@ def test_page_network_error_classical_offline_cleanup(server, browser, pairs, tm
     # 5. stopping the server removes everything it wrote
     assert any(server["tmpdir"].iterdir())
     server["proc"].send_signal(signal.SIGINT)
-    server["proc"].wait(60)
+    # Gradio's close() usually returns in seconds; one clean-clone CI run saw it take > 60 s
+    server["proc"].wait(180)
     assert server["proc"].returncode == 0, server["log"].read_text()[-2000:]
     assert list(server["tmpdir"].iterdir()) == []
