@@ -73,7 +73,7 @@ class FMMNet(FusionNet):
         out = self.decoder(fused)
         if self.cfg.output == "pyramid":
             n = self.cfg.pyramid_levels
-            ws = [self._blend_softmax(z)[:, :1].to(a.dtype) for z in band_logits(out[:, : 2 * n], n)]
+            ws = [w.to(a.dtype) for w in self._band_weights(out)]
             gains = None
             if self.cfg.pyramid_gain > 0:
                 gains = [g.to(a.dtype) for g in band_gains(out[:, 2 * n :].float(), self.cfg.pyramid_gain)]
@@ -83,6 +83,11 @@ class FMMNet(FusionNet):
             f = w[:, :1] * a + w[:, 1:] * b
             return f + out[:, 2:] if self.cfg.output == "blend_residual" else f
         return out
+
+    def _band_weights(self, out: torch.Tensor) -> list[torch.Tensor]:
+        """The weight of X in every pyramid band (band j at its own size) from the head's output."""
+        n = self.cfg.pyramid_levels
+        return [self._blend_softmax(z)[:, :1] for z in band_logits(out[:, : 2 * n], n)]
 
     def _blend_softmax(self, logits: torch.Tensor) -> torch.Tensor:
         z = logits if logits.dtype == torch.float64 else logits.float()
@@ -103,9 +108,7 @@ class FMMNet(FusionNet):
         logits = self.decoder(self.fuse(fx, fy))
         if self.cfg.output == "pyramid":
             size = a.shape[-2:]
-            n = self.cfg.pyramid_levels
-            return torch.cat([F.interpolate(self._blend_softmax(z)[:, :1], size=size, mode="nearest")
-                              for z in band_logits(logits[:, : 2 * n], n)], 1)
+            return torch.cat([F.interpolate(w, size=size, mode="nearest") for w in self._band_weights(logits)], 1)
         return self._blend_softmax(logits[:, :2])[:, :1]
 
     def _forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
