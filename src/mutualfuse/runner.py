@@ -59,8 +59,8 @@ class NetworkRunner:
                 prog = None
                 if bar is not None:
                     def prog(n, base=done):  # noqa: E306
-                        bar.n = base + n
-                        bar.refresh()
+                        # update(), not n= + refresh(): trackers such as the web page's hook update()
+                        bar.update(base + n - bar.n)
                 out = streamed_forward(self.net, ta, tb, self.max_window_pixels, progress=prog)
                 done += windows * ta.shape[0]
                 outs.append(out.float().clamp_(0, 1)[:, 0].cpu().numpy().astype(np.float64))

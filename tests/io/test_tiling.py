@@ -77,3 +77,25 @@ def test_fuser_tile_option_reports_and_stays_close(fuser, samples):
     assert tiled.report.tiles > 1 and any("tiled" in n for n in tiled.report.notes)
     assert not np.array_equal(out, full)
     assert np.abs(out - full).mean() < 0.05
+
+
+def test_runner_progress_goes_through_tqdm_update(monkeypatch):
+    """The windows' progress reaches trackers that hook ``tqdm.update`` (the web page's does)."""
+    import tqdm
+
+    from mutualfuse.runner import NetworkRunner
+
+    steps = []
+    real = tqdm.tqdm.update
+    monkeypatch.setattr(tqdm.tqdm, "update", lambda self, n=1: (steps.append(n), real(self, n))[1])
+    torch.manual_seed(1)
+    net = build_model(ModelConfig(widths=(4, 8, 8))).eval()
+    a, b = np.random.default_rng(0).random((2, 2, 203, 150))
+    runner = NetworkRunner(net, torch.device("cpu"), torch.float32, max_window_pixels=96 * 96, progress=True)
+    out, info = runner.run(a, b)
+    assert info.windows > 2 and out.shape == (2, 203, 150)
+    from mutualfuse.tiling import n_passes
+
+    passes = n_passes(net, 203, 150, 96 * 96)
+    assert len(steps) >= passes and all(n >= 0 for n in steps)
+    assert sum(steps) == 2 * passes  # every pass of both images, counted once

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 
 def add_parser(sub) -> None:
@@ -25,5 +27,10 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise ParameterError(f"--port {args.port}: must be 0-65535")
-    return serve(host=args.host, port=args.port or None, device=args.device, max_pixels=args.max_pixels,
-                 share=args.share)
+    rc = serve(host=args.host, port=args.port or None, device=args.device, max_pixels=args.max_pixels,
+               share=args.share)
+    # serve() has stopped the page and removed its temporary folder. Leave now: the web
+    # framework's worker threads (not ours to join) must not hold the process after Ctrl+C.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(rc)

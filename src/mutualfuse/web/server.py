@@ -7,6 +7,7 @@ import signal
 import socket
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 #: set before gradio is imported: no analytics, no version check, no hub access, uploads and
@@ -26,6 +27,27 @@ def free_port(host: str) -> int:
     with socket.socket(fam, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+#: seconds to wait for Gradio's ``close()`` (it joins its server thread for 5 s and kills its
+#: static-file workers); past that the page is abandoned and the temporary folder removed anyway
+CLOSE_TIMEOUT = 20.0
+
+
+def _close(app, timeout: float = CLOSE_TIMEOUT) -> bool:
+    """Stop the Gradio app from a daemon thread, waiting at most ``timeout`` s; True if it finished.
+
+    One clean-clone CI run saw the server take more than a minute to exit after Ctrl+C (the
+    cause was not reproduced): waiting in a daemon thread bounds the stop whatever hangs inside.
+    """
+    t = threading.Thread(target=app.close, kwargs={"verbose": False}, name="mutualfuse-close", daemon=True)
+    t.start()
+    t.join(timeout)
+    if t.is_alive():
+        print(f"mutualfuse serve: the web server did not stop within {timeout:.0f} s; exiting anyway",
+              file=sys.stderr, flush=True)
+        return False
+    return True
 
 
 def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto", max_pixels: int | None = None,
@@ -63,7 +85,7 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
             signal.pause() if hasattr(signal, "pause") else app.block_thread()
         except KeyboardInterrupt:
             pass
-        app.close()
+        _close(app)
         if not quiet:
             print("mutualfuse serve: stopped", file=sys.stderr, flush=True)
         return 0
