@@ -229,3 +229,42 @@ def test_new_training_options_are_validated(over, key):
 
     with pytest.raises(ParameterError, match=key.replace(".", r"\.")):
         TrainConfig.from_dict(over)
+
+
+def test_map_residual_starts_at_zero_and_adds_the_own_feature():
+    """``map_residual``: Map_X = attention + γ_X ⊙ f_x; γ = 0 at start (same output as without)."""
+    plain, res = _net(), _net(map_residual=True)
+    res.load_state_dict({**plain.state_dict(), "fusion.map_gain": torch.zeros(2, 8, dtype=torch.float64)})
+    g = torch.Generator().manual_seed(4)
+    a = torch.rand(1, 1, 24, 32, dtype=torch.float64, generator=g)
+    b = torch.rand(1, 1, 24, 32, dtype=torch.float64, generator=g)
+    with torch.no_grad():
+        assert_close(res(a, b), plain(a, b))
+        res.fusion.map_gain.copy_(torch.linspace(-1, 1, 16, dtype=torch.float64).view(2, 8))
+        fx, fy = res.encode(a, b)
+        mx, my = res.fusion.deepest_maps(fx[-1], fy[-1])
+        ax, ay = res.fusion.mutual_maps(fx[-1], fy[-1])
+        gam = res.fusion.map_gain
+        assert_close(mx, ax + gam[0].view(1, -1, 1, 1) * fx[-1])
+        assert_close(my, ay + gam[1].view(1, -1, 1, 1) * fy[-1])
+        # pooled (token budget): only the attention is pooled; the residual stays exact
+        px, _ = res.fusion.pooled_maps(fx[-1], fy[-1], 2)
+        saved = gam.clone()
+        gam.zero_()
+        attn_pooled, _ = res.fusion.pooled_maps(fx[-1], fy[-1], 2)
+        gam.copy_(saved)
+        assert_close(px, attn_pooled + gam[0].view(1, -1, 1, 1) * fx[-1])
+        assert not torch.allclose(res(a, b), plain(a, b))
+
+
+def test_map_residual_streams_exactly():
+    net = _net(torch.float32, token_budget=0, map_residual=True)
+    with torch.no_grad():
+        net.fusion.map_gain.copy_(torch.linspace(-1, 1, 16).view(2, 8))
+    g = torch.Generator().manual_seed(3)
+    a = torch.rand(1, 1, 60, 92, generator=g)
+    b = torch.rand(1, 1, 60, 92, generator=g)
+    with torch.no_grad():
+        ref = net(a, b)
+    out = streamed_forward(net, a, b, max_window_pixels=40 * 40)
+    assert_close(out, ref, dtype=torch.float32)

@@ -47,6 +47,13 @@ class ModelConfig:
             queries and keys, each frequency with a learned weight, so that the correlation
             gains a learned function of the *displacement* between positions (the relative
             position logits of [53], in a form that keeps O(N·C) memory); 0 = none.
+        map_residual: add to each deepest raw map a learned per-channel multiple of the
+            feature it is built from at the same position, Map_X = softmax(q kᵀ) f_x + γ_X ⊙ f_x
+            (likewise for Y): the residual path of the transformer blocks and the convolutional
+            path of the attention-augmented convolution ([53]) that the paper's mapping builds
+            on. Beyond the paper. γ starts at zero (the model starts as without it). Without it
+            a flat attention makes every map a global mean (docs/architecture.md); with it the
+            maps, and so Eq. 1's weights, can vary with the local features.
         padding: border handling of every 3×3 convolution, ``"reflect"`` (the first shipped
             models) or ``"zeros"`` (cheaper: no padding copies; the later models).
         output: ``"direct"`` (the paper: the decoder's last convolution is the fused image) or
@@ -90,6 +97,7 @@ class ModelConfig:
     in_channels: int = 1
     attn_dim: int = 0
     attn_pos_freqs: int = 0
+    map_residual: bool = False
     padding: str = "reflect"
     output: str = "direct"
     blend_bound: float = 0.0

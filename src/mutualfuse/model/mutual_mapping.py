@@ -162,6 +162,9 @@ class MutualMappingFusion(nn.Module):
             self.q_x, self.k_y = nn.Conv2d(c, d, 1), nn.Conv2d(c, d, 1)
         if cfg.attn_pos_freqs:
             self.pos_weight = nn.Parameter(torch.ones(2, cfg.attn_pos_freqs))  # per direction, per frequency
+        if cfg.map_residual:
+            # γ_X, γ_Y per channel; zero: the maps start as the attention alone
+            self.map_gain = nn.Parameter(torch.zeros(2, c))
 
     def _qk(self, fx: torch.Tensor, fy: torch.Tensor, pool: int):
         """Queries and keys of both directions: ((q for Map_X, k for Map_X), (q, k for Map_Y))."""
@@ -220,15 +223,25 @@ class MutualMappingFusion(nn.Module):
         return out[0], out[1]
 
     def pooled_maps(self, fx: torch.Tensor, fy: torch.Tensor, pool: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """The maps computed on a ``pool``× average-pooled grid, upsampled back (token budget)."""
+        """The maps computed on a ``pool``× average-pooled grid, upsampled back (token budget).
+
+        With ``map_residual`` the residual term γ ⊙ f is added at the full deepest resolution
+        (after the upsampling), so the token budget approximates only the attention part.
+        """
         if pool <= 1:
-            return self.mutual_maps(fx, fy)
-        h, w = fx.shape[-2:]
-        px = F.avg_pool2d(fx, pool, ceil_mode=True)
-        py = F.avg_pool2d(fy, pool, ceil_mode=True)
-        mx, my = self.mutual_maps(px, py, pool)
-        mode = self.cfg.map_upsample
-        return resize(mx, (h, w), mode), resize(my, (h, w), mode)
+            mx, my = self.mutual_maps(fx, fy)
+        else:
+            h, w = fx.shape[-2:]
+            px = F.avg_pool2d(fx, pool, ceil_mode=True)
+            py = F.avg_pool2d(fy, pool, ceil_mode=True)
+            mx, my = self.mutual_maps(px, py, pool)
+            mode = self.cfg.map_upsample
+            mx, my = resize(mx, (h, w), mode), resize(my, (h, w), mode)
+        if self.cfg.map_residual:
+            g = self.map_gain.to(fx.dtype)
+            mx = mx + g[0].view(1, -1, 1, 1) * fx
+            my = my + g[1].view(1, -1, 1, 1) * fy
+        return mx, my
 
     def deepest_maps(self, fx: torch.Tensor, fy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The deepest-scale maps under the configured token budget (records ``last_pool``)."""
