@@ -257,6 +257,12 @@ def test_map_residual_starts_at_zero_and_adds_the_own_feature():
         assert not torch.allclose(res(a, b), plain(a, b))
 
 
+def test_map_residual_init_sets_every_gamma():
+    net = _net(map_residual=True, map_residual_init=10.0)
+    assert torch.equal(net.fusion.map_gain, torch.full((2, 8), 10.0, dtype=torch.float64))
+    assert not hasattr(_net().fusion, "map_gain")
+
+
 def test_map_residual_streams_exactly():
     net = _net(torch.float32, token_budget=0, map_residual=True)
     with torch.no_grad():

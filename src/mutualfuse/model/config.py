@@ -51,9 +51,14 @@ class ModelConfig:
             feature it is built from at the same position, Map_X = softmax(q kᵀ) f_x + γ_X ⊙ f_x
             (likewise for Y): the residual path of the transformer blocks and the convolutional
             path of the attention-augmented convolution ([53]) that the paper's mapping builds
-            on. Beyond the paper. γ starts at zero (the model starts as without it). Without it
-            a flat attention makes every map a global mean (docs/architecture.md); with it the
-            maps, and so Eq. 1's weights, can vary with the local features.
+            on. Beyond the paper. γ starts at ``map_residual_init`` (0: the model starts as
+            without it). Without it a flat attention makes every map a global mean
+            (docs/architecture.md); with it the maps, and so Eq. 1's weights, can vary with the
+            local features: with the softmax activation, w_X = σ(ΔMap + γ ⊙ (f_x − f_y)) for
+            γ_X = γ_Y, a soft element-wise maximum of the two sources' features (IFCNN's rule)
+            as γ grows.
+        map_residual_init: the initial value of every γ (the deepest features are small,
+            std ≈ 0.05–0.2 in the shipped models, so γ of order 10 is needed to move the weights).
         padding: border handling of every 3×3 convolution, ``"reflect"`` (the first shipped
             models) or ``"zeros"`` (cheaper: no padding copies; the later models).
         output: ``"direct"`` (the paper: the decoder's last convolution is the fused image) or
@@ -98,6 +103,7 @@ class ModelConfig:
     attn_dim: int = 0
     attn_pos_freqs: int = 0
     map_residual: bool = False
+    map_residual_init: float = 0.0
     padding: str = "reflect"
     output: str = "direct"
     blend_bound: float = 0.0

@@ -163,8 +163,8 @@ class MutualMappingFusion(nn.Module):
         if cfg.attn_pos_freqs:
             self.pos_weight = nn.Parameter(torch.ones(2, cfg.attn_pos_freqs))  # per direction, per frequency
         if cfg.map_residual:
-            # γ_X, γ_Y per channel; zero: the maps start as the attention alone
-            self.map_gain = nn.Parameter(torch.zeros(2, c))
+            # γ_X, γ_Y per channel; 0 (default): the maps start as the attention alone
+            self.map_gain = nn.Parameter(torch.full((2, c), float(cfg.map_residual_init)))
 
     def _qk(self, fx: torch.Tensor, fy: torch.Tensor, pool: int):
         """Queries and keys of both directions: ((q for Map_X, k for Map_X), (q, k for Map_Y))."""
