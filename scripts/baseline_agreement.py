@@ -2,9 +2,10 @@
 
 Two sources of authors' outputs:
 
-* ``--reference FILE.npz`` (default: ``tests/methods/data/baseline_reference.npz`` and
-  ``baseline_reference_cbf_mgff.npz``): files that ``scripts/record_baseline_reference.py`` writes
-  (inputs and the authors' uint8 outputs of one central crop);
+* ``--reference FILE.npz`` (default: ``tests/methods/data/baseline_reference.npz``,
+  ``baseline_reference_cbf_mgff.npz`` and ``baseline_reference_mst.npz``): files that
+  ``scripts/record_baseline_reference.py`` writes (inputs and the authors' uint8 outputs of one
+  central crop);
 * ``--fused DIR --data ROOT --pairs 01,02``: full-size fused images the authors' code wrote as
   ``DIR/<method>_<pair>.png`` for the TNO pairs ``ROOT/ir-vis/tno/{ir,vis}/<pair>.png``.
 
@@ -30,7 +31,8 @@ from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_REFS = [REPO / "tests" / "methods" / "data" / "baseline_reference.npz",
-                REPO / "tests" / "methods" / "data" / "baseline_reference_cbf_mgff.npz"]
+                REPO / "tests" / "methods" / "data" / "baseline_reference_cbf_mgff.npz",
+                REPO / "tests" / "methods" / "data" / "baseline_reference_mst.npz"]
 OPTIONS = {"msvd": {"mat2gray": True}, "gtf": {"solver": "irn"}}
 
 

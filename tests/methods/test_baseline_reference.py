@@ -6,7 +6,11 @@ returned for it under GNU Octave (recorded once by ``scripts/record_baseline_ref
 --vifb <VIFB checkout>``; see ``meta`` inside the file): ``msvd``, ``gtf``.
 ``data/baseline_reference_cbf_mgff.npz``: the same for the central 64x64 crop (their Matlab
 loops over pixels): ``cbf`` (``run_CBF``) and ``mgff`` (the authors' gray ``fuse_MGF``, see the
-recorder). No shared data are needed.
+recorder). ``data/baseline_reference_mst.npz``: the same 128x128 crop as the first file and the
+uint8 outputs of Yu Liu's MST_SR toolbox functions as ``MST_main.m`` calls them (``A`` = IR,
+``B`` = VIS): ``lp`` (``lp_fuse(A, B, 4, 3, 3)``), ``rp`` (``rp_fuse(A, B, 4, 3, 3)``), ``dwt``
+(``dwt_fuse(A, B, 4)``, with the recorder's Matlab-order ``dwt2``/``idwt2`` shims) and ``dtcwt``
+(``dtcwt_fuse(A, B, 4)``, Kingsbury's DTCWT toolbox). No shared data are needed.
 
 Our output is mapped to uint8 as the authors' wrappers do (``im2uint8``: ``x * 255`` rounded
 half up, saturated) and compared pixel by pixel. Tolerances (``TOL``) and why:
@@ -21,6 +25,14 @@ half up, saturated) and compared pixel by pixel. Tolerances (``TOL``) and why:
   summation-order differences over its iterations and the adaptive thresholds come from
   1000-bin histograms, so a pixel may round the other way or move slightly: at most 2 grey
   levels, on at most 2 % of the pixels, Pearson r >= 0.999.
+* ``lp``, ``rp``, ``dtcwt`` (defaults) and ``dwt`` with ``highpass="consistency"``: closed-form filter banks in float64 on both
+  sides, computed on 0..255 data as the authors' code, so exact ties of ``selc``'s activity break
+  the same way; recorded equal pixel for pixel. A different summation order (scipy / PyWavelets /
+  the ``dtcwt`` package against Octave's ``conv2``) may still round a pixel the other way at a
+  ``.5`` boundary or decide an exact tie differently: at most 1 grey level, on at most 1 % of the
+  pixels, Pearson r >= 0.9999. (What this tells apart: ``es2``'s zero corners, which moved the
+  corner pixels by up to 11 grey levels, tie-breaking by rounding noise, up to 11, and the
+  ``dwt`` max-abs rule, up to 32; see ``test_mst_reference_tells_the_dwt_rules_apart``.)
 """
 from __future__ import annotations
 
@@ -34,11 +46,15 @@ from mutualfuse.methods import fuse_gray
 
 DATA = Path(__file__).resolve().parent / "data"
 FILE = {"msvd": "baseline_reference.npz", "gtf": "baseline_reference.npz",
-        "cbf": "baseline_reference_cbf_mgff.npz", "mgff": "baseline_reference_cbf_mgff.npz"}
-CROP = {"baseline_reference.npz": 128, "baseline_reference_cbf_mgff.npz": 64}
-OPTIONS = {"msvd": {"mat2gray": True}, "gtf": {"solver": "irn"}}
+        "cbf": "baseline_reference_cbf_mgff.npz", "mgff": "baseline_reference_cbf_mgff.npz",
+        "lp": "baseline_reference_mst.npz", "rp": "baseline_reference_mst.npz",
+        "dwt": "baseline_reference_mst.npz", "dtcwt": "baseline_reference_mst.npz"}
+CROP = {"baseline_reference.npz": 128, "baseline_reference_cbf_mgff.npz": 64, "baseline_reference_mst.npz": 128}
+OPTIONS = {"msvd": {"mat2gray": True}, "gtf": {"solver": "irn"},
+           "dwt": {"highpass": "consistency"}}  # the authors' rule; our default is the plain max-abs rule
 # method -> (max |diff| in grey levels, max fraction of pixels that differ, min Pearson r)
-TOL = {"msvd": (1, 0.01, 0.9999), "gtf": (2, 0.02, 0.999), "cbf": (1, 0.01, 0.9999), "mgff": (1, 0.01, 0.9999)}
+TOL = {"msvd": (1, 0.01, 0.9999), "gtf": (2, 0.02, 0.999), "cbf": (1, 0.01, 0.9999), "mgff": (1, 0.01, 0.9999),
+       "lp": (1, 0.01, 0.9999), "rp": (1, 0.01, 0.9999), "dwt": (1, 0.01, 0.9999), "dtcwt": (1, 0.01, 0.9999)}
 
 
 def im2uint8(x: np.ndarray) -> np.ndarray:
@@ -69,3 +85,11 @@ def test_matches_authors_code(method):
     assert d.max() <= max_d, f"{method}: max |diff| {d.max()} grey levels"
     assert (d > 0).mean() <= max_frac, f"{method}: {(d > 0).mean():.2%} of pixels differ"
     assert r >= min_r, f"{method}: Pearson r {r:.6f}"
+
+
+def test_mst_reference_tells_the_dwt_rules_apart():
+    """The recorded ``dwt_fuse`` output is the consistency rule (``selc(.,.,3)``), not max-abs."""
+    ref = np.load(DATA / FILE["dwt"])
+    ir, vis = ref["ir"] / 255.0, ref["vis"] / 255.0
+    d = np.abs(im2uint8(fuse_gray("dwt", ir, vis, highpass="maxabs")).astype(int) - ref["dwt"].astype(int))
+    assert d.max() > 10 and (d > 0).mean() > 0.5

@@ -110,6 +110,22 @@ def test_multifocus_beats_average(multifocus, method):
 # ---------------------------------------------------------------------------------------
 # the ports against literal (loop) transcriptions of the Matlab code on tiny inputs
 # ---------------------------------------------------------------------------------------
+def test_es2_matches_the_matlab_loop():
+    """es2.m: Y = zeros(z+2n); Y(n+1:n+z1, n+1:n+z2) = X; then the four side strips mirrored
+    (without repeating the edge sample); the n x n corners are never written and stay 0."""
+    x = np.arange(1.0, 21.0).reshape(4, 5)
+    n = 2
+    z1, z2 = x.shape
+    y = np.zeros((z1 + 2 * n, z2 + 2 * n))
+    y[n:n + z1, n:n + z2] = x
+    for k in range(n):  # rows above/below, columns left/right (only the central part)
+        y[n - 1 - k, n:n + z2] = x[k + 1]
+        y[n + z1 + k, n:n + z2] = x[z1 - 2 - k]
+        y[n:n + z1, n - 1 - k] = x[:, k + 1]
+        y[n:n + z1, n + z2 + k] = x[:, z2 - 2 - k]
+    assert np.array_equal(es2(x, n), y)
+
+
 def test_consistency_rule_matches_matlab_loops():
     rng = np.random.default_rng(1)
     m1, m2 = rng.standard_normal((9, 11)), rng.standard_normal((9, 11))

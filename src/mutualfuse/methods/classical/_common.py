@@ -58,15 +58,22 @@ def max_levels(method: str, shape: tuple[int, int], levels: int, min_side: int =
 
 
 def es2(x: np.ndarray, n: int) -> np.ndarray:
-    """Rockinger's ``es2.m``: symmetric extension by ``n`` without repeating the edge sample."""
-    return np.pad(x, n, mode="reflect")
+    """Rockinger's ``es2.m`` exactly: mirror ``n`` rows/columns on each side without repeating the
+    edge sample; the four ``n x n`` corners of the result are 0, as in ``es2.m`` (its
+    ``Y = zeros(...)`` is never written there). The separable filters and ``selc``'s activity
+    see those zeros near every image corner; mirrored corners (our earlier reading) differed
+    from the authors' output by up to 11 grey levels there (docs/baselines.md)."""
+    y = np.pad(x, n, mode="reflect")
+    if n:
+        y[:n, :n] = y[:n, -n:] = y[-n:, :n] = y[-n:, -n:] = 0
+    return y
 
 
 def select_consistency(c1: np.ndarray, c2: np.ndarray, um: int = 3) -> np.ndarray:
     """``selc(M1, M2, 3)``: choose-max with consistency check (Li, Manjunath & Mitra 1995).
 
-    Activity is the maximum of ``|c|`` in an ``um x um`` window (``ordfilt2`` on the
-    ``es2``-extended array); the decision ``A1 > A2`` is then majority-voted over the same
+    Activity is the maximum of ``|c|`` in an ``um x um`` window (``ordfilt2``, zero padding, on
+    the :func:`es2`-extended array with its zero corners); the decision ``A1 > A2`` is then majority-voted over the same
     window (``conv2(..., 'valid') > floor(um^2/2)``). Works on real or complex coefficients.
     """
     h = um // 2
@@ -84,6 +91,7 @@ def select_maxabs(c1: np.ndarray, c2: np.ndarray) -> np.ndarray:
 
 
 def select_highpass(rule: str, c1: np.ndarray, c2: np.ndarray) -> np.ndarray:
+    """``selc`` rule 3 (``"consistency"``) or rule 1 (``"maxabs"``)."""
     if rule == "consistency":
         return select_consistency(c1, c2)
     return select_maxabs(c1, c2)

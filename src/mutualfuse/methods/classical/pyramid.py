@@ -10,8 +10,15 @@ xingchenzhang/VIFB ``methods/LP_SR/rp_fuse.m``, ``selc.m``, ``es2.m``, ``dec2.m`
 No library implements Rockinger's exact REDUCE/EXPAND (5-tap binomial kernel, ``es2``
 symmetric extension, odd sizes padded by ``adb``), and scikit-image's ``pyramid_*`` use a
 Gaussian of a different width and resize to odd sizes differently, so the few lines of
-filtering are written here with :func:`scipy.ndimage.correlate1d` (``mode="mirror"`` is
-exactly ``es2``).
+filtering are written here with :func:`scipy.ndimage.correlate1d`.
+
+``es2.m`` fills only the four side strips of the extended matrix: its ``n x n`` corners stay
+0 (``Y = zeros(...)`` is never written there). The separable filters and the ``selc`` rule 3
+activity see those zeros, which changes the pixels within a few samples of each image corner
+(at every pyramid level and in every DWT/DT-CWT sub-band). :func:`._common.es2` and
+:func:`._common.select_consistency` reproduce that; ``mode="mirror"`` (corners mirrored too)
+was our earlier reading and differed from the authors' output by up to 11 grey levels near the
+corners of a 128x128 crop (see docs/baselines.md, "Agreement with the authors' code").
 """
 from __future__ import annotations
 
@@ -19,7 +26,7 @@ import numpy as np
 from scipy import ndimage
 
 from .. import register_method
-from ._common import HIGHPASS_RULES, check_choice, check_int, max_levels, select_highpass
+from ._common import HIGHPASS_RULES, check_choice, check_int, es2, max_levels, select_highpass
 
 _W = np.array([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0
 _RP_EPS = 1e-6  # "define eps" in rp_fuse.m (image in 0..255)
@@ -27,8 +34,9 @@ _RP_EPS = 1e-6  # "define eps" in rp_fuse.m (image in 0..255)
 
 def _filt(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """``conv2(conv2(es2(x, 2), w, 'valid'), w', 'valid')`` for the symmetric 5-tap ``w``."""
-    y = ndimage.correlate1d(x, w, axis=1, mode="mirror")
-    return ndimage.correlate1d(y, w, axis=0, mode="mirror")
+    n = len(w) // 2
+    y = ndimage.correlate1d(es2(x, n), w, axis=1, mode="constant")[:, n:-n]
+    return ndimage.correlate1d(y, w, axis=0, mode="constant")[n:-n, :]
 
 
 def _adb(x: np.ndarray) -> np.ndarray:
@@ -79,18 +87,22 @@ def lp(a: np.ndarray, b: np.ndarray, *, levels: int = 4, highpass: str = "consis
     """Laplacian-pyramid fusion.
 
     Decomposition: REDUCE = 5-tap binomial ``[1 4 6 4 1]/16`` (separable) then decimation,
-    EXPAND = zero insertion then ``2*w``; symmetric (``es2``) borders; odd sizes extended by
-    one mirrored row/column per level (``adb``). Fusion: base = average of the two top levels
+    EXPAND = zero insertion then ``2*w``; symmetric (``es2``) borders with ``es2``'s zero
+    corners; odd sizes extended by one mirrored row/column per level (``adb``). Fusion:
+    base = average of the two top levels
     (``selb`` rule 3); band-pass levels by ``highpass``: ``"consistency"`` (default,
     ``selc`` rule 3: the larger 3x3 max-abs activity wins, majority-filtered over 3x3) or
     ``"maxabs"`` (``selc`` rule 1). Defaults ``levels=4``, ``highpass="consistency"`` are those
-    of Liu's ``MST_main.m``. Exact port; no departures. Self-fusion reconstructs the input up
-    to floating-point rounding.
+    of Liu's ``MST_main.m``. Computed on ``255 * input`` (the authors' 0..255 data; the result is
+    divided by 255), so that exact ties of the activity break as in their code. Exact port; no
+    departures. Self-fusion reconstructs the input up to floating-point rounding.
     """
     levels = check_int("lp", "levels", levels, 1, 10)
     check_choice("lp", "highpass", highpass, HIGHPASS_RULES)
     max_levels("lp", a.shape, levels)
-    return _pyramid_fuse(a, b, levels, highpass, ratio=False)
+    # on 0..255 data as the authors' code: with [1 4 6 4 1]/16 the coefficients of integer images are
+    # exact dyadic numbers, so exact ties of selc's activity break as in Matlab (not by rounding noise)
+    return _pyramid_fuse(255.0 * a, 255.0 * b, levels, highpass, ratio=False) / 255.0
 
 
 @register_method(

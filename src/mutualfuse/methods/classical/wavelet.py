@@ -5,7 +5,16 @@ Both follow Yu Liu's MST_SR toolbox (Liu, Liu & Wang, Information Fusion 24:147-
 whose ``MST_main.m`` calls ``dwt_fuse(A, B, 4)`` and ``dtcwt_fuse(A, B, 4)``: 4 levels, low-pass
 averaged. Copies read: xingchenzhang/VIFB ``methods/RP_SR/dwt_sr_fuse.m`` and
 ``methods/LP_SR/dtcwt_sr_fuse.m`` (the SR variants share the transform calls and the
-high-pass rule with the plain ones; their low-pass goes through SR instead of the average).
+high-pass rule with the plain ones; their low-pass goes through SR instead of the average),
+feifei0821/SM-VIF ``dwt_fuse.m``, ``dtcwt_fuse.m``.
+
+Both compute on ``255 * input`` (the authors' ``double(uint8)`` data) and divide by 255 at the
+end. The transforms are linear, so this changes nothing but the last-bit rounding; it matters
+because ``selc``'s activity comparison ``A1 > A2`` meets exact ties (integer images give
+half-integer Haar coefficients), which the rounding decides. With the 0..255 scale, and the DWT
+computed on the transposed arrays (Matlab's ``dwt2`` filters the rows before the columns,
+PyWavelets the columns first), both outputs equal the authors' code under Octave pixel for
+pixel (docs/baselines.md, "Agreement with the authors' code").
 """
 from __future__ import annotations
 
@@ -25,34 +34,40 @@ from ._common import HIGHPASS_RULES, check_choice, check_int, max_levels, select
     family="multiscale",
     cite="H. Li, B. S. Manjunath, S. K. Mitra, Multisensor image fusion using the wavelet "
     "transform, Graphical Models and Image Processing 57(3):235-245, 1995",
-    matlab="Yu Liu's MST_SR toolbox dwt_fuse.m (dwt2(...,'db1','mode','per'), 4 levels); "
-    "transform calls as in VIFB methods/RP_SR/dwt_sr_fuse.m",
+    matlab="Yu Liu's MST_SR toolbox dwt_fuse.m (dwt2(...,'db1','mode','per'), 4 levels, "
+    "selc(.,.,3)); transform calls as in VIFB methods/RP_SR/dwt_sr_fuse.m",
 )
 def dwt(a: np.ndarray, b: np.ndarray, *, levels: int = 4, wavelet: str = "db1",
         highpass: str = "maxabs") -> np.ndarray:
     """DWT fusion: average the approximation band, pick detail coefficients by ``highpass``.
 
     Transform: PyWavelets ``wavedec2``/``waverec2`` with ``mode="periodization"`` (Matlab's
-    ``'mode','per'``), wavelet ``db1`` (Haar), ``levels=4``, as Liu's toolbox. Rule: the
-    issue's common rule ``highpass="maxabs"`` (larger magnitude wins) by default;
-    ``highpass="consistency"`` reproduces the rule of Liu's ``dwt_fuse.m`` exactly
-    (``selc(.,.,3)``: 3x3 max-abs activity with majority-vote consistency check, Li et al.
-    1995). Odd sizes: the periodized transform repeats the last row/column (as Matlab's
-    ``per`` mode) and the result is cropped. Departure: the default high-pass rule is the
-    plain max-abs rule named in the issue, not the consistency check of Liu's ``dwt_fuse.m``
-    (pass ``highpass="consistency"`` for that). Self-fusion is exact to rounding.
+    ``'mode','per'``), wavelet ``db1`` (Haar), ``levels=4``, as Liu's toolbox, computed on
+    ``255 * input`` and on the transposed arrays (rows filtered first, as Matlab's ``dwt2``) so
+    that exact ties of the activity break as in the authors' code (see the module docstring).
+    Rule: ``highpass="maxabs"`` (default: the common rule the method was specified with,
+    larger magnitude wins) or ``highpass="consistency"``, the rule of Liu's ``dwt_fuse.m``
+    (``selc(.,.,3)``: 3x3 max-abs activity with majority-vote consistency check, the rule of
+    Li, Manjunath & Mitra 1995). With ``highpass="consistency"`` the output equals Liu's
+    ``dwt_fuse.m`` pixel for pixel on the recorded crop (docs/baselines.md). Departure: the
+    default rule is max-abs, not Liu's consistency check; it differs from his output by up to
+    32 grey levels on that crop. Odd sizes: the periodized transform repeats
+    the last row/column (as Matlab's ``per`` mode) and the result is cropped. Self-fusion is
+    exact to rounding.
     """
     levels = check_int("dwt", "levels", levels, 1, 10)
     check_choice("dwt", "highpass", highpass, HIGHPASS_RULES)
     if wavelet not in pywt.wavelist(kind="discrete"):
         raise ParameterError(f"method 'dwt': unknown wavelet {wavelet!r} (see pywt.wavelist(kind='discrete'))")
     max_levels("dwt", a.shape, levels)
-    ca = pywt.wavedec2(a, wavelet, mode="periodization", level=levels)
-    cb = pywt.wavedec2(b, wavelet, mode="periodization", level=levels)
+    # transposed: PyWavelets filters axis -2 first, Matlab's dwt2 the rows (axis -1) first; the
+    # sub-band labels swap (H <-> V), which a per-band rule does not see
+    ca = pywt.wavedec2(255.0 * a.T, wavelet, mode="periodization", level=levels)
+    cb = pywt.wavedec2(255.0 * b.T, wavelet, mode="periodization", level=levels)
     fused = [0.5 * (ca[0] + cb[0])]
     for da, db in zip(ca[1:], cb[1:]):
         fused.append(tuple(select_highpass(highpass, x, y) for x, y in zip(da, db)))
-    out = pywt.waverec2(fused, wavelet, mode="periodization")
+    out = pywt.waverec2(fused, wavelet, mode="periodization").T / 255.0
     return out[: a.shape[0], : a.shape[1]]
 
 
@@ -78,8 +93,9 @@ def dtcwt(a: np.ndarray, b: np.ndarray, *, levels: int = 4, biort: str = "legall
     code: 3x3 max-modulus activity + 3x3 majority vote) or ``"maxabs"``. Odd sizes: we
     duplicate the last row/column before the transform (what both the Matlab and the Python
     DT-CWT do internally) and crop. No departures from Liu's code otherwise (the transform is
-    Kingsbury's, ported to Python by the ``dtcwt`` package with the same filter banks).
-    Self-fusion is exact to rounding.
+    Kingsbury's, ported to Python by the ``dtcwt`` package with the same filter banks; computed
+    on ``255 * input`` as the authors' code, see the module docstring). Self-fusion is exact to
+    rounding.
     """
     levels = check_int("dtcwt", "levels", levels, 1, 10)
     check_choice("dtcwt", "highpass", highpass, HIGHPASS_RULES)
@@ -93,8 +109,8 @@ def dtcwt(a: np.ndarray, b: np.ndarray, *, levels: int = 4, biort: str = "legall
     level_before = log.level
     log.setLevel(logging.ERROR)  # dtcwt logs a warning for every size it has to extend internally
     try:
-        pa = t.forward(np.pad(a, pad, mode="edge"), nlevels=levels)
-        pb = t.forward(np.pad(b, pad, mode="edge"), nlevels=levels)
+        pa = t.forward(255.0 * np.pad(a, pad, mode="edge"), nlevels=levels)
+        pb = t.forward(255.0 * np.pad(b, pad, mode="edge"), nlevels=levels)
         low = 0.5 * (pa.lowpass + pb.lowpass)
         highs = tuple(
             np.stack([select_highpass(highpass, ha[..., k], hb[..., k]) for k in range(ha.shape[-1])], axis=-1)
@@ -103,4 +119,4 @@ def dtcwt(a: np.ndarray, b: np.ndarray, *, levels: int = 4, biort: str = "legall
         out = t.inverse(_dtcwt.Pyramid(low, highs))
     finally:
         log.setLevel(level_before)
-    return np.real(out)[:h, :w]
+    return np.real(out)[:h, :w] / 255.0
