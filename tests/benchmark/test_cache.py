@@ -127,3 +127,39 @@ def test_resume_after_kill_9_loses_at_most_the_image_in_flight(tmp_path, data_ro
                            env=env, capture_output=True, text=True, timeout=300)
     assert clean.returncode == 0, clean.stderr
     assert (tmp_path / "out" / "tables" / "table1.csv").read_text() == (tmp_path / "out2" / "tables" / "table1.csv").read_text()
+
+
+def test_builtin_method_key_covers_its_helpers_and_data(tmp_path, monkeypatch):
+    """A change in a shared helper or data file of the methods package recomputes a built-in
+    method (the key once hashed only the method's own function, so a fix in a helper left
+    stale cached images)."""
+    import importlib.util
+
+    from mutualfuse.benchmark import sources
+
+    pkg = tmp_path / "methods"
+    pkg.mkdir()
+    (pkg / "mine.py").write_text("def fuse(a, b):\n    return a\n")
+    (pkg / "_helpers.py").write_text("X = 1\n")
+    spec = importlib.util.spec_from_file_location("mine_for_test", pkg / "mine.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    monkeypatch.setattr(sources, "_METHODS_DIR", pkg.resolve())
+    monkeypatch.setattr(sources, "_tree_digests", {})
+    first = sources._code_sha(mod.fuse)
+    assert first == sources._code_sha(mod.fuse)  # stable
+    (pkg / "_helpers.py").write_text("X = 2\n")
+    monkeypatch.setattr(sources, "_tree_digests", {})
+    second = sources._code_sha(mod.fuse)
+    (pkg / "data.npz").write_bytes(b"dictionary")
+    monkeypatch.setattr(sources, "_tree_digests", {})
+    third = sources._code_sha(mod.fuse)
+    assert len({first, second, third}) == 3
+
+
+def test_registered_methods_have_distinct_code_keys():
+    from mutualfuse.benchmark.sources import _code_sha
+    from mutualfuse.methods import METHODS
+
+    keys = {e.name: _code_sha(e.obj) for e in METHODS if e.meta.get("family") != "network"}
+    assert None not in keys.values() and len(set(keys.values())) == len(keys)

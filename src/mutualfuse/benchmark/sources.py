@@ -53,11 +53,39 @@ class Source:
         return "network", {}, self.weights_sha256
 
 
+#: the package whose every file is part of a built-in method's cache key
+_METHODS_DIR = Path(__file__).resolve().parent.parent / "methods"
+_tree_digests: dict[Path, str] = {}
+
+
+def _tree_sha(folder: Path) -> str:
+    """sha256 over the relative names and bytes of every file under ``folder`` (cached per run)."""
+    if folder not in _tree_digests:
+        h = hashlib.sha256()
+        for f in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            h.update(str(f.relative_to(folder)).encode() + b"\0")
+            h.update(f.read_bytes())
+        _tree_digests[folder] = h.hexdigest()
+    return _tree_digests[folder]
+
+
 def _code_sha(fn) -> str | None:
+    """What a method's cached outputs depend on besides its parameters and inputs.
+
+    A built-in method (defined under ``mutualfuse/methods``): every file of that package, code
+    and data (dictionaries), so a change in a shared helper (``_common.es2``, a solver) or in a
+    dictionary also recomputes it; any change there recomputes every built-in method, which is
+    cheap next to a stale table. A user's callable: its own source and its module's file.
+    """
     try:
-        return hashlib.sha256(inspect.getsource(fn).encode()).hexdigest()
+        src = inspect.getsourcefile(fn)
+        own = inspect.getsource(fn).encode()
     except (OSError, TypeError):
         return None
+    if src and Path(src).resolve().is_relative_to(_METHODS_DIR):
+        return hashlib.sha256(own + _tree_sha(_METHODS_DIR).encode()).hexdigest()
+    module = Path(src).read_bytes() if src and Path(src).is_file() else b""
+    return hashlib.sha256(own + module).hexdigest()
 
 
 def method_sources(only: list[str] | None, params: dict[str, dict[str, Any]], quick: bool) -> tuple[list[Source], list[str]]:
