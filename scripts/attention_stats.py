@@ -9,7 +9,9 @@ in deepest-grid cells between a query and its attention's centre of mass (unifor
 about the mean distance to the image centre); the spatial variation of the Eq. 1 weights w_X
 (per-channel spatial std, mean over channels); and what the output loses when the deepest maps
 are replaced by their global means: the mean absolute difference of the fused image (grey
-levels, 0–255) and the PSNR between the two outputs.
+levels, 0–255) and the PSNR between the two outputs. The maps are those Eq. 1 uses
+(``deepest_maps``: with ``map_residual``, attention + γ ⊙ own feature); for such a model the
+last column replaces only the attention part by its global mean (the residual kept).
 """
 from __future__ import annotations
 
@@ -45,15 +47,24 @@ def stats(net, a: torch.Tensor, b: torch.Tensor) -> dict[str, float]:
         uni = float((pos.mean(0) - pos).norm(dim=1).mean())
         out.update(entropy=float(np.mean(ents)), top1pct=float(np.mean(tops)), dist=float(np.mean(dists)),
                    dist_uniform=uni)
-        maps = fus.mutual_maps(fx[-1], fy[-1])
+        # the maps Eq. 1 uses (with ``map_residual``: attention + γ ⊙ own feature)
+        maps = fus.deepest_maps(fx[-1], fy[-1])
         wx = torch.sigmoid(maps[0] - maps[1])
         out["wx_spatial_std"] = float(wx.std(dim=(2, 3)).mean())
         f = net.decode(net.fuse(fx, fy, maps=maps), a, b).clamp(0, 1)
-        mean_maps = tuple(m.mean(dim=(2, 3), keepdim=True).expand_as(m) for m in maps)
-        g = net.decode(net.fuse(fx, fy, maps=mean_maps), a, b).clamp(0, 1)
-        d = (f - g).double() * 255
-        out["mean_maps_mad"] = float(d.abs().mean())
-        out["mean_maps_psnr"] = float(10 * torch.log10(255.0**2 / (d**2).mean().clamp_min(1e-12)))
+
+        def change(alt):  # mean |Δ| in grey levels and PSNR between f and the fused image with ``alt`` maps
+            g = net.decode(net.fuse(fx, fy, maps=alt), a, b).clamp(0, 1)
+            d = (f - g).double() * 255
+            return float(d.abs().mean()), float(10 * torch.log10(255.0**2 / (d**2).mean().clamp_min(1e-12)))
+
+        out["mean_maps_mad"], out["mean_maps_psnr"] = change(
+            tuple(m.mean(dim=(2, 3), keepdim=True).expand_as(m) for m in maps))
+        out["attn_mean_mad"] = float("nan")
+        if net.cfg.map_residual:  # only the attention part replaced by its global mean
+            att = fus.mutual_maps(fx[-1], fy[-1])
+            out["attn_mean_mad"], _ = change(tuple(m - t + t.mean(dim=(2, 3), keepdim=True)
+                                                   for m, t in zip(maps, att)))
     return out
 
 
@@ -70,7 +81,7 @@ def main() -> None:
     print(f"weights {args.weights}: similarity {net.cfg.attn_similarity}, attn_dim {net.cfg.attn_dim}, "
           f"position frequencies {net.cfg.attn_pos_freqs}, output {net.cfg.output}")
     print(f"{'pair':<11} {'N':>6} {'log N':>6} {'row entropy':>11} {'top-1% mass':>11} {'dist (cells)':>12} "
-          f"{'(uniform)':>9} {'w_X std':>8} {'mean-maps |Δ|':>13} {'PSNR dB':>8}")
+          f"{'(uniform)':>9} {'w_X std':>8} {'mean-maps |Δ|':>13} {'PSNR dB':>8} {'attn-mean |Δ|':>13}")
     for pair in args.pairs.split(","):
         ims = []
         for r in ("a", "b"):
@@ -80,7 +91,7 @@ def main() -> None:
         s = stats(net, *ims)
         print(f"{pair:<11} {s['N']:>6} {s['logN']:>6.3f} {s['entropy']:>11.3f} {s['top1pct']:>11.4f} "
               f"{s['dist']:>12.2f} {s['dist_uniform']:>9.2f} {s['wx_spatial_std']:>8.4f} "
-              f"{s['mean_maps_mad']:>13.3f} {s['mean_maps_psnr']:>8.2f}")
+              f"{s['mean_maps_mad']:>13.3f} {s['mean_maps_psnr']:>8.2f} {s['attn_mean_mad']:>13.3f}")
 
 
 if __name__ == "__main__":
