@@ -1,9 +1,11 @@
-"""The fast ASR path (issue 14) against the straightforward one it replaced.
+"""The fast ASR and CSR paths (issue 14) against the straightforward ones they replaced.
 
 ``asr`` (block-wise patches, :func:`omp_l1_recon`) must give what ``asr_reference`` (all patches
 at once, dense codes from :func:`batch_omp`) gives: the same arithmetic up to float64 rounding
 (Gram-Schmidt instead of an inverse Cholesky factor, updated instead of recomputed
-correlations), so the comparison uses the float64 tolerance of tests/tolerance.py.
+correlations), so the comparison uses the float64 tolerance of tests/tolerance.py. ``csr``'s
+solver :func:`cbpdn_fast` (Sherman-Morrison X-step rewritten to one map, direct circular
+correlation) must be as close to the float64 solution as the old float32 solver :func:`cbpdn`.
 """
 from __future__ import annotations
 
@@ -40,6 +42,18 @@ def test_omp_l1_recon_equals_batch_omp(samples, tol, max_atoms):
         assert_close(l1 / ref.max(), ref / ref.max(), dtype=np.float64)
 
 
+def test_argmax_abs_equals_numpy():
+    """The two-pass ``argmax |c|`` of omp_l1_recon, ties between +v and -v included."""
+    c = np.array([[1.0, -1.0, 0.5], [-2.0, 2.0, 1.0], [0.1, -0.3, 0.3], [0.0, 0.0, 0.0],
+                  [-0.5, 0.2, -0.5], [0.25, -0.75, 0.5]])
+    rng = np.random.default_rng(3)
+    c2 = rng.standard_normal((200, 256))
+    v = np.abs(c2[:20]).max(axis=1) + 1.0
+    c2[:20, 7], c2[:20, 3] = v, -v                                  # exact +v / -v ties
+    for m in (c, c2, -c2):
+        np.testing.assert_array_equal(sp._argmax_abs(m), np.argmax(np.abs(m), axis=1))
+
+
 def test_asr_fast_equals_reference(samples):
     a = _gray(samples, "ct-mr-c01", "a")[100:140, 90:133]   # 40x43: odd width, 1188 patches
     b = _gray(samples, "ct-mr-c01", "b")[100:140, 90:133]
@@ -65,3 +79,20 @@ def test_csr_torch_solver_equals_scipy_solver(samples):
         err_fast = float(np.abs(np.asarray(sp.cbpdn_fast(D, S, lam, **kw)) - exact).max()) / scale
         err_old = float(np.abs(sp.cbpdn(D, S, lam, **kw) - exact).max()) / scale
         assert err_old < 1e-3 and err_fast <= 4 * err_old + 1e-6, (lam, err_fast, err_old)
+
+
+@pytest.mark.parametrize("shape,relax", [((37, 29), 1.8), ((13, 20), 1.0)])
+def test_csr_solver_odd_and_small_sizes(samples, shape, relax):
+    """Odd sizes (irfft2 of an odd width) and images barely larger than the 8x8 filters, where
+    the direct circular correlation of cbpdn_fast wraps around both borders; relax = 1 as well.
+    Same criterion as above: as close to the float64 solution as the old float32 solver."""
+    h, w = shape
+    a = _gray(samples, "tno-01", "a")[120:120 + h, 170:170 + w]
+    D = sp.load_csr_dictionary()
+    S = (a - a.mean()).astype(np.float32)
+    kw = dict(max_iter=25, rho=1.5, rel_tol=0.0, auto_rho=False, relax=relax)
+    exact = sp.cbpdn(D, S, 0.01, dtype=np.float64, **kw)
+    scale = float(np.abs(exact).max())
+    err_fast = float(np.abs(sp.cbpdn_fast(D, S, 0.01, **kw) - exact).max()) / scale
+    err_old = float(np.abs(sp.cbpdn(D, S, 0.01, **kw) - exact).max()) / scale
+    assert err_old < 1e-3 and err_fast <= 4 * err_old + 1e-6, (err_fast, err_old)

@@ -134,11 +134,23 @@ def batch_omp(D: np.ndarray, X: np.ndarray, tol: float, max_atoms: int | None = 
     return out
 
 
+def _argmax_abs(c: np.ndarray) -> np.ndarray:
+    """``np.argmax(np.abs(c), axis=1)`` from the row maximum and minimum (two read-only passes
+    instead of writing ``|c|``): the largest magnitude is ``max(cmax, -cmin)``; on a tie between
+    a positive and a negative entry the first index wins, as in ``argmax``."""
+    ar = np.arange(c.shape[0])
+    jmax = np.argmax(c, axis=1)
+    jmin = np.argmin(c, axis=1)
+    vmax = c[ar, jmax]
+    vmin = -c[ar, jmin]
+    return np.where(vmin > vmax, jmin, np.where(vmin == vmax, np.minimum(jmin, jmax), jmax))
+
+
 def omp_l1_recon(D: np.ndarray, X: np.ndarray, tol: float, max_atoms: int | None = None,
                  chunk: int = 256, G: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The same error-constrained OMP as :func:`batch_omp`, returning only what ASR uses:
     ``(l1, recon)`` with ``l1[i] = ||g_i||_1`` and ``recon[:, i] = D g_i`` for every column
-    ``X[:, i]`` (``g_i`` the code :func:`batch_omp` returns). About 10x faster at ASR's settings.
+    ``X[:, i]`` (``g_i`` the code :func:`batch_omp` returns).
 
     Why our own code: no maintained Python library has a vectorised error-constrained OMP
     (scikit-learn's ``orthogonal_mp`` loops over signals in Python; ompbox is Matlab/C).
@@ -152,7 +164,13 @@ def omp_l1_recon(D: np.ndarray, X: np.ndarray, tol: float, max_atoms: int | None
     product. ``||r||^2 = ||x||^2 - sum z^2`` and the rejection of an atom in the span of the
     support (``1 - ||w||^2 < 1e-10``) are the rules of :func:`batch_omp`. The codes are solved
     once per signal at the end from the triangular ``R = Q^T D_S`` (``R[:t, t] = w``,
-    ``R[t, t] = ||.||``).
+    ``R[t, t] = ||.||``), and ``D g`` is one matrix product with the dense codes.
+
+    Bookkeeping (issue 14): the factors of a signal are written straight into per-chunk output
+    arrays, so a finished signal needs no copy; finished signals keep being stepped until half
+    of the chunk has finished (what they write then lies beyond their support size ``m`` and is
+    discarded by the back-substitution), and only then are the live rows compacted; the ``(T, chunk, K)`` table of ``D^T q`` is never copied (read through the
+    chunk-row index of each live signal). None of this changes the arithmetic of a signal.
     Results agree with :func:`batch_omp` to float64 rounding (tested).
     """
     n, k = D.shape
@@ -176,71 +194,69 @@ def omp_l1_recon(D: np.ndarray, X: np.ndarray, tol: float, max_atoms: int | None
         x = x_all[ids]
         a0 = a = len(ids)
         xx = np.einsum("an,an->a", x, x)
-        alpha0 = x @ D
-        corr = alpha0.copy()
-        Fh = np.empty((T, a, k))        # Fh[i] = D^T q_i for every live signal
-        Q = np.empty((a, T, n))
-        W = np.zeros((a, T, T))          # W = R^T: row t holds w of step t and ||.|| on the diagonal
-        z = np.zeros((a, T))
-        sup = np.zeros((a, T), dtype=np.intp)
-        ez = np.zeros(a)
-        # per-chunk results of finished signals (original order within the chunk)
+        corr = x @ D
+        Fh = np.empty((T, a0, k))        # Fh[i, row] = D^T q_i of chunk row `row`
+        Q = np.empty((a0, T, n))         # orthonormal basis of the live rows' supports
+        # per chunk row: W = R^T (row t: w of step t, ||.|| on the diagonal), z, support, size
         W_out = np.zeros((a0, T, T))
         z_out = np.zeros((a0, T))
         sup_out = np.zeros((a0, T), dtype=np.intp)
         m_out = np.zeros(a0, dtype=np.intp)
-        pos = np.arange(a)             # row of each live signal in the *_out arrays
-        live = np.ones(a, dtype=bool)
-        absc = np.empty((a, k))
+        orig = np.arange(a0)             # chunk row of each live row
+        ident = True                     # orig is arange(a): plain slices instead of indexing
+        fin = np.zeros(a0, dtype=bool)   # finished (size m fixed), not yet compacted away
+        ez = np.zeros(a0)
+        tmp = np.empty((a0, k))
+        buf = np.empty((a0, k))
         t = 0
-        while a and t < T:
-            ar = np.arange(a)
-            np.abs(corr, out=absc[:a])
-            j = np.argmax(absc[:a], axis=1)
+        while True:
+            rows = slice(0, a) if ident else orig
+            j = _argmax_abs(corr)
             if t == 0:
                 nrm2 = gdiag[j]
                 ok = np.ones(a, dtype=bool)
                 q = DT[j]
                 nrm = np.sqrt(nrm2)
-                w = None
             else:
-                w = Fh[:t, ar, j].T                                     # (a, t) = Q^T d_j
+                w = Fh[:t, orig, j].T                                           # (a, t) = Q^T d_j
                 nrm2 = gdiag[j] - np.einsum("at,at->a", w, w)
                 ok = nrm2 > 1e-10
                 nrm = np.sqrt(np.where(ok, nrm2, 1.0))
-                q = DT[j] - np.matmul(w[:, None, :], Q[:, :t])[:, 0, :]
-                W[:, t, :t] = w
+                q = DT[j] - np.matmul(w[:, None, :], Q[:a, :t])[:, 0, :]
+                W_out[rows, t, :t] = w
             q /= nrm[:, None]
-            W[:, t, t] = nrm
-            Q[:, t] = q
-            sup[:, t] = j
+            Q[:a, t] = q
             zt = np.where(ok, np.einsum("an,an->a", q, x), 0.0)
-            z[:, t] = zt
-            ez += zt * zt
+            # a finished row still writes its step-t entries: they lie beyond its size m and are
+            # discarded below (identity rows, zero codes), so its result is unchanged
+            W_out[rows, t, t] = nrm
+            sup_out[rows, t] = j
+            z_out[rows, t] = zt
+            ez[:a] += zt * zt
             t += 1
-            err = xx - ez
-            done = live & ((~ok) | (err <= tol2) | (t == T))
+            done = ~fin[:a] & ((~ok) | (xx - ez[:a] <= tol2) | (t == T))
             if done.any():
                 f = np.flatnonzero(done)
-                m = np.where(ok[f], t, t - 1)
-                W_out[pos[f]] = W[f]
-                z_out[pos[f]] = z[f]
-                sup_out[pos[f]] = sup[f]
-                m_out[pos[f]] = m
-                live &= ~done
-            if t == T or not live.any():
+                m_out[orig[f]] = np.where(ok[f], t, t - 1)
+                fin[:a] |= done
+            if t == T or fin[:a].all():
                 break
-            np.matmul(q, D, out=Fh[t - 1, :a])
-            corr -= zt[:, None] * Fh[t - 1, :a]
-            if (~live).sum() * 4 >= a:
-                keep = np.flatnonzero(live)
-                x, xx, corr, ez, pos = x[keep], xx[keep], corr[keep], ez[keep], pos[keep]
-                Fh_new = np.empty((T, keep.size, k))
-                Fh_new[:t] = Fh[:t, keep]
-                Fh = Fh_new
-                Q, W, z, sup = Q[keep], W[keep], z[keep], sup[keep]
-                live = live[keep]
-                a = len(keep)
+            if ident:
+                fh = Fh[t - 1, :a]
+                np.matmul(q, D, out=fh)
+            else:
+                fh = np.matmul(q, D, out=buf[:a])
+                Fh[t - 1, orig] = fh
+            np.multiply(fh, zt[:, None], out=tmp[:a])
+            corr -= tmp[:a]
+            if 2 * fin[:a].sum() >= a:       # compact: drop the finished rows
+                keep = np.flatnonzero(~fin[:a])
+                x, xx, corr, orig = x[keep], xx[keep], corr[keep], orig[keep]
+                Q[:keep.size, :t] = Q[keep, :t]
+                ez[:keep.size] = ez[keep]
+                a = keep.size
+                fin[:a] = False
+                ident = False
         # back-substitution R g = z for all signals of the chunk, rows >= m set to identity
         idx = np.arange(T)
         beyond = idx[None, :] >= m_out[:, None]
@@ -252,7 +268,10 @@ def omp_l1_recon(D: np.ndarray, X: np.ndarray, tol: float, max_atoms: int | None
             g[:, i] = s / W_out[:, i, i]
         g[beyond] = 0.0
         l1[s0 + ids] = np.abs(g).sum(axis=1)
-        recon[:, s0 + ids] = np.einsum("at,atn->na", g, DT[sup_out])
+        # dense codes (an atom occurs once among the first m; the zero codes beyond m add 0)
+        gd = np.bincount((np.arange(a0)[:, None] * k + sup_out).ravel(), weights=g.ravel(),
+                         minlength=a0 * k).reshape(a0, k)
+        recon[:, s0 + ids] = (gd @ DT).T
     return l1, recon
 
 
@@ -347,7 +366,7 @@ def asr_reference(a: np.ndarray, b: np.ndarray, *, epsilon: float = 0.1, stride:
                   max_atoms: int = 64) -> np.ndarray:
     """The straightforward ASR path (all patches at once, dense codes from :func:`batch_omp`),
     kept as the reference that :func:`asr` is tested against; same parameters as :func:`asr`.
-    About 10x slower (``benchmarks/bench_baselines.py --asr-reference``)."""
+    About 2x slower (``benchmarks/bench_baselines.py --compare``)."""
     eps = check_float("asr", "epsilon", epsilon, lo=0.0, lo_open=True) / 255.0
     stride = check_int("asr", "stride", stride, 1, PATCH)
     max_atoms = check_int("asr", "max_atoms", max_atoms, 1, PATCH * PATCH)
@@ -532,59 +551,79 @@ def cbpdn(D: np.ndarray, S: np.ndarray, lam: float, max_iter: int = 500, rho: fl
 
 def cbpdn_fast(D: np.ndarray, S: np.ndarray, lam: float, max_iter: int = 500, rho: float | None = None,
                rel_tol: float = 1e-3, relax: float = 1.8, auto_rho: bool = True) -> np.ndarray:
-    """:func:`cbpdn` (float32) with the same iterations, computed with torch on the CPU: its FFT
-    (MKL/pocketfft as built) is about twice as fast as scipy's here, and in-place operations
-    save most of the temporaries of the numpy version. Same algorithm, same stopping rule and
-    rho adaptation; results differ from :func:`cbpdn` by float32 rounding only (tested on the
-    fused image). Why torch: it is already a dependency of the package (the network)."""
+    """:func:`cbpdn` (float32) with the same iterates in exact arithmetic, computed with torch on
+    the CPU with fewer passes over the ``(M, H, W)`` coefficient maps.
+
+    The ADMM X-step of :func:`cbpdn` is ``Xf = (b - conj(Df) sum_k C_k b_k) / rho`` with
+    ``b = conj(Df) Sf + rho Zf``, ``Z = Y - U``, ``C = Df / (dd + rho)``, ``dd = sum_k |Df_k|^2``.
+    Substituting ``b`` gives ``sum_k C_k b_k = (dd Sf + rho e) / (dd + rho)`` with
+    ``e = sum_k Df_k Zf_k`` and hence, exactly,
+
+        ``Xf_m = Zf_m + conj(Df_m) q``,   ``q = (Sf - e) / (dd + rho)``   (one map, not M).
+
+    So ``X_m = Z_m + d_m (x) p`` with ``p = irfft2(q)``: multiplying by ``conj(Df_m)`` in the DFT
+    domain is the circular cross-correlation with the ``kh x kw`` filter ``d_m``, which is
+    computed directly as one matrix product (filters ``(M, kh*kw)`` times the ``kh*kw`` circular
+    shifts of ``p``; about 2x cheaper here than ``M`` inverse FFTs) and accumulated onto ``Z`` in
+    the same BLAS call. Per iteration this leaves one forward FFT of ``M`` maps and a handful
+    of element-wise passes. The relaxation, soft threshold (``U = clip(V)``, ``Y = V - U``),
+    residuals, stopping rule and adaptive rho (:func:`_rho_factor`) are those of :func:`cbpdn`;
+    a rho change only recomputes the single map ``1 / (dd + rho)``. Results differ from
+    :func:`cbpdn` by float32 rounding only (closer to the float64 solution than :func:`cbpdn`'s
+    float32 run; tested). Why torch: it is already a dependency of the package (the network);
+    its FFT and GEMM are faster than scipy's/numpy's here.
+    """
     import torch
 
     H, W = S.shape
-    M = D.shape[2]
+    kh, kw, M = D.shape
+    filt = torch.from_numpy(np.ascontiguousarray(np.moveaxis(D, 2, 0))).float()   # (M, kh, kw)
     Dp = torch.zeros((M, H, W), dtype=torch.float32)
-    Dp[:, : D.shape[0], : D.shape[1]] = torch.from_numpy(np.ascontiguousarray(np.moveaxis(D, 2, 0))).float()
+    Dp[:, :kh, :kw] = filt
     Df = torch.fft.rfft2(Dp)
-    cDf = Df.conj()
     Sf = torch.fft.rfft2(torch.from_numpy(np.ascontiguousarray(S)).float())
-    DSf = cDf * Sf[None]
+    dd = (Df.real ** 2 + Df.imag ** 2).sum(dim=0)
     if rho is None:
         rho = 50 * lam + 1
     target = 1 + 18.3 ** (np.log10(lam) + 1)
-    dd = (Df.real ** 2 + Df.imag ** 2).sum(dim=0)
-
-    def cmat(r):
-        return Df / (dd + r)[None]
-
-    C = cmat(rho)
+    inv = 1.0 / (dd + rho)
+    # the circular shifts of p: A[(u, v), (y, x)] = p[(y + u) % H, (x + v) % W], u < kh, v < kw,
+    # read from p wrap-padded by kh-1 rows and kw-1 columns
+    rows, cols = torch.arange(H + kh - 1) % H, torch.arange(W + kw - 1) % W
+    Wp = W + kw - 1
+    Dm = filt.reshape(M, kh * kw)
+    # every (M, H, W) array lives in a buffer allocated once and reused by every iteration
     Y = torch.zeros((M, H, W), dtype=torch.float32)
     U = torch.zeros_like(Y)
-    Yprv = Y.clone()
+    Z = torch.empty_like(Y)          # Z = Y - U, then X = Z + d (x) p, then X - Y
+    V = torch.empty_like(Y)          # relaxed X + U, then the new Y
+    A = torch.empty((kh, kw, H, W), dtype=torch.float32)
+    Zf = torch.empty(Df.shape, dtype=Df.dtype)
     r = s = np.inf
     k = 1
     while k <= max_iter and (r > rel_tol or s > rel_tol):
-        b = torch.fft.rfft2(Y - U)
-        b.mul_(rho).add_(DSf)
-        Xf = b.sub_(cDf * (C * b).sum(dim=0, keepdim=True)).div_(rho)
-        X = torch.fft.irfft2(Xf, s=(H, W))
-        # V = relax*X + (1-relax)*Y + U; U = clip(V); Y = V - U  (as cbpdn)
-        V = X * relax if relax != 1 else X.clone()
+        torch.sub(Y, U, out=Z)
+        e = torch.fft.rfft2(Z, out=Zf).mul_(Df).sum(dim=0)
+        p = torch.fft.irfft2((Sf - e).mul_(inv), s=(H, W))
+        A.copy_(p[rows][:, cols].as_strided((kh, kw, H, W), (Wp, 1, Wp, 1)))
+        X = Z.view(M, H * W).addmm_(Dm, A.view(kh * kw, H * W)).view(M, H, W)   # X = Z + d (x) p
+        torch.add(U, X, alpha=relax, out=V)                                     # relax X + (1-relax) Y + U
         if relax != 1:
             V.add_(Y, alpha=1 - relax)
-        V.add_(U)
         thr = float(np.float32(lam / rho))
-        U = V.clamp(-thr, thr)
-        Y, Yprv = V.sub_(U), Y
+        torch.clamp(V, -thr, thr, out=U)   # = U + Xr - Y, since Y = shrink(V) = V - clip(V)
+        Y, V = V.sub_(U), Y                # V now holds the previous Y
         nX = float(torch.linalg.vector_norm(X))
         nY = float(torch.linalg.vector_norm(Y))
         nU = float(torch.linalg.vector_norm(U))
         r = float(torch.linalg.vector_norm(X.sub_(Y))) / max(nX, nY, 1e-30)
-        s = float(torch.linalg.vector_norm(Yprv.sub_(Y))) / max(nU, 1e-30)
+        s = float(torch.linalg.vector_norm(V.sub_(Y))) / max(nU, 1e-30)
         if auto_rho and k != 1:
             rsf = _rho_factor(r, s, target)
             if rsf != 1.0:
                 rho *= rsf
                 U.div_(float(rsf))
-                C = cmat(rho)
+                inv = 1.0 / (dd + rho)
         k += 1
     return Y.numpy()
 
