@@ -182,3 +182,31 @@ def test_detail_gain_starts_at_one_and_scales_only_the_detail_bands(tmp_path):
         assert_close(gained(a, a), want, dtype=torch.float32)  # identical sources: details scaled (gain in fp32)
     with pytest.raises(ValueError, match="pyramid_gain"):
         ModelConfig(output="pyramid", pyramid_gain=3.0)
+
+
+def test_blend_temperature_sharpens_the_learned_weights(tmp_path):
+    """w_T = σ(Δ / T) for the (bounded) logit difference Δ of each band; T = 1 is the model."""
+    from mutualfuse.errors import WeightsError
+    from mutualfuse.weights import load_model
+
+    torch.manual_seed(3)
+    cfg = ModelConfig(**PYR)
+    net = build_model(cfg).double().eval()
+    p = tmp_path / "pyr.safetensors"
+    save_weights(p, net, cfg)
+    g = torch.Generator().manual_seed(5)
+    a = torch.rand(1, 1, 32, 40, dtype=torch.float64, generator=g)
+    b = torch.rand(1, 1, 32, 40, dtype=torch.float64, generator=g)
+    one, _ = load_model(p, blend_temperature=1.0)
+    sharp, _ = load_model(p, blend_temperature=0.25)
+    with torch.no_grad():
+        w1 = one.double().blend_weights(a, b)
+        w4 = sharp.double().blend_weights(a, b)
+        assert_close(one.double()(a, b), net(a, b))
+    logit = torch.log(w1) - torch.log1p(-w1)
+    assert_close(w4, torch.sigmoid(logit / 0.25))
+    assert bool(((w4 - 0.5).abs() >= (w1 - 0.5).abs() - 1e-12).all())
+    with pytest.raises(WeightsError, match="blend_temperature"):
+        load_model(p, blend_temperature=0.0)
+    with pytest.raises(ValueError, match="blend_temperature"):
+        ModelConfig(**PYR, blend_temperature=-1.0)

@@ -81,6 +81,10 @@ class ModelConfig:
             the weights stay in [σ(−2b), σ(2b)] and never saturate to exactly 0/1 in float32,
             where their gradient would vanish (a pilot run with a strong gradient loss froze
             that way); 0 = unbounded.
+        blend_temperature: with a blend or pyramid output, the (bounded) logits are divided by
+            ``T`` before the softmax: ``T < 1`` makes the learned selection harder (closer to a
+            hard choice of one source per pixel and band), ``T > 1`` softer. An inference-time
+            knob: 1.0 (the default) is the model as trained.
         token_budget: above this many tokens at the deepest scale the mapping is computed on
             an average-pooled grid and its maps upsampled (an approximation, reported by the
             fuse API). ``None`` or 0 = always exact.
@@ -107,6 +111,7 @@ class ModelConfig:
     padding: str = "reflect"
     output: str = "direct"
     blend_bound: float = 0.0
+    blend_temperature: float = 1.0
     pyramid_levels: int = 4
     pyramid_gain: float = 0.0
 
@@ -123,6 +128,8 @@ class ModelConfig:
             raise ValueError(f"pyramid_levels must be in 1..8, got {self.pyramid_levels}")
         if not 0.0 <= float(self.pyramid_gain) <= 2.0:
             raise ValueError(f"pyramid_gain must be in [0, 2], got {self.pyramid_gain}")
+        if not float(self.blend_temperature) > 0:
+            raise ValueError(f"blend_temperature must be > 0, got {self.blend_temperature}")
         if self.attn_dim < 0 or self.attn_pos_freqs < 0:
             raise ValueError("attn_dim and attn_pos_freqs must be >= 0")
         for name, allowed in (

@@ -94,6 +94,8 @@ class FMMNet(FusionNet):
         bound = self.cfg.blend_bound
         if bound:
             z = bound * torch.tanh(z / bound)
+        if self.cfg.blend_temperature != 1.0:
+            z = z / self.cfg.blend_temperature
         return torch.softmax(z, dim=1)
 
     def blend_weights(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -228,36 +228,13 @@ class Trainer:
 
     @torch.no_grad()
     def val_metrics(self) -> dict[str, float]:
-        """Quality on the held-out pairs at full size, the numbers the recipe is chosen by.
-
-        ``val_sf``, ``val_ei``, ``val_qabf``: means of VIFB's SF, EI and Q^AB/F of the fused
-        held-out IR–VIS pairs (0–255); ``val_mf_psnr``: mean PSNR (dB, peak 1) to the truth of
-        synthetic multi-focus pairs made from the held-out visible images (fixed seed, σ in 2–3).
-        """
+        """Quality on the held-out pairs at full size (:func:`validation_quality`)."""
         if self.val_set is None:
             return {}
-        from ..metrics import ei, qabf, sf
-        from .data import synthetic_multifocus
-
         self.model.eval()
-        out: dict[str, list[float]] = {"val_sf": [], "val_ei": [], "val_qabf": [], "val_mf_psnr": []}
-        for i, (a, b) in enumerate(self.val_set.images):
-            ta = torch.from_numpy(a)[None, None].to(self.device)
-            tb = torch.from_numpy(b)[None, None].to(self.device)
-            with self._autocast():
-                f = self.model(ta, tb).float().clamp(0, 1)
-            f8 = f[0, 0].cpu().numpy() * 255.0
-            out["val_sf"].append(sf(f8))
-            out["val_ei"].append(ei(f8))
-            out["val_qabf"].append(qabf(a * 255.0, b * 255.0, f8))
-            truth, ma, mb = synthetic_multifocus(b, np.random.default_rng([12345, i]), (2.0, 3.0))
-            with self._autocast():
-                g = self.model(torch.from_numpy(ma)[None, None].to(self.device),
-                               torch.from_numpy(mb)[None, None].to(self.device)).float().clamp(0, 1)
-            mse = float(((g[0, 0].cpu().numpy() - truth) ** 2).mean())
-            out["val_mf_psnr"].append(10 * math.log10(1.0 / max(mse, 1e-12)))
+        out = validation_quality(self.model, self.val_set.images, self.device, self._autocast)
         self.model.train()
-        return {k: float(np.mean(v)) for k, v in out.items()}
+        return out
 
     def _csv(self):
         path = self.out / "log.csv"
@@ -385,6 +362,38 @@ class Trainer:
             }
             result["weights"] = str(save_weights(self.out / "final.safetensors", self.model, cfg.model, meta))
         return result
+
+
+@torch.no_grad()
+def validation_quality(model: torch.nn.Module, images: list[tuple[np.ndarray, np.ndarray]],
+                       device: torch.device | str = "cpu", autocast=nullcontext) -> dict[str, float]:
+    """Quality on held-out pairs at full size, the numbers a recipe is chosen by.
+
+    ``images``: gray float pairs in [0, 1] (IR, visible). ``val_sf``, ``val_ei``, ``val_qabf``:
+    means of VIFB's SF, EI and Q^AB/F of the fused pairs (0–255); ``val_mf_psnr``: mean PSNR
+    (dB, peak 1) to the truth of synthetic multi-focus pairs made from the visible images
+    (fixed seed per pair, σ in 2–3). ``model`` is used as given (put it in eval mode first).
+    """
+    from ..metrics import ei, qabf, sf
+    from .data import synthetic_multifocus
+
+    out: dict[str, list[float]] = {"val_sf": [], "val_ei": [], "val_qabf": [], "val_mf_psnr": []}
+    for i, (a, b) in enumerate(images):
+        ta = torch.from_numpy(a)[None, None].to(device)
+        tb = torch.from_numpy(b)[None, None].to(device)
+        with autocast():
+            f = model(ta, tb).float().clamp(0, 1)
+        f8 = f[0, 0].cpu().numpy() * 255.0
+        out["val_sf"].append(sf(f8))
+        out["val_ei"].append(ei(f8))
+        out["val_qabf"].append(qabf(a * 255.0, b * 255.0, f8))
+        truth, ma, mb = synthetic_multifocus(b, np.random.default_rng([12345, i]), (2.0, 3.0))
+        with autocast():
+            g = model(torch.from_numpy(ma)[None, None].to(device),
+                      torch.from_numpy(mb)[None, None].to(device)).float().clamp(0, 1)
+        mse = float(((g[0, 0].cpu().numpy() - truth) ** 2).mean())
+        out["val_mf_psnr"].append(10 * math.log10(1.0 / max(mse, 1e-12)))
+    return {k: float(np.mean(v)) for k, v in out.items()}
 
 
 def train(cfg: TrainConfig, data_root: str | None = None, resume: bool = False, device: str = "auto",

@@ -232,15 +232,20 @@ def read_weights(spec: str | os.PathLike | None) -> tuple[dict[str, torch.Tensor
 def load_model(spec: str | os.PathLike | None = None, **overrides: Any) -> tuple[FusionNet, dict[str, str]]:
     """Build the network of a weights file and load it (eval mode, CPU, float32).
 
-    ``overrides`` change inference-only config fields (e.g. ``token_budget``).
+    ``overrides`` change inference-only config fields (``token_budget``, ``blend_temperature``).
     """
     state, cfg, meta = read_weights(spec)
-    allowed = {"token_budget"}
+    allowed = {"token_budget", "blend_temperature"}
     bad = set(overrides) - allowed
     if bad:
         raise WeightsError(f"cannot override {sorted(bad)} at load time (only {sorted(allowed)})")
-    for k, v in overrides.items():
-        setattr(cfg, k, v)
+    if overrides:  # through the dataclass, so that each value is validated
+        from dataclasses import replace
+
+        try:
+            cfg = replace(cfg, **overrides)
+        except ValueError as e:
+            raise WeightsError(f"override {overrides}: {e}") from None
     model = build_model(cfg)
     try:
         model.load_state_dict(state, strict=True)
