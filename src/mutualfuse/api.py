@@ -90,12 +90,16 @@ class Fuser:
         tile, tile_overlap: fuse independent ``tile``×``tile`` tiles blended over
             ``tile_overlap`` pixels (approximation; off by default).
         progress: show a progress bar (stderr) for multi-window images.
+        blend_temperature: override the temperature of a blend/pyramid model's selection
+            (``None`` = the one stored with the weights; ``default`` ships with 0.25, the
+            trained model is 1.0; smaller = harder selection). docs/training.md.
     """
 
     def __init__(self, model: str | os.PathLike = "default", device: str = "auto", dtype: str | torch.dtype = "float32",
                  token_budget: int | None = -1, *, chroma: str = "saturation", normalize: str = "auto",
                  percentiles: tuple[float, float] = (0.1, 99.9), max_window_pixels: int = DEFAULT_WINDOW_PIXELS,
-                 tile: int | None = None, tile_overlap: int = 64, progress: bool = False, **method_params: Any):
+                 tile: int | None = None, tile_overlap: int = 64, progress: bool = False,
+                 blend_temperature: float | None = None, **method_params: Any):
         self.device = pick_device(device)
         self.dtype = pick_dtype(dtype, self.device)
         check_fuse_options(chroma=chroma, normalize=normalize, tile=tile, tile_overlap=tile_overlap,
@@ -113,6 +117,8 @@ class Fuser:
         self.runner = None
         weights = _network_weights(model)
         if weights is None:  # a classical method
+            if blend_temperature is not None:
+                raise ParameterError(f"blend_temperature applies to the network, not to method {model!r}")
             self.method = str(model)
             return
         if method_params:
@@ -122,7 +128,14 @@ class Fuser:
         from .weights import load_model
 
         overrides = {} if token_budget == -1 else {"token_budget": token_budget}
+        if blend_temperature is not None:
+            if not (isinstance(blend_temperature, (int, float)) and 0 < float(blend_temperature) < float("inf")):
+                raise ParameterError(f"blend_temperature must be a finite number > 0, got {blend_temperature!r}")
+            overrides["blend_temperature"] = float(blend_temperature)
         net, self.weights_meta = load_model(weights, **overrides)
+        if blend_temperature is not None and net.cfg.output not in ("blend", "blend_residual", "pyramid"):
+            raise ParameterError(f"blend_temperature applies to blend or pyramid models; {model} has output "
+                                 f"{net.cfg.output!r}")
         self.runner = NetworkRunner(net, self.device, self.dtype, self.max_window_pixels, progress)
         self.net = self.runner.net
         self.method = NETWORK_METHOD  # one name for the network: the registered method "mutualfuse"

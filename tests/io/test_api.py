@@ -108,3 +108,23 @@ def test_classical_method_through_fuser(pair):
 def test_bad_arrays(fuser, a, b, msg):
     with pytest.raises(InputError, match=msg):
         fuser.fuse(a, b)
+
+
+def test_blend_temperature_override(pair):
+    """`default` ships at T = 0.25; an explicit 0.25 is the same model, T = 1 the trained one."""
+    from mutualfuse.errors import ParameterError
+
+    a, b = (x.astype(np.float64) / 255 for x in pair)
+    shipped = Fuser("default", device="cpu").fuse(a, b)
+    assert Fuser("default", device="cpu").net.cfg.blend_temperature == 0.25
+    assert np.array_equal(Fuser("default", device="cpu", blend_temperature=0.25).fuse(a, b), shipped)
+    trained = Fuser("default", device="cpu", blend_temperature=1.0)
+    assert trained.net.cfg.blend_temperature == 1.0
+    assert np.abs(trained.fuse(a, b) - shipped).max() > 1e-3
+    for bad in (0, -1.0, float("nan"), float("inf"), "0.5"):
+        with pytest.raises(ParameterError, match="blend_temperature"):
+            Fuser("default", device="cpu", blend_temperature=bad)
+    with pytest.raises(ParameterError, match="applies to blend or pyramid"):
+        Fuser("paper", device="cpu", blend_temperature=0.5)
+    with pytest.raises(ParameterError, match="applies to the network"):
+        Fuser("dwt", blend_temperature=0.5)

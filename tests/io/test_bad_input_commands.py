@@ -549,6 +549,10 @@ def test_numeric_options_checked_before_work(ws, capsys, monkeypatch):
     run_bad(capsys, _fuse(ws, "-o", out, "--max-pixels", "0"), ws, "--max-pixels: must be at least 1")
     run_bad(capsys, _fuse(ws, "-o", out, "--token-budget", "-1"), ws, "--token-budget: must be at least 0")
     run_bad(capsys, _fuse(ws, "-o", out, "--tile", "4"), ws, "--tile: must be at least 16")
+    for t in ("0", "-0.5", "nan", "inf"):
+        run_bad(capsys, _fuse(ws, "-o", out, "--blend-temperature", t), ws, "--blend-temperature must be a finite")
+    run_bad(capsys, _fuse(ws, "-o", out, "--method", "dwt", "--blend-temperature", "0.5"), ws,
+            "--blend-temperature applies to the network")
     run_bad(capsys, _fuse(ws, "-o", str(ws / "f.jpg"), "--bit-depth", "16", "--method", "average"), ws,
             "cannot hold 16-bit", "f.jpg")
     run_bad(capsys, ["fuse-video", "a.mp4", "b.mp4", "-o", str(ws / "f.mp4"), "--crf", "99"], ws, "--crf")

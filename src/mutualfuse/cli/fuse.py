@@ -34,6 +34,9 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--token-budget", type=int_at_least(0), default=None,
                    help="max tokens of the exact mutual mapping; above it the mapping runs on a pooled grid "
                         "(0 = always exact; default: the model's, 16384)")
+    p.add_argument("--blend-temperature", type=float, default=None, metavar="T",
+                   help="temperature of the network's per-band selection (> 0; smaller = harder; default: the "
+                        "weights' own, 0.25 for 'default', whose trained model is 1.0)")
     p.add_argument("--chroma", default="saturation", choices=list(CHROMA_RULES),
                    help="Cb/Cr rule when both inputs are colour: per-pixel weighting by saturation |C-128| "
                         "(default %(default)s), keep a's, keep b's, or the mean")
@@ -118,7 +121,14 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
     budget = g("token_budget", None)
     if budget is not None and budget < 0:
         raise ParameterError(f"--token-budget must be >= 0 (0 = exact), got {budget}")
+    temp = g("blend_temperature", None)
+    if temp is not None and not 0 < temp < float("inf"):
+        raise ParameterError(f"--blend-temperature must be a finite number > 0, got {temp}")
+    if temp is not None and not is_network:
+        raise ParameterError(f"--blend-temperature applies to the network; --method {args.method} has no selection "
+                             "temperature")
     return Fuser(model, device=args.device, dtype=args.dtype, token_budget=-1 if budget is None else budget,
+                 blend_temperature=temp,
                  chroma=g("chroma", "saturation"), normalize=g("normalize", "auto"),
                  percentiles=tuple(g("percentiles", (0.1, 99.9))),
                  max_window_pixels=g("window_pixels", DEFAULT_WINDOW_PIXELS),

@@ -128,8 +128,9 @@ class ModelConfig:
             raise ValueError(f"pyramid_levels must be in 1..8, got {self.pyramid_levels}")
         if not 0.0 <= float(self.pyramid_gain) <= 2.0:
             raise ValueError(f"pyramid_gain must be in [0, 2], got {self.pyramid_gain}")
-        if not float(self.blend_temperature) > 0:
-            raise ValueError(f"blend_temperature must be > 0, got {self.blend_temperature}")
+        t = float(self.blend_temperature)
+        if not (t > 0 and t != float("inf")):
+            raise ValueError(f"blend_temperature must be a finite number > 0, got {self.blend_temperature}")
         if self.attn_dim < 0 or self.attn_pos_freqs < 0:
             raise ValueError("attn_dim and attn_pos_freqs must be >= 0")
         for name, allowed in (
