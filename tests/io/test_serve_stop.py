@@ -29,3 +29,32 @@ def test_close_gives_up_after_the_timeout(capsys):
     assert time.perf_counter() - t0 < 30.0  # far below the 60 s the close would take
     assert not app.closed.is_set()
     assert "did not stop within" in capsys.readouterr().err
+
+
+def test_ctrl_c_delivered_to_another_thread_stops_the_wait(tmp_path):
+    """SIGINT that the kernel hands to a non-main thread still ends ``wait_for_interrupt``.
+
+    ``signal.pause()`` (used before) blocks forever then: Python only flags the signal and the
+    main thread never wakes to run the handler — the server ignored Ctrl+C in some CI runs.
+    """
+    import subprocess
+    import sys
+
+    script = tmp_path / "wait.py"
+    script.write_text(
+        "import signal, threading, time\n"
+        "from mutualfuse.web.server import wait_for_interrupt\n"
+        "ready = threading.Event()\n"
+        "def idle():\n"
+        "    ready.set(); time.sleep(30)\n"
+        "t = threading.Thread(target=idle, daemon=True); t.start(); ready.wait()\n"
+        "threading.Timer(0.5, lambda: signal.pthread_kill(t.ident, signal.SIGINT)).start()\n"
+        "t0 = time.time()\n"
+        "try:\n"
+        "    wait_for_interrupt()\n"
+        "except KeyboardInterrupt:\n"
+        "    print(f'stopped {time.time() - t0:.2f}')\n")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("stopped"), (r.stdout, r.stderr)
+    assert float(r.stdout.split()[1]) < 20.0

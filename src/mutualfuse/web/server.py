@@ -8,6 +8,7 @@ import socket
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 #: set before gradio is imported: no analytics, no version check, no hub access, uploads and
@@ -50,6 +51,19 @@ def _close(app, timeout: float = CLOSE_TIMEOUT) -> bool:
     return True
 
 
+def wait_for_interrupt(poll: float = 0.2) -> None:
+    """Block the main thread until Ctrl+C / SIGTERM raises ``KeyboardInterrupt`` in it.
+
+    Not ``signal.pause()``: in a process with other threads (the web server's, torch's) the
+    kernel may deliver SIGINT to any of them; Python then only flags the signal, and a main
+    thread blocked in ``pause()`` never wakes to run the handler (the server ignored Ctrl+C in
+    some CI runs). Sleeping in short steps lets the main thread run the handler within
+    ``poll`` seconds wherever the signal landed.
+    """
+    while True:
+        time.sleep(poll)
+
+
 def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto", max_pixels: int | None = None,
           share: bool = False, quiet: bool = False) -> int:
     from ..errors import ParameterError
@@ -82,7 +96,7 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
         if share and getattr(app, "share_url", None):
             print(f"mutualfuse serve: share link {app.share_url}", flush=True)
         try:
-            signal.pause() if hasattr(signal, "pause") else app.block_thread()
+            wait_for_interrupt()
         except KeyboardInterrupt:
             pass
         _close(app)
