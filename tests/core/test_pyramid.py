@@ -162,12 +162,18 @@ def test_pyramid_model_exports_to_onnx(tmp_path):
         assert_close(got, ref, dtype=np.float32)
 
 
+def _saved_pyramid_model(tmp_path, seed: int):
+    """A random float64 pyramid model (eval mode) and the weights file it was saved to."""
+    torch.manual_seed(seed)
+    cfg = ModelConfig(**PYR)
+    net = build_model(cfg).double().eval()
+    p = tmp_path / "pyr.safetensors"
+    save_weights(p, net, cfg)
+    return net, p
+
+
 def test_detail_gain_starts_at_one_and_scales_only_the_detail_bands(tmp_path):
-    torch.manual_seed(4)
-    cfg0 = ModelConfig(**PYR)
-    plain = build_model(cfg0).double().eval()
-    p = tmp_path / "plain.safetensors"
-    save_weights(p, plain, cfg0)
+    plain, p = _saved_pyramid_model(tmp_path, 4)
     gained = build_model(ModelConfig(**PYR, pyramid_gain=0.7)).eval()
     report = init_from_weights(gained, str(p))
     assert report["fresh"] == ["decoder.gain_head.weight", "decoder.gain_head.bias"]
@@ -189,11 +195,7 @@ def test_blend_temperature_sharpens_the_learned_weights(tmp_path):
     from mutualfuse.errors import WeightsError
     from mutualfuse.weights import load_model
 
-    torch.manual_seed(3)
-    cfg = ModelConfig(**PYR)
-    net = build_model(cfg).double().eval()
-    p = tmp_path / "pyr.safetensors"
-    save_weights(p, net, cfg)
+    net, p = _saved_pyramid_model(tmp_path, 3)
     g = torch.Generator().manual_seed(5)
     a = torch.rand(1, 1, 32, 40, dtype=torch.float64, generator=g)
     b = torch.rand(1, 1, 32, 40, dtype=torch.float64, generator=g)
