@@ -38,8 +38,9 @@ CLOSE_TIMEOUT = 20.0
 def _close(app, timeout: float = CLOSE_TIMEOUT) -> bool:
     """Stop the Gradio app from a daemon thread, waiting at most ``timeout`` s; True if it finished.
 
-    One clean-clone CI run saw the server take more than a minute to exit after Ctrl+C (the
-    cause was not reproduced): waiting in a daemon thread bounds the stop whatever hangs inside.
+    A safety net: whatever might hang inside the web framework's close, waiting in a daemon
+    thread bounds the stop (the Ctrl+C that CI once saw ignored was :func:`wait_for_interrupt`'s
+    business, not this).
     """
     t = threading.Thread(target=app.close, kwargs={"verbose": False}, name="mutualfuse-close", daemon=True)
     t.start()
