@@ -44,6 +44,8 @@ def test_ctrl_c_delivered_to_another_thread_stops_the_wait(tmp_path):
     script.write_text(
         "import signal, threading, time\n"
         "from mutualfuse.web.server import wait_for_interrupt\n"
+        # as serve() does: a process launched in the background inherits SIGINT as ignored
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "ready = threading.Event()\n"
         "def idle():\n"
         "    ready.set(); time.sleep(30)\n"

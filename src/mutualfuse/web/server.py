@@ -77,10 +77,13 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
     os.environ.update(OFFLINE_ENV)  # before gradio is imported: it reads them at import
     os.environ["GRADIO_TEMP_DIR"] = str(workdir / "gradio")
 
-    def stop(signum, frame):  # SIGTERM: leave through the finally below
+    def stop(signum, frame):  # Ctrl+C / SIGTERM: leave through the finally below
         raise KeyboardInterrupt
 
-    old = signal.signal(signal.SIGTERM, stop)
+    # Installed explicitly for both: a process started in the background by a non-interactive
+    # shell inherits SIGINT as *ignored*, and Python then keeps ignoring it (Ctrl+C and the
+    # browser test's SIGINT would do nothing)
+    old = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         if port is None or port == 0:
             port = free_port(host)
@@ -107,5 +110,6 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
     except OSError as e:
         raise ParameterError(f"--host {host} --port {port}: cannot listen ({e.strerror or e})") from None
     finally:
-        signal.signal(signal.SIGTERM, old)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
         shutil.rmtree(workdir, ignore_errors=True)
