@@ -103,7 +103,7 @@ class Fuser:
         self.device = pick_device(device)
         self.dtype = pick_dtype(dtype, self.device)
         check_fuse_options(chroma=chroma, normalize=normalize, tile=tile, tile_overlap=tile_overlap,
-                           token_budget=token_budget)
+                           token_budget=token_budget, blend_temperature=blend_temperature)
         self.chroma = chroma
         self.normalize = normalize
         self.percentiles = tuple(percentiles)
@@ -129,8 +129,6 @@ class Fuser:
 
         overrides = {} if token_budget == -1 else {"token_budget": token_budget}
         if blend_temperature is not None:
-            if not (isinstance(blend_temperature, (int, float)) and 0 < float(blend_temperature) < float("inf")):
-                raise ParameterError(f"blend_temperature must be a finite number > 0, got {blend_temperature!r}")
             overrides["blend_temperature"] = float(blend_temperature)
         net, self.weights_meta = load_model(weights, **overrides)
         if blend_temperature is not None and net.cfg.output not in ("blend", "blend_residual", "pyramid"):

@@ -71,7 +71,7 @@ def pick_dtype(dtype: Any, device) :
 
 
 def check_fuse_options(*, chroma: str, normalize: str, tile: int | None, tile_overlap: int,
-                       token_budget: int | None) -> None:
+                       token_budget: int | None, blend_temperature: float | None = None) -> None:
     """The option checks of :class:`mutualfuse.Fuser` (one-line :class:`ParameterError`)."""
     from .color import CHROMA_RULES
     from .image_io import NORMALIZE_MODES
@@ -86,3 +86,6 @@ def check_fuse_options(*, chroma: str, normalize: str, tile: int | None, tile_ov
         raise ParameterError(f"tile_overlap must be >= 0, got {tile_overlap}")
     if token_budget is not None and token_budget < -1:
         raise ParameterError(f"token_budget must be >= 0 (0 = exact) or -1 (model default), got {token_budget}")
+    if blend_temperature is not None and not (isinstance(blend_temperature, (int, float))
+                                              and 0 < float(blend_temperature) < float("inf")):
+        raise ParameterError(f"blend_temperature must be a finite number > 0, got {blend_temperature!r}")
