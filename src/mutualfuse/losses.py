@@ -140,6 +140,33 @@ def var_ssim_grad_loss(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, grad_w
     return var_ssim_loss(x, y, f, **kw) + grad_weight * max_gradient_loss(x, y, f)
 
 
+def truth_loss(f: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor, window: int = 11,
+               sigma: float = 1.5) -> torch.Tensor:
+    """Supervised term for samples with a known fused image (beyond the paper):
+
+        L_truth = (1/B) Σ_i m_i · [ (1 − mean_W SSIM(F_i, T_i | W)) + mean |F_i − T_i| ]
+
+    ``f``, ``truth``: (B, 1, H, W) in [0, 1]; ``mask``: (B,) of 0/1, 1 where ``truth`` is the
+    real answer (the synthetic multi-focus pairs made from one sharp crop, whose truth is that
+    crop; ``TrainConfig.truth_weight``). SSIM conventions as the module docstring (11×11 Gaussian
+    window, σ 1.5, C1, C2, 'valid' windows); the L1 term pins the mean intensity, which SSIM's
+    luminance term weighs little. Divided by the batch size B, not by Σ m, so that a sample
+    weighs the same whatever the batch's mix.
+    """
+    if min(f.shape[-2:]) < window:
+        raise ValueError(f"images must be at least {window}x{window} for the truth loss, got {tuple(f.shape[-2:])}")
+    m = mask.to(torch.float32).view(-1)
+    if not bool((m > 0).any()):
+        return f.float().sum() * 0.0
+    ff, tt = f.float(), truth.float()
+    g = _window_cpu(window, sigma, "gaussian").to(device=f.device, dtype=torch.float32)
+    st = _filter(torch.cat([ff, tt, ff * ff, tt * tt, ff * tt], 1), g)
+    mf, mt, f2, t2, ft = st.unbind(1)
+    ssim = _ssim_map(mt, mf, t2 - mt * mt, f2 - mf * mf, ft - mf * mt).mean(dim=(-2, -1))
+    l1 = (ff - tt).abs().mean(dim=(1, 2, 3))
+    return (m * ((1.0 - ssim) + l1)).sum() / m.numel()
+
+
 from .registry import Registry  # noqa: E402
 
 #: the training losses by name (``TrainConfig.loss``); :data:`LOSSES` is its read-only dict view

@@ -265,3 +265,92 @@ def test_map_residual_init_sets_every_gamma():
     net = _net(map_residual=True, map_residual_init=10.0)
     assert torch.equal(net.fusion.map_gain, torch.full((2, 8), 10.0, dtype=torch.float64))
     assert not hasattr(_net().fusion, "map_gain")
+
+
+def test_truth_loss_is_one_minus_ssim_plus_l1_on_the_marked_samples():
+    """L_truth against an independent SSIM (scikit-image, Gaussian σ 1.5, valid windows, L = 1)."""
+    from skimage.metrics import structural_similarity
+
+    from mutualfuse.losses import truth_loss
+
+    g = torch.Generator().manual_seed(0)
+    t = torch.rand(3, 1, 32, 40, generator=g, dtype=torch.float64)
+    f = (t + 0.1 * torch.rand(3, 1, 32, 40, generator=g, dtype=torch.float64)).clamp(0, 1)
+    mask = torch.tensor([1.0, 0.0, 1.0])
+    expect = 0.0
+    for i in (0, 2):
+        s = structural_similarity(f[i, 0].numpy(), t[i, 0].numpy(), data_range=1.0, gaussian_weights=True,
+                                  sigma=1.5, use_sample_covariance=False)
+        expect += (1 - s) + float((f[i] - t[i]).abs().mean())
+    assert_close(truth_loss(f, t, mask).double(), torch.tensor(expect / 3, dtype=torch.float64),
+                 dtype=torch.float32)  # the loss computes in float32
+    assert float(truth_loss(f, t, torch.zeros(3))) == 0.0  # no truth in the batch: no term
+    assert float(truth_loss(t, t, torch.ones(3))) < 1e-5   # F = truth: nothing to gain
+    w = f.clone().requires_grad_(True)
+    truth_loss(w, t, mask).backward()
+    assert float(w.grad[1].abs().max()) == 0.0 and float(w.grad[0].abs().max()) > 0  # unmarked: no gradient
+
+
+def test_pair_crops_truth_and_swap(tmp_path):
+    from PIL import Image
+
+    from mutualfuse.train.data import PairCrops
+
+    rng = np.random.default_rng(1)
+    for role in ("ir", "vis"):
+        (tmp_path / role).mkdir()
+    pairs = []
+    for k in range(4):
+        for role in ("ir", "vis"):
+            Image.fromarray((rng.random((40, 44)) * 255).astype(np.uint8)).save(tmp_path / role / f"{k}.png")
+        pairs.append((tmp_path / "ir" / f"{k}.png", tmp_path / "vis" / f"{k}.png"))
+    plain = PairCrops(pairs, 32, 0, multifocus=0.5)
+    truth = PairCrops(pairs, 32, 0, multifocus=0.5, with_truth=True)
+    swapped = PairCrops(pairs, 32, 0, multifocus=0.5, with_truth=True, swap=1.0)
+    kinds = set()
+    for i in range(4):
+        a, b = plain[i]
+        ta, tb, t, m = truth[i]
+        sa, sb, st, sm = swapped[i]
+        assert torch.equal(a, ta) and torch.equal(b, tb)      # the truth changes no sample
+        assert torch.equal(sa, b) and torch.equal(sb, a)      # swap 1: roles exchanged
+        assert torch.equal(st, t) and float(sm) == float(m)   # ... the truth stays
+        if float(m):  # a multi-focus sample: a + b = truth + its blur, both differ from the truth
+            assert float((a - t).abs().max()) > 0.01 and float((b - t).abs().max()) > 0.01
+        else:
+            assert float(t.abs().max()) == 0.0
+        kinds.add(float(m))
+    assert kinds == {0.0, 1.0}
+
+
+@pytest.mark.parametrize("over, key", [
+    ({"truth_weight": 1.0}, "truth_weight"),  # no multi-focus samples: nothing has a truth
+    ({"truth_weight": -1.0, "data": {"multifocus": 0.3}}, "truth_weight"),
+    ({"data": {"swap": 1.5}}, "data.swap"),
+    ({"data": {"swap": True}}, "data.swap"),
+])
+def test_truth_and_swap_options_are_validated(over, key):
+    from mutualfuse.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=key.replace(".", r"\.")):
+        TrainConfig.from_dict(over)
+
+
+def test_detail_gain_scales_the_detail_bands():
+    from mutualfuse.model.pyramid import pyramid_blend
+
+    net = _net(output="pyramid", pyramid_levels=3)
+    a = torch.rand(1, 1, 16, 20, dtype=torch.float64)
+    b = torch.rand(1, 1, 16, 20, dtype=torch.float64)
+    with torch.no_grad():
+        ws = net._band_weights(net.decoder(net.fuse(*net.encode(a, b))))
+        plain = net(a, b)
+        assert_close(plain, pyramid_blend([w.double() for w in ws], a, b))
+        net.cfg.detail_gain = 1.3
+        sharp = net(a, b)
+    assert_close(sharp, pyramid_blend([w.double() for w in ws], a, b, [1.3, 1.3]))
+    assert float((sharp - plain).abs().max()) > 1e-3
+    with pytest.raises(ValueError, match="detail_gain"):
+        ModelConfig(output="blend", detail_gain=1.2)
+    with pytest.raises(ValueError, match="detail_gain"):
+        ModelConfig(output="pyramid", detail_gain=3.0)

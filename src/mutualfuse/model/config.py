@@ -85,6 +85,12 @@ class ModelConfig:
             ``T`` before the softmax: ``T < 1`` makes the learned selection harder (closer to a
             hard choice of one source per pixel and band), ``T > 1`` softer. An inference-time
             knob: 1.0 (the default) is the model as trained.
+        detail_gain: with the ``"pyramid"`` output, every blended detail band is multiplied by
+            this constant before the pyramid is collapsed (the base band is not): ``> 1``
+            sharpens (more contrast in fine structure than the selected source has), ``< 1``
+            softens. An inference-time knob in [0.5, 2]; 1.0 (the default) is the model as
+            trained. The detail bands are only nearly zero-mean (borders, bilinear ↑2), so a
+            gain can move the mean slightly.
         token_budget: above this many tokens at the deepest scale the mapping is computed on
             an average-pooled grid and its maps upsampled (an approximation, reported by the
             fuse API). ``None`` or 0 = always exact.
@@ -112,6 +118,7 @@ class ModelConfig:
     output: str = "direct"
     blend_bound: float = 0.0
     blend_temperature: float = 1.0
+    detail_gain: float = 1.0
     pyramid_levels: int = 4
     pyramid_gain: float = 0.0
 
@@ -131,6 +138,11 @@ class ModelConfig:
         t = float(self.blend_temperature)
         if not (t > 0 and t != float("inf")):
             raise ValueError(f"blend_temperature must be a finite number > 0, got {self.blend_temperature}")
+        g = float(self.detail_gain)
+        if not 0.5 <= g <= 2.0:
+            raise ValueError(f"detail_gain must be in [0.5, 2], got {self.detail_gain}")
+        if g != 1.0 and self.output != "pyramid":
+            raise ValueError(f"detail_gain applies to the 'pyramid' output only, not {self.output!r}")
         if self.attn_dim < 0 or self.attn_pos_freqs < 0:
             raise ValueError("attn_dim and attn_pos_freqs must be >= 0")
         for name, allowed in (

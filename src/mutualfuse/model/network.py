@@ -77,6 +77,9 @@ class FMMNet(FusionNet):
             gains = None
             if self.cfg.pyramid_gain > 0:
                 gains = [g.to(a.dtype) for g in band_gains(out[:, 2 * n :].float(), self.cfg.pyramid_gain)]
+            if self.cfg.detail_gain != 1.0:
+                k = float(self.cfg.detail_gain)
+                gains = [k * g for g in gains] if gains is not None else [k] * (n - 1)
             return pyramid_blend(ws, a, b, gains)
         if self.cfg.output in ("blend", "blend_residual"):
             w = self._blend_softmax(out[:, :2]).to(a.dtype)

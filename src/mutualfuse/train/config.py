@@ -35,6 +35,9 @@ class DataConfig:
     #: blur (σ in ``multifocus_sigma``) of the complement in each source (train/data.py)
     multifocus: float = 0.0
     multifocus_sigma: tuple[float, float] = (1.0, 4.0)
+    #: probability that a training sample's two sources exchange roles (X ↔ Y, after the
+    #: multi-focus synthesis): 0 keeps the roles (IR first), 0.5 makes the data symmetric
+    swap: float = 0.0
 
 
 @dataclass
@@ -68,6 +71,10 @@ class TrainConfig:
     #: start every band of a ``pyramid`` head); the rest keep their fresh initialisation.
     #: Ignored when ``--resume`` finds a checkpoint.
     init_weights: str | None = None
+    #: weight of :func:`mutualfuse.losses.truth_loss` on the synthetic multi-focus samples,
+    #: whose fused image is known (the sharp crop they were made from); 0 = unsupervised only
+    #: (the paper). Needs ``data.multifocus > 0``. Beyond the paper (docs/training.md)
+    truth_weight: float = 0.0
 
     def __post_init__(self) -> None:
         self.validate()
@@ -168,6 +175,7 @@ def validate_train_config(cfg: TrainConfig) -> None:
     num = (int, float)
     need(isinstance(d.multifocus, num) and 0.0 <= d.multifocus <= 1.0, "data.multifocus", d.multifocus,
          "a fraction in [0, 1]")
+    need(isinstance(d.swap, num) and not isinstance(d.swap, bool) and 0.0 <= d.swap <= 1.0, "data.swap", d.swap, "a number in [0, 1]")
     sig = tuple(d.multifocus_sigma) if isinstance(d.multifocus_sigma, (list, tuple)) else ()
     need(len(sig) == 2 and all(isinstance(v, num) for v in sig) and 0 < sig[0] <= sig[1],
          "data.multifocus_sigma", d.multifocus_sigma, "[low, high] with 0 < low <= high")
@@ -175,4 +183,8 @@ def validate_train_config(cfg: TrainConfig) -> None:
     need(_is_int(cfg.warmup_steps) and cfg.warmup_steps >= 0, "warmup_steps", cfg.warmup_steps, "an integer >= 0")
     need(isinstance(cfg.min_lr_ratio, num) and 0.0 <= cfg.min_lr_ratio <= 1.0, "min_lr_ratio", cfg.min_lr_ratio,
          "a number in [0, 1]")
+    need(isinstance(cfg.truth_weight, (int, float)) and not isinstance(cfg.truth_weight, bool)
+         and 0.0 <= float(cfg.truth_weight) < float("inf"), "truth_weight", cfg.truth_weight, "a number >= 0")
+    need(not cfg.truth_weight or cfg.data.multifocus > 0, "truth_weight", cfg.truth_weight,
+         "0 unless data.multifocus > 0 (only synthetic multi-focus samples have a truth)")
     need(isinstance(cfg.loss_params, dict), "loss_params", cfg.loss_params, "a mapping of loss arguments")

@@ -64,7 +64,8 @@ class PairCrops(Dataset):
     """
 
     def __init__(self, pairs, crop: int, seed: int, hflip: bool = False, center: bool = False,
-                 multifocus: float = 0.0, multifocus_sigma: tuple[float, float] = (1.0, 4.0)):
+                 multifocus: float = 0.0, multifocus_sigma: tuple[float, float] = (1.0, 4.0),
+                 with_truth: bool = False, swap: float = 0.0):
         self.images = [(read_gray_float(a), read_gray_float(b)) for a, b in pairs]
         self.names = [a.name for a, _ in pairs]
         largest = max((max(x.shape) for x, _ in self.images), default=0)
@@ -77,6 +78,8 @@ class PairCrops(Dataset):
         self.multifocus = float(multifocus)
         self.multifocus_sigma = tuple(float(v) for v in multifocus_sigma)
         self.center = center
+        self.with_truth = bool(with_truth)
+        self.swap = float(swap)
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -85,7 +88,10 @@ class PairCrops(Dataset):
     def __len__(self) -> int:
         return len(self.images)
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, ...]:
+        """``(a, b)``; with ``with_truth``, ``(a, b, truth, is_truth)``: a synthetic multi-focus
+        sample's truth is the sharp crop it was made from (``is_truth`` 1.0); any other sample
+        has no truth (zeros, ``is_truth`` 0.0). The samples themselves do not depend on it."""
         a, b = self.images[i]
         c = self.crop
         h, w = a.shape
@@ -105,11 +111,20 @@ class PairCrops(Dataset):
         pb = b[y : y + c, x : x + c]
         if flip:
             pa, pb = pa[:, ::-1], pb[:, ::-1]
+        truth = None
         if self.multifocus and not self.center:
             mrng = np.random.default_rng([self.seed, self.epoch, i, 1])
             if mrng.random() < self.multifocus:
-                pa, pb = synthetic_multifocus(pb, mrng, self.multifocus_sigma)[1:]
-        return (torch.from_numpy(np.ascontiguousarray(pa))[None], torch.from_numpy(np.ascontiguousarray(pb))[None])
+                truth, pa, pb = synthetic_multifocus(pb, mrng, self.multifocus_sigma)
+        if self.swap and not self.center:
+            if np.random.default_rng([self.seed, self.epoch, i, 2]).random() < self.swap:
+                pa, pb = pb, pa
+        out = (torch.from_numpy(np.ascontiguousarray(pa))[None], torch.from_numpy(np.ascontiguousarray(pb))[None])
+        if not self.with_truth:
+            return out
+        if truth is None:
+            return out + (torch.zeros_like(out[0]), torch.tensor(0.0))
+        return out + (torch.from_numpy(np.ascontiguousarray(truth))[None], torch.tensor(1.0))
 
 
 def smooth_mask(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:

@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader
 from torch.utils.data.distributed import DistributedSampler
 
 from ..errors import ParameterError
-from ..losses import LOSSES
+from ..losses import LOSSES, truth_loss
 from ..model import build_model, count_parameters
 from ..weights import save_weights
 from .checkpoint import LAST, load_checkpoint, save_checkpoint
@@ -139,7 +139,8 @@ class Trainer:
             raise ParameterError(f"only {len(pairs)} pairs found; need more than val_pairs={cfg.data.val_pairs}")
         train_pairs, val_pairs = split_pairs(pairs, cfg.data.val_pairs, cfg.seed)
         self.train_set = PairCrops(train_pairs, cfg.data.crop, cfg.seed, hflip=cfg.data.hflip,
-                                   multifocus=cfg.data.multifocus, multifocus_sigma=cfg.data.multifocus_sigma)
+                                   multifocus=cfg.data.multifocus, multifocus_sigma=cfg.data.multifocus_sigma,
+                                   with_truth=cfg.truth_weight > 0, swap=cfg.data.swap)
         self.val_set = PairCrops(val_pairs, cfg.data.crop, cfg.seed, center=True) if val_pairs else None
         if len(self.train_set) < cfg.batch_size:
             raise ParameterError(f"{len(self.train_set)} training pairs is fewer than batch_size {cfg.batch_size}")
@@ -284,9 +285,10 @@ class Trainer:
         try:
             while self.step < cfg.steps:
                 epoch, skip = divmod(self.step, self.steps_per_epoch)
-                for a, b in self._loader(epoch, skip):
+                for batch in self._loader(epoch, skip):
                     if self.step >= cfg.steps:
                         break
+                    a, b = batch[0], batch[1]
                     a = a.to(self.device, non_blocking=True)
                     b = b.to(self.device, non_blocking=True)
                     lr = lr_at(cfg, self.step + 1)
@@ -296,6 +298,9 @@ class Trainer:
                         f = net(a.contiguous(memory_format=self.memory_format),
                                 b.contiguous(memory_format=self.memory_format))
                     loss = self.loss_fn(a, b, f.float().contiguous())
+                    if cfg.truth_weight > 0:
+                        t, m = batch[2].to(self.device), batch[3].to(self.device)
+                        loss = loss + cfg.truth_weight * truth_loss(f.float(), t, m)
                     if not torch.isfinite(loss):
                         raise FloatingPointError(f"loss became {loss.item()} at step {self.step + 1}")
                     self.opt.zero_grad(set_to_none=True)
