@@ -93,17 +93,20 @@ class Fuser:
         blend_temperature: override the temperature of a blend/pyramid model's selection
             (``None`` = the one stored with the weights; ``default`` ships with 0.25, the
             trained model is 1.0; smaller = harder selection). docs/training.md.
+        detail_gain: multiply a pyramid model's fused detail bands by this constant in [0.5, 2]
+            (``None`` = the weights' own, 1.0; ``> 1`` sharpens, at a cost in fidelity measured
+            in docs/training.md, "Detail gain").
     """
 
     def __init__(self, model: str | os.PathLike = "default", device: str = "auto", dtype: str | torch.dtype = "float32",
                  token_budget: int | None = -1, *, chroma: str = "saturation", normalize: str = "auto",
                  percentiles: tuple[float, float] = (0.1, 99.9), max_window_pixels: int = DEFAULT_WINDOW_PIXELS,
                  tile: int | None = None, tile_overlap: int = 64, progress: bool = False,
-                 blend_temperature: float | None = None, **method_params: Any):
+                 blend_temperature: float | None = None, detail_gain: float | None = None, **method_params: Any):
         self.device = pick_device(device)
         self.dtype = pick_dtype(dtype, self.device)
         check_fuse_options(chroma=chroma, normalize=normalize, tile=tile, tile_overlap=tile_overlap,
-                           token_budget=token_budget, blend_temperature=blend_temperature)
+                           token_budget=token_budget, blend_temperature=blend_temperature, detail_gain=detail_gain)
         self.chroma = chroma
         self.normalize = normalize
         self.percentiles = tuple(percentiles)
@@ -117,8 +120,9 @@ class Fuser:
         self.runner = None
         weights = _network_weights(model)
         if weights is None:  # a classical method
-            if blend_temperature is not None:
-                raise ParameterError(f"blend_temperature applies to the network, not to method {model!r}")
+            for name, v in (("blend_temperature", blend_temperature), ("detail_gain", detail_gain)):
+                if v is not None:
+                    raise ParameterError(f"{name} applies to the network, not to method {model!r}")
             self.method = str(model)
             return
         if method_params:
@@ -130,6 +134,13 @@ class Fuser:
         overrides = {} if token_budget == -1 else {"token_budget": token_budget}
         if blend_temperature is not None:
             overrides["blend_temperature"] = float(blend_temperature)
+        if detail_gain is not None:
+            from .weights import read_weights
+
+            output = read_weights(weights)[1].output
+            if output != "pyramid":
+                raise ParameterError(f"detail_gain applies to pyramid models; {model} has output {output!r}")
+            overrides["detail_gain"] = float(detail_gain)
         net, self.weights_meta = load_model(weights, **overrides)
         if blend_temperature is not None and net.cfg.output not in ("blend", "blend_residual", "pyramid"):
             raise ParameterError(f"blend_temperature applies to blend or pyramid models; {model} has output "

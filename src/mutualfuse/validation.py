@@ -71,7 +71,8 @@ def pick_dtype(dtype: Any, device) :
 
 
 def check_fuse_options(*, chroma: str, normalize: str, tile: int | None, tile_overlap: int,
-                       token_budget: int | None, blend_temperature: float | None = None) -> None:
+                       token_budget: int | None, blend_temperature: float | None = None,
+                       detail_gain: float | None = None) -> None:
     """The option checks of :class:`mutualfuse.Fuser` (one-line :class:`ParameterError`)."""
     from .color import CHROMA_RULES
     from .image_io import NORMALIZE_MODES
@@ -89,3 +90,6 @@ def check_fuse_options(*, chroma: str, normalize: str, tile: int | None, tile_ov
     if blend_temperature is not None and not (isinstance(blend_temperature, (int, float))
                                               and 0 < float(blend_temperature) < float("inf")):
         raise ParameterError(f"blend_temperature must be a finite number > 0, got {blend_temperature!r}")
+    if detail_gain is not None and not (isinstance(detail_gain, (int, float)) and not isinstance(detail_gain, bool)
+                                        and 0.5 <= float(detail_gain) <= 2.0):
+        raise ParameterError(f"detail_gain must be a number in [0.5, 2], got {detail_gain!r}")

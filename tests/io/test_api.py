@@ -128,3 +128,24 @@ def test_blend_temperature_override(pair):
         Fuser("paper", device="cpu", blend_temperature=0.5)
     with pytest.raises(ParameterError, match="applies to the network"):
         Fuser("dwt", blend_temperature=0.5)
+
+
+def test_detail_gain_override(pair):
+    """``detail_gain`` scales the pyramid's detail bands: 1 is the shipped model, > 1 sharper."""
+    from mutualfuse.errors import ParameterError
+    from mutualfuse.metrics import sf as spatial_frequency
+
+    a, b = (x.astype(np.float64) / 255 for x in pair)
+    shipped = Fuser("default", device="cpu").fuse(a, b)
+    assert Fuser("default", device="cpu").net.cfg.detail_gain == 1.0
+    assert np.array_equal(Fuser("default", device="cpu", detail_gain=1.0).fuse(a, b), shipped)
+    sharp = Fuser("default", device="cpu", detail_gain=1.5).fuse(a, b)
+    sf = [spatial_frequency(f * 255) for f in (shipped, sharp)]
+    assert sf[1] > 1.2 * sf[0]
+    for bad in (0.4, 2.5, float("nan"), "1.2", True):
+        with pytest.raises(ParameterError, match="detail_gain"):
+            Fuser("default", device="cpu", detail_gain=bad)
+    with pytest.raises(ParameterError, match="applies to pyramid models"):
+        Fuser("blend", device="cpu", detail_gain=1.2)
+    with pytest.raises(ParameterError, match="applies to the network"):
+        Fuser("dwt", detail_gain=1.2)
