@@ -128,6 +128,22 @@ class Page:
         box.send_keys(value)
         box.send_keys(Keys.TAB)  # blur: gradio sends the value
 
+    def set_number(self, elem: str, value: str) -> None:
+        from selenium.webdriver.common.keys import Keys
+
+        def shown():
+            return [e for e in self.all(f"#{elem} input") if e.is_displayed()]
+
+        if not shown():  # inside the closed "options" accordion (not rendered until opened)
+            (self.all("#options button") or self.all("#options .label-wrap"))[0].click()
+            _wait(shown, 30, "the options")
+        box = self.one(f"#{elem} input")
+        box.click()
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(Keys.DELETE)
+        box.send_keys(value)
+        box.send_keys(Keys.TAB)  # blur: gradio sends the value
+
     def fuse(self, progress: set | None = None) -> str:
         """Press Fuse and wait for the status; texts of the progress indicator seen meanwhile go to ``progress``."""
         from selenium.common.exceptions import StaleElementReferenceException
@@ -263,6 +279,23 @@ def test_page_network_error_classical_offline_cleanup(server, browser, pairs, tm
     print(f"large pair: server grew {grew / 1024:.0f} MB (peak {peak / 1024:.0f} MB), "
           f"CLI peak {cli_kb / 1024:.0f} MB, windows seen: {sorted(counts)}")
     assert grew <= 1.5 * cli_kb, (grew, cli_kb)
+
+    # 1c. the network's inference options: a bad detail gain is a one-line error; a valid one
+    # gives the CLI's pixels for the same option (and the page shows that option's command line)
+    page.upload("a", pairs / "ir.png")
+    page.upload("b", pairs / "vis.png")
+    page.set_number("detail-gain", "3")
+    status = page.fuse()
+    assert status.startswith("mutualfuse: error: --detail-gain must be a number in [0.5, 2]"), status
+    page.set_number("detail-gain", "1.25")
+    status = page.fuse()
+    assert status.startswith("done"), status
+    assert "--detail-gain 1.25" in page.text("#timing"), page.text("#timing")
+    got = page.download_all(browser.downloads)
+    _cli("fuse", str(pairs / "ir.png"), str(pairs / "vis.png"), "-o", str(tmp_path / "gain.png"), "--device", "cpu",
+         "--weights", "default", "--detail-gain", "1.25", "-q")
+    np.testing.assert_array_equal(_read(got[0]), _read(tmp_path / "gain.png"))
+    assert not np.array_equal(_read(got[0]), _read(tmp_path / "net.png"))
 
     # 2. a mismatched pair: a readable one-line error on the page, nothing to download
     page.upload("b", pairs / "vis-cropped.png")

@@ -42,17 +42,22 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
     def on_method(method):
         net = method == core.NETWORK
         return (gr.update(interactive=net, visible=net),
-                gr.update(value=core.default_params(method), visible=not net))
+                gr.update(value=core.default_params(method), visible=not net),
+                gr.update(visible=net), gr.update(visible=net))
 
-    def run(a_file, b_file, method, weights, params, chroma, normalize, progress=gr.Progress(track_tqdm=True)):
+    def run(a_file, b_file, method, weights, params, chroma, normalize, temperature, gain,
+            progress=gr.Progress(track_tqdm=True)):
         from ..errors import FuseError
 
         empty = (None, None, None, None, "", None)
         if not a_file or not b_file:
             return ("mutualfuse: error: upload two images (or pick a sample pair) first", *empty)
         paths = {str(a_file): Path(a_file).name, str(b_file): Path(b_file).name}
+        net = method == core.NETWORK
         s = core.Settings(method=method, weights=weights or "default", params=params or "", chroma=chroma,
-                          normalize=normalize, device=device, max_pixels=max_pixels)
+                          normalize=normalize, device=device, max_pixels=max_pixels,
+                          blend_temperature=temperature if net and temperature else None,
+                          detail_gain=gain if net and gain else None)  # blank (Gradio sends 0) = the weights' own
         try:
             r = core.fuse_request(str(a_file), str(b_file), s, workdir, cache,
                                   names=(Path(a_file).name, Path(b_file).name))
@@ -90,7 +95,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
             weights = gr.Dropdown(core.weights_names(), value="default", label="network weights", elem_id="weights")
             params = gr.Textbox("", label="method parameters (KEY=VALUE per line)", lines=3, visible=False,
                                 elem_id="params")
-        with gr.Accordion("options", open=False):
+        with gr.Accordion("options", open=False, elem_id="options"):
             from ..color import CHROMA_RULES
             from ..image_io import NORMALIZE_MODES
 
@@ -98,6 +103,10 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
                                  elem_id="chroma")
             normalize = gr.Dropdown(list(NORMALIZE_MODES), value="auto", label="16-bit / float scaling",
                                     elem_id="normalize")
+            temperature = gr.Number(None, label="selection temperature (> 0; smaller = harder; blank or 0 = "
+                                    "the weights' own)", elem_id="temperature")
+            gain = gr.Number(None, label="detail gain (0.5–2; > 1 sharpens; pyramid weights such as 'default'; "
+                             "blank or 0 = the weights' own, 1)", elem_id="detail-gain")
         go = gr.Button("Fuse", variant="primary", elem_id="fuse-btn")
         status = gr.Markdown("", elem_id="status")
         state = gr.State(None)
@@ -115,8 +124,8 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         timing = gr.Markdown("", elem_id="timing")
 
         sample.change(on_sample, sample, [a_in, b_in])
-        method.change(on_method, method, [weights, params])
-        go.click(run, [a_in, b_in, method, weights, params, chroma, normalize],
+        method.change(on_method, method, [weights, params, temperature, gain])
+        go.click(run, [a_in, b_in, method, weights, params, chroma, normalize, temperature, gain],
                  [status, fused, compare, metrics, downloads, timing, state])
         which.change(on_compare, [which, state], compare)
     return app

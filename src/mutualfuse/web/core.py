@@ -57,12 +57,18 @@ class Settings:
     normalize: str = "auto"
     device: str = "auto"
     max_pixels: int | None = None  # None: the CLI's default
+    blend_temperature: float | None = None  # network only; None: the weights' own
+    detail_gain: float | None = None  # pyramid network only; None: the weights' own
 
     def cli_args(self) -> list[str]:
         """The equivalent ``mutualfuse fuse`` options (shown on the page, used by the test)."""
         out = ["--method", self.method]
         if self.method == NETWORK:
             out += ["--weights", self.weights]
+            if self.blend_temperature is not None:
+                out += ["--blend-temperature", repr(float(self.blend_temperature))]
+            if self.detail_gain is not None:
+                out += ["--detail-gain", repr(float(self.detail_gain))]
         for p in param_lines(self.params):
             out += ["--param", p]
         out += ["--chroma", self.chroma, "--normalize", self.normalize, "--device", self.device]
@@ -134,7 +140,8 @@ class FuserCache:
     def get(self, ns: argparse.Namespace):
         from ..cli.fuse import make_fuser
 
-        key = (ns.method, ns.weights, tuple(ns.param), ns.chroma, ns.normalize, ns.device)
+        key = (ns.method, ns.weights, tuple(ns.param), ns.chroma, ns.normalize, ns.device, ns.blend_temperature,
+               ns.detail_gain)
         if key != self._key:
             self._fuser = None
             self._fuser = make_fuser(ns, progress=True)
