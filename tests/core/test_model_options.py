@@ -321,6 +321,21 @@ def test_pair_crops_truth_and_swap(tmp_path):
             assert float(t.abs().max()) == 0.0
         kinds.add(float(m))
     assert kinds == {0.0, 1.0}
+    # blackout 1: every sample without a truth has one source black under a mask, the other intact
+    dark = PairCrops(pairs, 32, 0, multifocus=0.5, with_truth=True, blackout=1.0)
+    blacked = set()
+    for i in range(4):
+        a, b, t, m = truth[i]
+        da, db, dt, dm = dark[i]
+        if float(m):  # multi-focus samples keep their truth: no blackout
+            assert torch.equal(da, a) and torch.equal(db, b)
+            continue
+        which = "a" if not torch.equal(da, a) else "b"
+        src, out, other, kept = (a, da, b, db) if which == "a" else (b, db, a, da)
+        assert torch.equal(kept, other)
+        assert float((out < 1 / 255).float().mean()) > 0.1 and bool((out <= src + 1e-7).all())
+        blacked.add(which)
+    assert blacked
 
 
 @pytest.mark.parametrize("over, key", [
@@ -328,6 +343,7 @@ def test_pair_crops_truth_and_swap(tmp_path):
     ({"truth_weight": -1.0, "data": {"multifocus": 0.3}}, "truth_weight"),
     ({"data": {"swap": 1.5}}, "data.swap"),
     ({"data": {"swap": True}}, "data.swap"),
+    ({"data": {"blackout": -0.1}}, "data.blackout"),
 ])
 def test_truth_and_swap_options_are_validated(over, key):
     from mutualfuse.errors import ParameterError

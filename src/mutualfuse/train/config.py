@@ -38,6 +38,10 @@ class DataConfig:
     #: probability that a training sample's two sources exchange roles (X ↔ Y, after the
     #: multi-focus synthesis): 0 keeps the roles (IR first), 0.5 makes the data symmetric
     swap: float = 0.0
+    #: probability that a (non-multi-focus) sample has one source, either, set to black under a
+    #: random smooth mask: regions where one modality has no signal (CT soft tissue, PET
+    #: background, a blank IR sky), which RoadScene pairs rarely show
+    blackout: float = 0.0
 
 
 @dataclass
@@ -176,6 +180,8 @@ def validate_train_config(cfg: TrainConfig) -> None:
     need(isinstance(d.multifocus, num) and 0.0 <= d.multifocus <= 1.0, "data.multifocus", d.multifocus,
          "a fraction in [0, 1]")
     need(isinstance(d.swap, num) and not isinstance(d.swap, bool) and 0.0 <= d.swap <= 1.0, "data.swap", d.swap, "a number in [0, 1]")
+    need(isinstance(d.blackout, num) and not isinstance(d.blackout, bool) and 0.0 <= d.blackout <= 1.0,
+         "data.blackout", d.blackout, "a number in [0, 1]")
     sig = tuple(d.multifocus_sigma) if isinstance(d.multifocus_sigma, (list, tuple)) else ()
     need(len(sig) == 2 and all(isinstance(v, num) for v in sig) and 0 < sig[0] <= sig[1],
          "data.multifocus_sigma", d.multifocus_sigma, "[low, high] with 0 < low <= high")

@@ -65,7 +65,7 @@ class PairCrops(Dataset):
 
     def __init__(self, pairs, crop: int, seed: int, hflip: bool = False, center: bool = False,
                  multifocus: float = 0.0, multifocus_sigma: tuple[float, float] = (1.0, 4.0),
-                 with_truth: bool = False, swap: float = 0.0):
+                 with_truth: bool = False, swap: float = 0.0, blackout: float = 0.0):
         self.images = [(read_gray_float(a), read_gray_float(b)) for a, b in pairs]
         self.names = [a.name for a, _ in pairs]
         largest = max((max(x.shape) for x, _ in self.images), default=0)
@@ -80,6 +80,7 @@ class PairCrops(Dataset):
         self.center = center
         self.with_truth = bool(with_truth)
         self.swap = float(swap)
+        self.blackout = float(blackout)
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -89,7 +90,10 @@ class PairCrops(Dataset):
         return len(self.images)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, ...]:
-        """``(a, b)``; with ``with_truth``, ``(a, b, truth, is_truth)``: a synthetic multi-focus
+        """``(a, b)``, made in this order: crop (and flip); a synthetic multi-focus pair (``multifocus``);
+        else, with probability ``blackout``, one source (either, equally likely) set to black under
+        a random smooth mask (:func:`smooth_mask`: a region where that modality has no signal, as
+        CT has none in soft tissue); the roles exchanged with probability ``swap``. With ``with_truth``, ``(a, b, truth, is_truth)``: a synthetic multi-focus
         sample's truth is the sharp crop it was made from (``is_truth`` 1.0); any other sample
         has no truth (zeros, ``is_truth`` 0.0). The samples themselves do not depend on it."""
         a, b = self.images[i]
@@ -116,6 +120,14 @@ class PairCrops(Dataset):
             mrng = np.random.default_rng([self.seed, self.epoch, i, 1])
             if mrng.random() < self.multifocus:
                 truth, pa, pb = synthetic_multifocus(pb, mrng, self.multifocus_sigma)
+        if self.blackout and truth is None and not self.center:
+            brng = np.random.default_rng([self.seed, self.epoch, i, 3])
+            if brng.random() < self.blackout:
+                m = smooth_mask(pa.shape, brng)
+                if brng.random() < 0.5:
+                    pa = (pa * (1 - m)).astype(np.float32)
+                else:
+                    pb = (pb * (1 - m)).astype(np.float32)
         if self.swap and not self.center:
             if np.random.default_rng([self.seed, self.epoch, i, 2]).random() < self.swap:
                 pa, pb = pb, pa
