@@ -90,10 +90,11 @@ class PairCrops(Dataset):
         return len(self.images)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, ...]:
-        """``(a, b)``, made in this order: crop (and flip); a synthetic multi-focus pair (``multifocus``);
-        else, with probability ``blackout``, one source (either, equally likely) set to black under
-        a random smooth mask (:func:`smooth_mask`: a region where that modality has no signal, as
-        CT has none in soft tissue); the roles exchanged with probability ``swap``. With ``with_truth``, ``(a, b, truth, is_truth)``: a synthetic multi-focus
+        """``(a, b)``, made in this order: crop (and flip); a synthetic multi-focus pair
+        (``multifocus``); else, with probability ``blackout``, one source (either, equally likely)
+        set to exactly black in a random smooth region (:func:`smooth_mask` > 0.5: where that
+        modality has no signal, as CT has none in soft tissue); the roles exchanged with
+        probability ``swap``. With ``with_truth``, ``(a, b, truth, is_truth)``: a synthetic multi-focus
         sample's truth is the sharp crop it was made from (``is_truth`` 1.0); any other sample
         has no truth (zeros, ``is_truth`` 0.0). The samples themselves do not depend on it."""
         a, b = self.images[i]
@@ -123,7 +124,7 @@ class PairCrops(Dataset):
         if self.blackout and truth is None and not self.center:
             brng = np.random.default_rng([self.seed, self.epoch, i, 3])
             if brng.random() < self.blackout:
-                m = smooth_mask(pa.shape, brng)
+                m = (smooth_mask(pa.shape, brng) > 0.5).astype(np.float32)  # hard: no signal means 0
                 if brng.random() < 0.5:
                     pa = (pa * (1 - m)).astype(np.float32)
                 else:
