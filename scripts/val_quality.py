@@ -6,7 +6,8 @@
 Scores the held-out validation pairs of a training config (default ``configs/pyramid-g5.yaml``:
 the same ``val_pairs`` split by the same seed as the run that made ``default``) with the
 trainer's own :func:`mutualfuse.train.loop.validation_quality` (SF, EI, Q^AB/F of the fused
-IR–VIS pairs, PSNR on synthetic multi-focus pairs), once per ``--override`` (``KEY=VALUE`` of
+IR–VIS pairs, PSNR on synthetic multi-focus pairs; with ``--blackout`` also
+:func:`~mutualfuse.train.loop.validation_blackout`), once per ``--override`` (``KEY=VALUE`` of
 the model config; none = the weights as shipped). Never touches a test set.
 """
 from __future__ import annotations
@@ -21,12 +22,14 @@ def main() -> None:
     ap.add_argument("--config", default="configs/pyramid-g5.yaml")
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--override", action="append", default=[], help="KEY=VALUE of the model config; repeatable")
+    ap.add_argument("--blackout", action="store_true",
+                    help="also val_black_psnr (train.loop.validation_blackout): one source black in a region")
     args = ap.parse_args()
     import torch
 
     from mutualfuse.train.config import TrainConfig
     from mutualfuse.train.data import PairCrops, find_pairs, resolve_data_root, split_pairs
-    from mutualfuse.train.loop import validation_quality
+    from mutualfuse.train.loop import validation_blackout, validation_quality
     from mutualfuse.weights import load_model
 
     torch.set_num_threads(1)
@@ -43,6 +46,8 @@ def main() -> None:
         net, _ = load_model(args.weights, **kw)
         net.eval()
         q = validation_quality(net, images)
+        if args.blackout:
+            q.update(validation_blackout(net, images))
         print(f"{args.weights} {ov or '(as shipped)':<28} " + "  ".join(f"{k} {v:.4f}" for k, v in q.items()), flush=True)
 
 

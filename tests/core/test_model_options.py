@@ -370,3 +370,23 @@ def test_detail_gain_scales_the_detail_bands():
         ModelConfig(output="blend", detail_gain=1.2)
     with pytest.raises(ValueError, match="detail_gain"):
         ModelConfig(output="pyramid", detail_gain=3.0)
+
+
+def test_validation_blackout_rewards_taking_the_other_source():
+    from mutualfuse.train.loop import validation_blackout
+
+    class Rule(torch.nn.Module):
+        def __init__(self, fn):
+            super().__init__()
+            self.fn = fn
+
+        def forward(self, x, y):
+            return self.fn(x, y)
+
+    rng = np.random.default_rng(0)
+    images = [(rng.random((48, 56)).astype(np.float32), rng.random((48, 56)).astype(np.float32)) for _ in range(2)]
+    best = validation_blackout(Rule(torch.maximum), images)["val_black_psnr"]  # max(0, s) = s: exact
+    first = validation_blackout(Rule(lambda x, y: x), images)["val_black_psnr"]  # half the time black
+    mean = validation_blackout(Rule(lambda x, y: (x + y) / 2), images)["val_black_psnr"]
+    assert best == pytest.approx(120.0)  # MSE 0 is capped at 1e-12
+    assert first < mean < best

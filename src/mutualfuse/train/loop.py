@@ -402,6 +402,38 @@ def validation_quality(model: torch.nn.Module, images: list[tuple[np.ndarray, np
     return {k: float(np.mean(v)) for k, v in out.items()}
 
 
+@torch.no_grad()
+def validation_blackout(model: torch.nn.Module, images: list[tuple[np.ndarray, np.ndarray]],
+                        device: torch.device | str = "cpu") -> dict[str, float]:
+    """How well a model takes the other source where one source has no signal (held-out pairs).
+
+    For every pair (IR, visible) and each role in turn, that source is set to exactly 0 in a
+    fixed random region (:func:`~mutualfuse.train.data.smooth_mask` > 0.5, seed ``[54321, i]``,
+    the same region for both roles). With no signal in one source, the only content there is
+    the other source's, so the fused image should equal it: ``val_black_psnr`` is the PSNR (dB,
+    peak 1) of the fused image against the intact source inside the region, from the mean squared
+    error over both roles (so that a model exact in one role and wrong in the other scores
+    low), averaged over pairs. Not part of the trainer's log (validation scripts call it).
+    """
+    from .data import smooth_mask
+
+    vals = []
+    for i, (a, b) in enumerate(images):
+        m = smooth_mask(a.shape, np.random.default_rng([54321, i])) > 0.5
+        if not m.any():
+            continue
+        mses = []
+        for dark_first in (True, False):
+            x = np.where(m, 0.0, a).astype(np.float32) if dark_first else a
+            y = b if dark_first else np.where(m, 0.0, b).astype(np.float32)
+            f = model(torch.from_numpy(np.ascontiguousarray(x))[None, None].to(device),
+                      torch.from_numpy(np.ascontiguousarray(y))[None, None].to(device)).float().clamp(0, 1)
+            keep = b if dark_first else a
+            mses.append(float(((f[0, 0].cpu().numpy() - keep)[m] ** 2).mean()))
+        vals.append(10 * math.log10(1.0 / max(float(np.mean(mses)), 1e-12)))
+    return {"val_black_psnr": float(np.mean(vals))}
+
+
 def train(cfg: TrainConfig, data_root: str | None = None, resume: bool = False, device: str = "auto",
           progress: bool = True) -> dict[str, Any]:
     trainer = Trainer(cfg, data_root=data_root, device=device, progress=progress)
