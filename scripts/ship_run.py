@@ -7,7 +7,9 @@ same tensors and metadata and copies the run's log and config to ``runs-log/<run
 ``--init-name NAME``, a stored ``train_config.init_weights`` of ``"default"`` is rewritten to
 ``NAME``: runs started while ``default`` still named the file now shipped as NAME (checked: the
 two names' sha256 must be equal in the shipped table), so that the stored config keeps naming
-the weights it started from after ``default`` moves on. Prints the sha256 and the last
+the weights it started from after ``default`` moves on; ``--init-label TEXT`` writes TEXT instead
+(for a warm start that leaves the shipped table). ``--blend-temperature T`` stores an inference
+temperature chosen on validation in the shipped model config. Prints the sha256 and the last
 validation metrics for ``weights/shipped.py``.
 """
 from __future__ import annotations
@@ -29,6 +31,11 @@ def main() -> int:
     ap.add_argument("run", type=Path)
     ap.add_argument("file")
     ap.add_argument("--init-name", default=None)
+    ap.add_argument("--init-label", default=None,
+                    help="replace a stored init_weights of 'default' by this text (the warm start is being "
+                         "retired from the shipped table, so --init-name cannot name it)")
+    ap.add_argument("--blend-temperature", type=float, default=None,
+                    help="store this inference temperature in the shipped model config (chosen on validation)")
     args = ap.parse_args()
     from safetensors import safe_open
 
@@ -45,6 +52,13 @@ def main() -> int:
             raise SystemExit(f"--init-name {args.init_name}: not the file `default` names now")
         tc["init_weights"] = args.init_name
         meta["train_config"] = json.dumps(tc)
+    if args.init_label and tc.get("init_weights") == "default":
+        tc["init_weights"] = args.init_label
+        meta["train_config"] = json.dumps(tc)
+    if args.blend_temperature is not None:
+        from dataclasses import replace
+
+        cfg = replace(cfg, blend_temperature=args.blend_temperature)
     for k in ("format", "model_config", "tensors_sha256"):
         meta.pop(k, None)
     net = build_model(cfg)

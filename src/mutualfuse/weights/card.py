@@ -26,6 +26,8 @@ def _recipe(tc: dict) -> list[str]:
     loss = str(tc.get("loss", "?"))
     if tc.get("loss_params"):
         loss += " " + ", ".join(f"{k}={v}" for k, v in tc["loss_params"].items())
+    if tc.get("truth_weight"):
+        loss += f" + {tc['truth_weight']} x truth term (synthetic multi-focus samples)"
     sched = str(tc.get("lr_schedule", "constant"))
     if sched != "constant":
         sched += f", warm-up {tc.get('warmup_steps', 0)}, min ratio {tc.get('min_lr_ratio', '?')}"
@@ -35,7 +37,9 @@ def _recipe(tc: dict) -> list[str]:
         f"{data.get('crop', '?')}x{data.get('crop', '?')} crops, seed {tc.get('seed', '?')}",
         f"optimiser:   Adam lr {tc.get('lr', '?')} ({sched})",
         f"data:        {', '.join(data.get('sets') or [])}; {data.get('val_pairs', 0)} pairs held out for validation"
-        + (f"; synthetic multi-focus fraction {data.get('multifocus')}" if data.get("multifocus") else ""),
+        + (f"; synthetic multi-focus fraction {data.get('multifocus')}" if data.get("multifocus") else "")
+        + (f"; black regions in one source, fraction {data.get('blackout')}" if data.get("blackout") else "")
+        + (f"; roles swapped, fraction {data.get('swap')}" if data.get("swap") else ""),
     ]
     if tc.get("init_weights"):
         lines.append(f"warm start:  from the weights `{tc['init_weights']}` (steps above are on top of its training)")

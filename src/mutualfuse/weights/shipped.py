@@ -7,18 +7,36 @@ from . import ShippedWeights, _register
 
 _register(ShippedWeights(
     name="default",
+    file="fmm-pyramid-bo-roadscene-mf-cpu.safetensors",
+    sha256="ff0e82f5c4048628351856d272fcbcf25f13d9f659c4ce6915cbfbe8b6c49d64",
+    description="FMM depth 3, mutual mapping with learned q/k projections + relative-position code, Laplacian-"
+                "pyramid output (4 bands, learned weights per band); Var-SSIM + 5.0 max-gradient loss + 10 x a "
+                "truth term on the synthetic multi-focus pairs; RoadScene IR-VIS with black regions in either "
+                "source (30%) and swapped roles (50%), + 30% synthetic multi-focus pairs; warm-started from `pyramid` "
+                "(the previous default: `blend` 3000 steps + 1500) + 1500 steps (batch 4, 128x128 crops), 2-core CPU "
+                "(configs/pyramid-swap-truth-blackout.yaml); run with blend_temperature 0.25 (chosen on the "
+                "validation split; the trained model is 1.0)",
+    trained_on="train/roadscene minus 8 held-out validation pairs (and synthetic multi-focus pairs made from "
+               "their visible images); no test-set images",
+    config="configs/pyramid-swap-truth-blackout.yaml",
+    # the trained model's last logged validation (at blend_temperature 1.0); at 0.25:
+    # SF 14.0627, EI 57.5930, Qabf 0.6567, MF PSNR 56.3157, black PSNR 22.2073 (runs-log/val_candidates_20261202.txt)
+    validation=(("loss", 0.252167), ("sf", 13.8511), ("ei", 56.5058), ("qabf", 0.6552), ("mf_psnr", 55.9992)),
+))
+
+_register(ShippedWeights(
+    name="pyramid",
     file="fmm-pyramid-roadscene-mf-cpu.safetensors",
     sha256="f121c41e9691a5ff5c7808bbdea383a4cd0417ca84129e01626ec0248802e639",
-    description="FMM depth 3, mutual mapping with learned q/k projections + relative-position code, Laplacian-"
-                "pyramid output (4 bands, learned weights per band); Var-SSIM + 5.0 max-gradient loss; RoadScene "
-                "IR-VIS + 30% synthetic multi-focus pairs; warm-started from `blend` (3000 steps) + 1500 steps "
-                "(batch 4, 128x128 crops), 2-core CPU (configs/pyramid-g5.yaml); run with blend_temperature 0.25 "
-                "(a harder per-band selection, chosen on the validation split; the trained model is 1.0)",
+    description="the previous default (until 2026-12-02; the same file) and the warm start of `default`: FMM depth 3, "
+                "projected + positional mapping, Laplacian-pyramid output (4 bands); Var-SSIM + 5.0 max-gradient "
+                "loss; RoadScene IR-VIS + 30% synthetic multi-focus pairs; warm-started from `blend` (3000 steps) "
+                "+ 1500 steps, 2-core CPU (configs/pyramid-g5.yaml); run with blend_temperature 0.25. Takes an "
+                "all-black region of its first input as content (docs/training.md)",
     trained_on="train/roadscene minus 8 held-out validation pairs (and synthetic multi-focus pairs made from "
                "their visible images); no test-set images",
     config="configs/pyramid-g5.yaml",
-    # the trained model's last logged validation (at blend_temperature 1.0); at 0.25:
-    # SF 13.9467, EI 56.7938, Qabf 0.6632, MF PSNR 54.2320 (runs-log/val_temperature_default.txt)
+    # at 0.25: SF 13.9467, EI 56.7938, Qabf 0.6632, MF PSNR 54.2320 (runs-log/val_temperature_default.txt)
     validation=(("loss", 0.234279), ("sf", 13.8314), ("ei", 56.3766), ("qabf", 0.6606), ("mf_psnr", 54.0789)),
 ))
 
