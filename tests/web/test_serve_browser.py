@@ -118,31 +118,27 @@ class Page:
         opt[0].click()
         _wait(lambda: self.one(f"#{elem} input").get_attribute("value").split()[0:1] == [value], 30, f"{elem}={value}")
 
-    def set_text(self, elem: str, value: str) -> None:
+    @staticmethod
+    def _replace(box, value: str) -> None:
         from selenium.webdriver.common.keys import Keys
 
-        box = self.one(f"#{elem} textarea")
         box.click()
         box.send_keys(Keys.CONTROL, "a")
         box.send_keys(Keys.DELETE)
         box.send_keys(value)
         box.send_keys(Keys.TAB)  # blur: gradio sends the value
 
-    def set_number(self, elem: str, value: str) -> None:
-        from selenium.webdriver.common.keys import Keys
+    def set_text(self, elem: str, value: str) -> None:
+        self._replace(self.one(f"#{elem} textarea"), value)
 
+    def set_number(self, elem: str, value: str) -> None:
         def shown():
             return [e for e in self.all(f"#{elem} input") if e.is_displayed()]
 
         if not shown():  # inside the closed "options" accordion (not rendered until opened)
             (self.all("#options button") or self.all("#options .label-wrap"))[0].click()
             _wait(shown, 30, "the options")
-        box = self.one(f"#{elem} input")
-        box.click()
-        box.send_keys(Keys.CONTROL, "a")
-        box.send_keys(Keys.DELETE)
-        box.send_keys(value)
-        box.send_keys(Keys.TAB)  # blur: gradio sends the value
+        self._replace(self.one(f"#{elem} input"), value)
 
     def fuse(self, progress: set | None = None) -> str:
         """Press Fuse and wait for the status; texts of the progress indicator seen meanwhile go to ``progress``."""
