@@ -134,17 +134,14 @@ class Fuser:
         overrides = {} if token_budget == -1 else {"token_budget": token_budget}
         if blend_temperature is not None:
             overrides["blend_temperature"] = float(blend_temperature)
-        if detail_gain is not None:
-            from .weights import read_weights
-
-            output = read_weights(weights)[1].output
-            if output != "pyramid":
-                raise ParameterError(f"detail_gain applies to pyramid models; {model} has output {output!r}")
-            overrides["detail_gain"] = float(detail_gain)
         net, self.weights_meta = load_model(weights, **overrides)
         if blend_temperature is not None and net.cfg.output not in ("blend", "blend_residual", "pyramid"):
             raise ParameterError(f"blend_temperature applies to blend or pyramid models; {model} has output "
                                  f"{net.cfg.output!r}")
+        if detail_gain is not None:  # range checked above; an inference-only field of the loaded model
+            if net.cfg.output != "pyramid":
+                raise ParameterError(f"detail_gain applies to pyramid models; {model} has output {net.cfg.output!r}")
+            net.cfg.detail_gain = float(detail_gain)
         self.runner = NetworkRunner(net, self.device, self.dtype, self.max_window_pixels, progress)
         self.net = self.runner.net
         self.method = NETWORK_METHOD  # one name for the network: the registered method "mutualfuse"

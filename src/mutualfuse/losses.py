@@ -153,16 +153,12 @@ def truth_loss(f: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor, window:
     luminance term weighs little. Divided by the batch size B, not by Σ m, so that a sample
     weighs the same whatever the batch's mix.
     """
-    if min(f.shape[-2:]) < window:
-        raise ValueError(f"images must be at least {window}x{window} for the truth loss, got {tuple(f.shape[-2:])}")
     m = mask.to(torch.float32).view(-1)
     if not bool((m > 0).any()):
         return f.float().sum() * 0.0
     ff, tt = f.float(), truth.float()
-    g = _window_cpu(window, sigma, "gaussian").to(device=f.device, dtype=torch.float32)
-    st = _filter(torch.cat([ff, tt, ff * ff, tt * tt, ff * tt], 1), g)
-    mf, mt, f2, t2, ft = st.unbind(1)
-    ssim = _ssim_map(mt, mf, t2 - mt * mt, f2 - mf * mf, ft - mf * mt).mean(dim=(-2, -1))
+    s = window_stats(tt, tt, ff, window, sigma)  # the truth in both source slots: its stats against F
+    ssim = _ssim_map(s["mu_x"], s["mu_f"], s["var_x"], s["var_f"], s["cov_xf"]).mean(dim=(-2, -1))
     l1 = (ff - tt).abs().mean(dim=(1, 2, 3))
     return (m * ((1.0 - ssim) + l1)).sum() / m.numel()
 

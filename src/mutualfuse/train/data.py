@@ -124,11 +124,11 @@ class PairCrops(Dataset):
         if self.blackout and truth is None and not self.center:
             brng = np.random.default_rng([self.seed, self.epoch, i, 3])
             if brng.random() < self.blackout:
-                m = (smooth_mask(pa.shape, brng) > 0.5).astype(np.float32)  # hard: no signal means 0
+                keep = (smooth_mask(pa.shape, brng) <= 0.5).astype(np.float32)  # hard: no signal means 0
                 if brng.random() < 0.5:
-                    pa = (pa * (1 - m)).astype(np.float32)
+                    pa = pa * keep
                 else:
-                    pb = (pb * (1 - m)).astype(np.float32)
+                    pb = pb * keep
         if self.swap and not self.center:
             if np.random.default_rng([self.seed, self.epoch, i, 2]).random() < self.swap:
                 pa, pb = pb, pa
