@@ -11,7 +11,7 @@ import torch
 
 from mutualfuse.losses import LOSSES, max_gradient_loss, var_ssim_grad_loss, var_ssim_loss
 from mutualfuse.model import ModelConfig, build_model
-from mutualfuse.model.mutual_mapping import cross_map, pool_for, position_code
+from mutualfuse.model.mutual_mapping import cross_map, locality_channels, pool_for, position_code
 from mutualfuse.tiling import streamed_forward
 from mutualfuse.train.config import TrainConfig
 from mutualfuse.train.data import synthetic_multifocus
@@ -93,6 +93,94 @@ def test_position_weights_can_make_the_attention_local():
     assert float(ax[0].diagonal().min().detach()) > 0.9
 
 
+def test_position_code_alone_cannot_be_local_beyond_its_longest_period():
+    """All periods of the sinusoidal code realign 2^(P+1) cells away: that displacement scores as
+    high as the query's own position, whatever the position weights (why ``attn_local_sigma``)."""
+    pe = position_code(1, 40, 3).flatten(2)[0].T.double()  # periods 4, 8, 16 cells
+    gram = pe @ pe.T
+    assert_close(gram[3, 3 + 16], gram[3, 3], dtype=torch.float32)  # the code is float32
+
+
+def test_locality_channels_add_exactly_a_gaussian_of_the_displacement():
+    h, w, pool, scale = 5, 7, 2, 0.25
+    beta = torch.tensor(0.3)
+    q, k = locality_channels(h, w, beta, scale, pool)
+    logits = (q.flatten(2)[0].T.double() @ k.flatten(2)[0].double()) * scale  # (N, N)
+    ys, xs = np.divmod(np.arange(h * w), w)
+    py, px = (ys + 0.5) * pool - 0.5, (xs + 0.5) * pool - 0.5  # unpooled units
+    d2 = (py[:, None] - py[None, :]) ** 2 + (px[:, None] - px[None, :]) ** 2
+    # up to a per-query constant, which the softmax over keys removes
+    got = logits - logits[:, :1]
+    want = torch.from_numpy(-0.3 * (d2 - d2[:, :1]))
+    assert_close(got, want, dtype=torch.float32)
+
+
+def test_local_sigma_makes_the_attention_a_gaussian_around_each_query():
+    net = _net(attn_local_sigma=0.8)
+    fus = net.fusion
+    with torch.no_grad():
+        for conv in (fus.q_x, fus.q_y, fus.k_x, fus.k_y):
+            conv.weight.zero_()
+            conv.bias.zero_()
+        fus.pos_weight.zero_()
+    g = torch.Generator().manual_seed(5)
+    fx = torch.rand(1, 8, 9, 40, dtype=torch.float64, generator=g)  # wider than the code's period
+    fy = torch.rand(1, 8, 9, 40, dtype=torch.float64, generator=g)
+    ax, ay = fus.attention(fx, fy)
+    ys, xs = np.divmod(np.arange(9 * 40), 40)
+    d2 = torch.from_numpy((ys[:, None] - ys[None, :]) ** 2 + (xs[:, None] - xs[None, :]) ** 2.0)
+    sig = fus.local_sigma().detach()  # 0.8 to float32 rounding (the parameter starts as a float32 log)
+    assert_close(sig, torch.full((2,), 0.8, dtype=torch.float64), dtype=torch.float32)
+    for a, s in ((ax, sig[0]), (ay, sig[1])):
+        assert_close(a, torch.softmax(-d2 / (2 * s**2), -1)[None])
+
+
+@pytest.mark.parametrize("pool", [1, 3])
+def test_local_sigma_maps_equal_attention_matrices_times_values(pool):
+    """The fused kernel with the three extra channels equals the explicit N×N computation."""
+    net = _net(attn_local_sigma=1.5, token_budget=0)
+    g = torch.Generator().manual_seed(6)
+    fx = torch.rand(1, 8, 7, 9, dtype=torch.float64, generator=g)
+    fy = torch.rand(1, 8, 7, 9, dtype=torch.float64, generator=g)
+    mx, my = net.fusion.mutual_maps(fx, fy, pool)
+    if pool == 1:
+        ax, ay = net.fusion.attention(fx, fy)
+    else:  # the explicit product with the same pooled positions
+        (qa, ka), (qb, kb) = net.fusion._qk(fx, fy, pool)[0]
+        scale = net.fusion._qk(fx, fy, pool)[1]
+        ax, ay = (torch.softmax(q.flatten(2).transpose(1, 2) @ k.flatten(2) * scale, -1) for q, k in ((qa, ka), (qb, kb)))
+    for m, a, f in ((mx, ax, fx), (my, ay, fy)):
+        assert_close(m, (a @ f.flatten(2).transpose(1, 2)).transpose(1, 2).reshape(m.shape))
+    # pooled positions are in unpooled units: the bias of neighbouring pooled cells is pool² times larger
+    if pool == 3:
+        beta = 0.5 / 1.5**2
+        assert float((ax[0, 0, 0] / ax[0, 0, 1]).detach()) > math.exp(beta * 9 * 0.5)
+
+
+def test_local_sigma_mapping_runs_in_float32_for_half_precision_features():
+    """In bfloat16 the bias terms (≈ β|p|²) would not cancel; the mapping is computed in float32."""
+    net = _net(torch.float32, attn_local_sigma=1.0, token_budget=0)
+    g = torch.Generator().manual_seed(7)
+    fx = torch.rand(1, 8, 30, 40, generator=g).bfloat16()
+    fy = torch.rand(1, 8, 30, 40, generator=g).bfloat16()
+    with torch.no_grad():
+        mx, my = net.fusion.mutual_maps(fx, fy)
+        rx, ry = net.fusion.mutual_maps(fx.float(), fy.float())
+    assert mx.dtype == torch.bfloat16
+    assert_close(mx, rx, dtype=torch.bfloat16)  # only the final rounding to bfloat16
+    assert_close(my, ry, dtype=torch.bfloat16)
+
+
+def test_local_sigma_is_validated_and_old_configs_load_without_it():
+    for bad in (-1.0, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="attn_local_sigma"):
+            ModelConfig(**{**LOCAL, "attn_local_sigma": bad})
+    with pytest.raises(ValueError, match="attn_local_sigma"):
+        ModelConfig(**{**LOCAL, "attn_local_sigma": 1.0, "attn_similarity": "cosine"})
+    assert "fusion.local_log_sigma" not in _net().state_dict()
+    assert "fusion.local_log_sigma" in _net(attn_local_sigma=1.0).state_dict()
+
+
 def test_blend_output_is_a_convex_combination_of_the_sources():
     net = _net()
     a = torch.rand(2, 1, 20, 28, dtype=torch.float64)
@@ -123,9 +211,9 @@ def test_explicit_stages_equal_forward():
         assert not torch.allclose(net.decode(net.fuse(fx, fy, maps=mean_maps), a, b), staged)
 
 
-@pytest.mark.parametrize("residual", [False, True])
-def test_streaming_equals_one_shot_for_the_new_options(residual):
-    net = _net(torch.float32, token_budget=0, map_residual=residual)
+@pytest.mark.parametrize("residual,local", [(False, 0.0), (True, 0.0), (False, 1.5)])
+def test_streaming_equals_one_shot_for_the_new_options(residual, local):
+    net = _net(torch.float32, token_budget=0, map_residual=residual, attn_local_sigma=local)
     if residual:  # a non-zero γ, so the residual path is exercised
         with torch.no_grad():
             net.fusion.map_gain.copy_(torch.linspace(-1, 1, 16).view(2, 8))

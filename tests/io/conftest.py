@@ -47,6 +47,19 @@ def lively_weights(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def local_lively_weights(tmp_path_factory) -> Path:
+    """Like ``lively_weights`` with learned projections, a position code and the Gaussian
+    locality bias of the mutual mapping (``attn_local_sigma``)."""
+    from mutualfuse.model import ModelConfig
+    from mutualfuse.weights import save_weights
+
+    net, cfg = make_lively(ModelConfig(widths=(4, 8, 8), attn_dim=4, attn_pos_freqs=2, attn_local_sigma=1.5))
+    path = tmp_path_factory.mktemp("lively") / "local.safetensors"
+    save_weights(path, net, cfg)
+    return path
+
+
+@pytest.fixture(scope="session")
 def fuser(lively_weights):
     from mutualfuse import Fuser
 

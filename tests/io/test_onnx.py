@@ -48,3 +48,13 @@ def test_cli_export_checks_itself(lively_weights, tmp_path, capsys):
     assert rc == 0 and "max |diff|" in out and (tmp_path / "c.onnx").is_file()
     rc = main(["export-onnx", str(tmp_path / "nodir" / "c.onnx"), "--weights", str(lively_weights)])
     assert rc == 2 and "does not exist" in capsys.readouterr().err
+
+
+def test_export_of_a_local_attention_model_matches_pytorch(local_lively_weights, samples, tmp_path):
+    """The Gaussian locality bias (three extra query/key channels) exports and runs in onnxruntime."""
+    a = read_gray_float(samples / "tno-01" / "a.png")
+    b = read_gray_float(samples / "tno-01" / "b.png")
+    ref = Fuser(str(local_lively_weights), device="cpu", token_budget=0).fuse(a, b)
+    got = run_onnx(export_onnx(tmp_path / "local.onnx", local_lively_weights), a, b)
+    assert 0.05 < float(got.std())
+    assert_close(got, ref, dtype=np.float32)

@@ -47,6 +47,14 @@ class ModelConfig:
             queries and keys, each frequency with a learned weight, so that the correlation
             gains a learned function of the *displacement* between positions (the relative
             position logits of [53], in a form that keeps O(N·C) memory); 0 = none.
+        attn_local_sigma: ``σ₀ > 0`` adds to every correlation a Gaussian bias of the
+            displacement, ``−|p_i − p_j|² / (2σ²)`` (positions in deepest-grid cells of the
+            unpooled grid), with one learned σ per direction starting at ``σ₀``: a relative
+            position logit of [53] that, unlike the sinusoidal code (periodic: its periods
+            4…2^(P+1) cells all realign at a displacement of 2^(P+1) cells), can make the
+            attention local on any image size. It is expanded into three extra query/key
+            channels (``2β·y_i, 2β·x_i, −β`` against ``y_j, x_j, y_j² + x_j²``, β = 1/(2σ²)),
+            so the fused O(N·C) kernel still applies. Beyond the paper; 0 = none.
         map_residual: add to each deepest raw map a learned per-channel multiple of the
             feature it is built from at the same position, Map_X = softmax(q kᵀ) f_x + γ_X ⊙ f_x
             (likewise for Y): the residual path of the transformer blocks and the convolutional
@@ -112,6 +120,7 @@ class ModelConfig:
     in_channels: int = 1
     attn_dim: int = 0
     attn_pos_freqs: int = 0
+    attn_local_sigma: float = 0.0
     map_residual: bool = False
     map_residual_init: float = 0.0
     padding: str = "reflect"
@@ -145,6 +154,11 @@ class ModelConfig:
             raise ValueError(f"detail_gain applies to the 'pyramid' output only, not {self.output!r}")
         if self.attn_dim < 0 or self.attn_pos_freqs < 0:
             raise ValueError("attn_dim and attn_pos_freqs must be >= 0")
+        sig = float(self.attn_local_sigma)
+        if not 0.0 <= sig < float("inf"):
+            raise ValueError(f"attn_local_sigma must be a finite number >= 0, got {self.attn_local_sigma}")
+        if sig and self.attn_similarity != "dot":
+            raise ValueError("attn_local_sigma needs attn_similarity 'dot'")
         for name, allowed in (
             ("fusion", FUSION_RULES),
             ("map_activation", MAP_ACTIVATIONS),

@@ -27,7 +27,11 @@ the two sources' features, one pair per direction; with ``attn_pos_freqs = P`` a
 sinusoidal code of the position (periods 4, 8, …, 2^(P+1) deepest-grid pixels, sine and
 cosine of y and x) is appended to keys and, scaled by one learned weight per frequency, to
 queries, so that their product adds ``Σ_k α_k (cos ω_k Δy + cos ω_k Δx)``, a learned function
-of the displacement only. This keeps the fused O(N·C) attention kernel (no N×N bias). Raw,
+of the displacement only. This keeps the fused O(N·C) attention kernel (no N×N bias). That
+code is periodic (all its periods realign at 2^(P+1) cells), so it cannot make attention
+local on large grids; ``attn_local_sigma`` adds a Gaussian bias of the displacement,
+``−|p_i − p_j|²/(2σ²)``, expanded into three more query/key channels
+(:func:`locality_channels`). Raw,
 non-negative ReLU features correlate almost equally with every position, which is why the
 trained maps of the literal reading are uniform (docs/architecture.md).
 
@@ -92,6 +96,42 @@ def pool_for(h: int, w: int, budget: int | None) -> int:
     return math.ceil(math.sqrt(n / budget))
 
 
+def grid_positions(h: int, w: int, pool: int = 1, device=None,
+                   dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+    """Row and column coordinates of an h×w grid in units of the unpooled grid.
+
+    Cell i of a ``pool``× pooled grid sits at (i + ½)·pool − ½, so pooled and exact maps see
+    the same displacements.
+    """
+    ys = (torch.arange(h, device=device, dtype=dtype) + 0.5) * pool - 0.5
+    xs = (torch.arange(w, device=device, dtype=dtype) + 0.5) * pool - 0.5
+    return ys, xs
+
+
+def locality_channels(h: int, w: int, beta: torch.Tensor, scale: float, pool: int = 1,
+                      device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Extra (query, key) channels, (1, 3, h, w) each, whose product is a Gaussian bias.
+
+    ``(q_extra · k_extra) · scale = 2β(y_i y_j + x_i x_j) − β(y_j² + x_j²)
+    = −β |p_i − p_j|² + β |p_i|²``; the last term is the same for every key of a query, so
+    the softmax over keys sees exactly ``−β |p_i − p_j|²`` (β = 1/(2σ²), a 0-dim tensor;
+    ``scale`` is the attention's logit scale, divided out here). Coordinates are centred on
+    the grid so the cancelling terms stay small. Computed in float64 when ``beta`` is float64,
+    else float32 (never half precision: the terms reach |p|² ≈ 10⁴–10⁵ at 1080p and must
+    cancel to O(1); :meth:`MutualMappingFusion.mutual_maps` runs such a mapping in float32).
+    """
+    dt = torch.float64 if beta.dtype == torch.float64 else torch.float32
+    ys, xs = grid_positions(h, w, pool, device, dt)
+    ys = ys - ys.mean()
+    xs = xs - xs.mean()
+    yy = ys[:, None].expand(h, w)
+    xx = xs[None, :].expand(h, w)
+    k = torch.stack([yy, xx, yy * yy + xx * xx])[None]
+    b = beta.to(dt) / scale
+    q = torch.stack([2 * b * yy, 2 * b * xx, (-b).expand(h, w)])[None]
+    return q, k
+
+
 def position_code(h: int, w: int, freqs: int, pool: int = 1, device=None, dtype=None) -> torch.Tensor:
     """(1, 4·freqs, h, w) sinusoidal code of the grid positions (sin/cos of y, then of x).
 
@@ -100,8 +140,7 @@ def position_code(h: int, w: int, freqs: int, pool: int = 1, device=None, dtype=
     k has period 2^(k+2) grid cells. The product of two codes is
     Σ_k cos(ω_k Δy) + cos(ω_k Δx).
     """
-    ys = (torch.arange(h, device=device, dtype=torch.float32) + 0.5) * pool - 0.5
-    xs = (torch.arange(w, device=device, dtype=torch.float32) + 0.5) * pool - 0.5
+    ys, xs = grid_positions(h, w, pool, device)
     om = 2 * math.pi / (2.0 ** torch.arange(2, freqs + 2, device=device, dtype=torch.float32))  # (P,)
     ay = ys[None, :] * om[:, None]  # (P, h)
     ax = xs[None, :] * om[:, None]  # (P, w)
@@ -162,12 +201,41 @@ class MutualMappingFusion(nn.Module):
             self.q_x, self.k_y = nn.Conv2d(c, d, 1), nn.Conv2d(c, d, 1)
         if cfg.attn_pos_freqs:
             self.pos_weight = nn.Parameter(torch.ones(2, cfg.attn_pos_freqs))  # per direction, per frequency
+        if cfg.attn_local_sigma:
+            # log σ per direction (Map_X, Map_Y) of the Gaussian displacement bias
+            self.local_log_sigma = nn.Parameter(torch.full((2,), math.log(float(cfg.attn_local_sigma))))
         if cfg.map_residual:
             # γ_X, γ_Y per channel; 0 (default): the maps start as the attention alone
             self.map_gain = nn.Parameter(torch.full((2, c), float(cfg.map_residual_init)))
 
+    def _scale(self, c: int) -> float:
+        """The logit scale for content queries of ``c`` channels: ``attn_scale``, else
+        1/√attn_dim with projections, else 1/√c (what :func:`cross_map` uses by default)."""
+        if self.cfg.attn_scale is not None:
+            return self.cfg.attn_scale
+        return 1.0 / math.sqrt(self.cfg.attn_dim or c)
+
+    def local_sigma(self) -> torch.Tensor:
+        """The learned σ (deepest-grid cells) of the Gaussian displacement bias, per direction."""
+        return self.local_log_sigma.exp()
+
     def _qk(self, fx: torch.Tensor, fy: torch.Tensor, pool: int):
-        """Queries and keys of both directions: ((q for Map_X, k for Map_X), (q, k for Map_Y))."""
+        """((q, k) for Map_X, (q, k) for Map_Y) and the logit scale of the dot products."""
+        pairs = self._qk_content(fx, fy, pool)
+        scale = self._scale(pairs[0][0].shape[1])
+        if not self.cfg.attn_local_sigma:
+            return pairs, scale
+        b, _, h, w = fx.shape
+        beta = 0.5 / self.local_sigma().to(torch.float64 if fx.dtype == torch.float64 else torch.float32) ** 2
+        out = []
+        for i, (q, k) in enumerate(pairs):
+            lq, lk = locality_channels(h, w, beta[i], scale, pool, fx.device)
+            out.append((torch.cat([q, lq.to(q.dtype).expand(b, -1, -1, -1)], 1),
+                        torch.cat([k, lk.to(k.dtype).expand(b, -1, -1, -1)], 1)))
+        return out, scale
+
+    def _qk_content(self, fx: torch.Tensor, fy: torch.Tensor, pool: int):
+        """Queries and keys from the features (and the sinusoidal code), before the locality bias."""
         if self.cfg.attn_dim:
             qx_dir, kx_dir = self.q_y(fy), self.k_x(fx)
             qy_dir, ky_dir = self.q_x(fx), self.k_y(fy)
@@ -195,10 +263,12 @@ class MutualMappingFusion(nn.Module):
             nx = F.normalize(fx, dim=1)
             ny = F.normalize(fy, dim=1)
             return cross_map(ny * t, nx, 1.0, values=fx), cross_map(nx * t, ny, 1.0, values=fy)
-        scale = self.cfg.attn_scale
-        if scale is None and self.cfg.attn_dim:
-            scale = 1.0 / math.sqrt(self.cfg.attn_dim)
-        (qa, ka), (qb, kb) = self._qk(fx, fy, pool)
+        if self.cfg.attn_local_sigma and fx.dtype in (torch.float16, torch.bfloat16):
+            # the locality bias needs float32 (locality_channels): run this mapping without autocast
+            with torch.autocast(fx.device.type, enabled=False):
+                mx, my = self.mutual_maps(fx.float(), fy.float(), pool)
+            return mx.to(fx.dtype), my.to(fy.dtype)
+        ((qa, ka), (qb, kb)), scale = self._qk(fx, fy, pool)
         return cross_map(qa, ka, scale, values=fx), cross_map(qb, kb, scale, values=fy)
 
     def attention(self, fx: torch.Tensor, fy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -212,10 +282,7 @@ class MutualMappingFusion(nn.Module):
             pairs = [(F.normalize(fy, dim=1) * t, F.normalize(fx, dim=1)), (F.normalize(fx, dim=1) * t, F.normalize(fy, dim=1))]
             scale = 1.0
         else:
-            pairs = self._qk(fx, fy, 1)
-            scale = self.cfg.attn_scale
-            if scale is None:
-                scale = 1.0 / math.sqrt(self.cfg.attn_dim or fx.shape[1])
+            pairs, scale = self._qk(fx, fy, 1)
         out = []
         for q, k in pairs:
             qt, kt = q.flatten(2).transpose(1, 2), k.flatten(2).transpose(1, 2)
