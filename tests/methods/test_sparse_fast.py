@@ -42,6 +42,24 @@ def test_omp_l1_recon_equals_batch_omp(samples, tol, max_atoms):
         assert_close(l1 / ref.max(), ref / ref.max(), dtype=np.float64)
 
 
+@pytest.mark.parametrize("tol,max_atoms", [(0.1 / 255, 64), (0.02, 64), (0.1 / 255, 12)])
+def test_omp_l1_recon_compiled_equals_batch_omp(samples, tol, max_atoms):
+    """The compiled per-signal OMP that ``asr`` uses (numba) against the straightforward
+    :func:`batch_omp`, same criteria as the numpy fast path above."""
+    pytest.importorskip("numba")
+    d0, dn = sp.load_asr_dictionaries()
+    img = _gray(samples, "ct-mr-c01", "b")
+    X = _patches(img[60:124, 60:124], 3)
+    X[:, :3] = 0.0                              # zero signals are skipped by both
+    for D in (d0, dn[2]):
+        g = sp.batch_omp(D, X, tol, max_atoms)
+        l1, rec = sp.omp_l1_recon_compiled(D, X, tol, max_atoms)
+        assert_close(rec, D @ g, dtype=np.float64)
+        ref = np.abs(g).sum(axis=0)
+        assert_close(l1 / ref.max(), ref / ref.max(), dtype=np.float64)
+        np.testing.assert_array_equal(l1[:3], 0.0)
+
+
 def test_argmax_abs_equals_numpy():
     """The two-pass ``argmax |c|`` of omp_l1_recon, ties between +v and -v included."""
     c = np.array([[1.0, -1.0, 0.5], [-2.0, 2.0, 1.0], [0.1, -0.3, 0.3], [0.0, 0.0, 0.0],
