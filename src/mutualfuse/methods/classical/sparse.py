@@ -337,22 +337,28 @@ def _omp_kernel_py(G, DT, XT, alpha0, tol2, T, l1, recon):  # pragma: no cover -
                 break
             # D^T q_t = (G[:, j] - sum_i w_i D^T q_i) / nrm  (256 t multiply-adds, no 64x256 product)
             Gj = G[j]
-            for k in range(K):
-                f[k] = Gj[k]
-            i = 0
-            while i + 2 <= t - 1:
-                w0 = w[i]
-                w1 = w[i + 1]
-                F0 = F[i]
-                F1 = F[i + 1]
+            if t - 1 >= 4:          # first four rows fused with the copy of G[j]
+                w0, w1, w2, w3 = w[0], w[1], w[2], w[3]
+                F0, F1, F2, F3 = F[0], F[1], F[2], F[3]
                 for k in range(K):
-                    f[k] -= w0 * F0[k] + w1 * F1[k]
-                i += 2
-            if i < t - 1:
+                    f[k] = Gj[k] - (w0 * F0[k] + w1 * F1[k] + w2 * F2[k] + w3 * F3[k])
+                i = 4
+            else:
+                for k in range(K):
+                    f[k] = Gj[k]
+                i = 0
+            while i + 4 <= t - 1:   # four rows of F per pass over f (F is read from L2)
+                w0, w1, w2, w3 = w[i], w[i + 1], w[i + 2], w[i + 3]
+                F0, F1, F2, F3 = F[i], F[i + 1], F[i + 2], F[i + 3]
+                for k in range(K):
+                    f[k] -= w0 * F0[k] + w1 * F1[k] + w2 * F2[k] + w3 * F3[k]
+                i += 4
+            while i < t - 1:
                 w0 = w[i]
                 F0 = F[i]
                 for k in range(K):
                     f[k] -= w0 * F0[k]
+                i += 1
             inv = 1.0 / nrm
             Ft = F[t - 1]
             M = 0.0
@@ -516,8 +522,8 @@ def asr(a: np.ndarray, b: np.ndarray, *, epsilon: float = 0.1, stride: int = 1,
     (ompbox's default bound is the signal length, 64).
 
     Departures: dictionaries learned by scikit-learn's ``MiniBatchDictionaryLearning`` on
-    RoadScene patches instead of the authors' K-SVD dictionaries; OMP vectorised over all
-    patches (:func:`batch_omp`, equal to per-patch OMP); with ``stride > 1`` the last patch
+    RoadScene patches instead of the authors' K-SVD dictionaries; OMP compiled per patch
+    (:func:`omp_l1_recon_compiled`, equal to :func:`batch_omp` and per-patch OMP); with ``stride > 1`` the last patch
     row/column is always included so that every pixel is covered (the Matlab grid would leave
     a border that it fills with the source average). The noise-adaptive tolerance of the
     paper (``epsilon + 8*C*sigma``) is reached by passing a larger ``epsilon``.
@@ -532,7 +538,7 @@ def asr_reference(a: np.ndarray, b: np.ndarray, *, epsilon: float = 0.1, stride:
                   max_atoms: int = 64) -> np.ndarray:
     """The straightforward ASR path (all patches at once, dense codes from :func:`batch_omp`),
     kept as the reference that :func:`asr` is tested against; same parameters as :func:`asr`.
-    About 2x slower (``benchmarks/bench_baselines.py --compare``)."""
+    Several times slower (``benchmarks/bench_baselines.py --compare``; docs/baselines.md)."""
     eps = check_float("asr", "epsilon", epsilon, lo=0.0, lo_open=True) / 255.0
     stride = check_int("asr", "stride", stride, 1, PATCH)
     max_atoms = check_int("asr", "max_atoms", max_atoms, 1, PATCH * PATCH)
@@ -569,8 +575,9 @@ def _gram(which: int) -> np.ndarray:
 def _asr_fast(a: np.ndarray, b: np.ndarray, eps: float, stride: int, max_atoms: int,
               block: int = 16384) -> np.ndarray:
     """:func:`asr_reference` computed block by block of patch positions (bounded memory), with
-    both sources of a class coded in one :func:`omp_l1_recon` call and the overlapping patches
-    accumulated per block. Same operations per patch, so the same result to float64 rounding."""
+    both sources of a class coded in one :func:`omp_l1_recon_compiled` call and the overlapping
+    patches accumulated per block. Same operations per patch, so the same result to float64
+    rounding."""
     d0, dn = load_asr_dictionaries()
     n_orient = dn.shape[0]
     h, w = a.shape
