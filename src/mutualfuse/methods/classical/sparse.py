@@ -817,7 +817,8 @@ def _csr_update_py(Y, U, C, relax, thr, filt, sacc, norms):  # pragma: no cover 
     r1 = np.float32(relax)
     r0 = np.float32(1.0 - relax)
     nthr = -thr
-    idx = np.empty(W + 1, np.int64)
+    idx = np.empty(W, np.int64)
+    Yi = Y.reshape(M * H * W).view(np.uint32)       # Y is C-contiguous (updated in place)
     sX = 0.0
     sY = 0.0
     sU = 0.0
@@ -854,10 +855,22 @@ def _csr_update_py(Y, U, C, relax, thr, filt, sacc, norms):  # pragma: no cover 
             sU += aU
             sXY += aXY
             sdY += adY
-            n = 0                                      # branch-free list of the non-zeros
-            for x in range(W):
-                idx[n] = x
-                n += Ym[x] != 0.0
+            # list of the non-zeros, four bit patterns tested at once (a -0.0 is listed too
+            # and adds nothing)
+            base = (m * H + y) * W
+            n = 0
+            x = 0
+            while x + 4 <= W:
+                if (Yi[base + x] | Yi[base + x + 1] | Yi[base + x + 2] | Yi[base + x + 3]) != 0:
+                    for j in range(x, x + 4):
+                        if Yi[base + j] != 0:
+                            idx[n] = j
+                            n += 1
+                x += 4
+            for j in range(x, W):
+                if Yi[base + j] != 0:
+                    idx[n] = j
+                    n += 1
             if kw == 8:                                # the authors' 8x8 filters: unrolled
                 for t in range(n):
                     x = idx[t]
@@ -916,6 +929,24 @@ def _csr_wrap_py(p, pp):  # pragma: no cover - run compiled
             pp[i, j] = np.float32(p[ii, j % W])
 
 
+def _csr_spectra_py(eY, eU, eYn, Sf, dd, inv, q, relax):  # pragma: no cover - run compiled
+    """The single-map spectral updates of :func:`cbpdn_fast`: with ``eYn = E(Y_new)`` given,
+    ``E(U) <- relax (E(Z) + dd q) + (1 - relax) E(Y) + E(U) - E(Y_new)``, ``E(Y) <- E(Y_new)``
+    (when ``eYn`` is not ``None``), then the next ``q = (Sf - E(Z)) / (dd + rho)``."""
+    H, Wf = q.shape
+    r0 = 1.0 - relax
+    for i in range(H):
+        for j in range(Wf):
+            ey = eY[i, j]
+            eu = eU[i, j]
+            if eYn is not None:
+                eu = relax * ((ey - eu) + dd[i, j] * q[i, j]) + r0 * ey + eu - eYn[i, j]
+                ey = eYn[i, j]
+                eY[i, j] = ey
+                eU[i, j] = eu
+            q[i, j] = (Sf[i, j] - (ey - eu)) * inv[i, j]
+
+
 @functools.lru_cache(maxsize=1)
 def _csr_kernels():
     """The numba-compiled kernels of :func:`cbpdn_fast` (``None`` without numba). ``fastmath``
@@ -928,7 +959,8 @@ def _csr_kernels():
     jit = functools.partial(numba.njit, nogil=True, cache=True)
     return (jit(_csr_update_py, fastmath=True),
             jit(_csr_fold_py, fastmath={"nnan", "ninf", "nsz", "contract"}),
-            jit(_csr_wrap_py, fastmath={"nnan", "ninf", "nsz", "contract"}))
+            jit(_csr_wrap_py, fastmath={"nnan", "ninf", "nsz", "contract"}),
+            jit(_csr_spectra_py, fastmath={"nnan", "ninf", "nsz", "contract"}))
 
 
 def cbpdn_fast(D: np.ndarray, S: np.ndarray, lam: float, max_iter: int = 500, rho: float | None = None,
@@ -967,7 +999,7 @@ def cbpdn_fast(D: np.ndarray, S: np.ndarray, lam: float, max_iter: int = 500, rh
     if kernels is None:          # pragma: no cover
         return cbpdn_torch(D, S, lam, max_iter=max_iter, rho=rho, rel_tol=rel_tol, relax=relax,
                            auto_rho=auto_rho)
-    update, fold, wrap = kernels
+    update, fold, wrap, spectra = kernels
     import torch
 
     H, W = S.shape
@@ -996,20 +1028,16 @@ def cbpdn_fast(D: np.ndarray, S: np.ndarray, lam: float, max_iter: int = 500, rh
     norms = np.zeros(5)
     eY = np.zeros_like(Sf)
     eU = np.zeros_like(Sf)
+    q = np.empty_like(Sf)
+    spectra(eY, eU, None, Sf, dd, inv, q, relax)             # q of the first step
     r = s = np.inf
     k = 1
     while k <= max_iter and (r > rel_tol or s > rel_tol):
-        eZ = eY - eU
-        q = (Sf - eZ) * inv
         wrap(sfft.irfft2(q, s=(H, W), workers=1), pp)
         A.copy_(ppt.as_strided((kh, kw, H, W), (Wp, 1, Wp, 1)))
         torch.mm(Dm, A.view(kh * kw, H * W), out=Ct)
         update(Y, U, C, relax, np.float32(lam / rho), filt, sacc, norms)
         fold(sacc, synth)
-        eYn = sfft.rfft2(synth, workers=1)
-        eZ += dd * q                                       # E(X)
-        eU = relax * eZ + (1 - relax) * eY + eU - eYn      # E(V) - E(Y_new)
-        eY = eYn
         nX, nY, nU, nXY, ndY = np.sqrt(norms)
         r = float(nXY / max(nX, nY, 1e-30))
         s = float(ndY / max(nU, 1e-30))
@@ -1018,8 +1046,14 @@ def cbpdn_fast(D: np.ndarray, S: np.ndarray, lam: float, max_iter: int = 500, rh
             if rsf != 1.0:
                 rho *= rsf
                 U /= np.float32(rsf)
-                eU /= rsf
                 inv = 1.0 / (dd + rho)
+        else:
+            rsf = 1.0
+        # E(X) = E(Z) + dd q; E(U_new) = E(V) - E(Y_new), then the next q
+        spectra(eY, eU, sfft.rfft2(synth, workers=1), Sf, dd, inv, q, relax)
+        if rsf != 1.0:
+            eU /= rsf
+            spectra(eY, eU, None, Sf, dd, inv, q, relax)
         k += 1
     return Y
 
