@@ -805,13 +805,15 @@ def cbpdn_torch(D: np.ndarray, S: np.ndarray, lam: float, max_iter: int = 500, r
 
 def _csr_update_py(Y, U, C, relax, thr, filt, sacc, norms):  # pragma: no cover - run compiled
     """One pass of :func:`cbpdn_fast` over the coefficient maps, row by row (see there):
-    ``X = Y - U + C``, ``V = relax X + (1 - relax) Y + U``, ``U <- clip(V, -thr, thr)``,
+    ``X = Y - U + C`` (``C`` stored in blocks of rows: row ``y`` of map ``m`` is
+    ``C[y // R, m, y % R]``), ``V = relax X + (1 - relax) Y + U``, ``U <- clip(V, -thr, thr)``,
     ``Y <- V - U`` in place; the five squared norms of the stopping rule into ``norms``; and the
     non-zeros of the new ``Y`` scattered through their filters into ``sacc`` (the synthesis
     ``sum_m d_m * Y_m``, wrap-padded: ``sacc`` is ``(H + kh - 1, W + kw - 1)``, float64)."""
     M, H, W = Y.shape
     kh, kw = filt.shape[1], filt.shape[2]
     Wp = sacc.shape[1]
+    R = C.shape[2]
     sf = sacc.ravel()
     sf[:] = 0.0
     r1 = np.float32(relax)
@@ -829,7 +831,7 @@ def _csr_update_py(Y, U, C, relax, thr, filt, sacc, norms):  # pragma: no cover 
         for y in range(H):
             Ym = Y[m, y]
             Um = U[m, y]
-            Cm = C[m, y]
+            Cm = C[y // R, m, y % R]
             # float32 partial sums per row (vectorised), summed in float64
             aX = np.float32(0.0)
             aY = np.float32(0.0)
@@ -986,8 +988,9 @@ def cbpdn_fast(D: np.ndarray, S: np.ndarray, lam: float, max_iter: int = 500, rh
       its ``kh x kw`` filter in float64, then one FFT of one map;
     * a rho change divides ``U`` and ``E(U)`` by the same factor.
 
-    Per iteration this leaves two single-map FFTs, the correlation ``d (x) p`` (one float32
-    GEMM: the ``M`` filters times the ``kh kw`` circular shifts of ``p``, torch) and one
+    Per iteration this leaves two single-map FFTs, the correlation ``d (x) p`` (float32 GEMMs:
+    the ``M`` filters times the ``kh kw`` circular shifts of ``p``, torch, in blocks of ``R``
+    rows so that the shifted copies of ``p`` stay in cache) and one
     compiled pass (numba, :func:`_csr_update_py`) over ``Y``, ``U`` and the correlation that
     does the relaxation, threshold, the five norms of the stopping rule and the scatter.
     ``Y`` and ``U`` are float32 as in :func:`cbpdn`; the spectra and ``p`` are float64, so the
@@ -1016,13 +1019,15 @@ def cbpdn_fast(D: np.ndarray, S: np.ndarray, lam: float, max_iter: int = 500, rh
     inv = 1.0 / (dd + rho)
     Dm = torch.from_numpy(filt.reshape(M, kh * kw).astype(np.float32))
     Hp, Wp = H + kh - 1, W + kw - 1
-    pp = np.empty((Hp, Wp), np.float32)          # p wrap-padded
+    R = max(1, min(H, 4096 // W))                 # rows per GEMM block (about 4096 pixels)
+    nb = -(-H // R)
+    pp = np.empty((nb * R + kh - 1, Wp), np.float32)   # p wrap-padded
     ppt = torch.from_numpy(pp)
-    A = torch.empty((kh, kw, H, W), dtype=torch.float32)   # A[u, v, y, x] = p[(y+u)%H, (x+v)%W]
+    A = torch.empty((kh, kw, R, W), dtype=torch.float32)   # A[u, v, y, x] = p[(y0+y+u)%H, (x+v)%W]
     Y = np.zeros((M, H, W), np.float32)
     U = np.zeros((M, H, W), np.float32)
-    C = np.empty((M, H, W), np.float32)          # d (x) p
-    Ct = torch.from_numpy(C).view(M, H * W)
+    C = np.empty((nb, M, R, W), np.float32)      # d (x) p, row y of map m at [y // R, m, y % R]
+    Ct = torch.from_numpy(C).view(nb, M, R * W)
     sacc = np.empty((Hp, Wp))
     synth = np.empty((H, W))
     norms = np.zeros(5)
@@ -1034,8 +1039,9 @@ def cbpdn_fast(D: np.ndarray, S: np.ndarray, lam: float, max_iter: int = 500, rh
     k = 1
     while k <= max_iter and (r > rel_tol or s > rel_tol):
         wrap(sfft.irfft2(q, s=(H, W), workers=1), pp)
-        A.copy_(ppt.as_strided((kh, kw, H, W), (Wp, 1, Wp, 1)))
-        torch.mm(Dm, A.view(kh * kw, H * W), out=Ct)
+        for i in range(nb):
+            A.copy_(ppt[i * R:].as_strided((kh, kw, R, W), (Wp, 1, Wp, 1)))
+            torch.mm(Dm, A.view(kh * kw, R * W), out=Ct[i])
         update(Y, U, C, relax, np.float32(lam / rho), filt, sacc, norms)
         fold(sacc, synth)
         nX, nY, nU, nXY, ndY = np.sqrt(norms)
