@@ -988,7 +988,7 @@ def cbpdn_fast(D: np.ndarray, S: np.ndarray, lam: float, max_iter: int = 500, rh
       its ``kh x kw`` filter in float64, then one FFT of one map;
     * a rho change divides ``U`` and ``E(U)`` by the same factor.
 
-    Per iteration this leaves two single-map FFTs, the correlation ``d (x) p`` (float32 GEMMs:
+    Per iteration this leaves two single-map float64 FFTs (torch: faster than scipy's here), the correlation ``d (x) p`` (float32 GEMMs:
     the ``M`` filters times the ``kh kw`` circular shifts of ``p``, torch, in blocks of ``R``
     rows so that the shifted copies of ``p`` stay in cache) and one
     compiled pass (numba, :func:`_csr_update_py`) over ``Y``, ``U`` and the correlation that
@@ -1034,11 +1034,12 @@ def cbpdn_fast(D: np.ndarray, S: np.ndarray, lam: float, max_iter: int = 500, rh
     eY = np.zeros_like(Sf)
     eU = np.zeros_like(Sf)
     q = np.empty_like(Sf)
+    qt, synth_t = torch.from_numpy(q), torch.from_numpy(synth)   # views (float64 FFTs by torch)
     spectra(eY, eU, None, Sf, dd, inv, q, relax)             # q of the first step
     r = s = np.inf
     k = 1
     while k <= max_iter and (r > rel_tol or s > rel_tol):
-        wrap(sfft.irfft2(q, s=(H, W), workers=1), pp)
+        wrap(torch.fft.irfft2(qt, s=(H, W)).numpy(), pp)
         for i in range(nb):
             A.copy_(ppt[i * R:].as_strided((kh, kw, R, W), (Wp, 1, Wp, 1)))
             torch.mm(Dm, A.view(kh * kw, R * W), out=Ct[i])
@@ -1056,7 +1057,7 @@ def cbpdn_fast(D: np.ndarray, S: np.ndarray, lam: float, max_iter: int = 500, rh
         else:
             rsf = 1.0
         # E(X) = E(Z) + dd q; E(U_new) = E(V) - E(Y_new), then the next q
-        spectra(eY, eU, sfft.rfft2(synth, workers=1), Sf, dd, inv, q, relax)
+        spectra(eY, eU, torch.fft.rfft2(synth_t).numpy(), Sf, dd, inv, q, relax)
         if rsf != 1.0:
             eU /= rsf
             spectra(eY, eU, None, Sf, dd, inv, q, relax)
