@@ -72,14 +72,37 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", default="default")
     ap.add_argument("--pairs", default="tno-01,lytro-01,ct-mr-c01")
+    ap.add_argument("--pos-weight", type=float, default=None,
+                    help="what-if: set every learned position-code weight to this value (untrained)")
+    ap.add_argument("--local-sigma", type=float, default=None,
+                    help="what-if: add a Gaussian locality bias of this sigma (cells) to weights without one (untrained)")
     args = ap.parse_args()
+    from dataclasses import replace
+
+    from mutualfuse.model import build_model
     from mutualfuse.weights import load_model
 
     net, _ = load_model(args.weights, token_budget=0)
+    if args.local_sigma is not None:
+        if net.cfg.attn_local_sigma:
+            raise SystemExit("--local-sigma: these weights already have a locality bias")
+        state = net.state_dict()
+        net = build_model(replace(net.cfg, attn_local_sigma=args.local_sigma))
+        missing = net.load_state_dict(state, strict=False).missing_keys
+        assert missing == ["fusion.local_log_sigma"], missing
+        print(f"what-if: untrained Gaussian locality bias, sigma {args.local_sigma}")
+    if args.pos_weight is not None:
+        with torch.no_grad():
+            net.fusion.pos_weight.fill_(args.pos_weight)
+        print(f"what-if: every position-code weight set to {args.pos_weight}")
     net.eval()
     m = net.cfg.multiple
     print(f"weights {args.weights}: similarity {net.cfg.attn_similarity}, attn_dim {net.cfg.attn_dim}, "
           f"position frequencies {net.cfg.attn_pos_freqs}, output {net.cfg.output}")
+    if net.cfg.attn_local_sigma:
+        sig = [round(float(v), 4) for v in net.fusion.local_sigma().detach()]
+        print(f"Gaussian locality bias: sigma (Map_X, Map_Y) = {sig} deepest-grid cells "
+              f"(started at {net.cfg.attn_local_sigma})")
     print(f"{'pair':<11} {'N':>6} {'log N':>6} {'row entropy':>11} {'top-1% mass':>11} {'dist (cells)':>12} "
           f"{'(uniform)':>9} {'w_X std':>8} {'mean-maps |Δ|':>13} {'PSNR dB':>8} {'attn-mean |Δ|':>13}")
     for pair in args.pairs.split(","):
