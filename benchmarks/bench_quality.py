@@ -21,7 +21,9 @@ outputs under the data root where they exist (Lytro, medical) and the paper's "O
 * ``--mean-maps``: the ``default`` model once more with its deepest mutual maps replaced by
   their global means (``mutualfuse.model`` stages), to show that the mapping matters.
 
-Fused images are cached under ``--out`` (a rerun only fuses what is missing). Not a unit test:
+Fused images are cached under ``--out`` (a rerun only fuses what is missing); a network's folder
+is named by its row name and the first 12 hex digits of its weights' sha256, so other weights
+under the same row name are never scored from another model's cached images. Not a unit test:
 it prints numbers; the targets are marked ✓/✗ and nothing is rounded up.
 """
 from __future__ import annotations
@@ -72,9 +74,21 @@ def _split(spec: str) -> tuple[str, str]:
     return name, (w or name)
 
 
+def _digest(weights: str) -> str:
+    """The first 12 hex digits of the sha256 of shipped weights (by name) or a weights file."""
+    from mutualfuse.weights import SHIPPED, sha256_file
+
+    return (SHIPPED[weights].sha256 if weights in SHIPPED else sha256_file(weights))[:12]
+
+
+def _row_dir(out: Path, set_key: str, name: str, weights: str | None) -> Path:
+    """Cache folder of one row: ``NAME`` for a method, ``NAME@DIGEST`` for network weights."""
+    return out / "fused" / set_key / (f"{name}@{_digest(weights)}" if weights else name)
+
+
 def _fuse_set(root: Path, set_dir: str, ra: str, rb: str, out: Path, method: str, weights: str | None) -> Path:
     name, weights = _split(weights) if weights else (method, None)
-    dst = out / "fused" / set_dir.replace("/", "_") / name
+    dst = _row_dir(out, set_dir.replace("/", "_"), name, weights)
     args = ["fuse-dir", str(root / set_dir / ra), str(root / set_dir / rb), "-o", str(dst), "-q", "--device", "cpu"]
     if weights:
         args += ["--weights", weights]
@@ -157,23 +171,23 @@ def mf_truth(root: Path, out: Path, models: list[str], baselines: list[str], mea
     pairs_dir = out / "mf-truth"
     make_pairs(root, pairs_dir)
     rows: dict[str, dict[str, float]] = {}
-    names = [_split(m)[0] for m in models] + baselines
+    dirs: dict[str, Path] = {}
     for spec in models + baselines:
         is_w = spec in models
         name, w = _split(spec) if is_w else (spec, None)
-        dst = out / "fused" / "mf-truth" / name
+        dst = dirs[name] = _row_dir(out, "mf-truth", name, w)
         args = ["fuse-dir", str(pairs_dir / "a"), str(pairs_dir / "b"), "-o", str(dst), "-q", "--device", "cpu"]
         args += ["--weights", w] if is_w else ["--method", name]
         _cli(*args)
     if mean_maps:
         dw = dict(_split(m) for m in models).get("default", "default")
-        mean_maps_fuse(dw, pairs_dir / "a", pairs_dir / "b", out / "fused" / "mf-truth" / "default-mean-maps")
-        names = names + ["default-mean-maps"]
-    for name in names:
+        dirs["default-mean-maps"] = _row_dir(out, "mf-truth", "default-mean-maps", dw)
+        mean_maps_fuse(dw, pairs_dir / "a", pairs_dir / "b", dirs["default-mean-maps"])
+    for name, folder in dirs.items():
         ps, ss, dm = [], [], []
         for t in sorted((pairs_dir / "truth").iterdir()):
             truth = np.asarray(Image.open(t).convert("L"), dtype=np.float64)
-            f = np.asarray(Image.open(out / "fused" / "mf-truth" / name / t.name).convert("L"), dtype=np.float64)
+            f = np.asarray(Image.open(folder / t.name).convert("L"), dtype=np.float64)
             mse = float(((f - truth) ** 2).mean())
             ps.append(10 * np.log10(255.0**2 / max(mse, 1e-12)))
             ss.append(structural_similarity(f, truth, data_range=255.0, gaussian_weights=True, sigma=1.5,
@@ -221,9 +235,9 @@ def main() -> None:
         for m in baselines:
             folders[m] = _fuse_set(root, set_dir, ra, rb, out, m, None)
         if args.mean_maps and "default" in [_split(m)[0] for m in models]:
-            dst = out / "fused" / set_dir.replace("/", "_") / "default-mean-maps"
-            mean_maps_fuse(dict(_split(m) for m in models).get("default", "default"), root / set_dir / ra,
-                           root / set_dir / rb, dst)
+            dw = dict(_split(m) for m in models).get("default", "default")
+            dst = _row_dir(out, set_dir.replace("/", "_"), "default-mean-maps", dw)
+            mean_maps_fuse(dw, root / set_dir / ra, root / set_dir / rb, dst)
             folders["default-mean-maps"] = dst
         if ref and (root / ref).is_dir():
             folders["IFCNN(max)"] = root / ref
