@@ -152,3 +152,16 @@ def test_csr_equals_csr_reference(samples):
     for mf in (True, False):
         new, old = sp.csr(a, b, multifocus=mf), sp.csr_reference(a, b, multifocus=mf)
         assert float(np.abs(new - old).max()) < 1e-4, mf
+
+
+def test_orientation_class_fast_equals_reference(samples):
+    """The chunked classifier of the fast ASR path gives the same classes as orientation_class
+    (an exact equality: same elementwise operations in the same order, zero taps skipped), on
+    real patches of both sample pairs, flat and constant patches included, with a chunk size
+    that does not divide the count."""
+    P = [np.lib.stride_tricks.sliding_window_view(_gray(samples, pair, k), (8, 8))[::2, ::2].reshape(-1, 8, 8)
+         for pair in ("ct-mr-c01", "tno-01") for k in ("a", "b")]
+    P = np.concatenate(P + [np.zeros((3, 8, 8)), np.full((2, 8, 8), 0.5)])
+    for n_orient in (6, 4):
+        np.testing.assert_array_equal(sp.orientation_class_fast(P, n_orient, chunk=777),
+                                      sp.orientation_class(P, n_orient))

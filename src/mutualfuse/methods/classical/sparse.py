@@ -496,6 +496,46 @@ def orientation_class(patches: np.ndarray, n_orient: int) -> np.ndarray:
     return np.where(dominant, best, -1)
 
 
+def orientation_class_fast(patches: np.ndarray, n_orient: int, chunk: int = 1024) -> np.ndarray:
+    """:func:`orientation_class` with the same result to the bit, faster: computed on chunks of
+    ``chunk`` patches (the dozen temporaries of a chunk stay in cache instead of streaming
+    through memory) and without the Sobel taps that are 0 (adding ``0 * win`` changes no sum:
+    at most the sign of a zero ``dx``, which only flips ``dy/dx = +-inf`` and both fold to 90
+    degrees). The remaining operations, their order and the histogram's ``bincount`` order are
+    those of :func:`orientation_class` (tested equal)."""
+    n = patches.shape[0]
+    out = np.empty(n, dtype=np.intp)
+    taps = [(u, v, _SOBEL_X[u, v], _SOBEL_X.T[u, v]) for u in range(3) for v in range(3)]
+    for c0 in range(0, n, chunk):
+        pc = patches[c0:c0 + chunk]
+        m = pc.shape[0]
+        p = np.pad(pc, ((0, 0), (1, 1), (1, 1)))
+        dx = np.zeros(pc.shape)
+        dy = np.zeros(pc.shape)
+        for u, v, cx, cy in taps:
+            win = p[:, u:u + PATCH, v:v + PATCH]
+            if cx != 0.0:
+                dx += cx * win
+            if cy != 0.0:
+                dy += cy * win
+        mag = np.sqrt(dx * dx + dy * dy)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ori = np.degrees(np.arctan(dy / dx))
+        ori = np.where(ori < 0, ori + 180.0, ori)
+        idx = np.ceil(ori / (180.0 / n_orient))
+        valid = np.isfinite(idx) & (idx >= 1) & (idx <= n_orient)
+        b = np.where(valid, idx, 1).astype(np.intp) - 1
+        vv = valid.ravel()
+        cell = (np.repeat(np.arange(m) * n_orient, PATCH * PATCH) + b.ravel())[vv]
+        hist = np.bincount(cell, weights=mag.ravel()[vv], minlength=m * n_orient).reshape(m, n_orient)
+        tot = hist.sum(axis=1)
+        best = np.argmax(hist, axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dominant = hist[np.arange(m), best] / tot > 1.5 / n_orient
+        out[c0:c0 + m] = np.where(dominant, best, -1)
+    return out
+
+
 @register_method(
     "asr",
     family="sparse",
@@ -592,7 +632,7 @@ def _asr_fast(a: np.ndarray, b: np.ndarray, eps: float, stride: int, max_atoms: 
     for p0 in range(0, iy.size, block):
         py, px = iy[p0:p0 + block], ix[p0:p0 + block]
         pa, pb = wa[py, px], wb[py, px]                   # (B, 8, 8) copies
-        ma, mb, cls = _patch_means_and_classes(pa, pb, n_orient)
+        ma, mb, cls = _patch_means_and_classes(pa, pb, n_orient, orientation_class_fast)
         xa = (pa - ma[:, None, None]).reshape(-1, PATCH * PATCH)
         xb = (pb - mb[:, None, None]).reshape(-1, PATCH * PATCH)
         fused = np.empty_like(xa)
@@ -640,12 +680,14 @@ def tikhonov_lowpass(s: np.ndarray, lam: float = 5.0, npad: int = 16) -> tuple[n
     return low, s - low
 
 
-def _patch_means_and_classes(pa: np.ndarray, pb: np.ndarray, n_orient: int):
+def _patch_means_and_classes(pa: np.ndarray, pb: np.ndarray, n_orient: int, classify=None):
     """Per patch pair (``(N, 8, 8)`` each): the two patch means and the orientation class of
-    the patch with the larger variance (Liu's ``asr_fuse.m``), as used by both ASR paths."""
+    the patch with the larger variance (Liu's ``asr_fuse.m``), as used by both ASR paths
+    (``classify``: :func:`orientation_class` by default, :func:`orientation_class_fast` in
+    :func:`_asr_fast`)."""
     va = pa.var(axis=(1, 2))
     vb = pb.var(axis=(1, 2))
-    cls = orientation_class(np.where((va > vb)[:, None, None], pa, pb), n_orient)
+    cls = (classify or orientation_class)(np.where((va > vb)[:, None, None], pa, pb), n_orient)
     return pa.mean(axis=(1, 2)), pb.mean(axis=(1, 2)), cls
 
 
