@@ -880,6 +880,7 @@ def _csr_update_py(Y, U, C, relax, thr, filt, sacc, norms):  # pragma: no cover 
             aU = np.float32(0.0)
             aXY = np.float32(0.0)
             adY = np.float32(0.0)
+            aN = np.float32(0.0)                       # non-zeros of the new row (exact count)
             for x in range(W):
                 yv = Ym[x]
                 uv = Um[x]
@@ -892,6 +893,7 @@ def _csr_update_py(Y, U, C, relax, thr, filt, sacc, norms):  # pragma: no cover 
                 aU += un * un
                 aXY += (xv - yn) * (xv - yn)
                 adY += (yv - yn) * (yv - yn)
+                aN += np.float32(1.0) if yn != 0.0 else np.float32(0.0)
                 Ym[x] = yn
                 Um[x] = un
             sX += aX
@@ -899,22 +901,24 @@ def _csr_update_py(Y, U, C, relax, thr, filt, sacc, norms):  # pragma: no cover 
             sU += aU
             sXY += aXY
             sdY += adY
-            # list of the non-zeros, four bit patterns tested at once (a -0.0 is listed too
-            # and adds nothing)
+            # list of the non-zeros: four bit patterns tested at once, then each value (so a
+            # -0.0 is not counted); stops at the last one
+            cnt = int(aN)
             base = (m * H + y) * W
             n = 0
             x = 0
-            while x + 4 <= W:
+            while n < cnt and x + 4 <= W:
                 if (Yi[base + x] | Yi[base + x + 1] | Yi[base + x + 2] | Yi[base + x + 3]) != 0:
                     for j in range(x, x + 4):
-                        if Yi[base + j] != 0:
+                        if Ym[j] != 0.0:
                             idx[n] = j
                             n += 1
                 x += 4
-            for j in range(x, W):
-                if Yi[base + j] != 0:
-                    idx[n] = j
+            while n < cnt:
+                if Ym[x] != 0.0:
+                    idx[n] = x
                     n += 1
+                x += 1
             if kw == 8:                                # the authors' 8x8 filters: unrolled
                 for t in range(n):
                     x = idx[t]
@@ -1070,6 +1074,8 @@ def cbpdn_fast(D: np.ndarray, S: np.ndarray, lam: float, max_iter: int = 500, rh
     U = np.zeros((M, H, W), np.float32)
     C = np.empty((nb, M, R, W), np.float32)      # d (x) p, row y of map m at [y // R, m, y % R]
     Ct = torch.from_numpy(C).view(nb, M, R * W)
+    A2 = A.view(kh * kw, R * W)
+    shifts = [ppt[i * R:].as_strided((kh, kw, R, W), (Wp, 1, Wp, 1)) for i in range(nb)]
     sacc = np.empty((Hp, Wp))
     synth = np.empty((H, W))
     norms = np.zeros(5)
@@ -1083,8 +1089,8 @@ def cbpdn_fast(D: np.ndarray, S: np.ndarray, lam: float, max_iter: int = 500, rh
     while k <= max_iter and (r > rel_tol or s > rel_tol):
         wrap(torch.fft.irfft2(qt, s=(H, W)).numpy(), pp)
         for i in range(nb):
-            A.copy_(ppt[i * R:].as_strided((kh, kw, R, W), (Wp, 1, Wp, 1)))
-            torch.mm(Dm, A.view(kh * kw, R * W), out=Ct[i])
+            A.copy_(shifts[i])
+            torch.mm(Dm, A2, out=Ct[i])
         update(Y, U, C, relax, np.float32(lam / rho), filt, sacc, norms)
         fold(sacc, synth)
         nX, nY, nU, nXY, ndY = np.sqrt(norms)
