@@ -4,9 +4,10 @@ Usage: python scripts/ship_run.py runs/pyramid-g2 fmm-pyramid-roadscene-mf-cpu.s
 
 Reads ``RUN/final.safetensors`` (digest-checked), writes ``src/mutualfuse/weights/FILE`` with the
 same tensors and metadata and copies the run's log and config to ``runs-log/<run>/``. With
-``--init-name NAME``, a stored ``train_config.init_weights`` of ``"default"`` is rewritten to
-``NAME``: runs started while ``default`` still named the file now shipped as NAME (checked: the
-two names' sha256 must be equal in the shipped table), so that the stored config keeps naming
+``--init-name NAME``, a stored ``train_config.init_weights`` of ``"default"`` (or the path of a
+shipped file) is rewritten to ``NAME``: runs started while ``default`` still named the file now
+shipped as NAME (checked: the two names' sha256 must be equal in the shipped table, or the
+file's sha256 equal to NAME's), so that the stored config keeps naming
 the weights it started from after ``default`` moves on; ``--init-label TEXT`` writes TEXT instead
 (for a warm start that leaves the shipped table). ``--blend-temperature T`` stores an inference
 temperature chosen on validation in the shipped model config. Prints the sha256 and the last
@@ -47,9 +48,16 @@ def main() -> int:
     with safe_open(str(src), framework="pt") as fh:
         meta = dict(fh.metadata() or {})
     tc = json.loads(meta["train_config"])
-    if args.init_name and tc.get("init_weights") == "default":
+    init = tc.get("init_weights")
+    if args.init_name and init == "default":
         if SHIPPED[args.init_name].sha256 != SHIPPED["default"].sha256:
             raise SystemExit(f"--init-name {args.init_name}: not the file `default` names now")
+        tc["init_weights"] = args.init_name
+        meta["train_config"] = json.dumps(tc)
+    elif args.init_name and init and init.endswith(".safetensors"):
+        # a warm start given as a path to a shipped file: name it (same bytes, checked)
+        if sha256_file(ROOT / init) != SHIPPED[args.init_name].sha256:
+            raise SystemExit(f"--init-name {args.init_name}: {init} is not the file shipped under that name")
         tc["init_weights"] = args.init_name
         meta["train_config"] = json.dumps(tc)
     if args.init_label and tc.get("init_weights") == "default":

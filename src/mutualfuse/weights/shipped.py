@@ -25,6 +25,25 @@ _register(ShippedWeights(
 ))
 
 _register(ShippedWeights(
+    name="local",
+    file="fmm-pyramid-local-roadscene-mf-cpu.safetensors",
+    sha256="5c1f99d278fb76b5f72f260a554cea078bcb9446610f011b3317be8a815d5e88",
+    description="`default` with a LOCAL mutual mapping: the same network plus a Gaussian bias of the displacement "
+                "in the attention (attn_local_sigma, sigma 1.5 -> learned 1.6 deepest-grid cells), so the attention "
+                "is local and the output depends on the maps (2-3 grey levels when they are replaced by their means, "
+                "against < 0.2 for `default`); warm-started from `default` (2026-12-02, ff0e82f5) + 1500 steps of its "
+                "recipe, 2-core CPU (configs/pyramid-local.yaml); run with blend_temperature 0.25 (chosen on "
+                "validation). Not better than `default` on the test sets: ahead on Lytro, behind on medical and the "
+                "multi-focus truth (docs/training.md)",
+    trained_on="train/roadscene minus 8 held-out validation pairs (and synthetic multi-focus pairs made from "
+               "their visible images); no test-set images",
+    config="configs/pyramid-local.yaml",
+    # the trained model's last logged validation (at blend_temperature 1.0); at 0.25:
+    # SF 14.0958, EI 57.6563, Qabf 0.6571, MF PSNR 56.4765, black PSNR 19.8969 (runs-log/val_pyramid-local.txt)
+    validation=(("loss", 0.238707), ("sf", 13.9376), ("ei", 56.8228), ("qabf", 0.6562), ("mf_psnr", 56.2310)),
+))
+
+_register(ShippedWeights(
     name="pyramid",
     file="fmm-pyramid-roadscene-mf-cpu.safetensors",
     sha256="f121c41e9691a5ff5c7808bbdea383a4cd0417ca84129e01626ec0248802e639",
