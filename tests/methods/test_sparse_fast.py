@@ -165,3 +165,25 @@ def test_orientation_class_fast_equals_reference(samples):
     for n_orient in (6, 4):
         np.testing.assert_array_equal(sp.orientation_class_fast(P, n_orient, chunk=777),
                                       sp.orientation_class(P, n_orient))
+
+
+def test_omp_l1_recon_compiled_atom_count_not_multiple_of_8(samples):
+    """The compiled kernel keeps max |c| as eight interleaved partial maxima with a remainder
+    loop for the last ``K % 8`` atoms; the ASR dictionaries have 256 atoms (no remainder), so
+    check a dictionary of 203 atoms (remainder 3) against :func:`batch_omp`, same criteria as
+    above."""
+    pytest.importorskip("numba")
+    d0, _ = sp.load_asr_dictionaries()
+    rng = np.random.default_rng(5)
+    D = np.concatenate([d0[:, :200], rng.standard_normal((64, 3))], axis=1)
+    D /= np.linalg.norm(D, axis=0)
+    img = _gray(samples, "ct-mr-c01", "b")
+    X = _patches(img[60:124, 60:124], 3)
+    X[:, :40] += 0.05 * D[:, 200:203] @ rng.standard_normal((3, 40))   # remainder atoms matter
+    for tol, max_atoms in [(0.1 / 255, 64), (0.02, 64)]:
+        g = sp.batch_omp(D, X, tol, max_atoms)
+        assert np.abs(g[200:]).sum() > 0                              # remainder atoms selected
+        l1, rec = sp.omp_l1_recon_compiled(D, X, tol, max_atoms)
+        assert_close(rec, D @ g, dtype=np.float64)
+        ref = np.abs(g).sum(axis=0)
+        assert_close(l1 / ref.max(), ref / ref.max(), dtype=np.float64)

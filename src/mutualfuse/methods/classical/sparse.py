@@ -289,6 +289,7 @@ def _omp_kernel_py(G, DT, XT, alpha0, tol2, T, l1, recon):  # pragma: no cover -
     w = np.empty(T)
     f = np.empty(K)
     sup = np.empty(T, np.intp)
+    mm = np.empty(8)                # eight partial maxima of |c| (independent chains)
     for s in range(N):
         xs = XT[s]
         xx = 0.0
@@ -361,14 +362,27 @@ def _omp_kernel_py(G, DT, XT, alpha0, tol2, T, l1, recon):  # pragma: no cover -
                 i += 1
             inv = 1.0 / nrm
             Ft = F[t - 1]
+            for k in range(K):      # store D^T q_t
+                Ft[k] = f[k] * inv
+            for k in range(K):      # update c (same rounding as the former fused pass)
+                c[k] -= zt * Ft[k]
+            # max |c| as eight interleaved partial maxima: LLVM does not vectorise this
+            # reduction, and one running maximum is a chain of 256 dependent scalar `max`
+            # (4 cycles each); eight chains run in parallel. A maximum is exact in any order,
+            # so M is the same value.
+            for u in range(8):
+                mm[u] = 0.0
+            K8 = K - K % 8
+            for k0 in range(0, K8, 8):
+                for u in range(8):
+                    a = abs(c[k0 + u])
+                    mm[u] = a if a > mm[u] else mm[u]
+            for k in range(K8, K):
+                a = abs(c[k])
+                mm[0] = a if a > mm[0] else mm[0]
             M = 0.0
-            for k in range(K):      # store D^T q_t, update c, track max |c| in one pass
-                fk = f[k] * inv
-                Ft[k] = fk
-                ck = c[k] - zt * fk
-                c[k] = ck
-                a = abs(ck)
-                M = a if a > M else M
+            for u in range(8):
+                M = mm[u] if mm[u] > M else M
         # codes: back-substitution R g = z; D g as the sum of the m selected atoms
         a = 0.0
         for i in range(m - 1, -1, -1):
@@ -428,6 +442,15 @@ def omp_l1_recon_compiled(D: np.ndarray, X: np.ndarray, tol: float, max_atoms: i
 
     Same quantities as :func:`omp_l1_recon` in exact arithmetic; in floating point they agree to
     float64 rounding (tested against :func:`batch_omp`, which equals scikit-learn's OMP).
+
+    The pass after ``D^T q_t`` is three loops: store ``D^T q_t``, update ``c``, and ``max |c|``
+    as eight interleaved partial maxima. The former single fused pass compiled to scalar code
+    whose running maximum was one chain of 256 dependent ``max`` instructions (LLVM does not
+    vectorise that reduction); about a fifth of the kernel's time under ``perf``. Split, the
+    store and the update vectorise and the eight maxima run in parallel (about 10 % less kernel
+    time on the 128x96 benchmark crop). Every value is rounded exactly as before (the same
+    products and differences; a maximum is exact in any order), so the selected atoms and the
+    outputs are bit-identical to the fused pass (checked on the 21,537 signals of that crop).
     """
     kernel = _omp_kernel()
     if kernel is None:           # pragma: no cover
