@@ -28,35 +28,30 @@ def _patches(img, step):
     return P - P.mean(axis=0)
 
 
+def _omp_numpy(D, X, tol, max_atoms):
+    return sp.omp_l1_recon(D, X, tol, max_atoms, chunk=64)   # several chunks and compactions
+
+
+def _omp_compiled(D, X, tol, max_atoms):
+    pytest.importorskip("numba")
+    return sp.omp_l1_recon_compiled(D, X, tol, max_atoms)
+
+
+@pytest.mark.parametrize("omp", [_omp_numpy, _omp_compiled], ids=["numpy", "compiled"])
 @pytest.mark.parametrize("tol,max_atoms", [(0.1 / 255, 64), (0.02, 64), (0.1 / 255, 12)])
-def test_omp_l1_recon_equals_batch_omp(samples, tol, max_atoms):
+def test_omp_l1_recon_equals_batch_omp(samples, tol, max_atoms, omp):
+    """The fast OMPs of ``asr`` (numpy, and the compiled per-signal one it uses with numba)
+    against the straightforward :func:`batch_omp`."""
     d0, dn = sp.load_asr_dictionaries()
     img = _gray(samples, "ct-mr-c01", "b")
     X = _patches(img[60:124, 60:124], 3)
     X[:, :3] = 0.0                              # zero signals are skipped by both
     for D in (d0, dn[2]):
         g = sp.batch_omp(D, X, tol, max_atoms)
-        l1, rec = sp.omp_l1_recon(D, X, tol, max_atoms, chunk=64)   # several chunks and compactions
+        l1, rec = omp(D, X, tol, max_atoms)
         assert_close(rec, D @ g, dtype=np.float64)
         # codes of near-dependent supports are ill-conditioned: compare their L1 norms relative
         # to the scale of the codes (the fused image only uses which norm is larger)
-        ref = np.abs(g).sum(axis=0)
-        assert_close(l1 / ref.max(), ref / ref.max(), dtype=np.float64)
-
-
-@pytest.mark.parametrize("tol,max_atoms", [(0.1 / 255, 64), (0.02, 64), (0.1 / 255, 12)])
-def test_omp_l1_recon_compiled_equals_batch_omp(samples, tol, max_atoms):
-    """The compiled per-signal OMP that ``asr`` uses (numba) against the straightforward
-    :func:`batch_omp`, same criteria as the numpy fast path above."""
-    pytest.importorskip("numba")
-    d0, dn = sp.load_asr_dictionaries()
-    img = _gray(samples, "ct-mr-c01", "b")
-    X = _patches(img[60:124, 60:124], 3)
-    X[:, :3] = 0.0                              # zero signals are skipped by both
-    for D in (d0, dn[2]):
-        g = sp.batch_omp(D, X, tol, max_atoms)
-        l1, rec = sp.omp_l1_recon_compiled(D, X, tol, max_atoms)
-        assert_close(rec, D @ g, dtype=np.float64)
         ref = np.abs(g).sum(axis=0)
         assert_close(l1 / ref.max(), ref / ref.max(), dtype=np.float64)
         np.testing.assert_array_equal(l1[:3], 0.0)

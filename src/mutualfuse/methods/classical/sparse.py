@@ -483,6 +483,28 @@ def _grid(length: int, step: int) -> np.ndarray:
     return g
 
 
+def _dominant_orientation(dx: np.ndarray, dy: np.ndarray, n_orient: int) -> np.ndarray:
+    """The histogram step of :func:`orientation_class` from the Sobel gradients ``(N, 8, 8)``:
+    orientation folded to [0, 180) degrees, magnitude-weighted bins, dominant bin or -1."""
+    n = dx.shape[0]
+    mag = np.sqrt(dx * dx + dy * dy)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ori = np.degrees(np.arctan(dy / dx))
+    ori = np.where(ori < 0, ori + 180.0, ori)
+    idx = np.ceil(ori / (180.0 / n_orient))
+    valid = np.isfinite(idx) & (idx >= 1) & (idx <= n_orient)
+    b = np.where(valid, idx, 1).astype(np.intp) - 1
+    v = valid.ravel()
+    cell = (np.repeat(np.arange(n) * n_orient, PATCH * PATCH) + b.ravel())[v]
+    # bincount adds in element order, as np.add.at does, so the sums are the same to the bit
+    hist = np.bincount(cell, weights=mag.ravel()[v], minlength=n * n_orient).reshape(n, n_orient)
+    tot = hist.sum(axis=1)
+    best = np.argmax(hist, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dominant = hist[np.arange(n), best] / tot > 1.5 / n_orient
+    return np.where(dominant, best, -1)
+
+
 def orientation_class(patches: np.ndarray, n_orient: int) -> np.ndarray:
     """Liu's ASR patch classifier, vectorised. ``patches``: ``(N, 8, 8)``.
 
@@ -500,23 +522,7 @@ def orientation_class(patches: np.ndarray, n_orient: int) -> np.ndarray:
             win = p[:, u:u + PATCH, v:v + PATCH]
             dx += _SOBEL_X[u, v] * win
             dy += _SOBEL_X.T[u, v] * win
-    mag = np.sqrt(dx * dx + dy * dy)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ori = np.degrees(np.arctan(dy / dx))
-    ori = np.where(ori < 0, ori + 180.0, ori)
-    idx = np.ceil(ori / (180.0 / n_orient))
-    valid = np.isfinite(idx) & (idx >= 1) & (idx <= n_orient)
-    b = np.where(valid, idx, 1).astype(np.intp) - 1
-    v = valid.ravel()
-    cell = (np.repeat(np.arange(patches.shape[0]) * n_orient, PATCH * PATCH) + b.ravel())[v]
-    # bincount adds in element order, as np.add.at does, so the sums are the same to the bit
-    hist = np.bincount(cell, weights=mag.ravel()[v], minlength=patches.shape[0] * n_orient)
-    hist = hist.reshape(patches.shape[0], n_orient)
-    tot = hist.sum(axis=1)
-    best = np.argmax(hist, axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dominant = hist[np.arange(len(best)), best] / tot > 1.5 / n_orient
-    return np.where(dominant, best, -1)
+    return _dominant_orientation(dx, dy, n_orient)
 
 
 def orientation_class_fast(patches: np.ndarray, n_orient: int, chunk: int = 1024) -> np.ndarray:
@@ -541,21 +547,7 @@ def orientation_class_fast(patches: np.ndarray, n_orient: int, chunk: int = 1024
                 dx += cx * win
             if cy != 0.0:
                 dy += cy * win
-        mag = np.sqrt(dx * dx + dy * dy)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ori = np.degrees(np.arctan(dy / dx))
-        ori = np.where(ori < 0, ori + 180.0, ori)
-        idx = np.ceil(ori / (180.0 / n_orient))
-        valid = np.isfinite(idx) & (idx >= 1) & (idx <= n_orient)
-        b = np.where(valid, idx, 1).astype(np.intp) - 1
-        vv = valid.ravel()
-        cell = (np.repeat(np.arange(m) * n_orient, PATCH * PATCH) + b.ravel())[vv]
-        hist = np.bincount(cell, weights=mag.ravel()[vv], minlength=m * n_orient).reshape(m, n_orient)
-        tot = hist.sum(axis=1)
-        best = np.argmax(hist, axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dominant = hist[np.arange(m), best] / tot > 1.5 / n_orient
-        out[c0:c0 + m] = np.where(dominant, best, -1)
+        out[c0:c0 + m] = _dominant_orientation(dx, dy, n_orient)
     return out
 
 
