@@ -107,6 +107,16 @@ ENTRIES: list[ShippedWeights] = [
         group="ablation",
     ),
     ShippedWeights(
+        name='ablation-var-mapping-d5-s0',
+        file='ablation-var-mapping-d5-s0.safetensors',
+        sha256='18a6dda9ce60c64adf3bdf829614e42721a519ef8c772b49d5bce020f8ad7ff9',
+        description='Table 7 row 5-layers: mapping, Var-SSIM, five encoder levels. Seed 0; 500 steps (batch 4, 128x128 crops), 2-core CPU (configs/ablation/var-mapping-d5.yaml); stored as float16',
+        trained_on='train/roadscene minus 8 held-out validation pairs (and synthetic multi-focus pairs made from their visible images); no test-set images',
+        config='configs/ablation/var-mapping-d5.yaml',
+        validation=(('loss', 0.097346), ('sf', 12.7776), ('ei', 54.7045), ('qabf', 0.5227), ('mf_psnr', 31.3268)),
+        group="ablation",
+    ),
+    ShippedWeights(
         name='ablation-var-mapping-s0',
         file='ablation-var-mapping-s0.safetensors',
         sha256='0d771ca3a8fe5ff39ac5839864f1a5da27876f2a5eb6e5048591735fa760669d',
