@@ -146,6 +146,14 @@ def _argmax_abs(c: np.ndarray) -> np.ndarray:
     return np.where(vmin > vmax, jmin, np.where(vmin == vmax, np.minimum(jmin, jmax), jmax))
 
 
+def _omp_sizes(D: np.ndarray, max_atoms: int | None, G: np.ndarray | None):
+    """(signal length n, atoms k, the most atoms T a code may use, Gram matrix G = DᵀD) of the
+    fast OMPs; ``max_atoms`` None = n, as :func:`batch_omp`."""
+    n, k = D.shape
+    T = min(n if max_atoms is None else max_atoms, n, k)
+    return n, k, T, (D.T @ D if G is None else G)
+
+
 def omp_l1_recon(D: np.ndarray, X: np.ndarray, tol: float, max_atoms: int | None = None,
                  chunk: int = 256, G: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The same error-constrained OMP as :func:`batch_omp`, returning only what ASR uses:
@@ -173,12 +181,7 @@ def omp_l1_recon(D: np.ndarray, X: np.ndarray, tol: float, max_atoms: int | None
     chunk-row index of each live signal). None of this changes the arithmetic of a signal.
     Results agree with :func:`batch_omp` to float64 rounding (tested).
     """
-    n, k = D.shape
-    if max_atoms is None:
-        max_atoms = n
-    T = min(max_atoms, n, k)
-    if G is None:
-        G = D.T @ D
+    n, k, T, G = _omp_sizes(D, max_atoms, G)
     gdiag = np.ascontiguousarray(np.diag(G))
     DT = np.ascontiguousarray(D.T)
     N = X.shape[1]
@@ -455,12 +458,7 @@ def omp_l1_recon_compiled(D: np.ndarray, X: np.ndarray, tol: float, max_atoms: i
     kernel = _omp_kernel()
     if kernel is None:           # pragma: no cover
         return omp_l1_recon(D, X, tol, max_atoms, G=G)
-    n, k = D.shape
-    if max_atoms is None:
-        max_atoms = n
-    T = min(max_atoms, n, k)
-    if G is None:
-        G = D.T @ D
+    n, k, T, G = _omp_sizes(D, max_atoms, G)
     XT = np.ascontiguousarray(X.T, dtype=np.float64)
     alpha0 = XT @ D
     l1 = np.empty(XT.shape[0])
