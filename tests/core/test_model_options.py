@@ -169,6 +169,13 @@ def test_local_sigma_mapping_runs_in_float32_for_half_precision_features():
     assert mx.dtype == torch.bfloat16
     assert_close(mx, rx, dtype=torch.bfloat16)  # only the final rounding to bfloat16
     assert_close(my, ry, dtype=torch.bfloat16)
+    # float32 features under autocast: the projections must not round the bias to bfloat16
+    f32 = (fx.float(), fy.float())
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        ax, ay = net.fusion.mutual_maps(*f32)
+    assert ax.dtype == torch.float32
+    assert_close(ax, rx, dtype=torch.float32)
+    assert_close(ay, ry, dtype=torch.float32)
 
 
 def test_local_sigma_is_validated_and_old_configs_load_without_it():

@@ -263,8 +263,10 @@ class MutualMappingFusion(nn.Module):
             nx = F.normalize(fx, dim=1)
             ny = F.normalize(fy, dim=1)
             return cross_map(ny * t, nx, 1.0, values=fx), cross_map(nx * t, ny, 1.0, values=fy)
-        if self.cfg.attn_local_sigma and fx.dtype in (torch.float16, torch.bfloat16):
-            # the locality bias needs float32 (locality_channels): run this mapping without autocast
+        if self.cfg.attn_local_sigma and (fx.dtype in (torch.float16, torch.bfloat16)
+                                          or torch.is_autocast_enabled(fx.device.type)):
+            # the locality bias needs float32 (locality_channels): run this mapping without
+            # autocast, whose projections would otherwise round the bias channels to half precision
             with torch.autocast(fx.device.type, enabled=False):
                 mx, my = self.mutual_maps(fx.float(), fy.float(), pool)
             return mx.to(fx.dtype), my.to(fy.dtype)
