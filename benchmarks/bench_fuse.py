@@ -175,10 +175,17 @@ def peer_child(args) -> None:
             times.append(time.perf_counter() - t)
     wall = min(times)
     assert out.shape[-2:] == (h, w)
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.inference_mode(), FlopCounterMode(display=False) as fc:
+        net(ta, tb)
+    conv = float(fc.get_total_flops())
     print(json.dumps({"size": f"{w}x{h}", "mode": args.mode, "device": "cpu", "threads": args.threads, "wall_s": wall,
+                      "net_s": wall,
                       "us_per_px": wall / (h * w) * 1e6,
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "gpu_peak_mb": None,
-                      "conv_gflop": 0.0, "map_gflop": 0.0, "gflops": 0.0, "matmul_peak_gflops": 0.0, "pool": 1,
+                      "peak_rss_mb": peak_rss, "gpu_peak_mb": None,
+                      "conv_gflop": conv / 1e9, "map_gflop": 0.0, "gflops": conv / 1e9 / wall, "matmul_peak_gflops": 0.0, "pool": 1,
                       "windows": 1, "model": args.mode}), flush=True)
 
 
@@ -187,71 +194,69 @@ def child(args) -> None:
     _threads(args.threads)
     import numpy as np
     import torch
-    from torch import nn
+    from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
 
-    import mutualfuse.model.mutual_mapping as mm
     from mutualfuse import Fuser
 
     w, h = map(int, args.size.lower().split("x"))
     spec, what = _model_spec()
-    flops = {"conv": 0.0, "map": 0.0}
     if args.mode in PEERS:
         return peer_child(args)
+    fuser = Fuser(spec, device=args.device, token_budget=(-1 if args.mode == "default" else 0))
     if args.mode == "naive":
-        def base_map(q, s, scale=None, values=None):
+        # the explicit matmul-softmax-matmul kernel in place of the fused one (this child process only)
+        import mutualfuse.model.mutual_mapping as mm
+
+        def naive_map(q, s, scale=None, values=None):
             import math as _m
             qt, kt = q.flatten(2).transpose(1, 2), s.flatten(2).transpose(1, 2)
             v = kt if values is None else values.flatten(2).transpose(1, 2)
             sc = 1.0 / _m.sqrt(q.shape[1]) if scale is None else scale
             out = torch.softmax(qt @ kt.transpose(1, 2) * sc, -1) @ v
             return out.transpose(1, 2).reshape(q.shape[0], v.shape[-1], q.shape[2], q.shape[3])
-    else:
-        base_map = mm.cross_map
 
-    def counting_map(q, s, scale=None, values=None):
-        b, c, hh, ww = q.shape
-        n = hh * ww
-        cv = c if values is None else values.shape[1]
-        flops["map"] += 2.0 * b * n * (s.shape[-2] * s.shape[-1]) * (c + cv)
-        if values is None:
-            return base_map(q, s, scale)
-        return base_map(q, s, scale, values)
-
-    mm.cross_map = counting_map
-    fuser = Fuser(spec, device=args.device, token_budget=(-1 if args.mode == "default" else 0))
-
-    def hook(mod, inp, out):
-        k = mod.kernel_size[0] * mod.kernel_size[1]
-        flops["conv"] += 2.0 * out.numel() * (mod.in_channels // mod.groups) * k
-
-    for m in fuser.net.modules():
-        if isinstance(m, nn.Conv2d):
-            m.register_forward_hook(hook)
+        mm.cross_map = naive_map
     a, b = _pair(h, w)
     fuser.fuse(a[:64, :64], b[:64, :64])  # warm-up: kernels, allocator
     peak_now = matmul_peak(args.threads, args.device)  # load right now (the machine is shared)
-    flops.update(conv=0.0, map=0.0)
     if args.device != "cpu":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
     reps = args.reps if h * w <= 640 * 480 else 1
-    times = []
-    for _ in range(reps):
-        flops.update(conv=0.0, map=0.0)
+    times, net_times = [], []
+    for _ in range(reps):  # the full API path and the network runner alone, interleaved
         t = time.perf_counter()
         out = fuser.fuse(a, b)
         if args.device != "cpu":
             torch.cuda.synchronize()
         times.append(time.perf_counter() - t)
+        fa, fb = a[None].astype(np.float32), b[None].astype(np.float32)
+        t = time.perf_counter()
+        fuser.runner.run(fa, fb)
+        if args.device != "cpu":
+            torch.cuda.synchronize()
+        net_times.append(time.perf_counter() - t)
     wall = min(times)
     assert out.shape == (h, w) and np.isfinite(out).all()
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the counting pass
+    # FLOPs actually computed (the CPU flash-attention op counted with torch's SDPA formula; q/k
+    # zero-padded to the value width count as computed), in one more, untimed pass
+    ops = torch.ops.aten
+
+    def cpu_sdpa_flop(q_shape, k_shape, v_shape, *args, out_shape=None, **kwargs) -> int:
+        return sdpa_flop_count(q_shape, k_shape, v_shape)
+
+    with FlopCounterMode(display=False, custom_mapping={ops._scaled_dot_product_flash_attention_for_cpu: cpu_sdpa_flop}) as fc:
+        fuser.runner.run(a[None].astype(np.float32), b[None].astype(np.float32))
+    counts = fc.get_flop_counts()["Global"]
+    conv = float(counts.get(ops.convolution, 0))
+    total = float(sum(counts.values()))
     res = {
         "size": f"{w}x{h}", "mode": args.mode, "device": args.device, "threads": args.threads,
-        "wall_s": wall, "us_per_px": wall / (h * w) * 1e6,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "wall_s": wall, "net_s": min(net_times), "us_per_px": wall / (h * w) * 1e6, "peak_rss_mb": peak_rss,
         "gpu_peak_mb": (torch.cuda.max_memory_allocated() / 2**20) if args.device != "cpu" else None,
-        "conv_gflop": flops["conv"] / 1e9, "map_gflop": flops["map"] / 1e9,
-        "gflops": (flops["conv"] + flops["map"]) / 1e9 / wall,
+        "conv_gflop": conv / 1e9, "map_gflop": (total - conv) / 1e9,
+        "gflops": total / 1e9 / wall,
         "matmul_peak_gflops": peak_now, "pool": fuser.report.mapping_pool, "windows": fuser.report.windows, "model": what,
     }
     print(json.dumps(res), flush=True)
@@ -280,7 +285,8 @@ def speed(args) -> None:
                 continue
             res = json.loads(r.stdout.strip().splitlines()[-1])
             rows.append(res)
-            print(f"{res['size']:>10} {mode:>8}  {res['wall_s']:8.2f} s  {res['us_per_px']:6.2f} us/px  "
+            print(f"{res['size']:>10} {mode:>8}  {res['wall_s']:8.2f} s (net {res['net_s']:6.2f} s)  "
+                  f"{res['us_per_px']:6.2f} us/px  "
                   f"RSS {res['peak_rss_mb']:7.0f} MB  pool {res['pool']}  windows {res['windows']:3d}  "
                   f"conv {res['conv_gflop']:7.1f} + map {res['map_gflop']:8.1f} GFLOP  {res['gflops']:6.1f} GFLOP/s "
                   f"(matmul peak now {res['matmul_peak_gflops']:.0f})  "
@@ -307,6 +313,14 @@ def speed(args) -> None:
                     parts.append(f"{d['wall_s'] / by[(key, p)]['wall_s']:.2f}x {p} "
                                  f"(peak RSS {d['peak_rss_mb'] / by[(key, p)]['peak_rss_mb']:.2f}x)")
             print(f"{key:>10}  " + ", ".join(parts), flush=True)
+        print("# the same with `default`'s network runner alone (no colour handling or input conversion)")
+        for size in sizes:
+            w, h = map(int, size.lower().split("x"))
+            key = f"{w}x{h}"
+            d = by.get((key, "default"))
+            if d:
+                print(f"{key:>10}  " + ", ".join(f"{d['net_s'] / by[(key, p)]['wall_s']:.2f}x {p}"
+                                                 for p in PEERS if (key, p) in by), flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps({"peak_start": peak0, "peak_end": peak1, "rows": rows}, indent=1))
 

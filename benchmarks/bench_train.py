@@ -7,6 +7,12 @@ Each recipe is a training configuration (``configs/<name>.yaml``: model, loss, m
 mapping, direct output, Var-SSIM), the baseline every speed-up is measured against in the
 same run.
 
+``--baseline-rev REV`` also runs the first recipe with the package *as it was at git revision
+REV* (its ``src/``, ``configs/`` and this script, exported with ``git archive``), so that a
+speed-up of the code itself shows against the old code in the same run: ``paper@87c4518`` is
+the paper recipe with the code before channels-last inference, ``conv_concat`` and the
+channels-last mapping output (2026-12-02).
+
 Every (batch size) configuration runs in a fresh process so that its peak RSS is its own;
 the fusion-rule forward times are measured in one process, back to back, so that they are
 comparable to each other (single absolute times on a shared machine are noisy).
@@ -113,6 +119,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--batches", default="1,4,8")
     ap.add_argument("--recipes", default="paper,default", help="configs/<name>.yaml, the first is the baseline")
+    ap.add_argument("--baseline-rev", help="also run the first recipe with the code of this git revision")
     ap.add_argument("--child-batch", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--recipe", default="paper", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -123,24 +130,40 @@ def main() -> None:
     import torch
 
     print(f"# bench_train  device={args.device}  threads={args.threads}  size={args.size}  torch={torch.__version__}")
-    print(f"{'recipe':>8} {'batch':>5} {'images/s':>9} {'vs base':>8} {'peak RSS MB':>12} {'(base MB)':>10}"
+    print(f"{'recipe':>16} {'batch':>5} {'images/s':>9} {'vs base':>8} {'peak RSS MB':>12} {'(base MB)':>10}"
           + ("  peak GPU MB" if args.device == "cuda" else ""))
     recipes = args.recipes.split(",")
+    runs = [(r, Path(__file__).resolve(), None) for r in recipes]  # (label, script, PYTHONPATH)
+    old_tree = None
+    if args.baseline_rev:
+        import tempfile
+
+        old_tree = tempfile.TemporaryDirectory(prefix="bench_train_")
+        repo = Path(__file__).resolve().parents[1]
+        archive = subprocess.run(["git", "-C", str(repo), "archive", args.baseline_rev, "src", "configs",
+                                  "benchmarks/bench_train.py"], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", old_tree.name], input=archive, check=True)
+        old = Path(old_tree.name)
+        # the baseline: the first recipe with the old code
+        runs.insert(0, (f"{recipes[0]}@{args.baseline_rev}", old / "benchmarks" / "bench_train.py", old / "src"))
     base: dict[int, float] = {}
     for bs in [int(x) for x in args.batches.split(",")]:
-        for recipe in recipes:  # interleaved per batch size, so load drifts hit both alike
-            cmd = [sys.executable, __file__, "--device", args.device, "--threads", str(args.threads), "--size",
+        for label, script, pypath in runs:  # interleaved per batch size, so load drifts hit all alike
+            recipe = label.split("@")[0]
+            cmd = [sys.executable, str(script), "--device", args.device, "--threads", str(args.threads), "--size",
                    str(args.size), "--steps", str(args.steps), "--child-batch", str(bs), "--recipe", recipe]
-            r = subprocess.run(cmd, capture_output=True, text=True,
-                               env=dict(os.environ, OMP_NUM_THREADS=str(args.threads)))
+            env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+            if pypath is not None:
+                env["PYTHONPATH"] = str(pypath)
+            r = subprocess.run(cmd, capture_output=True, text=True, env=env)
             if r.returncode:
-                print(f"{recipe:>8} {bs:>5} failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}")
+                print(f"{label:>16} {bs:>5} failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}")
                 continue
             d = json.loads(r.stdout.strip().splitlines()[-1])
-            if recipe == recipes[0]:
+            if label == runs[0][0]:
                 base[bs] = d["images_per_s"]
             ratio = f"{d['images_per_s'] / base[bs]:.2f}x" if bs in base else "-"
-            line = f"{recipe:>8} {bs:>5} {d['images_per_s']:>9.2f} {ratio:>8} {d['peak_rss_mb']:>12.0f} {d['base_rss_mb']:>10.0f}"
+            line = f"{label:>16} {bs:>5} {d['images_per_s']:>9.2f} {ratio:>8} {d['peak_rss_mb']:>12.0f} {d['base_rss_mb']:>10.0f}"
             if "peak_gpu_mb" in d:
                 line += f"  {d['peak_gpu_mb']:>11.0f}"
             print(line, flush=True)

@@ -29,6 +29,11 @@ class NetworkRunner:
     def __init__(self, net, device: torch.device, dtype: torch.dtype, max_window_pixels: int,
                  progress: bool = False):
         self.net = net.to(device, dtype)
+        if device.type == "cpu":
+            # channels-last: oneDNN's native convolution layout on CPU, and bilinear resizing of
+            # wide feature maps is several times faster in it (benchmarks/bench_fuse.py;
+            # docs/architecture.md, "Speed"). Same results up to float summation order.
+            self.net = self.net.to(memory_format=torch.channels_last)
         self.device = device
         self.dtype = dtype
         self.max_window_pixels = int(max_window_pixels)

@@ -113,6 +113,11 @@ def plan_windows(h: int, w: int, halo: int, m: int, max_pixels: int) -> list[tup
     return out
 
 
+def _is_channels_last(x: torch.Tensor) -> bool:
+    """Whether a (B, C, H, W) tensor is laid out channels-last (and not also plainly contiguous)."""
+    return x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
+
+
 def _has_global_mapping(net) -> bool:
     fusion = getattr(net, "fusion", None)
     return fusion is not None and hasattr(fusion, "deepest_maps")
@@ -161,7 +166,9 @@ def streamed_forward(net, a: torch.Tensor, b: torch.Tensor, max_window_pixels: i
             for k, f in enumerate(feats[1:], 1):
                 s = 2 ** k
                 if len(cache[src]) < k:
-                    cache[src].append(torch.empty((B, f.shape[1], hp // s, wp // s), dtype=f.dtype, device=f.device))
+                    fmt = torch.channels_last if _is_channels_last(f) else torch.contiguous_format
+                    cache[src].append(torch.empty((B, f.shape[1], hp // s, wp // s), dtype=f.dtype, device=f.device,
+                                                  memory_format=fmt))
                 cache[src][k - 1][..., y0 // s:y1 // s, x0 // s:x1 // s] = \
                     f[..., (y0 - Y0) // s:(y1 - Y0) // s, (x0 - X0) // s:(x1 - X0) // s]
             del feats

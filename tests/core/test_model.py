@@ -148,3 +148,58 @@ def test_pooled_maps_equal_exact_when_pool_is_one():
     f, g = torch.rand(1, 8, 8, 8), torch.rand(1, 8, 8, 8)
     for a, b in zip(fusion.pooled_maps(f, g, 1), fusion.mutual_maps(f, g)):
         assert_close(a, b, dtype=torch.float32)
+
+
+@pytest.mark.parametrize("padding", ["zeros", "reflect", "replicate"])
+@pytest.mark.parametrize("split", [(5,), (2, 3), (1, 1, 3)])
+def test_conv_concat_equals_conv_of_the_concatenation(padding, split):
+    from mutualfuse.model.blocks import conv_concat
+
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(sum(split), 4, 3, padding=1, padding_mode=padding).double()
+    parts = [torch.randn(2, c, 9, 11, dtype=torch.float64) for c in split]
+    expected = conv(torch.cat(parts, 1))
+    assert_close(conv_concat(conv, parts), expected)
+    # gradients reach the weight slices and every part as through the concatenation
+    parts = [p.requires_grad_() for p in parts]
+    conv_concat(conv, parts).square().sum().backward()
+    grads = [p.grad.clone() for p in parts] + [conv.weight.grad.clone()]
+    conv.zero_grad()
+    for p in parts:
+        p.grad = None
+    conv(torch.cat(parts, 1)).square().sum().backward()
+    for g, ref in zip(grads, [p.grad for p in parts] + [conv.weight.grad]):
+        assert_close(g, ref)
+
+
+def test_conv_concat_rejects_parts_that_do_not_fit():
+    from mutualfuse.model.blocks import conv_concat
+
+    conv = torch.nn.Conv2d(5, 4, 3, padding=1)
+    with pytest.raises(ValueError, match="do not fit"):
+        conv_concat(conv, [torch.zeros(1, 2, 4, 4), torch.zeros(1, 2, 4, 4)])
+
+
+@pytest.mark.parametrize("fusion", ["mapping", "add", "concat"])
+def test_channels_last_model_equals_contiguous(fusion):
+    """The inference runner runs CPU models channels-last; same output up to float rounding."""
+    torch.manual_seed(0)
+    cfg = ModelConfig(fusion=fusion, attn_dim=8, attn_pos_freqs=2, output="pyramid", pyramid_levels=3,
+                      token_budget=64)
+    net = build_model(cfg).eval()
+    a, b = torch.rand(2, 1, 70, 90), torch.rand(2, 1, 70, 90)
+    with torch.no_grad():
+        ref = net(a, b)
+        out = net.to(memory_format=torch.channels_last)(a, b)
+    assert_close(out, ref, dtype=torch.float32)
+
+
+def test_cross_map_output_is_channels_last_strided():
+    """So that the bilinear resizes and Eq. 1 after it stay in the channels-last layout."""
+    q, k = torch.randn(2, 8, 5, 7), torch.randn(2, 8, 5, 7)
+    out = cross_map(q, k, values=torch.randn(2, 6, 5, 7))
+    assert out.shape == (2, 6, 5, 7)
+    assert out.is_contiguous(memory_format=torch.channels_last)
+    single = cross_map(q[:1], k[:1])
+    assert torch.nn.functional.interpolate(single, scale_factor=2, mode="bilinear").is_contiguous(
+        memory_format=torch.channels_last)

@@ -1,6 +1,8 @@
 """Small building blocks shared by the encoder and decoder."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -34,6 +36,45 @@ class ResBlock(nn.Module):
         y = F.relu(self.conv1(x))
         y = self.conv2(y)
         return F.relu(y + self.proj(x))
+
+
+def conv_concat(conv: nn.Conv2d, parts: Sequence[torch.Tensor]) -> torch.Tensor:
+    """``conv(torch.cat(parts, 1))`` without materialising the concatenation.
+
+    A convolution is linear in its input channels, so it splits into one convolution per part
+    (the matching slice of the weight) whose outputs are summed, with the bias added once;
+    padding ("zeros" or a padding mode such as "reflect") acts per channel, so it splits too.
+    The result equals the concatenated form up to float summation order. Why: the decoder and
+    the dense map convolutions concatenate upsampled full-resolution tensors of up to 112
+    channels, and on CPU that copy (plus a layout conversion) cost about as much as the
+    convolution itself, while the per-part convolutions in channels-last layout are faster
+    than the one big one (``benchmarks/bench_fuse.py``, docs/architecture.md "Speed").
+    The module's parameters are used unchanged, so weights files and ``state_dict`` keys are
+    the same as for ``conv(torch.cat(parts, 1))``.
+    """
+    if len(parts) == 1:
+        return conv(parts[0])
+    if sum(p.shape[1] for p in parts) != conv.in_channels or conv.groups != 1:
+        raise ValueError(f"parts with {[p.shape[1] for p in parts]} channels do not fit {conv}")
+    out = None
+    start = 0
+    for i, x in enumerate(parts):
+        c = x.shape[1]
+        w = conv.weight[:, start:start + c]
+        start += c
+        bias = conv.bias if i == 0 else None
+        if conv.padding_mode != "zeros":
+            ph, pw = conv.padding
+            y = F.conv2d(F.pad(x, (pw, pw, ph, ph), mode=conv.padding_mode), w, bias, conv.stride, 0, conv.dilation)
+        else:
+            y = F.conv2d(x, w, bias, conv.stride, conv.padding, conv.dilation)
+        if out is None:
+            out = y
+        elif out.requires_grad:  # autograd: no in-place update of a tensor it saved
+            out = out + y
+        else:
+            out += y
+    return out
 
 
 def resize(x: torch.Tensor, size: tuple[int, int], mode: str) -> torch.Tensor:

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from .blocks import ConvReLU, conv3x3, resize
+from .blocks import ConvReLU, conv3x3, conv_concat, resize
 from .config import ModelConfig
 
 
@@ -54,7 +55,8 @@ class DLADecoder(nn.Module):
         for k in range(L - 2, -1, -1):
             size = fused[k].shape[-2:]
             parts = [fused[k]] + [resize(agg[t], size, self.mode) for t in range(k + 1, L)]
-            agg[k] = self.nodes[k](torch.cat(parts, 1))
+            first, second = self.nodes[k]  # = self.nodes[k](torch.cat(parts, 1)), without the copy
+            agg[k] = second(F.relu(conv_concat(first[0], parts)))
         if self.gain_head is not None:
             return torch.cat([self.head(agg[0]), self.gain_head(agg[0])], 1)
         return self.head(agg[0])

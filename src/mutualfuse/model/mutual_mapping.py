@@ -49,7 +49,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..registry import Registry
-from .blocks import conv3x3, resize
+from .blocks import conv3x3, conv_concat, resize
 from .config import ModelConfig
 
 
@@ -80,8 +80,12 @@ def cross_map(query: torch.Tensor, source: torch.Tensor, scale: float | None = N
         k = F.pad(k, (0, cv - c))
     elif c > cv:
         v = F.pad(v, (0, c - cv))
-    out = F.scaled_dot_product_attention(q, k, v, scale=scale)[..., :cv]  # (B, 1, N, Cv)
-    return out.squeeze(1).transpose(1, 2).reshape(b, cv, h, w)
+    out = F.scaled_dot_product_attention(q, k, v, scale=scale)  # (B, 1, N, max(C, Cv))
+    if out.shape[-1] != cv:
+        out = out[..., :cv].contiguous()
+    # a channels-last (B, Cv, H, W) view with regular strides, so that later ops (bilinear
+    # resizing, Eq. 1) keep the channels-last layout instead of converting
+    return out.reshape(b, h, w, cv).permute(0, 3, 1, 2)
 
 
 def pool_for(h: int, w: int, budget: int | None) -> int:
@@ -331,10 +335,9 @@ class MutualMappingFusion(nn.Module):
         fused[deep] = apply_maps(mx, my, feats_x[deep], feats_y[deep], act)
         for k in range(deep - 1, -1, -1):
             size = feats_x[k].shape[-2:]
-            cat_x = torch.cat([resize(maps_x[t], size, mode) for t in range(k + 1, deep + 1)], 1)
-            cat_y = torch.cat([resize(maps_y[t], size, mode) for t in range(k + 1, deep + 1)], 1)
-            maps_x[k] = self.map_convs_x[k](cat_x)
-            maps_y[k] = self.map_convs_y[k](cat_y)
+            # the 3×3 convolution of the concatenated deeper maps (conv_concat: without the copy)
+            maps_x[k] = conv_concat(self.map_convs_x[k], [resize(maps_x[t], size, mode) for t in range(k + 1, deep + 1)])
+            maps_y[k] = conv_concat(self.map_convs_y[k], [resize(maps_y[t], size, mode) for t in range(k + 1, deep + 1)])
             fused[k] = apply_maps(maps_x[k], maps_y[k], feats_x[k], feats_y[k], act)
         return fused  # type: ignore[return-value]
 
@@ -362,7 +365,7 @@ class ConcatFusion(nn.Module):
         self.convs = nn.ModuleList(nn.Conv2d(2 * c, c, 1) for c in w)
 
     def forward(self, feats_x, feats_y, maps=None):
-        return [F.relu(conv(torch.cat([a, b], 1))) for conv, a, b in zip(self.convs, feats_x, feats_y)]
+        return [F.relu(conv_concat(conv, [a, b])) for conv, a, b in zip(self.convs, feats_x, feats_y)]
 
 
 #: the fusion rules of Table 6 by name (``ModelConfig.fusion``)
