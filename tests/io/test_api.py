@@ -90,6 +90,23 @@ def test_streaming_gives_the_same_result(lively_weights, pair):
     assert_close(x, y, dtype=np.float32)
 
 
+def test_cpu_runner_is_channels_last_and_equals_the_plain_forward(lively_weights, pair):
+    """The runner puts CPU models in channels-last (speed); the result is the plain NCHW forward's."""
+    import torch
+
+    from mutualfuse.weights import load_model
+
+    a, b = pair
+    fuser = Fuser(str(lively_weights), device="cpu")
+    w = fuser.net.enc_x.blocks[0].conv1.weight  # (not the stem: with one input channel both layouts coincide)
+    assert w.is_contiguous(memory_format=torch.channels_last) and not w.is_contiguous()
+    net, _ = load_model(str(lively_weights))
+    with torch.inference_mode():
+        ref = net.eval()(torch.tensor(a / 255.0, dtype=torch.float32)[None, None],
+                         torch.tensor(b / 255.0, dtype=torch.float32)[None, None])
+    assert_close(fuser.fuse_gray(a / 255.0, b / 255.0), ref.clamp(0, 1)[0, 0], dtype=np.float32)
+
+
 def test_classical_method_through_fuser(pair):
     a, b = pair
     out = Fuser("average", device="cpu").fuse(a, b)

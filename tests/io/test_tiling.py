@@ -17,9 +17,12 @@ from tolerance import assert_close
     (ModelConfig(widths=(4, 8, 8), fusion="add"), (203, 150), 96 * 96),        # purely local network
     (ModelConfig(arch="vifnet"), (100, 81), 40 * 40),
 ])
-def test_streamed_equals_one_shot(cfg, size, win):
+@pytest.mark.parametrize("channels_last", [False, True], ids=["nchw", "channels_last"])
+def test_streamed_equals_one_shot(cfg, size, win, channels_last):
     torch.manual_seed(1)
     net = build_model(cfg).eval()
+    if channels_last:  # as the inference runner runs CPU models
+        net = net.to(memory_format=torch.channels_last)
     a = torch.rand(2 if cfg.arch == "vifnet" else 1, 1, *size)
     b = torch.rand_like(a)
     with torch.inference_mode():
