@@ -31,7 +31,7 @@ class NetworkRunner:
         self.net = net.to(device, dtype)
         if device.type == "cpu":
             # channels-last: oneDNN's native convolution layout on CPU, and bilinear resizing of
-            # wide feature maps is several times faster in it (benchmarks/bench_fuse.py;
+            # wide feature maps is about twice as fast in it (benchmarks/bench_layout.py;
             # docs/architecture.md, "Speed"). Same results up to float summation order.
             self.net = self.net.to(memory_format=torch.channels_last)
         self.device = device

@@ -48,7 +48,7 @@ def conv_concat(conv: nn.Conv2d, parts: Sequence[torch.Tensor]) -> torch.Tensor:
     the dense map convolutions concatenate upsampled full-resolution tensors of up to 112
     channels, and on CPU that copy (plus a layout conversion) cost about as much as the
     convolution itself, while the per-part convolutions in channels-last layout are faster
-    than the one big one (``benchmarks/bench_fuse.py``, docs/architecture.md "Speed").
+    than the one big one (``benchmarks/bench_layout.py``, docs/architecture.md "Speed").
     The module's parameters are used unchanged, so weights files and ``state_dict`` keys are
     the same as for ``conv(torch.cat(parts, 1))``.
     """
