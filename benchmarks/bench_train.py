@@ -29,25 +29,34 @@ import time
 from pathlib import Path
 
 
-def _child(args) -> None:
+def recipe_setup(recipe: str, device: str, batch: int, size: int):
+    """What one training step of ``configs/<recipe>.yaml`` needs, built as the trainer builds it
+    (model in the recipe's memory layout, its loss, Adam) with random (batch, 1, size, size)
+    inputs: ``(cfg, net, loss_fn, loss_params, opt, a, b)``. Also used by profile_train_step.py."""
     import torch
 
     from mutualfuse.losses import LOSSES
     from mutualfuse.model import build_model
     from mutualfuse.train.config import TrainConfig
 
+    dev = torch.device(device)
+    torch.manual_seed(0)
+    cfg = TrainConfig.load(Path(__file__).resolve().parents[1] / "configs" / f"{recipe}.yaml")
+    fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    net = build_model(cfg.model).to(dev, memory_format=fmt)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-4)
+    a = torch.rand(batch, 1, size, size, device=dev).contiguous(memory_format=fmt)
+    b = torch.rand(batch, 1, size, size, device=dev).contiguous(memory_format=fmt)
+    return cfg, net, LOSSES[cfg.loss], dict(cfg.loss_params), opt, a, b
+
+
+def _child(args) -> None:
+    import torch
+
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)  # as the trainer does on CPU
     dev = torch.device(args.device)
-    torch.manual_seed(0)
-    cfg = TrainConfig.load(Path(__file__).resolve().parents[1] / "configs" / f"{args.recipe}.yaml")
-    fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
-    net = build_model(cfg.model).to(dev, memory_format=fmt)
-    loss_fn = LOSSES[cfg.loss]
-    params = dict(cfg.loss_params)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-4)
-    a = torch.rand(args.batch, 1, args.size, args.size, device=dev).contiguous(memory_format=fmt)
-    b = torch.rand(args.batch, 1, args.size, args.size, device=dev).contiguous(memory_format=fmt)
+    cfg, net, loss_fn, params, opt, a, b = recipe_setup(args.recipe, args.device, args.batch, args.size)
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats()

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import argparse
 import time
+import sys
 from collections import defaultdict
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_train.recipe_setup
 
 KINDS = [  # (kind, substrings of aten operator names), first match wins
     ("attention", ("scaled_dot_product", "softmax")),
@@ -47,20 +48,10 @@ def _kind(name: str) -> str:
 def _stages(args, recipe: str) -> None:
     import torch
 
-    from mutualfuse.losses import LOSSES
-    from mutualfuse.model import build_model
-    from mutualfuse.train.config import TrainConfig
+    from bench_train import recipe_setup  # the same set-up as the throughput benchmark
 
-    cfg = TrainConfig.load(REPO / "configs" / f"{recipe}.yaml")
     dev = torch.device(args.device)
-    fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
-    torch.manual_seed(0)
-    net = build_model(cfg.model).to(dev, memory_format=fmt)
-    loss_fn = LOSSES[cfg.loss]
-    params = dict(cfg.loss_params)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-4)
-    a = torch.rand(args.batch, 1, args.size, args.size, device=dev).contiguous(memory_format=fmt)
-    b = torch.rand(args.batch, 1, args.size, args.size, device=dev).contiguous(memory_format=fmt)
+    cfg, net, loss_fn, params, opt, a, b = recipe_setup(recipe, args.device, args.batch, args.size)
     staged = cfg.model.arch == "fmm" and args.size % cfg.model.multiple == 0
     mapping = staged and hasattr(net.fusion, "deepest_maps")
 
