@@ -8,7 +8,7 @@
 
 * ``default``: the shipped API path (token budget, exact halo streaming);
 * ``exact``: ``token_budget=0``, the mapping by fused SDPA (flash kernel, O(N·C) memory);
-* ``naive``: ``token_budget=0`` with the explicit N×N matmul-softmax-matmul mapping, only where
+* ``naive``: ``token_budget=0`` with SDPA's math backend (the explicit N×N matmul-softmax-matmul), only where
   its two N×N float32 matrices fit (``--naive-max-gb``).
 
 Inputs are a real infrared/visible pair (TNO 04, or the bundled tno-01) resized to each size.
@@ -204,18 +204,12 @@ def child(args) -> None:
         return peer_child(args)
     fuser = Fuser(spec, device=args.device, token_budget=(-1 if args.mode == "default" else 0))
     if args.mode == "naive":
-        # the explicit matmul-softmax-matmul kernel in place of the fused one (this child process only)
-        import mutualfuse.model.mutual_mapping as mm
+        # PyTorch's math backend of SDPA: the explicit matmul-softmax-matmul with its N×N matrix,
+        # in place of the fused kernel, for the rest of this child process (a public switch of
+        # torch's dispatcher; nothing in mutualfuse is replaced)
+        from torch.nn.attention import SDPBackend, sdpa_kernel
 
-        def naive_map(q, s, scale=None, values=None):
-            import math as _m
-            qt, kt = q.flatten(2).transpose(1, 2), s.flatten(2).transpose(1, 2)
-            v = kt if values is None else values.flatten(2).transpose(1, 2)
-            sc = 1.0 / _m.sqrt(q.shape[1]) if scale is None else scale
-            out = torch.softmax(qt @ kt.transpose(1, 2) * sc, -1) @ v
-            return out.transpose(1, 2).reshape(q.shape[0], v.shape[-1], q.shape[2], q.shape[3])
-
-        mm.cross_map = naive_map
+        sdpa_kernel(SDPBackend.MATH).__enter__()
     a, b = _pair(h, w)
     fuser.fuse(a[:64, :64], b[:64, :64])  # warm-up: kernels, allocator
     peak_now = matmul_peak(args.threads, args.device)  # load right now (the machine is shared)
