@@ -192,3 +192,29 @@ def test_truth_term_and_role_swap_train_and_change_the_loss(tmp_path, data_root)
     assert logged["truth"] == logged["truth2"]
     assert logged["truth"][1] != logged["plain"][1]
     assert logged["swap"][1] != logged["plain"][1]
+
+
+def test_epoch_offset_starts_the_data_stream_later(tmp_path, data_root):
+    """``data.epoch_offset = k``: a run's first steps see the samples a run without it sees in
+    epoch k (the same validation split: the seed is unchanged), and the log's epoch includes k.
+    A learning rate of 1e-12 keeps the weights fixed to far below the float32 tolerance, so the
+    losses compare the data the two runs drew."""
+    from mutualfuse.errors import ParameterError
+
+    base = {**TINY, "lr": 1e-12, "val_every": 0, "checkpoint_every": 0}
+    runs = {"plain": {**base, "steps": 4}, "offset": {**base, "steps": 2, "data": {**TINY["data"], "epoch_offset": 1}}}
+    logged = {}
+    for name, d in runs.items():
+        cfg = TrainConfig.from_dict({**d, "out_dir": str(tmp_path / name)})
+        tr = Trainer(cfg, data_root=str(data_root), device="cpu", progress=False)
+        assert tr.steps_per_epoch == 2  # 8 training pairs, batch 4
+        tr.run()
+        with open(tmp_path / name / "log.csv") as fh:
+            logged[name] = {int(r["step"]): (float(r["loss"]), int(r["epoch"])) for r in csv.DictReader(fh)}
+    plain, off = logged["plain"], logged["offset"]
+    assert [off[s][1] for s in (1, 2)] == [1, 1]
+    assert [plain[s][1] for s in (1, 2, 3, 4)] == [0, 0, 1, 1]
+    assert_close(torch.tensor([off[1][0], off[2][0]]), torch.tensor([plain[3][0], plain[4][0]]), dtype=torch.float32)
+    assert abs(off[1][0] - plain[1][0]) > 1e-3 and abs(off[2][0] - plain[2][0]) > 1e-3
+    with pytest.raises(ParameterError, match="epoch_offset"):
+        TrainConfig.from_dict({**TINY, "data": {**TINY["data"], "epoch_offset": -1}})

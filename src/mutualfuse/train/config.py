@@ -42,6 +42,12 @@ class DataConfig:
     #: random smooth mask: regions where one modality has no signal (CT soft tissue, PET
     #: background, a blank IR sky), which RoadScene pairs rarely show
     blackout: float = 0.0
+    #: the data stream starts at this epoch: crops, flips, pair order and the synthetic
+    #: samples are pure functions of (seed, epoch, index), so a run warm-started from another
+    #: run's weights (``init_weights``) with the same seed would replay that run's samples from
+    #: epoch 0; an offset past the epochs the earlier runs used gives it unseen samples while the
+    #: seed, and so the validation split, stays the same. The logged ``epoch`` includes it.
+    epoch_offset: int = 0
 
 
 @dataclass
@@ -174,6 +180,7 @@ def validate_train_config(cfg: TrainConfig) -> None:
     need(_is_int(d.crop) and d.crop >= 8, "data.crop", d.crop, "an integer >= 8 (pixels)")
     need(_is_int(d.val_pairs) and d.val_pairs >= 0, "data.val_pairs", d.val_pairs, "an integer >= 0")
     need(_is_int(d.num_workers) and d.num_workers >= 0, "data.num_workers", d.num_workers, "an integer >= 0")
+    need(_is_int(d.epoch_offset) and d.epoch_offset >= 0, "data.epoch_offset", d.epoch_offset, "an integer >= 0")
     need(isinstance(d.sets, list) and len(d.sets) > 0 and all(isinstance(x, str) and x for x in d.sets),
          "data.sets", d.sets, "a non-empty list of folder names")
     num = (int, float)

@@ -286,6 +286,7 @@ class Trainer:
         try:
             while self.step < cfg.steps:
                 epoch, skip = divmod(self.step, self.steps_per_epoch)
+                epoch += cfg.data.epoch_offset
                 for batch in self._loader(epoch, skip):
                     if self.step >= cfg.steps:
                         break
