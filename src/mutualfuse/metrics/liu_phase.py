@@ -3,6 +3,8 @@ phase congruency (``metricZhao.m`` + ``myphasecong3.m`` of ``zhengliu6699/imageF
 """
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,8 +89,125 @@ class _FilterBank:
             self.sum_aiaj.append(float(np.sum(aiaj)))
 
 
+@functools.lru_cache(maxsize=2)
+def filter_bank(rows: int, cols: int, cfg: PhaseCongruencyConfig) -> _FilterBank:
+    """The :class:`_FilterBank` of one image size, built once and reused (read-only arrays):
+    evaluating a folder of same-size images builds it once instead of once per triple."""
+    bank = _FilterBank(rows, cols, cfg)
+    for arrays in (bank.log_gabor, bank.spread):
+        for x in arrays:
+            x.flags.writeable = False
+    return bank
+
+
+def _orient_energy_py(eo, sum_an, max_an, energy, abs2_0):
+    """One orientation's per-pixel pass over its ``nscale`` filter responses ``eo`` (nscale,
+    rows, cols) complex: Σ_s |eo_s| and max_s |eo_s| (into ``sum_an``, ``max_an``), the
+    phase-deviation energy Σ_s (e·ē + o·ō − |e·ō − o·ē|) with (ē, ō) the unit mean phase vector
+    (into ``energy``, before the noise threshold) and |eo_0|² (into ``abs2_0``, for the median).
+    The same operations in the same order as the array expressions of
+    :func:`_phase_congruency_numpy`, except |z| = sqrt(re² + im²) where NumPy calls ``hypot``
+    (equal to within an ulp)."""
+    nscale, rows, cols = eo.shape
+    eps = 0.0001
+    for i in range(rows):
+        for j in range(cols):
+            se = 0.0
+            so = 0.0
+            sa = 0.0
+            ma = 0.0
+            for s in range(nscale):
+                z = eo[s, i, j]
+                re = z.real
+                im = z.imag
+                a2 = re * re + im * im
+                a = math.sqrt(a2)  # NumPy's abs uses hypot: the same to an ulp, several times slower
+                sa += a
+                se += re
+                so += im
+                if s == 0:
+                    ma = a
+                    abs2_0[i, j] = a2
+                elif a > ma:
+                    ma = a
+            xe = math.sqrt(se * se + so * so) + eps
+            me = se / xe
+            mo = so / xe
+            en = 0.0
+            for s in range(nscale):
+                z = eo[s, i, j]
+                e = z.real
+                od = z.imag
+                en += e * me + od * mo - abs(e * mo - od * me)
+            sum_an[i, j] = sa
+            max_an[i, j] = ma
+            energy[i, j] = en
+
+
+def _orient_accumulate_py(sum_an, max_an, energy, T, nscale, cut_off, g, c, sn,
+                          total_energy, total_sum_an, covx2, covy2, covxy):
+    """One orientation's contribution after the noise threshold ``T``: the frequency-spread
+    weight, the thresholded weighted energy and the PC covariance terms, accumulated in place
+    (same operations and order as :func:`_phase_congruency_numpy`)."""
+    rows, cols = energy.shape
+    eps = 0.0001
+    for i in range(rows):
+        for j in range(cols):
+            en = energy[i, j] - T
+            if not en > 0.0:
+                en = 0.0
+            sa = sum_an[i, j]
+            width = sa / (max_an[i, j] + eps) / nscale
+            w = 1.0 / (1 + math.exp((cut_off - width) * g))
+            total_sum_an[i, j] += sa
+            total_energy[i, j] += w * en
+            pc = w * en / sa
+            cx = pc * c
+            cy = pc * sn
+            covx2[i, j] += cx * cx
+            covy2[i, j] += cy * cy
+            covxy[i, j] += cx * cy
+
+
+@functools.lru_cache(maxsize=1)
+def _kernels():
+    """The numba-compiled per-pixel passes (``None`` without numba). No ``fastmath``: every
+    operation is evaluated as written in float64 (no FMA contraction, no reassociation), so the
+    compiled path differs from the NumPy one only where a library function rounds differently
+    (|z| by ``sqrt`` instead of ``hypot``, ``exp``); ``error_model="numpy"`` gives 0/0 = NaN as NumPy does. Compiled once per
+    machine (``cache=True``)."""
+    try:
+        import numba
+    except ImportError:          # pragma: no cover - numba is a dependency; keep a working fallback
+        return None
+    jit = functools.partial(numba.njit, nogil=True, cache=True, error_model="numpy")
+    return jit(_orient_energy_py), jit(_orient_accumulate_py)
+
+
+def _noise_threshold(median_e2n: float, bank: "_FilterBank", o: int, cfg: PhaseCongruencyConfig) -> float:
+    """Kovesi's noise threshold T of orientation ``o`` from the median of |EO_0|² (Rayleigh model)."""
+    mean_e2n = -median_e2n / np.log(0.5)
+    noise_power = mean_e2n / bank.em_n[o]
+    est_noise_energy2 = 2 * noise_power * bank.sum_an2[o] + 4 * noise_power * bank.sum_aiaj[o]
+    tau = np.sqrt(est_noise_energy2 / 2)
+    est_noise_energy = tau * np.sqrt(np.pi / 2)
+    est_noise_sigma = np.sqrt((2 - np.pi / 2) * tau**2)
+    return float((est_noise_energy + cfg.k * est_noise_sigma) / 1.7)
+
+
+def _moments(total_energy, total_sum_an, covx2, covy2, covxy, norient: int):
+    """PC map and the maximum / minimum moments M, m from the accumulated orientation terms."""
+    eps = 0.0001
+    pc = total_energy / (total_sum_an + eps)
+    cx2 = covx2 / (norient / 2)
+    cy2 = covy2 / (norient / 2)
+    cxy = covxy / norient
+    denom = np.sqrt(cxy**2 + (cx2 - cy2) ** 2) + eps
+    return pc, (cy2 + cx2 + denom) / 2, (cy2 + cx2 - denom) / 2
+
+
 def phase_congruency(im: np.ndarray, cfg: PhaseCongruencyConfig = PhaseCongruencyConfig(),
-                     bank: _FilterBank | None = None):
+                     bank: "_FilterBank | None" = None):
     """Liu's ``myphasecong3``: (phase congruency PC, maximum moment M, minimum moment m).
 
     Kovesi's PC_2 with log-Gabor filters (``cfg``), noise threshold from the median of the
@@ -96,12 +215,52 @@ def phase_congruency(im: np.ndarray, cfg: PhaseCongruencyConfig = PhaseCongruenc
     (Liu's revision: one PC map summed over orientations), M and m from the PC covariance over
     orientations. The FFT is taken without padding (periodic boundary). ``bank``: the filters
     for this image size, when several images of one size are processed.
+
+    The per-pixel work runs compiled (numba, :func:`_kernels`), the FFTs in scipy;
+    :func:`_phase_congruency_numpy` keeps the same formulas as NumPy array expressions, the
+    reference the tests compare the compiled path against.
     """
+    kernels = _kernels()
+    if kernels is None:          # pragma: no cover - numba is a dependency
+        return _phase_congruency_numpy(im, cfg, bank)
+    energy_pass, accumulate = kernels
+    rows, cols = im.shape
+    nscale, norient = cfg.nscale, cfg.norient
+    if bank is None:
+        bank = filter_bank(rows, cols, cfg)
+    imagefft = sfft.fft2(im)
+    total_energy = np.zeros((rows, cols))
+    total_sum_an = np.zeros((rows, cols))
+    covx2 = np.zeros((rows, cols))
+    covy2 = np.zeros((rows, cols))
+    covxy = np.zeros((rows, cols))
+    eo = np.empty((nscale, rows, cols), dtype=np.complex128)
+    sum_an, max_an = np.empty((rows, cols)), np.empty((rows, cols))
+    energy, abs2_0, filt = np.empty((rows, cols)), np.empty((rows, cols)), np.empty((rows, cols))
+    for o in range(norient):
+        angl = o * np.pi / norient
+        spread = bank.spread[o]
+        for s in range(nscale):
+            np.multiply(bank.log_gabor[s], spread, out=filt)
+            np.multiply(imagefft, filt, out=eo[s])
+            res = sfft.ifft2(eo[s], overwrite_x=True)
+            if not np.shares_memory(res, eo[s]):
+                eo[s] = res
+        energy_pass(eo, sum_an, max_an, energy, abs2_0)
+        T = _noise_threshold(float(np.median(abs2_0)), bank, o, cfg)
+        accumulate(sum_an, max_an, energy, T, nscale, cfg.cut_off, cfg.g, float(np.cos(angl)),
+                   float(np.sin(angl)), total_energy, total_sum_an, covx2, covy2, covxy)
+    return _moments(total_energy, total_sum_an, covx2, covy2, covxy, norient)
+
+
+def _phase_congruency_numpy(im: np.ndarray, cfg: PhaseCongruencyConfig = PhaseCongruencyConfig(),
+                            bank: "_FilterBank | None" = None):
+    """:func:`phase_congruency` as NumPy array expressions (the reference of the compiled path)."""
     eps = 0.0001
     rows, cols = im.shape
     nscale, norient = cfg.nscale, cfg.norient
     if bank is None:
-        bank = _FilterBank(rows, cols, cfg)
+        bank = filter_bank(rows, cols, cfg)
     imagefft = sfft.fft2(im)
 
     total_energy = np.zeros((rows, cols))
@@ -136,14 +295,7 @@ def phase_congruency(im: np.ndarray, cfg: PhaseCongruencyConfig = PhaseCongruenc
             e, od = eo.real, eo.imag
             energy += e * mean_e + od * mean_o - np.abs(e * mean_o - od * mean_e)
 
-        median_e2n = float(np.median(np.abs(eo_list[0]) ** 2))
-        mean_e2n = -median_e2n / np.log(0.5)
-        noise_power = mean_e2n / bank.em_n[o]
-        est_noise_energy2 = 2 * noise_power * bank.sum_an2[o] + 4 * noise_power * bank.sum_aiaj[o]
-        tau = np.sqrt(est_noise_energy2 / 2)
-        est_noise_energy = tau * np.sqrt(np.pi / 2)
-        est_noise_sigma = np.sqrt((2 - np.pi / 2) * tau**2)
-        T = (est_noise_energy + cfg.k * est_noise_sigma) / 1.7
+        T = _noise_threshold(float(np.median(np.abs(eo_list[0]) ** 2)), bank, o, cfg)
         energy = np.maximum(energy - T, 0.0)
 
         width = sum_an / (max_an + eps) / nscale
@@ -158,14 +310,7 @@ def phase_congruency(im: np.ndarray, cfg: PhaseCongruencyConfig = PhaseCongruenc
         covy2 += covy**2
         covxy += covx * covy
 
-    pc_map = total_energy / (total_sum_an + eps)
-    covx2 = covx2 / (norient / 2)
-    covy2 = covy2 / (norient / 2)
-    covxy = covxy / norient
-    denom = np.sqrt(covxy**2 + (covx2 - covy2) ** 2) + eps
-    big_m = (covy2 + covx2 + denom) / 2
-    small_m = (covy2 + covx2 - denom) / 2
-    return pc_map, big_m, small_m
+    return _moments(total_energy, total_sum_an, covx2, covy2, covxy, norient)
 
 
 def _gauss_same(x: np.ndarray, g1: np.ndarray) -> np.ndarray:
@@ -217,7 +362,7 @@ def qp(a, b, f, threshold: float = 0.1) -> float:
     if min(A.shape) < 3:
         raise ValueError("Q_P needs images of at least 3 pixels per side")
     cfg = PhaseCongruencyConfig()
-    bank = _FilterBank(*A.shape, cfg)
+    bank = filter_bank(*A.shape, cfg)
     pc1, M1, n1 = phase_congruency(A, cfg, bank)
     pc2, M2, n2 = phase_congruency(B, cfg, bank)
     pcf, Mf, nf = phase_congruency(F, cfg, bank)
