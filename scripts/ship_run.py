@@ -4,11 +4,11 @@ Usage: python scripts/ship_run.py runs/pyramid-g2 fmm-pyramid-roadscene-mf-cpu.s
 
 Reads ``RUN/final.safetensors`` (digest-checked), writes ``src/mutualfuse/weights/FILE`` with the
 same tensors and metadata and copies the run's log and config to ``runs-log/<run>/``. With
-``--init-name NAME``, a stored ``train_config.init_weights`` of ``"default"`` (or the path of a
-shipped file) is rewritten to ``NAME``: runs started while ``default`` still named the file now
-shipped as NAME (checked: the two names' sha256 must be equal in the shipped table, or the
-file's sha256 equal to NAME's), so that the stored config keeps naming
-the weights it started from after ``default`` moves on; ``--init-label TEXT`` writes TEXT instead
+``--init-name NAME``, a stored ``train_config.init_weights`` that is a shipped name (``"default"``,
+``"paper"``) or the path of a shipped file is rewritten to ``NAME``: runs started while that
+name still named the file now shipped as NAME (checked: the two names' sha256 must be equal in
+the shipped table, or the file's sha256 equal to NAME's), so that the stored config keeps naming
+the weights it started from after the name moves on; ``--init-label TEXT`` writes TEXT instead
 (for a warm start that leaves the shipped table). ``--blend-temperature T`` stores an inference
 temperature chosen on validation in the shipped model config. Prints the sha256 and the last
 validation metrics for ``weights/shipped.py``.
@@ -49,9 +49,11 @@ def main() -> int:
         meta = dict(fh.metadata() or {})
     tc = json.loads(meta["train_config"])
     init = tc.get("init_weights")
-    if args.init_name and init == "default":
-        if SHIPPED[args.init_name].sha256 != SHIPPED["default"].sha256:
-            raise SystemExit(f"--init-name {args.init_name}: not the file `default` names now")
+    if args.init_name and init in SHIPPED and init != args.init_name:
+        # a warm start named by a shipped name that is about to name another file (`default`
+        # moving on, `paper` retrained): name the same bytes by their new name (checked)
+        if SHIPPED[args.init_name].sha256 != SHIPPED[init].sha256:
+            raise SystemExit(f"--init-name {args.init_name}: not the file `{init}` names now")
         tc["init_weights"] = args.init_name
         meta["train_config"] = json.dumps(tc)
     elif args.init_name and init and init.endswith(".safetensors"):

@@ -102,3 +102,16 @@ _register(ShippedWeights(
     trained_on="train/roadscene minus 8 held-out validation pairs; no test-set images",
     config="configs/cpu.yaml",
 ))
+
+
+_register(ShippedWeights(
+    name="paper-3000",
+    file="fmm-roadscene-cpu.safetensors",
+    sha256="bb931187de774d7aa61aeeb9e5eb89532666041a7846a53d84a61aa2b1ee3266",
+    description="`paper` as first shipped (the first shipped default; the same file) and the warm start of "
+                "`paper`: the paper's recipe (FMM depth 3, raw dot-product mapping, direct output, Var-SSIM, "
+                "Adam 1e-4), IR-VIS only; 3000 steps (batch 4, 128x128 crops) on RoadScene, 2-core CPU "
+                "(configs/cpu.yaml)",
+    trained_on="train/roadscene minus 8 held-out validation pairs; no test-set images",
+    config="configs/cpu.yaml",
+))
