@@ -195,6 +195,15 @@ def _noise_threshold(median_e2n: float, bank: "_FilterBank", o: int, cfg: PhaseC
     return float((est_noise_energy + cfg.k * est_noise_sigma) / 1.7)
 
 
+def _start(im: np.ndarray, cfg: PhaseCongruencyConfig, bank: "_FilterBank | None"):
+    """The filter bank (the cached one of this size unless given), the image's FFT and the five
+    zeroed accumulators (total energy, total amplitude, covariance xx, yy, xy)."""
+    rows, cols = im.shape
+    if bank is None:
+        bank = filter_bank(rows, cols, cfg)
+    return bank, sfft.fft2(im), [np.zeros((rows, cols)) for _ in range(5)]
+
+
 def _moments(total_energy, total_sum_an, covx2, covy2, covxy, norient: int):
     """PC map and the maximum / minimum moments M, m from the accumulated orientation terms."""
     eps = 0.0001
@@ -226,14 +235,7 @@ def phase_congruency(im: np.ndarray, cfg: PhaseCongruencyConfig = PhaseCongruenc
     energy_pass, accumulate = kernels
     rows, cols = im.shape
     nscale, norient = cfg.nscale, cfg.norient
-    if bank is None:
-        bank = filter_bank(rows, cols, cfg)
-    imagefft = sfft.fft2(im)
-    total_energy = np.zeros((rows, cols))
-    total_sum_an = np.zeros((rows, cols))
-    covx2 = np.zeros((rows, cols))
-    covy2 = np.zeros((rows, cols))
-    covxy = np.zeros((rows, cols))
+    bank, imagefft, (total_energy, total_sum_an, covx2, covy2, covxy) = _start(im, cfg, bank)
     eo = np.empty((nscale, rows, cols), dtype=np.complex128)
     sum_an, max_an = np.empty((rows, cols)), np.empty((rows, cols))
     energy, abs2_0, filt = np.empty((rows, cols)), np.empty((rows, cols)), np.empty((rows, cols))
@@ -259,15 +261,7 @@ def _phase_congruency_numpy(im: np.ndarray, cfg: PhaseCongruencyConfig = PhaseCo
     eps = 0.0001
     rows, cols = im.shape
     nscale, norient = cfg.nscale, cfg.norient
-    if bank is None:
-        bank = filter_bank(rows, cols, cfg)
-    imagefft = sfft.fft2(im)
-
-    total_energy = np.zeros((rows, cols))
-    total_sum_an = np.zeros((rows, cols))
-    covx2 = np.zeros((rows, cols))
-    covy2 = np.zeros((rows, cols))
-    covxy = np.zeros((rows, cols))
+    bank, imagefft, (total_energy, total_sum_an, covx2, covy2, covxy) = _start(im, cfg, bank)
     for o in range(norient):
         angl = o * np.pi / norient
         spread = bank.spread[o]
