@@ -174,8 +174,8 @@ def _kernels():
     """The numba-compiled per-pixel passes (``None`` without numba). No ``fastmath``: every
     operation is evaluated as written in float64 (no FMA contraction, no reassociation), so the
     compiled path differs from the NumPy one only where a library function rounds differently
-    (|z| by ``sqrt`` instead of ``hypot``, ``exp``); ``error_model="numpy"`` gives 0/0 = NaN as NumPy does. Compiled once per
-    machine (``cache=True``)."""
+    (|z| by ``sqrt`` instead of ``hypot``, ``exp``); ``error_model="numpy"`` gives 0/0 = NaN as
+    NumPy does. Compiled once per machine (``cache=True``)."""
     try:
         import numba
     except ImportError:          # pragma: no cover - numba is a dependency; keep a working fallback

@@ -100,10 +100,9 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["model"] = self.model.to_dict()
-        # the JSON form (as stored in a run's config.json and in weights files): a list, so a
-        # config loaded from YAML compares equal to one read back from JSON
-        d["data"]["multifocus_sigma"] = list(self.data.multifocus_sigma)
-        return d
+        # the JSON form (as stored in a run's config.json and in weights files: tuples become
+        # lists), so a config loaded from YAML compares equal to one read back from JSON
+        return json.loads(json.dumps(d))
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
