@@ -10,7 +10,8 @@ name still named the file now shipped as NAME (checked: the two names' sha256 mu
 the shipped table, or the file's sha256 equal to NAME's), so that the stored config keeps naming
 the weights it started from after the name moves on; ``--init-label TEXT`` writes TEXT instead
 (for a warm start that leaves the shipped table). ``--blend-temperature T`` stores an inference
-temperature chosen on validation in the shipped model config. Prints the sha256 and the last
+temperature chosen on validation in the shipped model config; ``--token-budget N`` the inference
+token budget (a run that trained its mapping on a pooled grid stores its training budget). Prints the sha256 and the last
 validation metrics for ``weights/shipped.py``.
 """
 from __future__ import annotations
@@ -37,6 +38,8 @@ def main() -> int:
                          "retired from the shipped table, so --init-name cannot name it)")
     ap.add_argument("--blend-temperature", type=float, default=None,
                     help="store this inference temperature in the shipped model config (chosen on validation)")
+    ap.add_argument("--token-budget", type=int, default=None,
+                    help="store this inference token budget in the shipped model config (0 = exact)")
     args = ap.parse_args()
     from safetensors import safe_open
 
@@ -65,10 +68,12 @@ def main() -> int:
     if args.init_label and tc.get("init_weights") == "default":
         tc["init_weights"] = args.init_label
         meta["train_config"] = json.dumps(tc)
-    if args.blend_temperature is not None:
-        from dataclasses import replace
+    from dataclasses import replace
 
+    if args.blend_temperature is not None:
         cfg = replace(cfg, blend_temperature=args.blend_temperature)
+    if args.token_budget is not None:
+        cfg = replace(cfg, token_budget=args.token_budget or None)
     for k in ("format", "model_config", "tensors_sha256"):
         meta.pop(k, None)
     net = build_model(cfg)
