@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from ._common import EPS, gaussian_1d, prep3, sep_correlate_valid
+from .liu_kernels import kernels
 from .structural import qcb as _qcb_vifb
 from .structural import qcv as _qcv_vifb
 
@@ -34,12 +35,9 @@ def _ssim_map(stats, C1: float, C2: float) -> np.ndarray:
 
 
 
-def _piella_terms(a, b, f):
+def _piella_terms(A, B, F):
     """λ, SSIM(F,A) map, SSIM(F,B) map, σ_A², σ_B² of ``metricPeilla.m`` (Wang's ``ssim_index``:
-    Gaussian 11×11 σ 1.5, 'valid', K = [0.01 0.03], L = 255)."""
-    A, B, F = prep3(a, b, f)
-    if min(A.shape) < 11:
-        raise ValueError("Q_S / Q_W need images of at least 11 pixels per side")
+    Gaussian 11×11 σ 1.5, 'valid', K = [0.01 0.03], L = 255), as NumPy array expressions."""
     g = gaussian_1d(11, 1.5)
     C1, C2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
     _, _, s1, s2, _ = _local_stats(A, B, g)
@@ -49,6 +47,31 @@ def _piella_terms(a, b, f):
     m1 = _ssim_map(_local_stats(F, A, g), C1, C2)
     m2 = _ssim_map(_local_stats(F, B, g), C1, C2)
     return lam, m1, m2, s1, s2
+
+
+def _piella_maps_numpy(A, B, F):
+    """Per window: λ·SSIM(F,A) + (1−λ)·SSIM(F,B) and max(σ_A², σ_B²), by :func:`_piella_terms`
+    (the reference of the compiled path)."""
+    lam, m1, m2, s1, s2 = _piella_terms(A, B, F)
+    return lam * m1 + (1 - lam) * m2, np.maximum(s1, s2)
+
+
+def _piella_maps(a, b, f, compiled: bool = True):
+    """:func:`_piella_maps_numpy`'s two maps, by default from one compiled loop over the output
+    rows (``liu_kernels._piella_py``: the eight local sums E[A], E[B], E[F], E[A²], E[B²], E[F²],
+    E[FA], E[FB] filtered in scipy's summation order, then the same per-window operations), equal
+    to the NumPy maps bit for bit."""
+    A, B, F = prep3(a, b, f)
+    if min(A.shape) < 11:
+        raise ValueError("Q_S / Q_W need images of at least 11 pixels per side")
+    K = kernels() if compiled else None
+    if K is None:
+        return _piella_maps_numpy(A, B, F)
+    shape = (A.shape[0] - 10, A.shape[1] - 10)
+    val, cw = np.empty(shape), np.empty(shape)
+    C1, C2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    K["piella"](np.stack([A, B, F]), gaussian_1d(11, 1.5), C1, C2, val, cw)
+    return val, cw
 
 
 def qs(a, b, f) -> float:
@@ -61,9 +84,13 @@ def qs(a, b, f) -> float:
     Conventions: raw 0–255 values; SSIM with Gaussian 11×11 σ 1.5 windows, ``filter2 'valid'``
     (map (M−10)×(W−10)), K = [0.01 0.03], L = 255; variances from the same windows. A = B = F
     gives 1. Higher is better.
+    Computation: one compiled loop over the output rows (numba, ``liu_kernels._piella_py``)
+    filters the eight local sums in scipy's summation order and applies the per-window formula
+    with the NumPy expressions' operations, so the maps are those of ``_piella_maps_numpy``
+    (kept as the tests' reference) without its 15 full-image filter passes and temporaries.
     """
-    lam, m1, m2, _, _ = _piella_terms(a, b, f)
-    return float(np.mean(lam * m1 + (1 - lam) * m2))
+    val, _ = _piella_maps(a, b, f)
+    return float(np.mean(val))
 
 
 def qw(a, b, f) -> float:
@@ -73,12 +100,12 @@ def qw(a, b, f) -> float:
     c(w) = max(σ_A², σ_B²)/Σ_w max(σ_A², σ_B²) and λ as in :func:`qs`.
     Reference: Piella & Heijmans, ICIP 2003; code ``metricPeilla.m`` (sw = 2).
     Conventions: as :func:`qs`. (Piella's edge-dependent Q_E, sw = 3, fails in the reference
-    code with "'Q' undefined" and is not provided.) Higher is better.
+    code with "'Q' undefined" and is not provided.) Higher is better. Computation: the compiled
+    maps of :func:`qs`.
     """
-    lam, m1, m2, s1, s2 = _piella_terms(a, b, f)
-    cw = np.maximum(s1, s2)
+    val, cw = _piella_maps(a, b, f)
     cw = cw / np.sum(cw)
-    return float(np.sum(cw * (lam * m1 + (1 - lam) * m2)))
+    return float(np.sum(cw * val))
 
 
 def _colmajor_sum(h: np.ndarray) -> float:
@@ -114,7 +141,10 @@ def _yang_window() -> np.ndarray:
 # there, and only there, we recompute the sums in exactly that order with a correctly rounded
 # fused multiply-add (:func:`_fma`). Everywhere else a fast separable filter is used: the values
 # it gives differ from Octave's by rounding only (~1e-15 relative), which the result does not
-# amplify there. numpy has no FMA ufunc, hence the emulation.
+# amplify there. numpy has no FMA ufunc, hence the emulation. The compiled path (``liu_kernels``)
+# runs the same emulation element by element (``_fma_py``, no fastmath, so no operation is fused
+# or reordered by the compiler) and the same threshold test; :func:`filter2_valid_at` and
+# :func:`_yang_filtered` here are the NumPy reference the tests compare it with.
 
 _SPLITTER = 134217729.0  # 2**27 + 1 (Veltkamp/Dekker splitting of a double into two 26-bit halves)
 #: a local statistic is "noise-sensitive" when |value| <= _NOISE_REL * (E[x²] + E[y²]) of its window
@@ -158,9 +188,15 @@ def filter2_valid_at(x: np.ndarray, w: np.ndarray, ii: np.ndarray, jj: np.ndarra
     on OpenBLAS: kernel columns last to first, rows last to first, one ``daxpy`` per tap over each
     output column, starting from 0. OpenBLAS's x86-64 ``daxpy`` runs its FMA kernel on the first
     ``n & -16`` elements of the column and a plain ``y[i] += a*x[i]`` (two roundings) on the rest,
-    so output rows from ``(H & -16)`` on (H = output rows) are summed without fusing."""
-    xh, xl = _split(x)
+    so output rows from ``(H & -16)`` on (H = output rows) are summed without fusing.
+
+    The Dekker halves of the pixels are taken from the whole image at once when more pixel
+    reads than pixels are needed, else from the gathered pixels only (the same values: the split
+    is elementwise)."""
     m, n = w.shape
+    whole = ii.size * m * n >= x.size
+    if whole:
+        xh, xl = _split(x)
     H = x.shape[0] - m + 1
     fused = ii < (H & -16)
     fi, fj = ii[fused], jj[fused]
@@ -171,7 +207,9 @@ def filter2_valid_at(x: np.ndarray, w: np.ndarray, ii: np.ndarray, jj: np.ndarra
         for p in range(m - 1, -1, -1):
             r, c = fi + p, fj + q
             wh, wl = _split(np.float64(w[p, q]))
-            acc = _fma(xh[r, c], xl[r, c], x[r, c], wh, wl, w[p, q], acc)
+            v = x[r, c]
+            vh, vl = (xh[r, c], xl[r, c]) if whole else _split(v)
+            acc = _fma(vh, vl, v, wh, wl, w[p, q], acc)
             tail = tail + x[ti + p, tj + q] * w[p, q]
     out = np.empty(ii.shape)
     out[fused] = acc
@@ -211,6 +249,20 @@ def _yang_filtered(images: dict[str, np.ndarray], pairs, extra_sensitive=None):
     return E
 
 
+def _yang_compiled(K, A, B, F, qy: bool) -> np.ndarray:
+    """Q_C's (``qy`` false) or Q_Y's score map, compiled (``liu_kernels._yang_py``): per window the
+    sums E[A], E[B], E[F], E[A²], E[B²], E[F²], E[AF], E[BF] (and E[AB] for Q_Y) by a separable
+    filter in scipy's summation order (the values of :func:`sep_correlate_valid`), the
+    noise-sensitivity test of :func:`_yang_filtered` (threshold :data:`_NOISE_REL`, with Q_C's
+    μ-denominator test), the marked windows' sums recomputed in Octave's order by the same
+    double-double FMA emulation as :func:`filter2_valid_at` (run per element), then the score
+    with the NumPy formulas' operations."""
+    out = np.empty((A.shape[0] - 6, A.shape[1] - 6))
+    K["yang"](np.stack([A, B, F]), gaussian_1d(7, 1.5), _yang_window(), 9 if qy else 8, not qy,
+              float(_NOISE_REL), qy, out)
+    return out
+
+
 def _ssim_yang(E, a: str, b: str):
     """``ssim_yang(img1, img2)`` from the filtered sums: (map, σ1², σ2², σ12), Octave's operations."""
     mu1, mu2 = E[a], E[b]
@@ -245,9 +297,22 @@ def qc(a, b, f) -> float:
     values are reproduced by summing them as Octave's ``conv2`` on OpenBLAS does (fused
     multiply-adds, emulated: numpy has none), so all 49 reference rows match to ≤ 3e-13
     (docs/metrics.md); with another BLAS the reference itself would differ there. Higher is better.
+    Computation: compiled (numba, ``liu_kernels``): the nine local sums in one pass in scipy's
+    summation order, the noise-sensitivity test, the Octave-order recomputation with the same
+    double-double FMA emulation run per element (``_fma_py``; checked against exact rational
+    arithmetic in the tests), and the per-window formula with the NumPy operations; the NumPy
+    version (``_qc_numpy``) stays as the tests' reference.
     """
     A, B, F = prep3(a, b, f)
     _check_yang(A)
+    K = kernels()
+    if K is None:                # pragma: no cover - numba is a dependency
+        return _qc_numpy(A, B, F)
+    return float(np.mean(_yang_compiled(K, A, B, F, qy=False)))
+
+
+def _qc_numpy(A, B, F) -> float:
+    """:func:`qc` as NumPy array expressions (the reference of the compiled path)."""
     def mu_denominator(E):  # σ_AF + σ_BF near 0: μ is a ratio of rounding noise there
         s = (E["AF"] - E["A"] * E["F"]) + (E["BF"] - E["B"] * E["F"])
         return [np.abs(s) <= _NOISE_REL * (E["AA"] + E["BB"] + E["FF"])]
@@ -274,10 +339,19 @@ def qy(a, b, f) -> float:
     Conventions: raw 0–255 values; ``ssim_yang`` as in :func:`qc` (Gaussian 7×7 σ 1.5, 'valid',
     C1 = C2 = 2e-16). The max ignores NaN (MATLAB ``max``), but a NaN λ (0/0, A ≡ B ≡ 0 over a
     window) makes the result NaN, as in the reference. Because of the max branch, "F = one
-    source" already scores ≈ 1. Higher is better.
+    source" already scores ≈ 1. Higher is better. Computation: compiled as :func:`qc`
+    (``_qy_numpy`` is the NumPy reference).
     """
     A, B, F = prep3(a, b, f)
     _check_yang(A)
+    K = kernels()
+    if K is None:                # pragma: no cover - numba is a dependency
+        return _qy_numpy(A, B, F)
+    return float(np.mean(_yang_compiled(K, A, B, F, qy=True)))
+
+
+def _qy_numpy(A, B, F) -> float:
+    """:func:`qy` as NumPy array expressions (the reference of the compiled path)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         E = _yang_filtered({"A": A, "B": B, "F": F}, [("A", "B"), ("A", "F"), ("B", "F")])
         m1, s1, s2, _ = _ssim_yang(E, "A", "B")

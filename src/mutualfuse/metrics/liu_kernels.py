@@ -1,0 +1,608 @@
+"""Compiled (numba) per-row loops for the window-statistics metrics of Liu et al.'s
+``imageFusionMetrics`` (Q_S, Q_W, Q_C, Q_Y, Q_G) and Han et al.'s VIFF.
+
+Why compiled loops: the NumPy ports compute every local statistic (E[x], E[x²], E[x·y] over a
+Gaussian window) with its own pair of ``scipy.ndimage.correlate1d`` passes over the full image
+(including the zero-padded border that 'valid' throws away), and then combine them with a few
+dozen whole-image array expressions. Here one loop per output row filters all the images and
+products a metric needs, only where the 'valid' output needs them, and the per-pixel formula
+follows on the same row, without full-size temporaries.
+
+**Same arithmetic as the NumPy path.** :func:`_sep_rows` sums in exactly the order of
+``ndimage.correlate1d`` with a symmetric kernel (scipy's ``NI_Correlate1D``: the centre tap
+times its weight, then the pairs from the outermost inwards, ``acc += (x[c-k] + x[c+k])·w[c-k]``;
+axis 0 first, then axis 1), and the Sobel loop of :func:`_sobel_py` in the order of
+``ndimage.correlate`` (nonzero taps in raster order from 0.0). The kernels are compiled without
+``fastmath`` (no FMA contraction, no reassociation), so the filtered statistics equal
+:func:`._common.sep_correlate_valid`'s bit for bit, and the per-pixel formulas use the same
+operations in the same order as the NumPy expressions they replace (``error_model="numpy"``:
+0/0 gives NaN as in NumPy). Only library functions (``exp``, ``atan``, ``log10``: libm instead of
+NumPy's SIMD versions) can differ, by an ulp. Means and sums over the maps stay in NumPy
+(pairwise summation), on maps that the kernels write.
+
+Each kernel is written as a plain Python function (``*_py``) and compiled lazily by
+:func:`kernels`, as in :mod:`.liu_phase`; the tests compare the compiled metrics with the NumPy
+implementations kept in the metric modules (``_qs_numpy`` etc.).
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+
+def _sep_rows_py(imgs, pi, pj, g, step, i, t, out):
+    """Output row ``i`` of the separable 'valid' correlation with ``g ⊗ g`` of the quantities
+    q = 0..Q−1: image ``imgs[pi[q]]`` when ``pj[q] < 0``, else the product
+    ``imgs[pi[q]] * imgs[pj[q]]``. Output positions are taken every ``step`` samples in both
+    directions (``[::step, ::step]`` of the full 'valid' output). ``t`` (Q, W) is scratch for the
+    vertical pass; ``out`` (Q, Wo) receives the row. Summation order of ``ndimage.correlate1d``
+    (see the module docstring)."""
+    n = g.shape[0]
+    h = n // 2
+    W = imgs.shape[2]
+    Wo = out.shape[1]
+    c = i * step + h
+    wc = g[h]
+    # (rows as 1-D views: the inner loops then vectorise, several times faster than 2-D indexing)
+    for q in range(pi.shape[0]):
+        a = imgs[pi[q]]
+        tq = t[q]
+        if pj[q] < 0:
+            r0 = a[c]
+            for j in range(W):
+                tq[j] = r0[j] * wc
+            for k in range(h, 0, -1):
+                wk = g[h - k]
+                r1 = a[c - k]
+                r2 = a[c + k]
+                for j in range(W):
+                    tq[j] += (r1[j] + r2[j]) * wk
+        else:
+            b = imgs[pj[q]]
+            r0 = a[c]
+            p0 = b[c]
+            for j in range(W):
+                tq[j] = (r0[j] * p0[j]) * wc
+            for k in range(h, 0, -1):
+                wk = g[h - k]
+                r1 = a[c - k]
+                p1 = b[c - k]
+                r2 = a[c + k]
+                p2 = b[c + k]
+                for j in range(W):
+                    tq[j] += (r1[j] * p1[j] + r2[j] * p2[j]) * wk
+        oq = out[q]
+        if step == 1:
+            for j in range(Wo):
+                oq[j] = tq[j + h] * wc
+            for k in range(h, 0, -1):
+                wk = g[h - k]
+                t1 = tq[h - k:h - k + Wo]
+                t2 = tq[h + k:h + k + Wo]
+                for j in range(Wo):
+                    oq[j] += (t1[j] + t2[j]) * wk
+        else:
+            for j in range(Wo):
+                jc = j * step + h
+                acc = tq[jc] * wc
+                for k in range(h, 0, -1):
+                    acc += (tq[jc - k] + tq[jc + k]) * g[h - k]
+                oq[j] = acc
+
+
+def _sep_valid_py(imgs, pi, pj, g, step, out):
+    """All rows of :func:`_sep_rows_py`: ``out`` (Q, Ho, Wo)."""
+    Q, Ho, Wo = out.shape
+    t = np.empty((Q, imgs.shape[2]))
+    row = np.empty((Q, Wo))
+    for i in range(Ho):
+        _sep_rows(imgs, pi, pj, g, step, i, t, row)
+        for q in range(Q):
+            for j in range(Wo):
+                out[q, i, j] = row[q, j]
+
+
+#: the local sums of a source pair and the fused image, in the order of :func:`_sep_rows3_py`:
+#: E[A], E[B], E[F], E[A²], E[B²], E[F²], E[AF], E[BF], E[AB] (image index, and the second factor
+#: of a product or −1), for :func:`_sep_valid_py` and the tests
+TRIPLE_PI = np.array([0, 1, 2, 0, 1, 2, 0, 1, 0])
+TRIPLE_PJ = np.array([-1, -1, -1, 0, 1, 2, 2, 2, 1])
+
+
+def _sep_rows3_py(imgs, g, nq, i, t, out):
+    """:func:`_sep_rows_py` (step 1) for the first ``nq`` (8 or 9) quantities of
+    :data:`TRIPLE_PI` / :data:`TRIPLE_PJ` of ``imgs`` = (A, B, F), with the vertical pass of all of
+    them in one loop (each pixel loaded once per tap). The same operations per quantity and the
+    same order as :func:`_sep_rows_py`."""
+    n = g.shape[0]
+    h = n // 2
+    W = imgs.shape[2]
+    Wo = out.shape[1]
+    c = i + h
+    wc = g[h]
+    A = imgs[0]
+    B = imgs[1]
+    F = imgs[2]
+    t0 = t[0]
+    t1 = t[1]
+    t2 = t[2]
+    t3 = t[3]
+    t4 = t[4]
+    t5 = t[5]
+    t6 = t[6]
+    t7 = t[7]
+    t8 = t[8]
+    ra = A[c]
+    rb = B[c]
+    rf = F[c]
+    for j in range(W):
+        a = ra[j]
+        b = rb[j]
+        f = rf[j]
+        t0[j] = a * wc
+        t1[j] = b * wc
+        t2[j] = f * wc
+        t3[j] = (a * a) * wc
+        t4[j] = (b * b) * wc
+        t5[j] = (f * f) * wc
+        t6[j] = (a * f) * wc
+        t7[j] = (b * f) * wc
+    if nq > 8:
+        for j in range(W):
+            t8[j] = (ra[j] * rb[j]) * wc
+    for k in range(h, 0, -1):
+        wk = g[h - k]
+        ra1 = A[c - k]
+        ra2 = A[c + k]
+        rb1 = B[c - k]
+        rb2 = B[c + k]
+        rf1 = F[c - k]
+        rf2 = F[c + k]
+        for j in range(W):
+            a1 = ra1[j]
+            a2 = ra2[j]
+            b1 = rb1[j]
+            b2 = rb2[j]
+            f1 = rf1[j]
+            f2 = rf2[j]
+            t0[j] += (a1 + a2) * wk
+            t1[j] += (b1 + b2) * wk
+            t2[j] += (f1 + f2) * wk
+            t3[j] += (a1 * a1 + a2 * a2) * wk
+            t4[j] += (b1 * b1 + b2 * b2) * wk
+            t5[j] += (f1 * f1 + f2 * f2) * wk
+            t6[j] += (a1 * f1 + a2 * f2) * wk
+            t7[j] += (b1 * f1 + b2 * f2) * wk
+        if nq > 8:
+            for j in range(W):
+                t8[j] += (ra1[j] * rb1[j] + ra2[j] * rb2[j]) * wk
+    for q in range(nq):
+        tq = t[q]
+        oq = out[q]
+        for j in range(Wo):
+            oq[j] = tq[j + h] * wc
+        for k in range(h, 0, -1):
+            wk = g[h - k]
+            u1 = tq[h - k:h - k + Wo]
+            u2 = tq[h + k:h + k + Wo]
+            for j in range(Wo):
+                oq[j] += (u1[j] + u2[j]) * wk
+
+
+def _sep_valid3_py(imgs, g, out):
+    """All rows of :func:`_sep_rows3_py`: ``out`` (nq, Ho, Wo)."""
+    nq, Ho, Wo = out.shape
+    t = np.empty((9, imgs.shape[2]))
+    row = np.empty((9, Wo))
+    for i in range(Ho):
+        _sep_rows3(imgs, g, nq, i, t, row)
+        for q in range(nq):
+            oq = out[q, i]
+            rq = row[q]
+            for j in range(Wo):
+                oq[j] = rq[j]
+
+
+
+
+def _piella_py(imgs, g, C1, C2, val, cw):
+    """``metricPeilla.m`` per window: ``val`` = λ·SSIM(F,A) + (1−λ)·SSIM(F,B) and ``cw`` =
+    max(σ_A², σ_B²) (after the 0.5 added where σ_A² + σ_B² = 0), the operations of
+    ``liu_structural._piella_terms`` / ``_local_stats`` / ``_ssim_map``."""
+    Ho, Wo = val.shape
+    t = np.empty((9, imgs.shape[2]))
+    s = np.empty((9, Wo))
+    for i in range(Ho):
+        _sep_rows3(imgs, g, 8, i, t, s)
+        for j in range(Wo):
+            ma = s[0, j]
+            mb = s[1, j]
+            mf = s[2, j]
+            saa = s[3, j] - ma * ma
+            sbb = s[4, j] - mb * mb
+            sff = s[5, j] - mf * mf
+            sfa = s[6, j] - mf * ma
+            sfb = s[7, j] - mf * mb
+            m1 = ((2 * mf * ma + C1) * (2 * sfa + C2)) / ((mf * mf + ma * ma + C1) * (sff + saa + C2))
+            m2 = ((2 * mf * mb + C1) * (2 * sfb + C2)) / ((mf * mf + mb * mb + C1) * (sff + sbb + C2))
+            test = 0.5 if saa + sbb == 0 else 0.0
+            s1 = saa + test
+            s2 = sbb + test
+            lam = s1 / (s1 + s2)
+            val[i, j] = lam * m1 + (1 - lam) * m2
+            cw[i, j] = s1 if s1 >= s2 else s2
+
+
+def _yang_sensitive_py(e, with_ab, mu_den, rel):
+    """The noise-sensitivity test of ``liu_structural._yang_filtered`` at one window, on its sums
+    ``e`` in the :data:`TRIPLE_PI` order: for every tested pair (x, y) (A–F and B–F, and A–B when
+    ``with_ab``) |σ_x²|, |σ_y²| or |σ_xy| ≤ rel·(E[xx] + E[yy]); with ``mu_den`` also
+    |(σ_AF) + (σ_BF)| ≤ rel·((E[AA] + E[BB]) + E[FF]) (Q_C's μ denominator). The same
+    operations as the NumPy test."""
+    a = e[0]
+    b = e[1]
+    f = e[2]
+    aa = e[3]
+    bb = e[4]
+    ff = e[5]
+    af = e[6]
+    bf = e[7]
+    va = abs(aa - a * a)
+    vb = abs(bb - b * b)
+    vf = abs(ff - f * f)
+    lim = rel * (aa + ff)
+    hit = va <= lim or vf <= lim or abs(af - a * f) <= lim
+    lim = rel * (bb + ff)
+    hit = hit or vb <= lim or vf <= lim or abs(bf - b * f) <= lim
+    if with_ab:
+        lim = rel * (aa + bb)
+        hit = hit or va <= lim or vb <= lim or abs(e[8] - a * b) <= lim
+    if mu_den:
+        sm = (af - a * f) + (bf - b * f)
+        hit = hit or abs(sm) <= rel * (aa + bb + ff)
+    return hit
+
+
+def _ssim_yang_at_py(mu1, mu2, e11, e22, e12):
+    """``ssim_yang`` at one window: (map value, σ1², σ2², σ12), the operations of
+    ``liu_structural._ssim_yang``."""
+    mu1_sq = mu1 * mu1
+    mu2_sq = mu2 * mu2
+    mu1_mu2 = mu1 * mu2
+    sigma1_sq = e11 - mu1_sq
+    sigma2_sq = e22 - mu2_sq
+    sigma12 = e12 - mu1_mu2
+    C = 2e-16
+    m = ((2 * mu1_mu2 + C) * (2 * sigma12 + C)) / ((mu1_sq + mu2_sq + C) * (sigma1_sq + sigma2_sq + C))
+    return m, sigma1_sq, sigma2_sq, sigma12
+
+
+def _qc_at_py(e):
+    """Q_C's score of one window from its (refined) sums ``e``, the operations of
+    ``liu_structural._qc_numpy``."""
+    m2, _, _, s_af = _ssim_yang_at(e[0], e[2], e[3], e[5], e[6])
+    m3, _, _, s_bf = _ssim_yang_at(e[1], e[2], e[4], e[5], e[7])
+    mu = s_af / (s_af + s_bf)
+    v = mu * m2 + (1 - mu) * m3
+    if mu < 0:
+        v = 0.0
+    if mu > 1:
+        v = 1.0
+    return v
+
+
+def _qy_at_py(e):
+    """Q_Y's score of one window from its (refined) sums ``e``, the operations of
+    ``liu_structural._qy_numpy`` (including its NaN propagation through ``q1 · binmap``)."""
+    m1, s1, s2, _ = _ssim_yang_at(e[0], e[1], e[3], e[4], e[8])
+    m2, _, _, _ = _ssim_yang_at(e[0], e[2], e[3], e[5], e[6])
+    m3, _, _, _ = _ssim_yang_at(e[1], e[2], e[4], e[5], e[7])
+    binmap = 1.0 if m1 >= 0.75 else 0.0
+    lam = s1 / (s1 + s2)
+    q1 = (lam * m2 + (1 - lam) * m3) * binmap
+    if math.isnan(m2):  # np.fmax
+        mx = m3
+    elif math.isnan(m3):
+        mx = m2
+    else:
+        mx = m2 if m2 >= m3 else m3
+    q2 = mx * (1.0 - binmap)
+    return q1 + q2
+
+
+def _split_py(a):
+    """Veltkamp/Dekker split of a double into two 26-bit halves (``liu_structural._split``)."""
+    c = 134217729.0 * a
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def _fma_py(x, w, acc, bits):
+    """Correctly rounded ``acc + x*w`` for one element: ``liu_structural._fma`` (Boldo &
+    Melquiond's emulation: Dekker's exact product, 2Sum, the error terms added with rounding to
+    odd) with the same operations in the same order. ``bits``: a 1-element float64 scratch array
+    whose int64 view gives the last mantissa bit (rounding to odd steps one ulp towards ``r``:
+    ±1 on the bit pattern, +1 when that increases the magnitude)."""
+    xh, xl = _split(x)
+    wh, wl = _split(w)
+    p = x * w
+    e = ((xh * wh - p) + xh * wl + xl * wh) + xl * wl
+    s = acc + p
+    bb = s - acc
+    t = (acc - (s - bb)) + (p - bb)
+    v = t + e
+    bb = v - t
+    r = (t - (v - bb)) + (e - bb)
+    if r != 0:
+        bits[0] = v
+        ib = bits.view(np.int64)
+        if (ib[0] & 1) == 0:
+            if (r > 0) == (v > 0):
+                ib[0] += 1
+            else:
+                ib[0] -= 1
+            v = bits[0]
+    return s + v
+
+
+def _filter2_point_py(imgs, nq, w, i, j, fused, bits, e):
+    """``liu_structural.filter2_valid_at`` at output position (i, j) for the first ``nq``
+    quantities of :data:`TRIPLE_PI` / :data:`TRIPLE_PJ` of ``imgs`` = (A, B, F), into ``e``:
+    Octave/OpenBLAS's ``filter2(w, x, 'valid')`` (kernel columns last to first, rows last to
+    first, from 0; fused multiply-adds (emulated, :func:`_fma_py`) when ``fused``, i.e. on
+    output rows below ``H & -16``, else a plain multiply and add)."""
+    m, n = w.shape
+    for q in range(nq):
+        a = imgs[TRIPLE_PI[q]]
+        b = TRIPLE_PJ[q]
+        acc = 0.0
+        for c in range(n - 1, -1, -1):
+            for r in range(m - 1, -1, -1):
+                x = a[i + r, j + c]
+                if b >= 0:
+                    x = x * imgs[b, i + r, j + c]
+                if fused:
+                    acc = _fma(x, w[r, c], acc, bits)
+                else:
+                    acc = acc + x * w[r, c]
+        e[q] = acc
+
+
+def _filter2_at_py(imgs, w, ii, jj, E):
+    """:func:`_filter2_point_py` at the positions (ii, jj): ``E[:, ii[k], jj[k]]`` (for the tests)."""
+    nq = E.shape[0]
+    lim = E.shape[1] & -16
+    bits = np.empty(1)
+    e = np.empty(9)
+    for k in range(ii.shape[0]):
+        _filter2_point(imgs, nq, w, ii[k], jj[k], ii[k] < lim, bits, e)
+        for q in range(nq):
+            E[q, ii[k], jj[k]] = e[q]
+
+
+def _yang_py(imgs, g, w, nq, mu_den, rel, qy, out):
+    """Q_C (``qy`` false, ``nq`` = 8) or Q_Y (``qy`` true, ``nq`` = 9) per window, one output
+    row at a time: the local sums by the separable filter (:func:`_sep_rows3_py`); where the
+    noise-sensitivity test (:func:`_yang_sensitive_py`, threshold ``rel``) marks the window, all
+    its sums recomputed in Octave's order with FMA (:func:`_filter2_point_py`); then the score
+    (:func:`_qc_at_py` / :func:`_qy_at_py`). The same values as ``liu_structural._yang_filtered``
+    followed by the NumPy formulas, without storing the sums."""
+    Ho, Wo = out.shape
+    t = np.empty((9, imgs.shape[2]))
+    s = np.empty((9, Wo))
+    e = np.empty(9)
+    bits = np.empty(1)
+    lim = Ho & -16
+    for i in range(Ho):
+        _sep_rows3(imgs, g, nq, i, t, s)
+        orow = out[i]
+        for j in range(Wo):
+            for q in range(nq):
+                e[q] = s[q, j]
+            if _yang_sensitive(e, nq > 8, mu_den, rel):
+                _filter2_point(imgs, nq, w, i, j, i < lim, bits, e)
+            orow[j] = _qy_at(e) if qy else _qc_at(e)
+
+
+def _sobel_py(x, gx, gy):
+    """``filter2(sobel, x, 'same')`` with zero padding for Sobel x = [-1 0 1; -2 0 2; -1 0 1] and
+    y = its transpose: ``ndimage.correlate``'s order (nonzero taps in raster order, from 0.0)."""
+    H, W = x.shape
+    for i in range(H):
+        for j in range(W):
+            # the 3×3 neighbourhood, 0 outside the image
+            v00 = x[i - 1, j - 1] if i > 0 and j > 0 else 0.0
+            v01 = x[i - 1, j] if i > 0 else 0.0
+            v02 = x[i - 1, j + 1] if i > 0 and j < W - 1 else 0.0
+            v10 = x[i, j - 1] if j > 0 else 0.0
+            v12 = x[i, j + 1] if j < W - 1 else 0.0
+            v20 = x[i + 1, j - 1] if i < H - 1 and j > 0 else 0.0
+            v21 = x[i + 1, j] if i < H - 1 else 0.0
+            v22 = x[i + 1, j + 1] if i < H - 1 and j < W - 1 else 0.0
+            sx = 0.0
+            sx += v00 * -1.0
+            sx += v02 * 1.0
+            sx += v10 * -2.0
+            sx += v12 * 2.0
+            sx += v20 * -1.0
+            sx += v22 * 1.0
+            sy = 0.0
+            sy += v00 * -1.0
+            sy += v01 * -2.0
+            sy += v02 * -1.0
+            sy += v20 * 1.0
+            sy += v21 * 2.0
+            sy += v22 * 1.0
+            gx[i, j] = sx
+            gy[i, j] = sy
+
+
+def _xydeas_grad_py(imgs, g, r):
+    """Per image k (A, B, F): Sobel strength ``g[k]`` = sqrt(gx² + gy²) and the ratio ``r[k]`` =
+    gy/gx with gx = 0 replaced by 1e-5 (the caller takes ``np.arctan`` of it), as
+    ``liu_gradient._sobel``."""
+    H, W = imgs.shape[1], imgs.shape[2]
+    gx = np.empty((H, W))
+    gy = np.empty((H, W))
+    for k in range(imgs.shape[0]):
+        _sobel(imgs[k], gx, gy)
+        gk = g[k]
+        rk = r[k]
+        for i in range(H):
+            for j in range(W):
+                x = gx[i, j]
+                y = gy[i, j]
+                gk[i, j] = math.sqrt(x * x + y * y)
+                if x == 0:
+                    x = x + 0.00001
+                rk[i, j] = y / x
+
+
+def _xydeas_side_py(gx, ax, gf, af):
+    """One side of ``metricXydeas.m`` at one pixel: (the two sigmoid exponents, the strength
+    with 0 replaced by 1e-5, F's strength with 0 replaced by 1e-5), the operations of
+    ``liu_gradient._qg_numpy``'s ``side``."""
+    bimap = gx > gf
+    if gx == 0:
+        gx = gx + 0.00001
+    buf1 = gf / gx
+    if gf == 0:
+        gf = gf + 0.00001
+    buf2 = gx / gf
+    G = buf1 if bimap else buf2
+    Ao = abs(abs(ax - af) - np.pi / 2) * 2 / np.pi
+    return -10 * (G - 0.5), -20 * (Ao - 0.75), gx, gf
+
+
+def _xydeas_exponents_py(g, ang, e):
+    """The four sigmoid exponents per pixel (A side: e[0], e[1]; B side: e[2], e[3]); the caller
+    takes ``np.exp`` of them. F's zero strength is replaced after the A-side ratio, as the
+    reference does."""
+    H, W = g.shape[1], g.shape[2]
+    for i in range(H):
+        for j in range(W):
+            gf = g[2, i, j]
+            af = ang[2, i, j]
+            e[0, i, j], e[1, i, j], _, gf = _xydeas_side(g[0, i, j], ang[0, i, j], gf, af)
+            e[2, i, j], e[3, i, j], _, _ = _xydeas_side(g[1, i, j], ang[1, i, j], gf, af)
+
+
+def _xydeas_map_py(g, e, out):
+    """(Q_AF·w_A + Q_BF·w_B)/(w_A + w_B) per pixel from the exponentials ``e`` = exp(exponents),
+    Q = (1/(1 + e_G))·(1/(1 + e_A)) and w = the strength with 0 replaced by 1e-5."""
+    H, W = out.shape
+    for i in range(H):
+        for j in range(W):
+            wa = g[0, i, j]
+            if wa == 0:
+                wa = wa + 0.00001
+            wb = g[1, i, j]
+            if wb == 0:
+                wb = wb + 0.00001
+            qaf = (1.0 / (1 + e[0, i, j])) * (1.0 / (1 + e[1, i, j]))
+            qbf = (1.0 / (1 + e[2, i, j])) * (1.0 / (1 + e[3, i, j]))
+            out[i, j] = (qaf * wa + qbf * wb) / (wa + wb)
+
+
+def _vif_terms_py(mu1, mu2, e11, e22, e12, sigma_nsq):
+    """``ComVidVindG`` at one window (reference ``ref`` = source, ``dist`` = F): (g, VID, VIND),
+    the operations and guards of ``viff._vid_vind``. VID and VIND are returned as the arguments
+    of ``log10`` (the caller takes the logarithm of the selected source only)."""
+    s1 = e11 - mu1 * mu1
+    s2 = e22 - mu2 * mu2
+    s12 = e12 - mu1 * mu2
+    if s1 < 0:
+        s1 = 0.0
+    if s2 < 0:
+        s2 = 0.0
+    g = s12 / (s1 + 1e-10)
+    sv = s2 - g * s12
+    if s1 < 1e-10:
+        g = 0.0
+        sv = s2
+        s1 = 0.0
+    if s2 < 1e-10:
+        g = 0.0
+        sv = 0.0
+    if g < 0:
+        sv = s2
+        g = 0.0
+    if sv <= 1e-10:
+        sv = 1e-10
+    return g, 1 + g * g * s1 / (sv + sigma_nsq), 1 + s1 / sigma_nsq
+
+
+def _viff_scale_py(imgs, g, sigma_nsq, z, m):
+    """One VIFF scale on the (already decimated) A, B, F: per window the arguments of ``log10``
+    of VID and VIND of the source with the smaller gain (``g_A < g_B`` picks A, as
+    ``VIFF_Public``), into ``z``, ``m``; the caller takes ``np.log10`` (NumPy's, as the NumPy
+    path: the same values)."""
+    Ho, Wo = z.shape
+    t = np.empty((9, imgs.shape[2]))
+    s = np.empty((9, Wo))
+    for i in range(Ho):
+        _sep_rows3(imgs, g, 8, i, t, s)
+        for j in range(Wo):
+            g1, vid1, vind1 = _vif_terms(s[0, j], s[2, j], s[3, j], s[5, j], s[6, j], sigma_nsq)
+            g2, vid2, vind2 = _vif_terms(s[1, j], s[2, j], s[4, j], s[5, j], s[7, j], sigma_nsq)
+            if g1 < g2:
+                z[i, j] = vid1
+                m[i, j] = vind1
+            else:
+                z[i, j] = vid2
+                m[i, j] = vind2
+
+
+# The helpers the kernels call, looked up as module globals when a kernel is compiled:
+# :func:`kernels` rebinds them to their compiled versions before compiling any kernel.
+_sep_rows = _sep_rows_py
+_sep_rows3 = _sep_rows3_py
+_sobel = _sobel_py
+_ssim_yang_at = _ssim_yang_at_py
+_yang_sensitive = _yang_sensitive_py
+_qc_at = _qc_at_py
+_qy_at = _qy_at_py
+_filter2_point = _filter2_point_py
+_vif_terms = _vif_terms_py
+_xydeas_side = _xydeas_side_py
+_split = _split_py
+_fma = _fma_py
+
+
+@functools.lru_cache(maxsize=1)
+def kernels():
+    """The compiled kernels by name (``None`` without numba). No ``fastmath`` (every float64
+    operation as written: no FMA contraction, no reassociation); ``error_model="numpy"`` (0/0 =
+    NaN, x/0 = ±inf, as NumPy); compiled on first use, cached on disk (``cache=True``)."""
+    try:
+        import numba
+    except ImportError:          # pragma: no cover - numba is a dependency; keep a working fallback
+        return None
+    global _sep_rows, _sep_rows3, _sobel, _ssim_yang_at, _vif_terms, _split, _fma, _xydeas_side
+    global _yang_sensitive, _qc_at, _qy_at, _filter2_point
+    jit = functools.partial(numba.njit, nogil=True, cache=True, error_model="numpy")
+    _sep_rows = jit(_sep_rows_py)
+    _sep_rows3 = jit(_sep_rows3_py)
+    _sobel = jit(_sobel_py)
+    _ssim_yang_at = jit(_ssim_yang_at_py)
+    _vif_terms = jit(_vif_terms_py)
+    _split = jit(_split_py)
+    _fma = jit(_fma_py)
+    _xydeas_side = jit(_xydeas_side_py)
+    _yang_sensitive = jit(_yang_sensitive_py)
+    _qc_at = jit(_qc_at_py)
+    _qy_at = jit(_qy_at_py)
+    _filter2_point = jit(_filter2_point_py)
+    return {
+        "sep_valid": jit(_sep_valid_py),
+        "sep_valid3": jit(_sep_valid3_py),
+        "piella": jit(_piella_py),
+        "yang": jit(_yang_py),
+        "filter2_at": jit(_filter2_at_py),
+        "xydeas_grad": jit(_xydeas_grad_py),
+        "xydeas_exponents": jit(_xydeas_exponents_py),
+        "xydeas_map": jit(_xydeas_map_py),
+        "viff_scale": jit(_viff_scale_py),
+    }

@@ -1,0 +1,194 @@
+"""The compiled (numba) paths of Q_S, Q_W, Q_C, Q_Y, Q_G and VIFF (``liu_kernels``) against the
+NumPy array expressions they replaced, which stay in the metric modules as the reference (each
+module falls back to them when ``kernels()`` gives ``None``; the tests force that by patching).
+
+Compared at the float64 tolerance of ``tests/tolerance.py``, on random images (integer and
+non-integer values, odd and even sizes) and on degenerate ones (constant, zero, identical
+sources, flat patches), where the NaN results of the reference (0/0 windows of Q_C / Q_Y) must
+be NaN on both paths.
+"""
+from __future__ import annotations
+
+import importlib
+import math
+
+import numpy as np
+import pytest
+
+from tolerance import assert_close
+
+from mutualfuse.metrics import _common as C
+from mutualfuse.metrics import liu_gradient as G
+from mutualfuse.metrics import liu_kernels as L
+from mutualfuse.metrics import liu_structural as S
+
+V = importlib.import_module("mutualfuse.metrics.viff")  # the package re-exports a function `viff`
+
+METRICS = [("Qs", S, S.qs), ("Qw", S, S.qw), ("Qc", S, S.qc), ("Qy", S, S.qy), ("Qg", G, G.qg),
+           ("VIFF", V, V.viff)]
+
+
+def _numpy_value(monkeypatch, module, fn, a, b, f) -> float:
+    with monkeypatch.context() as m:
+        m.setattr(module, "kernels", lambda: None)
+        return fn(a, b, f)
+
+
+def _same(got: float, ref: float, what: str) -> None:
+    if math.isnan(ref):
+        assert math.isnan(got), f"{what}: NumPy path NaN, compiled {got!r}"
+    else:
+        assert_close(got, ref, msg=what)
+
+
+def _random_triples():
+    rng = np.random.default_rng(20261202)
+    out = []
+    for shape in [(96, 128), (83, 101)]:
+        a = rng.integers(0, 256, shape).astype(np.uint8)
+        b = rng.integers(0, 256, shape).astype(np.uint8)
+        f = ((a.astype(float) + b) / 2).round().astype(np.uint8)
+        out.append((f"uint8 {shape}", a, b, f))
+    shape = (90, 85)
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
+    base = 127 + 60 * np.sin(xx / 9.0) * np.cos(yy / 13.0)
+    a = base + rng.normal(0, 7, shape)
+    b = 255 - base + rng.normal(0, 7, shape)
+    f = 0.6 * a + 0.4 * b + rng.normal(0, 2, shape)
+    out.append(("smooth float", a, b, f))
+    return out
+
+
+def _degenerate_triples():
+    shape = (84, 90)
+    rng = np.random.default_rng(5)
+    noise = rng.integers(0, 256, shape).astype(float)
+    const = np.full(shape, 77.0)
+    zero = np.zeros(shape)
+    patchy_a = noise.copy()
+    patchy_a[0:40, 0:45] = 80.0
+    patchy_b = rng.integers(0, 256, shape).astype(float)
+    patchy_b[40:84, 30:90] = 200.0
+    return [
+        ("constant", const, const, const),
+        ("constant sources, noisy F", const, np.full(shape, 120.0), noise),
+        ("zero", zero, zero, zero),
+        ("zero F", noise, patchy_b, zero),
+        ("A = B = F", noise, noise, noise),
+        ("F = A", noise, patchy_b, noise),
+        ("flat patches", patchy_a, patchy_b, np.round((patchy_a + patchy_b) / 2)),
+    ]
+
+
+@pytest.mark.parametrize("name,module,fn", METRICS, ids=[m[0] for m in METRICS])
+def test_compiled_equals_numpy_on_random_images(monkeypatch, name, module, fn):
+    assert L.kernels() is not None
+    for label, a, b, f in _random_triples():
+        ref = _numpy_value(monkeypatch, module, fn, a, b, f)
+        assert math.isfinite(ref)
+        _same(fn(a, b, f), ref, f"{name} {label}")
+
+
+@pytest.mark.parametrize("name,module,fn", METRICS, ids=[m[0] for m in METRICS])
+def test_compiled_equals_numpy_on_degenerate_images(monkeypatch, name, module, fn):
+    for label, a, b, f in _degenerate_triples():
+        with np.errstate(all="ignore"):
+            ref = _numpy_value(monkeypatch, module, fn, a, b, f)
+            got = fn(a, b, f)
+        _same(got, ref, f"{name} {label}")
+
+
+def test_degenerate_cases_cover_nan_and_exact_values():
+    """The degenerate set reaches the reference's special values (so the test above checks them)."""
+    const = np.full((84, 90), 77.0)
+    zero = np.zeros((84, 90))
+    with np.errstate(all="ignore"):
+        assert S.qs(const, const, const) == 1.0
+        assert math.isnan(S.qc(zero, zero, zero))
+        assert math.isnan(S.qy(zero, zero, zero))
+        assert V.viff(const, const, const) == pytest.approx(1.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("rel", [np.inf, 1e-8, -1.0])
+def test_compiled_octave_rounding_path_equals_numpy(monkeypatch, rel):
+    """Q_C / Q_Y: with every window recomputed in Octave's order (threshold ∞) the compiled
+    double-double FMA emulation (``liu_kernels._filter2_at_py``) gives what the NumPy one
+    (``liu_structural.filter2_valid_at``) gives; also with the default and with no window."""
+    monkeypatch.setattr(S, "_NOISE_REL", rel)
+    for label, a, b, f in _degenerate_triples()[-2:] + _random_triples()[:1]:
+        for fn in (S.qc, S.qy):
+            with np.errstate(all="ignore"):
+                ref = _numpy_value(monkeypatch, S, fn, a, b, f)
+                got = fn(a, b, f)
+            _same(got, ref, f"{fn.__name__} {label} rel={rel}")
+
+
+def test_compiled_filter2_at_equals_numpy_everywhere():
+    """Every 'valid' position of a 40×45 image (rows both in OpenBLAS's fused part and in its
+    unfused tail) for all nine Yang quantities."""
+    L.kernels()
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 256, (40, 45)).astype(float)
+    b = rng.uniform(-300, 300, (40, 45))
+    f = np.round(a * 0.37 + rng.normal(0, 3, a.shape), 2)
+    a[:15, :20] = 80.0
+    imgs = np.stack([a, b, f])
+    ii, jj = (x.ravel() for x in np.meshgrid(np.arange(34), np.arange(39), indexing="ij"))
+    E = np.zeros((9, 34, 39))
+    w = S._yang_window()
+    L.kernels()["filter2_at"](imgs, w, ii, jj, E)
+    for q in range(9):
+        x = imgs[L.TRIPLE_PI[q]]
+        src = x if L.TRIPLE_PJ[q] < 0 else x * imgs[L.TRIPLE_PJ[q]]
+        assert_close(E[q], S.filter2_valid_at(src, w, ii, jj).reshape(34, 39), msg=f"quantity {q}")
+
+
+def test_compiled_fma_is_correctly_rounded():
+    """The compiled FMA emulation equals the exactly rounded a·w + c (an exact equality: correct
+    rounding has one answer), including cases where two roundings differ from one."""
+    from fractions import Fraction
+
+    L.kernels()
+    fma = L._fma
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.integers(0, 65026, 1500).astype(float), rng.uniform(-300, 300, 1500)])
+    c = np.concatenate([rng.uniform(0, 300, 1500), rng.uniform(-1e3, 1e3, 1500)])
+    c[::7] = -np.round(x[::7] * 0.0123, 3)
+    w = 0.012345678901234567
+    bits = np.empty(1)
+    got = np.array([fma(xi, w, ci, bits) for xi, ci in zip(x, c)])
+    exact = np.array([float(Fraction(xi) * Fraction(w) + Fraction(ci)) for xi, ci in zip(x, c)])
+    assert np.array_equal(got, exact)
+    assert not np.array_equal(x * w + c, exact)
+
+
+@pytest.mark.parametrize("n,step", [(11, 1), (7, 1), (33, 1), (17, 2), (5, 2)])
+def test_compiled_separable_filter_equals_scipy(n, step):
+    """``liu_kernels._sep_valid_py`` (all quantities in one pass, every ``step``-th output) against
+    ``_common.sep_correlate_valid`` (scipy ``correlate1d``) on each image and product."""
+    rng = np.random.default_rng(n)
+    imgs = rng.uniform(0, 255, (3, 61, 74))
+    g = C.gaussian_1d(n, n / 5.0)
+    rows, cols = 61 - n + 1, 74 - n + 1
+    out = np.empty((8, (rows + step - 1) // step, (cols + step - 1) // step))
+    L.kernels()["sep_valid"](imgs, L.TRIPLE_PI[:8], L.TRIPLE_PJ[:8], g, step, out)
+    for q in range(8):
+        x = imgs[L.TRIPLE_PI[:8][q]]
+        src = x if L.TRIPLE_PJ[:8][q] < 0 else x * imgs[L.TRIPLE_PJ[:8][q]]
+        assert_close(out[q], C.sep_correlate_valid(src, g)[::step, ::step], msg=f"quantity {q}")
+
+
+@pytest.mark.parametrize("n,nq", [(7, 9), (11, 8), (33, 8)])
+def test_compiled_fused_triple_filter_equals_scipy(n, nq):
+    """``liu_kernels._sep_valid3_py`` (the vertical pass of all sums of A, B, F in one loop, as
+    the Q_S/Q_W, Q_C/Q_Y and VIFF kernels filter) against ``_common.sep_correlate_valid``."""
+    rng = np.random.default_rng(100 + n)
+    imgs = rng.uniform(0, 255, (3, 52, 67))
+    imgs[1, :20, :30] = 3.0
+    g = C.gaussian_1d(n, n / 5.0)
+    out = np.empty((nq, 52 - n + 1, 67 - n + 1))
+    L.kernels()["sep_valid3"](imgs, g, out)
+    for q in range(nq):
+        x = imgs[L.TRIPLE_PI[q]]
+        src = x if L.TRIPLE_PJ[q] < 0 else x * imgs[L.TRIPLE_PJ[q]]
+        assert_close(out[q], C.sep_correlate_valid(src, g), msg=f"quantity {q}")
