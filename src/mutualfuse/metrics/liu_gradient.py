@@ -15,6 +15,7 @@ from .liu_kernels import kernels
 
 _SOBEL_X = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
 _SOBEL_Y = np.array([[-1.0, -2.0, -1.0], [0.0, 0.0, 0.0], [1.0, 2.0, 1.0]])
+_QG_BLOCK = 32  # image rows per block of the compiled Q_G
 
 
 def _sobel(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -51,14 +52,19 @@ def qg(a, b, f) -> float:
     K = kernels()
     if K is None:                # pragma: no cover - numba is a dependency
         return _qg_numpy(A, B, F)
-    g, ang = np.empty((3,) + A.shape), np.empty((3,) + A.shape)
-    K["xydeas_grad"](np.stack([A, B, F]), g, ang)
-    np.arctan(ang, out=ang)
-    e = np.empty((4,) + A.shape)
-    K["xydeas_exponents"](g, ang, e)
-    np.exp(e, out=e)
+    # blocks of _QG_BLOCK rows: the per-block temporaries stay in cache
+    H, W = A.shape
+    nb = min(_QG_BLOCK, H)
+    g, ang, e = np.empty((3, nb, W)), np.empty((3, nb, W)), np.empty((4, nb, W))
     out = np.empty(A.shape)
-    K["xydeas_map"](g, e, out)
+    for r0 in range(0, H, nb):
+        n = min(nb, H - r0)
+        gb, ab, eb = g[:, :n], ang[:, :n], e[:, :n]
+        K["xydeas_grad"](A, B, F, r0, gb, ab)
+        np.arctan(ab, out=ab)
+        K["xydeas_exponents"](gb, ab, eb)
+        np.exp(eb, out=eb)
+        K["xydeas_map"](gb, eb, out[r0 : r0 + n])
     return float(np.mean(out))
 
 

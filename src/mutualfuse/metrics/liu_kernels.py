@@ -8,10 +8,10 @@ dozen whole-image array expressions. Here one loop per output row filters all th
 products a metric needs, only where the 'valid' output needs them, and the per-pixel formula
 follows on the same row, without full-size temporaries.
 
-**Same arithmetic as the NumPy path.** :func:`_sep_rows` sums in exactly the order of
+**Same arithmetic as the NumPy path.** :func:`_sep_row1_py` and :func:`_sep_rows3_py` sum in exactly the order of
 ``ndimage.correlate1d`` with a symmetric kernel (scipy's ``NI_Correlate1D``: the centre tap
 times its weight, then the pairs from the outermost inwards, ``acc += (x[c-k] + x[c+k])·w[c-k]``;
-axis 0 first, then axis 1), and the Sobel loop of :func:`_sobel_py` in the order of
+axis 0 first, then axis 1), and the Sobel sums of :func:`_sobel_at_py` in the order of
 ``ndimage.correlate`` (nonzero taps in raster order from 0.0). The kernels are compiled without
 ``fastmath`` (no FMA contraction, no reassociation), so the filtered statistics equal
 :func:`._common.sep_correlate_valid`'s bit for bit, and the per-pixel formulas use the same
@@ -32,99 +32,71 @@ import math
 import numpy as np
 
 
-def _sep_rows_py(imgs, pi, pj, g, step, i, t, out):
-    """Output row ``i`` of the separable 'valid' correlation with ``g ⊗ g`` of the quantities
-    q = 0..Q−1: image ``imgs[pi[q]]`` when ``pj[q] < 0``, else the product
-    ``imgs[pi[q]] * imgs[pj[q]]``. Output positions are taken every ``step`` samples in both
-    directions (``[::step, ::step]`` of the full 'valid' output). ``t`` (Q, W) is scratch for the
-    vertical pass; ``out`` (Q, Wo) receives the row. Summation order of ``ndimage.correlate1d``
-    (see the module docstring)."""
+def _sep_row1_py(x, g, step, i, t, orow):
+    """Output row ``i`` of the separable 'valid' correlation of the image ``x`` with ``g ⊗ g``,
+    taking every ``step``-th output in both directions (``[::step, ::step]`` of the full 'valid'
+    output) into ``orow``; ``t`` (W,) is scratch for the vertical pass. Summation order of
+    ``ndimage.correlate1d`` (see the module docstring)."""
     n = g.shape[0]
     h = n // 2
-    W = imgs.shape[2]
-    Wo = out.shape[1]
+    W = x.shape[1]
+    Wo = orow.shape[0]
     c = i * step + h
     wc = g[h]
     # (rows as 1-D views: the inner loops then vectorise, several times faster than 2-D indexing)
-    for q in range(pi.shape[0]):
-        a = imgs[pi[q]]
-        tq = t[q]
-        if pj[q] < 0:
-            r0 = a[c]
-            for j in range(W):
-                tq[j] = r0[j] * wc
-            for k in range(h, 0, -1):
-                wk = g[h - k]
-                r1 = a[c - k]
-                r2 = a[c + k]
-                for j in range(W):
-                    tq[j] += (r1[j] + r2[j]) * wk
-        else:
-            b = imgs[pj[q]]
-            r0 = a[c]
-            p0 = b[c]
-            for j in range(W):
-                tq[j] = (r0[j] * p0[j]) * wc
-            for k in range(h, 0, -1):
-                wk = g[h - k]
-                r1 = a[c - k]
-                p1 = b[c - k]
-                r2 = a[c + k]
-                p2 = b[c + k]
-                for j in range(W):
-                    tq[j] += (r1[j] * p1[j] + r2[j] * p2[j]) * wk
-        oq = out[q]
-        if step == 1:
+    r0 = x[c]
+    for j in range(W):
+        t[j] = r0[j] * wc
+    for k in range(h, 0, -1):
+        wk = g[h - k]
+        r1 = x[c - k]
+        r2 = x[c + k]
+        for j in range(W):
+            t[j] += (r1[j] + r2[j]) * wk
+    if step == 1:
+        for j in range(Wo):
+            orow[j] = t[j + h] * wc
+        for k in range(h, 0, -1):
+            wk = g[h - k]
+            t1 = t[h - k:h - k + Wo]
+            t2 = t[h + k:h + k + Wo]
             for j in range(Wo):
-                oq[j] = tq[j + h] * wc
+                orow[j] += (t1[j] + t2[j]) * wk
+    else:
+        for j in range(Wo):
+            jc = j * step + h
+            acc = t[jc] * wc
             for k in range(h, 0, -1):
-                wk = g[h - k]
-                t1 = tq[h - k:h - k + Wo]
-                t2 = tq[h + k:h + k + Wo]
-                for j in range(Wo):
-                    oq[j] += (t1[j] + t2[j]) * wk
-        else:
-            for j in range(Wo):
-                jc = j * step + h
-                acc = tq[jc] * wc
-                for k in range(h, 0, -1):
-                    acc += (tq[jc - k] + tq[jc + k]) * g[h - k]
-                oq[j] = acc
+                acc += (t[jc - k] + t[jc + k]) * g[h - k]
+            orow[j] = acc
 
 
-def _sep_valid_py(imgs, pi, pj, g, step, out):
-    """All rows of :func:`_sep_rows_py`: ``out`` (Q, Ho, Wo)."""
-    Q, Ho, Wo = out.shape
-    t = np.empty((Q, imgs.shape[2]))
-    row = np.empty((Q, Wo))
-    for i in range(Ho):
-        _sep_rows(imgs, pi, pj, g, step, i, t, row)
-        for q in range(Q):
-            for j in range(Wo):
-                out[q, i, j] = row[q, j]
+def _sep_valid1_py(x, g, step, out):
+    """All rows of :func:`_sep_row1_py`: ``out`` (Ho, Wo) (VIFF's decimation, ``step`` = 2)."""
+    t = np.empty(x.shape[1])
+    for i in range(out.shape[0]):
+        _sep_row1(x, g, step, i, t, out[i])
 
 
 #: the local sums of a source pair and the fused image, in the order of :func:`_sep_rows3_py`:
 #: E[A], E[B], E[F], E[A²], E[B²], E[F²], E[AF], E[BF], E[AB] (image index, and the second factor
-#: of a product or −1), for :func:`_sep_valid_py` and the tests
+#: of a product or −1), for :func:`_filter2_point_py` and the tests
 TRIPLE_PI = np.array([0, 1, 2, 0, 1, 2, 0, 1, 0])
 TRIPLE_PJ = np.array([-1, -1, -1, 0, 1, 2, 2, 2, 1])
 
 
-def _sep_rows3_py(imgs, g, nq, i, t, out):
-    """:func:`_sep_rows_py` (step 1) for the first ``nq`` (8 or 9) quantities of
-    :data:`TRIPLE_PI` / :data:`TRIPLE_PJ` of ``imgs`` = (A, B, F), with the vertical pass of all of
-    them in one loop (each pixel loaded once per tap). The same operations per quantity and the
-    same order as :func:`_sep_rows_py`."""
+def _sep_rows3_py(A, B, F, g, nq, i, t, out):
+    """Output row ``i`` of the separable 'valid' correlation with ``g ⊗ g`` (step 1) of the first
+    ``nq`` (8 or 9) quantities of :data:`TRIPLE_PI` / :data:`TRIPLE_PJ`, into ``out`` (nq, Wo),
+    with the vertical pass of all of them in one loop (each pixel loaded once per tap); ``t``
+    (9, W) is scratch. Per quantity the operations and order of :func:`_sep_row1_py`, products
+    formed per tap as ``x * y`` (NumPy's product image)."""
     n = g.shape[0]
     h = n // 2
-    W = imgs.shape[2]
+    W = A.shape[1]
     Wo = out.shape[1]
     c = i + h
     wc = g[h]
-    A = imgs[0]
-    B = imgs[1]
-    F = imgs[2]
     t0 = t[0]
     t1 = t[1]
     t2 = t[2]
@@ -191,13 +163,13 @@ def _sep_rows3_py(imgs, g, nq, i, t, out):
                 oq[j] += (u1[j] + u2[j]) * wk
 
 
-def _sep_valid3_py(imgs, g, out):
-    """All rows of :func:`_sep_rows3_py`: ``out`` (nq, Ho, Wo)."""
+def _sep_valid3_py(A, B, F, g, out):
+    """All rows of :func:`_sep_rows3_py`: ``out`` (nq, Ho, Wo) (for the tests)."""
     nq, Ho, Wo = out.shape
-    t = np.empty((9, imgs.shape[2]))
+    t = np.empty((9, A.shape[1]))
     row = np.empty((9, Wo))
     for i in range(Ho):
-        _sep_rows3(imgs, g, nq, i, t, row)
+        _sep_rows3(A, B, F, g, nq, i, t, row)
         for q in range(nq):
             oq = out[q, i]
             rq = row[q]
@@ -207,62 +179,82 @@ def _sep_valid3_py(imgs, g, out):
 
 
 
-def _piella_py(imgs, g, C1, C2, val, cw):
+def _piella_py(A, B, F, g, C1, C2, val, cw):
     """``metricPeilla.m`` per window: ``val`` = λ·SSIM(F,A) + (1−λ)·SSIM(F,B) and ``cw`` =
     max(σ_A², σ_B²) (after the 0.5 added where σ_A² + σ_B² = 0), the operations of
     ``liu_structural._piella_terms`` / ``_local_stats`` / ``_ssim_map``."""
     Ho, Wo = val.shape
-    t = np.empty((9, imgs.shape[2]))
+    t = np.empty((9, A.shape[1]))
     s = np.empty((9, Wo))
+    s0 = s[0]
+    s1_ = s[1]
+    s2_ = s[2]
+    s3 = s[3]
+    s4 = s[4]
+    s5 = s[5]
+    s6 = s[6]
+    s7 = s[7]
     for i in range(Ho):
-        _sep_rows3(imgs, g, 8, i, t, s)
-        for j in range(Wo):
-            ma = s[0, j]
-            mb = s[1, j]
-            mf = s[2, j]
-            saa = s[3, j] - ma * ma
-            sbb = s[4, j] - mb * mb
-            sff = s[5, j] - mf * mf
-            sfa = s[6, j] - mf * ma
-            sfb = s[7, j] - mf * mb
+        _sep_rows3(A, B, F, g, 8, i, t, s)
+        vrow = val[i]
+        crow = cw[i]
+        for j in range(Wo):  # (1-D row views: this loop vectorises)
+            ma = s0[j]
+            mb = s1_[j]
+            mf = s2_[j]
+            saa = s3[j] - ma * ma
+            sbb = s4[j] - mb * mb
+            sff = s5[j] - mf * mf
+            sfa = s6[j] - mf * ma
+            sfb = s7[j] - mf * mb
             m1 = ((2 * mf * ma + C1) * (2 * sfa + C2)) / ((mf * mf + ma * ma + C1) * (sff + saa + C2))
             m2 = ((2 * mf * mb + C1) * (2 * sfb + C2)) / ((mf * mf + mb * mb + C1) * (sff + sbb + C2))
             test = 0.5 if saa + sbb == 0 else 0.0
             s1 = saa + test
             s2 = sbb + test
             lam = s1 / (s1 + s2)
-            val[i, j] = lam * m1 + (1 - lam) * m2
-            cw[i, j] = s1 if s1 >= s2 else s2
+            vrow[j] = lam * m1 + (1 - lam) * m2
+            crow[j] = s1 if s1 >= s2 else s2
 
 
-def _yang_sensitive_py(e, with_ab, mu_den, rel):
-    """The noise-sensitivity test of ``liu_structural._yang_filtered`` at one window, on its sums
-    ``e`` in the :data:`TRIPLE_PI` order: for every tested pair (x, y) (A–F and B–F, and A–B when
-    ``with_ab``) |σ_x²|, |σ_y²| or |σ_xy| ≤ rel·(E[xx] + E[yy]); with ``mu_den`` also
-    |(σ_AF) + (σ_BF)| ≤ rel·((E[AA] + E[BB]) + E[FF]) (Q_C's μ denominator). The same
-    operations as the NumPy test."""
-    a = e[0]
-    b = e[1]
-    f = e[2]
-    aa = e[3]
-    bb = e[4]
-    ff = e[5]
-    af = e[6]
-    bf = e[7]
-    va = abs(aa - a * a)
-    vb = abs(bb - b * b)
-    vf = abs(ff - f * f)
-    lim = rel * (aa + ff)
-    hit = va <= lim or vf <= lim or abs(af - a * f) <= lim
-    lim = rel * (bb + ff)
-    hit = hit or vb <= lim or vf <= lim or abs(bf - b * f) <= lim
-    if with_ab:
-        lim = rel * (aa + bb)
-        hit = hit or va <= lim or vb <= lim or abs(e[8] - a * b) <= lim
-    if mu_den:
-        sm = (af - a * f) + (bf - b * f)
-        hit = hit or abs(sm) <= rel * (aa + bb + ff)
-    return hit
+def _yang_sensitive_py(s, with_ab, mu_den, rel, flag):
+    """The noise-sensitivity test of ``liu_structural._yang_filtered`` on one row of sums ``s``
+    (9, Wo) in the :data:`TRIPLE_PI` order, into ``flag``: for every tested pair (x, y) (A–F and
+    B–F, and A–B when ``with_ab``) |σ_x²|, |σ_y²| or |σ_xy| ≤ rel·(E[xx] + E[yy]); with
+    ``mu_den`` also |(σ_AF) + (σ_BF)| ≤ rel·((E[AA] + E[BB]) + E[FF]) (Q_C's μ denominator).
+    The same operations as the NumPy test."""
+    s0 = s[0]
+    s1 = s[1]
+    s2 = s[2]
+    s3 = s[3]
+    s4 = s[4]
+    s5 = s[5]
+    s6 = s[6]
+    s7 = s[7]
+    s8 = s[8]
+    for j in range(flag.shape[0]):
+        a = s0[j]
+        b = s1[j]
+        f = s2[j]
+        aa = s3[j]
+        bb = s4[j]
+        ff = s5[j]
+        af = s6[j]
+        bf = s7[j]
+        va = abs(aa - a * a)
+        vb = abs(bb - b * b)
+        vf = abs(ff - f * f)
+        lim = rel * (aa + ff)
+        hit = (va <= lim) | (vf <= lim) | (abs(af - a * f) <= lim)
+        lim = rel * (bb + ff)
+        hit = hit | (vb <= lim) | (vf <= lim) | (abs(bf - b * f) <= lim)
+        if with_ab:
+            lim = rel * (aa + bb)
+            hit = hit | (va <= lim) | (vb <= lim) | (abs(s8[j] - a * b) <= lim)
+        if mu_den:
+            sm = (af - a * f) + (bf - b * f)
+            hit = hit | (abs(sm) <= rel * (aa + bb + ff))
+        flag[j] = hit
 
 
 def _ssim_yang_at_py(mu1, mu2, e11, e22, e12):
@@ -279,37 +271,51 @@ def _ssim_yang_at_py(mu1, mu2, e11, e22, e12):
     return m, sigma1_sq, sigma2_sq, sigma12
 
 
-def _qc_at_py(e):
-    """Q_C's score of one window from its (refined) sums ``e``, the operations of
+def _qc_row_py(s, orow):
+    """Q_C's score of one row of windows from their (refined) sums ``s``, the operations of
     ``liu_structural._qc_numpy``."""
-    m2, _, _, s_af = _ssim_yang_at(e[0], e[2], e[3], e[5], e[6])
-    m3, _, _, s_bf = _ssim_yang_at(e[1], e[2], e[4], e[5], e[7])
-    mu = s_af / (s_af + s_bf)
-    v = mu * m2 + (1 - mu) * m3
-    if mu < 0:
-        v = 0.0
-    if mu > 1:
-        v = 1.0
-    return v
+    s0 = s[0]
+    s1 = s[1]
+    s2 = s[2]
+    s3 = s[3]
+    s4 = s[4]
+    s5 = s[5]
+    s6 = s[6]
+    s7 = s[7]
+    for j in range(orow.shape[0]):
+        m2, _, _, s_af = _ssim_yang_at(s0[j], s2[j], s3[j], s5[j], s6[j])
+        m3, _, _, s_bf = _ssim_yang_at(s1[j], s2[j], s4[j], s5[j], s7[j])
+        mu = s_af / (s_af + s_bf)
+        v = mu * m2 + (1 - mu) * m3
+        v = 0.0 if mu < 0 else v
+        v = 1.0 if mu > 1 else v
+        orow[j] = v
 
 
-def _qy_at_py(e):
-    """Q_Y's score of one window from its (refined) sums ``e``, the operations of
+def _qy_row_py(s, orow):
+    """Q_Y's score of one row of windows from their (refined) sums ``s``, the operations of
     ``liu_structural._qy_numpy`` (including its NaN propagation through ``q1 · binmap``)."""
-    m1, s1, s2, _ = _ssim_yang_at(e[0], e[1], e[3], e[4], e[8])
-    m2, _, _, _ = _ssim_yang_at(e[0], e[2], e[3], e[5], e[6])
-    m3, _, _, _ = _ssim_yang_at(e[1], e[2], e[4], e[5], e[7])
-    binmap = 1.0 if m1 >= 0.75 else 0.0
-    lam = s1 / (s1 + s2)
-    q1 = (lam * m2 + (1 - lam) * m3) * binmap
-    if math.isnan(m2):  # np.fmax
-        mx = m3
-    elif math.isnan(m3):
-        mx = m2
-    else:
-        mx = m2 if m2 >= m3 else m3
-    q2 = mx * (1.0 - binmap)
-    return q1 + q2
+    s0 = s[0]
+    s1 = s[1]
+    s2 = s[2]
+    s3 = s[3]
+    s4 = s[4]
+    s5 = s[5]
+    s6 = s[6]
+    s7 = s[7]
+    s8 = s[8]
+    for j in range(orow.shape[0]):
+        m1, v1, v2, _ = _ssim_yang_at(s0[j], s1[j], s3[j], s4[j], s8[j])
+        m2, _, _, _ = _ssim_yang_at(s0[j], s2[j], s3[j], s5[j], s6[j])
+        m3, _, _, _ = _ssim_yang_at(s1[j], s2[j], s4[j], s5[j], s7[j])
+        binmap = 1.0 if m1 >= 0.75 else 0.0
+        lam = v1 / (v1 + v2)
+        q1 = (lam * m2 + (1 - lam) * m3) * binmap
+        mx = m2 if m2 >= m3 else m3  # np.fmax: the other one where one is NaN
+        mx = m3 if m2 != m2 else mx
+        mx = m2 if m3 != m3 else mx
+        q2 = mx * (1.0 - binmap)
+        orow[j] = q1 + q2
 
 
 def _split_py(a):
@@ -347,22 +353,32 @@ def _fma_py(x, w, acc, bits):
     return s + v
 
 
-def _filter2_point_py(imgs, nq, w, i, j, fused, bits, e):
+def _triple_img_py(A, B, F, k):
+    """Image ``k`` of (A, B, F)."""
+    if k == 0:
+        return A
+    if k == 1:
+        return B
+    return F
+
+
+def _filter2_point_py(A, B, F, nq, w, i, j, fused, bits, e):
     """``liu_structural.filter2_valid_at`` at output position (i, j) for the first ``nq``
-    quantities of :data:`TRIPLE_PI` / :data:`TRIPLE_PJ` of ``imgs`` = (A, B, F), into ``e``:
+    quantities of :data:`TRIPLE_PI` / :data:`TRIPLE_PJ` of (A, B, F), into ``e``:
     Octave/OpenBLAS's ``filter2(w, x, 'valid')`` (kernel columns last to first, rows last to
     first, from 0; fused multiply-adds (emulated, :func:`_fma_py`) when ``fused``, i.e. on
     output rows below ``H & -16``, else a plain multiply and add)."""
     m, n = w.shape
     for q in range(nq):
-        a = imgs[TRIPLE_PI[q]]
-        b = TRIPLE_PJ[q]
+        a = _triple_img(A, B, F, TRIPLE_PI[q])
+        pb = TRIPLE_PJ[q]
+        b = _triple_img(A, B, F, pb)
         acc = 0.0
         for c in range(n - 1, -1, -1):
             for r in range(m - 1, -1, -1):
                 x = a[i + r, j + c]
-                if b >= 0:
-                    x = x * imgs[b, i + r, j + c]
+                if pb >= 0:
+                    x = x * b[i + r, j + c]
                 if fused:
                     acc = _fma(x, w[r, c], acc, bits)
                 else:
@@ -370,94 +386,93 @@ def _filter2_point_py(imgs, nq, w, i, j, fused, bits, e):
         e[q] = acc
 
 
-def _filter2_at_py(imgs, w, ii, jj, E):
+def _filter2_at_py(A, B, F, w, ii, jj, E):
     """:func:`_filter2_point_py` at the positions (ii, jj): ``E[:, ii[k], jj[k]]`` (for the tests)."""
     nq = E.shape[0]
     lim = E.shape[1] & -16
     bits = np.empty(1)
     e = np.empty(9)
     for k in range(ii.shape[0]):
-        _filter2_point(imgs, nq, w, ii[k], jj[k], ii[k] < lim, bits, e)
+        _filter2_point(A, B, F, nq, w, ii[k], jj[k], ii[k] < lim, bits, e)
         for q in range(nq):
             E[q, ii[k], jj[k]] = e[q]
 
 
-def _yang_py(imgs, g, w, nq, mu_den, rel, qy, out):
+def _yang_py(A, B, F, g, w, nq, mu_den, rel, qy, out):
     """Q_C (``qy`` false, ``nq`` = 8) or Q_Y (``qy`` true, ``nq`` = 9) per window, one output
     row at a time: the local sums by the separable filter (:func:`_sep_rows3_py`); where the
-    noise-sensitivity test (:func:`_yang_sensitive_py`, threshold ``rel``) marks the window, all
-    its sums recomputed in Octave's order with FMA (:func:`_filter2_point_py`); then the score
-    (:func:`_qc_at_py` / :func:`_qy_at_py`). The same values as ``liu_structural._yang_filtered``
-    followed by the NumPy formulas, without storing the sums."""
+    noise-sensitivity test (:func:`_yang_sensitive_py`, threshold ``rel``) marks a window, all
+    its sums recomputed in Octave's order with FMA (:func:`_filter2_point_py`); then the scores
+    (:func:`_qc_row_py` / :func:`_qy_row_py`). The same values as
+    ``liu_structural._yang_filtered`` followed by the NumPy formulas, without storing the sums."""
     Ho, Wo = out.shape
-    t = np.empty((9, imgs.shape[2]))
-    s = np.empty((9, Wo))
+    t = np.empty((9, A.shape[1]))
+    s = np.zeros((9, Wo))
+    flag = np.empty(Wo, dtype=np.bool_)
     e = np.empty(9)
     bits = np.empty(1)
     lim = Ho & -16
     for i in range(Ho):
-        _sep_rows3(imgs, g, nq, i, t, s)
-        orow = out[i]
+        _sep_rows3(A, B, F, g, nq, i, t, s)
+        _yang_sensitive(s, nq > 8, mu_den, rel, flag)
         for j in range(Wo):
-            for q in range(nq):
-                e[q] = s[q, j]
-            if _yang_sensitive(e, nq > 8, mu_den, rel):
-                _filter2_point(imgs, nq, w, i, j, i < lim, bits, e)
-            orow[j] = _qy_at(e) if qy else _qc_at(e)
+            if flag[j]:
+                _filter2_point(A, B, F, nq, w, i, j, i < lim, bits, e)
+                for q in range(nq):
+                    s[q, j] = e[q]
+        if qy:
+            _qy_row(s, out[i])
+        else:
+            _qc_row(s, out[i])
 
 
-def _sobel_py(x, gx, gy):
-    """``filter2(sobel, x, 'same')`` with zero padding for Sobel x = [-1 0 1; -2 0 2; -1 0 1] and
-    y = its transpose: ``ndimage.correlate``'s order (nonzero taps in raster order, from 0.0)."""
+def _sobel_at_py(x, i, j):
+    """(gx, gy) at pixel (i, j) of ``filter2(sobel, x, 'same')`` with zero padding for Sobel
+    x = [-1 0 1; -2 0 2; -1 0 1] and y = its transpose: ``ndimage.correlate``'s order (nonzero
+    taps in raster order, from 0.0; 0 outside the image)."""
     H, W = x.shape
-    for i in range(H):
-        for j in range(W):
-            # the 3×3 neighbourhood, 0 outside the image
-            v00 = x[i - 1, j - 1] if i > 0 and j > 0 else 0.0
-            v01 = x[i - 1, j] if i > 0 else 0.0
-            v02 = x[i - 1, j + 1] if i > 0 and j < W - 1 else 0.0
-            v10 = x[i, j - 1] if j > 0 else 0.0
-            v12 = x[i, j + 1] if j < W - 1 else 0.0
-            v20 = x[i + 1, j - 1] if i < H - 1 and j > 0 else 0.0
-            v21 = x[i + 1, j] if i < H - 1 else 0.0
-            v22 = x[i + 1, j + 1] if i < H - 1 and j < W - 1 else 0.0
-            sx = 0.0
-            sx += v00 * -1.0
-            sx += v02 * 1.0
-            sx += v10 * -2.0
-            sx += v12 * 2.0
-            sx += v20 * -1.0
-            sx += v22 * 1.0
-            sy = 0.0
-            sy += v00 * -1.0
-            sy += v01 * -2.0
-            sy += v02 * -1.0
-            sy += v20 * 1.0
-            sy += v21 * 2.0
-            sy += v22 * 1.0
-            gx[i, j] = sx
-            gy[i, j] = sy
+    v00 = x[i - 1, j - 1] if i > 0 and j > 0 else 0.0
+    v01 = x[i - 1, j] if i > 0 else 0.0
+    v02 = x[i - 1, j + 1] if i > 0 and j < W - 1 else 0.0
+    v10 = x[i, j - 1] if j > 0 else 0.0
+    v12 = x[i, j + 1] if j < W - 1 else 0.0
+    v20 = x[i + 1, j - 1] if i < H - 1 and j > 0 else 0.0
+    v21 = x[i + 1, j] if i < H - 1 else 0.0
+    v22 = x[i + 1, j + 1] if i < H - 1 and j < W - 1 else 0.0
+    sx = 0.0
+    sx += v00 * -1.0
+    sx += v02 * 1.0
+    sx += v10 * -2.0
+    sx += v12 * 2.0
+    sx += v20 * -1.0
+    sx += v22 * 1.0
+    sy = 0.0
+    sy += v00 * -1.0
+    sy += v01 * -2.0
+    sy += v02 * -1.0
+    sy += v20 * 1.0
+    sy += v21 * 2.0
+    sy += v22 * 1.0
+    return sx, sy
 
 
-def _xydeas_grad_py(imgs, g, r):
-    """Per image k (A, B, F): Sobel strength ``g[k]`` = sqrt(gx² + gy²) and the ratio ``r[k]`` =
-    gy/gx with gx = 0 replaced by 1e-5 (the caller takes ``np.arctan`` of it), as
-    ``liu_gradient._sobel``."""
-    H, W = imgs.shape[1], imgs.shape[2]
-    gx = np.empty((H, W))
-    gy = np.empty((H, W))
-    for k in range(imgs.shape[0]):
-        _sobel(imgs[k], gx, gy)
+def _xydeas_grad_py(A, B, F, r0, g, r):
+    """For the image rows r0 .. r0 + nb − 1 (nb = ``g.shape[1]``) and each image k (A, B, F):
+    Sobel strength ``g[k]`` = sqrt(gx² + gy²) and the ratio ``r[k]`` = gy/gx with gx = 0
+    replaced by 1e-5 (the caller takes ``np.arctan`` of it), as ``liu_gradient._sobel``."""
+    nb, W = g.shape[1], g.shape[2]
+    for k in range(3):
+        x = _triple_img(A, B, F, k)
         gk = g[k]
         rk = r[k]
-        for i in range(H):
+        for ib in range(nb):
+            i = r0 + ib
             for j in range(W):
-                x = gx[i, j]
-                y = gy[i, j]
-                gk[i, j] = math.sqrt(x * x + y * y)
-                if x == 0:
-                    x = x + 0.00001
-                rk[i, j] = y / x
+                sx, sy = _sobel_at(x, i, j)
+                gk[ib, j] = math.sqrt(sx * sx + sy * sy)
+                if sx == 0:
+                    sx = sx + 0.00001
+                rk[ib, j] = sy / sx
 
 
 def _xydeas_side_py(gx, ax, gf, af):
@@ -534,37 +549,45 @@ def _vif_terms_py(mu1, mu2, e11, e22, e12, sigma_nsq):
     return g, 1 + g * g * s1 / (sv + sigma_nsq), 1 + s1 / sigma_nsq
 
 
-def _viff_scale_py(imgs, g, sigma_nsq, z, m):
+def _viff_scale_py(A, B, F, g, sigma_nsq, z, m):
     """One VIFF scale on the (already decimated) A, B, F: per window the arguments of ``log10``
     of VID and VIND of the source with the smaller gain (``g_A < g_B`` picks A, as
     ``VIFF_Public``), into ``z``, ``m``; the caller takes ``np.log10`` (NumPy's, as the NumPy
     path: the same values)."""
     Ho, Wo = z.shape
-    t = np.empty((9, imgs.shape[2]))
+    t = np.empty((9, A.shape[1]))
     s = np.empty((9, Wo))
+    s0 = s[0]
+    s1 = s[1]
+    s2 = s[2]
+    s3 = s[3]
+    s4 = s[4]
+    s5 = s[5]
+    s6 = s[6]
+    s7 = s[7]
     for i in range(Ho):
-        _sep_rows3(imgs, g, 8, i, t, s)
-        for j in range(Wo):
-            g1, vid1, vind1 = _vif_terms(s[0, j], s[2, j], s[3, j], s[5, j], s[6, j], sigma_nsq)
-            g2, vid2, vind2 = _vif_terms(s[1, j], s[2, j], s[4, j], s[5, j], s[7, j], sigma_nsq)
-            if g1 < g2:
-                z[i, j] = vid1
-                m[i, j] = vind1
-            else:
-                z[i, j] = vid2
-                m[i, j] = vind2
+        _sep_rows3(A, B, F, g, 8, i, t, s)
+        zrow = z[i]
+        mrow = m[i]
+        for j in range(Wo):  # (1-D row views: this loop vectorises)
+            g1, vid1, vind1 = _vif_terms(s0[j], s2[j], s3[j], s5[j], s6[j], sigma_nsq)
+            g2, vid2, vind2 = _vif_terms(s1[j], s2[j], s4[j], s5[j], s7[j], sigma_nsq)
+            low = g1 < g2
+            zrow[j] = vid1 if low else vid2
+            mrow[j] = vind1 if low else vind2
 
 
 # The helpers the kernels call, looked up as module globals when a kernel is compiled:
 # :func:`kernels` rebinds them to their compiled versions before compiling any kernel.
-_sep_rows = _sep_rows_py
+_sep_row1 = _sep_row1_py
 _sep_rows3 = _sep_rows3_py
-_sobel = _sobel_py
+_sobel_at = _sobel_at_py
 _ssim_yang_at = _ssim_yang_at_py
 _yang_sensitive = _yang_sensitive_py
-_qc_at = _qc_at_py
-_qy_at = _qy_at_py
+_qc_row = _qc_row_py
+_qy_row = _qy_row_py
 _filter2_point = _filter2_point_py
+_triple_img = _triple_img_py
 _vif_terms = _vif_terms_py
 _xydeas_side = _xydeas_side_py
 _split = _split_py
@@ -580,23 +603,24 @@ def kernels():
         import numba
     except ImportError:          # pragma: no cover - numba is a dependency; keep a working fallback
         return None
-    global _sep_rows, _sep_rows3, _sobel, _ssim_yang_at, _vif_terms, _split, _fma, _xydeas_side
-    global _yang_sensitive, _qc_at, _qy_at, _filter2_point
+    global _sep_row1, _sep_rows3, _sobel_at, _triple_img, _ssim_yang_at, _vif_terms, _split, _fma, _xydeas_side
+    global _yang_sensitive, _qc_row, _qy_row, _filter2_point
     jit = functools.partial(numba.njit, nogil=True, cache=True, error_model="numpy")
-    _sep_rows = jit(_sep_rows_py)
+    _sep_row1 = jit(_sep_row1_py)
+    _triple_img = jit(_triple_img_py)
     _sep_rows3 = jit(_sep_rows3_py)
-    _sobel = jit(_sobel_py)
+    _sobel_at = jit(_sobel_at_py)
     _ssim_yang_at = jit(_ssim_yang_at_py)
     _vif_terms = jit(_vif_terms_py)
     _split = jit(_split_py)
     _fma = jit(_fma_py)
     _xydeas_side = jit(_xydeas_side_py)
     _yang_sensitive = jit(_yang_sensitive_py)
-    _qc_at = jit(_qc_at_py)
-    _qy_at = jit(_qy_at_py)
+    _qc_row = jit(_qc_row_py)
+    _qy_row = jit(_qy_row_py)
     _filter2_point = jit(_filter2_point_py)
     return {
-        "sep_valid": jit(_sep_valid_py),
+        "sep_valid1": jit(_sep_valid1_py),
         "sep_valid3": jit(_sep_valid3_py),
         "piella": jit(_piella_py),
         "yang": jit(_yang_py),

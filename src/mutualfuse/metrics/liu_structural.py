@@ -70,7 +70,7 @@ def _piella_maps(a, b, f, compiled: bool = True):
     shape = (A.shape[0] - 10, A.shape[1] - 10)
     val, cw = np.empty(shape), np.empty(shape)
     C1, C2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    K["piella"](np.stack([A, B, F]), gaussian_1d(11, 1.5), C1, C2, val, cw)
+    K["piella"](A, B, F, gaussian_1d(11, 1.5), C1, C2, val, cw)
     return val, cw
 
 
@@ -258,7 +258,7 @@ def _yang_compiled(K, A, B, F, qy: bool) -> np.ndarray:
     double-double FMA emulation as :func:`filter2_valid_at` (run per element), then the score
     with the NumPy formulas' operations."""
     out = np.empty((A.shape[0] - 6, A.shape[1] - 6))
-    K["yang"](np.stack([A, B, F]), gaussian_1d(7, 1.5), _yang_window(), 9 if qy else 8, not qy,
+    K["yang"](A, B, F, gaussian_1d(7, 1.5), _yang_window(), 9 if qy else 8, not qy,
               float(_NOISE_REL), qy, out)
     return out
 

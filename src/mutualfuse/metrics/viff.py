@@ -85,23 +85,23 @@ def viff(a, b, f) -> float:
         return _viff_numpy(A, B, F)
     sq = 0.005 * 255 * 255
     C = 1e-7
-    imgs = np.stack([A, B, F])
-    single = np.array([0, 1, 2]), np.array([-1, -1, -1])
+    imgs = (A, B, F)
     fs = []
     for scale in range(1, 5):
         n = 2 ** (4 - scale + 1) + 1
         g1 = gaussian_1d(n, n / 5.0)
         if scale > 1:
-            rows, cols = imgs.shape[1] - n + 1, imgs.shape[2] - n + 1
-            dec = np.empty((3, (rows + 1) // 2, (cols + 1) // 2))
-            K["sep_valid"](imgs, *single, g1, 2, dec)
+            rows, cols = imgs[0].shape[0] - n + 1, imgs[0].shape[1] - n + 1
+            dec = tuple(np.empty(((rows + 1) // 2, (cols + 1) // 2)) for _ in range(3))
+            for x, d in zip(imgs, dec):
+                K["sep_valid1"](x, g1, 2, d)
             imgs = dec
         if VIFF_WEIGHTS[scale - 1] == 0:
             fs.append(0.0)  # scale 2: weight 0 times a finite F_s (Σ(VIND + C) > 0) adds exactly 0
             continue
-        shape = (imgs.shape[1] - n + 1, imgs.shape[2] - n + 1)
+        shape = (imgs[0].shape[0] - n + 1, imgs[0].shape[1] - n + 1)
         z, m = np.empty(shape), np.empty(shape)
-        K["viff_scale"](imgs, g1, sq, z, m)
+        K["viff_scale"](*imgs, g1, sq, z, m)
         np.log10(z, out=z)
         np.log10(m, out=m)
         fs.append(float(np.sum(z + C)) / float(np.sum(m + C)))
