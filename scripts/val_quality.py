@@ -8,7 +8,7 @@ the same ``val_pairs`` split by the same seed as the run that made ``default``) 
 trainer's own :func:`mutualfuse.train.loop.validation_quality` (SF, EI, Q^AB/F of the fused
 IR–VIS pairs, PSNR on synthetic multi-focus pairs; with ``--blackout`` also
 :func:`~mutualfuse.train.loop.validation_blackout`), once per ``--override`` (``KEY=VALUE`` of
-the model config; none = the weights as shipped). Never touches a test set.
+the model config, several joined by commas; none = the weights as shipped). Never touches a test set.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def main() -> None:
     ap.add_argument("--weights", default="default")
     ap.add_argument("--config", default="configs/pyramid-g5.yaml")
     ap.add_argument("--data-root", default=None)
-    ap.add_argument("--override", action="append", default=[], help="KEY=VALUE of the model config; repeatable")
+    ap.add_argument("--override", action="append", default=[], help="KEY=VALUE[,KEY=VALUE...] of the model config, one evaluation each; repeatable")
     ap.add_argument("--blackout", action="store_true",
                     help="also val_black_psnr (train.loop.validation_blackout): one source black in a region")
     args = ap.parse_args()
@@ -40,8 +40,8 @@ def main() -> None:
     images = PairCrops(val, cfg.data.crop, cfg.seed, center=True).images
     for ov in args.override or [""]:
         kw = {}
-        if ov:
-            k, v = ov.split("=", 1)
+        for item in filter(None, ov.split(",")):
+            k, v = item.split("=", 1)
             kw[k.strip()] = ast.literal_eval(v.strip())
         net, _ = load_model(args.weights, **kw)
         net.eval()
