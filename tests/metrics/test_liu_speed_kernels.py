@@ -201,3 +201,93 @@ def test_compiled_fused_triple_filter_equals_scipy(n, nq):
         x = imgs[L.TRIPLE_PI[q]]
         src = x if L.TRIPLE_PJ[q] < 0 else x * imgs[L.TRIPLE_PJ[q]]
         assert_close(out[q], C.sep_correlate_valid(src, g), msg=f"quantity {q}")
+
+
+# ---- Q_CB and Q_CV (structural.qcb / structural.qcv): real FFTs and compiled loops ----------
+
+from mutualfuse.metrics import structural as ST  # noqa: E402
+
+CB_CV = [("Qcb", ST.qcb), ("Qcv", ST.qcv)]
+
+
+@pytest.mark.parametrize("name,fn", CB_CV, ids=[m[0] for m in CB_CV])
+def test_compiled_qcb_qcv_equal_numpy_on_random_and_degenerate_images(monkeypatch, name, fn):
+    """The compiled path against the complex NumPy one (``_qcb_numpy`` / ``_qcv_numpy``, MATLAB's
+    operations), including the NaN of constant and zero images."""
+    assert L.kernels() is not None
+    for label, a, b, f in _random_triples() + _degenerate_triples():
+        with np.errstate(all="ignore"):
+            ref = _numpy_value(monkeypatch, ST, fn, a, b, f)
+            got = fn(a, b, f)
+        _same(got, ref, f"{name} {label}")
+
+
+@pytest.mark.parametrize("shape", [(31, 31), (31, 40), (47, 33), (64, 97), (30, 50), (12, 20)])
+@pytest.mark.parametrize("name,fn", CB_CV, ids=[m[0] for m in CB_CV])
+def test_compiled_qcb_qcv_on_small_and_odd_sizes(monkeypatch, name, fn, shape):
+    """Sizes at the edge of Q_CB's border correction (31 = the Gaussians' size; smaller images
+    take the NumPy path), odd sizes (odd-length real FFTs) and partial 16×16 blocks of Q_CV."""
+    rng = np.random.default_rng(sum(shape))
+    a, b = rng.integers(0, 256, shape), rng.integers(0, 256, shape)
+    f = (a + 2 * b) // 3
+    ref = _numpy_value(monkeypatch, ST, fn, a, b, f)
+    _same(fn(a, b, f), ref, f"{name} {shape}")
+
+
+@pytest.mark.parametrize("shape", [(31, 31), (40, 77), (65, 32)])
+def test_unwrap_same_equals_zero_padded_filter(shape):
+    """``liu_kernels._unwrap_same_py`` turns a circular correlation into MATLAB's
+    ``filter2(G, x, 'same')`` (zero padding), here against ``scipy.ndimage.correlate``."""
+    from scipy import ndimage
+
+    L.kernels()
+    rng = np.random.default_rng(shape[1])
+    x = rng.normal(0, 50, shape)
+    idx = np.arange(-15, 16, dtype=float)
+    for sigma in (2.0, 4.0):
+        g = np.exp(-(idx * idx) / (2 * sigma * sigma))
+        s = 1 / (2 * np.pi * sigma * sigma)
+        G = s * np.outer(g, g)
+        w = np.zeros(shape)
+        w[np.ix_(idx.astype(int) % shape[0], idx.astype(int) % shape[1])] = G
+        circ = np.fft.irfft2(np.fft.rfft2(x) * np.fft.rfft2(w).real, s=shape)
+        assert_close(circ, ndimage.correlate(x, G, mode="wrap"))
+        L.kernels()["unwrap_same"](x, g, s, circ)
+        assert_close(circ, ndimage.correlate(x, G, mode="constant"), msg=f"sigma {sigma}")
+
+
+def test_qcv_block_kernels_equal_numpy():
+    """Q_CV's λ (Sobel magnitude⁵ per 16×16 block) and D (block mean of squares) against the
+    NumPy expressions of ``_qcv_numpy``, with partial blocks on both axes."""
+    from mutualfuse.metrics._common import correlate
+
+    K = L.kernels()
+    rng = np.random.default_rng(7)
+    x = rng.integers(0, 256, (37, 50)).astype(float)
+    flt1 = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
+    g = np.sqrt(correlate(x, flt1, "zero") ** 2 + correlate(x, flt1.T.copy(), "zero") ** 2)
+    lam = np.empty((3, 4))
+    K["qcv_saliency"](x, 16, lam)
+    assert_close(lam, np.sum(ST._blocks(g, 16) ** 5, axis=(2, 3)))
+    d = rng.normal(0, 30, (37, 50))
+    D = np.empty((3, 4))
+    K["block_mean_sq"](d, 16, D)
+    assert_close(D, np.sum(ST._blocks(d, 16) ** 2, axis=(2, 3)) / 256)
+
+
+def test_qcb_compiled_path_runs_on_natural_images_and_hands_over_on_black_backgrounds():
+    """``structural._qcb_compiled`` gives a value on the random triples (so the comparisons above
+    exercise it), and ``None`` on objects in exactly black backgrounds, where Q_CB's ratio of
+    two near-zero filtered images is decided by FFT round-off (here the two FFT paths differ by
+    ~1e-3): ``qcb`` then returns the NumPy path's value exactly."""
+    K = L.kernels()
+    for label, a, b, f in _random_triples():
+        assert ST._qcb_compiled(K, *C.prep3(a, b, f)) is not None, label
+    rng = np.random.default_rng(2)
+    yy, xx = np.mgrid[0:128, 0:144]
+    a = np.where((yy - 64) ** 2 + (xx - 72) ** 2 < 30**2, rng.integers(40, 256, yy.shape), 0)
+    b = np.where((yy - 60) ** 2 + (xx - 80) ** 2 < 25**2, rng.integers(40, 256, yy.shape), 0)
+    f = np.maximum(a, b)
+    A, B, F = C.prep3(a, b, f)
+    assert ST._qcb_compiled(K, A, B, F) is None
+    assert ST.qcb(a, b, f) == ST._qcb_numpy(A, B, F)

@@ -577,6 +577,239 @@ def _viff_scale_py(A, B, F, g, sigma_nsq, z, m):
             mrow[j] = vind1 if low else vind2
 
 
+
+# --------------------------------------------------------------------------------------------
+# Q_CB and Q_CV (structural.qcb / structural.qcv): the per-pixel work around their FFTs
+# --------------------------------------------------------------------------------------------
+
+
+def _normalize1_py(x, lo, hi, out):
+    """VIFB's ``normalize1`` after its min/max: ``round((x − lo)/(hi − lo)·255)``, halves away
+    from zero, with the operations of ``structural._normalize1`` (``round_half_away``:
+    sign·floor(|v| + 0.5); NaN stays NaN) in one pass; ``x``, ``out`` C-contiguous."""
+    d = hi - lo
+    xf = x.ravel()
+    of = out.ravel()
+    for k in range(xf.shape[0]):
+        v = (xf[k] - lo) / d * 255
+        if v > 0:
+            of[k] = math.floor(v + 0.5)
+        elif v < 0:
+            of[k] = -math.floor(-v + 0.5)
+        elif v == 0:
+            of[k] = 0.0
+        else:
+            of[k] = v
+
+
+def _scale_spectrum3_py(X, h, Y):
+    """``Y[q] = X · h[q]`` for q = 0, 1, 2: a half spectrum (complex) times three real filters,
+    reading ``X`` once."""
+    M, K = X.shape
+    for i in range(M):
+        xr = X[i]
+        h0 = h[0, i]
+        h1 = h[1, i]
+        h2 = h[2, i]
+        y0 = Y[0, i]
+        y1 = Y[1, i]
+        y2 = Y[2, i]
+        for j in range(K):
+            v = xr[j]
+            y0[j] = v * h0[j]
+            y1[j] = v * h1[j]
+            y2[j] = v * h2[j]
+
+
+def _unwrap_same_py(x, g, s, b):
+    """Turn ``b``, the *circular* correlation of the M×N image ``x`` with the kernel ``s·g⊗g``
+    (``g``: 2h+1 taps; M, N ≥ 2h+1), into the zero-padded 'same' one (MATLAB ``filter2(K, x,
+    'same')``), in place. Per axis, circular = linear + the taps that wrap around (C = L + W), and
+    C_r C_c − L_r L_c = W_r (C_c x) + L_r (W_c x): the wrapped taps only reach the h rows and
+    the h columns next to each border, so the correction is two thin strips of work (loops run
+    along the strips, so that they vectorise)."""
+    n = g.shape[0]
+    h = n // 2
+    M, N = x.shape
+    # u = C_c x (circular along each row) on the h top rows (u[0:h]) and the h bottom rows
+    # (u[h:2h]), the rows that W_r reads; xe is the row with h wrapped pixels on either side
+    u = np.zeros((2 * h, N))
+    xe = np.empty(N + 2 * h)
+    for r in range(2 * h):
+        xr = x[r] if r < h else x[M - 2 * h + r]
+        for j in range(h):
+            xe[j] = xr[N - h + j]
+            xe[N + h + j] = xr[j]
+        for j in range(N):
+            xe[h + j] = xr[j]
+        ur = u[r]
+        for d in range(-h, h + 1):
+            w = g[d + h]
+            xs = xe[d + h:d + h + N]
+            for j in range(N):
+                ur[j] += w * xs[j]
+    # W_r u: output row i < h takes the taps d < −i from row M + i + d (u[2h + i + d]); output
+    # row i ≥ M − h the taps d ≥ M − i from row i + d − M (u[i + d − M])
+    acc = np.empty(N)
+    for i in range(M):
+        if h <= i < M - h:
+            continue
+        acc[:] = 0.0
+        if i < h:
+            for d in range(-h, -i):
+                w = g[d + h]
+                ur = u[2 * h + i + d]
+                for j in range(N):
+                    acc[j] += w * ur[j]
+        else:
+            for d in range(M - i, h + 1):
+                w = g[d + h]
+                ur = u[i + d - M]
+                for j in range(N):
+                    acc[j] += w * ur[j]
+        br = b[i]
+        for j in range(N):
+            br[j] -= s * acc[j]
+    # v = W_c x on the h left columns (v[c], c < h) and the h right ones (v[h + c]), stored
+    # transposed with h zero rows on either side, then L_r v along the columns
+    xt = np.empty((2 * h, M))       # xt[c]: column c (c < h) or column N − 2h + c of x
+    for i in range(M):
+        for c in range(h):
+            xt[c, i] = x[i, c]
+            xt[h + c, i] = x[i, N - h + c]
+    v = np.zeros((2 * h, M + 2 * h))
+    for c in range(h):
+        vc = v[c, h:h + M]
+        for d in range(-h, -c):       # column c: the taps d < −c wrap to column N + c + d
+            w = g[d + h]
+            xs = xt[h + c + d + h]
+            for i in range(M):
+                vc[i] += w * xs[i]
+        vc = v[h + c, h:h + M]
+        for d in range(h - c, h + 1):  # column N − h + c: the taps d ≥ h − c wrap to c + d − h
+            w = g[d + h]
+            xs = xt[c + d - h]
+            for i in range(M):
+                vc[i] += w * xs[i]
+    accm = np.empty(M)
+    for c in range(2 * h):
+        accm[:] = 0.0
+        vr = v[c]
+        for d in range(-h, h + 1):
+            w = g[d + h]
+            vs = vr[d + h:d + h + M]
+            for i in range(M):
+                accm[i] += w * vs[i]
+        j = c if c < h else N - 2 * h + c
+        for i in range(M):
+            b[i, j] -= s * accm[i]
+
+
+def _qcb_ratio_risk_py(b2, b4, e):
+    """How much FFT round-off (``e``: absolute, in b2 and b4) can move C = |b2/b4 − 1|,
+    relative to C: ``e·(1 + |b2/b4|)/|b4|/C``, as 1.0 at most (and 1.0 for 0/0)."""
+    r = b2 / b4
+    t = e * (1 + abs(r)) / abs(b4) / abs(r - 1)
+    return t if t < 1.0 else 1.0
+
+
+def _qcb_map_py(b12, b14, b22, b24, bf2, bf4, e, out):
+    """Chen–Blum per pixel from the σ = 2 and σ = 4 Gaussian-filtered CSF images of VIFB's
+    img1, img2 and the fused image (``b12, b14``, ``b22, b24``, ``bf2, bf4``). C = |b_σ2/b_σ4 − 1|,
+    C' = C³/(C² + 1e-4) (C³ as C·C·C), then the operations of ``structural._qcb_numpy`` (its
+    0/0 → NaN and ∞·0 → NaN cases included). Returns the sum over pixels of an upper estimate
+    of the relative change of the pixel's value that a round-off of ``e[k]`` in image k's
+    filtered values can cause (:func:`_qcb_ratio_risk_py`, times 3 for C' ≈ C³/1e-4, capped
+    at 1 per pixel): the caller's test for images whose Q_CB is decided by round-off."""
+    M, N = out.shape
+    risk = 0.0
+    for i in range(M):
+        o = out[i]
+        r0 = b12[i]
+        r1 = b14[i]
+        r2 = b22[i]
+        r3 = b24[i]
+        r4 = bf2[i]
+        r5 = bf4[i]
+        for j in range(N):
+            c = abs(r0[j] / r1[j] - 1)
+            c1 = c * c * c / (c * c + 0.0001)
+            c = abs(r2[j] / r3[j] - 1)
+            c2 = c * c * c / (c * c + 0.0001)
+            c = abs(r4[j] / r5[j] - 1)
+            cf = c * c * c / (c * c + 0.0001)
+            m = 1.0 if c1 < cf else 0.0
+            q1 = (c1 / cf) * m + (cf / c1) * (1 - m)
+            m = 1.0 if c2 < cf else 0.0
+            q2 = (c2 / cf) * m + (cf / c2) * (1 - m)
+            den = c1 * c1 + c2 * c2
+            o[j] = (c1 * c1) / den * q1 + (c2 * c2) / den * q2
+            t = 3.0 * (_qcb_ratio_risk(r0[j], r1[j], e[0]) + _qcb_ratio_risk(r2[j], r3[j], e[1])
+                       + _qcb_ratio_risk(r4[j], r5[j], e[2]))
+            risk += t if t < 1.0 else 1.0
+    return risk
+
+
+def _block_sums_add_py(acc, ws, i, M, out):
+    """After row ``i``: when it closes a block row (or is the last row), add the ``ws``-wide
+    chunks of the column sums ``acc`` to that block row of ``out`` and reset ``acc``."""
+    if (i + 1) % ws != 0 and i + 1 != M:
+        return
+    N = acc.shape[0]
+    orow = out[i // ws]
+    for jb in range(orow.shape[0]):
+        t = 0.0
+        for j in range(jb * ws, min(N, jb * ws + ws)):
+            t += acc[j]
+        orow[jb] += t
+    acc[:] = 0.0
+
+
+def _qcv_saliency_py(x, ws, lam):
+    """Chen–Varshney's λ into ``lam`` (⌈M/ws⌉, ⌈N/ws⌉): per ws×ws block (partial blocks
+    zero-padded) the sum of g⁵, g the Sobel gradient magnitude of ``x`` with zero padding
+    (``filter2 'same'``), g⁵ = s²·√s with s = g_x² + g_y² (exact integers for VIFB's rounded
+    images, so only √ and the two products round)."""
+    M, N = x.shape
+    acc = np.zeros(N)
+    p0 = np.zeros(N + 2)
+    p1 = np.zeros(N + 2)
+    p2 = np.zeros(N + 2)
+    lam[:, :] = 0.0
+    for i in range(M):
+        if i > 0:
+            for j in range(N):
+                p0[j + 1] = x[i - 1, j]
+        else:
+            p0[:] = 0.0
+        for j in range(N):
+            p1[j + 1] = x[i, j]
+        if i + 1 < M:
+            for j in range(N):
+                p2[j + 1] = x[i + 1, j]
+        else:
+            p2[:] = 0.0
+        for j in range(N):
+            gx = -p0[j] + p0[j + 2] - 2.0 * p1[j] + 2.0 * p1[j + 2] - p2[j] + p2[j + 2]
+            gy = -p0[j] - 2.0 * p0[j + 1] - p0[j + 2] + p2[j] + 2.0 * p2[j + 1] + p2[j + 2]
+            s = gx * gx + gy * gy
+            acc[j] += s * s * math.sqrt(s)
+        _block_sums_add(acc, ws, i, M, lam)
+
+
+def _block_mean_sq_py(df, ws, D):
+    """``D`` (⌈M/ws⌉, ⌈N/ws⌉) = per ws×ws block of ``df`` (partial blocks zero-padded) the sum
+    of df² divided by ws²."""
+    M, N = df.shape
+    acc = np.zeros(N)
+    D[:, :] = 0.0
+    for i in range(M):
+        r = df[i]
+        for j in range(N):
+            acc[j] += r[j] * r[j]
+        _block_sums_add(acc, ws, i, M, D)
+    D /= ws * ws
+
 # The helpers the kernels call, looked up as module globals when a kernel is compiled:
 # :func:`kernels` rebinds them to their compiled versions before compiling any kernel.
 _sep_row1 = _sep_row1_py
@@ -592,6 +825,8 @@ _vif_terms = _vif_terms_py
 _xydeas_side = _xydeas_side_py
 _split = _split_py
 _fma = _fma_py
+_block_sums_add = _block_sums_add_py
+_qcb_ratio_risk = _qcb_ratio_risk_py
 
 
 @functools.lru_cache(maxsize=1)
@@ -604,7 +839,7 @@ def kernels():
     except ImportError:          # pragma: no cover - numba is a dependency; keep a working fallback
         return None
     global _sep_row1, _sep_rows3, _sobel_at, _triple_img, _ssim_yang_at, _vif_terms, _split, _fma, _xydeas_side
-    global _yang_sensitive, _qc_row, _qy_row, _filter2_point
+    global _yang_sensitive, _qc_row, _qy_row, _filter2_point, _block_sums_add, _qcb_ratio_risk
     jit = functools.partial(numba.njit, nogil=True, cache=True, error_model="numpy")
     _sep_row1 = jit(_sep_row1_py)
     _triple_img = jit(_triple_img_py)
@@ -619,6 +854,8 @@ def kernels():
     _qc_row = jit(_qc_row_py)
     _qy_row = jit(_qy_row_py)
     _filter2_point = jit(_filter2_point_py)
+    _block_sums_add = jit(_block_sums_add_py)
+    _qcb_ratio_risk = jit(_qcb_ratio_risk_py)
     return {
         "sep_valid1": jit(_sep_valid1_py),
         "sep_valid3": jit(_sep_valid3_py),
@@ -629,4 +866,10 @@ def kernels():
         "xydeas_exponents": jit(_xydeas_exponents_py),
         "xydeas_map": jit(_xydeas_map_py),
         "viff_scale": jit(_viff_scale_py),
+        "normalize1": jit(_normalize1_py),
+        "scale_spectrum3": jit(_scale_spectrum3_py),
+        "unwrap_same": jit(_unwrap_same_py),
+        "qcb_map": jit(_qcb_map_py),
+        "qcv_saliency": jit(_qcv_saliency_py),
+        "block_mean_sq": jit(_block_mean_sq_py),
     }

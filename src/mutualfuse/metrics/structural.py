@@ -2,7 +2,10 @@
 SCD, Qcb (Chen–Blum) and Qcv (Chen–Varshney)."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+import scipy.fft
 from scipy import ndimage
 from scipy.signal import fftconvolve
 
@@ -15,6 +18,7 @@ from ._common import (
     round_half_away,
     sep_correlate_valid,
 )
+from .liu_kernels import kernels
 
 # --------------------------------------------------------------------------------------------
 # SSIM
@@ -291,6 +295,15 @@ def _normalize1(x: np.ndarray) -> np.ndarray:
     return round_half_away((x - lo) / (hi - lo) * 255)
 
 
+def _normalize1_into(K, x: np.ndarray, out: np.ndarray) -> None:
+    """:func:`_normalize1` of ``x`` written into ``out`` by the compiled kernel (same values)."""
+    hi, lo = x.max(), x.min()
+    if hi == 0 and lo == 0:
+        out[...] = x
+    else:
+        K["normalize1"](np.ascontiguousarray(x), float(lo), float(hi), out)
+
+
 def _freq_radius(shape, su: float, sv: float) -> np.ndarray:
     """MATLAB ``freqspace([m n], 'meshgrid')`` scaled: u·su (columns), v·sv (rows), radius."""
     m, n = shape
@@ -310,6 +323,67 @@ def _gauss31(sigma: float) -> np.ndarray:
     return np.exp(-(x * x + y * y) / (2 * sigma * sigma)) / (2 * np.pi * sigma * sigma)
 
 
+@functools.lru_cache(maxsize=2)
+def _qcb_filters(m: int, n: int) -> np.ndarray:
+    """The image-independent half spectra of Q_CB for an m×n image, (3, m, n//2 + 1): the CSF
+    S (``ifftshift``-ed, as :func:`_fft_filter` applies it), and S times the DFT of the σ = 2 and
+    σ = 4 kernels of :func:`_gauss31` wrapped around the m×n grid (circular correlation; the
+    kernels are symmetric, so their DFTs are real). Read-only; cached for two sizes."""
+    r = _freq_radius((m, n), n / 30.0, m / 30.0)
+    Sd = np.exp(-((r / 15.3870) ** 2)) - 0.7622 * np.exp(-((r / 1.3456) ** 2))
+    k = n // 2 + 1
+    out = np.empty((3, m, k))
+    out[0] = np.fft.ifftshift(Sd)[:, :k]
+    idx = np.arange(-15, 16)
+    for q, sigma in ((1, 2.0), (2, 4.0)):
+        w = np.zeros((m, n))
+        w[np.ix_(idx % m, idx % n)] = _gauss31(sigma)
+        out[q] = out[0] * scipy.fft.rfft2(w, workers=1).real
+    out.setflags(write=False)
+    return out
+
+
+#: FFT round-off in Q_CB's filtered images, absolute, per unit of the image's largest value (an
+#: upper estimate: pocketfft's and FFTW's errors on the conformance images are ~2e-16)
+_QCB_FFT_ROUNDOFF = 1e-14
+#: mean over pixels of the estimated relative change of Q_CB's pixel values (``liu_kernels.
+#: _qcb_map_py``) above which the compiled path hands over to :func:`_qcb_numpy`, whose round-off
+#: is the one checked against Octave's. On the 77 conformance triples the compiled value was
+#: within 2e-14 of the NumPy one wherever this estimate was ≤ 1.2e-8 (every TNO and Lytro
+#: triple: ≤ 4e-9) and at most 6e-3 times the estimate above it (medical images, black
+#: backgrounds: 3.9e-5 … 1e-2, up to 4e-5 apart)
+_QCB_MAX_RISK = 1e-7
+
+
+def _qcb_compiled(K, A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float | None:
+    """:func:`qcb` with real FFTs and compiled per-pixel loops, or ``None`` where the value is
+    decided by round-off (see :func:`qcb`)."""
+    m, n = F.shape
+    ims = np.empty((3, m, n))
+    for k, x in enumerate((B, A, F)):  # VIFB order: img1 = VI = b, img2 = IR = a
+        _normalize1_into(K, x, ims[k])
+    H = _qcb_filters(m, n)
+    idx = np.arange(-15, 16, dtype=np.float64)
+    gs = [(np.exp(-(idx * idx) / (2 * sigma * sigma)), 1.0 / (2 * np.pi * sigma * sigma))
+          for sigma in (2.0, 4.0)]
+    Y = np.empty((3, m, n // 2 + 1), dtype=np.complex128)
+    bs = []
+    for k in range(3):  # one image at a time: the spectra stay small enough for the cache
+        K["scale_spectrum3"](scipy.fft.rfft2(ims[k], workers=1), H, Y)
+        # the CSF-filtered image and its circular correlations with G_σ2, G_σ4 (one c2r call
+        # each: pocketfft's batched c2r is slower here), then the 'same' filters from those
+        x = scipy.fft.irfft2(Y[0], s=(m, n), workers=1)
+        for q in (1, 2):
+            b = scipy.fft.irfft2(Y[q], s=(m, n), workers=1)
+            K["unwrap_same"](x, gs[q - 1][0], gs[q - 1][1], b)
+            bs.append(b)
+    Q = np.empty((m, n))
+    risk = K["qcb_map"](*bs, _QCB_FFT_ROUNDOFF * np.abs(ims).max(axis=(1, 2)), Q)
+    if risk > _QCB_MAX_RISK * m * n:
+        return None  # decided by round-off (black backgrounds): the caller takes _qcb_numpy
+    return float(np.mean(Q))
+
+
 def qcb(a, b, f, convention: str = "vifb") -> float:
     """Chen–Blum metric Q_CB, VIFB ``metricsQcb.m`` (Z. Liu's ``metricChenBlum.m``).
 
@@ -325,10 +399,35 @@ def qcb(a, b, f, convention: str = "vifb") -> float:
     Q_XF = min/max of C'_X, C'_F; saliency λ_A = C'_A²/(C'_A² + C'_B²); Q_CB = mean of
     λ_A Q_AF + λ_B Q_BF. The complex ``ifft2`` output is kept through the filtering (|·| is its
     modulus), as MATLAB does. Higher is better.
+
+    Computation (``liu_kernels``, compiled; images of at least 31×31): the CSF and both
+    Gaussians are linear, so one real FFT per image (``scipy.fft.rfft2``) and three inverse
+    ones give the CSF-filtered image x and its *circular* correlations with G_2, G_4 (the
+    spectra multiplied by S·DFT(G), :func:`_qcb_filters`); the 'same' zero-padded filters then
+    differ from those only by the taps that wrap around the border, which
+    ``liu_kernels._unwrap_same_py`` subtracts (15-pixel strips, separable). The ratio, masking
+    and pooling run per pixel in one compiled loop. MATLAB's imaginary parts (rounding noise
+    of a real, even filter: ~1e-16 relative) are not carried, and C³ is C·C·C; the value
+    equals the NumPy array version (:func:`_qcb_numpy`, kept as the tests' reference and used
+    for smaller images) to ~1e-14 relative. Except where the value is decided by round-off:
+    where b_σ4 (or C) is near 0 over large areas (exactly black backgrounds, e.g. CT/MR
+    images), the ratio amplifies FFT round-off (Octave's FFTW and pocketfft already differ by
+    up to 7e-5 there; see docs/metrics.md, Conformance). The compiled loop also sums an
+    estimate of that amplification, and above ``_QCB_MAX_RISK`` the NumPy version is computed
+    instead (its FFTs are the ones checked against Octave), so such images get exactly the
+    previous value, at the previous cost.
     """
     if convention != "vifb":
         raise ValueError(f"Qcb: unknown convention {convention!r}")
     A, B, F = prep3(a, b, f)
+    K = kernels()
+    v = None if K is None or min(F.shape) < 31 else _qcb_compiled(K, A, B, F)
+    return _qcb_numpy(A, B, F) if v is None else v
+
+
+def _qcb_numpy(A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float:
+    """:func:`qcb` as NumPy array expressions, complex as in MATLAB (the compiled path's
+    reference)."""
     ims = [_normalize1(x) for x in (B, A, F)]  # VIFB order: img1 = VI = b, img2 = IR = a
     m, n = F.shape
     r = _freq_radius((m, n), n / 30.0, m / 30.0)
@@ -362,6 +461,38 @@ def _blocks(x: np.ndarray, size: int) -> np.ndarray:
     return p.reshape(M // size, size, N // size, size).swapaxes(1, 2)
 
 
+@functools.lru_cache(maxsize=2)
+def _qcv_filter(m: int, n: int) -> np.ndarray:
+    """Q_CV's CSF for an m×n image as a real half spectrum (``ifftshift``-ed, as
+    :func:`_fft_filter` applies it), (m, n//2 + 1). Read-only; cached for two sizes."""
+    r = _freq_radius((m, n), n / 8.0, m / 8.0)
+    theta = 2.6 * (0.0192 + 0.144 * r) * np.exp(-((0.144 * r) ** 1.1))
+    out = np.ascontiguousarray(np.fft.ifftshift(theta)[:, : n // 2 + 1])
+    out.setflags(write=False)
+    return out
+
+
+def _qcv_compiled(K, A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float:
+    """:func:`qcv` with real FFTs and compiled block loops (same value as :func:`_qcv_numpy` to
+    ~1e-13 relative; see :func:`qcv`)."""
+    m, n = F.shape
+    ws = 16
+    ims = np.empty((3, m, n))
+    for k, x in enumerate((B, A, F)):  # im1 = b, im2 = a, fu = f
+        _normalize1_into(K, x, ims[k])
+    nb = (-(-m // ws), -(-n // ws))
+    lam = np.empty((2,) + nb)
+    D = np.empty((2,) + nb)
+    for k in range(2):
+        K["qcv_saliency"](ims[k], ws, lam[k])
+    d = ims[:2] - ims[2]
+    S = scipy.fft.rfft2(d, workers=1)
+    S *= _qcv_filter(m, n)
+    for k in range(2):  # (one c2r call each: pocketfft's batched c2r is slower here)
+        K["block_mean_sq"](scipy.fft.irfft2(S[k], s=(m, n), workers=1), ws, D[k])
+    return float(np.sum(lam[0] * D[0] + lam[1] * D[1]) / np.sum(lam[0] + lam[1]))
+
+
 def qcv(a, b, f, convention: str = "vifb") -> float:
     """Chen–Varshney metric Q_CV, VIFB ``metricsQcv.m`` (Z. Liu's ``metricChen.m``).
 
@@ -376,10 +507,27 @@ def qcv(a, b, f, convention: str = "vifb") -> float:
     D_X = mean over each zero-padded 16×16 block of the squared filtered difference (the
     complex square, as MATLAB; real part taken at the end). Q_CV = Σ(λ_A D_A + λ_B D_B)/Σ(λ_A + λ_B).
     Lower is better.
+
+    Computation (``liu_kernels``, compiled): ``normalize1``, the Sobel gradients with their
+    block sums of g⁵ (as s²·√s, s = g_x² + g_y²) and the block means of the squared filtered
+    differences are single compiled passes; the two differences go through one batched real
+    FFT and its inverse (``scipy.fft``, the CSF is real and even, so the filtered differences
+    are real: MATLAB's imaginary parts are rounding noise, ~1e-16 relative, and only enter as
+    their squares). The value equals the NumPy array version (:func:`_qcv_numpy`, kept as the
+    tests' reference) to ~1e-13 relative.
     """
     if convention != "vifb":
         raise ValueError(f"Qcv: unknown convention {convention!r}")
     A, B, F = prep3(a, b, f)
+    K = kernels()
+    if K is None:
+        return _qcv_numpy(A, B, F)
+    return _qcv_compiled(K, A, B, F)
+
+
+def _qcv_numpy(A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float:
+    """:func:`qcv` as NumPy array expressions, complex as in MATLAB (the compiled path's
+    reference)."""
     im1, im2, fu = (_normalize1(x) for x in (B, A, F))
     flt1 = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
     flt2 = flt1.T.copy()

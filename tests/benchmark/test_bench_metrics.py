@@ -1,0 +1,51 @@
+"""``benchmarks/bench_metrics.py``: a row for every metric it times, and a header line naming
+the keys of the profile's sources that ``--profile`` leaves out (``liu``: Qw@liu and
+Qte_cvejic@liu are registered but not in that profile, so ``--profile liu`` alone has no Qw row)."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+from mutualfuse.metrics import resolve
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_metrics.py"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_metrics", BENCH)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _rows(out: str) -> dict[str, str]:
+    return {ln.split()[0]: ln for ln in out.splitlines() if ln and not ln.startswith(("#", "-", "metric"))}
+
+
+def test_profile_rows_and_left_out_keys(capsys, tmp_path):
+    bench = _bench()
+    keys = list(resolve(None, "liu").values())
+    js = tmp_path / "t.json"
+    assert bench.main(["--profile", "liu", "--sizes", "88x84", "--repeat", "1", "--octave", "",
+                       "--json", str(js)]) == 0
+    out = capsys.readouterr().out
+    assert set(_rows(out)) == set(keys)
+    assert set(json.loads(js.read_text())) == set(keys)
+    note = [ln for ln in out.splitlines() if ln.startswith("# not in profile 'liu'")]
+    assert len(note) == 1 and "Qw@liu" in note[0] and "Qte_cvejic@liu" in note[0], out
+
+    assert bench.main(["--profile", "liu", "--metrics", "Qw@liu", "--sizes", "88x84", "--repeat", "1",
+                       "--octave", ""]) == 0
+    out = capsys.readouterr().out
+    assert set(_rows(out)) == set(keys) | {"Qw@liu"}
+    note = [ln for ln in out.splitlines() if ln.startswith("# not in profile")]
+    assert len(note) == 1 and "Qw@liu" not in note[0] and "Qte_cvejic@liu" in note[0], out
+
+
+def test_metrics_without_profile_print_no_note(capsys):
+    assert _bench().main(["--metrics", "Qcv@liu", "Qcb@vifb", "--sizes", "88x84", "--repeat", "1",
+                          "--octave", ""]) == 0
+    out = capsys.readouterr().out
+    assert set(_rows(out)) == {"Qcv@liu", "Qcb@vifb"}
+    assert "not in profile" not in out
