@@ -705,48 +705,60 @@ def _unwrap_same_py(x, g, s, b):
             b[i, j] -= s * accm[i]
 
 
-def _qcb_ratio_risk_py(b2, b4, e):
-    """How much FFT round-off (``e``: absolute, in b2 and b4) can move C = |b2/b4 − 1|,
-    relative to C: ``e·(1 + |b2/b4|)/|b4|/C``, as 1.0 at most (and 1.0 for 0/0)."""
-    r = b2 / b4
-    t = e * (1 + abs(r)) / abs(b4) / abs(r - 1)
-    return t if t < 1.0 else 1.0
+def _qcb_contrast_py(b2, b4, e, first, cp, t):
+    """Chen–Blum's masked contrast of one image from its σ = 2 and σ = 4 Gaussian-filtered CSF
+    images ``b2``, ``b4``: C = |b2/b4 − 1|, ``cp`` = C' = C³/(C² + 1e-4) (C³ as C·C·C).
+
+    Also adds (sets, if ``first``) to ``t`` an upper estimate of the relative change of C' that
+    an absolute round-off ``e`` in b2 and b4 can cause: C moves by up to e·(1 + |b2/b4|)/|b4|,
+    relative to C that is e(1 + |r|)/(|b4|·C), and C' ≈ C³/1e-4 for small C (so three times
+    that). :func:`_qcb_pool_py` sums it over the pixels: the caller's test for images whose Q_CB
+    is decided by round-off."""
+    M, N = cp.shape
+    for i in range(M):
+        r2 = b2[i]
+        r4 = b4[i]
+        o = cp[i]
+        ti = t[i]
+        for j in range(N):
+            r = r2[j] / r4[j]
+            c = abs(r - 1)
+            o[j] = c * c * c / (c * c + 0.0001)
+            u = 3.0 * e * (1 + abs(r)) / (abs(r4[j]) * c)
+            if first:
+                ti[j] = u
+            else:
+                ti[j] += u
 
 
-def _qcb_map_py(b12, b14, b22, b24, bf2, bf4, e, out):
-    """Chen–Blum per pixel from the σ = 2 and σ = 4 Gaussian-filtered CSF images of VIFB's
-    img1, img2 and the fused image (``b12, b14``, ``b22, b24``, ``bf2, bf4``). C = |b_σ2/b_σ4 − 1|,
-    C' = C³/(C² + 1e-4) (C³ as C·C·C), then the operations of ``structural._qcb_numpy`` (its
-    0/0 → NaN and ∞·0 → NaN cases included). Returns the sum over pixels of an upper estimate
-    of the relative change of the pixel's value that a round-off of ``e[k]`` in image k's
-    filtered values can cause (:func:`_qcb_ratio_risk_py`, times 3 for C' ≈ C³/1e-4, capped
-    at 1 per pixel): the caller's test for images whose Q_CB is decided by round-off."""
+def _qcb_pool_py(c1, c2, cf, t, out):
+    """Chen–Blum per pixel from the masked contrasts ``c1``, ``c2``, ``cf`` (VIFB's img1, img2,
+    fused; :func:`_qcb_contrast_py`), with the operations of ``structural._qcb_numpy`` (its
+    0/0 → NaN and ∞·0 → NaN cases included). Returns the sum over pixels of ``t`` (the
+    round-off estimate), at most 1 per pixel (also where it is NaN). ``out`` may be ``t``."""
     M, N = out.shape
+    rk = np.empty(N)
     risk = 0.0
     for i in range(M):
         o = out[i]
-        r0 = b12[i]
-        r1 = b14[i]
-        r2 = b22[i]
-        r3 = b24[i]
-        r4 = bf2[i]
-        r5 = bf4[i]
+        a1 = c1[i]
+        a2 = c2[i]
+        af = cf[i]
+        ti = t[i]
         for j in range(N):
-            c = abs(r0[j] / r1[j] - 1)
-            c1 = c * c * c / (c * c + 0.0001)
-            c = abs(r2[j] / r3[j] - 1)
-            c2 = c * c * c / (c * c + 0.0001)
-            c = abs(r4[j] / r5[j] - 1)
-            cf = c * c * c / (c * c + 0.0001)
-            m = 1.0 if c1 < cf else 0.0
-            q1 = (c1 / cf) * m + (cf / c1) * (1 - m)
-            m = 1.0 if c2 < cf else 0.0
-            q2 = (c2 / cf) * m + (cf / c2) * (1 - m)
-            den = c1 * c1 + c2 * c2
-            o[j] = (c1 * c1) / den * q1 + (c2 * c2) / den * q2
-            t = 3.0 * (_qcb_ratio_risk(r0[j], r1[j], e[0]) + _qcb_ratio_risk(r2[j], r3[j], e[1])
-                       + _qcb_ratio_risk(r4[j], r5[j], e[2]))
-            risk += t if t < 1.0 else 1.0
+            u = ti[j]
+            rk[j] = u if u < 1.0 else 1.0
+            p1 = a1[j]
+            p2 = a2[j]
+            pf = af[j]
+            m = 1.0 if p1 < pf else 0.0
+            q1 = (p1 / pf) * m + (pf / p1) * (1 - m)
+            m = 1.0 if p2 < pf else 0.0
+            q2 = (p2 / pf) * m + (pf / p2) * (1 - m)
+            den = p1 * p1 + p2 * p2
+            o[j] = (p1 * p1) / den * q1 + (p2 * p2) / den * q2
+        for j in range(N):
+            risk += rk[j]
     return risk
 
 
@@ -826,7 +838,6 @@ _xydeas_side = _xydeas_side_py
 _split = _split_py
 _fma = _fma_py
 _block_sums_add = _block_sums_add_py
-_qcb_ratio_risk = _qcb_ratio_risk_py
 
 
 @functools.lru_cache(maxsize=1)
@@ -839,7 +850,7 @@ def kernels():
     except ImportError:          # pragma: no cover - numba is a dependency; keep a working fallback
         return None
     global _sep_row1, _sep_rows3, _sobel_at, _triple_img, _ssim_yang_at, _vif_terms, _split, _fma, _xydeas_side
-    global _yang_sensitive, _qc_row, _qy_row, _filter2_point, _block_sums_add, _qcb_ratio_risk
+    global _yang_sensitive, _qc_row, _qy_row, _filter2_point, _block_sums_add
     jit = functools.partial(numba.njit, nogil=True, cache=True, error_model="numpy")
     _sep_row1 = jit(_sep_row1_py)
     _triple_img = jit(_triple_img_py)
@@ -855,7 +866,6 @@ def kernels():
     _qy_row = jit(_qy_row_py)
     _filter2_point = jit(_filter2_point_py)
     _block_sums_add = jit(_block_sums_add_py)
-    _qcb_ratio_risk = jit(_qcb_ratio_risk_py)
     return {
         "sep_valid1": jit(_sep_valid1_py),
         "sep_valid3": jit(_sep_valid3_py),
@@ -869,7 +879,8 @@ def kernels():
         "normalize1": jit(_normalize1_py),
         "scale_spectrum3": jit(_scale_spectrum3_py),
         "unwrap_same": jit(_unwrap_same_py),
-        "qcb_map": jit(_qcb_map_py),
+        "qcb_contrast": jit(_qcb_contrast_py),
+        "qcb_pool": jit(_qcb_pool_py),
         "qcv_saliency": jit(_qcv_saliency_py),
         "block_mean_sq": jit(_block_mean_sq_py),
     }

@@ -347,7 +347,7 @@ def _qcb_filters(m: int, n: int) -> np.ndarray:
 #: upper estimate: pocketfft's and FFTW's errors on the conformance images are ~2e-16)
 _QCB_FFT_ROUNDOFF = 1e-14
 #: mean over pixels of the estimated relative change of Q_CB's pixel values (``liu_kernels.
-#: _qcb_map_py``) above which the compiled path hands over to :func:`_qcb_numpy`, whose round-off
+#: _qcb_contrast_py``) above which the compiled path hands over to :func:`_qcb_numpy`, whose round-off
 #: is the one checked against Octave's. On the 77 conformance triples the compiled value was
 #: within 2e-14 of the NumPy one wherever this estimate was ≤ 1.2e-8 (every TNO and Lytro
 #: triple: ≤ 4e-9) and at most 6e-3 times the estimate above it (medical images, black
@@ -367,21 +367,25 @@ def _qcb_compiled(K, A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float | Non
     gs = [(np.exp(-(idx * idx) / (2 * sigma * sigma)), 1.0 / (2 * np.pi * sigma * sigma))
           for sigma in (2.0, 4.0)]
     Y = np.empty((3, m, n // 2 + 1), dtype=np.complex128)
-    bs = []
-    for k in range(3):  # one image at a time: the spectra stay small enough for the cache
-        K["scale_spectrum3"](scipy.fft.rfft2(ims[k], workers=1), H, Y)
+    t = np.empty((m, n))
+    for k in range(3):  # one image at a time (the FFT outputs are freed before the next one)
+        im = ims[k]
+        e = _QCB_FFT_ROUNDOFF * max(abs(im.max()), abs(im.min()))
+        K["scale_spectrum3"](scipy.fft.rfft2(im, workers=1), H, Y)
         # the CSF-filtered image and its circular correlations with G_σ2, G_σ4 (one c2r call
         # each: pocketfft's batched c2r is slower here), then the 'same' filters from those
         x = scipy.fft.irfft2(Y[0], s=(m, n), workers=1)
+        b = []
         for q in (1, 2):
-            b = scipy.fft.irfft2(Y[q], s=(m, n), workers=1)
-            K["unwrap_same"](x, gs[q - 1][0], gs[q - 1][1], b)
-            bs.append(b)
-    Q = np.empty((m, n))
-    risk = K["qcb_map"](*bs, _QCB_FFT_ROUNDOFF * np.abs(ims).max(axis=(1, 2)), Q)
+            b.append(scipy.fft.irfft2(Y[q], s=(m, n), workers=1))
+            K["unwrap_same"](x, gs[q - 1][0], gs[q - 1][1], b[-1])
+        del x
+        K["qcb_contrast"](b[0], b[1], e, k == 0, im, t)  # C' replaces the image (memory)
+        del b
+    risk = K["qcb_pool"](ims[0], ims[1], ims[2], t, t)  # Q replaces the estimate
     if risk > _QCB_MAX_RISK * m * n:
         return None  # decided by round-off (black backgrounds): the caller takes _qcb_numpy
-    return float(np.mean(Q))
+    return float(np.mean(t))
 
 
 def qcb(a, b, f, convention: str = "vifb") -> float:
