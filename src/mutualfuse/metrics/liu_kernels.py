@@ -20,6 +20,11 @@ operations in the same order as the NumPy expressions they replace (``error_mode
 NumPy's SIMD versions) can differ, by an ulp. Means and sums over the maps stay in NumPy
 (pairwise summation), on maps that the kernels write.
 
+The kernels at the end serve Chen–Blum's Q_CB and Chen–Varshney's Q_CV (``structural.qcb`` /
+``qcv``, VIFB's code, = ``Qcb@liu`` / ``Qcv@liu``): ``normalize1``, the spectrum products, the
+border correction that turns a circular Gaussian filter into MATLAB's zero-padded ``filter2
+'same'``, and the per-pixel and per-block formulas around their FFTs (see those functions).
+
 Each kernel is written as a plain Python function (``*_py``) and compiled lazily by
 :func:`kernels`, as in :mod:`.liu_phase`; the tests compare the compiled metrics with the NumPy
 implementations kept in the metric modules (``_qs_numpy`` etc.).
