@@ -50,6 +50,12 @@ def recipe_setup(recipe: str, device: str, batch: int, size: int):
     return cfg, net, LOSSES[cfg.loss], dict(cfg.loss_params), opt, a, b
 
 
+def _native_bf16() -> bool:
+    from mutualfuse.train.config import cpu_has_native_bf16
+
+    return cpu_has_native_bf16()
+
+
 def _child(args) -> None:
     import torch
 
@@ -60,7 +66,11 @@ def _child(args) -> None:
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    amp = torch.autocast("cuda", dtype=torch.bfloat16) if dev.type == "cuda" else None
+    amp = None
+    if dev.type == "cuda":
+        amp = torch.autocast("cuda", dtype=torch.bfloat16)
+    elif getattr(cfg, "cpu_amp", "off") == "bf16" or (getattr(cfg, "cpu_amp", "off") == "auto" and _native_bf16()):
+        amp = torch.autocast("cpu", dtype=torch.bfloat16)  # as the trainer does (TrainConfig.cpu_amp)
 
     def step():
         if amp:
@@ -138,7 +148,10 @@ def main() -> None:
         return
     import torch
 
-    print(f"# bench_train  device={args.device}  threads={args.threads}  size={args.size}  torch={torch.__version__}")
+    from mutualfuse.train.config import cpu_has_native_bf16
+
+    print(f"# bench_train  device={args.device}  threads={args.threads}  size={args.size}  torch={torch.__version__}"
+          f"  native_bf16={cpu_has_native_bf16()}")
     print(f"{'recipe':>16} {'batch':>5} {'images/s':>9} {'vs base':>8} {'peak RSS MB':>12} {'(base MB)':>10}"
           + ("  peak GPU MB" if args.device == "cuda" else ""))
     recipes = args.recipes.split(",")

@@ -322,6 +322,8 @@ def test_losses_fusion_rules_and_profiles_are_registries():
     ({"warmup_steps": -1}, "warmup_steps"),
     ({"min_lr_ratio": 2.0}, "min_lr_ratio"),
     ({"loss_params": [1, 2]}, "loss_params"),
+    ({"cpu_amp": "fp16"}, "cpu_amp"),
+    ({"cpu_amp": True}, "cpu_amp"),
 ])
 def test_new_training_options_are_validated(over, key):
     from mutualfuse.errors import ParameterError

@@ -194,6 +194,37 @@ def test_truth_term_and_role_swap_train_and_change_the_loss(tmp_path, data_root)
     assert logged["swap"][1] != logged["plain"][1]
 
 
+def test_cpu_amp_trains_the_forward_in_bf16_and_validates_in_float32(tmp_path, data_root, monkeypatch):
+    """``cpu_amp: bf16`` runs the training forward under CPU bf16 autocast (a different loss from
+    the float32 run at step 1, recorded as the weights' precision), while validation stays float32
+    (the same validation metrics as the float32 run for the same weights: checked by validating
+    the bf16 run's weights in a float32 trainer). ``auto`` follows the CPU's native bf16 flag."""
+    from mutualfuse.train import config as train_config
+    from mutualfuse.train import loop
+    from mutualfuse.weights import read_weights
+
+    base = {**TINY, "steps": 2, "val_every": 2, "checkpoint_every": 0}
+    runs = {}
+    for name, amp in (("fp32", "off"), ("bf16", "bf16")):
+        cfg = TrainConfig.from_dict({**base, "cpu_amp": amp, "out_dir": str(tmp_path / name)})
+        tr = Trainer(cfg, data_root=str(data_root), device="cpu", progress=False)
+        assert tr.cpu_bf16 == (amp == "bf16")
+        tr.run()
+        runs[name] = tr
+    assert _losses(tmp_path / "bf16")[1] != _losses(tmp_path / "fp32")[1]
+    assert read_weights(tmp_path / "bf16" / "final.safetensors")[2]["precision"] == "bf16 autocast"
+    assert read_weights(tmp_path / "fp32" / "final.safetensors")[2]["precision"] == "float32"
+    # validation of the bf16-trained weights: the same in a float32 trainer
+    check = runs["fp32"]
+    check.model.load_state_dict(runs["bf16"].model.state_dict())
+    assert check.val_metrics() == runs["bf16"].val_metrics()
+    for native in (True, False):
+        monkeypatch.setattr(loop, "cpu_has_native_bf16", lambda: native)
+        cfg = TrainConfig.from_dict({**base, "cpu_amp": "auto", "out_dir": str(tmp_path / "auto")})
+        assert Trainer(cfg, data_root=str(data_root), device="cpu", progress=False).cpu_bf16 is native
+    assert isinstance(train_config.cpu_has_native_bf16(), bool)
+
+
 def test_epoch_offset_starts_the_data_stream_later(tmp_path, data_root):
     """``data.epoch_offset = k``: a run's first steps see the samples a run without it sees in
     epoch k (the same validation split: the seed is unchanged), and the log's epoch includes k.

@@ -25,7 +25,7 @@ from ..losses import LOSSES, truth_loss
 from ..model import build_model, count_parameters
 from ..weights import save_weights
 from .checkpoint import LAST, load_checkpoint, save_checkpoint
-from .config import TrainConfig
+from .config import TrainConfig, cpu_has_native_bf16
 from .data import PairCrops, find_pairs, resolve_data_root, split_pairs
 
 #: fault injection for the resume test: SIGKILL this process right after this step
@@ -168,6 +168,10 @@ class Trainer:
         self.step = 0
         self.elapsed = 0.0
         self.use_amp = bool(cfg.amp and self.device.type == "cuda")
+        #: bf16 autocast of the training forward on CPU (``TrainConfig.cpu_amp``); validation
+        #: stays float32 so that its numbers compare across runs and machines
+        self.cpu_bf16 = self.device.type == "cpu" and (
+            cfg.cpu_amp == "bf16" or (cfg.cpu_amp == "auto" and cpu_has_native_bf16()))
 
     # -- state -----------------------------------------------------------------
     def state(self) -> dict[str, Any]:
@@ -207,10 +211,22 @@ class Trainer:
         batches = _batches(self.sampler, self.per_rank)[skip:]
         return DataLoader(self.train_set, batch_sampler=batches, num_workers=self.cfg.data.num_workers)
 
+    @property
+    def precision(self) -> str:
+        """The arithmetic of the training forward, as recorded in the weights' metadata."""
+        return "bf16 autocast" if (self.cpu_bf16 or self.use_amp) else "float32"
+
     def _autocast(self):
+        """Autocast of validation forwards: bf16 on CUDA with ``amp``, else float32."""
         if self.use_amp:
             return torch.autocast("cuda", dtype=torch.bfloat16)
         return nullcontext()
+
+    def _train_autocast(self):
+        """Autocast of training forwards: as :meth:`_autocast`, plus bf16 on CPU with ``cpu_amp``."""
+        if self.cpu_bf16:
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return self._autocast()
 
     @torch.no_grad()
     def validate(self) -> float | None:
@@ -272,6 +288,9 @@ class Trainer:
             (self.out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
             csv_fh, writer = self._csv()
             tb = self._tb()
+            if cfg.cpu_amp != "off" and self.device.type == "cpu":
+                print(f"cpu_amp {cfg.cpu_amp}: training forward in {self.precision}"
+                      + ("" if self.cpu_bf16 else " (this CPU has no native bf16)"), file=sys.stderr)
             if self.init_report and self.step == 0:
                 r = self.init_report
                 print(f"init_weights {cfg.init_weights}: {len(r['copied'])} tensors copied, {len(r['tiled'])} tiled, "
@@ -296,7 +315,7 @@ class Trainer:
                     lr = lr_at(cfg, self.step + 1)
                     for group in self.opt.param_groups:
                         group["lr"] = lr
-                    with self._autocast():
+                    with self._train_autocast():
                         f = net(a.contiguous(memory_format=self.memory_format),
                                 b.contiguous(memory_format=self.memory_format))
                     loss = self.loss_fn(a, b, f.float().contiguous())
@@ -366,6 +385,7 @@ class Trainer:
                 f"{'cuda:' + torch.cuda.get_device_name(self.device) if self.device.type == 'cuda' else 'cpu'}, "
                 f"{self.world} process(es)",
                 "final_train_loss": f"{last_loss:.6f}",
+                "precision": self.precision,
             }
             result["weights"] = str(save_weights(self.out / "final.safetensors", self.model, cfg.model, meta))
         return result
