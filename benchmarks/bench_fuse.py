@@ -81,9 +81,11 @@ def _pair(h: int, w: int):
     return out
 
 
-def _model_spec() -> tuple[str, str]:
+def _model_spec(weights: str | None = None) -> tuple[str, str]:
     from mutualfuse.weights import SHIPPED
 
+    if weights:
+        return weights, f"weights {weights}"
     if "default" in SHIPPED:
         return "default", "shipped default weights"
     import tempfile
@@ -199,7 +201,7 @@ def child(args) -> None:
     from mutualfuse import Fuser
 
     w, h = map(int, args.size.lower().split("x"))
-    spec, what = _model_spec()
+    spec, what = _model_spec(args.weights)
     if args.mode in PEERS:
         return peer_child(args)
     fuser = Fuser(spec, device=args.device, token_budget=(-1 if args.mode == "default" else 0))
@@ -272,7 +274,7 @@ def speed(args) -> None:
             modes.append("naive")
         for mode in modes:
             cmd = [sys.executable, __file__, "--child", "--size", size, "--mode", mode, "--threads", str(args.threads),
-                   "--device", args.device, "--reps", str(args.reps)]
+                   "--device", args.device, "--reps", str(args.reps)] + (["--weights", args.weights] if args.weights else [])
             t = time.perf_counter()
             r = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
             if r.returncode != 0:
@@ -328,11 +330,12 @@ def deviation(args) -> None:
     from mutualfuse import Fuser
     from mutualfuse.color import rgb_to_ycbcr
 
-    spec, what = _model_spec()
+    spec, what = _model_spec(args.weights)
     exact = Fuser(spec, device=args.device, token_budget=0)
     approx = Fuser(spec, device=args.device, token_budget=args.token_budget)
     sets = {"tno": ("ir-vis/tno", "ir", "vis"), "msrs": ("ir-vis/msrs-sample", "ir", "vis"),
-            "lytro": ("multi-focus/lytro", "a", "b"), "pet": ("medical/pet-mri", "a", "b")}
+            "lytro": ("multi-focus/lytro", "a", "b"), "pet": ("medical/pet-mri", "a", "b"),
+            "ct-mr": ("medical/ct-mr", "a", "b")}
 
     def load(p):
         x = np.asarray(Image.open(p).convert("RGB"), dtype=np.float64) / 255.0
@@ -356,13 +359,16 @@ def deviation(args) -> None:
         return row
 
     rows = []
-    print(f"# token budget {approx.net.cfg.token_budget} vs exact; model: {what}", flush=True)
+    from mutualfuse.model.mutual_mapping import pool_for
+
+    cfg = approx.net.cfg
+    print(f"# token budget {cfg.token_budget} (minimum pool {cfg.map_min_pool}) vs exact; model: {what}", flush=True)
     for name in args.sets.split(","):
         rel, ra, rb = sets[name]
         d = SHARED / rel
         for pa in sorted((d / ra).glob("*.png"))[: args.limit]:
             a, b = load(pa), load(d / rb / pa.name)
-            if (a.shape[0] // 4) * (a.shape[1] // 4) <= approx.net.cfg.token_budget:
+            if pool_for(a.shape[0] // 4, a.shape[1] // 4, cfg.token_budget, cfg.map_min_pool) == 1:
                 continue  # exact anyway
             rows.append(compare(a, b, f"{name}/{pa.stem}"))
     if args.upscale:
@@ -388,6 +394,8 @@ def main() -> None:
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--size", help=argparse.SUPPRESS)
     ap.add_argument("--mode", default="default", help=argparse.SUPPRESS)
+    ap.add_argument("--weights", help="the model row's weights (a shipped name or .safetensors file; "
+                    "default: the shipped `default`)")
     ap.add_argument("--sizes", default=DEFAULT_SIZES)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int, default=2)

@@ -189,7 +189,9 @@ class Fuser:
         if self.net is not None and self.report.mapping_pool > 1:
             self.report.notes.append(
                 f"approximate mutual mapping: computed on a {self.report.mapping_pool}x pooled grid "
-                f"(token budget {self.net.cfg.token_budget}); use token_budget=0 / --token-budget 0 for exact")
+                f"(token budget {self.net.cfg.token_budget}"
+                + (f", minimum pool {self.net.cfg.map_min_pool}" if self.net.cfg.map_min_pool > 1 else "")
+                + "); use token_budget=0 / --token-budget 0 for exact")
         return out
 
     def fuse_gray(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -251,6 +251,32 @@ def test_pool_for():
     assert pool_for(10, 10, 99) == 2
     assert pool_for(128, 128, 16384) == 1
     assert pool_for(270, 480, 16384) == 3  # ceil(sqrt(129600 / 16384)) = ceil(2.81)
+    # a minimum pool applies under a budget only, and never lowers the budget's pool
+    assert pool_for(64, 64, 16384, 2) == 2
+    assert pool_for(270, 480, 16384, 2) == 3
+    assert pool_for(64, 64, 0, 2) == 1 and pool_for(64, 64, None, 4) == 1
+
+
+def test_map_min_pool_pools_small_inputs_and_token_budget_0_stays_exact():
+    """``map_min_pool = 2``: an input far under the budget runs the mapping on the 2× pooled grid
+    (the output equals the network with its maps from ``pooled_maps(…, 2)``), ``last_pool``
+    reports it, and ``token_budget = 0`` is the exact network whatever the minimum."""
+    g = torch.Generator().manual_seed(7)
+    a = torch.rand(1, 1, 32, 48, dtype=torch.float64, generator=g)
+    b = torch.rand(1, 1, 32, 48, dtype=torch.float64, generator=g)
+    exact, pooled = _net(), _net(map_min_pool=2)
+    with torch.no_grad():
+        fx, fy = exact.encode(a, b)
+        ref_pooled = exact.decode(exact.fuse(fx, fy, maps=exact.fusion.pooled_maps(fx[-1], fy[-1], 2)), a, b)
+        out = pooled(a, b)
+        assert pooled.fusion.last_pool == 2
+        assert_close(out, ref_pooled, dtype=torch.float64)
+        assert float((out - exact(a, b)).abs().max()) > 1e-6  # the pooling is not a no-op here
+        off = _net(map_min_pool=2, token_budget=0)
+        assert_close(off(a, b), exact(a, b), dtype=torch.float64)
+        assert off.fusion.last_pool == 1
+    with pytest.raises(ValueError, match="map_min_pool"):
+        ModelConfig(map_min_pool=0)
 
 
 def test_max_gradient_loss():

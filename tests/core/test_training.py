@@ -249,3 +249,24 @@ def test_epoch_offset_starts_the_data_stream_later(tmp_path, data_root):
     assert abs(off[1][0] - plain[1][0]) > 1e-3 and abs(off[2][0] - plain[2][0]) > 1e-3
     with pytest.raises(ParameterError, match="epoch_offset"):
         TrainConfig.from_dict({**TINY, "data": {**TINY["data"], "epoch_offset": -1}})
+
+
+def test_resume_accepts_a_checkpoint_written_before_a_model_field_existed(tmp_path, data_root):
+    """A checkpoint whose stored model config lacks a field added later (here ``map_min_pool``)
+    resumes when the current config has that field's default, and is refused when it does not."""
+    from mutualfuse.errors import ParameterError
+    from mutualfuse.train.checkpoint import save_checkpoint
+
+    base = {**TINY, "steps": 2, "val_every": 0, "checkpoint_every": 1, "out_dir": str(tmp_path / "r")}
+    Trainer(TrainConfig.from_dict(base), data_root=str(data_root), device="cpu", progress=False).run()
+    ck = tmp_path / "r" / "last.pt"
+    st = load_checkpoint(ck)
+    saved = json.loads(st["config"])
+    del saved["model"]["map_min_pool"]
+    st["config"] = json.dumps(saved)
+    save_checkpoint(ck, st)
+    tr = Trainer(TrainConfig.from_dict({**base, "steps": 3}), data_root=str(data_root), device="cpu", progress=False)
+    assert tr.resume() and tr.step == 2
+    other = TrainConfig.from_dict({**base, "steps": 3, "model": {**TINY["model"], "map_min_pool": 2}})
+    with pytest.raises(ParameterError, match="different model config"):
+        Trainer(other, data_root=str(data_root), device="cpu", progress=False).resume()

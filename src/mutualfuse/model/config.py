@@ -102,6 +102,10 @@ class ModelConfig:
         token_budget: above this many tokens at the deepest scale the mapping is computed on
             an average-pooled grid and its maps upsampled (an approximation, reported by the
             fuse API). ``None`` or 0 = always exact.
+        map_min_pool: under a token budget, the mapping is pooled at least this much (1 = only
+            above the budget). Beyond the paper, an inference-time speed setting: the shipped
+            ``default`` stores 2, which makes a 256² image's N = 4096-token attention a 1024-token
+            one (docs/inputs.md, "Token budget"); ``token_budget`` 0 / None stays exact.
         in_channels: 1 (luminance).
     """
 
@@ -117,6 +121,7 @@ class ModelConfig:
     decoder_upsample: str = "bilinear"
     downsample: str = "maxpool"
     token_budget: int | None = 16384
+    map_min_pool: int = 1
     in_channels: int = 1
     attn_dim: int = 0
     attn_pos_freqs: int = 0
@@ -140,6 +145,8 @@ class ModelConfig:
                 raise ValueError(f"widths {self.widths} shorter than depth {self.depth}")
         if any(w < 1 for w in self.widths):
             raise ValueError(f"widths must be positive, got {self.widths}")
+        if isinstance(self.map_min_pool, bool) or not isinstance(self.map_min_pool, int) or not 1 <= self.map_min_pool <= 16:
+            raise ValueError(f"map_min_pool must be an integer in 1..16, got {self.map_min_pool!r}")
         if not 1 <= self.pyramid_levels <= 8:
             raise ValueError(f"pyramid_levels must be in 1..8, got {self.pyramid_levels}")
         if not 0.0 <= float(self.pyramid_gain) <= 2.0:

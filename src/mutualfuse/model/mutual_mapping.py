@@ -88,16 +88,18 @@ def cross_map(query: torch.Tensor, source: torch.Tensor, scale: float | None = N
     return out.reshape(b, h, w, cv).permute(0, 3, 1, 2)
 
 
-def pool_for(h: int, w: int, budget: int | None) -> int:
+def pool_for(h: int, w: int, budget: int | None, min_pool: int = 1) -> int:
     """The token-budget pooling factor for an h×w deepest grid (1 = exact mapping).
 
-    The smallest integer p with ceil-pooled tokens ≈ (h·w)/p² ≤ ``budget``; a pure function
-    shared by the network, the streaming runner and the ONNX export.
+    The smallest integer p ≥ ``min_pool`` with ceil-pooled tokens ≈ (h·w)/p² ≤ ``budget``; no
+    budget (None or 0) is always exact, whatever ``min_pool``. A pure function shared by the
+    network and the streaming runner.
     """
-    n = h * w
-    if not budget or n <= budget:
+    if not budget:
         return 1
-    return math.ceil(math.sqrt(n / budget))
+    n = h * w
+    p = 1 if n <= budget else math.ceil(math.sqrt(n / budget))
+    return max(p, int(min_pool))
 
 
 def grid_positions(h: int, w: int, pool: int = 1, device=None,
@@ -318,7 +320,7 @@ class MutualMappingFusion(nn.Module):
 
     def deepest_maps(self, fx: torch.Tensor, fy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The deepest-scale maps under the configured token budget (records ``last_pool``)."""
-        pool = pool_for(fx.shape[-2], fx.shape[-1], self.cfg.token_budget)
+        pool = pool_for(fx.shape[-2], fx.shape[-1], self.cfg.token_budget, self.cfg.map_min_pool)
         self.last_pool = pool
         return self.pooled_maps(fx, fy, pool)
 

@@ -22,7 +22,7 @@ from torch.utils.data.distributed import DistributedSampler
 
 from ..errors import ParameterError
 from ..losses import LOSSES, truth_loss
-from ..model import build_model, count_parameters
+from ..model import ModelConfig, build_model, count_parameters
 from ..weights import save_weights
 from .checkpoint import LAST, load_checkpoint, save_checkpoint
 from .config import TrainConfig, cpu_has_native_bf16
@@ -193,7 +193,9 @@ class Trainer:
             return False
         st = load_checkpoint(p)
         saved = json.loads(st["config"])
-        if saved["model"] != self.cfg.model.to_dict():
+        # through ModelConfig, so that a checkpoint written before a field was added (and so
+        # without it) compares equal when the field has its default
+        if ModelConfig.from_dict(saved["model"]).to_dict() != self.cfg.model.to_dict():
             raise ParameterError(f"{p}: checkpoint was trained with a different model config")
         self.model.load_state_dict(st["model"])
         self.opt.load_state_dict(st["optimizer"])

@@ -232,11 +232,11 @@ def read_weights(spec: str | os.PathLike | None) -> tuple[dict[str, torch.Tensor
 def load_model(spec: str | os.PathLike | None = None, **overrides: Any) -> tuple[FusionNet, dict[str, str]]:
     """Build the network of a weights file and load it (eval mode, CPU, float32).
 
-    ``overrides`` change inference-only config fields (``token_budget``, ``blend_temperature``,
-    ``detail_gain``).
+    ``overrides`` change inference-only config fields (``token_budget``, ``map_min_pool``,
+    ``blend_temperature``, ``detail_gain``).
     """
     state, cfg, meta = read_weights(spec)
-    allowed = {"token_budget", "blend_temperature", "detail_gain"}
+    allowed = {"token_budget", "map_min_pool", "blend_temperature", "detail_gain"}
     bad = set(overrides) - allowed
     if bad:
         raise WeightsError(f"cannot override {sorted(bad)} at load time (only {sorted(allowed)})")
