@@ -4,8 +4,11 @@
 % usage: octave-cli --no-gui --norc benchmarks/octave_liu_time.m [keys...]   (after extracting the pinned files to
 % /tmp/liu_tp/liu and /tmp/liu_tp/viff as shared/conformance/octave/liu_setup_third_party.sh does, and
 % /tmp/liu_tp/shim holding fspecial.m and mean2.m shims if octave-image is missing; output: key, value, CPU s, wall s)
+% Qm@liu also needs matlabPyrTools in /tmp/liu_tp/liupyr/matlabPyrTools with MEX/corrDn.mex built by mkoctfile --mex
+% (as liu_setup_third_party.sh does); it goes last on the path, as in liu_setup_paths.m.
 tp = '/tmp/liu_tp';
 addpath([tp '/liu']); addpath([tp '/viff']);
+addpath([tp '/liupyr/matlabPyrTools/MEX'], '-end'); addpath([tp '/liupyr/matlabPyrTools'], '-end');
 addpath('/work/shared/conformance/octave/shims');
 try
   pkg load image
