@@ -44,6 +44,8 @@ def recipe_setup(recipe: str, device: str, batch: int, size: int):
     cfg = TrainConfig.load(Path(__file__).resolve().parents[1] / "configs" / f"{recipe}.yaml")
     fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
     net = build_model(cfg.model).to(dev, memory_format=fmt)
+    if getattr(cfg, "train_token_budget", None) is not None:
+        net.cfg.token_budget = cfg.train_token_budget  # as the trainer's training steps run it
     opt = torch.optim.Adam(net.parameters(), lr=1e-4)
     a = torch.rand(batch, 1, size, size, device=dev).contiguous(memory_format=fmt)
     b = torch.rand(batch, 1, size, size, device=dev).contiguous(memory_format=fmt)

@@ -350,6 +350,7 @@ def test_losses_fusion_rules_and_profiles_are_registries():
     ({"loss_params": [1, 2]}, "loss_params"),
     ({"cpu_amp": "fp16"}, "cpu_amp"),
     ({"cpu_amp": True}, "cpu_amp"),
+    ({"train_token_budget": -1}, "train_token_budget"),
 ])
 def test_new_training_options_are_validated(over, key):
     from mutualfuse.errors import ParameterError

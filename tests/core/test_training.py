@@ -270,3 +270,29 @@ def test_resume_accepts_a_checkpoint_written_before_a_model_field_existed(tmp_pa
     other = TrainConfig.from_dict({**base, "steps": 3, "model": {**TINY["model"], "map_min_pool": 2}})
     with pytest.raises(ParameterError, match="different model config"):
         Trainer(other, data_root=str(data_root), device="cpu", progress=False).resume()
+
+
+def test_train_token_budget_pools_the_training_steps_only(tmp_path, data_root):
+    """``train_token_budget``: the training forwards run the mapping under that budget (a 24²
+    crop has 6×6 = 36 deepest tokens; a budget of 9 pools them 2×), while validation (48² pairs,
+    144 tokens, exact under the model's budget of 16384) and the stored weights keep the model's
+    budget. The pooling factor of every forward is read with a forward hook on the mapping."""
+    from mutualfuse.weights import read_weights
+
+    base = {**TINY, "steps": 2, "val_every": 2, "checkpoint_every": 0}
+    runs, pools = {}, {}
+    for name, over in (("exact", {}), ("pooled", {"train_token_budget": 9}), ("pooled0", {"train_token_budget": 0})):
+        cfg = TrainConfig.from_dict({**base, **over, "out_dir": str(tmp_path / name)})
+        tr = Trainer(cfg, data_root=str(data_root), device="cpu", progress=False)
+        seen = pools[name] = []
+        tr.model.fusion.register_forward_hook(lambda m, i, o, seen=seen: seen.append((m.training, m.last_pool)))
+        tr.run()
+        assert tr.model.cfg.token_budget == 16384  # restored after every step
+        runs[name] = tr
+    assert {p for t, p in pools["pooled"] if t} == {2} and {p for t, p in pools["pooled"] if not t} == {1}
+    assert {p for _, p in pools["exact"]} == {1} and {p for _, p in pools["pooled0"]} == {1}
+    assert _losses(tmp_path / "pooled0") == _losses(tmp_path / "exact")  # 0 = exact, as the model's budget here
+    assert read_weights(tmp_path / "pooled" / "final.safetensors")[1].token_budget == 16384
+    check = runs["exact"]
+    check.model.load_state_dict(runs["pooled"].model.state_dict())
+    assert check.val_metrics() == runs["pooled"].val_metrics()

@@ -77,6 +77,11 @@ class TrainConfig:
     #: the images/s of a 256² step on a CPU with AVX512-BF16 (docs/training.md). ``auto``
     #: makes the arithmetic depend on the machine: the run's log records what was used
     cpu_amp: str = "off"
+    #: token budget of the mutual mapping during the training steps only (``model.token_budget``
+    #: keeps serving validation and is what the weights store for inference): e.g. 1024 computes
+    #: a 256² crop's N = 4096-token mapping on a 2× pooled grid, which trained as well as the exact
+    #: mapping and 1.7× faster (docs/training.md). ``None`` = the model's budget; 0 = exact
+    train_token_budget: int | None = None
     out_dir: str = "runs/default"
     checkpoint_every: int = 100
     val_every: int = 100
@@ -203,6 +208,8 @@ def validate_train_config(cfg: TrainConfig) -> None:
     need(_is_int(cfg.log_every) and cfg.log_every >= 1, "log_every", cfg.log_every, "an integer >= 1")
     if cfg.cpu_amp is False:  # YAML 1.1 reads a bare `off` as false
         cfg.cpu_amp = "off"
+    need(cfg.train_token_budget is None or (_is_int(cfg.train_token_budget) and cfg.train_token_budget >= 0),
+         "train_token_budget", cfg.train_token_budget, "an integer >= 0 (0 = exact) or null")
     need(isinstance(cfg.cpu_amp, str) and cfg.cpu_amp in CPU_AMP_CHOICES, "cpu_amp", cfg.cpu_amp, f"one of {', '.join(CPU_AMP_CHOICES)}")
     need(cfg.threads is None or (_is_int(cfg.threads) and cfg.threads >= 1), "threads", cfg.threads,
          "an integer >= 1 or null")

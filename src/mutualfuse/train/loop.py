@@ -10,7 +10,7 @@ import random
 import signal
 import sys
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,23 @@ _KILL_AT = int(os.environ.get("MUTUALFUSE_FAULT_KILL_AT_STEP", "0") or 0)
 
 CSV_FIELDS = ["step", "epoch", "loss", "val_loss", "lr", "images_per_s", "elapsed_s",
               "val_sf", "val_ei", "val_qabf", "val_mf_psnr"]
+
+
+@contextmanager
+def token_budget_during(model: torch.nn.Module, budget: int | None):
+    """Run the block with ``model.cfg.token_budget = budget`` (the shared config of the network
+    and its mapping), then restore it; ``budget`` None changes nothing
+    (``TrainConfig.train_token_budget``)."""
+    cfg = getattr(model, "cfg", None)
+    if budget is None or cfg is None:
+        yield
+        return
+    old = cfg.token_budget
+    cfg.token_budget = budget
+    try:
+        yield
+    finally:
+        cfg.token_budget = old
 
 
 def init_from_weights(model: torch.nn.Module, spec: str) -> dict[str, list[str]]:
@@ -317,7 +334,7 @@ class Trainer:
                     lr = lr_at(cfg, self.step + 1)
                     for group in self.opt.param_groups:
                         group["lr"] = lr
-                    with self._train_autocast():
+                    with self._train_autocast(), token_budget_during(self.model, cfg.train_token_budget):
                         f = net(a.contiguous(memory_format=self.memory_format),
                                 b.contiguous(memory_format=self.memory_format))
                     loss = self.loss_fn(a, b, f.float().contiguous())
