@@ -50,6 +50,8 @@ def _read_octave(path: str) -> dict[tuple[str, str], float]:
         return out
     with open(path) as fh:
         lines = [ln for ln in fh if ln.strip() and not ln.startswith("#")]
+    if not lines:
+        return out  # an empty file: no Octave times to compare with
     head = lines[0].rstrip("\n").split("\t")
     for ln in lines[1:]:
         r = dict(zip(head, ln.rstrip("\n").split("\t")))

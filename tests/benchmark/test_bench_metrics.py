@@ -49,3 +49,16 @@ def test_metrics_without_profile_print_no_note(capsys):
     out = capsys.readouterr().out
     assert set(_rows(out)) == {"Qcv@liu", "Qcb@vifb"}
     assert "not in profile" not in out
+
+
+def test_octave_times_file_empty_or_comments_only(tmp_path):
+    """An Octave timing file with no rows (empty, or comments only) gives no times, not an error;
+    the shipped file gives a time for every key it lists with seconds."""
+    bench = _bench()
+    empty = tmp_path / "empty.tsv"
+    empty.write_text("")
+    comments = tmp_path / "comments.tsv"
+    comments.write_text("# only a comment\n")
+    assert bench._read_octave(str(empty)) == {} and bench._read_octave(str(comments)) == {}
+    shipped = bench._read_octave(str(BENCH.parent / "octave_liu_times.tsv"))
+    assert ("Qm@liu", "640x480") in shipped and shipped[("Qm@liu", "640x480")] > 0
