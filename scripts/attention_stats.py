@@ -12,6 +12,10 @@ are replaced by their global means: the mean absolute difference of the fused im
 levels, 0–255) and the PSNR between the two outputs. The maps are those Eq. 1 uses
 (``deepest_maps``: with ``map_residual``, attention + γ ⊙ own feature); for such a model the
 last column replaces only the attention part by its global mean (the residual kept).
+
+A second table asks whether Eq. 1 compares like with like: its weights are a softmax over
+(Map_X, Map_Y) *per channel*, and the two encoders share no weights, so channel c of f_x and
+channel c of f_y need not describe the same thing (:func:`channel_correspondence`).
 """
 from __future__ import annotations
 
@@ -24,6 +28,30 @@ import torch
 from PIL import Image
 
 SAMPLES = Path(__file__).resolve().parents[1] / "src" / "mutualfuse" / "data" / "samples"
+
+
+def channel_correspondence(fx: torch.Tensor, fy: torch.Tensor) -> dict[str, float]:
+    """Do the two encoders' deepest channels correspond? ``fx``, ``fy``: (1, C, H, W).
+
+    Pearson correlation over positions between channel c of ``fx`` and every channel of ``fy``
+    (a channel constant over the image — a dead ReLU — is left out). Returns the live channel
+    counts, the mean correlation of same-index pairs (``same``), the mean over live X channels of
+    the largest |correlation| with any live Y channel (``best``), and the mean rank of the
+    same-index channel among the live Y channels by |correlation| (1 = it is the best match).
+    """
+    x = fx[0].flatten(1).double()
+    y = fy[0].flatten(1).double()
+    x = x - x.mean(1, keepdim=True)
+    y = y - y.mean(1, keepdim=True)
+    nx, ny = x.norm(dim=1), y.norm(dim=1)
+    lx, ly = nx > 1e-9 * max(float(nx.max()), 1e-300), ny > 1e-9 * max(float(ny.max()), 1e-300)
+    corr = (x @ y.T) / (nx[:, None] * ny[None, :]).clamp_min(1e-300)
+    both = lx & ly
+    ac = corr.abs()[:, ly]
+    diag = corr.diagonal().abs()
+    rank = (ac > diag[:, None]).sum(1) + 1
+    return {"live_x": int(lx.sum()), "live_y": int(ly.sum()), "same": float(corr.diagonal()[both].mean()),
+            "best": float(ac[lx].max(1).values.mean()), "rank": float(rank[both].double().mean())}
 
 
 def stats(net, a: torch.Tensor, b: torch.Tensor) -> dict[str, float]:
@@ -48,6 +76,7 @@ def stats(net, a: torch.Tensor, b: torch.Tensor) -> dict[str, float]:
         out.update(entropy=float(np.mean(ents)), top1pct=float(np.mean(tops)), dist=float(np.mean(dists)),
                    dist_uniform=uni)
         # the maps Eq. 1 uses (with ``map_residual``: attention + γ ⊙ own feature)
+        out.update({f"chan_{k}": v for k, v in channel_correspondence(fx[-1], fy[-1]).items()})
         maps = fus.deepest_maps(fx[-1], fy[-1])
         wx = torch.sigmoid(maps[0] - maps[1])
         out["wx_spatial_std"] = float(wx.std(dim=(2, 3)).mean())
@@ -105,6 +134,7 @@ def main() -> None:
               f"(started at {net.cfg.attn_local_sigma})")
     print(f"{'pair':<11} {'N':>6} {'log N':>6} {'row entropy':>11} {'top-1% mass':>11} {'dist (cells)':>12} "
           f"{'(uniform)':>9} {'w_X std':>8} {'mean-maps |Δ|':>13} {'PSNR dB':>8} {'attn-mean |Δ|':>13}")
+    rows = []
     for pair in args.pairs.split(","):
         ims = []
         for r in ("a", "b"):
@@ -115,6 +145,14 @@ def main() -> None:
         print(f"{pair:<11} {s['N']:>6} {s['logN']:>6.3f} {s['entropy']:>11.3f} {s['top1pct']:>11.4f} "
               f"{s['dist']:>12.2f} {s['dist_uniform']:>9.2f} {s['wx_spatial_std']:>8.4f} "
               f"{s['mean_maps_mad']:>13.3f} {s['mean_maps_psnr']:>8.2f} {s['attn_mean_mad']:>13.3f}")
+        rows.append((pair, s))
+    print(f"\n# deepest channels of the two encoders: same-index correlation over positions (Eq. 1 compares "
+          f"channel c of X with channel c of Y), best |correlation| of an X channel with any Y channel, "
+          f"rank of the same-index channel among the live Y channels (1 = best match)")
+    print(f"{'pair':<11} {'C':>4} {'live X':>6} {'live Y':>6} {'same-index corr':>15} {'best |corr|':>11} {'rank':>6}")
+    for pair, s in rows:
+        print(f"{pair:<11} {net.cfg.widths[net.cfg.depth - 1]:>4} {s['chan_live_x']:>6} {s['chan_live_y']:>6} "
+              f"{s['chan_same']:>+15.3f} {s['chan_best']:>11.3f} {s['chan_rank']:>6.1f}")
 
 
 if __name__ == "__main__":
