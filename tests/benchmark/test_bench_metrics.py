@@ -3,9 +3,10 @@ the keys of the profile's sources that ``--profile`` leaves out (``liu``: Qw@liu
 Qte_cvejic@liu are registered but not in that profile, so ``--profile liu`` alone has no Qw row)."""
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
+
+from script_module import load
 
 from mutualfuse.metrics import resolve
 
@@ -13,10 +14,7 @@ BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_metrics.py"
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_metrics", BENCH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load("benchmarks/bench_metrics.py")
 
 
 def _rows(out: str) -> dict[str, str]:

@@ -1,23 +1,12 @@
 """``scripts/attention_stats.py::channel_correspondence``: do the two encoders' channels match?"""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import torch
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "attention_stats.py"
-
-
-def _mod():
-    spec = importlib.util.spec_from_file_location("attention_stats", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from script_module import load
 
 
 def test_channel_correspondence_identity_permutation_and_dead_channels():
-    cc = _mod().channel_correspondence
+    cc = load("scripts/attention_stats.py").channel_correspondence
     g = torch.Generator().manual_seed(0)
     fx = torch.rand(1, 8, 16, 16, generator=g, dtype=torch.float64)
     fx[0, 7] = 0.25  # a dead channel: constant over the image
