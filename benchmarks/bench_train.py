@@ -44,18 +44,12 @@ def recipe_setup(recipe: str, device: str, batch: int, size: int):
     cfg = TrainConfig.load(Path(__file__).resolve().parents[1] / "configs" / f"{recipe}.yaml")
     fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
     net = build_model(cfg.model).to(dev, memory_format=fmt)
-    if getattr(cfg, "train_token_budget", None) is not None:
+    if cfg.train_token_budget is not None:
         net.cfg.token_budget = cfg.train_token_budget  # as the trainer's training steps run it
     opt = torch.optim.Adam(net.parameters(), lr=1e-4)
     a = torch.rand(batch, 1, size, size, device=dev).contiguous(memory_format=fmt)
     b = torch.rand(batch, 1, size, size, device=dev).contiguous(memory_format=fmt)
     return cfg, net, LOSSES[cfg.loss], dict(cfg.loss_params), opt, a, b
-
-
-def _native_bf16() -> bool:
-    from mutualfuse.train.config import cpu_has_native_bf16
-
-    return cpu_has_native_bf16()
 
 
 def _child(args) -> None:
@@ -65,13 +59,15 @@ def _child(args) -> None:
     torch.set_flush_denormal(True)  # as the trainer does on CPU
     dev = torch.device(args.device)
     cfg, net, loss_fn, params, opt, a, b = recipe_setup(args.recipe, args.device, args.batch, args.size)
+    from mutualfuse.train.config import cpu_bf16_wanted
+
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     amp = None
     if dev.type == "cuda":
         amp = torch.autocast("cuda", dtype=torch.bfloat16)
-    elif getattr(cfg, "cpu_amp", "off") == "bf16" or (getattr(cfg, "cpu_amp", "off") == "auto" and _native_bf16()):
+    elif cpu_bf16_wanted(cfg.cpu_amp):
         amp = torch.autocast("cpu", dtype=torch.bfloat16)  # as the trainer does (TrainConfig.cpu_amp)
 
     def step():

@@ -181,6 +181,13 @@ def cpu_has_native_bf16() -> bool:
     return False
 
 
+def cpu_bf16_wanted(cpu_amp: str, native=cpu_has_native_bf16) -> bool:
+    """Whether :attr:`TrainConfig.cpu_amp` asks for bf16 autocast on this CPU: ``bf16`` always,
+    ``auto`` where ``native()`` (the CPU has bf16 instructions), ``off`` never. The one rule of
+    the trainer and ``benchmarks/bench_train.py``."""
+    return cpu_amp == "bf16" or (cpu_amp == "auto" and native())
+
+
 def validate_train_config(cfg: TrainConfig) -> None:
     """The checks of :meth:`TrainConfig.validate`: positive step count, learning rate, batch size,
     crop and intervals; every problem is a one-line :class:`ParameterError` naming the key."""

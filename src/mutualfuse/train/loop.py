@@ -25,7 +25,7 @@ from ..losses import LOSSES, truth_loss
 from ..model import ModelConfig, build_model, count_parameters
 from ..weights import save_weights
 from .checkpoint import LAST, load_checkpoint, save_checkpoint
-from .config import TrainConfig, cpu_has_native_bf16
+from .config import TrainConfig, cpu_bf16_wanted, cpu_has_native_bf16
 from .data import PairCrops, find_pairs, resolve_data_root, split_pairs
 
 #: fault injection for the resume test: SIGKILL this process right after this step
@@ -187,8 +187,7 @@ class Trainer:
         self.use_amp = bool(cfg.amp and self.device.type == "cuda")
         #: bf16 autocast of the training forward on CPU (``TrainConfig.cpu_amp``); validation
         #: stays float32 so that its numbers compare across runs and machines
-        self.cpu_bf16 = self.device.type == "cpu" and (
-            cfg.cpu_amp == "bf16" or (cfg.cpu_amp == "auto" and cpu_has_native_bf16()))
+        self.cpu_bf16 = self.device.type == "cpu" and cpu_bf16_wanted(cfg.cpu_amp, cpu_has_native_bf16)
 
     # -- state -----------------------------------------------------------------
     def state(self) -> dict[str, Any]:
