@@ -77,8 +77,13 @@ def stats(net, a: torch.Tensor, b: torch.Tensor) -> dict[str, float]:
                    dist_uniform=uni)
         # the maps Eq. 1 uses (with ``map_residual``: attention + γ ⊙ own feature)
         out.update({f"chan_{k}": v for k, v in channel_correspondence(fx[-1], fy[-1]).items()})
+        deep = len(fx) - 1
+        align = fus._align(deep)
+        if align is not None:  # ``map_align``: Eq. 1 compares P_X Map_X with P_Y Map_Y
+            out.update({f"chanP_{k}": v for k, v in channel_correspondence(align[0](fx[-1]), align[1](fy[-1])).items()})
         maps = fus.deepest_maps(fx[-1], fy[-1])
-        wx = torch.sigmoid(maps[0] - maps[1])
+        gx, gy = maps if align is None else (align[0](maps[0]), align[1](maps[1]))
+        wx = torch.sigmoid(gx - gy)
         out["wx_spatial_std"] = float(wx.std(dim=(2, 3)).mean())
         f = net.decode(net.fuse(fx, fy, maps=maps), a, b).clamp(0, 1)
 
@@ -153,6 +158,12 @@ def main() -> None:
     for pair, s in rows:
         print(f"{pair:<11} {net.cfg.widths[net.cfg.depth - 1]:>4} {s['chan_live_x']:>6} {s['chan_live_y']:>6} "
               f"{s['chan_same']:>+15.3f} {s['chan_best']:>11.3f} {s['chan_rank']:>6.1f}")
+    if net.cfg.map_align:
+        print("# the same for the projected features P_X f_X, P_Y f_Y (map_align: Eq. 1 compares P_X Map_X with "
+              "P_Y Map_Y, and P Map = attention · P f)")
+        for pair, s in rows:
+            print(f"{pair + ' (P)':<11} {net.cfg.widths[net.cfg.depth - 1]:>4} {s['chanP_live_x']:>6} "
+                  f"{s['chanP_live_y']:>6} {s['chanP_same']:>+15.3f} {s['chanP_best']:>11.3f} {s['chanP_rank']:>6.1f}")
 
 
 if __name__ == "__main__":

@@ -218,9 +218,14 @@ def test_explicit_stages_equal_forward():
         assert not torch.allclose(net.decode(net.fuse(fx, fy, maps=mean_maps), a, b), staged)
 
 
-@pytest.mark.parametrize("residual,local", [(False, 0.0), (True, 0.0), (False, 1.5)])
-def test_streaming_equals_one_shot_for_the_new_options(residual, local):
-    net = _net(torch.float32, token_budget=0, map_residual=residual, attn_local_sigma=local)
+@pytest.mark.parametrize("residual,local,align", [(False, 0.0, False), (True, 0.0, False), (False, 1.5, False),
+                                                  (False, 1.5, True)])
+def test_streaming_equals_one_shot_for_the_new_options(residual, local, align):
+    net = _net(torch.float32, token_budget=0, map_residual=residual, attn_local_sigma=local, map_align=align)
+    if align:  # projections away from the identity
+        with torch.no_grad():
+            for conv in [*net.fusion.align_x, *net.fusion.align_y]:
+                conv.weight.add_(0.5 * torch.randn(conv.weight.shape, generator=torch.Generator().manual_seed(1)))
     if residual:  # a non-zero γ, so the residual path is exercised
         with torch.no_grad():
             net.fusion.map_gain.copy_(torch.linspace(-1, 1, 16).view(2, 8))
@@ -514,3 +519,33 @@ def test_validation_blackout_rewards_taking_the_other_source():
     mean = validation_blackout(Rule(lambda x, y: (x + y) / 2), images)["val_black_psnr"]
     assert best == pytest.approx(120.0)  # MSE 0 is capped at 1e-12
     assert first < mean < best
+
+
+def test_map_align_starts_as_eq1_and_projects_each_levels_maps():
+    """``map_align``: w_X = act(P_X Map_X, P_Y Map_Y) per level; P = identity at the start."""
+    from mutualfuse.model.mutual_mapping import apply_maps
+
+    plain, al = _net(), _net(map_align=True)
+    missing = al.load_state_dict(plain.state_dict(), strict=False).missing_keys
+    assert sorted(missing) == [f"fusion.align_{s}.{k}.weight" for s in "xy" for k in range(3)]
+    g = torch.Generator().manual_seed(5)
+    a = torch.rand(1, 1, 24, 32, dtype=torch.float64, generator=g)
+    b = torch.rand(1, 1, 24, 32, dtype=torch.float64, generator=g)
+    with torch.no_grad():
+        assert_close(al(a, b), plain(a, b))  # identity projections: Eq. 1 per channel
+        # P_Y swaps Y's first two channels at the deepest level: the weights of channel 0 now
+        # compare Map_X[0] with Map_Y[1]
+        p = torch.eye(8, dtype=torch.float64)[[1, 0, *range(2, 8)]]
+        al.fusion.align_y[2].weight.copy_(p.view(8, 8, 1, 1))
+        fx, fy = al.encode(a, b)
+        mx, my = al.fusion.deepest_maps(fx[-1], fy[-1])
+        fused = al.fusion(fx, fy)
+        wx = torch.sigmoid(mx - my[:, [1, 0, *range(2, 8)]])
+        assert_close(fused[2], wx * fx[-1] + (1 - wx) * fy[-1])
+        assert_close(apply_maps(mx, my, fx[-1], fy[-1], "softmax", (al.fusion.align_x[2], al.fusion.align_y[2])),
+                     fused[2])
+        # the shallower levels still use the raw (unprojected) deepest maps in their dense
+        # connections: level 1 is unchanged by the deepest projection
+        assert_close(fused[1], plain.fusion(*plain.encode(a, b))[1])
+        assert not torch.allclose(al(a, b), plain(a, b))
+    assert not hasattr(plain.fusion, "align_x")

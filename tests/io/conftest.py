@@ -26,6 +26,10 @@ def make_lively(cfg=None, seed: int = 0):
     net = build_model(cfg).eval()
     a = torch.from_numpy(read_gray_float(SAMPLES / "tno-01" / "a.png"))[None, None]
     b = torch.from_numpy(read_gray_float(SAMPLES / "tno-01" / "b.png"))[None, None]
+    if getattr(cfg, "map_align", False):  # projections away from the identity, so that they matter
+        with torch.no_grad():
+            for conv in [*net.fusion.align_x, *net.fusion.align_y]:
+                conv.weight.add_(0.5 * torch.randn_like(conv.weight))
     head = net.decoder.head if hasattr(net, "decoder") and hasattr(net.decoder, "head") else net.decoder[-1]
     with torch.no_grad():
         head.bias.zero_()
@@ -49,11 +53,12 @@ def lively_weights(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def local_lively_weights(tmp_path_factory) -> Path:
     """Like ``lively_weights`` with learned projections, a position code and the Gaussian
-    locality bias of the mutual mapping (``attn_local_sigma``)."""
+    locality bias of the mutual mapping (``attn_local_sigma``), and projected maps in Eq. 1
+    (``map_align``, perturbed away from the identity)."""
     from mutualfuse.model import ModelConfig
     from mutualfuse.weights import save_weights
 
-    net, cfg = make_lively(ModelConfig(widths=(4, 8, 8), attn_dim=4, attn_pos_freqs=2, attn_local_sigma=1.5))
+    net, cfg = make_lively(ModelConfig(widths=(4, 8, 8), attn_dim=4, attn_pos_freqs=2, attn_local_sigma=1.5, map_align=True))
     path = tmp_path_factory.mktemp("lively") / "local.safetensors"
     save_weights(path, net, cfg)
     return path

@@ -65,6 +65,13 @@ class ModelConfig:
             local features: with the softmax activation, w_X = σ(ΔMap + γ ⊙ (f_x − f_y)) for
             γ_X = γ_Y, a soft element-wise maximum of the two sources' features (IFCNN's rule)
             as γ grows.
+        map_align: learned 1×1 projections ``P_X, P_Y`` (C_k → C_k per level k, identity at
+            the start, no bias) of each level's two maps before the activation of Eq. 1:
+            ``w_X = act(P_X Map_X, P_Y Map_Y)``. The encoders share no weights, so channel c of
+            Map_X and channel c of Map_Y describe different features (docs/architecture.md,
+            "Why local maps do not help"); the projections let the comparison learn which
+            mixtures of X's channels to weigh against which of Y's. The dense connections
+            still carry the raw maps. Beyond the paper; ``False`` = Eq. 1 per channel.
         map_residual_init: the initial value of every γ (the deepest features are small,
             std ≈ 0.05–0.2 in the shipped models, so γ of order 10 is needed to move the weights).
         padding: border handling of every 3×3 convolution, ``"reflect"`` (the first shipped
@@ -128,6 +135,7 @@ class ModelConfig:
     attn_local_sigma: float = 0.0
     map_residual: bool = False
     map_residual_init: float = 0.0
+    map_align: bool = False
     padding: str = "reflect"
     output: str = "direct"
     blend_bound: float = 0.0

@@ -166,14 +166,29 @@ def naive_cross_map(query: torch.Tensor, source: torch.Tensor, scale: float | No
     return (attn @ k).transpose(1, 2).reshape(b, c, h, w)
 
 
-def apply_maps(map_x: torch.Tensor, map_y: torch.Tensor, fx: torch.Tensor, fy: torch.Tensor, act: str) -> torch.Tensor:
-    """Eq. 1 with the configured activation of the raw maps."""
+def apply_maps(map_x: torch.Tensor, map_y: torch.Tensor, fx: torch.Tensor, fy: torch.Tensor, act: str,
+               align: tuple[nn.Module, nn.Module] | None = None) -> torch.Tensor:
+    """Eq. 1 with the configured activation of the raw maps.
+
+    ``align`` = (P_X, P_Y): projections applied to the two maps before the activation
+    (``ModelConfig.map_align``); ``None`` compares the maps channel by channel (the paper).
+    """
+    if align is not None:
+        map_x, map_y = align[0](map_x), align[1](map_y)
     if act == "softmax":
         wx = torch.sigmoid(map_x - map_y)  # = softmax over the pair, first component
         return wx * fx + (1.0 - wx) * fy
     if act == "sigmoid":
         return torch.sigmoid(map_x) * fx + torch.sigmoid(map_y) * fy
     return map_x * fx + map_y * fy
+
+
+def _identity_1x1(c: int) -> nn.Conv2d:
+    """A bias-free c → c 1×1 convolution initialised to the identity."""
+    conv = nn.Conv2d(c, c, 1, bias=False)
+    with torch.no_grad():
+        conv.weight.copy_(torch.eye(c).view(c, c, 1, 1))
+    return conv
 
 
 class MutualMappingFusion(nn.Module):
@@ -197,6 +212,10 @@ class MutualMappingFusion(nn.Module):
             self.map_convs_x.append(conv3x3(cin, w[k], padding=cfg.padding))
             self.map_convs_y.append(conv3x3(cin, w[k], padding=cfg.padding))
         self.last_pool = 1
+        if cfg.map_align:
+            # P_X, P_Y per level, identity at the start: the model begins as Eq. 1 per channel
+            self.align_x = nn.ModuleList(_identity_1x1(c) for c in w)
+            self.align_y = nn.ModuleList(_identity_1x1(c) for c in w)
         if cfg.attn_similarity == "cosine":
             self.logit_scale = nn.Parameter(torch.tensor(math.log(cfg.cosine_init_temperature)))
         c = w[deep]
@@ -324,6 +343,10 @@ class MutualMappingFusion(nn.Module):
         self.last_pool = pool
         return self.pooled_maps(fx, fy, pool)
 
+    def _align(self, level: int) -> tuple[nn.Module, nn.Module] | None:
+        """(P_X, P_Y) of ``level`` with ``map_align``, else None."""
+        return (self.align_x[level], self.align_y[level]) if self.cfg.map_align else None
+
     def forward(self, feats_x: list[torch.Tensor], feats_y: list[torch.Tensor],
                 maps: tuple[torch.Tensor, torch.Tensor] | None = None) -> list[torch.Tensor]:
         """Fused features per level; ``maps`` = precomputed deepest (Map_X, Map_Y) (streaming)."""
@@ -334,13 +357,13 @@ class MutualMappingFusion(nn.Module):
         maps_x = {deep: mx}
         maps_y = {deep: my}
         fused = [None] * len(feats_x)
-        fused[deep] = apply_maps(mx, my, feats_x[deep], feats_y[deep], act)
+        fused[deep] = apply_maps(mx, my, feats_x[deep], feats_y[deep], act, self._align(deep))
         for k in range(deep - 1, -1, -1):
             size = feats_x[k].shape[-2:]
             # the 3×3 convolution of the concatenated deeper maps (conv_concat: without the copy)
             maps_x[k] = conv_concat(self.map_convs_x[k], [resize(maps_x[t], size, mode) for t in range(k + 1, deep + 1)])
             maps_y[k] = conv_concat(self.map_convs_y[k], [resize(maps_y[t], size, mode) for t in range(k + 1, deep + 1)])
-            fused[k] = apply_maps(maps_x[k], maps_y[k], feats_x[k], feats_y[k], act)
+            fused[k] = apply_maps(maps_x[k], maps_y[k], feats_x[k], feats_y[k], act, self._align(k))
         return fused  # type: ignore[return-value]
 
 
