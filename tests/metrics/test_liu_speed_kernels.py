@@ -1,4 +1,4 @@
-"""The compiled (numba) paths of Q_S, Q_W, Q_C, Q_Y, Q_G and VIFF (``liu_kernels``) against the
+"""The compiled (numba) paths of Q_S, Q_W, Q_C, Q_Y, Q_G, Q_M and VIFF (``liu_kernels``) against the
 NumPy array expressions they replaced, which stay in the metric modules as the reference (each
 module falls back to them when ``kernels()`` gives ``None``; the tests force that by patching).
 
@@ -25,7 +25,7 @@ from mutualfuse.metrics import liu_structural as S
 V = importlib.import_module("mutualfuse.metrics.viff")  # the package re-exports a function `viff`
 
 METRICS = [("Qs", S, S.qs), ("Qw", S, S.qw), ("Qc", S, S.qc), ("Qy", S, S.qy), ("Qg", G, G.qg),
-           ("VIFF", V, V.viff)]
+           ("VIFF", V, V.viff), ("Qm", G, G.qm)]
 
 
 def _numpy_value(monkeypatch, module, fn, a, b, f) -> float:
@@ -108,6 +108,16 @@ def test_compiled_qg_on_small_and_block_edge_sizes(monkeypatch, shape):
     f = (a + b) // 2
     f[: shape[0] // 2] = 0
     _same(G.qg(a, b, f), _numpy_value(monkeypatch, G, G.qg, a, b, f), f"Qg {shape}")
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (5, 7), (6, 10), (9, 15), (30, 31)])
+def test_compiled_qm_on_small_and_odd_sizes(monkeypatch, shape):
+    """Q_M's one-pass kernel (``liu_kernels._pww_py``) keeps two rows of level-1 lolo values and
+    drops odd rows/columns at each level as ``corrDn`` does: sizes with odd block counts."""
+    rng = np.random.default_rng(sum(shape))
+    a, b = rng.integers(0, 256, shape).astype(float), rng.uniform(0, 255, shape)
+    f = np.round((a + b) / 2)
+    _same(G.qm(a, b, f), _numpy_value(monkeypatch, G, G.qm, a, b, f), f"Qm {shape}")
 
 
 def test_degenerate_cases_cover_nan_and_exact_values():

@@ -496,6 +496,70 @@ def _xydeas_map_py(g, e, out):
             out[i, j] = (qaf * wa + qbf * wb) / (wa + wb)
 
 
+
+def _pww_bands_py(x, i, j, h):
+    """One 2×2 block of a matlabPyrTools ``buildWpyr(.., 'haar')`` level at block (i, j) of ``x``:
+    (lolo, lohi, hilo, hihi) with ``h`` = 1/√2, the operations of ``liu_gradient._haar_step``
+    (rows first: lo = h·x0 + h·x1, hi = (−h)·x0 + h·x1; then the columns of lo and of hi)."""
+    x00 = x[2 * i, 2 * j]
+    x01 = x[2 * i, 2 * j + 1]
+    x10 = x[2 * i + 1, 2 * j]
+    x11 = x[2 * i + 1, 2 * j + 1]
+    lo0 = h * x00 + h * x10
+    lo1 = h * x01 + h * x11
+    hi0 = -h * x00 + h * x10
+    hi1 = -h * x01 + h * x11
+    return h * lo0 + h * lo1, h * hi0 + h * hi1, -h * lo0 + h * lo1, -h * hi0 + h * hi1
+
+
+def _pww_term_py(a1, a2, a3, f1, f2, f3):
+    """(EP_X·W_X, W_X) of one coefficient triple of a source X against F (``metricPWW.m``:
+    W = Σ band², EP = Σ e^(−|X − F|), sums in band order lohi, hilo, hihi)."""
+    w = (a1 * a1 + a2 * a2) + a3 * a3
+    ep = (math.exp(-abs(a1 - f1)) + math.exp(-abs(a2 - f2))) + math.exp(-abs(a3 - f3))
+    return ep * w, w
+
+
+def _pww_py(A, B, F, h, sums):
+    """``metricPWW.m``'s two levels in one pass over the image, no band images: level 1 per 2×2
+    block (:func:`_pww_bands_py`), whose lolo values are kept for two block rows, from which
+    level 2 follows per 2×2 block of those (odd block counts drop the last, as ``corrDn``).
+    ``sums`` (2, 2): per level Σ(EP_A·W_A + EP_B·W_B) and Σ(W_A + W_B), summed sequentially."""
+    M2 = A.shape[0] // 2
+    N2 = A.shape[1] // 2
+    ll = np.empty((3, 2, N2))
+    n1 = 0.0
+    d1 = 0.0
+    n2 = 0.0
+    d2 = 0.0
+    for i in range(M2):
+        r = i % 2
+        for j in range(N2):
+            la, a1, a2, a3 = _pww_bands(A, i, j, h)
+            lb, b1, b2, b3 = _pww_bands(B, i, j, h)
+            lf, f1, f2, f3 = _pww_bands(F, i, j, h)
+            ll[0, r, j] = la
+            ll[1, r, j] = lb
+            ll[2, r, j] = lf
+            va, wa = _pww_term(a1, a2, a3, f1, f2, f3)
+            vb, wb = _pww_term(b1, b2, b3, f1, f2, f3)
+            n1 += va + vb
+            d1 += wa + wb
+        if r == 1:
+            for j in range(N2 // 2):
+                _, a1, a2, a3 = _pww_bands(ll[0], 0, j, h)
+                _, b1, b2, b3 = _pww_bands(ll[1], 0, j, h)
+                _, f1, f2, f3 = _pww_bands(ll[2], 0, j, h)
+                va, wa = _pww_term(a1, a2, a3, f1, f2, f3)
+                vb, wb = _pww_term(b1, b2, b3, f1, f2, f3)
+                n2 += va + vb
+                d2 += wa + wb
+    sums[0, 0] = n1
+    sums[0, 1] = d1
+    sums[1, 0] = n2
+    sums[1, 1] = d2
+
+
 def _vif_terms_py(mu1, mu2, e11, e22, e12, sigma_nsq):
     """``ComVidVindG`` at one window (reference ``ref`` = source, ``dist`` = F): (g, VID, VIND),
     the operations and guards of ``viff._vid_vind``. VID and VIND are returned as the arguments
@@ -806,6 +870,8 @@ _xydeas_side = _xydeas_side_py
 _split = _split_py
 _fma = _fma_py
 _block_sums_add = _block_sums_add_py
+_pww_bands = _pww_bands_py
+_pww_term = _pww_term_py
 
 
 @functools.lru_cache(maxsize=1)
@@ -818,7 +884,7 @@ def kernels():
     except ImportError:          # pragma: no cover - numba is a dependency; keep a working fallback
         return None
     global _sep_row1, _sep_rows3, _sobel_at, _triple_img, _ssim_yang_at, _vif_terms, _split, _fma, _xydeas_side
-    global _yang_sensitive, _qc_row, _qy_row, _filter2_point, _block_sums_add
+    global _yang_sensitive, _qc_row, _qy_row, _filter2_point, _block_sums_add, _pww_bands, _pww_term
     jit = functools.partial(numba.njit, nogil=True, cache=True, error_model="numpy")
     _sep_row1 = jit(_sep_row1_py)
     _triple_img = jit(_triple_img_py)
@@ -834,6 +900,8 @@ def kernels():
     _qy_row = jit(_qy_row_py)
     _filter2_point = jit(_filter2_point_py)
     _block_sums_add = jit(_block_sums_add_py)
+    _pww_bands = jit(_pww_bands_py)
+    _pww_term = jit(_pww_term_py)
     return {
         "sep_valid1": jit(_sep_valid1_py),
         "sep_valid3": jit(_sep_valid3_py),
@@ -843,6 +911,7 @@ def kernels():
         "xydeas_grad": jit(_xydeas_grad_py),
         "xydeas_exponents": jit(_xydeas_exponents_py),
         "xydeas_map": jit(_xydeas_map_py),
+        "pww": jit(_pww_py),
         "viff_scale": jit(_viff_scale_py),
         "normalize1": jit(_normalize1_py),
         "scale_spectrum3": jit(_scale_spectrum3_py),
