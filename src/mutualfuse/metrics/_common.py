@@ -76,7 +76,9 @@ def as255(x: np.ndarray) -> np.ndarray:
         return g.astype(np.float64) * 255.0
     if g.dtype == np.uint16:
         return g.astype(np.float64) * (255.0 / 65535.0)
-    if g.dtype == np.uint8 or np.issubdtype(g.dtype, np.integer) or np.issubdtype(g.dtype, np.floating):
+    if g.dtype == np.uint8 or np.issubdtype(g.dtype, np.integer):
+        return g.astype(np.float64)  # integers are always finite
+    if np.issubdtype(g.dtype, np.floating):
         out = g.astype(np.float64)
         if not np.all(np.isfinite(out)):
             raise InputError("image contains NaN or Inf values")
