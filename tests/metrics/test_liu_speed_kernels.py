@@ -301,3 +301,23 @@ def test_qcb_compiled_path_runs_on_natural_images_and_hands_over_on_black_backgr
     A, B, F = C.prep3(a, b, f)
     assert ST._qcb_compiled(K, A, B, F) is None
     assert ST.qcb(a, b, f) == ST._qcb_numpy(A, B, F)
+
+
+# ---- Q_P: metricZhao's masked local correlations (liu_phase._corr_coefficient) ---------------
+
+
+@pytest.mark.parametrize("shape", [(11, 12), (40, 57), (83, 64)])
+def test_compiled_zhao_correlation_equals_numpy(shape):
+    """``liu_kernels._zhao_corr_py`` (zero-padded 'valid' = ``filter2 'same'``, r per pixel,
+    maximum of three) against ``liu_phase._corr_coefficient_numpy``, with partial masks, a
+    constant patch and an exactly zero fused map."""
+    from mutualfuse.metrics import liu_phase as P
+
+    rng = np.random.default_rng(shape[0])
+    f1, f2, ff = (rng.uniform(0, 1, shape) for _ in range(3))
+    f1[: shape[0] // 3] = 0.25
+    fmax = np.maximum(f1, f2)
+    m1, m2, m3 = f1 > 0.3, f2 > 0.3, fmax > 0.3
+    for fused in (ff, np.zeros(shape)):
+        ref = P._corr_coefficient_numpy(f1, f2, fmax, fused, m1, m2, m3)
+        _same(P._corr_coefficient(f1, f2, fmax, fused, m1, m2, m3), ref, f"Qp corr {shape}")

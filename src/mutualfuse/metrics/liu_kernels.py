@@ -560,6 +560,47 @@ def _pww_py(A, B, F, h, sums):
     sums[1, 1] = d2
 
 
+
+def _max_nan_py(a, b):
+    """``np.maximum`` of two floats: NaN if either is NaN."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a >= b else b
+
+
+def _zhao_r_py(mu, exx, exf, muf, sf2, c):
+    """``metricZhao.m``'s local correlation at one pixel, the operations of
+    ``liu_phase._corr_coefficient``: (σ_xf + C)/(sqrt|σ_x²·σ_f²| + C)."""
+    sx2 = exx - mu * mu
+    sxf = exf - mu * muf
+    return (sxf + c) / (math.sqrt(abs(sx2 * sf2)) + c)
+
+
+def _zhao_corr_py(P1, P2, PM, PF, m1, m2, m3, g, c, best):
+    """``correlation_coeffcient`` of ``metricZhao.m`` per pixel into ``best`` (H, W): from the
+    zero-padded (by h = len(g)//2 on every side, so 'valid' = ``filter2 'same'``) masked feature
+    maps P1, P2, PM and the fused map PF, the local sums of :func:`_sep_rows3_py` (scipy's
+    summation order), r_X where mask X holds (else 0) and max(r_1, r_2, r_max) (NaN-propagating
+    as ``np.maximum``); the caller sums ``best``."""
+    H, W = best.shape
+    t = np.empty((9, P1.shape[1]))
+    s = np.empty((9, W))
+    u = np.empty((9, W))
+    for i in range(H):
+        _sep_rows3(P1, P2, PF, g, 8, i, t, s)
+        _sep_rows3(PM, PM, PF, g, 8, i, t, u)
+        brow = best[i]
+        for j in range(W):
+            muf = s[2, j]
+            sf2 = s[5, j] - muf * muf
+            r1 = _zhao_r(s[0, j], s[3, j], s[6, j], muf, sf2, c) if m1[i, j] else 0.0
+            r2 = _zhao_r(s[1, j], s[4, j], s[7, j], muf, sf2, c) if m2[i, j] else 0.0
+            r3 = _zhao_r(u[0, j], u[3, j], u[6, j], muf, sf2, c) if m3[i, j] else 0.0
+            brow[j] = _max_nan(_max_nan(r1, r2), r3)
+
+
 def _vif_terms_py(mu1, mu2, e11, e22, e12, sigma_nsq):
     """``ComVidVindG`` at one window (reference ``ref`` = source, ``dist`` = F): (g, VID, VIND),
     the operations and guards of ``viff._vid_vind``. VID and VIND are returned as the arguments
@@ -872,6 +913,8 @@ _fma = _fma_py
 _block_sums_add = _block_sums_add_py
 _pww_bands = _pww_bands_py
 _pww_term = _pww_term_py
+_max_nan = _max_nan_py
+_zhao_r = _zhao_r_py
 
 
 @functools.lru_cache(maxsize=1)
@@ -885,6 +928,7 @@ def kernels():
         return None
     global _sep_row1, _sep_rows3, _sobel_at, _triple_img, _ssim_yang_at, _vif_terms, _split, _fma, _xydeas_side
     global _yang_sensitive, _qc_row, _qy_row, _filter2_point, _block_sums_add, _pww_bands, _pww_term
+    global _max_nan, _zhao_r
     jit = functools.partial(numba.njit, nogil=True, cache=True, error_model="numpy")
     _sep_row1 = jit(_sep_row1_py)
     _triple_img = jit(_triple_img_py)
@@ -902,6 +946,8 @@ def kernels():
     _block_sums_add = jit(_block_sums_add_py)
     _pww_bands = jit(_pww_bands_py)
     _pww_term = jit(_pww_term_py)
+    _max_nan = jit(_max_nan_py)
+    _zhao_r = jit(_zhao_r_py)
     return {
         "sep_valid1": jit(_sep_valid1_py),
         "sep_valid3": jit(_sep_valid3_py),
@@ -912,6 +958,7 @@ def kernels():
         "xydeas_exponents": jit(_xydeas_exponents_py),
         "xydeas_map": jit(_xydeas_map_py),
         "pww": jit(_pww_py),
+        "zhao_corr": jit(_zhao_corr_py),
         "viff_scale": jit(_viff_scale_py),
         "normalize1": jit(_normalize1_py),
         "scale_spectrum3": jit(_scale_spectrum3_py),
