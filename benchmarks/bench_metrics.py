@@ -125,7 +125,7 @@ def main(argv=None) -> int:
                 ts.append(clock() - t0)
             row[f"{s[0]}x{s[1]}"] = statistics.median(ts)
         results[name] = row
-        line = f"{name:20s}" + "".join(f"{v:12.3f}" for v in row.values())
+        line = f"{name:20s}" + "".join(f"{v:12.4f}" for v in row.values())
         for w, h in oct_sizes:
             o = octave.get((name, f"{w}x{h}"))
             line += f"{o:18.3f}{o / row[f'{w}x{h}']:8.0f}x" if o is not None else f"{'-':>18s}{'-':>9s}"
