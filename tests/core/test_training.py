@@ -296,3 +296,32 @@ def test_train_token_budget_pools_the_training_steps_only(tmp_path, data_root):
     check = runs["exact"]
     check.model.load_state_dict(runs["pooled"].model.state_dict())
     assert check.val_metrics() == runs["pooled"].val_metrics()
+
+
+def test_lr_mult_scales_the_named_parameters_only(tmp_path, data_root):
+    """``lr_mult``: the parameters under a prefix train at that multiple of the scheduled rate;
+    the rest at the rate itself. A prefix matching nothing is an error; resuming with other
+    multipliers is refused (the optimiser groups differ)."""
+    from mutualfuse.errors import ParameterError
+
+    base = {**TINY, "steps": 2, "val_every": 0, "checkpoint_every": 1, "lr": 1e-3, "lr_schedule": "constant"}
+    model = {**TINY["model"], "map_align": True}
+    cfg = TrainConfig.from_dict({**base, "model": model, "lr_mult": {"fusion.align": 10},
+                                 "out_dir": str(tmp_path / "m")})
+    tr = Trainer(cfg, data_root=str(data_root), device="cpu", progress=False)
+    tr.run()
+    groups = tr.opt.param_groups
+    assert [g["lr"] for g in groups] == [pytest.approx(1e-2), pytest.approx(1e-3)]
+    names = {id(p): n for n, p in tr.model.named_parameters()}
+    assert sorted(names[id(p)] for p in groups[0]["params"]) == [f"fusion.align_{s}.{k}.weight"
+                                                                 for s in "xy" for k in range(3)]
+    assert len(groups[1]["params"]) == len(names) - 6
+    with pytest.raises(ParameterError, match="lr_mult prefix 'fusion.nothing' matches no parameter"):
+        Trainer(TrainConfig.from_dict({**base, "model": model, "lr_mult": {"fusion.nothing": 2},
+                                       "out_dir": str(tmp_path / "x")}), data_root=str(data_root), device="cpu",
+                progress=False)
+    with pytest.raises(ParameterError, match="lr_mult"):
+        TrainConfig.from_dict({**base, "lr_mult": {"fusion": -1}})
+    other = TrainConfig.from_dict({**base, "model": model, "steps": 3, "out_dir": str(tmp_path / "m")})
+    with pytest.raises(ParameterError, match="lr_mult"):
+        Trainer(other, data_root=str(data_root), device="cpu", progress=False).resume()

@@ -97,6 +97,11 @@ class TrainConfig:
     #: whose fused image is known (the sharp crop they were made from); 0 = unsupervised only
     #: (the paper). Needs ``data.multifocus > 0``. Beyond the paper (docs/training.md)
     truth_weight: float = 0.0
+    #: learning-rate multipliers by parameter-name prefix, e.g. ``{"fusion.align": 10}``: every
+    #: parameter whose name starts with a key trains at that multiple of the scheduled rate (its
+    #: own Adam parameter group); a prefix that names no parameter is an error. For parameters
+    #: new to a warm-started network, which the small fine-tuning rate would barely move. {} = none
+    lr_mult: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -244,4 +249,8 @@ def validate_train_config(cfg: TrainConfig) -> None:
          and 0.0 <= float(cfg.truth_weight) < float("inf"), "truth_weight", cfg.truth_weight, "a number >= 0")
     need(not cfg.truth_weight or cfg.data.multifocus > 0, "truth_weight", cfg.truth_weight,
          "0 unless data.multifocus > 0 (only synthetic multi-focus samples have a truth)")
+    need(isinstance(cfg.lr_mult, dict) and all(
+        isinstance(k, str) and k and isinstance(v, (int, float)) and not isinstance(v, bool)
+        and math.isfinite(v) and v > 0 for k, v in cfg.lr_mult.items()),
+        "lr_mult", cfg.lr_mult, "a mapping of parameter-name prefixes to numbers > 0")
     need(isinstance(cfg.loss_params, dict), "loss_params", cfg.loss_params, "a mapping of loss arguments")

@@ -83,6 +83,26 @@ def init_from_weights(model: torch.nn.Module, spec: str) -> dict[str, list[str]]
     return report
 
 
+def param_groups(model: torch.nn.Module, lr_mult: dict[str, float]) -> list[dict]:
+    """Adam parameter groups: one per ``TrainConfig.lr_mult`` prefix (in the mapping's order; a
+    parameter goes to the first prefix it starts with), then the rest at multiplier 1. Each
+    group carries its ``lr_mult``. A prefix that matches no parameter is a
+    :class:`ParameterError` (a misspelt name would otherwise change nothing)."""
+    named = list(model.named_parameters())
+    taken: set[str] = set()
+    groups = []
+    for prefix, mult in lr_mult.items():
+        ps = [(n, p) for n, p in named if n.startswith(prefix) and n not in taken]
+        if not ps:
+            raise ParameterError(f"training config: lr_mult prefix {prefix!r} matches no parameter of the model")
+        taken.update(n for n, _ in ps)
+        groups.append({"params": [p for _, p in ps], "lr_mult": float(mult)})
+    rest = [p for n, p in named if n not in taken]
+    if rest:
+        groups.append({"params": rest, "lr_mult": 1.0})
+    return groups
+
+
 def lr_at(cfg: TrainConfig, step: int) -> float:
     """Learning rate of optimiser step ``step`` (1-based): a pure function, so resume is exact."""
     if cfg.lr_schedule == "constant":
@@ -177,7 +197,7 @@ class Trainer:
         self.model = build_model(cfg.model)
         self.init_report = init_from_weights(self.model, cfg.init_weights) if cfg.init_weights else None
         self.model = self.model.to(self.device, memory_format=self.memory_format)
-        self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        self.opt = torch.optim.Adam(param_groups(self.model, cfg.lr_mult), lr=cfg.lr)
         self.ddp = None
         if self.world > 1:
             self.ddp = torch.nn.parallel.DistributedDataParallel(
@@ -213,6 +233,9 @@ class Trainer:
         # without it) compares equal when the field has its default
         if ModelConfig.from_dict(saved["model"]).to_dict() != self.cfg.model.to_dict():
             raise ParameterError(f"{p}: checkpoint was trained with a different model config")
+        if {k: float(v) for k, v in (saved.get("lr_mult") or {}).items()} != {k: float(v) for k, v in self.cfg.lr_mult.items()}:
+            raise ParameterError(f"{p}: checkpoint was trained with lr_mult {saved.get('lr_mult') or {}}, "
+                                 f"the config asks for {self.cfg.lr_mult} (its optimiser groups differ)")
         self.model.load_state_dict(st["model"])
         self.opt.load_state_dict(st["optimizer"])
         self.step = int(st["step"])
@@ -332,7 +355,7 @@ class Trainer:
                     b = b.to(self.device, non_blocking=True)
                     lr = lr_at(cfg, self.step + 1)
                     for group in self.opt.param_groups:
-                        group["lr"] = lr
+                        group["lr"] = lr * group.get("lr_mult", 1.0)  # checkpoints before lr_mult: 1
                     with self._train_autocast(), token_budget_during(self.model, cfg.train_token_budget):
                         f = net(a.contiguous(memory_format=self.memory_format),
                                 b.contiguous(memory_format=self.memory_format))
