@@ -48,7 +48,7 @@ def _sep_row1_py(x, g, step, i, t, orow):
     Wo = orow.shape[0]
     c = i * step + h
     wc = g[h]
-    # (rows as 1-D views: the inner loops then vectorise, several times faster than 2-D indexing)
+    # (rows as 1-D views: the inner loops then run several times faster than with 2-D indexing)
     r0 = x[c]
     for j in range(W):
         t[j] = r0[j] * wc
@@ -191,12 +191,12 @@ def _piella_py(A, B, F, g, C1, C2, val, cw):
     Ho, Wo = val.shape
     t = np.empty((9, A.shape[1]))
     s = np.empty((9, Wo))
-    s0, s1_, s2_, s3, s4, s5, s6, s7 = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]  # row views (the row loops vectorise)
+    s0, s1_, s2_, s3, s4, s5, s6, s7 = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]  # row views (1-D indexing, cheaper than 2-D)
     for i in range(Ho):
         _sep_rows3(A, B, F, g, 8, i, t, s)
         vrow = val[i]
         crow = cw[i]
-        for j in range(Wo):  # (1-D row views: this loop vectorises)
+        for j in range(Wo):  # (1-D row views: cheaper than 2-D indexing)
             ma = s0[j]
             mb = s1_[j]
             mf = s2_[j]
@@ -221,7 +221,7 @@ def _yang_sensitive_py(s, with_ab, mu_den, rel, flag):
     B–F, and A–B when ``with_ab``) |σ_x²|, |σ_y²| or |σ_xy| ≤ rel·(E[xx] + E[yy]); with
     ``mu_den`` also |(σ_AF) + (σ_BF)| ≤ rel·((E[AA] + E[BB]) + E[FF]) (Q_C's μ denominator).
     The same operations as the NumPy test."""
-    s0, s1, s2, s3, s4, s5, s6, s7, s8 = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8]  # row views (the row loops vectorise)
+    s0, s1, s2, s3, s4, s5, s6, s7, s8 = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8]  # row views (1-D indexing, cheaper than 2-D)
     for j in range(flag.shape[0]):
         a = s0[j]
         b = s1[j]
@@ -264,7 +264,7 @@ def _ssim_yang_at_py(mu1, mu2, e11, e22, e12):
 def _qc_row_py(s, orow):
     """Q_C's score of one row of windows from their (refined) sums ``s``, the operations of
     ``liu_structural._qc_numpy``."""
-    s0, s1, s2, s3, s4, s5, s6, s7 = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]  # row views (the row loops vectorise)
+    s0, s1, s2, s3, s4, s5, s6, s7 = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]  # row views (1-D indexing, cheaper than 2-D)
     for j in range(orow.shape[0]):
         m2, _, _, s_af = _ssim_yang_at(s0[j], s2[j], s3[j], s5[j], s6[j])
         m3, _, _, s_bf = _ssim_yang_at(s1[j], s2[j], s4[j], s5[j], s7[j])
@@ -278,7 +278,7 @@ def _qc_row_py(s, orow):
 def _qy_row_py(s, orow):
     """Q_Y's score of one row of windows from their (refined) sums ``s``, the operations of
     ``liu_structural._qy_numpy`` (including its NaN propagation through ``q1 · binmap``)."""
-    s0, s1, s2, s3, s4, s5, s6, s7, s8 = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8]  # row views (the row loops vectorise)
+    s0, s1, s2, s3, s4, s5, s6, s7, s8 = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8]  # row views (1-D indexing, cheaper than 2-D)
     for j in range(orow.shape[0]):
         m1, v1, v2, _ = _ssim_yang_at(s0[j], s1[j], s3[j], s4[j], s8[j])
         m2, _, _, _ = _ssim_yang_at(s0[j], s2[j], s3[j], s5[j], s6[j])
@@ -637,12 +637,12 @@ def _viff_scale_py(A, B, F, g, sigma_nsq, z, m):
     Ho, Wo = z.shape
     t = np.empty((9, A.shape[1]))
     s = np.empty((9, Wo))
-    s0, s1, s2, s3, s4, s5, s6, s7 = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]  # row views (the row loops vectorise)
+    s0, s1, s2, s3, s4, s5, s6, s7 = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]  # row views (1-D indexing, cheaper than 2-D)
     for i in range(Ho):
         _sep_rows3(A, B, F, g, 8, i, t, s)
         zrow = z[i]
         mrow = m[i]
-        for j in range(Wo):  # (1-D row views: this loop vectorises)
+        for j in range(Wo):  # (1-D row views: cheaper than 2-D indexing)
             g1, vid1, vind1 = _vif_terms(s0[j], s2[j], s3[j], s5[j], s6[j], sigma_nsq)
             g2, vid2, vind2 = _vif_terms(s1[j], s2[j], s4[j], s5[j], s7[j], sigma_nsq)
             low = g1 < g2
@@ -700,7 +700,7 @@ def _unwrap_same_py(x, g, s, b):
     'same')``), in place. Per axis, circular = linear + the taps that wrap around (C = L + W), and
     C_r C_c − L_r L_c = W_r (C_c x) + L_r (W_c x): the wrapped taps only reach the h rows and
     the h columns next to each border, so the correction is two thin strips of work (loops run
-    along the strips, so that they vectorise)."""
+    along the strips, over contiguous memory)."""
     n = g.shape[0]
     h = n // 2
     M, N = x.shape
