@@ -158,7 +158,7 @@ def streamed_forward(net, a: torch.Tensor, b: torch.Tensor, max_window_pixels: i
         return out[..., :h, :w]
     # pass 1: encoder features of both sources; the cores of every level below full
     # resolution are kept (1/4 + 1/16 + … of the pixels), the deepest also feed the mapping
-    encs = (net.enc_x, net.enc_y)
+    encs = net.encoders
     cache: list[list[torch.Tensor]] = [[], []]
     for i, ((y0, y1, x0, x1), (Y0, Y1, X0, X1)) in enumerate(windows):
         for src, (enc, img) in enumerate(zip(encs, (a, b))):

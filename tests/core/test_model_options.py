@@ -549,3 +549,55 @@ def test_map_align_starts_as_eq1_and_projects_each_levels_maps():
         assert_close(fused[1], plain.fusion(*plain.encode(a, b))[1])
         assert not torch.allclose(al(a, b), plain(a, b))
     assert not hasattr(plain.fusion, "align_x")
+
+
+def test_shared_encoder_is_one_encoder_for_both_sources(tmp_path):
+    """``shared_encoder``: the weights hold ``enc_x`` only, both sources go through it, and a
+    two-encoder file initialises it from its ``enc_x`` (its ``enc_y`` reported unused)."""
+    from mutualfuse.train.loop import init_from_weights
+    from mutualfuse.weights import save_weights
+
+    two, one = _net(), _net(shared_encoder=True)
+    assert not hasattr(one, "enc_y") and not any(k.startswith("enc_y.") for k in one.state_dict())
+    n_enc = sum(p.numel() for p in two.enc_x.parameters())
+    assert sum(p.numel() for p in two.parameters()) - sum(p.numel() for p in one.parameters()) == n_enc
+    g = torch.Generator().manual_seed(7)
+    a = torch.rand(2, 1, 24, 32, dtype=torch.float64, generator=g)
+    b = torch.rand(2, 1, 24, 32, dtype=torch.float64, generator=g)
+    with torch.no_grad():
+        fx, fy = one.encode(a, b)
+        for f, ref in zip(fx + fy, one.enc_x(a) + one.enc_x(b)):
+            assert_close(f, ref)
+        # one encoder and Eq. 1's symmetric rule: swapping the sources swaps the features
+        gx, gy = one.encode(b, a)
+        for f, ref in zip(gx + gy, fy + fx):
+            assert_close(f, ref)
+    path = tmp_path / "two.safetensors"
+    save_weights(path, two.float(), two.cfg, {})
+    fresh = _net(shared_encoder=True).float()
+    report = init_from_weights(fresh, str(path))
+    assert report["unused"] == sorted(k for k in two.state_dict() if k.startswith("enc_y."))
+    assert not report["fresh"]
+    for k, v in fresh.state_dict().items():
+        assert torch.equal(v, two.state_dict()[k])
+    # a shared-encoder file round-trips (its config says to build one encoder)
+    from mutualfuse.weights import load_model
+
+    save_weights(tmp_path / "one.safetensors", fresh, fresh.cfg, {})
+    back = load_model(tmp_path / "one.safetensors")[0].double().eval()
+    assert back.cfg.shared_encoder and not hasattr(back, "enc_y")
+    with torch.no_grad():
+        assert_close(back(a, b), fresh.double()(a, b))
+    with pytest.raises(ValueError, match="shared_encoder"):
+        ModelConfig(arch="vifnet", shared_encoder=True)
+
+
+def test_streaming_equals_one_shot_with_a_shared_encoder():
+    net = _net(torch.float32, token_budget=0, attn_local_sigma=1.5, shared_encoder=True)
+    g = torch.Generator().manual_seed(3)
+    a = torch.rand(1, 1, 60, 92, generator=g)
+    b = torch.rand(1, 1, 60, 92, generator=g)
+    with torch.no_grad():
+        ref = net(a, b)
+    out = streamed_forward(net, a, b, max_window_pixels=40 * 40)
+    assert_close(out, ref, dtype=torch.float32)

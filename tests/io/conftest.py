@@ -53,12 +53,14 @@ def lively_weights(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def local_lively_weights(tmp_path_factory) -> Path:
     """Like ``lively_weights`` with learned projections, a position code and the Gaussian
-    locality bias of the mutual mapping (``attn_local_sigma``), and projected maps in Eq. 1
-    (``map_align``, perturbed away from the identity)."""
+    locality bias of the mutual mapping (``attn_local_sigma``), projected maps in Eq. 1
+    (``map_align``, perturbed away from the identity) and one encoder for both sources
+    (``shared_encoder``)."""
     from mutualfuse.model import ModelConfig
     from mutualfuse.weights import save_weights
 
-    net, cfg = make_lively(ModelConfig(widths=(4, 8, 8), attn_dim=4, attn_pos_freqs=2, attn_local_sigma=1.5, map_align=True))
+    net, cfg = make_lively(ModelConfig(widths=(4, 8, 8), attn_dim=4, attn_pos_freqs=2, attn_local_sigma=1.5, map_align=True,
+                                         shared_encoder=True))
     path = tmp_path_factory.mktemp("lively") / "local.safetensors"
     save_weights(path, net, cfg)
     return path

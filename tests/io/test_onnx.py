@@ -51,8 +51,8 @@ def test_cli_export_checks_itself(lively_weights, tmp_path, capsys):
 
 
 def test_export_of_a_local_attention_model_matches_pytorch(local_lively_weights, samples, tmp_path):
-    """The Gaussian locality bias (three extra query/key channels) and the projected maps
-    (``map_align``) export and run in onnxruntime."""
+    """The Gaussian locality bias (three extra query/key channels), the projected maps
+    (``map_align``) and the shared encoder (one batched pass) export and run in onnxruntime."""
     a = read_gray_float(samples / "tno-01" / "a.png")
     b = read_gray_float(samples / "tno-01" / "b.png")
     ref = Fuser(str(local_lively_weights), device="cpu", token_budget=0).fuse(a, b)

@@ -72,6 +72,13 @@ class ModelConfig:
             "Why local maps do not help"); the projections let the comparison learn which
             mixtures of X's channels to weigh against which of Y's. The dense connections
             still carry the raw maps. Beyond the paper; ``False`` = Eq. 1 per channel.
+        shared_encoder: one encoder for both sources (a Siamese pair, as DenseFuse and IFCNN):
+            channel c of X's features and of Y's is then the same feature, so Eq. 1's
+            per-channel softmax weighs like against like ("which source holds more of feature
+            c here", a soft version of IFCNN's element-wise maximum). The paper's encoders share
+            no weights (§3.1); beyond the paper, ``False`` = the paper. The weights then hold
+            ``enc_x`` only; ``init_weights`` from a two-encoder file copies its ``enc_x``.
+            ``"fmm"`` only.
         map_residual_init: the initial value of every γ (the deepest features are small,
             std ≈ 0.05–0.2 in the shipped models, so γ of order 10 is needed to move the weights).
         padding: border handling of every 3×3 convolution, ``"reflect"`` (the first shipped
@@ -136,6 +143,7 @@ class ModelConfig:
     map_residual: bool = False
     map_residual_init: float = 0.0
     map_align: bool = False
+    shared_encoder: bool = False
     padding: str = "reflect"
     output: str = "direct"
     blend_bound: float = 0.0
@@ -151,6 +159,8 @@ class ModelConfig:
                 raise ValueError(f"depth must be in 2..6, got {self.depth}")
             if len(self.widths) < self.depth:
                 raise ValueError(f"widths {self.widths} shorter than depth {self.depth}")
+        if self.shared_encoder and self.arch != "fmm":
+            raise ValueError(f"shared_encoder applies to the 'fmm' architecture only, not {self.arch!r}")
         if any(w < 1 for w in self.widths):
             raise ValueError(f"widths must be positive, got {self.widths}")
         if isinstance(self.map_min_pool, bool) or not isinstance(self.map_min_pool, int) or not 1 <= self.map_min_pool <= 16:

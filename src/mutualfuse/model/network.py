@@ -42,7 +42,8 @@ class FusionNet(nn.Module):
 class FMMNet(FusionNet):
     """Unsupervised fusion by feature mutual mapping (Rao, Wu, Xu, Chen).
 
-    Encoders for X and Y share no weights (§3.1). ``cfg.fusion`` selects the rule of Table 6.
+    Encoders for X and Y share no weights (§3.1), unless ``cfg.shared_encoder`` (one encoder,
+    ``enc_x``, for both; beyond the paper). ``cfg.fusion`` selects the rule of Table 6.
     The forward pass is three explicit stages, which the streaming runner and the ONNX
     export call directly: :meth:`encode` → :meth:`fuse` (optionally with precomputed deepest
     maps) → :meth:`decode`. With ``cfg.output == "blend"`` the decoder's two output channels
@@ -55,13 +56,23 @@ class FMMNet(FusionNet):
         super().__init__()
         self.cfg = cfg
         self.enc_x = Encoder(cfg)
-        self.enc_y = Encoder(cfg)
+        if not cfg.shared_encoder:
+            self.enc_y = Encoder(cfg)
         self.fusion = make_fusion(cfg)
         self.decoder = DLADecoder(cfg)
 
     def encode(self, a: torch.Tensor, b: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """Per-level features (shallow → deep) of both sources."""
+        if self.cfg.shared_encoder:  # one pass over both sources (the same as two)
+            n = a.shape[0]
+            feats = self.enc_x(torch.cat([a, b], 0))
+            return [f[:n] for f in feats], [f[n:] for f in feats]
         return self.enc_x(a), self.enc_y(b)
+
+    @property
+    def encoders(self) -> tuple[nn.Module, nn.Module]:
+        """(encoder of X, encoder of Y): the same module twice with ``cfg.shared_encoder``."""
+        return (self.enc_x, self.enc_x) if self.cfg.shared_encoder else (self.enc_x, self.enc_y)
 
     def fuse(self, fx: list[torch.Tensor], fy: list[torch.Tensor],
              maps: tuple[torch.Tensor, torch.Tensor] | None = None) -> list[torch.Tensor]:

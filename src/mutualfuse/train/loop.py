@@ -55,14 +55,17 @@ def token_budget_during(model: torch.nn.Module, budget: int | None):
 def init_from_weights(model: torch.nn.Module, spec: str) -> dict[str, list[str]]:
     """Initialise ``model`` from the weights ``spec`` (see ``TrainConfig.init_weights``).
 
-    Returns ``{"copied": [...], "tiled": [...], "fresh": [...]}`` (parameter names). A stored
+    Returns ``{"copied": [...], "tiled": [...], "fresh": [...], "unused": [...]}`` (tensor
+    names; "unused" = stored tensors the model has no place for, e.g. ``enc_y`` of a
+    two-encoder file in a ``shared_encoder`` model). A stored
     tensor of the right name whose shape fits neither way is a :class:`ParameterError`.
     """
     from ..weights import read_weights
 
     state, _, _ = read_weights(spec)
     own = model.state_dict()
-    report: dict[str, list[str]] = {"copied": [], "tiled": [], "fresh": []}
+    report: dict[str, list[str]] = {"copied": [], "tiled": [], "fresh": [],
+                                    "unused": sorted(set(state) - set(own))}
     new = {}
     for name, t in own.items():
         src = state.get(name)
@@ -335,7 +338,8 @@ class Trainer:
             if self.init_report and self.step == 0:
                 r = self.init_report
                 print(f"init_weights {cfg.init_weights}: {len(r['copied'])} tensors copied, {len(r['tiled'])} tiled, "
-                      f"{len(r['fresh'])} fresh ({', '.join(r['fresh'][:4]) or 'none'})", file=sys.stderr)
+                      f"{len(r['fresh'])} fresh ({', '.join(r['fresh'][:4]) or 'none'}), "
+                      f"{len(r['unused'])} unused ({', '.join(r['unused'][:4]) or 'none'})", file=sys.stderr)
             if self.progress:
                 from tqdm import tqdm
 
