@@ -601,3 +601,56 @@ def test_streaming_equals_one_shot_with_a_shared_encoder():
         ref = net(a, b)
     out = streamed_forward(net, a, b, max_window_pixels=40 * 40)
     assert_close(out, ref, dtype=torch.float32)
+
+
+def test_map_center_makes_global_mean_maps_symmetric():
+    """``map_center``: with the maps replaced by their global means, Eq. 1 weighs both sources
+    by ½ away from the borders, so with one encoder the fused features are symmetric in the
+    sources; the shallow offsets are the dense convolutions' bias chain (closed form = the
+    convolutions run on zero deepest maps); the real maps are centred and change the output."""
+    net = _net(attn_local_sigma=1.5, shared_encoder=True, map_center=True, padding="reflect")
+    fusion = net.fusion
+    with torch.no_grad():  # random biases, so that the offsets are not trivially zero
+        for i, conv in enumerate(list(fusion.map_convs_x) + list(fusion.map_convs_y)):
+            conv.bias.normal_(0, 0.5, generator=torch.Generator().manual_seed(i))
+    g = torch.Generator().manual_seed(5)
+    a = torch.rand(1, 1, 32, 48, dtype=torch.float64, generator=g)
+    b = torch.rand(1, 1, 32, 48, dtype=torch.float64, generator=g)
+    with torch.no_grad():
+        fx, fy = net.encode(a, b)
+        mx, my = fusion.deepest_maps(fx[-1], fy[-1])
+        assert_close(mx.mean(dim=(2, 3)), torch.zeros_like(mx.mean(dim=(2, 3))))
+        assert mx.std() > 0
+        # closed-form offsets = the dense convolutions on zero deepest maps (reflect padding: exact)
+        offsets = fusion.center_offsets()
+        deep = len(fx) - 1
+        zx = {deep: torch.zeros_like(mx)}
+        zy = {deep: torch.zeros_like(my)}
+        for k in range(deep - 1, -1, -1):
+            size = fx[k].shape[-2:]
+            zx[k] = fusion.map_convs_x[k](torch.cat([torch.nn.functional.interpolate(zx[t], size=size) for t in range(k + 1, deep + 1)], 1))
+            zy[k] = fusion.map_convs_y[k](torch.cat([torch.nn.functional.interpolate(zy[t], size=size) for t in range(k + 1, deep + 1)], 1))
+            assert offsets[k].abs().max() > 0.1
+            assert_close((zx[k] - zy[k]).mean(dim=(2, 3))[0], offsets[k])
+        mean = tuple(m.mean(dim=(2, 3), keepdim=True).expand_as(m) for m in (mx, my))
+        fused = net.fuse(fx, fy, maps=mean)
+        for f, u, v in zip(fused, fx, fy):
+            assert_close(f, (u + v) / 2)  # w_X = 1/2 everywhere (reflect padding: no border effect)
+        full = net.fuse(fx, fy)
+        assert max((f - h).abs().max() for f, h in zip(full, fused)) > 1e-3
+    with pytest.raises(ValueError, match="map_center"):
+        ModelConfig(map_center=True)  # two encoders
+    with pytest.raises(ValueError, match="map_center"):
+        ModelConfig(map_center=True, shared_encoder=True, map_activation="sigmoid")
+
+
+def test_streaming_equals_one_shot_with_map_center():
+    """The deepest maps are centred on the whole image's mean before the streaming crops."""
+    net = _net(torch.float32, token_budget=0, attn_local_sigma=1.5, shared_encoder=True, map_center=True)
+    g = torch.Generator().manual_seed(4)
+    a = torch.rand(1, 1, 60, 92, generator=g)
+    b = torch.rand(1, 1, 60, 92, generator=g)
+    with torch.no_grad():
+        ref = net(a, b)
+    out = streamed_forward(net, a, b, max_window_pixels=40 * 40)
+    assert_close(out, ref, dtype=torch.float32)

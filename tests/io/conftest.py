@@ -67,6 +67,20 @@ def local_lively_weights(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def centred_lively_weights(tmp_path_factory) -> Path:
+    """Like ``local_lively_weights`` without ``map_align`` and with the map differences centred
+    on their global values (``map_center``, which needs one encoder and no projections)."""
+    from mutualfuse.model import ModelConfig
+    from mutualfuse.weights import save_weights
+
+    net, cfg = make_lively(ModelConfig(widths=(4, 8, 8), attn_dim=4, attn_pos_freqs=2, attn_local_sigma=1.5,
+                                         shared_encoder=True, map_center=True))
+    path = tmp_path_factory.mktemp("lively") / "centred.safetensors"
+    save_weights(path, net, cfg)
+    return path
+
+
+@pytest.fixture(scope="session")
 def fuser(lively_weights):
     from mutualfuse import Fuser
 

@@ -50,12 +50,15 @@ def test_cli_export_checks_itself(lively_weights, tmp_path, capsys):
     assert rc == 2 and "does not exist" in capsys.readouterr().err
 
 
-def test_export_of_a_local_attention_model_matches_pytorch(local_lively_weights, samples, tmp_path):
+@pytest.mark.parametrize("weights", ["local_lively_weights", "centred_lively_weights"])
+def test_export_of_a_local_attention_model_matches_pytorch(weights, request, samples, tmp_path):
     """The Gaussian locality bias (three extra query/key channels), the projected maps
-    (``map_align``) and the shared encoder (one batched pass) export and run in onnxruntime."""
+    (``map_align``), the shared encoder (one batched pass) and the centred maps
+    (``map_center``) export and run in onnxruntime."""
+    path = request.getfixturevalue(weights)
     a = read_gray_float(samples / "tno-01" / "a.png")
     b = read_gray_float(samples / "tno-01" / "b.png")
-    ref = Fuser(str(local_lively_weights), device="cpu", token_budget=0).fuse(a, b)
-    got = run_onnx(export_onnx(tmp_path / "local.onnx", local_lively_weights), a, b)
+    ref = Fuser(str(path), device="cpu", token_budget=0).fuse(a, b)
+    got = run_onnx(export_onnx(tmp_path / "local.onnx", path), a, b)
     assert 0.05 < float(got.std())
     assert_close(got, ref, dtype=np.float32)

@@ -79,6 +79,16 @@ class ModelConfig:
             no weights (§3.1); beyond the paper, ``False`` = the paper. The weights then hold
             ``enc_x`` only; ``init_weights`` from a two-encoder file copies its ``enc_x``.
             ``"fmm"`` only.
+        map_center: every level's map difference ``Map_X − Map_Y`` (the logit of Eq. 1's softmax)
+            is taken relative to its global value: the deepest maps are centred on their spatial
+            mean over the whole image (before the token-budget crop of streaming), and each
+            shallower level subtracts the per-channel difference that its dense convolutions
+            produce from zero deepest maps (the bias chain, in closed form). Replacing the maps
+            by their global means then gives w_X = ½ at every position (up to the borders of the
+            3×3 convolutions), so with ``shared_encoder`` the fused features are symmetric in
+            the two sources and the decoder can tell them apart only through the maps' local
+            variation: the mapping has to carry the selection. Beyond the paper; needs the
+            ``"softmax"`` activation, ``shared_encoder`` and no ``map_align``.
         map_residual_init: the initial value of every γ (the deepest features are small,
             std ≈ 0.05–0.2 in the shipped models, so γ of order 10 is needed to move the weights).
         padding: border handling of every 3×3 convolution, ``"reflect"`` (the first shipped
@@ -144,6 +154,7 @@ class ModelConfig:
     map_residual_init: float = 0.0
     map_align: bool = False
     shared_encoder: bool = False
+    map_center: bool = False
     padding: str = "reflect"
     output: str = "direct"
     blend_bound: float = 0.0
@@ -161,6 +172,10 @@ class ModelConfig:
                 raise ValueError(f"widths {self.widths} shorter than depth {self.depth}")
         if self.shared_encoder and self.arch != "fmm":
             raise ValueError(f"shared_encoder applies to the 'fmm' architecture only, not {self.arch!r}")
+        if self.map_center and not (self.arch == "fmm" and self.fusion == "mapping" and self.shared_encoder
+                                    and self.map_activation == "softmax" and not self.map_align):
+            raise ValueError("map_center needs the 'fmm' mapping fusion with the 'softmax' activation, "
+                             "shared_encoder and no map_align")
         if any(w < 1 for w in self.widths):
             raise ValueError(f"widths must be positive, got {self.widths}")
         if isinstance(self.map_min_pool, bool) or not isinstance(self.map_min_pool, int) or not 1 <= self.map_min_pool <= 16:

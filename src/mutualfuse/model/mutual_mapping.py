@@ -167,16 +167,22 @@ def naive_cross_map(query: torch.Tensor, source: torch.Tensor, scale: float | No
 
 
 def apply_maps(map_x: torch.Tensor, map_y: torch.Tensor, fx: torch.Tensor, fy: torch.Tensor, act: str,
-               align: tuple[nn.Module, nn.Module] | None = None) -> torch.Tensor:
+               align: tuple[nn.Module, nn.Module] | None = None,
+               offset: torch.Tensor | None = None) -> torch.Tensor:
     """Eq. 1 with the configured activation of the raw maps.
 
     ``align`` = (P_X, P_Y): projections applied to the two maps before the activation
     (``ModelConfig.map_align``); ``None`` compares the maps channel by channel (the paper).
+    ``offset`` (C,): subtracted from ``map_x − map_y`` per channel ("softmax" only;
+    ``ModelConfig.map_center``).
     """
     if align is not None:
         map_x, map_y = align[0](map_x), align[1](map_y)
     if act == "softmax":
-        wx = torch.sigmoid(map_x - map_y)  # = softmax over the pair, first component
+        d = map_x - map_y
+        if offset is not None:
+            d = d - offset.to(d.dtype).view(1, -1, 1, 1)
+        wx = torch.sigmoid(d)  # = softmax over the pair, first component
         return wx * fx + (1.0 - wx) * fy
     if act == "sigmoid":
         return torch.sigmoid(map_x) * fx + torch.sigmoid(map_y) * fy
@@ -320,7 +326,8 @@ class MutualMappingFusion(nn.Module):
         """The maps computed on a ``pool``× average-pooled grid, upsampled back (token budget).
 
         With ``map_residual`` the residual term γ ⊙ f is added at the full deepest resolution
-        (after the upsampling), so the token budget approximates only the attention part.
+        (after the upsampling), so the token budget approximates only the attention part; with
+        ``map_center`` the maps are then centred on their spatial means.
         """
         if pool <= 1:
             mx, my = self.mutual_maps(fx, fy)
@@ -335,6 +342,9 @@ class MutualMappingFusion(nn.Module):
             g = self.map_gain.to(fx.dtype)
             mx = mx + g[0].view(1, -1, 1, 1) * fx
             my = my + g[1].view(1, -1, 1, 1) * fy
+        if self.cfg.map_center:  # over the whole deepest grid (streaming crops come after this)
+            mx = mx - mx.mean(dim=(2, 3), keepdim=True)
+            my = my - my.mean(dim=(2, 3), keepdim=True)
         return mx, my
 
     def deepest_maps(self, fx: torch.Tensor, fy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -342,6 +352,30 @@ class MutualMappingFusion(nn.Module):
         pool = pool_for(fx.shape[-2], fx.shape[-1], self.cfg.token_budget, self.cfg.map_min_pool)
         self.last_pool = pool
         return self.pooled_maps(fx, fy, pool)
+
+    def center_offsets(self) -> list[torch.Tensor | None]:
+        """Per level, the (C_k,) difference ``Map_X − Map_Y`` of the dense map convolutions
+        when the deepest maps are zero (``map_center``), away from the borders.
+
+        On constant inputs a 3×3 convolution gives ``W.sum(taps) @ x + b`` (its interior
+        value), and the bilinear or nearest resizing of a constant is that constant, so the
+        bias chain of the dense connections is exact in closed form. The deepest level's entry
+        is ``None`` (its maps are centred on their own means in :meth:`pooled_maps`).
+        """
+        deep = len(self.map_convs_x)
+        out: list[torch.Tensor | None] = [None] * (deep + 1)
+        zx: dict[int, torch.Tensor] = {}
+        zy: dict[int, torch.Tensor] = {}
+        c = self.cfg.widths[deep]
+        w = self.map_convs_x[0].weight if deep else None
+        zx[deep] = zy[deep] = torch.zeros(c, dtype=w.dtype if w is not None else torch.float32,
+                                          device=w.device if w is not None else None)
+        for k in range(deep - 1, -1, -1):
+            for conv, z in ((self.map_convs_x[k], zx), (self.map_convs_y[k], zy)):
+                x = torch.cat([z[t] for t in range(k + 1, deep + 1)])
+                z[k] = conv.weight.sum(dim=(2, 3)) @ x + conv.bias
+            out[k] = zx[k] - zy[k]
+        return out
 
     def _align(self, level: int) -> tuple[nn.Module, nn.Module] | None:
         """(P_X, P_Y) of ``level`` with ``map_align``, else None."""
@@ -357,13 +391,14 @@ class MutualMappingFusion(nn.Module):
         maps_x = {deep: mx}
         maps_y = {deep: my}
         fused = [None] * len(feats_x)
+        offsets = self.center_offsets() if self.cfg.map_center else [None] * len(feats_x)
         fused[deep] = apply_maps(mx, my, feats_x[deep], feats_y[deep], act, self._align(deep))
         for k in range(deep - 1, -1, -1):
             size = feats_x[k].shape[-2:]
             # the 3×3 convolution of the concatenated deeper maps (conv_concat: without the copy)
             maps_x[k] = conv_concat(self.map_convs_x[k], [resize(maps_x[t], size, mode) for t in range(k + 1, deep + 1)])
             maps_y[k] = conv_concat(self.map_convs_y[k], [resize(maps_y[t], size, mode) for t in range(k + 1, deep + 1)])
-            fused[k] = apply_maps(maps_x[k], maps_y[k], feats_x[k], feats_y[k], act, self._align(k))
+            fused[k] = apply_maps(maps_x[k], maps_y[k], feats_x[k], feats_y[k], act, self._align(k), offsets[k])
         return fused  # type: ignore[return-value]
 
 
