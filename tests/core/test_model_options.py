@@ -218,10 +218,14 @@ def test_explicit_stages_equal_forward():
         assert not torch.allclose(net.decode(net.fuse(fx, fy, maps=mean_maps), a, b), staged)
 
 
-@pytest.mark.parametrize("residual,local,align", [(False, 0.0, False), (True, 0.0, False), (False, 1.5, False),
-                                                  (False, 1.5, True)])
-def test_streaming_equals_one_shot_for_the_new_options(residual, local, align):
-    net = _net(torch.float32, token_budget=0, map_residual=residual, attn_local_sigma=local, map_align=align)
+@pytest.mark.parametrize("residual,local,align,shared,center", [
+    (False, 0.0, False, False, False), (True, 0.0, False, False, False), (False, 1.5, False, False, False),
+    (False, 1.5, True, False, False), (False, 1.5, False, True, False),
+    (False, 1.5, False, True, True),  # map_center: the deepest maps are centred before the streaming crops
+])
+def test_streaming_equals_one_shot_for_the_new_options(residual, local, align, shared, center):
+    net = _net(torch.float32, token_budget=0, map_residual=residual, attn_local_sigma=local, map_align=align,
+               shared_encoder=shared, map_center=center)
     if align:  # projections away from the identity
         with torch.no_grad():
             for conv in [*net.fusion.align_x, *net.fusion.align_y]:
@@ -592,17 +596,6 @@ def test_shared_encoder_is_one_encoder_for_both_sources(tmp_path):
         ModelConfig(arch="vifnet", shared_encoder=True)
 
 
-def test_streaming_equals_one_shot_with_a_shared_encoder():
-    net = _net(torch.float32, token_budget=0, attn_local_sigma=1.5, shared_encoder=True)
-    g = torch.Generator().manual_seed(3)
-    a = torch.rand(1, 1, 60, 92, generator=g)
-    b = torch.rand(1, 1, 60, 92, generator=g)
-    with torch.no_grad():
-        ref = net(a, b)
-    out = streamed_forward(net, a, b, max_window_pixels=40 * 40)
-    assert_close(out, ref, dtype=torch.float32)
-
-
 def test_map_center_makes_global_mean_maps_symmetric():
     """``map_center``: with the maps replaced by their global means, Eq. 1 weighs both sources
     by ½ away from the borders, so with one encoder the fused features are symmetric in the
@@ -642,15 +635,3 @@ def test_map_center_makes_global_mean_maps_symmetric():
         ModelConfig(map_center=True)  # two encoders
     with pytest.raises(ValueError, match="map_center"):
         ModelConfig(map_center=True, shared_encoder=True, map_activation="sigmoid")
-
-
-def test_streaming_equals_one_shot_with_map_center():
-    """The deepest maps are centred on the whole image's mean before the streaming crops."""
-    net = _net(torch.float32, token_budget=0, attn_local_sigma=1.5, shared_encoder=True, map_center=True)
-    g = torch.Generator().manual_seed(4)
-    a = torch.rand(1, 1, 60, 92, generator=g)
-    b = torch.rand(1, 1, 60, 92, generator=g)
-    with torch.no_grad():
-        ref = net(a, b)
-    out = streamed_forward(net, a, b, max_window_pixels=40 * 40)
-    assert_close(out, ref, dtype=torch.float32)
