@@ -56,26 +56,25 @@ def local_lively_weights(tmp_path_factory) -> Path:
     locality bias of the mutual mapping (``attn_local_sigma``), projected maps in Eq. 1
     (``map_align``, perturbed away from the identity) and one encoder for both sources
     (``shared_encoder``)."""
-    from mutualfuse.model import ModelConfig
-    from mutualfuse.weights import save_weights
-
-    net, cfg = make_lively(ModelConfig(widths=(4, 8, 8), attn_dim=4, attn_pos_freqs=2, attn_local_sigma=1.5, map_align=True,
-                                         shared_encoder=True))
-    path = tmp_path_factory.mktemp("lively") / "local.safetensors"
-    save_weights(path, net, cfg)
-    return path
+    return _local_lively_file(tmp_path_factory, "local", map_align=True)
 
 
 @pytest.fixture(scope="session")
 def centred_lively_weights(tmp_path_factory) -> Path:
     """Like ``local_lively_weights`` without ``map_align`` and with the map differences centred
     on their global values (``map_center``, which needs one encoder and no projections)."""
+    return _local_lively_file(tmp_path_factory, "centred", map_center=True)
+
+
+def _local_lively_file(tmp_path_factory, name: str, **options) -> Path:
+    """A lively one-encoder model with projections, position code and the locality bias, plus
+    ``options``, saved as ``<name>.safetensors``."""
     from mutualfuse.model import ModelConfig
     from mutualfuse.weights import save_weights
 
     net, cfg = make_lively(ModelConfig(widths=(4, 8, 8), attn_dim=4, attn_pos_freqs=2, attn_local_sigma=1.5,
-                                         shared_encoder=True, map_center=True))
-    path = tmp_path_factory.mktemp("lively") / "centred.safetensors"
+                                         shared_encoder=True, **options))
+    path = tmp_path_factory.mktemp("lively") / f"{name}.safetensors"
     save_weights(path, net, cfg)
     return path
 

@@ -362,18 +362,13 @@ class MutualMappingFusion(nn.Module):
         bias chain of the dense connections is exact in closed form. The deepest level's entry
         is ``None`` (its maps are centred on their own means in :meth:`pooled_maps`).
         """
-        deep = len(self.map_convs_x)
+        deep = len(self.map_convs_x)  # >= 1 (depth >= 2)
+        zero = self.map_convs_x[0].weight.new_zeros(self.cfg.widths[deep])
+        zx, zy = {deep: zero}, {deep: zero}
         out: list[torch.Tensor | None] = [None] * (deep + 1)
-        zx: dict[int, torch.Tensor] = {}
-        zy: dict[int, torch.Tensor] = {}
-        c = self.cfg.widths[deep]
-        w = self.map_convs_x[0].weight if deep else None
-        zx[deep] = zy[deep] = torch.zeros(c, dtype=w.dtype if w is not None else torch.float32,
-                                          device=w.device if w is not None else None)
         for k in range(deep - 1, -1, -1):
             for conv, z in ((self.map_convs_x[k], zx), (self.map_convs_y[k], zy)):
-                x = torch.cat([z[t] for t in range(k + 1, deep + 1)])
-                z[k] = conv.weight.sum(dim=(2, 3)) @ x + conv.bias
+                z[k] = conv.weight.sum(dim=(2, 3)) @ torch.cat([z[t] for t in range(k + 1, deep + 1)]) + conv.bias
             out[k] = zx[k] - zy[k]
         return out
 
