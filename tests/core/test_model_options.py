@@ -218,14 +218,19 @@ def test_explicit_stages_equal_forward():
         assert not torch.allclose(net.decode(net.fuse(fx, fy, maps=mean_maps), a, b), staged)
 
 
-@pytest.mark.parametrize("residual,local,align,shared,center", [
-    (False, 0.0, False, False, False), (True, 0.0, False, False, False), (False, 1.5, False, False, False),
-    (False, 1.5, True, False, False), (False, 1.5, False, True, False),
-    (False, 1.5, False, True, True),  # map_center: the deepest maps are centred before the streaming crops
+@pytest.mark.parametrize("residual,local,align,shared,center,gbound", [
+    (False, 0.0, False, False, False, 0.0), (True, 0.0, False, False, False, 0.0),
+    (False, 1.5, False, False, False, 0.0), (False, 1.5, True, False, False, 0.0),
+    (False, 1.5, False, True, False, 0.0),
+    (False, 1.5, False, True, True, 0.0),  # map_center: the deepest maps are centred before the streaming crops
+    (False, 1.5, False, True, True, 2.0),  # ... and the global term, from the whole image's means
 ])
-def test_streaming_equals_one_shot_for_the_new_options(residual, local, align, shared, center):
+def test_streaming_equals_one_shot_for_the_new_options(residual, local, align, shared, center, gbound):
     net = _net(torch.float32, token_budget=0, map_residual=residual, attn_local_sigma=local, map_align=align,
-               shared_encoder=shared, map_center=center)
+               shared_encoder=shared, map_center=center, map_global_bound=gbound)
+    if gbound:  # a non-zero gain, so the global term is exercised
+        with torch.no_grad():
+            net.fusion.map_global_gain.copy_(torch.linspace(-20, 20, net.fusion.map_global_gain.numel()))
     if align:  # projections away from the identity
         with torch.no_grad():
             for conv in [*net.fusion.align_x, *net.fusion.align_y]:
@@ -635,3 +640,40 @@ def test_map_center_makes_global_mean_maps_symmetric():
         ModelConfig(map_center=True)  # two encoders
     with pytest.raises(ValueError, match="map_center"):
         ModelConfig(map_center=True, shared_encoder=True, map_activation="sigmoid")
+
+
+def test_map_global_bound_adds_back_a_bounded_global_preference():
+    """``map_global_bound``: at s = 0 the model is the centred one; with s ≠ 0 the deepest logit of
+    global-mean maps is g = B·tanh(s ⊙ (μ_X − μ_Y)/B) of the uncentred maps' means, |g| < B, the
+    local part is unchanged, and global-mean maps no longer blend the sources ½/½."""
+    bound = 0.5
+    opts = dict(attn_local_sigma=1.5, shared_encoder=True, map_center=True, padding="reflect")
+    centred = _net(**opts)
+    net = _net(**opts, map_global_bound=bound)
+    assert net.load_state_dict(centred.state_dict(), strict=False).missing_keys == ["fusion.map_global_gain"]
+    g = torch.Generator().manual_seed(7)
+    a = torch.rand(1, 1, 32, 48, dtype=torch.float64, generator=g)
+    b = torch.rand(1, 1, 32, 48, dtype=torch.float64, generator=g) ** 2
+    with torch.no_grad():
+        assert_close(net(a, b), centred(a, b))  # s = 0: exactly the centred model
+        net.fusion.map_global_gain.copy_(torch.linspace(-400, 400, net.fusion.map_global_gain.numel()))
+        fx, fy = net.encode(a, b)
+        mx, my = net.fusion.deepest_maps(fx[-1], fy[-1])
+        raw_x, raw_y = net.fusion.mutual_maps(fx[-1], fy[-1])
+        diff = (raw_x - raw_y).mean(dim=(2, 3))[0]
+        s = net.fusion.map_global_gain
+        want = bound * torch.tanh(s * diff / bound)
+        got = (mx - my).mean(dim=(2, 3))[0]
+        assert_close(got, want)
+        assert got.abs().max() > 0.5 * bound and bool((got.abs() < bound).all())
+        assert_close(((mx - my) - (mx - my).mean(dim=(2, 3), keepdim=True)),
+                     (raw_x - raw_y) - (raw_x - raw_y).mean(dim=(2, 3), keepdim=True))  # local part unchanged
+        mean = tuple(m.mean(dim=(2, 3), keepdim=True).expand_as(m) for m in (mx, my))
+        deep = net.fuse(fx, fy, maps=mean)[-1]
+        wx = torch.sigmoid(want).view(1, -1, 1, 1)
+        assert_close(deep, wx * fx[-1] + (1 - wx) * fy[-1])
+        assert not torch.allclose(deep, (fx[-1] + fy[-1]) / 2)
+    with pytest.raises(ValueError, match="map_global_bound needs map_center"):
+        ModelConfig(map_global_bound=1.0, shared_encoder=True)
+    with pytest.raises(ValueError, match="map_global_bound"):
+        ModelConfig(**{**opts, "map_global_bound": -1.0})

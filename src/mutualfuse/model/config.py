@@ -89,6 +89,15 @@ class ModelConfig:
             the two sources and the decoder can tell them apart only through the maps' local
             variation: the mapping has to carry the selection. Beyond the paper; needs the
             ``"softmax"`` activation, ``shared_encoder`` and no ``map_align``.
+        map_global_bound: with ``map_center``, ``B > 0`` gives back a bounded, learned part of
+            the global difference that centring removes: the deepest maps' per-channel spatial
+            means μ_X, μ_Y add ``g = B·tanh(s ⊙ (μ_X − μ_Y)/B)`` to the deepest logit
+            ``Map_X − Map_Y`` (split ±g/2 between the maps; s = ``map_global_gain``, one per
+            channel, starting at 0, i.e. at the centred model), so that the model can prefer one
+            source over the whole image by its content (a global preference, e.g. the brighter
+            modality of a medical pair) while its global-mean-maps variant stays a model whose
+            deepest weights are bounded by σ(±B). The dense convolutions carry g to the
+            shallower levels as they carry the maps. Beyond the paper; 0 (the default) = off.
         map_residual_init: the initial value of every γ (the deepest features are small,
             std ≈ 0.05–0.2 in the shipped models, so γ of order 10 is needed to move the weights).
         padding: border handling of every 3×3 convolution, ``"reflect"`` (the first shipped
@@ -155,6 +164,7 @@ class ModelConfig:
     map_align: bool = False
     shared_encoder: bool = False
     map_center: bool = False
+    map_global_bound: float = 0.0
     padding: str = "reflect"
     output: str = "direct"
     blend_bound: float = 0.0
@@ -176,6 +186,11 @@ class ModelConfig:
                                     and self.map_activation == "softmax" and not self.map_align):
             raise ValueError("map_center needs the 'fmm' mapping fusion with the 'softmax' activation, "
                              "shared_encoder and no map_align")
+        gb = float(self.map_global_bound)
+        if not 0.0 <= gb < float("inf"):
+            raise ValueError(f"map_global_bound must be a finite number >= 0, got {self.map_global_bound}")
+        if gb and not self.map_center:
+            raise ValueError("map_global_bound needs map_center")
         if any(w < 1 for w in self.widths):
             raise ValueError(f"widths must be positive, got {self.widths}")
         if isinstance(self.map_min_pool, bool) or not isinstance(self.map_min_pool, int) or not 1 <= self.map_min_pool <= 16:

@@ -238,6 +238,9 @@ class MutualMappingFusion(nn.Module):
         if cfg.map_residual:
             # γ_X, γ_Y per channel; 0 (default): the maps start as the attention alone
             self.map_gain = nn.Parameter(torch.full((2, c), float(cfg.map_residual_init)))
+        if cfg.map_global_bound:
+            # s per channel of the bounded global term g = B·tanh(s ⊙ (μ_X − μ_Y)/B); 0: centred maps
+            self.map_global_gain = nn.Parameter(torch.zeros(c))
 
     def _scale(self, c: int) -> float:
         """The logit scale for content queries of ``c`` channels: ``attn_scale``, else
@@ -327,7 +330,8 @@ class MutualMappingFusion(nn.Module):
 
         With ``map_residual`` the residual term γ ⊙ f is added at the full deepest resolution
         (after the upsampling), so the token budget approximates only the attention part; with
-        ``map_center`` the maps are then centred on their spatial means.
+        ``map_center`` the maps are then centred on their spatial means (and, with
+        ``map_global_bound``, the bounded global term ±g/2 is added back).
         """
         if pool <= 1:
             mx, my = self.mutual_maps(fx, fy)
@@ -343,9 +347,20 @@ class MutualMappingFusion(nn.Module):
             mx = mx + g[0].view(1, -1, 1, 1) * fx
             my = my + g[1].view(1, -1, 1, 1) * fy
         if self.cfg.map_center:  # over the whole deepest grid (streaming crops come after this)
-            mx = mx - mx.mean(dim=(2, 3), keepdim=True)
-            my = my - my.mean(dim=(2, 3), keepdim=True)
+            mu_x, mu_y = mx.mean(dim=(2, 3), keepdim=True), my.mean(dim=(2, 3), keepdim=True)
+            mx, my = mx - mu_x, my - mu_y
+            if self.cfg.map_global_bound:
+                d = mu_x - mu_y  # float32 under autocast (half precision would quantise tanh's input)
+                half = (0.5 * self.global_term(d if d.dtype == torch.float64 else d.float())).to(mx.dtype)
+                mx, my = mx + half, my - half
         return mx, my
+
+    def global_term(self, diff: torch.Tensor) -> torch.Tensor:
+        """``g = B·tanh(s ⊙ diff / B)`` of ``map_global_bound`` for the (B, C, 1, 1) differences
+        ``μ_X − μ_Y`` of the deepest maps' spatial means: |g| < B."""
+        bound = float(self.cfg.map_global_bound)
+        s = self.map_global_gain.to(diff.dtype).view(1, -1, 1, 1)
+        return bound * torch.tanh(s * diff / bound)
 
     def deepest_maps(self, fx: torch.Tensor, fy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The deepest-scale maps under the configured token budget (records ``last_pool``)."""
