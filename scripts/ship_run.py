@@ -5,13 +5,14 @@ Usage: python scripts/ship_run.py runs/pyramid-g2 fmm-pyramid-roadscene-mf-cpu.s
 Reads ``RUN/final.safetensors`` (digest-checked), writes ``src/mutualfuse/weights/FILE`` with the
 same tensors and metadata and copies the run's log and config to ``runs-log/<run>/``. With
 ``--init-name NAME``, a stored ``train_config.init_weights`` that is a shipped name (``"default"``,
-``"paper"``) or the path of a shipped file is rewritten to ``NAME``: runs started while that
+``"paper"``) or the path of a shipped file (or of a file with its tensors) is rewritten to ``NAME``: runs started while that
 name still named the file now shipped as NAME (checked: the two names' sha256 must be equal in
 the shipped table, or the file's sha256 equal to NAME's), so that the stored config keeps naming
 the weights it started from after the name moves on; ``--init-label TEXT`` writes TEXT instead
 (for a warm start that leaves the shipped table). ``--blend-temperature T`` stores an inference
 temperature chosen on validation in the shipped model config; ``--token-budget N`` the inference
-token budget (a run that trained its mapping on a pooled grid stores its training budget). Prints the sha256 and the last
+token budget (a run that trained its mapping on a pooled grid stores its training budget);
+``--map-min-pool N`` the inference minimum pool of the mapping. Prints the sha256 and the last
 validation metrics for ``weights/shipped.py``.
 """
 from __future__ import annotations
@@ -28,6 +29,18 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from ship_ablations import last_validation  # noqa: E402
 
 
+def _same_tensors(a: Path, b: Path) -> bool:
+    """Whether two weights files hold the same tensors (names, dtypes, shapes, values), whatever
+    their model configs' inference settings (both digest-checked by ``read_weights``)."""
+    import torch
+
+    from mutualfuse.weights import read_weights
+
+    sa, sb = read_weights(a)[0], read_weights(b)[0]
+    return sa.keys() == sb.keys() and all(
+        sa[k].dtype == sb[k].dtype and sa[k].shape == sb[k].shape and torch.equal(sa[k], sb[k]) for k in sa)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("run", type=Path)
@@ -40,6 +53,8 @@ def main() -> int:
                     help="store this inference temperature in the shipped model config (chosen on validation)")
     ap.add_argument("--token-budget", type=int, default=None,
                     help="store this inference token budget in the shipped model config (0 = exact)")
+    ap.add_argument("--map-min-pool", type=int, default=None,
+                    help="store this inference minimum pool of the mapping in the shipped model config")
     args = ap.parse_args()
     from safetensors import safe_open
 
@@ -60,9 +75,12 @@ def main() -> int:
         tc["init_weights"] = args.init_name
         meta["train_config"] = json.dumps(tc)
     elif args.init_name and init and init.endswith(".safetensors"):
-        # a warm start given as a path to a shipped file: name it (same bytes, checked)
-        if sha256_file(ROOT / init) != SHIPPED[args.init_name].sha256:
-            raise SystemExit(f"--init-name {args.init_name}: {init} is not the file shipped under that name")
+        # a warm start given as a path to a shipped file, or to a file with the same tensors (a run's
+        # final weights shipped with other inference settings): name it (checked)
+        if sha256_file(ROOT / init) != SHIPPED[args.init_name].sha256 and \
+                not _same_tensors(ROOT / init, HERE / SHIPPED[args.init_name].file):
+            raise SystemExit(f"--init-name {args.init_name}: {init} is not the file shipped under that name "
+                             "and does not hold its tensors")
         tc["init_weights"] = args.init_name
         meta["train_config"] = json.dumps(tc)
     if args.init_label and tc.get("init_weights") == "default":
@@ -72,6 +90,8 @@ def main() -> int:
 
     if args.blend_temperature is not None:
         cfg = replace(cfg, blend_temperature=args.blend_temperature)
+    if args.map_min_pool is not None:
+        cfg = replace(cfg, map_min_pool=args.map_min_pool)
     if args.token_budget is not None:
         cfg = replace(cfg, token_budget=args.token_budget or None)
     for k in ("format", "model_config", "tensors_sha256"):
