@@ -238,9 +238,12 @@ def test_streaming_equals_one_shot_for_the_new_options(residual, local, align, s
     if residual:  # a non-zero γ, so the residual path is exercised
         with torch.no_grad():
             net.fusion.map_gain.copy_(torch.linspace(-1, 1, 16).view(2, 8))
+    from mutualfuse.tiling import n_windows
+
     g = torch.Generator().manual_seed(3)
-    a = torch.rand(1, 1, 60, 92, generator=g)
-    b = torch.rand(1, 1, 60, 92, generator=g)
+    a = torch.rand(1, 1, 120, 200, generator=g)
+    b = torch.rand(1, 1, 120, 200, generator=g)
+    assert n_windows(net, 120, 200, 40 * 40) >= 3  # (60×92 was one window: the halo sets a minimum)
     with torch.no_grad():
         ref = net(a, b)
     out = streamed_forward(net, a, b, max_window_pixels=40 * 40)
@@ -677,3 +680,61 @@ def test_map_global_bound_adds_back_a_bounded_global_preference():
         ModelConfig(map_global_bound=1.0, shared_encoder=True)
     with pytest.raises(ValueError, match="map_global_bound"):
         ModelConfig(**{**opts, "map_global_bound": -1.0})
+
+
+def _base_head_pair(**over):
+    """A pyramid model without and with ``base_head`` (same other weights), the head's last layer random."""
+    opts = dict(output="pyramid", pyramid_levels=3, blend_bound=5.0, **over)
+    plain = _net(**opts)
+    net = _net(**opts, base_head=6)
+    assert sorted(net.load_state_dict(plain.state_dict(), strict=False).missing_keys) == [
+        "base_head.0.bias", "base_head.0.weight", "base_head.2.bias", "base_head.2.weight"]
+    return plain, net
+
+
+def test_base_head_changes_only_the_base_band_and_is_antisymmetric():
+    """``base_head``: zero at the start (the model without it); afterwards the base band's weights
+    move and the detail bands' do not; d(a, b) = −d(b, a) exactly; validation of the field."""
+    from mutualfuse.model.pyramid import gaussian_base, laplacian_pyramid
+
+    plain, net = _base_head_pair()
+    g = torch.Generator().manual_seed(11)
+    a = torch.rand(2, 1, 32, 40, dtype=torch.float64, generator=g)
+    b = torch.rand(2, 1, 32, 40, dtype=torch.float64, generator=g) ** 3
+    with torch.no_grad():
+        assert_close(net(a, b), plain(a, b))  # last layer zero: the model without the head
+        torch.nn.init.normal_(net.base_head[2].weight, 0.0, 2.0, generator=torch.Generator().manual_seed(2))
+        net.base_head[2].bias.fill_(0.7)  # cancels in the antisymmetric difference
+        d = net.base_logit(a, b)
+        assert d.shape == (2, 1, 8, 10) and float(d.abs().max()) > 0.1
+        assert_close(net.base_logit(b, a), -d)
+        assert_close(gaussian_base(a, 3), laplacian_pyramid(a, 3)[-1])
+        out = net.decoder(net.fuse(*net.encode(a, b)))
+        w0, w1 = plain._band_weights(out), net._band_weights(out, a, b)
+        for j in range(2):
+            assert_close(w1[j], w0[j])
+        assert float((w1[2] - w0[2]).abs().max()) > 1e-2
+        assert float((net(a, b) - plain(a, b)).abs().max()) > 1e-3
+        with pytest.raises(ValueError, match="needs the sources"):
+            net._band_weights(out)
+    with pytest.raises(ValueError, match="base_head"):
+        ModelConfig(output="blend", base_head=4)
+    with pytest.raises(ValueError, match="base_head"):
+        ModelConfig(output="pyramid", base_head=-1)
+
+
+def test_streaming_equals_one_shot_with_a_base_head():
+    """The head is pointwise at the base band's resolution, so the pyramid's halo covers it."""
+    _, net = _base_head_pair(attn_local_sigma=1.5, shared_encoder=True, map_center=True, token_budget=0)
+    net = net.float()
+    with torch.no_grad():
+        torch.nn.init.normal_(net.base_head[2].weight, 0.0, 2.0, generator=torch.Generator().manual_seed(2))
+    from mutualfuse.tiling import n_windows
+
+    g = torch.Generator().manual_seed(3)
+    a = torch.rand(1, 1, 150, 400, generator=g)
+    b = torch.rand(1, 1, 150, 400, generator=g)
+    assert n_windows(net, 150, 400, 40 * 40) >= 3  # the pyramid's halo makes windows large
+    with torch.no_grad():
+        ref = net(a, b)
+    assert_close(streamed_forward(net, a, b, max_window_pixels=40 * 40), ref, dtype=torch.float32)

@@ -66,7 +66,21 @@ def centred_lively_weights(tmp_path_factory) -> Path:
     return _local_lively_file(tmp_path_factory, "centred", map_center=True)
 
 
-def _local_lively_file(tmp_path_factory, name: str, **options) -> Path:
+@pytest.fixture(scope="session")
+def base_head_lively_weights(tmp_path_factory) -> Path:
+    """Like ``centred_lively_weights`` with the pyramid output and a base-band head
+    (``base_head``) whose last layer is random (it starts at zero in training)."""
+    import torch
+
+    def perturb(net):
+        with torch.no_grad():
+            torch.nn.init.normal_(net.base_head[2].weight, 0.0, 2.0, generator=torch.Generator().manual_seed(4))
+
+    return _local_lively_file(tmp_path_factory, "base-head", map_center=True, output="pyramid", pyramid_levels=3,
+                              blend_bound=5.0, base_head=4, _after=perturb)
+
+
+def _local_lively_file(tmp_path_factory, name: str, _after=None, **options) -> Path:
     """A lively one-encoder model with projections, position code and the locality bias, plus
     ``options``, saved as ``<name>.safetensors``."""
     from mutualfuse.model import ModelConfig
@@ -74,6 +88,8 @@ def _local_lively_file(tmp_path_factory, name: str, **options) -> Path:
 
     net, cfg = make_lively(ModelConfig(widths=(4, 8, 8), attn_dim=4, attn_pos_freqs=2, attn_local_sigma=1.5,
                                          shared_encoder=True, **options))
+    if _after is not None:
+        _after(net)
     path = tmp_path_factory.mktemp("lively") / f"{name}.safetensors"
     save_weights(path, net, cfg)
     return path

@@ -118,6 +118,15 @@ class ModelConfig:
             detail bands are only nearly zero-mean (borders, bilinear ↑2), so a gain can move
             the mean a little (benchmarks/bench_quality.py measures it). Its head starts at
             zero, i.e. g = 1. 0 = no gain (the default).
+        base_head: with the ``"pyramid"`` output, ``k > 0`` adds a learned term to the base
+            band's logit that looks at the two sources' base bands directly (no mutual maps):
+            d = h(G_X, G_Y) − h(G_Y, G_X), h a per-pixel MLP (1×1 convolutions 2 → k → 1, ReLU)
+            of the two base-band intensities, so the term is antisymmetric in the sources
+            (swapping them flips the preference) and pointwise at the base band's resolution
+            (1/2^(n−1); streaming needs no wider halo). Its last layer starts at zero, i.e. at
+            the model without it. Beyond the paper: with ``map_center`` the base band was where
+            the centred model lost the medical metrics to ``default`` (docs/training.md,
+            "Which bands"); 0 (the default) = off.
         blend_bound: with a blend output, the logits pass through ``b·tanh(z/b)`` so that
             the weights stay in [σ(−2b), σ(2b)] and never saturate to exactly 0/1 in float32,
             where their gradient would vanish (a pilot run with a strong gradient loss froze
@@ -172,6 +181,7 @@ class ModelConfig:
     detail_gain: float = 1.0
     pyramid_levels: int = 4
     pyramid_gain: float = 0.0
+    base_head: int = 0
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
@@ -197,6 +207,10 @@ class ModelConfig:
             raise ValueError(f"map_min_pool must be an integer in 1..16, got {self.map_min_pool!r}")
         if not 1 <= self.pyramid_levels <= 8:
             raise ValueError(f"pyramid_levels must be in 1..8, got {self.pyramid_levels}")
+        if isinstance(self.base_head, bool) or not isinstance(self.base_head, int) or not 0 <= self.base_head <= 256:
+            raise ValueError(f"base_head must be an integer in 0..256, got {self.base_head!r}")
+        if self.base_head and self.output != "pyramid":
+            raise ValueError(f"base_head applies to the 'pyramid' output only, not {self.output!r}")
         if not 0.0 <= float(self.pyramid_gain) <= 2.0:
             raise ValueError(f"pyramid_gain must be in [0, 2], got {self.pyramid_gain}")
         t = float(self.blend_temperature)

@@ -10,7 +10,7 @@ from .config import ModelConfig
 from .decoder import DLADecoder
 from .encoder import Encoder
 from .mutual_mapping import make_fusion
-from .pyramid import band_gains, band_logits, pyramid_blend
+from .pyramid import band_gains, band_logits, gaussian_base, pyramid_blend
 
 
 class FusionNet(nn.Module):
@@ -60,6 +60,11 @@ class FMMNet(FusionNet):
             self.enc_y = Encoder(cfg)
         self.fusion = make_fusion(cfg)
         self.decoder = DLADecoder(cfg)
+        if cfg.base_head:
+            # h(G_X, G_Y): per-pixel MLP of the two base-band intensities; last layer 0 = off at the start
+            self.base_head = nn.Sequential(nn.Conv2d(2, cfg.base_head, 1), nn.ReLU(), nn.Conv2d(cfg.base_head, 1, 1))
+            nn.init.zeros_(self.base_head[2].weight)
+            nn.init.zeros_(self.base_head[2].bias)
 
     def encode(self, a: torch.Tensor, b: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """Per-level features (shallow → deep) of both sources."""
@@ -84,7 +89,7 @@ class FMMNet(FusionNet):
         out = self.decoder(fused)
         if self.cfg.output == "pyramid":
             n = self.cfg.pyramid_levels
-            ws = [w.to(a.dtype) for w in self._band_weights(out)]
+            ws = [w.to(a.dtype) for w in self._band_weights(out, a, b)]
             gains = None
             if self.cfg.pyramid_gain > 0:
                 gains = [g.to(a.dtype) for g in band_gains(out[:, 2 * n :].float(), self.cfg.pyramid_gain)]
@@ -98,10 +103,26 @@ class FMMNet(FusionNet):
             return f + out[:, 2:] if self.cfg.output == "blend_residual" else f
         return out
 
-    def _band_weights(self, out: torch.Tensor) -> list[torch.Tensor]:
-        """The weight of X in every pyramid band (band j at its own size) from the head's output."""
+    def _band_weights(self, out: torch.Tensor, a: torch.Tensor | None = None,
+                      b: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """The weight of X in every pyramid band (band j at its own size) from the head's output
+        (and, with ``cfg.base_head``, the sources ``a``, ``b`` as padded, for the base band)."""
         n = self.cfg.pyramid_levels
-        return [self._blend_softmax(z)[:, :1] for z in band_logits(out[:, : 2 * n], n)]
+        zs = band_logits(out[:, : 2 * n], n)
+        if self.cfg.base_head:
+            if a is None or b is None:
+                raise ValueError("a base_head model needs the sources for its band weights")
+            d = self.base_logit(a, b).to(zs[-1].dtype)
+            zs[-1] = zs[-1] + torch.cat([0.5 * d, -0.5 * d], 1)
+        return [self._blend_softmax(z)[:, :1] for z in zs]
+
+    def base_logit(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """``d = h(G_X, G_Y) − h(G_Y, G_X)`` of ``cfg.base_head``, (B, 1, h, w) at the base band's size."""
+        n = a.shape[0]
+        g = gaussian_base(torch.cat([a, b], 0), self.cfg.pyramid_levels)
+        ga, gb = g[:n], g[n:]
+        h = self.base_head(torch.cat([torch.cat([ga, gb], 1), torch.cat([gb, ga], 1)], 0))
+        return h[:n] - h[n:]
 
     def _blend_softmax(self, logits: torch.Tensor) -> torch.Tensor:
         z = logits if logits.dtype == torch.float64 else logits.float()
@@ -124,7 +145,7 @@ class FMMNet(FusionNet):
         logits = self.decoder(self.fuse(fx, fy))
         if self.cfg.output == "pyramid":
             size = a.shape[-2:]
-            return torch.cat([F.interpolate(w, size=size, mode="nearest") for w in self._band_weights(logits)], 1)
+            return torch.cat([F.interpolate(w, size=size, mode="nearest") for w in self._band_weights(logits, a, b)], 1)
         return self._blend_softmax(logits[:, :2])[:, :1]
 
     def _forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -61,6 +61,13 @@ def laplacian_pyramid(x: torch.Tensor, levels: int) -> list[torch.Tensor]:
     return bands
 
 
+def gaussian_base(x: torch.Tensor, levels: int) -> torch.Tensor:
+    """The base band ``G_{n−1}`` of :func:`laplacian_pyramid` alone (``levels − 1`` blur-downs)."""
+    for _ in range(levels - 1):
+        x = _blur_down(x)
+    return x
+
+
 def collapse_pyramid(bands: list[torch.Tensor]) -> torch.Tensor:
     """Inverse of :func:`laplacian_pyramid`: ``G_j = L_j + ↑2(G_{j+1})`` from the coarsest band up."""
     out = bands[-1]
