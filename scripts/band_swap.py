@@ -38,6 +38,21 @@ def _band_weights(net, a, b):
         return [w.to(a.dtype) for w in net._band_weights(out, a, b)]
 
 
+def mixed_fusions(nets, a, b, mixes):
+    """{mix: fused (B, 1, H, W)} for padded sources ``a``, ``b``: band j blended with the second
+    network's weights where j is in the mix, the first's elsewhere (``pyramid_blend``)."""
+    import torch
+
+    from mutualfuse.model.pyramid import pyramid_blend
+
+    ws = [_band_weights(m, a, b) for m in nets]
+    out = {}
+    with torch.no_grad():
+        for s in mixes:
+            out[s] = pyramid_blend([ws[1][j] if j in s else ws[0][j] for j in range(len(ws[0]))], a, b)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="centred,default", help="FIRST,SECOND shipped names or weights files")
@@ -52,7 +67,6 @@ def main() -> int:
     from PIL import Image
 
     from mutualfuse.model.blocks import pad_to_multiple
-    from mutualfuse.model.pyramid import pyramid_blend
     from mutualfuse.weights import load_model
 
     names = args.models.split(",")
@@ -79,11 +93,8 @@ def main() -> int:
         ims = [np.asarray(Image.open(p).convert("L"), dtype=np.float32) / 255 for p in (pa, root / rb / pa.name)]
         h, w = ims[0].shape
         a, b = (pad_to_multiple(torch.from_numpy(x)[None, None], mult) for x in ims)
-        ws = [_band_weights(m, a, b) for m in nets]
-        for s in mixes:
-            mixed = [ws[1][j] if j in s else ws[0][j] for j in range(n)]
-            with torch.no_grad():
-                f = pyramid_blend(mixed, a, b)[0, 0, :h, :w].clamp(0, 1)
+        for s, f in mixed_fusions(nets, a, b, mixes).items():
+            f = f[0, 0, :h, :w].clamp(0, 1)
             Image.fromarray(np.round(f.numpy() * 255).astype(np.uint8)).save(folders[s] / pa.name)
     res = args.out / f"scores_{args.set.replace('/', '_')}.json"
     cmd = [sys.executable, "-m", "mutualfuse", "evaluate", "--a", str(root / ra), "--b", str(root / rb),
