@@ -10,7 +10,7 @@ from .config import ModelConfig
 from .decoder import DLADecoder
 from .encoder import Encoder
 from .mutual_mapping import make_fusion
-from .pyramid import band_gains, band_logits, gaussian_base, pyramid_blend
+from .pyramid import band_gains, band_logits, blend_bands, gaussian_base, laplacian_pyramid
 
 
 class FusionNet(nn.Module):
@@ -89,38 +89,49 @@ class FMMNet(FusionNet):
         out = self.decoder(fused)
         if self.cfg.output == "pyramid":
             n = self.cfg.pyramid_levels
-            ws = [w.to(a.dtype) for w in self._band_weights(out, a, b)]
+            bx, by = laplacian_pyramid(a, n), laplacian_pyramid(b, n)  # once: blend and base head
+            ws = [w.to(a.dtype) for w in self._band_weights(out, bases=(bx[-1], by[-1]))]
             gains = None
             if self.cfg.pyramid_gain > 0:
                 gains = [g.to(a.dtype) for g in band_gains(out[:, 2 * n :].float(), self.cfg.pyramid_gain)]
             if self.cfg.detail_gain != 1.0:
                 k = float(self.cfg.detail_gain)
                 gains = [k * g for g in gains] if gains is not None else [k] * (n - 1)
-            return pyramid_blend(ws, a, b, gains)
+            return blend_bands(ws, bx, by, gains)
         if self.cfg.output in ("blend", "blend_residual"):
             w = self._blend_softmax(out[:, :2]).to(a.dtype)
             f = w[:, :1] * a + w[:, 1:] * b
             return f + out[:, 2:] if self.cfg.output == "blend_residual" else f
         return out
 
-    def _band_weights(self, out: torch.Tensor, a: torch.Tensor | None = None,
-                      b: torch.Tensor | None = None) -> list[torch.Tensor]:
+    def _band_weights(self, out: torch.Tensor, a: torch.Tensor | None = None, b: torch.Tensor | None = None,
+                      bases: tuple[torch.Tensor, torch.Tensor] | None = None) -> list[torch.Tensor]:
         """The weight of X in every pyramid band (band j at its own size) from the head's output
-        (and, with ``cfg.base_head``, the sources ``a``, ``b`` as padded, for the base band)."""
+        (and, with ``cfg.base_head``, the sources' base bands ``bases`` = (G_X, G_Y), or the
+        sources ``a``, ``b`` as padded to compute them from)."""
         n = self.cfg.pyramid_levels
         zs = band_logits(out[:, : 2 * n], n)
         if self.cfg.base_head:
-            if a is None or b is None:
-                raise ValueError("a base_head model needs the sources for its band weights")
-            d = self.base_logit(a, b).to(zs[-1].dtype)
+            if bases is None:
+                if a is None or b is None:
+                    raise ValueError("a base_head model needs the sources for its band weights")
+                bases = self.base_bands(a, b)
+            d = self._base_logit(*bases).to(zs[-1].dtype)
             zs[-1] = zs[-1] + torch.cat([0.5 * d, -0.5 * d], 1)
         return [self._blend_softmax(z)[:, :1] for z in zs]
 
-    def base_logit(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """``d = h(G_X, G_Y) − h(G_Y, G_X)`` of ``cfg.base_head``, (B, 1, h, w) at the base band's size."""
+    def base_bands(self, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(G_X, G_Y): the base bands of the two sources' pyramids (one batched pass)."""
         n = a.shape[0]
         g = gaussian_base(torch.cat([a, b], 0), self.cfg.pyramid_levels)
-        ga, gb = g[:n], g[n:]
+        return g[:n], g[n:]
+
+    def base_logit(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """``d = h(G_X, G_Y) − h(G_Y, G_X)`` of ``cfg.base_head``, (B, 1, h, w) at the base band's size."""
+        return self._base_logit(*self.base_bands(a, b))
+
+    def _base_logit(self, ga: torch.Tensor, gb: torch.Tensor) -> torch.Tensor:
+        n = ga.shape[0]
         h = self.base_head(torch.cat([torch.cat([ga, gb], 1), torch.cat([gb, ga], 1)], 0))
         return h[:n] - h[n:]
 

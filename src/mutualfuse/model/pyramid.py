@@ -81,7 +81,13 @@ def pyramid_blend(weights: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor,
     """Collapse of ``g_j·(w_j·L_j(X) + (1 − w_j)·L_j(Y))``; ``weights[j]`` has band ``j``'s size
     (B, 1, h_j, w_j); ``gains`` (optional) one per *detail* band (the base band has none)."""
     n = len(weights)
-    bx, by = laplacian_pyramid(x, n), laplacian_pyramid(y, n)
+    return blend_bands(weights, laplacian_pyramid(x, n), laplacian_pyramid(y, n), gains)
+
+
+def blend_bands(weights: list[torch.Tensor], bx: list[torch.Tensor], by: list[torch.Tensor],
+                gains: list[torch.Tensor] | None = None) -> torch.Tensor:
+    """:func:`pyramid_blend` of the sources' already computed pyramids ``bx``, ``by``."""
+    n = len(weights)
     bands = [w * u + (1 - w) * v for w, u, v in zip(weights, bx, by)]
     if gains is not None:
         if len(gains) != n - 1:
