@@ -8,7 +8,13 @@ the same ``val_pairs`` split by the same seed as the run that made ``default``) 
 trainer's own :func:`mutualfuse.train.loop.validation_quality` (SF, EI, Q^AB/F of the fused
 IR–VIS pairs, PSNR on synthetic multi-focus pairs; with ``--blackout`` also
 :func:`~mutualfuse.train.loop.validation_blackout`), once per ``--override`` (``KEY=VALUE`` of
-the model config, several joined by commas; none = the weights as shipped). Never touches a test set.
+the model config, several joined by commas; none = the weights as shipped). With
+``--paper-metrics`` also the nine metrics of the paper's Table 1 (profile ``paper``: EI, SF, EN,
+Qabf, SCD, MS_SSIM, MI, SD, VIF) of the fused IR–VIS validation pairs (full size, the fused
+image rounded to 8 bits as saved), each as ``val_<name>``. With more than one evaluation, the
+last line gives each one's mean rank over all columns (1 = best; every column is
+higher-is-better; with ``--paper-metrics`` val_sf, val_ei and val_qabf, which the paper's EI,
+SF and Qabf repeat, are left out of it). Never touches a test set.
 """
 from __future__ import annotations
 
@@ -24,6 +30,8 @@ def main() -> None:
     ap.add_argument("--override", action="append", default=[], help="KEY=VALUE[,KEY=VALUE...] of the model config, one evaluation each; repeatable")
     ap.add_argument("--blackout", action="store_true",
                     help="also val_black_psnr (train.loop.validation_blackout): one source black in a region")
+    ap.add_argument("--paper-metrics", action="store_true",
+                    help="also the paper profile's nine metrics of the fused validation IR-VIS pairs")
     args = ap.parse_args()
     import torch
 
@@ -38,6 +46,7 @@ def main() -> None:
     pairs = [p for s in cfg.data.sets for p in find_pairs(root / s)]
     _, val = split_pairs(pairs, cfg.data.val_pairs, cfg.seed)
     images = PairCrops(val, cfg.data.crop, cfg.seed, center=True).images
+    rows: list[tuple[str, dict[str, float]]] = []
     for ov in args.override or [""]:
         kw = {}
         for item in filter(None, ov.split(",")):
@@ -48,7 +57,49 @@ def main() -> None:
         q = validation_quality(net, images)
         if args.blackout:
             q.update(validation_blackout(net, images))
+        if args.paper_metrics:
+            q.update(paper_metrics(net, images))
+        rows.append((ov or "(as shipped)", q))
         print(f"{args.weights} {ov or '(as shipped)':<28} " + "  ".join(f"{k} {v:.4f}" for k, v in q.items()), flush=True)
+    if len(rows) > 1:
+        drop = {"val_sf", "val_ei", "val_qabf"} if args.paper_metrics else set()  # the paper's EI/SF/Qabf repeat them
+        table = [{k: v for k, v in q.items() if k not in drop} for _, q in rows]
+        ranks = mean_ranks(table)
+        print(f"mean rank over {', '.join(table[0])}: "
+              + ", ".join(f"{name} {r:.2f}" for (name, _), r in zip(rows, ranks))
+              + f" -> {rows[min(range(len(rows)), key=ranks.__getitem__)][0]}")
+
+
+def paper_metrics(net, images) -> dict[str, float]:
+    """Means of the ``paper`` profile's metrics over the fused validation pairs (0–255, fused rounded)."""
+    import numpy as np
+    import torch
+
+    from mutualfuse.metrics import evaluate_pair
+
+    acc: dict[str, list[float]] = {}
+    with torch.no_grad():
+        for a, b in images:
+            f = net(torch.from_numpy(a)[None, None], torch.from_numpy(b)[None, None]).float().clamp(0, 1)
+            f8 = np.round(f[0, 0].numpy() * 255.0).astype(np.uint8)
+            a8, b8 = (np.round(x * 255.0).astype(np.uint8) for x in (a, b))
+            for k, v in evaluate_pair(a8, b8, f8, profile="paper").items():
+                acc.setdefault(f"val_{k}", []).append(v)
+    return {k: float(np.mean(v)) for k, v in acc.items()}
+
+
+def mean_ranks(rows: list[dict[str, float]]) -> list[float]:
+    """Each row's mean over the columns of its rank (1 = highest value; ties share the mean rank)."""
+    n = len(rows)
+    total = [0.0] * n
+    cols = list(rows[0])
+    for c in cols:
+        vals = [r[c] for r in rows]
+        for i, v in enumerate(vals):
+            above = sum(1 for u in vals if u > v)
+            equal = sum(1 for u in vals if u == v)
+            total[i] += above + (equal + 1) / 2
+    return [t / len(cols) for t in total]
 
 
 if __name__ == "__main__":

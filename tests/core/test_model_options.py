@@ -738,3 +738,126 @@ def test_streaming_equals_one_shot_with_a_base_head():
     with torch.no_grad():
         ref = net(a, b)
     assert_close(streamed_forward(net, a, b, max_window_pixels=40 * 40), ref, dtype=torch.float32)
+
+
+def _given_rule_net(**over):
+    """A pyramid model (three bands, bounded logits, T = 0.5) and its head output on a random pair."""
+    net = _net(output="pyramid", pyramid_levels=3, blend_bound=5.0, blend_temperature=0.5, **over)
+    g = torch.Generator().manual_seed(21)
+    a = torch.rand(2, 1, 32, 40, dtype=torch.float64, generator=g)
+    b = torch.rand(2, 1, 32, 40, dtype=torch.float64, generator=g) ** 2
+    with torch.no_grad():
+        out = net.decoder(net.fuse(*net.encode(a, b)))
+    return net, a, b, out
+
+
+def _weight_closed_form(net, z_pair, temperature, extra=None):
+    """σ(b·tanh(Δz/b)/T + e) written out: the weight of X in one band."""
+    bnd = net.cfg.blend_bound
+    dz = bnd * torch.tanh(z_pair[:, :1] / bnd) - bnd * torch.tanh(z_pair[:, 1:] / bnd)
+    return torch.sigmoid(dz / temperature + (0 if extra is None else extra))
+
+
+def test_base_brightness_adds_the_given_rule_to_the_base_band_only():
+    """w_base = σ(Δz/T + β·(G_X − G_Y)); detail bands as without it; swapping the sources with
+    swapped logits gives 1 − w; β = 0 is the model without the rule."""
+    from mutualfuse.model.pyramid import band_logits, laplacian_pyramid
+
+    net, a, b, out = _given_rule_net()
+    with torch.no_grad():
+        w0 = net._band_weights(out, a, b)
+        net.cfg.base_brightness = 7.0
+        w1 = net._band_weights(out, a, b)
+        zs = band_logits(out[:, :6], 3)
+        gx, gy = laplacian_pyramid(a, 3)[-1], laplacian_pyramid(b, 3)[-1]
+        assert_close(w1[2], _weight_closed_form(net, zs[2], 0.5, 7.0 * (gx - gy)))
+        for j in range(2):
+            assert_close(w1[j], w0[j])
+        assert float((w1[2] - w0[2]).abs().max()) > 0.05
+        swapped = net._band_weights(torch.cat([out[:, 1::2], out[:, 0::2]], 1)[:, [0, 3, 1, 4, 2, 5]], b, a)
+        assert_close(swapped[2], 1 - w1[2])
+        assert float((net(a, b) - pyramid_blend_of(net, w0, a, b)).abs().max()) > 1e-3
+        with pytest.raises(ValueError, match="needs the sources"):
+            net._band_weights(out)
+    for bad in (-1.0, float("nan"), 2000.0):
+        with pytest.raises(ValueError, match="base_brightness"):
+            ModelConfig(output="pyramid", base_brightness=bad)
+    with pytest.raises(ValueError, match="base_brightness"):
+        ModelConfig(output="blend", base_brightness=5.0)
+
+
+def pyramid_blend_of(net, ws, a, b):
+    from mutualfuse.model.pyramid import pyramid_blend
+
+    return pyramid_blend([w.to(a.dtype) for w in ws], a, b)
+
+
+def test_detail_activity_adds_the_choose_max_rule_to_the_detail_bands_only():
+    """w_j = σ(Δz_j/T + γ·(A_X,j − A_Y,j)), A = 3×3 mean of |L_j| (border windows: the pixels
+    inside); the base band as without it; the forward pass blends with these weights."""
+    from mutualfuse.model.pyramid import band_activity, band_logits, laplacian_pyramid
+
+    band = torch.arange(20, dtype=torch.float64).reshape(1, 1, 4, 5) - 7.0
+    act = band_activity(band)
+    assert_close(act[0, 0, 1, 1], band[0, 0, :3, :3].abs().mean())
+    assert_close(act[0, 0, 0, 0], band[0, 0, :2, :2].abs().mean())
+    assert_close(act[0, 0, 3, 4], band[0, 0, 2:, 3:].abs().mean())
+    net, a, b, out = _given_rule_net()
+    with torch.no_grad():
+        w0 = net._band_weights(out, a, b)
+        net.cfg.detail_activity = 150.0
+        w1 = net._band_weights(out, a, b)
+        zs = band_logits(out[:, :6], 3)
+        px, py = laplacian_pyramid(a, 3), laplacian_pyramid(b, 3)
+        for j in range(2):
+            e = 150.0 * (band_activity(px[j]) - band_activity(py[j]))
+            assert_close(w1[j], _weight_closed_form(net, zs[j], 0.5, e))
+            assert float((w1[j] - w0[j]).abs().max()) > 0.05
+        assert_close(w1[2], w0[2])
+        assert_close(net(a, b), pyramid_blend_of(net, w1, a, b))
+    for bad in (-1.0, float("inf")):
+        with pytest.raises(ValueError, match="detail_activity"):
+            ModelConfig(output="pyramid", detail_activity=bad)
+    with pytest.raises(ValueError, match="detail_activity"):
+        ModelConfig(output="blend_residual", detail_activity=5.0)
+
+
+def test_base_temperature_applies_to_the_base_band_only():
+    from mutualfuse.model.pyramid import band_logits
+
+    net, a, b, out = _given_rule_net()
+    with torch.no_grad():
+        w0 = net._band_weights(out, a, b)
+        net.cfg.base_temperature = 2.0
+        w1 = net._band_weights(out, a, b)
+        zs = band_logits(out[:, :6], 3)
+        assert_close(w1[2], _weight_closed_form(net, zs[2], 2.0))
+        assert_close(w0[2], _weight_closed_form(net, zs[2], 0.5))
+        for j in range(2):
+            assert_close(w1[j], w0[j])
+    for bad in (-0.5, float("inf")):
+        with pytest.raises(ValueError, match="base_temperature"):
+            ModelConfig(output="pyramid", base_temperature=bad)
+    with pytest.raises(ValueError, match="base_temperature"):
+        ModelConfig(output="blend", base_temperature=1.0)
+
+
+def test_streaming_equals_one_shot_with_the_given_rules():
+    """The brightness rule is pointwise at the base band's resolution and the activity a 3×3
+    window per band, inside the pyramid's halo: streaming gives the one-shot result."""
+    net = _net(output="pyramid", pyramid_levels=3, blend_bound=5.0, attn_local_sigma=1.5, shared_encoder=True,
+               map_center=True, token_budget=0, blend_temperature=0.25, base_brightness=20.0,
+               detail_activity=300.0, base_temperature=0.5).float()
+    from mutualfuse.tiling import n_windows
+
+    g = torch.Generator().manual_seed(5)
+    a = torch.rand(1, 1, 150, 400, generator=g)
+    b = torch.rand(1, 1, 150, 400, generator=g) ** 2
+    assert n_windows(net, 150, 400, 40 * 40) >= 3
+    with torch.no_grad():
+        ref = net(a, b)
+        plain = _net(output="pyramid", pyramid_levels=3, blend_bound=5.0, attn_local_sigma=1.5, shared_encoder=True,
+                     map_center=True, token_budget=0, blend_temperature=0.25).float()
+        plain.load_state_dict(net.state_dict())
+        assert float((ref - plain(a, b)).abs().max()) > 1e-3  # the rules change the output
+    assert_close(streamed_forward(net, a, b, max_window_pixels=40 * 40), ref, dtype=torch.float32)

@@ -80,6 +80,16 @@ def base_head_lively_weights(tmp_path_factory) -> Path:
                               blend_bound=5.0, base_head=4, _after=perturb)
 
 
+@pytest.fixture(scope="session")
+def given_rules_lively_weights(tmp_path_factory) -> Path:
+    """Like ``centred_lively_weights`` with the pyramid output and its given rules on: the base
+    band's brightness rule (``base_brightness``), the detail bands' activity rule
+    (``detail_activity``) and a base-band temperature (``base_temperature``)."""
+    return _local_lively_file(tmp_path_factory, "given-rules", map_center=True, output="pyramid", pyramid_levels=3,
+                              blend_bound=5.0, blend_temperature=0.25, base_brightness=20.0, detail_activity=300.0,
+                              base_temperature=0.5)
+
+
 def _local_lively_file(tmp_path_factory, name: str, _after=None, **options) -> Path:
     """A lively one-encoder model with projections, position code and the locality bias, plus
     ``options``, saved as ``<name>.safetensors``."""

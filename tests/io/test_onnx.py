@@ -50,11 +50,13 @@ def test_cli_export_checks_itself(lively_weights, tmp_path, capsys):
     assert rc == 2 and "does not exist" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("weights", ["local_lively_weights", "centred_lively_weights", "base_head_lively_weights"])
+@pytest.mark.parametrize("weights", ["local_lively_weights", "centred_lively_weights", "base_head_lively_weights",
+                                     "given_rules_lively_weights"])
 def test_export_of_a_local_attention_model_matches_pytorch(weights, request, samples, tmp_path):
     """The Gaussian locality bias (three extra query/key channels), the projected maps
     (``map_align``), the shared encoder (one batched pass), the centred maps (``map_center``)
-    and the base-band head of a pyramid model (``base_head``) export and run in onnxruntime."""
+    the base-band head of a pyramid model (``base_head``) and its given rules (``base_brightness``,
+    ``detail_activity``, ``base_temperature``) export and run in onnxruntime."""
     path = request.getfixturevalue(weights)
     a = read_gray_float(samples / "tno-01" / "a.png")
     b = read_gray_float(samples / "tno-01" / "b.png")

@@ -127,6 +127,24 @@ class ModelConfig:
             the model without it. Beyond the paper: with ``map_center`` the base band was where
             the centred model lost the medical metrics to ``default`` (docs/training.md,
             "Which bands"); 0 (the default) = off.
+        base_brightness: with the ``"pyramid"`` output, ``β > 0`` adds a *given* rule to the base
+            band's weight: w_X = σ(Δz/T + β·(G_X − G_Y)), Δz the learned logit difference (after
+            ``blend_bound``), T the temperature, G_X, G_Y the sources' base bands (intensities in
+            [0, 1]), so that where one source is brighter at the coarsest scale its low
+            frequencies are preferred (the classical "choose max" rule of the base band, soft;
+            β = 10 turns a difference of 0.1 into one logit). Pointwise at the base band's
+            resolution (streaming needs no wider halo), antisymmetric in the sources, no weights.
+            An inference-time knob like the temperature; beyond the paper: the centred models
+            lost the medical contrast metrics to ``default`` in the base band
+            (docs/training.md, "Which bands"). 0 (the default) = off.
+        detail_activity: with the ``"pyramid"`` output, ``γ > 0`` adds a *given* rule to every detail
+            band's weight: w_X,j = σ(Δz_j/T + γ·(A_X,j − A_Y,j)), A = the 3×3 mean of |L_j| (the
+            band's local activity, intensities in [0, 1]; :func:`~mutualfuse.model.pyramid.band_activity`),
+            so that where one source has clearly more detail in a band its detail is preferred (the
+            classical choose-max rule of ``lp``/``dwt``/IFCNN, soft; γ = 100 turns an activity
+            difference of 0.01, 2.5 grey levels, into one logit). Antisymmetric in the sources, no
+            weights; the streaming halo covers its one-pixel window. An inference-time knob;
+            beyond the paper. 0 (the default) = off.
         blend_bound: with a blend output, the logits pass through ``b·tanh(z/b)`` so that
             the weights stay in [σ(−2b), σ(2b)] and never saturate to exactly 0/1 in float32,
             where their gradient would vanish (a pilot run with a strong gradient loss froze
@@ -135,6 +153,11 @@ class ModelConfig:
             ``T`` before the softmax: ``T < 1`` makes the learned selection harder (closer to a
             hard choice of one source per pixel and band), ``T > 1`` softer. An inference-time
             knob: 1.0 (the default) is the model as trained.
+        base_temperature: with the ``"pyramid"`` output, ``T_b > 0`` is the temperature of the base
+            band's weights instead of ``blend_temperature`` (which then applies to the detail
+            bands only), so that the low frequencies can be blended more softly (or more hardly)
+            than the detail is selected. An inference-time knob; 0 (the default) = the same
+            ``blend_temperature`` for every band.
         detail_gain: with the ``"pyramid"`` output, every blended detail band is multiplied by
             this constant before the pyramid is collapsed (the base band is not): ``> 1``
             sharpens (more contrast in fine structure than the selected source has), ``< 1``
@@ -182,6 +205,9 @@ class ModelConfig:
     pyramid_levels: int = 4
     pyramid_gain: float = 0.0
     base_head: int = 0
+    base_brightness: float = 0.0
+    detail_activity: float = 0.0
+    base_temperature: float = 0.0
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
@@ -211,6 +237,21 @@ class ModelConfig:
             raise ValueError(f"base_head must be an integer in 0..256, got {self.base_head!r}")
         if self.base_head and self.output != "pyramid":
             raise ValueError(f"base_head applies to the 'pyramid' output only, not {self.output!r}")
+        bb = float(self.base_brightness)
+        if not 0.0 <= bb <= 1000.0:
+            raise ValueError(f"base_brightness must be a number in [0, 1000], got {self.base_brightness!r}")
+        if bb and self.output != "pyramid":
+            raise ValueError(f"base_brightness applies to the 'pyramid' output only, not {self.output!r}")
+        bt = float(self.base_temperature)
+        if not (bt == 0.0 or 0.0 < bt < float("inf")):
+            raise ValueError(f"base_temperature must be 0 (off) or a finite number > 0, got {self.base_temperature!r}")
+        if bt and self.output != "pyramid":
+            raise ValueError(f"base_temperature applies to the 'pyramid' output only, not {self.output!r}")
+        da = float(self.detail_activity)
+        if not 0.0 <= da <= 10000.0:
+            raise ValueError(f"detail_activity must be a number in [0, 10000], got {self.detail_activity!r}")
+        if da and self.output != "pyramid":
+            raise ValueError(f"detail_activity applies to the 'pyramid' output only, not {self.output!r}")
         if not 0.0 <= float(self.pyramid_gain) <= 2.0:
             raise ValueError(f"pyramid_gain must be in [0, 2], got {self.pyramid_gain}")
         t = float(self.blend_temperature)

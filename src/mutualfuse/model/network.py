@@ -10,7 +10,7 @@ from .config import ModelConfig
 from .decoder import DLADecoder
 from .encoder import Encoder
 from .mutual_mapping import make_fusion
-from .pyramid import band_gains, band_logits, blend_bands, gaussian_base, laplacian_pyramid
+from .pyramid import band_activity, band_gains, band_logits, blend_bands, gaussian_base, laplacian_pyramid
 
 
 class FusionNet(nn.Module):
@@ -90,7 +90,7 @@ class FMMNet(FusionNet):
         if self.cfg.output == "pyramid":
             n = self.cfg.pyramid_levels
             bx, by = laplacian_pyramid(a, n), laplacian_pyramid(b, n)  # once: blend and base head
-            ws = [w.to(a.dtype) for w in self._band_weights(out, bases=(bx[-1], by[-1]))]
+            ws = [w.to(a.dtype) for w in self._band_weights(out, bases=(bx[-1], by[-1]), details=(bx[:-1], by[:-1]))]
             gains = None
             if self.cfg.pyramid_gain > 0:
                 gains = [g.to(a.dtype) for g in band_gains(out[:, 2 * n :].float(), self.cfg.pyramid_gain)]
@@ -105,20 +105,34 @@ class FMMNet(FusionNet):
         return out
 
     def _band_weights(self, out: torch.Tensor, a: torch.Tensor | None = None, b: torch.Tensor | None = None,
-                      bases: tuple[torch.Tensor, torch.Tensor] | None = None) -> list[torch.Tensor]:
+                      bases: tuple[torch.Tensor, torch.Tensor] | None = None,
+                      details: tuple[list[torch.Tensor], list[torch.Tensor]] | None = None) -> list[torch.Tensor]:
         """The weight of X in every pyramid band (band j at its own size) from the head's output
-        (and, with ``cfg.base_head``, the sources' base bands ``bases`` = (G_X, G_Y), or the
-        sources ``a``, ``b`` as padded to compute them from)."""
+        (and, with ``cfg.base_head`` / ``cfg.base_brightness``, the sources' base bands ``bases`` =
+        (G_X, G_Y); with ``cfg.detail_activity`` their detail bands ``details``; either computed
+        from the sources ``a``, ``b`` as padded when not given)."""
         n = self.cfg.pyramid_levels
         zs = band_logits(out[:, : 2 * n], n)
+        beta = float(self.cfg.base_brightness)
+        gamma = float(self.cfg.detail_activity)
+        if (self.cfg.base_head or beta or gamma) and (bases is None or (gamma and details is None)):
+            if a is None or b is None:
+                raise ValueError("a base_head, base_brightness or detail_activity model needs the sources "
+                                 "for its band weights")
+            bx, by = laplacian_pyramid(a, n), laplacian_pyramid(b, n)
+            bases, details = (bx[-1], by[-1]), (bx[:-1], by[:-1])
         if self.cfg.base_head:
-            if bases is None:
-                if a is None or b is None:
-                    raise ValueError("a base_head model needs the sources for its band weights")
-                bases = self.base_bands(a, b)
             d = self._base_logit(*bases).to(zs[-1].dtype)
             zs[-1] = zs[-1] + torch.cat([0.5 * d, -0.5 * d], 1)
-        return [self._blend_softmax(z)[:, :1] for z in zs]
+        base_extra = None
+        if beta:  # a given rule, after the bound and the temperature: β·(G_X − G_Y)
+            base_extra = beta * (bases[0] - bases[1])
+        extras: list[torch.Tensor | None] = [None] * (n - 1)
+        if gamma:  # a given rule: γ·(A_X − A_Y), A = 3×3 mean of |L_j| (choose-max activity)
+            extras = [gamma * (band_activity(u) - band_activity(v)) for u, v in zip(*details)]
+        bt = float(self.cfg.base_temperature) or None
+        return ([self._blend_softmax(z, e)[:, :1] for z, e in zip(zs[:-1], extras)]
+                + [self._blend_softmax(zs[-1], base_extra, temperature=bt)[:, :1]])
 
     def base_bands(self, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(G_X, G_Y): the base bands of the two sources' pyramids (one batched pass)."""
@@ -135,13 +149,21 @@ class FMMNet(FusionNet):
         h = self.base_head(torch.cat([torch.cat([ga, gb], 1), torch.cat([gb, ga], 1)], 0))
         return h[:n] - h[n:]
 
-    def _blend_softmax(self, logits: torch.Tensor) -> torch.Tensor:
+    def _blend_softmax(self, logits: torch.Tensor, extra: torch.Tensor | None = None,
+                       temperature: float | None = None) -> torch.Tensor:
+        """softmax(b·tanh(z/b) / T + (e/2, −e/2)) over the pair of logits ``z``; ``extra`` = e, a given
+        logit difference (B, 1, h, w) added after the bound b and the temperature T (or None);
+        T = ``temperature`` or, when None, ``cfg.blend_temperature``."""
         z = logits if logits.dtype == torch.float64 else logits.float()
         bound = self.cfg.blend_bound
         if bound:
             z = bound * torch.tanh(z / bound)
-        if self.cfg.blend_temperature != 1.0:
-            z = z / self.cfg.blend_temperature
+        t = self.cfg.blend_temperature if temperature is None else temperature
+        if t != 1.0:
+            z = z / t
+        if extra is not None:
+            e = extra.to(z.dtype)
+            z = z + torch.cat([0.5 * e, -0.5 * e], 1)
         return torch.softmax(z, dim=1)
 
     def blend_weights(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

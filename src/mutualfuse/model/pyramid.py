@@ -116,3 +116,10 @@ def band_logits(logits: torch.Tensor, levels: int) -> list[torch.Tensor]:
         z = logits[:, 2 * j : 2 * j + 2]
         out.append(F.avg_pool2d(z, 2**j) if j else z)
     return out
+
+
+def band_activity(band: torch.Tensor) -> torch.Tensor:
+    """Activity of a detail band: the 3×3 mean of ``|L|`` (borders: the mean over the pixels inside),
+    the local-energy measure of the classical choose-max rules (Burt & Kolczynski 1993 use a
+    windowed energy; |L| rather than L² keeps it linear in contrast)."""
+    return F.avg_pool2d(band.abs(), 3, stride=1, padding=1, count_include_pad=False)

@@ -236,7 +236,7 @@ def load_model(spec: str | os.PathLike | None = None, **overrides: Any) -> tuple
     ``blend_temperature``, ``detail_gain``).
     """
     state, cfg, meta = read_weights(spec)
-    allowed = {"token_budget", "map_min_pool", "blend_temperature", "detail_gain"}
+    allowed = {"token_budget", "map_min_pool", "blend_temperature", "detail_gain", "base_brightness", "detail_activity", "base_temperature"}
     bad = set(overrides) - allowed
     if bad:
         raise WeightsError(f"cannot override {sorted(bad)} at load time (only {sorted(allowed)})")

@@ -1,0 +1,37 @@
+"""``scripts/val_quality.py``: the mean-rank choice and the paper metrics of the validation pairs."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from script_module import load
+
+from mutualfuse.metrics import evaluate_pair
+from tolerance import assert_close
+
+
+def test_mean_ranks_rank_every_column_highest_first_and_share_ties():
+    mean_ranks = load("scripts/val_quality.py").mean_ranks
+    rows = [{"a": 1.0, "b": 5.0, "c": 2.0}, {"a": 3.0, "b": 5.0, "c": 1.0}, {"a": 2.0, "b": 4.0, "c": 0.0}]
+    # a: 3, 1, 2; b: tie of the first two (1.5 each), 3; c: 1, 2, 3
+    assert mean_ranks(rows) == [(3 + 1.5 + 1) / 3, (1 + 1.5 + 2) / 3, (2 + 3 + 3) / 3]
+
+
+def test_paper_metrics_score_the_rounded_fused_image_with_the_paper_profile():
+    paper_metrics = load("scripts/val_quality.py").paper_metrics
+
+    class Mean(torch.nn.Module):
+        def forward(self, x, y):
+            return 0.5 * (x + y)
+
+    rng = np.random.default_rng(0)
+    images = [(rng.random((72, 80)).astype(np.float32), rng.random((72, 80)).astype(np.float32)) for _ in range(2)]
+    got = paper_metrics(Mean(), images)
+    assert list(got) == [f"val_{k}" for k in ("EI", "SF", "EN", "Qabf", "SCD", "MS_SSIM", "MI", "SD", "VIF")]
+    want = {}
+    for a, b in images:
+        a8, b8 = (np.round(x * 255.0).astype(np.uint8) for x in (a, b))
+        f8 = np.round(np.clip(0.5 * (a + b), 0, 1) * 255.0).astype(np.uint8)
+        for k, v in evaluate_pair(a8, b8, f8, profile="paper").items():
+            want.setdefault(k, []).append(v)
+    for k, v in want.items():
+        assert_close(got[f"val_{k}"], float(np.mean(v)))
