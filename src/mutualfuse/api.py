@@ -96,17 +96,23 @@ class Fuser:
         detail_gain: multiply a pyramid model's fused detail bands by this constant in [0.5, 2]
             (``None`` = the weights' own, 1.0; ``> 1`` sharpens, at a cost in fidelity measured
             in docs/training.md, "Detail gain").
+        detail_activity: add a soft choose-max rule to a pyramid model's detail-band weights,
+            γ·(A_X − A_Y) with A the 3×3 mean of |band|, γ in [0, 10000] (``None`` = the weights'
+            own, 0 = off; docs/training.md, "Given rules on the pyramid bands": γ = 1000 raised
+            the edge metrics slightly, γ ≳ 3000 overrules the learned selection).
     """
 
     def __init__(self, model: str | os.PathLike = "default", device: str = "auto", dtype: str | torch.dtype = "float32",
                  token_budget: int | None = -1, *, chroma: str = "saturation", normalize: str = "auto",
                  percentiles: tuple[float, float] = (0.1, 99.9), max_window_pixels: int = DEFAULT_WINDOW_PIXELS,
                  tile: int | None = None, tile_overlap: int = 64, progress: bool = False,
-                 blend_temperature: float | None = None, detail_gain: float | None = None, **method_params: Any):
+                 blend_temperature: float | None = None, detail_gain: float | None = None,
+                 detail_activity: float | None = None, **method_params: Any):
         self.device = pick_device(device)
         self.dtype = pick_dtype(dtype, self.device)
         check_fuse_options(chroma=chroma, normalize=normalize, tile=tile, tile_overlap=tile_overlap,
-                           token_budget=token_budget, blend_temperature=blend_temperature, detail_gain=detail_gain)
+                           token_budget=token_budget, blend_temperature=blend_temperature, detail_gain=detail_gain,
+                           detail_activity=detail_activity)
         self.chroma = chroma
         self.normalize = normalize
         self.percentiles = tuple(percentiles)
@@ -120,7 +126,8 @@ class Fuser:
         self.runner = None
         weights = _network_weights(model)
         if weights is None:  # a classical method
-            for name, v in (("blend_temperature", blend_temperature), ("detail_gain", detail_gain)):
+            for name, v in (("blend_temperature", blend_temperature), ("detail_gain", detail_gain),
+                            ("detail_activity", detail_activity)):
                 if v is not None:
                     raise ParameterError(f"{name} applies to the network, not to method {model!r}")
             self.method = str(model)
@@ -142,6 +149,11 @@ class Fuser:
             if net.cfg.output != "pyramid":
                 raise ParameterError(f"detail_gain applies to pyramid models; {model} has output {net.cfg.output!r}")
             net.cfg.detail_gain = float(detail_gain)
+        if detail_activity is not None:  # range checked above; an inference-only field of the loaded model
+            if net.cfg.output != "pyramid":
+                raise ParameterError(f"detail_activity applies to pyramid models; {model} has output "
+                                     f"{net.cfg.output!r}")
+            net.cfg.detail_activity = float(detail_activity)
         self.runner = NetworkRunner(net, self.device, self.dtype, self.max_window_pixels, progress)
         self.net = self.runner.net
         self.method = NETWORK_METHOD  # one name for the network: the registered method "mutualfuse"

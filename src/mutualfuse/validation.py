@@ -72,7 +72,7 @@ def pick_dtype(dtype: Any, device) :
 
 def check_fuse_options(*, chroma: str, normalize: str, tile: int | None, tile_overlap: int,
                        token_budget: int | None, blend_temperature: float | None = None,
-                       detail_gain: float | None = None) -> None:
+                       detail_gain: float | None = None, detail_activity: float | None = None) -> None:
     """The option checks of :class:`mutualfuse.Fuser` (one-line :class:`ParameterError`)."""
     from .color import CHROMA_RULES
     from .image_io import NORMALIZE_MODES
@@ -93,3 +93,7 @@ def check_fuse_options(*, chroma: str, normalize: str, tile: int | None, tile_ov
     if detail_gain is not None and not (isinstance(detail_gain, (int, float)) and not isinstance(detail_gain, bool)
                                         and 0.5 <= float(detail_gain) <= 2.0):
         raise ParameterError(f"detail_gain must be a number in [0.5, 2], got {detail_gain!r}")
+    if detail_activity is not None and not (isinstance(detail_activity, (int, float))
+                                            and not isinstance(detail_activity, bool)
+                                            and 0.0 <= float(detail_activity) <= 10000.0):
+        raise ParameterError(f"detail_activity must be a number in [0, 10000], got {detail_activity!r}")

@@ -147,6 +147,29 @@ def test_blend_temperature_override(pair):
         Fuser("dwt", blend_temperature=0.5)
 
 
+def test_detail_activity_override(pair):
+    """``detail_activity`` adds a soft choose-max rule to the detail bands: 0 is the shipped model
+    (which stores 0), more moves the output towards the sharper source per band."""
+    from mutualfuse.errors import ParameterError
+    from mutualfuse.metrics import sf as spatial_frequency
+
+    a, b = (x.astype(np.float64) / 255 for x in pair)
+    shipped = Fuser("centred", device="cpu").fuse(a, b)
+    assert Fuser("centred", device="cpu").net.cfg.detail_activity == 0.0
+    assert np.array_equal(Fuser("centred", device="cpu", detail_activity=0).fuse(a, b), shipped)
+    ruled = Fuser("centred", device="cpu", detail_activity=3000).fuse(a, b)
+    assert np.abs(ruled - shipped).max() > 0.02
+    sf = [spatial_frequency(f * 255) for f in (shipped, ruled)]
+    assert sf[1] > 1.002 * sf[0]
+    for bad in (-1.0, 20000.0, float("nan"), "100", True):
+        with pytest.raises(ParameterError, match="detail_activity"):
+            Fuser("centred", device="cpu", detail_activity=bad)
+    with pytest.raises(ParameterError, match="applies to pyramid models"):
+        Fuser("blend", device="cpu", detail_activity=100.0)
+    with pytest.raises(ParameterError, match="applies to the network"):
+        Fuser("dwt", detail_activity=100.0)
+
+
 def test_detail_gain_override(pair):
     """``detail_gain`` scales the pyramid's detail bands: 1 is the shipped model, > 1 sharper."""
     from mutualfuse.errors import ParameterError

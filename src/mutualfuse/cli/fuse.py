@@ -40,6 +40,9 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--detail-gain", type=float, default=None, metavar="G",
                    help="multiply a pyramid model's fused detail bands by G in [0.5, 2] (> 1 sharpens; default: "
                         "the weights' own, 1.0)")
+    p.add_argument("--detail-activity", type=float, default=None, metavar="G",
+                   help="add a soft choose-max rule to a pyramid model's detail-band weights, G x (local |band| "
+                        "difference), G in [0, 10000] (default: the weights' own, 0 = off; docs/training.md)")
     p.add_argument("--chroma", default="saturation", choices=list(CHROMA_RULES),
                    help="Cb/Cr rule when both inputs are colour: per-pixel weighting by saturation |C-128| "
                         "(default %(default)s), keep a's, keep b's, or the mean")
@@ -135,8 +138,13 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
         raise ParameterError(f"--detail-gain must be a number in [0.5, 2], got {gain}")
     if gain is not None and not is_network:
         raise ParameterError(f"--detail-gain applies to the network; --method {args.method} has no detail bands")
+    act = g("detail_activity", None)
+    if act is not None and not 0.0 <= act <= 10000.0:
+        raise ParameterError(f"--detail-activity must be a number in [0, 10000], got {act}")
+    if act is not None and not is_network:
+        raise ParameterError(f"--detail-activity applies to the network; --method {args.method} has no detail bands")
     return Fuser(model, device=args.device, dtype=args.dtype, token_budget=-1 if budget is None else budget,
-                 blend_temperature=temp, detail_gain=gain,
+                 blend_temperature=temp, detail_gain=gain, detail_activity=act,
                  chroma=g("chroma", "saturation"), normalize=g("normalize", "auto"),
                  percentiles=tuple(g("percentiles", (0.1, 99.9))),
                  max_window_pixels=g("window_pixels", DEFAULT_WINDOW_PIXELS),
