@@ -140,6 +140,35 @@ def var_ssim_grad_loss(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, grad_w
     return var_ssim_loss(x, y, f, **kw) + grad_weight * max_gradient_loss(x, y, f)
 
 
+def max_intensity_loss(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, levels: int = 4) -> torch.Tensor:
+    """L_int = mean | G(F) − max(G(X), G(Y)) |, G the low-pass of ``levels − 1`` binomial blur-downs.
+
+    The intensity term of later unsupervised IR–VIS losses (Tang et al., SeAFusion, Information
+    Fusion 2022, Eq. 5: ‖I_F − max(I_X, I_Y)‖₁ / HW, "keep the brighter, salient source"), taken
+    here on the coarse intensities only: G is the base band of the Laplacian pyramid that the
+    ``pyramid`` output blends (:func:`mutualfuse.model.pyramid.gaussian_base`: 5-tap binomial
+    blur, ↓2, replicated borders; 1/2^(levels−1) resolution), so the term tells the low
+    frequencies which source to keep and leaves the detail to Var-SSIM and the gradient term
+    (a full-resolution max would pull towards the brighter source's noise). On multi-focus
+    pairs G(X) ≈ G(Y) and the term is nearly neutral; where one source is black it selects the
+    other. Not part of the paper; used by ``var_ssim_grad_int``. Inputs (B, 1, H, W) in [0, 1],
+    H and W ≥ 2^(levels−1); the mean is over the batch and the low-pass pixels.
+    """
+    from .model.pyramid import gaussian_base
+
+    n = x.shape[0]
+    g = gaussian_base(torch.cat([x.float(), y.float(), f.float()], 0), levels)
+    return (g[2 * n :] - torch.maximum(g[:n], g[n : 2 * n])).abs().mean()
+
+
+def var_ssim_grad_int_loss(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, grad_weight: float = 1.0,
+                           int_weight: float = 1.0, int_levels: int = 4, **kw) -> torch.Tensor:
+    """L = L_var_SSIM + λ · L_grad + μ · L_int (beyond the paper; λ = ``grad_weight``,
+    μ = ``int_weight``): :func:`var_ssim_grad_loss` plus the low-pass max-intensity term
+    :func:`max_intensity_loss` on ``int_levels`` pyramid levels."""
+    return var_ssim_grad_loss(x, y, f, grad_weight, **kw) + int_weight * max_intensity_loss(x, y, f, int_levels)
+
+
 def truth_loss(f: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor, window: int = 11,
                sigma: float = 1.5) -> torch.Tensor:
     """Supervised term for samples with a known fused image (beyond the paper):
@@ -170,4 +199,6 @@ LOSS_REGISTRY: Registry = Registry("loss")
 LOSS_REGISTRY.add("var_ssim", var_ssim_loss, cite="the paper, Eqs. 2-5")
 LOSS_REGISTRY.add("mean_ssim", mean_ssim_loss, cite="VIF-Net (Hou et al. 2020): Table 5's Mean-SSIM")
 LOSS_REGISTRY.add("var_ssim_grad", var_ssim_grad_loss, cite="Var-SSIM + max-gradient term (beyond the paper)")
+LOSS_REGISTRY.add("var_ssim_grad_int", var_ssim_grad_int_loss,
+                  cite="Var-SSIM + max-gradient + low-pass max-intensity terms (beyond the paper)")
 LOSSES = LOSS_REGISTRY.view()

@@ -353,7 +353,7 @@ def test_losses_fusion_rules_and_profiles_are_registries():
         assert isinstance(reg, Registry)
     assert FUSION_RULES.names() == ["mapping", "add", "concat"]
     assert list(PROFILES) == PROFILE_REGISTRY.names() and "paper" in PROFILES
-    assert sorted(LOSSES) == ["mean_ssim", "var_ssim", "var_ssim_grad"]
+    assert sorted(LOSSES) == ["mean_ssim", "var_ssim", "var_ssim_grad", "var_ssim_grad_int"]
     with pytest.raises(KeyError, match="did you mean"):
         FUSION_RULES.get("maping")
 
@@ -861,3 +861,25 @@ def test_streaming_equals_one_shot_with_the_given_rules():
         plain.load_state_dict(net.state_dict())
         assert float((ref - plain(a, b)).abs().max()) > 1e-3  # the rules change the output
     assert_close(streamed_forward(net, a, b, max_window_pixels=40 * 40), ref, dtype=torch.float32)
+
+
+def test_max_intensity_loss_compares_low_passes_with_their_maximum():
+    """L_int = mean |G(F) − max(G(X), G(Y))|: zero when F is the brighter source everywhere,
+    the mean low-pass difference when F is the darker one, symmetric in X and Y; the combined
+    loss adds it with its weight."""
+    from mutualfuse.losses import max_intensity_loss, var_ssim_grad_int_loss, var_ssim_grad_loss
+    from mutualfuse.model.pyramid import gaussian_base
+
+    g = torch.Generator().manual_seed(8)
+    y = 0.5 * torch.rand(2, 1, 32, 40, dtype=torch.float64, generator=g)
+    x = y + 0.1 + 0.3 * torch.rand(2, 1, 32, 40, dtype=torch.float64, generator=g)  # brighter everywhere
+    assert float(max_intensity_loss(x, y, x)) < 1e-6
+    want = float((gaussian_base(x.float(), 4) - gaussian_base(y.float(), 4)).mean())
+    assert_close(max_intensity_loss(x, y, y), torch.tensor(want, dtype=torch.float32))
+    assert want > 0.1
+    f = 0.5 * (x + y)
+    assert_close(max_intensity_loss(x, y, f), max_intensity_loss(y, x, f))
+    assert_close(var_ssim_grad_int_loss(x, y, f, grad_weight=2.0, int_weight=3.0, int_levels=3),
+                 var_ssim_grad_loss(x, y, f, grad_weight=2.0) + 3.0 * max_intensity_loss(x, y, f, 3),
+                 dtype=torch.float32)
+    assert "var_ssim_grad_int" in LOSSES
