@@ -14,7 +14,9 @@ Qabf, SCD, MS_SSIM, MI, SD, VIF) of the fused IR–VIS validation pairs (full si
 image rounded to 8 bits as saved), each as ``val_<name>``. With more than one evaluation, the
 last line gives each one's mean rank over all columns (1 = best; every column is
 higher-is-better; with ``--paper-metrics`` val_sf, val_ei and val_qabf, which the paper's EI,
-SF and Qabf repeat, are left out of it). Never touches a test set.
+SF and Qabf repeat, are left out of it). ``--extra-set DIR`` adds the same nine metrics on every
+pair of another held-out folder (``a/``, ``b/`` under the data root), e.g. a medical set for a
+setting that only medical pairs exercise. Never touches a test set.
 """
 from __future__ import annotations
 
@@ -32,9 +34,16 @@ def main() -> None:
                     help="also val_black_psnr (train.loop.validation_blackout): one source black in a region")
     ap.add_argument("--paper-metrics", action="store_true",
                     help="also the paper profile's nine metrics of the fused validation IR-VIS pairs")
+    ap.add_argument("--extra-set", action="append", default=[], metavar="DIR",
+                    help="also the paper profile's metrics of every pair of DIR (a/ and b/ under the data root, "
+                         "e.g. medical/ct-mr-harvard), as columns <DIR's last part>_<metric>; repeatable. Only "
+                         "sets that no model trains on and that are not the targets' test sets")
     args = ap.parse_args()
     import torch
 
+    from pathlib import Path
+
+    from mutualfuse.image_io import read_gray_float
     from mutualfuse.train.config import TrainConfig
     from mutualfuse.train.data import PairCrops, find_pairs, resolve_data_root, split_pairs
     from mutualfuse.train.loop import validation_blackout, validation_quality
@@ -46,6 +55,12 @@ def main() -> None:
     pairs = [p for s in cfg.data.sets for p in find_pairs(root / s)]
     _, val = split_pairs(pairs, cfg.data.val_pairs, cfg.seed)
     images = PairCrops(val, cfg.data.crop, cfg.seed, center=True).images
+    extra = {}
+    for d in args.extra_set:
+        ps = find_pairs(root / d)
+        if not ps:
+            raise SystemExit(f"--extra-set {d}: no pairs under {root / d}")
+        extra[Path(d).name] = [(read_gray_float(a), read_gray_float(b)) for a, b in ps]
     rows: list[tuple[str, dict[str, float]]] = []
     for ov in args.override or [""]:
         kw = {}
@@ -59,6 +74,8 @@ def main() -> None:
             q.update(validation_blackout(net, images))
         if args.paper_metrics:
             q.update(paper_metrics(net, images))
+        for name, imgs in extra.items():
+            q.update({f"{name}_{k[4:]}": v for k, v in paper_metrics(net, imgs).items()})
         rows.append((ov or "(as shipped)", q))
         print(f"{args.weights} {ov or '(as shipped)':<28} " + "  ".join(f"{k} {v:.4f}" for k, v in q.items()), flush=True)
     if len(rows) > 1:
