@@ -115,12 +115,17 @@ class FMMNet(FusionNet):
         zs = band_logits(out[:, : 2 * n], n)
         beta = float(self.cfg.base_brightness)
         gamma = float(self.cfg.detail_activity)
-        if (self.cfg.base_head or beta or gamma) and (bases is None or (gamma and details is None)):
+        need_bases = bool(self.cfg.base_head or beta) and bases is None
+        need_details = bool(gamma) and details is None
+        if need_bases or need_details:
             if a is None or b is None:
                 raise ValueError("a base_head, base_brightness or detail_activity model needs the sources "
                                  "for its band weights")
-            bx, by = laplacian_pyramid(a, n), laplacian_pyramid(b, n)
-            bases, details = (bx[-1], by[-1]), (bx[:-1], by[:-1])
+            if need_details:  # the detail bands; the base band comes with them
+                bx, by = laplacian_pyramid(a, n), laplacian_pyramid(b, n)
+                bases, details = (bx[-1], by[-1]), (bx[:-1], by[:-1])
+            else:  # the base band alone: no detail bands built
+                bases = self.base_bands(a, b)
         if self.cfg.base_head:
             d = self._base_logit(*bases).to(zs[-1].dtype)
             zs[-1] = zs[-1] + torch.cat([0.5 * d, -0.5 * d], 1)
