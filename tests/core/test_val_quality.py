@@ -35,3 +35,28 @@ def test_paper_metrics_score_the_rounded_fused_image_with_the_paper_profile():
             want.setdefault(k, []).append(v)
     for k, v in want.items():
         assert_close(got[f"val_{k}"], float(np.mean(v)))
+
+
+def test_val_rank_ranks_rows_of_several_outputs_together(tmp_path):
+    """scripts/val_rank.py: rows of two outputs ranked over their common columns, the paper-metric
+    duplicates left out, comments and mean-rank lines skipped."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root / "scripts"))
+    from val_rank import columns, parse_rows, ranked
+
+    a = tmp_path / "a.txt"
+    b = tmp_path / "b.txt"
+    a.write_text("# cmd\nm1 T=1  val_sf 9  val_ei 1  val_EI 1  val_SF 3  extra 5\nmean rank over x: m1 1.0\n")
+    b.write_text("m2 T=0.1  val_sf 1  val_ei 9  val_EI 2  val_SF 2\nm3  val_sf 5  val_ei 5  val_EI 3  val_SF 1\n")
+    rows = parse_rows(a.read_text().splitlines()) + parse_rows(b.read_text().splitlines())
+    assert [n for n, _ in rows] == ["m1 T=1", "m2 T=0.1", "m3"]
+    assert columns(rows) == ["val_EI", "val_SF"]
+    rows[2][1]["val_SF"] = 2.5  # EI ranks m3 1, m2 2, m1 3; SF ranks m1 1, m3 2, m2 3
+    assert ranked(rows) == [(1.5, "m3"), (2.0, "m1 T=1"), (2.5, "m2 T=0.1")]
+    r = subprocess.run([sys.executable, str(root / "scripts" / "val_rank.py"), str(a), str(b)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.splitlines()[-1] == "(2 columns)"
