@@ -292,6 +292,21 @@ def test_page_network_error_classical_offline_cleanup(server, browser, pairs, tm
          "--weights", "default", "--detail-gain", "1.25", "-q")
     np.testing.assert_array_equal(_read(got[0]), _read(tmp_path / "gain.png"))
     assert not np.array_equal(_read(got[0]), _read(tmp_path / "net.png"))
+    # the detail-activity rule likewise (the gain back to blank = the weights' own)
+    page.set_number("detail-gain", "")
+    page.set_number("detail-activity", "20000")
+    status = page.fuse()
+    assert status.startswith("mutualfuse: error: --detail-activity must be a number in [0, 10000]"), status
+    page.set_number("detail-activity", "1000")
+    status = page.fuse()
+    assert status.startswith("done"), status
+    assert "--detail-activity 1000.0" in page.text("#timing") and "--detail-gain" not in page.text("#timing")
+    got = page.download_all(browser.downloads)
+    _cli("fuse", str(pairs / "ir.png"), str(pairs / "vis.png"), "-o", str(tmp_path / "act.png"), "--device", "cpu",
+         "--weights", "default", "--detail-activity", "1000", "-q")
+    np.testing.assert_array_equal(_read(got[0]), _read(tmp_path / "act.png"))
+    assert not np.array_equal(_read(got[0]), _read(tmp_path / "net.png"))
+    page.set_number("detail-activity", "")
 
     # 2. a mismatched pair: a readable one-line error on the page, nothing to download
     page.upload("b", pairs / "vis-cropped.png")

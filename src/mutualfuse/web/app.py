@@ -43,9 +43,9 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         net = method == core.NETWORK
         return (gr.update(interactive=net, visible=net),
                 gr.update(value=core.default_params(method), visible=not net),
-                gr.update(visible=net), gr.update(visible=net))
+                gr.update(visible=net), gr.update(visible=net), gr.update(visible=net))
 
-    def run(a_file, b_file, method, weights, params, chroma, normalize, temperature, gain,
+    def run(a_file, b_file, method, weights, params, chroma, normalize, temperature, gain, activity,
             progress=gr.Progress(track_tqdm=True)):
         from ..errors import FuseError
 
@@ -57,7 +57,8 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         s = core.Settings(method=method, weights=weights or "default", params=params or "", chroma=chroma,
                           normalize=normalize, device=device, max_pixels=max_pixels,
                           blend_temperature=temperature if net and temperature else None,
-                          detail_gain=gain if net and gain else None)  # blank (Gradio sends 0) = the weights' own
+                          detail_gain=gain if net and gain else None,  # blank (Gradio sends 0) = the weights' own
+                          detail_activity=activity if net and activity else None)
         try:
             r = core.fuse_request(str(a_file), str(b_file), s, workdir, cache,
                                   names=(Path(a_file).name, Path(b_file).name))
@@ -107,6 +108,9 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
                                     "the weights' own)", elem_id="temperature")
             gain = gr.Number(None, label="detail gain (0.5–2; > 1 sharpens; pyramid weights such as 'default'; "
                              "blank or 0 = the weights' own, 1)", elem_id="detail-gain")
+            activity = gr.Number(None, label="detail activity (0–10000; a given choose-max rule added to the "
+                                 "learned detail-band weights; pyramid weights; blank or 0 = the weights' own, off)",
+                                 elem_id="detail-activity")
         go = gr.Button("Fuse", variant="primary", elem_id="fuse-btn")
         status = gr.Markdown("", elem_id="status")
         state = gr.State(None)
@@ -124,8 +128,8 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         timing = gr.Markdown("", elem_id="timing")
 
         sample.change(on_sample, sample, [a_in, b_in])
-        method.change(on_method, method, [weights, params, temperature, gain])
-        go.click(run, [a_in, b_in, method, weights, params, chroma, normalize, temperature, gain],
+        method.change(on_method, method, [weights, params, temperature, gain, activity])
+        go.click(run, [a_in, b_in, method, weights, params, chroma, normalize, temperature, gain, activity],
                  [status, fused, compare, metrics, downloads, timing, state])
         which.change(on_compare, [which, state], compare)
     return app

@@ -59,6 +59,7 @@ class Settings:
     max_pixels: int | None = None  # None: the CLI's default
     blend_temperature: float | None = None  # network only; None: the weights' own
     detail_gain: float | None = None  # pyramid network only; None: the weights' own
+    detail_activity: float | None = None  # pyramid network only; None: the weights' own
 
     def cli_args(self) -> list[str]:
         """The equivalent ``mutualfuse fuse`` options (shown on the page, used by the test)."""
@@ -69,6 +70,8 @@ class Settings:
                 out += ["--blend-temperature", repr(float(self.blend_temperature))]
             if self.detail_gain is not None:
                 out += ["--detail-gain", repr(float(self.detail_gain))]
+            if self.detail_activity is not None:
+                out += ["--detail-activity", repr(float(self.detail_activity))]
         for p in param_lines(self.params):
             out += ["--param", p]
         out += ["--chroma", self.chroma, "--normalize", self.normalize, "--device", self.device]
@@ -141,7 +144,7 @@ class FuserCache:
         from ..cli.fuse import make_fuser
 
         key = (ns.method, ns.weights, tuple(ns.param), ns.chroma, ns.normalize, ns.device, ns.blend_temperature,
-               ns.detail_gain)
+               ns.detail_gain, ns.detail_activity)
         if key != self._key:
             self._fuser = None
             self._fuser = make_fuser(ns, progress=True)
