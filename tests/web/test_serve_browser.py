@@ -276,37 +276,27 @@ def test_page_network_error_classical_offline_cleanup(server, browser, pairs, tm
           f"CLI peak {cli_kb / 1024:.0f} MB, windows seen: {sorted(counts)}")
     assert grew <= 1.5 * cli_kb, (grew, cli_kb)
 
-    # 1c. the network's inference options: a bad detail gain is a one-line error; a valid one
+    # 1c. the network's inference options: a bad detail gain or activity is a one-line error; a valid one
     # gives the CLI's pixels for the same option (and the page shows that option's command line)
     page.upload("a", pairs / "ir.png")
     page.upload("b", pairs / "vis.png")
-    page.set_number("detail-gain", "3")
-    status = page.fuse()
-    assert status.startswith("mutualfuse: error: --detail-gain must be a number in [0.5, 2]"), status
-    page.set_number("detail-gain", "1.25")
-    status = page.fuse()
-    assert status.startswith("done"), status
-    assert "--detail-gain 1.25" in page.text("#timing"), page.text("#timing")
-    got = page.download_all(browser.downloads)
-    _cli("fuse", str(pairs / "ir.png"), str(pairs / "vis.png"), "-o", str(tmp_path / "gain.png"), "--device", "cpu",
-         "--weights", "default", "--detail-gain", "1.25", "-q")
-    np.testing.assert_array_equal(_read(got[0]), _read(tmp_path / "gain.png"))
-    assert not np.array_equal(_read(got[0]), _read(tmp_path / "net.png"))
-    # the detail-activity rule likewise (the gain back to blank = the weights' own)
-    page.set_number("detail-gain", "")
-    page.set_number("detail-activity", "20000")
-    status = page.fuse()
-    assert status.startswith("mutualfuse: error: --detail-activity must be a number in [0, 10000]"), status
-    page.set_number("detail-activity", "1000")
-    status = page.fuse()
-    assert status.startswith("done"), status
-    assert "--detail-activity 1000.0" in page.text("#timing") and "--detail-gain" not in page.text("#timing")
-    got = page.download_all(browser.downloads)
-    _cli("fuse", str(pairs / "ir.png"), str(pairs / "vis.png"), "-o", str(tmp_path / "act.png"), "--device", "cpu",
-         "--weights", "default", "--detail-activity", "1000", "-q")
-    np.testing.assert_array_equal(_read(got[0]), _read(tmp_path / "act.png"))
-    assert not np.array_equal(_read(got[0]), _read(tmp_path / "net.png"))
-    page.set_number("detail-activity", "")
+    for elem, bad, good, error in (("detail-gain", "3", "1.25", "must be a number in [0.5, 2]"),
+                                   ("detail-activity", "20000", "1000", "must be a number in [0, 10000]")):
+        page.set_number(elem, bad)
+        status = page.fuse()
+        assert status.startswith(f"mutualfuse: error: --{elem} {error}"), status
+        page.set_number(elem, good)
+        status = page.fuse()
+        assert status.startswith("done"), status
+        option = f"--{elem} {float(good)!r}"
+        assert option in page.text("#timing"), page.text("#timing")
+        assert page.text("#timing").count("--detail-") == 1  # the other option, set back to blank, is not used
+        got = page.download_all(browser.downloads)
+        _cli("fuse", str(pairs / "ir.png"), str(pairs / "vis.png"), "-o", str(tmp_path / f"{elem}.png"), "--device",
+             "cpu", "--weights", "default", f"--{elem}", good, "-q")
+        np.testing.assert_array_equal(_read(got[0]), _read(tmp_path / f"{elem}.png"))
+        assert not np.array_equal(_read(got[0]), _read(tmp_path / "net.png"))
+        page.set_number(elem, "")  # blank = the weights' own
 
     # 2. a mismatched pair: a readable one-line error on the page, nothing to download
     page.upload("b", pairs / "vis-cropped.png")
