@@ -128,13 +128,13 @@ def test_bad_arrays(fuser, a, b, msg):
 
 
 def test_blend_temperature_override(pair):
-    """`default` ships at T = 0.1; an explicit 0.1 is the same model, T = 1 the trained one."""
+    """`default` ships at T = 0.5; an explicit 0.5 is the same model, T = 1 the trained one."""
     from mutualfuse.errors import ParameterError
 
     a, b = (x.astype(np.float64) / 255 for x in pair)
     shipped = Fuser("default", device="cpu").fuse(a, b)
-    assert Fuser("default", device="cpu").net.cfg.blend_temperature == 0.1
-    assert np.array_equal(Fuser("default", device="cpu", blend_temperature=0.1).fuse(a, b), shipped)
+    assert Fuser("default", device="cpu").net.cfg.blend_temperature == 0.5
+    assert np.array_equal(Fuser("default", device="cpu", blend_temperature=0.5).fuse(a, b), shipped)
     trained = Fuser("default", device="cpu", blend_temperature=1.0)
     assert trained.net.cfg.blend_temperature == 1.0
     assert np.abs(trained.fuse(a, b) - shipped).max() > 1e-3
