@@ -36,7 +36,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
                         "(0 = always exact; default: the model's, 16384)")
     p.add_argument("--blend-temperature", type=float, default=None, metavar="T",
                    help="temperature of the network's per-band selection (> 0; smaller = harder; default: the "
-                        "weights' own, 0.1 for 'default', whose trained model is 1.0)")
+                        "weights' own, 0.5 for 'default', whose trained model is 1.0)")
     p.add_argument("--detail-gain", type=float, default=None, metavar="G",
                    help="multiply a pyramid model's fused detail bands by G in [0.5, 2] (> 1 sharpens; default: "
                         "the weights' own, 1.0)")
