@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from ship_ablations import last_validation  # noqa: E402
+from ship_variant import renamed_init  # noqa: E402
 
 
 def _same_tensors(a: Path, b: Path) -> bool:
@@ -70,10 +71,11 @@ def main() -> int:
     if args.init_name and init in SHIPPED and init != args.init_name:
         # a warm start named by a shipped name that is about to name another file (`default`
         # moving on, `paper` retrained): name the same bytes by their new name (checked)
-        if SHIPPED[args.init_name].sha256 != SHIPPED[init].sha256:
-            raise SystemExit(f"--init-name {args.init_name}: not the file `{init}` names now")
-        tc["init_weights"] = args.init_name
-        meta["train_config"] = json.dumps(tc)
+        try:
+            meta = renamed_init(meta, args.init_name, SHIPPED)
+        except ValueError as e:
+            raise SystemExit(str(e)) from None
+        tc = json.loads(meta["train_config"])
     elif args.init_name and init and init.endswith(".safetensors"):
         # a warm start given as a path to a shipped file, or to a file with the same tensors (a run's
         # final weights shipped with other inference settings): name it (checked)

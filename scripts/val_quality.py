@@ -24,6 +24,11 @@ import argparse
 import ast
 
 
+#: the validation loop's own SF / EI / Q^AB/F columns, which the paper metrics' EI, SF and Qabf
+#: repeat: left out of the mean rank when the paper metrics are there
+DUPLICATES = ("val_sf", "val_ei", "val_qabf")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", default="default")
@@ -79,7 +84,7 @@ def main() -> None:
         rows.append((ov or "(as shipped)", q))
         print(f"{args.weights} {ov or '(as shipped)':<28} " + "  ".join(f"{k} {v:.4f}" for k, v in q.items()), flush=True)
     if len(rows) > 1:
-        drop = {"val_sf", "val_ei", "val_qabf"} if args.paper_metrics else set()  # the paper's EI/SF/Qabf repeat them
+        drop = set(DUPLICATES) if args.paper_metrics else set()
         table = [{k: v for k, v in q.items() if k not in drop} for _, q in rows]
         ranks = mean_ranks(table)
         print(f"mean rank over {', '.join(table[0])}: "

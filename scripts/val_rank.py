@@ -15,9 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from val_quality import mean_ranks  # noqa: E402
-
-DUPLICATES = ("val_sf", "val_ei", "val_qabf")
+from val_quality import DUPLICATES, mean_ranks  # noqa: E402
 
 
 def parse_rows(lines) -> list[tuple[str, dict[str, float]]]:
