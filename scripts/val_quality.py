@@ -16,7 +16,12 @@ last line gives each one's mean rank over all columns (1 = best; every column is
 higher-is-better; with ``--paper-metrics`` val_sf, val_ei and val_qabf, which the paper's EI,
 SF and Qabf repeat, are left out of it). ``--extra-set DIR`` adds the same nine metrics on every
 pair of another held-out folder (``a/``, ``b/`` under the data root), e.g. a medical set for a
-setting that only medical pairs exercise. Never touches a test set.
+setting that only medical pairs exercise; ``--disjoint-from TESTDIR`` leaves out of every extra set
+the pairs that show nearly the same scene as a pair of TESTDIR
+(:func:`mutualfuse.train.data.near_duplicates`, thumbnail correlation >= ``--disjoint-threshold``),
+e.g. ``--extra-set ir-vis/tno40 --disjoint-from ir-vis/tno`` keeps the 20 of tno40's 40 pairs that
+are neither copies nor re-crops nor close neighbouring frames of the TNO test pairs. Never touches
+a test set.
 """
 from __future__ import annotations
 
@@ -43,6 +48,11 @@ def main() -> None:
                     help="also the paper profile's metrics of every pair of DIR (a/ and b/ under the data root, "
                          "e.g. medical/ct-mr-harvard), as columns <DIR's last part>_<metric>; repeatable. Only "
                          "sets that no model trains on and that are not the targets' test sets")
+    ap.add_argument("--disjoint-from", action="append", default=[], metavar="TESTDIR",
+                    help="leave out of every --extra-set the pairs that nearly repeat a pair of TESTDIR "
+                         "(a test set, e.g. ir-vis/tno); repeatable")
+    ap.add_argument("--disjoint-threshold", type=float, default=0.8,
+                    help="thumbnail correlation from which a pair counts as a near-duplicate (default 0.8)")
     args = ap.parse_args()
     import torch
 
@@ -50,7 +60,7 @@ def main() -> None:
 
     from mutualfuse.image_io import read_gray_float
     from mutualfuse.train.config import TrainConfig
-    from mutualfuse.train.data import PairCrops, find_pairs, resolve_data_root, split_pairs
+    from mutualfuse.train.data import PairCrops, find_pairs, near_duplicates, resolve_data_root, split_pairs
     from mutualfuse.train.loop import validation_blackout, validation_quality
     from mutualfuse.weights import load_model
 
@@ -61,8 +71,16 @@ def main() -> None:
     _, val = split_pairs(pairs, cfg.data.val_pairs, cfg.seed)
     images = PairCrops(val, cfg.data.crop, cfg.seed, center=True).images
     extra = {}
+    tests = [p for t in args.disjoint_from for p in find_pairs(root / t)]
     for d in args.extra_set:
         ps = find_pairs(root / d)
+        if tests:
+            dup = near_duplicates(ps, tests, args.disjoint_threshold)
+            out = {p for p, _, _ in dup}
+            ps = [p for p in ps if p not in out]
+            print(f"{d}: {len(ps)} pairs kept, {len(dup)} left out as near-duplicates of "
+                  f"{', '.join(args.disjoint_from)}: "
+                  + ", ".join(f"{p[0].stem}~{r[0].stem} {s:.3f}" for p, s, r in dup), flush=True)
         if not ps:
             raise SystemExit(f"--extra-set {d}: no pairs under {root / d}")
         extra[Path(d).name] = [(read_gray_float(a), read_gray_float(b)) for a, b in ps]

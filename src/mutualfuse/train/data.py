@@ -175,3 +175,46 @@ def synthetic_multifocus(sharp: np.ndarray, rng: np.random.Generator,
     a = m * img + (1 - m) * blur
     b = (1 - m) * img + m * blur
     return img, a.astype(np.float32), b.astype(np.float32)
+
+
+def near_duplicates(pairs: list[tuple[Path, Path]], reference: list[tuple[Path, Path]],
+                    threshold: float = 0.8, size: int = 64) -> list[tuple[tuple[Path, Path], float, tuple[Path, Path]]]:
+    """The pairs of ``pairs`` that show (nearly) the same scene as a pair of ``reference``.
+
+    Each image, in gray, is resized to ``size``×``size`` (bilinear, so crops and rescaled copies of a
+    frame still match) and standardised to zero mean, unit variance; two images' similarity is the
+    mean of their product (Pearson correlation of the thumbnails, in [-1, 1]). A pair is a
+    near-duplicate when, in either role, its image reaches ``threshold`` with the same role's image
+    of any reference pair. Used to hold a validation set apart from a test set whose frames it may
+    share (``ir-vis/tno40`` holds re-crops and neighbouring frames of ``ir-vis/tno``'s), beyond the
+    byte-identical copies that ``CROSSREF.tsv`` lists.
+
+    Returns ``(pair, similarity, reference pair)`` for every near-duplicate, in ``pairs`` order.
+
+    Example::
+
+        >>> from mutualfuse.train.data import find_pairs, near_duplicates  # doctest: +SKIP
+        >>> near_duplicates(find_pairs(root / "ir-vis/tno40"), find_pairs(root / "ir-vis/tno"))  # doctest: +SKIP
+    """
+    from PIL import Image
+
+    if not 0.0 < threshold <= 1.0:
+        raise ParameterError(f"near_duplicates: threshold {threshold} is not in (0, 1]")
+
+    def thumb(path: Path) -> np.ndarray:
+        g = read_gray_float(path)
+        t = np.asarray(Image.fromarray(g.astype(np.float32), mode="F").resize((size, size), Image.BILINEAR), np.float64)
+        return (t - t.mean()) / (t.std() + 1e-12)
+
+    refs = [(thumb(a), thumb(b), (a, b)) for a, b in reference]
+    out = []
+    for a, b in pairs:
+        ta, tb = thumb(a), thumb(b)
+        best, which = -2.0, None
+        for ra, rb, ref in refs:
+            s = max(float((ta * ra).mean()), float((tb * rb).mean()))
+            if s > best:
+                best, which = s, ref
+        if which is not None and best >= threshold:
+            out.append(((a, b), best, which))
+    return out
