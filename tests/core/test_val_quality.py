@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from script_module import load
 
@@ -60,3 +61,41 @@ def test_val_rank_ranks_rows_of_several_outputs_together(tmp_path):
     r = subprocess.run([sys.executable, str(root / "scripts" / "val_rank.py"), str(a), str(b)],
                        capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.splitlines()[-1] == "(2 columns)"
+
+
+def _smooth(rng, h, w):
+    from scipy.ndimage import gaussian_filter
+
+    return gaussian_filter(rng.random((h, w)), 6)
+
+
+def _write_pair(folder, name, a, b):
+    from PIL import Image
+
+    for role, img in (("ir", a), ("vis", b)):
+        (folder / role).mkdir(parents=True, exist_ok=True)
+        lo, hi = img.min(), img.max()
+        Image.fromarray(np.round((img - lo) / (hi - lo) * 255).astype(np.uint8)).save(folder / role / name)
+
+
+def test_near_duplicates_find_copies_and_rescaled_crops_not_other_scenes(tmp_path):
+    from PIL import Image
+
+    from mutualfuse.errors import ParameterError
+    from mutualfuse.train.data import find_pairs, near_duplicates
+
+    rng = np.random.default_rng(3)
+    test_a, test_b = _smooth(rng, 120, 160), _smooth(rng, 120, 160)
+    _write_pair(tmp_path / "test", "01.png", test_a, test_b)
+    # a copy; a 0.8× rescaled crop (only its visible image repeats the test pair); another scene
+    _write_pair(tmp_path / "val", "copy.png", test_a, test_b)
+    crop = np.asarray(Image.fromarray(test_b[4:116, 5:155].astype(np.float32), mode="F").resize((120, 90)), np.float64)
+    _write_pair(tmp_path / "val", "crop.png", _smooth(rng, 90, 120), crop)
+    _write_pair(tmp_path / "val", "other.png", _smooth(rng, 90, 120), _smooth(rng, 90, 120))
+    val, test = find_pairs(tmp_path / "val"), find_pairs(tmp_path / "test")
+    dup = near_duplicates(val, test)
+    assert [p[0].name for p, _, _ in dup] == ["copy.png", "crop.png"]
+    assert all(r == test[0] for _, _, r in dup)
+    assert dup[0][1] > 0.99 and 0.8 <= dup[1][1] < 1.0
+    with pytest.raises(ParameterError, match="threshold"):
+        near_duplicates(val, test, threshold=0.0)
