@@ -79,8 +79,9 @@ def main() -> None:
             out = {p for p, _, _ in dup}
             ps = [p for p in ps if p not in out]
             print(f"{d}: {len(ps)} pairs kept, {len(dup)} left out as near-duplicates of "
-                  f"{', '.join(args.disjoint_from)}: "
-                  + ", ".join(f"{p[0].stem}~{r[0].stem} {s:.3f}" for p, s, r in dup), flush=True)
+                  f"{', '.join(args.disjoint_from)}"
+                  + "".join(f"{', ' if i else ': '}{p[0].stem}~{r[0].stem} {s:.3f}" for i, (p, s, r) in enumerate(dup)),
+                  flush=True)
         if not ps:
             raise SystemExit(f"--extra-set {d}: no pairs under {root / d}")
         extra[Path(d).name] = [(read_gray_float(a), read_gray_float(b)) for a, b in ps]
