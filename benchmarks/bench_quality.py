@@ -20,6 +20,10 @@ outputs under the data root where they exist (Lytro, medical) and the paper's "O
   mean-intensity drift; target: above ``dwt``, far above the average, |Δmean| < 1 grey level.
 * ``--mean-maps``: the ``default`` model once more with its deepest mutual maps replaced by
   their global means (``mutualfuse.model`` stages), to show that the mapping matters.
+* ``--task-settings``: every shipped model that records per-task settings gets a second row,
+  ``NAME[TASK]``, fused with ``--task TASK`` for the set's task (tno: ir-vis; lytro, mf-truth:
+  multi-focus; medical: medical), and ``default[TASK]`` is marked against the targets too (with
+  ``--mean-maps`` also its own global-mean-maps row, at the same settings).
 
 Fused images are cached under ``--out`` (a rerun only fuses what is missing); a network's folder
 is named by its row name and the first 12 hex digits of its weights' sha256, so other weights
@@ -60,6 +64,21 @@ PAPER_OURS = {
 
 LOWER_IS_BETTER: set[str] = set()  # every paper metric is higher-is-better
 
+#: each set's fusion task (mutualfuse.tasks.TASKS), for --task-settings
+SET_TASK = {"tno": "ir-vis", "lytro": "multi-focus", "medical": "medical", "mf-truth": "multi-focus"}
+
+
+def _task_rows(models: list[str], task: str) -> list[tuple[str, str, str]]:
+    """(row name ``NAME[TASK]``, shipped weights, task) of every shipped model recording ``task``'s settings."""
+    from mutualfuse.weights import SHIPPED
+
+    out = []
+    for m in models:
+        name, w = _split(m)
+        if w in SHIPPED and task in dict(SHIPPED[w].tasks):
+            out.append((f"{name}[{task}]", w, task))
+    return out
+
 
 def _cli(*args: str) -> None:
     cmd = [sys.executable, "-m", "mutualfuse", *args]
@@ -86,14 +105,17 @@ def _row_dir(out: Path, set_key: str, name: str, weights: str | None) -> Path:
     return out / "fused" / set_key / (f"{name}@{_digest(weights)}" if weights else name)
 
 
-def _fuse_set(root: Path, set_dir: str, ra: str, rb: str, out: Path, method: str, weights: str | None) -> Path:
+def _fuse_set(root: Path, set_dir: str, ra: str, rb: str, out: Path, method: str, weights: str | None,
+              task: str | None = None, row: str | None = None) -> Path:
     name, weights = _split(weights) if weights else (method, None)
-    dst = _row_dir(out, set_dir.replace("/", "_"), name, weights)
+    dst = _row_dir(out, set_dir.replace("/", "_"), row or name, weights)
     args = ["fuse-dir", str(root / set_dir / ra), str(root / set_dir / rb), "-o", str(dst), "-q", "--device", "cpu"]
     if weights:
         args += ["--weights", weights]
     else:
         args += ["--method", method]
+    if task:
+        args += ["--task", task]
     _cli(*args)
     return dst
 
@@ -135,15 +157,16 @@ def _count_ahead(a: dict[str, float], b: dict[str, float], metrics: list[str]) -
     return n, sum(1 for m in metrics if m in a and m in b)
 
 
-def mean_maps_fuse(weights: str, src_a: Path, src_b: Path, dst: Path) -> None:
-    """Fuse a folder with the deepest mutual maps replaced by their global means (gray PNGs)."""
+def mean_maps_fuse(weights: str, src_a: Path, src_b: Path, dst: Path, task: str | None = None) -> None:
+    """Fuse a folder with the deepest mutual maps replaced by their global means (gray PNGs);
+    at ``task``'s settings (:func:`mutualfuse.weights.task_settings`) when given."""
     import torch
     from PIL import Image
 
     from mutualfuse.model.blocks import pad_to_multiple
-    from mutualfuse.weights import load_model
+    from mutualfuse.weights import load_model, task_settings
 
-    net, _ = load_model(weights)
+    net, _ = load_model(weights, **(task_settings(weights, task) if task else {}))
     net.eval()
     dst.mkdir(parents=True, exist_ok=True)
     for pa in sorted(src_a.iterdir()):
@@ -161,7 +184,8 @@ def mean_maps_fuse(weights: str, src_a: Path, src_b: Path, dst: Path) -> None:
         Image.fromarray(np.round(f.numpy() * 255).astype(np.uint8)).save(out)
 
 
-def mf_truth(root: Path, out: Path, models: list[str], baselines: list[str], mean_maps: bool) -> None:
+def mf_truth(root: Path, out: Path, models: list[str], baselines: list[str], mean_maps: bool,
+             task_settings: bool = False) -> None:
     from PIL import Image
     from skimage.metrics import structural_similarity
 
@@ -179,6 +203,11 @@ def mf_truth(root: Path, out: Path, models: list[str], baselines: list[str], mea
         args = ["fuse-dir", str(pairs_dir / "a"), str(pairs_dir / "b"), "-o", str(dst), "-q", "--device", "cpu"]
         args += ["--weights", w] if is_w else ["--method", name]
         _cli(*args)
+    task_rows = _task_rows(models, SET_TASK["mf-truth"]) if task_settings else []
+    for row, w, task in task_rows:
+        dst = dirs[row] = _row_dir(out, "mf-truth", row, w)
+        _cli("fuse-dir", str(pairs_dir / "a"), str(pairs_dir / "b"), "-o", str(dst), "-q", "--device", "cpu",
+             "--weights", w, "--task", task)
     if mean_maps:
         dw = dict(_split(m) for m in models).get("default", "default")
         dirs["default-mean-maps"] = _row_dir(out, "mf-truth", "default-mean-maps", dw)
@@ -197,12 +226,36 @@ def mf_truth(root: Path, out: Path, models: list[str], baselines: list[str], mea
                       "max|dmean|": float(np.max(np.abs(dm)))}
     _table("Synthetic multi-focus with a known truth (6 MSRS visible images, disc, σ=3)",
            ["PSNR", "SSIM", "dmean", "max|dmean|"], rows)
-    d = rows.get("default")
-    if d and "dwt" in rows and "average" in rows:
-        ok = d["PSNR"] > rows["dwt"]["PSNR"] and d["SSIM"] > rows["dwt"]["SSIM"] and d["max|dmean|"] < 1.0
-        print(f"\ntarget mf-truth: PSNR/SSIM above dwt ({rows['dwt']['PSNR']:.2f} dB / {rows['dwt']['SSIM']:.4f}), "
-              f"far above average ({rows['average']['PSNR']:.2f} dB), |Δmean| < 1: "
-              f"default {d['PSNR']:.2f} dB / {d['SSIM']:.4f}, max|Δmean| {d['max|dmean|']:.2f} → {'✓' if ok else '✗'}")
+    for label in ["default"] + [r for r, w, _ in task_rows if r.startswith("default[")]:
+        d = rows.get(label)
+        if d and "dwt" in rows and "average" in rows:
+            ok = d["PSNR"] > rows["dwt"]["PSNR"] and d["SSIM"] > rows["dwt"]["SSIM"] and d["max|dmean|"] < 1.0
+            print(f"\ntarget mf-truth: PSNR/SSIM above dwt ({rows['dwt']['PSNR']:.2f} dB / {rows['dwt']['SSIM']:.4f}), "
+                  f"far above average ({rows['average']['PSNR']:.2f} dB), |Δmean| < 1: {label} "
+                  f"{d['PSNR']:.2f} dB / {d['SSIM']:.4f}, max|Δmean| {d['max|dmean|']:.2f} → {'✓' if ok else '✗'}")
+
+
+def _print_targets(s: str, label: str, rows: dict[str, dict[str, float]], metrics: list[str]) -> None:
+    """The issue-10 target lines of set ``s`` for row ``label`` (``default`` or ``default[TASK]``)."""
+    d = rows.get(label)
+    if not d:
+        return
+    if s == "tno":
+        po = PAPER_OURS["tno"]
+        hit = {m: d.get(m, float("-inf")) >= po[m] for m in ("EI", "SF", "Qabf")}
+        print(f"\ntarget tno ({label}): ≥ paper's Ours on EI, SF, Qabf: " + ", ".join(
+            f"{m} {d[m]:.3f} vs {po[m]} {'✓' if ok else '✗'}" for m, ok in hit.items()))
+        if "cbf" in rows:
+            n, tot = _count_ahead(d, rows["cbf"], metrics)
+            print(f"target tno ({label}): ahead of cbf on ≥ 6 of 9: {n} of {tot} {'✓' if n >= 6 else '✗'}")
+    elif "IFCNN(max)" in rows:
+        n, tot = _count_ahead(d, rows["IFCNN(max)"], metrics)
+        print(f"\ntarget {s} ({label}): ahead of IFCNN(max) on {'all 7' if s == 'lytro' else '≥ 7 of 9'}: "
+              f"{n} of {tot} {'✓' if n >= 7 else '✗'}  (behind on: "
+              f"{', '.join(m for m in metrics if d.get(m, 0) <= rows['IFCNN(max)'].get(m, 0)) or 'none'})")
+    if f"{label}-mean-maps" in rows:
+        n, tot = _count_ahead(d, rows[f"{label}-mean-maps"], metrics)
+        print(f"mapping matters ({s}): {label} ahead of its global-mean-maps variant on {n} of {tot} metrics")
 
 
 def main() -> None:
@@ -213,6 +266,8 @@ def main() -> None:
     ap.add_argument("--sets", default="tno,lytro,medical,mf-truth")
     ap.add_argument("--out", default=str(REPO / "out" / "bench_quality"))
     ap.add_argument("--mean-maps", action="store_true", help="also score `default` with global-mean maps")
+    ap.add_argument("--task-settings", action="store_true",
+                    help="also score each shipped model at its per-task settings for the set's task (rows NAME[TASK])")
     ap.add_argument("-j", "--jobs", type=int, default=2)
     args = ap.parse_args()
     if not args.data_root:
@@ -226,12 +281,15 @@ def main() -> None:
     print(f"# bench_quality  models={models}  baselines={baselines}  data={root}")
     for s in args.sets.split(","):
         if s == "mf-truth":
-            mf_truth(root, out, models, baselines, args.mean_maps)
+            mf_truth(root, out, models, baselines, args.mean_maps, args.task_settings)
             continue
         set_dir, ra, rb, ref, metrics = SETS[s]
         folders: dict[str, Path] = {}
         for m in models:
             folders[_split(m)[0]] = _fuse_set(root, set_dir, ra, rb, out, m, m)
+        task_rows = _task_rows(models, SET_TASK[s]) if args.task_settings else []
+        for row, w, task in task_rows:
+            folders[row] = _fuse_set(root, set_dir, ra, rb, out, w, w, task=task, row=row)
         for m in baselines:
             folders[m] = _fuse_set(root, set_dir, ra, rb, out, m, None)
         if args.mean_maps and "default" in [_split(m)[0] for m in models]:
@@ -239,32 +297,19 @@ def main() -> None:
             dst = _row_dir(out, set_dir.replace("/", "_"), "default-mean-maps", dw)
             mean_maps_fuse(dw, root / set_dir / ra, root / set_dir / rb, dst)
             folders["default-mean-maps"] = dst
+            for row, w, task in task_rows:
+                if row.startswith("default["):
+                    dst = _row_dir(out, set_dir.replace("/", "_"), f"{row}-mean-maps", w)
+                    mean_maps_fuse(w, root / set_dir / ra, root / set_dir / rb, dst, task=task)
+                    folders[f"{row}-mean-maps"] = dst
         if ref and (root / ref).is_dir():
             folders["IFCNN(max)"] = root / ref
         rows = _means(_evaluate(root, set_dir, ra, rb, folders, out, args.jobs), folders)
         rows = {k: rows[k] for k in folders if k in rows}
         rows["paper's Ours"] = PAPER_OURS[s]
         _table(f"{s} ({set_dir}), means", metrics, rows)
-        d = rows.get("default")
-        if not d:
-            continue
-        if s == "tno":
-            po = PAPER_OURS["tno"]
-            hit = {m: d.get(m, float("-inf")) >= po[m] for m in ("EI", "SF", "Qabf")}
-            print("\ntarget tno: ≥ paper's Ours on EI, SF, Qabf: " + ", ".join(
-                f"{m} {d[m]:.3f} vs {po[m]} {'✓' if ok else '✗'}" for m, ok in hit.items()))
-            if "cbf" in rows:
-                n, tot = _count_ahead(d, rows["cbf"], metrics)
-                print(f"target tno: ahead of cbf on ≥ 6 of 9: {n} of {tot} {'✓' if n >= 6 else '✗'}")
-        elif "IFCNN(max)" in rows:
-            n, tot = _count_ahead(d, rows["IFCNN(max)"], metrics)
-            need = 7 if s == "lytro" else 7
-            print(f"\ntarget {s}: ahead of IFCNN(max) on {'all 7' if s == 'lytro' else '≥ 7 of 9'}: "
-                  f"{n} of {tot} {'✓' if n >= need else '✗'}  (behind on: "
-                  f"{', '.join(m for m in metrics if d.get(m, 0) <= rows['IFCNN(max)'].get(m, 0)) or 'none'})")
-        if "default-mean-maps" in rows:
-            n, tot = _count_ahead(d, rows["default-mean-maps"], metrics)
-            print(f"mapping matters ({s}): default ahead of its global-mean-maps variant on {n} of {tot} metrics")
+        for label in ["default"] + [r for r, _, _ in task_rows if r.startswith("default[")]:
+            _print_targets(s, label, rows, metrics)
     print(f"\n# wall time {time.time() - t0:.0f} s")
 
 

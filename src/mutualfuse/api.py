@@ -91,8 +91,8 @@ class Fuser:
             ``tile_overlap`` pixels (approximation; off by default).
         progress: show a progress bar (stderr) for multi-window images.
         blend_temperature: override the temperature of a blend/pyramid model's selection
-            (``None`` = the one stored with the weights; ``default`` ships with 0.25, the
-            trained model is 1.0; smaller = harder selection). docs/training.md.
+            (``None`` = the one stored with the weights, or the ``task``'s; ``default`` ships with
+            0.5, the trained model is 1.0; smaller = harder selection). docs/training.md.
         detail_gain: multiply a pyramid model's fused detail bands by this constant in [0.5, 2]
             (``None`` = the weights' own, 1.0; ``> 1`` sharpens, at a cost in fidelity measured
             in docs/training.md, "Detail gain").
@@ -100,6 +100,11 @@ class Fuser:
             γ·(A_X − A_Y) with A the 3×3 mean of |band|, γ in [0, 10000] (``None`` = the weights'
             own, 0 = off; docs/training.md, "Given rules on the pyramid bands": γ = 1000 raised
             the edge metrics slightly, γ ≳ 3000 overrules the learned selection).
+        task: ``"ir-vis"``, ``"multi-focus"`` or ``"medical"``: use the inference settings the
+            shipped weights record for that task, each chosen on that task's own validation
+            columns (:func:`mutualfuse.weights.task_settings`; ``default``: T = 0.1 for IR–VIS,
+            its stored 0.5 for the other two); settings given explicitly take precedence.
+            ``None`` (default) = the weights' stored settings, one compromise for every task.
     """
 
     def __init__(self, model: str | os.PathLike = "default", device: str = "auto", dtype: str | torch.dtype = "float32",
@@ -107,7 +112,7 @@ class Fuser:
                  percentiles: tuple[float, float] = (0.1, 99.9), max_window_pixels: int = DEFAULT_WINDOW_PIXELS,
                  tile: int | None = None, tile_overlap: int = 64, progress: bool = False,
                  blend_temperature: float | None = None, detail_gain: float | None = None,
-                 detail_activity: float | None = None, **method_params: Any):
+                 detail_activity: float | None = None, task: str | None = None, **method_params: Any):
         self.device = pick_device(device)
         self.dtype = pick_dtype(dtype, self.device)
         check_fuse_options(chroma=chroma, normalize=normalize, tile=tile, tile_overlap=tile_overlap,
@@ -125,9 +130,10 @@ class Fuser:
         self.net = None
         self.runner = None
         weights = _network_weights(model)
+        self.task = task
         if weights is None:  # a classical method
             for name, v in (("blend_temperature", blend_temperature), ("detail_gain", detail_gain),
-                            ("detail_activity", detail_activity)):
+                            ("detail_activity", detail_activity), ("task", task)):
                 if v is not None:
                     raise ParameterError(f"{name} applies to the network, not to method {model!r}")
             self.method = str(model)
@@ -139,6 +145,15 @@ class Fuser:
         from .weights import load_model
 
         overrides = {} if token_budget == -1 else {"token_budget": token_budget}
+        if task is not None:
+            from .weights import task_settings
+
+            preset = task_settings(str(weights), task)
+            blend_temperature = preset.get("blend_temperature") if blend_temperature is None else blend_temperature
+            detail_gain = preset.get("detail_gain") if detail_gain is None else detail_gain
+            detail_activity = preset.get("detail_activity") if detail_activity is None else detail_activity
+            if "base_temperature" in preset:
+                overrides["base_temperature"] = preset["base_temperature"]
         if blend_temperature is not None:
             overrides["blend_temperature"] = float(blend_temperature)
         net, self.weights_meta = load_model(weights, **overrides)

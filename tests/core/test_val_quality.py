@@ -60,7 +60,20 @@ def test_val_rank_ranks_rows_of_several_outputs_together(tmp_path):
     assert ranked(rows) == [(1.5, "m3"), (2.0, "m1 T=1"), (2.5, "m2 T=0.1")]
     r = subprocess.run([sys.executable, str(root / "scripts" / "val_rank.py"), str(a), str(b)],
                        capture_output=True, text=True)
-    assert r.returncode == 0 and r.stdout.splitlines()[-1] == "(2 columns)"
+    assert r.returncode == 0 and r.stdout.splitlines()[-1] == "(2 columns: val_EI, val_SF)"
+    # --task: that task's columns only (ir-vis: the RoadScene pairs' own and tno40's; medical: the medical sets')
+    t = tmp_path / "t.txt"
+    t.write_text("p T=1  val_sf 1  val_mf_psnr 9  val_EI 1  tno40_EI 1  ct-mr-harvard_EI 9\n"
+                 "q T=0.1  val_sf 2  val_mf_psnr 1  val_EI 2  tno40_EI 2  ct-mr-harvard_EI 1\n")
+    rows = parse_rows(t.read_text().splitlines())
+    assert columns(rows, "ir-vis") == ["tno40_EI", "val_EI"]
+    assert columns(rows, "multi-focus") == ["val_mf_psnr"]
+    assert columns(rows, "medical") == ["ct-mr-harvard_EI"]
+    assert ranked(rows, "ir-vis") == [(1.0, "q T=0.1"), (2.0, "p T=1")]
+    assert ranked(rows, "medical") == [(1.0, "p T=1"), (2.0, "q T=0.1")]
+    r = subprocess.run([sys.executable, str(root / "scripts" / "val_rank.py"), "--task", "medical", str(t)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.splitlines()[0].split() == ["1.00", "p", "T=1"], r.stdout
 
 
 def _smooth(rng, h, w):

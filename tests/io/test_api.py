@@ -170,6 +170,36 @@ def test_detail_activity_override(pair):
         Fuser("dwt", detail_activity=100.0)
 
 
+def test_task_settings_apply_the_weights_per_task_choice(pair):
+    """``task`` applies the settings the shipped weights record for it (``default``: T 0.1 for
+    IR-VIS, its stored settings for multi-focus and medical); an explicit setting wins; tasks
+    apply to shipped weights that record them, never to a classical method."""
+    from mutualfuse.errors import ParameterError
+    from mutualfuse.tasks import TASKS
+    from mutualfuse.weights import SHIPPED, task_settings
+
+    assert dict(SHIPPED["default"].tasks).keys() == set(TASKS)
+    assert task_settings("default", "ir-vis") == {"blend_temperature": 0.1}
+    a, b = (x.astype(np.float64) / 255 for x in pair)
+    stored = Fuser("default", device="cpu").fuse(a, b)
+    for task in ("multi-focus", "medical"):
+        f = Fuser("default", device="cpu", task=task)
+        assert f.net.cfg.blend_temperature == 0.5
+        assert np.array_equal(f.fuse(a, b), stored)
+    irvis = Fuser("default", device="cpu", task="ir-vis")
+    assert irvis.net.cfg.blend_temperature == 0.1
+    assert np.array_equal(irvis.fuse(a, b), Fuser("default", device="cpu", blend_temperature=0.1).fuse(a, b))
+    assert np.abs(irvis.fuse(a, b) - stored).max() > 0.02
+    assert Fuser("default", device="cpu", task="ir-vis", blend_temperature=0.5).net.cfg.blend_temperature == 0.5
+    assert Fuser("mutualfuse", device="cpu", task="ir-vis").net.cfg.blend_temperature == 0.1
+    with pytest.raises(ParameterError, match="unknown task 'thermal'"):
+        Fuser("default", device="cpu", task="thermal")
+    with pytest.raises(ParameterError, match="'pyramid' record no per-task settings"):
+        Fuser("pyramid", device="cpu", task="ir-vis")
+    with pytest.raises(ParameterError, match="applies to the network"):
+        Fuser("dwt", task="ir-vis")
+
+
 def test_detail_gain_override(pair):
     """``detail_gain`` scales the pyramid's detail bands: 1 is the shipped model, > 1 sharper."""
     from mutualfuse.errors import ParameterError

@@ -561,6 +561,10 @@ def test_numeric_options_checked_before_work(ws, capsys, monkeypatch):
         run_bad(capsys, _fuse(ws, "-o", out, "--detail-activity", g), ws, "--detail-activity must be a number in")
     run_bad(capsys, _fuse(ws, "-o", out, "--method", "dwt", "--detail-activity", "100"), ws,
             "--detail-activity applies to the network")
+    run_bad(capsys, _fuse(ws, "-o", out, "--method", "dwt", "--task", "ir-vis"), ws, "--task applies to the network")
+    run_bad(capsys, _fuse(ws, "-o", out, "--weights", "pyramid", "--task", "ir-vis"), ws,
+            "task 'ir-vis': weights 'pyramid' record no per-task settings")
+    run_bad(capsys, _fuse(ws, "-o", out, "--task", "thermal"), ws, "argument --task: invalid choice: 'thermal'")
     run_bad(capsys, _fuse(ws, "-o", str(ws / "f.jpg"), "--bit-depth", "16", "--method", "average"), ws,
             "cannot hold 16-bit", "f.jpg")
     run_bad(capsys, ["fuse-video", "a.mp4", "b.mp4", "-o", str(ws / "f.mp4"), "--crf", "99"], ws, "--crf")

@@ -297,6 +297,17 @@ def test_page_network_error_classical_offline_cleanup(server, browser, pairs, tm
         np.testing.assert_array_equal(_read(got[0]), _read(tmp_path / f"{elem}.png"))
         assert not np.array_equal(_read(got[0]), _read(tmp_path / "net.png"))
         page.set_number(elem, "")  # blank = the weights' own
+    # the task preset: the weights' IR-VIS setting, the CLI's pixels for --task ir-vis, shown as that option
+    page.choose("task", "ir-vis")
+    status = page.fuse()
+    assert status.startswith("done"), status
+    assert "--task ir-vis" in page.text("#timing"), page.text("#timing")
+    got = page.download_all(browser.downloads)
+    _cli("fuse", str(pairs / "ir.png"), str(pairs / "vis.png"), "-o", str(tmp_path / "task.png"), "--device", "cpu",
+         "--weights", "default", "--task", "ir-vis", "-q")
+    np.testing.assert_array_equal(_read(got[0]), _read(tmp_path / "task.png"))
+    assert not np.array_equal(_read(got[0]), _read(tmp_path / "net.png"))
+    page.choose("task", "stored")
 
     # 2. a mismatched pair: a readable one-line error on the page, nothing to download
     page.upload("b", pairs / "vis-cropped.png")

@@ -22,6 +22,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
     """Options shared by fuse, fuse-dir and fuse-video."""
     from ..color import CHROMA_RULES
     from ..image_io import MAX_PIXELS, NORMALIZE_MODES
+    from ..tasks import TASKS
     from ..tiling import DEFAULT_WINDOW_PIXELS
     from .common import add_device, int_at_least
 
@@ -43,6 +44,10 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--detail-activity", type=float, default=None, metavar="G",
                    help="add a soft choose-max rule to a pyramid model's detail-band weights, G x (local |band| "
                         "difference), G in [0, 10000] (default: the weights' own, 0 = off; docs/training.md)")
+    p.add_argument("--task", default=None, choices=list(TASKS),
+                   help="use the settings the shipped weights record for this task, each chosen on that task's "
+                        "own validation pairs ('default': --blend-temperature 0.1 for ir-vis, its stored 0.5 for "
+                        "multi-focus and medical); explicit options win; default: the stored settings")
     p.add_argument("--chroma", default="saturation", choices=list(CHROMA_RULES),
                    help="Cb/Cr rule when both inputs are colour: per-pixel weighting by saturation |C-128| "
                         "(default %(default)s), keep a's, keep b's, or the mean")
@@ -143,8 +148,11 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
         raise ParameterError(f"--detail-activity must be a number in [0, 10000], got {act}")
     if act is not None and not is_network:
         raise ParameterError(f"--detail-activity applies to the network; --method {args.method} has no detail bands")
+    task = g("task", None)
+    if task is not None and not is_network:
+        raise ParameterError(f"--task applies to the network; --method {args.method} has no per-task settings")
     return Fuser(model, device=args.device, dtype=args.dtype, token_budget=-1 if budget is None else budget,
-                 blend_temperature=temp, detail_gain=gain, detail_activity=act,
+                 blend_temperature=temp, detail_gain=gain, detail_activity=act, task=task,
                  chroma=g("chroma", "saturation"), normalize=g("normalize", "auto"),
                  percentiles=tuple(g("percentiles", (0.1, 99.9))),
                  max_window_pixels=g("window_pixels", DEFAULT_WINDOW_PIXELS),

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..tasks import TASKS
 from . import core
+
+#: the task choice that means "the weights' stored settings" (no --task)
+NO_TASK = "stored"
 
 INTRO = """# mutualfuse
 Fuse two registered images (infrared + visible, near + far focus, CT + MR): upload a pair or pick
@@ -43,9 +47,9 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         net = method == core.NETWORK
         return (gr.update(interactive=net, visible=net),
                 gr.update(value=core.default_params(method), visible=not net),
-                gr.update(visible=net), gr.update(visible=net), gr.update(visible=net))
+                gr.update(visible=net), gr.update(visible=net), gr.update(visible=net), gr.update(visible=net))
 
-    def run(a_file, b_file, method, weights, params, chroma, normalize, temperature, gain, activity,
+    def run(a_file, b_file, method, weights, params, chroma, normalize, temperature, gain, activity, task,
             progress=gr.Progress(track_tqdm=True)):
         from ..errors import FuseError
 
@@ -58,7 +62,8 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
                           normalize=normalize, device=device, max_pixels=max_pixels,
                           blend_temperature=temperature if net and temperature else None,
                           detail_gain=gain if net and gain else None,  # blank (Gradio sends 0) = the weights' own
-                          detail_activity=activity if net and activity else None)
+                          detail_activity=activity if net and activity else None,
+                          task=task if net and task and task != NO_TASK else None)
         try:
             r = core.fuse_request(str(a_file), str(b_file), s, workdir, cache,
                                   names=(Path(a_file).name, Path(b_file).name))
@@ -104,6 +109,10 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
                                  elem_id="chroma")
             normalize = gr.Dropdown(list(NORMALIZE_MODES), value="auto", label="16-bit / float scaling",
                                     elem_id="normalize")
+            task = gr.Dropdown([NO_TASK, *TASKS], value=NO_TASK, elem_id="task",
+                               label="task: the settings the weights record for it, chosen on that task's "
+                                     "validation pairs (shipped 'default': ir-vis = temperature 0.1); options "
+                                     "below win")
             temperature = gr.Number(None, label="selection temperature (> 0; smaller = harder; blank or 0 = "
                                     "the weights' own)", elem_id="temperature")
             gain = gr.Number(None, label="detail gain (0.5–2; > 1 sharpens; pyramid weights such as 'default'; "
@@ -128,8 +137,8 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         timing = gr.Markdown("", elem_id="timing")
 
         sample.change(on_sample, sample, [a_in, b_in])
-        method.change(on_method, method, [weights, params, temperature, gain, activity])
-        go.click(run, [a_in, b_in, method, weights, params, chroma, normalize, temperature, gain, activity],
+        method.change(on_method, method, [weights, params, temperature, gain, activity, task])
+        go.click(run, [a_in, b_in, method, weights, params, chroma, normalize, temperature, gain, activity, task],
                  [status, fused, compare, metrics, downloads, timing, state])
         which.change(on_compare, [which, state], compare)
     return app

@@ -60,6 +60,7 @@ class Settings:
     blend_temperature: float | None = None  # network only; None: the weights' own
     detail_gain: float | None = None  # pyramid network only; None: the weights' own
     detail_activity: float | None = None  # pyramid network only; None: the weights' own
+    task: str | None = None  # network only; None: the weights' stored settings (--task)
 
     def cli_args(self) -> list[str]:
         """The equivalent ``mutualfuse fuse`` options (shown on the page, used by the test)."""
@@ -72,6 +73,8 @@ class Settings:
                 out += ["--detail-gain", repr(float(self.detail_gain))]
             if self.detail_activity is not None:
                 out += ["--detail-activity", repr(float(self.detail_activity))]
+            if self.task:
+                out += ["--task", self.task]
         for p in param_lines(self.params):
             out += ["--param", p]
         out += ["--chroma", self.chroma, "--normalize", self.normalize, "--device", self.device]
@@ -144,7 +147,7 @@ class FuserCache:
         from ..cli.fuse import make_fuser
 
         key = (ns.method, ns.weights, tuple(ns.param), ns.chroma, ns.normalize, ns.device, ns.blend_temperature,
-               ns.detail_gain, ns.detail_activity)
+               ns.detail_gain, ns.detail_activity, ns.task)
         if key != self._key:
             self._fuser = None
             self._fuser = make_fuser(ns, progress=True)

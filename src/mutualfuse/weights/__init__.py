@@ -39,7 +39,10 @@ class ShippedWeights:
 
     ``config``: the repository's training config that produced it; ``validation``: the
     validation metrics logged at its last step (``(name, value)`` pairs, from the run's
-    ``log.csv``); ``group``: ``"ablation"`` for the variants of the paper's Tables 4–7.
+    ``log.csv``); ``group``: ``"ablation"`` for the variants of the paper's Tables 4–7;
+    ``tasks``: per task of :data:`TASKS`, the inference settings chosen on that task's own
+    validation columns (``(task, ((key, value), ...))``; an empty tuple of settings = the stored
+    ones were chosen), applied by ``--task`` / ``Fuser(task=...)`` (:func:`task_settings`).
     """
 
     name: str
@@ -50,6 +53,7 @@ class ShippedWeights:
     config: str = ""
     validation: tuple[tuple[str, float], ...] = ()
     group: str = ""
+    tasks: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
 
 
 #: Named weights that ship inside the package. "default" is what ``mutualfuse fuse`` uses.
@@ -58,8 +62,40 @@ WEIGHTS: Registry[ShippedWeights] = Registry("shipped weights")
 SHIPPED = WEIGHTS.view()
 
 
+from ..tasks import TASKS  # noqa: E402  (the fusion tasks that per-task settings are chosen for)
+#: the model-config keys a per-task setting may hold (inference-time knobs only)
+TASK_SETTING_KEYS = ("blend_temperature", "base_temperature", "detail_gain", "detail_activity")
+
+
 def _register(w: ShippedWeights) -> None:
+    for task, settings in w.tasks:
+        if task not in TASKS or any(k not in TASK_SETTING_KEYS for k, _ in settings):
+            raise ValueError(f"shipped weights {w.name!r}: bad per-task settings {task!r}: {settings!r}")
     WEIGHTS.add(w.name, w, file=w.file, sha256=w.sha256)
+
+
+def task_settings(spec: str | os.PathLike | None, task: str) -> dict[str, float]:
+    """The inference settings that shipped weights ``spec`` record for ``task`` (one of :data:`TASKS`).
+
+    Each was chosen by the mean rank over that task's validation columns only (docs/training.md,
+    "Per-task settings"); ``{}`` means the weights' stored settings were the choice. Raises
+    :class:`~mutualfuse.errors.ParameterError` for an unknown task, for a weights file (settings
+    are recorded for shipped names only) and for shipped weights without settings for ``task``.
+    """
+    from ..errors import ParameterError
+
+    if task not in TASKS:
+        raise ParameterError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
+    name = "default" if spec is None else str(spec)
+    if name not in SHIPPED:
+        raise ParameterError(f"task {task!r}: per-task settings are recorded for shipped weights only, not for "
+                             f"{name!r}; pass the settings themselves (e.g. --blend-temperature)")
+    have = dict(SHIPPED[name].tasks)
+    if task not in have:
+        with_tasks = sorted(n for n, w in SHIPPED.items() if w.tasks)
+        raise ParameterError(f"task {task!r}: weights {name!r} record no per-task settings "
+                             f"(weights that do: {', '.join(with_tasks) or 'none'})")
+    return {k: float(v) for k, v in have[task]}
 
 
 from ..io.digest import sha256_file  # noqa: F401  (public here too)

@@ -27,6 +27,9 @@ _register(ShippedWeights(
     # the trained model's last logged validation (at blend_temperature 1.0); at 0.5 with the other settings:
     # runs-log/val_centred-bright-train2.txt
     validation=(("loss", 0.318669), ("sf", 13.5847), ("ei", 54.815), ("qabf", 0.6335), ("mf_psnr", 55.6547)),
+    # per task, the setting of the lowest mean rank over that task's validation columns among T = 1, 0.5, 0.25,
+    # 0.1 (ties keep the stored 0.5): `python scripts/val_rank.py --task TASK runs-log/val_default_tno40.txt`
+    tasks=(("ir-vis", (("blend_temperature", 0.1),)), ("multi-focus", ()), ("medical", ())),
 ))
 
 _register(ShippedWeights(
