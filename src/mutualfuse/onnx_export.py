@@ -58,9 +58,10 @@ class ExportWrapper(nn.Module):
 
 
 def export_onnx(out_path: str | os.PathLike, model: str | os.PathLike = "default", pool: int = 1,
-                opset: int = 17) -> Path:
-    """Export the network of ``model`` (shipped name or weights file) to ``out_path`` (atomic)."""
-    from .weights import load_model
+                opset: int = 17, task: str | None = None) -> Path:
+    """Export the network of ``model`` (shipped name or weights file) to ``out_path`` (atomic), at
+    ``task``'s settings (:func:`mutualfuse.weights.task_settings`) when given, else the stored ones."""
+    from .weights import load_model, task_settings
 
     out = Path(out_path)
     from .image_io import check_writable
@@ -75,7 +76,8 @@ def export_onnx(out_path: str | os.PathLike, model: str | os.PathLike = "default
         import onnx  # noqa: F401
     except ImportError:
         raise ParameterError("export-onnx needs onnx: pip install 'mutualfuse[onnx]'") from None
-    net, _ = load_model(model)
+    overrides = task_settings(str(model), task) if task is not None else {}
+    net, _ = load_model(model, **overrides)
     net = net.float().eval()
     wrapper = ExportWrapper(net, pool).eval()
     m = net.cfg.multiple

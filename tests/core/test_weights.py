@@ -126,6 +126,10 @@ def test_every_shipped_weights_has_a_model_card_true_to_its_config(name):
     if stored.get("init_weights"):  # a warm start names shipped weights, so the run is reproducible
         assert stored["init_weights"] in SHIPPED and stored["init_weights"] != name
         assert f"warm start:  from the weights `{stored['init_weights']}`" in card
+    if w.tasks:  # the per-task settings (--task) are on the card, one entry per task
+        line = next(x for x in card.splitlines() if x.startswith("per task:"))
+        assert all(f"{t}: " in line for t, _ in w.tasks)
+        assert all(f"{k}={v:g}" in line for _, kv in w.tasks for k, v in kv)
 
 
 def test_methods_lists_weights_and_prints_cards():

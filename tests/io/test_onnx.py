@@ -64,3 +64,18 @@ def test_export_of_a_local_attention_model_matches_pytorch(weights, request, sam
     got = run_onnx(export_onnx(tmp_path / "local.onnx", path), a, b)
     assert 0.05 < float(got.std())
     assert_close(got, ref, dtype=np.float32)
+
+
+def test_export_at_a_task_setting_matches_the_fuser_at_that_task(samples, tmp_path, capsys):
+    """``export_onnx(task=...)`` / ``export-onnx --task`` bake in the weights' per-task settings:
+    the export equals ``Fuser(task=...)`` and differs from the stored settings' output."""
+    a = read_gray_float(samples / "tno-01" / "a.png")[:128, :160]
+    b = read_gray_float(samples / "tno-01" / "b.png")[:128, :160]
+    ref = Fuser("default", device="cpu", token_budget=0, task="ir-vis").fuse(a, b)
+    stored = Fuser("default", device="cpu", token_budget=0).fuse(a, b)
+    got = run_onnx(export_onnx(tmp_path / "irvis.onnx", "default", task="ir-vis"), a, b)
+    assert_close(got, ref, dtype=np.float32)
+    assert np.abs(got - stored).max() > 0.02
+    rc = main(["export-onnx", str(tmp_path / "p.onnx"), "--weights", "pyramid", "--task", "ir-vis"])
+    assert rc == 2 and "record no per-task settings" in capsys.readouterr().err
+    assert not (tmp_path / "p.onnx").exists()

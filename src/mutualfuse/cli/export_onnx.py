@@ -10,6 +10,7 @@ def add_parser(sub) -> None:
                                    "output fused (B, 1, H, W). The mapping is exact unless --pool is given; "
                                    "see docs/inputs.md. Needs the onnx extra.")
     from ..onnx_export import MAX_OPSET, MIN_OPSET
+    from ..tasks import TASKS
     from .common import add_quiet, int_at_least, int_in
 
     p.add_argument("out_file", nargs="?", metavar="OUT", help="output .onnx file (or -o OUT)")
@@ -17,6 +18,9 @@ def add_parser(sub) -> None:
     p.add_argument("--weights", default="default", help="weights: a shipped name or a .safetensors file (default %(default)s)")
     p.add_argument("--pool", type=int_at_least(1), default=1,
                    help="compute the mutual mapping on a POOL x pooled grid (fixed; default %(default)s = exact)")
+    p.add_argument("--task", default=None, choices=list(TASKS),
+                   help="bake in the settings the shipped weights record for this task (as fuse --task); "
+                        "default: the stored settings")
     p.add_argument("--opset", type=int_in(MIN_OPSET, MAX_OPSET), default=17,
                    help=f"ONNX opset, {MIN_OPSET}..{MAX_OPSET} (default %(default)s)")
     add_quiet(p)
@@ -35,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     if not target:
         raise ParameterError("export-onnx needs an output file: -o OUT.onnx")
     args.out = target
-    out = export_onnx(args.out, args.weights, pool=args.pool, opset=args.opset)
+    out = export_onnx(args.out, args.weights, pool=args.pool, opset=args.opset, task=args.task)
     msg = f"{out}"
     if not args.no_check:
         try:
@@ -51,12 +55,12 @@ def run(args: argparse.Namespace) -> int:
 
         from ..image_io import read_gray_float
         from ..onnx_export import ExportWrapper, run_onnx
-        from ..weights import load_model
+        from ..weights import load_model, task_settings
 
         root = resources.files("mutualfuse") / "data" / "samples" / "tno-01"
         a = read_gray_float(root / "a.png")
         b = read_gray_float(root / "b.png")
-        net, _ = load_model(args.weights)
+        net, _ = load_model(args.weights, **(task_settings(args.weights, args.task) if args.task else {}))
         ref_model = ExportWrapper(net.float().eval(), args.pool).eval()
         with torch.no_grad():
             ref = ref_model(torch.from_numpy(a)[None, None], torch.from_numpy(b)[None, None])[0, 0].numpy()

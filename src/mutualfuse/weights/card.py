@@ -90,4 +90,8 @@ def model_card(name: str) -> str:
     if w.validation:
         lines.append("validation:  " + ", ".join(f"{k}={v:.4g}" for k, v in w.validation)
                      + " (held-out RoadScene pairs, logged at the last step)")
+    if w.tasks:
+        lines.append("per task:    " + "; ".join(
+            f"{t}: {', '.join(f'{k}={v:g}' for k, v in kv) or 'the stored settings'}" for t, kv in w.tasks)
+            + " (--task; each chosen on that task's validation columns)")
     return "\n".join(lines) + "\n"
