@@ -26,8 +26,9 @@ outputs under the data root where they exist (Lytro, medical) and the paper's "O
   ``--mean-maps`` also its own global-mean-maps row, at the same settings).
 
 Fused images are cached under ``--out`` (a rerun only fuses what is missing); a network's folder
-is named by its row name and the first 12 hex digits of its weights' sha256, so other weights
-under the same row name are never scored from another model's cached images. Not a unit test:
+is named by its row name and the first 12 hex digits of its weights' sha256 (and, for a
+``NAME[TASK]`` row, the task's settings), so other weights or settings under the same row name
+are never scored from another model's cached images. Not a unit test:
 it prints numbers; the targets are marked ✓/✗ and nothing is rounded up.
 """
 from __future__ import annotations
@@ -100,15 +101,23 @@ def _digest(weights: str) -> str:
     return (SHIPPED[weights].sha256 if weights in SHIPPED else sha256_file(weights))[:12]
 
 
-def _row_dir(out: Path, set_key: str, name: str, weights: str | None) -> Path:
-    """Cache folder of one row: ``NAME`` for a method, ``NAME@DIGEST`` for network weights."""
-    return out / "fused" / set_key / (f"{name}@{_digest(weights)}" if weights else name)
+def _row_dir(out: Path, set_key: str, name: str, weights: str | None, task: str | None = None) -> Path:
+    """Cache folder of one row: ``NAME`` for a method, ``NAME@DIGEST`` for network weights, and
+    ``NAME@DIGEST+KEY=VALUE...`` at a task's settings (so changed settings are never read from the cache)."""
+    if not weights:
+        return out / "fused" / set_key / name
+    tag = ""
+    if task:
+        from mutualfuse.weights import task_settings
+
+        tag = "+" + (",".join(f"{k}={v:g}" for k, v in sorted(task_settings(weights, task).items())) or "stored")
+    return out / "fused" / set_key / f"{name}@{_digest(weights)}{tag}"
 
 
 def _fuse_set(root: Path, set_dir: str, ra: str, rb: str, out: Path, method: str, weights: str | None,
               task: str | None = None, row: str | None = None) -> Path:
     name, weights = _split(weights) if weights else (method, None)
-    dst = _row_dir(out, set_dir.replace("/", "_"), row or name, weights)
+    dst = _row_dir(out, set_dir.replace("/", "_"), row or name, weights, task)
     args = ["fuse-dir", str(root / set_dir / ra), str(root / set_dir / rb), "-o", str(dst), "-q", "--device", "cpu"]
     if weights:
         args += ["--weights", weights]
@@ -205,7 +214,7 @@ def mf_truth(root: Path, out: Path, models: list[str], baselines: list[str], mea
         _cli(*args)
     task_rows = _task_rows(models, SET_TASK["mf-truth"]) if task_settings else []
     for row, w, task in task_rows:
-        dst = dirs[row] = _row_dir(out, "mf-truth", row, w)
+        dst = dirs[row] = _row_dir(out, "mf-truth", row, w, task)
         _cli("fuse-dir", str(pairs_dir / "a"), str(pairs_dir / "b"), "-o", str(dst), "-q", "--device", "cpu",
              "--weights", w, "--task", task)
     if mean_maps:
@@ -299,7 +308,7 @@ def main() -> None:
             folders["default-mean-maps"] = dst
             for row, w, task in task_rows:
                 if row.startswith("default["):
-                    dst = _row_dir(out, set_dir.replace("/", "_"), f"{row}-mean-maps", w)
+                    dst = _row_dir(out, set_dir.replace("/", "_"), f"{row}-mean-maps", w, task)
                     mean_maps_fuse(w, root / set_dir / ra, root / set_dir / rb, dst, task=task)
                     folders[f"{row}-mean-maps"] = dst
         if ref and (root / ref).is_dir():
