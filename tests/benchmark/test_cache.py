@@ -163,3 +163,21 @@ def test_registered_methods_have_distinct_code_keys():
 
     keys = {e.name: _code_sha(e.obj) for e in METHODS if e.meta.get("family") != "network"}
     assert None not in keys.values() and len(set(keys.values())) == len(keys)
+
+
+def test_a_task_row_keys_its_cache_by_the_task_settings():
+    """A ``Ours[NAME, TASK]`` row (fuse --task) has its own cache key: the task's settings are part
+    of its recipe, so it never reuses the stored-settings row's images, and a changed setting
+    would not either."""
+    from mutualfuse.benchmark.cache import recipe_key
+    from mutualfuse.benchmark.sources import task_sources, weights_sources
+    from mutualfuse.weights import task_settings
+
+    wsrc = weights_sources(["default"])
+    (t,) = task_sources(wsrc, "ir-vis")
+    assert (t.id, t.label, t.task) == ("weights:default[ir-vis]", "Ours[default, ir-vis]", "ir-vis")
+    assert task_sources(wsrc, "multi-focus") == []  # the stored settings are multi-focus's choice: no extra row
+    m, params, sha = t.recipe()
+    assert params == {"task": "ir-vis", **task_settings("default", "ir-vis")} and sha == wsrc[0].weights_sha256
+    assert recipe_key(m, params, sha, "a", "b") != recipe_key(*wsrc[0].recipe(), "a", "b")
+    assert recipe_key(m, {**params, "blend_temperature": 0.2}, sha, "a", "b") != recipe_key(m, params, sha, "a", "b")

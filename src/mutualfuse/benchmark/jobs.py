@@ -75,14 +75,14 @@ _FUSERS: dict = {}
 def _fuser(src: Source, device: str):
     from ..api import Fuser
 
-    key = (src.id, src.params, src.weights, device)
+    key = (src.id, src.params, src.weights, src.task, device)
     if key not in _FUSERS:
         if len(_FUSERS) >= 2:
             _FUSERS.pop(next(iter(_FUSERS)))
         if src.kind == "method":
             _FUSERS[key] = Fuser(src.method, device="cpu", **dict(src.params))
         else:
-            _FUSERS[key] = Fuser(src.weights, device=device)
+            _FUSERS[key] = Fuser(src.weights, device=device, task=src.task)
     return _FUSERS[key]
 
 

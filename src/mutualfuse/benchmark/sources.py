@@ -40,6 +40,7 @@ class Source:
     slow: bool = False
     missing: str = ""  # non-empty: the row cannot be computed (e.g. its weights do not exist yet)
     group: str = ""  # ablation rows that one config row matched several times (e.g. seeds): the row's label
+    task: str | None = None  # a network row at its weights' settings for this task (fuse --task)
 
     @property
     def computes(self) -> bool:
@@ -50,6 +51,10 @@ class Source:
         """(method identity, params, weights-or-code sha256) for the cache key."""
         if self.kind == "method":
             return f"method:{self.method}", dict(self.params), self.code_sha256
+        if self.task:  # the task's settings are part of what made the images
+            from ..weights import task_settings
+
+            return "network", {"task": self.task, **task_settings(self.weights, self.task)}, self.weights_sha256
         return "network", {}, self.weights_sha256
 
 
@@ -127,6 +132,19 @@ def weights_sources(only: list[str] | None = None) -> list[Source]:
         if only is not None and f"weights:{name}" not in only and name not in only:
             continue
         out.append(Source(f"weights:{name}", f"Ours[{name}]", "weights", weights=name, weights_sha256=w.sha256))
+    return out
+
+
+def task_sources(wsrc: list[Source], task: str) -> list[Source]:
+    """One more row per weights row whose shipped entry records settings for ``task`` that differ
+    from the stored ones: ``Ours[NAME, TASK]``, fused with ``--task TASK`` (docs/inputs.md)."""
+    from ..weights import SHIPPED
+
+    out = []
+    for s in wsrc:
+        if s.kind == "weights" and s.weights in SHIPPED and dict(SHIPPED[s.weights].tasks).get(task):
+            out.append(Source(f"{s.id}[{task}]", f"Ours[{s.weights}, {task}]", "weights", weights=s.weights,
+                              weights_sha256=s.weights_sha256, task=task))
     return out
 
 
