@@ -171,25 +171,27 @@ def test_detail_activity_override(pair):
 
 
 def test_task_settings_apply_the_weights_per_task_choice(pair):
-    """``task`` applies the settings the shipped weights record for it (``default``: T 0.1 for
-    IR-VIS, its stored settings for multi-focus and medical); an explicit setting wins; tasks
-    apply to shipped weights that record them, never to a classical method."""
+    """``task`` applies the settings the shipped weights record for it (an empty record = the
+    stored settings); an explicit setting wins; tasks apply to shipped weights that record them,
+    never to a classical method."""
     from mutualfuse.errors import ParameterError
     from mutualfuse.tasks import TASKS
     from mutualfuse.weights import SHIPPED, task_settings
 
     assert dict(SHIPPED["default"].tasks).keys() == set(TASKS)
-    assert task_settings("default", "ir-vis") == {"blend_temperature": 0.1}
+    assert task_settings("default", "ir-vis")["blend_temperature"] == 0.1
     a, b = (x.astype(np.float64) / 255 for x in pair)
     stored = Fuser("default", device="cpu").fuse(a, b)
-    for task in ("multi-focus", "medical"):
+    for task in TASKS:
+        settings = task_settings("default", task)
         f = Fuser("default", device="cpu", task=task)
-        assert f.net.cfg.blend_temperature == 0.5
-        assert np.array_equal(f.fuse(a, b), stored)
-    irvis = Fuser("default", device="cpu", task="ir-vis")
-    assert irvis.net.cfg.blend_temperature == 0.1
-    assert np.array_equal(irvis.fuse(a, b), Fuser("default", device="cpu", blend_temperature=0.1).fuse(a, b))
-    assert np.abs(irvis.fuse(a, b) - stored).max() > 0.02
+        assert all(getattr(f.net.cfg, k) == v for k, v in settings.items())
+        got = f.fuse(a, b)
+        if not settings:
+            assert np.array_equal(got, stored)
+        else:
+            assert np.array_equal(got, Fuser("default", device="cpu", **settings).fuse(a, b))
+            assert np.abs(got - stored).max() > 0.01
     assert Fuser("default", device="cpu", task="ir-vis", blend_temperature=0.5).net.cfg.blend_temperature == 0.5
     assert Fuser("mutualfuse", device="cpu", task="ir-vis").net.cfg.blend_temperature == 0.1
     with pytest.raises(ParameterError, match="unknown task 'thermal'"):

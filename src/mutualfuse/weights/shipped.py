@@ -27,9 +27,12 @@ _register(ShippedWeights(
     # the trained model's last logged validation (at blend_temperature 1.0); at 0.5 with the other settings:
     # runs-log/val_centred-bright-train2.txt
     validation=(("loss", 0.318669), ("sf", 13.5847), ("ei", 54.815), ("qabf", 0.6335), ("mf_psnr", 55.6547)),
-    # per task, the setting of the lowest mean rank over that task's validation columns among T = 1, 0.5, 0.25,
-    # 0.1 (ties keep the stored 0.5): `python scripts/val_rank.py --task TASK runs-log/val_default_tno40.txt`
-    tasks=(("ir-vis", (("blend_temperature", 0.1),)), ("multi-focus", ()), ("medical", ())),
+    # per task, the setting of the lowest mean rank over that task's validation columns (docs/training.md,
+    # "Per-task settings"): round 1 among T = 1, 0.5, 0.25, 0.1 (ties keep the stored 0.5), round 2 adding
+    # detail_activity 300 / 1000 / 3000 at round 1's T (`python scripts/val_rank.py --task TASK
+    # runs-log/val_default_tno40.txt runs-log/val_default_tno40_detail_activity.txt`)
+    tasks=(("ir-vis", (("blend_temperature", 0.1), ("detail_activity", 3000.0))), ("multi-focus", ()),
+           ("medical", (("detail_activity", 300.0),))),
 ))
 
 _register(ShippedWeights(
