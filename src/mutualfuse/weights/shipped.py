@@ -19,7 +19,9 @@ _register(ShippedWeights(
                 "blend_temperature 0.5 (chosen by mean rank over the RoadScene validation pairs and the held-out "
                 "CT/MR set medical/ct-mr-harvard) and map_min_pool 2. `default` since 2026-12-04 (fourth session): "
                 "TNO ahead of cbf (7 of 9), medical 7 of 9 ahead of IFCNN(max), the multi-focus truth at 51.5 dB, "
-                "global-mean maps worse; not TNO EI/SF >= the paper, Lytro 3 of 7 (docs/training.md)",
+                "global-mean maps worse; not TNO EI/SF >= the paper, Lytro 3 of 7 (docs/training.md). Per-task settings "
+                "(--task, each chosen on that task's validation columns): ir-vis T 0.1 + detail_activity 3000 "
+                "(TNO EI 46.7 / SF 11.72 / Qabf 0.609, past the paper's row), medical detail_activity 300",
     trained_on="train/roadscene minus 8 held-out validation pairs (and synthetic multi-focus pairs made from "
                "their visible images); no test-set images; base_brightness and T chosen on those validation "
                "pairs plus medical/ct-mr-harvard (not a training set, not one of the target test sets)",
