@@ -145,6 +145,7 @@ class Page:
         from selenium.common.exceptions import StaleElementReferenceException
 
         before = self.text("#status")
+        before_timing = self.text("#timing")  # a second identical "done: …" status differs here (time, command)
         self.one("#fuse-btn").click()
 
         def finished():
@@ -154,7 +155,8 @@ class Page:
                 except StaleElementReferenceException:  # re-rendered between find and read
                     pass
             t = self.text("#status")
-            return t and t != before and (t.startswith("done") or t.startswith("mutualfuse:")) and t
+            changed = t != before or self.text("#timing") != before_timing
+            return t and changed and (t.startswith("done") or t.startswith("mutualfuse:")) and t
 
         return _wait(finished, TIMEOUT, "the fuse result")
 
