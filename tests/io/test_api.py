@@ -170,7 +170,7 @@ def test_detail_activity_override(pair):
         Fuser("dwt", detail_activity=100.0)
 
 
-def test_task_settings_apply_the_weights_per_task_choice(pair):
+def test_task_settings_apply_the_weights_per_task_choice(pair, lively_weights):
     """``task`` applies the settings the shipped weights record for it (an empty record = the
     stored settings); an explicit setting wins; tasks apply to shipped weights that record them,
     never to a classical method."""
@@ -198,6 +198,15 @@ def test_task_settings_apply_the_weights_per_task_choice(pair):
         Fuser("default", device="cpu", task="thermal")
     with pytest.raises(ParameterError, match="'pyramid' record no per-task settings"):
         Fuser("pyramid", device="cpu", task="ir-vis")
+    # the shipped file given by its path is that entry (by sha256); another file records no settings
+    from pathlib import Path
+
+    import mutualfuse.weights as mw
+
+    path = Path(mw.__file__).parent / SHIPPED["default"].file
+    assert task_settings(str(path), "ir-vis") == task_settings("default", "ir-vis")
+    with pytest.raises(ParameterError, match="shipped weights only"):
+        Fuser(str(lively_weights), device="cpu", task="ir-vis")
     with pytest.raises(ParameterError, match="applies to the network"):
         Fuser("dwt", task="ir-vis")
 

@@ -79,14 +79,18 @@ def task_settings(spec: str | os.PathLike | None, task: str) -> dict[str, float]
 
     Each was chosen by the mean rank over that task's validation columns only (docs/training.md,
     "Per-task settings"); ``{}`` means the weights' stored settings were the choice. Raises
-    :class:`~mutualfuse.errors.ParameterError` for an unknown task, for a weights file (settings
-    are recorded for shipped names only) and for shipped weights without settings for ``task``.
+    :class:`~mutualfuse.errors.ParameterError` for an unknown task, for a weights file that is
+    not a shipped one (settings are recorded for shipped weights only; a shipped file given by
+    its path is recognised by its sha256) and for shipped weights without settings for ``task``.
     """
     from ..errors import ParameterError
 
     if task not in TASKS:
         raise ParameterError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
     name = "default" if spec is None else str(spec)
+    if name not in SHIPPED and os.path.isfile(name):  # a shipped file given by its path counts as that entry
+        digest = sha256_file(name)
+        name = next((n for n, w in SHIPPED.items() if w.sha256 == digest), name)
     if name not in SHIPPED:
         raise ParameterError(f"task {task!r}: per-task settings are recorded for shipped weights only, not for "
                              f"{name!r}; pass the settings themselves (e.g. --blend-temperature)")
