@@ -8,7 +8,9 @@ the same seeds), so a row here is comparable with ``val_mf_psnr``. Prints the me
 profile's multi-focus columns (EI, SF, EN, SCD, MI, SD, VIF) of the fused image rounded to 8 bits,
 and the PSNR (dB, peak 1) of the unrounded fused image to the truth. A method is a registered
 method or shipped weights name, optionally with ``Fuser`` keyword settings (``default:detail_activity=1000``).
-Never touches a test set.
+With more than one method, the last line gives each one's mean rank over the eight columns
+(``val_quality.mean_ranks``: 1 = best, every column higher-is-better) and the max |Δmean| (grey
+levels) of each row. Never touches a test set.
 """
 from __future__ import annotations
 
@@ -40,11 +42,12 @@ def main() -> None:
     images = PairCrops(val, cfg.data.crop, cfg.seed, center=True).images
     # the same pairs as validation_quality's val_mf_psnr (its seeds and σ range)
     mf = [synthetic_multifocus(b, np.random.default_rng([12345, i]), (2.0, 3.0)) for i, (_, b) in enumerate(images)]
+    rows = []
     for spec in args.method or ["default", "dwt"]:
         name, _, kv = spec.partition(":")
         kw = {k: ast.literal_eval(v) for k, v in (item.split("=", 1) for item in filter(None, kv.split(",")))}
         f = Fuser(name, device="cpu", **kw)
-        acc: dict[str, list[float]] = {}
+        acc: dict[str, list[float]] = {"dmean": []}
         for truth, a, b in mf:
             out = np.clip(f.fuse(a.astype(np.float64), b.astype(np.float64)), 0, 1)
             f8 = np.round(out * 255).astype(np.uint8)
@@ -52,7 +55,20 @@ def main() -> None:
             for k, v in evaluate_pair(a8, b8, f8, profile="paper").items():
                 acc.setdefault(k, []).append(v)
             acc.setdefault("PSNR", []).append(10 * np.log10(1.0 / max(float(((out - truth) ** 2).mean()), 1e-12)))
-        print(f"{spec:<32} " + "  ".join(f"{k} {np.mean(acc[k]):.4f}" for k in (*COLUMNS, "PSNR")), flush=True)
+            acc["dmean"].append(abs(float(f8.mean()) - float(truth.mean()) * 255))
+        rows.append((spec, {k: float(np.mean(acc[k])) for k in (*COLUMNS, "PSNR")}, max(acc["dmean"])))
+        print(f"{spec:<32} " + "  ".join(f"{k} {np.mean(acc[k]):.4f}" for k in (*COLUMNS, "PSNR"))
+              + f"  max|dmean| {max(acc['dmean']):.3f}", flush=True)
+    if len(rows) > 1:
+        import sys
+        from pathlib import Path
+
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from val_quality import mean_ranks
+
+        ranks = mean_ranks([r for _, r, _ in rows])
+        print("mean rank over " + ", ".join((*COLUMNS, "PSNR")) + ": "
+              + ", ".join(f"{n} {m:.3f}" for (n, _, _), m in sorted(zip(rows, ranks), key=lambda x: x[1])))
 
 
 if __name__ == "__main__":
