@@ -25,6 +25,8 @@ def main() -> None:
     ap.add_argument("--config", default="configs/pyramid-g5.yaml")
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--method", action="append", default=[], help="NAME[:KEY=VALUE,...]; repeatable")
+    ap.add_argument("--reference", action="append", default=[], metavar="NAME",
+                    help="also score this method, printed but left out of the mean rank (e.g. dwt); repeatable")
     args = ap.parse_args()
     import numpy as np
     import torch
@@ -43,7 +45,7 @@ def main() -> None:
     # the same pairs as validation_quality's val_mf_psnr (its seeds and σ range)
     mf = [synthetic_multifocus(b, np.random.default_rng([12345, i]), (2.0, 3.0)) for i, (_, b) in enumerate(images)]
     rows = []
-    for spec in args.method or ["default", "dwt"]:
+    for spec in (args.method or ["default"]) + args.reference:
         name, _, kv = spec.partition(":")
         kw = {k: ast.literal_eval(v) for k, v in (item.split("=", 1) for item in filter(None, kv.split(",")))}
         f = Fuser(name, device="cpu", **kw)
@@ -59,16 +61,17 @@ def main() -> None:
         rows.append((spec, {k: float(np.mean(acc[k])) for k in (*COLUMNS, "PSNR")}, max(acc["dmean"])))
         print(f"{spec:<32} " + "  ".join(f"{k} {np.mean(acc[k]):.4f}" for k in (*COLUMNS, "PSNR"))
               + f"  max|dmean| {max(acc['dmean']):.3f}", flush=True)
-    if len(rows) > 1:
+    if len(rows) - len(args.reference) > 1:
         import sys
         from pathlib import Path
 
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from val_quality import mean_ranks
 
-        ranks = mean_ranks([r for _, r, _ in rows])
+        ranked = [r for r in rows if r[0] not in args.reference]
+        ranks = mean_ranks([r for _, r, _ in ranked])
         print("mean rank over " + ", ".join((*COLUMNS, "PSNR")) + ": "
-              + ", ".join(f"{n} {m:.3f}" for (n, _, _), m in sorted(zip(rows, ranks), key=lambda x: x[1])))
+              + ", ".join(f"{n} {m:.3f}" for (n, _, _), m in sorted(zip(ranked, ranks), key=lambda x: x[1])))
 
 
 if __name__ == "__main__":

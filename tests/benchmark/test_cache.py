@@ -165,7 +165,7 @@ def test_registered_methods_have_distinct_code_keys():
     assert None not in keys.values() and len(set(keys.values())) == len(keys)
 
 
-def test_a_task_row_keys_its_cache_by_the_task_settings():
+def test_a_task_row_keys_its_cache_by_the_task_settings(monkeypatch):
     """A ``Ours[NAME, TASK]`` row (fuse --task) has its own cache key: the task's settings are part
     of its recipe, so it never reuses the stored-settings row's images, and a changed setting
     would not either."""
@@ -176,7 +176,16 @@ def test_a_task_row_keys_its_cache_by_the_task_settings():
     wsrc = weights_sources(["default"])
     (t,) = task_sources(wsrc, "ir-vis")
     assert (t.id, t.label, t.task) == ("weights:default[ir-vis]", "Ours[default, ir-vis]", "ir-vis")
-    assert task_sources(wsrc, "multi-focus") == []  # the stored settings are multi-focus's choice: no extra row
+    assert task_sources(weights_sources(["pyramid"]), "ir-vis") == []  # records no per-task settings
+    import dataclasses
+
+    import mutualfuse.weights as mw
+
+    # a task whose choice was the stored settings (an empty record) adds no row either
+    stored = dataclasses.replace(mw.SHIPPED["default"], tasks=(("ir-vis", ()),))
+    monkeypatch.setattr(mw, "SHIPPED", {**mw.SHIPPED, "default": stored})
+    assert task_sources(wsrc, "ir-vis") == []
+    monkeypatch.undo()
     m, params, sha = t.recipe()
     assert params == {"task": "ir-vis", **task_settings("default", "ir-vis")} and sha == wsrc[0].weights_sha256
     assert recipe_key(m, params, sha, "a", "b") != recipe_key(*wsrc[0].recipe(), "a", "b")

@@ -21,7 +21,8 @@ _register(ShippedWeights(
                 "TNO ahead of cbf (7 of 9), medical 7 of 9 ahead of IFCNN(max), the multi-focus truth at 51.5 dB, "
                 "global-mean maps worse; not TNO EI/SF >= the paper, Lytro 3 of 7 (docs/training.md). Per-task settings "
                 "(--task, each chosen on that task's validation columns): ir-vis T 0.1 + detail_activity 3000 "
-                "(TNO EI 46.7 / SF 11.72 / Qabf 0.609, past the paper's row), medical detail_activity 300",
+                "(TNO EI 46.7 / SF 11.72 / Qabf 0.609, past the paper's row), multi-focus the same (Lytro 4 of 7), "
+                "medical detail_activity 300",
     trained_on="train/roadscene minus 8 held-out validation pairs (and synthetic multi-focus pairs made from "
                "their visible images); no test-set images; base_brightness and T chosen on those validation "
                "pairs plus medical/ct-mr-harvard (not a training set, not one of the target test sets)",
@@ -33,7 +34,10 @@ _register(ShippedWeights(
     # "Per-task settings"): round 1 among T = 1, 0.5, 0.25, 0.1 (ties keep the stored 0.5), round 2 adding
     # detail_activity 300 / 1000 / 3000 at round 1's T (`python scripts/val_rank.py --task TASK
     # runs-log/val_default_tno40.txt runs-log/val_default_tno40_detail_activity.txt`)
-    tasks=(("ir-vis", (("blend_temperature", 0.1), ("detail_activity", 3000.0))), ("multi-focus", ()),
+    # multi-focus: round 3 over Table 2's metrics + PSNR of the synthetic validation pairs
+    # (`python scripts/mf_val_metrics.py ...`, runs-log/mf_val_metrics_round3.txt)
+    tasks=(("ir-vis", (("blend_temperature", 0.1), ("detail_activity", 3000.0))),
+           ("multi-focus", (("blend_temperature", 0.1), ("detail_activity", 3000.0))),
            ("medical", (("detail_activity", 300.0),))),
 ))
 
