@@ -103,7 +103,7 @@ class Fuser:
         task: ``"ir-vis"``, ``"multi-focus"`` or ``"medical"``: use the inference settings the
             shipped weights record for that task, each chosen on that task's own validation
             columns (:func:`mutualfuse.weights.task_settings`; ``default``: IR–VIS and multi-focus
-            T = 0.1 with detail_activity 3000, medical detail_activity 300);
+            T = 0.1 with detail_activity 10000, medical detail_activity 300);
             settings given explicitly take precedence.
             ``None`` (default) = the weights' stored settings, one compromise for every task.
     """

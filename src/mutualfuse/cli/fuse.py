@@ -47,7 +47,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--task", default=None, choices=list(TASKS),
                    help="use the settings the shipped weights record for this task, each chosen on that task's "
                         "own validation pairs ('default': ir-vis and multi-focus = --blend-temperature 0.1 "
-                        "--detail-activity 3000, medical = --detail-activity 300; `mutualfuse methods --card "
+                        "--detail-activity 10000, medical = --detail-activity 300; `mutualfuse methods --card "
                         "NAME` lists them); explicit options win; default: the stored settings")
     p.add_argument("--chroma", default="saturation", choices=list(CHROMA_RULES),
                    help="Cb/Cr rule when both inputs are colour: per-pixel weighting by saturation |C-128| "

@@ -35,9 +35,10 @@ _register(ShippedWeights(
     # detail_activity 300 / 1000 / 3000 at round 1's T (`python scripts/val_rank.py --task TASK
     # runs-log/val_default_tno40.txt runs-log/val_default_tno40_detail_activity.txt`)
     # multi-focus: round 3 over Table 2's metrics + PSNR of the synthetic validation pairs
-    # (`python scripts/mf_val_metrics.py ...`, runs-log/mf_val_metrics_round3.txt)
-    tasks=(("ir-vis", (("blend_temperature", 0.1), ("detail_activity", 3000.0))),
-           ("multi-focus", (("blend_temperature", 0.1), ("detail_activity", 3000.0))),
+    # (`python scripts/mf_val_metrics.py ...`, runs-log/mf_val_metrics_round3.txt); round 4 adds G = 10000
+    # (runs-log/val_default_tno40_detail_activity10k.txt, runs-log/mf_val_metrics_round4.txt)
+    tasks=(("ir-vis", (("blend_temperature", 0.1), ("detail_activity", 10000.0))),
+           ("multi-focus", (("blend_temperature", 0.1), ("detail_activity", 10000.0))),
            ("medical", (("detail_activity", 300.0),))),
 ))
 
