@@ -31,19 +31,19 @@ def main() -> None:
     import numpy as np
     import torch
 
+    import sys
+    from pathlib import Path
+
     from mutualfuse import Fuser
     from mutualfuse.metrics import evaluate_pair
-    from mutualfuse.train.config import TrainConfig
-    from mutualfuse.train.data import PairCrops, find_pairs, resolve_data_root, split_pairs, synthetic_multifocus
+    from mutualfuse.train.loop import validation_multifocus
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from val_quality import mean_ranks, validation_images
 
     torch.set_num_threads(1)
-    cfg = TrainConfig.load(args.config)
-    root = resolve_data_root(args.data_root, cfg.data.root)
-    pairs = [p for s in cfg.data.sets for p in find_pairs(root / s)]
-    _, val = split_pairs(pairs, cfg.data.val_pairs, cfg.seed)
-    images = PairCrops(val, cfg.data.crop, cfg.seed, center=True).images
-    # the same pairs as validation_quality's val_mf_psnr (its seeds and σ range)
-    mf = [synthetic_multifocus(b, np.random.default_rng([12345, i]), (2.0, 3.0)) for i, (_, b) in enumerate(images)]
+    _, images = validation_images(args.config, args.data_root)
+    mf = [validation_multifocus(b, i) for i, (_, b) in enumerate(images)]  # val_mf_psnr's pairs
     rows = []
     for spec in (args.method or ["default"]) + args.reference:
         name, _, kv = spec.partition(":")
@@ -62,12 +62,6 @@ def main() -> None:
         print(f"{spec:<32} " + "  ".join(f"{k} {np.mean(acc[k]):.4f}" for k in (*COLUMNS, "PSNR"))
               + f"  max|dmean| {max(acc['dmean']):.3f}", flush=True)
     if len(rows) - len(args.reference) > 1:
-        import sys
-        from pathlib import Path
-
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from val_quality import mean_ranks
-
         ranked = [r for r in rows if r[0] not in args.reference]
         ranks = mean_ranks([r for _, r, _ in ranked])
         print("mean rank over " + ", ".join((*COLUMNS, "PSNR")) + ": "

@@ -59,17 +59,12 @@ def main() -> None:
     from pathlib import Path
 
     from mutualfuse.image_io import read_gray_float
-    from mutualfuse.train.config import TrainConfig
-    from mutualfuse.train.data import PairCrops, find_pairs, near_duplicates, resolve_data_root, split_pairs
+    from mutualfuse.train.data import find_pairs, near_duplicates
     from mutualfuse.train.loop import validation_blackout, validation_quality
     from mutualfuse.weights import load_model
 
     torch.set_num_threads(1)
-    cfg = TrainConfig.load(args.config)
-    root = resolve_data_root(args.data_root, cfg.data.root)
-    pairs = [p for s in cfg.data.sets for p in find_pairs(root / s)]
-    _, val = split_pairs(pairs, cfg.data.val_pairs, cfg.seed)
-    images = PairCrops(val, cfg.data.crop, cfg.seed, center=True).images
+    root, images = validation_images(args.config, args.data_root)
     extra = {}
     tests = [p for t in args.disjoint_from for p in find_pairs(root / t)]
     for d in args.extra_set:
@@ -109,6 +104,19 @@ def main() -> None:
         print(f"mean rank over {', '.join(table[0])}: "
               + ", ".join(f"{name} {r:.2f}" for (name, _), r in zip(rows, ranks))
               + f" -> {rows[min(range(len(rows)), key=ranks.__getitem__)][0]}")
+
+
+def validation_images(config: str, data_root: str | None):
+    """(data root, gray float validation pairs): the held-out pairs of a training config, at the
+    size the trainer validates them (the same split by the same seed)."""
+    from mutualfuse.train.config import TrainConfig
+    from mutualfuse.train.data import PairCrops, find_pairs, resolve_data_root, split_pairs
+
+    cfg = TrainConfig.load(config)
+    root = resolve_data_root(data_root, cfg.data.root)
+    pairs = [p for s in cfg.data.sets for p in find_pairs(root / s)]
+    _, val = split_pairs(pairs, cfg.data.val_pairs, cfg.seed)
+    return root, PairCrops(val, cfg.data.crop, cfg.seed, center=True).images
 
 
 def paper_metrics(net, images) -> dict[str, float]:

@@ -436,6 +436,14 @@ class Trainer:
         return result
 
 
+def validation_multifocus(b: np.ndarray, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(truth, a, b) of the ``i``-th validation pair's synthetic multi-focus pair, made from its
+    visible image ``b`` (fixed seed per pair, σ in 2–3): the pairs of ``val_mf_psnr``."""
+    from .data import synthetic_multifocus
+
+    return synthetic_multifocus(b, np.random.default_rng([12345, i]), (2.0, 3.0))
+
+
 @torch.no_grad()
 def validation_quality(model: torch.nn.Module, images: list[tuple[np.ndarray, np.ndarray]],
                        device: torch.device | str = "cpu", autocast=nullcontext) -> dict[str, float]:
@@ -447,7 +455,6 @@ def validation_quality(model: torch.nn.Module, images: list[tuple[np.ndarray, np
     (fixed seed per pair, σ in 2–3). ``model`` is used as given (put it in eval mode first).
     """
     from ..metrics import ei, qabf, sf
-    from .data import synthetic_multifocus
 
     out: dict[str, list[float]] = {"val_sf": [], "val_ei": [], "val_qabf": [], "val_mf_psnr": []}
     for i, (a, b) in enumerate(images):
@@ -459,7 +466,7 @@ def validation_quality(model: torch.nn.Module, images: list[tuple[np.ndarray, np
         out["val_sf"].append(sf(f8))
         out["val_ei"].append(ei(f8))
         out["val_qabf"].append(qabf(a * 255.0, b * 255.0, f8))
-        truth, ma, mb = synthetic_multifocus(b, np.random.default_rng([12345, i]), (2.0, 3.0))
+        truth, ma, mb = validation_multifocus(b, i)
         with autocast():
             g = model(torch.from_numpy(ma)[None, None].to(device),
                       torch.from_numpy(mb)[None, None].to(device)).float().clamp(0, 1)
