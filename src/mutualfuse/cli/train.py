@@ -15,6 +15,9 @@ def add_parser(sub) -> None:
     p.add_argument("--steps", type=int, help="total optimiser steps (overrides the config)")
     p.add_argument("--seed", type=int, help="seed (overrides the config)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
+    p.add_argument("--time-limit", type=float, metavar="SECONDS",
+                   help="stop after this many seconds of this invocation, with a checkpoint and final weights as "
+                   "at the end (they record the step reached; the learning-rate schedule has then not finished)")
     from .common import add_device, add_quiet
 
     add_device(p)
@@ -35,7 +38,12 @@ def run(args: argparse.Namespace) -> int:
         cfg.seed = args.seed
     cfg.validate()  # again, with the command-line overrides
     result = train(cfg, data_root=args.data_root, resume=args.resume, device=args.device,
-                   progress=not (args.no_progress or args.quiet))
+                   progress=not (args.no_progress or args.quiet), time_limit_s=args.time_limit)
+    if result.get("stopped_early"):
+        import sys
+
+        print(f"mutualfuse train: --time-limit {args.time_limit:g} s reached at step {result['step']} of "
+              f"{cfg.steps}; checkpoint and weights written, the schedule did not finish", file=sys.stderr)
     if "weights" in result and not args.quiet:
         print(json.dumps(result))
     return 0

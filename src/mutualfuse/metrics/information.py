@@ -9,7 +9,6 @@ Reference code (pinned commits, see ``docs/metrics.md``):
 from __future__ import annotations
 
 import numpy as np
-import pywt
 from scipy import fft as sfft
 
 from ._common import as255, entropy_bits, im2uint8_values, prep3, round_half_away
@@ -242,6 +241,8 @@ def _fmi_features(A: np.ndarray, B: np.ndarray, F: np.ndarray, feature: str):
     if feature == "wavelet":
         out = []
         for x in (a, b, f):
+            import pywt  # only this metric needs it (a training process scores SF/EI/Q^AB/F without it)
+
             cA, (cH, cV, cD) = pywt.dwt2(x, "dmey", mode="symmetric")
             m = np.block([[cA, cH], [cV, cD]])
             lo, hi = m.min(), m.max()

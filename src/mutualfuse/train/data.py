@@ -89,14 +89,22 @@ class PairCrops(Dataset):
     def __len__(self) -> int:
         return len(self.images)
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, ...]:
-        """``(a, b)``, made in this order: crop (and flip); a synthetic multi-focus pair
+    def __getitem__(self, key) -> tuple[torch.Tensor, ...]:
+        """Item ``i`` of the current epoch (:meth:`set_epoch`), or of a given one when ``key`` is
+        ``(epoch, i)``: the same sample either way, so that one data loader can span many epochs
+        (the trainer's, whose worker processes then start once per run, not once per epoch).
+
+        ``(a, b)``, made in this order: crop (and flip); a synthetic multi-focus pair
         (``multifocus``); else, with probability ``blackout``, one source (either, equally likely)
         set to exactly black in a random smooth region (:func:`smooth_mask` > 0.5: where that
         modality has no signal, as CT has none in soft tissue); the roles exchanged with
         probability ``swap``. With ``with_truth``, ``(a, b, truth, is_truth)``: a synthetic multi-focus
         sample's truth is the sharp crop it was made from (``is_truth`` 1.0); any other sample
         has no truth (zeros, ``is_truth`` 0.0). The samples themselves do not depend on it."""
+        if isinstance(key, tuple):
+            epoch, i = int(key[0]), int(key[1])
+        else:
+            epoch, i = self.epoch, int(key)
         a, b = self.images[i]
         c = self.crop
         h, w = a.shape
@@ -108,7 +116,7 @@ class PairCrops(Dataset):
         if self.center:
             y, x, flip = (h - c) // 2, (w - c) // 2, False
         else:
-            rng = np.random.default_rng([self.seed, self.epoch, i])
+            rng = np.random.default_rng([self.seed, epoch, i])
             y = int(rng.integers(0, h - c + 1))
             x = int(rng.integers(0, w - c + 1))
             flip = bool(self.hflip and rng.random() < 0.5)
@@ -118,11 +126,11 @@ class PairCrops(Dataset):
             pa, pb = pa[:, ::-1], pb[:, ::-1]
         truth = None
         if self.multifocus and not self.center:
-            mrng = np.random.default_rng([self.seed, self.epoch, i, 1])
+            mrng = np.random.default_rng([self.seed, epoch, i, 1])
             if mrng.random() < self.multifocus:
                 truth, pa, pb = synthetic_multifocus(pb, mrng, self.multifocus_sigma)
         if self.blackout and truth is None and not self.center:
-            brng = np.random.default_rng([self.seed, self.epoch, i, 3])
+            brng = np.random.default_rng([self.seed, epoch, i, 3])
             if brng.random() < self.blackout:
                 keep = (smooth_mask(pa.shape, brng) <= 0.5).astype(np.float32)  # hard: no signal means 0
                 if brng.random() < 0.5:
@@ -130,7 +138,7 @@ class PairCrops(Dataset):
                 else:
                     pb = pb * keep
         if self.swap and not self.center:
-            if np.random.default_rng([self.seed, self.epoch, i, 2]).random() < self.swap:
+            if np.random.default_rng([self.seed, epoch, i, 2]).random() < self.swap:
                 pa, pb = pb, pa
         out = (torch.from_numpy(np.ascontiguousarray(pa))[None], torch.from_numpy(np.ascontiguousarray(pb))[None])
         if not self.with_truth:

@@ -131,12 +131,45 @@ def _batches(sampler: DistributedSampler, per_rank: int) -> list[list[int]]:
     return [idx[i * per_rank : (i + 1) * per_rank] for i in range(n)]
 
 
+class _BatchPlan:
+    """The batches of ``(epoch, index)`` keys of optimiser steps ``start + 1`` … ``steps``, epoch
+    by epoch in the sampler's order (seeded by the epoch), so that one data loader serves the
+    whole run: its worker processes start once, not once per epoch (an epoch of 213 pairs is 13
+    steps of batch 16, and restarting workers every 13 steps starved a GPU)."""
+
+    def __init__(self, sampler: DistributedSampler, per_rank: int, steps_per_epoch: int,
+                 epoch_offset: int, start: int, steps: int):
+        self.sampler, self.per_rank, self.spe = sampler, per_rank, steps_per_epoch
+        self.offset, self.start, self.steps = epoch_offset, start, steps
+
+    def __len__(self) -> int:
+        return max(0, self.steps - self.start)
+
+    def __iter__(self):
+        step = self.start
+        while step < self.steps:
+            epoch, skip = divmod(step, self.spe)
+            epoch += self.offset
+            self.sampler.set_epoch(epoch)
+            for idx in _batches(self.sampler, self.per_rank)[skip:]:
+                yield [(epoch, i) for i in idx]
+                step += 1
+                if step >= self.steps:
+                    return
+
+
 class Trainer:
     """Runs :class:`TrainConfig` to ``cfg.steps`` optimiser steps, resumable at any checkpoint."""
 
     def __init__(self, cfg: TrainConfig, data_root: str | None = None, device: str = "auto",
-                 progress: bool = True):
+                 progress: bool = True, time_limit_s: float | None = None):
         self.cfg = cfg
+        if time_limit_s is not None and not (time_limit_s > 0):
+            raise ParameterError(f"--time-limit must be a number of seconds > 0, got {time_limit_s}")
+        #: stop after this many seconds of this invocation (checkpoint and final weights as at
+        #: the end; the weights record the step reached); None = run to ``cfg.steps``
+        self.time_limit_s = time_limit_s
+        self.stopped_early = False
         self.world, self.rank, self.local_rank = _dist_env()
         if cfg.batch_size % self.world:
             raise ParameterError(f"batch_size {cfg.batch_size} is not divisible by the {self.world} processes")
@@ -148,6 +181,7 @@ class Trainer:
                 raise ParameterError("--device cuda: CUDA is not available on this machine")
             torch.cuda.set_device(self.local_rank)
             self.device = torch.device("cuda", self.local_rank)
+            torch.backends.cudnn.benchmark = True  # fixed crop size: pick the fastest kernels once
         else:
             self.device = torch.device("cpu")
         if self.world > 1 and not dist.is_initialized():
@@ -249,11 +283,14 @@ class Trainer:
         return True
 
     # -- loop ------------------------------------------------------------------
-    def _loader(self, epoch: int, skip: int):
-        self.sampler.set_epoch(epoch)
-        self.train_set.set_epoch(epoch)
-        batches = _batches(self.sampler, self.per_rank)[skip:]
-        return DataLoader(self.train_set, batch_sampler=batches, num_workers=self.cfg.data.num_workers)
+    def _loader(self, start: int):
+        """One data loader for optimiser steps ``start + 1`` … ``cfg.steps`` (:class:`_BatchPlan`)."""
+        workers = self.cfg.data.num_workers
+        extra = {"prefetch_factor": 4} if workers else {}
+        plan = _BatchPlan(self.sampler, self.per_rank, self.steps_per_epoch, self.cfg.data.epoch_offset,
+                          start, self.cfg.steps)
+        return DataLoader(self.train_set, batch_sampler=plan, num_workers=workers,
+                          pin_memory=self.device.type == "cuda", **extra)
 
     @property
     def precision(self) -> str:
@@ -318,6 +355,18 @@ class Trainer:
             return None
         return SummaryWriter(log_dir=str(self.out / "tb"), purge_step=self.step + 1)
 
+    def _time_up(self, t_start: float) -> bool:
+        """Whether this invocation's ``time_limit_s`` has passed (every process agrees: under
+        torchrun the flag is all-reduced, so no rank stops alone)."""
+        if self.time_limit_s is None:
+            return False
+        up = time.perf_counter() - t_start >= self.time_limit_s
+        if self.world > 1:
+            t = torch.tensor([1.0 if up else 0.0], device=self.device)
+            dist.all_reduce(t, op=dist.ReduceOp.MAX)
+            up = bool(t.item() > 0)
+        return up
+
     def checkpoint(self) -> None:
         if self.rank == 0:
             save_checkpoint(self.out / LAST, self.state())
@@ -344,74 +393,87 @@ class Trainer:
                 from tqdm import tqdm
 
                 bar = tqdm(total=cfg.steps, initial=self.step, unit="step", dynamic_ncols=True, file=sys.stderr)
-        t_last = time.perf_counter()
+        t_last = t_rate = t_start = time.perf_counter()
         imgs_since = 0
         last_loss = float("nan")
+        # on one CUDA device the loss is read back (a host-device sync) only on the steps that log
+        # it, so that the GPU is not idle while each step's value is copied; elsewhere every step
+        lazy = self.device.type == "cuda" and self.world == 1
         try:
-            while self.step < cfg.steps:
-                epoch, skip = divmod(self.step, self.steps_per_epoch)
-                epoch += cfg.data.epoch_offset
-                for batch in self._loader(epoch, skip):
-                    if self.step >= cfg.steps:
-                        break
-                    a, b = batch[0], batch[1]
-                    a = a.to(self.device, non_blocking=True)
-                    b = b.to(self.device, non_blocking=True)
-                    lr = lr_at(cfg, self.step + 1)
-                    for group in self.opt.param_groups:
-                        group["lr"] = lr * group.get("lr_mult", 1.0)  # checkpoints before lr_mult: 1
-                    with self._train_autocast(), token_budget_during(self.model, cfg.train_token_budget):
-                        f = net(a.contiguous(memory_format=self.memory_format),
-                                b.contiguous(memory_format=self.memory_format))
-                    loss = self.loss_fn(a, b, f.float().contiguous())
-                    if cfg.truth_weight > 0:
-                        t, m = batch[2].to(self.device), batch[3].to(self.device)
-                        loss = loss + cfg.truth_weight * truth_loss(f.float(), t, m)
-                    if not torch.isfinite(loss):
-                        raise FloatingPointError(f"loss became {loss.item()} at step {self.step + 1}")
-                    self.opt.zero_grad(set_to_none=True)
-                    loss.backward()
-                    self.opt.step()
-                    self.step += 1
-                    imgs_since += a.shape[0] * self.world
+            for batch in self._loader(self.step):
+                nxt = self.step + 1
+                epoch = (nxt - 1) // self.steps_per_epoch + cfg.data.epoch_offset
+                a, b = batch[0], batch[1]
+                a = a.to(self.device, non_blocking=True)
+                b = b.to(self.device, non_blocking=True)
+                lr = lr_at(cfg, nxt)
+                for group in self.opt.param_groups:
+                    group["lr"] = lr * group.get("lr_mult", 1.0)  # checkpoints before lr_mult: 1
+                with self._train_autocast(), token_budget_during(self.model, cfg.train_token_budget):
+                    f = net(a.contiguous(memory_format=self.memory_format),
+                            b.contiguous(memory_format=self.memory_format))
+                loss = self.loss_fn(a, b, f.float().contiguous())
+                if cfg.truth_weight > 0:
+                    t, m = batch[2].to(self.device, non_blocking=True), batch[3].to(self.device, non_blocking=True)
+                    loss = loss + cfg.truth_weight * truth_loss(f.float(), t, m)
+                if not lazy and not torch.isfinite(loss):
+                    raise FloatingPointError(f"loss became {loss.item()} at step {nxt}")
+                self.opt.zero_grad(set_to_none=True)
+                loss.backward()
+                self.opt.step()
+                self.step = nxt
+                imgs_since += a.shape[0] * self.world
+                time_up = self._time_up(t_start)
+                val_due = bool(cfg.val_every and self.step % cfg.val_every == 0) or self.step == cfg.steps or time_up
+                log_due = self.step % cfg.log_every == 0 or val_due or self.step == 1
+                if not lazy or log_due:
                     last_loss = float(loss.detach())
+                    if not math.isfinite(last_loss):  # lazy: found at the first step that reads it
+                        raise FloatingPointError(f"loss became {last_loss} at step {self.step}")
                     if self.world > 1:
                         t = torch.tensor([last_loss], device=self.device)
                         dist.all_reduce(t)
                         last_loss = float(t) / self.world
-                    now = time.perf_counter()
-                    self.elapsed += now - t_last
-                    rate = imgs_since / max(now - t_last, 1e-9)
-                    t_last, imgs_since = now, 0
-                    val = None
-                    vm: dict[str, float] = {}
-                    if cfg.val_every and self.step % cfg.val_every == 0 or self.step == cfg.steps:
-                        if self.rank == 0:
-                            val = self.validate()
-                            vm = self.val_metrics()
-                        t_last = time.perf_counter()
+                now = time.perf_counter()
+                self.elapsed += now - t_last
+                t_last = now
+                rate = None
+                if log_due:  # images/s since the previous logged step (validation time excluded)
+                    rate = imgs_since / max(now - t_rate, 1e-9)
+                    t_rate, imgs_since = now, 0
+                val = None
+                vm: dict[str, float] = {}
+                if val_due:
                     if self.rank == 0:
-                        if self.step % cfg.log_every == 0 or val is not None or self.step == 1:
-                            writer.writerow({"step": self.step, "epoch": epoch, "loss": f"{last_loss:.6f}",
-                                             "val_loss": "" if val is None else f"{val:.6f}", "lr": f"{lr:.6g}",
-                                             "images_per_s": f"{rate:.3f}", "elapsed_s": f"{self.elapsed:.1f}",
-                                             **{k: f"{v:.4f}" for k, v in vm.items()}})
-                            csv_fh.flush()
-                            if tb is not None:
-                                tb.add_scalar("loss/train", last_loss, self.step)
-                                tb.add_scalar("speed/images_per_s", rate, self.step)
-                                if val is not None:
-                                    tb.add_scalar("loss/val", val, self.step)
-                                for k, v in vm.items():
-                                    tb.add_scalar(f"val/{k[4:]}", v, self.step)
-                        if bar is not None:
+                        val = self.validate()
+                        vm = self.val_metrics()
+                    t_last = t_rate = time.perf_counter()
+                if self.rank == 0:
+                    if log_due:
+                        writer.writerow({"step": self.step, "epoch": epoch, "loss": f"{last_loss:.6f}",
+                                         "val_loss": "" if val is None else f"{val:.6f}", "lr": f"{lr:.6g}",
+                                         "images_per_s": f"{rate:.3f}", "elapsed_s": f"{self.elapsed:.1f}",
+                                         **{k: f"{v:.4f}" for k, v in vm.items()}})
+                        csv_fh.flush()
+                        if tb is not None:
+                            tb.add_scalar("loss/train", last_loss, self.step)
+                            tb.add_scalar("speed/images_per_s", rate, self.step)
+                            if val is not None:
+                                tb.add_scalar("loss/val", val, self.step)
+                            for k, v in vm.items():
+                                tb.add_scalar(f"val/{k[4:]}", v, self.step)
+                    if bar is not None:
+                        if log_due:
                             bar.set_postfix(loss=f"{last_loss:.4f}", img_s=f"{rate:.1f}",
                                             **({"val": f"{val:.4f}"} if val is not None else {}))
-                            bar.update(1)
-                    if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
-                        self.checkpoint()
-                    if _KILL_AT and self.step == _KILL_AT and self.rank == 0:  # fault injection (tests)
-                        os.kill(os.getpid(), signal.SIGKILL)
+                        bar.update(1)
+                if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
+                    self.checkpoint()
+                if _KILL_AT and self.step == _KILL_AT and self.rank == 0:  # fault injection (tests)
+                    os.kill(os.getpid(), signal.SIGKILL)
+                if time_up:
+                    self.stopped_early = self.step < cfg.steps
+                    break
             self.checkpoint()
         finally:
             if bar is not None:
@@ -421,6 +483,8 @@ class Trainer:
             if tb is not None:
                 tb.close()
         result = {"step": self.step, "loss": last_loss, "elapsed_s": self.elapsed}
+        if self.stopped_early:
+            result["stopped_early"] = True
         if self.rank == 0:
             meta = {
                 "steps": str(self.step),
@@ -432,6 +496,9 @@ class Trainer:
                 "final_train_loss": f"{last_loss:.6f}",
                 "precision": self.precision,
             }
+            if self.stopped_early:
+                meta["stopped"] = (f"time limit {self.time_limit_s:g} s reached at step {self.step} of {cfg.steps} "
+                                   f"(the learning-rate schedule did not finish)")
             result["weights"] = str(save_weights(self.out / "final.safetensors", self.model, cfg.model, meta))
         return result
 
@@ -508,8 +575,12 @@ def validation_blackout(model: torch.nn.Module, images: list[tuple[np.ndarray, n
 
 
 def train(cfg: TrainConfig, data_root: str | None = None, resume: bool = False, device: str = "auto",
-          progress: bool = True) -> dict[str, Any]:
-    trainer = Trainer(cfg, data_root=data_root, device=device, progress=progress)
+          progress: bool = True, time_limit_s: float | None = None) -> dict[str, Any]:
+    """Run ``cfg`` (from its last checkpoint with ``resume``); ``time_limit_s`` stops it after that
+    many seconds of this call, with a checkpoint and final weights as at the end (the weights'
+    ``stopped`` metadata says where; the learning-rate schedule, a function of ``cfg.steps``,
+    has then not finished). Returns step, loss, elapsed time and the weights' path."""
+    trainer = Trainer(cfg, data_root=data_root, device=device, progress=progress, time_limit_s=time_limit_s)
     distributed = dist.is_available() and dist.is_initialized()
     try:
         if resume:

@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""Issue 10, item 5: the paper-scale runs (160,000 samples of 256²) of `default` and `paper` on one GPU.
+
+One prepared command for a GPU lent for a few minutes. It trains three chains side by side on
+the same device, each a ``mutualfuse train`` process per stage (configs/gpu/):
+
+* ``paper-gpu``: the paper's recipe (configs/gpu/paper-gpu.yaml), 5000 steps of batch 32;
+* ``default-gpu``: `default`'s network and recipe from random weights, two stages
+  (default-gpu-s1.yaml: 2000 steps at gradient weight 0.2, then default-gpu-s2.yaml: 3000 at 5);
+* ``default-gpu-cont``: the shipped `default` trained 5000 more steps of batch 32 of its recipe.
+
+The device is lent for a fixed time, so the script first **calibrates**: every chain's first stage
+runs ``--calibrate-s`` seconds (concurrently, as later), its images/s is read from its log, and each
+chain's step counts are scaled down (all stages alike) only if the nominal 160,000 samples would not
+fit in ``--budget-s``. The first stage then resumes from its calibration checkpoint with the final
+step count, so its samples are exactly those of one run of that length; its learning rate during
+the calibration steps followed the nominal schedule (the same values when the calibration ends
+inside the warm-up or the schedule is constant, or when nothing was scaled). Every stage still
+gets ``--time-limit`` as a safety net (a stage stopped by it says so in its weights' metadata).
+
+Everything a later CPU session needs comes back in one archive, ``OUT/gpu_runs.tar.gz`` (each
+stage's config, log, stdout/stderr, final weights and last checkpoint, and ``report.json`` with the
+calibration, the chosen steps and what each stage reached), re-written every ``--pack-every``
+seconds so that a command stopped from outside still returns what was done.
+
+Usage on the GPU machine (the repository root; the data root holds ``train/roadscene``)::
+
+    PYTHONPATH=src python3 scripts/gpu_paper_scale.py --data-root .gpudata --out "$OUT"
+
+A dry run on CPU with tiny settings (what the tests run)::
+
+    python scripts/gpu_paper_scale.py --data-root $MUTUALFUSE_DATA --out /tmp/g --device cpu \\
+        --crop 64 --batch 2 --steps-scale 0.002 --calibrate-s 5 --budget-s 60 --workers 0
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+CHAINS: dict[str, list[str]] = {
+    "paper-gpu": ["configs/gpu/paper-gpu.yaml"],
+    "default-gpu": ["configs/gpu/default-gpu-s1.yaml", "configs/gpu/default-gpu-s2.yaml"],
+    "default-gpu-cont": ["configs/gpu/default-gpu-cont.yaml"],
+}
+#: seconds a stage spends outside its training steps (start, data loading, final validation)
+STAGE_OVERHEAD_S = 25.0
+KEEP = ("config.json", "log.csv", "final.safetensors", "last.pt", "stdout.txt", "stderr.txt", "stage.json")
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def stage_configs(args: argparse.Namespace, work: Path) -> dict[str, list[dict]]:
+    """Each chain's stage configs as dicts, with the run's overrides (out_dir, test settings)."""
+    from mutualfuse.train import TrainConfig
+
+    out: dict[str, list[dict]] = {}
+    for chain, files in CHAINS.items():
+        if args.chains and chain not in args.chains:
+            continue
+        stages = []
+        for k, f in enumerate(files):
+            cfg = TrainConfig.load(ROOT / f)
+            d = cfg.to_dict()
+            d["out_dir"] = str(work / chain / f"stage{k + 1}")
+            if args.crop:
+                d["data"]["crop"] = args.crop
+            if args.batch:
+                d["batch_size"] = args.batch
+            if args.workers is not None:
+                d["data"]["num_workers"] = args.workers
+            if args.val_every is not None:
+                d["val_every"] = args.val_every
+            d["steps"] = max(1, int(round(cfg.steps * args.steps_scale)))
+            if k > 0:  # a later stage starts from the previous stage's final weights
+                d["init_weights"] = str(work / chain / f"stage{k}" / "final.safetensors")
+            stages.append({"source": f, "config": d})
+        out[chain] = stages
+    return out
+
+
+def run_stage(cfg: dict, data_root: str, device: str, time_limit: float, resume: bool) -> dict:
+    """One ``mutualfuse train`` process for a stage config (written to its out_dir)."""
+    out = Path(cfg["out_dir"])
+    out.mkdir(parents=True, exist_ok=True)
+    cpath = out / "stage_config.json"
+    cpath.write_text(json.dumps(cfg, indent=2))
+    cmd = [sys.executable, "-m", "mutualfuse", "train", "--config", str(cpath), "--data-root", data_root,
+           "--device", device, "--no-progress", "--time-limit", f"{max(1.0, time_limit):.0f}"]
+    if resume:
+        cmd.append("--resume")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    env.setdefault("OMP_NUM_THREADS", "2")
+    t0 = time.perf_counter()
+    with open(out / "stdout.txt", "a") as so, open(out / "stderr.txt", "a") as se:
+        rc = subprocess.call(cmd, stdout=so, stderr=se, env=env, cwd=str(ROOT))
+    return {"rc": rc, "wall_s": round(time.perf_counter() - t0, 1), "cmd": " ".join(cmd[1:])}
+
+
+def log_rows(out: Path) -> list[dict]:
+    p = out / "log.csv"
+    if not p.exists():
+        return []
+    with open(p, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def measured_rate(out: Path, batch: int) -> float | None:
+    """Training images/s from a log: steps between its first and last rows over the training time
+    between them (the log's elapsed_s excludes validation); None with fewer than two rows."""
+    rows = log_rows(out)
+    if len(rows) < 2:
+        return None
+    s0, s1 = int(rows[0]["step"]), int(rows[-1]["step"])
+    e0, e1 = float(rows[0]["elapsed_s"]), float(rows[-1]["elapsed_s"])
+    if s1 <= s0 or e1 <= e0:
+        return None
+    return (s1 - s0) * batch / (e1 - e0)
+
+
+def weights_meta(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as fh:
+        md = fh.metadata() or {}
+    return {k: md[k] for k in ("steps", "wall_time_s", "machine", "final_train_loss", "precision", "stopped") if k in md}
+
+
+def pack(work: Path, out_dir: Path, report: dict) -> None:
+    """Write ``out_dir/gpu_runs.tar.gz`` (atomically) with every stage's small files + report.json."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir / "gpu_runs.tar.gz.part"
+    with tarfile.open(tmp, "w:gz") as tar:
+        data = json.dumps(report, indent=2).encode()
+        ti = tarfile.TarInfo("gpu_runs/report.json")
+        ti.size, ti.mtime = len(data), int(time.time())
+        tar.addfile(ti, io.BytesIO(data))
+        for p in sorted(work.glob("*/stage*/*")):
+            if p.name in KEEP or p.name == "stage_config.json":
+                try:
+                    tar.add(p, arcname=f"gpu_runs/{p.relative_to(work)}")
+                except (OSError, tarfile.TarError):  # a file being replaced right now: next pack
+                    pass
+    os.replace(tmp, out_dir / "gpu_runs.tar.gz")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data-root", required=True, help="data root holding train/roadscene")
+    ap.add_argument("--out", required=True, help="folder for gpu_runs.tar.gz (the device's $OUT)")
+    ap.add_argument("--work", default="runs/gpu", help="where the stages write (default runs/gpu)")
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--budget-s", type=float, default=430.0,
+                    help="seconds from the start of this script by which every stage must have finished")
+    ap.add_argument("--calibrate-s", type=float, default=25.0, help="seconds of the calibration steps")
+    ap.add_argument("--pack-every", type=float, default=40.0)
+    ap.add_argument("--chains", nargs="+", choices=sorted(CHAINS), help="only these chains")
+    # test settings (a dry run on CPU); the GPU run uses the configs as they are
+    ap.add_argument("--steps-scale", type=float, default=1.0, help="multiply every stage's nominal steps")
+    ap.add_argument("--crop", type=int)
+    ap.add_argument("--batch", type=int)
+    ap.add_argument("--workers", type=int)
+    ap.add_argument("--val-every", type=int)
+    args = ap.parse_args(argv)
+
+    t_start = time.perf_counter()
+    deadline = t_start + args.budget_s
+    work = (ROOT / args.work).resolve() if not os.path.isabs(args.work) else Path(args.work)
+    out_dir = Path(args.out)
+    chains = stage_configs(args, work)
+    report: dict = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "args": vars(args), "chains": {}}
+    try:
+        import torch
+
+        report["torch"] = torch.__version__
+        report["device_name"] = torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu"
+    except Exception as e:  # noqa: BLE001 - recorded, the stages will fail loudly themselves
+        report["device_error"] = repr(e)
+    log(f"device: {report.get('device_name', report.get('device_error'))}, torch {report.get('torch')}")
+
+    stop = threading.Event()
+
+    def packer() -> None:
+        while not stop.wait(args.pack_every):
+            try:
+                pack(work, out_dir, report)
+            except Exception as e:  # noqa: BLE001
+                log(f"pack failed: {e!r}")
+
+    threading.Thread(target=packer, daemon=True).start()
+
+    # 1. calibration: every chain's first stage, concurrently, for calibrate-s seconds
+    results: dict[str, dict] = {}
+
+    def calibrate(chain: str) -> None:
+        first = chains[chain][0]["config"]
+        results[chain] = run_stage(first, args.data_root, args.device, args.calibrate_s, resume=False)
+
+    threads = [threading.Thread(target=calibrate, args=(c,)) for c in chains]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    now = time.perf_counter()
+    left = deadline - now
+    for chain, stages in chains.items():
+        first = stages[0]["config"]
+        rate = measured_rate(Path(first["out_dir"]), first["batch_size"])
+        rows = log_rows(Path(first["out_dir"]))
+        calib_steps = int(rows[-1]["step"]) if rows else 0
+        nominal = [s["config"]["steps"] for s in stages]
+        samples = sum(n * s["config"]["batch_size"] for n, s in zip(nominal, stages))
+        need = None if rate is None else samples / rate + STAGE_OVERHEAD_S * len(stages)
+        scale = 1.0 if need is None or need <= left else max(0.01, (left - STAGE_OVERHEAD_S * len(stages)) / (samples / rate))
+        steps = [max(1, int(n * min(1.0, scale))) for n in nominal]
+        steps[0] = max(steps[0], calib_steps)
+        for s, n in zip(stages, steps):
+            s["config"]["steps"] = n
+        report["chains"][chain] = {
+            "calibration": {**results.get(chain, {}), "steps": calib_steps,
+                            "images_per_s": None if rate is None else round(rate, 1)},
+            "nominal_steps": nominal, "steps": steps,
+            "samples": sum(n * s["config"]["batch_size"] for n, s in zip(steps, stages)),
+            "projected_s": None if need is None else round(need, 1), "left_s": round(left, 1),
+            "scaled": steps != nominal, "stages": []}
+        log(f"{chain}: calibration rc {results.get(chain, {}).get('rc')}, {calib_steps} steps, "
+            f"{'?' if rate is None else f'{rate:.1f}'} images/s; steps {steps} (nominal {nominal}), "
+            f"projected {report['chains'][chain]['projected_s']} s of {left:.0f} s left")
+    pack(work, out_dir, report)
+
+    # 2. the runs: each chain's stages in order, chains side by side
+    def run_chain(chain: str) -> None:
+        for k, s in enumerate(chains[chain]):
+            cfg = s["config"]
+            limit = deadline - time.perf_counter() - 5.0
+            if limit < 5:
+                report["chains"][chain]["stages"].append({"source": s["source"], "skipped": "no time left"})
+                log(f"{chain} stage {k + 1}: skipped, no time left")
+                return
+            r = run_stage(cfg, args.data_root, args.device, limit, resume=(k == 0))
+            final = Path(cfg["out_dir"]) / "final.safetensors"
+            r.update({"source": s["source"], "weights": weights_meta(final),
+                      "images_per_s": measured_rate(Path(cfg["out_dir"]), cfg["batch_size"])})
+            report["chains"][chain]["stages"].append(r)
+            (Path(cfg["out_dir"]) / "stage.json").write_text(json.dumps(r, indent=2))
+            log(f"{chain} stage {k + 1}: rc {r['rc']}, {r['wall_s']} s, weights {r['weights']}")
+            if r["rc"] != 0 or not final.exists():
+                return
+
+    threads = [threading.Thread(target=run_chain, args=(c,)) for c in chains]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stop.set()
+    report["total_s"] = round(time.perf_counter() - t_start, 1)
+    pack(work, out_dir, report)
+    ok = all(st.get("rc") == 0 for c in report["chains"].values() for st in c["stages"]) and all(
+        len(c["stages"]) == len(chains[name]) for name, c in report["chains"].items())
+    log(f"done in {report['total_s']} s; all stages finished: {ok}; {out_dir / 'gpu_runs.tar.gz'}")
+    print(json.dumps({k: {kk: v[kk] for kk in ('steps', 'samples', 'scaled')} for k, v in report["chains"].items()}))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
