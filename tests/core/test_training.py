@@ -325,3 +325,97 @@ def test_lr_mult_scales_the_named_parameters_only(tmp_path, data_root):
     other = TrainConfig.from_dict({**base, "model": model, "steps": 3, "out_dir": str(tmp_path / "m")})
     with pytest.raises(ParameterError, match="lr_mult"):
         Trainer(other, data_root=str(data_root), device="cpu", progress=False).resume()
+
+
+def test_one_loader_spans_epochs_and_draws_the_samples_of_the_epoch_by_epoch_plan(data_root):
+    """``_BatchPlan`` (one data loader per run, so that worker processes start once) yields the
+    batches the per-epoch plan gives — epoch by epoch in the sampler's order, from a step in the
+    middle of an epoch, with the epoch offset — and ``PairCrops[(epoch, i)]`` is the sample that
+    ``set_epoch(epoch)`` then ``[i]`` gives."""
+    from torch.utils.data.distributed import DistributedSampler
+
+    from mutualfuse.train.data import PairCrops, find_pairs
+    from mutualfuse.train.loop import _BatchPlan, _batches
+
+    ds = PairCrops(find_pairs(data_root / "tiny"), 24, 0, hflip=True, multifocus=0.5, swap=0.5, blackout=0.5)
+    sampler = DistributedSampler(ds, num_replicas=1, rank=0, shuffle=True, seed=0, drop_last=True)
+    spe = len(sampler) // 3  # 10 pairs, batch 3: 3 steps per epoch
+    plan = _BatchPlan(sampler, 3, spe, 7, start=4, steps=11)
+    got = list(plan)
+    assert len(got) == len(plan) == 7
+    want = []
+    for step in range(4, 11):
+        epoch, skip = divmod(step, spe)
+        sampler.set_epoch(epoch + 7)
+        want.append([(epoch + 7, i) for i in _batches(sampler, 3)[skip]])
+    assert got == want and len({e for b in got for e, _ in b}) == 3  # spans three epochs
+    for epoch, i in [k for b in got for k in b][:6]:
+        ds.set_epoch(epoch)
+        for x, y in zip(ds[i], ds[(epoch, i)]):
+            assert torch.equal(x, y)
+    ds.set_epoch(0)
+    assert not torch.equal(ds[0][0], ds[(8, 0)][0])  # the key's epoch is used, not the current one
+
+
+def test_data_workers_train_exactly_as_the_main_process(tmp_path, data_root):
+    """``data.num_workers`` > 0 (one loader for the run, workers started once) gives the losses
+    of the same run with the data made in the main process: the samples are pure functions of
+    (seed, epoch, index), wherever they are made."""
+    logged = {}
+    for name, workers in (("main", 0), ("workers", 2)):
+        d = {**TINY, "steps": 7, "val_every": 0, "checkpoint_every": 0,
+             "data": {**TINY["data"], "num_workers": workers, "multifocus": 0.5, "swap": 0.5}}
+        Trainer(TrainConfig.from_dict({**d, "out_dir": str(tmp_path / name)}), data_root=str(data_root),
+                device="cpu", progress=False).run()
+        logged[name] = _losses(tmp_path / name)
+    assert sorted(logged["main"]) == list(range(1, 8))  # 7 steps: past the first epoch's 2
+    assert logged["workers"] == logged["main"]
+
+
+def test_time_limit_stops_with_a_checkpoint_and_weights_that_say_so(tmp_path, data_root):
+    """``mutualfuse train --time-limit S`` stops after S seconds of the invocation: exit 0, a
+    one-line notice naming the step reached, a checkpoint at that step, final weights whose
+    ``steps`` is that step and whose ``stopped`` metadata says the schedule did not finish; the
+    last logged row is that step, validated. ``--resume`` then continues the same run. A limit
+    that is not a positive number is a one-line error (exit 2)."""
+    from mutualfuse.weights import read_weights
+
+    cfg = _write_cfg(tmp_path / "c.yaml", tmp_path / "o", steps=100000, checkpoint_every=0, val_every=0, log_every=50)
+    r = _cli(["train", "--config", str(cfg), "--data-root", str(data_root), "--no-progress", "--time-limit", "2"])
+    assert "--time-limit 2 s reached at step" in r.stderr and "Traceback" not in r.stderr
+    step = load_checkpoint(tmp_path / "o" / "last.pt")["step"]
+    assert 1 <= step < 100000
+    meta = read_weights(tmp_path / "o" / "final.safetensors")[2]
+    assert meta["steps"] == str(step)
+    assert meta["stopped"].startswith(f"time limit 2 s reached at step {step} of 100000")
+    with open(tmp_path / "o" / "log.csv") as fh:
+        last = list(csv.DictReader(fh))[-1]
+    assert int(last["step"]) == step and last["val_loss"] != ""
+    # the run continues from there, to a step count it can reach, and then says nothing about limits
+    r = _cli(["train", "--config", str(cfg), "--data-root", str(data_root), "--no-progress", "--resume",
+              "--steps", str(step + 2), "--time-limit", "600"])
+    assert "time-limit" not in r.stderr
+    meta = read_weights(tmp_path / "o" / "final.safetensors")[2]
+    assert meta["steps"] == str(step + 2) and "stopped" not in meta
+    for bad in ("0", "-3"):
+        r = _cli(["train", "--config", str(cfg), "--data-root", str(data_root), "--time-limit", bad], check=False)
+        assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "--time-limit" in r.stderr
+
+
+def test_metrics_import_without_pywavelets():
+    """The trainer's validation metrics (SF, EI, Q^AB/F) import without PyWavelets, which only
+    FMI's wavelet feature needs: the GPU machine of item 5 has no PyWavelets."""
+    code = ("import sys, importlib.abc\n"
+            "class Block(importlib.abc.MetaPathFinder):\n"
+            "    def find_spec(self, name, path, target=None):\n"
+            "        if name.split('.')[0] == 'pywt':\n"
+            "            raise ImportError('blocked pywt')\n"
+            "sys.meta_path.insert(0, Block())\n"
+            "import numpy as np\n"
+            "from mutualfuse.train.loop import validation_quality\n"
+            "from mutualfuse.metrics import ei, qabf, sf\n"
+            "x = np.random.default_rng(0).random((32, 32)) * 255\n"
+            "print(sf(x) > 0, 'pywt' in sys.modules)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ["True", "False"]
