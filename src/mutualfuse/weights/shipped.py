@@ -36,9 +36,10 @@ _register(ShippedWeights(
     # runs-log/val_default_tno40.txt runs-log/val_default_tno40_detail_activity.txt`)
     # multi-focus: round 3 over Table 2's metrics + PSNR of the synthetic validation pairs
     # (`python scripts/mf_val_metrics.py ...`, runs-log/mf_val_metrics_round3.txt); round 4 adds G = 10000
-    # (runs-log/val_default_tno40_detail_activity10k.txt, runs-log/mf_val_metrics_round4.txt)
+    # (runs-log/val_default_tno40_detail_activity10k.txt, runs-log/mf_val_metrics_round4.txt); round 5 adds
+    # detail_gain 1.05 / 1.1 / 1.2 for multi-focus (1.2 fails the PSNR-above-dwt guard; runs-log/mf_val_metrics_round5.txt)
     tasks=(("ir-vis", (("blend_temperature", 0.1), ("detail_activity", 10000.0))),
-           ("multi-focus", (("blend_temperature", 0.1), ("detail_activity", 10000.0))),
+           ("multi-focus", (("blend_temperature", 0.1), ("detail_activity", 10000.0), ("detail_gain", 1.1))),
            ("medical", (("detail_activity", 300.0),))),
 ))
 
