@@ -111,8 +111,9 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
                                     elem_id="normalize")
             task = gr.Dropdown([NO_TASK, *TASKS], value=NO_TASK, elem_id="task",
                                label="task: the settings the weights record for it, chosen on that task's "
-                                     "validation pairs (shipped 'default': ir-vis, multi-focus = temperature 0.1 "
-                                     "+ detail activity 10000, medical = detail activity 300); options below "
+                                     "validation pairs (shipped 'default': ir-vis = temperature 0.1 + detail activity "
+                                     "10000, multi-focus = the same + detail gain 1.1, medical = detail activity 300); "
+                                     "options below "
                                      "win")
             temperature = gr.Number(None, label="selection temperature (> 0; smaller = harder; blank or 0 = "
                                     "the weights' own)", elem_id="temperature")

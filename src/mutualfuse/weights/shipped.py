@@ -21,7 +21,7 @@ _register(ShippedWeights(
                 "TNO ahead of cbf (7 of 9), medical 7 of 9 ahead of IFCNN(max), the multi-focus truth at 51.5 dB, "
                 "global-mean maps worse; not TNO EI/SF >= the paper, Lytro 3 of 7 (docs/training.md). Per-task settings "
                 "(--task, each chosen on that task's validation columns): ir-vis T 0.1 + detail_activity 10000 "
-                "(TNO EI 46.9 / SF 11.78 / Qabf 0.595, past the paper's row), multi-focus the same (Lytro 4 of 7), "
+                "(TNO EI 46.9 / SF 11.78 / Qabf 0.595, past the paper's row), multi-focus the same + detail_gain 1.1 (Lytro 7 of 7), "
                 "medical detail_activity 300",
     trained_on="train/roadscene minus 8 held-out validation pairs (and synthetic multi-focus pairs made from "
                "their visible images); no test-set images; base_brightness and T chosen on those validation "
