@@ -118,7 +118,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
             temperature = gr.Number(None, label="selection temperature (> 0; smaller = harder; blank or 0 = "
                                     "the weights' own)", elem_id="temperature")
             gain = gr.Number(None, label="detail gain (0.5–2; > 1 sharpens; pyramid weights such as 'default'; "
-                             "blank or 0 = the weights' own, 1)", elem_id="detail-gain")
+                             "blank or 0 = the task's, else the weights' own, 1)", elem_id="detail-gain")
             activity = gr.Number(None, label="detail activity (0–10000; a given choose-max rule added to the "
                                  "learned detail-band weights; pyramid weights; blank or 0 = the weights' own, off)",
                                  elem_id="detail-activity")
