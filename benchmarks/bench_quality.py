@@ -172,7 +172,6 @@ def mean_maps_fuse(weights: str, src_a: Path, src_b: Path, dst: Path, task: str 
     import torch
     from PIL import Image
 
-    from mutualfuse.model.blocks import pad_to_multiple
     from mutualfuse.weights import load_model, task_settings
 
     net, _ = load_model(weights, **(task_settings(weights, task) if task else {}))
@@ -183,13 +182,9 @@ def mean_maps_fuse(weights: str, src_a: Path, src_b: Path, dst: Path, task: str 
         if out.exists():
             continue
         ims = [np.asarray(Image.open(p).convert("L"), dtype=np.float32) / 255 for p in (pa, src_b / pa.name)]
-        h, w = ims[0].shape
-        a, b = (pad_to_multiple(torch.from_numpy(x)[None, None], net.cfg.multiple) for x in ims)
+        a, b = (torch.from_numpy(x)[None, None] for x in ims)
         with torch.no_grad():
-            fx, fy = net.encode(a, b)
-            maps = net.fusion.deepest_maps(fx[-1], fy[-1])
-            maps = tuple(m.mean(dim=(2, 3), keepdim=True).expand_as(m) for m in maps)
-            f = net.decode(net.fuse(fx, fy, maps=maps), a, b)[0, 0, :h, :w].clamp(0, 1)
+            f = net.forward_mean_maps(a, b)[0, 0].clamp(0, 1)
         Image.fromarray(np.round(f.numpy() * 255).astype(np.uint8)).save(out)
 
 

@@ -10,7 +10,11 @@ and the PSNR (dB, peak 1) of the unrounded fused image to the truth. A method is
 method or shipped weights name, optionally with ``Fuser`` keyword settings (``default:detail_activity=1000``).
 With more than one method, the last line gives each one's mean rank over the eight columns
 (``val_quality.mean_ranks``: 1 = best, every column higher-is-better) and the max |Δmean| (grey
-levels) of each row. Never touches a test set.
+levels) of each row. With ``--mean-maps`` every network method is scored a second time with its
+deepest mutual maps replaced by their global means (:meth:`FMMNet.forward_mean_maps`; rows
+``NAME [mean maps]``, left out of the mean rank) and a line per method says on how many of the
+eight columns the method is ahead of that variant: the issue-10 check "the mapping matters" on
+validation pairs. Never touches a test set.
 """
 from __future__ import annotations
 
@@ -27,6 +31,8 @@ def main() -> None:
     ap.add_argument("--method", action="append", default=[], help="NAME[:KEY=VALUE,...]; repeatable")
     ap.add_argument("--reference", action="append", default=[], metavar="NAME",
                     help="also score this method, printed but left out of the mean rank (e.g. dwt); repeatable")
+    ap.add_argument("--mean-maps", action="store_true",
+                    help="also each network method with its deepest maps replaced by their global means")
     args = ap.parse_args()
     import numpy as np
     import torch
@@ -44,23 +50,38 @@ def main() -> None:
     torch.set_num_threads(1)
     _, images = validation_images(args.config, args.data_root)
     mf = [validation_multifocus(b, i) for i, (_, b) in enumerate(images)]  # val_mf_psnr's pairs
-    rows = []
-    for spec in (args.method or ["default"]) + args.reference:
-        name, _, kv = spec.partition(":")
-        kw = {k: ast.literal_eval(v) for k, v in (item.split("=", 1) for item in filter(None, kv.split(",")))}
-        f = Fuser(name, device="cpu", **kw)
+    def score(label: str, fuse) -> tuple[str, dict[str, float], float]:
         acc: dict[str, list[float]] = {"dmean": []}
         for truth, a, b in mf:
-            out = np.clip(f.fuse(a.astype(np.float64), b.astype(np.float64)), 0, 1)
+            out = np.clip(fuse(a, b), 0, 1)
             f8 = np.round(out * 255).astype(np.uint8)
             a8, b8 = (np.round(x * 255).astype(np.uint8) for x in (a, b))
             for k, v in evaluate_pair(a8, b8, f8, profile="paper").items():
                 acc.setdefault(k, []).append(v)
             acc.setdefault("PSNR", []).append(10 * np.log10(1.0 / max(float(((out - truth) ** 2).mean()), 1e-12)))
             acc["dmean"].append(abs(float(f8.mean()) - float(truth.mean()) * 255))
-        rows.append((spec, {k: float(np.mean(acc[k])) for k in (*COLUMNS, "PSNR")}, max(acc["dmean"])))
-        print(f"{spec:<32} " + "  ".join(f"{k} {np.mean(acc[k]):.4f}" for k in (*COLUMNS, "PSNR"))
+        print(f"{label:<32} " + "  ".join(f"{k} {np.mean(acc[k]):.4f}" for k in (*COLUMNS, "PSNR"))
               + f"  max|dmean| {max(acc['dmean']):.3f}", flush=True)
+        return label, {k: float(np.mean(acc[k])) for k in (*COLUMNS, "PSNR")}, max(acc["dmean"])
+
+    rows, extra = [], []
+    for spec in (args.method or ["default"]) + args.reference:
+        name, _, kv = spec.partition(":")
+        kw = {k: ast.literal_eval(v) for k, v in (item.split("=", 1) for item in filter(None, kv.split(",")))}
+        f = Fuser(name, device="cpu", **kw)
+        row = score(spec, lambda a, b: f.fuse(a.astype(np.float64), b.astype(np.float64)))
+        rows.append(row)
+        if args.mean_maps and spec not in args.reference and f.net is not None and hasattr(f.net.fusion, "deepest_maps"):
+            def mean_maps(a, b, net=f.net):
+                with torch.no_grad():
+                    t = net.forward_mean_maps(torch.from_numpy(a)[None, None].float(), torch.from_numpy(b)[None, None].float())
+                return t[0, 0].double().numpy()
+
+            mm = score(f"{spec} [mean maps]", mean_maps)
+            ahead = sum(row[1][c] > mm[1][c] for c in (*COLUMNS, "PSNR"))
+            extra.append(f"mapping matters {spec}: ahead of its global-mean-maps variant on {ahead} of {len(COLUMNS) + 1} columns")
+    for line in extra:
+        print(line)
     if len(rows) - len(args.reference) > 1:
         ranked = [r for r in rows if r[0] not in args.reference]
         ranks = mean_ranks([r for _, r, _ in ranked])

@@ -79,6 +79,20 @@ class FMMNet(FusionNet):
         """(encoder of X, encoder of Y): the same module twice with ``cfg.shared_encoder``."""
         return (self.enc_x, self.enc_x) if self.cfg.shared_encoder else (self.enc_x, self.enc_y)
 
+    def forward_mean_maps(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """``forward(a, b)`` with the deepest mutual maps replaced by their global (spatial) means:
+        the network as it would fuse if its mapping carried no spatial information. The issue-10
+        check "the mapping matters" compares the two (``benchmarks/bench_quality.py --mean-maps``,
+        ``scripts/mf_val_metrics.py --mean-maps``). Mapping-rule models only."""
+        if not hasattr(self.fusion, "deepest_maps"):
+            raise ValueError(f"fusion {self.cfg.fusion!r} has no mutual maps")
+        h, w = a.shape[-2:]
+        a, b = (pad_to_multiple(x, self.cfg.multiple) for x in (a, b))
+        fx, fy = self.encode(a, b)
+        maps = self.fusion.deepest_maps(fx[-1], fy[-1])
+        maps = tuple(m.mean(dim=(2, 3), keepdim=True).expand_as(m) for m in maps)
+        return self.decode(self.fuse(fx, fy, maps=maps), a, b)[..., :h, :w]
+
     def fuse(self, fx: list[torch.Tensor], fy: list[torch.Tensor],
              maps: tuple[torch.Tensor, torch.Tensor] | None = None) -> list[torch.Tensor]:
         """Fused features per level; ``maps`` replaces the deepest mutual maps (mapping rule)."""
