@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from mutualfuse.model import MODELS, ModelConfig, build_model
+from mutualfuse.model.blocks import pad_to_multiple
 from mutualfuse.model.mutual_mapping import MutualMappingFusion, cross_map, naive_cross_map
 from tolerance import assert_close
 
@@ -203,3 +204,28 @@ def test_cross_map_output_is_channels_last_strided():
     single = cross_map(q[:1], k[:1])
     assert torch.nn.functional.interpolate(single, scale_factor=2, mode="bilinear").is_contiguous(
         memory_format=torch.channels_last)
+
+
+def test_forward_mean_maps_is_the_network_with_globally_averaged_deepest_maps():
+    """``forward_mean_maps``: the fused image with the deepest mutual maps replaced by their
+    spatial means (pads and crops as ``forward``); for a pyramid model with a local, centred
+    mapping it differs from ``forward``; a model without mutual maps refuses it."""
+    torch.manual_seed(0)
+    net = build_model(ModelConfig(widths=SMALL, output="pyramid", pyramid_levels=3, attn_dim=8,
+                                  attn_local_sigma=1.5, shared_encoder=True, map_center=True)).eval()
+    with torch.no_grad():  # lively maps: random decoder output layers start at 0 for some heads
+        for p in net.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    a, b = torch.rand(1, 1, 45, 61), torch.rand(1, 1, 45, 61)
+    with torch.no_grad():
+        got = net.forward_mean_maps(a, b)
+        pa, pb = (pad_to_multiple(x, net.cfg.multiple) for x in (a, b))
+        fx, fy = net.encode(pa, pb)
+        maps = tuple(m.mean(dim=(2, 3), keepdim=True).expand_as(m) for m in net.fusion.deepest_maps(fx[-1], fy[-1]))
+        want = net.decode(net.fuse(fx, fy, maps=maps), pa, pb)[..., :45, :61]
+        plain = net(a, b)
+    assert got.shape == (1, 1, 45, 61)
+    assert torch.equal(got, want)
+    assert (got - plain).abs().max() > 1e-3
+    with pytest.raises(ValueError, match="no mutual maps"):
+        build_model(ModelConfig(widths=SMALL, fusion="add")).forward_mean_maps(a, b)
