@@ -4,10 +4,11 @@
 One prepared command for a GPU lent for a few minutes. It trains three chains side by side on
 the same device, each a ``mutualfuse train`` process per stage (configs/gpu/):
 
-* ``paper-gpu``: the paper's recipe (configs/gpu/paper-gpu.yaml), 5000 steps of batch 32;
+* ``paper-gpu``: the paper's recipe (configs/gpu/paper-gpu.yaml), 2500 steps of batch 64;
 * ``default-gpu``: `default`'s network and recipe from random weights, two stages
-  (default-gpu-s1.yaml: 2000 steps at gradient weight 0.2, then default-gpu-s2.yaml: 3000 at 5);
-* ``default-gpu-cont``: the shipped `default` trained 5000 more steps of batch 32 of its recipe.
+  (default-gpu-s1.yaml: 1000 steps of batch 64 at gradient weight 0.2, then default-gpu-s2.yaml: 1500
+  at 5);
+* ``default-gpu-cont``: the shipped `default` trained 2500 more steps of batch 64 of its recipe.
 
 The device is lent for a fixed time, so the script first **calibrates**: every chain's first stage
 runs ``--calibrate-s`` seconds (concurrently, as later), its images/s is read from its log, and each
