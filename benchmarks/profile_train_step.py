@@ -10,7 +10,10 @@ stage functions (:meth:`FMMNet.encode`, the deepest mutual maps, the rest of
 :meth:`FMMNet.fuse`, :meth:`FMMNet.decode`), the loss, ``backward()`` and ``optimizer.step()``.
 Then one more step runs under the torch profiler and the operators are summed by kind
 (convolution, attention, resizing, pooling, copies and concatenation, element-wise, other),
-forward and backward separately, with the ``--ops`` most expensive operators listed.
+forward and backward separately, with the ``--ops`` most expensive operators listed. The forward
+runs in the trainer's arithmetic: bf16 autocast on CUDA when the recipe has ``amp`` (the
+default), on CPU when its ``cpu_amp`` asks for it on this CPU (before 2026-12-04, sixth
+session, the script ran every forward in float32).
 
 The stage timers add no synchronisation on CPU; on CUDA each boundary synchronises (so the
 stages add up to the step). Absolute times on a shared machine are noisy; compare recipes
@@ -54,6 +57,16 @@ def _stages(args, recipe: str) -> None:
     cfg, net, loss_fn, params, opt, a, b = recipe_setup(recipe, args.device, args.batch, args.size)
     staged = cfg.model.arch == "fmm" and args.size % cfg.model.multiple == 0
     mapping = staged and hasattr(net.fusion, "deepest_maps")
+    from contextlib import nullcontext
+
+    from mutualfuse.train.config import cpu_bf16_wanted
+
+    def autocast():  # the forward's arithmetic as the trainer runs it (bf16 on CUDA with amp, cpu_amp on CPU)
+        if dev.type == "cuda" and cfg.amp:
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        if dev.type == "cpu" and cpu_bf16_wanted(cfg.cpu_amp):
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return nullcontext()
 
     def mark(times: dict, key: str, t0: float) -> float:
         if dev.type == "cuda":
@@ -64,20 +77,21 @@ def _stages(args, recipe: str) -> None:
 
     def step(times: dict) -> None:
         t = time.perf_counter()
-        if staged:  # the stages of FMMNet._forward (the input size needs no padding)
-            fx, fy = net.encode(a, b)
-            t = mark(times, "forward: encoders", t)
-            maps = None
-            if mapping:
-                maps = net.fusion.deepest_maps(fx[-1], fy[-1])
-                t = mark(times, "forward: deepest mutual maps", t)
-            fused = net.fuse(fx, fy, maps=maps)
-            t = mark(times, "forward: fusion of the other levels" if mapping else "forward: fusion", t)
-            f = net.decode(fused, a, b)
-            t = mark(times, "forward: decoder and output head", t)
-        else:
-            f = net(a, b)
-            t = mark(times, "forward", t)
+        with autocast():
+            if staged:  # the stages of FMMNet._forward (the input size needs no padding)
+                fx, fy = net.encode(a, b)
+                t = mark(times, "forward: encoders", t)
+                maps = None
+                if mapping:
+                    maps = net.fusion.deepest_maps(fx[-1], fy[-1])
+                    t = mark(times, "forward: deepest mutual maps", t)
+                fused = net.fuse(fx, fy, maps=maps)
+                t = mark(times, "forward: fusion of the other levels" if mapping else "forward: fusion", t)
+                f = net.decode(fused, a, b)
+                t = mark(times, "forward: decoder and output head", t)
+            else:
+                f = net(a, b)
+                t = mark(times, "forward", t)
         loss = loss_fn(a, b, f.float().contiguous(), **params)
         t = mark(times, "loss", t)
         opt.zero_grad()

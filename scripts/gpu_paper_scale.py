@@ -19,6 +19,11 @@ the calibration steps followed the nominal schedule (the same values when the ca
 inside the warm-up or the schedule is constant, or when nothing was scaled). Every stage still
 gets ``--time-limit`` as a safety net (a stage stopped by it says so in its weights' metadata).
 
+With ``--profile`` it first runs ``benchmarks/profile_train_step.py`` on the device for the chains'
+first-stage recipes at their batch and crop (a few steps each, bf16 autocast as the trainer; the
+time of each stage and the operators by kind in GPU time), so that a session learns where the GPU
+time goes; its output is ``profile.txt`` in the archive.
+
 Everything a later CPU session needs comes back in one archive, ``OUT/gpu_runs.tar.gz`` (each
 stage's config, log, stdout/stderr, final weights and last checkpoint, and ``report.json`` with the
 calibration, the chosen steps and what each stage reached), re-written every ``--pack-every``
@@ -152,6 +157,8 @@ def pack(work: Path, out_dir: Path, report: dict) -> None:
         ti = tarfile.TarInfo("gpu_runs/report.json")
         ti.size, ti.mtime = len(data), int(time.time())
         tar.addfile(ti, io.BytesIO(data))
+        if (work / "profile.txt").exists():
+            tar.add(work / "profile.txt", arcname="gpu_runs/profile.txt")
         for p in sorted(work.glob("*/stage*/*")):
             if p.name in KEEP or p.name == "stage_config.json":
                 try:
@@ -172,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calibrate-s", type=float, default=25.0, help="seconds of the calibration steps")
     ap.add_argument("--pack-every", type=float, default=40.0)
     ap.add_argument("--chains", nargs="+", choices=sorted(CHAINS), help="only these chains")
+    ap.add_argument("--profile", action="store_true",
+                    help="first profile one training step of each chain's first-stage recipe (profile.txt)")
+    ap.add_argument("--profile-timeout", type=float, default=120.0, help="seconds the profile may take at most")
     # test settings (a dry run on CPU); the GPU run uses the configs as they are
     ap.add_argument("--steps-scale", type=float, default=1.0, help="multiply every stage's nominal steps")
     ap.add_argument("--crop", type=int)
@@ -205,6 +215,24 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"pack failed: {e!r}")
 
     threading.Thread(target=packer, daemon=True).start()
+
+    if args.profile:  # 0. where one training step's time goes, before anything competes for the device
+        work.mkdir(parents=True, exist_ok=True)
+        recipes = ",".join(str(Path(chains[c][0]["source"]).with_suffix("")).removeprefix("configs/") for c in chains)
+        first = next(iter(chains.values()))[0]["config"]
+        cmd = [sys.executable, str(ROOT / "benchmarks/profile_train_step.py"), "--device", args.device,
+               "--recipes", recipes, "--batch", str(first["batch_size"]), "--size", str(first["data"]["crop"]),
+               "--steps", "3", "--threads", "2", "--ops", "15"]
+        t0 = time.perf_counter()
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=args.profile_timeout, cwd=str(ROOT),
+                               env={**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")})
+            text, rc = r.stdout + r.stderr[-3000:], r.returncode
+        except subprocess.TimeoutExpired as e:
+            text, rc = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or ""), "timeout"
+        (work / "profile.txt").write_text(f"# {' '.join(cmd[1:])}\n# rc {rc}, {time.perf_counter() - t0:.1f} s\n{text}")
+        report["profile"] = {"rc": rc, "s": round(time.perf_counter() - t0, 1)}
+        log(f"profile: rc {rc}, {report['profile']['s']} s")
 
     # 1. calibration: every chain's first stage, concurrently, for calibrate-s seconds
     results: dict[str, dict] = {}

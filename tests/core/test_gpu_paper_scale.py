@@ -37,12 +37,15 @@ def test_dry_run_trains_every_stage_and_returns_one_archive(tmp_path, samples):
         [sys.executable, str(ROOT / "scripts/gpu_paper_scale.py"), "--data-root", str(root), "--out", str(out),
          "--work", str(work), "--device", "cpu", "--chains", "paper-gpu", "default-gpu", "--crop", "32",
          "--batch", "2", "--steps-scale", "0.002", "--calibrate-s", "1", "--budget-s", "400", "--workers", "0",
-         "--val-every", "1000"],
+         "--val-every", "1000", "--profile"],
         capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     with tarfile.open(out / "gpu_runs.tar.gz") as tar:
         names = set(tar.getnames())
         report = json.loads(tar.extractfile("gpu_runs/report.json").read())
+        profile = tar.extractfile("gpu_runs/profile.txt").read().decode()
+    assert "## gpu/paper-gpu" in profile and "## gpu/default-gpu-s1" in profile and "operators by kind" in profile
+    assert report["profile"]["rc"] == 0
     for stage in ("paper-gpu/stage1", "default-gpu/stage1", "default-gpu/stage2"):
         for f in ("config.json", "log.csv", "final.safetensors", "last.pt", "stage.json"):
             assert f"gpu_runs/{stage}/{f}" in names, (stage, f)

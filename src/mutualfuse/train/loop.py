@@ -493,9 +493,10 @@ class Trainer:
                 "machine": f"{platform.machine()} {platform.processor() or ''} {torch.get_num_threads()} threads, "
                 f"{'cuda:' + torch.cuda.get_device_name(self.device) if self.device.type == 'cuda' else 'cpu'}, "
                 f"{self.world} process(es)",
-                "final_train_loss": f"{last_loss:.6f}",
                 "precision": self.precision,
             }
+            if math.isfinite(last_loss):  # none when this invocation ran no step (resumed at its end)
+                meta["final_train_loss"] = f"{last_loss:.6f}"
             if self.stopped_early:
                 meta["stopped"] = (f"time limit {self.time_limit_s:g} s reached at step {self.step} of {cfg.steps} "
                                    f"(the learning-rate schedule did not finish)")
