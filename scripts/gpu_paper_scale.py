@@ -98,6 +98,14 @@ def stage_configs(args: argparse.Namespace, work: Path) -> dict[str, list[dict]]
     return out
 
 
+def child_env() -> dict[str, str]:
+    """The environment of the processes this script starts: the repository's src/ importable."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    env.setdefault("OMP_NUM_THREADS", "2")
+    return env
+
+
 def run_stage(cfg: dict, data_root: str, device: str, time_limit: float, resume: bool) -> dict:
     """One ``mutualfuse train`` process for a stage config (written to its out_dir)."""
     out = Path(cfg["out_dir"])
@@ -108,12 +116,9 @@ def run_stage(cfg: dict, data_root: str, device: str, time_limit: float, resume:
            "--device", device, "--no-progress", "--time-limit", f"{max(1.0, time_limit):.0f}"]
     if resume:
         cmd.append("--resume")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
-    env.setdefault("OMP_NUM_THREADS", "2")
     t0 = time.perf_counter()
     with open(out / "stdout.txt", "a") as so, open(out / "stderr.txt", "a") as se:
-        rc = subprocess.call(cmd, stdout=so, stderr=se, env=env, cwd=str(ROOT))
+        rc = subprocess.call(cmd, stdout=so, stderr=se, env=child_env(), cwd=str(ROOT))
     return {"rc": rc, "wall_s": round(time.perf_counter() - t0, 1), "cmd": " ".join(cmd[1:])}
 
 
@@ -226,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         try:
             r = subprocess.run(cmd, capture_output=True, text=True, timeout=args.profile_timeout, cwd=str(ROOT),
-                               env={**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")})
+                               env=child_env())
             text, rc = r.stdout + r.stderr[-3000:], r.returncode
         except subprocess.TimeoutExpired as e:
             text, rc = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or ""), "timeout"

@@ -72,7 +72,7 @@ def prepare(data_root: Path) -> int:
                if f.endswith(".safetensors") and Path(f).name not in KEEP_WEIGHTS]
     drop = [d for d in DROP_DIRS if (ROOT / d).exists()] + weights
     git("rm", "-r", "-q", "--cached", "--", *drop)
-    lines = [MARK, "/.gpudata/", *(f"/{p}" for p in drop), MARK]
+    lines = [MARK, *(f"/{p}" for p in drop), MARK]  # .gpudata itself is in .gitignore
     exc.parent.mkdir(parents=True, exist_ok=True)
     exc.write_text(text + ("" if not text or text.endswith("\n") else "\n") + "\n".join(lines) + "\n")
     size = travelling_bytes()

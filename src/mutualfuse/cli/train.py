@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 
 def add_parser(sub) -> None:
@@ -40,8 +41,6 @@ def run(args: argparse.Namespace) -> int:
     result = train(cfg, data_root=args.data_root, resume=args.resume, device=args.device,
                    progress=not (args.no_progress or args.quiet), time_limit_s=args.time_limit)
     if result.get("stopped_early"):
-        import sys
-
         print(f"mutualfuse train: --time-limit {args.time_limit:g} s reached at step {result['step']} of "
               f"{cfg.steps}; checkpoint and weights written, the schedule did not finish", file=sys.stderr)
     if "weights" in result and not args.quiet:

@@ -23,11 +23,15 @@ class FusionNet(nn.Module):
     cfg: ModelConfig
 
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return self._padded(self._forward, a, b)
+
+    def _padded(self, fn, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """``fn`` on the inputs padded to the needed multiple, cropped back to their size."""
         if a.shape != b.shape:
             raise ValueError(f"inputs differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
         h, w = a.shape[-2:]
         m = self.cfg.multiple
-        out = self._forward(pad_to_multiple(a, m), pad_to_multiple(b, m))
+        out = fn(pad_to_multiple(a, m), pad_to_multiple(b, m))
         return out[..., :h, :w]
 
     def _forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:  # pragma: no cover
@@ -86,12 +90,13 @@ class FMMNet(FusionNet):
         ``scripts/mf_val_metrics.py --mean-maps``). Mapping-rule models only."""
         if not hasattr(self.fusion, "deepest_maps"):
             raise ValueError(f"fusion {self.cfg.fusion!r} has no mutual maps")
-        h, w = a.shape[-2:]
-        a, b = (pad_to_multiple(x, self.cfg.multiple) for x in (a, b))
+        return self._padded(self._forward_mean_maps, a, b)
+
+    def _forward_mean_maps(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         fx, fy = self.encode(a, b)
         maps = self.fusion.deepest_maps(fx[-1], fy[-1])
         maps = tuple(m.mean(dim=(2, 3), keepdim=True).expand_as(m) for m in maps)
-        return self.decode(self.fuse(fx, fy, maps=maps), a, b)[..., :h, :w]
+        return self.decode(self.fuse(fx, fy, maps=maps), a, b)
 
     def fuse(self, fx: list[torch.Tensor], fy: list[torch.Tensor],
              maps: tuple[torch.Tensor, torch.Tensor] | None = None) -> list[torch.Tensor]:
