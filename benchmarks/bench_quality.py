@@ -18,12 +18,17 @@ outputs under the data root where they exist (Lytro, medical) and the paper's "O
   the six visible images of ir-vis/msrs-sample, none of them a training image; a centred disc
   sharp in one source, the rest in the other, Gaussian σ = 3): PSNR and SSIM to the truth and
   mean-intensity drift; target: above ``dwt``, far above the average, |Δmean| < 1 grey level.
+* A shipped model that records per-task settings (``default``) runs as a user gets it: task
+  mode ``auto`` (each pair at the settings of the task :func:`mutualfuse.tasks.detect_task`
+  finds; ``fuse-dir`` without ``--task``).
 * ``--mean-maps``: the ``default`` model once more with its deepest mutual maps replaced by
-  their global means (``mutualfuse.model`` stages), to show that the mapping matters.
-* ``--task-settings``: every shipped model that records per-task settings gets a second row,
-  ``NAME[TASK]``, fused with ``--task TASK`` for the set's task (tno: ir-vis; lytro, mf-truth:
-  multi-focus; medical: medical), and ``default[TASK]`` is marked against the targets too (with
-  ``--mean-maps`` also its own global-mean-maps row, at the same settings).
+  their global means (``mutualfuse.model`` stages), at the same settings per pair, to show that
+  the mapping matters.
+* ``--task-settings``: every shipped model that records per-task settings gets two more rows:
+  ``NAME[stored]`` (``--task stored``: the stored settings, one compromise for every task) and
+  ``NAME[TASK]`` (``--task TASK`` for the set's task: tno: ir-vis; lytro, mf-truth: multi-focus;
+  medical: medical); ``default[stored]`` and ``default[TASK]`` are marked against the targets too
+  (with ``--mean-maps`` each also with its own global-mean-maps row, at the same settings).
 
 Fused images are cached under ``--out`` (a rerun only fuses what is missing); a network's folder
 is named by its row name and the first 12 hex digits of its weights' sha256 (and, for a
@@ -70,14 +75,15 @@ SET_TASK = {"tno": "ir-vis", "lytro": "multi-focus", "medical": "medical", "mf-t
 
 
 def _task_rows(models: list[str], task: str) -> list[tuple[str, str, str]]:
-    """(row name ``NAME[TASK]``, shipped weights, task) of every shipped model recording ``task``'s settings."""
+    """(row name, shipped weights, ``--task``) of every shipped model recording per-task settings:
+    ``NAME[stored]`` and ``NAME[TASK]``."""
     from mutualfuse.weights import SHIPPED
 
     out = []
     for m in models:
         name, w = _split(m)
         if w in SHIPPED and task in dict(SHIPPED[w].tasks):
-            out.append((f"{name}[{task}]", w, task))
+            out += [(f"{name}[stored]", w, "stored"), (f"{name}[{task}]", w, task)]
     return out
 
 
@@ -102,15 +108,27 @@ def _digest(weights: str) -> str:
 
 
 def _row_dir(out: Path, set_key: str, name: str, weights: str | None, task: str | None = None) -> Path:
-    """Cache folder of one row: ``NAME`` for a method, ``NAME@DIGEST`` for network weights, and
-    ``NAME@DIGEST+KEY=VALUE...`` at a task's settings (so changed settings are never read from the cache)."""
+    """Cache folder of one row: ``NAME`` for a method, ``NAME@DIGEST`` for network weights at
+    their stored settings, ``NAME@DIGEST+KEY=VALUE...`` at a task's settings and
+    ``NAME@DIGEST+auto-RULE`` in task mode auto (a digest of the detection rule and every task's
+    settings), so changed settings are never read from the cache."""
     if not weights:
         return out / "fused" / set_key / name
-    tag = ""
-    if task:
-        from mutualfuse.weights import task_settings
+    from mutualfuse.weights import recorded_tasks, task_settings
 
-        tag = "+" + (",".join(f"{k}={v:g}" for k, v in sorted(task_settings(weights, task).items())) or "stored")
+    mode = task or ("auto" if recorded_tasks(weights) else "stored")
+    tag = ""
+    if mode == "auto":
+        import hashlib
+        from dataclasses import asdict
+
+        from mutualfuse.tasks import DEFAULT_RULE
+
+        key = json.dumps([asdict(DEFAULT_RULE), {t: task_settings(weights, t) for t in recorded_tasks(weights)}],
+                         sort_keys=True)
+        tag = "+auto-" + hashlib.sha256(key.encode()).hexdigest()[:8]
+    elif mode != "stored":
+        tag = "+" + (",".join(f"{k}={v:g}" for k, v in sorted(task_settings(weights, mode).items())) or "stored")
     return out / "fused" / set_key / f"{name}@{_digest(weights)}{tag}"
 
 
@@ -167,21 +185,31 @@ def _count_ahead(a: dict[str, float], b: dict[str, float], metrics: list[str]) -
 
 
 def mean_maps_fuse(weights: str, src_a: Path, src_b: Path, dst: Path, task: str | None = None) -> None:
-    """Fuse a folder with the deepest mutual maps replaced by their global means (gray PNGs);
-    at ``task``'s settings (:func:`mutualfuse.weights.task_settings`) when given."""
+    """Fuse a folder with the deepest mutual maps replaced by their global means (gray PNGs), at
+    the settings ``fuse-dir --task TASK`` would use: a task's (:func:`mutualfuse.weights.task_settings`),
+    ``"stored"``, or (None, for weights recording per-task settings) each pair's detected task's."""
     import torch
     from PIL import Image
 
-    from mutualfuse.weights import load_model, task_settings
+    from mutualfuse.tasks import detect_task
+    from mutualfuse.weights import load_model, recorded_tasks, task_settings
 
-    net, _ = load_model(weights, **(task_settings(weights, task) if task else {}))
-    net.eval()
+    mode = task or ("auto" if recorded_tasks(weights) else "stored")
+    nets: dict[str, torch.nn.Module] = {}
+
+    def net_for(t: str):
+        if t not in nets:
+            nets[t], _ = load_model(weights, **({} if t == "stored" else task_settings(weights, t)))
+            nets[t].eval()
+        return nets[t]
+
     dst.mkdir(parents=True, exist_ok=True)
     for pa in sorted(src_a.iterdir()):
         out = dst / pa.name
         if out.exists():
             continue
         ims = [np.asarray(Image.open(p).convert("L"), dtype=np.float32) / 255 for p in (pa, src_b / pa.name)]
+        net = net_for(detect_task(*ims).task if mode == "auto" else mode)
         a, b = (torch.from_numpy(x)[None, None] for x in ims)
         with torch.no_grad():
             f = net.forward_mean_maps(a, b)[0, 0].clamp(0, 1)
@@ -271,7 +299,8 @@ def main() -> None:
     ap.add_argument("--out", default=str(REPO / "out" / "bench_quality"))
     ap.add_argument("--mean-maps", action="store_true", help="also score `default` with global-mean maps")
     ap.add_argument("--task-settings", action="store_true",
-                    help="also score each shipped model at its per-task settings for the set's task (rows NAME[TASK])")
+                    help="also score each shipped model recording per-task settings at its stored settings and "
+                         "at the set's task's (rows NAME[stored], NAME[TASK])")
     ap.add_argument("-j", "--jobs", type=int, default=2)
     args = ap.parse_args()
     if not args.data_root:

@@ -42,6 +42,11 @@ class FuseReport:
     windows: int = 1  # exact streaming windows per image (1 = one-shot forward)
     tiles: int = 1  # independent blended tiles (--tile); >1 changes the result
     notes: list[str] = field(default_factory=list)
+    #: the network's task setting of the last call: "stored", a task, or the detected task(s)
+    #: of task mode "auto" (comma-separated when a batch held several); None for a classical method
+    task: str | None = None
+    #: task mode "auto": per pair, what :func:`mutualfuse.tasks.detect_task` found (as dicts)
+    detected: list = field(default_factory=list)
 
 
 def _network_weights(model: str | os.PathLike) -> str | os.PathLike | None:
@@ -102,10 +107,13 @@ class Fuser:
             the edge metrics slightly, γ ≳ 3000 overrules the learned selection).
         task: ``"ir-vis"``, ``"multi-focus"`` or ``"medical"``: use the inference settings the
             shipped weights record for that task, each chosen on that task's own validation
-            columns (:func:`mutualfuse.weights.task_settings`; ``default``: IR–VIS and multi-focus
-            T = 0.1 with detail_activity 10000, medical detail_activity 300);
-            settings given explicitly take precedence.
-            ``None`` (default) = the weights' stored settings, one compromise for every task.
+            columns (:func:`mutualfuse.weights.task_settings`; ``default``: IR–VIS T = 0.1 with
+            detail_activity 10000, multi-focus the same with detail_gain 1.1, medical
+            detail_activity 300); ``"auto"``: per pair, the settings of the task that
+            :func:`mutualfuse.tasks.detect_task` finds (reported in :attr:`report`);
+            ``"stored"``: the weights' stored settings, one compromise for every task.
+            ``None`` (default) = ``"auto"`` for weights that record per-task settings, else
+            ``"stored"``. Settings given explicitly take precedence over a task's.
     """
 
     def __init__(self, model: str | os.PathLike = "default", device: str = "auto", dtype: str | torch.dtype = "float32",
@@ -132,6 +140,8 @@ class Fuser:
         self.runner = None
         weights = _network_weights(model)
         self.task = task
+        self.task_mode: str | None = None  # the network's: "auto", "stored" or a task
+        self._task_cfg: dict[str, dict[str, float]] = {}
         if weights is None:  # a classical method
             for name, v in (("blend_temperature", blend_temperature), ("detail_gain", detail_gain),
                             ("detail_activity", detail_activity), ("task", task)):
@@ -146,7 +156,24 @@ class Fuser:
         from .weights import load_model
 
         overrides = {} if token_budget == -1 else {"token_budget": token_budget}
-        if task is not None:
+        from .tasks import TASK_CHOICES
+
+        if task is not None and task not in TASK_CHOICES:
+            raise ParameterError(f"unknown task {task!r}; tasks: {', '.join(TASK_CHOICES)}")
+        if task is None:
+            from .weights import recorded_tasks
+
+            task = "auto" if recorded_tasks(str(weights)) else "stored"
+        self.task_mode = task
+        explicit = {"blend_temperature": blend_temperature, "detail_gain": detail_gain,
+                    "detail_activity": detail_activity}
+        presets: dict[str, dict[str, float]] = {}
+        if task == "auto":
+            from .tasks import TASKS
+            from .weights import task_settings
+
+            presets = {t: task_settings(str(weights), t) for t in TASKS}
+        elif task != "stored":
             from .weights import task_settings
 
             preset = task_settings(str(weights), task)
@@ -173,6 +200,13 @@ class Fuser:
         self.runner = NetworkRunner(net, self.device, self.dtype, self.max_window_pixels, progress)
         self.net = self.runner.net
         self.method = NETWORK_METHOD  # one name for the network: the registered method "mutualfuse"
+        # per task, the cfg fields "auto" sets before fusing a pair of that task: explicit settings,
+        # else the task's, else the loaded (stored) ones
+        from .weights import TASK_SETTING_KEYS
+
+        loaded = {k: getattr(self.net.cfg, k) for k in TASK_SETTING_KEYS}
+        self._task_cfg = {t: {k: float(explicit[k]) if explicit.get(k) is not None else float(p.get(k, loaded[k]))
+                              for k in TASK_SETTING_KEYS} for t, p in presets.items()}
 
     # -- gray core ----------------------------------------------------------------
     def _net_batch(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -182,11 +216,63 @@ class Fuser:
         self.report.mapping_pool = max(self.report.mapping_pool, info.mapping_pool)
         return out
 
-    def fuse_gray_batch(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """(B, H, W) float arrays in [0, 1] → fused (B, H, W) float64 in [0, 1]."""
+    def detect_tasks(self, a: np.ndarray, b: np.ndarray) -> list:
+        """:func:`mutualfuse.tasks.detect_task` of every pair of a (B, H, W) gray batch (or of
+        the luminance of (B, H, W, 3) colour); ``[]`` unless this fuser's task mode is ``"auto"``."""
+        if self.task_mode != "auto":
+            return []
+        from .image_io import rgb_to_y
+        from .tasks import detect_task
+
+        def gray(x):
+            return rgb_to_y(x) if x.ndim == 4 else x
+
+        return [detect_task(p, q) for p, q in zip(gray(a), gray(b))]
+
+    def fuse_gray_batch(self, a: np.ndarray, b: np.ndarray, task: str | None = None) -> np.ndarray:
+        """(B, H, W) float arrays in [0, 1] → fused (B, H, W) float64 in [0, 1].
+
+        In task mode ``"auto"`` each pair gets the settings of its detected task, or of ``task``
+        when given (e.g. the task detected once on a video's first frames)."""
         if a.shape != b.shape:
             raise InputError(f"size mismatch: a is {a.shape[-1]}x{a.shape[-2]}, b is {b.shape[-1]}x{b.shape[-2]}")
         self.report = FuseReport(method=self.report.method)
+        if self.task_mode != "auto":
+            if self.task_mode is not None:
+                self.report.task = self.task_mode
+            return self._fuse_gray_settled(a, b)
+        from .tasks import TASKS
+
+        if task is not None and task not in TASKS:
+            raise ParameterError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
+        guesses = self.detect_tasks(a, b) if task is None else []
+        tasks = [g.task for g in guesses] if task is None else [task] * len(a)
+        out = None
+        pools, windows, notes = [], [], []
+        for t in dict.fromkeys(tasks):
+            idx = [i for i, x in enumerate(tasks) if x == t]
+            for k, v in self._task_cfg[t].items():
+                setattr(self.net.cfg, k, v)
+            part = self._fuse_gray_settled(a[idx], b[idx])
+            out = np.empty((len(a),) + part.shape[1:], dtype=part.dtype) if out is None else out
+            out[idx] = part
+            pools.append(self.report.mapping_pool)
+            windows.append(self.report.windows)
+            notes += [n for n in self.report.notes if n not in notes]
+            self.report.notes = []
+        self.report.mapping_pool, self.report.windows = max(pools), max(windows)
+        self.report.task = ",".join(dict.fromkeys(tasks))
+        self.report.detected = [g.as_dict() for g in guesses]
+        if guesses:
+            for t in dict.fromkeys(tasks):
+                gs = [g for g in guesses if g.task == t]
+                what = gs[0].describe() if len(gs) == 1 else f"{len(gs)} of {len(guesses)} pairs"
+                notes.append(f"task: {t}, detected ({what}); --task chooses another")
+        self.report.notes = notes
+        return out
+
+    def _fuse_gray_settled(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The gray core at the network's current settings (fills :attr:`report`)."""
         if self.net is None:
             from .methods import fuse_gray
 
@@ -226,12 +312,15 @@ class Fuser:
         check_pair(a, b)
         return self.fuse_gray_batch(a[None], b[None])[0]
 
-    def fuse_arrays(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Internal float form: (B, H, W) gray or (B, H, W, 3) RGB in [0, 1] → same form fused."""
+    def fuse_arrays(self, a: np.ndarray, b: np.ndarray, task: str | None = None) -> np.ndarray:
+        """Internal float form: (B, H, W) gray or (B, H, W, 3) RGB in [0, 1] → same form fused.
+
+        ``task``: in task mode ``"auto"``, use this task's settings instead of detecting one
+        per pair (see :meth:`fuse_gray_batch`)."""
         from .color import fuse_color
 
         check_batch_pair(a, b)
-        return fuse_color(a, b, self.fuse_gray_batch, chroma=self.chroma)
+        return fuse_color(a, b, lambda x, y: self.fuse_gray_batch(x, y, task), chroma=self.chroma)
 
     # -- any kind -----------------------------------------------------------------
     def fuse(self, a: Any, b: Any) -> Any:

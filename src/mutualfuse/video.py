@@ -122,6 +122,7 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     writer = None
     n = 0
     gray_a = gray_b = None
+    task = task_note = None
     try:
         with atomic_write(out) as tmp:
             try:
@@ -144,7 +145,14 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                         break
                     if gray_a is None:
                         gray_a, gray_b = _is_gray(fa[0]), _is_gray(fb[0])
-                    fused = fuser.fuse_arrays(_to_float(fa, gray_a), _to_float(fb, gray_b))
+                    xa, xb = _to_float(fa, gray_a), _to_float(fb, gray_b)
+                    if n == 0:  # task mode "auto": one task for the whole video, from its first frames
+                        guess = fuser.detect_tasks(xa[:1], xb[:1])
+                        task = guess[0].task if guess else None
+                        task_note = (f"task: {task}, detected on the first frame pair ({guess[0].describe()}); "
+                                     "--task chooses another") if guess else None
+                    fused = fuser.fuse_arrays(xa, xb, task=task)
+                    del xa, xb
                     frames = np.round(np.clip(fused, 0, 1) * 255).astype(np.uint8)
                     if frames.ndim == 3:
                         frames = np.repeat(frames[..., None], 3, axis=-1)
@@ -175,7 +183,8 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     finally:
         ra.close()
         rb.close()
-    return {"out": str(out), "frames": n, "fps": fps_a, "size": (w, h), "gray": bool(gray_a and gray_b)}
+    return {"out": str(out), "frames": n, "fps": fps_a, "size": (w, h), "gray": bool(gray_a and gray_b),
+            "task": getattr(fuser.report, "task", None), "task_note": task_note}
 
 
 def progress_bar(total: int | None):

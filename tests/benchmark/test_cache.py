@@ -165,28 +165,31 @@ def test_registered_methods_have_distinct_code_keys():
     assert None not in keys.values() and len(set(keys.values())) == len(keys)
 
 
-def test_a_task_row_keys_its_cache_by_the_task_settings(monkeypatch):
-    """A ``Ours[NAME, TASK]`` row (fuse --task) has its own cache key: the task's settings are part
-    of its recipe, so it never reuses the stored-settings row's images, and a changed setting
-    would not either."""
+def test_task_modes_key_the_cache_by_their_settings():
+    """``Ours[NAME]`` of weights that record per-task settings fuses in task mode auto and
+    ``Ours[NAME, stored]`` (fuse --task stored) at the stored settings: each has its own cache key
+    (the detection rule and every task's settings are part of auto's recipe, a task's settings of a
+    --task row's), so no row reuses another's images, and a changed rule or setting would not either."""
+    import dataclasses
+
     from mutualfuse.benchmark.cache import recipe_key
-    from mutualfuse.benchmark.sources import task_sources, weights_sources
+    from mutualfuse.benchmark.sources import stored_sources, weights_sources
+    from mutualfuse.tasks import DEFAULT_RULE, TASKS
     from mutualfuse.weights import task_settings
 
     wsrc = weights_sources(["default"])
-    (t,) = task_sources(wsrc, "ir-vis")
-    assert (t.id, t.label, t.task) == ("weights:default[ir-vis]", "Ours[default, ir-vis]", "ir-vis")
-    assert task_sources(weights_sources(["pyramid"]), "ir-vis") == []  # records no per-task settings
-    import dataclasses
-
-    import mutualfuse.weights as mw
-
-    # a task whose choice was the stored settings (an empty record) adds no row either
-    stored = dataclasses.replace(mw.SHIPPED["default"], tasks=(("ir-vis", ()),))
-    monkeypatch.setattr(mw, "SHIPPED", {**mw.SHIPPED, "default": stored})
-    assert task_sources(wsrc, "ir-vis") == []
-    monkeypatch.undo()
-    m, params, sha = t.recipe()
-    assert params == {"task": "ir-vis", **task_settings("default", "ir-vis")} and sha == wsrc[0].weights_sha256
-    assert recipe_key(m, params, sha, "a", "b") != recipe_key(*wsrc[0].recipe(), "a", "b")
-    assert recipe_key(m, {**params, "blend_temperature": 0.2}, sha, "a", "b") != recipe_key(m, params, sha, "a", "b")
+    (t,) = stored_sources(wsrc)
+    assert (t.id, t.label, t.task) == ("weights:default[stored]", "Ours[default, stored]", "stored")
+    assert stored_sources(weights_sources(["pyramid"])) == []  # records no per-task settings
+    m, auto, sha = wsrc[0].recipe()
+    assert auto == {"task": "auto", "rule": dataclasses.asdict(DEFAULT_RULE),
+                    **{k: task_settings("default", k) for k in TASKS}} and sha == wsrc[0].weights_sha256
+    assert t.recipe() == (m, {"task": "stored"}, sha)
+    ir = dataclasses.replace(wsrc[0], task="ir-vis").recipe()
+    assert ir == (m, {"task": "ir-vis", **task_settings("default", "ir-vis")}, sha)
+    assert weights_sources(["pyramid"])[0].recipe()[1] == {}  # no tasks: the stored settings, as before
+    keys = {recipe_key(*r, "a", "b") for r in (wsrc[0].recipe(), t.recipe(), ir)}
+    assert len(keys) == 3
+    changed = {**auto, "rule": {**auto["rule"], "mf_min_corr": 0.9}}
+    assert recipe_key(m, changed, sha, "a", "b") != recipe_key(m, auto, sha, "a", "b")
+    assert recipe_key(m, {**ir[1], "blend_temperature": 0.2}, sha, "a", "b") != recipe_key(*ir, "a", "b")

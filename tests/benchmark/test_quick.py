@@ -84,12 +84,13 @@ def test_quick_tables_have_the_rows_and_columns(quick, shared):
     t1 = read_markdown((out / "tables" / "table1.md").read_text())
     assert t1.headings == ["EI ↑", "CE ↓", "SF ↑", "EN ↑", "Qabf ↑", "MS_SSIM ↑", "SD ↑"]  # no VIF in --quick
     fast = [e.name.upper() for e in METHODS if e.meta.get("family") != "network" and not e.meta.get("slow")]
-    # network rows: the shipped weights except the ablation variants (rows of Tables 4-7 only), then
-    # those whose per-task settings for the table's task (ir-vis) differ from the stored ones (fuse --task)
+    # network rows: the shipped weights except the ablation variants (rows of Tables 4-7 only; those
+    # recording per-task settings fuse as a user gets them, --task auto), then those weights once
+    # more at their stored settings (--task stored)
     net = [n for n, w in SHIPPED.items() if w.group != "ablation"]
     assert list(t1.values) == fast + [f"Ours[{n}]" for n in net] + [
-        f"Ours[{n}, ir-vis]" for n in net if dict(SHIPPED[n].tasks).get("ir-vis")]
-    assert t1.values["Ours[default, ir-vis]"] != t1.values["Ours[default]"]
+        f"Ours[{n}, stored]" for n in net if SHIPPED[n].tasks]
+    assert t1.values["Ours[default, stored]"] != t1.values["Ours[default]"]
     assert all(v is not None for row in t1.values.values() for v in row)
     t3 = read_latex((out / "tables" / "table3.tex").read_text())
     assert {"IFCNN(max)", "IFCNN(max-code)", "IFCNN(mean)", "IFCNN(sum)"} <= set(t3.values)

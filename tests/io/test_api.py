@@ -132,10 +132,10 @@ def test_blend_temperature_override(pair):
     from mutualfuse.errors import ParameterError
 
     a, b = (x.astype(np.float64) / 255 for x in pair)
-    shipped = Fuser("default", device="cpu").fuse(a, b)
-    assert Fuser("default", device="cpu").net.cfg.blend_temperature == 0.5
-    assert np.array_equal(Fuser("default", device="cpu", blend_temperature=0.5).fuse(a, b), shipped)
-    trained = Fuser("default", device="cpu", blend_temperature=1.0)
+    shipped = Fuser("default", device="cpu", task="stored").fuse(a, b)
+    assert Fuser("default", device="cpu", task="stored").net.cfg.blend_temperature == 0.5
+    assert np.array_equal(Fuser("default", device="cpu", task="stored", blend_temperature=0.5).fuse(a, b), shipped)
+    trained = Fuser("default", device="cpu", task="stored", blend_temperature=1.0)
     assert trained.net.cfg.blend_temperature == 1.0
     assert np.abs(trained.fuse(a, b) - shipped).max() > 1e-3
     for bad in (0, -1.0, float("nan"), float("inf"), "0.5"):
@@ -181,7 +181,7 @@ def test_task_settings_apply_the_weights_per_task_choice(pair, lively_weights):
     assert dict(SHIPPED["default"].tasks).keys() == set(TASKS)
     assert task_settings("default", "ir-vis")["blend_temperature"] == 0.1
     a, b = (x.astype(np.float64) / 255 for x in pair)
-    stored = Fuser("default", device="cpu").fuse(a, b)
+    stored = Fuser("default", device="cpu", task="stored").fuse(a, b)
     for task in TASKS:
         settings = task_settings("default", task)
         f = Fuser("default", device="cpu", task=task)
@@ -190,7 +190,7 @@ def test_task_settings_apply_the_weights_per_task_choice(pair, lively_weights):
         if not settings:
             assert np.array_equal(got, stored)
         else:
-            assert np.array_equal(got, Fuser("default", device="cpu", **settings).fuse(a, b))
+            assert np.array_equal(got, Fuser("default", device="cpu", task="stored", **settings).fuse(a, b))
             assert np.abs(got - stored).max() > 0.01
     assert Fuser("default", device="cpu", task="ir-vis", blend_temperature=0.5).net.cfg.blend_temperature == 0.5
     assert Fuser("mutualfuse", device="cpu", task="ir-vis").net.cfg.blend_temperature == 0.1
@@ -209,6 +209,57 @@ def test_task_settings_apply_the_weights_per_task_choice(pair, lively_weights):
         Fuser(str(lively_weights), device="cpu", task="ir-vis")
     with pytest.raises(ParameterError, match="applies to the network"):
         Fuser("dwt", task="ir-vis")
+
+
+def test_task_mode_auto_fuses_each_pair_at_its_detected_tasks_settings(samples, lively_weights):
+    """Weights that record per-task settings fuse in task mode auto by default: each pair at the
+    settings of the task ``detect_task`` finds (a note says which and why), a batch of pairs of
+    different tasks pair by pair, an explicit setting still wins; ``fuse_arrays(task=...)`` fixes
+    the task (a video's); weights without per-task settings keep their stored ones."""
+    from mutualfuse.errors import ParameterError
+    from mutualfuse.image_io import read_gray_float
+    from mutualfuse.tasks import detect_task
+
+    def crop(name):
+        return tuple(read_gray_float(samples / name / f"{r}.png")[:96, :112].astype(np.float64) for r in "ab")
+
+    ir, mf = crop("tno-01"), crop("lytro-01")
+    assert detect_task(*ir).task == "ir-vis" and detect_task(*mf).task == "multi-focus"
+    f = Fuser("default", device="cpu")
+    assert f.task_mode == "auto" and Fuser("default", device="cpu", task="auto").task_mode == "auto"
+    for (a, b), task in ((ir, "ir-vis"), (mf, "multi-focus")):
+        got = f.fuse(a, b)
+        assert f.report.task == task and [d["task"] for d in f.report.detected] == [task]
+        assert any(n.startswith(f"task: {task}, detected (low-pass correlation") for n in f.report.notes), f.report.notes
+        assert np.array_equal(got, Fuser("default", device="cpu", task=task).fuse(a, b))
+        assert np.abs(got - Fuser("default", device="cpu", task="stored").fuse(a, b)).max() > 0.01
+    # a batch holding both tasks: each pair as alone (float32 network: batch vs single is rounding)
+    batch = f.fuse(np.stack([ir[0], mf[0]]), np.stack([ir[1], mf[1]]))
+    assert f.report.task == "ir-vis,multi-focus" and sum(n.startswith("task: ") for n in f.report.notes) == 2
+    for got, (a, b), task in zip(batch, (ir, mf), ("ir-vis", "multi-focus")):
+        assert_close(got, Fuser("default", device="cpu", task=task).fuse(a, b), dtype=np.float32)
+    # a fixed task for the call (no detection, no note)
+    fixed = f.fuse_arrays(ir[0][None], ir[1][None], task="medical")[0]
+    assert f.report.task == "medical" and not f.report.detected
+    assert np.array_equal(fixed, Fuser("default", device="cpu", task="medical").fuse(*ir))
+    with pytest.raises(ParameterError, match="unknown task 'thermal'"):
+        f.fuse_arrays(ir[0][None], ir[1][None], task="thermal")
+    # explicit settings win over the detected task's
+    assert np.array_equal(Fuser("default", device="cpu", detail_activity=0.0).fuse(*ir),
+                          Fuser("default", device="cpu", task="ir-vis", detail_activity=0.0).fuse(*ir))
+    # weights without per-task settings: stored (no detection); asking for auto is an error
+    for w in ("pyramid", str(lively_weights)):
+        g = Fuser(w, device="cpu")
+        assert g.task_mode == "stored"
+        g.fuse(*ir)
+        assert g.report.task == "stored" and not any(n.startswith("task:") for n in g.report.notes)
+    with pytest.raises(ParameterError, match="'pyramid' record no per-task settings"):
+        Fuser("pyramid", device="cpu", task="auto")
+    with pytest.raises(ParameterError, match="applies to the network"):
+        Fuser("dwt", task="auto")
+    classical = Fuser("dwt")
+    classical.fuse(*ir)
+    assert classical.report.task is None and classical.task_mode is None
 
 
 def test_detail_gain_override(pair):

@@ -181,3 +181,22 @@ def test_fuse_quiet_prints_nothing_but_errors(tmp_path, lively_weights, capsys):
     assert main(args[:2] + [str(tmp_path / "nope.png")] + args[3:] + ["-q"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and "nope.png" in err and len(err.strip().splitlines()) == 1
+
+
+def test_fuse_default_task_mode_auto_prints_the_detected_task(samples, tmp_path, capsys):
+    """Without --task, `default` detects the task and says so; --task stored / a task fuse at those
+    settings without detecting; auto on weights without per-task settings is a one-line error."""
+    a, b = (str(samples / "lytro-01" / f"{r}.png") for r in "ab")
+    outs = {}
+    for task in (None, "multi-focus", "stored"):
+        outs[task] = tmp_path / f"{task}.png"
+        rc = main(["fuse", a, b, "-o", str(outs[task]), "--device", "cpu"] + (["--task", task] if task else []))
+        err = capsys.readouterr().err
+        assert rc == 0, err
+        assert ("note: task: multi-focus, detected (low-pass correlation 0.99" in err) == (task is None), err
+    read = [np.asarray(Image.open(outs[t])) for t in (None, "multi-focus", "stored")]
+    assert np.array_equal(read[0], read[1]) and not np.array_equal(read[0], read[2])
+    rc = main(["fuse", a, b, "-o", str(tmp_path / "p.png"), "--weights", "pyramid", "--task", "auto"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "record no per-task settings" in err[0], err
+    assert not (tmp_path / "p.png").exists()

@@ -67,3 +67,25 @@ def test_fuse_video_rate_and_size_mismatch(tmp_path, lively_weights, capsys):
         err = capsys.readouterr().err.strip().splitlines()
         assert rc == 2 and len(err) == 1 and text in err[0] and other.name in err[0]
         assert not (tmp_path / "f.mp4").exists()
+
+
+def test_fuse_video_auto_detects_the_task_once_on_the_first_frames(tmp_path, samples, capsys):
+    """`default` (task mode auto) detects the task on the first frame pair and fuses every frame at
+    that task's settings: the frames equal `fuse-video --task multi-focus`'s, and a note says so."""
+    from PIL import Image
+
+    src = [np.asarray(Image.open(samples / "lytro-01" / f"{r}.png").convert("L"))[100:164, 120:200] for r in "ab"]
+    a = _video(tmp_path / "a.mp4", [np.roll(src[0], i, axis=1) for i in range(4)], 10, colour=False)
+    b = _video(tmp_path / "b.mp4", [np.roll(src[1], i, axis=1) for i in range(4)], 10, colour=False)
+    got = {}
+    for task in (None, "multi-focus"):
+        out = tmp_path / f"{task}.mp4"
+        rc = main(["fuse-video", str(a), str(b), "-o", str(out), "--batch", "3", "--device", "cpu"]
+                  + (["--task", task] if task else []))
+        err = capsys.readouterr().err
+        assert rc == 0, err
+        assert ("note: task: multi-focus, detected on the first frame pair" in err) == (task is None), err
+        r = iio.get_reader(str(out), format="FFMPEG")
+        got[task] = [np.asarray(f) for f in r]
+        r.close()
+    assert len(got[None]) == 4 and all(np.array_equal(x, y) for x, y in zip(got[None], got["multi-focus"]))

@@ -241,6 +241,7 @@ def test_page_network_error_classical_offline_cleanup(server, browser, pairs, tm
          "--weights", "default", "-q")
     np.testing.assert_array_equal(_read(got[0]), _read(tmp_path / "net.png"))
     assert "fused in" in page.text("#timing")
+    assert "note: task: ir-vis, detected" in status, status  # task mode auto, the page's and the CLI's default
     # the table: every fast metric, for the fused image and the pixel average, equal to the
     # library's value on the CLI's output (4 decimals as shown)
     table = page.metrics()
@@ -311,17 +312,19 @@ def test_page_network_error_classical_offline_cleanup(server, browser, pairs, tm
         np.testing.assert_array_equal(_read(got[0]), _read(tmp_path / f"{elem}.png"))
         assert not np.array_equal(_read(got[0]), _read(tmp_path / "net.png"))
         page.set_number(elem, "")  # blank = the weights' own
-    # the task preset: the weights' IR-VIS setting, the CLI's pixels for --task ir-vis, shown as that option
-    page.choose("task", "ir-vis")
-    status = page.fuse()
-    assert status.startswith("done"), status
-    assert "--task ir-vis" in page.text("#timing"), page.text("#timing")
-    got = page.download_all(browser.downloads)
-    _cli("fuse", str(pairs / "ir.png"), str(pairs / "vis.png"), "-o", str(tmp_path / "task.png"), "--device", "cpu",
-         "--weights", "default", "--task", "ir-vis", "-q")
-    np.testing.assert_array_equal(_read(got[0]), _read(tmp_path / "task.png"))
-    assert not np.array_equal(_read(got[0]), _read(tmp_path / "net.png"))
-    page.choose("task", "stored")
+    # the task presets: the CLI's pixels for --task stored (the weights' own settings, which differ
+    # from the detected IR-VIS task's) and --task medical, each shown as that option
+    for task in ("stored", "medical"):
+        page.choose("task", task)
+        status = page.fuse()
+        assert status.startswith("done") and "detected" not in status, status
+        assert f"--task {task}" in page.text("#timing"), page.text("#timing")
+        got = page.download_all(browser.downloads)
+        _cli("fuse", str(pairs / "ir.png"), str(pairs / "vis.png"), "-o", str(tmp_path / f"{task}.png"), "--device",
+             "cpu", "--weights", "default", "--task", task, "-q")
+        np.testing.assert_array_equal(_read(got[0]), _read(tmp_path / f"{task}.png"))
+        assert not np.array_equal(_read(got[0]), _read(tmp_path / "net.png"))
+    page.choose("task", "auto")
 
     # 2. a mismatched pair: a readable one-line error on the page, nothing to download
     page.upload("b", pairs / "vis-cropped.png")

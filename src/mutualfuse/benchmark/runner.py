@@ -22,8 +22,7 @@ from .cache import sha256_file
 from .config import BenchmarkConfig, find_config
 from .jobs import Result, Task, fuse_pair, init_worker, read_source, run_task
 from .sources import (Source, ablation_sources, fused_sources, listing, load_ablations, method_sources,
-                      paper_ours_id, reference_sources, task_sources, weights_sources)
-from ..tasks import TASKS
+                      paper_ours_id, reference_sources, stored_sources, weights_sources)
 from .specs import ABLATION_TITLES, EXTRA_SETS, PAPER_TABLES, TableSpec, column_keys, set_table
 from .table import Column, Row, Table, to_csv, to_latex, to_markdown
 
@@ -131,8 +130,7 @@ def plan_tables(cfg: BenchmarkConfig, problems: list[str]) -> tuple[list[Plan], 
         if si is None:
             continue
         cols = [c for c in spec.columns if not (cfg.fast_metrics and spec.is_slow(c))]
-        task = spec.set.split("/", 1)[0]
-        tsrc = task_sources(wsrc, task) if task in TASKS else []
+        tsrc = stored_sources(wsrc)
         srcs = msrc + wsrc + tsrc + reference_sources(cfg.data_root, spec.set, si.all_names) + usrc
         plans.append(Plan(spec, si, srcs, cols))
     abl_ids = [t for t in cfg.tables if t in ABLATION_TITLES]

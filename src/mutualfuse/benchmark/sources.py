@@ -40,7 +40,9 @@ class Source:
     slow: bool = False
     missing: str = ""  # non-empty: the row cannot be computed (e.g. its weights do not exist yet)
     group: str = ""  # ablation rows that one config row matched several times (e.g. seeds): the row's label
-    task: str | None = None  # a network row at its weights' settings for this task (fuse --task)
+    #: a network row's --task: None = the default (auto for weights that record per-task settings,
+    #: else stored), "stored", or a task of mutualfuse.tasks.TASKS
+    task: str | None = None
 
     @property
     def computes(self) -> bool:
@@ -51,10 +53,21 @@ class Source:
         """(method identity, params, weights-or-code sha256) for the cache key."""
         if self.kind == "method":
             return f"method:{self.method}", dict(self.params), self.code_sha256
-        if self.task:  # the task's settings are part of what made the images
-            from ..weights import task_settings
+        from ..weights import recorded_tasks, task_settings
 
-            return "network", {"task": self.task, **task_settings(self.weights, self.task)}, self.weights_sha256
+        mode = self.task or ("auto" if self.weights and recorded_tasks(self.weights) else None)
+        if mode == "auto":  # the detection rule and every task's settings made the images
+            from dataclasses import asdict
+
+            from ..tasks import DEFAULT_RULE
+
+            return "network", {"task": "auto", "rule": asdict(DEFAULT_RULE),
+                               **{t: task_settings(self.weights, t) for t in recorded_tasks(self.weights)}}, \
+                self.weights_sha256
+        if mode == "stored" and recorded_tasks(self.weights):
+            return "network", {"task": "stored"}, self.weights_sha256
+        if mode and mode != "stored":  # the task's settings are part of what made the images
+            return "network", {"task": mode, **task_settings(self.weights, mode)}, self.weights_sha256
         return "network", {}, self.weights_sha256
 
 
@@ -135,17 +148,15 @@ def weights_sources(only: list[str] | None = None) -> list[Source]:
     return out
 
 
-def task_sources(wsrc: list[Source], task: str) -> list[Source]:
-    """One more row per weights row whose shipped entry records settings for ``task`` that differ
-    from the stored ones: ``Ours[NAME, TASK]``, fused with ``--task TASK`` (docs/inputs.md)."""
+def stored_sources(wsrc: list[Source]) -> list[Source]:
+    """One more row per weights row whose shipped entry records per-task settings (so that its
+    plain row ``Ours[NAME]`` detects the task per pair, ``--task auto``): ``Ours[NAME, stored]``,
+    the weights' stored settings, one compromise for every task (``--task stored``; docs/inputs.md)."""
     from ..weights import SHIPPED
 
-    out = []
-    for s in wsrc:
-        if s.kind == "weights" and s.weights in SHIPPED and dict(SHIPPED[s.weights].tasks).get(task):
-            out.append(Source(f"{s.id}[{task}]", f"Ours[{s.weights}, {task}]", "weights", weights=s.weights,
-                              weights_sha256=s.weights_sha256, task=task))
-    return out
+    return [Source(f"{s.id}[stored]", f"Ours[{s.weights}, stored]", "weights", weights=s.weights,
+                   weights_sha256=s.weights_sha256, task="stored")
+            for s in wsrc if s.kind == "weights" and s.weights in SHIPPED and SHIPPED[s.weights].tasks]
 
 
 def paper_ours_id() -> str:

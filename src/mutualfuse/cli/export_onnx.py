@@ -20,7 +20,8 @@ def add_parser(sub) -> None:
                    help="compute the mutual mapping on a POOL x pooled grid (fixed; default %(default)s = exact)")
     p.add_argument("--task", default=None, choices=list(TASKS),
                    help="bake in the settings the shipped weights record for this task (as fuse --task); "
-                        "default: the stored settings")
+                        "default: the stored settings (a graph has one setting: no per-pair task detection, "
+                        "unlike fuse's default --task auto)")
     p.add_argument("--opset", type=int_in(MIN_OPSET, MAX_OPSET), default=17,
                    help=f"ONNX opset, {MIN_OPSET}..{MAX_OPSET} (default %(default)s)")
     add_quiet(p)

@@ -22,7 +22,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
     """Options shared by fuse, fuse-dir and fuse-video."""
     from ..color import CHROMA_RULES
     from ..image_io import MAX_PIXELS, NORMALIZE_MODES
-    from ..tasks import TASKS
+    from ..tasks import TASK_CHOICES
     from ..tiling import DEFAULT_WINDOW_PIXELS
     from .common import add_device, int_at_least
 
@@ -44,11 +44,13 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--detail-activity", type=float, default=None, metavar="G",
                    help="add a soft choose-max rule to a pyramid model's detail-band weights, G x (local |band| "
                         "difference), G in [0, 10000] (default: the weights' own, 0 = off; docs/training.md)")
-    p.add_argument("--task", default=None, choices=list(TASKS),
+    p.add_argument("--task", default=None, choices=list(TASK_CHOICES),
                    help="use the settings the shipped weights record for this task, each chosen on that task's "
-                        "own validation pairs ('default': ir-vis and multi-focus = --blend-temperature 0.1 "
-                        "--detail-activity 10000, medical = --detail-activity 300; `mutualfuse methods --card "
-                        "NAME` lists them); explicit options win; default: the stored settings")
+                        "own validation pairs ('default': ir-vis = --blend-temperature 0.1 --detail-activity "
+                        "10000, multi-focus = the same with --detail-gain 1.1, medical = --detail-activity 300; "
+                        "`mutualfuse methods --card NAME` lists them); auto = the task detected per pair "
+                        "(printed; docs/inputs.md); stored = the weights' stored settings; explicit options "
+                        "win; default: auto for weights that record per-task settings, else stored")
     p.add_argument("--chroma", default="saturation", choices=list(CHROMA_RULES),
                    help="Cb/Cr rule when both inputs are colour: per-pixel weighting by saturation |C-128| "
                         "(default %(default)s), keep a's, keep b's, or the mean")

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     if not args.quiet:  # -q: nothing on success (notes included); errors are still printed
-        for n in fuser.report.notes:
+        for n in fuser.report.notes + ([info["task_note"]] if info.get("task_note") else []):
             print(f"note: {n}", file=sys.stderr)
         print(f"{args.out}  ({info['frames']} frames at {info['fps']:g} fps, {info['size'][0]}x{info['size'][1]}, "
               f"{time.perf_counter() - t:.1f} s)")

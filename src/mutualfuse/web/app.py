@@ -12,8 +12,8 @@ from pathlib import Path
 from ..tasks import TASKS
 from . import core
 
-#: the task choice that means "the weights' stored settings" (no --task)
-NO_TASK = "stored"
+#: the task choice that means "no --task": auto where the weights record per-task settings, else stored
+NO_TASK = "auto"
 
 INTRO = """# mutualfuse
 Fuse two registered images (infrared + visible, near + far focus, CT + MR): upload a pair or pick
@@ -109,12 +109,13 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
                                  elem_id="chroma")
             normalize = gr.Dropdown(list(NORMALIZE_MODES), value="auto", label="16-bit / float scaling",
                                     elem_id="normalize")
-            task = gr.Dropdown([NO_TASK, *TASKS], value=NO_TASK, elem_id="task",
+            task = gr.Dropdown([NO_TASK, "stored", *TASKS], value=NO_TASK, elem_id="task",
                                label="task: the settings the weights record for it, chosen on that task's "
                                      "validation pairs (shipped 'default': ir-vis = temperature 0.1 + detail activity "
                                      "10000, multi-focus = the same + detail gain 1.1, medical = detail activity 300); "
-                                     "options below "
-                                     "win")
+                                     "auto = the task detected from the pair (shown in the status), for weights "
+                                     "without per-task settings their stored ones; stored = the weights' own; "
+                                     "options below win")
             temperature = gr.Number(None, label="selection temperature (> 0; smaller = harder; blank or 0 = "
                                     "the weights' own)", elem_id="temperature")
             gain = gr.Number(None, label="detail gain (0.5–2; > 1 sharpens; pyramid weights such as 'default'; "

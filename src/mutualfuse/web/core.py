@@ -60,7 +60,7 @@ class Settings:
     blend_temperature: float | None = None  # network only; None: the weights' own
     detail_gain: float | None = None  # pyramid network only; None: the weights' own
     detail_activity: float | None = None  # pyramid network only; None: the weights' own
-    task: str | None = None  # network only; None: the weights' stored settings (--task)
+    task: str | None = None  # network only (--task); None: auto for weights with per-task settings, else stored
 
     def cli_args(self) -> list[str]:
         """The equivalent ``mutualfuse fuse`` options (shown on the page, used by the test)."""

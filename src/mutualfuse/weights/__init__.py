@@ -71,7 +71,26 @@ def _register(w: ShippedWeights) -> None:
     for task, settings in w.tasks:
         if task not in TASKS or any(k not in TASK_SETTING_KEYS for k, _ in settings):
             raise ValueError(f"shipped weights {w.name!r}: bad per-task settings {task!r}: {settings!r}")
+    if w.tasks and sorted(t for t, _ in w.tasks) != sorted(TASKS):  # task mode "auto" needs every task's
+        raise ValueError(f"shipped weights {w.name!r}: per-task settings must cover all of {TASKS} or none")
     WEIGHTS.add(w.name, w, file=w.file, sha256=w.sha256)
+
+
+def _shipped_name(spec: str | os.PathLike | None) -> str:
+    """The shipped entry ``spec`` names: a shipped name, or a file whose sha256 is a shipped one's
+    (else ``spec`` itself as a string)."""
+    name = "default" if spec is None else str(spec)
+    if name not in SHIPPED and os.path.isfile(name):  # a shipped file given by its path counts as that entry
+        digest = sha256_file(name)
+        name = next((n for n, w in SHIPPED.items() if w.sha256 == digest), name)
+    return name
+
+
+def recorded_tasks(spec: str | os.PathLike | None) -> tuple[str, ...]:
+    """The tasks of :data:`TASKS` whose settings the weights ``spec`` record (all of them or
+    none: shipped weights only; ``()`` for any other file or name)."""
+    name = _shipped_name(spec)
+    return tuple(t for t, _ in SHIPPED[name].tasks) if name in SHIPPED else ()
 
 
 def task_settings(spec: str | os.PathLike | None, task: str) -> dict[str, float]:
@@ -87,10 +106,7 @@ def task_settings(spec: str | os.PathLike | None, task: str) -> dict[str, float]
 
     if task not in TASKS:
         raise ParameterError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
-    name = "default" if spec is None else str(spec)
-    if name not in SHIPPED and os.path.isfile(name):  # a shipped file given by its path counts as that entry
-        digest = sha256_file(name)
-        name = next((n for n, w in SHIPPED.items() if w.sha256 == digest), name)
+    name = _shipped_name(spec)
     if name not in SHIPPED:
         raise ParameterError(f"task {task!r}: per-task settings are recorded for shipped weights only, not for "
                              f"{name!r}; pass the settings themselves (e.g. --blend-temperature)")
