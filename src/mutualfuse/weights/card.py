@@ -93,5 +93,6 @@ def model_card(name: str) -> str:
     if w.tasks:
         lines.append("per task:    " + "; ".join(
             f"{t}: {', '.join(f'{k}={v:g}' for k, v in kv) or 'the stored settings'}" for t, kv in w.tasks)
-            + " (--task; each chosen on that task's validation columns)")
+            + " (--task; each chosen on that task's validation columns; default --task auto: the task "
+              "detected per pair)")
     return "\n".join(lines) + "\n"
