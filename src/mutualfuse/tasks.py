@@ -63,16 +63,20 @@ class TaskGuess:
 
 
 def _area_downsample(x, side: int):
-    """Block means with the smallest integer factor that brings the longer side to ≤ ``side``
-    (the last incomplete blocks are dropped)."""
+    """Block means (float64) with the smallest integer factor k that brings the longer side to
+    ≤ ``side`` (the last incomplete blocks are dropped), k rows at a time: no full-size copy of
+    a large image."""
     import numpy as np
 
     h, w = x.shape
     k = max(1, -(-max(h, w) // side))
     if k == 1:
         return np.asarray(x, dtype=np.float64)
-    h2, w2 = (h // k) * k, (w // k) * k
-    return np.asarray(x[:h2, :w2], dtype=np.float64).reshape(h2 // k, k, w2 // k, k).mean(axis=(1, 3))
+    ho, wo = h // k, w // k
+    out = np.empty((ho, wo))
+    for i in range(ho):
+        out[i] = np.asarray(x[i * k:(i + 1) * k, :wo * k], dtype=np.float64).reshape(k, wo, k).mean(axis=(0, 2))
+    return out
 
 
 def task_features(a, b, rule: DetectionRule = DEFAULT_RULE) -> tuple[float, float, float]:
@@ -94,7 +98,7 @@ def task_features(a, b, rule: DetectionRule = DEFAULT_RULE) -> tuple[float, floa
     la, lb = la - la.mean(), lb - lb.mean()
     den = float(np.sqrt(np.dot(la, la) * np.dot(lb, lb)))
     corr = float(np.dot(la, lb) / den) if den > 1e-12 else 0.0
-    mean_diff = abs(float(np.mean(a)) - float(np.mean(b))) * 255.0
+    mean_diff = abs(float(np.mean(a, dtype=np.float64)) - float(np.mean(b, dtype=np.float64))) * 255.0
     h, w = da.shape
     r = max(1, int(round(rule.ring * min(h, w))))
     ring = np.zeros((h, w), dtype=bool)

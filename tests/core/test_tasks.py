@@ -84,3 +84,13 @@ def test_float32_inputs_give_the_float64_features_up_to_their_rounding():
     s, t = _scene(seed=6), _scene(seed=7)
     assert_close(np.array(task_features(s.astype(np.float32), t.astype(np.float32))),
                  np.array(task_features(s, t)), dtype=np.float32)
+
+
+def test_area_downsample_is_the_block_mean():
+    from mutualfuse.tasks import _area_downsample
+
+    x = np.random.default_rng(8).random((530, 777)).astype(np.float32)
+    # 777 / 256 → factor 4: blocks of 4 x 4, the last 2 rows and 1 column dropped
+    want = x[:528, :776].astype(np.float64).reshape(132, 4, 194, 4).mean(axis=(1, 3))
+    assert_close(_area_downsample(x, 256), want, dtype=np.float64)
+    assert _area_downsample(x[:200, :250], 256).shape == (200, 250)
