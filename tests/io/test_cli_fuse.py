@@ -200,3 +200,13 @@ def test_fuse_default_task_mode_auto_prints_the_detected_task(samples, tmp_path,
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and "record no per-task settings" in err[0], err
     assert not (tmp_path / "p.png").exists()
+
+
+def test_demo_fuses_the_bundled_pairs_each_at_its_detected_task(tmp_path, capsys):
+    rc = main(["demo", "-o", str(tmp_path / "demo"), "--device", "cpu"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    want = {"tno-01": "ir-vis", "lytro-01": "multi-focus", "ct-mr-c01": "medical"}
+    for name, task in want.items():
+        assert (tmp_path / "demo" / f"{name}-fused.png").is_file()
+        assert f"{name}, task {task})" in out, out

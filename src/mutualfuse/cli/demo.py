@@ -50,5 +50,5 @@ def run(args: argparse.Namespace) -> int:
         target = out / f"{d.name}-fused.png"
         fuse_files(fuser, str(d / "a.png"), str(d / "b.png"), str(target))
         if not args.quiet:
-            print(f"{target.resolve()}  ({time.perf_counter() - t:.2f} s, {d.name})")
+            print(f"{target.resolve()}  ({time.perf_counter() - t:.2f} s, {d.name}, task {fuser.report.task})")
     return 0
