@@ -210,3 +210,27 @@ def test_demo_fuses_the_bundled_pairs_each_at_its_detected_task(tmp_path, capsys
     for name, task in want.items():
         assert (tmp_path / "demo" / f"{name}-fused.png").is_file()
         assert f"{name}, task {task})" in out, out
+
+
+def test_fuse_dir_auto_summarises_the_detected_tasks(samples, tmp_path, capsys):
+    import shutil
+
+    for role in "ab":
+        (tmp_path / role).mkdir()
+        for name in ("tno-01", "lytro-01", "ct-mr-c01"):
+            shutil.copy(samples / name / f"{role}.png", tmp_path / role / f"{name}.png")
+    rc = main(["fuse-dir", str(tmp_path / "a"), str(tmp_path / "b"), "-o", str(tmp_path / "out"), "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert ("note: task detected per pair: ir-vis 1 (tno-01.png), medical 1 (ct-mr-c01.png), "
+            "multi-focus 1 (lytro-01.png); --task chooses one for all") in err, err
+    rc = main(["fuse-dir", str(tmp_path / "a"), str(tmp_path / "b"), "-o", str(tmp_path / "out2"), "--device", "cpu",
+               "--task", "stored"])
+    assert rc == 0 and "task detected" not in capsys.readouterr().err
+
+
+def test_task_summary_lists_names_of_small_groups_only():
+    from mutualfuse.cli.fuse_dir import task_summary
+
+    s = task_summary({"ir-vis": [f"{i:02d}.png" for i in range(5)], "medical": ["c07.png"]})
+    assert s == "task detected per pair: ir-vis 5, medical 1 (c07.png); --task chooses one for all"

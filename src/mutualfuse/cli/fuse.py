@@ -205,7 +205,8 @@ def fuse_files(fuser, a_path: str, b_path: str, out_path: str, max_pixels: int |
                          f"{'-bit' if info.bit_depth != 32 else ''} input scaled by {info.normalization} "
                          "(--normalize full for the type's full range)")
     write_image(out_path, fused, bit_depth=depth)
-    return {"out": str(out_path), "bit_depth": depth, "colour": colour, "notes": notes,
+    return {"out": str(out_path), "bit_depth": depth, "colour": colour, "notes": notes, "task": fuser.report.task,
+            "detected": bool(fuser.report.detected),
             "mapping_pool": fuser.report.mapping_pool, "windows": fuser.report.windows}
 
 

@@ -225,6 +225,7 @@ def run(args: argparse.Namespace) -> int:
     done = 0
     t0 = time.perf_counter()
     notes: set[str] = set()
+    detected: dict[str, list[str]] = {}
     bar = tqdm(todo, desc="fuse-dir" if world == 1 else f"fuse-dir [rank 0 of {world}]", unit="pair",
                file=sys.stderr, disable=args.quiet or not todo or rank != 0)
     for a, b, o in bar:
@@ -233,6 +234,8 @@ def run(args: argparse.Namespace) -> int:
             info = fuse_files(fuser, a, b, o, max_pixels=args.max_pixels, bit_depth=args.bit_depth)
             done += 1
             notes.update(n for n in info["notes"] if n.startswith("approximate") or n.startswith("tiled"))
+            if info.get("detected"):  # task mode auto: which task each pair was fused as
+                detected.setdefault(info["task"], []).append(Path(a).name)
         except FuseError as e:
             failures.append((a, str(e)))
         except MemoryError:
@@ -241,20 +244,37 @@ def run(args: argparse.Namespace) -> int:
             failures.append((a, f"internal error: {type(e).__name__}: {' '.join(str(e).split())[:200]}"))
     bar.close()
     if world > 1:  # every rank's counts, notes and failures → rank 0 reports the whole run
-        results = _gather(world, {"done": done, "skipped": skipped, "failures": failures, "notes": sorted(notes)})
+        results = _gather(world, {"done": done, "skipped": skipped, "failures": failures, "notes": sorted(notes),
+                                  "detected": detected})
         done = sum(r["done"] for r in results)
         skipped = sum(r["skipped"] for r in results)
         failures = [f for r in results for f in r["failures"]]
         notes = {n for r in results for n in r["notes"]}
+        detected = {}
+        for r in results:
+            for t, names in r["detected"].items():
+                detected.setdefault(t, []).extend(names)
         if rank != 0:
             _barrier_and_close(world)
             return 2 if failures else 0
+    if detected:
+        notes.add(task_summary(detected))
     code = _report(args, out_dir, done, skipped, failures, notes, t0)
     if world > 1:
         sys.stdout.flush()
         sys.stderr.flush()
         _barrier_and_close(world)
     return code
+
+
+def task_summary(detected: dict[str, list[str]], show: int = 3) -> str:
+    """One note on the tasks task mode auto detected: per task the number of pairs, and their
+    names when at most ``show``."""
+    parts = []
+    for t in sorted(detected, key=lambda t: (-len(detected[t]), t)):
+        names = sorted(detected[t])
+        parts.append(f"{t} {len(names)}" + (f" ({', '.join(names)})" if len(names) <= show else ""))
+    return "task detected per pair: " + ", ".join(parts) + "; --task chooses one for all"
 
 
 def _report(args, out_dir: Path, done: int, skipped: int, failures: list, notes: set, t0: float) -> int:
