@@ -2,7 +2,7 @@
 
     MUTUALFUSE_DATA=/data python scripts/mf_val_metrics.py [--method NAME[:KEY=VALUE,...]] ...
 
-The pairs are the trainer's validation multi-focus pairs (:func:`mutualfuse.train.loop.validation_quality`:
+The pairs (``--pairs gaussian``, the default) are the trainer's validation multi-focus pairs (:func:`mutualfuse.train.loop.validation_quality`:
 the visible images of the held-out RoadScene pairs of ``--config``, a smooth mask, Gaussian σ 2–3,
 the same seeds), so a row here is comparable with ``val_mf_psnr``. Prints the means of the paper
 profile's multi-focus columns (EI, SF, EN, SCD, MI, SD, VIF) of the fused image rounded to 8 bits,
@@ -31,6 +31,10 @@ def main() -> None:
     ap.add_argument("--method", action="append", default=[], help="NAME[:KEY=VALUE,...]; repeatable")
     ap.add_argument("--reference", action="append", default=[], metavar="NAME",
                     help="also score this method, printed but left out of the mean rank (e.g. dwt); repeatable")
+    ap.add_argument("--pairs", choices=("gaussian", "realistic"), default="gaussian",
+                    help="gaussian: the trainer's validation pairs (default); realistic: disc blur and focus "
+                         "breathing, from the held-out RoadScene and the tno40-minus-TNO visible images "
+                         "(realistic_pairs)")
     ap.add_argument("--mean-maps", action="store_true",
                     help="also each network method with its deepest maps replaced by their global means")
     args = ap.parse_args()
@@ -48,8 +52,11 @@ def main() -> None:
     from val_quality import mean_ranks, validation_images
 
     torch.set_num_threads(1)
-    _, images = validation_images(args.config, args.data_root)
-    mf = [validation_multifocus(b, i) for i, (_, b) in enumerate(images)]  # val_mf_psnr's pairs
+    root, images = validation_images(args.config, args.data_root)
+    if args.pairs == "gaussian":
+        mf = [validation_multifocus(b, i) for i, (_, b) in enumerate(images)]  # val_mf_psnr's pairs
+    else:
+        mf = realistic_pairs(root, [b for _, b in images])
     def score(label: str, fuse) -> tuple[str, dict[str, float], float]:
         acc: dict[str, list[float]] = {"dmean": []}
         for truth, a, b in mf:
@@ -68,6 +75,10 @@ def main() -> None:
     for spec in (args.method or ["default"]) + args.reference:
         name, _, kv = spec.partition(":")
         kw = {k: ast.literal_eval(v) for k, v in (item.split("=", 1) for item in filter(None, kv.split(",")))}
+        from mutualfuse.weights import SHIPPED
+
+        if name in SHIPPED or name.endswith(".safetensors"):  # the settings given, on the stored ones (as
+            kw.setdefault("task", "stored")  # every round before task mode auto became the default)
         f = Fuser(name, device="cpu", **kw)
         row = score(spec, lambda a, b: f.fuse(a.astype(np.float64), b.astype(np.float64)))
         rows.append(row)
@@ -87,6 +98,40 @@ def main() -> None:
         ranks = mean_ranks([r for _, r, _ in ranked])
         print("mean rank over " + ", ".join((*COLUMNS, "PSNR")) + ": "
               + ", ".join(f"{n} {m:.3f}" for (n, _, _), m in sorted(zip(ranked, ranks), key=lambda x: x[1])))
+
+
+def realistic_pairs(root, visible):
+    """(truth, a, b) multi-focus pairs closer to a real camera's than the trainer's Gaussian ones:
+    the held-out RoadScene visible images ``visible`` and the visible images of ``ir-vis/tno40``'s
+    pairs that are not near-duplicates of ``ir-vis/tno`` (no test image), each with a smooth mask
+    (:func:`mutualfuse.train.data.smooth_mask`), a disc (pillbox) blur of radius 2–5 px instead of a
+    Gaussian, and focus breathing: the far-focus source ``b`` magnified by 0.5–1 % about the centre
+    (bilinear). The truth is the unmagnified sharp image, so PSNR also counts the breathing's
+    misregistration. Fixed seeds per image."""
+    import numpy as np
+    from scipy import ndimage
+
+    from mutualfuse.image_io import read_gray_float
+    from mutualfuse.train.data import find_pairs, near_duplicates, smooth_mask
+
+    tno40 = find_pairs(root / "ir-vis/tno40")
+    dup = {p for p, _, _ in near_duplicates(tno40, find_pairs(root / "ir-vis/tno"), 0.8)}
+    images = list(visible) + [read_gray_float(pb) for pa, pb in tno40 if (pa, pb) not in dup]
+    out = []
+    for i, img in enumerate(images):
+        rng = np.random.default_rng([4242, i])
+        img = np.asarray(img, dtype=np.float64)
+        m = smooth_mask(img.shape, rng)
+        r = rng.uniform(2.0, 5.0)
+        k = np.arange(-int(r), int(r) + 1)
+        disc = (k[:, None] ** 2 + k[None, :] ** 2 <= r * r).astype(np.float64)
+        blur = ndimage.convolve(img, disc / disc.sum(), mode="reflect")
+        a, b = m * img + (1 - m) * blur, (1 - m) * img + m * blur
+        s = 1 + rng.uniform(0.005, 0.01)
+        c = (np.array(b.shape) - 1) / 2
+        b = ndimage.affine_transform(b, np.full(2, 1 / s), offset=c - c / s, order=1, mode="nearest")
+        out.append((img.astype(np.float32), a.astype(np.float32), np.clip(b, 0, 1).astype(np.float32)))
+    return out
 
 
 if __name__ == "__main__":
