@@ -108,7 +108,7 @@ class Fuser:
         task: ``"ir-vis"``, ``"multi-focus"`` or ``"medical"``: use the inference settings the
             shipped weights record for that task, each chosen on that task's own validation
             columns (:func:`mutualfuse.weights.task_settings`; ``default``: IR–VIS T = 0.1 with
-            detail_activity 10000, multi-focus the same with detail_gain 1.1, medical
+            detail_activity 10000, multi-focus T = 0.1 with detail_activity 3000, medical
             detail_activity 300); ``"auto"``: per pair, the settings of the task that
             :func:`mutualfuse.tasks.detect_task` finds (reported in :attr:`report`);
             ``"stored"``: the weights' stored settings, one compromise for every task.

@@ -47,7 +47,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--task", default=None, choices=list(TASK_CHOICES),
                    help="use the settings the shipped weights record for this task, each chosen on that task's "
                         "own validation pairs ('default': ir-vis = --blend-temperature 0.1 --detail-activity "
-                        "10000, multi-focus = the same with --detail-gain 1.1, medical = --detail-activity 300; "
+                        "10000, multi-focus = --blend-temperature 0.1 --detail-activity 3000, medical = --detail-activity 300; "
                         "`mutualfuse methods --card NAME` lists them); auto = the task detected per pair "
                         "(printed; docs/inputs.md); stored = the weights' stored settings; explicit options "
                         "win; default: auto for weights that record per-task settings, else stored")

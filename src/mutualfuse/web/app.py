@@ -112,7 +112,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
             task = gr.Dropdown([NO_TASK, "stored", *TASKS], value=NO_TASK, elem_id="task",
                                label="task: the settings the weights record for it, chosen on that task's "
                                      "validation pairs (shipped 'default': ir-vis = temperature 0.1 + detail activity "
-                                     "10000, multi-focus = the same + detail gain 1.1, medical = detail activity 300); "
+                                     "10000, multi-focus = temperature 0.1 + detail activity 3000, medical = detail activity 300); "
                                      "auto = the task detected from the pair (shown in the status), for weights "
                                      "without per-task settings their stored ones; stored = the weights' own; "
                                      "options below win")

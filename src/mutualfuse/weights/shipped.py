@@ -21,8 +21,9 @@ _register(ShippedWeights(
                 "TNO ahead of cbf (7 of 9), medical 7 of 9 ahead of IFCNN(max), the multi-focus truth at 51.5 dB, "
                 "global-mean maps worse; not TNO EI/SF >= the paper, Lytro 3 of 7 (docs/training.md). Per-task settings "
                 "(--task, each chosen on that task's validation columns): ir-vis T 0.1 + detail_activity 10000 "
-                "(TNO EI 46.9 / SF 11.78 / Qabf 0.595, past the paper's row), multi-focus the same + detail_gain 1.1 (Lytro 7 of 7), "
-                "medical detail_activity 300",
+                "(TNO EI 46.9 / SF 11.78 / Qabf 0.595, past the paper's row), multi-focus T 0.1 + detail_activity 3000 "
+                "(round 7: the mapping matters on Lytro, 51.3 dB to the multi-focus truth; Lytro 4 of 7), medical "
+                "detail_activity 300; since the seventh session the task is detected per pair by default (--task auto)",
     trained_on="train/roadscene minus 8 held-out validation pairs (and synthetic multi-focus pairs made from "
                "their visible images); no test-set images; base_brightness and T chosen on those validation "
                "pairs plus medical/ct-mr-harvard (not a training set, not one of the target test sets)",
@@ -37,9 +38,11 @@ _register(ShippedWeights(
     # multi-focus: round 3 over Table 2's metrics + PSNR of the synthetic validation pairs
     # (`python scripts/mf_val_metrics.py ...`, runs-log/mf_val_metrics_round3.txt); round 4 adds G = 10000
     # (runs-log/val_default_tno40_detail_activity10k.txt, runs-log/mf_val_metrics_round4.txt); round 5 adds
-    # detail_gain 1.05 / 1.1 / 1.2 for multi-focus (1.2 fails the PSNR-above-dwt guard; runs-log/mf_val_metrics_round5.txt)
+    # detail_gain 1.05 / 1.1 / 1.2 for multi-focus (1.2 fails the PSNR-above-dwt guard; runs-log/mf_val_metrics_round5.txt);
+    # round 7 re-chose multi-focus on realistic validation pairs (disc blur, focus breathing) with a mapping guard:
+    # G 3000, gain 1 (`python scripts/mf_val_metrics.py --pairs realistic --mean-maps ...`, runs-log/mf_val_metrics_round7.txt)
     tasks=(("ir-vis", (("blend_temperature", 0.1), ("detail_activity", 10000.0))),
-           ("multi-focus", (("blend_temperature", 0.1), ("detail_activity", 10000.0), ("detail_gain", 1.1))),
+           ("multi-focus", (("blend_temperature", 0.1), ("detail_activity", 3000.0))),
            ("medical", (("detail_activity", 300.0),))),
 ))
 
