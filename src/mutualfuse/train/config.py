@@ -35,6 +35,9 @@ class DataConfig:
     #: blur (σ in ``multifocus_sigma``) of the complement in each source (train/data.py)
     multifocus: float = 0.0
     multifocus_sigma: tuple[float, float] = (1.0, 4.0)
+    #: the defocus blur of those pairs: "gaussian" (σ as above), "disc" (a pillbox of radius
+    #: 2σ, as a real lens's; same σ draw), or "mixed" (each pair one of the two, equally likely)
+    multifocus_psf: str = "gaussian"
     #: probability that a training sample's two sources exchange roles (X ↔ Y, after the
     #: multi-focus synthesis): 0 keeps the roles (IR first), 0.5 makes the data symmetric
     swap: float = 0.0
@@ -238,6 +241,8 @@ def validate_train_config(cfg: TrainConfig) -> None:
     need(isinstance(d.swap, num) and not isinstance(d.swap, bool) and 0.0 <= d.swap <= 1.0, "data.swap", d.swap, "a number in [0, 1]")
     need(isinstance(d.blackout, num) and not isinstance(d.blackout, bool) and 0.0 <= d.blackout <= 1.0,
          "data.blackout", d.blackout, "a number in [0, 1]")
+    need(d.multifocus_psf in ("gaussian", "disc", "mixed"), "data.multifocus_psf", d.multifocus_psf,
+         "'gaussian', 'disc' or 'mixed'")
     sig = tuple(d.multifocus_sigma) if isinstance(d.multifocus_sigma, (list, tuple)) else ()
     need(len(sig) == 2 and all(isinstance(v, num) for v in sig) and 0 < sig[0] <= sig[1],
          "data.multifocus_sigma", d.multifocus_sigma, "[low, high] with 0 < low <= high")

@@ -65,7 +65,8 @@ class PairCrops(Dataset):
 
     def __init__(self, pairs, crop: int, seed: int, hflip: bool = False, center: bool = False,
                  multifocus: float = 0.0, multifocus_sigma: tuple[float, float] = (1.0, 4.0),
-                 with_truth: bool = False, swap: float = 0.0, blackout: float = 0.0):
+                 with_truth: bool = False, swap: float = 0.0, blackout: float = 0.0,
+                 multifocus_psf: str = "gaussian"):
         self.images = [(read_gray_float(a), read_gray_float(b)) for a, b in pairs]
         self.names = [a.name for a, _ in pairs]
         largest = max((max(x.shape) for x, _ in self.images), default=0)
@@ -77,6 +78,7 @@ class PairCrops(Dataset):
         self.hflip = hflip
         self.multifocus = float(multifocus)
         self.multifocus_sigma = tuple(float(v) for v in multifocus_sigma)
+        self.multifocus_psf = multifocus_psf
         self.center = center
         self.with_truth = bool(with_truth)
         self.swap = float(swap)
@@ -128,7 +130,10 @@ class PairCrops(Dataset):
         if self.multifocus and not self.center:
             mrng = np.random.default_rng([self.seed, epoch, i, 1])
             if mrng.random() < self.multifocus:
-                truth, pa, pb = synthetic_multifocus(pb, mrng, self.multifocus_sigma)
+                psf = self.multifocus_psf
+                if psf == "mixed":  # drawn from its own stream: the gaussian pairs stay those of "gaussian"
+                    psf = "disc" if np.random.default_rng([self.seed, epoch, i, 4]).random() < 0.5 else "gaussian"
+                truth, pa, pb = synthetic_multifocus(pb, mrng, self.multifocus_sigma, psf=psf)
         if self.blackout and truth is None and not self.center:
             brng = np.random.default_rng([self.seed, epoch, i, 3])
             if brng.random() < self.blackout:
@@ -168,18 +173,30 @@ def smooth_mask(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
 
 
 def synthetic_multifocus(sharp: np.ndarray, rng: np.random.Generator,
-                         sigma: tuple[float, float] = (1.0, 4.0)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                         sigma: tuple[float, float] = (1.0, 4.0),
+                         psf: str = "gaussian") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(truth, a, b): a multi-focus pair made from one sharp float image.
 
     ``a = m·I + (1 − m)·G_σ(I)``, ``b = (1 − m)·I + m·G_σ(I)`` with ``m`` from
     :func:`smooth_mask` and ``G_σ`` a Gaussian blur (σ uniform in ``sigma``, reflected
-    borders); the truth is ``I`` itself. Deterministic for a given ``rng`` state.
+    borders), or with ``psf="disc"`` a pillbox (the defocus of a real lens) of radius 2σ, the
+    pixels whose centres lie within it, normalised; the truth is ``I`` itself. Deterministic
+    for a given ``rng`` state (the same draws for either ``psf``).
     """
     from scipy import ndimage
 
     img = np.ascontiguousarray(sharp, dtype=np.float32)
     m = smooth_mask(img.shape, rng)
-    blur = ndimage.gaussian_filter(img, rng.uniform(*sigma), mode="reflect").astype(np.float32)
+    s = rng.uniform(*sigma)
+    if psf == "disc":
+        r = 2.0 * s
+        k = np.arange(-int(r), int(r) + 1)
+        disc = (k[:, None] ** 2 + k[None, :] ** 2 <= r * r).astype(np.float32)
+        blur = ndimage.convolve(img, disc / disc.sum(), mode="reflect").astype(np.float32)
+    elif psf == "gaussian":
+        blur = ndimage.gaussian_filter(img, s, mode="reflect").astype(np.float32)
+    else:
+        raise ParameterError(f"synthetic_multifocus: psf must be 'gaussian' or 'disc', got {psf!r}")
     a = m * img + (1 - m) * blur
     b = (1 - m) * img + m * blur
     return img, a.astype(np.float32), b.astype(np.float32)

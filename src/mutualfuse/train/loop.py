@@ -214,6 +214,7 @@ class Trainer:
         train_pairs, val_pairs = split_pairs(pairs, cfg.data.val_pairs, cfg.seed)
         self.train_set = PairCrops(train_pairs, cfg.data.crop, cfg.seed, hflip=cfg.data.hflip,
                                    multifocus=cfg.data.multifocus, multifocus_sigma=cfg.data.multifocus_sigma,
+                                   multifocus_psf=cfg.data.multifocus_psf,
                                    with_truth=cfg.truth_weight > 0, swap=cfg.data.swap,
                                    blackout=cfg.data.blackout)
         self.val_set = PairCrops(val_pairs, cfg.data.crop, cfg.seed, center=True) if val_pairs else None
