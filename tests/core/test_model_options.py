@@ -323,6 +323,45 @@ def test_synthetic_multifocus_pairs():
     assert a1.dtype == np.float32 and a1.shape == sharp.shape
 
 
+def test_synthetic_multifocus_disc_psf_and_the_mixed_stream():
+    """``psf="disc"``: the same draws (mask, σ) as the Gaussian pair, the blur a normalised pillbox of
+    radius 2σ; ``multifocus_psf="mixed"`` picks one of the two per sample from its own stream, so
+    its Gaussian samples are exactly those of ``"gaussian"``."""
+    from scipy import ndimage
+
+    from mutualfuse.errors import ParameterError
+    from mutualfuse.train.data import PairCrops
+
+    sharp = np.random.default_rng(1).random((48, 56)).astype(np.float32)
+    tg, ag, bg = synthetic_multifocus(sharp, np.random.default_rng(7), (1.5, 1.5))
+    td, ad, bd = synthetic_multifocus(sharp, np.random.default_rng(7), (1.5, 1.5), psf="disc")
+    assert np.array_equal(tg, td) and not np.allclose(ad, ag, atol=1e-3)
+    k = np.arange(-3, 4)
+    disc = (k[:, None] ** 2 + k[None, :] ** 2 <= 9).astype(np.float32)
+    blur = ndimage.convolve(sharp, disc / disc.sum(), mode="reflect")
+    gauss = ndimage.gaussian_filter(sharp, 1.5, mode="reflect").astype(np.float64)
+    ok = (np.abs(sharp - blur) > 0.05) & (np.abs(sharp - gauss) > 0.05)  # where the mask is well defined
+    m_g = np.where(ok, (ag - gauss) / np.where(ok, sharp - gauss, 1.0), 0.0)
+    # a = m·I + (1 − m)·blur with the Gaussian pair's mask m
+    assert_close(ad[ok], (m_g * sharp + (1 - m_g) * blur)[ok], dtype=np.float32)
+    with pytest.raises(ParameterError, match="psf"):
+        synthetic_multifocus(sharp, np.random.default_rng(7), psf="box")
+
+    class Stub(PairCrops):  # PairCrops without reading files
+        def __init__(self, **kw):
+            self.images, self.names = [(sharp, sharp)] * 6, [f"{i}" for i in range(6)]
+            self.crop, self.seed, self.hflip, self.center, self.with_truth = 32, 0, False, False, True
+            self.multifocus, self.multifocus_sigma, self.swap, self.blackout, self.epoch = 1.0, (1.0, 4.0), 0.0, 0.0, 0
+            self.multifocus_psf = kw["psf"]
+
+    g, d, mixed = Stub(psf="gaussian"), Stub(psf="disc"), Stub(psf="mixed")
+    kinds = []
+    for i in range(6):
+        m = [x[i][0] for x in (mixed, g, d)]
+        kinds.append("gaussian" if np.array_equal(m[0], m[1]) else "disc" if np.array_equal(m[0], m[2]) else "?")
+    assert "?" not in kinds and set(kinds) == {"gaussian", "disc"}, kinds
+
+
 def test_cosine_schedule():
     cfg = TrainConfig(lr=1e-3, lr_schedule="cosine", warmup_steps=10, min_lr_ratio=0.1, steps=110)
     assert lr_at(cfg, 1) == pytest.approx(1e-4)
@@ -361,6 +400,7 @@ def test_losses_fusion_rules_and_profiles_are_registries():
 @pytest.mark.parametrize("over, key", [
     ({"data": {"multifocus": 1.5}}, "data.multifocus"),
     ({"data": {"multifocus_sigma": [3.0, 1.0]}}, "data.multifocus_sigma"),
+    ({"data": {"multifocus_psf": "box"}}, "data.multifocus_psf"),
     ({"lr_schedule": "step"}, "lr_schedule"),
     ({"warmup_steps": -1}, "warmup_steps"),
     ({"min_lr_ratio": 2.0}, "min_lr_ratio"),
