@@ -249,13 +249,17 @@ class Fuser:
         tasks = [g.task for g in guesses] if task is None else [task] * len(a)
         out = None
         pools, windows, notes = [], [], []
-        for t in dict.fromkeys(tasks):
+        groups = dict.fromkeys(tasks)
+        for t in groups:
             idx = [i for i, x in enumerate(tasks) if x == t]
             for k, v in self._task_cfg[t].items():
                 setattr(self.net.cfg, k, v)
-            part = self._fuse_gray_settled(a[idx], b[idx])
-            out = np.empty((len(a),) + part.shape[1:], dtype=part.dtype) if out is None else out
-            out[idx] = part
+            if len(groups) == 1:  # one task (always so for one pair): no copy of the batch
+                out = self._fuse_gray_settled(a, b)
+            else:
+                part = self._fuse_gray_settled(a[idx], b[idx])
+                out = np.empty((len(a),) + part.shape[1:], dtype=part.dtype) if out is None else out
+                out[idx] = part
             pools.append(self.report.mapping_pool)
             windows.append(self.report.windows)
             notes += [n for n in self.report.notes if n not in notes]
