@@ -114,18 +114,14 @@ def _row_dir(out: Path, set_key: str, name: str, weights: str | None, task: str 
     settings), so changed settings are never read from the cache."""
     if not weights:
         return out / "fused" / set_key / name
-    from mutualfuse.weights import recorded_tasks, task_settings
+    from mutualfuse.weights import mode_settings, task_mode, task_settings
 
-    mode = task or ("auto" if recorded_tasks(weights) else "stored")
+    mode = task_mode(weights, task)
     tag = ""
     if mode == "auto":
         import hashlib
-        from dataclasses import asdict
 
-        from mutualfuse.tasks import DEFAULT_RULE
-
-        key = json.dumps([asdict(DEFAULT_RULE), {t: task_settings(weights, t) for t in recorded_tasks(weights)}],
-                         sort_keys=True)
+        key = json.dumps(mode_settings(weights, mode), sort_keys=True)
         tag = "+auto-" + hashlib.sha256(key.encode()).hexdigest()[:8]
     elif mode != "stored":
         tag = "+" + (",".join(f"{k}={v:g}" for k, v in sorted(task_settings(weights, mode).items())) or "stored")
@@ -191,29 +187,22 @@ def mean_maps_fuse(weights: str, src_a: Path, src_b: Path, dst: Path, task: str 
     import torch
     from PIL import Image
 
-    from mutualfuse.tasks import detect_task
-    from mutualfuse.weights import load_model, recorded_tasks, task_settings
+    from mutualfuse import Fuser
 
-    mode = task or ("auto" if recorded_tasks(weights) else "stored")
-    nets: dict[str, torch.nn.Module] = {}
-
-    def net_for(t: str):
-        if t not in nets:
-            nets[t], _ = load_model(weights, **({} if t == "stored" else task_settings(weights, t)))
-            nets[t].eval()
-        return nets[t]
-
+    f = Fuser(weights, device="cpu", task=task)  # the settings fuse-dir --task TASK uses
+    f.net.to(memory_format=torch.contiguous_format)  # as load_model gives it (the runner's channels-last rounds otherwise)
     dst.mkdir(parents=True, exist_ok=True)
     for pa in sorted(src_a.iterdir()):
         out = dst / pa.name
         if out.exists():
             continue
         ims = [np.asarray(Image.open(p).convert("L"), dtype=np.float32) / 255 for p in (pa, src_b / pa.name)]
-        net = net_for(detect_task(*ims).task if mode == "auto" else mode)
+        if f.task_mode == "auto":
+            f.use_task(f.detect_tasks(ims[0][None], ims[1][None])[0].task)
         a, b = (torch.from_numpy(x)[None, None] for x in ims)
         with torch.no_grad():
-            f = net.forward_mean_maps(a, b)[0, 0].clamp(0, 1)
-        Image.fromarray(np.round(f.numpy() * 255).astype(np.uint8)).save(out)
+            fused = f.net.forward_mean_maps(a, b)[0, 0].clamp(0, 1)
+        Image.fromarray(np.round(fused.numpy() * 255).astype(np.uint8)).save(out)
 
 
 def mf_truth(root: Path, out: Path, models: list[str], baselines: list[str], mean_maps: bool,

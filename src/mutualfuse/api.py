@@ -160,10 +160,9 @@ class Fuser:
 
         if task is not None and task not in TASK_CHOICES:
             raise ParameterError(f"unknown task {task!r}; tasks: {', '.join(TASK_CHOICES)}")
-        if task is None:
-            from .weights import recorded_tasks
+        from .weights import task_mode
 
-            task = "auto" if recorded_tasks(str(weights)) else "stored"
+        task = task_mode(str(weights), task)
         self.task_mode = task
         explicit = {"blend_temperature": blend_temperature, "detail_gain": detail_gain,
                     "detail_activity": detail_activity}
@@ -216,6 +215,13 @@ class Fuser:
         self.report.mapping_pool = max(self.report.mapping_pool, info.mapping_pool)
         return out
 
+    def use_task(self, task: str) -> None:
+        """Task mode ``"auto"``: set the network to ``task``'s settings (explicit ones still win),
+        as :meth:`fuse_gray_batch` does before each group of pairs; also for code that runs
+        :attr:`net` itself (e.g. ``forward_mean_maps``)."""
+        for k, v in self._task_cfg[task].items():
+            setattr(self.net.cfg, k, v)
+
     def detect_tasks(self, a: np.ndarray, b: np.ndarray) -> list:
         """:func:`mutualfuse.tasks.detect_task` of every pair of a (B, H, W) gray batch (or of
         the luminance of (B, H, W, 3) colour); ``[]`` unless this fuser's task mode is ``"auto"``."""
@@ -252,8 +258,7 @@ class Fuser:
         groups = dict.fromkeys(tasks)
         for t in groups:
             idx = [i for i, x in enumerate(tasks) if x == t]
-            for k, v in self._task_cfg[t].items():
-                setattr(self.net.cfg, k, v)
+            self.use_task(t)
             if len(groups) == 1:  # one task (always so for one pair): no copy of the batch
                 out = self._fuse_gray_settled(a, b)
             else:

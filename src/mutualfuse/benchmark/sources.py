@@ -53,22 +53,11 @@ class Source:
         """(method identity, params, weights-or-code sha256) for the cache key."""
         if self.kind == "method":
             return f"method:{self.method}", dict(self.params), self.code_sha256
-        from ..weights import recorded_tasks, task_settings
+        from ..weights import mode_settings, task_mode
 
-        mode = self.task or ("auto" if self.weights and recorded_tasks(self.weights) else None)
-        if mode == "auto":  # the detection rule and every task's settings made the images
-            from dataclasses import asdict
-
-            from ..tasks import DEFAULT_RULE
-
-            return "network", {"task": "auto", "rule": asdict(DEFAULT_RULE),
-                               **{t: task_settings(self.weights, t) for t in recorded_tasks(self.weights)}}, \
-                self.weights_sha256
-        if mode == "stored" and recorded_tasks(self.weights):
-            return "network", {"task": "stored"}, self.weights_sha256
-        if mode and mode != "stored":  # the task's settings are part of what made the images
-            return "network", {"task": mode, **task_settings(self.weights, mode)}, self.weights_sha256
-        return "network", {}, self.weights_sha256
+        if not self.weights:
+            return "network", {}, self.weights_sha256
+        return "network", mode_settings(self.weights, task_mode(self.weights, self.task)), self.weights_sha256
 
 
 #: the package whose every file is part of a built-in method's cache key

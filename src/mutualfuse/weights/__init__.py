@@ -93,6 +93,29 @@ def recorded_tasks(spec: str | os.PathLike | None) -> tuple[str, ...]:
     return tuple(t for t, _ in SHIPPED[name].tasks) if name in SHIPPED else ()
 
 
+def task_mode(spec: str | os.PathLike | None, task: str | None) -> str:
+    """The task mode ``--task`` names for the weights ``spec``: ``task`` itself when given, else
+    (the default) ``"auto"`` for weights that record per-task settings and ``"stored"`` for others."""
+    return task or ("auto" if recorded_tasks(spec) else "stored")
+
+
+def mode_settings(spec: str | os.PathLike | None, mode: str) -> dict:
+    """What fuses the weights ``spec`` in task mode ``mode`` besides their tensors, as a
+    JSON-able dict for cache keys: ``{}`` for the stored settings of weights without per-task
+    ones; ``{"task": "stored"}``; ``{"task": TASK, **its settings}``; for ``"auto"`` the
+    detection rule and every task's settings."""
+    if mode == "auto":
+        from dataclasses import asdict
+
+        from ..tasks import DEFAULT_RULE
+
+        return {"task": "auto", "rule": asdict(DEFAULT_RULE),
+                **{t: task_settings(spec, t) for t in recorded_tasks(spec)}}
+    if mode == "stored":
+        return {"task": "stored"} if recorded_tasks(spec) else {}
+    return {"task": mode, **task_settings(spec, mode)}
+
+
 def task_settings(spec: str | os.PathLike | None, task: str) -> dict[str, float]:
     """The inference settings that shipped weights ``spec`` record for ``task`` (one of :data:`TASKS`).
 
