@@ -112,7 +112,7 @@ def realistic_pairs(root, visible):
     from scipy import ndimage
 
     from mutualfuse.image_io import read_gray_float
-    from mutualfuse.train.data import find_pairs, near_duplicates, smooth_mask
+    from mutualfuse.train.data import disc_blur, find_pairs, near_duplicates, smooth_mask
 
     tno40 = find_pairs(root / "ir-vis/tno40")
     dup = {p for p, _, _ in near_duplicates(tno40, find_pairs(root / "ir-vis/tno"), 0.8)}
@@ -122,10 +122,7 @@ def realistic_pairs(root, visible):
         rng = np.random.default_rng([4242, i])
         img = np.asarray(img, dtype=np.float64)
         m = smooth_mask(img.shape, rng)
-        r = rng.uniform(2.0, 5.0)
-        k = np.arange(-int(r), int(r) + 1)
-        disc = (k[:, None] ** 2 + k[None, :] ** 2 <= r * r).astype(np.float64)
-        blur = ndimage.convolve(img, disc / disc.sum(), mode="reflect")
+        blur = disc_blur(img, rng.uniform(2.0, 5.0))
         a, b = m * img + (1 - m) * blur, (1 - m) * img + m * blur
         s = 1 + rng.uniform(0.005, 0.01)
         c = (np.array(b.shape) - 1) / 2

@@ -71,7 +71,7 @@ def main() -> None:
     def stressed(kind: str):
         from scipy import ndimage
 
-        from mutualfuse.train.data import smooth_mask
+        from mutualfuse.train.data import disc_blur, smooth_mask
 
         out = []
         for i, (_, pb) in enumerate(find_pairs(root / "train/roadscene")):
@@ -79,10 +79,7 @@ def main() -> None:
             img = read_gray_float(pb).astype(np.float64)
             m = smooth_mask(img.shape, rng)
             if kind == "disc":
-                r = rng.uniform(2, 5)
-                k = np.arange(-int(r), int(r) + 1)
-                disc = (k[:, None] ** 2 + k[None, :] ** 2 <= r * r).astype(np.float64)
-                blur = ndimage.convolve(img, disc / disc.sum(), mode="reflect")
+                blur = disc_blur(img, rng.uniform(2, 5))
             else:
                 blur = ndimage.gaussian_filter(img, rng.uniform(2, 3), mode="reflect")
             a, b = m * img + (1 - m) * blur, (1 - m) * img + m * blur

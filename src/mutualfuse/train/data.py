@@ -172,6 +172,16 @@ def smooth_mask(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     return np.clip(ndimage.gaussian_filter(m, rng.uniform(0.5, 2.0), mode="nearest"), 0.0, 1.0)
 
 
+def disc_blur(img: np.ndarray, radius: float) -> np.ndarray:
+    """``img`` convolved with a pillbox (a real lens's defocus) of ``radius`` pixels: the pixels
+    whose centres lie within it, normalised to sum 1, reflected borders; in ``img``'s float type."""
+    from scipy import ndimage
+
+    k = np.arange(-int(radius), int(radius) + 1)
+    disc = (k[:, None] ** 2 + k[None, :] ** 2 <= radius * radius).astype(img.dtype)
+    return ndimage.convolve(img, disc / disc.sum(), mode="reflect").astype(img.dtype, copy=False)
+
+
 def synthetic_multifocus(sharp: np.ndarray, rng: np.random.Generator,
                          sigma: tuple[float, float] = (1.0, 4.0),
                          psf: str = "gaussian") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -189,10 +199,7 @@ def synthetic_multifocus(sharp: np.ndarray, rng: np.random.Generator,
     m = smooth_mask(img.shape, rng)
     s = rng.uniform(*sigma)
     if psf == "disc":
-        r = 2.0 * s
-        k = np.arange(-int(r), int(r) + 1)
-        disc = (k[:, None] ** 2 + k[None, :] ** 2 <= r * r).astype(np.float32)
-        blur = ndimage.convolve(img, disc / disc.sum(), mode="reflect").astype(np.float32)
+        blur = disc_blur(img, 2.0 * s)
     elif psf == "gaussian":
         blur = ndimage.gaussian_filter(img, s, mode="reflect").astype(np.float32)
     else:
