@@ -109,10 +109,9 @@ def realistic_pairs(root, visible):
     (bilinear). The truth is the unmagnified sharp image, so PSNR also counts the breathing's
     misregistration. Fixed seeds per image."""
     import numpy as np
-    from scipy import ndimage
 
     from mutualfuse.image_io import read_gray_float
-    from mutualfuse.train.data import disc_blur, find_pairs, near_duplicates, smooth_mask
+    from mutualfuse.train.data import disc_blur, find_pairs, magnify, near_duplicates, smooth_mask
 
     tno40 = find_pairs(root / "ir-vis/tno40")
     dup = {p for p, _, _ in near_duplicates(tno40, find_pairs(root / "ir-vis/tno"), 0.8)}
@@ -124,9 +123,7 @@ def realistic_pairs(root, visible):
         m = smooth_mask(img.shape, rng)
         blur = disc_blur(img, rng.uniform(2.0, 5.0))
         a, b = m * img + (1 - m) * blur, (1 - m) * img + m * blur
-        s = 1 + rng.uniform(0.005, 0.01)
-        c = (np.array(b.shape) - 1) / 2
-        b = ndimage.affine_transform(b, np.full(2, 1 / s), offset=c - c / s, order=1, mode="nearest")
+        b = magnify(b, 1 + rng.uniform(0.005, 0.01))
         out.append((img.astype(np.float32), a.astype(np.float32), np.clip(b, 0, 1).astype(np.float32)))
     return out
 

@@ -38,6 +38,11 @@ class DataConfig:
     #: the defocus blur of those pairs: "gaussian" (σ as above), "disc" (a pillbox of radius
     #: 2σ, as a real lens's; same σ draw), or "mixed" (each pair one of the two, equally likely)
     multifocus_psf: str = "gaussian"
+    #: focus breathing of those pairs: one source (either, equally likely) magnified about the
+    #: crop's centre by 1 + u, u uniform in ``[low, high]`` (bilinear, edge pixels extended), as a
+    #: real lens's field of view changes with focus; the truth keeps the unmagnified geometry.
+    #: ``[0, 0]`` (default) = none. Lytro's pairs breathe by ≈ 0.5–1 %.
+    multifocus_breathing: tuple[float, float] = (0.0, 0.0)
     #: probability that a training sample's two sources exchange roles (X ↔ Y, after the
     #: multi-focus synthesis): 0 keeps the roles (IR first), 0.5 makes the data symmetric
     swap: float = 0.0
@@ -243,6 +248,10 @@ def validate_train_config(cfg: TrainConfig) -> None:
          "data.blackout", d.blackout, "a number in [0, 1]")
     need(d.multifocus_psf in ("gaussian", "disc", "mixed"), "data.multifocus_psf", d.multifocus_psf,
          "'gaussian', 'disc' or 'mixed'")
+    br = tuple(d.multifocus_breathing) if isinstance(d.multifocus_breathing, (list, tuple)) else ()
+    need(len(br) == 2 and all(isinstance(v, num) and not isinstance(v, bool) for v in br)
+         and 0 <= br[0] <= br[1] <= 0.2,
+         "data.multifocus_breathing", d.multifocus_breathing, "[low, high] with 0 <= low <= high <= 0.2")
     sig = tuple(d.multifocus_sigma) if isinstance(d.multifocus_sigma, (list, tuple)) else ()
     need(len(sig) == 2 and all(isinstance(v, num) for v in sig) and 0 < sig[0] <= sig[1],
          "data.multifocus_sigma", d.multifocus_sigma, "[low, high] with 0 < low <= high")

@@ -66,7 +66,7 @@ class PairCrops(Dataset):
     def __init__(self, pairs, crop: int, seed: int, hflip: bool = False, center: bool = False,
                  multifocus: float = 0.0, multifocus_sigma: tuple[float, float] = (1.0, 4.0),
                  with_truth: bool = False, swap: float = 0.0, blackout: float = 0.0,
-                 multifocus_psf: str = "gaussian"):
+                 multifocus_psf: str = "gaussian", multifocus_breathing: tuple[float, float] = (0.0, 0.0)):
         self.images = [(read_gray_float(a), read_gray_float(b)) for a, b in pairs]
         self.names = [a.name for a, _ in pairs]
         largest = max((max(x.shape) for x, _ in self.images), default=0)
@@ -79,6 +79,7 @@ class PairCrops(Dataset):
         self.multifocus = float(multifocus)
         self.multifocus_sigma = tuple(float(v) for v in multifocus_sigma)
         self.multifocus_psf = multifocus_psf
+        self.multifocus_breathing = tuple(float(v) for v in multifocus_breathing)
         self.center = center
         self.with_truth = bool(with_truth)
         self.swap = float(swap)
@@ -97,7 +98,7 @@ class PairCrops(Dataset):
         (the trainer's, whose worker processes then start once per run, not once per epoch).
 
         ``(a, b)``, made in this order: crop (and flip); a synthetic multi-focus pair
-        (``multifocus``); else, with probability ``blackout``, one source (either, equally likely)
+        (``multifocus``; one of its sources magnified with ``multifocus_breathing``); else, with probability ``blackout``, one source (either, equally likely)
         set to exactly black in a random smooth region (:func:`smooth_mask` > 0.5: where that
         modality has no signal, as CT has none in soft tissue); the roles exchanged with
         probability ``swap``. With ``with_truth``, ``(a, b, truth, is_truth)``: a synthetic multi-focus
@@ -134,6 +135,14 @@ class PairCrops(Dataset):
                 if psf == "mixed":  # drawn from its own stream: the gaussian pairs stay those of "gaussian"
                     psf = "disc" if np.random.default_rng([self.seed, epoch, i, 4]).random() < 0.5 else "gaussian"
                 truth, pa, pb = synthetic_multifocus(pb, mrng, self.multifocus_sigma, psf=psf)
+                lo, hi = self.multifocus_breathing
+                if hi > 0:  # its own stream: the pairs without breathing stay the same
+                    brng = np.random.default_rng([self.seed, epoch, i, 5])
+                    u = brng.uniform(lo, hi)
+                    if brng.random() < 0.5:
+                        pa = magnify(pa, 1.0 + u)
+                    else:
+                        pb = magnify(pb, 1.0 + u)
         if self.blackout and truth is None and not self.center:
             brng = np.random.default_rng([self.seed, epoch, i, 3])
             if brng.random() < self.blackout:
@@ -170,6 +179,16 @@ def smooth_mask(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
     t = np.quantile(up, rng.uniform(0.2, 0.8))
     m = (up > t).astype(np.float32)
     return np.clip(ndimage.gaussian_filter(m, rng.uniform(0.5, 2.0), mode="nearest"), 0.0, 1.0)
+
+
+def magnify(img: np.ndarray, scale: float) -> np.ndarray:
+    """``img`` magnified by ``scale`` about its centre (focus breathing): bilinear, pixels beyond
+    the border take the nearest edge value; same shape and float type as ``img``."""
+    from scipy import ndimage
+
+    c = (np.array(img.shape, dtype=np.float64) - 1) / 2
+    out = ndimage.affine_transform(img, np.full(2, 1.0 / scale), offset=c - c / scale, order=1, mode="nearest")
+    return out.astype(img.dtype, copy=False)
 
 
 def disc_blur(img: np.ndarray, radius: float) -> np.ndarray:

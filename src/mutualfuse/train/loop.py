@@ -215,6 +215,7 @@ class Trainer:
         self.train_set = PairCrops(train_pairs, cfg.data.crop, cfg.seed, hflip=cfg.data.hflip,
                                    multifocus=cfg.data.multifocus, multifocus_sigma=cfg.data.multifocus_sigma,
                                    multifocus_psf=cfg.data.multifocus_psf,
+                                   multifocus_breathing=tuple(cfg.data.multifocus_breathing),
                                    with_truth=cfg.truth_weight > 0, swap=cfg.data.swap,
                                    blackout=cfg.data.blackout)
         self.val_set = PairCrops(val_pairs, cfg.data.crop, cfg.seed, center=True) if val_pairs else None
