@@ -353,6 +353,7 @@ def test_synthetic_multifocus_disc_psf_and_the_mixed_stream():
             self.crop, self.seed, self.hflip, self.center, self.with_truth = 32, 0, False, False, True
             self.multifocus, self.multifocus_sigma, self.swap, self.blackout, self.epoch = 1.0, (1.0, 4.0), 0.0, 0.0, 0
             self.multifocus_psf = kw["psf"]
+            self.multifocus_breathing = kw.get("breathing", (0.0, 0.0))
 
     g, d, mixed = Stub(psf="gaussian"), Stub(psf="disc"), Stub(psf="mixed")
     kinds = []
@@ -360,6 +361,35 @@ def test_synthetic_multifocus_disc_psf_and_the_mixed_stream():
         m = [x[i][0] for x in (mixed, g, d)]
         kinds.append("gaussian" if np.array_equal(m[0], m[1]) else "disc" if np.array_equal(m[0], m[2]) else "?")
     assert "?" not in kinds and set(kinds) == {"gaussian", "disc"}, kinds
+
+    # focus breathing: one source (either) magnified by 1 + u from its own stream; the rest unchanged
+    from mutualfuse.train.data import magnify
+
+    br = Stub(psf="mixed", breathing=(0.01, 0.01))
+    which = []
+    for i in range(6):
+        (a0, b0, t0, _), (a1, b1, t1, _) = mixed[i], br[i]
+        assert torch.equal(t0, t1)
+        if torch.equal(a0, a1):
+            which.append("b")
+            assert_close(b1[0].numpy(), magnify(b0[0].numpy(), 1.01), dtype=np.float32)
+        else:
+            which.append("a")
+            assert torch.equal(b0, b1)
+            assert_close(a1[0].numpy(), magnify(a0[0].numpy(), 1.01), dtype=np.float32)
+    assert set(which) == {"a", "b"}, which
+
+
+def test_magnify_scales_about_the_centre():
+    """:func:`magnify`: scale 1 is the identity; a ramp's slope is multiplied by the scale about the
+    centre (bilinear is exact on a ramp away from the edges); shape and dtype kept."""
+    from mutualfuse.train.data import magnify
+
+    x = np.tile(np.arange(41, dtype=np.float32), (31, 1))
+    assert_close(magnify(x, 1.0), x, dtype=np.float32)
+    y = magnify(x, 1.25)
+    assert y.shape == x.shape and y.dtype == np.float32
+    assert_close(y[:, 5:36], ((x - 20) / 1.25 + 20)[:, 5:36], dtype=np.float32)
 
 
 def test_cosine_schedule():
@@ -401,6 +431,8 @@ def test_losses_fusion_rules_and_profiles_are_registries():
     ({"data": {"multifocus": 1.5}}, "data.multifocus"),
     ({"data": {"multifocus_sigma": [3.0, 1.0]}}, "data.multifocus_sigma"),
     ({"data": {"multifocus_psf": "box"}}, "data.multifocus_psf"),
+    ({"data": {"multifocus_breathing": [0.02, 0.01]}}, "data.multifocus_breathing"),
+    ({"data": {"multifocus_breathing": [0.0, 0.5]}}, "data.multifocus_breathing"),
     ({"lr_schedule": "step"}, "lr_schedule"),
     ({"warmup_steps": -1}, "warmup_steps"),
     ({"min_lr_ratio": 2.0}, "min_lr_ratio"),
