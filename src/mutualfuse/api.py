@@ -166,21 +166,13 @@ class Fuser:
         self.task_mode = task
         explicit = {"blend_temperature": blend_temperature, "detail_gain": detail_gain,
                     "detail_activity": detail_activity}
-        presets: dict[str, dict[str, float]] = {}
-        if task == "auto":
-            from .tasks import TASKS
-            from .weights import task_settings
+        from .tasks import TASKS
+        from .weights import task_settings
 
-            presets = {t: task_settings(str(weights), t) for t in TASKS}
-        elif task != "stored":
-            from .weights import task_settings
-
-            preset = task_settings(str(weights), task)
-            blend_temperature = preset.get("blend_temperature") if blend_temperature is None else blend_temperature
-            detail_gain = preset.get("detail_gain") if detail_gain is None else detail_gain
-            detail_activity = preset.get("detail_activity") if detail_activity is None else detail_activity
-            if "base_temperature" in preset:
-                overrides["base_temperature"] = preset["base_temperature"]
+        # the task settings this fuser applies (use_task): every task's in mode "auto", one task's
+        # for a fixed task, none for "stored"
+        presets = {t: task_settings(str(weights), t) for t in (TASKS if task == "auto" else
+                                                                () if task == "stored" else (task,))}
         if blend_temperature is not None:
             overrides["blend_temperature"] = float(blend_temperature)
         net, self.weights_meta = load_model(weights, **overrides)
@@ -206,6 +198,8 @@ class Fuser:
         loaded = {k: getattr(self.net.cfg, k) for k in TASK_SETTING_KEYS}
         self._task_cfg = {t: {k: float(explicit[k]) if explicit.get(k) is not None else float(p.get(k, loaded[k]))
                               for k in TASK_SETTING_KEYS} for t, p in presets.items()}
+        if task in self._task_cfg:  # a fixed task: its settings, once
+            self.use_task(task)
 
     # -- gray core ----------------------------------------------------------------
     def _net_batch(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -216,9 +210,10 @@ class Fuser:
         return out
 
     def use_task(self, task: str) -> None:
-        """Task mode ``"auto"``: set the network to ``task``'s settings (explicit ones still win),
-        as :meth:`fuse_gray_batch` does before each group of pairs; also for code that runs
-        :attr:`net` itself (e.g. ``forward_mean_maps``)."""
+        """Set the network to ``task``'s settings (explicit ones still win): once at construction
+        for a fixed task; in task mode ``"auto"`` before each group of pairs
+        (:meth:`fuse_gray_batch`); also for code that runs :attr:`net` itself (e.g.
+        ``forward_mean_maps``). Only the tasks of this fuser's mode (all in ``"auto"``)."""
         for k, v in self._task_cfg[task].items():
             setattr(self.net.cfg, k, v)
 
