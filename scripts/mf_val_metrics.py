@@ -37,60 +37,38 @@ def main() -> None:
                          "(realistic_pairs)")
     ap.add_argument("--mean-maps", action="store_true",
                     help="also each network method with its deepest maps replaced by their global means")
+    ap.add_argument("-j", "--jobs", type=int, default=1,
+                    help="score this many methods at once, one process each (rows printed in the given order)")
     args = ap.parse_args()
-    import numpy as np
-    import torch
-
     import sys
     from pathlib import Path
 
-    from mutualfuse import Fuser
-    from mutualfuse.metrics import evaluate_pair
     from mutualfuse.train.loop import validation_multifocus
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from val_quality import mean_ranks, validation_images
 
-    torch.set_num_threads(1)
+    global _MF
     root, images = validation_images(args.config, args.data_root)
     if args.pairs == "gaussian":
-        mf = [validation_multifocus(b, i) for i, (_, b) in enumerate(images)]  # val_mf_psnr's pairs
+        _MF = [validation_multifocus(b, i) for i, (_, b) in enumerate(images)]  # val_mf_psnr's pairs
     else:
-        mf = realistic_pairs(root, [b for _, b in images])
-    def score(label: str, fuse) -> tuple[str, dict[str, float], float]:
-        acc: dict[str, list[float]] = {"dmean": []}
-        for truth, a, b in mf:
-            out = np.clip(fuse(a, b), 0, 1)
-            f8 = np.round(out * 255).astype(np.uint8)
-            a8, b8 = (np.round(x * 255).astype(np.uint8) for x in (a, b))
-            for k, v in evaluate_pair(a8, b8, f8, profile="paper").items():
-                acc.setdefault(k, []).append(v)
-            acc.setdefault("PSNR", []).append(10 * np.log10(1.0 / max(float(((out - truth) ** 2).mean()), 1e-12)))
-            acc["dmean"].append(abs(float(f8.mean()) - float(truth.mean()) * 255))
-        print(f"{label:<32} " + "  ".join(f"{k} {np.mean(acc[k]):.4f}" for k in (*COLUMNS, "PSNR"))
-              + f"  max|dmean| {max(acc['dmean']):.3f}", flush=True)
-        return label, {k: float(np.mean(acc[k])) for k in (*COLUMNS, "PSNR")}, max(acc["dmean"])
+        _MF = realistic_pairs(root, [b for _, b in images])
+    specs = [(spec, args.mean_maps and spec not in args.reference) for spec in (args.method or ["default"]) + args.reference]
+    if args.jobs > 1 and len(specs) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
+        with ProcessPoolExecutor(min(args.jobs, len(specs)), mp_context=multiprocessing.get_context("fork")) as ex:
+            results = list(ex.map(_score_method, specs))
+    else:
+        results = [_score_method(s) for s in specs]
     rows, extra = [], []
-    for spec in (args.method or ["default"]) + args.reference:
-        name, _, kv = spec.partition(":")
-        kw = {k: ast.literal_eval(v) for k, v in (item.split("=", 1) for item in filter(None, kv.split(",")))}
-        from mutualfuse.weights import SHIPPED
-
-        if name in SHIPPED or name.endswith(".safetensors"):  # the settings given, on the stored ones (as
-            kw.setdefault("task", "stored")  # every round before task mode auto became the default)
-        f = Fuser(name, device="cpu", **kw)
-        row = score(spec, lambda a, b: f.fuse(a.astype(np.float64), b.astype(np.float64)))
+    for lines, row, line in results:
+        if args.jobs > 1:
+            print("\n".join(lines), flush=True)
         rows.append(row)
-        if args.mean_maps and spec not in args.reference and f.net is not None and hasattr(f.net.fusion, "deepest_maps"):
-            def mean_maps(a, b, net=f.net):
-                with torch.no_grad():
-                    t = net.forward_mean_maps(torch.from_numpy(a)[None, None].float(), torch.from_numpy(b)[None, None].float())
-                return t[0, 0].double().numpy()
-
-            mm = score(f"{spec} [mean maps]", mean_maps)
-            ahead = sum(row[1][c] > mm[1][c] for c in (*COLUMNS, "PSNR"))
-            extra.append(f"mapping matters {spec}: ahead of its global-mean-maps variant on {ahead} of {len(COLUMNS) + 1} columns")
+        extra += [line] if line else []
     for line in extra:
         print(line)
     if len(rows) - len(args.reference) > 1:
@@ -98,6 +76,67 @@ def main() -> None:
         ranks = mean_ranks([r for _, r, _ in ranked])
         print("mean rank over " + ", ".join((*COLUMNS, "PSNR")) + ": "
               + ", ".join(f"{n} {m:.3f}" for (n, _, _), m in sorted(zip(ranked, ranks), key=lambda x: x[1])))
+
+
+_MF: list = []  # the (truth, a, b) pairs, set by main before any worker process forks
+
+
+def _score(label: str, fuse, lines: list[str]) -> tuple[str, dict[str, float], float]:
+    import numpy as np
+
+    from mutualfuse.metrics import evaluate_pair
+
+    acc: dict[str, list[float]] = {"dmean": []}
+    for truth, a, b in _MF:
+        out = np.clip(fuse(a, b), 0, 1)
+        f8 = np.round(out * 255).astype(np.uint8)
+        a8, b8 = (np.round(x * 255).astype(np.uint8) for x in (a, b))
+        for k, v in evaluate_pair(a8, b8, f8, profile="paper").items():
+            acc.setdefault(k, []).append(v)
+        acc.setdefault("PSNR", []).append(10 * np.log10(1.0 / max(float(((out - truth) ** 2).mean()), 1e-12)))
+        acc["dmean"].append(abs(float(f8.mean()) - float(truth.mean()) * 255))
+    lines.append(f"{label:<32} " + "  ".join(f"{k} {np.mean(acc[k]):.4f}" for k in (*COLUMNS, "PSNR"))
+                 + f"  max|dmean| {max(acc['dmean']):.3f}")
+    if _in_main_process():
+        print(lines[-1], flush=True)
+    return label, {k: float(np.mean(acc[k])) for k in (*COLUMNS, "PSNR")}, max(acc["dmean"])
+
+
+def _in_main_process() -> bool:
+    """True in the main process (rows are printed as they come), False in a worker (printed in order later)."""
+    import multiprocessing
+
+    return multiprocessing.parent_process() is None
+
+
+def _score_method(item: tuple[str, bool]):
+    """One method's row (and with ``mean_maps`` its global-mean-maps row and the mapping line):
+    (printed lines, row, mapping line or "")."""
+    import numpy as np
+    import torch
+
+    from mutualfuse import Fuser
+    from mutualfuse.weights import SHIPPED
+
+    torch.set_num_threads(1)
+    spec, mean_maps = item
+    lines: list[str] = []
+    name, _, kv = spec.partition(":")
+    kw = {k: ast.literal_eval(v) for k, v in (it.split("=", 1) for it in filter(None, kv.split(",")))}
+    if name in SHIPPED or name.endswith(".safetensors"):  # the settings given, on the stored ones (as
+        kw.setdefault("task", "stored")  # every round before task mode auto became the default)
+    f = Fuser(name, device="cpu", **kw)
+    row = _score(spec, lambda a, b: f.fuse(a.astype(np.float64), b.astype(np.float64)), lines)
+    if mean_maps and f.net is not None and hasattr(f.net.fusion, "deepest_maps"):
+        def mm_fuse(a, b, net=f.net):
+            with torch.no_grad():
+                t = net.forward_mean_maps(torch.from_numpy(a)[None, None].float(), torch.from_numpy(b)[None, None].float())
+            return t[0, 0].double().numpy()
+
+        mm = _score(f"{spec} [mean maps]", mm_fuse, lines)
+        ahead = sum(row[1][c] > mm[1][c] for c in (*COLUMNS, "PSNR"))
+        return lines, row, f"mapping matters {spec}: ahead of its global-mean-maps variant on {ahead} of {len(COLUMNS) + 1} columns"
+    return lines, row, ""
 
 
 def realistic_pairs(root, visible):

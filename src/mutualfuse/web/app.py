@@ -117,11 +117,12 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
                                      "without per-task settings their stored ones; stored = the weights' own; "
                                      "options below win")
             temperature = gr.Number(None, label="selection temperature (> 0; smaller = harder; blank or 0 = "
-                                    "the weights' own)", elem_id="temperature")
+                                    "the task's, else the weights' own)", elem_id="temperature")
             gain = gr.Number(None, label="detail gain (0.5–2; > 1 sharpens; pyramid weights such as 'default'; "
                              "blank or 0 = the task's, else the weights' own, 1)", elem_id="detail-gain")
             activity = gr.Number(None, label="detail activity (0–10000; a given choose-max rule added to the "
-                                 "learned detail-band weights; pyramid weights; blank or 0 = the weights' own, off)",
+                                 "learned detail-band weights; pyramid weights; blank or 0 = the task's, else the weights' own, off; "
+                                 "the CLI's --detail-activity 0 switches a task's rule off)",
                                  elem_id="detail-activity")
         go = gr.Button("Fuse", variant="primary", elem_id="fuse-btn")
         status = gr.Markdown("", elem_id="status")
