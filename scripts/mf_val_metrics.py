@@ -7,7 +7,8 @@ the visible images of the held-out RoadScene pairs of ``--config``, a smooth mas
 the same seeds), so a row here is comparable with ``val_mf_psnr``. Prints the means of the paper
 profile's multi-focus columns (EI, SF, EN, SCD, MI, SD, VIF) of the fused image rounded to 8 bits,
 and the PSNR (dB, peak 1) of the unrounded fused image to the truth. A method is a registered
-method or shipped weights name, optionally with ``Fuser`` keyword settings (``default:detail_activity=1000``).
+method or shipped weights name, optionally with ``Fuser`` keyword settings (``default:detail_activity=1000``)
+or ``base_temperature`` (set on the network's config, as a task setting is).
 With more than one method, the last line gives each one's mean rank over the eight columns
 (``val_quality.mean_ranks``: 1 = best, every column higher-is-better) and the max |Δmean| (grey
 levels) of each row. With ``--mean-maps`` every network method is scored a second time with its
@@ -125,7 +126,13 @@ def _score_method(item: tuple[str, bool]):
     kw = {k: ast.literal_eval(v) for k, v in (it.split("=", 1) for it in filter(None, kv.split(",")))}
     if name in SHIPPED or name.endswith(".safetensors"):  # the settings given, on the stored ones (as
         kw.setdefault("task", "stored")  # every round before task mode auto became the default)
+    base_t = kw.pop("base_temperature", None)  # a task-setting key that Fuser takes no argument for
     f = Fuser(name, device="cpu", **kw)
+    if base_t is not None:
+        from dataclasses import replace
+
+        replace(f.net.cfg, base_temperature=float(base_t))  # validated by the dataclass
+        f.net.cfg.base_temperature = float(base_t)  # as Fuser.use_task sets a task's settings
     row = _score(spec, lambda a, b: f.fuse(a.astype(np.float64), b.astype(np.float64)), lines)
     if mean_maps and f.net is not None and hasattr(f.net.fusion, "deepest_maps"):
         def mm_fuse(a, b, net=f.net):
