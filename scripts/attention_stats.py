@@ -1,6 +1,6 @@
 """How peaked and how local is a trained mutual-mapping attention, and does the output need it?
 
-    python scripts/attention_stats.py [--weights default] [--pairs tno-01,lytro-01,ct-mr-c01]
+    python scripts/attention_stats.py [--weights default] [--pairs tno-01,lytro-01,ct-mr-c01] [--task auto]
 
 For the deepest scale of each bundled sample pair (exact mapping, no token budget) it prints:
 N and log N; the mean entropy of the attention rows of A_X and A_Y (uniform attention has
@@ -110,13 +110,19 @@ def main() -> None:
                     help="what-if: set every learned position-code weight to this value (untrained)")
     ap.add_argument("--local-sigma", type=float, default=None,
                     help="what-if: add a Gaussian locality bias of this sigma (cells) to weights without one (untrained)")
+    ap.add_argument("--task", default="stored",
+                    help="the inference settings of the output comparisons: stored (default, as every log "
+                         "before 2026-12-04's eighth session), auto (each pair's detected task, as fuse's "
+                         "default for 'default'), or a task (--task of fuse)")
     args = ap.parse_args()
     from dataclasses import replace
 
+    from mutualfuse import Fuser
     from mutualfuse.model import build_model
-    from mutualfuse.weights import load_model
+    from mutualfuse.tasks import detect_task
 
-    net, _ = load_model(args.weights, token_budget=0)
+    fuser = Fuser(args.weights, device="cpu", token_budget=0, task=args.task)  # the settings fuse --task uses
+    net = fuser.net.to(memory_format=torch.contiguous_format)  # as load_model gives it
     if args.local_sigma is not None:
         if net.cfg.attn_local_sigma:
             raise SystemExit("--local-sigma: these weights already have a locality bias")
@@ -131,7 +137,7 @@ def main() -> None:
         print(f"what-if: every position-code weight set to {args.pos_weight}")
     net.eval()
     m = net.cfg.multiple
-    print(f"weights {args.weights}: similarity {net.cfg.attn_similarity}, attn_dim {net.cfg.attn_dim}, "
+    print(f"weights {args.weights} (task {fuser.task_mode}): similarity {net.cfg.attn_similarity}, attn_dim {net.cfg.attn_dim}, "
           f"position frequencies {net.cfg.attn_pos_freqs}, output {net.cfg.output}")
     if net.cfg.attn_local_sigma:
         sig = [round(float(v), 4) for v in net.fusion.local_sigma().detach()]
@@ -146,6 +152,11 @@ def main() -> None:
             x = np.asarray(Image.open(SAMPLES / pair / f"{r}.png").convert("L"), dtype=np.float32) / 255
             h, w = (x.shape[0] // m) * m, (x.shape[1] // m) * m
             ims.append(torch.from_numpy(x[:h, :w])[None, None])
+        if fuser.task_mode == "auto":
+            t = detect_task(ims[0][0, 0].numpy(), ims[1][0, 0].numpy()).task
+            fuser.use_task(t)
+            print(f"# {pair}: task {t}, " + ", ".join(f"{k} {getattr(net.cfg, k):g}" for k in
+                                                    ("blend_temperature", "base_temperature", "detail_activity")))
         s = stats(net, *ims)
         print(f"{pair:<11} {s['N']:>6} {s['logN']:>6.3f} {s['entropy']:>11.3f} {s['top1pct']:>11.4f} "
               f"{s['dist']:>12.2f} {s['dist_uniform']:>9.2f} {s['wx_spatial_std']:>8.4f} "
