@@ -31,7 +31,8 @@ def main() -> None:
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--method", action="append", default=[], help="NAME[:KEY=VALUE,...]; repeatable")
     ap.add_argument("--reference", action="append", default=[], metavar="NAME",
-                    help="also score this method, printed but left out of the mean rank (e.g. dwt); repeatable")
+                    help="also score this method, printed but left out of the mean rank (e.g. dwt; 'truth' = "
+                         "the sharp image itself, what a perfect fusion would score); repeatable")
     ap.add_argument("--pairs", choices=("gaussian", "realistic"), default="gaussian",
                     help="gaussian: the trainer's validation pairs (default); realistic: disc blur and focus "
                          "breathing, from the held-out RoadScene and the tno40-minus-TNO visible images "
@@ -89,7 +90,7 @@ def _score(label: str, fuse, lines: list[str]) -> tuple[str, dict[str, float], f
 
     acc: dict[str, list[float]] = {"dmean": []}
     for truth, a, b in _MF:
-        out = np.clip(fuse(a, b), 0, 1)
+        out = np.clip(truth if fuse is None else fuse(a, b), 0, 1)
         f8 = np.round(out * 255).astype(np.uint8)
         a8, b8 = (np.round(x * 255).astype(np.uint8) for x in (a, b))
         for k, v in evaluate_pair(a8, b8, f8, profile="paper").items():
@@ -122,6 +123,8 @@ def _score_method(item: tuple[str, bool]):
     torch.set_num_threads(1)
     spec, mean_maps = item
     lines: list[str] = []
+    if spec == "truth":  # the sharp image itself: what a perfect fusion would score
+        return lines, _score(spec, None, lines), ""
     name, _, kv = spec.partition(":")
     kw = {k: ast.literal_eval(v) for k, v in (it.split("=", 1) for it in filter(None, kv.split(",")))}
     if name in SHIPPED or name.endswith(".safetensors"):  # the settings given, on the stored ones (as
