@@ -312,6 +312,18 @@ def test_page_network_error_classical_offline_cleanup(server, browser, pairs, tm
         np.testing.assert_array_equal(_read(got[0]), _read(tmp_path / f"{elem}.png"))
         assert not np.array_equal(_read(got[0]), _read(tmp_path / "net.png"))
         page.set_number(elem, "")  # blank = the weights' own
+    # 'detail rule off' switches the detected task's rule off (unticked: the task's again): the CLI's pixels
+    page.one("#detail-off input").click()
+    status = page.fuse()
+    assert status.startswith("done") and "--detail-activity 0.0" in page.text("#timing"), (status, page.text("#timing"))
+    got = page.download_all(browser.downloads)
+    _cli("fuse", str(pairs / "ir.png"), str(pairs / "vis.png"), "-o", str(tmp_path / "act0.png"), "--device",
+         "cpu", "--weights", "default", "--detail-activity", "0", "-q")
+    np.testing.assert_array_equal(_read(got[0]), _read(tmp_path / "act0.png"))
+    assert not np.array_equal(_read(got[0]), _read(tmp_path / "net.png"))
+    page.one("#detail-off input").click()
+    status = page.fuse()
+    assert status.startswith("done") and "--detail-" not in page.text("#timing"), page.text("#timing")
     # the task presets: the CLI's pixels for --task stored (the weights' own settings, which differ
     # from the detected IR-VIS task's) and --task medical, each shown as that option
     for task in ("stored", "medical"):

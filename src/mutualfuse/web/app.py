@@ -47,9 +47,10 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         net = method == core.NETWORK
         return (gr.update(interactive=net, visible=net),
                 gr.update(value=core.default_params(method), visible=not net),
-                gr.update(visible=net), gr.update(visible=net), gr.update(visible=net), gr.update(visible=net))
+                gr.update(visible=net), gr.update(visible=net), gr.update(visible=net), gr.update(visible=net),
+                gr.update(visible=net))
 
-    def run(a_file, b_file, method, weights, params, chroma, normalize, temperature, gain, activity, task,
+    def run(a_file, b_file, method, weights, params, chroma, normalize, temperature, gain, activity, detail_off, task,
             progress=gr.Progress(track_tqdm=True)):
         from ..errors import FuseError
 
@@ -62,7 +63,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
                           normalize=normalize, device=device, max_pixels=max_pixels,
                           blend_temperature=temperature if net and temperature else None,
                           detail_gain=gain if net and gain else None,  # blank (Gradio sends 0) = the weights' own
-                          detail_activity=activity if net and activity else None,
+                          detail_activity=(0.0 if detail_off else activity or None) if net else None,
                           task=task if net and task and task != NO_TASK else None)
         try:
             r = core.fuse_request(str(a_file), str(b_file), s, workdir, cache,
@@ -121,9 +122,11 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
             gain = gr.Number(None, label="detail gain (0.5–2; > 1 sharpens; pyramid weights such as 'default'; "
                              "blank or 0 = the task's, else the weights' own, 1)", elem_id="detail-gain")
             activity = gr.Number(None, label="detail activity (0–10000; a given choose-max rule added to the "
-                                 "learned detail-band weights; pyramid weights; blank or 0 = the task's, else the weights' own, off; "
-                                 "the CLI's --detail-activity 0 switches a task's rule off)",
+                                 "learned detail-band weights; pyramid weights; blank or 0 = the task's, else the weights' own, "
+                                 "off; 'detail rule off' below switches a task's rule off)",
                                  elem_id="detail-activity")
+            detail_off = gr.Checkbox(False, label="detail rule off (detail activity 0, as --detail-activity 0: "
+                                     "also a task's rule)", elem_id="detail-off")
         go = gr.Button("Fuse", variant="primary", elem_id="fuse-btn")
         status = gr.Markdown("", elem_id="status")
         state = gr.State(None)
@@ -141,8 +144,9 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         timing = gr.Markdown("", elem_id="timing")
 
         sample.change(on_sample, sample, [a_in, b_in])
-        method.change(on_method, method, [weights, params, temperature, gain, activity, task])
-        go.click(run, [a_in, b_in, method, weights, params, chroma, normalize, temperature, gain, activity, task],
+        method.change(on_method, method, [weights, params, temperature, gain, activity, detail_off, task])
+        go.click(run, [a_in, b_in, method, weights, params, chroma, normalize, temperature, gain, activity, detail_off,
+                       task],
                  [status, fused, compare, metrics, downloads, timing, state])
         which.change(on_compare, [which, state], compare)
     return app
