@@ -206,7 +206,7 @@ def mean_maps_fuse(weights: str, src_a: Path, src_b: Path, dst: Path, task: str 
 
 
 def mf_truth(root: Path, out: Path, models: list[str], baselines: list[str], mean_maps: bool,
-             task_settings: bool = False) -> None:
+             task_settings: bool = False, jobs: int = 1) -> None:
     from PIL import Image
     from skimage.metrics import structural_similarity
 
@@ -247,6 +247,18 @@ def mf_truth(root: Path, out: Path, models: list[str], baselines: list[str], mea
                       "max|dmean|": float(np.max(np.abs(dm)))}
     _table("Synthetic multi-focus with a known truth (6 MSRS visible images, disc, σ=3)",
            ["PSNR", "SSIM", "dmean", "max|dmean|"], rows)
+    # Table 2's metrics on the same pairs, with the truth itself scored as if it were a fused image:
+    # which of them a perfect fusion maximises (for information; no target reads this table)
+    scored = _means(_evaluate(out, "mf-truth", "a", "b", {**dirs, "truth": pairs_dir / "truth"}, out, jobs),
+                    {**dirs, "truth": pairs_dir / "truth"})
+    table2 = SETS["lytro"][4]
+    _table("The same pairs, Table 2's metrics; 'truth' = the sharp image scored as a fused one",
+           table2, {k: scored[k] for k in [*dirs, "truth"] if k in scored})
+    if "truth" in scored:
+        top = [m for m in table2 if all(scored["truth"].get(m, -np.inf) >= r.get(m, np.inf)
+                                        for k, r in scored.items() if k != "truth")]
+        print(f"\nthe truth scores highest on: {', '.join(top) or 'none'}; below some method on: "
+              f"{', '.join(m for m in table2 if m not in top)}")
     for label in ["default"] + [r for r, w, _ in task_rows if r.startswith("default[")]:
         d = rows.get(label)
         if d and "dwt" in rows and "average" in rows:
@@ -303,7 +315,7 @@ def main() -> None:
     print(f"# bench_quality  models={models}  baselines={baselines}  data={root}")
     for s in args.sets.split(","):
         if s == "mf-truth":
-            mf_truth(root, out, models, baselines, args.mean_maps, args.task_settings)
+            mf_truth(root, out, models, baselines, args.mean_maps, args.task_settings, args.jobs)
             continue
         set_dir, ra, rb, ref, metrics = SETS[s]
         folders: dict[str, Path] = {}
