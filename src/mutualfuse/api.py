@@ -88,7 +88,8 @@ class Fuser:
         dtype: ``"float32"`` (default), ``"float16"`` or ``"bfloat16"`` for the network.
         token_budget: override the model's token budget of the mutual mapping
             (``0`` = always exact, ``-1`` = the model's default).
-        chroma: rule for Cb/Cr when both sources are colour (:data:`mutualfuse.color.CHROMA_RULES`).
+        chroma: rule for Cb/Cr when both sources are colour (:data:`mutualfuse.color.CHROMA_RULES`);
+            ``"gray"``: no chroma, gray output (the fused luminance) even for colour inputs.
         normalize: intensity policy for 16-bit / float inputs (see :mod:`mutualfuse.image_io`).
         max_window_pixels: pixels of one exact streaming window (bounds memory; any value gives
             the same result).

@@ -13,10 +13,14 @@ Full-range BT.601 (JPEG) YCbCr on [0, 1] data::
   neutral, ``C = (C_a |C_a − ½| + C_b |C_b − ½|) / (|C_a − ½| + |C_b − ½|)`` (½ where both are
   neutral), the rule that favours the more saturated source (the |C − 128| weighting of the
   usual Matlab fusion scripts, on [0, 1] data). ``chroma="a"`` / ``"b"`` keep one source's
-  chroma instead, ``"mean"`` averages them.
+  chroma instead, ``"mean"`` averages them;
+* ``chroma="gray"``: no chroma at all, the output is the fused luminance (gray) whatever the
+  inputs (for pipelines and metrics that want one channel; the Y above, not Matlab's
+  ``rgb2gray`` weights).
 
 The chroma rule is the ``chroma`` option of :class:`mutualfuse.Fuser` and of
-``mutualfuse fuse --chroma``; it only matters when both sources are colour.
+``mutualfuse fuse --chroma``; ``saturation``, ``a``, ``b`` and ``mean`` only matter when both
+sources are colour, ``gray`` whenever one is.
 """
 from __future__ import annotations
 
@@ -50,14 +54,14 @@ def combine_chroma(ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
     return out
 
 
-CHROMA_RULES = ("saturation", "a", "b", "mean")
+CHROMA_RULES = ("saturation", "a", "b", "mean", "gray")
 
 
 def fuse_color(a: np.ndarray, b: np.ndarray, fuse_gray: Callable[[np.ndarray, np.ndarray], np.ndarray],
                chroma: str = "saturation") -> np.ndarray:
     """a, b: (B, H, W) gray or (B, H, W, 3) RGB in [0, 1]; ``fuse_gray`` fuses (B, H, W) batches.
 
-    Returns (B, H, W) when both are gray, else (B, H, W, 3) RGB.
+    Returns (B, H, W) when both are gray or ``chroma`` is ``"gray"``, else (B, H, W, 3) RGB.
     """
     if chroma not in CHROMA_RULES:
         from .errors import ParameterError
@@ -75,6 +79,8 @@ def fuse_color(a: np.ndarray, b: np.ndarray, fuse_gray: Callable[[np.ndarray, np
     yb, chb = split(b) if cb else (b, None)
     y = fuse_gray(ya, yb)
     del ya, yb
+    if chroma == "gray":
+        return y
     if ca and cb:
         if chroma == "a":
             cbcr = cha

@@ -183,7 +183,7 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     finally:
         ra.close()
         rb.close()
-    return {"out": str(out), "frames": n, "fps": fps_a, "size": (w, h), "gray": bool(gray_a and gray_b),
+    return {"out": str(out), "frames": n, "fps": fps_a, "size": (w, h), "gray": bool(gray_a and gray_b) or getattr(fuser, "chroma", None) == "gray",
             "task": getattr(fuser.report, "task", None), "task_note": task_note}
 
 

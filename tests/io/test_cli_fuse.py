@@ -123,6 +123,33 @@ def test_fuse_colour_keeps_chroma_of_colour_source(samples, tmp_path, lively_wei
     assert np.abs(yo[..., 1:][inside] - yv[..., 1:][inside]).max() < 3 / 255
 
 
+def test_fuse_chroma_gray_writes_the_fused_luminance(samples, tmp_path, lively_weights):
+    """``--chroma gray``: a colour pair gives a gray PNG, the API's ``chroma="gray"`` result; the
+    same in fuse-dir."""
+    from mutualfuse import Fuser
+    from mutualfuse.image_io import read_image
+
+    for name, conv in (("a", "RGB"), ("b", "RGB")):
+        _png(tmp_path / f"{name}.png", np.asarray(Image.open(samples / "lytro-01" / f"{name}.png").convert(conv))[:64, :80])
+    rc = main(["fuse", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "-o", str(tmp_path / "f.png"),
+               "--weights", str(lively_weights), "--chroma", "gray", "-q"])
+    assert rc == 0
+    out = Image.open(tmp_path / "f.png")
+    assert out.mode == "L" and out.size == (80, 64)
+    a, b = (read_image(tmp_path / f"{n}.png")[0] for n in ("a", "b"))
+    want = Fuser(lively_weights, device="cpu", chroma="gray").fuse_arrays(a[None], b[None])[0]
+    assert want.ndim == 2
+    np.testing.assert_array_equal(np.asarray(out), np.round(np.clip(want, 0, 1) * 255).astype(np.uint8))
+    da, db = tmp_path / "A", tmp_path / "B"
+    da.mkdir(), db.mkdir()
+    shutil.copy(tmp_path / "a.png", da / "p.png")
+    shutil.copy(tmp_path / "b.png", db / "p.png")
+    rc = main(["fuse-dir", str(da), str(db), "-o", str(tmp_path / "F"), "--weights", str(lively_weights),
+               "--chroma", "gray", "-q"])
+    assert rc == 0
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "F" / "p.png")), np.asarray(out))
+
+
 def _dirs(tmp_path):
     rng = np.random.default_rng(7)
     da, db = tmp_path / "A", tmp_path / "B"

@@ -61,3 +61,21 @@ def test_bad_chroma_rule():
 
     with pytest.raises(ParameterError, match="chroma must be one of"):
         fuse_color(np.zeros((1, 8, 8, 3)), np.zeros((1, 8, 8, 3)), _mean, chroma="max")
+
+
+def test_gray_rule_drops_the_chroma():
+    """``chroma="gray"``: the fused luminance, gray, for colour + colour, colour + gray (either
+    order) and gray + gray alike; the other rules' luminance is the same."""
+    rng = np.random.default_rng(3)
+    c1 = rng.random((2, 6, 8, 3)) * 0.6 + 0.2
+    c2 = rng.random((2, 6, 8, 3)) * 0.6 + 0.2
+    g = rng.random((2, 6, 8))
+    y1, y2 = rgb_to_ycbcr(c1)[..., 0], rgb_to_ycbcr(c2)[..., 0]
+    for a, b, ya, yb in ((c1, c2, y1, y2), (c1, g, y1, g), (g, c2, g, y2), (g, g, g, g)):
+        out = fuse_color(a, b, _mean, chroma="gray")
+        assert out.shape == g.shape
+        np.testing.assert_array_equal(out, _mean(ya, yb))
+    colour = fuse_color(c1, c2, _mean, chroma="mean")
+    inside = ((colour > 0.01) & (colour < 0.99)).all(-1)  # away from RGB clipping
+    gray = fuse_color(c1, c2, _mean, chroma="gray")
+    assert np.abs(rgb_to_ycbcr(colour)[..., 0] - gray)[inside].max() < 1e-9

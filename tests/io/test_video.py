@@ -44,6 +44,13 @@ def test_fuse_video_same_count_rate_size(tmp_path, lively_weights, capsys):
     assert _count(out) == (7, 12.5, (49, 35))
     first = iio.get_reader(str(out), format="FFMPEG").get_data(0)
     assert first.shape == (35, 49, 3) and first.std() > 5
+    # --chroma gray: the colour input's chroma is dropped, every frame is gray (R = G = B)
+    rc = main(["fuse-video", str(a), str(b), "-o", str(tmp_path / "g.mp4"), "--weights", str(lively_weights),
+               "--chroma", "gray", "-q"])
+    assert rc == 0, capsys.readouterr().err
+    g = iio.get_reader(str(tmp_path / "g.mp4"), format="FFMPEG").get_data(0).astype(int)
+    assert np.abs(g[..., 0] - g[..., 1]).max() <= 2 and np.abs(g[..., 2] - g[..., 1]).max() <= 2  # codec rounding
+    assert np.abs(first[..., 0].astype(int) - first[..., 1]).max() > 10  # the default keeps colour
 
 
 def test_fuse_video_frame_count_mismatch_leaves_nothing(tmp_path, lively_weights, capsys):

@@ -53,7 +53,8 @@ def add_common(p: argparse.ArgumentParser) -> None:
                         "win; default: auto for weights that record per-task settings, else stored")
     p.add_argument("--chroma", default="saturation", choices=list(CHROMA_RULES),
                    help="Cb/Cr rule when both inputs are colour: per-pixel weighting by saturation |C-128| "
-                        "(default %(default)s), keep a's, keep b's, or the mean")
+                        "(default %(default)s), keep a's, keep b's, or the mean; gray: no chroma, the output "
+                        "is the fused luminance (gray) even for colour inputs")
     p.add_argument("--normalize", default="auto", choices=list(NORMALIZE_MODES),
                    help="intensity scaling of 16-bit/float/DICOM inputs: auto (default: 8-bit full range, "
                         "others per-image percentiles or the DICOM window), full (type range), percentile")
@@ -192,7 +193,7 @@ def fuse_files(fuser, a_path: str, b_path: str, out_path: str, max_pixels: int |
 
     check_writable(out_path, inputs=(a_path, b_path))
     a, b, ia, ib = read_pair(fuser, a_path, b_path, max_pixels)
-    colour = a.ndim == 3 or b.ndim == 3  # the result is colour when one input is
+    colour = (a.ndim == 3 or b.ndim == 3) and fuser.chroma != "gray"  # colour when one input is, unless gray
     depth, note = output_depth(out_path, [ia.bit_depth, ib.bit_depth], colour, bit_depth)  # before fusing
     fused = fuser.fuse_arrays(a[None], b[None])[0]
     colour = fused.ndim == 3

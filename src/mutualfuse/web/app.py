@@ -106,7 +106,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
             from ..color import CHROMA_RULES
             from ..image_io import NORMALIZE_MODES
 
-            chroma = gr.Dropdown(list(CHROMA_RULES), value="saturation", label="chroma rule (colour inputs)",
+            chroma = gr.Dropdown(list(CHROMA_RULES), value="saturation", label="chroma rule (colour inputs; gray = gray output)",
                                  elem_id="chroma")
             normalize = gr.Dropdown(list(NORMALIZE_MODES), value="auto", label="16-bit / float scaling",
                                     elem_id="normalize")
