@@ -212,7 +212,7 @@ def pairs(tmp_path_factory, samples):
     return d
 
 
-def test_page_network_error_classical_offline_cleanup(server, browser, pairs, tmp_path):
+def test_page_network_error_classical_offline_cleanup(server, browser, pairs, samples, tmp_path):
     from mutualfuse.cli.evaluate import read_gray
     from mutualfuse.metrics import METRICS
     from mutualfuse.web.core import FAST_METRICS
@@ -337,6 +337,21 @@ def test_page_network_error_classical_offline_cleanup(server, browser, pairs, tm
         np.testing.assert_array_equal(_read(got[0]), _read(tmp_path / f"{task}.png"))
         assert not np.array_equal(_read(got[0]), _read(tmp_path / "net.png"))
     page.choose("task", "auto")
+    # the chroma rule "gray" on a colour pair: a gray result, the CLI's --chroma gray pixels
+    lytro = samples / "lytro-01"
+    page.upload("a", lytro / "a.png")
+    page.upload("b", lytro / "b.png")
+    page.choose("chroma", "gray")
+    status = page.fuse()
+    assert status.startswith("done") and "--chroma gray" in page.text("#timing"), (status, page.text("#timing"))
+    got = page.download_all(browser.downloads)
+    _cli("fuse", str(lytro / "a.png"), str(lytro / "b.png"), "-o", str(tmp_path / "gray.png"), "--device", "cpu",
+         "--weights", "default", "--chroma", "gray", "-q")
+    assert _read(got[0]).ndim == 2
+    np.testing.assert_array_equal(_read(got[0]), _read(tmp_path / "gray.png"))
+    page.choose("chroma", "saturation")
+    page.upload("a", pairs / "ir.png")
+    page.upload("b", pairs / "vis.png")
 
     # 2. a mismatched pair: a readable one-line error on the page, nothing to download
     page.upload("b", pairs / "vis-cropped.png")
