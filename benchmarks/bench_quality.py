@@ -249,8 +249,8 @@ def mf_truth(root: Path, out: Path, models: list[str], baselines: list[str], mea
            ["PSNR", "SSIM", "dmean", "max|dmean|"], rows)
     # Table 2's metrics on the same pairs, with the truth itself scored as if it were a fused image:
     # which of them a perfect fusion maximises (for information; no target reads this table)
-    scored = _means(_evaluate(out, "mf-truth", "a", "b", {**dirs, "truth": pairs_dir / "truth"}, out, jobs),
-                    {**dirs, "truth": pairs_dir / "truth"})
+    with_truth = {**dirs, "truth": pairs_dir / "truth"}
+    scored = _means(_evaluate(out, "mf-truth", "a", "b", with_truth, out, jobs), with_truth)
     table2 = SETS["lytro"][4]
     _table("The same pairs, Table 2's metrics; 'truth' = the sharp image scored as a fused one",
            table2, {k: scored[k] for k in [*dirs, "truth"] if k in scored})

@@ -57,20 +57,22 @@ def main() -> None:
     else:
         _MF = realistic_pairs(root, [b for _, b in images])
     specs = [(spec, args.mean_maps and spec not in args.reference) for spec in (args.method or ["default"]) + args.reference]
-    if args.jobs > 1 and len(specs) > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+    import contextlib
 
-        with ProcessPoolExecutor(min(args.jobs, len(specs)), mp_context=multiprocessing.get_context("fork")) as ex:
-            results = list(ex.map(_score_method, specs))
-    else:
-        results = [_score_method(s) for s in specs]
     rows, extra = [], []
-    for lines, row, line in results:
-        if args.jobs > 1:
+    with contextlib.ExitStack() as stack:
+        results = map(_score_method, specs)  # lazy: each method's rows are printed when it is done, in order
+        if args.jobs > 1 and len(specs) > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            ex = stack.enter_context(ProcessPoolExecutor(min(args.jobs, len(specs)),
+                                                         mp_context=multiprocessing.get_context("fork")))
+            results = ex.map(_score_method, specs)
+        for lines, row, line in results:
             print("\n".join(lines), flush=True)
-        rows.append(row)
-        extra += [line] if line else []
+            rows.append(row)
+            extra += [line] if line else []
     for line in extra:
         print(line)
     if len(rows) - len(args.reference) > 1:
@@ -99,16 +101,7 @@ def _score(label: str, fuse, lines: list[str]) -> tuple[str, dict[str, float], f
         acc["dmean"].append(abs(float(f8.mean()) - float(truth.mean()) * 255))
     lines.append(f"{label:<32} " + "  ".join(f"{k} {np.mean(acc[k]):.4f}" for k in (*COLUMNS, "PSNR"))
                  + f"  max|dmean| {max(acc['dmean']):.3f}")
-    if _in_main_process():
-        print(lines[-1], flush=True)
     return label, {k: float(np.mean(acc[k])) for k in (*COLUMNS, "PSNR")}, max(acc["dmean"])
-
-
-def _in_main_process() -> bool:
-    """True in the main process (rows are printed as they come), False in a worker (printed in order later)."""
-    import multiprocessing
-
-    return multiprocessing.parent_process() is None
 
 
 def _score_method(item: tuple[str, bool]):

@@ -57,6 +57,12 @@ def combine_chroma(ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
 CHROMA_RULES = ("saturation", "a", "b", "mean", "gray")
 
 
+def output_is_colour(a_colour: bool, b_colour: bool, chroma: str) -> bool:
+    """Whether :func:`fuse_color` returns colour for sources of these kinds: when one is colour,
+    unless ``chroma`` is ``"gray"`` (so a writer can pick the output's bit depth before fusing)."""
+    return (a_colour or b_colour) and chroma != "gray"
+
+
 def fuse_color(a: np.ndarray, b: np.ndarray, fuse_gray: Callable[[np.ndarray, np.ndarray], np.ndarray],
                chroma: str = "saturation") -> np.ndarray:
     """a, b: (B, H, W) gray or (B, H, W, 3) RGB in [0, 1]; ``fuse_gray`` fuses (B, H, W) batches.
@@ -79,7 +85,7 @@ def fuse_color(a: np.ndarray, b: np.ndarray, fuse_gray: Callable[[np.ndarray, np
     yb, chb = split(b) if cb else (b, None)
     y = fuse_gray(ya, yb)
     del ya, yb
-    if chroma == "gray":
+    if not output_is_colour(ca, cb, chroma):
         return y
     if ca and cb:
         if chroma == "a":

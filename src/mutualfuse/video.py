@@ -20,6 +20,7 @@ from typing import Callable
 
 import numpy as np
 
+from .color import output_is_colour
 from .errors import InputError
 
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".avi", ".mov", ".m4v", ".webm"}
@@ -183,7 +184,8 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     finally:
         ra.close()
         rb.close()
-    return {"out": str(out), "frames": n, "fps": fps_a, "size": (w, h), "gray": bool(gray_a and gray_b) or getattr(fuser, "chroma", None) == "gray",
+    return {"out": str(out), "frames": n, "fps": fps_a, "size": (w, h),
+            "gray": not output_is_colour(not gray_a, not gray_b, fuser.chroma),
             "task": getattr(fuser.report, "task", None), "task_note": task_note}
 
 

@@ -189,11 +189,12 @@ def fuse_files(fuser, a_path: str, b_path: str, out_path: str, max_pixels: int |
 
     Nothing is written unless every step succeeded.
     """
+    from ..color import output_is_colour
     from ..image_io import check_writable, output_depth, write_image
 
     check_writable(out_path, inputs=(a_path, b_path))
     a, b, ia, ib = read_pair(fuser, a_path, b_path, max_pixels)
-    colour = (a.ndim == 3 or b.ndim == 3) and fuser.chroma != "gray"  # colour when one input is, unless gray
+    colour = output_is_colour(a.ndim == 3, b.ndim == 3, fuser.chroma)
     depth, note = output_depth(out_path, [ia.bit_depth, ib.bit_depth], colour, bit_depth)  # before fusing
     fused = fuser.fuse_arrays(a[None], b[None])[0]
     colour = fused.ndim == 3

@@ -47,8 +47,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         net = method == core.NETWORK
         return (gr.update(interactive=net, visible=net),
                 gr.update(value=core.default_params(method), visible=not net),
-                gr.update(visible=net), gr.update(visible=net), gr.update(visible=net), gr.update(visible=net),
-                gr.update(visible=net))
+                *[gr.update(visible=net) for _ in range(5)])  # temperature, gain, activity, detail off, task
 
     def run(a_file, b_file, method, weights, params, chroma, normalize, temperature, gain, activity, detail_off, task,
             progress=gr.Progress(track_tqdm=True)):
