@@ -68,6 +68,10 @@ def _read(path: Path) -> np.ndarray:
         return np.asarray(im)
 
 
+#: a line of Gradio's progress overlay on an output while its request is queued or running
+_BUSY = re.compile(r"\s*(processing|queue)\b", re.IGNORECASE)
+
+
 def _wait(cond, timeout=TIMEOUT, what="condition"):
     t0 = time.time()
     while time.time() - t0 < timeout:
@@ -166,6 +170,10 @@ class Page:
                     pass
             t = self.text("#status")
             timing = self.text("#timing")
+            # Gradio's progress overlay ("processing | 0.3/2.2s", "queue: 0/1 | ...") is text of the same
+            # element, shown above the old value while the request runs: the old text with it is not a result
+            if any(_BUSY.match(line) for line in (t + "\n" + timing).splitlines()):
+                return None
             # the same status twice (the same output name): only a new timing line of a finished fuse counts
             changed = t != before or (timing != before_timing and "fused in" in timing)
             return t and changed and (t.startswith("done") or t.startswith("mutualfuse:")) and t
