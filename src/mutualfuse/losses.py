@@ -170,17 +170,21 @@ def var_ssim_grad_int_loss(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, gr
 
 
 def truth_loss(f: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor, window: int = 11,
-               sigma: float = 1.5) -> torch.Tensor:
+               sigma: float = 1.5, grad_weight: float = 0.0) -> torch.Tensor:
     """Supervised term for samples with a known fused image (beyond the paper):
 
-        L_truth = (1/B) Σ_i m_i · [ (1 − mean_W SSIM(F_i, T_i | W)) + mean |F_i − T_i| ]
+        L_truth = (1/B) Σ_i m_i · [ (1 − mean_W SSIM(F_i, T_i | W)) + mean |F_i − T_i|
+                                    + γ · mean | |∇F_i| − |∇T_i| | ]
 
     ``f``, ``truth``: (B, 1, H, W) in [0, 1]; ``mask``: (B,) of 0/1, 1 where ``truth`` is the
     real answer (the synthetic multi-focus pairs made from one sharp crop, whose truth is that
     crop; ``TrainConfig.truth_weight``). SSIM conventions as the module docstring (11×11 Gaussian
     window, σ 1.5, C1, C2, 'valid' windows); the L1 term pins the mean intensity, which SSIM's
-    luminance term weighs little. Divided by the batch size B, not by Σ m, so that a sample
-    weighs the same whatever the batch's mix.
+    luminance term weighs little. The gradient term (γ = ``grad_weight``, 0 = off; Sobel
+    magnitudes, 'valid' borders, as :func:`max_gradient_loss` with the truth in place of the
+    sources' maximum) asks for the truth's edge strength pixel by pixel, which SSIM's 11×11
+    windows and the L1 term let a slightly soft output approach. Divided by the batch size B,
+    not by Σ m, so that a sample weighs the same whatever the batch's mix.
     """
     m = mask.to(torch.float32).view(-1)
     if not bool((m > 0).any()):
@@ -188,8 +192,10 @@ def truth_loss(f: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor, window:
     ff, tt = f.float(), truth.float()
     s = window_stats(tt, tt, ff, window, sigma)  # the truth in both source slots: its stats against F
     ssim = _ssim_map(s["mu_x"], s["mu_f"], s["var_x"], s["var_f"], s["cov_xf"]).mean(dim=(-2, -1))
-    l1 = (ff - tt).abs().mean(dim=(1, 2, 3))
-    return (m * ((1.0 - ssim) + l1)).sum() / m.numel()
+    per = (1.0 - ssim) + (ff - tt).abs().mean(dim=(1, 2, 3))
+    if grad_weight:
+        per = per + grad_weight * (sobel_magnitude(ff) - sobel_magnitude(tt)).abs().mean(dim=(1, 2, 3))
+    return (m * per).sum() / m.numel()
 
 
 from .registry import Registry  # noqa: E402

@@ -551,9 +551,35 @@ def test_pair_crops_truth_and_swap(tmp_path):
     assert blacked
 
 
+def test_truth_loss_gradient_term_is_the_mean_sobel_magnitude_difference():
+    """γ · mean | |∇F| − |∇T| | on the marked samples, against SciPy's Sobel filters ('valid' part)."""
+    from scipy import ndimage
+
+    from mutualfuse.losses import truth_loss
+
+    g = torch.Generator().manual_seed(1)
+    t = torch.rand(2, 1, 24, 30, generator=g, dtype=torch.float64)
+    f = (0.8 * t + 0.2 * torch.rand(2, 1, 24, 30, generator=g, dtype=torch.float64)).clamp(0, 1)
+    mask = torch.tensor([1.0, 1.0])
+
+    def mag(x):
+        x = x.numpy()
+        return np.hypot(ndimage.sobel(x, axis=1), ndimage.sobel(x, axis=0))[1:-1, 1:-1]  # 'valid' borders
+
+    expect = sum(float(np.abs(mag(f[i, 0]) - mag(t[i, 0])).mean()) for i in range(2)) / 2
+    got = truth_loss(f, t, mask, grad_weight=3.0) - truth_loss(f, t, mask)
+    assert_close(got.double(), torch.tensor(3.0 * expect, dtype=torch.float64), dtype=torch.float32)
+    assert float(truth_loss(t, t, mask, grad_weight=3.0)) < 1e-5  # F = truth: nothing to gain
+    # a blurred truth loses edge strength: the term is what grows
+    blur = torch.nn.functional.avg_pool2d(t, 3, 1, 1, count_include_pad=False)
+    assert float(truth_loss(blur, t, mask, grad_weight=1.0) - truth_loss(blur, t, mask)) > 0.05
+
+
 @pytest.mark.parametrize("over, key", [
     ({"truth_weight": 1.0}, "truth_weight"),  # no multi-focus samples: nothing has a truth
     ({"truth_weight": -1.0, "data": {"multifocus": 0.3}}, "truth_weight"),
+    ({"truth_grad_weight": 1.0, "data": {"multifocus": 0.3}}, "truth_grad_weight"),  # no truth term to be part of
+    ({"truth_grad_weight": -1.0, "truth_weight": 1.0, "data": {"multifocus": 0.3}}, "truth_grad_weight"),
     ({"data": {"swap": 1.5}}, "data.swap"),
     ({"data": {"swap": True}}, "data.swap"),
     ({"data": {"blackout": -0.1}}, "data.blackout"),

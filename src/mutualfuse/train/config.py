@@ -105,6 +105,9 @@ class TrainConfig:
     #: whose fused image is known (the sharp crop they were made from); 0 = unsupervised only
     #: (the paper). Needs ``data.multifocus > 0``. Beyond the paper (docs/training.md)
     truth_weight: float = 0.0
+    #: γ of :func:`mutualfuse.losses.truth_loss`'s gradient term (mean | |∇F| − |∇T| |, Sobel),
+    #: inside the truth term (so weighed by ``truth_weight`` too); 0 = off. Needs ``truth_weight > 0``
+    truth_grad_weight: float = 0.0
     #: learning-rate multipliers by parameter-name prefix, e.g. ``{"fusion.align": 10}``: every
     #: parameter whose name starts with a key trains at that multiple of the scheduled rate (its
     #: own Adam parameter group); a prefix that names no parameter is an error. For parameters
@@ -263,6 +266,11 @@ def validate_train_config(cfg: TrainConfig) -> None:
          and 0.0 <= float(cfg.truth_weight) < float("inf"), "truth_weight", cfg.truth_weight, "a number >= 0")
     need(not cfg.truth_weight or cfg.data.multifocus > 0, "truth_weight", cfg.truth_weight,
          "0 unless data.multifocus > 0 (only synthetic multi-focus samples have a truth)")
+    need(isinstance(cfg.truth_grad_weight, (int, float)) and not isinstance(cfg.truth_grad_weight, bool)
+         and 0.0 <= float(cfg.truth_grad_weight) < float("inf"), "truth_grad_weight", cfg.truth_grad_weight,
+         "a number >= 0")
+    need(not cfg.truth_grad_weight or cfg.truth_weight > 0, "truth_grad_weight", cfg.truth_grad_weight,
+         "0 unless truth_weight > 0 (it is part of the truth term)")
     need(isinstance(cfg.lr_mult, dict) and all(
         isinstance(k, str) and k and isinstance(v, (int, float)) and not isinstance(v, bool)
         and math.isfinite(v) and v > 0 for k, v in cfg.lr_mult.items()),

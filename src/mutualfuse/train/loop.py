@@ -417,7 +417,7 @@ class Trainer:
                 loss = self.loss_fn(a, b, f.float().contiguous())
                 if cfg.truth_weight > 0:
                     t, m = batch[2].to(self.device, non_blocking=True), batch[3].to(self.device, non_blocking=True)
-                    loss = loss + cfg.truth_weight * truth_loss(f.float(), t, m)
+                    loss = loss + cfg.truth_weight * truth_loss(f.float(), t, m, grad_weight=cfg.truth_grad_weight)
                 if not lazy and not torch.isfinite(loss):
                     raise FloatingPointError(f"loss became {loss.item()} at step {nxt}")
                 self.opt.zero_grad(set_to_none=True)
