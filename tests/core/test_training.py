@@ -419,3 +419,12 @@ def test_metrics_import_without_pywavelets():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.split() == ["True", "False"]
+
+
+def test_cpu_training_prints_no_numpy_subnormal_warnings(tmp_path, data_root):
+    """The CPU trainer flushes subnormals to zero; NumPy must not then warn that float32's
+    smallest subnormal "is zero" (it did, twice, at every trainer start)."""
+    cfg = _write_cfg(tmp_path / "c.yaml", tmp_path / "w", steps=1, checkpoint_every=1)
+    r = _cli(["train", "--config", str(cfg), "--data-root", str(data_root), "--no-progress", "--device", "cpu"])
+    assert "smallest subnormal" not in r.stderr, r.stderr[-2000:]
+    assert (tmp_path / "w" / "last.pt").is_file()

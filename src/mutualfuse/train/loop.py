@@ -231,7 +231,12 @@ class Trainer:
         if self.device.type == "cpu":
             torch.use_deterministic_algorithms(True, warn_only=True)
             # subnormal gradients (from saturated blend weights) made CPU backward steps 4×
-            # slower in the pilot runs; flushing them to zero changes nothing measurable
+            # slower in the pilot runs; flushing them to zero changes nothing measurable.
+            # NumPy computes (and caches) its float limits on first use; computed after the
+            # flush, float32's smallest subnormal comes out as 0 and NumPy warns about it, so
+            # they are computed first.
+            for t in (np.float16, np.float32, np.float64, np.longdouble):
+                np.finfo(t)
             torch.set_flush_denormal(True)
         self.model = build_model(cfg.model)
         self.init_report = init_from_weights(self.model, cfg.init_weights) if cfg.init_weights else None
