@@ -85,7 +85,9 @@ class Fuser:
         model: shipped weights name (``"default"``), a path to a ``.safetensors`` file, or the
             name of a registered method (``"dwt"``, ``"average"`` …).
         device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
-        dtype: ``"float32"`` (default), ``"float16"`` or ``"bfloat16"`` for the network.
+        dtype: ``"float32"`` (default), ``"float16"`` (CUDA only) or ``"bfloat16"`` for the
+            network; half precision runs under autocast with float32 weights and keeps the
+            precision-sensitive parts in float32 (approximate: docs/inputs.md, "bfloat16 on CPU").
         token_budget: override the model's token budget of the mutual mapping
             (``0`` = always exact, ``-1`` = the model's default).
         chroma: rule for Cb/Cr when both sources are colour (:data:`mutualfuse.color.CHROMA_RULES`);
@@ -311,6 +313,10 @@ class Fuser:
                 f"(token budget {self.net.cfg.token_budget}"
                 + (f", minimum pool {self.net.cfg.map_min_pool}" if self.net.cfg.map_min_pool > 1 else "")
                 + "); use token_budget=0 / --token-budget 0 for exact")
+        if self.net is not None and self.dtype in (torch.float16, torch.bfloat16):
+            self.report.notes.append(
+                f"approximate precision: network in {str(self.dtype).removeprefix('torch.')} (autocast); "
+                "expect ~0.1 grey level mean difference to float32 (docs/inputs.md)")
         return out
 
     def fuse_gray(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:

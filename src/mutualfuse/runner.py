@@ -15,6 +15,21 @@ import numpy as np
 import torch
 
 
+#: under half precision (autocast), the encoders' first levels that still run in float32: with
+#: all in bfloat16, 0.4-3.9 % of the pixels of a TNO pair moved by more than 10 grey levels
+#: against float32; with the stem and level 1 in float32, 0.00-0.02 % (docs/inputs.md)
+FLOAT32_LEVELS = 2
+
+
+def set_float32_levels(net: torch.nn.Module, levels: int) -> None:
+    """Run the first ``levels`` levels of every encoder of ``net`` in float32 under autocast."""
+    from .model.encoder import Encoder
+
+    for m in net.modules():
+        if isinstance(m, Encoder):
+            m.float32_levels = int(levels)
+
+
 @dataclass
 class RunInfo:
     """What one :meth:`NetworkRunner.run` did."""
@@ -28,7 +43,15 @@ class NetworkRunner:
 
     def __init__(self, net, device: torch.device, dtype: torch.dtype, max_window_pixels: int,
                  progress: bool = False):
-        self.net = net.to(device, dtype)
+        # Half precision runs under autocast: the weights, the inputs and the precision-sensitive
+        # operations (normalisations, softmax, the mapping's locality bias, the output head's
+        # sums) stay float32, the convolutions and matrix products run in ``dtype``. Casting the
+        # whole network instead was as fast on CPU (AMX) but 3-5x further from float32 (max
+        # 62-100 grey levels vs 9-21 on TNO pairs; docs/inputs.md, "bfloat16 on CPU").
+        self.autocast = dtype if dtype in (torch.float16, torch.bfloat16) else None
+        self.net = net.to(device, torch.float32 if self.autocast is not None else dtype)
+        if self.autocast is not None:
+            set_float32_levels(self.net, FLOAT32_LEVELS)
         if device.type == "cpu":
             # channels-last: oneDNN's native convolution layout on CPU, and bilinear resizing of
             # wide feature maps is about twice as fast in it (benchmarks/bench_layout.py;
@@ -59,14 +82,17 @@ class NetworkRunner:
         done = 0
         with torch.inference_mode():
             for i in range(0, B, per_chunk):
-                ta = torch.as_tensor(np.ascontiguousarray(a[i:i + per_chunk]), dtype=self.dtype, device=self.device)[:, None]
-                tb = torch.as_tensor(np.ascontiguousarray(b[i:i + per_chunk]), dtype=self.dtype, device=self.device)[:, None]
+                in_dtype = torch.float32 if self.autocast is not None else self.dtype
+                ta = torch.as_tensor(np.ascontiguousarray(a[i:i + per_chunk]), dtype=in_dtype, device=self.device)[:, None]
+                tb = torch.as_tensor(np.ascontiguousarray(b[i:i + per_chunk]), dtype=in_dtype, device=self.device)[:, None]
                 prog = None
                 if bar is not None:
                     def prog(n, base=done):  # noqa: E306
                         # update(), not n= + refresh(): trackers such as the web page's hook update()
                         bar.update(base + n - bar.n)
-                out = streamed_forward(self.net, ta, tb, self.max_window_pixels, progress=prog)
+                with torch.autocast(self.device.type, dtype=self.autocast or torch.bfloat16,
+                                    enabled=self.autocast is not None):
+                    out = streamed_forward(self.net, ta, tb, self.max_window_pixels, progress=prog)
                 done += windows * ta.shape[0]
                 outs.append(out.float().clamp_(0, 1)[:, 0].cpu().numpy().astype(np.float64))
                 del ta, tb, out

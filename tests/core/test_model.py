@@ -229,3 +229,26 @@ def test_forward_mean_maps_is_the_network_with_globally_averaged_deepest_maps():
     assert (got - plain).abs().max() > 1e-3
     with pytest.raises(ValueError, match="no mutual maps"):
         build_model(ModelConfig(widths=SMALL, fusion="add")).forward_mean_maps(a, b)
+
+
+@pytest.mark.parametrize("levels", [0, 1, 2, 3])
+def test_encoder_float32_levels_under_autocast(levels):
+    """Under bfloat16 autocast the first ``float32_levels`` levels are computed in float32 (and
+    equal the float32 encoder's), the others' convolutions in bfloat16 (a level's output may still
+    be float32: its residual sum promotes); outside autocast it changes nothing."""
+    torch.manual_seed(5)
+    net = build_model(ModelConfig(widths=SMALL)).eval()
+    enc = net.enc_x
+    x = torch.rand(2, 1, 32, 40)
+    with torch.no_grad():
+        ref = enc(x)
+        enc.float32_levels = levels
+        assert all(torch.equal(u, v) for u, v in zip(enc(x), ref))
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            got = enc(x)
+    for k, (g, r) in enumerate(zip(got, ref)):
+        if k < levels:
+            assert g.dtype == torch.float32
+            assert_close(g, r, dtype=torch.float32)
+        else:  # rounded to bfloat16 somewhere: far from float32's result
+            assert (g.float() - r).abs().max() > 1e-4

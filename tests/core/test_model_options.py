@@ -982,3 +982,17 @@ def test_max_intensity_loss_compares_low_passes_with_their_maximum():
                  var_ssim_grad_loss(x, y, f, grad_weight=2.0) + 3.0 * max_intensity_loss(x, y, f, 3),
                  dtype=torch.float32)
     assert "var_ssim_grad_int" in LOSSES
+
+
+def test_local_sigma_network_runs_cast_to_bfloat16():
+    """A network cast to bfloat16 (weights too) with query/key projections and the locality bias:
+    the mapping runs in float32 with its projections' weights cast to float32 (it used to fail:
+    float32 input, bfloat16 bias)."""
+    ref_net = _net(torch.float32, attn_local_sigma=1.0, token_budget=0)
+    g = torch.Generator().manual_seed(8)
+    a, b = torch.rand(1, 1, 32, 40, generator=g), torch.rand(1, 1, 32, 40, generator=g)
+    with torch.no_grad():
+        ref = ref_net(a, b)
+        low = ref_net.to(torch.bfloat16)(a.bfloat16(), b.bfloat16())
+    assert low.dtype == torch.bfloat16 and torch.isfinite(low).all()
+    assert_close(low.float(), ref, dtype=torch.bfloat16)

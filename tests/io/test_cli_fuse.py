@@ -261,3 +261,14 @@ def test_task_summary_lists_names_of_small_groups_only():
 
     s = task_summary({"ir-vis": [f"{i:02d}.png" for i in range(5)], "medical": ["c07.png"]})
     assert s == "task detected per pair: ir-vis 5, medical 1 (c07.png); --task chooses one for all"
+
+
+def test_fuse_bfloat16_on_cpu(samples, tmp_path, capsys):
+    """``--dtype bfloat16 --device cpu`` with the shipped model writes the fused image."""
+    out = tmp_path / "f.png"
+    rc = main(["fuse", str(samples / "tno-01" / "a.png"), str(samples / "tno-01" / "b.png"), "-o", str(out),
+               "--device", "cpu", "--dtype", "bfloat16", "-q"])
+    assert rc == 0, capsys.readouterr().err
+    f = np.asarray(Image.open(out))
+    a = np.asarray(Image.open(samples / "tno-01" / "a.png").convert("L"))
+    assert f.shape == a.shape and f.dtype == np.uint8 and f.std() > 5

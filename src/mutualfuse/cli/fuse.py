@@ -31,7 +31,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", help="weights of the network: a shipped name (default: 'default') or a .safetensors file")
     add_device(p)
     p.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"],
-                   help="network precision (default %(default)s; float16 needs CUDA)")
+                   help="network precision (default %(default)s; float16 needs CUDA; half precision is approximate)")
     p.add_argument("--token-budget", type=int_at_least(0), default=None,
                    help="max tokens of the exact mutual mapping; above it the mapping runs on a pooled grid "
                         "(0 = always exact; default: the model's, 16384)")

@@ -1,6 +1,8 @@
 """One encoder branch: 3×3 conv, then (downsample + res-block) per deeper level (paper §3.1)."""
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -40,8 +42,21 @@ class Encoder(nn.Module):
         self.downs = nn.ModuleList(Downsample(cfg.downsample, w[k - 1], pad) for k in range(1, len(w)))
         self.blocks = nn.ModuleList(ResBlock(w[k - 1], w[k], pad) for k in range(1, len(w)))
 
+        #: under autocast, the first ``float32_levels`` levels run in float32 (inference in
+        #: half precision: :class:`mutualfuse.runner.NetworkRunner`; 0 = all in autocast's dtype)
+        self.float32_levels = 0
+
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        feats = [self.stem(x)]
-        for down, block in zip(self.downs, self.blocks):
-            feats.append(block(down(feats[-1])))
+        dev = x.device.type
+        keep = self.float32_levels if torch.is_autocast_enabled(dev) else 0
+        with _float32(dev, keep > 0):
+            feats = [self.stem(x.float() if keep > 0 else x)]
+        for k, (down, block) in enumerate(zip(self.downs, self.blocks), start=1):
+            with _float32(dev, keep > k):
+                feats.append(block(down(feats[-1].float() if keep > k else feats[-1])))
         return feats
+
+
+def _float32(device_type: str, on: bool):
+    """A context that runs its body without autocast (in float32) when ``on``, else nothing."""
+    return torch.autocast(device_type, enabled=False) if on else nullcontext()

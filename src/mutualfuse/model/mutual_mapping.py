@@ -189,6 +189,19 @@ def apply_maps(map_x: torch.Tensor, map_y: torch.Tensor, fx: torch.Tensor, fy: t
     return map_x * fx + map_y * fy
 
 
+def _project(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
+    """A 1×1 query/key projection in ``x``'s dtype.
+
+    With the locality bias a half-precision network (``dtype="bfloat16"``, or float16 on CUDA)
+    runs its mapping in float32 (:meth:`MutualMapping.mutual_maps`); its projections' weights
+    are still half precision there, so they are cast to the input's dtype for that call.
+    """
+    if conv.weight.dtype == x.dtype:
+        return conv(x)
+    bias = None if conv.bias is None else conv.bias.to(x.dtype)
+    return F.conv2d(x, conv.weight.to(x.dtype), bias, conv.stride, conv.padding, conv.dilation, conv.groups)
+
+
 def _identity_1x1(c: int) -> nn.Conv2d:
     """A bias-free c → c 1×1 convolution initialised to the identity."""
     conv = nn.Conv2d(c, c, 1, bias=False)
@@ -271,8 +284,8 @@ class MutualMappingFusion(nn.Module):
     def _qk_content(self, fx: torch.Tensor, fy: torch.Tensor, pool: int):
         """Queries and keys from the features (and the sinusoidal code), before the locality bias."""
         if self.cfg.attn_dim:
-            qx_dir, kx_dir = self.q_y(fy), self.k_x(fx)
-            qy_dir, ky_dir = self.q_x(fx), self.k_y(fy)
+            qx_dir, kx_dir = _project(self.q_y, fy), _project(self.k_x, fx)
+            qy_dir, ky_dir = _project(self.q_x, fx), _project(self.k_y, fy)
         else:
             qx_dir, kx_dir, qy_dir, ky_dir = fy, fx, fx, fy
         P = self.cfg.attn_pos_freqs

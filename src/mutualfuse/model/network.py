@@ -106,22 +106,32 @@ class FMMNet(FusionNet):
     def decode(self, fused: list[torch.Tensor], a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """The fused image (B, 1, H, W) from the fused features (and the sources, for "blend")."""
         out = self.decoder(fused)
+        if self.cfg.output == "pyramid" and torch.is_autocast_enabled(a.device.type):
+            # the sources' pyramids, the band weights and the blend in float32: in half precision
+            # the detail bands and the activity rule (γ up to 10⁴) and a base temperature of 0.1
+            # amplify rounding to tens of grey levels (docs/inputs.md, "bfloat16 on CPU")
+            with torch.autocast(a.device.type, enabled=False):
+                return self._decode_pyramid(out.float(), a.float(), b.float())
         if self.cfg.output == "pyramid":
-            n = self.cfg.pyramid_levels
-            bx, by = laplacian_pyramid(a, n), laplacian_pyramid(b, n)  # once: blend and base head
-            ws = [w.to(a.dtype) for w in self._band_weights(out, bases=(bx[-1], by[-1]), details=(bx[:-1], by[:-1]))]
-            gains = None
-            if self.cfg.pyramid_gain > 0:
-                gains = [g.to(a.dtype) for g in band_gains(out[:, 2 * n :].float(), self.cfg.pyramid_gain)]
-            if self.cfg.detail_gain != 1.0:
-                k = float(self.cfg.detail_gain)
-                gains = [k * g for g in gains] if gains is not None else [k] * (n - 1)
-            return blend_bands(ws, bx, by, gains)
+            return self._decode_pyramid(out, a, b)
         if self.cfg.output in ("blend", "blend_residual"):
             w = self._blend_softmax(out[:, :2]).to(a.dtype)
             f = w[:, :1] * a + w[:, 1:] * b
             return f + out[:, 2:] if self.cfg.output == "blend_residual" else f
         return out
+
+    def _decode_pyramid(self, out: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """The ``"pyramid"`` output: the sources' Laplacian bands blended with the head's band weights."""
+        n = self.cfg.pyramid_levels
+        bx, by = laplacian_pyramid(a, n), laplacian_pyramid(b, n)  # once: blend and base head
+        ws = [w.to(a.dtype) for w in self._band_weights(out, bases=(bx[-1], by[-1]), details=(bx[:-1], by[:-1]))]
+        gains = None
+        if self.cfg.pyramid_gain > 0:
+            gains = [g.to(a.dtype) for g in band_gains(out[:, 2 * n :].float(), self.cfg.pyramid_gain)]
+        if self.cfg.detail_gain != 1.0:
+            k = float(self.cfg.detail_gain)
+            gains = [k * g for g in gains] if gains is not None else [k] * (n - 1)
+        return blend_bands(ws, bx, by, gains)
 
     def _band_weights(self, out: torch.Tensor, a: torch.Tensor | None = None, b: torch.Tensor | None = None,
                       bases: tuple[torch.Tensor, torch.Tensor] | None = None,
