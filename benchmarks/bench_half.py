@@ -10,6 +10,9 @@ the 8-bit outputs: mean and max |Δ| in grey levels and the share of pixels off 
 10. bfloat16 pays on CPUs with AMX or AVX-512 BF16 kernels (oneDNN); elsewhere it can be
 slower than float32. This is the measurement behind ``FLOAT32_LEVELS`` (docs/inputs.md,
 "bfloat16 on CPU").
+
+To see what a CPU without AMX would do, oneDNN can be limited to an older instruction set on
+a CPU with AMX: ``ONEDNN_MAX_CPU_ISA=AVX2`` (or ``AVX512_CORE``, ``AVX512_CORE_BF16``).
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ def main() -> None:
     ap.add_argument("--pairs", default="02,04,10")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--levels", help="comma-separated encoder levels kept in float32 (default: 0 .. depth)")
     args = ap.parse_args()
     if not args.data:
         ap.error("give --data or set MUTUALFUSE_DATA")
@@ -52,7 +56,8 @@ def main() -> None:
         return out, min(ts)
 
     print(f"# bench_half  threads={args.threads}  best of {args.reps}  torch {torch.__version__}  "
-          f"cpu capability {torch.backends.cpu.get_cpu_capability()}")
+          f"cpu capability {torch.backends.cpu.get_cpu_capability()}  "
+          f"ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', '(unset)')}")
     print(f"{'pair':>8} {'size':>9} {'levels':>7} {'time':>7} {'vs f32':>7} {'mean|d|':>8} {'max|d|':>7} {'>10 grey':>9}")
     for name in args.pairs.split(","):
         paths = [root / m / f"{name}.png" for m in ("ir", "vis")]
@@ -63,7 +68,7 @@ def main() -> None:
         ref, t32 = timed(f32, a, b)
         size = f"{a.shape[1]}x{a.shape[0]}"
         print(f"{name:>8} {size:>9} {'float32':>7} {t32:6.2f}s {1.0:6.2f}x")
-        for levels in range(depth + 1):
+        for levels in (map(int, args.levels.split(",")) if args.levels else range(depth + 1)):
             set_float32_levels(fb.runner.net, levels)
             out, t = timed(fb, a, b)
             d = np.abs(out - ref)

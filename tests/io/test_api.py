@@ -306,3 +306,34 @@ def test_bfloat16_on_cpu_fuses_close_to_float32(samples):
     assert d.mean() < 0.5, d.mean()
     assert (d > 10).mean() < 0.005, (d > 10).mean()
     assert any("approximate precision: network in bfloat16" in n for n in half.report.notes)
+
+
+def test_bfloat16_on_cpu_without_amx_says_it_is_slower(samples, monkeypatch):
+    """Without AMX (here: oneDNN limited to AVX2, as on most CPUs) bfloat16 inference is slower
+    than float32, and the report says so; with AMX it does not."""
+    import mutualfuse.api as api
+
+    a = np.asarray(Image.open(samples / "tno-01" / "a.png").convert("L"))[:64, :80]
+    b = np.asarray(Image.open(samples / "tno-01" / "b.png").convert("L"))[:64, :80]
+    for amx in (False, True):
+        monkeypatch.setattr(api, "cpu_has_amx_bf16", lambda amx=amx: amx)
+        f = Fuser("default", device="cpu", dtype="bfloat16")
+        f.fuse(a, b)
+        slower = [n for n in f.report.notes if "slower than float32 on this CPU" in n]
+        assert bool(slower) == (not amx), f.report.notes
+    f32 = Fuser("default", device="cpu")
+    f32.fuse(a, b)
+    assert not any("precision" in n or "slower" in n for n in f32.report.notes)
+
+
+def test_amx_detection_honours_onednn_isa_limit(monkeypatch):
+    from mutualfuse import cpu
+
+    monkeypatch.setattr(cpu, "cpu_flags", lambda: frozenset({"avx2", "amx_bf16", "amx_tile"}))
+    for isa, want in (("", True), ("ALL", True), ("AVX512_CORE_AMX", True), ("AVX2", False),
+                      ("avx512_core_bf16", False)):
+        monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", isa)
+        assert cpu.cpu_has_amx_bf16() is want, isa
+    monkeypatch.setattr(cpu, "cpu_flags", lambda: frozenset({"avx2", "avx512_bf16"}))
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA")
+    assert cpu.cpu_has_amx_bf16() is False and cpu.cpu_has_native_bf16() is True

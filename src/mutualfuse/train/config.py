@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ..cpu import cpu_has_native_bf16  # noqa: F401  (re-exported: the trainer's rule)
 from ..errors import ParameterError
 from ..model.config import ModelConfig
 
@@ -181,20 +182,6 @@ def _is_int(v: Any) -> bool:
 
 #: values of :attr:`TrainConfig.cpu_amp`
 CPU_AMP_CHOICES = ("off", "bf16", "auto")
-
-
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU has bf16 arithmetic instructions (x86 AVX512-BF16 or AMX-BF16, read
-    from ``/proc/cpuinfo``; False where that cannot be read, e.g. off Linux)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            flags = set(line.split(":", 1)[1].split())
-            return bool(flags & {"avx512_bf16", "amx_bf16"})
-    return False
 
 
 def cpu_bf16_wanted(cpu_amp: str, native=cpu_has_native_bf16) -> bool:
