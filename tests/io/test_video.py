@@ -96,3 +96,29 @@ def test_fuse_video_auto_detects_the_task_once_on_the_first_frames(tmp_path, sam
         got[task] = [np.asarray(f) for f in r]
         r.close()
     assert len(got[None]) == 4 and all(np.array_equal(x, y) for x, y in zip(got[None], got["multi-focus"]))
+
+
+def test_fuse_video_sigterm_leaves_no_partial_file(tmp_path, lively_weights):
+    """SIGTERM (``timeout``, schedulers) ends a run like Ctrl+C: no hidden ``.part`` file, exit 130."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    a = _video(tmp_path / "a.mp4", _frames(400, 96, 128, 0), 10, colour=False)
+    b = _video(tmp_path / "b.mp4", _frames(400, 96, 128, 1), 10, colour=False)
+    out_dir = tmp_path / "o"
+    out_dir.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "mutualfuse", "fuse-video", str(a), str(b), "-o",
+                             str(out_dir / "f.mp4"), "--weights", str(lively_weights), "--batch", "1", "-q"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not any(out_dir.iterdir()) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the temporary output exists: the run is writing
+    assert proc.poll() is None, "finished before it could be interrupted: make the video longer"
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert list(out_dir.iterdir()) == []

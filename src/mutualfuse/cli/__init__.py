@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help, --version, or a usage error (already printed as one line)
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
+    restore = _sigterm_as_interrupt()
     try:
         return int(args.func(args) or 0)
     except FuseError as e:
@@ -54,6 +55,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mutualfuse: internal error: {type(e).__name__}: {msg} (set MUTUALFUSE_DEBUG=1 for a traceback)",
               file=sys.stderr)
         return 1
+    finally:
+        restore()
+
+
+def _sigterm_as_interrupt():
+    """Handle SIGTERM (``timeout``, ``kill``, job schedulers) as Ctrl+C while a command runs, so
+    that it leaves the same way: temporary ``.part`` files removed, "interrupted", exit 130.
+    Only where SIGTERM has its default action and in the main thread; returns the undo."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    try:
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return lambda: None
+
+        def interrupt(signum, frame):
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, interrupt)
+    except (ValueError, OSError, AttributeError):  # no signals here (embedded interpreters)
+        return lambda: None
+    return lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 if __name__ == "__main__":  # pragma: no cover

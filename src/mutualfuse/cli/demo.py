@@ -20,6 +20,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
     import time
 
     from ..api import Fuser
@@ -48,7 +49,10 @@ def run(args: argparse.Namespace) -> int:
     for d in pairs:
         t = time.perf_counter()
         target = out / f"{d.name}-fused.png"
-        fuse_files(fuser, str(d / "a.png"), str(d / "b.png"), str(target))
+        info = fuse_files(fuser, str(d / "a.png"), str(d / "b.png"), str(target))
         if not args.quiet:
             print(f"{target.resolve()}  ({time.perf_counter() - t:.2f} s, {d.name}, task {fuser.report.task})")
+            for n in info["notes"]:  # as `fuse` prints them (approximations included)
+                if not n.startswith("task: "):  # the task is on the line above
+                    print(f"note: {n}", file=sys.stderr)
     return 0
