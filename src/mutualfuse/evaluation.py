@@ -169,9 +169,15 @@ def list_metrics() -> str:
 
 
 def _score(key: str, a, b, f) -> float:
+    """One metric on one triple. NumPy's warnings about undefined operations (0/0 on a flat image)
+    are not printed: the value is NaN and ``evaluate`` counts the NaN values in one note."""
+    import warnings
+
     from .metrics import METRICS
 
-    return float(METRICS.get(key)(a, b, f))
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(METRICS.get(key)(a, b, f))
 
 
 def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool) -> dict:

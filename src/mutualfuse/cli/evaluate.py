@@ -150,6 +150,8 @@ def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs) 
                     w.writerow([m, dirs[m], g] + [repr(table[m][g][c]) for c in labels])
     elif suffix == ".json":
         doc = {
+            "values": "NaN (a metric undefined for that image) is written as null, +/-infinity "
+                      "(e.g. PSNR of identical images) as the strings \"inf\" / \"-inf\"",
             "metrics": {
                 lab: {"key": key, "higher_is_better": METRICS.meta(key)["higher_is_better"],
                       "direction": METRICS.meta(key)["direction"],
@@ -159,13 +161,20 @@ def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs) 
             "gray_conversion": "MATLAB rgb2gray (0.298936021293775, 0.587043074451121, 0.114020904255103), "
                                "rounded half away from zero",
             "methods": {
-                m: {"folder": dirs[m], "images": {g: table[m][g] for g in names}, "mean": table[m]["mean"]}
+                m: {"folder": dirs[m], "images": {g: _json_row(table[m][g]) for g in names},
+                    "mean": _json_row(table[m]["mean"])}
                 for m in methods
             },
         }
         with open(tmp, "w") as fh:
-            json.dump(doc, fh, indent=2)
+            json.dump(doc, fh, indent=2, allow_nan=False)  # strict JSON: no bare NaN / Infinity
             fh.write("\n")
+
+
+def _json_row(row: dict) -> dict:
+    """Metric values for strict JSON: NaN → None (null), ±inf → "inf" / "-inf"."""
+    return {k: (None if math.isnan(v) else ("inf" if v > 0 else "-inf") if math.isinf(v) else v)
+            for k, v in row.items()}
 
 
 def _method_labels(fused: list[Path]) -> list[str]:
@@ -203,6 +212,10 @@ def run(args: argparse.Namespace) -> int:
     for m in methods:
         table[m]["mean"] = {lab: float(np.mean([table[m][n][lab] for n in names])) for lab in labels}
     print(format_table(methods, names, labels, table))
+    n_nan = sum(math.isnan(table[m][n][lab]) for m in methods for n in names for lab in labels)
+    if n_nan and not args.quiet:
+        print(f"note: {n_nan} value(s) are NaN: the metric is undefined for that image (e.g. a flat "
+              "fused image); a mean over them is NaN too", file=sys.stderr)
     if args.out:
         write_results(Path(args.out), methods, names, labels, table, {m: str(d) for m, d in zip(methods, fused)})
         if not args.quiet:
