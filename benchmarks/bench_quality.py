@@ -159,7 +159,8 @@ def _means(scores: dict, folders: dict[str, Path]) -> dict[str, dict[str, float]
     out: dict[str, dict[str, float]] = {}
     for m, d in scores["methods"].items():
         name = by_folder.get(str(Path(d["folder"]).resolve()), m)
-        out[name] = {k: float(v) for k, v in d["mean"].items() if isinstance(v, (int, float))}
+        out[name] = {k: float("nan") if v is None else float(v)  # evaluate's JSON: null = NaN, "inf"
+                     for k, v in d["mean"].items()}
     return out
 
 

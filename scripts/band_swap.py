@@ -106,7 +106,8 @@ def main() -> int:
     by_folder = {str(d.resolve()): s for s, d in folders.items()}
     rows = {}
     for d in scores["methods"].values():
-        rows[by_folder[str(Path(d["folder"]).resolve())]] = {k: v for k, v in d["mean"].items() if isinstance(v, (int, float))}
+        rows[by_folder[str(Path(d["folder"]).resolve())]] = {k: float("nan") if v is None else float(v)  # null = NaN
+                                                             for k, v in d["mean"].items()}
     metrics = list(next(iter(rows.values())))
     print(f"# band_swap  models={names}  set={args.set}  bands 0 (finest) .. {n - 1} (base)")
     print("| bands from " + names[1] + " | " + " | ".join(metrics) + " |")
