@@ -273,3 +273,17 @@ def test_fuse_bfloat16_on_cpu(samples, tmp_path, capsys):
     f = np.asarray(Image.open(out))
     a = np.asarray(Image.open(samples / "tno-01" / "a.png").convert("L"))
     assert f.shape == a.shape and f.dtype == np.uint8 and f.std() > 5
+
+
+def test_closed_stdout_pipe_ends_quietly():
+    """`mutualfuse methods | head -1`: the reader leaves; no "internal error", no traceback, 141."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "import time, sys; time.sleep(1.5); "
+                             "from mutualfuse.cli import main; sys.exit(main(['methods']))"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # before it writes
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert err == "", err

@@ -45,18 +45,43 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mutualfuse: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError as e:
+        if not _stdout_gone():  # another pipe (e.g. to ffmpeg): a real error
+            return _internal_error(e)
+        # the reader of our standard output left (`mutualfuse methods | head -1`): stop quietly,
+        # as a shell tool does (exit 128 + SIGPIPE), and keep Python's exit flush from complaining
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except MemoryError:
         print("mutualfuse: error: out of memory (try --tile or a smaller --token-budget)", file=sys.stderr)
         return 2
     except Exception as e:  # noqa: BLE001 - last resort: still one line unless debugging
         if os.environ.get("MUTUALFUSE_DEBUG"):
             raise
-        msg = " ".join(str(e).split())[:300]
-        print(f"mutualfuse: internal error: {type(e).__name__}: {msg} (set MUTUALFUSE_DEBUG=1 for a traceback)",
-              file=sys.stderr)
-        return 1
+        return _internal_error(e)
     finally:
         restore()
+
+
+def _internal_error(e: BaseException) -> int:
+    msg = " ".join(str(e).split())[:300]
+    print(f"mutualfuse: internal error: {type(e).__name__}: {msg} (set MUTUALFUSE_DEBUG=1 for a traceback)",
+          file=sys.stderr)
+    return 1
+
+
+def _stdout_gone() -> bool:
+    """Whether standard output is a pipe whose reader has closed it."""
+    import select
+
+    try:
+        fd = sys.stdout.fileno()
+        p = select.poll()
+        p.register(fd, select.POLLOUT)
+        return any(ev & select.POLLERR for _, ev in p.poll(0))
+    except (AttributeError, OSError, ValueError):  # no real stdout (captured, closed) or no poll
+        return False
 
 
 def _sigterm_as_interrupt():
