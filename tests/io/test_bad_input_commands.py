@@ -492,6 +492,12 @@ def test_16_bit_colour_png_is_read_at_16_bits(tmp_path):
     assert np.array_equal(np.round(arr * 65535).astype(np.uint16), x)
 
 
+@pytest.mark.parametrize("name", ["default", "paper"])
+def test_method_named_like_shipped_weights_points_to_weights(ws, capsys, name):
+    """`--method default` (the API's `method="default"`): the one line says to use --weights."""
+    run_bad(capsys, _fuse(ws, "-o", str(ws / "f.png"), "--method", name), ws, f"use --weights {name}")
+
+
 def test_float16_on_cpu_is_refused(ws, capsys):
     run_bad(capsys, _fuse(ws, "-o", str(ws / "f.png"), "--dtype", "float16", "--device", "cpu"), ws,
             "float16 on CPU is refused")

@@ -190,6 +190,20 @@ def test_fuse_dir_csv_pairs(tmp_path, lively_weights, capsys):
     assert rc == 0, capsys.readouterr().err
     assert sorted(os.listdir(tmp_path / "O")) == ["03.png", "first.tif"]
     shutil.rmtree(tmp_path / "O")
+    # an output in a subfolder of -o: the subfolder is created
+    lst.write_text("A/01.png,B/01.png,sub/deeper/s1.png\n")
+    rc = main(["fuse-dir", "--pairs", str(lst), "-o", str(tmp_path / "O"), "--weights", str(lively_weights), "-q"])
+    assert rc == 0, capsys.readouterr().err
+    assert (tmp_path / "O" / "sub" / "deeper" / "s1.png").is_file()
+
+
+def test_fuse_dir_says_subfolders_are_not_searched(tmp_path, lively_weights, capsys):
+    da, db = _dirs(tmp_path)
+    (da / "nested").mkdir()
+    rc = main(["fuse-dir", str(da), str(db), "-o", str(tmp_path / "O"), "--weights", str(lively_weights)])
+    err = capsys.readouterr().err
+    assert rc == 2, err  # _dirs holds a truncated file and an unpaired one
+    assert f"{da}: 1 subfolder(s) not searched" in err, err
 
 
 def test_fuse_quiet_prints_nothing_but_errors(tmp_path, lively_weights, capsys):

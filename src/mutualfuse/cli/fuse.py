@@ -119,6 +119,11 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
     from ..methods import METHODS
 
     if args.method not in METHODS:
+        from ..weights import SHIPPED
+
+        if args.method in SHIPPED:  # the API's `method="default"`: on the command line, weights
+            raise ParameterError(f"--method {args.method}: {args.method!r} is a shipped network model; "
+                                 f"use --weights {args.method} (the network is --method mutualfuse, the default)")
         try:
             METHODS.entry(args.method)
         except KeyError as e:

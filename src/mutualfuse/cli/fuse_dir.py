@@ -231,6 +231,11 @@ def run(args: argparse.Namespace) -> int:
     for a, b, o in bar:
         bar.set_postfix_str(Path(a).name, refresh=False)
         try:
+            if args.pairs:  # a list's output may name a subfolder of -o: created as needed
+                try:
+                    Path(o).parent.mkdir(parents=True, exist_ok=True)
+                except OSError as e:
+                    raise InputError(f"{Path(o).parent}: cannot create output folder ({e.strerror or e})") from None
             info = fuse_files(fuser, a, b, o, max_pixels=args.max_pixels, bit_depth=args.bit_depth)
             done += 1
             notes.update(n for n in info["notes"] if n.startswith("approximate") or n.startswith("tiled"))
@@ -259,6 +264,12 @@ def run(args: argparse.Namespace) -> int:
             return 2 if failures else 0
     if detected:
         notes.add(task_summary(detected))
+    if not args.pairs:
+        for d in (args.dir_a, args.dir_b):
+            subs = sum(1 for p in Path(d).iterdir() if p.is_dir())
+            if subs:
+                notes.add(f"{d}: {subs} subfolder(s) not searched (fuse-dir takes the files directly in "
+                          "DIR_A and DIR_B; list nested pairs with --pairs LIST.csv)")
     code = _report(args, out_dir, done, skipped, failures, notes, t0)
     if world > 1:
         sys.stdout.flush()
