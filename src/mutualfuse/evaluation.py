@@ -113,7 +113,7 @@ def check_sizes(names, la, lb, lf) -> None:
         for p in [lb[n]] + [l[n] for l in lf.values()]:
             s = _size_of(p)
             if s != sa:
-                bad.append(f"{p} is {s[0]}x{s[1]}, {la[n].name} is {sa[0]}x{sa[1]}")
+                bad.append(f"{p} is {s[0]}x{s[1]}, {la[n]} is {sa[0]}x{sa[1]}")
     if bad:
         more = f" (+{len(bad) - 5} more)" if len(bad) > 5 else ""
         raise InputError("image sizes differ: " + "; ".join(bad[:5]) + more)
@@ -145,7 +145,14 @@ def select_metrics(metrics: list[str] | None, profile: str | None) -> dict[str, 
                     raise ParameterError(f"metric {m!r} is ambiguous: use one of {', '.join(pick)}")
                 else:
                     keys.append(m)  # resolve() raises with suggestions
-    return resolve(keys, profile)
+        if not keys:
+            raise ParameterError(f"--metrics {' '.join(metrics)!r} names no metric (see `mutualfuse evaluate --list`)")
+    labels, seen = {}, set()
+    for lab, key in resolve(keys, profile).items():  # a metric asked for twice (profile + --metrics): once
+        if key not in seen:
+            seen.add(key)
+            labels[lab] = key
+    return labels
 
 
 def list_metrics() -> str:

@@ -51,3 +51,26 @@ def test_nan_and_inf_are_strict_json_and_no_warnings_are_printed(tmp_path, capsy
     rc = main(["evaluate", "--a", str(d / "a"), "--b", str(d / "b"), "--fused", str(d / "black"),
                "--metrics", "Qcb@vifb", "-q"])
     assert rc == 0 and capsys.readouterr().err == ""
+
+
+def test_empty_metric_list_is_an_error_and_duplicates_are_shown_once(tmp_path, capsys):
+    d = _folders(tmp_path)
+    base = ["evaluate", "--a", str(d / "a"), "--b", str(d / "b"), "--fused", str(d / "same")]
+    for empty in ("", ","):
+        assert main(base + ["--metrics", empty]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "names no metric" in err[0], err
+    from mutualfuse.evaluation import select_metrics
+
+    labels = select_metrics(["SF@vifb"], "paper")
+    assert list(labels.values()).count("SF@vifb") == 1 and len(set(labels.values())) == len(labels)
+
+
+def test_size_mismatch_names_both_files_with_their_folders(tmp_path, capsys):
+    d = _folders(tmp_path)
+    (d / "small").mkdir()
+    for n in ("01", "02"):
+        Image.fromarray(np.zeros((20, 20), np.uint8)).save(d / "small" / f"{n}.png")
+    assert main(["evaluate", "--a", str(d / "a"), "--b", str(d / "b"), "--fused", str(d / "small")]) == 2
+    err = capsys.readouterr().err
+    assert str(d / "small" / "01.png") in err and str(d / "a" / "01.png") in err, err
