@@ -111,3 +111,14 @@ def test_bad_figures_config_stops_before_any_work(root):
     assert p.stderr.startswith(f"mutualfuse: error: {root / 'bad.yaml'}: figure 1: box [0.5, 0.5, 0.2, 0.9] must be")
     assert len(p.stderr.strip().splitlines()) == 1
     assert not (root / "out").exists() and not (root / "cache").exists()
+
+
+def test_unknown_weights_stop_before_any_work(root):
+    """`--weights nosuch` (or a path to one's own file) used to drop every network row and report
+    success; now one line that names it and says how to add one's own weights."""
+    for bad in ("nosuch", "default,Default", str(root / "mine.safetensors")):
+        p = _run(root, "--methods", "average", "--weights", bad)
+        assert p.returncode == 2, p.stderr
+        lines = p.stderr.strip().splitlines()
+        assert len(lines) == 1 and "no shipped weights named" in lines[0] and "--fused NAME=DIR" in lines[0], lines
+        assert not (root / "out").exists()

@@ -116,6 +116,16 @@ def plan_tables(cfg: BenchmarkConfig, problems: list[str]) -> tuple[list[Plan], 
     if unknown_p:
         raise ParameterError(f"--param: no method row named {', '.join(unknown_p)} in this run")
     wsrc = weights_sources(cfg.weights)
+    unknown_w = [w for w in (cfg.weights or []) if w not in {s.weights for s in wsrc} | {s.id for s in wsrc}]
+    if unknown_w:
+        from ..weights import SHIPPED
+
+        raise ParameterError(
+            f"--weights: no shipped weights named {', '.join(unknown_w)} (have "
+            f"{', '.join(n for n, w in SHIPPED.items() if w.group != 'ablation')} and the ablation-* "
+            "variants of `mutualfuse methods`); for "
+            "weights of your own, fuse the sets with `mutualfuse fuse-dir --weights FILE` and add the "
+            "folder as a row with --fused NAME=DIR")
     usrc = fused_sources(cfg.fused)
     sets: dict[str, SetInfo | None] = {}
 
