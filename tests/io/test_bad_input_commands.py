@@ -352,6 +352,17 @@ def test_fuse_dir_output_is_an_input_folder(ws, capsys):
                 ws, "output folder is the input folder")
 
 
+@pytest.mark.parametrize("extra, must", [(["--ext", ".xyz"], "--ext .xyz: unsupported output format"),
+                                         (["--ext", "jpg", "--bit-depth", "16"], ".jpg cannot hold 16-bit")])
+def test_fuse_dir_impossible_ext_is_refused_before_any_work(ws, capsys, extra, must):
+    """Checked once, before the output folder exists (was: once per pair, after creating it)."""
+    (ws / "da").mkdir(), (ws / "db").mkdir()
+    os.link(ws / "a.png", ws / "da" / "x.png"), os.link(ws / "b.png", ws / "db" / "x.png")
+    run_bad(capsys, ["fuse-dir", str(ws / "da"), str(ws / "db"), "-o", str(ws / "new"), "--method", "average",
+                     *extra], ws, must)
+    assert not (ws / "new").exists()
+
+
 @pytest.mark.parametrize("out_col", ["../escape.png", "/tmp/mutualfuse-absolute-escape.png", "sub/../../x.png"])
 def test_fuse_dir_csv_output_cannot_leave_the_output_folder(ws, capsys, out_col):
     (ws / "out").mkdir()

@@ -202,6 +202,18 @@ def run(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir}: output path exists and is not a folder")
+    if args.ext:  # what holds for every pair is checked once, before anything is created
+        from ..errors import ParameterError
+        from ..image_io import OUTPUT_FORMATS, output_depth
+
+        suffix = (args.ext if args.ext.startswith(".") else "." + args.ext).lower()
+        if suffix not in OUTPUT_FORMATS:
+            raise ParameterError(f"--ext {args.ext}: unsupported output format; use {', '.join(sorted(OUTPUT_FORMATS))}")
+        if args.bit_depth is not None:
+            try:
+                output_depth(f"out{suffix}", [], colour=False, requested=args.bit_depth)
+            except InputError as e:
+                raise ParameterError(f"--ext {args.ext} --bit-depth: {str(e).split(': ', 1)[-1]}") from None
     rank, world, local = dist_env()
     pairs, failures = list_pairs(args)
     if world > 1:
