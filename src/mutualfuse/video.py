@@ -129,6 +129,8 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
             try:
                 pixfmt = "yuv420p" if w % 2 == 0 and h % 2 == 0 else "yuv444p"
                 it_a, it_b = iter(ra), iter(rb)
+                if progress:  # the inputs passed their checks: the bar may appear
+                    progress(0, total)
                 while True:
                     fa, fb = [], []
                     for _ in range(batch):

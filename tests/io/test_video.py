@@ -122,3 +122,15 @@ def test_fuse_video_sigterm_leaves_no_partial_file(tmp_path, lively_weights):
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert list(out_dir.iterdir()) == []
+
+
+def test_bad_output_format_error_comes_alone(tmp_path, lively_weights, capsys):
+    """No progress bar before a one-line error (the bar appears once the inputs passed their checks)."""
+    a = _video(tmp_path / "a.mp4", _frames(3, 32, 48, 0), 10, colour=False)
+    b = _video(tmp_path / "b.mp4", _frames(3, 32, 48, 1), 10, colour=False)
+    rc = main(["fuse-video", str(a), str(b), "-o", str(tmp_path / "f.xyz"), "--weights", str(lively_weights)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "frames" not in err and len(err.strip().splitlines()) == 1, err
+    rc = main(["fuse-video", str(a), str(b), "-o", str(tmp_path / "f.mp4"), "--weights", str(lively_weights)])
+    err = capsys.readouterr().err
+    assert rc == 0 and "frames" in err, err  # the bar, once it runs

@@ -30,14 +30,21 @@ def run(args: argparse.Namespace) -> int:
     from .fuse import make_fuser
 
     fuser = make_fuser(args)
-    bar, update = (None, None) if args.quiet else progress_bar(None)
+    shown: list = []  # the bar, made at the first frame: a bad input's one-line error comes alone
+
+    def progress(done: int, total: int | None) -> None:
+        if not shown:
+            shown.extend(progress_bar(total))
+        shown[0].total = total
+        shown[1](done, total)
+
     t = time.perf_counter()
     try:
         info = fuse_video(fuser, args.a, args.b, args.out, batch=args.batch, crf=args.crf,
-                          progress=None if bar is None else (lambda d, tot: (setattr(bar, "total", tot), update(d, tot))))
+                          progress=None if args.quiet else progress)
     finally:
-        if bar is not None:
-            bar.close()
+        if shown:
+            shown[0].close()
     if not args.quiet:  # -q: nothing on success (notes included); errors are still printed
         for n in fuser.report.notes + ([info["task_note"]] if info.get("task_note") else []):
             print(f"note: {n}", file=sys.stderr)
