@@ -439,11 +439,16 @@ def test_export_weights_on_wrong_inputs(ws, capsys, tiny_weights):
     shutil.copy(tiny_weights, ws / "t.safetensors")
     run_bad(capsys, ["export-weights", str(ws / "t.safetensors"), "-o", str(ws / "w.safetensors")], ws,
             "already a weights file")
-    torch.save({"conv.weight": torch.zeros(2)}, ws / "sd.pt")
-    run_bad(capsys, ["export-weights", str(ws / "sd.pt"), "-o", str(ws / "w.safetensors")], ws,
-            "not a mutualfuse training checkpoint", "sd.pt")
-    torch.save({"model": {"x": torch.zeros(1)}, "config": "{}", "step": 1}, ws / "bad.pt")
-    run_bad(capsys, ["export-weights", str(ws / "bad.pt"), "-o", str(ws / "w.safetensors")], ws,
+    from mutualfuse.train.checkpoint import save_checkpoint
+
+    torch.save({"model": {"x": torch.zeros(1)}, "config": "{}", "step": 1}, ws / "old.pt")
+    run_bad(capsys, ["export-weights", str(ws / "old.pt"), "-o", str(ws / "w.safetensors")], ws,
+            "pickle checkpoint", "old.pt")  # never unpickled
+    save_checkpoint(ws / "sd.ckpt", {"conv.weight": torch.zeros(2)})
+    run_bad(capsys, ["export-weights", str(ws / "sd.ckpt"), "-o", str(ws / "w.safetensors")], ws,
+            "not a mutualfuse training checkpoint", "sd.ckpt")
+    save_checkpoint(ws / "bad.ckpt", {"model": {"x": torch.zeros(1)}, "config": "{}", "step": 1})
+    run_bad(capsys, ["export-weights", str(ws / "bad.ckpt"), "-o", str(ws / "w.safetensors")], ws,
             "does not hold a usable model")
     run_bad(capsys, ["export-weights", str(ws / "nope.pt"), "-o", str(ws / "w.safetensors")], ws, "not found")
 

@@ -1,6 +1,22 @@
-"""Atomic checkpoints (model + optimiser + RNG + step), loaded without unpickling code."""
+"""Atomic training checkpoints (model + optimiser + RNG + step) as safetensors with a digest.
+
+A checkpoint is one safetensors file: every tensor of the state (model, optimiser moments,
+RNG states) under a generated name, and in the metadata the state's structure as JSON (the
+plain values — step, elapsed time, config text, learning rates — with references to those
+tensors), ``format`` and ``tensors_sha256``: a sha256 of the structure and every tensor,
+verified on load, so a corrupted or edited checkpoint is refused. Nothing is unpickled, ever:
+the structure is JSON, the tensors are raw bytes. Checkpoints of mutualfuse before 2026-12-05
+were PyTorch pickle files (``last.pt``); they are refused with a one-line error (their run
+can be exported with an older mutualfuse, or restarted).
+
+The structure encodes what JSON cannot hold directly: a tensor ``{"$t": NAME}``, a dict with
+non-string keys (the optimiser's per-parameter state) ``{"$d": [[key, value], ...]}``, a tuple
+``{"$tuple": [...]}``; float NaN/inf are written as JSON's ``NaN``/``Infinity`` (Python's
+reader accepts them).
+"""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -9,27 +25,100 @@ import torch
 
 from ..errors import WeightsError
 
-LAST = "last.pt"
+LAST = "last.pt"  # renamed to last.ckpt below, once the other edits are in
+#: the ``format`` of the checkpoints this version writes and reads
+FORMAT = "mutualfuse-checkpoint-1"
+
+
+def _encode(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    if isinstance(obj, torch.Tensor):
+        name = f"t{len(tensors):05d}"
+        tensors[name] = obj.detach().to("cpu").contiguous().clone()  # no shared storage in the file
+        return {"$t": name}
+    if isinstance(obj, dict):
+        if all(isinstance(k, str) and not k.startswith("$") for k in obj):
+            return {k: _encode(v, tensors) for k, v in obj.items()}
+        return {"$d": [[_encode(k, tensors), _encode(v, tensors)] for k, v in obj.items()]}
+    if isinstance(obj, tuple):
+        return {"$tuple": [_encode(v, tensors) for v in obj]}
+    if isinstance(obj, list):
+        return [_encode(v, tensors) for v in obj]
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    raise TypeError(f"checkpoint state holds a {type(obj).__name__}, which a checkpoint cannot store")
+
+
+def _decode(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    if isinstance(obj, dict):
+        if set(obj) == {"$t"}:
+            return tensors[obj["$t"]]
+        if set(obj) == {"$d"}:
+            return {_decode(k, tensors): _decode(v, tensors) for k, v in obj["$d"]}
+        if set(obj) == {"$tuple"}:
+            return tuple(_decode(v, tensors) for v in obj["$tuple"])
+        return {k: _decode(v, tensors) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_decode(v, tensors) for v in obj]
+    return obj
+
+
+def _digest(structure: str, tensors: dict[str, torch.Tensor]) -> str:
+    """sha256 (hex) of the structure's JSON text, then every tensor in name order as
+    ``name NUL dtype NUL shape NUL raw-bytes`` (as :func:`mutualfuse.weights.tensors_digest`)."""
+    from ..weights import tensors_digest
+
+    return tensors_digest(structure, tensors)
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
     """Write ``state`` to a temp file in the same folder, fsync, then rename over ``path``."""
+    from safetensors.torch import save_file
+
     from ..io.atomic import atomic_write, remove_stale_parts
 
+    tensors: dict[str, torch.Tensor] = {}
+    structure = json.dumps(_encode(state, tensors), sort_keys=True)
+    meta = {"format": FORMAT, "structure": structure, "tensors_sha256": _digest(structure, tensors)}
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_parts(p.parent, p.name)
     with atomic_write(p) as tmp:  # fsync + rename, permissions as open() gives (umask)
-        with open(tmp, "wb") as fh:
-            torch.save(state, fh)
+        save_file(tensors, str(tmp), metadata=meta)
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """Load a checkpoint with ``weights_only=True`` (tensors and plain containers only)."""
+    """Read a checkpoint written by :func:`save_checkpoint`; its digest is verified.
+
+    Raises :class:`WeightsError` (one line) for a missing, corrupt, edited or old-format file.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
     p = Path(path)
     if not p.is_file():
         raise WeightsError(f"{p}: checkpoint not found")
+    with open(p, "rb") as fh:
+        head = fh.read(8)
+    if head[:2] == b"PK" or head[:1] == b"\x80":
+        raise WeightsError(f"{p}: a PyTorch pickle checkpoint (mutualfuse before 2026-12-05); checkpoints are now "
+                           "safetensors and pickles are never loaded: restart the run, or export its weights "
+                           "with the mutualfuse version that wrote it")
     try:
-        return torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001
-        raise WeightsError(f"{p}: corrupt or unsafe checkpoint ({str(e).splitlines()[0][:200]})") from None
+        from safetensors import safe_open
+
+        with safe_open(str(p), framework="pt") as f:
+            meta = f.metadata() or {}
+        tensors = load_file(str(p))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise WeightsError(f"{p}: corrupt checkpoint ({' '.join(str(e).split())[:160]})") from None
+    if meta.get("format") != FORMAT:
+        what = f"format {meta['format']!r}" if "format" in meta else "no checkpoint format"
+        raise WeightsError(f"{p}: not a mutualfuse training checkpoint ({what}; want {FORMAT!r})")
+    structure = meta.get("structure", "")
+    if _digest(structure, tensors) != meta.get("tensors_sha256"):
+        raise WeightsError(f"{p}: checkpoint digest mismatch (tensors_sha256): the file was changed or corrupted")
+    try:
+        return _decode(json.loads(structure), tensors)
+    except (ValueError, KeyError, TypeError) as e:
+        raise WeightsError(f"{p}: corrupt checkpoint structure ({type(e).__name__})") from None
+
