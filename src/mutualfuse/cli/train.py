@@ -15,7 +15,10 @@ def add_parser(sub) -> None:
     p.add_argument("-o", "--out", help="output folder (overrides the config's out_dir)")
     p.add_argument("--steps", type=int, help="total optimiser steps (overrides the config)")
     p.add_argument("--seed", type=int, help="seed (overrides the config)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt if it exists")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in OUT from OUT/last.pt (the same experiment: only steps, threads, "
+                   "intervals, workers and the data location may change); without it an OUT holding a "
+                   "checkpoint is refused")
     p.add_argument("--time-limit", type=float, metavar="SECONDS",
                    help="stop after this many seconds of this invocation, with a checkpoint and final weights as "
                    "at the end (they record the step reached; the learning-rate schedule has then not finished)")
@@ -40,6 +43,10 @@ def run(args: argparse.Namespace) -> int:
     cfg.validate()  # again, with the command-line overrides
     result = train(cfg, data_root=args.data_root, resume=args.resume, device=args.device,
                    progress=not (args.no_progress or args.quiet), time_limit_s=args.time_limit)
+    if result.get("up_to_date"):  # resumed at its last step: nothing trained, nothing written
+        print(f"mutualfuse train: {cfg.out_dir} is already at step {result['step']} of {cfg.steps}: nothing to do "
+              f"(its weights: {result['weights']}; raise --steps to train further)", file=sys.stderr)
+        return 0
     if result.get("stopped_early"):
         print(f"mutualfuse train: --time-limit {args.time_limit:g} s reached at step {result['step']} of "
               f"{cfg.steps}; checkpoint and weights written, the schedule did not finish", file=sys.stderr)

@@ -98,8 +98,12 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     if not p.is_file():
         raise WeightsError(f"{p}: checkpoint not found")
     with open(p, "rb") as fh:
-        head = fh.read(8)
-    if head[:2] == b"PK" or head[:1] == b"\x80":
+        head = fh.read(9)
+    # a safetensors file starts with its header's length (8 bytes, little-endian) and the header's
+    # "{": any low byte of that length is possible, 0x80 included, so it is recognised first
+    n = int.from_bytes(head[:8], "little") if len(head) == 9 else 0
+    safetensors_like = head[8:9] == b"{" and 0 < n <= p.stat().st_size - 8
+    if not safetensors_like and (head[:2] == b"PK" or head[:1] == b"\x80"):
         raise WeightsError(f"{p}: a PyTorch pickle checkpoint (mutualfuse before 2026-12-05); checkpoints are now "
                            "safetensors and pickles are never loaded: restart the run, or export its weights "
                            "with the mutualfuse version that wrote it")

@@ -135,16 +135,31 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
+        if not isinstance(d, dict):
+            raise ParameterError(f"training config must be a mapping of keys to values, got {type(d).__name__}")
         d = dict(d)
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
         if unknown:
-            raise ParameterError(f"unknown training config keys: {sorted(unknown)} (known: {sorted(known)})")
-        model = ModelConfig.from_dict(d.pop("model", {}) or {})
-        data_d = d.pop("data", {}) or {}
-        dknown = {f.name for f in fields(DataConfig)}
-        if set(data_d) - dknown:
-            raise ParameterError(f"unknown data config keys: {sorted(set(data_d) - dknown)}")
+            raise ParameterError(f"unknown training config keys: {sorted(unknown, key=str)} (known: {sorted(known)})")
+        model_d = d.pop("model", None)
+        data_d = d.pop("data", None)
+        for key, sub, kind in (("model", model_d, ModelConfig), ("data", data_d, DataConfig)):
+            if sub is not None and not isinstance(sub, dict):
+                raise ParameterError(f"training config: {key} must be a mapping of {key} config keys, "
+                                     f"got {type(sub).__name__} {sub!r}")
+            names = {f.name for f in fields(kind)}
+            if sub and set(sub) - names:
+                raise ParameterError(f"unknown {key} config keys: {sorted(set(sub) - names, key=str)} "
+                                     f"(known: {sorted(names)})")
+        model_d, data_d = dict(model_d or {}), dict(data_d or {})  # copies: floats read from text are converted
+        check_field_types(ModelConfig, model_d, "model.")
+        check_field_types(DataConfig, data_d, "data.", only=("bool", "str | None"))
+        check_field_types(cls, d, "", only=("bool",))
+        try:
+            model = ModelConfig.from_dict(model_d)
+        except (TypeError, ValueError) as e:  # ModelConfig's own checks: name the section
+            raise ParameterError(f"training config: model: {e}") from None
         return cls(model=model, data=DataConfig(**data_d), **d)
 
     @classmethod
@@ -180,6 +195,44 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+#: what a value of each field annotation must be (:func:`check_field_types`), and how to say it
+_FIELD_TYPES: dict[str, tuple[Any, str]] = {
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "int": (_is_int, "an integer"),
+    "float": (_is_num, "a number"),
+    "str": (lambda v: isinstance(v, str), "a string"),
+    "int | None": (lambda v: v is None or _is_int(v), "an integer or null"),
+    "float | None": (lambda v: v is None or _is_num(v), "a number or null"),
+    "str | None": (lambda v: v is None or (isinstance(v, str) and v != ""), "a non-empty string or null"),
+    "tuple[int, ...]": (lambda v: isinstance(v, (list, tuple)) and all(_is_int(x) for x in v),
+                        "a list of integers"),
+}
+
+
+def check_field_types(cls, d: dict[str, Any], prefix: str, only: tuple[str, ...] | None = None) -> None:
+    """Refuse values of ``d`` (the keys of dataclass ``cls``) whose type does not fit the field's
+    annotation (:data:`_FIELD_TYPES`; ``only`` restricts the check to those annotations): a
+    one-line :class:`ParameterError` naming ``prefix + key``. Booleans must be real booleans
+    (YAML/TOML/JSON ``true``/``false``): a string ``"false"`` is true in Python. A string that
+    reads as a number is taken for a ``float`` field (YAML 1.1 reads ``1e-4`` as text)."""
+    for f in fields(cls):
+        if f.name not in d or f.type not in _FIELD_TYPES or (only is not None and f.type not in only):
+            continue
+        v = d[f.name]
+        if f.type in ("float", "float | None") and isinstance(v, str):
+            try:
+                v = d[f.name] = float(v)
+            except ValueError:
+                pass
+        ok, what = _FIELD_TYPES[f.type]
+        if not ok(v):
+            raise ParameterError(f"training config: {prefix}{f.name} must be {what}, got {v!r}")
+
+
 #: values of :attr:`TrainConfig.cpu_amp`
 CPU_AMP_CHOICES = ("off", "bf16", "auto")
 
@@ -201,6 +254,22 @@ def validate_train_config(cfg: TrainConfig) -> None:
             raise ParameterError(f"training config: {key} must be {what}, got {value!r}")
 
     need(_is_int(cfg.steps) and cfg.steps >= 1, "steps", cfg.steps, "an integer >= 1")
+    # booleans: real ones only (a string "false" is true in Python), in every section
+    for prefix, obj in (("", cfg), ("data.", cfg.data), ("model.", cfg.model)):
+        for f in fields(obj):
+            if f.type == "bool":
+                v = getattr(obj, f.name)
+                need(isinstance(v, bool), prefix + f.name, v, "true or false")
+    need(isinstance(cfg.out_dir, (str, os.PathLike)) and str(cfg.out_dir) != "", "out_dir", cfg.out_dir,
+         "a folder path")
+    need(cfg.data.root is None or (isinstance(cfg.data.root, (str, os.PathLike)) and str(cfg.data.root) != ""),
+         "data.root", cfg.data.root, "a folder path or null")
+    from ..losses import LOSSES
+    from ..model import MODELS
+
+    need(isinstance(cfg.model.arch, str) and cfg.model.arch in MODELS.names(), "model.arch", cfg.model.arch,
+         f"one of {', '.join(MODELS.names())}")
+    need(isinstance(cfg.loss, str) and cfg.loss in LOSSES, "loss", cfg.loss, f"one of {', '.join(LOSSES)}")
     need(cfg.init_weights is None or (isinstance(cfg.init_weights, str) and cfg.init_weights != ""),
          "init_weights", cfg.init_weights, "a weights name or .safetensors path")
     if isinstance(cfg.lr, str):  # YAML 1.1 reads 1e-4 (no dot) as text
@@ -231,7 +300,7 @@ def validate_train_config(cfg: TrainConfig) -> None:
     need(isinstance(d.sets, list) and len(d.sets) > 0 and all(isinstance(x, str) and x for x in d.sets),
          "data.sets", d.sets, "a non-empty list of folder names")
     num = (int, float)
-    need(isinstance(d.multifocus, num) and 0.0 <= d.multifocus <= 1.0, "data.multifocus", d.multifocus,
+    need(_is_num(d.multifocus) and 0.0 <= d.multifocus <= 1.0, "data.multifocus", d.multifocus,
          "a fraction in [0, 1]")
     need(isinstance(d.swap, num) and not isinstance(d.swap, bool) and 0.0 <= d.swap <= 1.0, "data.swap", d.swap, "a number in [0, 1]")
     need(isinstance(d.blackout, num) and not isinstance(d.blackout, bool) and 0.0 <= d.blackout <= 1.0,
@@ -243,11 +312,11 @@ def validate_train_config(cfg: TrainConfig) -> None:
          and 0 <= br[0] <= br[1] <= 0.2,
          "data.multifocus_breathing", d.multifocus_breathing, "[low, high] with 0 <= low <= high <= 0.2")
     sig = tuple(d.multifocus_sigma) if isinstance(d.multifocus_sigma, (list, tuple)) else ()
-    need(len(sig) == 2 and all(isinstance(v, num) for v in sig) and 0 < sig[0] <= sig[1],
+    need(len(sig) == 2 and all(_is_num(v) for v in sig) and 0 < sig[0] <= sig[1],
          "data.multifocus_sigma", d.multifocus_sigma, "[low, high] with 0 < low <= high")
     need(cfg.lr_schedule in ("constant", "cosine"), "lr_schedule", cfg.lr_schedule, "'constant' or 'cosine'")
     need(_is_int(cfg.warmup_steps) and cfg.warmup_steps >= 0, "warmup_steps", cfg.warmup_steps, "an integer >= 0")
-    need(isinstance(cfg.min_lr_ratio, num) and 0.0 <= cfg.min_lr_ratio <= 1.0, "min_lr_ratio", cfg.min_lr_ratio,
+    need(_is_num(cfg.min_lr_ratio) and 0.0 <= cfg.min_lr_ratio <= 1.0, "min_lr_ratio", cfg.min_lr_ratio,
          "a number in [0, 1]")
     need(isinstance(cfg.truth_weight, (int, float)) and not isinstance(cfg.truth_weight, bool)
          and 0.0 <= float(cfg.truth_weight) < float("inf"), "truth_weight", cfg.truth_weight, "a number >= 0")

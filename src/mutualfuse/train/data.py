@@ -27,8 +27,12 @@ def resolve_data_root(option: str | None, config_root: str | None = None) -> Pat
     return p
 
 
-def find_pairs(folder: Path) -> list[tuple[Path, Path]]:
-    """Pairs (first role, second role) of same-named images in a set folder."""
+def find_pairs(folder: Path, check_sizes: bool = True) -> list[tuple[Path, Path]]:
+    """Pairs (first role, second role) of same-named images in a set folder.
+
+    With ``check_sizes`` every pair's two images must have the same size, read from the image
+    headers (cheap, nothing decoded): a pair that differs is an :class:`InputError` naming both
+    files and sizes, before any training (its crops would not be aligned)."""
     if not folder.is_dir():
         raise InputError(f"{folder}: training set folder not found")
     for ra, rb in ROLE_PAIRS:
@@ -44,7 +48,32 @@ def find_pairs(folder: Path) -> list[tuple[Path, Path]]:
         raise InputError(f"{folder}: {da.name}/ and {db.name}/ do not pair by name (e.g. {', '.join(odd)})")
     if not names_a:
         raise InputError(f"{folder}: no images in {da.name}/")
-    return [(da / n, db / n) for n in sorted(names_a)]
+    pairs = [(da / n, db / n) for n in sorted(names_a)]
+    if check_sizes:
+        for a, b in pairs:
+            sa, sb = image_size(a), image_size(b)
+            if sa is not None and sb is not None and sa != sb:
+                raise InputError(f"{a} ({sa[0]}x{sa[1]}) and {b} ({sb[0]}x{sb[1]}) differ in size: "
+                                 f"a training pair must be registered images of the same size")
+    return pairs
+
+
+def image_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) of an image as it will be read (EXIF orientation applied), from its header
+    only (no decoding); None when the header cannot be read (the full read then says why)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+            try:
+                if im.getexif().get(0x0112) in (5, 6, 7, 8):  # transposed / rotated by 90°
+                    w, h = h, w
+            except Exception:  # noqa: BLE001 - a broken EXIF block is ignored by the reader too
+                pass
+            return int(w), int(h)
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def split_pairs(pairs: list[tuple[Path, Path]], val_pairs: int, seed: int):
@@ -68,6 +97,10 @@ class PairCrops(Dataset):
                  with_truth: bool = False, swap: float = 0.0, blackout: float = 0.0,
                  multifocus_psf: str = "gaussian", multifocus_breathing: tuple[float, float] = (0.0, 0.0)):
         self.images = [(read_gray_float(a), read_gray_float(b)) for a, b in pairs]
+        for (a, b), (x, y) in zip(pairs, self.images):  # as decoded (find_pairs checked the headers)
+            if x.shape != y.shape:
+                raise InputError(f"{a} ({x.shape[1]}x{x.shape[0]}) and {b} ({y.shape[1]}x{y.shape[0]}) differ "
+                                 f"in size: a training pair must be registered images of the same size")
         self.names = [a.name for a, _ in pairs]
         largest = max((max(x.shape) for x, _ in self.images), default=0)
         if self.images and crop > largest:  # crops would be mostly padding (and memory grows as crop²)

@@ -118,6 +118,48 @@ def lr_at(cfg: TrainConfig, step: int) -> float:
     return lo + 0.5 * (cfg.lr - lo) * (1 + math.cos(math.pi * t))
 
 
+def check_time_limit(time_limit_s: float | None) -> None:
+    """``--time-limit`` must be None or a number of seconds > 0 (one-line :class:`ParameterError`)."""
+    if time_limit_s is not None and not (time_limit_s > 0):
+        raise ParameterError(f"--time-limit must be a number of seconds > 0, got {time_limit_s}")
+
+
+#: the settings a ``--resume`` may change: how and how long the run goes, not what it computes
+#: (``steps`` only up from the checkpoint's step). Everything else of the stored training config
+#: (seed, data, batch, crop, learning rate and schedule, loss, precision, warm start, model) must
+#: equal the checkpoint's: :meth:`Trainer.resume` refuses a difference (docs/training.md).
+RESUME_MAY_CHANGE = ("steps", "out_dir", "checkpoint_every", "val_every", "log_every", "threads",
+                     "channels_last", "data.root", "data.num_workers")
+
+
+def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"data": {"crop": 8}}`` → ``{"data.crop": 8}`` (one level: the model and data sections)."""
+    out = {}
+    for k, v in d.items():
+        if k in ("model", "data") and not prefix and isinstance(v, dict):
+            out.update(_flat(v, f"{k}."))
+        else:
+            out[prefix + k] = v
+    return out
+
+
+def resume_differences(saved: dict[str, Any], cfg: TrainConfig) -> list[tuple[str, Any, Any]]:
+    """``(key, checkpoint's value, cfg's value)`` for every experiment setting (all but
+    :data:`RESUME_MAY_CHANGE`) where the training config ``saved`` (as stored in a checkpoint)
+    differs from ``cfg``. A key the checkpoint lacks (written before the field existed) counts as
+    that field's default, as does a model field (through :class:`ModelConfig`)."""
+    saved = dict(saved)
+    defaults = TrainConfig().to_dict()
+    try:
+        saved_model = ModelConfig.from_dict(saved.get("model") or {}).to_dict()
+    except (TypeError, ValueError):
+        saved_model = saved.get("model") or {}
+    old = _flat({**defaults, **saved, "model": saved_model,
+                 "data": {**defaults["data"], **(saved.get("data") or {})}})
+    new = _flat(cfg.to_dict())
+    return [(k, old.get(k), new[k]) for k in new if k not in RESUME_MAY_CHANGE and old.get(k) != new[k]]
+
+
 def _dist_env() -> tuple[int, int, int]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
@@ -164,8 +206,7 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, data_root: str | None = None, device: str = "auto",
                  progress: bool = True, time_limit_s: float | None = None):
         self.cfg = cfg
-        if time_limit_s is not None and not (time_limit_s > 0):
-            raise ParameterError(f"--time-limit must be a number of seconds > 0, got {time_limit_s}")
+        check_time_limit(time_limit_s)
         #: stop after this many seconds of this invocation (checkpoint and final weights as at
         #: the end; the weights record the step reached); None = run to ``cfg.steps``
         self.time_limit_s = time_limit_s
@@ -207,10 +248,16 @@ class Trainer:
 
         root = resolve_data_root(data_root, cfg.data.root)
         pairs = []
+        sets_found = []
         for s in cfg.data.sets:
-            pairs += find_pairs(root / s)
+            found = find_pairs(root / s)  # the sizes of every pair checked from the image headers
+            sets_found.append((s, found))
+            pairs += found
         if len(pairs) <= cfg.data.val_pairs:
             raise ParameterError(f"only {len(pairs)} pairs found; need more than val_pairs={cfg.data.val_pairs}")
+        #: the training data as "set/name" of every pair, stored in checkpoints: a resume refuses
+        #: another list (pairs added or removed change the seeded hold-out and the epochs)
+        self.pair_names = [f"{s}/{a.name}" for s, found in sets_found for a, _ in found]
         train_pairs, val_pairs = split_pairs(pairs, cfg.data.val_pairs, cfg.seed)
         self.train_set = PairCrops(train_pairs, cfg.data.crop, cfg.seed, hflip=cfg.data.hflip,
                                    multifocus=cfg.data.multifocus, multifocus_sigma=cfg.data.multifocus_sigma,
@@ -262,6 +309,7 @@ class Trainer:
             "elapsed": self.elapsed,
             "config": json.dumps(self.cfg.to_dict()),
             "torch_rng": torch.get_rng_state(),
+            "pairs": list(self.pair_names),
         }
         if self.device.type == "cuda":
             st["cuda_rng"] = torch.cuda.get_rng_state(self.device)
@@ -272,17 +320,34 @@ class Trainer:
         if not p.exists():
             return False
         st = load_checkpoint(p)
-        saved = json.loads(st["config"])
-        # through ModelConfig, so that a checkpoint written before a field was added (and so
-        # without it) compares equal when the field has its default
-        if ModelConfig.from_dict(saved["model"]).to_dict() != self.cfg.model.to_dict():
-            raise ParameterError(f"{p}: checkpoint was trained with a different model config")
-        if {k: float(v) for k, v in (saved.get("lr_mult") or {}).items()} != {k: float(v) for k, v in self.cfg.lr_mult.items()}:
-            raise ParameterError(f"{p}: checkpoint was trained with lr_mult {saved.get('lr_mult') or {}}, "
-                                 f"the config asks for {self.cfg.lr_mult} (its optimiser groups differ)")
+        try:
+            saved = json.loads(st["config"])
+            if not isinstance(saved, dict):
+                raise ValueError("not a mapping")
+        except (KeyError, TypeError, ValueError):
+            raise ParameterError(f"{p}: checkpoint holds no readable training config; cannot check that "
+                                 f"--resume continues the same run") from None
+        diffs = resume_differences(saved, self.cfg)
+        if diffs:
+            what = "model config" if any(k.startswith("model.") for k, _, _ in diffs) else "config"
+            listed = "; ".join(f"{k}: {json.dumps(a)} in the checkpoint, {json.dumps(b)} now" for k, a, b in diffs[:6])
+            more = f" (and {len(diffs) - 6} more)" if len(diffs) > 6 else ""
+            raise ParameterError(
+                f"{p}: checkpoint was trained with a different {what}: {listed}{more}; --resume continues the same "
+                f"experiment (it may change only {', '.join(RESUME_MAY_CHANGE)}): use another --out for a new run")
+        step = int(st["step"])
+        if step > self.cfg.steps:
+            raise ParameterError(f"{p}: checkpoint is at step {step}, past steps {self.cfg.steps}: set steps "
+                                 f"(or --steps) to at least {step} to continue the run")
+        if "pairs" in st and list(st["pairs"]) != self.pair_names:
+            old_p, new_p = list(st["pairs"]), self.pair_names
+            gone, added = sorted(set(old_p) - set(new_p)), sorted(set(new_p) - set(old_p))
+            eg = ", ".join([f"missing {n}" for n in gone[:2]] + [f"new {n}" for n in added[:2]]) or "another order"
+            raise ParameterError(f"{p}: the training pairs differ from the checkpoint's ({len(old_p)} pairs then, "
+                                 f"{len(new_p)} now; {eg}): --resume needs the same data (use another --out)")
         self.model.load_state_dict(st["model"])
         self.opt.load_state_dict(st["optimizer"])
-        self.step = int(st["step"])
+        self.step = step
         self.elapsed = float(st.get("elapsed", 0.0))
         torch.set_rng_state(st["torch_rng"])
         if "cuda_rng" in st and self.device.type == "cuda":
@@ -489,7 +554,9 @@ class Trainer:
                 csv_fh.close()
             if tb is not None:
                 tb.close()
-        result = {"step": self.step, "loss": last_loss, "elapsed_s": self.elapsed}
+        # loss None (JSON null) when this invocation ran no step (resumed at its end)
+        result = {"step": self.step, "loss": last_loss if math.isfinite(last_loss) else None,
+                  "elapsed_s": self.elapsed}
         if self.stopped_early:
             result["stopped_early"] = True
         if self.rank == 0:
@@ -582,17 +649,49 @@ def validation_blackout(model: torch.nn.Module, images: list[tuple[np.ndarray, n
     return {"val_black_psnr": float(np.mean(vals))}
 
 
+def _weights_at(path: Path, step: int, cfg: TrainConfig) -> bool:
+    """Whether ``path`` holds a run's final weights at ``step`` of ``cfg`` (its metadata's step and
+    training config; not a time-limited stop), so that a resume at the end has nothing to write."""
+    if not path.is_file():
+        return False
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), "pt") as fh:
+            meta = fh.metadata() or {}
+        stored = json.loads(meta.get("train_config", "null"))
+    except Exception:  # noqa: BLE001 - unreadable: written again from the checkpoint
+        return False
+    return (meta.get("steps") == str(step) and "stopped" not in meta and isinstance(stored, dict)
+            and not resume_differences(stored, cfg) and stored.get("steps") == cfg.steps)
+
+
 def train(cfg: TrainConfig, data_root: str | None = None, resume: bool = False, device: str = "auto",
           progress: bool = True, time_limit_s: float | None = None) -> dict[str, Any]:
     """Run ``cfg`` (from its last checkpoint with ``resume``); ``time_limit_s`` stops it after that
     many seconds of this call, with a checkpoint and final weights as at the end (the weights'
     ``stopped`` metadata says where; the learning-rate schedule, a function of ``cfg.steps``,
-    has then not finished). Returns step, loss, elapsed time and the weights' path."""
+    has then not finished). Returns step, loss, elapsed time and the weights' path.
+
+    Without ``resume`` an ``out_dir`` that holds a checkpoint is refused (a run is never silently
+    restarted over another); with it, the checkpoint must be of the same experiment
+    (:meth:`Trainer.resume`). Resumed at its last step with its final weights written, nothing is
+    trained or rewritten: the result then has ``up_to_date`` True (and no loss)."""
+    check_time_limit(time_limit_s)
+    last = Path(cfg.out_dir) / LAST
+    if not resume and last.exists():  # before anything is read or written: never restart over a run
+        raise ParameterError(f"{last} exists: use --resume to continue it, or another --out")
+    if resume and not last.exists() and _dist_env()[1] == 0:
+        print(f"mutualfuse train: no checkpoint in {cfg.out_dir}: starting a new run", file=sys.stderr)
     trainer = Trainer(cfg, data_root=data_root, device=device, progress=progress, time_limit_s=time_limit_s)
     distributed = dist.is_available() and dist.is_initialized()
     try:
         if resume:
             trainer.resume()
+        final = trainer.out / "final.safetensors"
+        if trainer.step >= cfg.steps and _weights_at(final, trainer.step, cfg):
+            # resumed at its end, with its final weights written: nothing to train, nothing rewritten
+            return {"step": trainer.step, "up_to_date": True, "weights": str(final)}
         result = trainer.run()
         if distributed:  # every rank waits for rank 0's final checkpoint and weights
             dist.barrier()
