@@ -62,7 +62,7 @@ CHAINS: dict[str, list[str]] = {
 }
 #: seconds a stage spends outside its training steps (start, data loading, final validation)
 STAGE_OVERHEAD_S = 25.0
-KEEP = ("config.json", "log.csv", "final.safetensors", "last.pt", "stdout.txt", "stderr.txt", "stage.json")
+KEEP = ("config.json", "log.csv", "final.safetensors", "last.ckpt", "stdout.txt", "stderr.txt", "stage.json")
 
 
 def log(msg: str) -> None:

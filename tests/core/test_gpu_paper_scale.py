@@ -47,7 +47,7 @@ def test_dry_run_trains_every_stage_and_returns_one_archive(tmp_path, samples):
     assert "## gpu/paper-gpu" in profile and "## gpu/default-gpu-s1" in profile and "operators by kind" in profile
     assert report["profile"]["rc"] == 0
     for stage in ("paper-gpu/stage1", "default-gpu/stage1", "default-gpu/stage2"):
-        for f in ("config.json", "log.csv", "final.safetensors", "last.pt", "stage.json"):
+        for f in ("config.json", "log.csv", "final.safetensors", "last.ckpt", "stage.json"):
             assert f"gpu_runs/{stage}/{f}" in names, (stage, f)
     assert set(report["chains"]) == {"paper-gpu", "default-gpu"}
     paper, default = report["chains"]["paper-gpu"], report["chains"]["default-gpu"]

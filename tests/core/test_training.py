@@ -104,12 +104,12 @@ def test_kill9_then_resume_continues_the_same_run(tmp_path, data_root):
     r = _cli(["train", "--config", str(run), "--data-root", str(data_root), "--no-progress"],
              env={"MUTUALFUSE_FAULT_KILL_AT_STEP": "8"}, check=False)
     assert r.returncode == -signal.SIGKILL
-    ck = load_checkpoint(tmp_path / "run" / "last.pt")
+    ck = load_checkpoint(tmp_path / "run" / "last.ckpt")
     assert ck["step"] == 6  # the last checkpoint before the kill
     assert not (tmp_path / "run" / "final.safetensors").exists()
     _cli(["train", "--config", str(run), "--data-root", str(data_root), "--no-progress", "--resume"])
     assert _losses(tmp_path / "run") == ref_losses  # steps 7..10 recomputed identically
-    assert load_checkpoint(tmp_path / "run" / "last.pt")["step"] == 10
+    assert load_checkpoint(tmp_path / "run" / "last.ckpt")["step"] == 10
     assert (tmp_path / "run" / "final.safetensors").exists()
     # no temp files left behind by the atomic checkpoint writes
     assert not [p for p in (tmp_path / "run").iterdir() if p.name.startswith(".ckpt.")]
@@ -133,8 +133,8 @@ def test_torchrun_two_gloo_processes_equal_single_process(tmp_path, data_root):
          "--no-progress", "--device", "cpu"],
         capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
-    a = load_checkpoint(tmp_path / "single" / "last.pt")
-    b = load_checkpoint(tmp_path / "ddp" / "last.pt")
+    a = load_checkpoint(tmp_path / "single" / "last.ckpt")
+    b = load_checkpoint(tmp_path / "ddp" / "last.ckpt")
     assert a["step"] == b["step"] == 1
     # Compare gradients, not parameters: Adam's first update is lr * g / (|g| + eps), about
     # lr * sign(g), so a gradient element that rounds to the other side of 0 in one set-up moves
@@ -259,7 +259,7 @@ def test_resume_accepts_a_checkpoint_written_before_a_model_field_existed(tmp_pa
 
     base = {**TINY, "steps": 2, "val_every": 0, "checkpoint_every": 1, "out_dir": str(tmp_path / "r")}
     Trainer(TrainConfig.from_dict(base), data_root=str(data_root), device="cpu", progress=False).run()
-    ck = tmp_path / "r" / "last.pt"
+    ck = tmp_path / "r" / "last.ckpt"
     st = load_checkpoint(ck)
     saved = json.loads(st["config"])
     del saved["model"]["map_min_pool"]
@@ -383,7 +383,7 @@ def test_time_limit_stops_with_a_checkpoint_and_weights_that_say_so(tmp_path, da
     cfg = _write_cfg(tmp_path / "c.yaml", tmp_path / "o", steps=100000, checkpoint_every=0, val_every=0, log_every=50)
     r = _cli(["train", "--config", str(cfg), "--data-root", str(data_root), "--no-progress", "--time-limit", "2"])
     assert "--time-limit 2 s reached at step" in r.stderr and "Traceback" not in r.stderr
-    step = load_checkpoint(tmp_path / "o" / "last.pt")["step"]
+    step = load_checkpoint(tmp_path / "o" / "last.ckpt")["step"]
     assert 1 <= step < 100000
     meta = read_weights(tmp_path / "o" / "final.safetensors")[2]
     assert meta["steps"] == str(step)
@@ -427,4 +427,4 @@ def test_cpu_training_prints_no_numpy_subnormal_warnings(tmp_path, data_root):
     cfg = _write_cfg(tmp_path / "c.yaml", tmp_path / "w", steps=1, checkpoint_every=1)
     r = _cli(["train", "--config", str(cfg), "--data-root", str(data_root), "--no-progress", "--device", "cpu"])
     assert "smallest subnormal" not in r.stderr, r.stderr[-2000:]
-    assert (tmp_path / "w" / "last.pt").is_file()
+    assert (tmp_path / "w" / "last.ckpt").is_file()

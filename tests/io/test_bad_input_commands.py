@@ -123,8 +123,8 @@ def _raw_weights(path: Path, tensors: dict, model_config, fmt="mutualfuse-weight
 def test_export_weights_refuses_to_overwrite_its_checkpoint(tmp_path, capsys):
     from mutualfuse.model import ModelConfig
 
-    ck = _checkpoint(tmp_path / "last.pt", ModelConfig(widths=(4, 8, 8)))
-    run_bad(capsys, ["export-weights", str(ck), "-o", str(ck)], tmp_path, "checkpoint itself", "last.pt")
+    ck = _checkpoint(tmp_path / "last.ckpt", ModelConfig(widths=(4, 8, 8)))
+    run_bad(capsys, ["export-weights", str(ck), "-o", str(ck)], tmp_path, "checkpoint itself", "last.ckpt")
     run_bad(capsys, ["export-weights", str(ck), "-o", str(tmp_path / "w.pt")], tmp_path, ".safetensors")
 
 
@@ -134,7 +134,7 @@ def test_export_weights_writes_loadable_weights_with_digest(tmp_path, capsys):
     from mutualfuse.model import ModelConfig
     from mutualfuse.weights import load_model
 
-    ck = _checkpoint(tmp_path / "last.pt", ModelConfig(widths=(4, 8, 8)))
+    ck = _checkpoint(tmp_path / "last.ckpt", ModelConfig(widths=(4, 8, 8)))
     assert main(["export-weights", str(ck), "-o", str(tmp_path / "w.safetensors"), "-q"]) == 0
     assert capsys.readouterr().out == ""
     with safe_open(str(tmp_path / "w.safetensors"), "pt") as fh:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 def add_parser(sub) -> None:
     p = sub.add_parser("export-weights", help="turn a training checkpoint into a .safetensors weights file",
-                       description="Write the model of a training checkpoint (OUT/last.pt) as safetensors + .sha256, "
+                       description="Write the model of a training checkpoint (OUT/last.ckpt) as safetensors + .sha256, "
                        "e.g. to use a run that was stopped early.")
-    p.add_argument("checkpoint", help="checkpoint file (OUT/last.pt of `mutualfuse train`)")
+    p.add_argument("checkpoint", help="checkpoint file (OUT/last.ckpt of `mutualfuse train`)")
     p.add_argument("-o", "--out", required=True, help="output weights file (.safetensors)")
     p.add_argument("-q", "--quiet", action="store_true", help="do not print the output path")
     p.set_defaults(func=run)
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError(f"{out}: weights are written as .safetensors; use that suffix")
     check_writable(out, inputs=(ckpt,), formats={".safetensors"})
     if ckpt.is_file() and ckpt.suffix.lower() == ".safetensors":
-        raise WeightsError(f"{ckpt}: is already a weights file; export-weights reads a training checkpoint (last.pt)")
+        raise WeightsError(f"{ckpt}: is already a weights file; export-weights reads a training checkpoint (last.ckpt)")
     st = load_checkpoint(ckpt)
     if not isinstance(st, dict) or not {"model", "config"} <= set(st):
         keys = sorted(map(str, st))[:4] if isinstance(st, dict) else type(st).__name__

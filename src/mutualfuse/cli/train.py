@@ -16,7 +16,7 @@ def add_parser(sub) -> None:
     p.add_argument("--steps", type=int, help="total optimiser steps (overrides the config)")
     p.add_argument("--seed", type=int, help="seed (overrides the config)")
     p.add_argument("--resume", action="store_true",
-                   help="continue the run in OUT from OUT/last.pt (the same experiment: only steps, threads, "
+                   help="continue the run in OUT from OUT/last.ckpt (the same experiment: only steps, threads, "
                    "intervals, workers and the data location may change); without it an OUT holding a "
                    "checkpoint is refused")
     p.add_argument("--time-limit", type=float, metavar="SECONDS",

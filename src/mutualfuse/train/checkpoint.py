@@ -25,7 +25,7 @@ import torch
 
 from ..errors import WeightsError
 
-LAST = "last.pt"  # renamed to last.ckpt below, once the other edits are in
+LAST = "last.ckpt"
 #: the ``format`` of the checkpoints this version writes and reads
 FORMAT = "mutualfuse-checkpoint-1"
 
