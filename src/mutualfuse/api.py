@@ -90,7 +90,7 @@ class Fuser:
             network; half precision runs under autocast with float32 weights and keeps the
             precision-sensitive parts in float32 (approximate: docs/inputs.md, "bfloat16 on CPU").
         token_budget: override the model's token budget of the mutual mapping
-            (``0`` = always exact, ``-1`` = the model's default).
+            (``0`` or ``None`` = always exact, ``-1`` = the model's default).
         chroma: rule for Cb/Cr when both sources are colour (:data:`mutualfuse.color.CHROMA_RULES`);
             ``"gray"``: no chroma, gray output (the fused luminance) even for colour inputs.
         normalize: intensity policy for 16-bit / float inputs (see :mod:`mutualfuse.image_io`).
@@ -130,7 +130,8 @@ class Fuser:
         self.dtype = pick_dtype(dtype, self.device)
         check_fuse_options(chroma=chroma, normalize=normalize, tile=tile, tile_overlap=tile_overlap,
                            token_budget=token_budget, blend_temperature=blend_temperature, detail_gain=detail_gain,
-                           detail_activity=detail_activity)
+                           detail_activity=detail_activity, percentiles=percentiles,
+                           max_window_pixels=max_window_pixels)
         self.chroma = chroma
         self.normalize = normalize
         self.percentiles = tuple(percentiles)
@@ -238,7 +239,14 @@ class Fuser:
         """(B, H, W) float arrays in [0, 1] → fused (B, H, W) float64 in [0, 1].
 
         In task mode ``"auto"`` each pair gets the settings of its detected task, or of ``task``
-        when given (e.g. the task detected once on a video's first frames)."""
+        when given (e.g. the task detected once on a video's first frames). Other dtypes or
+        ranges are an :class:`InputError`: :meth:`fuse` takes them."""
+        from .convert import check_unit_float
+
+        a, b = check_unit_float(a, "a"), check_unit_float(b, "b")
+        for x, n in ((a, "a"), (b, "b")):
+            if x.ndim != 3:
+                raise InputError(f"{n}: expected a (B, H, W) gray batch, got shape {x.shape}")
         if a.shape != b.shape:
             raise InputError(f"size mismatch: a is {a.shape[-1]}x{a.shape[-2]}, b is {b.shape[-1]}x{b.shape[-2]}")
         self.report = FuseReport(method=self.report.method)
@@ -325,6 +333,11 @@ class Fuser:
         return out
 
     def fuse_gray(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """(H, W) float arrays in [0, 1] → fused (H, W) float64 in [0, 1]; other dtypes or ranges
+        are an :class:`InputError` (:meth:`fuse` takes them)."""
+        from .convert import check_unit_float
+
+        a, b = check_unit_float(a, "a"), check_unit_float(b, "b")
         check_pair(a, b)
         return self.fuse_gray_batch(a[None], b[None])[0]
 
@@ -348,6 +361,7 @@ class Fuser:
         if ka.batched != kb.batched and xa.shape[0] != xb.shape[0]:
             raise InputError(f"batch mismatch: a has {xa.shape[0]} images, b has {xb.shape[0]}")
         out = self.fuse_arrays(xa, xb)
+        self.report.notes[:0] = ka.notes + kb.notes  # what was done to the inputs, before the fusion's notes
         return to_kind(out, ka if ka.channels >= kb.channels else kb)
 
 

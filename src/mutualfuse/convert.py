@@ -9,13 +9,18 @@ Accepted (``from_any``):
 
 Integer samples follow the ``normalize`` policy of :func:`mutualfuse.io.samples.normalize_samples`
 (8-bit at full range; 16-bit per image by percentiles under the default ``"auto"``, or at full
-range with ``"full"``); floats in [0, 1] are taken as they are. ``to_kind`` writes the result
+range with ``"full"``); floats in [0, 1] are taken as they are, within
+:data:`~mutualfuse.io.samples.FLOAT_TOLERANCE` clipped, other floats (under ``"auto"``) scaled
+by percentiles. Every image of a batch is normalised alone, so a batch gives what each image
+gives alone. Whatever was rescaled or clipped is listed in :attr:`Kind.notes` (and so in
+``Fuser.report.notes``), as is a ``(3|4, H, W)`` array read as a batch of gray images
+(channels-first colour is not guessed: numpy colour is channels-last). ``to_kind`` writes the result
 back as the same kind, dtype and layout as the input it is given (uint8 → uint8, uint16 → full
 0…65535 range, float → float in [0, 1]).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,6 +37,9 @@ class Kind:
     layout: str = "hwc"  # numpy: hw / hw1 / hwc ; torch: hw / chw
     pil_mode: str | None = None
     bit_depth: int = 8  # 8, 16 or 32 (float)
+    #: what was done to the input that the result does not show (rescaled, clipped, read as a
+    #: batch): :meth:`mutualfuse.Fuser.fuse` adds these lines to its report's notes
+    notes: list[str] = field(default_factory=list)
 
 
 def _depth_of(dtype) -> int:
@@ -45,7 +53,11 @@ def _depth_of(dtype) -> int:
     return 0
 
 
-def _np_to_float(x: np.ndarray, name: str, normalize: str = "auto", percentiles=(0.1, 99.9)) -> np.ndarray:
+def _np_to_float(x: np.ndarray, name: str, normalize: str = "auto", percentiles=(0.1, 99.9),
+                 batched: bool = False, notes: list[str] | None = None) -> np.ndarray:
+    """Samples → float64 in [0, 1]. ``batched``: axis 0 holds images, each normalised alone
+    (a batch gives what each image gives alone). ``notes`` gets a line for every input that was
+    rescaled or clipped (the API's :attr:`~mutualfuse.Fuser.report` notes)."""
     from .io.samples import normalize_samples
 
     if x.size == 0:
@@ -55,8 +67,86 @@ def _np_to_float(x: np.ndarray, name: str, normalize: str = "auto", percentiles=
     depth = _depth_of(x.dtype)
     if depth == 0:
         raise InputError(f"{name}: unsupported array dtype {x.dtype} (use uint8, uint16 or float in [0, 1])")
-    out, _ = normalize_samples(x, depth, normalize, percentiles, name)
-    return out
+    images = x if batched else x[None]
+    out = np.empty(images.shape, dtype=np.float64)
+    scaled, clipped = [], []  # indices of the images rescaled by percentiles / clipped to [0, 1]
+    lo_hi = []  # float: (min, max) of each image
+    for i, img in enumerate(images):
+        out[i], how = normalize_samples(img, depth, normalize, percentiles, name)
+        if depth == 32:
+            lo_hi.append((float(img.min()), float(img.max())))
+        if how == "percentile":
+            scaled.append(i)
+        elif depth == 32 and (lo_hi[-1][0] < -_ROUNDING or lo_hi[-1][1] > 1 + _ROUNDING):
+            clipped.append(i)
+    if notes is not None:
+        notes += _scale_notes(name, depth, normalize, percentiles, scaled, clipped, lo_hi, len(images) if batched else 0)
+    return out if batched else out[0]
+
+
+#: float samples this close to [0, 1] are float rounding: clipped without a note
+_ROUNDING = 1e-6
+
+
+def _scale_notes(name: str, depth: int, normalize: str, percentiles, scaled: list[int], clipped: list[int],
+                 lo_hi: list, batch: int) -> list[str]:
+    """The report lines for :func:`_np_to_float`: which input was rescaled or clipped, and how."""
+    from .io.samples import FLOAT_TOLERANCE
+
+    def which(idx: list[int]) -> str:
+        if not batch:
+            return ""
+        if len(idx) == batch:
+            return f", each of the {batch} images of the batch by its own" if batch > 1 else ""
+        return f", batch image{'s' if len(idx) > 1 else ''} {', '.join(map(str, idx))} (from 0)"
+
+    def span(idx: list[int]) -> str:
+        return f"[{min(lo_hi[i][0] for i in idx):.6g}, {max(lo_hi[i][1] for i in idx):.6g}]"
+
+    notes = []
+    lo, hi = percentiles
+    if scaled:
+        how = f"scaled by percentile (p{lo:g} → 0, p{hi:g} → 1, clipped{which(scaled)})"
+        if depth != 32:
+            notes.append(f"{name}: {depth}-bit input {how}"
+                         + ("; normalize='full' for the type's full range" if normalize == "auto" else ""))
+        elif normalize == "auto":
+            notes.append(f"{name}: float input with values in {span(scaled)}, outside [0, 1] (tolerance "
+                         f"{FLOAT_TOLERANCE:g}): {how}; to keep the values pass floats in [0, 1] "
+                         "(x / 255 for 8-bit data, np.clip(x, 0, 1) for an overshoot)")
+        else:
+            notes.append(f"{name}: float input {how}")
+    if clipped:
+        notes.append(f"{name}: float input with values in {span(clipped)} clipped to [0, 1] (within the "
+                     f"tolerance {FLOAT_TOLERANCE:g}{which(clipped)})")
+    return notes
+
+
+def check_unit_float(x: Any, name: str) -> Any:
+    """The input check of the low-level entry points (:meth:`mutualfuse.Fuser.fuse_gray`,
+    :meth:`~mutualfuse.Fuser.fuse_gray_batch`, :func:`mutualfuse.methods.fuse_gray`): float
+    samples, finite, in [0, 1] within :data:`~mutualfuse.io.samples.FLOAT_TOLERANCE`; else a
+    one-line :class:`InputError` pointing to :meth:`~mutualfuse.Fuser.fuse`, which takes the
+    other kinds (uint8, uint16, any float range, PIL, torch). Returns ``x``, clipped to [0, 1]
+    (a copy) when it overshoots within the tolerance."""
+    from .io.samples import FLOAT_TOLERANCE
+
+    if not isinstance(x, np.ndarray):
+        raise InputError(f"{name}: expected a numpy float array in [0, 1], got {type(x).__name__}; Fuser.fuse "
+                         "takes PIL images, tensors and other dtypes")
+    dt = x.dtype
+    if not np.issubdtype(dt, np.floating):
+        raise InputError(f"{name}: expected float samples in [0, 1], got dtype {dt}; Fuser.fuse takes uint8, "
+                         "uint16, other float ranges, PIL images and tensors")
+    if x.size == 0:
+        return x
+    if not np.isfinite(x).all():
+        raise InputError(f"{name}: image contains NaN or infinite values")
+    mn, mx = float(x.min()), float(x.max())
+    if mn < -FLOAT_TOLERANCE or mx > 1 + FLOAT_TOLERANCE:
+        raise InputError(f"{name}: float samples are in [{mn:.6g}, {mx:.6g}], not [0, 1] (tolerance "
+                         f"{FLOAT_TOLERANCE:g}); Fuser.fuse rescales other ranges (x / 255 for 8-bit data)")
+    return np.clip(x, 0, 1) if mn < 0 or mx > 1 else x
 
 
 def _check_channels(c: int, name: str, allowed=(1, 3, 4)) -> None:
@@ -65,8 +155,18 @@ def _check_channels(c: int, name: str, allowed=(1, 3, 4)) -> None:
 
 
 def from_any(x: Any, name: str, normalize: str = "auto", percentiles=(0.1, 99.9)) -> tuple[np.ndarray, Kind]:
-    """→ (B, H, W) for gray or (B, H, W, 3) for colour, float64 in [0, 1], plus how to convert back."""
-    conv = lambda arr: _np_to_float(arr, name, normalize, percentiles)  # noqa: E731
+    """→ (B, H, W) for gray or (B, H, W, 3) for colour, float64 in [0, 1], plus how to convert back.
+
+    Every image of a batch is normalised alone. :attr:`Kind.notes` says what was rescaled or
+    clipped, and when a (3|4, H, W) array was read as a batch of gray images."""
+    notes: list[str] = []
+    conv = lambda arr, batched=False: _np_to_float(arr, name, normalize, percentiles, batched, notes)  # noqa: E731
+    f, kind = _from_any(x, name, conv, notes)
+    kind.notes = notes
+    return f, kind
+
+
+def _from_any(x: Any, name: str, conv, notes: list[str]) -> tuple[np.ndarray, Kind]:
     try:
         from PIL import Image
     except ImportError:  # pragma: no cover
@@ -111,7 +211,7 @@ def from_any(x: Any, name: str, normalize: str = "auto", percentiles=(0.1, 99.9)
         else:
             raise InputError(f"{name}: unsupported tensor dtype {t.dtype} (use uint8 or float in [0, 1])")
         arr = np.moveaxis(arr, 1, -1)  # B, H, W, C
-        f = conv(arr)
+        f = conv(arr, True)
         ch = f.shape[-1]
         f = f[..., 0] if ch == 1 else f
         return f, Kind("torch", x.dtype, batched, ch, layout=("chw" if x.ndim >= 3 else "hw"), bit_depth=depth)
@@ -125,13 +225,17 @@ def from_any(x: Any, name: str, normalize: str = "auto", percentiles=(0.1, 99.9)
                 return conv(x[..., 0])[None], Kind("numpy", x.dtype, False, 1, layout="hw1", bit_depth=depth)
             return conv(x[..., :3])[None], Kind("numpy", x.dtype, False, 3, bit_depth=depth)
         if x.ndim == 3:  # batch of gray
-            return conv(x), Kind("numpy", x.dtype, True, 1, layout="hw", bit_depth=depth)
+            if x.shape[0] in (3, 4):  # also the shape of a channels-first colour image: say how it was read
+                notes.append(f"{name}: numpy array of shape {x.shape} read as a batch of {x.shape[0]} gray images "
+                             "(B, H, W); numpy colour is channels-last: pass x.transpose(1, 2, 0) for one "
+                             "(H, W, C) image")
+            return conv(x, True), Kind("numpy", x.dtype, True, 1, layout="hw", bit_depth=depth)
         if x.ndim == 4:
             if x.shape[-1] not in (1, 3) and x.shape[1] in (1, 3):
                 raise InputError(f"{name}: numpy batch of shape {x.shape} looks channels-first (B, C, H, W); numpy "
                                  "images are channels-last (B, H, W, C): pass x.transpose(0, 2, 3, 1)")
             _check_channels(x.shape[-1], name, (1, 3))
-            f = conv(x)
+            f = conv(x, True)
             return (f[..., 0] if x.shape[-1] == 1 else f), Kind("numpy", x.dtype, True, x.shape[-1],
                                                                  layout="hw1" if x.shape[-1] == 1 else "hwc", bit_depth=depth)
         raise InputError(f"{name}: unsupported array shape {x.shape}")

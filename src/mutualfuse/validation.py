@@ -64,16 +64,37 @@ def pick_dtype(dtype: Any, device) :
         if dtype not in table:
             raise ParameterError(f"dtype must be one of {sorted(table)}, got {dtype!r}")
         dtype = table[dtype]
+    if dtype not in table.values():
+        raise ParameterError(f"dtype must be one of {sorted(table)}, got {dtype!r}")
     if dtype == torch.float16 and device.type == "cpu":
         raise ParameterError("dtype float16 on CPU is refused: CPUs have no fast float16 kernels (measured 42x "
                              "slower than float32 on a 256x256 pair); use float32, or bfloat16, or a CUDA device")
     return dtype
 
 
+#: the smallest streaming window (``max_window_pixels``, ``--window-pixels``)
+MIN_WINDOW_PIXELS = 4096
+
+
+def _is_int(x: Any) -> bool:
+    import numbers
+
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def _is_number(x: Any) -> bool:
+    """A real number (Python or NumPy), not a bool."""
+    import numbers
+
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and np.isfinite(float(x))
+
+
 def check_fuse_options(*, chroma: str, normalize: str, tile: int | None, tile_overlap: int,
                        token_budget: int | None, blend_temperature: float | None = None,
-                       detail_gain: float | None = None, detail_activity: float | None = None) -> None:
-    """The option checks of :class:`mutualfuse.Fuser` (one-line :class:`ParameterError`)."""
+                       detail_gain: float | None = None, detail_activity: float | None = None,
+                       percentiles: Any = (0.1, 99.9), max_window_pixels: Any = MIN_WINDOW_PIXELS) -> None:
+    """The option checks of :class:`mutualfuse.Fuser` (one-line :class:`ParameterError`), as strict
+    as the command line's: integers where it takes integers, finite numbers in range, no bools."""
     from .color import CHROMA_RULES
     from .image_io import NORMALIZE_MODES
 
@@ -81,19 +102,25 @@ def check_fuse_options(*, chroma: str, normalize: str, tile: int | None, tile_ov
         raise ParameterError(f"chroma must be one of {CHROMA_RULES}, got {chroma!r}")
     if normalize not in NORMALIZE_MODES:
         raise ParameterError(f"normalize must be one of {NORMALIZE_MODES}, got {normalize!r}")
-    if tile is not None and tile < 16:
-        raise ParameterError(f"tile must be at least 16 pixels, got {tile}")
-    if tile_overlap < 0:
-        raise ParameterError(f"tile_overlap must be >= 0, got {tile_overlap}")
-    if token_budget is not None and token_budget < -1:
-        raise ParameterError(f"token_budget must be >= 0 (0 = exact) or -1 (model default), got {token_budget}")
-    if blend_temperature is not None and not (isinstance(blend_temperature, (int, float))
-                                              and 0 < float(blend_temperature) < float("inf")):
+    if tile is not None and not (_is_int(tile) and tile >= 16):
+        raise ParameterError(f"tile must be an integer of at least 16 pixels (or None), got {tile!r}")
+    if not (_is_int(tile_overlap) and tile_overlap >= 0):
+        raise ParameterError(f"tile_overlap must be an integer >= 0, got {tile_overlap!r}")
+    if token_budget is not None and not (_is_int(token_budget) and token_budget >= -1):
+        raise ParameterError(f"token_budget must be an integer >= 0 (0 = exact) or -1 (model default), "
+                             f"got {token_budget!r}")
+    if not (_is_int(max_window_pixels) and max_window_pixels >= MIN_WINDOW_PIXELS):
+        raise ParameterError(f"max_window_pixels must be an integer of at least {MIN_WINDOW_PIXELS}, "
+                             f"got {max_window_pixels!r}")
+    try:
+        lo, hi = percentiles
+    except (TypeError, ValueError):
+        raise ParameterError(f"percentiles must be a pair (low, high), got {percentiles!r}") from None
+    if not (_is_number(lo) and _is_number(hi) and 0 <= float(lo) < float(hi) <= 100):
+        raise ParameterError(f"percentiles must be numbers with 0 <= low < high <= 100, got {percentiles!r}")
+    if blend_temperature is not None and not (_is_number(blend_temperature) and float(blend_temperature) > 0):
         raise ParameterError(f"blend_temperature must be a finite number > 0, got {blend_temperature!r}")
-    if detail_gain is not None and not (isinstance(detail_gain, (int, float)) and not isinstance(detail_gain, bool)
-                                        and 0.5 <= float(detail_gain) <= 2.0):
+    if detail_gain is not None and not (_is_number(detail_gain) and 0.5 <= float(detail_gain) <= 2.0):
         raise ParameterError(f"detail_gain must be a number in [0.5, 2], got {detail_gain!r}")
-    if detail_activity is not None and not (isinstance(detail_activity, (int, float))
-                                            and not isinstance(detail_activity, bool)
-                                            and 0.0 <= float(detail_activity) <= 10000.0):
+    if detail_activity is not None and not (_is_number(detail_activity) and 0.0 <= float(detail_activity) <= 10000.0):
         raise ParameterError(f"detail_activity must be a number in [0, 10000], got {detail_activity!r}")

@@ -15,6 +15,10 @@ from ..errors import InputError, ParameterError
 MAX_PIXELS = 200_000_000
 NORMALIZE_MODES = ("auto", "full", "percentile")
 DEFAULT_PERCENTILES = (0.1, 99.9)
+#: float samples within this distance of [0, 1] are taken as [0, 1] with rounding errors (a
+#: resize's or a colour conversion's overshoot) and clipped, instead of rescaled as data of
+#: another range (docs/inputs.md, "Bit depth and intensity normalisation")
+FLOAT_TOLERANCE = 1e-3
 
 
 @dataclass
@@ -39,14 +43,22 @@ def check_pixels(p, h: int, w: int, max_pixels: int | None) -> None:
                       "(decompression bomb guard; raise it with --max-pixels)")
 
 
-def percentile_scale(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Map the (lo, hi) percentiles of x to (0, 1), clipped. Channels share one mapping."""
+def percentile_scale(x: np.ndarray, lo: float, hi: float, top: float | None = None) -> np.ndarray:
+    """Map the (lo, hi) percentiles of x to (0, 1), clipped. Channels share one mapping.
+
+    A flat image (every sample the same value v) has no percentile range: it maps to its value
+    in its type's full range, ``v / top``, clipped to [0, 1]. ``top`` is that range's maximum
+    (255, 65535 …); ``None``: 255 for uint8, 65535 for uint16, else 1 (float data, whose
+    range is [0, 1]: a flat float image keeps its value, clipped to [0, 1]).
+    """
+    if top is None:
+        top = 255.0 if x.dtype == np.uint8 else 65535.0 if x.dtype == np.uint16 else 1.0
     x = x.astype(np.float64, copy=False)
     a, b = np.percentile(x, [lo, hi])
-    if not b > a:  # flat image: fall back to min/max, then to a constant
+    if not b > a:  # flat at the percentiles: fall back to min/max, then to the value itself
         a, b = float(x.min()), float(x.max())
         if not b > a:
-            return np.clip(x - a, 0, 1) if a <= 1 else np.zeros_like(x)
+            return np.clip(x / float(top), 0.0, 1.0)
     return np.clip((x - a) / (b - a), 0.0, 1.0)
 
 
@@ -63,16 +75,16 @@ def normalize_samples(x: np.ndarray, bit_depth: int, normalize: str, percentiles
             bad = int((~np.isfinite(x)).sum())
             raise _err(path, f"float image contains {bad} NaN or infinite values")
         mn, mx = float(x.min()), float(x.max())
-        inside = mn >= -1e-6 and mx <= 1 + 1e-6
+        inside = mn >= -FLOAT_TOLERANCE and mx <= 1 + FLOAT_TOLERANCE
         if normalize == "full":
             if not inside:
                 raise _err(path, f"float samples are in [{mn:.4g}, {mx:.4g}], not [0, 1] "
-                                 "(use normalize 'percentile' or 'auto')")
+                                 f"(within {FLOAT_TOLERANCE:g}; use normalize 'percentile' or 'auto')")
             return np.clip(x.astype(np.float64), 0, 1), "full"
         if normalize == "auto" and inside:
             return np.clip(x.astype(np.float64), 0, 1), "full"
-        return percentile_scale(x, lo, hi), "percentile"
-    if normalize == "percentile" or (normalize == "auto" and bit_depth > 8):
-        return percentile_scale(x, lo, hi), "percentile"
+        return percentile_scale(x, lo, hi, 1.0), "percentile"
     top = 255.0 if bit_depth <= 8 else float(2 ** bit_depth - 1)
+    if normalize == "percentile" or (normalize == "auto" and bit_depth > 8):
+        return percentile_scale(x, lo, hi, top), "percentile"
     return np.clip(x.astype(np.float64) / top, 0, 1), "full"

@@ -35,11 +35,19 @@ def register_method(name: str, **meta: Any) -> Callable[[MethodFn], MethodFn]:
 
 
 def fuse_gray(method: str, a: np.ndarray, b: np.ndarray, **params: Any) -> np.ndarray:
-    """Fuse two gray ``[0, 1]`` images with a registered method; result clipped to ``[0, 1]``."""
+    """Fuse two gray ``[0, 1]`` images with a registered method; result clipped to ``[0, 1]``.
+
+    ``a`` and ``b`` must be float arrays in [0, 1] (values within
+    :data:`mutualfuse.io.samples.FLOAT_TOLERANCE` of it are clipped); anything else is an
+    :class:`~mutualfuse.errors.InputError` (``mutualfuse.Fuser(method).fuse`` takes other kinds)."""
     try:
         fn = METHODS.get(method)
     except KeyError as e:
         raise ParameterError(str(e.args[0])) from None
+    from ..convert import check_unit_float
+
+    # float in [0, 1] (clipped within the tolerance): uint8 or 0…255 data would come back all white
+    a, b = check_unit_float(np.asarray(a), "a"), check_unit_float(np.asarray(b), "b")
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     check_pair(a, b)
