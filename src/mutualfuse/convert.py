@@ -16,7 +16,10 @@ gives alone. Whatever was rescaled or clipped is listed in :attr:`Kind.notes` (a
 ``Fuser.report.notes``), as is a ``(3|4, H, W)`` array read as a batch of gray images
 (channels-first colour is not guessed: numpy colour is channels-last). ``to_kind`` writes the result
 back as the same kind, dtype and layout as the input it is given (uint8 → uint8, uint16 → full
-0…65535 range, float → float in [0, 1]).
+0…65535 range, float → float in [0, 1]; a tensor on the input's device), with two exceptions,
+both noted: PIL images come back in the mode their samples were read as (``L``, ``RGB``,
+``I;16`` or ``F``: ``1``/``LA`` → ``L``, ``RGBA`` → ``RGB``, ``P`` → ``L`` or ``RGB``, ``I`` → ``I;16`` or ``F``),
+and alpha is not kept (``(H, W, 4)`` → ``(H, W, 3)``).
 """
 from __future__ import annotations
 
@@ -37,6 +40,7 @@ class Kind:
     layout: str = "hwc"  # numpy: hw / hw1 / hwc ; torch: hw / chw
     pil_mode: str | None = None
     bit_depth: int = 8  # 8, 16 or 32 (float)
+    device: Any = None  # torch: the input's device, where the result goes back
     #: what was done to the input that the result does not show (rescaled, clipped, read as a
     #: batch): :meth:`mutualfuse.Fuser.fuse` adds these lines to its report's notes
     notes: list[str] = field(default_factory=list)
@@ -178,6 +182,10 @@ def _from_any(x: Any, name: str, conv, notes: list[str]) -> tuple[np.ndarray, Ki
         from .io.pil_modes import pil_samples
 
         raw, depth = pil_samples(x, name)
+        back = "RGB" if raw.ndim == 3 else "I;16" if depth == 16 else "F" if depth == 32 else "L"
+        if mode != back:  # 1, LA, P, RGBA, I, I;16B …: the result is the mode the samples were read as
+            notes.append(f"{name}: PIL mode {mode} read as {back}; the result is in mode {back}"
+                         + (" (alpha not kept)" if "A" in mode else ""))
         if raw.ndim == 3:
             return conv(raw)[None], Kind("pil", np.uint8, False, 3, pil_mode="RGB")
         if depth == 16:
@@ -214,7 +222,8 @@ def _from_any(x: Any, name: str, conv, notes: list[str]) -> tuple[np.ndarray, Ki
         f = conv(arr, True)
         ch = f.shape[-1]
         f = f[..., 0] if ch == 1 else f
-        return f, Kind("torch", x.dtype, batched, ch, layout=("chw" if x.ndim >= 3 else "hw"), bit_depth=depth)
+        return f, Kind("torch", x.dtype, batched, ch, layout=("chw" if x.ndim >= 3 else "hw"), bit_depth=depth,
+                       device=x.device)
     if isinstance(x, np.ndarray):
         depth = _depth_of(x.dtype)
         if x.ndim == 2:
@@ -223,6 +232,8 @@ def _from_any(x: Any, name: str, conv, notes: list[str]) -> tuple[np.ndarray, Ki
             _check_channels(x.shape[-1], name)
             if x.shape[-1] == 1:
                 return conv(x[..., 0])[None], Kind("numpy", x.dtype, False, 1, layout="hw1", bit_depth=depth)
+            if x.shape[-1] == 4:
+                notes.append(f"{name}: RGBA array: alpha not kept, the result is (H, W, 3)")
             return conv(x[..., :3])[None], Kind("numpy", x.dtype, False, 3, bit_depth=depth)
         if x.ndim == 3:  # batch of gray
             if x.shape[0] in (3, 4):  # also the shape of a channels-first colour image: say how it was read
@@ -283,7 +294,7 @@ def to_kind(f: np.ndarray, k: Kind) -> Any:
             t = t[0]
             if k.layout == "hw" and t.shape[0] == 1:
                 t = t[0]
-        return t
+        return t.to(k.device) if k.device is not None else t
     out = _quantise(f, k.dtype)
     if not k.batched:
         out = out[0]

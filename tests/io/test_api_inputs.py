@@ -202,3 +202,35 @@ def test_numpy_numbers_are_accepted_as_options():
     f = Fuser("default", device="cpu", detail_activity=np.float32(5), blend_temperature=np.float64(0.5),
               token_budget=np.int64(0), max_window_pixels=np.int32(100000), percentiles=(np.float32(1), 99))
     assert f.net.cfg.detail_activity == 5.0
+
+
+@pytest.mark.parametrize("mode, back, alpha", [("1", "L", False), ("LA", "L", True), ("RGBA", "RGB", True),
+                                               ("I", "I;16", False), ("L", "L", False), ("RGB", "RGB", False)])
+def test_pil_modes_that_cannot_come_back_are_noted(samples, mode, back, alpha):
+    a = Image.open(samples / "tno-01" / "a.png").convert(mode)
+    b = Image.open(samples / "tno-01" / "b.png").convert("L")
+    f = Fuser("average", device="cpu")
+    out = f.fuse(a, b)
+    assert out.mode == back
+    said = [n for n in f.report.notes if "PIL mode" in n]
+    assert bool(said) == (mode != back), f.report.notes
+    assert any("alpha not kept" in n for n in said) == alpha
+
+
+def test_rgba_array_says_alpha_is_not_kept(samples):
+    rgb = np.asarray(Image.open(samples / "tno-01" / "a.png").convert("RGB"))
+    rgba = np.concatenate([rgb, np.full(rgb.shape[:2] + (1,), 255, np.uint8)], -1)
+    f = Fuser("average", device="cpu")
+    assert f.fuse(rgba, rgb).shape == rgb.shape
+    assert any("alpha not kept" in n for n in f.report.notes)
+
+
+def test_tensor_results_go_back_to_the_inputs_device():
+    """The result is moved to the input's device (a CUDA tensor comes back on CUDA; CPU here)."""
+    from mutualfuse.convert import from_any, to_kind
+
+    x = torch.rand(1, 1, 16, 16)
+    f, kind = from_any(x, "a")
+    assert kind.device == x.device
+    kind.device = torch.device("meta")  # any other device: the result is moved there
+    assert to_kind(f, kind).device.type == "meta"
