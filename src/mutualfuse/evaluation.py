@@ -97,13 +97,12 @@ def pair_folders(a: Path, b: Path, fused: list[Path]) -> tuple[list[str], dict, 
 
 
 def _size_of(path: Path) -> tuple[int, int]:
-    from PIL import Image
+    from .image_io import header_size
 
-    try:
-        with Image.open(path) as im:
-            return im.size
-    except Exception as e:
-        raise InputError(f"{path}: cannot read image ({type(e).__name__})") from None
+    size = header_size(path)  # as read: orientation applied
+    if size is None:
+        raise InputError(f"{path}: cannot read image header")
+    return size
 
 
 def check_sizes(names, la, lb, lf) -> None:

@@ -5,7 +5,8 @@ result back in the inputs' format. Formats:
 
 * PNG, JPEG, BMP (Pillow): 8-bit gray/colour, 16-bit gray PNG; palette images are expanded,
   alpha is dropped, EXIF orientation is applied (JPEG/TIFF/PNG with an Orientation tag).
-* TIFF (tifffile when installed, else Pillow): 8/16-bit gray or RGB(A), 32/64-bit float gray.
+* TIFF (tifffile when installed, else Pillow): 8/16-bit gray or RGB(A), 32/64-bit float gray;
+  the Orientation tag is applied.
 * DICOM (``.dcm`` or the ``DICM`` magic; needs ``pip install mutualfuse[dicom]``, see
   :mod:`mutualfuse.dicom`).
 
@@ -182,6 +183,51 @@ def _channels_to_image(arr: np.ndarray, p, alpha_ok: bool = True) -> np.ndarray:
     raise _err(p, f"unsupported channel count {c} (expected 1 gray, 3 RGB, or with alpha 2 / 4)")
 
 
+def apply_orientation(arr: np.ndarray, orientation: int) -> np.ndarray:
+    """Samples (H, W[, C]) as stored → as displayed, for a TIFF/EXIF ``Orientation`` value 1–8
+    (the transforms of Pillow's ``ImageOps.exif_transpose``; other values: unchanged)."""
+    ops = {
+        2: lambda x: x[:, ::-1],                      # mirrored left-right
+        3: lambda x: x[::-1, ::-1],                   # rotated 180°
+        4: lambda x: x[::-1],                         # mirrored top-bottom
+        5: lambda x: x.swapaxes(0, 1),                # transposed
+        6: lambda x: np.rot90(x, -1),                 # rotated 90° clockwise to display
+        7: lambda x: x[::-1, ::-1].swapaxes(0, 1),    # transversed
+        8: lambda x: np.rot90(x, 1),                  # rotated 90° counter-clockwise to display
+    }
+    op = ops.get(int(orientation))
+    return np.ascontiguousarray(op(arr)) if op else arr
+
+
+def header_size(path: str | os.PathLike) -> tuple[int, int] | None:
+    """(width, height) of an image as it will be read (orientation applied), from its header
+    only (no decoding); None when the header cannot be read (the full read then says why)."""
+    if Path(path).suffix.lower() in (".tif", ".tiff"):  # as _read_tiff reads it (Pillow's size
+        try:                                            # of a rotated TIFF is not the stored one)
+            import tifffile
+
+            with tifffile.TiffFile(path) as tf:
+                page = tf.pages[0]
+                w, h = int(page.imagewidth), int(page.imagelength)
+                tag = page.tags.get("Orientation")
+            return (h, w) if tag is not None and int(tag.value) in (5, 6, 7, 8) else (w, h)
+        except ImportError:  # pragma: no cover - Pillow reads TIFF then
+            pass
+        except Exception:  # noqa: BLE001
+            return None
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+            try:
+                if im.getexif().get(0x0112) in (5, 6, 7, 8):  # transposed / rotated by 90°
+                    w, h = h, w
+            except Exception:  # noqa: BLE001 - a broken EXIF block is ignored by the reader too
+                pass
+            return int(w), int(h)
+    except Exception:  # noqa: BLE001
+        return None
+
+
 def _read_tiff(p: Path, max_pixels: int | None) -> tuple[np.ndarray, int] | None:
     """Read a TIFF with tifffile → (samples, bit depth); None if tifffile is not installed."""
     try:
@@ -201,6 +247,8 @@ def _read_tiff(p: Path, max_pixels: int | None) -> tuple[np.ndarray, int] | None
             h, w = int(page.imagelength), int(page.imagewidth)
             check_pixels(p, h, w, max_pixels)
             extras = tuple(getattr(page, "extrasamples", ()) or ())
+            tag = page.tags.get("Orientation")
+            orientation = int(tag.value) if tag is not None else 1
             arr = page.asarray()
     except InputError:
         raise
@@ -211,6 +259,7 @@ def _read_tiff(p: Path, max_pixels: int | None) -> tuple[np.ndarray, int] | None
     if arr.ndim == 3 and arr.shape[0] == spp and arr.shape[-1] != spp:  # planar → contiguous
         arr = np.moveaxis(arr, 0, -1)
     arr = _channels_to_image(arr, p)
+    arr = apply_orientation(arr, orientation)
     if arr.dtype == np.uint8:
         depth = 8
     elif arr.dtype in (np.uint16, np.int16):

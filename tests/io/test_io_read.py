@@ -148,3 +148,25 @@ def test_output_depth_follows_inputs():
     assert output_depth("o.tif", [16, 8], colour=True) == (16, None)
     with pytest.raises(InputError, match="cannot hold"):
         output_depth("o.jpg", [8], colour=False, requested=16)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_tiff_orientation_is_applied(tmp_path, orientation):
+    """The Orientation tag as TIFF 6.0 defines it: where the stored 0th row and 0th column are
+    on display (so a pair of a rotated TIFF and an upright image is the same size)."""
+    from mutualfuse.image_io import header_size, read_image
+
+    x = np.arange(20 * 30, dtype=np.uint8).reshape(20, 30)
+    h, w = x.shape
+    want = np.empty((w, h) if orientation >= 5 else (h, w), np.uint8)
+    for i in range(h):  # stored row i, column j → displayed position
+        for j in range(w):
+            r, c = {1: (i, j), 2: (i, w - 1 - j), 3: (h - 1 - i, w - 1 - j), 4: (h - 1 - i, j),
+                    5: (j, i), 6: (j, h - 1 - i), 7: (w - 1 - j, h - 1 - i), 8: (w - 1 - j, i)}[orientation]
+            want[r, c] = x[i, j]
+    p = tmp_path / f"o{orientation}.tif"
+    tifffile = pytest.importorskip("tifffile")
+    tifffile.imwrite(p, x, photometric="minisblack", extratags=[(274, "H", 1, orientation, True)])
+    got, _ = read_image(p, normalize="full")
+    assert np.array_equal(np.round(got * 255).astype(np.uint8), want)
+    assert header_size(p) == (want.shape[1], want.shape[0])

@@ -59,21 +59,10 @@ def find_pairs(folder: Path, check_sizes: bool = True) -> list[tuple[Path, Path]
 
 
 def image_size(path: Path) -> tuple[int, int] | None:
-    """(width, height) of an image as it will be read (EXIF orientation applied), from its header
-    only (no decoding); None when the header cannot be read (the full read then says why)."""
-    from PIL import Image
+    """(width, height) as read, from the header (:func:`mutualfuse.image_io.header_size`)."""
+    from ..image_io import header_size
 
-    try:
-        with Image.open(path) as im:
-            w, h = im.size
-            try:
-                if im.getexif().get(0x0112) in (5, 6, 7, 8):  # transposed / rotated by 90°
-                    w, h = h, w
-            except Exception:  # noqa: BLE001 - a broken EXIF block is ignored by the reader too
-                pass
-            return int(w), int(h)
-    except Exception:  # noqa: BLE001
-        return None
+    return header_size(path)
 
 
 def split_pairs(pairs: list[tuple[Path, Path]], val_pairs: int, seed: int):
