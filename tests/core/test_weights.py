@@ -140,3 +140,21 @@ def test_methods_lists_weights_and_prints_cards():
     r = _cli("methods", "--card", "no-such-weights")
     assert r.returncode == 2 and r.stdout == ""
     assert r.stderr.count("\n") == 1 and "no-such-weights" in r.stderr
+
+
+def test_card_of_a_weights_file_of_ones_own(tiny_weights, tmp_path):
+    """`methods --card FILE`: the card from the file's own metadata, after its checks; a broken
+    file is a one-line error."""
+    import hashlib
+
+    r = _cli("methods", "--card", str(tiny_weights))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == str(tiny_weights) and "not shipped" in r.stdout
+    assert hashlib.sha256(tiny_weights.read_bytes()).hexdigest() in r.stdout
+    assert "widths=[4, 8, 8" in r.stdout
+    bad = tmp_path / "bad.safetensors"
+    raw = bytearray(tiny_weights.read_bytes())
+    raw[-2] ^= 0x01
+    bad.write_bytes(bytes(raw))
+    r = _cli("methods", "--card", str(bad))
+    assert r.returncode == 2 and r.stdout == "" and r.stderr.count("\n") == 1 and "bad.safetensors" in r.stderr

@@ -9,7 +9,8 @@ from ..errors import ParameterError
 def add_parser(sub) -> None:
     p = sub.add_parser("methods", help="list fusion methods and shipped weights (and their model cards)")
     p.add_argument("--card", metavar="WEIGHTS", action="append", default=[],
-                   help="print the model card of these shipped weights (repeatable; 'all' = every one)")
+                   help="print the model card of these shipped weights or weights files of your own "
+                        "(repeatable; 'all' = every shipped one)")
     p.set_defaults(func=run)
 
 
@@ -19,12 +20,16 @@ def run(args: argparse.Namespace) -> int:
     from ..weights.card import model_card
 
     if args.card:
+        import os
+
+        from ..weights.card import file_card
+
         names = list(SHIPPED) if "all" in args.card else args.card
-        unknown = [n for n in names if n not in SHIPPED]
+        unknown = [n for n in names if n not in SHIPPED and not os.path.isfile(n)]
         if unknown:
-            raise ParameterError(f"--card: no shipped weights named {', '.join(unknown)} "
+            raise ParameterError(f"--card: no shipped weights or weights file named {', '.join(unknown)} "
                                  f"(shipped: {', '.join(SHIPPED)})")
-        print("\n".join(model_card(n) for n in names), end="")
+        print("\n".join(model_card(n) if n in SHIPPED else file_card(n) for n in names), end="")
         return 0
     for e in METHODS:
         print(f"{e.name:12s} {e.meta.get('family', ''):12s} {e.meta.get('cite', '')}")

@@ -96,3 +96,40 @@ def model_card(name: str) -> str:
             + " (--task; each chosen on that task's validation columns; default --task auto: the task "
               "detected per pair)")
     return "\n".join(lines) + "\n"
+
+
+def file_card(path: str) -> str:
+    """The card of a weights file that is not shipped (e.g. ``OUT/final.safetensors`` of one's own
+    run, or an ``export-weights`` output): the same lines, from the file's own metadata only,
+    after the file has passed :func:`mutualfuse.weights.read_weights`' checks (digest included)."""
+    import hashlib
+
+    from . import read_weights
+
+    _, cfg, meta = read_weights(path)  # a one-line WeightsError if it is not valid weights
+    try:
+        tc = json.loads(meta.get("train_config", "{}"))
+    except ValueError:
+        tc = {}
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    model = ", ".join(f"{k}={v}" for k, v in cfg.to_dict().items() if k not in ("in_channels", "token_budget"))
+    lines = [str(path), "description: not shipped: a weights file of its own (no registry entry, no "
+                        "validation record)", f"file:        {path} (sha256 {h.hexdigest()})",
+             f"model:       {model}"]
+    if meta.get("stored_dtype"):
+        lines.append(f"stored as:   {meta['stored_dtype']}")
+    if tc:
+        lines += _recipe(tc)
+    run = [f"{meta['steps']} steps done"] if meta.get("steps") else []
+    if meta.get("wall_time_s"):
+        run.append(f"{float(meta['wall_time_s']) / 60:.1f} min wall")
+    if meta.get("machine"):
+        run.append(meta["machine"])
+    if run:
+        lines.append(f"run:         {'; '.join(run)}")
+    if meta.get("final_train_loss"):
+        lines.append(f"final loss:  {meta['final_train_loss']} (training batch)")
+    return "\n".join(lines) + "\n"
