@@ -46,6 +46,19 @@ def _recipe(tc: dict) -> list[str]:
     return lines
 
 
+def _run_lines(meta: dict[str, str]) -> list[str]:
+    """The card's ``run:`` and ``final loss:`` lines from a weights file's metadata."""
+    run = [f"{meta['steps']} steps done"] if meta.get("steps") else []
+    if meta.get("wall_time_s"):
+        run.append(f"{float(meta['wall_time_s']) / 60:.1f} min wall")
+    if meta.get("machine"):
+        run.append(meta["machine"])
+    lines = [f"run:         {'; '.join(run)}"] if run else []
+    if meta.get("final_train_loss"):
+        lines.append(f"final loss:  {meta['final_train_loss']} (training batch)")
+    return lines
+
+
 def model_card(name: str) -> str:
     """The model card of shipped weights ``name`` as plain text (one ``key: value`` per line).
 
@@ -76,17 +89,7 @@ def model_card(name: str) -> str:
         lines.append(f"stored as:   {meta['stored_dtype']}")
     if tc:
         lines += _recipe(tc)
-    run = []
-    if meta.get("steps"):
-        run.append(f"{meta['steps']} steps done")
-    if meta.get("wall_time_s"):
-        run.append(f"{float(meta['wall_time_s']) / 60:.1f} min wall")
-    if meta.get("machine"):
-        run.append(meta["machine"])
-    if run:
-        lines.append(f"run:         {'; '.join(run)}")
-    if meta.get("final_train_loss"):
-        lines.append(f"final loss:  {meta['final_train_loss']} (training batch)")
+    lines += _run_lines(meta)
     if w.validation:
         lines.append("validation:  " + ", ".join(f"{k}={v:.4g}" for k, v in w.validation)
                      + " (held-out RoadScene pairs, logged at the last step)")
@@ -123,13 +126,5 @@ def file_card(path: str) -> str:
         lines.append(f"stored as:   {meta['stored_dtype']}")
     if tc:
         lines += _recipe(tc)
-    run = [f"{meta['steps']} steps done"] if meta.get("steps") else []
-    if meta.get("wall_time_s"):
-        run.append(f"{float(meta['wall_time_s']) / 60:.1f} min wall")
-    if meta.get("machine"):
-        run.append(meta["machine"])
-    if run:
-        lines.append(f"run:         {'; '.join(run)}")
-    if meta.get("final_train_loss"):
-        lines.append(f"final loss:  {meta['final_train_loss']} (training batch)")
+    lines += _run_lines(meta)
     return "\n".join(lines) + "\n"
