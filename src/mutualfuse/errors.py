@@ -28,3 +28,16 @@ class WeightsError(FuseError):
 
 class ParameterError(FuseError, ValueError):
     """A method, metric or option was given a bad value."""
+
+
+class ImageTooSmallError(InputError):
+    """An image is smaller than a metric (or other computation) needs; ``min_side`` is the
+    smallest side length in pixels that works. ``mutualfuse evaluate`` leaves such a metric's
+    value empty for that image (with a note) instead of stopping."""
+
+    def __init__(self, message: str, min_side: int):
+        super().__init__(message)
+        self.min_side = int(min_side)
+
+    def __reduce__(self):  # picklable with both arguments (evaluate -j runs metrics in worker processes)
+        return (type(self), (str(self), self.min_side))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError, ParameterError
+from .errors import ImageTooSmallError, InputError, ParameterError
 
 SUFFIXES = {".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg"}
 
@@ -186,15 +186,41 @@ def _score(key: str, a, b, f) -> float:
         return float(METRICS.get(key)(a, b, f))
 
 
-def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool) -> dict:
+def _score_or_skip(key: str, a, b, f) -> tuple[float, str | None]:
+    """:func:`_score`, except that an image smaller than the metric needs
+    (:class:`~mutualfuse.errors.ImageTooSmallError`) gives ``(nan, reason)`` instead of an error:
+    ``evaluate`` leaves that cell empty and says so, and the other metrics are still computed."""
+    try:
+        return _score(key, a, b, f), None
+    except ImageTooSmallError as e:
+        return float("nan"), str(e)
+
+
+def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
+             skipped: dict | None = None) -> dict:
     """Score pair by pair (so memory holds one pair at a time); with ``jobs`` > 1 the metrics
-    of a pair run in that many worker processes. Returns table[method][image][label]."""
+    of a pair run in that many worker processes. Returns table[method][image][label].
+
+    A metric that cannot be computed because the images are too small for it is NaN in the
+    table; ``skipped`` (a dict, filled in place) then maps its label to
+    ``{"reason": message, "images": [(method, image name), ...]}``. Any other problem is an
+    :class:`~mutualfuse.errors.InputError` naming the file and the metric."""
     from tqdm import tqdm
 
+    if skipped is None:
+        skipped = {}
     table: dict = {m: {n: {} for n in names} for m in methods}
     total = len(names) * len(methods) * len(labels)
     bar = tqdm(total=total, desc="evaluate", unit="metric", disable=quiet, file=sys.stderr)
     ex = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+
+    def record(t, result) -> None:
+        value, reason = result
+        table[t[0]][t[1]][t[2]] = value
+        if reason is not None:
+            entry = skipped.setdefault(t[2], {"reason": reason, "images": []})
+            entry["images"].append((t[0], t[1]))
+
     try:
         for n in names:
             a, b = read_gray(la[n]), read_gray(lb[n])
@@ -206,13 +232,13 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool) 
                     tasks.append((m, n, lab, key, (a, b, f), fp))
             if ex is None:
                 for t in tasks:
-                    table[t[0]][t[1]][t[2]] = _run_one(t)
+                    record(t, _run_one(t))
                     bar.update(1)
             else:
-                futs = [ex.submit(_score, t[3], *t[4]) for t in tasks]
+                futs = [ex.submit(_score_or_skip, t[3], *t[4]) for t in tasks]
                 for t, fu in zip(tasks, futs):
                     try:
-                        table[t[0]][t[1]][t[2]] = fu.result()
+                        record(t, fu.result())
                     except ValueError as e:
                         raise InputError(f"{t[5]}: {t[3]}: {e}") from None
                     bar.update(1)
@@ -223,10 +249,8 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool) 
     return table
 
 
-def _run_one(t) -> float:
+def _run_one(t) -> tuple[float, str | None]:
     try:
-        return _score(t[3], *t[4])
-    except InputError:
-        raise
-    except ValueError as e:
+        return _score_or_skip(t[3], *t[4])
+    except ValueError as e:  # InputError included: named with the file and the metric
         raise InputError(f"{t[5]}: {t[3]}: {e}") from None

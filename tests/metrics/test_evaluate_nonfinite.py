@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from mutualfuse.cli import main
@@ -74,3 +75,74 @@ def test_size_mismatch_names_both_files_with_their_folders(tmp_path, capsys):
     assert main(["evaluate", "--a", str(d / "a"), "--b", str(d / "b"), "--fused", str(d / "small")]) == 2
     err = capsys.readouterr().err
     assert str(d / "small" / "01.png") in err and str(d / "a" / "01.png") in err, err
+
+
+def _small_set(tmp_path, sides):
+    """Folders a, b, f with one random pair (and its mean as fused image) per (h, w) in ``sides``."""
+    rng = np.random.default_rng(1)
+    for d in ("a", "b", "f"):
+        (tmp_path / d).mkdir()
+    for i, (h, w) in enumerate(sides):
+        a = rng.integers(0, 256, (h, w), dtype=np.uint8)
+        b = rng.integers(0, 256, (h, w), dtype=np.uint8)
+        f = ((a.astype(np.int32) + b) // 2).astype(np.uint8)
+        for d, x in (("a", a), ("b", b), ("f", f)):
+            Image.fromarray(x).save(tmp_path / d / f"{i:02d}.png")
+    return ["evaluate", "--a", str(tmp_path / "a"), "--b", str(tmp_path / "b"), "--fused", str(tmp_path / "f")]
+
+
+def test_metric_too_big_for_small_images_is_left_empty_with_a_note(tmp_path, capsys):
+    """A metric needing larger images (MS-SSIM Wang: 176 px, VIFF: 81 px) is NaN / null with one note
+    per reason; every other metric is still computed (was: the whole evaluation stopped)."""
+    base = _small_set(tmp_path, [(100, 120), (200, 180)])
+    out = tmp_path / "r.json"
+    for jobs in ("1", "2"):
+        rc = main(base + ["--metrics", "EN@vifb", "MS_SSIM@wang", "VIFF@han", "-j", jobs, "-o", str(out)])
+        err = capsys.readouterr().err
+        assert rc == 0, err
+        notes = [ln for ln in err.splitlines() if "not computed" in ln]
+        assert len(notes) == 1 and "MS_SSIM@wang" in notes[0] and "1 of 2 image(s) (00)" in notes[0], err
+        assert "176 pixels per side" in notes[0] and "their mean is NaN" in notes[0]
+        assert "value(s) are NaN" not in err  # the skipped cells are not counted again as undefined
+        doc = _strict(out.read_text())
+        imgs = doc["methods"]["f"]["images"]
+        assert imgs["00"]["MS_SSIM@wang"] is None and isinstance(imgs["01"]["MS_SSIM@wang"], float)
+        assert all(isinstance(imgs[n][k], float) for n in ("00", "01") for k in ("EN@vifb", "VIFF@han"))
+        assert doc["methods"]["f"]["mean"]["MS_SSIM@wang"] is None
+        assert doc["not_computed"] == {"MS_SSIM@wang": {"reason": notes[0].split("): ", 1)[1].split(";")[0],
+                                                        "images": ["00"]}}
+    # -q: no notes, same exit status
+    assert main(base + ["--metrics", "MS_SSIM@wang", "EN@vifb", "-q"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_images_too_small_for_every_metric_asked_for_is_an_error(tmp_path, capsys):
+    base = _small_set(tmp_path, [(40, 50)])
+    out = tmp_path / "r.csv"
+    assert main(base + ["--metrics", "VIF@nestfuse", "MS_SSIM@wang", "-q", "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nothing computed" in err[0] and str(tmp_path / "a" / "00.png") in err[0], err
+    assert "65 pixels per side" in err[0] and "176 pixels per side" in err[0]
+    assert not out.exists()
+
+
+def test_size_limits_are_exact_and_named(tmp_path):
+    """Each registered size limit: one pixel below it is ImageTooSmallError naming the limit,
+    at the limit the metric returns a finite number (VIF used to fail below 65 px with NumPy's
+    'window shape cannot be larger than input array shape')."""
+    from mutualfuse.errors import ImageTooSmallError
+    from mutualfuse.metrics import METRICS
+
+    rng = np.random.default_rng(2)
+    limits = {"VIF@nestfuse": 65, "VIF@0-255": 65, "VIFF@han": 81, "MS_SSIM@wang": 176, "MS_SSIM@rfn-nest": 44,
+              "Qs@liu": 11, "Qc@liu": 11, "Qm@liu": 4, "Qp@liu": 3, "AG@vifb": 2, "Qabf@vifb": 2}
+    for key, side in limits.items():
+        for h, w in ((side, side + 7), (side + 7, side)):
+            a, b = (rng.integers(0, 256, (h, w)).astype(np.uint8) for _ in range(2))
+            f = ((a.astype(np.int32) + b) // 2).astype(np.uint8)
+            v = METRICS.get(key)(a, b, f)
+            assert np.isfinite(v) or key == "Qp@liu", (key, h, w)  # Q_P of noise this small: empty mask, NaN
+            small = (slice(0, h - 1), slice(None)) if h == side else (slice(None), slice(0, w - 1))
+            with pytest.raises(ImageTooSmallError, match=f"at least {side} pixels per side") as ei:
+                METRICS.get(key)(a[small], b[small], f[small])
+            assert ei.value.min_side == side

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..errors import InputError, ParameterError
 from ..evaluation import (  # noqa: F401  (the library part, in mutualfuse.evaluation; names kept for callers)
     SUFFIXES, _compute, _listing, _names, _run_one, _score, _size_of, check_sizes, list_metrics, pair_folders,
     read_gray, select_metrics)
@@ -126,7 +126,7 @@ def format_table(methods: list[str], names: list[str], labels: dict[str, str], t
     return "\n".join(lines)
 
 
-def write_results(path: Path, methods, names, labels, table, dirs) -> None:
+def write_results(path: Path, methods, names, labels, table, dirs, skipped: dict | None = None) -> None:
     from ..metrics import METRICS
 
     from ..io.atomic import atomic_write
@@ -135,10 +135,10 @@ def write_results(path: Path, methods, names, labels, table, dirs) -> None:
     if suffix not in (".csv", ".json"):
         raise ParameterError(f"--out {path}: use a .csv or .json file name")
     with atomic_write(path) as tmp:
-        _write_results(tmp, suffix, methods, names, labels, table, dirs)
+        _write_results(tmp, suffix, methods, names, labels, table, dirs, skipped or {})
 
 
-def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs) -> None:
+def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs, skipped: dict) -> None:
     from ..metrics import METRICS
 
     if suffix == ".csv":
@@ -150,7 +150,8 @@ def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs) 
                     w.writerow([m, dirs[m], g] + [repr(table[m][g][c]) for c in labels])
     elif suffix == ".json":
         doc = {
-            "values": "NaN (a metric undefined for that image) is written as null, +/-infinity "
+            "values": "NaN (a metric undefined for that image, or not computed because the image is "
+                      "smaller than it needs: see not_computed) is written as null, +/-infinity "
                       "(e.g. PSNR of identical images) as the strings \"inf\" / \"-inf\"",
             "metrics": {
                 lab: {"key": key, "higher_is_better": METRICS.meta(key)["higher_is_better"],
@@ -160,6 +161,10 @@ def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs) 
             },
             "gray_conversion": "MATLAB rgb2gray (0.298936021293775, 0.587043074451121, 0.114020904255103), "
                                "rounded half away from zero",
+            "not_computed": {
+                lab: {"reason": v["reason"], "images": sorted({n for _, n in v["images"]})}
+                for lab, v in skipped.items()
+            },
             "methods": {
                 m: {"folder": dirs[m], "images": {g: _json_row(table[m][g]) for g in names},
                     "mean": _json_row(table[m]["mean"])}
@@ -175,6 +180,21 @@ def _json_row(row: dict) -> dict:
     """Metric values for strict JSON: NaN → None (null), ±inf → "inf" / "-inf"."""
     return {k: (None if math.isnan(v) else ("inf" if v > 0 else "-inf") if math.isinf(v) else v)
             for k, v in row.items()}
+
+
+def _skip_notes(skipped: dict, n_images: int) -> list[str]:
+    """One note per (reason, images) group of metrics left empty because the images are too
+    small for them (see :func:`mutualfuse.evaluation._compute`)."""
+    groups: dict = {}
+    for lab, v in skipped.items():
+        imgs = tuple(sorted({n for _, n in v["images"]}))
+        groups.setdefault((v["reason"], imgs), []).append(lab)
+    lines = []
+    for (reason, imgs), labs in groups.items():
+        mean = "; their mean is NaN" if len(imgs) < n_images else ""
+        lines.append(f"note: {', '.join(labs)}: not computed (NaN) for {len(imgs)} of {n_images} image(s) "
+                     f"({_names(imgs, 5)}): {reason}{mean}")
+    return lines
 
 
 def _method_labels(fused: list[Path]) -> list[str]:
@@ -208,16 +228,27 @@ def run(args: argparse.Namespace) -> int:
     names, la, lb, lf = pair_folders(a_dir, b_dir, fused)
     check_sizes(names, la, lb, lf)
 
-    table = _compute(names, la, lb, lf, methods, fused, labels, args.jobs, args.quiet)
+    skipped: dict = {}
+    table = _compute(names, la, lb, lf, methods, fused, labels, args.jobs, args.quiet, skipped)
+    n_cells = len(methods) * len(names) * len(labels)
+    n_skipped = sum(len(v["images"]) for v in skipped.values())
+    if n_skipped == n_cells:  # nothing at all was computed: an error, not a table of NaN
+        reasons = "; ".join(sorted({v["reason"] for v in skipped.values()}))
+        where = str(la[names[0]]) if len(names) == 1 else f"{la[names[0]].parent} ({len(names)} images)"
+        raise InputError(f"{where}: too small for every metric asked for, nothing computed ({reasons})")
     for m in methods:
         table[m]["mean"] = {lab: float(np.mean([table[m][n][lab] for n in names])) for lab in labels}
     print(format_table(methods, names, labels, table))
-    n_nan = sum(math.isnan(table[m][n][lab]) for m in methods for n in names for lab in labels)
-    if n_nan and not args.quiet:
-        print(f"note: {n_nan} value(s) are NaN: the metric is undefined for that image (e.g. a flat "
-              "fused image); a mean over them is NaN too", file=sys.stderr)
+    n_nan = sum(math.isnan(table[m][n][lab]) for m in methods for n in names for lab in labels) - n_skipped
+    if not args.quiet:
+        for line in _skip_notes(skipped, len(names)):
+            print(line, file=sys.stderr)
+        if n_nan:
+            print(f"note: {n_nan} value(s) are NaN: the metric is undefined for that image (e.g. a flat "
+                  "fused image); a mean over them is NaN too", file=sys.stderr)
     if args.out:
-        write_results(Path(args.out), methods, names, labels, table, {m: str(d) for m, d in zip(methods, fused)})
+        write_results(Path(args.out), methods, names, labels, table, {m: str(d) for m, d in zip(methods, fused)},
+                      skipped)
         if not args.quiet:
             print(f"wrote {args.out}", file=sys.stderr)
     return 0

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from ..errors import InputError
+from ..errors import ImageTooSmallError, InputError
 
 #: MATLAB ``rgb2gray`` weights: the first row of ``inv([1 .956 .621; 1 -.272 -.647; 1 -1.106 1.703])``
 #: (0.298936021293775, 0.587043074451121, 0.114020904255103), *not* the rounded Rec.601 0.299/0.587/0.114.
@@ -97,7 +97,8 @@ def check_same_shape(*imgs: np.ndarray, names: tuple[str, ...] = ("a", "b", "f")
         desc = ", ".join(f"{n} {s[1]}×{s[0]}" for n, s in zip(names, shapes))
         raise InputError(f"images differ in size: {desc}")
     if min(shapes[0]) < 2:
-        raise InputError(f"image too small for fusion metrics: {shapes[0][1]}×{shapes[0][0]}")
+        raise ImageTooSmallError(f"image too small for fusion metrics: {shapes[0][1]}×{shapes[0][0]} "
+                                 "(at least 2 pixels per side)", 2)
 
 
 def prep3(a, b, f) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -12,6 +12,7 @@ from scipy import ndimage
 from scipy.signal import fftconvolve
 
 from ._common import prep3
+from ..errors import ImageTooSmallError
 
 # ---- sp5Filters taps (Simoncelli's published 5th-order steerable filters, 8 decimals) ----
 
@@ -199,7 +200,15 @@ def _reference_params(y: np.ndarray):
 
 def vifvec(ref: np.ndarray, dist: np.ndarray) -> float:
     """Sheikh & Bovik's ``vifvec(imorg, imdist)`` on arrays in whatever range they are given."""
+    _check_side(ref)
     return _vif_trees(_tree(ref), _tree(dist))
+
+
+def _check_side(x: np.ndarray) -> None:
+    """:class:`ImageTooSmallError` below :data:`MIN_SIDE`, before the pyramid filters (whose own
+    error on small images is NumPy's obscure 'window shape cannot be larger than input array')."""
+    if min(np.shape(x)) < MIN_SIDE:
+        raise ImageTooSmallError(f"VIF needs images of at least {MIN_SIDE} pixels per side", MIN_SIDE)
 
 
 def _tree(x: np.ndarray, height: int = 4) -> dict[int, np.ndarray]:
@@ -232,7 +241,7 @@ def _vif_trees(org: dict[int, np.ndarray], dst: dict[int, np.ndarray]) -> float:
         vv = vv[off:-off, off:-off]
         ss = ss[off:-off, off:-off]
         if ss.size == 0:
-            raise ValueError(f"VIF needs images of at least {MIN_SIDE} pixels per side")
+            raise ImageTooSmallError(f"VIF needs images of at least {MIN_SIDE} pixels per side", MIN_SIDE)
         t = (g * g * ss)[..., None] * lam / (vv + _SIGMA_NSQ)[..., None]
         num += float(np.sum(np.log2(1 + t)))
         den += float(np.sum(np.log2(1 + ss[..., None] * lam / _SIGMA_NSQ)))
@@ -269,6 +278,7 @@ def vif(a, b, f, convention: str = "nestfuse") -> float:
         s = 1.0
     else:
         raise ValueError(f"VIF: unknown convention {convention!r}")
+    _check_side(F)
     tf = _tree(F * s)  # the fused image's pyramid is shared by both terms
     return (_vif_trees(_tree(A * s), tf) + _vif_trees(_tree(B * s), tf)) / 2.0
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from ._common import correlate, prep3
 from .liu_kernels import kernels
+from ..errors import ImageTooSmallError
 
 _SOBEL_X = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
 _SOBEL_Y = np.array([[-1.0, -2.0, -1.0], [0.0, 0.0, 0.0], [1.0, 2.0, 1.0]])
@@ -138,7 +139,7 @@ def qm(a, b, f) -> float:
     """
     A, B, F = prep3(a, b, f)
     if min(A.shape) < 4:
-        raise ValueError("Q_M needs images of at least 4 pixels per side")
+        raise ImageTooSmallError("Q_M needs images of at least 4 pixels per side", 4)
     K = kernels()
     if K is None:                # pragma: no cover - numba is a dependency
         return _qm_numpy(A, B, F)

@@ -13,6 +13,7 @@ from scipy import ndimage
 
 from ._common import gaussian_1d, prep3
 from .liu_kernels import kernels
+from ..errors import ImageTooSmallError
 
 
 @dataclass(frozen=True)
@@ -375,7 +376,7 @@ def qp(a, b, f, threshold: float = 0.1) -> float:
     """
     A, B, F = prep3(a, b, f)
     if min(A.shape) < 3:
-        raise ValueError("Q_P needs images of at least 3 pixels per side")
+        raise ImageTooSmallError("Q_P needs images of at least 3 pixels per side", 3)
     cfg = PhaseCongruencyConfig()
     bank = filter_bank(*A.shape, cfg)
     pc1, M1, n1 = phase_congruency(A, cfg, bank)

@@ -17,6 +17,7 @@ from ._common import EPS, gaussian_1d, prep3, sep_correlate_valid
 from .liu_kernels import kernels
 from .structural import qcb as _qcb_vifb
 from .structural import qcv as _qcv_vifb
+from ..errors import ImageTooSmallError
 
 
 def _local_stats(x: np.ndarray, y: np.ndarray, g: np.ndarray):
@@ -63,7 +64,7 @@ def _piella_maps(a, b, f, compiled: bool = True):
     to the NumPy maps bit for bit."""
     A, B, F = prep3(a, b, f)
     if min(A.shape) < 11:
-        raise ValueError("Q_S / Q_W need images of at least 11 pixels per side")
+        raise ImageTooSmallError("Q_S / Q_W need images of at least 11 pixels per side", 11)
     K = kernels() if compiled else None
     if K is None:
         return _piella_maps_numpy(A, B, F)
@@ -279,7 +280,7 @@ def _ssim_yang(E, a: str, b: str):
 
 def _check_yang(A):
     if min(A.shape) < 11:
-        raise ValueError("Q_C / Q_Y need images of at least 11 pixels per side")
+        raise ImageTooSmallError("Q_C / Q_Y need images of at least 11 pixels per side", 11)
 
 
 def qc(a, b, f) -> float:

@@ -9,6 +9,7 @@ import numpy as np
 
 from ._common import gaussian_1d, prep3, sep_correlate_valid
 from .liu_kernels import kernels
+from ..errors import ImageTooSmallError
 
 VIFF_REF = "HarrisXia/image-fusion-evaluation@35d35c0b081d1a0e9f1e2f291c59108ab61ccc8a:VIFF_Public.m"
 
@@ -79,7 +80,7 @@ def viff(a, b, f) -> float:
     """
     A, B, F = prep3(a, b, f)
     if min(A.shape) < 81:
-        raise ValueError("VIFF needs images of at least 81 pixels per side")
+        raise ImageTooSmallError("VIFF needs images of at least 81 pixels per side", 81)
     K = kernels()
     if K is None:                # pragma: no cover - numba is a dependency
         return _viff_numpy(A, B, F)
