@@ -53,6 +53,28 @@ def test_float_tiff(tmp_path):
         read_image(tmp_path / "k.tif", normalize="full")
 
 
+def test_float_tiff_overshoot_within_tolerance_is_clipped_and_said(tmp_path, capsys):
+    import tifffile
+
+    from mutualfuse.cli import main
+
+    x = np.linspace(0, 1, 24 * 16, dtype=np.float32).reshape(24, 16)
+    over = x.copy()
+    over[0, 0], over[-1, -1] = -0.0004, 1.0005  # resize rounding, within the tolerance 0.001
+    tifffile.imwrite(tmp_path / "o.tif", over)
+    tifffile.imwrite(tmp_path / "x.tif", x)
+    for normalize in ("auto", "full"):
+        arr, info = read_image(tmp_path / "o.tif", normalize=normalize)
+        assert info.normalization == "clipped" and arr.min() == 0.0 and arr.max() == 1.0
+        assert np.array_equal(arr[1:-1], x[1:-1].astype(np.float64))
+        assert read_image(tmp_path / "x.tif", normalize=normalize)[1].normalization == "full"
+    out = tmp_path / "f.tif"
+    assert main(["fuse", str(tmp_path / "o.tif"), str(tmp_path / "x.tif"), "-o", str(out), "--method", "average"]) == 0
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'o.tif'}: float samples up to 0.001 outside [0, 1] clipped" in err, err
+    assert f"{tmp_path / 'x.tif'}:" not in err
+
+
 def test_16bit_rgb_tiff(tmp_path):
     import tifffile
 

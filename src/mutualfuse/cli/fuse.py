@@ -211,6 +211,10 @@ def fuse_files(fuser, a_path: str, b_path: str, out_path: str, max_pixels: int |
             notes.append(f"{info.path}: {info.bit_depth if info.bit_depth != 32 else 'float'}"
                          f"{'-bit' if info.bit_depth != 32 else ''} input scaled by {info.normalization} "
                          "(--normalize full for the type's full range)")
+        elif info.normalization == "clipped":
+            from ..io.samples import FLOAT_TOLERANCE
+
+            notes.append(f"{info.path}: float samples up to {FLOAT_TOLERANCE:g} outside [0, 1] clipped to [0, 1]")
     write_image(out_path, fused, bit_depth=depth)
     return {"out": str(out_path), "bit_depth": depth, "colour": colour, "notes": notes, "task": fuser.report.task,
             "detected": bool(fuser.report.detected),

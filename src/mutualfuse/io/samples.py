@@ -27,7 +27,7 @@ class ImageInfo:
     mode: str  # "L" or "RGB" after reading
     bit_depth: int  # 8, 16 (integer samples) or 32 (float samples)
     source: str = "pillow"  # "pillow", "tiff", "dicom"
-    normalization: str = "full"  # what was applied: "full", "percentile", "window", "minmax"
+    normalization: str = "full"  # what was applied: "full", "clipped" (float within FLOAT_TOLERANCE of [0, 1]), "percentile", "window", "minmax"
 
 
 def _err(path, msg: str) -> InputError:
@@ -76,13 +76,15 @@ def normalize_samples(x: np.ndarray, bit_depth: int, normalize: str, percentiles
             raise _err(path, f"float image contains {bad} NaN or infinite values")
         mn, mx = float(x.min()), float(x.max())
         inside = mn >= -FLOAT_TOLERANCE and mx <= 1 + FLOAT_TOLERANCE
+        # "clipped": in [0, 1] only within the tolerance (rounding overshoot), clipped; the CLI notes it
+        how = "full" if mn >= 0 and mx <= 1 else "clipped"
         if normalize == "full":
             if not inside:
                 raise _err(path, f"float samples are in [{mn:.4g}, {mx:.4g}], not [0, 1] "
                                  f"(within {FLOAT_TOLERANCE:g}; use normalize 'percentile' or 'auto')")
-            return np.clip(x.astype(np.float64), 0, 1), "full"
+            return np.clip(x.astype(np.float64), 0, 1), how
         if normalize == "auto" and inside:
-            return np.clip(x.astype(np.float64), 0, 1), "full"
+            return np.clip(x.astype(np.float64), 0, 1), how
         return percentile_scale(x, lo, hi, 1.0), "percentile"
     top = 255.0 if bit_depth <= 8 else float(2 ** bit_depth - 1)
     if normalize == "percentile" or (normalize == "auto" and bit_depth > 8):
