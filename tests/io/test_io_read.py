@@ -136,6 +136,23 @@ def test_dicom_window_rescale_and_monochrome1(tmp_path):
     assert np.allclose(inv, 1 - x / 4095.0)
 
 
+def test_fuse_dir_finds_dicom_files_without_a_dcm_suffix(tmp_path, capsys):
+    """Scanners write DICOM as IM0001 or IM.0001: fuse-dir pairs them by their DICM magic, and
+    the output keeps the whole name (IM.0001 and IM.0002 must not both become IM.png)."""
+    from mutualfuse.cli import main
+
+    rng = np.random.default_rng(3)
+    for d in ("A", "B"):
+        (tmp_path / d).mkdir()
+        for name in ("IM0001", "IM.0001", "IM.0002"):
+            _dicom(tmp_path / d / name, rng.integers(0, 4096, (24, 32)).astype(np.uint16))
+        (tmp_path / d / "notes").write_text("not an image, not DICOM")  # neither paired nor a failure
+    out = tmp_path / "O"
+    rc = main(["fuse-dir", str(tmp_path / "A"), str(tmp_path / "B"), "-o", str(out), "--method", "average", "-q"])
+    assert rc == 0, capsys.readouterr().err
+    assert sorted(os.listdir(out)) == ["IM.0001.png", "IM.0002.png", "IM0001.png"]
+
+
 def test_dicom_without_extra_says_how_to_install(tmp_path, monkeypatch):
     import mutualfuse.dicom as dicom
 

@@ -49,18 +49,27 @@ def add_parser(sub) -> None:
 
 
 def _is_image(p: Path) -> bool:
-    from ..image_io import IMAGE_SUFFIXES
+    """An image file by its suffix, or a DICOM file by its ``DICM`` magic whatever its name
+    (scanners often write ``IM0001`` or ``1.2.840….ima`` without a ``.dcm`` suffix)."""
+    from ..image_io import IMAGE_SUFFIXES, _is_dicom
 
-    return p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES
+    if not p.is_file() or p.name.startswith("."):
+        return False
+    return p.suffix.lower() in IMAGE_SUFFIXES or _is_dicom(p)
 
 
 def _out_name(a: Path, out_dir: Path, ext: str | None) -> Path:
+    from ..image_io import IMAGE_SUFFIXES
+
     suffix = ext if ext else a.suffix
-    if suffix.lower() in (".dcm", ".dicom", ""):
-        suffix = ".png"
+    if suffix.lower() not in IMAGE_SUFFIXES or suffix.lower() in (".dcm", ".dicom"):
+        suffix = ".png"  # DICOM in, PNG out (no DICOM writer)
     if not suffix.startswith("."):
         suffix = "." + suffix
-    return out_dir / (a.stem + suffix)
+    # a name whose suffix is no image suffix (DICOM found by its magic: "IM.0001", "1.2.840.113") is
+    # kept whole, so that "IM.0001" and "IM.0002" do not both become "IM.png"
+    stem = a.stem if a.suffix.lower() in IMAGE_SUFFIXES else a.name
+    return out_dir / (stem + suffix)
 
 
 def _same_file(p: str, q: str) -> bool:
