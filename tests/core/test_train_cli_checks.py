@@ -201,6 +201,19 @@ def test_resume_refuses_a_changed_seed_option(capsys, finished):
              ["seed: 0 in the checkpoint, 7 now"])
 
 
+def test_resume_refusals_come_before_any_training_image_is_read(capsys, finished, monkeypatch):
+    """A changed setting or a step past --steps needs only the checkpoint: refused before the
+    Trainer reads the data (was: after every training image had been loaded)."""
+    import mutualfuse.train.loop as loop
+
+    root, cfg, out = finished
+    monkeypatch.setattr(loop.Trainer, "__init__", lambda *a, **k: pytest.fail("data read before the resume checks"))
+    _refused(capsys, ["--config", str(cfg), "--data-root", str(root), "--resume", "--steps", "3", "--seed", "7"],
+             ["seed: 0 in the checkpoint, 7 now"])
+    _refused(capsys, ["--config", str(cfg), "--data-root", str(root), "--resume", "--steps", "1"],
+             ["checkpoint is at step 2, past steps 1"])
+
+
 def test_resume_allows_what_changes_only_how_and_how_long_it_runs(tmp_path, capsys, finished):
     root, _, out = finished
     moved = tmp_path / "moved"

@@ -160,6 +160,34 @@ def resume_differences(saved: dict[str, Any], cfg: TrainConfig) -> list[tuple[st
     return [(k, old.get(k), new[k]) for k in new if k not in RESUME_MAY_CHANGE and old.get(k) != new[k]]
 
 
+def check_resumable(p: Path, st: dict[str, Any], cfg: TrainConfig) -> int:
+    """The checks of a ``--resume`` that need only the checkpoint ``st`` (read from ``p``) and the
+    config, not the data: the same experiment settings (:func:`resume_differences`) and a step
+    not past ``cfg.steps``. Returns the checkpoint's step; one-line ParameterError otherwise.
+    :func:`train` runs them before the training images are read, so a wrong ``--resume`` fails
+    at once."""
+    try:
+        saved = json.loads(st["config"])
+        if not isinstance(saved, dict):
+            raise ValueError("not a mapping")
+    except (KeyError, TypeError, ValueError):
+        raise ParameterError(f"{p}: checkpoint holds no readable training config; cannot check that "
+                             f"--resume continues the same run") from None
+    diffs = resume_differences(saved, cfg)
+    if diffs:
+        what = "model config" if any(k.startswith("model.") for k, _, _ in diffs) else "config"
+        listed = "; ".join(f"{k}: {json.dumps(a)} in the checkpoint, {json.dumps(b)} now" for k, a, b in diffs[:6])
+        more = f" (and {len(diffs) - 6} more)" if len(diffs) > 6 else ""
+        raise ParameterError(
+            f"{p}: checkpoint was trained with a different {what}: {listed}{more}; --resume continues the same "
+            f"experiment (it may change only {', '.join(RESUME_MAY_CHANGE)}): use another --out for a new run")
+    step = int(st["step"])
+    if step > cfg.steps:
+        raise ParameterError(f"{p}: checkpoint is at step {step}, past steps {cfg.steps}: set steps "
+                             f"(or --steps) to at least {step} to continue the run")
+    return step
+
+
 def _dist_env() -> tuple[int, int, int]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
@@ -320,25 +348,7 @@ class Trainer:
         if not p.exists():
             return False
         st = load_checkpoint(p)
-        try:
-            saved = json.loads(st["config"])
-            if not isinstance(saved, dict):
-                raise ValueError("not a mapping")
-        except (KeyError, TypeError, ValueError):
-            raise ParameterError(f"{p}: checkpoint holds no readable training config; cannot check that "
-                                 f"--resume continues the same run") from None
-        diffs = resume_differences(saved, self.cfg)
-        if diffs:
-            what = "model config" if any(k.startswith("model.") for k, _, _ in diffs) else "config"
-            listed = "; ".join(f"{k}: {json.dumps(a)} in the checkpoint, {json.dumps(b)} now" for k, a, b in diffs[:6])
-            more = f" (and {len(diffs) - 6} more)" if len(diffs) > 6 else ""
-            raise ParameterError(
-                f"{p}: checkpoint was trained with a different {what}: {listed}{more}; --resume continues the same "
-                f"experiment (it may change only {', '.join(RESUME_MAY_CHANGE)}): use another --out for a new run")
-        step = int(st["step"])
-        if step > self.cfg.steps:
-            raise ParameterError(f"{p}: checkpoint is at step {step}, past steps {self.cfg.steps}: set steps "
-                                 f"(or --steps) to at least {step} to continue the run")
+        step = check_resumable(p, st, self.cfg)
         if "pairs" in st and list(st["pairs"]) != self.pair_names:
             old_p, new_p = list(st["pairs"]), self.pair_names
             gone, added = sorted(set(old_p) - set(new_p)), sorted(set(new_p) - set(old_p))
@@ -683,6 +693,8 @@ def train(cfg: TrainConfig, data_root: str | None = None, resume: bool = False, 
         raise ParameterError(f"{last} exists: use --resume to continue it, or another --out")
     if resume and not last.exists() and _dist_env()[1] == 0:
         print(f"mutualfuse train: no checkpoint in {cfg.out_dir}: starting a new run", file=sys.stderr)
+    if resume and last.exists():  # the checks that need no data, before the images are read
+        check_resumable(last, load_checkpoint(last), cfg)
     trainer = Trainer(cfg, data_root=data_root, device=device, progress=progress, time_limit_s=time_limit_s)
     distributed = dist.is_available() and dist.is_initialized()
     try:
