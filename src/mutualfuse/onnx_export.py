@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import InputError, ParameterError
+from .errors import FuseError, InputError, ParameterError
 
 
 #: opsets the network exports with: scaled_dot_product_attention needs 14 (opset 13 fails,
@@ -58,9 +58,13 @@ class ExportWrapper(nn.Module):
 
 
 def export_onnx(out_path: str | os.PathLike, model: str | os.PathLike = "default", pool: int = 1,
-                opset: int = 17, task: str | None = None) -> Path:
+                opset: int = 17, task: str | None = None, check=None) -> Path:
     """Export the network of ``model`` (shipped name or weights file) to ``out_path`` (atomic), at
-    ``task``'s settings (:func:`mutualfuse.weights.task_settings`) when given, else the stored ones."""
+    ``task``'s settings (:func:`mutualfuse.weights.task_settings`) when given, else the stored ones.
+
+    ``check``: called with the path of the exported temporary file *before* it is renamed to
+    ``out_path``; when it raises (or the run is interrupted) the temporary file is removed and an
+    existing ``out_path`` is left as it was, so a failed check never leaves (or destroys) a file."""
     from .weights import load_model, task_settings
 
     out = Path(out_path)
@@ -96,6 +100,10 @@ def export_onnx(out_path: str | os.PathLike, model: str | os.PathLike = "default
                 wrapper, (a, b), str(tmp), input_names=["a", "b"], output_names=["fused"],
                 dynamic_axes={k: {0: "batch", 2: "height", 3: "width"} for k in ("a", "b", "fused")},
                 opset_version=opset, dynamo=False, do_constant_folding=True)
+            if check is not None:
+                check(tmp)
+    except FuseError:  # the check's own one-line verdict (InputError is a ValueError too)
+        raise
     except OSError as e:
         raise InputError(f"{out}: cannot write ({e.strerror or e})") from None
     except (RuntimeError, ValueError, TypeError) as e:  # the exporter's errors carry pages of IR

@@ -80,3 +80,29 @@ def test_export_at_a_task_setting_matches_the_fuser_at_that_task(samples, tmp_pa
     rc = main(["export-onnx", str(tmp_path / "p.onnx"), "--weights", "pyramid", "--task", "ir-vis"])
     assert rc == 2 and "record no per-task settings" in capsys.readouterr().err
     assert not (tmp_path / "p.onnx").exists()
+
+
+def test_a_failed_check_leaves_no_file_and_keeps_an_existing_one(lively_weights, tmp_path, capsys, monkeypatch):
+    """The check runs on the exported temporary file: when it fails (or is interrupted) nothing
+    is written, and an existing output is neither replaced nor deleted (it was: the new file was
+    renamed over it, then removed)."""
+    from mutualfuse.cli import export_onnx as cli_export_onnx
+
+    old = tmp_path / "old.onnx"
+    old.write_bytes(b"the user's earlier export")
+    monkeypatch.setattr(cli_export_onnx, "CHECK_TOLERANCE", -1.0)  # every comparison fails
+    rc = main(["export-onnx", str(old), "--weights", str(lively_weights)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("mutualfuse: error: ") and "not written" in err and err.count("\n") == 1
+    assert old.read_bytes() == b"the user's earlier export"
+    rc = main(["export-onnx", str(tmp_path / "new.onnx"), "--weights", str(lively_weights)])
+    assert rc == 2 and not (tmp_path / "new.onnx").exists()
+    monkeypatch.undo()
+
+    def interrupted(*a, **k):  # Ctrl+C while onnxruntime runs the check
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("mutualfuse.onnx_export.run_onnx", interrupted)
+    rc = main(["export-onnx", str(tmp_path / "int.onnx"), "--weights", str(lively_weights)])
+    assert rc == 130 and not (tmp_path / "int.onnx").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.onnx"]  # no temporary file either
