@@ -158,3 +158,67 @@ def test_card_of_a_weights_file_of_ones_own(tiny_weights, tmp_path):
     bad.write_bytes(bytes(raw))
     r = _cli("methods", "--card", str(bad))
     assert r.returncode == 2 and r.stdout == "" and r.stderr.count("\n") == 1 and "bad.safetensors" in r.stderr
+
+
+def _checkpoint(path, cfg):
+    import json
+
+    from mutualfuse.model import build_model
+    from mutualfuse.train.checkpoint import save_checkpoint
+
+    torch.manual_seed(0)
+    save_checkpoint(path, {"model": build_model(cfg).state_dict(), "config": json.dumps({"model": cfg.to_dict()}),
+                           "step": 3, "elapsed": 1.5})
+    return path
+
+
+def test_export_weights_never_writes_its_sidecar_over_the_checkpoint(tmp_path, capsys):
+    """``export-weights X.safetensors.sha256 -o X.safetensors`` wrote the sidecar over the
+    checkpoint (the user's training state lost, exit 0); a sidecar path that is a folder left the
+    weights file without its sidecar (exit 2 after writing)."""
+    from mutualfuse.cli import main
+    from mutualfuse.model import ModelConfig
+
+    ck = _checkpoint(tmp_path / "run.safetensors.sha256", ModelConfig(widths=(4, 8, 8)))
+    before = ck.read_bytes()
+    assert main(["export-weights", str(ck), "-o", str(tmp_path / "run.safetensors")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mutualfuse: error: ") and "checkpoint itself" in err and err.count("\n") == 1
+    assert ck.read_bytes() == before and not (tmp_path / "run.safetensors").exists()
+    ck2 = _checkpoint(tmp_path / "last.ckpt", ModelConfig(widths=(4, 8, 8)))
+    (tmp_path / "w.safetensors.sha256").mkdir()
+    assert main(["export-weights", str(ck2), "-o", str(tmp_path / "w.safetensors")]) == 2
+    err = capsys.readouterr().err
+    assert "w.safetensors.sha256" in err and "directory" in err and err.count("\n") == 1
+    assert not (tmp_path / "w.safetensors").exists()
+
+
+def test_save_weights_interrupted_between_its_two_files_leaves_a_consistent_pair(tmp_path, monkeypatch):
+    """Ctrl+C right after the first of the two renames (weights, sidecar) must not leave new
+    weights beside the old sidecar (a file every later load refuses as a sha256 mismatch)."""
+    import os
+    import signal
+
+    from mutualfuse.model import ModelConfig, build_model
+    from mutualfuse.weights import save_weights
+
+    cfg = ModelConfig(widths=(4, 8, 8))
+    p = tmp_path / "w.safetensors"
+    torch.manual_seed(0)
+    save_weights(p, build_model(cfg), cfg)
+    real_replace = os.replace
+    calls = []
+
+    def replace_then_ctrl_c(src, dst):
+        real_replace(src, dst)
+        calls.append(dst)
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # delivered at the next bytecode unless held
+
+    monkeypatch.setattr(os, "replace", replace_then_ctrl_c)
+    torch.manual_seed(1)
+    with pytest.raises(KeyboardInterrupt):
+        save_weights(p, build_model(cfg), cfg)
+    monkeypatch.undo()
+    read_weights(p)  # the sidecar matches the weights beside it (here: both new)
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["w.safetensors", "w.safetensors.sha256"]

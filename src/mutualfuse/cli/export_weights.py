@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from ..image_io import check_writable
     from ..model import ModelConfig, build_model
     from ..train.checkpoint import load_checkpoint
-    from ..weights import save_weights
+    from ..weights import save_weights, sidecar_path
 
     ckpt, out = Path(args.checkpoint), Path(args.out)
     try:
@@ -38,6 +38,15 @@ def run(args: argparse.Namespace) -> int:
         same = False
     if same:
         raise ParameterError(f"{out}: output is the checkpoint itself; choose another file name")
+    side = sidecar_path(out)
+    try:
+        side_same = _same_file(ckpt, side) or ckpt.resolve() == side.resolve()
+    except (OSError, RuntimeError):
+        side_same = False
+    if side_same:  # the sidecar would be written over the checkpoint
+        raise ParameterError(f"{out}: its sha256 sidecar {side} is the checkpoint itself; choose another file name")
+    if side.is_dir():
+        raise ParameterError(f"{side}: is a directory; the sha256 sidecar of {out} goes there")
     if out.suffix.lower() != ".safetensors":
         raise ParameterError(f"{out}: weights are written as .safetensors; use that suffix")
     check_writable(out, inputs=(ckpt,), formats={".safetensors"})
