@@ -222,3 +222,12 @@ def test_save_weights_interrupted_between_its_two_files_leaves_a_consistent_pair
     monkeypatch.undo()
     read_weights(p)  # the sidecar matches the weights beside it (here: both new)
     assert sorted(q.name for q in tmp_path.iterdir()) == ["w.safetensors", "w.safetensors.sha256"]
+
+
+def test_a_training_checkpoint_given_as_weights_says_what_to_do(tmp_path):
+    """A checkpoint (safetensors too) passed as --weights was "no model_config metadata"."""
+    from mutualfuse.model import ModelConfig
+
+    ck = _checkpoint(tmp_path / "last.ckpt", ModelConfig(widths=(4, 8, 8)))
+    with pytest.raises(WeightsError, match="training checkpoint.*export-weights"):
+        load_model(ck)

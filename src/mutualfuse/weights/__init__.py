@@ -298,6 +298,9 @@ def read_weights(spec: str | os.PathLike | None) -> tuple[dict[str, torch.Tensor
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise WeightsError(f"{path}: not a valid safetensors weights file ({_first(e)[:120]})") from None
     if "model_config" not in meta:
+        if str(meta.get("format", "")).startswith("mutualfuse-checkpoint"):
+            raise WeightsError(f"{path}: is a training checkpoint, not a weights file; turn it into weights with "
+                               f"`mutualfuse export-weights {path} -o WEIGHTS.safetensors`")
         raise WeightsError(f"{path}: safetensors file has no mutualfuse model_config metadata")
     fmt = meta.get("format", "mutualfuse-weights-1")
     if fmt not in _FORMATS:
