@@ -54,9 +54,13 @@ def metrics_key(fused_sha256: str, a_sha256: str, b_sha256: str) -> str:
 def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:  # an error or Ctrl+C: no temporary file left in the cache
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 class Cache:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FuseError, InputError
-from .cache import Cache, metrics_key, recipe_key, sha256_file
+from .cache import Cache, _atomic_write, metrics_key, recipe_key, sha256_file
 from .sources import Source
 
 
@@ -124,10 +124,9 @@ def run_task(t: Task) -> Result:
                 fused, dt = fuse_pair(t.source, a, b, t.device)
                 stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
                 side.parent.mkdir(parents=True, exist_ok=True)
-                tmp = side.with_name(f".{side.name}.{os.getpid()}.tmp")
-                tmp.write_text(json.dumps({"seconds": dt, "pixels": int(a.shape[0] * a.shape[1]), "when": stamp,
-                                           "device": t.device if t.source.kind != "method" else "cpu"}) + "\n")
-                os.replace(tmp, side)
+                _atomic_write(side, (json.dumps({"seconds": dt, "pixels": int(a.shape[0] * a.shape[1]), "when": stamp,
+                                                 "device": t.device if t.source.kind != "method" else "cpu"})
+                                      + "\n").encode())
                 fpath = cache.put_fused(key, fused)
                 r.fresh, r.seconds, r.pixels, r.timed_at = True, dt, int(a.shape[0] * a.shape[1]), stamp
             else:

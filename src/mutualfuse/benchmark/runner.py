@@ -7,11 +7,15 @@ report), and the affected row is marked; the CLI exits non-zero when there are a
 """
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import shutil
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +31,8 @@ from .specs import ABLATION_TITLES, EXTRA_SETS, PAPER_TABLES, TableSpec, column_
 from .table import Column, Row, Table, to_csv, to_latex, to_markdown
 
 ROLE_FOLDERS = (("ir", "vis"), ("a", "b"))
+#: the values of ``--device`` (the network rows)
+DEVICES = ("cpu", "cuda", "auto")
 
 
 @dataclass
@@ -192,12 +198,26 @@ def execute(tasks: list[Task], cfg: BenchmarkConfig) -> list[Result]:
             import multiprocessing as mp
 
             ctx = mp.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=cfg.jobs, mp_context=ctx, initializer=init_worker,
-                                     initargs=(tuple(cfg.imports),)) as ex:
+            ex = ProcessPoolExecutor(max_workers=cfg.jobs, mp_context=ctx, initializer=init_worker,
+                                     initargs=(tuple(cfg.imports),))
+            try:
                 futs = [ex.submit(run_task, t) for t in tasks]
                 for fu in as_completed(futs):
                     results.append(fu.result())
                     bar.update(1)
+            except BaseException:
+                # Ctrl+C / SIGTERM (or a broken pool): stop now, not after every queued job
+                # (``with`` would wait for them all); the jobs in flight are abandoned
+                procs = list((getattr(ex, "_processes", None) or {}).values())
+                ex.shutdown(wait=False, cancel_futures=True)
+                for pr in procs:
+                    with contextlib.suppress(Exception):
+                        pr.terminate()
+                for pr in procs:
+                    with contextlib.suppress(Exception):
+                        pr.join(5)
+                raise
+            ex.shutdown(wait=True)
     finally:
         bar.close()
     return results
@@ -443,13 +463,13 @@ def make_figures(cfg: BenchmarkConfig, specs: list, plans: list[Plan], results: 
 
 def run_benchmark(cfg: BenchmarkConfig) -> Outcome:
     """Run the whole benchmark described by ``cfg``; see the module docstring."""
-    from .report import write_report
-
     t_start = time.time()
     if not cfg.data_root.is_dir():
         raise InputError(f"{cfg.data_root}: data root not found (give --data-root or set MUTUALFUSE_DATA)")
     if cfg.jobs < 1:
         raise ParameterError(f"--jobs {cfg.jobs}: must be at least 1")
+    if cfg.device not in DEVICES:
+        raise ParameterError(f"--device {cfg.device}: must be one of {', '.join(DEVICES)}")
     if cfg.out.exists() and not cfg.out.is_dir():
         raise InputError(f"{cfg.out}: --out exists and is not a folder")
     import importlib
@@ -462,12 +482,89 @@ def run_benchmark(cfg: BenchmarkConfig) -> Outcome:
     problems: list[str] = []
     fig_specs = load_figure_specs(cfg, problems)
     plans, notes = plan_tables(cfg, problems)
+    created = not cfg.out.exists()
     try:
         cfg.out.mkdir(parents=True, exist_ok=True)
-        for sub in ("tables", "figures"):
-            (cfg.out / sub).mkdir(exist_ok=True)
+        remove_stale_stages(cfg.out)
+        stage = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{os.getpid()}.", suffix=".part", dir=cfg.out))
     except OSError as e:
         raise InputError(f"{cfg.out}: cannot create the output folder ({e.strerror or type(e).__name__})") from None
+    # everything is written into the stage (a hidden folder inside --out) and moved into place
+    # only at the end: an interrupted or failed run leaves --out as it was (no half-written
+    # tables beside an older report, no temporary files)
+    try:
+        outcome = _run_staged(cfg, replace(cfg, out=stage), fig_specs, plans, notes, problems, t_start)
+        with interrupts_held():
+            commit_stage(stage, cfg.out)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        if created:
+            with contextlib.suppress(OSError):
+                cfg.out.rmdir()  # only when empty: a run that failed before its commit
+    return outcome
+
+
+#: the name start of the staging folders inside --out (``.mutualfuse-benchmark.<pid>.<random>.part``)
+STAGE_PREFIX = ".mutualfuse-benchmark."
+
+
+def remove_stale_stages(out: Path) -> None:
+    """Remove the staging folders of runs killed with ``kill -9`` (their process is gone)."""
+    for d in out.glob(f"{STAGE_PREFIX}*.part"):
+        try:
+            pid = int(d.name[len(STAGE_PREFIX):].split(".", 1)[0])
+        except ValueError:
+            continue
+        if pid != os.getpid() and not _pid_alive(pid):
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def commit_stage(stage: Path, out: Path) -> None:
+    """Move every file of ``stage`` to the same place under ``out`` (the report last)."""
+    files = sorted((p for p in stage.rglob("*") if p.is_file()), key=lambda p: (p.name == "report.html", str(p)))
+    for f in files:
+        dest = out / f.relative_to(stage)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(f, dest)
+        except OSError as e:
+            raise InputError(f"{dest}: cannot write ({e.strerror or type(e).__name__})") from None
+
+
+@contextlib.contextmanager
+def interrupts_held():
+    """Block SIGINT/SIGTERM (main thread) while the stage is moved into place; one that came
+    meanwhile is delivered afterwards."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _run_staged(cfg: BenchmarkConfig, wcfg: BenchmarkConfig, fig_specs: list, plans: list[Plan], notes: list[str],
+                problems: list[str], t_start: float) -> Outcome:
+    """The run proper, writing under ``wcfg.out`` (the stage); paths returned are under ``cfg.out``."""
+    from .report import write_report
+
+    for sub in ("tables", "figures"):
+        (wcfg.out / sub).mkdir(exist_ok=True)
     tasks = build_tasks(plans, cfg, problems)
     res_list = execute(tasks, cfg)
     results = {(r.source_id, r.set_name, r.name): r for r in res_list}
@@ -479,7 +576,7 @@ def run_benchmark(cfg: BenchmarkConfig) -> Outcome:
         for t in tables.values():
             if not t.id.startswith("table") or int(t.id[5:]) <= 3:
                 t.notes.append(n)
-    tdir = cfg.out / "tables"
+    tdir = wcfg.out / "tables"
     for t in tables.values():
         write_text(tdir / f"{t.id}.md", to_markdown(t))
         write_text(tdir / f"{t.id}.csv", to_csv(t))
@@ -490,13 +587,14 @@ def run_benchmark(cfg: BenchmarkConfig) -> Outcome:
     rt = runtime_rows(plans, results, cfg)
     write_text(tdir / "runtime.md", runtime_markdown(rt, cfg.jobs))
     write_text(tdir / "runtime.csv", runtime_csv(rt))
-    figs = make_figures(cfg, fig_specs, plans, results, problems)
+    figs = make_figures(wcfg, fig_specs, plans, results, problems)
     stats = {"tasks": len(tasks), "fused_computed": sum(r.fresh for r in res_list),
              "metrics_computed": sum(r.metrics_computed for r in res_list),
              "failed": sum(bool(r.error) for r in res_list), "wall_s": 0}
     stats["wall_s"] = int(math.ceil(time.time() - t_start))
-    report = write_report(cfg, tables, cells, rt, figs, problems, stats)
-    return Outcome(tables, cells, rt, figs, problems, report, stats)
+    write_report(wcfg, tables, cells, rt, figs, problems, stats)
+    figs = [cfg.out / f.relative_to(wcfg.out) for f in figs]
+    return Outcome(tables, cells, rt, figs, problems, cfg.out / "report.html", stats)
 
 
 __all__ = ["run_benchmark", "BenchmarkConfig", "Outcome", "EXTRA_SETS"]

@@ -42,7 +42,8 @@ def add_parser(sub) -> None:
     p.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--cache", metavar="DIR",
                    help="cache folder (default: $XDG_CACHE_HOME/mutualfuse/benchmark or ~/.cache/mutualfuse/benchmark)")
-    p.add_argument("--device", default="cpu", help="device of the network rows: cpu, cuda or auto (default cpu)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
+                   help="device of the network rows: cpu, cuda or auto (default cpu)")
     p.add_argument("--figures", metavar="YAML", help="figures config (default: configs/benchmark/figures.yaml)")
     p.add_argument("--ablations", metavar="YAML", help="Tables 4-7 rows (default: configs/benchmark/ablations.yaml)")
     p.add_argument("--retime", action="store_true",
