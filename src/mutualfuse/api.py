@@ -172,8 +172,15 @@ class Fuser:
         explicit = {"blend_temperature": blend_temperature, "detail_gain": detail_gain,
                     "detail_activity": detail_activity}
         from .tasks import TASKS
-        from .weights import task_settings
+        from .weights import recorded_tasks, task_settings
 
+        if task == "auto" and not recorded_tasks(str(weights)):  # name the mode asked for, not its first task
+            from .weights import SHIPPED
+
+            with_tasks = sorted(n for n, w in SHIPPED.items() if w.tasks)
+            raise ParameterError(f"task 'auto': weights {model!r} record no per-task settings to choose from "
+                                 f"(weights that do: {', '.join(with_tasks) or 'none'}); without a task "
+                                 f"(or with task 'stored') they fuse at their stored settings")
         # the task settings this fuser applies (use_task): every task's in mode "auto", one task's
         # for a fixed task, none for "stored"
         presets = {t: task_settings(str(weights), t) for t in (TASKS if task == "auto" else

@@ -243,6 +243,24 @@ def test_fuse_default_task_mode_auto_prints_the_detected_task(samples, tmp_path,
     assert not (tmp_path / "p.png").exists()
 
 
+def test_fuse_task_auto_refused_names_auto_not_a_task_it_was_never_given(pair, tmp_path, capsys):
+    """--task auto on weights without per-task settings (shipped, or a file of one's own): the one
+    line names task 'auto', what was asked, not 'ir-vis' (the first task looked up), and no file."""
+    from mutualfuse.weights import load_model, save_weights
+
+    net, _ = load_model("paper")
+    own = save_weights(tmp_path / "own.safetensors", net, net.cfg)  # the same tensors, not a shipped file
+    a, b = pair
+    for weights in ("paper", str(own)):
+        out = tmp_path / "t.png"
+        rc = main(["fuse", str(a), str(b), "-o", str(out), "--device", "cpu", "--weights", weights,
+                   "--task", "auto"])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert rc == 2 and len(err) == 1 and err[0].startswith("mutualfuse: error: "), err
+        assert "'auto'" in err[0] and "ir-vis" not in err[0], err
+        assert not out.exists()
+
+
 def test_demo_fuses_the_bundled_pairs_each_at_its_detected_task(tmp_path, capsys):
     rc = main(["demo", "-o", str(tmp_path / "demo"), "--device", "cpu"])
     out, err = capsys.readouterr()
