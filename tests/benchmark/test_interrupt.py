@@ -117,3 +117,18 @@ def test_sigterm_stops_a_run_with_workers_at_once(root):
     assert time.monotonic() - t0 < 20, "waited for the queued jobs"
     assert proc.returncode == 130 and "interrupted" in err
     assert not (root / "out").exists()
+
+
+def test_an_unknown_param_name_or_an_unusable_cache_is_refused_before_any_work(root, capsys):
+    """Both used to fail every pair (a problem line each, exit 1) after a full run."""
+    base = ["benchmark", "--data-root", str(root / "data"), "--out", str(root / "out"), "--tables", "1",
+            "--methods", "dwt", "--weights", "none", "--fast-metrics", "--figures", str(root / "nofig.yaml"), "-q"]
+    rc = main([*base, "--cache", str(root / "cache"), "--param", "dwt.levles=3"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "dwt.levles" in err and "levels" in err
+    (root / "afile").write_text("")
+    for cache in (root / "afile", root / "afile" / "sub"):
+        rc = main([*base, "--cache", str(cache)])
+        err = capsys.readouterr().err
+        assert rc == 2 and err.startswith("mutualfuse: error: ") and str(cache) in err and err.count("\n") == 1
+    assert not (root / "out").exists() and not (root / "cache").exists()

@@ -121,6 +121,7 @@ def plan_tables(cfg: BenchmarkConfig, problems: list[str]) -> tuple[list[Plan], 
     unknown_p = sorted(set(cfg.params) - {s.method for s in msrc})
     if unknown_p:
         raise ParameterError(f"--param: no method row named {', '.join(unknown_p)} in this run")
+    check_param_names(cfg.params)
     wsrc = weights_sources(cfg.weights)
     unknown_w = [w for w in (cfg.weights or []) if w not in {s.weights for s in wsrc} | {s.id for s in wsrc}]
     if unknown_w:
@@ -176,6 +177,29 @@ def plan_tables(cfg: BenchmarkConfig, problems: list[str]) -> tuple[list[Plan], 
             if c not in labels:
                 raise ParameterError(f"{p.spec.id}: no metric for column {c}")
     return plans, notes
+
+
+def check_param_names(params: dict[str, dict]) -> None:
+    """Refuse a ``--param METHOD.KEY`` that the method's function has no parameter for, before
+    any work (it used to fail on every pair, as a problem line each)."""
+    import inspect
+
+    from ..methods import METHODS
+
+    for method, kw in params.items():
+        try:
+            sig = inspect.signature(METHODS.get(method))
+        except (KeyError, TypeError, ValueError):
+            continue
+        ps = list(sig.parameters.values())
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in ps):
+            continue
+        names = [p.name for p in ps[2:] if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                                       inspect.Parameter.KEYWORD_ONLY)]
+        bad = sorted(set(kw) - set(names))
+        if bad:
+            raise ParameterError(f"--param {method}.{bad[0]}: method {method!r} has no parameter {bad[0]!r} "
+                                 f"(its parameters: {', '.join(names) or 'none'})")
 
 
 def _progress(total: int, enabled: bool):
@@ -482,6 +506,14 @@ def run_benchmark(cfg: BenchmarkConfig) -> Outcome:
     problems: list[str] = []
     fig_specs = load_figure_specs(cfg, problems)
     plans, notes = plan_tables(cfg, problems)
+    if cfg.cache.exists() and not cfg.cache.is_dir():
+        raise InputError(f"{cfg.cache}: --cache exists and is not a folder")
+    try:  # a cache that cannot be written failed every pair, one problem line each
+        cfg.cache.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=cfg.cache):
+            pass
+    except OSError as e:
+        raise InputError(f"{cfg.cache}: cannot use as the cache folder ({e.strerror or type(e).__name__})") from None
     created = not cfg.out.exists()
     try:
         cfg.out.mkdir(parents=True, exist_ok=True)
