@@ -19,10 +19,14 @@ request gets its own sub-folder and only the last :data:`KEEP_REQUESTS` are kept
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
+import io
+import math
 import shutil
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,8 +136,15 @@ def param_lines(text: str) -> list[str]:
 def _namespace(s: Settings) -> argparse.Namespace:
     """The Namespace ``mutualfuse fuse`` would parse for these settings."""
     from ..cli import build_parser
+    from ..errors import ParameterError
 
-    return build_parser().parse_args(["fuse", "a", "b", "-o", "out.png", "-q", *s.cli_args()])
+    err = io.StringIO()
+    try:  # a request may carry any value (the page's dropdowns are not a check): one-line error, no exit
+        with contextlib.redirect_stderr(err):
+            return build_parser().parse_args(["fuse", "a", "b", "-o", "out.png", "-q", *s.cli_args()])
+    except SystemExit:
+        msg = " ".join(err.getvalue().split()).removeprefix("mutualfuse: error: ").removeprefix("fuse: ")
+        raise ParameterError(msg.split(" (see mutualfuse fuse --help)")[0] or "bad settings") from None
 
 
 class FuserCache:
@@ -173,7 +184,7 @@ def _preview(arr: np.ndarray, path: Path) -> Path:
 
 def _scores(a_path: str, b_path: str, fused_png: Path, avg_png: Path) -> list[list]:
     from ..cli.evaluate import read_gray
-    from ..errors import InputError
+    from ..errors import ImageTooSmallError, InputError
     from ..metrics import METRICS, goodness
 
     def gray(path) -> np.ndarray:
@@ -185,13 +196,29 @@ def _scores(a_path: str, b_path: str, fused_png: Path, avg_png: Path) -> list[li
             return read_gray_float(path).astype(np.float64) * 255.0
 
     a, b, f, avg = gray(a_path), gray(b_path), gray(fused_png), gray(avg_png)
+
+    def score(fn, fused) -> float | None:
+        """The value, or None where the metric cannot be computed (an image smaller than its
+        window: an error, or NaN from an empty window), as ``evaluate`` leaves such a cell empty."""
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)
+                v = float(fn(a, b, fused))
+        except ImageTooSmallError:
+            return None
+        return v if math.isfinite(v) else None
+
     rows = []
     for name, key in FAST_METRICS.items():
         fn = METRICS.get(key)
-        vf, va = float(fn(a, b, f)), float(fn(a, b, avg))
-        gf, ga = goodness(key, vf), goodness(key, va)
-        better = "fused" if gf > ga else ("equal" if gf == ga else "average")
-        rows.append([f"{name} ({key})", round(vf, 4), round(va, 4), better])
+        vf, va = score(fn, f), score(fn, avg)
+        if vf is None or va is None:  # no verdict without both values (NaN compared as "average" won)
+            better = "—"
+        else:
+            gf, ga = goodness(key, vf), goodness(key, va)
+            better = "fused" if gf > ga else ("equal" if gf == ga else "average")
+        rows.append([f"{name} ({key})", None if vf is None else round(vf, 4), None if va is None else round(va, 4),
+                     better])
     return rows
 
 
@@ -205,6 +232,13 @@ def fuse_request(a_path: str, b_path: str, settings: Settings, workdir: Path, ca
     from ..cli.fuse import read_pair
     from ..image_io import MAX_PIXELS, output_depth, write_image
 
+    if settings.method == NETWORK and settings.weights not in weights_names():
+        from ..errors import ParameterError
+
+        # the page offers the shipped weights only; a request naming a path must not make the
+        # server read files of its own file system
+        raise ParameterError(f"weights {settings.weights!r}: not shipped weights (the page serves "
+                             f"{', '.join(weights_names())})")
     ns = _namespace(settings)
     fuser = cache.get(ns)
     max_pixels = MAX_PIXELS if settings.max_pixels is None else settings.max_pixels
