@@ -22,6 +22,7 @@ matplotlib's Agg backend.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,28 +65,56 @@ def load_figures(path: Path) -> list[FigureSpec]:
     out = []
     for i, f in enumerate(doc["figures"]):
         where = f"{path}: figure {i + 1}"
-        if not isinstance(f, dict) or "id" not in f or "set" not in f:
-            raise InputError(f"{where}: needs 'id' and 'set'")
-        kind = f.get("kind", "fused")
-        if kind not in ("fused", "sources"):
-            raise InputError(f"{where}: kind must be 'fused' or 'sources'")
-        boxes = []
-        for b in f.get("boxes", []) or []:
-            bb = tuple(float(x) for x in b.get("box", ()))
-            if len(bb) != 4 or not (0 <= bb[0] < bb[2] <= 1 and 0 <= bb[1] < bb[3] <= 1):
-                raise InputError(f"{where}: box {b.get('box')} must be [x0, y0, x1, y1] fractions with x0<x1, y0<y1")
-            col = b.get("color", "red")
-            if col not in COLOURS:
-                raise InputError(f"{where}: colour {col!r} not one of {', '.join(COLOURS)}")
-            boxes.append(Box(bb, col))
-        if len(boxes) > 2:
-            raise InputError(f"{where}: at most two zoom boxes")
-        if kind == "fused" and not f.get("pair"):
-            raise InputError(f"{where}: a fused figure needs 'pair'")
-        out.append(FigureSpec(str(f["id"]), str(f["set"]), kind, str(f.get("title", "")),
-                              str(f["pair"]) if f.get("pair") is not None else None,
-                              [str(p) for p in f.get("pairs", [])], f.get("rows", "all"), boxes))
+        try:
+            out.append(_figure(f, where))
+        except InputError:
+            raise
+        except (TypeError, ValueError, AttributeError) as e:  # a value of the wrong kind (a string box …)
+            raise InputError(f"{where}: {type(e).__name__}: {' '.join(str(e).split())[:150]}") from None
     return out
+
+
+#: a figure id is a file name of figures/ (``fig3``): no folder, no hidden file
+_FIGURE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def _figure(f: Any, where: str) -> FigureSpec:
+    if not isinstance(f, dict) or "id" not in f or "set" not in f:
+        raise InputError(f"{where}: needs 'id' and 'set'")
+    fid = str(f["id"])
+    if not _FIGURE_ID.fullmatch(fid):
+        raise InputError(f"{where}: id {fid!r} must be a plain file name (letters, digits, '_', '-', '.'), "
+                         "written as figures/<id>.png and .pdf")
+    kind = f.get("kind", "fused")
+    if kind not in ("fused", "sources"):
+        raise InputError(f"{where}: kind must be 'fused' or 'sources'")
+    raw_boxes = f.get("boxes") or []
+    if not isinstance(raw_boxes, list):
+        raise InputError(f"{where}: boxes must be a list of {{box: [x0, y0, x1, y1], color: …}}")
+    boxes = []
+    for b in raw_boxes:
+        box = b.get("box") if isinstance(b, dict) else None
+        bb = tuple(float(x) for x in box) if isinstance(box, (list, tuple)) else ()
+        if len(bb) != 4 or not (0 <= bb[0] < bb[2] <= 1 and 0 <= bb[1] < bb[3] <= 1):
+            shown = box if isinstance(b, dict) else b
+            raise InputError(f"{where}: box {shown} must be [x0, y0, x1, y1] fractions with x0<x1, y0<y1")
+        col = b.get("color", "red")
+        if col not in COLOURS:
+            raise InputError(f"{where}: colour {col!r} not one of {', '.join(COLOURS)}")
+        boxes.append(Box(bb, col))
+    if len(boxes) > 2:
+        raise InputError(f"{where}: at most two zoom boxes")
+    if kind == "fused" and not f.get("pair"):
+        raise InputError(f"{where}: a fused figure needs 'pair'")
+    pairs = f.get("pairs") or []
+    if not isinstance(pairs, list):
+        raise InputError(f"{where}: pairs must be a list of pair names")
+    rows = f.get("rows", "all")
+    if rows != "all" and not isinstance(rows, list):
+        raise InputError(f"{where}: rows must be 'all' or a list of row ids")
+    return FigureSpec(fid, str(f["set"]), kind, str(f.get("title", "")),
+                      str(f["pair"]) if f.get("pair") is not None else None,
+                      [str(p) for p in pairs], rows, boxes)
 
 
 def _rgb(img: np.ndarray) -> np.ndarray:

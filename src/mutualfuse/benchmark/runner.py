@@ -460,10 +460,14 @@ def make_figures(cfg: BenchmarkConfig, specs: list, plans: list[Plan], results: 
         ra, rb = (x.upper() for x in pl.set.roles)
         try:
             if f.kind == "sources":
-                pairs = [n for n in (f.pairs or pl.set.names) if n in pl.set.a] [:6]
+                pairs = [n for n in (f.pairs or pl.set.names) if n in pl.set.a][:6]
+                title = f.title
+                if not pairs:  # none of the configured pairs is in this set: show the run's own (was a ZeroDivisionError)
+                    pairs = pl.set.names[:4]
+                    title = f"{title} (pairs {', '.join(pairs)}: {', '.join(map(str, f.pairs))} are not in this set)"
                 panels = [(f"{ra} {n}", read_source(pl.set.a[n])) for n in pairs]
                 panels += [(f"{rb} {n}", read_source(pl.set.b[n])) for n in pairs]
-                out += render_grid(panels, f.title, cfg.out / "figures" / f.id, ncols=len(pairs))
+                out += render_grid(panels, title, cfg.out / "figures" / f.id, ncols=len(pairs))
                 continue
             pair = f.pair
             title = f.title
