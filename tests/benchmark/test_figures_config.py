@@ -55,3 +55,21 @@ def test_a_sources_figure_whose_pairs_are_not_in_the_set_shows_the_runs_pairs(tm
                                       figures_config=tmp_path / "figs.yaml", progress=False))
     assert o.problems == []
     assert sorted(p.name for p in (tmp_path / "out" / "figures").iterdir()) == ["src.pdf", "src.png"]
+
+
+@pytest.mark.parametrize("doc,words", [
+    ("tables: {table4: [1, 2]}", "'rows' list"),
+    ("tables: {table4: {rows: 5}}", "'rows' list"),
+    ("tables: {table4: {rows: [{label: x, match: [1]}]}}", "'match' must be a mapping"),
+    ("tables: {table4: {rows: [{label: x, weights: default}]}}", "'weights' must be a list"),
+    ("set: ../../etc\ntables: {table4: {rows: [{label: x, weights: [default]}]}}", "<task>/<name>"),
+])
+def test_a_malformed_ablations_config_is_a_one_line_error(tmp_path, doc, words):
+    """These were internal errors (AttributeError, TypeError; exit 1), or a set outside the data root."""
+    from mutualfuse.benchmark.sources import load_ablations
+
+    p = tmp_path / "abl.yaml"
+    p.write_text(doc + "\n")
+    with pytest.raises(InputError, match=words) as e:
+        load_ablations(p)
+    assert str(e.value).startswith(f"{p}: ")

@@ -230,16 +230,28 @@ def load_ablations(path: Path) -> tuple[str, list[AblationTable]]:
         raise InputError(f"{path}: expected a mapping with 'set' and 'tables'")
     tables = []
     for tid, t in doc["tables"].items():
+        t = t or {}
+        if not isinstance(t, dict) or not isinstance(t.get("rows", []), list):
+            raise InputError(f"{path}: {tid}: expected a mapping with a 'rows' list (and a 'title')")
         rows = []
-        for r in (t or {}).get("rows", []):
+        for r in t.get("rows", []):
             if not isinstance(r, dict) or "label" not in r:
                 raise InputError(f"{path}: {tid}: every row needs a 'label'")
             unknown = set(r) - {"label", "match", "weights"}
             if unknown:
                 raise InputError(f"{path}: {tid}/{r['label']}: unknown keys {sorted(unknown)}")
-            rows.append(AblationRow(str(r["label"]), dict(r.get("match") or {}), r.get("weights")))
-        tables.append(AblationTable(str(tid), rows, str((t or {}).get("title", ""))))
-    return str(doc.get("set", "ir-vis/tno")), tables
+            match, weights = r.get("match") or {}, r.get("weights")
+            if not isinstance(match, dict):
+                raise InputError(f"{path}: {tid}/{r['label']}: 'match' must be a mapping of config keys to values")
+            if weights is not None and not (isinstance(weights, list) and all(isinstance(w, str) for w in weights)):
+                raise InputError(f"{path}: {tid}/{r['label']}: 'weights' must be a list of shipped weights names")
+            rows.append(AblationRow(str(r["label"]), dict(match), weights))
+        tables.append(AblationTable(str(tid), rows, str(t.get("title", ""))))
+    set_name = str(doc.get("set", "ir-vis/tno"))
+    parts = set_name.split("/")
+    if len(parts) != 2 or any(p in ("", ".", "..") for p in parts):
+        raise InputError(f"{path}: set {set_name!r} must be <task>/<name> below the data root (e.g. ir-vis/tno)")
+    return set_name, tables
 
 
 def _describe(w: dict[str, Any]) -> dict[str, Any]:
