@@ -73,3 +73,14 @@ def test_a_malformed_ablations_config_is_a_one_line_error(tmp_path, doc, words):
     with pytest.raises(InputError, match=words) as e:
         load_ablations(p)
     assert str(e.value).startswith(f"{p}: ")
+
+
+@pytest.mark.parametrize("name", ["ir-vis/", "ir-vis", "ir-vis/..", "ir-vis/../../etc", "medical//x"])
+def test_a_malformed_sets_name_is_refused_before_any_work(tmp_path, capsys, name):
+    """Was a problem line after a whole run (exit 1), and '..' read a folder outside the data root."""
+    (tmp_path / "data").mkdir()
+    rc = main(["benchmark", "--data-root", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--tables", "none",
+               "--sets", name, "--weights", "none", "--methods", "average"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("mutualfuse: error: --sets ") and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()

@@ -69,6 +69,9 @@ def set_table(set_name: str) -> TableSpec:
     if task not in TASK_COLUMNS:
         raise ValueError(f"{set_name}: unknown task {task!r} (sets are <task>/<name>, task one of "
                          f"{', '.join(TASK_COLUMNS)})")
+    parts = set_name.split("/")
+    if len(parts) < 2 or any(p in ("", ".", "..") for p in parts[1:]):
+        raise ValueError(f"{set_name}: expected <task>/<name>, a folder below the data root (e.g. ir-vis/tno40)")
     tid = set_name.replace("/", "-")
     return TableSpec(tid, f"{set_name} (the columns of the paper's {task} table)", set_name,
                      TASK_COLUMNS[task], "red-blue-brown")
