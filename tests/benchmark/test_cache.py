@@ -193,3 +193,27 @@ def test_task_modes_key_the_cache_by_their_settings():
     changed = {**auto, "rule": {**auto["rule"], "mf_min_corr": 0.9}}
     assert recipe_key(m, changed, sha, "a", "b") != recipe_key(m, auto, sha, "a", "b")
     assert recipe_key(m, {**ir[1], "blend_temperature": 0.2}, sha, "a", "b") != recipe_key(*ir, "a", "b")
+
+
+def test_a_damaged_cached_image_is_recomputed_not_a_failure_forever(tmp_path):
+    """A truncated cached PNG (a crash, a full disk) failed its pair on every later run."""
+    rng = np.random.default_rng(5)
+    for role in ("ir", "vis"):
+        (tmp_path / "data" / "ir-vis" / "tno" / role).mkdir(parents=True)
+        Image.fromarray(rng.integers(0, 256, (48, 56)).astype(np.uint8)).save(
+            tmp_path / "data" / "ir-vis" / "tno" / role / "01.png")
+    (tmp_path / "nofig.yaml").write_text("figures: []\n")
+
+    def run(out):
+        return run_benchmark(BenchmarkConfig(data_root=tmp_path / "data", out=tmp_path / out, tables=("table1",),
+                                             methods=["average"], weights=[], fast_metrics=True,
+                                             cache=tmp_path / "cache", figures_config=tmp_path / "nofig.yaml",
+                                             progress=False))
+
+    first = run("out1")
+    (png,) = (tmp_path / "cache" / "fused").rglob("*.png")
+    png.write_bytes(png.read_bytes()[:60])
+    again = run("out2")
+    assert again.problems == [] and again.stats["fused_computed"] == 1
+    assert (tmp_path / "out1" / "tables" / "table1.csv").read_text() == (tmp_path / "out2" / "tables" / "table1.csv").read_text()
+    assert first.problems == []

@@ -102,6 +102,22 @@ def _one_line(e: BaseException) -> str:
     return " ".join(f"{type(e).__name__}: {e}".split())[:300] if not isinstance(e, FuseError) else " ".join(str(e).split())
 
 
+def _cached_image_usable(cache: Cache, path: Path, t: Task) -> bool:
+    """Whether a cached fused image can be used: its metric values are all cached (they were
+    computed from this very file, keyed by its sha256), or it decodes."""
+    from PIL import Image
+
+    try:
+        have = cache.get_metrics(metrics_key(sha256_file(path), t.a_sha, t.b_sha))
+        if all(k in have for k in t.keys):
+            return True
+        with Image.open(path) as im:
+            im.load()
+        return True
+    except Exception:  # noqa: BLE001 - Pillow raises many types for a damaged file
+        return False
+
+
 def run_task(t: Task) -> Result:
     """Never raises: a failure is returned as ``Result.error`` (one line)."""
     r = Result(t.source.id, t.set_name, t.name)
@@ -117,6 +133,9 @@ def run_task(t: Task) -> Result:
             key = recipe_key(method, params, wsha, t.a_sha, t.b_sha)
             hit = cache.get_fused(key)
             side = cache.fused_path(key).with_suffix(".timing.json")
+            if hit is not None and not _cached_image_usable(cache, hit, t):
+                hit.unlink(missing_ok=True)  # a truncated or corrupt entry (a crash, a full disk): recompute it
+                hit = None
             if hit is None:
                 a, b = read_source(t.a), read_source(t.b)
                 if a.shape[:2] != b.shape[:2]:
