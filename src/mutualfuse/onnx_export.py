@@ -70,7 +70,11 @@ def export_onnx(out_path: str | os.PathLike, model: str | os.PathLike = "default
     out = Path(out_path)
     from .image_io import check_writable
 
-    check_writable(out, formats={".onnx"})
+    from .weights import SHIPPED
+
+    # a weights file of one's own (any name) must not be the output: it was overwritten, exit 0
+    inputs = (model,) if str(model) not in SHIPPED and os.path.exists(model) else ()
+    check_writable(out, inputs=inputs, formats={".onnx"})
     if pool < 1:
         raise ParameterError(f"pool must be >= 1, got {pool}")
     if not MIN_OPSET <= opset <= MAX_OPSET:

@@ -106,3 +106,16 @@ def test_a_failed_check_leaves_no_file_and_keeps_an_existing_one(lively_weights,
     rc = main(["export-onnx", str(tmp_path / "int.onnx"), "--weights", str(lively_weights)])
     assert rc == 130 and not (tmp_path / "int.onnx").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.onnx"]  # no temporary file either
+
+
+def test_the_output_cannot_be_the_weights_file_itself(lively_weights, tmp_path, capsys):
+    """Weights named x.onnx exported to x.onnx were overwritten by the graph (exit 0)."""
+    import shutil
+
+    w = tmp_path / "w.onnx"
+    shutil.copy(lively_weights, w)
+    before = w.read_bytes()
+    rc = main(["export-onnx", str(w), "--weights", str(w), "--no-check"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "same file as input" in err and err.count("\n") == 1
+    assert w.read_bytes() == before
