@@ -87,3 +87,20 @@ def test_pickle_checkpoints_and_other_files_are_refused_without_unpickling(tmp_p
         load_checkpoint(other)
     with pytest.raises(WeightsError, match="not found"):
         load_checkpoint(tmp_path / "none.ckpt")
+
+
+def test_a_truncated_checkpoint_is_named_truncated_not_pickle(tmp_path):
+    """A checkpoint cut short inside its header (e.g. `head -c 1000`) is said to be truncated, whatever
+    the first byte of its header length (0x80 made it look like a pickle)."""
+    p = tmp_path / "c.ckpt"
+    save_checkpoint(p, _state()[2])
+    raw = p.read_bytes()
+    n = int.from_bytes(raw[:8], "little")
+    for length in (raw[:8], (0x80 + 256 * (n // 256 + 1)).to_bytes(8, "little")):  # its own, and one ending in 0x80
+        cut = tmp_path / "cut.ckpt"
+        cut.write_bytes(length + raw[8:200])
+        with pytest.raises(WeightsError, match=r"truncated checkpoint \(its header alone is \d+ bytes, the file has 200\)"):
+            load_checkpoint(cut)
+    cut.write_bytes(raw[: len(raw) - 10])  # header whole, tensor data cut
+    with pytest.raises(WeightsError, match="corrupt checkpoint"):
+        load_checkpoint(cut)

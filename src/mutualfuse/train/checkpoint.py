@@ -102,7 +102,10 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     # a safetensors file starts with its header's length (8 bytes, little-endian) and the header's
     # "{": any low byte of that length is possible, 0x80 included, so it is recognised first
     n = int.from_bytes(head[:8], "little") if len(head) == 9 else 0
-    safetensors_like = head[8:9] == b"{" and 0 < n <= p.stat().st_size - 8
+    size = p.stat().st_size
+    safetensors_like = head[8:9] == b"{" and 0 < n < 1 << 32
+    if safetensors_like and n > size - 8:  # cut short (a copy or disk that ran out): not a pickle
+        raise WeightsError(f"{p}: truncated checkpoint (its header alone is {n} bytes, the file has {size})")
     if not safetensors_like and (head[:2] == b"PK" or head[:1] == b"\x80"):
         raise WeightsError(f"{p}: a PyTorch pickle checkpoint (mutualfuse before 2026-12-05); checkpoints are now "
                            "safetensors and pickles are never loaded: restart the run, or export its weights "
