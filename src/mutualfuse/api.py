@@ -152,6 +152,9 @@ class Fuser:
                             ("detail_activity", detail_activity), ("task", task)):
                 if v is not None:
                     raise ParameterError(f"{name} applies to the network, not to method {model!r}")
+            from .methods import check_method_params
+
+            check_method_params(str(model), method_params)  # names now, not at the first pair
             self.method = str(model)
             return
         if method_params:

@@ -234,3 +234,37 @@ def test_tensor_results_go_back_to_the_inputs_device():
     assert kind.device == x.device
     kind.device = torch.device("meta")  # any other device: the result is moved there
     assert to_kind(f, kind).device.type == "meta"
+
+
+def test_unknown_method_parameters_are_refused_when_the_fuser_is_made():
+    """A parameter name the method does not take is a one-line error at Fuser(...), before any
+    image (fuse-dir used to fail on every pair with Python's 'unexpected keyword argument')."""
+    import mutualfuse
+    from mutualfuse.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=r"method 'dwt': unknown parameter bogus \(its parameters: levels, "):
+        mutualfuse.Fuser("dwt", bogus=1)
+    with pytest.raises(ParameterError, match=r"method 'average': unknown parameters a, b \(it takes no parameters\)"):
+        mutualfuse.Fuser("average", a=1, b=2)
+    mutualfuse.Fuser("dwt", levels=2)  # a known one is accepted
+    from mutualfuse.methods import fuse_gray
+
+    x = np.zeros((32, 32))
+    with pytest.raises(ParameterError, match="unknown parameter bogus"):
+        fuse_gray("dwt", x, x, bogus=1)
+
+
+def test_fuse_dir_with_a_bad_method_parameter_creates_nothing(tmp_path, capsys):
+    from PIL import Image
+
+    from mutualfuse.cli import main
+
+    for d in ("A", "B"):
+        (tmp_path / d).mkdir()
+        Image.fromarray(np.zeros((24, 32), np.uint8)).save(tmp_path / d / "1.png")
+    out = tmp_path / "O"
+    assert main(["fuse-dir", str(tmp_path / "A"), str(tmp_path / "B"), "-o", str(out), "--method", "dwt",
+                 "--param", "bogus=1", "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown parameter bogus" in err[0], err
+    assert not out.exists()

@@ -233,6 +233,9 @@ def run(args: argparse.Namespace) -> int:
 
             if torch.cuda.is_available():
                 args.device = f"cuda:{local % torch.cuda.device_count()}"
+    todo = [(a, b, o) for a, b, o in pairs if args.overwrite or not Path(o).exists()]
+    skipped = len(pairs) - len(todo)
+    fuser = make_fuser(args) if todo else None  # bad weights / method parameters: before anything is created
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -240,9 +243,6 @@ def run(args: argparse.Namespace) -> int:
     from ..io.atomic import remove_stale_parts
 
     remove_stale_parts(out_dir)  # temporaries of runs killed mid-write (kill -9)
-    todo = [(a, b, o) for a, b, o in pairs if args.overwrite or not Path(o).exists()]
-    skipped = len(pairs) - len(todo)
-    fuser = make_fuser(args) if todo else None
     done = 0
     t0 = time.perf_counter()
     notes: set[str] = set()

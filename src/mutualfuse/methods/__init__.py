@@ -34,6 +34,28 @@ def register_method(name: str, **meta: Any) -> Callable[[MethodFn], MethodFn]:
     return METHODS.register(name, **meta)
 
 
+def check_method_params(method: str, params: dict[str, Any]) -> None:
+    """A one-line :class:`ParameterError` for a parameter name that ``method``'s function does not
+    take (before any image is read: ``fuse-dir`` would otherwise fail on every pair). Values are
+    checked by the method itself when it runs."""
+    import inspect
+
+    try:
+        fn = METHODS.get(method)
+    except KeyError as e:
+        raise ParameterError(str(e.args[0])) from None
+    sig = inspect.signature(fn)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
+        return
+    names = [n for n, p in list(sig.parameters.items())[2:]
+             if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    unknown = sorted(set(params) - set(names))
+    if unknown:
+        takes = f"its parameters: {', '.join(names)}" if names else "it takes no parameters"
+        raise ParameterError(f"method {method!r}: unknown parameter{'s' if len(unknown) > 1 else ''} "
+                             f"{', '.join(unknown)} ({takes})")
+
+
 def fuse_gray(method: str, a: np.ndarray, b: np.ndarray, **params: Any) -> np.ndarray:
     """Fuse two gray ``[0, 1]`` images with a registered method; result clipped to ``[0, 1]``.
 
@@ -51,6 +73,7 @@ def fuse_gray(method: str, a: np.ndarray, b: np.ndarray, **params: Any) -> np.nd
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     check_pair(a, b)
+    check_method_params(method, params)
     try:
         out = fn(a, b, **params)
     except TypeError as e:  # unknown keyword for this method
