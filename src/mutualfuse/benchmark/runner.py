@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, ParameterError
+from ..io.signals import interrupts_held
 from . import paper as paper_view
 from .cache import sha256_file
 from .config import BenchmarkConfig, find_config
@@ -575,23 +576,6 @@ def commit_stage(stage: Path, out: Path) -> None:
             os.replace(f, dest)
         except OSError as e:
             raise InputError(f"{dest}: cannot write ({e.strerror or type(e).__name__})") from None
-
-
-@contextlib.contextmanager
-def interrupts_held():
-    """Block SIGINT/SIGTERM (main thread) while the stage is moved into place; one that came
-    meanwhile is delivered afterwards."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _run_staged(cfg: BenchmarkConfig, wcfg: BenchmarkConfig, fig_specs: list, plans: list[Plan], notes: list[str],

@@ -15,7 +15,6 @@ weights with NaN or infinite values are refused.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -192,7 +191,9 @@ def save_weights(path: str | os.PathLike, model: torch.nn.Module, cfg: ModelConf
     # both files are complete (as temporaries) before either is renamed into place, and the two
     # renames are not split by Ctrl+C/SIGTERM: never new weights beside an old sidecar (refused
     # at load as a sha256 mismatch) nor a sidecar without its weights
-    with _interrupts_held() as hold, atomic_write(p) as tmp, atomic_write(side) as tmp_side:
+    from ..io.signals import interrupts_held
+
+    with interrupts_held(now=False) as hold, atomic_write(p) as tmp, atomic_write(side) as tmp_side:
         save_file(tensors, str(tmp), metadata=md)
         tmp_side.write_text(f"{sha256_file(tmp)}  {p.name}\n")
         hold()  # from here until both renames are done (the with's exits run innermost first)
@@ -202,26 +203,6 @@ def save_weights(path: str | os.PathLike, model: torch.nn.Module, cfg: ModelConf
 def sidecar_path(path: str | os.PathLike) -> Path:
     """The ``<file>.sha256`` sidecar of a weights file."""
     return Path(str(path) + ".sha256")
-
-
-@contextlib.contextmanager
-def _interrupts_held():
-    """Yield ``hold()``: once called, SIGINT/SIGTERM are blocked in this (main) thread until the
-    ``with`` ends; one that came meanwhile is then delivered (as Ctrl+C after the work is whole)."""
-    import signal
-    import threading
-
-    held: list = []
-
-    def hold() -> None:
-        if threading.current_thread() is threading.main_thread() and hasattr(signal, "pthread_sigmask"):
-            held.append(signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM}))
-
-    try:
-        yield hold
-    finally:
-        if held:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held[0])
 
 
 def resolve_weights(spec: str | os.PathLike | None) -> tuple[Path, str | None]:

@@ -1,0 +1,47 @@
+"""Keeping Ctrl+C / SIGTERM out of a short critical section (renaming files into place).
+
+Blocking the signals with ``pthread_sigmask`` is not enough in a process with other threads
+(PyTorch's OpenMP pool, a test runner's I/O threads): the kernel then hands a process-directed
+signal to a thread that does not block it, and CPython runs the Python handler in the main thread
+at its next bytecode anyway. So the section swaps the *Python* handlers for one that only records
+the signal, and re-raises the recorded signal in this thread once the section is over (the
+original handler then acts: ``KeyboardInterrupt`` for SIGINT, mutualfuse's SIGTERM-as-Ctrl+C or
+the default termination for SIGTERM).
+"""
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from typing import Callable, Iterator
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def interrupts_held(now: bool = True) -> Iterator[Callable[[], None]]:
+    """Hold SIGINT/SIGTERM from entry (``now``) or from the moment the yielded ``hold()`` is
+    called, until the ``with`` ends; a signal that came meanwhile is delivered then. Outside the
+    main thread (where Python cannot install handlers) nothing is held."""
+    old: dict = {}
+    got: list[int] = []
+
+    def record(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+        got.append(signum)
+
+    def hold() -> None:
+        if old or threading.current_thread() is not threading.main_thread():
+            return
+        for s in _SIGNALS:
+            prev = signal.signal(s, record)
+            old[s] = signal.SIG_DFL if prev is None else prev
+
+    if now:
+        hold()
+    try:
+        yield hold
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+        if got:
+            signal.raise_signal(got[0])
