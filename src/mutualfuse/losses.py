@@ -17,6 +17,18 @@ Conventions (shared by both):
 The paper's Eq. 3 writes the variance with uniform weights; we use the same Gaussian window
 for the variance that selects and the SSIM that is scored, so that both look at the same
 patch (``select_window="same"``); ``select_window="uniform"`` uses Eq. 3's box variance.
+
+:data:`LOSSES` holds the training losses by name (``TrainConfig.loss``); each takes (X, Y, F)
+batches and returns a 0-d tensor:
+
+>>> import numpy as np, torch
+>>> from mutualfuse.losses import LOSSES
+>>> sorted(LOSSES)
+['mean_ssim', 'var_ssim', 'var_ssim_grad', 'var_ssim_grad_int']
+>>> x = torch.from_numpy(np.random.default_rng(0).random((2, 1, 32, 32)))  # (B, 1, H, W) in [0, 1]
+>>> loss = LOSSES["var_ssim"](x, x.flip(-1), x)  # F = X: perfect only where X varies more
+>>> loss.shape, round(loss.item(), 3)
+(torch.Size([]), 0.472)
 """
 from __future__ import annotations
 
@@ -74,7 +86,16 @@ def _ssim_map(mu_a, mu_f, var_a, var_f, cov_af, c1=C1, c2=C2):
 
 def selected_ssim_map(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, rule: str = "var", window: int = 11,
                       sigma: float = 1.5, kind: str = "gaussian", select_window: str = "same") -> torch.Tensor:
-    """Per-window SSIM of the fused image against the selected source (B, H-10, W-10)."""
+    """Per-window SSIM of the fused image against the selected source (B, H-10, W-10).
+
+    Example (valid 11×11 windows of a 2×1×32×32 batch):
+
+    >>> import numpy as np, torch
+    >>> from mutualfuse.losses import selected_ssim_map
+    >>> x = torch.from_numpy(np.random.default_rng(0).random((2, 1, 32, 32)))
+    >>> selected_ssim_map(x, x.flip(-1), x).shape
+    torch.Size([2, 22, 22])
+    """
     s = window_stats(x, y, f, window, sigma, kind)
     ssim_x = _ssim_map(s["mu_x"], s["mu_f"], s["var_x"], s["var_f"], s["cov_xf"])
     ssim_y = _ssim_map(s["mu_y"], s["mu_f"], s["var_y"], s["var_f"], s["cov_yf"])
@@ -97,6 +118,16 @@ def var_ssim_loss(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, **kw) -> to
     For every 11×11 window W the source with the larger local variance is selected
     (Y on ties) and the SSIM (Eq. 2) of that source's window against the fused window is
     averaged over all N valid windows and the batch. Conventions: see the module docstring.
+
+    Example (X textured, Y flat and brighter, F = X: the variance rule scores F against X, the
+    mean rule of :func:`mean_ssim_loss` against Y):
+
+    >>> import numpy as np, torch
+    >>> from mutualfuse.losses import mean_ssim_loss, var_ssim_loss
+    >>> x = torch.from_numpy(np.random.default_rng(0).random((2, 1, 32, 32)))
+    >>> y = torch.full_like(x, 0.9)
+    >>> abs(var_ssim_loss(x, y, x).item()) < 1e-6, round(mean_ssim_loss(x, y, x).item(), 3)
+    (True, 0.99)
     """
     return 1.0 - selected_ssim_map(x, y, f, rule="var", **kw).mean()
 
@@ -110,6 +141,14 @@ def sobel_magnitude(x: torch.Tensor) -> torch.Tensor:
     """|∇x| = sqrt(gx² + gy² + ε) by 3×3 Sobel filters, (B, 1, H, W) → (B, 1, H-2, W-2) ('valid').
 
     ε = 1e-12 keeps the gradient of the square root finite on flat patches.
+
+    Example (a ramp rising by 1 per column: |∇x| = 8 everywhere):
+
+    >>> import torch
+    >>> from mutualfuse.losses import sobel_magnitude
+    >>> g = sobel_magnitude(torch.arange(6.0).repeat(1, 1, 6, 1))
+    >>> g.shape, g.unique()
+    (torch.Size([1, 1, 4, 4]), tensor([8.]))
     """
     k = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]], dtype=x.dtype, device=x.device)
     w = torch.stack([k, k.t()])[:, None]  # (2, 1, 3, 3): d/dx, d/dy
@@ -124,6 +163,15 @@ def max_gradient_loss(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor) -> torc
     Information Fusion 2022, Eq. 6, there with the L1 norm of Sobel gradients): the fused
     gradient should follow the stronger of the two sources' gradients at every pixel. Not part
     of the paper; used by ``var_ssim_grad``. Inputs (B, 1, H, W) in [0, 1].
+
+    Example (X textured, Y flat: F = X keeps the stronger edges everywhere, F = Y none):
+
+    >>> import numpy as np, torch
+    >>> from mutualfuse.losses import max_gradient_loss
+    >>> x = torch.from_numpy(np.random.default_rng(0).random((2, 1, 32, 32)))
+    >>> y = torch.full_like(x, 0.5)
+    >>> round(max_gradient_loss(x, y, x).item(), 3), round(max_gradient_loss(x, y, y).item(), 3)
+    (0.0, 1.245)
     """
     gx, gy, gf = sobel_magnitude(x.float()), sobel_magnitude(y.float()), sobel_magnitude(f.float())
     return (gf - torch.maximum(gx, gy)).abs().mean()
@@ -153,6 +201,15 @@ def max_intensity_loss(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, levels
     pairs G(X) ≈ G(Y) and the term is nearly neutral; where one source is black it selects the
     other. Not part of the paper; used by ``var_ssim_grad_int``. Inputs (B, 1, H, W) in [0, 1],
     H and W ≥ 2^(levels−1); the mean is over the batch and the low-pass pixels.
+
+    Example (Y black: the term asks for X's low-pass):
+
+    >>> import numpy as np, torch
+    >>> from mutualfuse.losses import max_intensity_loss
+    >>> x = torch.from_numpy(np.random.default_rng(0).random((2, 1, 32, 32)))
+    >>> y = torch.zeros_like(x)
+    >>> round(max_intensity_loss(x, y, x).item(), 3), round(max_intensity_loss(x, y, y).item(), 3)
+    (0.0, 0.498)
     """
     from .model.pyramid import gaussian_base
 
@@ -165,7 +222,16 @@ def var_ssim_grad_int_loss(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, gr
                            int_weight: float = 1.0, int_levels: int = 4, **kw) -> torch.Tensor:
     """L = L_var_SSIM + λ · L_grad + μ · L_int (beyond the paper; λ = ``grad_weight``,
     μ = ``int_weight``): :func:`var_ssim_grad_loss` plus the low-pass max-intensity term
-    :func:`max_intensity_loss` on ``int_levels`` pyramid levels."""
+    :func:`max_intensity_loss` on ``int_levels`` pyramid levels.
+
+    Example (F = X = Y: every term is 0):
+
+    >>> import numpy as np, torch
+    >>> from mutualfuse.losses import var_ssim_grad_int_loss
+    >>> x = torch.from_numpy(np.random.default_rng(0).random((2, 1, 32, 32)))
+    >>> abs(var_ssim_grad_int_loss(x, x, x, grad_weight=0.5).item()) < 1e-6
+    True
+    """
     return var_ssim_grad_loss(x, y, f, grad_weight, **kw) + int_weight * max_intensity_loss(x, y, f, int_levels)
 
 
@@ -185,6 +251,16 @@ def truth_loss(f: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor, window:
     sources' maximum) asks for the truth's edge strength pixel by pixel, which SSIM's 11×11
     windows and the L1 term let a slightly soft output approach. Divided by the batch size B,
     not by Σ m, so that a sample weighs the same whatever the batch's mix.
+
+    Example (a batch of two; only the first sample has a truth):
+
+    >>> import numpy as np, torch
+    >>> from mutualfuse.losses import truth_loss
+    >>> t = torch.from_numpy(0.8 * np.random.default_rng(0).random((2, 1, 32, 32)))
+    >>> abs(truth_loss(t, t, torch.ones(2)).item()) < 1e-6  # F = truth
+    True
+    >>> round(truth_loss(t + 0.1, t, torch.tensor([1.0, 0.0])).item(), 3)  # divided by B = 2
+    0.062
     """
     m = mask.to(torch.float32).view(-1)
     if not bool((m > 0).any()):

@@ -48,6 +48,14 @@ def qg(a, b, f) -> float:
     ``liu_kernels._xydeas_*``: ``ndimage.correlate``'s summation order and the NumPy expressions'
     operations); ``arctan`` and ``exp`` stay NumPy's (vectorised, and the same values as the
     NumPy version ``_qg_numpy``, the tests' reference).
+
+    Example (random 8-bit images):
+
+    >>> import numpy as np
+    >>> from mutualfuse.metrics import qg
+    >>> a, b = np.random.default_rng(0).integers(0, 256, (2, 64, 64))
+    >>> round(qg(a, a, a), 3), round(qg(a, b, (a + b) / 2), 3)  # A = B = F: the maximum 0.98666
+    (0.987, 0.327)
     """
     A, B, F = prep3(a, b, f)
     K = kernels()
@@ -136,6 +144,14 @@ def qm(a, b, f) -> float:
     version (``_qm_numpy``, the tests' reference) only in how the sums are added (sequentially,
     not pairwise: ≤ n·2⁻⁵³ relative, ~1e-14 in practice) and in ``exp`` (libm's instead of
     NumPy's SIMD one: ≤ 1 ulp per term).
+
+    Example (random 8-bit images):
+
+    >>> import numpy as np
+    >>> from mutualfuse.metrics import qm
+    >>> a, b = np.random.default_rng(0).integers(0, 256, (2, 64, 64))
+    >>> print(round(qm(a, a, a), 3), round(qm(a, b, (a + b) / 2), 3))  # A = B = F: 3 (a sum of three exps)
+    3.0 0.042
     """
     A, B, F = prep3(a, b, f)
     if min(A.shape) < 4:
@@ -184,6 +200,14 @@ def qsf(a, b, f) -> float:
     number of differences); the diagonal weight √2/2 is inside the square root. Ideal 0
     (A = B = F gives 0); negative values mean lost detail. Closer to 0 is better; registered as
     higher-is-better because published tables rank by the signed value.
+
+    Example (random images):
+
+    >>> import numpy as np
+    >>> from mutualfuse.metrics import qsf
+    >>> a, b = np.random.default_rng(0).integers(0, 256, (2, 64, 64))
+    >>> round(qsf(a, a, a), 3), round(qsf(a, b, (a + b) / 2), 3)  # ideal 0; the mean loses detail
+    (0.0, -0.441)
     """
     A, B, F = prep3(a, b, f)
     n = float(A.size)

@@ -95,6 +95,14 @@ def qmi(a, b, f) -> float:
     ``metricMI.m`` + ``mutual_info.m``.
     Conventions: normalize1 on A, B, F (min-max to 0–255, rounded half away). Range 0–2;
     A = B = F gives exactly 2. Shapes: three H×W images. Higher is better.
+
+    Example (random 8-bit images):
+
+    >>> import numpy as np
+    >>> from mutualfuse.metrics import qmi
+    >>> a, b = np.random.default_rng(0).integers(0, 256, (2, 64, 64), dtype=np.uint8)
+    >>> round(qmi(a, a, a), 3), round(qmi(a, b, a), 3)  # A = B = F gives exactly 2
+    (2.0, 1.501)
     """
     A, B, F = _norm3(a, b, f)
     i_af, _, h_a, h_f1 = mutual_info(A, F)
@@ -111,7 +119,17 @@ def qte(a, b, f) -> float:
     fusion quality assessments", SPIE Newsroom (2007); code ``metricMI.m`` + ``tsallis.m``.
     Conventions: normalize1 on A, B, F; the Tsallis marginals are attached to the wrong axes
     (see :func:`tsallis`), and I_q(A,B) is added in the denominator — both reproduced. Not
-    normalised to [0, 1] (A = B = F gives 0.3–0.5). Higher is better.
+    normalised to [0, 1] (A = B = F gives 0.31–0.54 on the 98 source images of the conformance
+    set). Higher is better.
+
+    Example (the bundled TNO infrared image):
+
+    >>> from importlib.resources import files
+    >>> from mutualfuse.image_io import read_image
+    >>> from mutualfuse.metrics import qte
+    >>> a = 255 * read_image(files("mutualfuse") / "data/samples/tno-01/a.png")[0]
+    >>> round(qte(a, a, a), 3)  # A = B = F
+    0.526
     """
     A, B, F = _norm3(a, b, f)
     q = Q_NAVA
@@ -154,8 +172,18 @@ def qncie(a, b, f) -> float:
     fusion techniques", ch. 19 of *Image Fusion: Algorithms and Applications* (2008); code
     ``metricWang.m`` + ``NCC.m``.
     Conventions: normalize1 on A, B, F; **the bins are the 256 gray levels**, not Wang's
-    equal-occupancy bins, so NCC(X, X) = H(X)/8 < 1 and A = B = F does not give 1 (0.81–0.93).
+    equal-occupancy bins, so NCC(X, X) = H(X)/8 < 1 and A = B = F does not give 1 (0.81–0.98 on
+    the 98 source images of the conformance set).
     Higher is better.
+
+    Example (the bundled TNO infrared image):
+
+    >>> from importlib.resources import files
+    >>> from mutualfuse.image_io import read_image
+    >>> from mutualfuse.metrics import qncie
+    >>> a = 255 * read_image(files("mutualfuse") / "data/samples/tno-01/a.png")[0]
+    >>> round(qncie(a, a, a), 3)  # A = B = F: H(A)/8 enters R, so not 1
+    0.926
     """
     A, B, F = _norm3(a, b, f)
     nab, naf, nbf = ncc(A, B), ncc(A, F), ncc(B, F)

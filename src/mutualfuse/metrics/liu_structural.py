@@ -89,6 +89,14 @@ def qs(a, b, f) -> float:
     filters the eight local sums in scipy's summation order and applies the per-window formula
     with the NumPy expressions' operations, so the maps are those of ``_piella_maps_numpy``
     (kept as the tests' reference) without its 15 full-image filter passes and temporaries.
+
+    Example (random 8-bit images):
+
+    >>> import numpy as np
+    >>> from mutualfuse.metrics import qs
+    >>> a, b = np.random.default_rng(0).integers(0, 256, (2, 64, 64))
+    >>> round(qs(a, a, a), 3), round(qs(a, b, (a + b) / 2), 3)  # A = B = F gives 1
+    (1.0, 0.66)
     """
     val, _ = _piella_maps(a, b, f)
     return float(np.mean(val))
@@ -342,6 +350,14 @@ def qy(a, b, f) -> float:
     window) makes the result NaN, as in the reference. Because of the max branch, "F = one
     source" already scores ≈ 1. Higher is better. Computation: compiled as :func:`qc`
     (``_qy_numpy`` is the NumPy reference).
+
+    Example (random 8-bit images):
+
+    >>> import numpy as np
+    >>> from mutualfuse.metrics import qy
+    >>> a, b = np.random.default_rng(0).integers(0, 256, (2, 64, 64))
+    >>> round(qy(a, b, a), 3), round(qy(a, b, (a + b) / 2), 3)  # F = one source already scores 1
+    (1.0, 0.678)
     """
     A, B, F = prep3(a, b, f)
     _check_yang(A)

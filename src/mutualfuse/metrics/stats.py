@@ -19,6 +19,14 @@ def sd(f, convention: str = "vifb") -> float:
       is the "SD" of the paper's tables.
 
     Higher is better.
+
+    Example (a 32×64 image, half black and half white):
+
+    >>> import numpy as np
+    >>> from mutualfuse.metrics import sd
+    >>> f = np.tile([0, 255], (32, 32))
+    >>> round(sd(f), 3), round(sd(f, convention="rfn-nest"), 3)  # 255/2; sqrt(N)·0.5 with N = 2048
+    (127.5, 22.627)
     """
     F = as255(f)
     if convention == "vifb":
@@ -44,6 +52,14 @@ def psnr(a, b, f, convention: str = "vifb") -> float:
     Quirk reproduced: D = (‖A−F‖_F/N + ‖B−F‖_F/N)/2 with the Frobenius norm **not squared**, so
     D is not a mean squared error and the values are ≈60–70 dB. Inputs on the 0–255 scale.
     Higher is better.
+
+    Example (A = B, F four gray levels brighter everywhere, 64×64):
+
+    >>> import numpy as np
+    >>> from mutualfuse.metrics import psnr
+    >>> a = np.full((64, 64), 100.0)
+    >>> print(round(psnr(a, a, a + 4), 3), round(20 * np.log10(255 / 4), 3))  # vs the textbook PSNR (MSE 16)
+    60.172 36.09
     """
     if convention != "vifb":
         raise ValueError(f"PSNR: unknown convention {convention!r}")
@@ -56,6 +72,14 @@ def rmse(a, b, f, convention: str = "vifb") -> float:
 
     Quirk reproduced: the Frobenius norm is divided by N (not sqrt(N)) and not squared, so the
     value is the mean of sqrt(MSE)/sqrt(N), not an RMSE. 0–255 scale. Lower is better.
+
+    Example (A = B, F four gray levels brighter everywhere, 64×64):
+
+    >>> import numpy as np
+    >>> from mutualfuse.metrics import rmse
+    >>> a = np.full((64, 64), 100.0)
+    >>> round(rmse(a, a, a + 4), 4)  # 4/sqrt(N) = 4/64, not the RMSE 4
+    0.0625
     """
     if convention != "vifb":
         raise ValueError(f"RMSE: unknown convention {convention!r}")

@@ -71,6 +71,16 @@ def ssim(a, b, f, convention: str = "nestfuse") -> float:
       ``filter2(...,'valid')`` (no border), mean of the valid map.
 
     Higher is better.
+
+    Example (random 8-bit images):
+
+    >>> import numpy as np
+    >>> from mutualfuse.metrics import ssim
+    >>> a, b = np.random.default_rng(0).integers(0, 256, (2, 32, 32), dtype=np.uint8)
+    >>> round(ssim(a, a, a), 3), round(ssim(a, a, a, convention="vifb"), 3)  # a mean vs a sum
+    (1.0, 2.0)
+    >>> round(ssim(a, b, a), 3), round(ssim(a, b, b), 3)  # F = either source: (1 + SSIM(A, B))/2
+    (0.491, 0.491)
     """
     A, B, F = prep3(a, b, f)
     if convention == "nestfuse":
@@ -278,6 +288,14 @@ def scd(a, b, f, convention: str = "rfn-nest") -> float:
     Reference: Aslantas & Bendes, AEU Int. J. Electron. Commun. 69(12):1890–1896 (2015);
     code rfn-nest ``analysis_SCD.m`` on ``im2double`` images (scale-invariant; Pearson
     correlation over all pixels, MATLAB ``corr2``). Higher is better.
+
+    Example (random images; F = A + B is SCD's ideal, the mean scores lower):
+
+    >>> import numpy as np
+    >>> from mutualfuse.metrics import scd
+    >>> a, b = np.random.default_rng(0).integers(0, 256, (2, 64, 64))
+    >>> round(scd(a, b, a + b), 3), round(scd(a, b, (a + b) / 2), 3)  # F = A + B: F−B = A, F−A = B
+    (2.0, 1.421)
     """
     if convention not in ("rfn-nest", "nestfuse"):
         raise ValueError(f"SCD: unknown convention {convention!r}")
@@ -433,6 +451,15 @@ def qcb(a, b, f, convention: str = "vifb") -> float:
     estimate of that amplification, and above ``_QCB_MAX_RISK`` the NumPy version is computed
     instead (its FFTs are the ones checked against Octave), so such images get exactly the
     previous value, at the previous cost.
+
+    Example (the bundled TNO infrared/visible pair, scaled to 0–255):
+
+    >>> from importlib.resources import files
+    >>> from mutualfuse.image_io import read_image
+    >>> from mutualfuse.metrics import qcb
+    >>> a, b = (255 * read_image(files("mutualfuse") / f"data/samples/tno-01/{n}.png")[0] for n in "ab")
+    >>> round(qcb(a, a, a), 3), round(qcb(a, b, (a + b) / 2), 3)  # A = B = F gives 1
+    (1.0, 0.562)
     """
     if convention != "vifb":
         raise ValueError(f"Qcb: unknown convention {convention!r}")
@@ -532,6 +559,14 @@ def qcv(a, b, f, convention: str = "vifb") -> float:
     are real: MATLAB's imaginary parts are rounding noise, ~1e-16 relative, and only enter as
     their squares). The value equals the NumPy array version (:func:`_qcv_numpy`, kept as the
     tests' reference) to ~1e-13 relative.
+
+    Example (random 8-bit images; lower is better):
+
+    >>> import numpy as np
+    >>> from mutualfuse.metrics import qcv
+    >>> a, b = np.random.default_rng(0).integers(0, 256, (2, 64, 64), dtype=np.uint8)
+    >>> round(qcv(a, a, a), 3), qcv(a, b, a) < qcv(a, b, 255 - a)  # F = A beats F = inverted A
+    (0.0, True)
     """
     if convention != "vifb":
         raise ValueError(f"Qcv: unknown convention {convention!r}")

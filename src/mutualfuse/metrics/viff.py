@@ -77,6 +77,15 @@ def viff(a, b, f) -> float:
     the NumPy operations; only the decimated samples of the scale filters are computed;
     ``log10`` stays NumPy's. Scale 2 (weight 0, its F_s always finite) adds exactly 0 and is not
     evaluated. ``_viff_numpy`` keeps the NumPy version, the tests' reference.
+
+    Example (the bundled TNO infrared/visible pair, scaled to 0–255):
+
+    >>> from importlib.resources import files
+    >>> from mutualfuse.image_io import read_image
+    >>> from mutualfuse.metrics import viff
+    >>> a, b = (255 * read_image(files("mutualfuse") / f"data/samples/tno-01/{n}.png")[0] for n in "ab")
+    >>> round(viff(a, a, a), 3), round(viff(a, b, (a + b) / 2), 3), round(viff(a, b, b), 3)
+    (1.0, 0.32, 0.22)
     """
     A, B, F = prep3(a, b, f)
     if min(A.shape) < 81:
