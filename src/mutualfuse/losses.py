@@ -1,6 +1,7 @@
-"""Training losses: variance-selected SSIM (the paper's Eqs. 2–5) and VIF-Net's mean rule.
+"""Training losses: variance-selected SSIM (the paper's Eqs. 2–5), VIF-Net's mean rule and the
+variants built on them (registered in ``LOSSES``).
 
-Conventions (shared by both):
+Conventions (shared by all of them):
 
 * inputs: (B, 1, H, W) tensors, data range ``L = 1`` (images in [0, 1]);
 * window: 11×11 Gaussian, σ = 1.5, normalised to sum 1 (Wang et al. 2004, the window of the

@@ -162,7 +162,7 @@ def qm(a, b, f) -> float:
     sums = np.empty((2, 2))
     K["pww"](A, B, F, _HAAR, sums)
     q1, q2 = sums[0, 0] / sums[0, 1], sums[1, 0] / sums[1, 1]
-    return q1 ** (2.0 / 3.0) * q2 ** (1.0 / 3.0)
+    return float(q1 ** (2.0 / 3.0) * q2 ** (1.0 / 3.0))  # a Python float, as every metric returns
 
 
 def _qm_numpy(A, B, F) -> float:
