@@ -33,6 +33,10 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..train import TrainConfig, train
 
+    from ..errors import ParameterError
+
+    if args.steps is not None and args.steps < 1:
+        raise ParameterError(f"--steps must be an integer >= 1, got {args.steps}")
     cfg = TrainConfig.load(args.config)
     if args.out:
         cfg.out_dir = args.out
@@ -42,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
         cfg.seed = args.seed
     cfg.validate()  # again, with the command-line overrides
     result = train(cfg, data_root=args.data_root, resume=args.resume, device=args.device,
-                   progress=not (args.no_progress or args.quiet), time_limit_s=args.time_limit)
+                   progress=not (args.no_progress or args.quiet), time_limit_s=args.time_limit,
+                   notes=not args.quiet)
     if result.get("up_to_date"):  # resumed at its last step: nothing trained, nothing written
         print(f"mutualfuse train: {cfg.out_dir} is already at step {result['step']} of {cfg.steps}: nothing to do "
               f"(its weights: {result['weights']}; raise --steps to train further)", file=sys.stderr)

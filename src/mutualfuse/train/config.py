@@ -180,7 +180,12 @@ class TrainConfig:
 
                 d = yaml.safe_load(text)
         except Exception as e:  # noqa: BLE001 - any parse error is the user's file
-            raise ParameterError(f"{p}: cannot parse config: {str(e).splitlines()[0]}") from None
+            mark, problem = getattr(e, "problem_mark", None), getattr(e, "problem", None)
+            if mark is not None and problem:  # YAML: its first line is the context, not the problem
+                why = f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+            else:
+                why = (str(e).splitlines() or [type(e).__name__])[0]
+            raise ParameterError(f"{p}: cannot parse config: {why}") from None
         if d is None or d == {}:
             raise ParameterError(f"{p}: config file is empty (see configs/ for complete examples)")
         if not isinstance(d, dict):

@@ -20,7 +20,7 @@ def resolve_data_root(option: str | None, config_root: str | None = None) -> Pat
     """Data root from the command-line option, else ``$MUTUALFUSE_DATA``, else the config."""
     root = option or os.environ.get("MUTUALFUSE_DATA") or config_root
     if not root:
-        raise InputError("no data root: pass --data-root DIR or set MUTUALFUSE_DATA")
+        raise InputError("no data root: pass --data-root DIR, set MUTUALFUSE_DATA or set data.root in the config")
     p = Path(root).expanduser()
     if not p.is_dir():
         raise InputError(f"{p}: data root is not a directory")
@@ -41,13 +41,15 @@ def find_pairs(folder: Path, check_sizes: bool = True) -> list[tuple[Path, Path]
             break
     else:
         raise InputError(f"{folder}: expected role folders ir/vis or a/b")
-    names_a = {p.name for p in da.iterdir() if p.suffix.lower() in IMAGE_EXTS}
-    names_b = {p.name for p in db.iterdir() if p.suffix.lower() in IMAGE_EXTS}
+    names_a, names_b = image_names(da), image_names(db)
     if names_a != names_b:
-        odd = sorted(names_a ^ names_b)[:5]
-        raise InputError(f"{folder}: {da.name}/ and {db.name}/ do not pair by name (e.g. {', '.join(odd)})")
+        only = [(d, sorted(x - y)) for d, x, y in ((da, names_a, names_b), (db, names_b, names_a)) if x - y]
+        said = "; ".join(f"only in {d.name}/: {', '.join(n[:3])}" + (f" and {len(n) - 3} more" if len(n) > 3 else "")
+                         for d, n in only)
+        raise InputError(f"{folder}: {da.name}/ and {db.name}/ do not pair by name ({said}); every image "
+                         f"needs a file of the same name in the other role folder")
     if not names_a:
-        raise InputError(f"{folder}: no images in {da.name}/")
+        raise InputError(f"{folder}: no images in {da.name}/ (looked for {', '.join(sorted(IMAGE_EXTS))} files)")
     pairs = [(da / n, db / n) for n in sorted(names_a)]
     if check_sizes:
         for a, b in pairs:
@@ -56,6 +58,13 @@ def find_pairs(folder: Path, check_sizes: bool = True) -> list[tuple[Path, Path]
                 raise InputError(f"{a} ({sa[0]}x{sa[1]}) and {b} ({sb[0]}x{sb[1]}) differ in size: "
                                  f"a training pair must be registered images of the same size")
     return pairs
+
+
+def image_names(folder: Path) -> set[str]:
+    """Names of the training images in a role folder: files with an image suffix
+    (:data:`IMAGE_EXTS`, any case), hidden files excluded (names starting with ``.``, such as the
+    ``._x.png`` metadata files macOS leaves on other file systems, which are not images)."""
+    return {p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS and not p.name.startswith(".")}
 
 
 def image_size(path: Path) -> tuple[int, int] | None:

@@ -20,13 +20,21 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader
 from torch.utils.data.distributed import DistributedSampler
 
-from ..errors import ParameterError
+from ..errors import FuseError, ParameterError
 from ..losses import LOSSES, truth_loss
 from ..model import ModelConfig, build_model, count_parameters
 from ..weights import save_weights
 from .checkpoint import LAST, load_checkpoint, save_checkpoint
 from .config import TrainConfig, cpu_bf16_wanted, cpu_has_native_bf16
 from .data import PairCrops, find_pairs, resolve_data_root, split_pairs
+
+#: the run's record of its data: the seed, the data root and which pairs were held out for
+#: validation ("set/name" of every pair), written to ``out_dir`` at the start of every run
+SPLIT = "split.json"
+
+
+class TrainingDiverged(FuseError, FloatingPointError):
+    """The training loss became NaN or infinite: a one-line error (exit 2) naming the step."""
 
 #: fault injection for the resume test: SIGKILL this process right after this step
 _KILL_AT = int(os.environ.get("MUTUALFUSE_FAULT_KILL_AT_STEP", "0") or 0)
@@ -62,7 +70,10 @@ def init_from_weights(model: torch.nn.Module, spec: str) -> dict[str, list[str]]
     """
     from ..weights import read_weights
 
-    state, _, _ = read_weights(spec)
+    try:
+        state, _, _ = read_weights(spec)
+    except FuseError as e:
+        raise ParameterError(f"init_weights: {e}") from None
     own = model.state_dict()
     report: dict[str, list[str]] = {"copied": [], "tiled": [], "fresh": [],
                                     "unused": sorted(set(state) - set(own))}
@@ -116,6 +127,22 @@ def lr_at(cfg: TrainConfig, step: int) -> float:
     t = min(1.0, (step - cfg.warmup_steps) / span)
     lo = cfg.lr * cfg.min_lr_ratio
     return lo + 0.5 * (cfg.lr - lo) * (1 + math.cos(math.pi * t))
+
+
+def check_out_dir(out: str | os.PathLike) -> None:
+    """Refuse an ``out_dir`` that cannot become a folder of run files, before anything is read or
+    written (one-line :class:`ParameterError`): an existing file, a path under a file, a parent
+    folder that is not writable."""
+    p = Path(out)
+    if p.exists() and not p.is_dir():
+        raise ParameterError(f"out_dir {p}: exists and is not a folder")
+    q = p
+    while not q.exists() and q != q.parent:
+        q = q.parent
+    if q.exists() and not q.is_dir():
+        raise ParameterError(f"out_dir {p}: {q} is not a folder")
+    if q.is_dir() and not os.access(q, os.W_OK | os.X_OK):
+        raise ParameterError(f"out_dir {p}: {q} is not writable")
 
 
 def check_time_limit(time_limit_s: float | None) -> None:
@@ -232,8 +259,14 @@ class Trainer:
     """Runs :class:`TrainConfig` to ``cfg.steps`` optimiser steps, resumable at any checkpoint."""
 
     def __init__(self, cfg: TrainConfig, data_root: str | None = None, device: str = "auto",
-                 progress: bool = True, time_limit_s: float | None = None):
+                 progress: bool = True, time_limit_s: float | None = None, started: float | None = None,
+                 notes: bool = True):
+        #: when the invocation started (``time.perf_counter()``): ``time_limit_s`` counts from it,
+        #: reading the data included; by default, now
+        self.started = time.perf_counter() if started is None else started
         self.cfg = cfg
+        #: print the run's notes on stderr (data found, warm start, CPU precision)
+        self.notes = notes
         check_time_limit(time_limit_s)
         #: stop after this many seconds of this invocation (checkpoint and final weights as at
         #: the end; the weights record the step reached); None = run to ``cfg.steps``
@@ -275,31 +308,38 @@ class Trainer:
         self.memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
 
         root = resolve_data_root(data_root, cfg.data.root)
+        self.data_root = root
         pairs = []
         sets_found = []
+        seen: dict[Path, str] = {}
         for s in cfg.data.sets:
+            where = (root / s).resolve()
+            if where in seen:  # its pairs twice: the same pair could be trained on and held out
+                raise ParameterError(f"data.sets lists the folder {root / s} twice ({seen[where]!r} and {s!r})")
+            seen[where] = s
             found = find_pairs(root / s)  # the sizes of every pair checked from the image headers
             sets_found.append((s, found))
             pairs += found
+        out_real = self.out.resolve()
+        for where, s in seen.items():
+            if out_real == where or where in out_real.parents:
+                raise ParameterError(f"out_dir {self.out} is inside the training set {root / s}: "
+                                     f"write the run elsewhere (-o)")
         if len(pairs) <= cfg.data.val_pairs:
-            raise ParameterError(f"only {len(pairs)} pairs found; need more than val_pairs={cfg.data.val_pairs}")
+            raise ParameterError(f"data.val_pairs {cfg.data.val_pairs} would hold out every pair: only {len(pairs)} "
+                                 f"found in {', '.join(cfg.data.sets)}; lower data.val_pairs or add pairs")
         #: the training data as "set/name" of every pair, stored in checkpoints: a resume refuses
         #: another list (pairs added or removed change the seeded hold-out and the epochs)
         self.pair_names = [f"{s}/{a.name}" for s, found in sets_found for a, _ in found]
+        self.sets_found = [(s, len(found)) for s, found in sets_found]
         train_pairs, val_pairs = split_pairs(pairs, cfg.data.val_pairs, cfg.seed)
-        self.train_set = PairCrops(train_pairs, cfg.data.crop, cfg.seed, hflip=cfg.data.hflip,
-                                   multifocus=cfg.data.multifocus, multifocus_sigma=cfg.data.multifocus_sigma,
-                                   multifocus_psf=cfg.data.multifocus_psf,
-                                   multifocus_breathing=tuple(cfg.data.multifocus_breathing),
-                                   with_truth=cfg.truth_weight > 0, swap=cfg.data.swap,
-                                   blackout=cfg.data.blackout)
-        self.val_set = PairCrops(val_pairs, cfg.data.crop, cfg.seed, center=True) if val_pairs else None
-        if len(self.train_set) < cfg.batch_size:
-            raise ParameterError(f"{len(self.train_set)} training pairs is fewer than batch_size {cfg.batch_size}")
-        self.sampler = DistributedSampler(self.train_set, num_replicas=self.world, rank=self.rank,
-                                          shuffle=True, seed=cfg.seed, drop_last=True)
-        self.steps_per_epoch = len(self.sampler) // self.per_rank
+        #: the same split of :attr:`pair_names` (what ``split.json`` records)
+        self.train_names, self.val_names = split_pairs(self.pair_names, cfg.data.val_pairs, cfg.seed)
+        if len(train_pairs) < cfg.batch_size:
+            raise ParameterError(f"{len(train_pairs)} training pairs (of {len(pairs)}, data.val_pairs "
+                                 f"{cfg.data.val_pairs} held out) is fewer than batch_size {cfg.batch_size}")
 
+        # the network before the images are decoded: a wrong warm start or lr_mult fails at once
         torch.manual_seed(cfg.seed)
         np.random.seed(cfg.seed)
         random.seed(cfg.seed)
@@ -317,12 +357,26 @@ class Trainer:
         self.init_report = init_from_weights(self.model, cfg.init_weights) if cfg.init_weights else None
         self.model = self.model.to(self.device, memory_format=self.memory_format)
         self.opt = torch.optim.Adam(param_groups(self.model, cfg.lr_mult), lr=cfg.lr)
+
+        self.train_set = PairCrops(train_pairs, cfg.data.crop, cfg.seed, hflip=cfg.data.hflip,
+                                   multifocus=cfg.data.multifocus, multifocus_sigma=cfg.data.multifocus_sigma,
+                                   multifocus_psf=cfg.data.multifocus_psf,
+                                   multifocus_breathing=tuple(cfg.data.multifocus_breathing),
+                                   with_truth=cfg.truth_weight > 0, swap=cfg.data.swap,
+                                   blackout=cfg.data.blackout)
+        self.val_set = PairCrops(val_pairs, cfg.data.crop, cfg.seed, center=True) if val_pairs else None
+        self.sampler = DistributedSampler(self.train_set, num_replicas=self.world, rank=self.rank,
+                                          shuffle=True, seed=cfg.seed, drop_last=True)
+        self.steps_per_epoch = len(self.sampler) // self.per_rank
+
         self.ddp = None
         if self.world > 1:
             self.ddp = torch.nn.parallel.DistributedDataParallel(
                 self.model, device_ids=[self.local_rank] if self.device.type == "cuda" else None)
         self.step = 0
         self.elapsed = 0.0
+        #: the step of the last checkpoint written by this process (None: none yet)
+        self.checkpoint_step: int | None = None
         self.use_amp = bool(cfg.amp and self.device.type == "cuda")
         #: bf16 autocast of the training forward on CPU (``TrainConfig.cpu_amp``); validation
         #: stays float32 so that its numbers compare across runs and machines
@@ -358,6 +412,7 @@ class Trainer:
         self.model.load_state_dict(st["model"])
         self.opt.load_state_dict(st["optimizer"])
         self.step = step
+        self.checkpoint_step = step
         self.elapsed = float(st.get("elapsed", 0.0))
         torch.set_rng_state(st["torch_rng"])
         if "cuda_rng" in st and self.device.type == "cuda":
@@ -438,7 +493,7 @@ class Trainer:
         return SummaryWriter(log_dir=str(self.out / "tb"), purge_step=self.step + 1)
 
     def _time_up(self, t_start: float) -> bool:
-        """Whether this invocation's ``time_limit_s`` has passed (every process agrees: under
+        """Whether this invocation's ``time_limit_s`` has passed since ``t_start`` (every process agrees: under
         torchrun the flag is all-reduced, so no rank stops alone)."""
         if self.time_limit_s is None:
             return False
@@ -452,6 +507,21 @@ class Trainer:
     def checkpoint(self) -> None:
         if self.rank == 0:
             save_checkpoint(self.out / LAST, self.state())
+            self.checkpoint_step = self.step
+
+    def split_record(self) -> dict[str, Any]:
+        """What ``split.json`` holds: the seed, the data root, the sets with their pair counts, and
+        the held-out and training pairs as "set/name" (a pure function of the pairs found and the
+        seed: the same data and seed give the same split)."""
+        return {"seed": self.cfg.seed, "data_root": str(self.data_root.resolve()),
+                "sets": {s: n for s, n in self.sets_found}, "val_pairs": list(self.val_names),
+                "train_pairs": list(self.train_names)}
+
+    def _diverged(self, value: float, step: int) -> TrainingDiverged:
+        where = (f"the last checkpoint, {self.out / LAST}, is at step {self.checkpoint_step}"
+                 if self.checkpoint_step is not None else "no checkpoint was written")
+        return TrainingDiverged(f"the training loss became {value} at step {step} (lr {lr_at(self.cfg, step):g}): "
+                                f"the run diverged; {where}. Try a lower lr or check the training images")
 
     def run(self) -> dict[str, Any]:
         cfg = self.cfg
@@ -459,14 +529,23 @@ class Trainer:
         self.model.train()
         csv_fh = writer = tb = bar = None
         if self.rank == 0:
-            self.out.mkdir(parents=True, exist_ok=True)
+            try:
+                self.out.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise ParameterError(f"out_dir {self.out}: cannot create the folder ({e.strerror or e})") from None
             (self.out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+            (self.out / SPLIT).write_text(json.dumps(self.split_record(), indent=2, ensure_ascii=False) + "\n")
+            if self.notes and self.step == 0:
+                counts = ", ".join(f"{s} {n}" for s, n in self.sets_found)
+                print(f"mutualfuse train: {len(self.pair_names)} pairs in {self.data_root} ({counts}); "
+                      f"{len(self.val_names)} held out "
+                      f"for validation by seed {cfg.seed} (listed in {self.out / SPLIT})", file=sys.stderr)
             csv_fh, writer = self._csv()
             tb = self._tb()
-            if cfg.cpu_amp != "off" and self.device.type == "cpu":
+            if self.notes and cfg.cpu_amp != "off" and self.device.type == "cpu":
                 print(f"cpu_amp {cfg.cpu_amp}: training forward in {self.precision}"
                       + ("" if self.cpu_bf16 else " (this CPU has no native bf16)"), file=sys.stderr)
-            if self.init_report and self.step == 0:
+            if self.notes and self.init_report and self.step == 0:
                 r = self.init_report
                 print(f"init_weights {cfg.init_weights}: {len(r['copied'])} tensors copied, {len(r['tiled'])} tiled, "
                       f"{len(r['fresh'])} fresh ({', '.join(r['fresh'][:4]) or 'none'}), "
@@ -475,7 +554,7 @@ class Trainer:
                 from tqdm import tqdm
 
                 bar = tqdm(total=cfg.steps, initial=self.step, unit="step", dynamic_ncols=True, file=sys.stderr)
-        t_last = t_rate = t_start = time.perf_counter()
+        t_last = t_rate = time.perf_counter()
         imgs_since = 0
         last_loss = float("nan")
         # on one CUDA device the loss is read back (a host-device sync) only on the steps that log
@@ -499,19 +578,19 @@ class Trainer:
                     t, m = batch[2].to(self.device, non_blocking=True), batch[3].to(self.device, non_blocking=True)
                     loss = loss + cfg.truth_weight * truth_loss(f.float(), t, m, grad_weight=cfg.truth_grad_weight)
                 if not lazy and not torch.isfinite(loss):
-                    raise FloatingPointError(f"loss became {loss.item()} at step {nxt}")
+                    raise self._diverged(loss.item(), nxt)
                 self.opt.zero_grad(set_to_none=True)
                 loss.backward()
                 self.opt.step()
                 self.step = nxt
                 imgs_since += a.shape[0] * self.world
-                time_up = self._time_up(t_start)
+                time_up = self._time_up(self.started)
                 val_due = bool(cfg.val_every and self.step % cfg.val_every == 0) or self.step == cfg.steps or time_up
                 log_due = self.step % cfg.log_every == 0 or val_due or self.step == 1
                 if not lazy or log_due:
                     last_loss = float(loss.detach())
                     if not math.isfinite(last_loss):  # lazy: found at the first step that reads it
-                        raise FloatingPointError(f"loss became {last_loss} at step {self.step}")
+                        raise self._diverged(last_loss, self.step)
                     if self.world > 1:
                         t = torch.tensor([last_loss], device=self.device)
                         dist.all_reduce(t)
@@ -677,7 +756,7 @@ def _weights_at(path: Path, step: int, cfg: TrainConfig) -> bool:
 
 
 def train(cfg: TrainConfig, data_root: str | None = None, resume: bool = False, device: str = "auto",
-          progress: bool = True, time_limit_s: float | None = None) -> dict[str, Any]:
+          progress: bool = True, time_limit_s: float | None = None, notes: bool = True) -> dict[str, Any]:
     """Run ``cfg`` (from its last checkpoint with ``resume``); ``time_limit_s`` stops it after that
     many seconds of this call, with a checkpoint and final weights as at the end (the weights'
     ``stopped`` metadata says where; the learning-rate schedule, a function of ``cfg.steps``,
@@ -687,15 +766,18 @@ def train(cfg: TrainConfig, data_root: str | None = None, resume: bool = False, 
     restarted over another); with it, the checkpoint must be of the same experiment
     (:meth:`Trainer.resume`). Resumed at its last step with its final weights written, nothing is
     trained or rewritten: the result then has ``up_to_date`` True (and no loss)."""
+    started = time.perf_counter()
     check_time_limit(time_limit_s)
+    check_out_dir(cfg.out_dir)
     last = Path(cfg.out_dir) / LAST
     if not resume and last.exists():  # before anything is read or written: never restart over a run
         raise ParameterError(f"{last} exists: use --resume to continue it, or another --out")
-    if resume and not last.exists() and _dist_env()[1] == 0:
-        print(f"mutualfuse train: no checkpoint in {cfg.out_dir}: starting a new run", file=sys.stderr)
     if resume and last.exists():  # the checks that need no data, before the images are read
         check_resumable(last, load_checkpoint(last), cfg)
-    trainer = Trainer(cfg, data_root=data_root, device=device, progress=progress, time_limit_s=time_limit_s)
+    trainer = Trainer(cfg, data_root=data_root, device=device, progress=progress, time_limit_s=time_limit_s,
+                      started=started, notes=notes)
+    if notes and resume and not last.exists() and trainer.rank == 0:  # said once every check has passed
+        print(f"mutualfuse train: no checkpoint in {cfg.out_dir}: starting a new run", file=sys.stderr)
     distributed = dist.is_available() and dist.is_initialized()
     try:
         if resume:
