@@ -217,3 +217,16 @@ def test_steps_option_and_missing_data_root_name_what_to_change(tmp_path, capsys
     cfg = _cfg(tmp_path / "c.json", tmp_path / "o")
     _refused(capsys, ["--config", str(cfg), "--steps", "0"], ["--steps must be"])
     _refused(capsys, ["--config", str(cfg)], ["--data-root", "MUTUALFUSE_DATA", "data.root"])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_an_image_smaller_than_the_network_takes_is_refused_before_training(tmp_path, capsys, seed):
+    """A 40x1 pair trained (its crops are padded) until validation ran the network on it at full
+    size: 'internal error: RuntimeError: ... Padding size' after the run folder was made (when
+    the seed held it out)."""
+    root = _data(tmp_path / "d")
+    _png(root / "s" / "ir" / "thin.png", 1, 40, seed=50)
+    _png(root / "s" / "vis" / "thin.png", 1, 40, seed=51)
+    cfg = _cfg(tmp_path / "c.json", tmp_path / "out", val_every=1, seed=seed, **{"data.val_pairs": 3})
+    _refused(capsys, ["--config", str(cfg), "--data-root", str(root)], ["thin.png", "40x1", "smaller than 8x8"])
+    assert not (tmp_path / "out").exists()

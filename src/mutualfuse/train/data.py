@@ -57,7 +57,20 @@ def find_pairs(folder: Path, check_sizes: bool = True) -> list[tuple[Path, Path]
             if sa is not None and sb is not None and sa != sb:
                 raise InputError(f"{a} ({sa[0]}x{sa[1]}) and {b} ({sb[0]}x{sb[1]}) differ in size: "
                                  f"a training pair must be registered images of the same size")
+            if sa is not None:
+                check_min_size(a, sa)
     return pairs
+
+
+def check_min_size(path: Path, size: tuple[int, int]) -> None:
+    """Refuse a training image (``size`` = (width, height)) smaller than the network's smallest
+    input, the ``MIN_SIDE`` of ``mutualfuse fuse``: validation runs the network on the held-out
+    images at full size (a smaller one failed there, after training had begun)."""
+    from ..validation import MIN_SIDE
+
+    if min(size) < MIN_SIDE:
+        raise InputError(f"{path}: image is {size[0]}x{size[1]}, smaller than {MIN_SIDE}x{MIN_SIDE}: "
+                         f"a training image must be at least {MIN_SIDE} pixels on each side")
 
 
 def image_names(folder: Path) -> set[str]:
@@ -99,6 +112,7 @@ class PairCrops(Dataset):
             if x.shape != y.shape:
                 raise InputError(f"{a} ({x.shape[1]}x{x.shape[0]}) and {b} ({y.shape[1]}x{y.shape[0]}) differ "
                                  f"in size: a training pair must be registered images of the same size")
+            check_min_size(a, (x.shape[1], x.shape[0]))
         self.names = [a.name for a, _ in pairs]
         largest = max((max(x.shape) for x, _ in self.images), default=0)
         if self.images and crop > largest:  # crops would be mostly padding (and memory grows as crop²)
