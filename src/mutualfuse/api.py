@@ -158,8 +158,10 @@ class Fuser:
             self.method = str(model)
             return
         if method_params:
+            hint = ("; weights are the first argument: Fuser('my.safetensors')"
+                    if {"weights", "model"} & set(method_params) else "")
             raise ParameterError(f"the network takes no method parameters (got {', '.join(sorted(method_params))}); "
-                                 "they apply to classical methods (--method)")
+                                 f"they apply to classical methods (--method){hint}")
         from .runner import NetworkRunner
         from .weights import load_model
 

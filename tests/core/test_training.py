@@ -428,3 +428,20 @@ def test_cpu_training_prints_no_numpy_subnormal_warnings(tmp_path, data_root):
     r = _cli(["train", "--config", str(cfg), "--data-root", str(data_root), "--no-progress", "--device", "cpu"])
     assert "smallest subnormal" not in r.stderr, r.stderr[-2000:]
     assert (tmp_path / "w" / "last.ckpt").is_file()
+
+
+def test_validation_quality_of_a_flat_pair_is_nan_without_a_warning():
+    """A constant (all-black) held-out pair makes Q^AB/F 0/0: NaN in the log, no RuntimeWarning on stderr."""
+    import warnings
+
+    from mutualfuse.train.loop import validation_quality
+
+    class Mean(torch.nn.Module):
+        def forward(self, a, b):
+            return (a + b) / 2
+
+    flat = np.zeros((32, 40))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        q = validation_quality(Mean(), [(flat, flat)])
+    assert np.isnan(q["val_qabf"]) and np.isfinite(q["val_sf"])

@@ -268,3 +268,11 @@ def test_fuse_dir_with_a_bad_method_parameter_creates_nothing(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "unknown parameter bogus" in err[0], err
     assert not out.exists()
+
+
+def test_weights_given_by_keyword_says_they_are_the_first_argument():
+    import mutualfuse
+    from mutualfuse.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=r"weights are the first argument: Fuser\('my.safetensors'\)"):
+        mutualfuse.Fuser(weights="my.safetensors")

@@ -694,9 +694,10 @@ def validation_quality(model: torch.nn.Module, images: list[tuple[np.ndarray, np
         with autocast():
             f = model(ta, tb).float().clamp(0, 1)
         f8 = f[0, 0].cpu().numpy() * 255.0
-        out["val_sf"].append(sf(f8))
-        out["val_ei"].append(ei(f8))
-        out["val_qabf"].append(qabf(a * 255.0, b * 255.0, f8))
+        with np.errstate(divide="ignore", invalid="ignore"):  # a flat pair: Q^AB/F is 0/0 = NaN, unwarned
+            out["val_sf"].append(sf(f8))
+            out["val_ei"].append(ei(f8))
+            out["val_qabf"].append(qabf(a * 255.0, b * 255.0, f8))
         truth, ma, mb = validation_multifocus(b, i)
         with autocast():
             g = model(torch.from_numpy(ma)[None, None].to(device),
