@@ -13,45 +13,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mutualfuse.cli import main
 from mutualfuse.errors import ParameterError
 from mutualfuse.train import TrainConfig
 from mutualfuse.train.checkpoint import LAST, load_checkpoint, save_checkpoint
 
-TINY = {
-    "model": {"widths": [4, 8, 8], "depth": 3},
-    "data": {"sets": ["s"], "val_pairs": 1, "crop": 16},
-    "batch_size": 2,
-    "steps": 2,
-    "checkpoint_every": 1,
-    "val_every": 0,
-    "log_every": 1,
-    "threads": 1,
-}
-
-
-def _png(path: Path, h: int, w: int, seed: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.random.default_rng(seed).integers(0, 256, (h, w), dtype=np.uint8)).save(path)
-
-
-def _data(root: Path, n: int = 6, size: tuple[int, int] = (24, 32)) -> Path:
-    for i in range(n):
-        _png(root / "s" / "ir" / f"{i:02d}.png", *size, seed=2 * i)
-        _png(root / "s" / "vis" / f"{i:02d}.png", *size, seed=2 * i + 1)
-    return root
-
-
-def _cfg(path: Path, out: Path, **over) -> Path:
-    d = json.loads(json.dumps(TINY))
-    for k, v in over.items():
-        if k.startswith("data."):
-            d["data"][k[5:]] = v
-        else:
-            d[k] = v
-    d.setdefault("out_dir", str(out))
-    path.write_text(json.dumps(d))
-    return path
+from train_cli_helpers import cfg as _cfg
+from train_cli_helpers import data as _data
+from train_cli_helpers import png as _png
+from train_cli_helpers import refused as _refused
+from train_cli_helpers import train as _train
 
 
 def _snapshot(root: Path) -> dict[str, str]:
@@ -61,24 +31,6 @@ def _snapshot(root: Path) -> dict[str, str]:
             p = Path(dirpath) / n
             out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
     return out
-
-
-def _train(capsys, *args: str) -> tuple[int, str, str]:
-    rc = main(["train", *args, "--no-progress"])
-    cap = capsys.readouterr()
-    return rc, cap.out, cap.err
-
-
-def _refused(capsys, args: list[str], must: list[str]) -> str:
-    rc, out, err = _train(capsys, *args)
-    lines = err.strip().splitlines()
-    assert rc == 2, err
-    assert len(lines) == 1 and lines[0].startswith("mutualfuse: error: "), err
-    assert "internal error" not in err and "Traceback" not in err
-    for m in must:
-        assert m in lines[0], (m, lines[0])
-    assert out == ""
-    return lines[0]
 
 
 # 1. pairs of different sizes ---------------------------------------------------------------------

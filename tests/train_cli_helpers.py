@@ -1,0 +1,67 @@
+"""Shared helpers of the ``mutualfuse train`` command tests (tests/core/test_train_*.py): a tiny
+config, tiny synthetic data sets, and running the command with one-line-refusal checks."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from mutualfuse.cli import main
+
+TINY = {
+    "model": {"widths": [4, 8, 8], "depth": 3},
+    "data": {"sets": ["s"], "val_pairs": 1, "crop": 16},
+    "batch_size": 2,
+    "steps": 2,
+    "checkpoint_every": 1,
+    "val_every": 0,
+    "log_every": 1,
+    "threads": 1,
+}
+
+
+def png(path: Path, h: int, w: int, seed: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.random.default_rng(seed).integers(0, 256, (h, w), dtype=np.uint8)).save(path)
+
+
+def data(root: Path, n: int = 6, size: tuple[int, int] = (24, 32), name: str = "s") -> Path:
+    """``root/<name>/{ir,vis}/NN.png``: ``n`` random pairs of ``size`` (h, w)."""
+    for i in range(n):
+        png(root / name / "ir" / f"{i:02d}.png", *size, seed=2 * i)
+        png(root / name / "vis" / f"{i:02d}.png", *size, seed=2 * i + 1)
+    return root
+
+
+def cfg(path: Path, out: Path, **over) -> Path:
+    """TINY with ``over`` (``data.KEY`` for the data section) and ``out_dir`` = ``out``, as JSON."""
+    d = json.loads(json.dumps(TINY))
+    for k, v in over.items():
+        if k.startswith("data."):
+            d["data"][k[5:]] = v
+        else:
+            d[k] = v
+    d.setdefault("out_dir", str(out))
+    path.write_text(json.dumps(d))
+    return path
+
+
+def train(capsys, *args: str) -> tuple[int, str, str]:
+    rc = main(["train", *args, "--no-progress"])
+    cap = capsys.readouterr()
+    return rc, cap.out, cap.err
+
+
+def refused(capsys, args: list[str], must: list[str]) -> str:
+    """Run ``train args``: exit 2, one ``mutualfuse: error:`` line holding every string of ``must``, no stdout."""
+    rc, out, err = train(capsys, *args)
+    lines = err.strip().splitlines()
+    assert rc == 2, err
+    assert len(lines) == 1 and lines[0].startswith("mutualfuse: error: "), err
+    assert "internal error" not in err and "Traceback" not in err
+    for m in must:
+        assert m in lines[0], (m, lines[0])
+    assert out == ""
+    return lines[0]
