@@ -430,6 +430,7 @@ def test_unwritable_and_looping_paths(ws, capsys):
 def test_export_onnx_bad_opset_is_one_line_and_prints_no_graph(ws, capsys):
     run_bad(capsys, ["export-onnx", "-o", str(ws / "m.onnx"), "--opset", "3"], ws, "--opset: must be at least 14")
     run_bad(capsys, ["export-onnx", "-o", str(ws / "m.onnx"), "--opset", "99"], ws, "--opset: must be in 14..20")
+    run_bad(capsys, ["export-onnx", "-o", str(ws / "m.onnx"), "--pool", str(10**20)], ws, "--pool: must be in 1..4096")
     assert capsys.readouterr().out == ""
 
 
