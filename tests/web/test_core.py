@@ -64,3 +64,60 @@ def test_serve_max_pixels_is_checked_as_fuse_checks_it(value, capsys):
     assert main(["serve", "--max-pixels", value]) == 2
     err = capsys.readouterr().err
     assert err.startswith("mutualfuse: error: serve: argument --max-pixels") and err.count("\n") == 1
+
+
+def test_params_with_spaces_around_the_equals_sign(pair, tmp_path):
+    """``wavelet = db2`` in the parameters box was the wavelet ' db2' (an error on the page)."""
+    assert core.param_lines("levels = 3\n  wavelet= db2 , highpass =maxabs\n\n") == [
+        "levels=3", "wavelet=db2", "highpass=maxabs"]
+    s = core.Settings(method="dwt", params="levels = 2\nwavelet = db2", device="cpu")
+    assert s.cli_args()[:6] == ["--method", "dwt", "--param", "levels=2", "--param", "wavelet=db2"]
+    r = core.fuse_request(*pair, s, tmp_path / "work", core.FuserCache())
+    assert r.png.is_file()
+
+
+def test_the_page_notes_how_inputs_were_scaled_as_fuse_does(tmp_path, capsys):
+    """A 16-bit input scaled by percentile: ``fuse`` said so on stderr, the page did not."""
+    rng = np.random.default_rng(5)
+    for n in ("ir16", "vis16"):
+        Image.fromarray(rng.integers(1000, 3000, (24, 32)).astype(np.uint16)).save(tmp_path / f"{n}.png")
+    a, b = str(tmp_path / "ir16.png"), str(tmp_path / "vis16.png")
+    assert main(["fuse", a, b, "-o", str(tmp_path / "cli.png"), "--method", "average", "--device", "cpu"]) == 0
+    cli_notes = [ln.removeprefix("note: ").replace(str(tmp_path) + "/", "")
+                 for ln in capsys.readouterr().err.splitlines() if ln.startswith("note: ")]
+    assert any("ir16.png: 16-bit input scaled by percentile" in n for n in cli_notes), cli_notes
+    r = core.fuse_request(a, b, core.Settings(method="average", device="cpu"), tmp_path / "work", core.FuserCache(),
+                          names=("ir16.png", "vis16.png"))
+    assert r.notes == cli_notes
+    assert not any(str(tmp_path) in n for n in r.notes)
+
+
+def test_compare_pair_follows_the_radio():
+    state = {"a": "a.png", "b": "b.png", "fused": "f.png"}
+    assert core.compare_pair(state, "a vs fused") == ("a.png", "f.png")
+    assert core.compare_pair(state, "b vs fused") == ("b.png", "f.png")
+    assert core.compare_pair(None, "b vs fused") is None
+
+
+def test_serve_refuses_a_port_in_use_in_one_line(capsys):
+    """Was Gradio's 'Cannot find empty port in range … set GRADIO_SERVER_PORT … launch()'."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"mutualfuse: error: --port {port}: already in use on 127.0.0.1 (another program listens "
+                   "there; --port 0 picks a free one)\n")
+
+
+def test_serve_device_cuda_without_cuda_is_refused_at_start(capsys):
+    """The server started and then every fuse on the page failed."""
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    assert main(["serve", "--device", "cuda"]) == 2
+    assert capsys.readouterr().err == "mutualfuse: error: --device cuda: CUDA is not available on this machine\n"

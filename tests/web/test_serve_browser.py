@@ -111,6 +111,17 @@ class Page:
               60, f"{path.name} uploaded to {box}")
 
     def choose(self, elem: str, value: str) -> None:
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        for attempt in range(3):  # the list re-renders while it is read (an option found, then gone)
+            try:
+                return self._choose(elem, value)
+            except StaleElementReferenceException:
+                if attempt == 2:
+                    raise
+                time.sleep(0.5)
+
+    def _choose(self, elem: str, value: str) -> None:
         from selenium.webdriver.common.keys import Keys
 
         box = self.one(f"#{elem} input")
@@ -144,6 +155,14 @@ class Page:
             _wait(shown, 30, "the options")
         self._replace(self.one(f"#{elem} input"), value)
 
+    def busy(self) -> bool:
+        """Gradio's progress tracker is shown on the status or timing line (a request queued or running).
+
+        Its text alone is not a sure sign: it starts as a bare "0.0s", without "processing"."""
+        return bool(self.d.execute_script(
+            "return Array.from(document.querySelectorAll('#status [data-testid=status-tracker], "
+            "#timing [data-testid=status-tracker]')).some(e => !e.classList.contains('hide'))"))
+
     def fuse(self, progress: set | None = None) -> str:
         """Press Fuse and wait for the status; texts of the progress indicator seen meanwhile go to ``progress``."""
         from selenium.common.exceptions import StaleElementReferenceException
@@ -168,11 +187,13 @@ class Page:
                     progress.update(t for e in self.all(".progress-text") if (t := e.text.strip()))
                 except StaleElementReferenceException:  # re-rendered between find and read
                     pass
+            busy = self.busy()
             t = self.text("#status")
             timing = self.text("#timing")
-            # Gradio's progress overlay ("processing | 0.3/2.2s", "queue: 0/1 | ...") is text of the same
-            # element, shown above the old value while the request runs: the old text with it is not a result
-            if any(_BUSY.match(line) for line in (t + "\n" + timing).splitlines()):
+            # Gradio's progress overlay ("processing | 0.3/2.2s", "queue: 0/1 | ...", at first a bare
+            # "0.0s") is text of the same element, shown above the old value while the request runs: the
+            # old text with it is not a result (a bare "0.0s" over the old timing line once passed as new)
+            if busy or self.busy() or any(_BUSY.match(line) for line in (t + "\n" + timing).splitlines()):
                 return None
             # the same status twice (the same output name): only a new timing line of a finished fuse counts
             changed = t != before or (timing != before_timing and "fused in" in timing)

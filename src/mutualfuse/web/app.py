@@ -50,7 +50,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
                 *[gr.update(visible=net) for _ in range(5)])  # temperature, gain, activity, detail off, task
 
     def run(a_file, b_file, method, weights, params, chroma, normalize, temperature, gain, activity, detail_off, task,
-            progress=gr.Progress(track_tqdm=True)):
+            which="a vs fused", progress=gr.Progress(track_tqdm=True)):
         from ..errors import FuseError
 
         empty = (None, None, None, None, "", None)
@@ -81,13 +81,13 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         cmd = "mutualfuse fuse A B -o fused.png " + " ".join(s.cli_args()[:-2])
         status = "done: " + Path(r.png).name + "".join(f"  \nnote: {n}" for n in r.notes)
         state = {"a": str(r.preview_a), "b": str(r.preview_b), "fused": str(r.png)}
-        return (status, str(r.png), (state["a"], state["fused"]), r.metrics, files,
+        # the slider shows the source the radio names (it showed a after a re-fuse with "b vs fused" set)
+        return (status, str(r.png), core.compare_pair(state, which), r.metrics, files,
                 f"{timing}  \nsame as: `{cmd}`", state)
 
     def on_compare(which, state):
-        if not state:
-            return gr.update()
-        return (state["a" if which.startswith("a") else "b"], state["fused"])
+        pair = core.compare_pair(state, which)
+        return gr.update() if pair is None else pair
 
     with gr.Blocks(title="mutualfuse", analytics_enabled=False, delete_cache=(600, 3600)) as app:
         gr.Markdown(INTRO)
@@ -145,7 +145,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         sample.change(on_sample, sample, [a_in, b_in])
         method.change(on_method, method, [weights, params, temperature, gain, activity, detail_off, task])
         go.click(run, [a_in, b_in, method, weights, params, chroma, normalize, temperature, gain, activity, detail_off,
-                       task],
+                       task, which],
                  [status, fused, compare, metrics, downloads, timing, state])
         which.change(on_compare, [which, state], compare)
     return app

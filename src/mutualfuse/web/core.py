@@ -130,7 +130,37 @@ def default_params(method: str) -> str:
 
 
 def param_lines(text: str) -> list[str]:
-    return [ln.strip() for ln in (text or "").replace(",", "\n").splitlines() if ln.strip()]
+    """The box's ``KEY=VALUE`` lines (or comma-separated items) as ``--param`` values; spaces around
+    the ``=`` are dropped (``wavelet = db2`` was the wavelet ``' db2'``, an error)."""
+    out = []
+    for ln in (text or "").replace(",", "\n").splitlines():
+        key, sep, value = ln.partition("=")
+        if ln.strip():
+            out.append(f"{key.strip()}={value.strip()}" if sep else ln.strip())
+    return out
+
+
+def input_notes(infos, names) -> list[str]:
+    """The notes ``mutualfuse fuse`` prints about how each input was scaled (16-bit by percentile,
+    float clipped …), naming the uploaded files by their own names."""
+    from ..io.samples import FLOAT_TOLERANCE
+
+    notes = []
+    for info, name in zip(infos, names):
+        depth = "float" if info.bit_depth == 32 else f"{info.bit_depth}-bit"
+        if info.normalization in ("percentile", "window"):
+            notes.append(f"{name}: {depth} input scaled by {info.normalization} "
+                         "(--normalize full for the type's full range)")
+        elif info.normalization == "clipped":
+            notes.append(f"{name}: float samples up to {FLOAT_TOLERANCE:g} outside [0, 1] clipped to [0, 1]")
+    return notes
+
+
+def compare_pair(state: dict | None, which: str):
+    """The before/after slider's pair for the radio's choice ("a vs fused" / "b vs fused")."""
+    if not state:
+        return None
+    return (state["b" if str(which).startswith("b") else "a"], state["fused"])
 
 
 def _namespace(s: Settings) -> argparse.Namespace:
@@ -251,7 +281,7 @@ def fuse_request(a_path: str, b_path: str, settings: Settings, workdir: Path, ca
     stem = f"{Path(names[0]).stem}-{Path(names[1]).stem}-{settings.method if settings.method != NETWORK else settings.weights}"
     png = req / f"{stem}.png"
     depth, note = output_depth(png, [ia.bit_depth, ib.bit_depth], colour, None)
-    notes = list(fuser.report.notes) + ([note] if note else [])
+    notes = list(fuser.report.notes) + ([note] if note else []) + input_notes((ia, ib), names)
     write_image(png, fused, bit_depth=depth)
     tiff = None
     if 16 in (ia.bit_depth, ib.bit_depth):

@@ -30,6 +30,32 @@ def free_port(host: str) -> int:
         return s.getsockname()[1]
 
 
+def listen_port(host: str, port: int | None) -> int:
+    """The port to serve on: ``port``, checked free on ``host`` (as the web server will bind it), or a
+    free one; a one-line ParameterError naming the option otherwise (was Gradio's advice to set
+    ``GRADIO_SERVER_PORT`` or pass ``server_port`` to ``launch()``, and ``--port None``)."""
+    import errno
+
+    from ..errors import ParameterError
+
+    if not port:
+        try:
+            return free_port(host)
+        except OSError as e:
+            raise ParameterError(f"--host {host}: cannot listen there ({e.strerror or e})") from None
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(fam, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: a port in TIME_WAIT is free
+            s.bind((host, port))
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            raise ParameterError(f"--port {port}: already in use on {host} (another program listens there; "
+                                 "--port 0 picks a free one)") from None
+        raise ParameterError(f"--host {host} --port {port}: cannot listen there ({e.strerror or e})") from None
+    return port
+
+
 #: seconds to wait for Gradio's ``close()`` (it joins its server thread for 5 s and kills its
 #: static-file workers); past that the page is abandoned and the temporary folder removed anyway
 CLOSE_TIMEOUT = 20.0
@@ -67,10 +93,14 @@ def wait_for_interrupt(poll: float = 0.2) -> None:
 
 def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto", max_pixels: int | None = None,
           share: bool = False, quiet: bool = False) -> int:
-    from ..errors import ParameterError
-
     import importlib.util
 
+    from ..errors import ParameterError
+    from ..validation import pick_device
+
+    # refused before anything starts: --device cuda without CUDA served a page whose every fuse failed
+    pick_device(device)
+    port = listen_port(host, port)
     if importlib.util.find_spec("gradio") is None:
         raise ParameterError("the web page needs the 'web' extra: pip install 'mutualfuse[web]'")
     workdir = Path(tempfile.mkdtemp(prefix="mutualfuse-serve-"))
@@ -85,8 +115,6 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
     # browser test's SIGINT would do nothing)
     old = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        if port is None or port == 0:
-            port = free_port(host)
         from .app import build_app
         from .core import SAMPLES
 
