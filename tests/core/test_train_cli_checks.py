@@ -137,6 +137,7 @@ def finished(tmp_path, capsys):
     ({"lr_schedule": "cosine"}, "lr_schedule", '"constant"', '"cosine"'),
     ({"loss": "mean_ssim"}, "loss", '"var_ssim"', '"mean_ssim"'),
     ({"amp": False}, "amp", "true", "false"),
+    ({"data.roles": ["vis", "ir"]}, "data.roles", "null", '["vis", "ir"]'),  # the same pairs, roles exchanged
 ])
 def test_resume_refuses_a_changed_experiment_setting(tmp_path, capsys, finished, change, key, old, new):
     root, _, out = finished

@@ -1,8 +1,9 @@
 """``mutualfuse fuse-dir DIR_A DIR_B -o OUT_DIR``: fuse every pair of two folders (or a CSV list).
 
-Pairs are the files with the same name in DIR_A and DIR_B (or, with ``--pairs LIST.csv``, the
-rows ``a,b[,out]`` of a CSV file; relative paths are taken from the CSV's folder, a header row
-``a,b`` is allowed). Outputs go to ``OUT_DIR/<name of a>`` (``--ext`` changes the suffix).
+Pairs are the files with the same name in DIR_A and DIR_B, else the same name up to the image
+suffix when that is unambiguous (``ir/0001.png`` + ``vis/0001.jpg``); DICOM files are found by
+their content whatever their name (or, with ``--pairs LIST.csv``, the rows ``a,b[,out]`` of a
+CSV file; relative paths are taken from the CSV's folder, a header row ``a,b`` is allowed). Outputs go to ``OUT_DIR/<name of a>`` (``--ext`` changes the suffix).
 
 Resumable: a pair whose output already exists is skipped (``--overwrite`` redoes it); outputs
 are written atomically, so an interrupted run never leaves a half-written file that would be
@@ -19,7 +20,6 @@ prints the summary. Resuming works the same, with any number of processes.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 import time
@@ -46,16 +46,6 @@ def add_parser(sub) -> None:
 
     add_quiet(p)
     p.set_defaults(func=run)
-
-
-def _is_image(p: Path) -> bool:
-    """An image file by its suffix, or a DICOM file by its ``DICM`` magic whatever its name
-    (scanners often write ``IM0001`` or ``1.2.840….ima`` without a ``.dcm`` suffix)."""
-    from ..image_io import IMAGE_SUFFIXES, _is_dicom
-
-    if not p.is_file() or p.name.startswith("."):
-        return False
-    return p.suffix.lower() in IMAGE_SUFFIXES or _is_dicom(p)
 
 
 def _out_name(a: Path, out_dir: Path, ext: str | None) -> Path:
@@ -89,35 +79,22 @@ def list_pairs(args) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]
     if args.pairs:
         if args.dir_a or args.dir_b:
             raise InputError(f"{args.pairs}: give either --pairs or DIR_A DIR_B, not both")
+        from ..io.pairing import read_pairs_csv
+
         lst = Path(args.pairs)
-        if not lst.is_file():
-            raise InputError(f"{lst}: pairs list not found")
-        try:
-            rows = list(csv.reader(lst.read_text(encoding="utf-8-sig").splitlines()))
-        except (OSError, UnicodeDecodeError, csv.Error) as e:
-            raise InputError(f"{lst}: cannot read pairs list ({e})") from None
-        base = lst.parent
-        for i, row in enumerate(rows, 1):
-            row = [c.strip() for c in row]
-            if not row or not any(row) or row[0].startswith("#"):
-                continue
-            if i == 1 and [c.lower() for c in row[:2]] == ["a", "b"]:
-                continue
-            if len(row) < 2 or not row[0] or not row[1]:
-                failures.append((f"{lst}:{i}", "row needs at least two columns a,b"))
-                continue
-            a = Path(row[0]) if Path(row[0]).is_absolute() else base / row[0]
-            b = Path(row[1]) if Path(row[1]).is_absolute() else base / row[1]
-            if len(row) >= 3 and row[2]:
-                o = Path(row[2])
+        rows, bad = read_pairs_csv(lst)
+        failures += [(f"{lst}:{i}", why) for i, why in bad]
+        for r in rows:
+            if r.out:
+                o = Path(r.out)
                 if o.is_absolute() or ".." in o.parts:
-                    failures.append((f"{lst}:{i}", f"output {row[2]!r} must be a relative path inside the "
-                                                   f"output folder {out_dir} (no absolute path, no '..')"))
+                    failures.append((f"{lst}:{r.line}", f"output {r.out!r} must be a relative path inside the "
+                                                        f"output folder {out_dir} (no absolute path, no '..')"))
                     continue
                 o = out_dir / o
             else:
-                o = _out_name(a, out_dir, args.ext)
-            pairs.append((str(a), str(b), str(o)))
+                o = _out_name(r.a, out_dir, args.ext)
+            pairs.append((str(r.a), str(r.b), str(o)))
         if not pairs and not failures:
             raise InputError(f"{lst}: pairs list has no pairs")
     else:
@@ -129,17 +106,21 @@ def list_pairs(args) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]
                 raise InputError(f"{d}: not a folder")
             if out_dir.is_dir() and os.path.samefile(out_dir, d):
                 raise InputError(f"{out_dir}: output folder is the input folder {d}; choose another -o")
-        names_a = {p.name: p for p in sorted(da.iterdir()) if _is_image(p)}
-        names_b = {p.name: p for p in sorted(db.iterdir()) if _is_image(p)}
-        if not names_a and not names_b:
+        from ..io.pairing import image_files, match_files, pair_key
+
+        files_a, files_b = image_files(da), image_files(db)
+        if not files_a and not files_b:
             raise InputError(f"{da}: no images found (and none in {db})")
-        for name in sorted(set(names_a) | set(names_b)):
-            if name not in names_b:
-                failures.append((str(names_a[name]), f"no file named {name} in {db}"))
-            elif name not in names_a:
-                failures.append((str(names_b[name]), f"no file named {name} in {da}"))
-            else:
-                pairs.append((str(names_a[name]), str(names_b[name]), str(_out_name(names_a[name], out_dir, args.ext))))
+        m = match_files(files_a, files_b)
+        for a in m.only_a:
+            failures.append((str(a), f"no file named {a.name} (or {pair_key(a)}.*) in {db}"))
+        for b in m.only_b:
+            failures.append((str(b), f"no file named {b.name} (or {pair_key(b)}.*) in {da}"))
+        for key, files in sorted(m.ambiguous.items()):
+            failures.append((str(files[0]), f"{', '.join(str(f) for f in files)} share the name {key!r}: "
+                                            f"cannot tell which files pair (rename one, or use --pairs)"))
+        for a, b in m.pairs:
+            pairs.append((str(a), str(b), str(_out_name(a, out_dir, args.ext))))
     seen: dict[str, str] = {}
     unique = []
     for a, b, o in pairs:

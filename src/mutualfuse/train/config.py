@@ -21,12 +21,16 @@ class DataConfig:
     """Where the training pairs are.
 
     ``root`` is the data root (``--data-root`` or ``$MUTUALFUSE_DATA`` override it); each entry
-    of ``sets`` is a folder under it holding two role folders (``ir``/``vis`` or ``a``/``b``)
-    whose files pair by name.
+    of ``sets`` is a folder under it holding two role folders (``ir``/``vis``, ``a``/``b``, the
+    other layouts of ``train.data.ROLE_LAYOUTS``, or the two named by ``roles``) whose files pair
+    by name (suffix aside when unambiguous), or a ``.csv`` list of pairs ``a,b``.
     """
 
     root: str | None = None
     sets: list[str] = field(default_factory=lambda: ["train/roadscene"])
+    #: the two role folders of every folder set, first role (the network's X) first, e.g.
+    #: ``[Inf, Vis]``: exact names; None (default) finds the one known layout in each set
+    roles: list[str] | None = None
     val_pairs: int = 8
     crop: int = 256
     hflip: bool = False
@@ -303,7 +307,11 @@ def validate_train_config(cfg: TrainConfig) -> None:
     need(_is_int(d.num_workers) and d.num_workers >= 0, "data.num_workers", d.num_workers, "an integer >= 0")
     need(_is_int(d.epoch_offset) and d.epoch_offset >= 0, "data.epoch_offset", d.epoch_offset, "an integer >= 0")
     need(isinstance(d.sets, list) and len(d.sets) > 0 and all(isinstance(x, str) and x for x in d.sets),
-         "data.sets", d.sets, "a non-empty list of folder names")
+         "data.sets", d.sets, "a non-empty list of set folders (or .csv pairs lists)")
+    need(d.roles is None or (isinstance(d.roles, (list, tuple)) and len(d.roles) == 2
+                             and all(isinstance(x, str) and x and x not in (".", "..") and "/" not in x
+                                     and "\\" not in x for x in d.roles) and d.roles[0] != d.roles[1]),
+         "data.roles", d.roles, "null or a list of two different folder names, first role first (e.g. [ir, vi])")
     num = (int, float)
     need(_is_num(d.multifocus) and 0.0 <= d.multifocus <= 1.0, "data.multifocus", d.multifocus,
          "a fraction in [0, 1]")

@@ -12,8 +12,16 @@ from ..errors import InputError
 from ..errors import ParameterError
 from ..image_io import read_gray_float
 
+#: the role-folder layouts a set folder is recognised by (names matched without regard to case),
+#: first role first: the network's first input (X) is the infrared, CT, PET or SPECT image, or
+#: source ``a``. Any other layout: ``data.roles`` names the two folders, or a CSV pairs list is
+#: the set (:func:`find_pairs`).
+ROLE_LAYOUTS = (("ir", "vis"), ("ir", "vi"), ("ir", "visible"), ("infrared", "visible"), ("infrared", "vis"),
+                ("inf", "vis"), ("lwir", "visible"), ("thermal", "visible"), ("a", "b"), ("ct", "mri"), ("ct", "mr"),
+                ("pet", "mri"), ("spect", "mri"))
+#: kept for scripts written against earlier releases
 ROLE_PAIRS = (("ir", "vis"), ("a", "b"), ("A", "B"))
-IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
+IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".dcm", ".dicom"}
 
 
 def resolve_data_root(option: str | None, config_root: str | None = None) -> Path:
@@ -27,30 +35,61 @@ def resolve_data_root(option: str | None, config_root: str | None = None) -> Pat
     return p
 
 
-def find_pairs(folder: Path, check_sizes: bool = True) -> list[tuple[Path, Path]]:
-    """Pairs (first role, second role) of same-named images in a set folder.
+def role_folders(folder: Path, roles: tuple[str, str] | list[str] | None = None) -> tuple[Path, Path]:
+    """The two role folders of a set folder: ``roles`` (exact names) if given, else the one
+    layout of :data:`ROLE_LAYOUTS` present (folder names compared without regard to case).
+    None, or more than one, is an :class:`InputError` that names the subfolders found."""
+    if roles:
+        da, db = folder / roles[0], folder / roles[1]
+        missing = [d for d in (da, db) if not d.is_dir()]
+        if missing:
+            raise InputError(f"{folder}: no role folder{'s' if len(missing) > 1 else ''} {', '.join(repr(d.name) for d in missing)} "
+                             f"(data.roles {list(roles)}); subfolders: {_subfolders(folder)}")
+        return da, db
+    subs: dict[str, list[Path]] = {}
+    for p in folder.iterdir():
+        if p.is_dir() and not p.name.startswith("."):
+            subs.setdefault(p.name.lower(), []).append(p)
+    found = [(subs[x], subs[y]) for x, y in ROLE_LAYOUTS if x in subs and y in subs]
+    if not found:
+        known = ", ".join(f"{x}/{y}" for x, y in ROLE_LAYOUTS)
+        raise InputError(f"{folder}: no role folders found (subfolders: {_subfolders(folder)}); expected one of "
+                         f"{known} (any case), or name them with data.roles: [FIRST, SECOND]")
+    if len(found) > 1 or len(found[0][0]) > 1 or len(found[0][1]) > 1:
+        names = ", ".join(f"{xs[0].name}/{ys[0].name}" if len(xs) == len(ys) == 1
+                          else "/".join(p.name for p in xs + ys) for xs, ys in found)
+        raise InputError(f"{folder}: more than one pair of role folders ({names}); name the two to train on "
+                         f"with data.roles: [FIRST, SECOND]")
+    return found[0][0][0], found[0][1][0]
+
+
+def _subfolders(folder: Path) -> str:
+    names = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not names:
+        return "none"
+    return ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+
+
+def find_pairs(folder: Path, check_sizes: bool = True, roles: tuple[str, str] | list[str] | None = None
+               ) -> list[tuple[Path, Path]]:
+    """Pairs (first role, second role) of a training set.
+
+    A set is a folder with two role folders (:func:`role_folders`; ``roles`` names them) whose
+    files pair by name, or by name up to the image suffix when that is unambiguous
+    (``ir/0001.png`` + ``vis/0001.jpg``; :func:`mutualfuse.io.pairing.match_files`, the rule of
+    ``fuse-dir``), or a CSV pairs list (a ``.csv`` file: rows ``a,b``, paths relative to the
+    list's folder; :func:`mutualfuse.io.pairing.read_pairs_csv`). Every image must have a
+    partner: files left over, or two files of one name, are an :class:`InputError` naming them.
 
     With ``check_sizes`` every pair's two images must have the same size, read from the image
     headers (cheap, nothing decoded): a pair that differs is an :class:`InputError` naming both
     files and sizes, before any training (its crops would not be aligned)."""
-    if not folder.is_dir():
-        raise InputError(f"{folder}: training set folder not found")
-    for ra, rb in ROLE_PAIRS:
-        da, db = folder / ra, folder / rb
-        if da.is_dir() and db.is_dir():
-            break
+    if folder.is_file() and folder.suffix.lower() == ".csv":
+        pairs = _csv_pairs(folder)
     else:
-        raise InputError(f"{folder}: expected role folders ir/vis or a/b")
-    names_a, names_b = image_names(da), image_names(db)
-    if names_a != names_b:
-        only = [(d, sorted(x - y)) for d, x, y in ((da, names_a, names_b), (db, names_b, names_a)) if x - y]
-        said = "; ".join(f"only in {d.name}/: {', '.join(n[:3])}" + (f" and {len(n) - 3} more" if len(n) > 3 else "")
-                         for d, n in only)
-        raise InputError(f"{folder}: {da.name}/ and {db.name}/ do not pair by name ({said}); every image "
-                         f"needs a file of the same name in the other role folder")
-    if not names_a:
-        raise InputError(f"{folder}: no images in {da.name}/ (looked for {', '.join(sorted(IMAGE_EXTS))} files)")
-    pairs = [(da / n, db / n) for n in sorted(names_a)]
+        if not folder.is_dir():
+            raise InputError(f"{folder}: training set folder (or .csv pairs list) not found")
+        pairs = _folder_pairs(folder, roles)
     if check_sizes:
         for a, b in pairs:
             sa, sb = image_size(a), image_size(b)
@@ -60,6 +99,60 @@ def find_pairs(folder: Path, check_sizes: bool = True) -> list[tuple[Path, Path]
             if sa is not None:
                 check_min_size(a, sa)
     return pairs
+
+
+def _folder_pairs(folder: Path, roles) -> list[tuple[Path, Path]]:
+    from ..io.pairing import image_files, match_files
+
+    da, db = role_folders(folder, roles)
+    m = match_files(image_files(da), image_files(db))
+    problems = []
+    for d, other, left in ((da, db, m.only_a), (db, da, m.only_b)):
+        if left:
+            names = ", ".join(p.name for p in left[:3]) + (f" and {len(left) - 3} more" if len(left) > 3 else "")
+            problems.append(f"only in {d.name}/: {names}")
+    if m.ambiguous:
+        key, files = sorted(m.ambiguous.items())[0]
+        more = f" (and {len(m.ambiguous) - 1} more such names)" if len(m.ambiguous) > 1 else ""
+        problems.append(f"{', '.join(f'{p.parent.name}/{p.name}' for p in files)} share the name {key!r}{more}")
+    if problems:
+        raise InputError(f"{folder}: {da.name}/ and {db.name}/ do not pair by name ({'; '.join(problems)}); every "
+                         f"image needs one file of the same name (suffix aside) in the other role folder, or "
+                         f"list the pairs in a CSV file and give it as the set")
+    if not m.pairs:
+        raise InputError(f"{folder}: no images in {da.name}/ (looked for {', '.join(sorted(IMAGE_EXTS))} files "
+                         f"and DICOM files)")
+    return m.pairs
+
+
+def _csv_pairs(lst: Path) -> list[tuple[Path, Path]]:
+    from ..io.pairing import read_pairs_csv
+
+    rows, bad = read_pairs_csv(lst)
+    if bad:
+        i, why = bad[0]
+        raise InputError(f"{lst}:{i}: {why}")
+    if not rows:
+        raise InputError(f"{lst}: pairs list has no pairs")
+    seen: dict[Path, int] = {}
+    for r in rows:
+        for p in (r.a, r.b):
+            if not p.is_file():
+                raise InputError(f"{lst}:{r.line}: {p} not found")
+        key = r.a.resolve()
+        if key in seen:  # one pair twice: it could be trained on and held out
+            raise InputError(f"{lst}:{r.line}: {r.a} is already the first image of line {seen[key]}")
+        seen[key] = r.line
+    return [(r.a, r.b) for r in rows]
+
+
+def pair_label(set_path: Path, a: Path) -> str:
+    """How a pair is named in checkpoints and ``split.json``: its first image's file name for a
+    folder set (as before CSV sets existed, so older checkpoints resume), the path relative to
+    the list's folder for a CSV set (names may repeat across the folders a list points into)."""
+    if set_path.suffix.lower() == ".csv" and set_path.is_file():
+        return os.path.relpath(a, set_path.parent)
+    return a.name
 
 
 def check_min_size(path: Path, size: tuple[int, int]) -> None:
@@ -74,10 +167,12 @@ def check_min_size(path: Path, size: tuple[int, int]) -> None:
 
 
 def image_names(folder: Path) -> set[str]:
-    """Names of the training images in a role folder: files with an image suffix
-    (:data:`IMAGE_EXTS`, any case), hidden files excluded (names starting with ``.``, such as the
-    ``._x.png`` metadata files macOS leaves on other file systems, which are not images)."""
-    return {p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS and not p.name.startswith(".")}
+    """Names of the training images in a role folder (:func:`mutualfuse.io.pairing.is_image_file`:
+    an image suffix in any case or a DICOM file by its content; hidden files such as macOS's
+    ``._x.png`` excluded)."""
+    from ..io.pairing import image_files
+
+    return {p.name for p in image_files(folder)}
 
 
 def image_size(path: Path) -> tuple[int, int] | None:

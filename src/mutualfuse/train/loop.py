@@ -26,7 +26,7 @@ from ..model import ModelConfig, build_model, count_parameters
 from ..weights import save_weights
 from .checkpoint import LAST, load_checkpoint, save_checkpoint
 from .config import TrainConfig, cpu_bf16_wanted, cpu_has_native_bf16
-from .data import PairCrops, find_pairs, resolve_data_root, split_pairs
+from .data import PairCrops, find_pairs, pair_label, resolve_data_root, split_pairs
 
 #: the run's record of its data: the seed, the data root and which pairs were held out for
 #: validation ("set/name" of every pair), written to ``out_dir`` at the start of every run
@@ -317,7 +317,8 @@ class Trainer:
             if where in seen:  # its pairs twice: the same pair could be trained on and held out
                 raise ParameterError(f"data.sets lists the folder {root / s} twice ({seen[where]!r} and {s!r})")
             seen[where] = s
-            found = find_pairs(root / s)  # the sizes of every pair checked from the image headers
+            # the sizes of every pair checked from the image headers
+            found = find_pairs(root / s, roles=cfg.data.roles)
             sets_found.append((s, found))
             pairs += found
         out_real = self.out.resolve()
@@ -330,7 +331,7 @@ class Trainer:
                                  f"found in {', '.join(cfg.data.sets)}; lower data.val_pairs or add pairs")
         #: the training data as "set/name" of every pair, stored in checkpoints: a resume refuses
         #: another list (pairs added or removed change the seeded hold-out and the epochs)
-        self.pair_names = [f"{s}/{a.name}" for s, found in sets_found for a, _ in found]
+        self.pair_names = [f"{s}/{pair_label(root / s, a)}" for s, found in sets_found for a, _ in found]
         self.sets_found = [(s, len(found)) for s, found in sets_found]
         train_pairs, val_pairs = split_pairs(pairs, cfg.data.val_pairs, cfg.seed)
         #: the same split of :attr:`pair_names` (what ``split.json`` records)

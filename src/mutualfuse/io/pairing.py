@@ -1,0 +1,142 @@
+"""How two folders of source images become pairs: the one rule of ``fuse-dir`` and ``train``.
+
+* :func:`is_image_file`: an image by its suffix (:data:`mutualfuse.image_io.IMAGE_SUFFIXES`, any
+  case), or a DICOM file by its ``DICM`` magic whatever its name (scanners write ``IM0001``);
+  hidden files (``.name``, e.g. macOS's ``._x.png``) are not images.
+* :func:`pair_key`: the name without its image suffix (``0001.png`` → ``0001``); a name whose
+  suffix is no image suffix (DICOM found by its magic: ``IM.0001``) is kept whole.
+* :func:`match_files`: files of the same name pair first; the rest pair by :func:`pair_key`
+  when that is unambiguous (``ir/0001.png`` + ``vis/0001.jpg``: datasets often store the
+  infrared frames as PNG and the visible ones as JPEG). Two unpaired files of one key in the
+  same folder (``0001.png`` and ``0001.jpg``) pair with nothing and are reported.
+* :func:`read_pairs_csv`: a list of pairs ``a,b[,out]`` per row, for layouts no folder rule
+  fits (paths relative to the list's folder; a header row ``a,b``, blank rows and ``#`` comments
+  allowed).
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError
+
+
+def is_image_file(p: Path) -> bool:
+    """A regular (or linked-to) file that is an image by suffix or a DICOM file by magic."""
+    from ..image_io import IMAGE_SUFFIXES, _is_dicom
+
+    if p.name.startswith(".") or not p.is_file():
+        return False
+    return p.suffix.lower() in IMAGE_SUFFIXES or _is_dicom(p)
+
+
+def pair_key(p: Path) -> str:
+    """The name two partner files share: the name without an image suffix, else the whole name."""
+    from ..image_io import IMAGE_SUFFIXES
+
+    return p.stem if p.suffix.lower() in IMAGE_SUFFIXES else p.name
+
+
+@dataclass
+class Matching:
+    """The result of :func:`match_files`: ``pairs`` sorted by the first file's name; the files
+    left over in each folder; ``ambiguous`` maps a key to the unpaired files that share it."""
+
+    pairs: list[tuple[Path, Path]] = field(default_factory=list)
+    only_a: list[Path] = field(default_factory=list)
+    only_b: list[Path] = field(default_factory=list)
+    ambiguous: dict[str, list[Path]] = field(default_factory=dict)
+
+
+def match_files(files_a: list[Path], files_b: list[Path]) -> Matching:
+    """Pair two lists of image files: same name first, then same :func:`pair_key` (unique on
+    both sides among the files not yet paired).
+
+    >>> from pathlib import Path
+    >>> m = match_files([Path("ir/1.png"), Path("ir/2.png")], [Path("vis/1.png"), Path("vis/2.JPG")])
+    >>> [(a.name, b.name) for a, b in m.pairs]
+    [('1.png', '1.png'), ('2.png', '2.JPG')]
+    """
+    by_name_b = {p.name: p for p in files_b}
+    out = Matching()
+    rest_a, used_b = [], set()
+    for a in files_a:
+        b = by_name_b.get(a.name)
+        if b is not None:
+            out.pairs.append((a, b))
+            used_b.add(b.name)
+        else:
+            rest_a.append(a)
+    rest_b = [p for p in files_b if p.name not in used_b]
+    keys_a: dict[str, list[Path]] = {}
+    keys_b: dict[str, list[Path]] = {}
+    for p in rest_a:
+        keys_a.setdefault(pair_key(p), []).append(p)
+    for p in rest_b:
+        keys_b.setdefault(pair_key(p), []).append(p)
+    for key, xs in keys_a.items():
+        ys = keys_b.get(key, [])
+        if len(xs) == 1 and len(ys) == 1:
+            out.pairs.append((xs[0], ys[0]))
+        elif ys or len(xs) > 1:
+            out.ambiguous[key] = sorted(xs + ys)
+        else:
+            out.only_a.append(xs[0])
+    for key, ys in keys_b.items():
+        if key in keys_a:
+            continue
+        if len(ys) > 1:
+            out.ambiguous[key] = sorted(ys)
+        else:
+            out.only_b.append(ys[0])
+    out.pairs.sort(key=lambda ab: (ab[0].name, ab[1].name))
+    out.only_a.sort()
+    out.only_b.sort()
+    return out
+
+
+def image_files(folder: Path) -> list[Path]:
+    """The image files of a folder (:func:`is_image_file`), sorted by name."""
+    return sorted((p for p in folder.iterdir() if is_image_file(p)), key=lambda p: p.name)
+
+
+@dataclass
+class CsvRow:
+    """One pair of a pairs list: its line number, the two sources, the output as written (or None)."""
+
+    line: int
+    a: Path
+    b: Path
+    out: str | None = None
+
+
+def read_pairs_csv(lst: Path) -> tuple[list[CsvRow], list[tuple[int, str]]]:
+    """Rows ``a,b[,out]`` of a CSV pairs list → (rows, problems as (line, why)).
+
+    Relative paths are taken from the list's folder; a first row ``a,b`` is a header; blank
+    rows and rows starting with ``#`` are skipped. A file that cannot be read (missing, not
+    UTF-8, not CSV) is an :class:`~mutualfuse.errors.InputError`; a row without two paths is a
+    problem of that row (``fuse-dir`` goes on with the others, ``train`` stops)."""
+    if not lst.is_file():
+        raise InputError(f"{lst}: pairs list not found")
+    try:
+        rows = list(csv.reader(lst.read_text(encoding="utf-8-sig").splitlines()))
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise InputError(f"{lst}: cannot read pairs list ({e})") from None
+    base = lst.parent
+    out: list[CsvRow] = []
+    bad: list[tuple[int, str]] = []
+    for i, row in enumerate(rows, 1):
+        row = [c.strip() for c in row]
+        if not row or not any(row) or row[0].startswith("#"):
+            continue
+        if i == 1 and [c.lower() for c in row[:2]] == ["a", "b"]:
+            continue
+        if len(row) < 2 or not row[0] or not row[1]:
+            bad.append((i, "row needs at least two columns a,b"))
+            continue
+        a = Path(row[0]) if Path(row[0]).is_absolute() else base / row[0]
+        b = Path(row[1]) if Path(row[1]).is_absolute() else base / row[1]
+        out.append(CsvRow(i, a, b, row[2] if len(row) >= 3 and row[2] else None))
+    return out, bad

@@ -1,0 +1,75 @@
+"""How two folders become pairs (mutualfuse.io.pairing), as fuse-dir uses it."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from mutualfuse.io.pairing import match_files, pair_key, read_pairs_csv
+
+
+def _png(path: Path, seed: int = 0, size=(12, 16)) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.random.default_rng(seed).integers(0, 256, size, dtype=np.uint8)).save(path)
+    return path
+
+
+def test_same_name_first_then_stem():
+    a = [Path("A/1.png"), Path("A/2.png"), Path("A/3.png"), Path("A/IM.0001")]
+    b = [Path("B/1.png"), Path("B/1.jpg"), Path("B/2.JPG"), Path("B/4.png"), Path("B/IM.0001")]
+    m = match_files(a, b)
+    assert [(x.name, y.name) for x, y in m.pairs] == [("1.png", "1.png"), ("2.png", "2.JPG"), ("IM.0001", "IM.0001")]
+    assert [p.name for p in m.only_a] == ["3.png"]
+    assert sorted(p.name for p in m.only_b) == ["1.jpg", "4.png"]  # 1.png paired by name: 1.jpg is left over
+    assert m.ambiguous == {}
+
+
+def test_two_files_of_one_stem_pair_with_nothing():
+    m = match_files([Path("A/5.png")], [Path("B/5.jpg"), Path("B/5.bmp")])
+    assert m.pairs == [] and m.only_a == [] and m.only_b == []
+    assert m.ambiguous == {"5": [Path("A/5.png"), Path("B/5.bmp"), Path("B/5.jpg")]}
+    m = match_files([Path("A/6.png"), Path("A/6.tif")], [])
+    assert list(m.ambiguous) == ["6"]
+
+
+def test_pair_key_keeps_names_without_an_image_suffix():
+    assert pair_key(Path("x/0001.PNG")) == "0001"
+    assert pair_key(Path("x/IM.0001")) == "IM.0001"  # DICOM found by its magic: the whole name
+    assert pair_key(Path("x/scan.dcm")) == "scan"
+
+
+def test_read_pairs_csv_rows_and_problems(tmp_path):
+    lst = tmp_path / "l.csv"
+    lst.write_text("a,b\n# comment\n\nx/1.png,y/1.png,out/1.png\nonly-one\n/abs/a.png,/abs/b.png\n")
+    rows, bad = read_pairs_csv(lst)
+    assert [(r.line, r.a, r.b, r.out) for r in rows] == [
+        (4, tmp_path / "x/1.png", tmp_path / "y/1.png", "out/1.png"), (6, Path("/abs/a.png"), Path("/abs/b.png"), None)]
+    assert bad == [(5, "row needs at least two columns a,b")]
+
+
+def test_fuse_dir_pairs_png_with_jpeg_and_reports_ambiguous_names(tmp_path, capsys):
+    """ir/0001.png + vis/0001.jpg is a pair (datasets store IR as PNG, visible as JPEG); two
+    visible files of one name pair with nothing, and fuse-dir says so (exit 2)."""
+    from mutualfuse.cli import main
+
+    _png(tmp_path / "ir" / "0001.png", 1)
+    _png(tmp_path / "vis" / "0001.jpg", 2)
+    _png(tmp_path / "ir" / "0002.png", 3)
+    _png(tmp_path / "vis" / "0002.png", 4)
+    rc = main(["fuse-dir", str(tmp_path / "ir"), str(tmp_path / "vis"), "-o", str(tmp_path / "out"),
+               "--method", "average", "-q"])
+    assert rc == 0, capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path / "out")) == ["0001.png", "0002.png"]
+    _png(tmp_path / "ir" / "0003.png", 5)
+    _png(tmp_path / "vis" / "0003.jpg", 6)
+    _png(tmp_path / "vis" / "0003.bmp", 7)
+    capsys.readouterr()
+    rc = main(["fuse-dir", str(tmp_path / "ir"), str(tmp_path / "vis"), "-o", str(tmp_path / "out"),
+               "--method", "average", "-q"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "share the name '0003'" in err and "0003.bmp" in err and "0003.jpg" in err
+    assert "Traceback" not in err
+    assert sorted(os.listdir(tmp_path / "out")) == ["0001.png", "0002.png"]
