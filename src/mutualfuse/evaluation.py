@@ -15,7 +15,7 @@ import numpy as np
 
 from .errors import ImageTooSmallError, InputError, ParameterError
 
-SUFFIXES = {".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg"}
+SUFFIXES = {".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg", ".dcm", ".dicom"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -24,8 +24,25 @@ SUFFIXES = {".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg"}
 
 
 def read_gray(path: Path) -> np.ndarray:
-    """Read an image as stored: uint8 (gray or H×W×3) or uint16 gray. One-line errors."""
+    """Read an image as stored: uint8 (gray or H×W×3) or uint16 gray. One-line errors.
+
+    A DICOM file (a source: ``fuse`` writes no DICOM) has no stored 8- or 16-bit display
+    scale: it is read as ``mutualfuse fuse`` reads it (the stored VOI window, else the 0.1–99.9
+    percentiles, :func:`mutualfuse.dicom.read_dicom`), i.e. the image the fused output was made
+    from, as float64 gray on the 0–255 scale (colour DICOM: rounded to 8 bits, then
+    ``rgb2gray``)."""
     from PIL import Image
+
+    from .image_io import _is_dicom
+
+    if _is_dicom(Path(path)):
+        from .image_io import read_image
+        from .metrics import to_gray
+
+        arr, _ = read_image(path)
+        if arr.ndim == 3:
+            return to_gray(np.round(arr * 255.0).astype(np.uint8))
+        return arr.astype(np.float64) * 255.0
 
     try:
         with Image.open(path) as im:
@@ -60,15 +77,18 @@ def _listing(d: Path) -> dict[str, Path]:
         raise InputError(f"{d}: not a folder")
     out: dict[str, Path] = {}
     dup = []
+    from .io.pairing import is_image_file, pair_key
+
     for p in sorted(d.iterdir()):
-        if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith("."):
-            if p.stem in out:
+        if is_image_file(p):
+            key = pair_key(p)
+            if key in out:
                 dup.append(p.name)
-            out[p.stem] = p
+            out[key] = p
     if dup:
         raise InputError(f"{d}: several files share a name: {', '.join(dup)}")
     if not out:
-        raise InputError(f"{d}: no images ({', '.join(sorted(SUFFIXES))})")
+        raise InputError(f"{d}: no images ({', '.join(sorted(SUFFIXES))}, DICOM)")
     return out
 
 

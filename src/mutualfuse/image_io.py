@@ -202,6 +202,16 @@ def apply_orientation(arr: np.ndarray, orientation: int) -> np.ndarray:
 def header_size(path: str | os.PathLike) -> tuple[int, int] | None:
     """(width, height) of an image as it will be read (orientation applied), from its header
     only (no decoding); None when the header cannot be read (the full read then says why)."""
+    if _is_dicom(Path(path)):
+        try:
+            from .dicom import _pydicom
+
+            pydicom = _pydicom()
+            ds = pydicom.dcmread(str(path), stop_before_pixels=True)
+            w, h = int(ds.Columns), int(ds.Rows)
+            return (w, h) if w > 0 and h > 0 else None
+        except Exception:  # noqa: BLE001 - pydicom missing or a broken file: the full read says why
+            return None
     if Path(path).suffix.lower() in (".tif", ".tiff"):  # as _read_tiff reads it (Pillow's size
         try:                                            # of a rotated TIFF is not the stored one)
             import tifffile

@@ -73,3 +73,59 @@ def test_fuse_dir_pairs_png_with_jpeg_and_reports_ambiguous_names(tmp_path, caps
     assert "share the name '0003'" in err and "0003.bmp" in err and "0003.jpg" in err
     assert "Traceback" not in err
     assert sorted(os.listdir(tmp_path / "out")) == ["0001.png", "0002.png"]
+
+
+def _dicom_helper():
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    try:
+        from test_io_read import _dicom
+    finally:
+        sys.path.pop(0)
+    return _dicom
+
+
+def test_evaluate_scores_dicom_sources_as_fuse_read_them(tmp_path, capsys):
+    """fuse-dir on DICOM slices (any name) writes PNGs; evaluate pairs them back with the DICOM
+    sources (IM.0002 ↔ IM.0002.png) and reads each source as fuse read it (VOI window), so F = A
+    scores A's self-similarity; the reading is said in a note."""
+    from mutualfuse.cli import main
+    from mutualfuse.evaluation import read_gray
+    from mutualfuse.image_io import header_size, read_image, write_image
+
+    _dicom = _dicom_helper()
+    rng = np.random.default_rng(5)
+    for d in ("A", "B"):
+        (tmp_path / d).mkdir()
+        for n in ("IM0001", "IM.0002", "s3.dcm"):
+            _dicom(tmp_path / d / n, rng.integers(0, 4096, (40, 48)).astype(np.uint16), WindowCenter=1500, WindowWidth=2000)
+    assert header_size(tmp_path / "A" / "IM.0002") == (48, 40)  # (width, height) from the header
+    win, _ = read_image(tmp_path / "A" / "IM0001")
+    g = read_gray(tmp_path / "A" / "IM0001")
+    assert g.dtype == np.float64 and np.allclose(g, win * 255.0)
+    rc = main(["fuse-dir", str(tmp_path / "A"), str(tmp_path / "B"), "-o", str(tmp_path / "F"), "--method", "average", "-q"])
+    assert rc == 0, capsys.readouterr().err
+    (tmp_path / "G").mkdir()
+    for n in ("IM0001", "IM.0002", "s3.dcm"):  # F = A as fuse read it, stored in 16 bits
+        x, _ = read_image(tmp_path / "A" / n)
+        write_image(tmp_path / "G" / (Path(n).stem if n.endswith(".dcm") else n) .__add__(".png"), x, bit_depth=16)
+    capsys.readouterr()
+    out = tmp_path / "r.json"
+    rc = main(["evaluate", "--a", str(tmp_path / "A"), "--b", str(tmp_path / "B"), "--fused", str(tmp_path / "F"),
+               "--fused", str(tmp_path / "G"), "--metrics", "Qabf", "SSIM@vifb", "-o", str(out)])
+    cap = capsys.readouterr()
+    assert rc == 0, cap.err
+    assert "note: 6 DICOM source(s) read as `mutualfuse fuse` reads them" in cap.err
+    import json
+
+    res = json.loads(out.read_text())
+    text = json.dumps(res)
+    for n in ("IM0001", "IM.0002", "s3"):
+        assert n in text
+    assert "Traceback" not in cap.err
+    for n in ("IM0001", "IM.0002", "s3"):
+        # SSIM@vifb = SSIM(A, F) + SSIM(B, F): F = A on the same scale gives 1 + SSIM(B, A) ≈ 1 (noise)
+        assert 0.97 < res["methods"]["G"]["images"][n]["SSIM@vifb"] < 1.05
+        assert res["methods"]["F"]["images"][n]["SSIM@vifb"] > 1.2  # the average is like both
+    assert "Traceback" not in cap.err

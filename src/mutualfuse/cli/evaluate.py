@@ -4,6 +4,7 @@ Files are paired by name (the file name without its extension) across ``--a``, `
 every ``--fused`` folder. Every image is converted to gray first with MATLAB's ``rgb2gray``
 (weights 0.298936021293775/0.587043074451121/0.114020904255103, rounded half away from zero,
 as the reference tables were made; see ``docs/metrics.md``); 16-bit images are scaled to the
+0–255 scale; DICOM sources are read as ``fuse`` reads them (VOI window, else percentiles), on the
 0–255 scale. The metrics are those of :mod:`mutualfuse.metrics` (``--metrics`` keys such as
 ``Qabf@vifb`` or ``--profile paper``).
 """
@@ -243,6 +244,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         for line in _skip_notes(skipped, len(names)):
             print(line, file=sys.stderr)
+        from ..image_io import _is_dicom
+
+        n_dicom = sum(_is_dicom(p) for listing in (la, lb) for p in listing.values())
+        if n_dicom:
+            print(f"note: {n_dicom} DICOM source(s) read as `mutualfuse fuse` reads them (the stored VOI window, "
+                  "else the 0.1-99.9 percentiles), on the 0-255 scale, not from stored 8/16-bit values",
+                  file=sys.stderr)
         if n_nan:
             print(f"note: {n_nan} value(s) are NaN: the metric is undefined for that image (e.g. a flat "
                   "fused image); a mean over them is NaN too", file=sys.stderr)
