@@ -5,8 +5,9 @@ One instance holds the fusion methods (:data:`mutualfuse.methods.METHODS`), one 
 (:data:`mutualfuse.model.MODELS`), one the shipped weights
 (:data:`mutualfuse.weights.WEIGHTS`), one the training losses
 (:data:`mutualfuse.losses.LOSS_REGISTRY`), one the fusion rules
-(:data:`mutualfuse.model.mutual_mapping.FUSION_RULES`) and one the metric profiles
-(:data:`mutualfuse.metrics.profiles.PROFILE_REGISTRY`). The CLI, the benchmarks and the tests enumerate these
+(:data:`mutualfuse.model.mutual_mapping.FUSION_RULES`), one the metric profiles
+(:data:`mutualfuse.metrics.profiles.PROFILE_REGISTRY`) and one the training recipes
+(:data:`mutualfuse.train.recipes.RECIPES`). The CLI, the benchmarks and the tests enumerate these
 instances instead of repeating names. :meth:`Registry.view` gives a live read-only
 ``{name: object}`` mapping for code that wants a dict (``mutualfuse.weights.SHIPPED``).
 """

@@ -10,7 +10,17 @@ def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train a fusion network on folders of registered pairs",
                        description="Train a fusion network (unsupervised, Var-SSIM loss). Run under torchrun for "
                        "several GPUs/nodes; every process reads the same config.")
-    p.add_argument("--config", required=True, help="YAML, TOML or JSON training config (see configs/)")
+    p.add_argument("--config", required=True,
+                   help="YAML, TOML or JSON training config file, or the name of a recipe shipped with "
+                        "mutualfuse: " + _recipe_names())
+    p.add_argument("--sets", nargs="+", metavar="SET",
+                   help="training sets under the data root (overrides data.sets): folders with two role "
+                        "folders (ir/vis, ir/vi, infrared/visible, a/b, ct/mri, ...) or .csv pairs lists")
+    p.add_argument("--roles", metavar="FIRST,SECOND",
+                   help="the two role folders of every folder set, first role first (overrides data.roles), "
+                        "e.g. --roles Inf,Vis")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the resolved config (after the overrides) as YAML and exit: a start for your own")
     p.add_argument("--data-root", help="data root holding the config's sets (default: $MUTUALFUSE_DATA or the config's data.root)")
     p.add_argument("-o", "--out", help="output folder (overrides the config's out_dir)")
     p.add_argument("--steps", type=int, help="total optimiser steps (overrides the config)")
@@ -30,21 +40,46 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
+def _recipe_names() -> str:
+    from ..train.recipes import RECIPES
+
+    return ", ".join(f"{n} ({RECIPES.entry(n).meta['summary']})" for n in RECIPES.names())
+
+
 def run(args: argparse.Namespace) -> int:
     from ..train import TrainConfig, train
+    from ..train.recipes import resolve_config
 
     from ..errors import ParameterError
 
     if args.steps is not None and args.steps < 1:
         raise ParameterError(f"--steps must be an integer >= 1, got {args.steps}")
-    cfg = TrainConfig.load(args.config)
+    cfg = TrainConfig.load(resolve_config(args.config))
     if args.out:
         cfg.out_dir = args.out
     if args.steps is not None:
         cfg.steps = args.steps
     if args.seed is not None:
         cfg.seed = args.seed
-    cfg.validate()  # again, with the command-line overrides
+    if args.sets:
+        cfg.data.sets = list(args.sets)
+    if args.roles is not None:
+        roles = [r.strip() for r in args.roles.split(",")]
+        if len(roles) != 2 or not all(roles):
+            raise ParameterError(f"--roles {args.roles!r}: give the two role folders as FIRST,SECOND (e.g. Inf,Vis)")
+        cfg.data.roles = roles
+    try:
+        cfg.validate()  # again, with the command-line overrides
+    except ParameterError as e:  # name the option, not only the config key it set
+        said = {"data.sets": "--sets", "data.roles": "--roles", "steps": "--steps", "seed": "--seed"}
+        opt = next((o for k, o in said.items() if f"training config: {k} must" in str(e) and getattr(
+            args, o[2:]) is not None), None)
+        raise ParameterError(f"{opt}: {e}" if opt else str(e)) from None
+    if args.print_config:
+        import yaml
+
+        sys.stdout.write(yaml.safe_dump(cfg.to_dict(), sort_keys=False, default_flow_style=None))
+        return 0
     result = train(cfg, data_root=args.data_root, resume=args.resume, device=args.device,
                    progress=not (args.no_progress or args.quiet), time_limit_s=args.time_limit,
                    notes=not args.quiet)
