@@ -33,12 +33,13 @@ def test_wheel_ships_the_recipes():
 
 def test_print_config_applies_overrides_and_loads_back(tmp_path, capsys):
     rc, out, err = _train(capsys, "--config", "finetune-default", "--sets", "thermal", "lists/x.csv",
-                          "--roles", "Inf,Vis", "--steps", "7", "--print-config")
+                          "--roles", "Inf,Vis", "--steps", "7", "--val-pairs", "3", "--print-config")
     assert rc == 0, err
     (tmp_path / "mine.yaml").write_text(out)
     mine = TrainConfig.load(tmp_path / "mine.yaml")
     want = TrainConfig.load(resolve_config("finetune-default"))
     want.data.sets, want.data.roles, want.steps = ["thermal", "lists/x.csv"], ["Inf", "Vis"], 7
+    want.data.val_pairs = 3
     assert mine.to_dict() == want.to_dict()
     assert mine.init_weights == "default"
 
@@ -48,6 +49,8 @@ def test_sets_and_roles_options_train_own_folders(tmp_path, capsys):
         _png(tmp_path / "d" / "cam" / "Left" / f"{i}.png", 24, 32, i)
         _png(tmp_path / "d" / "cam" / "Right" / f"{i}.png", 24, 32, 10 + i)
     c = _cfg(tmp_path / "c.json", tmp_path / "out")  # its data.sets is ["s"], not there
+    _refused(capsys, ["--config", str(c), "--data-root", str(tmp_path / "d"), "--sets", "cam", "--roles",
+                      "Left,Right", "--val-pairs", "4"], ["data.val_pairs 4 would hold out every pair", "(--val-pairs)"])
     rc, _, err = _train(capsys, "--config", str(c), "--data-root", str(tmp_path / "d"), "--sets", "cam",
                         "--roles", "Left,Right")
     assert rc == 0, err
@@ -60,6 +63,7 @@ def test_sets_and_roles_options_train_own_folders(tmp_path, capsys):
     (["--config", "paper", "--roles", "Inf,Inf"], ["--roles: training config: data.roles must be"]),
     (["--config", "paper", "--sets", ""], ["--sets: training config: data.sets must be"]),
     (["--config", "missing.yaml"], ["missing.yaml: config file not found"]),
+    (["--config", "paper", "--val-pairs", "-1"], ["--val-pairs: training config: data.val_pairs must be"]),
 ])
 def test_recipe_and_override_refusals(capsys, args, must):
     _refused(capsys, args, must)

@@ -19,6 +19,8 @@ def add_parser(sub) -> None:
     p.add_argument("--roles", metavar="FIRST,SECOND",
                    help="the two role folders of every folder set, first role first (overrides data.roles), "
                         "e.g. --roles Inf,Vis")
+    p.add_argument("--val-pairs", type=int, metavar="N",
+                   help="pairs held out (by seed) for validation (overrides data.val_pairs)")
     p.add_argument("--print-config", action="store_true",
                    help="print the resolved config (after the overrides) as YAML and exit: a start for your own")
     p.add_argument("--data-root", help="data root holding the config's sets (default: $MUTUALFUSE_DATA or the config's data.root)")
@@ -63,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
         cfg.seed = args.seed
     if args.sets:
         cfg.data.sets = list(args.sets)
+    if args.val_pairs is not None:
+        cfg.data.val_pairs = args.val_pairs
     if args.roles is not None:
         roles = [r.strip() for r in args.roles.split(",")]
         if len(roles) != 2 or not all(roles):
@@ -71,9 +75,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         cfg.validate()  # again, with the command-line overrides
     except ParameterError as e:  # name the option, not only the config key it set
-        said = {"data.sets": "--sets", "data.roles": "--roles", "steps": "--steps", "seed": "--seed"}
+        said = {"data.sets": "--sets", "data.roles": "--roles", "data.val_pairs": "--val-pairs", "steps": "--steps",
+                "seed": "--seed"}
         opt = next((o for k, o in said.items() if f"training config: {k} must" in str(e) and getattr(
-            args, o[2:]) is not None), None)
+            args, o[2:].replace("-", "_")) is not None), None)
         raise ParameterError(f"{opt}: {e}" if opt else str(e)) from None
     if args.print_config:
         import yaml

@@ -328,7 +328,7 @@ class Trainer:
                                      f"write the run elsewhere (-o)")
         if len(pairs) <= cfg.data.val_pairs:
             raise ParameterError(f"data.val_pairs {cfg.data.val_pairs} would hold out every pair: only {len(pairs)} "
-                                 f"found in {', '.join(cfg.data.sets)}; lower data.val_pairs or add pairs")
+                                 f"found in {', '.join(cfg.data.sets)}; lower data.val_pairs (--val-pairs) or add pairs")
         #: the training data as "set/name" of every pair, stored in checkpoints: a resume refuses
         #: another list (pairs added or removed change the seeded hold-out and the epochs)
         self.pair_names = [f"{s}/{pair_label(root / s, a)}" for s, found in sets_found for a, _ in found]
