@@ -92,7 +92,10 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
             data = np.clip((x - lo) / (ww - 1), 0.0, 1.0)  # linear VOI function, DICOM PS3.3 C.11.2.1.2
             how = "window"
     if how is None:
-        if normalize == "full":
+        # a flat slice (one value everywhere) has no percentile range: like a flat 16-bit PNG it
+        # keeps its value, in the stored range (was clipped to 1.0, white, for any value > 1)
+        flat = normalize in ("auto", "percentile") and x.size and float(x.min()) == float(x.max())
+        if normalize == "full" or flat:
             lo = intercept if slope > 0 else intercept + slope * (2 ** bits - 1)
             rng = abs(slope) * (2 ** bits - 1)
             data = np.clip((x - lo) / rng, 0.0, 1.0) if rng > 0 else np.zeros_like(x)

@@ -136,6 +136,18 @@ def test_dicom_window_rescale_and_monochrome1(tmp_path):
     assert np.allclose(inv, 1 - x / 4095.0)
 
 
+def test_flat_dicom_without_a_window_keeps_its_value(tmp_path):
+    """A slice of one value has no percentile range: it keeps its value in the stored 12-bit
+    range, as a flat 16-bit PNG does (was 1.0, white, for any value above 1)."""
+    for v in (0, 1000, 4095):
+        _dicom(tmp_path / f"f{v}.dcm", np.full((16, 16), v, np.uint16))
+        arr, info = read_image(tmp_path / f"f{v}.dcm")
+        assert np.allclose(arr, v / 4095.0) and info.normalization == "full"
+    _dicom(tmp_path / "hu.dcm", np.full((16, 16), 1024, np.uint16), RescaleSlope=1, RescaleIntercept=-1024)
+    arr, _ = read_image(tmp_path / "hu.dcm")  # 0 HU: the stored value 1024 of 0..4095
+    assert np.allclose(arr, 1024 / 4095.0)
+
+
 def test_fuse_dir_finds_dicom_files_without_a_dcm_suffix(tmp_path, capsys):
     """Scanners write DICOM as IM0001 or IM.0001: fuse-dir pairs them by their DICM magic, and
     the output keeps the whole name (IM.0001 and IM.0002 must not both become IM.png)."""
