@@ -321,3 +321,55 @@ def test_compiled_zhao_correlation_equals_numpy(shape):
     for fused in (ff, np.zeros(shape)):
         ref = P._corr_coefficient_numpy(f1, f2, fmax, fused, m1, m2, m3)
         _same(P._corr_coefficient(f1, f2, fmax, fused, m1, m2, m3), ref, f"Qp corr {shape}")
+
+
+@pytest.mark.parametrize("n", [5, 11])
+def test_compiled_xy_filter_equals_the_triple_filter(n):
+    """``liu_kernels._sep_rows_xy_py`` (E[X], E[X²], E[X·Y] only, for Q_P's max map) gives the
+    quantities 0, 3 and 6 of ``_sep_rows3_py`` bit for bit, and scipy's values."""
+    K = L.kernels()
+    rng = np.random.default_rng(200 + n)
+    x, y = rng.uniform(0, 1, (2, 40, 53))
+    x[:15, :20] = 0.25
+    g = C.gaussian_1d(n, 1.5)
+    ho, wo = 40 - n + 1, 53 - n + 1
+    triple = np.empty((8, ho, wo))
+    K["sep_valid3"](x, x, y, g, triple)
+    got = np.empty((3, ho, wo))
+    t, row = np.empty((9, 53)), np.empty((3, wo))
+    for i in range(ho):
+        L._sep_rows_xy(x, y, g, i, t, row)
+        got[:, i] = row
+    assert np.array_equal(got, triple[[0, 3, 6]])
+    for q, src in enumerate((x, x * x, x * y)):
+        assert_close(got[q], C.sep_correlate_valid(src, g), msg=f"quantity {q}")
+
+
+@pytest.mark.parametrize("shape", [(48, 64), (37, 51), (1, 1), (2, 1), (3, 7)])
+def test_phase_congruency_median_equals_numpy(shape):
+    """``liu_phase._median`` (radix selection of the middle elements, for the noise threshold)
+    against ``np.median``: even and odd sizes, ties, a constant array, zeros with +inf, and the
+    arrays it hands to ``np.median`` (a NaN, a negative value, −0)."""
+    from mutualfuse.metrics import liu_phase as P
+
+    K = P._kernels()
+    rng = np.random.default_rng(sum(shape))
+    rayleigh = rng.normal(0, 3, shape) ** 2 + rng.normal(0, 3, shape) ** 2
+    cases = {
+        "rayleigh": rayleigh,
+        "ties": np.round(rayleigh),
+        "constant": np.full(shape, 7.25),
+        "zeros and inf": np.where(rng.uniform(size=shape) < 0.4, 0.0, np.inf),
+        "tiny and huge": rayleigh * np.where(rng.uniform(size=shape) < 0.5, 1e-300, 1e300),
+    }
+    nan = rayleigh.copy()
+    nan.flat[-1] = np.nan
+    neg = rayleigh.copy()
+    neg.flat[0] = -1.0
+    mzero = rayleigh.copy()
+    mzero.flat[0] = -0.0
+    cases.update({"NaN": nan, "negative": neg, "-0": mzero})
+    for label, x in cases.items():
+        want = np.median(x)
+        got = P._median(K, x.copy())
+        assert (math.isnan(got) and math.isnan(want)) or got == want, f"{label}: {got!r} != {want!r}"

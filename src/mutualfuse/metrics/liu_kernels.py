@@ -168,6 +168,52 @@ def _sep_rows3_py(A, B, F, g, nq, i, t, out):
                 oq[j] += (u1[j] + u2[j]) * wk
 
 
+def _sep_rows_xy_py(X, Y, g, i, t, out):
+    """Output row ``i`` of the separable 'valid' correlation with ``g ⊗ g`` of E[X], E[X²] and
+    E[X·Y] only, into ``out`` (3, Wo) (``t`` (3, W) scratch): the quantities 0, 3 and 6 of
+    :func:`_sep_rows3_py` for (A, B, F) = (X, ·, Y), with the same operations in the same order
+    (so the same values), when the other six are not needed."""
+    n = g.shape[0]
+    h = n // 2
+    W = X.shape[1]
+    Wo = out.shape[1]
+    c = i + h
+    wc = g[h]
+    t0 = t[0]
+    t1 = t[1]
+    t2 = t[2]
+    rx = X[c]
+    ry = Y[c]
+    for j in range(W):
+        x = rx[j]
+        t0[j] = x * wc
+        t1[j] = (x * x) * wc
+        t2[j] = (x * ry[j]) * wc
+    for k in range(h, 0, -1):
+        wk = g[h - k]
+        rx1 = X[c - k]
+        rx2 = X[c + k]
+        ry1 = Y[c - k]
+        ry2 = Y[c + k]
+        for j in range(W):
+            x1 = rx1[j]
+            x2 = rx2[j]
+            t0[j] += (x1 + x2) * wk
+            t1[j] += (x1 * x1 + x2 * x2) * wk
+            t2[j] += (x1 * ry1[j] + x2 * ry2[j]) * wk
+    for q in range(3):
+        tq = t[q]
+        oq = out[q]
+        for j in range(Wo):
+            oq[j] = tq[j + h] * wc
+        for k in range(h, 0, -1):
+            wk = g[h - k]
+            u1 = tq[h - k:h - k + Wo]
+            u2 = tq[h + k:h + k + Wo]
+            for j in range(Wo):
+                oq[j] += (u1[j] + u2[j]) * wk
+
+
 def _sep_valid3_py(A, B, F, g, out):
     """All rows of :func:`_sep_rows3_py`: ``out`` (nq, Ho, Wo) (for the tests)."""
     nq, Ho, Wo = out.shape
@@ -581,23 +627,24 @@ def _zhao_r_py(mu, exx, exf, muf, sf2, c):
 def _zhao_corr_py(P1, P2, PM, PF, m1, m2, m3, g, c, best):
     """``correlation_coeffcient`` of ``metricZhao.m`` per pixel into ``best`` (H, W): from the
     zero-padded (by h = len(g)//2 on every side, so 'valid' = ``filter2 'same'``) masked feature
-    maps P1, P2, PM and the fused map PF, the local sums of :func:`_sep_rows3_py` (scipy's
-    summation order), r_X where mask X holds (else 0) and max(r_1, r_2, r_max) (NaN-propagating
-    as ``np.maximum``); the caller sums ``best``."""
+    maps P1, P2, PM and the fused map PF, the local sums of :func:`_sep_rows3_py` (of P1, P2,
+    PF) and :func:`_sep_rows_xy_py` (of PM with PF: the three of the eight that it needs; scipy's
+    summation order), r_X where mask X holds (else 0) and max(r_1, r_2, r_max)
+    (NaN-propagating as ``np.maximum``); the caller sums ``best``."""
     H, W = best.shape
     t = np.empty((9, P1.shape[1]))
     s = np.empty((9, W))
-    u = np.empty((9, W))
+    u = np.empty((3, W))
     for i in range(H):
         _sep_rows3(P1, P2, PF, g, 8, i, t, s)
-        _sep_rows3(PM, PM, PF, g, 8, i, t, u)
+        _sep_rows_xy(PM, PF, g, i, t, u)  # E[PM], E[PM²], E[PM·PF]: E[PF], E[PF²] are in s
         brow = best[i]
         for j in range(W):
             muf = s[2, j]
             sf2 = s[5, j] - muf * muf
             r1 = _zhao_r(s[0, j], s[3, j], s[6, j], muf, sf2, c) if m1[i, j] else 0.0
             r2 = _zhao_r(s[1, j], s[4, j], s[7, j], muf, sf2, c) if m2[i, j] else 0.0
-            r3 = _zhao_r(u[0, j], u[3, j], u[6, j], muf, sf2, c) if m3[i, j] else 0.0
+            r3 = _zhao_r(u[0, j], u[1, j], u[2, j], muf, sf2, c) if m3[i, j] else 0.0
             brow[j] = _max_nan(_max_nan(r1, r2), r3)
 
 
@@ -899,6 +946,7 @@ def _block_mean_sq_py(df, ws, D):
 # :func:`kernels` rebinds them to their compiled versions before compiling any kernel.
 _sep_row1 = _sep_row1_py
 _sep_rows3 = _sep_rows3_py
+_sep_rows_xy = _sep_rows_xy_py
 _sobel_at = _sobel_at_py
 _ssim_yang_at = _ssim_yang_at_py
 _yang_sensitive = _yang_sensitive_py
@@ -926,13 +974,14 @@ def kernels():
         import numba
     except ImportError:          # pragma: no cover - numba is a dependency; keep a working fallback
         return None
-    global _sep_row1, _sep_rows3, _sobel_at, _triple_img, _ssim_yang_at, _vif_terms, _split, _fma, _xydeas_side
+    global _sep_row1, _sep_rows3, _sep_rows_xy, _sobel_at, _triple_img, _ssim_yang_at, _vif_terms, _split, _fma, _xydeas_side
     global _yang_sensitive, _qc_row, _qy_row, _filter2_point, _block_sums_add, _pww_bands, _pww_term
     global _max_nan, _zhao_r
     jit = functools.partial(numba.njit, nogil=True, cache=True, error_model="numpy")
     _sep_row1 = jit(_sep_row1_py)
     _triple_img = jit(_triple_img_py)
     _sep_rows3 = jit(_sep_rows3_py)
+    _sep_rows_xy = jit(_sep_rows_xy_py)
     _sobel_at = jit(_sobel_at_py)
     _ssim_yang_at = jit(_ssim_yang_at_py)
     _vif_terms = jit(_vif_terms_py)
