@@ -154,7 +154,8 @@ class Fuser:
                     raise ParameterError(f"{name} applies to the network, not to method {model!r}")
             from .methods import check_method_params
 
-            check_method_params(str(model), method_params)  # names now, not at the first pair
+            # names and values now (before fuse reads an image, before fuse-dir creates its folder)
+            self.method_params = check_method_params(str(model), method_params)
             self.method = str(model)
             return
         if method_params:

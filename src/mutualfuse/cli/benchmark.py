@@ -48,7 +48,9 @@ def add_parser(sub) -> None:
     p.add_argument("--ablations", metavar="YAML", help="Tables 4-7 rows (default: configs/benchmark/ablations.yaml)")
     p.add_argument("--retime", action="store_true",
                    help="time one fresh fusion per method for the runtime table even when all images are cached")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    from .common import add_quiet
+
+    add_quiet(p)  # as every command: no progress bar and no closing "wrote ..." line; problems still printed
     p.set_defaults(func=run)
 
 
@@ -88,6 +90,24 @@ def _params(items: list[str]) -> dict[str, dict]:
     return out
 
 
+def _check_params(params: dict[str, dict]) -> None:
+    """Refuse a ``--param METHOD.KEY=VALUE`` whose name or value the method does not take, before
+    any work (a bad value used to fail on every pair, as a problem line each, after a full run).
+    Methods of ``--import`` modules are not registered yet: the run checks their names."""
+    from ..benchmark.runner import check_param_names
+    from ..methods import METHODS, check_method_params
+
+    check_param_names(params)
+    for method, kw in params.items():
+        if method not in METHODS:
+            continue
+        for key, value in kw.items():
+            try:
+                check_method_params(method, {key: value})
+            except ParameterError as e:
+                raise ParameterError(f"--param {method}.{key}: {e}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     from ..benchmark import BenchmarkConfig, run_benchmark
     from ..benchmark.specs import EXTRA_SETS
@@ -97,12 +117,14 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError("benchmark needs the data root: --data-root DIR or MUTUALFUSE_DATA")
     if args.pairs is not None and args.pairs < 1:
         raise ParameterError(f"--pairs {args.pairs}: must be at least 1")
+    params = _params(args.param)
+    _check_params(params)
     sets: list[str] = []
     for s in args.sets:
         sets += list(EXTRA_SETS) if s == "extra" else [s]
     cfg = BenchmarkConfig(
         data_root=Path(root), out=Path(args.out), tables=_tables(args.tables), sets=tuple(dict.fromkeys(sets)),
-        methods=_names(args.methods), weights=_names(args.weights), params=_params(args.param), fused=args.fused,
+        methods=_names(args.methods), weights=_names(args.weights), params=params, fused=args.fused,
         imports=tuple(args.imports), quick=args.quick, fast_metrics=args.fast_metrics, pairs=args.pairs, jobs=args.jobs,
         cache=Path(args.cache) if args.cache else None, device=args.device,
         figures_config=Path(args.figures) if args.figures else None,
@@ -112,9 +134,10 @@ def run(args: argparse.Namespace) -> int:
         if sys.argv[1:2] == ["benchmark"] else "mutualfuse benchmark",
     )
     out = run_benchmark(cfg)
-    print(f"wrote {cfg.out / 'report.html'} ({len(out.tables)} tables, {len(out.figures)} figure files; "
-          f"{out.stats['fused_computed']} fused images and {out.stats['metrics_computed']} metric values computed, "
-          f"{out.stats['wall_s']} s)")
+    if not args.quiet:  # -q: nothing on success; the problems and the error line below are still printed
+        print(f"wrote {cfg.out / 'report.html'} ({len(out.tables)} tables, {len(out.figures)} figure files; "
+              f"{out.stats['fused_computed']} fused images and {out.stats['metrics_computed']} metric values "
+              f"computed, {out.stats['wall_s']} s)")
     for p in out.problems:
         print(f"mutualfuse: problem: {p}", file=sys.stderr)
     if out.problems:

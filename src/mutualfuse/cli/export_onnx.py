@@ -31,7 +31,10 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
     from ..errors import ParameterError
+    from ..io.signals import interrupts_held
     from ..onnx_export import export_onnx
 
     if args.out and args.out_file and args.out != args.out_file:
@@ -50,10 +53,28 @@ def run(args: argparse.Namespace) -> int:
         else:
             def check(tmp):
                 checked["msg"] = compare_with_pytorch(tmp, args.out, args.weights, args.pool, args.task)
-    # the check runs on the exported temporary file: the output appears only once it passed
-    out = export_onnx(args.out, args.weights, pool=args.pool, opset=args.opset, task=args.task, check=check)
-    if not args.quiet:
-        print(f"{out}{checked.get('msg', '')}")
+    # the check runs on the exported temporary file: the output appears only once it passed. From
+    # the end of the check until the rename is done, Ctrl+C/SIGTERM wait (interrupts_held); one
+    # that came meanwhile is raised after the rename, when the output is complete, and is reported
+    # so. Before that point an interrupt leaves no output (atomic_write removes the temporary).
+    out = None
+    try:
+        with interrupts_held(now=False) as hold:
+            def check_then_hold(tmp):
+                if check is not None:
+                    check(tmp)
+                hold()
+
+            out = export_onnx(args.out, args.weights, pool=args.pool, opset=args.opset, task=args.task,
+                              check=check_then_hold)
+        if not args.quiet:
+            print(f"{out}{checked.get('msg', '')}")
+    except KeyboardInterrupt:
+        if out is None:
+            raise  # not written: "interrupted", exit 130, an earlier file at OUT left as it was
+        print(f"mutualfuse: interrupted after {out} was written (the file is complete"
+              f"{'' if check is None else ' and passed the onnxruntime check'})", file=sys.stderr)
+        return 130
     return 0
 
 

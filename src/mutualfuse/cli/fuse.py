@@ -36,8 +36,8 @@ def add_common(p: argparse.ArgumentParser) -> None:
                    help="max tokens of the exact mutual mapping; above it the mapping runs on a pooled grid "
                         "(0 = always exact; default: the model's, 16384)")
     p.add_argument("--blend-temperature", type=float, default=None, metavar="T",
-                   help="temperature of the network's per-band selection (> 0; smaller = harder; default: the "
-                        "weights' own, 0.5 for 'default', whose trained model is 1.0)")
+                   help="temperature of the network's per-band selection (> 0 and <= 1e6; smaller = harder; "
+                        "default: the weights' own, 0.5 for 'default', whose trained model is 1.0)")
     p.add_argument("--detail-gain", type=float, default=None, metavar="G",
                    help="multiply a pyramid model's fused detail bands by G in [0.5, 2] (> 1 sharpens; default: "
                         "the weights' own, 1.0)")
@@ -142,8 +142,11 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
     if budget is not None and budget < 0:
         raise ParameterError(f"--token-budget must be >= 0 (0 = exact), got {budget}")
     temp = g("blend_temperature", None)
-    if temp is not None and not 0 < temp < float("inf"):
-        raise ParameterError(f"--blend-temperature must be a finite number > 0, got {temp}")
+    from ..validation import MAX_BLEND_TEMPERATURE
+
+    if temp is not None and not 0 < temp <= MAX_BLEND_TEMPERATURE:  # NaN fails too
+        raise ParameterError(f"--blend-temperature must be a finite number > 0 and <= {MAX_BLEND_TEMPERATURE:.0f}, "
+                             f"got {temp}")
     if temp is not None and not is_network:
         raise ParameterError(f"--blend-temperature applies to the network; --method {args.method} has no selection "
                              "temperature")

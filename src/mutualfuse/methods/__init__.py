@@ -7,11 +7,14 @@ A method is a plain function ``fn(a, b, **params) -> fused`` on **gray** images:
   :mod:`mutualfuse.color`, so a method only ever sees luminance).
 * returns a 2-D float array of the same shape; :func:`fuse_gray` clips it to ``[0, 1]``.
 
-Register with ``@register_method("name", family=..., cite=..., matlab=...)``. The CLI
-(``mutualfuse fuse --method``), the benchmarks and the tests all enumerate :data:`METHODS`.
+Register with ``@register_method("name", family=..., cite=..., matlab=..., params={...})``;
+``params`` declares the type and valid range of each keyword parameter
+(:mod:`mutualfuse.methods.params`), so that bad values are refused before any image is read. The
+CLI (``mutualfuse fuse --method``), the benchmarks and the tests all enumerate :data:`METHODS`.
 """
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable
 
 import numpy as np
@@ -25,35 +28,53 @@ METHODS: Registry[MethodFn] = Registry("fusion method")
 from ..validation import MIN_SIDE, check_pair  # noqa: E402,F401  (re-exported: the checks live in a leaf module)
 
 
-def register_method(name: str, **meta: Any) -> Callable[[MethodFn], MethodFn]:
+def register_method(name: str, *, params: dict[str, Any] | None = None, **meta: Any) -> Callable[[MethodFn], MethodFn]:
     """Register a gray fusion method. Metadata keys used elsewhere:
 
     ``family`` ("network", "pixel", "multiscale", "sparse", "optimisation", "filter"),
     ``cite`` (paper), ``matlab`` (the reference code the port follows), ``slow`` (bool).
+
+    ``params``: ``{name: Int(...) | Float(...) | Choice(...) | Bool() | Text()}``
+    (:mod:`mutualfuse.methods.params`), the type and valid range or choices of every keyword
+    parameter of the function. Then :func:`check_method_params` checks values as well as names
+    before any image is read, and the registered function checks them on every call (its body
+    gets them normalised). Without it (a method of one's own) only the names are checked up front.
     """
-    return METHODS.register(name, **meta)
+    def deco(fn: MethodFn) -> MethodFn:
+        if params is not None:
+            from .params import with_params
+
+            fn = with_params(name, params)(fn)
+            meta["params"] = fn.params  # type: ignore[attr-defined]  (normalised to a dict)
+        METHODS.add(name, fn, **meta)
+        return fn
+
+    return deco
 
 
-def check_method_params(method: str, params: dict[str, Any]) -> None:
-    """A one-line :class:`ParameterError` for a parameter name that ``method``'s function does not
-    take (before any image is read: ``fuse-dir`` would otherwise fail on every pair). Values are
-    checked by the method itself when it runs."""
-    import inspect
+def check_method_params(method: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Check the parameters of ``method`` before any image is read (``fuse-dir`` would otherwise
+    fail on every pair): a one-line :class:`ParameterError` for a name its function does not take
+    or, for a method that declares its parameters (``register_method(..., params=...)``), a value
+    outside the declared type and range. Returns ``params`` normalised (``int``, ``float``,
+    ``bool``, ``str``). Checks that need the image (a decomposition too deep for its size) are
+    left to the method."""
+    from .params import check_values, keyword_names
 
     try:
-        fn = METHODS.get(method)
+        entry = METHODS.entry(method)
     except KeyError as e:
         raise ParameterError(str(e.args[0])) from None
-    sig = inspect.signature(fn)
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
-        return
-    names = [n for n, p in list(sig.parameters.items())[2:]
-             if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    fn = entry.obj
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in inspect.signature(fn).parameters.values()):
+        return dict(params)
+    names = keyword_names(fn)
     unknown = sorted(set(params) - set(names))
     if unknown:
         takes = f"its parameters: {', '.join(names)}" if names else "it takes no parameters"
         raise ParameterError(f"method {method!r}: unknown parameter{'s' if len(unknown) > 1 else ''} "
                              f"{', '.join(unknown)} ({takes})")
+    return check_values(method, entry.meta.get("params") or {}, params)
 
 
 def fuse_gray(method: str, a: np.ndarray, b: np.ndarray, **params: Any) -> np.ndarray:
@@ -73,7 +94,7 @@ def fuse_gray(method: str, a: np.ndarray, b: np.ndarray, **params: Any) -> np.nd
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     check_pair(a, b)
-    check_method_params(method, params)
+    params = check_method_params(method, params)
     try:
         out = fn(a, b, **params)
     except TypeError as e:  # unknown keyword for this method

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import register_method
+from .params import Int, Text
 
 _FUSERS: dict = {}
 
@@ -19,7 +20,10 @@ def _fuser(weights: str, device: str, token_budget):
 
 
 @register_method("mutualfuse", family="network", weights="default",
-                 cite="D. Rao, X.-J. Wu, T. Xu, G. Chen, Unsupervised Image Fusion Method based on Feature Mutual Mapping")
+                 cite="D. Rao, X.-J. Wu, T. Xu, G. Chen, Unsupervised Image Fusion Method based on Feature Mutual Mapping",
+                 params={"weights": Text("a shipped weights name or a .safetensors file"),
+                         "device": Text("a device name (auto, cpu, cuda)"),
+                         "token_budget": Int(-1, optional=True)})
 def mutualfuse_net(a: np.ndarray, b: np.ndarray, weights: str = "default", device: str = "auto",
                    token_budget: int | None = -1) -> np.ndarray:
     """The feature-mutual-mapping network with the shipped default weights (or ``weights=PATH``)."""

@@ -1,10 +1,9 @@
-"""Helpers shared by the classical methods: parameter checks and the coefficient-selection
+"""Helpers shared by the classical methods: the image-size check of the decompositions and the
+coefficient-selection
 rules of O. Rockinger's Matlab fusion toolbox (``selc.m`` / ``selb.m``), which Liu et al.'s
 MST toolbox and VIFB reuse for LP, RP, DWT and DTCWT fusion.
 """
 from __future__ import annotations
-
-from numbers import Integral, Real
 
 import numpy as np
 from scipy import ndimage
@@ -12,39 +11,6 @@ from scipy import ndimage
 from ...errors import ParameterError
 
 HIGHPASS_RULES = ("consistency", "maxabs")
-
-
-def check_int(method: str, name: str, value, lo: int, hi: int | None = None) -> int:
-    """Return ``value`` as int or raise a one-line :class:`ParameterError`."""
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise ParameterError(f"method {method!r}: {name} must be an integer, got {value!r}")
-    v = int(value)
-    if v < lo or (hi is not None and v > hi):
-        rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-        raise ParameterError(f"method {method!r}: {name} must be {rng}, got {v}")
-    return v
-
-
-def check_float(method: str, name: str, value, lo: float | None = None, hi: float | None = None,
-                lo_open: bool = False) -> float:
-    """Return ``value`` as float or raise a one-line :class:`ParameterError`."""
-    if isinstance(value, bool) or not isinstance(value, Real) or not np.isfinite(value):
-        raise ParameterError(f"method {method!r}: {name} must be a finite number, got {value!r}")
-    v = float(value)
-    if lo is not None and (v < lo or (lo_open and v == lo)):
-        op = ">" if lo_open else ">="
-        raise ParameterError(f"method {method!r}: {name} must be {op} {lo}, got {v}")
-    if hi is not None and v > hi:
-        raise ParameterError(f"method {method!r}: {name} must be <= {hi}, got {v}")
-    return v
-
-
-def check_choice(method: str, name: str, value, choices) -> str:
-    if value not in choices:
-        raise ParameterError(
-            f"method {method!r}: {name} must be one of {', '.join(map(str, choices))}, got {value!r}"
-        )
-    return value
 
 
 def max_levels(method: str, shape: tuple[int, int], levels: int, min_side: int = 2) -> None:

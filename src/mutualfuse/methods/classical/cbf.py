@@ -5,7 +5,7 @@ import numpy as np
 
 from ...errors import ParameterError
 from .. import register_method
-from ._common import check_float, check_int
+from ..params import Float, Int
 
 
 def cross_bilateral(x1: np.ndarray, x2: np.ndarray, sigma_s: float, sigma_r: float, ksize: int) -> np.ndarray:
@@ -53,6 +53,9 @@ def edge_strength(d: np.ndarray, wsize: int) -> np.ndarray:
     "filter, Signal, Image and Video Processing 9(5):1193-1204, 2015",
     matlab="the author's cbf_fusion_pgm.m / cross_bilateral_filt2Df.m / cbf_ieeeconf2011f.m / "
     "covarf.m (copy read: xingchenzhang/VIFB methods/CBF/)",
+    # sigmas below 1e-6 underflow (sigma^2 = 0: a division by zero); both act as 0 far above that
+    params={"sigma_s": Float(1e-6), "sigma_r": Float(1e-6), "ksize": Int(3, 31, odd=True),
+            "cov_wsize": Int(3, 15, odd=True)},
 )
 def cbf(a: np.ndarray, b: np.ndarray, *, sigma_s: float = 1.8, sigma_r: float = 25.0,
         ksize: int = 11, cov_wsize: int = 5) -> np.ndarray:
@@ -66,13 +69,7 @@ def cbf(a: np.ndarray, b: np.ndarray, *, sigma_s: float = 1.8, sigma_r: float = 
     are in [0, 1], so we use ``sigma_r/255``), ``ksize=11``, ``cov_wsize=5``. Exact port,
     vectorised; no departures. Self-fusion is exact.
     """
-    sigma_s = check_float("cbf", "sigma_s", sigma_s, lo=0.0, lo_open=True)
-    sigma_r = check_float("cbf", "sigma_r", sigma_r, lo=0.0, lo_open=True) / 255.0
-    ksize = check_int("cbf", "ksize", ksize, 3, 31)
-    cov_wsize = check_int("cbf", "cov_wsize", cov_wsize, 3, 15)
-    for name, v in (("ksize", ksize), ("cov_wsize", cov_wsize)):
-        if v % 2 == 0:
-            raise ParameterError(f"method 'cbf': {name} must be odd, got {v}")
+    sigma_r = sigma_r / 255.0
     if min(a.shape) <= max(ksize, cov_wsize) // 2:
         raise ParameterError(f"method 'cbf': image {a.shape[1]}x{a.shape[0]} is too small for ksize={ksize}")
     da = a - cross_bilateral(a, b, sigma_s, sigma_r, ksize)

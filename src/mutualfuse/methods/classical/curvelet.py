@@ -16,7 +16,7 @@ import numpy as np
 
 from ...errors import ParameterError
 from .. import register_method
-from ._common import check_int
+from ..params import Int
 
 try:  # optional at import time so the rest of the registry loads; cvt raises a clear error
     from curvelets.numpy import UDCT
@@ -44,6 +44,7 @@ def _fuse(ca, cb):
     "discrete curvelet transforms, Multiscale Model. Simul. 5(3):861-899, 2006)",
     matlab="Yu Liu's MST_SR toolbox curvelet_fuse.m on CurveLab fdct_wrapping (MST_main.m: "
     "curvelet_fuse(A,B,level+1), level=4)",
+    params={"scales": Int(3, 7), "wedges": Int(3, 24, multiple_of=3)},
 )
 def cvt(a: np.ndarray, b: np.ndarray, *, scales: int = 5, wedges: int = 3) -> np.ndarray:
     """Curvelet fusion: coarsest band averaged, every other coefficient by larger modulus.
@@ -62,10 +63,6 @@ def cvt(a: np.ndarray, b: np.ndarray, *, scales: int = 5, wedges: int = 3) -> np
     """
     if UDCT is None:
         raise ParameterError("method 'cvt' needs the 'curvelets' package (pip install curvelets)")
-    scales = check_int("cvt", "scales", scales, 3, 7)
-    wedges = check_int("cvt", "wedges", wedges, 3, 24)
-    if wedges % 3:
-        raise ParameterError(f"method 'cvt': wedges must be a multiple of 3, got {wedges}")
     h, w = a.shape
     m = 2 ** (scales - 1)
     if min(h, w) < 2 * m:

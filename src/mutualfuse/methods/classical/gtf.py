@@ -5,7 +5,7 @@ import numpy as np
 from scipy import fft as sfft
 
 from .. import register_method
-from ._common import check_choice, check_float, check_int
+from ..params import Choice, Float, Int
 
 
 def _dx(u):
@@ -349,6 +349,11 @@ def irn_l1tv(s: np.ndarray, lam: float, loops: int = 5, eps_f_cutoff: float = 0.
     matlab="the authors' GTF code (run_GTF.m: irntv(I-V, {}, 4, pars_irn) with the IRN l1tv "
     "solver of Rodriguez & Wohlberg; copy read: xingchenzhang/VIFB methods/GTF/)",
     slow=True,
+    # lam: at 100 the TV term already wins (Y flat: ADMM's result is the same up to 1e6, IRN's within
+    # a grey level), and above about 160 the float32 ADMM overflows; tol is relative (1: stop at the
+    # first check); loops and max_iter bound the run time
+    params={"lam": Float(0.0, 100.0, lo_open=True), "solver": Choice(("irn", "admm")), "loops": Int(1, 1000),
+            "max_iter": Int(1, 100000), "tol": Float(0.0, 1.0, lo_open=True)},
 )
 def gtf(a: np.ndarray, b: np.ndarray, *, lam: float = 4.0, solver: str = "irn", loops: int = 5,
         max_iter: int = 300, tol: float = 1e-5) -> np.ndarray:
@@ -380,11 +385,6 @@ def gtf(a: np.ndarray, b: np.ndarray, *, lam: float = 4.0, solver: str = "irn", 
     the recorded crop; on the full TNO pair 05, one grey level at a few pixels, rounding);
     ``solver="admm"`` departs by design (the converged minimiser, see above).
     """
-    lam = check_float("gtf", "lam", lam, lo=0.0, lo_open=True)
-    solver = check_choice("gtf", "solver", solver, ("irn", "admm"))
-    loops = check_int("gtf", "loops", loops, 1)
-    max_iter = check_int("gtf", "max_iter", max_iter, 1)
-    tol = check_float("gtf", "tol", tol, lo=0.0, lo_open=True)
     if solver == "irn":
         y, _ = irn_l1tv(a - b, lam, loops=loops)
     else:

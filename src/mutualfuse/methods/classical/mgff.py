@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import register_method
-from ._common import check_float, check_int, guided_filter
+from ..params import Float, Int
+from ._common import guided_filter
 
 
 @register_method(
@@ -15,6 +16,7 @@ from ._common import check_float, check_int, guided_filter
     "38:5576-5605, 2019",
     matlab="the authors' fuse_MGF.m + He's guidedfilter.m (copy read: xingchenzhang/VIFB "
     "methods/MGFF/fuse_MGF.m, run_MGFF.m, guidedfilter.m)",
+    params={"radius": Int(1, 100), "eps": Float(0.0, lo_open=True), "levels": Int(1, 10)},
 )
 def mgff(a: np.ndarray, b: np.ndarray, *, radius: int = 9, eps: float = 1e3, levels: int = 4) -> np.ndarray:
     """MGFF: 4-level guided-filter decomposition, saliency-weighted details, averaged base.
@@ -31,9 +33,7 @@ def mgff(a: np.ndarray, b: np.ndarray, *, radius: int = 9, eps: float = 1e3, lev
     ``im2uint8``); we use weight 1/2 there (both details are zero, so the detail sum is 0).
     Self-fusion is exact.
     """
-    radius = check_int("mgff", "radius", radius, 1, 100)
-    eps = check_float("mgff", "eps", eps, lo=0.0, lo_open=True) / 255.0 ** 2
-    levels = check_int("mgff", "levels", levels, 1, 10)
+    eps = eps / 255.0 ** 2
     x1, x2 = a, b
     detail = np.zeros_like(a)
     for _ in range(levels):

@@ -5,8 +5,7 @@ import numpy as np
 from scipy import linalg
 
 from .. import register_method
-from ...errors import ParameterError
-from ._common import check_choice
+from ..params import Bool, Choice
 
 
 def _blocks(x: np.ndarray) -> np.ndarray:
@@ -52,6 +51,7 @@ def _mat2gray(x: np.ndarray) -> np.ndarray:
     "decomposition, Defence Science Journal 61(5):479-484, 2011",
     matlab="Naidu's msvdimfusedemo/MSVD.m/IMSVD.m (copy read: xingchenzhang/VIFB methods/MSVD/"
     "run_MSVD.m, MSVD.m, IMSVD.m)",
+    params={"signs": Choice(("lapack", "aligned")), "mat2gray": Bool()},
 )
 def msvd(a: np.ndarray, b: np.ndarray, *, signs: str = "lapack", mat2gray: bool = False) -> np.ndarray:
     """MSVD fusion (one level, as the authors' code).
@@ -81,9 +81,6 @@ def msvd(a: np.ndarray, b: np.ndarray, *, signs: str = "lapack", mat2gray: bool 
     returns the resized image; we repeat the last row/column and crop, so the output has the
     input's size. Self-fusion is exact.
     """
-    check_choice("msvd", "signs", signs, ("lapack", "aligned"))
-    if not isinstance(mat2gray, bool):
-        raise ParameterError(f"method 'msvd': mat2gray must be True or False, got {mat2gray!r}")
     h, w = a.shape
     pad = ((0, h % 2), (0, w % 2))
     a2, b2 = np.pad(a, pad, mode="edge"), np.pad(b, pad, mode="edge")

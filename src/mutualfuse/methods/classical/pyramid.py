@@ -26,7 +26,11 @@ import numpy as np
 from scipy import ndimage
 
 from .. import register_method
-from ._common import HIGHPASS_RULES, check_choice, check_int, es2, max_levels, select_highpass
+from ..params import Choice, Int
+from ._common import HIGHPASS_RULES, es2, max_levels, select_highpass
+
+#: the parameters of lp and rp
+_PARAMS = {"levels": Int(1, 10), "highpass": Choice(HIGHPASS_RULES)}
 
 _W = np.array([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0
 _RP_EPS = 1e-6  # "define eps" in rp_fuse.m (image in 0..255)
@@ -82,6 +86,7 @@ def _pyramid_fuse(a, b, levels, rule, ratio):
     "Mitra 1995)",
     matlab="Rockinger's fuse_lap.m as lp_fuse.m in Yu Liu's MST_SR toolbox (MST_main.m: "
     "lp_fuse(A,B,4,3,3))",
+    params=_PARAMS,
 )
 def lp(a: np.ndarray, b: np.ndarray, *, levels: int = 4, highpass: str = "consistency") -> np.ndarray:
     """Laplacian-pyramid fusion.
@@ -97,8 +102,6 @@ def lp(a: np.ndarray, b: np.ndarray, *, levels: int = 4, highpass: str = "consis
     divided by 255), so that exact ties of the activity break as in their code. Exact port; no
     departures. Self-fusion reconstructs the input up to floating-point rounding.
     """
-    levels = check_int("lp", "levels", levels, 1, 10)
-    check_choice("lp", "highpass", highpass, HIGHPASS_RULES)
     max_levels("lp", a.shape, levels)
     # on 0..255 data as the authors' code: with [1 4 6 4 1]/16 the coefficients of integer images are
     # exact dyadic numbers, so exact ties of selc's activity break as in Matlab (not by rounding noise)
@@ -112,6 +115,7 @@ def lp(a: np.ndarray, b: np.ndarray, *, levels: int = 4, highpass: str = "consis
     "9(4):245-253, 1989",
     matlab="Rockinger's fuse_rat.m as rp_fuse.m in Yu Liu's MST_SR toolbox (MST_main.m: "
     "rp_fuse(A,B,4,3,3)); copy read: xingchenzhang/VIFB methods/LP_SR/rp_fuse.m",
+    params=_PARAMS,
 )
 def rp(a: np.ndarray, b: np.ndarray, *, levels: int = 4, highpass: str = "consistency") -> np.ndarray:
     """Ratio-of-low-pass-pyramid fusion (Toet 1989).
@@ -124,7 +128,5 @@ def rp(a: np.ndarray, b: np.ndarray, *, levels: int = 4, highpass: str = "consis
     themselves are scale free). Exact port; no departures. Self-fusion reconstructs the input
     to about 1e-12.
     """
-    levels = check_int("rp", "levels", levels, 1, 10)
-    check_choice("rp", "highpass", highpass, HIGHPASS_RULES)
     max_levels("rp", a.shape, levels)
     return _pyramid_fuse(255.0 * a, 255.0 * b, levels, highpass, ratio=True) / 255.0

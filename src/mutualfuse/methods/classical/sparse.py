@@ -19,12 +19,18 @@ from scipy import ndimage
 
 from ...errors import ParameterError
 from .. import register_method
-from ._common import check_float, check_int
+from ..params import Bool, Float, Int, with_params
 
 DATA_DIR = Path(__file__).with_name("data")
 ASR_DICT_FILE = DATA_DIR / "asr_dict.npz"
 CSR_DICT_FILE = DATA_DIR / "csr_dict.npy"
 PATCH = 8
+
+#: the parameters of asr (and asr_reference), csr (and csr_reference). csr's lam: from about 1 on
+#: every detail code is 0 (the result no longer changes); far above 1e6 the ADMM penalty overflows
+ASR_PARAMS = {"epsilon": Float(0.0, lo_open=True), "stride": Int(1, PATCH), "max_atoms": Int(1, PATCH * PATCH)}
+CSR_PARAMS = {"lam": Float(0.0, 1e6, lo_open=True), "multifocus": Bool(), "max_iter": Int(1, 100000),
+              "low_lambda": Float(0.0, lo_open=True)}
 
 
 # --------------------------------------------------------------------------------------
@@ -557,6 +563,7 @@ def orientation_class_fast(patches: np.ndarray, n_orient: int, chunk: int = 1024
     matlab="Yu Liu's ASR code (asr_fuse.m, Script.m; copy in Jilei-Hou/code-for-image-fusion "
     "Traditional-fusion-methods/Medical/ASR)",
     slow=True,
+    params=ASR_PARAMS,
 )
 def asr(a: np.ndarray, b: np.ndarray, *, epsilon: float = 0.1, stride: int = 1,
         max_atoms: int = 64) -> np.ndarray:
@@ -581,20 +588,16 @@ def asr(a: np.ndarray, b: np.ndarray, *, epsilon: float = 0.1, stride: int = 1,
     a border that it fills with the source average). The noise-adaptive tolerance of the
     paper (``epsilon + 8*C*sigma``) is reached by passing a larger ``epsilon``.
     """
-    eps = check_float("asr", "epsilon", epsilon, lo=0.0, lo_open=True) / 255.0
-    stride = check_int("asr", "stride", stride, 1, PATCH)
-    max_atoms = check_int("asr", "max_atoms", max_atoms, 1, PATCH * PATCH)
-    return _asr_fast(a, b, eps, stride, max_atoms)
+    return _asr_fast(a, b, epsilon / 255.0, stride, max_atoms)
 
 
+@with_params("asr", ASR_PARAMS)
 def asr_reference(a: np.ndarray, b: np.ndarray, *, epsilon: float = 0.1, stride: int = 1,
                   max_atoms: int = 64) -> np.ndarray:
     """The straightforward ASR path (all patches at once, dense codes from :func:`batch_omp`),
     kept as the reference that :func:`asr` is tested against; same parameters as :func:`asr`.
     Several times slower (``benchmarks/bench_baselines.py --compare``; docs/baselines.md)."""
-    eps = check_float("asr", "epsilon", epsilon, lo=0.0, lo_open=True) / 255.0
-    stride = check_int("asr", "stride", stride, 1, PATCH)
-    max_atoms = check_int("asr", "max_atoms", max_atoms, 1, PATCH * PATCH)
+    eps = epsilon / 255.0
     d0, dn = load_asr_dictionaries()
     n_orient = dn.shape[0]
     h, w = a.shape
@@ -1142,6 +1145,7 @@ def csr_synthesis(D: np.ndarray, X: np.ndarray) -> np.ndarray:
     matlab="Yu Liu's CSR_Fusion.m + SPORCO cbpdn.m/lowpass.m (copy in thfylsty/Classic-and-"
     "state-of-the-art-image-fusion-methods ConvSR_Image_Fusion_Codes/CSR_Fusion_Author)",
     slow=True,
+    params=CSR_PARAMS,
 )
 def csr(a: np.ndarray, b: np.ndarray, *, lam: float = 0.01, multifocus: bool = True,
         max_iter: int = 500, low_lambda: float = 5.0) -> np.ndarray:
@@ -1161,22 +1165,15 @@ def csr(a: np.ndarray, b: np.ndarray, *, lam: float = 0.01, multifocus: bool = T
     the coefficient maps are float32 (see :func:`cbpdn`); the solver is :func:`cbpdn_fast`
     (no FFT of the coefficient maps, compiled update pass).
     """
-    lam = check_float("csr", "lam", lam, lo=0.0, lo_open=True)
-    low_lambda = check_float("csr", "low_lambda", low_lambda, lo=0.0, lo_open=True)
-    max_iter = check_int("csr", "max_iter", max_iter, 1)
-    if not isinstance(multifocus, (bool, np.bool_)):
-        raise ParameterError(f"method 'csr': multifocus must be true or false, got {multifocus!r}")
     return _csr(a, b, lam, multifocus, max_iter, low_lambda, cbpdn_fast)
 
 
+@with_params("csr", CSR_PARAMS)
 def csr_reference(a: np.ndarray, b: np.ndarray, *, lam: float = 0.01, multifocus: bool = True,
                   max_iter: int = 500, low_lambda: float = 5.0) -> np.ndarray:
     """:func:`csr` with the numpy/scipy solver :func:`cbpdn` (the path before issue 14), kept as
     the reference the fast solver is tested against; same parameters as :func:`csr`."""
-    lam = check_float("csr", "lam", lam, lo=0.0, lo_open=True)
-    low_lambda = check_float("csr", "low_lambda", low_lambda, lo=0.0, lo_open=True)
-    max_iter = check_int("csr", "max_iter", max_iter, 1)
-    return _csr(a, b, lam, bool(multifocus), max_iter, low_lambda, cbpdn)
+    return _csr(a, b, lam, multifocus, max_iter, low_lambda, cbpdn)
 
 
 def _csr(a, b, lam, multifocus, max_iter, low_lambda, solver) -> np.ndarray:

@@ -24,9 +24,9 @@ import dtcwt as _dtcwt
 import numpy as np
 import pywt
 
-from ...errors import ParameterError
 from .. import register_method
-from ._common import HIGHPASS_RULES, check_choice, check_int, max_levels, select_highpass
+from ..params import Choice, Int
+from ._common import HIGHPASS_RULES, max_levels, select_highpass
 
 
 @register_method(
@@ -36,6 +36,11 @@ from ._common import HIGHPASS_RULES, check_choice, check_int, max_levels, select
     "transform, Graphical Models and Image Processing 57(3):235-245, 1995",
     matlab="Yu Liu's MST_SR toolbox dwt_fuse.m (dwt2(...,'db1','mode','per'), 4 levels, "
     "selc(.,.,3)); transform calls as in VIFB methods/RP_SR/dwt_sr_fuse.m",
+    params={"levels": Int(1, 10),
+            "wavelet": Choice(tuple(pywt.wavelist(kind="discrete")),
+                              listing="a discrete wavelet of PyWavelets, e.g. haar, db2, sym4, coif1, bior2.2 "
+                                      "(all: pywt.wavelist(kind='discrete'))"),
+            "highpass": Choice(HIGHPASS_RULES)},
 )
 def dwt(a: np.ndarray, b: np.ndarray, *, levels: int = 4, wavelet: str = "db1",
         highpass: str = "maxabs") -> np.ndarray:
@@ -55,10 +60,6 @@ def dwt(a: np.ndarray, b: np.ndarray, *, levels: int = 4, wavelet: str = "db1",
     the last row/column (as Matlab's ``per`` mode) and the result is cropped. Self-fusion is
     exact to rounding.
     """
-    levels = check_int("dwt", "levels", levels, 1, 10)
-    check_choice("dwt", "highpass", highpass, HIGHPASS_RULES)
-    if wavelet not in pywt.wavelist(kind="discrete"):
-        raise ParameterError(f"method 'dwt': unknown wavelet {wavelet!r} (see pywt.wavelist(kind='discrete'))")
     max_levels("dwt", a.shape, levels)
     # transposed: PyWavelets filters axis -2 first, Matlab's dwt2 the rows (axis -1) first; the
     # sub-band labels swap (H <-> V), which a per-band rule does not see
@@ -82,6 +83,8 @@ _QSHIFTS = ("qshift_06", "qshift_a", "qshift_b", "qshift_c", "qshift_d")
     "region-based image fusion with complex wavelets, Information Fusion 8(2):119-130, 2007",
     matlab="Yu Liu's MST_SR toolbox dtcwt_fuse.m (dtwavexfm2(...,4,'legall','qshift_06')); "
     "copy read: VIFB methods/LP_SR/dtcwt_sr_fuse.m",
+    params={"levels": Int(1, 10), "biort": Choice(_BIORTS), "qshift": Choice(_QSHIFTS),
+            "highpass": Choice(HIGHPASS_RULES)},
 )
 def dtcwt(a: np.ndarray, b: np.ndarray, *, levels: int = 4, biort: str = "legall",
           qshift: str = "qshift_06", highpass: str = "consistency") -> np.ndarray:
@@ -97,10 +100,6 @@ def dtcwt(a: np.ndarray, b: np.ndarray, *, levels: int = 4, biort: str = "legall
     on ``255 * input`` as the authors' code, see the module docstring). Self-fusion is exact to
     rounding.
     """
-    levels = check_int("dtcwt", "levels", levels, 1, 10)
-    check_choice("dtcwt", "highpass", highpass, HIGHPASS_RULES)
-    check_choice("dtcwt", "biort", biort, _BIORTS)
-    check_choice("dtcwt", "qshift", qshift, _QSHIFTS)
     max_levels("dtcwt", a.shape, levels)
     h, w = a.shape
     pad = ((0, h % 2), (0, w % 2))

@@ -1,0 +1,221 @@
+"""Declared parameters of the fusion methods: the type and the valid range or choices of each.
+
+A method declares every keyword parameter once, where it is registered::
+
+    @register_method("dwt", ..., params={"levels": Int(1, 10), "highpass": Choice(HIGHPASS_RULES), ...})
+    def dwt(a, b, *, levels=4, highpass="maxabs", ...): ...
+
+From that declaration
+
+* :func:`mutualfuse.methods.check_method_params` checks the names *and values* of a method's
+  parameters before any image is read (``Fuser(method, **params)``, ``fuse``, ``fuse-dir``,
+  ``benchmark --param``), with a one-line :class:`~mutualfuse.errors.ParameterError` naming the
+  method, the parameter, the bad value and what is allowed;
+* the registered function checks them again whenever it is called (directly too), and its body
+  receives them normalised (``int``, ``float``, ``bool`` or ``str``).
+
+What depends on the image (a decomposition too deep for its size) is still checked by the method
+when it runs. Values arrive typed: the command line's ``--param KEY=VALUE`` strings are converted
+by the command first (``mutualfuse.cli.fuse.parse_params``: int, float, true/false, else text).
+"""
+from __future__ import annotations
+
+import abc
+import difflib
+import functools
+import inspect
+import os
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from ..errors import ParameterError
+
+
+def _fmt(x: float) -> str:
+    """``1e6``, ``1e-6``, ``0.5`` (not ``1e+06``)."""
+    s = f"{x:g}"
+    if "e" in s:
+        m, e = s.split("e")
+        s = f"{m}e{int(e)}"
+    return s
+
+
+class Param(abc.ABC):
+    """One declared parameter. :meth:`check` returns the value normalised or raises."""
+
+    @abc.abstractmethod
+    def allowed(self) -> str:
+        """What is accepted, as the end of "parameter X must be ..."."""
+
+    @abc.abstractmethod
+    def accepts(self, value: Any) -> Any:
+        """The normalised value, or raise TypeError/ValueError (:meth:`check` words the message)."""
+
+    def check(self, method: str, name: str, value: Any) -> Any:
+        try:
+            return self.accepts(value)
+        except (TypeError, ValueError, OverflowError):
+            raise ParameterError(f"method {method!r}: parameter {name} must be {self.allowed()}, "
+                                 f"got {value!r}{self.hint(value)}") from None
+
+    def hint(self, value: Any) -> str:
+        """Appended to the message (a "did you mean")."""
+        return ""
+
+
+@dataclass(frozen=True)
+class Int(Param):
+    """An integer (not a bool, not a float such as 3.0) in ``lo..hi`` (``hi`` None: no upper
+    bound); ``odd``: odd only; ``multiple_of``: a multiple of it; ``optional``: None allowed."""
+
+    lo: int
+    hi: int | None = None
+    odd: bool = False
+    multiple_of: int = 1
+    optional: bool = False
+
+    def allowed(self) -> str:
+        kind = "an odd integer" if self.odd else "an integer"
+        rng = f" >= {self.lo}" if self.hi is None else f" in {self.lo}..{self.hi}"
+        mult = f", a multiple of {self.multiple_of}" if self.multiple_of > 1 else ""
+        return kind + rng + mult + (" (or None)" if self.optional else "")
+
+    def accepts(self, value: Any) -> Any:
+        if value is None and self.optional:
+            return None
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral):
+            raise TypeError
+        v = int(value)
+        if v < self.lo or (self.hi is not None and v > self.hi) or (self.odd and v % 2 == 0) or v % self.multiple_of:
+            raise ValueError
+        return v
+
+
+@dataclass(frozen=True)
+class Float(Param):
+    """A finite real number (ints too; not a bool) with ``lo`` (``lo_open``: exclusive) and
+    ``hi`` bounds (None: unbounded on that side)."""
+
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False
+
+    def allowed(self) -> str:
+        lo = None if self.lo is None else f"{'>' if self.lo_open else '>='} {_fmt(self.lo)}"
+        if self.hi is not None and lo is not None:
+            return f"a finite number {lo} and <= {_fmt(self.hi)}"
+        if self.hi is not None:
+            return f"a finite number <= {_fmt(self.hi)}"
+        return f"a finite number {lo}" if lo else "a finite number"
+
+    def accepts(self, value: Any) -> Any:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real):
+            raise TypeError
+        v = float(value)
+        if not np.isfinite(v):
+            raise ValueError
+        if self.lo is not None and (v < self.lo or (self.lo_open and v == self.lo)):
+            raise ValueError
+        if self.hi is not None and v > self.hi:
+            raise ValueError
+        return v
+
+
+@dataclass(frozen=True)
+class Choice(Param):
+    """One of ``choices`` (strings). ``listing``: the words used instead of listing them all
+    (for long lists); a near miss gets a "did you mean"."""
+
+    choices: tuple[str, ...]
+    listing: str | None = None
+
+    def allowed(self) -> str:
+        return self.listing or f"one of {', '.join(self.choices)}"
+
+    def accepts(self, value: Any) -> Any:
+        if not isinstance(value, str) or value not in self.choices:
+            raise ValueError
+        return value
+
+    def hint(self, value: Any) -> str:
+        close = difflib.get_close_matches(str(value), self.choices, n=3) if isinstance(value, str) else []
+        return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+@dataclass(frozen=True)
+class Bool(Param):
+    """True or False (``--param KEY=true|false`` on the command line); not 0/1 or text."""
+
+    def allowed(self) -> str:
+        return "true or false"
+
+    def accepts(self, value: Any) -> Any:
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError
+        return bool(value)
+
+
+@dataclass(frozen=True)
+class Text(Param):
+    """A non-empty string or path (what it names is checked by whoever uses it)."""
+
+    what: str = "a non-empty text"
+
+    def allowed(self) -> str:
+        return self.what
+
+    def accepts(self, value: Any) -> Any:
+        if isinstance(value, os.PathLike):
+            value = os.fspath(value)
+        if not isinstance(value, str) or not value.strip():
+            raise TypeError
+        return value
+
+
+def keyword_names(fn: Callable) -> list[str]:
+    """The parameters of a method function after its two images ``a, b``."""
+    ps = list(inspect.signature(fn).parameters.values())[2:]
+    return [p.name for p in ps if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+
+
+def check_values(method: str, spec: Mapping[str, Param], values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` normalised by their declarations (names not declared are passed through)."""
+    return {k: spec[k].check(method, k, v) if k in spec else v for k, v in values.items()}
+
+
+def with_params(method: str, spec: Mapping[str, Param]) -> Callable[[Callable], Callable]:
+    """Wrap a method function so that every call checks and normalises its parameters by
+    ``spec`` first. ``spec`` must declare exactly the function's keyword parameters, and each
+    default must be valid (checked here, at import: a programming error, not a user's)."""
+    spec = dict(spec)
+
+    def deco(fn: Callable) -> Callable:
+        sig = inspect.signature(fn)
+        names = keyword_names(fn)
+        if set(names) != set(spec):
+            raise ValueError(f"method {method!r}: declared parameters {sorted(spec)} differ from the "
+                             f"function's {sorted(names)}")
+        for n in names:
+            default = sig.parameters[n].default
+            if default is inspect.Parameter.empty:
+                raise ValueError(f"method {method!r}: parameter {n} has no default")
+            try:
+                spec[n].check(method, n, default)
+            except ParameterError as e:
+                raise ValueError(f"the default of {e}") from None
+
+        @functools.wraps(fn)
+        def checked(*args: Any, **kwargs: Any):
+            bound = sig.bind(*args, **kwargs)
+            for k in list(bound.arguments)[2:]:
+                bound.arguments[k] = spec[k].check(method, k, bound.arguments[k])
+            return fn(*bound.args, **bound.kwargs)
+
+        checked.params = spec  # type: ignore[attr-defined]
+        return checked
+
+    return deco
+
