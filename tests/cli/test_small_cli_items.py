@@ -184,3 +184,15 @@ def test_ctrl_c_during_the_check_leaves_no_output(tiny_weights, tmp_path, capsys
     assert rc == 130 and err == "mutualfuse: interrupted\n", err
     assert old.read_bytes() == b"an earlier export"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
+
+
+def test_benchmark_param_values_are_read_as_fuse_reads_them():
+    """One reading of --param values: ``mgff.eps=1e3`` is a number for benchmark as for fuse
+    (benchmark used YAML 1.1, which reads 1e3 as text, and the value check then refused it)."""
+    from mutualfuse.cli.benchmark import _check_params, _params
+    from mutualfuse.cli.fuse import parse_params
+
+    p = _params(["mgff.eps=1e3", "dwt.levels=3", "dwt.wavelet=db2", "lp.levels=4"])
+    assert p == {"mgff": {"eps": 1000.0}, "dwt": {"levels": 3, "wavelet": "db2"}, "lp": {"levels": 4}}
+    assert p["mgff"] == parse_params(["eps=1e3"])
+    _check_params(p)  # all valid: no error

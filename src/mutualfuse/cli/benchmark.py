@@ -75,7 +75,10 @@ def _tables(value: str) -> tuple[str, ...]:
 
 
 def _params(items: list[str]) -> dict[str, dict]:
-    import yaml
+    """``METHOD.KEY=VALUE`` items → ``{method: {key: value}}``, each value read as ``fuse --param``
+    reads it (:func:`mutualfuse.cli.fuse.parse_params`: true/false, int, float, else text), so
+    ``mgff.eps=1e3`` is the number 1000 here too (YAML 1.1 reads it as text)."""
+    from .fuse import parse_params
 
     out: dict[str, dict] = {}
     for it in items:
@@ -83,10 +86,7 @@ def _params(items: list[str]) -> dict[str, dict]:
         method, dot, name = key.partition(".")
         if not sep or not dot or not method or not name:
             raise ParameterError(f"--param {it!r}: expected METHOD.KEY=VALUE (e.g. dwt.levels=3)")
-        try:
-            out.setdefault(method, {})[name] = yaml.safe_load(val)
-        except yaml.YAMLError:
-            out.setdefault(method, {})[name] = val
+        out.setdefault(method, {}).update(parse_params([f"{name}={val}"]))
     return out
 
 
