@@ -196,3 +196,27 @@ def test_benchmark_param_values_are_read_as_fuse_reads_them():
     assert p == {"mgff": {"eps": 1000.0}, "dwt": {"levels": 3, "wavelet": "db2"}, "lp": {"levels": 4}}
     assert p["mgff"] == parse_params(["eps=1e3"])
     _check_params(p)  # all valid: no error
+
+
+def test_methods_card_lists_every_methods_parameters(capsys):
+    """``mutualfuse methods --card NAME`` for each registered method: its reference and every
+    keyword parameter with its default and what is allowed (as declared, so as checked)."""
+    import inspect
+
+    from mutualfuse.cli import main
+    from mutualfuse.methods import METHODS
+
+    for e in METHODS:
+        assert main(["methods", "--card", e.name]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith(f"method {e.name}\n")
+        names = [n for n, p in list(inspect.signature(e.obj).parameters.items())[2:]
+                 if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        for n in names:
+            allowed = e.meta["params"][n].allowed() if n in (e.meta.get("params") or {}) else "not declared"
+            assert any(line.split()[:1] == [n] and allowed in line for line in out.splitlines()), (e.name, n, out)
+        if not names:
+            assert "parameters none" in out
+    rc = main(["methods", "--card", "dwx"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "no fusion method, shipped weights or weights file named dwx" in err[0]

@@ -8,9 +8,10 @@ from ..errors import ParameterError
 
 def add_parser(sub) -> None:
     p = sub.add_parser("methods", help="list fusion methods and shipped weights (and their model cards)")
-    p.add_argument("--card", metavar="WEIGHTS", action="append", default=[],
-                   help="print the model card of these shipped weights or weights files of your own "
-                        "(repeatable; 'all' = every shipped one)")
+    p.add_argument("--card", metavar="NAME", action="append", default=[],
+                   help="print the card of a fusion method (its reference and parameters with their defaults "
+                        "and allowed values) or the model card of shipped weights or a weights file of your "
+                        "own (repeatable; 'all' = every shipped weights file)")
     p.set_defaults(func=run)
 
 
@@ -24,12 +25,17 @@ def run(args: argparse.Namespace) -> int:
 
         from ..weights.card import file_card
 
+        from ..methods import method_card
+
         names = list(SHIPPED) if "all" in args.card else args.card
-        unknown = [n for n in names if n not in SHIPPED and not os.path.isfile(n)]
+        is_method = {n: n.lower() in METHODS and n not in SHIPPED and not os.path.isfile(n) for n in names}
+        unknown = [n for n in names if not is_method[n] and n not in SHIPPED and not os.path.isfile(n)]
         if unknown:
-            raise ParameterError(f"--card: no shipped weights or weights file named {', '.join(unknown)} "
-                                 f"(shipped: {', '.join(SHIPPED)})")
-        print("\n".join(model_card(n) if n in SHIPPED else file_card(n) for n in names), end="")
+            raise ParameterError(f"--card: no fusion method, shipped weights or weights file named "
+                                 f"{', '.join(unknown)} (methods: {', '.join(METHODS.names())}; shipped weights: "
+                                 f"{', '.join(SHIPPED)})")
+        print("\n".join(method_card(n) if is_method[n] else model_card(n) if n in SHIPPED else file_card(n)
+                        for n in names), end="")
         return 0
     for e in METHODS:
         print(f"{e.name:12s} {e.meta.get('family', ''):12s} {e.meta.get('cite', '')}")
@@ -42,5 +48,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"\n{title}:")
         for w in ws:
             print(f"weights {w.name:28s} {w.file}  sha256 {w.sha256[:16]}…  {w.description}")
-    print("\nmodel cards: mutualfuse methods --card NAME (or --card all)")
+    print("\ncards: mutualfuse methods --card NAME (a method's parameters, or a weights file's model card; "
+          "--card all = every weights file)")
     return 0

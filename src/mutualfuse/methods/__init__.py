@@ -111,3 +111,34 @@ def fuse_gray(method: str, a: np.ndarray, b: np.ndarray, **params: Any) -> np.nd
 from . import basic  # noqa: E402,F401
 from . import network  # noqa: E402,F401
 from . import classical  # noqa: E402,F401
+
+
+def method_card(method: str) -> str:
+    """A registered method's card (``mutualfuse methods --card NAME``): family, reference, the
+    code it follows, and every keyword parameter with its default and what is allowed (from the
+    declaration, :mod:`mutualfuse.methods.params`), as ``--param KEY=VALUE`` takes them."""
+    import inspect
+
+    e = METHODS.entry(method)
+    lines = [f"method {e.name}", f"  family     {e.meta.get('family', '')}"]
+    if e.meta.get("cite"):
+        lines.append(f"  reference  {e.meta['cite']}")
+    if e.meta.get("matlab"):
+        lines.append(f"  follows    {e.meta['matlab']}")
+    if e.meta.get("slow"):
+        lines.append("  slow       yes (minutes per megapixel on a CPU)")
+    sig = inspect.signature(e.obj)
+    names = [n for n, p in list(sig.parameters.items())[2:]
+             if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    declared = e.meta.get("params") or {}
+    if not names:
+        lines.append("  parameters none")
+    else:
+        lines.append("  parameters (--param KEY=VALUE, or Fuser(NAME, KEY=VALUE))")
+        width = max(len(n) for n in names)
+        for n in names:
+            d = sig.parameters[n].default
+            default = "" if d is inspect.Parameter.empty else f"default {d!r}; "
+            allowed = declared[n].allowed() if n in declared else "not declared (checked when the method runs)"
+            lines.append(f"    {n:{width}s}  {default}{allowed}")
+    return "\n".join(lines) + "\n"
