@@ -2,7 +2,7 @@
 
 Usage:  python benchmarks/bench_metrics.py [--repeat N] [--sizes 256x256,640x480,1024x768]
                                           [--metrics KEY ...] [--profile NAME] [--json out.json]
-                                          [--triple A.png B.png F.png]
+                                          [--triple A.png B.png F.png] [--cprofile N]
 
 ``--profile liu`` times Liu et al.'s metrics and VIFF (add ``--metrics Qte_cvejic@liu Qw@liu``
 for the two extras, which that profile does not contain: the table's header names every
@@ -15,6 +15,13 @@ times measured under GNU Octave on the same synthetic image (columns key, size, 
 see that file's header for the Octave version, machine, date and command). For every key and
 size it has, the table adds the Octave time and the ratio Octave / ours. The Octave times are
 read from that file, not measured in this run.
+
+``--cprofile N``: after the timings, run each metric ``--repeat`` more times per size under
+``cProfile`` and print its N most expensive functions by own time, per call (a compiled numba
+kernel shows as one entry under its Python name, e.g. ``_viff_scale_py``; scipy's FFTs as
+``pypocketfft.c2c`` etc.), so that the table's time can be split into FFTs, kernels, NumPy
+passes and Python overhead. NumPy ufunc calls (``np.exp``, array arithmetic) are not profiled
+as functions: their time counts as their caller's own time. cProfile adds ~1 µs per call.
 
 Inputs are deterministic synthetic 8-bit gray images (smooth structure plus noise, and a
 fused image that is their rounded mean), the way the reference metrics see them. Each cell is
@@ -73,6 +80,9 @@ def main(argv=None) -> int:
                     help="wall time (default) or this process's CPU time, which other jobs on a "
                          "shared machine disturb less")
     ap.add_argument("--json", help="also write the timings as JSON")
+    ap.add_argument("--cprofile", type=int, metavar="N", default=0,
+                    help="after the timings, print each metric's N most expensive functions (own time "
+                         "per call, cProfile over --repeat calls)")
     ap.add_argument("--octave", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "octave_liu_times.tsv"),
                     help="TSV of Octave reference-code times to compare with (default: %(default)s, if present)")
     args = ap.parse_args(argv)
@@ -130,10 +140,39 @@ def main(argv=None) -> int:
             o = octave.get((name, f"{w}x{h}"))
             line += f"{o:18.3f}{o / row[f'{w}x{h}']:8.0f}x" if o is not None else f"{'-':>18s}{'-':>9s}"
         print(line, flush=True)
+    if args.cprofile:
+        _print_cprofile(names, sizes, data, args.repeat, args.cprofile)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2)
     return 0
+
+
+def _print_cprofile(names, sizes, data, repeat: int, top: int) -> None:
+    """Each metric's ``top`` functions by own time (ms per metric call) under cProfile."""
+    import cProfile
+    import pstats
+
+    from mutualfuse.metrics import METRICS
+
+    for name in names:
+        fn = METRICS.get(name)
+        for s in sizes:
+            a, b, f = data[s]
+            fn(a, b, f)
+            prof = cProfile.Profile()
+            prof.enable()
+            for _ in range(repeat):
+                fn(a, b, f)
+            prof.disable()
+            st = pstats.Stats(prof).stats  # {(file, line, func): (cc, nc, tottime, cumtime, callers)}
+            total = sum(v[2] for v in st.values()) / repeat
+            print(f"\n# cProfile {name} {s[0]}x{s[1]}: {total * 1e3:.2f} ms per call (own times; "
+                  f"calls per metric call)")
+            rows = sorted(st.items(), key=lambda kv: -kv[1][2])[:top]
+            for (file, line, func), (cc, nc, tt, ct, _) in rows:
+                where = func if file == "~" else f"{os.path.basename(file)}:{line}({func})"
+                print(f"{tt / repeat * 1e3:9.3f} ms {nc / repeat:7.1f}x  {where}")
 
 
 if __name__ == "__main__":

@@ -68,12 +68,18 @@ def _sep_row1_py(x, g, step, i, t, orow):
             for j in range(Wo):
                 orow[j] += (t1[j] + t2[j]) * wk
     else:
+        # the same sums at every step-th column, from strided views of ``t`` (output j sits at
+        # column j·step + h): the inner loop runs over the outputs, so it vectorises
+        end = step * (Wo - 1) + 1
+        tc = t[h:h + end:step]
         for j in range(Wo):
-            jc = j * step + h
-            acc = t[jc] * wc
-            for k in range(h, 0, -1):
-                acc += (t[jc - k] + t[jc + k]) * g[h - k]
-            orow[j] = acc
+            orow[j] = tc[j] * wc
+        for k in range(h, 0, -1):
+            wk = g[h - k]
+            t1 = t[h - k:h - k + end:step]
+            t2 = t[h + k:h + k + end:step]
+            for j in range(Wo):
+                orow[j] += (t1[j] + t2[j]) * wk
 
 
 def _sep_valid1_py(x, g, step, out):

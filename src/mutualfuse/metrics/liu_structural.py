@@ -113,8 +113,9 @@ def qw(a, b, f) -> float:
     maps of :func:`qs`.
     """
     val, cw = _piella_maps(a, b, f)
-    cw = cw / np.sum(cw)
-    return float(np.sum(cw * val))
+    cw /= np.sum(cw)  # in place (fresh maps): the same values as c/Σc, c·val without temporaries
+    cw *= val
+    return float(np.sum(cw))
 
 
 def _colmajor_sum(h: np.ndarray) -> float:

@@ -529,8 +529,8 @@ def _qcv_compiled(K, A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float:
     D = np.empty((2,) + nb)
     for k in range(2):
         K["qcv_saliency"](ims[k], ws, lam[k])
-    d = ims[:2] - ims[2]
-    S = scipy.fft.rfft2(d, workers=1)
+    ims[:2] -= ims[2]  # the differences A − F, B − F, in place (λ has been taken)
+    S = scipy.fft.rfft2(ims[:2], workers=1)
     S *= _qcv_filter(m, n)
     for k in range(2):  # (one inverse each, :func:`_irfft2_inplace`)
         K["block_mean_sq"](_irfft2_inplace(S[k], n), ws, D[k])

@@ -66,7 +66,7 @@ def viff(a, b, f) -> float:
     information and visual quality", IEEE TIP 15(2):430–444, 2006).
     Conventions: raw 0–255 gray values (σ_n² = 0.005·255² is fixed for that range; some
     published wrappers pass 0–1 images and get very different numbers). Window N = 2^(5−s) + 1
-    (33, 17, 9, 5) with a Gaussian σ = N/5; from scale 2 on both images are filtered 'valid'
+    (17, 9, 5, 3) with a Gaussian σ = N/5; from scale 2 on both images are filtered 'valid'
     and every second sample kept; local statistics 'valid'; the usual VIF guards at 1e-10.
     Scale 2 has weight 0. Colour input is converted with MATLAB ``rgb2gray`` like every metric
     here, whereas ``VIFF_Public`` would use CIELAB L* for 3-channel input (that path was not
