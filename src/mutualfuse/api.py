@@ -144,6 +144,8 @@ class Fuser:
         self.net = None
         self.runner = None
         weights = _network_weights(model)
+        #: the network's weights as given (a shipped name or a file), None for a classical method
+        self.weights_spec = None if weights is None else str(weights)
         self.task = task
         self.task_mode: str | None = None  # the network's: "auto", "stored" or a task
         self._task_cfg: dict[str, dict[str, float]] = {}

@@ -1,4 +1,4 @@
-"""DICOM input (optional extra: ``pip install mutualfuse[dicom]``, which installs pydicom).
+"""DICOM input and output (optional extra: ``pip install mutualfuse[dicom]``, which installs pydicom).
 
 A single-frame DICOM image is read as follows:
 
@@ -13,6 +13,9 @@ A single-frame DICOM image is read as follows:
    RGB and go through the colour path (fuse luminance, keep chroma).
 
 Multi-frame files (volumes, cine) are refused with a one-line error: pick a slice first.
+
+Output (:func:`write_dicom`, for ``-o fused.dcm``): a Secondary Capture image that carries the
+sources' patient, study and image-plane tags (docs/inputs.md, "DICOM output").
 """
 from __future__ import annotations
 
@@ -108,3 +111,105 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
     if photometric == "MONOCHROME1":
         data = 1.0 - data
     return data, ImageInfo(str(p), "L", 16 if bits > 8 else 8, "dicom", how)
+
+
+#: Secondary Capture Image Storage: a derived image made by software, as a fused slice is
+SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
+WRITE_HINT = "writing DICOM needs pydicom: pip install 'mutualfuse[dicom]'"
+#: tags copied from the reference source (when one input is DICOM), so that the fused slice
+#: files under the same patient and study, on the same frame of reference, at the same place
+_COPIED = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "PatientAge",
+           "StudyInstanceUID", "StudyDate", "StudyTime", "StudyID", "AccessionNumber",
+           "ReferringPhysicianName", "StudyDescription", "FrameOfReferenceUID", "PositionReferenceIndicator",
+           "PixelSpacing", "ImagePositionPatient", "ImageOrientationPatient", "SliceThickness", "SliceLocation",
+           "InstanceNumber", "Laterality", "BodyPartExamined")
+
+
+def write_dicom(path, arr: np.ndarray, bit_depth: int, sources=(), description: str = "", setting: str = "") -> None:
+    """Write a [0, 1] gray (H, W) or colour (H, W, 3) array as a DICOM Secondary Capture image.
+
+    The pixels are the fused image as ``fuse`` writes a PNG (8 or 16 bits, gray ``MONOCHROME2``;
+    colour 8-bit ``RGB``) with a VOI window over the whole stored range, so a viewer, and
+    :func:`read_dicom`, shows exactly the written values. ``sources``: the input paths; the
+    first that is a DICOM file (the reference) lends its patient, study, frame-of-reference and
+    image-plane tags (position, orientation, spacing), so the fused slice files under the same
+    study at the same place, and every DICOM input is listed in ``SourceImageSequence``. The
+    series and instance UIDs are derived deterministically from the reference's UIDs and
+    ``setting`` (how it was fused, without the file names: the slices of one series fused with
+    one setting form one new series, and a rerun gives the same UIDs); without a DICOM input they
+    derive from the pixel data.
+    ``ImageType`` is DERIVED\\SECONDARY and ``DerivationDescription`` says how it was made.
+    """
+    import hashlib
+
+    pydicom = _pydicom()
+    if pydicom is None:
+        raise InputError(f"{path}: {WRITE_HINT}")
+    from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    refs = []
+    for s in sources:
+        try:
+            if _looks_dicom(Path(s)):
+                refs.append(pydicom.dcmread(str(s), stop_before_pixels=True))
+        except Exception:  # noqa: BLE001 - it was read as an image already; metadata is optional
+            pass
+    ref = refs[0] if refs else None
+    tag = (setting or description).encode()
+    if ref is not None:
+        series_seed = [str(getattr(ref, "SeriesInstanceUID", "")), setting]
+        inst_seed = [str(getattr(r, "SOPInstanceUID", "")) for r in refs] + [setting]
+    else:
+        digest = hashlib.sha256(np.ascontiguousarray(arr).tobytes() + tag).hexdigest()
+        series_seed, inst_seed = [digest, "series"], [digest, "instance"]
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = SECONDARY_CAPTURE
+    meta.MediaStorageSOPInstanceUID = generate_uid(entropy_srcs=inst_seed)
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(str(path), Dataset(), file_meta=meta, preamble=b"\0" * 128)
+    if ref is not None:
+        for k in _COPIED:
+            if k in ref:
+                setattr(ds, k, ref.data_element(k).value)
+    ds.SOPClassUID = SECONDARY_CAPTURE
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.SeriesInstanceUID = generate_uid(entropy_srcs=series_seed)
+    if "StudyInstanceUID" not in ds:
+        ds.StudyInstanceUID = generate_uid(entropy_srcs=series_seed + ["study"])
+    ds.Modality = "OT"
+    ds.ConversionType = "WSD"  # workstation: made by software
+    ds.ImageType = ["DERIVED", "SECONDARY"]
+    ds.SeriesDescription = "mutualfuse fused"
+    ds.DerivationDescription = description[:1024]
+    ds.Manufacturer = "mutualfuse"
+    if refs:
+        items = []
+        for r in refs:
+            it = Dataset()
+            it.ReferencedSOPClassUID = getattr(r, "SOPClassUID", "")
+            it.ReferencedSOPInstanceUID = getattr(r, "SOPInstanceUID", "")
+            items.append(it)
+        ds.SourceImageSequence = Sequence(items)
+    x = np.clip(np.nan_to_num(np.asarray(arr, dtype=np.float64), nan=0.0), 0.0, 1.0)
+    if x.ndim == 3:
+        data = np.round(x * 255.0).astype(np.uint8)
+        ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PlanarConfiguration = 3, "RGB", 0
+        bits = 8
+    else:
+        bits = 16 if bit_depth == 16 else 8
+        data = np.round(x * (2 ** bits - 1)).astype(np.uint16 if bits == 16 else np.uint8)
+        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+        ds.WindowCenter, ds.WindowWidth = 2 ** (bits - 1), 2 ** bits  # the whole stored range
+    ds.Rows, ds.Columns = data.shape[:2]
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = bits, bits, bits - 1, 0
+    ds.PixelData = data.tobytes()
+    ds.save_as(str(path), enforce_file_format=True)
+
+
+def _looks_dicom(p: Path) -> bool:
+    from .image_io import _is_dicom
+
+    return p.is_file() and _is_dicom(p)

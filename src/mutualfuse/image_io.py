@@ -47,7 +47,8 @@ _percentile_scale = percentile_scale
 _palette_is_colour = palette_is_colour
 
 IMAGE_SUFFIXES = {".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".dcm", ".dicom"}
-OUTPUT_FORMATS = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP"}
+OUTPUT_FORMATS = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP",
+                  ".dcm": "DICOM", ".dicom": "DICOM"}
 
 
 def _err(path, msg: str) -> InputError:
@@ -379,6 +380,11 @@ def check_writable(path: str | os.PathLike, inputs: tuple = (), formats: dict | 
     if p.suffix.lower() not in formats:
         raise _err(p, f"unsupported output format {p.suffix or '(no extension)'!r}; use "
                       + ", ".join(sorted(formats)))
+    if isinstance(formats, dict) and formats.get(p.suffix.lower()) == "DICOM":
+        from .dicom import WRITE_HINT, _pydicom
+
+        if _pydicom() is None:
+            raise _err(p, WRITE_HINT)
     for q in inputs:
         if _same_file(p, Path(q)):
             raise _err(p, f"output path is the same file as input {q}")
@@ -415,7 +421,8 @@ def output_depth(path: str | os.PathLike, depths: list[int], colour: bool, reque
     Returns ``(depth, note)``; note says when the default had to be reduced.
     """
     suf = Path(path).suffix.lower()
-    can = {".png": (8, 16), ".tif": (8, 16, 32), ".tiff": (8, 16, 32), ".jpg": (8,), ".jpeg": (8,), ".bmp": (8,)}.get(suf, (8,))
+    can = {".png": (8, 16), ".tif": (8, 16, 32), ".tiff": (8, 16, 32), ".jpg": (8,), ".jpeg": (8,), ".bmp": (8,),
+           ".dcm": (8, 16), ".dicom": (8, 16)}.get(suf, (8,))
     if colour:  # Pillow writes 8-bit colour only; 16-bit colour goes through tifffile
         can = (8, 16) if suf in (".tif", ".tiff") else (8,)
     if requested is not None:
@@ -431,10 +438,15 @@ def output_depth(path: str | os.PathLike, depths: list[int], colour: bool, reque
     return got, f"{suf} cannot hold {want}-bit {'colour ' if colour else ''}data; wrote {got}-bit"
 
 
-def write_image(path: str | os.PathLike, arr: np.ndarray, bit_depth: int = 8) -> Path:
+def write_image(path: str | os.PathLike, arr: np.ndarray, bit_depth: int = 8, sources: tuple = (),
+                description: str = "", setting: str = "") -> Path:
     """Write a [0, 1] gray (H, W) or colour (H, W, 3) array atomically (temp file + rename).
 
-    ``bit_depth``: 8, 16 (PNG/TIFF; colour 16-bit only as TIFF) or 32 (float TIFF, gray).
+    ``bit_depth``: 8, 16 (PNG/TIFF/DICOM; colour 16-bit only as TIFF) or 32 (float TIFF, gray).
+    A ``.dcm``/``.dicom`` path is written as a DICOM Secondary Capture image
+    (:func:`mutualfuse.dicom.write_dicom`: ``sources``, the input paths, lend a DICOM input's
+    patient, study and position tags; ``description`` becomes its DerivationDescription, ``setting``
+    (how it was fused) seeds its series and instance UIDs).
     """
     from .io.atomic import atomic_write
 
@@ -443,7 +455,11 @@ def write_image(path: str | os.PathLike, arr: np.ndarray, bit_depth: int = 8) ->
     fmt = OUTPUT_FORMATS[p.suffix.lower()]
     try:
         with atomic_write(p) as tmp:
-            if fmt == "TIFF" and (depth == 32 or (depth == 16 and arr.ndim == 3)):
+            if fmt == "DICOM":
+                from .dicom import write_dicom
+
+                write_dicom(tmp, arr, depth, sources=sources, description=description, setting=setting)
+            elif fmt == "TIFF" and (depth == 32 or (depth == 16 and arr.ndim == 3)):
                 _write_tiff_np(str(tmp), arr, depth)
             else:
                 Image.fromarray(to_uint(arr, depth)).save(tmp, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 
 def _bit_depth(v: str) -> int:
@@ -218,7 +219,17 @@ def fuse_files(fuser, a_path: str, b_path: str, out_path: str, max_pixels: int |
             from ..io.samples import FLOAT_TOLERANCE
 
             notes.append(f"{info.path}: float samples up to {FLOAT_TOLERANCE:g} outside [0, 1] clipped to [0, 1]")
-    write_image(out_path, fused, bit_depth=depth)
+    from .. import __version__
+
+    if fuser.weights_spec is not None:
+        what = f"the network, weights {Path(fuser.weights_spec).name}"
+        task = f", task {fuser.report.task}" if fuser.report.task else ""  # per pair in auto: not in `setting`
+    else:
+        what = f"method {fuser.method}" + "".join(f", {k}={v}" for k, v in sorted(fuser.method_params.items()))
+        task = ""
+    how = f"mutualfuse {__version__}: {Path(a_path).name} + {Path(b_path).name} fused by {what}{task}"
+    write_image(out_path, fused, bit_depth=depth, sources=(a_path, b_path), description=how,
+                setting=f"mutualfuse {__version__} {what}")
     return {"out": str(out_path), "bit_depth": depth, "colour": colour, "notes": notes, "task": fuser.report.task,
             "detected": bool(fuser.report.detected),
             "mapping_pool": fuser.report.mapping_pool, "windows": fuser.report.windows}

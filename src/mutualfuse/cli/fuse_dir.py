@@ -36,7 +36,7 @@ def add_parser(sub) -> None:
     p.add_argument("dir_b", nargs="?", help="folder of second sources (same file names)")
     p.add_argument("-o", "--out", required=True, help="output folder (created if missing)")
     p.add_argument("--pairs", help="CSV file of pairs: a,b[,out] per row, instead of DIR_A DIR_B")
-    p.add_argument("--ext", help="output suffix (e.g. .png, .tif); default: the suffix of a "
+    p.add_argument("--ext", help="output suffix (e.g. .png, .tif, .dcm for DICOM); default: the suffix of a "
                                  "(.png for DICOM inputs)")
     p.add_argument("--overwrite", action="store_true", help="redo pairs whose output exists")
     p.add_argument("--bit-depth", type=_bit_depth, default=None,
@@ -52,8 +52,8 @@ def _out_name(a: Path, out_dir: Path, ext: str | None) -> Path:
     from ..image_io import IMAGE_SUFFIXES
 
     suffix = ext if ext else a.suffix
-    if suffix.lower() not in IMAGE_SUFFIXES or suffix.lower() in (".dcm", ".dicom"):
-        suffix = ".png"  # DICOM in, PNG out (no DICOM writer)
+    if not ext and (suffix.lower() not in IMAGE_SUFFIXES or suffix.lower() in (".dcm", ".dicom")):
+        suffix = ".png"  # DICOM in, PNG out unless --ext .dcm asks for DICOM
     if not suffix.startswith("."):
         suffix = "." + suffix
     # a name whose suffix is no image suffix (DICOM found by its magic: "IM.0001", "1.2.840.113") is
