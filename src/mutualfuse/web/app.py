@@ -116,7 +116,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
                                      "auto = the task detected from the pair (shown in the status), for weights "
                                      "without per-task settings their stored ones; stored = the weights' own; "
                                      "options below win")
-            temperature = gr.Number(None, label="selection temperature (> 0; smaller = harder; blank or 0 = "
+            temperature = gr.Number(None, label="selection temperature (0 < T ≤ 1e6; smaller = harder; blank or 0 = "
                                     "the task's, else the weights' own)", elem_id="temperature")
             gain = gr.Number(None, label="detail gain (0.5–2; > 1 sharpens; pyramid weights such as 'default'; "
                              "blank or 0 = the task's, else the weights' own, 1)", elem_id="detail-gain")
