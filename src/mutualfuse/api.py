@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,8 @@ class FuseReport:
     task: str | None = None
     #: task mode "auto": per pair, what :func:`mutualfuse.tasks.detect_task` found (as dicts)
     detected: list = field(default_factory=list)
+    #: :meth:`Fuser.fuse_stack`: the pairwise fusions it made (N − 1 for N images)
+    fusions: int = 1
 
 
 def _network_weights(model: str | os.PathLike) -> str | os.PathLike | None:
@@ -378,6 +381,58 @@ class Fuser:
         out = self.fuse_arrays(xa, xb)
         self.report.notes[:0] = ka.notes + kb.notes  # what was done to the inputs, before the fusion's notes
         return to_kind(out, ka if ka.channels >= kb.channels else kb)
+
+    # -- stacks -------------------------------------------------------------------
+    def fuse_stack(self, images: Sequence[Any], order: str = "tree", task: str | None = "multi-focus") -> Any:
+        """Fuse N ≥ 2 registered images (a focus stack: microscopy, macro photography) into one.
+
+        The method is pairwise, so the stack is reduced by pairwise fusions. ``order``:
+        ``"tree"`` (default) fuses neighbours (1, 2), (3, 4), … then their results, level by level,
+        until one image is left, so every image goes through ⌈log2 N⌉ fusions; ``"sequential"``
+        fuses ((1, 2), 3), …, so the first goes through N − 1 (docs/inputs.md, "Stacks": the
+        tree is closer to a known truth). ``task``: the network's task setting in task mode
+        ``"auto"`` (default ``"multi-focus"``, since a stack is a focus stack; ``None`` detects it
+        per pair); a Fuser made with a fixed ``task`` keeps its own, classical methods have none.
+        Every image is read as :meth:`fuse` reads it (numpy, PIL or torch; same size); the result
+        is the kind of the first image (colour if any input is colour, by the chroma rule).
+        :attr:`report` holds the notes of every fusion (each once) and ``report.fusions``.
+        """
+        from .convert import from_any, to_kind
+
+        if order not in ("tree", "sequential"):
+            raise ParameterError(f"order must be 'tree' or 'sequential', got {order!r}")
+        items = list(images)
+        if len(items) < 2:
+            raise InputError(f"a stack needs at least 2 images, got {len(items)}")
+        xs, kinds, notes = [], [], []
+        for i, im in enumerate(items):
+            x, k = from_any(im, f"image {i + 1}", self.normalize, self.percentiles)
+            if x.shape[0] != 1:
+                raise InputError(f"image {i + 1}: a stack takes single images, got a batch of {x.shape[0]}")
+            if xs and x.shape[1:3] != xs[0].shape[1:3]:
+                raise InputError(f"image {i + 1}: size mismatch: {x.shape[2]}x{x.shape[1]}, image 1 is "
+                                 f"{xs[0].shape[2]}x{xs[0].shape[1]} (a stack must be registered)")
+            xs.append(x)
+            kinds.append(k)
+            notes += [n for n in k.notes if n not in notes]
+        level, fusions = xs, 0
+        while len(level) > 1:
+            if order == "sequential":
+                pairs = [(level[0], level[1])]
+                rest = level[2:]
+            else:
+                pairs = list(zip(level[0::2], level[1::2]))
+                rest = [level[-1]] if len(level) % 2 else []
+            fused = []
+            for x, y in pairs:
+                fused.append(self.fuse_arrays(x, y, task=task if self.task_mode == "auto" else None))
+                fusions += 1
+                notes += [n for n in self.report.notes if n not in notes]
+            level = fused + rest
+        self.report.notes = notes
+        self.report.fusions = fusions
+        widest = max(kinds, key=lambda k: k.channels)
+        return to_kind(level[0], kinds[0] if kinds[0].channels >= widest.channels else widest)
 
 
 _CACHE: dict[tuple, Fuser] = {}

@@ -1,0 +1,104 @@
+"""``mutualfuse fuse-stack IMAGE IMAGE [IMAGE ...] -o OUT``: fuse a focus stack (N ≥ 2 registered
+images, or one folder of them) into one image by pairwise fusions (:meth:`mutualfuse.Fuser.fuse_stack`).
+
+A stack is a focus stack (microscopy, macro photography): with the network the task is
+``multi-focus`` unless ``--task`` says otherwise. ``--order tree`` (default) fuses neighbours,
+then their results, so each image goes through ⌈log2 N⌉ fusions; ``--order sequential`` fuses
+((1, 2), 3), … . A folder argument stands for its images in name order.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+
+def add_parser(sub) -> None:
+    from .fuse import _bit_depth, add_common
+
+    p = sub.add_parser("fuse-stack", help="fuse a focus stack of N registered images into one",
+                       description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("images", nargs="+", help="the stack: two or more images, or one folder of them (name order)")
+    p.add_argument("-o", "--out", required=True, help="output image (.png, .tif, .jpg, .bmp, .dcm)")
+    p.add_argument("--order", default="tree", choices=["tree", "sequential"],
+                   help="how the pairwise fusions are chained (default %(default)s: neighbours, then their "
+                        "results; docs/inputs.md 'Stacks')")
+    add_common(p)
+    p.add_argument("--bit-depth", type=_bit_depth, default=None,
+                   help="output bit depth 8, 16 or float (default: follow the inputs)")
+    from .common import add_quiet
+
+    add_quiet(p)
+    p.set_defaults(func=run)
+
+
+def stack_files(items: list[str]) -> list[str]:
+    """The stack's files: the arguments, or the images of one folder argument in name order."""
+    from ..errors import InputError
+    from ..io.pairing import image_files
+
+    if len(items) == 1 and Path(items[0]).is_dir():
+        files = [str(p) for p in image_files(Path(items[0]))]
+        if len(files) < 2:
+            raise InputError(f"{items[0]}: a stack needs at least 2 images, found {len(files)}")
+        return files
+    for it in items:
+        if Path(it).is_dir():
+            raise InputError(f"{it}: a folder, among other arguments: give one folder or the image files")
+    if len(items) < 2:
+        raise InputError(f"{items[0]}: a stack needs at least 2 images (or one folder of them)")
+    return items
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import InputError
+    from ..image_io import MAX_PIXELS, check_writable, output_depth, read_image, write_image
+    from ..validation import MIN_SIDE
+    from .fuse import make_fuser
+
+    files = stack_files(args.images)
+    check_writable(args.out, inputs=tuple(files))  # before loading anything
+    if args.bit_depth is not None:
+        output_depth(args.out, [], False, args.bit_depth)
+    if args.task is None and (args.method == "mutualfuse" or args.weights):
+        args.task = "multi-focus"  # a stack is a focus stack
+    fuser = make_fuser(args, progress=False)
+    t = time.perf_counter()
+    kw = dict(max_pixels=MAX_PIXELS if args.max_pixels is None else args.max_pixels, normalize=fuser.normalize,
+              percentiles=fuser.percentiles)
+    arrays, infos = [], []
+    for f in files:
+        x, info = read_image(f, **kw)
+        if arrays and x.shape[:2] != arrays[0].shape[:2]:
+            raise InputError(f"{f}: size mismatch: {x.shape[1]}x{x.shape[0]}, {files[0]} is "
+                             f"{arrays[0].shape[1]}x{arrays[0].shape[0]} (a stack must be registered)")
+        if min(x.shape[:2]) < MIN_SIDE:
+            raise InputError(f"{f}: image is {x.shape[1]}x{x.shape[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
+        arrays.append(x)
+        infos.append(info)
+    colour_in = [x.ndim == 3 for x in arrays]
+    from ..color import output_is_colour
+
+    colour = output_is_colour(any(colour_in), any(colour_in), fuser.chroma)
+    depth, depth_note = output_depth(args.out, [i.bit_depth for i in infos], colour, args.bit_depth)
+    fused = fuser.fuse_stack(arrays, order=args.order)
+    notes = list(fuser.report.notes) + ([depth_note] if depth_note else [])
+    for info in infos:
+        if info.normalization in ("percentile", "window"):
+            notes.append(f"{info.path}: {info.bit_depth}-bit input scaled by {info.normalization} "
+                         "(--normalize full for the type's full range)")
+    from .. import __version__
+
+    what = (f"the network, weights {Path(fuser.weights_spec).name}" if fuser.weights_spec is not None
+            else f"method {fuser.method}")
+    write_image(args.out, fused, bit_depth=depth, sources=tuple(files),
+                description=f"mutualfuse {__version__}: a stack of {len(files)} images fused by {what}, "
+                            f"{args.order} order", setting=f"mutualfuse {__version__} stack {what} {args.order}")
+    if not args.quiet:
+        for n in notes:
+            print(f"note: {n}", file=sys.stderr)
+        print(f"{args.out}  ({len(files)} images, {fuser.report.fusions} fusions, {time.perf_counter() - t:.2f} s, "
+              f"{'float' if depth == 32 else f'{depth}-bit'} {'colour' if fused.ndim == 3 else 'gray'})")
+    return 0

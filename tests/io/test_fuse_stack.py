@@ -1,0 +1,101 @@
+"""Focus stacks: ``Fuser.fuse_stack`` and ``mutualfuse fuse-stack`` (N ≥ 2 registered images)."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mutualfuse import Fuser
+from mutualfuse.cli import main
+from mutualfuse.errors import InputError, ParameterError
+
+
+def _stack(n: int, shape=(40, 48), seed=0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.random(shape) for _ in range(n)]
+
+
+@pytest.mark.parametrize("order", ["tree", "sequential"])
+def test_stack_equals_the_chained_pairwise_fusions(order):
+    """The reduction is exactly the pairwise fusions in the documented order."""
+    f = Fuser("lp")
+    xs = _stack(5)
+    out = f.fuse_stack(xs, order=order)
+    pair = lambda x, y: Fuser("lp").fuse(x, y)  # noqa: E731
+    if order == "tree":
+        want = pair(pair(pair(xs[0], xs[1]), pair(xs[2], xs[3])), xs[4])
+    else:
+        want = pair(pair(pair(pair(xs[0], xs[1]), xs[2]), xs[3]), xs[4])
+    assert np.array_equal(out, want)
+    assert f.report.fusions == 4
+
+
+def test_two_images_are_one_fusion_and_the_network_uses_the_multifocus_setting():
+    xs = _stack(2)
+    f = Fuser("default", device="cpu")
+    out = f.fuse_stack(xs)
+    assert out.shape == xs[0].shape and f.report.fusions == 1 and f.report.task == "multi-focus"
+    g = Fuser("default", device="cpu", task="multi-focus")
+    assert np.array_equal(out, g.fuse(xs[0], xs[1]))
+
+
+def test_stack_kinds_and_colour():
+    rng = np.random.default_rng(1)
+    pil = [Image.fromarray(rng.integers(0, 256, (32, 40, 3), dtype=np.uint8)) for _ in range(3)]
+    out = Fuser("average").fuse_stack(pil)
+    assert isinstance(out, Image.Image) and out.mode == "RGB" and out.size == (40, 32)
+
+
+@pytest.mark.parametrize("images,order,err,must", [
+    ([np.zeros((16, 16))], "tree", InputError, "at least 2 images"),
+    ([np.zeros((16, 16)), np.zeros((16, 17))], "tree", InputError, "image 2: size mismatch"),
+    ([np.zeros((16, 16)), np.zeros((16, 16))], "zigzag", ParameterError, "order must be"),
+])
+def test_stack_refusals(images, order, err, must):
+    with pytest.raises(err, match=must):
+        Fuser("average").fuse_stack(images, order=order)
+
+
+def _pngs(folder, n, shape=(32, 40), seed=0):
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    paths = []
+    for i in range(n):
+        p = folder / f"z{i:02d}.png"
+        Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8)).save(p)
+        paths.append(str(p))
+    return paths
+
+
+def test_cli_files_and_folder_give_the_api_result(tmp_path, capsys):
+    paths = _pngs(tmp_path / "stack", 4)
+    assert main(["fuse-stack", *paths, "-o", str(tmp_path / "a.png"), "--method", "lp", "-q"]) == 0
+    assert main(["fuse-stack", str(tmp_path / "stack"), "-o", str(tmp_path / "b.png"), "--method", "lp"]) == 0
+    out = capsys.readouterr().out
+    assert "4 images, 3 fusions" in out
+    a, b = (np.asarray(Image.open(tmp_path / n)) for n in ("a.png", "b.png"))
+    api = Fuser("lp").fuse_stack([np.asarray(Image.open(p)) for p in paths])
+    assert np.array_equal(a, b) and np.array_equal(a, api)
+
+
+@pytest.mark.parametrize("args,must", [
+    (["ONE"], "a stack needs at least 2 images"),
+    (["DIR", "z00"], "a folder, among other arguments"),
+    (["z00", "big"], "size mismatch"),
+    (["z00", "z01", "--order", "tree", "--method", "lp", "--param", "levels=99"], "parameter levels must be"),
+])
+def test_cli_refusals_are_one_line_and_write_nothing(tmp_path, capsys, args, must):
+    paths = _pngs(tmp_path / "s", 2)
+    Image.fromarray(np.zeros((33, 40), np.uint8)).save(tmp_path / "s" / "big.png")
+    subs = {"ONE": paths[0], "DIR": str(tmp_path / "s"), "z00": paths[0], "z01": paths[1],
+            "big": str(tmp_path / "s" / "big.png")}
+    argv = ["fuse-stack", *[subs.get(a, a) for a in args], "-o", str(tmp_path / "out.png")]
+    if "--method" not in args:
+        argv += ["--method", "average"]
+    rc = main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and must in err[0], err
+    assert not (tmp_path / "out.png").exists()
+    assert sorted(os.listdir(tmp_path)) == ["s"]
