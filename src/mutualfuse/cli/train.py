@@ -83,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
     if args.print_config:
         import yaml
 
+        if args.data_root:  # the printed config, passed back, finds the same data
+            cfg.data.root = args.data_root
         sys.stdout.write(yaml.safe_dump(cfg.to_dict(), sort_keys=False, default_flow_style=None))
         return 0
     result = train(cfg, data_root=args.data_root, resume=args.resume, device=args.device,

@@ -321,6 +321,14 @@ class Trainer:
             found = find_pairs(root / s, roles=cfg.data.roles)
             sets_found.append((s, found))
             pairs += found
+        first_of: dict[Path, str] = {}
+        for s, found in sets_found:  # a CSV list may point into another set: one pair in two sets
+            for a, _ in found:       # could be trained on and held out (as a set listed twice)
+                key = a.resolve()
+                if key in first_of and first_of[key] != s:
+                    raise ParameterError(f"data.sets: {a} is a first image in both {first_of[key]!r} and {s!r}; "
+                                         f"a pair must be in one set only (it could be trained on and held out)")
+                first_of.setdefault(key, s)
         out_real = self.out.resolve()
         for where, s in seen.items():
             if out_real == where or where in out_real.parents:
