@@ -134,9 +134,11 @@ def write_dicom(path, arr: np.ndarray, bit_depth: int, sources=(), description: 
     first that is a DICOM file (the reference) lends its patient, study, frame-of-reference and
     image-plane tags (position, orientation, spacing), so the fused slice files under the same
     study at the same place, and every DICOM input is listed in ``SourceImageSequence``. The
-    series and instance UIDs are derived deterministically from the reference's UIDs and
-    ``setting`` (how it was fused, without the file names: the slices of one series fused with
-    one setting form one new series, and a rerun gives the same UIDs); without a DICOM input they
+    series UID is derived deterministically from the reference's series UID, ``setting`` (how it
+    was fused, without the file names) and the stored format (bit depth, gray or RGB): the slices
+    of one series fused with one setting form one new series; the instance UID from the sources'
+    instance UIDs, ``setting`` and the stored samples, so that two different images never share
+    one and a rerun that writes the same samples gets the same UIDs. Without a DICOM input they
     derive from the pixel data.
     ``ImageType`` is DERIVED\\SECONDARY and ``DerivationDescription`` says how it was made.
     """
@@ -157,13 +159,25 @@ def write_dicom(path, arr: np.ndarray, bit_depth: int, sources=(), description: 
         except Exception:  # noqa: BLE001 - it was read as an image already; metadata is optional
             pass
     ref = refs[0] if refs else None
+    x = np.clip(np.nan_to_num(np.asarray(arr, dtype=np.float64), nan=0.0), 0.0, 1.0)
+    if x.ndim == 3:
+        bits, photometric = 8, "RGB"
+        data = np.round(x * 255.0).astype(np.uint8)
+    else:
+        bits, photometric = (16 if bit_depth == 16 else 8), "MONOCHROME2"
+        data = np.round(x * (2 ** bits - 1)).astype(np.uint16 if bits == 16 else np.uint8)
+    # the stored samples themselves seed the instance UID: two different images never share one
+    # (another temperature, bit depth or machine), and a rerun that writes the same samples
+    # gets the same UID; the output format and the setting seed the series UID
+    pixels = hashlib.sha256(f"{data.shape} {bits} {photometric}".encode() + data.tobytes()).hexdigest()
+    fmt = f"{bits}-bit {photometric}"
     tag = (setting or description).encode()
     if ref is not None:
-        series_seed = [str(getattr(ref, "SeriesInstanceUID", "")), setting]
-        inst_seed = [str(getattr(r, "SOPInstanceUID", "")) for r in refs] + [setting]
+        series_seed = [str(getattr(ref, "SeriesInstanceUID", "")), setting, fmt]
+        inst_seed = [str(getattr(r, "SOPInstanceUID", "")) for r in refs] + [setting, pixels]
     else:
         digest = hashlib.sha256(np.ascontiguousarray(arr).tobytes() + tag).hexdigest()
-        series_seed, inst_seed = [digest, "series"], [digest, "instance"]
+        series_seed, inst_seed = [digest, "series", fmt], [digest, "instance", pixels]
 
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = SECONDARY_CAPTURE
@@ -193,15 +207,10 @@ def write_dicom(path, arr: np.ndarray, bit_depth: int, sources=(), description: 
             it.ReferencedSOPInstanceUID = getattr(r, "SOPInstanceUID", "")
             items.append(it)
         ds.SourceImageSequence = Sequence(items)
-    x = np.clip(np.nan_to_num(np.asarray(arr, dtype=np.float64), nan=0.0), 0.0, 1.0)
     if x.ndim == 3:
-        data = np.round(x * 255.0).astype(np.uint8)
-        ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PlanarConfiguration = 3, "RGB", 0
-        bits = 8
+        ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PlanarConfiguration = 3, photometric, 0
     else:
-        bits = 16 if bit_depth == 16 else 8
-        data = np.round(x * (2 ** bits - 1)).astype(np.uint16 if bits == 16 else np.uint8)
-        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, photometric
         ds.WindowCenter, ds.WindowWidth = 2 ** (bits - 1), 2 ** bits  # the whole stored range
     ds.Rows, ds.Columns = data.shape[:2]
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = bits, bits, bits - 1, 0

@@ -26,11 +26,12 @@ SUFFIXES = {".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg", ".dcm", ".dicom"}
 def read_gray(path: Path) -> np.ndarray:
     """Read an image as stored: uint8 (gray or H×W×3) or uint16 gray. One-line errors.
 
-    A DICOM file (a source: ``fuse`` writes no DICOM) has no stored 8- or 16-bit display
-    scale: it is read as ``mutualfuse fuse`` reads it (the stored VOI window, else the 0.1–99.9
-    percentiles, :func:`mutualfuse.dicom.read_dicom`), i.e. the image the fused output was made
-    from, as float64 gray on the 0–255 scale (colour DICOM: rounded to 8 bits, then
-    ``rgb2gray``)."""
+    A DICOM source has no stored 8- or 16-bit display scale: it is read as ``mutualfuse fuse``
+    reads it (the stored VOI window, else the 0.1–99.9 percentiles,
+    :func:`mutualfuse.dicom.read_dicom`), i.e. the image the fused output was made from, as
+    float64 gray on the 0–255 scale (colour DICOM: rounded to 8 bits, then ``rgb2gray``). A
+    fused DICOM (``fuse -o x.dcm``) has a window over its whole stored range, so it reads back
+    to its stored values, as the same fuse's PNG does."""
     from PIL import Image
 
     from .image_io import _is_dicom

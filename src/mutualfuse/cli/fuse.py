@@ -161,6 +161,10 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
         raise ParameterError(f"--detail-activity must be a number in [0, 10000], got {act}")
     if act is not None and not is_network:
         raise ParameterError(f"--detail-activity applies to the network; --method {args.method} has no detail bands")
+    if g("param", []) and is_network:  # Fuser(model, token_budget=..., **params) would clash
+        raise ParameterError(f"--param {' '.join(g('param', []))}: the network takes no method parameters "
+                             f"(--param is for classical methods); its settings are options: --weights, --device, "
+                             f"--token-budget, --blend-temperature, ...")
     task = g("task", None)
     if task is not None and not is_network:
         raise ParameterError(f"--task applies to the network; --method {args.method} has no per-task settings")
@@ -190,6 +194,32 @@ def read_pair(fuser, a_path: str, b_path: str, max_pixels: int | None = None):
         if min(arr.shape[:2]) < MIN_SIDE:
             raise InputError(f"{path}: image is {arr.shape[1]}x{arr.shape[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
     return a, b, ia, ib
+
+
+def fuse_setting(fuser) -> str:
+    """Everything but the inputs that decides what ``fuser`` makes, as text: the ``setting`` that
+    seeds a DICOM output's series UID (:func:`mutualfuse.dicom.write_dicom`), so that other
+    weights (by their tensors' digest), task settings, temperature, token budget, method
+    parameters, normalisation or chroma rule give another series. Not the task detected per
+    pair: the slices of one series fused in task mode auto stay one series."""
+    import json
+
+    from .. import __version__
+
+    d: dict = {"normalize": fuser.normalize, "percentiles": list(fuser.percentiles), "chroma": fuser.chroma,
+               "tile": [fuser.tile, fuser.tile_overlap]}
+    if fuser.net is not None:
+        from ..weights import TASK_SETTING_KEYS
+
+        meta = fuser.weights_meta if isinstance(fuser.weights_meta, dict) else {}
+        d.update(weights=meta.get("tensors_sha256") or str(fuser.weights_spec), task=fuser.task_mode,
+                 tasks=fuser._task_cfg, token_budget=fuser.net.cfg.token_budget,
+                 map_min_pool=fuser.net.cfg.map_min_pool, dtype=str(fuser.dtype))
+        if fuser.task_mode != "auto":  # in auto, the cfg holds the last pair's task's settings
+            d["settings"] = {k: float(getattr(fuser.net.cfg, k)) for k in TASK_SETTING_KEYS}
+    else:
+        d.update(method=fuser.method, params=fuser.method_params)
+    return f"mutualfuse {__version__} " + json.dumps(d, sort_keys=True, default=str)
 
 
 def fuse_files(fuser, a_path: str, b_path: str, out_path: str, max_pixels: int | None = None,
@@ -229,7 +259,7 @@ def fuse_files(fuser, a_path: str, b_path: str, out_path: str, max_pixels: int |
         task = ""
     how = f"mutualfuse {__version__}: {Path(a_path).name} + {Path(b_path).name} fused by {what}{task}"
     write_image(out_path, fused, bit_depth=depth, sources=(a_path, b_path), description=how,
-                setting=f"mutualfuse {__version__} {what}")
+                setting=fuse_setting(fuser))
     return {"out": str(out_path), "bit_depth": depth, "colour": colour, "notes": notes, "task": fuser.report.task,
             "detected": bool(fuser.report.detected),
             "mapping_pool": fuser.report.mapping_pool, "windows": fuser.report.windows}

@@ -199,6 +199,11 @@ def run(args: argparse.Namespace) -> int:
         suffix = (args.ext if args.ext.startswith(".") else "." + args.ext).lower()
         if suffix not in OUTPUT_FORMATS:
             raise ParameterError(f"--ext {args.ext}: unsupported output format; use {', '.join(sorted(OUTPUT_FORMATS))}")
+        if OUTPUT_FORMATS[suffix] == "DICOM":
+            from ..dicom import WRITE_HINT, _pydicom
+
+            if _pydicom() is None:  # not once per pair, after the output folder was made
+                raise ParameterError(f"--ext {args.ext}: {WRITE_HINT}")
         if args.bit_depth is not None:
             try:
                 output_depth(f"out{suffix}", [], colour=False, requested=args.bit_depth)

@@ -56,15 +56,17 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import InputError
     from ..image_io import MAX_PIXELS, check_writable, output_depth, read_image, write_image
     from ..validation import MIN_SIDE
-    from .fuse import make_fuser
+    from .fuse import fuse_setting, make_fuser
 
     files = stack_files(args.images)
     check_writable(args.out, inputs=tuple(files))  # before loading anything
     if args.bit_depth is not None:
         output_depth(args.out, [], False, args.bit_depth)
-    if args.task is None and (args.method == "mutualfuse" or args.weights):
-        args.task = "multi-focus"  # a stack is a focus stack
     fuser = make_fuser(args, progress=False)
+    # a stack is a focus stack: in task mode auto (weights that record per-task settings, no
+    # --task) every fusion takes the multi-focus settings, or with an explicit --task auto the
+    # task detected per pair; weights without per-task settings fuse at their stored ones
+    stack_task = None if args.task == "auto" else "multi-focus"
     t = time.perf_counter()
     kw = dict(max_pixels=MAX_PIXELS if args.max_pixels is None else args.max_pixels, normalize=fuser.normalize,
               percentiles=fuser.percentiles)
@@ -83,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
 
     colour = output_is_colour(any(colour_in), any(colour_in), fuser.chroma)
     depth, depth_note = output_depth(args.out, [i.bit_depth for i in infos], colour, args.bit_depth)
-    fused = fuser.fuse_stack(arrays, order=args.order)
+    fused = fuser.fuse_stack(arrays, order=args.order, task=stack_task)
     notes = list(fuser.report.notes) + ([depth_note] if depth_note else [])
     for info in infos:
         if info.normalization in ("percentile", "window"):
@@ -95,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
             else f"method {fuser.method}")
     write_image(args.out, fused, bit_depth=depth, sources=tuple(files),
                 description=f"mutualfuse {__version__}: a stack of {len(files)} images fused by {what}, "
-                            f"{args.order} order", setting=f"mutualfuse {__version__} stack {what} {args.order}")
+                            f"{args.order} order",
+                setting=f"stack {args.order} {stack_task} {fuse_setting(fuser)}")
     if not args.quiet:
         for n in notes:
             print(f"note: {n}", file=sys.stderr)

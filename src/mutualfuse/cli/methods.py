@@ -27,7 +27,11 @@ def run(args: argparse.Namespace) -> int:
 
         from ..methods import method_card
 
-        names = list(SHIPPED) if "all" in args.card else args.card
+        names: list[str] = []
+        for n in args.card:  # 'all' stands for every shipped weights file, where it is given
+            for m in (list(SHIPPED) if n == "all" else [n]):
+                if m not in names:
+                    names.append(m)
         is_method = {n: n.lower() in METHODS and n not in SHIPPED and not os.path.isfile(n) for n in names}
         unknown = [n for n in names if not is_method[n] and n not in SHIPPED and not os.path.isfile(n)]
         if unknown:

@@ -133,8 +133,13 @@ def method_card(method: str) -> str:
     declared = e.meta.get("params") or {}
     if not names:
         lines.append("  parameters none")
+    elif e.meta.get("family") == "network":  # fuse's own options, not --param (which is refused)
+        lines.append("  settings   (fuse options --weights, --device, --token-budget; "
+                     "Fuser(WEIGHTS, device=..., token_budget=...); not --param; "
+                     "methods --card WEIGHTS: a weights file's card)")
     else:
         lines.append("  parameters (--param KEY=VALUE, or Fuser(NAME, KEY=VALUE))")
+    if names:
         width = max(len(n) for n in names)
         for n in names:
             d = sig.parameters[n].default
