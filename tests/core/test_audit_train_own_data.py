@@ -45,3 +45,17 @@ def test_print_config_keeps_the_data_root_so_the_file_trains_as_printed(tmp_path
     rc, _, err = _train(capsys, "--config", str(tmp_path / "mine.yaml"), "-q")  # no --data-root this time
     assert rc == 0, err
     assert json.loads((tmp_path / "out" / "split.json").read_text())["data_root"] == str(root)
+
+
+def test_a_set_with_two_layouts_names_the_roles_option(tmp_path, capsys):
+    """A recipe user has no config to add data.roles to: the refusal names --roles too."""
+    root = _data(tmp_path / "d", n=3)
+    for role, copy in (("ir", "a"), ("vis", "b")):  # s/ holds ir/vis and a/b
+        (root / "s" / copy).mkdir()
+        for p in (root / "s" / role).iterdir():
+            (root / "s" / copy / p.name).write_bytes(p.read_bytes())
+    c = _cfg(tmp_path / "c.json", tmp_path / "out")
+    _refused(capsys, ["--config", str(c), "--data-root", str(root)],
+             ["more than one pair of role folders", "data.roles", "--roles FIRST,SECOND"])
+    rc, _, err = _train(capsys, "--config", str(c), "--data-root", str(root), "--roles", "a,b")
+    assert rc == 0, err

@@ -54,12 +54,12 @@ def role_folders(folder: Path, roles: tuple[str, str] | list[str] | None = None)
     if not found:
         known = ", ".join(f"{x}/{y}" for x, y in ROLE_LAYOUTS)
         raise InputError(f"{folder}: no role folders found (subfolders: {_subfolders(folder)}); expected one of "
-                         f"{known} (any case), or name them with data.roles: [FIRST, SECOND]")
+                         f"{known} (any case), or name them with data.roles: [FIRST, SECOND] (--roles FIRST,SECOND)")
     if len(found) > 1 or len(found[0][0]) > 1 or len(found[0][1]) > 1:
         names = ", ".join(f"{xs[0].name}/{ys[0].name}" if len(xs) == len(ys) == 1
                           else "/".join(p.name for p in xs + ys) for xs, ys in found)
         raise InputError(f"{folder}: more than one pair of role folders ({names}); name the two to train on "
-                         f"with data.roles: [FIRST, SECOND]")
+                         f"with data.roles: [FIRST, SECOND] (--roles FIRST,SECOND)")
     return found[0][0][0], found[0][1][0]
 
 
