@@ -393,8 +393,11 @@ class Fuser:
         tree is closer to a known truth). ``task``: the network's task setting in task mode
         ``"auto"`` (default ``"multi-focus"``, since a stack is a focus stack; ``None`` detects it
         per pair); a Fuser made with a fixed ``task`` keeps its own, classical methods have none.
-        Every image is read as :meth:`fuse` reads it (numpy, PIL or torch; same size); the result
-        is the kind of the first image (colour if any input is colour, by the chroma rule).
+        Every image is read as :meth:`fuse` reads it (numpy, PIL or torch; same size), except that
+        the images the normalisation would scale by their own percentiles (16-bit under
+        ``"auto"``) share one mapping, the stack's joint percentiles, so the focal planes keep their
+        relative brightness. The result is the kind of the first image (colour if any input is
+        colour, by the chroma rule).
         :attr:`report` holds the notes of every fusion (each once) and ``report.fusions``.
         """
         from .convert import from_any, to_kind
@@ -414,6 +417,24 @@ class Fuser:
                                  f"{xs[0].shape[2]}x{xs[0].shape[1]} (a stack must be registered)")
             xs.append(x)
             kinds.append(k)
+        # integer images the policy scales by percentiles (16-bit under "auto"; any under
+        # "percentile") get ONE mapping, the stack's joint percentiles, not one each
+        joint = [i for i, k in enumerate(kinds)
+                 if (k.bit_depth == 16 and self.normalize in ("auto", "percentile"))
+                 or (k.bit_depth == 8 and self.normalize == "percentile")]
+        if len(joint) >= 2:
+            from .io.samples import joint_percentile_scale
+
+            full = [from_any(items[i], f"image {i + 1}", "full")[0] for i in joint]
+            scaled = joint_percentile_scale(full, *self.percentiles)
+            if scaled is not None:
+                for i, x in zip(joint, scaled):
+                    xs[i] = x
+                    kinds[i].notes = []
+                lo, hi = self.percentiles
+                notes.append(f"images {', '.join(str(i + 1) for i in joint)}: {kinds[joint[0]].bit_depth}-bit samples "
+                             f"scaled by the joint {lo:g}-{hi:g} percentiles of the stack (one mapping for all)")
+        for k in kinds:
             notes += [n for n in k.notes if n not in notes]
         level, fusions = xs, 0
         while len(level) > 1:

@@ -99,3 +99,29 @@ def test_cli_refusals_are_one_line_and_write_nothing(tmp_path, capsys, args, mus
     assert rc == 2 and len(err) == 1 and must in err[0], err
     assert not (tmp_path / "out.png").exists()
     assert sorted(os.listdir(tmp_path)) == ["s"]
+
+
+def test_a_16bit_stack_shares_one_percentile_mapping(tmp_path, capsys):
+    """16-bit focal planes keep their relative brightness: one mapping (the stack's joint
+    percentiles), not one per image (which would stretch a dim plane as much as a bright one)."""
+    rng = np.random.default_rng(3)
+    bright = rng.integers(1000, 40000, (32, 40)).astype(np.uint16)
+    dim = (bright // 2).astype(np.uint16)
+    f = Fuser("average")
+    out = f.fuse_stack([bright, dim])
+    full = [bright / 65535.0, dim / 65535.0]
+    lo, hi = np.percentile(np.concatenate([x.ravel() for x in full]), [0.1, 99.9])
+    want = np.mean([np.clip((x - lo) / (hi - lo), 0, 1) for x in full], axis=0)
+    # the result comes back as uint16: a rounding of the float64 value, so at most half a step off
+    assert out.dtype == np.uint16 and np.abs(out / 65535.0 - want).max() <= 1 / 65535.0
+    assert any("joint 0.1-99.9 percentiles" in n for n in f.report.notes)
+    per_image = Fuser("average").fuse(bright, dim)  # a pair: each image its own percentiles
+    assert np.abs(per_image.astype(float) - out.astype(float)).mean() > 1000  # really different
+    # the command line reads 16-bit files the same way
+    for name, arr in (("z0.png", bright), ("z1.png", dim)):
+        Image.fromarray(arr).save(tmp_path / name)
+    assert main(["fuse-stack", str(tmp_path / "z0.png"), str(tmp_path / "z1.png"), "-o", str(tmp_path / "o.png"),
+                 "--method", "average"]) == 0
+    err = capsys.readouterr().err
+    assert "2 of 2 images (16-bit) scaled by the joint 0.1-99.9 percentiles" in err
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "o.png")), out)

@@ -80,6 +80,24 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"{f}: image is {x.shape[1]}x{x.shape[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
         arrays.append(x)
         infos.append(info)
+    # the files the policy scaled by their own percentiles (16-bit, or DICOM without a window)
+    # get one mapping, the stack's joint percentiles (Fuser.fuse_stack does the same for arrays)
+    joint = [i for i, info in enumerate(infos) if info.normalization == "percentile" and info.bit_depth in (8, 16)]
+    joint_note = None
+    if len(joint) >= 2:
+        from ..io.samples import joint_percentile_scale
+
+        full = [read_image(files[i], **{**kw, "normalize": "full"})[0] for i in joint]
+        scaled = joint_percentile_scale(full, *fuser.percentiles)
+        if scaled is not None:
+            for i, x in zip(joint, scaled):
+                arrays[i] = x
+            lo, hi = fuser.percentiles
+            joint_note = (f"{len(joint)} of {len(files)} images ({infos[joint[0]].bit_depth}-bit) scaled by the joint "
+                          f"{lo:g}-{hi:g} percentiles of the stack (one mapping for all; --normalize full for the "
+                          "type's full range)")
+        else:
+            joint = []
     colour_in = [x.ndim == 3 for x in arrays]
     from ..color import output_is_colour
 
@@ -87,7 +105,11 @@ def run(args: argparse.Namespace) -> int:
     depth, depth_note = output_depth(args.out, [i.bit_depth for i in infos], colour, args.bit_depth)
     fused = fuser.fuse_stack(arrays, order=args.order, task=stack_task)
     notes = list(fuser.report.notes) + ([depth_note] if depth_note else [])
-    for info in infos:
+    if joint_note:
+        notes.append(joint_note)
+    for i, info in enumerate(infos):
+        if i in joint:
+            continue
         if info.normalization in ("percentile", "window"):
             notes.append(f"{info.path}: {info.bit_depth}-bit input scaled by {info.normalization} "
                          "(--normalize full for the type's full range)")

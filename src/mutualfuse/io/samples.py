@@ -90,3 +90,15 @@ def normalize_samples(x: np.ndarray, bit_depth: int, normalize: str, percentiles
     if normalize == "percentile" or (normalize == "auto" and bit_depth > 8):
         return percentile_scale(x, lo, hi, top), "percentile"
     return np.clip(x.astype(np.float64) / top, 0, 1), "full"
+
+
+def joint_percentile_scale(arrays: list[np.ndarray], lo: float, hi: float) -> list[np.ndarray] | None:
+    """One percentile mapping for several images (a focus stack): the (lo, hi) percentiles of all
+    their samples together map to (0, 1), clipped, in every image, so that images of one scene
+    keep their relative brightness (per-image percentiles would stretch a dim focal plane as much
+    as a bright one). ``arrays``: float images on one linear scale (e.g. ``v / 65535``). None when
+    the joint range is flat (then each image keeps its own mapping)."""
+    a, b = np.percentile(np.concatenate([np.asarray(x, dtype=np.float64).ravel() for x in arrays]), [lo, hi])
+    if not b > a:
+        return None
+    return [np.clip((np.asarray(x, dtype=np.float64) - a) / (b - a), 0.0, 1.0) for x in arrays]
