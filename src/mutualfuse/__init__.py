@@ -1,7 +1,23 @@
-"""mutualfuse: unsupervised deep image fusion by feature mutual mapping (Rao et al.)."""
+"""mutualfuse: unsupervised deep image fusion by feature mutual mapping (Rao et al.).
+
+``Fuser`` and ``fuse`` (:mod:`mutualfuse.api`, which imports PyTorch) are loaded on first use
+(PEP 562), so that ``import mutualfuse.cli`` and ``mutualfuse --help`` start without PyTorch and
+a Ctrl+C while PyTorch loads is the command's one-line "interrupted", not a traceback.
+"""
 __version__ = "0.1.0"
 
-from .api import Fuser, fuse  # noqa: E402
 from .errors import FuseError, InputError, ParameterError, WeightsError  # noqa: E402
 
 __all__ = ["Fuser", "fuse", "FuseError", "InputError", "ParameterError", "WeightsError", "__version__"]
+
+
+def __getattr__(name: str):
+    if name in ("Fuser", "fuse"):
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'mutualfuse' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | {"Fuser", "fuse"})

@@ -25,10 +25,7 @@ from torch import nn
 from .errors import FuseError, InputError, ParameterError
 
 
-#: opsets the network exports with: scaled_dot_product_attention needs 14 (opset 13 fails,
-#: 14 and 20 export with torch 2.13); the TorchScript exporter stops at 20
-MIN_OPSET = 14
-MAX_OPSET = 20
+from .validation import MAX_OPSET, MIN_OPSET  # noqa: E402,F401  (re-exported; defined without torch)
 
 
 class ExportWrapper(nn.Module):

@@ -35,9 +35,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-#: default pixel budget of one streaming window (per batch item); about 0.25 GB of
-#: activations per 100k pixels for the default network, see docs/inputs.md
-DEFAULT_WINDOW_PIXELS = 400_000
+from .validation import DEFAULT_WINDOW_PIXELS  # noqa: E402  (re-exported: defined where no torch is needed)
 
 
 def halo_for(net) -> int:

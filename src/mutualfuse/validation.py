@@ -11,6 +11,16 @@ import numpy as np
 
 from .errors import InputError, ParameterError
 
+#: default pixel budget of one streaming window (per batch item); about 0.25 GB of activations
+#: per 100k pixels for the default network, see docs/inputs.md. Here, not in :mod:`.tiling`
+#: (which imports PyTorch), so that the command line builds its options without PyTorch.
+DEFAULT_WINDOW_PIXELS = 400_000
+
+#: ONNX opsets the network exports with (:mod:`.onnx_export`): scaled_dot_product_attention needs
+#: 14 (opset 13 fails, 14 and 20 export with torch 2.13); the TorchScript exporter stops at 20
+MIN_OPSET = 14
+MAX_OPSET = 20
+
 #: smallest image side any method accepts
 MIN_SIDE = 8
 #: network precisions by name

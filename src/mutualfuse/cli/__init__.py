@@ -31,11 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from ..errors import FuseError
 
-    parser = build_parser()
     try:
+        parser = build_parser()
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help, --version, or a usage error (already printed as one line)
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
+    except KeyboardInterrupt:  # Ctrl+C before the command starts (its modules still loading)
+        print("mutualfuse: interrupted", file=sys.stderr)
+        return 130
     restore = _sigterm_as_interrupt()
     try:
         return int(args.func(args) or 0)

@@ -9,7 +9,7 @@ def add_parser(sub) -> None:
                        description="Export the network to ONNX: inputs a, b (B, 1, H, W) float32 in [0, 1], "
                                    "output fused (B, 1, H, W). The mapping is exact unless --pool is given; "
                                    "see docs/inputs.md. Needs the onnx extra.")
-    from ..onnx_export import MAX_OPSET, MIN_OPSET
+    from ..validation import MAX_OPSET, MIN_OPSET
     from ..tasks import TASKS
     from .common import add_quiet, int_in
 

@@ -24,7 +24,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
     from ..color import CHROMA_RULES
     from ..image_io import MAX_PIXELS, NORMALIZE_MODES
     from ..tasks import TASK_CHOICES
-    from ..tiling import DEFAULT_WINDOW_PIXELS
+    from ..validation import DEFAULT_WINDOW_PIXELS
     from .common import add_device, int_at_least
 
     p.add_argument("--method", default="mutualfuse",
@@ -135,7 +135,7 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
                              "(drop --method or --weights)")
     model = args.weights if args.weights else args.method
     g = lambda k, d: getattr(args, k, d)  # noqa: E731 - callers may build a partial Namespace
-    from ..tiling import DEFAULT_WINDOW_PIXELS
+    from ..validation import DEFAULT_WINDOW_PIXELS
 
     if g("window_pixels", DEFAULT_WINDOW_PIXELS) < 4096:
         raise ParameterError(f"--window-pixels must be at least 4096, got {g('window_pixels', 0)}")
