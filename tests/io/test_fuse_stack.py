@@ -125,3 +125,14 @@ def test_a_16bit_stack_shares_one_percentile_mapping(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "2 of 2 images (16-bit) scaled by the joint 0.1-99.9 percentiles" in err
     assert np.array_equal(np.asarray(Image.open(tmp_path / "o.png")), out)
+
+
+def test_a_stack_folder_says_what_it_ignored(tmp_path, capsys):
+    paths = _pngs(tmp_path / "z", 3)
+    (tmp_path / "z" / "sub").mkdir()
+    _pngs(tmp_path / "z" / "sub", 2, seed=5)
+    (tmp_path / "z" / "notes.txt").write_text("acquisition log")
+    assert main(["fuse-stack", str(tmp_path / "z"), "-o", str(tmp_path / "o.png"), "--method", "lp"]) == 0
+    cap = capsys.readouterr()
+    assert "1 subfolder and 1 other file ignored" in cap.err and "3 images, 2 fusions" in cap.out
+    assert len(paths) == 3

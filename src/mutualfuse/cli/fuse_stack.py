@@ -34,15 +34,26 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def stack_files(items: list[str]) -> list[str]:
-    """The stack's files: the arguments, or the images of one folder argument in name order."""
+def stack_files(items: list[str], notes: list[str] | None = None) -> list[str]:
+    """The stack's files: the arguments, or the images of one folder argument in name order
+    (what else the folder holds, subfolders and other files, is said in ``notes``)."""
     from ..errors import InputError
     from ..io.pairing import image_files
 
     if len(items) == 1 and Path(items[0]).is_dir():
-        files = [str(p) for p in image_files(Path(items[0]))]
+        folder = Path(items[0])
+        found = image_files(folder)
+        files = [str(p) for p in found]
         if len(files) < 2:
             raise InputError(f"{items[0]}: a stack needs at least 2 images, found {len(files)}")
+        others = [p for p in folder.iterdir() if p not in found and not p.name.startswith(".")]
+        subs = sum(p.is_dir() for p in others)
+        if others and notes is not None:
+            what = [f"{subs} subfolder{'s' if subs != 1 else ''}" if subs else "",
+                    f"{len(others) - subs} other file{'s' if len(others) - subs != 1 else ''}"
+                    if len(others) > subs else ""]
+            notes.append(f"{folder}: {' and '.join(w for w in what if w)} ignored (not read: the stack is the "
+                         f"{len(files)} images directly in the folder)")
         return files
     for it in items:
         if Path(it).is_dir():
@@ -58,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     from ..validation import MIN_SIDE
     from .fuse import fuse_setting, make_fuser
 
-    files = stack_files(args.images)
+    folder_notes: list[str] = []
+    files = stack_files(args.images, folder_notes)
     check_writable(args.out, inputs=tuple(files))  # before loading anything
     if args.bit_depth is not None:
         output_depth(args.out, [], False, args.bit_depth)
@@ -104,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     colour = output_is_colour(any(colour_in), any(colour_in), fuser.chroma)
     depth, depth_note = output_depth(args.out, [i.bit_depth for i in infos], colour, args.bit_depth)
     fused = fuser.fuse_stack(arrays, order=args.order, task=stack_task)
-    notes = list(fuser.report.notes) + ([depth_note] if depth_note else [])
+    notes = folder_notes + list(fuser.report.notes) + ([depth_note] if depth_note else [])
     if joint_note:
         notes.append(joint_note)
     for i, info in enumerate(infos):
