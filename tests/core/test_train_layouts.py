@@ -99,3 +99,13 @@ def test_layout_refusals_are_one_line_before_any_output(tmp_path, capsys, make, 
     c = _cfg(tmp_path / "c.json", tmp_path / "out", **over)
     _refused(capsys, ["--config", str(c), "--data-root", str(root)], must)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_set_given_with_a_trailing_slash_names_its_pairs_once_slashed(tmp_path, capsys):
+    root = tmp_path / "d"
+    _set(root / "thermal", "ir", "vis")
+    c = _cfg(tmp_path / "c.json", tmp_path / "out", **{"data.sets": [str(root / "thermal") + "/"]})
+    rc, _, err = _train(capsys, "--config", str(c), "--data-root", str(root))
+    assert rc == 0, err
+    split = json.loads((tmp_path / "out" / "split.json").read_text())
+    assert all("//" not in n for n in split["train_pairs"] + split["val_pairs"])

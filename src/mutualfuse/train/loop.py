@@ -339,7 +339,8 @@ class Trainer:
                                  f"found in {', '.join(cfg.data.sets)}; lower data.val_pairs (--val-pairs) or add pairs")
         #: the training data as "set/name" of every pair, stored in checkpoints: a resume refuses
         #: another list (pairs added or removed change the seeded hold-out and the epochs)
-        self.pair_names = [f"{s}/{pair_label(root / s, a)}" for s, found in sets_found for a, _ in found]
+        self.pair_names = [f"{s.rstrip('/') or s}/{pair_label(root / s, a)}"  # "set/" given: one slash
+                           for s, found in sets_found for a, _ in found]
         self.sets_found = [(s, len(found)) for s, found in sets_found]
         train_pairs, val_pairs = split_pairs(pairs, cfg.data.val_pairs, cfg.seed)
         #: the same split of :attr:`pair_names` (what ``split.json`` records)
