@@ -10,7 +10,7 @@ from .. import __version__
 
 #: sub-command modules, in the order shown by ``mutualfuse --help``; each defines
 #: ``add_parser(subparsers)`` that registers its parser with ``func=run``.
-SUBCOMMANDS = ["fuse", "demo", "train", "export_weights", "evaluate", "methods", "fuse_dir", "fuse_stack", "fuse_video", "export_onnx", "serve", "benchmark"]
+SUBCOMMANDS = ["fuse", "demo", "train", "export_weights", "evaluate", "methods", "fuse_dir", "fuse_stack", "fuse_volume", "fuse_video", "export_onnx", "serve", "benchmark"]
 
 
 def build_parser() -> argparse.ArgumentParser:
