@@ -156,7 +156,7 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
         if how == "percentile":
             lo, hi = fuser.percentiles
             notes.append(f"{p}: volume scaled by its {lo:g}-{hi:g} percentiles (one mapping for all slices; "
-                         "--normalize full for the type's range)")
+                         "--normalize full: an unsigned integer type's range)")
     if task is not None:
         notes.append(f"task: {task}, detected on the central slice pair (--task chooses another)")
     return {"out": str(out_path), "shape": fused.shape, "slices": int(xa.shape[0]), "axis": axis, "task": task,
