@@ -159,13 +159,14 @@ def write_dicom(path, arr: np.ndarray, bit_depth: int, sources=(), description: 
         except Exception:  # noqa: BLE001 - it was read as an image already; metadata is optional
             pass
     ref = refs[0] if refs else None
-    x = np.clip(np.nan_to_num(np.asarray(arr, dtype=np.float64), nan=0.0), 0.0, 1.0)
+    from .image_io import to_uint
+
+    x = np.asarray(arr, dtype=np.float64)
     if x.ndim == 3:
         bits, photometric = 8, "RGB"
-        data = np.round(x * 255.0).astype(np.uint8)
     else:
         bits, photometric = (16 if bit_depth == 16 else 8), "MONOCHROME2"
-        data = np.round(x * (2 ** bits - 1)).astype(np.uint16 if bits == 16 else np.uint8)
+    data = to_uint(x, bits)  # the samples a PNG of the same fuse stores
     # the stored samples themselves seed the instance UID: two different images never share one
     # (another temperature, bit depth or machine), and a rerun that writes the same samples
     # gets the same UID; the output format and the setting seed the series UID

@@ -37,12 +37,12 @@ def read_gray(path: Path) -> np.ndarray:
     from .image_io import _is_dicom
 
     if _is_dicom(Path(path)):
-        from .image_io import read_image
+        from .image_io import read_image, to_uint
         from .metrics import to_gray
 
         arr, _ = read_image(path)
         if arr.ndim == 3:
-            return to_gray(np.round(arr * 255.0).astype(np.uint8))
+            return to_gray(to_uint(arr, 8))
         return arr.astype(np.float64) * 255.0
 
     try:

@@ -13,17 +13,7 @@ from PIL import Image
 
 from mutualfuse import Fuser
 from mutualfuse.cli import main
-
-
-def _pngs(folder: Path, n: int, shape=(32, 40), seed=0) -> list[str]:
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    out = []
-    for i in range(n):
-        p = folder / f"z{i:02d}.png"
-        Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8)).save(p)
-        out.append(str(p))
-    return out
+from test_fuse_stack import _pngs  # the stack tests' PNG stacks (tests/io is on the path)
 
 
 def _one_line(capsys, rc: int, must: str) -> None:

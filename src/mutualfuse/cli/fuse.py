@@ -177,22 +177,35 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
                  **parse_params(g("param", [])))
 
 
-def read_pair(fuser, a_path: str, b_path: str, max_pixels: int | None = None):
-    """Read and validate a pair → (a, b, info_a, info_b); float arrays in [0, 1]."""
+def read_registered(fuser, paths: list[str], max_pixels: int | None = None, what: str = "pair"):
+    """Read images that must be registered to one another → (arrays, infos): float arrays in
+    [0, 1] by the fuser's normalisation; one-line errors for a size that differs from the first
+    image's and for a side under ``MIN_SIDE`` (``what`` names the set in the message)."""
     from ..errors import InputError
     from ..image_io import MAX_PIXELS, read_image
     from ..methods import MIN_SIDE
 
     max_pixels = MAX_PIXELS if max_pixels is None else max_pixels
     kw = dict(max_pixels=max_pixels, normalize=fuser.normalize, percentiles=fuser.percentiles)
-    a, ia = read_image(a_path, **kw)
-    b, ib = read_image(b_path, **kw)
-    if a.shape[:2] != b.shape[:2]:
-        raise InputError(f"{b_path}: size mismatch: {a_path} is {a.shape[1]}x{a.shape[0]}, "
-                         f"{b_path} is {b.shape[1]}x{b.shape[0]} (the pair must be registered)")
-    for arr, path in ((a, a_path), (b, b_path)):
-        if min(arr.shape[:2]) < MIN_SIDE:
-            raise InputError(f"{path}: image is {arr.shape[1]}x{arr.shape[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
+    arrays, infos = [], []
+    for p in paths:
+        x, info = read_image(p, **kw)
+        arrays.append(x)
+        infos.append(info)
+    first = arrays[0]
+    for x, p in zip(arrays[1:], paths[1:]):
+        if x.shape[:2] != first.shape[:2]:
+            raise InputError(f"{p}: size mismatch: {paths[0]} is {first.shape[1]}x{first.shape[0]}, "
+                             f"{p} is {x.shape[1]}x{x.shape[0]} (the {what} must be registered)")
+    for x, p in zip(arrays, paths):
+        if min(x.shape[:2]) < MIN_SIDE:
+            raise InputError(f"{p}: image is {x.shape[1]}x{x.shape[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
+    return arrays, infos
+
+
+def read_pair(fuser, a_path: str, b_path: str, max_pixels: int | None = None):
+    """Read and validate a pair → (a, b, info_a, info_b); float arrays in [0, 1]."""
+    (a, b), (ia, ib) = read_registered(fuser, [a_path, b_path], max_pixels)
     return a, b, ia, ib
 
 

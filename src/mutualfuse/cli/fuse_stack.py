@@ -64,10 +64,8 @@ def stack_files(items: list[str], notes: list[str] | None = None) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import InputError
     from ..image_io import MAX_PIXELS, check_writable, output_depth, read_image, write_image
-    from ..validation import MIN_SIDE
-    from .fuse import fuse_setting, make_fuser
+    from .fuse import fuse_setting, make_fuser, read_registered
 
     folder_notes: list[str] = []
     files = stack_files(args.images, folder_notes)
@@ -80,18 +78,7 @@ def run(args: argparse.Namespace) -> int:
     # task detected per pair; weights without per-task settings fuse at their stored ones
     stack_task = None if args.task == "auto" else "multi-focus"
     t = time.perf_counter()
-    kw = dict(max_pixels=MAX_PIXELS if args.max_pixels is None else args.max_pixels, normalize=fuser.normalize,
-              percentiles=fuser.percentiles)
-    arrays, infos = [], []
-    for f in files:
-        x, info = read_image(f, **kw)
-        if arrays and x.shape[:2] != arrays[0].shape[:2]:
-            raise InputError(f"{f}: size mismatch: {x.shape[1]}x{x.shape[0]}, {files[0]} is "
-                             f"{arrays[0].shape[1]}x{arrays[0].shape[0]} (a stack must be registered)")
-        if min(x.shape[:2]) < MIN_SIDE:
-            raise InputError(f"{f}: image is {x.shape[1]}x{x.shape[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
-        arrays.append(x)
-        infos.append(info)
+    arrays, infos = read_registered(fuser, files, args.max_pixels, what="stack")
     # the files the policy scaled by their own percentiles (16-bit, or DICOM without a window)
     # get one mapping, the stack's joint percentiles (Fuser.fuse_stack does the same for arrays)
     joint = [i for i, info in enumerate(infos) if info.normalization == "percentile" and info.bit_depth in (8, 16)]
@@ -99,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
     if len(joint) >= 2:
         from ..io.samples import joint_percentile_scale
 
-        full = [read_image(files[i], **{**kw, "normalize": "full"})[0] for i in joint]
+        # re-read those files on their linear full scale (only they: the joint mapping needs it)
+        full = [read_image(files[i], max_pixels=MAX_PIXELS if args.max_pixels is None else args.max_pixels,
+                           normalize="full")[0] for i in joint]
         scaled = joint_percentile_scale(full, *fuser.percentiles)
         if scaled is not None:
             for i, x in zip(joint, scaled):

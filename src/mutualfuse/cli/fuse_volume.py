@@ -37,19 +37,16 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from .. import __version__
     from ..errors import InputError
-    from ..io.atomic import probe_writable
+    from ..image_io import check_writable
     from ..volume import fuse_volume, is_volume_path
     from .fuse import make_fuser
 
     out = Path(args.out)
     if not is_volume_path(out):
         raise InputError(f"{out}: the output of a volume must be a NIfTI file (.nii or .nii.gz)")
-    for src in (args.a, args.b):
-        if Path(src).exists() and out.exists() and out.resolve() == Path(src).resolve():
-            raise InputError(f"{out}: output path is the same file as input {src}")
-    if out.is_dir():
-        raise InputError(f"{out}: output path is a directory")
-    probe_writable(out)
+    # the checks of every writer (same file as an input, a folder, a dangling link, a folder
+    # that cannot take a new file), before any work; ".gz" here is always ".nii.gz"
+    check_writable(out, inputs=(args.a, args.b), formats={".nii": "NIfTI", ".gz": "NIfTI"})
     fuser = make_fuser(args, progress=False)
     t = time.perf_counter()
     what = (f"network {Path(fuser.weights_spec).name}" if fuser.weights_spec is not None else f"method {fuser.method}")
