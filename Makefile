@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+# extra pip arguments for the pinned torch: PyPI's Linux torch wheel is the CUDA build (GBs); for the
+# CPU build from PyTorch's own index: make demo TORCH_PIP_ARGS='--index-url https://download.pytorch.org/whl/cpu'
+TORCH_PIP_ARGS ?=
 STAMP  := $(VENV)/.mutualfuse-installed
 
 .PHONY: demo test install bench clean
@@ -9,8 +12,8 @@ STAMP  := $(VENV)/.mutualfuse-installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	# the pinned CPU torch first, so that the package's `torch>=2.2` range installs nothing more
-	$(PY) -m pip install -q torch==2.13.0
+	# the pinned torch first, so that the package's `torch>=2.2` range installs nothing more
+	$(PY) -m pip install -q torch==2.13.0 $(TORCH_PIP_ARGS)
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
