@@ -23,8 +23,55 @@ SUFFIXES = {".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg", ".dcm", ".dicom"}
 # ---------------------------------------------------------------------------------------------
 
 
+def _read_samples(path: Path) -> np.ndarray:
+    """The stored samples of a non-DICOM image file, read as ``mutualfuse fuse`` reads it
+    (:func:`mutualfuse.image_io.read_image`'s readers: EXIF / TIFF orientation applied, 16-bit
+    colour PNG and TIFF at their full 16 bits, alpha dropped, palettes expanded, multi-page
+    files refused) but not normalised: uint8 or uint16, (H, W) gray or (H, W, 3) RGB."""
+    from PIL import ImageOps
+
+    from .image_io import (_PNG16_COLOUR, _channels_to_image, _check_path, _err, _open_pillow, _png_ihdr,
+                           _read_png16_colour, _read_tiff, quiet_decoders)
+    from .io.pil_modes import pil_samples
+    from .io.samples import MAX_PIXELS
+
+    p = Path(path)
+    with quiet_decoders():
+        _check_path(p)
+        got = _read_tiff(p, MAX_PIXELS) if p.suffix.lower() in (".tif", ".tiff") else None
+        if got is not None:
+            raw, depth = got
+        else:
+            ihdr = _png_ihdr(p)
+            if ihdr is not None and ihdr[2] == 16 and ihdr[3] == 4:
+                raise _err(p, "16-bit gray + alpha PNG is not supported (Pillow reads it at 8 bits); "
+                              "save it without the alpha channel")
+            if ihdr is not None and ihdr[2] == 16 and ihdr[3] in _PNG16_COLOUR:
+                raw = _channels_to_image(_read_png16_colour(p, _PNG16_COLOUR[ihdr[3]][0], MAX_PIXELS), p)
+                depth = 16
+            else:
+                im = _open_pillow(p, MAX_PIXELS)
+                try:
+                    im = ImageOps.exif_transpose(im)
+                except Exception:  # noqa: BLE001 - as read_image: a broken EXIF block is ignored
+                    pass
+                raw, depth = pil_samples(im, p)
+    if depth == 8:
+        return np.asarray(raw, dtype=np.uint8)
+    if depth == 16:
+        return np.asarray(raw, dtype=np.uint16)
+    raise InputError(f"{p}: float samples ({'colour' if raw.ndim == 3 else 'gray'}): evaluate reads "
+                     "8/16-bit integer images (write the fused image as PNG, or as 8/16-bit TIFF)")
+
+
 def read_gray(path: Path) -> np.ndarray:
-    """Read an image as stored: uint8 (gray or H×W×3) or uint16 gray. One-line errors.
+    """Read an image for the metrics: uint8 or uint16 gray as stored (colour through MATLAB's
+    ``rgb2gray``, as the reference tables were made). One-line errors.
+
+    Files are read as ``mutualfuse fuse`` reads them (:func:`_read_samples`), so a fused image
+    and its sources line up: EXIF and TIFF orientation are applied, 16-bit colour PNG / TIFF is
+    read at its full 16 bits (``rgb2gray`` in uint16; the metrics scale uint16 by 255/65535),
+    float images are refused.
 
     A DICOM source has no stored 8- or 16-bit display scale: it is read as ``mutualfuse fuse``
     reads it (the stored VOI window, else the 0.1–99.9 percentiles,
@@ -32,45 +79,17 @@ def read_gray(path: Path) -> np.ndarray:
     float64 gray on the 0–255 scale (colour DICOM: rounded to 8 bits, then ``rgb2gray``). A
     fused DICOM (``fuse -o x.dcm``) has a window over its whole stored range, so it reads back
     to its stored values, as the same fuse's PNG does."""
-    from PIL import Image
-
     from .image_io import _is_dicom
+    from .metrics import to_gray
 
     if _is_dicom(Path(path)):
         from .image_io import read_image, to_uint
-        from .metrics import to_gray
 
         arr, _ = read_image(path)
         if arr.ndim == 3:
             return to_gray(to_uint(arr, 8))
         return arr.astype(np.float64) * 255.0
-
-    try:
-        with Image.open(path) as im:
-            im.load()
-            mode = im.mode
-            if mode in ("L", "RGB"):
-                arr = np.asarray(im)
-            elif mode in ("I;16", "I;16B", "I;16L"):
-                arr = np.asarray(im).astype(np.uint16)
-            elif mode == "I":
-                arr = np.asarray(im)
-                if arr.min() < 0 or arr.max() > 65535:
-                    raise InputError(f"{path}: 32-bit integer image with values outside 0-65535")
-                arr = arr.astype(np.uint16)
-            elif mode in ("1", "P", "LA", "RGBA", "CMYK", "YCbCr", "PA"):
-                arr = np.asarray(im.convert("L" if mode in ("1", "LA") else "RGB"))
-            else:
-                raise InputError(f"{path}: unsupported image mode {mode} (use 8/16-bit gray or RGB)")
-    except InputError:
-        raise
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except Exception as e:  # Pillow raises many types for corrupt files
-        raise InputError(f"{path}: cannot read image ({type(e).__name__}: {' '.join(str(e).split())})") from None
-    from .metrics import to_gray
-
-    return to_gray(arr)
+    return to_gray(_read_samples(path))
 
 
 def _listing(d: Path) -> dict[str, Path]:

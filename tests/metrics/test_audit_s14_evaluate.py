@@ -1,0 +1,108 @@
+"""``mutualfuse evaluate`` reads every file as ``mutualfuse fuse`` reads it (audit s14).
+
+A source with an EXIF orientation and the fused image ``fuse`` wrote for it line up (the fused
+file is stored upright), and a 16-bit colour PNG / TIFF is scored at its full 16 bits, as the
+metric functions score the same uint16 array.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import mutualfuse.metrics as M
+from mutualfuse.cli import evaluate as E
+from mutualfuse.errors import InputError
+
+
+def _run(argv):
+    p = argparse.ArgumentParser(prog="mutualfuse")
+    E.add_parser(p.add_subparsers())
+    args = p.parse_args(["evaluate", *argv])
+    return args.func(args)
+
+
+def _pair(h=72, w=96, seed=0):
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w]
+    a = np.clip(60 + 2 * x + rng.normal(0, 9, (h, w)), 0, 255).astype(np.uint8)
+    b = np.clip(200 - 2 * y + rng.normal(0, 9, (h, w)), 0, 255).astype(np.uint8)
+    return a, b
+
+
+def _write_png16_rgb(path, x: np.ndarray) -> None:
+    """A 16-bit RGB PNG (Pillow cannot write one)."""
+    h, w, _ = x.shape
+    raw = b"".join(b"\x00" + x[i].astype(">u2").tobytes() for i in range(h))
+
+    def chunk(t, data):
+        return struct.pack(">I", len(data)) + t + data + struct.pack(">I", zlib.crc32(t + data) & 0xFFFFFFFF)
+
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def _folders(tmp_path, *roles):
+    out = {}
+    for r in roles:
+        (tmp_path / r).mkdir()
+        out[r] = tmp_path / r
+    return out
+
+
+def test_sources_with_exif_orientation_line_up_with_their_upright_fused_image(tmp_path):
+    d = _folders(tmp_path, "a", "b", "f")
+    a, b = _pair()
+    for arr, role in ((a, "a"), (b, "b")):
+        im = Image.fromarray(arr)
+        ex = im.getexif()
+        ex[0x0112] = 6  # stored as is, displayed rotated 90° clockwise
+        im.save(d[role] / "01.png", exif=ex)
+    A, B = np.rot90(a, -1), np.rot90(b, -1)  # as displayed, as `fuse` reads them
+    F = np.maximum(A, B)
+    Image.fromarray(np.ascontiguousarray(F)).save(d["f"] / "01.png")  # what `fuse --method max` writes
+    out = tmp_path / "r.csv"
+    assert _run(["--a", str(d["a"]), "--b", str(d["b"]), "--fused", str(d["f"]), "--metrics", "Qabf@vifb",
+                 "EI@vifb", "--out", str(out), "-q"]) == 0
+    row = next(csv.DictReader(open(out)))
+    assert float(row["Qabf@vifb"]) == M.METRICS.get("Qabf@vifb")(A, B, F)
+    assert float(row["EI@vifb"]) == M.METRICS.get("EI@vifb")(A, B, F)
+    assert np.array_equal(E.read_gray(d["a"] / "01.png"), A)
+
+
+@pytest.mark.parametrize("fmt", ["png", "tif"])
+def test_16_bit_colour_fused_images_are_scored_at_16_bits(tmp_path, fmt):
+    tifffile = pytest.importorskip("tifffile")
+    d = _folders(tmp_path, "a", "b", "f")
+    a, b = _pair()
+    Image.fromarray(a).save(d["a"] / "01.png")
+    Image.fromarray(b).save(d["b"] / "01.png")
+    rng = np.random.default_rng(1)
+    rgb16 = (np.dstack([np.maximum(a, b), a, b]).astype(np.uint16) * 257
+             + rng.integers(0, 257, (*a.shape, 3))).astype(np.uint16)
+    if fmt == "png":
+        _write_png16_rgb(d["f"] / "01.png", rgb16)
+    else:
+        tifffile.imwrite(d["f"] / "01.tif", rgb16)
+    g = E.read_gray(d["f"] / f"01.{fmt}")
+    assert g.dtype == np.uint16 and np.array_equal(g, M.to_gray(rgb16))  # not Pillow's 8-bit truncation
+    out = tmp_path / "r.csv"
+    assert _run(["--a", str(d["a"]), "--b", str(d["b"]), "--fused", str(d["f"]), "--metrics", "Qabf@vifb",
+                 "SD@vifb", "--out", str(out), "-q"]) == 0
+    row = next(csv.DictReader(open(out)))
+    for key in ("Qabf@vifb", "SD@vifb"):
+        assert float(row[key]) == M.METRICS.get(key)(a, b, rgb16)
+
+
+def test_a_float_image_is_a_one_line_error_naming_the_file(tmp_path):
+    tifffile = pytest.importorskip("tifffile")
+    p = tmp_path / "f.tif"
+    tifffile.imwrite(p, np.random.default_rng(0).random((16, 16)).astype(np.float32))
+    with pytest.raises(InputError) as ei:
+        E.read_gray(p)
+    assert str(p) in str(ei.value) and "float" in str(ei.value) and "\n" not in str(ei.value)
