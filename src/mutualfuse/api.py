@@ -1,10 +1,21 @@
 """Python API: :class:`Fuser` and :func:`fuse`.
 
+>>> from importlib.resources import files
+>>> import numpy as np
+>>> from PIL import Image
 >>> import mutualfuse
+>>> ir, vis = (np.asarray(Image.open(files("mutualfuse") / f"data/samples/tno-01/{n}.png")) for n in "ab")
 >>> fused = mutualfuse.fuse(ir, vis)                      # numpy / PIL / torch in, same kind out
+>>> fused.shape, fused.dtype
+((270, 360), dtype('uint8'))
 >>> f = mutualfuse.Fuser(model="default", device="cpu")   # keeps the network loaded
->>> fused = f.fuse(ir, vis)
+>>> fused = f.fuse(Image.fromarray(ir), Image.fromarray(vis))
+>>> fused.mode, fused.size
+('L', (360, 270))
+>>> f.report.task                                         # the task detected for this pair
+'ir-vis'
 >>> f.report.notes                                        # approximations of the last call
+['approximate mutual mapping: computed on a 2x pooled grid ...', 'task: ir-vis, detected (...); --task chooses another']
 
 Inputs may be gray or colour, single or batched; colour goes through :mod:`mutualfuse.color`
 (fuse luminance, keep chroma). Numpy arrays keep their dtype (uint8 → uint8, uint16 → uint16,
