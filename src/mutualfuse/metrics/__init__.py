@@ -262,7 +262,7 @@ def evaluate_pair(a, b, f, metrics: Iterable[str] | None = None, profile: str | 
                   timings: dict[str, float] | None = None) -> dict[str, float]:
     """Score one fused image ``f`` against its sources ``a``, ``b``.
 
-    ``metrics``: registered names (``"Qabf@vifb"``); ``profile``: a named profile from
+    ``metrics``: registered names (``"Qabf@vifb"``; a list, or one name as a string); ``profile``: a named profile from
     :data:`PROFILES` (e.g. ``"paper"``), whose entries map a display name to a registered key.
     With neither, all checked, non-slow metrics are computed. Images are converted once
     (colour → MATLAB ``rgb2gray``; see :mod:`._common`). Returns ``{name: value}`` in order;

@@ -98,10 +98,13 @@ PROFILES = PROFILE_REGISTRY.view()
 def resolve(metrics: Iterable[str] | None = None, profile: str | None = None) -> dict[str, str]:
     """Return ``{display name: registered key}`` for a metric list and/or a profile.
 
-    Unknown names raise :class:`~mutualfuse.errors.ParameterError` with suggestions.
+    ``metrics``: registered keys (case-insensitive), a list or one key as a string. Unknown names
+    raise :class:`~mutualfuse.errors.ParameterError` with suggestions.
     """
     from . import METRICS
 
+    if isinstance(metrics, str):  # one key, not its characters
+        metrics = [metrics]
     out: dict[str, str] = {}
     if profile is not None:
         if profile not in PROFILES:
