@@ -106,3 +106,19 @@ def test_a_float_image_is_a_one_line_error_naming_the_file(tmp_path):
     with pytest.raises(InputError) as ei:
         E.read_gray(p)
     assert str(p) in str(ei.value) and "float" in str(ei.value) and "\n" not in str(ei.value)
+
+
+def test_help_names_every_profile_and_says_what_the_default_holds(capsys):
+    p = argparse.ArgumentParser(prog="mutualfuse")
+    E.add_parser(p.add_subparsers())
+    with pytest.raises(SystemExit):
+        p.parse_args(["evaluate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for name in M.PROFILES:
+        assert name in text
+    fast_checked = {n for n in M.METRICS.names() if M.METRICS.meta(n)["checked"] and not M.METRICS.meta(n)["slow"]}
+    left_out = fast_checked - set(M.resolve().values())  # the default set leaves these out ...
+    assert left_out and {M.METRICS.meta(n)["source"] for n in left_out} <= {"liu", "han"}
+    assert "every fast conformance-checked metric" not in text  # ... so it is not "every" one
+    assert "rfn-nest, nestfuse and VIFB" in text and "in 'liu'" in text
+    assert "with --profile, added to its columns" in text

@@ -40,9 +40,10 @@ def add_parser(sub) -> None:
                    help="folder of fused images (required); repeat to compare several methods")
     p.add_argument("--metrics", nargs="+", metavar="KEY",
                    help="metric keys (e.g. Qabf@vifb EN@rfn-nest; a bare name such as Qabf works when "
-                        "unambiguous; commas allowed). See --list.")
+                        "unambiguous; commas allowed; with --profile, added to its columns). See --list.")
     p.add_argument("--profile", help="named metric set: paper, rfn-nest, nestfuse, vifb, liu, default, all "
-                                      "(default: 'default' = every fast conformance-checked metric)")
+                                      "(default, without --metrics: 'default' = the fast conformance-checked "
+                                      "metrics of rfn-nest, nestfuse and VIFB; Liu et al.'s and VIFF are in 'liu')")
     p.add_argument("-o", "--out", metavar="FILE", help="write the results to FILE (.csv or .json)")
     from .common import int_at_least
 
