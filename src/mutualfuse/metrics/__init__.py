@@ -141,6 +141,23 @@ def _abf(fn: Callable[..., float], **kw: Any) -> MetricFn:
     return wrapped
 
 
+def _min_side(fn: MetricFn, side: int, what: str) -> MetricFn:
+    """``fn`` with :class:`~mutualfuse.errors.ImageTooSmallError` for images under ``side``
+    pixels per side (``evaluate`` then leaves the value empty with a note, instead of stopping)."""
+    from ..errors import ImageTooSmallError
+
+    def wrapped(a, b, f):
+        shape = np.shape(np.asarray(f))[:2]
+        if len(shape) == 2 and min(shape) < side:
+            raise ImageTooSmallError(f"{what} needs images of at least {side} pixels per side, "
+                                     f"got {shape[1]}×{shape[0]}", side)
+        return fn(a, b, f)
+
+    wrapped.__doc__ = fn.__doc__
+    wrapped.__name__ = fn.__name__
+    return wrapped
+
+
 # ---- rfn-nest (analysis_Reference.m) ----
 _reg("EN@rfn-nest", _f_only(en, convention="rfn-nest"), higher=True, uses_sources=False,
      reference=RFN + "analysis_Reference.m (IPT entropy)", convention="im2uint8, 256 bins, log2")
@@ -167,9 +184,9 @@ _reg("VIF_AF@nestfuse", vif_af, higher=True, uses_sources=True,
      reference=NEST + "vif/vifvec.m", convention="vifvec(A,F) on 0-1 images", slow=True)
 _reg("VIF_BF@nestfuse", vif_bf, higher=True, uses_sources=True,
      reference=NEST + "vif/vifvec.m", convention="vifvec(B,F) on 0-1 images", slow=True)
-_reg("FMI_pixel@nestfuse", _abf(fmi, feature="pixel"), higher=True, uses_sources=True,
+_reg("FMI_pixel@nestfuse", _min_side(_abf(fmi, feature="pixel"), 3, "FMI (3×3 windows)"), higher=True, uses_sources=True,
      reference=NEST + "analysis_fmi.m ('none')", convention="fast-FMI on pixels, 3x3 windows, 0-1", slow=True)
-_reg("FMI_dct@nestfuse", _abf(fmi, feature="dct"), higher=True, uses_sources=True,
+_reg("FMI_dct@nestfuse", _min_side(_abf(fmi, feature="dct"), 3, "FMI (3×3 windows)"), higher=True, uses_sources=True,
      reference=NEST + "analysis_fmi.m ('dct')", convention="fast-FMI on dct2 of the image, 3x3 windows",
      slow=True, checked=False)
 _reg("FMI_w@nestfuse", _abf(fmi, feature="wavelet"), higher=True, uses_sources=True,
