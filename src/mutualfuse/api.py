@@ -72,6 +72,9 @@ def _network_weights(model: str | os.PathLike) -> str | os.PathLike | None:
     network method (``"mutualfuse"``) maps to its weights; anything else must be a classical
     method, or looks like a weights path (which then fails as "not found").
     """
+    if not isinstance(model, (str, os.PathLike)):
+        raise TypeError(f"model must be a method name, a shipped weights name or a path to a .safetensors file, "
+                        f"got {type(model).__name__} {model!r}"[:300])
     from .weights import SHIPPED
 
     name = str(model)
@@ -107,7 +110,11 @@ class Fuser:
             (``0`` or ``None`` = always exact, ``-1`` = the model's default).
         chroma: rule for Cb/Cr when both sources are colour (:data:`mutualfuse.color.CHROMA_RULES`);
             ``"gray"``: no chroma, gray output (the fused luminance) even for colour inputs.
-        normalize: intensity policy for 16-bit / float inputs (see :mod:`mutualfuse.image_io`).
+        normalize: intensity policy (docs/inputs.md, "Bit depth"): ``"auto"`` (8-bit ``v/255``,
+            16-bit per image by percentiles, float in [0, 1] as is), ``"full"`` (the type's full
+            range) or ``"percentile"`` (every image by its percentiles, 8-bit too).
+        percentiles: ``(low, high)`` percentiles mapped to 0 and 1 where the policy scales by
+            percentiles (default ``(0.1, 99.9)``; ``0 <= low < high <= 100``).
         max_window_pixels: pixels of one exact streaming window (bounds memory; any value gives
             the same result).
         tile, tile_overlap: fuse independent ``tile``×``tile`` tiles blended over
@@ -132,6 +139,8 @@ class Fuser:
             ``"stored"``: the weights' stored settings, one compromise for every task.
             ``None`` (default) = ``"auto"`` for weights that record per-task settings, else
             ``"stored"``. Settings given explicitly take precedence over a task's.
+        **method_params: parameters of a classical method (``Fuser("dwt", levels=3)``; its
+            parameters and allowed values: ``mutualfuse methods --card dwt``); the network takes none.
     """
 
     def __init__(self, model: str | os.PathLike = "default", device: str = "auto", dtype: str | torch.dtype = "float32",
@@ -407,8 +416,9 @@ class Fuser:
         Every image is read as :meth:`fuse` reads it (numpy, PIL or torch; same size), except that
         the images the normalisation would scale by their own percentiles (16-bit under
         ``"auto"``) share one mapping, the stack's joint percentiles, so the focal planes keep their
-        relative brightness. The result is the kind of the first image (colour if any input is
-        colour, by the chroma rule).
+        relative brightness. The result is colour if any input is colour (by the chroma rule), in
+        the kind of the first image, or, when the first is gray and a later one colour, in the kind
+        of the first colour image (as :meth:`fuse` returns the colour input's kind).
         :attr:`report` holds the notes of every fusion (each once) and ``report.fusions``.
         """
         from .convert import from_any, to_kind
@@ -474,9 +484,18 @@ def fuse(a: Any, b: Any, method: str = NETWORK_METHOD, weights: str | os.PathLik
          device: str = "auto", **params: Any) -> Any:
     """Fuse two registered images with the network (default) or any registered method.
 
+    ``a``, ``b``: numpy arrays, PIL images or tensors, as :meth:`Fuser.fuse` takes them; the
+    result is of the same kind (:meth:`Fuser.fuse`). ``method``: a registered method
+    (``"mutualfuse"`` = the network with its default weights, ``"dwt"``, ``"average"`` …) or a
+    shipped weights name; ``weights``: shipped weights name or ``.safetensors`` path for the
+    network (not with a classical ``method``); ``device``: ``"cpu"``, ``"cuda"`` or ``"auto"``.
     ``params`` go to :class:`Fuser` (``token_budget``, ``chroma``, ``normalize``, ``tile`` …)
-    or, for classical methods, to the method.
+    or, for classical methods, to the method. The last :class:`Fuser` is kept for the next call
+    with the same settings; use a :class:`Fuser` yourself to read its :attr:`Fuser.report`.
     """
+    if not isinstance(method, str):
+        raise TypeError(f"method must be a registered method or shipped weights name (str), got "
+                        f"{type(method).__name__} {method!r}"[:300])
     if weights is not None and method != NETWORK_METHOD:
         from .methods import METHODS
 
