@@ -62,3 +62,15 @@ def test_evaluate_leaves_fmi_empty_for_a_2_pixel_image_and_computes_the_rest(tmp
     assert row["FMI_pixel@nestfuse"] is None and row["SF@vifb"] == M.METRICS.get("SF@vifb")(a, b, f)
     assert "FMI_pixel@nestfuse" in doc["not_computed"]
     assert "FMI_pixel@nestfuse: not computed (NaN)" in capsys.readouterr().err
+
+
+def test_the_input_note_says_how_colour_is_rounded_for_each_dtype():
+    """help(metrics.qabf) said colour is "rounded half away from zero to uint8": uint16 colour is
+    rounded in uint16 and float colour not at all (rgb2gray_matlab, as MATLAB)."""
+    rgb = np.array([[[1000, 2001, 3003]]], dtype=np.uint16)
+    assert M.to_gray(rgb).dtype == np.uint16
+    f = M.to_gray(rgb.astype(np.float64))
+    assert f.dtype == np.float64 and f[0, 0] != np.round(f[0, 0])
+    doc = " ".join(M.qabf.__doc__.split())
+    assert "to uint8)" not in doc
+    assert "rounded half away from zero in its own type, uint8 or uint16; float input not rounded" in doc

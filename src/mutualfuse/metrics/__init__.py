@@ -81,8 +81,9 @@ _INPUT_NOTE = """
 
     Inputs (all metric functions): 2-D gray arrays on the 0–255 scale as read (uint8, or floats
     holding 0–255 values; uint16 is scaled by 255/65535). Colour H×W×3 arrays are converted with
-    MATLAB's ``rgb2gray`` (0.298936021293775, 0.587043074451121, 0.114020904255103; rounded half
-    away from zero to uint8) before the metric applies its reference code's own input range.
+    MATLAB's ``rgb2gray`` (0.298936021293775, 0.587043074451121, 0.114020904255103; integer input
+    rounded half away from zero in its own type, uint8 or uint16; float input not rounded) before
+    the metric applies its reference code's own input range.
     Reference code commits: rfn-nest = hli1221/imagefusion-rfn-nest@76e4e05 ``analysis_matlab/``;
     nestfuse = hli1221/imagefusion-nestfuse@a8ac170 ``analysis_metrics_in_paper/``;
     vifb = xingchenzhang/VIFB@22b2ea9 ``metrics/``; pyramid = matlabPyrTools@f02ab05.
