@@ -384,9 +384,11 @@ def runtime_rows(plans: list[Plan], results: dict, cfg: BenchmarkConfig) -> list
     if cfg.retime:
         for pl in plans:
             for src in pl.sources:
-                if not src.computes or seen.get(src.id, {}).get("retimed"):
+                # a row left out above (an ablation row whose weights another row already times)
+                # has no entry of its own: retiming it again was a KeyError that ended the run
+                if not src.computes or src.id not in seen or seen[src.id].get("retimed"):
                     continue
-                n = min(pl.set.names, key=lambda x: pl.set.a[x].stat().st_size)
+                n = min(pl.set.names, key=lambda x: (_pixels(pl.set.a[x]), x))  # the smallest pair, as documented
                 try:
                     a, b = read_source(pl.set.a[n]), read_source(pl.set.b[n])
                     fuse_pair(src, a, b, cfg.device)  # loads the model / warms up
