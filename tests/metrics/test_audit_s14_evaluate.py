@@ -122,3 +122,15 @@ def test_help_names_every_profile_and_says_what_the_default_holds(capsys):
     assert "every fast conformance-checked metric" not in text  # ... so it is not "every" one
     assert "rfn-nest, nestfuse and VIFB" in text and "in 'liu'" in text
     assert "with --profile, added to its columns" in text
+
+
+def test_repeated_metrics_options_add_up(tmp_path):
+    """``--metrics Qabf --metrics SF``: both columns (the second option replaced the first)."""
+    d = _folders(tmp_path, "a", "b", "f")
+    a, b = _pair()
+    for role, arr in (("a", a), ("b", b), ("f", np.maximum(a, b))):
+        Image.fromarray(arr).save(d[role] / "01.png")
+    out = tmp_path / "r.csv"
+    assert _run(["--a", str(d["a"]), "--b", str(d["b"]), "--fused", str(d["f"]), "--metrics", "Qabf",
+                 "--metrics", "SF@vifb", "EI", "--out", str(out), "-q"]) == 0
+    assert next(csv.reader(open(out)))[3:] == ["Qabf@vifb", "SF@vifb", "EI@vifb"]

@@ -38,9 +38,10 @@ def add_parser(sub) -> None:
     p.add_argument("--b", metavar="DIR", help="folder of second source images (e.g. visible, MR); required")
     p.add_argument("--fused", action="append", metavar="DIR",
                    help="folder of fused images (required); repeat to compare several methods")
-    p.add_argument("--metrics", nargs="+", metavar="KEY",
+    p.add_argument("--metrics", nargs="+", action="extend", metavar="KEY",
                    help="metric keys (e.g. Qabf@vifb EN@rfn-nest; a bare name such as Qabf works when "
-                        "unambiguous; commas allowed; with --profile, added to its columns). See --list.")
+                        "unambiguous; commas allowed; repeatable; with --profile, added to its columns). "
+                        "See --list.")
     p.add_argument("--profile", help="named metric set: paper, rfn-nest, nestfuse, vifb, liu, default, all "
                                       "(default, without --metrics: 'default' = the fast conformance-checked "
                                       "metrics of rfn-nest, nestfuse and VIFB; Liu et al.'s and VIFF are in 'liu')")
