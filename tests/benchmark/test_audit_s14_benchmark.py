@@ -51,3 +51,48 @@ def test_retime_with_two_ablation_rows_of_the_same_weights(root, capsys):
     assert "internal error" not in err
     rt = (out / "tables" / "runtime.csv").read_text()
     assert "--retime on ir-vis/tno/" in rt and "--retime failed" not in rt
+
+
+def _tree(d):
+    return sorted((str(p.relative_to(d)), p.read_bytes() if p.is_file() else b"") for p in d.rglob("*"))
+
+
+@pytest.mark.parametrize("blocker", ["tables-file", "report-folder"])
+def test_an_output_place_that_cannot_take_its_file_is_refused_before_any_work(root, capsys, blocker):
+    """A 'tables' that is a file (or a folder named report.html) used to be found only when the
+    finished run moved its files into --out: after the whole run, exit 2, with the figures and
+    summary.md already moved in beside the older outputs."""
+    out = root / "out"
+    out.mkdir()
+    (out / "README.md").write_text("the user's file\n")
+    if blocker == "tables-file":
+        (out / "tables").write_text("not a folder\n")
+        named = out / "tables"
+    else:
+        (out / "report.html").mkdir()
+        named = out / "report.html"
+    before = _tree(out)
+    rc = main(_argv(root, out, "--tables", "1", "--methods", "average"))
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("mutualfuse: error: ") and err.count("\n") == 1, err
+    assert str(named) in err and "Traceback" not in err
+    assert _tree(out) == before  # nothing moved in, no staging folder left
+    assert not (root / "cache" / "fused").exists()  # refused before any fusion
+
+
+def test_commit_checks_every_destination_before_moving_any(root, tmp_path):
+    """The commit itself moves nothing when one destination cannot take its file."""
+    from mutualfuse.benchmark.runner import commit_stage
+    from mutualfuse.errors import InputError
+
+    stage, out = tmp_path / "stage", tmp_path / "dest"
+    (stage / "figures").mkdir(parents=True)
+    (stage / "tables").mkdir()
+    (stage / "figures" / "fig3.png").write_text("new")
+    (stage / "summary.md").write_text("new")
+    (stage / "tables" / "table1.md").write_text("new")
+    (out / "tables" / "table1.md").mkdir(parents=True)  # a folder where a file goes
+    (out / "summary.md").write_text("old")
+    with pytest.raises(InputError, match="table1.md"):
+        commit_stage(stage, out)
+    assert (out / "summary.md").read_text() == "old" and not (out / "figures").exists()

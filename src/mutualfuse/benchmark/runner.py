@@ -524,10 +524,23 @@ def run_benchmark(cfg: BenchmarkConfig) -> Outcome:
     created = not cfg.out.exists()
     try:
         cfg.out.mkdir(parents=True, exist_ok=True)
-        remove_stale_stages(cfg.out)
-        stage = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{os.getpid()}.", suffix=".part", dir=cfg.out))
     except OSError as e:
         raise InputError(f"{cfg.out}: cannot create the output folder ({e.strerror or type(e).__name__})") from None
+    try:
+        # every place an output will be moved to must take it: checked now, before any work (a
+        # 'tables' that is a file, or a read-only 'tables/', used to fail the commit after the
+        # whole run, with the figures and summary.md already moved in beside an older report)
+        check_destinations(cfg.out, planned_outputs(plans, fig_specs))
+        remove_stale_stages(cfg.out)
+        try:
+            stage = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{os.getpid()}.", suffix=".part", dir=cfg.out))
+        except OSError as e:
+            raise InputError(f"{cfg.out}: cannot write into the output folder ({e.strerror or type(e).__name__})") from None
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                cfg.out.rmdir()
+        raise
     # everything is written into the stage (a hidden folder inside --out) and moved into place
     # only at the end: an interrupted or failed run leaves --out as it was (no half-written
     # tables beside an older report, no temporary files)
@@ -568,9 +581,45 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def planned_outputs(plans: list[Plan], fig_specs: list) -> list[Path]:
+    """The files a run will write, relative to ``--out`` (figures: the ones it may write)."""
+    rels = [Path("report.html"), Path("summary.md")]
+    for name in [p.spec.id for p in plans] + ["paper_vs_ours", "runtime"]:
+        rels += [Path("tables") / f"{name}.{ext}" for ext in ("md", "csv", "tex")
+                 if ext != "tex" or name not in ("paper_vs_ours", "runtime")]
+    rels += [Path("figures") / f"{f.id}.{ext}" for f in fig_specs for ext in ("png", "pdf")]
+    return rels
+
+
+def check_destinations(out: Path, rels: list[Path]) -> None:
+    """Refuse, with one line naming the path, an output place that cannot take its file: a
+    folder where the file goes, a folder on the way that is a file, or a folder that cannot be
+    written (probed by creating a temporary file in it)."""
+    folders: set[Path] = set()
+    for rel in rels:
+        dest = out / rel
+        if dest.is_dir():
+            raise InputError(f"{dest}: is a folder; the benchmark writes its {rel} there")
+        folders.add(dest.parent)
+    for d in sorted(folders):
+        p = d
+        while not p.exists() and p != p.parent:
+            p = p.parent
+        if not p.is_dir():
+            raise InputError(f"{p}: is not a folder; the benchmark writes its {d.relative_to(out)}/ files there")
+        try:
+            with tempfile.TemporaryFile(dir=p):
+                pass
+        except OSError as e:
+            raise InputError(f"{p}: cannot write into it ({e.strerror or type(e).__name__})") from None
+
+
 def commit_stage(stage: Path, out: Path) -> None:
-    """Move every file of ``stage`` to the same place under ``out`` (the report last)."""
+    """Move every file of ``stage`` to the same place under ``out`` (the report last). Every
+    destination is checked first, so that a place that cannot take its file stops the commit
+    before anything is moved."""
     files = sorted((p for p in stage.rglob("*") if p.is_file()), key=lambda p: (p.name == "report.html", str(p)))
+    check_destinations(out, [f.relative_to(stage) for f in files])
     for f in files:
         dest = out / f.relative_to(stage)
         try:
