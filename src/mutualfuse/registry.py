@@ -52,6 +52,8 @@ class Registry(Generic[T]):
         key = str(name).lower()
         if key not in self._entries:
             close = difflib.get_close_matches(key, list(self._entries), n=3)
+            # suggest the names as registered (``Qabf@vifb``), not their lookup keys (``qabf@vifb``)
+            close = [self._entries[c].name for c in close]
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise KeyError(
                 f"unknown {self.kind} {name!r}{hint} (available: {', '.join(self.names())})"

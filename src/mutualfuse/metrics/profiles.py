@@ -107,9 +107,11 @@ def resolve(metrics: Iterable[str] | None = None, profile: str | None = None) ->
         metrics = [metrics]
     out: dict[str, str] = {}
     if profile is not None:
-        if profile not in PROFILES:
-            raise ParameterError(f"unknown metric profile {profile!r} (available: {', '.join(PROFILES)})")
-        out.update(PROFILES[profile]())
+        try:
+            make = PROFILE_REGISTRY.get(profile)  # case-insensitive, with "did you mean"
+        except KeyError as e:
+            raise ParameterError(e.args[0]) from None
+        out.update(make())
     if metrics is not None:
         for m in metrics:
             try:
