@@ -96,3 +96,19 @@ def test_commit_checks_every_destination_before_moving_any(root, tmp_path):
     with pytest.raises(InputError, match="table1.md"):
         commit_stage(stage, out)
     assert (out / "summary.md").read_text() == "old" and not (out / "figures").exists()
+
+
+def test_quick_tables_say_what_they_leave_out(root, capsys):
+    """--quick's 'Tables 4-7 use the first matching weights (seed 0)' note was printed under
+    Table 1 (and 2, 3) and not under Tables 4-7, the tables it concerns; no table said that its
+    VIF column, which the paper's table has, was left out."""
+    out = root / "out"
+    rc = main(_argv(root, out, "--tables", "1,4", "--methods", "average", "--quick"))
+    assert rc == 0, capsys.readouterr().err
+    t1 = (out / "tables" / "table1.md").read_text()
+    t4 = (out / "tables" / "table4.md").read_text()
+    assert "seed 0" not in t1 and "seed 0" in t4
+    for t in (t1, t4):
+        assert "VIF left out" in t
+    html = (out / "report.html").read_text()
+    assert html.count("VIF left out") == 2 and html.count("seed 0") == 1

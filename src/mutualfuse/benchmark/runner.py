@@ -150,7 +150,7 @@ def plan_tables(cfg: BenchmarkConfig, problems: list[str]) -> tuple[list[Plan], 
         cols = [c for c in spec.columns if not (cfg.fast_metrics and spec.is_slow(c))]
         tsrc = stored_sources(wsrc)
         srcs = msrc + wsrc + tsrc + reference_sources(cfg.data_root, spec.set, si.all_names) + usrc
-        plans.append(Plan(spec, si, srcs, cols))
+        plans.append(Plan(spec, si, srcs, cols, _left_out_note(spec.columns, cols)))
     abl_ids = [t for t in cfg.tables if t in ABLATION_TITLES]
     if abl_ids:
         path = cfg.ablations_config or find_config("ablations.yaml")
@@ -160,8 +160,9 @@ def plan_tables(cfg: BenchmarkConfig, problems: list[str]) -> tuple[list[Plan], 
             set_name, atables = load_ablations(Path(path))
             by_id = {t.id: t for t in atables}
             srcs = ablation_sources([by_id[t] for t in abl_ids if t in by_id], first_only=cfg.quick)
-            if cfg.quick:
-                notes.append("--quick: Tables 4-7 use the first matching weights of every row (seed 0), not every seed")
+            # a note of Tables 4-7 themselves (it was printed under Tables 1-3, which it does not concern)
+            quick_note = (["--quick: every row uses its first matching weights (seed 0), not the mean ± sd over "
+                           "every seed"] if cfg.quick else [])
             si = get_set(set_name)
             for tid in abl_ids:
                 if tid not in by_id:
@@ -172,12 +173,21 @@ def plan_tables(cfg: BenchmarkConfig, problems: list[str]) -> tuple[list[Plan], 
                 cols = [c for c in PAPER_TABLES[0].columns if not (cfg.fast_metrics and PAPER_TABLES[0].is_slow(c))]
                 title = by_id[tid].title or ABLATION_TITLES[tid]
                 spec = TableSpec(tid, title, set_name, PAPER_TABLES[0].columns, "bold", int(tid[5:]), ablation=True)
-                plans.append(Plan(spec, si, srcs[tid], cols))
+                plans.append(Plan(spec, si, srcs[tid], cols, _left_out_note(spec.columns, cols) + quick_note))
     for p in plans:
         for c in p.columns:
             if c not in labels:
                 raise ParameterError(f"{p.spec.id}: no metric for column {c}")
     return plans, notes
+
+
+def _left_out_note(wanted: tuple[str, ...], cols: list[str]) -> list[str]:
+    """A table note naming the paper's columns this run leaves out (the slow metrics)."""
+    gone = [c for c in wanted if c not in cols]
+    if not gone:
+        return []
+    return [f"{', '.join(gone)} left out (slow metrics; --quick / --fast-metrics): the paper's table has "
+            f"{'this column' if len(gone) == 1 else 'these columns'}"]
 
 
 def check_param_names(params: dict[str, dict]) -> None:
