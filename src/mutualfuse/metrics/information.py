@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import fft as sfft
 
+from ..errors import ImageTooSmallError
 from ._common import as255, entropy_bits, im2uint8_values, prep3, round_half_away
 
 
@@ -296,6 +297,9 @@ def fmi(a, b, f, feature: str = "pixel", w: int = 3, chunk: int = 2048) -> float
     pair and 3–4 s at 640×480 (the reference takes ~11 minutes per 256² pair under Octave).
     """
     A, B, F = prep3(a, b, f)
+    if min(F.shape) < w:
+        raise ImageTooSmallError(f"FMI needs images of at least {w}×{w} pixels ({w}×{w} windows), "
+                                 f"got {F.shape[1]}×{F.shape[0]}", w)
     fa, fb, ff = _fmi_features(A, B, F, feature)
     wa, wb, wf = (_windows_colmajor(x, w) for x in (fa, fb, ff))
     total = 0.0
