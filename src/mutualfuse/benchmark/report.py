@@ -106,6 +106,7 @@ def table_html(t: Table) -> str:
 
 
 def cells_html(cells, quick: bool) -> str:
+    from . import paper as paper_view
     from .paper import summary
 
     e = html.escape
@@ -114,8 +115,8 @@ def cells_html(cells, quick: bool) -> str:
            f"<p>{len(cells)} printed cells of the paper's Tables 1–7: "
            + e(", ".join(f"{n} {k}" for k, n in sorted(s.items())))
            + ". Reproduced = our mean rounds to the paper's 4-decimal value or is within 5e-5 of it.</p>"]
-    if quick:
-        out.append("<p><b>--quick run: means over 2 pairs per set; the differences are not a reproduction check.</b></p>")
+    if quick or any(c.subset for c in cells):
+        out.append(f"<p><b>{e(paper_view.SUBSET_WARNING)}</b></p>")
     out.append("<table><thead><tr><th>table</th><th>method</th><th>metric</th><th>paper</th><th>ours</th>"
                "<th>ours − paper</th><th>status</th><th>note</th></tr></thead><tbody>")
     for c in cells:
@@ -142,7 +143,7 @@ def write_report(cfg, tables: dict[str, Table], cells, runtime: list[dict], figu
              f"and {stats['metrics_computed']} metric values computed (the rest read from the cache), "
              f"{stats['failed']} failed.</p>"]
     if cfg.quick:
-        parts.append("<p><b>--quick: two pairs per set, no slow metrics (VIF) and no slow methods.</b></p>")
+        parts.append(f"<p><b>--quick: {cfg.pairs} pairs per set, no slow metrics (VIF) and no slow methods.</b></p>")
     parts.append("<h2>Problems</h2>")
     if problems:
         parts.append("<ul class='problems'>" + "".join(f"<li>{e(p)}</li>" for p in problems) + "</ul>")

@@ -328,7 +328,7 @@ def aggregate(plans: list[Plan], results: dict[tuple[str, str, str], Result], pr
             rows.append(Row(src.id, src.label, means, n_pairs, ok, src.kind, note, ranked=not src.group))
         rows = seed_means(rows, [s.group for s in pl.sources], cols)
         t = Table(pl.spec.id, pl.spec.title + f", {len(pl.set.names)} of {pl.set.total} pairs", cols, rows,
-                  pl.spec.marking, list(pl.notes))
+                  pl.spec.marking, list(pl.notes), set_pairs=pl.set.total)
         tables[pl.spec.id] = t
     return tables
 

@@ -95,6 +95,8 @@ class Table:
     rows: list[Row]
     marking: str = "red-blue-brown"
     notes: list[str] = field(default_factory=list)
+    #: how many pairs the set has (0: unknown); a row's ``n_pairs`` below it means a subset (--pairs / --quick)
+    set_pairs: int = 0
 
     def value(self, row_id: str, label: str) -> float | None:
         for r in self.rows:
