@@ -139,3 +139,29 @@ def test_paper_view_labels_means_over_a_subset_of_the_pairs(root, capsys):
     cells = list(csv.DictReader(io.StringIO((out / "tables" / "paper_vs_ours.csv").read_text())))
     assert rc == 0 and not any("of the set's" in c["note"] for c in cells)
     assert "subset" not in (out / "tables" / "paper_vs_ours.md").read_text()
+
+
+def test_the_html_report_prints_the_same_cells_as_the_markdown():
+    """The report's tables dropped the '± sd' of a seed-mean row (Markdown and LaTeX print it)
+    and said nothing of what '†' and '±' mean."""
+    import html as html_mod
+    import re
+
+    from mutualfuse.benchmark.report import table_html
+    from mutualfuse.benchmark.table import Column, Row, Table, to_markdown
+
+    cols = [Column("EI", "EI@vifb", True), Column("CE", "CE@vifb", False)]
+    rows = [Row("a[mean]", "Add (mean ± sd of 2)", {"EI": 42.0, "CE": 2.0}, 3, 3, "ablation",
+                spread={"EI": 2.0, "CE": 1.0}),
+            Row("a[s0]", "Add [s0]", {"EI": 40.0, "CE": 1.0}, 3, 3, "ablation", ranked=False),
+            Row("b", "Concat", {"EI": 41.0, "CE": 1.5}, 3, 2, "ablation", note="failed on 1 of 3 pairs")]
+    t = Table("table6", "Table 6: test", cols, rows, "bold")
+    page = html_mod.unescape(table_html(t))
+    md = to_markdown(t)
+    for r in rows:
+        md_cells = [re.sub(r"\*\*|\*", "", c.strip()) for c in
+                    next(ln for ln in md.splitlines() if ln.startswith(f"| {r.label} |")).split("|")[2:-1]]
+        html_row = re.search(rf"<tr><td>{re.escape(r.label)}</td>(.*?)</tr>", page, re.S).group(1)
+        assert re.findall(r"<td[^>]*>(.*?)</td>", html_row) == md_cells, r.label
+    assert "42.0000 ± 2.0000" in page
+    assert "† mean over fewer pairs" in page and "mean ± sd" in page

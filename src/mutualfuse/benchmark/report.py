@@ -11,7 +11,7 @@ import platform
 import sys
 from pathlib import Path
 
-from .table import MARKINGS, MARKING_LEGEND, PARTIAL, Table, fmt
+from .table import MARKINGS, PARTIAL, Table, fmt, legend
 
 _CSS = """
 body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
@@ -89,16 +89,13 @@ def table_html(t: Table) -> str:
         out.append(f"<tr><td>{e(r.label)}</td>")
         for c in t.columns:
             v = r.values.get(c.label)
-            text = fmt(v, c.decimals) + (PARTIAL if r.partial and v is not None else "")
+            text = fmt(v, c.decimals, r.spread.get(c.label)) + (PARTIAL if r.partial and v is not None else "")
             k = ranks.get((r.id, c.label))
             cls = f" class='{styles[k - 1]}'" if k else ""
             out.append(f"<td{cls}>{e(text)}</td>")
         out.append("</tr>")
     out.append("</tbody></table>")
-    legend = "↑ higher is better, ↓ lower is better"
-    if MARKING_LEGEND[t.marking]:
-        legend += "; " + MARKING_LEGEND[t.marking]
-    out.append(f"<p class='note'>{e(legend)}</p>")
+    out.append(f"<p class='note'>{e(legend(t))}</p>")
     notes = [f"{r.label}: {r.note}" for r in t.rows if r.note] + list(t.notes)
     if notes:
         out.append("<ul class='note'>" + "".join(f"<li>{e(n)}</li>" for n in notes) + "</ul>")

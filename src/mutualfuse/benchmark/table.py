@@ -161,6 +161,20 @@ def _md_escape(s: str) -> str:
     return s.replace("|", "\\|")
 
 
+def legend(t: Table) -> str:
+    """The line under a table (every format): directions, marks, and what ``†`` and ``±`` mean."""
+    parts = [f"{UP} higher is better, {DOWN} lower is better"
+             + (f", {TO_ZERO} closer to 0 is better" if any(c.higher_is_better is None for c in t.columns) else "")]
+    if MARKING_LEGEND[t.marking]:
+        parts.append(MARKING_LEGEND[t.marking] + " (as the paper marks this table)")
+    if any(r.partial for r in t.rows):
+        parts.append(f"{PARTIAL} mean over fewer pairs (a failure, see the notes), not ranked")
+    if any(r.spread for r in t.rows):
+        parts.append("mean ± sd: over the trained variants listed below it (sample standard deviation), "
+                     "which are not ranked themselves")
+    return "; ".join(parts) + "."
+
+
 def to_markdown(t: Table, heading_level: int = 2) -> str:
     styles = MARKINGS[t.marking]
     ranks = t.ranks()
@@ -177,16 +191,7 @@ def to_markdown(t: Table, heading_level: int = 2) -> str:
             cells.append(_md_cell(text, styles[k - 1] if k else None))
         lines.append(f"| {_md_escape(r.label)} | " + " | ".join(cells) + " |")
     lines.append("")
-    legend = [f"{UP} higher is better, {DOWN} lower is better"
-              + (f", {TO_ZERO} closer to 0 is better" if any(c.higher_is_better is None for c in t.columns) else "")]
-    if MARKING_LEGEND[t.marking]:
-        legend.append(MARKING_LEGEND[t.marking] + " (as the paper marks this table)")
-    if any(r.partial for r in t.rows):
-        legend.append(f"{PARTIAL} mean over fewer pairs (a failure, see the notes), not ranked")
-    if any(r.spread for r in t.rows):
-        legend.append("mean ± sd: over the trained variants listed below it (sample standard deviation), "
-                      "which are not ranked themselves")
-    lines.append("; ".join(legend) + ".")
+    lines.append(legend(t))
     for r in t.rows:
         if r.note:
             lines.append(f"- {_md_escape(r.label)}: {r.note}")
