@@ -64,9 +64,23 @@ def _read_samples(path: Path) -> np.ndarray:
                      "8/16-bit integer images (write the fused image as PNG, or as 8/16-bit TIFF)")
 
 
-def read_gray(path: Path) -> np.ndarray:
+#: ``--normalize`` values of ``evaluate`` for the *source* images (``None``: the stored scale,
+#: DICOM as ``fuse`` reads it)
+SOURCE_NORMALIZE = ("auto", "full", "percentile")
+
+
+def read_gray(path: Path, normalize: str | None = None,
+              percentiles: tuple[float, float] | None = None) -> np.ndarray:
     """Read an image for the metrics: uint8 or uint16 gray as stored (colour through MATLAB's
     ``rgb2gray``, as the reference tables were made). One-line errors.
+
+    ``normalize`` (for source images; ``None``, the default, as described below): read a 16-bit,
+    float or DICOM file the way ``mutualfuse fuse --normalize`` reads it (``"auto"``: fuse's
+    default, per-image percentiles or the DICOM window; ``"percentile"``; ``"full"``: the type's
+    range) and score it on the 0–255 scale as float64 (16-bit colour: ``rgb2gray`` in uint16 of
+    the normalised image). 8-bit files read as stored under ``"auto"`` and ``"full"``, as fuse
+    reads them; ``"percentile"`` stretches them too, as fuse does. So a 16-bit thermal source is
+    scored as the image the fused output was made from, not as its raw counts.
 
     Files are read as ``mutualfuse fuse`` reads them (:func:`_read_samples`), so a fused image
     and its sources line up: EXIF and TIFF orientation are applied, 16-bit colour PNG / TIFF is
@@ -79,17 +93,30 @@ def read_gray(path: Path) -> np.ndarray:
     float64 gray on the 0–255 scale (colour DICOM: rounded to 8 bits, then ``rgb2gray``). A
     fused DICOM (``fuse -o x.dcm``) has a window over its whole stored range, so it reads back
     to its stored values, as the same fuse's PNG does."""
-    from .image_io import _is_dicom
+    from .image_io import DEFAULT_PERCENTILES, _is_dicom, read_image, to_uint
     from .metrics import to_gray
 
+    if normalize is not None and normalize not in SOURCE_NORMALIZE:
+        raise ParameterError(f"normalize {normalize!r}: use one of {', '.join(SOURCE_NORMALIZE)}")
+    pct = tuple(percentiles) if percentiles is not None else DEFAULT_PERCENTILES
     if _is_dicom(Path(path)):
-        from .image_io import read_image, to_uint
-
-        arr, _ = read_image(path)
+        arr, _ = read_image(path, normalize=normalize or "auto", percentiles=pct)
         if arr.ndim == 3:
             return to_gray(to_uint(arr, 8))
         return arr.astype(np.float64) * 255.0
-    return to_gray(_read_samples(path))
+    if normalize is None:
+        return to_gray(_read_samples(path))
+    if normalize in ("auto", "full"):  # 8-bit files are read as stored either way
+        try:
+            raw = _read_samples(path)
+        except InputError:  # float samples: read_image normalises them (or names the problem)
+            raw = None
+        if raw is not None and raw.dtype == np.uint8:
+            return to_gray(raw)
+    arr, info = read_image(path, normalize=normalize, percentiles=pct)
+    if arr.ndim == 3:
+        return to_gray(to_uint(arr, 16)).astype(np.float64) * (255.0 / 65535.0)
+    return arr.astype(np.float64) * 255.0
 
 
 def _listing(d: Path) -> dict[str, Path]:
@@ -237,14 +264,19 @@ def _score_or_skip(key: str, a, b, f) -> tuple[float, str | None]:
 
 
 def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
-             skipped: dict | None = None) -> dict:
+             skipped: dict | None = None, normalize: str | None = None,
+             percentiles: tuple[float, float] | None = None, narrow: list | None = None) -> dict:
     """Score pair by pair (so memory holds one pair at a time); with ``jobs`` > 1 the metrics
     of a pair run in that many worker processes. Returns table[method][image][label].
 
     A metric that cannot be computed because the images are too small for it is NaN in the
     table; ``skipped`` (a dict, filled in place) then maps its label to
     ``{"reason": message, "images": [(method, image name), ...]}``. Any other problem is an
-    :class:`~mutualfuse.errors.InputError` naming the file and the metric."""
+    :class:`~mutualfuse.errors.InputError` naming the file and the metric.
+
+    ``normalize`` / ``percentiles`` are :func:`read_gray`'s, for the sources only (a fused image
+    is scored as stored). ``narrow`` (a list, filled in place) receives the 16-bit sources read
+    at their stored scale (``normalize`` None) whose values span less than a quarter of it."""
     from tqdm import tqdm
 
     if skipped is None:
@@ -263,7 +295,11 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
 
     try:
         for n in names:
-            a, b = read_gray(la[n]), read_gray(lb[n])
+            a, b = read_gray(la[n], normalize, percentiles), read_gray(lb[n], normalize, percentiles)
+            if narrow is not None and normalize is None:
+                for p, x in ((la[n], a), (lb[n], b)):
+                    if x.dtype == np.uint16 and x.size and int(x.max()) - int(x.min()) < 65536 // 4:
+                        narrow.append(p)
             tasks = []
             for m, d in zip(methods, fused):
                 fp = lf[str(d)][n]

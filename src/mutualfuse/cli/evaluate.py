@@ -21,8 +21,8 @@ import numpy as np
 
 from ..errors import InputError, ParameterError
 from ..evaluation import (  # noqa: F401  (the library part, in mutualfuse.evaluation; names kept for callers)
-    SUFFIXES, _compute, _listing, _names, _run_one, _score, _size_of, check_sizes, list_metrics, pair_folders,
-    read_gray, select_metrics)
+    SOURCE_NORMALIZE, SUFFIXES, _compute, _listing, _names, _run_one, _score, _size_of, check_sizes, list_metrics,
+    pair_folders, read_gray, select_metrics)
 
 
 def add_parser(sub) -> None:
@@ -45,6 +45,15 @@ def add_parser(sub) -> None:
     p.add_argument("--profile", help="named metric set: paper, rfn-nest, nestfuse, vifb, liu, default, all "
                                       "(default, without --metrics: 'default' = the fast conformance-checked "
                                       "metrics of rfn-nest, nestfuse and VIFB; Liu et al.'s and VIFF are in 'liu')")
+    p.add_argument("--normalize", choices=SOURCE_NORMALIZE, default=None,
+                   help="read 16-bit, float and DICOM *sources* as `mutualfuse fuse --normalize` reads them "
+                        "(auto: fuse's default, per-image percentiles or the DICOM window), scored on the "
+                        "0-255 scale; default: PNG/TIFF sources at their stored scale (16-bit x 255/65535, "
+                        "as the reference code reads them), DICOM as fuse reads it. Fused images are always "
+                        "scored as stored")
+    p.add_argument("--percentiles", type=float, nargs=2, default=None, metavar=("LO", "HI"),
+                   help="with --normalize auto/percentile: the percentiles mapped to 0 and 255 "
+                        "(default 0.1 99.9, as fuse)")
     p.add_argument("-o", "--out", metavar="FILE", help="write the results to FILE (.csv or .json)")
     from .common import int_at_least
 
@@ -129,7 +138,18 @@ def format_table(methods: list[str], names: list[str], labels: dict[str, str], t
     return "\n".join(lines)
 
 
-def write_results(path: Path, methods, names, labels, table, dirs, skipped: dict | None = None) -> None:
+def _source_reading(args) -> str:
+    """How the sources were read, in words (recorded in the JSON output)."""
+    if args.normalize is None:
+        return ("stored scale (8-bit as stored, 16-bit x 255/65535); DICOM as `mutualfuse fuse` reads it "
+                "(VOI window, else 0.1-99.9 percentiles) on the 0-255 scale")
+    pct = args.percentiles or (0.1, 99.9)
+    extra = f", percentiles {pct[0]:g}-{pct[1]:g}" if args.normalize != "full" else ""
+    return f"as `mutualfuse fuse --normalize {args.normalize}` reads them{extra}, on the 0-255 scale"
+
+
+def write_results(path: Path, methods, names, labels, table, dirs, skipped: dict | None = None,
+                  source_reading: str | None = None) -> None:
     from ..metrics import METRICS
 
     from ..io.atomic import atomic_write
@@ -138,10 +158,11 @@ def write_results(path: Path, methods, names, labels, table, dirs, skipped: dict
     if suffix not in (".csv", ".json"):
         raise ParameterError(f"--out {path}: use a .csv or .json file name")
     with atomic_write(path) as tmp:
-        _write_results(tmp, suffix, methods, names, labels, table, dirs, skipped or {})
+        _write_results(tmp, suffix, methods, names, labels, table, dirs, skipped or {}, source_reading)
 
 
-def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs, skipped: dict) -> None:
+def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs, skipped: dict,
+                   source_reading: str | None = None) -> None:
     from ..metrics import METRICS
 
     if suffix == ".csv":
@@ -164,6 +185,7 @@ def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs, 
             },
             "gray_conversion": "MATLAB rgb2gray (0.298936021293775, 0.587043074451121, 0.114020904255103), "
                                "rounded half away from zero",
+            "sources_read": source_reading or "stored scale",
             "not_computed": {
                 lab: {"reason": v["reason"], "images": sorted({n for _, n in v["images"]})}
                 for lab, v in skipped.items()
@@ -231,8 +253,16 @@ def run(args: argparse.Namespace) -> int:
     names, la, lb, lf = pair_folders(a_dir, b_dir, fused)
     check_sizes(names, la, lb, lf)
 
+    if args.percentiles is not None:
+        if args.normalize not in ("auto", "percentile"):
+            raise ParameterError("--percentiles needs --normalize auto or percentile")
+        lo, hi = args.percentiles
+        if not 0 <= lo < hi <= 100:
+            raise ParameterError(f"--percentiles {lo:g} {hi:g}: need 0 <= LO < HI <= 100")
     skipped: dict = {}
-    table = _compute(names, la, lb, lf, methods, fused, labels, args.jobs, args.quiet, skipped)
+    narrow: list = []
+    table = _compute(names, la, lb, lf, methods, fused, labels, args.jobs, args.quiet, skipped,
+                     normalize=args.normalize, percentiles=args.percentiles, narrow=narrow)
     n_cells = len(methods) * len(names) * len(labels)
     n_skipped = sum(len(v["images"]) for v in skipped.values())
     if n_skipped == n_cells:  # nothing at all was computed: an error, not a table of NaN
@@ -249,16 +279,23 @@ def run(args: argparse.Namespace) -> int:
         from ..image_io import _is_dicom
 
         n_dicom = sum(_is_dicom(p) for listing in (la, lb) for p in listing.values())
-        if n_dicom:
+        if n_dicom and args.normalize is None:
             print(f"note: {n_dicom} DICOM source(s) read as `mutualfuse fuse` reads them (the stored VOI window, "
                   "else the 0.1-99.9 percentiles), on the 0-255 scale, not from stored 8/16-bit values",
                   file=sys.stderr)
+        if args.normalize is not None:
+            print(f"note: sources read as `mutualfuse fuse --normalize {args.normalize}` reads them "
+                  "(16-bit, float and DICOM files on the 0-255 scale); fused images as stored", file=sys.stderr)
+        if narrow:
+            print(f"note: {len(narrow)} 16-bit source(s) span less than a quarter of their range (e.g. {narrow[0]}) "
+                  "and are scored at their stored scale (x 255/65535), while `mutualfuse fuse` stretches such "
+                  "images by percentiles: --normalize auto scores the sources as fuse read them", file=sys.stderr)
         if n_nan:
             print(f"note: {n_nan} value(s) are NaN: the metric is undefined for that image (e.g. a flat "
                   "fused image); a mean over them is NaN too", file=sys.stderr)
     if args.out:
         write_results(Path(args.out), methods, names, labels, table, {m: str(d) for m, d in zip(methods, fused)},
-                      skipped)
+                      skipped, source_reading=_source_reading(args))
         if not args.quiet:
             print(f"wrote {args.out}", file=sys.stderr)
     return 0
