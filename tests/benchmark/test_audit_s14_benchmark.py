@@ -165,3 +165,21 @@ def test_the_html_report_prints_the_same_cells_as_the_markdown():
         assert re.findall(r"<td[^>]*>(.*?)</td>", html_row) == md_cells, r.label
     assert "42.0000 ± 2.0000" in page
     assert "† mean over fewer pairs" in page and "mean ± sd" in page
+
+
+@pytest.mark.parametrize("damage", ["[]", "null", '{"EN@rfn": null}', '"text"'])
+def test_a_damaged_cached_metrics_file_is_computed_again(root, capsys, damage):
+    """A metrics file of the cache that is valid JSON of another shape failed its pair on every
+    later run ('AttributeError: 'list' object has no attribute 'items'', exit 1)."""
+    out = root / "out"
+    argv = _argv(root, out, "--tables", "1", "--methods", "average")
+    assert main(argv) == 0
+    first = (out / "tables" / "table1.csv").read_text()
+    files = list((root / "cache" / "metrics").rglob("*.json"))
+    assert len(files) == 3
+    for f in files:
+        f.write_text(damage)
+    rc = main(argv)
+    assert rc == 0, capsys.readouterr().err
+    assert (out / "tables" / "table1.csv").read_text() == first
+    assert all(isinstance(json.loads(f.read_text()), dict) for f in files)  # rewritten

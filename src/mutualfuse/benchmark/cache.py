@@ -99,8 +99,12 @@ class Cache:
     def get_metrics(self, key: str) -> dict[str, float]:
         p = self._metrics_path(key)
         try:
-            return {k: float(v) for k, v in json.loads(p.read_text()).items()}
-        except (FileNotFoundError, ValueError):
+            doc = json.loads(p.read_text(encoding="utf-8"))
+            # a damaged file (valid JSON of another shape: a list, null, a non-number value) counts
+            # as missing, so its values are computed again and the file rewritten; it used to fail
+            # its pair ('AttributeError: ...') on this and every later run
+            return {str(k): float(v) for k, v in doc.items()} if isinstance(doc, dict) else {}
+        except (FileNotFoundError, IsADirectoryError, ValueError, TypeError):
             return {}
 
     def put_metrics(self, key: str, values: dict[str, float]) -> None:
