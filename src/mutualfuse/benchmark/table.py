@@ -292,6 +292,19 @@ def tex_escape(s: str) -> str:
     return "".join(_TEX_ESC.get(ch, ch) for ch in s).replace(PARTIAL, r"$^\dagger$").replace(MISSING, "--")
 
 
+#: the non-ASCII symbols of the legends and notes, as LaTeX (pdflatex's utf8 input has no arrows)
+_TEX_SYMBOLS = {UP: r"$\uparrow$", DOWN: r"$\downarrow$", "→": r"$\to$", "±": r"$\pm$", "×": r"$\times$",
+                "≥": r"$\geq$", "≤": r"$\leq$", "σ": r"$\sigma$", "≈": r"$\approx$"}
+
+
+def tex_text(s: str) -> str:
+    """Free text (a legend, a note) for LaTeX: escaped as :func:`tex_escape`, symbols as math."""
+    s = tex_escape(s)
+    for ch, tex in _TEX_SYMBOLS.items():
+        s = s.replace(ch, tex)
+    return s
+
+
 def _tex_cell(text: str, style: str | None) -> str:
     if style == "bold":
         return rf"\textbf{{{text}}}"
@@ -328,7 +341,12 @@ def to_latex(t: Table) -> str:
             k = ranks.get((r.id, c.label))
             cells.append(_tex_cell(text, styles[k - 1] if k else None))
         out.append(f"{tex_escape(r.label)} & " + " & ".join(cells) + r" \\")
-    out += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    out += [r"\bottomrule", r"\end{tabular}"]
+    # what the Markdown prints under the table: the legend, each row's note, the table's notes
+    notes = [legend(t)] + [f"{r.label}: {r.note}" for r in t.rows if r.note] + list(t.notes)
+    out += [r"\par\smallskip", r"\begin{minipage}{\linewidth}\footnotesize"]
+    out += [tex_text(n) + r"\par" for n in notes]
+    out += [r"\end{minipage}", r"\end{table}"]
     return "\n".join(out) + "\n"
 
 
