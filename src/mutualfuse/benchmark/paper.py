@@ -57,6 +57,13 @@ class Cell:
     def diff(self) -> float | None:
         return None if self.ours is None else self.ours - self.paper
 
+    @property
+    def rel_diff(self) -> float | None:
+        """(ours − paper) / |paper| (a fraction; the Markdown view prints it in %), None where the
+        paper's value is 0 or ours is missing."""
+        d = self.diff
+        return None if d is None or self.paper == 0 else d / abs(self.paper)
+
 
 def compare(tables: dict[str, Table], ours_id: str, quick: bool = False) -> list[Cell]:
     """Every printed cell against the reproduced tables (``tables["table1"]`` …)."""
@@ -124,8 +131,8 @@ def to_markdown(cells: list[Cell], quick: bool = False) -> str:
     lines += ["", "| table | sec. | method | metric | paper | ours | ours − paper | rel. | status | note |",
               "|---:|---|---|---|---:|---:|---:|---:|---|---|"]
     for c in cells:
-        d = c.diff
-        rel = "" if d is None or c.paper == 0 else f"{100 * d / abs(c.paper):+.2f} %"
+        d, r = c.diff, c.rel_diff
+        rel = "" if r is None else f"{100 * r:+.2f} %"
         lines.append(f"| {c.table} | {c.section} | {c.method} | {c.metric} | {c.paper_text} | "
                      f"{fmt(c.ours, 4) if c.ours is not None else ''} | {'' if d is None else f'{d:+.4f}'} | {rel} | "
                      f"{'**reproduced**' if c.status == 'reproduced' else c.status} | {c.why.replace('|', '/')} |")
@@ -135,8 +142,10 @@ def to_markdown(cells: list[Cell], quick: bool = False) -> str:
 def to_csv(cells: list[Cell]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["table", "section", "method", "metric", "paper", "ours", "diff", "status", "row_id", "note"])
+    w.writerow(["table", "section", "method", "metric", "paper", "ours", "diff", "rel_diff", "status", "row_id",
+                "note"])
     for c in cells:
         w.writerow([c.table, c.section, c.method, c.metric, c.paper_text, "" if c.ours is None else repr(c.ours),
-                    "" if c.diff is None else repr(c.diff), c.status, c.row_id or "", c.why])
+                    "" if c.diff is None else repr(c.diff), "" if c.rel_diff is None else repr(c.rel_diff),
+                    c.status, c.row_id or "", c.why])
     return buf.getvalue()
