@@ -112,12 +112,14 @@ def test_resume_after_kill_9_loses_at_most_the_image_in_flight(tmp_path, data_ro
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     fused = tmp_path / "cache" / "fused"
     deadline = time.time() + 120
-    while time.time() < deadline and len(list(fused.rglob("*.png"))) < 1:
+    while time.time() < deadline and len(list(fused.rglob("*.png"))) < 1 and proc.poll() is None:
         time.sleep(0.05)
+    ended = proc.poll()  # None: still running, as it must be (each image takes a second)
     proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    _, err = proc.communicate()
+    assert ended is None, f"the run ended before the kill (status {ended}): {err.decode()[-2000:]}"
     done = len(list(fused.rglob("*.png")))
-    assert 1 <= done < N_PAIRS, "the run was not interrupted mid-way"
+    assert 1 <= done < N_PAIRS, f"the run was not interrupted mid-way ({done} of {N_PAIRS} images)"
     for p in fused.rglob("*.png"):  # whatever is in the cache is complete
         Image.open(p).load()
     again = subprocess.run([c for c in cmd if c != "-q"], env=env, capture_output=True, text=True, timeout=300)
