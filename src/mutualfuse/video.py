@@ -24,6 +24,9 @@ from .color import output_is_colour
 from .errors import InputError
 
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".avi", ".mov", ".m4v", ".webm"}
+#: containers the output is written in: libx264 cannot go into WebM, and imageio's ffmpeg plugin
+#: takes no .m4v; both were accepted, the WebM run ended with a broken file and exit 0
+OUTPUT_SUFFIXES = {".mp4", ".mkv", ".avi", ".mov"}
 EXTRA_HINT = "video needs imageio and imageio-ffmpeg: pip install 'mutualfuse[video]'"
 
 
@@ -49,6 +52,71 @@ def _open_reader(iio, path: Path):
     except Exception as e:  # noqa: BLE001 - imageio raises OSError/RuntimeError/IndexError
         raise InputError(f"{path}: not a readable video ({' '.join(str(e).split())[:160]})") from None
     return r, meta
+
+
+def _ffmpeg_first_line(text: str) -> str:
+    """ffmpeg's first error line without its ``[muxer @ 0x...]`` prefix."""
+    import re
+
+    for line in text.splitlines():
+        line = re.sub(r"^\[[^\]]*\]\s*", "", line.strip())
+        if line:
+            return line[:160]
+    return "no message"
+
+
+class _Encoder:
+    """libx264 by the ffmpeg binary of imageio-ffmpeg, fed raw RGB frames on its stdin.
+
+    imageio's writer neither checks ffmpeg's exit status nor keeps its messages: an encoder that
+    failed (a container that cannot hold H.264, a full disk) left a broken file that was renamed
+    into place with exit 0, and ffmpeg's lines went to the terminal. Here ffmpeg's stderr goes to
+    a temporary file and :meth:`close` raises :class:`InputError` (naming ``shown``) unless
+    ffmpeg exited with 0. ffmpeg runs in its own session, so a Ctrl+C reaches only Python, which
+    kills it (:meth:`abort`) before the temporary output is removed."""
+
+    def __init__(self, path: Path, shown: Path, w: int, h: int, fps: float, pixfmt: str, crf: int):
+        import subprocess
+        import tempfile
+
+        import imageio_ffmpeg
+
+        self.shown, self.frames = shown, 0
+        self._err = tempfile.TemporaryFile()
+        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "error", "-y",
+               "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", format(fps, ".12g"), "-i", "pipe:0",
+               "-an", "-c:v", "libx264", "-pix_fmt", pixfmt, "-crf", str(int(crf)), str(path)]
+        self._p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._err,
+                                   start_new_session=True)
+
+    def _failed(self, what: str) -> InputError:
+        self._err.seek(0)
+        msg = _ffmpeg_first_line(self._err.read().decode("utf-8", "replace"))
+        return InputError(f"{self.shown}: {what} after {self.frames} frames (ffmpeg: {msg})")
+
+    def write(self, frame: np.ndarray) -> None:
+        try:
+            self._p.stdin.write(np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
+        except (BrokenPipeError, ValueError):  # ffmpeg is gone: its own message says why
+            self._p.wait()
+            raise self._failed("encoding failed") from None
+        self.frames += 1
+
+    def close(self) -> None:
+        try:
+            self._p.stdin.close()
+        except BrokenPipeError:
+            pass
+        rc = self._p.wait()
+        if rc != 0:
+            raise self._failed(f"encoding failed (ffmpeg exit status {rc})")
+        self._err.close()
+
+    def abort(self) -> None:
+        if self._p.poll() is None:
+            self._p.kill()
+        self._p.wait()
+        self._err.close()
 
 
 def count_frames(path: str | os.PathLike) -> int:
@@ -90,7 +158,7 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
         raise InputError(f"{a_path}: {EXTRA_HINT}")
     from .image_io import check_writable
 
-    check_writable(out, inputs=(a_path, b_path), formats=VIDEO_SUFFIXES)
+    check_writable(out, inputs=(a_path, b_path), formats=OUTPUT_SUFFIXES)
     parent = out.parent if str(out.parent) else Path(".")
     if batch < 1:
         raise InputError(f"batch must be >= 1, got {batch}")
@@ -160,24 +228,19 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                     if frames.ndim == 3:
                         frames = np.repeat(frames[..., None], 3, axis=-1)
                     if writer is None:
-                        writer = iio.get_writer(str(tmp), format="FFMPEG", fps=fps_a, codec="libx264", macro_block_size=1,
-                                                pixelformat=pixfmt, ffmpeg_log_level="error",
-                                                output_params=["-crf", str(int(crf))])
+                        writer = _Encoder(tmp, out, w, h, fps_a, pixfmt, crf)
                     for f in frames:
-                        writer.append_data(f)
+                        writer.write(f)
                     n += len(frames)
                     if progress:
                         progress(n, total)
                 if n == 0:
                     raise InputError(f"{a_path}: video has no frames")
-                writer.close()
+                writer.close()  # raises unless ffmpeg finished the file
                 writer = None
-            finally:  # close before atomic_write removes the temporary (a late close recreates it)
+            finally:  # stop ffmpeg before atomic_write removes the temporary (a late write recreates it)
                 if writer is not None:
-                    try:
-                        writer.close()
-                    except Exception:  # noqa: BLE001
-                        pass
+                    writer.abort()
                     writer = None
     except InputError:
         raise
