@@ -3,9 +3,12 @@
 Frames are decoded by imageio's ffmpeg plugin (imageio-ffmpeg ships the ffmpeg binary), read
 from both videos in lockstep in batches of ``batch`` frames, fused as a batch by
 :meth:`mutualfuse.Fuser.fuse_arrays` (gray or colour as for still images) and encoded with
-libx264 at the first video's frame rate. The output has the same frame count, rate and size
-as the inputs; odd sizes are encoded as 4:4:4 (4:2:0 needs even sides). A video whose frames
-are gray in RGB form (R = G = B, the usual ffmpeg decode of an IR stream) is fused as gray.
+libx264 at the first video's frame rate. A stream of more than 8 bits a sample (``gray16le``,
+``yuv420p10le``) is decoded at 16 bits and each frame is scaled as a 16-bit still is
+(``normalize``: per-frame percentiles by default); 8-bit frames as 8-bit stills (``v/255``).
+The output is 8-bit H.264 with the same frame count, rate and size as the inputs; odd sizes
+are encoded as 4:4:4 (4:2:0 needs even sides). A video whose frames are gray in RGB form
+(R = G = B, the usual ffmpeg decode of an IR stream) is fused as gray.
 
 The output is written to a temporary file in the target folder and renamed at the end, so a
 failure (frame-count mismatch, decode error, interruption) leaves no partial output.
@@ -39,6 +42,21 @@ def _imageio():
     return iio
 
 
+def stream_bits(pix_fmt: str) -> int:
+    """Bits per sample of an ffmpeg pixel format name as imageio reports it (``gray16le(pc,
+    progressive)`` → 16, ``yuv420p10le`` → 10, ``p010le`` → 10, ``rgb48le`` → 16, ``yuv420p`` → 8)."""
+    import re
+
+    name = (pix_fmt or "").split("(")[0].strip().lower()
+    m = re.search(r"(\d+)(?:le|be)$", name)
+    if not m:
+        return 8
+    bits = int(m.group(1))
+    if name.startswith(("rgb", "bgr")) and bits in (48, 64):  # bits of the whole pixel
+        bits = 16
+    return bits if 8 < bits <= 16 else 8
+
+
 def _open_reader(iio, path: Path):
     if not path.exists():
         raise InputError(f"{path}: file not found")
@@ -49,6 +67,12 @@ def _open_reader(iio, path: Path):
     try:
         r = iio.get_reader(str(path), format="FFMPEG")
         meta = r.get_meta_data()
+        if stream_bits(str(meta.get("pix_fmt", ""))) > 8:
+            # more than 8 bits a sample (a 14-bit thermal stream in gray16le, 10-bit HDR): the default
+            # rgb24 decode kept the top 8 bits only, and the run fused a few grey levels, exit 0
+            r.close()
+            r = iio.get_reader(str(path), format="FFMPEG", dtype="uint16")
+            meta = r.get_meta_data()
     except Exception as e:  # noqa: BLE001 - imageio raises OSError/RuntimeError/IndexError
         raise InputError(f"{path}: not a readable video ({' '.join(str(e).split())[:160]})") from None
     return r, meta
@@ -133,17 +157,27 @@ def count_frames(path: str | os.PathLike) -> int:
 def _is_gray(frame: np.ndarray) -> bool:
     if frame.ndim == 2:
         return True
-    f = frame.astype(np.int16)
-    return int(np.abs(f[..., 0] - f[..., 1]).max()) <= 2 and int(np.abs(f[..., 1] - f[..., 2]).max()) <= 2
+    f = frame.astype(np.int32)
+    tol = 2 if frame.dtype == np.uint8 else 2 * 257  # codec rounding, in the samples' units
+    return int(np.abs(f[..., 0] - f[..., 1]).max()) <= tol and int(np.abs(f[..., 1] - f[..., 2]).max()) <= tol
 
 
-def _to_float(frames: list[np.ndarray], gray: bool) -> np.ndarray:
-    x = np.stack(frames).astype(np.float64) / 255.0
-    if x.ndim == 4 and x.shape[-1] == 4:
-        x = x[..., :3]
-    if gray and x.ndim == 4:
-        x = x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114
-    return x
+def _to_float(frames: list[np.ndarray], gray: bool, normalize: str = "auto",
+              percentiles=(0.1, 99.9), path="") -> np.ndarray:
+    """Decoded frames (uint8, or uint16 for a stream of more than 8 bits) → float64 in [0, 1], each
+    frame scaled as a still image of that bit depth is (``--normalize``, ``--percentiles``)."""
+    from .io.samples import normalize_samples
+
+    out = []
+    for f in frames:
+        if f.ndim == 3 and f.shape[-1] == 4:
+            f = f[..., :3]
+        depth = 8 if f.dtype == np.uint8 else 16
+        x, _ = normalize_samples(f, depth, normalize, percentiles, path)
+        if gray and x.ndim == 3:
+            x = x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114
+        out.append(x)
+    return np.stack(out)
 
 
 def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_path: str | os.PathLike,
@@ -216,7 +250,8 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                         break
                     if gray_a is None:
                         gray_a, gray_b = _is_gray(fa[0]), _is_gray(fb[0])
-                    xa, xb = _to_float(fa, gray_a), _to_float(fb, gray_b)
+                    norm = getattr(fuser, "normalize", "auto"), tuple(getattr(fuser, "percentiles", (0.1, 99.9)))
+                    xa, xb = _to_float(fa, gray_a, *norm, a_path), _to_float(fb, gray_b, *norm, b_path)
                     if n == 0:  # task mode "auto": one task for the whole video, from its first frames
                         guess = fuser.detect_tasks(xa[:1], xb[:1])
                         task = guess[0].task if guess else None
