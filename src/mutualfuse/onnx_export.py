@@ -10,7 +10,11 @@ PyTorch path picks its pooling per input size, which a static graph cannot do. O
 fused attention kernel in the default opsets, so onnxruntime builds the N×N matrix
 (N = H·W/16): about 4·N² bytes per direction, 1.5 GB at 640×480. For larger inputs export with
 a fixed ``pool`` (the mapping runs on a ``pool``× average-pooled grid and its maps are
-upsampled, as the PyTorch token budget does), or use the PyTorch path.
+upsampled, as the PyTorch token budget does), or use the PyTorch path. Weights that store a
+``map_min_pool`` (``default``: 2) are run by ``fuse`` on that pooled grid at every size up to the
+token budget: only an export with ``pool=map_min_pool`` computes what ``fuse`` does (the CLI says
+so when the pool is smaller; :func:`stored_min_pool`). The output's declared shape is the
+inputs' ``(B, 1, H, W)``; the graph's metadata records the weights, the pool and the task.
 """
 from __future__ import annotations
 
@@ -101,6 +105,7 @@ def export_onnx(out_path: str | os.PathLike, model: str | os.PathLike = "default
                 wrapper, (a, b), str(tmp), input_names=["a", "b"], output_names=["fused"],
                 dynamic_axes={k: {0: "batch", 2: "height", 3: "width"} for k in ("a", "b", "fused")},
                 opset_version=opset, dynamo=False, do_constant_folding=True)
+            _finish_graph(tmp, model, pool, task)
             if check is not None:
                 check(tmp)
     except FuseError:  # the check's own one-line verdict (InputError is a ValueError too)
@@ -111,6 +116,36 @@ def export_onnx(out_path: str | os.PathLike, model: str | os.PathLike = "default
         first = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
         raise ParameterError(f"{out}: ONNX export failed ({type(e).__name__}: {first})") from None
     return out
+
+
+def _finish_graph(path: Path, model, pool: int, task: str | None) -> None:
+    """The exporter names the output's channel axis ``Clipfused_dim_1`` (a symbolic size after
+    the clamp) where the inputs say 1: fix it to 1, as documented ("the same shape"), so that
+    runtimes that build static engines from the declared shapes see one channel. Record what the
+    graph computes (weights, mapping pool, task) in its metadata."""
+    import onnx
+
+    m = onnx.load(str(path))
+    dims = m.graph.output[0].type.tensor_type.shape.dim
+    if len(dims) == 4:
+        dims[1].Clear()
+        dims[1].dim_value = 1
+    for k, v in (("mutualfuse.weights", str(model)), ("mutualfuse.mapping_pool", str(int(pool))),
+                 ("mutualfuse.task", task or "stored")):
+        e = m.metadata_props.add()
+        e.key, e.value = k, v
+    onnx.save(m, str(path))
+
+
+def stored_min_pool(model: str | os.PathLike = "default", task: str | None = None) -> int:
+    """The pool ``fuse`` uses at every size up to the token budget for ``model`` (its
+    ``map_min_pool``; 1 without a budget or a mapping)."""
+    from .weights import load_model, task_settings
+
+    net, _ = load_model(model, **(task_settings(str(model), task) if task else {}))
+    if not hasattr(getattr(net, "fusion", None), "pooled_maps") or not net.cfg.token_budget:
+        return 1
+    return int(net.cfg.map_min_pool)
 
 
 def run_onnx(path: str | os.PathLike, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -68,6 +68,14 @@ def run(args: argparse.Namespace) -> int:
             out = export_onnx(args.out, args.weights, pool=args.pool, opset=args.opset, task=args.task,
                               check=check_then_hold)
         if not args.quiet:
+            from ..onnx_export import stored_min_pool
+
+            floor = stored_min_pool(args.weights, args.task)
+            if args.pool < floor:  # the graph is not what `fuse` computes with these weights
+                print(f"note: {args.weights} runs the mutual mapping on a {floor}x pooled grid in `fuse` "
+                      f"(map_min_pool {floor}) at every size up to its token budget; this graph uses "
+                      f"pool {args.pool}, so its output differs from fuse's; --pool {floor} matches fuse",
+                      file=sys.stderr)
             print(f"{out}{checked.get('msg', '')}")
     except KeyboardInterrupt:
         if out is None:
