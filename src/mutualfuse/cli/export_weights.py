@@ -24,7 +24,31 @@ def _same_file(p: Path, q: Path) -> bool:
         return False
 
 
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0][:150] if text else type(e).__name__
+
+
+def _mismatch(want: dict, got: dict) -> str:
+    """'' when ``got`` has exactly ``want``'s tensor names and shapes, else what differs (one line)."""
+    missing = sorted(set(want) - set(got))
+    extra = sorted(set(got) - set(want))
+    shapes = [k for k in want if k in got and tuple(got[k].shape) != tuple(want[k].shape)]
+    parts = []
+    if shapes:
+        k = shapes[0]
+        parts.append(f"{len(shapes)} of other shapes, e.g. {k}: {tuple(got[k].shape)} in the checkpoint, "
+                     f"{tuple(want[k].shape)} by the config")
+    if missing:
+        parts.append(f"{len(missing)} missing, e.g. {missing[0]}")
+    if extra:
+        parts.append(f"{len(extra)} unexpected, e.g. {extra[0]}")
+    return "; ".join(parts)
+
+
 def run(args: argparse.Namespace) -> int:
+    import torch
+
     from ..errors import ParameterError, WeightsError
     from ..image_io import check_writable
     from ..model import ModelConfig, build_model
@@ -56,19 +80,42 @@ def run(args: argparse.Namespace) -> int:
     if not isinstance(st, dict) or not {"model", "config"} <= set(st):
         keys = sorted(map(str, st))[:4] if isinstance(st, dict) else type(st).__name__
         raise WeightsError(f"{ckpt}: not a mutualfuse training checkpoint (no model/config entries; has {keys})")
+
+    def unusable(msg: str) -> WeightsError:
+        return WeightsError(f"{ckpt}: checkpoint does not hold a usable model ({msg})")
+
     try:
         cfg = json.loads(st["config"])
-        mcfg = ModelConfig.from_dict(cfg["model"])
+        model_cfg = cfg["model"]
+    except KeyError as e:
+        raise unusable(f"missing entry {e.args[0]!r} in its config") from None
+    except ValueError as e:
+        raise unusable(f"its config is not JSON: {_first_line(e)}") from None
+    except TypeError:
+        raise unusable("its config is not a JSON object") from None
+    try:
+        mcfg = ModelConfig.from_dict(model_cfg)
         model = build_model(mcfg)
-        model.load_state_dict(st["model"])
         step = int(st.get("step", 0))
         elapsed = float(st.get("elapsed", 0.0))
-    except (ValueError, TypeError, KeyError, RuntimeError) as e:
-        if isinstance(e, KeyError):
-            msg = f"missing entry {e.args[0]!r}"
-        else:
-            msg = str(e).strip().splitlines()[0][:150] if str(e).strip() else type(e).__name__
-        raise WeightsError(f"{ckpt}: checkpoint does not hold a usable model ({msg})") from None
+    except KeyError as e:  # an unknown architecture, fusion, ... (not a missing entry)
+        raise unusable(f"model config: {e.args[0] if e.args else 'KeyError'}") from None
+    except (ValueError, TypeError, RuntimeError) as e:
+        raise unusable(_first_line(e)) from None
+    state = st["model"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise unusable("its model entry is not a set of tensors")
+    mismatch = _mismatch(model.state_dict(), state)
+    if mismatch:  # the first line of torch's error was "Error(s) in loading state_dict for FMMNet:"
+        raise WeightsError(f"{ckpt}: the checkpoint's model tensors do not match its model config ({mismatch})")
+    bad = next((k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())), None)
+    if bad is not None:  # was refused naming the output (save_weights), as if the output were at fault
+        raise WeightsError(f"{ckpt}: the checkpoint's model holds NaN or infinite values (tensor {bad}): "
+                           "the run diverged; export an earlier checkpoint")
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as e:
+        raise unusable(_first_line(e)) from None
     meta = {"steps": str(step), "train_config": json.dumps(cfg), "wall_time_s": f"{elapsed:.1f}"}
     written = save_weights(out, model, mcfg, meta)
     if not args.quiet:
