@@ -5,7 +5,10 @@ from both videos in lockstep in batches of ``batch`` frames, fused as a batch by
 :meth:`mutualfuse.Fuser.fuse_arrays` (gray or colour as for still images) and encoded with
 libx264 at the first video's frame rate. A stream of more than 8 bits a sample (``gray16le``,
 ``yuv420p10le``) is decoded at 16 bits and each frame is scaled as a 16-bit still is
-(``normalize``: per-frame percentiles by default); 8-bit frames as 8-bit stills (``v/255``).
+(``normalize``: percentiles by default); 8-bit frames as 8-bit stills (``v/255``). Where
+percentiles apply, one mapping serves the whole video (``frame_mapping="video"``, the default:
+the percentiles of all its frames' samples, from a first decoding pass), so that a thermal
+stream does not flicker as each frame is stretched on its own (``frame_mapping="frame"``).
 The output is 8-bit H.264 with the same frame count, rate and size as the inputs; odd sizes
 are encoded as 4:4:4 (4:2:0 needs even sides). A video whose frames are gray in RGB form
 (R = G = B, the usual ffmpeg decode of an IR stream) is fused as gray.
@@ -162,10 +165,64 @@ def _is_gray(frame: np.ndarray) -> bool:
     return int(np.abs(f[..., 0] - f[..., 1]).max()) <= tol and int(np.abs(f[..., 1] - f[..., 2]).max()) <= tol
 
 
+FRAME_MAPPINGS = ("video", "frame")
+
+
+def uses_percentiles(dtype, normalize: str) -> bool:
+    """Whether frames of this decoded dtype are scaled by percentiles under ``normalize`` (as
+    :func:`mutualfuse.io.samples.normalize_samples` scales stills: 16-bit under auto, any under
+    percentile)."""
+    return normalize == "percentile" or (normalize == "auto" and np.dtype(dtype) != np.uint8)
+
+
+def _hist_percentiles(hist: np.ndarray, percentiles) -> tuple[float, float]:
+    """``np.percentile`` (linear interpolation) of the samples counted by ``hist`` (bin v = value
+    v), exactly, without holding the samples."""
+    cum = np.cumsum(hist)
+    n = int(cum[-1])
+
+    def order_stat(k: int) -> float:  # the k-th smallest sample (0-based)
+        return float(np.searchsorted(cum, k, side="right"))
+
+    out = []
+    for p in percentiles:
+        pos = p / 100.0 * (n - 1)
+        k0 = int(np.floor(pos))
+        v0, v1 = order_stat(k0), order_stat(min(k0 + 1, n - 1))
+        out.append(v0 + (v1 - v0) * (pos - k0))
+    return out[0], out[1]
+
+
+def video_range(iio, path: Path, percentiles=(0.1, 99.9)) -> tuple[tuple[float, float] | None, int]:
+    """The (lo, hi) percentiles of every sample of every frame of a video (channels together, in
+    the decoded units: 0–255 or 0–65535), from one decoding pass; None when that range is flat.
+    Also returns the frame count."""
+    r, _ = _open_reader(iio, Path(path))
+    hist = np.zeros(65536, dtype=np.int64)
+    n = 0
+    try:
+        for f in r:
+            f = np.asarray(f)
+            if f.ndim == 3 and f.shape[-1] == 4:
+                f = f[..., :3]
+            hist += np.bincount(f.ravel(), minlength=65536)
+            n += 1
+    except Exception as e:  # noqa: BLE001 - imageio raises OSError/RuntimeError/IndexError
+        raise InputError(f"{path}: video decode failed after {n} frames ({' '.join(str(e).split())[:160]})") from None
+    finally:
+        r.close()
+    if n == 0:
+        raise InputError(f"{path}: video has no frames")
+    lo, hi = _hist_percentiles(hist, percentiles)
+    return ((lo, hi) if hi > lo else None), n
+
+
 def _to_float(frames: list[np.ndarray], gray: bool, normalize: str = "auto",
-              percentiles=(0.1, 99.9), path="") -> np.ndarray:
+              percentiles=(0.1, 99.9), path="", fixed: tuple[float, float] | None = None) -> np.ndarray:
     """Decoded frames (uint8, or uint16 for a stream of more than 8 bits) → float64 in [0, 1], each
-    frame scaled as a still image of that bit depth is (``--normalize``, ``--percentiles``)."""
+    frame scaled as a still image of that bit depth is (``--normalize``, ``--percentiles``), or,
+    with ``fixed`` = (lo, hi) in the decoded units, all by that one mapping (the whole video's
+    percentiles, :func:`video_range`)."""
     from .io.samples import normalize_samples
 
     out = []
@@ -173,7 +230,10 @@ def _to_float(frames: list[np.ndarray], gray: bool, normalize: str = "auto",
         if f.ndim == 3 and f.shape[-1] == 4:
             f = f[..., :3]
         depth = 8 if f.dtype == np.uint8 else 16
-        x, _ = normalize_samples(f, depth, normalize, percentiles, path)
+        if fixed is not None:
+            x = np.clip((f.astype(np.float64) - fixed[0]) / (fixed[1] - fixed[0]), 0.0, 1.0)
+        else:
+            x, _ = normalize_samples(f, depth, normalize, percentiles, path)
         if gray and x.ndim == 3:
             x = x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114
         out.append(x)
@@ -181,11 +241,18 @@ def _to_float(frames: list[np.ndarray], gray: bool, normalize: str = "auto",
 
 
 def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_path: str | os.PathLike,
-               batch: int = 8, crf: int = 17, progress: Callable[[int, int | None], None] | None = None) -> dict:
+               batch: int = 8, crf: int = 17, progress: Callable[[int, int | None], None] | None = None,
+               frame_mapping: str = "video") -> dict:
     """Fuse two registered videos into ``out_path``; returns frame count, fps and size.
 
     ``progress(done, total)`` is called after every batch (total may be None when unknown).
+    ``frame_mapping``: where frames are scaled by percentiles (16-bit streams under the fuser's
+    ``normalize`` "auto", any stream under "percentile"), ``"video"`` scales every frame of a
+    video by the percentiles of the whole video (one extra decoding pass of that video; no
+    flicker), ``"frame"`` each frame by its own, as a still.
     """
+    if frame_mapping not in FRAME_MAPPINGS:
+        raise InputError(f"frame_mapping must be one of {', '.join(FRAME_MAPPINGS)}, got {frame_mapping!r}")
     iio = _imageio()
     a_path, b_path, out = Path(a_path), Path(b_path), Path(out_path)
     if iio is None:
@@ -221,6 +288,19 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
             total = int(round(dur * fps_a))
     from .io.atomic import atomic_write, remove_stale_parts
 
+    norm = getattr(fuser, "normalize", "auto"), tuple(getattr(fuser, "percentiles", (0.1, 99.9)))
+    fixed: dict = {}  # path → (lo, hi) of the whole video, where one mapping serves it
+    mapping_notes = []
+    if frame_mapping == "video":
+        for path, meta in ((a_path, ma), (b_path, mb)):
+            bits = stream_bits(str(meta.get("pix_fmt", "")))
+            if uses_percentiles(np.uint8 if bits <= 8 else np.uint16, norm[0]):
+                rng, _ = video_range(iio, path, norm[1])
+                if rng is not None:
+                    fixed[path] = rng
+                    mapping_notes.append(f"{path.name}: one intensity mapping for all frames, the {norm[1][0]:g}-"
+                                         f"{norm[1][1]:g} percentiles of the whole video ({rng[0]:.6g}-{rng[1]:.6g} "
+                                         "of the decoded samples); --frame-mapping frame scales each frame alone")
     remove_stale_parts(parent, out.name)
     writer = None
     n = 0
@@ -250,8 +330,8 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                         break
                     if gray_a is None:
                         gray_a, gray_b = _is_gray(fa[0]), _is_gray(fb[0])
-                    norm = getattr(fuser, "normalize", "auto"), tuple(getattr(fuser, "percentiles", (0.1, 99.9)))
-                    xa, xb = _to_float(fa, gray_a, *norm, a_path), _to_float(fb, gray_b, *norm, b_path)
+                    xa = _to_float(fa, gray_a, *norm, a_path, fixed=fixed.get(a_path))
+                    xb = _to_float(fb, gray_b, *norm, b_path, fixed=fixed.get(b_path))
                     if n == 0:  # task mode "auto": one task for the whole video, from its first frames
                         guess = fuser.detect_tasks(xa[:1], xb[:1])
                         task = guess[0].task if guess else None
@@ -286,7 +366,7 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
         rb.close()
     return {"out": str(out), "frames": n, "fps": fps_a, "size": (w, h),
             "gray": not output_is_colour(not gray_a, not gray_b, fuser.chroma),
-            "task": getattr(fuser.report, "task", None), "task_note": task_note}
+            "task": getattr(fuser.report, "task", None), "task_note": task_note, "mapping_notes": mapping_notes}
 
 
 def progress_bar(total: int | None):

@@ -18,6 +18,10 @@ def add_parser(sub) -> None:
 
     p.add_argument("--batch", type=int_at_least(1), default=8, help="frames fused per batch (default %(default)s)")
     p.add_argument("--crf", type=int_in(0, 51), default=17, help="x264 quality 0..51, 0 = lossless (default %(default)s)")
+    p.add_argument("--frame-mapping", choices=("video", "frame"), default="video",
+                   help="where frames are scaled by percentiles (16-bit streams under --normalize auto, any "
+                        "under percentile): video = one mapping from the whole video's percentiles (default; "
+                        "one extra decoding pass, no flicker), frame = each frame by its own, as a still")
     add_common(p)
     add_quiet(p)
     p.set_defaults(func=run)
@@ -41,12 +45,12 @@ def run(args: argparse.Namespace) -> int:
     t = time.perf_counter()
     try:
         info = fuse_video(fuser, args.a, args.b, args.out, batch=args.batch, crf=args.crf,
-                          progress=None if args.quiet else progress)
+                          progress=None if args.quiet else progress, frame_mapping=args.frame_mapping)
     finally:
         if shown:
             shown[0].close()
     if not args.quiet:  # -q: nothing on success (notes included); errors are still printed
-        for n in fuser.report.notes + ([info["task_note"]] if info.get("task_note") else []):
+        for n in info.get("mapping_notes", []) + fuser.report.notes + ([info["task_note"]] if info.get("task_note") else []):
             print(f"note: {n}", file=sys.stderr)
         print(f"{args.out}  ({info['frames']} frames at {info['fps']:g} fps, {info['size'][0]}x{info['size'][1]}, "
               f"{time.perf_counter() - t:.1f} s)")
