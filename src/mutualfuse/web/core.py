@@ -288,7 +288,8 @@ def fuse_request(a_path: str, b_path: str, settings: Settings, workdir: Path, ca
         tiff = req / f"{stem}.tif"
         write_image(tiff, fused, bit_depth=16)
     avg = Fuser("average", chroma=fuser.chroma).fuse_arrays(a[None], b[None])[0]
-    avg_png = _preview(avg, req / "average.png")
+    avg_png = req / "average.png"  # at the fused PNG's depth: the same image must score the same
+    write_image(avg_png, avg, bit_depth=depth)
     t1 = time.perf_counter()
     rows = _scores(a_path, b_path, png, avg_png)
     return Result(png=png, tiff=tiff, preview_a=_preview(a, req / "a-preview.png"),
