@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 import time
 from pathlib import Path
@@ -69,6 +70,18 @@ def _same_file(p: str, q: str) -> bool:
         return False
 
 
+def _done(o: str) -> bool:
+    """Whether the output of a pair is there, so that the pair is skipped: a regular file (or a
+    link to one) that is not empty. mutualfuse never leaves an empty or partial output (writes are
+    atomic); a folder or an empty file at that path is not a result: the pair is fused (a folder
+    then fails, naming it)."""
+    try:
+        st = os.stat(o)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_size > 0
+
+
 def list_pairs(args) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
     """→ (pairs (a, b, out), failures (what, why)) without touching any image."""
     from ..errors import InputError
@@ -106,16 +119,27 @@ def list_pairs(args) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]
                 raise InputError(f"{d}: not a folder")
             if out_dir.is_dir() and os.path.samefile(out_dir, d):
                 raise InputError(f"{out_dir}: output folder is the input folder {d}; choose another -o")
+        if os.path.samefile(da, db):  # every image would be "fused" with itself
+            raise InputError(f"{db}: DIR_B is the same folder as DIR_A {da}; give the folders of the two sources")
         from ..io.pairing import image_files, match_files, pair_key
 
         files_a, files_b = image_files(da), image_files(db)
         if not files_a and not files_b:
             raise InputError(f"{da}: no images found (and none in {db})")
         m = match_files(files_a, files_b)
+
+        def no_partner(f: Path, others: list[Path], d: Path) -> str:
+            # a file of the same key in the other folder is already taken by a file of its own name
+            taken = [o.name for o in others if pair_key(o) == pair_key(f)]
+            if taken:
+                return (f"no partner in {d}: no file named {f.name}, and {', '.join(taken)} there already "
+                        "pair(s) with the file of the same name")
+            return f"no file named {f.name} (or {pair_key(f)}.*) in {d}"
+
         for a in m.only_a:
-            failures.append((str(a), f"no file named {a.name} (or {pair_key(a)}.*) in {db}"))
+            failures.append((str(a), no_partner(a, files_b, db)))
         for b in m.only_b:
-            failures.append((str(b), f"no file named {b.name} (or {pair_key(b)}.*) in {da}"))
+            failures.append((str(b), no_partner(b, files_a, da)))
         for key, files in sorted(m.ambiguous.items()):
             failures.append((str(files[0]), f"{', '.join(str(f) for f in files)} share the name {key!r}: "
                                             f"cannot tell which files pair (rename one, or use --pairs)"))
@@ -219,9 +243,11 @@ def run(args: argparse.Namespace) -> int:
 
             if torch.cuda.is_available():
                 args.device = f"cuda:{local % torch.cuda.device_count()}"
-    todo = [(a, b, o) for a, b, o in pairs if args.overwrite or not Path(o).exists()]
+    todo = [(a, b, o) for a, b, o in pairs if args.overwrite or not _done(o)]
     skipped = len(pairs) - len(todo)
-    fuser = make_fuser(args) if todo else None  # bad weights / method parameters: before anything is created
+    # bad weights / method parameters: before anything is created, and also when every output
+    # exists (a resumed run with a mistyped --method or --weights must not pass as done)
+    fuser = make_fuser(args)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -229,6 +255,7 @@ def run(args: argparse.Namespace) -> int:
     from ..io.atomic import remove_stale_parts
 
     remove_stale_parts(out_dir)  # temporaries of runs killed mid-write (kill -9)
+    cleaned = {out_dir.resolve()}
     done = 0
     t0 = time.perf_counter()
     notes: set[str] = set()
@@ -243,6 +270,9 @@ def run(args: argparse.Namespace) -> int:
                     Path(o).parent.mkdir(parents=True, exist_ok=True)
                 except OSError as e:
                     raise InputError(f"{Path(o).parent}: cannot create output folder ({e.strerror or e})") from None
+                if Path(o).parent.resolve() not in cleaned:  # a subfolder's temporaries of killed runs too
+                    cleaned.add(Path(o).parent.resolve())
+                    remove_stale_parts(Path(o).parent)
             info = fuse_files(fuser, a, b, o, max_pixels=args.max_pixels, bit_depth=args.bit_depth)
             done += 1
             notes.update(n for n in info["notes"] if n.startswith("approximate") or n.startswith("tiled"))
