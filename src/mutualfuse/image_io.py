@@ -239,6 +239,11 @@ def header_size(path: str | os.PathLike) -> tuple[int, int] | None:
         return None
 
 
+#: TIFF ExtraSamples values that are alpha (1 associated, 2 unassociated): the extra channel
+#: that may be dropped (docs/inputs.md, Formats)
+_TIFF_ALPHA = (1, 2)
+
+
 def _read_tiff(p: Path, max_pixels: int | None) -> tuple[np.ndarray, int] | None:
     """Read a TIFF with tifffile → (samples, bit depth); None if tifffile is not installed."""
     try:
@@ -267,6 +272,12 @@ def _read_tiff(p: Path, max_pixels: int | None) -> tuple[np.ndarray, int] | None
         raise _err(p, f"truncated or corrupt TIFF ({_first_line(e)})") from None
     if spp not in (1, 3) and not (extras and spp in (2, 4)):
         raise _err(p, f"unsupported channel count {spp} (expected 1 gray or 3 RGB, optionally with alpha)")
+    if spp in (2, 4) and not all(int(e) in _TIFF_ALPHA for e in extras):
+        # ExtraSamples 0 is "unspecified" data (a near-infrared band, a mask, a depth): not alpha,
+        # so not a channel to drop without a word
+        raise _err(p, f"unsupported channel count {spp}: its extra sample is not alpha (TIFF ExtraSamples "
+                      f"{', '.join(str(int(e)) for e in extras)}, unspecified data); expected 1 gray or 3 RGB, "
+                      "optionally with an alpha channel (save the bands you want to fuse as their own image)")
     if arr.ndim == 3 and arr.shape[0] == spp and arr.shape[-1] != spp:  # planar → contiguous
         arr = np.moveaxis(arr, 0, -1)
     arr = _channels_to_image(arr, p)
@@ -435,7 +446,8 @@ def output_depth(path: str | os.PathLike, depths: list[int], colour: bool, reque
     if want in can:
         return want, None
     got = max(d for d in can if d <= want) if any(d <= want for d in can) else 8
-    return got, f"{suf} cannot hold {want}-bit {'colour ' if colour else ''}data; wrote {got}-bit"
+    what = "float" if want == 32 else f"{want}-bit"
+    return got, f"{suf} cannot hold {what} {'colour ' if colour else ''}data; wrote {got}-bit"
 
 
 def write_image(path: str | os.PathLike, arr: np.ndarray, bit_depth: int = 8, sources: tuple = (),

@@ -68,7 +68,8 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tile", type=int_at_least(16), default=None,
                    help="fuse independent TILE×TILE tiles blended seamlessly (approximation; default off)")
     p.add_argument("--tile-overlap", type=int_at_least(0), default=64,
-                   help="blend width of --tile in pixels (default %(default)s)")
+                   help="blend width of --tile in pixels, at most TILE/2 (a larger one is reduced to it; "
+                        "default %(default)s)")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="a parameter of a classical --method (repeatable), e.g. --param levels=3 "
                    "--param highpass=consistency; values are read as int, float, true/false or text")
@@ -103,7 +104,8 @@ def add_parser(sub) -> None:
                        description="Fuse two registered images (gray or colour, 8/16-bit/float, DICOM, any size) into OUT.")
     p.add_argument("a", help="first source image (e.g. infrared, near focus, CT/PET)")
     p.add_argument("b", help="second source image (e.g. visible, far focus, MR)")
-    p.add_argument("-o", "--out", required=True, help="output image (.png, .tif, .jpg, .bmp)")
+    p.add_argument("-o", "--out", required=True,
+                   help="output image: .png, .tif/.tiff, .jpg/.jpeg, .bmp, or .dcm/.dicom (DICOM, needs the dicom extra)")
     add_common(p)
     p.add_argument("--bit-depth", type=_bit_depth, default=None,
                    help="output bit depth 8, 16 or float (default: follow the inputs)")
@@ -133,6 +135,14 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
     if args.weights and not is_network:
         raise ParameterError(f"--weights applies to the network; --method {args.method} takes no weights "
                              "(drop --method or --weights)")
+    if args.weights:
+        from ..weights import SHIPPED
+
+        if args.weights not in SHIPPED and Path(args.weights).is_dir():  # it said "unknown method or weights"
+            from ..errors import InputError
+
+            raise InputError(f"{args.weights}: --weights is a folder; expected a .safetensors file or a shipped "
+                             "name (see `mutualfuse methods`)")
     model = args.weights if args.weights else args.method
     g = lambda k, d: getattr(args, k, d)  # noqa: E731 - callers may build a partial Namespace
     from ..validation import DEFAULT_WINDOW_PIXELS
