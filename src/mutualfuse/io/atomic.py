@@ -8,7 +8,10 @@ the target is left as it was.
 
 Temporary names are ``.<name>.<pid>.<random>.part<suffix>``: a run killed with ``kill -9``
 leaves one behind, and :func:`remove_stale_parts` (called by every writer before it starts)
-removes those whose process is gone.
+removes those whose process is gone. ``<random>`` starts with ``h<host tag>_`` (a digest of the
+host name): a process id says nothing about another machine's processes, so the temporaries of
+other hosts (``fuse-dir`` under ``torchrun --nnodes 2`` on a shared file system, a container
+with its own process ids) are left alone, never deleted while their writer is still writing.
 """
 from __future__ import annotations
 
@@ -44,9 +47,24 @@ def _folder(p: Path) -> Path:
     return p.parent if str(p.parent) else Path(".")
 
 
+_HOST_TAG = re.compile(r"^h(?P<tag>[0-9a-f]{8})_")
+
+
+def host_tag() -> str:
+    """8 hex digits of the sha256 of this machine's name (and of its process-id namespace where
+    Linux shows one), so that a temporary tells which machine's process ids its own is one of."""
+    import hashlib
+    import socket
+
+    ns = ""
+    with contextlib.suppress(OSError):
+        ns = os.readlink("/proc/self/ns/pid")
+    return hashlib.sha256(f"{socket.gethostname()}\0{ns}".encode()).hexdigest()[:8]
+
+
 def part_prefix(path: str | os.PathLike) -> str:
     """The start of the temporary names of ``path``'s writes by this process."""
-    return f".{Path(path).name}.{os.getpid()}."
+    return f".{Path(path).name}.{os.getpid()}.h{host_tag()}_"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -72,9 +90,13 @@ def remove_stale_parts(folder: str | os.PathLike, name: str | None = None) -> li
         entries = list(os.scandir(d))
     except OSError:
         return removed
+    here = host_tag()
     for e in entries:
         m = _PART.match(e.name)
         if not m or (name is not None and m.group("name") != name):
+            continue
+        tag = _HOST_TAG.match(e.name[m.end("pid") + 1:])
+        if tag and tag.group("tag") != here:  # another machine's process: its pid means nothing here
             continue
         if _pid_alive(int(m.group("pid"))):
             continue
