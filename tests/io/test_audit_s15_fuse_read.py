@@ -74,3 +74,25 @@ def test_weights_that_name_a_folder_say_so(tmp_path, capfd):
     line = _one_error_line(capfd)
     assert rc == 2 and not (tmp_path / "o.png").exists()
     assert f"{folder}: --weights is a folder" in line, line
+
+
+@pytest.mark.parametrize("normalize,data,must", [
+    ("auto", "kelvin", "its samples are outside [0, 1]; --normalize full takes float data in [0, 1] only"),
+    ("percentile", "unit", "--normalize auto keeps float samples already in [0, 1] as they are"),
+])
+def test_the_note_on_a_float_input_scaled_by_percentile_gives_advice_that_works(tmp_path, capfd, normalize,
+                                                                               data, must):
+    """The note said "(--normalize full for the type's full range)" for float data too: for kelvin
+    floats, `--normalize full` is an error, and a float has no "type's full range"."""
+    rng = np.random.default_rng(4)
+    x = rng.random((24, 32)).astype(np.float32)
+    f = tmp_path / "f.tif"
+    tifffile.imwrite(f, x * 300 + 250 if data == "kelvin" else x)
+    g = tmp_path / "g.png"
+    Image.fromarray(rng.integers(0, 256, (24, 32), dtype=np.uint8)).save(g)
+    assert main(["fuse", str(f), str(g), "-o", str(tmp_path / "o.tif"), "--method", "average",
+                 "--normalize", normalize]) == 0
+    err = capfd.readouterr().err
+    line = next(ln for ln in err.splitlines() if ln.startswith(f"note: {f}:"))
+    assert line == f"note: {f}: float input scaled by percentile ({must})", line
+    assert "type's full range" not in line
