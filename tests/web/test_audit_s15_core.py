@@ -32,3 +32,15 @@ def test_the_pixel_average_is_scored_at_the_fused_images_depth(pair16, tmp_path)
     assert r.bit_depth == 16
     for name, fused, avg, better in r.metrics:
         assert (fused, better) == (avg, "equal"), (name, fused, avg, better)
+
+
+def test_long_upload_names_give_a_result_not_a_file_name_too_long_error(tmp_path, samples):
+    """Each uploaded name may be up to 255 bytes; the download's name joined both stems and the
+    method, so two long names (or one long non-ASCII name) failed with 'internal error: OSError:
+    [Errno 36] File name too long' and the server's temporary path on the page."""
+    a, b = samples / "tno-01" / "a.png", samples / "tno-01" / "b.png"
+    names = ("x" * 200 + ".png", "é" * 120 + ".png")  # 204 and 244 bytes: each a valid file name
+    r = core.fuse_request(str(a), str(b), core.Settings(method="average", device="cpu"), tmp_path / "work",
+                          core.FuserCache(), names=names)
+    assert len(r.png.name.encode()) <= 255 and len(r.tiff.name.encode() if r.tiff else b"") <= 255
+    assert r.png.name.startswith("xxxx") and "éé" in r.png.name and r.png.name.endswith("-average.png")

@@ -252,6 +252,12 @@ def _scores(a_path: str, b_path: str, fused_png: Path, avg_png: Path) -> list[li
     return rows
 
 
+def _short(stem: str, limit: int = 100) -> str:
+    """``stem`` cut to at most ``limit`` UTF-8 bytes: the download joins two uploaded names, each
+    up to 255 bytes, and a longer file name cannot be written (Errno 36, 'File name too long')."""
+    return stem.encode()[:limit].decode(errors="ignore")
+
+
 def fuse_request(a_path: str, b_path: str, settings: Settings, workdir: Path, cache: FuserCache,
                  names: tuple[str, str] = ("a", "b")) -> Result:
     """Fuse one uploaded pair as ``mutualfuse fuse a b -o fused.png`` would; raise FuseError on bad input.
@@ -278,7 +284,8 @@ def fuse_request(a_path: str, b_path: str, settings: Settings, workdir: Path, ca
     seconds = time.perf_counter() - t0
     colour = fused.ndim == 3
     req = _request_dir(workdir)
-    stem = f"{Path(names[0]).stem}-{Path(names[1]).stem}-{settings.method if settings.method != NETWORK else settings.weights}"
+    stem = (f"{_short(Path(names[0]).stem)}-{_short(Path(names[1]).stem)}-"
+            f"{settings.method if settings.method != NETWORK else settings.weights}")
     png = req / f"{stem}.png"
     depth, note = output_depth(png, [ia.bit_depth, ib.bit_depth], colour, None)
     notes = list(fuser.report.notes) + ([note] if note else []) + input_notes((ia, ib), names)
