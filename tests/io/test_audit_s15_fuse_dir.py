@@ -117,3 +117,21 @@ def test_stale_temporaries_in_a_pairs_list_subfolder_are_removed(tmp_path, capfd
     stale.write_bytes(b"half")
     assert main(["fuse-dir", "--pairs", str(lst), "-o", str(tmp_path / "out"), "--method", "average", "-q"]) == 0
     assert sorted(os.listdir(sub)) == ["f.png"]
+
+
+def test_the_depth_and_scaling_notes_of_the_pairs_are_summed_up_not_dropped(tmp_path, capfd):
+    """docs/inputs.md: when the output format cannot hold the inputs' depth, "the output is written
+    at 8 bits and a note says so". fuse-dir kept only the mapping/tiling notes of its pairs: 16-bit
+    inputs written as .jpg came out 8-bit without a word."""
+    da, db = tmp_path / "a", tmp_path / "b"
+    da.mkdir()
+    db.mkdir()
+    rng = np.random.default_rng(5)
+    for n in ("1.png", "2.png"):
+        Image.fromarray(rng.integers(1000, 5000, (24, 32), dtype=np.uint16)).save(da / n)
+        _png(db / n, 7)
+    rc = main(["fuse-dir", str(da), str(db), "-o", str(tmp_path / "out"), "--ext", ".jpg", "--method", "average"])
+    err = capfd.readouterr().err
+    assert rc == 0, err
+    assert "note: .jpg cannot hold 16-bit data; wrote 8-bit (2 pair(s))" in err, err
+    assert "note: 2 input(s): 16-bit input scaled by percentile" in err, err

@@ -259,6 +259,7 @@ def run(args: argparse.Namespace) -> int:
     done = 0
     t0 = time.perf_counter()
     notes: set[str] = set()
+    counted: dict[str, int] = {}  # per-pair notes that must not be lost (depth reduced, input scaled), counted
     detected: dict[str, list[str]] = {}
     bar = tqdm(todo, desc="fuse-dir" if world == 1 else f"fuse-dir [rank 0 of {world}]", unit="pair",
                file=sys.stderr, disable=args.quiet or not todo or rank != 0)
@@ -276,6 +277,10 @@ def run(args: argparse.Namespace) -> int:
             info = fuse_files(fuser, a, b, o, max_pixels=args.max_pixels, bit_depth=args.bit_depth)
             done += 1
             notes.update(n for n in info["notes"] if n.startswith("approximate") or n.startswith("tiled"))
+            for n in info["notes"]:
+                key = _counted_note(n, (a, b))
+                if key:
+                    counted[key] = counted.get(key, 0) + 1
             if info.get("detected"):  # task mode auto: which task each pair was fused as
                 detected.setdefault(info["task"], []).append(Path(a).name)
         except FuseError as e:
@@ -287,11 +292,16 @@ def run(args: argparse.Namespace) -> int:
     bar.close()
     if world > 1:  # every rank's counts, notes and failures → rank 0 reports the whole run
         results = _gather(world, {"done": done, "skipped": skipped, "failures": failures, "notes": sorted(notes),
+                                  "counted": counted,
                                   "detected": detected})
         done = sum(r["done"] for r in results)
         skipped = sum(r["skipped"] for r in results)
         failures = [f for r in results for f in r["failures"]]
         notes = {n for r in results for n in r["notes"]}
+        counted = {}
+        for r in results:
+            for k, c in r["counted"].items():
+                counted[k] = counted.get(k, 0) + c
         detected = {}
         for r in results:
             for t, names in r["detected"].items():
@@ -301,6 +311,8 @@ def run(args: argparse.Namespace) -> int:
             return 2 if failures else 0
     if detected:
         notes.add(task_summary(detected))
+    for k, c in counted.items():
+        notes.add(k.format(n=c))
     if not args.pairs:
         for d in (args.dir_a, args.dir_b):
             subs = sum(1 for p in Path(d).iterdir() if p.is_dir())
@@ -313,6 +325,19 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.flush()
         _barrier_and_close(world)
     return code
+
+
+def _counted_note(note: str, inputs: tuple[str, str]) -> str | None:
+    """A pair's note that the summary keeps, counted (a template with ``{n}``), or None: the
+    output depth reduced by the format ("... wrote 8-bit": fuse's note, which fuse-dir dropped)
+    and an input scaled by percentile/window or clipped (the path left out)."""
+    if " cannot hold " in note and "; wrote " in note:
+        return note.replace("{", "{{").replace("}", "}}") + " ({n} pair(s))"
+    for p in inputs:
+        if note.startswith(f"{p}: "):
+            rest = note[len(p) + 2:]
+            return "{n} input(s): " + rest.replace("{", "{{").replace("}", "}}")
+    return None
 
 
 def task_summary(detected: dict[str, list[str]], show: int = 3) -> str:
