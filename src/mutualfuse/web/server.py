@@ -107,13 +107,18 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
     os.environ.update(OFFLINE_ENV)  # before gradio is imported: it reads them at import
     os.environ["GRADIO_TEMP_DIR"] = str(workdir / "gradio")
 
-    def stop(signum, frame):  # Ctrl+C / SIGTERM: leave through the finally below
+    def stop(signum, frame):  # Ctrl+C / SIGTERM / SIGHUP: leave through the finally below
         raise KeyboardInterrupt
 
     # Installed explicitly for both: a process started in the background by a non-interactive
     # shell inherits SIGINT as *ignored*, and Python then keeps ignoring it (Ctrl+C and the
     # browser test's SIGINT would do nothing)
     old = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # SIGHUP (the terminal or ssh session closed) killed the process without the cleanup, leaving
+    # the folder with every upload behind; under nohup (SIGHUP ignored) it stays ignored
+    hup = getattr(signal, "SIGHUP", None)
+    if hup is not None and signal.getsignal(hup) is not signal.SIG_IGN:
+        old[hup] = signal.signal(hup, stop)
     try:
         from .app import build_app
         from .core import SAMPLES

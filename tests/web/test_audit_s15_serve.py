@@ -1,0 +1,67 @@
+"""Audit s15 of ``mutualfuse serve`` as a process (needs gradio, no browser; skips without it)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+
+def _start(tmp_path, *args: str) -> tuple[subprocess.Popen, str]:
+    pytest.importorskip("gradio", reason="mutualfuse serve needs the 'web' extra (gradio)")
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    env = dict(os.environ, OMP_NUM_THREADS="1", TMPDIR=str(tmpdir), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "mutualfuse", "serve", "--device", "cpu", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                            start_new_session=True)
+    line = proc.stdout.readline()
+    if not line.startswith("mutualfuse serve: http://"):
+        proc.kill()
+        pytest.fail(f"no address: {line!r} {proc.stderr.read()[-2000:]}")
+    assert any(tmpdir.iterdir())  # the work folder exists while it serves
+    return proc, line.split()[2]
+
+
+def _wait_gone(proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        pytest.fail("the server did not stop")
+
+
+def test_closing_the_terminal_sighup_removes_the_temporary_folder(tmp_path):
+    """SIGHUP (the terminal or ssh session closed) killed the server at once, leaving
+    ``mutualfuse-serve-*`` with every uploaded image in ``$TMPDIR``."""
+    proc, _ = _start(tmp_path)
+    proc.send_signal(signal.SIGHUP)
+    _wait_gone(proc)
+    assert proc.returncode == 0, proc.stderr.read()[-2000:]
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_under_nohup_sighup_is_still_ignored(tmp_path):
+    """A server started with ``nohup`` (SIGHUP ignored) keeps serving when the terminal closes."""
+    pytest.importorskip("gradio", reason="mutualfuse serve needs the 'web' extra (gradio)")
+    env_cmd = [sys.executable, "-c", "import os, signal, sys; signal.signal(signal.SIGHUP, signal.SIG_IGN); "
+                                     "os.execv(sys.executable, [sys.executable, '-m', 'mutualfuse', 'serve', "
+                                     "'--device', 'cpu'])"]
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    env = dict(os.environ, OMP_NUM_THREADS="1", TMPDIR=str(tmpdir), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(env_cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        assert proc.stdout.readline().startswith("mutualfuse serve: http://"), proc.stderr.read()[-2000:]
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(3)
+        assert proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _wait_gone(proc)
+    assert list(tmpdir.iterdir()) == []
