@@ -14,6 +14,13 @@ SAMPLES = REPO / "src" / "mutualfuse" / "data" / "samples"
 
 
 def pytest_configure(config):
+    import signal
+
+    # A run started in the background of a non-interactive shell (`make test &`, nohup) inherits
+    # SIGINT ignored, and Python then installs no KeyboardInterrupt handler: the Ctrl+C tests
+    # would test that environment, not the code. Every test process starts with Python's own.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     config.addinivalue_line(
         "markers", "needs_shared(*paths): needs these paths under the shared data root (default: data); "
         "missing → skip, or fail with MUTUALFUSE_REQUIRE_SHARED=1 (tests/shared_data.py)")
