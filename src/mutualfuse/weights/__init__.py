@@ -136,7 +136,9 @@ def task_settings(spec: str | os.PathLike | None, task: str) -> dict[str, float]
     have = dict(SHIPPED[name].tasks)
     if task not in have:
         with_tasks = sorted(n for n, w in SHIPPED.items() if w.tasks)
-        raise ParameterError(f"task {task!r}: weights {name!r} record no per-task settings "
+        given = "default" if spec is None else str(spec)
+        shown = repr(name) if given == name else f"{given!r} (the shipped {name!r}, by its sha256)"
+        raise ParameterError(f"task {task!r}: weights {shown} record no per-task settings "
                              f"(weights that do: {', '.join(with_tasks) or 'none'})")
     return {k: float(v) for k, v in have[task]}
 
