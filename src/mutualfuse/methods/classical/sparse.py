@@ -29,7 +29,12 @@ PATCH = 8
 #: the parameters of asr (and asr_reference), csr (and csr_reference). csr's lam: from about 1 on
 #: every detail code is 0 (the result no longer changes); far above 1e6 the ADMM penalty overflows
 ASR_PARAMS = {"epsilon": Float(0.0, lo_open=True), "stride": Int(1, PATCH), "max_atoms": Int(1, PATCH * PATCH)}
-CSR_PARAMS = {"lam": Float(0.0, 1e6, lo_open=True), "multifocus": Bool(), "max_iter": Int(1, 100000),
+# csr lam >= 1e-6: the float32 soft threshold lam/rho must not vanish against the coefficients; at
+# lam <= 1e-13 (TNO crop; 1e-20 on noise) it did, the primal residual became exactly 0, SPORCO's
+# adaptive rho then divided rho by 100 every iteration until the ADMM overflowed, and the output
+# was clipped garbage (mean 0.5 from the sources) with only RuntimeWarnings; from 1e-6 down the
+# result no longer changes (the lam -> 0 limit: 1e-6 and 1e-13 agree to 1e-4 on that crop)
+CSR_PARAMS = {"lam": Float(1e-6, 1e6), "multifocus": Bool(), "max_iter": Int(1, 100000),
               "low_lambda": Float(0.0, lo_open=True)}
 
 
