@@ -19,7 +19,8 @@ def max_levels(method: str, shape: tuple[int, int], levels: int, min_side: int =
     if side / 2 ** levels < min_side:
         raise ParameterError(
             f"method {method!r}: levels={levels} is too deep for a {shape[1]}x{shape[0]} image "
-            f"(coarsest band would be smaller than {min_side} px)"
+            f"(needs at least {min_side * 2 ** levels} px per side: the coarsest band would be smaller "
+            f"than {min_side} px)"
         )
 
 
