@@ -65,3 +65,26 @@ def test_under_nohup_sighup_is_still_ignored(tmp_path):
         proc.send_signal(signal.SIGINT)
         _wait_gone(proc)
     assert list(tmpdir.iterdir()) == []
+
+
+def test_an_ipv6_host_serves_the_page(tmp_path):
+    """``--host ::1`` passed the port check, then stopped with 'internal error: InvalidURL:
+    Invalid port' (Gradio wants an IPv6 literal in brackets)."""
+    import socket
+    import urllib.request
+
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    proc, url = _start(tmp_path, "--host", "::1")
+    try:
+        assert url.startswith("http://[::1]:"), url
+        with urllib.request.urlopen(url, timeout=30) as r:
+            assert r.status == 200 and b"mutualfuse" in r.read()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _wait_gone(proc)
+    assert proc.returncode == 0
+    assert list((tmp_path / "tmp").iterdir()) == []

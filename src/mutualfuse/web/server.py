@@ -100,6 +100,8 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
 
     # refused before anything starts: --device cuda without CUDA served a page whose every fuse failed
     pick_device(device)
+    if host.startswith("[") and host.endswith("]"):  # an IPv6 literal as written in a URL
+        host = host[1:-1]
     port = listen_port(host, port)
     if importlib.util.find_spec("gradio") is None:
         raise ParameterError("the web page needs the 'web' extra: pip install 'mutualfuse[web]'")
@@ -126,7 +128,8 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
         app = build_app(workdir / "results", device=device, max_pixels=max_pixels)
         app.queue(default_concurrency_limit=1)
         url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
-        app.launch(server_name=host, server_port=port, share=share, inbrowser=False, quiet=True,
+        # Gradio takes an IPv6 literal in brackets (bare, '::1' made it build 'http://::1:PORT/': InvalidURL)
+        app.launch(server_name=f"[{host}]" if ":" in host else host, server_port=port, share=share, inbrowser=False, quiet=True,
                    prevent_thread_lock=True, ssr_mode=False, allowed_paths=[str(SAMPLES)], show_error=True,
                    footer_links=[])
         print(f"mutualfuse serve: {url}  (Ctrl+C to stop)", flush=True)
