@@ -132,10 +132,10 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
         app.launch(server_name=f"[{host}]" if ":" in host else host, server_port=port, share=share, inbrowser=False, quiet=True,
                    prevent_thread_lock=True, ssr_mode=False, allowed_paths=[str(SAMPLES)], show_error=True,
                    footer_links=[])
-        print(f"mutualfuse serve: {url}  (Ctrl+C to stop)", flush=True)
-        if share and getattr(app, "share_url", None):
-            print(f"mutualfuse serve: share link {app.share_url}", flush=True)
-        try:
+        try:  # the prints too: a Ctrl+C while the address is being printed is a normal stop (it escaped: exit 130)
+            print(f"mutualfuse serve: {url}  (Ctrl+C to stop)", flush=True)
+            if share and getattr(app, "share_url", None):
+                print(f"mutualfuse serve: share link {app.share_url}", flush=True)
             wait_for_interrupt()
         except KeyboardInterrupt:
             pass
