@@ -28,34 +28,11 @@ def _read_samples(path: Path) -> np.ndarray:
     (:func:`mutualfuse.image_io.read_image`'s readers: EXIF / TIFF orientation applied, 16-bit
     colour PNG and TIFF at their full 16 bits, alpha dropped, palettes expanded, multi-page
     files refused) but not normalised: uint8 or uint16, (H, W) gray or (H, W, 3) RGB."""
-    from PIL import ImageOps
-
-    from .image_io import (_PNG16_COLOUR, _channels_to_image, _check_path, _err, _open_pillow, _png_ihdr,
-                           _read_png16_colour, _read_tiff, quiet_decoders)
-    from .io.pil_modes import pil_samples
+    from .image_io import read_samples
     from .io.samples import MAX_PIXELS
 
     p = Path(path)
-    with quiet_decoders():
-        _check_path(p)
-        got = _read_tiff(p, MAX_PIXELS) if p.suffix.lower() in (".tif", ".tiff") else None
-        if got is not None:
-            raw, depth = got
-        else:
-            ihdr = _png_ihdr(p)
-            if ihdr is not None and ihdr[2] == 16 and ihdr[3] == 4:
-                raise _err(p, "16-bit gray + alpha PNG is not supported (Pillow reads it at 8 bits); "
-                              "save it without the alpha channel")
-            if ihdr is not None and ihdr[2] == 16 and ihdr[3] in _PNG16_COLOUR:
-                raw = _channels_to_image(_read_png16_colour(p, _PNG16_COLOUR[ihdr[3]][0], MAX_PIXELS), p)
-                depth = 16
-            else:
-                im = _open_pillow(p, MAX_PIXELS)
-                try:
-                    im = ImageOps.exif_transpose(im)
-                except Exception:  # noqa: BLE001 - as read_image: a broken EXIF block is ignored
-                    pass
-                raw, depth = pil_samples(im, p)
+    raw, depth, _ = read_samples(p, MAX_PIXELS)
     if depth == 8:
         return np.asarray(raw, dtype=np.uint8)
     if depth == 16:

@@ -338,28 +338,41 @@ def _read_image(path, max_pixels, normalize, percentiles) -> tuple[np.ndarray, I
         from .dicom import read_dicom
 
         return read_dicom(p, max_pixels=max_pixels, normalize=normalize, percentiles=percentiles)
+    raw, depth, reader = _decode_samples(p, max_pixels)
+    arr, how = normalize_samples(raw, depth, normalize, percentiles, p)
+    return arr, ImageInfo(str(p), "RGB" if arr.ndim == 3 else "L", depth, reader, how)
+
+
+def read_samples(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -> tuple[np.ndarray, int, str]:
+    """The stored samples of a non-DICOM image file, decoded as :func:`read_image` decodes them
+    before its normalisation (EXIF / TIFF orientation applied, 16-bit colour PNG and TIFF at 16
+    bits, alpha dropped, palettes expanded, multi-page files refused): ``(samples, bit depth,
+    reader)``, samples (H, W) or (H, W, 3) as stored (integers, or floats for a float TIFF),
+    reader ``"tiff"`` or ``"pillow"``. One-line errors naming the file."""
+    p = Path(path)
+    with quiet_decoders():
+        _check_path(p)
+        return _decode_samples(p, max_pixels)
+
+
+def _decode_samples(p: Path, max_pixels) -> tuple[np.ndarray, int, str]:
     if p.suffix.lower() in (".tif", ".tiff"):
         got = _read_tiff(p, max_pixels)
         if got is not None:
-            raw, depth = got
-            arr, how = normalize_samples(raw, depth, normalize, percentiles, p)
-            return arr, ImageInfo(str(p), "RGB" if arr.ndim == 3 else "L", depth, "tiff", how)
+            return got[0], got[1], "tiff"
     ihdr = _png_ihdr(p)
     if ihdr is not None and ihdr[2] == 16 and ihdr[3] == 4:
         raise _err(p, "16-bit gray + alpha PNG is not supported (Pillow reads it at 8 bits); "
                       "save it without the alpha channel")
     if ihdr is not None and ihdr[2] == 16 and ihdr[3] in _PNG16_COLOUR:
-        raw = _channels_to_image(_read_png16_colour(p, _PNG16_COLOUR[ihdr[3]][0], max_pixels), p)
-        arr, how = normalize_samples(raw, 16, normalize, percentiles, p)
-        return arr, ImageInfo(str(p), "RGB" if arr.ndim == 3 else "L", 16, "pillow", how)
+        return _channels_to_image(_read_png16_colour(p, _PNG16_COLOUR[ihdr[3]][0], max_pixels), p), 16, "pillow"
     im = _open_pillow(p, max_pixels)
     try:
         im = ImageOps.exif_transpose(im)
     except Exception:  # noqa: BLE001 - a broken EXIF block must not make the image unreadable
         pass
     raw, depth = pil_samples(im, p)
-    arr, how = normalize_samples(raw, depth, normalize, percentiles, p)
-    return arr, ImageInfo(str(p), "RGB" if arr.ndim == 3 else "L", depth, "pillow", how)
+    return raw, depth, "pillow"
 
 
 def rgb_to_y(rgb: np.ndarray) -> np.ndarray:
