@@ -124,17 +124,24 @@ def _free_port() -> int:
 def test_torchrun_two_gloo_processes_equal_single_process(tmp_path, data_root):
     single = _write_cfg(tmp_path / "s.yaml", tmp_path / "single", steps=1, checkpoint_every=1)
     _cli(["train", "--config", str(single), "--data-root", str(data_root), "--no-progress", "--device", "cpu"])
-    ddp = _write_cfg(tmp_path / "d.yaml", tmp_path / "ddp", steps=1, checkpoint_every=1)
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    r = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nnodes=1", "--nproc-per-node=2",
-         f"--master-port={_free_port()}", "--master-addr=127.0.0.1",
-         "-m", "mutualfuse", "train", "--config", str(ddp), "--data-root", str(data_root),
-         "--no-progress", "--device", "cpu"],
-        capture_output=True, text=True, env=env, timeout=300)
+    # One more try, in a fresh folder, only for gloo's teardown abort ("terminate called without
+    # an active exception", SIGABRT of a rank): seen once in a loaded CI run (2026-12-05) and not
+    # reproduced in 16 runs since, loaded or not; train() now frees the DDP wrapper before the
+    # group. Any other failure, or that abort twice, fails the test.
+    for attempt in ("ddp", "ddp-again"):
+        ddp = _write_cfg(tmp_path / f"{attempt}.yaml", tmp_path / attempt, steps=1, checkpoint_every=1)
+        r = subprocess.run(
+            [sys.executable, "-m", "torch.distributed.run", "--nnodes=1", "--nproc-per-node=2",
+             f"--master-port={_free_port()}", "--master-addr=127.0.0.1",
+             "-m", "mutualfuse", "train", "--config", str(ddp), "--data-root", str(data_root),
+             "--no-progress", "--device", "cpu"],
+            capture_output=True, text=True, env=env, timeout=300)
+        if r.returncode == 0 or "terminate called without an active exception" not in r.stderr:
+            break
     assert r.returncode == 0, r.stderr[-3000:]
     a = load_checkpoint(tmp_path / "single" / "last.ckpt")
-    b = load_checkpoint(tmp_path / "ddp" / "last.ckpt")
+    b = load_checkpoint(tmp_path / attempt / "last.ckpt")
     assert a["step"] == b["step"] == 1
     # Compare gradients, not parameters: Adam's first update is lr * g / (|g| + eps), about
     # lr * sign(g), so a gradient element that rounds to the other side of 0 in one set-up moves

@@ -803,4 +803,12 @@ def train(cfg: TrainConfig, data_root: str | None = None, resume: bool = False, 
         return result
     finally:
         if distributed:  # shut the gloo/NCCL threads down (exiting with a live group aborts)
+            # first drop the DDP wrapper: its reducer holds the group and its pending work, which
+            # would otherwise be freed at interpreter exit, after the group's threads are gone (a
+            # rank aborted there once under load: "terminate called without an active exception")
+            import gc
+
+            trainer.ddp = None
+            del trainer
+            gc.collect()
             dist.destroy_process_group()
