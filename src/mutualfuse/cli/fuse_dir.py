@@ -11,11 +11,14 @@ skipped later. A bad pair does not stop the run: every failure is listed at the 
 exit code is 2 when any pair failed.
 
 Several processes, GPUs or machines: run it under ``torchrun`` (``torchrun --nproc-per-node 2
--m mutualfuse fuse-dir ...``). Rank r of n takes the pairs r, r+n, r+2n, ... of the pair list
-(sorted by name, or the CSV's row order): a disjoint shard, and the union of the shards is the
-single-process run. Each rank runs on ``cuda:LOCAL_RANK``
-when CUDA is used; at the end the ranks exchange their counts and failures (gloo) and rank 0
-prints the summary. Resuming works the same, with any number of processes.
+-m mutualfuse fuse-dir ...``). Rank 0 lists which pairs are left to do (outputs that do not
+exist yet, or all with ``--overwrite``) and sends that list to every rank (gloo), so that all
+ranks shard the same list: rank r of n takes the pairs r, r+n, r+2n, ... of it (sorted by name,
+or the CSV's row order), a disjoint shard, and the union of the shards is the single-process
+run. A resumed run's remaining pairs are so split evenly, whichever ranks did the finished ones
+(each rank used to shard the whole list and skip its own finished pairs). Each rank runs on
+``cuda:LOCAL_RANK`` when CUDA is used; at the end the ranks exchange their counts and failures
+and rank 0 prints the summary. Resuming works with any number of processes.
 """
 from __future__ import annotations
 
@@ -181,20 +184,47 @@ def shard(pairs: list, rank: int, world: int) -> list:
     return pairs[rank::world]
 
 
-def _gather(world: int, mine: dict) -> list[dict]:
-    """Every rank's result dict, in rank order (one gloo all_gather; a no-op for one process)."""
-    if world == 1:
-        return [mine]
+def _group():
+    """``torch.distributed``, its gloo group started (once per process)."""
     import datetime
 
     import torch.distributed as dist
 
     if not dist.is_initialized():
-        # gloo: the exchange is a few Python objects, also on GPU nodes. Ranks wait here for the
-        # slowest shard, so the timeout is long (a crashed rank makes torchrun stop them all).
+        # gloo: the exchanges are a few Python objects, also on GPU nodes. Ranks wait at the end
+        # for the slowest shard, so the timeout is long (a crashed rank makes torchrun stop them all).
         dist.init_process_group("gloo", timeout=datetime.timedelta(hours=24))
+    return dist
+
+
+def _broadcast_from_rank0(obj):
+    """``obj`` of rank 0, on every rank."""
+    box = [obj]
+    _group().broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def left_to_do(pairs: list, overwrite: bool, rank: int, world: int, broadcast=None) -> tuple[list, int]:
+    """``(this rank's shard of the pairs left to do, the skipped count this rank reports)``.
+
+    Which pairs are left (output missing, or every pair with ``overwrite``) is decided by rank 0
+    alone and sent to the others (``broadcast``: rank 0's object on every rank; default gloo), so
+    that every rank shards the same list even when another rank has already written outputs by
+    the time it looks. Rank 0 reports the skipped pairs, the others 0 (the counts are summed)."""
+    if world == 1:
+        todo = [p for p in pairs if overwrite or not _done(p[2])]
+        return todo, len(pairs) - len(todo)
+    left = [i for i, p in enumerate(pairs) if overwrite or not _done(p[2])] if rank == 0 else None
+    left = (broadcast or _broadcast_from_rank0)(left)
+    return shard([pairs[i] for i in left], rank, world), (len(pairs) - len(left)) if rank == 0 else 0
+
+
+def _gather(world: int, mine: dict) -> list[dict]:
+    """Every rank's result dict, in rank order (one gloo all_gather; a no-op for one process)."""
+    if world == 1:
+        return [mine]
     out: list = [None] * world
-    dist.all_gather_object(out, mine)
+    _group().all_gather_object(out, mine)
     return out
 
 
@@ -236,15 +266,13 @@ def run(args: argparse.Namespace) -> int:
     rank, world, local = dist_env()
     pairs, failures = list_pairs(args)
     if world > 1:
-        pairs = shard(pairs, rank, world)
         failures = failures if rank == 0 else []  # listing problems: reported once
         if args.device in ("auto", "cuda"):
             import torch
 
             if torch.cuda.is_available():
                 args.device = f"cuda:{local % torch.cuda.device_count()}"
-    todo = [(a, b, o) for a, b, o in pairs if args.overwrite or not _done(o)]
-    skipped = len(pairs) - len(todo)
+    todo, skipped = left_to_do(pairs, args.overwrite, rank, world)
     # bad weights / method parameters: before anything is created, and also when every output
     # exists (a resumed run with a mistyped --method or --weights must not pass as done)
     fuser = make_fuser(args)
