@@ -78,7 +78,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         depth = "float" if r.bit_depth == 32 else f"{r.bit_depth}-bit"
         timing = (f"fused in **{r.seconds:.2f} s** ({depth} {'colour' if r.colour else 'gray'}, "
                   f"{cache.get(core._namespace(s)).device}); metrics {r.metric_seconds:.2f} s")
-        cmd = "mutualfuse fuse A B -o fused.png " + " ".join(s.cli_args()[:-2])
+        cmd = s.command()
         status = "done: " + Path(r.png).name + "".join(f"  \nnote: {n}" for n in r.notes)
         state = {"a": str(r.preview_a), "b": str(r.preview_b), "fused": str(r.png)}
         # the slider shows the source the radio names (it showed a after a re-fuse with "b vs fused" set)

@@ -84,6 +84,14 @@ class Settings:
         out += ["--chroma", self.chroma, "--normalize", self.normalize, "--device", self.device]
         return out
 
+    def command(self) -> str:
+        """The ``mutualfuse fuse`` command line the page shows ("same as"), shell-quoted, without
+        ``--device`` (the server's choice) and with the server's ``--max-pixels`` when it set one."""
+        import shlex
+
+        extra = ["--max-pixels", str(self.max_pixels)] if self.max_pixels is not None else []
+        return shlex.join(["mutualfuse", "fuse", "A", "B", "-o", "fused.png", *self.cli_args()[:-2], *extra])
+
 
 @dataclass
 class Result:
