@@ -83,14 +83,13 @@ def read_gray(path: Path, normalize: str | None = None,
         return arr.astype(np.float64) * 255.0
     if normalize is None:
         return to_gray(_read_samples(path))
-    if normalize in ("auto", "full"):  # 8-bit files are read as stored either way
-        try:
-            raw = _read_samples(path)
-        except InputError:  # float samples: read_image normalises them (or names the problem)
-            raw = None
-        if raw is not None and raw.dtype == np.uint8:
-            return to_gray(raw)
-    arr, info = read_image(path, normalize=normalize, percentiles=pct)
+    from .image_io import read_samples
+    from .io.samples import MAX_PIXELS, normalize_samples
+
+    raw, depth, _ = read_samples(path, MAX_PIXELS)  # decoded once, as read_image decodes it
+    if depth == 8 and normalize in ("auto", "full"):  # 8-bit files are read as stored either way
+        return to_gray(np.asarray(raw, dtype=np.uint8))
+    arr, _ = normalize_samples(raw, depth, normalize, pct, path)  # read_image's normalisation
     if arr.ndim == 3:
         return to_gray(to_uint(arr, 16)).astype(np.float64) * (255.0 / 65535.0)
     return arr.astype(np.float64) * 255.0

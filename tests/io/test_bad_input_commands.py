@@ -9,11 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import struct
 import subprocess
 import sys
 import warnings
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +19,7 @@ import pytest
 import torch
 from PIL import Image
 
+from png_files import png16_colour  # tests/ is on sys.path
 from mutualfuse.cli import main
 
 SAMPLES = Path(__file__).resolve().parents[2] / "src" / "mutualfuse" / "data" / "samples"
@@ -68,19 +67,6 @@ def run_bad(capsys, args: list[str], root: Path, must: str, name: str | None = N
 
 def png(path: Path, arr: np.ndarray) -> Path:
     Image.fromarray(arr).save(path)
-    return path
-
-
-def png16_colour(path: Path, arr: np.ndarray) -> Path:
-    """A 16-bit RGB PNG (no filtering), written by hand: Pillow cannot write one."""
-    h, w, _ = arr.shape
-    raw = b"".join(b"\x00" + arr[i].astype(">u2").tobytes() for i in range(h))
-
-    def chunk(t, d):
-        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
-
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0))
-                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
     return path
 
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import struct
-import zlib
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from png_files import png16_colour
 import mutualfuse.metrics as M
 from mutualfuse.cli import evaluate as E
 from mutualfuse.errors import InputError
@@ -33,18 +32,6 @@ def _pair(h=72, w=96, seed=0):
     a = np.clip(60 + 2 * x + rng.normal(0, 9, (h, w)), 0, 255).astype(np.uint8)
     b = np.clip(200 - 2 * y + rng.normal(0, 9, (h, w)), 0, 255).astype(np.uint8)
     return a, b
-
-
-def _write_png16_rgb(path, x: np.ndarray) -> None:
-    """A 16-bit RGB PNG (Pillow cannot write one)."""
-    h, w, _ = x.shape
-    raw = b"".join(b"\x00" + x[i].astype(">u2").tobytes() for i in range(h))
-
-    def chunk(t, data):
-        return struct.pack(">I", len(data)) + t + data + struct.pack(">I", zlib.crc32(t + data) & 0xFFFFFFFF)
-
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0))
-                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 def _folders(tmp_path, *roles):
@@ -86,7 +73,7 @@ def test_16_bit_colour_fused_images_are_scored_at_16_bits(tmp_path, fmt):
     rgb16 = (np.dstack([np.maximum(a, b), a, b]).astype(np.uint16) * 257
              + rng.integers(0, 257, (*a.shape, 3))).astype(np.uint16)
     if fmt == "png":
-        _write_png16_rgb(d["f"] / "01.png", rgb16)
+        png16_colour(d["f"] / "01.png", rgb16)
     else:
         tifffile.imwrite(d["f"] / "01.tif", rgb16)
     g = E.read_gray(d["f"] / f"01.{fmt}")
