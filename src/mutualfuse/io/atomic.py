@@ -4,7 +4,8 @@
 finishes, the temporary file gets the permissions that ``open(path, "w")`` would have given
 (``0o666 & ~umask`` for a new file, the existing file's mode when it replaces one), is
 flushed to disk and renamed over the target. On any error the temporary file is removed and
-the target is left as it was.
+the target is left as it was. A target that is a symbolic link is written through: the file it
+points to is replaced, the link stays (:func:`write_target`).
 
 Temporary names are ``.<name>.<pid>.<random>.part<suffix>``: a run killed with ``kill -9``
 leaves one behind, and :func:`remove_stale_parts` (called by every writer before it starts)
@@ -45,6 +46,17 @@ def default_mode(path: str | os.PathLike) -> int:
 
 def _folder(p: Path) -> Path:
     return p.parent if str(p.parent) else Path(".")
+
+
+def write_target(path: str | os.PathLike) -> Path:
+    """The file a write to ``path`` lands in: ``path`` itself, or, where ``path`` is a symbolic
+    link (dangling or not), the file it points to, as ``open(path, "w")`` would write through
+    it. Renaming the temporary over the link itself would replace the link by a plain file and
+    leave the file it points to stale."""
+    p = Path(path)
+    if p.is_symlink():
+        return Path(os.path.realpath(p))
+    return p
 
 
 _HOST_TAG = re.compile(r"^h(?P<tag>[0-9a-f]{8})_")
@@ -119,14 +131,15 @@ def atomic_write(path: str | os.PathLike, *, suffix: str | None = None, fsync: b
     Raises :class:`~mutualfuse.errors.InputError` naming ``path`` when the folder cannot hold a
     new file (missing, read-only, not a folder, a pseudo file system such as ``/proc``).
     """
-    p = Path(path)
+    shown = Path(path)
+    p = write_target(shown)
     parent = _folder(p)
-    sfx = p.suffix if suffix is None else suffix
+    sfx = shown.suffix if suffix is None else suffix
     mode = default_mode(p)
     try:
         fd, tmp = tempfile.mkstemp(prefix=part_prefix(p), suffix=".part" + sfx, dir=str(parent))
     except OSError as e:
-        raise InputError(f"{p}: cannot write in {parent} ({e.strerror or e})") from None
+        raise InputError(f"{shown}: cannot write in {parent} ({e.strerror or e})") from None
     os.close(fd)
     tmp_p = Path(tmp)
     try:
@@ -138,7 +151,7 @@ def atomic_write(path: str | os.PathLike, *, suffix: str | None = None, fsync: b
                     os.fsync(fh.fileno())
             os.replace(tmp_p, p)
         except OSError as e:
-            raise InputError(f"{p}: cannot write output ({e.strerror or e})") from None
+            raise InputError(f"{shown}: cannot write output ({e.strerror or e})") from None
     finally:
         with contextlib.suppress(OSError):
             if tmp_p.exists():
@@ -147,13 +160,15 @@ def atomic_write(path: str | os.PathLike, *, suffix: str | None = None, fsync: b
 
 def probe_writable(path: str | os.PathLike) -> None:
     """Create and remove a temporary file beside ``path``: the honest "can I write here" check
-    (``os.access`` says yes to root on read-only mounts and on ``/proc``)."""
-    p = Path(path)
+    (``os.access`` says yes to root on read-only mounts and on ``/proc``). A symbolic link is
+    probed where it points (:func:`write_target`)."""
+    shown = Path(path)
+    p = write_target(shown)
     parent = _folder(p)
     try:
         fd, tmp = tempfile.mkstemp(prefix=part_prefix(p), suffix=".probe", dir=str(parent))
     except OSError as e:
-        raise InputError(f"{p}: cannot write in {parent} ({e.strerror or e})") from None
+        raise InputError(f"{shown}: cannot write in {parent} ({e.strerror or e})") from None
     os.close(fd)
     with contextlib.suppress(OSError):
         os.unlink(tmp)
