@@ -231,3 +231,138 @@ def test_a_training_checkpoint_given_as_weights_says_what_to_do(tmp_path):
     ck = _checkpoint(tmp_path / "last.ckpt", ModelConfig(widths=(4, 8, 8)))
     with pytest.raises(WeightsError, match="training checkpoint.*export-weights"):
         load_model(ck)
+
+
+def _one_line_error(capsys, argv, *needles):
+    """``main(argv)`` fails with exit 2, nothing on stdout and one stderr line holding ``needles``."""
+    from mutualfuse.cli import main
+
+    rc = main(argv)
+    out, err = capsys.readouterr()
+    assert rc == 2 and out == "", (rc, out, err)
+    assert err.startswith("mutualfuse: error: ") and err.count("\n") == 1, err
+    for n in needles:
+        assert n in err, (n, err)
+    return err
+
+
+def test_a_pickle_given_as_weights_is_named_as_one_and_never_loaded(tmp_path, monkeypatch, capsys):
+    """A ``torch.save`` file (zip or legacy pickle) was "not a valid safetensors weights file
+    (... header too large)": the file is named for what it is, and nothing unpickles it."""
+    import pickle
+
+    monkeypatch.setattr(pickle, "load", lambda *a, **k: pytest.fail("unpickled"))
+    monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("torch.load called"))
+    zipped = tmp_path / "model.pt"
+    legacy = tmp_path / "legacy.safetensors"
+    real_save = torch.save
+    real_save({"w": torch.zeros(2)}, zipped)
+    real_save({"w": torch.zeros(2)}, legacy, _use_new_zipfile_serialization=False)
+    for p in (zipped, legacy):
+        with pytest.raises(WeightsError, match="pickle.*never loaded"):
+            read_weights(p)
+        _one_line_error(capsys, ["methods", "--card", str(p)], p.name, "pickle")
+
+
+def test_a_truncated_weights_file_says_so(tiny_weights, tmp_path):
+    raw = tiny_weights.read_bytes()
+    n = int.from_bytes(raw[:8], "little")
+    for cut, name in ((100, "header.safetensors"), (len(raw) - 100, "tail.safetensors")):
+        p = tmp_path / name
+        p.write_bytes(raw[:cut])
+        with pytest.raises(WeightsError, match=f"{name}: truncated") as e:
+            read_weights(p)
+        assert f"the file has {cut} bytes" in str(e.value)
+    assert n > 100  # the first cut ends inside the header
+
+
+def test_an_unreadable_or_non_regular_weights_path_is_one_line(tmp_path, capsys, monkeypatch):
+    """A FIFO or device given as --weights was "shipped weights file is missing from the
+    installation"; a file that cannot be opened was an internal error (exit 1) in ``fuse``
+    and "No such file or directory" in ``methods --card``."""
+    import os
+
+    fifo = tmp_path / "w.safetensors"
+    os.mkfifo(fifo)
+    with pytest.raises(WeightsError, match="w.safetensors: not a regular file") as e:
+        read_weights(fifo)
+    assert "shipped" not in str(e.value)
+    _one_line_error(capsys, ["methods", "--card", str(fifo)], "not a regular file")
+    _one_line_error(capsys, ["methods", "--card", "/dev/null"], "/dev/null: not a regular file")
+
+    import mutualfuse.weights as W
+    import builtins
+
+    locked = tmp_path / "locked.safetensors"
+    locked.write_bytes(b"x" * 64)
+    real_open = builtins.open
+
+    def deny(path, *a, **k):  # as for a file of another user, mode 600 (the tests may run as root)
+        if str(path) == str(locked):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *a, **k)
+
+    monkeypatch.setattr(builtins, "open", deny)
+    with pytest.raises(WeightsError, match="locked.safetensors: cannot read the weights file .Permission denied"):
+        read_weights(locked)
+    with pytest.raises(WeightsError, match="locked.safetensors: cannot read"):
+        W.task_mode(str(locked), None)  # fuse asks this first (whether the file is a shipped one)
+
+
+def test_card_of_a_weights_file_with_garbled_training_metadata_is_one_line(tiny_weights, tmp_path, capsys):
+    """The card of a file whose informational metadata is garbled (``wall_time_s`` not a number,
+    ``train_config`` not an object) was an internal error (exit 1)."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    with safe_open(str(tiny_weights), "pt") as fh:
+        meta = dict(fh.metadata())
+    state = load_file(str(tiny_weights))
+    for key, value in (("wall_time_s", "xyz"), ("train_config", "[1, 2]"), ("train_config", '{"data": [1]}'),
+                       ("train_config", '{"loss_params": 5}'), ("train_config", "{not json")):
+        p = tmp_path / f"{key}.safetensors"
+        save_file(state, str(p), metadata={**meta, key: value})
+        _one_line_error(capsys, ["methods", "--card", str(p)], p.name, key)
+
+
+def test_card_of_a_shipped_file_given_by_its_path_is_the_shipped_card(capsys):
+    """``methods --card PATH`` of a shipped file said "not shipped: a weights file of its own (no
+    registry entry)" while fuse --weights PATH uses that entry's per-task settings."""
+    from mutualfuse.cli import main
+
+    w = SHIPPED["default"]
+    path = str(HERE / w.file)
+    assert main(["methods", "--card", path]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0] == path and "not shipped" not in out
+    assert "shipped as:  default (the same file, by its sha256)" in lines
+    assert f"file:        {w.file} (sha256 {w.sha256})" in lines and "per task:" in out
+
+
+def test_card_of_a_tampered_or_missing_shipped_file_is_refused(tmp_path, monkeypatch, capsys):
+    """``methods --card default`` printed the registry's sha256 as the file's for a modified
+    file (exit 0); a missing or unreadable shipped file was an internal error (exit 1)."""
+    import mutualfuse.weights as W
+
+    w, gone = SHIPPED["default"], SHIPPED["blend"]
+    data = bytearray((HERE / w.file).read_bytes())
+    data[-1] ^= 0xFF
+    (tmp_path / w.file).write_bytes(bytes(data))
+    (tmp_path / SHIPPED["paper"].file).write_bytes(b"\0" * 10)
+    monkeypatch.setattr(W, "HERE", tmp_path)
+    _one_line_error(capsys, ["methods", "--card", "default"], w.file, "sha256 mismatch")
+    _one_line_error(capsys, ["methods", "--card", "paper"], SHIPPED["paper"].file, "sha256 mismatch")
+    _one_line_error(capsys, ["methods", "--card", "blend"], gone.file, "missing from the installation")
+    _one_line_error(capsys, ["methods", "--card", "all"], w.file, "sha256 mismatch")  # the first card, default
+
+
+@pytest.mark.parametrize("name, suggestion", [("defualt", "default"), ("dwtt", "dwt"), ("centred-brigth", "centred-bright")])
+def test_methods_card_of_an_unknown_name_suggests_the_nearest(name, suggestion, capsys):
+    err = _one_line_error(capsys, ["methods", "--card", name], f"named {name}", "did you mean")
+    assert suggestion in err.split("did you mean", 1)[1].split("?")[0], err
+
+
+def test_a_misspelt_shipped_name_given_as_weights_suggests_the_nearest():
+    with pytest.raises(WeightsError, match=r"defualt: weights file not found; did you mean default\b"):
+        read_weights("defualt")

@@ -32,12 +32,19 @@ def run(args: argparse.Namespace) -> int:
             for m in (list(SHIPPED) if n == "all" else [n]):
                 if m not in names:
                     names.append(m)
-        is_method = {n: n.lower() in METHODS and n not in SHIPPED and not os.path.isfile(n) for n in names}
-        unknown = [n for n in names if not is_method[n] and n not in SHIPPED and not os.path.isfile(n)]
+        # a path that exists (a folder, a device included) is taken as a weights file: its card
+        # then says what is wrong with it
+        is_method = {n: n.lower() in METHODS and n not in SHIPPED and not os.path.exists(n) for n in names}
+        unknown = [n for n in names if not is_method[n] and n not in SHIPPED and not os.path.exists(n)]
         if unknown:
+            import difflib
+
+            known = [*METHODS.names(), *SHIPPED]
+            close = difflib.get_close_matches(unknown[0].lower(), known, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise ParameterError(f"--card: no fusion method, shipped weights or weights file named "
-                                 f"{', '.join(unknown)} (methods: {', '.join(METHODS.names())}; shipped weights: "
-                                 f"{', '.join(SHIPPED)})")
+                                 f"{', '.join(unknown)}{hint} (methods: {', '.join(METHODS.names())}; shipped "
+                                 f"weights: {', '.join(SHIPPED)})")
         print("\n".join(method_card(n) if is_method[n] else model_card(n) if n in SHIPPED else file_card(n)
                         for n in names), end="")
         return 0

@@ -81,7 +81,7 @@ def _shipped_name(spec: str | os.PathLike | None) -> str:
     (else ``spec`` itself as a string)."""
     name = "default" if spec is None else str(spec)
     if name not in SHIPPED and os.path.isfile(name):  # a shipped file given by its path counts as that entry
-        digest = sha256_file(name)
+        digest = file_sha256(name)
         name = next((n for n, w in SHIPPED.items() if w.sha256 == digest), name)
     return name
 
@@ -144,6 +144,57 @@ def task_settings(spec: str | os.PathLike | None, task: str) -> dict[str, float]
 
 
 from ..io.digest import sha256_file  # noqa: F401  (public here too)
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """:func:`sha256_file` of a weights file; one that cannot be read is a :class:`WeightsError`."""
+    try:
+        return sha256_file(path)
+    except OSError as e:
+        raise WeightsError(f"{path}: cannot read the weights file ({e.strerror or e})") from None
+
+
+def shipped_path(name: str) -> Path:
+    """The verified file of shipped weights ``name``: present, and its sha256 the recorded one
+    (else a one-line :class:`WeightsError`)."""
+    w = SHIPPED[name]
+    path = HERE / w.file
+    if not path.is_file():
+        raise WeightsError(f"{path}: shipped weights file is missing from the installation")
+    got = file_sha256(path)
+    if got != w.sha256:
+        raise WeightsError(f"{path}: sha256 mismatch (expected {w.sha256[:12]}…, got {got[:12]}…): "
+                           "file is corrupt or was modified")
+    return path
+
+
+def _why_not_safetensors(path: Path) -> str | None:
+    """What a file that safetensors refused is, where its first bytes tell: a pickle
+    (``torch.save``) or a safetensors file cut short. None: no better words than safetensors'."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(9)
+            n = int.from_bytes(head[:8], "little") if len(head) == 9 else 0
+            # a safetensors file starts with its header's length (8 bytes, little-endian) and the
+            # header's "{": any low byte of that length is possible, 0x80 included, so it comes first
+            if head[8:9] == b"{" and 0 < n < 1 << 32:
+                if n > size - 8:
+                    return f"truncated: its header alone is {n} bytes, the file has {size} bytes"
+                fh.seek(8)
+                header = json.loads(fh.read(n))
+                end = max((int(v["data_offsets"][1]) for k, v in header.items()
+                           if k != "__metadata__" and isinstance(v, dict)), default=0)
+                if 8 + n + end > size:
+                    return f"truncated: its tensors end at byte {8 + n + end}, the file has {size} bytes"
+                return None
+    except (OSError, ValueError, TypeError, KeyError, IndexError):
+        return None
+    if head[:2] == b"PK" or head[:1] == b"\x80":
+        return ("a PyTorch/pickle file (torch.save), not safetensors weights; pickles are never loaded "
+                "(they can run code): save the state dict with safetensors, or use weights written by "
+                "`mutualfuse train` / `export-weights`")
+    return None
 
 
 #: metadata format of the files :func:`save_weights` writes (version 2 adds ``tensors_sha256``)
@@ -215,10 +266,16 @@ def resolve_weights(spec: str | os.PathLike | None) -> tuple[Path, str | None]:
         return HERE / w.file, w.sha256
     p = Path(spec)
     if not p.exists():
+        import difflib
+
         names = ", ".join(SHIPPED) or "none"
-        raise WeightsError(f"{p}: weights file not found (shipped weights: {names})")
+        close = difflib.get_close_matches(str(spec).lower(), list(SHIPPED), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise WeightsError(f"{p}: weights file not found{hint} (shipped weights: {names})")
     if p.is_dir():
         raise WeightsError(f"{p}: is a directory, expected a .safetensors weights file")
+    if not p.is_file():
+        raise WeightsError(f"{p}: not a regular file (a device, FIFO or socket), expected a .safetensors weights file")
     side = Path(str(p) + ".sha256")
     expected = None
     if side.exists():
@@ -271,14 +328,22 @@ def read_weights(spec: str | os.PathLike | None) -> tuple[dict[str, torch.Tensor
     if not path.is_file():
         raise WeightsError(f"{path}: shipped weights file is missing from the installation")
     if expected is not None:
-        got = sha256_file(path)
+        got = file_sha256(path)
         if got != expected:
             raise WeightsError(f"{path}: sha256 mismatch (expected {expected[:12]}…, got {got[:12]}…): file is corrupt or was modified")
+    try:
+        with open(path, "rb"):  # its own words for a file that cannot be read (safetensors' are wrong)
+            pass
+    except OSError as e:
+        raise WeightsError(f"{path}: cannot read the weights file ({e.strerror or e})") from None
     try:
         with safe_open(str(path), framework="pt") as fh:
             meta = dict(fh.metadata() or {})
             header = {k: (tuple(fh.get_slice(k).get_shape()), str(fh.get_slice(k).get_dtype())) for k in fh.keys()}
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        why = _why_not_safetensors(path)
+        if why:
+            raise WeightsError(f"{path}: {why}") from None
         raise WeightsError(f"{path}: not a valid safetensors weights file ({_first(e)[:120]})") from None
     if "model_config" not in meta:
         if str(meta.get("format", "")).startswith("mutualfuse-checkpoint"):

@@ -10,15 +10,42 @@ from __future__ import annotations
 
 import json
 
-from . import SHIPPED, resolve_weights
+from ..errors import WeightsError
+from . import SHIPPED, shipped_path
 
 
 def _header_metadata(name: str) -> dict[str, str]:
-    from safetensors import safe_open
+    """The metadata of shipped weights ``name``, from their file once its sha256 is verified."""
+    from safetensors import SafetensorError, safe_open
 
-    path, _ = resolve_weights(name)
-    with safe_open(str(path), framework="pt") as fh:
-        return dict(fh.metadata() or {})
+    path = shipped_path(name)
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            return dict(fh.metadata() or {})
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise WeightsError(f"{path}: not a valid safetensors weights file ({' '.join(str(e).split())[:120]})") from None
+
+
+def _train_lines(path: str, meta: dict[str, str]) -> list[str]:
+    """The recipe and run lines of a weights file of one's own; garbled metadata (``train_config``
+    not a JSON object of the trainer's fields, ``wall_time_s`` not a number) is a one-line
+    :class:`WeightsError` naming the file and the key."""
+    try:
+        tc = json.loads(meta.get("train_config", "{}"))
+    except ValueError:
+        raise WeightsError(f"{path}: garbled train_config metadata (not valid JSON)") from None
+    try:
+        if not isinstance(tc, dict):
+            raise TypeError
+        lines = _recipe(tc) if tc else []
+    except (ValueError, TypeError, AttributeError):
+        raise WeightsError(f"{path}: garbled train_config metadata (not a JSON object of training "
+                           "settings as `mutualfuse train` writes them)") from None
+    try:
+        return lines + _run_lines(meta)
+    except ValueError:
+        raise WeightsError(f"{path}: garbled wall_time_s metadata ({meta.get('wall_time_s', '')[:40]!r} is not "
+                           "a number)") from None
 
 
 def _recipe(tc: dict) -> list[str]:
@@ -104,27 +131,21 @@ def model_card(name: str) -> str:
 def file_card(path: str) -> str:
     """The card of a weights file that is not shipped (e.g. ``OUT/final.safetensors`` of one's own
     run, or an ``export-weights`` output): the same lines, from the file's own metadata only,
-    after the file has passed :func:`mutualfuse.weights.read_weights`' checks (digest included)."""
-    import hashlib
-
-    from . import read_weights
+    after the file has passed :func:`mutualfuse.weights.read_weights`' checks (digest included).
+    A shipped file given by its path (recognised by its sha256) gets that entry's card."""
+    from . import file_sha256, read_weights
 
     _, cfg, meta = read_weights(path)  # a one-line WeightsError if it is not valid weights
-    try:
-        tc = json.loads(meta.get("train_config", "{}"))
-    except ValueError:
-        tc = {}
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
+    digest = file_sha256(path)
+    shipped = next((w.name for w in SHIPPED.values() if w.sha256 == digest), None)
+    if shipped is not None:  # a shipped file by its path: that entry's card (fuse --weights PATH uses the entry)
+        lines = model_card(shipped).splitlines()
+        return "\n".join([str(path), f"shipped as:  {shipped} (the same file, by its sha256)", *lines[1:]]) + "\n"
     model = ", ".join(f"{k}={v}" for k, v in cfg.to_dict().items() if k not in ("in_channels", "token_budget"))
     lines = [str(path), "description: not shipped: a weights file of its own (no registry entry, no "
-                        "validation record)", f"file:        {path} (sha256 {h.hexdigest()})",
+                        "validation record)", f"file:        {path} (sha256 {digest})",
              f"model:       {model}"]
     if meta.get("stored_dtype"):
         lines.append(f"stored as:   {meta['stored_dtype']}")
-    if tc:
-        lines += _recipe(tc)
-    lines += _run_lines(meta)
+    lines += _train_lines(str(path), meta)
     return "\n".join(lines) + "\n"
