@@ -7,10 +7,12 @@ A single-frame DICOM image is read as follows:
 3. intensity normalisation to [0, 1] (``normalize``): ``"auto"`` uses the file's VOI window
    (``WindowCenter``/``WindowWidth``, first value) when present, else per-image percentiles;
    ``"percentile"`` always uses percentiles; ``"full"`` maps the stored range
-   ``0 … 2**BitsStored − 1`` (after rescale) to [0, 1];
+   ``0 … 2**BitsStored − 1`` (signed samples: ``−2**(BitsStored−1) … 2**(BitsStored−1) − 1``),
+   after rescale, to [0, 1];
 4. ``MONOCHROME1`` (white = 0) is inverted so that bright means high signal, as in
-   ``MONOCHROME2``; ``RGB`` and ``YBR_*`` colour images (colour PET/SPECT maps) come back as
-   RGB and go through the colour path (fuse luminance, keep chroma).
+   ``MONOCHROME2``; ``RGB`` and ``YBR_FULL``/``YBR_FULL_422``/``YBR_ICT``/``YBR_RCT`` colour images
+   (colour PET/SPECT maps) come back as RGB and go through the colour path (fuse luminance, keep
+   chroma); other colour spaces are refused with a one-line error.
 
 Multi-frame files (volumes, cine) are refused with a one-line error: pick a slice first.
 
@@ -57,21 +59,22 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
     if frames > 1:
         raise InputError(f"{p}: multi-frame DICOM ({frames} frames) is not supported; export one slice")
     try:
-        arr = ds.pixel_array
+        arr, photometric = _decode(ds)
     except Exception as e:  # noqa: BLE001
         raise InputError(f"{p}: cannot decode DICOM pixel data ({str(e).splitlines()[0][:160] if str(e) else type(e).__name__})") from None
-    photometric = str(getattr(ds, "PhotometricInterpretation", "MONOCHROME2")).upper()
     spp = int(getattr(ds, "SamplesPerPixel", 1) or 1)
     bits = int(getattr(ds, "BitsStored", 8 * arr.dtype.itemsize) or 8)
     if spp == 3 or arr.ndim == 3:
         if arr.ndim != 3 or arr.shape[-1] != 3:
             raise InputError(f"{p}: unsupported DICOM pixel layout {arr.shape}")
-        if photometric.startswith("YBR"):
-            from pydicom.pixels import convert_color_space
-
+        if photometric in ("YBR_FULL", "YBR_FULL_422"):  # pydicom 2 decodes them as stored
+            try:
+                from pydicom.pixels import convert_color_space
+            except ImportError:  # pydicom 2
+                from pydicom.pixel_data_handlers.util import convert_color_space
             arr = convert_color_space(arr, photometric, "RGB")
-        if photometric == "PALETTE COLOR":
-            raise InputError(f"{p}: PALETTE COLOR DICOM is not supported")
+        elif photometric not in ("RGB", "YBR_ICT", "YBR_RCT"):  # ICT/RCT: the JPEG 2000 codec gives RGB
+            raise InputError(f"{p}: DICOM colour space {photometric} is not supported")
         data, how = normalize_samples(arr.astype(np.float64) if arr.dtype != np.uint8 else arr, 8 if arr.dtype == np.uint8 else 16,
                                       "full" if normalize == "auto" and arr.dtype == np.uint8 else normalize, percentiles, p)
         return data, ImageInfo(str(p), "RGB", 8, "dicom", how)
@@ -99,7 +102,11 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
         # keeps its value, in the stored range (was clipped to 1.0, white, for any value > 1)
         flat = normalize in ("auto", "percentile") and x.size and float(x.min()) == float(x.max())
         if normalize == "full" or flat:
-            lo = intercept if slope > 0 else intercept + slope * (2 ** bits - 1)
+            # the stored range: 0 … 2**bits − 1, or −2**(bits−1) … 2**(bits−1) − 1 for signed
+            # samples (PixelRepresentation 1: a CT in HU; was clipped below 0), after rescale
+            s_lo = -(2 ** (bits - 1)) if int(getattr(ds, "PixelRepresentation", 0) or 0) == 1 else 0
+            s_hi = s_lo + 2 ** bits - 1
+            lo = min(slope * s_lo, slope * s_hi) + intercept
             rng = abs(slope) * (2 ** bits - 1)
             data = np.clip((x - lo) / rng, 0.0, 1.0) if rng > 0 else np.zeros_like(x)
             how = "full"
@@ -111,6 +118,24 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
     if photometric == "MONOCHROME1":
         data = 1.0 - data
     return data, ImageInfo(str(p), "L", 16 if bits > 8 else 8, "dicom", how)
+
+
+def _decode(ds):
+    """The decoded pixels of ``ds`` and the photometric interpretation they come in: pydicom 3
+    converts ``YBR_FULL``/``YBR_FULL_422`` to RGB while decoding (which was converted a second
+    time, wrong colours); pydicom 2 returns them as stored."""
+    photometric = str(getattr(ds, "PhotometricInterpretation", "MONOCHROME2")).upper()
+    syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+    try:
+        from pydicom.pixels import get_decoder  # pydicom >= 3
+    except ImportError:
+        get_decoder = None
+    if get_decoder is None or syntax is None:
+        return ds.pixel_array, photometric
+    decoder = get_decoder(syntax)
+    arr, meta = decoder.as_array(ds, as_rgb=True)
+    got = meta.get("photometric_interpretation", photometric)
+    return arr, str(getattr(got, "value", got)).upper()
 
 
 #: Secondary Capture Image Storage: a derived image made by software, as a fused slice is

@@ -137,3 +137,45 @@ def test_the_networks_card_names_its_options_and_param_is_refused_in_one_line(tm
         _one_line(capsys, rc, f"--param {param}: the network takes no method parameters")
         assert not (tmp_path / "f.png").exists()
     assert main(["methods", "--card", "lp"]) == 0 and "--param KEY=VALUE" in capsys.readouterr().out
+
+
+def test_ybr_full_colour_dicom_reads_as_its_rgb_colours(tmp_path):
+    """pydicom 3 converts YBR_FULL to RGB while decoding; it was converted a second time (a red
+    SPECT map came out green)."""
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.pixels import convert_color_space
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    from mutualfuse.image_io import read_image
+
+    rgb = np.zeros((16, 20, 3), np.uint8)
+    rgb[..., 0], rgb[..., 1], rgb[..., 2] = 200, 30, 60
+    rgb[8:] = (20, 180, 90)
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(str(tmp_path / "ybr.dcm"), {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+    ds.Rows, ds.Columns = rgb.shape[:2]
+    ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PlanarConfiguration = 3, "YBR_FULL", 0
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.PixelData = convert_color_space(rgb, "RGB", "YBR_FULL").tobytes()
+    ds.save_as(str(tmp_path / "ybr.dcm"), enforce_file_format=True)
+    arr, info = read_image(tmp_path / "ybr.dcm")
+    assert info.mode == "RGB" and arr.shape == rgb.shape
+    assert np.abs(arr * 255 - rgb).max() <= 2  # the YCbCr round trip rounds by a level or two
+
+
+def test_signed_dicom_full_normalisation_maps_the_signed_stored_range(tmp_path):
+    """PixelRepresentation 1 (a CT stored in HU): ``--normalize full`` maps the signed stored range
+    −2**15 … 2**15 − 1 to [0, 1]; it took 0 … 2**16 − 1, so every negative HU (air, fat, lung)
+    became 0."""
+    from mutualfuse.image_io import read_image
+
+    hu = np.tile(np.linspace(-1024, 3000, 64).astype(np.int16), (16, 1))
+    _dicom(tmp_path / "ct.dcm", hu, BitsStored=16, HighBit=15, PixelRepresentation=1)
+    arr, info = read_image(tmp_path / "ct.dcm", normalize="full")
+    assert info.normalization == "full"
+    assert np.allclose(arr, (hu.astype(float) + 32768) / 65535)
+    assert len(np.unique(arr)) == len(np.unique(hu))  # air, fat and water stay apart
