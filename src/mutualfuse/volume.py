@@ -14,7 +14,8 @@ fused slice by slice along one voxel axis (default 2, axial for RAS-ordered data
 * **The same grid or nothing**: shapes and affines (to 1e-4 of the voxel size) must agree; a
   volume is not resampled (say so, and which tool does it, rather than fuse misaligned voxels).
 * **Output**: float32 in [0, 1] on the first volume's grid and header (affine, qform/sform,
-  units), ``scl_slope`` 1, ``scl_inter`` 0, a ``descrip`` saying how it was made; written
+  units), ``scl_slope`` 1, ``scl_inter`` 0, ``cal_min`` 0 / ``cal_max`` 1 (the data's range, not the
+  first volume's display window), no intent, a ``descrip`` saying how it was made; written
   atomically, gzip-compressed when the name ends in ``.gz``.
 """
 from __future__ import annotations
@@ -28,6 +29,8 @@ from .errors import InputError, ParameterError
 
 EXTRA_HINT = "NIfTI volumes need nibabel: pip install 'mutualfuse[nifti]'"
 SUFFIXES = (".nii", ".nii.gz")
+#: the default limit on the voxels of one volume (``fuse-volume --max-pixels``), checked on the header
+MAX_VOXELS = 2**31
 
 
 def is_volume_path(p) -> bool:
@@ -43,7 +46,7 @@ def _nib():
     return nibabel
 
 
-def read_volume(path, max_voxels: int = 2**31):
+def read_volume(path, max_voxels: int = MAX_VOXELS):
     """→ (float64 array (X, Y, Z) as stored after scaling, the nibabel image). One-line errors."""
     p = Path(path)
     nib = _nib()
@@ -62,7 +65,8 @@ def read_volume(path, max_voxels: int = 2**31):
         raise InputError(f"{p}: a {len(shape)}-D image {'x'.join(map(str, img.shape))}; fuse-volume takes 3-D "
                          "volumes (split a 4-D series into volumes first)")
     if int(np.prod(shape)) > max_voxels:
-        raise InputError(f"{p}: {'x'.join(map(str, shape))} voxels exceed the limit of {max_voxels}")
+        raise InputError(f"{p}: {'x'.join(map(str, shape))} = {int(np.prod(shape))} voxels, more than the limit of "
+                         f"{max_voxels} (decompression bomb guard; raise it with --max-pixels)")
     try:
         data = np.asarray(img.dataobj, dtype=np.float64).reshape(shape)
     except Exception as e:  # noqa: BLE001 - truncated data, unsupported dtypes
@@ -109,8 +113,10 @@ def check_same_grid(img_a, img_b, path_a, path_b, shape_a, shape_b) -> None:
                          "(resample one onto the other first)")
 
 
-def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, description: str = "") -> dict:
-    """Read, check, fuse slice by slice and atomically write one volume pair; returns what was done."""
+def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, description: str = "",
+                max_voxels: int = MAX_VOXELS) -> dict:
+    """Read, check, fuse slice by slice and atomically write one volume pair; returns what was done.
+    ``max_voxels``: refuse a volume with more voxels (checked on the header, before its data)."""
     from .io.atomic import atomic_write
     from .validation import MIN_SIDE
 
@@ -120,8 +126,8 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
         raise ParameterError(f"batch must be at least 1, got {batch}")
     if not is_volume_path(out_path):
         raise InputError(f"{out_path}: the output of a volume must be a NIfTI file (.nii or .nii.gz)")
-    va, img_a = read_volume(a_path)
-    vb, img_b = read_volume(b_path)
+    va, img_a = read_volume(a_path, max_voxels)
+    vb, img_b = read_volume(b_path, max_voxels)
     check_same_grid(img_a, img_b, a_path, b_path, va.shape, vb.shape)
     sl = [s for i, s in enumerate(va.shape) if i != axis]
     if min(sl) < MIN_SIDE:
@@ -145,6 +151,11 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
     cls = type(img_a) if isinstance(img_a, (nib.Nifti1Image, nib.Nifti2Image)) else nib.Nifti1Image
     res = cls(fused, img_a.affine, hdr)
     res.header.set_slope_inter(1.0, 0.0)
+    # the first volume's display range (cal_min/cal_max: a CT window in HU) and intent (a
+    # statistic) describe its voxels, not the fused [0, 1] ones: a viewer showed the fused
+    # volume through the CT's window, all one grey
+    res.header["cal_min"], res.header["cal_max"] = 0.0, 1.0
+    res.header.set_intent("none", (), "")
     if description:
         res.header["descrip"] = description.encode("ascii", "replace")[:79]
     data = res.to_bytes()

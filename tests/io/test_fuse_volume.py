@@ -89,3 +89,35 @@ def test_without_nibabel_says_how_to_install(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and "pip install 'mutualfuse[nifti]'" in err[0]
     assert not (tmp_path / "f.nii").exists()
+
+
+def test_max_pixels_limits_the_voxels_of_a_volume(tmp_path, capsys):
+    """``--max-pixels`` was accepted and ignored; it is the volume's voxel limit, checked on the header."""
+    _vols(tmp_path)  # 40x32x5 = 6400 voxels
+    argv = ["fuse-volume", str(tmp_path / "ct.nii.gz"), str(tmp_path / "mr.nii"), "-o", str(tmp_path / "f.nii"),
+            "--method", "average", "-q"]
+    rc = main([*argv, "--max-pixels", "6399"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and "6400 voxels, more than the limit of 6399" in err[0], err
+    assert not (tmp_path / "f.nii").exists()
+    assert main([*argv, "--max-pixels", "6400"]) == 0 and (tmp_path / "f.nii").exists()
+    capsys.readouterr()
+    assert main(["fuse-volume", "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "refuse a volume with more voxels" in help_text and "8-bit full range" not in help_text
+
+
+def test_output_does_not_keep_the_first_volumes_display_window_or_intent(tmp_path, capsys):
+    """cal_min/cal_max (a CT window in HU) and an intent (a statistic) describe the first volume's
+    voxels: the fused [0, 1] volume showed in a viewer through the CT's window, all one grey."""
+    ct, _ = _vols(tmp_path)
+    img = nib.Nifti1Image(ct.astype(np.int16), AFF)
+    img.header["cal_min"], img.header["cal_max"] = -160.0, 240.0
+    img.header.set_intent("t test", (12,), "tstat")
+    nib.save(img, str(tmp_path / "ct.nii.gz"))
+    assert main(["fuse-volume", str(tmp_path / "ct.nii.gz"), str(tmp_path / "mr.nii"), "-o", str(tmp_path / "f.nii"),
+                 "--method", "average", "-q"]) == 0
+    h = nib.load(str(tmp_path / "f.nii")).header
+    assert (float(h["cal_min"]), float(h["cal_max"])) == (0.0, 1.0)
+    assert h.get_intent()[0] == "none"
+    assert np.allclose(nib.load(str(tmp_path / "f.nii")).affine, AFF)

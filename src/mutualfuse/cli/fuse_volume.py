@@ -28,6 +28,17 @@ def add_parser(sub) -> None:
                    help="voxel axis the slices are taken across (default %(default)s: axial for RAS-ordered data)")
     p.add_argument("--batch", type=int_at_least(1), default=8, help="slices fused at once (default %(default)s)")
     add_common(p)
+    from ..volume import MAX_VOXELS
+
+    for action in p._actions:  # fuse's options, said of volumes
+        if action.dest == "max_pixels":
+            action.default = MAX_VOXELS
+            action.help = ("refuse a volume with more voxels (decompression-bomb guard, checked on the header; "
+                           "default %(default)s)")
+        elif action.dest == "normalize":
+            action.help = ("intensity scaling of each volume, one mapping for all its slices: auto and percentile "
+                           "(default auto): the volume's percentiles; full: an unsigned integer type's range, or "
+                           "float voxels already in [0, 1]")
     from .common import add_quiet
 
     add_quiet(p)
@@ -51,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     t = time.perf_counter()
     what = (f"network {Path(fuser.weights_spec).name}" if fuser.weights_spec is not None else f"method {fuser.method}")
     info = fuse_volume(fuser, args.a, args.b, out, axis=args.axis, batch=args.batch,
-                       description=f"mutualfuse {__version__} fuse-volume {what} axis {args.axis}")
+                       description=f"mutualfuse {__version__} fuse-volume {what} axis {args.axis}",
+                       max_voxels=args.max_pixels)
     if not args.quiet:
         for n in info["notes"]:
             print(f"note: {n}", file=sys.stderr)
