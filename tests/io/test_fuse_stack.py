@@ -136,3 +136,48 @@ def test_a_stack_folder_says_what_it_ignored(tmp_path, capsys):
     cap = capsys.readouterr()
     assert "1 subfolder and 1 other file ignored" in cap.err and "3 images, 2 fusions" in cap.out
     assert len(paths) == 3
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.uint8])
+def test_percentile_normalisation_keeps_the_joint_mapping_on_the_command_line(tmp_path, capsys, dtype):
+    """``--normalize percentile``: the command line gives the API's result, one joint mapping (each
+    already normalised image was scaled again by its own percentiles: the dim plane stretched as
+    much as the bright one, and two contradictory notes)."""
+    rng = np.random.default_rng(4)
+    top = 40000 if dtype == np.uint16 else 200
+    bright = rng.integers(top // 40, top, (32, 40)).astype(dtype)
+    dim = (bright // 2).astype(dtype)
+    paths = []
+    for name, arr in (("z0.png", bright), ("z1.png", dim)):
+        Image.fromarray(arr).save(tmp_path / name)
+        paths.append(str(tmp_path / name))
+    assert main(["fuse-stack", *paths, "-o", str(tmp_path / "o.png"), "--method", "average",
+                 "--normalize", "percentile"]) == 0
+    err = capsys.readouterr().err
+    assert "float input scaled by percentile" not in err and "scaled by the joint 0.1-99.9 percentiles" in err
+    api = Fuser("average", normalize="percentile").fuse_stack([bright, dim])
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "o.png")), api)
+
+
+def test_a_folder_stack_is_in_name_order_with_numbers_by_value(tmp_path, capsys):
+    """Planes numbered without zero padding (z1 … z10): z2 comes after z1, not z10."""
+    folder = tmp_path / "planes"
+    folder.mkdir()
+    rng = np.random.default_rng(6)
+    planes = [rng.integers(0, 256, (32, 40), dtype=np.uint8) for _ in range(10)]
+    for i, x in enumerate(planes, 1):
+        Image.fromarray(x).save(folder / f"z{i}.png")
+    out = tmp_path / "o.png"
+    assert main(["fuse-stack", str(folder), "-o", str(out), "--method", "lp", "--order", "sequential", "-q"]) == 0
+    capsys.readouterr()
+    got = np.asarray(Image.open(out))
+    assert np.array_equal(got, Fuser("lp").fuse_stack(planes, order="sequential"))
+    by_text = [planes[int(n[1:]) - 1] for n in sorted(f"z{i}" for i in range(1, 11))]  # z1, z10, z2, …
+    assert not np.array_equal(got, Fuser("lp").fuse_stack(by_text, order="sequential"))
+
+
+def test_a_single_missing_argument_is_named_as_missing(tmp_path, capsys):
+    rc = main(["fuse-stack", str(tmp_path / "planes"), "-o", str(tmp_path / "o.png"), "--method", "average"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1 and f"{tmp_path / 'planes'}: no such file or folder" in err[0], err
+    assert sorted(os.listdir(tmp_path)) == []

@@ -4,11 +4,13 @@ images, or one folder of them) into one image by pairwise fusions (:meth:`mutual
 A stack is a focus stack (microscopy, macro photography): with the network the task is
 ``multi-focus`` unless ``--task`` says otherwise. ``--order tree`` (default) fuses neighbours,
 then their results, so each image goes through ⌈log2 N⌉ fusions; ``--order sequential`` fuses
-((1, 2), 3), … . A folder argument stands for its images in name order.
+((1, 2), 3), … . A folder argument stands for its images in name order, numbers by value
+(z2 before z10).
 """
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -20,7 +22,9 @@ def add_parser(sub) -> None:
     p = sub.add_parser("fuse-stack", help="fuse a focus stack of N registered images into one",
                        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("images", nargs="+", help="the stack: two or more images, or one folder of them (name order)")
+    p.add_argument("images", nargs="+",
+                   help="the stack: two or more images, or one folder of them (name order, numbers by value: "
+                        "z2 before z10)")
     p.add_argument("-o", "--out", required=True, help="output image (.png, .tif, .jpg, .bmp, .dcm)")
     p.add_argument("--order", default="tree", choices=["tree", "sequential"],
                    help="how the pairwise fusions are chained (default %(default)s: neighbours, then their "
@@ -42,7 +46,7 @@ def stack_files(items: list[str], notes: list[str] | None = None) -> list[str]:
 
     if len(items) == 1 and Path(items[0]).is_dir():
         folder = Path(items[0])
-        found = image_files(folder)
+        found = sorted(image_files(folder), key=natural_key)
         files = [str(p) for p in found]
         if len(files) < 2:
             raise InputError(f"{items[0]}: a stack needs at least 2 images, found {len(files)}")
@@ -59,8 +63,18 @@ def stack_files(items: list[str], notes: list[str] | None = None) -> list[str]:
         if Path(it).is_dir():
             raise InputError(f"{it}: a folder, among other arguments: give one folder or the image files")
     if len(items) < 2:
+        if not Path(items[0]).exists():
+            raise InputError(f"{items[0]}: no such file or folder")
         raise InputError(f"{items[0]}: a stack needs at least 2 images (or one folder of them)")
     return items
+
+
+def natural_key(p: Path) -> tuple:
+    """Sort key of a folder's images: numbers by value, so that ``z2`` comes before ``z10``
+    (microscopes and cameras often number planes without zero padding); zero-padded names keep
+    their plain name order."""
+    parts = re.split(r"(\d+)", p.name)
+    return tuple((0, int(t), t) if t.isdigit() else (1, 0, t) for t in parts if t), p.name
 
 
 def run(args: argparse.Namespace) -> int:
@@ -104,7 +118,14 @@ def run(args: argparse.Namespace) -> int:
 
     colour = output_is_colour(any(colour_in), any(colour_in), fuser.chroma)
     depth, depth_note = output_depth(args.out, [i.bit_depth for i in infos], colour, args.bit_depth)
-    fused = fuser.fuse_stack(arrays, order=args.order, task=stack_task)
+    # the arrays are [0, 1] floats already normalised above (per file, joint percentiles): the
+    # API must take them as they are ("auto" keeps [0, 1] floats); under "percentile" it scaled
+    # every array again by its own percentiles, undoing the joint mapping
+    policy, fuser.normalize = fuser.normalize, "auto"
+    try:
+        fused = fuser.fuse_stack(arrays, order=args.order, task=stack_task)
+    finally:
+        fuser.normalize = policy
     notes = folder_notes + list(fuser.report.notes) + ([depth_note] if depth_note else [])
     if joint_note:
         notes.append(joint_note)
