@@ -35,24 +35,39 @@ def run(args: argparse.Namespace) -> int:
             raise ParameterError(f"--pair {bad[0]}: no such sample (have {', '.join(sorted(names))})")
         pairs = [d for d in pairs if d.name in args.pair]
     from ..errors import InputError
-    from ..io.atomic import probe_writable
+    from ..image_io import check_writable
 
     out = Path(args.out)
+    if out.is_symlink() and not out.exists():
+        raise InputError(f"{out}: output folder is a broken symbolic link")
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: output path exists and is not a folder")
+    created = [q for q in (out, *out.parents) if not q.exists()]  # deepest first: removed if nothing is written
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise InputError(f"{out}: cannot create output folder ({e.strerror or e})") from None
-    probe_writable(out / "demo.png")
-    fuser = Fuser("default", device=args.device)
-    for d in pairs:
-        t = time.perf_counter()
-        target = out / f"{d.name}-fused.png"
-        info = fuse_files(fuser, str(d / "a.png"), str(d / "b.png"), str(target))
-        if not args.quiet:
-            print(f"{target.resolve()}  ({time.perf_counter() - t:.2f} s, {d.name}, task {fuser.report.task})")
-            for n in info["notes"]:  # as `fuse` prints them (approximations included)
-                if not n.startswith("task: "):  # the task is on the line above
-                    print(f"note: {n}", file=sys.stderr)
+    jobs = [(d, out / f"{d.name}-fused.png") for d in pairs]
+    written = False
+    try:
+        for d, target in jobs:  # every output checked before the first pair is fused
+            check_writable(target, inputs=(d / "a.png", d / "b.png"))
+        fuser = Fuser("default", device=args.device)
+        for d, target in jobs:
+            t = time.perf_counter()
+            info = fuse_files(fuser, str(d / "a.png"), str(d / "b.png"), str(target))
+            written = True
+            if not args.quiet:
+                print(f"{target.resolve()}  ({time.perf_counter() - t:.2f} s, {d.name}, task {fuser.report.task})")
+                for n in info["notes"]:  # as `fuse` prints them (approximations included)
+                    if not n.startswith("task: "):  # the task is on the line above
+                        print(f"note: {n}", file=sys.stderr)
+    except BaseException:
+        if not written:  # nothing done: no new (empty) folder left behind either
+            for q in created:
+                try:
+                    q.rmdir()
+                except OSError:
+                    break
+        raise
     return 0
