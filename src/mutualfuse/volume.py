@@ -15,7 +15,8 @@ fused slice by slice along one voxel axis (default 2, axial for RAS-ordered data
   volume is not resampled (say so, and which tool does it, rather than fuse misaligned voxels).
 * **Output**: float32 in [0, 1] on the first volume's grid and header (affine, qform/sform,
   units), ``scl_slope`` 1, ``scl_inter`` 0, ``cal_min`` 0 / ``cal_max`` 1 (the data's range, not the
-  first volume's display window), no intent, a ``descrip`` saying how it was made; written
+  first volume's display window), no intent, no header extensions (they describe the first
+  volume's voxels), a ``descrip`` saying how it was made; written
   atomically, gzip-compressed when the name ends in ``.gz``.
 """
 from __future__ import annotations
@@ -148,6 +149,11 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
     nib = _nib()
     hdr = img_a.header.copy()
     hdr.set_data_dtype(np.float32)
+    # header extensions (AFNI attributes, a DICOM header, CIFTI ...) describe the first volume's
+    # voxels (its statistics, labels, scaling, patient data): not the fused ones
+    extensions = [str(getattr(e, "get_code", lambda: "?")()) for e in getattr(hdr, "extensions", [])]
+    if extensions:
+        del hdr.extensions[:]
     cls = type(img_a) if isinstance(img_a, (nib.Nifti1Image, nib.Nifti2Image)) else nib.Nifti1Image
     res = cls(fused, img_a.affine, hdr)
     res.header.set_slope_inter(1.0, 0.0)
@@ -168,6 +174,9 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
             lo, hi = fuser.percentiles
             notes.append(f"{p}: volume scaled by its {lo:g}-{hi:g} percentiles (one mapping for all slices; "
                          "--normalize full: an unsigned integer type's range)")
+    if extensions:
+        notes.append(f"{a_path}: its {len(extensions)} NIfTI header extension{'s' if len(extensions) != 1 else ''} "
+                     f"(code {', '.join(extensions)}) not copied: they describe its voxels, not the fused ones")
     if task is not None:
         notes.append(f"task: {task}, detected on the central slice pair (--task chooses another)")
     return {"out": str(out_path), "shape": fused.shape, "slices": int(xa.shape[0]), "axis": axis, "task": task,

@@ -121,3 +121,19 @@ def test_output_does_not_keep_the_first_volumes_display_window_or_intent(tmp_pat
     assert (float(h["cal_min"]), float(h["cal_max"])) == (0.0, 1.0)
     assert h.get_intent()[0] == "none"
     assert np.allclose(nib.load(str(tmp_path / "f.nii")).affine, AFF)
+
+
+def test_output_does_not_copy_the_first_volumes_header_extensions(tmp_path, capsys):
+    """An AFNI extension (statistics, labels of the first volume's voxels) or a DICOM one (patient
+    data) was copied into the fused volume's header; it is left out, and a note says so."""
+    ct, _ = _vols(tmp_path)
+    img = nib.Nifti1Image(ct.astype(np.int16), AFF)
+    img.header.extensions.append(nib.nifti1.Nifti1Extension(
+        "afni", b"<AFNI_attributes><ATR atr_name='BRICK_STATS'>-1000 2000</ATR></AFNI_attributes>"))
+    nib.save(img, str(tmp_path / "ct.nii.gz"))
+    assert main(["fuse-volume", str(tmp_path / "ct.nii.gz"), str(tmp_path / "mr.nii"), "-o", str(tmp_path / "f.nii"),
+                 "--method", "average"]) == 0
+    assert "its 1 NIfTI header extension (code 4) not copied" in capsys.readouterr().err
+    out = nib.load(str(tmp_path / "f.nii"))
+    assert len(out.header.extensions) == 0 and np.allclose(out.affine, AFF)
+    assert np.asarray(out.dataobj).shape == ct.shape
