@@ -53,8 +53,16 @@ def read_volume(path, max_voxels: int = MAX_VOXELS):
     nib = _nib()
     if nib is None:
         raise InputError(f"{p}: {EXTRA_HINT}")
+    if p.is_dir():
+        raise InputError(f"{p}: a folder, not a NIfTI volume (a DICOM series: convert it to NIfTI first, "
+                         "e.g. with dcm2niix)")
     if not p.is_file():
         raise InputError(f"{p}: no such file")
+    from .dicom import _looks_dicom
+
+    if _looks_dicom(p):
+        raise InputError(f"{p}: a DICOM file, not a NIfTI volume (convert the series to NIfTI first, e.g. with "
+                         "dcm2niix; fuse fuses one DICOM slice pair)")
     try:
         img = nib.load(str(p))
     except Exception as e:  # noqa: BLE001 - nibabel raises many types for broken files

@@ -137,3 +137,25 @@ def test_output_does_not_copy_the_first_volumes_header_extensions(tmp_path, caps
     out = nib.load(str(tmp_path / "f.nii"))
     assert len(out.header.extensions) == 0 and np.allclose(out.affine, AFF)
     assert np.asarray(out.dataobj).shape == ct.shape
+
+
+def test_a_dicom_series_folder_or_file_is_named_as_such(tmp_path, capsys):
+    """A DICOM series folder was 'no such file' (it exists); a DICOM file 'Cannot work out file type'."""
+    pytest.importorskip("pydicom")
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_io_read import _dicom
+
+    sys.path.pop(0)
+    _vols(tmp_path)
+    (tmp_path / "series").mkdir()
+    _dicom(tmp_path / "series" / "IM1", np.zeros((40, 32), np.uint16))
+    for arg, must in (("series", "a folder, not a NIfTI volume"), ("series/IM1", "a DICOM file, not a NIfTI volume")):
+        before = sorted(os.listdir(tmp_path))
+        rc = main(["fuse-volume", str(tmp_path / "ct.nii.gz"), str(tmp_path / arg), "-o", str(tmp_path / "f.nii"),
+                   "--method", "average"])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert rc == 2 and len(err) == 1 and f"{tmp_path / arg}: {must}" in err[0] and "dcm2niix" in err[0], err
+        assert sorted(os.listdir(tmp_path)) == before
