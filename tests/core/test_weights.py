@@ -366,3 +366,21 @@ def test_methods_card_of_an_unknown_name_suggests_the_nearest(name, suggestion, 
 def test_a_misspelt_shipped_name_given_as_weights_suggests_the_nearest():
     with pytest.raises(WeightsError, match=r"defualt: weights file not found; did you mean default\b"):
         read_weights("defualt")
+
+
+def test_the_card_command_in_each_model_section_of_the_docs_prints_that_models_card():
+    """docs/training.md: the sections of `pyramid-long`, `blackout` and `pyramid` (each `default`
+    once) said ``mutualfuse methods --card default`` prints their card; it prints another's."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "training.md").read_text()
+    seen = 0
+    for section in re.split(r"\n(?=## )", doc):
+        m = re.match(r"## `([\w-]+)`", section)
+        if not m or m.group(1) not in SHIPPED:
+            continue
+        for named in re.findall(r"mutualfuse methods --card ([\w-]+)", section):
+            assert named == m.group(1), f"section {m.group(1)!r} points at the card of {named!r}"
+            seen += 1
+    assert seen >= 2
