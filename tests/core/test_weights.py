@@ -384,3 +384,14 @@ def test_the_card_command_in_each_model_section_of_the_docs_prints_that_models_c
             assert named == m.group(1), f"section {m.group(1)!r} points at the card of {named!r}"
             seen += 1
     assert seen >= 2
+
+
+def test_methods_card_of_a_method_is_not_shadowed_by_a_folder_of_its_name(tmp_path, monkeypatch, capsys):
+    from mutualfuse.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dwt").mkdir()
+    (tmp_path / "runs").mkdir()
+    assert main(["methods", "--card", "dwt"]) == 0
+    assert capsys.readouterr().out.startswith("method dwt\n")
+    _one_line_error(capsys, ["methods", "--card", "runs"], "runs: is a directory")

@@ -32,9 +32,9 @@ def run(args: argparse.Namespace) -> int:
             for m in (list(SHIPPED) if n == "all" else [n]):
                 if m not in names:
                     names.append(m)
-        # a path that exists (a folder, a device included) is taken as a weights file: its card
-        # then says what is wrong with it
-        is_method = {n: n.lower() in METHODS and n not in SHIPPED and not os.path.exists(n) for n in names}
+        # a path that exists and names no method (a folder, a device included) is taken as a weights
+        # file: its card then says what is wrong with it
+        is_method = {n: n.lower() in METHODS and n not in SHIPPED and not os.path.isfile(n) for n in names}
         unknown = [n for n in names if not is_method[n] and n not in SHIPPED and not os.path.exists(n)]
         if unknown:
             import difflib
