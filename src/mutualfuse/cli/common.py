@@ -31,6 +31,17 @@ def int_at_least(lo: int, what: str = ""):
     return conv
 
 
+def non_empty(v: str) -> str:
+    """An argparse type: any text but the empty (or blank) string. ``--weights ""`` (an unset
+    shell variable) used to mean "not given" and fused with the default weights."""
+    if not v.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return v
+
+
+non_empty.__name__ = "non-empty text"
+
+
 def int_in(lo: int, hi: int):
     """An argparse type: an integer in ``lo..hi``."""
 

@@ -25,11 +25,11 @@ def add_common(p: argparse.ArgumentParser) -> None:
     from ..image_io import MAX_PIXELS, NORMALIZE_MODES
     from ..tasks import TASK_CHOICES
     from ..validation import DEFAULT_WINDOW_PIXELS
-    from .common import add_device, int_at_least
+    from .common import add_device, int_at_least, non_empty
 
     p.add_argument("--method", default="mutualfuse",
                    help="registered method (see `mutualfuse methods`); default: %(default)s, the network")
-    p.add_argument("--weights", help="weights of the network: a shipped name (default: 'default') or a .safetensors file")
+    p.add_argument("--weights", type=non_empty, help="weights of the network: a shipped name (default: 'default') or a .safetensors file")
     add_device(p)
     p.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"],
                    help="network precision (default %(default)s; float16 needs CUDA; half precision is approximate)")

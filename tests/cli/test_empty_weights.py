@@ -1,0 +1,19 @@
+"""``--weights ""`` (an unset shell variable) is an error, not "use the default weights"."""
+from __future__ import annotations
+
+import pytest
+
+from mutualfuse.cli import main
+
+
+@pytest.mark.parametrize("cmd", ["fuse", "fuse-dir", "fuse-video", "export-onnx"])
+@pytest.mark.parametrize("value", ["", "  "])
+def test_empty_weights_is_a_one_line_usage_error(cmd, value, tmp_path, capsys):
+    args = {"fuse": ["fuse", "a.png", "b.png", "-o", str(tmp_path / "f.png")],
+            "fuse-dir": ["fuse-dir", str(tmp_path), str(tmp_path), "-o", str(tmp_path / "out")],
+            "fuse-video": ["fuse-video", "a.mp4", "b.mp4", "-o", str(tmp_path / "f.mp4")],
+            "export-onnx": ["export-onnx", str(tmp_path / "m.onnx")]}[cmd]
+    assert main(args + ["--weights", value]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--weights: must not be empty" in err and len(err.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
