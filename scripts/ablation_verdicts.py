@@ -22,6 +22,7 @@ it is better; otherwise it is **within noise**.
 """
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import math
@@ -66,10 +67,16 @@ def sd(v):
     return math.sqrt(sum((x - m) ** 2 for x in v) / (len(v) - 1))
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("dir", metavar="DIR", help="the --out folder of `mutualfuse benchmark --tables 4,5,6,7`")
+    out = Path(ap.parse_args(argv).dir)
+    if not any((out / "tables" / f"table{n}.csv").exists() for n in (4, 5, 6, 7)):
+        print(f"ablation_verdicts.py: error: {out / 'tables'}: no table4..7.csv (write them with "
+              f"`mutualfuse benchmark --tables 4,5,6,7 --out {out}`)", file=sys.stderr)
+        return 2
     from scipy.stats import ttest_ind
 
-    out = Path(sys.argv[1])
     paper = {t["table"]: t for t in json.loads(PAPER.read_text())["tables"]}
     tables = {}
     for n in (4, 5, 6, 7):

@@ -12,6 +12,7 @@ run's last logged validation).
 """
 from __future__ import annotations
 
+import argparse
 import csv
 import os
 import shutil
@@ -64,8 +65,21 @@ def last_validation(log: Path) -> tuple[tuple[str, float], ...]:
     return ()
 
 
-def main() -> int:
-    runs = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "runs/ablation"
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 epilog="Rewrites src/mutualfuse/weights/ablations.py; refuses (exit 2) when RUNS "
+                                        "holds no finished run, so that the shipped registry is never emptied.")
+    ap.add_argument("runs", nargs="?", default=str(ROOT / "runs/ablation"), metavar="RUNS",
+                    help="folder of the runs RUNS/<variant>-s<seed>/final.safetensors (default runs/ablation)")
+    runs = Path(ap.parse_args(argv).runs)
+    if not runs.is_dir():
+        print(f"ship_ablations.py: error: {runs}: no such folder (the runs of scripts/run_ablations.sh); "
+              "nothing shipped, src/mutualfuse/weights/ablations.py left as it is", file=sys.stderr)
+        return 2
+    if not any(runs.glob("*-s*/final.safetensors")):
+        print(f"ship_ablations.py: error: {runs}: no finished run (<variant>-s<seed>/final.safetensors); "
+              "nothing shipped, src/mutualfuse/weights/ablations.py left as it is", file=sys.stderr)
+        return 2
     entries = []
     for final in sorted(runs.glob("*-s*/final.safetensors")):
         run = final.parent.name  # e.g. var-mapping-s0

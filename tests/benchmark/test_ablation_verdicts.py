@@ -34,3 +34,13 @@ def test_verdicts_follow_the_rule(tmp_path):
     _write(tmp_path, 4, [("VIF-Net", 50.0, 1.0), ("Ours-Net", 45.0, 1.2)])
     out = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path)], capture_output=True, text=True, check=True).stdout
     assert "**Ours-Net vs VIF-Net: does not hold**" in out
+
+
+def test_a_folder_without_tables_is_a_one_line_error(tmp_path):
+    # it printed "not computed" for every table and exited 0 (and took --help for DIR)
+    for args in ([str(tmp_path / "missing")], [str(tmp_path)]):
+        r = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True)
+        assert r.returncode == 2 and r.stdout == ""
+        assert r.stderr.count("\n") == 1 and "no table4..7.csv" in r.stderr
+    r = subprocess.run([sys.executable, str(SCRIPT), "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.startswith("usage:")
