@@ -88,12 +88,29 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     octave = _read_octave(args.octave)
 
+    from mutualfuse.errors import ImageTooSmallError, ParameterError
     from mutualfuse.metrics import METRICS, resolve
 
-    sizes = [tuple(int(v) for v in s.lower().split("x")) for s in args.sizes.split(",")]
-    names = list(resolve(None, args.profile).values()) if args.profile else []
+    try:
+        sizes = [tuple(int(v) for v in s.lower().split("x")) for s in args.sizes.split(",")]
+        if any(len(s) != 2 or min(s) < 1 for s in sizes):
+            raise ValueError
+    except ValueError:
+        ap.error(f"--sizes {args.sizes!r}: expected comma-separated WxH, e.g. 256x256,640x480")
+    try:
+        names = list(resolve(None, args.profile).values()) if args.profile else []
+    except ParameterError as e:
+        ap.error(str(e))
     names += [m for m in (args.metrics or []) if m not in names]
     names = names or METRICS.names()
+    for m in names:
+        try:
+            METRICS.entry(m)
+        except KeyError as e:
+            ap.error(e.args[0])
+    missing = [p for p in args.triple or () if not os.path.isfile(p)]
+    if missing:
+        ap.error(f"--triple: no such file: {', '.join(missing)}")
     # keys of the profile's sources that the profile leaves out (``liu``: Qte_cvejic@liu and
     # Qw@liu, the two extras of Liu's code, registered but not under a TPAMI name): say so,
     # rather than leave the reader to wonder why they have no row
@@ -127,7 +144,11 @@ def main(argv=None) -> int:
         row = {}
         for s in sizes:
             a, b, f = data[s]
-            fn(a, b, f)  # warm-up (imports, FFT plans)
+            try:
+                fn(a, b, f)  # warm-up (imports, FFT plans)
+            except ImageTooSmallError:
+                row[f"{s[0]}x{s[1]}"] = None  # e.g. VIFF below 81 pixels a side: no time, not a crash
+                continue
             ts = []
             for _ in range(args.repeat):
                 t0 = clock()
@@ -135,10 +156,12 @@ def main(argv=None) -> int:
                 ts.append(clock() - t0)
             row[f"{s[0]}x{s[1]}"] = statistics.median(ts)
         results[name] = row
-        line = f"{name:20s}" + "".join(f"{v:12.4f}" for v in row.values())
+        line = f"{name:20s}" + "".join(f"{'too small':>12s}" if v is None else f"{v:12.4f}" for v in row.values())
         for w, h in oct_sizes:
             o = octave.get((name, f"{w}x{h}"))
-            line += f"{o:18.3f}{o / row[f'{w}x{h}']:8.0f}x" if o is not None else f"{'-':>18s}{'-':>9s}"
+            ours = row[f"{w}x{h}"]
+            line += (f"{o:18.3f}{o / ours:8.0f}x" if o is not None and ours is not None
+                     else f"{'-' if o is None else format(o, '.3f'):>18s}{'-':>9s}")
         print(line, flush=True)
     if args.cprofile:
         _print_cprofile(names, sizes, data, args.repeat, args.cprofile)

@@ -60,3 +60,29 @@ def test_octave_times_file_empty_or_comments_only(tmp_path):
     assert bench._read_octave(str(empty)) == {} and bench._read_octave(str(comments)) == {}
     shipped = bench._read_octave(str(BENCH.parent / "octave_liu_times.tsv"))
     assert ("Qm@liu", "640x480") in shipped and shipped[("Qm@liu", "640x480")] > 0
+
+
+def test_bad_names_and_sizes_are_usage_errors(capsys):
+    """An unknown metric or profile, or a size that is not WxH, is a one-line usage error (exit
+    2) before anything is timed, not a traceback after the first rows."""
+    import pytest
+
+    for argv, said in ((["--metrics", "Nope@liu"], "unknown metric 'Nope@liu'"),
+                       (["--profile", "nope"], "unknown metric profile 'nope'"),
+                       (["--sizes", "96"], "--sizes '96'"),
+                       (["--triple", "no-a.png", "no-b.png", "no-f.png"], "no such file")):
+        with pytest.raises(SystemExit) as e:
+            _bench().main(argv + ["--repeat", "1", "--octave", ""])
+        out, err = capsys.readouterr()
+        assert e.value.code == 2 and out == "" and said in err.splitlines()[-1], err
+
+
+def test_too_small_size_is_a_cell_not_a_crash(capsys, tmp_path):
+    # VIFF needs 81 pixels a side: at 64x48 it raised ImageTooSmallError out of the table
+    js = tmp_path / "t.json"
+    assert _bench().main(["--metrics", "VIFF@han", "Qm@liu", "--sizes", "64x48,88x84", "--repeat", "1",
+                          "--octave", "", "--json", str(js)]) == 0
+    rows = _rows(capsys.readouterr().out)
+    assert rows["VIFF@han"].split()[1:3] == ["too", "small"] and len(rows["Qm@liu"].split()) == 3
+    res = json.loads(js.read_text())
+    assert res["VIFF@han"]["64x48"] is None and res["VIFF@han"]["88x84"] > 0
