@@ -87,9 +87,15 @@ def run(args: argparse.Namespace) -> int:
             cfg.data.root = args.data_root
         sys.stdout.write(yaml.safe_dump(cfg.to_dict(), sort_keys=False, default_flow_style=None))
         return 0
-    result = train(cfg, data_root=args.data_root, resume=args.resume, device=args.device,
-                   progress=not (args.no_progress or args.quiet), time_limit_s=args.time_limit,
-                   notes=not args.quiet)
+    from ..train.loop import TrainingInterrupted
+
+    try:
+        result = train(cfg, data_root=args.data_root, resume=args.resume, device=args.device,
+                       progress=not (args.no_progress or args.quiet), time_limit_s=args.time_limit,
+                       notes=not args.quiet)
+    except TrainingInterrupted as e:  # Ctrl+C: the step reached and where to resume (not only "interrupted")
+        print(f"mutualfuse train: {e}", file=sys.stderr)
+        return 130
     if result.get("up_to_date"):  # resumed at its last step: nothing trained, nothing written
         print(f"mutualfuse train: {cfg.out_dir} is already at step {result['step']} of {cfg.steps}: nothing to do "
               f"(its weights: {result['weights']}; raise --steps to train further)", file=sys.stderr)

@@ -129,3 +129,19 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     except (ValueError, KeyError, TypeError) as e:
         raise WeightsError(f"{p}: corrupt checkpoint structure ({type(e).__name__})") from None
 
+
+def checkpoint_step(path: str | os.PathLike) -> int | None:
+    """The step a checkpoint file holds, read from its metadata alone (no tensors, no digest):
+    what an interrupted run names as its resume point. None where there is no such file or it
+    cannot be read as one."""
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        if meta.get("format") != FORMAT:
+            return None
+        step = json.loads(meta["structure"]).get("step")
+    except Exception:  # noqa: BLE001 - missing, cut short, not a checkpoint: no resume point to name
+        return None
+    return step if isinstance(step, int) and not isinstance(step, bool) else None

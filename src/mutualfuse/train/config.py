@@ -169,20 +169,27 @@ class TrainConfig:
     @classmethod
     def load(cls, path: str | os.PathLike) -> "TrainConfig":
         p = Path(path)
+        if p.is_dir():
+            raise ParameterError(f"{p}: is a folder, not a config file")
         if not p.is_file():
             raise ParameterError(f"{p}: config file not found")
-        text = p.read_text()
+        try:
+            text = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError as e:
+            raise ParameterError(f"{p}: cannot read config: not UTF-8 text (byte {e.start})") from None
+        except OSError as e:
+            raise ParameterError(f"{p}: cannot read config ({e.strerror or e})") from None
         try:
             if p.suffix.lower() == ".toml":
                 import tomllib
 
                 d = tomllib.loads(text)
             elif p.suffix.lower() == ".json":
-                d = json.loads(text)
+                d = json.loads(text, object_pairs_hook=_no_duplicate_keys)
             else:
-                import yaml
-
-                d = yaml.safe_load(text)
+                d = _yaml_load(text)
+        except _DuplicateKey as e:
+            raise ParameterError(f"{p}: {e}") from None
         except Exception as e:  # noqa: BLE001 - any parse error is the user's file
             mark, problem = getattr(e, "problem_mark", None), getattr(e, "problem", None)
             if mark is not None and problem:  # YAML: its first line is the context, not the problem
@@ -198,6 +205,49 @@ class TrainConfig:
             return cls.from_dict(d)
         except (TypeError, ValueError) as e:
             raise ParameterError(f"{p}: {e}") from None
+
+
+class _DuplicateKey(ValueError):
+    """A key given twice in one mapping of a config file (the last one would silently win)."""
+
+
+def _no_duplicate_keys(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    """``object_pairs_hook`` of the JSON reader: a key given twice is refused."""
+    d: dict[Any, Any] = {}
+    for k, v in pairs:
+        if k in d:
+            raise _DuplicateKey(f"key {k!r} is given twice; remove one")
+        d[k] = v
+    return d
+
+
+def _yaml_load(text: str) -> Any:
+    """``yaml.safe_load``, but a key given twice in one mapping is refused, naming its line
+    (PyYAML keeps the last silently: a ``steps:`` added below the first would win unnoticed)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node, deep=False):
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor`: its keys may be overridden
+                continue
+            key = loader.construct_object(key_node, deep=deep)
+            try:
+                line = seen.get(key)
+            except TypeError:  # an unhashable key: the base constructor says what is wrong
+                break
+            if line is not None:
+                raise _DuplicateKey(f"line {key_node.start_mark.line + 1}: key {key!r} is given twice "
+                                    f"(first on line {line}); remove one")
+            seen[key] = key_node.start_mark.line + 1
+        return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+                           lambda loader, node: dict(mapping(loader, node)))
+    return yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
 
 
 def _is_int(v: Any) -> bool:
@@ -241,6 +291,9 @@ def check_field_types(cls, d: dict[str, Any], prefix: str, only: tuple[str, ...]
         if not ok(v):
             raise ParameterError(f"training config: {prefix}{f.name} must be {what}, got {v!r}")
 
+
+#: the largest ``seed`` (NumPy's legacy seeding takes 32 bits)
+SEED_MAX = 2**32 - 1
 
 #: values of :attr:`TrainConfig.cpu_amp`
 CPU_AMP_CHOICES = ("off", "bf16", "auto")
@@ -289,7 +342,8 @@ def validate_train_config(cfg: TrainConfig) -> None:
     need(isinstance(cfg.lr, (int, float)) and not isinstance(cfg.lr, bool) and math.isfinite(cfg.lr) and cfg.lr > 0,
          "lr", cfg.lr, "a finite number > 0")
     need(_is_int(cfg.batch_size) and cfg.batch_size >= 1, "batch_size", cfg.batch_size, "an integer >= 1")
-    need(_is_int(cfg.seed), "seed", cfg.seed, "an integer")
+    # NumPy's legacy seeding (np.random.seed) takes 0 .. 2**32 - 1, and so does every seed here
+    need(_is_int(cfg.seed) and 0 <= cfg.seed <= SEED_MAX, "seed", cfg.seed, f"an integer in 0..{SEED_MAX}")
     for key in ("checkpoint_every", "val_every"):
         v = getattr(cfg, key)
         need(_is_int(v) and v >= 0, key, v, "an integer >= 0 (0 = never)")
@@ -299,6 +353,15 @@ def validate_train_config(cfg: TrainConfig) -> None:
     need(cfg.train_token_budget is None or (_is_int(cfg.train_token_budget) and cfg.train_token_budget >= 0),
          "train_token_budget", cfg.train_token_budget, "an integer >= 0 (0 = exact) or null")
     need(isinstance(cfg.cpu_amp, str) and cfg.cpu_amp in CPU_AMP_CHOICES, "cpu_amp", cfg.cpu_amp, f"one of {', '.join(CPU_AMP_CHOICES)}")
+    # model fields the model's own checks leave open, which failed only in the first training step
+    # (after the output folder was made): the trainer feeds gray pairs, one channel each
+    need(cfg.model.token_budget is None or (_is_int(cfg.model.token_budget) and cfg.model.token_budget >= 0),
+         "model.token_budget", cfg.model.token_budget, "an integer >= 0 (0 = exact) or null")
+    need(cfg.model.in_channels == 1 and _is_int(cfg.model.in_channels), "model.in_channels", cfg.model.in_channels,
+         "1 (training pairs are read as gray images)")
+    if cfg.model.attn_similarity == "cosine":
+        t = cfg.model.cosine_init_temperature
+        need(_is_num(t) and math.isfinite(t) and t > 0, "model.cosine_init_temperature", t, "a finite number > 0")
     need(cfg.threads is None or (_is_int(cfg.threads) and cfg.threads >= 1), "threads", cfg.threads,
          "an integer >= 1 or null")
     d = cfg.data

@@ -20,11 +20,11 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader
 from torch.utils.data.distributed import DistributedSampler
 
-from ..errors import FuseError, ParameterError
+from ..errors import FuseError, ParameterError, WeightsError
 from ..losses import LOSSES, truth_loss
 from ..model import ModelConfig, build_model, count_parameters
 from ..weights import save_weights
-from .checkpoint import LAST, load_checkpoint, save_checkpoint
+from .checkpoint import LAST, checkpoint_step, load_checkpoint, save_checkpoint
 from .config import TrainConfig, cpu_bf16_wanted, cpu_has_native_bf16
 from .data import PairCrops, find_pairs, pair_label, resolve_data_root, split_pairs
 
@@ -35,6 +35,19 @@ SPLIT = "split.json"
 
 class TrainingDiverged(FuseError, FloatingPointError):
     """The training loss became NaN or infinite: a one-line error (exit 2) naming the step."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl+C (SIGINT) or SIGTERM stopped the run; the message (one line) says at which step and
+    where the run can be resumed from (``mutualfuse train`` prints it and exits 130)."""
+
+
+def _ignore_stop_signals(worker_id: int) -> None:
+    """``worker_init_fn`` of the data loader's workers: Ctrl+C reaches every process of the
+    terminal's group, and a worker that stopped on it broke the main process's orderly stop
+    (the main process stops them when it is done)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
 
 #: fault injection for the resume test: SIGKILL this process right after this step
 _KILL_AT = int(os.environ.get("MUTUALFUSE_FAULT_KILL_AT_STEP", "0") or 0)
@@ -208,7 +221,10 @@ def check_resumable(p: Path, st: dict[str, Any], cfg: TrainConfig) -> int:
         raise ParameterError(
             f"{p}: checkpoint was trained with a different {what}: {listed}{more}; --resume continues the same "
             f"experiment (it may change only {', '.join(RESUME_MAY_CHANGE)}): use another --out for a new run")
-    step = int(st["step"])
+    try:
+        step = int(st["step"])
+    except (KeyError, TypeError, ValueError):
+        raise WeightsError(f"{p}: not a resumable checkpoint (no step number)") from None
     if step > cfg.steps:
         raise ParameterError(f"{p}: checkpoint is at step {step}, past steps {cfg.steps}: set steps "
                              f"(or --steps) to at least {step} to continue the run")
@@ -272,6 +288,8 @@ class Trainer:
         #: the end; the weights record the step reached); None = run to ``cfg.steps``
         self.time_limit_s = time_limit_s
         self.stopped_early = False
+        #: the signal (name) that asked the running loop to stop after its step (Ctrl+C: "SIGINT")
+        self.stop_signal: str | None = None
         self.world, self.rank, self.local_rank = _dist_env()
         if cfg.batch_size % self.world:
             raise ParameterError(f"batch_size {cfg.batch_size} is not divisible by the {self.world} processes")
@@ -300,11 +318,20 @@ class Trainer:
             raise ParameterError(f"lr_schedule must be 'constant' or 'cosine', got {cfg.lr_schedule!r}")
         params = dict(cfg.loss_params or {})
         self.loss_fn = (lambda x, y, f: loss_fn(x, y, f, **params)) if params else loss_fn
-        try:  # unknown loss parameters are a config error, found before any data is read
-            z = torch.rand(1, 1, 16, 16, dtype=torch.float64)
+        # unknown or unusable loss parameters, and a crop the loss cannot take (the SSIM window is
+        # 11 px), are config errors, found on a probe of the crop's size (at most 512², a crop larger
+        # than the images is refused once they are read) before any data is read (they failed in
+        # the first step, after the output folder was made)
+        try:
+            side = min(cfg.data.crop, 512)
+            z = torch.rand(1, 1, side, side, dtype=torch.float64)
             self.loss_fn(z, z, z)
         except TypeError as e:
             raise ParameterError(f"loss_params {params} do not fit loss {cfg.loss!r}: {e}") from None
+        except (ValueError, RuntimeError) as e:
+            said = f" with loss_params {params}" if params else ""
+            raise ParameterError(f"loss {cfg.loss!r}{said} cannot train on data.crop {cfg.data.crop} "
+                                 f"({' '.join(str(e).split())[:200]})") from None
         self.memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
 
         root = resolve_data_root(data_root, cfg.data.root)
@@ -363,7 +390,11 @@ class Trainer:
             for t in (np.float16, np.float32, np.float64, np.longdouble):
                 np.finfo(t)
             torch.set_flush_denormal(True)
-        self.model = build_model(cfg.model)
+        try:
+            self.model = build_model(cfg.model)
+        except (ValueError, TypeError, KeyError) as e:  # a model setting its own checks let through
+            raise ParameterError(f"training config: model: {' '.join(str(e).split())[:200] or type(e).__name__}"
+                                 ) from None
         self.init_report = init_from_weights(self.model, cfg.init_weights) if cfg.init_weights else None
         self.model = self.model.to(self.device, memory_format=self.memory_format)
         self.opt = torch.optim.Adam(param_groups(self.model, cfg.lr_mult), lr=cfg.lr)
@@ -419,14 +450,22 @@ class Trainer:
             eg = ", ".join([f"missing {n}" for n in gone[:2]] + [f"new {n}" for n in added[:2]]) or "another order"
             raise ParameterError(f"{p}: the training pairs differ from the checkpoint's ({len(old_p)} pairs then, "
                                  f"{len(new_p)} now; {eg}): --resume needs the same data (use another --out)")
-        self.model.load_state_dict(st["model"])
-        self.opt.load_state_dict(st["optimizer"])
+        try:  # the config matched; a state that does not fit it (another version's network) is the file's
+            self.model.load_state_dict(st["model"])
+            self.opt.load_state_dict(st["optimizer"])
+            elapsed = float(st.get("elapsed", 0.0))
+            torch.set_rng_state(st["torch_rng"])
+            if "cuda_rng" in st and self.device.type == "cuda":
+                torch.cuda.set_rng_state(st["cuda_rng"], self.device)
+        except KeyError as e:
+            raise WeightsError(f"{p}: not a resumable checkpoint (no {e.args[0]!r} entry)") from None
+        except (RuntimeError, ValueError, TypeError, AttributeError) as e:
+            why = " ".join(str(e).split())[:200] or type(e).__name__
+            raise WeightsError(f"{p}: the checkpoint's state does not fit the model and optimiser of its config "
+                               f"({why}); it cannot be resumed: use another --out for a new run") from None
         self.step = step
         self.checkpoint_step = step
-        self.elapsed = float(st.get("elapsed", 0.0))
-        torch.set_rng_state(st["torch_rng"])
-        if "cuda_rng" in st and self.device.type == "cuda":
-            torch.cuda.set_rng_state(st["cuda_rng"], self.device)
+        self.elapsed = elapsed
         return True
 
     # -- loop ------------------------------------------------------------------
@@ -436,6 +475,8 @@ class Trainer:
         extra = {"prefetch_factor": 4} if workers else {}
         plan = _BatchPlan(self.sampler, self.per_rank, self.steps_per_epoch, self.cfg.data.epoch_offset,
                           start, self.cfg.steps)
+        if workers:
+            extra["worker_init_fn"] = _ignore_stop_signals
         return DataLoader(self.train_set, batch_sampler=plan, num_workers=workers,
                           pin_memory=self.device.type == "cuda", **extra)
 
@@ -527,6 +568,59 @@ class Trainer:
                 "sets": {s: n for s, n in self.sets_found}, "val_pairs": list(self.val_names),
                 "train_pairs": list(self.train_names)}
 
+    def _defer_stop_signals(self):
+        """While the steps run (one process, main thread): the first Ctrl+C (SIGINT) or SIGTERM
+        only asks the loop to stop after the step under way (:attr:`stop_signal`), which then
+        writes a checkpoint there; a second one stops at once (KeyboardInterrupt). A signal
+        that is ignored (``nohup``) stays ignored. Returns the undo (idempotent), which puts
+        the previous handlers back."""
+        import threading
+
+        self.stop_signal = None
+        self._leaving = False
+        previous: dict[int, Any] = {}
+
+        def restore() -> None:
+            while previous:
+                sig, prev = previous.popitem()
+                signal.signal(sig, prev)
+
+        if self.world > 1 or threading.current_thread() is not threading.main_thread():
+            return restore  # under torchrun every rank would have to agree on the step: stop at once
+
+        def handler(signum, frame):
+            if self.stop_signal is not None:
+                if self._leaving:  # the steps are over (the data workers stopping): the checkpoint comes
+                    return
+                raise KeyboardInterrupt
+            self.stop_signal = signal.Signals(signum).name
+            if self.notes:  # os.write: safe while the main thread is inside a print
+                start = "\n" if self.progress else ""  # off the progress bar's line
+                os.write(2, f"{start}mutualfuse train: {self.stop_signal}: stopping after the step under way, "
+                            f"with a checkpoint (again to stop at once)\n".encode())
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            prev = signal.getsignal(sig)
+            if prev is not signal.SIG_IGN and prev is not None:
+                previous[sig] = prev
+                signal.signal(sig, handler)
+        return restore
+
+    def _interrupted(self, clean: bool) -> TrainingInterrupted:
+        """What a stop by Ctrl+C says: with ``clean``, the loop stopped after a step and wrote a
+        checkpoint there; otherwise it stopped at once and the last checkpoint (if any) is the
+        resume point."""
+        last = self.out / LAST
+        of = f"step {self.step} of {self.cfg.steps}"
+        if clean:
+            return TrainingInterrupted(f"interrupted ({self.stop_signal}) at {of}: checkpoint {last} written; "
+                                       f"the same command with --resume continues the run")
+        at = checkpoint_step(last)  # what the file holds: a second Ctrl+C may have stopped (or not) its write
+        if at is None:
+            return TrainingInterrupted(f"interrupted at {of}; no checkpoint in {self.out}, nothing to resume")
+        return TrainingInterrupted(f"interrupted at {of}; the last checkpoint, {last}, is at step {at}: the "
+                                   f"same command with --resume continues from it")
+
     def _diverged(self, value: float, step: int) -> TrainingDiverged:
         where = (f"the last checkpoint, {self.out / LAST}, is at step {self.checkpoint_step}"
                  if self.checkpoint_step is not None else "no checkpoint was written")
@@ -570,6 +664,7 @@ class Trainer:
         # on one CUDA device the loss is read back (a host-device sync) only on the steps that log
         # it, so that the GPU is not idle while each step's value is copied; elsewhere every step
         lazy = self.device.type == "cuda" and self.world == 1
+        restore_signals = self._defer_stop_signals()
         try:
             for batch in self._loader(self.step):
                 nxt = self.step + 1
@@ -645,8 +740,21 @@ class Trainer:
                 if time_up:
                     self.stopped_early = self.step < cfg.steps
                     break
+                if self.stop_signal is not None:  # Ctrl+C: stop after this step, checkpointed below
+                    self._leaving = True
+                    break
+            restore_signals()
+            if self.stop_signal is not None and self.step < cfg.steps and not self.stopped_early:
+                if self.checkpoint_step != self.step:
+                    self.checkpoint()
+                raise self._interrupted(clean=True)
             self.checkpoint()
+        except KeyboardInterrupt as e:
+            if isinstance(e, TrainingInterrupted):
+                raise
+            raise self._interrupted(clean=False) from None
         finally:
+            restore_signals()
             if bar is not None:
                 bar.close()
             if csv_fh is not None:
