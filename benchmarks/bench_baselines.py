@@ -65,8 +65,13 @@ def _value(v: str):
     return {"true": True, "false": False}.get(v.lower(), v)
 
 
-def main() -> None:
-    from mutualfuse.methods import METHODS, fuse_gray
+#: the two inputs ``--sizes`` can name (``pair_for``); "256x256" is the same as "256"
+SIZES = ("256", "256x256", "640x480")
+
+
+def main(argv: list[str] | None = None) -> None:
+    from mutualfuse.errors import ParameterError
+    from mutualfuse.methods import METHODS, check_method_params, fuse_gray
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--methods", default=None,
@@ -77,18 +82,36 @@ def main() -> None:
     ap.add_argument("--json", default=None)
     ap.add_argument("--compare", action="store_true", help="old vs new ASR/CSR paths on a crop")
     ap.add_argument("--crop", default="160x120", help="WxH of the central crop for --compare")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.compare:
+        try:
+            w, h = (int(v) for v in args.crop.lower().split("x"))
+            if not (0 < w <= 640 and 0 < h <= 480):
+                raise ValueError
+        except ValueError:
+            ap.error(f"--crop {args.crop!r}: expected WxH within 640x480, e.g. 160x120")
         compare(args.crop)
         return
+    bad = [s for s in args.sizes.split(",") if s.lower() not in SIZES]
+    if bad:
+        ap.error(f"--sizes: {', '.join(map(repr, bad))}: the inputs are fixed; choose from 256 (the CT/MR "
+                 "sample, 256x256) and 640x480 (the MSRS pair)")
     names = args.methods.split(",") if args.methods else [
         n for n in METHODS.names() if METHODS.meta(n).get("family") not in ("network",)]
+    for spec in names:  # every name and parameter checked before the first timing
+        m, *kv = spec.split(":")
+        if any("=" not in x for x in kv):
+            ap.error(f"--methods {spec!r}: parameters are NAME:key=value[:key=value]")
+        try:
+            check_method_params(m, {k: _value(v) for k, v in (x.split("=", 1) for x in kv)})
+        except ParameterError as e:
+            ap.error(str(e))
     rows = []
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"load average at start {os.getloadavg()[0]:.1f}")
     print(f"{'method':14s} {'input':26s} {'median s':>9s} {'cpu s':>8s} {'cpu s/MP':>9s} {'runs':>5s}")
     for size in args.sizes.split(","):
-        label, a, b = pair_for(size)
+        label, a, b = pair_for(size.lower().removesuffix("x256"))
         for spec in names:
             m, *kv = spec.split(":")
             params = {k: _value(v) for k, v in (x.split("=", 1) for x in kv)}
