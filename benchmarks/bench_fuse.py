@@ -388,6 +388,36 @@ def deviation(args) -> None:
         Path(args.json).write_text(json.dumps(rows, indent=1))
 
 
+DEVIATION_SETS = ("tno", "msrs", "lytro", "pet", "ct-mr")  # the keys of deviation()'s table
+
+
+def _check_args(ap: argparse.ArgumentParser, args) -> None:
+    """A one-line usage error for sizes that are not WxH, an unknown set or weights that cannot be read."""
+    if args.what == "speed":
+        for size in (s.strip() for s in args.sizes.split(",") if s.strip()):
+            try:
+                w, h = map(int, size.lower().split("x"))
+                if w < 1 or h < 1:
+                    raise ValueError
+            except ValueError:
+                ap.error(f"--sizes: {size!r} is not WxH (e.g. 256x256,640x480)")
+    else:
+        bad = [s for s in args.sets.split(",") if s not in DEVIATION_SETS]
+        if bad:
+            ap.error(f"--sets: unknown set {', '.join(map(repr, bad))} (known: {', '.join(DEVIATION_SETS)})")
+        if not (SHARED / "ir-vis" / "tno").is_dir():
+            ap.error(f"{SHARED}: no test sets there (deviation reads the shared data: set MUTUALFUSE_SHARED "
+                     "to the folder holding data/)")
+    if args.weights:
+        from mutualfuse.errors import WeightsError
+        from mutualfuse.weights import read_weights
+
+        try:
+            read_weights(args.weights)
+        except WeightsError as e:
+            ap.error(f"--weights: {e}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("what", nargs="?", default="speed", choices=["speed", "deviation"])
@@ -412,6 +442,8 @@ def main() -> None:
     ap.add_argument("--upscale", type=int, default=0, help="also compare this many TNO pairs enlarged to 1080p")
     ap.add_argument("--token-budget", type=int, default=-1, help="budget to compare with exact (-1: the model's)")
     args = ap.parse_args()
+    if not args.child:  # checked once here, not as a FAILED line per child or a traceback mid-run
+        _check_args(ap, args)
     if args.child:
         child(args)
     elif args.what == "speed":

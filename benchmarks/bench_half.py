@@ -33,6 +33,15 @@ def main() -> None:
     args = ap.parse_args()
     if not args.data:
         ap.error("give --data or set MUTUALFUSE_DATA")
+    try:
+        levels_list = [int(v) for v in args.levels.split(",")] if args.levels else None
+    except ValueError:
+        ap.error(f"--levels {args.levels!r}: expected comma-separated integers, e.g. 0,1,2")
+    for name in args.pairs.split(","):  # every pair checked before the models load
+        for m in ("ir", "vis"):
+            p = Path(args.data) / "ir-vis" / "tno" / m / f"{name}.png"
+            if not p.is_file():
+                ap.error(f"{p}: no such file (--pairs names TNO pairs, e.g. 02,04,10; --data the data root)")
     import numpy as np
     import torch
     from PIL import Image
@@ -61,14 +70,11 @@ def main() -> None:
     print(f"{'pair':>8} {'size':>9} {'levels':>7} {'time':>7} {'vs f32':>7} {'mean|d|':>8} {'max|d|':>7} {'>10 grey':>9}")
     for name in args.pairs.split(","):
         paths = [root / m / f"{name}.png" for m in ("ir", "vis")]
-        for p in paths:
-            if not p.is_file():
-                raise SystemExit(f"{p}: no such file (set --data to the data root)")
         a, b = (np.asarray(Image.open(p).convert("L")) for p in paths)
         ref, t32 = timed(f32, a, b)
         size = f"{a.shape[1]}x{a.shape[0]}"
         print(f"{name:>8} {size:>9} {'float32':>7} {t32:6.2f}s {1.0:6.2f}x")
-        for levels in (map(int, args.levels.split(",")) if args.levels else range(depth + 1)):
+        for levels in (levels_list if levels_list is not None else range(depth + 1)):
             set_float32_levels(fb.runner.net, levels)
             out, t = timed(fb, a, b)
             d = np.abs(out - ref)

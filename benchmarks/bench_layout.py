@@ -23,13 +23,18 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--reps", type=int, default=5)
     args = ap.parse_args()
+    try:
+        W, H = map(int, args.size.lower().split("x"))
+        if W < 4 or H < 4:
+            raise ValueError
+    except ValueError:
+        ap.error(f"--size {args.size!r}: expected WxH (at least 4x4), e.g. 640x480")
     import torch
     import torch.nn.functional as F
 
     from mutualfuse.model.blocks import conv_concat
 
     torch.set_num_threads(args.threads)
-    W, H = map(int, args.size.lower().split("x"))
 
     def best(fn) -> float:
         fn()

@@ -1,0 +1,28 @@
+"""Bad arguments to the benchmark scripts are one-line usage errors (exit 2) before anything is
+timed, not a traceback or a FAILED row per child process with exit 0."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("script, argv, said", [
+    ("bench_fuse.py", ["speed", "--weights", "no-such-weights"], "--weights: no-such-weights: weights file not found"),
+    ("bench_fuse.py", ["speed", "--sizes", "64"], "--sizes: '64' is not WxH"),
+    ("bench_fuse.py", ["deviation", "--sets", "tno,foo"], "--sets: unknown set 'foo'"),
+    ("bench_layout.py", ["--size", "64"], "--size '64'"),
+    ("bench_half.py", ["--data", ".", "--levels", "x"], "--levels 'x'"),
+    ("bench_half.py", ["--data", ".", "--pairs", "1"], "ir-vis/tno/ir/1.png: no such file"),
+])
+def test_usage_error(script, argv, said):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *argv], capture_output=True, text=True,
+                       env=env, timeout=60)
+    assert r.returncode == 2 and r.stdout == "", r.stderr
+    assert "Traceback" not in r.stderr and said in r.stderr.splitlines()[-1], r.stderr
