@@ -60,7 +60,12 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--size", default="640x480")
     args = ap.parse_args()
-    w, h = (int(v) for v in args.size.split("x"))
+    try:
+        w, h = (int(v) for v in args.size.lower().split("x"))
+        if w < 8 or h < 8:
+            raise ValueError
+    except ValueError:
+        ap.error(f"--size {args.size!r}: expected WxH (at least 8x8), e.g. 640x480")
     name, ir, vis = pair((w, h))
     s = ir - vis
     runs = {

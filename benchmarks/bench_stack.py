@@ -77,9 +77,12 @@ def main() -> None:
     args = ap.parse_args()
     if not args.data_root or not (Path(args.data_root) / SET).is_dir():
         sys.exit(f"bench_stack: needs the shared data root with {SET} (--data-root or MUTUALFUSE_DATA)")
+    if min(args.sizes) < 2:
+        ap.error(f"--sizes: a stack has at least 2 images, got {min(args.sizes)}")
     from PIL import Image
 
     from mutualfuse import Fuser
+    from mutualfuse.errors import FuseError
 
     src = Path(args.data_root) / SET
     names = sorted(p.name for p in src.iterdir() if p.suffix.lower() == ".png")[: 2 if args.quick else None]
@@ -90,9 +93,14 @@ def main() -> None:
         truths.append(y[::2, ::2] if args.quick else y)
     fusers = {}
     for spec in args.methods:
-        m = spec.split(":")[0]
+        m, _, order = spec.partition(":")
+        if order not in ("", "tree", "sequential"):
+            ap.error(f"--methods {spec!r}: the order after ':' is 'sequential' or 'tree'")
         if m not in fusers:
-            fusers[m] = Fuser(m, device="cpu") if m != "default" else Fuser("default", device="cpu")
+            try:
+                fusers[m] = Fuser(m, device="cpu") if m != "default" else Fuser("default", device="cpu")
+            except FuseError as e:
+                ap.error(f"--methods {spec!r}: {e}")
     print(f"# focus stacks from {len(truths)} images of {SET}, graded Gaussian defocus up to σ {SIGMA_MAX}; "
           f"mean over images; fuse_stack (network: task multi-focus)")
     for n in args.sizes:

@@ -26,3 +26,22 @@ def test_usage_error(script, argv, said):
                        env=env, timeout=60)
     assert r.returncode == 2 and r.stdout == "", r.stderr
     assert "Traceback" not in r.stderr and said in r.stderr.splitlines()[-1], r.stderr
+
+
+def test_bench_gtf_size():
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks/bench_gtf.py"), "--size", "64"], capture_output=True,
+                       text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=60)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "--size '64'" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["--methods", "no-such-method"], "--methods 'no-such-method': unknown method or weights"),
+    (["--methods", "lp:seq"], "'sequential' or 'tree'"),
+    (["--sizes", "1"], "at least 2 images"),
+])
+def test_bench_stack(tmp_path, argv, said):
+    (tmp_path / "ir-vis/msrs-sample/vis").mkdir(parents=True)  # an empty set: no image is read
+    r = subprocess.run([sys.executable, str(ROOT / "benchmarks/bench_stack.py"), "--data-root", str(tmp_path), *argv],
+                       capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=60)
+    assert r.returncode == 2 and r.stdout == "", r.stderr
+    assert "Traceback" not in r.stderr and said in r.stderr.splitlines()[-1], r.stderr
