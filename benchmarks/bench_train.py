@@ -52,6 +52,23 @@ def recipe_setup(recipe: str, device: str, batch: int, size: int):
     return cfg, net, LOSSES[cfg.loss], dict(cfg.loss_params), opt, a, b
 
 
+def check_recipes(ap: argparse.ArgumentParser, recipes: list[str]) -> None:
+    """A one-line usage error for a recipe whose ``configs/<name>.yaml`` is missing or does not
+    load, before any child runs (each would print its own failure). Also used by
+    profile_train_step.py."""
+    from mutualfuse.errors import FuseError
+    from mutualfuse.train.config import TrainConfig
+
+    configs = Path(__file__).resolve().parents[1] / "configs"
+    for r in recipes:
+        if not (configs / f"{r}.yaml").is_file():
+            ap.error(f"--recipes: no configs/{r}.yaml (a recipe is the name of a file in configs/, e.g. paper,default)")
+        try:
+            TrainConfig.load(configs / f"{r}.yaml")
+        except (FuseError, ValueError, TypeError) as e:
+            ap.error(f"--recipes: {e}")
+
+
 def _child(args) -> None:
     import torch
 
@@ -144,6 +161,17 @@ def main() -> None:
         args.batch = args.child_batch
         _child(args)
         return
+    recipes = args.recipes.split(",")
+    check_recipes(ap, recipes)
+    try:
+        batches = [int(x) for x in args.batches.split(",")]
+    except ValueError:
+        ap.error(f"--batches {args.batches!r}: expected comma-separated integers, e.g. 1,4")
+    if args.baseline_rev:
+        ok = subprocess.run(["git", "-C", str(Path(__file__).resolve().parents[1]), "rev-parse", "--verify", "--quiet",
+                             f"{args.baseline_rev}^{{commit}}"], capture_output=True)
+        if ok.returncode:
+            ap.error(f"--baseline-rev {args.baseline_rev!r}: not a commit of this repository")
     import torch
 
     from mutualfuse.train.config import cpu_has_native_bf16
@@ -152,7 +180,6 @@ def main() -> None:
           f"  native_bf16={cpu_has_native_bf16()}")
     print(f"{'recipe':>16} {'batch':>5} {'images/s':>9} {'vs base':>8} {'peak RSS MB':>12} {'(base MB)':>10}"
           + ("  peak GPU MB" if args.device == "cuda" else ""))
-    recipes = args.recipes.split(",")
     runs = [(r, Path(__file__).resolve(), None) for r in recipes]  # (label, script, PYTHONPATH)
     old_tree = None
     if args.baseline_rev:
@@ -167,7 +194,7 @@ def main() -> None:
         # the baseline: the first recipe with the old code
         runs.insert(0, (f"{recipes[0]}@{args.baseline_rev}", old / "benchmarks" / "bench_train.py", old / "src"))
     base: dict[int, float] = {}
-    for bs in [int(x) for x in args.batches.split(",")]:
+    for bs in batches:
         for label, script, pypath in runs:  # interleaved per batch size, so load drifts hit all alike
             recipe = label.split("@")[0]
             cmd = [sys.executable, str(script), "--device", args.device, "--threads", str(args.threads), "--size",

@@ -150,6 +150,9 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--ops", type=int, default=12)
     args = ap.parse_args()
+    from bench_train import check_recipes
+
+    check_recipes(ap, [r.strip() for r in args.recipes.split(",")])
     import torch
 
     torch.set_num_threads(args.threads)

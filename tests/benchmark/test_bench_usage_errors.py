@@ -19,6 +19,10 @@ ROOT = Path(__file__).resolve().parents[2]
     ("bench_layout.py", ["--size", "64"], "--size '64'"),
     ("bench_half.py", ["--data", ".", "--levels", "x"], "--levels 'x'"),
     ("bench_half.py", ["--data", ".", "--pairs", "1"], "ir-vis/tno/ir/1.png: no such file"),
+    ("bench_train.py", ["--recipes", "paper,no-such-recipe"], "no configs/no-such-recipe.yaml"),
+    ("bench_train.py", ["--recipes", "paper", "--baseline-rev", "no-such-rev"], "not a commit of this repository"),
+    ("bench_train.py", ["--batches", "x"], "--batches 'x'"),
+    ("profile_train_step.py", ["--recipes", "no-such-recipe"], "no configs/no-such-recipe.yaml"),
 ])
 def test_usage_error(script, argv, said):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
