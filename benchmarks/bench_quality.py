@@ -292,6 +292,37 @@ def _print_targets(s: str, label: str, rows: dict[str, dict[str, float]], metric
         print(f"mapping matters ({s}): {label} ahead of its global-mean-maps variant on {n} of {tot} metrics")
 
 
+def _check_args(ap: argparse.ArgumentParser, root: Path, models: list[str], baselines: list[str],
+                sets: list[str]) -> None:
+    """One-line usage errors, before anything is fused, for an unknown set or baseline, weights
+    that cannot be read, or a data root without a set's folders."""
+    from mutualfuse.errors import WeightsError
+    from mutualfuse.methods import METHODS
+    from mutualfuse.weights import read_weights
+
+    bad = [s for s in sets if s not in SETS and s != "mf-truth"]
+    if bad:
+        ap.error(f"--sets: unknown set {', '.join(map(repr, bad))} (known: {', '.join([*SETS, 'mf-truth'])})")
+    for s in sets:
+        need = [Path("ir-vis/msrs-sample/vis")] if s == "mf-truth" else [Path(SETS[s][0]) / r for r in SETS[s][1:3]]
+        for d in need:
+            if not (root / d).is_dir():
+                ap.error(f"{root / d}: not a folder (set {s} needs the shared data root: --data-root or MUTUALFUSE_DATA)")
+    for m in models:
+        name, w = _split(m)
+        if not name:
+            ap.error(f"--models {m!r}: expected a shipped name or NAME=FILE.safetensors")
+        try:
+            read_weights(w)
+        except WeightsError as e:
+            ap.error(f"--models {m!r}: {e}")
+    for m in baselines:
+        try:
+            METHODS.entry(m)
+        except KeyError as e:
+            ap.error(f"--baselines: {e.args[0]}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-root", default=os.environ.get("MUTUALFUSE_DATA"))
@@ -308,10 +339,11 @@ def main() -> None:
     if not args.data_root:
         raise SystemExit("bench_quality: pass --data-root or set MUTUALFUSE_DATA")
     root = Path(args.data_root)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     models = [m for m in args.models.split(",") if m]
     baselines = [m for m in args.baselines.split(",") if m]
+    _check_args(ap, root, models, baselines, args.sets.split(","))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     print(f"# bench_quality  models={models}  baselines={baselines}  data={root}")
     for s in args.sets.split(","):
