@@ -118,10 +118,21 @@ def main() -> None:
     from dataclasses import replace
 
     from mutualfuse import Fuser
+    from mutualfuse.errors import FuseError
+    from mutualfuse.methods import METHODS
     from mutualfuse.model import build_model
     from mutualfuse.tasks import detect_task
 
-    fuser = Fuser(args.weights, device="cpu", token_budget=0, task=args.task)  # the settings fuse --task uses
+    samples = sorted(d.name for d in SAMPLES.iterdir() if (d / "a.png").is_file() and (d / "b.png").is_file())
+    bad = [p for p in args.pairs.split(",") if p not in samples]
+    if bad:
+        ap.error(f"--pairs: no bundled sample pair {', '.join(map(repr, bad))} (samples: {', '.join(samples)})")
+    if args.weights.lower() in METHODS.names() and args.weights.lower() != "mutualfuse":
+        ap.error(f"--weights {args.weights!r} is a classical method; attention needs network weights")
+    try:
+        fuser = Fuser(args.weights, device="cpu", token_budget=0, task=args.task)  # the settings fuse --task uses
+    except FuseError as e:
+        ap.error(str(e))
     net = fuser.net.to(memory_format=torch.contiguous_format)  # as load_model gives it
     if args.local_sigma is not None:
         if net.cfg.attn_local_sigma:
