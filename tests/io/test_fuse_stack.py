@@ -181,3 +181,20 @@ def test_a_single_missing_argument_is_named_as_missing(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and f"{tmp_path / 'planes'}: no such file or folder" in err[0], err
     assert sorted(os.listdir(tmp_path)) == []
+
+
+def test_the_output_inside_the_stack_folder_is_not_a_plane_so_a_rerun_works(tmp_path, capsys):
+    """``fuse-stack DIR -o DIR/edf.png`` worked once; the rerun read the previous result as a
+    plane (or stopped: 'same file as input'). The output is left out of the folder's stack."""
+    paths = _pngs(tmp_path / "stack", 3)
+    out = tmp_path / "stack" / "edf.png"
+    assert main(["fuse-stack", str(tmp_path / "stack"), "-o", str(out), "--method", "lp"]) == 0
+    first = np.asarray(Image.open(out)).copy()
+    capsys.readouterr()
+    assert main(["fuse-stack", str(tmp_path / "stack"), "-o", str(out), "--method", "lp"]) == 0
+    out_text, err_text = capsys.readouterr()
+    assert "3 images, 2 fusions" in out_text
+    assert "not read as a plane" in err_text and "other file" not in err_text
+    assert np.array_equal(np.asarray(Image.open(out)), first)
+    api = Fuser("lp").fuse_stack([np.asarray(Image.open(p)) for p in paths])
+    assert np.array_equal(first, api)

@@ -38,19 +38,34 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def stack_files(items: list[str], notes: list[str] | None = None) -> list[str]:
+def _same_path(p: Path, q: Path) -> bool:
+    try:
+        return p.resolve() == q.resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        return False
+
+
+def stack_files(items: list[str], notes: list[str] | None = None, out: str | None = None) -> list[str]:
     """The stack's files: the arguments, or the images of one folder argument in name order
-    (what else the folder holds, subfolders and other files, is said in ``notes``)."""
+    (what else the folder holds, subfolders and other files, is said in ``notes``). ``out``: the
+    output path; inside the folder it is not part of the stack (a rerun of ``fuse-stack DIR -o
+    DIR/edf.png`` found the previous result among the planes and stopped)."""
     from ..errors import InputError
     from ..io.pairing import image_files
 
     if len(items) == 1 and Path(items[0]).is_dir():
         folder = Path(items[0])
         found = sorted(image_files(folder), key=natural_key)
+        own: list[Path] = []
+        if out is not None:
+            own = [p for p in found if _same_path(p, Path(out))]
+            if own and notes is not None:
+                notes.append(f"{own[0]}: the output, in the stack's folder; not read as a plane of the stack")
+            found = [p for p in found if p not in own]
         files = [str(p) for p in found]
         if len(files) < 2:
             raise InputError(f"{items[0]}: a stack needs at least 2 images, found {len(files)}")
-        others = [p for p in folder.iterdir() if p not in found and not p.name.startswith(".")]
+        others = [p for p in folder.iterdir() if p not in found and p not in own and not p.name.startswith(".")]
         subs = sum(p.is_dir() for p in others)
         if others and notes is not None:
             what = [f"{subs} subfolder{'s' if subs != 1 else ''}" if subs else "",
@@ -82,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     from .fuse import fuse_setting, make_fuser, read_registered
 
     folder_notes: list[str] = []
-    files = stack_files(args.images, folder_notes)
+    files = stack_files(args.images, folder_notes, out=args.out)
     check_writable(args.out, inputs=tuple(files))  # before loading anything
     if args.bit_depth is not None:
         output_depth(args.out, [], False, args.bit_depth)
