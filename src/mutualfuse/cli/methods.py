@@ -48,8 +48,10 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(method_card(n) if is_method[n] else model_card(n) if n in SHIPPED else file_card(n)
                         for n in names), end="")
         return 0
+    nw = max(12, *(len(e.name) for e in METHODS))  # columns as wide as the longest name
+    ww = max(28, *(len(w.name) for w in SHIPPED.values()))
     for e in METHODS:
-        print(f"{e.name:12s} {e.meta.get('family', ''):12s} {e.meta.get('cite', '')}")
+        print(f"{e.name:{nw}s} {e.meta.get('family', ''):12s} {e.meta.get('cite', '')}")
     print()
     for group, title in (("", "weights"), ("ablation", "ablation weights (paper Tables 4-7, docs/ablations.md)")):
         ws = [w for w in SHIPPED.values() if w.group == group]
@@ -58,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         if group:
             print(f"\n{title}:")
         for w in ws:
-            print(f"weights {w.name:28s} {w.file}  sha256 {w.sha256[:16]}…  {w.description}")
+            print(f"weights {w.name:{ww}s} {w.file}  sha256 {w.sha256[:16]}…  {w.description}")
     print("\ncards: mutualfuse methods --card NAME (a method's parameters, or a weights file's model card; "
           "--card all = every weights file)")
     return 0
