@@ -194,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int)
     ap.add_argument("--val-every", type=int)
     args = ap.parse_args(argv)
+    if not (Path(args.data_root) / "train" / "roadscene").is_dir():  # before runs/gpu is made
+        ap.error(f"--data-root {args.data_root}: no train/roadscene there (the training data)")
 
     t_start = time.perf_counter()
     deadline = t_start + args.budget_s

@@ -196,4 +196,12 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys as _sys
+
+    from mutualfuse.errors import FuseError
+
+    try:
+        _sys.exit(main())
+    except (FuseError, FileNotFoundError) as _e:  # bad input (data root, weights, names): one line
+        print(f"{_sys.argv[0].rsplit('/', 1)[-1]}: error: {_e}", file=_sys.stderr)
+        _sys.exit(2)
