@@ -252,3 +252,63 @@ def test_encoder_float32_levels_under_autocast(levels):
             assert_close(g, r, dtype=torch.float32)
         else:  # rounded to bfloat16 somewhere: far from float32's result
             assert (g.float() - r).abs().max() > 1e-4
+
+
+@pytest.mark.parametrize("over, field, what", [
+    ({"token_budget": -1}, "token_budget", "an integer >= 0"),
+    ({"token_budget": 1.5}, "token_budget", "an integer or None"),
+    ({"token_budget": True}, "token_budget", "an integer or None"),
+    ({"in_channels": 3}, "in_channels", "must be 1"),
+    ({"in_channels": 0}, "in_channels", "must be 1"),
+    ({"attn_similarity": "cosine", "cosine_init_temperature": 0.0}, "cosine_init_temperature", "a finite number > 0"),
+    ({"cosine_init_temperature": -1.0}, "cosine_init_temperature", "a finite number > 0"),
+    ({"cosine_init_temperature": float("inf")}, "cosine_init_temperature", "a finite number > 0"),
+    ({"attn_scale": 0.0}, "attn_scale", "a finite number > 0"),
+    ({"attn_scale": float("nan")}, "attn_scale", "a finite number > 0"),
+    ({"output": "blend", "blend_bound": -1.0}, "blend_bound", "a finite number >= 0"),
+    ({"output": "pyramid", "blend_bound": float("inf")}, "blend_bound", "a finite number >= 0"),
+    ({"map_residual": True, "map_residual_init": float("nan")}, "map_residual_init", "a finite number"),
+    ({"arch": "foo"}, "arch", "unknown architecture 'foo'"),
+    ({"arch": "FMM"}, "arch", "unknown architecture 'FMM'"),
+    ({"arch": "vifnet", "output": "pyramid"}, "output", "'fmm' architecture only"),
+    ({"depth": "3"}, "depth", "an integer"),
+    ({"depth": 3.0}, "depth", "an integer"),
+    ({"depth": 0}, "depth", "in 2..6"),
+    ({"widths": ()}, "widths", "at least depth = 3"),
+    ({"widths": (16, 0, 32)}, "widths", "positive"),
+    ({"widths": "abc"}, "widths", "a list of integers"),
+    ({"widths": (16.5, 32, 64)}, "widths", "a list of integers"),
+    ({"output": "pyramid", "pyramid_levels": 2.5}, "pyramid_levels", "an integer"),
+    ({"attn_pos_freqs": 1.5}, "attn_pos_freqs", "an integer"),
+    ({"attn_dim": -1}, "attn_dim", "an integer >= 0"),
+    ({"map_residual": "yes"}, "map_residual", "true or false"),
+    ({"shared_encoder": 1}, "shared_encoder", "true or false"),
+    ({"blend_temperature": "1"}, "blend_temperature", "a number"),
+    ({"fusion": 3}, "fusion", "a string"),
+    ({"padding": "circular"}, "padding", "one of"),
+])
+def test_model_config_refuses_a_bad_field_naming_it(over, field, what):
+    """A bad field is a one-line ParameterError (a ValueError) naming ``model.<field>`` when the
+    config is made, not a math domain error, a torch error in the first forward or a silently
+    wrong model (``in_channels=3`` built a 3-channel stem that no input of the API fits; a NaN
+    ``attn_scale`` or an infinite ``blend_bound`` made every output NaN; ``arch="FMM"`` built an
+    fmm network whose config skipped the fmm checks and padding)."""
+    from mutualfuse.errors import ParameterError
+
+    with pytest.raises(ParameterError) as e:
+        ModelConfig(**over)
+    msg = str(e.value)
+    assert f"model.{field}" in msg and what in msg and "\n" not in msg
+
+
+def test_model_config_takes_numpy_scalars_and_ints_for_numbers():
+    import numpy as np
+
+    cfg = ModelConfig(depth=np.int64(4), widths=np.array([4, 8, 8, 8]), blend_temperature=np.float32(0.5),
+                      map_residual=np.bool_(True), token_budget=np.int32(0), blend_bound=5, output="blend")
+    assert type(cfg.depth) is int and cfg.widths == (4, 8, 8, 8) and type(cfg.widths[0]) is int
+    assert type(cfg.blend_temperature) is float and cfg.map_residual is True and type(cfg.token_budget) is int
+    assert cfg.blend_bound == 5 and ModelConfig.from_dict(cfg.to_dict()) == cfg
+    import json
+
+    json.dumps(cfg.to_dict())  # what a weights file stores

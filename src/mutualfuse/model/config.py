@@ -6,14 +6,21 @@ is stored next to every checkpoint and every shipped weights file.
 """
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+import numpy as np
+
+from ..errors import ParameterError
 
 FUSION_RULES = ("mapping", "add", "concat")
 UPSAMPLE_MODES = ("bilinear", "nearest", "bicubic")
 MAP_ACTIVATIONS = ("softmax", "sigmoid", "none")
 DOWNSAMPLE_MODES = ("maxpool", "avgpool", "conv")
 PADDING_MODES = ("reflect", "zeros")
+ATTN_SIMILARITIES = ("dot", "cosine")
 OUTPUT_HEADS = ("direct", "blend", "blend_residual", "pyramid")
 BLEND_HEADS = ("blend", "blend_residual", "pyramid")
 
@@ -100,8 +107,10 @@ class ModelConfig:
             shallower levels as they carry the maps. Beyond the paper; 0 (the default) = off.
         map_residual_init: the initial value of every γ (the deepest features are small,
             std ≈ 0.05–0.2 in the shipped models, so γ of order 10 is needed to move the weights).
-        padding: border handling of every 3×3 convolution, ``"reflect"`` (the first shipped
-            models) or ``"zeros"`` (cheaper: no padding copies; the later models).
+        padding: border handling of every 3×3 convolution of the ``"fmm"`` network, ``"reflect"``
+            (the first shipped models) or ``"zeros"`` (cheaper: no padding copies; the later
+            models). With ``"reflect"`` every level must be at least 2 pixels wide, so inputs
+            need sides of at least :attr:`~mutualfuse.model.network.FusionNet.min_side` pixels.
         output: ``"direct"`` (the paper: the decoder's last convolution is the fused image) or
             ``"blend"`` (beyond the paper: it gives two per-pixel logits whose softmax weights
             blend the two sources, F = w·X + (1 − w)·Y; no intensity drift, source sharpness
@@ -171,7 +180,21 @@ class ModelConfig:
             above the budget). Beyond the paper, an inference-time speed setting: the shipped
             ``default`` stores 2, which makes a 256² image's N = 4096-token attention a 1024-token
             one (docs/inputs.md, "Token budget"); ``token_budget`` 0 / None stays exact.
-        in_channels: 1 (luminance).
+        in_channels: 1 (luminance), the only value: colour inputs are fused on their luminance
+            outside the network.
+
+    Every field is checked when the config is made (also by :func:`dataclasses.replace` and
+    :meth:`from_dict`): a wrong type or a value out of range is a one-line
+    :class:`~mutualfuse.errors.ParameterError` (a ``ValueError``) naming ``model.<field>``.
+    ``arch="vifnet"`` uses none of the fmm fields (``depth``, ``widths``, the mapping options,
+    ``padding``: VIF-Net's convolutions always reflect) and has only the ``"direct"`` output.
+
+    >>> from mutualfuse.model import ModelConfig
+    >>> ModelConfig(depth=4).multiple  # input sides are padded to a multiple of 2**(depth-1)
+    8
+    >>> ModelConfig(token_budget=-1)
+    Traceback (most recent call last):
+    mutualfuse.errors.ParameterError: model.token_budget must be an integer >= 0 (0 or None = always exact), got -1
     """
 
     arch: str = "fmm"
@@ -210,78 +233,126 @@ class ModelConfig:
     base_temperature: float = 0.0
 
     def __post_init__(self) -> None:
-        self.widths = tuple(int(w) for w in self.widths)
+        """Refuse a field of the wrong type or out of its range: a one-line :class:`ParameterError`
+        (a ``ValueError``) that names the field as ``model.<field>`` (its key in a training
+        config's ``model:`` section and in a weights file's ``model_config``) and what it must be.
+        Integer fields take any integral number but not a boolean or ``3.0``; number fields any
+        real number but not a boolean; numpy scalars become Python ones."""
+        self._check_types()
+
+        def need(ok: bool, name: str, what: str) -> None:
+            if not ok:
+                raise ParameterError(f"model.{name} must be {what}, got {getattr(self, name)!r}")
+
+        from . import MODELS  # the registry (this module is imported before it exists)
+
+        if self.arch not in MODELS.names():
+            raise ParameterError(f"model.arch: unknown architecture {self.arch!r} "
+                                 f"(available: {', '.join(MODELS.names())})")
+        need(self.in_channels == 1, "in_channels", "1 (the networks fuse the luminance channel; "
+             "colour is handled outside the network)")
         if self.arch == "fmm":
-            if not 2 <= self.depth <= 6:
-                raise ValueError(f"depth must be in 2..6, got {self.depth}")
-            if len(self.widths) < self.depth:
-                raise ValueError(f"widths {self.widths} shorter than depth {self.depth}")
+            need(2 <= self.depth <= 6, "depth", "in 2..6")
+            need(len(self.widths) >= self.depth, "widths",
+                 f"a list of at least depth = {self.depth} channel counts (only the first depth are used)")
+        elif self.output != "direct":
+            raise ParameterError(f"model.output {self.output!r} applies to the 'fmm' architecture only; "
+                                 f"{self.arch!r} has the 'direct' output")
+        need(len(self.widths) >= 1 and all(w >= 1 for w in self.widths), "widths",
+             "positive channel counts (integers >= 1)")
         if self.shared_encoder and self.arch != "fmm":
-            raise ValueError(f"shared_encoder applies to the 'fmm' architecture only, not {self.arch!r}")
+            raise ParameterError(f"model.shared_encoder applies to the 'fmm' architecture only, not {self.arch!r}")
         if self.map_center and not (self.arch == "fmm" and self.fusion == "mapping" and self.shared_encoder
                                     and self.map_activation == "softmax" and not self.map_align):
-            raise ValueError("map_center needs the 'fmm' mapping fusion with the 'softmax' activation, "
-                             "shared_encoder and no map_align")
+            raise ParameterError("model.map_center needs the 'fmm' mapping fusion with the 'softmax' activation, "
+                                 "shared_encoder and no map_align")
         gb = float(self.map_global_bound)
-        if not 0.0 <= gb < float("inf"):
-            raise ValueError(f"map_global_bound must be a finite number >= 0, got {self.map_global_bound}")
+        need(0.0 <= gb < float("inf"), "map_global_bound", "a finite number >= 0")
         if gb and not self.map_center:
-            raise ValueError("map_global_bound needs map_center")
-        if any(w < 1 for w in self.widths):
-            raise ValueError(f"widths must be positive, got {self.widths}")
-        if isinstance(self.map_min_pool, bool) or not isinstance(self.map_min_pool, int) or not 1 <= self.map_min_pool <= 16:
-            raise ValueError(f"map_min_pool must be an integer in 1..16, got {self.map_min_pool!r}")
-        if not 1 <= self.pyramid_levels <= 8:
-            raise ValueError(f"pyramid_levels must be in 1..8, got {self.pyramid_levels}")
-        if isinstance(self.base_head, bool) or not isinstance(self.base_head, int) or not 0 <= self.base_head <= 256:
-            raise ValueError(f"base_head must be an integer in 0..256, got {self.base_head!r}")
+            raise ParameterError("model.map_global_bound needs map_center")
+        need(self.token_budget is None or self.token_budget >= 0, "token_budget",
+             "an integer >= 0 (0 or None = always exact)")
+        need(1 <= self.map_min_pool <= 16, "map_min_pool", "an integer in 1..16")
+        need(1 <= self.pyramid_levels <= 8, "pyramid_levels", "an integer in 1..8")
+        need(0 <= self.base_head <= 256, "base_head", "an integer in 0..256")
         if self.base_head and self.output != "pyramid":
-            raise ValueError(f"base_head applies to the 'pyramid' output only, not {self.output!r}")
+            raise ParameterError(f"model.base_head applies to the 'pyramid' output only, not {self.output!r}")
         bb = float(self.base_brightness)
-        if not 0.0 <= bb <= 1000.0:
-            raise ValueError(f"base_brightness must be a number in [0, 1000], got {self.base_brightness!r}")
+        need(0.0 <= bb <= 1000.0, "base_brightness", "a number in [0, 1000]")
         if bb and self.output != "pyramid":
-            raise ValueError(f"base_brightness applies to the 'pyramid' output only, not {self.output!r}")
+            raise ParameterError(f"model.base_brightness applies to the 'pyramid' output only, not {self.output!r}")
         bt = float(self.base_temperature)
-        if not (bt == 0.0 or 0.0 < bt < float("inf")):
-            raise ValueError(f"base_temperature must be 0 (off) or a finite number > 0, got {self.base_temperature!r}")
+        need(bt == 0.0 or 0.0 < bt < float("inf"), "base_temperature", "0 (off) or a finite number > 0")
         if bt and self.output != "pyramid":
-            raise ValueError(f"base_temperature applies to the 'pyramid' output only, not {self.output!r}")
+            raise ParameterError(f"model.base_temperature applies to the 'pyramid' output only, not {self.output!r}")
         da = float(self.detail_activity)
-        if not 0.0 <= da <= 10000.0:
-            raise ValueError(f"detail_activity must be a number in [0, 10000], got {self.detail_activity!r}")
+        need(0.0 <= da <= 10000.0, "detail_activity", "a number in [0, 10000]")
         if da and self.output != "pyramid":
-            raise ValueError(f"detail_activity applies to the 'pyramid' output only, not {self.output!r}")
-        if not 0.0 <= float(self.pyramid_gain) <= 2.0:
-            raise ValueError(f"pyramid_gain must be in [0, 2], got {self.pyramid_gain}")
+            raise ParameterError(f"model.detail_activity applies to the 'pyramid' output only, not {self.output!r}")
+        need(0.0 <= float(self.pyramid_gain) <= 2.0, "pyramid_gain", "a number in [0, 2]")
         t = float(self.blend_temperature)
-        if not (t > 0 and t != float("inf")):
-            raise ValueError(f"blend_temperature must be a finite number > 0, got {self.blend_temperature}")
+        need(0.0 < t < float("inf"), "blend_temperature", "a finite number > 0")
         g = float(self.detail_gain)
-        if not 0.5 <= g <= 2.0:
-            raise ValueError(f"detail_gain must be in [0.5, 2], got {self.detail_gain}")
+        need(0.5 <= g <= 2.0, "detail_gain", "a number in [0.5, 2]")
         if g != 1.0 and self.output != "pyramid":
-            raise ValueError(f"detail_gain applies to the 'pyramid' output only, not {self.output!r}")
-        if self.attn_dim < 0 or self.attn_pos_freqs < 0:
-            raise ValueError("attn_dim and attn_pos_freqs must be >= 0")
+            raise ParameterError(f"model.detail_gain applies to the 'pyramid' output only, not {self.output!r}")
+        need(0.0 <= float(self.blend_bound) < float("inf"), "blend_bound", "a finite number >= 0 (0 = unbounded)")
+        need(self.attn_dim >= 0, "attn_dim", "an integer >= 0 (0 = the raw features)")
+        need(self.attn_pos_freqs >= 0, "attn_pos_freqs", "an integer >= 0 (0 = no position code)")
+        need(self.attn_scale is None or 0.0 < float(self.attn_scale) < float("inf"), "attn_scale",
+             "None (1/sqrt(C)) or a finite number > 0")
+        need(0.0 < float(self.cosine_init_temperature) < float("inf"), "cosine_init_temperature",
+             "a finite number > 0")
+        need(math.isfinite(float(self.map_residual_init)), "map_residual_init", "a finite number")
         sig = float(self.attn_local_sigma)
-        if not 0.0 <= sig < float("inf"):
-            raise ValueError(f"attn_local_sigma must be a finite number >= 0, got {self.attn_local_sigma}")
+        need(0.0 <= sig < float("inf"), "attn_local_sigma", "a finite number >= 0")
         if sig and self.attn_similarity != "dot":
-            raise ValueError("attn_local_sigma needs attn_similarity 'dot'")
+            raise ParameterError("model.attn_local_sigma needs attn_similarity 'dot'")
         for name, allowed in (
             ("fusion", FUSION_RULES),
             ("map_activation", MAP_ACTIVATIONS),
             ("map_upsample", UPSAMPLE_MODES),
             ("decoder_upsample", UPSAMPLE_MODES),
             ("downsample", DOWNSAMPLE_MODES),
-            ("attn_similarity", ("dot", "cosine")),
+            ("attn_similarity", ATTN_SIMILARITIES),
             ("padding", PADDING_MODES),
             ("output", OUTPUT_HEADS),
         ):
-            v = getattr(self, name)
-            if v not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, got {v!r}")
+            need(getattr(self, name) in allowed, name, f"one of {allowed}")
+
+    def _check_types(self) -> None:
+        """Each field has the type its annotation says (:meth:`__post_init__`)."""
+        for f in fields(self):
+            v = getattr(self, f.name)
+            kind = str(f.type)
+            optional = kind.endswith(" | None")
+            base = kind.removesuffix(" | None")
+            if optional and v is None:
+                continue
+            if base == "tuple[int, ...]":
+                if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__") \
+                        or not all(_is_integral(w) for w in v):
+                    raise ParameterError(f"model.{f.name} must be a list of integers, got {v!r}")
+                v = tuple(int(w) for w in v)
+            elif base == "int":
+                if not _is_integral(v):
+                    raise ParameterError(f"model.{f.name} must be an integer{' or None' if optional else ''}, "
+                                         f"got {v!r}")
+                v = int(v)
+            elif base == "float":
+                if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+                    raise ParameterError(f"model.{f.name} must be a number{' or None' if optional else ''}, "
+                                         f"got {v!r}")
+                if type(v) not in (int, float):  # numpy scalars: the JSON of to_dict takes Python ones
+                    v = float(v)
+            elif base == "bool":
+                if not isinstance(v, (bool, np.bool_)):
+                    raise ParameterError(f"model.{f.name} must be true or false, got {v!r}")
+                v = bool(v)
+            elif base == "str":
+                if not isinstance(v, str):
+                    raise ParameterError(f"model.{f.name} must be a string, got {v!r}")
+            setattr(self, f.name, v)
 
     @property
     def multiple(self) -> int:
@@ -301,5 +372,10 @@ class ModelConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
         if unknown:
-            raise ValueError(f"unknown model config keys: {sorted(unknown)}")
+            raise ParameterError(f"unknown model config keys: {sorted(unknown, key=str)}")
         return cls(**d)
+
+
+def _is_integral(v: Any) -> bool:
+    """An integer (Python or numpy), not a boolean."""
+    return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
