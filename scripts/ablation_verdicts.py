@@ -69,9 +69,14 @@ def sd(v):
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("dir", metavar="DIR", help="the --out folder of `mutualfuse benchmark --tables 4,5,6,7`")
+    ap.add_argument("dir", metavar="DIR", help="the --out folder of `mutualfuse benchmark --tables 4,5,6,7`, or a "
+                                               "folder holding its table4..7.csv (docs/results/ablations)")
     out = Path(ap.parse_args(argv).dir)
-    if not any((out / "tables" / f"table{n}.csv").exists() for n in (4, 5, 6, 7)):
+    # the benchmark writes DIR/tables/table4.csv; the committed copy (docs/results/ablations)
+    # holds the CSVs directly
+    tables_dir = out if not (out / "tables").is_dir() and any((out / f"table{n}.csv").exists() for n in (4, 5, 6, 7)) \
+        else out / "tables"
+    if not any((tables_dir / f"table{n}.csv").exists() for n in (4, 5, 6, 7)):
         print(f"ablation_verdicts.py: error: {out / 'tables'}: no table4..7.csv (write them with "
               f"`mutualfuse benchmark --tables 4,5,6,7 --out {out}`)", file=sys.stderr)
         return 2
@@ -80,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     paper = {t["table"]: t for t in json.loads(PAPER.read_text())["tables"]}
     tables = {}
     for n in (4, 5, 6, 7):
-        p = out / "tables" / f"table{n}.csv"
+        p = tables_dir / f"table{n}.csv"
         if p.exists():
             tables[n] = read_table(p)
     # pooled seed variance per metric, over every variant with >= 2 seeds

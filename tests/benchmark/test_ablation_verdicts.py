@@ -44,3 +44,17 @@ def test_a_folder_without_tables_is_a_one_line_error(tmp_path):
         assert r.stderr.count("\n") == 1 and "no table4..7.csv" in r.stderr
     r = subprocess.run([sys.executable, str(SCRIPT), "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.startswith("usage:")
+
+
+def test_the_committed_copy_with_the_csvs_at_its_top_reads_like_a_benchmark_folder(tmp_path):
+    """docs/results/ablations holds table4..7.csv directly (no tables/ folder): the script said
+    'no table4..7.csv' there, although docs/results/README.md says docs/ablations.md reads it."""
+    (tmp_path / "bench").mkdir()
+    _write(tmp_path / "bench", 4, [("VIF-Net", 45.0, 1.0), ("Ours-Net", 50.0, 1.001)])
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    (flat / "table4.csv").write_text((tmp_path / "bench" / "tables" / "table4.csv").read_text())
+    run = [subprocess.run([sys.executable, str(SCRIPT), str(d)], capture_output=True, text=True)
+           for d in (tmp_path / "bench", flat)]
+    assert [r.returncode for r in run] == [0, 0], run[1].stderr
+    assert run[0].stdout == run[1].stdout and "Ours-Net vs VIF-Net" in run[1].stdout
