@@ -86,6 +86,8 @@ def _direction_marks() -> dict[str, str]:
 def _fmt(v: float) -> str:
     if not math.isfinite(v):
         return str(v)
+    if v == 0:
+        v = 0.0  # -0.0 (EN of a one-pixel image) printed as -0.0000
     a = abs(v)
     if a != 0 and (a < 1e-3 or a >= 1e6):
         return f"{v:.4e}"
