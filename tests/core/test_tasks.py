@@ -94,3 +94,23 @@ def test_area_downsample_is_the_block_mean():
     want = x[:528, :776].astype(np.float64).reshape(132, 4, 194, 4).mean(axis=(1, 3))
     assert_close(_area_downsample(x, 256), want, dtype=np.float64)
     assert _area_downsample(x[:200, :250], 256).shape == (200, 250)
+
+
+def test_very_elongated_images_have_finite_features(recwarn):
+    """A strip with an aspect ratio above 256:1 (3000 × 10: ≥ 8 × 8, so a valid input) had a
+    0-pixel downsampled copy: NaN dark ring, 'Mean of empty slice' warnings, correlation 0, and
+    two identical sources detected as IR–VIS. The copy now keeps ≥ 8 pixels across."""
+    from mutualfuse.tasks import _area_downsample
+
+    s = _scene(3000, 10, seed=9)
+    for a in (s, s.T):
+        assert min(_area_downsample(a, 256).shape) == 10
+        g = detect_task(a, a)
+        assert np.isfinite([g.corr, g.mean_diff, g.dark_ring]).all(), g
+        assert g.task == "multi-focus" and g.corr > 0.999
+    g = detect_task(s, _scene(3000, 10, seed=10))
+    assert np.isfinite([g.corr, g.mean_diff, g.dark_ring]).all() and g.task == "ir-vis"
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    # ordinary aspect ratios keep the factor that brings the longer side to <= 256
+    assert _area_downsample(np.zeros((530, 777)), 256).shape == (132, 194)
+    assert _area_downsample(np.zeros((2000, 64)), 256).shape == (250, 8)  # 32:1: still the full factor 8
