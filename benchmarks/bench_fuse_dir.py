@@ -57,12 +57,23 @@ def run_once(nproc: int, a: Path, b: Path, out: Path, method: str, threads: int)
     return float(m.group(2)), wall, int(m.group(1))
 
 
+def _procs(text: str) -> list[int]:
+    """``--procs``: comma-separated process counts, each at least 1."""
+    try:
+        counts = [int(x) for x in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"every process count must be at least 1, got {text!r}")
+    return counts
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data-root", help="data root (default $MUTUALFUSE_DATA)")
     ap.add_argument("--set", default="ir-vis/tno", help="pair folder under the root with ir/ and vis/ (default ir-vis/tno)")
     ap.add_argument("--method", default="mutualfuse", help="method (default the network, shipped default weights)")
-    ap.add_argument("--procs", default="1,2", help="process counts, in this order (default 1,2)")
+    ap.add_argument("--procs", type=_procs, default=[1, 2], help="process counts, in this order (default 1,2)")
     ap.add_argument("--threads", type=int, default=1, help="OMP threads per process (default 1)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per process count; the best is reported")
     args = ap.parse_args()
@@ -77,7 +88,7 @@ def main() -> int:
     print("| processes | pairs | fuse s | pairs/s (fuse) | wall s | pairs/s (wall) | load avg before → after |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     with tempfile.TemporaryDirectory(prefix="bench-fuse-dir-") as tmp:
-        for n in [int(x) for x in args.procs.split(",")]:
+        for n in args.procs:
             best = None
             load0 = os.getloadavg()[0]
             for _ in range(args.repeat):

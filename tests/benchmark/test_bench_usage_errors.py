@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
     ("bench_train.py", ["--recipes", "paper", "--baseline-rev", "no-such-rev"], "not a commit of this repository"),
     ("bench_train.py", ["--batches", "x"], "--batches 'x'"),
     ("profile_train_step.py", ["--recipes", "no-such-recipe"], "no configs/no-such-recipe.yaml"),
+    ("bench_fuse_dir.py", ["--procs", "1,x"], "--procs: expected comma-separated integers"),
+    ("bench_fuse_dir.py", ["--procs", "0"], "--procs: every process count must be at least 1"),
 ])
 def test_usage_error(script, argv, said):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
