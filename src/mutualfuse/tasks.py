@@ -69,9 +69,9 @@ _MIN_SHORT_SIDE = 8
 def _area_downsample(x, side: int):
     """Block means (float64) with the smallest integer factor k that brings the longer side to
     ≤ ``side`` (the last incomplete blocks are dropped), k rows at a time: no full-size copy of
-    a large image. k is capped so that the shorter side keeps at least :data:`_MIN_SHORT_SIDE`
-    pixels: a very elongated image (aspect ratio above side / 8 = 32:1, e.g. a 3000 × 10 strip)
-    is downsampled less instead of to nothing (it had a 0-pixel copy: NaN features)."""
+    a large image. k is capped at the shorter side // :data:`_MIN_SHORT_SIDE` (at least 1), so
+    the copy keeps at least that many pixels across: a strip about 32:1 or more elongated (e.g.
+    3000 × 10) is downsampled less instead of to nothing (it had a 0-pixel copy: NaN features)."""
     import numpy as np
 
     h, w = x.shape
@@ -91,7 +91,7 @@ def task_features(a, b, rule: DetectionRule = DEFAULT_RULE) -> tuple[float, floa
 
     ``a``, ``b``: (H, W) float arrays in [0, 1] (gray, or the luminance of colour), the same size.
     The correlation is Pearson's between the two sources after area downsampling to a longer side
-    of ``rule.side`` (less for an aspect ratio above 32:1: :func:`_area_downsample`) and a Gaussian low-pass of σ = ``rule.sigma`` (reflecting borders); it is 0
+    of ``rule.side`` (less for a strip about 32:1 or more elongated: :func:`_area_downsample`) and a Gaussian low-pass of σ = ``rule.sigma`` (reflecting borders); it is 0
     when either low-passed source is constant. The dark ring is the border of width
     ``rule.ring`` × the shorter side on the downsampled copies; a pixel counts when both sources
     are ≤ ``rule.dark_level`` / 255 there.
