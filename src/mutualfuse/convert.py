@@ -19,7 +19,9 @@ back as the same kind, dtype and layout as the input it is given (uint8 → uint
 0…65535 range, float → float in [0, 1]; a tensor on the input's device), with two exceptions,
 both noted: PIL images come back in the mode their samples were read as (``L``, ``RGB``,
 ``I;16`` or ``F``: ``1``/``LA`` → ``L``, ``RGBA`` → ``RGB``, ``P`` → ``L`` or ``RGB``, ``I`` → ``I;16`` or ``F``),
-and alpha is not kept (``(H, W, 4)`` → ``(H, W, 3)``).
+and alpha is not kept (``(H, W, 4)`` → ``(H, W, 3)``; a PIL image's alpha band or transparent
+palette colour). For a pair, the result is in the kind of the colour input (of ``a`` when both
+are colour or both gray), gray under ``chroma="gray"``.
 """
 from __future__ import annotations
 
@@ -153,6 +155,10 @@ def check_unit_float(x: Any, name: str) -> Any:
     return np.clip(x, 0, 1) if mn < 0 or mx > 1 else x
 
 
+#: PIL modes with an alpha band (``La``/``RGBa``: premultiplied), dropped when read
+_ALPHA_MODES = ("LA", "La", "PA", "RGBA", "RGBa")
+
+
 def _check_channels(c: int, name: str, allowed=(1, 3, 4)) -> None:
     if c not in allowed:
         raise InputError(f"{name}: unsupported channel count {c} (expected 1 gray or 3 RGB)")
@@ -181,11 +187,19 @@ def _from_any(x: Any, name: str, conv, notes: list[str]) -> tuple[np.ndarray, Ki
             raise InputError(f"{name}: image has 0 pixels ({x.width}x{x.height})")
         from .io.pil_modes import pil_samples
 
+        # alpha: these modes, or a palette/gray/RGB image with a transparent colour (tRNS); not
+        # LAB, whose "A" is a colour axis
+        alpha = mode in _ALPHA_MODES or "transparency" in x.info
+        if mode == "La":  # premultiplied gray + alpha: Pillow converts it to LA only (not to L)
+            x = x.convert("LA")
         raw, depth = pil_samples(x, name)
         back = "RGB" if raw.ndim == 3 else "I;16" if depth == 16 else "F" if depth == 32 else "L"
-        if mode != back:  # 1, LA, P, RGBA, I, I;16B …: the result is the mode the samples were read as
-            notes.append(f"{name}: PIL mode {mode} read as {back}; the result is in mode {back}"
-                         + (" (alpha not kept)" if "A" in mode else ""))
+        if mode != back or alpha:  # 1, LA, P, RGBA, I, I;16B …: read as another mode
+            # the result is in the mode of the colour input's kind (gray under chroma "gray"),
+            # which need not be this one's ``back``; it is never ``mode``
+            notes.append(f"{name}: PIL mode {mode}" + (f" read as {back}" if mode != back else "")
+                         + (" (alpha not kept)" if alpha else "")
+                         + (f"; the result cannot be in mode {mode}" if mode != back else ""))
         if raw.ndim == 3:
             return conv(raw)[None], Kind("pil", np.uint8, False, 3, pil_mode="RGB")
         if depth == 16:

@@ -276,3 +276,37 @@ def test_weights_given_by_keyword_says_they_are_the_first_argument():
 
     with pytest.raises(ParameterError, match=r"weights are the first argument: Fuser\('my.safetensors'\)"):
         mutualfuse.Fuser(weights="my.safetensors")
+
+
+def test_pil_alpha_notes_name_real_alpha_only_and_la_is_read(samples):
+    """LAB has no alpha (its "A" is a colour axis), RGBa (premultiplied) and a palette with a
+    transparent colour have one; a premultiplied ``La`` image is read as gray (it raised
+    Pillow's 'conversion from La to L not supported'); the note never claims a result mode the
+    result does not have (a gray input's result is RGB when the other input is colour)."""
+    rgb = Image.open(samples / "tno-01" / "a.png").convert("RGB")
+    gray = Image.open(samples / "tno-01" / "b.png").convert("L")
+    f = Fuser("average", device="cpu")
+
+    def notes_for(a, b):
+        out = f.fuse(a, b)
+        return out, [n for n in f.report.notes if "PIL mode" in n]
+
+    _, said = notes_for(rgb.convert("LAB"), gray)
+    assert said and not any("alpha" in n for n in said), said
+    _, said = notes_for(rgb.convert("RGBa"), gray)
+    assert any("alpha not kept" in n for n in said), said
+    pal = rgb.quantize(64)
+    pal.info["transparency"] = 0
+    _, said = notes_for(pal, gray)
+    assert any("alpha not kept" in n for n in said), said
+    out, said = notes_for(gray.convert("LA").convert("La"), gray)
+    assert out.mode == "L" and any("alpha not kept" in n for n in said), said
+    np.testing.assert_array_equal(np.asarray(out), np.asarray(f.fuse(gray, gray)))
+    # a gray palette image fused with a colour one: the result is RGB, and no note says it is L
+    out, said = notes_for(rgb, gray.convert("P"))
+    assert out.mode == "RGB"
+    assert said and not any("result is in mode L" in n for n in said), said
+    f2 = Fuser("average", device="cpu", chroma="gray")
+    out = f2.fuse(rgb.convert("RGBA"), gray)
+    assert out.mode == "L"
+    assert not any("result is in mode RGB" in n for n in f2.report.notes), f2.report.notes
