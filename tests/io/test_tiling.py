@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from mutualfuse.model import ModelConfig, build_model
-from mutualfuse.tiling import iter_tiles, plan_windows, streamed_forward, tiled_fuse
+from mutualfuse.tiling import count_tiles, iter_tiles, plan_windows, streamed_forward, tiled_fuse
 from tolerance import assert_close
 
 
@@ -60,10 +60,17 @@ def test_tile_weights_sum_to_one():
     assert_close(acc, np.ones_like(acc), dtype=np.float64)
 
 
-def test_tiled_fuse_is_seamless_for_a_pointwise_rule():
+@pytest.mark.parametrize("h,w,tile,overlap", [(150, 233, 64, 24), (101, 77, 16, 8), (97, 97, 17, 8),
+                                               (33, 200, 16, 100), (40, 300, 64, 32), (50, 50, 100, 64)])
+def test_tiled_fuse_is_seamless_for_a_pointwise_rule(h, w, tile, overlap):
+    """Odd sizes, odd tiles, an overlap above T/2 (reduced), a tile larger than the image along
+    one side or both: equal to the untiled result up to float64 rounding (not bit-exact: the
+    normalised blend of equal values rounds; docs/inputs.md)."""
     rng = np.random.default_rng(0)
-    a, b = rng.random((1, 150, 233)), rng.random((1, 150, 233))
-    out = tiled_fuse(lambda x, y: np.maximum(x, y), a, b, tile=64, overlap=24)
+    a, b = rng.random((2, h, w)), rng.random((2, h, w))
+    calls = []
+    out = tiled_fuse(lambda x, y: np.maximum(x, y), a, b, tile=tile, overlap=overlap, progress=calls.append)
+    assert out.shape == a.shape and len(calls) == count_tiles(h, w, tile, overlap)
     assert_close(out, np.maximum(a, b), dtype=np.float64)
 
 
@@ -102,3 +109,35 @@ def test_runner_progress_goes_through_tqdm_update(monkeypatch):
     passes = n_passes(net, 203, 150, 96 * 96)
     assert len(steps) >= passes and all(n >= 0 for n in steps)
     assert sum(steps) == 2 * passes  # every pass of both images, counted once
+
+
+def test_an_error_in_a_tile_says_it_is_a_tile():
+    """A method that refuses a tile's size named the tile as 'a 16x16 image' although the
+    user's image is larger (and fuses untiled): the message says it is a tile of the image."""
+    from mutualfuse import Fuser
+    from mutualfuse.errors import ParameterError
+
+    rng = np.random.default_rng(0)
+    a, b = rng.random((41, 53)), rng.random((41, 53))
+    assert Fuser("lp", device="cpu").fuse(a, b).shape == a.shape  # untiled: fine
+    with pytest.raises(ParameterError, match=r"tile 16 .*a 16x16 tile of the 53x41 image: .*too deep.*larger tile"):
+        Fuser("lp", device="cpu", tile=16, tile_overlap=8).fuse(a, b)
+
+
+@pytest.mark.parametrize("task", ["ir-vis", "multi-focus", "medical", "stored"])
+def test_window_size_does_not_change_the_shipped_models_result(samples, task):
+    """docs/inputs.md: ``--window-pixels`` changes memory and speed, not the result. Checked with
+    the shipped ``default`` weights at every task setting (pyramid output, 40 px halo, detail
+    activity, base-band brightness rule, pooled local mapping) on an odd-sized real crop cut
+    into several windows, against the one-shot forward."""
+    from mutualfuse import Fuser
+    from mutualfuse.image_io import read_gray_float
+
+    a, b = (read_gray_float(samples / "tno-01" / f"{s}.png").astype(np.float64)[:221, :263] for s in "ab")
+    one = Fuser("default", device="cpu", task=task)
+    ref = one.fuse(a, b)
+    streamed = Fuser("default", device="cpu", task=task, max_window_pixels=4096)
+    out = streamed.fuse(a, b)
+    assert one.report.windows == 1 and streamed.report.windows > 1
+    assert one.report.mapping_pool == streamed.report.mapping_pool
+    assert_close(out, ref, dtype=torch.float32)
