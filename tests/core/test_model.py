@@ -312,3 +312,85 @@ def test_model_config_takes_numpy_scalars_and_ints_for_numbers():
     import json
 
     json.dumps(cfg.to_dict())  # what a weights file stores
+
+
+def _bad_inputs():
+    r = torch.rand
+    return [
+        ("3-D", r(1, 16, 16), r(1, 16, 16), "must have shape (B, 1, H, W)"),
+        ("2-D", r(16, 16), r(16, 16), "must have shape (B, 1, H, W)"),
+        ("3 channels", r(1, 3, 16, 16), r(1, 3, 16, 16), "must have shape (B, 1, H, W)"),
+        ("sizes", r(1, 1, 16, 16), r(1, 1, 16, 17), "inputs differ in shape"),
+        ("batches", r(2, 1, 16, 16), r(1, 1, 16, 16), "inputs differ in shape"),
+        ("uint8", (255 * r(1, 1, 16, 16)).byte(), (255 * r(1, 1, 16, 16)).byte(), "must be a floating-point tensor"),
+        ("bool", r(1, 1, 16, 16) > 0.5, r(1, 1, 16, 16) > 0.5, "must be a floating-point tensor"),
+        ("dtypes", r(1, 1, 16, 16), r(1, 1, 16, 16).double(), "inputs differ in dtype"),
+        ("weights' dtype", r(1, 1, 16, 16).double(), r(1, 1, 16, 16).double(), "the network's weights torch.float32"),
+    ]
+
+
+@pytest.mark.parametrize("arch", ["fmm", "vifnet"])
+def test_bad_inputs_are_a_clear_error_not_a_torch_error(arch):
+    """Each of these was a torch error from deep inside (not enough values to unpack, conv2d's
+    channel or dtype mismatch, reflection_pad2d not implemented for 'Bool', 'Padding size 4 is not
+    supported for 2D input tensor') or, for VIF-Net's 3-D input, a channel error of its decoder."""
+    from mutualfuse.errors import InputError
+
+    net = build_model(ModelConfig(arch=arch, widths=SMALL)).eval()
+    for name, a, b, what in _bad_inputs():
+        with pytest.raises(InputError) as e:
+            net(a, b)
+        assert what in str(e.value), name
+    with pytest.raises(TypeError, match="must be a torch.Tensor"):
+        net(torch.rand(1, 1, 16, 16).numpy(), torch.rand(1, 1, 16, 16).numpy())
+    if arch == "fmm":
+        with pytest.raises(InputError, match="inputs differ in shape"):
+            net.forward_mean_maps(torch.rand(1, 1, 16, 16), torch.rand(1, 1, 16, 17))
+
+
+@pytest.mark.parametrize("kw, min_side", [
+    ({"widths": SMALL}, 5),  # depth 3, reflect: padded to 4, deepest 1/4 must be 2 px: sides > 4
+    ({"widths": SMALL, "depth": 4}, 9),
+    ({"widths": SMALL, "output": "pyramid"}, 1),  # padded to 8: the deepest level is always 2 px
+    ({"widths": SMALL, "output": "pyramid", "depth": 4}, 9),
+    ({"widths": SMALL, "padding": "zeros"}, 1),
+    ({"arch": "vifnet"}, 2),
+])
+def test_too_small_inputs_are_refused_with_the_smallest_side(kw, min_side):
+    """Below ``min_side`` the reflect padding of a single-pixel level failed inside torch
+    ('Padding size should be less than the corresponding input dimension'); at it, and at every
+    odd size above it, the output has the input's shape."""
+    from mutualfuse.errors import ImageTooSmallError
+
+    net = build_model(ModelConfig(**kw)).eval()
+    assert net.min_side == min_side
+    with torch.no_grad():
+        for s in range(min_side, min_side + 5):
+            for hw in ((s, s), (s, 13), (13, s)):
+                assert net(torch.rand(1, 1, *hw), torch.rand(1, 1, *hw)).shape == (1, 1, *hw)
+        if min_side > 1:
+            with pytest.raises(ImageTooSmallError, match=f"at least {min_side} pixels") as e:
+                net(torch.rand(1, 1, min_side - 1, 16), torch.rand(1, 1, min_side - 1, 16))
+            assert e.value.min_side == min_side
+
+
+def test_eval_forward_is_deterministic_and_batch_equals_samples_for_a_shipped_model():
+    from mutualfuse.weights import load_model
+
+    net, _ = load_model("default")
+    g = torch.Generator().manual_seed(5)
+    a, b = torch.rand(2, 1, 27, 35, generator=g), torch.rand(2, 1, 27, 35, generator=g)
+    with torch.no_grad():
+        one = net(a, b)
+        assert torch.equal(net(a, b), one)  # the same computation twice: bitwise
+        for i in range(2):
+            assert_close(net(a[i:i + 1], b[i:i + 1]), one[i:i + 1], dtype=torch.float32)
+
+
+@pytest.mark.parametrize("name", ["mutualfuse.model", "mutualfuse.model.config", "mutualfuse.model.network"])
+def test_model_docstring_examples(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import ImageTooSmallError, InputError
 from .blocks import pad_to_multiple
 from .config import ModelConfig
 from .decoder import DLADecoder
@@ -16,8 +17,18 @@ from .pyramid import band_activity, band_gains, band_logits, blend_bands, gaussi
 class FusionNet(nn.Module):
     """Base class: pads inputs to the needed multiple (replicate), runs ``_forward``, crops back.
 
-    ``forward(a, b)`` takes two (B, 1, H, W) tensors in [0, 1] of any H×W and returns the fused
-    (B, 1, H, W) tensor (not clipped; :mod:`mutualfuse.api` clips for output).
+    ``forward(a, b)`` takes two (B, 1, H, W) float tensors in [0, 1] of the weights' dtype and
+    device, of any H×W with sides of at least :attr:`min_side`, and returns the fused
+    (B, 1, H, W) tensor (not clipped; :mod:`mutualfuse.api` clips for output). Other inputs are
+    refused by :meth:`check_inputs` with a one-line error.
+
+    >>> import torch
+    >>> from mutualfuse.model import ModelConfig, build_model
+    >>> net = build_model(ModelConfig(widths=(4, 8, 8))).eval()
+    >>> net(torch.rand(2, 1, 13, 21), torch.rand(2, 1, 13, 21)).shape
+    torch.Size([2, 1, 13, 21])
+    >>> net.min_side  # depth 3, reflect padding: the 1/4 level must be at least 2 pixels
+    5
     """
 
     cfg: ModelConfig
@@ -27,8 +38,7 @@ class FusionNet(nn.Module):
 
     def _padded(self, fn, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """``fn`` on the inputs padded to the needed multiple, cropped back to their size."""
-        if a.shape != b.shape:
-            raise ValueError(f"inputs differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
+        self.check_inputs(a, b)
         h, w = a.shape[-2:]
         m = self.cfg.multiple
         out = fn(pad_to_multiple(a, m), pad_to_multiple(b, m))
@@ -36,6 +46,47 @@ class FusionNet(nn.Module):
 
     def _forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError
+
+    @property
+    def min_side(self) -> int:
+        """The smallest input side (pixels) the network takes: 1 unless its reflect-padded 3×3
+        convolutions meet a level of a single pixel, which reflection cannot pad."""
+        return 1
+
+    def check_inputs(self, a: torch.Tensor, b: torch.Tensor) -> None:
+        """Refuse inputs :meth:`forward` cannot take, with a one-line error instead of a torch error
+        deep inside: ``TypeError`` for a non-tensor, :class:`~mutualfuse.errors.InputError` (a
+        ``ValueError``) for a shape other than (B, in_channels, H, W), two different shapes,
+        dtypes or devices, a non-float dtype or one other than the weights' (outside autocast),
+        :class:`~mutualfuse.errors.ImageTooSmallError` for a side below :attr:`min_side`."""
+        c = self.cfg.in_channels
+        for name, x in (("a", a), ("b", b)):
+            if not isinstance(x, torch.Tensor):
+                raise TypeError(f"input {name} must be a torch.Tensor of shape (B, {c}, H, W), got {type(x).__name__}")
+            if x.dim() != 4 or x.shape[1] != c:
+                raise InputError(f"input {name} must have shape (B, {c}, H, W) (a batch of gray images), "
+                                 f"got {tuple(x.shape)}")
+            if not x.is_floating_point():
+                raise InputError(f"input {name} must be a floating-point tensor (intensities in [0, 1]), "
+                                 f"got {x.dtype}")
+        if a.shape != b.shape:
+            raise InputError(f"inputs differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
+        if a.dtype != b.dtype:
+            raise InputError(f"inputs differ in dtype: {a.dtype} vs {b.dtype}")
+        if a.device != b.device:
+            raise InputError(f"inputs are on different devices: {a.device} vs {b.device}")
+        p = next(self.parameters(), None)
+        if p is not None:
+            if p.device != a.device:
+                raise InputError(f"inputs are on {a.device} but the network's weights on {p.device} "
+                                 f"(move one: net.to(device) or a.to(device))")
+            if p.dtype != a.dtype and not torch.is_autocast_enabled(a.device.type):
+                raise InputError(f"inputs are {a.dtype} but the network's weights {p.dtype} "
+                                 f"(convert one: net.to(dtype) or a.to(dtype), or run under torch.autocast)")
+        h, w = a.shape[-2:]
+        if min(h, w) < self.min_side:
+            raise ImageTooSmallError(f"inputs are {w}x{h} pixels; this network needs sides of at least "
+                                     f"{self.min_side} pixels", self.min_side)
 
     @property
     def last_pool(self) -> int:
@@ -222,3 +273,14 @@ class FMMNet(FusionNet):
     @property
     def last_pool(self) -> int:
         return int(getattr(self.fusion, "last_pool", 1))
+
+    @property
+    def min_side(self) -> int:
+        """With ``"reflect"`` padding the deepest level of the padded input must be at least 2
+        pixels wide: inputs are padded to a multiple m of :attr:`ModelConfig.multiple`, and the
+        deepest level is 1/2**(depth-1) of that, so sides of at least m + 1 unless m alone is
+        wide enough (a pyramid output with more bands than levels). Zero padding takes any size."""
+        if self.cfg.padding != "reflect":
+            return 1
+        m = self.cfg.multiple
+        return 1 if m >= 2 ** self.cfg.depth else m + 1

@@ -39,5 +39,10 @@ class VIFNet(FusionNet):
             ConvReLU(128, 64), ConvReLU(64, 32), ConvReLU(32, 16), conv3x3(16, 1)
         )
 
+    @property
+    def min_side(self) -> int:
+        """Reflect-padded 3×3 convolutions at full resolution: sides of at least 2 pixels."""
+        return 2
+
     def _forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         return self.decoder(torch.cat([self.enc_x(a), self.enc_y(b)], 1))
