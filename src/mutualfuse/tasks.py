@@ -96,15 +96,20 @@ def task_features(a, b, rule: DetectionRule = DEFAULT_RULE) -> tuple[float, floa
     ``rule.ring`` × the shorter side on the downsampled copies; a pixel counts when both sources
     are ≤ ``rule.dark_level`` / 255 there.
     """
+    import math
+
     import numpy as np
     from scipy import ndimage
 
     da, db = _area_downsample(a, rule.side), _area_downsample(b, rule.side)
     la = ndimage.gaussian_filter(da, rule.sigma, mode="reflect").ravel()
     lb = ndimage.gaussian_filter(db, rule.sigma, mode="reflect").ravel()
-    la, lb = la - la.mean(), lb - lb.mean()
-    den = float(np.sqrt(np.dot(la, la) * np.dot(lb, lb)))
-    corr = float(np.dot(la, lb) / den) if den > 1e-12 else 0.0
+    # correctly rounded sums (math.fsum), not np.dot: BLAS's summation order depends on its
+    # thread count, which moved the correlation in the last digits (a pair at a threshold could
+    # be detected differently on another machine or OMP_NUM_THREADS)
+    la, lb = la - math.fsum(la) / la.size, lb - math.fsum(lb) / lb.size
+    den = math.sqrt(math.fsum(la * la) * math.fsum(lb * lb))
+    corr = math.fsum(la * lb) / den if den > 1e-12 else 0.0
     mean_diff = abs(float(np.mean(a, dtype=np.float64)) - float(np.mean(b, dtype=np.float64))) * 255.0
     h, w = da.shape
     r = max(1, int(round(rule.ring * min(h, w))))
