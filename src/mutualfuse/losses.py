@@ -3,7 +3,11 @@ variants built on them (registered in ``LOSSES``).
 
 Conventions (shared by all of them):
 
-* inputs: (B, 1, H, W) tensors, data range ``L = 1`` (images in [0, 1]);
+* inputs: (B, 1, H, W) floating-point tensors of one shape, data range ``L = 1`` (images in
+  [0, 1]); half precision is computed in float32, the result has the first input's precision
+  (float32 or float64). Anything else (another shape, two shapes, an integer dtype, B = 0,
+  a non-tensor) is a one-line ``ValueError`` (:class:`~mutualfuse.errors.InputError`;
+  ``TypeError`` for a non-tensor) naming the function and the argument;
 * window: 11×11 Gaussian, σ = 1.5, normalised to sum 1 (Wang et al. 2004, the window of the
   reference ``ssim.m``); ``window="uniform"`` gives the 11×11 box instead;
 * constants ``C1 = (0.01·L)²``, ``C2 = (0.03·L)²`` (Wang et al.);
@@ -20,7 +24,9 @@ for the variance that selects and the SSIM that is scored, so that both look at 
 patch (``select_window="same"``); ``select_window="uniform"`` uses Eq. 3's box variance.
 
 :data:`LOSSES` holds the training losses by name (``TrainConfig.loss``); each takes (X, Y, F)
-batches and returns a 0-d tensor:
+batches and returns a 0-d tensor. The terms that some of them add (:func:`max_gradient_loss`,
+:func:`max_intensity_loss`) are not training losses on their own and are not registered;
+:func:`truth_loss` (F against a known fused image) is added by ``TrainConfig.truth_weight``:
 
 >>> import numpy as np, torch
 >>> from mutualfuse.losses import LOSSES
@@ -38,8 +44,47 @@ import functools
 import torch
 import torch.nn.functional as F
 
+from .errors import ImageTooSmallError, InputError, ParameterError
+
 C1 = 0.01**2
 C2 = 0.03**2
+
+
+def _check_images(fn: str, min_side: int = 1, what: str = "", maps: bool = False, **images: torch.Tensor) -> None:
+    """Refuse arguments a loss cannot take (module docstring, "inputs"), naming ``fn`` and the
+    argument: each a floating-point (B, 1, H, W) tensor, all of one shape, B ≥ 1 (B = 0 too
+    with ``maps``: a per-window map of no image is empty, a mean over it undefined), H and W ≥
+    ``min_side`` (``what`` says why, for :class:`~mutualfuse.errors.ImageTooSmallError`)."""
+    first = None
+    for name, x in images.items():
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"{fn}: {name} must be a torch.Tensor of shape (B, 1, H, W), got {type(x).__name__}")
+        if x.dim() != 4 or x.shape[1] != 1:
+            raise InputError(f"{fn}: {name} must have shape (B, 1, H, W) (a batch of gray images), "
+                             f"got {tuple(x.shape)}")
+        if not x.is_floating_point():
+            raise InputError(f"{fn}: {name} must be a floating-point tensor (intensities in [0, 1]), got {x.dtype}")
+        if first is None:
+            first = (name, x)
+        elif x.shape != first[1].shape:
+            raise InputError(f"{fn}: {name} and {first[0]} differ in shape: {tuple(x.shape)} vs "
+                             f"{tuple(first[1].shape)}")
+    if first is not None:
+        shape = first[1].shape
+        if shape[0] == 0 and not maps:
+            raise InputError(f"{fn}: empty batch (B = 0): the mean over it is undefined")
+        if min(shape[-2:]) < min_side:
+            raise ImageTooSmallError(f"images must be at least {min_side}x{min_side} for {what or fn}, "
+                                     f"got {tuple(shape[-2:])}", min_side)
+
+
+def _check_window(window: int, sigma: float, kind: str) -> None:
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise ParameterError(f"window must be an integer >= 1 (pixels), got {window!r}")
+    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not 0 < sigma < float("inf"):
+        raise ParameterError(f"sigma must be a finite number > 0, got {sigma!r}")
+    if kind not in ("gaussian", "uniform"):
+        raise ParameterError(f"kind must be 'gaussian' or 'uniform', got {kind!r}")
 
 
 @functools.lru_cache(maxsize=16)
@@ -64,9 +109,16 @@ def _filter(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
 
 def window_stats(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, window: int = 11, sigma: float = 1.5,
                  kind: str = "gaussian") -> dict[str, torch.Tensor]:
-    """Local weighted means, variances and covariances with the fused image, per valid window."""
-    if min(x.shape[-2:]) < window:
-        raise ValueError(f"images must be at least {window}x{window} for the SSIM loss, got {tuple(x.shape[-2:])}")
+    """Local weighted means, variances and covariances with the fused image, per valid window.
+
+    ``x``, ``y``, ``f``: (B, 1, H, W), H and W ≥ ``window``; ``kind`` ``"gaussian"`` (σ =
+    ``sigma``, normalised) or ``"uniform"`` (box). Returns (B, H − window + 1, W − window + 1)
+    tensors ``mu_x``, ``mu_y``, ``mu_f`` (μ = Σ w·x), ``var_x``, ``var_y``, ``var_f``
+    (σ² = Σ w·x² − μ²) and ``cov_xf``, ``cov_yf`` (σ_xy = Σ w·x·y − μ_x μ_y): the weighted, biased
+    estimates of Wang et al.'s ``ssim.m`` ('valid' windows, no padding).
+    """
+    _check_window(window, sigma, kind)
+    _check_images("window_stats", window, "the SSIM loss", maps=True, x=x, y=y, f=f)
     g = _window_cpu(window, sigma, kind).to(device=x.device, dtype=torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype)
     xf = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
     yf = y.to(xf.dtype)
@@ -89,6 +141,13 @@ def selected_ssim_map(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, rule: s
                       sigma: float = 1.5, kind: str = "gaussian", select_window: str = "same") -> torch.Tensor:
     """Per-window SSIM of the fused image against the selected source (B, H-10, W-10).
 
+    SSIM(S, F | W) = (2 μ_S μ_F + C1)(2 σ_SF + C2) / ((μ_S² + μ_F² + C1)(σ_S² + σ_F² + C2)) (Eq. 2,
+    Wang et al. 2004) with S, per window, the source of the larger criterion: the local variance
+    for ``rule="var"`` (Eq. 4; Y on ties; ``select_window="uniform"`` takes it over Eq. 3's box
+    window, ``"same"`` over the SSIM's window) or the local mean for ``rule="mean"`` (VIF-Net).
+    ``x``, ``y``, ``f``: (B, 1, H, W), H and W ≥ ``window``; the map is
+    (B, H − window + 1, W − window + 1).
+
     Example (valid 11×11 windows of a 2×1×32×32 batch):
 
     >>> import numpy as np, torch
@@ -97,6 +156,9 @@ def selected_ssim_map(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, rule: s
     >>> selected_ssim_map(x, x.flip(-1), x).shape
     torch.Size([2, 22, 22])
     """
+    _check_images("selected_ssim_map", maps=True, x=x, y=y, f=f)
+    if select_window not in ("same", "uniform"):
+        raise ParameterError(f"select_window must be 'same' or 'uniform', got {select_window!r}")
     s = window_stats(x, y, f, window, sigma, kind)
     ssim_x = _ssim_map(s["mu_x"], s["mu_f"], s["var_x"], s["var_f"], s["cov_xf"])
     ssim_y = _ssim_map(s["mu_y"], s["mu_f"], s["var_y"], s["var_f"], s["cov_yf"])
@@ -119,6 +181,9 @@ def var_ssim_loss(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, **kw) -> to
     For every 11×11 window W the source with the larger local variance is selected
     (Y on ties) and the SSIM (Eq. 2) of that source's window against the fused window is
     averaged over all N valid windows and the batch. Conventions: see the module docstring.
+    ``x``, ``y``, ``f``: (B, 1, H, W) in [0, 1], H and W ≥ 11 (``window``); returns a 0-d tensor
+    in [0, 2] (0 = F equals the selected source in every window). Keywords: ``window``,
+    ``sigma``, ``kind``, ``select_window`` of :func:`selected_ssim_map`.
 
     Example (X textured, Y flat and brighter, F = X: the variance rule scores F against X, the
     mean rule of :func:`mean_ssim_loss` against Y):
@@ -130,18 +195,36 @@ def var_ssim_loss(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, **kw) -> to
     >>> abs(var_ssim_loss(x, y, x).item()) < 1e-6, round(mean_ssim_loss(x, y, x).item(), 3)
     (True, 0.99)
     """
+    _check_images("var_ssim_loss", x=x, y=y, f=f)
     return 1.0 - selected_ssim_map(x, y, f, rule="var", **kw).mean()
 
 
 def mean_ssim_loss(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, **kw) -> torch.Tensor:
-    """VIF-Net's rule (Hou et al. 2020, Table 5 "Mean"): select the window with the larger mean."""
+    """L_mean_SSIM = 1 − (1/N) Σ_W SSIM(I_S, I_F | W), S = the source of the larger local mean.
+
+    VIF-Net's rule (Hou et al., IEEE TCI 2020; the paper's Table 5 "Mean"): as
+    :func:`var_ssim_loss` with the window's weighted mean μ in place of its variance as the
+    criterion (Y on ties). Same conventions and shapes: ``x``, ``y``, ``f`` (B, 1, H, W) in
+    [0, 1], H and W ≥ 11, 'valid' windows; returns a 0-d tensor.
+
+    Example (Y brighter everywhere: the mean rule scores F against Y):
+
+    >>> import numpy as np, torch
+    >>> from mutualfuse.losses import mean_ssim_loss
+    >>> x = torch.from_numpy(0.5 * np.random.default_rng(0).random((2, 1, 32, 32)))
+    >>> y = 0.5 + x
+    >>> abs(mean_ssim_loss(x, y, y).item()) < 1e-6, mean_ssim_loss(x, y, x).item() > 0.1
+    (True, True)
+    """
+    _check_images("mean_ssim_loss", x=x, y=y, f=f)
     return 1.0 - selected_ssim_map(x, y, f, rule="mean", **kw).mean()
 
 
 def sobel_magnitude(x: torch.Tensor) -> torch.Tensor:
     """|∇x| = sqrt(gx² + gy² + ε) by 3×3 Sobel filters, (B, 1, H, W) → (B, 1, H-2, W-2) ('valid').
 
-    ε = 1e-12 keeps the gradient of the square root finite on flat patches.
+    ε = 1e-12 keeps the gradient of the square root finite on flat patches. Kernels
+    gx = [[−1, 0, 1], [−2, 0, 2], [−1, 0, 1]] (correlation, no flip), gy its transpose; H, W ≥ 3.
 
     Example (a ramp rising by 1 per column: |∇x| = 8 everywhere):
 
@@ -151,6 +234,7 @@ def sobel_magnitude(x: torch.Tensor) -> torch.Tensor:
     >>> g.shape, g.unique()
     (torch.Size([1, 1, 4, 4]), tensor([8.]))
     """
+    _check_images("sobel_magnitude", 3, "the 3x3 Sobel filters", maps=True, x=x)
     k = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]], dtype=x.dtype, device=x.device)
     w = torch.stack([k, k.t()])[:, None]  # (2, 1, 3, 3): d/dx, d/dy
     g = F.conv2d(x, w)
@@ -163,7 +247,8 @@ def max_gradient_loss(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor) -> torc
     The texture term of later unsupervised fusion losses (e.g. Tang et al., SeAFusion,
     Information Fusion 2022, Eq. 6, there with the L1 norm of Sobel gradients): the fused
     gradient should follow the stronger of the two sources' gradients at every pixel. Not part
-    of the paper; used by ``var_ssim_grad``. Inputs (B, 1, H, W) in [0, 1].
+    of the paper; used by ``var_ssim_grad``. Inputs (B, 1, H, W) in [0, 1], H and W ≥ 3; the
+    mean is over the batch and the (H − 2)·(W − 2) valid pixels; a 0-d float32 tensor.
 
     Example (X textured, Y flat: F = X keeps the stronger edges everywhere, F = Y none):
 
@@ -174,6 +259,7 @@ def max_gradient_loss(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor) -> torc
     >>> round(max_gradient_loss(x, y, x).item(), 3), round(max_gradient_loss(x, y, y).item(), 3)
     (0.0, 1.245)
     """
+    _check_images("max_gradient_loss", 3, "the 3x3 Sobel filters", x=x, y=y, f=f)
     gx, gy, gf = sobel_magnitude(x.float()), sobel_magnitude(y.float()), sobel_magnitude(f.float())
     return (gf - torch.maximum(gx, gy)).abs().mean()
 
@@ -185,7 +271,22 @@ def var_ssim_grad_loss(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, grad_w
     Var-SSIM (Eqs. 4–5, conventions above) rewards the structure of the locally more varied
     source per 11×11 window; the max-gradient term (:func:`max_gradient_loss`) rewards edges at
     full resolution, where the window average lets a slightly blurred output score well.
+    Inputs (B, 1, H, W) in [0, 1], H and W ≥ 11; keywords ``**kw`` go to :func:`var_ssim_loss`;
+    returns a 0-d tensor.
+
+    Example (F = X = Y: both terms are 0; a blurred F loses edges, so the gradient term adds):
+
+    >>> import numpy as np, torch
+    >>> import torch.nn.functional as F
+    >>> from mutualfuse.losses import var_ssim_grad_loss, var_ssim_loss
+    >>> x = torch.from_numpy(np.random.default_rng(0).random((2, 1, 32, 32)))
+    >>> abs(var_ssim_grad_loss(x, x, x).item()) < 1e-6
+    True
+    >>> soft = F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
+    >>> bool(var_ssim_grad_loss(x, x, soft) > var_ssim_loss(x, x, soft) + 0.5)
+    True
     """
+    _check_images("var_ssim_grad_loss", x=x, y=y, f=f)
     return var_ssim_loss(x, y, f, **kw) + grad_weight * max_gradient_loss(x, y, f)
 
 
@@ -200,8 +301,9 @@ def max_intensity_loss(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, levels
     frequencies which source to keep and leaves the detail to Var-SSIM and the gradient term
     (a full-resolution max would pull towards the brighter source's noise). On multi-focus
     pairs G(X) ≈ G(Y) and the term is nearly neutral; where one source is black it selects the
-    other. Not part of the paper; used by ``var_ssim_grad_int``. Inputs (B, 1, H, W) in [0, 1],
-    H and W ≥ 2^(levels−1); the mean is over the batch and the low-pass pixels.
+    other. Not part of the paper; used by ``var_ssim_grad_int``. Inputs (B, 1, H, W) in [0, 1] of
+    any size (the blur replicates the borders; G is ⌈H/2^(levels−1)⌉ × ⌈W/2^(levels−1)⌉); the
+    mean is over the batch and the low-pass pixels; a 0-d float32 tensor.
 
     Example (Y black: the term asks for X's low-pass):
 
@@ -214,6 +316,9 @@ def max_intensity_loss(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, levels
     """
     from .model.pyramid import gaussian_base
 
+    _check_images("max_intensity_loss", x=x, y=y, f=f)
+    if isinstance(levels, bool) or not isinstance(levels, int) or levels < 1:
+        raise ParameterError(f"levels must be an integer >= 1, got {levels!r}")
     n = x.shape[0]
     g = gaussian_base(torch.cat([x.float(), y.float(), f.float()], 0), levels)
     return (g[2 * n :] - torch.maximum(g[:n], g[n : 2 * n])).abs().mean()
@@ -223,7 +328,8 @@ def var_ssim_grad_int_loss(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, gr
                            int_weight: float = 1.0, int_levels: int = 4, **kw) -> torch.Tensor:
     """L = L_var_SSIM + λ · L_grad + μ · L_int (beyond the paper; λ = ``grad_weight``,
     μ = ``int_weight``): :func:`var_ssim_grad_loss` plus the low-pass max-intensity term
-    :func:`max_intensity_loss` on ``int_levels`` pyramid levels.
+    :func:`max_intensity_loss` on ``int_levels`` pyramid levels. Inputs (B, 1, H, W) in [0, 1],
+    H and W ≥ 11; returns a 0-d tensor.
 
     Example (F = X = Y: every term is 0):
 
@@ -233,6 +339,7 @@ def var_ssim_grad_int_loss(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, gr
     >>> abs(var_ssim_grad_int_loss(x, x, x, grad_weight=0.5).item()) < 1e-6
     True
     """
+    _check_images("var_ssim_grad_int_loss", x=x, y=y, f=f)
     return var_ssim_grad_loss(x, y, f, grad_weight, **kw) + int_weight * max_intensity_loss(x, y, f, int_levels)
 
 
@@ -263,6 +370,10 @@ def truth_loss(f: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor, window:
     >>> round(truth_loss(t + 0.1, t, torch.tensor([1.0, 0.0])).item(), 3)  # divided by B = 2
     0.062
     """
+    _check_images("truth_loss", window, "the SSIM loss", f=f, truth=truth)
+    if not isinstance(mask, torch.Tensor) or mask.numel() != f.shape[0]:
+        raise InputError(f"truth_loss: mask must be a tensor of B = {f.shape[0]} values (1 where the truth is "
+                         f"known), got {tuple(mask.shape) if isinstance(mask, torch.Tensor) else type(mask).__name__}")
     m = mask.to(torch.float32).view(-1)
     if not bool((m > 0).any()):
         return f.float().sum() * 0.0

@@ -104,3 +104,96 @@ def test_statistics_match_explicit_window_computation():
 def test_too_small_image_is_a_clear_error():
     with pytest.raises(ValueError, match="at least 11x11"):
         var_ssim_loss(torch.rand(1, 1, 8, 8), torch.rand(1, 1, 8, 8), torch.rand(1, 1, 8, 8))
+
+
+def _loss_functions():
+    from mutualfuse import losses
+
+    return {**{name: fn for name, fn in losses.LOSSES.items()},
+            "max_gradient_loss": losses.max_gradient_loss, "max_intensity_loss": losses.max_intensity_loss,
+            "selected_ssim_map": losses.selected_ssim_map}
+
+
+def _bad(r=torch.rand):
+    return [
+        ("3-D", (r(1, 32, 32), r(1, 32, 32), r(1, 32, 32)), "x must have shape (B, 1, H, W)"),
+        ("3 channels", (r(1, 3, 32, 32),) * 3, "x must have shape (B, 1, H, W)"),
+        ("sizes", (r(1, 1, 32, 32), r(1, 1, 32, 33), r(1, 1, 32, 32)), "y and x differ in shape"),
+        ("fused size", (r(1, 1, 32, 32), r(1, 1, 32, 32), r(1, 1, 30, 32)), "f and x differ in shape"),
+        ("batches", (r(2, 1, 32, 32), r(1, 1, 32, 32), r(2, 1, 32, 32)), "y and x differ in shape"),
+        ("uint8", ((255 * r(1, 1, 32, 32)).byte(),) * 3, "x must be a floating-point tensor"),
+    ]
+
+
+@pytest.mark.parametrize("name", list(_loss_functions()))
+def test_bad_inputs_are_a_clear_error_naming_the_function(name):
+    """Before: torch errors from inside ('too many values to unpack', conv2d's groups), and silent
+    wrong values: a uint8 batch cast the window to uint8 zeros and gave loss 0 for any F; a batch
+    of 1 against a batch of 2 broadcast in the gradient and intensity terms; a (1, H, W) tensor
+    ran the Sobel filters over its rows as channels."""
+    from mutualfuse.errors import InputError
+
+    fn = _loss_functions()[name]
+    for case, args, what in _bad():
+        with pytest.raises(InputError) as e:
+            fn(*args)
+        assert str(e.value).startswith(f"{name if name.endswith(('_loss', '_map')) else fn.__name__}: ") \
+            and what in str(e.value), case
+    with pytest.raises(TypeError, match="must be a torch.Tensor"):
+        fn(*(np.zeros((1, 1, 32, 32)),) * 3)
+
+
+def test_empty_batch_and_small_images_are_clear_errors():
+    from mutualfuse.errors import ImageTooSmallError, InputError
+    from mutualfuse.losses import LOSSES, max_gradient_loss, sobel_magnitude
+
+    z = torch.rand(0, 1, 32, 32)
+    for name, fn in LOSSES.items():
+        with pytest.raises(InputError, match="empty batch"):
+            fn(z, z, z)  # was NaN
+    t = torch.rand(1, 1, 2, 2)
+    for fn in (max_gradient_loss, lambda *a: sobel_magnitude(a[0])):
+        with pytest.raises(ImageTooSmallError, match="at least 3x3"):
+            fn(t, t, t)
+
+
+@pytest.mark.parametrize("kw, what", [
+    ({"window": 0}, "window must be an integer >= 1"),
+    ({"sigma": 0.0}, "sigma must be a finite number > 0"),  # was a NaN window, a NaN loss
+    ({"kind": "box"}, "kind must be 'gaussian' or 'uniform'"),  # was the Gaussian, silently
+    ({"select_window": "box"}, "select_window must be 'same' or 'uniform'"),  # was 'same', silently
+])
+def test_bad_window_settings_are_refused(kw, what):
+    from mutualfuse.errors import ParameterError
+
+    x = torch.rand(1, 1, 32, 32)
+    with pytest.raises(ParameterError, match=what):
+        var_ssim_loss(x, x, x, **kw)
+
+
+def test_truth_loss_mask_must_have_one_value_per_sample():
+    from mutualfuse.errors import InputError
+    from mutualfuse.losses import truth_loss
+
+    t = torch.rand(2, 1, 32, 32)
+    with pytest.raises(InputError, match="mask must be a tensor of B = 2 values"):
+        truth_loss(t, t, torch.ones(1))  # broadcast over the batch before
+    with pytest.raises(InputError, match="truth and f differ in shape"):
+        truth_loss(t, t[:1], torch.ones(2))
+
+
+@pytest.mark.parametrize("name", ["mean_ssim", "var_ssim", "var_ssim_grad", "var_ssim_grad_int"])
+def test_every_registered_loss_has_gradients_and_a_documented_example(name):
+    from mutualfuse.losses import LOSSES
+
+    assert sorted(LOSSES) == ["mean_ssim", "var_ssim", "var_ssim_grad", "var_ssim_grad_int"]
+    fn = LOSSES[name]
+    doc = fn.__doc__ or ""
+    assert ">>>" in doc and "(B, 1, H, W)" in doc, f"{name}: docstring without shapes or example"
+    g = torch.Generator().manual_seed(7)
+    x, y = torch.rand(2, 1, 24, 24, generator=g), torch.rand(2, 1, 24, 24, generator=g)
+    f = torch.rand(2, 1, 24, 24, generator=g, requires_grad=True)
+    loss = fn(x, y, f)
+    assert loss.shape == () and torch.isfinite(loss)
+    loss.backward()
+    assert torch.isfinite(f.grad).all() and f.grad.abs().sum() > 0
