@@ -310,3 +310,17 @@ def test_pil_alpha_notes_name_real_alpha_only_and_la_is_read(samples):
     out = f2.fuse(rgb.convert("RGBA"), gray)
     assert out.mode == "L"
     assert not any("result is in mode RGB" in n for n in f2.report.notes), f2.report.notes
+
+
+def test_a_premultiplied_gray_alpha_image_reads_as_its_gray():
+    """Mode ``La`` is listed as 8-bit gray, but Pillow cannot convert it to ``L`` directly
+    (ValueError 'conversion from La to L not supported'); it goes through ``LA``."""
+    from PIL import Image as _Image
+
+    from mutualfuse.io.pil_modes import pil_samples
+
+    g = np.arange(20, dtype=np.uint8).reshape(4, 5) * 10
+    la = _Image.fromarray(np.stack([g, np.full_like(g, 255)], -1), "LA").convert("La")
+    assert la.mode == "La"
+    arr, depth = pil_samples(la, "image 1")
+    assert depth == 8 and np.array_equal(arr, g)

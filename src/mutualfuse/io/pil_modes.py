@@ -39,6 +39,8 @@ def pil_samples(im: Image.Image, name) -> tuple[np.ndarray, int]:
     if mode == "F":
         return np.asarray(im, dtype=np.float64), 32
     if mode in GRAY8_MODES or (mode in ("P", "PA") and not palette_is_colour(im)):
+        if mode == "La":  # premultiplied alpha: Pillow converts La to LA (un-premultiplied) only
+            im = im.convert("LA")
         return np.asarray(im.convert("L")), 8
     if mode in COLOUR_MODES:
         return np.asarray(im.convert("RGB")), 8
