@@ -183,3 +183,14 @@ def test_an_ignored_sigint_stays_ignored_and_handlers_come_back(tmp_path, capsys
         signal.signal(signal.SIGINT, old)
     assert signal.getsignal(signal.SIGTERM) == before_term
     assert json.loads((tmp_path / "out" / "config.json").read_text())["steps"] == 2
+
+
+def test_a_model_field_error_names_the_field_once():
+    """ModelConfig's own messages say ``model.NAME``; the training config added 'model: ' in front
+    ('training config: model: model.token_budget must be ...')."""
+    from mutualfuse.errors import ParameterError
+    from mutualfuse.train.config import TrainConfig
+
+    with pytest.raises(ParameterError) as e:
+        TrainConfig.from_dict({"model": {"depth": 0}})
+    assert "model.depth" in str(e.value) and "model: model." not in str(e.value), str(e.value)

@@ -163,7 +163,8 @@ class TrainConfig:
         try:
             model = ModelConfig.from_dict(model_d)
         except (TypeError, ValueError) as e:  # ModelConfig's own checks: name the section
-            raise ParameterError(f"training config: model: {e}") from None
+            msg = str(e)  # ModelConfig's messages name the field as model.NAME already
+            raise ParameterError(f"training config: {'' if msg.startswith('model.') else 'model: '}{msg}") from None
         return cls(model=model, data=DataConfig(**data_d), **d)
 
     @classmethod
