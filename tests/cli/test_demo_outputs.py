@@ -2,17 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from one_line_error import assert_one_line_error  # tests/ is on sys.path
 
 from mutualfuse.cli import main
-
-
-def _fails_in_one_line(capsys, argv, *needles):
-    rc = main(argv)
-    out, err = capsys.readouterr()
-    assert rc == 2 and out == "", (rc, out, err)
-    assert err.startswith("mutualfuse: error: ") and err.count("\n") == 1, err
-    for n in needles:
-        assert n in err, (n, err)
 
 
 def test_an_output_it_cannot_write_is_refused_before_any_pair_is_fused(tmp_path, capsys):
@@ -20,7 +12,7 @@ def test_an_output_it_cannot_write_is_refused_before_any_pair_is_fused(tmp_path,
     written (exit 2 beside two new files)."""
     out = tmp_path / "demo"
     (out / "tno-01-fused.png").mkdir(parents=True)
-    _fails_in_one_line(capsys, ["demo", "-o", str(out), "--device", "cpu"], "tno-01-fused.png", "directory")
+    assert_one_line_error(capsys, ["demo", "-o", str(out), "--device", "cpu"], "tno-01-fused.png", "directory")
     assert sorted(p.name for p in out.iterdir()) == ["tno-01-fused.png"]
 
 
@@ -31,11 +23,11 @@ def test_a_failure_before_any_output_leaves_no_new_folder(tmp_path, capsys, monk
 
     monkeypatch.setattr(W, "HERE", tmp_path / "no-weights-here")
     out = tmp_path / "new" / "demo"
-    _fails_in_one_line(capsys, ["demo", "-o", str(out), "--device", "cpu"], "missing from the installation")
+    assert_one_line_error(capsys, ["demo", "-o", str(out), "--device", "cpu"], "missing from the installation")
     assert not (tmp_path / "new").exists()
     existing = tmp_path / "mine"
     existing.mkdir()
-    _fails_in_one_line(capsys, ["demo", "-o", str(existing), "--device", "cpu"], "missing from the installation")
+    assert_one_line_error(capsys, ["demo", "-o", str(existing), "--device", "cpu"], "missing from the installation")
     assert existing.is_dir()  # a folder that was there stays
 
 
@@ -43,7 +35,7 @@ def test_a_broken_link_as_the_output_folder_says_so(tmp_path, capsys):
     """Was "cannot create output folder (File exists)"."""
     link = tmp_path / "out"
     link.symlink_to(tmp_path / "gone" / "demo")
-    _fails_in_one_line(capsys, ["demo", "-o", str(link), "--device", "cpu", "--pair", "tno-01"],
+    assert_one_line_error(capsys, ["demo", "-o", str(link), "--device", "cpu", "--pair", "tno-01"],
                        "broken symbolic link")
     assert not (tmp_path / "gone").exists()
 

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import pytest
-
-from mutualfuse.cli import main
+from one_line_error import assert_one_line_error  # tests/ is on sys.path
 
 
 @pytest.mark.parametrize("cmd", ["fuse", "fuse-dir", "fuse-video", "export-onnx"])
@@ -13,7 +12,5 @@ def test_empty_weights_is_a_one_line_usage_error(cmd, value, tmp_path, capsys):
             "fuse-dir": ["fuse-dir", str(tmp_path), str(tmp_path), "-o", str(tmp_path / "out")],
             "fuse-video": ["fuse-video", "a.mp4", "b.mp4", "-o", str(tmp_path / "f.mp4")],
             "export-onnx": ["export-onnx", str(tmp_path / "m.onnx")]}[cmd]
-    assert main(args + ["--weights", value]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "--weights: must not be empty" in err and len(err.splitlines()) == 1
+    assert_one_line_error(capsys, args + ["--weights", value], "--weights: must not be empty")
     assert list(tmp_path.iterdir()) == []

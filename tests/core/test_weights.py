@@ -7,6 +7,7 @@ import sys
 
 import pytest
 import torch
+from one_line_error import assert_one_line_error  # tests/ is on sys.path
 
 from mutualfuse.errors import WeightsError
 from mutualfuse.weights import SHIPPED, HERE, load_model, read_weights, sha256_file
@@ -36,7 +37,7 @@ def test_tampered_file_is_refused(tiny_weights, tmp_path):
         load_model(p)
 
 
-def test_corrupt_file_without_sidecar_is_one_line_error(tmp_path, samples):
+def test_corrupt_file_without_sidecar_isassert_one_line_error(tmp_path, samples):
     p = tmp_path / "junk.safetensors"
     p.write_bytes(b"\x00" * 100)
     with pytest.raises(WeightsError, match="not a valid safetensors"):
@@ -233,19 +234,6 @@ def test_a_training_checkpoint_given_as_weights_says_what_to_do(tmp_path):
         load_model(ck)
 
 
-def _one_line_error(capsys, argv, *needles):
-    """``main(argv)`` fails with exit 2, nothing on stdout and one stderr line holding ``needles``."""
-    from mutualfuse.cli import main
-
-    rc = main(argv)
-    out, err = capsys.readouterr()
-    assert rc == 2 and out == "", (rc, out, err)
-    assert err.startswith("mutualfuse: error: ") and err.count("\n") == 1, err
-    for n in needles:
-        assert n in err, (n, err)
-    return err
-
-
 def test_a_pickle_given_as_weights_is_named_as_one_and_never_loaded(tmp_path, monkeypatch, capsys):
     """A ``torch.save`` file (zip or legacy pickle) was "not a valid safetensors weights file
     (... header too large)": the file is named for what it is, and nothing unpickles it."""
@@ -261,7 +249,7 @@ def test_a_pickle_given_as_weights_is_named_as_one_and_never_loaded(tmp_path, mo
     for p in (zipped, legacy):
         with pytest.raises(WeightsError, match="pickle.*never loaded"):
             read_weights(p)
-        _one_line_error(capsys, ["methods", "--card", str(p)], p.name, "pickle")
+        assert_one_line_error(capsys, ["methods", "--card", str(p)], p.name, "pickle")
 
 
 def test_a_truncated_weights_file_says_so(tiny_weights, tmp_path):
@@ -287,8 +275,8 @@ def test_an_unreadable_or_non_regular_weights_path_is_one_line(tmp_path, capsys,
     with pytest.raises(WeightsError, match="w.safetensors: not a regular file") as e:
         read_weights(fifo)
     assert "shipped" not in str(e.value)
-    _one_line_error(capsys, ["methods", "--card", str(fifo)], "not a regular file")
-    _one_line_error(capsys, ["methods", "--card", "/dev/null"], "/dev/null: not a regular file")
+    assert_one_line_error(capsys, ["methods", "--card", str(fifo)], "not a regular file")
+    assert_one_line_error(capsys, ["methods", "--card", "/dev/null"], "/dev/null: not a regular file")
 
     import mutualfuse.weights as W
     import builtins
@@ -322,7 +310,7 @@ def test_card_of_a_weights_file_with_garbled_training_metadata_is_one_line(tiny_
                        ("train_config", '{"loss_params": 5}'), ("train_config", "{not json")):
         p = tmp_path / f"{key}.safetensors"
         save_file(state, str(p), metadata={**meta, key: value})
-        _one_line_error(capsys, ["methods", "--card", str(p)], p.name, key)
+        assert_one_line_error(capsys, ["methods", "--card", str(p)], p.name, key)
 
 
 def test_card_of_a_shipped_file_given_by_its_path_is_the_shipped_card(capsys):
@@ -351,15 +339,15 @@ def test_card_of_a_tampered_or_missing_shipped_file_is_refused(tmp_path, monkeyp
     (tmp_path / w.file).write_bytes(bytes(data))
     (tmp_path / SHIPPED["paper"].file).write_bytes(b"\0" * 10)
     monkeypatch.setattr(W, "HERE", tmp_path)
-    _one_line_error(capsys, ["methods", "--card", "default"], w.file, "sha256 mismatch")
-    _one_line_error(capsys, ["methods", "--card", "paper"], SHIPPED["paper"].file, "sha256 mismatch")
-    _one_line_error(capsys, ["methods", "--card", "blend"], gone.file, "missing from the installation")
-    _one_line_error(capsys, ["methods", "--card", "all"], w.file, "sha256 mismatch")  # the first card, default
+    assert_one_line_error(capsys, ["methods", "--card", "default"], w.file, "sha256 mismatch")
+    assert_one_line_error(capsys, ["methods", "--card", "paper"], SHIPPED["paper"].file, "sha256 mismatch")
+    assert_one_line_error(capsys, ["methods", "--card", "blend"], gone.file, "missing from the installation")
+    assert_one_line_error(capsys, ["methods", "--card", "all"], w.file, "sha256 mismatch")  # the first card, default
 
 
 @pytest.mark.parametrize("name, suggestion", [("defualt", "default"), ("dwtt", "dwt"), ("centred-brigth", "centred-bright")])
 def test_methods_card_of_an_unknown_name_suggests_the_nearest(name, suggestion, capsys):
-    err = _one_line_error(capsys, ["methods", "--card", name], f"named {name}", "did you mean")
+    err = assert_one_line_error(capsys, ["methods", "--card", name], f"named {name}", "did you mean")
     assert suggestion in err.split("did you mean", 1)[1].split("?")[0], err
 
 
@@ -394,4 +382,4 @@ def test_methods_card_of_a_method_is_not_shadowed_by_a_folder_of_its_name(tmp_pa
     (tmp_path / "runs").mkdir()
     assert main(["methods", "--card", "dwt"]) == 0
     assert capsys.readouterr().out.startswith("method dwt\n")
-    _one_line_error(capsys, ["methods", "--card", "runs"], "runs: is a directory")
+    assert_one_line_error(capsys, ["methods", "--card", "runs"], "runs: is a directory")
