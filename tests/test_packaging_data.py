@@ -161,3 +161,16 @@ def test_built_sdist_and_wheel_hold_the_package_and_nothing_else(tmp_path):
     assert not [n for n in names if n.startswith("tests/")], "the sdist ships tests/"
     sdist_pkg = {n[len("src/"):] for n in names if n.startswith("src/mutualfuse/") and not n.endswith("/")}
     assert not want - sdist_pkg, sorted(want - sdist_pkg)
+
+
+def test_the_benchmark_default_configs_come_from_the_package(tmp_path, monkeypatch):
+    """An installed wheel has no configs/ folder: `mutualfuse benchmark` looked for
+    configs/benchmark/*.yaml beside the source checkout only and exited 1 ('no figures config')."""
+    import mutualfuse
+    from mutualfuse.benchmark.config import find_config
+
+    monkeypatch.chdir(tmp_path)
+    pkg = Path(mutualfuse.__file__).resolve().parent
+    for name in ("figures.yaml", "ablations.yaml"):
+        p = find_config(name)
+        assert p is not None and p.resolve().is_relative_to(pkg), p

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO_CONFIGS = Path(__file__).resolve().parents[3] / "configs" / "benchmark"
+#: the shipped defaults, inside the package (an installed wheel has no configs/ folder);
+#: configs/benchmark/ in the source checkout links to them
+PACKAGE_CONFIGS = Path(__file__).resolve().parent / "configs"
 
 
 def default_cache_dir() -> Path:
@@ -15,8 +17,9 @@ def default_cache_dir() -> Path:
 
 
 def find_config(name: str) -> Path | None:
-    """``configs/benchmark/<name>`` in the working folder, else beside the source checkout."""
-    for base in (Path.cwd() / "configs" / "benchmark", REPO_CONFIGS):
+    """``configs/benchmark/<name>`` in the working folder (a user's own), else the shipped one
+    in the package (``mutualfuse/benchmark/configs/<name>``)."""
+    for base in (Path.cwd() / "configs" / "benchmark", PACKAGE_CONFIGS):
         p = base / name
         if p.is_file():
             return p
