@@ -106,7 +106,7 @@ def _setuptools_ok() -> bool:
 def test_built_sdist_and_wheel_hold_the_package_and_nothing_else(tmp_path):
     src = tmp_path / "src-tree"
     src.mkdir()
-    for name in ("pyproject.toml", "README.md", "MANIFEST.in"):
+    for name in ("pyproject.toml", "README.md", "MANIFEST.in", "LICENSE"):
         if (ROOT / name).exists():
             shutil.copy2(ROOT / name, src / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.nbc", "*.nbi", "*.egg-info")
@@ -128,6 +128,8 @@ def test_built_sdist_and_wheel_hold_the_package_and_nothing_else(tmp_path):
         infos = {i.filename: i for i in z.infolist()}
         meta = z.read(next(n for n in infos if n.endswith(".dist-info/METADATA"))).decode()
         weights = {n: hashlib.sha256(z.read(n)).hexdigest() for n in infos if n.endswith(".safetensors")}
+    licence = [n for n in infos if n.endswith(".dist-info/licenses/LICENSE")]
+    assert licence, "the MIT licence text is not in the wheel"
     top = {n.split("/")[0] for n in infos}
     assert top == {"mutualfuse", wheel_name.split("-")[0] + "-" + wheel_name.split("-")[1] + ".dist-info"}, top
     stray = [n for n in infos if CACHE_PARTS & set(n.split("/")) or Path(n).suffix in CACHE_SUFFIXES
@@ -159,6 +161,7 @@ def test_built_sdist_and_wheel_hold_the_package_and_nothing_else(tmp_path):
     with tarfile.open(out / sdist_name) as t:
         names = [n.split("/", 1)[1] for n in t.getnames() if "/" in n]
     assert not [n for n in names if n.startswith("tests/")], "the sdist ships tests/"
+    assert "LICENSE" in names, "the MIT licence text is not in the sdist"
     sdist_pkg = {n[len("src/"):] for n in names if n.startswith("src/mutualfuse/") and not n.endswith("/")}
     assert not want - sdist_pkg, sorted(want - sdist_pkg)
 
