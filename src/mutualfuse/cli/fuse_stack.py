@@ -38,19 +38,13 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _same_path(p: Path, q: Path) -> bool:
-    try:
-        return p.resolve() == q.resolve()
-    except (OSError, RuntimeError):  # a symlink loop
-        return False
-
-
 def stack_files(items: list[str], notes: list[str] | None = None, out: str | None = None) -> list[str]:
     """The stack's files: the arguments, or the images of one folder argument in name order
     (what else the folder holds, subfolders and other files, is said in ``notes``). ``out``: the
     output path; inside the folder it is not part of the stack (a rerun of ``fuse-stack DIR -o
     DIR/edf.png`` found the previous result among the planes and stopped)."""
     from ..errors import InputError
+    from ..image_io import _same_file
     from ..io.pairing import image_files
 
     if len(items) == 1 and Path(items[0]).is_dir():
@@ -58,7 +52,7 @@ def stack_files(items: list[str], notes: list[str] | None = None, out: str | Non
         found = sorted(image_files(folder), key=natural_key)
         own: list[Path] = []
         if out is not None:
-            own = [p for p in found if _same_path(p, Path(out))]
+            own = [p for p in found if _same_file(p, Path(out))]
             if own and notes is not None:
                 notes.append(f"{own[0]}: the output, in the stack's folder; not read as a plane of the stack")
             found = [p for p in found if p not in own]

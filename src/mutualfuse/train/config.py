@@ -354,15 +354,7 @@ def validate_train_config(cfg: TrainConfig) -> None:
     need(cfg.train_token_budget is None or (_is_int(cfg.train_token_budget) and cfg.train_token_budget >= 0),
          "train_token_budget", cfg.train_token_budget, "an integer >= 0 (0 = exact) or null")
     need(isinstance(cfg.cpu_amp, str) and cfg.cpu_amp in CPU_AMP_CHOICES, "cpu_amp", cfg.cpu_amp, f"one of {', '.join(CPU_AMP_CHOICES)}")
-    # model fields the model's own checks leave open, which failed only in the first training step
-    # (after the output folder was made): the trainer feeds gray pairs, one channel each
-    need(cfg.model.token_budget is None or (_is_int(cfg.model.token_budget) and cfg.model.token_budget >= 0),
-         "model.token_budget", cfg.model.token_budget, "an integer >= 0 (0 = exact) or null")
-    need(cfg.model.in_channels == 1 and _is_int(cfg.model.in_channels), "model.in_channels", cfg.model.in_channels,
-         "1 (training pairs are read as gray images)")
-    if cfg.model.attn_similarity == "cosine":
-        t = cfg.model.cosine_init_temperature
-        need(_is_num(t) and math.isfinite(t) and t > 0, "model.cosine_init_temperature", t, "a finite number > 0")
+    # the model's fields (token_budget, in_channels, temperatures …) are checked by ModelConfig itself
     need(cfg.threads is None or (_is_int(cfg.threads) and cfg.threads >= 1), "threads", cfg.threads,
          "an integer >= 1 or null")
     d = cfg.data
