@@ -101,7 +101,8 @@ class Fuser:
 
     Args:
         model: shipped weights name (``"default"``), a path to a ``.safetensors`` file, or the
-            name of a registered method (``"dwt"``, ``"average"`` …).
+            name of a registered method (``"dwt"``, ``"average"`` …). Or as :func:`fuse` takes
+            it, by keyword: ``Fuser(method="dwt")``, ``Fuser(weights="my.safetensors")``.
         device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
         dtype: ``"float32"`` (default), ``"float16"`` (CUDA only) or ``"bfloat16"`` for the
             network; half precision runs under autocast with float32 weights and keeps the
@@ -149,6 +150,13 @@ class Fuser:
                  tile: int | None = None, tile_overlap: int = 64, progress: bool = False,
                  blend_temperature: float | None = None, detail_gain: float | None = None,
                  detail_activity: float | None = None, task: str | None = None, **method_params: Any):
+        if "method" in method_params or "weights" in method_params:  # as fuse() takes them
+            if str(model) != "default":
+                raise ParameterError(f"the model is given twice: {model!r} and "
+                                     + " and ".join(f"{k}={method_params[k]!r}" for k in ("method", "weights")
+                                                    if k in method_params)
+                                     + "; give one (Fuser('cbf'), Fuser(method='cbf') or Fuser(weights='my.safetensors'))")
+            model = _model_from(method_params.pop("method", NETWORK_METHOD), method_params.pop("weights", None))
         self.device = pick_device(device)
         self.dtype = pick_dtype(dtype, self.device)
         check_fuse_options(chroma=chroma, normalize=normalize, tile=tile, tile_overlap=tile_overlap,
@@ -184,8 +192,7 @@ class Fuser:
             self.method = str(model)
             return
         if method_params:
-            hint = ("; weights are the first argument: Fuser('my.safetensors')"
-                    if {"weights", "model"} & set(method_params) else "")
+            hint = "; weights are the first argument: Fuser('my.safetensors')" if "model" in method_params else ""
             raise ParameterError(f"the network takes no method parameters (got {', '.join(sorted(method_params))}); "
                                  f"they apply to classical methods (--method){hint}")
         from .runner import NetworkRunner
@@ -480,6 +487,21 @@ class Fuser:
 _CACHE: dict[tuple, Fuser] = {}
 
 
+def _model_from(method: str, weights: str | os.PathLike | None) -> str | os.PathLike:
+    """The ``model`` of :class:`Fuser` that :func:`fuse`'s (and the Fuser's keyword) ``method``
+    and ``weights`` name: the weights when given (for the network only), else the method."""
+    if not isinstance(method, str):
+        raise TypeError(f"method must be a registered method or shipped weights name (str), got "
+                        f"{type(method).__name__} {method!r}"[:300])
+    if weights is not None and method != NETWORK_METHOD:
+        from .methods import METHODS
+
+        if method not in METHODS or METHODS.meta(method).get("family") != "network":
+            raise ParameterError(f"weights={weights!r} applies to the network; method {method!r} takes no weights "
+                                 "(drop one of them)")
+    return weights if weights is not None else method
+
+
 def fuse(a: Any, b: Any, method: str = NETWORK_METHOD, weights: str | os.PathLike | None = None,
          device: str = "auto", **params: Any) -> Any:
     """Fuse two registered images with the network (default) or any registered method.
@@ -493,17 +515,11 @@ def fuse(a: Any, b: Any, method: str = NETWORK_METHOD, weights: str | os.PathLik
     or, for classical methods, to the method. The last :class:`Fuser` is kept for the next call
     with the same settings; use a :class:`Fuser` yourself to read its :attr:`Fuser.report`.
     """
-    if not isinstance(method, str):
-        raise TypeError(f"method must be a registered method or shipped weights name (str), got "
-                        f"{type(method).__name__} {method!r}"[:300])
-    if weights is not None and method != NETWORK_METHOD:
-        from .methods import METHODS
+    model = _model_from(method, weights)
+    from .weights import file_identity
 
-        if method not in METHODS or METHODS.meta(method).get("family") != "network":
-            raise ParameterError(f"weights={weights!r} applies to the network; method {method!r} takes no weights "
-                                 "(drop one of them)")
-    model = weights if weights is not None else method
-    key = (str(model), device, tuple(sorted((k, repr(v)) for k, v in params.items())))
+    # a weights file rewritten in place (same path) is a new model: its identity is in the key
+    key = (str(model), file_identity(model), device, tuple(sorted((k, repr(v)) for k, v in params.items())))
     if key not in _CACHE:
         _CACHE.clear()
         _CACHE[key] = Fuser(model, device=device, **params)

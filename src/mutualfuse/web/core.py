@@ -186,7 +186,8 @@ def _namespace(s: Settings) -> argparse.Namespace:
 
 
 class FuserCache:
-    """Keeps the last built Fuser (loading weights takes a moment; settings rarely change)."""
+    """Keeps the last built Fuser (loading weights takes a moment; settings rarely change); a
+    weights file changed on disk since is loaded again."""
 
     def __init__(self):
         self._key = None
@@ -194,9 +195,11 @@ class FuserCache:
 
     def get(self, ns: argparse.Namespace):
         from ..cli.fuse import make_fuser
+        from ..weights import file_identity
 
-        key = (ns.method, ns.weights, tuple(ns.param), ns.chroma, ns.normalize, ns.device, ns.blend_temperature,
-               ns.detail_gain, ns.detail_activity, ns.task)
+        # a weights file rewritten in place while the server runs is read again (its identity)
+        key = (ns.method, ns.weights, file_identity(ns.weights), tuple(ns.param), ns.chroma, ns.normalize, ns.device,
+               ns.blend_temperature, ns.detail_gain, ns.detail_activity, ns.task)
         if key != self._key:
             self._fuser = None
             self._fuser = make_fuser(ns, progress=True)

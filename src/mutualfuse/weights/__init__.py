@@ -258,6 +258,26 @@ def sidecar_path(path: str | os.PathLike) -> Path:
     return Path(str(path) + ".sha256")
 
 
+def file_identity(spec: str | os.PathLike | None) -> tuple | None:
+    """What a cache of loaded models must key on besides ``spec``: for a path to an existing
+    file, its resolved path, inode, size and modification time, and the same of its ``.sha256``
+    sidecar (so a weights file overwritten in place, e.g. by a new ``export-weights``, is read
+    again); ``None`` for a shipped name or anything that is not a file."""
+    if spec is None or str(spec) in SHIPPED:
+        return None
+
+    def ident(p: Path) -> tuple | None:
+        try:
+            st = p.stat()
+        except (OSError, ValueError):
+            return None
+        return (str(p.resolve()), st.st_ino, st.st_size, st.st_mtime_ns) if p.is_file() else None
+
+    p = Path(spec)
+    own = ident(p)
+    return None if own is None else (own, ident(sidecar_path(p)))
+
+
 def resolve_weights(spec: str | os.PathLike | None) -> tuple[Path, str | None]:
     """A shipped name (``"default"``) or a path → (file, expected sha256 or None)."""
     spec = "default" if spec is None else spec
