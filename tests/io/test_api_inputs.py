@@ -270,11 +270,13 @@ def test_fuse_dir_with_a_bad_method_parameter_creates_nothing(tmp_path, capsys):
     assert not out.exists()
 
 
-def test_weights_given_by_keyword_says_they_are_the_first_argument():
+def test_weights_given_by_keyword_are_the_weights():
+    """Fuser takes weights= as fuse() does (it was refused with 'weights are the first argument');
+    tests/io/test_api_model_identity.py checks the keyword fuses as the positional model."""
     import mutualfuse
-    from mutualfuse.errors import ParameterError
+    from mutualfuse.errors import WeightsError
 
-    with pytest.raises(ParameterError, match=r"weights are the first argument: Fuser\('my.safetensors'\)"):
+    with pytest.raises(WeightsError, match=r"^my.safetensors: weights file not found"):
         mutualfuse.Fuser(weights="my.safetensors")
 
 
