@@ -77,16 +77,23 @@ def _np_to_float(x: np.ndarray, name: str, normalize: str = "auto", percentiles=
     out = np.empty(images.shape, dtype=np.float64)
     scaled, clipped = [], []  # indices of the images rescaled by percentiles / clipped to [0, 1]
     lo_hi = []  # float: (min, max) of each image
+    fallback = []  # (index, phrase): percentile mapping that fell back to min/max or a flat image's value
     for i, img in enumerate(images):
-        out[i], how = normalize_samples(img, depth, normalize, percentiles, name)
+        detail: list[str] = []
+        out[i], how = normalize_samples(img, depth, normalize, percentiles, name, detail)
         if depth == 32:
             lo_hi.append((float(img.min()), float(img.max())))
-        if how == "percentile":
+        if how == "percentile" and detail:
+            fallback.append((i, detail[0]))
+        elif how == "percentile":
             scaled.append(i)
         elif depth == 32 and (lo_hi[-1][0] < -_ROUNDING or lo_hi[-1][1] > 1 + _ROUNDING):
             clipped.append(i)
     if notes is not None:
         notes += _scale_notes(name, depth, normalize, percentiles, scaled, clipped, lo_hi, len(images) if batched else 0)
+        kind = "float" if depth == 32 else f"{depth}-bit"
+        notes += [f"{name}: {kind} input{f' (batch image {i}, from 0)' if batched else ''} {phrase}"
+                  for i, phrase in fallback]
     return out if batched else out[0]
 
 

@@ -75,9 +75,11 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
             arr = convert_color_space(arr, photometric, "RGB")
         elif photometric not in ("RGB", "YBR_ICT", "YBR_RCT"):  # ICT/RCT: the JPEG 2000 codec gives RGB
             raise InputError(f"{p}: DICOM colour space {photometric} is not supported")
+        detail: list[str] = []
         data, how = normalize_samples(arr.astype(np.float64) if arr.dtype != np.uint8 else arr, 8 if arr.dtype == np.uint8 else 16,
-                                      "full" if normalize == "auto" and arr.dtype == np.uint8 else normalize, percentiles, p)
-        return data, ImageInfo(str(p), "RGB", 8, "dicom", how)
+                                      "full" if normalize == "auto" and arr.dtype == np.uint8 else normalize, percentiles, p,
+                                      detail)
+        return data, ImageInfo(str(p), "RGB", 8, "dicom", how, "".join(detail))
     if spp != 1:
         raise InputError(f"{p}: unsupported channel count {spp} in DICOM")
     if photometric == "PALETTE COLOR":
@@ -89,6 +91,7 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
     if not np.isfinite(x).all():
         raise InputError(f"{p}: DICOM pixel data contains NaN or infinite values")
     how = None
+    detail: list[str] = []
     if normalize == "auto" and "WindowCenter" in ds and "WindowWidth" in ds:
         wc, ww = ds.WindowCenter, ds.WindowWidth
         wc = float(wc[0] if isinstance(wc, pydicom.multival.MultiValue) else wc)
@@ -111,13 +114,13 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
             data = np.clip((x - lo) / rng, 0.0, 1.0) if rng > 0 else np.zeros_like(x)
             how = "full"
         elif normalize in ("auto", "percentile"):
-            data = percentile_scale(x, *percentiles)
+            data = percentile_scale(x, *percentiles, detail=detail)
             how = "percentile"
         else:
-            data, how = normalize_samples(x, 16, normalize, percentiles, p)
+            data, how = normalize_samples(x, 16, normalize, percentiles, p, detail)
     if photometric == "MONOCHROME1":
         data = 1.0 - data
-    return data, ImageInfo(str(p), "L", 16 if bits > 8 else 8, "dicom", how)
+    return data, ImageInfo(str(p), "L", 16 if bits > 8 else 8, "dicom", how, "".join(detail))
 
 
 def _decode(ds):

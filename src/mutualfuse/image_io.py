@@ -339,8 +339,9 @@ def _read_image(path, max_pixels, normalize, percentiles) -> tuple[np.ndarray, I
 
         return read_dicom(p, max_pixels=max_pixels, normalize=normalize, percentiles=percentiles)
     raw, depth, reader = _decode_samples(p, max_pixels)
-    arr, how = normalize_samples(raw, depth, normalize, percentiles, p)
-    return arr, ImageInfo(str(p), "RGB" if arr.ndim == 3 else "L", depth, reader, how)
+    detail: list[str] = []
+    arr, how = normalize_samples(raw, depth, normalize, percentiles, p, detail)
+    return arr, ImageInfo(str(p), "RGB" if arr.ndim == 3 else "L", depth, reader, how, "".join(detail))
 
 
 def read_samples(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -> tuple[np.ndarray, int, str]:

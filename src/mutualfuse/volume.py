@@ -86,7 +86,9 @@ def read_volume(path, max_voxels: int = MAX_VOXELS):
 
 
 def normalize_volume(data: np.ndarray, img, normalize: str, percentiles, path) -> tuple[np.ndarray, str]:
-    """The volume in [0, 1] by one mapping for all its voxels (module docstring)."""
+    """The volume in [0, 1] by one mapping for all its voxels (module docstring), and how:
+    ``"full"``, ``"percentile"``, or where the percentile mapping fell back, ``"minmax: …"`` /
+    ``"flat: …"`` with the phrase the notes print."""
     from .io.samples import NORMALIZE_MODES, percentile_scale
 
     if normalize not in NORMALIZE_MODES:
@@ -106,7 +108,15 @@ def normalize_volume(data: np.ndarray, img, normalize: str, percentiles, path) -
             return np.clip(data, 0.0, 1.0), "full"
         raise InputError(f"{path}: --normalize full needs unsigned integer voxels without scaling or float voxels "
                          f"in [0, 1]; this volume is {dt} (use --normalize auto or percentile)")
-    return percentile_scale(data, lo, hi, 1.0 if data.max() <= 1 else float(data.max())), "percentile"
+    top = 1.0 if data.max() <= 1 else float(data.max())
+    detail: list[str] = []
+    out = percentile_scale(data, lo, hi, top, detail)
+    if detail and not data.max() > data.min():  # flat: v / v (its own maximum) or v in [0, 1]
+        return out, f"flat: is flat (every voxel {float(data.flat[0]):g}): mapped to {float(out.flat[0]):g}, not stretched"
+    if detail:
+        return out, f"minmax: scaled by its minimum and maximum ({float(data.min()):g} → 0, {float(data.max()):g} → 1; its " \
+                    f"{lo:g}-{hi:g} percentiles are equal)"
+    return out, "percentile"
 
 
 def check_same_grid(img_a, img_b, path_a, path_b, shape_a, shape_b) -> None:
@@ -182,6 +192,8 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
             lo, hi = fuser.percentiles
             notes.append(f"{p}: volume scaled by its {lo:g}-{hi:g} percentiles (one mapping for all slices; "
                          "--normalize full: an unsigned integer type's range)")
+        elif how.startswith(("flat: ", "minmax: ")):  # the percentile mapping's fallbacks, and how
+            notes.append(f"{p}: volume {how.split(': ', 1)[1]}")
     if extensions:
         notes.append(f"{a_path}: its {len(extensions)} NIfTI header extension{'s' if len(extensions) != 1 else ''} "
                      f"(code {', '.join(extensions)}) not copied: they describe its voxels, not the fused ones")

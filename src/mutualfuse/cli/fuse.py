@@ -272,7 +272,7 @@ def fuse_files(fuser, a_path: str, b_path: str, out_path: str, max_pixels: int |
             else:
                 hint = "--normalize auto keeps float samples already in [0, 1] as they are"
             notes.append(f"{info.path}: {info.bit_depth if info.bit_depth != 32 else 'float'}"
-                         f"{'-bit' if info.bit_depth != 32 else ''} input scaled by {info.normalization} ({hint})")
+                         f"{'-bit' if info.bit_depth != 32 else ''} input {info.scaled_how()} ({hint})")
         elif info.normalization == "clipped":
             from ..io.samples import FLOAT_TOLERANCE
 

@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         if i in joint:
             continue
         if info.normalization in ("percentile", "window"):
-            notes.append(f"{info.path}: {info.bit_depth}-bit input scaled by {info.normalization} "
+            notes.append(f"{info.path}: {info.bit_depth}-bit input {info.scaled_how()} "
                          "(--normalize full for the type's full range)")
     from .. import __version__
 

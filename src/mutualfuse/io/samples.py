@@ -27,7 +27,14 @@ class ImageInfo:
     mode: str  # "L" or "RGB" after reading
     bit_depth: int  # 8, 16 (integer samples) or 32 (float samples)
     source: str = "pillow"  # "pillow", "tiff", "dicom"
-    normalization: str = "full"  # what was applied: "full", "clipped" (float within FLOAT_TOLERANCE of [0, 1]), "percentile", "window", "minmax"
+    normalization: str = "full"  # what was applied: "full", "clipped" (float within FLOAT_TOLERANCE of [0, 1]), "percentile", "window"
+    #: under "percentile", where it fell back to min/max or kept a flat image's value: the phrase
+    #: saying so (:func:`percentile_scale`'s ``detail``); "" for a real percentile mapping
+    scaling: str = ""
+
+    def scaled_how(self) -> str:
+        """How a "percentile"/"window" input was mapped, completing "<file>: 16-bit input …"."""
+        return self.scaling or f"scaled by {self.normalization}"
 
 
 def _err(path, msg: str) -> InputError:
@@ -43,13 +50,18 @@ def check_pixels(p, h: int, w: int, max_pixels: int | None) -> None:
                       "(decompression bomb guard; raise it with --max-pixels)")
 
 
-def percentile_scale(x: np.ndarray, lo: float, hi: float, top: float | None = None) -> np.ndarray:
+def percentile_scale(x: np.ndarray, lo: float, hi: float, top: float | None = None,
+                     detail: list[str] | None = None) -> np.ndarray:
     """Map the (lo, hi) percentiles of x to (0, 1), clipped. Channels share one mapping.
 
-    A flat image (every sample the same value v) has no percentile range: it maps to its value
-    in its type's full range, ``v / top``, clipped to [0, 1]. ``top`` is that range's maximum
-    (255, 65535 …); ``None``: 255 for uint8, 65535 for uint16, else 1 (float data, whose
-    range is [0, 1]: a flat float image keeps its value, clipped to [0, 1]).
+    Where the percentiles are equal (an image of one value with a few outliers) the minimum and
+    maximum are mapped instead. A flat image (every sample the same value v) has no range at
+    all: it maps to its value in its type's full range, ``v / top``, clipped to [0, 1]. ``top``
+    is that range's maximum (255, 65535 …); ``None``: 255 for uint8, 65535 for uint16, else 1
+    (float data, whose range is [0, 1]: a flat float image keeps its value, clipped to [0, 1]).
+    ``detail``: where one of these two fallbacks was taken, a phrase saying which is appended
+    (completing "<file>: 16-bit input …"; the callers' notes print it instead of "scaled by
+    percentile").
     """
     if top is None:
         top = 255.0 if x.dtype == np.uint8 else 65535.0 if x.dtype == np.uint16 else 1.0
@@ -58,13 +70,21 @@ def percentile_scale(x: np.ndarray, lo: float, hi: float, top: float | None = No
     if not b > a:  # flat at the percentiles: fall back to min/max, then to the value itself
         a, b = float(x.min()), float(x.max())
         if not b > a:
+            if detail is not None:
+                kept = f"kept at {a:g}/{top:g} of its type's range" if top != 1 else "kept at that value"
+                detail.append(f"is flat (every sample {a:g}): not stretched, {kept}"
+                              + (", clipped to [0, 1]" if not 0 <= a <= top else ""))
             return np.clip(x / float(top), 0.0, 1.0)
+        if detail is not None:
+            detail.append(f"scaled by its minimum and maximum ({a:g} → 0, {b:g} → 1; its p{lo:g} and p{hi:g} "
+                          "percentiles are equal)")
     return np.clip((x - a) / (b - a), 0.0, 1.0)
 
 
 def normalize_samples(x: np.ndarray, bit_depth: int, normalize: str, percentiles=DEFAULT_PERCENTILES,
-                      path="") -> tuple[np.ndarray, str]:
-    """Integer or float samples → float64 in [0, 1] per the ``normalize`` policy."""
+                      path="", detail: list[str] | None = None) -> tuple[np.ndarray, str]:
+    """Integer or float samples → float64 in [0, 1] per the ``normalize`` policy. ``detail``: as
+    :func:`percentile_scale`'s, where the percentile mapping fell back to min/max or a flat image."""
     if normalize not in NORMALIZE_MODES:
         raise ParameterError(f"normalize must be one of {NORMALIZE_MODES}, got {normalize!r}")
     lo, hi = percentiles
@@ -85,10 +105,10 @@ def normalize_samples(x: np.ndarray, bit_depth: int, normalize: str, percentiles
             return np.clip(x.astype(np.float64), 0, 1), how
         if normalize == "auto" and inside:
             return np.clip(x.astype(np.float64), 0, 1), how
-        return percentile_scale(x, lo, hi, 1.0), "percentile"
+        return percentile_scale(x, lo, hi, 1.0, detail), "percentile"
     top = 255.0 if bit_depth <= 8 else float(2 ** bit_depth - 1)
     if normalize == "percentile" or (normalize == "auto" and bit_depth > 8):
-        return percentile_scale(x, lo, hi, top), "percentile"
+        return percentile_scale(x, lo, hi, top, detail), "percentile"
     return np.clip(x.astype(np.float64) / top, 0, 1), "full"
 
 

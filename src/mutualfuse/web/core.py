@@ -157,7 +157,7 @@ def input_notes(infos, names) -> list[str]:
     for info, name in zip(infos, names):
         depth = "float" if info.bit_depth == 32 else f"{info.bit_depth}-bit"
         if info.normalization in ("percentile", "window"):
-            notes.append(f"{name}: {depth} input scaled by {info.normalization} "
+            notes.append(f"{name}: {depth} input {info.scaled_how()} "
                          "(--normalize full for the type's full range)")
         elif info.normalization == "clipped":
             notes.append(f"{name}: float samples up to {FLOAT_TOLERANCE:g} outside [0, 1] clipped to [0, 1]")
