@@ -182,6 +182,47 @@ def image_size(path: Path) -> tuple[int, int] | None:
     return header_size(path)
 
 
+def duplicate_pairs(pairs: list[tuple[Path, Path]]) -> list[tuple[tuple[Path, Path], tuple[Path, Path]]]:
+    """The pairs whose two files are byte for byte copies of an earlier pair's two files (a
+    folder copied twice into a data set, a pair listed under two names): ``(copy, first)`` for
+    each, in ``pairs`` order. Such a copy could be trained on and held out for validation at
+    once. Only files whose size another file shares are read (a sha256 of their bytes), so a
+    large set without copies costs one ``stat`` per file."""
+    from ..io.digest import sha256_file
+
+    def size(p: Path) -> int:
+        try:
+            return p.stat().st_size
+        except OSError:
+            return -1  # find_pairs has listed it; reading it later says what is wrong
+
+    sizes = [(size(a), size(b)) for a, b in pairs]
+    count: dict[tuple[int, int], int] = {}
+    for k in sizes:
+        count[k] = count.get(k, 0) + 1
+    digests: dict[Path, str] = {}
+
+    def digest(p: Path) -> str:
+        if p not in digests:
+            try:
+                digests[p] = sha256_file(p)
+            except OSError:
+                digests[p] = f"unreadable:{p}"
+        return digests[p]
+
+    first: dict[tuple[str, str], tuple[Path, Path]] = {}
+    out = []
+    for (a, b), k in zip(pairs, sizes):
+        if count[k] < 2 or -1 in k:
+            continue
+        key = (digest(a), digest(b))
+        if key in first:
+            out.append(((a, b), first[key]))
+        else:
+            first[key] = (a, b)
+    return out
+
+
 def split_pairs(pairs: list[tuple[Path, Path]], val_pairs: int, seed: int):
     """Deterministic hold-out of ``val_pairs`` pairs (by seed) for the validation loss."""
     order = np.random.default_rng(seed).permutation(len(pairs))

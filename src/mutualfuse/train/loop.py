@@ -26,7 +26,7 @@ from ..model import ModelConfig, build_model, count_parameters
 from ..weights import save_weights
 from .checkpoint import LAST, checkpoint_step, load_checkpoint, save_checkpoint
 from .config import TrainConfig, cpu_bf16_wanted, cpu_has_native_bf16
-from .data import PairCrops, find_pairs, pair_label, resolve_data_root, split_pairs
+from .data import PairCrops, duplicate_pairs, find_pairs, pair_label, resolve_data_root, split_pairs
 
 #: the run's record of its data: the seed, the data root and which pairs were held out for
 #: validation ("set/name" of every pair), written to ``out_dir`` at the start of every run
@@ -356,6 +356,13 @@ class Trainer:
                     raise ParameterError(f"data.sets: {a} is a first image in both {first_of[key]!r} and {s!r}; "
                                          f"a pair must be in one set only (it could be trained on and held out)")
                 first_of.setdefault(key, s)
+        dups = duplicate_pairs(pairs)
+        if dups:
+            (ca, cb), (fa, fb) = dups[0]
+            more = f" (and {len(dups) - 1} more such pair{'s' if len(dups) > 2 else ''})" if len(dups) > 1 else ""
+            raise ParameterError(f"data: the pair {ca}, {cb} is a byte-identical copy of the pair {fa}, {fb}{more}; "
+                                 "a pair must be in the data once (a copy could be trained on and held out): "
+                                 "remove the copies")
         out_real = self.out.resolve()
         for where, s in seen.items():
             if out_real == where or where in out_real.parents:
