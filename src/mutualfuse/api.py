@@ -251,6 +251,20 @@ class Fuser:
         if task in self._task_cfg:  # a fixed task: its settings, once
             self.use_task(task)
 
+    def __repr__(self) -> str:
+        """``Fuser('cbf', ksize=11)`` / ``Fuser('default', device='cpu', dtype=torch.float32,
+        task='auto')``: the model and the settings that differ from the defaults."""
+        if self.weights_spec is None:
+            args = [repr(self.method)] + [f"{k}={v!r}" for k, v in sorted(self.method_params.items())]
+        else:
+            args = [repr(self.weights_spec), f"device={str(self.device)!r}", f"dtype={self.dtype}"]
+            if self.task_mode is not None:
+                args.append(f"task={self.task_mode!r}")
+        defaults = (("chroma", "saturation"), ("normalize", "auto"), ("percentiles", (0.1, 99.9)),
+                    ("tile", None))
+        args += [f"{k}={getattr(self, k)!r}" for k, d in defaults if getattr(self, k) != d]
+        return f"Fuser({', '.join(args)})"
+
     # -- gray core ----------------------------------------------------------------
     def _net_batch(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """(B, H, W) → (B, H, W) through the network runner; records windows and pooling."""

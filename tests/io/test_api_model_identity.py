@@ -97,3 +97,10 @@ def test_the_api_cache_holds_one_fuser(pair):
     fuse(*pair, method="average")
     fuse(*pair, method="max")
     assert len(api._CACHE) == 1
+
+
+def test_fuser_repr_names_the_model_and_the_settings_that_differ():
+    assert repr(Fuser("cbf", ksize=11)) == "Fuser('cbf', ksize=11)"
+    assert repr(Fuser(method="average")) == "Fuser('average')"
+    r = repr(Fuser("paper", device="cpu", normalize="full", tile=128))
+    assert r == "Fuser('paper', device='cpu', dtype=torch.float32, task='stored', normalize='full', tile=128)"
