@@ -7,6 +7,14 @@ A method is a plain function ``fn(a, b, **params) -> fused`` on **gray** images:
   :mod:`mutualfuse.color`, so a method only ever sees luminance).
 * returns a 2-D float array of the same shape; :func:`fuse_gray` clips it to ``[0, 1]``.
 
+A method registered with ``params=`` (all the built-in ones) checks its images itself when
+called directly (``METHODS.get("rp")(a, b)``, ``classical.pyramid.rp(a, b)``), as
+:func:`fuse_gray` does (:func:`mutualfuse.methods.params.check_images`: a one-line
+:class:`~mutualfuse.errors.InputError` naming the method for anything else), and its body gets
+them as C-contiguous float64 arrays: float32 input is computed in float64, and the memory
+layout (Fortran order, transposed or strided views) does not change the result. A direct call
+does not clip the result.
+
 Register with ``@register_method("name", family=..., cite=..., matlab=..., params={...})``;
 ``params`` declares the type and valid range of each keyword parameter
 (:mod:`mutualfuse.methods.params`), so that bad values are refused before any image is read. The
