@@ -16,7 +16,11 @@ from ._common import guided_filter
     "38:5576-5605, 2019",
     matlab="the authors' fuse_MGF.m + He's guidedfilter.m (copy read: xingchenzhang/VIFB "
     "methods/MGFF/fuse_MGF.m, run_MGFF.m, guidedfilter.m)",
-    params={"radius": Int(1, 100), "eps": Float(0.0, lo_open=True), "levels": Int(1, 10)},
+    # eps >= 1e-6 (0..255 units; it was any value > 0): divided by 255^2, a smaller eps no longer
+    # regularises cov / (var + eps) in flat windows, where both are rounding noise: eps = 1e-300
+    # gave an all-NaN image for two constant inputs, 1e-30..1e-15 finite garbage; at 1e-6 the
+    # result is the small-eps limit (within 4e-10 of eps = 1e-9 on steps and noise)
+    params={"radius": Int(1, 100), "eps": Float(1e-6), "levels": Int(1, 10)},
 )
 def mgff(a: np.ndarray, b: np.ndarray, *, radius: int = 9, eps: float = 1e3, levels: int = 4) -> np.ndarray:
     """MGFF: 4-level guided-filter decomposition, saliency-weighted details, averaged base.
@@ -28,7 +32,9 @@ def mgff(a: np.ndarray, b: np.ndarray, *, radius: int = 9, eps: float = 1e3, lev
     the last base layers + weighted details of all levels.
 
     Defaults are the authors' ``run_MGFF.m``: ``radius=9``, ``eps=10^3`` for 0..255 images
-    (we divide by ``255^2`` for [0, 1] data), 4 levels. Departure: where both saliencies are
+    (we divide by ``255^2`` for [0, 1] data), 4 levels. ``eps`` is at least ``1e-6`` (below, the
+    filter divides rounding noise by rounding noise in flat windows: NaN or saturated output).
+    Departure: where both saliencies are
     zero the Matlab weights are 0/0 = NaN (the output pixel becomes NaN, written as 0 by
     ``im2uint8``); we use weight 1/2 there (both details are zero, so the detail sum is 0).
     Self-fusion is exact.
