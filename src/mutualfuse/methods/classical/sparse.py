@@ -17,7 +17,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy import fft as sfft
 from scipy import ndimage
 
-from ...errors import ParameterError
+from ...errors import InputError, ParameterError
 from .. import register_method
 from ..params import Bool, Float, Int, with_params
 
@@ -465,7 +465,12 @@ def omp_l1_recon_compiled(D: np.ndarray, X: np.ndarray, tol: float, max_atoms: i
     time on the 128x96 benchmark crop). Every value is rounded exactly as before (the same
     products and differences; a maximum is exact in any order), so the selected atoms and the
     outputs are bit-identical to the fused pass (checked on the 21,537 signals of that crop).
+
+    ``X`` must be finite (the kernel is compiled with fastmath, which assumes it): a NaN or inf
+    is a one-line :class:`~mutualfuse.errors.InputError` (it gave inf/NaN codes before session 16).
     """
+    if not np.isfinite(X).all():  # the compiled kernel assumes finite data (fastmath)
+        raise InputError("omp_l1_recon_compiled: X contains NaN or infinite values")
     kernel = _omp_kernel()
     if kernel is None:           # pragma: no cover
         return omp_l1_recon(D, X, tol, max_atoms, G=G)
@@ -923,7 +928,9 @@ def _csr_update_py(Y, U, C, relax, thr, filt, sacc, norms):  # pragma: no cover 
             sXY += aXY
             sdY += adY
             # list of the non-zeros: four bit patterns tested at once, then each value (so a
-            # -0.0 is not counted); stops at the last one
+            # -0.0 is not counted); stops at the last one, and at the end of the row in any case
+            # (a NaN, which fastmath assumes away, could make the count and the tests disagree:
+            # before session 16 this loop then ran past the row and wrote out of bounds)
             cnt = int(aN)
             base = (m * H + y) * W
             n = 0
@@ -935,7 +942,7 @@ def _csr_update_py(Y, U, C, relax, thr, filt, sacc, norms):  # pragma: no cover 
                             idx[n] = j
                             n += 1
                 x += 4
-            while n < cnt:
+            while n < cnt and x < W:
                 if Ym[x] != 0.0:
                     idx[n] = x
                     n += 1
@@ -1063,8 +1070,11 @@ def cbpdn_fast(D: np.ndarray, S: np.ndarray, lam: float, max_iter: int = 500, rh
     ``Y`` and ``U`` are float32 as in :func:`cbpdn`; the spectra and ``p`` are float64, so the
     result is closer to the float64 solution than :func:`cbpdn`'s float32 run (tested). The
     carried spectra differ from a recomputation only by the float32 rounding of the stored
-    maps. Falls back to :func:`cbpdn_torch` without numba.
+    maps. Falls back to :func:`cbpdn_torch` without numba. ``S`` must be finite (else a one-line
+    :class:`~mutualfuse.errors.InputError`; a NaN or inf crashed the compiled pass before session 16).
     """
+    if not np.isfinite(S).all():  # the compiled pass assumes finite data (fastmath); a NaN crashed it
+        raise InputError("cbpdn_fast: S contains NaN or infinite values")
     kernels = _csr_kernels()
     if kernels is None:          # pragma: no cover
         return cbpdn_torch(D, S, lam, max_iter=max_iter, rho=rho, rel_tol=rel_tol, relax=relax,
