@@ -36,10 +36,18 @@ def _msvd(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return U.T @ A, U
 
 
+#: a fused image whose range is at most this is constant up to rounding (``_mat2gray``)
+_FLAT = 1e-12
+
+
 def _mat2gray(x: np.ndarray) -> np.ndarray:
-    """Matlab ``mat2gray(x)``: ``(x - min) / (max - min)``, clipped to [0, 1]; a constant image stays as is."""
+    """Matlab ``mat2gray(x)``: ``(x - min) / (max - min)``, clipped to [0, 1]; a constant image stays
+    as is. Constant up to rounding counts as constant (range <= 1e-12; real images span at least a
+    grey level): the fusion of two constant images is constant only to about 1e-14 (``U T`` in
+    floating point), and stretching that rounding noise turned a flat result into a [0, 1]
+    pattern (before session 16)."""
     lo, hi = float(x.min()), float(x.max())
-    if hi == lo:
+    if hi - lo <= _FLAT:
         return x
     return np.clip((x - lo) / (hi - lo), 0.0, 1.0)
 
@@ -75,7 +83,8 @@ def msvd(a: np.ndarray, b: np.ndarray, *, signs: str = "lapack", mat2gray: bool 
 
     ``mat2gray=True`` applies Matlab's ``mat2gray`` (min-max rescale to [0, 1]) to the result, as
     VIFB's ``run_MSVD.m`` does in its gray-image branch (its colour branch does not; Naidu's
-    algorithm does not). Default off.
+    algorithm does not). Default off. A result that is constant up to rounding (two constant
+    inputs) is left as is rather than stretched: its range is floating-point noise.
 
     Other departure: odd sizes: the Matlab wrapper ``imresize``s both inputs to even size and
     returns the resized image; we repeat the last row/column and crop, so the output has the
