@@ -167,3 +167,17 @@ def entropy_bits(counts: np.ndarray) -> float:
     """Shannon entropy (log2) of a histogram, empty bins dropped."""
     p = counts[counts > 0] / counts.sum()
     return float(-np.sum(p * np.log2(p)))
+
+def njit(fn, **kw):
+    """``numba.njit(fn, cache=True, **kw)``, or without the on-disk cache when numba finds no
+    writable place for it (a read-only install with no writable ``NUMBA_CACHE_DIR`` or home
+    cache: numba raises "cannot cache function ...: no locator available"). The kernel is then
+    compiled in memory on first use in each process, silently; its results are the same."""
+    import numba
+
+    try:
+        return numba.njit(fn, cache=True, **kw)
+    except RuntimeError as e:
+        if "no locator available" not in str(e):
+            raise
+        return numba.njit(fn, cache=False, **kw)

@@ -36,6 +36,8 @@ import math
 
 import numpy as np
 
+from ._common import njit as _njit
+
 
 def _sep_row1_py(x, g, step, i, t, orow):
     """Output row ``i`` of the separable 'valid' correlation of the image ``x`` with ``g ⊗ g``,
@@ -975,15 +977,16 @@ _zhao_r = _zhao_r_py
 def kernels():
     """The compiled kernels by name (``None`` without numba). No ``fastmath`` (every float64
     operation as written: no FMA contraction, no reassociation); ``error_model="numpy"`` (0/0 =
-    NaN, x/0 = ±inf, as NumPy); compiled on first use, cached on disk (``cache=True``)."""
+    NaN, x/0 = ±inf, as NumPy); compiled on first use, cached on disk (``cache=True``) where
+    numba finds a writable cache folder, else compiled in memory in each process (:func:`._common.njit`)."""
     try:
-        import numba
+        import numba  # noqa: F401  (compiled through _common.njit)
     except ImportError:          # pragma: no cover - numba is a dependency; keep a working fallback
         return None
     global _sep_row1, _sep_rows3, _sep_rows_xy, _sobel_at, _triple_img, _ssim_yang_at, _vif_terms, _split, _fma, _xydeas_side
     global _yang_sensitive, _qc_row, _qy_row, _filter2_point, _block_sums_add, _pww_bands, _pww_term
     global _max_nan, _zhao_r
-    jit = functools.partial(numba.njit, nogil=True, cache=True, error_model="numpy")
+    jit = functools.partial(_njit, nogil=True, error_model="numpy")  # cache=True where writable
     _sep_row1 = jit(_sep_row1_py)
     _triple_img = jit(_triple_img_py)
     _sep_rows3 = jit(_sep_rows3_py)

@@ -11,7 +11,7 @@ import numpy as np
 from scipy import fft as sfft
 from scipy import ndimage
 
-from ._common import gaussian_1d, prep3
+from ._common import gaussian_1d, njit as _njit, prep3
 from .liu_kernels import kernels
 from ..errors import ImageTooSmallError
 
@@ -299,12 +299,13 @@ def _kernels():
     operation is evaluated as written in float64 (no FMA contraction, no reassociation), so the
     compiled path differs from the NumPy one only where a library function rounds differently
     (|z| by ``sqrt`` instead of ``hypot``); ``error_model="numpy"`` gives 0/0 = NaN as NumPy
-    does. Compiled once per machine (``cache=True``)."""
+    does. Compiled once per machine (``cache=True``) where numba finds a writable cache folder,
+    else once per process (:func:`._common.njit`)."""
     try:
-        import numba
+        import numba  # noqa: F401  (compiled through _common.njit)
     except ImportError:          # pragma: no cover - numba is a dependency; keep a working fallback
         return None
-    jit = functools.partial(numba.njit, nogil=True, cache=True, error_model="numpy")
+    jit = functools.partial(_njit, nogil=True, error_model="numpy")  # cache=True where writable
     return {"spectrum": jit(_orient_spectrum_py), "energy": jit(_orient_energy_py),
             "accumulate": jit(_orient_accumulate_py), "moments": jit(_moments_py),
             "median_buckets": jit(_median_buckets_py), "median_gather": jit(_median_gather_py)}
