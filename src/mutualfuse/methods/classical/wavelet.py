@@ -18,7 +18,6 @@ pixel (docs/baselines.md, "Agreement with the authors' code").
 """
 from __future__ import annotations
 
-import logging
 import warnings
 
 import dtcwt as _dtcwt
@@ -111,18 +110,16 @@ def dtcwt(a: np.ndarray, b: np.ndarray, *, levels: int = 4, biort: str = "legall
     h, w = a.shape
     pad = ((0, h % 2), (0, w % 2))
     t = _dtcwt.Transform2d(biort=biort, qshift=qshift)
-    log = logging.getLogger()
-    level_before = log.level
-    log.setLevel(logging.ERROR)  # dtcwt logs a warning for every size it has to extend internally
-    try:
-        pa = t.forward(255.0 * np.pad(a, pad, mode="edge"), nlevels=levels)
-        pb = t.forward(255.0 * np.pad(b, pad, mode="edge"), nlevels=levels)
-        low = 0.5 * (pa.lowpass + pb.lowpass)
-        highs = tuple(
-            np.stack([select_highpass(highpass, ha[..., k], hb[..., k]) for k in range(ha.shape[-1])], axis=-1)
-            for ha, hb in zip(pa.highpasses, pb.highpasses)
-        )
-        out = t.inverse(_dtcwt.Pyramid(low, highs))
-    finally:
-        log.setLevel(level_before)
+    # the dtcwt package logs (root logger) only when it extends an odd-sized input, which the pad
+    # above makes even: nothing to hide. (Until session 16 the root logger's level was set to ERROR
+    # around the call: process-wide, so other threads' warnings were dropped meanwhile, and two
+    # concurrent calls could leave it at ERROR.)
+    pa = t.forward(255.0 * np.pad(a, pad, mode="edge"), nlevels=levels)
+    pb = t.forward(255.0 * np.pad(b, pad, mode="edge"), nlevels=levels)
+    low = 0.5 * (pa.lowpass + pb.lowpass)
+    highs = tuple(
+        np.stack([select_highpass(highpass, ha[..., k], hb[..., k]) for k in range(ha.shape[-1])], axis=-1)
+        for ha, hb in zip(pa.highpasses, pb.highpasses)
+    )
+    out = t.inverse(_dtcwt.Pyramid(low, highs))
     return np.real(out)[:h, :w] / 255.0
