@@ -10,7 +10,8 @@ then applies its reference code's own conventions internally (e.g. ``im2double``
 rfn-nest/nestfuse code, raw 0–255 doubles for VIFB); the docstrings say which.
 
 Float arrays in 0–1 are **not** auto-detected (an image with all values ≤ 1 is a valid 0–255
-image): multiply them by 255 first.
+image): multiply them by 255 first. Any memory layout (views, transposes, Fortran order,
+read-only arrays) gives the same values; inputs are never modified (:func:`as255` copies).
 """
 from __future__ import annotations
 
@@ -70,16 +71,30 @@ def to_gray(x: np.ndarray) -> np.ndarray:
 
 
 def as255(x: np.ndarray) -> np.ndarray:
-    """Gray float64 array on the 0–255 scale (see the module docstring for the input rules)."""
+    """Gray float64 array on the 0–255 scale (see the module docstring for the input rules).
+
+    Always a new C-contiguous array (the input is never modified, and a Fortran-ordered,
+    transposed or strided view gives bit-identical metric values: NumPy's pairwise sums follow
+    the memory order). An empty image is an :class:`ImageTooSmallError` (``min_side`` 1; the
+    metrics of F alone have no other minimum size).
+    """
+    g = _as255(x)
+    if g.size == 0:
+        raise ImageTooSmallError(f"empty image ({g.shape[1]}×{g.shape[0]} pixels)", 1)
+    return g
+
+
+def _as255(x: np.ndarray) -> np.ndarray:
+    """:func:`as255` without the empty-image test (:func:`prep3` tests the size itself)."""
     g = to_gray(x)
     if g.dtype == np.bool_:
-        return g.astype(np.float64) * 255.0
+        return g.astype(np.float64, order="C") * 255.0
     if g.dtype == np.uint16:
-        return g.astype(np.float64) * (255.0 / 65535.0)
+        return g.astype(np.float64, order="C") * (255.0 / 65535.0)
     if g.dtype == np.uint8 or np.issubdtype(g.dtype, np.integer):
-        return g.astype(np.float64)  # integers are always finite
+        return g.astype(np.float64, order="C")  # integers are always finite
     if np.issubdtype(g.dtype, np.floating):
-        out = g.astype(np.float64)
+        out = g.astype(np.float64, order="C")
         if not np.all(np.isfinite(out)):
             raise InputError("image contains NaN or Inf values")
         return out
@@ -103,7 +118,7 @@ def check_same_shape(*imgs: np.ndarray, names: tuple[str, ...] = ("a", "b", "f")
 
 def prep3(a, b, f) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Convert a source pair and a fused image to 0–255 float64 gray and check their sizes."""
-    A, B, F = as255(a), as255(b), as255(f)
+    A, B, F = _as255(a), _as255(b), _as255(f)
     check_same_shape(A, B, F)
     return A, B, F
 
@@ -166,7 +181,8 @@ def box_sum_valid(img: np.ndarray, n: int) -> np.ndarray:
 def entropy_bits(counts: np.ndarray) -> float:
     """Shannon entropy (log2) of a histogram, empty bins dropped."""
     p = counts[counts > 0] / counts.sum()
-    return float(-np.sum(p * np.log2(p)))
+    return 0.0 - float(np.sum(p * np.log2(p)))  # 0.0 for a one-level image, not -0.0
+
 
 def njit(fn, **kw):
     """``numba.njit(fn, cache=True, **kw)``, or without the on-disk cache when numba finds no

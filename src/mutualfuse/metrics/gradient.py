@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ImageTooSmallError
-from ._common import as255, convolve, correlate, prep3
+from ._common import _as255, as255, convolve, correlate, prep3
 
 _SOBEL = np.array([[1.0, 2.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -2.0, -1.0]])  # fspecial('sobel')
 
@@ -27,7 +27,7 @@ def ag(f, convention: str = "vifb") -> float:
     """
     if convention != "vifb":
         raise ValueError(f"AG: unknown convention {convention!r}")
-    F = as255(f)
+    F = _as255(f)  # an empty image too: the message below, min_side 2
     if min(F.shape) < 2:
         raise ImageTooSmallError(f"AG needs images of at least 2 pixels per side, got {F.shape[1]}×{F.shape[0]}", 2)
     gy, gx = np.gradient(F)

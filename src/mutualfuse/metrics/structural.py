@@ -68,7 +68,9 @@ def ssim(a, b, f, convention: str = "nestfuse") -> float:
       Range up to 1.
     * ``vifb`` (``metricsSsim.m``): SSIM(VI,F) + SSIM(IR,F), a **sum** (range up to 2), with
       VIFB's own SSIM: Gaussian 11×11 σ 1.5, L = 255 on the 0–255 data, K = 0.01/0.03,
-      ``filter2(...,'valid')`` (no border), mean of the valid map.
+      ``filter2(...,'valid')`` (no border), mean of the valid map. Needs images of at least
+      11 pixels per side (:class:`~mutualfuse.errors.ImageTooSmallError`; the reference's
+      valid map is empty there and its mean NaN).
 
     Higher is better.
 
@@ -86,6 +88,9 @@ def ssim(a, b, f, convention: str = "nestfuse") -> float:
     if convention == "nestfuse":
         return (ssim_af(a, b, f) + ssim_bf(a, b, f)) / 2.0
     if convention == "vifb":
+        if min(F.shape) < 11:  # the 'valid' map of an 11×11 window is empty: mean([]) = NaN
+            raise ImageTooSmallError("SSIM (VIFB, 11×11 'valid' windows) needs images of at least 11 pixels "
+                                     f"per side, got {F.shape[1]}×{F.shape[0]}", 11)
         return _ssim_vifb(B, F) + _ssim_vifb(A, F)
     raise ValueError(f"SSIM: unknown convention {convention!r}")
 

@@ -1,0 +1,35 @@
+"""SSIM@vifb on images under its 11×11 window (audit s16)."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+import mutualfuse.metrics as M
+from mutualfuse.errors import ImageTooSmallError
+
+
+def _triple(h=176, w=180, seed=1):
+    """Textured 0-255 float64 images (176 px: MS_SSIM@wang's minimum)."""
+    rng = np.random.default_rng(seed)
+    a = np.round(ndimage.gaussian_filter(rng.random((h, w)) * 255, 2) * 3 % 256).clip(0, 255)
+    b = np.round(ndimage.gaussian_filter(rng.random((h, w)) * 255, 1) * 2 % 256).clip(0, 255)
+    f = np.round((a + b) / 2 + rng.normal(0, 3, (h, w))).clip(0, 255)
+    return a, b, f
+
+
+def test_ssim_vifb_under_11_pixels_is_image_too_small():
+    """SSIM@vifb's 11×11 'valid' windows: on a 10-pixel side the map is empty and the value was a
+    silent NaN (with NumPy's 'Mean of empty slice' warning), not ImageTooSmallError."""
+    a, b, f = _triple(10, 40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ImageTooSmallError, match="11 pixels per side") as ei:
+            M.METRICS.get("SSIM@vifb")(a, b, f)
+        assert ei.value.min_side == 11
+        with pytest.raises(ImageTooSmallError):
+            M.ssim(a.T, b.T, f.T, convention="vifb")
+    a, b, f = _triple(11, 11)
+    assert np.isfinite(M.METRICS.get("SSIM@vifb")(a, b, f))
