@@ -90,7 +90,12 @@ def fuse_gray(method: str, a: np.ndarray, b: np.ndarray, **params: Any) -> np.nd
 
     ``a`` and ``b`` must be float arrays in [0, 1] (values within
     :data:`mutualfuse.io.samples.FLOAT_TOLERANCE` of it are clipped); anything else is an
-    :class:`~mutualfuse.errors.InputError` (``mutualfuse.Fuser(method).fuse`` takes other kinds)."""
+    :class:`~mutualfuse.errors.InputError` (``mutualfuse.Fuser(method).fuse`` takes other kinds).
+    float32 (or float16, longdouble) input is converted to float64 first, so the result is the
+    float64 result of the float32 values (not of the values they were rounded from: 8-bit levels
+    ``k/255`` differ by up to 3e-8 in float32, which can flip exact ties of a selection rule;
+    docs/baselines.md); the memory layout of the arrays does not change the result. The inputs
+    are never modified."""
     try:
         fn = METHODS.get(method)
     except KeyError as e:
