@@ -18,8 +18,6 @@ pixel (docs/baselines.md, "Agreement with the authors' code").
 """
 from __future__ import annotations
 
-import warnings
-
 import dtcwt as _dtcwt
 import numpy as np
 import pywt
@@ -27,6 +25,25 @@ import pywt
 from .. import register_method
 from ..params import Choice, Int
 from ._common import HIGHPASS_RULES, max_levels, select_highpass
+
+
+def _wavedec2(x: np.ndarray, wavelet: str, levels: int) -> list:
+    """``pywt.wavedec2(x, wavelet, mode="periodization", level=levels)`` without its level check:
+    the same ``pywt.dwt2`` calls, so the same coefficients to the bit. For a long filter (``db38``
+    at 4 levels on 360x270) ``wavedec2`` warns "Level value of 4 is too high: all coefficients
+    will experience boundary effects" on every call: harmless in periodization mode (the transform
+    stays exact, as Matlab's ``wavedec2``, which is silent), but printed by ``mutualfuse fuse`` as
+    two lines naming a file inside pywt. Session 15 silenced it with ``warnings.catch_warnings``,
+    which swaps the process-wide filter list (not thread-safe: concurrent calls could leave the
+    filter installed); calling ``dwt2`` level by level needs no silencing."""
+    coeffs = []
+    lo = np.asarray(x)
+    for _ in range(levels):
+        lo, details = pywt.dwt2(lo, wavelet, mode="periodization")
+        coeffs.append(details)
+    coeffs.append(lo)
+    coeffs.reverse()
+    return coeffs
 
 
 @register_method(
@@ -63,14 +80,8 @@ def dwt(a: np.ndarray, b: np.ndarray, *, levels: int = 4, wavelet: str = "db1",
     max_levels("dwt", a.shape, levels)
     # transposed: PyWavelets filters axis -2 first, Matlab's dwt2 the rows (axis -1) first; the
     # sub-band labels swap (H <-> V), which a per-band rule does not see
-    with warnings.catch_warnings():
-        # a long filter (db38 at 4 levels on 360x270) makes wavedec2 warn "Level value of 4 is too
-        # high: all coefficients will experience boundary effects" on every call: harmless in
-        # periodization mode (the transform stays exact, as Matlab's wavedec2, which is silent),
-        # but it reached the terminal as two lines naming a file inside pywt
-        warnings.filterwarnings("ignore", message="Level value of .* is too high", category=UserWarning)
-        ca = pywt.wavedec2(255.0 * a.T, wavelet, mode="periodization", level=levels)
-        cb = pywt.wavedec2(255.0 * b.T, wavelet, mode="periodization", level=levels)
+    ca = _wavedec2(255.0 * a.T, wavelet, levels)
+    cb = _wavedec2(255.0 * b.T, wavelet, levels)
     fused = [0.5 * (ca[0] + cb[0])]
     for da, db in zip(ca[1:], cb[1:]):
         fused.append(tuple(select_highpass(highpass, x, y) for x, y in zip(da, db)))
