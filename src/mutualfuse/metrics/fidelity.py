@@ -231,10 +231,16 @@ def _tree(x: np.ndarray, height: int = 4) -> dict[int, np.ndarray]:
 
 
 def _vif_trees(org: dict[int, np.ndarray], dst: dict[int, np.ndarray]) -> float:
+    """Σ num / Σ den over the subbands. A reference without texture (a constant image) has no
+    information to preserve: den = 0 (or C_U singular, where MATLAB's ``inv`` returns Inf), and
+    the value is NaN, as in MATLAB, not a ZeroDivisionError / LinAlgError."""
     num = den = 0.0
     for sub in _SUBBANDS:
         g, vv = _distortion_channel(org[sub], dst[sub], sub)
-        ss, lam = _reference_params(org[sub])
+        try:
+            ss, lam = _reference_params(org[sub])
+        except np.linalg.LinAlgError:  # singular C_U (an all-zero subband)
+            return float("nan")
         lev = int(np.ceil((sub - 1) / 6))
         off = int(np.ceil(((2**lev + 1 - 1) / 2) / _M))
         g = g[off:-off, off:-off]
@@ -245,6 +251,8 @@ def _vif_trees(org: dict[int, np.ndarray], dst: dict[int, np.ndarray]) -> float:
         t = (g * g * ss)[..., None] * lam / (vv + _SIGMA_NSQ)[..., None]
         num += float(np.sum(np.log2(1 + t)))
         den += float(np.sum(np.log2(1 + ss[..., None] * lam / _SIGMA_NSQ)))
+    if den == 0.0:
+        return float("nan") if num == 0.0 else float("inf")  # MATLAB's 0/0, x/0
     return num / den
 
 
@@ -264,7 +272,8 @@ def vif(a, b, f, convention: str = "nestfuse") -> float:
     over all overlapping 3×3 blocks (population, /n), S field s = xᵀC_U⁻¹x/9 on
     non-overlapping blocks; borders of ceil(2^(lev−1)/3) blocks discarded;
     VIF = Σ log2(1 + g²sλ/(σ_v²+σ_n²)) / Σ log2(1 + sλ/σ_n²) over blocks, eigenvalues λ and
-    subbands. A (resp. B) is the reference, F the distorted image: not symmetric.
+    subbands. A (resp. B) is the reference, F the distorted image: not symmetric. A constant
+    source has no information to preserve: its term is 0/0 = NaN (as in MATLAB), and so is VIF.
     ``convention="0-255"`` is an extra that calls ``vifvec`` on 0–255 data as its own
     documentation intends (not checked; the values differ: on the bundled TNO pair 0.28 instead
     of the nestfuse convention's 0.30 for a mean-rule fusion, 0.36 instead of 0.52 for a max-rule one).

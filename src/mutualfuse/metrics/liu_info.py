@@ -39,6 +39,14 @@ def normalize1(x: np.ndarray, name: str = "image") -> np.ndarray:
     return round_half_away((x - lo) / (hi - lo) * 255)
 
 
+def _div(num: float, den: float) -> float:
+    """MATLAB's division of doubles: x/0 = ±Inf, 0/0 = NaN (Python floats raise ZeroDivisionError).
+    Only all-zero images (which :func:`normalize1` keeps) make these denominators 0."""
+    if den == 0.0:
+        return float("nan") if num == 0.0 else float(np.copysign(np.inf, num))
+    return num / den
+
+
 def _norm3(a, b, f) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     A, B, F = prep3(a, b, f)
     return tuple(normalize1(x, n).astype(np.int64) for x, n in ((A, "a"), (B, "b"), (F, "f")))
@@ -94,7 +102,9 @@ def qmi(a, b, f) -> float:
     performance of image fusion'", Electronics Letters 44(18):1066–1067 (2008); code
     ``metricMI.m`` + ``mutual_info.m``.
     Conventions: normalize1 on A, B, F (min-max to 0–255, rounded half away). Range 0–2;
-    A = B = F gives exactly 2. Shapes: three H×W images. Higher is better.
+    A = B = F gives exactly 2. An all-zero source with an all-zero F makes a term 0/0: NaN, as in
+    MATLAB (a constant non-zero image is an InputError, see :func:`normalize1`).
+    Shapes: three H×W images. Higher is better.
 
     Example (random 8-bit images):
 
@@ -107,7 +117,7 @@ def qmi(a, b, f) -> float:
     A, B, F = _norm3(a, b, f)
     i_af, _, h_a, h_f1 = mutual_info(A, F)
     i_bf, _, h_b, h_f2 = mutual_info(B, F)
-    return 2.0 * (i_af / (h_f1 + h_a) + i_bf / (h_f2 + h_b))
+    return 2.0 * (_div(i_af, h_f1 + h_a) + _div(i_bf, h_f2 + h_b))  # NaN for an all-zero source and F
 
 
 def qte(a, b, f) -> float:
@@ -120,7 +130,7 @@ def qte(a, b, f) -> float:
     Conventions: normalize1 on A, B, F; the Tsallis marginals are attached to the wrong axes
     (see :func:`tsallis`), and I_q(A,B) is added in the denominator — both reproduced. Not
     normalised to [0, 1] (A = B = F gives 0.31–0.54 on the 98 source images of the conformance
-    set). Higher is better.
+    set). All-zero A and B make it 0/0: NaN, as in MATLAB. Higher is better.
 
     Example (the bundled TNO infrared image):
 
@@ -137,7 +147,7 @@ def qte(a, b, f) -> float:
     i_bf = tsallis(B, F, q)
     i_ab = tsallis(A, B, q)
     _, _, h_x, h_y = mutual_info(A, B)
-    return (i_af + i_bf) / (h_x**q + h_y**q + i_ab)
+    return _div(i_af + i_bf, h_x**q + h_y**q + i_ab)  # NaN for all-zero A and B
 
 
 def qte_cvejic(a, b, f) -> float:
