@@ -420,13 +420,15 @@ def _omp_kernel():
     ``fastmath`` flags: ``contract`` (fused multiply-adds) and ``nnan/ninf/nsz`` (so that the
     running maximum vectorises; the data are finite). No reassociation: every sum is evaluated in
     the order written, so only the FMA contraction separates it from a plain float64 evaluation.
-    Compiled once per machine (``cache=True`` keeps it under ``__pycache__``)."""
+    Compiled once per machine (``cache=True`` keeps it under ``__pycache__``; in each process
+    where numba finds no writable cache folder, :func:`mutualfuse._jit.njit`)."""
     try:
-        import numba
+        import numba  # noqa: F401  (compiled through _jit.njit)
     except ImportError:          # pragma: no cover - numba is a dependency; keep a working fallback
         return None
-    return numba.njit(_omp_kernel_py, nogil=True, cache=True,
-                      fastmath={"nnan", "ninf", "nsz", "contract"})
+    from ..._jit import njit
+
+    return njit(_omp_kernel_py, nogil=True, fastmath={"nnan", "ninf", "nsz", "contract"})
 
 
 def omp_l1_recon_compiled(D: np.ndarray, X: np.ndarray, tol: float, max_atoms: int | None = None,
@@ -1027,12 +1029,15 @@ def _csr_spectra_py(eY, eU, eYn, Sf, dd, inv, q, relax):  # pragma: no cover - r
 def _csr_kernels():
     """The numba-compiled kernels of :func:`cbpdn_fast` (``None`` without numba). ``fastmath``
     (reassociation included) only affects the order of the float32 partial sums of the norms
-    and the FMA contraction; compiled once per machine (``cache=True``)."""
+    and the FMA contraction; compiled once per machine (``cache=True``, where writable:
+    :func:`mutualfuse._jit.njit`)."""
     try:
-        import numba
+        import numba  # noqa: F401  (compiled through _jit.njit)
     except ImportError:          # pragma: no cover - numba is a dependency
         return None
-    jit = functools.partial(numba.njit, nogil=True, cache=True)
+    from ..._jit import njit
+
+    jit = functools.partial(njit, nogil=True)
     return (jit(_csr_update_py, fastmath=True),
             jit(_csr_fold_py, fastmath={"nnan", "ninf", "nsz", "contract"}),
             jit(_csr_wrap_py, fastmath={"nnan", "ninf", "nsz", "contract"}),
