@@ -80,7 +80,8 @@ MetricFn = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
 _INPUT_NOTE = """
 
     Inputs (all metric functions): 2-D gray arrays on the 0–255 scale as read (uint8, or floats
-    holding 0–255 values; uint16 is scaled by 255/65535). Colour H×W×3 arrays are converted with
+    holding 0–255 values; uint16 is scaled by 255/65535; other integer types must hold 0–255
+    values, as registered metrics check). Colour H×W×3 arrays are converted with
     MATLAB's ``rgb2gray`` (0.298936021293775, 0.587043074451121, 0.114020904255103; integer input
     rounded half away from zero in its own type, uint8 or uint16; float input not rounded) before
     the metric applies its reference code's own input range.

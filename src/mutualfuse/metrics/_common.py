@@ -4,7 +4,8 @@ Input convention of every metric function in :mod:`mutualfuse.metrics`
 ----------------------------------------------------------------------
 Every metric takes the images *as read from disk*: 2-D gray arrays on the **0–255 scale**
 (``uint8``, or a float array holding 0–255 values). ``uint16`` arrays are scaled by 255/65535;
-``bool`` arrays map to 0/255. Colour arrays (H×W×3) are converted to gray first with
+``bool`` arrays map to 0/255; other integer types are taken as 0–255 values (the registered
+metrics refuse one holding values outside 0–255: :mod:`.input_range`). Colour arrays (H×W×3) are converted to gray first with
 :func:`rgb2gray_matlab`, the MATLAB ``rgb2gray`` the reference tables were made with. Each metric
 then applies its reference code's own conventions internally (e.g. ``im2double`` for the
 rfn-nest/nestfuse code, raw 0–255 doubles for VIFB); the docstrings say which.

@@ -5,6 +5,11 @@ Every registered metric takes gray images on the 0–255 scale (uint8 as read, o
 on the 0–1 scale: scored as 0–255 it gives wrong values silently (entropy near 0, gradients 255×
 too small), so it is refused with a one-line :class:`~mutualfuse.errors.InputError`.
 Integer-valued float images (0/1 masks, a black image, float copies of uint8 data) pass.
+
+Integer images other than ``uint8`` and ``uint16`` (``int32`` from Pillow's mode ``"I"``, ``int64``
+from Python lists, ``int8``...) are taken as 0–255 values; one holding a value outside 0–255 (a
+16-bit or 12-bit image, a signed difference image) would be scored as 0–255 silently (EI, SD, SF
+16× too large for 12-bit data), so it is refused with a one-line :class:`InputError` too.
 """
 from __future__ import annotations
 
@@ -17,9 +22,19 @@ from ..errors import InputError
 
 
 def check_255_scale(x, name: str) -> None:
-    """Raise :class:`InputError` when ``x`` is a float image on the 0–1 scale (see the module doc)."""
+    """Raise :class:`InputError` when ``x`` is a float image on the 0–1 scale or an integer image
+    (not uint8/uint16) with values outside 0–255 (see the module doc)."""
     arr = np.asarray(x)
-    if not np.issubdtype(arr.dtype, np.floating) or arr.size == 0:
+    if arr.size == 0:
+        return
+    if np.issubdtype(arr.dtype, np.integer) and arr.dtype not in (np.uint8, np.uint16):
+        lo, hi = int(arr.min()), int(arr.max())
+        if lo < 0 or hi > 255:
+            raise InputError(f"{name}: {arr.dtype} image with values in [{lo}, {hi}]: integer images other than "
+                             "uint16 (scaled by 255/65535) must hold 0-255 values (convert it to uint8, "
+                             "to uint16, or to floats on the 0-255 scale)")
+        return
+    if not np.issubdtype(arr.dtype, np.floating):
         return
     finite = arr[np.isfinite(arr)]
     if finite.size == 0:
