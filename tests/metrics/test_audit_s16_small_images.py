@@ -33,3 +33,17 @@ def test_ssim_vifb_under_11_pixels_is_image_too_small():
             M.ssim(a.T, b.T, f.T, convention="vifb")
     a, b, f = _triple(11, 11)
     assert np.isfinite(M.METRICS.get("SSIM@vifb")(a, b, f))
+
+
+@pytest.mark.parametrize("key", ["FMI_pixel@nestfuse", "FMI_dct@nestfuse"])
+def test_fmi_of_a_4d_array_is_a_shape_error_not_too_small(key):
+    """A (1, H, W, 1) batch array given to FMI_pixel / FMI_dct was called "too small"
+    (ImageTooSmallError: "needs images of at least 3 pixels per side, got 40×1"; evaluate would
+    have left the cell empty with a note) instead of the shape error every other metric gives."""
+    a, b, f = (x[None, ..., None] for x in _triple(40, 44))
+    with pytest.raises(ValueError, match=r"expected a gray \(H×W\) or colour \(H×W×3\) image, got shape") as ei:
+        M.METRICS.get(key)(a, b, f)
+    assert not isinstance(ei.value, ImageTooSmallError)
+    a, b, f = (np.repeat(x[..., None], 3, axis=2) for x in _triple(2, 44))  # colour, 2 rows: too small
+    with pytest.raises(ImageTooSmallError):
+        M.METRICS.get(key)(a, b, f)

@@ -149,7 +149,10 @@ def _min_side(fn: MetricFn, side: int, what: str) -> MetricFn:
     from ..errors import ImageTooSmallError
 
     def wrapped(a, b, f):
-        shape = np.shape(np.asarray(f))[:2]
+        shape = np.shape(np.asarray(f))
+        # only a gray or colour image (H×W, H×W×1/3/4) has a size to test; any other shape (1-D,
+        # 4-D) is left to the metric's own one-line InputError, not called "too small"
+        shape = shape[:2] if len(shape) == 2 or (len(shape) == 3 and shape[2] in (1, 3, 4)) else ()
         if len(shape) == 2 and min(shape) < side:
             raise ImageTooSmallError(f"{what} needs images of at least {side} pixels per side, "
                                      f"got {shape[1]}×{shape[0]}", side)
