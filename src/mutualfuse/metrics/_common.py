@@ -184,17 +184,3 @@ def entropy_bits(counts: np.ndarray) -> float:
     p = counts[counts > 0] / counts.sum()
     return 0.0 - float(np.sum(p * np.log2(p)))  # 0.0 for a one-level image, not -0.0
 
-
-def njit(fn, **kw):
-    """``numba.njit(fn, cache=True, **kw)``, or without the on-disk cache when numba finds no
-    writable place for it (a read-only install with no writable ``NUMBA_CACHE_DIR`` or home
-    cache: numba raises "cannot cache function ...: no locator available"). The kernel is then
-    compiled in memory on first use in each process, silently; its results are the same."""
-    import numba
-
-    try:
-        return numba.njit(fn, cache=True, **kw)
-    except RuntimeError as e:
-        if "no locator available" not in str(e):
-            raise
-        return numba.njit(fn, cache=False, **kw)

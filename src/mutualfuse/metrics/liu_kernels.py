@@ -36,7 +36,7 @@ import math
 
 import numpy as np
 
-from ._common import njit as _njit
+from .._jit import njit as _njit
 
 
 def _sep_row1_py(x, g, step, i, t, orow):
@@ -978,9 +978,9 @@ def kernels():
     """The compiled kernels by name (``None`` without numba). No ``fastmath`` (every float64
     operation as written: no FMA contraction, no reassociation); ``error_model="numpy"`` (0/0 =
     NaN, x/0 = ±inf, as NumPy); compiled on first use, cached on disk (``cache=True``) where
-    numba finds a writable cache folder, else compiled in memory in each process (:func:`._common.njit`)."""
+    numba finds a writable cache folder, else compiled in memory in each process (:func:`mutualfuse._jit.njit`)."""
     try:
-        import numba  # noqa: F401  (compiled through _common.njit)
+        import numba  # noqa: F401  (compiled through _jit.njit)
     except ImportError:          # pragma: no cover - numba is a dependency; keep a working fallback
         return None
     global _sep_row1, _sep_rows3, _sep_rows_xy, _sobel_at, _triple_img, _ssim_yang_at, _vif_terms, _split, _fma, _xydeas_side

@@ -11,7 +11,8 @@ import numpy as np
 from scipy import fft as sfft
 from scipy import ndimage
 
-from ._common import gaussian_1d, njit as _njit, prep3
+from .._jit import njit as _njit
+from ._common import gaussian_1d, prep3
 from .liu_kernels import kernels
 from ..errors import ImageTooSmallError
 
@@ -300,9 +301,9 @@ def _kernels():
     compiled path differs from the NumPy one only where a library function rounds differently
     (|z| by ``sqrt`` instead of ``hypot``); ``error_model="numpy"`` gives 0/0 = NaN as NumPy
     does. Compiled once per machine (``cache=True``) where numba finds a writable cache folder,
-    else once per process (:func:`._common.njit`)."""
+    else once per process (:func:`mutualfuse._jit.njit`)."""
     try:
-        import numba  # noqa: F401  (compiled through _common.njit)
+        import numba  # noqa: F401  (compiled through _jit.njit)
     except ImportError:          # pragma: no cover - numba is a dependency; keep a working fallback
         return None
     jit = functools.partial(_njit, nogil=True, error_model="numpy")  # cache=True where writable
