@@ -4,7 +4,10 @@ Every registered metric takes gray images on the 0–255 scale (uint8 as read, o
 0–255 values). A float image whose values all lie in [0, 1] with fractional values is an image
 on the 0–1 scale: scored as 0–255 it gives wrong values silently (entropy near 0, gradients 255×
 too small), so it is refused with a one-line :class:`~mutualfuse.errors.InputError`.
-Integer-valued float images (0/1 masks, a black image, float copies of uint8 data) pass.
+Integer-valued float images (0/1 masks, a black image, float copies of uint8 data) pass. A float
+image with values far outside 0–255 (above 510 = 2·255 or below −255: 16-bit or 12-bit data as
+floats, a signed difference image) would likewise be scored as 0–255 silently and is refused;
+an overshoot of a fused image by less than that (a network's unclipped output) passes.
 
 Integer images other than ``uint8`` and ``uint16`` (``int32`` from Pillow's mode ``"I"``, ``int64``
 from Python lists, ``int8``...) are taken as 0–255 values; one holding a value outside 0–255 (a
@@ -22,8 +25,8 @@ from ..errors import InputError
 
 
 def check_255_scale(x, name: str) -> None:
-    """Raise :class:`InputError` when ``x`` is a float image on the 0–1 scale or an integer image
-    (not uint8/uint16) with values outside 0–255 (see the module doc)."""
+    """Raise :class:`InputError` when ``x`` is a float image on the 0–1 scale or far outside 0–255,
+    or an integer image (not uint8/uint16) with values outside 0–255 (see the module doc)."""
     arr = np.asarray(x)
     if arr.size == 0:
         return
@@ -43,6 +46,14 @@ def check_255_scale(x, name: str) -> None:
     if lo >= 0.0 and hi <= 1.0 and not np.array_equal(finite, np.round(finite)):
         raise InputError(f"{name}: float image with values in [{lo:.4g}, {hi:.4g}]: the fusion metrics take "
                          "images on the 0-255 scale (multiply by 255, or pass uint8)")
+    if hi > FLOAT_MAX or lo < FLOAT_MIN:
+        raise InputError(f"{name}: float image with values in [{lo:.6g}, {hi:.6g}]: the fusion metrics take "
+                         "images on the 0-255 scale (16-bit data: pass uint16, which is scaled by 255/65535, "
+                         "or x * 255 / 65535)")
+
+
+#: float images beyond these are not 0-255 images with an overshoot (module doc)
+FLOAT_MAX, FLOAT_MIN = 2 * 255.0, -255.0
 
 
 def range_checked(fn: Callable[..., float], key: str) -> Callable[..., float]:
