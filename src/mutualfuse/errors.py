@@ -41,3 +41,10 @@ class ImageTooSmallError(InputError):
 
     def __reduce__(self):  # picklable with both arguments (evaluate -j runs metrics in worker processes)
         return (type(self), (str(self), self.min_side))
+
+
+class MetricUndefinedError(InputError):
+    """A metric is undefined for these images: its reference code fails on them (Liu et al.'s
+    ``normalize1`` divides 0 by 0 on a constant non-zero image, so Q_MI, Q_TE and Q_NCIE have no
+    value). ``mutualfuse evaluate`` leaves such a metric's value empty for that image (with a
+    note) instead of stopping, as for :class:`ImageTooSmallError`."""

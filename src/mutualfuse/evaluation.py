@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ImageTooSmallError, InputError, ParameterError
+from .errors import ImageTooSmallError, InputError, MetricUndefinedError, ParameterError
 
 SUFFIXES = {".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg", ".dcm", ".dicom"}
 
@@ -231,11 +231,12 @@ def _score(key: str, a, b, f) -> float:
 
 def _score_or_skip(key: str, a, b, f) -> tuple[float, str | None]:
     """:func:`_score`, except that an image smaller than the metric needs
-    (:class:`~mutualfuse.errors.ImageTooSmallError`) gives ``(nan, reason)`` instead of an error:
+    (:class:`~mutualfuse.errors.ImageTooSmallError`) or images the metric is undefined for
+    (:class:`~mutualfuse.errors.MetricUndefinedError`) give ``(nan, reason)`` instead of an error:
     ``evaluate`` leaves that cell empty and says so, and the other metrics are still computed."""
     try:
         return _score(key, a, b, f), None
-    except ImageTooSmallError as e:
+    except (ImageTooSmallError, MetricUndefinedError) as e:
         return float("nan"), str(e)
 
 
@@ -245,8 +246,8 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
     """Score pair by pair (so memory holds one pair at a time); with ``jobs`` > 1 the metrics
     of a pair run in that many worker processes. Returns table[method][image][label].
 
-    A metric that cannot be computed because the images are too small for it is NaN in the
-    table; ``skipped`` (a dict, filled in place) then maps its label to
+    A metric that cannot be computed because the images are too small for it, or that is
+    undefined for them (:class:`~mutualfuse.errors.MetricUndefinedError`), is NaN in the table; ``skipped`` (a dict, filled in place) then maps its label to
     ``{"reason": message, "images": [(method, image name), ...]}``. Any other problem is an
     :class:`~mutualfuse.errors.InputError` naming the file and the metric.
 

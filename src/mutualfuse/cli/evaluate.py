@@ -211,7 +211,7 @@ def _json_row(row: dict) -> dict:
 
 def _skip_notes(skipped: dict, n_images: int) -> list[str]:
     """One note per (reason, images) group of metrics left empty because the images are too
-    small for them (see :func:`mutualfuse.evaluation._compute`)."""
+    small for them or the metric is undefined for them (see :func:`mutualfuse.evaluation._compute`)."""
     groups: dict = {}
     for lab, v in skipped.items():
         imgs = tuple(sorted({n for _, n in v["images"]}))
@@ -270,7 +270,8 @@ def run(args: argparse.Namespace) -> int:
     if n_skipped == n_cells:  # nothing at all was computed: an error, not a table of NaN
         reasons = "; ".join(sorted({v["reason"] for v in skipped.values()}))
         where = str(la[names[0]]) if len(names) == 1 else f"{la[names[0]].parent} ({len(names)} images)"
-        raise InputError(f"{where}: too small for every metric asked for, nothing computed ({reasons})")
+        raise InputError(f"{where}: the images are too small for, or undefined in, every metric asked for; "
+                         f"nothing computed ({reasons})")
     for m in methods:
         table[m]["mean"] = {lab: float(np.mean([table[m][n][lab] for n in names])) for lab in labels}
     print(format_table(methods, names, labels, table))

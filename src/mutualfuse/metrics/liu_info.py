@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import MetricUndefinedError
 from ._common import prep3, round_half_away
 
 LIU = "zhengliu6699/imageFusionMetrics@d6f7f1a0c0a13e7d19bc1e8e4d4f3ad51f439273:"
@@ -28,14 +28,15 @@ def normalize1(x: np.ndarray, name: str = "image") -> np.ndarray:
     """Liu's ``normalize1``: ``round((x − min)/(max − min)·255)``, halves away from zero.
 
     An all-zero image is returned unchanged (as the reference does). A constant non-zero image
-    makes the reference divide 0 by 0 and then fail on a NaN histogram index; here it is an
-    :class:`~mutualfuse.errors.InputError`.
+    makes the reference divide 0 by 0 and then fail on a NaN histogram index; here it is a
+    :class:`~mutualfuse.errors.MetricUndefinedError` (an ``InputError``; ``evaluate`` leaves the
+    cell empty with a note).
     """
     hi, lo = float(x.max()), float(x.min())
     if hi == 0 and lo == 0:
         return x
     if hi == lo:
-        raise InputError(f"{name} is constant ({hi:g}); Liu et al.'s normalize1 divides by zero")
+        raise MetricUndefinedError(f"{name} is constant ({hi:g}); Liu et al.'s normalize1 divides by zero")
     return round_half_away((x - lo) / (hi - lo) * 255)
 
 
@@ -103,7 +104,7 @@ def qmi(a, b, f) -> float:
     ``metricMI.m`` + ``mutual_info.m``.
     Conventions: normalize1 on A, B, F (min-max to 0–255, rounded half away). Range 0–2;
     A = B = F gives exactly 2. An all-zero source with an all-zero F makes a term 0/0: NaN, as in
-    MATLAB (a constant non-zero image is an InputError, see :func:`normalize1`).
+    MATLAB (a constant non-zero image is a MetricUndefinedError, see :func:`normalize1`).
     Shapes: three H×W images. Higher is better.
 
     Example (random 8-bit images):

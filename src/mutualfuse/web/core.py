@@ -225,7 +225,7 @@ def _preview(arr: np.ndarray, path: Path) -> Path:
 
 def _scores(a_path: str, b_path: str, fused_png: Path, avg_png: Path) -> list[list]:
     from ..cli.evaluate import read_gray
-    from ..errors import ImageTooSmallError, InputError
+    from ..errors import ImageTooSmallError, InputError, MetricUndefinedError
     from ..metrics import METRICS, goodness
 
     def gray(path) -> np.ndarray:
@@ -245,7 +245,7 @@ def _scores(a_path: str, b_path: str, fused_png: Path, avg_png: Path) -> list[li
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore", RuntimeWarning)
                 v = float(fn(a, b, fused))
-        except ImageTooSmallError:
+        except (ImageTooSmallError, MetricUndefinedError):
             return None
         return v if math.isfinite(v) else None
 
