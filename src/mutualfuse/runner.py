@@ -30,6 +30,13 @@ def set_float32_levels(net: torch.nn.Module, levels: int) -> None:
             m.float32_levels = int(levels)
 
 
+def _writable(x: np.ndarray) -> np.ndarray:
+    """``x`` contiguous, and a copy when the caller's array is read-only: PyTorch warns
+    ("The given NumPy array is not writable") when a tensor is made from one."""
+    x = np.ascontiguousarray(x)
+    return x if x.flags.writeable else x.copy()
+
+
 @dataclass
 class RunInfo:
     """What one :meth:`NetworkRunner.run` did."""
@@ -83,8 +90,8 @@ class NetworkRunner:
         with torch.inference_mode():
             for i in range(0, B, per_chunk):
                 in_dtype = torch.float32 if self.autocast is not None else self.dtype
-                ta = torch.as_tensor(np.ascontiguousarray(a[i:i + per_chunk]), dtype=in_dtype, device=self.device)[:, None]
-                tb = torch.as_tensor(np.ascontiguousarray(b[i:i + per_chunk]), dtype=in_dtype, device=self.device)[:, None]
+                ta = torch.as_tensor(_writable(a[i:i + per_chunk]), dtype=in_dtype, device=self.device)[:, None]
+                tb = torch.as_tensor(_writable(b[i:i + per_chunk]), dtype=in_dtype, device=self.device)[:, None]
                 prog = None
                 if bar is not None:
                     def prog(n, base=done):  # noqa: E306
