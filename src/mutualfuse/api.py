@@ -273,6 +273,11 @@ class Fuser:
         self.report.mapping_pool = max(self.report.mapping_pool, info.mapping_pool)
         return out
 
+    def _reset_report(self) -> None:
+        """A fresh :attr:`report` at the start of every call, so that a call that fails keeps
+        no notes of the call before it."""
+        self.report = FuseReport(method=self.report.method)
+
     def use_task(self, task: str) -> None:
         """Set the network to ``task``'s settings (explicit ones still win): once at construction
         for a fixed task; in task mode ``"auto"`` before each group of pairs
@@ -302,13 +307,15 @@ class Fuser:
         ranges are an :class:`InputError`: :meth:`fuse` takes them."""
         from .convert import check_unit_float
 
+        self._reset_report()
         a, b = check_unit_float(a, "a"), check_unit_float(b, "b")
         for x, n in ((a, "a"), (b, "b")):
             if x.ndim != 3:
                 raise InputError(f"{n}: expected a (B, H, W) gray batch, got shape {x.shape}")
+            if x.shape[0] == 0:
+                raise InputError(f"{n}: empty batch (shape {x.shape})")
         if a.shape != b.shape:
             raise InputError(f"size mismatch: a is {a.shape[-1]}x{a.shape[-2]}, b is {b.shape[-1]}x{b.shape[-2]}")
-        self.report = FuseReport(method=self.report.method)
         if self.task_mode != "auto":
             if self.task_mode is not None:
                 self.report.task = self.task_mode
@@ -396,17 +403,28 @@ class Fuser:
         are an :class:`InputError` (:meth:`fuse` takes them)."""
         from .convert import check_unit_float
 
+        self._reset_report()
         a, b = check_unit_float(a, "a"), check_unit_float(b, "b")
         check_pair(a, b)
         return self.fuse_gray_batch(a[None], b[None])[0]
 
     def fuse_arrays(self, a: np.ndarray, b: np.ndarray, task: str | None = None) -> np.ndarray:
-        """Internal float form: (B, H, W) gray or (B, H, W, 3) RGB in [0, 1] → same form fused.
+        """Internal float form: (B, H, W) gray or (B, H, W, 3) RGB in [0, 1] → same form fused
+        (other shapes, dtypes or ranges are an :class:`InputError`; :meth:`fuse` takes them).
 
         ``task``: in task mode ``"auto"``, use this task's settings instead of detecting one
         per pair (see :meth:`fuse_gray_batch`)."""
         from .color import fuse_color
+        from .convert import check_unit_float
 
+        self._reset_report()
+        for x, n in ((a, "a"), (b, "b")):
+            check_unit_float(x, n)  # numpy float in [0, 1] (the gray core clips the overshoot)
+            if x.ndim not in (3, 4):
+                raise InputError(f"{n}: expected a (B, H, W) gray or (B, H, W, 3) RGB batch, got shape {x.shape}")
+            if x.ndim == 4 and x.shape[-1] != 3:
+                raise InputError(f"{n}: unsupported channel count {x.shape[-1]} in shape {x.shape} (expected a "
+                                 "(B, H, W) gray or (B, H, W, 3) RGB batch; Fuser.fuse drops an alpha channel)")
         check_batch_pair(a, b)
         return fuse_color(a, b, lambda x, y: self.fuse_gray_batch(x, y, task), chroma=self.chroma)
 
@@ -415,6 +433,7 @@ class Fuser:
         """Fuse a pair of numpy arrays, PIL images or tensors (single or batched); same kind out."""
         from .convert import from_any, to_kind
 
+        self._reset_report()
         xa, ka = from_any(a, "a", self.normalize, self.percentiles)
         xb, kb = from_any(b, "b", self.normalize, self.percentiles)
         if ka.batched != kb.batched and xa.shape[0] != xb.shape[0]:
@@ -444,6 +463,7 @@ class Fuser:
         """
         from .convert import from_any, to_kind
 
+        self._reset_report()
         if order not in ("tree", "sequential"):
             raise ParameterError(f"order must be 'tree' or 'sequential', got {order!r}")
         items = list(images)

@@ -5,7 +5,8 @@ Accepted (``from_any``):
 * numpy: ``(H, W)`` gray, ``(H, W, 1)``, ``(H, W, 3)`` RGB, ``(H, W, 4)`` RGBA (alpha dropped),
   ``(B, H, W)`` batch of gray, ``(B, H, W, 1|3)``; dtype uint8, uint16, bool or float.
 * PIL: modes ``1, L, LA, P, RGB, RGBA, I;16*, I, F``.
-* torch: ``(H, W)``, ``(C, H, W)``, ``(B, C, H, W)`` with C = 1 or 3; uint8 or float.
+* torch: ``(H, W)``, ``(C, H, W)``, ``(B, C, H, W)`` with C = 1 or 3; uint8, uint16, bool or float;
+  dense, on any device but ``meta`` (which holds no data).
 
 Integer samples follow the ``normalize`` policy of :func:`mutualfuse.io.samples.normalize_samples`
 (8-bit at full range; 16-bit per image by percentiles under the default ``"auto"``, or at full
@@ -219,6 +220,13 @@ def _from_any(x: Any, name: str, conv, notes: list[str]) -> tuple[np.ndarray, Ki
     except ImportError:  # pragma: no cover
         torch = None
     if torch is not None and isinstance(x, torch.Tensor):
+        if x.device.type == "meta":
+            raise InputError(f"{name}: tensor on the 'meta' device holds no data (shape {tuple(x.shape)})")
+        if x.layout != torch.strided:
+            raise InputError(f"{name}: {x.layout} tensor; pass a dense tensor (x.to_dense())")
+        if x.numel() == 0:
+            raise InputError(f"{name}: tensor has 0 pixels (shape {tuple(x.shape)})"
+                             + (": an empty batch" if x.ndim == 4 and x.shape[0] == 0 else ""))
         t = x.detach().to("cpu")
         batched = t.ndim == 4
         if t.ndim == 2:
