@@ -3,7 +3,8 @@
 Accepted (``from_any``):
 
 * numpy: ``(H, W)`` gray, ``(H, W, 1)``, ``(H, W, 3)`` RGB, ``(H, W, 4)`` RGBA (alpha dropped),
-  ``(B, H, W)`` batch of gray, ``(B, H, W, 1|3)``; dtype uint8, uint16, bool or float.
+  ``(B, H, W)`` batch of gray, ``(B, H, W, 1|3)``; dtype uint8, uint16, bool or float, in
+  either byte order (a big-endian ``>u2`` result stays ``>u2``).
 * PIL: modes ``1, L, LA, P, RGB, RGBA, I;16*, I, F``.
 * torch: ``(H, W)``, ``(C, H, W)``, ``(B, C, H, W)`` with C = 1 or 3; uint8, uint16, bool or float;
   dense, on any device but ``meta`` (which holds no data).
@@ -49,8 +50,14 @@ class Kind:
     notes: list[str] = field(default_factory=list)
 
 
+def _native(dt: np.dtype) -> np.dtype:
+    """``dt`` in the machine's byte order (``>u2`` → ``uint16`` on little-endian machines), so that
+    ``dt == np.uint16`` holds for big-endian samples too (FITS, some TIFF readers)."""
+    return dt.newbyteorder("=") if dt.byteorder not in ("=", "|") else dt
+
+
 def _depth_of(dtype) -> int:
-    dt = np.dtype(dtype)
+    dt = _native(np.dtype(dtype))
     if dt == np.uint8 or dt == bool:
         return 8
     if dt == np.uint16:
@@ -69,6 +76,8 @@ def _np_to_float(x: np.ndarray, name: str, normalize: str = "auto", percentiles=
 
     if x.size == 0:
         raise InputError(f"{name}: image has 0 pixels (shape {x.shape})")
+    if _native(x.dtype) != x.dtype:  # big-endian samples: the same values in native order
+        x = x.astype(_native(x.dtype))
     if x.dtype == bool:
         x = x.astype(np.uint8) * 255
     depth = _depth_of(x.dtype)
@@ -286,8 +295,8 @@ def _quantise(f: np.ndarray, dtype) -> np.ndarray:
     dt = np.dtype(dtype)
     if dt == np.uint8:
         return np.round(f * 255).astype(np.uint8)
-    if dt == np.uint16:
-        return np.round(f * 65535).astype(np.uint16)
+    if _native(dt) == np.uint16:  # in the input's byte order
+        return np.round(f * 65535).astype(np.uint16).astype(dt, copy=False)
     if dt == bool:
         return f >= 0.5
     return f.astype(dt)

@@ -31,8 +31,11 @@ def set_float32_levels(net: torch.nn.Module, levels: int) -> None:
 
 
 def _writable(x: np.ndarray) -> np.ndarray:
-    """``x`` contiguous, and a copy when the caller's array is read-only: PyTorch warns
-    ("The given NumPy array is not writable") when a tensor is made from one."""
+    """``x`` contiguous, in native byte order (PyTorch refuses big-endian arrays), and a copy
+    when the caller's array is read-only: PyTorch warns ("The given NumPy array is not
+    writable") when a tensor is made from one."""
+    if x.dtype.byteorder not in ("=", "|"):
+        x = x.astype(x.dtype.newbyteorder("="))
     x = np.ascontiguousarray(x)
     return x if x.flags.writeable else x.copy()
 
