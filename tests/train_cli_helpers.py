@@ -27,11 +27,13 @@ def png(path: Path, h: int, w: int, seed: int) -> None:
     Image.fromarray(np.random.default_rng(seed).integers(0, 256, (h, w), dtype=np.uint8)).save(path)
 
 
-def data(root: Path, n: int = 6, size: tuple[int, int] = (24, 32), name: str = "s") -> Path:
-    """``root/<name>/{ir,vis}/NN.png``: ``n`` random pairs of ``size`` (h, w)."""
+def data(root: Path, n: int = 6, size: tuple[int, int] = (24, 32), name: str = "s", seed: int = 0) -> Path:
+    """``root/<name>/{ir,vis}/NN.png``: ``n`` random pairs of ``size`` (h, w); pair i from seeds
+    ``seed + 2i`` and ``seed + 2i + 1`` (two sets of one root need different ``seed``s: byte-identical
+    pairs are refused)."""
     for i in range(n):
-        png(root / name / "ir" / f"{i:02d}.png", *size, seed=2 * i)
-        png(root / name / "vis" / f"{i:02d}.png", *size, seed=2 * i + 1)
+        png(root / name / "ir" / f"{i:02d}.png", *size, seed=seed + 2 * i)
+        png(root / name / "vis" / f"{i:02d}.png", *size, seed=seed + 2 * i + 1)
     return root
 
 

@@ -103,7 +103,7 @@ def test_the_run_records_its_validation_split_and_says_what_it_found(tmp_path, c
     """``split.json`` holds the seed, the data root and the held-out pairs (the ones validated on);
     the same config and seed give the same split; a note names the pairs found (not with -q)."""
     root = _data(tmp_path / "d", n=5)
-    _data(root, n=3, name="t")
+    _data(root, n=3, name="t", seed=100)  # other images than s's (copies of a pair are refused)
     cfg = _cfg(tmp_path / "c.json", tmp_path / "out", **{"data.sets": ["s", "t"], "data.val_pairs": 2}, seed=3)
     rc, _, err = _train(capsys, "--config", str(cfg), "--data-root", str(root))
     assert rc == 0, err
