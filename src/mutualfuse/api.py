@@ -303,7 +303,8 @@ class Fuser:
         """(B, H, W) float arrays in [0, 1] → fused (B, H, W) float64 in [0, 1].
 
         In task mode ``"auto"`` each pair gets the settings of its detected task, or of ``task``
-        when given (e.g. the task detected once on a video's first frames). Other dtypes or
+        when given (e.g. the task detected once on a video's first frames; other fusers do not
+        use it, an unknown name is a :class:`ParameterError` for all). Other dtypes or
         ranges are an :class:`InputError`: :meth:`fuse` takes them."""
         from .convert import check_unit_float
 
@@ -316,14 +317,13 @@ class Fuser:
                 raise InputError(f"{n}: empty batch (shape {x.shape})")
         if a.shape != b.shape:
             raise InputError(f"size mismatch: a is {a.shape[-1]}x{a.shape[-2]}, b is {b.shape[-1]}x{b.shape[-2]}")
+        _check_task(task)
         if self.task_mode != "auto":
             if self.task_mode is not None:
                 self.report.task = self.task_mode
             return self._fuse_gray_settled(a, b)
         from .tasks import TASKS
 
-        if task is not None and task not in TASKS:
-            raise ParameterError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
         guesses = self.detect_tasks(a, b) if task is None else []
         tasks = [g.task for g in guesses] if task is None else [task] * len(a)
         out = None
@@ -466,6 +466,7 @@ class Fuser:
         self._reset_report()
         if order not in ("tree", "sequential"):
             raise ParameterError(f"order must be 'tree' or 'sequential', got {order!r}")
+        _check_task(task)
         items = list(images)
         if len(items) < 2:
             raise InputError(f"a stack needs at least 2 images, got {len(items)}")
@@ -516,6 +517,15 @@ class Fuser:
         self.report.fusions = fusions
         widest = max(kinds, key=lambda k: k.channels)
         return to_kind(level[0], kinds[0] if kinds[0].channels >= widest.channels else widest)
+
+
+def _check_task(task: str | None) -> None:
+    """A one-line :class:`ParameterError` for an unknown ``task`` name, also where the fuser
+    would not use it (a classical method, a fixed task): a typo is never ignored silently."""
+    from .tasks import TASKS
+
+    if task is not None and task not in TASKS:
+        raise ParameterError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
 
 
 _CACHE: dict[tuple, Fuser] = {}
