@@ -17,6 +17,7 @@ import numpy as np
 from ...errors import ParameterError
 from .. import register_method
 from ..params import Int
+from ._common import magnitude
 
 try:  # optional at import time so the rest of the registry loads; cvt raises a clear error
     from curvelets.numpy import UDCT
@@ -41,7 +42,7 @@ def block(scales: int, wedges: int) -> int:
 def _fuse(ca, cb):
     if isinstance(ca, list):
         return [_fuse(x, y) for x, y in zip(ca, cb)]
-    return np.where(np.abs(ca) > np.abs(cb), ca, cb)
+    return np.where(magnitude(ca) > magnitude(cb), ca, cb)  # the same rounding on every CPU
 
 
 @register_method(
