@@ -4,7 +4,8 @@ Accepted (``from_any``):
 
 * numpy: ``(H, W)`` gray, ``(H, W, 1)``, ``(H, W, 3)`` RGB, ``(H, W, 4)`` RGBA (alpha dropped),
   ``(B, H, W)`` batch of gray, ``(B, H, W, 1|3)``; dtype uint8, uint16, bool or float, in
-  either byte order (a big-endian ``>u2`` result stays ``>u2``).
+  either byte order (a big-endian ``>u2`` result stays ``>u2``); ``np.matrix`` and masked arrays as
+  their values (a masked array with masked pixels is refused: the fusion has no mask).
 * PIL: modes ``1, L, LA, P, RGB, RGBA, I;16*, I, F``.
 * torch: ``(H, W)``, ``(C, H, W)``, ``(B, C, H, W)`` with C = 1 or 3; uint8, uint16, bool or float;
   dense, on any device but ``meta`` (which holds no data).
@@ -145,6 +146,19 @@ def _scale_notes(name: str, depth: int, normalize: str, percentiles, scaled: lis
     return notes
 
 
+def _plain(x: np.ndarray, name: str) -> np.ndarray:
+    """A numpy subclass as a plain ndarray: ``np.matrix`` (whose ``x[None]`` fails) as its values;
+    a masked array only without masked pixels, since fusing would use the hidden values under
+    the mask silently."""
+    if isinstance(x, np.ma.MaskedArray):
+        n = int(np.ma.count_masked(x))
+        if n:
+            raise InputError(f"{name}: masked array with {n} masked pixels; the fusion has no mask: pass "
+                             "x.filled(value) (or np.ma.getdata(x) to fuse the values under the mask)")
+        return np.ma.getdata(x)
+    return np.asarray(x) if type(x) is not np.ndarray else x
+
+
 def check_unit_float(x: Any, name: str) -> Any:
     """The input check of the low-level entry points (:meth:`mutualfuse.Fuser.fuse_gray`,
     :meth:`~mutualfuse.Fuser.fuse_gray_batch`, :func:`mutualfuse.methods.fuse_gray`): float
@@ -157,6 +171,7 @@ def check_unit_float(x: Any, name: str) -> Any:
     if not isinstance(x, np.ndarray):
         raise InputError(f"{name}: expected a numpy float array in [0, 1], got {type(x).__name__}; Fuser.fuse "
                          "takes PIL images, tensors and other dtypes")
+    x = _plain(x, name)
     dt = x.dtype
     if not np.issubdtype(dt, np.floating):
         raise InputError(f"{name}: expected float samples in [0, 1], got dtype {dt}; Fuser.fuse takes uint8, "
@@ -263,6 +278,7 @@ def _from_any(x: Any, name: str, conv, notes: list[str]) -> tuple[np.ndarray, Ki
         return f, Kind("torch", x.dtype, batched, ch, layout=("chw" if x.ndim >= 3 else "hw"), bit_depth=depth,
                        device=x.device)
     if isinstance(x, np.ndarray):
+        x = _plain(x, name)
         depth = _depth_of(x.dtype)
         if x.ndim == 2:
             return conv(x)[None], Kind("numpy", x.dtype, False, 1, layout="hw", bit_depth=depth)
