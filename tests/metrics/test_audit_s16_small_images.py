@@ -5,19 +5,13 @@ import warnings
 
 import numpy as np
 import pytest
-from scipy import ndimage
 
 import mutualfuse.metrics as M
 from mutualfuse.errors import ImageTooSmallError
+from textured import textured_triple
 
 
-def _triple(h=176, w=180, seed=1):
-    """Textured 0-255 float64 images (176 px: MS_SSIM@wang's minimum)."""
-    rng = np.random.default_rng(seed)
-    a = np.round(ndimage.gaussian_filter(rng.random((h, w)) * 255, 2) * 3 % 256).clip(0, 255)
-    b = np.round(ndimage.gaussian_filter(rng.random((h, w)) * 255, 1) * 2 % 256).clip(0, 255)
-    f = np.round((a + b) / 2 + rng.normal(0, 3, (h, w))).clip(0, 255)
-    return a, b, f
+_triple = textured_triple
 
 
 def test_ssim_vifb_under_11_pixels_is_image_too_small():
