@@ -51,14 +51,14 @@ class Kind:
     notes: list[str] = field(default_factory=list)
 
 
-def _native(dt: np.dtype) -> np.dtype:
+def native_byte_order(dt: np.dtype) -> np.dtype:
     """``dt`` in the machine's byte order (``>u2`` → ``uint16`` on little-endian machines), so that
     ``dt == np.uint16`` holds for big-endian samples too (FITS, some TIFF readers)."""
     return dt.newbyteorder("=") if dt.byteorder not in ("=", "|") else dt
 
 
 def _depth_of(dtype) -> int:
-    dt = _native(np.dtype(dtype))
+    dt = native_byte_order(np.dtype(dtype))
     if dt == np.uint8 or dt == bool:
         return 8
     if dt == np.uint16:
@@ -77,8 +77,8 @@ def _np_to_float(x: np.ndarray, name: str, normalize: str = "auto", percentiles=
 
     if x.size == 0:
         raise InputError(f"{name}: image has 0 pixels (shape {x.shape})")
-    if _native(x.dtype) != x.dtype:  # big-endian samples: the same values in native order
-        x = x.astype(_native(x.dtype))
+    if native_byte_order(x.dtype) != x.dtype:  # big-endian samples: the same values in native order
+        x = x.astype(native_byte_order(x.dtype))
     if x.dtype == bool:
         x = x.astype(np.uint8) * 255
     depth = _depth_of(x.dtype)
@@ -311,7 +311,7 @@ def _quantise(f: np.ndarray, dtype) -> np.ndarray:
     dt = np.dtype(dtype)
     if dt == np.uint8:
         return np.round(f * 255).astype(np.uint8)
-    if _native(dt) == np.uint16:  # in the input's byte order
+    if native_byte_order(dt) == np.uint16:  # in the input's byte order
         return np.round(f * 65535).astype(np.uint16).astype(dt, copy=False)
     if dt == bool:
         return f >= 0.5

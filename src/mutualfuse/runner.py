@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .convert import native_byte_order
+
 
 #: under half precision (autocast), the encoders' first levels that still run in float32: with
 #: all in bfloat16, 0.4-3.9 % of the pixels of a TNO pair moved by more than 10 grey levels
@@ -34,9 +36,7 @@ def _writable(x: np.ndarray) -> np.ndarray:
     """``x`` contiguous, in native byte order (PyTorch refuses big-endian arrays), and a copy
     when the caller's array is read-only: PyTorch warns ("The given NumPy array is not
     writable") when a tensor is made from one."""
-    if x.dtype.byteorder not in ("=", "|"):
-        x = x.astype(x.dtype.newbyteorder("="))
-    x = np.ascontiguousarray(x)
+    x = np.ascontiguousarray(x, dtype=native_byte_order(x.dtype))
     return x if x.flags.writeable else x.copy()
 
 

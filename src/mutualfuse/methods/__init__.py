@@ -104,12 +104,12 @@ def fuse_gray(method: str, a: np.ndarray, b: np.ndarray, **params: Any) -> np.nd
 
     # float in [0, 1] (clipped within the tolerance): uint8 or 0…255 data would come back all white
     a, b = check_unit_float(np.asarray(a), "a"), check_unit_float(np.asarray(b), "b")
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    b = np.ascontiguousarray(b, dtype=np.float64)
     check_pair(a, b)
     params = check_method_params(method, params)
-    try:
-        out = fn(a, b, **params)
+    try:  # the images and parameters are checked: a registered body's own checks (params.with_params) not again
+        out = getattr(fn, "unchecked", fn)(a, b, **params)
     except TypeError as e:  # unknown keyword for this method
         if "unexpected keyword" in str(e) or "got an unexpected" in str(e):
             raise ParameterError(f"method {method!r}: {e}") from None

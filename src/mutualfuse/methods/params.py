@@ -243,6 +243,8 @@ def with_params(method: str, spec: Mapping[str, Param]) -> Callable[[Callable], 
             return fn(*bound.args, **bound.kwargs)
 
         checked.params = spec  # type: ignore[attr-defined]
+        #: the body without these checks, for :func:`mutualfuse.methods.fuse_gray`, which makes them itself
+        checked.unchecked = fn  # type: ignore[attr-defined]
         return checked
 
     return deco
