@@ -11,13 +11,13 @@ before the transform, so nothing is logged and nothing needs hiding.
 from __future__ import annotations
 
 import logging
-import threading
 
 import numpy as np
 import pytest
 
 from mutualfuse.methods import fuse_gray
 from mutualfuse.methods.classical import wavelet
+from threads import errors_in_threads
 
 rng = np.random.default_rng(16)
 
@@ -52,18 +52,5 @@ def test_threads_leave_the_root_level_alone(monkeypatch):
     root = logging.getLogger()
     monkeypatch.setattr(root, "level", logging.WARNING)
     a, b = rng.random((33, 35)), rng.random((33, 35))
-    errors = []
-
-    def work():
-        try:
-            for _ in range(15):
-                fuse_gray("dtcwt", a, b, levels=2)
-        except Exception as e:  # pragma: no cover
-            errors.append(e)
-
-    ts = [threading.Thread(target=work) for _ in range(3)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
+    errors = errors_in_threads(lambda: fuse_gray("dtcwt", a, b, levels=2), repeat=15)
     assert not errors and root.level == logging.WARNING

@@ -10,7 +10,6 @@ does not warn.
 """
 from __future__ import annotations
 
-import threading
 import warnings
 
 import numpy as np
@@ -20,6 +19,7 @@ import pywt
 from mutualfuse.methods import fuse_gray
 from mutualfuse.methods.classical import wavelet as wmod
 from mutualfuse.methods.classical._common import select_highpass
+from threads import errors_in_threads
 
 rng = np.random.default_rng(16)
 
@@ -68,18 +68,5 @@ def test_warning_filters_are_not_touched(monkeypatch):
 def test_threads_leave_the_filters_alone():
     before = list(warnings.filters)
     a, b = rng.random((64, 64)), rng.random((64, 64))
-    errors = []
-
-    def work():
-        try:
-            for _ in range(20):
-                fuse_gray("dwt", a, b, wavelet="db10", levels=4)
-        except Exception as e:  # pragma: no cover
-            errors.append(e)
-
-    ts = [threading.Thread(target=work) for _ in range(3)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
+    errors = errors_in_threads(lambda: fuse_gray("dwt", a, b, wavelet="db10", levels=4), repeat=20)
     assert not errors and list(warnings.filters) == before
