@@ -250,3 +250,18 @@ def test_benchmark_mymethod_block_registers_its_method(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def test_baselines_fuse_command_runs(tmp_path, monkeypatch, capsys):
+    """baselines.md's ``mutualfuse fuse --method cbf a.png b.png -o fused.png``, with a.png and
+    b.png the bundled IR/visible pair."""
+    from mutualfuse.cli import main
+
+    sample = files("mutualfuse") / "data/samples/tno-01"
+    for n in "ab":
+        (tmp_path / f"{n}.png").write_bytes((sample / f"{n}.png").read_bytes())
+    (line,) = [x for x in _shell_lines("baselines.md") if x.startswith("mutualfuse fuse ")]
+    monkeypatch.chdir(tmp_path)
+    assert main(shlex.split(line)[1:]) == 0
+    assert (tmp_path / "fused.png").stat().st_size > 0
+    assert capsys.readouterr().out.startswith("fused.png  (")
