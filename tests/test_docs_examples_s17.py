@@ -265,3 +265,26 @@ def test_baselines_fuse_command_runs(tmp_path, monkeypatch, capsys):
     assert main(shlex.split(line)[1:]) == 0
     assert (tmp_path / "fused.png").stat().st_size > 0
     assert capsys.readouterr().out.startswith("fused.png  (")
+
+
+def test_baselines_lp_constant_images_counts():
+    """baselines.md, ``lp``: two constant images fuse to 0.5 except near the corners (es2's zero
+    corners); the counted pixels and maxima are the documented ones."""
+    from mutualfuse.methods import fuse_gray
+
+    text = " ".join(_text("baselines.md").split())
+    m = re.search(r"up to ([\d.]+) there .*?, (\d+) of the 3072 pixels of a 64x48 image off by more than half "
+                  r"a grey level \((\d+) by a whole level or more\), (\d+) \((\d+)\) of the 65536 of a "
+                  r"256x256 one; 0 and 1 give up to ([\d.]+)\. With `levels=1`, (\d+) pixels \((\d+)\)", text)
+    assert m, "the lp paragraph of docs/baselines.md changed: update this test"
+    peak, half64, whole64, half256, whole256, peak01, half1, whole1 = m.groups()
+
+    def off(h, w, levels=4):
+        d = np.abs(fuse_gray("lp", np.full((h, w), 0.3), np.full((h, w), 0.7), levels=levels) - 0.5) * 255
+        return int((d > 0.5).sum()), int((d >= 1).sum()), float(d.max() / 255 + 0.5)
+
+    assert off(48, 64)[:2] == (int(half64), int(whole64))
+    assert round(off(48, 64)[2], 3) == float(peak)
+    assert off(256, 256)[:2] == (int(half256), int(whole256))
+    assert off(48, 64, levels=1)[:2] == (int(half1), int(whole1))
+    assert round(float(fuse_gray("lp", np.zeros((48, 64)), np.ones((48, 64))).max()), 3) == float(peak01)
