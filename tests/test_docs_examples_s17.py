@@ -288,3 +288,35 @@ def test_baselines_lp_constant_images_counts():
     assert off(256, 256)[:2] == (int(half256), int(whole256))
     assert off(48, 64, levels=1)[:2] == (int(half1), int(whole1))
     assert round(float(fuse_gray("lp", np.zeros((48, 64)), np.ones((48, 64))).max()), 3) == float(peak01)
+
+
+def test_python_names_the_pages_give_exist():
+    """``mutualfuse.tasks.detect_task``, ``metrics.rgb2gray_matlab``, ``mutualfuse.io.atomic_write``
+    …: every dotted name starting with ``mutualfuse.`` or ``metrics.`` in a code span resolves."""
+    import importlib
+
+    def resolve(name: str):
+        parts = name.split(".")
+        if parts[0] == "metrics":
+            parts = ["mutualfuse", *parts]
+        for i in range(len(parts), 0, -1):
+            try:
+                obj = importlib.import_module(".".join(parts[:i]))
+            except ImportError:
+                continue
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)
+            return obj
+        raise ImportError(name)
+
+    names = {(page, n) for page in PAGES for span in _spans(page)
+             for n in re.findall(r"(?<![\w.])((?:mutualfuse|metrics)(?:\.[A-Za-z_]\w*)+)", span)
+             if not n.endswith(".md")}
+    assert len(names) >= 20
+    missing = []
+    for page, name in sorted(names):
+        try:
+            resolve(name)
+        except (ImportError, AttributeError) as e:
+            missing.append(f"{page}: {name} ({e})")
+    assert not missing, missing
