@@ -226,6 +226,8 @@ def header_size(path: str | os.PathLike) -> tuple[int, int] | None:
             pass
         except Exception:  # noqa: BLE001
             return None
+    old = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None  # as _open_pillow: the caller checks the size against its own limit
     try:
         with Image.open(path) as im:
             w, h = im.size
@@ -237,11 +239,30 @@ def header_size(path: str | os.PathLike) -> tuple[int, int] | None:
             return int(w), int(h)
     except Exception:  # noqa: BLE001
         return None
+    finally:
+        Image.MAX_IMAGE_PIXELS = old
 
 
 #: TIFF ExtraSamples values that are alpha (1 associated, 2 unassociated): the extra channel
 #: that may be dropped (docs/inputs.md, Formats)
 _TIFF_ALPHA = (1, 2)
+
+
+def _is_pyramid(tf) -> bool:
+    """Whether a multi-page TIFF is one image with reduced-resolution copies (a pyramid: a
+    Cloud-Optimised GeoTIFF's overviews, a slide scanner's levels): the first page is a full
+    image and every other page is flagged reduced-resolution (NewSubfileType bit 0) and no
+    larger than it. Such a file is read at its first page; any other multi-page TIFF is refused."""
+    first = tf.pages[0]
+    if int(getattr(first, "subfiletype", 0) or 0) & 1:
+        return False
+    h, w = int(first.imagelength), int(first.imagewidth)
+    for page in tf.pages[1:]:
+        if not int(getattr(page, "subfiletype", 0) or 0) & 1:
+            return False
+        if int(page.imagelength) > h or int(page.imagewidth) > w:
+            return False
+    return True
 
 
 def _read_tiff(p: Path, max_pixels: int | None) -> tuple[np.ndarray, int] | None:
@@ -254,10 +275,10 @@ def _read_tiff(p: Path, max_pixels: int | None) -> tuple[np.ndarray, int] | None
         with tifffile.TiffFile(p) as tf:
             if not tf.pages:
                 raise _err(p, "TIFF has no images")
-            if len(tf.pages) > 1:
+            if len(tf.pages) > 1 and not _is_pyramid(tf):
                 raise _err(p, f"TIFF holds {len(tf.pages)} pages; mutualfuse reads one image per file "
                               "(save the page you want as its own file)")
-            page = tf.pages[0]
+            page = tf.pages[0]  # a pyramid's full-resolution level
             shape = page.shape
             spp = int(getattr(page, "samplesperpixel", 1))
             h, w = int(page.imagelength), int(page.imagewidth)
@@ -432,6 +453,30 @@ def check_writable(path: str | os.PathLike, inputs: tuple = (), formats: dict | 
     return p
 
 
+#: the largest width and height each output format can hold (JPEG: libjpeg's 65500; DICOM:
+#: Rows/Columns are 16-bit; PNG: 2**31 - 1)
+MAX_OUTPUT_SIDE = {"JPEG": 65500, "DICOM": 65535, "PNG": 2 ** 31 - 1, "BMP": 2 ** 31 - 1, "TIFF": 2 ** 32 - 1}
+#: TIFF outputs of more sample bytes than this are written as BigTIFF (64-bit offsets; tifffile's own
+#: threshold): a classic TIFF cannot address 4 GB
+BIGTIFF_BYTES = 2 ** 32 - 2 ** 25
+
+
+def check_output_size(path: str | os.PathLike, width: int, height: int, channels: int = 1) -> None:
+    """Refuse (one-line :class:`InputError` naming ``path``) an output size its format cannot hold:
+    a JPEG side over 65500 pixels, a DICOM side over 65535, a BMP of 4 GB or more. Called before
+    fusing, so a long strip is not fused for minutes to fail at the write."""
+    p = Path(path)
+    fmt = OUTPUT_FORMATS.get(p.suffix.lower())
+    top = MAX_OUTPUT_SIDE.get(fmt)
+    if top is not None and max(width, height) > top:
+        raise _err(p, f"{p.suffix.lower()} holds at most {top} pixels a side, the image is {width}x{height}; "
+                      "write .png or .tif")
+    if fmt == "BMP":
+        row = (width * (24 if channels == 3 else 8) + 31) // 32 * 4
+        if row * height + 1078 >= 2 ** 32:
+            raise _err(p, f"a {width}x{height} image is 4 GB or more as BMP, more than BMP can hold; write .png or .tif")
+
+
 def to_uint(arr: np.ndarray, bit_depth: int) -> np.ndarray:
     """[0, 1] floats → rounded uint8 / uint16."""
     arr = np.clip(np.nan_to_num(arr, nan=0.0), 0.0, 1.0)
@@ -478,14 +523,16 @@ def write_image(path: str | os.PathLike, arr: np.ndarray, bit_depth: int = 8, so
 
     p = check_writable(path)
     depth, _ = output_depth(p, [bit_depth], arr.ndim == 3, requested=bit_depth)
+    check_output_size(p, arr.shape[1], arr.shape[0], 3 if arr.ndim == 3 else 1)
     fmt = OUTPUT_FORMATS[p.suffix.lower()]
+    samples = arr.size * (4 if depth == 32 else depth // 8)
     try:
         with atomic_write(p) as tmp:
             if fmt == "DICOM":
                 from .dicom import write_dicom
 
                 write_dicom(tmp, arr, depth, sources=sources, description=description, setting=setting)
-            elif fmt == "TIFF" and (depth == 32 or (depth == 16 and arr.ndim == 3)):
+            elif fmt == "TIFF" and (depth == 32 or (depth == 16 and arr.ndim == 3) or samples > BIGTIFF_BYTES):
                 _write_tiff_np(str(tmp), arr, depth)
             else:
                 Image.fromarray(to_uint(arr, depth)).save(tmp, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
@@ -498,12 +545,14 @@ def _write_tiff_np(path: str, arr: np.ndarray, depth: int) -> None:
     if depth == 32:
         data = np.clip(arr, 0, 1).astype(np.float32)
     else:
-        data = to_uint(arr, 16)
+        data = to_uint(arr, depth)
     try:
         import tifffile
 
-        tifffile.imwrite(path, data, photometric="rgb" if data.ndim == 3 else "minisblack")
+        # BigTIFF past 4 GB (tifffile would choose it too; said here, with the threshold in one place)
+        tifffile.imwrite(path, data, photometric="rgb" if data.ndim == 3 else "minisblack",
+                         bigtiff=data.nbytes > BIGTIFF_BYTES)
     except ImportError:  # pragma: no cover
-        if data.ndim == 3:
-            raise OSError("16-bit colour TIFF needs tifffile (pip install tifffile)")
+        if data.ndim == 3 or data.nbytes > BIGTIFF_BYTES:
+            raise OSError("16-bit colour TIFF and TIFF over 4 GB need tifffile (pip install tifffile)")
         Image.fromarray(data).save(path, format="TIFF")

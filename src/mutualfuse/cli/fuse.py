@@ -196,6 +196,7 @@ def read_registered(fuser, paths: list[str], max_pixels: int | None = None, what
     from ..methods import MIN_SIDE
 
     max_pixels = MAX_PIXELS if max_pixels is None else max_pixels
+    check_fits(fuser, paths, max_pixels, what)
     kw = dict(max_pixels=max_pixels, normalize=fuser.normalize, percentiles=fuser.percentiles)
     arrays, infos = [], []
     for p in paths:
@@ -211,6 +212,48 @@ def read_registered(fuser, paths: list[str], max_pixels: int | None = None, what
         if min(x.shape[:2]) < MIN_SIDE:
             raise InputError(f"{p}: image is {x.shape[1]}x{x.shape[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
     return arrays, infos
+
+
+def check_fits(fuser, paths: list[str], max_pixels: int | None, what: str = "pair") -> None:
+    """Refuse, from the images' headers and before any is decoded, a set that cannot be fused in
+    the memory available now: :meth:`Fuser.min_memory <mutualfuse.api.Fuser.min_memory>` (a
+    lower bound) against :func:`mutualfuse.runner.available_memory`. One-line
+    :class:`~mutualfuse.errors.InputError` naming the first image; the run is not started, and
+    is not killed by the out-of-memory killer halfway. Sizes that cannot be read from a header,
+    differ, or exceed ``max_pixels`` are left to the reading, which says what is wrong."""
+    from ..image_io import header_size, quiet_decoders
+    from ..runner import available_memory, check_memory
+
+    with quiet_decoders():
+        sizes = [header_size(p) for p in paths]
+    if None in sizes or len(set(sizes)) != 1:
+        return
+    w, h = sizes[0]
+    if max_pixels and w * h > max_pixels:
+        return
+    need = fuser.min_memory(h, w, len(paths))
+    avail = available_memory()
+    if avail is None or need <= avail:
+        return
+    if fuser.runner is not None:
+        how = "with the network"
+        tiles = [t for t in (4096, 2048, 1024, 512) if t < max(h, w)]
+        tile = next((t for t in tiles if _tiled_need(fuser, h, w, len(paths), t) <= avail), None)
+        advice = (f"; fuse it in independent tiles (--tile {tile}; approximate: docs/inputs.md), or free memory"
+                  if tile and (not fuser.tile or tile < fuser.tile) else "; free memory or use a machine with more")
+    else:
+        how = f"with method {fuser.method}"
+        advice = "; free memory or use a machine with more"
+    check_memory(need, f"{paths[0]}: fusing this {w}x{h} {what} {how}", advice)
+
+
+def _tiled_need(fuser, h: int, w: int, images: int, tile: int) -> int:
+    old = fuser.tile
+    try:
+        fuser.tile = tile
+        return fuser.min_memory(h, w, images)
+    finally:
+        fuser.tile = old
 
 
 def read_pair(fuser, a_path: str, b_path: str, max_pixels: int | None = None):
@@ -252,12 +295,13 @@ def fuse_files(fuser, a_path: str, b_path: str, out_path: str, max_pixels: int |
     Nothing is written unless every step succeeded.
     """
     from ..color import output_is_colour
-    from ..image_io import check_writable, output_depth, write_image
+    from ..image_io import check_output_size, check_writable, output_depth, write_image
 
     check_writable(out_path, inputs=(a_path, b_path))
     a, b, ia, ib = read_pair(fuser, a_path, b_path, max_pixels)
     colour = output_is_colour(a.ndim == 3, b.ndim == 3, fuser.chroma)
     depth, note = output_depth(out_path, [ia.bit_depth, ib.bit_depth], colour, bit_depth)  # before fusing
+    check_output_size(out_path, a.shape[1], a.shape[0], 3 if colour else 1)  # a JPEG over 65500 px: not after fusing
     fused = fuser.fuse_arrays(a[None], b[None])[0]
     colour = fused.ndim == 3
     notes = list(fuser.report.notes)
