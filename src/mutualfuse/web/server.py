@@ -56,6 +56,22 @@ def listen_port(host: str, port: int | None) -> int:
     return port
 
 
+#: bytes of an uploaded file per pixel of ``--max-pixels``: 8 holds any uncompressed image
+#: mutualfuse reads (16-bit RGBA, 64-bit float gray), and half as much again a pyramidal TIFF's
+#: reduced levels (a third)
+UPLOAD_BYTES_PER_PIXEL = 12
+
+
+def upload_limit(max_pixels: int | None) -> int:
+    """The largest upload the page accepts, in bytes (Gradio's ``max_file_size``): what an
+    uncompressed image of ``max_pixels`` pixels can take, and 16 MiB of headers. Without it an
+    upload of any size was stored in the server's temporary folder before ``--max-pixels`` was
+    checked on it."""
+    from ..image_io import MAX_PIXELS
+
+    return UPLOAD_BYTES_PER_PIXEL * int(max_pixels or MAX_PIXELS) + 16 * 2 ** 20
+
+
 #: seconds to wait for Gradio's ``close()`` (it joins its server thread for 5 s and kills its
 #: static-file workers); past that the page is abandoned and the temporary folder removed anyway
 CLOSE_TIMEOUT = 20.0
@@ -131,7 +147,7 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
         # Gradio takes an IPv6 literal in brackets (bare, '::1' made it build 'http://::1:PORT/': InvalidURL)
         app.launch(server_name=f"[{host}]" if ":" in host else host, server_port=port, share=share, inbrowser=False, quiet=True,
                    prevent_thread_lock=True, ssr_mode=False, allowed_paths=[str(SAMPLES)], show_error=True,
-                   footer_links=[])
+                   footer_links=[], max_file_size=upload_limit(max_pixels))
         try:  # the prints too: a Ctrl+C while the address is being printed is a normal stop (it escaped: exit 130)
             print(f"mutualfuse serve: {url}  (Ctrl+C to stop)", flush=True)
             if share and getattr(app, "share_url", None):
