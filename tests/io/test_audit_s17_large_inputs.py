@@ -167,3 +167,27 @@ def test_header_size_sees_past_pillows_own_bomb_limit(tmp_path, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # Pillow raises over 2x this at open
     assert image_io.header_size(p) == (64, 48)
     assert Image.MAX_IMAGE_PIXELS == 100
+
+
+@pytest.mark.parametrize("depth", [8, 16])
+def test_to_uint_holds_one_float_copy_and_gives_the_same_values(depth):
+    """The clip, the scaling and the rounding each made a float64 copy: two to three at once,
+    1.0-1.5 GB of temporaries for a 64-megapixel output (measured peak RSS of a 64 MP 16-bit
+    TIFF output with ``average``: 3.40 GB, against 2.62 GB for a float output)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(5)
+    x = rng.random((1000, 1000)) * 1.2 - 0.1
+    x[0, :3] = (np.nan, np.inf, -np.inf)
+    top, dt = (65535.0, np.uint16) if depth == 16 else (255.0, np.uint8)
+    want = np.round(np.clip(np.nan_to_num(x, nan=0.0), 0.0, 1.0) * top).astype(dt)  # the old formula
+    tracemalloc.start()
+    try:
+        got = image_io.to_uint(x, depth)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(got, want) and got.dtype == dt
+    assert peak < x.nbytes + got.nbytes + 2 ** 20, peak  # one float copy and the result
+    assert np.array_equal(image_io.to_uint(x.astype(np.float32), depth),
+                          np.round(np.clip(np.nan_to_num(x.astype(np.float32), nan=0.0), 0.0, 1.0) * top).astype(dt))

@@ -303,6 +303,7 @@ def fuse_files(fuser, a_path: str, b_path: str, out_path: str, max_pixels: int |
     depth, note = output_depth(out_path, [ia.bit_depth, ib.bit_depth], colour, bit_depth)  # before fusing
     check_output_size(out_path, a.shape[1], a.shape[0], 3 if colour else 1)  # a JPEG over 65500 px: not after fusing
     fused = fuser.fuse_arrays(a[None], b[None])[0]
+    del a, b  # not needed for the write: 16 bytes a pixel less at its peak
     colour = fused.ndim == 3
     notes = list(fuser.report.notes)
     if note:
