@@ -3,8 +3,10 @@
 :class:`NetworkRunner` turns gray float batches into fused gray batches with a loaded
 network; it knows nothing about colour, kinds of input, tiling or classical methods (that
 is :class:`mutualfuse.Fuser`). Large images go through the exact halo streaming of
-:mod:`mutualfuse.tiling`, so memory stays bounded and the result does not depend on the
-window size.
+:mod:`mutualfuse.tiling`: memory grows linearly with the image (the encoder features of the
+whole image are kept, about 100 bytes a pixel; one window's activations are bounded by
+``max_window_pixels``) and the result does not depend on the window size. A run that cannot fit
+in the available memory is refused before it starts (:func:`check_memory`).
 """
 from __future__ import annotations
 
