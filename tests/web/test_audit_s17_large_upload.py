@@ -27,6 +27,7 @@ def test_an_upload_that_cannot_fit_is_a_one_line_error_on_the_page(tmp_path, mon
         core.fuse_request(a, b, core.Settings(method="average", device="cpu"), tmp_path / "work", cache)
     msg = _clean(str(e.value), {a: "thermal.png", b: "visible.png"})
     assert msg.startswith("thermal.png: fusing this 300x200 pair") and "GB of memory" in msg, msg
+    assert "too large for this server" in msg and "free memory" not in msg, msg  # nothing the page's user can do
     assert "\n" not in msg and str(up) not in msg
     assert not any((tmp_path / "work").glob("req-*/*.png"))  # nothing written
     monkeypatch.setattr(runner, "available_memory", lambda: None)  # the same server serves the next request
@@ -69,3 +70,17 @@ def test_serve_limits_the_upload_size_by_max_pixels(tmp_path, monkeypatch, max_p
     monkeypatch.setattr(server, "wait_for_interrupt", stop)
     assert server.serve(port=None, device="cpu", max_pixels=max_pixels, quiet=True) == 0
     assert got.get("max_file_size") == limit
+
+
+def test_the_bomb_guard_names_the_servers_limit_on_the_page(tmp_path):
+    """The page said '(decompression bomb guard; raise it with --max-pixels)': an option of the
+    server, which the page's user cannot give."""
+    for n in ("a", "b"):
+        Image.new("L", (300, 200), 7).save(tmp_path / f"{n}.png")
+    with pytest.raises(FuseError) as e:
+        core.fuse_request(str(tmp_path / "a.png"), str(tmp_path / "b.png"),
+                          core.Settings(method="average", device="cpu", max_pixels=1000), tmp_path / "work",
+                          core.FuserCache())
+    msg = str(e.value)
+    assert "300x200 = 60000 pixels, more than the limit of 1000" in msg and "decompression bomb guard" in msg, msg
+    assert "the limit of this server, set by `mutualfuse serve --max-pixels`" in msg, msg

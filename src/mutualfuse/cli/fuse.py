@@ -187,7 +187,8 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
                  **parse_params(g("param", [])))
 
 
-def read_registered(fuser, paths: list[str], max_pixels: int | None = None, what: str = "pair"):
+def read_registered(fuser, paths: list[str], max_pixels: int | None = None, what: str = "pair",
+                    server: bool = False):
     """Read images that must be registered to one another → (arrays, infos): float arrays in
     [0, 1] by the fuser's normalisation; one-line errors for a size that differs from the first
     image's and for a side under ``MIN_SIDE`` (``what`` names the set in the message)."""
@@ -196,7 +197,7 @@ def read_registered(fuser, paths: list[str], max_pixels: int | None = None, what
     from ..methods import MIN_SIDE
 
     max_pixels = MAX_PIXELS if max_pixels is None else max_pixels
-    check_fits(fuser, paths, max_pixels, what)
+    check_fits(fuser, paths, max_pixels, what, server)
     kw = dict(max_pixels=max_pixels, normalize=fuser.normalize, percentiles=fuser.percentiles)
     arrays, infos = [], []
     for p in paths:
@@ -214,13 +215,15 @@ def read_registered(fuser, paths: list[str], max_pixels: int | None = None, what
     return arrays, infos
 
 
-def check_fits(fuser, paths: list[str], max_pixels: int | None, what: str = "pair") -> None:
+def check_fits(fuser, paths: list[str], max_pixels: int | None, what: str = "pair", server: bool = False) -> None:
     """Refuse, from the images' headers and before any is decoded, a set that cannot be fused in
     the memory available now: :meth:`Fuser.min_memory <mutualfuse.api.Fuser.min_memory>` (a
     lower bound) against :func:`mutualfuse.runner.available_memory`. One-line
     :class:`~mutualfuse.errors.InputError` naming the first image; the run is not started, and
     is not killed by the out-of-memory killer halfway. Sizes that cannot be read from a header,
-    differ, or exceed ``max_pixels`` are left to the reading, which says what is wrong."""
+    differ, or exceed ``max_pixels`` are left to the reading, which says what is wrong.
+    ``server``: the web page's wording (its user has no ``--tile`` and cannot free the server's
+    memory)."""
     from ..image_io import header_size, quiet_decoders
     from ..runner import available_memory, check_memory
 
@@ -244,6 +247,9 @@ def check_fits(fuser, paths: list[str], max_pixels: int | None, what: str = "pai
     else:
         how = f"with method {fuser.method}"
         advice = "; free memory or use a machine with more"
+    if server:
+        advice = ("; too large for this server (on a machine of your own, `mutualfuse fuse --tile 2048` fuses it "
+                  "in independent tiles)")
     check_memory(need, f"{paths[0]}: fusing this {w}x{h} {what} {how}", advice)
 
 
@@ -256,9 +262,9 @@ def _tiled_need(fuser, h: int, w: int, images: int, tile: int) -> int:
         fuser.tile = old
 
 
-def read_pair(fuser, a_path: str, b_path: str, max_pixels: int | None = None):
+def read_pair(fuser, a_path: str, b_path: str, max_pixels: int | None = None, server: bool = False):
     """Read and validate a pair → (a, b, info_a, info_b); float arrays in [0, 1]."""
-    (a, b), (ia, ib) = read_registered(fuser, [a_path, b_path], max_pixels)
+    (a, b), (ia, ib) = read_registered(fuser, [a_path, b_path], max_pixels, server=server)
     return a, b, ia, ib
 
 

@@ -277,6 +277,7 @@ def fuse_request(a_path: str, b_path: str, settings: Settings, workdir: Path, ca
     """
     from ..api import Fuser
     from ..cli.fuse import read_pair
+    from ..errors import InputError
     from ..image_io import MAX_PIXELS, output_depth, write_image
 
     if settings.method == NETWORK and settings.weights not in weights_names():
@@ -290,7 +291,13 @@ def fuse_request(a_path: str, b_path: str, settings: Settings, workdir: Path, ca
     fuser = cache.get(ns)
     max_pixels = MAX_PIXELS if settings.max_pixels is None else settings.max_pixels
     t0 = time.perf_counter()
-    a, b, ia, ib = read_pair(fuser, a_path, b_path, max_pixels)
+    try:
+        a, b, ia, ib = read_pair(fuser, a_path, b_path, max_pixels, server=True)
+    except InputError as e:  # the bomb guard's advice is the server's option, not the page user's
+        if "raise it with --max-pixels" not in str(e):
+            raise
+        raise InputError(str(e).replace("raise it with --max-pixels",
+                                        "the limit of this server, set by `mutualfuse serve --max-pixels`")) from None
     fused = fuser.fuse_arrays(a[None], b[None])[0]
     seconds = time.perf_counter() - t0
     colour = fused.ndim == 3
