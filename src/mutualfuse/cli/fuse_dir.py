@@ -386,7 +386,7 @@ def _report(args, out_dir: Path, done: int, skipped: int, failures: list, notes:
               f"({time.perf_counter() - t0:.1f} s) -> {out_dir}")
     if failures:
         print(f"mutualfuse: error: {len(failures)} pair(s) failed:", file=sys.stderr)
-        for what, why in failures:
-            print(f"  {what}: {why}", file=sys.stderr)
+        for what, why in failures:  # a reader's message names the file already: not "A: A: ..." twice
+            print(f"  {why}" if str(why).startswith(f"{what}: ") else f"  {what}: {why}", file=sys.stderr)
         return 2
     return 0
