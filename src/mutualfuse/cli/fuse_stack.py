@@ -87,7 +87,7 @@ def natural_key(p: Path) -> tuple:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..image_io import MAX_PIXELS, check_writable, output_depth, read_image, write_image
+    from ..image_io import MAX_PIXELS, check_output_size, check_writable, output_depth, read_image, write_image
     from .fuse import fuse_setting, make_fuser, read_registered
 
     folder_notes: list[str] = []
@@ -127,6 +127,8 @@ def run(args: argparse.Namespace) -> int:
 
     colour = output_is_colour(any(colour_in), any(colour_in), fuser.chroma)
     depth, depth_note = output_depth(args.out, [i.bit_depth for i in infos], colour, args.bit_depth)
+    h, w = arrays[0].shape[:2]
+    check_output_size(args.out, w, h, 3 if colour else 1)  # a JPEG over 65500 px: before fusing, not after
     # the arrays are [0, 1] floats already normalised above (per file, joint percentiles): the
     # API must take them as they are ("auto" keeps [0, 1] floats); under "percentile" it scaled
     # every array again by its own percentiles, undoing the joint mapping
