@@ -74,11 +74,11 @@ def percentile_scale(x: np.ndarray, lo: float, hi: float, top: float | None = No
                 kept = f"kept at {a:g}/{top:g} of its type's range" if top != 1 else "kept at that value"
                 detail.append(f"is flat (every sample {a:g}): not stretched, {kept}"
                               + (", clipped to [0, 1]" if not 0 <= a <= top else ""))
-            return np.clip(x / float(top), 0.0, 1.0)
+            return _clip01(x / float(top))
         if detail is not None:
             detail.append(f"scaled by its minimum and maximum ({a:g} → 0, {b:g} → 1; its p{lo:g} and p{hi:g} "
                           "percentiles are equal)")
-    return np.clip((x - a) / (b - a), 0.0, 1.0)
+    return _clip01((x - a) / (b - a))
 
 
 def normalize_samples(x: np.ndarray, bit_depth: int, normalize: str, percentiles=DEFAULT_PERCENTILES,
@@ -102,14 +102,20 @@ def normalize_samples(x: np.ndarray, bit_depth: int, normalize: str, percentiles
             if not inside:
                 raise _err(path, f"float samples are in [{mn:.4g}, {mx:.4g}], not [0, 1] "
                                  f"(within {FLOAT_TOLERANCE:g}; use normalize 'percentile' or 'auto')")
-            return np.clip(x.astype(np.float64), 0, 1), how
+            return _clip01(x.astype(np.float64)), how
         if normalize == "auto" and inside:
-            return np.clip(x.astype(np.float64), 0, 1), how
+            return _clip01(x.astype(np.float64)), how
         return percentile_scale(x, lo, hi, 1.0, detail), "percentile"
     top = 255.0 if bit_depth <= 8 else float(2 ** bit_depth - 1)
     if normalize == "percentile" or (normalize == "auto" and bit_depth > 8):
         return percentile_scale(x, lo, hi, top, detail), "percentile"
-    return np.clip(x.astype(np.float64) / top, 0, 1), "full"
+    return _clip01(x.astype(np.float64) / top), "full"
+
+
+def _clip01(y: np.ndarray) -> np.ndarray:
+    """``np.clip(y, 0, 1)`` in place: ``y`` is always a fresh array here, so no third full-size
+    float64 copy is made (8 bytes a pixel less at the read's peak; the same values)."""
+    return np.clip(y, 0.0, 1.0, out=y)
 
 
 def joint_percentile_scale(arrays: list[np.ndarray], lo: float, hi: float) -> list[np.ndarray] | None:
