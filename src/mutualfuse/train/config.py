@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -248,7 +249,15 @@ def _yaml_load(text: str) -> Any:
 
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
                            lambda loader, node: dict(mapping(loader, node)))
+    # YAML 1.1 (PyYAML) reads a number in exponent form without a dot or without the exponent's
+    # sign (``1e-4``, ``5e3``, ``1.0e4``) as text, so ``min_lr_ratio: 1e-2`` was refused as "not a
+    # number": such a plain scalar is a float here, as in YAML 1.2, TOML and JSON
+    Loader.add_implicit_resolver("tag:yaml.org,2002:float", _EXP_FLOAT, list("-+0123456789."))
     return yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
+
+
+#: a number in exponent form, which YAML 1.1 reads as text unless it has a dot and a signed exponent
+_EXP_FLOAT = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
 
 
 def _is_int(v: Any) -> bool:
@@ -383,10 +392,24 @@ def validate_train_config(cfg: TrainConfig) -> None:
     sig = tuple(d.multifocus_sigma) if isinstance(d.multifocus_sigma, (list, tuple)) else ()
     need(len(sig) == 2 and all(_is_num(v) for v in sig) and 0 < sig[0] <= sig[1],
          "data.multifocus_sigma", d.multifocus_sigma, "[low, high] with 0 < low <= high")
+    # the settings of the synthetic multi-focus pairs do nothing without them: a changed one is
+    # refused rather than silently ignored (as truth_weight is, below)
+    if not d.multifocus:
+        for key, value, default in (("multifocus_sigma", [float(v) for v in sig], [1.0, 4.0]),
+                                    ("multifocus_psf", d.multifocus_psf, "gaussian"),
+                                    ("multifocus_breathing", [float(v) for v in br], [0.0, 0.0])):
+            need(value == default, f"data.{key}", getattr(d, key),
+                 f"its default {default!r} unless data.multifocus > 0 (it shapes only the synthetic "
+                 f"multi-focus samples, and there are none)")
     need(cfg.lr_schedule in ("constant", "cosine"), "lr_schedule", cfg.lr_schedule, "'constant' or 'cosine'")
     need(_is_int(cfg.warmup_steps) and cfg.warmup_steps >= 0, "warmup_steps", cfg.warmup_steps, "an integer >= 0")
     need(_is_num(cfg.min_lr_ratio) and 0.0 <= cfg.min_lr_ratio <= 1.0, "min_lr_ratio", cfg.min_lr_ratio,
          "a number in [0, 1]")
+    if cfg.lr_schedule == "constant":  # warm-up and floor belong to the cosine schedule: not silently ignored
+        need(cfg.warmup_steps == 0, "warmup_steps", cfg.warmup_steps,
+             "0 unless lr_schedule is 'cosine' (the constant schedule has no warm-up)")
+        need(cfg.min_lr_ratio == 0, "min_lr_ratio", cfg.min_lr_ratio,
+             "0 unless lr_schedule is 'cosine' (the constant schedule does not decay)")
     need(isinstance(cfg.truth_weight, (int, float)) and not isinstance(cfg.truth_weight, bool)
          and 0.0 <= float(cfg.truth_weight) < float("inf"), "truth_weight", cfg.truth_weight, "a number >= 0")
     need(not cfg.truth_weight or cfg.data.multifocus > 0, "truth_weight", cfg.truth_weight,

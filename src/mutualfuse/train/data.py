@@ -120,8 +120,12 @@ def _folder_pairs(folder: Path, roles) -> list[tuple[Path, Path]]:
                          f"image needs one file of the same name (suffix aside) in the other role folder, or "
                          f"list the pairs in a CSV file and give it as the set")
     if not m.pairs:
+        subs = sorted(p.name for p in da.iterdir() if p.is_dir() and not p.name.startswith("."))
+        nested = (f"; its subfolders ({', '.join(subs[:4])}{', ...' if len(subs) > 4 else ''}) are not searched: "
+                  f"make each a set of its own ({folder.name}/{subs[0]}/{da.name}/ + {folder.name}/{subs[0]}/"
+                  f"{db.name}/, listed in data.sets) or list the pairs in a CSV file") if subs else ""
         raise InputError(f"{folder}: no images in {da.name}/ (looked for {', '.join(sorted(IMAGE_EXTS))} files "
-                         f"and DICOM files)")
+                         f"and DICOM files){nested}")
     return m.pairs
 
 
