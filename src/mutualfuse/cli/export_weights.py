@@ -74,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
     if out.suffix.lower() != ".safetensors":
         raise ParameterError(f"{out}: weights are written as .safetensors; use that suffix")
     check_writable(out, inputs=(ckpt,), formats={".safetensors"})
+    if ckpt.is_dir():  # the run's folder (OUT) for the checkpoint in it
+        inside = ckpt / "last.ckpt"
+        hint = f"; its checkpoint is {inside}" if inside.is_file() else " (a run's folder holds it as last.ckpt)"
+        raise ParameterError(f"{ckpt}: is a folder; export-weights reads a training checkpoint file{hint}")
     if ckpt.is_file() and ckpt.suffix.lower() == ".safetensors":
         raise WeightsError(f"{ckpt}: is already a weights file; export-weights reads a training checkpoint (last.ckpt)")
     st = load_checkpoint(ckpt)
@@ -117,7 +121,13 @@ def run(args: argparse.Namespace) -> int:
     except RuntimeError as e:
         raise unusable(_first_line(e)) from None
     meta = {"steps": str(step), "train_config": json.dumps(cfg), "wall_time_s": f"{elapsed:.1f}"}
-    written = save_weights(out, model, mcfg, meta)
+    from safetensors import SafetensorError
+
+    try:
+        written = save_weights(out, model, mcfg, meta)
+    except (SafetensorError, OSError) as e:  # a full disk: atomic, nothing is left behind
+        why = (e.strerror if isinstance(e, OSError) else None) or _first_line(e)
+        raise WeightsError(f"{out}: cannot write the weights ({why})") from None
     if not args.quiet:
         print(written)
     return 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 
@@ -96,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
     except TrainingInterrupted as e:  # Ctrl+C: the step reached and where to resume (not only "interrupted")
         print(f"mutualfuse train: {e}", file=sys.stderr)
         return 130
+    if os.environ.get("RANK", "0") not in ("", "0"):  # under torchrun rank 0 says it, once
+        return 0
     if result.get("up_to_date"):  # resumed at its last step: nothing trained, nothing written
         print(f"mutualfuse train: {cfg.out_dir} is already at step {result['step']} of {cfg.steps}: nothing to do "
               f"(its weights: {result['weights']}; raise --steps to train further)", file=sys.stderr)

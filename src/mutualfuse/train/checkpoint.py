@@ -71,7 +71,10 @@ def _digest(structure: str, tensors: dict[str, torch.Tensor]) -> str:
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
-    """Write ``state`` to a temp file in the same folder, fsync, then rename over ``path``."""
+    """Write ``state`` to a temp file in the same folder, fsync, then rename over ``path``.
+
+    A write that fails (a full disk) is a one-line :class:`WeightsError` or
+    :class:`~mutualfuse.errors.InputError` naming ``path``; ``path`` is then left as it was."""
     from safetensors.torch import save_file
 
     from ..io.atomic import atomic_write, remove_stale_parts
@@ -82,8 +85,14 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_parts(p.parent, p.name)
+    from safetensors import SafetensorError
+
     with atomic_write(p) as tmp:  # fsync + rename, permissions as open() gives (umask)
-        save_file(tensors, str(tmp), metadata=meta)
+        try:
+            save_file(tensors, str(tmp), metadata=meta)
+        except (SafetensorError, OSError) as e:  # a full disk: the temporary goes, the old file stays
+            why = (e.strerror if isinstance(e, OSError) else None) or " ".join(str(e).split())[:160]
+            raise WeightsError(f"{p}: cannot write the checkpoint ({why})") from None
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
@@ -145,3 +154,18 @@ def checkpoint_step(path: str | os.PathLike) -> int | None:
     except Exception:  # noqa: BLE001 - missing, cut short, not a checkpoint: no resume point to name
         return None
     return step if isinstance(step, int) and not isinstance(step, bool) else None
+
+
+def checkpoint_digest(path: str | os.PathLike) -> str | None:
+    """The ``tensors_sha256`` of a checkpoint file, from its metadata alone (not verified): what the
+    processes of a ``torchrun`` compare to know that they resume the same file. None where there
+    is no such file or it cannot be read as one."""
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+    except Exception:  # noqa: BLE001 - missing or not a checkpoint
+        return None
+    digest = meta.get("tensors_sha256") if meta.get("format") == FORMAT else None
+    return digest if isinstance(digest, str) else None

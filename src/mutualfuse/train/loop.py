@@ -20,11 +20,13 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader
 from torch.utils.data.distributed import DistributedSampler
 
-from ..errors import FuseError, ParameterError, WeightsError
+from safetensors import SafetensorError
+
+from ..errors import FuseError, InputError, ParameterError, WeightsError
 from ..losses import LOSSES, truth_loss
 from ..model import ModelConfig, build_model, count_parameters
 from ..weights import save_weights
-from .checkpoint import LAST, checkpoint_step, load_checkpoint, save_checkpoint
+from .checkpoint import LAST, checkpoint_digest, checkpoint_step, load_checkpoint, save_checkpoint
 from .config import TrainConfig, cpu_bf16_wanted, cpu_has_native_bf16
 from .data import PairCrops, duplicate_pairs, find_pairs, pair_label, resolve_data_root, split_pairs
 
@@ -35,6 +37,11 @@ SPLIT = "split.json"
 
 class TrainingDiverged(FuseError, FloatingPointError):
     """The training loss became NaN or infinite: a one-line error (exit 2) naming the step."""
+
+
+class TrainingOutputError(FuseError):
+    """A file of the run could not be written (a full disk, a folder removed under the run): a
+    one-line error (exit 2) naming the file, why, and the checkpoint that ``--resume`` continues."""
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -276,7 +283,7 @@ class Trainer:
 
     def __init__(self, cfg: TrainConfig, data_root: str | None = None, device: str = "auto",
                  progress: bool = True, time_limit_s: float | None = None, started: float | None = None,
-                 notes: bool = True):
+                 notes: bool = True, warm_start: bool = True):
         #: when the invocation started (``time.perf_counter()``): ``time_limit_s`` counts from it,
         #: reading the data included; by default, now
         self.started = time.perf_counter() if started is None else started
@@ -376,6 +383,8 @@ class Trainer:
         self.pair_names = [f"{s.rstrip('/') or s}/{pair_label(root / s, a)}"  # "set/" given: one slash
                            for s, found in sets_found for a, _ in found]
         self.sets_found = [(s, len(found)) for s, found in sets_found]
+        if self.world > 1:  # e.g. a node whose copy of the data differs: its ranks' shards would not fit
+            self._same_data_on_every_rank(pairs, root)
         train_pairs, val_pairs = split_pairs(pairs, cfg.data.val_pairs, cfg.seed)
         #: the same split of :attr:`pair_names` (what ``split.json`` records)
         self.train_names, self.val_names = split_pairs(self.pair_names, cfg.data.val_pairs, cfg.seed)
@@ -402,7 +411,10 @@ class Trainer:
         except (ValueError, TypeError, KeyError) as e:  # a model setting its own checks let through
             raise ParameterError(f"training config: model: {' '.join(str(e).split())[:200] or type(e).__name__}"
                                  ) from None
-        self.init_report = init_from_weights(self.model, cfg.init_weights) if cfg.init_weights else None
+        # ``warm_start`` False: the run resumes from a checkpoint, whose weights replace these; the
+        # warm-start file is then not read (it may have moved since the run began)
+        self.init_report = (init_from_weights(self.model, cfg.init_weights)
+                            if cfg.init_weights and warm_start else None)
         self.model = self.model.to(self.device, memory_format=self.memory_format)
         self.opt = torch.optim.Adam(param_groups(self.model, cfg.lr_mult), lr=cfg.lr)
 
@@ -429,6 +441,60 @@ class Trainer:
         #: bf16 autocast of the training forward on CPU (``TrainConfig.cpu_amp``); validation
         #: stays float32 so that its numbers compare across runs and machines
         self.cpu_bf16 = self.device.type == "cpu" and cpu_bf16_wanted(cfg.cpu_amp, cpu_has_native_bf16)
+
+    # -- processes ---------------------------------------------------------------
+    def _gather(self, value: Any) -> list[Any]:
+        """``value`` of every process, by rank (``torch.distributed.all_gather_object``)."""
+        out: list[Any] = [None] * self.world
+        dist.all_gather_object(out, value)
+        return out
+
+    def _same_data_on_every_rank(self, pairs: list[tuple[Path, Path]], root: Path) -> None:
+        """Under torchrun every process must have found the same pairs, by name and file size:
+        each draws its shard of the epoch from its own list, so lists that differ (a node whose copy
+        of the data has a file more, fewer or changed) would train on overlapping or missing
+        shards. A difference is a one-line :class:`ParameterError` on every process."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for name, (a, b) in zip(self.pair_names, pairs):
+            sizes = []
+            for p in (a, b):
+                try:
+                    sizes.append(p.stat().st_size)
+                except OSError:
+                    sizes.append(-1)
+            h.update(f"{name}\0{sizes[0]}\0{sizes[1]}\n".encode())
+        everyone = self._gather((len(pairs), h.hexdigest(), str(root)))
+        bad = next((r for r, v in enumerate(everyone) if v[:2] != everyone[0][:2]), None)
+        if bad is not None:
+            (n0, _, root0), (n1, _, root1) = everyone[0], everyone[bad]
+            how = " (the same number, other names or file sizes)" if n0 == n1 else ""
+            raise ParameterError(f"the {self.world} processes found different training data: rank 0 {n0} pairs in "
+                                 f"{root0}, rank {bad} {n1} in {root1}{how}; every process must read the same "
+                                 f"pairs (under torchrun --nnodes, the same data on every node)")
+
+    def same_resume_point_on_every_rank(self) -> None:
+        """After :meth:`resume` under torchrun: every process must have resumed the same checkpoint
+        (step and digest), e.g. not one node from ``OUT/last.ckpt`` and another, whose ``OUT`` is a
+        folder of its own, from nothing; a one-line :class:`ParameterError` on every process."""
+        if self.world <= 1:
+            return
+        mine = (self.step, getattr(self, "resumed_digest", None), str(self.out))
+        everyone = self._gather(mine)
+        bad = next((r for r, v in enumerate(everyone) if v[:2] != everyone[0][:2]), None)
+        if bad is None:
+            return
+
+        def said(r: int) -> str:
+            step, digest, out = everyone[r]
+            if digest is None:
+                return f"rank {r} found no checkpoint in {out}"
+            return f"rank {r} resumes {Path(out) / LAST} at step {step}"
+
+        other = " (another file at the same step)" if everyone[0][0] == everyone[bad][0] else ""
+        raise ParameterError(f"--resume: {said(0)}, {said(bad)}{other}; every process must resume the same "
+                             f"checkpoint (under torchrun --nnodes, an --out folder that every node reads)")
 
     # -- state -----------------------------------------------------------------
     def state(self) -> dict[str, Any]:
@@ -473,6 +539,8 @@ class Trainer:
         self.step = step
         self.checkpoint_step = step
         self.elapsed = elapsed
+        #: the checkpoint's digest, which every process of a torchrun must share
+        self.resumed_digest = checkpoint_digest(p)
         return True
 
     # -- loop ------------------------------------------------------------------
@@ -534,8 +602,7 @@ class Trainer:
         path = self.out / "log.csv"
         rows = []
         if path.exists():  # keep only rows up to the resumed step
-            with open(path, newline="") as fh:
-                rows = [r for r in csv.DictReader(fh) if int(r["step"]) <= self.step]
+            rows = _log_rows(path, self.step)
         fh = open(path, "w", newline="")
         w = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
         w.writeheader()
@@ -564,8 +631,41 @@ class Trainer:
 
     def checkpoint(self) -> None:
         if self.rank == 0:
-            save_checkpoint(self.out / LAST, self.state())
+            self._check_pending_loss()  # never a diverged state in the checkpoint --resume continues
+            try:
+                save_checkpoint(self.out / LAST, self.state())
+            except FuseError as e:  # the disk is full, the folder went away: the old checkpoint is kept
+                raise TrainingOutputError(f"{e} at step {self.step}; {self._resume_point()}") from None
             self.checkpoint_step = self.step
+
+    def _check_pending_loss(self) -> None:
+        """Read a loss the lazy loop (:meth:`_lazy_loss_reads`) has not read yet: a non-finite one
+        stops the run before its diverged state is written (:class:`TrainingDiverged`)."""
+        pending, self._pending_loss = getattr(self, "_pending_loss", None), None
+        if pending is not None:
+            value = float(pending[0])
+            if not math.isfinite(value):
+                raise self._diverged(value, pending[1])
+
+    def _lazy_loss_reads(self) -> bool:
+        """Whether the loss is read back only on the steps that log it (or write a checkpoint):
+        on one CUDA device, so that the GPU is not idle while each step's value is copied."""
+        return self.device.type == "cuda" and self.world == 1
+
+    def _resume_point(self) -> str:
+        """Where an interrupted run continues from, as the file on disk says (one clause)."""
+        at = checkpoint_step(self.out / LAST)
+        if at is None:
+            return f"no checkpoint in {self.out}, nothing to resume"
+        return f"the last checkpoint, {self.out / LAST}, is at step {at}: --resume continues from it"
+
+    def _write_text(self, path: Path, text: str) -> None:
+        """``path.write_text(text)``; a failure is a :class:`TrainingOutputError`."""
+        try:
+            path.write_text(text)
+        except OSError as e:
+            raise TrainingOutputError(f"{path}: cannot write ({e.strerror or e}) at step {self.step}; "
+                                      f"{self._resume_point()}") from None
 
     def split_record(self) -> dict[str, Any]:
         """What ``split.json`` holds: the seed, the data root, the sets with their pair counts, and
@@ -644,14 +744,18 @@ class Trainer:
                 self.out.mkdir(parents=True, exist_ok=True)
             except OSError as e:
                 raise ParameterError(f"out_dir {self.out}: cannot create the folder ({e.strerror or e})") from None
-            (self.out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
-            (self.out / SPLIT).write_text(json.dumps(self.split_record(), indent=2, ensure_ascii=False) + "\n")
+            self._write_text(self.out / "config.json", json.dumps(cfg.to_dict(), indent=2))
+            self._write_text(self.out / SPLIT, json.dumps(self.split_record(), indent=2, ensure_ascii=False) + "\n")
             if self.notes and self.step == 0:
                 counts = ", ".join(f"{s} {n}" for s, n in self.sets_found)
                 print(f"mutualfuse train: {len(self.pair_names)} pairs in {self.data_root} ({counts}); "
                       f"{len(self.val_names)} held out "
                       f"for validation by seed {cfg.seed} (listed in {self.out / SPLIT})", file=sys.stderr)
-            csv_fh, writer = self._csv()
+            try:
+                csv_fh, writer = self._csv()
+            except OSError as e:
+                raise TrainingOutputError(f"{self.out / 'log.csv'}: cannot write ({e.strerror or e}); "
+                                          f"{self._resume_point()}") from None
             tb = self._tb()
             if self.notes and cfg.cpu_amp != "off" and self.device.type == "cpu":
                 print(f"cpu_amp {cfg.cpu_amp}: training forward in {self.precision}"
@@ -669,8 +773,10 @@ class Trainer:
         imgs_since = 0
         last_loss = float("nan")
         # on one CUDA device the loss is read back (a host-device sync) only on the steps that log
-        # it, so that the GPU is not idle while each step's value is copied; elsewhere every step
-        lazy = self.device.type == "cuda" and self.world == 1
+        # it, so that the GPU is not idle while each step's value is copied; elsewhere every step.
+        # A loss not read yet is read before a checkpoint is written (:meth:`checkpoint`)
+        lazy = self._lazy_loss_reads()
+        self._pending_loss = None
         restore_signals = self._defer_stop_signals()
         try:
             for batch in self._loader(self.step):
@@ -699,7 +805,10 @@ class Trainer:
                 time_up = self._time_up(self.started)
                 val_due = bool(cfg.val_every and self.step % cfg.val_every == 0) or self.step == cfg.steps or time_up
                 log_due = self.step % cfg.log_every == 0 or val_due or self.step == 1
-                if not lazy or log_due:
+                if lazy and not log_due:
+                    self._pending_loss = (loss.detach(), self.step)
+                else:
+                    self._pending_loss = None
                     last_loss = float(loss.detach())
                     if not math.isfinite(last_loss):  # lazy: found at the first step that reads it
                         raise self._diverged(last_loss, self.step)
@@ -723,11 +832,15 @@ class Trainer:
                     t_last = t_rate = time.perf_counter()
                 if self.rank == 0:
                     if log_due:
-                        writer.writerow({"step": self.step, "epoch": epoch, "loss": f"{last_loss:.6f}",
-                                         "val_loss": "" if val is None else f"{val:.6f}", "lr": f"{lr:.6g}",
-                                         "images_per_s": f"{rate:.3f}", "elapsed_s": f"{self.elapsed:.1f}",
-                                         **{k: f"{v:.4f}" for k, v in vm.items()}})
-                        csv_fh.flush()
+                        try:
+                            writer.writerow({"step": self.step, "epoch": epoch, "loss": f"{last_loss:.6f}",
+                                             "val_loss": "" if val is None else f"{val:.6f}", "lr": f"{lr:.6g}",
+                                             "images_per_s": f"{rate:.3f}", "elapsed_s": f"{self.elapsed:.1f}",
+                                             **{k: f"{v:.4f}" for k, v in vm.items()}})
+                            csv_fh.flush()
+                        except OSError as e:
+                            raise TrainingOutputError(f"{self.out / 'log.csv'}: cannot write ({e.strerror or e}) at "
+                                                      f"step {self.step}; {self._resume_point()}") from None
                         if tb is not None:
                             tb.add_scalar("loss/train", last_loss, self.step)
                             tb.add_scalar("speed/images_per_s", rate, self.step)
@@ -788,8 +901,35 @@ class Trainer:
             if self.stopped_early:
                 meta["stopped"] = (f"time limit {self.time_limit_s:g} s reached at step {self.step} of {cfg.steps} "
                                    f"(the learning-rate schedule did not finish)")
-            result["weights"] = str(save_weights(self.out / "final.safetensors", self.model, cfg.model, meta))
+            final = self.out / "final.safetensors"
+            try:
+                result["weights"] = str(save_weights(final, self.model, cfg.model, meta))
+            except (OSError, InputError, SafetensorError) as e:  # the checkpoint at this step is written
+                why = (e.strerror if isinstance(e, OSError) else None) or " ".join(str(e).split())[:160]
+                raise TrainingOutputError(f"{final}: cannot write the final weights ({why}); the checkpoint "
+                                          f"{self.out / LAST} holds them (step {self.step}): `mutualfuse "
+                                          f"export-weights {self.out / LAST} -o WEIGHTS.safetensors` writes "
+                                          f"them elsewhere") from None
         return result
+
+
+def _log_rows(path: Path, up_to: int) -> list[dict[str, str]]:
+    """The rows of a run's ``log.csv`` up to step ``up_to``, in the columns of :data:`CSV_FIELDS`:
+    what a resumed run keeps. Lines that do not read as a row with a step number (cut short by a
+    kill, edited by hand) and columns not of this version are left out, not an error."""
+    rows = []
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        try:
+            for r in csv.DictReader(fh):
+                try:
+                    step = int(r.get("step") or "")
+                except (TypeError, ValueError):
+                    continue
+                if step <= up_to:
+                    rows.append({k: v for k, v in r.items() if k in CSV_FIELDS and v is not None})
+        except csv.Error:  # a line the reader cannot take: the rows before it are kept
+            pass
+    return rows
 
 
 def validation_multifocus(b: np.ndarray, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -898,16 +1038,27 @@ def train(cfg: TrainConfig, data_root: str | None = None, resume: bool = False, 
     last = Path(cfg.out_dir) / LAST
     if not resume and last.exists():  # before anything is read or written: never restart over a run
         raise ParameterError(f"{last} exists: use --resume to continue it, or another --out")
+    final = Path(cfg.out_dir) / "final.safetensors"
+    if not last.exists() and final.exists():  # a finished run whose checkpoint was deleted (to save space)
+        also = " (and --resume has no checkpoint to continue)" if resume else ""
+        raise ParameterError(f"{final} exists without {last}: {cfg.out_dir} holds a finished run, which a new "
+                             f"run would write over{also}; use another --out")
     if resume and last.exists():  # the checks that need no data, before the images are read
         check_resumable(last, load_checkpoint(last), cfg)
-    trainer = Trainer(cfg, data_root=data_root, device=device, progress=progress, time_limit_s=time_limit_s,
-                      started=started, notes=notes)
+    try:
+        trainer = Trainer(cfg, data_root=data_root, device=device, progress=progress, time_limit_s=time_limit_s,
+                          started=started, notes=notes, warm_start=not (resume and last.exists()))
+    except BaseException:  # a refusal after the process group started (the data's checks under torchrun):
+        if dist.is_available() and dist.is_initialized():  # a process leaving with a live gloo group
+            dist.destroy_process_group()                  # aborted ("terminate called without an active exception")
+        raise
     if notes and resume and not last.exists() and trainer.rank == 0:  # said once every check has passed
         print(f"mutualfuse train: no checkpoint in {cfg.out_dir}: starting a new run", file=sys.stderr)
     distributed = dist.is_available() and dist.is_initialized()
     try:
         if resume:
             trainer.resume()
+            trainer.same_resume_point_on_every_rank()
         final = trainer.out / "final.safetensors"
         if trainer.step >= cfg.steps and _weights_at(final, trainer.step, cfg):
             # resumed at its end, with its final weights written: nothing to train, nothing rewritten
