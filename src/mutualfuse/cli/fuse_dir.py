@@ -124,12 +124,14 @@ def list_pairs(args) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]
                 raise InputError(f"{out_dir}: output folder is the input folder {d}; choose another -o")
         if os.path.samefile(da, db):  # every image would be "fused" with itself
             raise InputError(f"{db}: DIR_B is the same folder as DIR_A {da}; give the folders of the two sources")
-        from ..io.pairing import image_files, match_files, pair_key
+        from ..io.pairing import broken_links, describe_broken_link, image_files, match_files, pair_key
 
         files_a, files_b = image_files(da), image_files(db)
         if not files_a and not files_b:
             raise InputError(f"{da}: no images found (and none in {db})")
         m = match_files(files_a, files_b)
+
+        broken = {d: broken_links(d) for d in (da, db)}
 
         def no_partner(f: Path, others: list[Path], d: Path) -> str:
             # a file of the same key in the other folder is already taken by a file of its own name
@@ -137,12 +139,17 @@ def list_pairs(args) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]
             if taken:
                 return (f"no partner in {d}: no file named {f.name}, and {', '.join(taken)} there already "
                         "pair(s) with the file of the same name")
+            dead = [x for x in broken[d] if pair_key(x) == pair_key(f)]
+            if dead:  # its partner is there, as a link to nothing
+                return f"no readable partner: {dead[0]} is {describe_broken_link(dead[0])}"
             return f"no file named {f.name} (or {pair_key(f)}.*) in {d}"
 
         for a in m.only_a:
             failures.append((str(a), no_partner(a, files_b, db)))
         for b in m.only_b:
             failures.append((str(b), no_partner(b, files_a, da)))
+        for x in broken[da] + broken[db]:  # never silently left out, partner or not
+            failures.append((str(x), f"is {describe_broken_link(x)}"))
         for key, files in sorted(m.ambiguous.items()):
             failures.append((str(files[0]), f"{', '.join(str(f) for f in files)} share the name {key!r}: "
                                             f"cannot tell which files pair (rename one, or use --pairs)"))

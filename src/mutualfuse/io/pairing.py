@@ -101,6 +101,26 @@ def image_files(folder: Path) -> list[Path]:
     return sorted((p for p in folder.iterdir() if is_image_file(p)), key=lambda p: p.name)
 
 
+def broken_links(folder: Path) -> list[Path]:
+    """The symbolic links of a folder, named as images (by suffix), whose target does not exist,
+    sorted by name: :func:`image_files` cannot see them, so callers name them instead of
+    reporting their partners as unpaired."""
+    from ..image_io import IMAGE_SUFFIXES
+
+    return sorted((p for p in folder.iterdir() if not p.name.startswith(".") and p.is_symlink()
+                   and not p.exists() and p.suffix.lower() in IMAGE_SUFFIXES), key=lambda p: p.name)
+
+
+def describe_broken_link(p: Path) -> str:
+    """``"a broken symbolic link (to TARGET, which does not exist)"``: what ``p`` is."""
+    import os
+
+    try:
+        return f"a broken symbolic link (to {os.readlink(p)}, which does not exist)"
+    except OSError:
+        return "a broken symbolic link"
+
+
 @dataclass
 class CsvRow:
     """One pair of a pairs list: its line number, the two sources, the output as written (or None)."""
