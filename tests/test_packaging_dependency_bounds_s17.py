@@ -1,0 +1,112 @@
+"""pyproject.toml's dependency lower bounds against what the code needs (s17 audit).
+
+The suite was run in a venv holding the lowest declared version of every dependency (torch
+2.13.0 aside); each row of ``NEEDS`` is a failure that run found, the first version that fixed it,
+and the code that makes it a need. A row whose code is gone no longer binds (skipped), so that a
+compatible rewrite can lower the bound again. Nothing is installed here: the last test checks the
+environment the suite runs in against the declared ranges.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+
+
+def _requirements() -> list[tuple[str, Requirement]]:
+    """(where, requirement) for the core list and every extra, less the self-references."""
+    out = [("dependencies", Requirement(s)) for s in PROJECT["dependencies"]]
+    for extra, reqs in PROJECT["optional-dependencies"].items():
+        out += [(f"[{extra}]", Requirement(s)) for s in reqs if canonicalize_name(Requirement(s).name) != "mutualfuse"]
+    return out
+
+
+def _declared(name: str) -> list[tuple[str, Requirement]]:
+    found = [(w, r) for w, r in _requirements() if canonicalize_name(r.name) == canonicalize_name(name)]
+    assert found, f"{name} is not declared in pyproject.toml"
+    return found
+
+
+def _floor(req: Requirement) -> Version | None:
+    lows = [Version(s.version) for s in req.specifier if s.operator in (">=", "==", "~=")]
+    return max(lows) if lows else None
+
+
+def _uses(path: str, pattern: str) -> bool:
+    return re.search(pattern, (ROOT / path).read_text(encoding="utf-8")) is not None
+
+
+# (package, first version that works, the code that needs it (file, regex), what broke below it)
+NEEDS = [
+    ("pillow", "11", ("src/mutualfuse/image_io.py", r"im\.tile = \[t\._replace\("),
+     "16-bit colour PNGs: Pillow 10 tiles are plain tuples (AttributeError: '_replace')"),
+    ("pillow", "10.3", ("tests/io/test_cli_fuse.py", r'mode\.startswith\("I;16"\)'),
+     "the tests open a 16-bit gray PNG as I;16 (Pillow 10.0-10.2: mode I, int32)"),
+    ("pydicom", "3", ("src/mutualfuse/dicom.py", r"save_as\(.*enforce_file_format"),
+     "writing .dcm: pydicom 2.4 save_as() has no enforce_file_format (TypeError)"),
+    ("imageio-ffmpeg", "0.5", ("src/mutualfuse/video.py", r"import imageio_ffmpeg"),
+     "0.4.9 imports pkg_resources, which current setuptools lacks: video said the extra was missing"),
+    ("dtcwt", "0.13", ("src/mutualfuse/methods/classical/wavelet.py", r"import dtcwt"),
+     "dtcwt 0.12 calls np.int, removed in numpy 1.24 (the numpy floor)"),
+    ("gradio", "6", ("src/mutualfuse/web/server.py", r"footer_links="),
+     "serve calls launch(footer_links=), new in gradio 6 (5.x: TypeError, the page never started)"),
+    ("gradio", "5.27", ("src/mutualfuse/web/app.py", r"gr\.ImageSlider\("),
+     "gr.ImageSlider is gradio 5.27+ (AttributeError)"),
+]
+
+
+@pytest.mark.parametrize("name, first, where, why", NEEDS, ids=[f"{n}>={v}" for n, v, _, _ in NEEDS])
+def test_declared_lower_bound_covers_what_the_code_needs(name, first, where, why):
+    if not _uses(*where):
+        pytest.skip(f"{where[0]} no longer matches {where[1]!r}: this need ({why}) is gone")
+    for place, req in _declared(name):
+        low = _floor(req)
+        assert low is not None and low >= Version(first), \
+            f"{place}: {req} allows versions below {first}, which fail: {why}"
+
+
+def test_numpy_is_capped_below_2_while_dtcwt_may_be_0_13():
+    # dtcwt 0.13 calls np.asfarray (removed in numpy 2.0); 0.14 declares numpy<2 itself
+    (_, dtcwt_req), = _declared("dtcwt")
+    if _floor(dtcwt_req) >= Version("0.14"):
+        pytest.skip("dtcwt >= 0.14 caps numpy itself")
+    (_, numpy_req), = _declared("numpy")
+    assert not numpy_req.specifier.contains("2.0.0"), f"{numpy_req}: dtcwt 0.13 fails on numpy 2"
+
+
+def test_gradio_floor_allows_the_pillow_floor():
+    # gradio 5.0-5.3 require pillow<11 (5.4 allows <12)
+    (_, pillow_req), = _declared("pillow")
+    if _floor(pillow_req) < Version("11"):
+        pytest.skip("pillow's floor is below 11")
+    for place, req in _declared("gradio"):
+        assert _floor(req) >= Version("5.4"), f"{place}: {req}: gradio below 5.4 cannot be installed with pillow>=11"
+
+
+def test_every_dependency_has_a_lower_bound():
+    for place, req in _requirements():
+        assert _floor(req) is not None, f"{place}: {req} has no lower bound"
+
+
+def test_installed_versions_are_within_the_declared_ranges():
+    """The environment the suite runs in holds versions pyproject.toml allows (extras: where
+    installed), so that a pass here says something about the declared ranges."""
+    bad = []
+    for place, req in _requirements():
+        try:
+            have = metadata.version(req.name)
+        except metadata.PackageNotFoundError:
+            assert place != "dependencies", f"{req.name} (a core dependency) is not installed"
+            continue
+        if not req.specifier.contains(have, prereleases=True):
+            bad.append(f"{place}: {req.name} {have} is outside {req}")
+    assert not bad, bad
