@@ -21,6 +21,12 @@ REPO = Path(__file__).resolve().parents[1]
 ENV = "MUTUALFUSE_SHARED"
 REQUIRE_ENV = "MUTUALFUSE_REQUIRE_SHARED"
 
+#: The user's ``$MUTUALFUSE_DATA``, taken out of the environment of every test (and of the
+#: processes they start): it is the documented data root of ``train`` and ``benchmark`` and wins
+#: over a config's ``data.root``, so with it exported the tests' tiny training runs read the user's
+#: data instead of their own (four tests errored). Tests that want a data root set their own.
+USER_DATA_ROOT = os.environ.pop("MUTUALFUSE_DATA", None)
+
 
 def shared_root() -> Path:
     """``$MUTUALFUSE_SHARED`` or ``<repo>/../shared``."""

@@ -25,7 +25,7 @@ import re
 from pathlib import Path
 
 import pytest
-from shared_data import ENV, REQUIRE_ENV, shared_root
+from shared_data import ENV, REQUIRE_ENV, USER_DATA_ROOT, shared_root
 
 from mutualfuse.benchmark import specs
 from mutualfuse.benchmark.paper import load_paper_tables
@@ -39,7 +39,7 @@ SHAPES = {1: (13, 8), 2: (11, 7), 3: (10, 9), 4: (2, 8), 5: (2, 8), 6: (3, 8), 7
 
 def _paper_path() -> Path:
     cands = [shared_root() / PAPER_REL]
-    data = os.environ.get("MUTUALFUSE_DATA")
+    data = USER_DATA_ROOT  # the user's $MUTUALFUSE_DATA (tests/shared_data.py takes it out of the environment)
     if data:
         cands.append(Path(data).resolve().parent / PAPER_REL)
     for c in cands:
