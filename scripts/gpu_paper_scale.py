@@ -213,15 +213,20 @@ def main(argv: list[str] | None = None) -> int:
     log(f"device: {report.get('device_name', report.get('device_error'))}, torch {report.get('torch')}")
 
     stop = threading.Event()
+    # one pack at a time: the packer's and the final one wrote the same .part file, and one
+    # os.replace then failed with FileNotFoundError (seen once in a CPU dry run)
+    pack_lock = threading.Lock()
 
     def packer() -> None:
         while not stop.wait(args.pack_every):
             try:
-                pack(work, out_dir, report)
+                with pack_lock:
+                    pack(work, out_dir, report)
             except Exception as e:  # noqa: BLE001
                 log(f"pack failed: {e!r}")
 
-    threading.Thread(target=packer, daemon=True).start()
+    packer_thread = threading.Thread(target=packer, daemon=True)
+    packer_thread.start()
 
     if args.profile:  # 0. where one training step's time goes, before anything competes for the device
         work.mkdir(parents=True, exist_ok=True)
@@ -305,8 +310,10 @@ def main(argv: list[str] | None = None) -> int:
     for t in threads:
         t.join()
     stop.set()
+    packer_thread.join()  # a pack under way finishes before the last one starts
     report["total_s"] = round(time.perf_counter() - t_start, 1)
-    pack(work, out_dir, report)
+    with pack_lock:
+        pack(work, out_dir, report)
     ok = all(st.get("rc") == 0 for c in report["chains"].values() for st in c["stages"]) and all(
         len(c["stages"]) == len(chains[name]) for name, c in report["chains"].items())
     log(f"done in {report['total_s']} s; all stages finished: {ok}; {out_dir / 'gpu_runs.tar.gz'}")
