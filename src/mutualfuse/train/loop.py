@@ -765,6 +765,11 @@ class Trainer:
                 print(f"init_weights {cfg.init_weights}: {len(r['copied'])} tensors copied, {len(r['tiled'])} tiled, "
                       f"{len(r['fresh'])} fresh ({', '.join(r['fresh'][:4]) or 'none'}), "
                       f"{len(r['unused'])} unused ({', '.join(r['unused'][:4]) or 'none'})", file=sys.stderr)
+            if self.notes and self.step == 0 and cfg.lr_schedule == "cosine" and cfg.warmup_steps >= cfg.steps:
+                # e.g. a recipe's 50 warm-up steps under --steps 20: said, not refused (a short trial run)
+                print(f"note: warmup_steps {cfg.warmup_steps} >= steps {cfg.steps}: the learning rate rises to "
+                      f"{lr_at(cfg, cfg.steps):.3g} at most and never reaches lr {cfg.lr:g}, nor decays",
+                      file=sys.stderr)
             if self.progress:
                 from tqdm import tqdm
 
