@@ -188,7 +188,7 @@ def _why_not_safetensors(path: Path) -> str | None:
                 if 8 + n + end > size:
                     return f"truncated: its tensors end at byte {8 + n + end}, the file has {size} bytes"
                 return None
-    except (OSError, ValueError, TypeError, KeyError, IndexError):
+    except (OSError, ValueError, TypeError, KeyError, IndexError, RecursionError):  # JSON nested too deep
         return None
     if head[:2] == b"PK" or head[:1] == b"\x80":
         return ("a PyTorch/pickle file (torch.save), not safetensors weights; pickles are never loaded "
@@ -378,6 +378,8 @@ def read_weights(spec: str | os.PathLike | None) -> tuple[dict[str, torch.Tensor
         if not isinstance(d, dict):
             raise ValueError("not a JSON object")
         cfg = ModelConfig.from_dict(d)
+    except RecursionError:  # "[[[[…": json gives up past ~1000 levels (was an internal error, exit 1)
+        raise WeightsError(f"{path}: bad model_config metadata (JSON nested too deep)") from None
     except (ValueError, TypeError) as e:
         raise WeightsError(f"{path}: bad model_config metadata ({_first(e)})") from None
     want = _expected_shapes(path, cfg)

@@ -32,7 +32,7 @@ def _train_lines(path: str, meta: dict[str, str]) -> list[str]:
     :class:`WeightsError` naming the file and the key."""
     try:
         tc = json.loads(meta.get("train_config", "{}"))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         raise WeightsError(f"{path}: garbled train_config metadata (not valid JSON)") from None
     try:
         if not isinstance(tc, dict):
@@ -96,11 +96,11 @@ def model_card(name: str) -> str:
     meta = _header_metadata(name)
     try:
         mc = json.loads(meta.get("model_config", "{}"))
-    except ValueError:
+    except (ValueError, RecursionError):
         mc = {}
     try:
         tc = json.loads(meta.get("train_config", "{}"))
-    except ValueError:
+    except (ValueError, RecursionError):
         tc = {}
     model = ", ".join(f"{k}={v}" for k, v in mc.items() if k not in ("in_channels", "token_budget"))
     lines = [
