@@ -48,13 +48,54 @@ def _folder(p: Path) -> Path:
     return p.parent if str(p.parent) else Path(".")
 
 
+def _refuse_foreign_link(link: Path, st: os.stat_result, folder: Path, shown: Path) -> None:
+    """The kernel's ``fs.protected_symlinks`` rule (on by default in every major distribution):
+    a symbolic link in a sticky world-writable folder (``/tmp``) is not followed unless it
+    belongs to us or to the folder's owner."""
+    try:
+        d = os.stat(folder)
+    except OSError:
+        return
+    if d.st_mode & stat.S_ISVTX and d.st_mode & stat.S_IWOTH and st.st_uid not in (os.geteuid(), d.st_uid):
+        who = "it" if link == shown else str(link)
+        raise InputError(f"{shown}: {who} is a symbolic link of another user (uid {st.st_uid}) in the shared folder "
+                         f"{folder}; not written through it (the kernel's fs.protected_symlinks rule)")
+
+
+def _check_links(path: Path, shown: Path, depth: int = 0) -> None:
+    """Every symbolic link that resolving ``path`` follows, checked by :func:`_refuse_foreign_link`."""
+    if depth > 40:  # a loop: realpath and the write report it
+        return
+    cur = Path(Path(os.path.abspath(path)).anchor)
+    for name in Path(os.path.abspath(path)).parts[1:]:
+        nxt = cur / name
+        try:
+            st = os.lstat(nxt)
+        except OSError:
+            return
+        if stat.S_ISLNK(st.st_mode):
+            _refuse_foreign_link(nxt, st, cur, shown)
+            try:
+                _check_links(cur / os.readlink(nxt), shown, depth + 1)
+            except OSError:
+                return
+            nxt = Path(os.path.realpath(nxt))
+        cur = nxt
+
+
 def write_target(path: str | os.PathLike) -> Path:
     """The file a write to ``path`` lands in: ``path`` itself, or, where ``path`` is a symbolic
     link (dangling or not), the file it points to, as ``open(path, "w")`` would write through
     it. Renaming the temporary over the link itself would replace the link by a plain file and
-    leave the file it points to stale."""
+    leave the file it points to stale.
+
+    As ``open()`` under the kernel's ``fs.protected_symlinks``, a link of another user in a
+    sticky world-writable folder (``/tmp/fused.png`` planted by someone else, pointing into
+    the victim's home) is refused with an :class:`~mutualfuse.errors.InputError`: resolved
+    here, it was written through (the kernel only checks the links it follows itself)."""
     p = Path(path)
     if p.is_symlink():
+        _check_links(p, p)
         return Path(os.path.realpath(p))
     return p
 
