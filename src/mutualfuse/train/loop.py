@@ -217,7 +217,7 @@ def check_resumable(p: Path, st: dict[str, Any], cfg: TrainConfig) -> int:
         saved = json.loads(st["config"])
         if not isinstance(saved, dict):
             raise ValueError("not a mapping")
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, RecursionError):  # RecursionError: JSON nested too deep
         raise ParameterError(f"{p}: checkpoint holds no readable training config; cannot check that "
                              f"--resume continues the same run") from None
     diffs = resume_differences(saved, cfg)
