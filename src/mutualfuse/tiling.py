@@ -264,23 +264,30 @@ def tiled_fuse(fuse_batch: Callable[[np.ndarray, np.ndarray], np.ndarray], a: np
     """Fuse (B, H, W) arrays tile by tile with ``fuse_batch`` and blend the overlaps seamlessly.
 
     Weights are normalised by their sum, so any overlap layout blends to a partition of unity.
+    The blend is a running weighted mean, ``m += w / (W + w) * (f - m)``: where the tiles agree
+    on a pixel (a pointwise rule such as ``average`` or ``max``) the result is that value exactly,
+    as untiled. The former ``sum(w * f) / sum(w)`` was off by up to 3.3e-16 there, which flipped
+    the rounding of exact half-levels: ``average --tile 64`` moved 3.9 % of a TNO pair's 8-bit
+    pixels by one level against the untiled output.
     """
     if tile < 8:
         raise ValueError("tile must be at least 8 pixels")
     overlap = max(0, min(overlap, tile // 2))
     B, h, w = a.shape
-    acc = np.zeros((B, h, w), dtype=np.float64)
+    acc = np.zeros((B, h, w), dtype=np.float64)  # the running weighted mean
     wsum = np.zeros((h, w), dtype=np.float64)
     for i, (y0, y1, x0, x1, wgt) in enumerate(iter_tiles(h, w, tile, overlap)):
         try:
             f = fuse_batch(a[:, y0:y1, x0:x1], b[:, y0:y1, x0:x1])
         except FuseError as err:  # e.g. "levels=4 is too deep for a 16x16 image": say it is a tile
             raise _in_tile(err, tile, x1 - x0, y1 - y0, w, h) from err
-        acc[:, y0:y1, x0:x1] += f * wgt
-        wsum[y0:y1, x0:x1] += wgt
+        m = acc[:, y0:y1, x0:x1]
+        ws = wsum[y0:y1, x0:x1]
+        ws += wgt  # the ramps are > 0 everywhere, so the sum is too
+        m += (wgt / ws) * (np.asarray(f, dtype=np.float64) - m)  # the first tile: w / w = 1, m = f exactly
         if progress:
             progress(i + 1)
-    return acc / wsum
+    return acc
 
 
 def _in_tile(err: "FuseError", tile: int, tw: int, th: int, w: int, h: int) -> "FuseError":
