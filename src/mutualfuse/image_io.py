@@ -205,10 +205,10 @@ def header_size(path: str | os.PathLike) -> tuple[int, int] | None:
     only (no decoding); None when the header cannot be read (the full read then says why)."""
     if _is_dicom(Path(path)):
         try:
-            from .dicom import _pydicom
+            from .dicom import dcmread_checked
 
-            pydicom = _pydicom()
-            ds = pydicom.dcmread(str(path), stop_before_pixels=True)
+            # through the deflate bomb guard: pydicom alone inflates a deflated file whole first
+            ds = dcmread_checked(path, None, stop_before_pixels=True)
             w, h = int(ds.Columns), int(ds.Rows)
             return (w, h) if w > 0 and h > 0 else None
         except Exception:  # noqa: BLE001 - pydicom missing or a broken file: the full read says why
