@@ -96,23 +96,11 @@ def test_ctrl_c_while_the_address_is_printed_is_a_normal_stop(tmp_path, monkeypa
     already shown) escaped the wait's ``except KeyboardInterrupt``: exit status 130, 'mutualfuse:
     interrupted', the page never closed (3 of 8 tries of start + immediate SIGINT). Simulated
     without gradio: a fake page, and stdout's flush raising KeyboardInterrupt once the address is out."""
-    import importlib.util
     import io
 
-    from mutualfuse.web import app as web_app
+    from fake_page import FakePage, serve_offline
+
     from mutualfuse.web import server
-
-    class Page:
-        closed = False
-
-        def queue(self, **kw):
-            pass
-
-        def launch(self, **kw):
-            pass
-
-        def close(self, verbose=True):
-            Page.closed = True
 
     class Out(io.StringIO):
         def flush(self):
@@ -123,18 +111,12 @@ def test_ctrl_c_while_the_address_is_printed_is_a_normal_stop(tmp_path, monkeypa
     def no_wait(poll=0.2):
         raise AssertionError("Ctrl+C came before the wait")
 
-    for k in (*server.OFFLINE_ENV, "GRADIO_TEMP_DIR"):
-        monkeypatch.setenv(k, "")  # serve sets them; restored after the test
-    monkeypatch.setenv("TMPDIR", str(tmp_path))
-    monkeypatch.setattr("tempfile.tempdir", None)
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "gradio" else real(name, *a))
-    monkeypatch.setattr(web_app, "build_app", lambda *a, **kw: Page())
-    monkeypatch.setattr(server, "wait_for_interrupt", no_wait)
+    page = FakePage()
+    serve_offline(monkeypatch, tmp_path, page, no_wait)
     monkeypatch.setattr("sys.stdout", Out())
     try:
         rc = server.serve(port=None, device="cpu", quiet=True)
     except KeyboardInterrupt:
         rc = "KeyboardInterrupt escaped serve() (the CLI exits 130, 'interrupted')"
     assert rc == 0
-    assert Page.closed and list(tmp_path.iterdir()) == []
+    assert page.closed and list(tmp_path.iterdir()) == []

@@ -40,36 +40,17 @@ def test_serve_limits_the_upload_size_by_max_pixels(tmp_path, monkeypatch, max_p
     """No upload limit was set: a file of any size was stored in the server's temporary folder
     before --max-pixels was checked on it. Simulated without gradio (a fake page records what
     launch() was given)."""
-    import importlib.util
+    from fake_page import FakePage, serve_offline
 
-    from mutualfuse.web import app as web_app
     from mutualfuse.web import server
-
-    got = {}
-
-    class Page:
-        def queue(self, **kw):
-            pass
-
-        def launch(self, **kw):
-            got.update(kw)
-
-        def close(self, verbose=True):
-            pass
 
     def stop(poll=0.2):
         raise KeyboardInterrupt
 
-    for k in (*server.OFFLINE_ENV, "GRADIO_TEMP_DIR"):
-        monkeypatch.setenv(k, "")
-    monkeypatch.setenv("TMPDIR", str(tmp_path))
-    monkeypatch.setattr("tempfile.tempdir", None)
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "gradio" else real(name, *a))
-    monkeypatch.setattr(web_app, "build_app", lambda *a, **kw: Page())
-    monkeypatch.setattr(server, "wait_for_interrupt", stop)
+    page = FakePage()
+    serve_offline(monkeypatch, tmp_path, page, stop)
     assert server.serve(port=None, device="cpu", max_pixels=max_pixels, quiet=True) == 0
-    assert got.get("max_file_size") == limit
+    assert page.launched.get("max_file_size") == limit
 
 
 def test_the_bomb_guard_names_the_servers_limit_on_the_page(tmp_path):
