@@ -270,20 +270,22 @@ class Fuser:
         args += [f"{k}={getattr(self, k)!r}" for k, d in defaults if getattr(self, k) != d]
         return f"Fuser({', '.join(args)})"
 
-    def min_memory(self, h: int, w: int, images: int = 2) -> int:
+    def min_memory(self, h: int, w: int, images: int = 2, tile: int | None = -1) -> int:
         """A lower bound, in bytes, of the memory that fusing ``images`` registered gray h×w images
         read from files holds at its peak: the images as float64 (8 bytes a pixel each), the
         float64 result and, for the network, what :meth:`NetworkRunner.min_bytes
         <mutualfuse.runner.NetworkRunner.min_bytes>` counts (the whole image, or one tile and the
         float64 blend buffers under ``tile``). A classical method's own buffers are not counted.
         The command line refuses a pair whose lower bound exceeds the available memory before it
-        reads it (:func:`mutualfuse.runner.check_memory`)."""
+        reads it (:func:`mutualfuse.runner.check_memory`). ``tile``: the bound under that tile size
+        (None: untiled) instead of this fuser's own ``tile``."""
         h, w = int(h), int(w)
+        tile = self.tile if tile == -1 else tile
         read = 8 * h * w * max(1, int(images))
         if self.runner is None:
             return read + 8 * h * w
-        if self.tile and (h > self.tile or w > self.tile):
-            return read + 24 * h * w + self.runner.min_bytes(min(h, self.tile), min(w, self.tile))
+        if tile and (h > tile or w > tile):
+            return read + 24 * h * w + self.runner.min_bytes(min(h, tile), min(w, tile))
         return read + self.runner.min_bytes(h, w)
 
     # -- gray core ----------------------------------------------------------------

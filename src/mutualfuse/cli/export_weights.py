@@ -126,8 +126,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         written = save_weights(out, model, mcfg, meta)
     except (SafetensorError, OSError) as e:  # a full disk: atomic, nothing is left behind
-        why = (e.strerror if isinstance(e, OSError) else None) or _first_line(e)
-        raise WeightsError(f"{out}: cannot write the weights ({why})") from None
+        from ..io.atomic import write_failure
+
+        raise WeightsError(f"{out}: cannot write the weights ({write_failure(e)})") from None
     if not args.quiet:
         print(written)
     return 0

@@ -241,7 +241,7 @@ def check_fits(fuser, paths: list[str], max_pixels: int | None, what: str = "pai
     if fuser.runner is not None:
         how = "with the network"
         tiles = [t for t in (4096, 2048, 1024, 512) if t < max(h, w)]
-        tile = next((t for t in tiles if _tiled_need(fuser, h, w, len(paths), t) <= avail), None)
+        tile = next((t for t in tiles if fuser.min_memory(h, w, len(paths), tile=t) <= avail), None)
         advice = (f"; fuse it in independent tiles (--tile {tile}; approximate: docs/inputs.md), or free memory"
                   if tile and (not fuser.tile or tile < fuser.tile) else "; free memory or use a machine with more")
     else:
@@ -251,15 +251,6 @@ def check_fits(fuser, paths: list[str], max_pixels: int | None, what: str = "pai
         advice = ("; too large for this server (on a machine of your own, `mutualfuse fuse --tile 2048` fuses it "
                   "in independent tiles)")
     check_memory(need, f"{paths[0]}: fusing this {w}x{h} {what} {how}", advice)
-
-
-def _tiled_need(fuser, h: int, w: int, images: int, tile: int) -> int:
-    old = fuser.tile
-    try:
-        fuser.tile = tile
-        return fuser.min_memory(h, w, images)
-    finally:
-        fuser.tile = old
 
 
 def read_pair(fuser, a_path: str, b_path: str, max_pixels: int | None = None, server: bool = False):

@@ -45,14 +45,11 @@ def stack_files(items: list[str], notes: list[str] | None = None, out: str | Non
     DIR/edf.png`` found the previous result among the planes and stopped)."""
     from ..errors import InputError
     from ..image_io import _same_file
-    from ..io.pairing import broken_links, describe_broken_link, image_files
+    from ..io.pairing import image_files, refuse_broken_links
 
     if len(items) == 1 and Path(items[0]).is_dir():
         folder = Path(items[0])
-        dead = broken_links(folder)
-        if dead:  # a plane named in the folder but unreadable: the stack would miss it
-            more = f" (and {len(dead) - 1} more)" if len(dead) > 1 else ""
-            raise InputError(f"{dead[0]}: is {describe_broken_link(dead[0])}{more}; fix or remove the link")
+        refuse_broken_links(folder)  # a plane named in the folder but unreadable: the stack would miss it
         found = sorted(image_files(folder), key=natural_key)
         own: list[Path] = []
         if out is not None:

@@ -29,6 +29,13 @@ from ..errors import InputError
 _PART = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.part(?P<suffix>\.[^.]*)?$")
 
 
+def write_failure(e: BaseException) -> str:
+    """Why a write failed, in a few words for a one-line error: an ``OSError``'s ``strerror``
+    ("No space left on device"), else the first 160 characters of the message on one line (a
+    ``SafetensorError`` wrapping the same failure)."""
+    return (e.strerror if isinstance(e, OSError) else None) or " ".join(str(e).split())[:160]
+
+
 def current_umask() -> int:
     """The process umask (read without changing it for longer than one call)."""
     mask = os.umask(0o022)

@@ -111,6 +111,16 @@ def broken_links(folder: Path) -> list[Path]:
                    and not p.exists() and p.suffix.lower() in IMAGE_SUFFIXES), key=lambda p: p.name)
 
 
+def refuse_broken_links(*folders: Path) -> None:
+    """A one-line :class:`InputError` naming the first :func:`broken_links` of ``folders``: an
+    image named in a folder whose every image is needed (a stack's planes, a training set's
+    pairs) that cannot be read."""
+    dead = [x for d in folders for x in broken_links(d)]
+    if dead:
+        more = f" (and {len(dead) - 1} more)" if len(dead) > 1 else ""
+        raise InputError(f"{dead[0]}: is {describe_broken_link(dead[0])}{more}; fix or remove the link")
+
+
 def describe_broken_link(p: Path) -> str:
     """``"a broken symbolic link (to TARGET, which does not exist)"``: what ``p`` is."""
     import os

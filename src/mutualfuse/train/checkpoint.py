@@ -77,7 +77,7 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
     :class:`~mutualfuse.errors.InputError` naming ``path``; ``path`` is then left as it was."""
     from safetensors.torch import save_file
 
-    from ..io.atomic import atomic_write, remove_stale_parts
+    from ..io.atomic import atomic_write, remove_stale_parts, write_failure
 
     tensors: dict[str, torch.Tensor] = {}
     structure = json.dumps(_encode(state, tensors), sort_keys=True)
@@ -91,8 +91,7 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
         try:
             save_file(tensors, str(tmp), metadata=meta)
         except (SafetensorError, OSError) as e:  # a full disk: the temporary goes, the old file stays
-            why = (e.strerror if isinstance(e, OSError) else None) or " ".join(str(e).split())[:160]
-            raise WeightsError(f"{p}: cannot write the checkpoint ({why})") from None
+            raise WeightsError(f"{p}: cannot write the checkpoint ({write_failure(e)})") from None
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:

@@ -102,15 +102,12 @@ def find_pairs(folder: Path, check_sizes: bool = True, roles: tuple[str, str] | 
 
 
 def _folder_pairs(folder: Path, roles) -> list[tuple[Path, Path]]:
-    from ..io.pairing import broken_links, describe_broken_link, image_files, match_files
+    from ..io.pairing import image_files, match_files, refuse_broken_links
 
     da, db = role_folders(folder, roles)
     m = match_files(image_files(da), image_files(db))
     problems = []
-    dead = broken_links(da) + broken_links(db)
-    if dead:  # an image named in the folder but unreadable: not left out silently, nor its partner "unpaired"
-        more = f" (and {len(dead) - 1} more)" if len(dead) > 1 else ""
-        raise InputError(f"{dead[0]}: is {describe_broken_link(dead[0])}{more}; fix or remove the link")
+    refuse_broken_links(da, db)  # not left out silently, nor its partner called "unpaired"
     for d, other, left in ((da, db, m.only_a), (db, da, m.only_b)):
         if left:
             names = ", ".join(p.name for p in left[:3]) + (f" and {len(left) - 3} more" if len(left) > 3 else "")

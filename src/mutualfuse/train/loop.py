@@ -25,6 +25,7 @@ from safetensors import SafetensorError
 from ..errors import FuseError, InputError, ParameterError, WeightsError
 from ..losses import LOSSES, truth_loss
 from ..model import ModelConfig, build_model, count_parameters
+from ..io.atomic import write_failure
 from ..weights import save_weights
 from .checkpoint import LAST, checkpoint_digest, checkpoint_step, load_checkpoint, save_checkpoint
 from .config import TrainConfig, cpu_bf16_wanted, cpu_has_native_bf16
@@ -659,13 +660,18 @@ class Trainer:
             return f"no checkpoint in {self.out}, nothing to resume"
         return f"the last checkpoint, {self.out / LAST}, is at step {at}: --resume continues from it"
 
+    def _cannot_write(self, path: Path, e: OSError, at_step: bool = True) -> TrainingOutputError:
+        """The one-line error of a run file that could not be written: the file, why, the step
+        (``at_step``) and where ``--resume`` continues from."""
+        step = f" at step {self.step}" if at_step else ""
+        return TrainingOutputError(f"{path}: cannot write ({write_failure(e)}){step}; {self._resume_point()}")
+
     def _write_text(self, path: Path, text: str) -> None:
         """``path.write_text(text)``; a failure is a :class:`TrainingOutputError`."""
         try:
             path.write_text(text)
         except OSError as e:
-            raise TrainingOutputError(f"{path}: cannot write ({e.strerror or e}) at step {self.step}; "
-                                      f"{self._resume_point()}") from None
+            raise self._cannot_write(path, e) from None
 
     def split_record(self) -> dict[str, Any]:
         """What ``split.json`` holds: the seed, the data root, the sets with their pair counts, and
@@ -754,8 +760,7 @@ class Trainer:
             try:
                 csv_fh, writer = self._csv()
             except OSError as e:
-                raise TrainingOutputError(f"{self.out / 'log.csv'}: cannot write ({e.strerror or e}); "
-                                          f"{self._resume_point()}") from None
+                raise self._cannot_write(self.out / "log.csv", e, at_step=False) from None
             tb = self._tb()
             if self.notes and cfg.cpu_amp != "off" and self.device.type == "cpu":
                 print(f"cpu_amp {cfg.cpu_amp}: training forward in {self.precision}"
@@ -844,8 +849,7 @@ class Trainer:
                                              **{k: f"{v:.4f}" for k, v in vm.items()}})
                             csv_fh.flush()
                         except OSError as e:
-                            raise TrainingOutputError(f"{self.out / 'log.csv'}: cannot write ({e.strerror or e}) at "
-                                                      f"step {self.step}; {self._resume_point()}") from None
+                            raise self._cannot_write(self.out / "log.csv", e) from None
                         if tb is not None:
                             tb.add_scalar("loss/train", last_loss, self.step)
                             tb.add_scalar("speed/images_per_s", rate, self.step)
@@ -910,8 +914,7 @@ class Trainer:
             try:
                 result["weights"] = str(save_weights(final, self.model, cfg.model, meta))
             except (OSError, InputError, SafetensorError) as e:  # the checkpoint at this step is written
-                why = (e.strerror if isinstance(e, OSError) else None) or " ".join(str(e).split())[:160]
-                raise TrainingOutputError(f"{final}: cannot write the final weights ({why}); the checkpoint "
+                raise TrainingOutputError(f"{final}: cannot write the final weights ({write_failure(e)}); the checkpoint "
                                           f"{self.out / LAST} holds them (step {self.step}): `mutualfuse "
                                           f"export-weights {self.out / LAST} -o WEIGHTS.safetensors` writes "
                                           f"them elsewhere") from None
