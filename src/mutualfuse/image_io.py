@@ -277,7 +277,7 @@ def _read_tiff(p: Path, max_pixels: int | None) -> tuple[np.ndarray, int] | None
                 raise _err(p, "TIFF has no images")
             if len(tf.pages) > 1 and not _is_pyramid(tf):
                 raise _err(p, f"TIFF holds {len(tf.pages)} pages; mutualfuse reads one image per file "
-                              "(save the page you want as its own file)")
+                              "(save the page you want as its own file; a focus stack: mutualfuse fuse-stack FILE)")
             page = tf.pages[0]  # a pyramid's full-resolution level
             shape = page.shape
             spp = int(getattr(page, "samplesperpixel", 1))
@@ -291,6 +291,12 @@ def _read_tiff(p: Path, max_pixels: int | None) -> tuple[np.ndarray, int] | None
         raise
     except Exception as e:  # noqa: BLE001 - tifffile raises many types for broken files
         raise _err(p, f"truncated or corrupt TIFF ({_first_line(e)})") from None
+    del shape
+    return _tiff_convert(p, arr, spp, extras, orientation)
+
+
+def _check_tiff_samples(p, spp: int, extras: tuple) -> None:
+    """Refuse a TIFF's samples per pixel unless gray or RGB, optionally with alpha (one-line error)."""
     if spp not in (1, 3) and not (extras and spp in (2, 4)):
         raise _err(p, f"unsupported channel count {spp} (expected 1 gray or 3 RGB, optionally with alpha)")
     if spp in (2, 4) and not all(int(e) in _TIFF_ALPHA for e in extras):
@@ -299,6 +305,13 @@ def _read_tiff(p: Path, max_pixels: int | None) -> tuple[np.ndarray, int] | None
         raise _err(p, f"unsupported channel count {spp}: its extra sample is not alpha (TIFF ExtraSamples "
                       f"{', '.join(str(int(e)) for e in extras)}, unspecified data); expected 1 gray or 3 RGB, "
                       "optionally with an alpha channel (save the bands you want to fuse as their own image)")
+
+
+def _tiff_convert(p, arr: np.ndarray, spp: int, extras: tuple, orientation: int) -> tuple[np.ndarray, int]:
+    """One TIFF image's decoded samples → (samples as displayed, bit depth): channels checked
+    (:func:`_check_tiff_samples`), planar layout made contiguous, alpha dropped, orientation
+    applied, 16-bit and other small unsigned integers as int32, floats as float64."""
+    _check_tiff_samples(p, spp, extras)
     if arr.ndim == 3 and arr.shape[0] == spp and arr.shape[-1] != spp:  # planar → contiguous
         arr = np.moveaxis(arr, 0, -1)
     arr = _channels_to_image(arr, p)
@@ -318,8 +331,109 @@ def _read_tiff(p: Path, max_pixels: int | None) -> tuple[np.ndarray, int] | None
         arr, depth = arr.astype(np.int32), 16
     else:
         raise _err(p, f"unsupported TIFF sample type {arr.dtype}")
-    del shape
     return arr, depth
+
+
+#: tifffile's axis codes that may hold the planes of a focus stack: Z (depth), and Q, I, P
+#: (unknown, image sequence, pages: a multi-page file without axis metadata)
+STACK_AXES = "ZQIP"
+_AXIS_NAMES = {"T": "time points", "C": "channels", "Z": "depth planes", "Q": "planes", "I": "images",
+               "P": "pages", "R": "tiles", "S": "samples", "E": "lambda", "H": "lifetime histogram bins",
+               "A": "angles", "L": "exposures", "V": "events", "M": "mosaic tiles"}
+
+
+def tiff_plane_count(path: str | os.PathLike) -> int | None:
+    """How many images a TIFF holds as one series of same-size planes (a multi-page or ImageJ /
+    OME z-stack), from its headers; 1 for a single image or a pyramid (one image with reduced
+    copies); None when tifffile is missing or the file is not a readable TIFF (reading it then
+    says why). Counts the planes of every axis but the image's own (Y, X, samples)."""
+    p = Path(path)
+    if p.suffix.lower() not in (".tif", ".tiff"):
+        return None
+    try:
+        import tifffile
+    except ImportError:  # pragma: no cover
+        return None
+    try:
+        with quiet_decoders(), tifffile.TiffFile(p) as tf:
+            if not tf.pages:
+                return None
+            if len(tf.pages) == 1 or _is_pyramid(tf):
+                return 1
+            if len(tf.series) != 1:  # pages of different sizes: read_tiff_stack says why it is not a stack
+                return len(tf.pages)
+            s = tf.series[0]
+            return int(np.prod([n for a, n in zip(s.axes, s.shape) if a not in "YXS"], dtype=np.int64))
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def read_tiff_stack(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS,
+                    max_bytes: int | None = None) -> tuple[list[np.ndarray], int]:
+    """The planes of a focus stack stored in ONE TIFF (a multi-page file; an ImageJ or OME-TIFF
+    z-stack) → (samples of each plane, bit depth), each decoded as :func:`read_samples` decodes
+    a one-image TIFF (channels checked, alpha dropped, orientation applied).
+
+    The file must hold one series of same-size planes along one stack axis: Z (depth), or a
+    multi-page file's unnamed one (tifffile's Q, I, P). Refused with a one-line error naming the
+    file: a single image or a pyramid (not a stack), several series (pages of different sizes,
+    an OME file with several images), and a series with a second axis of more than one plane or
+    a stack axis of another kind (channels C, time points T, ...: those are not focal planes).
+    ``max_pixels`` applies to each plane; ``max_bytes`` (optional) to the decoded series.
+    """
+    p = Path(path)
+    try:
+        import tifffile
+    except ImportError:  # pragma: no cover
+        raise _err(p, "reading a multi-page TIFF needs tifffile: pip install tifffile") from None
+    with quiet_decoders():
+        _check_path(p)
+        try:
+            with tifffile.TiffFile(p) as tf:
+                if not tf.pages:
+                    raise _err(p, "TIFF has no images")
+                if len(tf.pages) == 1 or _is_pyramid(tf):
+                    raise _err(p, "TIFF holds one image, not a stack of planes")
+                if len(tf.series) != 1:
+                    shapes = ", ".join("x".join(map(str, s.shape)) for s in tf.series[:4])
+                    raise _err(p, f"TIFF holds {len(tf.series)} image series ({shapes}{', ...' if len(tf.series) > 4 else ''}); "
+                                  "a stack is one series of same-size planes (save the stack as its own file)")
+                series = tf.series[0]
+                axes, shape = series.axes, tuple(series.shape)
+                extra = [(a, n) for a, n in zip(axes, shape) if a not in "YXS" and n > 1]
+                if len(extra) != 1 or extra[0][0] not in STACK_AXES:
+                    what = " by ".join(f"{n} {_AXIS_NAMES.get(a, 'planes')} ({a})" for a, n in extra)
+                    raise _err(p, f"TIFF holds {what}; a focus stack is one axis of depth planes (Z): save each "
+                                  "channel's or time point's planes as their own file")
+                page = tf.pages[0]
+                spp = int(getattr(page, "samplesperpixel", 1))
+                h, w = int(page.imagelength), int(page.imagewidth)
+                check_pixels(p, h, w, max_pixels)
+                _check_tiff_samples(p, spp, tuple(getattr(page, "extrasamples", ()) or ()))
+                nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(series.dtype).itemsize
+                if max_bytes is not None and nbytes > max_bytes:
+                    raise _err(p, f"its {extra[0][1]} planes of {w}x{h} decode to {nbytes / 2**30:.2f} GiB, more "
+                                  f"than the {max_bytes / 2**30:.2f} GiB available")
+                extras = tuple(getattr(page, "extrasamples", ()) or ())
+                tag = page.tags.get("Orientation")
+                orientation = int(tag.value) if tag is not None else 1
+                data = series.asarray()
+        except InputError:
+            raise
+        except Exception as e:  # noqa: BLE001 - tifffile raises many types for broken files
+            raise _err(p, f"truncated or corrupt TIFF ({_first_line(e)})") from None
+    # (stack, Y, X[, S]): the stack axis first, singleton axes dropped, samples last
+    stack_axis = axes.index(extra[0][0])
+    keep = [i for i, (a, n) in enumerate(zip(axes, shape)) if i == stack_axis or a in "YXS"]
+    data = data.reshape([shape[i] for i in keep])  # the axes left out have one plane each
+    sub = "".join(axes[i] for i in keep)
+    order = [sub.index(extra[0][0]), sub.index("Y"), sub.index("X")] + ([sub.index("S")] if "S" in sub else [])
+    data = np.transpose(data, order)
+    planes, depth = [], 8
+    for i in range(data.shape[0]):
+        arr, depth = _tiff_convert(f"{p} (plane {i + 1})", data[i], spp, extras, orientation)
+        planes.append(arr)
+    return planes, depth
 
 
 @contextlib.contextmanager

@@ -215,7 +215,8 @@ def read_registered(fuser, paths: list[str], max_pixels: int | None = None, what
     return arrays, infos
 
 
-def check_fits(fuser, paths: list[str], max_pixels: int | None, what: str = "pair", server: bool = False) -> None:
+def check_fits(fuser, paths: list[str], max_pixels: int | None, what: str = "pair", server: bool = False,
+               count: int | None = None) -> None:
     """Refuse, from the images' headers and before any is decoded, a set that cannot be fused in
     the memory available now: :meth:`Fuser.min_memory <mutualfuse.api.Fuser.min_memory>` (a
     lower bound) against :func:`mutualfuse.runner.available_memory`. One-line
@@ -223,7 +224,8 @@ def check_fits(fuser, paths: list[str], max_pixels: int | None, what: str = "pai
     is not killed by the out-of-memory killer halfway. Sizes that cannot be read from a header,
     differ, or exceed ``max_pixels`` are left to the reading, which says what is wrong.
     ``server``: the web page's wording (its user has no ``--tile`` and cannot free the server's
-    memory)."""
+    memory). ``count``: how many images of that size (default one per path; a multi-page TIFF
+    stack is one path holding ``count`` planes)."""
     from ..image_io import header_size, quiet_decoders
     from ..runner import available_memory, check_memory
 
@@ -234,14 +236,15 @@ def check_fits(fuser, paths: list[str], max_pixels: int | None, what: str = "pai
     w, h = sizes[0]
     if max_pixels and w * h > max_pixels:
         return
-    need = fuser.min_memory(h, w, len(paths))
+    n = len(paths) if count is None else count
+    need = fuser.min_memory(h, w, n)
     avail = available_memory()
     if avail is None or need <= avail:
         return
     if fuser.runner is not None:
         how = "with the network"
         tiles = [t for t in (4096, 2048, 1024, 512) if t < max(h, w)]
-        tile = next((t for t in tiles if fuser.min_memory(h, w, len(paths), tile=t) <= avail), None)
+        tile = next((t for t in tiles if fuser.min_memory(h, w, n, tile=t) <= avail), None)
         advice = (f"; fuse it in independent tiles (--tile {tile}; approximate: docs/inputs.md), or free memory"
                   if tile and (not fuser.tile or tile < fuser.tile) else "; free memory or use a machine with more")
     else:

@@ -5,7 +5,7 @@ A stack is a focus stack (microscopy, macro photography): with the network the t
 ``multi-focus`` unless ``--task`` says otherwise. ``--order tree`` (default) fuses neighbours,
 then their results, so each image goes through ⌈log2 N⌉ fusions; ``--order sequential`` fuses
 ((1, 2), 3), … . A folder argument stands for its images in name order, numbers by value
-(z2 before z10).
+(z2 before z10). One multi-page TIFF (an ImageJ or OME-TIFF z-stack) stands for its planes.
 """
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ def add_parser(sub) -> None:
                        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("images", nargs="+",
-                   help="the stack: two or more images, or one folder of them (name order, numbers by value: "
-                        "z2 before z10)")
+                   help="the stack: two or more images, one folder of them (name order, numbers by value: "
+                        "z2 before z10), or one multi-page TIFF (ImageJ / OME-TIFF z-stack)")
     p.add_argument("-o", "--out", required=True, help="output image (.png, .tif, .jpg, .bmp, .dcm)")
     p.add_argument("--order", default="tree", choices=["tree", "sequential"],
                    help="how the pairwise fusions are chained (default %(default)s: neighbours, then their "
@@ -75,8 +75,44 @@ def stack_files(items: list[str], notes: list[str] | None = None, out: str | Non
     if len(items) < 2:
         if not Path(items[0]).exists():
             raise InputError(f"{items[0]}: no such file or folder")
-        raise InputError(f"{items[0]}: a stack needs at least 2 images (or one folder of them)")
+        from ..image_io import tiff_plane_count
+
+        if (tiff_plane_count(items[0]) or 1) > 1:  # one TIFF holding the planes: read_tiff_planes
+            return items
+        raise InputError(f"{items[0]}: a stack needs at least 2 images (or one folder of them, or one multi-page "
+                         "TIFF)")
     return items
+
+
+def read_tiff_planes(fuser, path: str, max_pixels: int | None = None):
+    """The planes of a focus stack held in one TIFF (multi-page, ImageJ or OME-TIFF z-stack:
+    :func:`mutualfuse.image_io.read_tiff_stack`) → (arrays, infos, full): float arrays in [0, 1]
+    by the fuser's normalisation, each plane's :class:`~mutualfuse.io.samples.ImageInfo` (its
+    ``path`` reads ``FILE (plane N)``), and ``full(i)``, plane i on its type's full range (for the
+    stack's joint percentiles). The memory check and size rules are :func:`read_registered`'s."""
+    from ..errors import InputError
+    from ..image_io import MAX_PIXELS, ImageInfo, normalize_samples, read_tiff_stack, tiff_plane_count
+    from ..methods import MIN_SIDE
+    from ..runner import available_memory
+    from .fuse import check_fits
+
+    max_pixels = MAX_PIXELS if max_pixels is None else max_pixels
+    check_fits(fuser, [path], max_pixels, "stack", count=tiff_plane_count(path))
+    raw, depth = read_tiff_stack(path, max_pixels, max_bytes=available_memory())
+    arrays, infos = [], []
+    for i, x in enumerate(raw):
+        label = f"{path} (plane {i + 1})"
+        if min(x.shape[:2]) < MIN_SIDE:
+            raise InputError(f"{path}: planes are {x.shape[1]}x{x.shape[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
+        detail: list[str] = []
+        arr, how = normalize_samples(x, depth, fuser.normalize, fuser.percentiles, label, detail)
+        arrays.append(arr)
+        infos.append(ImageInfo(label, "RGB" if arr.ndim == 3 else "L", depth, "tiff", how, "".join(detail)))
+
+    def full(i: int):
+        return normalize_samples(raw[i], depth, "full", fuser.percentiles, infos[i].path)[0]
+
+    return arrays, infos, full
 
 
 def natural_key(p: Path) -> tuple:
@@ -102,7 +138,15 @@ def run(args: argparse.Namespace) -> int:
     # task detected per pair; weights without per-task settings fuse at their stored ones
     stack_task = None if args.task == "auto" else "multi-focus"
     t = time.perf_counter()
-    arrays, infos = read_registered(fuser, files, args.max_pixels, what="stack")
+    if len(files) == 1:  # one TIFF holding the planes (stack_files let only that through)
+        arrays, infos, full_scale = read_tiff_planes(fuser, files[0], args.max_pixels)
+    else:
+        arrays, infos = read_registered(fuser, files, args.max_pixels, what="stack")
+
+        def full_scale(i: int):
+            return read_image(files[i], max_pixels=MAX_PIXELS if args.max_pixels is None else args.max_pixels,
+                              normalize="full")[0]
+    count = len(arrays)
     # the files the policy scaled by their own percentiles (16-bit, or DICOM without a window)
     # get one mapping, the stack's joint percentiles (Fuser.fuse_stack does the same for arrays)
     joint = [i for i, info in enumerate(infos) if info.normalization == "percentile" and info.bit_depth in (8, 16)]
@@ -110,15 +154,15 @@ def run(args: argparse.Namespace) -> int:
     if len(joint) >= 2:
         from ..io.samples import joint_percentile_scale
 
-        # re-read those files on their linear full scale (only they: the joint mapping needs it)
-        full = [read_image(files[i], max_pixels=MAX_PIXELS if args.max_pixels is None else args.max_pixels,
-                           normalize="full")[0] for i in joint]
+        # re-read those images on their linear full scale (only they: the joint mapping needs it)
+        full = [full_scale(i) for i in joint]
         scaled = joint_percentile_scale(full, *fuser.percentiles)
         if scaled is not None:
             for i, x in zip(joint, scaled):
                 arrays[i] = x
             lo, hi = fuser.percentiles
-            joint_note = (f"{len(joint)} of {len(files)} images ({infos[joint[0]].bit_depth}-bit) scaled by the joint "
+            kind = "planes" if len(files) == 1 else "images"
+            joint_note = (f"{len(joint)} of {count} {kind} ({infos[joint[0]].bit_depth}-bit) scaled by the joint "
                           f"{lo:g}-{hi:g} percentiles of the stack (one mapping for all; --normalize full for the "
                           "type's full range)")
         else:
@@ -151,13 +195,14 @@ def run(args: argparse.Namespace) -> int:
 
     what = (f"the network, weights {Path(fuser.weights_spec).name}" if fuser.weights_spec is not None
             else f"method {fuser.method}")
+    planes = f"planes of {Path(files[0]).name}" if len(files) == 1 else "images"
     write_image(args.out, fused, bit_depth=depth, sources=tuple(files),
-                description=f"mutualfuse {__version__}: a stack of {len(files)} images fused by {what}, "
+                description=f"mutualfuse {__version__}: a stack of {count} {planes} fused by {what}, "
                             f"{args.order} order",
                 setting=f"stack {args.order} {stack_task} {fuse_setting(fuser)}")
     if not args.quiet:
         for n in notes:
             print(f"note: {n}", file=sys.stderr)
-        print(f"{args.out}  ({len(files)} images, {fuser.report.fusions} fusions, {time.perf_counter() - t:.2f} s, "
+        print(f"{args.out}  ({count} {'planes' if len(files) == 1 else 'images'}, {fuser.report.fusions} fusions, {time.perf_counter() - t:.2f} s, "
               f"{'float' if depth == 32 else f'{depth}-bit'} {'colour' if fused.ndim == 3 else 'gray'})")
     return 0
