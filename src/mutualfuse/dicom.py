@@ -18,11 +18,13 @@ Multi-frame files (volumes, cine) are refused with a one-line error: pick a slic
 
 A file in the Deflated Explicit VR Little Endian transfer syntax is inflated by pydicom in one
 piece, before a tag is read (a 1.5 MB file that inflated to 1.5 GB took 3 GB of memory and 24 s
-to read as an 8×8 image). :func:`dcmread_checked` inflates it first in small steps, keeping
-nothing but the first :data:`INFLATE_SLACK` bytes: the tags there (``Rows``, ``Columns``,
+to read as an 8×8 image). :func:`dcmread_checked` inflates such a file itself instead, once, in
+small steps: the tags in its first :data:`INFLATE_SLACK` inflated bytes (``Rows``, ``Columns``,
 ``SamplesPerPixel``, ``BitsAllocated``) say how many bytes the pixel data takes, and a data set
 that inflates to more than that and twice :data:`INFLATE_SLACK` for its other elements, or whose
-image is over ``max_pixels``, is refused with a one-line error before pydicom reads it.
+image is over ``max_pixels``, is refused with a one-line error as soon as the inflated bytes pass
+that limit (what was inflated is dropped). Otherwise pydicom reads the data set from the inflated
+bytes; only public pydicom API is used.
 """
 from __future__ import annotations
 
@@ -66,48 +68,95 @@ def _inflated_limit(p: Path, head: bytes, max_pixels: int | None) -> int:
     return rows * cols * max(1, spp) * max(1, (bits + 7) // 8) + 2 * INFLATE_SLACK
 
 
-def _check_inflated_size(p: Path, max_pixels: int | None, chunk: int = 1 << 20) -> None:
-    """Refuse a deflated DICOM whose data set inflates to more than its own pixel data needs
-    (:func:`_inflated_limit`), inflating in ``chunk``-sized steps. Files that are not DICOM, or
-    not deflated, are left to pydicom (which says what is wrong with them)."""
+def _pixel_tag(tag, vr, length) -> bool:
+    """``stop_when`` of ``stop_before_pixels``: the pixel data elements (as pydicom's dcmread)."""
+    return tag in (0x7FE00010, 0x7FE00009, 0x7FE00008)
+
+
+def _read_meta(fh, force: bool):
+    """(preamble, file meta) of the open DICOM file ``fh``, left at the first byte after the file
+    meta group, as pydicom's dcmread reads them (explicit VR little endian, or implicit VR when
+    that fails), with its public ``read_preamble`` and ``read_dataset``."""
+    from pydicom.charset import default_encoding
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.filereader import read_dataset, read_preamble
+
+    def not_meta(tag, vr, length) -> bool:
+        return tag >> 16 != 2
+
+    preamble = read_preamble(fh, force)
+    start = fh.tell()
+    for implicit in (False, True):
+        fh.seek(start)
+        meta = FileMetaDataset(read_dataset(fh, implicit, True, stop_when=not_meta))
+        meta.set_original_encoding(implicit, True, default_encoding)
+        try:
+            if len(meta):
+                meta[next(iter(meta.keys()))]  # an explicit VR misread raises here (pydicom issue 503)
+            return preamble, meta
+        except NotImplementedError:
+            if implicit:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _inflate_checked(p: Path, fh, max_pixels: int | None, chunk: int = 1 << 20):
+    """The inflated data set of the deflated DICOM ``fh`` (positioned at its first deflated
+    byte) as a file-like, inflated once in ``chunk``-sized steps, or :class:`InputError` as soon
+    as it passes :func:`_inflated_limit`."""
+    import io
     import zlib
 
-    from pydicom.filereader import _read_file_meta_info, read_preamble
+    d = zlib.decompressobj(-zlib.MAX_WBITS)
+    buf, limit = io.BytesIO(), None
+    while not d.eof:
+        data = d.unconsumed_tail or fh.read(chunk)
+        if not data:
+            raise ValueError("the deflated data set is truncated")
+        buf.write(d.decompress(data, chunk))
+        if limit is None and buf.tell() >= INFLATE_SLACK:
+            limit = _inflated_limit(p, buf.getvalue(), max_pixels)
+        if limit is not None and buf.tell() > limit:
+            raise InputError(f"{p}: deflated DICOM data set inflates to more than {limit} bytes, more than "
+                             f"its Rows x Columns pixel data needs ({_BOMB})")
+    buf.seek(0)
+    return buf
+
+
+def dcmread_checked(path, max_pixels: int | None, *, stop_before_pixels: bool = False, force: bool = False,
+                    specific_tags=None):
+    """``pydicom.dcmread(path, ...)`` with the deflate bomb guard: a file in the Deflated Explicit
+    VR Little Endian transfer syntax is inflated here, once and bounded (:func:`_inflate_checked`),
+    and its data set read from the inflated bytes; any other file goes to ``pydicom.dcmread``
+    (which also says what is wrong with a file that is not DICOM or has a broken meta group)."""
+    import pydicom
+    from pydicom.dataset import Dataset, FileDataset
+    from pydicom.filereader import read_dataset
+    from pydicom.tag import Tag
     from pydicom.uid import DeflatedExplicitVRLittleEndian
 
-    try:
-        with open(p, "rb") as fh:
-            read_preamble(fh, False)
-            meta = _read_file_meta_info(fh)
-            if str(getattr(meta, "TransferSyntaxUID", "")) != DeflatedExplicitVRLittleEndian:
-                return
-            d = zlib.decompressobj(-zlib.MAX_WBITS)
-            head, total, limit = bytearray(), 0, None
-            while not d.eof:
-                data = d.unconsumed_tail or fh.read(chunk)
-                if not data:
-                    break
-                out = d.decompress(data, chunk)
-                total += len(out)
-                if limit is None:
-                    head += out
-                    if len(head) >= INFLATE_SLACK:
-                        limit, head = _inflated_limit(p, bytes(head), max_pixels), None
-                if limit is not None and total > limit:
-                    raise InputError(f"{p}: deflated DICOM data set inflates to more than {limit} bytes, more than "
-                                     f"its Rows x Columns pixel data needs ({_BOMB})")
-    except InputError:
-        raise
-    except Exception:  # noqa: BLE001 - not DICOM, a broken meta or stream: dcmread says why
-        return
-
-
-def dcmread_checked(path, max_pixels: int | None, **kw):
-    """``pydicom.dcmread(path, **kw)`` after the deflate bomb guard (:func:`_check_inflated_size`)."""
-    import pydicom
-
-    _check_inflated_size(Path(path), max_pixels)
-    return pydicom.dcmread(str(path), **kw)
+    p = Path(path)
+    kw = {"stop_before_pixels": stop_before_pixels, "force": force, "specific_tags": specific_tags}
+    with open(p, "rb") as fh:
+        try:
+            preamble, meta = _read_meta(fh, force)
+            deflated = meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian
+        except Exception:  # noqa: BLE001 - not DICOM or a broken meta group: dcmread says why
+            deflated = False
+        if deflated:
+            if fh.read(1) == b"":  # nothing after the meta group: an empty data set, as dcmread reads it
+                body = None
+            else:
+                fh.seek(-1, 1)
+                body = _inflate_checked(p, fh, max_pixels)
+    if not deflated:
+        return pydicom.dcmread(str(p), **kw)
+    dataset = Dataset() if body is None else read_dataset(
+        body, False, True, stop_when=_pixel_tag if stop_before_pixels else None,
+        specific_tags=[Tag(t) for t in specific_tags] if specific_tags else None)
+    ds = FileDataset(str(p), dataset, preamble, meta, is_implicit_VR=False, is_little_endian=True)
+    ds.set_original_encoding(False, True, dataset.original_character_set)
+    return ds
 
 
 def _pydicom():
