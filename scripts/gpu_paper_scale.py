@@ -33,6 +33,17 @@ Usage on the GPU machine (the repository root; the data root holds ``train/roads
 
     PYTHONPATH=src python3 scripts/gpu_paper_scale.py --data-root .gpudata --out "$OUT"
 
+Back on the CPU machine, unpack the archive into a new folder with::
+
+    python scripts/gpu_paper_scale.py unpack gpu_runs.tar.gz runs-log/gpu-DATE
+
+which takes regular files and folders only: an archive with a link, a device or special file, or a
+member whose path is absolute or holds ``..``, is refused with a one-line error (exit 2) before
+anything is written, and the folder appears only once every file is out (tarfile's ``data``
+extraction filter where Python has it, 3.11.4+; the same checks by hand before). Packing, on the
+device, takes only regular files inside the work folder: a symbolic link there (or a chain folder
+that links elsewhere) is left out, never followed or recorded.
+
 A dry run on CPU with tiny settings (what the tests run)::
 
     python scripts/gpu_paper_scale.py --data-root $MUTUALFUSE_DATA --out /tmp/g --device cpu \\
@@ -45,12 +56,15 @@ import csv
 import io
 import json
 import os
+import shutil
+import stat
 import subprocess
 import sys
 import tarfile
+import tempfile
 import threading
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -153,27 +167,146 @@ def weights_meta(path: Path) -> dict:
     return {k: md[k] for k in ("steps", "wall_time_s", "machine", "final_train_loss", "precision", "stopped") if k in md}
 
 
+#: paths pack() left out because they were links or led outside the work folder (logged once each)
+_SKIPPED: set[str] = set()
+
+
+def _add_regular(tar: tarfile.TarFile, p: Path, arcname: str, root: Path) -> None:
+    """Add ``p`` to ``tar`` as a regular file, only if it is one inside ``root``: a symbolic link
+    (``p`` itself, or a folder on its way that leads out of ``root``) is neither followed nor
+    recorded (logged once). The file is opened without following a link (``O_NOFOLLOW``) and
+    its tar entry made from that open file, so that a link put in its place meanwhile is refused."""
+    if p.is_symlink() or not p.resolve().is_relative_to(root):
+        if str(p) not in _SKIPPED:
+            _SKIPPED.add(str(p))
+            log(f"pack: left out {p}: a symbolic link or outside {root}")
+        return
+    fd = os.open(p, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return
+        ti = tar.gettarinfo(arcname=arcname, fileobj=fh)
+        tar.addfile(ti, fh)
+
+
 def pack(work: Path, out_dir: Path, report: dict) -> None:
-    """Write ``out_dir/gpu_runs.tar.gz`` (atomically) with every stage's small files + report.json."""
+    """Write ``out_dir/gpu_runs.tar.gz`` (atomically) with every stage's small files + report.json:
+    regular files inside ``work`` only (:func:`_add_regular`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    root = work.resolve()
     tmp = out_dir / "gpu_runs.tar.gz.part"
     with tarfile.open(tmp, "w:gz") as tar:
         data = json.dumps(report, indent=2).encode()
         ti = tarfile.TarInfo("gpu_runs/report.json")
         ti.size, ti.mtime = len(data), int(time.time())
         tar.addfile(ti, io.BytesIO(data))
-        if (work / "profile.txt").exists():
-            tar.add(work / "profile.txt", arcname="gpu_runs/profile.txt")
-        for p in sorted(work.glob("*/stage*/*")):
-            if p.name in KEEP or p.name == "stage_config.json":
-                try:
-                    tar.add(p, arcname=f"gpu_runs/{p.relative_to(work)}")
-                except (OSError, tarfile.TarError):  # a file being replaced right now: next pack
-                    pass
+        files = [work / "profile.txt"] if (work / "profile.txt").exists() else []
+        files += [p for p in sorted(work.glob("*/stage*/*")) if p.name in KEEP or p.name == "stage_config.json"]
+        for p in files:
+            try:
+                _add_regular(tar, p, f"gpu_runs/{p.relative_to(work)}", root)
+            except (OSError, tarfile.TarError):  # a file being replaced right now: next pack
+                pass
     os.replace(tmp, out_dir / "gpu_runs.tar.gz")
 
 
+class UnpackError(Exception):
+    """An archive :func:`unpack` refuses or cannot read (its message is one line)."""
+
+
+def _checked_members(tar: tarfile.TarFile, archive: Path) -> list[tarfile.TarInfo]:
+    """Every member of ``tar``, or :class:`UnpackError` for the first that is not a regular file
+    or folder (a symbolic or hard link, a device, a FIFO) or whose path is absolute, holds ``..``
+    or is empty."""
+    members = tar.getmembers()
+    for m in members:
+        if not (m.isreg() or m.isdir()):
+            kind = "symbolic link" if m.issym() else "hard link" if m.islnk() else "special file"
+            raise UnpackError(f"{archive}: member {m.name!r} is a {kind}; only regular files and folders are "
+                              f"unpacked (nothing written)")
+        parts = PurePosixPath(m.name).parts
+        if not parts or m.name.startswith("/") or ".." in parts:
+            raise UnpackError(f"{archive}: member {m.name!r} has an absolute path or '..'; refused (nothing written)")
+    return members
+
+
+def unpack(archive: Path, dest: Path, use_filter: bool | None = None) -> int:
+    """Unpack the archive ``pack`` wrote (``gpu_runs.tar.gz``) into the new folder ``dest``;
+    the number of files. Every member is checked first (:func:`_checked_members`), then the
+    members are extracted into a temporary folder beside ``dest`` with tarfile's ``data``
+    filter (``use_filter`` None: where this Python has it, 3.11.4+), or one by one as regular
+    files (older 3.11), with the umask's permissions; the folder is renamed to ``dest`` once
+    all is out, and removed on any error. :class:`UnpackError` (one line) for what is refused."""
+    if use_filter is None:
+        use_filter = hasattr(tarfile, "data_filter")
+    if dest.exists() or dest.is_symlink():
+        raise UnpackError(f"{dest}: already exists; unpack into a new folder")
+    if not dest.parent.is_dir():
+        raise UnpackError(f"{dest.parent}: no such folder")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.part-", dir=dest.parent))
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it 0700: give the folder the umask's bits
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            members = _checked_members(tar, archive)
+            if use_filter:
+                def keep_umask(m: tarfile.TarInfo, path: str) -> tarfile.TarInfo:
+                    # mode None: files and folders are made with the umask's permissions
+                    return tarfile.data_filter(m, path).replace(mode=None, deep=False)
+
+                tar.extractall(tmp, members=members, filter=keep_umask)
+            else:  # Python 3.11.0-3.11.3: no filters; the checks above refused links and unsafe paths
+                for m in members:
+                    target = tmp.joinpath(*PurePosixPath(m.name).parts)
+                    if m.isdir():
+                        target.mkdir(parents=True, exist_ok=True)
+                        continue
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    src = tar.extractfile(m)
+                    with open(target, "wb") as fh:
+                        shutil.copyfileobj(src, fh)
+        n = sum(1 for m in members if m.isreg())
+        os.rename(tmp, dest)
+        return n
+    except UnpackError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    except FileNotFoundError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise UnpackError(f"{e.filename or archive}: no such file") from None
+    except (OSError, EOFError, tarfile.TarError, ValueError) as e:  # zlib.error is not an OSError: below
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise UnpackError(f"{archive}: cannot unpack ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+    except Exception as e:  # noqa: BLE001 - zlib.error (a corrupt gzip stream) and the like
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise UnpackError(f"{archive}: cannot unpack ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+
+
+def _umask() -> int:
+    m = os.umask(0)
+    os.umask(m)
+    return m
+
+
+def unpack_main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="gpu_paper_scale.py unpack",
+                                 description="Unpack gpu_runs.tar.gz into a new folder: regular files and folders "
+                                             "only (links, special files, absolute or '..' paths refused)")
+    ap.add_argument("archive", type=Path)
+    ap.add_argument("dest", type=Path, help="a folder that does not exist yet")
+    args = ap.parse_args(argv)
+    try:
+        n = unpack(args.archive, args.dest)
+    except UnpackError as e:
+        print(f"gpu_paper_scale.py unpack: {e}", file=sys.stderr)
+        return 2
+    print(f"unpacked {n} files into {args.dest}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["unpack"]:
+        return unpack_main(argv[1:])
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data-root", required=True, help="data root holding train/roadscene")
     ap.add_argument("--out", required=True, help="folder for gpu_runs.tar.gz (the device's $OUT)")
