@@ -92,6 +92,46 @@ def test_gradio_floor_allows_the_pillow_floor():
         assert _floor(req) >= Version("5.4"), f"{place}: {req}: gradio below 5.4 cannot be installed with pillow>=11"
 
 
+# What the release at each declared floor itself requires of another declared package (its
+# Requires-Dist, read from the registry's metadata by `pip install --dry-run --ignore-installed
+# --report` of every floor pinned together, in a throwaway venv with Python 3.11; s18): rows with
+# a bare or trivially met requirement are left out. The lowest versions pyproject.toml allows must
+# be installable together: onnxruntime 1.16.0 requires numpy>=1.24.2, so numpy>=1.24 (whose lowest
+# release, 1.24.0, it refuses) made the floors impossible to install at once (pip:
+# ResolutionImpossible). (package, its declared floor, the release pip takes there, requirement)
+FLOOR_REQUIRES = [
+    ("onnxruntime", "1.16", "1.16.0", "numpy>=1.24.2"),
+    ("scipy", "1.10", "1.10.0", "numpy<1.27.0,>=1.19.5"),
+    ("numba", "0.59", "0.59.0", "numpy<1.27,>=1.22"),
+    ("scikit-image", "0.21", "0.21.0", "numpy>=1.21.1"),
+    ("scikit-image", "0.21", "0.21.0", "pillow>=9.0.1"),
+    ("curvelets", "1.2", "1.2", "numpy>=1.20"),
+    ("matplotlib", "3.7", "3.7.0", "numpy>=1.20"),
+    ("matplotlib", "3.7", "3.7.0", "pillow>=6.2.0"),
+    ("nibabel", "5", "5.0.0", "numpy>=1.19"),
+    ("PyWavelets", "1.4", "1.4.1", "numpy>=1.17.3"),
+    ("scikit-learn", "1.3", "1.3.0", "numpy>=1.17.3"),
+    ("tensorboard", "2.12", "2.12.0", "numpy>=1.12.0"),
+    ("imageio", "2.31", "2.31.0", "pillow>=8.3.2"),
+    ("gradio", "6.17.3", "6.17.3", "numpy<3.0,>=1.0"),
+    ("gradio", "6.17.3", "6.17.3", "pillow<13.0,>=8.0"),
+]
+
+
+@pytest.mark.parametrize("name, floor, release, needs", FLOOR_REQUIRES,
+                         ids=[f"{n}-{r}:{d}" for n, _, r, d in FLOOR_REQUIRES])
+def test_the_lowest_allowed_versions_can_be_installed_together(name, floor, release, needs):
+    for place, req in _declared(name):
+        if _floor(req) != Version(floor):
+            pytest.skip(f"{place}: {req}: the floor is no longer {floor}; measure what {name} at the new floor "
+                        f"requires (pip install --dry-run --report with every floor pinned) and update this row")
+    dep = Requirement(needs)
+    for place, req in _declared(dep.name):
+        low = _floor(req)
+        assert dep.specifier.contains(low, prereleases=True), \
+            f"{place}: {req} allows {dep.name} {low}, which {name} {release} (the {name} floor) refuses: it requires {needs}"
+
+
 def test_every_dependency_has_a_lower_bound():
     for place, req in _requirements():
         assert _floor(req) is not None, f"{place}: {req} has no lower bound"
