@@ -13,11 +13,18 @@ The output is 8-bit H.264 with the same frame count, rate and size as the inputs
 are encoded as 4:4:4 (4:2:0 needs even sides). A video whose frames are gray in RGB form
 (R = G = B, the usual ffmpeg decode of an IR stream) is fused as gray.
 
+Gray or colour is decided per batch (a colour video that starts on a black frame stays colour).
+Frames are read as ffmpeg decodes them for display: turned by a rotation tag, a variable-frame-
+rate file read at a constant rate by repeated or dropped frames; notes say so, and that audio is
+not copied. A second ffmpeg counts both videos' frames in the background while they are fused
+(:class:`_FrameCounter`), so different lengths are refused once counted, not at the end.
+
 The output is written to a temporary file in the target folder and renamed at the end, so a
 failure (frame-count mismatch, decode error, interruption) leaves no partial output.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -27,12 +34,14 @@ from typing import Callable
 import numpy as np
 
 from .color import output_is_colour
-from .errors import InputError
+from .errors import InputError, ParameterError
 
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".avi", ".mov", ".m4v", ".webm"}
 #: containers the output is written in: libx264 cannot go into WebM, and imageio's ffmpeg plugin
 #: takes no .m4v; both were accepted, the WebM run ended with a broken file and exit 0
 OUTPUT_SUFFIXES = {".mp4", ".mkv", ".avi", ".mov"}
+#: still-image suffixes (image_io's inputs): a still given to fuse-video is named as such
+IMAGE_SUFFIXES = {".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".dcm", ".dicom"}
 EXTRA_HINT = "video needs imageio and imageio-ffmpeg: pip install 'mutualfuse[video]'"
 
 
@@ -60,6 +69,44 @@ def stream_bits(pix_fmt: str) -> int:
     return bits if 8 < bits <= 16 else 8
 
 
+@contextlib.contextmanager
+def _quiet_imageio_ffmpeg():
+    """imageio-ffmpeg logs a WARNING ("The frame size for reading (32, 48) is different from the
+    source frame size (48, 32)") when a rotation tag turns the frames; with no logging set up,
+    Python printed it on stderr above the one-line error or the result. The rotation is reported
+    by this module instead (the size mismatch error, a note)."""
+    import logging
+
+    log = logging.getLogger("imageio_ffmpeg")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def _ffmpeg_reason(text: str) -> str:
+    """The reason in an ffmpeg log (imageio's "Could not load meta information === stderr ===
+    <banner>..."), without ffmpeg's banner: "no video stream" where ffmpeg found none (an audio
+    file, an MP4 of zero frames), else the reason ffmpeg gave for not opening the file, with its
+    last demuxer message ("Invalid data found when processing input: moov atom not found", a
+    truncated MP4)."""
+    import re
+
+    if "does not contain any stream" in text or "matches no streams" in text:
+        return "it has no video stream"
+    lines = [re.sub(r"^\[[^\]]*\]\s*", "", ln.strip()) for ln in text.splitlines()]
+    lines = [ln for ln in lines if ln and not ln.startswith(("ffmpeg version", "built with", "configuration:", "lib",
+                                                              "Could not load meta", "=== stderr"))]
+    lines = [ln for ln in lines if "misdetection possible" not in ln]
+    for i, ln in enumerate(lines):
+        if ln.startswith("Error opening input:"):
+            reason = ln.split(":", 1)[1].strip()
+            return (f"{reason}: {lines[i - 1]}" if i else reason)[:160]
+    return (lines[-1] if lines else "ffmpeg gave no reason")[:160]
+
+
 def _open_reader(iio, path: Path):
     if not path.exists():
         raise InputError(f"{path}: file not found")
@@ -68,16 +115,23 @@ def _open_reader(iio, path: Path):
     if path.stat().st_size == 0:
         raise InputError(f"{path}: file is empty")
     try:
-        r = iio.get_reader(str(path), format="FFMPEG")
-        meta = r.get_meta_data()
-        if stream_bits(str(meta.get("pix_fmt", ""))) > 8:
-            # more than 8 bits a sample (a 14-bit thermal stream in gray16le, 10-bit HDR): the default
-            # rgb24 decode kept the top 8 bits only, and the run fused a few grey levels, exit 0
-            r.close()
-            r = iio.get_reader(str(path), format="FFMPEG", dtype="uint16")
+        with _quiet_imageio_ffmpeg():
+            r = iio.get_reader(str(path), format="FFMPEG")
             meta = r.get_meta_data()
-    except Exception as e:  # noqa: BLE001 - imageio raises OSError/RuntimeError/IndexError
-        raise InputError(f"{path}: not a readable video ({' '.join(str(e).split())[:160]})") from None
+            if stream_bits(str(meta.get("pix_fmt", ""))) > 8:
+                # more than 8 bits a sample (a 14-bit thermal stream in gray16le, 10-bit HDR): the default
+                # rgb24 decode kept the top 8 bits only, and the run fused a few grey levels, exit 0
+                r.close()
+                r = iio.get_reader(str(path), format="FFMPEG", dtype="uint16")
+                meta = r.get_meta_data()
+    except Exception as e:  # noqa: BLE001 - imageio raises OSError/RuntimeError/IndexError/ValueError
+        text = str(e)
+        if "can not handle the given uri" in text:  # imageio refuses the extension before ffmpeg sees it
+            what = ("an image" if path.suffix.lower() in IMAGE_SUFFIXES else
+                    f"not a file imageio's ffmpeg reader takes (extension {path.suffix or '(none)'!r})")
+            raise InputError(f"{path}: {what}, not a video (fuse-video takes two videos; "
+                             "`mutualfuse fuse` two images)") from None
+        raise InputError(f"{path}: not a readable video ({_ffmpeg_reason(text)})") from None
     return r, meta
 
 
@@ -144,6 +198,78 @@ class _Encoder:
             self._p.kill()
         self._p.wait()
         self._err.close()
+
+
+class _FrameCounter:
+    """Counts the frames imageio will decode from ``path`` with a second ffmpeg in the background
+    (the same ffmpeg and output options as imageio's reader, writing to the null device), while
+    the frames are fused, so that two videos of different lengths are refused once both are
+    counted, not after the shorter one's last frame (an hour of work for an hour of video).
+    ffmpeg's own counts also tell whether it repeated or dropped frames to read the video at a
+    constant rate (a variable-frame-rate file) and the rotation its tag asked for."""
+
+    def __init__(self, path: Path):
+        import subprocess
+        import tempfile
+
+        import imageio_ffmpeg
+
+        self.path = path
+        self.frames = self.dup = self.drop = None
+        self.rotation = 0.0
+        self._out, self._err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-i", str(path),
+               "-an", "-sn", "-dn", "-pix_fmt", "gray", "-vcodec", "rawvideo", "-f", "image2pipe",
+               "-progress", "pipe:1", "-y", os.devnull]
+        self._p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err,
+                                   start_new_session=True)  # Ctrl+C reaches Python only, which stops it
+
+    def done(self, wait: float | None = 0.0) -> bool:
+        """Whether the count is known (``wait``: seconds to wait for it; None: until it is)."""
+        import re
+        import subprocess
+
+        if self._p is None:
+            return self.frames is not None
+        try:
+            rc = self._p.wait(wait) if wait != 0.0 else self._p.poll()
+        except subprocess.TimeoutExpired:
+            rc = None
+        if rc is None:
+            return False
+        self._p = None
+        self._out.seek(0)
+        self._err.seek(0)
+        out = self._out.read().decode("utf-8", "replace")
+        err = self._err.read().decode("utf-8", "replace")
+        self._out.close()
+        self._err.close()
+        vals = dict(re.findall(r"^(\w+)=\s*(\S*)\s*$", out, re.M))  # the last report's values
+        if rc == 0 and vals.get("progress") == "end" and vals.get("frame", "").isdigit():
+            self.frames = int(vals["frame"])
+            self.dup, self.drop = int(vals.get("dup_frames") or 0), int(vals.get("drop_frames") or 0)
+        m = re.search(r"rotation of (-?[\d.]+) degrees", err)
+        if m:
+            self.rotation = float(m.group(1))
+        return self.frames is not None
+
+    def stop(self) -> None:
+        if self._p is not None:
+            if self._p.poll() is None:
+                self._p.kill()
+            self._p.wait()
+            self._p = None
+            self._out.close()
+            self._err.close()
+
+
+def _check_counts(counters: dict, a_path: Path, b_path: Path) -> None:
+    """Refuse two videos whose frame counts (known to both counters) differ."""
+    ca, cb = counters[a_path], counters[b_path]
+    if ca.frames is not None and cb.frames is not None and ca.frames != cb.frames:
+        (shorter, ns), (longer, nl) = sorted(((a_path, ca.frames), (b_path, cb.frames)), key=lambda t: t[1])
+        raise InputError(f"{shorter}: frame count mismatch: it has {ns} frames, {longer} has {nl} "
+                         "(the videos must be registered in time; cut the longer one)")
 
 
 def count_frames(path: str | os.PathLike) -> int:
@@ -240,16 +366,30 @@ def _to_float(frames: list[np.ndarray], gray: bool, normalize: str = "auto",
     return np.stack(out)
 
 
+def _turned(meta: dict) -> str:
+    """" (stored 48x32, turned by its rotation tag)" where ffmpeg turned the frames by a quarter."""
+    src, size = tuple(meta.get("source_size", ())), tuple(meta.get("size", ()))
+    if len(src) == 2 and len(size) == 2 and src != size:
+        return f" (stored {src[0]}x{src[1]}, turned by its rotation tag)"
+    return ""
+
+
 def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_path: str | os.PathLike,
                batch: int = 8, crf: int = 17, progress: Callable[[int, int | None], None] | None = None,
                frame_mapping: str = "video") -> dict:
     """Fuse two registered videos into ``out_path``; returns frame count, fps and size.
 
-    ``progress(done, total)`` is called after every batch (total may be None when unknown).
-    ``frame_mapping``: where frames are scaled by percentiles (16-bit streams under the fuser's
-    ``normalize`` "auto", any stream under "percentile"), ``"video"`` scales every frame of a
-    video by the percentiles of the whole video (one extra decoding pass of that video; no
-    flicker), ``"frame"`` each frame by its own, as a still.
+    ``progress(done, total)`` is called once the first batch is fused and after every batch
+    (total may be None when unknown). ``frame_mapping``: where frames are scaled by percentiles
+    (16-bit streams under the fuser's ``normalize`` "auto", any stream under "percentile"),
+    ``"video"`` scales every frame of a video by the percentiles of the whole video (one extra
+    decoding pass of that video; no flicker), ``"frame"`` each frame by its own, as a still.
+
+    Both videos are counted by a second ffmpeg in the background while the frames are fused
+    (:class:`_FrameCounter`): different frame counts are refused as soon as both are known. The
+    returned ``notes`` say what was done to the inputs: frames repeated or dropped to read a
+    variable-frame-rate file at a constant rate, frames turned by a rotation tag, an audio track
+    that is not copied.
     """
     if frame_mapping not in FRAME_MAPPINGS:
         raise InputError(f"frame_mapping must be one of {', '.join(FRAME_MAPPINGS)}, got {frame_mapping!r}")
@@ -258,19 +398,27 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     if iio is None:
         raise InputError(f"{a_path}: {EXTRA_HINT}")
     from .image_io import check_writable
+    from .validation import MIN_SIDE
 
     check_writable(out, inputs=(a_path, b_path), formats=OUTPUT_SUFFIXES)
     parent = out.parent if str(out.parent) else Path(".")
     if batch < 1:
         raise InputError(f"batch must be >= 1, got {batch}")
     ra, ma = _open_reader(iio, a_path)
-    rb, mb = _open_reader(iio, b_path)
+    try:
+        rb, mb = _open_reader(iio, b_path)
+    except BaseException:
+        ra.close()
+        raise
     fps_a, fps_b = float(ma.get("fps", 0) or 0), float(mb.get("fps", 0) or 0)
     size_a, size_b = tuple(ma.get("size", ())), tuple(mb.get("size", ()))
     if size_a != size_b:
         ra.close(), rb.close()
-        raise InputError(f"{b_path}: size mismatch: {a_path} is {size_a[0]}x{size_a[1]}, {b_path} is "
-                         f"{size_b[0]}x{size_b[1]} (the videos must be registered)")
+        raise InputError(f"{b_path}: size mismatch: {a_path} is {size_a[0]}x{size_a[1]}{_turned(ma)}, {b_path} is "
+                         f"{size_b[0]}x{size_b[1]}{_turned(mb)} (the videos must be registered)")
+    if min(size_a) < MIN_SIDE:
+        ra.close(), rb.close()
+        raise InputError(f"{a_path}: frames are {size_a[0]}x{size_a[1]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
     if fps_a <= 0:
         ra.close(), rb.close()
         raise InputError(f"{a_path}: video has no frame rate")
@@ -288,32 +436,37 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
             total = int(round(dur * fps_a))
     from .io.atomic import atomic_write, remove_stale_parts
 
+    counters = {path: _FrameCounter(path) for path in dict.fromkeys((a_path, b_path))}
     norm = getattr(fuser, "normalize", "auto"), tuple(getattr(fuser, "percentiles", (0.1, 99.9)))
     fixed: dict = {}  # path → (lo, hi) of the whole video, where one mapping serves it
     mapping_notes = []
-    if frame_mapping == "video":
-        for path, meta in ((a_path, ma), (b_path, mb)):
-            bits = stream_bits(str(meta.get("pix_fmt", "")))
-            if uses_percentiles(np.uint8 if bits <= 8 else np.uint16, norm[0]):
-                rng, _ = video_range(iio, path, norm[1])
-                if rng is not None:
-                    fixed[path] = rng
-                    mapping_notes.append(f"{path.name}: one intensity mapping for all frames, the {norm[1][0]:g}-"
-                                         f"{norm[1][1]:g} percentiles of the whole video ({rng[0]:.6g}-{rng[1]:.6g} "
-                                         "of the decoded samples); --frame-mapping frame scales each frame alone")
-    remove_stale_parts(parent, out.name)
     writer = None
     n = 0
-    gray_a = gray_b = None
+    any_colour = {a_path: False, b_path: False}
     task = task_note = None
     try:
+        if frame_mapping == "video":
+            for path, meta in ((a_path, ma), (b_path, mb)):
+                bits = stream_bits(str(meta.get("pix_fmt", "")))
+                if uses_percentiles(np.uint8 if bits <= 8 else np.uint16, norm[0]):
+                    rng, _ = video_range(iio, path, norm[1])
+                    if rng is not None:
+                        fixed[path] = rng
+                        mapping_notes.append(f"{path.name}: one intensity mapping for all frames, the {norm[1][0]:g}-"
+                                             f"{norm[1][1]:g} percentiles of the whole video ({rng[0]:.6g}-"
+                                             f"{rng[1]:.6g} of the decoded samples); --frame-mapping frame scales "
+                                             "each frame alone")
+        remove_stale_parts(parent, out.name)
         with atomic_write(out) as tmp:
             try:
                 pixfmt = "yuv420p" if w % 2 == 0 and h % 2 == 0 else "yuv444p"
                 it_a, it_b = iter(ra), iter(rb)
-                if progress:  # the inputs passed their checks: the bar may appear
-                    progress(0, total)
+                counted = False
                 while True:
+                    if not counted and all(c.done() for c in counters.values()):
+                        counted = True
+                        _check_counts(counters, a_path, b_path)
+                        total = counters[a_path].frames
                     fa, fb = [], []
                     for _ in range(batch):
                         xa = next(it_a, None)
@@ -328,8 +481,11 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                         fb.append(np.asarray(xb))
                     if not fa:
                         break
-                    if gray_a is None:
-                        gray_a, gray_b = _is_gray(fa[0]), _is_gray(fb[0])
+                    # gray or colour per batch: a colour video that starts on a black (or grey) frame
+                    # was fused as gray to its end when its first frame decided
+                    gray_a, gray_b = all(_is_gray(f) for f in fa), all(_is_gray(f) for f in fb)
+                    any_colour[a_path] |= not gray_a
+                    any_colour[b_path] |= not gray_b
                     xa = _to_float(fa, gray_a, *norm, a_path, fixed=fixed.get(a_path))
                     xb = _to_float(fb, gray_b, *norm, b_path, fixed=fixed.get(b_path))
                     if n == 0:  # task mode "auto": one task for the whole video, from its first frames
@@ -337,7 +493,10 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                         task = guess[0].task if guess else None
                         task_note = (f"task: {task}, detected on the first frame pair ({guess[0].describe()}); "
                                      "--task chooses another") if guess else None
-                    fused = fuser.fuse_arrays(xa, xb, task=task)
+                    try:
+                        fused = fuser.fuse_arrays(xa, xb, task=task)
+                    except (InputError, ParameterError) as e:  # e.g. a method's levels too deep for the frame size
+                        raise InputError(f"{a_path}, {b_path}: frames {n + 1}-{n + len(fa)}: {e}") from None
                     del xa, xb
                     frames = np.round(np.clip(fused, 0, 1) * 255).astype(np.uint8)
                     if frames.ndim == 3:
@@ -347,10 +506,12 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                     for f in frames:
                         writer.write(f)
                     n += len(frames)
-                    if progress:
+                    if progress:  # from the first fused batch on: an error of the inputs' comes alone
                         progress(n, total)
                 if n == 0:
                     raise InputError(f"{a_path}: video has no frames")
+                for c in counters.values():  # the same decoding as the one just finished: moments away
+                    c.done(wait=30.0)
                 writer.close()  # raises unless ffmpeg finished the file
                 writer = None
             finally:  # stop ffmpeg before atomic_write removes the temporary (a late write recreates it)
@@ -364,9 +525,23 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     finally:
         ra.close()
         rb.close()
+        for c in counters.values():
+            c.stop()
+    notes = []
+    for path, meta in ((a_path, ma),) + (((b_path, mb),) if b_path != a_path else ()):
+        c = counters[path]
+        if c.rotation or _turned(meta):
+            notes.append(f"{path.name}: frames turned upright as its rotation tag says ({c.rotation:g} degrees); "
+                         "the output holds them turned, with no tag")
+        if c.dup or c.drop:
+            notes.append(f"{path.name}: not at a constant frame rate: read at {fps_a:g} fps by repeating {c.dup} and "
+                         f"dropping {c.drop} of its frames (ffmpeg's constant-rate reading), so frames pair by time")
+        if meta.get("audio_codec"):
+            notes.append(f"{path.name}: its audio track ({meta['audio_codec']}) is not copied; the output has no sound")
     return {"out": str(out), "frames": n, "fps": fps_a, "size": (w, h),
-            "gray": not output_is_colour(not gray_a, not gray_b, fuser.chroma),
-            "task": getattr(fuser.report, "task", None), "task_note": task_note, "mapping_notes": mapping_notes}
+            "gray": not output_is_colour(any_colour[a_path], any_colour[b_path], fuser.chroma),
+            "task": getattr(fuser.report, "task", None), "task_note": task_note, "mapping_notes": mapping_notes,
+            "notes": notes}
 
 
 def progress_bar(total: int | None):

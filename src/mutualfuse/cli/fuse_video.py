@@ -10,7 +10,9 @@ def add_parser(sub) -> None:
 
     p = sub.add_parser("fuse-video", help="fuse two registered videos frame by frame",
                        description="Fuse two registered videos (same size, frame rate and frame count) into OUT; "
-                                   "same frame count and rate out. Needs the video extra (imageio, imageio-ffmpeg).")
+                                   "same frame count and rate out. Frames are read as ffmpeg shows them (turned by "
+                                   "a rotation tag, a variable frame rate read at a constant one; notes say so); "
+                                   "audio is not copied. Needs the video extra (imageio, imageio-ffmpeg).")
     p.add_argument("a", help="first source video (e.g. infrared)")
     p.add_argument("b", help="second source video (e.g. visible)")
     p.add_argument("-o", "--out", required=True, help="output video (.mp4, .mkv, .avi, .mov)")
@@ -50,8 +52,10 @@ def run(args: argparse.Namespace) -> int:
         if shown:
             shown[0].close()
     if not args.quiet:  # -q: nothing on success (notes included); errors are still printed
-        for n in info.get("mapping_notes", []) + fuser.report.notes + ([info["task_note"]] if info.get("task_note") else []):
+        for n in (info.get("notes", []) + info.get("mapping_notes", []) + fuser.report.notes
+                  + ([info["task_note"]] if info.get("task_note") else [])):
             print(f"note: {n}", file=sys.stderr)
-        print(f"{args.out}  ({info['frames']} frames at {info['fps']:g} fps, {info['size'][0]}x{info['size'][1]}, "
+        frames = f"{info['frames']} frame{'' if info['frames'] == 1 else 's'}"
+        print(f"{args.out}  ({frames} at {info['fps']:g} fps, {info['size'][0]}x{info['size'][1]}, "
               f"{time.perf_counter() - t:.1f} s)")
     return 0
