@@ -216,7 +216,7 @@ class _FrameCounter:
 
         self.path = path
         self.frames = self.dup = self.drop = None
-        self.rotation = 0.0
+        self.rotation, self.damage = 0.0, 0
         self._out, self._err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
         cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-i", str(path),
                "-an", "-sn", "-dn", "-pix_fmt", "gray", "-vcodec", "rawvideo", "-f", "image2pipe",
@@ -251,6 +251,11 @@ class _FrameCounter:
         m = re.search(r"rotation of (-?[\d.]+) degrees", err)
         if m:
             self.rotation = float(m.group(1))
+        # ffmpeg's complaints while decoding (after the header): "Invalid NAL unit size", "missing
+        # picture in access unit", "Error while decoding stream", "concealing N errors"
+        body = err.split("Stream mapping:", 1)[-1].lower()
+        self.damage = sum(1 for ln in body.splitlines()
+                          if any(w in ln for w in ("error", "invalid", "missing", "corrupt", "conceal", "damaged")))
         return self.frames is not None
 
     def stop(self) -> None:
@@ -533,7 +538,11 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
         if c.rotation or _turned(meta):
             notes.append(f"{path.name}: frames turned upright as its rotation tag says ({c.rotation:g} degrees); "
                          "the output holds them turned, with no tag")
-        if c.dup or c.drop:
+        if c.damage:
+            notes.append(f"{path.name}: ffmpeg reported {c.damage} errors while decoding it (a damaged file?); "
+                         f"frames it could not decode are filled by repeating others ({c.dup or 0} repeated, "
+                         f"{c.drop or 0} dropped to keep {fps_a:g} fps)")
+        elif c.dup or c.drop:
             notes.append(f"{path.name}: not at a constant frame rate: read at {fps_a:g} fps by repeating {c.dup} and "
                          f"dropping {c.drop} of its frames (ffmpeg's constant-rate reading), so frames pair by time")
         if meta.get("audio_codec"):

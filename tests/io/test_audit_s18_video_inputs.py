@@ -245,3 +245,28 @@ def test_ctrl_c_to_the_whole_process_group_leaves_no_output_and_no_ffmpeg(tmp_pa
     assert list(out_dir.iterdir()) == []
     time.sleep(0.5)
     assert _ffmpeg_children_of(a) == [] and _ffmpeg_children_of(b) == [] and _ffmpeg_children_of(out_dir) == []
+
+
+def test_a_damaged_file_is_fused_with_a_note_counting_ffmpegs_decoding_errors(tmp_path, capsys):
+    """Bytes overwritten in the middle of an MP4: ffmpeg conceals what it cannot decode and
+    repeats frames to keep the rate, and the run said nothing (exit 0, frames silently repeated)."""
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 256, (64, 96), dtype=np.uint8)
+    paths = []
+    for name in ("a.mp4", "b.mp4"):
+        wr = iio.get_writer(str(tmp_path / name), format="FFMPEG", fps=10, codec="libx264", pixelformat="yuv420p",
+                            ffmpeg_log_level="error", output_params=["-crf", "20"])
+        for i in range(60):
+            wr.append_data(np.repeat(np.roll(base, 2 * i, axis=1)[..., None], 3, -1))
+        wr.close()
+        paths.append(tmp_path / name)
+    data = bytearray(paths[1].read_bytes())
+    mid = len(data) // 2
+    data[mid:mid + len(data) // 10] = rng.integers(0, 256, len(data) // 10, dtype=np.uint8).tobytes()
+    paths[1].write_bytes(bytes(data))
+    rc, out, err = _run([*paths, "-o", tmp_path / "f.mp4", "--method", "average"], capsys)
+    assert rc == 0, err
+    notes = [ln for ln in err if ln.startswith("note: b.mp4: ffmpeg reported ")]
+    assert len(notes) == 1 and "errors while decoding it (a damaged file?)" in notes[0], err
+    assert not any(ln.startswith("note: a.mp4") for ln in err), err
+    assert "60 frames at 10 fps" in out and len(_read(tmp_path / "f.mp4")[0]) == 60
