@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
 
-from .errors import ImageTooSmallError, InputError, MetricUndefinedError, ParameterError
+from .errors import FuseError, ImageTooSmallError, InputError, MetricUndefinedError, ParameterError
 
 SUFFIXES = {".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg", ".dcm", ".dicom"}
 
@@ -23,11 +24,13 @@ SUFFIXES = {".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg", ".dcm", ".dicom"}
 # ---------------------------------------------------------------------------------------------
 
 
-def _read_samples(path: Path) -> np.ndarray:
+def _read_samples(path: Path, source: bool = False) -> np.ndarray:
     """The stored samples of a non-DICOM image file, read as ``mutualfuse fuse`` reads it
     (:func:`mutualfuse.image_io.read_image`'s readers: EXIF / TIFF orientation applied, 16-bit
     colour PNG and TIFF at their full 16 bits, alpha dropped, palettes expanded, multi-page
-    files refused) but not normalised: uint8 or uint16, (H, W) gray or (H, W, 3) RGB."""
+    files refused) but not normalised: uint8 or uint16, (H, W) gray or (H, W, 3) RGB.
+    ``source``: the file is a source image (the error for a float file then names
+    ``--normalize``, which reads float sources)."""
     from .image_io import read_samples
     from .io.samples import MAX_PIXELS
 
@@ -37,7 +40,11 @@ def _read_samples(path: Path) -> np.ndarray:
         return np.asarray(raw, dtype=np.uint8)
     if depth == 16:
         return np.asarray(raw, dtype=np.uint16)
-    raise InputError(f"{p}: float samples ({'colour' if raw.ndim == 3 else 'gray'}): evaluate reads "
+    kind = "colour" if raw.ndim == 3 else "gray"
+    if source:
+        raise InputError(f"{p}: float samples ({kind}): a float source has no stored 0-255 scale; score it "
+                         "as `mutualfuse fuse` reads it with --normalize auto (or full, percentile)")
+    raise InputError(f"{p}: float samples ({kind}): evaluate reads "
                      "8/16-bit integer images (write the fused image as PNG, or as 8/16-bit TIFF)")
 
 
@@ -47,7 +54,7 @@ SOURCE_NORMALIZE = ("auto", "full", "percentile")
 
 
 def read_gray(path: Path, normalize: str | None = None,
-              percentiles: tuple[float, float] | None = None) -> np.ndarray:
+              percentiles: tuple[float, float] | None = None, *, source: bool = False) -> np.ndarray:
     """Read an image for the metrics: uint8 or uint16 gray as stored (colour through MATLAB's
     ``rgb2gray``, as the reference tables were made). One-line errors.
 
@@ -62,7 +69,7 @@ def read_gray(path: Path, normalize: str | None = None,
     Files are read as ``mutualfuse fuse`` reads them (:func:`_read_samples`), so a fused image
     and its sources line up: EXIF and TIFF orientation are applied, 16-bit colour PNG / TIFF is
     read at its full 16 bits (``rgb2gray`` in uint16; the metrics scale uint16 by 255/65535),
-    float images are refused.
+    float images are refused (``source=True``: the error names ``normalize``, which reads them).
 
     A DICOM source has no stored 8- or 16-bit display scale: it is read as ``mutualfuse fuse``
     reads it (the stored VOI window, else the 0.1–99.9 percentiles,
@@ -82,7 +89,7 @@ def read_gray(path: Path, normalize: str | None = None,
             return to_gray(to_uint(arr, 8))
         return arr.astype(np.float64) * 255.0
     if normalize is None:
-        return to_gray(_read_samples(path))
+        return to_gray(_read_samples(path, source=source))
     from .image_io import read_samples
     from .io.samples import MAX_PIXELS, normalize_samples
 
@@ -99,17 +106,20 @@ def _listing(d: Path) -> dict[str, Path]:
     if not d.is_dir():
         raise InputError(f"{d}: not a folder")
     out: dict[str, Path] = {}
-    dup = []
+    dup: dict[str, list[str]] = {}
     from .io.pairing import is_image_file, pair_key
 
     for p in sorted(d.iterdir()):
         if is_image_file(p):
             key = pair_key(p)
             if key in out:
-                dup.append(p.name)
+                dup.setdefault(key, [out[key].name]).append(p.name)
             out[key] = p
     if dup:
-        raise InputError(f"{d}: several files share a name: {', '.join(dup)}")
+        groups = [" and ".join(v) for _, v in sorted(dup.items())]
+        more = f" (+{len(groups) - 5} more)" if len(groups) > 5 else ""
+        raise InputError(f"{d}: files are paired by name without extension, and several files share a name: "
+                         f"{'; '.join(groups[:5])}{more}")
     if not out:
         raise InputError(f"{d}: no images ({', '.join(sorted(SUFFIXES))}, DICOM)")
     return out
@@ -240,11 +250,85 @@ def _score_or_skip(key: str, a, b, f) -> tuple[float, str | None]:
         return float("nan"), str(e)
 
 
+def _worker_init() -> None:
+    """``-j N`` worker start-up: Ctrl+C (SIGINT, sent to the whole foreground process group)
+    is left to the main process, which stops the workers; SIGTERM ends a worker quietly (the
+    command's SIGTERM-as-Ctrl+C handler, inherited through ``fork``, would print a traceback)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+class _signals_deferred:
+    """Defer Ctrl+C and SIGTERM while tasks are submitted: the pool forks its workers on the
+    first submit, and a ``KeyboardInterrupt`` raised in the middle of that (a signal can arrive
+    in any thread, Python raises it in the main one between any two steps) left a forked worker
+    out of the pool's list, so it was never stopped and kept the command's output pipes open.
+    A worker forked meanwhile inherits the deferring handler until :func:`_worker_init`. The
+    signal is raised again, to the handlers it would have met, when this ends. Outside the
+    main thread (no signal handlers there) it does nothing."""
+
+    SIGNALS = ("SIGINT", "SIGTERM")
+
+    def __enter__(self):
+        import signal
+
+        self.old: dict = {}
+        self.caught: list[int] = []
+        try:
+            for name in self.SIGNALS:
+                sig = getattr(signal, name)
+                self.old[sig] = signal.signal(sig, self._defer)
+        except ValueError:  # not the main thread
+            self._restore()
+            self.old = {}
+        return self
+
+    def _defer(self, signum, frame) -> None:
+        self.caught.append(signum)
+
+    def _restore(self) -> None:
+        import signal
+
+        for sig, handler in self.old.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+
+    def __exit__(self, *exc) -> bool:
+        import signal
+
+        self._restore()
+        for sig in dict.fromkeys(self.caught):
+            signal.raise_signal(sig)
+        return False
+
+
+def _stop_workers(ex) -> None:
+    """Stop a pool now (Ctrl+C, an error): queued work is cancelled and the metrics in flight
+    are abandoned instead of waited for (a slow metric on a large image takes seconds)."""
+    import contextlib
+
+    procs = list((getattr(ex, "_processes", None) or {}).values())
+    ex.shutdown(wait=False, cancel_futures=True)
+    for pr in procs:
+        with contextlib.suppress(Exception):
+            pr.terminate()
+    for pr in procs:
+        with contextlib.suppress(Exception):
+            pr.join(2)
+            if pr.is_alive():  # a SIGTERM that came before _worker_init was deferred
+                pr.kill()
+                pr.join(5)
+
+
 def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
              skipped: dict | None = None, normalize: str | None = None,
              percentiles: tuple[float, float] | None = None, narrow: list | None = None) -> dict:
-    """Score pair by pair (so memory holds one pair at a time); with ``jobs`` > 1 the metrics
-    of a pair run in that many worker processes. Returns table[method][image][label].
+    """Score pair by pair; with ``jobs`` > 1 the metrics (of every ``--fused`` image) run in
+    that many worker processes, and the next pair is read while the last metrics of a pair
+    still run, so ``jobs`` workers stay busy even with one metric of one method. This process
+    holds one pair (``jobs`` = 1), else at most ``jobs`` + 1 pairs (each worker the pair it
+    scores). Ctrl+C or an error stops the workers at once. Returns table[method][image][label].
 
     A metric that cannot be computed because the images are too small for it, or that is
     undefined for them (:class:`~mutualfuse.errors.MetricUndefinedError`), is NaN in the table; ``skipped`` (a dict, filled in place) then maps its label to
@@ -254,14 +338,16 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
     ``normalize`` / ``percentiles`` are :func:`read_gray`'s, for the sources only (a fused image
     is scored as stored). ``narrow`` (a list, filled in place) receives the 16-bit sources read
     at their stored scale (``normalize`` None) whose values span less than a quarter of it."""
+    from collections import deque
+
     from tqdm import tqdm
 
     if skipped is None:
         skipped = {}
     table: dict = {m: {n: {} for n in names} for m in methods}
     total = len(names) * len(methods) * len(labels)
-    bar = tqdm(total=total, desc="evaluate", unit="metric", disable=quiet, file=sys.stderr)
-    ex = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+    bar = ex = None
+    pending: deque = deque()  # (task, future), oldest first
 
     def record(t, result) -> None:
         value, reason = result
@@ -270,9 +356,24 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
             entry = skipped.setdefault(t[2], {"reason": reason, "images": []})
             entry["images"].append((t[0], t[1]))
 
-    try:
+    def collect_oldest() -> None:
+        t, fu = pending.popleft()
+        try:
+            result = fu.result()
+        except ValueError as e:
+            raise InputError(f"{t[5]}: {t[3]}: {e}") from None
+        except BrokenProcessPool:
+            raise FuseError(f"{t[5]}: {t[3]}: a worker process died (killed, e.g. by the system for lack of "
+                            f"memory with -j {jobs}); try a smaller -j") from None
+        record(t, result)
+        bar.update(1)
+
+    try:  # the bar and the pool inside: a Ctrl+C at any moment closes the bar before "interrupted"
+        bar = tqdm(total=total, desc="evaluate", unit="metric", disable=quiet, file=sys.stderr)
+        ex = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init) if jobs > 1 else None
         for n in names:
-            a, b = read_gray(la[n], normalize, percentiles), read_gray(lb[n], normalize, percentiles)
+            a = read_gray(la[n], normalize, percentiles, source=True)
+            b = read_gray(lb[n], normalize, percentiles, source=True)
             if narrow is not None and normalize is None:
                 for p, x in ((la[n], a), (lb[n], b)):
                     if x.dtype == np.uint16 and x.size and int(x.max()) - int(x.min()) < 65536 // 4:
@@ -287,18 +388,24 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
                 for t in tasks:
                     record(t, _run_one(t))
                     bar.update(1)
-            else:
-                futs = [ex.submit(_score_or_skip, t[3], *t[4]) for t in tasks]
-                for t, fu in zip(tasks, futs):
-                    try:
-                        record(t, fu.result())
-                    except ValueError as e:
-                        raise InputError(f"{t[5]}: {t[3]}: {e}") from None
-                    bar.update(1)
+                continue
+            with _signals_deferred():
+                for t in tasks:
+                    pending.append((t, ex.submit(_score_or_skip, t[3], *t[4])))
+            while len(pending) > jobs:  # the next pair is read while the last `jobs` metrics run
+                collect_oldest()
+        while pending:
+            collect_oldest()
+    except BaseException:
+        if ex is not None:
+            _stop_workers(ex)
+            ex = None
+        raise
     finally:
         if ex is not None:
-            ex.shutdown(cancel_futures=True)
-        bar.close()
+            ex.shutdown(wait=True)
+        if bar is not None:
+            bar.close()
     return table
 
 

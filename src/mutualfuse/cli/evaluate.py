@@ -70,6 +70,14 @@ def add_parser(sub) -> None:
 # output
 # ---------------------------------------------------------------------------------------------
 
+#: the key of the mean row in ``table[method]`` (not a string, so that an image named ``mean``
+#: keeps its own row); shown as ``mean`` in the table and the CSV
+MEAN = ("mean",)
+
+
+def _group_label(g) -> str:
+    return "mean" if g == MEAN else g
+
 
 def _direction_marks() -> dict[str, str]:
     """Column marks per metric direction (higher / lower / closer to 0 is better), ASCII if needed."""
@@ -106,7 +114,7 @@ def _best(vals: list[float], key: str) -> set[int]:
 
 
 def format_table(methods: list[str], names: list[str], labels: dict[str, str], table: dict) -> str:
-    """table[method][image or 'mean'][label] -> value."""
+    """table[method][image name or MEAN][label] -> value."""
     from ..metrics import METRICS
 
     marks_of = _direction_marks()
@@ -115,18 +123,20 @@ def format_table(methods: list[str], names: list[str], labels: dict[str, str], t
     cols = list(labels)
     head = ["method", "image"] + [f"{c}{marks_of[direction[c]]}" for c in cols]
     rows_out: list[list[str]] = []
-    groups = names + ["mean"]
+    groups = names + [MEAN]
     if len(methods) > 1:
         # best across methods, for every image and for the mean
         for g in groups:
             marks = {c: _best([table[m][g][c] for m in methods], labels[c]) for c in cols}
             for i, m in enumerate(methods):
-                rows_out.append([m, g] + [_fmt(table[m][g][c]) + ("*" if i in marks[c] else "") for c in cols])
+                rows_out.append([m, _group_label(g)]
+                                + [_fmt(table[m][g][c]) + ("*" if i in marks[c] else "") for c in cols])
     else:
         m = methods[0]
         marks = {c: _best([table[m][g][c] for g in names], labels[c]) for c in cols}
         for i, g in enumerate(groups):
-            rows_out.append([m, g] + [_fmt(table[m][g][c]) + ("*" if i in marks[c] else "") for c in cols])
+            rows_out.append([m, _group_label(g)]
+                            + [_fmt(table[m][g][c]) + ("*" if i in marks[c] else "") for c in cols])
     widths = [max(len(r[k]) for r in [head] + rows_out) for k in range(len(head))]
     lines = ["  ".join(h.ljust(w) if k < 2 else h.rjust(w) for k, (h, w) in enumerate(zip(head, widths)))]
     lines.append("  ".join("-" * w for w in widths))
@@ -172,8 +182,8 @@ def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs, 
             w = csv.writer(fh)
             w.writerow(["method", "folder", "image"] + list(labels))
             for m in methods:
-                for g in names + ["mean"]:
-                    w.writerow([m, dirs[m], g] + [repr(table[m][g][c]) for c in labels])
+                for g in names + [MEAN]:
+                    w.writerow([m, dirs[m], _group_label(g)] + [repr(table[m][g][c]) for c in labels])
     elif suffix == ".json":
         doc = {
             "values": "NaN (a metric undefined for that image, or not computed because the image is "
@@ -194,7 +204,7 @@ def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs, 
             },
             "methods": {
                 m: {"folder": dirs[m], "images": {g: _json_row(table[m][g]) for g in names},
-                    "mean": _json_row(table[m]["mean"])}
+                    "mean": _json_row(table[m][MEAN])}
                 for m in methods
             },
         }
@@ -222,6 +232,25 @@ def _skip_notes(skipped: dict, n_images: int) -> list[str]:
         lines.append(f"note: {', '.join(labs)}: not computed (NaN) for {len(imgs)} of {n_images} image(s) "
                      f"({_names(imgs, 5)}): {reason}{mean}")
     return lines
+
+
+def _nan_note(methods, names, labels, table, skipped: dict) -> str | None:
+    """One note on the NaN values that are not "not computed" (:func:`_skip_notes`): the metric
+    is undefined for the image (0/0), named per metric with its images."""
+    left_out = {(lab, m, n) for lab, v in skipped.items() for m, n in v["images"]}
+    per_label: dict[str, set] = {}
+    count = 0
+    for lab in labels:
+        for m in methods:
+            for n in names:
+                if math.isnan(table[m][n][lab]) and (lab, m, n) not in left_out:
+                    per_label.setdefault(lab, set()).add(n)
+                    count += 1
+    if not count:
+        return None
+    where = "; ".join(f"{lab} for {_names(imgs, 5)}" for lab, imgs in per_label.items())
+    return (f"note: {count} value(s) are NaN, undefined for those images (0/0 in the metric, e.g. a flat fused "
+            f"image, or for some metrics a flat region of the images): {where}; a mean over them is NaN too")
 
 
 def _method_labels(fused: list[Path]) -> list[str]:
@@ -273,9 +302,11 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{where}: the images are too small for, or undefined in, every metric asked for; "
                          f"nothing computed ({reasons})")
     for m in methods:
-        table[m]["mean"] = {lab: float(np.mean([table[m][n][lab] for n in names])) for lab in labels}
+        table[m][MEAN] = {lab: float(np.mean([table[m][n][lab] for n in names])) for lab in labels}
+    if args.out:  # before the table: `evaluate ... --out r.csv | head` still leaves the whole file
+        write_results(Path(args.out), methods, names, labels, table, {m: str(d) for m, d in zip(methods, fused)},
+                      skipped, source_reading=_source_reading(args))
     print(format_table(methods, names, labels, table))
-    n_nan = sum(math.isnan(table[m][n][lab]) for m in methods for n in names for lab in labels) - n_skipped
     if not args.quiet:
         for line in _skip_notes(skipped, len(names)):
             print(line, file=sys.stderr)
@@ -293,12 +324,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"note: {len(narrow)} 16-bit source(s) span less than a quarter of their range (e.g. {narrow[0]}) "
                   "and are scored at their stored scale (x 255/65535), while `mutualfuse fuse` stretches such "
                   "images by percentiles: --normalize auto scores the sources as fuse read them", file=sys.stderr)
-        if n_nan:
-            print(f"note: {n_nan} value(s) are NaN: the metric is undefined for that image (e.g. a flat "
-                  "fused image); a mean over them is NaN too", file=sys.stderr)
-    if args.out:
-        write_results(Path(args.out), methods, names, labels, table, {m: str(d) for m, d in zip(methods, fused)},
-                      skipped, source_reading=_source_reading(args))
-        if not args.quiet:
+        nan_note = _nan_note(methods, names, labels, table, skipped)
+        if nan_note:
+            print(nan_note, file=sys.stderr)
+        if "mean" in names:
+            print("note: an image is named 'mean': its rows come before each method's mean row, which is the "
+                  "last row of the method", file=sys.stderr)
+        if args.out:
             print(f"wrote {args.out}", file=sys.stderr)
     return 0
