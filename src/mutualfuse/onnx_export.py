@@ -14,7 +14,10 @@ upsampled, as the PyTorch token budget does), or use the PyTorch path. Weights t
 ``map_min_pool`` (``default``: 2) are run by ``fuse`` on that pooled grid at every size up to the
 token budget: only an export with ``pool=map_min_pool`` computes what ``fuse`` does (the CLI says
 so when the pool is smaller; :func:`stored_min_pool`). The output's declared shape is the
-inputs' ``(B, 1, H, W)``; the graph's metadata records the weights, the pool and the task.
+inputs' ``(B, 1, H, W)``. The graph's metadata (:data:`METADATA_KEYS`; onnxruntime's
+``InferenceSession.get_modelmeta().custom_metadata_map``) and its description say what the file
+holds: the weights (shipped name or file name, never the folder) and their sha256, the mutualfuse
+version, the mapping pool, the task and the inputs' layout and range.
 """
 from __future__ import annotations
 
@@ -118,22 +121,53 @@ def export_onnx(out_path: str | os.PathLike, model: str | os.PathLike = "default
     return out
 
 
+#: what an exported graph's metadata records (keys of ``metadata_props``)
+METADATA_KEYS = ("mutualfuse.version", "mutualfuse.weights", "mutualfuse.weights_sha256",
+                 "mutualfuse.mapping_pool", "mutualfuse.task", "mutualfuse.inputs", "mutualfuse.output")
+#: the inputs and the output of every exported graph, as recorded in its metadata
+INPUTS_NOTE = ("a, b: float32 (B, 1, H, W), H and W >= 8, registered, in [0, 1]: gray, or the BT.601 "
+               "luminance Y = 0.299 R + 0.587 G + 0.114 B of colour; 8-bit samples / 255 (mutualfuse "
+               "fuse scales 16-bit by percentiles; docs/inputs.md, ONNX)")
+OUTPUT_NOTE = "fused: float32 (B, 1, H, W) in [0, 1], the fused luminance"
+
+
+def weights_identity(model: str | os.PathLike) -> tuple[str, str]:
+    """(name, sha256) of the weights ``model``: a shipped name (also for a shipped file given by
+    its path), else the file's name without its folder (a path put the exporter's folders, home
+    directory included, into a file made to be handed on, and said nothing of its content), and
+    the sha256 of the file."""
+    from .weights import SHIPPED, _shipped_name, file_sha256, resolve_weights
+
+    name = _shipped_name(model)
+    if name in SHIPPED:
+        return name, SHIPPED[name].sha256
+    path, _ = resolve_weights(model)
+    return Path(path).name, file_sha256(path)
+
+
 def _finish_graph(path: Path, model, pool: int, task: str | None) -> None:
     """The exporter names the output's channel axis ``Clipfused_dim_1`` (a symbolic size after
     the clamp) where the inputs say 1: fix it to 1, as documented ("the same shape"), so that
     runtimes that build static engines from the declared shapes see one channel. Record what the
-    graph computes (weights, mapping pool, task) in its metadata."""
+    graph computes and takes (:data:`METADATA_KEYS`) in its metadata and its description."""
     import onnx
+
+    from . import __version__
 
     m = onnx.load(str(path))
     dims = m.graph.output[0].type.tensor_type.shape.dim
     if len(dims) == 4:
         dims[1].Clear()
         dims[1].dim_value = 1
-    for k, v in (("mutualfuse.weights", str(model)), ("mutualfuse.mapping_pool", str(int(pool))),
-                 ("mutualfuse.task", task or "stored")):
+    name, digest = weights_identity(model)
+    values = (__version__, name, digest, str(int(pool)), task or "stored", INPUTS_NOTE, OUTPUT_NOTE)
+    for k, v in zip(METADATA_KEYS, values):
         e = m.metadata_props.add()
         e.key, e.value = k, v
+    mapping = "exact" if pool == 1 else f"on a {int(pool)}x pooled grid"
+    m.doc_string = (f"mutualfuse {__version__} fusion network: weights {name} (sha256 {digest}), mutual "
+                    f"mapping {mapping}, task settings {task or 'stored'}. Inputs {INPUTS_NOTE}. "
+                    f"Output {OUTPUT_NOTE}.")
     onnx.save(m, str(path))
 
 
@@ -149,7 +183,19 @@ def stored_min_pool(model: str | os.PathLike = "default", task: str | None = Non
 
 
 def run_onnx(path: str | os.PathLike, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Run an exported model with onnxruntime on (H, W) or (B, H, W) float arrays in [0, 1]."""
+    """Run an exported model with onnxruntime on (H, W) or (B, H, W) float arrays in [0, 1] of
+    the same shape, sides at least 8; else a one-line :class:`InputError` (``b`` of another
+    shape with as many pixels, e.g. transposed, was reshaped to ``a``'s and fused as garbage)."""
+    from .validation import MIN_SIDE
+
+    a, b = np.asarray(a), np.asarray(b)
+    for x, n in ((a, "a"), (b, "b")):
+        if x.ndim not in (2, 3):
+            raise InputError(f"{n}: expected an (H, W) or (B, H, W) gray array, got shape {x.shape}")
+    if a.shape != b.shape:
+        raise InputError(f"shape mismatch: a is {a.shape}, b is {b.shape}")
+    if min(a.shape[-2:]) < MIN_SIDE:
+        raise InputError(f"image is {a.shape[-1]}x{a.shape[-2]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
     try:
         import onnxruntime as ort
     except ImportError:

@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     if not target:
         raise ParameterError("export-onnx needs an output file: -o OUT.onnx")
     args.out = target
+    _refuse_a_method_name(args.weights)
     checked: dict[str, str] = {}
     check = None
     if not args.no_check:
@@ -84,6 +85,25 @@ def run(args: argparse.Namespace) -> int:
               f"{'' if check is None else ' and passed the onnxruntime check'})", file=sys.stderr)
         return 130
     return 0
+
+
+def _refuse_a_method_name(weights: str) -> None:
+    """``--weights dwt`` (a method of ``fuse --method``, no such file) said "weights file not
+    found": say that only the network exports, and what to give."""
+    import os
+
+    from ..errors import ParameterError
+    from ..methods import METHODS
+    from ..weights import SHIPPED
+
+    if weights in SHIPPED or os.path.exists(weights) or weights not in METHODS:
+        return
+    if METHODS.meta(weights).get("family") == "network":
+        raise ParameterError(f"--weights {weights}: {weights} is the network method; give its weights: a shipped "
+                             "name (default, ...; mutualfuse methods lists them) or a .safetensors file")
+    raise ParameterError(f"--weights {weights}: {weights} is a classical fusion method, which has no network to "
+                         "export; only the network exports to ONNX (--weights default, another shipped name or "
+                         "a .safetensors file)")
 
 
 #: largest max |onnxruntime - PyTorch| accepted by the export's check on the tno-01 sample
