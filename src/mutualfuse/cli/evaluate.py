@@ -254,6 +254,17 @@ def _nan_note(methods, names, labels, table, skipped: dict) -> str | None:
 
 
 def _method_labels(fused: list[Path]) -> list[str]:
+    seen: dict[Path, Path] = {}
+    for d in fused:  # one folder spelt twice (relative and absolute, through a link) would be scored twice
+        try:
+            if not d.is_dir():  # missing: the folder checks say what is wrong with it
+                continue
+            real = d.resolve()
+        except OSError:
+            continue
+        if real in seen and seen[real] != d:
+            raise ParameterError(f"--fused {seen[real]} and {d} are the same folder")
+        seen.setdefault(real, d)
     labels = [d.name or str(d) for d in fused]
     if len(set(labels)) < len(labels):
         labels = [str(d) for d in fused]
