@@ -490,6 +490,9 @@ class Fuser:
         if order not in ("tree", "sequential"):
             raise ParameterError(f"order must be 'tree' or 'sequential', got {order!r}")
         _check_task(task)
+        if isinstance(images, (str, os.PathLike)):  # list() of a path is its characters
+            raise InputError(f"a stack takes images, got the path {str(images)!r}: read the planes first (e.g. "
+                             "tifffile.imread for a multi-page TIFF), or use the command line (mutualfuse fuse-stack)")
         items = list(images)
         if len(items) < 2:
             raise InputError(f"a stack needs at least 2 images, got {len(items)}")

@@ -28,6 +28,7 @@ are colour or both gray), gray under ``chroma="gray"``.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -304,6 +305,10 @@ def _from_any(x: Any, name: str, conv, notes: list[str]) -> tuple[np.ndarray, Ki
             return (f[..., 0] if x.shape[-1] == 1 else f), Kind("numpy", x.dtype, True, x.shape[-1],
                                                                  layout="hw1" if x.shape[-1] == 1 else "hwc", bit_depth=depth)
         raise InputError(f"{name}: unsupported array shape {x.shape}")
+    if isinstance(x, (str, os.PathLike)):  # a file name: the API fuses images, the CLI fuses files
+        raise InputError(f"{name}: expected a numpy array, PIL image or torch tensor, got the path {str(x)!r}: "
+                         "read it first (PIL.Image.open, or mutualfuse.image_io.read_image(path)[0] for "
+                         "16-bit, TIFF and DICOM), or use the command line (mutualfuse fuse)")
     raise InputError(f"{name}: expected a numpy array, PIL image or torch tensor, got {type(x).__name__}")
 
 
