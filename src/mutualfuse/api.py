@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -466,7 +466,8 @@ class Fuser:
         return to_kind(out, ka if ka.channels >= kb.channels else kb)
 
     # -- stacks -------------------------------------------------------------------
-    def fuse_stack(self, images: Sequence[Any], order: str = "tree", task: str | None = "multi-focus") -> Any:
+    def fuse_stack(self, images: Sequence[Any], order: str = "tree", task: str | None = "multi-focus",
+                   progress: Callable[[int, int], None] | None = None) -> Any:
         """Fuse N ≥ 2 registered images (a focus stack: microscopy, macro photography) into one.
 
         The method is pairwise, so the stack is reduced by pairwise fusions. ``order``:
@@ -483,6 +484,8 @@ class Fuser:
         the kind of the first image, or, when the first is gray and a later one colour, in the kind
         of the first colour image (as :meth:`fuse` returns the colour input's kind).
         :attr:`report` holds the notes of every fusion (each once) and ``report.fusions``.
+        ``progress``: called as ``progress(done, total)`` after each of the N − 1 fusions (a
+        long stack of large images takes minutes; the command line draws a bar with it).
         """
         from .convert import from_any, to_kind
 
@@ -538,6 +541,8 @@ class Fuser:
                 fused.append(self.fuse_arrays(x, y, task=task if self.task_mode == "auto" else None))
                 fusions += 1
                 notes += [n for n in self.report.notes if n not in notes]
+                if progress is not None:
+                    progress(fusions, len(xs) - 1)
             level = fused + rest
         self.report.notes = notes
         self.report.fusions = fusions

@@ -158,3 +158,24 @@ def test_a_corrupt_tiff_stack_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith(f"mutualfuse: error: {f}") and err.count("\n") == 1, err
     assert not out.exists()
+
+
+def test_progress_reports_every_fusion():
+    from mutualfuse import Fuser
+
+    calls = []
+    Fuser(method="average").fuse_stack([np.zeros((16, 16))] * 5, progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_the_bar_is_drawn_at_a_terminal_only(tmp_path, capsys, monkeypatch):
+    import sys
+
+    planes = _planes16(n=4)
+    stack = tmp_path / "s.tif"
+    tifffile.imwrite(stack, planes, photometric="minisblack")
+    assert main(["fuse-stack", str(stack), "-o", str(tmp_path / "o.png"), "--method", "average"]) == 0
+    assert "fuse-stack" not in capsys.readouterr().err  # piped: no bar
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert main(["fuse-stack", str(stack), "-o", str(tmp_path / "o.png"), "--method", "average"]) == 0
+    assert "fuse-stack:" in capsys.readouterr().err  # the bar over the 3 fusions (tqdm may skip redraws)

@@ -178,10 +178,19 @@ def run(args: argparse.Namespace) -> int:
     # API must take them as they are ("auto" keeps [0, 1] floats); under "percentile" it scaled
     # every array again by its own percentiles, undoing the joint mapping
     policy, fuser.normalize = fuser.normalize, "auto"
+    bar = None
+    if not args.quiet and len(arrays) > 2 and sys.stderr.isatty():  # at a terminal: a long stack takes minutes
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(arrays) - 1, desc="fuse-stack", unit="fusion", file=sys.stderr, leave=False,
+                   dynamic_ncols=True)
     try:
-        fused = fuser.fuse_stack(arrays, order=args.order, task=stack_task)
+        fused = fuser.fuse_stack(arrays, order=args.order, task=stack_task,
+                                 progress=None if bar is None else (lambda done, total: bar.update(1)))
     finally:
         fuser.normalize = policy
+        if bar is not None:
+            bar.close()
     notes = folder_notes + list(fuser.report.notes) + ([depth_note] if depth_note else [])
     if joint_note:
         notes.append(joint_note)
