@@ -8,10 +8,15 @@ SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("demo", help="fuse the bundled sample pairs (IR-VIS, CT-MR, multi-focus)")
-    from .common import add_device, add_quiet
+    p = sub.add_parser("demo", help="fuse the bundled sample pairs (IR-VIS, CT-MR, multi-focus)",
+                       description="Fuse the sample pairs that ship with the package with the shipped `default` "
+                                   "weights (task detected per pair), writing OUT/NAME-fused.png for each and "
+                                   "printing its path, time and task. Existing outputs of the same name are "
+                                   "replaced; the folder (and its parents) is created when missing.")
+    from .common import add_device, add_quiet, non_empty
 
-    p.add_argument("-o", "--out", default="out/demo", help="output folder (default %(default)s)")
+    p.add_argument("-o", "--out", default="out/demo", type=non_empty,
+                   help="output folder (default %(default)s)")
     add_device(p)
     add_quiet(p)
     p.add_argument("--pair", action="append", help="only this sample (repeatable): "

@@ -7,7 +7,10 @@ from ..errors import ParameterError
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("methods", help="list fusion methods and shipped weights (and their model cards)")
+    p = sub.add_parser("methods", help="list fusion methods and shipped weights (and their model cards)",
+                       description="List the registered fusion methods (name, family, reference) and the shipped "
+                                   "weights (name, file, sha256 prefix, description), one per line, plain text. "
+                                   "--card NAME prints a method's parameters or a weights file's model card.")
     p.add_argument("--card", metavar="NAME", action="append", default=[],
                    help="print the card of a fusion method (its reference and parameters with their defaults "
                         "and allowed values) or the model card of shipped weights or a weights file of your "
@@ -42,14 +45,16 @@ def run(args: argparse.Namespace) -> int:
             known = [*METHODS.names(), *SHIPPED]
             close = difflib.get_close_matches(unknown[0].lower(), known, n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
+            shown = ", ".join(n if n and n.strip() == n else repr(n) for n in unknown)  # '' named as such
             raise ParameterError(f"--card: no fusion method, shipped weights or weights file named "
-                                 f"{', '.join(unknown)}{hint} (methods: {', '.join(METHODS.names())}; shipped "
+                                 f"{shown}{hint} (methods: {', '.join(METHODS.names())}; shipped "
                                  f"weights: {', '.join(SHIPPED)})")
         print("\n".join(method_card(n) if is_method[n] else model_card(n) if n in SHIPPED else file_card(n)
                         for n in names), end="")
         return 0
     nw = max(12, *(len(e.name) for e in METHODS))  # columns as wide as the longest name
     ww = max(28, *(len(w.name) for w in SHIPPED.values()))
+    fw = max(len(w.file) for w in SHIPPED.values())
     for e in METHODS:
         print(f"{e.name:{nw}s} {e.meta.get('family', ''):12s} {e.meta.get('cite', '')}")
     print()
@@ -60,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
         if group:
             print(f"\n{title}:")
         for w in ws:
-            print(f"weights {w.name:{ww}s} {w.file}  sha256 {w.sha256[:16]}…  {w.description}")
+            # plain ASCII (a pipe or log with another encoding), the sha256 column aligned
+            print(f"weights {w.name:{ww}s} {w.file:{fw}s}  sha256 {w.sha256[:16]}...  {w.description}")
     print("\ncards: mutualfuse methods --card NAME (a method's parameters, or a weights file's model card; "
           "--card all = every weights file)")
     return 0

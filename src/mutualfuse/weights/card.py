@@ -61,7 +61,9 @@ def _recipe(tc: dict) -> list[str]:
     lines = [
         f"loss:        {loss}",
         f"budget:      {tc.get('steps', '?')} steps x batch {tc.get('batch_size', '?')}, "
-        f"{data.get('crop', '?')}x{data.get('crop', '?')} crops, seed {tc.get('seed', '?')}",
+        f"{data.get('crop', '?')}x{data.get('crop', '?')} crops, seed {tc.get('seed', '?')}"
+        + (f"; the mapping pooled to {tc['train_token_budget']} tokens in training"
+           if tc.get("train_token_budget") else ""),
         f"optimiser:   Adam lr {tc.get('lr', '?')} ({sched})",
         f"data:        {', '.join(data.get('sets') or [])}; {data.get('val_pairs', 0)} pairs held out for validation"
         + (f"; synthetic multi-focus fraction {data.get('multifocus')}" if data.get("multifocus") else "")
@@ -79,11 +81,31 @@ def _run_lines(meta: dict[str, str]) -> list[str]:
     if meta.get("wall_time_s"):
         run.append(f"{float(meta['wall_time_s']) / 60:.1f} min wall")
     if meta.get("machine"):
-        run.append(meta["machine"])
+        run.append(" ".join(meta["machine"].split()))
     lines = [f"run:         {'; '.join(run)}"] if run else []
+    if meta.get("precision"):
+        lines.append(f"precision:   training forward in {meta['precision']}")
     if meta.get("final_train_loss"):
         lines.append(f"final loss:  {meta['final_train_loss']} (training batch)")
     return lines
+
+
+def _trained_differences(trained: object, stored: dict) -> str:
+    """The settings in which the network as trained (``train_config``'s model, which the
+    training's validation ran) differs from the stored model config (inference settings chosen
+    after training: ``blend_temperature``, ``map_min_pool``, ``base_brightness`` ...), as
+    ``key value`` text; empty when they agree or cannot be compared. Keys a config lacks take
+    the :class:`~mutualfuse.model.ModelConfig` defaults, as loading does."""
+    from ..model.config import ModelConfig
+
+    if not isinstance(trained, dict) or not stored:
+        return ""
+    try:
+        a = ModelConfig.from_dict(trained).to_dict()
+        b = ModelConfig.from_dict(stored).to_dict()
+    except Exception:  # noqa: BLE001 - garbled metadata: nothing to compare, the card still prints
+        return ""
+    return ", ".join(f"{k} {a[k]}" for k in a if k not in ("token_budget", "in_channels") and a[k] != b.get(k))
 
 
 def model_card(name: str) -> str:
@@ -117,9 +139,14 @@ def model_card(name: str) -> str:
     if tc:
         lines += _recipe(tc)
     lines += _run_lines(meta)
+    if meta.get("inference"):
+        lines.append(f"inference:   {meta['inference']}")
     if w.validation:
+        trained = _trained_differences(tc.get("model"), mc)
         lines.append("validation:  " + ", ".join(f"{k}={v:.4g}" for k, v in w.validation)
-                     + " (held-out RoadScene pairs, logged at the last step)")
+                     + " (held-out RoadScene pairs, logged at the last training step"
+                     + (f", of the network as trained: {trained}; not at the stored settings of the model "
+                        "line" if trained else "") + ")")
     if w.tasks:
         lines.append("per task:    " + "; ".join(
             f"{t}: {', '.join(f'{k}={v:g}' for k, v in kv) or 'the stored settings'}" for t, kv in w.tasks)
