@@ -5,18 +5,22 @@
 Medical volumes registered to one grid (CT/MR, PET/MR, MR contrasts after ANTs/FSL/SPM) are
 fused slice by slice along one voxel axis (default 2, axial for RAS-ordered data). Choices:
 
+* **Shapes**: 3-D; X x Y x Z x 1 is 3-D, a 2-D file one slice (written 2-D). 4-D series,
+  colour (RGB) and complex voxels are refused.
 * **One intensity mapping per volume**, not per slice: the ``normalize`` policy of ``fuse``
   applied to the whole volume (``auto`` and ``percentile``: its 0.1–99.9 percentiles after the
-  file's ``scl_slope``/``scl_inter``; ``full``: the integer type's range, unsigned types only;
-  float data must then be in [0, 1]), so that slices keep their relative brightness.
+  file's ``scl_slope``/``scl_inter``, the values mapped said in a note; ``full``: the integer
+  type's range, unsigned types only; float data must then be in [0, 1]), so that slices keep
+  their relative brightness.
 * **One task for the volume** (the network in task mode ``auto``): detected once on the
   central slice pair, as ``fuse-video`` does on its first frames.
 * **The same grid or nothing**: shapes and affines (to 1e-4 of the voxel size) must agree; a
-  volume is not resampled (say so, and which tool does it, rather than fuse misaligned voxels).
+  volume is not resampled (say how the grids differ, and which tool resamples, rather than fuse
+  misaligned voxels).
 * **Output**: float32 in [0, 1] on the first volume's grid and header (affine, qform/sform,
   units), ``scl_slope`` 1, ``scl_inter`` 0, ``cal_min`` 0 / ``cal_max`` 1 (the data's range, not the
   first volume's display window), no intent, no header extensions (they describe the first
-  volume's voxels), a ``descrip`` saying how it was made; written
+  volume's voxels), a ``descrip`` saying how it was made (never the first volume's); written
   atomically, gzip-compressed when the name ends in ``.gz``.
 """
 from __future__ import annotations
@@ -67,12 +71,19 @@ def read_volume(path, max_voxels: int = MAX_VOXELS):
         img = nib.load(str(p))
     except Exception as e:  # noqa: BLE001 - nibabel raises many types for broken files
         raise InputError(f"{p}: not a readable NIfTI file ({str(e).splitlines()[0][:160] if str(e) else type(e).__name__})") from None
-    shape = tuple(int(s) for s in img.shape)
-    while len(shape) > 3 and shape[-1] == 1:
-        shape = shape[:-1]
+    dt = np.dtype(img.get_data_dtype())
+    if dt.fields is not None:  # NIfTI RGB24 / RGBA32: numpy said "VoidDType ... no common DType"
+        raise InputError(f"{p}: colour (RGB) voxels; fuse-volume takes one value a voxel (convert the volume to "
+                         "gray first)")
+    if dt.kind == "c":  # the imaginary part was dropped, with a numpy ComplexWarning
+        raise InputError(f"{p}: complex voxels ({dt}); fuse-volume takes real values (take the magnitude first)")
+    shape = volume_shape(img)
+    if len(shape) == 2:  # one slice: fused as a volume of one slice across axis 2, written 2-D
+        shape = (*shape, 1)
     if len(shape) != 3:
+        split = " (split a 4-D series into volumes first, e.g. with fslsplit)" if len(shape) == 4 else ""
         raise InputError(f"{p}: a {len(shape)}-D image {'x'.join(map(str, img.shape))}; fuse-volume takes 3-D "
-                         "volumes (split a 4-D series into volumes first)")
+                         f"volumes{split}")
     if int(np.prod(shape)) > max_voxels:
         raise InputError(f"{p}: {'x'.join(map(str, shape))} = {int(np.prod(shape))} voxels, more than the limit of "
                          f"{max_voxels} (decompression bomb guard; raise it with --max-pixels)")
@@ -80,16 +91,28 @@ def read_volume(path, max_voxels: int = MAX_VOXELS):
         data = np.asarray(img.dataobj, dtype=np.float64).reshape(shape)
     except Exception as e:  # noqa: BLE001 - truncated data, unsupported dtypes
         raise InputError(f"{p}: cannot read the voxel data ({str(e).splitlines()[0][:160] if str(e) else type(e).__name__})") from None
-    if not np.isfinite(data).all():
-        raise InputError(f"{p}: volume contains NaN or infinite values")
+    bad = int(data.size - np.count_nonzero(np.isfinite(data)))
+    if bad:
+        raise InputError(f"{p}: {bad} of its {data.size} voxels {'is' if bad == 1 else 'are'} NaN or infinite "
+                         "(e.g. outside the field of view after resampling); replace them first, e.g. with "
+                         "fslmaths IN -nan OUT")
     return data, img
+
+
+def volume_shape(img) -> tuple:
+    """The image's shape less trailing axes of length 1 past the third (a 3-D volume that a
+    converter stored as X x Y x Z x 1); 2-D images stay 2-D."""
+    shape = tuple(int(s) for s in img.shape)
+    while len(shape) > 3 and shape[-1] == 1:
+        shape = shape[:-1]
+    return shape
 
 
 def normalize_volume(data: np.ndarray, img, normalize: str, percentiles, path) -> tuple[np.ndarray, str]:
     """The volume in [0, 1] by one mapping for all its voxels (module docstring), and how:
-    ``"full"``, ``"percentile"``, or where the percentile mapping fell back, ``"minmax: …"`` /
-    ``"flat: …"`` with the phrase the notes print."""
-    from .io.samples import NORMALIZE_MODES, percentile_scale
+    ``"full"``, ``"percentile: <lo> → 0, <hi> → 1"`` (the voxel values mapped), or where the
+    percentile mapping fell back, ``"minmax: …"`` / ``"flat: …"`` with the phrase the notes print."""
+    from .io.samples import NORMALIZE_MODES, _clip01, percentile_scale
 
     if normalize not in NORMALIZE_MODES:
         raise ParameterError(f"normalize must be one of {NORMALIZE_MODES}, got {normalize!r}")
@@ -108,6 +131,9 @@ def normalize_volume(data: np.ndarray, img, normalize: str, percentiles, path) -
             return np.clip(data, 0.0, 1.0), "full"
         raise InputError(f"{path}: --normalize full needs unsigned integer voxels without scaling or float voxels "
                          f"in [0, 1]; this volume is {dt} (use --normalize auto or percentile)")
+    a, b = (float(v) for v in np.percentile(data, [lo, hi]))
+    if b > a:  # percentile_scale's mapping, with the values it maps said in the note
+        return _clip01((data - a) / (b - a)), f"percentile: {a:.6g} → 0, {b:.6g} → 1"
     top = 1.0 if data.max() <= 1 else float(data.max())
     detail: list[str] = []
     out = percentile_scale(data, lo, hi, top, detail)
@@ -120,16 +146,45 @@ def normalize_volume(data: np.ndarray, img, normalize: str, percentiles, path) -
 
 
 def check_same_grid(img_a, img_b, path_a, path_b, shape_a, shape_b) -> None:
+    """Refuse volumes not on one voxel grid: shapes, then affines to 1e-4 of the voxel size; the
+    message says how they differ (orientation, voxel size, or position)."""
     if shape_a != shape_b:
         raise InputError(f"{path_b}: volume is {'x'.join(map(str, shape_b))}, {path_a} is "
                          f"{'x'.join(map(str, shape_a))}: the volumes must be registered to one grid "
                          "(resample one onto the other first, e.g. with ANTs or FSL flirt -applyxfm)")
     a, b = np.asarray(img_a.affine, float), np.asarray(img_b.affine, float)
     vox = float(np.min(np.abs(np.linalg.svd(a[:3, :3], compute_uv=False)))) or 1.0
-    if not np.allclose(a, b, rtol=0, atol=1e-4 * vox):
-        raise InputError(f"{path_b}: its affine (voxel-to-world) differs from {path_a}'s by up to "
-                         f"{np.abs(a - b).max():.4g} mm: the volumes must be registered to one grid "
-                         "(resample one onto the other first)")
+    tol = 1e-4 * vox
+    if np.allclose(a, b, rtol=0, atol=tol):
+        return
+    from nibabel.orientations import aff2axcodes
+
+    def codes(m):
+        try:
+            return "".join(str(c) for c in aff2axcodes(m))
+        except Exception:  # noqa: BLE001 - a singular affine has no orientation
+            return "?"
+
+    def sizes(m):
+        return "x".join(f"{z:.4g}" for z in np.sqrt((m[:3, :3] ** 2).sum(axis=0)))
+
+    za, zb = np.sqrt((a[:3, :3] ** 2).sum(axis=0)), np.sqrt((b[:3, :3] ** 2).sum(axis=0))
+    if codes(a) != codes(b):
+        how = (f"its voxel axes point to {codes(b)}, {path_a}'s to {codes(a)} (another orientation or a flipped "
+               "axis)")
+    elif not np.allclose(za, zb, rtol=0, atol=tol):
+        how = f"its voxels are {sizes(b)} mm, {path_a}'s {sizes(a)} mm"
+    elif not np.allclose(a[:3, :3], b[:3, :3], rtol=0, atol=tol):
+        how = f"its voxel axes are rotated against {path_a}'s (affines differ by up to {np.abs(a - b).max():.4g})"
+    else:
+        how = f"its origin is {np.linalg.norm(a[:3, 3] - b[:3, 3]):.4g} mm from {path_a}'s"
+    for img, path in ((img_a, path_a), (img_b, path_b)):
+        h = getattr(img, "header", None)
+        if h is not None and "qform_code" in h and int(h["qform_code"]) == 0 and int(h["sform_code"]) == 0:
+            how += f"; {path} has no orientation (qform_code and sform_code 0: its voxel size only)"
+    raise InputError(f"{path_b}: not on {path_a}'s voxel grid: {how}; the volumes must be registered to one "
+                     "grid (resample one onto the other first, e.g. with ANTs or FSL flirt -applyxfm; "
+                     "nothing is resampled here)")
 
 
 def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, description: str = "",
@@ -147,7 +202,7 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
         raise InputError(f"{out_path}: the output of a volume must be a NIfTI file (.nii or .nii.gz)")
     va, img_a = read_volume(a_path, max_voxels)
     vb, img_b = read_volume(b_path, max_voxels)
-    check_same_grid(img_a, img_b, a_path, b_path, va.shape, vb.shape)
+    check_same_grid(img_a, img_b, a_path, b_path, volume_shape(img_a), volume_shape(img_b))
     sl = [s for i, s in enumerate(va.shape) if i != axis]
     if min(sl) < MIN_SIDE:
         raise InputError(f"{a_path}: slices across axis {axis} are {sl[1]}x{sl[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
@@ -161,9 +216,13 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
     out = np.empty(xa.shape, dtype=np.float32)
     notes: list[str] = []
     for s in range(0, xa.shape[0], batch):
-        out[s:s + batch] = fuser.fuse_arrays(xa[s:s + batch], xb[s:s + batch], task=task)
+        try:
+            out[s:s + batch] = fuser.fuse_arrays(xa[s:s + batch], xb[s:s + batch], task=task)
+        except (InputError, ParameterError) as e:  # e.g. a method's decomposition deeper than the slices
+            msg = f"{a_path}, {b_path}: slices {xa.shape[2]}x{xa.shape[1]} across axis {axis}: {e}"
+            raise (ParameterError(msg) if isinstance(e, ParameterError) else InputError(msg)) from None
         notes += [n for n in fuser.report.notes if n not in notes]
-    fused = np.moveaxis(out, 0, axis)
+    fused = np.moveaxis(out, 0, axis).reshape(volume_shape(img_a))  # a 2-D input stays 2-D
     nib = _nib()
     hdr = img_a.header.copy()
     hdr.set_data_dtype(np.float32)
@@ -180,20 +239,33 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
     # volume through the CT's window, all one grey
     res.header["cal_min"], res.header["cal_max"] = 0.0, 1.0
     res.header.set_intent("none", (), "")
-    if description:
-        res.header["descrip"] = description.encode("ascii", "replace")[:79]
+    if not description:  # the first volume's descrip (scanner, protocol, even a patient name) is not the output's
+        from . import __version__
+
+        what = (f"network {Path(str(fuser.weights_spec)).name}" if getattr(fuser, "weights_spec", None) is not None
+                else f"method {fuser.method}")
+        description = f"mutualfuse {__version__} fuse-volume {what} axis {axis}"
+    res.header["descrip"] = description.encode("ascii", "replace")[:79]
     data = res.to_bytes()
     if str(out_path).lower().endswith(".gz"):
         data = gzip.compress(data, compresslevel=6, mtime=0)
     with atomic_write(out_path) as tmp:
         Path(tmp).write_bytes(data)
-    for p, how in ((a_path, how_a), (b_path, how_b)):
-        if how == "percentile":
+    for p, how, img in ((a_path, how_a, img_a), (b_path, how_b, img_b)):
+        if how.startswith("percentile: "):
             lo, hi = fuser.percentiles
-            notes.append(f"{p}: volume scaled by its {lo:g}-{hi:g} percentiles (one mapping for all slices; "
-                         "--normalize full: an unsigned integer type's range)")
+            dt = np.dtype(img.get_data_dtype())
+            unscaled = img.header.get_slope_inter() in ((None, None), (1.0, 0.0))
+            hint = (f"; --normalize full: its type's range, 0 to {np.iinfo(dt).max}" if dt.kind == "u" and unscaled
+                    else "")
+            note = (f"{p}: volume scaled by its {lo:g}-{hi:g} percentiles ({how.split(': ', 1)[1]}, clipped; "
+                    f"one mapping for all slices{hint})")
         elif how.startswith(("flat: ", "minmax: ")):  # the percentile mapping's fallbacks, and how
-            notes.append(f"{p}: volume {how.split(': ', 1)[1]}")
+            note = f"{p}: volume {how.split(': ', 1)[1]}"
+        else:
+            continue
+        if note not in notes:  # a volume fused with itself: one note
+            notes.append(note)
     if extensions:
         notes.append(f"{a_path}: its {len(extensions)} NIfTI header extension{'s' if len(extensions) != 1 else ''} "
                      f"(code {', '.join(extensions)}) not copied: they describe its voxels, not the fused ones")

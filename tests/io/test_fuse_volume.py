@@ -59,7 +59,7 @@ def test_network_detects_one_task_for_the_volume(tmp_path, capsys):
      "f.nii.gz", "volume is 40x32x3, "),
     (lambda p: nib.save(nib.Nifti1Image(np.zeros((40, 32, 5), np.float32), AFF + np.eye(4) * 0), str(p / "b.nii.gz"))
      or nib.save(nib.Nifti1Image(np.zeros((40, 32, 5), np.float32), np.diag([0.8, 0.8, 2.5, 1])), str(p / "b.nii.gz")),
-     "f.nii.gz", "its affine (voxel-to-world) differs"),
+     "f.nii.gz", "voxel grid: its voxels are 0.8x0.8x2.5 mm, "),
     (lambda p: nib.save(nib.Nifti1Image(np.zeros((40, 32, 5, 2), np.float32), AFF), str(p / "b.nii.gz")),
      "f.nii.gz", "a 4-D image 40x32x5x2"),
     (lambda p: nib.save(nib.Nifti1Image(np.full((40, 32, 5), np.nan, np.float32), AFF), str(p / "b.nii.gz")),

@@ -35,6 +35,11 @@ def add_parser(sub) -> None:
             action.default = MAX_VOXELS
             action.help = ("refuse a volume with more voxels (decompression-bomb guard, checked on the header; "
                            "default %(default)s)")
+        elif action.dest == "chroma":  # a volume has one value a voxel: refused in run() where given
+            action.default, action.help = None, argparse.SUPPRESS
+        elif action.dest == "task" and action.help and "auto = the task detected per pair" in action.help:
+            action.help = action.help.replace("auto = the task detected per pair",
+                                              "auto = one task for the volume, detected on its central slice pair")
         elif action.dest == "normalize":
             action.help = ("intensity scaling of each volume, one mapping for all its slices: auto and percentile "
                            "(default auto): the volume's percentiles; full: an unsigned integer type's range, or "
@@ -52,6 +57,12 @@ def run(args: argparse.Namespace) -> int:
     from ..volume import fuse_volume, is_volume_path
     from .fuse import make_fuser
 
+    from ..errors import ParameterError
+
+    if getattr(args, "chroma", None) is not None:  # it was accepted and did nothing
+        raise ParameterError(f"--chroma {args.chroma}: a volume has one value a voxel (gray); --chroma is the colour "
+                             "rule of `fuse` for two colour images")
+    args.chroma = "saturation"
     out = Path(args.out)
     if not is_volume_path(out):
         raise InputError(f"{out}: the output of a volume must be a NIfTI file (.nii or .nii.gz)")
@@ -67,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         for n in info["notes"]:
             print(f"note: {n}", file=sys.stderr)
-        print(f"{out}  ({'x'.join(map(str, info['shape']))}, {info['slices']} slices across axis {args.axis}, "
+        slices = f"{info['slices']} slice{'s' if info['slices'] != 1 else ''}"
+        print(f"{out}  ({'x'.join(map(str, info['shape']))}, {slices} across axis {args.axis}, "
               f"{time.perf_counter() - t:.2f} s, float32)")
     return 0
