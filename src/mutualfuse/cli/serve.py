@@ -8,14 +8,14 @@ import sys
 
 def add_parser(sub) -> None:
     from ..image_io import MAX_PIXELS
-    from .common import int_at_least
+    from .common import add_device, int_at_least
 
     p = sub.add_parser("serve", help="a local web page to fuse and compare pairs (needs the 'web' extra)",
                        description="Start the mutualfuse web page on this machine (offline: no CDN, no "
                                    "analytics). Prints its address; Ctrl+C stops it and removes its temporary files.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=0, help="port (default: a free one, printed on start)")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    add_device(p)
     p.add_argument("--max-pixels", type=int_at_least(1), default=MAX_PIXELS,
                    help=f"refuse larger images, as `fuse` does (default {MAX_PIXELS})")
     p.add_argument("--share", action="store_true", help="also ask Gradio for a public share link (needs internet)")

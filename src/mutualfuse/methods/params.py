@@ -69,19 +69,21 @@ class Param(abc.ABC):
 @dataclass(frozen=True)
 class Int(Param):
     """An integer (not a bool, not a float such as 3.0) in ``lo..hi`` (``hi`` None: no upper
-    bound); ``odd``: odd only; ``multiple_of``: a multiple of it; ``optional``: None allowed."""
+    bound); ``odd``: odd only; ``multiple_of``: a multiple of it; ``optional``: None allowed;
+    ``meaning``: what special values mean (appended to :meth:`allowed`, for the card)."""
 
     lo: int
     hi: int | None = None
     odd: bool = False
     multiple_of: int = 1
     optional: bool = False
+    meaning: str = ""
 
     def allowed(self) -> str:
         kind = "an odd integer" if self.odd else "an integer"
         rng = f" >= {self.lo}" if self.hi is None else f" in {self.lo}..{self.hi}"
         mult = f", a multiple of {self.multiple_of}" if self.multiple_of > 1 else ""
-        return kind + rng + mult + (" (or None)" if self.optional else "")
+        return kind + rng + mult + (" (or None)" if self.optional else "") + (f"; {self.meaning}" if self.meaning else "")
 
     def accepts(self, value: Any) -> Any:
         if value is None and self.optional:
