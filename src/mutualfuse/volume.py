@@ -53,6 +53,13 @@ def _nib():
 
 def read_volume(path, max_voxels: int = MAX_VOXELS):
     """→ (float64 array (X, Y, Z) as stored after scaling, the nibabel image). One-line errors."""
+    img, shape = open_volume(path, max_voxels)
+    return volume_data(path, img, shape), img
+
+
+def open_volume(path, max_voxels: int = MAX_VOXELS):
+    """The header checks of :func:`read_volume`, before any voxel is read → (the nibabel image,
+    its shape as read: 3-D, or (X, Y, 1) for a 2-D image)."""
     p = Path(path)
     nib = _nib()
     if nib is None:
@@ -87,6 +94,12 @@ def read_volume(path, max_voxels: int = MAX_VOXELS):
     if int(np.prod(shape)) > max_voxels:
         raise InputError(f"{p}: {'x'.join(map(str, shape))} = {int(np.prod(shape))} voxels, more than the limit of "
                          f"{max_voxels} (decompression bomb guard; raise it with --max-pixels)")
+    return img, shape
+
+
+def volume_data(path, img, shape) -> np.ndarray:
+    """The voxels of an image :func:`open_volume` checked, as float64 after the header's scaling."""
+    p = Path(path)
     try:
         data = np.asarray(img.dataobj, dtype=np.float64).reshape(shape)
     except Exception as e:  # noqa: BLE001 - truncated data, unsupported dtypes
@@ -96,7 +109,7 @@ def read_volume(path, max_voxels: int = MAX_VOXELS):
         raise InputError(f"{p}: {bad} of its {data.size} voxels {'is' if bad == 1 else 'are'} NaN or infinite "
                          "(e.g. outside the field of view after resampling); replace them first, e.g. with "
                          "fslmaths IN -nan OUT")
-    return data, img
+    return data
 
 
 def volume_shape(img) -> tuple:
@@ -187,6 +200,37 @@ def check_same_grid(img_a, img_b, path_a, path_b, shape_a, shape_b) -> None:
                      "nothing is resampled here)")
 
 
+#: bytes a voxel that fusing a volume pair holds at least: both volumes as read (float64) and
+#: normalised (float64), and the float32 result (measured peaks: docs/inputs.md, "Volumes")
+VOLUME_BYTES_PER_VOXEL = 2 * (8 + 8) + 4
+
+
+def volume_min_memory(fuser, shape, axis: int = 2, batch: int = 8) -> int:
+    """A lower bound, in bytes, of what :func:`fuse_volume` holds at its peak for a pair of
+    volumes of ``shape``: :data:`VOLUME_BYTES_PER_VOXEL` a voxel, and one batch of slices
+    through the fuser (:meth:`Fuser.min_memory <mutualfuse.api.Fuser.min_memory>`; the network
+    runs as many slices at once as its window allows, each counted as the runner counts it)."""
+    n = int(np.prod(shape, dtype=np.int64))
+    h, w = [s for i, s in enumerate(shape) if i != axis][::-1]
+    b = min(batch, shape[axis])
+    need = VOLUME_BYTES_PER_VOXEL * n + fuser.min_memory(h, w, 2 * b)
+    runner = getattr(fuser, "runner", None)
+    if runner is not None and not (fuser.tile and (h > fuser.tile or w > fuser.tile)):
+        at_once = min(b, max(1, runner.max_window_pixels // max(1, h * w)))
+        need += (at_once - 1) * runner.min_bytes(h, w)  # min_memory counted one slice's network memory
+    return need
+
+
+def check_volume_memory(fuser, shape, axis: int, batch: int, path) -> None:
+    """Refuse (one-line :class:`InputError` naming ``path``) a volume pair whose
+    :func:`volume_min_memory` exceeds the memory available now."""
+    from .runner import check_memory
+
+    check_memory(volume_min_memory(fuser, shape, axis, batch),
+                 f"{path}: fusing this {'x'.join(map(str, shape))} volume pair",
+                 "; free memory, use a machine with more, or crop the volumes")
+
+
 def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, description: str = "",
                 max_voxels: int = MAX_VOXELS) -> dict:
     """Read, check, fuse slice by slice and atomically write one volume pair; returns what was done.
@@ -200,12 +244,14 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
         raise ParameterError(f"batch must be at least 1, got {batch}")
     if not is_volume_path(out_path):
         raise InputError(f"{out_path}: the output of a volume must be a NIfTI file (.nii or .nii.gz)")
-    va, img_a = read_volume(a_path, max_voxels)
-    vb, img_b = read_volume(b_path, max_voxels)
+    img_a, shape_a = open_volume(a_path, max_voxels)
+    img_b, shape_b = open_volume(b_path, max_voxels)
     check_same_grid(img_a, img_b, a_path, b_path, volume_shape(img_a), volume_shape(img_b))
-    sl = [s for i, s in enumerate(va.shape) if i != axis]
+    sl = [s for i, s in enumerate(shape_a) if i != axis]
     if min(sl) < MIN_SIDE:
         raise InputError(f"{a_path}: slices across axis {axis} are {sl[1]}x{sl[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
+    check_volume_memory(fuser, shape_a, axis, batch, a_path)  # before reading: not an OOM kill halfway
+    va, vb = volume_data(a_path, img_a, shape_a), volume_data(b_path, img_b, shape_b)
     na, how_a = normalize_volume(va, img_a, fuser.normalize, fuser.percentiles, a_path)
     nb, how_b = normalize_volume(vb, img_b, fuser.normalize, fuser.percentiles, b_path)
     xa, xb = np.moveaxis(na, axis, 0), np.moveaxis(nb, axis, 0)  # (slices, H, W)
