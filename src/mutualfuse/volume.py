@@ -232,9 +232,10 @@ def check_volume_memory(fuser, shape, axis: int, batch: int, path) -> None:
 
 
 def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, description: str = "",
-                max_voxels: int = MAX_VOXELS) -> dict:
+                max_voxels: int = MAX_VOXELS, progress=None) -> dict:
     """Read, check, fuse slice by slice and atomically write one volume pair; returns what was done.
-    ``max_voxels``: refuse a volume with more voxels (checked on the header, before its data)."""
+    ``max_voxels``: refuse a volume with more voxels (checked on the header, before its data).
+    ``progress``: called as ``progress(done, total)`` slices after each batch."""
     from .io.atomic import atomic_write
     from .validation import MIN_SIDE
 
@@ -268,6 +269,8 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
             msg = f"{a_path}, {b_path}: slices {xa.shape[2]}x{xa.shape[1]} across axis {axis}: {e}"
             raise (ParameterError(msg) if isinstance(e, ParameterError) else InputError(msg)) from None
         notes += [n for n in fuser.report.notes if n not in notes]
+        if progress is not None:
+            progress(min(s + batch, xa.shape[0]), xa.shape[0])
     fused = np.moveaxis(out, 0, axis).reshape(volume_shape(img_a))  # a 2-D input stays 2-D
     nib = _nib()
     hdr = img_a.header.copy()

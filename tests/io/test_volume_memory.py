@@ -49,3 +49,20 @@ def test_a_pair_that_cannot_fit_is_refused_before_its_voxels_are_read(tmp_path, 
     from mutualfuse.cli import main
 
     assert main(argv + ["-q"]) == 0 and out.exists() and len(read) == 2
+
+
+def test_progress_counts_the_slices(tmp_path, capsys, monkeypatch):
+    import sys
+
+    a, b = _pair(tmp_path, shape=(40, 48, 10))
+    calls = []
+    volume.fuse_volume(Fuser(method="average"), a, b, tmp_path / "f.nii", batch=4,
+                       progress=lambda d, t: calls.append((d, t)))
+    assert calls == [(4, 10), (8, 10), (10, 10)]
+    from mutualfuse.cli import main
+
+    assert main(["fuse-volume", str(a), str(b), "-o", str(tmp_path / "g.nii"), "--method", "average"]) == 0
+    assert "fuse-volume:" not in capsys.readouterr().err  # piped: no bar
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert main(["fuse-volume", str(a), str(b), "-o", str(tmp_path / "g.nii"), "--method", "average"]) == 0
+    assert "fuse-volume:" in capsys.readouterr().err

@@ -72,9 +72,23 @@ def run(args: argparse.Namespace) -> int:
     fuser = make_fuser(args, progress=False)
     t = time.perf_counter()
     what = (f"network {Path(fuser.weights_spec).name}" if fuser.weights_spec is not None else f"method {fuser.method}")
-    info = fuse_volume(fuser, args.a, args.b, out, axis=args.axis, batch=args.batch,
-                       description=f"mutualfuse {__version__} fuse-volume {what} axis {args.axis}",
-                       max_voxels=args.max_pixels)
+    bar = None
+    if not args.quiet and sys.stderr.isatty():  # at a terminal: a volume through the network takes minutes
+        from tqdm import tqdm
+
+        bar = tqdm(desc="fuse-volume", unit="slice", file=sys.stderr, leave=False, dynamic_ncols=True)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        info = fuse_volume(fuser, args.a, args.b, out, axis=args.axis, batch=args.batch,
+                           description=f"mutualfuse {__version__} fuse-volume {what} axis {args.axis}",
+                           max_voxels=args.max_pixels, progress=None if bar is None else progress)
+    finally:
+        if bar is not None:
+            bar.close()
     if not args.quiet:
         for n in info["notes"]:
             print(f"note: {n}", file=sys.stderr)
