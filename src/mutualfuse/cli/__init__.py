@@ -67,6 +67,41 @@ def main(argv: list[str] | None = None) -> int:
         restore()
 
 
+def console_main() -> int:
+    """The ``mutualfuse`` command (and ``python -m mutualfuse``): :func:`main`, after which a
+    Ctrl+C or SIGTERM arriving while the interpreter shuts down (torch's and the decoders'
+    clean-up can take a moment) exits at once with the command's status: the work is done and
+    its outputs are written, so it must neither print a ``KeyboardInterrupt`` traceback nor turn
+    a success into a failure (:func:`_exit_on_late_interrupt`)."""
+    code = main()
+    _exit_on_late_interrupt(code)
+    return code
+
+
+def _exit_on_late_interrupt(code: int) -> None:
+    """From now on SIGINT / SIGTERM end the process with ``code`` (standard streams flushed
+    first). Only in the main thread; never for :func:`main` called from Python (tests, users)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def leave(signum, frame):  # noqa: ARG001
+        os._exit(code)
+
+    try:
+        signal.signal(signal.SIGINT, leave)
+        signal.signal(signal.SIGTERM, leave)
+    except (ValueError, OSError, AttributeError):  # no signals here
+        pass
+
+
 def _internal_error(e: BaseException) -> int:
     msg = " ".join(str(e).split())[:300]
     print(f"mutualfuse: internal error: {type(e).__name__}: {msg} (set MUTUALFUSE_DEBUG=1 for a traceback)",
@@ -110,4 +145,4 @@ def _sigterm_as_interrupt():
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(console_main())
