@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import FuseError, ImageTooSmallError, InputError, MetricUndefinedError, ParameterError
+from .io.signals import stop_workers
 
 SUFFIXES = {".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg", ".dcm", ".dicom"}
 
@@ -303,24 +304,6 @@ class _signals_deferred:
         return False
 
 
-def _stop_workers(ex) -> None:
-    """Stop a pool now (Ctrl+C, an error): queued work is cancelled and the metrics in flight
-    are abandoned instead of waited for (a slow metric on a large image takes seconds)."""
-    import contextlib
-
-    procs = list((getattr(ex, "_processes", None) or {}).values())
-    ex.shutdown(wait=False, cancel_futures=True)
-    for pr in procs:
-        with contextlib.suppress(Exception):
-            pr.terminate()
-    for pr in procs:
-        with contextlib.suppress(Exception):
-            pr.join(2)
-            if pr.is_alive():  # a SIGTERM that came before _worker_init was deferred
-                pr.kill()
-                pr.join(5)
-
-
 def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
              skipped: dict | None = None, normalize: str | None = None,
              percentiles: tuple[float, float] | None = None, narrow: list | None = None) -> dict:
@@ -398,7 +381,7 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
             collect_oldest()
     except BaseException:
         if ex is not None:
-            _stop_workers(ex)
+            stop_workers(ex)
             ex = None
         raise
     finally:

@@ -243,14 +243,9 @@ def execute(tasks: list[Task], cfg: BenchmarkConfig) -> list[Result]:
             except BaseException:
                 # Ctrl+C / SIGTERM (or a broken pool): stop now, not after every queued job
                 # (``with`` would wait for them all); the jobs in flight are abandoned
-                procs = list((getattr(ex, "_processes", None) or {}).values())
-                ex.shutdown(wait=False, cancel_futures=True)
-                for pr in procs:
-                    with contextlib.suppress(Exception):
-                        pr.terminate()
-                for pr in procs:
-                    with contextlib.suppress(Exception):
-                        pr.join(5)
+                from ..io.signals import stop_workers
+
+                stop_workers(ex)
                 raise
             ex.shutdown(wait=True)
     finally:

@@ -45,3 +45,22 @@ def interrupts_held(now: bool = True) -> Iterator[Callable[[], None]]:
             signal.signal(s, h)
         if got:
             signal.raise_signal(got[0])
+
+
+def stop_workers(ex) -> None:
+    """Stop a ``ProcessPoolExecutor`` now (Ctrl+C, SIGTERM, an error): queued work is cancelled
+    and the work in flight abandoned instead of waited for (a slow job takes seconds or minutes;
+    ``with`` or ``shutdown(wait=True)`` would wait for every queued one). Each worker is sent
+    SIGTERM, then SIGKILL if it has not left within 2 s (a SIGTERM that came before its
+    initializer installed its handler may be deferred)."""
+    procs = list((getattr(ex, "_processes", None) or {}).values())
+    ex.shutdown(wait=False, cancel_futures=True)
+    for pr in procs:
+        with contextlib.suppress(Exception):
+            pr.terminate()
+    for pr in procs:
+        with contextlib.suppress(Exception):
+            pr.join(2)
+            if pr.is_alive():
+                pr.kill()
+                pr.join(5)
