@@ -279,20 +279,21 @@ def _read_tiff(p: Path, max_pixels: int | None) -> tuple[np.ndarray, int] | None
                 raise _err(p, f"TIFF holds {len(tf.pages)} pages; mutualfuse reads one image per file "
                               "(save the page you want as its own file; a focus stack: mutualfuse fuse-stack FILE)")
             page = tf.pages[0]  # a pyramid's full-resolution level
-            shape = page.shape
-            spp = int(getattr(page, "samplesperpixel", 1))
-            h, w = int(page.imagelength), int(page.imagewidth)
-            check_pixels(p, h, w, max_pixels)
-            extras = tuple(getattr(page, "extrasamples", ()) or ())
-            tag = page.tags.get("Orientation")
-            orientation = int(tag.value) if tag is not None else 1
+            spp, extras, orientation = _page_layout(p, page, max_pixels)
             arr = page.asarray()
     except InputError:
         raise
     except Exception as e:  # noqa: BLE001 - tifffile raises many types for broken files
         raise _err(p, f"truncated or corrupt TIFF ({_first_line(e)})") from None
-    del shape
     return _tiff_convert(p, arr, spp, extras, orientation)
+
+
+def _page_layout(p, page, max_pixels: int | None) -> tuple[int, tuple, int]:
+    """A TIFF page's (samples per pixel, ExtraSamples, Orientation), after the size check."""
+    check_pixels(p, int(page.imagelength), int(page.imagewidth), max_pixels)
+    tag = page.tags.get("Orientation")
+    return (int(getattr(page, "samplesperpixel", 1)), tuple(getattr(page, "extrasamples", ()) or ()),
+            int(tag.value) if tag is not None else 1)
 
 
 def _check_tiff_samples(p, spp: int, extras: tuple) -> None:
@@ -406,17 +407,13 @@ def read_tiff_stack(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS
                     raise _err(p, f"TIFF holds {what}; a focus stack is one axis of depth planes (Z): save each "
                                   "channel's or time point's planes as their own file")
                 page = tf.pages[0]
-                spp = int(getattr(page, "samplesperpixel", 1))
-                h, w = int(page.imagelength), int(page.imagewidth)
-                check_pixels(p, h, w, max_pixels)
-                _check_tiff_samples(p, spp, tuple(getattr(page, "extrasamples", ()) or ()))
+                spp, extras, orientation = _page_layout(p, page, max_pixels)
+                _check_tiff_samples(p, spp, extras)
                 nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(series.dtype).itemsize
                 if max_bytes is not None and nbytes > max_bytes:
-                    raise _err(p, f"its {extra[0][1]} planes of {w}x{h} decode to {nbytes / 2**30:.2f} GiB, more "
-                                  f"than the {max_bytes / 2**30:.2f} GiB available")
-                extras = tuple(getattr(page, "extrasamples", ()) or ())
-                tag = page.tags.get("Orientation")
-                orientation = int(tag.value) if tag is not None else 1
+                    raise _err(p, f"its {extra[0][1]} planes of {int(page.imagewidth)}x{int(page.imagelength)} "
+                                  f"decode to {nbytes / 2**30:.2f} GiB, more than the {max_bytes / 2**30:.2f} GiB "
+                                  "available")
                 data = series.asarray()
         except InputError:
             raise

@@ -179,3 +179,13 @@ def test_the_bar_is_drawn_at_a_terminal_only(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     assert main(["fuse-stack", str(stack), "-o", str(tmp_path / "o.png"), "--method", "average"]) == 0
     assert "fuse-stack:" in capsys.readouterr().err  # the bar over the 3 fusions (tqdm may skip redraws)
+
+
+def test_the_decoded_series_is_checked_against_max_bytes(tmp_path):
+    from mutualfuse.errors import InputError
+
+    f = tmp_path / "s.tif"
+    tifffile.imwrite(f, _planes16(n=3), photometric="minisblack")
+    with pytest.raises(InputError, match=r"its 3 planes of 56x40 decode to 0\.00 GiB, more than"):
+        read_tiff_stack(f, max_bytes=1000)
+    assert len(read_tiff_stack(f, max_bytes=3 * 40 * 56 * 2)[0]) == 3
