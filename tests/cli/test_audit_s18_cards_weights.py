@@ -55,7 +55,7 @@ def test_every_shipped_card_states_the_files_run(name):
     assert card.startswith(f"{name}\n")
     run = _line(card, "run")
     assert f"{meta['steps']} steps done" in run
-    assert f"{float(meta['wall_time_s']) / 60:.1f} min wall" in run
+    assert f"{float(meta['wall_time_s']) / 60:.1f} min wall of training steps (validation excluded)" in run
     assert " ".join(meta["machine"].split()) in run
     assert _line(card, "final loss").split()[2] == meta["final_train_loss"]
     tc = json.loads(meta["train_config"])

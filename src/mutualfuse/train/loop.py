@@ -839,6 +839,7 @@ class Trainer:
                     if self.rank == 0:
                         val = self.validate()
                         vm = self.val_metrics()
+                        self.last_validation = {"step": self.step, "val_loss": val, **vm}
                     t_last = t_rate = time.perf_counter()
                 if self.rank == 0:
                     if log_due:
@@ -907,6 +908,10 @@ class Trainer:
             }
             if math.isfinite(last_loss):  # none when this invocation ran no step (resumed at its end)
                 meta["final_train_loss"] = f"{last_loss:.6f}"
+            last_val = getattr(self, "last_validation", None)
+            if last_val and last_val["step"] == self.step:  # the card of one's own weights shows them
+                meta["validation"] = json.dumps({k: (round(v, 6) if isinstance(v, float) else v)
+                                                 for k, v in last_val.items()})
             if self.stopped_early:
                 meta["stopped"] = (f"time limit {self.time_limit_s:g} s reached at step {self.step} of {cfg.steps} "
                                    f"(the learning-rate schedule did not finish)")

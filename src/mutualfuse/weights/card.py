@@ -79,15 +79,35 @@ def _run_lines(meta: dict[str, str]) -> list[str]:
     """The card's ``run:`` and ``final loss:`` lines from a weights file's metadata."""
     run = [f"{meta['steps']} steps done"] if meta.get("steps") else []
     if meta.get("wall_time_s"):
-        run.append(f"{float(meta['wall_time_s']) / 60:.1f} min wall")
+        run.append(f"{float(meta['wall_time_s']) / 60:.1f} min wall of training steps (validation excluded)")
     if meta.get("machine"):
         run.append(" ".join(meta["machine"].split()))
     lines = [f"run:         {'; '.join(run)}"] if run else []
     if meta.get("precision"):
         lines.append(f"precision:   training forward in {meta['precision']}")
+    if meta.get("stopped"):
+        lines.append(f"stopped:     {meta['stopped']}")
     if meta.get("final_train_loss"):
         lines.append(f"final loss:  {meta['final_train_loss']} (training batch)")
     return lines
+
+
+def _validation_line(meta: dict[str, str]) -> list[str]:
+    """The ``validation:`` line of one's own weights, from the run's last validation (written by
+    ``mutualfuse train`` into the final weights since 2026-12-06; none in older files or in
+    ``export-weights`` output of a checkpoint). Garbled values are left out, not an error."""
+    try:
+        v = json.loads(meta.get("validation", "{}"))
+    except (ValueError, RecursionError):
+        return []
+    if not isinstance(v, dict):
+        return []
+    names = {"val_loss": "loss", "val_sf": "sf", "val_ei": "ei", "val_qabf": "qabf", "val_mf_psnr": "mf_psnr"}
+    got = [f"{short}={v[k]:.4g}" for k, short in names.items() if isinstance(v.get(k), (int, float))]
+    if not got:
+        return []
+    return ["validation:  " + ", ".join(got) + f" (the run's held-out pairs, logged at step {v.get('step', '?')}, "
+            "for the network as trained)"]
 
 
 def _trained_differences(trained: object, stored: dict) -> str:
@@ -169,10 +189,11 @@ def file_card(path: str) -> str:
         lines = model_card(shipped).splitlines()
         return "\n".join([str(path), f"shipped as:  {shipped} (the same file, by its sha256)", *lines[1:]]) + "\n"
     model = ", ".join(f"{k}={v}" for k, v in cfg.to_dict().items() if k not in ("in_channels", "token_budget"))
-    lines = [str(path), "description: not shipped: a weights file of its own (no registry entry, no "
-                        "validation record)", f"file:        {path} (sha256 {digest})",
-             f"model:       {model}"]
+    validation = _validation_line(meta)
+    lines = [str(path), "description: not shipped: a weights file of its own (no registry entry"
+                        + ("" if validation else ", no validation record") + ")",
+             f"file:        {path} (sha256 {digest})", f"model:       {model}"]
     if meta.get("stored_dtype"):
         lines.append(f"stored as:   {meta['stored_dtype']}")
-    lines += _train_lines(str(path), meta)
+    lines += _train_lines(str(path), meta) + validation
     return "\n".join(lines) + "\n"
