@@ -39,6 +39,11 @@ def run(args: argparse.Namespace) -> int:
         # file: its card then says what is wrong with it
         is_method = {n: n.lower() in METHODS and n not in SHIPPED and not os.path.isfile(n) for n in names}
         unknown = [n for n in names if not is_method[n] and n not in SHIPPED and not os.path.exists(n)]
+        paths = [n for n in unknown if n.lower().endswith(".safetensors") or os.sep in n or "/" in n]
+        if paths:  # meant as a file (its name says so): that it is missing, not every name there is
+            from ..errors import InputError
+
+            raise InputError(f"{paths[0]}: no such weights file")
         if unknown:
             import difflib
 
