@@ -35,6 +35,17 @@ def resolve_data_root(option: str | None, config_root: str | None = None) -> Pat
     return p
 
 
+def data_root_origin(option: str | None, config_root: str | None = None) -> str:
+    """Where :func:`resolve_data_root` took the root from, as a clause for messages."""
+    if option:
+        return "data root from --data-root"
+    env = os.environ.get("MUTUALFUSE_DATA")
+    if env:
+        over = f", over the config's data.root {config_root}" if config_root and config_root != env else ""
+        return f"data root from $MUTUALFUSE_DATA{over}; --data-root chooses another"
+    return "data root from the config's data.root; --data-root or $MUTUALFUSE_DATA choose another"
+
+
 def role_folders(folder: Path, roles: tuple[str, str] | list[str] | None = None) -> tuple[Path, Path]:
     """The two role folders of a set folder: ``roles`` (exact names) if given, else the one
     layout of :data:`ROLE_LAYOUTS` present (folder names compared without regard to case).

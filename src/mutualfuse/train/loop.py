@@ -29,7 +29,8 @@ from ..io.atomic import write_failure
 from ..weights import save_weights
 from .checkpoint import LAST, checkpoint_digest, checkpoint_step, load_checkpoint, save_checkpoint
 from .config import TrainConfig, cpu_bf16_wanted, cpu_has_native_bf16
-from .data import PairCrops, duplicate_pairs, find_pairs, pair_label, resolve_data_root, split_pairs
+from .data import (PairCrops, data_root_origin, duplicate_pairs, find_pairs, pair_label, resolve_data_root,
+                   split_pairs)
 
 #: the run's record of its data: the seed, the data root and which pairs were held out for
 #: validation ("set/name" of every pair), written to ``out_dir`` at the start of every run
@@ -352,6 +353,9 @@ class Trainer:
             if where in seen:  # its pairs twice: the same pair could be trained on and held out
                 raise ParameterError(f"data.sets lists the folder {root / s} twice ({seen[where]!r} and {s!r})")
             seen[where] = s
+            if not (root / s).exists():  # say where the root came from: $MUTUALFUSE_DATA wins over data.root
+                raise InputError(f"{root / s}: training set folder (or .csv pairs list) not found "
+                                 f"({data_root_origin(data_root, cfg.data.root)})")
             # the sizes of every pair checked from the image headers
             found = find_pairs(root / s, roles=cfg.data.roles)
             sets_found.append((s, found))
