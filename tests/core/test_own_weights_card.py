@@ -40,3 +40,22 @@ def test_the_card_says_a_time_limit_stopped_the_run(tmp_path, capsys):
     assert rc == 0, err
     card = file_card(str(out / "final.safetensors"))
     assert "stopped:     time limit 1 s reached at step" in card and "of 100000" in card, card
+
+
+def test_export_weights_of_the_last_checkpoint_carries_the_same_metadata(tmp_path, capsys):
+    """export-weights OUT/last.ckpt lost machine, precision, the last loss (and now validation)
+    that final.safetensors has; the tensors were already identical."""
+    from mutualfuse.cli import main
+
+    root = data(tmp_path / "d", n=6, size=(24, 32))
+    out = tmp_path / "run"
+    c = cfg(tmp_path / "c.json", out, **{"data.root": str(root), "steps": 3, "val_every": 3})
+    assert train(capsys, "--config", str(c))[0] == 0
+    exported = tmp_path / "e.safetensors"
+    assert main(["export-weights", str(out / "last.ckpt"), "-o", str(exported)]) == 0
+    with safe_open(str(out / "final.safetensors"), "np") as f:
+        want = f.metadata()
+    with safe_open(str(exported), "np") as f:
+        got = f.metadata()
+    for k in ("machine", "precision", "final_train_loss", "validation", "steps", "wall_time_s"):
+        assert got.get(k) == want.get(k) and want.get(k), k

@@ -121,6 +121,10 @@ def run(args: argparse.Namespace) -> int:
     except RuntimeError as e:
         raise unusable(_first_line(e)) from None
     meta = {"steps": str(step), "train_config": json.dumps(cfg), "wall_time_s": f"{elapsed:.1f}"}
+    run_meta = st.get("run_meta")  # machine, precision, last loss and validation (checkpoints since 2026-12-06)
+    if isinstance(run_meta, dict):
+        meta.update({k: v for k, v in run_meta.items()
+                     if k in ("machine", "precision", "final_train_loss", "validation") and isinstance(v, str)})
     from safetensors import SafetensorError
 
     try:

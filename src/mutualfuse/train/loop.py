@@ -511,10 +511,31 @@ class Trainer:
             "config": json.dumps(self.cfg.to_dict()),
             "torch_rng": torch.get_rng_state(),
             "pairs": list(self.pair_names),
+            "run_meta": self.run_metadata(),
         }
         if self.device.type == "cuda":
             st["cuda_rng"] = torch.cuda.get_rng_state(self.device)
         return st
+
+    def run_metadata(self) -> dict[str, str]:
+        """What the final weights' metadata says of the run besides its config, steps and time
+        (machine, precision, the last logged training loss and the last validation when they are
+        of the current step), also kept in every checkpoint so that ``export-weights`` of the
+        last checkpoint writes the same metadata as ``final.safetensors``."""
+        meta = {
+            "machine": f"{platform.machine()} {platform.processor() or ''} {torch.get_num_threads()} threads, "
+            f"{'cuda:' + torch.cuda.get_device_name(self.device) if self.device.type == 'cuda' else 'cpu'}, "
+            f"{self.world} process(es)",
+            "precision": self.precision,
+        }
+        logged = getattr(self, "last_logged_loss", None)
+        if logged and logged[0] == self.step and math.isfinite(logged[1]):
+            meta["final_train_loss"] = f"{logged[1]:.6f}"
+        last_val = getattr(self, "last_validation", None)
+        if last_val and last_val["step"] == self.step:  # the card of one's own weights shows them
+            meta["validation"] = json.dumps({k: (round(v, 6) if isinstance(v, float) else v)
+                                             for k, v in last_val.items()})
+        return meta
 
     def resume(self, path: str | os.PathLike | None = None) -> bool:
         p = Path(path) if path else self.out / LAST
@@ -830,6 +851,7 @@ class Trainer:
                         t = torch.tensor([last_loss], device=self.device)
                         dist.all_reduce(t)
                         last_loss = float(t) / self.world
+                    self.last_logged_loss = (self.step, last_loss)
                 now = time.perf_counter()
                 self.elapsed += now - t_last
                 t_last = now
@@ -905,17 +927,10 @@ class Trainer:
                 "steps": str(self.step),
                 "train_config": json.dumps(cfg.to_dict()),
                 "wall_time_s": f"{self.elapsed:.1f}",
-                "machine": f"{platform.machine()} {platform.processor() or ''} {torch.get_num_threads()} threads, "
-                f"{'cuda:' + torch.cuda.get_device_name(self.device) if self.device.type == 'cuda' else 'cpu'}, "
-                f"{self.world} process(es)",
-                "precision": self.precision,
+                **self.run_metadata(),
             }
             if math.isfinite(last_loss):  # none when this invocation ran no step (resumed at its end)
                 meta["final_train_loss"] = f"{last_loss:.6f}"
-            last_val = getattr(self, "last_validation", None)
-            if last_val and last_val["step"] == self.step:  # the card of one's own weights shows them
-                meta["validation"] = json.dumps({k: (round(v, 6) if isinstance(v, float) else v)
-                                                 for k, v in last_val.items()})
             if self.stopped_early:
                 meta["stopped"] = (f"time limit {self.time_limit_s:g} s reached at step {self.step} of {cfg.steps} "
                                    f"(the learning-rate schedule did not finish)")
