@@ -129,7 +129,7 @@ def test_bad_options(folders, tmp_path):
         _run(base + ["--metrics", "Qabf@vifbb"])
     with pytest.raises(ParameterError, match="ambiguous"):
         _run(base + ["--metrics", "EN"])
-    with pytest.raises(ParameterError, match=".csv or .json"):
+    with pytest.raises(ParameterError, match=r"\.csv, \.json, \.md, \.tex"):
         _run(base + ["--out", str(tmp_path / "r.txt")])
     with pytest.raises(InputError, match="not a folder"):
         _run(["--a", str(tmp_path / "nope"), "--b", str(folders["b"]), "--fused", str(folders["max"])])

@@ -97,6 +97,8 @@ class Table:
     notes: list[str] = field(default_factory=list)
     #: how many pairs the set has (0: unknown); a row's ``n_pairs`` below it means a subset (--pairs / --quick)
     set_pairs: int = 0
+    #: said after the marking legend ("" for tables that are not the paper's, e.g. ``evaluate``'s)
+    marking_source: str = "as the paper marks this table"
 
     def value(self, row_id: str, label: str) -> float | None:
         for r in self.rows:
@@ -166,7 +168,7 @@ def legend(t: Table) -> str:
     parts = [f"{UP} higher is better, {DOWN} lower is better"
              + (f", {TO_ZERO} closer to 0 is better" if any(c.higher_is_better is None for c in t.columns) else "")]
     if MARKING_LEGEND[t.marking]:
-        parts.append(MARKING_LEGEND[t.marking] + " (as the paper marks this table)")
+        parts.append(MARKING_LEGEND[t.marking] + (f" ({t.marking_source})" if t.marking_source else ""))
     if any(r.partial for r in t.rows):
         parts.append(f"{PARTIAL} mean over fewer pairs (a failure, see the notes), not ranked")
     if any(r.spread for r in t.rows):

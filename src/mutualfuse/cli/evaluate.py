@@ -54,7 +54,9 @@ def add_parser(sub) -> None:
     p.add_argument("--percentiles", type=float, nargs=2, default=None, metavar=("LO", "HI"),
                    help="with --normalize auto/percentile: the percentiles mapped to 0 and 255 "
                         "(default 0.1 99.9, as fuse)")
-    p.add_argument("-o", "--out", metavar="FILE", help="write the results to FILE (.csv or .json)")
+    p.add_argument("-o", "--out", metavar="FILE", action="append", default=[],
+                   help="write the results to FILE: .csv or .json (every image and the means), .md or .tex "
+                        "(the means as a Markdown or LaTeX table, best in bold); repeat for several files")
     from .common import int_at_least
 
     p.add_argument("-j", "--jobs", type=int_at_least(1), default=1,
@@ -73,6 +75,8 @@ def add_parser(sub) -> None:
 #: the key of the mean row in ``table[method]`` (not a string, so that an image named ``mean``
 #: keeps its own row); shown as ``mean`` in the table and the CSV
 MEAN = ("mean",)
+#: the --out formats: suffix → name
+OUT_FORMATS = {".csv": "CSV", ".json": "JSON", ".md": "Markdown", ".tex": "LaTeX"}
 
 
 def _group_label(g) -> str:
@@ -167,8 +171,8 @@ def write_results(path: Path, methods, names, labels, table, dirs, skipped: dict
     from ..io.atomic import atomic_write
 
     suffix = path.suffix.lower()
-    if suffix not in (".csv", ".json"):
-        raise ParameterError(f"--out {path}: use a .csv or .json file name")
+    if suffix not in OUT_FORMATS:
+        raise ParameterError(f"--out {path}: use a {', '.join(OUT_FORMATS)} file name")
     with atomic_write(path) as tmp:
         _write_results(tmp, suffix, methods, names, labels, table, dirs, skipped or {}, source_reading)
 
@@ -184,6 +188,12 @@ def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs, 
             for m in methods:
                 for g in names + [MEAN]:
                     w.writerow([m, dirs[m], _group_label(g)] + [repr(table[m][g][c]) for c in labels])
+    elif suffix in (".md", ".tex"):
+        from ..benchmark.table import to_latex, to_markdown
+
+        t = means_table(methods, names, labels, table, dirs, skipped)
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(to_markdown(t) if suffix == ".md" else to_latex(t))
     elif suffix == ".json":
         doc = {
             "values": "NaN (a metric undefined for that image, or not computed because the image is "
@@ -211,6 +221,35 @@ def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs, 
         with open(tmp, "w") as fh:
             json.dump(doc, fh, indent=2, allow_nan=False)  # strict JSON: no bare NaN / Infinity
             fh.write("\n")
+
+
+def means_table(methods, names, labels, table, dirs, skipped: dict | None = None):
+    """The means of every method as a :class:`mutualfuse.benchmark.table.Table` (what ``--out
+    FILE.md`` / ``FILE.tex`` write): one row a method, one column a metric with its direction,
+    4 decimals, the best of each column in bold (ties at the printed decimals share it; NaN
+    means print "—" and take no mark). The notes name each method's folder and the metrics'
+    keys, and say which metrics some images were too small for."""
+    from ..benchmark.table import MISSING, Column, Row, Table
+    from ..metrics import METRICS
+
+    cols = []
+    for lab, key in labels.items():
+        meta = METRICS.meta(key)
+        cols.append(Column(lab, key, None if meta["direction"] == "zero" else bool(meta["higher_is_better"])))
+    rows = [Row(id=m, label=m, values={lab: (None if math.isnan(v) else v) for lab, v in table[m][MEAN].items()},
+                n_pairs=len(names), n_ok=len(names)) for m in methods]
+    renamed = [f"{lab} = {key}" for lab, key in labels.items() if lab != key]
+    notes = [f"Means over {len(names)} image{'s' if len(names) != 1 else ''} (mutualfuse evaluate)"
+             + (f"; metrics: {', '.join(renamed)}" if renamed else "") + "."]
+    notes += [f"{m}: folder {dirs[m]}" for m in methods if dirs[m] != m]
+    for lab, v in (skipped or {}).items():
+        notes.append(f"{lab}: not computed for {len({n for _, n in v['images']})} image(s) ({v['reason']}), "
+                     f"so its mean is undefined ({MISSING})")
+    if any(math.isnan(v) for m in methods for v in table[m][MEAN].values()) and not skipped:
+        notes.append(f"{MISSING}: a mean over values of which some are undefined (NaN; the per-image values "
+                     "are in the CSV or JSON output)")
+    return Table(id="evaluate", title=f"Means over {len(names)} images", columns=cols, rows=rows,
+                 marking="bold", notes=notes, marking_source="")
 
 
 def _json_row(row: dict) -> dict:
@@ -282,12 +321,15 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError(f"evaluate needs {', '.join(missing)} (or --list)")
     if args.jobs < 1:
         raise ParameterError(f"--jobs {args.jobs}: must be at least 1")
-    if args.out and Path(args.out).suffix.lower() not in (".csv", ".json"):
-        raise ParameterError(f"--out {args.out}: use a .csv or .json file name")
-    if args.out:  # before any metric is computed: folder, permissions, not a directory
+    for out in args.out:
+        if Path(out).suffix.lower() not in OUT_FORMATS:
+            raise ParameterError(f"--out {out}: use a {', '.join(OUT_FORMATS)} file name")
+    if len({Path(o).resolve() for o in args.out}) < len(args.out):
+        raise ParameterError(f"--out: the same file is given twice ({', '.join(args.out)})")
+    for out in args.out:  # before any metric is computed: folder, permissions, not a directory
         from ..image_io import check_writable
 
-        check_writable(args.out, formats={".csv": "CSV", ".json": "JSON"})
+        check_writable(out, formats=OUT_FORMATS)
     labels = select_metrics(args.metrics, args.profile)
     a_dir, b_dir = Path(args.a), Path(args.b)
     fused = [Path(d) for d in args.fused]
@@ -314,8 +356,8 @@ def run(args: argparse.Namespace) -> int:
                          f"nothing computed ({reasons})")
     for m in methods:
         table[m][MEAN] = {lab: float(np.mean([table[m][n][lab] for n in names])) for lab in labels}
-    if args.out:  # before the table: `evaluate ... --out r.csv | head` still leaves the whole file
-        write_results(Path(args.out), methods, names, labels, table, {m: str(d) for m, d in zip(methods, fused)},
+    for out in args.out:  # before the table: `evaluate ... --out r.csv | head` still leaves the whole file
+        write_results(Path(out), methods, names, labels, table, {m: str(d) for m, d in zip(methods, fused)},
                       skipped, source_reading=_source_reading(args))
     print(format_table(methods, names, labels, table))
     if not args.quiet:
@@ -341,6 +383,6 @@ def run(args: argparse.Namespace) -> int:
         if "mean" in names:
             print("note: an image is named 'mean': its rows come before each method's mean row, which is the "
                   "last row of the method", file=sys.stderr)
-        if args.out:
-            print(f"wrote {args.out}", file=sys.stderr)
+        for out in args.out:
+            print(f"wrote {out}", file=sys.stderr)
     return 0
