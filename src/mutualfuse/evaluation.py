@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import FuseError, ImageTooSmallError, InputError, MetricUndefinedError, ParameterError
-from .io.signals import stop_workers
+from .io.signals import interrupts_held, stop_workers
 
 SUFFIXES = {".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg", ".dcm", ".dicom"}
 
@@ -261,49 +261,6 @@ def _worker_init() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-class _signals_deferred:
-    """Defer Ctrl+C and SIGTERM while tasks are submitted: the pool forks its workers on the
-    first submit, and a ``KeyboardInterrupt`` raised in the middle of that (a signal can arrive
-    in any thread, Python raises it in the main one between any two steps) left a forked worker
-    out of the pool's list, so it was never stopped and kept the command's output pipes open.
-    A worker forked meanwhile inherits the deferring handler until :func:`_worker_init`. The
-    signal is raised again, to the handlers it would have met, when this ends. Outside the
-    main thread (no signal handlers there) it does nothing."""
-
-    SIGNALS = ("SIGINT", "SIGTERM")
-
-    def __enter__(self):
-        import signal
-
-        self.old: dict = {}
-        self.caught: list[int] = []
-        try:
-            for name in self.SIGNALS:
-                sig = getattr(signal, name)
-                self.old[sig] = signal.signal(sig, self._defer)
-        except ValueError:  # not the main thread
-            self._restore()
-            self.old = {}
-        return self
-
-    def _defer(self, signum, frame) -> None:
-        self.caught.append(signum)
-
-    def _restore(self) -> None:
-        import signal
-
-        for sig, handler in self.old.items():
-            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
-
-    def __exit__(self, *exc) -> bool:
-        import signal
-
-        self._restore()
-        for sig in dict.fromkeys(self.caught):
-            signal.raise_signal(sig)
-        return False
-
-
 def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
              skipped: dict | None = None, normalize: str | None = None,
              percentiles: tuple[float, float] | None = None, narrow: list | None = None) -> dict:
@@ -372,7 +329,11 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
                     record(t, _run_one(t))
                     bar.update(1)
                 continue
-            with _signals_deferred():
+            # Ctrl+C / SIGTERM held while tasks are submitted: the pool forks its workers on the
+            # first submit, and a KeyboardInterrupt in the middle of that left a forked worker out
+            # of the pool's list, never stopped, holding the command's output pipes open (a worker
+            # forked meanwhile inherits the holding handler until _worker_init)
+            with interrupts_held():
                 for t in tasks:
                     pending.append((t, ex.submit(_score_or_skip, t[3], *t[4])))
             while len(pending) > jobs:  # the next pair is read while the last `jobs` metrics run
