@@ -435,10 +435,10 @@ def read_tiff_stack(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS
 
 @contextlib.contextmanager
 def quiet_decoders():
-    """Silence the warnings and log records of the decoders (Pillow, tifffile, pydicom) while
-    reading: a problem they notice either makes the read fail, with our one-line error, or is
-    harmless; either way it must not add lines of its own to the output."""
-    loggers = [logging.getLogger(n) for n in ("tifffile", "pydicom", "PIL")]
+    """Silence the warnings and log records of the decoders (Pillow, tifffile, pydicom,
+    imageio-ffmpeg) while reading: a problem they notice either makes the read fail, with our
+    one-line error, or is harmless; either way it must not add lines of its own to the output."""
+    loggers = [logging.getLogger(n) for n in ("tifffile", "pydicom", "PIL", "imageio_ffmpeg")]
     levels = [lg.level for lg in loggers]
     try:
         with warnings.catch_warnings():

@@ -24,7 +24,6 @@ failure (frame-count mismatch, decode error, interruption) leaves no partial out
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import sys
@@ -35,13 +34,12 @@ import numpy as np
 
 from .color import output_is_colour
 from .errors import InputError, ParameterError
+from .image_io import IMAGE_SUFFIXES, quiet_decoders  # a still given to fuse-video is named as such
 
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".avi", ".mov", ".m4v", ".webm"}
 #: containers the output is written in: libx264 cannot go into WebM, and imageio's ffmpeg plugin
 #: takes no .m4v; both were accepted, the WebM run ended with a broken file and exit 0
 OUTPUT_SUFFIXES = {".mp4", ".mkv", ".avi", ".mov"}
-#: still-image suffixes (image_io's inputs): a still given to fuse-video is named as such
-IMAGE_SUFFIXES = {".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".dcm", ".dicom"}
 EXTRA_HINT = "video needs imageio and imageio-ffmpeg: pip install 'mutualfuse[video]'"
 
 
@@ -67,23 +65,6 @@ def stream_bits(pix_fmt: str) -> int:
     if name.startswith(("rgb", "bgr")) and bits in (48, 64):  # bits of the whole pixel
         bits = 16
     return bits if 8 < bits <= 16 else 8
-
-
-@contextlib.contextmanager
-def _quiet_imageio_ffmpeg():
-    """imageio-ffmpeg logs a WARNING ("The frame size for reading (32, 48) is different from the
-    source frame size (48, 32)") when a rotation tag turns the frames; with no logging set up,
-    Python printed it on stderr above the one-line error or the result. The rotation is reported
-    by this module instead (the size mismatch error, a note)."""
-    import logging
-
-    log = logging.getLogger("imageio_ffmpeg")
-    level = log.level
-    log.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        log.setLevel(level)
 
 
 def _ffmpeg_reason(text: str) -> str:
@@ -115,7 +96,7 @@ def _open_reader(iio, path: Path):
     if path.stat().st_size == 0:
         raise InputError(f"{path}: file is empty")
     try:
-        with _quiet_imageio_ffmpeg():
+        with quiet_decoders():  # imageio-ffmpeg's rotation warning: this module reports the rotation
             r = iio.get_reader(str(path), format="FFMPEG")
             meta = r.get_meta_data()
             if stream_bits(str(meta.get("pix_fmt", ""))) > 8:
