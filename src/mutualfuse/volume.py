@@ -125,7 +125,7 @@ def normalize_volume(data: np.ndarray, img, normalize: str, percentiles, path) -
     """The volume in [0, 1] by one mapping for all its voxels (module docstring), and how:
     ``"full"``, ``"percentile: <lo> → 0, <hi> → 1"`` (the voxel values mapped), or where the
     percentile mapping fell back, ``"minmax: …"`` / ``"flat: …"`` with the phrase the notes print."""
-    from .io.samples import NORMALIZE_MODES, _clip01, percentile_scale
+    from .io.samples import NORMALIZE_MODES, percentile_scale
 
     if normalize not in NORMALIZE_MODES:
         raise ParameterError(f"normalize must be one of {NORMALIZE_MODES}, got {normalize!r}")
@@ -144,18 +144,17 @@ def normalize_volume(data: np.ndarray, img, normalize: str, percentiles, path) -
             return np.clip(data, 0.0, 1.0), "full"
         raise InputError(f"{path}: --normalize full needs unsigned integer voxels without scaling or float voxels "
                          f"in [0, 1]; this volume is {dt} (use --normalize auto or percentile)")
-    a, b = (float(v) for v in np.percentile(data, [lo, hi]))
-    if b > a:  # percentile_scale's mapping, with the values it maps said in the note
-        return _clip01((data - a) / (b - a)), f"percentile: {a:.6g} → 0, {b:.6g} → 1"
-    top = 1.0 if data.max() <= 1 else float(data.max())
+    top = 1.0 if data.max() <= 1 else float(data.max())  # a flat volume: v / its own maximum, or v in [0, 1]
     detail: list[str] = []
-    out = percentile_scale(data, lo, hi, top, detail)
-    if detail and not data.max() > data.min():  # flat: v / v (its own maximum) or v in [0, 1]
+    mapped: list = []
+    out = percentile_scale(data, lo, hi, top, detail, mapped)
+    if not detail:  # the note says the voxel values mapped
+        a, b = mapped[0]
+        return out, f"percentile: {a:.6g} → 0, {b:.6g} → 1"
+    if not data.max() > data.min():  # flat: v / v (its own maximum) or v in [0, 1]
         return out, f"flat: is flat (every voxel {float(data.flat[0]):g}): mapped to {float(out.flat[0]):g}, not stretched"
-    if detail:
-        return out, f"minmax: scaled by its minimum and maximum ({float(data.min()):g} → 0, {float(data.max()):g} → 1; its " \
-                    f"{lo:g}-{hi:g} percentiles are equal)"
-    return out, "percentile"
+    a, b = mapped[0]
+    return out, f"minmax: scaled by its minimum and maximum ({a:g} → 0, {b:g} → 1; its {lo:g}-{hi:g} percentiles are equal)"
 
 
 def check_same_grid(img_a, img_b, path_a, path_b, shape_a, shape_b) -> None:

@@ -51,7 +51,7 @@ def check_pixels(p, h: int, w: int, max_pixels: int | None) -> None:
 
 
 def percentile_scale(x: np.ndarray, lo: float, hi: float, top: float | None = None,
-                     detail: list[str] | None = None) -> np.ndarray:
+                     detail: list[str] | None = None, mapped: list | None = None) -> np.ndarray:
     """Map the (lo, hi) percentiles of x to (0, 1), clipped. Channels share one mapping.
 
     Where the percentiles are equal (an image of one value with a few outliers) the minimum and
@@ -61,7 +61,8 @@ def percentile_scale(x: np.ndarray, lo: float, hi: float, top: float | None = No
     (float data, whose range is [0, 1]: a flat float image keeps its value, clipped to [0, 1]).
     ``detail``: where one of these two fallbacks was taken, a phrase saying which is appended
     (completing "<file>: 16-bit input …"; the callers' notes print it instead of "scaled by
-    percentile").
+    percentile"). ``mapped``: where given, the two values mapped to 0 and 1 are appended (the
+    percentiles, or the minimum and maximum of the first fallback; not for a flat image).
     """
     if top is None:
         top = 255.0 if x.dtype == np.uint8 else 65535.0 if x.dtype == np.uint16 else 1.0
@@ -78,6 +79,8 @@ def percentile_scale(x: np.ndarray, lo: float, hi: float, top: float | None = No
         if detail is not None:
             detail.append(f"scaled by its minimum and maximum ({a:g} → 0, {b:g} → 1; its p{lo:g} and p{hi:g} "
                           "percentiles are equal)")
+    if mapped is not None:
+        mapped.append((float(a), float(b)))
     return _clip01((x - a) / (b - a))
 
 
