@@ -13,6 +13,10 @@ The output is 8-bit H.264 with the same frame count, rate and size as the inputs
 are encoded as 4:4:4 (4:2:0 needs even sides). A video whose frames are gray in RGB form
 (R = G = B, the usual ffmpeg decode of an IR stream) is fused as gray.
 
+Any container ffmpeg recognises by its content is read whatever its name (``.m4v``, ``.ts``,
+``.y4m``, ``.nut`` ...), by its first video stream that is not a cover picture; a still image or
+a volume is refused by its content, whatever its name (a PNG named ``.mp4``: :func:`still_kind`).
+
 Gray or colour is decided per batch (a colour video that starts on a black frame stays colour).
 Frames are read as ffmpeg decodes them for display: turned by a rotation tag, a variable-frame-
 rate file read at a constant rate by repeated or dropped frames; notes say so, and that audio is
@@ -88,6 +92,83 @@ def _ffmpeg_reason(text: str) -> str:
     return (lines[-1] if lines else "ffmpeg gave no reason")[:160]
 
 
+#: the first bytes of still-image (and volume) files that ffmpeg would read as a video of one frame
+#: (its image demuxers probe the content, whatever the name): (offset, bytes, what the file is)
+_STILL_MAGIC = (
+    (0, b"\x89PNG\r\n\x1a\n", "a PNG image"), (0, b"\xff\xd8\xff", "a JPEG image"), (0, b"GIF87a", "a GIF image"),
+    (0, b"GIF89a", "a GIF image"), (0, b"II*\x00", "a TIFF image"), (0, b"MM\x00*", "a TIFF image"),
+    (0, b"II+\x00", "a TIFF image"), (0, b"MM\x00+", "a TIFF image"),
+    (0, b"\x00\x00\x00\x0cjP  \r\n\x87\n", "a JPEG 2000 image"), (0, b"\xffO\xffQ", "a JPEG 2000 image"),
+    (0, b"\x00\x00\x00\x0cJXL \r\n\x87\n", "a JPEG XL image"), (0, b"\xff\x0a", "a JPEG XL image"),
+    (0, b"v/1\x01", "an OpenEXR image"), (0, b"SIMPLE  =", "a FITS image"), (0, b"SDPX", "a DPX image"),
+    (0, b"XPDS", "a DPX image"), (0, b"qoif", "a QOI image"), (0, b"8BPS", "a Photoshop image"),
+    (128, b"DICM", "a DICOM file"), (344, b"n+1\x00", "a NIfTI volume"), (344, b"ni1\x00", "a NIfTI volume"),
+    (4, b"n+2\x00", "a NIfTI volume"),
+)
+
+
+def still_kind(path: Path) -> str | None:
+    """What a still image (or a volume) is by its first bytes ("a PNG image"), whatever its name;
+    None for anything else, videos included."""
+    import re
+
+    if str(path).lower().endswith((".nii", ".nii.gz")):
+        return "a NIfTI volume"
+    try:
+        with open(path, "rb") as f:
+            head = f.read(352)
+    except OSError:
+        return None
+    for at, magic, what in _STILL_MAGIC:
+        if head[at:at + len(magic)] == magic:
+            return None if what == "a JPEG image" and _jpegs_follow(path) else what
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"avif"):  # ISO files of one image
+        return "a HEIF image" if head[8:12] != b"avif" else "an AVIF image"
+    if head[8:12] == b"WEBP" and head[:4] == b"RIFF":
+        return "a WebP image"
+    if head[:2] == b"BM" and len(head) >= 18 and int.from_bytes(head[14:18], "little") in (12, 16, 40, 52, 56, 64,
+                                                                                            108, 124):
+        return "a BMP image"
+    if re.match(rb"P[1-7]\s", head):
+        return "a PNM (PBM/PGM/PPM) image"
+    return None
+
+
+def _jpegs_follow(path: Path, chunk: int = 1 << 20) -> bool:
+    """Whether a file that starts as a JPEG has a second one right after the first (an end-of-image
+    marker followed by a start-of-image one): a raw MJPEG stream (an IP or thermal camera's
+    ``.mjpeg``), a video; one JPEG (an EXIF thumbnail inside it included) has none."""
+    tail = b""
+    with open(path, "rb") as f:
+        while True:
+            block = f.read(chunk)
+            if not block:
+                return False
+            if b"\xff\xd9\xff\xd8" in tail + block:
+                return True
+            tail = block[-3:]
+
+
+#: the stream read from a file of several video streams: its first one that is not a cover picture.
+#: ffmpeg's own choice was the largest, while imageio took the size and frame rate it reports from
+#: the first: a 48x32 IR stream muxed with a 96x64 visible one was read as the visible one, said
+#: to be "turned by its rotation tag", at the IR stream's frame rate
+MAP_VIDEO = ("-map", "0:V:0")
+
+
+def _get_reader(iio, path: Path, **kwargs):
+    """imageio's ffmpeg reader for ``path`` whatever its extension (ffmpeg finds the container from
+    the content, but imageio refused names it does not list before ffmpeg saw them: .m4v, .ts,
+    .mts, .m2ts, .y4m, .nut, .3gp, .flv, .mxf ...: "not a file imageio's ffmpeg reader takes"),
+    reading its first video stream (:data:`MAP_VIDEO`)."""
+    kwargs["output_params"] = list(MAP_VIDEO)
+    try:
+        from imageio.v3 import imopen
+    except ImportError:  # pragma: no cover - imageio older than the extra's bound
+        return iio.get_reader(str(path), format="FFMPEG", **kwargs)
+    return imopen(str(path), "r?", plugin="FFMPEG", extension=".mp4", legacy_mode=True).legacy_get_reader(**kwargs)
+
+
 def _open_reader(iio, path: Path):
     if not path.exists():
         raise InputError(f"{path}: file not found")
@@ -95,24 +176,25 @@ def _open_reader(iio, path: Path):
         raise InputError(f"{path}: is a directory, expected a video file")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: file is empty")
+    kind = still_kind(path)
+    if kind is not None or path.suffix.lower() in IMAGE_SUFFIXES:
+        # a PNG named .mp4 was read by ffmpeg's image demuxer as a video of one frame, and "fused", exit 0
+        what = "an image" if path.suffix.lower() in IMAGE_SUFFIXES or kind is None else kind
+        other = ("`mutualfuse fuse-volume` two volumes" if kind == "a NIfTI volume" else
+                 "`mutualfuse fuse` two images")
+        raise InputError(f"{path}: {what}, not a video (fuse-video takes two videos; {other})")
     try:
         with quiet_decoders():  # imageio-ffmpeg's rotation warning: this module reports the rotation
-            r = iio.get_reader(str(path), format="FFMPEG")
+            r = _get_reader(iio, path)
             meta = r.get_meta_data()
             if stream_bits(str(meta.get("pix_fmt", ""))) > 8:
                 # more than 8 bits a sample (a 14-bit thermal stream in gray16le, 10-bit HDR): the default
                 # rgb24 decode kept the top 8 bits only, and the run fused a few grey levels, exit 0
                 r.close()
-                r = iio.get_reader(str(path), format="FFMPEG", dtype="uint16")
+                r = _get_reader(iio, path, dtype="uint16")
                 meta = r.get_meta_data()
     except Exception as e:  # noqa: BLE001 - imageio raises OSError/RuntimeError/IndexError/ValueError
-        text = str(e)
-        if "can not handle the given uri" in text:  # imageio refuses the extension before ffmpeg sees it
-            what = ("an image" if path.suffix.lower() in IMAGE_SUFFIXES else
-                    f"not a file imageio's ffmpeg reader takes (extension {path.suffix or '(none)'!r})")
-            raise InputError(f"{path}: {what}, not a video (fuse-video takes two videos; "
-                             "`mutualfuse fuse` two images)") from None
-        raise InputError(f"{path}: not a readable video ({_ffmpeg_reason(text)})") from None
+        raise InputError(f"{path}: not a readable video ({_ffmpeg_reason(str(e))})") from None
     return r, meta
 
 
@@ -197,10 +279,10 @@ class _FrameCounter:
 
         self.path = path
         self.frames = self.dup = self.drop = None
-        self.rotation, self.damage = 0.0, 0
+        self.rotation, self.damage, self.streams = 0.0, 0, []
         self._out, self._err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
         cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-i", str(path),
-               "-an", "-sn", "-dn", "-pix_fmt", "gray", "-vcodec", "rawvideo", "-f", "image2pipe",
+               *MAP_VIDEO, "-an", "-sn", "-dn", "-pix_fmt", "gray", "-vcodec", "rawvideo", "-f", "image2pipe",
                "-progress", "pipe:1", "-y", os.devnull]
         self._p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err,
                                    start_new_session=True)  # Ctrl+C reaches Python only, which stops it
@@ -232,6 +314,10 @@ class _FrameCounter:
         m = re.search(r"rotation of (-?[\d.]+) degrees", err)
         if m:
             self.rotation = float(m.group(1))
+        # the input's video streams, cover pictures left out: "Stream #0:1[0x2](und): Video: h264 ..., 96x64 ..."
+        head = err.split("Stream mapping:", 1)[0]
+        found = re.finditer(r"^\s*Stream #0:\d+\S*: Video: (?:.*?\s(\d+x\d+)\b)?.*$", head, re.M)
+        self.streams = [m.group(1) or "?" for m in found if "(attached pic)" not in m.group(0)]
         # ffmpeg's complaints while decoding (after the header): "Invalid NAL unit size", "missing
         # picture in access unit", "Error while decoding stream", "concealing N errors"
         body = err.split("Stream mapping:", 1)[-1].lower()
@@ -355,7 +441,7 @@ def _to_float(frames: list[np.ndarray], gray: bool, normalize: str = "auto",
 def _turned(meta: dict) -> str:
     """" (stored 48x32, turned by its rotation tag)" where ffmpeg turned the frames by a quarter."""
     src, size = tuple(meta.get("source_size", ())), tuple(meta.get("size", ()))
-    if len(src) == 2 and len(size) == 2 and src != size:
+    if len(src) == 2 and len(size) == 2 and src != size and src == size[::-1]:  # a quarter turn, not another stream
         return f" (stored {src[0]}x{src[1]}, turned by its rotation tag)"
     return ""
 
@@ -526,6 +612,9 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
         elif c.dup or c.drop:
             notes.append(f"{path.name}: not at a constant frame rate: read at {fps_a:g} fps by repeating {c.dup} and "
                          f"dropping {c.drop} of its frames (ffmpeg's constant-rate reading), so frames pair by time")
+        if len(c.streams) > 1:
+            notes.append(f"{path.name}: {len(c.streams)} video streams ({', '.join(c.streams)}); its first is read, "
+                         f"the others not (ffmpeg -i {path.name} -map 0:V:1 -c copy OUT extracts the second)")
         if meta.get("audio_codec"):
             notes.append(f"{path.name}: its audio track ({meta['audio_codec']}) is not copied; the output has no sound")
     return {"out": str(out), "frames": n, "fps": fps_a, "size": (w, h),

@@ -16,7 +16,10 @@ fused slice by slice along one voxel axis (default 2, axial for RAS-ordered data
   central slice pair, as ``fuse-video`` does on its first frames.
 * **The same grid or nothing**: shapes and affines (to 1e-4 of the voxel size) must agree; a
   volume is not resampled (say how the grids differ, and which tool resamples, rather than fuse
-  misaligned voxels).
+  misaligned voxels); and the same coordinate space: the ``sform_code`` (else ``qform_code``) that
+  says what the affine's coordinates are must agree where both say (scanner against MNI152 is
+  refused, ``--ignore-xform-codes`` to take them as one; 0, no space, and 2, aligned to another
+  file, are taken on trust with a note).
 * **Output**: float32 in [0, 1] on the first volume's grid and header (affine, qform/sform,
   units), ``scl_slope`` 1, ``scl_inter`` 0, ``cal_min`` 0 / ``cal_max`` 1 (the data's range, not the
   first volume's display window), no intent, no header extensions (they describe the first
@@ -69,6 +72,8 @@ def open_volume(path, max_voxels: int = MAX_VOXELS):
                          "e.g. with dcm2niix)")
     if not p.is_file():
         raise InputError(f"{p}: no such file")
+    if p.stat().st_size == 0:  # nibabel said "Empty file: 'a.nii.gz'" inside "not a readable NIfTI file (...)"
+        raise InputError(f"{p}: file is empty (0 bytes)")
     from .dicom import _looks_dicom
 
     if _looks_dicom(p):
@@ -77,6 +82,9 @@ def open_volume(path, max_voxels: int = MAX_VOXELS):
     try:
         img = nib.load(str(p))
     except Exception as e:  # noqa: BLE001 - nibabel raises many types for broken files
+        misnamed = _compression_misnamed(p)
+        if misnamed:
+            raise InputError(f"{p}: {misnamed}") from None
         raise InputError(f"{p}: not a readable NIfTI file ({str(e).splitlines()[0][:160] if str(e) else type(e).__name__})") from None
     dt = np.dtype(img.get_data_dtype())
     if dt.fields is not None:  # NIfTI RGB24 / RGBA32: numpy said "VoidDType ... no common DType"
@@ -95,6 +103,25 @@ def open_volume(path, max_voxels: int = MAX_VOXELS):
         raise InputError(f"{p}: {'x'.join(map(str, shape))} = {int(np.prod(shape))} voxels, more than the limit of "
                          f"{max_voxels} (decompression bomb guard; raise it with --max-pixels)")
     return img, shape
+
+
+def _compression_misnamed(p: Path) -> str | None:
+    """Why nibabel could not read a NIfTI file whose name says the wrong compression: a plain
+    ``.nii`` named ``.nii.gz`` (a browser that undid the server's gzip encoding on download keeps
+    the name), or a gzip-compressed one named ``.nii``; None otherwise."""
+    try:
+        with open(p, "rb") as f:
+            head = f.read(348)
+    except OSError:
+        return None
+    gz = head[:2] == b"\x1f\x8b"
+    plain = head[344:348] in (b"n+1\x00", b"ni1\x00") or head[4:8] == b"n+2\x00"
+    if str(p).lower().endswith(".gz") and plain:
+        return ("a NIfTI file that is not gzip-compressed although named .gz (a browser may have decompressed it on "
+                "download); rename it to .nii")
+    if str(p).lower().endswith(".nii") and gz:
+        return "a gzip-compressed file although named .nii; rename it to .nii.gz"
+    return None
 
 
 def volume_data(path, img, shape) -> np.ndarray:
@@ -199,6 +226,60 @@ def check_same_grid(img_a, img_b, path_a, path_b, shape_a, shape_b) -> None:
                      "nothing is resampled here)")
 
 
+#: what a NIfTI ``sform_code`` / ``qform_code`` says the affine's coordinates are (NIfTI-1 and the
+#: 2019 NIfTI-2 amendment that added 5)
+XFORM_SPACES = {1: "in scanner space", 2: "aligned to another file", 3: "in Talairach space", 4: "in MNI152 space",
+                5: "in another template's space"}
+
+
+def xform_code(img) -> tuple[str, int] | None:
+    """Which of the header's codes says what ``img.affine`` is, and that code, as nibabel chose the
+    affine: ``("sform_code", c)`` where the sform_code is not 0, else ``("qform_code", c)``, else
+    ``("sform_code and qform_code", 0)``; None for a format without these codes (MGH)."""
+    h = getattr(img, "header", None)
+    if h is None or "sform_code" not in h or "qform_code" not in h:
+        return None
+    s, q = int(h["sform_code"]), int(h["qform_code"])
+    if s != 0:
+        return "sform_code", s
+    if q != 0:
+        return "qform_code", q
+    return "sform_code and qform_code", 0
+
+
+def _space(code: tuple[str, int]) -> str:
+    name, c = code
+    what = XFORM_SPACES.get(c, "under a code the NIfTI standard does not define")
+    return f"{what} ({name} {c})"
+
+
+def check_same_space(img_a, img_b, path_a, path_b, check: bool = True) -> list[str]:
+    """Refuse a pair whose affines agree (:func:`check_same_grid` passed) but whose headers put
+    them in two coordinate spaces: equal numbers in scanner space and in MNI152 space are not one
+    grid (a header copied from a template, a volume never registered). Returns notes for what
+    was taken on trust: a volume whose codes are both 0 (no space: its grid taken as the other's),
+    one "aligned to another file" (code 2: nibabel's default for an image made from an array and
+    an affine), or, with ``check`` False (``--ignore-xform-codes``), two spaces taken
+    as one."""
+    ca, cb = xform_code(img_a), xform_code(img_b)
+    if ca is None or cb is None or ca[1] == cb[1]:
+        return []
+    for (p, c), (q, d) in (((path_b, cb), (path_a, ca)), ((path_a, ca), (path_b, cb))):
+        if c[1] == 0:
+            return [f"{p}: no coordinate space (sform_code and qform_code 0: an affine from its voxel sizes "
+                    f"alone); taken as on {q}'s grid, {_space(d)}, as the affines agree"]
+    for (p, c), (q, d) in (((path_b, cb), (path_a, ca)), ((path_a, ca), (path_b, cb))):
+        if c[1] == 2:
+            return [f"{p}: its affine is {_space(c)}, {q}'s {_space(d)}: taken as one space, as the affines agree"]
+    if not check:
+        return [f"{path_b}: its affine is {_space(cb)}, {path_a}'s {_space(ca)}: taken as one space "
+                f"(--ignore-xform-codes); the output keeps {path_a}'s header"]
+    raise InputError(f"{path_b}: its affine is {_space(cb)}, {path_a}'s {_space(ca)}: equal affines in two "
+                     "coordinate spaces are not one grid (register one volume to the other first); if both are in "
+                     "fact in one space (ANTs and ITK write code 1 on every output, even one warped to a template), "
+                     "pass --ignore-xform-codes")
+
+
 #: bytes a voxel that fusing a volume pair holds at least: both volumes as read (float64) and
 #: normalised (float64), and the float32 result (measured peaks: docs/inputs.md, "Volumes")
 VOLUME_BYTES_PER_VOXEL = 2 * (8 + 8) + 4
@@ -231,10 +312,15 @@ def check_volume_memory(fuser, shape, axis: int, batch: int, path) -> None:
 
 
 def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, description: str = "",
-                max_voxels: int = MAX_VOXELS, progress=None) -> dict:
+                max_voxels: int = MAX_VOXELS, progress=None, check_xform_codes: bool = True) -> dict:
     """Read, check, fuse slice by slice and atomically write one volume pair; returns what was done.
     ``max_voxels``: refuse a volume with more voxels (checked on the header, before its data).
-    ``progress``: called as ``progress(done, total)`` slices after each batch."""
+    ``progress``: called as ``progress(done, total)`` slices after each batch.
+    ``check_xform_codes``: refuse two volumes whose equal affines are in two coordinate spaces
+    (:func:`check_same_space`); False takes them as one, with a note.
+    An output path that is one of the inputs is refused before any work (from Python, the input
+    was overwritten by the fused volume)."""
+    from .image_io import check_writable
     from .io.atomic import atomic_write
     from .validation import MIN_SIDE
 
@@ -244,9 +330,12 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
         raise ParameterError(f"batch must be at least 1, got {batch}")
     if not is_volume_path(out_path):
         raise InputError(f"{out_path}: the output of a volume must be a NIfTI file (.nii or .nii.gz)")
+    # same file as an input, a folder, a missing folder: before any work ("gz" is always ".nii.gz" here)
+    check_writable(out_path, inputs=(a_path, b_path), formats={".nii": "NIfTI", ".gz": "NIfTI"})
     img_a, shape_a = open_volume(a_path, max_voxels)
     img_b, shape_b = open_volume(b_path, max_voxels)
     check_same_grid(img_a, img_b, a_path, b_path, volume_shape(img_a), volume_shape(img_b))
+    space_notes = check_same_space(img_a, img_b, a_path, b_path, check_xform_codes)
     sl = [s for i, s in enumerate(shape_a) if i != axis]
     if min(sl) < MIN_SIDE:
         raise InputError(f"{a_path}: slices across axis {axis} are {sl[1]}x{sl[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
@@ -260,7 +349,7 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
         mid = xa.shape[0] // 2
         task = fuser.detect_tasks(xa[mid:mid + 1], xb[mid:mid + 1])[0].task
     out = np.empty(xa.shape, dtype=np.float32)
-    notes: list[str] = []
+    notes: list[str] = list(space_notes)
     for s in range(0, xa.shape[0], batch):
         try:
             out[s:s + batch] = fuser.fuse_arrays(xa[s:s + batch], xb[s:s + batch], task=task)

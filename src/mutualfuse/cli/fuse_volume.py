@@ -3,8 +3,9 @@
 
 One intensity mapping per volume (its percentiles, not each slice's), one task for the volume
 (the network in task mode auto: detected on the central slice pair), the same grid required
-(shapes and affines; nothing is resampled). The output is float32 in [0, 1] on the first
-volume's grid and header (docs/inputs.md, "Volumes").
+(shapes and affines, in one coordinate space by the headers' sform/qform codes; nothing is
+resampled). The output is float32 in [0, 1] on the first volume's grid and header
+(docs/inputs.md, "Volumes").
 """
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ def add_parser(sub) -> None:
     p.add_argument("--axis", type=int, default=2, choices=[0, 1, 2],
                    help="voxel axis the slices are taken across (default %(default)s: axial for RAS-ordered data)")
     p.add_argument("--batch", type=int_at_least(1), default=8, help="slices fused at once (default %(default)s)")
+    p.add_argument("--ignore-xform-codes", action="store_true",
+                   help="fuse volumes whose equal affines the headers put in two coordinate spaces (their "
+                        "sform_code or qform_code: 1 scanner against 4 MNI152, say), which are refused without it; "
+                        "for ANTs/ITK outputs, whose code is 1 even when warped to a template")
     add_common(p)
     from ..volume import MAX_VOXELS
 
@@ -85,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         info = fuse_volume(fuser, args.a, args.b, out, axis=args.axis, batch=args.batch,
                            description=f"mutualfuse {__version__} fuse-volume {what} axis {args.axis}",
-                           max_voxels=args.max_pixels, progress=None if bar is None else progress)
+                           max_voxels=args.max_pixels, progress=None if bar is None else progress,
+                           check_xform_codes=not args.ignore_xform_codes)
     finally:
         if bar is not None:
             bar.close()
