@@ -116,6 +116,42 @@ def _read_png16_colour(p: Path, mode: str, max_pixels: int | None) -> np.ndarray
     return (halves[0] << 8) | halves[1]
 
 
+#: containers a video command takes, by their first bytes: (offset, bytes, what the file is)
+_VIDEO_MAGIC = (
+    (4, b"ftyp", "an MP4/QuickTime video"), (4, b"moov", "a QuickTime video"), (4, b"mdat", "a QuickTime video"),
+    (4, b"wide", "a QuickTime video"), (0, b"\x1a\x45\xdf\xa3", "a Matroska/WebM video"),
+    (0, b"FLV\x01", "an FLV video"), (0, b"YUV4MPEG2", "a Y4M video"), (0, b"\x00\x00\x01\xba", "an MPEG video"),
+)
+
+
+def not_an_image(p: Path) -> str | None:
+    """What a file Pillow could not open is instead, when it is a video or a volume (by its first
+    bytes, or the ``.nii``/``.nii.gz`` name), with the command that fuses such files: "an
+    MP4/QuickTime video, not an image (`mutualfuse fuse-video` fuses two videos)"; None otherwise.
+    (``mutualfuse fuse v1.mp4 v2.mp4`` said only "not a readable image (cannot identify image
+    file ...)".) HEIF/AVIF stills share MP4's ``ftyp`` box and are named as such."""
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(376)
+    except OSError:
+        return None
+    name = str(p).lower()
+    if (name.endswith((".nii", ".nii.gz")) or head[344:348] in (b"n+1\x00", b"ni1\x00")
+            or head[4:8] == b"n+2\x00"):
+        return "a NIfTI volume, not an image (`mutualfuse fuse-volume` fuses two volumes)"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"avif"):
+        return ("a HEIF/AVIF image, which this installation cannot decode (convert it to PNG or TIFF, "
+                "e.g. with `heif-convert` or ImageMagick)")
+    what = next((w for at, magic, w in _VIDEO_MAGIC if head[at:at + len(magic)] == magic), None)
+    if what is None and head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        what = "an AVI video"
+    if what is None and len(head) > 188 and head[0] == 0x47 and head[188] == 0x47:
+        what = "an MPEG transport stream video"
+    if what is None:
+        return None
+    return f"{what}, not an image (`mutualfuse fuse-video` fuses two videos)"
+
+
 def _is_dicom(p: Path) -> bool:
     if p.suffix.lower() in (".dcm", ".dicom"):
         return True
@@ -139,6 +175,9 @@ def _open_pillow(p: Path, max_pixels: int | None, tile_rawmode: str | None = Non
                 size = _png_header_size(p)
                 if size is not None and 0 in size:
                     raise _err(p, f"image has 0 pixels ({size[0]}x{size[1]})") from None
+                other = not_an_image(p)
+                if other is not None:
+                    raise _err(p, other) from None
                 raise _err(p, f"not a readable image ({_first_line(e)})") from None
             try:
                 check_pixels(p, im.height, im.width, max_pixels)
