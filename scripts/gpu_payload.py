@@ -14,10 +14,20 @@ back as they were; run it right after the call, before any commit.
 
 ``prepare`` refuses to run with staged changes (they would be lost by ``restore``'s reset) and
 prints the size that will travel; ``status`` prints it without changing anything.
+
+A symbolic link anywhere inside a training set (a file or a folder under ``train/roadscene``) is
+refused: ``prepare`` prints one line naming the first link and where it points, exits 2 and
+changes nothing (neither the index nor ``.gpudata``). A copy that follows links (``copytree``'s
+default, used before) sends a linked file from outside the set to the lent machine; nor are links skipped,
+since a set with files missing would train on other data than the one named. Replace each link
+with the file itself. The set's own folder and the folders above it (``--data-root``, ``train``)
+may be links: they are where the data is kept, not part of it. The copy itself keeps any link as
+a link (``copytree(symlinks=True)``), so that one made after the check is never followed.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -54,6 +64,37 @@ def exclude_file() -> Path:
     return p if p.is_absolute() else ROOT / p
 
 
+def _shown(path: Path | str) -> str:
+    """A path for a one-line message: as it is, or quoted with escapes where it holds a control character."""
+    s = str(path)
+    return s if s.isprintable() else repr(s)
+
+
+def first_link(folder: Path) -> Path | None:
+    """The first symbolic link (file or folder, in sorted walk order) below ``folder``, or None;
+    links to folders are not followed."""
+    for here, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted([*dirs, *files]):
+            if os.path.islink(os.path.join(here, name)):
+                return Path(here) / name
+    return None
+
+
+def refuse_links(data_root: Path) -> None:
+    """Exit 2 with one line if a training set under ``data_root`` holds a symbolic link."""
+    for s in DATA_SETS:
+        src = data_root / s
+        if not src.is_dir():
+            continue  # prepare says the set was not found
+        link = first_link(src)
+        if link is not None:
+            print(f"gpu_payload.py: {_shown(link)} is a symbolic link (to {_shown(os.readlink(link))}); prepare "
+                  f"refuses links inside the training set, which travels to the lent machine: replace it with the "
+                  f"file itself", file=sys.stderr)
+            raise SystemExit(2)
+
+
 def prepare(data_root: Path) -> int:
     if git("diff", "--cached", "--name-only").strip():
         raise SystemExit("gpu_payload.py: the index has staged changes; commit or unstage them first")
@@ -62,12 +103,13 @@ def prepare(data_root: Path) -> int:
     if MARK in text:
         raise SystemExit("gpu_payload.py: already prepared (run restore first)")
     for s in DATA_SETS:
-        src = data_root / s
-        if not src.is_dir():
-            raise SystemExit(f"gpu_payload.py: {src}: training set not found")
+        if not (data_root / s).is_dir():
+            raise SystemExit(f"gpu_payload.py: {data_root / s}: training set not found")
+    refuse_links(data_root)  # before anything changes
+    for s in DATA_SETS:
         dst = ROOT / ".gpudata" / s
         if not dst.exists():
-            shutil.copytree(src, dst)
+            shutil.copytree(data_root / s, dst, symlinks=True)
     weights = [f for f in git("ls-files", "src/mutualfuse/weights").split()
                if f.endswith(".safetensors") and Path(f).name not in KEEP_WEIGHTS]
     drop = [d for d in DROP_DIRS if (ROOT / d).exists()] + weights

@@ -1,10 +1,11 @@
 """pyproject.toml's dependency lower bounds against what the code needs (s17 audit).
 
 The suite was run in a venv holding the lowest declared version of every dependency (torch
-2.13.0 aside); each row of ``NEEDS`` is a failure that run found, the first version that fixed it,
-and the code that makes it a need. A row whose code is gone no longer binds (skipped), so that a
-compatible rewrite can lower the bound again. Nothing is installed here: the last test checks the
-environment the suite runs in against the declared ranges.
+2.13.0 aside; s17, and again in s19: docs/dependency-floors.md); each row of ``NEEDS`` is a
+failure such a run found, the first version that fixed it, and the code that makes it a need
+(``TEST_NEEDS``: a need of the tests alone, binding the ``[test]`` extra only). A row whose code is
+gone no longer binds (skipped), so that a compatible rewrite can lower the bound again. Nothing is
+installed here: the last test checks the environment the suite runs in against the declared ranges.
 """
 from __future__ import annotations
 
@@ -55,6 +56,16 @@ NEEDS = [
      "writing .dcm: pydicom 2.4 save_as() has no enforce_file_format (TypeError)"),
     ("imageio-ffmpeg", "0.5", ("src/mutualfuse/video.py", r"import imageio_ffmpeg"),
      "0.4.9 imports pkg_resources, which current setuptools lacks: video said the extra was missing"),
+    # s19: the floors run, then each line checked by hand beside the fixed version
+    ("pydicom", "3.0.1", ("src/mutualfuse/dicom.py", r"\bimport pydicom\n"),
+     "3.0.0: `import pydicom` downloads its example files from github.com wherever requests is installed "
+     "(5 lookups on each `mutualfuse fuse a.dcm b.dcm`, a UserWarning each offline)"),
+    ("imageio-ffmpeg", "0.6", ("src/mutualfuse/video.py", r"Error opening input:"),
+     "0.5.x bundles ffmpeg 4.2.2, which prints no 'Error opening input:' line: a truncated MP4 was refused "
+     "with 'Invalid data found when processing input' alone, without ffmpeg's reason 'moov atom not found'"),
+    ("imageio-ffmpeg", "0.8", ("src/mutualfuse/video.py", r'plugin="FFMPEG", extension="\.mp4"'),
+     "the ffmpeg builds of 0.5-0.7 (4.2.2, 7.0.2) crashed (SIGSEGV) on every MPEG-TS input on the project's "
+     "machine: fuse-video refused each .ts as 'not a readable video (ffmpeg gave no reason)'"),
     ("dtcwt", "0.13", ("src/mutualfuse/methods/classical/wavelet.py", r"import dtcwt"),
      "dtcwt 0.12 calls np.int, removed in numpy 1.24 (the numpy floor)"),
     ("gradio", "6", ("src/mutualfuse/web/server.py", r"footer_links="),
@@ -72,6 +83,27 @@ def test_declared_lower_bound_covers_what_the_code_needs(name, first, where, why
         low = _floor(req)
         assert low is not None and low >= Version(first), \
             f"{place}: {req} allows versions below {first}, which fail: {why}"
+
+
+# What only the tests need: (package, first version that works, the test code that needs it, what
+# broke below it). Checked against the [test] extra alone; the library's own extra may stay lower.
+TEST_NEEDS = [
+    ("imageio-ffmpeg", "0.8", ("tests/io/test_audit_s18_video_inputs.py", r'"-fps_mode", "passthrough"'),
+     "the test writes its variable-frame-rate input with the bundled ffmpeg: 4.2.2 (0.5.x) has no -fps_mode; "
+     "7.0.2 (0.6, 0.7) writes that file with no frame rate (1k tbr), which fuse-video refuses"),
+]
+
+
+@pytest.mark.parametrize("name, first, where, why", TEST_NEEDS, ids=[f"{n}>={v}" for n, v, _, _ in TEST_NEEDS])
+def test_the_test_extra_covers_what_the_tests_need(name, first, where, why):
+    if not _uses(*where):
+        pytest.skip(f"{where[0]} no longer matches {where[1]!r}: this need ({why}) is gone")
+    found = [req for place, req in _declared(name) if place == "[test]"]
+    assert found, f"{name} is not in the [test] extra"
+    for req in found:
+        low = _floor(req)
+        assert low is not None and low >= Version(first), \
+            f"[test]: {req} allows versions below {first}, which fail: {why}"
 
 
 def test_numpy_is_capped_below_2_while_dtcwt_may_be_0_13():
