@@ -383,8 +383,13 @@ def magnify(img: np.ndarray, scale: float) -> np.ndarray:
     the border take the nearest edge value; same shape and float type as ``img``."""
     from scipy import ndimage
 
+    import warnings
+
     c = (np.array(img.shape, dtype=np.float64) - 1) / 2
-    out = ndimage.affine_transform(img, np.full(2, 1.0 / scale), offset=c - c / scale, order=1, mode="nearest")
+    with warnings.catch_warnings():
+        # scipy 1.10-1.14 warn that a 1-D matrix means a diagonal one since scipy 0.18: what is meant here
+        warnings.filterwarnings("ignore", "The behavior of affine_transform with a 1-D", UserWarning)
+        out = ndimage.affine_transform(img, np.full(2, 1.0 / scale), offset=c - c / scale, order=1, mode="nearest")
     return out.astype(img.dtype, copy=False)
 
 
