@@ -8,7 +8,8 @@ most 1.5x what the whole CLI process peaks at for the same pair), a mismatched p
 server keeps serving), a classical method with a parameter on a 16-bit pair (PNG and 16-bit TIFF
 downloads, both equal to the CLI's), then: no request left the machine, neither from the page
 (Chromium's network log) nor from the server (every socket connect is logged), and the server
-removes its temporary files when stopped.
+removes its temporary files when stopped. Before it (it stops the server), the focus-stack
+section: its downloads byte-identical to ``mutualfuse fuse-stack`` with the command it shows.
 """
 from __future__ import annotations
 
@@ -239,6 +240,97 @@ def pairs(tmp_path_factory, samples):
         g = np.asarray(Image.open(samples / "ct-mr-c01" / f"{src}.png").convert("L")).astype(np.uint16)
         tifffile.imwrite(d / name, (g * 257 + (np.arange(g.size).reshape(g.shape) % 251)).astype(np.uint16))
     return d
+
+
+def _stack_busy(page) -> bool:
+    return bool(page.d.execute_script(
+        "return Array.from(document.querySelectorAll('#stack-status [data-testid=status-tracker], "
+        "#stack-timing [data-testid=status-tracker]')).some(e => !e.classList.contains('hide'))"))
+
+
+def _stack_fuse(page) -> str:
+    """Press *Fuse stack* on a freshly loaded page and wait for its status line."""
+    page.one("#stack-btn").click()
+
+    def finished():
+        t = page.text("#stack-status")
+        if _stack_busy(page) or any(_BUSY.match(line) for line in t.splitlines()):
+            return None
+        return t if t.startswith(("done", "mutualfuse:")) else None
+
+    return _wait(finished, TIMEOUT, "the stack's result")
+
+
+def _stack_upload(page, paths: list[Path]) -> None:
+    """Upload several files at once into the stack's input (as a file dialog with several selected)."""
+    page.one("#stack-input input[type=file]").send_keys("\n".join(str(p) for p in paths))
+    want = sorted(p.name for p in paths)
+    _wait(lambda: sorted(c.get_attribute("aria-label") for c in page.all("#stack-input td.filename")) == want,
+          60, f"{want} uploaded to the stack")
+
+
+def _stack_download(page, folder: Path) -> Path:
+    for f in folder.iterdir():
+        f.unlink()
+    link = _wait(lambda: page.all("#stack-download a[href]"), 60, "the stack's download link")[0]
+    link.click()
+    return _wait(lambda: [f for f in folder.iterdir() if not f.name.endswith(".crdownload")], 60,
+                 "the stack's download")[0]
+
+
+def test_page_focus_stack(server, browser, samples, tmp_path):
+    """The focus-stack section (runs before the pair test below, which stops the server): three
+    Lytro planes uploaded at once in a file dialog's order (z10 first) are stacked by name and give
+    the very file (byte for byte) of the `mutualfuse fuse-stack` command the page shows; a 16-bit
+    ImageJ z-stack in one TIFF with a classical method chosen above, downloaded as TIFF, the same;
+    one image alone is a one-line error naming it, with nothing to download."""
+    import tifffile
+
+    d = tmp_path / "stack"
+    d.mkdir()
+    a, b = (np.asarray(Image.open(samples / "lytro-01" / f"{n}.png").convert("RGB")) for n in ("a", "b"))
+    Image.fromarray(a).save(d / "z1.png")
+    Image.fromarray(((a.astype(np.uint16) + b) // 2).astype(np.uint8)).save(d / "z2.png")
+    Image.fromarray(b).save(d / "z10.png")
+    page = Page(browser, server["url"])
+    assert _wait(lambda: page.all("#stack-btn"), 30, "the stack section")
+    assert _stack_fuse(page).startswith("mutualfuse: error: upload the stack first")
+    _stack_upload(page, [d / "z10.png", d / "z1.png", d / "z2.png"])
+    status = _stack_fuse(page)
+    assert status.startswith("done: z1-z10-default.png (3 images, 2 fusions, "), status
+    timing = page.text("#stack-timing")
+    assert "stack fused in" in timing and ("same as: mutualfuse fuse-stack z1.png z2.png z10.png -o fused.png --order "
+                                           "tree --method mutualfuse --weights default --chroma saturation "
+                                           "--normalize auto") in " ".join(timing.replace("`", "").split()), timing
+    assert timing.endswith("--normalize auto")  # serve's default --max-pixels is not named
+    got = _stack_download(page, browser.downloads)
+    _cli("fuse-stack", str(d / "z1.png"), str(d / "z2.png"), str(d / "z10.png"), "-o", str(tmp_path / "stack.png"),
+         "--device", "cpu", "--weights", "default", "-q")
+    assert got.suffix == ".png" and got.read_bytes() == (tmp_path / "stack.png").read_bytes()
+
+    rng = np.random.default_rng(4)
+    y, x = np.mgrid[:96, :128]
+    planes = np.stack([1000 + 200 * k + 800 * np.sin(x / (3 + k)) * np.cos(y / 5) + rng.integers(0, 50, (96, 128))
+                       for k in range(4)]).astype(np.uint16)
+    tifffile.imwrite(d / "cells.tif", planes, imagej=True, metadata={"axes": "ZYX"})
+    page = Page(browser, server["url"])
+    page.choose("method", "lp")
+    [lab for lab in page.all("#stack-format label") if lab.text.strip() == "tif"][0].click()
+    _stack_upload(page, [d / "cells.tif"])
+    status = _stack_fuse(page)
+    assert status.startswith("done: cells-lp.tif (4 planes, 3 fusions, ") and "16-bit gray" in status, status
+    assert "note: 4 of 4 planes (16-bit) scaled by the joint" in status, status
+    assert "fuse-stack cells.tif -o fused.tif --order tree --method lp" in " ".join(page.text("#stack-timing").split())
+    got = _stack_download(page, browser.downloads)
+    _cli("fuse-stack", str(d / "cells.tif"), "-o", str(tmp_path / "cells.tif"), "--method", "lp", "--device", "cpu",
+         "-q")
+    assert got.suffix == ".tif" and got.read_bytes() == (tmp_path / "cells.tif").read_bytes()
+
+    page = Page(browser, server["url"])
+    _stack_upload(page, [d / "z1.png"])
+    status = _stack_fuse(page)
+    assert status == "mutualfuse: error: z1.png: a stack needs at least 2 images (or one multi-page TIFF)", status
+    assert not page.all("#stack-download a[href]")
 
 
 def test_page_network_error_classical_offline_cleanup(server, browser, pairs, samples, tmp_path):

@@ -1,9 +1,11 @@
 """The Gradio page of ``mutualfuse serve`` (needs the ``web`` extra: ``pip install 'mutualfuse[web]'``).
 
 All the work is done by :func:`mutualfuse.web.core.fuse_request` (the library, as the CLI calls
-it); this module only lays out the page and turns errors into a message on it. Element ids
-(``#input-a``, ``#fuse-btn``, ``#status``, ``#metrics``, ``#downloads`` …) are what the browser
-test drives.
+it) and, for a focus stack, :func:`mutualfuse.web.core.fuse_stack_request` (``fuse-stack``
+itself); this module only lays out the page and turns errors into a message on it. Element ids
+(``#input-a``, ``#fuse-btn``, ``#status``, ``#metrics``, ``#downloads`` …; for a stack
+``#stack-input``, ``#stack-btn``, ``#stack-status``, ``#stack-download``, ``#stack-timing``) are
+what the browser test drives.
 """
 from __future__ import annotations
 
@@ -14,11 +16,21 @@ from . import core
 
 #: the task choice that means "no --task": auto where the weights record per-task settings, else stored
 NO_TASK = "auto"
+#: the one queue of the pair's and the stack's fusions (one at a time, as ``serve`` sets the
+#: limit to 1: per event otherwise, so a stack could run beside a pair)
+FUSE_QUEUE = "fuse"
 
 INTRO = """# mutualfuse
 Fuse two registered images (infrared + visible, near + far focus, CT + MR): upload a pair or pick
 a bundled sample, choose the network or a classical method, and press **Fuse**. The result is the
-same file `mutualfuse fuse` writes with the same options; nothing leaves this machine."""
+same file `mutualfuse fuse` writes with the same options; nothing leaves this machine. A focus
+stack of more images (microscopy): *focus stack* below."""
+
+STACK_INTRO = """Upload the planes of one focus stack (select them all at once), or one multi-page TIFF, and
+press **Fuse stack**: the method and options above apply, and the result is the file
+`mutualfuse fuse-stack` writes with the same options (with the network the task is *multi-focus*
+unless the task option names another). The images are stacked in name order, numbers by value
+(z2 before z10), as `fuse-stack` orders a folder; the command below lists them in that order."""
 
 
 def _clean(msg: str, paths: dict[str, str]) -> str:
@@ -43,6 +55,16 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         a, b = sample_pairs[name]
         return str(a), str(b)
 
+    def settings(method, weights, params, chroma, normalize, temperature, gain, activity, detail_off, task):
+        """The page's choices as :class:`core.Settings` (the same for a pair and a stack)."""
+        net = method == core.NETWORK
+        return core.Settings(method=method, weights=weights or "default", params=params or "", chroma=chroma,
+                             normalize=normalize, device=device, max_pixels=max_pixels,
+                             blend_temperature=temperature if net and temperature else None,
+                             detail_gain=gain if net and gain else None,  # blank (Gradio sends 0) = the weights' own
+                             detail_activity=(0.0 if detail_off else activity or None) if net else None,
+                             task=task if net and task and task != NO_TASK else None)
+
     def on_method(method):
         net = method == core.NETWORK
         return (gr.update(interactive=net, visible=net),
@@ -57,13 +79,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         if not a_file or not b_file:
             return ("mutualfuse: error: upload two images (or pick a sample pair) first", *empty)
         paths = {str(a_file): Path(a_file).name, str(b_file): Path(b_file).name}
-        net = method == core.NETWORK
-        s = core.Settings(method=method, weights=weights or "default", params=params or "", chroma=chroma,
-                          normalize=normalize, device=device, max_pixels=max_pixels,
-                          blend_temperature=temperature if net and temperature else None,
-                          detail_gain=gain if net and gain else None,  # blank (Gradio sends 0) = the weights' own
-                          detail_activity=(0.0 if detail_off else activity or None) if net else None,
-                          task=task if net and task and task != NO_TASK else None)
+        s = settings(method, weights, params, chroma, normalize, temperature, gain, activity, detail_off, task)
         try:
             r = core.fuse_request(str(a_file), str(b_file), s, workdir, cache,
                                   names=(Path(a_file).name, Path(b_file).name))
@@ -84,6 +100,33 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         # the slider shows the source the radio names (it showed a after a re-fuse with "b vs fused" set)
         return (status, str(r.png), core.compare_pair(state, which), r.metrics, files,
                 f"{timing}  \nsame as: `{cmd}`", state)
+
+    def run_stack(files, method, weights, params, chroma, normalize, temperature, gain, activity, detail_off, task,
+                  order="tree", fmt="png"):
+        """Fuse the uploaded focus stack as ``mutualfuse fuse-stack`` does → status, image, download, timing
+        (no progress count: ``fuse-stack`` draws its bar only at a terminal)."""
+        from ..errors import FuseError
+
+        files = [str(f) for f in (files or [])]
+        empty = (None, None, "")
+        if not files:
+            return ("mutualfuse: error: upload the stack first (two or more images, or one multi-page TIFF)", *empty)
+        paths = {f: Path(f).name for f in files}
+        s = settings(method, weights, params, chroma, normalize, temperature, gain, activity, detail_off, task)
+        try:
+            r = core.fuse_stack_request(files, s, workdir, cache, names=[Path(f).name for f in files],
+                                        order=order or "tree", fmt=fmt or "png")
+        except FuseError as e:
+            return (f"mutualfuse: error: {_clean(str(e), paths)}", *empty)
+        except MemoryError:
+            return ("mutualfuse: error: out of memory (the stack is too large for this server)", *empty)
+        except Exception as e:  # noqa: BLE001 - the server keeps serving; the message says what broke
+            msg = " ".join(str(e).split())[:300]
+            return (f"mutualfuse: internal error: {type(e).__name__}: {_clean(msg, paths)}", *empty)
+        status = "done: " + r.summary + "".join(f"  \nnote: {n}" for n in r.notes)
+        timing = (f"stack fused in **{r.seconds:.2f} s** (reading, fusing and writing, "
+                  f"{cache.get(core._namespace(s)).device})  \nsame as: `{r.command}`")
+        return status, str(r.preview), str(r.out), timing
 
     def on_compare(which, state):
         pair = core.compare_pair(state, which)
@@ -141,11 +184,30 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         downloads = gr.File(label="download (PNG; 16-bit TIFF when an input is 16-bit)", file_count="multiple",
                             interactive=False, elem_id="downloads")
         timing = gr.Markdown("", elem_id="timing")
+        with gr.Accordion("focus stack (N ≥ 2 images, or one multi-page TIFF)", open=True, elem_id="stack"):
+            gr.Markdown(STACK_INTRO, elem_id="stack-intro")
+            stack_in = gr.File(label="the stack: two or more images, or one multi-page / ImageJ / OME TIFF z-stack",
+                               file_count="multiple", type="filepath", elem_id="stack-input")
+            with gr.Row():
+                order = gr.Radio(["tree", "sequential"], value="tree", elem_id="stack-order",
+                                 label="order (--order): tree = neighbours, then their results; sequential = "
+                                       "((1, 2), 3), …")
+                fmt = gr.Radio(list(core.STACK_FORMATS), value="png", elem_id="stack-format",
+                               label="download as (png: 8/16-bit gray, 8-bit colour; tif: 16-bit colour, float)")
+            stack_go = gr.Button("Fuse stack", variant="primary", elem_id="stack-btn")
+            stack_status = gr.Markdown("", elem_id="stack-status")
+            stack_fused = gr.Image(label="fused stack", type="filepath", format="png", interactive=False,
+                                   elem_id="stack-fused")
+            stack_download = gr.File(label="download", interactive=False, elem_id="stack-download")
+            stack_timing = gr.Markdown("", elem_id="stack-timing")
 
         sample.change(on_sample, sample, [a_in, b_in])
         method.change(on_method, method, [weights, params, temperature, gain, activity, detail_off, task])
         go.click(run, [a_in, b_in, method, weights, params, chroma, normalize, temperature, gain, activity, detail_off,
                        task, which],
-                 [status, fused, compare, metrics, downloads, timing, state])
+                 [status, fused, compare, metrics, downloads, timing, state], concurrency_id=FUSE_QUEUE)
         which.change(on_compare, [which, state], compare)
+        stack_go.click(run_stack, [stack_in, method, weights, params, chroma, normalize, temperature, gain, activity,
+                                   detail_off, task, order, fmt],
+                       [stack_status, stack_fused, stack_download, stack_timing], concurrency_id=FUSE_QUEUE)
     return app

@@ -13,6 +13,11 @@ Metrics are scored as ``mutualfuse evaluate`` scores files: sources and the writ
 as stored (:func:`mutualfuse.cli.evaluate.read_gray`), for the fused image and, for comparison,
 for the pixel average (the registered ``average`` method through the same colour path).
 
+:func:`fuse_stack_request` fuses an uploaded focus stack (N ≥ 2 images, or one multi-page TIFF)
+by running ``mutualfuse fuse-stack`` itself (:func:`mutualfuse.cli.fuse_stack.run` on the options
+the CLI parses from the command line the page shows), so its file is byte-identical to that
+command's; its notes and summary line are returned, the uploads named by their own names.
+
 Everything is written under one work folder (given by the server, removed when it stops); each
 request gets its own sub-folder and only the last :data:`KEEP_REQUESTS` are kept.
 """
@@ -24,6 +29,7 @@ import inspect
 import io
 import math
 import shutil
+import sys
 import tempfile
 import time
 import warnings
@@ -46,6 +52,10 @@ FAST_METRICS = {
     "SCD": "SCD@rfn-nest",
 }
 KEEP_REQUESTS = 8
+#: what the page says instead of the CLI's "raise it with --max-pixels" (the page's user cannot)
+SERVER_LIMIT = "the limit of this server, set by `mutualfuse serve --max-pixels`"
+#: the formats a stack's result can be downloaded in (``fuse-stack -o fused.png`` / ``fused.tif``)
+STACK_FORMATS = ("png", "tif")
 NETWORK = "mutualfuse"
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 
@@ -86,11 +96,34 @@ class Settings:
 
     def command(self) -> str:
         """The ``mutualfuse fuse`` command line the page shows ("same as"), shell-quoted, without
-        ``--device`` (the server's choice) and with the server's ``--max-pixels`` when it set one."""
+        ``--device`` (the server's choice) and with the server's ``--max-pixels`` when it set one
+        other than the default."""
         import shlex
 
-        extra = ["--max-pixels", str(self.max_pixels)] if self.max_pixels is not None else []
-        return shlex.join(["mutualfuse", "fuse", "A", "B", "-o", "fused.png", *self.cli_args()[:-2], *extra])
+        return shlex.join(["mutualfuse", "fuse", "A", "B", "-o", "fused.png", *self.cli_args()[:-2],
+                           *self._limit_args()])
+
+    def _limit_args(self) -> list[str]:
+        """``--max-pixels N`` when the server set a limit other than the CLI's default (``serve``
+        passes its default, 200000000, which the command need not name)."""
+        from ..image_io import MAX_PIXELS
+
+        return [] if self.max_pixels in (None, MAX_PIXELS) else ["--max-pixels", str(self.max_pixels)]
+
+    def stack_args(self, order: str = "tree") -> list[str]:
+        """The ``mutualfuse fuse-stack`` options for these settings (``--device`` last)."""
+        args = self.cli_args()
+        return ["--order", order, *args[:-2], *self._limit_args(), *args[-2:]]
+
+    def stack_command(self, names: list[str], order: str = "tree", fmt: str = "png") -> str:
+        """The ``mutualfuse fuse-stack`` command line the page shows for a stack: the uploaded
+        files by their own names, in the order the page stacked them (:func:`stack_order`),
+        shell-quoted, without ``--device`` and with the server's ``--max-pixels`` when it set one
+        other than the default."""
+        import shlex
+
+        files = [f"./{n}" if n.startswith("-") else n for n in names]  # not read as an option
+        return shlex.join(["mutualfuse", "fuse-stack", *files, "-o", f"fused.{fmt}", *self.stack_args(order)[:-2]])
 
 
 @dataclass
@@ -173,16 +206,21 @@ def compare_pair(state: dict | None, which: str):
 
 def _namespace(s: Settings) -> argparse.Namespace:
     """The Namespace ``mutualfuse fuse`` would parse for these settings."""
+    return _parse(["fuse", "a", "b", "-o", "out.png", "-q", *s.cli_args()])
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    """The CLI's parser on ``argv`` (``argv[0]`` the command); a bad value is a one-line ParameterError."""
     from ..cli import build_parser
     from ..errors import ParameterError
 
     err = io.StringIO()
     try:  # a request may carry any value (the page's dropdowns are not a check): one-line error, no exit
         with contextlib.redirect_stderr(err):
-            return build_parser().parse_args(["fuse", "a", "b", "-o", "out.png", "-q", *s.cli_args()])
+            return build_parser().parse_args(argv)
     except SystemExit:
-        msg = " ".join(err.getvalue().split()).removeprefix("mutualfuse: error: ").removeprefix("fuse: ")
-        raise ParameterError(msg.split(" (see mutualfuse fuse --help)")[0] or "bad settings") from None
+        msg = " ".join(err.getvalue().split()).removeprefix("mutualfuse: error: ").removeprefix(f"{argv[0]}: ")
+        raise ParameterError(msg.split(f" (see mutualfuse {argv[0]} --help)")[0] or "bad settings") from None
 
 
 class FuserCache:
@@ -296,8 +334,7 @@ def fuse_request(a_path: str, b_path: str, settings: Settings, workdir: Path, ca
     except InputError as e:  # the bomb guard's advice is the server's option, not the page user's
         if "raise it with --max-pixels" not in str(e):
             raise
-        raise InputError(str(e).replace("raise it with --max-pixels",
-                                        "the limit of this server, set by `mutualfuse serve --max-pixels`")) from None
+        raise InputError(str(e).replace("raise it with --max-pixels", SERVER_LIMIT)) from None
     fused = fuser.fuse_arrays(a[None], b[None])[0]
     seconds = time.perf_counter() - t0
     colour = fused.ndim == 3
@@ -320,3 +357,100 @@ def fuse_request(a_path: str, b_path: str, settings: Settings, workdir: Path, ca
     return Result(png=png, tiff=tiff, preview_a=_preview(a, req / "a-preview.png"),
                   preview_b=_preview(b, req / "b-preview.png"), bit_depth=depth, colour=colour,
                   seconds=seconds, metric_seconds=time.perf_counter() - t1, metrics=rows, notes=notes)
+
+
+@dataclass
+class StackResult:
+    out: Path  # what ``mutualfuse fuse-stack … -o`` wrote
+    preview: Path  # the image shown on the page (``out`` itself for a PNG; an 8-bit PNG of a TIFF)
+    summary: str  # fuse-stack's own summary line, the output named by its file name
+    seconds: float
+    command: str  # the equivalent command line, the uploads named by their own names
+    notes: list[str] = field(default_factory=list)
+
+
+def stack_order(paths: list[str], names: list[str]) -> list[tuple[str, str]]:
+    """(path, name) of the uploads in the order the page stacks them: by their own names,
+    numbers by value (``z2`` before ``z10``), as ``fuse-stack FOLDER`` orders a folder
+    (:func:`mutualfuse.cli.fuse_stack.natural_key`); the order a browser sends several files in
+    is the file dialog's, not the stack's."""
+    from ..cli.fuse_stack import natural_key
+
+    return sorted(zip(paths, names), key=lambda pn: natural_key(Path(pn[1])))
+
+
+def _named(msg: str, names: dict[str, str]) -> str:
+    """``msg`` with the server's paths of the uploads replaced by the uploaded files' own names."""
+    for full in sorted(names, key=len, reverse=True):  # a path that begins another is replaced after it
+        msg = msg.replace(full, names[full])
+    return msg
+
+
+def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cache: FuserCache,
+                       names: list[str] | None = None, order: str = "tree", fmt: str = "png") -> StackResult:
+    """Fuse an uploaded focus stack by running ``mutualfuse fuse-stack`` itself
+    (:func:`mutualfuse.cli.fuse_stack.run` on the Namespace the CLI parses from the equivalent
+    command line), so the file is byte-identical to ``mutualfuse fuse-stack FILES -o fused.png``
+    with the same options; raise FuseError on bad input, its message naming the uploads by their
+    own names (``names``, default the paths' file names).
+
+    ``paths``: two or more images, or one multi-page TIFF (ImageJ / OME z-stack), stacked in
+    :func:`stack_order`. ``fmt``: ``png`` or ``tif``. The notes and the summary line the CLI
+    prints are returned as data; ``cache`` gives the fuser for the memory check (the page's
+    wording: the page's user has no ``--tile``)."""
+    from ..cli.fuse import check_fits
+    from ..cli.fuse_stack import run as fuse_stack
+    from ..errors import FuseError, InputError, ParameterError
+    from ..image_io import MAX_PIXELS, read_image, tiff_plane_count
+
+    if settings.method == NETWORK and settings.weights not in weights_names():
+        raise ParameterError(f"weights {settings.weights!r}: not shipped weights (the page serves "
+                             f"{', '.join(weights_names())})")
+    if fmt not in STACK_FORMATS:
+        raise ParameterError(f"format {fmt!r}: the page writes {' or '.join(STACK_FORMATS)}")
+    paths = [str(Path(p).absolute()) for p in paths]  # never read as an option by the parser
+    names = [Path(p).name for p in paths] if names is None else [str(n) for n in names]
+    if len(names) != len(paths):
+        raise ValueError(f"{len(paths)} paths but {len(names)} names")
+    if not paths:
+        raise InputError("a stack needs at least 2 images (or one multi-page TIFF): none uploaded")
+    ordered = stack_order(paths, names)
+    paths, names = [p for p, _ in ordered], [n for _, n in ordered]
+    own = dict(zip(paths, names))
+    req = _request_dir(workdir)
+    method = settings.method if settings.method != NETWORK else settings.weights
+    stem = _short(Path(names[0]).stem) + (f"-{_short(Path(names[-1]).stem)}" if len(names) > 1 else "")
+    out = req / f"{stem}-{method}.{fmt}"
+    ns = _parse(["fuse-stack", *paths, "-o", str(out), *settings.stack_args(order)])
+    max_pixels = MAX_PIXELS if settings.max_pixels is None else settings.max_pixels
+    said_out, said_err = io.StringIO(), io.StringIO()
+    t0 = time.perf_counter()
+    try:
+        # the CLI's own memory check, before it runs, in the page's words (no --tile there)
+        check_fits(cache.get(ns), paths, max_pixels, "stack", server=True,
+                   count=tiff_plane_count(paths[0]) if len(paths) == 1 else None)
+        with contextlib.redirect_stdout(said_out), contextlib.redirect_stderr(said_err):
+            fuse_stack(ns)
+    except FuseError as e:
+        msg = _named(str(e), own).replace("raise it with --max-pixels", SERVER_LIMIT)
+        # a page cannot upload a folder
+        e.args = (msg.replace("(or one folder of them, or one multi-page TIFF)", "(or one multi-page TIFF)"),)
+        raise
+    finally:
+        # what else was printed meanwhile (a library's warning) goes where it went before
+        for line in said_err.getvalue().splitlines(keepends=True):
+            if not line.startswith("note: "):
+                sys.stderr.write(line)
+        for line in said_out.getvalue().splitlines(keepends=True):
+            if not line.startswith(f"{out}  ("):
+                sys.stdout.write(line)
+    seconds = time.perf_counter() - t0
+    notes = [_named(ln.removeprefix("note: "), own) for ln in said_err.getvalue().splitlines()
+             if ln.startswith("note: ")]
+    summary = " ".join(ln for ln in said_out.getvalue().splitlines() if ln.startswith(f"{out}  ("))
+    summary = summary.replace(str(out), out.name, 1)
+    preview = out
+    if fmt != "png":  # a browser shows no TIFF: an 8-bit PNG of the result, on its type's full range
+        preview = _preview(read_image(out, max_pixels=max_pixels, normalize="full")[0], req / "preview.png")
+    return StackResult(out=out, preview=preview, summary=summary, seconds=seconds,
+                       command=settings.stack_command(names, order, fmt), notes=notes)
