@@ -43,9 +43,16 @@ class Registry(Generic[T]):
         return deco
 
     def add(self, name: str, obj: T, **meta: Any) -> None:
+        """Add ``name`` (looked up case-insensitively). A name that is taken is a ``ValueError``
+        naming the entry that holds it, except when ``obj`` is the same definition again (the
+        same module and qualified name: a notebook cell run twice, ``importlib.reload``), which
+        replaces the old entry in its place."""
         key = name.lower()
-        if key in self._entries:
-            raise ValueError(f"{self.kind} {name!r} is registered twice")
+        old = self._entries.get(key)
+        if old is not None and not _same_definition(old.obj, obj):
+            same = "" if old.name == name else f" as {old.name!r} (names are case-insensitive)"
+            raise ValueError(f"{self.kind} {name!r} is already registered{same} by {_where(old.obj)}: "
+                             "choose another name")
         self._entries[key] = Entry(name, obj, dict(meta))
 
     def entry(self, name: str) -> Entry[T]:
@@ -86,6 +93,23 @@ class Registry(Generic[T]):
     def view(self) -> "RegistryView[T]":
         """A live read-only mapping ``name → object`` (iterates names, in registration order)."""
         return RegistryView(self)
+
+
+def _qualified(obj: Any) -> tuple[str, str] | None:
+    """(module, qualified name) of a function or class; None for other objects."""
+    module, qual = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+    return (module, qual) if isinstance(module, str) and isinstance(qual, str) else None
+
+
+def _same_definition(old: Any, new: Any) -> bool:
+    """Whether ``new`` is ``old`` defined again (not two lambdas, which share a qualified name)."""
+    q = _qualified(old)
+    return q is not None and "<lambda>" not in q[1] and q == _qualified(new)
+
+
+def _where(obj: Any) -> str:
+    q = _qualified(obj)
+    return ".".join(q) if q else f"a {type(obj).__name__} object"
 
 
 class RegistryView(Mapping, Generic[T]):

@@ -38,8 +38,10 @@ class BenchmarkConfig:
         methods: restrict the registered methods to these names (None: all; [] : none).
         weights: restrict the shipped-weights rows to these names (None: all; []: none).
         params: per-method parameters ``{"dwt": {"levels": 3}}`` (part of the cache key).
-        fused: user rows ``NAME=DIR``.
-        imports: Python modules imported first (their registered methods become rows).
+        fused: user rows ``NAME=DIR`` (a set's images in ``DIR/<task>/<set>/`` when it exists, else ``DIR``).
+        imports: Python modules imported first (their registered methods become rows): module
+            names (on the path or in the working folder), ``.py`` files or package folders
+            (:func:`mutualfuse.benchmark.plugins.import_user_module`).
         quick: two pairs per set, no slow metrics, no slow methods (unless named).
         fast_metrics: leave out the slow metric columns (VIF); implied by ``quick``.
         pairs: use only the N smallest pairs of every set (ties by name; None: all; quick sets 2).

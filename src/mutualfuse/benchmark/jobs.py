@@ -32,6 +32,7 @@ class Task:
     cache_root: str
     device: str = "cpu"
     fused_file: str | None = None  # rows read from a folder
+    fused_error: str | None = None  # why a row read from a folder has no usable file for this pair
 
 
 @dataclass
@@ -80,6 +81,10 @@ def _fuser(src: Source, device: str):
         if len(_FUSERS) >= 2:
             _FUSERS.pop(next(iter(_FUSERS)))
         if src.kind == "method":
+            from ..methods import METHODS
+
+            if src.method not in METHODS and _IMPORT_ERRORS:
+                raise InputError(f"unknown fusion method {src.method!r}: {'; '.join(_IMPORT_ERRORS)}")
             f = Fuser(src.method, device="cpu", **dict(src.params))
         else:
             f = Fuser(src.weights, device=device, task=src.task)
@@ -118,7 +123,13 @@ def fuse_pair(src: Source, a: np.ndarray, b: np.ndarray, device: str = "cpu") ->
 
 
 def _one_line(e: BaseException) -> str:
-    return " ".join(f"{type(e).__name__}: {e}".split())[:300] if not isinstance(e, FuseError) else " ".join(str(e).split())
+    """The problem line of a failure; for an exception raised in a user's code (a method of one's
+    own), with the file and line where it was raised."""
+    if isinstance(e, FuseError):
+        return " ".join(str(e).split())
+    from .plugins import _where
+
+    return " ".join(f"{type(e).__name__}: {e}".split())[:300] + _where(e)
 
 
 def _cached_image_usable(cache: Cache, path: Path, t: Task) -> bool:
@@ -143,6 +154,8 @@ def run_task(t: Task) -> Result:
     cache = Cache(t.cache_root)
     try:
         a = b = None
+        if t.fused_error:
+            raise InputError(t.fused_error)
         if t.fused_file is not None:
             fpath = Path(t.fused_file)
             if not fpath.is_file():
@@ -202,11 +215,20 @@ def run_task(t: Task) -> Result:
 
 
 def init_worker(imports: tuple[str, ...] = ()) -> None:
-    """``-j N`` worker start-up: one thread each, the user's modules imported (their methods)."""
-    import importlib
-
+    """``-j N`` worker start-up: one thread each, the user's modules imported (their methods), as
+    the main process imported them (:func:`mutualfuse.benchmark.plugins.import_user_module`)."""
     import torch
+
+    from ..methods import METHODS  # noqa: F401  (the built-in methods first, as in the main process)
+    from .plugins import import_user_module
 
     torch.set_num_threads(1)
     for m in imports:
-        importlib.import_module(m)
+        try:
+            import_user_module(m)
+        except Exception as e:  # noqa: BLE001 - a broken pool is a traceback; its pairs say it instead
+            _IMPORT_ERRORS.append(f"a -j worker could not import {m} ({' '.join(str(e).split())[:200]})")
+
+
+#: what a ``-j N`` worker failed to import (:func:`init_worker`); a method row it leaves unknown says it
+_IMPORT_ERRORS: list[str] = []

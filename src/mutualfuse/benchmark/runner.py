@@ -26,8 +26,9 @@ from . import paper as paper_view
 from .cache import sha256_file
 from .config import BenchmarkConfig, find_config
 from .jobs import Result, Task, fuse_pair, init_worker, read_source, run_task
-from .sources import (Source, ablation_sources, fused_sources, listing, load_ablations, method_sources,
-                      paper_ours_id, reference_sources, stored_sources, weights_sources)
+from .sources import (Source, ablation_sources, fused_folder, fused_listing, fused_sources, listing, load_ablations,
+                      method_sources, missing_fused_hint, paper_ours_id, reference_sources, stored_sources,
+                      weights_sources)
 from .specs import ABLATION_TITLES, EXTRA_SETS, PAPER_TABLES, TableSpec, column_keys, set_table
 from .table import Column, Row, Table, to_csv, to_latex, to_markdown
 
@@ -103,8 +104,21 @@ def _open_set(cfg: BenchmarkConfig, name: str, problems: list[str]) -> SetInfo |
     return None
 
 
-def plan_tables(cfg: BenchmarkConfig, problems: list[str]) -> tuple[list[Plan], list[str]]:
-    """Which tables, on which pairs, with which rows and columns."""
+def plan_tables(cfg: BenchmarkConfig, problems: list[str],
+                imported: dict[str, list[str]] | None = None) -> tuple[list[Plan], list[str]]:
+    """Which tables, on which pairs, with which rows and columns. ``imported``: the methods each
+    ``--import`` registered (for the error of a ``--methods`` name that none did)."""
+    from ..methods import METHODS
+    from .plugins import check_method_rows
+
+    # the registry's names are case-insensitive, and the rows are printed upper-case: --methods LP,MINE
+    # and --param DWT.levels=3 name the same methods as lp,mine and dwt.levels=3
+    canon = (lambda n: METHODS.entry(n).name if n in METHODS else n)  # noqa: E731
+    params: dict[str, dict] = {}
+    for m, kw in cfg.params.items():
+        params.setdefault(canon(m), {}).update(kw)
+    cfg = replace(cfg, methods=None if cfg.methods is None else list(dict.fromkeys(canon(n) for n in cfg.methods)),
+                  params=params)
     notes: list[str] = []
     specs: list[TableSpec] = [s for s in PAPER_TABLES if s.id in cfg.tables]
     for s in cfg.sets:
@@ -117,12 +131,18 @@ def plan_tables(cfg: BenchmarkConfig, problems: list[str]) -> tuple[list[Plan], 
     notes += mnotes
     unknown = sorted(set(cfg.methods or []) - {s.method for s in msrc})
     if unknown:
+        hint = "".join(f"; --import {m} registered "
+                       + (", ".join(n) if n else "no method (decorate the function with @register_method(NAME))")
+                       for m, n in (imported or {}).items())
         raise ParameterError(f"--methods: unknown or network method(s) {', '.join(unknown)} "
-                             "(see `mutualfuse methods`; the network rows are chosen with --weights)")
+                             f"(see `mutualfuse methods`; the network rows are chosen with --weights{hint})")
     unknown_p = sorted(set(cfg.params) - {s.method for s in msrc})
     if unknown_p:
         raise ParameterError(f"--param: no method row named {', '.join(unknown_p)} in this run")
     check_param_names(cfg.params)
+    # every row's parameter values, and what would make a user's method wrong or fail on every pair,
+    # before any work (the --import modules are registered by now)
+    check_method_rows([(s.method, dict(s.params)) for s in msrc], cfg.jobs)
     wsrc = weights_sources(cfg.weights)
     unknown_w = [w for w in (cfg.weights or []) if w not in {s.weights for s in wsrc} | {s.id for s in wsrc}]
     if unknown_w:
@@ -135,6 +155,11 @@ def plan_tables(cfg: BenchmarkConfig, problems: list[str]) -> tuple[list[Plan], 
             "weights of your own, fuse the sets with `mutualfuse fuse-dir --weights FILE` and add the "
             "folder as a row with --fused NAME=DIR")
     usrc = fused_sources(cfg.fused)
+    taken = {s.label.lower(): s.label for s in msrc + wsrc + stored_sources(wsrc)}
+    for u in usrc:  # two rows of one label could not be told apart (nor read back from the tables)
+        if u.label.lower() in taken:
+            raise ParameterError(f"--fused {u.label}=...: a row of this run is already labelled "
+                                 f"{taken[u.label.lower()]}; give the folder another NAME")
     sets: dict[str, SetInfo | None] = {}
 
     def get_set(name: str) -> SetInfo | None:
@@ -178,7 +203,49 @@ def plan_tables(cfg: BenchmarkConfig, problems: list[str]) -> tuple[list[Plan], 
         for c in p.columns:
             if c not in labels:
                 raise ParameterError(f"{p.spec.id}: no metric for column {c}")
+    resolve_fused_folders(plans, problems)
     return plans, notes
+
+
+def resolve_fused_folders(plans: list[Plan], problems: list[str]) -> None:
+    """Point every ``--fused NAME=DIR`` row of a table at its set's images: ``DIR/<task>/<set>/``
+    when it exists, else ``DIR``. A row whose folder holds none of the set's pairs, or whose flat
+    ``DIR`` holds pair names of two sets of the run (``ir-vis/tno`` and ``ir-vis/tno40`` both
+    have ``01``…), is left empty in that table with one problem line (it was a problem per pair,
+    or, for two sets, images scored against the other set's sources)."""
+    flat_sets: dict[str, list[str]] = {}
+    for pl in plans:
+        if pl.spec.ablation:
+            continue
+        for src in pl.sources:
+            if src.kind == "fused" and fused_folder(src.folder, pl.set.name) == Path(src.folder):
+                have, _ = fused_listing(Path(src.folder))
+                if set(have) & set(pl.set.all_names) and pl.set.name not in flat_sets.setdefault(src.id, []):
+                    flat_sets[src.id].append(pl.set.name)
+    for pl in plans:
+        if pl.spec.ablation:
+            continue
+        for i, src in enumerate(pl.sources):
+            if src.kind != "fused":
+                continue
+            d = fused_folder(src.folder, pl.set.name)
+            have, _ = fused_listing(d)
+            why = ""
+            if d == Path(src.folder) and len(flat_sets.get(src.id, [])) > 1:
+                why = (f"{d} holds pair names of {' and '.join(flat_sets[src.id])}, so which set an image belongs to "
+                       f"is unknown: put each set's images in {Path(src.folder) / '<task>/<set>'}/ "
+                       f"(e.g. {Path(src.folder) / pl.set.name}/)")
+            elif not set(have) & set(pl.set.names):
+                some = ", ".join(sorted(p.name for p in have.values())[:3]) or "no image"
+                why = (f"{d} holds no image named like the pairs of {pl.set.name} ({', '.join(pl.set.names[:3])}"
+                       f"{', …' if len(pl.set.names) > 3 else ''}, with any image suffix; it holds {some}"
+                       f"{', …' if len(have) > 3 else ''}); one folder per set goes in "
+                       f"{Path(src.folder) / '<task>/<set>'}/")
+            if why:
+                problems.append(f"{src.id} in {pl.spec.id}: {why}; the row is left empty")
+                pl.sources[i] = replace(src, missing=why)
+            elif d != Path(src.folder):
+                pl.sources[i] = replace(src, folder=str(d))
 
 
 def _left_out_note(wanted: tuple[str, ...], cols: list[str]) -> list[str]:
@@ -234,7 +301,7 @@ def execute(tasks: list[Task], cfg: BenchmarkConfig) -> list[Result]:
 
             ctx = mp.get_context("spawn")
             ex = ProcessPoolExecutor(max_workers=cfg.jobs, mp_context=ctx, initializer=init_worker,
-                                     initargs=(tuple(cfg.imports),))
+                                     initargs=(worker_imports(tasks, cfg),))
             try:
                 futs = [ex.submit(run_task, t) for t in tasks]
                 for fu in as_completed(futs):
@@ -251,6 +318,29 @@ def execute(tasks: list[Task], cfg: BenchmarkConfig) -> list[Result]:
     finally:
         bar.close()
     return results
+
+
+def worker_imports(tasks: list[Task], cfg: BenchmarkConfig) -> tuple[str, ...]:
+    """What a ``-j N`` worker imports: the ``--import`` modules, then the module of every other
+    user method of the run's rows (one registered by a script or by a module the caller imported
+    before :func:`run_benchmark`, which the workers would not have registered: every pair failed
+    with 'unknown fusion method'). A method of ``__main__`` is found again by the spawned worker."""
+    from ..methods import METHODS
+    from .plugins import _is_path, is_builtin
+
+    mods = list(cfg.imports)
+    # the modules those load by name (a file's stem, a package folder's name, and what is inside them)
+    covered = {Path(m).stem if _is_path(m) else m for m in cfg.imports}
+    for name in dict.fromkeys(t.source.method for t in tasks if t.source.kind == "method"):
+        fn = METHODS.get(name)
+        mod = getattr(fn, "__module__", None) or ""
+        spec = getattr(sys.modules.get(mod), "__spec__", None)  # importable by name (not exec'd)
+        if (spec is None or mod in ("__main__", "__mp_main__") or is_builtin(fn)
+                or any(mod == c or mod.startswith(c + ".") for c in covered)):
+            continue
+        covered.add(mod)
+        mods.append(mod)
+    return tuple(mods)
 
 
 def build_tasks(plans: list[Plan], cfg: BenchmarkConfig, problems: list[str]) -> list[Task]:
@@ -272,7 +362,7 @@ def build_tasks(plans: list[Plan], cfg: BenchmarkConfig, problems: list[str]) ->
         for src in pl.sources:
             if src.missing:
                 continue
-            flist = listing(Path(src.folder)) if src.folder else None
+            flist, dups = fused_listing(Path(src.folder)) if src.folder else (None, {})
             for n in pl.set.names:
                 a, b = pl.set.a[n], pl.set.b[n]
                 sa, sb = sha(a), sha(b)
@@ -283,10 +373,17 @@ def build_tasks(plans: list[Plan], cfg: BenchmarkConfig, problems: list[str]) ->
                     t = tasks[k]
                     t.keys = tuple(dict.fromkeys(t.keys + keys))
                     continue
-                ff = None
+                ff = ferr = None
                 if flist is not None:
                     ff = str(flist[n]) if n in flist else str(Path(src.folder) / f"{n}.png")
-                tasks[k] = Task(src, pl.set.name, n, str(a), str(b), sa, sb, keys, str(cfg.cache), cfg.device, ff)
+                    if n in dups:
+                        ferr = (f"{src.folder}: {len(dups[n])} files for pair {n} "
+                                f"({', '.join(p.name for p in dups[n])}); keep one")
+                    elif n not in flist:
+                        ferr = (f"{src.folder}: no fused image for pair {n} ({n}.png, .tif, .jpg or .bmp)"
+                                + missing_fused_hint(n, flist))
+                tasks[k] = Task(src, pl.set.name, n, str(a), str(b), sa, sb, keys, str(cfg.cache), cfg.device, ff,
+                                ferr)
     return list(tasks.values())
 
 
@@ -508,16 +605,12 @@ def run_benchmark(cfg: BenchmarkConfig) -> Outcome:
         raise ParameterError(f"--device {cfg.device}: must be one of {', '.join(DEVICES)}")
     if cfg.out.exists() and not cfg.out.is_dir():
         raise InputError(f"{cfg.out}: --out exists and is not a folder")
-    import importlib
+    from .plugins import import_user_module
 
-    for m in cfg.imports:
-        try:
-            importlib.import_module(m)
-        except Exception as e:  # noqa: BLE001
-            raise ParameterError(f"--import {m}: {type(e).__name__}: {' '.join(str(e).split())[:200]}") from None
+    imported = {m: import_user_module(m) for m in cfg.imports}  # one line naming the file and line on failure
     problems: list[str] = []
     fig_specs = load_figure_specs(cfg, problems)
-    plans, notes = plan_tables(cfg, problems)
+    plans, notes = plan_tables(cfg, problems, imported)
     if cfg.cache.exists() and not cfg.cache.is_dir():
         raise InputError(f"{cfg.cache}: --cache exists and is not a folder")
     try:  # a cache that cannot be written failed every pair, one problem line each

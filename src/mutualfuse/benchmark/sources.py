@@ -76,23 +76,40 @@ def _tree_sha(folder: Path) -> str:
     return _tree_digests[folder]
 
 
-def _code_sha(fn) -> str | None:
+def _code_sha(fn, meta: dict[str, Any] | None = None) -> str | None:
     """What a method's cached outputs depend on besides its parameters and inputs.
 
     A built-in method (defined under ``mutualfuse/methods``): every file of that package, code
     and data (dictionaries), so a change in a shared helper (``_common.es2``, a solver) or in a
     dictionary also recomputes it; any change there recomputes every built-in method, which is
-    cheap next to a stale table. A user's callable: its own source and its module's file.
+    cheap next to a stale table. A user's callable: its own source and its module's file (of a
+    ``functools.partial``: its function's, with the bound arguments; of a callable object: its
+    class's), and the ``version`` it was registered with (``register_method(..., version=...)``),
+    which a user changes when something else the method reads has changed (weights it loads, a
+    helper module). A function without a source file (``exec``'d) is keyed by its compiled code,
+    a callable without any (a numpy ufunc) by its name.
     """
+    import functools
+
+    bound = b""
+    while isinstance(fn, functools.partial):
+        bound += repr((fn.args, sorted(fn.keywords.items()))).encode()
+        fn = fn.func
+    target = inspect.unwrap(fn) if inspect.isroutine(fn) or inspect.isclass(fn) else type(fn)
     try:
-        src = inspect.getsourcefile(fn)
-        own = inspect.getsource(fn).encode()
-    except (OSError, TypeError):
-        return None
+        src = inspect.getsourcefile(target)
+        own = inspect.getsource(target).encode()
+    except (OSError, TypeError):  # no source file (exec'd code, a ufunc): its compiled code, else its name
+        import marshal
+
+        code = getattr(target, "__code__", None)
+        src, own = None, (marshal.dumps(code) if code is not None
+                          else repr(getattr(target, "__qualname__", target)).encode())
     if src and Path(src).resolve().is_relative_to(_METHODS_DIR):
         return hashlib.sha256(own + _tree_sha(_METHODS_DIR).encode()).hexdigest()
     module = Path(src).read_bytes() if src and Path(src).is_file() else b""
-    return hashlib.sha256(own + module).hexdigest()
+    version = repr((meta or {}).get("version")).encode() if (meta or {}).get("version") is not None else b""
+    return hashlib.sha256(own + module + bound + version).hexdigest()
 
 
 def method_sources(only: list[str] | None, params: dict[str, dict[str, Any]], quick: bool) -> tuple[list[Source], list[str]]:
@@ -102,10 +119,13 @@ def method_sources(only: list[str] | None, params: dict[str, dict[str, Any]], qu
     sources and notes about what was left out.
     """
     from ..methods import METHODS
+    from .plugins import is_builtin
 
+    only = None if only is None else [METHODS.entry(n).name if n in METHODS else n for n in only]
+    params = {(METHODS.entry(m).name if m in METHODS else m): kw for m, kw in params.items()}
     out, notes, skipped = [], [], []
     for e in METHODS:
-        if e.meta.get("family") == "network":
+        if e.meta.get("family") == "network" and is_builtin(e.obj):  # the network's rows: --weights
             continue
         if only is not None and e.name not in only:
             continue
@@ -116,7 +136,7 @@ def method_sources(only: list[str] | None, params: dict[str, dict[str, Any]], qu
         p = params.get(e.name, {})
         label = e.name.upper() if not p else f"{e.name.upper()}({', '.join(f'{k}={v}' for k, v in sorted(p.items()))})"
         out.append(Source(f"method:{e.name}", label, "method", method=e.name, params=tuple(sorted(p.items())),
-                          code_sha256=_code_sha(e.obj), slow=slow))
+                          code_sha256=_code_sha(e.obj, e.meta), slow=slow))
     if skipped:
         notes.append(f"--quick leaves out the slow methods {', '.join(skipped)} (name them with --methods to include them)")
     return out, notes
@@ -162,6 +182,36 @@ def listing(d: Path) -> dict[str, Path]:
         if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith("."):
             out[p.stem] = p
     return out
+
+
+def fused_listing(d: Path) -> tuple[dict[str, Path], dict[str, list[Path]]]:
+    """A folder of fused images by stem (as :func:`listing`), and the stems that name several
+    files (``08.png`` and ``08.jpg``: which one is the result is not for the benchmark to guess,
+    as ``mutualfuse evaluate`` refuses it too)."""
+    out: dict[str, Path] = {}
+    dups: dict[str, list[Path]] = {}
+    for p in sorted(d.iterdir()):
+        if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith("."):
+            if p.stem in out:
+                dups.setdefault(p.stem, [out[p.stem]]).append(p)
+            out[p.stem] = p
+    return out, dups
+
+
+def fused_folder(folder: str | Path, set_name: str) -> Path:
+    """Where a ``--fused NAME=DIR`` row's images of a set are: ``DIR/<task>/<set>/`` (the data
+    root's layout, one folder per set) when it exists, else ``DIR`` itself."""
+    d = Path(folder) / set_name
+    return d if d.is_dir() else Path(folder)
+
+
+def missing_fused_hint(name: str, have: dict[str, Path]) -> str:
+    """`` (found 8.png: …)`` when a file of the folder is the pair's name but for case or
+    leading zeros, which the benchmark does not guess."""
+    for stem, p in have.items():
+        if stem != name and (stem.lower() == name.lower() or (stem.lstrip("0") or "0") == (name.lstrip("0") or "0")):
+            return f" (found {p.name}: the file name must be the pair's name, {name}{p.suffix})"
+    return ""
 
 
 def reference_sources(data_root: Path, set_name: str, names: list[str]) -> list[Source]:

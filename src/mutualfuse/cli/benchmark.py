@@ -32,9 +32,11 @@ def add_parser(sub) -> None:
     p.add_argument("--param", action="append", default=[], metavar="METHOD.KEY=VALUE",
                    help="a parameter of one method (part of its cache key), e.g. dwt.levels=3; repeatable")
     p.add_argument("--fused", action="append", default=[], metavar="NAME=DIR",
-                   help="a folder of your fused images (named like the set's pairs) as row NAME; repeatable")
+                   help="a folder of your fused images (named like the set's pairs; one folder per set as "
+                        "DIR/<task>/<set>/, e.g. DIR/ir-vis/tno/) as row NAME; repeatable")
     p.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
-                   help="import a Python module first; the methods it registers (register_method) become rows")
+                   help="import a Python module (a name, found on the Python path or in the working folder, or a "
+                        ".py file) first; the methods it registers (register_method) become rows; repeatable")
     p.add_argument("--quick", action="store_true",
                    help="two pairs per set, no slow metrics (VIF) or slow methods (GTF, ASR, CSR): a smoke run")
     p.add_argument("--pairs", type=int, metavar="N", help="only the N smallest pairs of every set (ties by name)")
@@ -77,13 +79,14 @@ def _tables(value: str) -> tuple[str, ...]:
 def _params(items: list[str]) -> dict[str, dict]:
     """``METHOD.KEY=VALUE`` items → ``{method: {key: value}}``, each value read as ``fuse --param``
     reads it (:func:`mutualfuse.cli.fuse.parse_params`: true/false, int, float, else text), so
-    ``mgff.eps=1e3`` is the number 1000 here too (YAML 1.1 reads it as text)."""
+    ``mgff.eps=1e3`` is the number 1000 here too (YAML 1.1 reads it as text). KEY is what follows
+    the last dot (a parameter is a Python name), so a method of one's own may have dots in its name."""
     from .fuse import parse_params
 
     out: dict[str, dict] = {}
     for it in items:
         key, sep, val = it.partition("=")
-        method, dot, name = key.partition(".")
+        method, dot, name = key.rpartition(".")
         if not sep or not dot or not method or not name:
             raise ParameterError(f"--param {it!r}: expected METHOD.KEY=VALUE (e.g. dwt.levels=3)")
         out.setdefault(method, {}).update(parse_params([f"{name}={val}"]))
@@ -93,7 +96,8 @@ def _params(items: list[str]) -> dict[str, dict]:
 def _check_params(params: dict[str, dict]) -> None:
     """Refuse a ``--param METHOD.KEY=VALUE`` whose name or value the method does not take, before
     any work (a bad value used to fail on every pair, as a problem line each, after a full run).
-    Methods of ``--import`` modules are not registered yet: the run checks their names."""
+    Methods of ``--import`` modules are not registered yet: the run checks them once it has imported
+    them (:func:`mutualfuse.benchmark.plugins.check_method_rows`)."""
     from ..benchmark.runner import check_param_names
     from ..methods import METHODS, check_method_params
 

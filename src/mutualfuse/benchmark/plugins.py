@@ -1,0 +1,291 @@
+"""A researcher's own fusion method in the benchmark: ``--import`` (a module name or a ``.py``
+file) and the checks of the registered methods that the run makes before any work.
+
+* :func:`import_user_module`: ``--import mymethod`` (a module on the Python path, or in the
+  working folder, as ``python -m`` finds it), ``--import path/to/mymethod.py`` (a file) or
+  ``--import path/to/mypackage`` (a package folder); one-line errors naming the file and line of
+  the failure. The ``-j N`` workers import the same way (:func:`mutualfuse.benchmark.jobs.init_worker`).
+* :func:`check_method_rows`: what would make a method row wrong or fail on every pair, refused
+  before any work with one line (exit status 2): a name or family that
+  :class:`mutualfuse.Fuser` takes for the network, a ``--param`` that is an option of the Fuser
+  (it would never reach the method), a call the function's signature cannot take, and a result
+  that breaks the method contract on a small test pair (wrong shape, no array, NaN or inf,
+  values on the 0–255 scale), which would otherwise be clipped into an all-white, black or
+  garbage image and scored without a word.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import os
+import sys
+import traceback
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import ParameterError
+
+#: the size of the test pair a user's method fuses once before the run (not square, so that a
+#: transposed result is found; above every method's minimum side)
+PROBE_SHAPE = (72, 88)
+#: a result above this (or below ``-PROBE_RANGE + 1``) is on the wrong scale, not an overshoot
+#: that the clipping to [0, 1] is meant for (multi-scale methods overshoot by a few tenths)
+PROBE_RANGE = 2.0
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    return " ".join(str(text).split())[:limit]
+
+
+def _is_path(spec: str) -> bool:
+    """A file or folder (``mymethod.py``, ``./pkg``), not a module name (``mymethod``, ``pkg.sub``,
+    which :func:`_load_name` also finds in the working folder)."""
+    return spec.endswith(".py") or "/" in spec or os.sep in spec
+
+
+#: the package's own folder: frames in it are not where a user's module failed
+_PACKAGE = Path(__file__).resolve().parents[1]
+
+
+def _where(e: BaseException) -> str:
+    """`` (file, line N)`` of the innermost frame of the user's code in ``e``'s traceback."""
+    frames = []
+    for f in traceback.extract_tb(e.__traceback__):
+        if f.filename.startswith("<") or "importlib" in Path(f.filename).parts:
+            continue
+        if Path(f.filename).resolve().is_relative_to(_PACKAGE):
+            continue
+        frames.append(f)
+    return f" ({frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
+
+
+def _describe(e: BaseException) -> str:
+    if isinstance(e, SyntaxError):  # its str() names only the file's base name
+        return f"{type(e).__name__}: {_one_line(e.msg)} ({e.filename}, line {e.lineno})"
+    return f"{type(e).__name__}: {_one_line(e)}{_where(e)}"
+
+
+def _load_file(spec: str) -> None:
+    p = Path(spec).expanduser()
+    if p.is_dir():  # a package folder: import it by name from its parent
+        if not (p / "__init__.py").is_file():
+            raise ParameterError(f"--import {spec}: a folder without __init__.py (give a module file or a package)")
+        parent, name = str(p.resolve().parent), p.resolve().name
+        if parent not in sys.path:
+            sys.path.insert(0, parent)
+        importlib.import_module(name)
+        return
+    if not p.is_file():
+        raise ParameterError(f"--import {spec}: no such file")
+    name = p.stem
+    if not name.isidentifier():
+        raise ParameterError(f"--import {spec}: {name!r} is not a Python module name (rename the file, e.g. "
+                             f"{name.replace('-', '_').replace('.', '_')}.py)")
+    have = sys.modules.get(name)
+    if have is not None:
+        if getattr(have, "__file__", None) and Path(have.__file__).resolve() == p.resolve():
+            return  # already imported (the main process, or a second --import of the same file)
+        raise ParameterError(f"--import {spec}: a module named {name!r} is already imported "
+                             f"({getattr(have, '__file__', None) or 'built in'}); rename the file")
+    # its folder on the path first, as `python FILE` has it: the module can import its neighbours,
+    # and the -j N workers (which start with this process's path) find it again
+    parent = str(p.resolve().parent)
+    if parent not in sys.path:
+        sys.path.insert(0, parent)
+    mspec = importlib.util.spec_from_file_location(name, p)
+    if mspec is None or mspec.loader is None:
+        raise ParameterError(f"--import {spec}: cannot import this file (not Python source?)")
+    mod = importlib.util.module_from_spec(mspec)
+    sys.modules[name] = mod
+    try:
+        mspec.loader.exec_module(mod)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+
+
+def _load_name(spec: str) -> None:
+    if not all(part.isidentifier() for part in spec.split(".")):
+        raise ParameterError(f"--import {spec}: not a module name (e.g. mymethod, or the file mymethod.py)")
+    try:
+        importlib.import_module(spec)
+        return
+    except ModuleNotFoundError as e:
+        top = spec.split(".")[0]
+        # not found on the path: the working folder, as `python -m mutualfuse` has it on its path
+        # (the installed `mutualfuse` command has not)
+        cwd = os.getcwd()
+        if e.name is None or top != e.name.split(".")[0]:
+            raise  # a module the user's module imports is missing: say so as it is
+        if (Path(cwd) / f"{top}.py").is_file() or (Path(cwd) / top / "__init__.py").is_file():
+            if cwd not in sys.path:
+                sys.path.insert(0, cwd)
+            importlib.import_module(spec)
+            return
+        raise ParameterError(f"--import {spec}: no module named {e.name!r} on the Python path or in the working "
+                             f"folder {cwd} (give its file, --import path/to/{top}.py, or add its folder to "
+                             "PYTHONPATH)") from None
+
+
+def import_user_module(spec: str) -> list[str]:
+    """Import ``spec`` (a module name or a file / package path) and return the names of the
+    fusion methods it registered. Any failure is one :class:`ParameterError` line naming the
+    module and the file and line where its import failed."""
+    from ..methods import METHODS
+
+    before = set(METHODS.names())
+    try:
+        (_load_file if _is_path(spec) else _load_name)(spec)
+    except ParameterError:
+        raise
+    except Exception as e:  # noqa: BLE001 - whatever the user's module raises
+        raise ParameterError(f"--import {spec}: {_describe(e)}") from None
+    return [n for n in METHODS.names() if n not in before]
+
+
+def is_builtin(fn: Callable) -> bool:
+    """Whether ``fn`` is one of the project's own methods (its code is in ``mutualfuse/methods``)."""
+    from .sources import _METHODS_DIR
+
+    fn = inspect.unwrap(fn)
+    try:
+        src = inspect.getsourcefile(fn)
+    except TypeError:
+        return False
+    return bool(src) and Path(src).resolve().is_relative_to(_METHODS_DIR)
+
+
+def fuser_options() -> set[str]:
+    """Keyword arguments that :class:`mutualfuse.Fuser` takes itself (so a method parameter of
+    one of these names never reaches the method)."""
+    from ..api import Fuser
+
+    ps = inspect.signature(Fuser.__init__).parameters.values()
+    return {p.name for p in ps if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self"} | {
+        "method", "weights"}
+
+
+def probe_pair() -> tuple[np.ndarray, np.ndarray]:
+    """A deterministic gray test pair, float64 in [0, 1], :data:`PROBE_SHAPE`: a ramp with a bright
+    square and texture, and its mirror with a dark disc (both sources have structure)."""
+    h, w = PROBE_SHAPE
+    y, x = np.mgrid[0:h, 0:w] / np.array([h, w])[:, None, None]
+    rng = np.random.default_rng(0)
+    a = 0.2 + 0.5 * x + 0.05 * rng.standard_normal((h, w))
+    a[h // 4:h // 2, w // 4:w // 2] = 0.9
+    b = 0.7 - 0.4 * y + 0.05 * rng.standard_normal((h, w))
+    b[(y - 0.6) ** 2 + (x - 0.6) ** 2 < 0.04] = 0.05
+    return np.clip(a, 0, 1), np.clip(b, 0, 1)
+
+
+def contract_problem(out: Any, shape: tuple[int, int]) -> str | None:
+    """What is wrong with a method's result for gray inputs of ``shape`` (None: nothing)."""
+    if out is None:
+        return "it returned None (a missing return statement?)"
+    try:
+        import torch
+
+        if isinstance(out, torch.Tensor):
+            out = out.detach().cpu().numpy()
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
+    try:
+        arr = np.asarray(out)
+    except Exception as e:  # noqa: BLE001 - any object
+        return f"it returned a {type(out).__name__}, not an array ({type(e).__name__})"
+    if arr.dtype.kind not in "biuf":
+        return f"it returned a {type(out).__name__} of dtype {arr.dtype}, not a real-valued array"
+    if arr.shape != shape:
+        t = " (transposed?)" if arr.shape == shape[::-1] else ""
+        return f"it returned shape {arr.shape} for inputs of shape {shape}{t}: a 2-D array of the inputs' shape"
+    arr = arr.astype(np.float64)
+    bad = int(np.count_nonzero(~np.isfinite(arr)))
+    if bad:
+        return (f"{bad} of its {arr.size} values are NaN or infinite (they would be written as black or white "
+                "pixels and scored)")
+    lo, hi = float(arr.min()), float(arr.max())
+    if hi > PROBE_RANGE or lo < 1 - PROBE_RANGE:
+        scale = " (the 0-255 scale? divide by 255)" if hi > 2 * PROBE_RANGE else ""
+        return (f"its values range over [{lo:.4g}, {hi:.4g}]{scale}: a method returns gray values in [0, 1] "
+                "(a small overshoot is clipped)")
+    return None
+
+
+def check_method_rows(rows: list[tuple[str, dict[str, Any]]], jobs: int = 1) -> None:
+    """Refuse, before any work, the method rows ``(name, params)`` that could only give wrong or
+    failed results; see the module docstring. The project's own methods are only checked for
+    their parameter values (:func:`mutualfuse.methods.check_method_params`); a user's method is
+    also called once on :func:`probe_pair` (an exception there is left to the real pairs, which
+    report it with the pair's name)."""
+    from ..api import _network_weights
+    from ..methods import METHODS, check_method_params
+
+    options = fuser_options()
+    for name, params in rows:
+        for key, value in params.items():
+            try:
+                check_method_params(name, {key: value})
+            except ParameterError as e:
+                raise ParameterError(f"--param {name}.{key}: {e}") from None
+        entry = METHODS.entry(name)
+        fn = entry.obj
+        if is_builtin(fn):
+            continue
+        where = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
+        if entry.meta.get("family") == "network":
+            raise ParameterError(
+                f"method {name!r} ({where}) is registered with family='network', which mutualfuse.Fuser (and so "
+                "the benchmark) takes for this project's network: it would fuse with the shipped weights, not with "
+                "your function; register it with another family (e.g. family='learned')")
+        try:
+            net = _network_weights(name)
+        except Exception:  # noqa: BLE001 - whatever it is, it is not the network
+            net = None
+        if net is not None:
+            raise ParameterError(
+                f"method {name!r} ({where}) has the name of shipped weights (or of a weights file): "
+                f"mutualfuse.Fuser({name!r}), and so the benchmark, would fuse with the network, not with your "
+                "function; register it under another name")
+        clash = sorted(set(params) & options)
+        if clash:
+            raise ParameterError(
+                f"--param {name}.{clash[0]}: {clash[0]!r} is an option of mutualfuse.Fuser, which runs the "
+                f"benchmark's methods, so it would set that option and never reach method {name!r}; rename the "
+                "parameter")
+        a, b = probe_pair()
+        try:
+            inspect.signature(fn).bind(a, b, **params)
+        except TypeError as e:
+            import re
+
+            hint = ""
+            need = re.search(r"missing a required argument: '(\w+)'", str(e))
+            if need:
+                hint = f" (give it with --param {name}.{need.group(1)}=VALUE, or a default in the function)"
+            raise ParameterError(f"method {name!r} ({where}) cannot be called as {name}(a, b"
+                                 + "".join(f", {k}={v!r}" for k, v in params.items())
+                                 + f"): {_one_line(e)}{hint}") from None
+        except ValueError:  # no signature (a builtin): the call says
+            pass
+        if jobs > 1 and getattr(fn, "__module__", None) == "__main__":
+            main = sys.modules.get("__main__")
+            if not getattr(main, "__file__", None) or not Path(main.__file__).is_file():
+                raise ParameterError(
+                    f"method {name!r} is defined in an interactive session, which the -j {jobs} worker processes "
+                    "cannot import: put it in a module and give it to --import (BenchmarkConfig(imports=...)), "
+                    "or run with one worker")
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                out = fn(a.copy(), b.copy(), **params)
+        except Exception:  # noqa: BLE001 - left to the real pairs, which name the pair
+            continue
+        what = contract_problem(out, a.shape)
+        if what:
+            raise ParameterError(
+                f"method {name!r} ({where}) breaks the method contract on a {a.shape[1]}x{a.shape[0]} test pair "
+                f"(gray float64 arrays in [0, 1]): {what}; docs/benchmark.md, 'Your own method'")
