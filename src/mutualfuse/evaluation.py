@@ -122,7 +122,10 @@ def _listing(d: Path) -> dict[str, Path]:
         raise InputError(f"{d}: files are paired by name without extension, and several files share a name: "
                          f"{'; '.join(groups[:5])}{more}")
     if not out:
-        raise InputError(f"{d}: no images ({', '.join(sorted(SUFFIXES))}, DICOM)")
+        subs = sorted(q.name for q in d.iterdir() if q.is_dir() and not q.name.startswith("."))
+        hint = (f"; it has {len(subs)} subfolder(s) ({_names(subs, 3)}): evaluate reads the images of the "
+                "folder itself, not of its subfolders; give the folder that holds them" if subs else "")
+        raise InputError(f"{d}: no images ({', '.join(sorted(SUFFIXES))}, DICOM){hint}")
     return out
 
 
@@ -172,15 +175,101 @@ def check_sizes(names, la, lb, lf) -> None:
         raise InputError("image sizes differ: " + "; ".join(bad[:5]) + more)
 
 
+def _narrow16(x: np.ndarray) -> tuple[int, int] | None:
+    """``(min, max)`` of a uint16 image whose values span less than a quarter of the 16-bit
+    scale (a camera's 12/14 bits, or 8-bit values in a 16-bit file), else ``None``."""
+    if x.dtype != np.uint16 or not x.size:
+        return None
+    lo, hi = int(x.min()), int(x.max())
+    return (lo, hi) if hi - lo < 65536 // 4 else None
+
+
+def verify_reads(names, la, lb, lf, normalize: str | None = None,
+                 percentiles: tuple[float, float] | None = None, *, jobs: int = 1,
+                 quiet: bool = True) -> dict[str, list[tuple[Path, int, int]]]:
+    """Decode every image once, as :func:`_compute` will read it (the sources with ``normalize``
+    / ``percentiles``, the fused images as stored), before any metric is computed: a file whose
+    header reads but whose pixels do not (a truncated or corrupt PNG, JPEG, TIFF, BMP), a float
+    fused image, a multi-page file, ... is then a one-line :class:`~mutualfuse.errors.InputError`
+    naming it (up to 5 such files, with a count of the others) instead of an error at its pair,
+    after the metrics of every pair before it. ``jobs`` > 1 decodes in that many threads (the
+    decoders release the GIL); a progress bar on stderr unless ``quiet``. The decoded images are
+    not kept (this process holds at most ``jobs`` of them at a time).
+
+    Returns the 16-bit images read at their stored scale whose values span less than a quarter
+    of it, as ``(path, min, max)``: ``"sources"`` (only when ``normalize`` is ``None``) and
+    ``"fused"``, for ``evaluate``'s notes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tqdm import tqdm
+
+    files: list[tuple[Path, bool]] = []  # (path, is a source)
+    for n in names:
+        files += [(la[n], True), (lb[n], True)] + [(listing[n], False) for listing in lf.values()]
+
+    def read(item):
+        path, source = item
+        try:
+            x = read_gray(path, normalize, percentiles, source=True) if source else read_gray(path)
+        except InputError as e:
+            return str(e), None
+        return None, _narrow16(x) if (normalize is None or not source) else None
+
+    errors: list[str] = []
+    narrow: dict[str, list[tuple[Path, int, int]]] = {"sources": [], "fused": []}
+    bar = tqdm(total=len(files), desc="read", unit="image", disable=quiet, file=sys.stderr)
+    ex = ThreadPoolExecutor(max_workers=min(jobs, 16)) if jobs > 1 and len(files) > 1 else None
+    try:
+        results = ex.map(read, files) if ex is not None else map(read, files)
+        for (path, source), (err, span) in zip(files, results):
+            if err is not None:
+                errors.append(err)
+            elif span is not None:
+                narrow["sources" if source else "fused"].append((path, *span))
+            bar.update(1)
+    except BaseException:
+        if ex is not None:
+            ex.shutdown(wait=False, cancel_futures=True)  # Ctrl+C: the queued files are not read
+            ex = None
+        raise
+    finally:
+        if ex is not None:
+            ex.shutdown(wait=True)
+        bar.close()
+    if len(errors) == 1:
+        raise InputError(errors[0])
+    if errors:
+        more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
+        raise InputError(f"{len(errors)} of {len(files)} images cannot be read: " + "; ".join(errors[:5]) + more)
+    return narrow
+
+
 # ---------------------------------------------------------------------------------------------
 # metric selection
 # ---------------------------------------------------------------------------------------------
 
 
-def select_metrics(metrics: list[str] | None, profile: str | None) -> dict[str, str]:
-    """``{display label: registered key}``. Bare metric names are accepted when unambiguous."""
-    from .metrics import METRICS, resolve
+def select_metrics(metrics: list[str] | None, profile: str | list[str] | None) -> dict[str, str]:
+    """``{column label: registered key}``. Bare metric names are accepted when unambiguous.
 
+    ``profile``: a profile name or a list of them (``--profile`` repeated: their columns in that
+    order, then ``metrics``'). A metric asked for twice (by two profiles, or by a profile and
+    ``metrics``) is one column, under its first label. A profile's columns have short labels
+    (``Qcb`` for ``Qcb@liu``) as long as they cannot be confused: when two or more profiles are
+    combined, or another column is the same metric from another code (``Qcb@vifb`` beside
+    ``--profile liu``'s ``Qcb``), every column is labelled with its key instead, so that the CSV
+    header names the implementation behind each column."""
+    from .metrics import METRICS, resolve
+    from .metrics.profiles import PROFILE_REGISTRY
+
+    profiles: list[str] = []
+    for name in ([] if profile is None else [profile] if isinstance(profile, str) else list(profile)):
+        try:
+            canon = PROFILE_REGISTRY.entry(name).name  # case-insensitive, with "did you mean"
+        except KeyError as e:
+            raise ParameterError(e.args[0]) from None
+        if canon not in profiles:
+            profiles.append(canon)
     keys: list[str] | None = None
     if metrics:
         keys = []
@@ -200,12 +289,23 @@ def select_metrics(metrics: list[str] | None, profile: str | None) -> dict[str, 
                     keys.append(m)  # resolve() raises with suggestions
         if not keys:
             raise ParameterError(f"--metrics {' '.join(metrics)!r} names no metric (see `mutualfuse evaluate --list`)")
-    labels, seen = {}, set()
-    for lab, key in resolve(keys, profile).items():  # a metric asked for twice (profile + --metrics): once
+    chosen: list[tuple[str, str]] = []
+    for name in profiles:
+        chosen += resolve(None, name).items()
+    if keys is not None or not profiles:  # neither: resolve's default profile
+        chosen += resolve(keys, None).items()
+    picked: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for lab, key in chosen:  # a metric asked for twice (two profiles, profile + --metrics): once
         if key not in seen:
             seen.add(key)
-            labels[lab] = key
-    return labels
+            picked.append((lab, key))
+    short = any(lab != key for lab, key in picked)
+    bare = [key.split("@")[0].lower() for _, key in picked]
+    clash = len(set(bare)) < len(bare) or len({lab for lab, _ in picked}) < len(picked)
+    if short and (len(profiles) > 1 or clash):
+        return {key: key for _, key in picked}
+    return dict(picked)
 
 
 def list_metrics() -> str:
@@ -296,6 +396,10 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
             entry = skipped.setdefault(t[2], {"reason": reason, "images": []})
             entry["images"].append((t[0], t[1]))
 
+    def died(t) -> FuseError:
+        return FuseError(f"{t[5]}: {t[3]}: a worker process died (killed, e.g. by the system for lack of "
+                         f"memory with -j {jobs}); try a smaller -j")
+
     def collect_oldest() -> None:
         t, fu = pending.popleft()
         try:
@@ -303,8 +407,7 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
         except ValueError as e:
             raise InputError(f"{t[5]}: {t[3]}: {e}") from None
         except BrokenProcessPool:
-            raise FuseError(f"{t[5]}: {t[3]}: a worker process died (killed, e.g. by the system for lack of "
-                            f"memory with -j {jobs}); try a smaller -j") from None
+            raise died(t) from None
         record(t, result)
         bar.update(1)
 
@@ -335,7 +438,10 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
             # forked meanwhile inherits the holding handler until _worker_init)
             with interrupts_held():
                 for t in tasks:
-                    pending.append((t, ex.submit(_score_or_skip, t[3], *t[4])))
+                    try:
+                        pending.append((t, ex.submit(_score_or_skip, t[3], *t[4])))
+                    except BrokenProcessPool:  # a worker died while this pair was read: name its task
+                        raise died(pending[0][0] if pending else t) from None
             while len(pending) > jobs:  # the next pair is read while the last `jobs` metrics run
                 collect_oldest()
         while pending:

@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import InputError, ParameterError
 from ..evaluation import (  # noqa: F401  (the library part, in mutualfuse.evaluation; names kept for callers)
     SOURCE_NORMALIZE, SUFFIXES, _compute, _listing, _names, _run_one, _score, _size_of, check_sizes, list_metrics,
-    pair_folders, read_gray, select_metrics)
+    pair_folders, read_gray, select_metrics, verify_reads)
 
 
 def add_parser(sub) -> None:
@@ -42,9 +42,13 @@ def add_parser(sub) -> None:
                    help="metric keys (e.g. Qabf@vifb EN@rfn-nest; a bare name such as Qabf works when "
                         "unambiguous; commas allowed; repeatable; with --profile, added to its columns). "
                         "See --list.")
-    p.add_argument("--profile", help="named metric set: paper, rfn-nest, nestfuse, vifb, liu, default, all "
-                                      "(default, without --metrics: 'default' = the fast conformance-checked "
-                                      "metrics of rfn-nest, nestfuse and VIFB; Liu et al.'s and VIFF are in 'liu')")
+    p.add_argument("--profile", action="append", metavar="NAME",
+                   help="named metric set: paper, rfn-nest, nestfuse, vifb, liu, default, all "
+                        "(default, without --metrics: 'default' = the fast conformance-checked "
+                        "metrics of rfn-nest, nestfuse and VIFB; Liu et al.'s and VIFF are in 'liu'); "
+                        "repeat to combine profiles. A profile's columns have short labels (Qcb for Qcb@liu) "
+                        "unless profiles are combined or another column is the same metric from another "
+                        "code: then every column is labelled with its key")
     p.add_argument("--normalize", choices=SOURCE_NORMALIZE, default=None,
                    help="read 16-bit, float and DICOM *sources* as `mutualfuse fuse --normalize` reads them "
                         "(auto: fuse's default, per-image percentiles or the DICOM window), scored on the "
@@ -330,23 +334,24 @@ def run(args: argparse.Namespace) -> int:
         from ..image_io import check_writable
 
         check_writable(out, formats=OUT_FORMATS)
+    if args.percentiles is not None:  # before any image is read
+        if args.normalize not in ("auto", "percentile"):
+            raise ParameterError("--percentiles needs --normalize auto or percentile")
+        lo, hi = args.percentiles
+        if not 0 <= lo < hi <= 100:
+            raise ParameterError(f"--percentiles {lo:g} {hi:g}: need 0 <= LO < HI <= 100")
     labels = select_metrics(args.metrics, args.profile)
     a_dir, b_dir = Path(args.a), Path(args.b)
     fused = [Path(d) for d in args.fused]
     methods = _method_labels(fused)
     names, la, lb, lf = pair_folders(a_dir, b_dir, fused)
     check_sizes(names, la, lb, lf)
-
-    if args.percentiles is not None:
-        if args.normalize not in ("auto", "percentile"):
-            raise ParameterError("--percentiles needs --normalize auto or percentile")
-        lo, hi = args.percentiles
-        if not 0 <= lo < hi <= 100:
-            raise ParameterError(f"--percentiles {lo:g} {hi:g}: need 0 <= LO < HI <= 100")
+    # every image decoded once before any metric (a truncated file is found now, not at its pair
+    # after the metrics of every pair before it): 1.5-5 % of a run's time, see docs/metrics.md
+    narrow = verify_reads(names, la, lb, lf, args.normalize, args.percentiles, jobs=args.jobs, quiet=args.quiet)
     skipped: dict = {}
-    narrow: list = []
     table = _compute(names, la, lb, lf, methods, fused, labels, args.jobs, args.quiet, skipped,
-                     normalize=args.normalize, percentiles=args.percentiles, narrow=narrow)
+                     normalize=args.normalize, percentiles=args.percentiles)
     n_cells = len(methods) * len(names) * len(labels)
     n_skipped = sum(len(v["images"]) for v in skipped.values())
     if n_skipped == n_cells:  # nothing at all was computed: an error, not a table of NaN
@@ -373,10 +378,18 @@ def run(args: argparse.Namespace) -> int:
         if args.normalize is not None:
             print(f"note: sources read as `mutualfuse fuse --normalize {args.normalize}` reads them "
                   "(16-bit, float and DICOM files on the 0-255 scale); fused images as stored", file=sys.stderr)
-        if narrow:
-            print(f"note: {len(narrow)} 16-bit source(s) span less than a quarter of their range (e.g. {narrow[0]}) "
-                  "and are scored at their stored scale (x 255/65535), while `mutualfuse fuse` stretches such "
-                  "images by percentiles: --normalize auto scores the sources as fuse read them", file=sys.stderr)
+        if narrow["sources"]:
+            print(f"note: {len(narrow['sources'])} 16-bit source(s) span less than a quarter of their range (e.g. "
+                  f"{narrow['sources'][0][0]}) and are scored at their stored scale (x 255/65535), while `mutualfuse "
+                  "fuse` stretches such images by percentiles: --normalize auto scores the sources as fuse read them",
+                  file=sys.stderr)
+        if narrow["fused"]:
+            p, lo, hi = narrow["fused"][0]
+            eight = (" (an image of 8-bit values saved in a 16-bit or wider integer file reads so, and scores as a "
+                     "nearly black image: save it as 8-bit)" if hi <= 255 else "")
+            print(f"note: {len(narrow['fused'])} 16-bit fused image(s) span less than a quarter of their range (e.g. "
+                  f"{p}: values {lo}-{hi} of 0-65535) and are scored as stored (x 255/65535){eight}",
+                  file=sys.stderr)
         nan_note = _nan_note(methods, names, labels, table, skipped)
         if nan_note:
             print(nan_note, file=sys.stderr)
