@@ -69,6 +69,24 @@ class FuseReport:
     fusions: int = 1
 
 
+def _refuse_a_shadowing_method(name: str) -> None:
+    """A method of one's own registered under a shipped weights name (``"default"``) is never what
+    ``Fuser(name)`` runs (the name is the weights): say so instead of fusing with the network under
+    the method's name. Only where the method registry is imported (no method of one's own can be
+    registered without it), so a shipped name still needs no registry import."""
+    import sys
+
+    methods = sys.modules.get("mutualfuse.methods")
+    if methods is None or name not in methods.METHODS:
+        return
+    fn = methods.METHODS.get(name)
+    if not methods._is_own(fn):
+        return
+    raise ParameterError(f"{name!r} is the name of shipped weights and of the method {methods._where(fn)}: "
+                         f"mutualfuse.Fuser({name!r}) fuses with those weights, never with the method; register "
+                         "the method under another name")
+
+
 def _network_weights(model: str | os.PathLike) -> str | os.PathLike | None:
     """The weights ``model`` names when it is the network, None when it is a classical method.
 
@@ -83,13 +101,15 @@ def _network_weights(model: str | os.PathLike) -> str | os.PathLike | None:
     from .weights import SHIPPED
 
     name = str(model)
-    if name in SHIPPED or (os.path.exists(model) and (os.sep in name or "." in os.path.basename(name))):
+    if name in SHIPPED:
+        _refuse_a_shadowing_method(name)
         return model
-    from .methods import METHODS
+    if os.path.exists(model) and (os.sep in name or "." in os.path.basename(name)):
+        return model
+    from .methods import METHODS, is_network_method
 
     if name in METHODS:
-        meta = METHODS.meta(name)
-        return meta.get("weights", "default") if meta.get("family") == "network" else None
+        return METHODS.meta(name)["weights"] if is_network_method(name) else None
     if name.lower().endswith(".safetensors") or os.sep in name:
         return model
     import difflib
@@ -569,9 +589,9 @@ def _model_from(method: str, weights: str | os.PathLike | None) -> str | os.Path
         raise TypeError(f"method must be a registered method or shipped weights name (str), got "
                         f"{type(method).__name__} {method!r}"[:300])
     if weights is not None and method != NETWORK_METHOD:
-        from .methods import METHODS
+        from .methods import METHODS, is_network_method
 
-        if method not in METHODS or METHODS.meta(method).get("family") != "network":
+        if method not in METHODS or not is_network_method(method):
             raise ParameterError(f"weights={weights!r} applies to the network; method {method!r} takes no weights "
                                  "(drop one of them)")
     return weights if weights is not None else method

@@ -32,9 +32,6 @@ from ..errors import ParameterError
 #: the size of the test pair a user's method fuses once before the run (not square, so that a
 #: transposed result is found; above every method's minimum side)
 PROBE_SHAPE = (72, 88)
-#: a result above this (or below ``-PROBE_RANGE + 1``) is on the wrong scale, not an overshoot
-#: that the clipping to [0, 1] is meant for (multi-scale methods overshoot by a few tenths)
-PROBE_RANGE = 2.0
 
 
 def _one_line(text: str, limit: int = 200) -> str:
@@ -183,36 +180,12 @@ def probe_pair() -> tuple[np.ndarray, np.ndarray]:
 
 
 def contract_problem(out: Any, shape: tuple[int, int]) -> str | None:
-    """What is wrong with a method's result for gray inputs of ``shape`` (None: nothing)."""
-    if out is None:
-        return "it returned None (a missing return statement?)"
-    try:
-        import torch
+    """What is wrong with a method's result for gray inputs of ``shape`` (None: nothing):
+    :func:`mutualfuse.methods.result_problem`, which :func:`mutualfuse.methods.fuse_gray` applies
+    to every result."""
+    from ..methods import result_problem
 
-        if isinstance(out, torch.Tensor):
-            out = out.detach().cpu().numpy()
-    except ImportError:  # pragma: no cover - torch is a dependency
-        pass
-    try:
-        arr = np.asarray(out)
-    except Exception as e:  # noqa: BLE001 - any object
-        return f"it returned a {type(out).__name__}, not an array ({type(e).__name__})"
-    if arr.dtype.kind not in "biuf":
-        return f"it returned a {type(out).__name__} of dtype {arr.dtype}, not a real-valued array"
-    if arr.shape != shape:
-        t = " (transposed?)" if arr.shape == shape[::-1] else ""
-        return f"it returned shape {arr.shape} for inputs of shape {shape}{t}: a 2-D array of the inputs' shape"
-    arr = arr.astype(np.float64)
-    bad = int(np.count_nonzero(~np.isfinite(arr)))
-    if bad:
-        return (f"{bad} of its {arr.size} values are NaN or infinite (they would be written as black or white "
-                "pixels and scored)")
-    lo, hi = float(arr.min()), float(arr.max())
-    if hi > PROBE_RANGE or lo < 1 - PROBE_RANGE:
-        scale = " (the 0-255 scale? divide by 255)" if hi > 2 * PROBE_RANGE else ""
-        return (f"its values range over [{lo:.4g}, {hi:.4g}]{scale}: a method returns gray values in [0, 1] "
-                "(a small overshoot is clipped)")
-    return None
+    return result_problem(out, shape)
 
 
 def check_method_rows(rows: list[tuple[str, dict[str, Any]]], jobs: int = 1) -> None:
@@ -236,13 +209,10 @@ def check_method_rows(rows: list[tuple[str, dict[str, Any]]], jobs: int = 1) -> 
         if is_builtin(fn):
             continue
         where = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
-        if entry.meta.get("family") == "network":
-            raise ParameterError(
-                f"method {name!r} ({where}) is registered with family='network', which mutualfuse.Fuser (and so "
-                "the benchmark) takes for this project's network: it would fuse with the shipped weights, not with "
-                "your function; register it with another family (e.g. family='learned')")
         try:
             net = _network_weights(name)
+        except ParameterError:  # a shipped weights name hiding this method (api._refuse_a_shadowing_method)
+            net = name
         except Exception:  # noqa: BLE001 - whatever it is, it is not the network
             net = None
         if net is not None:

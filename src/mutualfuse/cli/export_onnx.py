@@ -93,12 +93,12 @@ def _refuse_a_method_name(weights: str) -> None:
     import os
 
     from ..errors import ParameterError
-    from ..methods import METHODS
+    from ..methods import METHODS, is_network_method
     from ..weights import SHIPPED
 
     if weights in SHIPPED or os.path.exists(weights) or weights not in METHODS:
         return
-    if METHODS.meta(weights).get("family") == "network":
+    if is_network_method(weights):
         raise ParameterError(f"--weights {weights}: {weights} is the network method; give its weights: a shipped "
                              "name (default, ...; mutualfuse methods lists them) or a .safetensors file")
     raise ParameterError(f"--weights {weights}: {weights} is a classical fusion method, which has no network to "

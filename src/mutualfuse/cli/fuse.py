@@ -119,7 +119,7 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
     from ..api import Fuser
     from ..errors import ParameterError
 
-    from ..methods import METHODS
+    from ..methods import METHODS, is_network_method
 
     if args.method not in METHODS:
         from ..weights import SHIPPED
@@ -131,7 +131,7 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
             METHODS.entry(args.method)
         except KeyError as e:
             raise ParameterError(f"--method {e.args[0]}") from None
-    is_network = METHODS.meta(args.method).get("family") == "network"
+    is_network = is_network_method(args.method)
     if args.weights and not is_network:
         raise ParameterError(f"--weights applies to the network; --method {args.method} takes no weights "
                              "(drop --method or --weights)")

@@ -35,6 +35,65 @@ METHODS: Registry[MethodFn] = Registry("fusion method")
 
 from ..validation import MIN_SIDE, check_pair  # noqa: E402,F401  (re-exported: the checks live in a leaf module)
 
+#: a method's result above this (or below ``1 - RESULT_RANGE``) is on the wrong scale, not an
+#: overshoot that the clipping to [0, 1] is meant for (multi-scale methods overshoot by a few tenths)
+RESULT_RANGE = 2.0
+
+
+class MethodResultError(ParameterError):
+    """A fusion method returned something that is not a fused gray image of its inputs' shape
+    (None, a complex or object array, another shape, NaN or infinite values, values on the 0-255
+    scale): a method of one's own breaking the contract above. Clipping used to turn these into
+    white or black pixels that were written and scored."""
+
+
+def result_problem(out: Any, shape: tuple[int, ...]) -> str | None:
+    """What is wrong with a method's result for gray inputs of ``shape`` (None: nothing): the
+    contract of the module docstring, with values in ``[1 - RESULT_RANGE, RESULT_RANGE]`` (a
+    small overshoot is clipped to [0, 1] by :func:`fuse_gray`). Checked by :func:`fuse_gray` for
+    methods of one's own only: the project's methods follow their reference code, which may
+    overshoot far and clip (``rp``)."""
+    if out is None:
+        return "it returned None (a missing return statement?)"
+    try:
+        import torch
+
+        if isinstance(out, torch.Tensor):
+            out = out.detach().cpu().numpy()
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
+    try:
+        arr = np.asarray(out)
+    except Exception as e:  # noqa: BLE001 - any object
+        return f"it returned a {type(out).__name__}, not an array ({type(e).__name__})"
+    if arr.dtype.kind not in "biuf":
+        return f"it returned a {type(out).__name__} of dtype {arr.dtype}, not a real-valued array"
+    if arr.shape != tuple(shape):
+        t = " (transposed?)" if arr.shape == tuple(shape)[::-1] else ""
+        return f"it returned shape {arr.shape} for inputs of shape {tuple(shape)}{t}: a 2-D array of the inputs' shape"
+    arr = arr.astype(np.float64)
+    bad = int(np.count_nonzero(~np.isfinite(arr)))
+    if bad:
+        return (f"{bad} of its {arr.size} values are NaN or infinite (they would be written as black or white "
+                "pixels and scored)")
+    if arr.size:
+        lo, hi = float(arr.min()), float(arr.max())
+        if hi > RESULT_RANGE or lo < 1 - RESULT_RANGE:
+            scale = " (the 0-255 scale? divide by 255)" if hi > 2 * RESULT_RANGE else ""
+            return (f"its values range over [{lo:.4g}, {hi:.4g}]{scale}: a method returns gray values in [0, 1] "
+                    "(a small overshoot is clipped)")
+    return None
+
+
+def is_network_method(name: str) -> bool:
+    """Whether the registered method ``name`` is this project's network, which :class:`mutualfuse.Fuser`
+    and the CLI run with weights: family ``"network"`` *and* registered with ``weights=`` (the
+    built-in ``mutualfuse``). A method of one's own registered with ``family="network"`` (one's own
+    CNN) is a method like any other; it used to be taken for the project's network, so that
+    ``Fuser("mynet")`` fused with the shipped weights instead of calling it."""
+    meta = METHODS.meta(name)
+    return meta.get("family") == "network" and "weights" in meta
+
 
 def register_method(name: str, *, params: dict[str, Any] | None = None, **meta: Any) -> Callable[[MethodFn], MethodFn]:
     """Register a gray fusion method. Metadata keys used elsewhere:
@@ -48,6 +107,13 @@ def register_method(name: str, *, params: dict[str, Any] | None = None, **meta: 
     before any image is read, and the registered function checks them on every call (its body
     gets them normalised). Without it (a method of one's own) only the names are checked up front.
     """
+    import os
+
+    if name.lower().endswith(".safetensors") or "/" in name or os.sep in name:
+        # Fuser(name) takes such a name for a weights file, never for the method
+        raise ParameterError(f"method name {name!r}: a name ending in .safetensors or holding a path separator is "
+                             "a weights file to mutualfuse.Fuser; register the method under another name")
+
     def deco(fn: MethodFn) -> MethodFn:
         if params is not None:
             from .params import with_params
@@ -104,8 +170,10 @@ def fuse_gray(method: str, a: np.ndarray, b: np.ndarray, **params: Any) -> np.nd
 
     # float in [0, 1] (clipped within the tolerance): uint8 or 0…255 data would come back all white
     a, b = check_unit_float(np.asarray(a), "a"), check_unit_float(np.asarray(b), "b")
-    a = np.ascontiguousarray(a, dtype=np.float64)
-    b = np.ascontiguousarray(b, dtype=np.float64)
+    # copies, always: a method that writes into its inputs must not change the caller's arrays
+    # (ascontiguousarray returned float64 C-order input itself)
+    a = np.array(a, dtype=np.float64, order="C", copy=True)
+    b = np.array(b, dtype=np.float64, order="C", copy=True)
     check_pair(a, b)
     params = check_method_params(method, params)
     try:  # the images and parameters are checked: a registered body's own checks (params.with_params) not again
@@ -114,10 +182,26 @@ def fuse_gray(method: str, a: np.ndarray, b: np.ndarray, **params: Any) -> np.nd
         if "unexpected keyword" in str(e) or "got an unexpected" in str(e):
             raise ParameterError(f"method {method!r}: {e}") from None
         raise
+    if _is_own(fn):
+        problem = result_problem(out, a.shape)
+        if problem:  # clipping made NaN black, inf and 0-255 values white, and they were written and scored
+            raise MethodResultError(f"method {method!r} ({_where(fn)}): {problem}")
+    # the project's methods follow their reference code, which clips: `rp` (a ratio pyramid) reaches
+    # 27 on a CT/MR pair before the clipping, as the Matlab code does
     out = np.asarray(out, dtype=np.float64)
     if out.shape != a.shape:
         raise RuntimeError(f"method {method!r} returned shape {out.shape} for input {a.shape}")
     return np.clip(out, 0.0, 1.0)
+
+
+def _is_own(fn: Any) -> bool:
+    """Whether ``fn`` is a method of one's own (not defined in the ``mutualfuse`` package)."""
+    return not getattr(inspect.unwrap(fn), "__module__", "").startswith("mutualfuse.")
+
+
+def _where(fn: Any) -> str:
+    fn = inspect.unwrap(fn)
+    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
 
 
 # registration side effects: order here is the order users see
@@ -146,7 +230,7 @@ def method_card(method: str) -> str:
     declared = e.meta.get("params") or {}
     if not names:
         lines.append("  parameters none")
-    elif e.meta.get("family") == "network":  # fuse's own options, not --param (which is refused)
+    elif is_network_method(e.name):  # fuse's own options, not --param (which is refused)
         lines.append("  settings   (fuse options --weights, --device, --token-budget; "
                      "Fuser(WEIGHTS, device=..., token_budget=...); not --param; "
                      "methods --card WEIGHTS: a weights file's card)")
