@@ -13,6 +13,7 @@ import argparse
 import re
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -123,7 +124,40 @@ def natural_key(p: Path) -> tuple:
     return tuple((0, int(t), t) if t.isdigit() else (1, 0, t) for t in parts if t), p.name
 
 
+@dataclass
+class StackDone:
+    """What :func:`fuse_stack_files` did: the summary line's facts and the notes."""
+
+    out: str
+    count: int
+    one_file: bool  # the planes of one multi-page TIFF
+    fusions: int
+    seconds: float
+    depth: int
+    colour: bool
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """The line ``fuse-stack`` prints on success."""
+        return (f"{self.out}  ({self.count} {'planes' if self.one_file else 'images'}, {self.fusions} fusions, "
+                f"{self.seconds:.2f} s, {'float' if self.depth == 32 else f'{self.depth}-bit'} "
+                f"{'colour' if self.colour else 'gray'})")
+
+
 def run(args: argparse.Namespace) -> int:
+    done = fuse_stack_files(args)
+    if not args.quiet:
+        for n in done.notes:
+            print(f"note: {n}", file=sys.stderr)
+        print(done.summary())
+    return 0
+
+
+def fuse_stack_files(args: argparse.Namespace, fuser=None) -> StackDone:
+    """Everything ``fuse-stack`` does but printing: read and check the stack ``args.images``,
+    fuse it, write ``args.out``; returns the summary's facts and the notes (the web page's stack
+    section shows them). ``fuser``: the Fuser built from ``args`` (``make_fuser``), when the caller
+    keeps one (the page's cache); default: built here."""
     from ..image_io import MAX_PIXELS, check_output_size, check_writable, output_depth, read_image, write_image
     from .fuse import fuse_setting, make_fuser, read_registered
 
@@ -132,7 +166,8 @@ def run(args: argparse.Namespace) -> int:
     check_writable(args.out, inputs=tuple(files))  # before loading anything
     if args.bit_depth is not None:
         output_depth(args.out, [], False, args.bit_depth)
-    fuser = make_fuser(args, progress=False)
+    if fuser is None:
+        fuser = make_fuser(args, progress=False)
     # a stack is a focus stack: in task mode auto (weights that record per-task settings, no
     # --task) every fusion takes the multi-focus settings, or with an explicit --task auto the
     # task detected per pair; weights without per-task settings fuse at their stored ones
@@ -209,9 +244,5 @@ def run(args: argparse.Namespace) -> int:
                 description=f"mutualfuse {__version__}: a stack of {count} {planes} fused by {what}, "
                             f"{args.order} order",
                 setting=f"stack {args.order} {stack_task} {fuse_setting(fuser)}")
-    if not args.quiet:
-        for n in notes:
-            print(f"note: {n}", file=sys.stderr)
-        print(f"{args.out}  ({count} {'planes' if len(files) == 1 else 'images'}, {fuser.report.fusions} fusions, {time.perf_counter() - t:.2f} s, "
-              f"{'float' if depth == 32 else f'{depth}-bit'} {'colour' if fused.ndim == 3 else 'gray'})")
-    return 0
+    return StackDone(out=str(args.out), count=count, one_file=len(files) == 1, fusions=fuser.report.fusions,
+                     seconds=time.perf_counter() - t, depth=depth, colour=fused.ndim == 3, notes=notes)

@@ -29,7 +29,6 @@ import inspect
 import io
 import math
 import shutil
-import sys
 import tempfile
 import time
 import warnings
@@ -389,17 +388,18 @@ def _named(msg: str, names: dict[str, str]) -> str:
 def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cache: FuserCache,
                        names: list[str] | None = None, order: str = "tree", fmt: str = "png") -> StackResult:
     """Fuse an uploaded focus stack by running ``mutualfuse fuse-stack`` itself
-    (:func:`mutualfuse.cli.fuse_stack.run` on the Namespace the CLI parses from the equivalent
-    command line), so the file is byte-identical to ``mutualfuse fuse-stack FILES -o fused.png``
+    (:func:`mutualfuse.cli.fuse_stack.fuse_stack_files`, all of the command but printing, on the
+    Namespace the CLI parses from the equivalent command line, with the page's cached fuser), so
+    the file is byte-identical to ``mutualfuse fuse-stack FILES -o fused.png``
     with the same options; raise FuseError on bad input, its message naming the uploads by their
     own names (``names``, default the paths' file names).
 
     ``paths``: two or more images, or one multi-page TIFF (ImageJ / OME z-stack), stacked in
     :func:`stack_order`. ``fmt``: ``png`` or ``tif``. The notes and the summary line the CLI
-    prints are returned as data; ``cache`` gives the fuser for the memory check (the page's
-    wording: the page's user has no ``--tile``)."""
+    prints are returned as data; ``cache`` gives the fuser (also for the memory check in the
+    page's wording: the page's user has no ``--tile``)."""
     from ..cli.fuse import check_fits
-    from ..cli.fuse_stack import run as fuse_stack
+    from ..cli.fuse_stack import fuse_stack_files
     from ..errors import FuseError, InputError, ParameterError
     from ..image_io import MAX_PIXELS, read_image, tiff_plane_count
 
@@ -423,32 +423,21 @@ def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cach
     out = req / f"{stem}-{method}.{fmt}"
     ns = _parse(["fuse-stack", *paths, "-o", str(out), *settings.stack_args(order)])
     max_pixels = MAX_PIXELS if settings.max_pixels is None else settings.max_pixels
-    said_out, said_err = io.StringIO(), io.StringIO()
     t0 = time.perf_counter()
     try:
+        fuser = cache.get(ns)
         # the CLI's own memory check, before it runs, in the page's words (no --tile there)
-        check_fits(cache.get(ns), paths, max_pixels, "stack", server=True,
+        check_fits(fuser, paths, max_pixels, "stack", server=True,
                    count=tiff_plane_count(paths[0]) if len(paths) == 1 else None)
-        with contextlib.redirect_stdout(said_out), contextlib.redirect_stderr(said_err):
-            fuse_stack(ns)
+        done = fuse_stack_files(ns, fuser=fuser)
     except FuseError as e:
         msg = _named(str(e), own).replace("raise it with --max-pixels", SERVER_LIMIT)
         # a page cannot upload a folder
         e.args = (msg.replace("(or one folder of them, or one multi-page TIFF)", "(or one multi-page TIFF)"),)
         raise
-    finally:
-        # what else was printed meanwhile (a library's warning) goes where it went before
-        for line in said_err.getvalue().splitlines(keepends=True):
-            if not line.startswith("note: "):
-                sys.stderr.write(line)
-        for line in said_out.getvalue().splitlines(keepends=True):
-            if not line.startswith(f"{out}  ("):
-                sys.stdout.write(line)
     seconds = time.perf_counter() - t0
-    notes = [_named(ln.removeprefix("note: "), own) for ln in said_err.getvalue().splitlines()
-             if ln.startswith("note: ")]
-    summary = " ".join(ln for ln in said_out.getvalue().splitlines() if ln.startswith(f"{out}  ("))
-    summary = summary.replace(str(out), out.name, 1)
+    notes = [_named(n, own) for n in done.notes]
+    summary = done.summary().replace(str(out), out.name, 1)
     preview = out
     if fmt != "png":  # a browser shows no TIFF: an 8-bit PNG of the result, on its type's full range
         preview = _preview(read_image(out, max_pixels=max_pixels, normalize="full")[0], req / "preview.png")
