@@ -253,14 +253,31 @@ def _space(code: tuple[str, int]) -> str:
     return f"{what} ({name} {c})"
 
 
+def spatial_unit(img) -> str | None:
+    """The unit of a NIfTI header's voxel sizes and affine (``xyzt_units``: "mm", "micron",
+    "meter"); None where the header says none ("unknown") or has no such field."""
+    h = getattr(img, "header", None)
+    try:
+        unit = h.get_xyzt_units()[0]
+    except Exception:  # noqa: BLE001 - MGH and other headers without it
+        return None
+    return None if unit in (None, "unknown") else str(unit)
+
+
 def check_same_space(img_a, img_b, path_a, path_b, check: bool = True) -> list[str]:
     """Refuse a pair whose affines agree (:func:`check_same_grid` passed) but whose headers put
-    them in two coordinate spaces: equal numbers in scanner space and in MNI152 space are not one
+    them in two coordinate spaces, or in two spatial units (``xyzt_units``: mm against micron,
+    refused whatever ``check`` says): equal numbers in scanner space and in MNI152 space are not one
     grid (a header copied from a template, a volume never registered). Returns notes for what
     was taken on trust: a volume whose codes are both 0 (no space: its grid taken as the other's),
     one "aligned to another file" (code 2: nibabel's default for an image made from an array and
     an affine), or, with ``check`` False (``--ignore-xform-codes``), two spaces taken
     as one."""
+    ua, ub = spatial_unit(img_a), spatial_unit(img_b)
+    if ua and ub and ua != ub:  # 0.5 mm and 0.5 micron voxels have equal affine numbers
+        raise InputError(f"{path_b}: its voxel sizes and origin are in {ub}, {path_a}'s in {ua} (the headers' "
+                         "xyzt_units): equal affine numbers in two units are not one grid (resample one volume "
+                         "onto the other first)")
     ca, cb = xform_code(img_a), xform_code(img_b)
     if ca is None or cb is None or ca[1] == cb[1]:
         return []
