@@ -40,6 +40,19 @@ def _clean(msg: str, paths: dict[str, str]) -> str:
     return msg
 
 
+def _failed(e: BaseException, paths: dict[str, str], what: str) -> str:
+    """The status line of a request that raised ``e``: a FuseError's one line, out of memory, or an
+    internal error with its type, uploads named by their own names (``what``: "image", "stack")."""
+    from ..errors import FuseError
+
+    if isinstance(e, FuseError):
+        return f"mutualfuse: error: {_clean(str(e), paths)}"
+    if isinstance(e, MemoryError):
+        return f"mutualfuse: error: out of memory (the {what} is too large for this server)"
+    msg = " ".join(str(e).split())[:300]
+    return f"mutualfuse: internal error: {type(e).__name__}: {_clean(msg, paths)}"
+
+
 def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None):
     """The page as a ``gradio.Blocks``; uploads and results live under ``workdir``."""
     import gradio as gr
@@ -73,8 +86,6 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
 
     def run(a_file, b_file, method, weights, params, chroma, normalize, temperature, gain, activity, detail_off, task,
             which="a vs fused", progress=gr.Progress(track_tqdm=True)):
-        from ..errors import FuseError
-
         empty = (None, None, None, None, "", None)
         if not a_file or not b_file:
             return ("mutualfuse: error: upload two images (or pick a sample pair) first", *empty)
@@ -83,13 +94,8 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         try:
             r = core.fuse_request(str(a_file), str(b_file), s, workdir, cache,
                                   names=(Path(a_file).name, Path(b_file).name))
-        except FuseError as e:
-            return (f"mutualfuse: error: {_clean(str(e), paths)}", *empty)
-        except MemoryError:
-            return ("mutualfuse: error: out of memory (the image is too large for this server)", *empty)
         except Exception as e:  # noqa: BLE001 - the server keeps serving; the message says what broke
-            msg = " ".join(str(e).split())[:300]
-            return (f"mutualfuse: internal error: {type(e).__name__}: {_clean(msg, paths)}", *empty)
+            return (_failed(e, paths, "image"), *empty)
         files = [str(r.png)] + ([str(r.tiff)] if r.tiff else [])
         depth = "float" if r.bit_depth == 32 else f"{r.bit_depth}-bit"
         timing = (f"fused in **{r.seconds:.2f} s** ({depth} {'colour' if r.colour else 'gray'}, "
@@ -105,8 +111,6 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
                   order="tree", fmt="png"):
         """Fuse the uploaded focus stack as ``mutualfuse fuse-stack`` does → status, image, download, timing
         (no progress count: ``fuse-stack`` draws its bar only at a terminal)."""
-        from ..errors import FuseError
-
         files = [str(f) for f in (files or [])]
         empty = (None, None, "")
         if not files:
@@ -116,13 +120,8 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         try:
             r = core.fuse_stack_request(files, s, workdir, cache, names=[Path(f).name for f in files],
                                         order=order or "tree", fmt=fmt or "png")
-        except FuseError as e:
-            return (f"mutualfuse: error: {_clean(str(e), paths)}", *empty)
-        except MemoryError:
-            return ("mutualfuse: error: out of memory (the stack is too large for this server)", *empty)
         except Exception as e:  # noqa: BLE001 - the server keeps serving; the message says what broke
-            msg = " ".join(str(e).split())[:300]
-            return (f"mutualfuse: internal error: {type(e).__name__}: {_clean(msg, paths)}", *empty)
+            return (_failed(e, paths, "stack"), *empty)
         status = "done: " + r.summary + "".join(f"  \nnote: {n}" for n in r.notes)
         timing = (f"stack fused in **{r.seconds:.2f} s** (reading, fusing and writing, "
                   f"{cache.get(core._namespace(s)).device})  \nsame as: `{r.command}`")
