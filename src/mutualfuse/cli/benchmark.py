@@ -34,9 +34,11 @@ def add_parser(sub) -> None:
     p.add_argument("--fused", action="append", default=[], metavar="NAME=DIR",
                    help="a folder of your fused images (named like the set's pairs; one folder per set as "
                         "DIR/<task>/<set>/, e.g. DIR/ir-vis/tno/) as row NAME; repeatable")
-    p.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
-                   help="import a Python module (a name, found on the Python path or in the working folder, or a "
-                        ".py file) first; the methods it registers (register_method) become rows; repeatable")
+    from .common import add_import
+
+    add_import(p, help="import a Python module first: a module name (found on the Python path or in the working "
+                       "folder), a .py file or a package folder; the methods it registers (register_method) become "
+                       "rows; repeatable (as --import of fuse, fuse-dir, fuse-stack and methods)")
     p.add_argument("--quick", action="store_true",
                    help="two pairs per set, no slow metrics (VIF) or slow methods (GTF, ASR, CSR): a smoke run")
     p.add_argument("--pairs", type=int, metavar="N", help="only the N smallest pairs of every set (ties by name)")

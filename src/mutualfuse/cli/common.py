@@ -4,6 +4,9 @@
 * ``-q/--quiet``: no progress bar, no notes and no summary line on success (errors are always
   printed);
 * ``--device``: ``auto`` (CUDA when available, else CPU) on every command;
+* ``--import MODULE``: a Python module that registers fusion methods of one's own, imported
+  before ``--method`` is looked up (``fuse``, ``fuse-dir``, ``fuse-stack``, ``methods``,
+  ``benchmark``; :mod:`mutualfuse.plugins`);
 * numeric options are checked by argparse types, so a bad value is a one-line exit-2 error
   before any work.
 """
@@ -63,6 +66,28 @@ def add_device(p: argparse.ArgumentParser) -> None:
 def add_quiet(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress bar, notes or summary line (errors are still printed)")
+
+
+IMPORT_HELP = ("import a Python module first: a module name (found on the Python path or in the working "
+               "folder), a .py file or a package folder; the fusion methods it registers "
+               "(mutualfuse.methods.register_method) can be named by --method; repeatable (docs/benchmark.md, "
+               "'Your own method')")
+
+
+def add_import(p: argparse.ArgumentParser, help: str = IMPORT_HELP) -> None:
+    p.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE", help=help)
+
+
+def apply_imports(args: argparse.Namespace) -> dict[str, list[str]]:
+    """Import the ``--import`` modules of ``args`` in order (:func:`mutualfuse.plugins.import_user_modules`)
+    → ``{module: the methods it registered}``; a failure is one line (exit status 2). A Namespace
+    without ``imports`` (built by a caller, e.g. the web page) imports nothing."""
+    specs = getattr(args, "imports", None) or []
+    if not specs:
+        return {}
+    from ..plugins import import_user_modules
+
+    return import_user_modules(specs)
 
 
 class OneLineParser(argparse.ArgumentParser):

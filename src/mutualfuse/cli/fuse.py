@@ -109,8 +109,9 @@ def add_parser(sub) -> None:
     add_common(p)
     p.add_argument("--bit-depth", type=_bit_depth, default=None,
                    help="output bit depth 8, 16 or float (default: follow the inputs)")
-    from .common import add_quiet
+    from .common import add_import, add_quiet
 
+    add_import(p)
     add_quiet(p)
     p.set_defaults(func=run)
 
@@ -130,7 +131,8 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
         try:
             METHODS.entry(args.method)
         except KeyError as e:
-            raise ParameterError(f"--method {e.args[0]}") from None
+            own = "" if getattr(args, "imports", None) else "; a method of your own: --import its module first"
+            raise ParameterError(f"--method {e.args[0]}{own}") from None
     is_network = is_network_method(args.method)
     if args.weights and not is_network:
         raise ParameterError(f"--weights applies to the network; --method {args.method} takes no weights "
@@ -342,7 +344,9 @@ def run(args: argparse.Namespace) -> int:
     from ..image_io import check_writable
 
     from ..image_io import output_depth
+    from .common import apply_imports
 
+    apply_imports(args)  # a method of one's own (--import): registered before --method is looked up
     check_writable(args.out, inputs=(args.a, args.b))  # before loading anything
     if args.bit_depth is not None:  # a depth no output of this format can hold: refuse before any work
         output_depth(args.out, [], False, args.bit_depth)

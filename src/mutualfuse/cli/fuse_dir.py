@@ -46,8 +46,12 @@ def add_parser(sub) -> None:
     p.add_argument("--bit-depth", type=_bit_depth, default=None,
                    help="output bit depth 8, 16 or float (default: follow the inputs)")
     add_common(p)
-    from .common import add_quiet
+    from .common import add_import, add_quiet
 
+    add_import(p, help="import a Python module first: a module name (found on the Python path or in the working "
+                       "folder), a .py file or a package folder; the fusion methods it registers "
+                       "(mutualfuse.methods.register_method) can be named by --method; every torchrun rank "
+                       "imports it; repeatable (docs/benchmark.md, 'Your own method')")
     add_quiet(p)
     p.set_defaults(func=run)
 
@@ -250,6 +254,9 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import FuseError, InputError
     from .fuse import fuse_files, make_fuser
 
+    from .common import apply_imports
+
+    apply_imports(args)  # a method of one's own (--import): registered before --method is looked up
     out_dir = Path(args.out)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir}: output path exists and is not a folder")
@@ -283,6 +290,8 @@ def run(args: argparse.Namespace) -> int:
     # bad weights / method parameters: before anything is created, and also when every output
     # exists (a resumed run with a mistyped --method or --weights must not pass as done)
     fuser = make_fuser(args)
+    if fuser.net is None:  # a method of one's own whose result is no image: one line, not one per pair
+        probe_own_method(fuser)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -360,6 +369,38 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.flush()
         _barrier_and_close(world)
     return code
+
+
+def probe_own_method(fuser) -> None:
+    """Call a method of one's own (``--import``; not the project's) once on the benchmark's small
+    test pair (:func:`mutualfuse.benchmark.plugins.probe_pair`) before any work, and refuse a
+    result that breaks the method contract (:func:`mutualfuse.methods.result_problem`: None,
+    another shape, NaN/inf, the 0-255 scale) with one :class:`~mutualfuse.methods.MethodResultError`
+    line (exit status 2, nothing created): every pair would fail alike, each listed. An exception
+    there is left to the pairs, which name the pair."""
+    import warnings
+
+    import numpy as np
+
+    from ..benchmark.plugins import contract_problem, is_builtin, probe_pair
+    from ..methods import METHODS, MethodResultError
+
+    fn = METHODS.entry(fuser.method).obj
+    if is_builtin(fn):
+        return
+    a, b = probe_pair()
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            out = fn(a.copy(), b.copy(), **fuser.method_params)
+    except Exception:  # noqa: BLE001 - left to the real pairs, which name the pair
+        return
+    what = contract_problem(out, a.shape)
+    if what:
+        where = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
+        raise MethodResultError(f"method {fuser.method!r} ({where}) breaks the method contract on a "
+                                f"{a.shape[1]}x{a.shape[0]} test pair (gray float64 arrays in [0, 1]), before any "
+                                f"pair was fused: {what}; docs/benchmark.md, 'Your own method'")
 
 
 def _counted_note(note: str, inputs: tuple[str, str]) -> str | None:

@@ -33,8 +33,9 @@ def add_parser(sub) -> None:
     add_common(p)
     p.add_argument("--bit-depth", type=_bit_depth, default=None,
                    help="output bit depth 8, 16 or float (default: follow the inputs)")
-    from .common import add_quiet
+    from .common import add_import, add_quiet
 
+    add_import(p)
     add_quiet(p)
     p.set_defaults(func=run)
 
@@ -145,6 +146,9 @@ class StackDone:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .common import apply_imports
+
+    apply_imports(args)  # a method of one's own (--import): registered before --method is looked up
     done = fuse_stack_files(args)
     if not args.quiet:
         for n in done.notes:

@@ -10,15 +10,25 @@ def add_parser(sub) -> None:
     p = sub.add_parser("methods", help="list fusion methods and shipped weights (and their model cards)",
                        description="List the registered fusion methods (name, family, reference) and the shipped "
                                    "weights (name, file, sha256 prefix, description), one per line, plain text. "
-                                   "--card NAME prints a method's parameters or a weights file's model card.")
+                                   "--card NAME prints a method's parameters or a weights file's model card. "
+                                   "--import MODULE lists (and --card shows) the methods a module of your own "
+                                   "registers.")
     p.add_argument("--card", metavar="NAME", action="append", default=[],
                    help="print the card of a fusion method (its reference and parameters with their defaults "
                         "and allowed values) or the model card of shipped weights or a weights file of your "
                         "own (repeatable; 'all' = every shipped weights file)")
+    from .common import add_import
+
+    add_import(p, help="import a Python module first: a module name (found on the Python path or in the working "
+                       "folder), a .py file or a package folder; the fusion methods it registers "
+                       "(mutualfuse.methods.register_method) are listed, and --card NAME shows theirs; repeatable")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from .common import apply_imports
+
+    apply_imports(args)  # methods of one's own (--import): listed, and their cards, like the built-in ones
     from ..methods import METHODS
     from ..weights import SHIPPED
     from ..weights.card import model_card
@@ -53,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
             shown = ", ".join(n if n and n.strip() == n else repr(n) for n in unknown)  # '' named as such
             raise ParameterError(f"--card: no fusion method, shipped weights or weights file named "
                                  f"{shown}{hint} (methods: {', '.join(METHODS.names())}; shipped "
-                                 f"weights: {', '.join(SHIPPED)})")
+                                 f"weights: {', '.join(SHIPPED)})"
+                                 + ("" if getattr(args, "imports", None) else "; a method of your own: --import its module first"))
         print("\n".join(method_card(n) if is_method[n] else model_card(n) if n in SHIPPED else file_card(n)
                         for n in names), end="")
         return 0
@@ -61,7 +72,11 @@ def run(args: argparse.Namespace) -> int:
     ww = max(28, *(len(w.name) for w in SHIPPED.values()))
     fw = max(len(w.file) for w in SHIPPED.values())
     for e in METHODS:
-        print(f"{e.name:{nw}s} {e.meta.get('family', ''):12s} {e.meta.get('cite', '')}")
+        cite = e.meta.get("cite", "")
+        mod = getattr(e.obj, "__module__", None) or ""
+        if not cite and mod and mod.split(".")[0] != "mutualfuse":  # one's own (--import): where it is from
+            cite = f"(your method: {mod}.{getattr(e.obj, '__qualname__', e.name)})"
+        print(f"{e.name:{nw}s} {e.meta.get('family', ''):12s} {cite}")
     print()
     for group, title in (("", "weights"), ("ablation", "ablation weights (paper Tables 4-7, docs/ablations.md)")):
         ws = [w for w in SHIPPED.values() if w.group == group]
