@@ -64,6 +64,17 @@ def pytest_runtest_setup(item):
         require(*mark.args)
 
 
+@pytest.fixture()
+def method_registry():
+    """The method registry restored after the test (tests that register methods of their own)."""
+    from mutualfuse.methods import METHODS
+
+    saved = dict(METHODS._entries)
+    yield METHODS
+    METHODS._entries.clear()
+    METHODS._entries.update(saved)
+
+
 @pytest.fixture(scope="session")
 def shared() -> Path:
     """The shared data root (its ``data/`` present); missing: the policy of ``shared_data.py``."""

@@ -15,11 +15,9 @@ from mutualfuse.methods import METHODS, register_method
 
 
 @pytest.fixture()
-def registry():
-    saved = dict(METHODS._entries)
-    yield
-    METHODS._entries.clear()
-    METHODS._entries.update(saved)
+def registry(method_registry):
+    """tests/conftest.py's ``method_registry``, under this file's name."""
+    return method_registry
 
 
 def _avg(a, b):

@@ -211,7 +211,7 @@ def test_the_docs_examples_run_as_written(own):
     text = (ROOT / "docs" / "benchmark.md").read_text()
     section = text[text.index("## Your own method"):text.index("## Paper vs reproduced")]
     module = re.search(r"```python\n(# mymethod\.py\n.*?)```", section, re.S).group(1)
-    block = re.search(r"```\n(mutualfuse fuse .*?)```", section, re.S).group(1)
+    block = re.search(r"```sh\n(mutualfuse fuse .*?)```", section, re.S).group(1)
     for cmd in ("fuse ", "fuse-dir ", "fuse-stack ", "methods "):
         assert f"mutualfuse {cmd}" in block, cmd
     (work / "mymethod.py").write_text(module)

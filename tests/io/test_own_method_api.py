@@ -8,15 +8,13 @@ import numpy as np
 import pytest
 
 from mutualfuse.errors import ParameterError
-from mutualfuse.methods import METHODS, MethodResultError, fuse_gray, register_method
+from mutualfuse.methods import MethodResultError, fuse_gray, register_method
 
 
 @pytest.fixture()
-def registry():
-    saved = dict(METHODS._entries)
-    yield
-    METHODS._entries.clear()
-    METHODS._entries.update(saved)
+def registry(method_registry):
+    """tests/conftest.py's ``method_registry``, under this file's name."""
+    return method_registry
 
 
 def _pair():
