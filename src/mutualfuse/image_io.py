@@ -124,6 +124,15 @@ _VIDEO_MAGIC = (
 )
 
 
+def is_nifti_header(head: bytes) -> bool:
+    """Whether a file's first bytes (at least 348) are an uncompressed NIfTI-1 or NIfTI-2 header."""
+    return head[344:348] in (b"n+1\x00", b"ni1\x00") or head[4:8] == b"n+2\x00"
+
+
+#: ISO base-media brands of single-image files (HEIF, AVIF), which share MP4's ``ftyp`` box
+HEIF_BRANDS = (b"heic", b"heix", b"mif1", b"avif")
+
+
 def not_an_image(p: Path) -> str | None:
     """What a file Pillow could not open is instead, when it is a video or a volume (by its first
     bytes, or the ``.nii``/``.nii.gz`` name), with the command that fuses such files: "an
@@ -136,10 +145,9 @@ def not_an_image(p: Path) -> str | None:
     except OSError:
         return None
     name = str(p).lower()
-    if (name.endswith((".nii", ".nii.gz")) or head[344:348] in (b"n+1\x00", b"ni1\x00")
-            or head[4:8] == b"n+2\x00"):
+    if name.endswith((".nii", ".nii.gz")) or is_nifti_header(head):
         return "a NIfTI volume, not an image (`mutualfuse fuse-volume` fuses two volumes)"
-    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"avif"):
+    if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
         return ("a HEIF/AVIF image, which this installation cannot decode (convert it to PNG or TIFF, "
                 "e.g. with `heif-convert` or ImageMagick)")
     what = next((w for at, magic, w in _VIDEO_MAGIC if head[at:at + len(magic)] == magic), None)

@@ -38,7 +38,7 @@ import numpy as np
 
 from .color import output_is_colour
 from .errors import InputError, ParameterError
-from .image_io import IMAGE_SUFFIXES, quiet_decoders  # a still given to fuse-video is named as such
+from .image_io import HEIF_BRANDS, IMAGE_SUFFIXES, is_nifti_header, quiet_decoders  # a still given to fuse-video is named as such
 
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".avi", ".mov", ".m4v", ".webm"}
 #: containers the output is written in: libx264 cannot go into WebM, and imageio's ffmpeg plugin
@@ -102,8 +102,7 @@ _STILL_MAGIC = (
     (0, b"\x00\x00\x00\x0cJXL \r\n\x87\n", "a JPEG XL image"), (0, b"\xff\x0a", "a JPEG XL image"),
     (0, b"v/1\x01", "an OpenEXR image"), (0, b"SIMPLE  =", "a FITS image"), (0, b"SDPX", "a DPX image"),
     (0, b"XPDS", "a DPX image"), (0, b"qoif", "a QOI image"), (0, b"8BPS", "a Photoshop image"),
-    (128, b"DICM", "a DICOM file"), (344, b"n+1\x00", "a NIfTI volume"), (344, b"ni1\x00", "a NIfTI volume"),
-    (4, b"n+2\x00", "a NIfTI volume"),
+    (128, b"DICM", "a DICOM file"),
 )
 
 
@@ -122,7 +121,9 @@ def still_kind(path: Path) -> str | None:
     for at, magic, what in _STILL_MAGIC:
         if head[at:at + len(magic)] == magic:
             return None if what == "a JPEG image" and _jpegs_follow(path) else what
-    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"avif"):  # ISO files of one image
+    if is_nifti_header(head):
+        return "a NIfTI volume"
+    if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:  # ISO files of one image
         return "a HEIF image" if head[8:12] != b"avif" else "an AVIF image"
     if head[8:12] == b"WEBP" and head[:4] == b"RIFF":
         return "a WebP image"

@@ -115,7 +115,9 @@ def _compression_misnamed(p: Path) -> str | None:
     except OSError:
         return None
     gz = head[:2] == b"\x1f\x8b"
-    plain = head[344:348] in (b"n+1\x00", b"ni1\x00") or head[4:8] == b"n+2\x00"
+    from .image_io import is_nifti_header
+
+    plain = is_nifti_header(head)
     if str(p).lower().endswith(".gz") and plain:
         return ("a NIfTI file that is not gzip-compressed although named .gz (a browser may have decompressed it on "
                 "download); rename it to .nii")
