@@ -13,6 +13,7 @@ import argparse
 import re
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,11 +158,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def fuse_stack_files(args: argparse.Namespace, fuser=None) -> StackDone:
+def fuse_stack_files(args: argparse.Namespace, fuser=None,
+                     progress: Callable[[int, int], None] | None = None) -> StackDone:
     """Everything ``fuse-stack`` does but printing: read and check the stack ``args.images``,
     fuse it, write ``args.out``; returns the summary's facts and the notes (the web page's stack
     section shows them). ``fuser``: the Fuser built from ``args`` (``make_fuser``), when the caller
-    keeps one (the page's cache); default: built here."""
+    keeps one (the page's cache); default: built here. ``progress``: called as
+    ``progress(done, total)`` after each of the N − 1 pairwise fusions (the page's progress
+    count; the terminal's bar is drawn as before)."""
     from ..image_io import MAX_PIXELS, check_output_size, check_writable, output_depth, read_image, write_image
     from .fuse import fuse_setting, make_fuser, read_registered
 
@@ -223,9 +227,16 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None) -> StackDone:
 
         bar = tqdm(total=len(arrays) - 1, desc="fuse-stack", unit="fusion", file=sys.stderr, leave=False,
                    dynamic_ncols=True)
+
+    def step(done: int, total: int) -> None:
+        if bar is not None:
+            bar.update(1)
+        if progress is not None:
+            progress(done, total)
+
     try:
         fused = fuser.fuse_stack(arrays, order=args.order, task=stack_task,
-                                 progress=None if bar is None else (lambda done, total: bar.update(1)))
+                                 progress=None if bar is None and progress is None else step)
     finally:
         fuser.normalize = policy
         if bar is not None:

@@ -108,9 +108,10 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
                 f"{timing}  \nsame as: `{cmd}`", state)
 
     def run_stack(files, method, weights, params, chroma, normalize, temperature, gain, activity, detail_off, task,
-                  order="tree", fmt="png"):
-        """Fuse the uploaded focus stack as ``mutualfuse fuse-stack`` does → status, image, download, timing
-        (no progress count: ``fuse-stack`` draws its bar only at a terminal)."""
+                  order="tree", fmt="png", progress=gr.Progress()):
+        """Fuse the uploaded focus stack as ``mutualfuse fuse-stack`` does → status, image, download, timing;
+        the page shows the count of the N − 1 pairwise fusions while it runs (a network stack of 30
+        planes takes minutes)."""
         files = [str(f) for f in (files or [])]
         empty = (None, None, "")
         if not files:
@@ -119,7 +120,9 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         s = settings(method, weights, params, chroma, normalize, temperature, gain, activity, detail_off, task)
         try:
             r = core.fuse_stack_request(files, s, workdir, cache, names=[Path(f).name for f in files],
-                                        order=order or "tree", fmt=fmt or "png")
+                                        order=order or "tree", fmt=fmt or "png",
+                                        progress=lambda done, total: progress((done, total), desc="fusing the stack",
+                                                                              unit="fusions"))
         except Exception as e:  # noqa: BLE001 - the server keeps serving; the message says what broke
             return (_failed(e, paths, "stack"), *empty)
         status = "done: " + r.summary + "".join(f"  \nnote: {n}" for n in r.notes)

@@ -386,7 +386,8 @@ def _named(msg: str, names: dict[str, str]) -> str:
 
 
 def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cache: FuserCache,
-                       names: list[str] | None = None, order: str = "tree", fmt: str = "png") -> StackResult:
+                       names: list[str] | None = None, order: str = "tree", fmt: str = "png",
+                       progress=None) -> StackResult:
     """Fuse an uploaded focus stack by running ``mutualfuse fuse-stack`` itself
     (:func:`mutualfuse.cli.fuse_stack.fuse_stack_files`, all of the command but printing, on the
     Namespace the CLI parses from the equivalent command line, with the page's cached fuser), so
@@ -397,7 +398,8 @@ def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cach
     ``paths``: two or more images, or one multi-page TIFF (ImageJ / OME z-stack), stacked in
     :func:`stack_order`. ``fmt``: ``png`` or ``tif``. The notes and the summary line the CLI
     prints are returned as data; ``cache`` gives the fuser (also for the memory check in the
-    page's wording: the page's user has no ``--tile``)."""
+    page's wording: the page's user has no ``--tile``). ``progress``: called as
+    ``progress(done, total)`` after each of the N − 1 pairwise fusions."""
     from ..cli.fuse import check_fits
     from ..cli.fuse_stack import fuse_stack_files
     from ..errors import FuseError, InputError, ParameterError
@@ -429,7 +431,7 @@ def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cach
         # the CLI's own memory check, before it runs, in the page's words (no --tile there)
         check_fits(fuser, paths, max_pixels, "stack", server=True,
                    count=tiff_plane_count(paths[0]) if len(paths) == 1 else None)
-        done = fuse_stack_files(ns, fuser=fuser)
+        done = fuse_stack_files(ns, fuser=fuser, progress=progress)
     except FuseError as e:
         msg = _named(str(e), own).replace("raise it with --max-pixels", SERVER_LIMIT)
         # a page cannot upload a folder
