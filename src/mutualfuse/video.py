@@ -2,16 +2,22 @@
 
 Frames are decoded by imageio's ffmpeg plugin (imageio-ffmpeg ships the ffmpeg binary), read
 from both videos in lockstep in batches of ``batch`` frames, fused as a batch by
-:meth:`mutualfuse.Fuser.fuse_arrays` (gray or colour as for still images) and encoded with
-libx264 at the first video's frame rate. A stream of more than 8 bits a sample (``gray16le``,
+:meth:`mutualfuse.Fuser.fuse_arrays` (gray or colour as for still images) and encoded at the
+first video's frame rate. A stream of more than 8 bits a sample (``gray16le``, ``gray12le``,
 ``yuv420p10le``) is decoded at 16 bits and each frame is scaled as a 16-bit still is
-(``normalize``: percentiles by default); 8-bit frames as 8-bit stills (``v/255``). Where
-percentiles apply, one mapping serves the whole video (``frame_mapping="video"``, the default:
-the percentiles of all its frames' samples, from a first decoding pass), so that a thermal
-stream does not flicker as each frame is stretched on its own (``frame_mapping="frame"``).
-The output is 8-bit H.264 with the same frame count, rate and size as the inputs; odd sizes
-are encoded as 4:4:4 (4:2:0 needs even sides). A video whose frames are gray in RGB form
-(R = G = B, the usual ffmpeg decode of an IR stream) is fused as gray.
+(``normalize``: percentiles by default); 8-bit frames as 8-bit stills (``v/255``); a float stream
+(``gbrpf32le``, ``grayf16le``: FFV1 stores them) is read as 32-bit floats by ffmpeg itself
+(:class:`_FloatReader`) and scaled as a float still is (as it is where it lies in [0, 1] under
+``auto``, else by percentiles). Where percentiles apply, one mapping serves the whole video
+(``frame_mapping="video"``, the default: the percentiles of all its frames' samples, from a first
+decoding pass), so that a thermal stream does not flicker as each frame is stretched on its own
+(``frame_mapping="frame"``).
+The output has the same frame count, rate and size as the inputs. Its depth (``bit_depth``):
+8-bit H.264 (libx264, ``crf``; odd sizes as 4:4:4, 4:2:0 needs even sides) or 16-bit lossless
+FFV1 (``gray16le`` where both streams are gray, else ``gbrp16le``) in ``.mkv``, ``.nut``, ``.avi``
+or ``.mov``; by default 16 bits where either input has more than 8 bits a sample and the output
+is ``.mkv`` or ``.nut`` (FFV1's own containers), else 8 bits with a note saying so. A video whose
+frames are gray in RGB form (R = G = B, the usual ffmpeg decode of an IR stream) is fused as gray.
 
 Any container ffmpeg recognises by its content is read whatever its name (``.m4v``, ``.ts``,
 ``.y4m``, ``.nut`` ...), by its first video stream that is not a cover picture; a still image or
@@ -43,7 +49,12 @@ from .image_io import HEIF_BRANDS, IMAGE_SUFFIXES, is_nifti_header, quiet_decode
 VIDEO_SUFFIXES = {".mp4", ".mkv", ".avi", ".mov", ".m4v", ".webm"}
 #: containers the output is written in: libx264 cannot go into WebM, and imageio's ffmpeg plugin
 #: takes no .m4v; both were accepted, the WebM run ended with a broken file and exit 0
-OUTPUT_SUFFIXES = {".mp4", ".mkv", ".avi", ".mov"}
+OUTPUT_SUFFIXES = {".mp4", ".mkv", ".avi", ".mov", ".nut"}
+#: containers a 16-bit (FFV1) output is written in: by default (``bit_depth=None``) where an input
+#: has more than 8 bits a sample; the others on ``bit_depth=16`` only (MP4 has no FFV1 mapping)
+DEEP_DEFAULT_SUFFIXES = {".mkv", ".nut"}
+DEEP_SUFFIXES = {".mkv", ".nut", ".avi", ".mov"}
+BIT_DEPTHS = (8, 16)
 EXTRA_HINT = "video needs imageio and imageio-ffmpeg: pip install 'mutualfuse[video]'"
 
 
@@ -58,10 +69,14 @@ def _imageio():
 
 def stream_bits(pix_fmt: str) -> int:
     """Bits per sample of an ffmpeg pixel format name as imageio reports it (``gray16le(pc,
-    progressive)`` → 16, ``yuv420p10le`` → 10, ``p010le`` → 10, ``rgb48le`` → 16, ``yuv420p`` → 8)."""
+    progressive)`` → 16, ``yuv420p10le`` → 10, ``p010le`` → 10, ``rgb48le`` → 16, ``yuv420p`` → 8).
+    Float formats (``grayf32le``, ``gbrpf32le``, ``grayf16le``) → 16: deeper than 8 (they are read
+    as floats, :class:`_FloatReader`; at 8 bits they kept 256 levels of [0, 1], the rest clipped)."""
     import re
 
     name = (pix_fmt or "").split("(")[0].strip().lower()
+    if is_float_format(name):
+        return 16
     m = re.search(r"(\d+)(?:le|be)$", name)
     if not m:
         return 8
@@ -69,6 +84,39 @@ def stream_bits(pix_fmt: str) -> int:
     if name.startswith(("rgb", "bgr")) and bits in (48, 64):  # bits of the whole pixel
         bits = 16
     return bits if 8 < bits <= 16 else 8
+
+
+def is_float_format(pix_fmt: str) -> bool:
+    """Whether an ffmpeg pixel format holds float samples (``grayf32le``, ``gbrpf32le``, ``yaf16le``)."""
+    import re
+
+    return bool(re.search(r"f(16|32)(le|be)$", (pix_fmt or "").split("(")[0].strip().lower()))
+
+
+def is_gray_format(pix_fmt: str) -> bool:
+    """Whether an ffmpeg pixel format is gray (``gray``, ``gray16le``, ``grayf32le``, ``ya16le``)."""
+    name = (pix_fmt or "").split("(")[0].strip().lower()
+    return name.startswith(("gray", "ya")) or name in ("monow", "monob")
+
+
+def _no_frames(path: Path, text: str) -> bool:
+    """Whether ffmpeg failed on ``path`` because its video stream holds no frame (a file written with
+    ``-frames:v 0``): ffmpeg cannot open such a Matroska/WebM file ("End of file: Element at 0x67
+    ending at ... exceeds containing master element"), says "EOF before video frames" for NUT,
+    and "received no packets" for AVI. A Matroska file counts as frameless when it has a Tracks
+    element and no Cluster (the element that holds frames) anywhere in it."""
+    if "EOF before video frames" in text or "streams received no packets" in text:
+        return True
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+            if head != b"\x1a\x45\xdf\xa3" or os.fstat(f.fileno()).st_size > (64 << 20):
+                return False
+            f.seek(0)
+            data = f.read()
+    except OSError:
+        return False
+    return b"\x16\x54\xae\x6b" in data and b"\x1f\x43\xb6\x75" not in data
 
 
 def _ffmpeg_reason(text: str) -> str:
@@ -188,15 +236,85 @@ def _open_reader(iio, path: Path):
         with quiet_decoders():  # imageio-ffmpeg's rotation warning: this module reports the rotation
             r = _get_reader(iio, path)
             meta = r.get_meta_data()
-            if stream_bits(str(meta.get("pix_fmt", ""))) > 8:
+            if is_float_format(str(meta.get("pix_fmt", ""))):
+                # float samples (an FFV1 gbrpf32le stream): read as floats; imageio reads 8 or 16 bits,
+                # ffmpeg's conversion clipped them to [0, 1] (temperatures in kelvin: a flat frame)
+                r.close()
+                r = _FloatReader(path, meta)
+            elif stream_bits(str(meta.get("pix_fmt", ""))) > 8:
                 # more than 8 bits a sample (a 14-bit thermal stream in gray16le, 10-bit HDR): the default
                 # rgb24 decode kept the top 8 bits only, and the run fused a few grey levels, exit 0
                 r.close()
                 r = _get_reader(iio, path, dtype="uint16")
                 meta = r.get_meta_data()
     except Exception as e:  # noqa: BLE001 - imageio raises OSError/RuntimeError/IndexError/ValueError
+        if _no_frames(path, str(e)):  # was ffmpeg's reason: "End of file: Element at 0x67 ending at ..."
+            raise InputError(f"{path}: video has no frames (its video stream holds none: written with zero frames, "
+                             "or cut before the first)") from None
         raise InputError(f"{path}: not a readable video ({_ffmpeg_reason(str(e))})") from None
     return r, meta
+
+
+class _FloatReader:
+    """The frames of a float stream as ffmpeg decodes them, as float32: ``(H, W)`` for a gray format
+    (read as ``grayf32le``), else ``(H, W, 3)`` RGB (read as ``gbrpf32le``), with imageio's reading
+    otherwise (the first video stream, :data:`MAP_VIDEO`; turned by a rotation tag; at a constant
+    rate: the options of imageio's reader, so :class:`_FrameCounter` counts the same frames).
+    Iterating raises :class:`RuntimeError` with ffmpeg's first message when ffmpeg fails."""
+
+    def __init__(self, path: Path, meta: dict):
+        self.path, self.meta = path, meta
+        self.w, self.h = (int(v) for v in meta["size"])
+        fmt = str(meta.get("pix_fmt", ""))
+        self.channels, self.pix_fmt = (1, "grayf32le") if is_gray_format(fmt) else (3, "gbrpf32le")
+        self._p = self._err = None
+
+    def _start(self):
+        import subprocess
+        import tempfile
+
+        import imageio_ffmpeg
+
+        self.close()
+        self._err = tempfile.TemporaryFile()
+        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
+               "-i", str(self.path), *MAP_VIDEO, "-an", "-sn", "-dn", "-f", "image2pipe", "-pix_fmt", self.pix_fmt,
+               "-vcodec", "rawvideo", "-"]
+        self._p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._err,
+                                   start_new_session=True)  # Ctrl+C reaches Python only, which stops it
+
+    def __iter__(self):
+        self._start()
+        size = self.w * self.h * self.channels * 4
+        while True:
+            buf = self._p.stdout.read(size)
+            if len(buf) < size:
+                rc = self._p.wait()
+                if buf or rc != 0:
+                    self._err.seek(0)
+                    msg = _ffmpeg_first_line(self._err.read().decode("utf-8", "replace"))
+                    raise RuntimeError(f"ffmpeg: {msg}" if rc != 0 else "a frame cut short")
+                return
+            x = np.frombuffer(buf, dtype="<f4").reshape(self.channels, self.h, self.w)
+            # gbrp planes: G, B, R
+            yield x[0].copy() if self.channels == 1 else np.ascontiguousarray(np.moveaxis(x[[2, 0, 1]], 0, -1))
+
+    def count_frames(self) -> int:
+        return sum(1 for _ in self)
+
+    def get_meta_data(self) -> dict:
+        return self.meta
+
+    def close(self) -> None:
+        if self._p is not None:
+            if self._p.poll() is None:
+                self._p.kill()
+            self._p.wait()
+            self._p.stdout.close()
+            self._p = None
+        if self._err is not None:
+            self._err.close()
+            self._err = None
 
 
 def _ffmpeg_first_line(text: str) -> str:
@@ -211,7 +329,9 @@ def _ffmpeg_first_line(text: str) -> str:
 
 
 class _Encoder:
-    """libx264 by the ffmpeg binary of imageio-ffmpeg, fed raw RGB frames on its stdin.
+    """libx264 by the ffmpeg binary of imageio-ffmpeg, fed raw RGB frames on its stdin; with
+    ``depth=16``, lossless FFV1 fed 16-bit frames (``gray16le`` when ``gray``, else ``rgb48le``
+    stored as ``gbrp16le``; ``pixfmt`` and ``crf`` do not apply).
 
     imageio's writer neither checks ffmpeg's exit status nor keeps its messages: an encoder that
     failed (a container that cannot hold H.264, a full disk) left a broken file that was renamed
@@ -220,17 +340,24 @@ class _Encoder:
     ffmpeg exited with 0. ffmpeg runs in its own session, so a Ctrl+C reaches only Python, which
     kills it (:meth:`abort`) before the temporary output is removed."""
 
-    def __init__(self, path: Path, shown: Path, w: int, h: int, fps: float, pixfmt: str, crf: int):
+    def __init__(self, path: Path, shown: Path, w: int, h: int, fps: float, pixfmt: str, crf: int,
+                 depth: int = 8, gray: bool = False):
         import subprocess
         import tempfile
 
         import imageio_ffmpeg
 
         self.shown, self.frames = shown, 0
+        self.depth, self.gray = depth, gray and depth == 16
         self._err = tempfile.TemporaryFile()
+        if depth == 16:
+            src, codec = ("gray16le", "gray16le") if self.gray else ("rgb48le", "gbrp16le")
+            enc = ["-c:v", "ffv1", "-level", "3", "-pix_fmt", codec]
+        else:
+            src, enc = "rgb24", ["-c:v", "libx264", "-pix_fmt", pixfmt, "-crf", str(int(crf))]
         cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "error", "-y",
-               "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", format(fps, ".12g"), "-i", "pipe:0",
-               "-an", "-c:v", "libx264", "-pix_fmt", pixfmt, "-crf", str(int(crf)), str(path)]
+               "-f", "rawvideo", "-pix_fmt", src, "-s", f"{w}x{h}", "-r", format(fps, ".12g"), "-i", "pipe:0",
+               "-an", *enc, str(path)]
         self._p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._err,
                                    start_new_session=True)
 
@@ -240,8 +367,18 @@ class _Encoder:
         return InputError(f"{self.shown}: {what} after {self.frames} frames (ffmpeg: {msg})")
 
     def write(self, frame: np.ndarray) -> None:
+        """One frame: uint8 RGB (H, W, 3) at depth 8; at depth 16 uint16, (H, W) when ``gray``
+        (a 3-channel frame is taken by its first channel), else (H, W, 3) (a gray one repeated)."""
+        if self.depth == 16:
+            if self.gray and frame.ndim == 3:
+                frame = frame[..., 0]
+            elif not self.gray and frame.ndim == 2:
+                frame = np.repeat(frame[..., None], 3, axis=-1)
+            data = np.ascontiguousarray(frame, dtype="<u2").tobytes()
+        else:
+            data = np.ascontiguousarray(frame, dtype=np.uint8).tobytes()
         try:
-            self._p.stdin.write(np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
+            self._p.stdin.write(data)
         except (BrokenPipeError, ValueError):  # ffmpeg is gone: its own message says why
             self._p.wait()
             raise self._failed("encoding failed") from None
@@ -359,6 +496,10 @@ def count_frames(path: str | os.PathLike) -> int:
 def _is_gray(frame: np.ndarray) -> bool:
     if frame.ndim == 2:
         return True
+    if np.issubdtype(frame.dtype, np.floating):  # a float stream's RGB planes: equal where it is gray
+        f = frame.astype(np.float64)
+        tol = 1e-6 * max(1.0, float(np.abs(f).max()))
+        return bool(np.abs(f[..., 0] - f[..., 1]).max() <= tol and np.abs(f[..., 1] - f[..., 2]).max() <= tol)
     f = frame.astype(np.int32)
     tol = 2 if frame.dtype == np.uint8 else 2 * 257  # codec rounding, in the samples' units
     return int(np.abs(f[..., 0] - f[..., 1]).max()) <= tol and int(np.abs(f[..., 1] - f[..., 2]).max()) <= tol
@@ -416,6 +557,54 @@ def video_range(iio, path: Path, percentiles=(0.1, 99.9)) -> tuple[tuple[float, 
     return ((lo, hi) if hi > lo else None), n
 
 
+def float_video_range(iio, path: Path, normalize: str,
+                      percentiles=(0.1, 99.9)) -> tuple[tuple[float, float] | None, float, float]:
+    """For a float stream: its samples' minimum and maximum (one decoding pass) and, where
+    percentiles apply (``percentile``; ``auto`` where a sample lies outside [0, 1] by more than
+    the float tolerance, as for a float still), the (lo, hi) percentiles of all its samples from
+    a second pass: a histogram of 65536 bins over [min, max] (channels together, as for integer
+    streams), so lo and hi are exact to within (max - min) / 65536 (a 16-bit stream's resolution).
+    None where no percentiles apply or the range is flat. A NaN or infinite sample is an
+    :class:`InputError`."""
+    from .io.samples import FLOAT_TOLERANCE
+
+    def frames():
+        r, _ = _open_reader(iio, Path(path))
+        n = 0
+        try:
+            for f in r:
+                yield np.asarray(f, dtype=np.float64)
+                n += 1
+        except (OSError, RuntimeError) as e:
+            raise InputError(f"{path}: video decode failed after {n} frames "
+                             f"({' '.join(str(e).split())[:160]})") from None
+        finally:
+            r.close()
+        if n == 0:
+            raise InputError(f"{path}: video has no frames")
+
+    from contextlib import closing
+
+    mn, mx, n = math.inf, -math.inf, 0
+    with closing(frames()) as it:  # a NaN stops the pass: its ffmpeg is stopped at once
+        for f in it:
+            if not np.isfinite(f).all():
+                raise InputError(f"{path}: frame {n + 1} holds {int((~np.isfinite(f)).sum())} NaN or infinite samples")
+            mn, mx, n = min(mn, float(f.min())), max(mx, float(f.max())), n + 1
+    inside = mn >= -FLOAT_TOLERANCE and mx <= 1 + FLOAT_TOLERANCE
+    if normalize == "full" or (normalize == "auto" and inside) or not mx > mn:
+        return None, mn, mx
+    bins = 65536
+    hist = np.zeros(bins, dtype=np.int64)
+    for f in frames():  # runs to its end
+        idx = np.minimum(((f.ravel() - mn) / (mx - mn) * bins).astype(np.int64), bins - 1)
+        hist += np.bincount(idx, minlength=bins)
+    lo, hi = _hist_percentiles(hist, percentiles)  # in bins: bin k holds [mn + k·step, mn + (k+1)·step)
+    step = (mx - mn) / bins
+    lo, hi = (min(mx, max(mn, mn + (v + 0.5) * step)) for v in (lo, hi))  # a bin's samples at its centre
+    return ((lo, hi) if hi > lo else None), mn, mx
+
+
 def _to_float(frames: list[np.ndarray], gray: bool, normalize: str = "auto",
               percentiles=(0.1, 99.9), path="", fixed: tuple[float, float] | None = None) -> np.ndarray:
     """Decoded frames (uint8, or uint16 for a stream of more than 8 bits) → float64 in [0, 1], each
@@ -428,7 +617,7 @@ def _to_float(frames: list[np.ndarray], gray: bool, normalize: str = "auto",
     for f in frames:
         if f.ndim == 3 and f.shape[-1] == 4:
             f = f[..., :3]
-        depth = 8 if f.dtype == np.uint8 else 16
+        depth = 8 if f.dtype == np.uint8 else 32 if np.issubdtype(f.dtype, np.floating) else 16
         if fixed is not None:
             x = np.clip((f.astype(np.float64) - fixed[0]) / (fixed[1] - fixed[0]), 0.0, 1.0)
         else:
@@ -449,7 +638,7 @@ def _turned(meta: dict) -> str:
 
 def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_path: str | os.PathLike,
                batch: int = 8, crf: int = 17, progress: Callable[[int, int | None], None] | None = None,
-               frame_mapping: str = "video") -> dict:
+               frame_mapping: str = "video", bit_depth: int | None = None) -> dict:
     """Fuse two registered videos into ``out_path``; returns frame count, fps and size.
 
     ``progress(done, total)`` is called once the first batch is fused and after every batch
@@ -457,6 +646,10 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     (16-bit streams under the fuser's ``normalize`` "auto", any stream under "percentile"),
     ``"video"`` scales every frame of a video by the percentiles of the whole video (one extra
     decoding pass of that video; no flicker), ``"frame"`` each frame by its own, as a still.
+
+    ``bit_depth``: 8 (H.264, ``crf``), 16 (lossless FFV1; ``.mkv``, ``.nut``, ``.avi``, ``.mov``)
+    or None: 16 where either input stream has more than 8 bits a sample and ``out_path`` is
+    ``.mkv`` or ``.nut``, else 8 (a note says when a deeper input is written at 8 bits).
 
     Both videos are counted by a second ffmpeg in the background while the frames are fused
     (:class:`_FrameCounter`): different frame counts are refused as soon as both are known. The
@@ -475,6 +668,11 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
 
     check_writable(out, inputs=(a_path, b_path), formats=OUTPUT_SUFFIXES)
     parent = out.parent if str(out.parent) else Path(".")
+    if bit_depth not in (None, *BIT_DEPTHS):
+        raise ParameterError(f"bit_depth must be 8, 16 or None, got {bit_depth!r}")
+    if bit_depth == 16 and out.suffix.lower() not in DEEP_SUFFIXES:
+        raise InputError(f"{out}: a 16-bit output is lossless FFV1, which {out.suffix.lower()} does not hold; "
+                         f"write {', '.join(sorted(DEEP_SUFFIXES))}, or 8 bits (--bit-depth 8, H.264)")
     if batch < 1:
         raise InputError(f"batch must be >= 1, got {batch}")
     ra, ma = _open_reader(iio, a_path)
@@ -499,6 +697,21 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
         ra.close(), rb.close()
         raise InputError(f"{b_path}: frame rate mismatch: {a_path} has {fps_a:g} fps, {b_path} has {fps_b:g} fps")
     w, h = size_a
+    fmts = {path: str(meta.get("pix_fmt", "")).split("(")[0].strip() for path, meta in ((a_path, ma), (b_path, mb))}
+    deep = [path for path in dict.fromkeys((a_path, b_path)) if stream_bits(fmts[path]) > 8]
+    norm = getattr(fuser, "normalize", "auto"), tuple(getattr(fuser, "percentiles", (0.1, 99.9)))
+    depth = bit_depth if bit_depth is not None else (16 if deep and out.suffix.lower() in DEEP_DEFAULT_SUFFIXES else 8)
+    gray_out = all(is_gray_format(f) for f in fmts.values())  # a 16-bit output's pixel format: gray16le
+    depth_notes = []
+    if depth == 8 and deep:  # the depth the inputs had is not kept: say so
+        why = ("as --bit-depth 8 asks" if bit_depth == 8 else
+               f"{out.suffix.lower()} is written as 8-bit H.264; an .mkv or .nut output (or --bit-depth 16) "
+               "keeps 16 bits, as lossless FFV1")
+        deeper = ", ".join(f"{p.name} has {stream_bits(fmts[p])}-bit samples ({fmts[p]})" for p in deep)
+        depth_notes.append(f"the output is 8-bit: {deeper}; {why}")
+    elif depth == 16:
+        depth_notes.append(f"the output is 16-bit lossless FFV1 ({'gray16le' if gray_out else 'gbrp16le'}); "
+                           "--crf does not apply (--bit-depth 8 writes H.264)")
     total = None
     n_meta = ma.get("nframes")
     if isinstance(n_meta, (int, float)) and math.isfinite(n_meta) and n_meta > 0:
@@ -510,7 +723,6 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     from .io.atomic import atomic_write, remove_stale_parts
 
     counters = {path: _FrameCounter(path) for path in dict.fromkeys((a_path, b_path))}
-    norm = getattr(fuser, "normalize", "auto"), tuple(getattr(fuser, "percentiles", (0.1, 99.9)))
     fixed: dict = {}  # path → (lo, hi) of the whole video, where one mapping serves it
     mapping_notes = []
     writer = None
@@ -518,10 +730,21 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     any_colour = {a_path: False, b_path: False}
     task = task_note = None
     try:
-        if frame_mapping == "video":
-            for path, meta in ((a_path, ma), (b_path, mb)):
+        if frame_mapping == "video":  # one pass per file (a video fused with itself: one)
+            for path, meta in ((a_path, ma),) + (((b_path, mb),) if b_path != a_path else ()):
                 bits = stream_bits(str(meta.get("pix_fmt", "")))
-                if uses_percentiles(np.uint8 if bits <= 8 else np.uint16, norm[0]):
+                if is_float_format(fmts[path]):
+                    rng, mn, mx = float_video_range(iio, path, norm[0], norm[1])
+                    if rng is None:
+                        mapping_notes.append(f"{path.name}: float samples ({fmts[path]}) in [{mn:.6g}, {mx:.6g}], "
+                                             "used as they are (a float still's rule)")
+                    else:
+                        fixed[path] = rng
+                        mapping_notes.append(f"{path.name}: float samples ({fmts[path]}) in [{mn:.6g}, {mx:.6g}]: one "
+                                             f"intensity mapping for all frames, the {norm[1][0]:g}-{norm[1][1]:g} "
+                                             f"percentiles of the whole video ({rng[0]:.6g}-{rng[1]:.6g}, to "
+                                             f"{(mx - mn) / 65536:.3g}); --frame-mapping frame scales each frame alone")
+                elif uses_percentiles(np.uint8 if bits <= 8 else np.uint16, norm[0]):
                     rng, _ = video_range(iio, path, norm[1])
                     if rng is not None:
                         fixed[path] = rng
@@ -571,11 +794,14 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                     except (InputError, ParameterError) as e:  # e.g. a method's levels too deep for the frame size
                         raise InputError(f"{a_path}, {b_path}: frames {n + 1}-{n + len(fa)}: {e}") from None
                     del xa, xb
-                    frames = np.round(np.clip(fused, 0, 1) * 255).astype(np.uint8)
-                    if frames.ndim == 3:
-                        frames = np.repeat(frames[..., None], 3, axis=-1)
+                    if depth == 16:  # the encoder makes gray or RGB of it
+                        frames = np.round(np.clip(fused, 0, 1) * 65535).astype(np.uint16)
+                    else:
+                        frames = np.round(np.clip(fused, 0, 1) * 255).astype(np.uint8)
+                        if frames.ndim == 3:
+                            frames = np.repeat(frames[..., None], 3, axis=-1)
                     if writer is None:
-                        writer = _Encoder(tmp, out, w, h, fps_a, pixfmt, crf)
+                        writer = _Encoder(tmp, out, w, h, fps_a, pixfmt, crf, depth=depth, gray=gray_out)
                     for f in frames:
                         writer.write(f)
                     n += len(frames)
@@ -618,7 +844,8 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                          f"the others not (ffmpeg -i {path.name} -map 0:V:1 -c copy OUT extracts the second)")
         if meta.get("audio_codec"):
             notes.append(f"{path.name}: its audio track ({meta['audio_codec']}) is not copied; the output has no sound")
-    return {"out": str(out), "frames": n, "fps": fps_a, "size": (w, h),
+    notes.extend(depth_notes)
+    return {"out": str(out), "frames": n, "fps": fps_a, "size": (w, h), "bit_depth": depth,
             "gray": not output_is_colour(any_colour[a_path], any_colour[b_path], fuser.chroma),
             "task": getattr(fuser.report, "task", None), "task_note": task_note, "mapping_notes": mapping_notes,
             "notes": notes}

@@ -15,11 +15,17 @@ def add_parser(sub) -> None:
                                    "audio is not copied. Needs the video extra (imageio, imageio-ffmpeg).")
     p.add_argument("a", help="first source video (e.g. infrared)")
     p.add_argument("b", help="second source video (e.g. visible)")
-    p.add_argument("-o", "--out", required=True, help="output video (.mp4, .mkv, .avi, .mov)")
+    p.add_argument("-o", "--out", required=True, help="output video (.mp4, .mkv, .avi, .mov, .nut)")
     from .common import add_quiet, int_at_least, int_in
 
     p.add_argument("--batch", type=int_at_least(1), default=8, help="frames fused per batch (default %(default)s)")
-    p.add_argument("--crf", type=int_in(0, 51), default=17, help="x264 quality 0..51, 0 = lossless (default %(default)s)")
+    p.add_argument("--crf", type=int_in(0, 51), default=17,
+                   help="x264 quality 0..51, 0 = lossless (default %(default)s; 8-bit output only)")
+    p.add_argument("--bit-depth", type=int, choices=(8, 16), default=None,
+                   help="output depth: 8 = H.264 (libx264, --crf), 16 = lossless FFV1 (gray16le for two gray "
+                        "streams, else gbrp16le; .mkv, .nut, .avi, .mov). Default: 16 where either input has "
+                        "more than 8 bits a sample (gray16le, gray12le, yuv420p10le, float) and the output is "
+                        ".mkv or .nut, else 8 (a note says when a deeper input is written at 8 bits)")
     p.add_argument("--frame-mapping", choices=("video", "frame"), default="video",
                    help="where frames are scaled by percentiles (16-bit streams under --normalize auto, any "
                         "under percentile): video = one mapping from the whole video's percentiles (default; "
@@ -47,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     t = time.perf_counter()
     try:
         info = fuse_video(fuser, args.a, args.b, args.out, batch=args.batch, crf=args.crf,
-                          progress=None if args.quiet else progress, frame_mapping=args.frame_mapping)
+                          progress=None if args.quiet else progress, frame_mapping=args.frame_mapping,
+                          bit_depth=args.bit_depth)
     finally:
         if shown:
             shown[0].close()
@@ -56,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
                   + ([info["task_note"]] if info.get("task_note") else [])):
             print(f"note: {n}", file=sys.stderr)
         frames = f"{info['frames']} frame{'' if info['frames'] == 1 else 's'}"
-        print(f"{args.out}  ({frames} at {info['fps']:g} fps, {info['size'][0]}x{info['size'][1]}, "
+        depth = ", 16-bit FFV1" if info.get("bit_depth") == 16 else ""
+        print(f"{args.out}  ({frames} at {info['fps']:g} fps, {info['size'][0]}x{info['size'][1]}{depth}, "
               f"{time.perf_counter() - t:.1f} s)")
     return 0
