@@ -53,7 +53,7 @@ def test_a_16_bit_thermal_stream_is_fused_at_16_bits_not_its_top_8(shared, tmp_p
     b8 = _ffv1(tmp_path / "vis8.mkv", vis8)
     out16, out8 = tmp_path / "f16.mkv", tmp_path / "f8.mkv"
     w = ["--weights", str(lively_weights), "--task", "stored", "-q"]
-    assert main(["fuse-video", str(a16), str(b16), "-o", str(out16), *w]) == 0, capsys.readouterr().err
+    assert main(["fuse-video", str(a16), str(b16), "-o", str(out16), *w, "--bit-depth", "8"]) == 0, capsys.readouterr().err
     assert main(["fuse-video", str(a8), str(b8), "-o", str(out8), *w, "--normalize", "percentile"]) == 0, \
         capsys.readouterr().err
     f16, f8 = _frames(out16), _frames(out8)
