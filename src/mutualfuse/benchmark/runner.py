@@ -1,9 +1,10 @@
 """The benchmark run: plan the tables, fuse and score every (row, pair) through the cache, then
 write the tables, the paper-vs-reproduced view, the runtime table, the figures and the report.
 
-Problems (a missing set, a method failing on an image, an unreadable image, weights not trained
-yet) never stop the run: each becomes one line in ``problems`` (printed, and listed in the
-report), and the affected row is marked; the CLI exits non-zero when there are any.
+Problems (a method failing on an image, an unreadable image, weights not trained yet) never stop
+the run: each becomes one line in ``problems`` (printed, and listed in the report), and the
+affected row is marked; the CLI exits non-zero when there are any. A set the run needs that is
+missing stops it before any work (:func:`_open_set`).
 """
 from __future__ import annotations
 
@@ -81,11 +82,15 @@ def _pixels(p: Path) -> int:
         return 0
 
 
-def _open_set(cfg: BenchmarkConfig, name: str, problems: list[str]) -> SetInfo | None:
+def _open_set(cfg: BenchmarkConfig, name: str, problems: list[str], users: list[str] | None = None) -> SetInfo:
+    """The pairs of one set of the run. A set the run needs that is not there (a folder missing
+    or renamed, without role folders or without pairs) is a one-line :class:`InputError` before
+    any work, naming the folder and the tables that need it (it was a problem line after the
+    whole run, exit 1, and a report without those tables). Images without a partner are a problem
+    of the set (the run goes on with its pairs)."""
     root = cfg.data_root / name
     if not root.is_dir():
-        problems.append(f"set {name}: folder {root} not found; its table is left out")
-        return None
+        raise _set_error(cfg, name, f"folder {root} not found{_similar_folder(root)}", users or [])
     for ra, rb in ROLE_FOLDERS:
         if (root / ra).is_dir() and (root / rb).is_dir():
             la, lb = listing(root / ra), listing(root / rb)
@@ -94,14 +99,48 @@ def _open_set(cfg: BenchmarkConfig, name: str, problems: list[str]) -> SetInfo |
                 problems.append(f"set {name}: {len(miss)} image(s) without a partner ({', '.join(miss[:5])}); left out")
             names = sorted(set(la) & set(lb))
             if not names:
-                problems.append(f"set {name}: no image pairs in {root / ra} and {root / rb}; its table is left out")
-                return None
+                raise _set_error(cfg, name, f"no image pairs in {root / ra} and {root / rb} (a pair is two images "
+                                            "of one name in the two folders)", users or [])
             total = len(names)
             if cfg.pairs is not None:
                 names = sorted(sorted(names, key=lambda n: (_pixels(la[n]), n))[:cfg.pairs])
             return SetInfo(name, root, (ra, rb), names, la, lb, total, sorted(set(la) & set(lb)))
-    problems.append(f"set {name}: {root} has no ir/vis or a/b folders; its table is left out")
-    return None
+    have = sorted(p.name for p in root.iterdir() if p.is_dir()) if os.access(root, os.R_OK | os.X_OK) else []
+    raise _set_error(cfg, name, f"{root} has no ir/vis or a/b folders (it holds "
+                                f"{', '.join(have[:4]) + (', …' if len(have) > 4 else '') if have else 'no folder'})",
+                     users or [])
+
+
+def _similar_folder(path: Path) -> str:
+    """`` (there is …/Lytro)`` when a folder on the way to ``path`` is missing but a sibling has
+    its name in another case or with ``-``/``_`` swapped (a renamed set)."""
+    def norm(s: str) -> str:
+        return s.lower().replace("_", "-")
+
+    p = path
+    while not p.parent.is_dir() and p.parent != p:
+        p = p.parent
+    try:
+        near = sorted(q for q in p.parent.iterdir() if q.is_dir() and q.name != p.name and norm(q.name) == norm(p.name))
+    except OSError:
+        return ""
+    return f" (there is {near[0]}: the folder must be named {p.name})" if near else ""
+
+
+def _set_error(cfg: BenchmarkConfig, name: str, why: str, users: list[str]) -> InputError:
+    """The one-line error of a set the run needs and cannot read, naming what needs it and how to
+    leave it out."""
+    paper = [u for u in users if u in cfg.tables]
+    need = ", ".join(f"Table {u[5:]}" if u in cfg.tables else f"--sets {name}" for u in users) or "the run"
+    leave = []
+    if paper:
+        rest = [t[5:] for t in cfg.tables if t not in paper]
+        leave.append(f"--tables {','.join(rest) or 'none'}")
+    if any(u not in cfg.tables for u in users):
+        leave.append(f"--sets without {name}")
+    how = f", or leave it out: {' and '.join(leave)}" if leave else ""
+    return InputError(f"set {name}: {why}; {need} {'needs' if len(users) <= 1 else 'need'} it (give the data root "
+                      f"that holds it, --data-root DIR or MUTUALFUSE_DATA{how})")
 
 
 def plan_tables(cfg: BenchmarkConfig, problems: list[str],
@@ -160,45 +199,47 @@ def plan_tables(cfg: BenchmarkConfig, problems: list[str],
         if u.label.lower() in taken:
             raise ParameterError(f"--fused {u.label}=...: a row of this run is already labelled "
                                  f"{taken[u.label.lower()]}; give the folder another NAME")
-    sets: dict[str, SetInfo | None] = {}
-
-    def get_set(name: str) -> SetInfo | None:
-        if name not in sets:
-            sets[name] = _open_set(cfg, name, problems)
-        return sets[name]
-
-    plans = []
-    for spec in specs:
-        si = get_set(spec.set)
-        if si is None:
-            continue
-        cols = [c for c in spec.columns if not (cfg.fast_metrics and spec.is_slow(c))]
-        tsrc = stored_sources(wsrc)
-        srcs = msrc + wsrc + tsrc + reference_sources(cfg.data_root, spec.set, si.all_names) + usrc
-        plans.append(Plan(spec, si, srcs, cols, _left_out_note(spec.columns, cols)))
     abl_ids = [t for t in cfg.tables if t in ABLATION_TITLES]
+    abl = None
     if abl_ids:
         path = cfg.ablations_config or find_config("ablations.yaml")
         if path is None:
             problems.append("Tables 4-7: no ablations config (configs/benchmark/ablations.yaml); pass --ablations")
         else:
             set_name, atables = load_ablations(Path(path))
-            by_id = {t.id: t for t in atables}
-            srcs = ablation_sources([by_id[t] for t in abl_ids if t in by_id], first_only=cfg.quick)
-            # a note of Tables 4-7 themselves (it was printed under Tables 1-3, which it does not concern)
-            quick_note = (["--quick: every row uses its first matching weights (seed 0), not the mean ± sd over "
-                           "every seed"] if cfg.quick else [])
-            si = get_set(set_name)
-            for tid in abl_ids:
-                if tid not in by_id:
-                    problems.append(f"{tid}: not in {path}")
-                    continue
-                if si is None:
-                    continue
-                cols = [c for c in PAPER_TABLES[0].columns if not (cfg.fast_metrics and PAPER_TABLES[0].is_slow(c))]
-                title = by_id[tid].title or ABLATION_TITLES[tid]
-                spec = TableSpec(tid, title, set_name, PAPER_TABLES[0].columns, "bold", int(tid[5:]), ablation=True)
-                plans.append(Plan(spec, si, srcs[tid], cols, _left_out_note(spec.columns, cols) + quick_note))
+            abl = (path, set_name, {t.id: t for t in atables})
+    # every set the run needs, opened before any work: one that is missing stops the run (exit 2)
+    users: dict[str, list[str]] = {}
+    for spec in specs:
+        users.setdefault(spec.set, []).append(spec.id)
+    if abl is not None:
+        for tid in abl_ids:
+            if tid in abl[2]:
+                users.setdefault(abl[1], []).append(tid)
+    sets: dict[str, SetInfo] = {name: _open_set(cfg, name, problems, who) for name, who in users.items()}
+
+    plans = []
+    for spec in specs:
+        si = sets[spec.set]
+        cols = [c for c in spec.columns if not (cfg.fast_metrics and spec.is_slow(c))]
+        tsrc = stored_sources(wsrc)
+        srcs = msrc + wsrc + tsrc + reference_sources(cfg.data_root, spec.set, si.all_names) + usrc
+        plans.append(Plan(spec, si, srcs, cols, _left_out_note(spec.columns, cols)))
+    if abl is not None:
+        path, set_name, by_id = abl
+        srcs = ablation_sources([by_id[t] for t in abl_ids if t in by_id], first_only=cfg.quick)
+        # a note of Tables 4-7 themselves (it was printed under Tables 1-3, which it does not concern)
+        quick_note = (["--quick: every row uses its first matching weights (seed 0), not the mean ± sd over "
+                       "every seed"] if cfg.quick else [])
+        for tid in abl_ids:
+            if tid not in by_id:
+                problems.append(f"{tid}: not in {path}")
+                continue
+            si = sets[set_name]
+            cols = [c for c in PAPER_TABLES[0].columns if not (cfg.fast_metrics and PAPER_TABLES[0].is_slow(c))]
+            title = by_id[tid].title or ABLATION_TITLES[tid]
+            spec = TableSpec(tid, title, set_name, PAPER_TABLES[0].columns, "bold", int(tid[5:]), ablation=True)
+            plans.append(Plan(spec, si, srcs[tid], cols, _left_out_note(spec.columns, cols) + quick_note))
     for p in plans:
         for c in p.columns:
             if c not in labels:

@@ -19,7 +19,8 @@ def add_parser(sub) -> None:
                     "score them with the paper's metrics, and write Tables 1-7 (Markdown, CSV, LaTeX), the "
                     "paper-vs-reproduced view, a runtime table, figures and one offline HTML report into --out. "
                     "Fused images and metric values are cached; a second run recomputes nothing. Problems "
-                    "(missing set, failing method, unreadable image) are listed in the report and give exit status 1.",
+                    "(a failing method, an unreadable image) are listed in the report and give exit status 1; a "
+                    "set the run needs that is missing stops it before any work (exit status 2).",
     )
     p.add_argument("--data-root", metavar="DIR", help="the shared data folder (default: $MUTUALFUSE_DATA)")
     p.add_argument("--out", metavar="DIR", default="benchmark", help="output folder (default: ./benchmark)")
