@@ -19,6 +19,14 @@ run. A resumed run's remaining pairs are so split evenly, whichever ranks did th
 (each rank used to shard the whole list and skip its own finished pairs). Each rank runs on
 ``cuda:LOCAL_RANK`` when CUDA is used; at the end the ranks exchange their counts and failures
 and rank 0 prints the summary. Resuming works with any number of processes.
+
+Several processes on one machine without torchrun: ``-j N`` (``--jobs N``) fuses N pairs at a
+time in N worker processes (spawned; each builds its own fuser once, with torch threads = the
+command's threads // N, at least 1, and imports the ``--import`` modules). Pairs are handed out
+in order; outputs, progress, summary, failure lines and exit status are those of ``-j 1``. A
+worker that dies (killed, e.g. for lack of memory) stops the run with one line naming the pairs
+it may have been fusing; what was written stays and a rerun resumes. ``-j`` with more than one
+torchrun process is refused (use one or the other).
 """
 from __future__ import annotations
 
@@ -51,7 +59,13 @@ def add_parser(sub) -> None:
     add_import(p, help="import a Python module first: a module name (found on the Python path or in the working "
                        "folder), a .py file or a package folder; the fusion methods it registers "
                        "(mutualfuse.methods.register_method) can be named by --method; every torchrun rank "
-                       "imports it; repeatable (docs/benchmark.md, 'Your own method')")
+                       "and every -j worker imports it; repeatable (docs/benchmark.md, 'Your own method')")
+    from .common import int_at_least
+
+    p.add_argument("-j", "--jobs", type=int_at_least(1), default=1, metavar="N",
+                   help="fuse N pairs at a time in N worker processes, each with its own fuser and the "
+                        "command's torch threads // N (at least 1); same outputs, summary and exit status "
+                        "as -j 1; not with torchrun (default %(default)s)")
     add_quiet(p)
     p.set_defaults(func=run)
 
@@ -251,8 +265,8 @@ def _barrier_and_close(world: int) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ..errors import FuseError, InputError
-    from .fuse import fuse_files, make_fuser
+    from ..errors import InputError
+    from .fuse import make_fuser
 
     from .common import apply_imports
 
@@ -278,6 +292,14 @@ def run(args: argparse.Namespace) -> int:
             except InputError as e:
                 raise ParameterError(f"--ext {args.ext} --bit-depth: {str(e).split(': ', 1)[-1]}") from None
     rank, world, local = dist_env()
+    jobs = getattr(args, "jobs", 1)
+    if jobs > 1 and world > 1:  # one line for the run: rank 0 says it, the other ranks leave quietly
+        if rank != 0:
+            return 2
+        from ..errors import ParameterError
+
+        raise ParameterError(f"-j/--jobs {jobs}: not with torchrun ({world} processes, WORLD_SIZE={world}); "
+                             "torchrun already runs one process per rank: use -j N or torchrun, not both")
     pairs, failures = list_pairs(args)
     if world > 1:
         failures = failures if rank == 0 else []  # listing problems: reported once
@@ -299,45 +321,29 @@ def run(args: argparse.Namespace) -> int:
     from ..io.atomic import remove_stale_parts
 
     remove_stale_parts(out_dir)  # temporaries of runs killed mid-write (kill -9)
-    cleaned = {out_dir.resolve()}
-    done = 0
     t0 = time.perf_counter()
-    notes: set[str] = set()
-    counted: dict[str, int] = {}  # per-pair notes that must not be lost (depth reduced, input scaled), counted
-    detected: dict[str, list[str]] = {}
+    tally = Tally()
     bar = tqdm(todo, desc="fuse-dir" if world == 1 else f"fuse-dir [rank 0 of {world}]", unit="pair",
                file=sys.stderr, disable=args.quiet or not todo or rank != 0)
-    for a, b, o in bar:
-        bar.set_postfix_str(Path(a).name, refresh=False)
-        try:
-            if args.pairs:  # a list's output may name a subfolder of -o: created as needed
-                try:
-                    Path(o).parent.mkdir(parents=True, exist_ok=True)
-                except OSError as e:
-                    raise InputError(f"{Path(o).parent}: cannot create output folder ({e.strerror or e})") from None
-                if Path(o).parent.resolve() not in cleaned:  # a subfolder's temporaries of killed runs too
-                    cleaned.add(Path(o).parent.resolve())
-                    remove_stale_parts(Path(o).parent)
-            info = fuse_files(fuser, a, b, o, max_pixels=args.max_pixels, bit_depth=args.bit_depth)
-            done += 1
-            notes.update(n for n in info["notes"] if n.startswith("approximate") or n.startswith("tiled"))
-            for n in info["notes"]:
-                key = _counted_note(n, (a, b))
-                if key:
-                    counted[key] = counted.get(key, 0) + 1
-            if info.get("detected"):  # task mode auto: which task each pair was fused as
-                detected.setdefault(info["task"], []).append(Path(a).name)
-        except FuseError as e:
-            failures.append((a, str(e)))
-        except MemoryError:
-            failures.append((a, "out of memory (try --window-pixels lower or --tile)"))
-        except Exception as e:  # noqa: BLE001 - one bad pair must not stop the batch
-            failures.append((a, f"internal error: {type(e).__name__}: {' '.join(str(e).split())[:200]}"))
+    if jobs > 1 and len(todo) > 1:
+        from .fuse_dir_jobs import fuse_in_workers
+
+        del fuser  # each worker builds its own; this one only checked the options
+        failures += fuse_in_workers(args, todo, min(jobs, len(todo)), tally, bar)
+    else:
+        cleaned = {out_dir.resolve()}
+        for a, b, o in bar:
+            bar.set_postfix_str(Path(a).name, refresh=False)
+            info, failure = fuse_pair(fuser, args, a, b, o, cleaned)
+            if failure:
+                failures.append(failure)
+            else:
+                tally.add(a, b, info)
     bar.close()
     if world > 1:  # every rank's counts, notes and failures → rank 0 reports the whole run
-        results = _gather(world, {"done": done, "skipped": skipped, "failures": failures, "notes": sorted(notes),
-                                  "counted": counted,
-                                  "detected": detected})
+        results = _gather(world, {"done": tally.done, "skipped": skipped, "failures": failures,
+                                  "notes": sorted(tally.notes), "counted": tally.counted,
+                                  "detected": tally.detected})
         done = sum(r["done"] for r in results)
         skipped = sum(r["skipped"] for r in results)
         failures = [f for r in results for f in r["failures"]]
@@ -353,6 +359,8 @@ def run(args: argparse.Namespace) -> int:
         if rank != 0:
             _barrier_and_close(world)
             return 2 if failures else 0
+    else:
+        done, notes, counted, detected = tally.done, tally.notes, tally.counted, tally.detected
     if detected:
         notes.add(task_summary(detected))
     for k, c in counted.items():
@@ -369,6 +377,54 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.flush()
         _barrier_and_close(world)
     return code
+
+
+def fuse_pair(fuser, args, a: str, b: str, o: str, cleaned: set) -> tuple[dict | None, tuple[str, str] | None]:
+    """Fuse one pair of the run → ``(fuse_files' info, None)`` or ``(None, (a, why))``: a bad
+    pair is a failure line, never the end of the run. ``cleaned``: the output folders whose
+    temporaries of killed runs were removed (filled in place). The same function runs in this
+    process (``-j 1``, torchrun ranks) and in the ``-j N`` workers (:mod:`.fuse_dir_jobs`)."""
+    from ..errors import FuseError, InputError
+    from ..io.atomic import remove_stale_parts
+    from .fuse import fuse_files
+
+    try:
+        if args.pairs:  # a list's output may name a subfolder of -o: created as needed
+            try:
+                Path(o).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise InputError(f"{Path(o).parent}: cannot create output folder ({e.strerror or e})") from None
+            if Path(o).parent.resolve() not in cleaned:  # a subfolder's temporaries of killed runs too
+                cleaned.add(Path(o).parent.resolve())
+                remove_stale_parts(Path(o).parent)
+        return fuse_files(fuser, a, b, o, max_pixels=args.max_pixels, bit_depth=args.bit_depth), None
+    except FuseError as e:
+        return None, (a, str(e))
+    except MemoryError:
+        return None, (a, "out of memory (try --window-pixels lower or --tile)")
+    except Exception as e:  # noqa: BLE001 - one bad pair must not stop the batch
+        return None, (a, f"internal error: {type(e).__name__}: {' '.join(str(e).split())[:200]}")
+
+
+class Tally:
+    """What the fused pairs of a run add up to: their count, the notes kept for the summary
+    (approximations, counted per-pair notes) and the task detected per pair."""
+
+    def __init__(self) -> None:
+        self.done = 0
+        self.notes: set[str] = set()
+        self.counted: dict[str, int] = {}  # per-pair notes that must not be lost (depth reduced, input scaled)
+        self.detected: dict[str, list[str]] = {}
+
+    def add(self, a: str, b: str, info: dict) -> None:
+        self.done += 1
+        self.notes.update(n for n in info["notes"] if n.startswith("approximate") or n.startswith("tiled"))
+        for n in info["notes"]:
+            key = _counted_note(n, (a, b))
+            if key:
+                self.counted[key] = self.counted.get(key, 0) + 1
+        if info.get("detected"):  # task mode auto: which task each pair was fused as
+            self.detected.setdefault(info["task"], []).append(Path(a).name)
 
 
 def probe_own_method(fuser) -> None:

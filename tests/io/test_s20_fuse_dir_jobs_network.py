@@ -1,0 +1,77 @@
+"""``fuse-dir -j 2`` with the network: the workers build the same fuser (weights, options) and
+write the bytes of ``-j 1``; a worker that cannot import an ``--import`` module says so in one
+line. A method of one's own in ``test_s20_fuse_dir_jobs_own.py``."""
+from __future__ import annotations
+
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_s20_fuse_dir_jobs import failure_lines, files, make_pairs, run, summary  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from one_line_error import assert_one_line_error  # noqa: E402
+
+
+@pytest.fixture()
+def one_thread():
+    import torch
+
+    torch.set_num_threads(1)  # -j 1 and the workers at one thread each (restored by tests/conftest.py)
+    yield
+
+
+@pytest.fixture()
+def own_module(tmp_path, method_registry):
+    """A module file registering ``s20own<tag>`` (a weighted mean); sys.modules / sys.path restored."""
+    tag = uuid.uuid4().hex[:8]
+    path, mods = list(sys.path), set(sys.modules)
+    f = tmp_path / "mods" / f"s20mod{tag}.py"
+    f.parent.mkdir()
+    f.write_text(textwrap.dedent(f'''
+        from mutualfuse.methods import register_method
+
+        @register_method("s20own{tag}", family="pixel")
+        def fuse(a, b):
+            return 0.3 * a + 0.7 * b
+    '''))
+    yield f, f"s20own{tag}"
+    sys.path[:] = path
+    for m in set(sys.modules) - mods:
+        if m.startswith("s20mod"):
+            del sys.modules[m]
+
+
+def test_network_j2_equals_j1(tmp_path, capfd, lively_weights, one_thread):
+    da, db = make_pairs(tmp_path)
+    common = ["--weights", str(lively_weights), "--device", "cpu"]
+    rc1, out1, err1 = run(capfd, ["fuse-dir", str(da), str(db), "-o", str(tmp_path / "one"), *common])
+    rc2, out2, err2 = run(capfd, ["fuse-dir", str(da), str(db), "-o", str(tmp_path / "two"), *common, "-j", "2"])
+    assert rc1 == rc2 == 2, (err1, err2)
+    assert summary(out1).startswith("fused 5, skipped 0 already done, failed 1 ")
+    assert summary(out2) == summary(out1).replace(str(tmp_path / "one"), str(tmp_path / "two"))
+    assert failure_lines(err2) == failure_lines(err1)
+    assert "Traceback" not in err2
+    f1, f2 = files(tmp_path / "one"), files(tmp_path / "two")
+    assert sorted(f1) == [f"p{i}.png" for i in range(5)]
+    assert f2 == f1  # byte for byte
+
+
+def test_a_worker_that_cannot_import_is_one_line(tmp_path, capfd, own_module):
+    """A module whose import fails only in a worker: one line naming it, exit 2, no output."""
+    f, name = own_module
+    f.write_text(f.read_text() + textwrap.dedent('''
+        import multiprocessing
+        if multiprocessing.parent_process() is not None:
+            raise RuntimeError("s20: not in a worker")
+    '''))
+    da, db = make_pairs(tmp_path, n=3, bad=False)
+    err = assert_one_line_error(capfd, ["fuse-dir", str(da), str(db), "-o", str(tmp_path / "o"), "--method", name,
+                                        "--import", str(f), "-j", "2", "-q"],
+                                "a -j 2 worker could not start", f"--import {f}", "s20: not in a worker")
+    assert "Traceback" not in err
+    assert list((tmp_path / "o").iterdir()) == []

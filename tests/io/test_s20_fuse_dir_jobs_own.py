@@ -1,0 +1,56 @@
+"""``fuse-dir -j 2`` with a method of one's own: every worker imports the ``--import`` module,
+or the module of a method the caller registered before calling the command, and writes the
+bytes of ``-j 1``."""
+from __future__ import annotations
+
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_s20_fuse_dir_jobs import files, make_pairs, run, summary  # noqa: E402
+
+
+@pytest.fixture()
+def own_module(tmp_path, method_registry):
+    """A module file registering ``s20own<tag>`` (a weighted mean); sys.modules / sys.path restored."""
+    tag = uuid.uuid4().hex[:8]
+    path, mods = list(sys.path), set(sys.modules)
+    f = tmp_path / "mods" / f"s20mod{tag}.py"
+    f.parent.mkdir()
+    f.write_text(textwrap.dedent(f'''
+        from mutualfuse.methods import register_method
+
+        @register_method("s20own{tag}", family="pixel")
+        def fuse(a, b):
+            return 0.3 * a + 0.7 * b
+    '''))
+    yield f, f"s20own{tag}"
+    sys.path[:] = path
+    for m in set(sys.modules) - mods:
+        if m.startswith("s20mod"):
+            del sys.modules[m]
+
+
+def test_own_method_imported_in_every_worker_and_registered_by_the_caller(tmp_path, capfd, own_module):
+    f, name = own_module
+    da, db = make_pairs(tmp_path, n=4, bad=False)
+    rc1, out1, err1 = run(capfd, ["fuse-dir", str(da), str(db), "-o", str(tmp_path / "one"), "--method", name,
+                                  "--import", str(f)])
+    assert rc1 == 0, err1
+    rc2, out2, err2 = run(capfd, ["fuse-dir", str(da), str(db), "-o", str(tmp_path / "two"), "--method", name,
+                                  "--import", str(f), "-j", "2"])
+    assert rc2 == 0, err2
+    assert summary(out2) == summary(out1).replace(str(tmp_path / "one"), str(tmp_path / "two"))
+    assert summary(out2).startswith("fused 4, skipped 0 already done, failed 0 ")
+    assert files(tmp_path / "two") == files(tmp_path / "one")
+    # the module already imported by the caller (here by the --import above, as a script would
+    # import it before calling mutualfuse.cli.main): the workers import it too, by name
+    assert f.stem in sys.modules
+    rc3, out3, err3 = run(capfd, ["fuse-dir", str(da), str(db), "-o", str(tmp_path / "three"), "--method", name,
+                                  "-j", "2"])
+    assert rc3 == 0, err3
+    assert files(tmp_path / "three") == files(tmp_path / "one")
