@@ -3,10 +3,11 @@
 A fused image is stored under the sha256 of its *recipe*: the method (registered name, or the
 row id of a folder of fused images / a user callable), its parameters, the sha256 of the weights
 file (networks) or of the callable's source (user callables), the sha256 of both input files,
-and :data:`CACHE_VERSION`. Changing any of these gives a new key, so only that method is
+the digest of the code the fusion goes through (the Fuser, the colour path, the model) and
+:data:`CACHE_VERSION`. Changing any of these gives a new key, so only that method is
 recomputed; an unchanged method is read back. Metric values are stored per fused image (keyed
-by the fused file's sha256 and both inputs' sha256) and per metric key, so adding a metric
-computes only that metric.
+by the fused file's sha256, both inputs' sha256 and the digest of the metrics' code) and per
+metric key, so adding a metric computes only that metric.
 
 Every write goes to a temporary file in the same folder and is renamed into place
 (``os.replace``), so a ``kill -9`` leaves either the old state or the new one: at most the image
@@ -39,15 +40,23 @@ from ..io.digest import sha256_file  # noqa: F401  (re-exported for jobs/runner)
 
 
 def recipe_key(method: str, params: dict[str, Any] | None, weights_sha256: str | None,
-               a_sha256: str, b_sha256: str) -> str:
-    """The key of a fused image: sha256 of the canonical JSON of everything that determines it."""
+               a_sha256: str, b_sha256: str, code_sha256: str | None = None) -> str:
+    """The key of a fused image: sha256 of the canonical JSON of everything that determines it.
+    ``code_sha256``: the digest of the code the fusion goes through besides the method
+    (:func:`mutualfuse.benchmark.sources.fusion_code_sha`: the Fuser, the colour path, the model)."""
     doc = {"v": CACHE_VERSION, "method": method, "params": params or {}, "weights": weights_sha256,
            "a": a_sha256, "b": b_sha256}
+    if code_sha256 is not None:
+        doc["code"] = code_sha256
     return sha256_bytes(json.dumps(doc, sort_keys=True, default=repr).encode())
 
 
-def metrics_key(fused_sha256: str, a_sha256: str, b_sha256: str) -> str:
+def metrics_key(fused_sha256: str, a_sha256: str, b_sha256: str, code_sha256: str | None = None) -> str:
+    """The key of one fused image's metric values; ``code_sha256``: the digest of the metrics' code
+    (:data:`mutualfuse.benchmark.sources.METRICS_CODE`), so a fixed metric is computed again."""
     doc = {"v": CACHE_VERSION, "f": fused_sha256, "a": a_sha256, "b": b_sha256}
+    if code_sha256 is not None:
+        doc["code"] = code_sha256
     return sha256_bytes(json.dumps(doc, sort_keys=True).encode())
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import FuseError, InputError
 from .cache import Cache, _atomic_write, metrics_key, recipe_key, sha256_file
-from .sources import Source
+from .sources import METRICS_CODE, Source, code_digest, fusion_code_sha
 
 
 @dataclass
@@ -138,7 +138,7 @@ def _cached_image_usable(cache: Cache, path: Path, t: Task) -> bool:
     from PIL import Image
 
     try:
-        have = cache.get_metrics(metrics_key(sha256_file(path), t.a_sha, t.b_sha))
+        have = cache.get_metrics(metrics_key(sha256_file(path), t.a_sha, t.b_sha, code_digest(METRICS_CODE)))
         if all(k in have for k in t.keys):
             return True
         with Image.open(path) as im:
@@ -162,7 +162,7 @@ def run_task(t: Task) -> Result:
                 raise InputError(f"{fpath}: no such file")
         else:
             method, params, wsha = t.source.recipe()
-            key = recipe_key(method, params, wsha, t.a_sha, t.b_sha)
+            key = recipe_key(method, params, wsha, t.a_sha, t.b_sha, fusion_code_sha(t.source))
             hit = cache.get_fused(key)
             side = cache.fused_path(key).with_suffix(".timing.json")
             if hit is not None and not _cached_image_usable(cache, hit, t):
@@ -189,7 +189,7 @@ def run_task(t: Task) -> Result:
                     pass
         r.fused_path = str(fpath)
         fsha = sha256_file(fpath)
-        mkey = metrics_key(fsha, t.a_sha, t.b_sha)
+        mkey = metrics_key(fsha, t.a_sha, t.b_sha, code_digest(METRICS_CODE))
         have = cache.get_metrics(mkey)
         need = [k for k in t.keys if k not in have]
         if need:

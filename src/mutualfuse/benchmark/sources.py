@@ -76,6 +76,53 @@ def _tree_sha(folder: Path) -> str:
     return _tree_digests[folder]
 
 
+#: the package (``mutualfuse/``), whose files below are part of the cache keys (:func:`code_digest`)
+_PACKAGE_DIR = _METHODS_DIR.parent
+#: what every fused image of a computed row goes through besides its method or network: the
+#: ``Fuser`` (input conversion, colour path, tiling), the registry, and the benchmark's own
+#: reading of the sources and rounding of the result. A folder counts with every file in it.
+FUSION_CODE = ("api.py", "color.py", "convert.py", "cpu.py", "image_io.py", "registry.py", "tiling.py",
+               "validation.py", "_jit.py", "io/samples.py", "io/pil_modes.py", "methods/__init__.py",
+               "methods/params.py", "benchmark/jobs.py")
+#: what the network rows (shipped and ablation weights) also go through: the model, the runner,
+#: the task detection and the weights' loading (the weights files themselves are keyed by sha256)
+NETWORK_CODE = ("model", "runner.py", "tasks.py", "methods/network.py", "weights/*.py")
+#: what a metric value depends on besides its images: the metrics and the reading of the images
+#: (``mutualfuse.evaluation.read_gray``, MATLAB's ``rgb2gray``)
+METRICS_CODE = ("metrics", "evaluation.py", "image_io.py", "_jit.py")
+_code_digests: dict[tuple[str, ...], str] = {}
+
+
+def code_digest(rels: tuple[str, ...]) -> str:
+    """sha256 over the names and bytes of the package files ``rels`` (files, folders with every
+    file below them, or ``folder/*.py`` globs; ``__pycache__`` ignored), computed once per process.
+    Part of the cache keys, so that a change of the code a cached image or metric value came
+    from (a fix in the colour path, the model, a metric, or a package upgrade) recomputes it
+    instead of reusing a stale entry."""
+    if rels not in _code_digests:
+        files: set[Path] = set()
+        for rel in rels:
+            if "*" in rel:
+                files.update(_PACKAGE_DIR.glob(rel))
+            elif (_PACKAGE_DIR / rel).is_dir():
+                files.update(q for q in (_PACKAGE_DIR / rel).rglob("*") if "__pycache__" not in q.parts)
+            else:
+                files.add(_PACKAGE_DIR / rel)
+        h = hashlib.sha256()
+        for f in sorted(q for q in files if q.is_file()):
+            h.update(f.relative_to(_PACKAGE_DIR).as_posix().encode() + b"\0")
+            h.update(f.read_bytes())
+            h.update(b"\0")
+        _code_digests[rels] = h.hexdigest()
+    return _code_digests[rels]
+
+
+def fusion_code_sha(src: "Source") -> str:
+    """The :func:`code_digest` of what a computed row's fused images go through besides the
+    method itself (its own code is in ``Source.code_sha256``; the network's in :data:`NETWORK_CODE`)."""
+    return code_digest(FUSION_CODE + (NETWORK_CODE if src.kind != "method" else ()))
+
+
 def _code_sha(fn, meta: dict[str, Any] | None = None) -> str | None:
     """What a method's cached outputs depend on besides its parameters and inputs.
 
