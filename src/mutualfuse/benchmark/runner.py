@@ -644,6 +644,10 @@ def run_benchmark(cfg: BenchmarkConfig) -> Outcome:
         raise ParameterError(f"--jobs {cfg.jobs}: must be at least 1")
     if cfg.device not in DEVICES:
         raise ParameterError(f"--device {cfg.device}: must be one of {', '.join(DEVICES)}")
+    if cfg.device == "cuda":  # checked now: it failed every pair of every network row, a problem line each
+        from ..validation import pick_device
+
+        pick_device("cuda")
     if cfg.out.exists() and not cfg.out.is_dir():
         raise InputError(f"{cfg.out}: --out exists and is not a folder")
     from .plugins import import_user_module
