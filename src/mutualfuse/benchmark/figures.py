@@ -172,7 +172,7 @@ def render_grid(panels: list[tuple[str, np.ndarray]], title: str, out_stem: Path
     out_stem.parent.mkdir(parents=True, exist_ok=True)
     paths = []
     for ext in ("png", "pdf"):
-        p = out_stem.with_suffix(f".{ext}")
+        p = out_stem.with_name(f"{out_stem.name}.{ext}")  # with_suffix took 'fig3' of an id 'fig3.v2'
         tmp = p.with_name(f".{p.name}.tmp")
         fig.savefig(tmp, dpi=120, format=ext)
         tmp.replace(p)
