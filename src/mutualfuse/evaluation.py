@@ -184,17 +184,77 @@ def _narrow16(x: np.ndarray) -> tuple[int, int] | None:
     return (lo, hi) if hi - lo < 65536 // 4 else None
 
 
+#: bytes of decoded images that ``evaluate``'s read check keeps for the scoring (512 MiB): every
+#: image the check decodes is kept while the kept images fit, and the scoring takes it from there
+#: instead of decoding the file again; the images past the budget are decoded again when their
+#: pair is scored, as before. The images are released as their pair is scored.
+READ_CACHE_BYTES = 512 * 2**20
+
+
+def _held_bytes(x: np.ndarray) -> int:
+    """Bytes of the memory that ``x`` keeps alive (its base's, when ``x`` is a view)."""
+    while isinstance(x.base, np.ndarray):
+        x = x.base
+    return int(x.nbytes)
+
+
+class DecodedImages:
+    """Images decoded by :func:`verify_reads`, kept for :func:`_compute` under a byte budget
+    (``budget``; default :data:`READ_CACHE_BYTES`, read when the object is made). Keyed by
+    ``(path, is a source)`` (a source is read with ``--normalize``, a fused image as stored).
+    :meth:`put` keeps an image only while the kept images fit in the budget (thread-safe: the
+    check decodes in threads); :meth:`take` hands an image over once and forgets it, so the
+    memory is released as the pairs are scored. The arrays are exactly what :func:`read_gray`
+    returned (not copied, not converted), so the metrics see the same values."""
+
+    def __init__(self, budget: int | None = None) -> None:
+        import threading
+
+        self.budget = READ_CACHE_BYTES if budget is None else int(budget)
+        self.held = 0  # bytes kept now
+        self.kept = 0  # images kept so far
+        self.passed = 0  # images not kept (over the budget, or the same file and reading kept already)
+        self.taken = 0  # images handed to the scoring
+        self._images: dict = {}
+        self._lock = threading.Lock()
+
+    def put(self, key, x: np.ndarray) -> bool:
+        size = _held_bytes(x)
+        with self._lock:
+            if key in self._images or self.held + size > self.budget:
+                self.passed += 1
+                return False
+            self._images[key] = (x, size)
+            self.held += size
+            self.kept += 1
+            return True
+
+    def take(self, key) -> np.ndarray | None:
+        with self._lock:
+            got = self._images.pop(key, None)
+            if got is None:
+                return None
+            self.held -= got[1]
+            self.taken += 1
+            return got[0]
+
+    def __len__(self) -> int:
+        return len(self._images)
+
+
 def verify_reads(names, la, lb, lf, normalize: str | None = None,
                  percentiles: tuple[float, float] | None = None, *, jobs: int = 1,
-                 quiet: bool = True) -> dict[str, list[tuple[Path, int, int]]]:
+                 quiet: bool = True, keep: DecodedImages | None = None) -> dict[str, list[tuple[Path, int, int]]]:
     """Decode every image once, as :func:`_compute` will read it (the sources with ``normalize``
     / ``percentiles``, the fused images as stored), before any metric is computed: a file whose
     header reads but whose pixels do not (a truncated or corrupt PNG, JPEG, TIFF, BMP), a float
     fused image, a multi-page file, ... is then a one-line :class:`~mutualfuse.errors.InputError`
     naming it (up to 5 such files, with a count of the others) instead of an error at its pair,
     after the metrics of every pair before it. ``jobs`` > 1 decodes in that many threads (the
-    decoders release the GIL); a progress bar on stderr unless ``quiet``. The decoded images are
-    not kept (this process holds at most ``jobs`` of them at a time).
+    decoders release the GIL); a progress bar on stderr unless ``quiet``. ``keep`` (a
+    :class:`DecodedImages`, filled in place): the decoded images are kept there while they fit
+    in its budget, for :func:`_compute` (``reads=``) to score without decoding them again;
+    without it they are not kept (this process then holds at most ``jobs`` of them at a time).
 
     Returns the 16-bit images read at their stored scale whose values span less than a quarter
     of it, as ``(path, min, max)``: ``"sources"`` (only when ``normalize`` is ``None``) and
@@ -213,6 +273,8 @@ def verify_reads(names, la, lb, lf, normalize: str | None = None,
             x = read_gray(path, normalize, percentiles, source=True) if source else read_gray(path)
         except InputError as e:
             return str(e), None
+        if keep is not None:
+            keep.put((path, source), x)
         return None, _narrow16(x) if (normalize is None or not source) else None
 
     errors: list[str] = []
@@ -363,12 +425,14 @@ def _worker_init() -> None:
 
 def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
              skipped: dict | None = None, normalize: str | None = None,
-             percentiles: tuple[float, float] | None = None, narrow: list | None = None) -> dict:
+             percentiles: tuple[float, float] | None = None, narrow: list | None = None,
+             reads: DecodedImages | None = None) -> dict:
     """Score pair by pair; with ``jobs`` > 1 the metrics (of every ``--fused`` image) run in
     that many worker processes, and the next pair is read while the last metrics of a pair
     still run, so ``jobs`` workers stay busy even with one metric of one method. This process
     holds one pair (``jobs`` = 1), else at most ``jobs`` + 1 pairs (each worker the pair it
-    scores). Ctrl+C or an error stops the workers at once. Returns table[method][image][label].
+    scores), besides the images ``reads`` still holds. Ctrl+C or an error stops the workers at
+    once. Returns table[method][image][label].
 
     A metric that cannot be computed because the images are too small for it, or that is
     undefined for them (:class:`~mutualfuse.errors.MetricUndefinedError`), is NaN in the table; ``skipped`` (a dict, filled in place) then maps its label to
@@ -377,7 +441,10 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
 
     ``normalize`` / ``percentiles`` are :func:`read_gray`'s, for the sources only (a fused image
     is scored as stored). ``narrow`` (a list, filled in place) receives the 16-bit sources read
-    at their stored scale (``normalize`` None) whose values span less than a quarter of it."""
+    at their stored scale (``normalize`` None) whose values span less than a quarter of it.
+
+    ``reads``: the images :func:`verify_reads` kept (``keep=``), taken from there instead of
+    decoding the file again (the same arrays :func:`read_gray` returns); the others are read."""
     from collections import deque
 
     from tqdm import tqdm
@@ -411,12 +478,18 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
         record(t, result)
         bar.update(1)
 
+    def read(path: Path, source: bool) -> np.ndarray:  # kept by the check, else decoded now
+        x = reads.take((path, source)) if reads is not None else None
+        if x is not None:
+            return x
+        return read_gray(path, normalize, percentiles, source=True) if source else read_gray(path)
+
     try:  # the bar and the pool inside: a Ctrl+C at any moment closes the bar before "interrupted"
         bar = tqdm(total=total, desc="evaluate", unit="metric", disable=quiet, file=sys.stderr)
         ex = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init) if jobs > 1 else None
         for n in names:
-            a = read_gray(la[n], normalize, percentiles, source=True)
-            b = read_gray(lb[n], normalize, percentiles, source=True)
+            a = read(la[n], True)
+            b = read(lb[n], True)
             if narrow is not None and normalize is None:
                 for p, x in ((la[n], a), (lb[n], b)):
                     if x.dtype == np.uint16 and x.size and int(x.max()) - int(x.min()) < 65536 // 4:
@@ -424,7 +497,7 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
             tasks = []
             for m, d in zip(methods, fused):
                 fp = lf[str(d)][n]
-                f = read_gray(fp)
+                f = read(fp, False)
                 for lab, key in labels.items():
                     tasks.append((m, n, lab, key, (a, b, f), fp))
             if ex is None:

@@ -21,8 +21,8 @@ import numpy as np
 
 from ..errors import InputError, ParameterError
 from ..evaluation import (  # noqa: F401  (the library part, in mutualfuse.evaluation; names kept for callers)
-    SOURCE_NORMALIZE, SUFFIXES, _compute, _listing, _names, _run_one, _score, _size_of, check_sizes, list_metrics,
-    pair_folders, read_gray, select_metrics, verify_reads)
+    SOURCE_NORMALIZE, SUFFIXES, DecodedImages, _compute, _listing, _names, _run_one, _score, _size_of, check_sizes,
+    list_metrics, pair_folders, read_gray, select_metrics, verify_reads)
 
 
 def add_parser(sub) -> None:
@@ -346,12 +346,16 @@ def run(args: argparse.Namespace) -> int:
     methods = _method_labels(fused)
     names, la, lb, lf = pair_folders(a_dir, b_dir, fused)
     check_sizes(names, la, lb, lf)
-    # every image decoded once before any metric (a truncated file is found now, not at its pair
-    # after the metrics of every pair before it): 1.5-5 % of a run's time, see docs/metrics.md
-    narrow = verify_reads(names, la, lb, lf, args.normalize, args.percentiles, jobs=args.jobs, quiet=args.quiet)
+    # every image decoded before any metric (a truncated file is found now, not at its pair after
+    # the metrics of every pair before it), and kept for the scoring while the kept images fit in
+    # evaluation.READ_CACHE_BYTES (512 MiB): each image is then decoded once; see docs/metrics.md
+    reads = DecodedImages()
+    narrow = verify_reads(names, la, lb, lf, args.normalize, args.percentiles, jobs=args.jobs, quiet=args.quiet,
+                          keep=reads)
     skipped: dict = {}
     table = _compute(names, la, lb, lf, methods, fused, labels, args.jobs, args.quiet, skipped,
-                     normalize=args.normalize, percentiles=args.percentiles)
+                     normalize=args.normalize, percentiles=args.percentiles, reads=reads)
+    del reads
     n_cells = len(methods) * len(names) * len(labels)
     n_skipped = sum(len(v["images"]) for v in skipped.values())
     if n_skipped == n_cells:  # nothing at all was computed: an error, not a table of NaN
