@@ -44,7 +44,23 @@ def test_a_data_root_without_the_runs_sets_is_an_error_not_an_empty_report(tmp_p
     (tmp_path / "data").mkdir()
     assert_one_line_error(capsys, _argv(tmp_path, "--tables", "1,4"),
                           f"set ir-vis/tno: folder {tmp_path / 'data' / 'ir-vis' / 'tno'} not found",
-                          "Table 1, Table 4 need it", "--data-root DIR or MUTUALFUSE_DATA", "--tables none")
+                          "Table 1, Table 4 need it (give the data root that holds it, --data-root DIR or "
+                          "MUTUALFUSE_DATA)")
+    _nothing_written(tmp_path)
+
+
+def test_leaving_out_every_table_is_suggested_only_where_sets_remain(tmp_path, capsys):
+    (tmp_path / "data").mkdir()
+    _pairs(tmp_path / "data" / "ir-vis" / "tno40")
+    assert_one_line_error(capsys, _argv(tmp_path, "--tables", "1", "--sets", "ir-vis/tno40"),
+                          "Table 1 needs it", "or leave it out: --tables none)")
+    _nothing_written(tmp_path)
+
+
+def test_no_table_at_all_is_an_error_not_an_empty_report(tmp_path, capsys):
+    """``--tables none`` without ``--sets`` wrote a report of no table and said 'wrote …', exit 0."""
+    _pairs(tmp_path / "data" / "ir-vis" / "tno")
+    assert_one_line_error(capsys, _argv(tmp_path, "--tables", "none"), "--tables none and no --sets: no table")
     _nothing_written(tmp_path)
 
 

@@ -133,8 +133,8 @@ def _set_error(cfg: BenchmarkConfig, name: str, why: str, users: list[str]) -> I
     paper = [u for u in users if u in cfg.tables]
     need = ", ".join(f"Table {u[5:]}" if u in cfg.tables else f"--sets {name}" for u in users) or "the run"
     leave = []
-    if paper:
-        rest = [t[5:] for t in cfg.tables if t not in paper]
+    rest = [t[5:] for t in cfg.tables if t not in paper]
+    if paper and (rest or any(s != name for s in cfg.sets)):  # --tables none without --sets has nothing to run
         leave.append(f"--tables {','.join(rest) or 'none'}")
     if any(u not in cfg.tables for u in users):
         leave.append(f"--sets without {name}")
@@ -644,6 +644,9 @@ def run_benchmark(cfg: BenchmarkConfig) -> Outcome:
         raise ParameterError(f"--jobs {cfg.jobs}: must be at least 1")
     if cfg.device not in DEVICES:
         raise ParameterError(f"--device {cfg.device}: must be one of {', '.join(DEVICES)}")
+    if not cfg.tables and not cfg.sets:  # it wrote an empty report and said 'wrote ... (0 tables ...)', exit 0
+        raise ParameterError("--tables none and no --sets: no table to build (name the paper's tables with "
+                             "--tables 1,2,3 or other sets with --sets)")
     if cfg.device == "cuda":  # checked now: it failed every pair of every network row, a problem line each
         from ..validation import pick_device
 

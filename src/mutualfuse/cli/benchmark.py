@@ -25,7 +25,7 @@ def add_parser(sub) -> None:
     p.add_argument("--data-root", metavar="DIR", help="the shared data folder (default: $MUTUALFUSE_DATA)")
     p.add_argument("--out", metavar="DIR", default="benchmark", help="output folder (default: ./benchmark)")
     p.add_argument("--tables", default="1,2,3,4,5,6,7",
-                   help="which of the paper's tables, e.g. 1,2,3 or none (default: 1-7)")
+                   help="which of the paper's tables, e.g. 1,2,3, or none (only the --sets tables) (default: 1-7)")
     p.add_argument("--sets", nargs="+", default=[], metavar="SET",
                    help="further sets as tables, e.g. ir-vis/tno40 medical/pet-mri ('extra' = all five other shared sets)")
     p.add_argument("--methods", help="only these registered methods (comma-separated; 'none' for none)")
