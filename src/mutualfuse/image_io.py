@@ -247,6 +247,28 @@ def apply_orientation(arr: np.ndarray, orientation: int) -> np.ndarray:
     return np.ascontiguousarray(op(arr)) if op else arr
 
 
+def _png_orientation(path: str | os.PathLike) -> int | None:
+    """The EXIF orientation of a PNG's ``eXIf`` chunk (before or after the pixel data, as
+    Pillow's reader finds it), or None, from the chunk headers alone: each chunk's length and
+    type are read and its data skipped up to ``eXIf`` or ``IEND``, so nothing is decompressed
+    (Pillow's ``getexif()`` on a PNG without an ``eXIf`` chunk before ``IDAT`` decodes the image)."""
+    with open(path, "rb") as f:
+        if f.read(8) != b"\x89PNG\r\n\x1a\n":
+            return None
+        while True:
+            head = f.read(8)
+            if len(head) < 8:
+                return None
+            n, kind = struct.unpack(">I4s", head)
+            if kind == b"eXIf":
+                exif = Image.Exif()
+                exif.load(f.read(n))
+                return exif.get(0x0112)
+            if kind == b"IEND":
+                return None
+            f.seek(n + 4, os.SEEK_CUR)  # the data and its CRC
+
+
 def header_size(path: str | os.PathLike) -> tuple[int, int] | None:
     """(width, height) of an image as it will be read (orientation applied), from its header
     only (no decoding); None when the header cannot be read (the full read then says why)."""
@@ -279,7 +301,10 @@ def header_size(path: str | os.PathLike) -> tuple[int, int] | None:
         with Image.open(path) as im:
             w, h = im.size
             try:
-                if im.getexif().get(0x0112) in (5, 6, 7, 8):  # transposed / rotated by 90°
+                # Pillow's PNG getexif() decodes the whole image when no eXIf chunk precedes the
+                # pixel data (one may follow it): the chunk headers are walked instead
+                orient = _png_orientation(path) if im.format == "PNG" else im.getexif().get(0x0112)
+                if orient in (5, 6, 7, 8):  # transposed / rotated by 90°
                     w, h = h, w
             except Exception:  # noqa: BLE001 - a broken EXIF block is ignored by the reader too
                 pass
