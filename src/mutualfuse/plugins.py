@@ -7,7 +7,8 @@
   ``--import path/to/mypackage`` (a package folder); one-line errors naming the file and line of
   the failure. The ``-j N`` workers of ``benchmark`` import the same way
   (:func:`mutualfuse.benchmark.jobs.init_worker`); every ``torchrun`` rank of ``fuse-dir`` runs
-  the command itself, and so imports them too.
+  the command itself, and so imports them too, as does every ``fuse-dir -j N`` worker
+  (:mod:`mutualfuse.cli.fuse_dir_jobs`).
 * :func:`import_user_modules`: the ``--import`` options of a command, in order.
 
 Used by ``mutualfuse fuse``, ``fuse-dir``, ``fuse-stack``, ``methods`` and ``benchmark``
