@@ -149,3 +149,42 @@ def test_every_module_a_fusion_loads_is_part_of_the_key():
                   and not r.startswith(("methods/classical/", "methods/basic.py", "metrics/"))
                   and not (r.startswith("benchmark/") and r != "benchmark/jobs.py"))
     assert left == []
+
+
+METRICS_COVERAGE = textwrap.dedent('''
+    import sys, tempfile
+    from pathlib import Path
+    import numpy as np
+    from PIL import Image
+    from mutualfuse.benchmark.specs import column_keys
+    from mutualfuse.evaluation import read_gray
+    from mutualfuse.metrics import METRICS
+    d = Path(tempfile.mkdtemp())
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (80, 96, 3), dtype=np.uint8)).save(d / "c.png")
+    Image.fromarray(rng.integers(0, 256, (80, 96), dtype=np.uint8)).save(d / "g.png")
+    a, b = read_gray(d / "c.png"), read_gray(d / "g.png")
+    for k in sorted(set(column_keys().values())):
+        METRICS.get(k)(a, b, (a + b) / 2)
+    for m in sorted(sys.modules):
+        f = getattr(sys.modules[m], "__file__", None)
+        if m.startswith("mutualfuse") and f:
+            print(f)
+''')
+
+
+def test_every_module_the_metrics_load_is_part_of_their_key():
+    """``sources.METRICS_CODE`` covers every module of the package loaded once a colour and a gray
+    image are read as the benchmark reads them and every column's metric has run, except the
+    benchmark's own machinery and modules that cannot change a value."""
+    from mutualfuse.benchmark.sources import METRICS_CODE
+
+    p = subprocess.run([sys.executable, "-c", METRICS_COVERAGE], capture_output=True, text=True, timeout=300,
+                       env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+    assert p.returncode == 0, p.stderr[-2000:]
+    loaded = {Path(f).resolve().relative_to(PACKAGE).as_posix() for f in p.stdout.split()}
+    assert {"evaluation.py", "metrics/structural.py", "metrics/viff.py"} <= loaded
+    value_free = {"__init__.py", "errors.py", "io/__init__.py", "io/atomic.py", "io/digest.py", "io/signals.py"}
+    left = sorted(r for r in loaded if r not in value_free and not r.startswith("benchmark/")
+                  and not any(r == c or r.startswith(c + "/") for c in METRICS_CODE))
+    assert left == []

@@ -89,7 +89,7 @@ FUSION_CODE = ("api.py", "color.py", "convert.py", "cpu.py", "image_io.py", "reg
 NETWORK_CODE = ("model", "runner.py", "tasks.py", "methods/network.py", "weights/*.py")
 #: what a metric value depends on besides its images: the metrics and the reading of the images
 #: (``mutualfuse.evaluation.read_gray``, MATLAB's ``rgb2gray``)
-METRICS_CODE = ("metrics", "evaluation.py", "image_io.py", "_jit.py")
+METRICS_CODE = ("metrics", "evaluation.py", "image_io.py", "io/samples.py", "io/pil_modes.py", "registry.py", "_jit.py")
 _code_digests: dict[tuple[str, ...], str] = {}
 
 
