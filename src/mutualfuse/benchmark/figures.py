@@ -17,8 +17,9 @@ A figure is described in a small YAML file (``configs/benchmark/figures.yaml``):
         pairs: ["01", "02", "03", "04"]
 
 In every panel each box is outlined in its colour and enlarged (×2–3) into a corner (first box
-bottom-left, second bottom-right). Fig. files are written as PNG (120 dpi) and PDF with
-matplotlib's Agg backend.
+bottom-left, second bottom-right). Fig. files are written as PNG (120 dpi) and PDF by a
+matplotlib Figure of their own (Agg and PDF canvases; the session's backend is left as it is),
+the PDF without a creation date.
 """
 from __future__ import annotations
 
@@ -149,18 +150,18 @@ def zoom_panel(img: np.ndarray, boxes: list[Box]) -> np.ndarray:
 
 def render_grid(panels: list[tuple[str, np.ndarray]], title: str, out_stem: Path, ncols: int | None = None) -> list[Path]:
     """Save a grid of titled panels as ``<stem>.png`` and ``<stem>.pdf``; returns the paths."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
+    # a Figure of its own, not pyplot's: matplotlib.use("Agg", force=True) switched the backend of
+    # the caller's session (a notebook calling run_benchmark lost its inline plots); savefig
+    # renders PNG and PDF with the Agg / PDF canvases whatever the session's backend
+    from matplotlib.figure import Figure
 
     n = len(panels)
     ncols = ncols or min(n, 5)
     nrows = -(-n // ncols)
     h, w = panels[0][1].shape[:2]
     pw = 2.6
-    fig, axes = plt.subplots(nrows, ncols, figsize=(pw * ncols, pw * nrows * h / w + 0.35 * nrows + 0.4),
-                             squeeze=False)
+    fig = Figure(figsize=(pw * ncols, pw * nrows * h / w + 0.35 * nrows + 0.4))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     for ax, (name, img) in zip(axes.ravel(), panels):
@@ -174,8 +175,8 @@ def render_grid(panels: list[tuple[str, np.ndarray]], title: str, out_stem: Path
     for ext in ("png", "pdf"):
         p = out_stem.with_name(f"{out_stem.name}.{ext}")  # with_suffix took 'fig3' of an id 'fig3.v2'
         tmp = p.with_name(f".{p.name}.tmp")
-        fig.savefig(tmp, dpi=120, format=ext)
+        # no creation time in the PDF: the same run gives the same file
+        fig.savefig(tmp, dpi=120, format=ext, metadata={"CreationDate": None} if ext == "pdf" else None)
         tmp.replace(p)
         paths.append(p)
-    plt.close(fig)
     return paths
