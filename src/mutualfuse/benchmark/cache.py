@@ -40,14 +40,20 @@ from ..io.digest import sha256_file  # noqa: F401  (re-exported for jobs/runner)
 
 
 def recipe_key(method: str, params: dict[str, Any] | None, weights_sha256: str | None,
-               a_sha256: str, b_sha256: str, code_sha256: str | None = None) -> str:
+               a_sha256: str, b_sha256: str, code_sha256: str | None = None, device: str | None = None) -> str:
     """The key of a fused image: sha256 of the canonical JSON of everything that determines it.
     ``code_sha256``: the digest of the code the fusion goes through besides the method
-    (:func:`mutualfuse.benchmark.sources.fusion_code_sha`: the Fuser, the colour path, the model)."""
+    (:func:`mutualfuse.benchmark.sources.fusion_code_sha`: the Fuser, the colour path, the model).
+    ``device``: the kind of device a network image is computed on when it is not the CPU
+    (``"cuda"``; ``None`` for the CPU and for classical methods, which run on the CPU whatever
+    ``--device`` says), so a GPU's images and timings are never reused by a CPU run, nor the
+    other way round; CPU keys are the same as without it."""
     doc = {"v": CACHE_VERSION, "method": method, "params": params or {}, "weights": weights_sha256,
            "a": a_sha256, "b": b_sha256}
     if code_sha256 is not None:
         doc["code"] = code_sha256
+    if device is not None:
+        doc["device"] = device
     return sha256_bytes(json.dumps(doc, sort_keys=True, default=repr).encode())
 
 

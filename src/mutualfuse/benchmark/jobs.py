@@ -148,6 +148,19 @@ def _cached_image_usable(cache: Cache, path: Path, t: Task) -> bool:
         return False
 
 
+def key_device(t: Task) -> str | None:
+    """The device kind of ``t``'s fused image in its cache key (:func:`~.cache.recipe_key`):
+    ``"cuda"`` for a network row run on a GPU (``--device cuda``, or ``auto`` where CUDA is
+    available), ``None`` otherwise (the CPU's keys, and classical methods on any ``--device``)."""
+    if t.source.kind == "method" or t.device == "cpu":
+        return None
+    if t.device == "auto":
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else None
+    return t.device
+
+
 def run_task(t: Task) -> Result:
     """Never raises: a failure is returned as ``Result.error`` (one line)."""
     r = Result(t.source.id, t.set_name, t.name)
@@ -162,7 +175,8 @@ def run_task(t: Task) -> Result:
                 raise InputError(f"{fpath}: no such file")
         else:
             method, params, wsha = t.source.recipe()
-            key = recipe_key(method, params, wsha, t.a_sha, t.b_sha, fusion_code_sha(t.source))
+            key = recipe_key(method, params, wsha, t.a_sha, t.b_sha, fusion_code_sha(t.source),
+                             device=key_device(t))
             hit = cache.get_fused(key)
             side = cache.fused_path(key).with_suffix(".timing.json")
             if hit is not None and not _cached_image_usable(cache, hit, t):
