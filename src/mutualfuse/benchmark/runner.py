@@ -223,7 +223,7 @@ def plan_tables(cfg: BenchmarkConfig, problems: list[str],
         si = sets[spec.set]
         cols = [c for c in spec.columns if not (cfg.fast_metrics and spec.is_slow(c))]
         tsrc = stored_sources(wsrc)
-        srcs = msrc + wsrc + tsrc + reference_sources(cfg.data_root, spec.set, si.all_names) + usrc
+        srcs = msrc + wsrc + tsrc + reference_sources(cfg.data_root, spec.set, si.all_names, problems) + usrc
         plans.append(Plan(spec, si, srcs, cols, _left_out_note(spec.columns, cols)))
     if abl is not None:
         path, set_name, by_id = abl

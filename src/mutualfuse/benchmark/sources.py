@@ -261,8 +261,14 @@ def missing_fused_hint(name: str, have: dict[str, Path]) -> str:
     return ""
 
 
-def reference_sources(data_root: Path, set_name: str, names: list[str]) -> list[Source]:
-    """Published outputs ``reference/<method>/<task>/<variant>/`` holding exactly the set's names."""
+def reference_sources(data_root: Path, set_name: str, names: list[str],
+                      problems: list[str] | None = None) -> list[Source]:
+    """Published outputs ``reference/<method>/<task>/<variant>/`` holding exactly the set's names.
+
+    A variant folder is a row of the set's tables only when it holds every image of the set and
+    no other (a folder of the task may belong to another set of it). One that nearly does (at
+    least 90 % of the set's names and at most 10 % others: a partial or padded copy, not another
+    set) is named in ``problems`` with what it lacks or has more (it was left out silently)."""
     task = set_name.split("/", 1)[0]
     base = data_root / "reference"
     out = []
@@ -273,9 +279,20 @@ def reference_sources(data_root: Path, set_name: str, names: list[str]) -> list[
         if not tdir.is_dir():
             continue
         for vdir in sorted(p for p in tdir.iterdir() if p.is_dir()):
-            if set(listing(vdir)) == set(names):
+            have, want = set(listing(vdir)), set(names)
+            if have == want:
                 out.append(Source(f"reference:{mdir.name}/{task}/{vdir.name}", f"{mdir.name.upper()}({vdir.name})",
                                   "reference", folder=str(vdir)))
+            elif problems is not None and want and len(have & want) >= 0.9 * len(want) \
+                    and len(have - want) <= 0.1 * len(want):
+                miss, extra = sorted(want - have), sorted(have - want)
+                why = "; ".join(x for x in (
+                    f"missing {', '.join(miss[:5])}{' …' if len(miss) > 5 else ''}" if miss else "",
+                    f"not in the set: {', '.join(extra[:5])}{' …' if len(extra) > 5 else ''}" if extra else "") if x)
+                msg = (f"{vdir}: published outputs of {len(have & want)} of the {len(want)} images of {set_name} "
+                       f"({why}); not a row of its tables (a published row needs every image and no other)")
+                if msg not in problems:  # the set may serve several tables
+                    problems.append(msg)
     return out
 
 
