@@ -40,12 +40,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-import torch
 
 from .errors import InputError, ParameterError
-from .tiling import DEFAULT_WINDOW_PIXELS
 from .cpu import cpu_has_amx_bf16
-from .validation import check_batch_pair, check_fuse_options, check_pair, pick_device, pick_dtype
+from .validation import (DEFAULT_WINDOW_PIXELS, check_batch_pair, check_fuse_options, check_pair, pick_device,
+                         pick_dtype)
 
 #: the name under which the network is registered as a fusion method
 NETWORK_METHOD = "mutualfuse"
@@ -182,8 +181,14 @@ class Fuser:
                                                     if k in method_params)
                                      + "; give one (Fuser('cbf'), Fuser(method='cbf') or Fuser(weights='my.safetensors'))")
             model = _model_from(method_params.pop("method", NETWORK_METHOD), method_params.pop("weights", None))
-        self.device = pick_device(device)
-        self.dtype = pick_dtype(dtype, self.device)
+        if _device_later(model, device, dtype):
+            # a classical method runs on the CPU: its device and dtype are only checked here (as
+            # pick_device / pick_dtype would) and made torch objects on first use (:meth:`__getattr__`),
+            # so that fusing with a classical method does not import PyTorch (0.8-1 s of start-up)
+            self._device_spec = (device, dtype)
+        else:
+            self.device = pick_device(device)
+            self.dtype = pick_dtype(dtype, self.device)
         check_fuse_options(chroma=chroma, normalize=normalize, tile=tile, tile_overlap=tile_overlap,
                            token_budget=token_budget, blend_temperature=blend_temperature, detail_gain=detail_gain,
                            detail_activity=detail_activity, percentiles=percentiles,
@@ -275,6 +280,17 @@ class Fuser:
                               for k in TASK_SETTING_KEYS} for t, p in presets.items()}
         if task in self._task_cfg:  # a fixed task: its settings, once
             self.use_task(task)
+
+    def __getattr__(self, name: str) -> Any:
+        # only for attributes not set: :attr:`device` and :attr:`dtype` of a classical method,
+        # made torch objects on first use (see __init__)
+        spec = self.__dict__.get("_device_spec")
+        if name in ("device", "dtype") and spec is not None:
+            self.device = pick_device(spec[0])
+            self.dtype = pick_dtype(spec[1], self.device)
+            del self.__dict__["_device_spec"]
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __repr__(self) -> str:
         """``Fuser('cbf', ksize=11)`` / ``Fuser('default', device='cpu', dtype=torch.float32,
@@ -431,7 +447,7 @@ class Fuser:
                 f"(token budget {self.net.cfg.token_budget}"
                 + (f", minimum pool {self.net.cfg.map_min_pool}" if self.net.cfg.map_min_pool > 1 else "")
                 + "); use token_budget=0 / --token-budget 0 for exact")
-        if self.net is not None and self.dtype in (torch.float16, torch.bfloat16):
+        if self.net is not None and self.runner.autocast is not None:  # float16 / bfloat16 (NetworkRunner)
             self.report.notes.append(
                 f"approximate precision: network in {str(self.dtype).removeprefix('torch.')} (autocast); "
                 "expect ~0.1 grey level mean difference to float32 (docs/inputs.md)")
@@ -568,6 +584,22 @@ class Fuser:
         self.report.fusions = fusions
         widest = max(kinds, key=lambda k: k.channels)
         return to_kind(level[0], kinds[0] if kinds[0].channels >= widest.channels else widest)
+
+
+def _device_later(model: Any, device: Any, dtype: Any) -> bool:
+    """Whether :class:`Fuser` may leave its ``device`` and ``dtype`` as given until first used:
+    for a classical method (:func:`_network_weights` is None), with a device and dtype that
+    :func:`~mutualfuse.validation.pick_device` / :func:`~mutualfuse.validation.pick_dtype` accept
+    on any machine (``"cpu"`` or ``"auto"``; ``"float32"`` or ``"bfloat16"``). Anything else
+    (``"cuda"`` without CUDA, ``"float16"`` on a CPU, a bad name) is checked at once, as before,
+    and so is the model: an unknown one is refused after the device, as before."""
+    if not (isinstance(device, str) and device in ("cpu", "auto")
+            and isinstance(dtype, str) and dtype in ("float32", "bfloat16")):
+        return False
+    try:
+        return _network_weights(model) is None
+    except (TypeError, ParameterError):
+        return False
 
 
 def _check_task(task: str | None) -> None:

@@ -524,27 +524,39 @@ def quiet_decoders():
 
 
 def read_image(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS, normalize: str = "auto",
-               percentiles: tuple[float, float] = DEFAULT_PERCENTILES) -> tuple[np.ndarray, ImageInfo]:
+               percentiles: tuple[float, float] = DEFAULT_PERCENTILES,
+               percentile_samples: list | None = None) -> tuple[np.ndarray, ImageInfo]:
     """Read an image as float64 in [0, 1]: (H, W) for gray, (H, W, 3) for colour.
 
     See the module doc for formats and the ``normalize`` policy. EXIF orientation is applied.
     Multi-page files (TIFF pages, GIF/PNG animation frames) are refused rather than reduced to
     their first page; 16-bit colour PNG is read at 16 bits.
+
+    ``percentile_samples``: where given, ``(samples, bit depth)`` of an integer image that the
+    policy scaled by its own percentiles is appended to it (the decoded samples, as
+    :func:`read_samples` returns them), ``None`` for any other image (8-bit under ``"auto"``,
+    float, DICOM): a focus stack's joint percentile mapping starts from them
+    (``normalize_samples(samples, depth, "full")``) instead of decoding the file again.
     """
     with quiet_decoders():
-        return _read_image(path, max_pixels, normalize, percentiles)
+        return _read_image(path, max_pixels, normalize, percentiles, percentile_samples)
 
 
-def _read_image(path, max_pixels, normalize, percentiles) -> tuple[np.ndarray, ImageInfo]:
+def _read_image(path, max_pixels, normalize, percentiles, percentile_samples=None) -> tuple[np.ndarray, ImageInfo]:
     p = Path(path)
     _check_path(p)
     if _is_dicom(p):
         from .dicom import read_dicom
 
-        return read_dicom(p, max_pixels=max_pixels, normalize=normalize, percentiles=percentiles)
+        got = read_dicom(p, max_pixels=max_pixels, normalize=normalize, percentiles=percentiles)
+        if percentile_samples is not None:
+            percentile_samples.append(None)
+        return got
     raw, depth, reader = _decode_samples(p, max_pixels)
     detail: list[str] = []
     arr, how = normalize_samples(raw, depth, normalize, percentiles, p, detail)
+    if percentile_samples is not None:
+        percentile_samples.append((raw, depth) if how == "percentile" and raw.dtype.kind in "ui" else None)
     return arr, ImageInfo(str(p), "RGB" if arr.ndim == 3 else "L", depth, reader, how, "".join(detail))
 
 

@@ -13,11 +13,14 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from .convert import native_byte_order
+
+if TYPE_CHECKING:  # imported where the network runs: the memory check of a classical method needs no PyTorch
+    import torch
 
 
 #: under half precision (autocast), the encoders' first levels that still run in float32: with
@@ -128,6 +131,8 @@ class NetworkRunner:
         # sums) stay float32, the convolutions and matrix products run in ``dtype``. Casting the
         # whole network instead was as fast on CPU (AMX) but 3-5x further from float32 (max
         # 62-100 grey levels vs 9-21 on TNO pairs; docs/inputs.md, "bfloat16 on CPU").
+        import torch
+
         self.autocast = dtype if dtype in (torch.float16, torch.bfloat16) else None
         self.net = net.to(device, torch.float32 if self.autocast is not None else dtype)
         if self.autocast is not None:
@@ -178,6 +183,8 @@ class NetworkRunner:
 
     def run(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, RunInfo]:
         """(B, H, W) float in [0, 1] → fused (B, H, W) float64 in [0, 1], and what was done."""
+        import torch
+
         from .tiling import n_passes, n_windows, streamed_forward
 
         B, h, w = a.shape

@@ -31,6 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from ..errors import FuseError
 
+    if (sys.argv[1:] if argv is None else list(argv)) == ["--version"]:
+        # what the parser's --version prints, without building it: every sub-command's options
+        # import NumPy and Pillow (0.15 s of the 0.18 s that `mutualfuse --version` took)
+        print(f"mutualfuse {__version__}")
+        return 0
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

@@ -190,10 +190,11 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
 
 
 def read_registered(fuser, paths: list[str], max_pixels: int | None = None, what: str = "pair",
-                    server: bool = False):
+                    server: bool = False, percentile_samples: list | None = None):
     """Read images that must be registered to one another → (arrays, infos): float arrays in
     [0, 1] by the fuser's normalisation; one-line errors for a size that differs from the first
-    image's and for a side under ``MIN_SIDE`` (``what`` names the set in the message)."""
+    image's and for a side under ``MIN_SIDE`` (``what`` names the set in the message).
+    ``percentile_samples``: :func:`~mutualfuse.image_io.read_image`'s, one entry per path."""
     from ..errors import InputError
     from ..image_io import MAX_PIXELS, read_image
     from ..methods import MIN_SIDE
@@ -203,7 +204,7 @@ def read_registered(fuser, paths: list[str], max_pixels: int | None = None, what
     kw = dict(max_pixels=max_pixels, normalize=fuser.normalize, percentiles=fuser.percentiles)
     arrays, infos = [], []
     for p in paths:
-        x, info = read_image(p, **kw)
+        x, info = read_image(p, **kw, percentile_samples=percentile_samples)
         arrays.append(x)
         infos.append(info)
     first = arrays[0]

@@ -434,14 +434,19 @@ def probe_own_method(fuser) -> None:
     another shape, NaN/inf, the 0-255 scale) with one :class:`~mutualfuse.methods.MethodResultError`
     line (exit status 2, nothing created): every pair would fail alike, each listed. An exception
     there is left to the pairs, which name the pair."""
+    import inspect
     import warnings
 
     import numpy as np
 
-    from ..benchmark.plugins import contract_problem, is_builtin, probe_pair
     from ..methods import METHODS, MethodResultError
 
     fn = METHODS.entry(fuser.method).obj
+    if getattr(inspect.unwrap(fn), "__module__", "").startswith("mutualfuse.methods."):
+        return  # the project's own (is_builtin below says so too): without importing the benchmark package,
+        # whose metrics and SciPy's signal and stats modules took about 1 s of every fuse-dir start
+    from ..benchmark.plugins import contract_problem, is_builtin, probe_pair
+
     if is_builtin(fn):
         return
     a, b = probe_pair()

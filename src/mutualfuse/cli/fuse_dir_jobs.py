@@ -59,14 +59,18 @@ def _method_modules(args: argparse.Namespace) -> tuple[str, ...]:
     one's own registered by the caller (a script calling :func:`mutualfuse.cli.main` after
     importing its module) that the worker would not know otherwise."""
     import importlib.util
+    import inspect
 
-    from ..benchmark.plugins import _is_path, is_builtin
     from ..methods import METHODS
 
     try:
         fn = METHODS.get(args.method)
     except Exception:  # noqa: BLE001 - not a method (the network's weights): nothing to import
         return ()
+    if getattr(inspect.unwrap(fn), "__module__", "").startswith("mutualfuse.methods."):
+        return ()  # the project's own (is_builtin says so too), without importing the benchmark package (~1 s)
+    from ..benchmark.plugins import _is_path, is_builtin
+
     mod = getattr(fn, "__module__", None) or ""
     if is_builtin(fn) or mod in ("", "__main__", "__mp_main__"):
         return ()
@@ -88,17 +92,21 @@ def _init(options: dict, threads: int, modules: tuple[str, ...]) -> None:
     try:
         import importlib
 
-        import torch
-
         from .common import apply_imports
         from .fuse import make_fuser
 
-        torch.set_num_threads(threads)
         args = argparse.Namespace(**options)
         apply_imports(args)
         for m in modules:
             importlib.import_module(m)
-        _STATE.update(fuser=make_fuser(args), args=args, cleaned={Path(args.out).resolve()})
+        fuser = make_fuser(args)
+        # PyTorch's threads where it is loaded (the network; a method of one's own that imports it):
+        # a classical method does not import it (about 1 s of every worker's start). Where it is
+        # imported later, it takes the same count from OMP_NUM_THREADS, which _spawning set to it
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            torch.set_num_threads(threads)
+        _STATE.update(fuser=fuser, args=args, cleaned={Path(args.out).resolve()})
     except BaseException as e:  # noqa: BLE001 - said by the first pair, as one line
         from ..errors import FuseError
 

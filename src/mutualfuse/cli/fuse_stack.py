@@ -166,7 +166,8 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
     keeps one (the page's cache); default: built here. ``progress``: called as
     ``progress(done, total)`` after each of the N − 1 pairwise fusions (the page's progress
     count; the terminal's bar is drawn as before)."""
-    from ..image_io import MAX_PIXELS, check_output_size, check_writable, output_depth, read_image, write_image
+    from ..image_io import (MAX_PIXELS, check_output_size, check_writable, normalize_samples, output_depth,
+                            read_image, write_image)
     from .fuse import fuse_setting, make_fuser, read_registered
 
     folder_notes: list[str] = []
@@ -181,12 +182,18 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
     # task detected per pair; weights without per-task settings fuse at their stored ones
     stack_task = None if args.task == "auto" else "multi-focus"
     t = time.perf_counter()
+    # the samples of the images scaled by their own percentiles, kept (1 or 2 bytes a pixel) for
+    # the stack's joint mapping below: the files are not decoded a second time for it
+    samples: list = []
     if len(files) == 1:  # one TIFF holding the planes (stack_files let only that through)
         arrays, infos, full_scale = read_tiff_planes(fuser, files[0], args.max_pixels)
     else:
-        arrays, infos = read_registered(fuser, files, args.max_pixels, what="stack")
+        arrays, infos = read_registered(fuser, files, args.max_pixels, what="stack", percentile_samples=samples)
 
         def full_scale(i: int):
+            if samples[i] is not None:  # what read_image(files[i], normalize="full") gives, from its samples
+                raw, bits = samples[i]
+                return normalize_samples(raw, bits, "full", fuser.percentiles, files[i])[0]
             return read_image(files[i], max_pixels=MAX_PIXELS if args.max_pixels is None else args.max_pixels,
                               normalize="full")[0]
     count = len(arrays)
@@ -197,8 +204,9 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
     if len(joint) >= 2:
         from ..io.samples import joint_percentile_scale
 
-        # re-read those images on their linear full scale (only they: the joint mapping needs it)
+        # those images on their linear full scale (only they: the joint mapping needs it)
         full = [full_scale(i) for i in joint]
+        samples.clear()
         scaled = joint_percentile_scale(full, *fuser.percentiles)
         if scaled is not None:
             for i, x in zip(joint, scaled):
@@ -210,6 +218,7 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
                           "type's full range)")
         else:
             joint = []
+    samples.clear()  # not held while the stack is fused
     colour_in = [x.ndim == 3 for x in arrays]
     from ..color import output_is_colour
 

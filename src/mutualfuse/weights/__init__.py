@@ -21,14 +21,17 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from ..errors import WeightsError
 from ..registry import Registry
-from ..model import ModelConfig, build_model
-from ..model.network import FusionNet
+
+if TYPE_CHECKING:  # PyTorch and the model package are imported where tensors are read or written, so
+    # that the shipped table (fuse/fuse-dir with a classical method, `mutualfuse methods`) does not load them
+    import torch
+
+    from ..model import ModelConfig
+    from ..model.network import FusionNet
 
 HERE = Path(__file__).resolve().parent
 
@@ -206,6 +209,8 @@ def tensors_digest(model_config: str, tensors: dict[str, torch.Tensor]) -> str:
     """sha256 (hex) of a weights file's content: the ``model_config`` JSON text, then every
     tensor in name order as ``name NUL dtype NUL shape NUL raw-bytes`` (shape as comma-separated
     sizes, bytes as stored by safetensors: C order, little-endian)."""
+    import torch
+
     h = hashlib.sha256()
     h.update(model_config.encode("utf-8") + b"\0")
     for name in sorted(tensors):
@@ -224,6 +229,7 @@ def save_weights(path: str | os.PathLike, model: torch.nn.Module, cfg: ModelConf
     ``tensors_sha256`` (:func:`tensors_digest`, verified by :func:`read_weights`) and ``meta``.
     Weights with NaN or infinite values are refused (:class:`WeightsError`).
     """
+    import torch
     from safetensors.torch import save_file
 
     from ..io.atomic import atomic_write
@@ -312,7 +318,9 @@ def resolve_weights(spec: str | os.PathLike | None) -> tuple[Path, str | None]:
 
 def _expected_shapes(path: Path, cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
     """Parameter shapes of the model ``cfg`` describes, built on the meta device (no memory)."""
-    from ..model import MODELS
+    import torch
+
+    from ..model import MODELS, build_model
 
     if cfg.arch not in MODELS:
         raise WeightsError(f"{path}: unknown architecture {cfg.arch!r} in model_config "
@@ -342,7 +350,10 @@ def read_weights(spec: str | os.PathLike | None) -> tuple[dict[str, torch.Tensor
     are read, the ``tensors_sha256`` digest is verified (format 2) and non-finite values are
     refused. Every failure is a one-line :class:`WeightsError` naming the file.
     """
+    import torch
     from safetensors import SafetensorError, safe_open
+
+    from ..model import ModelConfig
 
     path, expected = resolve_weights(spec)
     if not path.is_file():
@@ -420,6 +431,8 @@ def load_model(spec: str | os.PathLike | None = None, **overrides: Any) -> tuple
     ``overrides`` change inference-only config fields (``token_budget``, ``map_min_pool``,
     ``blend_temperature``, ``detail_gain``).
     """
+    from ..model import build_model
+
     state, cfg, meta = read_weights(spec)
     allowed = {"token_budget", "map_min_pool", "blend_temperature", "detail_gain", "base_brightness", "detail_activity", "base_temperature"}
     bad = set(overrides) - allowed
@@ -440,6 +453,24 @@ def load_model(spec: str | os.PathLike | None = None, **overrides: Any) -> tuple
         raise WeightsError(f"{path}: weights do not fit the {cfg.arch} model ({str(e).splitlines()[0][:150]})") from None
     model.eval()
     return model, meta
+
+
+def __getattr__(name: str) -> Any:
+    """``torch``, ``ModelConfig``, ``build_model`` and ``FusionNet``, once imported here at the
+    top, still resolve (importing them on first use)."""
+    if name == "torch":
+        import torch
+
+        return torch
+    if name in ("ModelConfig", "build_model"):
+        from .. import model
+
+        return getattr(model, name)
+    if name == "FusionNet":
+        from ..model.network import FusionNet
+
+        return FusionNet
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 from . import shipped  # noqa: E402,F401  (registers the shipped weights)

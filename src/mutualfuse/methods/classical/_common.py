@@ -6,7 +6,7 @@ MST toolbox and VIFB reuse for LP, RP, DWT and DTCWT fusion.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
+from ._lazy import ndimage  # scipy.ndimage, imported on first use
 
 from ...errors import ParameterError
 

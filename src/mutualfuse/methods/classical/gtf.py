@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import fft as sfft
+from ._lazy import fft as sfft  # scipy.fft, imported on first use
 
 from .. import register_method
 from ..params import Choice, Float, Int

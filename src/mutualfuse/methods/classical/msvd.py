@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import linalg
+from ._lazy import linalg  # scipy.linalg, imported on first use
 
 from .. import register_method
 from ..params import Bool, Choice

@@ -23,7 +23,7 @@ corners of a 128x128 crop (see docs/baselines.md, "Agreement with the authors' c
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
+from ._lazy import ndimage  # scipy.ndimage, imported on first use
 
 from .. import register_method
 from ..params import Choice, Int

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy import fft as sfft
-from scipy import ndimage
+from ._lazy import fft as sfft  # scipy.fft and scipy.ndimage, imported on first use
+from ._lazy import ndimage
 
 from ...errors import InputError, ParameterError
 from .. import register_method
