@@ -14,7 +14,7 @@ def test_building_the_parser_and_importing_the_package_load_no_torch():
             "print('torch' in sys.modules, Fuser.__module__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["False", "True", "mutualfuse.api"]
+    assert out.stdout.split() == ["False", "False", "mutualfuse.api"]  # Fuser loads torch when a network runs (s20)
 
 
 def test_ctrl_c_while_the_commands_load_is_one_line(monkeypatch, capsys):
