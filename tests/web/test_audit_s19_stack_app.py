@@ -13,7 +13,7 @@ PAIR_IDS = {"sample", "input-a", "input-b", "method", "weights", "params", "opti
             "temperature", "detail-gain", "detail-activity", "detail-off", "fuse-btn", "status", "fused", "compare",
             "compare-with", "metrics", "downloads", "timing"}
 STACK_IDS = {"stack", "stack-input", "stack-order", "stack-format", "stack-btn", "stack-status", "stack-fused",
-             "stack-download", "stack-timing"}
+             "stack-download", "stack-timing", "stack-compare", "stack-compare-with"}
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,8 @@ def test_the_pair_mode_keeps_its_ids_and_the_stack_has_its_own(app):
     out_ids = lambda fn: [b._id for b in fn.outputs]  # noqa: E731
     assert out_ids(run) == [pair[i] for i in ("status", "fused", "compare", "metrics", "downloads", "timing")] + \
         [out_ids(run)[-1]]  # and the state
-    assert out_ids(run_stack) == [stack[i] for i in ("stack-status", "stack-fused", "stack-download", "stack-timing")]
+    assert out_ids(run_stack)[:-1] == [stack[i] for i in ("stack-status", "stack-fused", "stack-download",
+                                                          "stack-timing", "stack-compare", "stack-compare-with")]
     # one fusion at a time, a pair's or a stack's (serve's limit of 1 is per event otherwise)
     assert run.concurrency_id == run_stack.concurrency_id
     # the stack takes the pair mode's method and options
@@ -59,7 +60,7 @@ def test_the_stack_handler_shows_the_result_the_download_the_time_and_the_comman
         Image.fromarray(rng.integers(0, 256, (40, 56)).astype(np.uint8)).save(f)
         files.append(str(f))
     opts = ["average", "default", "", "saturation", "auto", None, None, None, False, "auto"]
-    status, shown, download, timing = fn(files, *opts, "sequential", "png")
+    status, shown, download, timing, *_ = fn(files, *opts, "sequential", "png")
     assert status.startswith("done: z1-z10-average.png  (3 images, 2 fusions, "), status
     assert shown == download and Path(download).is_file()
     assert "stack fused in **" in timing and "same as: `mutualfuse fuse-stack z1.png z2.png z10.png -o fused.png " \
@@ -70,7 +71,7 @@ def test_the_stack_handler_shows_the_result_the_download_the_time_and_the_comman
                  "-o", str(cli), "--order", "sequential", "--method", "average", "-q"]) == 0
     assert Path(download).read_bytes() == cli.read_bytes()
     # errors: one line on the status, the uploaded file by its own name, nothing to show or download
-    status, shown, download, timing = fn(files[:1], *opts, "tree", "png")
+    status, shown, download, timing, *_ = fn(files[:1], *opts, "tree", "png")
     assert status == "mutualfuse: error: z10.png: a stack needs at least 2 images (or one multi-page TIFF)"
     assert (shown, download, timing) == (None, None, "")
     assert fn(None, *opts, "tree", "png")[0].startswith("mutualfuse: error: upload the stack first")

@@ -48,7 +48,7 @@ def test_the_page_counts_the_fusions_and_the_result_is_unchanged(tmp_path):
         seen.append((value, desc, unit))
 
     opts = ["average", "default", "", "saturation", "auto", None, None, None, False, "auto"]
-    status, shown, download, timing = fn(files, *opts, "tree", "png", progress=progress)
+    status, shown, download, timing, *_ = fn(files, *opts, "tree", "png", progress=progress)
     assert status.startswith("done: "), status
     assert seen == [((k, 3), "fusing the stack", "fusions") for k in (1, 2, 3)]
     cli = tmp_path / "cli.png"

@@ -303,6 +303,8 @@ def test_page_focus_stack(server, browser, samples, tmp_path):
                                            "tree --method mutualfuse --weights default --chroma saturation "
                                            "--normalize auto") in " ".join(timing.replace("`", "").split()), timing
     assert timing.endswith("--normalize auto")  # serve's default --max-pixels is not named
+    # the slider compares the fused stack with its images (s20): both sides shown
+    assert _wait(lambda: len(page.all("#stack-compare img")) >= 2, 30, "the stack's slider images")
     got = _stack_download(page, browser.downloads)
     _cli("fuse-stack", str(d / "z1.png"), str(d / "z2.png"), str(d / "z10.png"), "-o", str(tmp_path / "stack.png"),
          "--device", "cpu", "--weights", "default", "-q")

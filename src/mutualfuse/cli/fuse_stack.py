@@ -159,13 +159,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def fuse_stack_files(args: argparse.Namespace, fuser=None,
-                     progress: Callable[[int, int], None] | None = None) -> StackDone:
+                     progress: Callable[[int, int], None] | None = None,
+                     planes: Callable[[list], None] | None = None) -> StackDone:
     """Everything ``fuse-stack`` does but printing: read and check the stack ``args.images``,
     fuse it, write ``args.out``; returns the summary's facts and the notes (the web page's stack
     section shows them). ``fuser``: the Fuser built from ``args`` (``make_fuser``), when the caller
     keeps one (the page's cache); default: built here. ``progress``: called as
     ``progress(done, total)`` after each of the N − 1 pairwise fusions (the page's progress
-    count; the terminal's bar is drawn as before)."""
+    count; the terminal's bar is drawn as before). ``planes``: called once, before the fusions,
+    with the stack's images in stack order as they are fused ([0, 1] floats, (H, W) or (H, W, 3),
+    after the joint percentile mapping; the page's plane-vs-fused slider); read-only."""
     from ..image_io import (MAX_PIXELS, check_output_size, check_writable, normalize_samples, output_depth,
                             read_image, write_image)
     from .fuse import fuse_setting, make_fuser, read_registered
@@ -229,6 +232,8 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
     # the arrays are [0, 1] floats already normalised above (per file, joint percentiles): the
     # API must take them as they are ("auto" keeps [0, 1] floats); under "percentile" it scaled
     # every array again by its own percentiles, undoing the joint mapping
+    if planes is not None:
+        planes(arrays)
     policy, fuser.normalize = fuser.normalize, "auto"
     bar = None
     if not args.quiet and len(arrays) > 2 and sys.stderr.isatty():  # at a terminal: a long stack takes minutes

@@ -4,7 +4,8 @@ All the work is done by :func:`mutualfuse.web.core.fuse_request` (the library, a
 it) and, for a focus stack, :func:`mutualfuse.web.core.fuse_stack_request` (``fuse-stack``
 itself); this module only lays out the page and turns errors into a message on it. Element ids
 (``#input-a``, ``#fuse-btn``, ``#status``, ``#metrics``, ``#downloads`` …; for a stack
-``#stack-input``, ``#stack-btn``, ``#stack-status``, ``#stack-download``, ``#stack-timing``) are
+``#stack-input``, ``#stack-btn``, ``#stack-status``, ``#stack-download``, ``#stack-timing``,
+``#stack-compare``, ``#stack-compare-with``) are
 what the browser test drives.
 """
 from __future__ import annotations
@@ -113,7 +114,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         the page shows the count of the N − 1 pairwise fusions while it runs (a network stack of 30
         planes takes minutes)."""
         files = [str(f) for f in (files or [])]
-        empty = (None, None, "")
+        empty = (None, None, "", None, gr.update(choices=[], value=None), None)
         if not files:
             return ("mutualfuse: error: upload the stack first (two or more images, or one multi-page TIFF)", *empty)
         paths = {f: Path(f).name for f in files}
@@ -128,7 +129,14 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         status = "done: " + r.summary + "".join(f"  \nnote: {n}" for n in r.notes)
         timing = (f"stack fused in **{r.seconds:.2f} s** (reading, fusing and writing, "
                   f"{cache.get(core._namespace(s)).device})  \nsame as: `{r.command}`")
-        return status, str(r.preview), str(r.out), timing
+        state = {"planes": [(label, str(p)) for label, p in r.planes], "fused": str(r.preview)}
+        labels = [label for label, _ in r.planes]
+        return (status, str(r.preview), str(r.out), timing, core.compare_stack(state, labels[0]),
+                gr.update(choices=labels, value=labels[0]), state)
+
+    def on_stack_compare(label, state):
+        pair = core.compare_stack(state, label)
+        return gr.update() if pair is None else pair
 
     def on_compare(which, state):
         pair = core.compare_pair(state, which)
@@ -200,6 +208,12 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
             stack_status = gr.Markdown("", elem_id="stack-status")
             stack_fused = gr.Image(label="fused stack", type="filepath", format="png", interactive=False,
                                    elem_id="stack-fused")
+            with gr.Row():
+                stack_compare = gr.ImageSlider(label="an image of the stack / fused (drag)", type="filepath",
+                                               interactive=False, elem_id="stack-compare")
+                stack_which = gr.Dropdown([], value=None, label="compare the fused stack with (each image as fused: "
+                                          "8-bit, after the stack's joint mapping)", elem_id="stack-compare-with")
+            stack_state = gr.State(None)
             stack_download = gr.File(label="download", interactive=False, elem_id="stack-download")
             stack_timing = gr.Markdown("", elem_id="stack-timing")
 
@@ -211,5 +225,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         which.change(on_compare, [which, state], compare)
         stack_go.click(run_stack, [stack_in, method, weights, params, chroma, normalize, temperature, gain, activity,
                                    detail_off, task, order, fmt],
-                       [stack_status, stack_fused, stack_download, stack_timing], concurrency_id=FUSE_QUEUE)
+                       [stack_status, stack_fused, stack_download, stack_timing, stack_compare, stack_which,
+                        stack_state], concurrency_id=FUSE_QUEUE)
+        stack_which.change(on_stack_compare, [stack_which, stack_state], stack_compare)
     return app

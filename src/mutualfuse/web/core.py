@@ -366,6 +366,9 @@ class StackResult:
     seconds: float
     command: str  # the equivalent command line, the uploads named by their own names
     notes: list[str] = field(default_factory=list)
+    #: (label, 8-bit PNG) of each image of the stack as it was fused (the plane-vs-fused slider):
+    #: the uploads' own names, or "plane k" for the planes of one TIFF
+    planes: list[tuple[str, Path]] = field(default_factory=list)
 
 
 def stack_order(paths: list[str], names: list[str]) -> list[tuple[str, str]]:
@@ -431,7 +434,13 @@ def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cach
         # the CLI's own memory check, before it runs, in the page's words (no --tile there)
         check_fits(fuser, paths, max_pixels, "stack", server=True,
                    count=tiff_plane_count(paths[0]) if len(paths) == 1 else None)
-        done = fuse_stack_files(ns, fuser=fuser, progress=progress)
+        previews: list[Path] = []
+
+        def write_previews(arrays) -> None:  # the planes as fused (after the joint mapping), 8-bit
+            for k, x in enumerate(arrays):
+                previews.append(_preview(x, req / f"plane-{k + 1:04d}.png"))
+
+        done = fuse_stack_files(ns, fuser=fuser, progress=progress, planes=write_previews)
     except FuseError as e:
         msg = _named(str(e), own).replace("raise it with --max-pixels", SERVER_LIMIT)
         # a page cannot upload a folder
@@ -443,5 +452,15 @@ def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cach
     preview = out
     if fmt != "png":  # a browser shows no TIFF: an 8-bit PNG of the result, on its type's full range
         preview = _preview(read_image(out, max_pixels=max_pixels, normalize="full")[0], req / "preview.png")
+    labels = names if len(names) == len(previews) else [f"plane {k + 1}" for k in range(len(previews))]
     return StackResult(out=out, preview=preview, summary=summary, seconds=seconds,
-                       command=settings.stack_command(names, order, fmt), notes=notes)
+                       command=settings.stack_command(names, order, fmt), notes=notes,
+                       planes=list(zip(labels, previews)))
+
+
+def compare_stack(state: dict | None, label: str | None):
+    """The stack's slider pair for the chosen image: (that image as fused, the fused stack)."""
+    if not state or not state.get("planes"):
+        return None
+    planes = dict(state["planes"])
+    return (planes.get(label, state["planes"][0][1]), state["fused"])
