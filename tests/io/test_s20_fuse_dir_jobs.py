@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import re
 import sys
+import textwrap
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -131,3 +133,24 @@ def test_jobs_with_torchrun_is_refused_once(tmp_path, capsys, monkeypatch):
     assert main(argv) == 2
     assert capsys.readouterr() == ("", "")
     assert not (tmp_path / "o").exists()
+
+
+@pytest.fixture()
+def own_module(tmp_path, method_registry):
+    """A module file registering ``s20own<tag>`` (a weighted mean); sys.modules / sys.path restored."""
+    tag = uuid.uuid4().hex[:8]
+    path, mods = list(sys.path), set(sys.modules)
+    f = tmp_path / "mods" / f"s20mod{tag}.py"
+    f.parent.mkdir()
+    f.write_text(textwrap.dedent(f'''
+        from mutualfuse.methods import register_method
+
+        @register_method("s20own{tag}", family="pixel")
+        def fuse(a, b):
+            return 0.3 * a + 0.7 * b
+    '''))
+    yield f, f"s20own{tag}"
+    sys.path[:] = path
+    for m in set(sys.modules) - mods:
+        if m.startswith("s20mod"):
+            del sys.modules[m]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_s20_fuse_dir_jobs import failure_lines, files, make_pairs, run, summary  # noqa: E402
+from test_s20_fuse_dir_jobs import failure_lines, files, make_pairs, run, summary, own_module  # noqa: E402,F401
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from one_line_error import assert_one_line_error  # noqa: E402
@@ -24,27 +24,6 @@ def one_thread():
 
     torch.set_num_threads(1)  # -j 1 and the workers at one thread each (restored by tests/conftest.py)
     yield
-
-
-@pytest.fixture()
-def own_module(tmp_path, method_registry):
-    """A module file registering ``s20own<tag>`` (a weighted mean); sys.modules / sys.path restored."""
-    tag = uuid.uuid4().hex[:8]
-    path, mods = list(sys.path), set(sys.modules)
-    f = tmp_path / "mods" / f"s20mod{tag}.py"
-    f.parent.mkdir()
-    f.write_text(textwrap.dedent(f'''
-        from mutualfuse.methods import register_method
-
-        @register_method("s20own{tag}", family="pixel")
-        def fuse(a, b):
-            return 0.3 * a + 0.7 * b
-    '''))
-    yield f, f"s20own{tag}"
-    sys.path[:] = path
-    for m in set(sys.modules) - mods:
-        if m.startswith("s20mod"):
-            del sys.modules[m]
 
 
 def test_network_j2_equals_j1(tmp_path, capfd, lively_weights, one_thread):
