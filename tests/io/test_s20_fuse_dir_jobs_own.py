@@ -4,8 +4,6 @@ bytes of ``-j 1``."""
 from __future__ import annotations
 
 import sys
-import textwrap
-import uuid
 from pathlib import Path
 
 import pytest
