@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.mutualfuse-installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	# the pinned torch first, so that the package's `torch>=2.2` range installs nothing more
+	# the pinned torch first, so that the package's `torch>=2.6` range installs nothing more
 	$(PY) -m pip install -q torch==2.13.0 $(TORCH_PIP_ARGS)
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
