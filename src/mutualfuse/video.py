@@ -705,8 +705,9 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     depth_notes = []
     if depth == 8 and deep:  # the depth the inputs had is not kept: say so
         why = ("as --bit-depth 8 asks" if bit_depth == 8 else
-               f"{out.suffix.lower()} is written as 8-bit H.264; an .mkv or .nut output (or --bit-depth 16) "
-               "keeps 16 bits, as lossless FFV1")
+               f"{out.suffix.lower()} is written as 8-bit H.264; an .mkv or .nut output"
+               + (" (or --bit-depth 16)" if out.suffix.lower() in DEEP_SUFFIXES else "")  # .mp4 cannot hold it
+               + " keeps 16 bits, as lossless FFV1")
         deeper = ", ".join(f"{p.name} has {stream_bits(fmts[p])}-bit samples ({fmts[p]})" for p in deep)
         depth_notes.append(f"the output is 8-bit: {deeper}; {why}")
     elif depth == 16:

@@ -178,8 +178,13 @@ def test_an_8_bit_container_of_deep_inputs_says_so_and_bit_depth_chooses(tmp_pat
     assert main(["fuse-video", str(a), str(b), "-o", str(out), "--method", "average"]) == 0
     cap = capsys.readouterr()
     assert "note: the output is 8-bit: a.mkv has 16-bit samples (gray16le), b.mkv has 16-bit samples" in cap.err
-    assert ".mkv or .nut output (or --bit-depth 16) keeps 16 bits" in cap.err, cap.err
+    # not "(or --bit-depth 16)": .mp4 cannot hold it (that is refused below)
+    assert "written as 8-bit H.264; an .mkv or .nut output keeps 16 bits" in cap.err, cap.err
     assert "16-bit" not in cap.out and _stream(out).startswith("h264") and "yuv420p" in _stream(out)
+    avi = tmp_path / "f.avi"  # 8 bits by default, 16 on request: the note offers it
+    assert main(["fuse-video", str(a), str(b), "-o", str(avi), "--method", "average"]) == 0
+    assert ".avi is written as 8-bit H.264; an .mkv or .nut output (or --bit-depth 16) keeps 16 bits" in \
+        capsys.readouterr().err
     out8 = tmp_path / "f8.mkv"
     assert main(["fuse-video", str(a), str(b), "-o", str(out8), "--method", "average", "--bit-depth", "8"]) == 0
     assert "as --bit-depth 8 asks" in capsys.readouterr().err
