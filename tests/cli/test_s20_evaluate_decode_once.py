@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,25 +27,15 @@ NAMES = ("01", "02", "03", "04")
 
 
 def _dicom(path, arr):
-    import pydicom  # noqa: F401
-    from pydicom.dataset import FileDataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+    """A 12-bit CT slice (tests/io/test_io_read.py's writer, defaults: MONOCHROME2, no window)."""
+    import sys
 
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.SOPClassUID = meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.Modality = "CT"
-    ds.Rows, ds.Columns = arr.shape
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, 12, 11
-    ds.PixelRepresentation = 0
-    ds.PixelData = arr.astype(np.uint16).tobytes()
-    ds.save_as(str(path), enforce_file_format=True)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "io"))
+    try:
+        from test_io_read import _dicom as write
+    finally:
+        sys.path.pop(0)
+    write(path, arr)
 
 
 @pytest.fixture()
