@@ -284,12 +284,18 @@ class Fuser:
     def __getattr__(self, name: str) -> Any:
         # only for attributes not set: :attr:`device` and :attr:`dtype` of a classical method,
         # made torch objects on first use (see __init__)
-        spec = self.__dict__.get("_device_spec")
-        if name in ("device", "dtype") and spec is not None:
-            self.device = pick_device(spec[0])
-            self.dtype = pick_dtype(spec[1], self.device)
-            del self.__dict__["_device_spec"]
-            return self.__dict__[name]
+        if name in ("device", "dtype"):
+            # threads may get here together: each sets the same values, both at once (never a
+            # device without its dtype), and the spec goes only after them (pop: no KeyError for
+            # a thread that comes second); a thread that found neither attribute nor spec because
+            # another set one and removed the spec in between reads what that one set
+            spec = self.__dict__.get("_device_spec")
+            if spec is not None:
+                device = pick_device(spec[0])
+                self.__dict__.update(device=device, dtype=pick_dtype(spec[1], device))
+                self.__dict__.pop("_device_spec", None)
+            if name in self.__dict__:
+                return self.__dict__[name]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __repr__(self) -> str:
