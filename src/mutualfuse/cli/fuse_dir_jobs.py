@@ -9,7 +9,8 @@ state a fork would copy half-made), and each builds its own fuser once, as the c
 (the same options, the ``--import`` modules imported first).
 
 * Threads: a worker runs ``max(1, T // N)`` torch threads, ``T`` being this process's
-  ``torch.get_num_threads()`` (``OMP_NUM_THREADS`` or the CPU count), and is started with
+  ``torch.get_num_threads()`` (``OMP_NUM_THREADS`` or the CPU count; without importing PyTorch
+  for a classical method, :func:`command_threads`), and is started with
   ``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` / ``MKL_NUM_THREADS`` at that number, so that
   N workers use the cores one process would have used instead of N times as many threads.
 * Order: pairs are handed out in the order of ``-j 1`` (sorted by name, or the CSV's rows), one
@@ -47,11 +48,30 @@ def _sigmask(how: str, signals):
     return signal.pthread_sigmask(getattr(signal, how), signals)
 
 
-def worker_threads(jobs: int) -> int:
-    """Torch threads of each of ``jobs`` workers: this process's thread count // ``jobs``, at least 1."""
-    import torch
+def command_threads() -> int:
+    """This process's thread count: ``torch.get_num_threads()`` where PyTorch is loaded (the
+    network: the command built its fuser); else (a built-in classical method, which does not
+    load it: ``import torch`` for this number alone took 2.3-2.5 s on the shared 2-core machine,
+    most of a ``-j 2`` run, docs/inputs.md "Batches") ``OMP_NUM_THREADS`` when it is a positive
+    integer, as PyTorch would take it, else the CPUs this process may run on."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        return torch.get_num_threads()
+    try:
+        n = int(os.environ.get("OMP_NUM_THREADS", "").strip())
+    except ValueError:
+        n = 0
+    if n >= 1:
+        return n
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on every platform
+        return os.cpu_count() or 1
 
-    return max(1, torch.get_num_threads() // jobs)
+
+def worker_threads(jobs: int) -> int:
+    """Threads of each of ``jobs`` workers: this process's (:func:`command_threads`) // ``jobs``, at least 1."""
+    return max(1, command_threads() // jobs)
 
 
 def _method_modules(args: argparse.Namespace) -> tuple[str, ...]:
