@@ -14,10 +14,11 @@ decoding pass), so that a thermal stream does not flicker as each frame is stret
 (``frame_mapping="frame"``).
 The output has the same frame count, rate and size as the inputs. Its depth (``bit_depth``):
 8-bit H.264 (libx264, ``crf``; odd sizes as 4:4:4, 4:2:0 needs even sides) or 16-bit lossless
-FFV1 (``gray16le`` where both streams are gray, else ``gbrp16le``) in ``.mkv``, ``.nut``, ``.avi``
-or ``.mov``; by default 16 bits where either input has more than 8 bits a sample and the output
-is ``.mkv`` or ``.nut`` (FFV1's own containers), else 8 bits with a note saying so. A video whose
-frames are gray in RGB form (R = G = B, the usual ffmpeg decode of an IR stream) is fused as gray.
+FFV1 (``gray16le`` where both streams are gray or the fuser's chroma is "gray", else ``gbrp16le``)
+in ``.mkv``, ``.nut``, ``.avi`` or ``.mov``; by default 16 bits where either input has more than
+8 bits a sample and the output is ``.mkv`` or ``.nut`` (FFV1's own containers), else 8 bits with
+a note saying so. A video whose frames are gray in RGB form (R = G = B, the usual ffmpeg decode
+of an IR stream) is fused as gray.
 
 Any container ffmpeg recognises by its content is read whatever its name (``.m4v``, ``.ts``,
 ``.y4m``, ``.nut`` ...), by its first video stream that is not a cover picture; a still image or
@@ -506,6 +507,10 @@ def _is_gray(frame: np.ndarray) -> bool:
 
 
 FRAME_MAPPINGS = ("video", "frame")
+#: the note where one mapping for the whole video was asked for but its percentiles are equal
+_EQUAL_PERCENTILES = ("the {lo:g} and {hi:g} percentiles of the whole video are equal (nearly every sample has "
+                      "one value): no mapping for all frames; each frame is scaled alone, as a still is (as "
+                      "--frame-mapping frame does)")
 
 
 def uses_percentiles(dtype, normalize: str) -> bool:
@@ -664,6 +669,7 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     if iio is None:
         raise InputError(f"{a_path}: {EXTRA_HINT}")
     from .image_io import check_writable
+    from .io.samples import FLOAT_TOLERANCE
     from .validation import MIN_SIDE
 
     check_writable(out, inputs=(a_path, b_path), formats=OUTPUT_SUFFIXES)
@@ -701,14 +707,17 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     deep = [path for path in dict.fromkeys((a_path, b_path)) if stream_bits(fmts[path]) > 8]
     norm = getattr(fuser, "normalize", "auto"), tuple(getattr(fuser, "percentiles", (0.1, 99.9)))
     depth = bit_depth if bit_depth is not None else (16 if deep and out.suffix.lower() in DEEP_DEFAULT_SUFFIXES else 8)
-    gray_out = all(is_gray_format(f) for f in fmts.values())  # a 16-bit output's pixel format: gray16le
+    # a 16-bit output's pixel format: gray16le where both streams are gray or --chroma gray makes the
+    # result gray (colour inputs under --chroma gray were written as three equal gbrp16le planes)
+    gray_out = all(is_gray_format(f) for f in fmts.values()) or getattr(fuser, "chroma", None) == "gray"
     depth_notes = []
     if depth == 8 and deep:  # the depth the inputs had is not kept: say so
         why = ("as --bit-depth 8 asks" if bit_depth == 8 else
                f"{out.suffix.lower()} is written as 8-bit H.264; an .mkv or .nut output"
                + (" (or --bit-depth 16)" if out.suffix.lower() in DEEP_SUFFIXES else "")  # .mp4 cannot hold it
                + " keeps 16 bits, as lossless FFV1")
-        deeper = ", ".join(f"{p.name} has {stream_bits(fmts[p])}-bit samples ({fmts[p]})" for p in deep)
+        deeper = ", ".join(f"{p.name} has " + ("float" if is_float_format(fmts[p]) else f"{stream_bits(fmts[p])}-bit")
+                           + f" samples ({fmts[p]})" for p in deep)  # a float stream's were called "16-bit"
         depth_notes.append(f"the output is 8-bit: {deeper}; {why}")
     elif depth == 16:
         depth_notes.append(f"the output is 16-bit lossless FFV1 ({'gray16le' if gray_out else 'gbrp16le'}); "
@@ -736,9 +745,18 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                 bits = stream_bits(str(meta.get("pix_fmt", "")))
                 if is_float_format(fmts[path]):
                     rng, mn, mx = float_video_range(iio, path, norm[0], norm[1])
-                    if rng is None:
+                    if rng is None and not mx > mn:  # flat: each frame kept at its value, clipped (a still's rule)
+                        mapping_notes.append(f"{path.name}: float samples ({fmts[path]}) all {mn:.6g}: a flat video, "
+                                             "not stretched, kept at that value"
+                                             + (", clipped to [0, 1]" if not 0 <= mn <= 1 else "")
+                                             + " (a flat float still's rule)")
+                    elif rng is None and (norm[0] == "full" or (norm[0] == "auto" and mn >= -FLOAT_TOLERANCE
+                                                                 and mx <= 1 + FLOAT_TOLERANCE)):
                         mapping_notes.append(f"{path.name}: float samples ({fmts[path]}) in [{mn:.6g}, {mx:.6g}], "
                                              "used as they are (a float still's rule)")
+                    elif rng is None:  # percentiles apply, but the whole video's are equal (was: "used as they are")
+                        mapping_notes.append(f"{path.name}: float samples ({fmts[path]}) in [{mn:.6g}, {mx:.6g}]: "
+                                             f"{_EQUAL_PERCENTILES.format(lo=norm[1][0], hi=norm[1][1])}")
                     else:
                         fixed[path] = rng
                         mapping_notes.append(f"{path.name}: float samples ({fmts[path]}) in [{mn:.6g}, {mx:.6g}]: one "
@@ -747,7 +765,9 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                                              f"{(mx - mn) / 65536:.3g}); --frame-mapping frame scales each frame alone")
                 elif uses_percentiles(np.uint8 if bits <= 8 else np.uint16, norm[0]):
                     rng, _ = video_range(iio, path, norm[1])
-                    if rng is not None:
+                    if rng is None:  # was silent: the frames were scaled one by one
+                        mapping_notes.append(f"{path.name}: {_EQUAL_PERCENTILES.format(lo=norm[1][0], hi=norm[1][1])}")
+                    else:
                         fixed[path] = rng
                         mapping_notes.append(f"{path.name}: one intensity mapping for all frames, the {norm[1][0]:g}-"
                                              f"{norm[1][1]:g} percentiles of the whole video ({rng[0]:.6g}-"

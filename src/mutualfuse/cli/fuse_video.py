@@ -23,9 +23,9 @@ def add_parser(sub) -> None:
                    help="x264 quality 0..51, 0 = lossless (default %(default)s; 8-bit output only)")
     p.add_argument("--bit-depth", type=int, choices=(8, 16), default=None,
                    help="output depth: 8 = H.264 (libx264, --crf), 16 = lossless FFV1 (gray16le for two gray "
-                        "streams, else gbrp16le; .mkv, .nut, .avi, .mov). Default: 16 where either input has "
-                        "more than 8 bits a sample (gray16le, gray12le, yuv420p10le, float) and the output is "
-                        ".mkv or .nut, else 8 (a note says when a deeper input is written at 8 bits)")
+                        "streams or --chroma gray, else gbrp16le; .mkv, .nut, .avi, .mov). Default: 16 where "
+                        "either input has more than 8 bits a sample (gray16le, gray12le, yuv420p10le, float) and "
+                        "the output is .mkv or .nut, else 8 (a note says when a deeper input is written at 8 bits)")
     p.add_argument("--frame-mapping", choices=("video", "frame"), default="video",
                    help="where frames are scaled by percentiles (16-bit streams under --normalize auto, any "
                         "under percentile): video = one mapping from the whole video's percentiles (default; "
