@@ -12,40 +12,20 @@ Every video here is made at run time by imageio-ffmpeg's bundled ffmpeg (64x48, 
 """
 from __future__ import annotations
 
-import re
-import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 pytest.importorskip("imageio.v2")
-imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+pytest.importorskip("imageio_ffmpeg")
 
 from mutualfuse.cli import main  # noqa: E402
 
-W, H, N, FPS = 64, 48, 3, 5
-FF = imageio_ffmpeg.get_ffmpeg_exe()
-
-
-def _write(path, frames, fmt, *codec):
-    data = b"".join(np.ascontiguousarray(f).tobytes() for f in frames)
-    subprocess.run([FF, "-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", fmt, "-s", f"{W}x{H}", "-r", str(FPS),
-                    "-i", "-", *(codec or ("-c:v", "ffv1")), str(path)], input=data, check=True)
-    return path
-
-
-def _read(path, fmt, dtype, channels=1):
-    raw = subprocess.run([FF, "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", fmt, "-"],
-                         capture_output=True, check=True).stdout
-    x = np.frombuffer(raw, dtype=dtype)
-    return x.reshape(-1, channels, H, W) if channels > 1 else x.reshape(-1, H, W)
-
-
-def _stream(path) -> str:
-    err = subprocess.run([FF, "-hide_banner", "-i", str(path)], capture_output=True, text=True).stderr
-    m = re.search(r"Video: (.*)", err)
-    assert m, err
-    return m.group(1)
+# the video writers, readers and sizes of the first s20 video test, not a copy of them
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_s20_video_depth import FF, FPS, H, N, W, _read, _stream, _write  # noqa: E402,F401
 
 
 def _flat_float(path, value):
