@@ -492,7 +492,7 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
             b = read(lb[n], True)
             if narrow is not None and normalize is None:
                 for p, x in ((la[n], a), (lb[n], b)):
-                    if x.dtype == np.uint16 and x.size and int(x.max()) - int(x.min()) < 65536 // 4:
+                    if _narrow16(x) is not None:
                         narrow.append(p)
             tasks = []
             for m, d in zip(methods, fused):
