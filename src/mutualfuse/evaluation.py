@@ -425,7 +425,7 @@ def _worker_init() -> None:
 
 def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
              skipped: dict | None = None, normalize: str | None = None,
-             percentiles: tuple[float, float] | None = None, narrow: list | None = None,
+             percentiles: tuple[float, float] | None = None,
              reads: DecodedImages | None = None) -> dict:
     """Score pair by pair; with ``jobs`` > 1 the metrics (of every ``--fused`` image) run in
     that many worker processes, and the next pair is read while the last metrics of a pair
@@ -440,8 +440,8 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
     :class:`~mutualfuse.errors.InputError` naming the file and the metric.
 
     ``normalize`` / ``percentiles`` are :func:`read_gray`'s, for the sources only (a fused image
-    is scored as stored). ``narrow`` (a list, filled in place) receives the 16-bit sources read
-    at their stored scale (``normalize`` None) whose values span less than a quarter of it.
+    is scored as stored). (The note on 16-bit sources of a narrow span comes from
+    :func:`verify_reads`, which reads every image first.)
 
     ``reads``: the images :func:`verify_reads` kept (``keep=``), taken from there instead of
     decoding the file again (the same arrays :func:`read_gray` returns); the others are read."""
@@ -490,10 +490,6 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
         for n in names:
             a = read(la[n], True)
             b = read(lb[n], True)
-            if narrow is not None and normalize is None:
-                for p, x in ((la[n], a), (lb[n], b)):
-                    if _narrow16(x) is not None:
-                        narrow.append(p)
             tasks = []
             for m, d in zip(methods, fused):
                 fp = lf[str(d)][n]
