@@ -31,10 +31,17 @@ the whole image, so the network's CPU peak is about 1.3 GB + 150 bytes a pixel (
 at 2048², 3.8 GB at 4096²); ``tile=`` bounds that part by the tile size (approximate). A call
 whose lower bound (:meth:`Fuser.min_memory`) exceeds the available memory is refused with an
 :class:`~mutualfuse.errors.InputError` before the network runs.
+
+Threads: one :class:`Fuser` (and :func:`fuse`'s cached one) may be shared by threads; it runs
+one call at a time, so the results are those of the calls in sequence, and each thread reads the
+:attr:`Fuser.report` of its own last call. For calls in parallel, give each thread its own Fuser
+(PyTorch already spreads one network call over the CPU's cores).
 """
 from __future__ import annotations
 
+import functools
 import os
+import threading
 from dataclasses import dataclass, field
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -66,6 +73,24 @@ class FuseReport:
     detected: list = field(default_factory=list)
     #: :meth:`Fuser.fuse_stack`: the pairwise fusions it made (N − 1 for N images)
     fusions: int = 1
+
+
+def _one_call_at_a_time(method: Callable) -> Callable:
+    """Run a :class:`Fuser` entry point under the fuser's lock: one call at a time per fuser.
+
+    A call changes the fuser's state while it runs: task mode ``"auto"`` sets the network to
+    the detected task's settings (:meth:`Fuser.use_task`) before fusing, and :attr:`Fuser.report`
+    is filled as the call goes. Threads fusing with one fuser at once fused pairs at another
+    pair's task settings (up to 58 grey levels off on the bundled samples) and mixed their
+    reports; now each waits for the call in progress. The lock is
+    re-entrant: :meth:`Fuser.fuse` calls :meth:`Fuser.fuse_arrays`, which calls
+    :meth:`Fuser.fuse_gray_batch`."""
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return call
 
 
 def _refuse_a_shadowing_method(name: str) -> None:
@@ -174,6 +199,8 @@ class Fuser:
                  tile: int | None = None, tile_overlap: int = 64, progress: bool = False,
                  blend_temperature: float | None = None, detail_gain: float | None = None,
                  detail_activity: float | None = None, task: str | None = None, **method_params: Any):
+        self._lock = threading.RLock()  # one call at a time (:func:`_one_call_at_a_time`)
+        self._local = threading.local()  # each thread's last report (:attr:`report`)
         if "method" in method_params or "weights" in method_params:  # as fuse() takes them
             if str(model) != "default":
                 raise ParameterError(f"the model is given twice: {model!r} and "
@@ -281,6 +308,35 @@ class Fuser:
         if task in self._task_cfg:  # a fixed task: its settings, once
             self.use_task(task)
 
+    @property
+    def report(self) -> FuseReport:
+        """What the last call did (:class:`FuseReport`), reset at the start of every call.
+
+        Per thread: after a call returns, the thread that made it reads that call's report even
+        when another thread has fused with this fuser since; a thread that has not fused reads
+        the report of the call that started last. Calls from several threads are run one at a
+        time (each waits for the one in progress), with the same results as in sequence."""
+        own = getattr(self._local, "report", None)
+        return own if own is not None else self._report
+
+    @report.setter
+    def report(self, value: FuseReport) -> None:
+        self._report = value
+        self._local.report = value
+
+    def __getstate__(self) -> dict:
+        # copy.copy, copy.deepcopy and pickle: the lock and the per-thread reports are this
+        # object's own; a copy gets new ones (and the last report as its shared one)
+        state = self.__dict__.copy()
+        state.pop("_lock", None)
+        state.pop("_local", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+        self._local = threading.local()
+
     def __getattr__(self, name: str) -> Any:
         # only for attributes not set: :attr:`device` and :attr:`dtype` of a classical method,
         # made torch objects on first use (see __init__)
@@ -343,6 +399,7 @@ class Fuser:
         no notes of the call before it."""
         self.report = FuseReport(method=self.report.method)
 
+    @_one_call_at_a_time
     def use_task(self, task: str) -> None:
         """Set the network to ``task``'s settings (explicit ones still win): once at construction
         for a fixed task; in task mode ``"auto"`` before each group of pairs
@@ -364,6 +421,7 @@ class Fuser:
 
         return [detect_task(p, q) for p, q in zip(gray(a), gray(b))]
 
+    @_one_call_at_a_time
     def fuse_gray_batch(self, a: np.ndarray, b: np.ndarray, task: str | None = None) -> np.ndarray:
         """(B, H, W) float arrays in [0, 1] → fused (B, H, W) float64 in [0, 1].
 
@@ -463,6 +521,7 @@ class Fuser:
                     "AVX512-BF16, 2x with AVX-512, 9x with AVX2; docs/inputs.md); use float32")
         return out
 
+    @_one_call_at_a_time
     def fuse_gray(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """(H, W) float arrays in [0, 1] → fused (H, W) float64 in [0, 1]; other dtypes or ranges
         are an :class:`InputError` (:meth:`fuse` takes them)."""
@@ -473,6 +532,7 @@ class Fuser:
         check_pair(a, b)
         return self.fuse_gray_batch(a[None], b[None])[0]
 
+    @_one_call_at_a_time
     def fuse_arrays(self, a: np.ndarray, b: np.ndarray, task: str | None = None) -> np.ndarray:
         """Internal float form: (B, H, W) gray or (B, H, W, 3) RGB in [0, 1] → same form fused
         (other shapes, dtypes or ranges are an :class:`InputError`; :meth:`fuse` takes them).
@@ -494,6 +554,7 @@ class Fuser:
         return fuse_color(a, b, lambda x, y: self.fuse_gray_batch(x, y, task), chroma=self.chroma)
 
     # -- any kind -----------------------------------------------------------------
+    @_one_call_at_a_time
     def fuse(self, a: Any, b: Any) -> Any:
         """Fuse a pair of numpy arrays, PIL images or tensors (single or batched); same kind out."""
         from .convert import from_any, to_kind
@@ -508,6 +569,7 @@ class Fuser:
         return to_kind(out, ka if ka.channels >= kb.channels else kb)
 
     # -- stacks -------------------------------------------------------------------
+    @_one_call_at_a_time
     def fuse_stack(self, images: Sequence[Any], order: str = "tree", task: str | None = "multi-focus",
                    progress: Callable[[int, int], None] | None = None) -> Any:
         """Fuse N ≥ 2 registered images (a focus stack: microscopy, macro photography) into one.
@@ -653,7 +715,12 @@ def fuse(a: Any, b: Any, method: str = NETWORK_METHOD, weights: str | os.PathLik
 
     # a weights file rewritten in place (same path) is a new model: its identity is in the key
     key = (str(model), file_identity(model), device, tuple(sorted((k, repr(v)) for k, v in params.items())))
-    if key not in _CACHE:
+    # the fuser is held here, not looked up again after the cache was filled: another thread's
+    # call with other settings may clear the cache in between (a KeyError); one fuser used by
+    # several threads runs their calls one at a time (:func:`_one_call_at_a_time`)
+    fuser = _CACHE.get(key)
+    if fuser is None:
+        fuser = Fuser(model, device=device, **params)  # built first: a refused setting keeps the cached fuser
         _CACHE.clear()
-        _CACHE[key] = Fuser(model, device=device, **params)
-    return _CACHE[key].fuse(a, b)
+        _CACHE[key] = fuser
+    return fuser.fuse(a, b)
