@@ -14,13 +14,18 @@ From that declaration
 * the registered function checks them again whenever it is called (directly too), and its body
   receives them normalised (``int``, ``float``, ``bool`` or ``str``).
 
-What depends on the image (a decomposition too deep for its size) is still checked by the method
-when it runs. Values arrive typed: the command line's ``--param KEY=VALUE`` strings are converted
-by the command first (``mutualfuse.cli.fuse.parse_params``: int, float, true/false, else text).
+A parameter the method uses only with a given value of another (``gtf``'s ``tol`` only with
+``solver="admm"``) is declared with :meth:`Param.only_with`: given with a value other than its
+default while the other parameter says otherwise, it is refused too (:func:`check_combination`)
+rather than ignored. What depends on the image (a decomposition too deep for its size) is still
+checked by the method when it runs. Values arrive typed: the command line's ``--param KEY=VALUE``
+strings are converted by the command first (``mutualfuse.cli.fuse.parse_params``: int, float,
+true/false, else text).
 """
 from __future__ import annotations
 
 import abc
+import dataclasses
 import difflib
 import functools
 import inspect
@@ -46,9 +51,15 @@ def _fmt(x: float) -> str:
 class Param(abc.ABC):
     """One declared parameter. :meth:`check` returns the value normalised or raises."""
 
-    @abc.abstractmethod
+    def _range(self) -> str:
+        """The type and range or choices accepted (each declaration kind below; a subclass may
+        override :meth:`allowed` instead)."""
+        raise NotImplementedError
+
     def allowed(self) -> str:
-        """What is accepted, as the end of "parameter X must be ..."."""
+        """What is accepted, as the end of "parameter X must be ..." and on the method's card:
+        :meth:`_range` and, for a declaration made with :meth:`only_with`, its condition."""
+        return self._range() + self.condition()
 
     @abc.abstractmethod
     def accepts(self, value: Any) -> Any:
@@ -65,6 +76,29 @@ class Param(abc.ABC):
         """Appended to the message (a "did you mean")."""
         return ""
 
+    #: set by :meth:`only_with`: (the other parameter, its values that use this one, this
+    #: parameter's default, the other's default; the defaults filled in by :func:`with_params`)
+    _only: tuple | None = None
+
+    def only_with(self, on: str, *values: Any) -> Param:
+        """This declaration for a parameter that the method uses only while the parameter ``on`` is
+        one of ``values`` (``gtf``'s ``tol`` only with ``solver="admm"``). With ``on`` set otherwise a
+        value other than the parameter's default is refused (:func:`check_combination`) instead of
+        being ignored without a word; the default itself passes (a form that fills in every default,
+        as the web page's, sends it). Returns a copy; :meth:`allowed` then ends with the condition."""
+        return self._with_only((on, tuple(values), None, None))
+
+    def _with_only(self, cond: tuple) -> Param:
+        new = dataclasses.replace(self)  # type: ignore[type-var]  (every declaration is a dataclass)
+        object.__setattr__(new, "_only", cond)
+        return new
+
+    def condition(self) -> str:
+        """``"; used only with solver=admm"`` for a declaration made with :meth:`only_with`, else ``""``."""
+        if self._only is None:
+            return ""
+        return f"; used only with {self._only[0]}={' or '.join(map(str, self._only[1]))}"
+
 
 @dataclass(frozen=True)
 class Int(Param):
@@ -79,7 +113,7 @@ class Int(Param):
     optional: bool = False
     meaning: str = ""
 
-    def allowed(self) -> str:
+    def _range(self) -> str:
         kind = "an odd integer" if self.odd else "an integer"
         rng = f" >= {self.lo}" if self.hi is None else f" in {self.lo}..{self.hi}"
         mult = f", a multiple of {self.multiple_of}" if self.multiple_of > 1 else ""
@@ -105,7 +139,7 @@ class Float(Param):
     hi: float | None = None
     lo_open: bool = False
 
-    def allowed(self) -> str:
+    def _range(self) -> str:
         lo = None if self.lo is None else f"{'>' if self.lo_open else '>='} {_fmt(self.lo)}"
         if self.hi is not None and lo is not None:
             return f"a finite number {lo} and <= {_fmt(self.hi)}"
@@ -134,7 +168,7 @@ class Choice(Param):
     choices: tuple[str, ...]
     listing: str | None = None
 
-    def allowed(self) -> str:
+    def _range(self) -> str:
         return self.listing or f"one of {', '.join(self.choices)}"
 
     def accepts(self, value: Any) -> Any:
@@ -151,7 +185,7 @@ class Choice(Param):
 class Bool(Param):
     """True or False (``--param KEY=true|false`` on the command line); not 0/1 or text."""
 
-    def allowed(self) -> str:
+    def _range(self) -> str:
         return "true or false"
 
     def accepts(self, value: Any) -> Any:
@@ -166,7 +200,7 @@ class Text(Param):
 
     what: str = "a non-empty text"
 
-    def allowed(self) -> str:
+    def _range(self) -> str:
         return self.what
 
     def accepts(self, value: Any) -> Any:
@@ -177,6 +211,24 @@ class Text(Param):
         return value
 
 
+def check_combination(method: str, spec: Mapping[str, Param], values: Mapping[str, Any]) -> None:
+    """Refuse a parameter given with a value other than its default where the method ignores it:
+    one declared with :meth:`Param.only_with` while its ``on`` parameter (given in ``values``, else
+    at its default) is not one of its values. ``values``: the parameters as given, normalised."""
+    for name, value in values.items():
+        cond = getattr(spec.get(name), "_only", None)
+        if cond is None:
+            continue
+        on, allowed_values, default, on_default = cond
+        if value == default:
+            continue
+        other = values.get(on, on_default)
+        if other not in allowed_values:
+            want = " or ".join(f"{on}={v}" for v in allowed_values)
+            raise ParameterError(f"method {method!r}: parameter {name}={value!r} has no effect with "
+                                 f"{on}={other} (it is used only with {want}); drop it or pass {want}")
+
+
 def keyword_names(fn: Callable) -> list[str]:
     """The parameters of a method function after its two images ``a, b``."""
     ps = list(inspect.signature(fn).parameters.values())[2:]
@@ -184,8 +236,11 @@ def keyword_names(fn: Callable) -> list[str]:
 
 
 def check_values(method: str, spec: Mapping[str, Param], values: Mapping[str, Any]) -> dict[str, Any]:
-    """``values`` normalised by their declarations (names not declared are passed through)."""
-    return {k: spec[k].check(method, k, v) if k in spec else v for k, v in values.items()}
+    """``values`` normalised by their declarations (names not declared are passed through); a
+    parameter the method would ignore with the other values is refused (:func:`check_combination`)."""
+    out = {k: spec[k].check(method, k, v) if k in spec else v for k, v in values.items()}
+    check_combination(method, spec, out)
+    return out
 
 
 def check_images(method: str, a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -232,12 +287,20 @@ def with_params(method: str, spec: Mapping[str, Param]) -> Callable[[Callable], 
                 spec[n].check(method, n, default)
             except ParameterError as e:
                 raise ValueError(f"the default of {e}") from None
+            cond = spec[n]._only
+            if cond is not None:
+                if cond[0] not in names or cond[0] == n:
+                    raise ValueError(f"method {method!r}: parameter {n} is declared used only with {cond[0]!r}, "
+                                     f"which is not another of its parameters")
+                spec[n] = spec[n]._with_only((cond[0], cond[1], default, sig.parameters[cond[0]].default))
 
         @functools.wraps(fn)
         def checked(*args: Any, **kwargs: Any):
             bound = sig.bind(*args, **kwargs)
-            for k in list(bound.arguments)[2:]:
+            given = list(bound.arguments)[2:]
+            for k in given:
                 bound.arguments[k] = spec[k].check(method, k, bound.arguments[k])
+            check_combination(method, spec, {k: bound.arguments[k] for k in given})
             ka, kb = list(sig.parameters)[:2]
             if ka in bound.arguments and kb in bound.arguments:
                 bound.arguments[ka], bound.arguments[kb] = check_images(

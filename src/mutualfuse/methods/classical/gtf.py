@@ -364,9 +364,12 @@ def irn_l1tv(s: np.ndarray, lam: float, loops: int = 5, eps_f_cutoff: float = 0.
     slow=True,
     # lam: at 100 the TV term already wins (Y flat: ADMM's result is the same up to 1e6, IRN's within
     # a grey level), and above about 160 the float32 ADMM overflows; tol is relative (1: stop at the
-    # first check); loops and max_iter bound the run time
-    params={"lam": Float(0.0, 100.0, lo_open=True), "solver": Choice(("irn", "admm")), "loops": Int(1, 1000),
-            "max_iter": Int(1, 100000), "tol": Float(0.0, 1.0, lo_open=True)},
+    # first check); loops and max_iter bound the run time. loops belongs to the IRN solver, max_iter
+    # and tol to ADMM: given (not at its default) with the other solver, one is refused (it was ignored)
+    params={"lam": Float(0.0, 100.0, lo_open=True), "solver": Choice(("irn", "admm")),
+            "loops": Int(1, 1000).only_with("solver", "irn"),
+            "max_iter": Int(1, 100000).only_with("solver", "admm"),
+            "tol": Float(0.0, 1.0, lo_open=True).only_with("solver", "admm")},
 )
 def gtf(a: np.ndarray, b: np.ndarray, *, lam: float = 4.0, solver: str = "irn", loops: int = 5,
         max_iter: int = 300, tol: float = 1e-5) -> np.ndarray:
@@ -391,6 +394,10 @@ def gtf(a: np.ndarray, b: np.ndarray, *, lam: float = 4.0, solver: str = "irn", 
     ``solver="admm"``: the converged minimiser of the same functional, by ADMM with an exact
     DCT solve (:func:`tv_l1`, penalty 40, relative tolerance ``tol``, at most ``max_iter``
     iterations; float32). TV uses forward differences with Neumann boundary in both solvers.
+
+    ``loops`` is the IRN solver's, ``max_iter`` and ``tol`` are ADMM's: a value other than the
+    default for the solver that does not use it is refused in one line (before session 21 it was
+    ignored without a word: ``tol=1e-8`` with the default solver changed nothing).
 
     Self-fusion (``I = V``) returns ``V`` exactly.
 
