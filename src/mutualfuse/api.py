@@ -502,7 +502,8 @@ class Fuser:
             self.report.mapping_pool = max(pools) if pools else 1
             self.report.notes.append(
                 f"tiled: {n} independent {self.tile}px tiles blended over {min(self.tile_overlap, self.tile // 2)}px "
-                "(each tile's mutual mapping sees only that tile)")
+                + ("(each tile's mutual mapping sees only that tile)" if self.net is not None else
+                   f"(each tile fused alone: {self.method} sees only that tile)"))
         else:
             out = core(a, b)
         if self.net is not None and self.report.mapping_pool > 1:
@@ -587,7 +588,10 @@ class Fuser:
         relative brightness. The result is colour if any input is colour (by the chroma rule), in
         the kind of the first image, or, when the first is gray and a later one colour, in the kind
         of the first colour image (as :meth:`fuse` returns the colour input's kind).
-        :attr:`report` holds the notes of every fusion (each once) and ``report.fusions``.
+        :attr:`report` is the stack's: the notes of every fusion (each once), ``report.fusions``,
+        the tasks of all fusions (``report.task``, comma-separated when they differ) and every
+        detection (``report.detected``, one per fusion in task mode ``"auto"`` with ``task=None``),
+        and the largest ``mapping_pool``, ``windows`` and ``tiles`` of any fusion.
         ``progress``: called as ``progress(done, total)`` after each of the N − 1 fusions (a
         long stack of large images takes minutes; the command line draws a bar with it).
         """
@@ -633,6 +637,7 @@ class Fuser:
         for k in kinds:
             notes += [n for n in k.notes if n not in notes]
         level, fusions = xs, 0
+        done: list[FuseReport] = []  # the report of every pairwise fusion
         while len(level) > 1:
             if order == "sequential":
                 pairs = [(level[0], level[1])]
@@ -645,11 +650,17 @@ class Fuser:
                 fused.append(self.fuse_arrays(x, y, task=task if self.task_mode == "auto" else None))
                 fusions += 1
                 notes += [n for n in self.report.notes if n not in notes]
+                done.append(self.report)
                 if progress is not None:
                     progress(fusions, len(xs) - 1)
             level = fused + rest
-        self.report.notes = notes
-        self.report.fusions = fusions
+        # the report of the whole stack, not of its last fusion: every task set or detected
+        # (comma-separated, as for a batch), every detection, the largest pool / windows / tiles
+        tasks = [t for r in done if r.task for t in r.task.split(",")]
+        self.report = FuseReport(method=self.report.method, mapping_pool=max(r.mapping_pool for r in done),
+                                 windows=max(r.windows for r in done), tiles=max(r.tiles for r in done),
+                                 notes=notes, task=",".join(dict.fromkeys(tasks)) if tasks else None,
+                                 detected=[d for r in done for d in r.detected], fusions=fusions)
         widest = max(kinds, key=lambda k: k.channels)
         return to_kind(level[0], kinds[0] if kinds[0].channels >= widest.channels else widest)
 
