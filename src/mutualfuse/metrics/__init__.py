@@ -62,7 +62,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 
 from ..registry import Registry
-from ._common import as255, rgb2gray_matlab, to_gray, RGB2GRAY_WEIGHTS
+from ._common import as255, as_array, rgb2gray_matlab, to_gray, RGB2GRAY_WEIGHTS
 from .gradient import ag, ei, nabf, qabf, sf
 from .information import ce, en, fmi, mi, mi_bits
 from .stats import psnr, rmse, sd
@@ -81,7 +81,11 @@ _INPUT_NOTE = """
 
     Inputs (all metric functions): 2-D gray arrays on the 0–255 scale as read (uint8, or floats
     holding 0–255 values; uint16 is scaled by 255/65535; other integer types must hold 0–255
-    values, as registered metrics check). Colour H×W×3 arrays are converted with
+    values, as registered metrics check), or PIL images and torch tensors of such data (see
+    :func:`mutualfuse.metrics.as_array`). The plain functions (``metrics.qabf``, ``metrics.en``...)
+    score a float image on the 0–1 scale as 0–255 values (a wrong number, not an error):
+    multiply it by 255; the registered metrics (``METRICS.get(key)``, ``evaluate_pair``) refuse
+    it. Colour H×W×3 arrays are converted with
     MATLAB's ``rgb2gray`` (0.298936021293775, 0.587043074451121, 0.114020904255103; integer input
     rounded half away from zero in its own type, uint8 or uint16; float input not rounded) before
     the metric applies its reference code's own input range.
@@ -107,7 +111,7 @@ def _reg(name: str, fn: MetricFn, *, higher: bool | None, uses_sources: bool, re
         source = "extra"
     from .input_range import range_checked  # float 0-1 images given as 0-255 are refused, not mis-scored
 
-    METRICS.add(name, range_checked(fn, name), metric=metric, source=source, direction=direction,
+    METRICS.add(name, range_checked(fn, name, uses_sources), metric=metric, source=source, direction=direction,
                 higher_is_better=higher,
                 uses_sources=uses_sources, reference=reference, convention=convention,
                 slow=slow, checked=checked)
@@ -149,7 +153,7 @@ def _min_side(fn: MetricFn, side: int, what: str) -> MetricFn:
     from ..errors import ImageTooSmallError
 
     def wrapped(a, b, f):
-        shape = np.shape(np.asarray(f))
+        shape = np.shape(as_array(f))
         # only a gray or colour image (H×W, H×W×1/3/4) has a size to test; any other shape (1-D,
         # 4-D) is left to the metric's own one-line InputError, not called "too small"
         shape = shape[:2] if len(shape) == 2 or (len(shape) == 3 and shape[2] in (1, 3, 4)) else ()
@@ -286,11 +290,19 @@ def evaluate_pair(a, b, f, metrics: Iterable[str] | None = None, profile: str | 
 
     ``metrics``: registered names (``"Qabf@vifb"``; a list, or one name as a string); ``profile``: a named profile from
     :data:`PROFILES` (e.g. ``"paper"``), whose entries map a display name to a registered key.
-    With neither, all checked, non-slow metrics are computed. Images are converted once
-    (colour → MATLAB ``rgb2gray``; see :mod:`._common`). Returns ``{name: value}`` in order;
+    With neither, all checked, non-slow metrics are computed. Images (NumPy arrays, PIL images
+    or torch tensors, :func:`~._common.as_array`) are converted once (colour → MATLAB
+    ``rgb2gray``; see :mod:`._common`). Returns ``{name: value}`` in order;
     if ``timings`` is a dict, it receives seconds per metric.
     """
-    A, B, F = (to_gray(np.asarray(x)) for x in (a, b, f))
+    from .input_range import check_layout
+
+    grays = []
+    for x, n in ((a, "a"), (b, "b"), (f, "fused")):
+        arr = as_array(x, n)  # PIL images and tensors read once, big-endian data in native order
+        check_layout(arr, n)
+        grays.append(to_gray(arr))
+    A, B, F = grays
     out: dict[str, float] = {}
     for label, key in resolve(metrics, profile).items():
         t0 = time.perf_counter()
@@ -306,5 +318,5 @@ __all__ = [
     "ssim", "ssim_af", "ssim_bf", "vif", "vif_af", "vif_bf", "vifvec", "fmi",
     "ce", "psnr", "rmse", "ag", "ei", "qabf", "sf", "qcb", "qcv",
     "qmi", "qte", "qte_cvejic", "qncie", "qg", "qm", "qsf", "qp", "qs", "qw", "qc", "qy", "viff",
-    "as255", "to_gray", "rgb2gray_matlab", "RGB2GRAY_WEIGHTS",
+    "as255", "as_array", "to_gray", "rgb2gray_matlab", "RGB2GRAY_WEIGHTS",
 ]

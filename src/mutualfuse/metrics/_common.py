@@ -12,9 +12,22 @@ rfn-nest/nestfuse code, raw 0–255 doubles for VIFB); the docstrings say which.
 
 Float arrays in 0–1 are **not** auto-detected (an image with all values ≤ 1 is a valid 0–255
 image): multiply them by 255 first. Any memory layout (views, transposes, Fortran order,
-read-only arrays) gives the same values; inputs are never modified (:func:`as255` copies).
+read-only arrays, big-endian data) gives the same values; inputs are never modified
+(:func:`as255` copies).
+
+Besides NumPy arrays (and nested lists), every metric takes PIL images and torch tensors
+(:func:`as_array`): a PIL image gives the samples that ``mutualfuse evaluate`` reads from a file
+of that mode (Pillow's shared mode table, :func:`mutualfuse.io.pil_modes.pil_samples`: a palette
+image its colours, not its palette indices; ``CMYK``, ``YCbCr``, ``LAB`` and ``HSV`` converted to
+RGB; alpha dropped; ``I;16`` 16-bit), except mode ``"I"``, whose int32 samples are taken as they
+are (0–255 values, as for any integer array); a tensor is detached and copied to the CPU
+(``bfloat16`` widened to float32) and then follows the array rules, on the same 0–255 scale and
+in the same (H, W) or (H, W, 3) layout (a channels-first (3, H, W) tensor is refused).
 """
 from __future__ import annotations
+
+import os
+import sys
 
 import numpy as np
 from scipy import ndimage
@@ -35,14 +48,50 @@ def round_half_away(x: np.ndarray) -> np.ndarray:
     return np.sign(x) * np.floor(np.abs(x) + 0.5)
 
 
+def as_array(x, name: str = "image") -> np.ndarray:
+    """The samples of an image given as a NumPy array, nested lists, PIL image or torch tensor,
+    as a NumPy array in native byte order (see the module docstring); the values and layout are
+    not changed otherwise. Unsupported inputs raise :class:`InputError` naming ``name``."""
+    image_mod = sys.modules.get("PIL.Image")  # a PIL image exists only where Pillow is imported
+    if image_mod is not None and isinstance(x, image_mod.Image):
+        if x.mode == "I":  # int32 samples: 0-255 values, as for any integer array
+            return np.asarray(x)
+        from ..io.pil_modes import pil_samples
+
+        return pil_samples(x, name)[0]
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(x, torch.Tensor):
+        if x.device.type == "meta":
+            raise InputError(f"{name}: tensor on the 'meta' device holds no data (shape {tuple(x.shape)})")
+        if x.layout != torch.strided:
+            raise InputError(f"{name}: {x.layout} tensor; pass a dense tensor (x.to_dense())")
+        t = x.detach()
+        if t.dtype == torch.bfloat16:  # NumPy has no bfloat16; float32 holds every value exactly
+            t = t.to(torch.float32)
+        try:
+            return t.numpy(force=True)  # copied to the CPU where it is elsewhere
+        except (TypeError, RuntimeError) as e:
+            raise InputError(f"{name}: unsupported tensor dtype {t.dtype}") from e
+    if isinstance(x, (str, bytes, os.PathLike)):
+        raise InputError(f"{name}: expected an image (NumPy array, PIL image or torch tensor), got the path "
+                         f"{os.fsdecode(x)!r}: read it first (e.g. np.asarray(PIL.Image.open(path)))")
+    arr = np.asarray(x)
+    if not arr.dtype.isnative:  # big-endian data (FITS, some TIFF readers, PIL I;16B): '>u2' is not uint16
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    return arr
+
+
 def rgb2gray_matlab(x: np.ndarray) -> np.ndarray:
     """MATLAB ``rgb2gray`` exactly.
 
     Weighted sum with :data:`RGB2GRAY_WEIGHTS` in float64; for integer input the result is
     rounded half away from zero, saturated and cast back to the input dtype (as MATLAB does for
-    uint8/uint16); float input is not rounded.
+    uint8/uint16); float input is not rounded; boolean input is taken as 0/255 uint8, as a
+    boolean gray image is.
     """
-    x = np.asarray(x)
+    x = as_array(x)
+    if x.dtype == np.bool_:
+        x = x.astype(np.uint8) * np.uint8(255)
     if x.ndim != 3 or x.shape[2] != 3:
         raise InputError(f"rgb2gray expects an H×W×3 array, got shape {x.shape}")
     d = x[..., 0].astype(np.float64) * RGB2GRAY_WEIGHTS[0]
@@ -57,9 +106,10 @@ def rgb2gray_matlab(x: np.ndarray) -> np.ndarray:
 def to_gray(x: np.ndarray) -> np.ndarray:
     """Return a 2-D gray array: 2-D input unchanged, H×W×1 squeezed, H×W×3 via :func:`rgb2gray_matlab`.
 
-    An H×W×4 (RGBA) array loses its alpha channel first.
+    An H×W×4 (RGBA) array loses its alpha channel first. PIL images and torch tensors are read
+    with :func:`as_array`.
     """
-    x = np.asarray(x)
+    x = as_array(x)
     if x.ndim == 2:
         return x
     if x.ndim == 3 and x.shape[2] == 1:

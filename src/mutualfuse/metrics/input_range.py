@@ -22,12 +22,13 @@ from typing import Callable
 import numpy as np
 
 from ..errors import InputError
+from ._common import as_array
 
 
 def check_255_scale(x, name: str) -> None:
     """Raise :class:`InputError` when ``x`` is a float image on the 0–1 scale or far outside 0–255,
     or an integer image (not uint8/uint16) with values outside 0–255 (see the module doc)."""
-    arr = np.asarray(x)
+    arr = as_array(x, name)
     if arr.size == 0:
         return
     if np.issubdtype(arr.dtype, np.integer) and arr.dtype not in (np.uint8, np.uint16):
@@ -56,13 +57,31 @@ def check_255_scale(x, name: str) -> None:
 FLOAT_MAX, FLOAT_MIN = 2 * 255.0, -255.0
 
 
-def range_checked(fn: Callable[..., float], key: str) -> Callable[..., float]:
-    """``fn(a, b, f)`` with :func:`check_255_scale` applied to each input first."""
+def check_layout(arr: np.ndarray, name: str) -> None:
+    """Raise :class:`InputError` naming ``name`` unless ``arr`` is gray (H×W, H×W×1) or colour
+    (H×W×3, H×W×4): the layouts :func:`~._common.to_gray` converts."""
+    if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (1, 3, 4))):
+        raise InputError(f"{name}: expected a gray (H×W) or colour (H×W×3) image, got shape {arr.shape}"
+                         + (" (channels first? pass x.permute(1, 2, 0) or x.transpose(1, 2, 0))"
+                            if arr.ndim == 3 and arr.shape[0] in (1, 3, 4) else ""))
+
+
+def range_checked(fn: Callable[..., float], key: str, uses_sources: bool = True) -> Callable[..., float]:
+    """``fn(a, b, f)`` on the inputs' samples (:func:`~._common.as_array`: PIL images and torch
+    tensors read once), each checked by :func:`check_255_scale` first and the images it uses by
+    :func:`check_layout` (a metric of F alone, ``uses_sources=False``, ignores ``a`` and ``b``:
+    they may be ``None``)."""
 
     @functools.wraps(fn)
     def wrapped(a, b, f, *args, **kw):
-        for x, n in ((a, "a"), (b, "b"), (f, "fused")):
-            check_255_scale(x, f"{key}: {n}")
-        return fn(a, b, f, *args, **kw)
+        arrs = []
+        for x, n, used in ((a, "a", uses_sources), (b, "b", uses_sources), (f, "fused", True)):
+            name = f"{key}: {n}"
+            arr = as_array(x, name)
+            if used:
+                check_layout(arr, name)
+            check_255_scale(arr, name)
+            arrs.append(arr if used else x)
+        return fn(*arrs, *args, **kw)
 
     return wrapped

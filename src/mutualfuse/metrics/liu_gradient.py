@@ -198,8 +198,11 @@ def qsf(a, b, f) -> float:
     8(2):177–192 (2007); code ``metricZheng.m`` (Liu's modified equations (7)–(8)).
     Conventions: raw 0–255 values; each sum of squares divided by the pixel count M·W (not the
     number of differences); the diagonal weight √2/2 is inside the square root. Ideal 0
-    (A = B = F gives 0); negative values mean lost detail. Closer to 0 is better; registered as
-    higher-is-better because published tables rank by the signed value.
+    (A = B = F gives 0); negative values mean lost detail, positive ones added detail (noise,
+    ringing). Closer to 0 is better: registered with ``direction`` ``"zero"``
+    (``higher_is_better`` None; :func:`mutualfuse.metrics.goodness` ranks by −|Q_SF|).
+    Undefined where A and B are both flat (SF_R = 0; MATLAB divides by zero too): NaN when F is
+    flat as well, +inf when it is not.
 
     Example (random images):
 
