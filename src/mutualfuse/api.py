@@ -19,8 +19,10 @@
 
 Inputs may be gray or colour, single or batched; colour goes through :mod:`mutualfuse.color`
 (fuse luminance, keep chroma). Numpy arrays keep their dtype (uint8 → uint8, uint16 → uint16,
-float → float in [0, 1]); PIL images come back as PIL images of the inputs' mode; tensors as
-tensors (``(H, W)``, ``(C, H, W)`` or batched ``(B, C, H, W)``). When one input is colour the
+float → float in [0, 1]); PIL images come back as PIL images in the mode their samples were
+read as: ``L``, ``RGB``, ``I;16`` or ``F`` (``1``/``LA``/``P`` → ``L`` or ``RGB``, ``RGBA``/``CMYK`` → ``RGB``,
+``I`` → ``I;16``; noted in :attr:`Fuser.report`); tensors as tensors (``(H, W)``, ``(C, H, W)``
+or batched ``(B, C, H, W)``) of the input's dtype and device. When one input is colour the
 result is colour, in the kind of the colour input.
 
 Memory grows linearly with the image, never quadratically: large images run through the exact
@@ -166,7 +168,7 @@ class Fuser:
         percentiles: ``(low, high)`` percentiles mapped to 0 and 1 where the policy scales by
             percentiles (default ``(0.1, 99.9)``; ``0 <= low < high <= 100``).
         max_window_pixels: pixels of one exact streaming window (bounds memory; any value gives
-            the same result).
+            the same result to float32 rounding).
         tile, tile_overlap: fuse independent ``tile``×``tile`` tiles blended over
             ``tile_overlap`` pixels (approximation; off by default).
         progress: show a progress bar (stderr) for multi-window images.
@@ -404,7 +406,21 @@ class Fuser:
         """Set the network to ``task``'s settings (explicit ones still win): once at construction
         for a fixed task; in task mode ``"auto"`` before each group of pairs
         (:meth:`fuse_gray_batch`); also for code that runs :attr:`net` itself (e.g.
-        ``forward_mean_maps``). Only the tasks of this fuser's mode (all in ``"auto"``)."""
+        ``forward_mean_maps``). Only the tasks of this fuser's mode (all in ``"auto"``); any other
+        is a one-line :class:`ParameterError` saying which the fuser has."""
+        if task not in self._task_cfg:
+            _check_task(task)
+            if self.net is None:
+                raise ParameterError(f"use_task({task!r}): task settings apply to the network, not to method "
+                                     f"{self.method!r}")
+            from .weights import recorded_tasks
+
+            if not recorded_tasks(self.weights_spec):
+                raise ParameterError(f"use_task({task!r}): weights {self.weights_spec!r} record no per-task "
+                                     "settings; they fuse at their stored settings")
+            raise ParameterError(f"use_task({task!r}): this fuser (task mode {self.task_mode!r}) has the settings "
+                                 f"of {', '.join(self._task_cfg) or 'no task'}; make a Fuser with task={task!r} "
+                                 "(or task='auto') for that task's")
         for k, v in self._task_cfg[task].items():
             setattr(self.net.cfg, k, v)
 

@@ -44,6 +44,8 @@ def check_pair(a: np.ndarray, b: np.ndarray, names: tuple[str, str] = ("a", "b")
 
 def check_batch_pair(a: np.ndarray, b: np.ndarray) -> None:
     """(B, H, W[, 3]) float pair: same batch and size, sides at least :data:`MIN_SIDE`."""
+    if a.shape[1:3] == b.shape[1:3] and a.shape[0] != b.shape[0]:  # the sizes agree: not a "size mismatch"
+        raise InputError(f"batch mismatch: a has {a.shape[0]} images, b has {b.shape[0]}")
     if a.shape[:3] != b.shape[:3]:
         raise InputError(f"size mismatch: a is {a.shape[2]}x{a.shape[1]}, b is {b.shape[2]}x{b.shape[1]}"
                          + ("" if a.shape[0] == b.shape[0] else f" (batch {a.shape[0]} vs {b.shape[0]})"))
