@@ -295,7 +295,16 @@ def fmi(a, b, f, feature: str = "pixel", w: int = 3, chunk: int = 2048) -> float
 
     Cost: O(81·N) per source, vectorised in chunks of ``chunk`` windows; about 1 s per 256²
     pair and 3–4 s at 640×480 (the reference takes ~11 minutes per 256² pair under Octave).
+
+    ``w``: the window side (an integer ≥ 1; 3 = the reference wrapper's and the registered
+    metrics'); ``chunk``: windows per vectorised batch (an integer ≥ 1; only memory and speed
+    depend on it).
     """
+    for pname, v in (("w", w), ("chunk", chunk)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            from ..errors import ParameterError
+
+            raise ParameterError(f"FMI: {pname} must be an integer >= 1, got {v!r}")
     A, B, F = prep3(a, b, f)
     if min(F.shape) < w:
         raise ImageTooSmallError(f"FMI needs images of at least {w}×{w} pixels ({w}×{w} windows), "

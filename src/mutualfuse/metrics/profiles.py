@@ -105,6 +105,9 @@ def resolve(metrics: Iterable[str] | None = None, profile: str | None = None) ->
 
     if isinstance(metrics, str):  # one key, not its characters
         metrics = [metrics]
+    elif metrics is not None and not isinstance(metrics, Iterable):
+        raise ParameterError(f"metrics must be a registered key or a list of keys, got {type(metrics).__name__} "
+                             f"{metrics!r}")
     out: dict[str, str] = {}
     if profile is not None:
         try:
@@ -117,7 +120,7 @@ def resolve(metrics: Iterable[str] | None = None, profile: str | None = None) ->
             try:
                 name = METRICS.entry(m).name
             except KeyError as e:
-                raise ParameterError(str(e).strip('"')) from None
+                raise ParameterError(e.args[0] if e.args else str(e)) from None  # str(KeyError) quotes it
             out[name] = name
     if profile is None and metrics is None:
         out = _default()

@@ -204,7 +204,16 @@ def mef_ssim(a, b, f, levels: int = 3) -> float:
 
     Vectorised: the per-pixel loops are rewritten as sums of box/Gaussian-filtered products
     (σ_r², σ_rf expand into covariances of the sources), O(N) per scale. Higher is better.
+
+    ``levels``: the number of scales, 1, 2 or 3 (the reference's three weights, the first
+    ``levels`` of them renormalised; 3 = the reference and the registered metric); images need
+    11·2^(levels−1) pixels per side (44 for 3).
     """
+    if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or not 1 <= levels <= 3:
+        from ..errors import ParameterError
+
+        raise ParameterError(f"MEF-SSIM: levels must be 1, 2 or 3 (the reference has three scale weights), "
+                             f"got {levels!r}")
     A, B, F = prep3(a, b, f)
     if min(A.shape) / 2 ** (levels - 1) < 11:
         raise ImageTooSmallError(f"MS_SSIM (MEF-SSIM) needs images of at least {11 * 2 ** (levels - 1)} pixels per side",
