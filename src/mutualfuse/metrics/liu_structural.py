@@ -347,8 +347,10 @@ def qy(a, b, f) -> float:
     Reference: C. Yang, J.-Q. Zhang, X.-R. Wang, X. Liu, "A novel similarity based quality metric
     for image fusion", Information Fusion 9(2):156–160 (2008); code ``metricYang.m``.
     Conventions: raw 0–255 values; ``ssim_yang`` as in :func:`qc` (Gaussian 7×7 σ 1.5, 'valid',
-    C1 = C2 = 2e-16). The max ignores NaN (MATLAB ``max``), but a NaN λ (0/0, A ≡ B ≡ 0 over a
-    window) makes the result NaN, as in the reference. Because of the max branch, "F = one
+    C1 = C2 = 2e-16). The max ignores NaN (MATLAB ``max``), but a NaN λ makes the result NaN, as
+    in the reference: 0/0 where A and B are both flat over a window and both local variances
+    come out exactly 0 (measured: flat at 0, 1 or 128; flat at 37, 100 or 255 the variances are
+    rounding noise, not 0, and the value is finite). Because of the max branch, "F = one
     source" already scores ≈ 1. Higher is better. Computation: compiled as :func:`qc`
     (``_qy_numpy`` is the NumPy reference).
 
