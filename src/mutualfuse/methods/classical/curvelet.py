@@ -3,9 +3,12 @@
 The comparison's CVT is Yu Liu's MST_SR toolbox ``curvelet_fuse(A, B, level+1)`` (``MST_main.m``,
 ``level = 4``, so 5 scales) on CurveLab's wrapping-based fast discrete curvelet transform
 (``fdct_wrapping``; Candes, Demanet, Donoho & Ying 2006), with the rule "average the coarsest
-coefficients, larger magnitude elsewhere". CurveLab is Matlab/C++ only and not on PyPI. We use
-the ``curvelets`` package (PyPI ``curvelets``, MIT), the uniform discrete curvelet transform of
-Nguyen & Chauris (IEEE TIP 19(10):2010), a numpy FFT implementation with the same structure
+coefficients, larger magnitude elsewhere". CurveLab itself (Matlab and C++) is not on PyPI. Its
+pure-Matlab ``fdct_wrapping`` ships with VIFB (``methods/LP_SR/fdct_wrapping_matlab/``), and
+Python implementations of the wrapping FDCT exist (e.g. the PyPI package ``curvepy-fdct``, not
+evaluated here); porting CurveLab's would remove the transform departure below (not done). We
+use the ``curvelets`` package (PyPI ``curvelets``, MIT), the uniform discrete curvelet transform
+of Nguyen & Chauris (IEEE TIP 19(10):2010), a numpy FFT implementation with the same structure
 (coarse low-pass, scale- and angle-localised complex wedges, tight frame, exact inverse).
 """
 from __future__ import annotations
