@@ -303,8 +303,17 @@ def irn_l1tv(s: np.ndarray, lam: float, loops: int = 5, eps_f_cutoff: float = 0.
     stencil; its centre and east/south coefficients are computed once per IRN loop, so a PCG
     step costs one stencil product instead of eight difference operators. Same float64
     arithmetic up to the order of additions. Returns ``(u, pcg_iterations_per_loop)``.
+
+    Data whose largest magnitude is below ``1e-100`` are solved scaled to a largest magnitude of 1
+    and scaled back (the l1-TV minimiser scales with its data). Unscaled, the squared norms of
+    PCG underflow to 0 below about 1e-154: ``I - V`` of magnitude 1e-300 gave ``0/0`` (a NumPy
+    RuntimeWarning, two lines on stderr) and a result of 0 (before session 21).
     """
     H, W = s.shape
+    peak = float(np.abs(s).max()) if s.size else 0.0
+    if 0.0 < peak < 1e-100:
+        u, its = irn_l1tv(s / peak, lam, loops, eps_f_cutoff, eps_r_cutoff, rrs, pcg_maxit)
+        return u * peak, its
     u = s.copy()
     its = []
     if not np.any(s):  # as irn_l1tv_reference
