@@ -13,7 +13,9 @@ of Nguyen & Chauris (IEEE TIP 19(10):2010), a numpy FFT implementation with the 
 """
 from __future__ import annotations
 
-import functools
+import threading
+from collections import OrderedDict
+from typing import Any
 
 import numpy as np
 
@@ -28,10 +30,38 @@ except ImportError:  # pragma: no cover - exercised only without the dependency
     UDCT = None
 
 
-@functools.lru_cache(maxsize=8)
-def _transform(shape: tuple[int, int], scales: int, wedges: int):
+def _build(shape: tuple[int, int], scales: int, wedges: int):
     cfg = [[wedges, wedges]] + [[2 * wedges, 2 * wedges]] * (scales - 2)
     return UDCT(shape=shape, angular_wedges_config=np.array(cfg), high_frequency_mode="wavelet")
+
+
+#: the transforms of the last shapes used (building one is most of a first call: 1.5 of 1.9 s at
+#: 1024x1024), least recently used first. A transform holds 31-36 bytes per pixel of its shape
+#: (measured, any scales/wedges), so the cache is bounded in pixels as well as in entries: at most
+#: 8 transforms and 8 Mpx in all (about 300 MB), the newest always kept. Before session 21 it was
+#: ``functools.lru_cache(maxsize=8)``: eight 4096x4096 shapes (a folder of large images of several
+#: sizes) kept about 4 GB alive.
+_CACHE: OrderedDict[tuple, Any] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_ENTRIES = 8
+_CACHE_PIXELS = 8 * 1024 * 1024
+
+
+def _transform(shape: tuple[int, int], scales: int, wedges: int):
+    key = (tuple(shape), scales, wedges)
+    with _CACHE_LOCK:
+        T = _CACHE.get(key)
+        if T is not None:
+            _CACHE.move_to_end(key)
+            return T
+    T = _build(key[0], scales, wedges)  # outside the lock: seconds for a large image
+    with _CACHE_LOCK:
+        _CACHE[key] = T
+        _CACHE.move_to_end(key)
+        while len(_CACHE) > 1 and (len(_CACHE) > _CACHE_ENTRIES
+                                   or sum(h * w for (h, w), _, _ in _CACHE) > _CACHE_PIXELS):
+            _CACHE.popitem(last=False)
+    return T
 
 
 def block(scales: int, wedges: int) -> int:
