@@ -1191,6 +1191,12 @@ def csr(a: np.ndarray, b: np.ndarray, *, lam: float = 0.01, multifocus: bool = T
     own numpy port of SPORCO's ``cbpdndl`` on RoadScene detail layers, not the authors' file;
     the coefficient maps are float32 (see :func:`cbpdn`); the solver is :func:`cbpdn_fast`
     (no FFT of the coefficient maps, compiled update pass).
+
+    Kept from the authors' code: the decision map lives on the coefficient maps, whose entry
+    ``(y, x)`` synthesises pixels ``y..y+7, x..x+7`` (filters anchored top-left), and is applied
+    unshifted to the base layers (pixel coordinates) with ``multifocus``: their choice is offset
+    by about half a filter towards the top left (3-4 px on a synthetic half-blurred TNO crop,
+    docs/baselines.md).
     """
     return _csr(a, b, lam, multifocus, max_iter, low_lambda, cbpdn_fast)
 
