@@ -296,6 +296,26 @@ def _nan_note(methods, names, labels, table, skipped: dict) -> str | None:
             f"image, or for some metrics a flat region of the images): {where}; a mean over them is NaN too")
 
 
+def _inf_note(methods, names, labels, table) -> str | None:
+    """One note on the infinite values (a zero denominator that is the metric's own answer, e.g.
+    PSNR of a fused image equal to its sources, Q_SF with flat sources and a fused image that is
+    not), named per metric with its images: a mean over them is infinite too, and the table's
+    mean row would otherwise carry them without a word."""
+    per_label: dict[str, set] = {}
+    count = 0
+    for lab in labels:
+        for m in methods:
+            for n in names:
+                if math.isinf(table[m][n][lab]):
+                    per_label.setdefault(lab, set()).add(n)
+                    count += 1
+    if not count:
+        return None
+    where = "; ".join(f"{lab} for {_names(imgs, 5)}" for lab, imgs in per_label.items())
+    return (f"note: {count} value(s) are infinite, a zero denominator in the metric (e.g. PSNR of a fused image "
+            f"equal to its sources, Q_SF with flat sources): {where}; a mean over them is infinite too")
+
+
 def _method_labels(fused: list[Path]) -> list[str]:
     seen: dict[Path, Path] = {}
     for d in fused:  # one folder spelt twice (relative and absolute, through a link) would be scored twice
@@ -397,6 +417,9 @@ def run(args: argparse.Namespace) -> int:
         nan_note = _nan_note(methods, names, labels, table, skipped)
         if nan_note:
             print(nan_note, file=sys.stderr)
+        inf_note = _inf_note(methods, names, labels, table)
+        if inf_note:
+            print(inf_note, file=sys.stderr)
         if "mean" in names:
             print("note: an image is named 'mean': its rows come before each method's mean row, which is the "
                   "last row of the method", file=sys.stderr)

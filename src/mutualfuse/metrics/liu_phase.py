@@ -14,7 +14,7 @@ from scipy import ndimage
 from .._jit import njit as _njit
 from ._common import gaussian_1d, prep3
 from .liu_kernels import kernels
-from ..errors import ImageTooSmallError
+from ..errors import ImageTooSmallError, ParameterError
 
 
 @dataclass(frozen=True)
@@ -493,8 +493,9 @@ def qp(a, b, f, threshold: float = 0.1) -> float:
     Conventions: raw 0–255 values; ``myphasecong3`` defaults (nscale 4, norient 6, minimum
     wavelength 3, mult 2.1, sigmaOnf 0.55, dThetaOnSigma 1.2, k 2, cutOff 0.5, g 10), FFT
     without padding, median-based noise threshold, low-pass filter placed with ``fftshift``
-    (off by one sample for odd sizes, reproduced). C = 1e-4; Gaussian 11×11 σ 1.5 by
-    ``filter2 'same'`` (zero padding); 0 outside a mask. **Quirk reproduced:** the fused
+    (off by one sample for odd sizes, reproduced). ``threshold``: the PC mask level (the
+    reference's 0.1), a number in [0, 1) (PC lies in [0, 1]; ParameterError otherwise).
+    C = 1e-4; Gaussian 11×11 σ 1.5 by ``filter2 'same'`` (zero padding); 0 outside a mask. **Quirk reproduced:** the fused
     feature maps are not masked, so A = B = F gives 0.92–0.98 (98 source images of the
     conformance set), not 1. Higher is better.
 
@@ -507,6 +508,10 @@ def qp(a, b, f, threshold: float = 0.1) -> float:
     >>> round(qp(a, a, a), 3)  # A = B = F: not 1, the fused maps are not masked
     0.957
     """
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)) \
+            or not 0 <= threshold < 1:
+        # PC lies in [0, 1]: a threshold of 1 or more masks every pixel (Q_P = 0/0), NaN compares false
+        raise ParameterError(f"Q_P: threshold must be a number in [0, 1), got {threshold!r}")
     A, B, F = prep3(a, b, f)
     if min(A.shape) < 3:
         raise ImageTooSmallError("Q_P needs images of at least 3 pixels per side", 3)
