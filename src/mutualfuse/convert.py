@@ -5,10 +5,17 @@ Accepted (``from_any``):
 * numpy: ``(H, W)`` gray, ``(H, W, 1)``, ``(H, W, 3)`` RGB, ``(H, W, 4)`` RGBA (alpha dropped),
   ``(B, H, W)`` batch of gray, ``(B, H, W, 1|3)``; dtype uint8, uint16, bool or float, in
   either byte order (a big-endian ``>u2`` result stays ``>u2``); ``np.matrix`` and masked arrays as
-  their values (a masked array with masked pixels is refused: the fusion has no mask).
-* PIL: modes ``1, L, LA, P, RGB, RGBA, I;16*, I, F``.
+  their values (a masked array with masked pixels is refused: the fusion has no mask). A 3-D
+  array whose last axis is under :data:`~mutualfuse.validation.MIN_SIDE` (8) is one image with
+  that many channels (5 to 7 are refused as such), a longer one a batch of gray images.
+* PIL: modes ``1, L, LA, P, RGB, RGBA, I;16*, I, F`` (``I``: values in 0..65535, read as 16-bit).
 * torch: ``(H, W)``, ``(C, H, W)``, ``(B, C, H, W)`` with C = 1 or 3; uint8, uint16, bool or float;
   dense, on any device but ``meta`` (which holds no data).
+
+Other dtypes (int32, int64 …) are refused with what to do: integers in 0..65535 fuse as 16-bit
+samples once cast to uint16 (as a mode ``I`` image is read), others as floats. They are not
+taken as they are, since the result comes back in the input's dtype, and an int32 result has
+no defined range.
 
 Integer samples follow the ``normalize`` policy of :func:`mutualfuse.io.samples.normalize_samples`
 (8-bit at full range; 16-bit per image by percentiles under the default ``"auto"``, or at full
@@ -35,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InputError
+from .validation import MIN_SIDE
 
 
 @dataclass
@@ -84,7 +92,7 @@ def _np_to_float(x: np.ndarray, name: str, normalize: str = "auto", percentiles=
         x = x.astype(np.uint8) * 255
     depth = _depth_of(x.dtype)
     if depth == 0:
-        raise InputError(f"{name}: unsupported array dtype {x.dtype} (use uint8, uint16 or float in [0, 1])")
+        raise InputError(_dtype_refusal(name, x.dtype, x))
     images = x if batched else x[None]
     out = np.empty(images.shape, dtype=np.float64)
     scaled, clipped = [], []  # indices of the images rescaled by percentiles / clipped to [0, 1]
@@ -192,9 +200,35 @@ def check_unit_float(x: Any, name: str) -> Any:
 _ALPHA_MODES = ("LA", "La", "PA", "RGBA", "RGBa")
 
 
-def _check_channels(c: int, name: str, allowed=(1, 3, 4)) -> None:
+#: what :func:`from_any` takes (its dtype refusals say it)
+_ACCEPTED_DTYPES = "uint8, uint16, bool or float"
+
+
+def _dtype_refusal(name: str, dtype, values: np.ndarray | None, tensor: bool = False) -> str:
+    """The one-line refusal of samples of another dtype (int32, int64, complex …), saying what is
+    taken and what to do. ``values``: the samples, where they are integers. Integers in 0..65535
+    are 16-bit samples once cast to uint16 (as a PIL mode ``I`` image is read); other integers
+    are data of another range, which floats carry (scaled by percentiles). They are not read as
+    16-bit here, since the result keeps the input's dtype and an int32 result has no defined range."""
+    msg = f"{name}: unsupported {'tensor' if tensor else 'array'} dtype {dtype} (use {_ACCEPTED_DTYPES})"
+    if values is None or values.dtype.kind not in "iu":
+        return msg
+    lo, hi = int(values.min()), int(values.max())
+    lib = "torch" if tensor else "np"
+    cast = "x.to" if tensor else "x.astype"
+    if 0 <= lo and hi <= 65535:
+        return (f"{msg}; its values are in 0..65535: pass {cast}({lib}.uint16) to fuse them as 16-bit samples "
+                "(as a PIL mode I image is read)")
+    return (f"{msg}; its values [{lo}, {hi}] are outside 0..65535: pass {cast}({lib}.float64) (floats outside "
+            "[0, 1] are scaled by percentiles)")
+
+
+def _check_channels(c: int, name: str, allowed=(1, 3, 4), shape=None) -> None:
     if c not in allowed:
-        raise InputError(f"{name}: unsupported channel count {c} (expected 1 gray or 3 RGB)")
+        kinds = {1: "1 gray", 3: "3 RGB", 4: "4 RGBA"}
+        want = ", ".join(kinds[k] for k in allowed[:-1]) + f" or {kinds[allowed[-1]]}"
+        raise InputError(f"{name}: unsupported channel count {c}"
+                         + (f" in shape {tuple(shape)}" if shape is not None else "") + f" (expected {want})")
 
 
 def from_any(x: Any, name: str, normalize: str = "auto", percentiles=(0.1, 99.9)) -> tuple[np.ndarray, Kind]:
@@ -261,7 +295,12 @@ def _from_any(x: Any, name: str, conv, notes: list[str]) -> tuple[np.ndarray, Ki
             t = t[None]
         if t.ndim != 4:
             raise InputError(f"{name}: tensor must be (H, W), (C, H, W) or (B, C, H, W), got {tuple(x.shape)}")
-        _check_channels(t.shape[1], name, (1, 3))
+        if t.shape[1] not in (1, 3) and t.shape[-1] in (1, 3, 4):  # (H, W, C): numpy's layout
+            rgb = "x[..., :3]" if t.shape[-1] == 4 else "x"
+            raise InputError(f"{name}: tensor of shape {tuple(x.shape)} looks channels-last; tensors are "
+                             f"channels-first (C, H, W) or (B, C, H, W) with C = 1 or 3: pass "
+                             f"{rgb}.permute({'0, 3, 1, 2' if x.ndim == 4 else '2, 0, 1'})")
+        _check_channels(t.shape[1], name, (1, 3), tuple(x.shape))
         if t.is_floating_point():
             arr = t.to(torch.float64).numpy()
             depth = 32
@@ -272,7 +311,11 @@ def _from_any(x: Any, name: str, conv, notes: list[str]) -> tuple[np.ndarray, Ki
         elif getattr(torch, "uint16", None) is not None and t.dtype == torch.uint16:
             arr, depth = t.numpy(), 16
         else:
-            raise InputError(f"{name}: unsupported tensor dtype {t.dtype} (use uint8 or float in [0, 1])")
+            try:  # integer samples: their range says what to do
+                values = None if t.is_complex() else t.numpy()
+            except (TypeError, RuntimeError):  # a dtype without a NumPy view (quantised …)
+                values = None
+            raise InputError(_dtype_refusal(name, t.dtype, values, tensor=True))
         arr = np.moveaxis(arr, 1, -1)  # B, H, W, C
         f = conv(arr, True)
         ch = f.shape[-1]
@@ -284,8 +327,12 @@ def _from_any(x: Any, name: str, conv, notes: list[str]) -> tuple[np.ndarray, Ki
         depth = _depth_of(x.dtype)
         if x.ndim == 2:
             return conv(x)[None], Kind("numpy", x.dtype, False, 1, layout="hw", bit_depth=depth)
-        if x.ndim == 3 and x.shape[-1] <= 4:  # (H, W, C): no image side is smaller than 8
-            _check_channels(x.shape[-1], name)
+        if x.ndim == 3 and x.shape[-1] < MIN_SIDE:  # (H, W, C): no image of a batch is narrower than MIN_SIDE
+            if x.shape[-1] > 4:  # 5..7: neither an image's channels nor a batch's image width
+                raise InputError(f"{name}: unsupported channel count {x.shape[-1]} in numpy array of shape "
+                                 f"{x.shape} (expected (H, W) gray, (H, W, C) with C = 1 gray, 3 RGB or 4 RGBA, or "
+                                 f"a (B, H, W) batch of gray images of at least {MIN_SIDE}x{MIN_SIDE})")
+            _check_channels(x.shape[-1], name, shape=x.shape)
             if x.shape[-1] == 1:
                 return conv(x[..., 0])[None], Kind("numpy", x.dtype, False, 1, layout="hw1", bit_depth=depth)
             if x.shape[-1] == 4:
@@ -301,7 +348,7 @@ def _from_any(x: Any, name: str, conv, notes: list[str]) -> tuple[np.ndarray, Ki
             if x.shape[-1] not in (1, 3) and x.shape[1] in (1, 3):
                 raise InputError(f"{name}: numpy batch of shape {x.shape} looks channels-first (B, C, H, W); numpy "
                                  "images are channels-last (B, H, W, C): pass x.transpose(0, 2, 3, 1)")
-            _check_channels(x.shape[-1], name, (1, 3))
+            _check_channels(x.shape[-1], name, (1, 3), x.shape)
             f = conv(x, True)
             return (f[..., 0] if x.shape[-1] == 1 else f), Kind("numpy", x.dtype, True, x.shape[-1],
                                                                  layout="hw1" if x.shape[-1] == 1 else "hwc", bit_depth=depth)

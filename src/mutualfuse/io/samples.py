@@ -66,8 +66,19 @@ def percentile_scale(x: np.ndarray, lo: float, hi: float, top: float | None = No
     """
     if top is None:
         top = 255.0 if x.dtype == np.uint8 else 65535.0 if x.dtype == np.uint16 else 1.0
+    wide = x.dtype.kind == "f" and x.dtype.itemsize >= 8  # integers and float32 stay far below 2**1021
     x = x.astype(np.float64, copy=False)
-    a, b = np.percentile(x, [lo, hi])
+    # float64 samples beyond ±2**1021 (about ±4.5e307): their differences (b - a, x - a, and the
+    # percentiles' own interpolation) overflow to inf, and the mapping gave NaN, which the callers
+    # then refused as "NaN or infinite values" the input does not have. Such data is mapped
+    # scaled by a power of two, which is exact and leaves (x - a) / (b - a) unchanged.
+    scale = 1.0
+    if wide and x.size:
+        big = max(abs(float(x.min())), abs(float(x.max())))
+        if big > _HUGE:  # NaN (a caller's unchecked input) compares False: left as before
+            scale = 2.0 ** -8
+    xs = x * scale if scale != 1.0 else x
+    a, b = (float(v) / scale for v in np.percentile(xs, [lo, hi]))
     if not b > a:  # flat at the percentiles: fall back to min/max, then to the value itself
         a, b = float(x.min()), float(x.max())
         if not b > a:
@@ -81,7 +92,14 @@ def percentile_scale(x: np.ndarray, lo: float, hi: float, top: float | None = No
                           "percentiles are equal)")
     if mapped is not None:
         mapped.append((float(a), float(b)))
+    if scale != 1.0:
+        return _clip01((xs - a * scale) / (b * scale - a * scale))
     return _clip01((x - a) / (b - a))
+
+
+#: :func:`percentile_scale` scales float samples larger than this in magnitude (2**1021) by a
+#: power of two first: below it, no difference of two samples overflows float64
+_HUGE = 2.0 ** 1021
 
 
 def normalize_samples(x: np.ndarray, bit_depth: int, normalize: str, percentiles=DEFAULT_PERCENTILES,
