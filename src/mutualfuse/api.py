@@ -63,6 +63,10 @@ NETWORK_METHOD = "mutualfuse"
 class FuseReport:
     """What the last fuse did: approximations are reported, never silent."""
 
+    #: the model that fused: a classical method's name, or for the network its weights (a shipped
+    #: name or the path given: ``"default"`` for ``Fuser()``, ``Fuser("mutualfuse")`` and
+    #: :func:`fuse`'s default alike), so that ``Fuser(report.method)`` makes the same model again;
+    #: :attr:`Fuser.method` is ``"mutualfuse"`` for every network
     method: str
     mapping_pool: int = 1  # >1: the mutual mapping ran on a pooled grid (token budget)
     windows: int = 1  # exact streaming windows per image (1 = one-shot forward)
@@ -160,6 +164,8 @@ class Fuser:
             precision-sensitive parts in float32 (approximate: docs/inputs.md, "bfloat16 on CPU").
         token_budget: override the model's token budget of the mutual mapping
             (``0`` or ``None`` = always exact, ``-1`` = the model's default).
+            ``dtype``, ``token_budget`` and ``max_window_pixels`` are the network's: a classical
+            method refuses a value other than the default (as it refuses ``blend_temperature``).
         chroma: rule for Cb/Cr when both sources are colour (:data:`mutualfuse.color.CHROMA_RULES`);
             ``"gray"``: no chroma, gray output (the fused luminance) even for colour inputs.
         normalize: intensity policy (docs/inputs.md, "Bit depth"): ``"auto"`` (8-bit ``v/255``,
@@ -230,12 +236,14 @@ class Fuser:
         self.tile_overlap = int(tile_overlap)
         self.progress = progress
         self.method_params = method_params
-        self.report = FuseReport(method=str(model))
         self.net = None
         self.runner = None
         weights = _network_weights(model)
         #: the network's weights as given (a shipped name or a file), None for a classical method
         self.weights_spec = None if weights is None else str(weights)
+        # the network by its weights (Fuser() and Fuser(method="mutualfuse") alike: "default"), a
+        # classical method by its name: what Fuser(report.method) makes again (FuseReport.method)
+        self.report = FuseReport(method=str(model) if weights is None else self.weights_spec)
         self.task = task
         self.task_mode: str | None = None  # the network's: "auto", "stored" or a task
         self._task_cfg: dict[str, dict[str, float]] = {}
@@ -244,6 +252,15 @@ class Fuser:
                             ("detail_activity", detail_activity), ("task", task)):
                 if v is not None:
                     raise ParameterError(f"{name} applies to the network, not to method {model!r}")
+            # the network's own settings, refused with a value other than their default (which every
+            # caller passes, e.g. the command line's fuse-dir and the web page): a classical method
+            # has no mutual mapping, streaming windows or network precision, and ignored them silently
+            for name, v, default in (("token_budget", token_budget, -1),
+                                     ("max_window_pixels", max_window_pixels, DEFAULT_WINDOW_PIXELS),
+                                     ("dtype", str(dtype).removeprefix("torch."), "float32")):
+                if v is None or v != default:
+                    raise ParameterError(f"{name}={v!r} applies to the network, not to method {model!r} "
+                                         f"(leave it at its default, {default!r})")
             from .methods import check_method_params
 
             # names and values now (before fuse reads an image, before fuse-dir creates its folder)

@@ -64,7 +64,8 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-pixels", type=int_at_least(1), default=MAX_PIXELS,
                    help="refuse larger images (decompression-bomb guard, default %(default)s)")
     p.add_argument("--window-pixels", type=int_at_least(4096), default=DEFAULT_WINDOW_PIXELS,
-                   help="pixels per exact streaming window (bounds memory, same result; default %(default)s)")
+                   help="pixels per exact streaming window of the network (bounds memory, same result; "
+                        "default %(default)s)")
     p.add_argument("--tile", type=int_at_least(16), default=None,
                    help="fuse independent TILE×TILE tiles blended seamlessly (approximation; default off)")
     p.add_argument("--tile-overlap", type=int_at_least(0), default=64,
@@ -180,6 +181,14 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
     task = g("task", None)
     if task is not None and not is_network:
         raise ParameterError(f"--task applies to the network; --method {args.method} has no per-task settings")
+    if not is_network:  # the network's settings, refused as the ones above (the defaults pass: fuse-dir, web page)
+        if budget is not None:
+            raise ParameterError(f"--token-budget applies to the network; --method {args.method} has no mutual mapping")
+        if g("window_pixels", DEFAULT_WINDOW_PIXELS) != DEFAULT_WINDOW_PIXELS:
+            raise ParameterError(f"--window-pixels applies to the network; --method {args.method} has no streaming "
+                                 "windows")
+        if g("dtype", "float32") != "float32":
+            raise ParameterError(f"--dtype applies to the network; --method {args.method} has no network precision")
     return Fuser(model, device=args.device, dtype=args.dtype, token_budget=-1 if budget is None else budget,
                  blend_temperature=temp, detail_gain=gain, detail_activity=act, task=task,
                  chroma=g("chroma", "saturation"), normalize=g("normalize", "auto"),
