@@ -11,12 +11,17 @@ Verdict rule (stated in the output too). For each claim "A beats B" and each met
 * both A and B trained with several seeds: Welch's t-test on the per-seed means; the
   difference counts when p < 0.05;
 * otherwise (one run each): the difference counts when it exceeds 2·√2·s, s the pooled
-  seed standard deviation of that metric over every seeded variant in the tables (the spread
-  of one run; √2 for a difference of two runs, 2 for roughly 95 %).
+  seed standard deviation of that metric over every seeded variant in the tables, each variant
+  counted once although several tables show it (the spread of one run; √2 for a difference
+  of two runs, 2 for roughly 95 %).
+
+The p-values are per metric, not corrected for the eight metrics compared; each verdict line is
+followed by the p-values (or the differences and the threshold) it rests on.
 
 A claim **holds** when A is better beyond noise on at least half of the metrics and worse
 beyond noise on fewer; it **does not hold** when A is worse beyond noise on more metrics than
-it is better; otherwise it is **within noise**.
+it is better; it is **within noise** when no metric differs beyond noise; otherwise it is
+**mixed** (some metrics differ beyond noise, too few or in both directions).
 
     python scripts/ablation_verdicts.py DIR
 """
@@ -42,20 +47,49 @@ CLAIMS = [
 ]
 
 
+class TableError(ValueError):
+    """A table CSV that is not what ``mutualfuse benchmark`` writes."""
+
+
 def read_table(path: Path) -> tuple[list[tuple[str, bool]], dict[str, list[list[float]]]]:
     """→ (columns as (label, higher_is_better), {row label: [per-seed values]}); the
-    ``mean ± sd`` rows are skipped (recomputed here from their members)."""
-    rows = list(csv.reader(path.open()))
+    ``mean ± sd`` rows are skipped (recomputed here from their members). The weights names
+    of a row's seeds (``label [name]``) are in :func:`read_table_members`."""
+    cols, runs, _ = read_table_members(path)
+    return cols, runs
+
+
+def read_table_members(path: Path) -> tuple[list[tuple[str, bool]], dict[str, list[list[float]]],
+                                            dict[str, list[str]]]:
+    """:func:`read_table` and {row label: [weights name of each seed, or "" when the row names none]}.
+    A file that is not a benchmark table is a :class:`TableError`."""
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise TableError(f"cannot read it ({getattr(e, 'strerror', None) or e})") from None
+    if not rows or len(rows[0]) < 7 or rows[0][:2] != ["row_id", "method"] \
+            or not all(h.endswith(("↑", "↓")) for h in rows[0][5:-1]):
+        raise TableError("not a table CSV of `mutualfuse benchmark` (header row_id,method,kind,n_pairs,n_ok,"
+                         "<metric ↑/↓>...,note)")
     head = rows[0][5:-1]
     cols = [(h.rsplit(" ", 1)[0], h.endswith("↑")) for h in head]
     runs: dict[str, list[list[float]]] = defaultdict(list)
-    for r in rows[1:]:
+    members: dict[str, list[str]] = defaultdict(list)
+    for i, r in enumerate(rows[1:], start=2):
+        if len(r) != len(rows[0]):
+            raise TableError(f"line {i} has {len(r)} fields, the header {len(rows[0])}")
         label = r[1]
         if "(mean ± sd" in label or "" in r[5:-1]:
             continue
-        base = label.split(" [", 1)[0]
-        runs[base].append([float(x) for x in r[5:-1]])
-    return cols, dict(runs)
+        base, _, name = label.partition(" [")
+        try:
+            values = [float(x) for x in r[5:-1]]
+        except ValueError as e:
+            raise TableError(f"line {i}: {e}") from None
+        runs[base].append(values)
+        members[base].append(name.rstrip("]"))
+    return cols, dict(runs), dict(members)
 
 
 def mean(v):
@@ -84,15 +118,28 @@ def main(argv: list[str] | None = None) -> int:
 
     paper = {t["table"]: t for t in json.loads(PAPER.read_text())["tables"]}
     tables = {}
+    members = {}
     for n in (4, 5, 6, 7):
         p = tables_dir / f"table{n}.csv"
         if p.exists():
-            tables[n] = read_table(p)
-    # pooled seed variance per metric, over every variant with >= 2 seeds
+            try:
+                cols, runs, names = read_table_members(p)
+            except TableError as e:
+                print(f"ablation_verdicts.py: error: {p}: {e}", file=sys.stderr)
+                return 2
+            tables[n] = (cols, runs)
+            members[n] = names
+    # pooled seed variance per metric, over every variant with >= 2 seeds, each variant once:
+    # a variant shown in several tables (Ours(Mean) in 4 and 5, Concat in 5 and 6, Mapping in 6
+    # and 7) is the same weights, recognised by its seeds' weights names
     pooled: dict[str, list[float]] = defaultdict(list)
-    for cols, runs in tables.values():
-        for seeds in runs.values():
-            if len(seeds) > 1:
+    seen: set = set()
+    for n, (cols, runs) in tables.items():
+        for label, seeds in runs.items():
+            names = members[n][label]
+            key = tuple(sorted(names)) if all(names) else (n, label)
+            if len(seeds) > 1 and key not in seen:
+                seen.add(key)
                 for j, (c, _) in enumerate(cols):
                     pooled[c].append(sd([s[j] for s in seeds]) ** 2)
     s_pool = {c: math.sqrt(mean(v)) for c, v in pooled.items()}
@@ -123,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             if winner not in runs or loser not in runs:
                 print(f"- {winner} vs {loser}: not computed (missing rows)")
                 continue
-            better, worse, tie, unknown = [], [], [], []
+            better, worse, tie, unknown, basis = [], [], [], [], []
             for j, (c, hib) in enumerate(cols):
                 a = [s[j] for s in runs[winner]]
                 b = [s[j] for s in runs[loser]]
@@ -131,8 +178,11 @@ def main(argv: list[str] | None = None) -> int:
                 if len(a) > 1 and len(b) > 1:
                     p = float(ttest_ind(a, b, equal_var=False).pvalue)
                     sig = p < 0.05
+                    basis.append(f"{c} {p:.2g}")
                 elif c in s_pool:
-                    sig = abs(d) > 2 * math.sqrt(2) * s_pool[c]
+                    thr = 2 * math.sqrt(2) * s_pool[c]
+                    sig = abs(d) > thr
+                    basis.append(f"{c} {d:+.3g}/{thr:.3g}")
                 else:
                     unknown.append(c)
                     continue
@@ -144,10 +194,15 @@ def main(argv: list[str] | None = None) -> int:
                 verdict = "holds"
             elif len(worse) > len(better):
                 verdict = "does not hold"
-            else:
+            elif not better and not worse:
                 verdict = "within noise"
+            else:
+                verdict = "mixed"
             print(f"- **{winner} vs {loser}: {verdict}** — better beyond noise on {', '.join(better) or 'none'}; "
                   f"worse beyond noise on {', '.join(worse) or 'none'}; within noise on {', '.join(tie) or 'none'}.")
+            kind = ("Welch p (uncorrected)" if len(runs[winner]) > 1 and len(runs[loser]) > 1
+                    else f"difference ({winner} − {loser}, + = {winner} better) / threshold 2·√2·s")
+            print(f"  {kind}: {', '.join(basis)}.")
         print()
     return 0
 
