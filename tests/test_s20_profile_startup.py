@@ -94,7 +94,7 @@ def test_fuse_dir_workers_of_a_builtin_method_load_neither(tmp_path):
             "from mutualfuse.cli import fuse_dir_jobs as J\n"
             f"opts = dict(method='average', weights=None, device='cpu', dtype='float32', token_budget=None, "
             f"blend_temperature=None, detail_gain=None, detail_activity=None, task=None, chroma='saturation', "
-            f"normalize='auto', percentiles=(0.1, 99.9), window_pixels=1 << 20, tile=None, tile_overlap=64, "
+            f"normalize='auto', percentiles=(0.1, 99.9), window_pixels=400000, tile=None, tile_overlap=64, "
             f"param=[], imports=[], out={str(tmp_path)!r})\n"
             "mods = J._method_modules(argparse.Namespace(**opts))\n"
             "J._init(opts, 1, mods)\n"
@@ -132,8 +132,10 @@ def test_classical_fuser_device_and_checks_unchanged():
     if not torch.cuda.is_available():
         with pytest.raises(ParameterError, match="CUDA is not available"):
             Fuser("average", device="cuda")
-    f = Fuser("average", device="cpu", dtype="bfloat16")
-    assert f.device == torch.device("cpu") and f.dtype is torch.bfloat16
+    with pytest.raises(ParameterError, match="dtype='bfloat16' applies to the network"):  # s21
+        Fuser("average", device="cpu", dtype="bfloat16")
+    f = Fuser("average", device="cpu")
+    assert f.device == torch.device("cpu") and f.dtype is torch.float32
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         f.nothing  # noqa: B018
 
