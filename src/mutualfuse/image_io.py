@@ -171,7 +171,8 @@ def _is_dicom(p: Path) -> bool:
         return False
 
 
-def _open_pillow(p: Path, max_pixels: int | None, tile_rawmode: str | None = None) -> Image.Image:
+def _open_pillow(p: Path, max_pixels: int | None, tile_rawmode: str | None = None,
+                 first_frame: bool = False) -> Image.Image:
     old = Image.MAX_IMAGE_PIXELS
     Image.MAX_IMAGE_PIXELS = None  # we check against max_pixels ourselves, before decoding
     try:
@@ -190,7 +191,7 @@ def _open_pillow(p: Path, max_pixels: int | None, tile_rawmode: str | None = Non
             try:
                 check_pixels(p, im.height, im.width, max_pixels)
                 frames = int(getattr(im, "n_frames", 1) or 1)
-                if frames > 1:
+                if frames > 1 and not first_frame:  # first_frame: a pyramid TIFF, read at its full level
                     raise _err(p, f"file holds {frames} frames/pages; mutualfuse reads one image per file "
                                   "(save the frame you want as its own file)")
             except InputError:
@@ -337,8 +338,9 @@ def _is_pyramid(tf) -> bool:
     return True
 
 
-def _read_tiff(p: Path, max_pixels: int | None) -> tuple[np.ndarray, int] | None:
-    """Read a TIFF with tifffile → (samples, bit depth); None if tifffile is not installed."""
+def _read_tiff(p: Path, max_pixels: int | None) -> tuple | None:
+    """Read a TIFF with tifffile → (samples, bit depth[, reader]); None if tifffile is not
+    installed. A compression this tifffile cannot decode goes through Pillow (reader "pillow")."""
     try:
         import tifffile
     except ImportError:  # pragma: no cover - fallback to Pillow
@@ -352,12 +354,77 @@ def _read_tiff(p: Path, max_pixels: int | None) -> tuple[np.ndarray, int] | None
                               "(save the page you want as its own file; a focus stack: mutualfuse fuse-stack FILE)")
             page = tf.pages[0]  # a pyramid's full-resolution level
             spp, extras, orientation = _page_layout(p, page, max_pixels)
-            arr = page.asarray()
+            codec = _missing_codec(tifffile, page)
+            if codec is not None:  # LZW, JPEG, ... without imagecodecs: Pillow (libtiff) decodes them
+                _check_tiff_samples(p, spp, extras)
+                want = _pillow_fallback_layout(page)
+                pyramid = len(tf.pages) > 1
+            else:
+                arr = page.asarray()
     except InputError:
         raise
     except Exception as e:  # noqa: BLE001 - tifffile raises many types for broken files
         raise _err(p, f"truncated or corrupt TIFF ({_first_line(e)})") from None
+    if codec is not None:
+        return _read_tiff_pillow(p, max_pixels, codec, want, pyramid)
     return _tiff_convert(p, arr, spp, extras, orientation)
+
+
+def _missing_codec(tifffile, page) -> str | None:
+    """The name of the compression (or predictor) of a TIFF page that this tifffile cannot
+    decode (it needs the optional ``imagecodecs`` package for LZW, JPEG, Deflate with the float
+    predictor, ...), or None when it can. Before, such a file, the usual output of Pillow,
+    ImageMagick and many thermal cameras and microscopes (LZW), was refused as "truncated or
+    corrupt TIFF"."""
+    try:
+        comp = page.compression
+        if int(comp) != 1 and comp not in tifffile.TIFF.DECOMPRESSORS:
+            return getattr(comp, "name", str(int(comp)))
+        pred = page.predictor
+        if int(pred) > 1 and pred not in tifffile.TIFF.PREDICTORS:
+            return f"{getattr(comp, 'name', str(int(comp)))} with the {getattr(pred, 'name', int(pred))} predictor"
+    except Exception:  # noqa: BLE001 - an unknown tag value: asarray() says what is wrong
+        return None
+    return None
+
+
+def _pillow_fallback_layout(page) -> tuple[int, int] | None:
+    """(channels, bit depth) a TIFF page must come out of Pillow with, for the layouts Pillow
+    decodes as tifffile would: gray (MinIsBlack) 8/16-bit integer or 32-bit float, RGB 8-bit
+    (also JPEG's YCbCr); None for any other layout (16-bit colour, which Pillow reduces to 8
+    bits, MinIsWhite, palette, CMYK, ...)."""
+    phot, bits = int(page.photometric), int(page.bitspersample)
+    fmt, spp = int(page.sampleformat), int(page.samplesperpixel)
+    if phot == 1 and spp in (1, 2) and ((fmt == 1 and bits in (8, 16)) or (fmt == 3 and bits == 32)):
+        return 1, (32 if fmt == 3 else bits)
+    if phot in (2, 6) and spp in (3, 4) and fmt == 1 and bits == 8:
+        return 3, 8
+    return None
+
+
+def _read_tiff_pillow(p: Path, max_pixels, codec: str, want: tuple[int, int] | None,
+                      pyramid: bool) -> tuple[np.ndarray, int, str]:
+    """A TIFF that tifffile cannot decode here, through Pillow: its samples must come out with
+    the channels and bit depth the TIFF's tags say (``want``), or it is refused with a one-line
+    error saying what to install; nothing is silently reduced (Pillow reads 16-bit colour at 8)."""
+    hint = (f"TIFF compressed with {codec}, which tifffile decodes only with the imagecodecs package "
+            "(pip install imagecodecs)")
+    if want is None:
+        raise _err(p, f"{hint}; Pillow cannot read this layout at its full depth")
+    try:
+        im = _open_pillow(p, max_pixels, first_frame=pyramid)
+        try:
+            im = ImageOps.exif_transpose(im)  # the TIFF Orientation tag, as tifffile's reading applies it
+        except Exception:  # noqa: BLE001 - as in _decode_samples
+            pass
+        raw, depth = pil_samples(im, p)
+    except InputError as e:
+        raise _err(p, f"{hint}; Pillow could not read it either ({str(e).removeprefix(f'{p}: ')})") from None
+    if (raw.shape[2] if raw.ndim == 3 else 1, depth) != want:
+        raise _err(p, f"{hint}; Pillow cannot read this layout at its full depth")
+    if depth == 16:
+        raw = raw.astype(np.int32)  # as _tiff_convert gives tifffile's 16-bit samples
+    return raw, depth, "pillow"
 
 
 def _page_layout(p, page, max_pixels: int | None) -> tuple[int, tuple, int]:
@@ -481,6 +548,10 @@ def read_tiff_stack(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS
                 page = tf.pages[0]
                 spp, extras, orientation = _page_layout(p, page, max_pixels)
                 _check_tiff_samples(p, spp, extras)
+                codec = _missing_codec(tifffile, page)
+                if codec is not None:
+                    raise _err(p, f"TIFF compressed with {codec}, which tifffile decodes only with the imagecodecs "
+                                  "package (pip install imagecodecs)")
                 nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(series.dtype).itemsize
                 if max_bytes is not None and nbytes > max_bytes:
                     raise _err(p, f"its {extra[0][1]} planes of {int(page.imagewidth)}x{int(page.imagelength)} "
@@ -576,7 +647,7 @@ def _decode_samples(p: Path, max_pixels) -> tuple[np.ndarray, int, str]:
     if p.suffix.lower() in (".tif", ".tiff"):
         got = _read_tiff(p, max_pixels)
         if got is not None:
-            return got[0], got[1], "tiff"
+            return got[0], got[1], (got[2] if len(got) > 2 else "tiff")
     ihdr = _png_ihdr(p)
     if ihdr is not None and ihdr[2] == 16 and ihdr[3] == 4:
         raise _err(p, "16-bit gray + alpha PNG is not supported (Pillow reads it at 8 bits); "
