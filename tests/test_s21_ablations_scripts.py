@@ -263,3 +263,18 @@ def test_shipped_ablation_weights_are_the_documented_variants():
         if fusion == "mapping":  # the locality bias the doc describes
             assert (mc["attn_dim"], mc["attn_pos_freqs"], mc["attn_local_sigma"]) == (32, 4, 1.5), e.name
         assert json.loads((ROOT / "runs-log/ablation" / f"{variant}-s{seed}" / "config.json").read_text()) == tc
+
+
+def test_the_docs_verdict_section_is_the_scripts_output_on_the_committed_tables():
+    """docs/ablations.md says its section from "Verdict rule:" on is the output of
+    ``scripts/ablation_verdicts.py docs/results/ablations``, unchanged."""
+    r = _verdicts(ROOT / "docs/results/ablations")
+    assert r.returncode == 0, r.stderr
+    doc = (ROOT / "docs/ablations.md").read_text(encoding="utf-8")
+    assert doc[doc.index("Verdict rule: see"):].strip() == r.stdout.strip()
+    # the one-line summaries above it name the same verdicts
+    for claim, verdict in (("Table 4, our network beats VIF-Net", "does not hold"),
+                           ("Table 5, Var-SSIM beats Mean-SSIM", "mixed"),
+                           ("Table 6, the mutual mapping beats concatenation and addition", "within noise"),
+                           ("Table 7, three levels are best", "within noise")):
+        assert f"- {claim}: **{verdict}**" in doc, claim
