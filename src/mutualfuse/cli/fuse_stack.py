@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import ParameterError
+
 
 def add_parser(sub) -> None:
     from .fuse import _bit_depth, add_common
@@ -234,6 +236,9 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
     # every array again by its own percentiles, undoing the joint mapping
     if planes is not None:
         planes(arrays)
+    lock = getattr(fuser, "_lock", None)  # a Fuser shared by threads (the web page's): the swap
+    if lock is not None:                  # of its normalize policy below is one call with the fusing
+        lock.acquire()
     policy, fuser.normalize = fuser.normalize, "auto"
     bar = None
     if not args.quiet and len(arrays) > 2 and sys.stderr.isatty():  # at a terminal: a long stack takes minutes
@@ -251,8 +256,16 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
     try:
         fused = fuser.fuse_stack(arrays, order=args.order, task=stack_task,
                                  progress=None if bar is None and progress is None else step)
+    except ParameterError as e:
+        # a setting the images turn out too small for ("levels=4 is too deep for a 8x8 image"):
+        # named with the stack's first file, as fuse and fuse-dir name theirs
+        if any(str(f) in str(e) for f in files):
+            raise
+        raise ParameterError(f"{files[0]}: {e}") from None
     finally:
         fuser.normalize = policy
+        if lock is not None:
+            lock.release()
         if bar is not None:
             bar.close()
     notes = folder_notes + list(fuser.report.notes) + ([depth_note] if depth_note else [])

@@ -1,0 +1,70 @@
+"""Session 21 (lead): a size refusal names the file in fuse and fuse-stack (fuse-dir already
+did); fuse_stack_files swaps a shared Fuser's normalize policy under the Fuser's lock, so another
+thread's call on that Fuser (the web page's cached one) never runs with the stack's policy."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from PIL import Image
+
+from mutualfuse.api import Fuser
+from mutualfuse.cli.fuse_stack import fuse_stack_files
+
+from tests.one_line_error import assert_one_line_error
+
+
+def _pair(tmp_path, size=8):
+    rng = np.random.default_rng(0)
+    paths = []
+    for n in "ab":
+        p = tmp_path / f"{n}.png"
+        Image.fromarray(rng.integers(0, 256, (size, size), dtype=np.uint8)).save(p)
+        paths.append(str(p))
+    return paths
+
+
+def test_fuse_names_the_file_when_the_image_is_too_small_for_the_setting(tmp_path, capsys):
+    a, b = _pair(tmp_path)
+    out = tmp_path / "f.png"
+    err = assert_one_line_error(capsys, ["fuse", a, b, "-o", str(out), "--method", "lp"], "too deep")
+    assert err.startswith(f"mutualfuse: error: {a}: method 'lp'"), err
+    assert not out.exists()
+
+
+def test_fuse_stack_names_the_file_when_the_image_is_too_small_for_the_setting(tmp_path, capsys):
+    a, b = _pair(tmp_path)
+    out = tmp_path / "f.png"
+    err = assert_one_line_error(capsys, ["fuse-stack", a, b, "-o", str(out), "--method", "cvt"], "too many")
+    assert err.startswith(f"mutualfuse: error: {a}: method 'cvt'"), err
+    assert not out.exists()
+
+
+def test_stack_policy_swap_is_held_under_the_fusers_lock(tmp_path, monkeypatch):
+    paths = _pair(tmp_path, 32)
+    out = tmp_path / "s.png"
+    from mutualfuse.cli import build_parser
+
+    ns = build_parser().parse_args(["fuse-stack", *paths, "-o", str(out), "--method", "average",
+                                    "--normalize", "percentile"])
+    fuser = Fuser("average", normalize="percentile")
+    seen = {}
+    real = fuser.fuse_stack
+
+    def probe(*args, **kwargs):  # runs between the policy swap and the real call
+        def other():  # another thread: may it start a call on this fuser now?
+            got = fuser._lock.acquire(timeout=0.2)
+            seen["other_could_start"] = got
+            seen["policy_it_would_see"] = fuser.normalize
+            if got:
+                fuser._lock.release()
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fuser, "fuse_stack", probe)
+    fuse_stack_files(ns, fuser=fuser)
+    assert out.exists()
+    assert seen["other_could_start"] is False, seen  # it waits for the stack; it never sees "auto"
+    assert fuser.normalize == "percentile"
