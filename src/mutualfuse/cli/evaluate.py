@@ -277,21 +277,27 @@ def _skip_notes(skipped: dict, n_images: int) -> list[str]:
     return lines
 
 
-def _nan_note(methods, names, labels, table, skipped: dict) -> str | None:
-    """One note on the NaN values that are not "not computed" (:func:`_skip_notes`): the metric
-    is undefined for the image (0/0), named per metric with its images."""
-    left_out = {(lab, m, n) for lab, v in skipped.items() for m, n in v["images"]}
+def _cells_where(pred, methods, names, labels, table) -> tuple[int, str]:
+    """The number of table cells whose value v satisfies ``pred(v, (label, method, image))``, and
+    where they are ("LABEL for IMAGES; ..."), for the notes below."""
     per_label: dict[str, set] = {}
     count = 0
     for lab in labels:
         for m in methods:
             for n in names:
-                if math.isnan(table[m][n][lab]) and (lab, m, n) not in left_out:
+                if pred(table[m][n][lab], (lab, m, n)):
                     per_label.setdefault(lab, set()).add(n)
                     count += 1
+    return count, "; ".join(f"{lab} for {_names(imgs, 5)}" for lab, imgs in per_label.items())
+
+
+def _nan_note(methods, names, labels, table, skipped: dict) -> str | None:
+    """One note on the NaN values that are not "not computed" (:func:`_skip_notes`): the metric
+    is undefined for the image (0/0), named per metric with its images."""
+    left_out = {(lab, m, n) for lab, v in skipped.items() for m, n in v["images"]}
+    count, where = _cells_where(lambda v, key: math.isnan(v) and key not in left_out, methods, names, labels, table)
     if not count:
         return None
-    where = "; ".join(f"{lab} for {_names(imgs, 5)}" for lab, imgs in per_label.items())
     return (f"note: {count} value(s) are NaN, undefined for those images (0/0 in the metric, e.g. a flat fused "
             f"image, or for some metrics a flat region of the images): {where}; a mean over them is NaN too")
 
@@ -301,17 +307,9 @@ def _inf_note(methods, names, labels, table) -> str | None:
     PSNR of a fused image equal to its sources, Q_SF with flat sources and a fused image that is
     not), named per metric with its images: a mean over them is infinite too, and the table's
     mean row would otherwise carry them without a word."""
-    per_label: dict[str, set] = {}
-    count = 0
-    for lab in labels:
-        for m in methods:
-            for n in names:
-                if math.isinf(table[m][n][lab]):
-                    per_label.setdefault(lab, set()).add(n)
-                    count += 1
+    count, where = _cells_where(lambda v, key: math.isinf(v), methods, names, labels, table)
     if not count:
         return None
-    where = "; ".join(f"{lab} for {_names(imgs, 5)}" for lab, imgs in per_label.items())
     return (f"note: {count} value(s) are infinite, a zero denominator in the metric (e.g. PSNR of a fused image "
             f"equal to its sources, Q_SF with flat sources): {where}; a mean over them is infinite too")
 
