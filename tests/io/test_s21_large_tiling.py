@@ -1,0 +1,81 @@
+"""Planning the exact-streaming windows of a large image (audit s21, large images).
+
+``plan_windows`` is called several times a run (the memory check, the progress count, the
+forward). It tried every column count from 1 for each row count and summed the windows' area
+over every (row, column) pair: 22 s for a 40000² image each time, about 1 s at 20000². The
+grid it chooses is unchanged: the same plans as the former search (``_reference_plan``, its
+code) on many sizes, found with one split of the columns per row count.
+"""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from mutualfuse import tiling
+from mutualfuse.tiling import _axis_splits, plan_windows
+
+
+def _reference_plan(h, w, halo, m, max_pixels):
+    """The search plan_windows made until 2026-12-06 (exhaustive over the column counts)."""
+    max_pixels = max(max_pixels, (4 * halo + m) ** 2)
+    if h * w <= max_pixels:
+        return [((0, h, 0, w), (0, h, 0, w))]
+    best = None
+    for ny in range(1, h // m + 1):
+        ys = _axis_splits(h, ny, m)
+        hh = max(b - a for a, b in ys)
+        win_h = min(h, hh + 2 * halo)
+        if win_h * min(w, m + 2 * halo) > max_pixels and ny < h // m:
+            continue
+        for nx in range(1, w // m + 1):
+            xs = _axis_splits(w, nx, m)
+            ww = max(b - a for a, b in xs)
+            win_w = min(w, ww + 2 * halo)
+            if win_h * win_w <= max_pixels or (ny == h // m and nx == w // m):
+                area = sum((min(h, b + halo) - max(0, a - halo)) * (min(w, d + halo) - max(0, c - halo))
+                           for a, b in ys for c, d in xs)
+                if best is None or area < best[0]:
+                    best = (area, ys, xs)
+                break
+        if ny > 64 and best is not None:
+            break
+    _, ys, xs = best
+    return [((a, b, c, d), (max(0, a - halo), min(h, b + halo), max(0, c - halo), min(w, d + halo)))
+            for a, b in ys for c, d in xs]
+
+
+def _cases():
+    rng = random.Random(21)
+    out = [(rng.randrange(1, 300) * 8, rng.randrange(1, 300) * 8, rng.choice([16, 24, 32, 40, 48]), 8,
+            rng.choice([4096, 20000, 100000, 400000])) for _ in range(150)]
+    out += [(8 * k, 8 * j, 40, 8, 4096) for k in range(1, 40, 5) for j in range(1, 200, 41)]  # nothing fits
+    out += [(4 * k, 4 * j, 32, 4, 10000) for k in range(1, 60, 9) for j in range(1, 60, 13)]
+    out += [(2048, 2048, 40, 8, 400000), (1080, 1920, 40, 8, 400000), (2160, 3840, 40, 8, 400000),
+            (96, 12000, 40, 8, 400000), (12000, 96, 40, 8, 400000)]
+    return out
+
+
+def test_the_plan_is_the_exhaustive_searchs():
+    for case in _cases():
+        assert plan_windows(*case) == _reference_plan(*case), case
+
+
+@pytest.mark.parametrize("h,w", [(40000, 40000), (20000, 20000), (1000, 200000), (200000, 1000)])
+def test_a_huge_image_is_planned_with_one_split_of_the_columns_per_row_count(monkeypatch, h, w):
+    calls = []
+    real = tiling._axis_splits
+
+    def counted(n, parts, m):
+        calls.append(n)
+        return real(n, parts, m)
+
+    monkeypatch.setattr(tiling, "_axis_splits", counted)
+    plan = plan_windows(h, w, 40, 8, 400000)
+    # every window within the budget, the cores tile the image exactly
+    assert all((Y1 - Y0) * (X1 - X0) <= 400000 for _, (Y0, Y1, X0, X1) in plan)
+    assert sum((y1 - y0) * (x1 - x0) for (y0, y1, x0, x1), _ in plan) == h * w
+    # one split of the rows and at most one of the columns per row count tried: 86-130 splits
+    # here, against 1338-22101 by the former search (which split the columns for every column
+    # count from 1 up to the first that fits)
+    assert len(calls) <= 300, len(calls)
