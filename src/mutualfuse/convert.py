@@ -231,6 +231,18 @@ def _check_channels(c: int, name: str, allowed=(1, 3, 4), shape=None) -> None:
                          + (f" in shape {tuple(shape)}" if shape is not None else "") + f" (expected {want})")
 
 
+def check_tensor_holds_data(x, name: str) -> None:
+    """Refuse a torch tensor whose samples cannot be read as an image's: one on the ``meta``
+    device (no data) or a sparse one, in one :class:`InputError` naming ``name``. Shared by
+    :func:`from_any` and the metrics' input reading (:func:`mutualfuse.metrics._common.as_array`)."""
+    import torch
+
+    if x.device.type == "meta":
+        raise InputError(f"{name}: tensor on the 'meta' device holds no data (shape {tuple(x.shape)})")
+    if x.layout != torch.strided:
+        raise InputError(f"{name}: {x.layout} tensor; pass a dense tensor (x.to_dense())")
+
+
 def from_any(x: Any, name: str, normalize: str = "auto", percentiles=(0.1, 99.9)) -> tuple[np.ndarray, Kind]:
     """→ (B, H, W) for gray or (B, H, W, 3) for colour, float64 in [0, 1], plus how to convert back.
 
@@ -280,10 +292,7 @@ def _from_any(x: Any, name: str, conv, notes: list[str]) -> tuple[np.ndarray, Ki
 
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(x, torch.Tensor):
-        if x.device.type == "meta":
-            raise InputError(f"{name}: tensor on the 'meta' device holds no data (shape {tuple(x.shape)})")
-        if x.layout != torch.strided:
-            raise InputError(f"{name}: {x.layout} tensor; pass a dense tensor (x.to_dense())")
+        check_tensor_holds_data(x, name)
         if x.numel() == 0:
             raise InputError(f"{name}: tensor has 0 pixels (shape {tuple(x.shape)})"
                              + (": an empty batch" if x.ndim == 4 and x.shape[0] == 0 else ""))

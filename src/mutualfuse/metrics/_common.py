@@ -61,10 +61,9 @@ def as_array(x, name: str = "image") -> np.ndarray:
         return pil_samples(x, name)[0]
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(x, torch.Tensor):
-        if x.device.type == "meta":
-            raise InputError(f"{name}: tensor on the 'meta' device holds no data (shape {tuple(x.shape)})")
-        if x.layout != torch.strided:
-            raise InputError(f"{name}: {x.layout} tensor; pass a dense tensor (x.to_dense())")
+        from ..convert import check_tensor_holds_data
+
+        check_tensor_holds_data(x, name)
         t = x.detach()
         if t.dtype == torch.bfloat16:  # NumPy has no bfloat16; float32 holds every value exactly
             t = t.to(torch.float32)
