@@ -315,3 +315,21 @@ def _in_tile(err: "FuseError", tile: int, tw: int, th: int, w: int, h: int) -> "
 def count_tiles(h: int, w: int, tile: int, overlap: int) -> int:
     overlap = max(0, min(overlap, tile // 2))
     return len(tile_starts(h, tile, overlap)) * len(tile_starts(w, tile, overlap))
+
+
+def describe_tiles(h: int, w: int, tile: int, overlap: int) -> str:
+    """What :func:`tiled_fuse` does to an h×w image, for the ``tiled:`` note: "88 independent
+    64px tiles blended over 32-36px". The tiles' size is clipped to the image (a 271 tile of a
+    360×270 image is 271×270) and the overlaps are the actual ones, which the even spreading
+    makes larger than the requested ``overlap`` (``min(overlap, tile // 2)``): 182 px, not 64,
+    for two 271-px tiles across 360 px."""
+    overlap = max(0, min(overlap, tile // 2))
+    th, tw = min(tile, h), min(tile, w)
+    laps = []
+    for n, t in ((h, th), (w, tw)):
+        starts = tile_starts(n, tile, overlap)
+        laps += [s + t - nxt for s, nxt in zip(starts, starts[1:])]
+    size = f"{tw}px" if tw == th else f"{tw}x{th}px"
+    lo, hi = (min(laps), max(laps)) if laps else (0, 0)
+    over = f"{lo}px" if lo == hi else f"{lo}-{hi}px"
+    return f"{count_tiles(h, w, tile, overlap)} independent {size} tiles blended over {over}"

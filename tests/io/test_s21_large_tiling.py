@@ -79,3 +79,35 @@ def test_a_huge_image_is_planned_with_one_split_of_the_columns_per_row_count(mon
     # here, against 1338-22101 by the former search (which split the columns for every column
     # count from 1 up to the first that fits)
     assert len(calls) <= 300, len(calls)
+
+
+# -- the `tiled:` note's layout (tiling.describe_tiles) ------------------------------------------
+
+def _actual_layout(h, w, tile, overlap):
+    """Tile sizes and overlaps as tiled_fuse cuts them (iter_tiles), measured on the tiles."""
+    overlap = max(0, min(overlap, tile // 2))
+    tiles = list(tiling.iter_tiles(h, w, tile, overlap))
+    sizes = {(y1 - y0, x1 - x0) for y0, y1, x0, x1, _ in tiles}
+    ys = sorted({(y0, y1) for y0, y1, *_ in tiles})
+    xs = sorted({(x0, x1) for _, _, x0, x1, _ in tiles})
+    laps = [a1 - b0 for (a0, a1), (b0, b1) in zip(ys, ys[1:])] + [a1 - b0 for (a0, a1), (b0, b1) in zip(xs, xs[1:])]
+    return len(tiles), sizes, min(laps), max(laps)
+
+
+@pytest.mark.parametrize("h,w,tile,overlap", [(270, 360, 271, 64), (270, 360, 64, 32), (270, 360, 16, 64),
+                                              (4096, 4096, 2048, 64), (4096, 4096, 2112, 64), (301, 77, 33, 5),
+                                              (100, 1000, 64, 0)])
+def test_the_note_gives_the_tiles_and_overlaps_actually_used(h, w, tile, overlap):
+    n, sizes, lo, hi = _actual_layout(h, w, tile, overlap)
+    (th, tw), = sizes
+    size = f"{tw}px" if tw == th else f"{tw}x{th}px"
+    over = f"{lo}px" if lo == hi else f"{lo}-{hi}px"
+    assert tiling.describe_tiles(h, w, tile, overlap) == f"{n} independent {size} tiles blended over {over}"
+
+
+def test_a_tile_that_halves_the_image_overlaps_by_half_a_tile():
+    """--tile 2048 on a 4096² image: 3x3 tiles overlapping by 1024 px (two would not overlap),
+    2.25x the pixels of the image; the note said "blended over 64px"."""
+    assert tiling.describe_tiles(4096, 4096, 2048, 64) == "9 independent 2048px tiles blended over 1024px"
+    assert tiling.describe_tiles(4096, 4096, 2112, 64) == "4 independent 2112px tiles blended over 128px"
+    assert tiling.describe_tiles(270, 360, 271, 64) == "2 independent 271x270px tiles blended over 182px"
