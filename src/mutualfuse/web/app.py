@@ -100,7 +100,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         files = [str(r.png)] + ([str(r.tiff)] if r.tiff else [])
         depth = "float" if r.bit_depth == 32 else f"{r.bit_depth}-bit"
         timing = (f"fused in **{r.seconds:.2f} s** ({depth} {'colour' if r.colour else 'gray'}, "
-                  f"{cache.get(core._namespace(s)).device}); metrics {r.metric_seconds:.2f} s")
+                  f"{r.device}); metrics {r.metric_seconds:.2f} s")
         cmd = s.command()
         status = "done: " + Path(r.png).name + "".join(f"  \nnote: {n}" for n in r.notes)
         state = {"a": str(r.preview_a), "b": str(r.preview_b), "fused": str(r.png)}
@@ -191,7 +191,8 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
                                  elem_id="compare-with")
         metrics = gr.Dataframe(headers=["metric", "fused", "pixel average", "better"], label="metrics",
                                interactive=False, elem_id="metrics")
-        downloads = gr.File(label="download (PNG; 16-bit TIFF when an input is 16-bit)", file_count="multiple",
+        downloads = gr.File(label="download (PNG; a TIFF as well when an input is 16-bit or float: 16-bit, "
+                                  "float kept, as `fuse -o fused.tif`)", file_count="multiple",
                             interactive=False, elem_id="downloads")
         timing = gr.Markdown("", elem_id="timing")
         with gr.Accordion("focus stack (N ≥ 2 images, or one multi-page TIFF)", open=True, elem_id="stack"):

@@ -137,6 +137,7 @@ class Result:
     metric_seconds: float
     metrics: list[list] = field(default_factory=list)  # [name, fused, average, better]
     notes: list[str] = field(default_factory=list)
+    device: str = ""  # where the fuser ran (the page's timing line; asking the cache again could rebuild it)
 
 
 def samples() -> dict[str, tuple[Path, Path]]:
@@ -180,17 +181,26 @@ def param_lines(text: str) -> list[str]:
     return out
 
 
-def input_notes(infos, names) -> list[str]:
+def input_notes(infos, names, normalize: str = "auto") -> list[str]:
     """The notes ``mutualfuse fuse`` prints about how each input was scaled (16-bit by percentile,
-    float clipped …), naming the uploaded files by their own names."""
+    float clipped …), with its advice (:func:`mutualfuse.cli.fuse.fuse_files`), naming the
+    uploaded files by their own names. ``normalize``: the fuser's (the page's scaling option).
+
+    A float input scaled because its samples are outside [0, 1] was advised "--normalize full for
+    the type's full range", which refuses such samples: it gets the CLI's advice for floats."""
     from ..io.samples import FLOAT_TOLERANCE
 
     notes = []
     for info, name in zip(infos, names):
         depth = "float" if info.bit_depth == 32 else f"{info.bit_depth}-bit"
         if info.normalization in ("percentile", "window"):
-            notes.append(f"{name}: {depth} input {info.scaled_how()} "
-                         "(--normalize full for the type's full range)")
+            if info.bit_depth != 32:
+                hint = "--normalize full for the type's full range"
+            elif normalize == "auto":  # scaled because its samples are outside [0, 1]; full refuses them
+                hint = "its samples are outside [0, 1]; --normalize full takes float data in [0, 1] only"
+            else:
+                hint = "--normalize auto keeps float samples already in [0, 1] as they are"
+            notes.append(f"{name}: {depth} input {info.scaled_how()} ({hint})")
         elif info.normalization == "clipped":
             notes.append(f"{name}: float samples up to {FLOAT_TOLERANCE:g} outside [0, 1] clipped to [0, 1]")
     return notes
@@ -224,11 +234,22 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 class FuserCache:
     """Keeps the last built Fuser (loading weights takes a moment; settings rarely change); a
-    weights file changed on disk since is loaded again."""
+    weights file changed on disk since is loaded again.
+
+    Safe to share between threads (the page's queue runs one fusion at a time, but the core
+    functions may be called from several): :meth:`get` holds a lock while it compares and
+    builds, so two requests with the same new settings build the Fuser once (each built its own,
+    loading the weights twice), and each gets the Fuser of its own settings (the shared attribute
+    was read back after the build, which a request with other settings might have replaced in
+    between). The Fuser itself runs one call at a time and reports per thread
+    (:class:`mutualfuse.api.Fuser`)."""
 
     def __init__(self):
+        import threading
+
         self._key = None
         self._fuser = None
+        self._lock = threading.Lock()
 
     def get(self, ns: argparse.Namespace):
         from ..cli.fuse import make_fuser
@@ -237,11 +258,12 @@ class FuserCache:
         # a weights file rewritten in place while the server runs is read again (its identity)
         key = (ns.method, ns.weights, file_identity(ns.weights), tuple(ns.param), ns.chroma, ns.normalize, ns.device,
                ns.blend_temperature, ns.detail_gain, ns.detail_activity, ns.task)
-        if key != self._key:
-            self._fuser = None
-            self._fuser = make_fuser(ns, progress=True)
-            self._key = key
-        return self._fuser
+        with self._lock:
+            if key != self._key:
+                self._key, self._fuser = None, None  # the old one is freed before the new one loads
+                self._fuser = make_fuser(ns, progress=True)
+                self._key = key
+            return self._fuser
 
 
 def _request_dir(workdir: Path) -> Path:
@@ -260,20 +282,24 @@ def _preview(arr: np.ndarray, path: Path) -> Path:
     return path
 
 
-def _scores(a_path: str, b_path: str, fused_png: Path, avg_png: Path) -> list[list]:
+def _scores(a_path: str, b_path: str, fused_png: Path, avg_png: Path, normalize: str = "auto") -> list[list]:
+    """The metrics table, scored as ``mutualfuse evaluate`` scores the files: the fused PNGs as
+    stored, the sources at their stored scale (``evaluate``'s default) or, when a source is float
+    (which ``evaluate`` scores only with ``--normalize``), both as ``evaluate --normalize
+    NORMALIZE`` reads them, ``normalize`` being the page's scaling option (as the fusion read
+    them). The float source alone was read with BT.601 luma at the default scaling whatever the
+    option said, the other as stored: a table no ``evaluate`` command gives."""
     from ..cli.evaluate import read_gray
     from ..errors import ImageTooSmallError, InputError, MetricUndefinedError
+    from ..evaluation import SOURCE_NORMALIZE
     from ..metrics import METRICS, goodness
 
-    def gray(path) -> np.ndarray:
-        try:
-            return read_gray(Path(path))
-        except InputError:  # e.g. DICOM: what the fusion read, on the 0-255 scale
-            from ..image_io import read_gray_float
-
-            return read_gray_float(path).astype(np.float64) * 255.0
-
-    a, b, f, avg = gray(a_path), gray(b_path), gray(fused_png), gray(avg_png)
+    try:
+        a, b = read_gray(Path(a_path)), read_gray(Path(b_path))
+    except InputError:  # float samples have no stored 0-255 scale: the pair as fuse read it
+        mode = normalize if normalize in SOURCE_NORMALIZE else "auto"
+        a, b = read_gray(Path(a_path), mode), read_gray(Path(b_path), mode)
+    f, avg = read_gray(fused_png), read_gray(avg_png)
 
     def score(fn, fused) -> float | None:
         """The value, or None where the metric cannot be computed (an image smaller than its
@@ -342,20 +368,24 @@ def fuse_request(a_path: str, b_path: str, settings: Settings, workdir: Path, ca
             f"{settings.method if settings.method != NETWORK else settings.weights}")
     png = req / f"{stem}.png"
     depth, note = output_depth(png, [ia.bit_depth, ib.bit_depth], colour, None)
-    notes = list(fuser.report.notes) + ([note] if note else []) + input_notes((ia, ib), names)
+    notes = list(fuser.report.notes) + ([note] if note else []) + input_notes((ia, ib), names, fuser.normalize)
     write_image(png, fused, bit_depth=depth)
     tiff = None
-    if 16 in (ia.bit_depth, ib.bit_depth):
+    if max(ia.bit_depth, ib.bit_depth) > 8:  # the depth `fuse -o fused.tif` writes: 16-bit, float kept
         tiff = req / f"{stem}.tif"
-        write_image(tiff, fused, bit_depth=16)
+        tiff_depth, tiff_note = output_depth(tiff, [ia.bit_depth, ib.bit_depth], colour, None)
+        if tiff_note:
+            notes.append(tiff_note)
+        write_image(tiff, fused, bit_depth=tiff_depth)
     avg = Fuser("average", chroma=fuser.chroma).fuse_arrays(a[None], b[None])[0]
     avg_png = req / "average.png"  # at the fused PNG's depth: the same image must score the same
     write_image(avg_png, avg, bit_depth=depth)
     t1 = time.perf_counter()
-    rows = _scores(a_path, b_path, png, avg_png)
+    rows = _scores(a_path, b_path, png, avg_png, fuser.normalize)
     return Result(png=png, tiff=tiff, preview_a=_preview(a, req / "a-preview.png"),
                   preview_b=_preview(b, req / "b-preview.png"), bit_depth=depth, colour=colour,
-                  seconds=seconds, metric_seconds=time.perf_counter() - t1, metrics=rows, notes=notes)
+                  seconds=seconds, metric_seconds=time.perf_counter() - t1, metrics=rows, notes=notes,
+                  device=str(fuser.device))
 
 
 @dataclass
