@@ -10,6 +10,8 @@ then their results, so each image goes through ⌈log2 N⌉ fusions; ``--order s
 from __future__ import annotations
 
 import argparse
+import contextlib
+import copy
 import re
 import sys
 import time
@@ -236,10 +238,16 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
     # every array again by its own percentiles, undoing the joint mapping
     if planes is not None:
         planes(arrays)
-    lock = getattr(fuser, "_lock", None)  # a Fuser shared by threads (the web page's): the swap
-    if lock is not None:                  # of its normalize policy below is one call with the fusing
-        lock.acquire()
-    policy, fuser.normalize = fuser.normalize, "auto"
+    # a copy of the fuser under policy "auto", never a change to the fuser itself: the web page's
+    # fuser is shared by threads, and a pair or stack read by another thread while this stack
+    # fused was read under "auto" instead of its own policy (fuse.read_pair reads fuser.normalize
+    # outside the fuser's lock). The copy shares the network and the lock of the original (one
+    # call at a time on that network; held for the whole stack); its report is its own, read below
+    stacker = copy.copy(fuser)
+    stacker.normalize = "auto"
+    lock = getattr(fuser, "_lock", None)
+    if lock is not None:
+        stacker._lock = lock
     bar = None
     if not args.quiet and len(arrays) > 2 and sys.stderr.isatty():  # at a terminal: a long stack takes minutes
         from tqdm import tqdm
@@ -254,8 +262,9 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
             progress(done, total)
 
     try:
-        fused = fuser.fuse_stack(arrays, order=args.order, task=stack_task,
-                                 progress=None if bar is None and progress is None else step)
+        with lock if lock is not None else contextlib.nullcontext():
+            fused = stacker.fuse_stack(arrays, order=args.order, task=stack_task,
+                                       progress=None if bar is None and progress is None else step)
     except ParameterError as e:
         # a setting the images turn out too small for ("levels=4 is too deep for a 8x8 image"):
         # named with the stack's first file, as fuse and fuse-dir name theirs
@@ -263,12 +272,9 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
             raise
         raise ParameterError(f"{files[0]}: {e}") from None
     finally:
-        fuser.normalize = policy
-        if lock is not None:
-            lock.release()
         if bar is not None:
             bar.close()
-    notes = folder_notes + list(fuser.report.notes) + ([depth_note] if depth_note else [])
+    notes = folder_notes + list(stacker.report.notes) + ([depth_note] if depth_note else [])
     if joint_note:
         notes.append(joint_note)
     for i, info in enumerate(infos):
@@ -286,5 +292,5 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
                 description=f"mutualfuse {__version__}: a stack of {count} {planes} fused by {what}, "
                             f"{args.order} order",
                 setting=f"stack {args.order} {stack_task} {fuse_setting(fuser)}")
-    return StackDone(out=str(args.out), count=count, one_file=len(files) == 1, fusions=fuser.report.fusions,
+    return StackDone(out=str(args.out), count=count, one_file=len(files) == 1, fusions=stacker.report.fusions,
                      seconds=time.perf_counter() - t, depth=depth, colour=fused.ndim == 3, notes=notes)
