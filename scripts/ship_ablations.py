@@ -129,7 +129,13 @@ def check_run(final: Path) -> dict:
         validation = last_validation(run_dir / "log.csv")
     except (OSError, ValueError, csv.Error, UnicodeDecodeError) as e:
         raise ShipError(f"{run_dir / 'log.csv'}: not a training log ({e})") from None
-    first = cfg.read_text(encoding="utf-8").splitlines()[0].lstrip("# ").strip()
+    try:  # its first comment line is the description
+        lines = cfg.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ShipError(f"{cfg}: cannot read it ({getattr(e, 'strerror', None) or e})") from None
+    if not lines or not lines[0].startswith("#") or not lines[0].lstrip("# ").strip():
+        raise ShipError(f"{cfg}: its first line is not the comment that describes the variant")
+    first = lines[0].lstrip("# ").strip()
     desc = first.split(". ", 1)[1] if ". " in first else first
     try:
         cfg_rel = str(cfg.relative_to(ROOT))
