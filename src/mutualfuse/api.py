@@ -37,7 +37,8 @@ whose lower bound (:meth:`Fuser.min_memory`) exceeds the available memory is ref
 Threads: one :class:`Fuser` (and :func:`fuse`'s cached one) may be shared by threads; it runs
 one call at a time, so the results are those of the calls in sequence, and each thread reads the
 :attr:`Fuser.report` of its own last call. For calls in parallel, give each thread its own Fuser
-(PyTorch already spreads one network call over the CPU's cores).
+(PyTorch already spreads one network call over the CPU's cores). A ``fuse_stack`` progress
+callback runs inside the call: it must not wait for another thread's call on the same Fuser.
 """
 from __future__ import annotations
 
@@ -626,7 +627,10 @@ class Fuser:
         detection (``report.detected``, one per fusion in task mode ``"auto"`` with ``task=None``),
         and the largest ``mapping_pool``, ``windows`` and ``tiles`` of any fusion.
         ``progress``: called as ``progress(done, total)`` after each of the N − 1 fusions (a
-        long stack of large images takes minutes; the command line draws a bar with it).
+        long stack of large images takes minutes; the command line draws a bar with it). It runs
+        inside the stack's call, which holds this fuser: it may call the fuser itself (same
+        thread), but must not wait for another thread's call on this fuser, which waits for the
+        stack to end (a deadlock).
         """
         from .convert import from_any, to_kind
 
