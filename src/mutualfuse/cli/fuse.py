@@ -64,8 +64,8 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-pixels", type=int_at_least(1), default=MAX_PIXELS,
                    help="refuse larger images (decompression-bomb guard, default %(default)s)")
     p.add_argument("--window-pixels", type=int_at_least(4096), default=DEFAULT_WINDOW_PIXELS,
-                   help="pixels per exact streaming window of the network (bounds memory, same result; "
-                        "default %(default)s)")
+                   help="pixels per exact streaming window of the network (bounds memory; the same result to "
+                        "float32 rounding; default %(default)s)")
     p.add_argument("--tile", type=int_at_least(16), default=None,
                    help="fuse independent TILE×TILE tiles blended seamlessly (approximation; default off)")
     p.add_argument("--tile-overlap", type=int_at_least(0), default=64,
