@@ -410,7 +410,7 @@ def _read_tiff_pillow(p: Path, max_pixels, codec: str, want: tuple[int, int] | N
     hint = (f"TIFF compressed with {codec}, which tifffile decodes only with the imagecodecs package "
             "(pip install imagecodecs)")
     if want is None:
-        raise _err(p, f"{hint}; Pillow cannot read this layout at its full depth")
+        raise _err(p, f"{hint}; without it only gray 8/16-bit, float32 and 8-bit RGB TIFFs are read (through Pillow)")
     try:
         im = _open_pillow(p, max_pixels, first_frame=pyramid)
         try:
@@ -421,7 +421,7 @@ def _read_tiff_pillow(p: Path, max_pixels, codec: str, want: tuple[int, int] | N
     except InputError as e:
         raise _err(p, f"{hint}; Pillow could not read it either ({str(e).removeprefix(f'{p}: ')})") from None
     if (raw.shape[2] if raw.ndim == 3 else 1, depth) != want:
-        raise _err(p, f"{hint}; Pillow cannot read this layout at its full depth")
+        raise _err(p, f"{hint}; without it only gray 8/16-bit, float32 and 8-bit RGB TIFFs are read (through Pillow)")
     if depth == 16:
         raw = raw.astype(np.int32)  # as _tiff_convert gives tifffile's 16-bit samples
     return raw, depth, "pillow"
