@@ -521,7 +521,7 @@ class Fuser:
             core = self._net_batch
         h, w = a.shape[-2:]
         if self.tile and (h > self.tile or w > self.tile):
-            from .tiling import count_tiles, tiled_fuse
+            from .tiling import count_tiles, describe_tiles, tiled_fuse
 
             n = count_tiles(h, w, self.tile, self.tile_overlap)
             pools = []
@@ -534,8 +534,10 @@ class Fuser:
             out = tiled_fuse(one, a, b, self.tile, self.tile_overlap)
             self.report.tiles = n
             self.report.mapping_pool = max(pools) if pools else 1
+            # the tiles and overlaps tiled_fuse cuts (clipped to the image, spread evenly: often
+            # more overlap than asked), not the requested tile and overlap
             self.report.notes.append(
-                f"tiled: {n} independent {self.tile}px tiles blended over {min(self.tile_overlap, self.tile // 2)}px "
+                f"tiled: {describe_tiles(h, w, self.tile, self.tile_overlap)} "
                 + ("(each tile's mutual mapping sees only that tile)" if self.net is not None else
                    f"(each tile fused alone: {self.method} sees only that tile)"))
         else:
