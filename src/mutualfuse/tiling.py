@@ -333,3 +333,20 @@ def describe_tiles(h: int, w: int, tile: int, overlap: int) -> str:
     lo, hi = (min(laps), max(laps)) if laps else (0, 0)
     over = f"{lo}px" if lo == hi else f"{lo}-{hi}px"
     return f"{count_tiles(h, w, tile, overlap)} independent {size} tiles blended over {over}"
+
+
+def fitted_tile(h: int, w: int, tile: int, overlap: int) -> int:
+    """The smallest tile size that cuts an h×w image into no more tiles than ``tile`` does, with
+    overlaps of at least ``min(overlap, tile // 2)``: ``tile`` itself when the image is not
+    tiled. ``tile`` tiles are spread evenly, so a size that divides the image makes its overlaps
+    huge: 4096 on a 13500×13400 image is 4×4 tiles overlapping by 961 px, where 3423 gives the same
+    4×4 tiles overlapping by 64 (43 % fewer pixels a tile, so less memory and time). k tiles a
+    side need a size of at least (n + (k − 1)·overlap)/k."""
+    o = max(0, min(overlap, tile // 2))
+    if h <= tile and w <= tile:
+        return tile
+    need = max(16, 2 * o)  # the smallest --tile, and no smaller overlap than tile's (O <= T/2)
+    for n in (h, w):
+        k = len(tile_starts(n, tile, o))
+        need = max(need, n if k == 1 else -(-(n + (k - 1) * o) // k))
+    return min(tile, need)

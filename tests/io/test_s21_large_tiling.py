@@ -111,3 +111,31 @@ def test_a_tile_that_halves_the_image_overlaps_by_half_a_tile():
     assert tiling.describe_tiles(4096, 4096, 2048, 64) == "9 independent 2048px tiles blended over 1024px"
     assert tiling.describe_tiles(4096, 4096, 2112, 64) == "4 independent 2112px tiles blended over 128px"
     assert tiling.describe_tiles(270, 360, 271, 64) == "2 independent 271x270px tiles blended over 182px"
+
+
+# -- a tile size that does not waste pixels on overlap (tiling.fitted_tile) ----------------------
+
+def test_fitted_tile_keeps_the_tile_count_with_the_smallest_tile():
+    rng = random.Random(5)
+    for _ in range(1500):
+        h, w = rng.randrange(16, 3000), rng.randrange(16, 3000)
+        tile, overlap = rng.randrange(16, 1200), rng.choice([0, 1, 8, 32, 64, 200])
+        f = tiling.fitted_tile(h, w, tile, overlap)
+        assert 16 <= f <= tile
+        assert tiling.count_tiles(h, w, f, overlap) <= tiling.count_tiles(h, w, tile, overlap)
+        if h > f or w > f:  # tiled: every overlap at least the one the caller's tile would have
+            o = min(overlap, f // 2)
+            for n in (h, w):
+                starts, t = tiling.tile_starts(n, f, o), min(f, n)
+                assert all(a + t - b >= min(overlap, tile // 2) for a, b in zip(starts, starts[1:])), \
+                    (h, w, tile, overlap, f)
+        if max(16, 2 * min(overlap, tile // 2)) < f < tile:  # one pixel less makes more tiles
+            assert tiling.count_tiles(h, w, f - 1, overlap) > tiling.count_tiles(h, w, tile, overlap)
+
+
+def test_fitted_tile_on_the_sizes_the_memory_refusal_suggests():
+    # 13500x13400 (the refusal in docs/inputs.md suggests --tile 4096): same 4x4 tiles, 3423 px
+    assert tiling.describe_tiles(13500, 13400, 4096, 64) == "16 independent 4096px tiles blended over 961-995px"
+    assert tiling.fitted_tile(13500, 13400, 4096, 64) == 3423
+    assert tiling.describe_tiles(13500, 13400, 3423, 64) == "16 independent 3423px tiles blended over 64-98px"
+    assert tiling.fitted_tile(300, 200, 4096, 64) == 4096  # not tiled: unchanged
