@@ -1,6 +1,7 @@
 """Session 21 (lead): a size refusal names the file in fuse and fuse-stack (fuse-dir already
-did); fuse_stack_files swaps a shared Fuser's normalize policy under the Fuser's lock, so another
-thread's call on that Fuser (the web page's cached one) never runs with the stack's policy."""
+did); fuse_stack_files fuses a stack under the shared Fuser's lock without changing that Fuser's
+normalize policy (the web page's cached Fuser: another thread's call never runs with the
+stack's policy; 8de091b, then 5ac105f's copy of the fuser)."""
 from __future__ import annotations
 
 import threading
@@ -40,7 +41,7 @@ def test_fuse_stack_names_the_file_when_the_image_is_too_small_for_the_setting(t
     assert not out.exists()
 
 
-def test_stack_policy_swap_is_held_under_the_fusers_lock(tmp_path, monkeypatch):
+def test_stack_fuses_under_the_lock_and_leaves_the_policy(tmp_path):
     paths = _pair(tmp_path, 32)
     out = tmp_path / "s.png"
     from mutualfuse.cli import build_parser
@@ -49,10 +50,9 @@ def test_stack_policy_swap_is_held_under_the_fusers_lock(tmp_path, monkeypatch):
                                     "--normalize", "percentile"])
     fuser = Fuser("average", normalize="percentile")
     seen = {}
-    real = fuser.fuse_stack
 
-    def probe(*args, **kwargs):  # runs between the policy swap and the real call
-        def other():  # another thread: may it start a call on this fuser now?
+    def progress(done, total):  # called inside the stack's fusing
+        def other():  # another thread: may it start a call on this fuser now, and with what policy?
             got = fuser._lock.acquire(timeout=0.2)
             seen["other_could_start"] = got
             seen["policy_it_would_see"] = fuser.normalize
@@ -61,10 +61,8 @@ def test_stack_policy_swap_is_held_under_the_fusers_lock(tmp_path, monkeypatch):
         t = threading.Thread(target=other)
         t.start()
         t.join()
-        return real(*args, **kwargs)
 
-    monkeypatch.setattr(fuser, "fuse_stack", probe)
-    fuse_stack_files(ns, fuser=fuser)
+    fuse_stack_files(ns, fuser=fuser, progress=progress)
     assert out.exists()
-    assert seen["other_could_start"] is False, seen  # it waits for the stack; it never sees "auto"
+    assert seen == {"other_could_start": False, "policy_it_would_see": "percentile"}, seen
     assert fuser.normalize == "percentile"
