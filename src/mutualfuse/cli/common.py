@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+from collections.abc import Iterator, Sequence
 
 DEVICES = ("auto", "cpu", "cuda")
 DEFAULT_DEVICE = "auto"
@@ -99,3 +101,19 @@ class OneLineParser(argparse.ArgumentParser):
         prog = self.prog.replace("mutualfuse ", "", 1) if self.prog != "mutualfuse" else ""
         where = f"{prog}: " if prog else ""
         self.exit(2, f"mutualfuse: error: {where}{' '.join(message.split())} (see {self.prog} --help)\n")
+
+
+@contextlib.contextmanager
+def naming_the_file(first: str, paths: Sequence[str]) -> Iterator[None]:
+    """A :class:`~mutualfuse.errors.ParameterError` raised while fusing files (a setting the
+    images turn out too small for: "method 'lp': levels=4 is too deep for a 8x8 image") is
+    re-raised with ``first`` (the first source) in front, as fuse-dir names its failed pairs; one
+    that already names one of ``paths`` is left as it is."""
+    from ..errors import ParameterError
+
+    try:
+        yield
+    except ParameterError as e:
+        if any(str(p) in str(e) for p in paths):
+            raise
+        raise ParameterError(f"{first}: {e}") from None

@@ -362,16 +362,10 @@ def run(args: argparse.Namespace) -> int:
         output_depth(args.out, [], False, args.bit_depth)
     fuser = make_fuser(args, progress=not args.quiet)
     t = time.perf_counter()
-    from ..errors import ParameterError
+    from .common import naming_the_file
 
-    try:
+    with naming_the_file(args.a, (args.a, args.b, args.out)):
         info = fuse_files(fuser, args.a, args.b, args.out, max_pixels=args.max_pixels, bit_depth=args.bit_depth)
-    except ParameterError as e:
-        # a setting the images turn out too small for ("levels=4 is too deep for a 8x8 image"):
-        # named with the first source, as fuse-dir names its failed pairs
-        if any(str(p) in str(e) for p in (args.a, args.b, args.out)):
-            raise
-        raise ParameterError(f"{args.a}: {e}") from None
     if not args.quiet:  # -q: nothing on success (notes included); errors are still printed
         for n in info["notes"]:
             print(f"note: {n}", file=sys.stderr)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ParameterError
+from .common import naming_the_file
 
 
 def add_parser(sub) -> None:
@@ -262,15 +262,9 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
             progress(done, total)
 
     try:
-        with lock if lock is not None else contextlib.nullcontext():
+        with lock if lock is not None else contextlib.nullcontext(), naming_the_file(files[0], files):
             fused = stacker.fuse_stack(arrays, order=args.order, task=stack_task,
                                        progress=None if bar is None and progress is None else step)
-    except ParameterError as e:
-        # a setting the images turn out too small for ("levels=4 is too deep for a 8x8 image"):
-        # named with the stack's first file, as fuse and fuse-dir name theirs
-        if any(str(f) in str(e) for f in files):
-            raise
-        raise ParameterError(f"{files[0]}: {e}") from None
     finally:
         if bar is not None:
             bar.close()
