@@ -32,8 +32,6 @@ import math
 from typing import Callable, Iterator
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from .errors import FuseError
 from .validation import DEFAULT_WINDOW_PIXELS  # noqa: E402  (re-exported: defined where no torch is needed)
@@ -126,6 +124,8 @@ def plan_windows(h: int, w: int, halo: int, m: int, max_pixels: int) -> list[tup
 
 def _is_channels_last(x: torch.Tensor) -> bool:
     """Whether a (B, C, H, W) tensor is laid out channels-last (and not also plainly contiguous)."""
+    import torch
+
     return x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
 
 
@@ -134,7 +134,6 @@ def _has_global_mapping(net) -> bool:
     return fusion is not None and hasattr(fusion, "deepest_maps")
 
 
-@torch.inference_mode()
 def streamed_forward(net, a: torch.Tensor, b: torch.Tensor, max_window_pixels: int = DEFAULT_WINDOW_PIXELS,
                      halo: int | None = None, progress: Callable[[int], None] | None = None) -> torch.Tensor:
     """``net(a, b)`` for (B, 1, H, W) inputs in bounded memory (exact; see the module doc).
@@ -142,6 +141,16 @@ def streamed_forward(net, a: torch.Tensor, b: torch.Tensor, max_window_pixels: i
     ``max_window_pixels`` bounds one window per batch item. ``progress(n)`` is called after
     each window pass with the number of windows done.
     """
+    import torch  # here, not at the top: blended tiles of a classical method run without torch
+
+    with torch.inference_mode():
+        return _streamed_forward(net, a, b, max_window_pixels, halo, progress)
+
+
+def _streamed_forward(net, a, b, max_window_pixels, halo, progress):
+    import torch
+    import torch.nn.functional as F
+
     if a.shape != b.shape:
         raise ValueError(f"inputs differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
     B = a.shape[0]

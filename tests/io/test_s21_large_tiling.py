@@ -139,3 +139,23 @@ def test_fitted_tile_on_the_sizes_the_memory_refusal_suggests():
     assert tiling.fitted_tile(13500, 13400, 4096, 64) == 3423
     assert tiling.describe_tiles(13500, 13400, 3423, 64) == "16 independent 3423px tiles blended over 64-98px"
     assert tiling.fitted_tile(300, 200, 4096, 64) == 4096  # not tiled: unchanged
+
+
+# -- blended tiles of a classical method run without PyTorch ------------------------------------
+
+def test_average_with_tiles_does_not_import_torch(tmp_path):
+    """tiling.py imported torch at its top, so `fuse --method average --tile 64` imported PyTorch
+    (1.4 s of its 1.7 s, measured; 0.3 s without --tile): docs/inputs.md says a classical method
+    runs without it."""
+    import subprocess
+    import sys
+    from importlib.resources import files
+
+    samples = files("mutualfuse") / "data/samples/tno-01"
+    code = ("import sys\nfrom mutualfuse.cli import main\n"
+            f"rc = main(['fuse', {str(samples / 'a.png')!r}, {str(samples / 'b.png')!r}, '-o', "
+            f"{str(tmp_path / 'f.png')!r}, '--method', 'average', '-q', '--tile', '64'])\n"
+            "print(rc, 'torch' in sys.modules)\n")
+    got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert got.stdout.split() == ["0", "False"], (got.stdout, got.stderr)
+    assert (tmp_path / "f.png").exists()
