@@ -29,8 +29,8 @@ Memory grows linearly with the image, never quadratically: large images run thro
 halo streaming of :mod:`mutualfuse.tiling` (``max_window_pixels`` bounds one window's
 activations), and the mutual mapping above the token budget runs on a pooled grid (reported in
 :attr:`Fuser.report`; ``token_budget=0`` for exact). The streaming keeps the encoder features of
-the whole image, so the network's CPU peak is about 1.3 GB + 150 bytes a pixel (measured: 1.9 GB
-at 2048², 3.8 GB at 4096²); ``tile=`` bounds that part by the tile size (approximate). A call
+the whole image, so the network's CPU peak is about 1.1 GB + 165 bytes a pixel (measured
+2026-12-06: 1.78 GB at 2048², 3.85 GB at 4096²; docs/inputs.md); ``tile=`` bounds that part by the tile size (approximate). A call
 whose lower bound (:meth:`Fuser.min_memory`) exceeds the available memory is refused with an
 :class:`~mutualfuse.errors.InputError` before the network runs.
 

@@ -158,8 +158,9 @@ class NetworkRunner:
         every level below full resolution (``widths[k]`` channels at 1/2**k scale; the bulk:
         96 bytes a pixel for the shipped ``default``), and 1000 bytes a pixel of one window for
         its activations (a one-shot forward of ``default`` needs about 2500). Measured on CPU
-        (2048² and 4096², one thread): peak RSS 1.3 GB + 149 bytes a pixel, against
-        0.4 GB + 116 counted here at the default ``max_window_pixels``."""
+        (2048², 3072² and 4096², one thread, 2026-12-06; docs/inputs.md): peak RSS about
+        1.1 GB + 165 bytes a pixel (1.78 / 2.67 / 3.85 GB; an earlier run gave 1.3 GB + 149),
+        against 0.4 GB + 116 counted here at the default ``max_window_pixels``."""
         from .tiling import _has_global_mapping, n_windows
 
         cfg = self.net.cfg

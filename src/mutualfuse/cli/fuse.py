@@ -178,6 +178,9 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
         raise ParameterError(f"--param {' '.join(g('param', []))}: the network takes no method parameters "
                              f"(--param is for classical methods); its settings are options: --weights, --device, "
                              f"--token-budget, --blend-temperature, ...")
+    if g("tile", None) is None and g("tile_overlap", 64) != 64:  # it did nothing, without a word
+        raise ParameterError(f"--tile-overlap {g('tile_overlap', 64)} applies to --tile tiles; without --tile the "
+                             "image is not cut into tiles (give --tile T too)")
     task = g("task", None)
     if task is not None and not is_network:
         raise ParameterError(f"--task applies to the network; --method {args.method} has no per-task settings")
@@ -255,7 +258,11 @@ def check_fits(fuser, paths: list[str], max_pixels: int | None, what: str = "pai
         return
     if fuser.runner is not None:
         how = "with the network"
-        tiles = [t for t in (4096, 2048, 1024, 512) if t < max(h, w)]
+        from ..tiling import fitted_tile
+
+        # each size fitted to the image (the same number of tiles, overlaps of --tile-overlap):
+        # a bare 4096 on a 13500x13400 image overlaps its tiles by 961 px (tiling.fitted_tile)
+        tiles = [fitted_tile(h, w, t, fuser.tile_overlap) for t in (4096, 2048, 1024, 512) if t < max(h, w)]
         tile = next((t for t in tiles if fuser.min_memory(h, w, n, tile=t) <= avail), None)
         advice = (f"; fuse it in independent tiles (--tile {tile}; approximate: docs/inputs.md), or free memory"
                   if tile and (not fuser.tile or tile < fuser.tile) else "; free memory or use a machine with more")
@@ -360,7 +367,8 @@ def run(args: argparse.Namespace) -> int:
     check_writable(args.out, inputs=(args.a, args.b))  # before loading anything
     if args.bit_depth is not None:  # a depth no output of this format can hold: refuse before any work
         output_depth(args.out, [], False, args.bit_depth)
-    fuser = make_fuser(args, progress=not args.quiet)
+    # the windows' progress bar at a terminal only: `fuse 2>log` wrote ~9 KB of bar frames into the log
+    fuser = make_fuser(args, progress=not args.quiet and sys.stderr.isatty())
     t = time.perf_counter()
     from .common import naming_the_file
 
