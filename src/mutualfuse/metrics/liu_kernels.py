@@ -859,6 +859,30 @@ def _qcb_contrast_py(b2, b4, e, first, cp, t):
                 ti[j] += u
 
 
+def _qcb_contrast32_py(d, b4, e, first, cp, t):
+    """:func:`_qcb_contrast_py` from float32 FFT outputs: ``b4`` (the σ = 4 filtered CSF image)
+    and ``d`` = b2 − b4 (filtered directly with the difference of the two Gaussians, so that
+    b2 − b4 is not the difference of two rounded float32 values: an exact float32 tie b2 = b4
+    would give C = 0 and the reference's 0/0 = NaN). Each value is widened to float64 and b2 is
+    taken as b4 + d (exact in float64), then the operations of :func:`_qcb_contrast_py`."""
+    M, N = cp.shape
+    for i in range(M):
+        rd = d[i]
+        r4 = b4[i]
+        o = cp[i]
+        ti = t[i]
+        for j in range(N):
+            v4 = np.float64(r4[j])
+            r = (v4 + np.float64(rd[j])) / v4
+            c = abs(r - 1)
+            o[j] = c * c * c / (c * c + 0.0001)
+            u = 3.0 * e * (1 + abs(r)) / (abs(v4) * c)
+            if first:
+                ti[j] = u
+            else:
+                ti[j] += u
+
+
 def _qcb_pool_py(c1, c2, cf, t, out):
     """Chen–Blum per pixel from the masked contrasts ``c1``, ``c2``, ``cf`` (VIFB's img1, img2,
     fused; :func:`_qcb_contrast_py`), with the operations of ``structural._qcb_numpy`` (its
@@ -939,14 +963,15 @@ def _qcv_saliency_py(x, ws, lam):
 
 def _block_mean_sq_py(df, ws, D):
     """``D`` (⌈M/ws⌉, ⌈N/ws⌉) = per ws×ws block of ``df`` (partial blocks zero-padded) the sum
-    of df² divided by ws²."""
+    of df² divided by ws² (float64 sums; a float32 ``df`` is widened before squaring)."""
     M, N = df.shape
     acc = np.zeros(N)
     D[:, :] = 0.0
     for i in range(M):
         r = df[i]
         for j in range(N):
-            acc[j] += r[j] * r[j]
+            v = np.float64(r[j])  # (float32 from Q_CV's float32 FFT: squared in float64)
+            acc[j] += v * v
         _block_sums_add(acc, ws, i, M, D)
     D /= ws * ws
 
@@ -1022,6 +1047,7 @@ def kernels():
         "scale_spectrum3": jit(_scale_spectrum3_py),
         "unwrap_same": jit(_unwrap_same_py),
         "qcb_contrast": jit(_qcb_contrast_py),
+        "qcb_contrast32": jit(_qcb_contrast32_py),
         "qcb_pool": jit(_qcb_pool_py),
         "qcv_saliency": jit(_qcv_saliency_py),
         "block_mean_sq": jit(_block_mean_sq_py),

@@ -396,7 +396,8 @@ def qcb(a, b, f) -> float:
     S(r) = e^(−(r/15.3870)²) − 0.7622·e^(−(r/1.3456)²) in the DFT domain, r from ``freqspace``
     scaled by (W/30, M/30); unnormalised 31×31 Gaussians σ = 2, 4 by ``filter2 'same'``. VIFB's
     ``metricsQcb.m`` is this code behind a wrapper, so this is :func:`mutualfuse.metrics.qcb`
-    (symmetric in A and B). Higher is better.
+    (symmetric in A and B; its FFTs run in float32 where that cannot decide the value: within
+    6.1e-6 of float64 on the conformance images, see there). Higher is better.
     """
     return _qcb_vifb(a, b, f)
 
@@ -412,7 +413,7 @@ def qcv(a, b, f) -> float:
     Conventions: normalize1 on all three; Mannos–Sakrison CSF 2.6(0.0192+0.144r)e^(−(0.144r)^1.1)
     in the DFT domain with r scaled by (W/8, M/8); ``blkproc`` zero-pads partial blocks and the
     block mean still divides by 256. VIFB's ``metricsQcv.m`` is this code (bit-identical in all
-    49 common reference rows), so this is :func:`mutualfuse.metrics.qcv`. A = B = F gives 0.
-    Lower is better.
+    49 common reference rows), so this is :func:`mutualfuse.metrics.qcv` (float32 FFTs: within
+    2.2e-7 of float64 on the conformance images). A = B = F gives 0. Lower is better.
     """
     return _qcv_vifb(a, b, f)

@@ -3,6 +3,7 @@ SCD, Qcb (Chen–Blum) and Qcv (Chen–Varshney)."""
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 import scipy.fft
@@ -383,9 +384,10 @@ def _irfft2_inplace(Y: np.ndarray, n: int) -> np.ndarray:
     then the inverse real FFT along axis 1 (scaled by 1/m and 1/n in turn, not 1/(m·n) once: the
     same values to ~1 ulp). pocketfft's 2-D ``c2r`` instead allocates a complex temporary of
     Y's size on every call, and on this machine its page faults cost more than the transform
-    (640×480: ~1200 faults, 3–4 ms of system time per call; the two passes: none, 2.3 ms)."""
-    scipy.fft.ifft(Y, axis=0, workers=1, overwrite_x=True)
-    return scipy.fft.irfft(Y, n=n, axis=1, workers=1)
+    (640×480: ~1200 faults, 3–4 ms of system time per call; the two passes: none, 2.3 ms).
+    A complex64 Y gives a float32 result."""
+    Z = scipy.fft.ifft(Y, axis=0, workers=1, overwrite_x=True)  # (Y itself, written in place)
+    return scipy.fft.irfft(Z, n=n, axis=1, workers=1)
 
 
 #: FFT round-off in Q_CB's filtered images, absolute, per unit of the image's largest value (an
@@ -398,6 +400,70 @@ _QCB_FFT_ROUNDOFF = 1e-14
 #: triple: ≤ 4e-9) and at most 6e-3 times the estimate above it (medical images, black
 #: backgrounds: 3.9e-5 … 1e-2, up to 4e-5 apart)
 _QCB_MAX_RISK = 1e-7
+
+
+#: float32 FFT round-off in Q_CB's filtered images (:func:`_qcb_compiled32`), absolute, per unit
+#: of the image's largest value: an upper estimate (measured on TNO, Lytro and medical conformance
+#: images, b_σ4 and b_σ2 − b_σ4 of the float32 path against the float64 one: at most 1.2e-7)
+_QCB_FFT32_ROUNDOFF = 1e-6
+#: :data:`_QCB_MAX_RISK` for the float32 path (the same estimate with :data:`_QCB_FFT32_ROUNDOFF`):
+#: above it :func:`qcb` takes the float64 path. On the 77 conformance triples the estimate was
+#: 0.006–0.046 on every TNO and Lytro triple (value within 1.2e-6 of the float64 one) and on 4
+#: medical ones (within 6.1e-6; the largest ratio error/estimate was 1.4e-4), 0.12–0.41 on the
+#: other 12 medical ones (black backgrounds; 11 of them already hand over to the NumPy path)
+_QCB_MAX_RISK32 = 0.06
+
+
+@functools.lru_cache(maxsize=2)
+def _qcb_filters32(m: int, n: int) -> np.ndarray:
+    """:func:`_qcb_filters` for the float32 path, float32: S, S·(DFT(G_2) − DFT(G_4)) (the
+    difference of the two Gaussians: b_σ2 − b_σ4 filtered directly) and S·DFT(G_4)."""
+    H = _qcb_filters(m, n)
+    out = np.empty(H.shape, dtype=np.float32)
+    out[0] = H[0]
+    out[1] = H[1] - H[2]
+    out[2] = H[2]
+    out.setflags(write=False)
+    return out
+
+
+def _qcb_compiled32(K, A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float | None:
+    """:func:`_qcb_compiled` with float32 FFTs (complex64 spectra), or ``None`` where the float32
+    round-off could decide the value (estimate above :data:`_QCB_MAX_RISK32`) or the value is not
+    finite (an exact float32 zero of b_σ2 − b_σ4 gives the reference formula's 0/0; a NaN of the
+    reference itself, e.g. a constant image, is recomputed by the float64 path too). Per image:
+    one forward and three inverse float32 FFTs give x, d = b_σ2 − b_σ4 and b_σ4 (circular, then
+    'same' by ``unwrap_same``: twice for d, once per Gaussian); the per-pixel work is float64."""
+    m, n = F.shape
+    ims = np.empty((3, m, n))
+    for k, x in enumerate((B, A, F)):  # VIFB order: img1 = VI = b, img2 = IR = a
+        _normalize1_into(K, x, ims[k])
+    H = _qcb_filters32(m, n)
+    idx = np.arange(-15, 16, dtype=np.float64)
+    (g2, s2), (g4, s4) = [(np.exp(-(idx * idx) / (2 * sigma * sigma)), 1.0 / (2 * np.pi * sigma * sigma))
+                          for sigma in (2.0, 4.0)]
+    Y = np.empty((3, m, n // 2 + 1), dtype=np.complex64)
+    t = np.empty((m, n))
+    im32 = np.empty((m, n), dtype=np.float32)
+    for k in range(3):
+        im = ims[k]
+        e = _QCB_FFT32_ROUNDOFF * max(abs(im.max()), abs(im.min()))
+        im32[...] = im  # integers 0–255 (normalize1): exact in float32
+        K["scale_spectrum3"](scipy.fft.rfft2(im32, workers=1), H, Y)
+        x = _irfft2_inplace(Y[0], n)
+        d = _irfft2_inplace(Y[1], n)
+        K["unwrap_same"](x, g2, s2, d)
+        K["unwrap_same"](x, g4, -s4, d)
+        b4 = _irfft2_inplace(Y[2], n)
+        K["unwrap_same"](x, g4, s4, b4)
+        del x
+        K["qcb_contrast32"](d, b4, e, k == 0, im, t)  # C' replaces the image (memory)
+        del d, b4
+    risk = K["qcb_pool"](ims[0], ims[1], ims[2], t, t)  # Q replaces the estimate
+    if not risk <= _QCB_MAX_RISK32 * m * n:
+        return None
+    v = float(np.mean(t))
+    return v if math.isfinite(v) else None
 
 
 def _qcb_compiled(K, A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float | None:
@@ -451,20 +517,31 @@ def qcb(a, b, f, convention: str = "vifb") -> float:
 
     Computation (``liu_kernels``, compiled; images of at least 31×31): the CSF and both
     Gaussians are linear, so one real FFT per image (``scipy.fft.rfft2``) and three inverse
-    ones give the CSF-filtered image x and its *circular* correlations with G_2, G_4 (the
+    ones give the CSF-filtered image x and its *circular* correlations with the Gaussians (the
     spectra multiplied by S·DFT(G), :func:`_qcb_filters`); the 'same' zero-padded filters then
     differ from those only by the taps that wrap around the border, which
     ``liu_kernels._unwrap_same_py`` subtracts (15-pixel strips, separable). The ratio, masking
     and pooling run per pixel in one compiled loop. MATLAB's imaginary parts (rounding noise
-    of a real, even filter: ~1e-16 relative) are not carried, and C³ is C·C·C; the value
-    equals the NumPy array version (:func:`_qcb_numpy`, kept as the tests' reference and used
-    for smaller images) to ~1e-14 relative. Except where the value is decided by round-off:
+    of a real, even filter: ~1e-16 relative) are not carried, and C³ is C·C·C.
+
+    **The FFTs run in float32** (complex64 spectra, :func:`_qcb_compiled32`; everything else in
+    float64): the inverse transforms give x, b_σ4 and b_σ2 − b_σ4 (filtered directly with
+    the difference of the Gaussians, so that C is not the difference of two rounded float32
+    values). Measured on the 77 conformance triples, where this path answers: within 1.2e-6
+    relative of the float64 value on TNO and Lytro, 6.1e-6 on medical images (the tests check
+    1e-5 on the bundled samples; against Octave every row stays within 1e-4). The float32 path
+    hands over to the float64 one (:func:`_qcb_compiled`, the previous path, equal to the NumPy
+    array version :func:`_qcb_numpy` to ~1e-14 relative) where its round-off could decide the
+    value: an estimate of how far that round-off can move the pixels, summed by the compiled
+    loop, above ``_QCB_MAX_RISK32``, or a value that is not finite (an exact float32 zero of
+    b_σ2 − b_σ4 gives the reference formula's 0/0; seen on 2 of the 77 triples). That happens
     where b_σ4 (or C) is near 0 over large areas (exactly black backgrounds, e.g. CT/MR
-    images), the ratio amplifies FFT round-off (Octave's FFTW and pocketfft already differ by
-    up to 7e-5 there; see docs/metrics.md, Conformance). The compiled loop also sums an
-    estimate of that amplification, and above ``_QCB_MAX_RISK`` the NumPy version is computed
-    instead (its FFTs are the ones checked against Octave), so such images get exactly the
-    previous value, at the previous cost.
+    images: 12 of the 16 medical triples), where the ratio amplifies FFT round-off (Octave's
+    FFTW and pocketfft already differ by up to 7e-5 there; see docs/metrics.md, Conformance).
+    The float64 path sums the same estimate with its own round-off, and above
+    ``_QCB_MAX_RISK`` the NumPy version is computed instead (its FFTs are the ones checked
+    against Octave), so such images get exactly the previous value (at the previous cost plus
+    the float32 attempt). Smaller images and a missing numba take the NumPy version.
 
     Example (the bundled TNO infrared/visible pair, scaled to 0–255):
 
@@ -479,7 +556,11 @@ def qcb(a, b, f, convention: str = "vifb") -> float:
         raise ValueError(f"Qcb: unknown convention {convention!r}")
     A, B, F = prep3(a, b, f)
     K = kernels()
-    v = None if K is None or min(F.shape) < 31 else _qcb_compiled(K, A, B, F)
+    v = None
+    if K is not None and min(F.shape) >= 31:
+        v = _qcb_compiled32(K, A, B, F)
+        if v is None:  # float32 round-off may decide the value: the float64 path (then NumPy)
+            v = _qcb_compiled(K, A, B, F)
     return _qcb_numpy(A, B, F) if v is None else v
 
 
@@ -522,17 +603,18 @@ def _blocks(x: np.ndarray, size: int) -> np.ndarray:
 @functools.lru_cache(maxsize=2)
 def _qcv_filter(m: int, n: int) -> np.ndarray:
     """Q_CV's CSF for an m×n image as a real half spectrum (``ifftshift``-ed, as
-    :func:`_fft_filter` applies it), (m, n//2 + 1). Read-only; cached for two sizes."""
+    :func:`_fft_filter` applies it), (m, n//2 + 1), float32 (computed in float64, then rounded:
+    it multiplies :func:`_qcv_compiled`'s complex64 spectra). Read-only; cached for two sizes."""
     r = _freq_radius((m, n), n / 8.0, m / 8.0)
     theta = 2.6 * (0.0192 + 0.144 * r) * np.exp(-((0.144 * r) ** 1.1))
-    out = np.ascontiguousarray(np.fft.ifftshift(theta)[:, : n // 2 + 1])
+    out = np.ascontiguousarray(np.fft.ifftshift(theta)[:, : n // 2 + 1], dtype=np.float32)
     out.setflags(write=False)
     return out
 
 
 def _qcv_compiled(K, A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float:
-    """:func:`qcv` with real FFTs and compiled block loops (same value as :func:`_qcv_numpy` to
-    ~1e-13 relative; see :func:`qcv`)."""
+    """:func:`qcv` with float32 real FFTs and compiled block loops (the value of
+    :func:`_qcv_numpy` to ~2e-7 relative on the conformance images; see :func:`qcv`)."""
     m, n = F.shape
     ws = 16
     ims = np.empty((3, m, n))
@@ -544,7 +626,8 @@ def _qcv_compiled(K, A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float:
     for k in range(2):
         K["qcv_saliency"](ims[k], ws, lam[k])
     ims[:2] -= ims[2]  # the differences A − F, B − F, in place (λ has been taken)
-    S = scipy.fft.rfft2(ims[:2], workers=1)
+    # float32 FFTs: the differences are integers in [−255, 255] (normalize1), exact in float32
+    S = scipy.fft.rfft2(ims[:2].astype(np.float32), workers=1)
     S *= _qcv_filter(m, n)
     for k in range(2):  # (one inverse each, :func:`_irfft2_inplace`)
         K["block_mean_sq"](_irfft2_inplace(S[k], n), ws, D[k])
@@ -571,8 +654,10 @@ def qcv(a, b, f, convention: str = "vifb") -> float:
     differences are single compiled passes; the two differences go through one batched real
     FFT and its inverse (``scipy.fft``, the CSF is real and even, so the filtered differences
     are real: MATLAB's imaginary parts are rounding noise, ~1e-16 relative, and only enter as
-    their squares). The value equals the NumPy array version (:func:`_qcv_numpy`, kept as the
-    tests' reference) to ~1e-13 relative.
+    their squares). **The FFTs run in float32** (complex64 spectra; the differences are
+    integers, exact in float32; the squares and sums are float64): the value is the NumPy array
+    version's (:func:`_qcv_numpy`, float64, kept as the tests' reference) to ≤ 2.2e-7 relative on
+    the 77 conformance triples (it was ~1e-13 with float64 FFTs).
 
     Example (random 8-bit images; lower is better):
 
