@@ -182,6 +182,34 @@ def stored_min_pool(model: str | os.PathLike = "default", task: str | None = Non
     return int(net.cfg.map_min_pool)
 
 
+def fuse_pool_range(model: str | os.PathLike = "default", task: str | None = None,
+                    pool: int = 1) -> tuple[int, int | None, int] | None:
+    """Where ``fuse`` (at ``task``'s settings, else the stored ones) runs the mutual mapping of
+    ``model`` on the same ``pool`` as a graph exported with it: ``(lo, hi, stride)``: fuse's
+    pool is ``pool`` on deepest grids of N tokens with ``lo < N <= hi`` (``hi`` None: no upper
+    end; ``hi`` 0: never, a pool below the weights' ``map_min_pool`` or a pooled graph of
+    weights without a budget), the grid being the image's sides padded to the network's
+    multiple, divided by ``stride``. ``None`` for a network without a mapping.
+    :func:`mutualfuse.model.mutual_mapping.pool_for` decides fuse's pool."""
+    from .weights import load_model, task_settings
+
+    net, _ = load_model(model, **(task_settings(str(model), task) if task else {}))
+    if not hasattr(getattr(net, "fusion", None), "pooled_maps"):
+        return None
+    cfg = net.cfg
+    side = 2 * cfg.multiple
+    with torch.no_grad():
+        fx, _ = net.encode(torch.zeros(1, 1, side, side), torch.zeros(1, 1, side, side))
+    stride = side // int(fx[-1].shape[-1])
+    budget, floor, p = int(cfg.token_budget or 0), int(cfg.map_min_pool), int(pool)
+    if not budget:  # always exact
+        return 0, (None if p == 1 else 0), stride
+    if p < floor:
+        return 0, 0, stride
+    lo = 0 if p == floor else (p - 1) ** 2 * budget
+    return lo, p * p * budget, stride
+
+
 def run_onnx(path: str | os.PathLike, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Run an exported model with onnxruntime on (H, W) or (B, H, W) float arrays in [0, 1] of
     the same shape, sides at least 8; else a one-line :class:`InputError` (``b`` of another

@@ -69,14 +69,9 @@ def run(args: argparse.Namespace) -> int:
             out = export_onnx(args.out, args.weights, pool=args.pool, opset=args.opset, task=args.task,
                               check=check_then_hold)
         if not args.quiet:
-            from ..onnx_export import stored_min_pool
-
-            floor = stored_min_pool(args.weights, args.task)
-            if args.pool < floor:  # the graph is not what `fuse` computes with these weights
-                print(f"note: {args.weights} runs the mutual mapping on a {floor}x pooled grid in `fuse` "
-                      f"(map_min_pool {floor}) at every size up to its token budget; this graph uses "
-                      f"pool {args.pool}, so its output differs from fuse's; --pool {floor} matches fuse",
-                      file=sys.stderr)
+            note = pool_note(args.weights, args.task, args.pool)
+            if note:
+                print(note, file=sys.stderr)
             print(f"{out}{checked.get('msg', '')}")
     except KeyboardInterrupt:
         if out is None:
@@ -85,6 +80,52 @@ def run(args: argparse.Namespace) -> int:
               f"{'' if check is None else ' and passed the onnxruntime check'})", file=sys.stderr)
         return 130
     return 0
+
+
+def pool_note(weights: str, task: str | None, pool: int) -> str | None:
+    """The ``note:`` saying at which sizes a graph exported with ``pool`` computes another
+    mutual mapping than ``fuse`` (``--task task``, else ``--task stored``) with ``weights``, and
+    so another output (:func:`mutualfuse.onnx_export.fuse_pool_range`): a pool below the
+    weights' ``map_min_pool``; an exact graph of weights whose token budget pools above it
+    (``blackout``, ``pyramid``, ``paper``, ...: above 512x512, a 640x512 thermal frame
+    included); a pool above ``map_min_pool``, which ``fuse`` uses only in a band of sizes.
+    ``None`` for a pool ``map_min_pool`` >= 2 (``default --pool 2``: as ``fuse`` up to
+    1024x1024; docs/inputs.md, ONNX) and for networks without a mapping."""
+    import math
+
+    from ..onnx_export import fuse_pool_range, stored_min_pool
+
+    got = fuse_pool_range(weights, task, pool)
+    if got is None:
+        return None
+    lo, hi, s = got
+    floor = stored_min_pool(weights, task)
+
+    def size(tokens: int) -> str:
+        side = math.isqrt(tokens) * s
+        return f"{tokens * s * s} pixels, {side}x{side}"
+
+    if hi == 0 and pool < floor:  # the graph is not what `fuse` computes at any size
+        return (f"note: {weights} runs the mutual mapping on a {floor}x pooled grid in `fuse` "
+                f"(map_min_pool {floor}) at every size up to its token budget; this graph uses "
+                f"pool {pool}, so its output differs from fuse's; --pool {floor} matches fuse")
+    if hi == 0:
+        return (f"note: {weights} has no token budget: `fuse` computes its mutual mapping exactly at "
+                f"every size; this graph pools it by {pool}, so its output differs from fuse's; "
+                "--pool 1 matches fuse")
+    if hi is None or (lo == 0 and pool > 1):
+        return None
+    if lo == 0:  # an exact graph; fuse pools above its token budget
+        return (f"note: `fuse` computes {weights}'s mutual mapping exactly only up to its token budget, "
+                f"{hi} mapping tokens (an image of {size(hi)}; a token is {s}x{s} pixels), and pools "
+                "it above, where this exact graph's output differs from fuse's and onnxruntime builds "
+                "an NxN matrix of 4*N^2 bytes: for larger images export with the pool fuse uses "
+                "(Fuser.report.mapping_pool; docs/inputs.md, ONNX)")
+    below = "exactly" if floor == 1 else f"on a {floor}x pooled grid"
+    return (f"note: `fuse` runs {weights}'s mutual mapping on a {pool}x pooled grid only on images of more "
+            f"than {lo} and at most {hi} mapping tokens (more than {size(lo)}, and at most {size(hi)}; a token "
+            f"is {s}x{s} pixels); smaller ones {below}, larger ones more pooled, where this graph's output "
+            "differs from fuse's (Fuser.report.mapping_pool says fuse's pool; docs/inputs.md, ONNX)")
 
 
 def _refuse_a_method_name(weights: str) -> None:
