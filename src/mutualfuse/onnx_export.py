@@ -17,7 +17,8 @@ so when the pool is smaller; :func:`stored_min_pool`). The output's declared sha
 inputs' ``(B, 1, H, W)``. The graph's metadata (:data:`METADATA_KEYS`; onnxruntime's
 ``InferenceSession.get_modelmeta().custom_metadata_map``) and its description say what the file
 holds: the weights (shipped name or file name, never the folder) and their sha256, the mutualfuse
-version, the mapping pool, the task and the inputs' layout and range.
+version, the mapping pool, the task, the inference settings it computes with and the inputs'
+layout and range.
 """
 from __future__ import annotations
 
@@ -108,7 +109,7 @@ def export_onnx(out_path: str | os.PathLike, model: str | os.PathLike = "default
                 wrapper, (a, b), str(tmp), input_names=["a", "b"], output_names=["fused"],
                 dynamic_axes={k: {0: "batch", 2: "height", 3: "width"} for k in ("a", "b", "fused")},
                 opset_version=opset, dynamo=False, do_constant_folding=True)
-            _finish_graph(tmp, model, pool, task)
+            _finish_graph(tmp, model, pool, task, baked_settings(net))
             if check is not None:
                 check(tmp)
     except FuseError:  # the check's own one-line verdict (InputError is a ValueError too)
@@ -123,7 +124,17 @@ def export_onnx(out_path: str | os.PathLike, model: str | os.PathLike = "default
 
 #: what an exported graph's metadata records (keys of ``metadata_props``)
 METADATA_KEYS = ("mutualfuse.version", "mutualfuse.weights", "mutualfuse.weights_sha256",
-                 "mutualfuse.mapping_pool", "mutualfuse.task", "mutualfuse.inputs", "mutualfuse.output")
+                 "mutualfuse.mapping_pool", "mutualfuse.task", "mutualfuse.settings", "mutualfuse.inputs",
+                 "mutualfuse.output")
+#: the network's inference settings an exported graph computes with (the weights' stored values,
+#: or ``--task``'s): recorded as ``mutualfuse.settings``
+SETTING_KEYS = ("blend_temperature", "base_temperature", "detail_gain", "detail_activity", "base_brightness")
+
+
+def baked_settings(net) -> str:
+    """``key=value`` of :data:`SETTING_KEYS` on ``net``'s config, space-separated: what a graph of
+    ``net`` computes with (``task`` alone named them only through this version's tables)."""
+    return " ".join(f"{k}={float(getattr(net.cfg, k))!r}" for k in SETTING_KEYS)
 #: the inputs and the output of every exported graph, as recorded in its metadata
 INPUTS_NOTE = ("a, b: float32 (B, 1, H, W), H and W >= 8, registered, in [0, 1]: gray, or the BT.601 "
                "luminance Y = 0.299 R + 0.587 G + 0.114 B of colour; 8-bit samples / 255 (mutualfuse "
@@ -145,7 +156,7 @@ def weights_identity(model: str | os.PathLike) -> tuple[str, str]:
     return Path(path).name, file_sha256(path)
 
 
-def _finish_graph(path: Path, model, pool: int, task: str | None) -> None:
+def _finish_graph(path: Path, model, pool: int, task: str | None, settings: str = "") -> None:
     """The exporter names the output's channel axis ``Clipfused_dim_1`` (a symbolic size after
     the clamp) where the inputs say 1: fix it to 1, as documented ("the same shape"), so that
     runtimes that build static engines from the declared shapes see one channel. Record what the
@@ -160,13 +171,13 @@ def _finish_graph(path: Path, model, pool: int, task: str | None) -> None:
         dims[1].Clear()
         dims[1].dim_value = 1
     name, digest = weights_identity(model)
-    values = (__version__, name, digest, str(int(pool)), task or "stored", INPUTS_NOTE, OUTPUT_NOTE)
+    values = (__version__, name, digest, str(int(pool)), task or "stored", settings, INPUTS_NOTE, OUTPUT_NOTE)
     for k, v in zip(METADATA_KEYS, values):
         e = m.metadata_props.add()
         e.key, e.value = k, v
     mapping = "exact" if pool == 1 else f"on a {int(pool)}x pooled grid"
     m.doc_string = (f"mutualfuse {__version__} fusion network: weights {name} (sha256 {digest}), mutual "
-                    f"mapping {mapping}, task settings {task or 'stored'}. Inputs {INPUTS_NOTE}. "
+                    f"mapping {mapping}, task settings {task or 'stored'} ({settings}). Inputs {INPUTS_NOTE}. "
                     f"Output {OUTPUT_NOTE}.")
     onnx.save(m, str(path))
 
