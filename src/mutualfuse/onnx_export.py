@@ -17,7 +17,8 @@ so when the pool is smaller; :func:`stored_min_pool`). The output's declared sha
 inputs' ``(B, 1, H, W)``. The graph's metadata (:data:`METADATA_KEYS`; onnxruntime's
 ``InferenceSession.get_modelmeta().custom_metadata_map``) and its description say what the file
 holds: the weights (shipped name or file name, never the folder) and their sha256, the mutualfuse
-version, the mapping pool, the task, the inference settings it computes with and the inputs'
+version, the mapping pool (``none`` for a network without a mutual mapping, which refuses a
+``pool`` other than 1), the task, the inference settings it computes with and the inputs'
 layout and range.
 """
 from __future__ import annotations
@@ -93,6 +94,10 @@ def export_onnx(out_path: str | os.PathLike, model: str | os.PathLike = "default
     net, _ = load_model(model, **overrides)
     net = net.float().eval()
     wrapper = ExportWrapper(net, pool).eval()
+    if not wrapper.has_mapping and pool != 1:  # was recorded as "mapping_pool 3" of a graph without one
+        raise ParameterError(f"pool {pool}: weights {weights_identity(model)[0]} have no mutual mapping (fusion "
+                             f"{getattr(net.cfg, 'fusion', '?')!r}, architecture {net.cfg.arch!r}): nothing to "
+                             "pool; export with pool 1")
     m = net.cfg.multiple
     # trace at a size that needs padding so the (runtime-sized) pad is in the graph
     h, w = 8 * m + 1, 10 * m + (m - 1 if m > 1 else 1)
@@ -109,7 +114,7 @@ def export_onnx(out_path: str | os.PathLike, model: str | os.PathLike = "default
                 wrapper, (a, b), str(tmp), input_names=["a", "b"], output_names=["fused"],
                 dynamic_axes={k: {0: "batch", 2: "height", 3: "width"} for k in ("a", "b", "fused")},
                 opset_version=opset, dynamo=False, do_constant_folding=True)
-            _finish_graph(tmp, model, pool, task, baked_settings(net))
+            _finish_graph(tmp, model, pool if wrapper.has_mapping else None, task, baked_settings(net))
             if check is not None:
                 check(tmp)
     except FuseError:  # the check's own one-line verdict (InputError is a ValueError too)
@@ -156,7 +161,7 @@ def weights_identity(model: str | os.PathLike) -> tuple[str, str]:
     return Path(path).name, file_sha256(path)
 
 
-def _finish_graph(path: Path, model, pool: int, task: str | None, settings: str = "") -> None:
+def _finish_graph(path: Path, model, pool: int | None, task: str | None, settings: str = "") -> None:
     """The exporter names the output's channel axis ``Clipfused_dim_1`` (a symbolic size after
     the clamp) where the inputs say 1: fix it to 1, as documented ("the same shape"), so that
     runtimes that build static engines from the declared shapes see one channel. Record what the
@@ -171,13 +176,15 @@ def _finish_graph(path: Path, model, pool: int, task: str | None, settings: str 
         dims[1].Clear()
         dims[1].dim_value = 1
     name, digest = weights_identity(model)
-    values = (__version__, name, digest, str(int(pool)), task or "stored", settings, INPUTS_NOTE, OUTPUT_NOTE)
+    values = (__version__, name, digest, "none" if pool is None else str(int(pool)), task or "stored", settings,
+              INPUTS_NOTE, OUTPUT_NOTE)
     for k, v in zip(METADATA_KEYS, values):
         e = m.metadata_props.add()
         e.key, e.value = k, v
-    mapping = "exact" if pool == 1 else f"on a {int(pool)}x pooled grid"
-    m.doc_string = (f"mutualfuse {__version__} fusion network: weights {name} (sha256 {digest}), mutual "
-                    f"mapping {mapping}, task settings {task or 'stored'} ({settings}). Inputs {INPUTS_NOTE}. "
+    mapping = ("no mutual mapping" if pool is None else "mutual mapping exact" if pool == 1
+               else f"mutual mapping on a {int(pool)}x pooled grid")
+    m.doc_string = (f"mutualfuse {__version__} fusion network: weights {name} (sha256 {digest}), "
+                    f"{mapping}, task settings {task or 'stored'} ({settings}). Inputs {INPUTS_NOTE}. "
                     f"Output {OUTPUT_NOTE}.")
     onnx.save(m, str(path))
 
