@@ -70,7 +70,13 @@ def test_the_network_suggests_a_tile_size_that_fits(tmp_path, capfd, monkeypatch
     rc = main(["fuse", str(a), str(b), "-o", str(out), "--device", "cpu"])
     line = _one_error_line(capfd)
     assert rc == 2 and not out.exists()
-    assert "with the network" in line and "--tile 512" in line, line
+    # the size fitted to the image (s21: tiling.fitted_tile; 443 here: the same 3x3 tiles as 512,
+    # overlapping by 64 px), and it fits
+    from mutualfuse.tiling import fitted_tile
+
+    t = fitted_tile(1200, 1200, 512, 64)
+    assert "with the network" in line and f"--tile {t}" in line, line
+    assert f.min_memory(1200, 1200, tile=t) <= (full + tiled) // 2
 
 
 def test_the_api_refuses_an_array_pair_the_network_cannot_hold(monkeypatch):
