@@ -2,19 +2,24 @@
 
 A single-frame DICOM image is read as follows:
 
-1. ``pixel_array`` (pydicom decodes uncompressed and, with its plugins, compressed syntaxes);
-2. the modality LUT / rescale (``RescaleSlope``, ``RescaleIntercept``: CT in Hounsfield units);
+1. ``pixel_array`` (pydicom decodes uncompressed and, with its plugins, compressed syntaxes; a
+   syntax no installed plugin decodes is refused in one line naming the ``pip install`` of each
+   plugin that would);
+2. the modality LUT / rescale (``RescaleSlope``, ``RescaleIntercept``: CT in Hounsfield units;
+   or a ``ModalityLUTSequence``);
 3. intensity normalisation to [0, 1] (``normalize``): ``"auto"`` uses the file's VOI window
-   (``WindowCenter``/``WindowWidth``, first value) when present, else per-image percentiles;
-   ``"percentile"`` always uses percentiles; ``"full"`` maps the stored range
+   (``WindowCenter``/``WindowWidth``, first value, by its ``VOILUTFunction``: LINEAR,
+   LINEAR_EXACT or SIGMOID) when present, else per-image percentiles (a ``VOILUTSequence`` is
+   not applied); ``"percentile"`` always uses percentiles; ``"full"`` maps the stored range
    ``0 … 2**BitsStored − 1`` (signed samples: ``−2**(BitsStored−1) … 2**(BitsStored−1) − 1``),
-   after rescale, to [0, 1];
+   after rescale (a modality LUT: its output range), to [0, 1];
 4. ``MONOCHROME1`` (white = 0) is inverted so that bright means high signal, as in
    ``MONOCHROME2``; ``RGB`` and ``YBR_FULL``/``YBR_FULL_422``/``YBR_ICT``/``YBR_RCT`` colour images
    (colour PET/SPECT maps) come back as RGB and go through the colour path (fuse luminance, keep
    chroma); other colour spaces are refused with a one-line error.
 
-Multi-frame files (volumes, cine) are refused with a one-line error: pick a slice first.
+Multi-frame files (volumes, cine), a DICOMDIR and float pixel data are refused with a one-line
+error: pick a slice first.
 
 A file in the Deflated Explicit VR Little Endian transfer syntax is inflated by pydicom in one
 piece, before a tag is read (a 1.5 MB file that inflated to 1.5 GB took 3 GB of memory and 24 s
@@ -183,7 +188,7 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
     except Exception as e:  # noqa: BLE001 - pydicom raises many types for broken files
         raise InputError(f"{p}: not a readable DICOM file ({str(e).splitlines()[0][:160] if str(e) else type(e).__name__})") from None
     if "PixelData" not in ds:
-        raise InputError(f"{p}: DICOM file has no pixel data")
+        raise InputError(f"{p}: {_no_pixels(ds)}")
     rows, cols = int(getattr(ds, "Rows", 0) or 0), int(getattr(ds, "Columns", 0) or 0)
     check_pixels(p, rows, cols, max_pixels)
     frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
@@ -192,7 +197,7 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
     try:
         arr, photometric = _decode(ds)
     except Exception as e:  # noqa: BLE001
-        raise InputError(f"{p}: cannot decode DICOM pixel data ({str(e).splitlines()[0][:160] if str(e) else type(e).__name__})") from None
+        raise _decode_error(p, ds, e) from None
     spp = int(getattr(ds, "SamplesPerPixel", 1) or 1)
     bits = int(getattr(ds, "BitsStored", 8 * arr.dtype.itemsize) or 8)
     if spp == 3 or arr.ndim == 3:
@@ -210,15 +215,31 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
         data, how = normalize_samples(arr.astype(np.float64) if arr.dtype != np.uint8 else arr, 8 if arr.dtype == np.uint8 else 16,
                                       "full" if normalize == "auto" and arr.dtype == np.uint8 else normalize, percentiles, p,
                                       detail)
-        return data, ImageInfo(str(p), "RGB", 8, "dicom", how, "".join(detail))
+        # a 16-bit (or 32-bit) colour file is deep data, as a 16-bit colour PNG: its bit depth
+        # decides the output's (was 8, so a .tif output of it was written at 8 bits)
+        return data, ImageInfo(str(p), "RGB", 8 if arr.dtype == np.uint8 else 16, "dicom", how, "".join(detail))
     if spp != 1:
         raise InputError(f"{p}: unsupported channel count {spp} in DICOM")
     if photometric == "PALETTE COLOR":
         raise InputError(f"{p}: PALETTE COLOR DICOM is not supported")
-    x = arr.astype(np.float64)
-    slope = float(getattr(ds, "RescaleSlope", 1) or 1)
-    intercept = float(getattr(ds, "RescaleIntercept", 0) or 0)
-    x = x * slope + intercept
+    lut_bits = None
+    if "ModalityLUTSequence" in ds:
+        # a lookup table in place of the rescale (PS3.3 C.11.1; pydicom's precedence): it was
+        # ignored, and the stored values were read as if they were the modality's values
+        try:
+            from pydicom.pixels import apply_modality_lut
+
+            x = np.asarray(apply_modality_lut(arr, ds), dtype=np.float64)
+            lut_bits = int(ds.ModalityLUTSequence[0].LUTDescriptor[2])
+        except Exception as e:  # noqa: BLE001 - a malformed LUT
+            raise InputError(f"{p}: cannot apply the DICOM Modality LUT Sequence "
+                             f"({' '.join(str(e).split())[:200] or type(e).__name__})") from None
+        slope, intercept = 1.0, 0.0
+    else:
+        x = arr.astype(np.float64)
+        slope = float(getattr(ds, "RescaleSlope", 1) or 1)
+        intercept = float(getattr(ds, "RescaleIntercept", 0) or 0)
+        x = x * slope + intercept
     if not np.isfinite(x).all():
         raise InputError(f"{p}: DICOM pixel data contains NaN or infinite values")
     how = None
@@ -227,9 +248,8 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
         wc, ww = ds.WindowCenter, ds.WindowWidth
         wc = float(wc[0] if isinstance(wc, pydicom.multival.MultiValue) else wc)
         ww = float(ww[0] if isinstance(ww, pydicom.multival.MultiValue) else ww)
-        if ww > 1:
-            lo = wc - 0.5 - (ww - 1) / 2
-            data = np.clip((x - lo) / (ww - 1), 0.0, 1.0)  # linear VOI function, DICOM PS3.3 C.11.2.1.2
+        data = _voi_window(x, wc, ww, str(getattr(ds, "VOILUTFunction", "") or "LINEAR").strip().upper())
+        if data is not None:
             how = "window"
     if how is None:
         # a flat slice (one value everywhere) has no percentile range: like a flat 16-bit PNG it
@@ -242,6 +262,8 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
             s_hi = s_lo + 2 ** bits - 1
             lo = min(slope * s_lo, slope * s_hi) + intercept
             rng = abs(slope) * (2 ** bits - 1)
+            if lut_bits is not None:  # a Modality LUT's output: 0 … 2**(bits of its entries) − 1
+                lo, rng = 0.0, float(2 ** lut_bits - 1)
             data = np.clip((x - lo) / rng, 0.0, 1.0) if rng > 0 else np.zeros_like(x)
             how = "full"
         elif normalize in ("auto", "percentile"):
@@ -252,6 +274,81 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
     if photometric == "MONOCHROME1":
         data = 1.0 - data
     return data, ImageInfo(str(p), "L", 16 if bits > 8 else 8, "dicom", how, "".join(detail))
+
+
+#: Media Storage Directory Storage: a DICOMDIR, the index of a DICOM CD or folder
+MEDIA_DIRECTORY = "1.2.840.10008.1.3.10"
+
+
+def _no_pixels(ds) -> str:
+    """Why the data set ``ds`` without ``PixelData`` is no image (was "DICOM file has no pixel
+    data" for each: a DICOMDIR and a float image said nothing of what they are)."""
+    sop = str(getattr(getattr(ds, "file_meta", None), "MediaStorageSOPClassUID", "")
+              or getattr(ds, "SOPClassUID", ""))
+    if sop == MEDIA_DIRECTORY or "DirectoryRecordSequence" in ds:
+        return "a DICOMDIR (the index of a DICOM disc or folder), not an image: give the image files it lists"
+    for k in ("FloatPixelData", "DoubleFloatPixelData"):
+        if k in ds:
+            return f"DICOM {k} (float samples) is not supported; export the image with integer Pixel Data"
+    return "DICOM file has no pixel data"
+
+
+def _pip(requirement: str) -> str:
+    """``pip install ...`` for one of pydicom's missing decoder dependencies, as its decoders
+    name them (``'pylibjpeg - requires pylibjpeg>=2.0 and pylibjpeg-libjpeg>=2.1'``); the gdcm
+    module is the ``python-gdcm`` package."""
+    reqs = requirement.split(" - requires ", 1)[-1].split(" and ")
+    reqs = [r.strip() for r in reqs if r.strip() and r.strip() != "numpy"]
+    reqs = ["python-" + r if r.startswith("gdcm") else r for r in reqs]
+    return "pip install " + " ".join(f"'{r}'" for r in reqs)
+
+
+def _decode_error(p: Path, ds, e: Exception) -> InputError:
+    """One line for pixel data pydicom cannot decode: the transfer syntax, why (each plugin's
+    reason on one line) and, where decoders for a compressed syntax are not installed, the
+    ``pip install`` of each (the error was cut at the first line of pydicom's message, "...
+    because all plugins are missing dependencies:", which named none of them)."""
+    why = " ".join(str(e).split()) or type(e).__name__
+    syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+    if syntax is None or not getattr(syntax, "is_compressed", False):
+        return InputError(f"{p}: cannot decode DICOM pixel data ({why[:300]})")
+    try:
+        from pydicom.pixels import get_decoder
+
+        decoder = get_decoder(syntax)
+        available, missing = tuple(decoder.available_plugins), list(decoder.missing_dependencies)
+    except Exception:  # noqa: BLE001 - a syntax pydicom has no decoder for at all
+        available, missing = (), []
+    name = getattr(syntax, "name", "") or str(syntax)
+    if not available:
+        why = "no decoder for it is installed"
+    elif ":" in why and "plugins" in why.split(":", 1)[0]:
+        why = why.split(":", 1)[1].strip()  # "Unable to decode as exceptions were raised by all ...: pillow: ..."
+    hint = ("; to decode it: " + ", or ".join(_pip(m) for m in missing)) if missing else ""
+    return InputError(f"{p}: cannot decode DICOM pixel data in {name} ({why[:300]}){hint}")
+
+
+def _voi_window(x: np.ndarray, wc: float, ww: float, function: str) -> np.ndarray | None:
+    """The VOI window (``WindowCenter`` ``wc``, ``WindowWidth`` ``ww``) of the rescaled values
+    ``x`` mapped to [0, 1] by the file's ``VOILUTFunction`` (DICOM PS3.3 C.11.2.1.2-3):
+    ``LINEAR`` (the default, and any unknown value), ``LINEAR_EXACT`` or ``SIGMOID`` (was read
+    as ``LINEAR`` whatever the function: a SIGMOID window differed by up to 0.10 of the range).
+    None for a width the function cannot use (LINEAR: 1 or less, a threshold; the others: 0 or
+    less): the caller falls back to percentiles."""
+    if not (np.isfinite(wc) and np.isfinite(ww)):
+        return None
+    if function == "SIGMOID":
+        if ww <= 0:
+            return None
+        return 1.0 / (1.0 + np.exp(np.clip(-4.0 * (x - wc) / ww, -700.0, 700.0)))
+    if function == "LINEAR_EXACT":
+        if ww <= 0:
+            return None
+        return np.clip((x - (wc - ww / 2)) / ww, 0.0, 1.0)
+    if ww <= 1:
+        return None
+    lo = wc - 0.5 - (ww - 1) / 2
+    return np.clip((x - lo) / (ww - 1), 0.0, 1.0)
 
 
 def _decode(ds):
@@ -282,6 +379,14 @@ _COPIED = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "Patien
            "ReferringPhysicianName", "StudyDescription", "FrameOfReferenceUID", "PositionReferenceIndicator",
            "PixelSpacing", "ImagePositionPatient", "ImageOrientationPatient", "SliceThickness", "SliceLocation",
            "InstanceNumber", "Laterality", "BodyPartExamined")
+
+#: Type 2 attributes (present, possibly empty) of the Secondary Capture Image IOD's General Study,
+#: General Series and General Image modules (DICOM PS3.3 C.7.2.1, C.7.3.1, C.7.6.1; PatientOrientation:
+#: an SC image has no Image Plane module to stand for it); they were left out, which a validator
+#: such as dciodvfy reports as an error. The Patient module's Type 2 attributes (name, ID, birth
+#: date, sex) are written only as the reference lends them.
+_TYPE2 = ("StudyDate", "StudyTime", "ReferringPhysicianName", "StudyID", "AccessionNumber",
+          "SeriesNumber", "InstanceNumber", "PatientOrientation")
 
 
 def write_dicom(path, arr: np.ndarray, bit_depth: int, sources=(), description: str = "", setting: str = "") -> None:
@@ -345,9 +450,17 @@ def write_dicom(path, arr: np.ndarray, bit_depth: int, sources=(), description: 
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds = FileDataset(str(path), Dataset(), file_meta=meta, preamble=b"\0" * 128)
     if ref is not None:
+        # the reference's character set with its text: a name in another repertoire ('Müller' in
+        # ISO_IR 100, '山田^太郎' in ISO_IR 192) was written without it, as Latin-1 bytes in a file
+        # that declared plain ASCII, or as '??^??' with a UserWarning on stderr
+        if "SpecificCharacterSet" in ref:
+            ds.SpecificCharacterSet = ref.SpecificCharacterSet
         for k in _COPIED:
             if k in ref:
                 setattr(ds, k, ref.data_element(k).value)
+    for k in _TYPE2:  # present, empty, where the reference does not lend them (or there is none)
+        if k not in ds:
+            setattr(ds, k, None)
     ds.SOPClassUID = SECONDARY_CAPTURE
     ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
     ds.SeriesInstanceUID = generate_uid(entropy_srcs=series_seed)
