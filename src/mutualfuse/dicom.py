@@ -406,11 +406,32 @@ def write_dicom(path, arr: np.ndarray, bit_depth: int, sources=(), description: 
     derive from the pixel data.
     ``ImageType`` is DERIVED\\SECONDARY and ``DerivationDescription`` says how it was made.
     """
+    from .image_io import quiet_decoders
+
+    if _pydicom() is None:
+        raise InputError(f"{path}: {WRITE_HINT}")
+    # pydicom's warnings about a source's malformed tags (a 100-character LO, a DA written
+    # 2026-12-06) went to stderr as UserWarning lines beside the one-line output
+    with quiet_decoders():
+        _write_dicom(path, arr, bit_depth, sources, description, setting)
+
+
+def _copy_tag(ds, ref, keyword: str) -> None:
+    """Set ``keyword`` of ``ds`` to the reference ``ref``'s value, where ``ref`` has one that
+    parses; a malformed one (a DS that is no number) is left out: copying it raised ValueError,
+    an "internal error" after the fuse."""
+    if keyword not in ref:
+        return
+    try:
+        setattr(ds, keyword, ref.data_element(keyword).value)
+    except Exception:  # noqa: BLE001 - pydicom raises ValueError/TypeError/... for malformed values
+        if keyword in ds:
+            del ds[keyword]
+
+
+def _write_dicom(path, arr: np.ndarray, bit_depth: int, sources, description: str, setting: str) -> None:
     import hashlib
 
-    pydicom = _pydicom()
-    if pydicom is None:
-        raise InputError(f"{path}: {WRITE_HINT}")
     from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
     from pydicom.sequence import Sequence
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
@@ -453,11 +474,8 @@ def write_dicom(path, arr: np.ndarray, bit_depth: int, sources=(), description: 
         # the reference's character set with its text: a name in another repertoire ('Müller' in
         # ISO_IR 100, '山田^太郎' in ISO_IR 192) was written without it, as Latin-1 bytes in a file
         # that declared plain ASCII, or as '??^??' with a UserWarning on stderr
-        if "SpecificCharacterSet" in ref:
-            ds.SpecificCharacterSet = ref.SpecificCharacterSet
-        for k in _COPIED:
-            if k in ref:
-                setattr(ds, k, ref.data_element(k).value)
+        for k in ("SpecificCharacterSet",) + _COPIED:
+            _copy_tag(ds, ref, k)
     for k in _TYPE2:  # present, empty, where the reference does not lend them (or there is none)
         if k not in ds:
             setattr(ds, k, None)

@@ -4,6 +4,7 @@ as '??' with a warning on stderr), new UIDs, and the file passes pydicom's stric
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -86,3 +87,35 @@ def test_type2_attributes_of_the_secondary_capture_iod_are_present(tmp_path, cap
     ct = pydicom.dcmread(tmp_path / "c.dcm", force=False)
     assert all(k in ct for k in keys)
     assert (ct.StudyDate, ct.StudyID, int(ct.InstanceNumber)) == ("20261206", "S9", 7) and ct.data_element("StudyTime").is_empty
+
+
+def test_a_source_with_malformed_tags_fuses_quietly(tmp_path, capsys):
+    """A source whose PixelSpacing is no number ('0.50\\abcd') failed the write with "internal
+    error: ValueError" (exit 1) after the fuse; an over-long PatientID and a DA written with
+    dashes put pydicom's UserWarning lines on stderr. The malformed tag is left out, the others
+    are kept as the source has them, and nothing but the result is printed."""
+    from pydicom import config
+
+    rng = np.random.default_rng(2)
+    mode = config.settings.writing_validation_mode
+    config.settings.writing_validation_mode = config.IGNORE  # to write the malformed source
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _dicom(tmp_path / "ct.dcm", rng.integers(0, 4096, (24, 32)), PatientID="X" * 100, StudyDate="2026-12-06",
+                   PixelSpacing=["0.50", "0.50"], StudyInstanceUID="1.2.3.4", SeriesInstanceUID="1.2.3.4.1",
+                   SOPInstanceUID="1.2.3.4.1.1")
+    finally:
+        config.settings.writing_validation_mode = mode
+    raw = (tmp_path / "ct.dcm").read_bytes()
+    assert raw.count(b"0.50\\0.50") == 1
+    (tmp_path / "ct.dcm").write_bytes(raw.replace(b"0.50\\0.50", b"0.50\\abcd"))
+    _dicom(tmp_path / "mr.dcm", rng.integers(0, 4096, (24, 32)), SOPInstanceUID="9.8.1.1")
+    rc = main(["fuse", str(tmp_path / "ct.dcm"), str(tmp_path / "mr.dcm"), "-o", str(tmp_path / "f.dcm"),
+               "--method", "average", "-q"])
+    out, err = capsys.readouterr()
+    assert rc == 0 and err == "", err
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the over-long PatientID, as the source has it
+        ds = pydicom.dcmread(tmp_path / "f.dcm", force=False)
+        assert "PixelSpacing" not in ds and ds.PatientID == "X" * 100 and ds.StudyInstanceUID == "1.2.3.4"
