@@ -140,6 +140,8 @@ def baked_settings(net) -> str:
     """``key=value`` of :data:`SETTING_KEYS` on ``net``'s config, space-separated: what a graph of
     ``net`` computes with (``task`` alone named them only through this version's tables)."""
     return " ".join(f"{k}={float(getattr(net.cfg, k))!r}" for k in SETTING_KEYS)
+
+
 #: the inputs and the output of every exported graph, as recorded in its metadata
 INPUTS_NOTE = ("a, b: float32 (B, 1, H, W), H and W >= 8, registered, in [0, 1]: gray, or the BT.601 "
                "luminance Y = 0.299 R + 0.587 G + 0.114 B of colour; 8-bit samples / 255 (mutualfuse "
