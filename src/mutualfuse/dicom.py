@@ -237,18 +237,20 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
         slope, intercept = 1.0, 0.0
     else:
         x = arr.astype(np.float64)
-        slope = float(getattr(ds, "RescaleSlope", 1) or 1)
-        intercept = float(getattr(ds, "RescaleIntercept", 0) or 0)
+        slope, intercept = _first_number(ds, "RescaleSlope"), _first_number(ds, "RescaleIntercept")
+        for k, v in (("RescaleSlope", slope), ("RescaleIntercept", intercept)):
+            if v is None and k in ds and not ds[k].is_empty:  # was "internal error: ValueError"
+                raise InputError(f"{p}: DICOM {k} is not a number")
+        slope, intercept = slope or 1.0, intercept or 0.0  # absent or empty: the identity, as before
         x = x * slope + intercept
     if not np.isfinite(x).all():
         raise InputError(f"{p}: DICOM pixel data contains NaN or infinite values")
     how = None
     detail: list[str] = []
     if normalize == "auto" and "WindowCenter" in ds and "WindowWidth" in ds:
-        wc, ww = ds.WindowCenter, ds.WindowWidth
-        wc = float(wc[0] if isinstance(wc, pydicom.multival.MultiValue) else wc)
-        ww = float(ww[0] if isinstance(ww, pydicom.multival.MultiValue) else ww)
-        data = _voi_window(x, wc, ww, str(getattr(ds, "VOILUTFunction", "") or "LINEAR").strip().upper())
+        wc, ww = _first_number(ds, "WindowCenter"), _first_number(ds, "WindowWidth")
+        data = None if wc is None or ww is None else _voi_window(
+            x, wc, ww, str(getattr(ds, "VOILUTFunction", "") or "LINEAR").strip().upper())
         if data is not None:
             how = "window"
     if how is None:
@@ -326,6 +328,23 @@ def _decode_error(p: Path, ds, e: Exception) -> InputError:
         why = why.split(":", 1)[1].strip()  # "Unable to decode as exceptions were raised by all ...: pillow: ..."
     hint = ("; to decode it: " + ", or ".join(_pip(m) for m in missing)) if missing else ""
     return InputError(f"{p}: cannot decode DICOM pixel data in {name} ({why[:300]}){hint}")
+
+
+def _first_number(ds, keyword: str) -> float | None:
+    """The first value of the numeric element ``keyword`` of ``ds``; None where it is empty or
+    does not parse (an anonymiser's blanked WindowCenter: float(None) raised TypeError, an
+    "internal error" instead of the percentile fallback)."""
+    try:
+        v = ds[keyword].value
+        if v is None or isinstance(v, (str, bytes)) and not v.strip():
+            return None
+        if not isinstance(v, (str, bytes)) and hasattr(v, "__len__"):
+            if not len(v):
+                return None
+            v = v[0]
+        return float(v)
+    except Exception:  # noqa: BLE001 - a malformed DS ('abc'): no window
+        return None
 
 
 def _voi_window(x: np.ndarray, wc: float, ww: float, function: str) -> np.ndarray | None:

@@ -156,3 +156,25 @@ def test_a_modality_lut_sequence_is_applied(tmp_path):
     assert_close(full, table[RAMP] / 65535.0, dtype=np.float64)
     auto, info = read_image(tmp_path / "lut.dcm")
     assert info.normalization == "percentile" and auto[0, 0] == 1.0 and auto[0, -1] == 0.0  # bright where stored 0
+
+
+def test_a_blank_window_falls_back_and_a_malformed_rescale_is_refused(tmp_path, capsys):
+    """An empty WindowCenter/WindowWidth (as anonymisers leave them) raised TypeError, an
+    "internal error" (exit 1): it is no window, so percentiles. A RescaleSlope that is no number
+    raised ValueError likewise: refused in one line (the values' meaning is unknown)."""
+    from mutualfuse.image_io import read_image as read
+
+    _dicom(tmp_path / "blank.dcm", RAMP, WindowCenter=None, WindowWidth=None)
+    _, info = read(tmp_path / "blank.dcm")
+    assert info.normalization == "percentile"
+    _dicom(tmp_path / "half.dcm", RAMP, WindowCenter="", WindowWidth="400")
+    _, info = read(tmp_path / "half.dcm")
+    assert info.normalization == "percentile"
+    _dicom(tmp_path / "bad.dcm", RAMP, RescaleSlope="1.5", RescaleIntercept="-1024")
+    raw = (tmp_path / "bad.dcm").read_bytes()
+    assert raw.count(b"1.5 ") == 1
+    (tmp_path / "bad.dcm").write_bytes(raw.replace(b"1.5 ", b"a.5 "))
+    assert_one_line_error(capsys, ["fuse", str(tmp_path / "bad.dcm"), str(tmp_path / "blank.dcm"), "-o",
+                                   str(tmp_path / "f.png"), "--method", "average"],
+                          "bad.dcm: DICOM RescaleSlope is not a number")
+    assert not (tmp_path / "f.png").exists()
