@@ -404,7 +404,8 @@ _COPIED = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "Patien
 #: an SC image has no Image Plane module to stand for it); they were left out, which a validator
 #: such as dciodvfy reports as an error. The Patient module's Type 2 attributes (name, ID, birth
 #: date, sex) are written only as the reference lends them.
-_TYPE2 = ("StudyDate", "StudyTime", "ReferringPhysicianName", "StudyID", "AccessionNumber",
+_TYPE2 = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex",  # Patient module
+          "StudyDate", "StudyTime", "ReferringPhysicianName", "StudyID", "AccessionNumber",
           "SeriesNumber", "InstanceNumber", "PatientOrientation")
 
 

@@ -81,7 +81,7 @@ def test_dcm_output_from_png_inputs_and_in_colour(tmp_path, capsys):
     assert main(["fuse", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "-o", str(tmp_path / "f.dcm"),
                  "--method", "average", "-q"]) == 0
     ds = pydicom.dcmread(tmp_path / "f.dcm")
-    assert ds.PhotometricInterpretation == "RGB" and ds.BitsStored == 8 and "PatientName" not in ds
+    assert ds.PhotometricInterpretation == "RGB" and ds.BitsStored == 8 and ds.PatientName == "" and ds.PatientID == ""  # Type 2: present, empty (s21)
     assert main(["fuse", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "-o", str(tmp_path / "f.png"),
                  "--method", "average", "-q"]) == 0
     assert np.array_equal(ds.pixel_array, np.asarray(Image.open(tmp_path / "f.png")))

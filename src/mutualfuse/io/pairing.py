@@ -28,6 +28,8 @@ def is_image_file(p: Path) -> bool:
 
     if p.name.startswith(".") or not p.is_file():
         return False
+    if p.name.upper() == "DICOMDIR":  # a DICOM disc's directory (the standard fixes its name), not a slice
+        return False
     return p.suffix.lower() in IMAGE_SUFFIXES or _is_dicom(p)
 
 
