@@ -533,3 +533,51 @@ def _looks_dicom(p: Path) -> bool:
     from .image_io import _is_dicom
 
     return p.is_file() and _is_dicom(p)
+
+
+#: tags two DICOM sources of one fused pair are expected to share (a registered pair: the same
+#: grid, orientation and frame of reference, one patient); a difference is noted, not refused
+_PAIR_TAGS = ("PixelSpacing", "ImageOrientationPatient", "FrameOfReferenceUID", "PatientID")
+_PAIR_NUMBERS = ("PixelSpacing", "ImageOrientationPatient")  # compared as numbers; the others as text
+
+
+def _numbers(v) -> list[float] | None:
+    """A tag value as numbers (one, or each of a multi-value), or ``None`` for text (a UID)."""
+    try:
+        return [float(v)] if isinstance(v, (str, int, float)) else [float(x) for x in v]
+    except (TypeError, ValueError):
+        return None
+
+
+def pair_mismatch_note(a_path, b_path) -> str | None:
+    """A note when two DICOM sources disagree on :data:`_PAIR_TAGS` (both present and different:
+    numbers beyond 1e-3 relative, texts as written). The pair is fused pixel for pixel as
+    registered, and a DICOM output carries the first source's tags, so a CT and an MR on other
+    grids, or of two patients, would otherwise be fused and filed without a word. Values of
+    identifying tags (PatientID) are not printed. ``None`` when they agree, when either file is
+    not DICOM, or when a header cannot be read (the reading says what is wrong with it)."""
+    a, b = Path(a_path), Path(b_path)
+    if not (_looks_dicom(a) and _looks_dicom(b)):
+        return None
+    try:
+        ha, hb = (dcmread_checked(p, None, stop_before_pixels=True, specific_tags=list(_PAIR_TAGS)) for p in (a, b))
+    except Exception:  # noqa: BLE001 - the image reading reports a broken file in its own words
+        return None
+    differ = []
+    for k in _PAIR_TAGS:
+        va, vb = ha.get(k), hb.get(k)
+        if va is None or vb is None or va == "" or vb == "":
+            continue
+        na, nb = (_numbers(va), _numbers(vb)) if k in _PAIR_NUMBERS else (None, None)
+        if na is not None and nb is not None:
+            same = len(na) == len(nb) and bool(np.allclose(na, nb, rtol=1e-3, atol=1e-6))
+            shown = " ({} vs {})".format("\\".join(f"{x:g}" for x in na), "\\".join(f"{x:g}" for x in nb))
+        else:
+            same = str(va).strip() == str(vb).strip()
+            shown = ""
+        if not same:
+            differ.append(k + ("" if k == "PatientID" else shown))
+    if not differ:
+        return None
+    return (f"{a} and {b} differ in {', '.join(differ)}: they are fused pixel for pixel as a registered pair "
+            f"(a DICOM output carries {a.name}'s tags)")

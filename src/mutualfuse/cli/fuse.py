@@ -327,6 +327,11 @@ def fuse_files(fuser, a_path: str, b_path: str, out_path: str, max_pixels: int |
     notes = list(fuser.report.notes)
     if note:
         notes.append(note)
+    from ..dicom import pair_mismatch_note
+
+    mismatch = pair_mismatch_note(a_path, b_path)  # two DICOM sources on other grids, or of two patients
+    if mismatch:
+        notes.append(mismatch)
     for info in (ia, ib):
         if info.normalization in ("percentile", "window"):
             if info.bit_depth != 32:
