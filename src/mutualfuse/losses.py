@@ -16,7 +16,11 @@ Conventions (shared by all of them):
 * statistics per window: μ = Σ w·x, σ² = Σ w·x² − μ², σ_xy = Σ w·x·y − μ_x μ_y (the
   weighted, biased estimates of ``ssim.m``);
 * selection (Eq. 4): per window, the source with the larger variance; ties go to Y
-  (``σ²(Y) ≥ σ²(X)`` selects Y, exactly as Eq. 4 is written);
+  (``σ²(Y) ≥ σ²(X)`` selects Y, exactly as Eq. 4 is written). The comparison is of the
+  computed variances ``Σ w·x² − μ²``, which carry rounding: two flat windows (true variance 0
+  in both) get values of order 1e-8–1e-7 in float32, so there the selection follows the
+  rounding, not Y (on the constant pairs 0.3/0.7, 0.1/0.9, 0.33/0.77 in float32 the brighter
+  window won, either way round); only exactly equal computed values go to Y;
 * loss (Eq. 5): ``1 − mean over windows`` of the selected SSIM.
 
 The paper's Eq. 3 writes the variance with uniform weights; we use the same Gaussian window
@@ -145,8 +149,12 @@ def selected_ssim_map(x: torch.Tensor, y: torch.Tensor, f: torch.Tensor, rule: s
     Wang et al. 2004) with S, per window, the source of the larger criterion: the local variance
     for ``rule="var"`` (Eq. 4; Y on ties; ``select_window="uniform"`` takes it over Eq. 3's box
     window, ``"same"`` over the SSIM's window) or the local mean for ``rule="mean"`` (VIF-Net).
-    ``x``, ``y``, ``f``: (B, 1, H, W), H and W ≥ ``window``; the map is
-    (B, H − window + 1, W − window + 1).
+    ``select_window`` has no effect with ``rule="mean"`` (the mean is the SSIM window's) or
+    ``kind="uniform"`` (the SSIM window is then the box). "Ties" are of the computed criteria
+    (module docstring: two flat windows are decided by rounding). Conventions: L = 1, C1, C2,
+    'valid' windows, weighted biased statistics (module docstring). ``x``, ``y``, ``f``:
+    (B, 1, H, W) in [0, 1], H and W ≥ ``window``; the map is (B, H − window + 1, W − window + 1),
+    in [−1, 1].
 
     Example (valid 11×11 windows of a 2×1×32×32 batch):
 

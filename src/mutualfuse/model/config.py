@@ -38,7 +38,9 @@ class ModelConfig:
         map_activation: how the attention outputs become per-element weights: ``"softmax"``
             across the two sources (weights sum to 1), ``"sigmoid"``, or ``"none"`` (Eq. 1 read
             literally: the raw attention output multiplies the features).
-        attn_scale: the scale of the correlation before the softmax; ``None`` = 1/sqrt(C).
+        attn_scale: the scale of the correlation before the softmax; ``None`` = 1/sqrt(C), C the
+            channels of a query: ``attn_dim`` with projections, else the features' channels plus
+            the 4·P of the position code (``attn_pos_freqs`` = P). ``"dot"`` similarity only.
         attn_similarity: ``"dot"`` (the paper: raw dot products times ``attn_scale``) or
             ``"cosine"`` (channel-normalised features times a learned temperature, initialised
             at ``cosine_init_temperature``; values stay the raw features). See
@@ -183,6 +185,12 @@ class ModelConfig:
         in_channels: 1 (luminance), the only value: colour inputs are fused on their luminance
             outside the network.
 
+    A field that acts only together with another (``attn_scale`` with ``"dot"``,
+    ``cosine_init_temperature`` with ``"cosine"``, ``map_residual_init`` with ``map_residual``,
+    ``pyramid_gain`` with the ``"pyramid"`` output, ``blend_bound`` with a blend
+    output, ``base_*``/``detail_*`` with ``"pyramid"``) is refused with a value other than its
+    default where it would be ignored.
+
     Every field is checked when the config is made (also by :func:`dataclasses.replace` and
     :meth:`from_dict`): a wrong type or a value out of range is a one-line
     :class:`~mutualfuse.errors.ParameterError` (a ``ValueError``) naming ``model.<field>``.
@@ -308,6 +316,23 @@ class ModelConfig:
         need(0.0 <= sig < float("inf"), "attn_local_sigma", "a finite number >= 0")
         if sig and self.attn_similarity != "dot":
             raise ParameterError("model.attn_local_sigma needs attn_similarity 'dot'")
+        # a field that only acts together with another one is refused where it would be silently
+        # ignored (a setting that does nothing is a config mistake, as for the data section)
+        if self.attn_scale is not None and self.attn_similarity == "cosine":
+            raise ParameterError("model.attn_scale applies to attn_similarity 'dot' only ('cosine' scales its "
+                                 "logits by its learned temperature, cosine_init_temperature), got "
+                                 f"{self.attn_scale!r}")
+        if float(self.cosine_init_temperature) != 10.0 and self.attn_similarity != "cosine":
+            raise ParameterError("model.cosine_init_temperature applies to attn_similarity 'cosine' only, got "
+                                 f"{self.cosine_init_temperature!r} with {self.attn_similarity!r}")
+        if float(self.map_residual_init) != 0.0 and not self.map_residual:
+            raise ParameterError("model.map_residual_init needs map_residual: true (it is the initial gain of "
+                                 f"the residual path), got {self.map_residual_init!r}")
+        if float(self.pyramid_gain) and self.output != "pyramid":
+            raise ParameterError(f"model.pyramid_gain applies to the 'pyramid' output only, not {self.output!r}")
+        if float(self.blend_bound) and self.output not in BLEND_HEADS:
+            raise ParameterError(f"model.blend_bound applies to the blend outputs {BLEND_HEADS} only, "
+                                 f"not {self.output!r}")
         for name, allowed in (
             ("fusion", FUSION_RULES),
             ("map_activation", MAP_ACTIVATIONS),

@@ -69,7 +69,8 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     loss: str = "var_ssim"
-    #: keyword arguments of the loss function (e.g. ``grad_weight`` of ``var_ssim_grad``)
+    #: keyword arguments of the loss function (e.g. ``grad_weight`` of ``var_ssim_grad``; the term
+    #: weights of :data:`LOSS_TERM_WEIGHTS` must be finite numbers >= 0; docs/architecture.md, "Loss")
     loss_params: dict[str, Any] = field(default_factory=dict)
     lr: float = 1e-4
     #: ``constant`` (the paper) or ``cosine``: linear warm-up over ``warmup_steps``, then a
@@ -326,6 +327,10 @@ def check_field_types(cls, d: dict[str, Any], prefix: str, only: tuple[str, ...]
 #: the largest ``seed`` (NumPy's legacy seeding takes 32 bits)
 SEED_MAX = 2**32 - 1
 
+#: the keys of :attr:`TrainConfig.loss_params` that weigh an added loss term (λ of ``var_ssim_grad``,
+#: μ of ``var_ssim_grad_int``): each must be a finite number >= 0
+LOSS_TERM_WEIGHTS = ("grad_weight", "int_weight")
+
 #: values of :attr:`TrainConfig.cpu_amp`
 CPU_AMP_CHOICES = ("off", "bf16", "auto")
 
@@ -445,3 +450,9 @@ def validate_train_config(cfg: TrainConfig) -> None:
         and math.isfinite(v) and v > 0 for k, v in cfg.lr_mult.items()),
         "lr_mult", cfg.lr_mult, "a mapping of parameter-name prefixes to numbers > 0")
     need(isinstance(cfg.loss_params, dict), "loss_params", cfg.loss_params, "a mapping of loss arguments")
+    # the weights of the added loss terms: a negative one would reward the opposite of the term
+    # (training maximised the gradient mismatch), a non-finite one makes every step NaN
+    for key in LOSS_TERM_WEIGHTS:
+        if key in cfg.loss_params:
+            v = cfg.loss_params[key]
+            need(_is_num(v) and math.isfinite(v) and v >= 0, f"loss_params.{key}", v, "a finite number >= 0")
