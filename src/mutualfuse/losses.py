@@ -1,6 +1,13 @@
 """Training losses: variance-selected SSIM (the paper's Eqs. 2–5), VIF-Net's mean rule and the
 variants built on them (registered in ``LOSSES``).
 
+References: D. Rao, X.-J. Wu, T. Xu, G. Chen, "Unsupervised Image Fusion Method based on Feature
+Mutual Mapping" (Eqs. 2–5: SSIM, image variance, Var_SSIM, L_var_SSIM); Z. Wang, A. C. Bovik,
+H. R. Sheikh, E. P. Simoncelli, "Image quality assessment: from error visibility to structural
+similarity", IEEE TIP 13(4), 2004 (SSIM, its window and constants); the paper gives the 11×11
+window and calls C1, C2 "stability coefficients" without values: the Gaussian weighting and
+the constants are Wang et al.'s.
+
 Conventions (shared by all of them):
 
 * inputs: (B, 1, H, W) floating-point tensors of one shape, data range ``L = 1`` (images in
@@ -366,7 +373,8 @@ def truth_loss(f: torch.Tensor, truth: torch.Tensor, mask: torch.Tensor, window:
     magnitudes, 'valid' borders, as :func:`max_gradient_loss` with the truth in place of the
     sources' maximum) asks for the truth's edge strength pixel by pixel, which SSIM's 11×11
     windows and the L1 term let a slightly soft output approach. Divided by the batch size B,
-    not by Σ m, so that a sample weighs the same whatever the batch's mix.
+    not by Σ m, so that a sample weighs the same whatever the batch's mix. Returns a 0-d float32
+    tensor (0 where F = T; exactly 0, still in the graph, when no sample has a truth).
 
     Example (a batch of two; only the first sample has a truth):
 

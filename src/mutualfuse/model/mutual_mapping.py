@@ -10,7 +10,9 @@ aggregates the other source's features:
     Map_Y = softmax(f_x f_yᵀ · s) f_y
     fuse  = w_X ⊙ f_x + w_Y ⊙ f_y,   (w_X, w_Y) = act(Map_X, Map_Y)
 
-with s = 1/√C (the usual attention temperature, ``attn_scale`` overrides it) and ``act`` the
+with s = 1/√C (the usual attention temperature; C counts a query's channels: ``attn_dim`` with
+projections, else the features' C plus the 4·P channels of a position code; ``attn_scale``
+overrides it; the ``cosine`` similarity uses its learned temperature instead) and ``act`` the
 configured map activation (``softmax`` across the two sources by default, ``none`` = Eq. 1
 read literally). The softmax axis and scale are discussed in ``docs/architecture.md``.
 
