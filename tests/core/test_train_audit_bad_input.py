@@ -77,13 +77,15 @@ def test_a_seed_numpy_cannot_take_is_refused_before_any_output(tmp_path, capsys,
 
 @pytest.mark.parametrize("over,must", [
     ({"data.crop": 9}, ["loss 'var_ssim' cannot train on data.crop 9", "at least 11x11"]),
-    ({"data.crop": 16, "loss_params": {"window": 0}}, ["loss 'var_ssim' with loss_params {'window': 0}"]),
+    # a bad loss parameter is named as such, not blamed on the crop (s21)
+    ({"data.crop": 16, "loss_params": {"window": 0}}, ["loss 'var_ssim': loss_params {'window': 0} refused: window"]),
+    ({"data.crop": 64, "loss_params": {"sigma": 0}}, ["loss_params {'sigma': 0} refused: sigma"]),
     ({"data.crop": 16, "loss_params": {"window": 20}}, ["cannot train on data.crop 16", "at least 20x20"]),
     ({"model": {"widths": [4, 8, 8], "depth": 3, "token_budget": -5}}, ["model.token_budget must be"]),
     ({"model": {"widths": [4, 8, 8], "depth": 3, "in_channels": 3}}, ["model.in_channels must be 1"]),
     ({"model": {"widths": [4, 8, 8], "depth": 3, "attn_similarity": "cosine", "cosine_init_temperature": 0}},
      ["model.cosine_init_temperature must be a finite number > 0"]),
-], ids=["crop-below-ssim-window", "window-0", "window-above-crop", "token-budget", "in-channels", "cosine-t"])
+], ids=["crop-below-ssim-window", "window-0", "sigma-0", "window-above-crop", "token-budget", "in-channels", "cosine-t"])
 def test_settings_that_failed_in_the_first_step_are_refused_before_any_output(tmp_path, capsys, over, must):
     """Each of these passed the config checks and failed inside the first training step, with an
     'internal error' (exit 1) and config.json, split.json, log.csv and tb/ already written."""

@@ -337,6 +337,8 @@ class Trainer:
             self.loss_fn(z, z, z)
         except TypeError as e:
             raise ParameterError(f"loss_params {params} do not fit loss {cfg.loss!r}: {e}") from None
+        except ParameterError as e:  # a bad value of a loss parameter (sigma 0, select_window 'box'), not the crop
+            raise ParameterError(f"loss {cfg.loss!r}: loss_params {params} refused: {e}") from None
         except (ValueError, RuntimeError) as e:
             said = f" with loss_params {params}" if params else ""
             raise ParameterError(f"loss {cfg.loss!r}{said} cannot train on data.crop {cfg.data.crop} "
