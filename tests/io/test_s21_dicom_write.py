@@ -89,6 +89,7 @@ def test_type2_attributes_of_the_secondary_capture_iod_are_present(tmp_path, cap
     assert (ct.StudyDate, ct.StudyID, int(ct.InstanceNumber)) == ("20261206", "S9", 7) and ct.data_element("StudyTime").is_empty
 
 
+@pytest.mark.filterwarnings("ignore:The value length:UserWarning")  # the test writes the over-long source on purpose
 def test_a_source_with_malformed_tags_fuses_quietly(tmp_path, capsys):
     """A source whose PixelSpacing is no number ('0.50\\abcd') failed the write with "internal
     error: ValueError" (exit 1) after the fuse; an over-long PatientID and a DA written with
