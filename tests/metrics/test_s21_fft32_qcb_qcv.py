@@ -22,6 +22,7 @@ from mutualfuse.image_io import read_image
 from mutualfuse.metrics import _common as C
 from mutualfuse.metrics import liu_kernels as L
 from mutualfuse.metrics import structural as ST
+from tests.metrics.test_liu_speed_kernels import black_background_triple
 
 
 def _sample(name: str):
@@ -92,11 +93,7 @@ def test_qcb_hands_over_to_float64_on_black_backgrounds():
     """Objects in exactly black backgrounds (the CT/MR case): the float32 estimate is above
     ``_QCB_MAX_RISK32``, so ``qcb`` gives the float64 paths' value exactly (here: NumPy's)."""
     K = L.kernels()
-    rng = np.random.default_rng(2)
-    yy, xx = np.mgrid[0:128, 0:144]
-    a = np.where((yy - 64) ** 2 + (xx - 72) ** 2 < 30**2, rng.integers(40, 256, yy.shape), 0)
-    b = np.where((yy - 60) ** 2 + (xx - 80) ** 2 < 25**2, rng.integers(40, 256, yy.shape), 0)
-    f = np.maximum(a, b)
+    a, b, f = black_background_triple()
     A, B, F = C.prep3(a, b, f)
     assert ST._qcb_compiled32(K, A, B, F) is None
     assert ST.qcb(a, b, f) == ST._qcb_numpy(A, B, F)
