@@ -6,38 +6,25 @@ from __future__ import annotations
 
 import threading
 
-import numpy as np
-from PIL import Image
+import pytest
 
 from mutualfuse.api import Fuser
 from mutualfuse.cli.fuse_stack import fuse_stack_files
 
+from tests.cli.test_s21_lead_fuse_options import _pair as random_pair
 from tests.one_line_error import assert_one_line_error
 
 
 def _pair(tmp_path, size=8):
-    rng = np.random.default_rng(0)
-    paths = []
-    for n in "ab":
-        p = tmp_path / f"{n}.png"
-        Image.fromarray(rng.integers(0, 256, (size, size), dtype=np.uint8)).save(p)
-        paths.append(str(p))
-    return paths
+    return random_pair(tmp_path, size, size)
 
 
-def test_fuse_names_the_file_when_the_image_is_too_small_for_the_setting(tmp_path, capsys):
+@pytest.mark.parametrize("command,method,needle", [("fuse", "lp", "too deep"), ("fuse-stack", "cvt", "too many")])
+def test_the_file_is_named_when_the_image_is_too_small_for_the_setting(tmp_path, capsys, command, method, needle):
     a, b = _pair(tmp_path)
     out = tmp_path / "f.png"
-    err = assert_one_line_error(capsys, ["fuse", a, b, "-o", str(out), "--method", "lp"], "too deep")
-    assert err.startswith(f"mutualfuse: error: {a}: method 'lp'"), err
-    assert not out.exists()
-
-
-def test_fuse_stack_names_the_file_when_the_image_is_too_small_for_the_setting(tmp_path, capsys):
-    a, b = _pair(tmp_path)
-    out = tmp_path / "f.png"
-    err = assert_one_line_error(capsys, ["fuse-stack", a, b, "-o", str(out), "--method", "cvt"], "too many")
-    assert err.startswith(f"mutualfuse: error: {a}: method 'cvt'"), err
+    err = assert_one_line_error(capsys, [command, a, b, "-o", str(out), "--method", method], needle)
+    assert err.startswith(f"mutualfuse: error: {a}: method '{method}'"), err
     assert not out.exists()
 
 
