@@ -391,15 +391,24 @@ def list_metrics() -> str:
 
 
 def _score(key: str, a, b, f) -> float:
-    """One metric on one triple. NumPy's warnings about undefined operations (0/0 on a flat image)
-    are not printed: the value is NaN and ``evaluate`` counts the NaN values in one note."""
+    """One metric on one triple of images as :func:`read_gray` returns them (gray, on the 0–255
+    scale by construction). NumPy's warnings about undefined operations (0/0 on a flat image)
+    are not printed: the value is NaN and ``evaluate`` counts the NaN values in one note.
+
+    The registered metric's input-range guard (:mod:`mutualfuse.metrics.input_range`) is not
+    applied: it tells a 0–1 float image from a 0–255 one by its values, and a source that
+    ``--normalize`` (or a DICOM window) maps to floats all below 1 (a dark 16-bit frame under
+    ``--normalize full``) is a dark 0–255 image, which the guard refused as "0-1 scale" (exit
+    status 2 in the middle of the run, naming the fused file)."""
     import warnings
 
     from .metrics import METRICS
 
+    fn = METRICS.get(key)
+    fn = getattr(fn, "unchecked", fn)
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        return float(METRICS.get(key)(a, b, f))
+        return float(fn(a, b, f))
 
 
 def _score_or_skip(key: str, a, b, f) -> tuple[float, str | None]:

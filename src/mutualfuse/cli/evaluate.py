@@ -249,9 +249,18 @@ def means_table(methods, names, labels, table, dirs, skipped: dict | None = None
     for lab, v in (skipped or {}).items():
         notes.append(f"{lab}: not computed for {len({n for _, n in v['images']})} image(s) ({v['reason']}), "
                      f"so its mean is undefined ({MISSING})")
-    if any(math.isnan(v) for m in methods for v in table[m][MEAN].values()) and not skipped:
-        notes.append(f"{MISSING}: a mean over values of which some are undefined (NaN; the per-image values "
-                     "are in the CSV or JSON output)")
+    # a column's undefined mean is explained by the note above when the column was not computed for
+    # some image; any other NaN mean (0/0 in the metric) and any infinite mean gets its own note
+    undefined = [lab for lab in labels if lab not in (skipped or {})
+                 and any(math.isnan(table[m][MEAN][lab]) for m in methods)]
+    if undefined:
+        notes.append(f"{MISSING}: a mean over values of which some are undefined (NaN, 0/0 in the metric"
+                     + (f": {', '.join(undefined)}" if len(undefined) < len(labels) else "")
+                     + "; the per-image values are in the CSV or JSON output)")
+    infinite = [lab for lab in labels if any(math.isinf(table[m][MEAN][lab]) for m in methods)]
+    if infinite:
+        notes.append(f"inf: a mean over values of which some are infinite (a zero denominator in the metric, "
+                     f"e.g. PSNR of a fused image equal to its sources): {', '.join(infinite)}")
     return Table(id="evaluate", title=f"Means over {len(names)} images", columns=cols, rows=rows,
                  marking="bold", notes=notes, marking_source="")
 

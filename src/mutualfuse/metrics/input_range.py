@@ -70,7 +70,13 @@ def range_checked(fn: Callable[..., float], key: str, uses_sources: bool = True)
     """``fn(a, b, f)`` on the inputs' samples (:func:`~._common.as_array`: PIL images and torch
     tensors read once), each checked by :func:`check_255_scale` first and the images it uses by
     :func:`check_layout` (a metric of F alone, ``uses_sources=False``, ignores ``a`` and ``b``:
-    they may be ``None``)."""
+    they may be ``None``).
+
+    The returned function's ``unchecked`` attribute is ``fn`` itself, without these checks, for
+    callers whose images are gray and on the 0–255 scale by construction: ``evaluate`` scores the
+    images :func:`mutualfuse.evaluation.read_gray` returns (uint8, uint16, or float64 0–255 values
+    of a normalised or DICOM source), where a dark normalised source (all values below 1) is a dark
+    image, not a 0–1 one."""
 
     @functools.wraps(fn)
     def wrapped(a, b, f, *args, **kw):
@@ -84,4 +90,5 @@ def range_checked(fn: Callable[..., float], key: str, uses_sources: bool = True)
             arrs.append(arr if used else x)
         return fn(*arrs, *args, **kw)
 
+    wrapped.unchecked = fn  # type: ignore[attr-defined]
     return wrapped
