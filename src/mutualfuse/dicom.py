@@ -6,20 +6,26 @@ A single-frame DICOM image is read as follows:
    syntax no installed plugin decodes is refused in one line naming the ``pip install`` of each
    plugin that would);
 2. the modality LUT / rescale (``RescaleSlope``, ``RescaleIntercept``: CT in Hounsfield units;
-   or a ``ModalityLUTSequence``);
-3. intensity normalisation to [0, 1] (``normalize``): ``"auto"`` uses the file's VOI window
-   (``WindowCenter``/``WindowWidth``, first value, by its ``VOILUTFunction``: LINEAR,
-   LINEAR_EXACT or SIGMOID) when present, else per-image percentiles (a ``VOILUTSequence`` is
-   not applied); ``"percentile"`` always uses percentiles; ``"full"`` maps the stored range
+   or a ``ModalityLUTSequence``); in an enhanced image of one frame (Enhanced CT/MR/PET, legacy
+   converted), the rescale and window of its Pixel Value Transformation and Frame VOI LUT
+   functional groups, per-frame before shared (:func:`_frame_groups`);
+3. intensity normalisation to [0, 1] (``normalize``): ``"auto"`` uses the file's VOI: the first
+   table of a ``VOILUTSequence`` (:func:`_voi_lut`; preferred to a window, as pydicom's
+   ``apply_voi_lut``), else the window (``WindowCenter``/``WindowWidth``, first value, by its
+   ``VOILUTFunction``: LINEAR, LINEAR_EXACT or SIGMOID), else per-image percentiles;
+   ``"percentile"`` always uses percentiles; ``"full"`` maps the stored range
    ``0 … 2**BitsStored − 1`` (signed samples: ``−2**(BitsStored−1) … 2**(BitsStored−1) − 1``),
    after rescale (a modality LUT: its output range), to [0, 1];
 4. ``MONOCHROME1`` (white = 0) is inverted so that bright means high signal, as in
    ``MONOCHROME2``; ``RGB`` and ``YBR_FULL``/``YBR_FULL_422``/``YBR_ICT``/``YBR_RCT`` colour images
    (colour PET/SPECT maps) come back as RGB and go through the colour path (fuse luminance, keep
-   chroma); other colour spaces are refused with a one-line error.
+   chroma); other colour spaces are refused with a one-line error;
+5. pixel padding (``PixelPaddingValue``, up to ``PixelPaddingRangeLimit``: a CT's outside of the
+   scan circle, compared as stored values) takes no part in the percentiles or the flat test and
+   comes out 0 (black) under every normalisation (:func:`_padding_mask`).
 
-Multi-frame files (volumes, cine), a DICOMDIR and float pixel data are refused with a one-line
-error: pick a slice first.
+Multi-frame files (volumes, cine, an enhanced image of several frames), a DICOMDIR and float
+pixel data are refused with a one-line error: pick a slice first.
 
 A file in the Deflated Explicit VR Little Endian transfer syntax is inflated by pydicom in one
 piece, before a tag is read (a 1.5 MB file that inflated to 1.5 GB took 3 GB of memory and 24 s
@@ -222,6 +228,10 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
         raise InputError(f"{p}: unsupported channel count {spp} in DICOM")
     if photometric == "PALETTE COLOR":
         raise InputError(f"{p}: PALETTE COLOR DICOM is not supported")
+    # an enhanced (multi-frame IOD) file of one frame keeps its rescale and window in functional
+    # groups; they were ignored: the window not applied, a negative slope not applied
+    _frame_groups(ds)
+    pad = _padding_mask(ds, arr)
     lut_bits = None
     if "ModalityLUTSequence" in ds:
         # a lookup table in place of the rescale (PS3.3 C.11.1; pydicom's precedence): it was
@@ -247,7 +257,18 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
         raise InputError(f"{p}: DICOM pixel data contains NaN or infinite values")
     how = None
     detail: list[str] = []
-    if normalize == "auto" and "WindowCenter" in ds and "WindowWidth" in ds:
+    if pad is not None and pad.all():  # nothing but padding: no image to scale
+        data, how, detail = np.zeros_like(x), "full", []
+    elif normalize == "auto" and ds.get("VOILUTSequence"):
+        # a lookup table in place of the window (CR/DX/MG): it was ignored, and percentiles taken
+        try:
+            data = _voi_lut(ds, x)
+        except Exception as e:  # noqa: BLE001 - a malformed LUT
+            raise InputError(f"{p}: cannot apply the DICOM VOI LUT Sequence "
+                             f"({' '.join(str(e).split())[:200] or type(e).__name__})") from None
+        how = "window"
+        detail.append("scaled by its VOI LUT (VOILUTSequence)")
+    elif normalize == "auto" and "WindowCenter" in ds and "WindowWidth" in ds:
         wc, ww = _first_number(ds, "WindowCenter"), _first_number(ds, "WindowWidth")
         data = None if wc is None or ww is None else _voi_window(
             x, wc, ww, str(getattr(ds, "VOILUTFunction", "") or "LINEAR").strip().upper())
@@ -256,7 +277,8 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
     if how is None:
         # a flat slice (one value everywhere) has no percentile range: like a flat 16-bit PNG it
         # keeps its value, in the stored range (was clipped to 1.0, white, for any value > 1)
-        flat = normalize in ("auto", "percentile") and x.size and float(x.min()) == float(x.max())
+        xv = x if pad is None else x[~pad]  # padding takes no part in the range
+        flat = normalize in ("auto", "percentile") and xv.size and float(xv.min()) == float(xv.max())
         if normalize == "full" or flat:
             # the stored range: 0 … 2**bits − 1, or −2**(bits−1) … 2**(bits−1) − 1 for signed
             # samples (PixelRepresentation 1: a CT in HU; was clipped below 0), after rescale
@@ -269,13 +291,105 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
             data = np.clip((x - lo) / rng, 0.0, 1.0) if rng > 0 else np.zeros_like(x)
             how = "full"
         elif normalize in ("auto", "percentile"):
-            data = percentile_scale(x, *percentiles, detail=detail)
+            if pad is None:
+                data = percentile_scale(x, *percentiles, detail=detail)
+            else:  # the percentiles of the image without its padding (which dominated them)
+                mapped: list = []
+                percentile_scale(xv, *percentiles, detail=detail, mapped=mapped)
+                a, b = mapped[0]
+                data = np.clip((x - a) / (b - a), 0.0, 1.0)
             how = "percentile"
         else:
             data, how = normalize_samples(x, 16, normalize, percentiles, p, detail)
     if photometric == "MONOCHROME1":
         data = 1.0 - data
+    if pad is not None:
+        data[pad] = 0.0  # padding is no image: black, whatever the window or photometric
+        if how in ("percentile", "window"):  # the note of a scaled input says so
+            detail = ["".join(detail) or f"scaled by {how}",
+                      f", without its {int(pad.sum())} padding pixels (PixelPaddingValue), which are black"]
     return data, ImageInfo(str(p), "L", 16 if bits > 8 else 8, "dicom", how, "".join(detail))
+
+
+#: functional group sequences of an enhanced image (DICOM PS3.3 C.7.6.16) whose elements stand
+#: for the classic top-level ones: the rescale (C.7.6.16.2.9) and the window (C.7.6.16.2.10)
+_FRAME_GROUPS = ("PixelValueTransformationSequence", "FrameVOILUTSequence")
+
+
+def _frame_groups(ds) -> None:
+    """Copy the rescale and window of the (only) frame of an enhanced image to the top level of
+    ``ds``, where the classic attributes are read: from its Per-frame Functional Groups item, or
+    else from the Shared Functional Groups (C.7.6.16: a per-frame group overrides a shared one)."""
+    groups = [ds.get(k) for k in ("PerFrameFunctionalGroupsSequence", "SharedFunctionalGroupsSequence")]
+    for name in _FRAME_GROUPS:
+        for g in groups:
+            if g and len(g) and g[0].get(name):
+                for elem in g[0][name][0]:
+                    ds[elem.tag] = elem
+                break
+
+
+def _padding_mask(ds, arr: np.ndarray) -> np.ndarray | None:
+    """Where the stored values ``arr`` of a grayscale image are padding (DICOM PS3.3 C.7.5.1.1.2):
+    equal to ``PixelPaddingValue``, or between it and ``PixelPaddingRangeLimit`` (inclusive) where
+    that is given; both are stored values, compared before the rescale. ``None`` without padding.
+    A value written with the wrong sign for ``PixelRepresentation`` (US 0xF830 in a signed image,
+    SS −1 in an unsigned one) is read as its 16 bits in the image's own representation."""
+    if "PixelPaddingValue" not in ds:
+        return None
+    signed = int(getattr(ds, "PixelRepresentation", 0) or 0) == 1
+
+    def stored(keyword):
+        v = _first_number(ds, keyword)
+        if v is None:
+            return None
+        v = int(v)
+        if signed and v >= 2 ** 15:
+            v -= 2 ** 16
+        elif not signed and v < 0:
+            v += 2 ** 16
+        return v
+
+    lo = stored("PixelPaddingValue")
+    if lo is None:
+        return None
+    hi = stored("PixelPaddingRangeLimit") if "PixelPaddingRangeLimit" in ds else None
+    lo, hi = (lo, lo) if hi is None else (min(lo, hi), max(lo, hi))
+    mask = (arr >= lo) & (arr <= hi)
+    return mask if mask.any() else None
+
+
+def _voi_lut(ds, x: np.ndarray) -> np.ndarray:
+    """The first VOI LUT of ``ds`` (DICOM PS3.3 C.11.2.1.1) applied to the modality values ``x``,
+    mapped to [0, 1] from its output range ``0 … 2**n − 1`` (n: the third ``LUTDescriptor`` value).
+    An input below the first mapped value takes the first entry, one above the last the last
+    entry, a non-integer input (a fractional rescale) the nearest entry. pydicom's ``apply_voi``
+    does the same for integer inputs within 65 535 of the first mapped value, but wraps beyond
+    that (a uint16 index) and truncates fractions, and reads 8-bit entries packed two to a word
+    as 16-bit words; hence this one."""
+    item = ds.VOILUTSequence[0]
+    desc = [int(v) for v in item.LUTDescriptor]
+    if len(desc) != 3:
+        raise ValueError(f"LUT Descriptor has {len(desc)} values, not 3")
+    n, first, bits = desc[0] or 2 ** 16, desc[1], desc[2]
+    if not 8 <= bits <= 16:
+        raise ValueError(f"{bits} bits per LUT entry (8 to 16 are defined)")
+    value = item["LUTData"].value
+    if isinstance(value, (bytes, bytearray)):  # OW
+        little = getattr(ds, "original_encoding", (None, True))[1]
+        little = True if little is None else little
+        if bits == 8 and len(value) in (n, n + 1):  # 8-bit entries, as with 8 bits allocated
+            table = np.frombuffer(bytes(value), dtype=np.uint8, count=n)
+        else:
+            table = np.frombuffer(bytes(value), dtype="<u2" if little else ">u2", count=len(value) // 2)
+    else:  # US: a number or a list of them
+        table = np.atleast_1d(np.asarray(value if not hasattr(value, "__len__") else list(value), dtype=np.int64))
+    if table.size < n:
+        raise ValueError(f"LUT Data has {table.size} entries, its descriptor says {n}")
+    if first >= 2 ** 15 and x.size and float(x.min()) < 0:  # an SS first value read as US
+        first -= 2 ** 16
+    idx = np.clip(np.floor(x + 0.5) - first, 0, n - 1).astype(np.intp)
+    return np.clip(table[:n].astype(np.float64)[idx] / float(2 ** bits - 1), 0.0, 1.0)
 
 
 #: Media Storage Directory Storage: a DICOMDIR, the index of a DICOM CD or folder
