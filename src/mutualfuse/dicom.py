@@ -314,14 +314,19 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
 #: functional group sequences of an enhanced image (DICOM PS3.3 C.7.6.16) whose elements stand
 #: for the classic top-level ones: the rescale (C.7.6.16.2.9) and the window (C.7.6.16.2.10)
 _FRAME_GROUPS = ("PixelValueTransformationSequence", "FrameVOILUTSequence")
+#: those holding an enhanced image's place: pixel spacing and slice thickness (C.7.6.16.2.1),
+#: position (C.7.6.16.2.3) and orientation (C.7.6.16.2.4) of its frame
+_GEOMETRY_GROUPS = ("PixelMeasuresSequence", "PlanePositionSequence", "PlaneOrientationSequence")
+_FUNCTIONAL_GROUPS = ("PerFrameFunctionalGroupsSequence", "SharedFunctionalGroupsSequence")
 
 
-def _frame_groups(ds) -> None:
-    """Copy the rescale and window of the (only) frame of an enhanced image to the top level of
-    ``ds``, where the classic attributes are read: from its Per-frame Functional Groups item, or
-    else from the Shared Functional Groups (C.7.6.16: a per-frame group overrides a shared one)."""
-    groups = [ds.get(k) for k in ("PerFrameFunctionalGroupsSequence", "SharedFunctionalGroupsSequence")]
-    for name in _FRAME_GROUPS:
+def _frame_groups(ds, names=_FRAME_GROUPS) -> None:
+    """Copy the elements of the functional groups ``names`` (default: the rescale and window) of
+    the (first) frame of an enhanced image to the top level of ``ds``, where the classic
+    attributes are read: from its Per-frame Functional Groups item, or else from the Shared
+    Functional Groups (C.7.6.16: a per-frame group overrides a shared one)."""
+    groups = [ds.get(k) for k in _FUNCTIONAL_GROUPS]
+    for name in names:
         for g in groups:
             if g and len(g) and g[0].get(name):
                 for elem in g[0][name][0]:
@@ -574,7 +579,11 @@ def _write_dicom(path, arr: np.ndarray, bit_depth: int, sources, description: st
     for s in sources:
         try:
             if _looks_dicom(Path(s)):
-                refs.append(dcmread_checked(s, None, stop_before_pixels=True))
+                r = dcmread_checked(s, None, stop_before_pixels=True)
+                # an enhanced image keeps its place in functional groups: the fused slice was
+                # written without spacing, position and orientation
+                _frame_groups(r, _GEOMETRY_GROUPS)
+                refs.append(r)
         except Exception:  # noqa: BLE001 - it was read as an image already; metadata is optional
             pass
     ref = refs[0] if refs else None
@@ -674,7 +683,10 @@ def pair_mismatch_note(a_path, b_path) -> str | None:
     if not (_looks_dicom(a) and _looks_dicom(b)):
         return None
     try:
-        ha, hb = (dcmread_checked(p, None, stop_before_pixels=True, specific_tags=list(_PAIR_TAGS)) for p in (a, b))
+        ha, hb = (dcmread_checked(p, None, stop_before_pixels=True,
+                                  specific_tags=list(_PAIR_TAGS + _FUNCTIONAL_GROUPS)) for p in (a, b))
+        for h in (ha, hb):  # an enhanced image's spacing and orientation (were not compared)
+            _frame_groups(h, _GEOMETRY_GROUPS)
     except Exception:  # noqa: BLE001 - the image reading reports a broken file in its own words
         return None
     differ = []
