@@ -93,10 +93,13 @@ def stack_files(items: list[str], notes: list[str] | None = None, out: str | Non
 
 def read_tiff_planes(fuser, path: str, max_pixels: int | None = None):
     """The planes of a focus stack held in one TIFF (multi-page, ImageJ or OME-TIFF z-stack:
-    :func:`mutualfuse.image_io.read_tiff_stack`) → (arrays, infos, full): float arrays in [0, 1]
-    by the fuser's normalisation, each plane's :class:`~mutualfuse.io.samples.ImageInfo` (its
-    ``path`` reads ``FILE (plane N)``), and ``full(i)``, plane i on its type's full range (for the
-    stack's joint percentiles). The memory check and size rules are :func:`read_registered`'s."""
+    :func:`mutualfuse.image_io.read_tiff_stack`) → (infos, colour, size, plane, full): each plane's
+    :class:`~mutualfuse.io.samples.ImageInfo` (its ``path`` reads ``FILE (plane N)``), whether
+    each is colour, their (height, width), ``plane(i)``, plane i as a float array in [0, 1] by the fuser's normalisation, and
+    ``full(i)``, plane i on its type's full range (for the stack's joint percentiles). The
+    decoded samples are held (1 or 2 bytes a pixel for 8- or 16-bit planes); each plane is made a
+    float array (8 bytes a pixel) only when it is asked for. The memory check and size rules are
+    :func:`read_registered`'s."""
     from ..errors import InputError
     from ..image_io import MAX_PIXELS, ImageInfo, normalize_samples, read_tiff_stack, tiff_plane_count
     from ..methods import MIN_SIDE
@@ -104,22 +107,85 @@ def read_tiff_planes(fuser, path: str, max_pixels: int | None = None):
     from .fuse import check_fits
 
     max_pixels = MAX_PIXELS if max_pixels is None else max_pixels
-    check_fits(fuser, [path], max_pixels, "stack", count=tiff_plane_count(path))
+    n = tiff_plane_count(path) or 2
+    # held at once: the decoded planes (counted as a quarter image each: 2 bytes a pixel at most
+    # against check_fits' 8) and the tree's ⌈log2 N⌉ + 2 float images
+    check_fits(fuser, [path], max_pixels, "stack", count=min(n, -(-n // 4) + held_images(n)))
     raw, depth = read_tiff_stack(path, max_pixels, max_bytes=available_memory())
-    arrays, infos = [], []
+    infos, colour = [], []
     for i, x in enumerate(raw):
         label = f"{path} (plane {i + 1})"
         if min(x.shape[:2]) < MIN_SIDE:
             raise InputError(f"{path}: planes are {x.shape[1]}x{x.shape[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
         detail: list[str] = []
         arr, how = normalize_samples(x, depth, fuser.normalize, fuser.percentiles, label, detail)
-        arrays.append(arr)
         infos.append(ImageInfo(label, "RGB" if arr.ndim == 3 else "L", depth, "tiff", how, "".join(detail)))
+        colour.append(arr.ndim == 3)
+        del arr  # made again when the plane is fused
+
+    def plane(i: int):
+        return normalize_samples(raw[i], depth, fuser.normalize, fuser.percentiles, infos[i].path)[0]
 
     def full(i: int):
         return normalize_samples(raw[i], depth, "full", fuser.percentiles, infos[i].path)[0]
 
-    return arrays, infos, full
+    return infos, colour, raw[0].shape[:2], plane, full
+
+
+def held_images(count: int) -> int:
+    """How many float images a stack of ``count`` holds at most while it is fused
+    (:func:`mutualfuse.api.reduce_stack`: ⌈log2 N⌉ results of the tree, the image read, the
+    fusion's result), for the memory check before reading."""
+    return min(count, max(2, (count - 1).bit_length() + 2))
+
+
+def read_stack_files(fuser, files: list[str], max_pixels: int | None = None):
+    """The stack's files, read once to check them (size, smallest side, what each is) before
+    anything is fused → (infos, colour, size, plane, full): each file's
+    :class:`~mutualfuse.io.samples.ImageInfo`, whether each is colour, their (height, width),
+    ``plane(i)``, file i read again as a float array
+    in [0, 1] by the fuser's normalisation, and ``full(i)``, file i on its type's full range.
+    Nothing is held between the two readings: a stack of N images held N float images (8 bytes
+    a pixel each) at once, so its peak memory grew with N; now the fusions read each file when
+    they need it (:func:`held_images`). Each file is decoded twice (three times for the files
+    of a joint percentile mapping); a file changed in between is refused by its size."""
+    from ..errors import InputError
+    from ..image_io import MAX_PIXELS, header_size, quiet_decoders, read_image
+    from ..methods import MIN_SIDE
+    from .fuse import check_fits
+
+    max_pixels = MAX_PIXELS if max_pixels is None else max_pixels
+    with quiet_decoders():  # a size that differs, from the headers: refused before decoding all
+        sizes = [header_size(p) for p in files]
+    first = next(((p, s) for p, s in zip(files, sizes) if s is not None), None)
+    for p, s in zip(files, sizes):
+        if first is not None and s is not None and s != first[1]:
+            raise InputError(f"{p}: size mismatch: {first[0]} is {first[1][0]}x{first[1][1]}, "
+                             f"{p} is {s[0]}x{s[1]} (the stack must be registered)")
+    check_fits(fuser, files, max_pixels, "stack", count=held_images(len(files)))
+    kw = dict(max_pixels=max_pixels, normalize=fuser.normalize, percentiles=fuser.percentiles)
+    infos, colour, shape = [], [], None
+    for p in files:
+        x, info = read_image(p, **kw)
+        if shape is None:
+            shape = x.shape[:2]
+        elif x.shape[:2] != shape:
+            raise InputError(f"{p}: size mismatch: {files[0]} is {shape[1]}x{shape[0]}, "
+                             f"{p} is {x.shape[1]}x{x.shape[0]} (the stack must be registered)")
+        if min(x.shape[:2]) < MIN_SIDE:
+            raise InputError(f"{p}: image is {x.shape[1]}x{x.shape[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
+        infos.append(info)
+        colour.append(x.ndim == 3)
+        del x
+
+    def again(i: int, normalize: str):
+        x = read_image(files[i], max_pixels=max_pixels, normalize=normalize, percentiles=fuser.percentiles)[0]
+        if x.shape[:2] != shape:
+            raise InputError(f"{files[i]}: changed while the stack was fused (now {x.shape[1]}x{x.shape[0]}, "
+                             f"was {shape[1]}x{shape[0]})")
+        return x
+
+    return infos, colour, shape, (lambda i: again(i, fuser.normalize)), (lambda i: again(i, "full"))
 
 
 def natural_key(p: Path) -> tuple:
@@ -173,9 +239,8 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
     count; the terminal's bar is drawn as before). ``planes``: called once, before the fusions,
     with the stack's images in stack order as they are fused ([0, 1] floats, (H, W) or (H, W, 3),
     after the joint percentile mapping; the page's plane-vs-fused slider); read-only."""
-    from ..image_io import (MAX_PIXELS, check_output_size, check_writable, normalize_samples, output_depth,
-                            read_image, write_image)
-    from .fuse import fuse_setting, make_fuser, read_registered
+    from ..image_io import check_output_size, check_writable, output_depth, write_image
+    from .fuse import fuse_setting, make_fuser
 
     folder_notes: list[str] = []
     files = stack_files(args.images, folder_notes, out=args.out)
@@ -189,35 +254,23 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
     # task detected per pair; weights without per-task settings fuse at their stored ones
     stack_task = None if args.task == "auto" else "multi-focus"
     t = time.perf_counter()
-    # the samples of the images scaled by their own percentiles, kept (1 or 2 bytes a pixel) for
-    # the stack's joint mapping below: the files are not decoded a second time for it
-    samples: list = []
+    # read once to check; each image is read again (or, from a TIFF, made a float array) only
+    # when the fusions need it: a stack holds ⌈log2 N⌉ + 2 float images at a time, not N
     if len(files) == 1:  # one TIFF holding the planes (stack_files let only that through)
-        arrays, infos, full_scale = read_tiff_planes(fuser, files[0], args.max_pixels)
+        infos, colour_in, (h, w), plane, full_scale = read_tiff_planes(fuser, files[0], args.max_pixels)
     else:
-        arrays, infos = read_registered(fuser, files, args.max_pixels, what="stack", percentile_samples=samples)
-
-        def full_scale(i: int):
-            if samples[i] is not None:  # what read_image(files[i], normalize="full") gives, from its samples
-                raw, bits = samples[i]
-                return normalize_samples(raw, bits, "full", fuser.percentiles, files[i])[0]
-            return read_image(files[i], max_pixels=MAX_PIXELS if args.max_pixels is None else args.max_pixels,
-                              normalize="full")[0]
-    count = len(arrays)
+        infos, colour_in, (h, w), plane, full_scale = read_stack_files(fuser, files, args.max_pixels)
+    count = len(infos)
     # the files the policy scaled by their own percentiles (16-bit, or DICOM without a window)
     # get one mapping, the stack's joint percentiles (Fuser.fuse_stack does the same for arrays)
     joint = [i for i, info in enumerate(infos) if info.normalization == "percentile" and info.bit_depth in (8, 16)]
-    joint_note = None
+    joint_note, bounds = None, None
     if len(joint) >= 2:
-        from ..io.samples import joint_percentile_scale
+        from ..api import joint_percentile_bounds
 
-        # those images on their linear full scale (only they: the joint mapping needs it)
-        full = [full_scale(i) for i in joint]
-        samples.clear()
-        scaled = joint_percentile_scale(full, *fuser.percentiles)
-        if scaled is not None:
-            for i, x in zip(joint, scaled):
-                arrays[i] = x
+        # those images on their linear full scale, one at a time (a histogram of their samples)
+        bounds = joint_percentile_bounds((full_scale(i) for i in joint), *fuser.percentiles)
+        if bounds is not None:
             lo, hi = fuser.percentiles
             kind = "planes" if len(files) == 1 else "images"
             joint_note = (f"{len(joint)} of {count} {kind} ({infos[joint[0]].bit_depth}-bit) scaled by the joint "
@@ -225,34 +278,38 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
                           "type's full range)")
         else:
             joint = []
-    samples.clear()  # not held while the stack is fused
-    colour_in = [x.ndim == 3 for x in arrays]
+    shared = set(joint)
+
+    def get(i: int):
+        """Image i of the stack as it is fused: (1, H, W) or (1, H, W, 3) floats in [0, 1]."""
+        if i in shared:
+            from ..api import joint_percentile_apply
+
+            return joint_percentile_apply(full_scale(i), bounds)[None]
+        return plane(i)[None]
+
     from ..color import output_is_colour
 
     colour = output_is_colour(any(colour_in), any(colour_in), fuser.chroma)
     depth, depth_note = output_depth(args.out, [i.bit_depth for i in infos], colour, args.bit_depth)
-    h, w = arrays[0].shape[:2]
     check_output_size(args.out, w, h, 3 if colour else 1)  # a JPEG over 65500 px: before fusing, not after
-    # the arrays are [0, 1] floats already normalised above (per file, joint percentiles): the
-    # API must take them as they are ("auto" keeps [0, 1] floats); under "percentile" it scaled
-    # every array again by its own percentiles, undoing the joint mapping
-    if planes is not None:
-        planes(arrays)
-    # a copy of the fuser under policy "auto", never a change to the fuser itself: the web page's
-    # fuser is shared by threads, and a pair or stack read by another thread while this stack
-    # fused was read under "auto" instead of its own policy (fuse.read_pair reads fuser.normalize
-    # outside the fuser's lock). The copy shares the network and the lock of the original (one
-    # call at a time on that network; held for the whole stack); its report is its own, read below
+    if planes is not None:  # the web page's slider shows every plane: it holds them all (its images are small)
+        held = [get(i) for i in range(count)]
+        planes([x[0] for x in held])
+        get = held.__getitem__  # noqa: F811
+    # a copy of the fuser, never a change to the fuser itself: the web page's fuser is shared by
+    # threads. The copy shares the network and the lock of the original (one call at a time on
+    # that network; held for the whole stack); its report is its own, read below. The images are
+    # given as they are fused (normalised above, joint percentiles applied), one at a time.
     stacker = copy.copy(fuser)
-    stacker.normalize = "auto"
     lock = getattr(fuser, "_lock", None)
     if lock is not None:
         stacker._lock = lock
     bar = None
-    if not args.quiet and len(arrays) > 2 and sys.stderr.isatty():  # at a terminal: a long stack takes minutes
+    if not args.quiet and count > 2 and sys.stderr.isatty():  # at a terminal: a long stack takes minutes
         from tqdm import tqdm
 
-        bar = tqdm(total=len(arrays) - 1, desc="fuse-stack", unit="fusion", file=sys.stderr, leave=False,
+        bar = tqdm(total=count - 1, desc="fuse-stack", unit="fusion", file=sys.stderr, leave=False,
                    dynamic_ncols=True)
 
     def step(done: int, total: int) -> None:
@@ -263,8 +320,9 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
 
     try:
         with lock if lock is not None else contextlib.nullcontext(), naming_the_file(files[0], files):
-            fused = stacker.fuse_stack(arrays, order=args.order, task=stack_task,
-                                       progress=None if bar is None and progress is None else step)
+            import numpy as np
+
+            fused = np.clip(stacker._reduce_stack(count, get, args.order, stack_task, step, []), 0.0, 1.0)[0]
     finally:
         if bar is not None:
             bar.close()
