@@ -347,6 +347,10 @@ def select_metrics(metrics: list[str] | None, profile: str | list[str] | None) -
                     keys.append(pick[0])
                 elif pick:
                     raise ParameterError(f"metric {m!r} is ambiguous: use one of {', '.join(pick)}")
+                elif m in PROFILE_REGISTRY:  # a profile's name given as a metric: not 'unknown metric'
+                    canon = PROFILE_REGISTRY.entry(m).name
+                    raise ParameterError(f"--metrics {m}: {canon!r} is a metric profile, not a metric: use "
+                                         f"--profile {canon} (with --metrics for columns to add to it)")
                 else:
                     keys.append(m)  # resolve() raises with suggestions
         if not keys:

@@ -13,7 +13,7 @@ from PIL import Image
 import mutualfuse.metrics as M
 from mutualfuse import evaluation as EV
 from mutualfuse.cli import main
-from mutualfuse.errors import InputError
+from mutualfuse.errors import InputError, ParameterError
 
 RNG = np.random.default_rng(22)
 Y, X = np.mgrid[0:48, 0:56]
@@ -128,3 +128,13 @@ def test_the_means_table_notes_an_infinite_mean(tmp_path, capsys):
     assert "| f | inf | " in md and "f & inf & " in tex
     for text in (md, tex):
         assert "inf: a mean over values of which some are infinite" in text and ": PSNR@vifb" in text
+
+
+def test_a_profile_name_given_to_metrics_says_so(capsys):
+    """`--metrics paper` was 'unknown metric 'paper' (available: <46 keys>)'; it names --profile now."""
+    from one_line_error import assert_one_line_error
+
+    assert_one_line_error(capsys, ["evaluate", "--a", "a", "--b", "b", "--fused", "f", "--metrics", "Qabf", "Paper"],
+                          "--metrics Paper: 'paper' is a metric profile, not a metric: use --profile paper")
+    with pytest.raises(ParameterError, match=r"^'paper' is a metric profile, not a metric: pass profile='paper'"):
+        M.evaluate_pair(VIS, VIS, FUSED, metrics="paper")

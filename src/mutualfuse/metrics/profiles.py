@@ -120,6 +120,10 @@ def resolve(metrics: Iterable[str] | None = None, profile: str | None = None) ->
             try:
                 name = METRICS.entry(m).name
             except KeyError as e:
+                if isinstance(m, str) and m in PROFILE_REGISTRY:  # a profile's name in the metric list
+                    canon = PROFILE_REGISTRY.entry(m).name
+                    raise ParameterError(f"{m!r} is a metric profile, not a metric: pass profile={canon!r} "
+                                         "(metrics= adds columns to it)") from None
                 raise ParameterError(e.args[0] if e.args else str(e)) from None  # str(KeyError) quotes it
             out[name] = name
     if profile is None and metrics is None:
