@@ -20,7 +20,11 @@ Besides NumPy arrays (and nested lists), every metric takes PIL images and torch
 of that mode (Pillow's shared mode table, :func:`mutualfuse.io.pil_modes.pil_samples`: a palette
 image its colours, not its palette indices; ``CMYK``, ``YCbCr``, ``LAB`` and ``HSV`` converted to
 RGB; alpha dropped; ``I;16`` 16-bit), except mode ``"I"``, whose int32 samples are taken as they
-are (0–255 values, as for any integer array); a tensor is detached and copied to the CPU
+are (0–255 values, as for any integer array; ``evaluate`` reads an int32 file as 16-bit data), and
+mode ``"F"``, whose floats are 0–255 values as any float array's (``evaluate`` refuses a float
+fused file). ``PIL.Image.open`` applies no EXIF / TIFF orientation and reads 16-bit colour at 8 bits
+(``evaluate`` applies the orientation and reads the 16 bits): :func:`mutualfuse.evaluation.read_gray`
+reads a file exactly as ``evaluate`` scores it. A tensor is detached and copied to the CPU
 (``bfloat16`` widened to float32) and then follows the array rules, on the same 0–255 scale and
 in the same (H, W) or (H, W, 3) layout (a channels-first (3, H, W) tensor is refused).
 """
