@@ -207,8 +207,7 @@ def run_task(t: Task) -> Result:
         have = cache.get_metrics(mkey)
         need = [k for k in t.keys if k not in have]
         if need:
-            from ..evaluation import read_gray
-            from ..metrics import METRICS
+            from ..evaluation import _score, read_gray
 
             A, B, F = read_gray(Path(t.a)), read_gray(Path(t.b)), read_gray(fpath)
             if F.shape != A.shape or B.shape != A.shape:
@@ -216,7 +215,7 @@ def run_task(t: Task) -> Result:
                                  f"({A.shape[1]}x{A.shape[0]}, {B.shape[1]}x{B.shape[0]})")
             new = {}
             for k in need:
-                new[k] = float(METRICS.get(k)(A, B, F))
+                new[k] = _score(k, A, B, F)  # as evaluate scores: read_gray's 0-255 images, no 0-1 guard
                 r.metrics_computed += 1
             cache.put_metrics(mkey, new)
             have.update(new)
