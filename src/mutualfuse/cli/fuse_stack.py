@@ -2,10 +2,12 @@
 images, or one folder of them) into one image by pairwise fusions (:meth:`mutualfuse.Fuser.fuse_stack`).
 
 A stack is a focus stack (microscopy, macro photography): with the network the task is
-``multi-focus`` unless ``--task`` says otherwise. ``--order tree`` (default) fuses neighbours,
-then their results, so each image goes through ⌈log2 N⌉ fusions; ``--order sequential`` fuses
+``multi-focus`` unless ``--task`` says otherwise. ``--order tree`` (default) is a balanced tree:
+the stack halved, each half reduced so, the two results fused (neighbours first; each image
+goes through about log2 N fusions); ``--order sequential`` fuses
 ((1, 2), 3), … . A folder argument stands for its images in name order, numbers by value
-(z2 before z10). One multi-page TIFF (an ImageJ or OME-TIFF z-stack) stands for its planes.
+(z2 before z10); a quoted pattern ('z*.tif') for the files it matches, in that order. One
+multi-page TIFF (an ImageJ or OME-TIFF z-stack) stands for its planes.
 """
 from __future__ import annotations
 
@@ -33,8 +35,8 @@ def add_parser(sub) -> None:
                         "z2 before z10), or one multi-page TIFF (ImageJ / OME-TIFF z-stack)")
     p.add_argument("-o", "--out", required=True, help="output image (.png, .tif, .jpg, .bmp, .dcm)")
     p.add_argument("--order", default="tree", choices=["tree", "sequential"],
-                   help="how the pairwise fusions are chained (default %(default)s: neighbours, then their "
-                        "results; docs/inputs.md 'Stacks')")
+                   help="how the pairwise fusions are chained (default %(default)s: a balanced tree, halves "
+                        "of the stack fused, neighbours first; docs/inputs.md 'Stacks')")
     add_common(p)
     p.add_argument("--bit-depth", type=_bit_depth, default=None,
                    help="output bit depth 8, 16 or float (default: follow the inputs)")
@@ -49,7 +51,58 @@ def stack_files(items: list[str], notes: list[str] | None = None, out: str | Non
     """The stack's files: the arguments, or the images of one folder argument in name order
     (what else the folder holds, subfolders and other files, is said in ``notes``). ``out``: the
     output path; inside the folder it is not part of the stack (a rerun of ``fuse-stack DIR -o
-    DIR/edf.png`` found the previous result among the planes and stopped)."""
+    DIR/edf.png`` found the previous result among the planes and stopped). An argument that is
+    no file but a pattern (``'z*.tif'``, quoted, or from a shell that does not expand it) stands
+    for the files it matches, in name order with numbers by value, the output left out. A file
+    given more than once is fused as often as given, and ``notes`` says so."""
+    files = _stack_files(_expand_patterns(items, out), notes, out)
+    if notes is not None and len(files) > 1:
+        notes.extend(_repeated(files))
+    return files
+
+
+def _expand_patterns(items: list[str], out: str | None) -> list[str]:
+    """``items`` with each argument that names no file or folder but is a glob pattern replaced by
+    the files it matches (name order, numbers by value; the output path left out); a pattern that
+    matches no file is refused with one line."""
+    import glob
+
+    from ..errors import InputError
+    from ..image_io import _same_file
+
+    expanded: list[str] = []
+    for it in items:
+        if Path(it).exists() or Path(it).is_symlink() or not glob.has_magic(it):
+            expanded.append(it)
+            continue
+        found = [m for m in glob.glob(it) if Path(m).is_file()
+                 and not (out is not None and _same_file(Path(m), Path(out)))]
+        if not found:
+            raise InputError(f"{it}: no file matches this pattern")
+        expanded += sorted(found, key=lambda m: [natural_key(Path(part)) for part in Path(m).parts])
+    return expanded
+
+
+def _repeated(files: list[str]) -> list[str]:
+    """A note for each file that is in the stack more than once (the same file by another path
+    too): fused as often as it is given, which weighs it more (a pattern and a file name that
+    overlap, ``z*.png z1.png``)."""
+    import os
+
+    seen: dict[tuple, list[int]] = {}
+    for i, f in enumerate(files):
+        try:
+            st = os.stat(f)
+            key: tuple = (st.st_dev, st.st_ino)
+        except OSError:
+            key = (str(Path(f).resolve()),)
+        seen.setdefault(key, []).append(i)
+    return [f"{files[ix[0]]}: in the stack {len(ix)} times (images {', '.join(str(i + 1) for i in ix)}), "
+            "fused as often" for ix in seen.values() if len(ix) > 1]
+
+
+def _stack_files(items: list[str], notes: list[str] | None = None, out: str | None = None) -> list[str]:
+    """:func:`stack_files` for the arguments once patterns are expanded."""
     from ..errors import InputError
     from ..image_io import _same_file
     from ..io.pairing import image_files, refuse_broken_links
@@ -278,7 +331,7 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
                           "type's full range)")
         else:
             joint = []
-    shared = set(joint)
+    shared = set(joint) if bounds is not None else set()  # one 16-bit image among 8-bit ones: its own
 
     def get(i: int):
         """Image i of the stack as it is fused: (1, H, W) or (1, H, W, 3) floats in [0, 1]."""
@@ -330,7 +383,7 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
     if joint_note:
         notes.append(joint_note)
     for i, info in enumerate(infos):
-        if i in joint:
+        if i in shared:  # a lone 16-bit image among 8-bit ones is scaled by its own percentiles: said
             continue
         if info.normalization in ("percentile", "window"):
             notes.append(f"{info.path}: {info.bit_depth}-bit input {info.scaled_how()} "
