@@ -27,6 +27,7 @@ Every failure is an :class:`~mutualfuse.errors.InputError` naming the file and t
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import struct
@@ -55,6 +56,34 @@ def _err(path, msg: str) -> InputError:
     return InputError(f"{path}: {msg}")
 
 
+def not_a_regular_file(p: str | os.PathLike) -> str | None:
+    """Why an input that exists and is no folder cannot be read as a file, when it is a FIFO, a
+    device or a socket (a shell's ``<(...)`` is a pipe, ``/dev/fd/63``); None otherwise. Such an
+    input was "file is empty" (its size is 0), or, for a named FIFO nobody writes to, a command
+    that waited forever: images, videos and volumes are opened more than once (header, then
+    data), and a pipe can be read only once."""
+    from .io.atomic import special_kind
+
+    try:
+        what = special_kind(os.stat(p).st_mode)
+    except (OSError, ValueError):
+        return None
+    if what is None:
+        return None
+    return f"is {what}, not a regular file (it is read more than once; save it to a file first)"
+
+
+def _regular_file(path) -> bool:
+    """Whether ``path`` is a regular file (following links): the header peeks open nothing else
+    (opening a FIFO no one writes to waits forever)."""
+    import stat
+
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
 def _check_path(p: Path) -> None:
     if not p.exists():
         if p.is_symlink():
@@ -62,6 +91,9 @@ def _check_path(p: Path) -> None:
         raise _err(p, "file not found")
     if p.is_dir():
         raise _err(p, "is a directory, expected an image file")
+    special = not_a_regular_file(p)
+    if special:
+        raise _err(p, special)
     if not os.access(p, os.R_OK):
         raise _err(p, "file is not readable (permission denied)")
     if p.stat().st_size == 0:
@@ -273,6 +305,8 @@ def _png_orientation(path: str | os.PathLike) -> int | None:
 def header_size(path: str | os.PathLike) -> tuple[int, int] | None:
     """(width, height) of an image as it will be read (orientation applied), from its header
     only (no decoding); None when the header cannot be read (the full read then says why)."""
+    if not _regular_file(path):  # a FIFO: opening it waited for a writer, before the read said why
+        return None
     if _is_dicom(Path(path)):
         try:
             from .dicom import dcmread_checked
@@ -488,7 +522,7 @@ def tiff_plane_count(path: str | os.PathLike) -> int | None:
     copies); None when tifffile is missing or the file is not a readable TIFF (reading it then
     says why). Counts the planes of every axis but the image's own (Y, X, samples)."""
     p = Path(path)
-    if p.suffix.lower() not in (".tif", ".tiff"):
+    if p.suffix.lower() not in (".tif", ".tiff") or not _regular_file(p):
         return None
     try:
         import tifffile
@@ -689,6 +723,9 @@ def check_writable(path: str | os.PathLike, inputs: tuple = (), formats: dict | 
     """Fail early (before any work) if ``path`` cannot be written or equals an input."""
     p = Path(path)
     formats = OUTPUT_FORMATS if formats is None else formats
+    if isinstance(path, str) and path.endswith("/") and p != Path(p.anchor):
+        # Path() drops the slash: `-o out.png/` wrote out.png and said it wrote "out.png/"
+        raise _err(path, "output path ends in '/', which names a folder; give the file name without it")
     if p.suffix.lower() not in formats:
         raise _err(p, f"unsupported output format {p.suffix or '(no extension)'!r}; use "
                       + ", ".join(sorted(formats)))
@@ -780,6 +817,17 @@ def output_depth(path: str | os.PathLike, depths: list[int], colour: bool, reque
     return got, f"{suf} cannot hold {what} {'colour ' if colour else ''}data; wrote {got}-bit"
 
 
+class _CheckedWrites(io.BufferedWriter):
+    """A file Pillow writes through ``write()`` of Python, which retries a short write and raises
+    the error of the next one (``ENOSPC``, ``EFBIG``, ``EDQUOT``). Given a path or a file with a
+    ``fileno()``, Pillow's encoders write the file descriptor with C's ``write(2)`` and ignore a
+    short count: on a disk that filled up during the write, a JPEG (written in one call) was cut
+    at the free space and ``fuse`` said it was written, exit 0 (found by the s22 audit)."""
+
+    def fileno(self) -> int:  # noqa: D102 - Pillow then writes through write()
+        raise io.UnsupportedOperation("fileno")
+
+
 def write_image(path: str | os.PathLike, arr: np.ndarray, bit_depth: int = 8, sources: tuple = (),
                 description: str = "", setting: str = "") -> Path:
     """Write a [0, 1] gray (H, W) or colour (H, W, 3) array atomically (temp file + rename).
@@ -806,7 +854,9 @@ def write_image(path: str | os.PathLike, arr: np.ndarray, bit_depth: int = 8, so
             elif fmt == "TIFF" and (depth == 32 or (depth == 16 and arr.ndim == 3) or samples > BIGTIFF_BYTES):
                 _write_tiff_np(str(tmp), arr, depth)
             else:
-                Image.fromarray(to_uint(arr, depth)).save(tmp, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
+                with _CheckedWrites(io.FileIO(tmp, "wb")) as fh:
+                    Image.fromarray(to_uint(arr, depth)).save(fh, format=fmt,
+                                                              **({"quality": 95} if fmt == "JPEG" else {}))
     except OSError as e:
         raise _err(p, f"cannot write output ({e.strerror or e})") from None
     return p

@@ -224,6 +224,11 @@ def _open_reader(iio, path: Path):
         raise InputError(f"{path}: file not found")
     if path.is_dir():
         raise InputError(f"{path}: is a directory, expected a video file")
+    from .image_io import not_a_regular_file
+
+    special = not_a_regular_file(path)  # a pipe was "file is empty"; a video is decoded more than once
+    if special:
+        raise InputError(f"{path}: {special}")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: file is empty")
     kind = still_kind(path)
@@ -672,7 +677,7 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     from .io.samples import FLOAT_TOLERANCE
     from .validation import MIN_SIDE
 
-    check_writable(out, inputs=(a_path, b_path), formats=OUTPUT_SUFFIXES)
+    check_writable(out_path, inputs=(a_path, b_path), formats=OUTPUT_SUFFIXES)  # a str keeps a trailing /
     parent = out.parent if str(out.parent) else Path(".")
     if bit_depth not in (None, *BIT_DEPTHS):
         raise ParameterError(f"bit_depth must be 8, 16 or None, got {bit_depth!r}")

@@ -71,7 +71,10 @@ def open_volume(path, max_voxels: int = MAX_VOXELS):
         raise InputError(f"{p}: a folder, not a NIfTI volume (a DICOM series: convert it to NIfTI first, "
                          "e.g. with dcm2niix)")
     if not p.is_file():
-        raise InputError(f"{p}: no such file")
+        from .image_io import not_a_regular_file
+
+        special = not_a_regular_file(p)  # a FIFO or /dev/fd/63 was "no such file"
+        raise InputError(f"{p}: {special}" if special else f"{p}: no such file")
     if p.stat().st_size == 0:  # nibabel said "Empty file: 'a.nii.gz'" inside "not a readable NIfTI file (...)"
         raise InputError(f"{p}: file is empty (0 bytes)")
     from .dicom import _looks_dicom

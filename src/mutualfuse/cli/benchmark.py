@@ -140,7 +140,18 @@ def run(args: argparse.Namespace) -> int:
         command=("mutualfuse benchmark " + " ".join(shlex.quote(a) for a in sys.argv[2:])).strip()
         if sys.argv[1:2] == ["benchmark"] else "mutualfuse benchmark",
     )
-    out = run_benchmark(cfg)
+    try:
+        out = run_benchmark(cfg)
+    except OSError as e:  # a full disk was "internal error: OSError", exit 1
+        from ..errors import InputError
+        from ..io.atomic import WRITE_ERRNOS
+
+        if e.errno not in WRITE_ERRNOS:
+            raise
+        where = Path(e.filename) if e.filename else None
+        inside = where is None or cfg.out.resolve() in where.resolve().parents
+        raise InputError(f"{cfg.out if inside else where}: cannot write ({e.strerror or e}); "
+                         f"{cfg.out} was left as it was") from None
     if not args.quiet:  # -q: nothing on success; the problems and the error line below are still printed
         print(f"wrote {cfg.out / 'report.html'} ({len(out.tables)} tables, {len(out.figures)} figure files; "
               f"{out.stats['fused_computed']} fused images and {out.stats['metrics_computed']} metric values "

@@ -45,6 +45,10 @@ def run(args: argparse.Namespace) -> int:
     if not target:
         raise ParameterError("export-onnx needs an output file: -o OUT.onnx")
     args.out = target
+    if target.endswith("/"):  # export_onnx takes it as a Path, which drops the slash
+        from ..image_io import check_writable
+
+        check_writable(target, formats={".onnx"})
     _refuse_a_method_name(args.weights)
     checked: dict[str, str] = {}
     check = None

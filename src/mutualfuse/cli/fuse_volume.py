@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{out}: the output of a volume must be a NIfTI file (.nii or .nii.gz)")
     # the checks of every writer (same file as an input, a folder, a dangling link, a folder
     # that cannot take a new file), before any work; ".gz" here is always ".nii.gz"
-    check_writable(out, inputs=(args.a, args.b), formats={".nii": "NIfTI", ".gz": "NIfTI"})
+    check_writable(args.out, inputs=(args.a, args.b), formats={".nii": "NIfTI", ".gz": "NIfTI"})
     fuser = make_fuser(args, progress=False)
     t = time.perf_counter()
     what = (f"network {Path(fuser.weights_spec).name}" if fuser.weights_spec is not None else f"method {fuser.method}")

@@ -17,6 +17,7 @@ with its own process ids) are left alone, never deleted while their writer is st
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import stat
@@ -25,6 +26,10 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import InputError
+
+#: the ``errno`` of a write that failed for lack of room: a full file system, a quota, a file-size
+#: limit (``ulimit -f``)
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 _PART = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.part(?P<suffix>\.[^.]*)?$")
 
@@ -99,12 +104,42 @@ def write_target(path: str | os.PathLike) -> Path:
     As ``open()`` under the kernel's ``fs.protected_symlinks``, a link of another user in a
     sticky world-writable folder (``/tmp/fused.png`` planted by someone else, pointing into
     the victim's home) is refused with an :class:`~mutualfuse.errors.InputError`: resolved
-    here, it was written through (the kernel only checks the links it follows itself)."""
+    here, it was written through (the kernel only checks the links it follows itself). So is a
+    target that is a FIFO, a device or a socket (:func:`refuse_special`)."""
     p = Path(path)
     if p.is_symlink():
         _check_links(p, p)
-        return Path(os.path.realpath(p))
-    return p
+        target = Path(os.path.realpath(p))
+    else:
+        target = p
+    refuse_special(target, p)
+    return target
+
+
+def special_kind(mode: int) -> str | None:
+    """``"a FIFO (named pipe)"``, ``"a character device"`` … for the ``st_mode`` of a file that
+    is neither a regular file, a folder nor a symbolic link; None for those."""
+    for test, what in ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return what
+    return None
+
+
+def refuse_special(target: Path, shown: Path) -> None:
+    """An :class:`~mutualfuse.errors.InputError` when the output ``target`` exists and is a
+    FIFO, a device or a socket: an output is written as a temporary renamed over the target,
+    which would replace the FIFO or device node itself by a plain file (as root, ``-o out.png``
+    linked to ``/dev/null`` replaced ``/dev/null``)."""
+    try:
+        st = os.stat(target)
+    except OSError:
+        return
+    what = special_kind(st.st_mode)
+    if what is not None:
+        via = "" if target == shown else f" (it links to {target})"
+        raise InputError(f"{shown}: output path is {what}{via}, not a regular file; outputs are written "
+                         "to a temporary file renamed into place, which would replace it: give a file name")
 
 
 _HOST_TAG = re.compile(r"^h(?P<tag>[0-9a-f]{8})_")
@@ -191,7 +226,15 @@ def atomic_write(path: str | os.PathLike, *, suffix: str | None = None, fsync: b
     os.close(fd)
     tmp_p = Path(tmp)
     try:
-        yield tmp_p
+        try:
+            yield tmp_p
+        except OSError as e:
+            # the writer's own write failed (a full disk or quota, a file-size limit): one line
+            # naming the output, as a failed rename is, not "internal error: OSError" of a
+            # writer that does not catch it (fuse-volume, evaluate -o)
+            if e.errno in WRITE_ERRNOS:
+                raise InputError(f"{shown}: cannot write output ({e.strerror or e})") from None
+            raise
         try:
             os.chmod(tmp_p, mode)
             if fsync:
