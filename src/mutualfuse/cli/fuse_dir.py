@@ -31,6 +31,7 @@ torchrun process is refused (use one or the other).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import stat
 import sys
@@ -321,6 +322,7 @@ def run(args: argparse.Namespace) -> int:
     from ..io.atomic import remove_stale_parts
 
     remove_stale_parts(out_dir)  # temporaries of runs killed mid-write (kill -9)
+    refuse_unwritable_folders(todo)
     t0 = time.perf_counter()
     tally = Tally()
     bar = tqdm(todo, desc="fuse-dir" if world == 1 else f"fuse-dir [rank 0 of {world}]", unit="pair",
@@ -377,6 +379,35 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.flush()
         _barrier_and_close(world)
     return code
+
+
+def refuse_unwritable_folders(todo: list) -> None:
+    """One line for an output folder that exists and cannot take a new file (read-only, full
+    of inodes, a read-only mount; probed by creating a file: ``os.access`` says yes to root on
+    a read-only mount), before any pair is fused: every pair of the run failed on its own, one
+    failure line each, after each pair's reading. Folders a list's rows name that do not exist
+    yet are created (and checked) per pair."""
+    import tempfile
+
+    from ..errors import InputError
+    from ..io.atomic import part_prefix
+
+    seen: set[Path] = set()
+    for _, _, o in todo:
+        parent = Path(o).parent
+        if parent in seen:
+            continue
+        seen.add(parent)
+        if not parent.is_dir():
+            continue
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=part_prefix(Path(o)), suffix=".probe", dir=str(parent))
+        except OSError as e:
+            raise InputError(f"{parent}: output folder cannot be written ({e.strerror or e}); "
+                             f"nothing was fused") from None
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def fuse_pair(fuser, args, a: str, b: str, o: str, cleaned: set) -> tuple[dict | None, tuple[str, str] | None]:

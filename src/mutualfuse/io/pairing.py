@@ -148,8 +148,8 @@ def read_pairs_csv(lst: Path) -> tuple[list[CsvRow], list[tuple[int, str]]]:
 
     Relative paths are taken from the list's folder; a first row ``a,b`` is a header; blank
     rows and rows starting with ``#`` are skipped. A file that cannot be read (missing, not
-    UTF-8, not CSV) is an :class:`~mutualfuse.errors.InputError`; a row without two paths is a
-    problem of that row (``fuse-dir`` goes on with the others, ``train`` stops)."""
+    UTF-8, not CSV) is an :class:`~mutualfuse.errors.InputError`; a row without two paths (or
+    with a NUL byte in a path) is a problem of that row (``fuse-dir`` goes on with the others, ``train`` stops)."""
     if not lst.is_file():
         raise InputError(f"{lst}: pairs list not found")
     try:
@@ -167,6 +167,9 @@ def read_pairs_csv(lst: Path) -> tuple[list[CsvRow], list[tuple[int, str]]]:
             continue
         if len(row) < 2 or not row[0] or not row[1]:
             bad.append((i, "row needs at least two columns a,b"))
+            continue
+        if any("\0" in c for c in row[:3]):  # no path holds one: os.stat raised ValueError, an internal error
+            bad.append((i, "row holds a NUL byte, which no file name can"))
             continue
         a = Path(row[0]) if Path(row[0]).is_absolute() else base / row[0]
         b = Path(row[1]) if Path(row[1]).is_absolute() else base / row[1]
