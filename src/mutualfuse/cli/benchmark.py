@@ -22,8 +22,10 @@ def add_parser(sub) -> None:
                     "(a failing method, an unreadable image) are listed in the report and give exit status 1; a "
                     "set the run needs that is missing stops it before any work (exit status 2).",
     )
-    p.add_argument("--data-root", metavar="DIR", help="the shared data folder (default: $MUTUALFUSE_DATA)")
-    p.add_argument("--out", metavar="DIR", default="benchmark", help="output folder (default: ./benchmark)")
+    from .common import non_empty  # --out "" wrote the report into the working folder
+
+    p.add_argument("--data-root", metavar="DIR", type=non_empty, help="the shared data folder (default: $MUTUALFUSE_DATA)")
+    p.add_argument("--out", metavar="DIR", default="benchmark", type=non_empty, help="output folder (default: ./benchmark)")
     p.add_argument("--tables", default="1,2,3,4,5,6,7",
                    help="which of the paper's tables, e.g. 1,2,3, or none (only the --sets tables) (default: 1-7)")
     p.add_argument("--sets", nargs="+", default=[], metavar="SET",
@@ -45,7 +47,7 @@ def add_parser(sub) -> None:
     p.add_argument("--pairs", type=int, metavar="N", help="only the N smallest pairs of every set (ties by name)")
     p.add_argument("--fast-metrics", action="store_true", help="leave out the slow metric columns (VIF)")
     p.add_argument("-j", "--jobs", type=int, default=1, help="worker processes (default 1)")
-    p.add_argument("--cache", metavar="DIR",
+    p.add_argument("--cache", metavar="DIR", type=non_empty,
                    help="cache folder (default: $XDG_CACHE_HOME/mutualfuse/benchmark or ~/.cache/mutualfuse/benchmark)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
                    help="device of the network rows: cpu, cuda or auto (default cpu)")

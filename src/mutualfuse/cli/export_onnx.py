@@ -13,8 +13,8 @@ def add_parser(sub) -> None:
     from ..tasks import TASKS
     from .common import add_quiet, int_in, non_empty
 
-    p.add_argument("out_file", nargs="?", metavar="OUT", help="output .onnx file (or -o OUT)")
-    p.add_argument("-o", "--out", help="output .onnx file")
+    p.add_argument("out_file", nargs="?", metavar="OUT", type=non_empty, help="output .onnx file (or -o OUT)")
+    p.add_argument("-o", "--out", type=non_empty, help="output .onnx file")
     p.add_argument("--weights", type=non_empty, default="default", help="weights: a shipped name or a .safetensors file (default %(default)s)")
     p.add_argument("--pool", type=int_in(1, 4096), default=1,  # beyond any grid (a 4096-fold pooled grid is one cell)
                    help="compute the mutual mapping on a POOL x pooled grid, 1..4096, at every size (fuse picks "

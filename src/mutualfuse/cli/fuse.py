@@ -103,9 +103,11 @@ def parse_params(items: list[str]) -> dict:
 def add_parser(sub) -> None:
     p = sub.add_parser("fuse", help="fuse one registered pair of images",
                        description="Fuse two registered images (gray or colour, 8/16-bit/float, DICOM, any size) into OUT.")
-    p.add_argument("a", help="first source image (e.g. infrared, near focus, CT/PET)")
-    p.add_argument("b", help="second source image (e.g. visible, far focus, MR)")
-    p.add_argument("-o", "--out", required=True,
+    from .common import non_empty  # "" (an unset shell variable) is no path: "." was read or written
+
+    p.add_argument("a", type=non_empty, help="first source image (e.g. infrared, near focus, CT/PET)")
+    p.add_argument("b", type=non_empty, help="second source image (e.g. visible, far focus, MR)")
+    p.add_argument("-o", "--out", required=True, type=non_empty,
                    help="output image: .png, .tif/.tiff, .jpg/.jpeg, .bmp, or .dcm/.dicom (DICOM, needs the dicom extra)")
     add_common(p)
     p.add_argument("--bit-depth", type=_bit_depth, default=None,

@@ -45,10 +45,12 @@ def add_parser(sub) -> None:
     p = sub.add_parser("fuse-dir", help="fuse all pairs of two folders (or a CSV list of pairs)",
                        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("dir_a", nargs="?", help="folder of first sources")
-    p.add_argument("dir_b", nargs="?", help="folder of second sources (same file names)")
-    p.add_argument("-o", "--out", required=True, help="output folder (created if missing)")
-    p.add_argument("--pairs", help="CSV file of pairs: a,b[,out] per row, instead of DIR_A DIR_B")
+    from .common import non_empty  # -o "" (an unset shell variable) fused into the working folder, exit 0
+
+    p.add_argument("dir_a", nargs="?", type=non_empty, help="folder of first sources")
+    p.add_argument("dir_b", nargs="?", type=non_empty, help="folder of second sources (same file names)")
+    p.add_argument("-o", "--out", required=True, type=non_empty, help="output folder (created if missing)")
+    p.add_argument("--pairs", type=non_empty, help="CSV file of pairs: a,b[,out] per row, instead of DIR_A DIR_B")
     p.add_argument("--ext", help="output suffix (e.g. .png, .tif, .dcm for DICOM); default: the suffix of a "
                                  "(.png for DICOM inputs)")
     p.add_argument("--overwrite", action="store_true", help="redo pairs whose output exists")

@@ -13,9 +13,11 @@ def add_parser(sub) -> None:
                                    "same frame count and rate out. Frames are read as ffmpeg shows them (turned by "
                                    "a rotation tag, a variable frame rate read at a constant one; notes say so); "
                                    "audio is not copied. Needs the video extra (imageio, imageio-ffmpeg).")
-    p.add_argument("a", help="first source video (e.g. infrared)")
-    p.add_argument("b", help="second source video (e.g. visible)")
-    p.add_argument("-o", "--out", required=True, help="output video (.mp4, .mkv, .avi, .mov, .nut)")
+    from .common import non_empty
+
+    p.add_argument("a", type=non_empty, help="first source video (e.g. infrared)")
+    p.add_argument("b", type=non_empty, help="second source video (e.g. visible)")
+    p.add_argument("-o", "--out", required=True, type=non_empty, help="output video (.mp4, .mkv, .avi, .mov, .nut)")
     from .common import add_quiet, int_at_least, int_in
 
     p.add_argument("--batch", type=int_at_least(1), default=8, help="frames fused per batch (default %(default)s)")

@@ -22,9 +22,11 @@ def add_parser(sub) -> None:
     p = sub.add_parser("fuse-volume", help="fuse two registered 3-D volumes (NIfTI) slice by slice",
                        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("a", help="first volume (.nii or .nii.gz; e.g. CT, PET)")
-    p.add_argument("b", help="second volume on the same grid (e.g. MR)")
-    p.add_argument("-o", "--out", required=True, help="output volume (.nii or .nii.gz)")
+    from .common import non_empty
+
+    p.add_argument("a", type=non_empty, help="first volume (.nii or .nii.gz; e.g. CT, PET)")
+    p.add_argument("b", type=non_empty, help="second volume on the same grid (e.g. MR)")
+    p.add_argument("-o", "--out", required=True, type=non_empty, help="output volume (.nii or .nii.gz)")
     p.add_argument("--axis", type=int, default=2, choices=[0, 1, 2],
                    help="voxel axis the slices are taken across (default %(default)s: axial for RAS-ordered data)")
     p.add_argument("--batch", type=int_at_least(1), default=8, help="slices fused at once (default %(default)s)")

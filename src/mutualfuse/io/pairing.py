@@ -125,12 +125,19 @@ def refuse_broken_links(*folders: Path) -> None:
 
 def describe_broken_link(p: Path) -> str:
     """``"a broken symbolic link (to TARGET, which does not exist)"``: what ``p`` is."""
+    import errno
     import os
 
     try:
-        return f"a broken symbolic link (to {os.readlink(p)}, which does not exist)"
+        target = os.readlink(p)
     except OSError:
         return "a broken symbolic link"
+    try:
+        os.stat(p)
+    except OSError as e:
+        if e.errno == errno.ELOOP:  # was "(to b.png, which does not exist)" of a b.png linking back
+            return f"a looping symbolic link (to {target}, which leads back to it)"
+    return f"a broken symbolic link (to {target}, which does not exist)"
 
 
 @dataclass
@@ -151,6 +158,14 @@ def read_pairs_csv(lst: Path) -> tuple[list[CsvRow], list[tuple[int, str]]]:
     UTF-8, not CSV) is an :class:`~mutualfuse.errors.InputError`; a row without two paths (or
     with a NUL byte in a path) is a problem of that row (``fuse-dir`` goes on with the others, ``train`` stops)."""
     if not lst.is_file():
+        from ..image_io import not_a_regular_file
+
+        if lst.is_dir():  # was "pairs list not found"
+            raise InputError(f"{lst}: pairs list is a folder, not a CSV file of rows a,b[,out]")
+        special = lst.exists() and not_a_regular_file(lst)
+        if special:  # `--pairs <(...)` was "pairs list not found"; its rows' relative paths need a folder
+            raise InputError(f"{lst}: pairs list {special.split(', not')[0]}, not a file (its relative paths are "
+                             "taken from its folder; save it to a file first)")
         raise InputError(f"{lst}: pairs list not found")
     try:
         rows = list(csv.reader(lst.read_text(encoding="utf-8-sig").splitlines()))
