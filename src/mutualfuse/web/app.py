@@ -35,10 +35,9 @@ unless the task option names another). The images are stacked in name order, num
 
 
 def _clean(msg: str, paths: dict[str, str]) -> str:
-    """Show uploaded files by their own names, not by the server's temporary paths."""
-    for full, name in paths.items():
-        msg = msg.replace(full, name)
-    return msg
+    """Show uploaded files by their own names, not by the server's temporary paths (also a path the
+    CLI's reader cut short: :func:`core._named`)."""
+    return core._named(msg, paths)
 
 
 def _failed(e: BaseException, paths: dict[str, str], what: str) -> str:
@@ -52,6 +51,13 @@ def _failed(e: BaseException, paths: dict[str, str], what: str) -> str:
         return f"mutualfuse: error: out of memory (the {what} is too large for this server)"
     msg = " ".join(str(e).split())[:300]
     return f"mutualfuse: internal error: {type(e).__name__}: {_clean(msg, paths)}"
+
+
+def _owner(request, what: str) -> str | None:
+    """The request's page (browser tab) and section, whose previous request's files a new request
+    of it supersedes (:func:`core._request_dir`); None without a Gradio request (direct calls)."""
+    session = getattr(request, "session_hash", None)
+    return f"{session}/{what}" if session else None
 
 
 def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None):
@@ -86,15 +92,20 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
                 *[gr.update(visible=net) for _ in range(5)])  # temperature, gain, activity, detail off, task
 
     def run(a_file, b_file, method, weights, params, chroma, normalize, temperature, gain, activity, detail_off, task,
-            which="a vs fused", progress=gr.Progress(track_tqdm=True)):
+            which="a vs fused", progress=gr.Progress(track_tqdm=True), request=None):
         empty = (None, None, None, None, "", None)
         if not a_file or not b_file:
             return ("mutualfuse: error: upload two images (or pick a sample pair) first", *empty)
-        paths = {str(a_file): Path(a_file).name, str(b_file): Path(b_file).name}
+        names = [Path(a_file).name, Path(b_file).name]
+        # two uploads of one name (two cameras' image.png) are told apart as "image.png (a)" / "(b)"
+        # (the same file twice is one path: its name)
+        paths = dict(zip([str(a_file), str(b_file)], core.distinct_names(names, ["a", "b"])))
+        if str(a_file) == str(b_file):
+            paths = {str(a_file): names[0]}
         s = settings(method, weights, params, chroma, normalize, temperature, gain, activity, detail_off, task)
         try:
-            r = core.fuse_request(str(a_file), str(b_file), s, workdir, cache,
-                                  names=(Path(a_file).name, Path(b_file).name))
+            r = core.fuse_request(str(a_file), str(b_file), s, workdir, cache, names=tuple(names),
+                                  owner=_owner(request, "pair"))
         except Exception as e:  # noqa: BLE001 - the server keeps serving; the message says what broke
             return (_failed(e, paths, "image"), *empty)
         files = [str(r.png)] + ([str(r.tiff)] if r.tiff else [])
@@ -109,7 +120,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
                 f"{timing}  \nsame as: `{cmd}`", state)
 
     def run_stack(files, method, weights, params, chroma, normalize, temperature, gain, activity, detail_off, task,
-                  order="tree", fmt="png", progress=gr.Progress()):
+                  order="tree", fmt="png", progress=gr.Progress(), request=None):
         """Fuse the uploaded focus stack as ``mutualfuse fuse-stack`` does → status, image, download, timing;
         the page shows the count of the N − 1 pairwise fusions while it runs (a network stack of 30
         planes takes minutes)."""
@@ -121,7 +132,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         s = settings(method, weights, params, chroma, normalize, temperature, gain, activity, detail_off, task)
         try:
             r = core.fuse_stack_request(files, s, workdir, cache, names=[Path(f).name for f in files],
-                                        order=order or "tree", fmt=fmt or "png",
+                                        order=order or "tree", fmt=fmt or "png", owner=_owner(request, "stack"),
                                         progress=lambda done, total: progress((done, total), desc="fusing the stack",
                                                                               unit="fusions"))
         except Exception as e:  # noqa: BLE001 - the server keeps serving; the message says what broke
@@ -134,12 +145,16 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         return (status, str(r.preview), str(r.out), timing, core.compare_stack(state, labels[0]),
                 gr.update(choices=labels, value=labels[0]), state)
 
+    # Gradio passes the request (its session: the browser tab) to a parameter annotated gr.Request;
+    # set as an object, since this module's string annotations cannot be resolved to gradio's class
+    run.__annotations__["request"] = run_stack.__annotations__["request"] = gr.Request
+
     def on_stack_compare(label, state):
-        pair = core.compare_stack(state, label)
+        pair = core.still_there(core.compare_stack(state, label))
         return gr.update() if pair is None else pair
 
     def on_compare(which, state):
-        pair = core.compare_pair(state, which)
+        pair = core.still_there(core.compare_pair(state, which))
         return gr.update() if pair is None else pair
 
     with gr.Blocks(title="mutualfuse", analytics_enabled=False, delete_cache=(600, 3600)) as app:

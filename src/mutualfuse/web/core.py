@@ -19,7 +19,9 @@ the CLI parses from the command line the page shows), so its file is byte-identi
 command's; its notes and summary line are returned, the uploads named by their own names.
 
 Everything is written under one work folder (given by the server, removed when it stops); each
-request gets its own sub-folder and only the last :data:`KEEP_REQUESTS` are kept.
+request gets its own sub-folder (:func:`_request_dir`), removed when the next request of the same
+page (browser tab, ``owner``) supersedes it or after :data:`REQUEST_MAX_AGE` seconds; of requests
+without an owner (direct callers) the last :data:`KEEP_REQUESTS` are kept.
 """
 from __future__ import annotations
 
@@ -28,8 +30,10 @@ import contextlib
 import inspect
 import io
 import math
+import re
 import shutil
 import tempfile
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -51,6 +55,9 @@ FAST_METRICS = {
     "SCD": "SCD@rfn-nest",
 }
 KEEP_REQUESTS = 8
+#: seconds a request's folder is kept when no newer request of its page supersedes it: the age at
+#: which Gradio's cache (``delete_cache``) drops the copies the page shows
+REQUEST_MAX_AGE = 3600
 #: what the page says instead of the CLI's "raise it with --max-pixels" (the page's user cannot)
 SERVER_LIMIT = "the limit of this server, set by `mutualfuse serve --max-pixels`"
 #: the formats a stack's result can be downloaded in (``fuse-stack -o fused.png`` / ``fused.tif``)
@@ -213,6 +220,13 @@ def compare_pair(state: dict | None, which: str):
     return (state["b" if str(which).startswith("b") else "a"], state["fused"])
 
 
+def still_there(pair):
+    """``pair`` (the slider's files) if both files still exist, else None: a request's folder
+    removed after :data:`REQUEST_MAX_AGE` leaves the slider as it is (Gradio refused the paths
+    with a 403 error on the page)."""
+    return pair if pair is not None and all(Path(p).is_file() for p in pair) else None
+
+
 def _namespace(s: Settings) -> argparse.Namespace:
     """The Namespace ``mutualfuse fuse`` would parse for these settings."""
     return _parse(["fuse", "a", "b", "-o", "out.png", "-q", *s.cli_args()])
@@ -266,13 +280,59 @@ class FuserCache:
             return self._fuser
 
 
-def _request_dir(workdir: Path) -> Path:
+#: (work folder, owner) → that owner's (page's) last request folder, superseded by its next request
+_OWNED: dict[tuple[str, str], Path] = {}
+_OWNED_LOCK = threading.Lock()
+
+
+def _request_dir(workdir: Path, owner: str | None = None) -> Path:
+    """A new folder for one request's files under ``workdir``.
+
+    ``owner`` (the page's session: one browser tab, and ``/pair`` or ``/stack``) supersedes its own
+    previous request's folder, which is removed; any other folder is removed once older than
+    :data:`REQUEST_MAX_AGE`. Only the last :data:`KEEP_REQUESTS` folders of all requests were kept,
+    so on a shared server eight requests of other tabs removed the files a tab's before/after
+    slider still showed (its next move was a 403 error on the page). Of requests without an owner
+    (direct callers of this module) the last :data:`KEEP_REQUESTS` are kept, as before."""
     workdir.mkdir(parents=True, exist_ok=True)
-    old = sorted((p for p in workdir.iterdir() if p.is_dir() and p.name.startswith("req-")),
-                 key=lambda p: p.stat().st_mtime)
-    for p in old[:max(0, len(old) - KEEP_REQUESTS + 1)]:
-        shutil.rmtree(p, ignore_errors=True)
-    return Path(tempfile.mkdtemp(prefix="req-", dir=workdir))
+    now = time.time()
+    with _OWNED_LOCK:
+        if owner is not None:
+            old = _OWNED.pop((str(workdir), owner), None)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        owned = {str(p) for (w, _), p in _OWNED.items() if w == str(workdir)}
+        unowned = []
+        for p in workdir.iterdir():
+            try:
+                if not (p.is_dir() and p.name.startswith("req-")):
+                    continue
+                mtime = p.stat().st_mtime
+            except OSError:  # removed meanwhile
+                continue
+            if now - mtime > REQUEST_MAX_AGE:
+                shutil.rmtree(p, ignore_errors=True)
+            elif str(p) not in owned:
+                unowned.append((mtime, p))
+        if owner is None:
+            for _, p in sorted(unowned)[:max(0, len(unowned) - KEEP_REQUESTS + 1)]:
+                shutil.rmtree(p, ignore_errors=True)
+        for key in [k for k, p in _OWNED.items() if k[0] == str(workdir) and not p.exists()]:
+            del _OWNED[key]  # aged out
+        req = Path(tempfile.mkdtemp(prefix="req-", dir=workdir))
+        if owner is not None:
+            _OWNED[(str(workdir), owner)] = req
+        return req
+
+
+def distinct_names(names: list[str], tags: list[str]) -> list[str]:
+    """The uploads' own names, each name that occurs more than once followed by its tag
+    (``image.png (a)`` / ``image.png (b)`` for a pair, ``z.png (image 2)`` for a stack): two
+    cameras' ``image.png`` were told apart nowhere on the page (``size mismatch: image.png is
+    48x32, image.png is 48x30``, a note on ``image.png`` for either, the stack's slider offering
+    ``z.png`` twice and showing the same image for both)."""
+    seen = {n: names.count(n) for n in names}
+    return [f"{n} ({t})" if seen[n] > 1 else n for n, t in zip(names, tags)]
 
 
 def _preview(arr: np.ndarray, path: Path) -> Path:
@@ -333,10 +393,12 @@ def _short(stem: str, limit: int = 100) -> str:
 
 
 def fuse_request(a_path: str, b_path: str, settings: Settings, workdir: Path, cache: FuserCache,
-                 names: tuple[str, str] = ("a", "b")) -> Result:
+                 names: tuple[str, str] = ("a", "b"), owner: str | None = None) -> Result:
     """Fuse one uploaded pair as ``mutualfuse fuse a b -o fused.png`` would; raise FuseError on bad input.
 
-    ``names`` are the uploaded files' own names, used for the download names.
+    ``names`` are the uploaded files' own names, used for the download names and, told apart by
+    :func:`distinct_names` when they are the same, in the notes. ``owner``: the page's session
+    (:func:`_request_dir`).
     """
     from ..api import Fuser
     from ..cli.fuse import read_pair
@@ -363,12 +425,13 @@ def fuse_request(a_path: str, b_path: str, settings: Settings, workdir: Path, ca
     fused = fuser.fuse_arrays(a[None], b[None])[0]
     seconds = time.perf_counter() - t0
     colour = fused.ndim == 3
-    req = _request_dir(workdir)
+    req = _request_dir(workdir, owner)
     stem = (f"{_short(Path(names[0]).stem)}-{_short(Path(names[1]).stem)}-"
             f"{settings.method if settings.method != NETWORK else settings.weights}")
     png = req / f"{stem}.png"
     depth, note = output_depth(png, [ia.bit_depth, ib.bit_depth], colour, None)
-    notes = list(fuser.report.notes) + ([note] if note else []) + input_notes((ia, ib), names, fuser.normalize)
+    shown = distinct_names(list(names), ["a", "b"])
+    notes = list(fuser.report.notes) + ([note] if note else []) + input_notes((ia, ib), shown, fuser.normalize)
     write_image(png, fused, bit_depth=depth)
     tiff = None
     if max(ia.bit_depth, ib.bit_depth) > 8:  # the depth `fuse -o fused.tif` writes: 16-bit, float kept
@@ -412,15 +475,29 @@ def stack_order(paths: list[str], names: list[str]) -> list[tuple[str, str]]:
 
 
 def _named(msg: str, names: dict[str, str]) -> str:
-    """``msg`` with the server's paths of the uploads replaced by the uploaded files' own names."""
-    for full in sorted(names, key=len, reverse=True):  # a path that begins another is replaced after it
+    """``msg`` with the server's paths of the uploads replaced by the uploaded files' own names.
+
+    A library's reason is kept to 160 characters by the CLI's reader, which can cut an upload's
+    path short (Gradio's are ``$TMPDIR/mutualfuse-serve-*/gradio/<sha256>/name``: a text file
+    uploaded on a server with ``TMPDIR=/tmp`` showed ``cannot identify image file
+    '/tmp/mutualfuse-serve-…/gradio/f23fded9…``): a cut path that still names the upload's folder
+    is replaced by the name too, so the server's folders are never shown."""
+    order = sorted(names, key=len, reverse=True)  # a path that begins another is replaced after it
+    for full in order:
         msg = msg.replace(full, names[full])
+    for full in order:
+        root = len(str(Path(full).parent.parent)) + 1  # the upload folder's parent, and its separator
+        for k in range(len(full) - 1, root, -1):  # into the upload's own folder, and cut there
+            cut = re.compile(re.escape(full[:k]) + r"(?=$|[)'\"])")
+            if cut.search(msg):
+                msg = cut.sub(lambda _: names[full], msg)
+                break
     return msg
 
 
 def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cache: FuserCache,
                        names: list[str] | None = None, order: str = "tree", fmt: str = "png",
-                       progress=None) -> StackResult:
+                       progress=None, owner: str | None = None) -> StackResult:
     """Fuse an uploaded focus stack by running ``mutualfuse fuse-stack`` itself
     (:func:`mutualfuse.cli.fuse_stack.fuse_stack_files`, all of the command but printing, on the
     Namespace the CLI parses from the equivalent command line, with the page's cached fuser), so
@@ -432,7 +509,10 @@ def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cach
     :func:`stack_order`. ``fmt``: ``png`` or ``tif``. The notes and the summary line the CLI
     prints are returned as data; ``cache`` gives the fuser (also for the memory check in the
     page's wording: the page's user has no ``--tile``). ``progress``: called as
-    ``progress(done, total)`` after each of the N − 1 pairwise fusions."""
+    ``progress(done, total)`` after each of the N − 1 pairwise fusions. Uploads of the same name
+    (stacked in the order they were sent) are told apart by their place in the stack in messages
+    and on the slider (``z.png (image 2)``, :func:`distinct_names`). ``owner``: the page's session
+    (:func:`_request_dir`)."""
     from ..cli.fuse import check_fits
     from ..cli.fuse_stack import fuse_stack_files
     from ..errors import FuseError, InputError, ParameterError
@@ -451,8 +531,9 @@ def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cach
         raise InputError("a stack needs at least 2 images (or one multi-page TIFF): none uploaded")
     ordered = stack_order(paths, names)
     paths, names = [p for p, _ in ordered], [n for _, n in ordered]
-    own = dict(zip(paths, names))
-    req = _request_dir(workdir)
+    labels = distinct_names(names, [f"image {k + 1}" for k in range(len(names))])
+    own = dict(zip(paths, labels))
+    req = _request_dir(workdir, owner)
     method = settings.method if settings.method != NETWORK else settings.weights
     stem = _short(Path(names[0]).stem) + (f"-{_short(Path(names[-1]).stem)}" if len(names) > 1 else "")
     out = req / f"{stem}-{method}.{fmt}"
@@ -482,7 +563,8 @@ def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cach
     preview = out
     if fmt != "png":  # a browser shows no TIFF: an 8-bit PNG of the result, on its type's full range
         preview = _preview(read_image(out, max_pixels=max_pixels, normalize="full")[0], req / "preview.png")
-    labels = names if len(names) == len(previews) else [f"plane {k + 1}" for k in range(len(previews))]
+    if len(labels) != len(previews):
+        labels = [f"plane {k + 1}" for k in range(len(previews))]
     return StackResult(out=out, preview=preview, summary=summary, seconds=seconds,
                        command=settings.stack_command(names, order, fmt), notes=notes,
                        planes=list(zip(labels, previews)))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -94,6 +95,74 @@ def _close(app, timeout: float = CLOSE_TIMEOUT) -> bool:
     return True
 
 
+#: Gradio's temporary files that nothing of Gradio deletes (:func:`sweep_upload_folder`): an empty
+#: file older than this (s) is one Gradio's ``File`` made for each uploaded file of each request
+LEAKED_EMPTY_AGE = 60.0
+#: an upload's file not written to for this long (s) was abandoned (the browser cancelled or lost
+#: the connection: Gradio deletes it only on a malformed request), and a cached file's folder emptied
+#: this long ago by ``delete_cache`` is removed
+ABANDONED_AGE = 600.0
+#: seconds between two sweeps of the server's thread
+SWEEP_EVERY = 60.0
+_CACHE_DIR = re.compile(r"[0-9a-f]{64}")
+
+
+def sweep_upload_folder(folder: Path, now: float | None = None) -> tuple[int, int]:
+    """Remove what Gradio leaves in its upload folder and never deletes → (entries removed, bytes).
+
+    Gradio's ``delete_cache`` (the page's ``(600, 3600)``) deletes only the files it tracks (the
+    uploads and the results it served, in folders named by their SHA-256) and leaves behind, all
+    until the server stops: an empty ``tmp*`` file for every uploaded file of every request
+    (``File`` preprocessing with ``type="filepath"``; measured with Gradio 6.31: 90 after 50
+    requests), the ``tmp*`` file of an upload the browser cancelled (its bytes so far), and the
+    SHA-256 folders it empties (one per uploaded or served file). Top-level ``tmp*`` files are uploads in progress
+    until moved into their folder: an empty one older than :data:`LEAKED_EMPTY_AGE` or any one not
+    written to for :data:`ABANDONED_AGE` is removed, and an empty SHA-256 folder unchanged for
+    :data:`ABANDONED_AGE`."""
+    now = time.time() if now is None else now
+    count = size = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:  # not made yet (no upload so far) or removed at the stop
+        return 0, 0
+    for e in entries:
+        try:
+            st = e.stat(follow_symlinks=False)
+            age = now - st.st_mtime
+            if e.is_file(follow_symlinks=False) and e.name.startswith("tmp"):
+                if (st.st_size == 0 and age > LEAKED_EMPTY_AGE) or age > ABANDONED_AGE:
+                    os.unlink(e.path)
+                    count, size = count + 1, size + st.st_size
+            elif e.is_dir(follow_symlinks=False) and _CACHE_DIR.fullmatch(e.name) and age > ABANDONED_AGE:
+                os.rmdir(e.path)  # fails (kept) unless empty
+                count += 1
+        except OSError:  # removed meanwhile, or a folder that is not empty
+            continue
+    return count, size
+
+
+def _sweep_forever(folder: Path, stop: threading.Event, every: float | None = None) -> None:
+    while not stop.wait(SWEEP_EVERY if every is None else every):
+        try:
+            sweep_upload_folder(folder)
+        except Exception as e:  # noqa: BLE001 - a sweep that failed must not stop the server
+            print(f"mutualfuse serve: could not clean {folder}: {e}", file=sys.stderr, flush=True)
+
+
+def public_host(host: str) -> bool:
+    """Whether ``host`` may be reachable from other machines (not only a loopback address)."""
+    import ipaddress
+
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: public unless every address it has is a loopback one
+        try:
+            infos = socket.getaddrinfo(host, None)
+        except OSError:
+            return True
+        return not all(ipaddress.ip_address(i[4][0].split("%")[0]).is_loopback for i in infos)
+
+
 def wait_for_interrupt(poll: float = 0.2) -> None:
     """Block the main thread until Ctrl+C / SIGTERM raises ``KeyboardInterrupt`` in it.
 
@@ -115,7 +184,7 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
     from ..validation import pick_device
 
     # refused before anything starts: --device cuda without CUDA served a page whose every fuse failed
-    pick_device(device)
+    dev = pick_device(device)
     if host.startswith("[") and host.endswith("]"):  # an IPv6 literal as written in a URL
         host = host[1:-1]
     port = listen_port(host, port)
@@ -124,6 +193,7 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
     workdir = Path(tempfile.mkdtemp(prefix="mutualfuse-serve-"))
     os.environ.update(OFFLINE_ENV)  # before gradio is imported: it reads them at import
     os.environ["GRADIO_TEMP_DIR"] = str(workdir / "gradio")
+    swept = threading.Event()
 
     def stop(signum, frame):  # Ctrl+C / SIGTERM / SIGHUP: leave through the finally below
         raise KeyboardInterrupt
@@ -148,8 +218,16 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
         app.launch(server_name=f"[{host}]" if ":" in host else host, server_port=port, share=share, inbrowser=False, quiet=True,
                    prevent_thread_lock=True, ssr_mode=False, allowed_paths=[str(SAMPLES)], show_error=True,
                    footer_links=[], max_file_size=upload_limit(max_pixels))
+        threading.Thread(target=_sweep_forever, args=(workdir / "gradio", swept), name="mutualfuse-sweep",
+                         daemon=True).start()
         try:  # the prints too: a Ctrl+C while the address is being printed is a normal stop (it escaped: exit 130)
             print(f"mutualfuse serve: {url}  (Ctrl+C to stop)", flush=True)
+            if public_host(host) or share:
+                where = "with a public share link" if share and not public_host(host) else f"on {host} port {port}"
+                print(f"mutualfuse serve: warning: the page is published {where} without authentication: anyone "
+                      "who can reach it can upload files and use this machine's "
+                      f"{'GPU' if dev.type == 'cuda' else 'CPU'} (use it only on a trusted network)",
+                      file=sys.stderr, flush=True)
             if share and getattr(app, "share_url", None):
                 print(f"mutualfuse serve: share link {app.share_url}", flush=True)
             wait_for_interrupt()
@@ -162,6 +240,7 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
     except OSError as e:
         raise ParameterError(f"--host {host} --port {port}: cannot listen ({e.strerror or e})") from None
     finally:
+        swept.set()
         for sig, handler in old.items():
             signal.signal(sig, handler)
         shutil.rmtree(workdir, ignore_errors=True)
