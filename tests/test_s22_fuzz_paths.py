@@ -137,3 +137,31 @@ def test_benchmark_out_of_room_is_one_line(tmp_path, capsys, monkeypatch, inside
     shown = out if inside else where
     assert_one_line_error(capsys, ["benchmark", "--data-root", str(tmp_path), "--out", str(out), "-q"],
                           f"{shown}: cannot write (No space left on device); {out} was left as it was")
+
+
+def test_output_with_a_long_valid_name_is_written(tmp_path, pair, capsys):
+    """A 250-byte file name is valid (255 is the limit); the temporary beside it was longer than
+    that, so the output could not be written ("cannot write in FOLDER (File name too long)")."""
+    from mutualfuse.cli import main
+    from mutualfuse.io.atomic import host_tag, part_name, remove_stale_parts
+
+    name = "é" * 123 + ".png"  # 250 bytes in UTF-8
+    assert len(os.fsencode(name)) == 250
+    out = tmp_path / name
+    assert main(["fuse", str(pair[0]), str(pair[1]), "-o", str(out), "--method", "average", "-q"]) == 0, \
+        capsys.readouterr().err
+    assert out.stat().st_size > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["a.png", "b.png", name])
+    # a killed run's temporary of that name is still found as such (by its cut name)
+    dead = tmp_path / f".{part_name(name)}.999999999.h{host_tag()}_abcdefgh.part.png"
+    dead.write_bytes(b"x")
+    assert remove_stale_parts(tmp_path, name) == [dead]
+
+
+@pytest.mark.parametrize("where", ["input", "output"])
+def test_file_name_over_the_limit_is_one_line(tmp_path, pair, capsys, where):
+    long = str(tmp_path / ("x" * 300 + ".png"))
+    a, out = (long, str(tmp_path / "o.png")) if where == "input" else (str(pair[0]), long)
+    what = "output file name" if where == "output" else "file name"
+    assert_one_line_error(capsys, ["fuse", a, str(pair[1]), "-o", out, "--method", "average"],
+                          f"{long}: {what} too long for the file system")

@@ -84,7 +84,22 @@ def _regular_file(path) -> bool:
         return False
 
 
+def _refuse_long_name(p: Path, what: str = "") -> None:
+    """A one-line error for a path the system refuses as too long (``ENAMETOOLONG``: a name over
+    255 bytes, a path over 4096): ``Path.exists()`` raised it, an "internal error: OSError"."""
+    import errno
+
+    try:
+        os.lstat(p)
+    except OSError as e:
+        if e.errno == errno.ENAMETOOLONG:
+            raise _err(p, f"{what}file name too long for the file system") from None
+    except ValueError:  # a NUL byte: open() says so below
+        pass
+
+
 def _check_path(p: Path) -> None:
+    _refuse_long_name(p)
     if not p.exists():
         if p.is_symlink():
             raise _err(p, "broken or looping symbolic link")
@@ -723,6 +738,7 @@ def check_writable(path: str | os.PathLike, inputs: tuple = (), formats: dict | 
     """Fail early (before any work) if ``path`` cannot be written or equals an input."""
     p = Path(path)
     formats = OUTPUT_FORMATS if formats is None else formats
+    _refuse_long_name(p, "output ")
     if isinstance(path, str) and path.endswith("/") and p != Path(p.anchor):
         # Path() drops the slash: `-o out.png/` wrote out.png and said it wrote "out.png/"
         raise _err(path, "output path ends in '/', which names a folder; give the file name without it")

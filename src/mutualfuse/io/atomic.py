@@ -157,9 +157,23 @@ def host_tag() -> str:
     return hashlib.sha256(f"{socket.gethostname()}\0{ns}".encode()).hexdigest()[:8]
 
 
+#: the bytes a temporary's name may spend on its target's name: 255 (NAME_MAX) less the rest of
+#: ``.<name>.<pid>.h<tag>_<random>.part<suffix>`` at its longest (pid 7 digits, mkstemp's 8
+#: random characters, 24 bytes of ``.part<suffix>``)
+PART_NAME_BYTES = 255 - (1 + 1 + 7 + 2 + 8 + 1 + 8 + 24)
+
+
+def part_name(name: str) -> str:
+    """``name`` as a temporary's name holds it: cut to :data:`PART_NAME_BYTES` bytes. The
+    temporary of a valid 250-byte file name was longer than the 255 bytes a file name may
+    have, so the output could not be written ("cannot write in FOLDER (File name too long)")."""
+    b = os.fsencode(name)
+    return name if len(b) <= PART_NAME_BYTES else os.fsdecode(b[:PART_NAME_BYTES])
+
+
 def part_prefix(path: str | os.PathLike) -> str:
     """The start of the temporary names of ``path``'s writes by this process."""
-    return f".{Path(path).name}.{os.getpid()}.h{host_tag()}_"
+    return f".{part_name(Path(path).name)}.{os.getpid()}.h{host_tag()}_"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -188,7 +202,7 @@ def remove_stale_parts(folder: str | os.PathLike, name: str | None = None) -> li
     here = host_tag()
     for e in entries:
         m = _PART.match(e.name)
-        if not m or (name is not None and m.group("name") != name):
+        if not m or (name is not None and m.group("name") != part_name(name)):
             continue
         tag = _HOST_TAG.match(e.name[m.end("pid") + 1:])
         if tag and tag.group("tag") != here:  # another machine's process: its pid means nothing here
