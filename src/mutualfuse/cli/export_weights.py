@@ -127,12 +127,15 @@ def run(args: argparse.Namespace) -> int:
                      if k in ("machine", "precision", "final_train_loss", "validation") and isinstance(v, str)})
     from safetensors import SafetensorError
 
+    from ..errors import InputError
+    from ..train.checkpoint import write_reason
+
     try:
         written = save_weights(out, model, mcfg, meta)
-    except (SafetensorError, OSError) as e:  # a full disk: atomic, nothing is left behind
-        from ..io.atomic import write_failure
-
-        raise WeightsError(f"{out}: cannot write the weights ({write_failure(e)})") from None
+    except (SafetensorError, OSError, InputError) as e:  # a full disk: atomic, nothing is left behind
+        if isinstance(e, InputError) and not isinstance(e.__context__, OSError):
+            raise  # a refused output path: its own one line
+        raise WeightsError(f"{out}: cannot write the weights ({write_reason(e)})") from None
     if not args.quiet:
         print(written)
     return 0

@@ -70,6 +70,19 @@ def _digest(structure: str, tensors: dict[str, torch.Tensor]) -> str:
     return tensors_digest(structure, tensors)
 
 
+def write_reason(e: BaseException) -> str:
+    """Why a write failed, in a few words (:func:`mutualfuse.io.atomic.write_failure`), also for
+    the one-line :class:`~mutualfuse.errors.InputError` ("OUT: cannot write output (...)") that
+    :func:`~mutualfuse.io.atomic.atomic_write` makes of a full disk inside its block: the
+    ``OSError`` it stands for (its ``__context__``) says why, so that the message names the file
+    and the reason once, not nested."""
+    from ..errors import InputError
+    from ..io.atomic import write_failure
+
+    inner = e.__context__ if isinstance(e, InputError) else None
+    return write_failure(inner if isinstance(inner, OSError) else e)
+
+
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
     """Write ``state`` to a temp file in the same folder, fsync, then rename over ``path``.
 

@@ -27,7 +27,7 @@ from ..losses import LOSSES, truth_loss
 from ..model import ModelConfig, build_model, count_parameters
 from ..io.atomic import write_failure
 from ..weights import save_weights
-from .checkpoint import LAST, checkpoint_digest, checkpoint_step, load_checkpoint, save_checkpoint
+from .checkpoint import LAST, checkpoint_digest, checkpoint_step, load_checkpoint, save_checkpoint, write_reason
 from .config import TrainConfig, cpu_bf16_wanted, cpu_has_native_bf16
 from .data import (PairCrops, data_root_origin, duplicate_pairs, find_pairs, pair_label, resolve_data_root,
                    split_pairs)
@@ -192,21 +192,91 @@ def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def resume_differences(saved: dict[str, Any], cfg: TrainConfig) -> list[tuple[str, Any, Any]]:
-    """``(key, checkpoint's value, cfg's value)`` for every experiment setting (all but
-    :data:`RESUME_MAY_CHANGE`) where the training config ``saved`` (as stored in a checkpoint)
-    differs from ``cfg``. A key the checkpoint lacks (written before the field existed) counts as
-    that field's default, as does a model field (through :class:`ModelConfig`)."""
+def _saved_flat(saved: dict[str, Any]) -> dict[str, Any]:
+    """A training config as stored in a checkpoint, flattened (:func:`_flat`), with the defaults
+    of the keys it lacks (written before the field existed; a model field through
+    :class:`ModelConfig`)."""
     saved = dict(saved)
     defaults = TrainConfig().to_dict()
     try:
         saved_model = ModelConfig.from_dict(saved.get("model") or {}).to_dict()
     except (TypeError, ValueError):
         saved_model = saved.get("model") or {}
-    old = _flat({**defaults, **saved, "model": saved_model,
-                 "data": {**defaults["data"], **(saved.get("data") or {})}})
+    return _flat({**defaults, **saved, "model": saved_model,
+                  "data": {**defaults["data"], **(saved.get("data") or {})}})
+
+
+def resume_differences(saved: dict[str, Any], cfg: TrainConfig) -> list[tuple[str, Any, Any]]:
+    """``(key, checkpoint's value, cfg's value)`` for every experiment setting (all but
+    :data:`RESUME_MAY_CHANGE`) where the training config ``saved`` (as stored in a checkpoint)
+    differs from ``cfg``. A key the checkpoint lacks (written before the field existed) counts as
+    that field's default, as does a model field (through :class:`ModelConfig`)."""
+    old = _saved_flat(saved)
     new = _flat(cfg.to_dict())
     return [(k, old.get(k), new[k]) for k in new if k not in RESUME_MAY_CHANGE and old.get(k) != new[k]]
+
+
+def resume_notes(st: dict[str, Any], cfg: TrainConfig, now: dict[str, Any]) -> list[str]:
+    """What a ``--resume`` changes that :data:`RESUME_MAY_CHANGE` allows, one clause each: the
+    stderr notes of :func:`train`, so that an accepted change is never silent. ``st``: the
+    checkpoint; ``now``: this invocation's ``threads``, ``world``, ``device`` and ``data_root``
+    (what the checkpoint records of its run, since 2026-12-06, is compared where it has it).
+
+    Numbers that change: ``steps`` under the cosine schedule (a function of ``steps``: the next
+    step's learning rate then and now), and the arithmetic of the steps (threads, memory layout,
+    processes, device), after which the run is no longer bit for bit the uninterrupted one."""
+    try:
+        old = _saved_flat(json.loads(st["config"]))
+    except (KeyError, TypeError, ValueError, RecursionError):
+        return []
+    new = _flat(cfg.to_dict())
+    step = int(st.get("step", 0))
+    notes = []
+    if old.get("steps") != cfg.steps:
+        said = f"steps {old.get('steps')} -> {cfg.steps}"
+        if cfg.lr_schedule == "cosine":
+            try:
+                import dataclasses
+
+                before = lr_at(dataclasses.replace(cfg, steps=int(old["steps"])), step + 1)
+            except (TypeError, ValueError, KeyError):
+                before = None
+            then = "" if before is None else f", the old schedule's {before:.3g}"
+            said += (f" (the cosine schedule is a function of steps: step {step + 1} trains at lr "
+                     f"{lr_at(cfg, step + 1):.3g}{then}; the steps taken followed the old one)")
+        else:
+            said += " (constant lr: the same run, longer or shorter)"
+        notes.append(said)
+    bits = "the run then equals an uninterrupted one to float rounding, not bit for bit"
+    threads_then = st.get("threads")
+    if _is_count(threads_then) and threads_then != now.get("threads"):
+        notes.append(f"CPU threads {threads_then} -> {now.get('threads')} (sums in another order: {bits})")
+    elif not _is_count(threads_then) and old.get("threads") != cfg.threads:
+        notes.append(f"threads {old.get('threads')} -> {cfg.threads} (sums in another order: {bits})")
+    if old.get("channels_last") != cfg.channels_last:
+        notes.append(f"channels_last {json.dumps(old.get('channels_last'))} -> {json.dumps(cfg.channels_last)} "
+                     f"(memory layout: {bits})")
+    world = st.get("world")
+    if _is_count(world) and world != now.get("world"):
+        notes.append(f"processes {world} -> {now.get('world')} (the same samples in each step's global batch of "
+                     f"{cfg.batch_size}, reduced in another order: {bits})")
+    device = st.get("device")
+    if isinstance(device, str) and device != now.get("device"):
+        notes.append(f"device {device} -> {now.get('device')} (other kernels, and bf16 autocast on CUDA with amp: "
+                     f"not bit for bit the run that stayed on {device})")
+    root = st.get("data_root")
+    if isinstance(root, str) and root != now.get("data_root"):
+        notes.append(f"data read from {now.get('data_root')}, the checkpoint's from {root} (the same pairs, "
+                     f"byte for byte)")
+    quiet = [f"{k} {json.dumps(old.get(k))} -> {json.dumps(new[k])}"
+             for k in ("checkpoint_every", "val_every", "log_every", "data.num_workers") if old.get(k) != new[k]]
+    if quiet:
+        notes.append(", ".join(quiet) + " (the numbers do not change)")
+    return notes
+
+
+def _is_count(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
 
 
 def check_resumable(p: Path, st: dict[str, Any], cfg: TrainConfig) -> int:
@@ -238,6 +308,21 @@ def check_resumable(p: Path, st: dict[str, Any], cfg: TrainConfig) -> int:
         raise ParameterError(f"{p}: checkpoint is at step {step}, past steps {cfg.steps}: set steps "
                              f"(or --steps) to at least {step} to continue the run")
     return step
+
+
+def _pair_digest(a: Path, b: Path) -> str:
+    """16 hex digits of a sha256 over the sha256 of pair ``(a, b)``'s two files (their bytes)."""
+    import hashlib
+
+    from ..io.digest import sha256_file
+
+    def one(p: Path) -> str:
+        try:
+            return sha256_file(p)
+        except OSError:  # reading it for training says what is wrong
+            return f"unreadable:{p}"
+
+    return hashlib.sha256(f"{one(a)}\0{one(b)}".encode()).hexdigest()[:16]
 
 
 def _dist_env() -> tuple[int, int, int]:
@@ -390,6 +475,10 @@ class Trainer:
         self.pair_names = [f"{s.rstrip('/') or s}/{pair_label(root / s, a)}"  # "set/" given: one slash
                            for s, found in sets_found for a, _ in found]
         self.sets_found = [(s, len(found)) for s, found in sets_found]
+        #: a digest of each pair's two files (their bytes), in the order of :attr:`pair_names`,
+        #: stored in checkpoints: a resume whose pairs have the checkpoint's names but other
+        #: contents (another copy of the data under --data-root) is refused
+        self.pair_digests = [_pair_digest(a, b) for _, found in sets_found for a, b in found]
         if self.world > 1:  # e.g. a node whose copy of the data differs: its ranks' shards would not fit
             self._same_data_on_every_rank(pairs, root)
         train_pairs, val_pairs = split_pairs(pairs, cfg.data.val_pairs, cfg.seed)
@@ -513,11 +602,19 @@ class Trainer:
             "config": json.dumps(self.cfg.to_dict()),
             "torch_rng": torch.get_rng_state(),
             "pairs": list(self.pair_names),
+            "pair_sha256": list(self.pair_digests),
             "run_meta": self.run_metadata(),
+            # what a resume compares to say what it changes (:func:`resume_notes`)
+            **self._run_setting(),
         }
         if self.device.type == "cuda":
             st["cuda_rng"] = torch.cuda.get_rng_state(self.device)
         return st
+
+    def _run_setting(self) -> dict[str, Any]:
+        """How this invocation runs (not what it computes): threads, processes, device, data root."""
+        return {"threads": torch.get_num_threads(), "world": self.world, "device": self.device.type,
+                "data_root": str(self.data_root.resolve())}
 
     def run_metadata(self) -> dict[str, str]:
         """What the final weights' metadata says of the run besides its config, steps and time
@@ -551,6 +648,14 @@ class Trainer:
             eg = ", ".join([f"missing {n}" for n in gone[:2]] + [f"new {n}" for n in added[:2]]) or "another order"
             raise ParameterError(f"{p}: the training pairs differ from the checkpoint's ({len(old_p)} pairs then, "
                                  f"{len(new_p)} now; {eg}): --resume needs the same data (use another --out)")
+        digests = st.get("pair_sha256")  # checkpoints since 2026-12-06
+        if isinstance(digests, list) and len(digests) == len(self.pair_digests) and digests != self.pair_digests:
+            changed = [n for n, x, y in zip(self.pair_names, digests, self.pair_digests) if x != y]
+            n = f"{len(changed)} of the {len(digests)} pairs differ" if len(changed) > 1 else \
+                f"1 of the {len(digests)} pairs differs"
+            raise ParameterError(f"{p}: {n} in content from the checkpoint's, e.g. {changed[0]} (the same names, "
+                                 f"other bytes, in {self.data_root}): "
+                                 f"--resume needs the data the run trained on (use another --out)")
         try:  # the config matched; a state that does not fit it (another version's network) is the file's
             self.model.load_state_dict(st["model"])
             self.opt.load_state_dict(st["optimizer"])
@@ -567,6 +672,8 @@ class Trainer:
         self.step = step
         self.checkpoint_step = step
         self.elapsed = elapsed
+        #: what this resume changes of the run (:func:`resume_notes`), said on stderr by :func:`train`
+        self.resume_notes = resume_notes(st, self.cfg, self._run_setting())
         #: the checkpoint's digest, which every process of a torchrun must share
         self.resumed_digest = checkpoint_digest(p)
         return True
@@ -580,8 +687,13 @@ class Trainer:
                           start, self.cfg.steps)
         if workers:
             extra["worker_init_fn"] = _ignore_stop_signals
+        # its own generator: a data loader draws a seed for its workers when it starts, from
+        # torch's global generator by default, whose state the checkpoints keep; a resumed run
+        # (one loader more) then saved another state than the uninterrupted run. The samples are
+        # pure functions of (seed, epoch, index) and do not use it
+        gen = torch.Generator().manual_seed(self.cfg.seed)
         return DataLoader(self.train_set, batch_sampler=plan, num_workers=workers,
-                          pin_memory=self.device.type == "cuda", **extra)
+                          pin_memory=self.device.type == "cuda", generator=gen, **extra)
 
     @property
     def precision(self) -> str:
@@ -940,7 +1052,8 @@ class Trainer:
             try:
                 result["weights"] = str(save_weights(final, self.model, cfg.model, meta))
             except (OSError, InputError, SafetensorError) as e:  # the checkpoint at this step is written
-                raise TrainingOutputError(f"{final}: cannot write the final weights ({write_failure(e)}); the checkpoint "
+                why = write_reason(e)
+                raise TrainingOutputError(f"{final}: cannot write the final weights ({why}); the checkpoint "
                                           f"{self.out / LAST} holds them (step {self.step}): `mutualfuse "
                                           f"export-weights {self.out / LAST} -o WEIGHTS.safetensors` writes "
                                           f"them elsewhere") from None
@@ -1093,6 +1206,9 @@ def train(cfg: TrainConfig, data_root: str | None = None, resume: bool = False, 
         if resume:
             trainer.resume()
             trainer.same_resume_point_on_every_rank()
+            if notes and trainer.rank == 0:  # an accepted change is said, never silent
+                for note in getattr(trainer, "resume_notes", []):
+                    print(f"mutualfuse train: --resume {last} (step {trainer.step}): {note}", file=sys.stderr)
         final = trainer.out / "final.safetensors"
         if trainer.step >= cfg.steps and _weights_at(final, trainer.step, cfg):
             # resumed at its end, with its final weights written: nothing to train, nothing rewritten
