@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import sys
@@ -64,6 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         print("mutualfuse: error: out of memory (try --tile or a smaller --token-budget)", file=sys.stderr)
         return 2
+    except OSError as e:
+        if e.errno == errno.ENAMETOOLONG and e.filename:  # a path the file system cannot hold: the user's input
+            print(f"mutualfuse: error: {os.fsdecode(e.filename)}: file name too long for the file system",
+                  file=sys.stderr)
+            return 2
+        if os.environ.get("MUTUALFUSE_DEBUG"):
+            raise
+        return _internal_error(e)
     except Exception as e:  # noqa: BLE001 - last resort: still one line unless debugging
         if os.environ.get("MUTUALFUSE_DEBUG"):
             raise
