@@ -59,3 +59,4 @@ def test_a_checkpoint_of_two_processes_resumes_in_one_and_says_so(tmp_path, caps
     assert rc == 0, err
     assert "(step 1): processes 2 -> 1 (the same samples in each step's global batch of 2" in err, err
     assert load_checkpoint(out / "last.ckpt")["world"] == 1
+

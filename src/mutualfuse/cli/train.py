@@ -30,8 +30,8 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, help="seed (overrides the config)")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in OUT from OUT/last.ckpt (the same experiment: only steps, threads, "
-                   "intervals, workers and the data location may change); without it an OUT holding a "
-                   "checkpoint is refused")
+                   "intervals, workers, processes and the data location may change, each said on stderr; the "
+                   "images must be the run's, byte for byte); without it an OUT holding a checkpoint is refused")
     p.add_argument("--time-limit", type=float, metavar="SECONDS",
                    help="stop after this many seconds of this invocation, with a checkpoint and final weights as "
                    "at the end (they record the step reached; the learning-rate schedule has then not finished)")

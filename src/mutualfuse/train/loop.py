@@ -546,26 +546,22 @@ class Trainer:
         return out
 
     def _same_data_on_every_rank(self, pairs: list[tuple[Path, Path]], root: Path) -> None:
-        """Under torchrun every process must have found the same pairs, by name and file size:
-        each draws its shard of the epoch from its own list, so lists that differ (a node whose copy
-        of the data has a file more, fewer or changed) would train on overlapping or missing
-        shards. A difference is a one-line :class:`ParameterError` on every process."""
+        """Under torchrun every process must have found the same pairs, by name and content (the
+        sha256 of their files, :attr:`pair_digests`; until 2026-12-06 by file size, which let an
+        edited image of the same size through): each draws its shard of the epoch from its own
+        list, so lists that differ (a node whose copy of the data has a file more, fewer or
+        changed) would train on overlapping or missing shards, or on other images. A difference
+        is a one-line :class:`ParameterError` on every process."""
         import hashlib
 
         h = hashlib.sha256()
-        for name, (a, b) in zip(self.pair_names, pairs):
-            sizes = []
-            for p in (a, b):
-                try:
-                    sizes.append(p.stat().st_size)
-                except OSError:
-                    sizes.append(-1)
-            h.update(f"{name}\0{sizes[0]}\0{sizes[1]}\n".encode())
+        for name, digest in zip(self.pair_names, self.pair_digests):
+            h.update(f"{name}\0{digest}\n".encode())
         everyone = self._gather((len(pairs), h.hexdigest(), str(root)))
         bad = next((r for r, v in enumerate(everyone) if v[:2] != everyone[0][:2]), None)
         if bad is not None:
             (n0, _, root0), (n1, _, root1) = everyone[0], everyone[bad]
-            how = " (the same number, other names or file sizes)" if n0 == n1 else ""
+            how = " (the same number, other names or contents)" if n0 == n1 else ""
             raise ParameterError(f"the {self.world} processes found different training data: rank 0 {n0} pairs in "
                                  f"{root0}, rank {bad} {n1} in {root1}{how}; every process must read the same "
                                  f"pairs (under torchrun --nnodes, the same data on every node)")
