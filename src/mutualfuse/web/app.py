@@ -10,6 +10,7 @@ what the browser test drives.
 """
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from ..tasks import TASKS
@@ -66,6 +67,19 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
 
     cache = core.FuserCache()
     sample_pairs = core.samples()
+    # One fusion at a time, also after a request is cancelled: Gradio's queue then takes the next
+    # request while the cancelled one's thread fuses on (a thread cannot be stopped), so a cancel and
+    # a new request ran two fusions at once, each checked against the memory left by the other
+    # (measured: a small request of another tab ran 1.4 s after the cancel of an 18 s network fusion,
+    # which went on using the CPU). The next request now waits for it, as when a tab is closed.
+    fusing = threading.Lock()
+
+    def one_at_a_time(progress):
+        """Hold the fusion lock (to be released by the caller), saying on the page why it waits."""
+        if not fusing.acquire(blocking=False):
+            progress((0, None), desc="waiting for a cancelled fusion, still running, to end")
+            fusing.acquire()
+
     method_choices = [(f"{n}  ({fam})" if n != core.NETWORK else "mutualfuse  (the network)", n)
                       for n, fam in core.methods()]
 
@@ -103,11 +117,14 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         if str(a_file) == str(b_file):
             paths = {str(a_file): names[0]}
         s = settings(method, weights, params, chroma, normalize, temperature, gain, activity, detail_off, task)
+        one_at_a_time(progress)
         try:
             r = core.fuse_request(str(a_file), str(b_file), s, workdir, cache, names=tuple(names),
                                   owner=_owner(request, "pair"))
         except Exception as e:  # noqa: BLE001 - the server keeps serving; the message says what broke
             return (_failed(e, paths, "image"), *empty)
+        finally:
+            fusing.release()
         files = [str(r.png)] + ([str(r.tiff)] if r.tiff else [])
         depth = "float" if r.bit_depth == 32 else f"{r.bit_depth}-bit"
         timing = (f"fused in **{r.seconds:.2f} s** ({depth} {'colour' if r.colour else 'gray'}, "
@@ -130,6 +147,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
             return ("mutualfuse: error: upload the stack first (two or more images, or one multi-page TIFF)", *empty)
         paths = {f: Path(f).name for f in files}
         s = settings(method, weights, params, chroma, normalize, temperature, gain, activity, detail_off, task)
+        one_at_a_time(progress)
         try:
             r = core.fuse_stack_request(files, s, workdir, cache, names=[Path(f).name for f in files],
                                         order=order or "tree", fmt=fmt or "png", owner=_owner(request, "stack"),
@@ -137,6 +155,8 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
                                                                               unit="fusions"))
         except Exception as e:  # noqa: BLE001 - the server keeps serving; the message says what broke
             return (_failed(e, paths, "stack"), *empty)
+        finally:
+            fusing.release()
         status = "done: " + r.summary + "".join(f"  \nnote: {n}" for n in r.notes)
         timing = (f"stack fused in **{r.seconds:.2f} s** (reading, fusing and writing, "
                   f"{cache.get(core._namespace(s)).device})  \nsame as: `{r.command}`")
