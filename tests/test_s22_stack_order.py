@@ -42,3 +42,49 @@ def test_a_power_of_two_stack_is_the_plain_mean(n):
 def test_the_sequential_order_is_unchanged():
     w = _weights(5, "sequential")  # ((((1, 2), 3), 4), 5): 1/16, 1/16, 1/8, 1/4, 1/2
     assert np.allclose(w, [1 / 16, 1 / 16, 1 / 8, 1 / 4, 1 / 2], rtol=0, atol=1e-15)
+
+
+def test_spread_fuses_planes_far_apart_first():
+    """``--order spread``: the balanced tree over the planes in bit-reversed order; each plane
+    read once. Measured (docs/inputs.md, "Stacks"): the network +2.1 dB at N = 20, +5.2 dB at
+    N = 40 over ``tree`` on focus stacks with a known truth; lp 0.3-0.6 dB below ``tree``."""
+    from mutualfuse.api import reduce_stack, spread_order
+
+    assert spread_order(8) == [0, 4, 2, 6, 1, 5, 3, 7]
+    for n in range(1, 70):
+        assert sorted(spread_order(n)) == list(range(n)), n
+    read: list[int] = []
+
+    def get(i: int) -> str:
+        read.append(i)
+        return str(i)
+
+    assert reduce_stack(8, get, lambda x, y: f"({x},{y})", "spread") == "(((0,4),(2,6)),((1,5),(3,7)))"
+    assert read == [0, 4, 2, 6, 1, 5, 3, 7]
+    w = _weights(20, "spread")  # still balanced: no plane weighs more than twice another
+    assert abs(w.sum() - 1.0) <= 1e-12 and w.max() <= 2.0 * w.min() + 1e-15
+
+
+def test_spread_on_the_command_line_is_the_apis(tmp_path, capsys):
+    from PIL import Image
+
+    from mutualfuse.cli import main
+
+    rng = np.random.default_rng(11)
+    planes = [rng.integers(0, 256, (40, 48), dtype=np.uint8) for _ in range(7)]
+    for i, x in enumerate(planes):
+        Image.fromarray(x).save(tmp_path / f"z{i}.png")
+    out = tmp_path / "o" / "f.png"
+    out.parent.mkdir()
+    assert main(["fuse-stack", str(tmp_path / "z*.png"), "-o", str(out), "--method", "lp", "--order", "spread",
+                 "-q"]) == 0
+    got = np.asarray(Image.open(out))
+    assert np.array_equal(got, Fuser("lp").fuse_stack(planes, order="spread"))
+    assert not np.array_equal(got, Fuser("lp").fuse_stack(planes, order="tree"))
+
+
+def test_an_unknown_order_is_refused_naming_the_orders():
+    from mutualfuse.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="'tree', 'spread' or 'sequential'"):
+        Fuser("lp").fuse_stack([np.zeros((16, 16)), np.ones((16, 16))], order="random")

@@ -614,7 +614,10 @@ class Fuser:
         The method is pairwise, so the stack is reduced by pairwise fusions. ``order``:
         ``"tree"`` (default): a balanced tree (the stack halved, each half reduced so, the two
         results fused: :func:`reduce_stack`), so every image goes through ⌊log2 N⌋ or ⌈log2 N⌉
-        fusions and neighbours are fused first; ``"sequential"``
+        fusions and neighbours are fused first; ``"spread"``: the same tree with the planes in
+        bit-reversed order, so that each fusion takes planes far apart in the stack (for the
+        network closer to a known truth, for ``lp`` a little further: docs/inputs.md, "Stacks");
+        ``"sequential"``
         fuses ((1, 2), 3), …, so the first goes through N − 1 (docs/inputs.md, "Stacks": the
         tree is closer to a known truth). ``task``: the network's task setting in task mode
         ``"auto"`` (default ``"multi-focus"``, since a stack is a focus stack; ``None`` detects it
@@ -641,8 +644,8 @@ class Fuser:
         from .convert import from_any, to_kind
 
         self._reset_report()
-        if order not in ("tree", "sequential"):
-            raise ParameterError(f"order must be 'tree' or 'sequential', got {order!r}")
+        if order not in STACK_ORDERS:
+            raise ParameterError(f"order must be 'tree', 'spread' or 'sequential', got {order!r}")
         _check_task(task)
         if isinstance(images, (str, os.PathLike)):  # list() of a path is its characters
             raise InputError(f"a stack takes images, got the path {str(images)!r}: read the planes first (e.g. "
@@ -733,21 +736,42 @@ def reduce_stack(count: int, get: Callable[[int], Any], fuse: Callable[[Any, Any
     are held at a time, not N. (Before session 22 the tree fused neighbours level by level and
     carried the odd one out of a level to the next: for N = 20 its last fusion weighed 16 planes
     against 4 as equals; the balanced tree is closer to a known truth: docs/inputs.md,
-    "Stacks".) For N a power of two, and N = 3, both trees are the same."""
+    "Stacks".) For N a power of two, and N = 3, both trees are the same. ``"spread"``: the
+    balanced tree over the images in :func:`spread_order` (each still read once, in that order)."""
     if order == "sequential":
         acc = get(0)
         for i in range(1, count):
             acc = fuse(acc, get(i))
         return acc
+    leaf = spread_order(count) if order == "spread" else range(count)
 
     def half(lo: int, hi: int) -> Any:
         if hi - lo == 1:
-            return get(lo)
+            return get(leaf[lo])
         mid = lo + (hi - lo + 1) // 2
         left = half(lo, mid)
         return fuse(left, half(mid, hi))
 
     return half(0, count)
+
+
+#: the orders of :meth:`Fuser.fuse_stack` (and ``fuse-stack --order``)
+STACK_ORDERS = ("tree", "spread", "sequential")
+
+
+def spread_order(count: int) -> list[int]:
+    """The leaves of ``--order spread``: 0 … count − 1 arranged so that the balanced tree of
+    :func:`reduce_stack` first fuses planes half the stack apart, then those results a quarter
+    apart, and so on (bit-reversed order for a power of two: 0, 4, 2, 6, 1, 5, 3, 7). The halves
+    are interleaved (0, h, 1, h + 1, …; h = ⌈count / 2⌉), and the pairs so made arranged the
+    same way."""
+    idx = list(range(count))
+    if count <= 2:
+        return idx
+    h = (count + 1) // 2
+    woven = [x for i in range(h) for x in ([idx[i], idx[h + i]] if h + i < count else [idx[i]])]
+    pairs = [woven[i:i + 2] for i in range(0, count, 2)]
+    return [x for j in spread_order(len(pairs)) for x in pairs[j]]
 
 
 #: the number of bins of :func:`joint_percentile_bounds`: full-scale samples on a 16-bit grid

@@ -4,7 +4,9 @@ images, or one folder of them) into one image by pairwise fusions (:meth:`mutual
 A stack is a focus stack (microscopy, macro photography): with the network the task is
 ``multi-focus`` unless ``--task`` says otherwise. ``--order tree`` (default) is a balanced tree:
 the stack halved, each half reduced so, the two results fused (neighbours first; each image
-goes through about log2 N fusions); ``--order sequential`` fuses
+goes through about log2 N fusions); ``--order spread``, the same tree over the planes in
+bit-reversed order (planes far apart fused first: with the network closer to a known truth,
+docs/inputs.md "Stacks"); ``--order sequential`` fuses
 ((1, 2), 3), … . A folder argument stands for its images in name order, numbers by value
 (z2 before z10); a quoted pattern ('z*.tif') for the files it matches, in that order. One
 multi-page TIFF (an ImageJ or OME-TIFF z-stack) stands for its planes.
@@ -34,9 +36,10 @@ def add_parser(sub) -> None:
                    help="the stack: two or more images, one folder of them (name order, numbers by value: "
                         "z2 before z10), or one multi-page TIFF (ImageJ / OME-TIFF z-stack)")
     p.add_argument("-o", "--out", required=True, help="output image (.png, .tif, .jpg, .bmp, .dcm)")
-    p.add_argument("--order", default="tree", choices=["tree", "sequential"],
+    p.add_argument("--order", default="tree", choices=["tree", "spread", "sequential"],
                    help="how the pairwise fusions are chained (default %(default)s: a balanced tree, halves "
-                        "of the stack fused, neighbours first; docs/inputs.md 'Stacks')")
+                        "of the stack fused, neighbours first; spread: the same tree fusing planes far apart "
+                        "first, closer to a known truth with the network; docs/inputs.md 'Stacks')")
     add_common(p)
     p.add_argument("--bit-depth", type=_bit_depth, default=None,
                    help="output bit depth 8, 16 or float (default: follow the inputs)")
