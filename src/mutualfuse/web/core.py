@@ -375,6 +375,7 @@ def _scores(a_path: str, b_path: str, fused_png: Path, avg_png: Path, normalize:
     rows = []
     for name, key in FAST_METRICS.items():
         fn = METRICS.get(key)
+        fn = getattr(fn, "unchecked", fn)  # as evaluate: its reads are 0-255 (no 0-1 guard; a dark DICOM window)
         vf, va = score(fn, f), score(fn, avg)
         if vf is None or va is None:  # no verdict without both values (NaN compared as "average" won)
             better = "—"
