@@ -234,7 +234,7 @@ def _open_pillow(p: Path, max_pixels: int | None, tile_rawmode: str | None = Non
                 other = not_an_image(p)
                 if other is not None:
                     raise _err(p, other) from None
-                raise _err(p, f"not a readable image ({_first_line(e)})") from None
+                raise _err(p, f"not a readable image ({_first_line(e, p)})") from None
             try:
                 check_pixels(p, im.height, im.width, max_pixels)
                 frames = int(getattr(im, "n_frames", 1) or 1)
@@ -250,14 +250,19 @@ def _open_pillow(p: Path, max_pixels: int | None, tile_rawmode: str | None = Non
             try:
                 im.load()
             except (OSError, SyntaxError, ValueError, EOFError) as e:
-                raise _err(p, f"truncated or corrupt image data ({_first_line(e)})") from None
+                raise _err(p, f"truncated or corrupt image data ({_first_line(e, p)})") from None
     finally:
         Image.MAX_IMAGE_PIXELS = old
     return im
 
 
-def _first_line(e: BaseException) -> str:
+def _first_line(e: BaseException, p=None) -> str:
+    """The first line of a library's message, at most 160 characters; the path ``p`` in it (the
+    error line names the file already) shortened to its name first, so that a long path is not
+    cut in its middle (the web page swaps whole paths for upload names)."""
     s = str(e).splitlines()[0] if str(e) else type(e).__name__
+    if p is not None and str(p) and Path(p).name:
+        s = s.replace(str(p), Path(p).name)
     return s[:160]
 
 
@@ -413,7 +418,7 @@ def _read_tiff(p: Path, max_pixels: int | None) -> tuple | None:
     except InputError:
         raise
     except Exception as e:  # noqa: BLE001 - tifffile raises many types for broken files
-        raise _err(p, f"truncated or corrupt TIFF ({_first_line(e)})") from None
+        raise _err(p, f"truncated or corrupt TIFF ({_first_line(e, p)})") from None
     if codec is not None:
         return _read_tiff_pillow(p, max_pixels, codec, want, pyramid)
     return _tiff_convert(p, arr, spp, extras, orientation)
@@ -610,7 +615,7 @@ def read_tiff_stack(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS
         except InputError:
             raise
         except Exception as e:  # noqa: BLE001 - tifffile raises many types for broken files
-            raise _err(p, f"truncated or corrupt TIFF ({_first_line(e)})") from None
+            raise _err(p, f"truncated or corrupt TIFF ({_first_line(e, p)})") from None
     # (stack, Y, X[, S]): the stack axis first, singleton axes dropped, samples last
     stack_axis = axes.index(extra[0][0])
     keep = [i for i, (a, n) in enumerate(zip(axes, shape)) if i == stack_axis or a in "YXS"]
