@@ -25,7 +25,7 @@ def test_stack_equals_the_chained_pairwise_fusions(order):
     out = f.fuse_stack(xs, order=order)
     pair = lambda x, y: Fuser("lp").fuse(x, y)  # noqa: E731
     if order == "tree":
-        want = pair(pair(pair(xs[0], xs[1]), pair(xs[2], xs[3])), xs[4])
+        want = pair(pair(pair(xs[0], xs[1]), xs[2]), pair(xs[3], xs[4]))  # balanced: halves of 3 and 2
     else:
         want = pair(pair(pair(pair(xs[0], xs[1]), xs[2]), xs[3]), xs[4])
     assert np.array_equal(out, want)
