@@ -199,14 +199,16 @@ def read_stack_files(fuser, files: list[str], max_pixels: int | None = None):
     """The stack's files, read once to check them (size, smallest side, what each is) before
     anything is fused → (infos, colour, size, plane, full): each file's
     :class:`~mutualfuse.io.samples.ImageInfo`, whether each is colour, their (height, width),
-    ``plane(i)``, file i read again as a float array
-    in [0, 1] by the fuser's normalisation, and ``full(i)``, file i on its type's full range.
-    Nothing is held between the two readings: a stack of N images held N float images (8 bytes
-    a pixel each) at once, so its peak memory grew with N; now the fusions read each file when
-    they need it (:func:`held_images`). Each file is decoded twice (three times for the files
-    of a joint percentile mapping); a file changed in between is refused by its size."""
+    ``plane(i)``, file i read again as a float array in [0, 1] by the fuser's normalisation,
+    and ``full(i)``, file i on its type's full range. A stack of N images held N float images
+    (8 bytes a pixel each) at once, so its peak memory grew with N; now the fusions read each
+    file when they need it (:func:`held_images`): each file is decoded twice, and a file
+    changed in between is refused by its size. The files of a joint percentile mapping (two or
+    more that the policy scales by percentiles: 16-bit under "auto") keep their decoded
+    samples instead (2 bytes a pixel, 1 for 8-bit), as before: they are decoded once and
+    ``full(i)`` is made from them."""
     from ..errors import InputError
-    from ..image_io import MAX_PIXELS, header_size, quiet_decoders, read_image
+    from ..image_io import MAX_PIXELS, header_size, normalize_samples, quiet_decoders, read_image
     from ..methods import MIN_SIDE
     from .fuse import check_fits
 
@@ -221,8 +223,9 @@ def read_stack_files(fuser, files: list[str], max_pixels: int | None = None):
     check_fits(fuser, files, max_pixels, "stack", count=held_images(len(files)))
     kw = dict(max_pixels=max_pixels, normalize=fuser.normalize, percentiles=fuser.percentiles)
     infos, colour, shape = [], [], None
+    samples: list = []  # read_image's: (samples, bits) of an image scaled by its percentiles, else None
     for p in files:
-        x, info = read_image(p, **kw)
+        x, info = read_image(p, **kw, percentile_samples=samples)
         if shape is None:
             shape = x.shape[:2]
         elif x.shape[:2] != shape:
@@ -234,7 +237,13 @@ def read_stack_files(fuser, files: list[str], max_pixels: int | None = None):
         colour.append(x.ndim == 3)
         del x
 
+    if sum(s is not None for s in samples) < 2:  # no joint mapping: nothing kept
+        samples = [None] * len(files)
+
     def again(i: int, normalize: str):
+        if normalize == "full" and samples[i] is not None:  # what read_image(normalize="full") gives
+            raw, bits = samples[i]
+            return normalize_samples(raw, bits, "full", fuser.percentiles, files[i])[0]
         x = read_image(files[i], max_pixels=max_pixels, normalize=normalize, percentiles=fuser.percentiles)[0]
         if x.shape[:2] != shape:
             raise InputError(f"{files[i]}: changed while the stack was fused (now {x.shape[1]}x{x.shape[0]}, "
@@ -310,8 +319,9 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
     # task detected per pair; weights without per-task settings fuse at their stored ones
     stack_task = None if args.task == "auto" else "multi-focus"
     t = time.perf_counter()
-    # read once to check; each image is read again (or, from a TIFF, made a float array) only
-    # when the fusions need it: a stack holds ⌈log2 N⌉ + 2 float images at a time, not N
+    # read once to check; each image is read again (or made a float array from the samples kept:
+    # a TIFF's planes, a joint mapping's files) only when the fusions need it: a stack holds
+    # ⌈log2 N⌉ + 2 float images at a time, not N
     if len(files) == 1:  # one TIFF holding the planes (stack_files let only that through)
         infos, colour_in, (h, w), plane, full_scale = read_tiff_planes(fuser, files[0], args.max_pixels)
     else:
