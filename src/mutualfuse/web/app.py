@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from ..api import STACK_ORDERS
 from ..tasks import TASKS
 from . import core
 
@@ -235,9 +236,10 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
             stack_in = gr.File(label="the stack: two or more images, or one multi-page / ImageJ / OME TIFF z-stack",
                                file_count="multiple", type="filepath", elem_id="stack-input")
             with gr.Row():
-                order = gr.Radio(["tree", "sequential"], value="tree", elem_id="stack-order",
-                                 label="order (--order): tree = neighbours, then their results; sequential = "
-                                       "((1, 2), 3), …")
+                order = gr.Radio(list(STACK_ORDERS), value="tree", elem_id="stack-order",
+                                 label="order (--order): tree = balanced (halves; neighbours first); spread = the "
+                                       "same tree, images far apart in depth first (better with the network); "
+                                       "sequential = ((1, 2), 3), …")
                 fmt = gr.Radio(list(core.STACK_FORMATS), value="png", elem_id="stack-format",
                                label="download as (png: 8/16-bit gray, 8-bit colour; tif: 16-bit colour, float)")
             stack_go = gr.Button("Fuse stack", variant="primary", elem_id="stack-btn")
