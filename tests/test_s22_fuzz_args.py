@@ -12,17 +12,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from one_line_error import assert_one_line_error
-
-
-def _png(path: Path, seed: int) -> Path:
-    rng = np.random.default_rng(seed)
-    Image.fromarray((rng.random((32, 32)) * 255).astype(np.uint8)).save(path)
-    return path
+from tests.test_s22_fuzz_paths import _png
 
 
 @pytest.fixture()

@@ -40,19 +40,13 @@ def test_fuse_output_with_a_trailing_slash(tmp_path, pair, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "b.png"]
 
 
-def test_fuse_volume_output_with_a_trailing_slash(tmp_path, capsys):
-    pytest.importorskip("nibabel")
-    out = f"{tmp_path}/fused.nii.gz/"
-    assert_one_line_error(capsys, ["fuse-volume", str(tmp_path / "a.nii"), str(tmp_path / "b.nii"), "-o", out,
-                                   "--method", "average"], f"{out}: {SLASH}")
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_fuse_video_output_with_a_trailing_slash(tmp_path, capsys):
-    pytest.importorskip("imageio.v2")
-    pytest.importorskip("imageio_ffmpeg")
-    out = f"{tmp_path}/fused.mp4/"
-    assert_one_line_error(capsys, ["fuse-video", str(tmp_path / "a.mp4"), str(tmp_path / "b.mp4"), "-o", out,
+@pytest.mark.parametrize("command,name,needs", [("fuse-volume", "nii", ("nibabel",)),
+                                                ("fuse-video", "mp4", ("imageio.v2", "imageio_ffmpeg"))])
+def test_volume_and_video_output_with_a_trailing_slash(tmp_path, capsys, command, name, needs):
+    for module in needs:
+        pytest.importorskip(module)
+    out = f"{tmp_path}/fused.{name}/"
+    assert_one_line_error(capsys, [command, str(tmp_path / f"a.{name}"), str(tmp_path / f"b.{name}"), "-o", out,
                                    "--method", "average"], f"{out}: {SLASH}")
     assert list(tmp_path.iterdir()) == []
 
