@@ -639,7 +639,8 @@ def run_benchmark(cfg: BenchmarkConfig) -> Outcome:
     """Run the whole benchmark described by ``cfg``; see the module docstring."""
     t_start = time.time()
     if not cfg.data_root.is_dir():
-        raise InputError(f"{cfg.data_root}: data root not found (give --data-root or set MUTUALFUSE_DATA)")
+        what = "is not a folder" if cfg.data_root.exists() else "data root not found"
+        raise InputError(f"{cfg.data_root}: {what} (give --data-root or set MUTUALFUSE_DATA)")
     if cfg.jobs < 1:
         raise ParameterError(f"--jobs {cfg.jobs}: must be at least 1")
     if cfg.device not in DEVICES:
