@@ -388,23 +388,41 @@ class Fuser:
         args += [f"{k}={getattr(self, k)!r}" for k, d in defaults if getattr(self, k) != d]
         return f"Fuser({', '.join(args)})"
 
-    def min_memory(self, h: int, w: int, images: int = 2, tile: int | None = -1) -> int:
-        """A lower bound, in bytes, of the memory that fusing ``images`` registered gray h×w images
+    def min_memory(self, h: int, w: int, images: int = 2, tile: int | None = -1, colour: int = 0) -> int:
+        """A lower bound, in bytes, of the memory that fusing ``images`` registered h×w images
         read from files holds at its peak: the images as float64 (8 bytes a pixel each), the
         float64 result and, for the network, what :meth:`NetworkRunner.min_bytes
         <mutualfuse.runner.NetworkRunner.min_bytes>` counts (the whole image, or one tile and the
         float64 blend buffers under ``tile``). A classical method's own buffers are not counted.
         The command line refuses a pair whose lower bound exceeds the available memory before it
         reads it (:func:`mutualfuse.runner.check_memory`). ``tile``: the bound under that tile size
-        (None: untiled) instead of this fuser's own ``tile``."""
+        (None: untiled) instead of this fuser's own ``tile``.
+
+        ``colour``: how many of the images of a pair are RGB (0, the default, counts them all
+        gray). Each RGB one is held as float64 RGB (24 bytes a pixel, not 8) and, while the
+        luminances are fused, as its Y plane (float64) and Cb/Cr (float32): 32 bytes a pixel more
+        than a gray one (:func:`mutualfuse.color.fuse_color`). A colour result is recombined
+        afterwards, with the inputs still held: the fused Y, the Cb/Cr, and three float64 RGB
+        arrays at once in ``ycbcr_to_rgb`` (72 bytes a pixel; the network's own memory is
+        freed by then). The larger of the two moments is the bound. Measured figures:
+        docs/inputs.md, "Any size; memory linear in the image"."""
         h, w = int(h), int(w)
         tile = self.tile if tile == -1 else tile
-        read = 8 * h * w * max(1, int(images))
+        images = max(1, int(images))
+        colour = min(max(0, int(colour)), images)
+        read = 8 * h * w * images
         if self.runner is None:
-            return read + 8 * h * w
-        if tile and (h > tile or w > tile):
-            return read + 24 * h * w + self.runner.min_bytes(min(h, tile), min(w, tile))
-        return read + self.runner.min_bytes(h, w)
+            need = read + 8 * h * w
+        elif tile and (h > tile or w > tile):
+            need = read + 24 * h * w + self.runner.min_bytes(min(h, tile), min(w, tile))
+        else:
+            need = read + self.runner.min_bytes(h, w)
+        if not colour:
+            return need
+        need += 32 * h * w * colour  # during the fusion of the luminances
+        if self.chroma != "gray":  # the recombination of a colour result
+            need = max(need, (read + (16 + 8) * colour * h * w) + (8 + 72) * h * w)
+        return need
 
     # -- gray core ----------------------------------------------------------------
     def _net_batch(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -232,6 +232,43 @@ def read_registered(fuser, paths: list[str], max_pixels: int | None = None, what
     return arrays, infos
 
 
+#: Pillow modes that :func:`mutualfuse.io.pil_modes.pil_samples` always reads as RGB (a palette
+#: image is RGB only when its palette has colours: not told by the header, so counted gray)
+_HEADER_COLOUR_MODES = ("RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "LAB", "HSV")
+
+
+def header_is_colour(path: str) -> bool:
+    """Whether an image file will be read as RGB, from its header only (no decoding): TIFF
+    samples per pixel 3 or 4, DICOM SamplesPerPixel 3, or a Pillow colour mode (16-bit colour
+    PNG included). False when unsure (a palette, an unreadable header), so that the memory bound
+    of :func:`check_fits` that it feeds stays a lower bound."""
+    from ..image_io import _is_dicom, _regular_file
+
+    try:
+        if not _regular_file(path):
+            return False
+        if _is_dicom(Path(path)):
+            from ..dicom import dcmread_checked
+
+            return int(getattr(dcmread_checked(path, None, stop_before_pixels=True), "SamplesPerPixel", 1)) == 3
+        if Path(path).suffix.lower() in (".tif", ".tiff"):
+            import tifffile
+
+            with tifffile.TiffFile(path) as tf:
+                return int(tf.pages[0].samplesperpixel) in (3, 4)
+        from PIL import Image
+
+        old = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None  # as header_size: the size was checked against the caller's limit
+        try:
+            with Image.open(path) as im:
+                return im.mode in _HEADER_COLOUR_MODES
+        finally:
+            Image.MAX_IMAGE_PIXELS = old
+    except Exception:  # noqa: BLE001 - the full read says what is wrong with the file
+        return False
+
+
 def check_fits(fuser, paths: list[str], max_pixels: int | None, what: str = "pair", server: bool = False,
                count: int | None = None) -> None:
     """Refuse, from the images' headers and before any is decoded, a set that cannot be fused in
@@ -254,7 +291,10 @@ def check_fits(fuser, paths: list[str], max_pixels: int | None, what: str = "pai
     if max_pixels and w * h > max_pixels:
         return
     n = len(paths) if count is None else count
-    need = fuser.min_memory(h, w, n)
+    # RGB inputs of a pair (counted gray before: 8 bytes a pixel, against 24 + 32 held while fusing)
+    with quiet_decoders():
+        colour = sum(header_is_colour(p) for p in paths) if count is None and len(paths) == 2 else 0
+    need = fuser.min_memory(h, w, n, colour=colour)
     avail = available_memory()
     if avail is None or need <= avail:
         return
@@ -265,7 +305,7 @@ def check_fits(fuser, paths: list[str], max_pixels: int | None, what: str = "pai
         # each size fitted to the image (the same number of tiles, overlaps of --tile-overlap):
         # a bare 4096 on a 13500x13400 image overlaps its tiles by 961 px (tiling.fitted_tile)
         tiles = [fitted_tile(h, w, t, fuser.tile_overlap) for t in (4096, 2048, 1024, 512) if t < max(h, w)]
-        tile = next((t for t in tiles if fuser.min_memory(h, w, n, tile=t) <= avail), None)
+        tile = next((t for t in tiles if fuser.min_memory(h, w, n, tile=t, colour=colour) <= avail), None)
         advice = (f"; fuse it in independent tiles (--tile {tile}; approximate: docs/inputs.md), or free memory"
                   if tile and (not fuser.tile or tile < fuser.tile) else "; free memory or use a machine with more")
     else:
