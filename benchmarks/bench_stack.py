@@ -29,7 +29,8 @@ The microscope-length table of docs/inputs.md ("Stacks") is
         --methods default lp dwt average --orders tree spread sequential reversed shuffled \
         --pixel-mean --diff
 
-(about 10 minutes on one thread; its output: runs-log/bench_stack_s22.txt).
+(466 s wall, 4.5 min of CPU on one thread of a shared 2-core machine; its output:
+runs-log/bench_stack_s22.txt).
 """
 from __future__ import annotations
 
