@@ -221,6 +221,25 @@ def tensors_digest(model_config: str, tensors: dict[str, torch.Tensor]) -> str:
     return h.hexdigest()
 
 
+def safetensors_bytes(tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> bytes:
+    """The bytes of a safetensors file of ``tensors`` and ``metadata``, the same bytes for equal
+    content: safetensors (0.8) writes the ``__metadata__`` keys in hash order, which differs from
+    one process to the next, so its header is rewritten here with those keys sorted (the tensor
+    entries, their offsets and the data are safetensors' own, unchanged). The header stays
+    compact JSON, UTF-8 as safetensors writes it, padded with spaces to a multiple of 8 bytes."""
+    from safetensors.torch import save
+
+    raw = save(tensors, metadata=metadata)
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + n])
+    if "__metadata__" in header:
+        header["__metadata__"] = dict(sorted(header["__metadata__"].items()))
+        header = {"__metadata__": header.pop("__metadata__"), **header}
+    text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    return len(text).to_bytes(8, "little") + text + raw[8 + n:]
+
+
 def save_weights(path: str | os.PathLike, model: torch.nn.Module, cfg: ModelConfig,
                  meta: dict[str, str] | None = None) -> Path:
     """Write model weights + config as safetensors (atomic, umask respected) and a ``.sha256`` sidecar.
@@ -230,7 +249,6 @@ def save_weights(path: str | os.PathLike, model: torch.nn.Module, cfg: ModelConf
     Weights with NaN or infinite values are refused (:class:`WeightsError`).
     """
     import torch
-    from safetensors.torch import save_file
 
     from ..io.atomic import atomic_write
 
@@ -253,7 +271,7 @@ def save_weights(path: str | os.PathLike, model: torch.nn.Module, cfg: ModelConf
     from ..io.signals import interrupts_held
 
     with interrupts_held(now=False) as hold, atomic_write(p) as tmp, atomic_write(side) as tmp_side:
-        save_file(tensors, str(tmp), metadata=md)
+        tmp.write_bytes(safetensors_bytes(tensors, md))
         tmp_side.write_text(f"{sha256_file(tmp)}  {p.name}\n")
         hold()  # from here until both renames are done (the with's exits run innermost first)
     return p

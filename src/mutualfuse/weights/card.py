@@ -128,6 +128,16 @@ def _trained_differences(trained: object, stored: dict) -> str:
     return ", ".join(f"{k} {a[k]}" for k in a if k not in ("token_budget", "in_channels") and a[k] != b.get(k))
 
 
+def _tensors_line(meta: dict[str, str]) -> list[str]:
+    """The card's ``tensors:`` line: the file's ``tensors_sha256`` (the digest of its model config
+    and every tensor, :func:`mutualfuse.weights.tensors_digest`), which two runs' weights share
+    exactly when their content is equal; none for files written before it was recorded."""
+    d = meta.get("tensors_sha256", "")
+    if not (len(d) == 64 and all(c in "0123456789abcdef" for c in d)):
+        return []
+    return [f"tensors:     sha256 {d} (model config and every tensor; equal weights, equal digest)"]
+
+
 def model_card(name: str) -> str:
     """The model card of shipped weights ``name`` as plain text (one ``key: value`` per line).
 
@@ -149,8 +159,9 @@ def model_card(name: str) -> str:
         w.name,
         f"description: {w.description}",
         f"file:        {w.file} (sha256 {w.sha256})",
-        f"trained on:  {w.trained_on}",
     ]
+    lines += _tensors_line(meta)
+    lines.append(f"trained on:  {w.trained_on}")
     if w.config:
         lines.append(f"config:      {w.config}")
     lines.append(f"model:       {model}")
@@ -192,7 +203,7 @@ def file_card(path: str) -> str:
     validation = _validation_line(meta)
     lines = [str(path), "description: not shipped: a weights file of its own (no registry entry"
                         + ("" if validation else ", no validation record") + ")",
-             f"file:        {path} (sha256 {digest})", f"model:       {model}"]
+             f"file:        {path} (sha256 {digest})", *_tensors_line(meta), f"model:       {model}"]
     if meta.get("stored_dtype"):
         lines.append(f"stored as:   {meta['stored_dtype']}")
     lines += _train_lines(str(path), meta) + validation
