@@ -166,7 +166,8 @@ def read_tiff_planes(fuser, path: str, max_pixels: int | None = None):
     n = tiff_plane_count(path) or 2
     # held at once: the decoded planes (counted as a quarter image each: 2 bytes a pixel at most
     # against check_fits' 8) and the tree's ⌈log2 N⌉ + 2 float images
-    check_fits(fuser, [path], max_pixels, "stack", count=min(n, -(-n // 4) + held_images(n)))
+    check_fits(_counting_colour(fuser, [path], n), [path], max_pixels, "stack",
+               count=min(n, -(-n // 4) + held_images(n)))
     raw, depth = read_tiff_stack(path, max_pixels, max_bytes=available_memory())
     infos, colour = [], []
     for i, x in enumerate(raw):
@@ -186,6 +187,34 @@ def read_tiff_planes(fuser, path: str, max_pixels: int | None = None):
         return normalize_samples(raw[i], depth, "full", fuser.percentiles, infos[i].path)[0]
 
     return infos, colour, raw[0].shape[:2], plane, full
+
+
+def _counting_colour(fuser, paths: list[str], planes: int = 1):
+    """``fuser`` as the memory check before reading a stack sees it: its
+    :meth:`~mutualfuse.api.Fuser.min_memory` counts the RGB images of the fusion at the peak
+    (:func:`mutualfuse.cli.fuse.header_is_colour`; ``planes``: the planes of one TIFF, all of
+    its kind). Every fusion of the stack fuses two of its images or results; when two or more
+    are RGB and the chroma rule keeps colour, a fusion of two RGB ones comes (an RGB image
+    makes every result it enters RGB), else at most one is RGB. The other images the tree
+    holds are still counted gray (8 bytes a pixel, not 24), so the bound stays a lower bound.
+    ``fuser`` itself when the stack is gray."""
+    from ..image_io import quiet_decoders
+    from .fuse import header_is_colour
+
+    with quiet_decoders():
+        rgb = sum(header_is_colour(p) for p in paths) * planes
+    k = min(rgb, 1 if fuser.chroma == "gray" else 2)
+    if not k:
+        return fuser
+
+    class Colour:
+        def __getattr__(self, name):
+            return getattr(fuser, name)
+
+        def min_memory(self, h, w, images=2, tile=-1, colour=0):
+            return fuser.min_memory(h, w, images, tile=tile, colour=max(colour, k))
+
+    return Colour()
 
 
 def held_images(count: int) -> int:
@@ -220,7 +249,7 @@ def read_stack_files(fuser, files: list[str], max_pixels: int | None = None):
         if first is not None and s is not None and s != first[1]:
             raise InputError(f"{p}: size mismatch: {first[0]} is {first[1][0]}x{first[1][1]}, "
                              f"{p} is {s[0]}x{s[1]} (the stack must be registered)")
-    check_fits(fuser, files, max_pixels, "stack", count=held_images(len(files)))
+    check_fits(_counting_colour(fuser, files), files, max_pixels, "stack", count=held_images(len(files)))
     kw = dict(max_pixels=max_pixels, normalize=fuser.normalize, percentiles=fuser.percentiles)
     infos, colour, shape = [], [], None
     samples: list = []  # read_image's: (samples, bits) of an image scaled by its percentiles, else None
