@@ -3,9 +3,12 @@
 The names below load on first use (PEP 562): ``mutualfuse.train.recipes`` (the shipped recipe
 list the command line shows in its help) is importable without PyTorch.
 """
-_NAMES = {"DataConfig": ".config", "TrainConfig": ".config", "Trainer": ".loop", "train": ".loop"}
+_NAMES = {"DataConfig": ".config", "TrainConfig": ".config", "Trainer": ".loop", "train": ".loop",
+          "as_train_config": ".loop", "TrainingInterrupted": ".loop", "TrainingDiverged": ".loop",
+          "TrainingOutputError": ".loop"}
 
-__all__ = ["DataConfig", "TrainConfig", "Trainer", "train"]
+__all__ = ["DataConfig", "TrainConfig", "Trainer", "train", "as_train_config", "TrainingInterrupted",
+           "TrainingDiverged", "TrainingOutputError"]
 
 
 def __getattr__(name: str):

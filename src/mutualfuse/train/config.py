@@ -122,13 +122,28 @@ class TrainConfig:
     lr_mult: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # ``TrainConfig(data={"sets": [...]}, model={...})`` (a notebook's way): the sections given
+        # as mappings are read as :meth:`from_dict` reads them (unknown keys, types: one-line errors)
+        if isinstance(self.model, dict) or isinstance(self.data, dict):
+            sections = {k: v.to_dict() if k == "model" and isinstance(v, ModelConfig) else
+                        asdict(v) if isinstance(v, DataConfig) else v
+                        for k, v in (("model", self.model), ("data", self.data))}
+            read = TrainConfig.from_dict({**sections, "steps": 1})
+            self.model, self.data = read.model, read.data
         self.validate()
 
     def validate(self) -> "TrainConfig":
         """Refuse values that cannot train (one-line :class:`ParameterError`); returns self.
 
-        Called on construction and again by ``mutualfuse train`` after command-line overrides.
+        Called on construction, again by ``mutualfuse train`` after command-line overrides, and
+        by :func:`~mutualfuse.train.train` and :class:`~mutualfuse.train.Trainer` (fields set on the
+        object after construction, ``cfg.steps = 5``, are checked there).
         """
+        for key, kind in (("model", ModelConfig), ("data", DataConfig)):
+            v = getattr(self, key)
+            if not isinstance(v, kind):  # e.g. ``cfg.data = {...}`` after construction
+                raise ParameterError(f"training config: {key} must be a {kind.__name__}, got {type(v).__name__} "
+                                     f"{v!r} (TrainConfig({key}={{...}}) reads a mapping)")
         validate_train_config(self)
         return self
 

@@ -374,6 +374,10 @@ class Trainer:
         #: when the invocation started (``time.perf_counter()``): ``time_limit_s`` counts from it,
         #: reading the data included; by default, now
         self.started = time.perf_counter() if started is None else started
+        if not isinstance(cfg, TrainConfig):
+            raise ParameterError(f"Trainer takes a TrainConfig, got {type(cfg).__name__} (train() also reads a "
+                                 f"mapping, a config file or a recipe name)")
+        cfg.validate()  # fields set after construction (cfg.steps = 0) are checked here
         self.cfg = cfg
         #: print the run's notes on stderr (data found, warm start, CPU precision)
         self.notes = notes
@@ -1164,8 +1168,54 @@ def _weights_at(path: Path, step: int, cfg: TrainConfig) -> bool:
             and not resume_differences(stored, cfg) and stored.get("steps") == cfg.steps)
 
 
-def train(cfg: TrainConfig, data_root: str | None = None, resume: bool = False, device: str = "auto",
-          progress: bool = True, time_limit_s: float | None = None, notes: bool = True) -> dict[str, Any]:
+def _flushes_denormals() -> bool:
+    """Whether ``torch.set_flush_denormal(True)`` is in effect (torch has no getter)."""
+    return torch.tensor([1e-40], dtype=torch.float32).mul(1.0).item() == 0.0
+
+
+@contextmanager
+def _process_state_kept():
+    """Put back what a run changes in the process (a notebook goes on after :func:`train`): torch's
+    thread count (``threads``), its deterministic-algorithms and flush-denormal modes (set for CPU
+    runs), and the global torch, NumPy and ``random`` generators (seeded by ``seed``). Each run
+    sets them itself, so two runs in one process are the same as in two processes."""
+    threads = torch.get_num_threads()
+    det = torch.are_deterministic_algorithms_enabled()
+    det_warn = torch.is_deterministic_algorithms_warn_only_enabled()
+    flush = _flushes_denormals()
+    rng = (torch.get_rng_state(), np.random.get_state(), random.getstate())
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(det, warn_only=det_warn)
+        torch.set_flush_denormal(flush)
+        torch.set_rng_state(rng[0])
+        np.random.set_state(rng[1])
+        random.setstate(rng[2])
+
+
+def as_train_config(cfg: Any) -> TrainConfig:
+    """``cfg`` as a checked :class:`TrainConfig`: one itself (its fields checked again, since they
+    may have been set after construction), a mapping (as a YAML file's), or a config file path or
+    shipped recipe name (``"finetune-default"``, ``"paper"``). Anything else is a
+    :class:`ParameterError`."""
+    if isinstance(cfg, TrainConfig):
+        return cfg.validate()
+    if isinstance(cfg, dict):
+        return TrainConfig.from_dict(cfg)
+    if isinstance(cfg, (str, os.PathLike)):
+        from .recipes import resolve_config
+
+        return TrainConfig.load(resolve_config(os.fspath(cfg)))
+    raise ParameterError(f"training config must be a TrainConfig, a mapping, a config file or a recipe name, "
+                         f"got {type(cfg).__name__}")
+
+
+def train(cfg: TrainConfig | dict | str | os.PathLike, data_root: str | None = None, resume: bool = False,
+          device: str = "auto", progress: bool = True, time_limit_s: float | None = None,
+          notes: bool = True) -> dict[str, Any]:
     """Run ``cfg`` (from its last checkpoint with ``resume``); ``time_limit_s`` stops it after that
     many seconds of this call, with a checkpoint and final weights as at the end (the weights'
     ``stopped`` metadata says where; the learning-rate schedule, a function of ``cfg.steps``,
@@ -1174,8 +1224,23 @@ def train(cfg: TrainConfig, data_root: str | None = None, resume: bool = False, 
     Without ``resume`` an ``out_dir`` that holds a checkpoint is refused (a run is never silently
     restarted over another); with it, the checkpoint must be of the same experiment
     (:meth:`Trainer.resume`). Resumed at its last step with its final weights written, nothing is
-    trained or rewritten: the result then has ``up_to_date`` True (and no loss)."""
+    trained or rewritten: the result then has ``up_to_date`` True (and no loss).
+
+    ``cfg``: a :class:`TrainConfig`, a mapping, a config file or a recipe name
+    (:func:`as_train_config`). ``progress``: the tqdm bar; ``notes``: the run's notes (data
+    found, resume, warm start); both on stderr, nothing goes to stdout. Every refusal is a
+    :class:`~mutualfuse.errors.FuseError` (``ParameterError``, ``InputError``, ...) with a one-line
+    message; Ctrl+C raises :class:`TrainingInterrupted` (a ``KeyboardInterrupt``) after writing a
+    checkpoint. torch's thread count, its deterministic and flush-denormal modes and the global
+    random generators are as before the call when it returns or raises."""
     started = time.perf_counter()
+    cfg = as_train_config(cfg)
+    with _process_state_kept():
+        return _train(cfg, data_root, resume, device, progress, time_limit_s, notes, started)
+
+
+def _train(cfg: TrainConfig, data_root: str | None, resume: bool, device: str, progress: bool,
+           time_limit_s: float | None, notes: bool, started: float) -> dict[str, Any]:
     check_time_limit(time_limit_s)
     check_out_dir(cfg.out_dir)
     last = Path(cfg.out_dir) / LAST
