@@ -103,6 +103,7 @@ def export_onnx(out_path: str | os.PathLike, model: str | os.PathLike = "default
     h, w = 8 * m + 1, 10 * m + (m - 1 if m > 1 else 1)
     a = torch.rand(1, 1, h, w)
     b = torch.rand(1, 1, h, w)
+    import io
     import warnings
 
     from .io.atomic import atomic_write
@@ -110,11 +111,15 @@ def export_onnx(out_path: str | os.PathLike, model: str | os.PathLike = "default
     try:
         with atomic_write(out) as tmp, warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
+            # exported into memory and written here: the exporter refuses a file name that is not
+            # UTF-8 (a TypeError of its C++ binding), which the temporary's name of such an output is
+            buf = io.BytesIO()
             torch.onnx.export(
-                wrapper, (a, b), str(tmp), input_names=["a", "b"], output_names=["fused"],
+                wrapper, (a, b), buf, input_names=["a", "b"], output_names=["fused"],
                 dynamic_axes={k: {0: "batch", 2: "height", 3: "width"} for k in ("a", "b", "fused")},
                 opset_version=opset, dynamo=False, do_constant_folding=True)
-            _finish_graph(tmp, model, pool if wrapper.has_mapping else None, task, baked_settings(net))
+            tmp.write_bytes(_finish_graph(buf.getvalue(), model, pool if wrapper.has_mapping else None, task,
+                                          baked_settings(net)))
             if check is not None:
                 check(tmp)
     except FuseError:  # the check's own one-line verdict (InputError is a ValueError too)
@@ -163,16 +168,17 @@ def weights_identity(model: str | os.PathLike) -> tuple[str, str]:
     return Path(path).name, file_sha256(path)
 
 
-def _finish_graph(path: Path, model, pool: int | None, task: str | None, settings: str = "") -> None:
-    """The exporter names the output's channel axis ``Clipfused_dim_1`` (a symbolic size after
-    the clamp) where the inputs say 1: fix it to 1, as documented ("the same shape"), so that
-    runtimes that build static engines from the declared shapes see one channel. Record what the
-    graph computes and takes (:data:`METADATA_KEYS`) in its metadata and its description."""
+def _finish_graph(graph: bytes, model, pool: int | None, task: str | None, settings: str = "") -> bytes:
+    """The exported ``graph`` (the bytes of its ModelProto) finished, as bytes. The exporter
+    names the output's channel axis ``Clipfused_dim_1`` (a symbolic size after the clamp) where
+    the inputs say 1: fix it to 1, as documented ("the same shape"), so that runtimes that build
+    static engines from the declared shapes see one channel. Record what the graph computes and
+    takes (:data:`METADATA_KEYS`) in its metadata and its description."""
     import onnx
 
     from . import __version__
 
-    m = onnx.load(str(path))
+    m = onnx.load_model_from_string(graph)
     dims = m.graph.output[0].type.tensor_type.shape.dim
     if len(dims) == 4:
         dims[1].Clear()
@@ -188,7 +194,7 @@ def _finish_graph(path: Path, model, pool: int | None, task: str | None, setting
     m.doc_string = (f"mutualfuse {__version__} fusion network: weights {name} (sha256 {digest}), "
                     f"{mapping}, task settings {task or 'stored'} ({settings}). Inputs {INPUTS_NOTE}. "
                     f"Output {OUTPUT_NOTE}.")
-    onnx.save(m, str(path))
+    return m.SerializeToString()  # what onnx.save writes
 
 
 def stored_min_pool(model: str | os.PathLike = "default", task: str | None = None) -> int:
@@ -251,6 +257,12 @@ def run_onnx(path: str | os.PathLike, a: np.ndarray, b: np.ndarray) -> np.ndarra
     single = a.ndim == 2
     a4 = np.asarray(a, np.float32).reshape((1,) * (4 - a.ndim) + a.shape) if single else np.asarray(a, np.float32)[:, None]
     b4 = np.asarray(b, np.float32).reshape(a4.shape)
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    name = str(path)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # a file name that is not UTF-8: onnxruntime's binding refuses it, so the bytes
+        with open(path, "rb") as fh:
+            name = fh.read()
+    sess = ort.InferenceSession(name, providers=["CPUExecutionProvider"])
     out = sess.run(["fused"], {"a": a4, "b": b4})[0]
     return out[0, 0] if single else out[:, 0]
