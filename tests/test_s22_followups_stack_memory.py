@@ -68,15 +68,14 @@ def test_a_gray_stack_of_the_same_size_still_fuses(tmp_path, capsys, limited):
 
 
 def test_the_counted_colour(tmp_path):
-    from mutualfuse.cli.fuse_stack import _counting_colour, held_images
+    from mutualfuse.cli.fuse_stack import colour_held
 
     f = Fuser("lp")
     c = [_png(tmp_path / f"c{i}.png", True, i) for i in range(3)]
     g = [_png(tmp_path / f"g{i}.png", False, i) for i in range(3)]
-    n = held_images(COUNT)
-    assert _counting_colour(f, g) is f
+    assert colour_held(f, g) == 0
     for files, k in ((c, 2), (c[:1] + g, 1), (c[:2] + g, 2)):
-        assert _counting_colour(f, files).min_memory(N, N, n) == f.min_memory(N, N, n, colour=k)
-        assert _counting_colour(f, files).min_memory(N, N, n, tile=None) == f.min_memory(N, N, n, tile=None, colour=k)
+        assert colour_held(f, files) == k
+    assert colour_held(f, c[:1], planes=5) == 2  # a TIFF of RGB planes
     f.chroma = "gray"  # gray results: at most one RGB input in a fusion
-    assert _counting_colour(f, c).min_memory(N, N, n) == f.min_memory(N, N, n, colour=1)
+    assert colour_held(f, c) == 1

@@ -270,7 +270,7 @@ def header_is_colour(path: str) -> bool:
 
 
 def check_fits(fuser, paths: list[str], max_pixels: int | None, what: str = "pair", server: bool = False,
-               count: int | None = None) -> None:
+               count: int | None = None, colour: int | None = None) -> None:
     """Refuse, from the images' headers and before any is decoded, a set that cannot be fused in
     the memory available now: :meth:`Fuser.min_memory <mutualfuse.api.Fuser.min_memory>` (a
     lower bound) against :func:`mutualfuse.runner.available_memory`. One-line
@@ -279,7 +279,9 @@ def check_fits(fuser, paths: list[str], max_pixels: int | None, what: str = "pai
     differ, or exceed ``max_pixels`` are left to the reading, which says what is wrong.
     ``server``: the web page's wording (its user has no ``--tile`` and cannot free the server's
     memory). ``count``: how many images of that size (default one per path; a multi-page TIFF
-    stack is one path holding ``count`` planes)."""
+    stack is one path holding ``count`` planes). ``colour``: how many of the images held at the
+    peak are RGB (:meth:`~mutualfuse.api.Fuser.min_memory`'s ``colour``); default: for a pair,
+    read from the two headers (:func:`header_is_colour`), else 0."""
     from ..image_io import header_size, quiet_decoders
     from ..runner import available_memory, check_memory
 
@@ -292,8 +294,9 @@ def check_fits(fuser, paths: list[str], max_pixels: int | None, what: str = "pai
         return
     n = len(paths) if count is None else count
     # RGB inputs of a pair (counted gray before: 8 bytes a pixel, against 24 + 32 held while fusing)
-    with quiet_decoders():
-        colour = sum(header_is_colour(p) for p in paths) if count is None and len(paths) == 2 else 0
+    if colour is None:
+        with quiet_decoders():
+            colour = sum(header_is_colour(p) for p in paths) if count is None and len(paths) == 2 else 0
     need = fuser.min_memory(h, w, n, colour=colour)
     avail = available_memory()
     if avail is None or need <= avail:

@@ -166,8 +166,8 @@ def read_tiff_planes(fuser, path: str, max_pixels: int | None = None):
     n = tiff_plane_count(path) or 2
     # held at once: the decoded planes (counted as a quarter image each: 2 bytes a pixel at most
     # against check_fits' 8) and the tree's ⌈log2 N⌉ + 2 float images
-    check_fits(_counting_colour(fuser, [path], n), [path], max_pixels, "stack",
-               count=min(n, -(-n // 4) + held_images(n)))
+    check_fits(fuser, [path], max_pixels, "stack", count=min(n, -(-n // 4) + held_images(n)),
+               colour=colour_held(fuser, [path], n))
     raw, depth = read_tiff_stack(path, max_pixels, max_bytes=available_memory())
     infos, colour = [], []
     for i, x in enumerate(raw):
@@ -189,32 +189,20 @@ def read_tiff_planes(fuser, path: str, max_pixels: int | None = None):
     return infos, colour, raw[0].shape[:2], plane, full
 
 
-def _counting_colour(fuser, paths: list[str], planes: int = 1):
-    """``fuser`` as the memory check before reading a stack sees it: its
-    :meth:`~mutualfuse.api.Fuser.min_memory` counts the RGB images of the fusion at the peak
-    (:func:`mutualfuse.cli.fuse.header_is_colour`; ``planes``: the planes of one TIFF, all of
-    its kind). Every fusion of the stack fuses two of its images or results; when two or more
-    are RGB and the chroma rule keeps colour, a fusion of two RGB ones comes (an RGB image
-    makes every result it enters RGB), else at most one is RGB. The other images the tree
-    holds are still counted gray (8 bytes a pixel, not 24), so the bound stays a lower bound.
-    ``fuser`` itself when the stack is gray."""
+def colour_held(fuser, paths: list[str], planes: int = 1) -> int:
+    """How many RGB images the memory check before reading a stack counts at the peak
+    (:func:`~mutualfuse.cli.fuse.check_fits`' ``colour``), from the headers
+    (:func:`mutualfuse.cli.fuse.header_is_colour`; ``planes``: the planes of one TIFF, all of its
+    kind). Every fusion of the stack fuses two of its images or results; when two or more are RGB
+    and the chroma rule keeps colour, a fusion of two RGB ones comes (an RGB image makes every
+    result it enters RGB), else at most one is RGB. The other images the tree holds are still
+    counted gray (8 bytes a pixel, not 24), so the bound stays a lower bound."""
     from ..image_io import quiet_decoders
     from .fuse import header_is_colour
 
     with quiet_decoders():
         rgb = sum(header_is_colour(p) for p in paths) * planes
-    k = min(rgb, 1 if fuser.chroma == "gray" else 2)
-    if not k:
-        return fuser
-
-    class Colour:
-        def __getattr__(self, name):
-            return getattr(fuser, name)
-
-        def min_memory(self, h, w, images=2, tile=-1, colour=0):
-            return fuser.min_memory(h, w, images, tile=tile, colour=max(colour, k))
-
-    return Colour()
+    return min(rgb, 1 if fuser.chroma == "gray" else 2)
 
 
 def held_images(count: int) -> int:
@@ -249,7 +237,7 @@ def read_stack_files(fuser, files: list[str], max_pixels: int | None = None):
         if first is not None and s is not None and s != first[1]:
             raise InputError(f"{p}: size mismatch: {first[0]} is {first[1][0]}x{first[1][1]}, "
                              f"{p} is {s[0]}x{s[1]} (the stack must be registered)")
-    check_fits(_counting_colour(fuser, files), files, max_pixels, "stack", count=held_images(len(files)))
+    check_fits(fuser, files, max_pixels, "stack", count=held_images(len(files)), colour=colour_held(fuser, files))
     kw = dict(max_pixels=max_pixels, normalize=fuser.normalize, percentiles=fuser.percentiles)
     infos, colour, shape = [], [], None
     samples: list = []  # read_image's: (samples, bits) of an image scaled by its percentiles, else None

@@ -515,7 +515,7 @@ def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cach
     and on the slider (``z.png (image 2)``, :func:`distinct_names`). ``owner``: the page's session
     (:func:`_request_dir`)."""
     from ..cli.fuse import check_fits
-    from ..cli.fuse_stack import fuse_stack_files
+    from ..cli.fuse_stack import colour_held, fuse_stack_files
     from ..errors import FuseError, InputError, ParameterError
     from ..image_io import MAX_PIXELS, read_image, tiff_plane_count
 
@@ -544,8 +544,9 @@ def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cach
     try:
         fuser = cache.get(ns)
         # the CLI's own memory check, before it runs, in the page's words (no --tile there)
-        check_fits(fuser, paths, max_pixels, "stack", server=True,
-                   count=tiff_plane_count(paths[0]) if len(paths) == 1 else None)
+        planes = tiff_plane_count(paths[0]) if len(paths) == 1 else None
+        check_fits(fuser, paths, max_pixels, "stack", server=True, count=planes,
+                   colour=colour_held(fuser, paths, planes or 1))  # RGB images counted as fuse-stack counts them
         previews: list[Path] = []
 
         def write_previews(arrays) -> None:  # the planes as fused (after the joint mapping), 8-bit
