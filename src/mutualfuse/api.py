@@ -58,6 +58,8 @@ from .validation import (DEFAULT_WINDOW_PIXELS, check_batch_pair, check_fuse_opt
 
 #: the name under which the network is registered as a fusion method
 NETWORK_METHOD = "mutualfuse"
+#: :attr:`FuseReport.method` and :attr:`Fuser.weights_spec` of a :meth:`Fuser.from_model` fuser
+IN_MEMORY = "in-memory network"
 
 
 @dataclass
@@ -200,6 +202,11 @@ class Fuser:
             ``"stored"``. Settings given explicitly take precedence over a task's.
         **method_params: parameters of a classical method (``Fuser("dwt", levels=3)``; its
             parameters and allowed values: ``mutualfuse methods --card dwt``); the network takes none.
+
+    A network held in memory (the one :func:`mutualfuse.weights.load_model` returns, or one
+    training built) fuses with :meth:`Fuser.from_model` ``(net, device=..., ...)``: the same
+    options, task mode ``"stored"`` only; the fuser uses its own copy of ``net`` (``net`` is not
+    changed) and fuses bit for bit as ``Fuser(path, task="stored")`` with ``net`` saved there.
     """
 
     def __init__(self, model: str | os.PathLike = "default", device: str = "auto", dtype: str | torch.dtype = "float32",
@@ -272,7 +279,6 @@ class Fuser:
             hint = "; weights are the first argument: Fuser('my.safetensors')" if "model" in method_params else ""
             raise ParameterError(f"the network takes no method parameters (got {', '.join(sorted(method_params))}); "
                                  f"they apply to classical methods (--method){hint}")
-        from .runner import NetworkRunner
         from .weights import load_model
 
         overrides = {} if token_budget == -1 else {"token_budget": token_budget}
@@ -284,8 +290,6 @@ class Fuser:
 
         task = task_mode(str(weights), task)
         self.task_mode = task
-        explicit = {"blend_temperature": blend_temperature, "detail_gain": detail_gain,
-                    "detail_activity": detail_activity}
         from .tasks import TASKS
         from .weights import recorded_tasks, task_settings
 
@@ -303,6 +307,19 @@ class Fuser:
         if blend_temperature is not None:
             overrides["blend_temperature"] = float(blend_temperature)
         net, self.weights_meta = load_model(weights, **overrides)
+        self._use_network(net, model, blend_temperature, detail_gain, detail_activity, presets, progress)
+
+    def _use_network(self, net: Any, model: Any, blend_temperature: float | None, detail_gain: float | None,
+                     detail_activity: float | None, presets: dict, progress: bool) -> None:
+        """The network part of construction, shared by :meth:`__init__` and :meth:`from_model`:
+        ``net`` (this fuser's own, built with the load-time overrides) gets the inference-only
+        settings, goes into a :class:`~mutualfuse.runner.NetworkRunner`, and the per-task settings
+        of ``presets`` (task → settings) are worked out; ``model`` names it in messages."""
+        from .runner import NetworkRunner
+
+        task = self.task_mode
+        explicit = {"blend_temperature": blend_temperature, "detail_gain": detail_gain,
+                    "detail_activity": detail_activity}
         if blend_temperature is not None and net.cfg.output not in ("blend", "blend_residual", "pyramid"):
             raise ParameterError(f"blend_temperature applies to blend or pyramid models; {model} has output "
                                  f"{net.cfg.output!r}")
@@ -327,6 +344,91 @@ class Fuser:
                               for k in TASK_SETTING_KEYS} for t, p in presets.items()}
         if task in self._task_cfg:  # a fixed task: its settings, once
             self.use_task(task)
+
+    @classmethod
+    def from_model(cls, net: Any, device: str = "auto", dtype: str | torch.dtype = "float32",
+                   token_budget: int | None = -1, *, chroma: str = "saturation", normalize: str = "auto",
+                   percentiles: tuple[float, float] = (0.1, 99.9), max_window_pixels: int = DEFAULT_WINDOW_PIXELS,
+                   tile: int | None = None, tile_overlap: int = 64, progress: bool = False,
+                   blend_temperature: float | None = None, detail_gain: float | None = None,
+                   detail_activity: float | None = None, task: str | None = None) -> "Fuser":
+        """A fuser for a network held in memory: the ``torch.nn.Module`` that
+        :func:`mutualfuse.weights.load_model` returns, or one that training built
+        (:func:`mutualfuse.model.build_model`; it carries its :class:`~mutualfuse.model.ModelConfig`
+        as ``net.cfg``). The options are :class:`Fuser`'s.
+
+        ``net`` itself is not changed: the fuser builds its own copy from ``net.cfg`` and
+        ``net``'s current parameters as float32 on the CPU (as :func:`~mutualfuse.weights.save_weights`
+        stores them; eval mode, then moved to ``device``), so it fuses bit for bit as
+        ``Fuser(path, task="stored")`` with ``net`` saved at ``path``, and later training of
+        ``net`` does not change it. Task mode ``"stored"`` only (per-task settings are recorded
+        with shipped weights files; ``None`` means ``"stored"``). :attr:`report` names the model
+        ``"in-memory network"`` (no name :class:`Fuser` takes; :attr:`weights_spec` too).
+        Anything but a mutualfuse network, or one with NaN/infinite parameters, is a one-line
+        :class:`ParameterError`."""
+        import json
+        from dataclasses import replace
+
+        from .model import ModelConfig, build_model
+        from .model.network import FusionNet
+
+        what = type(net).__name__
+        if not isinstance(net, FusionNet) or not isinstance(getattr(net, "cfg", None), ModelConfig):
+            raise ParameterError(f"Fuser.from_model: expected a mutualfuse network (a FusionNet with its ModelConfig "
+                                 f"as .cfg, from mutualfuse.weights.load_model or training), got {what}")
+        if task not in (None, "stored"):
+            raise ParameterError(f"Fuser.from_model: task {task!r} needs the per-task settings recorded with shipped "
+                                 "weights files; an in-memory network fuses at its stored settings (task 'stored')")
+        self = cls.__new__(cls)
+        self._lock = threading.RLock()
+        self._local = threading.local()
+        self.device = pick_device(device)
+        self.dtype = pick_dtype(dtype, self.device)
+        check_fuse_options(chroma=chroma, normalize=normalize, tile=tile, tile_overlap=tile_overlap,
+                           token_budget=token_budget, blend_temperature=blend_temperature, detail_gain=detail_gain,
+                           detail_activity=detail_activity, percentiles=percentiles,
+                           max_window_pixels=max_window_pixels)
+        self.chroma = chroma
+        self.normalize = normalize
+        self.percentiles = tuple(percentiles)
+        self.max_window_pixels = int(max_window_pixels)
+        self.tile = tile
+        self.tile_overlap = int(tile_overlap)
+        self.progress = progress
+        self.method_params = {}
+        self.net = None
+        self.runner = None
+        self.weights_spec = IN_MEMORY
+        self.report = FuseReport(method=IN_MEMORY)
+        self.task = task
+        self.task_mode = "stored"
+        self._task_cfg = {}
+        self.weights_meta = {}
+        overrides = {} if token_budget == -1 else {"token_budget": token_budget}
+        if blend_temperature is not None:
+            overrides["blend_temperature"] = float(blend_temperature)
+        import torch
+
+        # what save_weights writes and load_model reads back: the config through its JSON form,
+        # the parameters and buffers as contiguous float32 CPU tensors (copies: never net's own)
+        with torch.no_grad():
+            state = {k: v.detach().to("cpu", torch.float32, copy=True).contiguous() for k, v in net.state_dict().items()}
+        for k, v in state.items():
+            if not torch.isfinite(v).all():
+                raise ParameterError(f"Fuser.from_model: the network has NaN or infinite values (tensor {k})")
+        try:
+            cfg = replace(ModelConfig.from_dict(json.loads(json.dumps(net.cfg.to_dict()))), **overrides)
+        except (ValueError, TypeError) as e:
+            raise ParameterError(f"Fuser.from_model: {' '.join(str(e).split())[:200]}") from None
+        own = build_model(cfg)
+        try:
+            own.load_state_dict(state, strict=True)
+        except RuntimeError as e:
+            raise ParameterError(f"Fuser.from_model: the {what}'s parameters do not fit the {cfg.arch} model its "
+                                 f"cfg describes ({str(e).splitlines()[0][:150]})") from None
+        own.eval()
+        self._use_network(own, IN_MEMORY, blend_temperature, detail_gain, detail_activity, {}, progress)
+        return self
 
     @property
     def report(self) -> FuseReport:
@@ -381,12 +483,15 @@ class Fuser:
             args = [repr(self.method)] + [f"{k}={v!r}" for k, v in sorted(self.method_params.items())]
         else:
             args = [repr(self.weights_spec), f"device={str(self.device)!r}", f"dtype={self.dtype}"]
+            if self.weights_spec == IN_MEMORY and self.report.method == IN_MEMORY:  # Fuser.from_model
+                args[0] = f"<{IN_MEMORY}>"
             if self.task_mode is not None:
                 args.append(f"task={self.task_mode!r}")
         defaults = (("chroma", "saturation"), ("normalize", "auto"), ("percentiles", (0.1, 99.9)),
                     ("tile", None))
         args += [f"{k}={getattr(self, k)!r}" for k, d in defaults if getattr(self, k) != d]
-        return f"Fuser({', '.join(args)})"
+        made = "Fuser.from_model" if self.weights_spec == IN_MEMORY and self.report.method == IN_MEMORY else "Fuser"
+        return f"{made}({', '.join(args)})"
 
     def min_memory(self, h: int, w: int, images: int = 2, tile: int | None = -1, colour: int = 0) -> int:
         """A lower bound, in bytes, of the memory that fusing ``images`` registered h×w images
