@@ -232,17 +232,10 @@ class Fuser:
         else:
             self.device = pick_device(device)
             self.dtype = pick_dtype(dtype, self.device)
-        check_fuse_options(chroma=chroma, normalize=normalize, tile=tile, tile_overlap=tile_overlap,
-                           token_budget=token_budget, blend_temperature=blend_temperature, detail_gain=detail_gain,
-                           detail_activity=detail_activity, percentiles=percentiles,
-                           max_window_pixels=max_window_pixels)
-        self.chroma = chroma
-        self.normalize = normalize
-        self.percentiles = tuple(percentiles)
-        self.max_window_pixels = int(max_window_pixels)
-        self.tile = tile
-        self.tile_overlap = int(tile_overlap)
-        self.progress = progress
+        self._set_options(chroma=chroma, normalize=normalize, tile=tile, tile_overlap=tile_overlap,
+                          token_budget=token_budget, blend_temperature=blend_temperature, detail_gain=detail_gain,
+                          detail_activity=detail_activity, percentiles=percentiles,
+                          max_window_pixels=max_window_pixels, progress=progress)
         self.method_params = method_params
         self.net = None
         self.runner = None
@@ -345,6 +338,22 @@ class Fuser:
         if task in self._task_cfg:  # a fixed task: its settings, once
             self.use_task(task)
 
+    def _set_options(self, *, chroma, normalize, tile, tile_overlap, token_budget, blend_temperature,
+                     detail_gain, detail_activity, percentiles, max_window_pixels, progress) -> None:
+        """The options every fuser takes, checked (:func:`check_fuse_options`) and set
+        (:meth:`__init__` and :meth:`from_model`)."""
+        check_fuse_options(chroma=chroma, normalize=normalize, tile=tile, tile_overlap=tile_overlap,
+                           token_budget=token_budget, blend_temperature=blend_temperature, detail_gain=detail_gain,
+                           detail_activity=detail_activity, percentiles=percentiles,
+                           max_window_pixels=max_window_pixels)
+        self.chroma = chroma
+        self.normalize = normalize
+        self.percentiles = tuple(percentiles)
+        self.max_window_pixels = int(max_window_pixels)
+        self.tile = tile
+        self.tile_overlap = int(tile_overlap)
+        self.progress = progress
+
     @classmethod
     def from_model(cls, net: Any, device: str = "auto", dtype: str | torch.dtype = "float32",
                    token_budget: int | None = -1, *, chroma: str = "saturation", normalize: str = "auto",
@@ -384,17 +393,10 @@ class Fuser:
         self._local = threading.local()
         self.device = pick_device(device)
         self.dtype = pick_dtype(dtype, self.device)
-        check_fuse_options(chroma=chroma, normalize=normalize, tile=tile, tile_overlap=tile_overlap,
-                           token_budget=token_budget, blend_temperature=blend_temperature, detail_gain=detail_gain,
-                           detail_activity=detail_activity, percentiles=percentiles,
-                           max_window_pixels=max_window_pixels)
-        self.chroma = chroma
-        self.normalize = normalize
-        self.percentiles = tuple(percentiles)
-        self.max_window_pixels = int(max_window_pixels)
-        self.tile = tile
-        self.tile_overlap = int(tile_overlap)
-        self.progress = progress
+        self._set_options(chroma=chroma, normalize=normalize, tile=tile, tile_overlap=tile_overlap,
+                          token_budget=token_budget, blend_temperature=blend_temperature, detail_gain=detail_gain,
+                          detail_activity=detail_activity, percentiles=percentiles,
+                          max_window_pixels=max_window_pixels, progress=progress)
         self.method_params = {}
         self.net = None
         self.runner = None

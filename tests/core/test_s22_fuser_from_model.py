@@ -101,21 +101,3 @@ def test_refusals_are_one_line_parameter_errors():
         Fuser.from_model(net, device="cpu")
     with pytest.raises(ParameterError, match="use_task"):
         Fuser.from_model(_net(), device="cpu").use_task("ir-vis")
-
-
-def test_the_how_to_train_block_fuses_the_same_in_memory(tmp_path: Path, monkeypatch, samples):
-    import re
-
-    from train_cli_helpers import data
-
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "training.md").read_text(encoding="utf-8")
-    block, = re.findall(r"```python\n(.*?)```", doc.split("\n## How to train\n", 1)[1].split("\n## ", 1)[0], re.S)
-    assert "Fuser.from_model(model)" in block
-    data(tmp_path / "data", n=4, size=(40, 40), name="thermal")
-    monkeypatch.setenv("MUTUALFUSE_DATA", str(tmp_path / "data"))
-    monkeypatch.chdir(tmp_path)
-    for name, src in (("ir.png", "a.png"), ("vis.png", "b.png")):
-        Image.open(samples / "tno-01" / src).convert("L").crop((0, 0, 64, 48)).save(tmp_path / name)
-    ns: dict = {}
-    exec(compile(block, "docs/training.md", "exec"), ns)
-    assert ns["same"].shape == (48, 64) and np.array_equal(ns["same"], ns["fused"])

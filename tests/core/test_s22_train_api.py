@@ -175,5 +175,7 @@ def test_the_python_block_of_how_to_train_runs_as_written(tmp_path, monkeypatch,
     exec(compile(blocks[0], "docs/training.md", "exec"), ns)
     assert ns["result"]["step"] == 4
     assert ns["fused"].shape == (48, 64)
+    # the same network in memory (Fuser.from_model) fuses exactly as its written weights
+    assert "Fuser.from_model(model)" in blocks[0] and np.array_equal(ns["same"], ns["fused"])
     assert isinstance(ns["model"], torch.nn.Module) and ns["meta"]["steps"] == "4"
     assert issubclass(ParameterError, FuseError)
