@@ -17,7 +17,7 @@ from mutualfuse.weights import load_model, save_weights
 
 @pytest.fixture(scope="module")
 def pair() -> tuple[np.ndarray, np.ndarray]:
-    from conftest import SAMPLES
+    from tests.conftest import SAMPLES
 
     a, b = (np.asarray(Image.open(SAMPLES / "tno-01" / f"{n}.png").convert("L"))[:96, :128] for n in "ab")
     return a.copy(), b.copy()
