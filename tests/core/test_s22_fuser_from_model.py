@@ -17,9 +17,8 @@ from mutualfuse.weights import load_model, save_weights
 
 @pytest.fixture(scope="module")
 def pair() -> tuple[np.ndarray, np.ndarray]:
-    from tests.conftest import SAMPLES
-
-    a, b = (np.asarray(Image.open(SAMPLES / "tno-01" / f"{n}.png").convert("L"))[:96, :128] for n in "ab")
+    samples = Path(__file__).resolve().parents[2] / "src" / "mutualfuse" / "data" / "samples"  # conftest's SAMPLES
+    a, b = (np.asarray(Image.open(samples / "tno-01" / f"{n}.png").convert("L"))[:96, :128] for n in "ab")
     return a.copy(), b.copy()
 
 
