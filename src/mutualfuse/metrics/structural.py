@@ -427,6 +427,20 @@ def _qcb_filters32(m: int, n: int) -> np.ndarray:
     return out
 
 
+def _qcb_inputs(K, A: np.ndarray, B: np.ndarray, F: np.ndarray):
+    """What both compiled Q_CB paths start from: the three images ``normalize1``-ed in VIFB's
+    order (img1 = VI = b, img2 = IR = a, then F), as a (3, M, N) float64 array, and the 31-tap
+    Gaussians of σ = 2 and σ = 4 with their 1/(2πσ²) scales, ``[(g2, s2), (g4, s4)]``."""
+    m, n = F.shape
+    ims = np.empty((3, m, n))
+    for k, x in enumerate((B, A, F)):
+        _normalize1_into(K, x, ims[k])
+    idx = np.arange(-15, 16, dtype=np.float64)
+    gs = [(np.exp(-(idx * idx) / (2 * sigma * sigma)), 1.0 / (2 * np.pi * sigma * sigma))
+          for sigma in (2.0, 4.0)]
+    return ims, gs
+
+
 def _qcb_compiled32(K, A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float | None:
     """:func:`_qcb_compiled` with float32 FFTs (complex64 spectra), or ``None`` where the float32
     round-off could decide the value (estimate above :data:`_QCB_MAX_RISK32`) or the value is not
@@ -435,13 +449,9 @@ def _qcb_compiled32(K, A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float | N
     one forward and three inverse float32 FFTs give x, d = b_σ2 − b_σ4 and b_σ4 (circular, then
     'same' by ``unwrap_same``: twice for d, once per Gaussian); the per-pixel work is float64."""
     m, n = F.shape
-    ims = np.empty((3, m, n))
-    for k, x in enumerate((B, A, F)):  # VIFB order: img1 = VI = b, img2 = IR = a
-        _normalize1_into(K, x, ims[k])
+    ims, gs = _qcb_inputs(K, A, B, F)
     H = _qcb_filters32(m, n)
-    idx = np.arange(-15, 16, dtype=np.float64)
-    (g2, s2), (g4, s4) = [(np.exp(-(idx * idx) / (2 * sigma * sigma)), 1.0 / (2 * np.pi * sigma * sigma))
-                          for sigma in (2.0, 4.0)]
+    (g2, s2), (g4, s4) = gs
     Y = np.empty((3, m, n // 2 + 1), dtype=np.complex64)
     t = np.empty((m, n))
     im32 = np.empty((m, n), dtype=np.float32)
@@ -470,13 +480,8 @@ def _qcb_compiled(K, A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float | Non
     """:func:`qcb` with real FFTs and compiled per-pixel loops, or ``None`` where the value is
     decided by round-off (see :func:`qcb`)."""
     m, n = F.shape
-    ims = np.empty((3, m, n))
-    for k, x in enumerate((B, A, F)):  # VIFB order: img1 = VI = b, img2 = IR = a
-        _normalize1_into(K, x, ims[k])
+    ims, gs = _qcb_inputs(K, A, B, F)
     H = _qcb_filters(m, n)
-    idx = np.arange(-15, 16, dtype=np.float64)
-    gs = [(np.exp(-(idx * idx) / (2 * sigma * sigma)), 1.0 / (2 * np.pi * sigma * sigma))
-          for sigma in (2.0, 4.0)]
     Y = np.empty((3, m, n // 2 + 1), dtype=np.complex128)
     t = np.empty((m, n))
     for k in range(3):  # one image at a time (the FFT outputs are freed before the next one)
