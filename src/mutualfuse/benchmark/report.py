@@ -60,7 +60,7 @@ def environment() -> dict[str, str]:
     load = ""
     try:
         load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
+    except (OSError, AttributeError):  # AttributeError: no os.getloadavg on Windows (the report failed there)
         pass
     return {
         "mutualfuse": __version__,

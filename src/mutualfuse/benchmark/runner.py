@@ -719,13 +719,12 @@ def remove_stale_stages(out: Path) -> None:
 
 
 def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
+    """:func:`mutualfuse.io.atomic.pid_alive` (not ``os.kill(pid, 0)``, which on Windows
+    terminates the process it asks about: a second benchmark run into the same --out ended the
+    first)."""
+    from ..io.atomic import pid_alive
+
+    return pid_alive(pid)
 
 
 def planned_outputs(plans: list[Plan], fig_specs: list) -> list[Path]:

@@ -21,6 +21,7 @@ import errno
 import os
 import re
 import stat
+import sys
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -176,16 +177,54 @@ def part_prefix(path: str | os.PathLike) -> str:
     return f".{part_name(Path(path).name)}.{os.getpid()}.h{host_tag()}_"
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process of id ``pid`` runs on this machine (True when this cannot be told: its
+    temporaries are then kept, never deleted under a live writer).
+
+    Not ``os.kill(pid, 0)`` on Windows: there it is ``TerminateProcess`` with exit code 0, so
+    the check ended the live process it asked about (a second ``fuse-dir`` writing into the same
+    folder killed the first), and an id of no process raised ``OSError`` (WinError 87) instead of
+    ``ProcessLookupError`` (:func:`_windows_pid_alive`)."""
     if pid == os.getpid():
         return True
+    if sys.platform == "win32":
+        return _windows_pid_alive(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # someone else's live process
+    except OSError:  # PermissionError: someone else's live process; anything else: cannot tell
         return True
     return True
+
+
+_pid_alive = pid_alive  # the name earlier callers used
+
+
+def _windows_pid_alive(pid: int) -> bool:
+    """Windows: ``OpenProcess`` (query rights only) and ``GetExitCodeProcess``; an id that no
+    process has fails with ``ERROR_INVALID_PARAMETER`` (87); access denied is a live process of
+    another user. True where the API cannot be reached."""
+    try:
+        import ctypes
+        from ctypes import wintypes
+
+        k = ctypes.WinDLL("kernel32", use_last_error=True)
+        last_error = ctypes.get_last_error
+    except (ImportError, AttributeError, OSError):
+        return True
+    k.OpenProcess.restype = wintypes.HANDLE
+    k.OpenProcess.argtypes = (wintypes.DWORD, wintypes.BOOL, wintypes.DWORD)
+    h = k.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    if not h:
+        return last_error() != 87
+    try:
+        code = wintypes.DWORD()
+        if not k.GetExitCodeProcess(wintypes.HANDLE(h), ctypes.byref(code)):
+            return True
+        return code.value == 259  # STILL_ACTIVE
+    finally:
+        k.CloseHandle(wintypes.HANDLE(h))
 
 
 def remove_stale_parts(folder: str | os.PathLike, name: str | None = None) -> list[Path]:
@@ -207,7 +246,7 @@ def remove_stale_parts(folder: str | os.PathLike, name: str | None = None) -> li
         tag = _HOST_TAG.match(e.name[m.end("pid") + 1:])
         if tag and tag.group("tag") != here:  # another machine's process: its pid means nothing here
             continue
-        if _pid_alive(int(m.group("pid"))):
+        if pid_alive(int(m.group("pid"))):
             continue
         try:
             os.unlink(e.path)
@@ -215,6 +254,20 @@ def remove_stale_parts(folder: str | os.PathLike, name: str | None = None) -> li
         except OSError:
             pass
     return removed
+
+
+def _fsync_file(path: Path) -> None:
+    """Flush ``path`` to disk through a handle open for writing: Windows' ``os.fsync``
+    (``_commit``, ``FlushFileBuffers``) refuses a read-only one with EBADF, so a flush through
+    ``open(path, "rb")`` failed every output there ("cannot write output (Bad file
+    descriptor)"). Called before the chmod, which may make the file read-only; a file a writer
+    left read-only is flushed read-only (enough on POSIX)."""
+    try:
+        fh = open(path, "r+b")
+    except PermissionError:
+        fh = open(path, "rb")
+    with fh:
+        os.fsync(fh.fileno())
 
 
 @contextlib.contextmanager
@@ -250,10 +303,9 @@ def atomic_write(path: str | os.PathLike, *, suffix: str | None = None, fsync: b
                 raise InputError(f"{shown}: cannot write output ({e.strerror or e})") from None
             raise
         try:
-            os.chmod(tmp_p, mode)
             if fsync:
-                with open(tmp_p, "rb") as fh:
-                    os.fsync(fh.fileno())
+                _fsync_file(tmp_p)
+            os.chmod(tmp_p, mode)
             os.replace(tmp_p, p)
         except OSError as e:
             raise InputError(f"{shown}: cannot write output ({e.strerror or e})") from None
