@@ -123,12 +123,11 @@ def list_pairs(args) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]
         failures += [(f"{lst}:{i}", why) for i, why in bad]
         for r in rows:
             if r.out:
-                o = Path(r.out)
-                if o.is_absolute() or ".." in o.parts:
+                if outside_out(r.out):
                     failures.append((f"{lst}:{r.line}", f"output {r.out!r} must be a relative path inside the "
                                                         f"output folder {out_dir} (no absolute path, no '..')"))
                     continue
-                o = out_dir / o
+                o = out_dir / r.out
             else:
                 o = _out_name(r.a, out_dir, args.ext)
             pairs.append((str(r.a), str(r.b), str(o)))
@@ -176,18 +175,55 @@ def list_pairs(args) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]
                                             f"cannot tell which files pair (rename one, or use --pairs)"))
         for a, b in m.pairs:
             pairs.append((str(a), str(b), str(_out_name(a, out_dir, args.ext))))
-    seen: dict[str, str] = {}
+    from ..io.pairing import folded_name, folds_case, windows_name_problem
+
+    seen: dict[str, tuple[str, str]] = {}  # output (folded where the file system folds case) -> (a, output)
+    folding: dict[str, bool] = {}  # output folder -> whether its file system folds case
     unique = []
     for a, b, o in pairs:
         if any(_same_file(o, x) for x in (a, b)):
             failures.append((a, f"output {o} is the same file as an input of this pair"))
             continue
-        if o in seen:
-            failures.append((a, f"output {o} would also be written by the pair of {seen[o]}"))
+        if on_windows():  # refused here, one line each, instead of a rename that fails or lands on a device
+            why = next(filter(None, (windows_name_problem(n) for n in _out_parts(o, out_dir))), None)
+            if why:
+                failures.append((a, f"output {o}: {why}"))
+                continue
+        parent = str(Path(o).parent)
+        if parent not in folding:
+            folding[parent] = folds_case(Path(parent))
+        key = folded_name(o) if folding[parent] else o
+        if key in seen:
+            first, other = seen[key]
+            also = "" if other == o else (f" as {other} (this file system does not tell names apart by case: "
+                                          "give the pairs distinct outputs, e.g. with --pairs)")
+            failures.append((a, f"output {o} would also be written by the pair of {first}{also}"))
             continue
-        seen[o] = a
+        seen[key] = (a, o)
         unique.append((a, b, o))
     return unique, failures
+
+
+def on_windows() -> bool:
+    """Whether output names must be ones Windows can hold (tests simulate Windows through it)."""
+    return sys.platform == "win32"
+
+
+def outside_out(rel: str, flavour=Path) -> bool:
+    """Whether a pairs list's output ``rel`` leaves the output folder: absolute, with '..', or
+    anchored (on Windows ``C:x.png`` (drive-relative) and ``\\x.png`` (root of the drive) are not
+    absolute, and ``out / rel`` was that path, outside the output folder). ``flavour``: the path
+    class (tests pass :class:`pathlib.PureWindowsPath`)."""
+    o = flavour(rel)
+    return o.is_absolute() or bool(o.anchor) or ".." in o.parts
+
+
+def _out_parts(o: str, out_dir: Path) -> tuple[str, ...]:
+    """The names of ``o`` below the output folder (its file name, and a list's subfolders)."""
+    try:
+        return Path(o).relative_to(out_dir).parts
+    except ValueError:
+        return (Path(o).name,)
 
 
 def dist_env() -> tuple[int, int, int]:

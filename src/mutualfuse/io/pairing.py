@@ -190,3 +190,60 @@ def read_pairs_csv(lst: Path) -> tuple[list[CsvRow], list[tuple[int, str]]]:
         b = Path(row[1]) if Path(row[1]).is_absolute() else base / row[1]
         out.append(CsvRow(i, a, b, row[2] if len(row) >= 3 and row[2] else None))
     return out, bad
+
+
+def folds_case(folder: Path) -> bool:
+    """Whether the file system of ``folder`` (or of its nearest existing parent) takes names
+    that differ only in case as one file (macOS's APFS and Windows' NTFS by default; most Linux
+    file systems do not): probed by creating a hidden file and looking for it under its name in
+    the other case. Where nothing can be created there, the platform's default is assumed
+    (folding on macOS and Windows)."""
+    import contextlib
+    import os
+    import sys
+    import tempfile
+
+    d = Path(folder)
+    while not d.is_dir() and d != d.parent:
+        d = d.parent
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".mutualfuse-case-", suffix=".probe", dir=str(d))
+    except OSError:
+        return sys.platform in ("win32", "darwin")
+    os.close(fd)
+    try:
+        name = Path(tmp).name
+        return os.path.exists(os.path.join(str(d), name.swapcase()))
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def folded_name(path: str) -> str:
+    """``path`` as a case-folding file system compares names (approximately: Unicode NFD, each
+    character lower-cased where that keeps it one character; APFS and NTFS have their own
+    tables, which differ at the edges)."""
+    import unicodedata
+
+    s = unicodedata.normalize("NFD", path)
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in s)
+
+
+#: names Windows keeps for devices, whatever their extension (``CON.png`` is the console)
+_WINDOWS_DEVICES = frozenset({"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+                              *(f"COM{i}" for i in "123456789¹²³"), *(f"LPT{i}" for i in "123456789¹²³")})
+
+
+def windows_name_problem(name: str) -> str | None:
+    """Why Windows cannot hold a file or folder named ``name`` (a device name such as ``CON`` or
+    ``NUL.png``, one of ``< > : " / \\ | ? *`` or a control character, a trailing dot or space),
+    else None."""
+    bad = sorted({c for c in name if c in '<>:"/\\|?*' or ord(c) < 32})
+    if bad:
+        shown = " ".join(repr(c) for c in bad)
+        return f"holds {shown}, which Windows does not allow in a file name"
+    if name.endswith((".", " ")):
+        return "ends with a dot or a space, which Windows drops from a file name"
+    if name.split(".", 1)[0].rstrip(" ").upper() in _WINDOWS_DEVICES:
+        return f"{name.split('.', 1)[0]!r} is a device name on Windows, not a file name"
+    return None
