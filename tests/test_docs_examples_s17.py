@@ -1,5 +1,7 @@
 """The examples of docs/inputs, architecture, baselines, benchmark, web, metrics and ablations.md
-still work as written (docs audit, session 17).
+still work as written (docs audit, session 17; since session 23 the option checks also read
+docs/training.md, docs/dependency-floors.md and README.md, and the fenced ``mutualfuse`` lines of
+inputs, metrics, training.md and the README are parsed too).
 
 * every ``--option`` these pages name exists: in the command line it is written with
   (``mutualfuse CMD --opt``, ``python benchmarks/X.py --opt``), else in some ``mutualfuse``
@@ -29,7 +31,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["inputs.md", "architecture.md", "baselines.md", "benchmark.md", "web.md", "metrics.md",
-         "ablations.md"]
+         "ablations.md", "training.md", "dependency-floors.md", "README.md"]
 FENCE = re.compile(r"^ *```(\w*)\n(.*?)^ *```", flags=re.S | re.M)  # also indented (in a list)
 OPTION = re.compile(r"(?<![\w-])(--[a-z][\w-]*)")
 # options of tools the pages run that are neither mutualfuse's nor a script's of this repository
@@ -42,11 +44,13 @@ EXTERNAL = {
                                             "--disable-component-update", "--disable-sync",
                                             "--user-data-dir"},
     "octave-cli / mkoctfile (metrics.md)": {"--no-gui", "--norc", "--mex"},
+    "pip (README.md, dependency-floors.md)": {"--index-url", "--no-deps", "--only-binary"},
 }
 
 
 def _text(page: str) -> str:
-    return (ROOT / "docs" / page).read_text(encoding="utf-8")
+    """A page of docs/, or the README."""
+    return (ROOT / ("README.md" if page == "README.md" else f"docs/{page}")).read_text(encoding="utf-8")
 
 
 def _blocks(page: str, langs: tuple[str, ...]) -> list[str]:
@@ -136,7 +140,8 @@ def test_options_belong_to_the_command_they_are_written_with():
     assert not wrong, "\n".join(wrong)
 
 
-@pytest.mark.parametrize("page", ["baselines.md", "benchmark.md", "web.md", "ablations.md"])
+@pytest.mark.parametrize("page", ["baselines.md", "benchmark.md", "web.md", "ablations.md", "inputs.md",
+                                  "metrics.md", "training.md", "README.md"])
 def test_fenced_mutualfuse_lines_parse(page):
     from mutualfuse.cli import build_parser
 
