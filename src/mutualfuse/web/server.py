@@ -47,10 +47,15 @@ def listen_port(host: str, port: int | None) -> int:
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         with socket.socket(fam, socket.SOCK_STREAM) as s:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: a port in TIME_WAIT is free
+            # POSIX: SO_REUSEADDR, as uvicorn, so that a port in TIME_WAIT is free. Not on Windows:
+            # there SO_REUSEADDR lets a bind take a port another program of the same user listens
+            # on, so every port looked free; SO_EXCLUSIVEADDRUSE refuses that (and a port in
+            # TIME_WAIT binds there without any option)
+            excl = getattr(socket, "SO_EXCLUSIVEADDRUSE", None)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR if excl is None else excl, 1)
             s.bind((host, port))
     except OSError as e:
-        if e.errno == errno.EADDRINUSE:
+        if e.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", errno.EADDRINUSE)):
             raise ParameterError(f"--port {port}: already in use on {host} (another program listens there; "
                                  "--port 0 picks a free one)") from None
         raise ParameterError(f"--host {host} --port {port}: cannot listen there ({e.strerror or e})") from None
