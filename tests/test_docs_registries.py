@@ -66,3 +66,48 @@ def test_web_doc_extras_table_matches_pyproject():
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     table = set(re.findall(r"^\| `([\w-]+)` \|", _doc("web.md"), flags=re.M))
     assert table == set(extras)
+
+
+def test_readme_names_every_shipped_model():
+    """README's Documentation list of the shipped models (`default`, …, and the warm starts …) is
+    the weights registry without the ablation weights (docs/ablations.md lists those)."""
+    from mutualfuse.weights import WEIGHTS
+
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    m = re.search(r"the shipped models \(([^)]*)\)", text)
+    assert m, "README.md: the shipped models list moved; update this test"
+    listed = re.findall(r"`([\w-]+)`", m.group(1))
+    assert len(listed) == len(set(listed)), listed
+    assert set(listed) == {e.name for e in WEIGHTS if not e.name.startswith("ablation-")}
+
+
+def _specifiers() -> dict[str, str]:
+    """package (lower case) -> its specifier in pyproject.toml, over the dependencies and extras."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    reqs = list(project["dependencies"]) + [r for rs in project["optional-dependencies"].values() for r in rs]
+    out = {}
+    for r in reqs:
+        m = re.fullmatch(r"([A-Za-z0-9_.-]+)\s*(?:\[[^]]*\])?\s*([<>=!~].*)?", r.strip())
+        if m and m.group(2):
+            out.setdefault(m.group(1).lower(), set()).add(m.group(2).replace(" ", ""))
+    return out
+
+
+def test_dependency_floors_table_declares_what_pyproject_declares():
+    """docs/dependency-floors.md, "Versions": each row's declared bound (the last one where it
+    says `old → **new**`) is pyproject.toml's."""
+    text = _doc("dependency-floors.md")
+    table = text[text.index("| package | declared | installed | note |"):]
+    table = table[:table.index("\n\n")]
+    specs = _specifiers()
+    checked = 0
+    for line in table.splitlines()[2:]:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        package = cells[0].split()[0].rstrip(",").lower()
+        if package == "pytest":  # "any version (not floors)"
+            continue
+        declared = cells[1].split("→")[-1].replace("*", "").replace(" ", "")
+        assert package in specs, f"docs/dependency-floors.md: {package} is not in pyproject.toml"
+        assert declared in specs[package], f"{package}: the page says {declared}, pyproject.toml {specs[package]}"
+        checked += 1
+    assert checked >= 20
