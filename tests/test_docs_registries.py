@@ -111,3 +111,16 @@ def test_dependency_floors_table_declares_what_pyproject_declares():
         assert declared in specs[package], f"{package}: the page says {declared}, pyproject.toml {specs[package]}"
         checked += 1
     assert checked >= 20
+
+
+def test_training_doc_shipped_models_table_is_the_registry():
+    """docs/training.md, "The shipped models": one row per shipped (non-ablation) weights name."""
+    from mutualfuse.weights import WEIGHTS
+
+    text = _doc("training.md")
+    table = text[text.index("## The shipped models"):]
+    table = table[table.index("| name | what |"):]
+    table = table[:table.index("\n\n")]
+    rows = re.findall(r"^\| `([\w-]+)` \|", table, flags=re.M)
+    assert len(rows) == len(set(rows)), rows
+    assert set(rows) == {e.name for e in WEIGHTS if not e.name.startswith("ablation-")}
