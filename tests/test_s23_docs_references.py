@@ -6,7 +6,8 @@
   named ``configs/ablations.yaml`` (it is ``configs/benchmark/ablations.yaml``);
 * every section they refer to by name (``docs/inputs.md, "Stacks"``; ``section "Round 7"
   below``) is a heading or a bold paragraph lead of that page, and every relative Markdown link
-  (``[torch](#torch)``) reaches a file and heading;
+  (``[torch](#torch)``) reaches a file and heading; so does every such reference of the code
+  (docstrings, comments and messages of src/, scripts/, benchmarks/, configs/);
 * the "paper reading (default)" column of docs/architecture.md's options table is
   ``ModelConfig``'s defaults;
 * every CLI default a page states (``--crf``, default 17; ``--max-pixels`` (default
@@ -116,6 +117,24 @@ def test_sections_the_docs_refer_to_exist():
         elif not _resolves(section, target) and not (target == page and any(
                 _resolves(section, other) for other in PAGES)):
             wrong.append(f'{page}: "{section}" is no heading or bold lead of {target}')
+    assert not wrong, "\n".join(wrong)
+
+
+def test_sections_the_code_refers_to_exist():
+    """Docstrings, comments, messages and configs point into the docs the same way
+    (``docs/inputs.md, "Token budget"``): a heading renamed in the docs must not strand them."""
+    files = [*ROOT.glob("src/**/*.py"), *ROOT.glob("scripts/*.py"), *ROOT.glob("benchmarks/*.py"),
+             *ROOT.glob("configs/**/*.yaml")]
+    wrong, checked = [], 0
+    for file in files:
+        text = " ".join(re.sub(r"\n\s*#\s*", " ", file.read_text(encoding="utf-8", errors="replace")).split())
+        for m in re.finditer(r"`?((?:docs/)?[\w-]+\.md)`?,? ((?:\"[^\"]+\"(?:,? and |,? or |, )?)+)", text):
+            target = m.group(1) if m.group(1).startswith("docs/") or m.group(1) == "README.md" else f"docs/{m.group(1)}"
+            for section in re.findall(r'"([^"]+)"', m.group(2)):
+                checked += 1
+                if not (ROOT / target).exists() or not _resolves(section, target):
+                    wrong.append(f'{file.relative_to(ROOT)}: {target}, "{section}": no such heading or bold lead')
+    assert checked >= 30
     assert not wrong, "\n".join(wrong)
 
 
