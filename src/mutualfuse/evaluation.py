@@ -384,7 +384,10 @@ def list_metrics() -> str:
         arrow = words[m["direction"]]
         chk = "checked" if m["checked"] else "unchecked"
         slow = ", slow" if m["slow"] else ""
-        lines.append(f"  {e.name:20s} {arrow:6s} {chk}{slow}: {m['convention']}")
+        conv = m["convention"]
+        if m["source"] == "own":  # a metric of one's own (register_metric): where it is from
+            conv = f"{conv} [your metric: {m['defined_in']}]" if conv else f"[your metric: {m['defined_in']}]"
+        lines.append(f"  {e.name:20s} {arrow:6s} {chk}{slow}: {conv}")
     lines.append("profiles: " + ", ".join(PROFILES))
     return "\n".join(lines)
 
@@ -408,7 +411,12 @@ def _score(key: str, a, b, f) -> float:
 
     from .metrics import METRICS
 
-    fn = METRICS.get(key)
+    try:
+        fn = METRICS.get(key)
+    except KeyError as e:  # a -j worker that could not import the module registering it (_worker_init)
+        if _IMPORT_ERRORS:
+            raise ParameterError(f"metric {key!r} is unknown in a -j worker: " + "; ".join(_IMPORT_ERRORS)) from None
+        raise ParameterError(e.args[0]) from None
     fn = getattr(fn, "unchecked", fn)
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -426,20 +434,36 @@ def _score_or_skip(key: str, a, b, f) -> tuple[float, str | None]:
         return float("nan"), str(e)
 
 
-def _worker_init() -> None:
+def _worker_init(imports: tuple[str, ...] = ()) -> None:
     """``-j N`` worker start-up: Ctrl+C (SIGINT, sent to the whole foreground process group)
     is left to the main process, which stops the workers; SIGTERM ends a worker quietly (the
-    command's SIGTERM-as-Ctrl+C handler, inherited through ``fork``, would print a traceback)."""
+    command's SIGTERM-as-Ctrl+C handler, inherited through ``fork``, would print a traceback).
+    ``imports``: the ``--import`` modules (metrics of one's own), imported as the main process
+    imported them (:func:`mutualfuse.plugins.import_user_module`; already there in a forked
+    worker, imported anew in a spawned one); a failure is kept for the first metric it leaves
+    unknown to say (:func:`_score`), not a broken pool."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if imports:
+        from .plugins import import_user_module
+
+        for m in imports:
+            try:
+                import_user_module(m)
+            except Exception as e:  # noqa: BLE001 - said by the metric it leaves unknown
+                _IMPORT_ERRORS.append(f"a -j worker could not import {m}: {' '.join(str(e).split())[:300]}")
+
+
+#: what a ``-j N`` worker failed to import (:func:`_worker_init`)
+_IMPORT_ERRORS: list[str] = []
 
 
 def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
              skipped: dict | None = None, normalize: str | None = None,
              percentiles: tuple[float, float] | None = None,
-             reads: DecodedImages | None = None) -> dict:
+             reads: DecodedImages | None = None, imports: tuple[str, ...] = ()) -> dict:
     """Score pair by pair; with ``jobs`` > 1 the metrics (of every ``--fused`` image) run in
     that many worker processes, and the next pair is read while the last metrics of a pair
     still run, so ``jobs`` workers stay busy even with one metric of one method. This process
@@ -457,7 +481,11 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
     :func:`verify_reads`, which reads every image first.)
 
     ``reads``: the images :func:`verify_reads` kept (``keep=``), taken from there instead of
-    decoding the file again (the same arrays :func:`read_gray` returns); the others are read."""
+    decoding the file again (the same arrays :func:`read_gray` returns); the others are read.
+
+    ``imports``: the ``--import`` modules that register metrics of one's own, which every ``-j``
+    worker imports first (:func:`_worker_init`: a worker started by ``spawn`` or ``forkserver``
+    has only the built-in metrics)."""
     from collections import deque
 
     from tqdm import tqdm
@@ -499,7 +527,8 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
 
     try:  # the bar and the pool inside: a Ctrl+C at any moment closes the bar before "interrupted"
         bar = tqdm(total=total, desc="evaluate", unit="metric", disable=quiet, file=sys.stderr)
-        ex = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init) if jobs > 1 else None
+        ex = (ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(tuple(imports),))
+              if jobs > 1 else None)
         for n in names:
             a = read(la[n], True)
             b = read(lb[n], True)

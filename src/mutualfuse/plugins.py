@@ -1,6 +1,8 @@
-"""A researcher's own fusion method, on every command: ``--import MODULE`` (a module name, a
-``.py`` file or a package folder) imports the module that registers it
-(:func:`mutualfuse.methods.register_method`) before the command looks its ``--method`` up.
+"""A researcher's own fusion method or metric, on every command: ``--import MODULE`` (a module
+name, a ``.py`` file or a package folder) imports the module that registers it
+(:func:`mutualfuse.methods.register_method`; :func:`mutualfuse.metrics.register_metric` and
+:func:`mutualfuse.metrics.register_profile`) before the command looks its ``--method`` (or
+``--metrics`` / ``--profile``) up.
 
 * :func:`import_user_module`: ``--import mymethod`` (a module on the Python path, or in the
   working folder, as ``python -m`` finds it), ``--import path/to/mymethod.py`` (a file) or
@@ -11,8 +13,11 @@
   (:mod:`mutualfuse.cli.fuse_dir_jobs`).
 * :func:`import_user_modules`: the ``--import`` options of a command, in order.
 
-Used by ``mutualfuse fuse``, ``fuse-dir``, ``fuse-stack``, ``methods`` and ``benchmark``
-(:mod:`mutualfuse.benchmark.plugins` holds the benchmark's own checks of the methods).
+Used by ``mutualfuse fuse``, ``fuse-dir``, ``fuse-stack``, ``fuse-video``, ``fuse-volume``,
+``serve`` (the web page), ``methods``, ``benchmark`` (:mod:`mutualfuse.benchmark.plugins` holds
+the benchmark's own checks of the methods) and ``evaluate`` (metrics of one's own; its ``-j N``
+workers import the modules too, :func:`mutualfuse.evaluation._worker_init`, whether they are
+forked or spawned).
 """
 from __future__ import annotations
 
@@ -130,8 +135,12 @@ def import_user_module(spec: str) -> list[str]:
     before = set(METHODS.names())
     try:
         (_load_file if _is_path(spec) else _load_name)(spec)
-    except ParameterError:
-        raise
+    except ParameterError as e:
+        if str(e).startswith(f"--import {spec}:"):  # the loader's own (no such file, not a module name)
+            raise
+        # raised by the module's code (register_metric / register_method refusing a registration): named
+        # with the module and the file and line, as any other failure of its import
+        raise ParameterError(f"--import {spec}: {_one_line(e, 400)}{_where(e)}") from None
     except Exception as e:  # noqa: BLE001 - whatever the user's module raises
         raise ParameterError(f"--import {spec}: {_describe(e)}") from None
     return [n for n in METHODS.names() if n not in before]

@@ -2,7 +2,7 @@
 file) and the checks of the registered methods that the run makes before any work.
 
 * :func:`import_user_module` (:mod:`mutualfuse.plugins`, shared with ``fuse``, ``fuse-dir``,
-  ``fuse-stack`` and ``methods``): ``--import mymethod`` (a module on the Python path, or in the
+  ``fuse-stack``, ``fuse-video``, ``fuse-volume``, ``serve``, ``methods`` and ``evaluate``): ``--import mymethod`` (a module on the Python path, or in the
   working folder, as ``python -m`` finds it), ``--import path/to/mymethod.py`` (a file) or
   ``--import path/to/mypackage`` (a package folder); one-line errors naming the file and line of
   the failure. The ``-j N`` workers import the same way (:func:`mutualfuse.benchmark.jobs.init_worker`).

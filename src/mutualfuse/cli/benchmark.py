@@ -41,7 +41,8 @@ def add_parser(sub) -> None:
 
     add_import(p, help="import a Python module first: a module name (found on the Python path or in the working "
                        "folder), a .py file or a package folder; the methods it registers (register_method) become "
-                       "rows; repeatable (as --import of fuse, fuse-dir, fuse-stack and methods)")
+                       "rows; repeatable (as --import of fuse, fuse-dir, fuse-stack, fuse-video, fuse-volume, serve, "
+                       "methods and evaluate)")
     p.add_argument("--quick", action="store_true",
                    help="two pairs per set, no slow metrics (VIF) or slow methods (GTF, ASR, CSR): a smoke run")
     p.add_argument("--pairs", type=int, metavar="N", help="only the N smallest pairs of every set (ties by name)")

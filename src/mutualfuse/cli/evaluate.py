@@ -66,7 +66,13 @@ def add_parser(sub) -> None:
     p.add_argument("-j", "--jobs", type=int_at_least(1), default=1,
                    help="worker processes computing the metrics of a pair in parallel (default %(default)s)")
     p.add_argument("--list", action="store_true", help="list the available metrics and profiles and exit")
-    from .common import add_quiet
+    from .common import add_import, add_quiet
+
+    add_import(p, help="import a Python module first: a module name (found on the Python path or in the working "
+                       "folder), a .py file or a package folder; the metrics it registers "
+                       "(mutualfuse.metrics.register_metric) and metric profiles (register_profile) can be named by "
+                       "--metrics and --profile and are listed by --list; every -j worker imports it too; "
+                       "repeatable (docs/metrics.md, 'Your own metric')")
 
     add_quiet(p)
     p.set_defaults(func=run)
@@ -344,6 +350,9 @@ def _method_labels(fused: list[Path]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .common import apply_imports
+
+    apply_imports(args)  # metrics and profiles of one's own (--import): registered before --metrics is read
     if args.list:
         print(list_metrics())
         return 0
@@ -367,7 +376,13 @@ def run(args: argparse.Namespace) -> int:
         lo, hi = args.percentiles
         if not 0 <= lo < hi <= 100:
             raise ParameterError(f"--percentiles {lo:g} {hi:g}: need 0 <= LO < HI <= 100")
-    labels = select_metrics(args.metrics, args.profile)
+    try:
+        labels = select_metrics(args.metrics, args.profile)
+    except ParameterError as e:
+        if str(e).startswith("unknown metric") and not getattr(args, "imports", None):
+            own = "profile of your own" if str(e).startswith("unknown metric profile") else "of your own"
+            raise ParameterError(f"{e}; a metric {own}: --import its module first") from None
+        raise
     a_dir, b_dir = Path(args.a), Path(args.b)
     fused = [Path(d) for d in args.fused]
     methods = _method_labels(fused)
@@ -381,7 +396,8 @@ def run(args: argparse.Namespace) -> int:
                           keep=reads)
     skipped: dict = {}
     table = _compute(names, la, lb, lf, methods, fused, labels, args.jobs, args.quiet, skipped,
-                     normalize=args.normalize, percentiles=args.percentiles, reads=reads)
+                     normalize=args.normalize, percentiles=args.percentiles, reads=reads,
+                     imports=tuple(getattr(args, "imports", None) or ()))
     del reads
     n_cells = len(methods) * len(names) * len(labels)
     n_skipped = sum(len(v["images"]) for v in skipped.values())

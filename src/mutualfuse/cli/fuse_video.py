@@ -33,6 +33,9 @@ def add_parser(sub) -> None:
                         "under percentile): video = one mapping from the whole video's percentiles (default; "
                         "one extra decoding pass, no flicker), frame = each frame by its own, as a still")
     add_common(p)
+    from .common import add_import
+
+    add_import(p)
     add_quiet(p)
     p.set_defaults(func=run)
 
@@ -41,8 +44,10 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from ..video import fuse_video, progress_bar
+    from .common import apply_imports
     from .fuse import make_fuser
 
+    apply_imports(args)  # a method of one's own (--import): registered before --method is looked up
     fuser = make_fuser(args)
     shown: list = []  # the bar, made at the first frame: a bad input's one-line error comes alone
 

@@ -51,8 +51,9 @@ def add_parser(sub) -> None:
             action.help = ("intensity scaling of each volume, one mapping for all its slices: auto and percentile "
                            "(default auto): the volume's percentiles; full: an unsigned integer type's range, or "
                            "float voxels already in [0, 1]")
-    from .common import add_quiet
+    from .common import add_import, add_quiet
 
+    add_import(p)
     add_quiet(p)
     p.set_defaults(func=run)
 
@@ -65,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
     from .fuse import make_fuser
 
     from ..errors import ParameterError
+    from .common import apply_imports
 
+    apply_imports(args)  # a method of one's own (--import): registered before --method is looked up
     if getattr(args, "chroma", None) is not None:  # it was accepted and did nothing
         raise ParameterError(f"--chroma {args.chroma}: a volume has one value a voxel (gray); --chroma is the colour "
                              "rule of `fuse` for two colour images")

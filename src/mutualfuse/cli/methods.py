@@ -89,4 +89,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"weights {w.name:{ww}s} {w.file:{fw}s}  sha256 {w.sha256[:16]}...  {w.description}")
     print("\ncards: mutualfuse methods --card NAME (a method's parameters, or a weights file's model card; "
           "--card all = every weights file)")
+    own = _own_metrics() if getattr(args, "imports", None) else []
+    if own:  # an --import module registered metrics (register_metric): they are listed by evaluate --list
+        print(f"your metrics: {', '.join(own)} (mutualfuse evaluate --import MODULE --list; docs/metrics.md, "
+              "'Your own metric')")
     return 0
+
+
+def _own_metrics() -> list[str]:
+    """The metrics of one's own (``register_metric``) registered so far; the metrics are not
+    loaded for this (a module that registers metrics has loaded them)."""
+    import sys
+
+    metrics = sys.modules.get("mutualfuse.metrics")
+    return metrics.METRICS.names(source=metrics.OWN_SOURCE) if metrics is not None else []

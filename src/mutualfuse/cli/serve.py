@@ -19,6 +19,12 @@ def add_parser(sub) -> None:
     p.add_argument("--max-pixels", type=int_at_least(1), default=MAX_PIXELS,
                    help=f"refuse larger images, as `fuse` does (default {MAX_PIXELS})")
     p.add_argument("--share", action="store_true", help="also ask Gradio for a public share link (needs internet)")
+    from .common import add_import
+
+    add_import(p, help="import a Python module first: a module name (found on the Python path or in the working "
+                       "folder), a .py file or a package folder; the fusion methods it registers "
+                       "(mutualfuse.methods.register_method) are offered on the page, whose 'same as' command lines "
+                       "name the module; repeatable (docs/benchmark.md, 'Your own method')")
     p.set_defaults(func=run)
 
 
@@ -28,6 +34,12 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise ParameterError(f"--port {args.port}: must be 0-65535")
+    from .common import apply_imports
+
+    apply_imports(args)  # methods of one's own (--import): on the page's method list, before it is built
+    from ..web import core
+
+    core.SERVED_IMPORTS = tuple(getattr(args, "imports", None) or ())
     rc = serve(host=args.host, port=args.port or None, device=args.device, max_pixels=args.max_pixels,
                share=args.share)
     # serve() has stopped the page and removed its temporary folder. Leave now: the web

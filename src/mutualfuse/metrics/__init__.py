@@ -12,7 +12,8 @@ Metadata of every entry (``METRICS.meta(name)``):
 
 ``metric``      the metric's short name (``"EN"``)
 ``source``      ``"rfn-nest"``, ``"nestfuse"``, ``"vifb"``, ``"liu"`` (Z. Liu's imageFusionMetrics),
-                ``"han"`` (VIFF) or ``"extra"`` (ours, unchecked)
+                ``"han"`` (VIFF), ``"extra"`` (ours, unchecked) or ``"own"`` (a metric of one's own,
+                :func:`register_metric`: never checked; its ``defined_in`` says where it is)
 ``direction``   ``"higher"`` or ``"lower"`` is better, or ``"zero"``: closer to 0 is better
                 (Q_SF, whose ideal is 0 and whose sign says whether detail was lost or added)
 ``higher_is_better``  True / False for "higher" / "lower", None for "zero" (use :func:`goodness`
@@ -25,6 +26,8 @@ Metadata of every entry (``METRICS.meta(name)``):
                 ``metrics_reference_liu.tsv``) has values for it and they are matched
 
 :mod:`.profiles` defines named selections (``paper`` = the mix used for the paper's tables).
+:func:`register_metric` and :func:`register_profile` add metrics and profiles of one's own
+(``mutualfuse evaluate --import MODULE``; docs/metrics.md, "Your own metric").
 
 Example: the bundled TNO infrared/visible pair (``read_image`` gives 0–1 floats: scale them to
 0–255), fused by the max rule:
@@ -61,6 +64,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
+from ..errors import ParameterError
 from ..registry import Registry
 from ._common import as255, as_array, rgb2gray_matlab, to_gray, RGB2GRAY_WEIGHTS
 from .gradient import ag, ei, nabf, qabf, sf
@@ -272,7 +276,7 @@ _reg("VIF@0-255", _abf(vif, convention="0-255"), higher=True, uses_sources=True,
      reference=NEST + "vif/vifvec.m", convention="vifvec on 0-255 images as its documentation intends",
      slow=True, checked=False)
 
-from .profiles import PROFILES, resolve  # noqa: E402  (needs METRICS)
+from .profiles import PROFILES, register_profile, resolve  # noqa: E402  (needs METRICS)
 
 for _fn in (en, sd, mi, mi_bits, scd, nabf, ms_ssim, mef_ssim, ms_ssim_wang, ssim, ssim_af, ssim_bf, vif,
             vif_af, vif_bf, fmi, ce, psnr, rmse, ag, ei, qabf, sf, qcb, qcv, qmi, qte, qte_cvejic, qncie,
@@ -282,6 +286,167 @@ for _fn in (en, sd, mi, mi_bits, scd, nabf, ms_ssim, mef_ssim, ms_ssim_wang, ssi
 for _e in METRICS:
     if _e.obj.__doc__ and "Inputs (all metric functions)" not in _e.obj.__doc__:
         _e.obj.__doc__ = _e.obj.__doc__.rstrip() + _INPUT_NOTE
+
+
+# ---------------------------------------------------------------------------------------------
+# a metric of one's own
+# ---------------------------------------------------------------------------------------------
+
+#: the ``source`` of every metric registered with :func:`register_metric` (never conformance-checked)
+OWN_SOURCE = "own"
+DIRECTIONS = ("higher", "lower", "zero")
+
+
+class MetricResultError(ParameterError):
+    """A metric of one's own (:func:`register_metric`) returned something that is not one real
+    number (None, an array, a string, a complex number), or raised an exception that is not one
+    of the package's own errors; one line naming the metric and where it is defined."""
+
+
+def _defined_at(fn: Any) -> str:
+    import inspect
+
+    fn = inspect.unwrap(fn)
+    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
+
+
+def _result_value(out: Any, name: str, where: str) -> float:
+    """``out`` as a float, or :class:`MetricResultError` when it is not one real number. NaN and
+    ±inf are values (as for the built-in metrics: ``evaluate`` notes them, and a mean over them
+    is NaN or infinite)."""
+    if isinstance(out, (bool, np.bool_)):
+        raise MetricResultError(f"metric {name!r} ({where}) returned {out!r}, a bool: a metric returns one "
+                                "real number")
+    try:
+        import torch
+
+        if isinstance(out, torch.Tensor):
+            out = out.detach().cpu().numpy()
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
+    try:
+        arr = np.asarray(out)
+    except Exception:  # noqa: BLE001 - any object
+        arr = np.asarray(None, dtype=object)
+    if arr.dtype.kind not in "iuf":
+        what = "None (a missing return statement?)" if out is None else f"a {type(out).__name__}"
+        raise MetricResultError(f"metric {name!r} ({where}) returned {what}: a metric returns one real number")
+    if arr.ndim != 0:
+        raise MetricResultError(f"metric {name!r} ({where}) returned an array of shape {arr.shape}: a metric "
+                                "returns one real number (a scalar, e.g. float(x.mean()))")
+    return float(arr)
+
+
+def register_metric(name: str, *, direction: str = "higher", uses_sources: bool = True, reference: str = "",
+                    convention: str = "", slow: bool = False, checked: bool = False
+                    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a fusion-quality metric of one's own: ``@register_metric("mine", direction="higher")``
+    on a function ``fn(a, b, f) -> float``. It is then a registered metric like the built-in ones:
+    ``METRICS.get(name)``, :func:`evaluate_pair`, ``mutualfuse evaluate --import MODULE --metrics
+    name`` (and ``--list``), profiles (:func:`register_profile`).
+
+    The function gets the images as 2-D gray ``float64`` arrays on the 0–255 scale, whatever they
+    were (uint8 as stored, uint16 scaled by 255/65535, colour through MATLAB ``rgb2gray``, PIL
+    images and tensors read), new arrays it may modify, all of one shape; ``a`` and ``b`` are
+    ``None`` where the caller gave none (``uses_sources=False``: a metric of the fused image
+    alone). Called through the registry, the images first pass the input-range guard of the
+    built-in metrics (a 0–1 float image is refused, :mod:`.input_range`).
+
+    It returns one real number (NaN and ±inf are values, as for the built-in metrics); anything
+    else, and any exception of its own, is a one-line :class:`MetricResultError` naming the
+    metric and where it is defined (``evaluate``: with the file). The package's own errors
+    (:class:`~mutualfuse.errors.ImageTooSmallError`, :class:`~mutualfuse.errors.MetricUndefinedError`:
+    the cell is left empty with a note) pass through.
+
+    ``direction``: ``"higher"`` or ``"lower"`` is better, or ``"zero"`` (closer to 0 is better);
+    ``uses_sources``: whether ``a`` and ``b`` enter the value; ``reference`` and ``convention``:
+    one line each, shown by ``evaluate --list`` and in its JSON output; ``slow``: noted in the list.
+
+    A metric of one's own is never conformance-checked (``checked`` is False, and
+    ``checked=True`` is refused): only the project's reference tables mark a metric checked. Its
+    ``source`` is ``"own"``, so no built-in profile but ``all`` includes it. A name taken by a
+    built-in metric or a profile is refused (replacing a built-in metric is not supported: its
+    key stands for an implementation checked against the reference code); registering the same
+    function again (a module imported twice, ``importlib.reload``) replaces it. Every mistake
+    in the registration is a one-line :class:`~mutualfuse.errors.ParameterError`."""
+    import functools
+    import inspect
+
+    from .input_range import range_checked
+    from .profiles import PROFILE_REGISTRY
+
+    what = f"register_metric({name!r})"
+    if not isinstance(name, str) or not name.strip():
+        raise ParameterError(f"{what}: a metric name is a non-empty string")
+    if name != name.strip() or any(c.isspace() for c in name) or "," in name or name.startswith("-"):
+        raise ParameterError(f"{what}: a metric name has no spaces or commas and does not start with '-' "
+                             "(evaluate --metrics takes comma-separated names)")
+    if direction not in DIRECTIONS:
+        raise ParameterError(f"{what}: direction={direction!r}: use 'higher' or 'lower' (is better), or 'zero' "
+                             "(closer to 0 is better)")
+    for opt, value in (("uses_sources", uses_sources), ("slow", slow), ("checked", checked)):
+        if not isinstance(value, bool):
+            raise ParameterError(f"{what}: {opt}={value!r}: True or False")
+    for opt, value in (("reference", reference), ("convention", convention)):
+        if not isinstance(value, str):
+            raise ParameterError(f"{what}: {opt}={value!r}: a string (one line)")
+    if checked:
+        raise ParameterError(f"{what}: checked=True: only the project's conformance tables mark a metric checked "
+                             "(docs/metrics.md); a metric of your own is listed as unchecked")
+    if name in PROFILE_REGISTRY:
+        raise ParameterError(f"{what}: {PROFILE_REGISTRY.entry(name).name!r} is a metric profile's name; "
+                             "register the metric under another name")
+    if name in METRICS and METRICS.meta(name)["source"] != OWN_SOURCE:
+        raise ParameterError(f"{what}: a built-in metric is registered as {METRICS.entry(name).name!r} (names are "
+                             "case-insensitive); replacing a built-in metric is not supported (its key stands for "
+                             "code checked against the reference): register yours under another name, e.g. "
+                             f"{name.split('@')[0] + '@mine'!r}")
+
+    def deco(fn):
+        where = _defined_at(fn)
+        if not callable(fn):
+            raise ParameterError(f"{what}: {fn!r} is not a function: a metric is fn(a, b, f) -> float")
+        try:
+            sig = inspect.signature(fn)
+        except (TypeError, ValueError):  # no signature (a builtin): the call says
+            sig = None
+        if sig is not None:
+            try:
+                sig.bind(None, None, None)
+            except TypeError as e:
+                raise ParameterError(f"{what}: {where}{sig} cannot be called as fn(a, b, f) ({e}): a metric takes "
+                                     "the two sources and the fused image, also when it uses the fused image "
+                                     "only (uses_sources=False)") from None
+
+        @functools.wraps(fn)
+        def own(a, b, f):
+            from ..errors import FuseError
+            from ..plugins import _describe
+            from ._common import as255, check_same_shape
+
+            imgs = [None if x is None else as255(x) for x in (a, b, f)]
+            given = [x for x in imgs if x is not None]
+            if len(given) > 1:
+                check_same_shape(*given, names=tuple(n for n, x in zip(("a", "b", "f"), imgs) if x is not None))
+            try:
+                out = fn(*imgs)
+            except (FuseError, MemoryError):
+                raise
+            except Exception as e:  # noqa: BLE001 - whatever the user's function raises
+                raise MetricResultError(f"metric {name!r} ({where}) failed: {_describe(e)}") from None
+            return _result_value(out, name, where)
+
+        try:
+            METRICS.add(name, range_checked(own, name, uses_sources), metric=name.split("@")[0],
+                        source=OWN_SOURCE, direction=direction,
+                        higher_is_better={"higher": True, "lower": False, "zero": None}[direction],
+                        uses_sources=uses_sources, reference=reference or f"your metric: {where}",
+                        convention=convention, slow=slow, checked=False, defined_in=where)
+        except ValueError as e:  # another metric of one's own holds the name
+            raise ParameterError(f"{what}: {e}") from None
+        return fn
+
+    return deco
 
 
 def evaluate_pair(a, b, f, metrics: Iterable[str] | None = None, profile: str | None = None,
@@ -314,6 +479,7 @@ def evaluate_pair(a, b, f, metrics: Iterable[str] | None = None, profile: str | 
 
 __all__ = [
     "METRICS", "PROFILES", "evaluate_pair", "resolve", "goodness", "ARROWS", "ARROWS_ASCII",
+    "register_metric", "register_profile", "MetricResultError",
     "en", "sd", "mi", "mi_bits", "scd", "nabf", "ms_ssim", "mef_ssim", "ms_ssim_wang",
     "ssim", "ssim_af", "ssim_bf", "vif", "vif_af", "vif_bf", "vifvec", "fmi",
     "ce", "psnr", "rmse", "ag", "ei", "qabf", "sf", "qcb", "qcv",

@@ -21,7 +21,10 @@ A profile maps a display name (the column heading) to a registered key of
     that is fast (no VIF/FMI), one key per metric and source. Liu et al.'s metrics and VIFF are
     not in it (use ``liu``).
 ``all``
-    Every registered metric (including the slow ones and the unchecked extras).
+    Every registered metric (including the slow ones, the unchecked extras and the metrics of
+    one's own).
+
+:func:`register_profile` adds a profile of one's own (``evaluate --import MODULE --profile NAME``).
 """
 from __future__ import annotations
 
@@ -93,6 +96,66 @@ for _name, _fn in (
 ):
     PROFILE_REGISTRY.add(_name, _fn)
 PROFILES = PROFILE_REGISTRY.view()
+#: the profiles above (a profile of one's own, :func:`register_profile`, cannot take their names)
+BUILTIN_PROFILES = tuple(PROFILE_REGISTRY.names())
+
+
+def register_profile(name: str, columns) -> None:
+    """Register a metric profile of one's own: ``columns`` maps each column label to a registered
+    metric key (``{"Qabf": "Qabf@vifb", "Mine": "mine"}``), or is a list of keys (each labelled
+    with its key). ``mutualfuse evaluate --import MODULE --profile NAME`` then scores them; the
+    keys are checked now (register the module's own metrics first). A name taken by a built-in
+    profile or by a metric is refused; a profile of one's own registered again under its name
+    from the same module (a module imported twice, ``importlib.reload``) is replaced. Every
+    mistake is a one-line :class:`~mutualfuse.errors.ParameterError`."""
+    import sys
+    from collections.abc import Mapping
+
+    from . import METRICS
+
+    what = f"register_profile({name!r})"
+    if not isinstance(name, str) or not name.strip() or any(c.isspace() for c in name) or "," in name:
+        raise ParameterError(f"{what}: a profile name is a non-empty string without spaces or commas")
+    if name in PROFILE_REGISTRY and PROFILE_REGISTRY.entry(name).name in BUILTIN_PROFILES:
+        raise ParameterError(f"{what}: {PROFILE_REGISTRY.entry(name).name!r} is a built-in profile; replacing it is "
+                             "not supported: register yours under another name")
+    if name in METRICS:
+        raise ParameterError(f"{what}: {METRICS.entry(name).name!r} is a metric's name; register the profile "
+                             "under another name")
+    if isinstance(columns, Mapping):
+        items = list(columns.items())
+    elif isinstance(columns, (list, tuple)):
+        items = [(k, k) for k in columns]
+    else:
+        raise ParameterError(f"{what}: columns must be a dict {{label: metric key}} or a list of metric keys, "
+                             f"got {type(columns).__name__}")
+    if not items:
+        raise ParameterError(f"{what}: no columns")
+    cols: dict[str, str] = {}
+    for label, key in items:
+        if not isinstance(label, str) or not label.strip():
+            raise ParameterError(f"{what}: column label {label!r}: a non-empty string")
+        if label in cols:
+            raise ParameterError(f"{what}: column {label!r} given twice")
+        if not isinstance(key, str):
+            raise ParameterError(f"{what}: column {label!r}: {key!r} is not a metric key")
+        try:
+            cols[label] = METRICS.entry(key).name
+        except KeyError as e:
+            raise ParameterError(f"{what}: column {label!r}: {e.args[0]}") from None
+    if len(set(cols.values())) < len(cols):
+        raise ParameterError(f"{what}: a metric is in two columns")
+
+    def make() -> dict[str, str]:
+        return dict(cols)
+
+    # the caller's module and the name: the same profile registered again from there replaces it
+    make.__module__ = sys._getframe(1).f_globals.get("__name__", "?")
+    make.__qualname__ = f"profile:{name}"
+    try:
+        PROFILE_REGISTRY.add(name, make, own=True)
+    except ValueError as e:
+        raise ParameterError(f"{what}: {e}") from None
 
 
 def resolve(metrics: Iterable[str] | None = None, profile: str | None = None) -> dict[str, str]:

@@ -64,6 +64,21 @@ SERVER_LIMIT = "the limit of this server, set by `mutualfuse serve --max-pixels`
 STACK_FORMATS = ("png", "tif")
 NETWORK = "mutualfuse"
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+#: the ``--import`` modules of ``mutualfuse serve`` (methods of one's own on the page), set by the
+#: command (:func:`mutualfuse.cli.serve.run`); the page's "same as" command lines name them
+#: (:attr:`Settings.imports`) when the chosen method is one of one's own
+SERVED_IMPORTS: tuple[str, ...] = ()
+
+
+def _served_imports() -> tuple[str, ...]:
+    return tuple(SERVED_IMPORTS)
+
+
+def is_own_method(method: str) -> bool:
+    """Whether the registered ``method`` is a method of one's own (``serve --import``), not the project's."""
+    from ..methods import METHODS, _is_own
+
+    return method in METHODS and _is_own(METHODS.get(method))
 
 
 @dataclass
@@ -81,10 +96,15 @@ class Settings:
     detail_gain: float | None = None  # pyramid network only; None: the weights' own
     detail_activity: float | None = None  # pyramid network only; None: the weights' own
     task: str | None = None  # network only (--task); None: auto for weights with per-task settings, else stored
+    #: the modules ``serve --import`` imported (default: :data:`SERVED_IMPORTS` when the settings
+    #: are made): named by ``--import`` in the command lines when the method is one of one's own
+    imports: tuple[str, ...] = field(default_factory=_served_imports)
 
     def cli_args(self) -> list[str]:
-        """The equivalent ``mutualfuse fuse`` options (shown on the page, used by the test)."""
-        out = ["--method", self.method]
+        """The equivalent ``mutualfuse fuse`` options (shown on the page, used by the test); a
+        method of one's own is preceded by the ``--import`` of every module ``serve`` imported."""
+        out = [a for m in self.imports for a in ("--import", m)] if self.imports and is_own_method(self.method) else []
+        out += ["--method", self.method]
         if self.method == NETWORK:
             out += ["--weights", self.weights]
             if self.blend_temperature is not None:
@@ -153,10 +173,15 @@ def samples() -> dict[str, tuple[Path, Path]]:
 
 
 def methods() -> list[tuple[str, str]]:
-    """(name, family) of every registered method, the network first."""
+    """(name, family) of every registered method, the network first; a method of one's own
+    (``serve --import``) has ``yours`` in its family."""
     from ..methods import METHODS
 
-    entries = [(e.name, e.meta.get("family", "")) for e in METHODS]
+    from ..methods import _is_own
+
+    # a method of one's own (serve --import) says so, with its family if it gave one
+    entries = [(e.name, e.meta.get("family", "") + (", yours" if e.meta.get("family") else "yours")
+                if _is_own(e.obj) else e.meta.get("family", "")) for e in METHODS]
     return sorted(entries, key=lambda e: e[1] != "network")  # stable: registration order otherwise
 
 
