@@ -280,3 +280,26 @@ def test_weights_own_defaults_are_model_config_defaults():
         assert all(d is None for _, d, _ in options[opt]), (page, opt, options[opt])
         field = opt[2:].replace("-", "_")
         assert float(shown) == defaults[field], f"{page}: {opt} the weights' own {shown}, ModelConfig {defaults[field]}"
+
+
+def test_stated_cli_defaults_are_the_api_defaults_too():
+    """A default the docs state for a fuse option that ``mutualfuse.Fuser`` also takes
+    (``--percentiles``, ``--window-pixels`` = ``max_window_pixels``, ``--normalize``) is
+    ``Fuser``'s default as well: the docs say the API fuses as the CLI does."""
+    import inspect
+
+    from mutualfuse import Fuser
+
+    params = inspect.signature(Fuser.__init__).parameters
+    alias = {"window-pixels": "max_window_pixels"}
+    checked = 0
+    for page, opt, shown in _stated_defaults():
+        name = alias.get(opt[2:], opt[2:].replace("-", "_"))
+        if name not in params or shown in ("the", "that") or params[name].default is None:
+            continue
+        want, default = _value(shown), params[name].default
+        if isinstance(default, tuple):
+            default = tuple(map(float, default))
+        assert default == want, f"{page}: {opt} default {shown}; Fuser({name}=…) default {default!r}"
+        checked += 1
+    assert checked >= 3
