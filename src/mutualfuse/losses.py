@@ -35,7 +35,8 @@ for the variance that selects and the SSIM that is scored, so that both look at 
 patch (``select_window="same"``); ``select_window="uniform"`` uses Eq. 3's box variance.
 
 :data:`LOSSES` holds the training losses by name (``TrainConfig.loss``); each takes (X, Y, F)
-batches and returns a 0-d tensor. The terms that some of them add (:func:`max_gradient_loss`,
+batches and returns a 0-d tensor. A loss of one's own is added with :func:`register_loss`
+(whose docstring is the contract) and trained with ``mutualfuse train --import MODULE``. The terms that some of them add (:func:`max_gradient_loss`,
 :func:`max_intensity_loss`) are not training losses on their own and are not registered;
 :func:`truth_loss` (F against a known fused image) is added by ``TrainConfig.truth_weight``:
 
@@ -412,3 +413,89 @@ LOSS_REGISTRY.add("var_ssim_grad", var_ssim_grad_loss, cite="Var-SSIM + max-grad
 LOSS_REGISTRY.add("var_ssim_grad_int", var_ssim_grad_int_loss,
                   cite="Var-SSIM + max-gradient + low-pass max-intensity terms (beyond the paper)")
 LOSSES = LOSS_REGISTRY.view()
+#: the losses shipped with mutualfuse (:func:`register_loss` refuses these names)
+BUILTIN_LOSSES = tuple(LOSS_REGISTRY.names())
+
+
+def register_loss(name: str, fn=None, *, cite: str = ""):
+    """Register a training loss of one's own under ``name``, so that ``TrainConfig.loss`` (the
+    config's ``loss: NAME``) trains with it; as a call, ``register_loss("mine", fn)``, or as a
+    decorator, ``@register_loss("mine")``. Returns ``fn``.
+
+    The contract, which the trainer checks on a probe before any image is read and on every step:
+
+    * ``fn(x, y, f, **loss_params) -> loss``: ``x`` and ``y`` the first-role (infrared, CT, ...)
+      and second-role (visible, MR, ...) crops, ``f`` the network's fused output, each a float32
+      ``(B, 1, H, W)`` tensor (B = the batch per process, H = W = ``data.crop``; the validation
+      calls it with B = 1 and the crop of each held-out pair), intensities in [0, 1] as the
+      trainer reads the images (``mutualfuse.image_io.read_gray_float``: 8-bit ``v/255``, 16-bit
+      by each image's 0.1–99.9 percentiles, colour as BT.601 luma, the policy ``mutualfuse
+      fuse`` reads images with by default); ``loss_params`` are the config's ``loss_params``.
+    * ``loss``: a floating-point tensor of one element (a 0-d tensor, as the built-in losses
+      return), finite, differentiable with respect to ``f`` (the optimiser minimises it). Anything
+      else, or an exception, is a one-line error naming the loss and the file and line it failed
+      at (at the probe: before training; during training: at that step).
+    * ``name``: letters, digits, ``_``, ``-`` and ``.``, not the name of a built-in loss
+      (:data:`BUILTIN_LOSSES`; names are case-insensitive); the same function registered again
+      (a module imported twice, a notebook cell run again) replaces itself, another function under
+      a taken name is a :class:`~mutualfuse.errors.ParameterError`.
+
+    What is recorded: the weights and checkpoints of a run with it hold ``loss_source`` (the
+    loss's name, module, file and the sha256 of that file, :func:`loss_source`); ``mutualfuse
+    train --import FILE`` imports the module that calls this (each ``torchrun`` rank runs the
+    command, and so imports it too), and a ``--resume`` of such a run without it is refused in
+    one line naming the file. ``cite``: a reference, kept in the registry's metadata."""
+    import re
+
+    from .errors import ParameterError
+
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name):
+        raise ParameterError(f"register_loss: name must be letters, digits, '_', '-' or '.', got {name!r}")
+    if name.lower() in {n.lower() for n in BUILTIN_LOSSES}:
+        raise ParameterError(f"register_loss: {name!r} is a built-in loss ({', '.join(BUILTIN_LOSSES)}); "
+                             "register yours under another name")
+
+    def deco(f):
+        if not callable(f):
+            raise ParameterError(f"register_loss({name!r}): a loss must be a function f(x, y, f, **loss_params), "
+                                 f"got {type(f).__name__}")
+        try:
+            LOSS_REGISTRY.add(name, f, cite=cite, user=True)
+        except ValueError as e:  # the name is taken by another definition
+            raise ParameterError(f"register_loss: {e}") from None
+        return f
+
+    return deco if fn is None else deco(fn)
+
+
+def loss_source(name: str) -> dict[str, str] | None:
+    """Where the training loss ``name`` comes from, for a loss of one's own (:func:`register_loss`):
+    ``{"loss", "module", "file", "sha256"}`` (the file's sha256, "" if it cannot be read; file ""
+    for a function defined without one, e.g. in a notebook cell); ``None`` for a built-in loss.
+    What weights and checkpoints record as ``loss_source``."""
+    import inspect
+    import sys
+
+    if name not in LOSS_REGISTRY or not LOSS_REGISTRY.meta(name).get("user"):
+        return None
+    entry = LOSS_REGISTRY.entry(name)
+    fn = entry.obj
+    module = getattr(fn, "__module__", None) or ""
+    try:
+        file = inspect.getsourcefile(fn) or ""
+    except TypeError:  # a callable object, a builtin
+        file = getattr(sys.modules.get(module), "__file__", None) or ""
+    if file.startswith("<"):  # "<ipython-input-…>", "<stdin>": no file to name
+        file = ""
+    digest = ""
+    if file:
+        from pathlib import Path
+
+        from .io.digest import sha256_file
+
+        try:
+            file = str(Path(file).resolve())
+            digest = sha256_file(file)
+        except OSError:
+            digest = ""
+    return {"loss": entry.name, "module": module, "file": file, "sha256": digest}

@@ -121,10 +121,13 @@ def run(args: argparse.Namespace) -> int:
     except RuntimeError as e:
         raise unusable(_first_line(e)) from None
     meta = {"steps": str(step), "train_config": json.dumps(cfg), "wall_time_s": f"{elapsed:.1f}"}
-    run_meta = st.get("run_meta")  # machine, precision, last loss and validation (checkpoints since 2026-12-06)
+    # machine, precision, last loss and validation (checkpoints since 2026-12-06); the data record and
+    # a loss of one's own's source (since 2026-12-07)
+    run_meta = st.get("run_meta")
     if isinstance(run_meta, dict):
         meta.update({k: v for k, v in run_meta.items()
-                     if k in ("machine", "precision", "final_train_loss", "validation") and isinstance(v, str)})
+                     if k in ("machine", "precision", "final_train_loss", "validation", "loss_source", "train_data")
+                     and isinstance(v, str)})
     from safetensors import SafetensorError
 
     from ..errors import InputError

@@ -22,6 +22,10 @@ def add_parser(sub) -> None:
                         "e.g. --roles Inf,Vis")
     p.add_argument("--val-pairs", type=int, metavar="N",
                    help="pairs held out (by seed) for validation (overrides data.val_pairs)")
+    p.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
+                   help="import a module of your own first (a module name, a .py file or a package folder; "
+                        "repeatable), e.g. one that registers a training loss with "
+                        "mutualfuse.losses.register_loss, named by the config's loss (docs/training.md)")
     p.add_argument("--print-config", action="store_true",
                    help="print the resolved config (after the overrides) as YAML and exit: a start for your own")
     p.add_argument("--data-root", help="data root holding the config's sets (default: $MUTUALFUSE_DATA or the config's data.root)")
@@ -49,6 +53,29 @@ def _recipe_names() -> str:
     return ", ".join(f"{n} ({RECIPES.entry(n).meta['summary']})" for n in RECIPES.names())
 
 
+def _unknown_loss(e, args: argparse.Namespace) -> str:
+    """The message of a config whose ``loss`` is not registered; when the output folder holds a
+    checkpoint of a loss of one's own, which module and file it was (``--import`` it to resume)."""
+    import json
+    from pathlib import Path
+
+    from ..train.checkpoint import LAST, load_checkpoint
+
+    msg = str(e)
+    out = args.out or e.out_dir
+    last = Path(out) / LAST if out else None
+    if last is None or not last.is_file():
+        return msg
+    try:
+        src = json.loads(load_checkpoint(last)["run_meta"]["loss_source"])
+        where = src.get("file") or src["module"]
+    except Exception:  # noqa: BLE001 - an older or unreadable checkpoint: the plain message
+        return msg
+    imported = " (the --import given registered no such loss)" if args.imports else ""
+    return (f"{last} was trained with the loss {src.get('loss', e.loss)!r} of {where}, which is not imported"
+            f"{imported}: pass --import {where} to resume it")
+
+
 def run(args: argparse.Namespace) -> int:
     from ..train import TrainConfig, train
     from ..train.recipes import resolve_config
@@ -57,7 +84,15 @@ def run(args: argparse.Namespace) -> int:
 
     if args.steps is not None and args.steps < 1:
         raise ParameterError(f"--steps must be an integer >= 1, got {args.steps}")
-    cfg = TrainConfig.load(resolve_config(args.config))
+    from ..plugins import import_user_module
+    from ..train.config import UnknownLossError
+
+    for spec in args.imports:  # before the config names its loss (every torchrun rank runs this too)
+        import_user_module(spec)
+    try:
+        cfg = TrainConfig.load(resolve_config(args.config))
+    except UnknownLossError as e:  # a run of a loss of one's own, resumed without its module: say which
+        raise ParameterError(_unknown_loss(e, args)) from None
     if args.out:
         cfg.out_dir = args.out
     if args.steps is not None:

@@ -221,6 +221,8 @@ class TrainConfig:
             raise ParameterError(f"{p}: config must be a mapping of keys to values, got {type(d).__name__}")
         try:
             return cls.from_dict(d)
+        except UnknownLossError as e:  # the file named, the loss and out_dir kept for the command's message
+            raise UnknownLossError(e.loss, e.out_dir, prefix=f"{p}: ") from None
         except (TypeError, ValueError) as e:
             raise ParameterError(f"{p}: {e}") from None
 
@@ -339,6 +341,21 @@ def check_field_types(cls, d: dict[str, Any], prefix: str, only: tuple[str, ...]
             raise ParameterError(f"training config: {prefix}{f.name} must be {what}, got {v!r}")
 
 
+class UnknownLossError(ParameterError):
+    """``loss`` names no registered loss: a typo, or a loss of one's own whose module was not
+    imported (``mutualfuse train --import MODULE``; in Python, import it before the config is made).
+    ``loss`` and ``out_dir`` are kept so that ``mutualfuse train`` can say which module a
+    checkpoint in ``out_dir`` was trained with."""
+
+    def __init__(self, loss: str, out_dir: Any = None, prefix: str = ""):
+        from ..losses import LOSSES
+
+        self.loss, self.out_dir = loss, out_dir
+        super().__init__(f"{prefix}training config: loss must be one of {', '.join(LOSSES)}, got {loss!r} (a loss of your "
+                         "own is registered by its module, mutualfuse.losses.register_loss: pass that module "
+                         "with --import MODULE)")
+
+
 #: the largest ``seed`` (NumPy's legacy seeding takes 32 bits)
 SEED_MAX = 2**32 - 1
 
@@ -382,7 +399,9 @@ def validate_train_config(cfg: TrainConfig) -> None:
 
     need(isinstance(cfg.model.arch, str) and cfg.model.arch in MODELS.names(), "model.arch", cfg.model.arch,
          f"one of {', '.join(MODELS.names())}")
-    need(isinstance(cfg.loss, str) and cfg.loss in LOSSES, "loss", cfg.loss, f"one of {', '.join(LOSSES)}")
+    need(isinstance(cfg.loss, str) and cfg.loss != "", "loss", cfg.loss, f"one of {', '.join(LOSSES)}")
+    if cfg.loss not in LOSSES:
+        raise UnknownLossError(cfg.loss, cfg.out_dir)
     need(cfg.init_weights is None or (isinstance(cfg.init_weights, str) and cfg.init_weights != ""),
          "init_weights", cfg.init_weights, "a weights name or .safetensors path")
     if isinstance(cfg.lr, str):  # YAML 1.1 reads 1e-4 (no dot) as text

@@ -267,9 +267,14 @@ class PairCrops(Dataset):
             check_min_size(a, (x.shape[1], x.shape[0]))
         self.names = [a.name for a, _ in pairs]
         largest = max((max(x.shape) for x, _ in self.images), default=0)
-        if self.images and crop > largest:  # crops would be mostly padding (and memory grows as crop²)
+        # random crops would be mostly padding (and memory grows as crop²); the centre crops of the
+        # held-out pairs (``center``) are not refused: they are a few, scored as padded, and which
+        # pairs are held out is the seed's choice (a set of small images and one large one was
+        # refused whichever way the seed split it, until 2026-12-07)
+        if self.images and crop > largest and not center:
             raise ParameterError(f"data.crop {crop} is larger than every training image (largest side "
-                                 f"{largest} px in {pairs[0][0].parent}); use a crop of at most {largest}")
+                                 f"{largest} px in {pairs[0][0].parent}; the pairs held out for validation "
+                                 f"not counted); use a crop of at most {largest}")
         self.crop = crop
         self.seed = seed
         self.hflip = hflip

@@ -23,7 +23,7 @@ from torch.utils.data.distributed import DistributedSampler
 from safetensors import SafetensorError
 
 from ..errors import FuseError, InputError, ParameterError, WeightsError
-from ..losses import LOSSES, truth_loss
+from ..losses import LOSSES, loss_source, truth_loss
 from ..model import ModelConfig, build_model, count_parameters
 from ..io.atomic import write_failure
 from ..weights import save_weights
@@ -275,6 +275,25 @@ def resume_notes(st: dict[str, Any], cfg: TrainConfig, now: dict[str, Any]) -> l
     return notes
 
 
+def loss_source_note(st: dict[str, Any], now: dict[str, str] | None) -> str | None:
+    """A ``--resume`` note when the loss of one's own (``now``, :func:`mutualfuse.losses.loss_source`)
+    is not the code the checkpoint ``st`` recorded (another file, or the file changed since): the
+    steps from here follow the code imported now."""
+    try:
+        then = json.loads(st["run_meta"]["loss_source"])
+    except (KeyError, TypeError, ValueError, RecursionError):
+        return None
+    if not isinstance(then, dict) or now is None:
+        return None
+    if then.get("file") != now.get("file"):
+        return (f"loss {now['loss']!r} now from {now.get('file') or now.get('module')}, the checkpoint's from "
+                f"{then.get('file') or then.get('module')} (the steps from here follow the code imported now)")
+    if then.get("sha256") and now.get("sha256") and then["sha256"] != now["sha256"]:
+        return (f"loss {now['loss']!r}: {now['file']} changed since the checkpoint (sha256 {then['sha256'][:12]} -> "
+                f"{now['sha256'][:12]}; the steps from here follow the code as it is now)")
+    return None
+
+
 def _is_count(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and v >= 1
 
@@ -365,6 +384,19 @@ class _BatchPlan:
                     return
 
 
+def _describe_user_error(e: BaseException) -> str:
+    """``Type: message (file, line N)``, the innermost frame outside mutualfuse and torch: where a
+    loss of one's own failed, in one line."""
+    import traceback
+
+    pkg = Path(__file__).resolve().parents[1]
+    skip = (pkg, Path(torch.__file__).resolve().parent)
+    frames = [fr for fr in traceback.extract_tb(e.__traceback__)
+              if not fr.filename.startswith("<") and not any(Path(fr.filename).resolve().is_relative_to(d) for d in skip)]
+    where = f" ({frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
+    return f"{type(e).__name__}: {' '.join(str(e).split())[:200]}{where}"
+
+
 class Trainer:
     """Runs :class:`TrainConfig` to ``cfg.steps`` optimiser steps, resumable at any checkpoint."""
 
@@ -415,7 +447,23 @@ class Trainer:
         if cfg.lr_schedule not in ("constant", "cosine"):
             raise ParameterError(f"lr_schedule must be 'constant' or 'cosine', got {cfg.lr_schedule!r}")
         params = dict(cfg.loss_params or {})
-        self.loss_fn = (lambda x, y, f: loss_fn(x, y, f, **params)) if params else loss_fn
+        #: where a loss of one's own comes from (:func:`mutualfuse.losses.loss_source`; None for a
+        #: built-in loss): recorded in the checkpoints and weights, compared by ``--resume``
+        self.loss_source = loss_source(cfg.loss)
+        if self.loss_source is not None:  # its contract checked on every call, failures in one line
+            self._loss_when = "on a probe before training"
+            self.loss_fn = lambda x, y, f: self._user_loss(loss_fn, params, x, y, f)
+            side = min(cfg.data.crop, 512)  # a batch of two: a loss that is one value per image fails here
+            z = torch.rand(2, 1, side, side, dtype=torch.float32, generator=torch.Generator().manual_seed(0))
+            probe = self.loss_fn(z, z.flip(-1), z.clone().requires_grad_(True))
+            if not bool(torch.isfinite(probe)) or probe.grad_fn is None:
+                self._loss_when += f" (x, y, f: (2, 1, {side}, {side}) float32 crops in [0, 1])"
+                raise self._user_loss_error(f"returned {float(probe.detach())!r}" if not bool(torch.isfinite(probe)) else
+                                            "returned a value that does not depend on f (no gradient reaches "
+                                            "the network)")
+            self._loss_when = ""
+        else:
+            self.loss_fn = (lambda x, y, f: loss_fn(x, y, f, **params)) if params else loss_fn
         # unknown or unusable loss parameters, and a crop the loss cannot take (the SSIM window is
         # 11 px), are config errors, found on a probe of the crop's size (at most 512², a crop larger
         # than the images is refused once they are read) before any data is read (they failed in
@@ -423,7 +471,8 @@ class Trainer:
         try:
             side = min(cfg.data.crop, 512)
             z = torch.rand(1, 1, side, side, dtype=torch.float64)
-            self.loss_fn(z, z, z)
+            if self.loss_source is None:  # a loss of one's own was probed above
+                self.loss_fn(z, z, z)
         except TypeError as e:
             raise ParameterError(f"loss_params {params} do not fit loss {cfg.loss!r}: {e}") from None
         except ParameterError as e:  # a bad value of a loss parameter (sigma 0, select_window 'box'), not the crop
@@ -542,6 +591,33 @@ class Trainer:
         #: stays float32 so that its numbers compare across runs and machines
         self.cpu_bf16 = self.device.type == "cpu" and cpu_bf16_wanted(cfg.cpu_amp, cpu_has_native_bf16)
 
+    # -- a loss of one's own ---------------------------------------------------------
+    def _user_loss_error(self, what: str) -> ParameterError:
+        src = self.loss_source or {}
+        where = f" of {src['file']}" if src.get("file") else f" of module {src.get('module')}"
+        when = self._loss_when or (f"at step {self.step + 1}" + (
+            f" (the last checkpoint, step {self.checkpoint_step}, is where --resume continues)"
+            if self.checkpoint_step else ""))
+        contract = ("" if what.startswith("failed") else "; a loss must return a finite floating-point tensor of "
+                    "one element that depends on f (mutualfuse.losses.register_loss)")
+        return ParameterError(f"loss {self.cfg.loss!r}{where} {what} {when}{contract}")
+
+    def _user_loss(self, fn, params: dict[str, Any], x: torch.Tensor, y: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
+        """``fn(x, y, f, **params)`` of a loss of one's own, held to the contract of
+        :func:`mutualfuse.losses.register_loss`: an exception, or a value that is not a
+        floating-point tensor of one element, is a one-line :class:`ParameterError` naming the
+        loss, its file and the step (or the probe); the value is returned as a 0-d tensor."""
+        try:
+            out = fn(x, y, f, **params)
+        except Exception as e:  # noqa: BLE001 - whatever the user's loss raises
+            said = f" with loss_params {params}" if params else ""
+            raise self._user_loss_error(f"failed{said} ({_describe_user_error(e)})") from None
+        if not isinstance(out, torch.Tensor) or not out.is_floating_point() or out.numel() != 1:
+            got = (f"a {out.dtype} tensor of shape {tuple(out.shape)}" if isinstance(out, torch.Tensor)
+                   else f"a {type(out).__name__}")
+            raise self._user_loss_error(f"returned {got}")
+        return out.reshape(())
+
     # -- processes ---------------------------------------------------------------
     def _gather(self, value: Any) -> list[Any]:
         """``value`` of every process, by rank (``torch.distributed.all_gather_object``)."""
@@ -630,11 +706,29 @@ class Trainer:
         logged = getattr(self, "last_logged_loss", None)
         if logged and logged[0] == self.step and math.isfinite(logged[1]):
             meta["final_train_loss"] = f"{logged[1]:.6f}"
+        if self.loss_source is not None:  # which code the loss was: a weights file says where it came from
+            meta["loss_source"] = json.dumps(self.loss_source, ensure_ascii=False)
+        meta["train_data"] = json.dumps(self.train_data_record(), ensure_ascii=False)
         last_val = getattr(self, "last_validation", None)
         if last_val and last_val["step"] == self.step:  # the card of one's own weights shows them
             meta["validation"] = json.dumps({k: (round(v, 6) if isinstance(v, float) else v)
                                              for k, v in last_val.items()})
         return meta
+
+    def train_data_record(self) -> dict[str, Any]:
+        """What the weights and checkpoints record of the data (``train_data`` metadata): the data
+        root, the pairs per set, how many trained and how many were held out, a sha256 over every
+        pair's name and file digests (:attr:`pair_names`, :attr:`pair_digests`: equal for the same
+        data, whatever folder holds it), and how the images were read: the intensity policy that
+        ``mutualfuse fuse`` applies by default (``--normalize auto``), which inputs of your own should
+        be fused with so that the network sees what it was trained on."""
+        import hashlib
+
+        h = hashlib.sha256("\n".join(f"{n}\t{d}" for n, d in zip(self.pair_names, self.pair_digests)).encode())
+        return {"data_root": str(self.data_root.resolve()), "sets": dict(self.sets_found),
+                "train_pairs": len(self.train_names), "held_out": len(self.val_names),
+                "pairs_sha256": h.hexdigest(),
+                "normalize": "auto", "percentiles": [0.1, 99.9], "colour": "BT.601 luma"}
 
     def resume(self, path: str | os.PathLike | None = None) -> bool:
         p = Path(path) if path else self.out / LAST
@@ -674,6 +768,9 @@ class Trainer:
         self.elapsed = elapsed
         #: what this resume changes of the run (:func:`resume_notes`), said on stderr by :func:`train`
         self.resume_notes = resume_notes(st, self.cfg, self._run_setting())
+        note = loss_source_note(st, self.loss_source)
+        if note:
+            self.resume_notes.append(note)
         #: the checkpoint's digest, which every process of a torchrun must share
         self.resumed_digest = checkpoint_digest(p)
         return True
@@ -719,12 +816,14 @@ class Trainer:
             return None
         self.model.eval()
         losses = []
+        self._loss_when = f"in the validation at step {self.step}"  # a loss of one's own that fails says so
         for i in range(len(self.val_set)):
             a, b = self.val_set[i]
             a, b = a[None].to(self.device), b[None].to(self.device)
             with self._autocast():
                 f = self.model(a, b)
             losses.append(float(self.loss_fn(a, b, f.float())))
+        self._loss_when = ""
         self.model.train()
         return float(np.mean(losses))
 
