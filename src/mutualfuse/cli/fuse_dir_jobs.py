@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -37,15 +36,6 @@ from pathlib import Path
 _STATE: dict = {}
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-_SIGNALS = {signal.SIGINT, signal.SIGTERM}
-
-
-def _sigmask(how: str, signals):
-    """``signal.pthread_sigmask(signal.<how>, signals)`` where the platform has it (not on
-    Windows: nothing blocked) → the previous mask."""
-    if not hasattr(signal, "pthread_sigmask"):
-        return set()
-    return signal.pthread_sigmask(getattr(signal, how), signals)
 
 
 def command_threads() -> int:
@@ -107,8 +97,10 @@ def _init(options: dict, threads: int, modules: tuple[str, ...]) -> None:
     """Worker start-up: signals as ``evaluate``'s workers, then the fuser, built once."""
     from ..evaluation import _worker_init
 
+    from ..io.signals import unblock_signals
+
     _worker_init()  # Ctrl+C is the main process's; SIGTERM ends the worker at once
-    _sigmask("SIG_UNBLOCK", _SIGNALS)  # blocked by the parent while it spawned us
+    unblock_signals()  # blocked by the parent while it spawned us (_spawning)
     try:
         import importlib
 
@@ -150,10 +142,9 @@ def _spawning(threads: int):
     stopped), blocked in this thread so that a new worker starts with them blocked (it unblocks
     them once it ignores Ctrl+C: no traceback of a worker interrupted while importing), and the
     thread variables of the workers' environment set."""
-    from ..io.signals import interrupts_held
+    from ..io.signals import interrupts_held, signals_blocked
 
-    with interrupts_held():
-        old_mask = _sigmask("SIG_BLOCK", _SIGNALS)
+    with interrupts_held(), signals_blocked():
         old_env = {k: os.environ.get(k) for k in _THREAD_VARS}
         os.environ.update({k: str(threads) for k in _THREAD_VARS})
         try:
@@ -164,7 +155,6 @@ def _spawning(threads: int):
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
-            _sigmask("SIG_SETMASK", old_mask)
 
 
 def _remove_temporaries(todo: list[tuple[str, str, str]]) -> None:

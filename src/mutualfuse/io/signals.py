@@ -47,6 +47,33 @@ def interrupts_held(now: bool = True) -> Iterator[Callable[[], None]]:
             signal.raise_signal(got[0])
 
 
+def _sigmask(how: str, signals) -> set:
+    """``signal.pthread_sigmask(signal.<how>, signals)`` where the platform has it (not on
+    Windows: nothing blocked) → the previous mask."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return set()
+    return signal.pthread_sigmask(getattr(signal, how), signals)
+
+
+@contextlib.contextmanager
+def signals_blocked() -> Iterator[None]:
+    """SIGINT/SIGTERM blocked in this thread for the ``with`` (``pthread_sigmask``): a worker
+    process started meanwhile inherits the mask (``fork``, and ``spawn``'s fork + exec), so a
+    Ctrl+C that comes while it imports waits until it calls :func:`unblock_signals`, once it
+    ignores Ctrl+C, instead of printing a ``KeyboardInterrupt`` traceback. Nothing is blocked
+    where the platform cannot (Windows: Ctrl+C reaches every process of the console)."""
+    old = _sigmask("SIG_BLOCK", _SIGNALS)
+    try:
+        yield
+    finally:
+        _sigmask("SIG_SETMASK", old)
+
+
+def unblock_signals() -> None:
+    """In a worker started under :func:`signals_blocked`: SIGINT/SIGTERM unblocked."""
+    _sigmask("SIG_UNBLOCK", _SIGNALS)
+
+
 def stop_workers(ex) -> None:
     """Stop a ``ProcessPoolExecutor`` now (Ctrl+C, SIGTERM, an error): queued work is cancelled
     and the work in flight abandoned instead of waited for (a slow job takes seconds or minutes;
