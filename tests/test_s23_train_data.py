@@ -89,3 +89,65 @@ def test_weights_record_the_data_they_were_trained_on(tmp_path, capsys):
     out3 = tmp_path / "run3"
     assert train(capsys, "--config", str(c), "--data-root", str(copy), "-o", str(out3), "-q")[0] == 0
     assert json.loads(_meta(out3 / "final.safetensors")["train_data"])["pairs_sha256"] != rec["pairs_sha256"]
+
+
+def _thermal16(root: Path, n: int = 4) -> Path:
+    """``n`` pairs: 16-bit infrared of 7000-7600 counts (a thermal camera's narrow band), colour visible."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(7)
+    for i in range(n):
+        (root / "s" / "ir").mkdir(parents=True, exist_ok=True)
+        (root / "s" / "vis").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(7000, 7601, (24, 32)).astype(np.uint16)).save(root / "s" / "ir" / f"{i}.png")
+        Image.fromarray(rng.integers(0, 256, (24, 32, 3), dtype=np.uint8)).save(root / "s" / "vis" / f"{i}.png")
+    return root
+
+
+def _fuse_inputs(monkeypatch, pair: tuple[Path, Path], weights: Path, out: Path, *opts: str):
+    """The gray arrays `mutualfuse fuse` hands to the network for ``pair`` (the visible one as BT.601 luma)."""
+    import numpy as np
+
+    from mutualfuse import api
+    from mutualfuse.cli import main
+
+    got = {}
+    orig = api.Fuser.fuse_arrays
+
+    def spy(self, a, b, *args, **kw):
+        got["a"], got["b"] = np.asarray(a), np.asarray(b)
+        return orig(self, a, b, *args, **kw)
+
+    monkeypatch.setattr(api.Fuser, "fuse_arrays", spy)
+    assert main(["fuse", str(pair[0]), str(pair[1]), "-o", str(out), "--weights", str(weights), "-q", *opts]) == 0
+    a, b = got["a"][0], got["b"][0]
+    return a, (b @ np.array([0.299, 0.587, 0.114]) if b.ndim == 3 else b)
+
+
+def test_training_reads_the_images_as_fuse_with_the_same_normalize(tmp_path, capsys, monkeypatch):
+    """16-bit thermal of a narrow band and colour visible: the training images are what `fuse` gives
+    the network under the same policy, the default (auto: the 16-bit image by its percentiles) and
+    data.normalize full (fuse --normalize full: v / 65535); the weights record the policy."""
+    from mutualfuse.train import TrainConfig
+    from mutualfuse.train.loop import Trainer
+    from tolerance import assert_close
+
+    root = _thermal16(tmp_path / "d")
+    pair = (root / "s" / "ir" / "0.png", root / "s" / "vis" / "0.png")
+    for normalize, opts in (("auto", ()), ("full", ("--normalize", "full"))):
+        out = tmp_path / f"run-{normalize}"
+        c = cfg(tmp_path / f"{normalize}.json", out, **{"data.root": str(root), "data.normalize": normalize,
+                                                         "data.val_pairs": 0})
+        assert train(capsys, "--config", str(c), "-q")[0] == 0
+        rec = json.loads(_meta(out / "final.safetensors")["train_data"])
+        assert rec["normalize"] == normalize and rec["percentiles"] == [0.1, 99.9]
+        tr = Trainer(TrainConfig.load(c), notes=False, progress=False)
+        x, y = tr.train_set.images[tr.train_set.names.index("0.png")]
+        a, b = _fuse_inputs(monkeypatch, pair, out / "final.safetensors", tmp_path / f"f-{normalize}.png", *opts)
+        assert_close(x, a, "float32")
+        assert_close(y, b, "float32")
+        if normalize == "full":
+            assert 7000 / 65535 - 1e-6 <= x.min() and x.max() <= 7600 / 65535 + 1e-6
+        else:
+            assert x.min() == 0.0 and x.max() == 1.0

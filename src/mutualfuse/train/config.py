@@ -34,6 +34,14 @@ class DataConfig:
     roles: list[str] | None = None
     val_pairs: int = 8
     crop: int = 256
+    #: how the images' intensities are mapped to [0, 1], the policy of ``mutualfuse fuse
+    #: --normalize`` (:mod:`mutualfuse.image_io`): ``auto`` (8-bit ``v/255``; 16-bit, float outside
+    #: [0, 1] and DICOM by each image's ``percentiles``, DICOM by its VOI window when it has one),
+    #: ``full`` (the type's full range) or ``percentile`` (every image by its own percentiles).
+    #: Fuse with the same ``--normalize`` (and ``--percentiles``): the weights record it
+    normalize: str = "auto"
+    #: the low and high percentiles mapped to 0 and 1 where ``normalize`` scales by percentiles
+    percentiles: tuple[float, float] = (0.1, 99.9)
     hflip: bool = False
     num_workers: int = 0
     #: fraction of training samples replaced by synthetic multi-focus pairs made on the fly
@@ -428,6 +436,16 @@ def validate_train_config(cfg: TrainConfig) -> None:
          "an integer >= 1 or null")
     d = cfg.data
     need(_is_int(d.crop) and d.crop >= 8, "data.crop", d.crop, "an integer >= 8 (pixels)")
+    from ..io.samples import DEFAULT_PERCENTILES, NORMALIZE_MODES
+
+    need(isinstance(d.normalize, str) and d.normalize in NORMALIZE_MODES, "data.normalize", d.normalize,
+         f"one of {', '.join(NORMALIZE_MODES)} (the policy of mutualfuse fuse --normalize)")
+    pct = tuple(d.percentiles) if isinstance(d.percentiles, (list, tuple)) else ()
+    need(len(pct) == 2 and all(_is_num(v) and math.isfinite(v) for v in pct) and 0 <= pct[0] < pct[1] <= 100,
+         "data.percentiles", d.percentiles, "[low, high] with 0 <= low < high <= 100")
+    need(d.normalize != "full" or [float(v) for v in pct] == list(DEFAULT_PERCENTILES), "data.percentiles",
+         d.percentiles, f"its default {list(DEFAULT_PERCENTILES)} with data.normalize 'full' (no image is "
+         "scaled by percentiles)")
     need(_is_int(d.val_pairs) and d.val_pairs >= 0, "data.val_pairs", d.val_pairs, "an integer >= 0")
     need(_is_int(d.num_workers) and d.num_workers >= 0, "data.num_workers", d.num_workers, "an integer >= 0")
     need(_is_int(d.epoch_offset) and d.epoch_offset >= 0, "data.epoch_offset", d.epoch_offset, "an integer >= 0")

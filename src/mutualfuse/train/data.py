@@ -252,14 +252,18 @@ class PairCrops(Dataset):
 
     The crop position (and optional flip) is a pure function of ``(seed, epoch, i)``, so
     that a resumed run and a run split over processes see exactly the same samples. Images
-    smaller than the crop are reflect-padded.
+    smaller than the crop are reflect-padded. The images are read in gray (colour as BT.601 luma)
+    with the intensity policy ``normalize`` / ``percentiles`` of ``mutualfuse fuse``.
     """
 
     def __init__(self, pairs, crop: int, seed: int, hflip: bool = False, center: bool = False,
                  multifocus: float = 0.0, multifocus_sigma: tuple[float, float] = (1.0, 4.0),
                  with_truth: bool = False, swap: float = 0.0, blackout: float = 0.0,
-                 multifocus_psf: str = "gaussian", multifocus_breathing: tuple[float, float] = (0.0, 0.0)):
-        self.images = [(read_gray_float(a), read_gray_float(b)) for a, b in pairs]
+                 multifocus_psf: str = "gaussian", multifocus_breathing: tuple[float, float] = (0.0, 0.0),
+                 normalize: str = "auto", percentiles: tuple[float, float] = (0.1, 99.9)):
+        # read as ``mutualfuse fuse --normalize NORMALIZE --percentiles LO HI`` reads them
+        read = {"normalize": normalize, "percentiles": tuple(float(v) for v in percentiles)}
+        self.images = [(read_gray_float(a, **read), read_gray_float(b, **read)) for a, b in pairs]
         for (a, b), (x, y) in zip(pairs, self.images):  # as decoded (find_pairs checked the headers)
             if x.shape != y.shape:
                 raise InputError(f"{a} ({x.shape[1]}x{x.shape[0]}) and {b} ({y.shape[1]}x{y.shape[0]}) differ "

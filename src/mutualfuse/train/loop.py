@@ -572,8 +572,10 @@ class Trainer:
                                    multifocus_psf=cfg.data.multifocus_psf,
                                    multifocus_breathing=tuple(cfg.data.multifocus_breathing),
                                    with_truth=cfg.truth_weight > 0, swap=cfg.data.swap,
-                                   blackout=cfg.data.blackout)
-        self.val_set = PairCrops(val_pairs, cfg.data.crop, cfg.seed, center=True) if val_pairs else None
+                                   blackout=cfg.data.blackout, normalize=cfg.data.normalize,
+                                   percentiles=cfg.data.percentiles)
+        self.val_set = (PairCrops(val_pairs, cfg.data.crop, cfg.seed, center=True, normalize=cfg.data.normalize,
+                                  percentiles=cfg.data.percentiles) if val_pairs else None)
         self.sampler = DistributedSampler(self.train_set, num_replicas=self.world, rank=self.rank,
                                           shuffle=True, seed=cfg.seed, drop_last=True)
         self.steps_per_epoch = len(self.sampler) // self.per_rank
@@ -719,16 +721,18 @@ class Trainer:
         """What the weights and checkpoints record of the data (``train_data`` metadata): the data
         root, the pairs per set, how many trained and how many were held out, a sha256 over every
         pair's name and file digests (:attr:`pair_names`, :attr:`pair_digests`: equal for the same
-        data, whatever folder holds it), and how the images were read: the intensity policy that
-        ``mutualfuse fuse`` applies by default (``--normalize auto``), which inputs of your own should
-        be fused with so that the network sees what it was trained on."""
+        data, whatever folder holds it), and how the images were read: the intensity policy of
+        ``mutualfuse fuse`` the run read them with (``data.normalize``, ``data.percentiles``: fuse
+        with the same ``--normalize`` and ``--percentiles`` so that the network sees what it was
+        trained on; ``auto`` and 0.1, 99.9 are ``fuse``'s defaults)."""
         import hashlib
 
         h = hashlib.sha256("\n".join(f"{n}\t{d}" for n, d in zip(self.pair_names, self.pair_digests)).encode())
         return {"data_root": str(self.data_root.resolve()), "sets": dict(self.sets_found),
                 "train_pairs": len(self.train_names), "held_out": len(self.val_names),
                 "pairs_sha256": h.hexdigest(),
-                "normalize": "auto", "percentiles": [0.1, 99.9], "colour": "BT.601 luma"}
+                "normalize": self.cfg.data.normalize, "percentiles": [float(v) for v in self.cfg.data.percentiles],
+                "colour": "BT.601 luma"}
 
     def resume(self, path: str | os.PathLike | None = None) -> bool:
         p = Path(path) if path else self.out / LAST
