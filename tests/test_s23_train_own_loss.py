@@ -150,3 +150,24 @@ def test_a_loss_that_fails_during_training_names_the_step(tmp_path, capsys, loss
     refused(capsys, ["--import", str(mod), "--config", str(c), "-q"],
             ["loss 's23late'", "failed (ValueError: bad batch (", "line 9)", "at step 2",
              "the last checkpoint, step 1, is where --resume continues"])
+
+
+def test_the_docs_example_loss_trains_as_written(tmp_path, capsys, loss_registry, monkeypatch):
+    """docs/training.md, "How to train", "A loss of your own": its ``myloss.py`` block (fenced ``py``),
+    imported with --import as the text says, with ``loss_params: {weight: 0.5}``."""
+    import re
+    import textwrap
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "training.md").read_text(encoding="utf-8")
+    section = text.split("\n## How to train\n", 1)[1].split("\n## ", 1)[0]
+    block = next(textwrap.dedent(b) for b in re.findall(r"^ *```py\n(.*?)^ *```", section, re.S | re.M)
+                 if b.strip().startswith("# myloss.py"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s23loss_docs.py").write_text(block)
+    name = re.search(r'register_loss\("([^"]+)"\)', block).group(1)
+    root = data(tmp_path / "d", n=4, size=(24, 32))
+    c = cfg(tmp_path / "c.json", tmp_path / "run", **{"data.root": str(root), "loss": name,
+                                                      "loss_params": {"weight": 0.5}})
+    rc, out, err = train(capsys, "--import", "s23loss_docs.py", "--config", str(c), "-q")
+    assert rc == 0, err
+    assert json.loads(_meta(tmp_path / "run" / "final.safetensors")["loss_source"])["loss"] == name
