@@ -171,3 +171,23 @@ def test_the_docs_example_loss_trains_as_written(tmp_path, capsys, loss_registry
     rc, out, err = train(capsys, "--import", "s23loss_docs.py", "--config", str(c), "-q")
     assert rc == 0, err
     assert json.loads(_meta(tmp_path / "run" / "final.safetensors")["loss_source"])["loss"] == name
+
+
+def test_resume_of_a_loss_defined_without_a_file_says_so(tmp_path, capsys, loss_registry):
+    """A loss registered from a notebook cell has no file to --import: the refusal says so rather
+    than telling the user to pass --import __main__ (or the module name of the cell)."""
+    from mutualfuse.losses import register_loss
+    from mutualfuse.train import train as train_api
+
+    ns: dict = {"__name__": "s23notebook"}
+    exec(compile("import torch\ndef cell_loss(x, y, f):\n    return (f - x).abs().mean()\n", "<cell 3>", "exec"), ns)
+    register_loss("s23cell", ns["cell_loss"])
+    root = data(tmp_path / "d", n=4, size=(24, 32))
+    out = tmp_path / "run"
+    c = cfg(tmp_path / "c.json", out, **{"data.root": str(root), "loss": "s23cell"})
+    train_api(str(c), progress=False, notes=False)
+    src = json.loads(_meta(out / "final.safetensors")["loss_source"])
+    assert src == {"loss": "s23cell", "module": "s23notebook", "file": "", "sha256": ""}
+    loss_registry._entries.pop("s23cell")
+    refused(capsys, ["--config", str(c), "--resume", "--steps", "3"],
+            ["'s23cell' of module s23notebook, defined without a file", "put it in a module and pass --import"])

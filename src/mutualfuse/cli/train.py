@@ -68,12 +68,17 @@ def _unknown_loss(e, args: argparse.Namespace) -> str:
         return msg
     try:
         src = json.loads(load_checkpoint(last)["run_meta"]["loss_source"])
-        where = src.get("file") or src["module"]
+        file, module = src.get("file") or "", src["module"]
     except Exception:  # noqa: BLE001 - an older or unreadable checkpoint: the plain message
         return msg
     imported = " (the --import given registered no such loss)" if args.imports else ""
-    return (f"{last} was trained with the loss {src.get('loss', e.loss)!r} of {where}, which is not imported"
-            f"{imported}: pass --import {where} to resume it")
+    name = src.get("loss", e.loss)
+    if not file:  # defined without a file (a notebook cell, ``python -c``): no module to name
+        return (f"{last} was trained with the loss {name!r} of module {module}, defined without a file (e.g. in a "
+                f"notebook), which is not registered{imported}: put it in a module and pass --import MODULE, or "
+                f"resume from Python after registering it again")
+    return (f"{last} was trained with the loss {name!r} of {file}, which is not imported"
+            f"{imported}: pass --import {file} to resume it")
 
 
 def run(args: argparse.Namespace) -> int:
