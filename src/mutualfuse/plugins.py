@@ -130,9 +130,10 @@ def import_user_module(spec: str) -> list[str]:
     """Import ``spec`` (a module name or a file / package path) and return the names of the
     fusion methods it registered. Any failure is one :class:`ParameterError` line naming the
     module and the file and line where its import failed."""
-    from .methods import METHODS
-
-    before = set(METHODS.names())
+    # the method registry only where it is loaded (it loads torch, which evaluate and its -j
+    # workers do not need): a module that registers methods loads it itself
+    methods = sys.modules.get("mutualfuse.methods")
+    before = set(methods.METHODS.names()) if methods is not None else None
     try:
         (_load_file if _is_path(spec) else _load_name)(spec)
     except ParameterError as e:
@@ -143,7 +144,12 @@ def import_user_module(spec: str) -> list[str]:
         raise ParameterError(f"--import {spec}: {_one_line(e, 400)}{_where(e)}") from None
     except Exception as e:  # noqa: BLE001 - whatever the user's module raises
         raise ParameterError(f"--import {spec}: {_describe(e)}") from None
-    return [n for n in METHODS.names() if n not in before]
+    methods = sys.modules.get("mutualfuse.methods")
+    if methods is None:
+        return []
+    if before is None:  # loaded by the module: the built-in methods came with it
+        return [e.name for e in methods.METHODS if methods._is_own(e.obj)]
+    return [n for n in methods.METHODS.names() if n not in before]
 
 
 def import_user_modules(specs: Iterable[str]) -> dict[str, list[str]]:
