@@ -120,6 +120,8 @@ def test_bad_registration_options_are_one_line(registries, kw, words):
     ("Qabf@vifb", "a built-in metric is registered as 'Qabf@vifb'"),
     ("qabf@VIFB", "a built-in metric is registered as 'Qabf@vifb' (names are case-insensitive)"),
     ("paper", "'paper' is a metric profile's name"),
+    ("qabf", "'qabf' is the short name of the built-in metric Qabf@vifb (evaluate --metrics qabf names it)"),
+    ("EN", "'EN' is the short name of the built-in metrics EN@rfn-nest, EN@vifb"),
     ("two words", "no spaces or commas"),
     ("a,b", "no spaces or commas"),
     ("", "a non-empty string"),

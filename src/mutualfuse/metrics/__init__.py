@@ -365,7 +365,7 @@ def register_metric(name: str, *, direction: str = "higher", uses_sources: bool 
     A metric of one's own is never conformance-checked (``checked`` is False, and
     ``checked=True`` is refused): only the project's reference tables mark a metric checked. Its
     ``source`` is ``"own"``, so no built-in profile but ``all`` includes it. A name taken by a
-    built-in metric or a profile is refused (replacing a built-in metric is not supported: its
+    built-in metric (its key, or its short name: ``Qabf``) or a profile is refused (replacing a built-in metric is not supported: its
     key stands for an implementation checked against the reference code); registering the same
     function again (a module imported twice, ``importlib.reload``) replaces it. Every mistake
     in the registration is a one-line :class:`~mutualfuse.errors.ParameterError`."""
@@ -401,6 +401,12 @@ def register_metric(name: str, *, direction: str = "higher", uses_sources: bool 
                              "case-insensitive); replacing a built-in metric is not supported (its key stands for "
                              "code checked against the reference): register yours under another name, e.g. "
                              f"{name.split('@')[0] + '@mine'!r}")
+    short = [e.name for e in METRICS if e.meta["source"] != OWN_SOURCE and e.meta["metric"].lower() == name.lower()]
+    if short:  # `evaluate --metrics Qabf` names the built-in Qabf (one checked key of that short name)
+        raise ParameterError(f"{what}: {name!r} is the short name of the built-in metric{'s' if len(short) > 1 else ''} "
+                             f"{', '.join(short)} (evaluate --metrics {name} names "
+                             f"{'them' if len(short) > 1 else 'it'}): register yours under a key such as "
+                             f"{name + '@mine'!r}")
 
     def deco(fn):
         where = _defined_at(fn)
