@@ -534,6 +534,7 @@ class Trainer:
         self.pair_digests = [_pair_digest(a, b) for _, found in sets_found for a, b in found]
         if self.world > 1:  # e.g. a node whose copy of the data differs: its ranks' shards would not fit
             self._same_data_on_every_rank(pairs, root)
+            self._same_loss_on_every_rank()
         train_pairs, val_pairs = split_pairs(pairs, cfg.data.val_pairs, cfg.seed)
         #: the same split of :attr:`pair_names` (what ``split.json`` records)
         self.train_names, self.val_names = split_pairs(self.pair_names, cfg.data.val_pairs, cfg.seed)
@@ -647,6 +648,23 @@ class Trainer:
             raise ParameterError(f"the {self.world} processes found different training data: rank 0 {n0} pairs in "
                                  f"{root0}, rank {bad} {n1} in {root1}{how}; every process must read the same "
                                  f"pairs (under torchrun --nnodes, the same data on every node)")
+
+    def _same_loss_on_every_rank(self) -> None:
+        """Under torchrun every process must train with the same code of a loss of one's own (each
+        imports it itself, ``--import``): a node with another version of the file would average
+        gradients of another loss. Compared by the file's sha256 (:func:`mutualfuse.losses.loss_source`);
+        a difference is a one-line :class:`ParameterError` on every process."""
+        src = self.loss_source or {}
+        everyone = self._gather((src.get("sha256", ""), src.get("file", "")))
+        bad = next((r for r, v in enumerate(everyone) if v[0] != everyone[0][0]), None)
+        if bad is not None:
+            def said(r: int) -> str:
+                digest, file = everyone[r]
+                return f"rank {r} {file or 'a file'} (sha256 {digest[:12] or 'unread'})"
+
+            raise ParameterError(f"the {self.world} processes imported different code for the loss {self.cfg.loss!r}: "
+                                 f"{said(0)}, {said(bad)}; every process must --import the same file (under "
+                                 f"torchrun --nnodes, the same version on every node)")
 
     def same_resume_point_on_every_rank(self) -> None:
         """After :meth:`resume` under torchrun: every process must have resumed the same checkpoint
