@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import FuseError, ImageTooSmallError, InputError, MetricUndefinedError, ParameterError
-from .io.signals import interrupts_held, stop_workers
+from .io.signals import interrupts_held, signals_blocked, stop_workers
 
 SUFFIXES = {".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg", ".dcm", ".dicom"}
 
@@ -444,8 +444,11 @@ def _worker_init(imports: tuple[str, ...] = ()) -> None:
     unknown to say (:func:`_score`), not a broken pool."""
     import signal
 
+    from .io.signals import unblock_signals
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    unblock_signals()  # blocked by _compute while it started us (a spawned worker's own imports)
     if imports:
         from .plugins import import_user_module
 
@@ -547,7 +550,7 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
             # first submit, and a KeyboardInterrupt in the middle of that left a forked worker out
             # of the pool's list, never stopped, holding the command's output pipes open (a worker
             # forked meanwhile inherits the holding handler until _worker_init)
-            with interrupts_held():
+            with interrupts_held(), signals_blocked():
                 for t in tasks:
                     try:
                         pending.append((t, ex.submit(_score_or_skip, t[3], *t[4])))
