@@ -92,6 +92,37 @@ def _run_lines(meta: dict[str, str]) -> list[str]:
     return lines
 
 
+def _data_lines(meta: dict[str, str]) -> list[str]:
+    """The ``trained on:``, ``inputs:`` and ``loss code:`` lines of one's own weights, from the
+    ``train_data`` and ``loss_source`` metadata that ``mutualfuse train`` writes since 2026-12-07
+    (none in older files); garbled values are left out, not an error."""
+    out = []
+    try:
+        d = json.loads(meta.get("train_data", "null"))
+    except (ValueError, RecursionError):
+        d = None
+    if isinstance(d, dict):
+        sets = d.get("sets") if isinstance(d.get("sets"), dict) else {}
+        out.append(f"trained on:  {d.get('train_pairs', '?')} pairs, {d.get('held_out', '?')} held out "
+                   f"({', '.join(f'{k} {v}' for k, v in sets.items())}; under {d.get('data_root', '?')}; "
+                   f"data sha256 {d.get('pairs_sha256', '?')})")
+        pct = d.get("percentiles")
+        pct = pct if isinstance(pct, list) and len(pct) == 2 and all(isinstance(v, (int, float)) for v in pct) \
+            else [0.1, 99.9]
+        norm = str(d.get("normalize", "auto"))
+        out.append(f"inputs:      read with --normalize {norm}"
+                   + (f" --percentiles {pct[0]:g} {pct[1]:g}" if norm != "full" else "")
+                   + f", colour as {d.get('colour', 'BT.601 luma')}: fuse with the same")
+    try:
+        s = json.loads(meta.get("loss_source", "null"))
+    except (ValueError, RecursionError):
+        s = None
+    if isinstance(s, dict):
+        out.append(f"loss code:   {s.get('loss', '?')} from {s.get('file') or s.get('module', '?')} "
+                   f"(sha256 {s.get('sha256') or 'not read'})")
+    return out
+
+
 def _validation_line(meta: dict[str, str]) -> list[str]:
     """The ``validation:`` line of one's own weights, from the run's last validation (written by
     ``mutualfuse train`` into the final weights since 2026-12-06; none in older files or in
@@ -206,5 +237,5 @@ def file_card(path: str) -> str:
              f"file:        {path} (sha256 {digest})", *_tensors_line(meta), f"model:       {model}"]
     if meta.get("stored_dtype"):
         lines.append(f"stored as:   {meta['stored_dtype']}")
-    lines += _train_lines(str(path), meta) + validation
+    lines += _train_lines(str(path), meta) + _data_lines(meta) + validation
     return "\n".join(lines) + "\n"
