@@ -42,6 +42,9 @@ class BenchmarkConfig:
         imports: Python modules imported first (their registered methods become rows): module
             names (on the path or in the working folder), ``.py`` files or package folders
             (:func:`mutualfuse.benchmark.plugins.import_user_module`).
+        extra_metrics: registered metric keys added as extra columns after the paper's columns of
+            every table (``("Qcb@liu", "Qmine@own")``; a metric of one's own is registered by an
+            ``imports`` module; a bare name such as ``Qcb@liu``'s short name works when unambiguous).
         quick: two pairs per set, no slow metrics, no slow methods (unless named).
         fast_metrics: leave out the slow metric columns (VIF); implied by ``quick``.
         pairs: use only the N smallest pairs of every set (ties by name; None: all; quick sets 2).
@@ -62,6 +65,7 @@ class BenchmarkConfig:
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     fused: list[str] = field(default_factory=list)
     imports: tuple[str, ...] = ()
+    extra_metrics: tuple[str, ...] = ()
     quick: bool = False
     fast_metrics: bool = False
     pairs: int | None = None

@@ -33,6 +33,15 @@ class Task:
     device: str = "cpu"
     fused_file: str | None = None  # rows read from a folder
     fused_error: str | None = None  # why a row read from a folder has no usable file for this pair
+    #: the keys of the extra columns (--extra-metrics): a failure of one of them leaves its cell
+    #: empty (``Result.metric_errors``), not the pair's other values
+    soft: tuple[str, ...] = ()
+    #: key → the name its values are cached under, where it is not the key (a metric of one's
+    #: own: ``key#<digest of its module>``, :func:`mutualfuse.benchmark.sources.metric_cache_name`)
+    cache_names: dict[str, str] = field(default_factory=dict)
+
+    def cache_name(self, key: str) -> str:
+        return self.cache_names.get(key, key)
 
 
 @dataclass
@@ -48,6 +57,8 @@ class Result:
     seconds: float | None = None  # fusion wall time (fresh, or as recorded in the cache)
     pixels: int = 0
     timed_at: str | None = None
+    #: an extra column's metric (``Task.soft``) that failed on this pair: key → the one-line reason
+    metric_errors: dict[str, str] = field(default_factory=dict)
 
 
 def read_source(path: str | os.PathLike) -> np.ndarray:
@@ -139,7 +150,7 @@ def _cached_image_usable(cache: Cache, path: Path, t: Task) -> bool:
 
     try:
         have = cache.get_metrics(metrics_key(sha256_file(path), t.a_sha, t.b_sha, code_digest(METRICS_CODE)))
-        if all(k in have for k in t.keys):
+        if all(t.cache_name(k) in have for k in t.keys):
             return True
         with Image.open(path) as im:
             im.load()
@@ -205,7 +216,7 @@ def run_task(t: Task) -> Result:
         fsha = sha256_file(fpath)
         mkey = metrics_key(fsha, t.a_sha, t.b_sha, code_digest(METRICS_CODE))
         have = cache.get_metrics(mkey)
-        need = [k for k in t.keys if k not in have]
+        need = [k for k in t.keys if t.cache_name(k) not in have]
         if need:
             from ..evaluation import _score, read_gray
 
@@ -215,16 +226,36 @@ def run_task(t: Task) -> Result:
                                  f"({A.shape[1]}x{A.shape[0]}, {B.shape[1]}x{B.shape[0]})")
             new = {}
             for k in need:
-                new[k] = _score(k, A, B, F)  # as evaluate scores: read_gray's 0-255 images, no 0-1 guard
-                r.metrics_computed += 1
-            cache.put_metrics(mkey, new)
+                if k not in t.soft:
+                    new[t.cache_name(k)] = _score(k, A, B, F)  # as evaluate scores: read_gray's 0-255 images
+                    r.metrics_computed += 1
+                    continue
+                try:  # an extra column: its failure leaves its cell empty, not the paper's columns
+                    new[t.cache_name(k)] = _score_extra(k, A, B, F)
+                    r.metrics_computed += 1
+                except Exception as e:  # noqa: BLE001 - one line in the table's notes and the problems
+                    r.metric_errors[k] = _one_line(e)
+            if new:
+                cache.put_metrics(mkey, new)
             have.update(new)
-        r.values = {k: have[k] for k in t.keys}
+        r.values = {k: have[t.cache_name(k)] for k in t.keys if t.cache_name(k) in have}
     except Exception as e:  # noqa: BLE001 - reported as a problem line, the run goes on
         if os.environ.get("MUTUALFUSE_DEBUG"):
             traceback.print_exc()
         r.error = _one_line(e)
     return r
+
+
+def _score_extra(key: str, a, b, f) -> float:
+    """An extra column's value (:func:`mutualfuse.evaluation._score`); a metric that this ``-j N``
+    worker does not know (its module failed to import here) says why."""
+    from ..evaluation import _score
+    from ..metrics import METRICS
+
+    if key not in METRICS:
+        why = "; ".join(_IMPORT_ERRORS) or "register it in a module given to --import"
+        raise InputError(f"metric {key!r} is not registered in this -j worker ({why})")
+    return _score(key, a, b, f)
 
 
 def init_worker(imports: tuple[str, ...] = ()) -> None:

@@ -30,7 +30,8 @@ from .jobs import Result, Task, fuse_pair, init_worker, read_source, run_task
 from .sources import (Source, ablation_sources, fused_folder, fused_listing, fused_sources, listing, load_ablations,
                       method_sources, missing_fused_hint, paper_ours_id, reference_sources, stored_sources,
                       weights_sources)
-from .specs import ABLATION_TITLES, EXTRA_SETS, PAPER_TABLES, TableSpec, column_keys, set_table
+from .specs import (ABLATION_TITLES, EXTRA_SETS, PAPER_TABLES, TableSpec, column_keys, extra_column_note,
+                    extra_columns, set_table)
 from .table import Column, Row, Table, to_csv, to_latex, to_markdown
 
 ROLE_FOLDERS = (("ir", "vis"), ("a", "b"))
@@ -57,6 +58,12 @@ class Plan:
     sources: list[Source]
     columns: list[str]
     notes: list[str] = field(default_factory=list)
+    #: the extra columns of this table (``--extra-metrics``): label → registered key, after the paper's
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def keys(self) -> dict[str, str]:
+        """Column label → registered metric key, for every column of this table."""
+        return {**column_keys(), **self.extra}
 
 
 @dataclass
@@ -166,6 +173,8 @@ def plan_tables(cfg: BenchmarkConfig, problems: list[str],
         except ValueError as e:
             raise ParameterError(f"--sets {e}") from None
     labels = column_keys()
+    extra = extra_columns(cfg.extra_metrics)  # after the --import modules: their metrics are registered
+    check_extra_metrics(extra, cfg.jobs)
     msrc, mnotes = method_sources(cfg.methods, cfg.params, cfg.quick)
     notes += mnotes
     unknown = sorted(set(cfg.methods or []) - {s.method for s in msrc})
@@ -244,6 +253,7 @@ def plan_tables(cfg: BenchmarkConfig, problems: list[str],
         for c in p.columns:
             if c not in labels:
                 raise ParameterError(f"{p.spec.id}: no metric for column {c}")
+        add_extra_columns(p, extra)
     resolve_fused_folders(plans, problems)
     return plans, notes
 
@@ -287,6 +297,42 @@ def resolve_fused_folders(plans: list[Plan], problems: list[str]) -> None:
                 pl.sources[i] = replace(src, missing=why)
             elif d != Path(src.folder):
                 pl.sources[i] = replace(src, folder=str(d))
+
+
+def add_extra_columns(plan: Plan, extra: dict[str, str]) -> None:
+    """Append the ``--extra-metrics`` columns to a table, after the paper's (whose columns and order
+    are kept), each with a note saying whose metric it is and whether it is checked. A metric that
+    is already one of the table's columns (``EN@rfn-nest`` is Table 1's EN) is not repeated."""
+    have = {column_keys()[c]: c for c in plan.columns}
+    for label, key in extra.items():
+        if key in have:
+            plan.notes.append(f"{label} (--extra-metrics) is this table's column {have[key]}: not repeated")
+            continue
+        plan.columns.append(label)
+        plan.extra[label] = key
+        plan.notes.append(extra_column_note(label, key))
+
+
+def check_extra_metrics(extra: dict[str, str], jobs: int) -> None:
+    """Refuse, before any work, a metric of one's own that the ``-j N`` workers cannot import: one
+    defined in an interactive session (``__main__`` without a file)."""
+    import inspect
+
+    from ..metrics import METRICS, OWN_SOURCE
+
+    if jobs <= 1:
+        return
+    for key in extra.values():
+        if METRICS.meta(key)["source"] != OWN_SOURCE:
+            continue
+        fn = inspect.unwrap(METRICS.get(key))
+        if getattr(fn, "__module__", None) == "__main__":
+            main = sys.modules.get("__main__")
+            if not getattr(main, "__file__", None) or not Path(main.__file__).is_file():
+                raise ParameterError(
+                    f"--extra-metrics: metric {key!r} is defined in an interactive session, which the -j {jobs} "
+                    "worker processes cannot import: put it in a module and give it to --import "
+                    "(BenchmarkConfig(imports=...)), or run with one worker")
 
 
 def _left_out_note(wanted: tuple[str, ...], cols: list[str]) -> list[str]:
@@ -363,17 +409,24 @@ def execute(tasks: list[Task], cfg: BenchmarkConfig) -> list[Result]:
 
 def worker_imports(tasks: list[Task], cfg: BenchmarkConfig) -> tuple[str, ...]:
     """What a ``-j N`` worker imports: the ``--import`` modules, then the module of every other
-    user method of the run's rows (one registered by a script or by a module the caller imported
-    before :func:`run_benchmark`, which the workers would not have registered: every pair failed
-    with 'unknown fusion method'). A method of ``__main__`` is found again by the spawned worker."""
+    user method of the run's rows and of every metric of one's own of its extra columns (one
+    registered by a script or by a module the caller imported before :func:`run_benchmark`, which
+    the workers would not have registered: every pair failed with 'unknown fusion method', or its
+    column with 'not registered in this -j worker'). A method of ``__main__`` is found again by
+    the spawned worker."""
+    import inspect
+
     from ..methods import METHODS
+    from ..metrics import METRICS
     from .plugins import _is_path, is_builtin
 
     mods = list(cfg.imports)
     # the modules those load by name (a file's stem, a package folder's name, and what is inside them)
     covered = {Path(m).stem if _is_path(m) else m for m in cfg.imports}
-    for name in dict.fromkeys(t.source.method for t in tasks if t.source.kind == "method"):
-        fn = METHODS.get(name)
+    fns = [METHODS.get(name) for name in dict.fromkeys(t.source.method for t in tasks if t.source.kind == "method")]
+    # the metrics of one's own of the extra columns (registered by a module the caller imported)
+    fns += [inspect.unwrap(METRICS.get(k)) for k in dict.fromkeys(k for t in tasks for k in t.cache_names)]
+    for fn in fns:
         mod = getattr(fn, "__module__", None) or ""
         spec = getattr(sys.modules.get(mod), "__spec__", None)  # importable by name (not exec'd)
         if (spec is None or mod in ("__main__", "__mp_main__") or is_builtin(fn)
@@ -385,7 +438,15 @@ def worker_imports(tasks: list[Task], cfg: BenchmarkConfig) -> tuple[str, ...]:
 
 
 def build_tasks(plans: list[Plan], cfg: BenchmarkConfig, problems: list[str]) -> list[Task]:
-    labels = column_keys()
+    from .sources import metric_cache_name
+
+    # the cache names of the extra columns' metrics (a metric of one's own: its key and its module's
+    # digest), computed once here and handed to the jobs (the -j workers need not hash the module)
+    names: dict[str, str] = {}
+    for pl in plans:
+        for key in pl.extra.values():
+            if key not in names:
+                names[key] = metric_cache_name(key)
     shas: dict[Path, str] = {}
 
     def sha(p: Path) -> str | None:
@@ -399,7 +460,9 @@ def build_tasks(plans: list[Plan], cfg: BenchmarkConfig, problems: list[str]) ->
 
     tasks: dict[tuple[str, str, str], Task] = {}
     for pl in plans:
+        labels = pl.keys()
         keys = tuple(labels[c] for c in pl.columns)
+        soft = tuple(pl.extra.values())
         for src in pl.sources:
             if src.missing:
                 continue
@@ -413,6 +476,7 @@ def build_tasks(plans: list[Plan], cfg: BenchmarkConfig, problems: list[str]) ->
                 if k in tasks:
                     t = tasks[k]
                     t.keys = tuple(dict.fromkeys(t.keys + keys))
+                    t.soft = tuple(dict.fromkeys(t.soft + soft))
                     continue
                 ff = ferr = None
                 if flist is not None:
@@ -424,16 +488,17 @@ def build_tasks(plans: list[Plan], cfg: BenchmarkConfig, problems: list[str]) ->
                         ferr = (f"{src.folder}: no fused image for pair {n} ({n}.png, .tif, .jpg or .bmp)"
                                 + missing_fused_hint(n, flist))
                 tasks[k] = Task(src, pl.set.name, n, str(a), str(b), sa, sb, keys, str(cfg.cache), cfg.device, ff,
-                                ferr)
+                                ferr, soft=soft,
+                                cache_names={key: names[key] for key in soft if names[key] != key})
     return list(tasks.values())
 
 
 def aggregate(plans: list[Plan], results: dict[tuple[str, str, str], Result], problems: list[str]) -> dict[str, Table]:
     from ..metrics import METRICS
 
-    labels = column_keys()
     tables: dict[str, Table] = {}
     for pl in plans:
+        labels = pl.keys()
         cols = [Column(c, labels[c], METRICS.meta(labels[c])["higher_is_better"]) for c in pl.columns]
         rows = []
         for src in pl.sources:
@@ -443,6 +508,7 @@ def aggregate(plans: list[Plan], results: dict[tuple[str, str, str], Result], pr
                 continue
             vals: dict[str, list[float]] = {c.label: [] for c in cols}
             ok, errs = 0, []
+            col_errs: dict[str, list[str]] = {}  # an extra column's metric failing on a pair (its cell empty)
             for n in pl.set.names:
                 r = results.get((src.id, pl.set.name, n))
                 if r is None:
@@ -453,11 +519,18 @@ def aggregate(plans: list[Plan], results: dict[tuple[str, str, str], Result], pr
                     continue
                 ok += 1
                 for c in cols:
-                    vals[c.label].append(r.values[c.key])
+                    if c.key in r.values:
+                        vals[c.label].append(r.values[c.key])
+                    else:
+                        col_errs.setdefault(c.label, []).append(f"{n}: {r.metric_errors.get(c.key, 'not computed')}")
             note = ""
             if errs:
                 note = f"failed on {len(errs)} of {n_pairs} pairs (first: {errs[0]})"
-            means = {c.label: (float(np.mean(vals[c.label])) if vals[c.label] else None) for c in cols}
+            for lab, ce in col_errs.items():
+                note = (note + "; " if note else "") + (f"{lab} failed on {len(ce)} of {n_pairs} pairs (first: "
+                                                        f"{ce[0]}): its cell is left empty")
+            means = {c.label: (float(np.mean(vals[c.label])) if vals[c.label] and c.label not in col_errs else None)
+                     for c in cols}
             rows.append(Row(src.id, src.label, means, n_pairs, ok, src.kind, note, ranked=not src.group))
         rows = seed_means(rows, [s.group for s in pl.sources], cols)
         t = Table(pl.spec.id, pl.spec.title + f", {len(pl.set.names)} of {pl.set.total} pairs", cols, rows,
@@ -788,6 +861,8 @@ def _run_staged(cfg: BenchmarkConfig, wcfg: BenchmarkConfig, fig_specs: list, pl
     for r in sorted(res_list, key=lambda r: (r.set_name, r.source_id, r.name)):
         if r.error:
             problems.append(f"{r.source_id} on {r.set_name}/{r.name}: {r.error}")
+        for key, why in r.metric_errors.items():
+            problems.append(f"{r.source_id} on {r.set_name}/{r.name}: metric {key} (--extra-metrics): {why}")
     tables = aggregate(plans, results, problems)
     for n in notes:
         for t in tables.values():

@@ -159,6 +159,41 @@ def _code_sha(fn, meta: dict[str, Any] | None = None) -> str | None:
     return hashlib.sha256(own + module + bound + version).hexdigest()
 
 
+def own_metric_sha(key: str) -> str:
+    """What the cached values of a metric of one's own (``register_metric``, source ``own``) depend
+    on besides the images: :func:`_code_sha` of the registered function (its source and its
+    module's file) and, when that module is part of a package, every ``.py`` file of the package's
+    top folder (helpers the function imports from its neighbours). Part of the name its values are
+    cached under (:func:`metric_cache_name`), so an edit of the module recomputes them."""
+    import sys
+
+    from ..metrics import METRICS
+
+    fn = inspect.unwrap(METRICS.get(key))  # range_checked -> the registration's wrapper -> the user's function
+    h = hashlib.sha256((_code_sha(fn) or "").encode())
+    mod = sys.modules.get(getattr(fn, "__module__", "") or "")
+    top = (getattr(mod, "__package__", None) or "").split(".")[0]
+    pkg = sys.modules.get(top) if top else None
+    paths = list(getattr(pkg, "__path__", None) or [])
+    if paths:
+        folder = Path(paths[0])
+        for f in sorted(q for q in folder.rglob("*.py") if "__pycache__" not in q.parts):
+            h.update(f.relative_to(folder).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def metric_cache_name(key: str) -> str:
+    """The name a metric's values are stored under in the benchmark's metric cache: the registered
+    key for the project's metrics (their code is in the file's key, :data:`METRICS_CODE`), the key
+    and the first 16 hex digits of :func:`own_metric_sha` for a metric of one's own
+    (``Qmine@own#1a2b…``), whose code is not the package's."""
+    from ..metrics import METRICS, OWN_SOURCE
+
+    if METRICS.meta(key)["source"] != OWN_SOURCE:
+        return key
+    return f"{key}#{own_metric_sha(key)[:16]}"
+
+
 def method_sources(only: list[str] | None, params: dict[str, dict[str, Any]], quick: bool) -> tuple[list[Source], list[str]]:
     """Rows of the registered non-network methods. ``only``: restrict to these names.
 

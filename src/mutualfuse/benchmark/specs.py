@@ -27,6 +27,46 @@ def column_keys() -> dict[str, str]:
     return keys
 
 
+def extra_columns(names: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """``--extra-metrics`` (``BenchmarkConfig.extra_metrics``) → ``{column label: registered key}``,
+    each label the metric's registered key (``Qcb@liu``, ``Qmine@own``), so an extra column is never
+    confused with the paper's columns (short labels). Names are read as ``evaluate --metrics``
+    reads them (:func:`mutualfuse.evaluation.select_metrics`: case-insensitive keys, commas, a bare
+    name when unambiguous); an unknown, ambiguous or profile name is one line. Call it after the
+    ``--import`` modules are imported (they register the metrics of one's own)."""
+    from ..errors import ParameterError
+    from ..evaluation import select_metrics
+    from ..metrics.profiles import PROFILE_REGISTRY
+
+    if not names:
+        return {}
+    items = [m for item in names for m in (s.strip() for s in item.split(",")) if m]
+    if not items:
+        raise ParameterError(f"--extra-metrics {' '.join(names)!r} names no metric (see `mutualfuse evaluate --list`)")
+    for m in items:
+        if m not in METRICS and m in PROFILE_REGISTRY:
+            raise ParameterError(f"--extra-metrics {m}: {PROFILE_REGISTRY.entry(m).name!r} is a metric profile, not "
+                                 "a metric: name its metrics' keys (`mutualfuse evaluate --list`)")
+    try:
+        picked = select_metrics(items, None)
+    except ParameterError as e:
+        raise ParameterError(f"--extra-metrics: {e}") from None
+    return {key: key for key in picked.values()}
+
+
+def extra_column_note(label: str, key: str) -> str:
+    """The table note of an extra column: whose metric it is and whether it is conformance-checked."""
+    m = METRICS.meta(key)
+    if m["source"] == "own":
+        return (f"{label}: a metric of your own ({m.get('defined_in') or m['reference']}), never conformance-checked "
+                "(unchecked); an extra column (--extra-metrics), not in the paper's table")
+    if not m["checked"]:
+        return (f"{label}: not conformance-checked (unchecked; {m['reference']}); an extra column (--extra-metrics), "
+                "not in the paper's table")
+    return (f"{label}: checked against the reference code of {m['source']} (docs/metrics.md); an extra column "
+            "(--extra-metrics), not in the paper's table")
+
+
 @dataclass(frozen=True)
 class TableSpec:
     """One table: id, title, set (relative to the data root), columns, marking style, paper table."""

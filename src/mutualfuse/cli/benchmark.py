@@ -41,8 +41,15 @@ def add_parser(sub) -> None:
 
     add_import(p, help="import a Python module first: a module name (found on the Python path or in the working "
                        "folder), a .py file or a package folder; the methods it registers (register_method) become "
-                       "rows; repeatable (as --import of fuse, fuse-dir, fuse-stack, fuse-video, fuse-volume, serve, "
+                       "rows, the metrics it registers (register_metric) can be named by --extra-metrics; "
+                       "repeatable (as --import of fuse, fuse-dir, fuse-stack, fuse-video, fuse-volume, serve, "
                        "methods and evaluate)")
+    p.add_argument("--extra-metrics", nargs="+", action="extend", default=[], metavar="KEY",
+                   help="registered metric keys added as extra columns after the paper's in every table (e.g. "
+                        "Qcb@liu, or a metric of your own registered by an --import module: register_metric); "
+                        "commas allowed; repeatable. The paper's columns and their order are kept; a note under "
+                        "each table says whose metric an extra column is and that one of your own is unchecked "
+                        "(docs/benchmark.md, 'Your own method')")
     p.add_argument("--quick", action="store_true",
                    help="two pairs per set, no slow metrics (VIF) or slow methods (GTF, ASR, CSR): a smoke run")
     p.add_argument("--pairs", type=int, metavar="N", help="only the N smallest pairs of every set (ties by name)")
@@ -135,7 +142,8 @@ def run(args: argparse.Namespace) -> int:
     cfg = BenchmarkConfig(
         data_root=Path(root), out=Path(args.out), tables=_tables(args.tables), sets=tuple(dict.fromkeys(sets)),
         methods=_names(args.methods), weights=_names(args.weights), params=params, fused=args.fused,
-        imports=tuple(args.imports), quick=args.quick, fast_metrics=args.fast_metrics, pairs=args.pairs, jobs=args.jobs,
+        imports=tuple(args.imports), extra_metrics=tuple(args.extra_metrics), quick=args.quick,
+        fast_metrics=args.fast_metrics, pairs=args.pairs, jobs=args.jobs,
         cache=Path(args.cache) if args.cache else None, device=args.device,
         figures_config=Path(args.figures) if args.figures else None,
         ablations_config=Path(args.ablations) if args.ablations else None,
