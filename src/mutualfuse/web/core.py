@@ -81,6 +81,48 @@ def is_own_method(method: str) -> bool:
     return method in METHODS and _is_own(METHODS.get(method))
 
 
+#: characters that make a Windows command-line argument need double quotes: blanks (the argument
+#: would be split) and cmd's operators (``&`` ``|`` ``<`` ``>`` ``^``: literal inside quotes, in
+#: PowerShell too), PowerShell's separators and grouping (``;`` ``,`` ``(`` ``)`` ``{`` ``}`` ``@`` ``'``
+#: ``#``) and ``"`` itself
+_WINDOWS_SPECIAL = set(" \t\n\v&|<>^;,(){}@'#\"")
+
+
+def _windows_quote(arg: str) -> str:
+    """One argument for a Windows command line: as is when it holds nothing special, else in double
+    quotes with the Microsoft C runtime's escapes (``\\"`` for a quote, backslashes before a quote or
+    the closing quote doubled): the rules :func:`subprocess.list2cmdline` follows, which quotes only
+    blanks; here cmd's and PowerShell's operators are quoted too."""
+    if arg and not (set(arg) & _WINDOWS_SPECIAL):
+        return arg
+    out, slashes = ['"'], 0
+    for ch in arg:
+        if ch == "\\":
+            slashes += 1
+            continue
+        if ch == '"':
+            out.append("\\" * (2 * slashes + 1) + '"')
+        else:
+            out.append("\\" * slashes + ch)
+        slashes = 0
+    out.append("\\" * (2 * slashes) + '"')
+    return "".join(out)
+
+
+def shell_join(args: list[str]) -> str:
+    """A command line the user can paste into their shell: POSIX quoting (:func:`shlex.join`), or,
+    on Windows (``os.name == "nt"``), double quotes for cmd and PowerShell (:func:`_windows_quote`;
+    ``shlex.join``'s single quotes are not quotes in cmd). ``%VAR%`` (cmd) and ``$name`` (PowerShell)
+    are still expanded inside double quotes: a file name holding them is shown as it is."""
+    import os
+
+    if os.name == "nt":
+        return " ".join(_windows_quote(a) for a in args)
+    import shlex
+
+    return shlex.join(args)
+
+
 @dataclass
 class Settings:
     """The page's choices: the options of ``mutualfuse fuse`` that the page exposes."""
@@ -124,9 +166,7 @@ class Settings:
         """The ``mutualfuse fuse`` command line the page shows ("same as"), shell-quoted, without
         ``--device`` (the server's choice) and with the server's ``--max-pixels`` when it set one
         other than the default."""
-        import shlex
-
-        return shlex.join(["mutualfuse", "fuse", "A", "B", "-o", "fused.png", *self.cli_args()[:-2],
+        return shell_join(["mutualfuse", "fuse", "A", "B", "-o", "fused.png", *self.cli_args()[:-2],
                            *self._limit_args()])
 
     def _limit_args(self) -> list[str]:
@@ -146,10 +186,8 @@ class Settings:
         files by their own names, in the order the page stacked them (:func:`stack_order`),
         shell-quoted, without ``--device`` and with the server's ``--max-pixels`` when it set one
         other than the default."""
-        import shlex
-
         files = [f"./{n}" if n.startswith("-") else n for n in names]  # not read as an option
-        return shlex.join(["mutualfuse", "fuse-stack", *files, "-o", f"fused.{fmt}", *self.stack_args(order)[:-2]])
+        return shell_join(["mutualfuse", "fuse-stack", *files, "-o", f"fused.{fmt}", *self.stack_args(order)[:-2]])
 
 
 @dataclass
@@ -367,17 +405,31 @@ def _preview(arr: np.ndarray, path: Path) -> Path:
     return path
 
 
-def _scores(a_path: str, b_path: str, fused_png: Path, avg_png: Path, normalize: str = "auto") -> list[list]:
+def own_metrics() -> dict[str, str]:
+    """The metrics of one's own (``serve --import`` of a module that calls
+    :func:`mutualfuse.metrics.register_metric`): label → registered key, in registration order; the
+    metrics table shows them after :data:`FAST_METRICS`, labelled as yours and unchecked."""
+    from ..metrics import METRICS, OWN_SOURCE
+
+    return {f"{e.name} (yours, unchecked)": e.name for e in METRICS if e.meta["source"] == OWN_SOURCE}
+
+
+def _scores(a_path: str, b_path: str, fused_png: Path, avg_png: Path, normalize: str = "auto",
+            notes: list[str] | None = None) -> list[list]:
     """The metrics table, scored as ``mutualfuse evaluate`` scores the files: the fused PNGs as
     stored, the sources at their stored scale (``evaluate``'s default) or, when a source is float
     (which ``evaluate`` scores only with ``--normalize``), both as ``evaluate --normalize
     NORMALIZE`` reads them, ``normalize`` being the page's scaling option (as the fusion read
     them). The float source alone was read with BT.601 luma at the default scaling whatever the
-    option said, the other as stored: a table no ``evaluate`` command gives."""
+    option said, the other as stored: a table no ``evaluate`` command gives.
+
+    After the fast metrics, every metric of one's own (:func:`own_metrics`); one that fails (raises,
+    or returns no number: :class:`~mutualfuse.metrics.MetricResultError`) leaves its cells empty,
+    with its one-line reason appended to ``notes``."""
     from ..cli.evaluate import read_gray
     from ..errors import ImageTooSmallError, InputError, MetricUndefinedError
     from ..evaluation import SOURCE_NORMALIZE
-    from ..metrics import METRICS, goodness
+    from ..metrics import METRICS, MetricResultError, goodness
 
     try:
         a, b = read_gray(Path(a_path)), read_gray(Path(b_path))
@@ -386,7 +438,9 @@ def _scores(a_path: str, b_path: str, fused_png: Path, avg_png: Path, normalize:
         a, b = read_gray(Path(a_path), mode), read_gray(Path(b_path), mode)
     f, avg = read_gray(fused_png), read_gray(avg_png)
 
-    def score(fn, fused) -> float | None:
+    failed: dict[str, str] = {}
+
+    def score(fn, fused, key) -> float | None:
         """The value, or None where the metric cannot be computed (an image smaller than its
         window: an error, or NaN from an empty window), as ``evaluate`` leaves such a cell empty."""
         try:
@@ -395,20 +449,25 @@ def _scores(a_path: str, b_path: str, fused_png: Path, avg_png: Path, normalize:
                 v = float(fn(a, b, fused))
         except (ImageTooSmallError, MetricUndefinedError):
             return None
+        except MetricResultError as e:  # a metric of one's own that raised or gave no number
+            failed.setdefault(key, str(e))
+            return None
         return v if math.isfinite(v) else None
 
     rows = []
-    for name, key in FAST_METRICS.items():
+    for name, key in {**{f"{n} ({k})": k for n, k in FAST_METRICS.items()}, **own_metrics()}.items():
         fn = METRICS.get(key)
         fn = getattr(fn, "unchecked", fn)  # as evaluate: its reads are 0-255 (no 0-1 guard; a dark DICOM window)
-        vf, va = score(fn, f), score(fn, avg)
+        vf, va = score(fn, f, key), score(fn, avg, key)
         if vf is None or va is None:  # no verdict without both values (NaN compared as "average" won)
             better = "—"
         else:
             gf, ga = goodness(key, vf), goodness(key, va)
             better = "fused" if gf > ga else ("equal" if gf == ga else "average")
-        rows.append([f"{name} ({key})", None if vf is None else round(vf, 4), None if va is None else round(va, 4),
+        rows.append([name, None if vf is None else round(vf, 4), None if va is None else round(va, 4),
                      better])
+    if notes is not None:
+        notes += [f"metrics table: {why}; its cells are left empty" for why in failed.values()]
     return rows
 
 
@@ -470,7 +529,7 @@ def fuse_request(a_path: str, b_path: str, settings: Settings, workdir: Path, ca
     avg_png = req / "average.png"  # at the fused PNG's depth: the same image must score the same
     write_image(avg_png, avg, bit_depth=depth)
     t1 = time.perf_counter()
-    rows = _scores(a_path, b_path, png, avg_png, fuser.normalize)
+    rows = _scores(a_path, b_path, png, avg_png, fuser.normalize, notes)
     return Result(png=png, tiff=tiff, preview_a=_preview(a, req / "a-preview.png"),
                   preview_b=_preview(b, req / "b-preview.png"), bit_depth=depth, colour=colour,
                   seconds=seconds, metric_seconds=time.perf_counter() - t1, metrics=rows, notes=notes,
