@@ -5,6 +5,9 @@
 Medical volumes registered to one grid (CT/MR, PET/MR, MR contrasts after ANTs/FSL/SPM) are
 fused slice by slice along one voxel axis (default 2, axial for RAS-ordered data). Choices:
 
+* **DICOM series**: a folder argument is one DICOM series (:mod:`mutualfuse.dicom_series`:
+  slices by position along the normal, per-slice rescale, its LPS geometry as a RAS affine in
+  scanner space), then treated as a NIfTI volume of those values; the output is NIfTI only.
 * **Shapes**: 3-D; X x Y x Z x 1 is 3-D, a 2-D file one slice (written 2-D). 4-D series,
   colour (RGB) and complex voxels are refused.
 * **One intensity mapping per volume**, not per slice: the ``normalize`` policy of ``fuse``
@@ -55,9 +58,26 @@ def _nib():
 
 
 def read_volume(path, max_voxels: int = MAX_VOXELS):
-    """→ (float64 array (X, Y, Z) as stored after scaling, the nibabel image). One-line errors."""
+    """→ (float64 array (X, Y, Z) as stored after scaling, the nibabel image). One-line errors.
+    A folder is read as one DICOM series (:mod:`mutualfuse.dicom_series`; the image: the
+    series' grid, its data a placeholder)."""
+    img, shape, series = open_input(path, max_voxels)
+    return (series.read() if series is not None else volume_data(path, img, shape)), img
+
+
+def open_input(path, max_voxels: int = MAX_VOXELS):
+    """A volume input's header checks, before any voxel is read → (nibabel image, shape, the
+    :class:`~mutualfuse.dicom_series.DicomSeries` where ``path`` is a folder, else None)."""
+    p = Path(path)
+    if p.is_dir():
+        if _nib() is None:
+            raise InputError(f"{p}: {EXTRA_HINT}")
+        from .dicom_series import open_series
+
+        series = open_series(p, max_voxels)
+        return series.img, series.shape, series
     img, shape = open_volume(path, max_voxels)
-    return volume_data(path, img, shape), img
+    return img, shape, None
 
 
 def open_volume(path, max_voxels: int = MAX_VOXELS):
@@ -68,8 +88,8 @@ def open_volume(path, max_voxels: int = MAX_VOXELS):
     if nib is None:
         raise InputError(f"{p}: {EXTRA_HINT}")
     if p.is_dir():
-        raise InputError(f"{p}: a folder, not a NIfTI volume (a DICOM series: convert it to NIfTI first, "
-                         "e.g. with dcm2niix)")
+        raise InputError(f"{p}: a folder, not a NIfTI volume (fuse-volume and read_volume read a folder as a "
+                         "DICOM series)")
     if not p.is_file():
         from .image_io import not_a_regular_file
 
@@ -80,8 +100,8 @@ def open_volume(path, max_voxels: int = MAX_VOXELS):
     from .dicom import _looks_dicom
 
     if _looks_dicom(p):
-        raise InputError(f"{p}: a DICOM file, not a NIfTI volume (convert the series to NIfTI first, e.g. with "
-                         "dcm2niix; fuse fuses one DICOM slice pair)")
+        raise InputError(f"{p}: a DICOM file, not a NIfTI volume (give the folder of its series, or convert the "
+                         "series to NIfTI first, e.g. with dcm2niix; fuse fuses one DICOM slice pair)")
     try:
         img = nib.load(str(p))
     except Exception as e:  # noqa: BLE001 - nibabel raises many types for broken files
@@ -351,27 +371,35 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
     if batch < 1:
         raise ParameterError(f"batch must be at least 1, got {batch}")
     if not is_volume_path(out_path):
-        raise InputError(f"{out_path}: the output of a volume must be a NIfTI file (.nii or .nii.gz)")
+        raise InputError(f"{out_path}: the output of a volume must be a NIfTI file (.nii or .nii.gz), also for "
+                         "DICOM series inputs (a DICOM series is not written)")
     # same file as an input, a folder, a missing folder: before any work ("gz" is always ".nii.gz" here)
     check_writable(out_path, inputs=(a_path, b_path), formats={".nii": "NIfTI", ".gz": "NIfTI"})
-    img_a, shape_a = open_volume(a_path, max_voxels)
-    img_b, shape_b = open_volume(b_path, max_voxels)
+    img_a, shape_a, ser_a = open_input(a_path, max_voxels)
+    img_b, shape_b, ser_b = open_input(b_path, max_voxels)
     check_same_grid(img_a, img_b, a_path, b_path, volume_shape(img_a), volume_shape(img_b))
     space_notes = check_same_space(img_a, img_b, a_path, b_path, check_xform_codes)
     sl = [s for i, s in enumerate(shape_a) if i != axis]
     if min(sl) < MIN_SIDE:
         raise InputError(f"{a_path}: slices across axis {axis} are {sl[1]}x{sl[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
     check_volume_memory(fuser, shape_a, axis, batch, a_path)  # before reading: not an OOM kill halfway
-    va, vb = volume_data(a_path, img_a, shape_a), volume_data(b_path, img_b, shape_b)
-    na, how_a = normalize_volume(va, img_a, fuser.normalize, fuser.percentiles, a_path)
-    nb, how_b = normalize_volume(vb, img_b, fuser.normalize, fuser.percentiles, b_path)
+    va = ser_a.read() if ser_a is not None else volume_data(a_path, img_a, shape_a)
+    vb = ser_b.read() if ser_b is not None else volume_data(b_path, img_b, shape_b)
+    na, how_a = (ser_a.normalize(va, fuser.normalize, fuser.percentiles) if ser_a is not None
+                 else normalize_volume(va, img_a, fuser.normalize, fuser.percentiles, a_path))
+    nb, how_b = (ser_b.normalize(vb, fuser.normalize, fuser.percentiles) if ser_b is not None
+                 else normalize_volume(vb, img_b, fuser.normalize, fuser.percentiles, b_path))
+    del va, vb  # the series' or the files' values: the normalised ones are fused
     xa, xb = np.moveaxis(na, axis, 0), np.moveaxis(nb, axis, 0)  # (slices, H, W)
     task = None
     if fuser.task_mode == "auto":  # one task for the volume, from the central slice pair
         mid = xa.shape[0] // 2
         task = fuser.detect_tasks(xa[mid:mid + 1], xb[mid:mid + 1])[0].task
     out = np.empty(xa.shape, dtype=np.float32)
-    notes: list[str] = list(space_notes)
+    notes: list[str] = []
+    for ser in (ser_a, ser_b):  # the files a series folder skipped
+        notes += [n for n in (ser.notes if ser is not None else []) if n not in notes]
+    notes += space_notes
     for s in range(0, xa.shape[0], batch):
         try:
             out[s:s + batch] = fuser.fuse_arrays(xa[s:s + batch], xb[s:s + batch], task=task)
@@ -425,6 +453,8 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
             continue
         if note not in notes:  # a volume fused with itself: one note
             notes.append(note)
+    for ser in (ser_a, ser_b):  # padding, MONOCHROME1
+        notes += [n for n in (ser.extra_notes()[len(ser.notes):] if ser is not None else []) if n not in notes]
     if extensions:
         notes.append(f"{a_path}: its {len(extensions)} NIfTI header extension{'s' if len(extensions) != 1 else ''} "
                      f"(code {', '.join(extensions)}) not copied: they describe its voxels, not the fused ones")

@@ -1,6 +1,12 @@
 """``mutualfuse fuse-volume A.nii.gz B.nii.gz -o OUT.nii.gz``: fuse two registered 3-D volumes
 (NIfTI; ``pip install 'mutualfuse[nifti]'``) slice by slice along one voxel axis.
 
+A folder is read as one DICOM series (its slice files; also ``pip install 'mutualfuse[dicom]'``):
+slices ordered by position along the slice normal, each slice's rescale applied, the affine
+from the DICOM (LPS) geometry to NIfTI's RAS; the window is not used (one mapping for the
+volume, as below). Two series, or a series and a NIfTI file, must be on one grid, compared as
+two NIfTI files are. The output is NIfTI only.
+
 One intensity mapping per volume (its percentiles, not each slice's), one task for the volume
 (the network in task mode auto: detected on the central slice pair), the same grid required
 (shapes and affines, in one coordinate space by the headers' sform/qform codes; nothing is
@@ -24,11 +30,14 @@ def add_parser(sub) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     from .common import non_empty
 
-    p.add_argument("a", type=non_empty, help="first volume (.nii or .nii.gz; e.g. CT, PET)")
-    p.add_argument("b", type=non_empty, help="second volume on the same grid (e.g. MR)")
-    p.add_argument("-o", "--out", required=True, type=non_empty, help="output volume (.nii or .nii.gz)")
+    p.add_argument("a", type=non_empty, help="first volume (.nii or .nii.gz, or a folder holding one DICOM series; "
+                                              "e.g. CT, PET)")
+    p.add_argument("b", type=non_empty, help="second volume on the same grid (e.g. MR; a file or a series folder)")
+    p.add_argument("-o", "--out", required=True, type=non_empty,
+                   help="output volume (.nii or .nii.gz; NIfTI only, also for DICOM series inputs)")
     p.add_argument("--axis", type=int, default=2, choices=[0, 1, 2],
-                   help="voxel axis the slices are taken across (default %(default)s: axial for RAS-ordered data)")
+                   help="voxel axis the slices are taken across (default %(default)s: axial for RAS-ordered data; for a "
+                        "DICOM series, across its own slices)")
     p.add_argument("--batch", type=int_at_least(1), default=8, help="slices fused at once (default %(default)s)")
     p.add_argument("--ignore-xform-codes", action="store_true",
                    help="fuse volumes whose equal affines the headers put in two coordinate spaces (their "
@@ -49,8 +58,9 @@ def add_parser(sub) -> None:
                                               "auto = one task for the volume, detected on its central slice pair")
         elif action.dest == "normalize":
             action.help = ("intensity scaling of each volume, one mapping for all its slices: auto and percentile "
-                           "(default auto): the volume's percentiles; full: an unsigned integer type's range, or "
-                           "float voxels already in [0, 1]")
+                           "(default auto): the volume's percentiles; full: an unsigned integer type's range (a DICOM "
+                           "series: 0 to 2**BitsStored-1 of unsigned samples without rescale), or float voxels "
+                           "already in [0, 1]; a DICOM series' window is not used")
     from .common import add_import, add_quiet
 
     add_import(p)
@@ -75,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
     args.chroma = "saturation"
     out = Path(args.out)
     if not is_volume_path(out):
-        raise InputError(f"{out}: the output of a volume must be a NIfTI file (.nii or .nii.gz)")
+        raise InputError(f"{out}: the output of a volume must be a NIfTI file (.nii or .nii.gz), also for "
+                         "DICOM series inputs (a DICOM series is not written)")
     # the checks of every writer (same file as an input, a folder, a dangling link, a folder
     # that cannot take a new file), before any work; ".gz" here is always ".nii.gz"
     check_writable(args.out, inputs=(args.a, args.b), formats={".nii": "NIfTI", ".gz": "NIfTI"})
