@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InputError, ParameterError
+from .io.samples import DEFAULT_PERCENTILES
 from .cpu import cpu_has_amx_bf16
 from .validation import (DEFAULT_WINDOW_PIXELS, check_batch_pair, check_fuse_options, check_pair, pick_device,
                          pick_dtype)
@@ -173,9 +174,13 @@ class Fuser:
             ``"gray"``: no chroma, gray output (the fused luminance) even for colour inputs.
         normalize: intensity policy (docs/inputs.md, "Bit depth"): ``"auto"`` (8-bit ``v/255``,
             16-bit per image by percentiles, float in [0, 1] as is), ``"full"`` (the type's full
-            range) or ``"percentile"`` (every image by its percentiles, 8-bit too).
+            range) or ``"percentile"`` (every image by its percentiles, 8-bit too). ``None``
+            (default): the policy the network's weights record that their training read its images
+            with (``train_data`` of ``mutualfuse train`` since 2026-12-07; a note says so where it
+            is not ``"auto"``), else ``"auto"`` (every shipped model, classical methods).
         percentiles: ``(low, high)`` percentiles mapped to 0 and 1 where the policy scales by
-            percentiles (default ``(0.1, 99.9)``; ``0 <= low < high <= 100``).
+            percentiles (``0 <= low < high <= 100``); ``None`` (default): the weights' recorded
+            training percentiles as for ``normalize``, else ``(0.1, 99.9)``.
         max_window_pixels: pixels of one exact streaming window (bounds memory; any value gives
             the same result to float32 rounding).
         tile, tile_overlap: fuse independent ``tile``×``tile`` tiles blended over
@@ -210,8 +215,8 @@ class Fuser:
     """
 
     def __init__(self, model: str | os.PathLike = "default", device: str = "auto", dtype: str | torch.dtype = "float32",
-                 token_budget: int | None = -1, *, chroma: str = "saturation", normalize: str = "auto",
-                 percentiles: tuple[float, float] = (0.1, 99.9), max_window_pixels: int = DEFAULT_WINDOW_PIXELS,
+                 token_budget: int | None = -1, *, chroma: str = "saturation", normalize: str | None = None,
+                 percentiles: tuple[float, float] | None = None, max_window_pixels: int = DEFAULT_WINDOW_PIXELS,
                  tile: int | None = None, tile_overlap: int = 64, progress: bool = False,
                  blend_temperature: float | None = None, detail_gain: float | None = None,
                  detail_activity: float | None = None, task: str | None = None, **method_params: Any):
@@ -300,7 +305,41 @@ class Fuser:
         if blend_temperature is not None:
             overrides["blend_temperature"] = float(blend_temperature)
         net, self.weights_meta = load_model(weights, **overrides)
+        self._use_training_policy(str(model))
         self._use_network(net, model, blend_temperature, detail_gain, detail_activity, presets, progress)
+
+    def _use_training_policy(self, name: str) -> None:
+        """Read inputs as the weights' training read its images: ``mutualfuse train`` records its
+        ``data.normalize`` / ``data.percentiles`` in the weights' ``train_data`` (since
+        2026-12-07); where ``normalize`` / ``percentiles`` were not given, they are taken from
+        there (a network trained on 16-bit data read with ``full`` fused its inputs stretched by
+        percentiles under ``auto``, data it never saw). A policy other than the defaults is said in
+        a note on every call. Shipped weights record none (their training read with the defaults);
+        unreadable values are passed over (the card shows what is there)."""
+        import json
+
+        from .io.samples import NORMALIZE_MODES
+
+        try:
+            d = json.loads(self.weights_meta.get("train_data", "null"))
+        except (ValueError, RecursionError):
+            return
+        if not isinstance(d, dict):
+            return
+        norm_given, pct_given = self._policy_given
+        norm, pct = self.normalize, self.percentiles
+        if not norm_given and d.get("normalize") in NORMALIZE_MODES:
+            norm = d["normalize"]
+        p = d.get("percentiles")
+        if (not pct_given and isinstance(p, list) and len(p) == 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p)
+                and 0 <= p[0] < p[1] <= 100):
+            pct = (float(p[0]), float(p[1]))
+        self.normalize, self.percentiles = norm, pct
+        if (norm, pct if norm != "full" else DEFAULT_PERCENTILES) != ("auto", DEFAULT_PERCENTILES):
+            how = f"--normalize {norm}" + ("" if norm == "full" else f" --percentiles {pct[0]:g} {pct[1]:g}")
+            self._policy_note = (f"inputs read with {how}, as weights {name} were trained (their train_data); "
+                                 "--normalize / --percentiles choose another")
 
     def _use_network(self, net: Any, model: Any, blend_temperature: float | None, detail_gain: float | None,
                      detail_activity: float | None, presets: dict, progress: bool) -> None:
@@ -342,13 +381,17 @@ class Fuser:
                      detail_gain, detail_activity, percentiles, max_window_pixels, progress) -> None:
         """The options every fuser takes, checked (:func:`check_fuse_options`) and set
         (:meth:`__init__` and :meth:`from_model`)."""
-        check_fuse_options(chroma=chroma, normalize=normalize, tile=tile, tile_overlap=tile_overlap,
-                           token_budget=token_budget, blend_temperature=blend_temperature, detail_gain=detail_gain,
-                           detail_activity=detail_activity, percentiles=percentiles,
+        check_fuse_options(chroma=chroma, normalize="auto" if normalize is None else normalize, tile=tile,
+                           tile_overlap=tile_overlap, token_budget=token_budget, blend_temperature=blend_temperature,
+                           detail_gain=detail_gain, detail_activity=detail_activity,
+                           percentiles=DEFAULT_PERCENTILES if percentiles is None else percentiles,
                            max_window_pixels=max_window_pixels)
         self.chroma = chroma
-        self.normalize = normalize
-        self.percentiles = tuple(percentiles)
+        #: whether normalize / percentiles were given (else the weights' training policy may set them)
+        self._policy_given = (normalize is not None, percentiles is not None)
+        self._policy_note: str | None = None
+        self.normalize = "auto" if normalize is None else normalize
+        self.percentiles = DEFAULT_PERCENTILES if percentiles is None else tuple(percentiles)
         self.max_window_pixels = int(max_window_pixels)
         self.tile = tile
         self.tile_overlap = int(tile_overlap)
@@ -356,8 +399,8 @@ class Fuser:
 
     @classmethod
     def from_model(cls, net: Any, device: str = "auto", dtype: str | torch.dtype = "float32",
-                   token_budget: int | None = -1, *, chroma: str = "saturation", normalize: str = "auto",
-                   percentiles: tuple[float, float] = (0.1, 99.9), max_window_pixels: int = DEFAULT_WINDOW_PIXELS,
+                   token_budget: int | None = -1, *, chroma: str = "saturation", normalize: str | None = None,
+                   percentiles: tuple[float, float] | None = None, max_window_pixels: int = DEFAULT_WINDOW_PIXELS,
                    tile: int | None = None, tile_overlap: int = 64, progress: bool = False,
                    blend_temperature: float | None = None, detail_gain: float | None = None,
                    detail_activity: float | None = None, task: str | None = None) -> "Fuser":
@@ -489,7 +532,7 @@ class Fuser:
                 args[0] = f"<{IN_MEMORY}>"
             if self.task_mode is not None:
                 args.append(f"task={self.task_mode!r}")
-        defaults = (("chroma", "saturation"), ("normalize", "auto"), ("percentiles", (0.1, 99.9)),
+        defaults = (("chroma", "saturation"), ("normalize", "auto"), ("percentiles", DEFAULT_PERCENTILES),
                     ("tile", None))
         args += [f"{k}={getattr(self, k)!r}" for k, d in defaults if getattr(self, k) != d]
         made = "Fuser.from_model" if self.weights_spec == IN_MEMORY and self.report.method == IN_MEMORY else "Fuser"
@@ -543,6 +586,8 @@ class Fuser:
         """A fresh :attr:`report` at the start of every call, so that a call that fails keeps
         no notes of the call before it."""
         self.report = FuseReport(method=self.report.method)
+        if getattr(self, "_policy_note", None):
+            self.report.notes.append(self._policy_note)
 
     @_one_call_at_a_time
     def use_task(self, task: str) -> None:

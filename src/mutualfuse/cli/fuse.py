@@ -56,11 +56,14 @@ def add_common(p: argparse.ArgumentParser) -> None:
                    help="Cb/Cr rule when both inputs are colour: per-pixel weighting by saturation |C-128| "
                         "(default %(default)s), keep a's, keep b's, or the mean; gray: no chroma, the output "
                         "is the fused luminance (gray) even for colour inputs")
-    p.add_argument("--normalize", default="auto", choices=list(NORMALIZE_MODES),
-                   help="intensity scaling of 16-bit/float/DICOM inputs: auto (default: 8-bit full range, "
-                        "others per-image percentiles or the DICOM window), full (type range), percentile")
-    p.add_argument("--percentiles", type=float, nargs=2, default=(0.1, 99.9), metavar=("LO", "HI"),
-                   help="percentiles mapped to 0 and 1 by percentile normalisation (default %(default)s)")
+    p.add_argument("--normalize", default=None, choices=list(NORMALIZE_MODES),
+                   help="intensity scaling of 16-bit/float/DICOM inputs: auto (8-bit full range, others "
+                        "per-image percentiles or the DICOM window), full (type range), percentile; default: "
+                        "the policy the weights were trained with where they record it (mutualfuse train), "
+                        "else auto")
+    p.add_argument("--percentiles", type=float, nargs=2, default=None, metavar=("LO", "HI"),
+                   help="percentiles mapped to 0 and 1 by percentile normalisation (default: 0.1 99.9, or the "
+                        "weights' training percentiles where they record them)")
     p.add_argument("--max-pixels", type=int_at_least(1), default=MAX_PIXELS,
                    help="refuse larger images (decompression-bomb guard, default %(default)s)")
     p.add_argument("--window-pixels", type=int_at_least(4096), default=DEFAULT_WINDOW_PIXELS,
@@ -196,8 +199,8 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
             raise ParameterError(f"--dtype applies to the network; --method {args.method} has no network precision")
     return Fuser(model, device=args.device, dtype=args.dtype, token_budget=-1 if budget is None else budget,
                  blend_temperature=temp, detail_gain=gain, detail_activity=act, task=task,
-                 chroma=g("chroma", "saturation"), normalize=g("normalize", "auto"),
-                 percentiles=tuple(g("percentiles", (0.1, 99.9))),
+                 chroma=g("chroma", "saturation"), normalize=g("normalize", None),
+                 percentiles=None if g("percentiles", None) is None else tuple(g("percentiles", None)),
                  max_window_pixels=g("window_pixels", DEFAULT_WINDOW_PIXELS),
                  tile=g("tile", None), tile_overlap=g("tile_overlap", 64), progress=progress,
                  **parse_params(g("param", [])))
