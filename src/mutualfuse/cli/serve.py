@@ -24,7 +24,8 @@ def add_parser(sub) -> None:
     add_import(p, help="import a Python module first: a module name (found on the Python path or in the working "
                        "folder), a .py file or a package folder; the fusion methods it registers "
                        "(mutualfuse.methods.register_method) are offered on the page, whose 'same as' command lines "
-                       "name the module; repeatable (docs/benchmark.md, 'Your own method')")
+                       "name the module, and the metrics it registers (mutualfuse.metrics.register_metric) are rows "
+                       "of the page's metrics table, marked yours and unchecked; repeatable (docs/web.md)")
     p.set_defaults(func=run)
 
 
