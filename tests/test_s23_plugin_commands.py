@@ -17,6 +17,7 @@ from mutualfuse.cli import build_parser, main
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from one_line_error import assert_one_line_error  # noqa: E402
+from registry_state import registries_restored  # noqa: E402
 from tolerance import assert_close  # noqa: E402
 
 MODULE = textwrap.dedent('''
@@ -32,13 +33,8 @@ MODULE = textwrap.dedent('''
 def own(tmp_path, monkeypatch):
     """A working folder with a module registering the method ``<name>`` (``w*a + (1-w)*b``);
     registries, ``sys.path``, ``sys.modules`` and the web page's imports restored afterwards."""
-    from mutualfuse.metrics import METRICS
-    from mutualfuse.metrics.profiles import PROFILE_REGISTRY
-    from mutualfuse.methods import METHODS
     from mutualfuse.web import core
 
-    saved = [(r, dict(r._entries)) for r in (METRICS, PROFILE_REGISTRY, METHODS)]
-    path, mods = list(sys.path), set(sys.modules)
     served = getattr(core, "SERVED_IMPORTS", None)
     tag = uuid.uuid4().hex[:8]
     name, modname = f"wm{tag}", f"s23meth{tag}"
@@ -46,14 +42,8 @@ def own(tmp_path, monkeypatch):
     work.mkdir()
     (work / f"{modname}.py").write_text(MODULE.format(name=name))
     monkeypatch.chdir(work)
-    yield work, name, modname
-    for r, entries in saved:
-        r._entries.clear()
-        r._entries.update(entries)
-    sys.path[:] = path
-    for m in set(sys.modules) - mods:
-        if m.startswith("s23"):
-            del sys.modules[m]
+    with registries_restored("s23"):
+        yield work, name, modname
     if served is not None:
         core.SERVED_IMPORTS = served
 

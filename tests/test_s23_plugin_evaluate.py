@@ -26,6 +26,7 @@ from mutualfuse.cli import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from one_line_error import assert_one_line_error  # noqa: E402
+from registry_state import registries_restored  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,12 +59,6 @@ def own(tmp_path, monkeypatch):
     """A working folder with a module registering the metric ``<name>`` (lower is better) and
     broken ones, the profile ``<name>prof``, and 3 pairs in A/, B/ with fused images in F/;
     the registries, ``sys.path`` and ``sys.modules`` restored afterwards."""
-    from mutualfuse.metrics import METRICS
-    from mutualfuse.metrics.profiles import PROFILE_REGISTRY
-    from mutualfuse.methods import METHODS
-
-    saved = [(r, dict(r._entries)) for r in (METRICS, PROFILE_REGISTRY, METHODS)]
-    path, mods = list(sys.path), set(sys.modules)
     tag = uuid.uuid4().hex[:8]
     name, modname = f"mine{tag}", f"s23met{tag}"
     work = tmp_path / "work"
@@ -79,14 +74,8 @@ def own(tmp_path, monkeypatch):
         Image.fromarray(b).save(work / "B" / f"p{i}.png")
         Image.fromarray(np.maximum(a, b)).save(work / "F" / f"p{i}.png")
     monkeypatch.chdir(work)
-    yield work, name, modname
-    for r, entries in saved:
-        r._entries.clear()
-        r._entries.update(entries)
-    sys.path[:] = path
-    for m in set(sys.modules) - mods:
-        if m.startswith("s23"):
-            del sys.modules[m]
+    with registries_restored("s23"):
+        yield work, name, modname
 
 
 def _want(work: Path) -> list[float]:

@@ -16,25 +16,14 @@ import numpy as np
 import pytest
 
 from mutualfuse.errors import InputError, ParameterError
+from registry_state import registries_restored
 
 
 @pytest.fixture()
 def registries():
     """The metric, profile and method registries, ``sys.path`` and ``sys.modules`` restored afterwards."""
-    from mutualfuse.metrics import METRICS
-    from mutualfuse.metrics.profiles import PROFILE_REGISTRY
-    from mutualfuse.methods import METHODS
-
-    saved = [(r, dict(r._entries)) for r in (METRICS, PROFILE_REGISTRY, METHODS)]
-    path, mods = list(sys.path), set(sys.modules)
-    yield
-    for r, entries in saved:
-        r._entries.clear()
-        r._entries.update(entries)
-    sys.path[:] = path
-    for m in set(sys.modules) - mods:
-        if m.startswith("s23"):
-            del sys.modules[m]
+    with registries_restored("s23"):
+        yield
 
 
 def _pair():

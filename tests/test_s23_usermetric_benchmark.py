@@ -28,6 +28,7 @@ from mutualfuse.benchmark.table import read_csv, read_latex, read_markdown
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from one_line_error import assert_one_line_error  # noqa: E402
+from registry_state import registries_restored  # noqa: E402
 
 CLI = [sys.executable, "-m", "mutualfuse"]
 #: Table 1 without VIF (--fast-metrics)
@@ -159,20 +160,8 @@ def test_a_failing_metric_of_ones_own_leaves_its_cell_empty_not_the_papers(root)
 
 @pytest.fixture()
 def registries():
-    from mutualfuse.methods import METHODS
-    from mutualfuse.metrics import METRICS
-    from mutualfuse.metrics.profiles import PROFILE_REGISTRY
-
-    saved = [(r, dict(r._entries)) for r in (METRICS, PROFILE_REGISTRY, METHODS)]
-    path, mods = list(sys.path), set(sys.modules)
-    yield
-    for r, entries in saved:
-        r._entries.clear()
-        r._entries.update(entries)
-    sys.path[:] = path
-    for m in set(sys.modules) - mods:
-        if m.startswith("s23um"):
-            del sys.modules[m]
+    with registries_restored("s23um"):
+        yield
 
 
 @pytest.mark.parametrize("names, said", [
