@@ -4,12 +4,8 @@ the rest; this one starts two processes, so it is a file of its own)."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 
-from train_cli_helpers import cfg, data
+from train_cli_helpers import cfg, data, run_gloo_ranks
 
 
 LOSS_SRC = '''
@@ -30,12 +26,6 @@ def _meta(path):
         return dict(fh.metadata())
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_every_torchrun_rank_imports_the_loss(tmp_path):
     """Two gloo ranks, each running the command with --import: both train with the loss."""
     mod = tmp_path / "s23loss_ranks.py"
@@ -43,20 +33,6 @@ def test_every_torchrun_rank_imports_the_loss(tmp_path):
     root = data(tmp_path / "d", n=5, size=(24, 32))
     out = tmp_path / "run"
     c = cfg(tmp_path / "c.json", out, **{"data.root": str(root), "loss": "s23ranks", "steps": 1})
-    port = str(_free_port())
-    procs = []
-    for rank in (0, 1):
-        env = dict(os.environ, MASTER_ADDR="127.0.0.1", MASTER_PORT=port, WORLD_SIZE="2", RANK=str(rank),
-                   LOCAL_RANK=str(rank), OMP_NUM_THREADS="1")
-        procs.append(subprocess.Popen([sys.executable, "-m", "mutualfuse", "train", "--import", str(mod),
-                                       "--config", str(c), "--no-progress", "--device", "cpu", "-q"], env=env,
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    try:
-        results = [(p.communicate(timeout=180)[1], p.returncode) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+    results = run_gloo_ranks([["--import", str(mod), "--config", str(c)] for rank in (0, 1)])
     assert all(rc == 0 for _, rc in results), results
     assert json.loads(_meta(out / "final.safetensors")["loss_source"])["loss"] == "s23ranks"

@@ -3,12 +3,7 @@ node with an older copy of the file) are refused on every rank, one line, before
 would have averaged the gradients of two different losses."""
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-
-from train_cli_helpers import cfg, data
+from train_cli_helpers import cfg, data, run_gloo_ranks
 
 BODY = '''
 from mutualfuse.losses import register_loss
@@ -18,12 +13,6 @@ from mutualfuse.losses import register_loss
 def my_loss(x, y, f):
     return {expr}
 '''
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_ranks_that_imported_different_loss_code_are_refused(tmp_path):
@@ -36,21 +25,7 @@ def test_ranks_that_imported_different_loss_code_are_refused(tmp_path):
     root = data(tmp_path / "d", n=5, size=(24, 32))
     out = tmp_path / "run"
     c = cfg(tmp_path / "c.json", out, **{"data.root": str(root), "loss": "s23differ", "steps": 1})
-    port = str(_free_port())
-    procs = []
-    for rank in (0, 1):
-        env = dict(os.environ, MASTER_ADDR="127.0.0.1", MASTER_PORT=port, WORLD_SIZE="2", RANK=str(rank),
-                   LOCAL_RANK=str(rank), OMP_NUM_THREADS="1")
-        procs.append(subprocess.Popen([sys.executable, "-m", "mutualfuse", "train", "--import", str(mods[rank]),
-                                       "--config", str(c), "--no-progress", "--device", "cpu", "-q"], env=env,
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    try:
-        results = [(p.communicate(timeout=180)[1], p.returncode) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+    results = run_gloo_ranks([["--import", str(mods[rank]), "--config", str(c)] for rank in (0, 1)])
     for err, rc in results:
         lines = [x for x in err.strip().splitlines() if x.startswith("mutualfuse: error: ")]
         assert rc == 2 and len(lines) == 1 and "Traceback" not in err, err

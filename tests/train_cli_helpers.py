@@ -67,3 +67,32 @@ def refused(capsys, args: list[str], must: list[str]) -> str:
         assert m in lines[0], (m, lines[0])
     assert out == ""
     return lines[0]
+
+
+def run_gloo_ranks(args_per_rank: list[list[str]], timeout: float = 180) -> list[tuple[str, int]]:
+    """Run ``python -m mutualfuse train ARGS --no-progress --device cpu -q`` as the ranks of one
+    ``torchrun``-style gloo job on this machine (rank r gets ``args_per_rank[r]``); → each rank's
+    (stderr, exit status). Ranks still running at ``timeout`` are killed."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    world = len(args_per_rank)
+    procs = []
+    for rank, args in enumerate(args_per_rank):
+        env = dict(os.environ, MASTER_ADDR="127.0.0.1", MASTER_PORT=port, WORLD_SIZE=str(world), RANK=str(rank),
+                   LOCAL_RANK=str(rank), OMP_NUM_THREADS="1")
+        procs.append(subprocess.Popen([sys.executable, "-m", "mutualfuse", "train", *args, "--no-progress",
+                                       "--device", "cpu", "-q"], env=env,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    try:
+        return [(p.communicate(timeout=timeout)[1], p.returncode) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
