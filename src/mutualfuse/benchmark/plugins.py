@@ -79,6 +79,21 @@ def contract_problem(out: Any, shape: tuple[int, int]) -> str | None:
     return result_problem(out, shape)
 
 
+def defined_interactively(fn: Callable) -> bool:
+    """Whether ``fn`` was defined in an interactive session (``__main__`` without a file), which
+    the benchmark's spawned ``-j N`` workers cannot import."""
+    if getattr(fn, "__module__", None) != "__main__":
+        return False
+    main = sys.modules.get("__main__")
+    return not getattr(main, "__file__", None) or not Path(main.__file__).is_file()
+
+
+def interactive_refusal(jobs: int) -> str:
+    """The end of the one-line refusal of a method or metric :func:`defined_interactively`."""
+    return (f"is defined in an interactive session, which the -j {jobs} worker processes cannot import: put "
+            "it in a module and give it to --import (BenchmarkConfig(imports=...)), or run with one worker")
+
+
 def check_method_rows(rows: list[tuple[str, dict[str, Any]]], jobs: int = 1) -> None:
     """Refuse, before any work, the method rows ``(name, params)`` that could only give wrong or
     failed results; see the module docstring. The project's own methods are only checked for
@@ -132,13 +147,8 @@ def check_method_rows(rows: list[tuple[str, dict[str, Any]]], jobs: int = 1) -> 
                                  + f"): {_one_line(e)}{hint}") from None
         except ValueError:  # no signature (a builtin): the call says
             pass
-        if jobs > 1 and getattr(fn, "__module__", None) == "__main__":
-            main = sys.modules.get("__main__")
-            if not getattr(main, "__file__", None) or not Path(main.__file__).is_file():
-                raise ParameterError(
-                    f"method {name!r} is defined in an interactive session, which the -j {jobs} worker processes "
-                    "cannot import: put it in a module and give it to --import (BenchmarkConfig(imports=...)), "
-                    "or run with one worker")
+        if jobs > 1 and defined_interactively(fn):
+            raise ParameterError(f"method {name!r} {interactive_refusal(jobs)}")
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")

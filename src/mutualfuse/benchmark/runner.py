@@ -319,20 +319,15 @@ def check_extra_metrics(extra: dict[str, str], jobs: int) -> None:
     import inspect
 
     from ..metrics import METRICS, OWN_SOURCE
+    from .plugins import defined_interactively, interactive_refusal
 
     if jobs <= 1:
         return
     for key in extra.values():
         if METRICS.meta(key)["source"] != OWN_SOURCE:
             continue
-        fn = inspect.unwrap(METRICS.get(key))
-        if getattr(fn, "__module__", None) == "__main__":
-            main = sys.modules.get("__main__")
-            if not getattr(main, "__file__", None) or not Path(main.__file__).is_file():
-                raise ParameterError(
-                    f"--extra-metrics: metric {key!r} is defined in an interactive session, which the -j {jobs} "
-                    "worker processes cannot import: put it in a module and give it to --import "
-                    "(BenchmarkConfig(imports=...)), or run with one worker")
+        if defined_interactively(inspect.unwrap(METRICS.get(key))):
+            raise ParameterError(f"--extra-metrics: metric {key!r} {interactive_refusal(jobs)}")
 
 
 def _left_out_note(wanted: tuple[str, ...], cols: list[str]) -> list[str]:
