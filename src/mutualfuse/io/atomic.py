@@ -198,9 +198,6 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-_pid_alive = pid_alive  # the name earlier callers used
-
-
 def _windows_pid_alive(pid: int) -> bool:
     """Windows: ``OpenProcess`` (query rights only) and ``GetExitCodeProcess``; an id that no
     process has fails with ``ERROR_INVALID_PARAMETER`` (87); access denied is a live process of
