@@ -386,3 +386,205 @@ def open_series(folder, max_voxels: int) -> DicomSeries:
 def lps_to_ras(lps: np.ndarray) -> np.ndarray:
     """DICOM patient coordinates (LPS) to NIfTI's (RAS): negate x and y."""
     return np.diag([-1.0, -1.0, 1.0, 1.0]) @ np.asarray(lps, float)
+
+
+# --------------------------------------------------------------------------------------------
+# writing: ``fuse-volume A B -o OUT_DIR/`` (docs/inputs.md, "Volumes", "DICOM series output")
+
+#: the stored 16-bit samples of a written series: 0 … SERIES_MAX stand for fused 0 … 1
+SERIES_MAX = 65535
+
+
+def is_series_output(path) -> bool:
+    """Whether an output path names a folder, written as a DICOM series: it ends with ``/`` (or
+    the platform's separator), or it is an existing folder (which must then be empty). A NIfTI
+    name (``fused.nii.gz/``, ``fused.nii/``) is not: a slash typed after a file name is refused
+    as every writer refuses it, not taken as a folder of that name."""
+    s = str(path)
+    seps = tuple(x for x in (os.sep, os.altsep, "/") if x)
+    stripped = s.rstrip("".join(seps))
+    if not stripped or stripped.lower().endswith((".nii", ".nii.gz")):
+        return False
+    return s.endswith(seps) or Path(s).is_dir()
+
+
+def _target(path) -> Path:
+    """The folder a series write lands in (a symbolic link to a folder is written through)."""
+    p = Path(str(path).rstrip("/" + os.sep) or str(path))
+    return Path(os.path.realpath(p)) if p.is_symlink() else p
+
+
+def check_series_target(path) -> Path:
+    """Refuse, before any work, an output folder a series cannot be written to: a non-empty
+    folder (its files are not mixed with the new series'), a file of that name, a missing or
+    read-only parent folder, no pydicom. One-line :class:`InputError`; returns the target."""
+    from .dicom import WRITE_HINT, _pydicom
+    from .io.atomic import probe_writable
+
+    shown = Path(str(path))
+    if _pydicom() is None:
+        raise InputError(f"{shown}: a folder output (a DICOM series): {WRITE_HINT}")
+    p = _target(path)
+    if p.name in ("", ".", ".."):  # the folder the temporary one would be made in
+        raise InputError(f"{shown}: name a new or empty folder for the DICOM series (e.g. {shown / 'fused'}/), "
+                         "not '.' or '..'")
+    if p.is_symlink() and not p.exists():
+        raise InputError(f"{shown}: output folder is a broken or looping symbolic link")
+    if p.exists():
+        if not p.is_dir():
+            raise InputError(f"{shown}: output path ends in '/' (a DICOM series folder) but {p} is a file")
+        try:
+            with os.scandir(p) as it:
+                first = next(iter(it), None)
+        except OSError as e:
+            raise InputError(f"{shown}: cannot list the output folder ({e.strerror or e})") from None
+        if first is not None:
+            raise InputError(f"{shown}: output folder is not empty (e.g. {first.name}); a DICOM series is written "
+                             "only to a new or empty folder, never mixed with other files")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"{shown}: output folder's parent {parent} does not exist")
+    probe_writable(p)  # a file can be made beside it (a read-only mount, no permission)
+    return p
+
+
+def series_geometry(affine, shape, where) -> dict:
+    """The DICOM image-plane values of a volume of ``shape`` (i column, j row, k slice) and RAS
+    ``affine``, the inverse of :func:`open_series`'s formula: LPS = diag(-1, -1, 1, 1) · RAS,
+    column 0 = r·Δc, column 1 = c·Δr, column 2 = the slice step, column 3 = the first slice's
+    position. A grid a series cannot hold (voxel axes not perpendicular, slices shifted in their
+    plane from one to the next) is refused in one line naming ``where``."""
+    lps = lps_to_ras(np.asarray(affine, float))  # the flip is its own inverse
+    col_c, col_r, step = lps[:3, 0], lps[:3, 1], lps[:3, 2]
+    dc, dr, ds = (float(np.linalg.norm(v)) for v in (col_c, col_r, step))
+    if min(dc, dr, ds) <= 0:
+        raise InputError(f"{where}: its affine has a zero voxel size; a DICOM series cannot be written of it")
+    r, c = col_c / dc, col_r / dr
+    normal = np.cross(r, c)
+    if abs(float(r @ c)) > 1e-4 or np.linalg.norm(np.cross(step / ds, normal)) > 1e-4:
+        raise InputError(f"{where}: its voxel axes are not perpendicular (a sheared or gantry-tilted grid); a DICOM "
+                         "series has slices perpendicular to its rows and columns: write NIfTI (.nii.gz) instead")
+    n = int(shape[2])
+    return {"iop": np.concatenate([r, c]), "spacing": (dr, dc), "step": step, "thickness": ds,
+            "positions": lps[:3, 3] + np.outer(np.arange(n), step), "right_handed": float(step @ normal) > 0}
+
+
+def _ds_str(v: float) -> str:
+    """A DS value (at most 16 characters) of ``v`` to about 1e-6 relative, or 1e-6 mm."""
+    for digits in range(10, 4, -1):
+        s = f"{v:.{digits}g}"
+        if len(s) <= 16:
+            return s
+    return f"{v:.4g}"
+
+
+def write_series(path, volume: np.ndarray, affine, first_series: "DicomSeries | None", description: str) -> dict:
+    """Write a fused volume (float, [0, 1], shape (columns, rows, slices)) as a DICOM series of
+    one Secondary Capture file a slice (``IM0001.dcm`` …, InstanceNumber 1 … N in the volume's
+    slice order) in the folder ``path``, atomically: into a temporary folder beside it, renamed
+    at the end; on any failure (Ctrl+C too) nothing is left. ``first_series``: the first input
+    where it is a DICOM series (its patient, study and frame of reference are kept). Returns
+    what was written."""
+    from .dicom import _pydicom, WRITE_HINT
+    from .image_io import quiet_decoders
+
+    if _pydicom() is None:
+        raise InputError(f"{path}: {WRITE_HINT}")
+    with quiet_decoders():
+        return _write_series(path, volume, affine, first_series, description)
+
+
+def _write_series(path, volume, affine, first_series, description) -> dict:
+    import errno
+    import shutil
+    import stat
+    import tempfile
+
+    from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    from .dicom import _COPIED, _TYPE2, SECONDARY_CAPTURE, _copy_tag
+    from .image_io import to_uint
+    from .io.atomic import current_umask, part_prefix, write_failure
+
+    shown = Path(str(path))
+    target = check_series_target(path)
+    geo = series_geometry(affine, volume.shape, shown)
+    volume = np.asarray(volume)
+    n = volume.shape[2]
+    ref = first_series.headers[0] if first_series is not None else None
+    study = str(getattr(ref, "StudyInstanceUID", "") or "") if ref is not None else ""
+    frame = str(getattr(ref, "FrameOfReferenceUID", "") or "") if ref is not None else ""
+    series_uid = generate_uid()
+    study = study or generate_uid()
+    frame = frame or generate_uid()
+    thickness = geo["thickness"]
+    if ref is not None:
+        t = _num(ref, "SliceThickness", 1)
+        thickness = t[0] if t and t[0] > 0 else thickness
+    # the stored range (to_uint is monotonic: the stored samples of the volume's extremes), slice
+    # by slice below: no whole-volume copy beside the fused one
+    lo, hi = (int(v) for v in to_uint(np.array([float(np.nanmin(volume)), float(np.nanmax(volume))]), 16))
+    width = max(hi - lo + 1, 2)  # LINEAR: [lo, hi] spans the display range (a width of 1 is a threshold)
+    centre = lo + width / 2
+    geometric = {"PixelSpacing", "ImagePositionPatient", "ImageOrientationPatient", "SliceThickness",
+                 "SliceLocation", "InstanceNumber", "StudyInstanceUID", "FrameOfReferenceUID"}
+    parent = target.parent if str(target.parent) else Path(".")
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=part_prefix(target), suffix=".partdir", dir=str(parent)))
+    except OSError as e:
+        raise InputError(f"{shown}: cannot write in {parent} ({write_failure(e)})") from None
+    try:
+        normal = np.cross(geo["iop"][:3], geo["iop"][3:])
+        for k in range(n):
+            meta = FileMetaDataset()
+            meta.MediaStorageSOPClassUID = SECONDARY_CAPTURE
+            meta.MediaStorageSOPInstanceUID = generate_uid()
+            meta.TransferSyntaxUID = ExplicitVRLittleEndian
+            name = f"IM{k + 1:0{max(4, len(str(n)))}d}.dcm"
+            ds = FileDataset(name, Dataset(), file_meta=meta, preamble=b"\0" * 128)
+            if ref is not None:  # patient and study modules, the character set their text is in
+                for kw in ("SpecificCharacterSet",) + _COPIED:
+                    if kw not in geometric:
+                        _copy_tag(ds, ref, kw)
+            for kw in _TYPE2:  # present, empty, where the first input does not lend them
+                if kw not in ds:
+                    setattr(ds, kw, None)
+            ds.SOPClassUID, ds.SOPInstanceUID = SECONDARY_CAPTURE, meta.MediaStorageSOPInstanceUID
+            ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study, series_uid, frame
+            ds.Modality = "OT"
+            ds.ConversionType = "WSD"  # workstation: made by software
+            ds.ImageType = ["DERIVED", "SECONDARY"]
+            ds.SeriesDescription = description[:64]
+            ds.DerivationDescription = (f"{description}; stored 0-{SERIES_MAX} = fused 0-1")[:1024]
+            ds.Manufacturer = "mutualfuse"
+            ds.InstanceNumber = k + 1
+            ds.ImageOrientationPatient = [_ds_str(v) for v in geo["iop"]]
+            ds.ImagePositionPatient = [_ds_str(v) for v in geo["positions"][k]]
+            ds.SliceLocation = _ds_str(float(geo["positions"][k] @ normal))
+            ds.PixelSpacing = [_ds_str(v) for v in geo["spacing"]]
+            ds.SliceThickness = _ds_str(thickness)
+            ds.SpacingBetweenSlices = _ds_str(geo["thickness"])
+            ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+            ds.Rows, ds.Columns = int(volume.shape[1]), int(volume.shape[0])
+            ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+            ds.RescaleSlope, ds.RescaleIntercept, ds.RescaleType = "1", "0", "US"
+            ds.WindowCenter, ds.WindowWidth = _ds_str(centre), _ds_str(width)
+            # round(v * 65535), as a 16-bit PNG stores it; (i, j) → rows x columns
+            ds.PixelData = np.ascontiguousarray(to_uint(volume[:, :, k].astype(np.float64), 16).T).tobytes()
+            ds.save_as(str(tmp / name), enforce_file_format=True)
+        os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp made it 0o700
+        if target.is_dir():  # an empty folder: replaced by the new one (rename(2) replaces an empty folder)
+            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
+            if os.name == "nt":  # Windows renames over no folder, not even an empty one
+                os.rmdir(target)
+        os.replace(tmp, target)
+    except BaseException as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, OSError):
+            if e.errno == errno.ENOTEMPTY:  # the empty folder was filled meanwhile
+                raise InputError(f"{shown}: output folder is no longer empty; nothing written") from None
+            raise InputError(f"{shown}: cannot write the DICOM series ({write_failure(e)})") from None
+        raise
+    return {"files": n, "series_uid": series_uid, "study_uid": study, "frame_uid": frame,
+            "right_handed": geo["right_handed"]}

@@ -7,7 +7,11 @@ fused slice by slice along one voxel axis (default 2, axial for RAS-ordered data
 
 * **DICOM series**: a folder argument is one DICOM series (:mod:`mutualfuse.dicom_series`:
   slices by position along the normal, per-slice rescale, its LPS geometry as a RAS affine in
-  scanner space), then treated as a NIfTI volume of those values; the output is NIfTI only.
+  scanner space), then treated as a NIfTI volume of those values.
+* **DICOM series output**: an output path ending in ``/`` (or an existing empty folder) is
+  written as a DICOM series (:func:`mutualfuse.dicom_series.write_series`: one 16-bit Secondary
+  Capture file a slice, stored 0 … 65535 = fused 0 … 1, the first volume's grid as image-plane
+  tags, its patient, study and frame of reference where it is a series), atomically.
 * **Shapes**: 3-D; X x Y x Z x 1 is 3-D, a 2-D file one slice (written 2-D). 4-D series,
   colour (RGB) and complex voxels are refused.
 * **One intensity mapping per volume**, not per slice: the ``normalize`` policy of ``fuse``
@@ -361,7 +365,8 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
     ``check_xform_codes``: refuse two volumes whose equal affines are in two coordinate spaces
     (:func:`check_same_space`); False takes them as one, with a note.
     An output path that is one of the inputs is refused before any work (from Python, the input
-    was overwritten by the fused volume)."""
+    was overwritten by the fused volume). ``out_path`` ending in ``/`` (or an existing empty
+    folder): written as a DICOM series there (module docstring); a non-empty folder is refused."""
     from .image_io import check_writable
     from .io.atomic import atomic_write
     from .validation import MIN_SIDE
@@ -370,15 +375,21 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
         raise ParameterError(f"axis must be 0, 1 or 2, got {axis}")
     if batch < 1:
         raise ParameterError(f"batch must be at least 1, got {batch}")
-    if not is_volume_path(out_path):
-        raise InputError(f"{out_path}: the output of a volume must be a NIfTI file (.nii or .nii.gz), also for "
-                         "DICOM series inputs (a DICOM series is not written)")
-    # same file as an input, a folder, a missing folder: before any work ("gz" is always ".nii.gz" here)
-    check_writable(out_path, inputs=(a_path, b_path), formats={".nii": "NIfTI", ".gz": "NIfTI"})
+    from .dicom_series import check_series_target, is_series_output, series_geometry, write_series
+
+    series_out = is_series_output(out_path)  # a folder: a DICOM series (docs/inputs.md, "Volumes")
+    if not series_out and not is_volume_path(out_path):
+        raise InputError(f"{out_path}: the output of a volume must be a NIfTI file (.nii or .nii.gz), or a folder "
+                         "named with a trailing '/' for a DICOM series")
+    if series_out:  # a non-empty folder (an input series among them), a file, no pydicom: before any work
+        check_series_target(out_path)
+    else:  # same file as an input, a folder, a missing folder: before any work ("gz" is always ".nii.gz" here)
+        check_writable(out_path, inputs=(a_path, b_path), formats={".nii": "NIfTI", ".gz": "NIfTI"})
     img_a, shape_a, ser_a = open_input(a_path, max_voxels)
     img_b, shape_b, ser_b = open_input(b_path, max_voxels)
     check_same_grid(img_a, img_b, a_path, b_path, volume_shape(img_a), volume_shape(img_b))
     space_notes = check_same_space(img_a, img_b, a_path, b_path, check_xform_codes)
+    geo = series_geometry(img_a.affine, shape_a, a_path) if series_out else None  # a grid a series can hold
     sl = [s for i, s in enumerate(shape_a) if i != axis]
     if min(sl) < MIN_SIDE:
         raise InputError(f"{a_path}: slices across axis {axis} are {sl[1]}x{sl[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
@@ -409,35 +420,44 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
         notes += [n for n in fuser.report.notes if n not in notes]
         if progress is not None:
             progress(min(s + batch, xa.shape[0]), xa.shape[0])
-    fused = np.moveaxis(out, 0, axis).reshape(volume_shape(img_a))  # a 2-D input stays 2-D
-    nib = _nib()
-    hdr = img_a.header.copy()
-    hdr.set_data_dtype(np.float32)
-    # header extensions (AFNI attributes, a DICOM header, CIFTI ...) describe the first volume's
-    # voxels (its statistics, labels, scaling, patient data): not the fused ones
-    extensions = [str(getattr(e, "get_code", lambda: "?")()) for e in getattr(hdr, "extensions", [])]
-    if extensions:
-        del hdr.extensions[:]
-    cls = type(img_a) if isinstance(img_a, (nib.Nifti1Image, nib.Nifti2Image)) else nib.Nifti1Image
-    res = cls(fused, img_a.affine, hdr)
-    res.header.set_slope_inter(1.0, 0.0)
-    # the first volume's display range (cal_min/cal_max: a CT window in HU) and intent (a
-    # statistic) describe its voxels, not the fused [0, 1] ones: a viewer showed the fused
-    # volume through the CT's window, all one grey
-    res.header["cal_min"], res.header["cal_max"] = 0.0, 1.0
-    res.header.set_intent("none", (), "")
     if not description:  # the first volume's descrip (scanner, protocol, even a patient name) is not the output's
         from . import __version__
 
         what = (f"network {Path(str(fuser.weights_spec)).name}" if getattr(fuser, "weights_spec", None) is not None
                 else f"method {fuser.method}")
         description = f"mutualfuse {__version__} fuse-volume {what} axis {axis}"
-    res.header["descrip"] = description.encode("ascii", "replace")[:79]
-    data = res.to_bytes()
-    if str(out_path).lower().endswith(".gz"):
-        data = gzip.compress(data, compresslevel=6, mtime=0)
-    with atomic_write(out_path) as tmp:
-        Path(tmp).write_bytes(data)
+    extensions: list[str] = []
+    if series_out:
+        fused = np.moveaxis(out, 0, axis)  # (columns, rows, slices); a 2-D input is one slice
+        write_series(out_path, fused, img_a.affine, ser_a, description)
+        if not geo["right_handed"]:
+            notes.append(f"{out_path}: the volume's slice axis runs against the DICOM slice normal (row x column "
+                         "direction): a DICOM reader orders its slices the other way (the same voxels at the same "
+                         "places, the slice axis reversed)")
+    else:
+        fused = np.moveaxis(out, 0, axis).reshape(volume_shape(img_a))  # a 2-D input stays 2-D
+        nib = _nib()
+        hdr = img_a.header.copy()
+        hdr.set_data_dtype(np.float32)
+        # header extensions (AFNI attributes, a DICOM header, CIFTI ...) describe the first volume's
+        # voxels (its statistics, labels, scaling, patient data): not the fused ones
+        extensions = [str(getattr(e, "get_code", lambda: "?")()) for e in getattr(hdr, "extensions", [])]
+        if extensions:
+            del hdr.extensions[:]
+        cls = type(img_a) if isinstance(img_a, (nib.Nifti1Image, nib.Nifti2Image)) else nib.Nifti1Image
+        res = cls(fused, img_a.affine, hdr)
+        res.header.set_slope_inter(1.0, 0.0)
+        # the first volume's display range (cal_min/cal_max: a CT window in HU) and intent (a
+        # statistic) describe its voxels, not the fused [0, 1] ones: a viewer showed the fused
+        # volume through the CT's window, all one grey
+        res.header["cal_min"], res.header["cal_max"] = 0.0, 1.0
+        res.header.set_intent("none", (), "")
+        res.header["descrip"] = description.encode("ascii", "replace")[:79]
+        data = res.to_bytes()
+        if str(out_path).lower().endswith(".gz"):
+            data = gzip.compress(data, compresslevel=6, mtime=0)
+        with atomic_write(out_path) as tmp:
+            Path(tmp).write_bytes(data)
     for p, how, img in ((a_path, how_a, img_a), (b_path, how_b, img_b)):
         if how.startswith("percentile: "):
             lo, hi = fuser.percentiles
@@ -461,4 +481,4 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
     if task is not None:
         notes.append(f"task: {task}, detected on the central slice pair (--task chooses another)")
     return {"out": str(out_path), "shape": fused.shape, "slices": int(xa.shape[0]), "axis": axis, "task": task,
-            "notes": notes}
+            "notes": notes, "format": "DICOM series" if series_out else "NIfTI"}

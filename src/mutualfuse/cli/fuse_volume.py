@@ -5,12 +5,19 @@ A folder is read as one DICOM series (its slice files; also ``pip install 'mutua
 slices ordered by position along the slice normal, each slice's rescale applied, the affine
 from the DICOM (LPS) geometry to NIfTI's RAS; the window is not used (one mapping for the
 volume, as below). Two series, or a series and a NIfTI file, must be on one grid, compared as
-two NIfTI files are. The output is NIfTI only.
+two NIfTI files are.
+
+The output is NIfTI (OUT.nii or OUT.nii.gz: float32), or, where -o names a folder (OUT_DIR/,
+with the trailing '/', or an existing empty folder; a non-empty one is refused), a DICOM series
+there: IM0001.dcm ... one Secondary Capture file a slice (ImageType DERIVED\\SECONDARY), 16-bit
+samples 0 ... 65535 = fused 0 ... 1 (RescaleSlope 1, RescaleIntercept 0), the first input's grid
+as position/orientation/spacing tags, its patient, study and frame of reference where it is a
+series, a new series UID; written atomically (needs pydicom).
 
 One intensity mapping per volume (its percentiles, not each slice's), one task for the volume
 (the network in task mode auto: detected on the central slice pair), the same grid required
 (shapes and affines, in one coordinate space by the headers' sform/qform codes; nothing is
-resampled). The output is float32 in [0, 1] on the first volume's grid and header
+resampled). The output is in [0, 1] on the first volume's grid (a NIfTI: its header too)
 (docs/inputs.md, "Volumes").
 """
 from __future__ import annotations
@@ -34,7 +41,8 @@ def add_parser(sub) -> None:
                                               "e.g. CT, PET)")
     p.add_argument("b", type=non_empty, help="second volume on the same grid (e.g. MR; a file or a series folder)")
     p.add_argument("-o", "--out", required=True, type=non_empty,
-                   help="output volume (.nii or .nii.gz; NIfTI only, also for DICOM series inputs)")
+                   help="output volume (.nii or .nii.gz), or a folder OUT_DIR/ (trailing '/', or an existing empty "
+                        "folder) to write a DICOM series of 16-bit slice files there")
     p.add_argument("--axis", type=int, default=2, choices=[0, 1, 2],
                    help="voxel axis the slices are taken across (default %(default)s: axial for RAS-ordered data; for a "
                         "DICOM series, across its own slices)")
@@ -72,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
     from .. import __version__
     from ..errors import InputError
     from ..image_io import check_writable
+    from ..dicom_series import check_series_target, is_series_output
     from ..volume import fuse_volume, is_volume_path
     from .fuse import make_fuser
 
@@ -84,12 +93,16 @@ def run(args: argparse.Namespace) -> int:
                              "rule of `fuse` for two colour images")
     args.chroma = "saturation"
     out = Path(args.out)
-    if not is_volume_path(out):
-        raise InputError(f"{out}: the output of a volume must be a NIfTI file (.nii or .nii.gz), also for "
-                         "DICOM series inputs (a DICOM series is not written)")
+    series_out = is_series_output(args.out)
+    if not series_out and not is_volume_path(out):
+        raise InputError(f"{out}: the output of a volume must be a NIfTI file (.nii or .nii.gz), or a folder "
+                         "named with a trailing '/' for a DICOM series")
     # the checks of every writer (same file as an input, a folder, a dangling link, a folder
-    # that cannot take a new file), before any work; ".gz" here is always ".nii.gz"
-    check_writable(args.out, inputs=(args.a, args.b), formats={".nii": "NIfTI", ".gz": "NIfTI"})
+    # that cannot take a new file; a series: a non-empty folder), before any work; ".gz" here is always ".nii.gz"
+    if series_out:
+        check_series_target(args.out)
+    else:
+        check_writable(args.out, inputs=(args.a, args.b), formats={".nii": "NIfTI", ".gz": "NIfTI"})
     fuser = make_fuser(args, progress=False)
     t = time.perf_counter()
     what = (f"network {Path(fuser.weights_spec).name}" if fuser.weights_spec is not None else f"method {fuser.method}")
@@ -104,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         bar.update(done - bar.n)
 
     try:
-        info = fuse_volume(fuser, args.a, args.b, out, axis=args.axis, batch=args.batch,
+        info = fuse_volume(fuser, args.a, args.b, args.out if series_out else out, axis=args.axis, batch=args.batch,
                            description=f"mutualfuse {__version__} fuse-volume {what} axis {args.axis}",
                            max_voxels=args.max_pixels, progress=None if bar is None else progress,
                            check_xform_codes=not args.ignore_xform_codes)
@@ -115,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
         for n in info["notes"]:
             print(f"note: {n}", file=sys.stderr)
         slices = f"{info['slices']} slice{'s' if info['slices'] != 1 else ''}"
-        print(f"{out}  ({'x'.join(map(str, info['shape']))}, {slices} across axis {args.axis}, "
-              f"{time.perf_counter() - t:.2f} s, float32)")
+        kind = (f"DICOM series of {info['shape'][2]} 16-bit file{'s' if info['shape'][2] != 1 else ''}"
+                if series_out else "float32")
+        print(f"{args.out if series_out else out}  ({'x'.join(map(str, info['shape']))}, {slices} across axis "
+              f"{args.axis}, {time.perf_counter() - t:.2f} s, {kind})")
     return 0
