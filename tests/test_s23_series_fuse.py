@@ -120,17 +120,20 @@ def test_a_gap_a_duplicate_and_two_series_are_refused(tmp_path, capsys):
 def test_slices_that_do_not_make_one_grid_are_refused(tmp_path, capsys):
     vol = np.ones((10, 10, 3), int)
     make_series(tmp_path / "ok", vol)
-    paths = make_series(tmp_path / "orient", vol)
-    ds = pydicom.dcmread(str(paths[1]))
+    # the slice changed is the last by name: the others, the first of which the reader compares
+    # with, agree (the shuffled names depend on the folder's path, so on the pytest worker)
+    last = lambda paths: max(paths, key=lambda q: q.name)  # noqa: E731
+    victim = last(make_series(tmp_path / "orient", vol))
+    ds = pydicom.dcmread(str(victim))
     ds.ImageOrientationPatient = [1, 0, 0, 0, 0.9998477, -0.0174524]  # tilted 1 degree
-    ds.save_as(str(paths[1]))
-    _refused(capsys, tmp_path, tmp_path / "ok", tmp_path / "orient", f"{paths[1]}: ImageOrientationPatient",
+    ds.save_as(str(victim))
+    _refused(capsys, tmp_path, tmp_path / "ok", tmp_path / "orient", f"{victim}: ImageOrientationPatient",
              "must share one orientation")
-    paths = make_series(tmp_path / "spacing", vol)
-    ds = pydicom.dcmread(str(paths[2]))
+    victim = last(make_series(tmp_path / "spacing", vol))
+    ds = pydicom.dcmread(str(victim))
     ds.PixelSpacing = [0.8, 0.9]
-    ds.save_as(str(paths[2]))
-    _refused(capsys, tmp_path, tmp_path / "ok", tmp_path / "spacing", f"{paths[2]}: PixelSpacing 0.8\\0.9",
+    ds.save_as(str(victim))
+    _refused(capsys, tmp_path, tmp_path / "ok", tmp_path / "spacing", f"{victim}: PixelSpacing 0.8\\0.9",
              "one pixel spacing")
     make_series(tmp_path / "size", vol)
     make_series(tmp_path / "size", np.ones((12, 10, 1), int), names=["x"],

@@ -178,6 +178,22 @@ def _pydicom():
     return pydicom
 
 
+def read_dataset(p: Path, max_pixels: int | None, *, stop_before_pixels: bool = False):
+    """:func:`dcmread_checked` with one-line errors: a file pydicom cannot parse is "not a
+    readable DICOM file (its reason)"; one without pixel data (a report, a DICOMDIR) says what
+    it is (unless ``stop_before_pixels``, where only the header is read). Used for single files
+    (:func:`read_dicom`) and for every file of a series (:mod:`mutualfuse.dicom_series`)."""
+    try:
+        ds = dcmread_checked(p, max_pixels, stop_before_pixels=stop_before_pixels)
+    except InputError:
+        raise
+    except Exception as e:  # noqa: BLE001 - pydicom raises many types for broken files
+        raise InputError(f"{p}: not a readable DICOM file ({str(e).splitlines()[0][:160] if str(e) else type(e).__name__})") from None
+    if not stop_before_pixels and "PixelData" not in ds:
+        raise InputError(f"{p}: {_no_pixels(ds)}")
+    return ds
+
+
 def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
                percentiles: tuple[float, float] = (0.1, 99.9)):
     """→ (float64 array in [0, 1], :class:`~mutualfuse.io.samples.ImageInfo`)."""
@@ -187,14 +203,7 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
     pydicom = _pydicom()
     if pydicom is None:
         raise InputError(f"{p}: {EXTRA_HINT}")
-    try:
-        ds = dcmread_checked(p, max_pixels)
-    except InputError:
-        raise
-    except Exception as e:  # noqa: BLE001 - pydicom raises many types for broken files
-        raise InputError(f"{p}: not a readable DICOM file ({str(e).splitlines()[0][:160] if str(e) else type(e).__name__})") from None
-    if "PixelData" not in ds:
-        raise InputError(f"{p}: {_no_pixels(ds)}")
+    ds = read_dataset(p, max_pixels)
     rows, cols = int(getattr(ds, "Rows", 0) or 0), int(getattr(ds, "Columns", 0) or 0)
     check_pixels(p, rows, cols, max_pixels)
     frames = int(getattr(ds, "NumberOfFrames", 1) or 1)

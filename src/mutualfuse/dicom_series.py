@@ -97,7 +97,7 @@ class DicomSeries:
 
     def read(self) -> np.ndarray:
         """The voxels (float64, ``shape``) after each slice's rescale; one-line errors."""
-        from .dicom import _decode, _decode_error, _frame_groups, _padding_mask, dcmread_checked
+        from .dicom import _decode, _decode_error, _frame_groups, _padding_mask, read_dataset
         from .image_io import quiet_decoders
 
         data = np.empty(self.shape, dtype=np.float64)
@@ -105,16 +105,7 @@ class DicomSeries:
         unsigned_plain, bits = True, 1
         for k, p in enumerate(self.files):
             with quiet_decoders():
-                try:
-                    ds = dcmread_checked(p, self.max_voxels)
-                except InputError:
-                    raise
-                except Exception as e:  # noqa: BLE001 - pydicom raises many types for broken files
-                    raise InputError(f"{p}: not a readable DICOM file ({_first_line(e)})") from None
-                if "PixelData" not in ds:
-                    from .dicom import _no_pixels
-
-                    raise InputError(f"{p}: {_no_pixels(ds)}")
+                ds = read_dataset(p, self.max_voxels)
                 try:
                     arr, _ = _decode(ds)
                 except Exception as e:  # noqa: BLE001
@@ -213,7 +204,7 @@ def _is_dicom_name_or_magic(p: Path) -> bool:
 def open_series(folder, max_voxels: int) -> DicomSeries:
     """Read and check the headers of the DICOM series in ``folder`` (module docstring); no voxel
     is read. One-line :class:`InputError` for anything refused."""
-    from .dicom import MEDIA_DIRECTORY, _GEOMETRY_GROUPS, _frame_groups, _pydicom, dcmread_checked
+    from .dicom import MEDIA_DIRECTORY, _GEOMETRY_GROUPS, _frame_groups, _pydicom, read_dataset
     from .image_io import quiet_decoders
 
     folder = Path(folder)
@@ -241,12 +232,7 @@ def open_series(folder, max_voxels: int) -> DicomSeries:
             skipped["non-DICOM"].append(e.name)
             continue
         with quiet_decoders():
-            try:
-                ds = dcmread_checked(p, max_voxels, stop_before_pixels=True)
-            except InputError:
-                raise
-            except Exception as ex:  # noqa: BLE001
-                raise InputError(f"{p}: not a readable DICOM file ({_first_line(ex)})") from None
+            ds = read_dataset(p, max_voxels, stop_before_pixels=True)
         sop = str(getattr(getattr(ds, "file_meta", None), "MediaStorageSOPClassUID", "")
                   or getattr(ds, "SOPClassUID", ""))
         if sop == MEDIA_DIRECTORY or "DirectoryRecordSequence" in ds:
