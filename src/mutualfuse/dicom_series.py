@@ -35,6 +35,7 @@ pydicom to read it, nibabel for the volume's grid and a NIfTI output).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -379,6 +380,12 @@ def lps_to_ras(lps: np.ndarray) -> np.ndarray:
 
 #: the stored 16-bit samples of a written series: 0 … SERIES_MAX stand for fused 0 … 1
 SERIES_MAX = 65535
+#: the slice files of a written series (``IM0001.dcm`` …): the only entries a stale temporary
+#: folder of a series write may hold to be removed (:func:`mutualfuse.io.atomic.remove_stale_partdirs`)
+_SLICE_NAME = re.compile(r"IM\d{4,}\.dcm")
+#: fault injection for the stale-folder test: SIGKILL the writing process right after it has
+#: written this slice (1-based) into its temporary folder; unset or 0: never
+FAULT_KILL_AT_SLICE = "MUTUALFUSE_FAULT_KILL_AT_SLICE"
 
 
 def is_series_output(path) -> bool:
@@ -491,7 +498,7 @@ def _write_series(path, volume, affine, first_series, description) -> dict:
 
     from .dicom import _COPIED, _TYPE2, SECONDARY_CAPTURE, _copy_tag
     from .image_io import to_uint
-    from .io.atomic import current_umask, part_prefix, write_failure
+    from .io.atomic import current_umask, part_prefix, remove_stale_partdirs, write_failure
 
     shown = Path(str(path))
     target = check_series_target(path)
@@ -516,6 +523,10 @@ def _write_series(path, volume, affine, first_series, description) -> dict:
     geometric = {"PixelSpacing", "ImagePositionPatient", "ImageOrientationPatient", "SliceThickness",
                  "SliceLocation", "InstanceNumber", "StudyInstanceUID", "FrameOfReferenceUID"}
     parent = target.parent if str(target.parent) else Path(".")
+    # the temporary folders of series writes killed halfway (kill -9) into this parent: removed
+    # where their writer is gone, as every writer removes its stale temporary files
+    remove_stale_partdirs(parent, _SLICE_NAME)
+    kill_at = int(os.environ.get(FAULT_KILL_AT_SLICE, "0") or 0)
     try:
         tmp = Path(tempfile.mkdtemp(prefix=part_prefix(target), suffix=".partdir", dir=str(parent)))
     except OSError as e:
@@ -559,6 +570,10 @@ def _write_series(path, volume, affine, first_series, description) -> dict:
             # round(v * 65535), as a 16-bit PNG stores it; (i, j) → rows x columns
             ds.PixelData = np.ascontiguousarray(to_uint(volume[:, :, k].astype(np.float64), 16).T).tobytes()
             ds.save_as(str(tmp / name), enforce_file_format=True)
+            if kill_at and k + 1 == kill_at:  # fault injection (tests): die as kill -9 would
+                import signal
+
+                os.kill(os.getpid(), signal.SIGKILL)
         os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp made it 0o700
         if target.is_dir():  # an empty folder: replaced by the new one (rename(2) replaces an empty folder)
             os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))

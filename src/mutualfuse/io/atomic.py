@@ -9,8 +9,9 @@ points to is replaced, the link stays (:func:`write_target`).
 
 Temporary names are ``.<name>.<pid>.<random>.part<suffix>``: a run killed with ``kill -9``
 leaves one behind, and :func:`remove_stale_parts` (called by every writer before it starts)
-removes those whose process is gone. ``<random>`` starts with ``h<host tag>_`` (a digest of the
-host name): a process id says nothing about another machine's processes, so the temporaries of
+removes those whose process is gone (a DICOM series is written into a temporary folder,
+``.<name>.<pid>.<random>.partdir``: :func:`remove_stale_partdirs`). ``<random>`` starts with
+``h<host tag>_`` (a digest of the host name): a process id says nothing about another machine's processes, so the temporaries of
 other hosts (``fuse-dir`` under ``torchrun --nnodes 2`` on a shared file system, a container
 with its own process ids) are left alone, never deleted while their writer is still writing.
 """
@@ -247,6 +248,49 @@ def remove_stale_parts(folder: str | os.PathLike, name: str | None = None) -> li
             continue
         try:
             os.unlink(e.path)
+            removed.append(Path(e.path))
+        except OSError:
+            pass
+    return removed
+
+
+#: a series writer's temporary folder (:func:`mutualfuse.dicom_series.write_series`):
+#: ``.<name>.<pid>.h<tag>_<random>.partdir``, made by ``mkdtemp`` with :func:`part_prefix`
+_PARTDIR = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.h(?P<tag>[0-9a-f]{8})_[A-Za-z0-9_]+\.partdir$")
+
+
+def remove_stale_partdirs(folder: str | os.PathLike, member: "re.Pattern[str]") -> list[Path]:
+    """Remove the temporary folders (``.<name>.<pid>.h<tag>_<random>.partdir``) of folder writes
+    whose process no longer exists (``kill -9`` halfway through a DICOM series), by the rule of
+    :func:`remove_stale_parts`: the writer's pid is dead on this machine (never a live writer's,
+    never one of another host tag, whose pid means nothing here). So that nothing not ours is
+    deleted, a folder is removed only where it is a real folder (not a symbolic link) of this
+    user whose entries are all regular files with names that ``member`` matches in full (a
+    series writer's slice files); anything else in it, and the folder, is kept. Returns the
+    removed folders."""
+    d = Path(folder)
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(d))
+    except OSError:
+        return removed
+    here = host_tag()
+    for e in entries:
+        m = _PARTDIR.match(e.name)
+        if not m or m.group("tag") != here or pid_alive(int(m.group("pid"))):
+            continue
+        try:
+            if not e.is_dir(follow_symlinks=False):
+                continue
+            if hasattr(os, "geteuid") and e.stat(follow_symlinks=False).st_uid != os.geteuid():
+                continue
+            with os.scandir(e.path) as it:
+                inner = list(it)
+            if not all(member.fullmatch(f.name) and f.is_file(follow_symlinks=False) for f in inner):
+                continue
+            for f in inner:
+                os.unlink(f.path)
+            os.rmdir(e.path)
             removed.append(Path(e.path))
         except OSError:
             pass
