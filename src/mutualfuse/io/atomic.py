@@ -11,9 +11,10 @@ Temporary names are ``.<name>.<pid>.<random>.part<suffix>``: a run killed with `
 leaves one behind, and :func:`remove_stale_parts` (called by every writer before it starts)
 removes those whose process is gone (a DICOM series is written into a temporary folder,
 ``.<name>.<pid>.<random>.partdir``: :func:`remove_stale_partdirs`). ``<random>`` starts with
-``h<host tag>_`` (a digest of the host name): a process id says nothing about another machine's processes, so the temporaries of
-other hosts (``fuse-dir`` under ``torchrun --nnodes 2`` on a shared file system, a container
-with its own process ids) are left alone, never deleted while their writer is still writing.
+``h<host tag>_`` (a digest of the host name): a process id says nothing about another machine's
+processes, so the temporaries of other hosts (``fuse-dir`` under ``torchrun --nnodes 2`` on a
+shared file system, a container with its own process ids) are left alone, never deleted while
+their writer is still writing.
 """
 from __future__ import annotations
 
