@@ -117,3 +117,23 @@ def test_a_symbolic_link_named_as_a_stale_folder_is_not_followed(tmp_path):
     link.symlink_to(victim, target_is_directory=True)
     assert remove_stale_partdirs(work, _SLICE_NAME) == []
     assert link.is_symlink() and (victim / "IM0001.dcm").is_file()
+
+
+def test_a_nifti_output_removes_the_stale_temporaries_of_its_name(tmp_path):
+    """The NIfTI writer of fuse-volume did not remove them at all (every other writer does)."""
+    nib = pytest.importorskip("nibabel")
+    from mutualfuse.cli import main
+    from mutualfuse.io.atomic import host_tag
+
+    rng = np.random.default_rng(5)
+    for n in ("a", "b"):
+        nib.save(nib.Nifti1Image(rng.random((8, 8, 3)).astype(np.float32), np.eye(4)), str(tmp_path / f"{n}.nii"))
+    dead, tag = _dead_pid(), host_tag()
+    stale = tmp_path / f".out.nii.gz.{dead}.h{tag}_abcd1234.part.gz"
+    live = tmp_path / f".out.nii.gz.{os.getppid()}.h{tag}_abcd1234.part.gz"
+    other = tmp_path / f".other.nii.gz.{dead}.h{tag}_abcd1234.part.gz"
+    for f in (stale, live, other):
+        f.write_bytes(b"half")
+    assert main(["fuse-volume", str(tmp_path / "a.nii"), str(tmp_path / "b.nii"), "-o", str(tmp_path / "out.nii.gz"),
+                 "--method", "average", "-q"]) == 0
+    assert (tmp_path / "out.nii.gz").is_file() and not stale.exists() and live.exists() and other.exists()

@@ -368,7 +368,7 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
     was overwritten by the fused volume). ``out_path`` ending in ``/`` (or an existing empty
     folder): written as a DICOM series there (module docstring); a non-empty folder is refused."""
     from .image_io import check_writable
-    from .io.atomic import atomic_write
+    from .io.atomic import atomic_write, remove_stale_parts, write_target
     from .validation import MIN_SIDE
 
     if axis not in (0, 1, 2):
@@ -456,6 +456,9 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
         data = res.to_bytes()
         if str(out_path).lower().endswith(".gz"):
             data = gzip.compress(data, compresslevel=6, mtime=0)
+        # the temporaries of writes of this output killed halfway (kill -9): removed where their
+        # writer is gone, as every other writer removes them (a series: write_series)
+        remove_stale_parts(write_target(out_path).parent, write_target(out_path).name)
         with atomic_write(out_path) as tmp:
             Path(tmp).write_bytes(data)
     for p, how, img in ((a_path, how_a, img_a), (b_path, how_b, img_b)):
