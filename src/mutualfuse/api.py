@@ -316,29 +316,28 @@ class Fuser:
         percentiles under ``auto``, data it never saw). A policy other than the defaults is said in
         a note on every call. Shipped weights record none (their training read with the defaults);
         unreadable values are passed over (the card shows what is there)."""
-        import json
+        from .io.samples import training_policy
 
-        from .io.samples import NORMALIZE_MODES
-
-        try:
-            d = json.loads(self.weights_meta.get("train_data", "null"))
-        except (ValueError, RecursionError):
-            return
-        if not isinstance(d, dict):
-            return
+        rec_norm, rec_pct = training_policy(self.weights_meta)
         norm_given, pct_given = self._policy_given
         norm, pct = self.normalize, self.percentiles
-        if not norm_given and d.get("normalize") in NORMALIZE_MODES:
-            norm = d["normalize"]
-        p = d.get("percentiles")
-        if (not pct_given and isinstance(p, list) and len(p) == 2
-                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p)
-                and 0 <= p[0] < p[1] <= 100):
-            pct = (float(p[0]), float(p[1]))
+        if not norm_given and rec_norm is not None:
+            norm = rec_norm
+        if not pct_given and rec_pct is not None:
+            pct = rec_pct
         self.normalize, self.percentiles = norm, pct
-        if (norm, pct if norm != "full" else DEFAULT_PERCENTILES) != ("auto", DEFAULT_PERCENTILES):
-            how = f"--normalize {norm}" + ("" if norm == "full" else f" --percentiles {pct[0]:g} {pct[1]:g}")
-            self._policy_note = (f"inputs read with {how}, as weights {name} were trained (their train_data); "
+        if rec_norm is None and rec_pct is None:  # nothing recorded: the policy is the caller's or the default
+            return
+
+        def how(n, p):
+            return f"--normalize {n}" + ("" if n == "full" else f" --percentiles {p[0]:g} {p[1]:g}")
+
+        trained = how(rec_norm or "auto", rec_pct or DEFAULT_PERCENTILES)
+        if how(norm, pct) != trained:  # given: said, as it is not what the network was trained on
+            self._policy_note = (f"inputs read with {how(norm, pct)} as given; weights {name} were trained on "
+                                 f"images read with {trained} (their train_data)")
+        elif how(norm, pct) != how("auto", DEFAULT_PERCENTILES):
+            self._policy_note = (f"inputs read with {trained}, as weights {name} were trained (their train_data); "
                                  "--normalize / --percentiles choose another")
 
     def _use_network(self, net: Any, model: Any, blend_temperature: float | None, detail_gain: float | None,

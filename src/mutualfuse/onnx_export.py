@@ -91,7 +91,7 @@ def export_onnx(out_path: str | os.PathLike, model: str | os.PathLike = "default
     except ImportError:
         raise ParameterError("export-onnx needs onnx: pip install 'mutualfuse[onnx]'") from None
     overrides = task_settings(str(model), task) if task is not None else {}
-    net, _ = load_model(model, **overrides)
+    net, meta = load_model(model, **overrides)
     net = net.float().eval()
     wrapper = ExportWrapper(net, pool).eval()
     if not wrapper.has_mapping and pool != 1:  # was recorded as "mapping_pool 3" of a graph without one
@@ -119,7 +119,7 @@ def export_onnx(out_path: str | os.PathLike, model: str | os.PathLike = "default
                 dynamic_axes={k: {0: "batch", 2: "height", 3: "width"} for k in ("a", "b", "fused")},
                 opset_version=opset, dynamo=False, do_constant_folding=True)
             tmp.write_bytes(_finish_graph(buf.getvalue(), model, pool if wrapper.has_mapping else None, task,
-                                          baked_settings(net)))
+                                          baked_settings(net), inputs_note(meta)))
             if check is not None:
                 check(tmp)
     except FuseError:  # the check's own one-line verdict (InputError is a ValueError too)
@@ -151,6 +151,22 @@ def baked_settings(net) -> str:
 INPUTS_NOTE = ("a, b: float32 (B, 1, H, W), H and W >= 8, registered, in [0, 1]: gray, or the BT.601 "
                "luminance Y = 0.299 R + 0.587 G + 0.114 B of colour; 8-bit samples / 255 (mutualfuse "
                "fuse scales 16-bit by percentiles; docs/inputs.md, ONNX)")
+
+
+def inputs_note(meta: dict) -> str:
+    """:data:`INPUTS_NOTE`, or for weights whose training recorded how it read its images
+    (``train_data``: ``mutualfuse train`` since 2026-12-07) the policy the graph's inputs must be
+    read with, as ``fuse`` reads them for those weights (:func:`mutualfuse.io.samples.training_policy`)."""
+    from .io.samples import DEFAULT_PERCENTILES, training_policy
+
+    norm, pct = training_policy(meta)
+    if norm is None and pct is None:
+        return INPUTS_NOTE
+    norm, pct = norm or "auto", pct or DEFAULT_PERCENTILES
+    how = f"--normalize {norm}" + ("" if norm == "full" else f" --percentiles {pct[0]:g} {pct[1]:g}")
+    return ("a, b: float32 (B, 1, H, W), H and W >= 8, registered, in [0, 1]: gray, or the BT.601 luminance "
+            "Y = 0.299 R + 0.587 G + 0.114 B of colour; read as the weights' training read its images, "
+            f"mutualfuse fuse {how} (their train_data; docs/inputs.md, ONNX)")
 OUTPUT_NOTE = "fused: float32 (B, 1, H, W) in [0, 1], the fused luminance"
 
 
@@ -168,7 +184,8 @@ def weights_identity(model: str | os.PathLike) -> tuple[str, str]:
     return Path(path).name, file_sha256(path)
 
 
-def _finish_graph(graph: bytes, model, pool: int | None, task: str | None, settings: str = "") -> bytes:
+def _finish_graph(graph: bytes, model, pool: int | None, task: str | None, settings: str = "",
+                  inputs: str = INPUTS_NOTE) -> bytes:
     """The exported ``graph`` (the bytes of its ModelProto) finished, as bytes. The exporter
     names the output's channel axis ``Clipfused_dim_1`` (a symbolic size after the clamp) where
     the inputs say 1: fix it to 1, as documented ("the same shape"), so that runtimes that build
@@ -185,14 +202,14 @@ def _finish_graph(graph: bytes, model, pool: int | None, task: str | None, setti
         dims[1].dim_value = 1
     name, digest = weights_identity(model)
     values = (__version__, name, digest, "none" if pool is None else str(int(pool)), task or "stored", settings,
-              INPUTS_NOTE, OUTPUT_NOTE)
+              inputs, OUTPUT_NOTE)
     for k, v in zip(METADATA_KEYS, values):
         e = m.metadata_props.add()
         e.key, e.value = k, v
     mapping = ("no mutual mapping" if pool is None else "mutual mapping exact" if pool == 1
                else f"mutual mapping on a {int(pool)}x pooled grid")
     m.doc_string = (f"mutualfuse {__version__} fusion network: weights {name} (sha256 {digest}), "
-                    f"{mapping}, task settings {task or 'stored'} ({settings}). Inputs {INPUTS_NOTE}. "
+                    f"{mapping}, task settings {task or 'stored'} ({settings}). Inputs {inputs}. "
                     f"Output {OUTPUT_NOTE}.")
     return m.SerializeToString()  # what onnx.save writes
 

@@ -78,6 +78,9 @@ def run(args: argparse.Namespace) -> int:
             note = pool_note(args.weights, args.task, args.pool)
             if note:
                 print(note, file=sys.stderr)
+            policy = inputs_policy_note(args.weights)
+            if policy:
+                print(policy, file=sys.stderr)
             print(f"{out}{checked.get('msg', '')}{settings_summary(args.weights, args.task)}")
     except KeyboardInterrupt:
         if out is None:
@@ -104,6 +107,22 @@ def settings_summary(weights: str, task: str | None) -> str:
         return f"  settings: {task} (as fuse --task {task})"
     return (f"  settings: stored (as fuse --task stored; fuse's default --task auto detects the task per pair, "
             f"{', '.join(tasks)}, and uses its settings: export one graph per task with --task)")
+
+
+def inputs_policy_note(weights: str) -> str | None:
+    """The ``note:`` saying how the graph's inputs must be read, for weights whose training
+    recorded its intensity policy other than fuse's default (``train_data``; the graph's
+    ``mutualfuse.inputs`` metadata says the same); None for the others."""
+    from ..io.samples import DEFAULT_PERCENTILES, training_policy
+    from ..weights import read_weights
+
+    norm, pct = training_policy(read_weights(weights)[2])
+    norm, pct = norm or "auto", pct or DEFAULT_PERCENTILES
+    if norm == "auto" and pct == DEFAULT_PERCENTILES:
+        return None
+    how = f"--normalize {norm}" + ("" if norm == "full" else f" --percentiles {pct[0]:g} {pct[1]:g}")
+    return (f"note: {weights} were trained on images read with {how} (their train_data): read the graph's inputs "
+            "the same way, as `fuse` does for them (the graph's metadata mutualfuse.inputs says so)")
 
 
 def pool_note(weights: str, task: str | None, pool: int) -> str | None:

@@ -66,9 +66,10 @@ def add_parser(sub) -> None:
                                               "auto = one task for the volume, detected on its central slice pair")
         elif action.dest == "normalize":
             action.help = ("intensity scaling of each volume, one mapping for all its slices: auto and percentile "
-                           "(default auto): the volume's percentiles; full: an unsigned integer type's range (a DICOM "
+                           "(the volume's percentiles); full: an unsigned integer type's range (a DICOM "
                            "series: 0 to 2**BitsStored-1 of unsigned samples without rescale), or float voxels "
-                           "already in [0, 1]; a DICOM series' window is not used")
+                           "already in [0, 1]; a DICOM series' window is not used; default: auto, or the policy the "
+                           "weights were trained with where they record it (mutualfuse train)")
     from .common import add_import, add_quiet
 
     add_import(p)

@@ -21,6 +21,29 @@ DEFAULT_PERCENTILES = (0.1, 99.9)
 FLOAT_TOLERANCE = 1e-3
 
 
+def training_policy(meta: dict) -> tuple[str | None, tuple[float, float] | None]:
+    """The intensity policy that weights' training read its images with: ``(normalize,
+    percentiles)`` from the ``train_data`` metadata that ``mutualfuse train`` writes since
+    2026-12-07 (``data.normalize`` / ``data.percentiles``); each ``None`` where not recorded or
+    garbled (shipped weights and older files record none). Used by :class:`mutualfuse.api.Fuser`
+    (the policy it fuses with unless given one) and by the ONNX export (what its graph expects)."""
+    import json
+
+    try:
+        d = json.loads(meta.get("train_data", "null"))
+    except (ValueError, RecursionError, TypeError):
+        return None, None
+    if not isinstance(d, dict):
+        return None, None
+    norm = d["normalize"] if d.get("normalize") in NORMALIZE_MODES else None
+    p = d.get("percentiles")
+    pct = None
+    if (isinstance(p, list) and len(p) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p) and 0 <= p[0] < p[1] <= 100):
+        pct = (float(p[0]), float(p[1]))
+    return norm, pct
+
+
 @dataclass
 class ImageInfo:
     path: str
