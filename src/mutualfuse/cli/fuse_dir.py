@@ -487,7 +487,10 @@ class Tally:
 
     def add(self, a: str, b: str, info: dict) -> None:
         self.done += 1
-        self.notes.update(n for n in info["notes"] if n.startswith("approximate") or n.startswith("tiled"))
+        # approximations, and the intensity policy read from the weights' training (Fuser's note on
+        # every call where it is not the default: fuse-dir said nothing of it, -j N and torchrun alike)
+        self.notes.update(n for n in info["notes"]
+                          if n.startswith("approximate") or n.startswith("tiled") or n.startswith("inputs read with"))
         for n in info["notes"]:
             key = _counted_note(n, (a, b))
             if key:
