@@ -104,3 +104,14 @@ def test_the_web_pages_weights_record_no_other_policy():
         with safe_open(str(shipped_path(name)), framework="pt") as fh:
             norm, pct = training_policy(dict(fh.metadata() or {}))
         assert norm in (None, "auto") and pct in (None, (0.1, 99.9)), (name, norm, pct)
+
+
+def test_percentiles_alone_under_a_recorded_full_range_are_said_to_be_unused(full_weights):
+    """--percentiles without --normalize, for weights trained with full: the recorded full range
+    stays (percentiles do not apply to it), and the note now says the percentiles given are not
+    used (it said only '--normalize / --percentiles choose another', as if they had)."""
+    f = Fuser(full_weights, device="cpu", percentiles=(1, 99))
+    assert (f.normalize, f.percentiles) == ("full", (1, 99))
+    f.fuse(np.full((16, 16), 7000, np.uint16), np.full((16, 16), 7600, np.uint16))
+    note = next(n for n in f.report.notes if "as weights" in n)
+    assert "the percentiles given apply under --normalize auto or percentile only" in note, note

@@ -339,6 +339,10 @@ class Fuser:
         elif how(norm, pct) != how("auto", DEFAULT_PERCENTILES):
             self._policy_note = (f"inputs read with {trained}, as weights {name} were trained (their train_data); "
                                  "--normalize / --percentiles choose another")
+        if self._policy_note and norm == "full" and pct_given and not norm_given:
+            # --percentiles alone does not leave the recorded full range: it would be ignored unsaid
+            self._policy_note += ("; the percentiles given apply under --normalize auto or percentile only: "
+                                  "give one of them too")
 
     def _use_network(self, net: Any, model: Any, blend_temperature: float | None, detail_gain: float | None,
                      detail_activity: float | None, presets: dict, progress: bool) -> None:
