@@ -428,7 +428,9 @@ def run(args: argparse.Namespace) -> int:
         if narrow["sources"]:
             print(f"note: {len(narrow['sources'])} 16-bit source(s) span less than a quarter of their range (e.g. "
                   f"{narrow['sources'][0][0]}) and are scored at their stored scale (x 255/65535), while `mutualfuse "
-                  "fuse` stretches such images by percentiles: --normalize auto scores the sources as fuse read them",
+                  "fuse` stretches such images by percentiles (its default, auto): --normalize auto scores the sources "
+                  "as fuse read them then (weights of one's own trained with another data.normalize are fused with "
+                  "that policy: give it here, e.g. --normalize full; `mutualfuse methods --card W` names it)",
                   file=sys.stderr)
         if narrow["fused"]:
             p, lo, hi = narrow["fused"][0]
