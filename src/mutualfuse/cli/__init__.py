@@ -61,10 +61,14 @@ def _main(argv: list[str] | None, _status: list[int] | None) -> int:
         print("mutualfuse: interrupted", file=sys.stderr)
         return 130
     restore = _sigterm_as_interrupt()
+    fuse_cli = sys.modules.get("mutualfuse.cli.fuse")
+    if fuse_cli is not None:  # a fuser of an earlier command in this process (tests, scripts)
+        fuse_cli.POLICY_FROM_WEIGHTS.clear()
     try:
         return int(args.func(args) or 0)
     except FuseError as e:
-        print(f"mutualfuse: error: {e}", file=sys.stderr)
+        fuse_cli = sys.modules.get("mutualfuse.cli.fuse")  # a fuser's --normalize from its weights: said so
+        print(f"mutualfuse: error: {e if fuse_cli is None else fuse_cli.policy_origin(str(e))}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("mutualfuse: interrupted", file=sys.stderr)

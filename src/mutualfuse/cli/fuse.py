@@ -197,13 +197,34 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
                                  "windows")
         if g("dtype", "float32") != "float32":
             raise ParameterError(f"--dtype applies to the network; --method {args.method} has no network precision")
-    return Fuser(model, device=args.device, dtype=args.dtype, token_budget=-1 if budget is None else budget,
-                 blend_temperature=temp, detail_gain=gain, detail_activity=act, task=task,
-                 chroma=g("chroma", "saturation"), normalize=g("normalize", None),
-                 percentiles=None if g("percentiles", None) is None else tuple(g("percentiles", None)),
-                 max_window_pixels=g("window_pixels", DEFAULT_WINDOW_PIXELS),
-                 tile=g("tile", None), tile_overlap=g("tile_overlap", 64), progress=progress,
-                 **parse_params(g("param", [])))
+    fuser = Fuser(model, device=args.device, dtype=args.dtype, token_budget=-1 if budget is None else budget,
+                  blend_temperature=temp, detail_gain=gain, detail_activity=act, task=task,
+                  chroma=g("chroma", "saturation"), normalize=g("normalize", None),
+                  percentiles=None if g("percentiles", None) is None else tuple(g("percentiles", None)),
+                  max_window_pixels=g("window_pixels", DEFAULT_WINDOW_PIXELS),
+                  tile=g("tile", None), tile_overlap=g("tile_overlap", 64), progress=progress,
+                  **parse_params(g("param", [])))
+    POLICY_FROM_WEIGHTS.clear()
+    if g("normalize", None) is None and fuser.normalize != "auto" and getattr(fuser, "_policy_note", None):
+        POLICY_FROM_WEIGHTS.append((fuser.normalize, str(model)))
+    return fuser
+
+
+#: ``(normalize, weights)`` while this command's fuser reads with the policy its weights' training
+#: recorded (``train_data``) and no ``--normalize`` was given: a refusal that names that
+#: ``--normalize`` (e.g. full on a CT series in HU) then says where it came from (:func:`policy_origin`)
+POLICY_FROM_WEIGHTS: list[tuple[str, str]] = []
+
+
+def policy_origin(message: str) -> str:
+    """``message`` (a one-line error), with where its ``--normalize MODE`` came from when the
+    user did not give it: the weights' recorded training policy (:data:`POLICY_FROM_WEIGHTS`)."""
+    if POLICY_FROM_WEIGHTS:
+        norm, weights = POLICY_FROM_WEIGHTS[0]
+        if f"--normalize {norm}" in message:
+            return (f"{message} [--normalize {norm} was not given: it is the policy weights {weights} were trained "
+                    "with (their train_data); give --normalize to read otherwise]")
+    return message
 
 
 def read_registered(fuser, paths: list[str], max_pixels: int | None = None, what: str = "pair",
