@@ -11,25 +11,15 @@ import pytest
 
 from mutualfuse import Fuser
 from mutualfuse.cli import main
-from train_cli_helpers import cfg, data, train
+from train_cli_helpers import trained_weights
 
-
-class _Cap:  # train() wants capsys only for readouterr
-    def readouterr(self):
-        class R:
-            out = err = ""
-        return R()
 
 
 @pytest.fixture(scope="module")
 def full_weights(tmp_path_factory):
     """A tiny run trained with data.normalize full."""
     base = tmp_path_factory.mktemp("seam")
-    root = data(base / "d", n=6, size=(24, 32))
-    c = cfg(base / "c.json", base / "run", **{"data.root": str(root), "steps": 2, "data.normalize": "full"})
-    rc, _, err = train(_Cap(), "--config", str(c))
-    assert rc == 0, err
-    return str(base / "run" / "final.safetensors")
+    return trained_weights(base, **{"data.normalize": "full"})
 
 
 def _inputs_meta(path) -> tuple[str, str]:

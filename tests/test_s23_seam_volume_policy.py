@@ -8,25 +8,15 @@ import numpy as np
 import pytest
 
 from mutualfuse.cli import main
-from train_cli_helpers import cfg, data, train
+from train_cli_helpers import trained_weights
 
-
-class _Cap:
-    def readouterr(self):
-        class R:
-            out = err = ""
-        return R()
 
 
 def test_a_refusal_of_the_weights_policy_says_it_came_from_them(tmp_path, capsys):
     pytest.importorskip("pydicom")
     from test_s23_series_read import make_series
 
-    root = data(tmp_path / "d", n=6, size=(24, 32))
-    c = cfg(tmp_path / "c.json", tmp_path / "run", **{"data.root": str(root), "steps": 2, "data.normalize": "full"})
-    rc, _, err = train(_Cap(), "--config", str(c))
-    assert rc == 0, err
-    weights = str(tmp_path / "run" / "final.safetensors")
+    weights = trained_weights(tmp_path, **{"data.normalize": "full"})
     rng = np.random.default_rng(0)
     for n in "ab":
         make_series(tmp_path / f"ct_{n}", rng.integers(0, 4000, (16, 16, 3)).astype(np.uint16),

@@ -96,3 +96,14 @@ def run_gloo_ranks(args_per_rank: list[list[str]], timeout: float = 180) -> list
             if p.poll() is None:
                 p.kill()
                 p.wait()
+
+
+def trained_weights(base: Path, run: str = "run", **over) -> str:
+    """A tiny run (``TINY``, 6 random 24x32 pairs under ``base/d``, 2 steps unless ``over`` says;
+    ``over`` as for :func:`cfg`) trained into ``base/run``; → its ``final.safetensors``. For tests
+    that need weights written by ``mutualfuse train`` (e.g. with ``data.normalize`` recorded)."""
+    root = base / "d" if (base / "d").is_dir() else data(base / "d", n=6, size=(24, 32))
+    c = cfg(base / f"{run}.json", base / run, **{"data.root": str(root), "steps": 2, **over})
+    rc = main(["train", "--config", str(c), "--no-progress"])
+    assert rc == 0, f"tiny training run {run} failed ({rc})"
+    return str(base / run / "final.safetensors")

@@ -10,7 +10,7 @@ from PIL import Image
 
 from mutualfuse import Fuser
 from mutualfuse.cli import main
-from train_cli_helpers import cfg, data, train
+from train_cli_helpers import trained_weights
 
 
 def _png16(path, seed):
@@ -23,22 +23,8 @@ def _png16(path, seed):
 def trained(tmp_path_factory):
     """Two tiny runs: data.normalize full, and percentile with percentiles [2, 98]."""
     base = tmp_path_factory.mktemp("policy")
-    root = data(base / "d", n=6, size=(24, 32))
-    out = {}
-
-    class Cap:  # train() wants capsys only for readouterr
-        def readouterr(self):
-            class R:
-                out = err = ""
-            return R()
-
-    for name, over in (("full", {"data.normalize": "full"}),
-                       ("pct", {"data.normalize": "percentile", "data.percentiles": [2, 98]})):
-        run = base / name
-        c = cfg(base / f"{name}.json", run, **{"data.root": str(root), "steps": 2, **over})
-        rc, _, err = train(Cap(), "--config", str(c))
-        assert rc == 0, err
-        out[name] = str(run / "final.safetensors")
+    out = {"full": trained_weights(base, "full", **{"data.normalize": "full"}),
+           "pct": trained_weights(base, "pct", **{"data.normalize": "percentile", "data.percentiles": [2, 98]})}
     return out
 
 
