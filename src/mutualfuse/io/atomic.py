@@ -226,26 +226,39 @@ def _windows_pid_alive(pid: int) -> bool:
         k.CloseHandle(wintypes.HANDLE(h))
 
 
+def _dead_writers(folder: str | os.PathLike, pattern: "re.Pattern[str]") -> list[tuple[os.DirEntry, re.Match]]:
+    """The entries of ``folder`` whose names ``pattern`` matches (its ``pid`` group the writer's
+    pid) and whose writer is gone: its pid is not alive on this machine. An entry with another
+    machine's host tag (a ``tag`` group, or ``h<tag>_`` right after the pid) is never one: its
+    pid means nothing here. An unreadable folder has none."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    here, out = host_tag(), []
+    for e in entries:
+        m = pattern.match(e.name)
+        if not m:
+            continue
+        tag = m.groupdict().get("tag")
+        if tag is None:
+            t = _HOST_TAG.match(e.name[m.end("pid") + 1:])
+            tag = t.group("tag") if t else None
+        if tag is not None and tag != here:  # another machine's process
+            continue
+        if not pid_alive(int(m.group("pid"))):
+            out.append((e, m))
+    return out
+
+
 def remove_stale_parts(folder: str | os.PathLike, name: str | None = None) -> list[Path]:
     """Remove the temporary files of writes whose process no longer exists (``kill -9``).
 
     ``name``: only the temporaries of that target file name. Returns the removed paths.
     """
-    d = Path(folder)
     removed: list[Path] = []
-    try:
-        entries = list(os.scandir(d))
-    except OSError:
-        return removed
-    here = host_tag()
-    for e in entries:
-        m = _PART.match(e.name)
-        if not m or (name is not None and m.group("name") != part_name(name)):
-            continue
-        tag = _HOST_TAG.match(e.name[m.end("pid") + 1:])
-        if tag and tag.group("tag") != here:  # another machine's process: its pid means nothing here
-            continue
-        if pid_alive(int(m.group("pid"))):
+    for e, m in _dead_writers(folder, _PART):
+        if name is not None and m.group("name") != part_name(name):
             continue
         try:
             os.unlink(e.path)
@@ -269,17 +282,8 @@ def remove_stale_partdirs(folder: str | os.PathLike, member: "re.Pattern[str]") 
     user whose entries are all regular files with names that ``member`` matches in full (a
     series writer's slice files); anything else in it, and the folder, is kept. Returns the
     removed folders."""
-    d = Path(folder)
     removed: list[Path] = []
-    try:
-        entries = list(os.scandir(d))
-    except OSError:
-        return removed
-    here = host_tag()
-    for e in entries:
-        m = _PARTDIR.match(e.name)
-        if not m or m.group("tag") != here or pid_alive(int(m.group("pid"))):
-            continue
+    for e, m in _dead_writers(folder, _PARTDIR):
         try:
             if not e.is_dir(follow_symlinks=False):
                 continue
