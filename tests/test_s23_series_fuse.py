@@ -23,19 +23,22 @@ SHAPE = (24, 20, 6)  # rows, columns, slices
 STEP, SPACING, ORIGIN = 2.5, (0.7, 0.9), (-30.0, 12.0, 40.0)
 
 
-def _pair(tmp_path):
-    """A CT series (per-slice rescale, oblique) and an MR series on its grid, and the NIfTI files
-    of the same values (voxels as i column, j row, k slice) with the affine computed by hand."""
-    rng = np.random.default_rng(3)
+def _pair(tmp_path, seed=3, nifti=True, ct_tags=None, mr_tags=None):
+    """A CT series (per-slice rescale, oblique) and an MR series on its grid (``*_tags``: more
+    DICOM attributes of each), and, with ``nifti``, the NIfTI files of the same values (voxels as
+    i column, j row, k slice) with the affine computed by hand; → that affine."""
+    rng = np.random.default_rng(seed)
     ct = rng.integers(0, 4000, SHAPE)
     mr = rng.integers(0, 1500, SHAPE)
     slopes = [1, 0.5, 2, 1, 0.25, 1.5]
     inters = [-1024, -1000, -2048, 0, 10, -500]
     make_series(tmp_path / "ct", ct, iop=OBLIQUE, spacing=SPACING, step=STEP, origin=ORIGIN, slopes=slopes,
-                intercepts=inters)
+                intercepts=inters, **(ct_tags or {}))
     make_series(tmp_path / "mr", mr, iop=OBLIQUE, spacing=SPACING, step=STEP, origin=ORIGIN, modality="MR",
-                description="T1")
+                description="T1", **(mr_tags or {}))
     aff = _hand_affine(OBLIQUE, SPACING, STEP, ORIGIN)
+    if not nifti:
+        return aff
     hu = ct * np.array(slopes, float) + np.array(inters, float)
     for name, v in (("ct.nii.gz", hu), ("mr.nii.gz", mr.astype(np.float64))):
         img = nib.Nifti1Image(np.transpose(v, (1, 0, 2)), aff)

@@ -14,24 +14,17 @@ pydicom = pytest.importorskip("pydicom")
 nib = pytest.importorskip("nibabel")
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_s23_series_read import OBLIQUE, make_series  # noqa: E402
+from test_s23_series_fuse import ORIGIN, SPACING, STEP, _pair as series_pair  # noqa: E402
+from test_s23_series_read import OBLIQUE  # noqa: E402
 
 sys.path.pop(0)
 
-SHAPE = (24, 20, 6)  # rows, columns, slices
-STEP, SPACING, ORIGIN = 2.5, (0.7, 0.9), (-30.0, 12.0, 40.0)
-
-
 def _pair(tmp_path):
-    rng = np.random.default_rng(5)
-    ct = rng.integers(0, 4000, SHAPE)
-    mr = rng.integers(0, 1500, SHAPE)
-    make_series(tmp_path / "ct", ct, iop=OBLIQUE, spacing=SPACING, step=STEP, origin=ORIGIN,
-                slopes=[1, 0.5, 2, 1, 0.25, 1.5], intercepts=[-1024, -1000, -2048, 0, 10, -500],
-                PatientName="Doe^Jane", PatientID="P-17", PatientBirthDate="19700101", PatientSex="F",
-                StudyDescription="CT head", AccessionNumber="A42")
-    make_series(tmp_path / "mr", mr, iop=OBLIQUE, spacing=SPACING, step=STEP, origin=ORIGIN, modality="MR",
-                description="T1", PatientName="Doe^Jane", PatientID="P-17")
+    """tests/test_s23_series_fuse.py's CT and MR series (seed 5), with patient and study tags."""
+    series_pair(tmp_path, seed=5, nifti=False,
+                ct_tags=dict(PatientName="Doe^Jane", PatientID="P-17", PatientBirthDate="19700101", PatientSex="F",
+                             StudyDescription="CT head", AccessionNumber="A42"),
+                mr_tags=dict(PatientName="Doe^Jane", PatientID="P-17"))
 
 
 def _read_dir(folder):
