@@ -121,15 +121,15 @@ def console_main() -> int:
     atexit.register(_ignore_late_signals)
     status: list[int] = []
     try:
-        code = main(_status=status)
+        return main(_status=status)  # main put the late handlers in place once it had the status
     except KeyboardInterrupt:
         if status:  # the command was done and had its status: a late interrupt
             code = status[0]
         else:  # it came while the command's outcome was being reported: an interrupt
             print("mutualfuse: interrupted", file=sys.stderr)
             code = 130
-    _exit_on_late_interrupt(code)
-    return code
+        _exit_on_late_interrupt(code)  # (again, where the interrupt came before main installed them)
+        return code
 
 
 def _exit_on_late_interrupt(code: int) -> None:
