@@ -7,6 +7,7 @@ the reference tables were made; see ``docs/metrics.md``); 16-bit images are scal
 """
 from __future__ import annotations
 
+import re
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -129,14 +130,35 @@ def _listing(d: Path) -> dict[str, Path]:
     return out
 
 
+def natural_key(name: str) -> tuple:
+    """Sort key of an image name (the name without its extension): *natural* order, digits
+    compared by their value, so that ``2`` comes before ``10`` and ``img2`` before ``img10``
+    (TNO-style ``1 … 21`` numbered without zero padding); the rest compares as text
+    (code-point order, case-sensitive, as Python's ``sorted``). Names that compare equal so
+    (``01`` and ``1``, ``a01`` and ``a1``) keep a deterministic order: the one with more leading
+    zeros first at the first number where they differ, then the plain string. Zero-padded names
+    sort as before. Only ASCII digits count as digits (another script's digits are text)."""
+    parts = re.split(r"([0-9]+)", name)
+    # a number before text at the same place, as "1" < "a" in the plain order; (value, -len):
+    # "01" before "1" (more zeros first, as the plain string order has them)
+    key = tuple((0, int(t), -len(t), "") if i % 2 else (1, 0, 0, t) for i, t in enumerate(parts) if t)
+    return key, name
+
+
+def natural_sorted(names) -> list[str]:
+    """``names`` in :func:`natural_key` order (every output of ``evaluate`` lists images so)."""
+    return sorted(names, key=natural_key)
+
+
 def _names(xs, limit: int = 8) -> str:
-    xs = sorted(xs)
+    xs = natural_sorted(xs)
     more = f" (+{len(xs) - limit} more)" if len(xs) > limit else ""
     return ", ".join(xs[:limit]) + more
 
 
 def pair_folders(a: Path, b: Path, fused: list[Path]) -> tuple[list[str], dict, dict, dict]:
-    """Names common to all folders; any name missing from one folder is an error."""
+    """Names common to all folders, in natural order (:func:`natural_key`: ``2`` before ``10``);
+    any name missing from one folder is an error."""
     la, lb = _listing(a), _listing(b)
     lf = {str(d): _listing(d) for d in fused}
     names = set(la)
@@ -150,7 +172,7 @@ def pair_folders(a: Path, b: Path, fused: list[Path]) -> tuple[list[str], dict, 
             problems.append(f"{label} has {_names(extra)} not in {a}")
     if problems:
         raise InputError("folders do not match (" + str(len(la)) + f" images in {a}): " + "; ".join(problems))
-    return sorted(names), la, lb, lf
+    return natural_sorted(names), la, lb, lf
 
 
 def _size_of(path: Path) -> tuple[int, int]:

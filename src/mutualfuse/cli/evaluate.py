@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import InputError, ParameterError
 from ..evaluation import (  # noqa: F401  (the library part, in mutualfuse.evaluation; names kept for callers)
     SOURCE_NORMALIZE, SUFFIXES, DecodedImages, _compute, _listing, _names, _run_one, _score, _size_of, check_sizes,
-    list_metrics, pair_folders, read_gray, select_metrics, verify_reads)
+    list_metrics, natural_key, natural_sorted, pair_folders, read_gray, select_metrics, verify_reads)
 
 
 def add_parser(sub) -> None:
@@ -93,6 +93,58 @@ def _group_label(g) -> str:
     return "mean" if g == MEAN else g
 
 
+def _shown(s: str) -> str:
+    """``s`` for a text meant to be read (the terminal table, the ``.md`` / ``.tex`` tables): a
+    file or folder name that is not valid UTF-8 on disk (Python's surrogate escapes, e.g.
+    ``bad\\udcff``) shows its undecodable bytes as ``\\xff`` instead of stopping the output with
+    a UnicodeEncodeError; every other name is unchanged."""
+    return s.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _for_stream(text: str, stream) -> str:
+    """``text`` as ``stream`` can print it: a character its encoding lacks (a Unicode file name on
+    an ASCII terminal, ``LC_ALL=C``) as a backslash escape instead of a UnicodeEncodeError after
+    the ``--out`` files were written."""
+    enc = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        return text.encode(enc, "backslashreplace").decode(enc)
+    except (LookupError, UnicodeError):
+        return text
+
+
+def _named(s: str) -> str:
+    """A method or image name in the terminal table (:func:`_shown`, then :func:`_for_stream`)."""
+    return _for_stream(_shown(s), sys.stdout)
+
+
+#: how every output orders the images (recorded in the JSON output as ``image_order``)
+IMAGE_ORDER = ("natural: numbers in a name compare by value (2 before 10, img2 before img10), the rest "
+               "as text; names equal so (01 and 1) by the plain string")
+
+
+def unchecked_labels(labels: dict[str, str]) -> list[tuple[str, str]]:
+    """``(label, reference)`` of the columns whose metric is not conformance-checked against its
+    reference code (``METRICS.meta(key)["checked"]`` false: a port or definition nobody compared
+    with the reference's numbers, or a metric of one's own), in column order."""
+    from ..metrics import METRICS
+
+    out = []
+    for lab, key in labels.items():
+        m = METRICS.meta(key)
+        if not m["checked"]:
+            out.append((lab, m["reference"] or m.get("defined_in") or "no reference"))
+    return out
+
+
+def _unchecked_note(labels: dict[str, str]) -> str | None:
+    """The words the ``.md`` / ``.tex`` notes and the terminal's note use for unchecked columns."""
+    un = unchecked_labels(labels)
+    if not un:
+        return None
+    return ("unchecked metric(s), not conformance-checked against reference code (values not compared "
+            "with the reference's own numbers): " + "; ".join(f"{lab} ({ref})" for lab, ref in un))
+
+
 def _direction_marks() -> dict[str, str]:
     """Column marks per metric direction (higher / lower / closer to 0 is better), ASCII if needed."""
     from ..metrics import ARROWS, ARROWS_ASCII
@@ -143,13 +195,13 @@ def format_table(methods: list[str], names: list[str], labels: dict[str, str], t
         for g in groups:
             marks = {c: _best([table[m][g][c] for m in methods], labels[c]) for c in cols}
             for i, m in enumerate(methods):
-                rows_out.append([m, _group_label(g)]
+                rows_out.append([_named(m), _named(_group_label(g))]
                                 + [_fmt(table[m][g][c]) + ("*" if i in marks[c] else "") for c in cols])
     else:
         m = methods[0]
         marks = {c: _best([table[m][g][c] for g in names], labels[c]) for c in cols}
         for i, g in enumerate(groups):
-            rows_out.append([m, _group_label(g)]
+            rows_out.append([_named(m), _named(_group_label(g))]
                             + [_fmt(table[m][g][c]) + ("*" if i in marks[c] else "") for c in cols])
     widths = [max(len(r[k]) for r in [head] + rows_out) for k in range(len(head))]
     lines = ["  ".join(h.ljust(w) if k < 2 else h.rjust(w) for k, (h, w) in enumerate(zip(head, widths)))]
@@ -192,7 +244,9 @@ def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs, 
     from ..metrics import METRICS
 
     if suffix == ".csv":
-        with open(tmp, "w", newline="") as fh:
+        # UTF-8 whatever the locale; a name that is not UTF-8 on disk is written as its own bytes
+        # (surrogateescape), so the CSV's image column matches the file name byte for byte
+        with open(tmp, "w", newline="", encoding="utf-8", errors="surrogateescape") as fh:
             w = csv.writer(fh)
             w.writerow(["method", "folder", "image"] + list(labels))
             for m in methods:
@@ -210,16 +264,14 @@ def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs, 
                       "smaller than it needs: see not_computed) is written as null, +/-infinity "
                       "(e.g. PSNR of identical images) as the strings \"inf\" / \"-inf\"",
             "metrics": {
-                lab: {"key": key, "higher_is_better": METRICS.meta(key)["higher_is_better"],
-                      "direction": METRICS.meta(key)["direction"],
-                      "reference": METRICS.meta(key)["reference"], "convention": METRICS.meta(key)["convention"]}
-                for lab, key in labels.items()
+                lab: _json_metric(key) for lab, key in labels.items()
             },
+            "image_order": IMAGE_ORDER,
             "gray_conversion": "MATLAB rgb2gray (0.298936021293775, 0.587043074451121, 0.114020904255103), "
                                "rounded half away from zero",
             "sources_read": source_reading or "stored scale",
             "not_computed": {
-                lab: {"reason": v["reason"], "images": sorted({n for _, n in v["images"]})}
+                lab: {"reason": v["reason"], "images": natural_sorted({n for _, n in v["images"]})}
                 for lab, v in skipped.items()
             },
             "methods": {
@@ -228,9 +280,23 @@ def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs, 
                 for m in methods
             },
         }
-        with open(tmp, "w") as fh:
+        with open(tmp, "w", encoding="ascii") as fh:  # ensure_ascii: \\uXXXX escapes, whatever the locale
             json.dump(doc, fh, indent=2, allow_nan=False)  # strict JSON: no bare NaN / Infinity
             fh.write("\n")
+
+
+def _json_metric(key: str) -> dict:
+    """One column's metric for the JSON output's ``metrics``: its key, direction, whether it is
+    conformance-checked against its reference code (``checked``), its code (``source``: ``vifb``,
+    ``liu``, ..., ``own`` for a metric of one's own, whose ``reference`` names its module),
+    reference and convention."""
+    from ..metrics import METRICS
+
+    m = METRICS.meta(key)
+    out = {"key": key, "higher_is_better": m["higher_is_better"], "direction": m["direction"],
+           "reference": m["reference"], "convention": m["convention"],
+           "checked": bool(m["checked"]), "source": m["source"]}
+    return out
 
 
 def means_table(methods, names, labels, table, dirs, skipped: dict | None = None):
@@ -246,12 +312,15 @@ def means_table(methods, names, labels, table, dirs, skipped: dict | None = None
     for lab, key in labels.items():
         meta = METRICS.meta(key)
         cols.append(Column(lab, key, None if meta["direction"] == "zero" else bool(meta["higher_is_better"])))
-    rows = [Row(id=m, label=m, values={lab: (None if math.isnan(v) else v) for lab, v in table[m][MEAN].items()},
+    rows = [Row(id=m, label=_shown(m), values={lab: (None if math.isnan(v) else v) for lab, v in table[m][MEAN].items()},
                 n_pairs=len(names), n_ok=len(names)) for m in methods]
     renamed = [f"{lab} = {key}" for lab, key in labels.items() if lab != key]
     notes = [f"Means over {len(names)} image{'s' if len(names) != 1 else ''} (mutualfuse evaluate)"
              + (f"; metrics: {', '.join(renamed)}" if renamed else "") + "."]
-    notes += [f"{m}: folder {dirs[m]}" for m in methods if dirs[m] != m]
+    notes += [_shown(f"{m}: folder {dirs[m]}") for m in methods if dirs[m] != m]
+    unchecked = _unchecked_note(labels)
+    if unchecked:
+        notes.append(unchecked[0].upper() + unchecked[1:] + ".")
     for lab, v in (skipped or {}).items():
         notes.append(f"{lab}: not computed for {len({n for _, n in v['images']})} image(s) ({v['reason']}), "
                      f"so its mean is undefined ({MISSING})")
@@ -282,7 +351,7 @@ def _skip_notes(skipped: dict, n_images: int) -> list[str]:
     small for them or the metric is undefined for them (see :func:`mutualfuse.evaluation._compute`)."""
     groups: dict = {}
     for lab, v in skipped.items():
-        imgs = tuple(sorted({n for _, n in v["images"]}))
+        imgs = tuple(natural_sorted({n for _, n in v["images"]}))
         groups.setdefault((v["reason"], imgs), []).append(lab)
     lines = []
     for (reason, imgs), labs in groups.items():
@@ -349,6 +418,30 @@ def _method_labels(fused: list[Path]) -> list[str]:
     return labels
 
 
+def refuse_outputs_over_inputs(outs, listings) -> None:
+    """An ``--out`` file that is one of the images read (a symbolic or hard link to a source or a
+    fused image, ``-o r.csv`` where ``r.csv -> a/01.png``) is a one-line error naming both,
+    before any image is decoded: the results were written through the link over the image."""
+    idents: dict[tuple[int, int], Path] = {}
+    for out in outs:
+        try:
+            st = Path(out).stat()  # follows a link: the file a write would replace the contents of
+        except OSError:  # not there (yet): no input can be it
+            continue
+        idents.setdefault((st.st_dev, st.st_ino), Path(out))
+    if not idents:
+        return
+    for listing in listings:
+        for q in listing.values():
+            try:
+                st = q.stat()
+            except OSError:
+                continue
+            out = idents.get((st.st_dev, st.st_ino))
+            if out is not None:
+                raise InputError(f"{out}: output path is the same file as input {q}")
+
+
 def run(args: argparse.Namespace) -> int:
     from .common import apply_imports
 
@@ -387,6 +480,7 @@ def run(args: argparse.Namespace) -> int:
     fused = [Path(d) for d in args.fused]
     methods = _method_labels(fused)
     names, la, lb, lf = pair_folders(a_dir, b_dir, fused)
+    refuse_outputs_over_inputs(args.out, [la, lb, *lf.values()])
     check_sizes(names, la, lb, lf)
     # every image decoded before any metric (a truncated file is found now, not at its pair after
     # the metrics of every pair before it), and kept for the scoring while the kept images fit in
@@ -439,6 +533,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"note: {len(narrow['fused'])} 16-bit fused image(s) span less than a quarter of their range (e.g. "
                   f"{p}: values {lo}-{hi} of 0-65535) and are scored as stored (x 255/65535){eight}",
                   file=sys.stderr)
+        unchecked = _unchecked_note(labels)
+        if unchecked:
+            print(f"note: {unchecked}", file=sys.stderr)
         nan_note = _nan_note(methods, names, labels, table, skipped)
         if nan_note:
             print(nan_note, file=sys.stderr)
