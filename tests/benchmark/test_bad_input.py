@@ -113,11 +113,16 @@ def test_bad_figures_config_stops_before_any_work(root):
 
 
 def test_unknown_weights_stop_before_any_work(root):
-    """`--weights nosuch` (or a path to one's own file) used to drop every network row and report
-    success; now one line that names it and says how to add one's own weights."""
-    for bad in ("nosuch", "default,Default", str(root / "mine.safetensors")):
+    """`--weights nosuch` used to drop every network row and report success; now one line that names
+    it and says how to add one's own weights (since s24 a row ``--weights NAME=FILE``; a path to a
+    file that does not exist is the weights reader's one line)."""
+    for bad in ("nosuch", "default,Default"):
         p = _run(root, "--methods", "average", "--weights", bad)
         assert p.returncode == 2, p.stderr
         lines = p.stderr.strip().splitlines()
-        assert len(lines) == 1 and "no shipped weights named" in lines[0] and "--fused NAME=DIR" in lines[0], lines
+        assert len(lines) == 1 and "no shipped weights named" in lines[0] and "--weights NAME=FILE" in lines[0], lines
         assert not (root / "out").exists()
+    p = _run(root, "--methods", "average", "--weights", str(root / "mine.safetensors"))
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 2 and len(lines) == 1 and "mine.safetensors: weights file not found" in lines[0], lines
+    assert not (root / "out").exists()

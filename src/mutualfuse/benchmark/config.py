@@ -36,7 +36,8 @@ class BenchmarkConfig:
         tables: which of the paper's tables to build: ids ``table1`` … ``table7``.
         sets: further sets (``ir-vis/tno40`` …), each a table with its task's columns.
         methods: restrict the registered methods to these names (None: all; [] : none).
-        weights: restrict the shipped-weights rows to these names (None: all; []: none).
+        weights: restrict the shipped-weights rows to these names (None: all; []: none); an entry
+            ``NAME=FILE`` (or a path to a file) adds a row ``Ours[NAME]`` for weights of one's own.
         params: per-method parameters ``{"dwt": {"levels": 3}}`` (part of the cache key).
         fused: user rows ``NAME=DIR`` (a set's images in ``DIR/<task>/<set>/`` when it exists, else ``DIR``).
         imports: Python modules imported first (their registered methods become rows): module

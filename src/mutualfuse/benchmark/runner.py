@@ -28,8 +28,8 @@ from .cache import sha256_file
 from .config import BenchmarkConfig, find_config
 from .jobs import Result, Task, fuse_pair, init_worker, read_source, run_task
 from .sources import (Source, ablation_sources, fused_folder, fused_listing, fused_sources, listing, load_ablations,
-                      method_sources, missing_fused_hint, paper_ours_id, reference_sources, stored_sources,
-                      weights_sources)
+                      method_sources, missing_fused_hint, own_weight_entries, paper_ours_id, reference_sources,
+                      stored_sources, weights_sources)
 from .specs import (ABLATION_TITLES, EXTRA_SETS, PAPER_TABLES, TableSpec, column_keys, extra_column_note,
                     extra_columns, set_table)
 from .table import Column, Row, Table, to_csv, to_latex, to_markdown
@@ -192,16 +192,16 @@ def plan_tables(cfg: BenchmarkConfig, problems: list[str],
     # before any work (the --import modules are registered by now)
     check_method_rows([(s.method, dict(s.params)) for s in msrc], cfg.jobs)
     wsrc = weights_sources(cfg.weights)
-    unknown_w = [w for w in (cfg.weights or []) if w not in {s.weights for s in wsrc} | {s.id for s in wsrc}]
+    own_w = own_weight_entries(cfg.weights or [])
+    unknown_w = [w for w in (cfg.weights or [])
+                 if w not in own_w and w not in {s.weights for s in wsrc} | {s.id for s in wsrc}]
     if unknown_w:
         from ..weights import SHIPPED
 
         raise ParameterError(
             f"--weights: no shipped weights named {', '.join(unknown_w)} (have "
             f"{', '.join(n for n, w in SHIPPED.items() if w.group != 'ablation')} and the ablation-* "
-            "variants of `mutualfuse methods`); for "
-            "weights of your own, fuse the sets with `mutualfuse fuse-dir --weights FILE` and add the "
-            "folder as a row with --fused NAME=DIR")
+            "variants of `mutualfuse methods`); weights of your own are a row with --weights NAME=FILE")
     usrc = fused_sources(cfg.fused)
     taken = {s.label.lower(): s.label for s in msrc + wsrc + stored_sources(wsrc)}
     for u in usrc:  # two rows of one label could not be told apart (nor read back from the tables)

@@ -3,7 +3,8 @@
 * ``method:<name>``: a registered fusion method (every classical method, and any method a user
   registers with :func:`mutualfuse.methods.register_method` in a module given to
   ``--import``), run through :class:`mutualfuse.Fuser` (colour inputs via the YCbCr path);
-* ``weights:<name>``: the network with shipped weights (every entry of the weights registry);
+* ``weights:<name>``: the network with shipped weights (every entry of the weights registry), or
+  with a weights file of one's own (``--weights NAME=FILE``);
 * ``reference:<method>/<task>/<variant>``: published fused images found under
   ``<data root>/reference/`` whose file names are exactly the set's pair names;
 * ``fused:<NAME>``: a user's folder of fused images (``--fused NAME=DIR``);
@@ -226,7 +227,9 @@ def method_sources(only: list[str] | None, params: dict[str, dict[str, Any]], qu
 
 def weights_sources(only: list[str] | None = None) -> list[Source]:
     """One row per shipped weights entry (the registry at run time). The ablation variants
-    (group ``ablation``) are rows of Tables 4–7 only, unless named in ``only``."""
+    (group ``ablation``) are rows of Tables 4–7 only, unless named in ``only``. Entries of
+    ``only`` that name a weights file of one's own (``NAME=FILE``, or a path to an existing file)
+    are rows too: :func:`own_weights_sources`."""
     from ..weights import SHIPPED
 
     out = []
@@ -236,6 +239,57 @@ def weights_sources(only: list[str] | None = None) -> list[Source]:
         if only is not None and f"weights:{name}" not in only and name not in only:
             continue
         out.append(Source(f"weights:{name}", f"Ours[{name}]", "weights", weights=name, weights_sha256=w.sha256))
+    return out + own_weights_sources(only or [])
+
+
+def own_weight_entries(only: list[str]) -> dict[str, str]:
+    """The entries of ``--weights`` that name a weights file of one's own, as ``{entry: NAME}``:
+    ``NAME=FILE``, or a path (an entry with a path separator or a ``.safetensors`` suffix, or an
+    existing file that is not a shipped name) whose row NAME is the file's stem."""
+    from ..weights import SHIPPED
+
+    out = {}
+    for e in only:
+        if "=" in e:
+            out[e] = e.split("=", 1)[0].strip()
+        elif e not in SHIPPED and not e.startswith("weights:") and (
+                "/" in e or "\\" in e or e.lower().endswith(".safetensors") or Path(e).is_file()):
+            out[e] = Path(e).stem
+    return out
+
+
+def own_weights_sources(only: list[str]) -> list[Source]:
+    """Rows ``Ours[NAME]`` for weights files of one's own named in ``--weights`` (see
+    :func:`own_weight_entries`), fused as ``mutualfuse fuse --weights FILE`` does by default (the
+    weights' recorded intensity policy, their stored settings; per-task settings are recorded for
+    shipped weights only). Each file is read and checked here, before any work (its sha256 sidecar
+    too, as ``fuse`` checks it): a file that is not valid weights, a NAME that is empty, not one
+    word, a shipped name or given twice is a :class:`~mutualfuse.errors.ParameterError` /
+    :class:`~mutualfuse.errors.WeightsError`, one line. The row's cache key is the file's sha256,
+    so a retrained file (same path) is fused again."""
+    import re
+
+    from ..errors import ParameterError
+    from ..weights import SHIPPED, file_sha256, read_weights
+
+    out: list[Source] = []
+    seen: dict[str, str] = {}
+    for entry, name in own_weight_entries(only).items():
+        path = entry.split("=", 1)[1].strip() if "=" in entry else entry
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]*", name):
+            raise ParameterError(f"--weights {entry}: the row name {name!r} must be one word of letters, digits "
+                                 "and . _ + - (NAME=FILE)")
+        if not path:
+            raise ParameterError(f"--weights {entry}: no weights file after '=' (NAME=FILE)")
+        if name.lower() in {n.lower() for n in SHIPPED}:
+            raise ParameterError(f"--weights {entry}: {name!r} is the name of shipped weights; give your "
+                                 "file another row name (NAME=FILE)")
+        if name.lower() in seen:
+            raise ParameterError(f"--weights: the row name {name!r} is given twice ({seen[name.lower()]}, {entry})")
+        seen[name.lower()] = entry
+        read_weights(path)  # a file that is not valid weights (or fails its sidecar): one line, before any work
+        p = str(Path(path).resolve())
+        out.append(Source(f"weights:{name}", f"Ours[{name}]", "weights", weights=p, weights_sha256=file_sha256(p)))
     return out
 
 

@@ -31,7 +31,8 @@ def add_parser(sub) -> None:
     p.add_argument("--sets", nargs="+", default=[], metavar="SET",
                    help="further sets as tables, e.g. ir-vis/tno40 medical/pet-mri ('extra' = all five other shared sets)")
     p.add_argument("--methods", help="only these registered methods (comma-separated; 'none' for none)")
-    p.add_argument("--weights", help="only these shipped weights as network rows (comma-separated; 'none' for none)")
+    p.add_argument("--weights", help="only these shipped weights as network rows, and weights files of your own as "
+                                     "NAME=FILE (row Ours[NAME]) (comma-separated; 'none' for none)")
     p.add_argument("--param", action="append", default=[], metavar="METHOD.KEY=VALUE",
                    help="a parameter of one method (part of its cache key), e.g. dwt.levels=3; repeatable")
     p.add_argument("--fused", action="append", default=[], metavar="NAME=DIR",
