@@ -253,8 +253,11 @@ def open_series(folder, max_voxels: int) -> DicomSeries:
             tail = " (not searched)" if what == "subfolder" else ""
             notes.append(f"{folder}: {n} {label}{'s' if n != 1 else ''} skipped{tail}, e.g. {names[0]}")
     if not headers:
+        subs = skipped["subfolder"]
+        hint = (f"; it holds {len(subs)} subfolder{'s' if len(subs) != 1 else ''} ({', '.join(subs[:3])}"
+                f"{', …' if len(subs) > 3 else ''}): give the one of the series" if subs else "")
         raise InputError(f"{folder}: a folder with no DICOM image files; a folder given to fuse-volume is one DICOM "
-                         "series (its slice files directly in it)")
+                         f"series (its slice files directly in it){hint}")
     # one series
     groups: dict[str, list[int]] = {}
     for i, ds in enumerate(headers):
