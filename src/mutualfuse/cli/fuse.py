@@ -183,6 +183,10 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
         raise ParameterError(f"--param {' '.join(g('param', []))}: the network takes no method parameters "
                              f"(--param is for classical methods); its settings are options: --weights, --device, "
                              f"--token-budget, --blend-temperature, ...")
+    if g("percentiles", None) is not None and g("normalize", None) == "full":  # full uses none: they did nothing
+        lo, hi = g("percentiles", None)
+        raise ParameterError(f"--percentiles {lo:g} {hi:g} needs --normalize auto or percentile; --normalize full "
+                             "maps each input's type range and uses no percentiles (drop one of them)")
     if g("tile", None) is None and g("tile_overlap", 64) != 64:  # it did nothing, without a word
         raise ParameterError(f"--tile-overlap {g('tile_overlap', 64)} applies to --tile tiles; without --tile the "
                              "image is not cut into tiles (give --tile T too)")
@@ -216,12 +220,19 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
 POLICY_FROM_WEIGHTS: list[tuple[str, str]] = []
 
 
+#: refusals of a policy that do not name it as ``--normalize MODE``: a float image outside [0, 1]
+#: under ``full`` (:func:`mutualfuse.io.samples.normalize_samples` says "use normalize 'percentile'
+#: or 'auto'"; ``fuse`` and each failed pair of ``fuse-dir`` with weights trained with full said
+#: nothing of where that full came from)
+_REFUSALS_OF: dict[str, tuple[str, ...]] = {"full": ("use normalize 'percentile' or 'auto'",)}
+
+
 def policy_origin(message: str) -> str:
     """``message`` (a one-line error), with where its ``--normalize MODE`` came from when the
     user did not give it: the weights' recorded training policy (:data:`POLICY_FROM_WEIGHTS`)."""
     if POLICY_FROM_WEIGHTS:
         norm, weights = POLICY_FROM_WEIGHTS[0]
-        if f"--normalize {norm}" in message:
+        if f"--normalize {norm}" in message or any(m in message for m in _REFUSALS_OF.get(norm, ())):
             return (f"{message} [--normalize {norm} was not given: it is the policy weights {weights} were trained "
                     "with (their train_data); give --normalize to read otherwise]")
     return message
@@ -376,6 +387,21 @@ def fuse_setting(fuser) -> str:
     return f"mutualfuse {__version__} " + json.dumps(d, sort_keys=True, default=str)
 
 
+def percentiles_unused(fuser, infos) -> str | None:
+    """The note that ``--percentiles`` (given) changed nothing of a pair, or None: under
+    ``--normalize auto`` no input of ``infos`` was scaled by percentiles (8-bit inputs, float ones
+    in [0, 1], windowed DICOM). Under a recorded ``full`` the fuser's own note says it; ``full``
+    given with ``--percentiles`` is refused (:func:`make_fuser`)."""
+    if not getattr(fuser, "_policy_given", (False, False))[1] or fuser.normalize != "auto":
+        return None
+    if any(info.normalization == "percentile" for info in infos):
+        return None
+    lo, hi = fuser.percentiles
+    return (f"--percentiles {lo:g} {hi:g} had no effect: no input was scaled by percentiles (--normalize auto reads "
+            "8-bit inputs as v/255, float inputs in [0, 1] as they are and DICOM through its window; "
+            "--normalize percentile scales every input)")
+
+
 def fuse_files(fuser, a_path: str, b_path: str, out_path: str, max_pixels: int | None = None,
                bit_depth: int | None = None) -> dict:
     """Read, validate, fuse and atomically write one pair; returns what was done.
@@ -415,6 +441,9 @@ def fuse_files(fuser, a_path: str, b_path: str, out_path: str, max_pixels: int |
             from ..io.samples import FLOAT_TOLERANCE
 
             notes.append(f"{info.path}: float samples up to {FLOAT_TOLERANCE:g} outside [0, 1] clipped to [0, 1]")
+    unused = percentiles_unused(fuser, (ia, ib))
+    if unused:
+        notes.append(unused)
     from .. import __version__
 
     if fuser.weights_spec is not None:

@@ -405,6 +405,12 @@ def run(args: argparse.Namespace) -> int:
         notes.add(task_summary(detected))
     for k, c in counted.items():
         notes.add(k.format(n=c))
+    if args.pairs and args.ext:  # a row's own output name wins over --ext: said, not silently
+        want = (args.ext if args.ext.startswith(".") else "." + args.ext).lower()
+        own = sum(1 for _, _, o in pairs if Path(o).suffix.lower() != want)
+        if own:
+            notes.add(f"--ext {args.ext}: {own} row(s) of {args.pairs} name their own output, whose suffix is kept "
+                      f"(--ext applies to the rows without an output name)")
     if not args.pairs:
         for d in (args.dir_a, args.dir_b):
             subs = sum(1 for p in Path(d).iterdir() if p.is_dir())
@@ -455,7 +461,7 @@ def fuse_pair(fuser, args, a: str, b: str, o: str, cleaned: set) -> tuple[dict |
     process (``-j 1``, torchrun ranks) and in the ``-j N`` workers (:mod:`.fuse_dir_jobs`)."""
     from ..errors import FuseError, InputError
     from ..io.atomic import remove_stale_parts
-    from .fuse import fuse_files
+    from .fuse import fuse_files, policy_origin
 
     try:
         if args.pairs:  # a list's output may name a subfolder of -o: created as needed
@@ -467,8 +473,8 @@ def fuse_pair(fuser, args, a: str, b: str, o: str, cleaned: set) -> tuple[dict |
                 cleaned.add(Path(o).parent.resolve())
                 remove_stale_parts(Path(o).parent)
         return fuse_files(fuser, a, b, o, max_pixels=args.max_pixels, bit_depth=args.bit_depth), None
-    except FuseError as e:
-        return None, (a, str(e))
+    except FuseError as e:  # a refusal of the weights' policy says so, as fuse's error (here or in a -j worker)
+        return None, (a, policy_origin(str(e)))
     except MemoryError:
         return None, (a, "out of memory (try --window-pixels lower or --tile)")
     except Exception as e:  # noqa: BLE001 - one bad pair must not stop the batch
@@ -538,9 +544,11 @@ def probe_own_method(fuser) -> None:
 
 def _counted_note(note: str, inputs: tuple[str, str]) -> str | None:
     """A pair's note that the summary keeps, counted (a template with ``{n}``), or None: the
-    output depth reduced by the format ("... wrote 8-bit": fuse's note, which fuse-dir dropped)
-    and an input scaled by percentile/window or clipped (the path left out)."""
-    if " cannot hold " in note and "; wrote " in note:
+    output depth reduced by the format ("... wrote 8-bit": fuse's note, which fuse-dir dropped),
+    ``--percentiles`` that changed nothing of a pair (:func:`~.fuse.percentiles_unused`) and an
+    input scaled by percentile/window or clipped (the path left out)."""
+    if (" cannot hold " in note and "; wrote " in note) or (note.startswith("--percentiles ")
+                                                             and " had no effect" in note):
         return note.replace("{", "{{").replace("}", "}}") + " ({n} pair(s))"
     for p in inputs:
         if note.startswith(f"{p}: "):
