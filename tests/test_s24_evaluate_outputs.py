@@ -152,3 +152,19 @@ def test_an_output_that_is_a_link_to_an_input_image_is_refused_before_anything_i
     assert_one_line_error(capsys, _argv(root, "--metrics", "SF@vifb", "-q", "-o", str(other), "-o", str(link)),
                           f"{link}: output path is the same file as input {root / 'a' / '2.png'}")
     assert (root / "a" / "2.png").read_bytes() == before and not other.exists()
+
+
+def test_the_terminal_table_lines_up_with_wide_characters_in_names(tmp_path, capsys):
+    import unicodedata
+
+    def cols(s):
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+
+    root = _tree(tmp_path, ["画像一", "ab", "ü"])
+    assert main(_argv(root, "--metrics", "SF@vifb", "EN@vifb", "-q")) == 0
+    out, _ = capsys.readouterr()
+    lines = out.splitlines()[:-1]  # the legend is free text
+    assert len(lines) == 6 and len({cols(ln) for ln in lines}) == 1, out
+    ends = {cols(ln[:ln.index(tok, len(ln.split()[0]) + len(ln.split()[1])) + len(tok)]) for ln in lines[2:]
+            for tok in [ln.split()[2]]}
+    assert len(ends) == 1, out  # the first metric column (right-aligned) ends at one column on every row

@@ -117,6 +117,16 @@ def _named(s: str) -> str:
     return _for_stream(_shown(s), sys.stdout)
 
 
+def _cols(s: str) -> int:
+    """Terminal columns of ``s``: East Asian wide and full-width characters take two, combining
+    marks none (a table of Chinese or Japanese file names lines up), every other character one."""
+    import unicodedata
+
+    if s.isascii():
+        return len(s)
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+
+
 #: how every output orders the images (recorded in the JSON output as ``image_order``)
 IMAGE_ORDER = ("natural: numbers in a name compare by value (2 before 10, img2 before img10), the rest "
                "as text; names equal so (01 and 1) by the plain string")
@@ -203,11 +213,16 @@ def format_table(methods: list[str], names: list[str], labels: dict[str, str], t
         for i, g in enumerate(groups):
             rows_out.append([_named(m), _named(_group_label(g))]
                             + [_fmt(table[m][g][c]) + ("*" if i in marks[c] else "") for c in cols])
-    widths = [max(len(r[k]) for r in [head] + rows_out) for k in range(len(head))]
-    lines = ["  ".join(h.ljust(w) if k < 2 else h.rjust(w) for k, (h, w) in enumerate(zip(head, widths)))]
+    widths = [max(_cols(r[k]) for r in [head] + rows_out) for k in range(len(head))]
+
+    def pad(x: str, w: int, left: bool) -> str:  # by terminal columns: a CJK name takes two a character
+        fill = " " * (w - _cols(x))
+        return x + fill if left else fill + x
+
+    lines = ["  ".join(pad(h, w, k < 2) for k, (h, w) in enumerate(zip(head, widths)))]
     lines.append("  ".join("-" * w for w in widths))
     for r in rows_out:
-        lines.append("  ".join(x.ljust(w) if k < 2 else x.rjust(w) for k, (x, w) in enumerate(zip(r, widths))))
+        lines.append("  ".join(pad(x, w, k < 2) for k, (x, w) in enumerate(zip(r, widths))))
     note = "* best per metric " + ("across methods" if len(methods) > 1 else "across images")
     legend = f"{note}; {up} higher is better, {down} lower is better"
     if "zero" in direction.values():
