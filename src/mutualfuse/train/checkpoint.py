@@ -107,6 +107,14 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
             raise WeightsError(f"{p}: cannot write the checkpoint ({write_failure(e)})") from None
 
 
+def _format_version(fmt: Any) -> int | None:
+    """N of a ``mutualfuse-checkpoint-N`` format string; None for anything else."""
+    prefix = FORMAT.rsplit("-", 1)[0] + "-"
+    if isinstance(fmt, str) and fmt.startswith(prefix) and fmt[len(prefix):].isdigit():
+        return int(fmt[len(prefix):])
+    return None
+
+
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Read a checkpoint written by :func:`save_checkpoint`; its digest is verified.
 
@@ -116,14 +124,19 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     from safetensors.torch import load_file
 
     p = Path(path)
+    if p.is_dir():
+        raise WeightsError(f"{p}: is a folder, not a checkpoint file")
     if not p.is_file():
         raise WeightsError(f"{p}: checkpoint not found")
-    with open(p, "rb") as fh:
-        head = fh.read(9)
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(9)
+        size = p.stat().st_size
+    except OSError as e:  # no read permission, an I/O error: one line, not an internal error
+        raise WeightsError(f"{p}: cannot read the checkpoint ({e.strerror or e})") from None
     # a safetensors file starts with its header's length (8 bytes, little-endian) and the header's
     # "{": any low byte of that length is possible, 0x80 included, so it is recognised first
     n = int.from_bytes(head[:8], "little") if len(head) == 9 else 0
-    size = p.stat().st_size
     safetensors_like = head[8:9] == b"{" and 0 < n < 1 << 32
     if safetensors_like and n > size - 8:  # cut short (a copy or disk that ran out): not a pickle
         raise WeightsError(f"{p}: truncated checkpoint (its header alone is {n} bytes, the file has {size})")
@@ -140,6 +153,11 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise WeightsError(f"{p}: corrupt checkpoint ({' '.join(str(e).split())[:160]})") from None
     if meta.get("format") != FORMAT:
+        newer = _format_version(meta.get("format"))
+        if newer is not None and newer > _format_version(FORMAT):
+            raise WeightsError(f"{p}: checkpoint written by a newer mutualfuse (format {meta['format']!r}; this "
+                               f"version reads {FORMAT!r}): resume or export it with the version that wrote it, "
+                               f"or upgrade mutualfuse")
         what = f"format {meta['format']!r}" if "format" in meta else "no checkpoint format"
         raise WeightsError(f"{p}: not a mutualfuse training checkpoint ({what}; want {FORMAT!r})")
     structure = meta.get("structure", "")
