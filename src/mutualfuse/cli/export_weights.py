@@ -11,8 +11,14 @@ def add_parser(sub) -> None:
     p = sub.add_parser("export-weights", help="turn a training checkpoint into a .safetensors weights file",
                        description="Write the model of a training checkpoint (OUT/last.ckpt) as safetensors + .sha256, "
                        "e.g. to use a run that was stopped early.")
-    p.add_argument("checkpoint", help="checkpoint file (OUT/last.ckpt of `mutualfuse train`)")
+    p.add_argument("checkpoint", help="checkpoint file (OUT/last.ckpt of `mutualfuse train`), or a weights file "
+                   "with --record-paths (a copy of it recording its local paths so)")
     p.add_argument("-o", "--out", required=True, help="output weights file (.safetensors)")
+    p.add_argument("--record-paths", choices=("full", "name", "none"), metavar="{full,name,none}",
+                   help="how the weights record the run's local paths (data root, output folder, warm-start weights, "
+                   "a loss of one's own's file): full, name (each path's last part only) or none (no folders; "
+                   "files by name); default: as the run chose (mutualfuse train --record-paths), else full "
+                   "(docs/training.md, Sharing weights)")
     p.add_argument("-q", "--quiet", action="store_true", help="do not print the output path")
     p.set_defaults(func=run)
 
@@ -44,6 +50,34 @@ def _mismatch(want: dict, got: dict) -> str:
     if extra:
         parts.append(f"{len(extra)} unexpected, e.g. {extra[0]}")
     return "; ".join(parts)
+
+
+def _rewrite_weights(src: Path, out: Path, args: argparse.Namespace) -> int:
+    """``export-weights WEIGHTS.safetensors --record-paths HOW -o OUT``: a copy of a weights file
+    (digest verified) whose metadata records the run's local paths as HOW says; the tensors and
+    every other metadata entry are as they were (for the weights of a run whose checkpoint is gone)."""
+    from safetensors import SafetensorError
+
+    from ..errors import InputError, WeightsError
+    from ..train.checkpoint import write_reason
+    from ..train.paths import record_paths
+    from ..weights import load_model, save_weights
+
+    model, meta = load_model(str(src))
+    meta = {k: v for k, v in meta.items() if k not in ("format", "model_config", "tensors_sha256")}
+    before = meta.get("recorded_paths", "full")
+    if before != "full" and args.record_paths == "full":
+        raise WeightsError(f"{src}: records its paths as {before!r} already; the full paths are not in it to "
+                           f"record again (export them from the run's checkpoint)")
+    try:
+        written = save_weights(out, model, model.cfg, record_paths(meta, args.record_paths))
+    except (SafetensorError, OSError, InputError) as e:
+        if isinstance(e, InputError) and not isinstance(e.__context__, OSError):
+            raise
+        raise WeightsError(f"{out}: cannot write the weights ({write_reason(e)})") from None
+    if not args.quiet:
+        print(written)
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -79,7 +113,10 @@ def run(args: argparse.Namespace) -> int:
         hint = f"; its checkpoint is {inside}" if inside.is_file() else " (a run's folder holds it as last.ckpt)"
         raise ParameterError(f"{ckpt}: is a folder; export-weights reads a training checkpoint file{hint}")
     if ckpt.is_file() and ckpt.suffix.lower() == ".safetensors":
-        raise WeightsError(f"{ckpt}: is already a weights file; export-weights reads a training checkpoint (last.ckpt)")
+        if args.record_paths is None:
+            raise WeightsError(f"{ckpt}: is already a weights file; export-weights reads a training checkpoint "
+                               f"(last.ckpt), or a weights file with --record-paths (a copy recording the paths so)")
+        return _rewrite_weights(ckpt, out, args)
     st = load_checkpoint(ckpt)
     if not isinstance(st, dict) or not {"model", "config"} <= set(st):
         keys = sorted(map(str, st))[:4] if isinstance(st, dict) else type(st).__name__
@@ -128,6 +165,10 @@ def run(args: argparse.Namespace) -> int:
         meta.update({k: v for k, v in run_meta.items()
                      if k in ("machine", "precision", "final_train_loss", "validation", "loss_source", "train_data")
                      and isinstance(v, str)})
+    from ..train.paths import PATH_RECORDS, record_paths
+
+    how = args.record_paths or (st.get("record_paths") if st.get("record_paths") in PATH_RECORDS else "full")
+    meta = record_paths(meta, how)
     from safetensors import SafetensorError
 
     from ..errors import InputError

@@ -39,6 +39,11 @@ def add_parser(sub) -> None:
     p.add_argument("--time-limit", type=float, metavar="SECONDS",
                    help="stop after this many seconds of this invocation, with a checkpoint and final weights as "
                    "at the end (they record the step reached; the learning-rate schedule has then not finished)")
+    p.add_argument("--record-paths", choices=("full", "name", "none"), metavar="{full,name,none}",
+                   help="how the final weights record the run's local paths (data root, output folder, warm-start "
+                   "weights, a loss of one's own's file): full (default), name (each path's last part only) or "
+                   "none (no folders; files by name); the run's folder keeps them in full. A --resume keeps the "
+                   "run's choice unless given (docs/training.md, Sharing weights)")
     from .common import add_device, add_quiet
 
     add_device(p)
@@ -133,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = train(cfg, data_root=args.data_root, resume=args.resume, device=args.device,
                        progress=not (args.no_progress or args.quiet), time_limit_s=args.time_limit,
-                       notes=not args.quiet)
+                       notes=not args.quiet, record_paths=args.record_paths)
     except TrainingInterrupted as e:  # Ctrl+C: the step reached and where to resume (not only "interrupted")
         print(f"mutualfuse train: {e}", file=sys.stderr)
         return 130

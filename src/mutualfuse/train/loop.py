@@ -29,6 +29,7 @@ from ..io.atomic import write_failure
 from ..weights import save_weights
 from .checkpoint import LAST, checkpoint_digest, checkpoint_step, load_checkpoint, save_checkpoint, write_reason
 from .config import TrainConfig, cpu_bf16_wanted, cpu_has_native_bf16
+from .paths import PATH_RECORDS, record_paths
 from .data import (PairCrops, data_root_origin, duplicate_pairs, find_pairs, pair_label, resolve_data_root,
                    split_pairs)
 
@@ -402,7 +403,7 @@ class Trainer:
 
     def __init__(self, cfg: TrainConfig, data_root: str | None = None, device: str = "auto",
                  progress: bool = True, time_limit_s: float | None = None, started: float | None = None,
-                 notes: bool = True, warm_start: bool = True):
+                 notes: bool = True, warm_start: bool = True, record_paths: str | None = None):
         #: when the invocation started (``time.perf_counter()``): ``time_limit_s`` counts from it,
         #: reading the data included; by default, now
         self.started = time.perf_counter() if started is None else started
@@ -418,6 +419,13 @@ class Trainer:
         #: the end; the weights record the step reached); None = run to ``cfg.steps``
         self.time_limit_s = time_limit_s
         self.stopped_early = False
+        if record_paths is not None and record_paths not in PATH_RECORDS:
+            raise ParameterError(f"record_paths must be one of {', '.join(PATH_RECORDS)}, got {record_paths!r}")
+        #: how the final weights record the run's local paths (:func:`mutualfuse.train.paths.record_paths`):
+        #: the one given, else (:meth:`resume`) the checkpoint's, else ``full``; kept in the checkpoints
+        #: so that a resume and ``export-weights`` of them record them the same way
+        self.record_paths = record_paths or "full"
+        self._record_paths_given = record_paths is not None
         #: the signal (name) that asked the running loop to stop after its step (Ctrl+C: "SIGINT")
         self.stop_signal: str | None = None
         self.world, self.rank, self.local_rank = _dist_env()
@@ -700,6 +708,7 @@ class Trainer:
             "pairs": list(self.pair_names),
             "pair_sha256": list(self.pair_digests),
             "run_meta": self.run_metadata(),
+            "record_paths": self.record_paths,
             # what a resume compares to say what it changes (:func:`resume_notes`)
             **self._run_setting(),
         }
@@ -788,6 +797,8 @@ class Trainer:
         self.step = step
         self.checkpoint_step = step
         self.elapsed = elapsed
+        if not self._record_paths_given and st.get("record_paths") in PATH_RECORDS:
+            self.record_paths = st["record_paths"]  # the run's choice, kept without --record-paths again
         #: what this resume changes of the run (:func:`resume_notes`), said on stderr by :func:`train`
         self.resume_notes = resume_notes(st, self.cfg, self._run_setting())
         note = loss_source_note(st, self.loss_source)
@@ -1169,6 +1180,7 @@ class Trainer:
             if self.stopped_early:
                 meta["stopped"] = (f"time limit {self.time_limit_s:g} s reached at step {self.step} of {cfg.steps} "
                                    f"(the learning-rate schedule did not finish)")
+            meta = record_paths(meta, self.record_paths)
             final = self.out / "final.safetensors"
             try:
                 result["weights"] = str(save_weights(final, self.model, cfg.model, meta))
@@ -1272,9 +1284,10 @@ def validation_blackout(model: torch.nn.Module, images: list[tuple[np.ndarray, n
     return {"val_black_psnr": float(np.mean(vals))}
 
 
-def _weights_at(path: Path, step: int, cfg: TrainConfig) -> bool:
+def _weights_at(path: Path, step: int, cfg: TrainConfig, paths: str = "full") -> bool:
     """Whether ``path`` holds a run's final weights at ``step`` of ``cfg`` (its metadata's step and
-    training config; not a time-limited stop), so that a resume at the end has nothing to write."""
+    training config; not a time-limited stop) with its paths recorded as ``paths`` says
+    (:func:`~mutualfuse.train.paths.record_paths`), so that a resume at the end has nothing to write."""
     if not path.is_file():
         return False
     try:
@@ -1285,8 +1298,14 @@ def _weights_at(path: Path, step: int, cfg: TrainConfig) -> bool:
         stored = json.loads(meta.get("train_config", "null"))
     except Exception:  # noqa: BLE001 - unreadable: written again from the checkpoint
         return False
+    if meta.get("recorded_paths", "full") != paths:  # e.g. a finished run resumed with --record-paths name
+        return False
+    diffs = resume_differences(stored, cfg) if isinstance(stored, dict) else [("train_config", None, None)]
+    if paths != "full" and diffs:  # the file records the paths shortened: compare them shortened
+        mine = _flat(json.loads(record_paths({"train_config": json.dumps(cfg.to_dict())}, paths)["train_config"]))
+        diffs = [d for d in diffs if d[0] not in ("init_weights", "data.sets") or mine.get(d[0]) != d[1]]
     return (meta.get("steps") == str(step) and "stopped" not in meta and isinstance(stored, dict)
-            and not resume_differences(stored, cfg) and stored.get("steps") == cfg.steps)
+            and not diffs and stored.get("steps") == cfg.steps)
 
 
 def _flushes_denormals() -> bool:
@@ -1336,11 +1355,15 @@ def as_train_config(cfg: Any) -> TrainConfig:
 
 def train(cfg: TrainConfig | dict | str | os.PathLike, data_root: str | None = None, resume: bool = False,
           device: str = "auto", progress: bool = True, time_limit_s: float | None = None,
-          notes: bool = True) -> dict[str, Any]:
+          notes: bool = True, record_paths: str | None = None) -> dict[str, Any]:
     """Run ``cfg`` (from its last checkpoint with ``resume``); ``time_limit_s`` stops it after that
     many seconds of this call, with a checkpoint and final weights as at the end (the weights'
     ``stopped`` metadata says where; the learning-rate schedule, a function of ``cfg.steps``,
     has then not finished). Returns step, loss, elapsed time and the weights' path.
+
+    ``record_paths``: how the final weights record the run's local paths (data root, output
+    folder, warm-start weights, a loss of one's own's file): ``full``, ``name`` or ``none``
+    (:mod:`mutualfuse.train.paths`); None: a resumed run's own choice, else ``full``.
 
     Without ``resume`` an ``out_dir`` that holds a checkpoint is refused (a run is never silently
     restarted over another); with it, the checkpoint must be of the same experiment
@@ -1357,12 +1380,15 @@ def train(cfg: TrainConfig | dict | str | os.PathLike, data_root: str | None = N
     started = time.perf_counter()
     cfg = as_train_config(cfg)
     with _process_state_kept():
-        return _train(cfg, data_root, resume, device, progress, time_limit_s, notes, started)
+        return _train(cfg, data_root, resume, device, progress, time_limit_s, notes, started, record_paths)
 
 
 def _train(cfg: TrainConfig, data_root: str | None, resume: bool, device: str, progress: bool,
-           time_limit_s: float | None, notes: bool, started: float) -> dict[str, Any]:
+           time_limit_s: float | None, notes: bool, started: float,
+           record_paths: str | None = None) -> dict[str, Any]:
     check_time_limit(time_limit_s)
+    if record_paths is not None and record_paths not in PATH_RECORDS:
+        raise ParameterError(f"record_paths must be one of {', '.join(PATH_RECORDS)}, got {record_paths!r}")
     check_out_dir(cfg.out_dir)
     last = Path(cfg.out_dir) / LAST
     if not resume and last.exists():  # before anything is read or written: never restart over a run
@@ -1376,7 +1402,8 @@ def _train(cfg: TrainConfig, data_root: str | None, resume: bool, device: str, p
         check_resumable(last, load_checkpoint(last), cfg)
     try:
         trainer = Trainer(cfg, data_root=data_root, device=device, progress=progress, time_limit_s=time_limit_s,
-                          started=started, notes=notes, warm_start=not (resume and last.exists()))
+                          started=started, notes=notes, warm_start=not (resume and last.exists()),
+                          record_paths=record_paths)
     except BaseException:  # a refusal after the process group started (the data's checks under torchrun):
         if dist.is_available() and dist.is_initialized():  # a process leaving with a live gloo group
             dist.destroy_process_group()                  # aborted ("terminate called without an active exception")
@@ -1392,7 +1419,7 @@ def _train(cfg: TrainConfig, data_root: str | None, resume: bool, device: str, p
                 for note in getattr(trainer, "resume_notes", []):
                     print(f"mutualfuse train: --resume {last} (step {trainer.step}): {note}", file=sys.stderr)
         final = trainer.out / "final.safetensors"
-        if trainer.step >= cfg.steps and _weights_at(final, trainer.step, cfg):
+        if trainer.step >= cfg.steps and _weights_at(final, trainer.step, cfg, trainer.record_paths):
             # resumed at its end, with its final weights written: nothing to train, nothing rewritten
             return {"step": trainer.step, "up_to_date": True, "weights": str(final)}
         result = trainer.run()
