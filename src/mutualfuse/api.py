@@ -419,18 +419,24 @@ class Fuser:
         ``net`` does not change it. Task mode ``"stored"`` only (per-task settings are recorded
         with shipped weights files; ``None`` means ``"stored"``). :attr:`report` names the model
         ``"in-memory network"`` (no name :class:`Fuser` takes; :attr:`weights_spec` too).
-        Anything but a mutualfuse network, or one with NaN/infinite parameters, is a one-line
-        :class:`ParameterError`."""
+        A network wrapped by ``torch.compile`` (``OptimizedModule``), ``torch.nn.DataParallel``
+        or ``DistributedDataParallel`` is taken as the network inside (``net._orig_mod``,
+        ``net.module``: :func:`_unwrap_model`); the fuser runs it uncompiled, on one device.
+        Anything else but a mutualfuse network (an FSDP-sharded one included), or one with
+        NaN/infinite parameters, is a one-line :class:`ParameterError`."""
         import json
         from dataclasses import replace
 
         from .model import ModelConfig, build_model
         from .model.network import FusionNet
 
+        wrappers, net = _unwrap_model(net)
         what = type(net).__name__
         if not isinstance(net, FusionNet) or not isinstance(getattr(net, "cfg", None), ModelConfig):
+            inside = f" (inside {' in '.join(wrappers)})" if wrappers else ""
             raise ParameterError(f"Fuser.from_model: expected a mutualfuse network (a FusionNet with its ModelConfig "
-                                 f"as .cfg, from mutualfuse.weights.load_model or training), got {what}")
+                                 f"as .cfg, from mutualfuse.weights.load_model or training), got {what}{inside}"
+                                 + _WRAPPER_HINT.get(what, ""))
         if task not in (None, "stored"):
             raise ParameterError(f"Fuser.from_model: task {task!r} needs the per-task settings recorded with shipped "
                                  "weights files; an in-memory network fuses at its stored settings (task 'stored')")
@@ -683,9 +689,29 @@ class Fuser:
         self.report.notes = notes
         return out
 
+    def _fuse_weighted_mean(self, x: np.ndarray, y: np.ndarray, wx: float) -> np.ndarray:
+        """:meth:`fuse_arrays` of a method of :data:`MEAN_METHODS` with the weights ``wx`` and
+        ``1 - wx`` instead of its own ½ and ½ (a stack's fusion of the mean of nx images with
+        the mean of ny: ``wx = nx / (nx + ny)``), so that a stack's result is the mean of all its
+        images in every order. The luminance is weighted (the gray core, so tiling, notes and
+        checks are :meth:`fuse_arrays`'s), and so is the colour under chroma ``"mean"`` when both
+        are colour (the mean of the RGB images: YCbCr is affine); the other chroma rules
+        combine Cb/Cr as for a pair."""
+        self._mean_weight = float(wx)
+        try:
+            out = self.fuse_arrays(x, y)
+        finally:
+            self._mean_weight = None
+        if x.ndim == 4 and y.ndim == 4 and self.chroma == "mean":
+            out = np.clip(wx * x + (1.0 - wx) * y, 0.0, 1.0)
+        return out
+
     def _fuse_gray_settled(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """The gray core at the network's current settings (fills :attr:`report`)."""
-        if self.net is None:
+        weight = self.__dict__.get("_mean_weight")  # a stack's weighted mean (:meth:`_fuse_weighted_mean`)
+        if self.net is None and weight is not None:
+            core = lambda x, y: weight * x + (1.0 - weight) * y  # noqa: E731
+        elif self.net is None:
             from .methods import fuse_gray
 
             core = lambda x, y: np.stack([fuse_gray(self.method, p, q, **self.method_params)  # noqa: E731
@@ -773,7 +799,11 @@ class Fuser:
         xa, ka = from_any(a, "a", self.normalize, self.percentiles)
         xb, kb = from_any(b, "b", self.normalize, self.percentiles)
         if ka.batched != kb.batched and xa.shape[0] != xb.shape[0]:
-            raise InputError(f"batch mismatch: a has {xa.shape[0]} images, b has {xb.shape[0]}")
+            # a (3, H, W) array is a batch of gray images (numpy colour is channels-last): fused with
+            # one image, the error says how it was read (the note that did was lost with the call)
+            how = [n for n in ka.notes + kb.notes if "read as a batch of" in n]
+            raise InputError(f"batch mismatch: a has {xa.shape[0]} images, b has {xb.shape[0]}"
+                             + (f" ({'; '.join(how)})" if how else ""))
         out = self.fuse_arrays(xa, xb)
         self.report.notes[:0] = ka.notes + kb.notes  # what was done to the inputs, before the fusion's notes
         return to_kind(out, ka if ka.channels >= kb.channels else kb)
@@ -792,8 +822,13 @@ class Fuser:
         network closer to a known truth, for ``lp`` a little further: docs/inputs.md, "Stacks");
         ``"sequential"``
         fuses ((1, 2), 3), …, so the first goes through N − 1 (docs/inputs.md, "Stacks": the
-        tree is closer to a known truth). ``task``: the network's task setting in task mode
-        ``"auto"`` (default ``"multi-focus"``, since a stack is a focus stack; ``None`` detects it
+        tree is closer to a known truth). ``average`` (:data:`MEAN_METHODS`) gives the mean of
+        all N images in every order: each fusion weighs its sides by the number of images under
+        each (before session 24 ½ and ½, so that a tree of 3 weighed them ¼, ¼, ½); with colour
+        images the luminance is the mean, and under ``chroma="mean"`` the RGB too. ``images``: a
+        sequence (a list, or one (N, H, W) array or tensor of N planes); one image or anything
+        not iterable is a one-line :class:`InputError` / ``TypeError``. ``task``: the network's
+        task setting in task mode ``"auto"`` (default ``"multi-focus"``, since a stack is a focus stack; ``None`` detects it
         per pair); a Fuser made with a fixed ``task`` keeps its own, classical methods have none.
         Every image is read as :meth:`fuse` reads it (numpy, PIL or torch; same size), except that
         the images the normalisation would scale by their own percentiles (16-bit under
@@ -823,7 +858,16 @@ class Fuser:
         if isinstance(images, (str, os.PathLike)):  # list() of a path is its characters
             raise InputError(f"a stack takes images, got the path {str(images)!r}: read the planes first (e.g. "
                              "tifffile.imread for a multi-page TIFF), or use the command line (mutualfuse fuse-stack)")
-        items = list(images)  # references only: each image is converted when it is fused
+        if _one_image(images):  # list() of one image is its rows (or a PIL image's pixels)
+            what = (f"PIL image ({images.width}x{images.height}, mode {images.mode})" if not hasattr(images, "ndim")
+                    else f"{type(images).__name__} image of shape {tuple(images.shape)}")
+            raise InputError(f"a stack takes a sequence of images (a list of numpy arrays, PIL images or tensors, or "
+                             f"one (N, H, W) array of N planes), got one {what}")
+        try:
+            items = list(images)  # references only: each image is converted when it is fused
+        except TypeError:
+            raise TypeError(f"a stack takes a sequence of images (numpy arrays, PIL images or tensors), got "
+                            f"{type(images).__name__}") from None
         if len(items) < 2:
             raise InputError(f"a stack needs at least 2 images, got {len(items)}")
         kinds, notes = [], []
@@ -878,10 +922,14 @@ class Fuser:
         self._reset_report()
         fusions = 0
         done: list[FuseReport] = []  # the report of every pairwise fusion
+        mean = self.net is None and self.method in MEAN_METHODS  # the stack's mean: fusions weighted
 
-        def fuse(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        def fuse(x: np.ndarray, y: np.ndarray, nx: int = 1, ny: int = 1) -> np.ndarray:
             nonlocal fusions
-            out = self.fuse_arrays(x, y, task=task if self.task_mode == "auto" else None)
+            if mean:  # x holds the mean of nx images, y of ny: their mean is the weighted one
+                out = self._fuse_weighted_mean(x, y, nx / (nx + ny))
+            else:
+                out = self.fuse_arrays(x, y, task=task if self.task_mode == "auto" else None)
             fusions += 1
             notes.extend(n for n in self.report.notes if n not in notes)
             done.append(self.report)
@@ -889,7 +937,7 @@ class Fuser:
                 progress(fusions, count - 1)
             return out
 
-        fused = reduce_stack(count, get, fuse, order)
+        fused = reduce_stack(count, get, fuse, order, counts=mean)
         # the report of the whole stack, not of its last fusion: every task set or detected
         # (comma-separated, as for a batch), every detection, the largest pool / windows / tiles
         tasks = [t for r in done if r.task for t in r.task.split(",")]
@@ -900,7 +948,14 @@ class Fuser:
         return fused
 
 
-def reduce_stack(count: int, get: Callable[[int], Any], fuse: Callable[[Any, Any], Any], order: str = "tree") -> Any:
+#: the classical methods whose pairwise fusion is the mean of the two, ½ x + ½ y: a stack is
+#: reduced with each fusion weighted by the number of images under each side, so that the result
+#: is the mean of all N images in every order (:meth:`Fuser.fuse_stack`, ``fuse-stack``)
+MEAN_METHODS = ("average",)
+
+
+def reduce_stack(count: int, get: Callable[[int], Any], fuse: Callable[..., Any], order: str = "tree",
+                 counts: bool = False) -> Any:
     """Reduce ``count`` ≥ 2 images by pairwise fusions, reading image i as ``get(i)`` (once, in
     order) only when it is needed. ``"sequential"``: ((1, 2), 3), …. ``"tree"``: a balanced
     tree: the stack is halved (the first half the larger by one when N is odd), each half
@@ -910,7 +965,17 @@ def reduce_stack(count: int, get: Callable[[int], Any], fuse: Callable[[Any, Any
     carried the odd one out of a level to the next: for N = 20 its last fusion weighed 16 planes
     against 4 as equals; the balanced tree is closer to a known truth: docs/inputs.md,
     "Stacks".) For N a power of two, and N = 3, both trees are the same. ``"spread"``: the
-    balanced tree over the images in :func:`spread_order` (each still read once, in that order)."""
+    balanced tree over the images in :func:`spread_order` (each still read once, in that order).
+
+    ``counts``: ``fuse`` is called as ``fuse(x, y, nx, ny)`` with the number of images each side
+    holds, so that a linear rule can weight them: ``(nx·x + ny·y) / (nx + ny)`` makes the
+    result the mean of all ``count`` images in every order (without it, a pairwise mean gives
+    the images of a tree of N = 3 the weights ¼, ¼, ½, and in ``"sequential"`` order the last
+    image ½)."""
+    if counts:
+        acc, _ = reduce_stack(count, lambda i: (get(i), 1),
+                              lambda p, q: (fuse(p[0], q[0], p[1], q[1]), p[1] + q[1]), order)
+        return acc
     if order == "sequential":
         acc = get(0)
         for i in range(1, count):
@@ -984,6 +1049,65 @@ def joint_percentile_apply(full: np.ndarray, bounds: tuple[float, float]) -> np.
     → (0, 1), clipped."""
     a, b = bounds
     return np.clip((np.asarray(full, dtype=np.float64) - a) / (b - a), 0.0, 1.0)
+
+
+#: what to do with a wrapper :func:`_unwrap_model` does not take apart
+_WRAPPER_HINT = {
+    "FullyShardedDataParallel": "; an FSDP model's parameters are sharded over the processes: gather them first "
+                                "(e.g. its full state_dict loaded into mutualfuse.model.build_model(net.module.cfg) "
+                                "on rank 0) and pass that network",
+}
+
+
+def _unwrap_model(net: Any) -> tuple[list[str], Any]:
+    """The network inside the wrappers a user who trained in Python holds (:meth:`Fuser.from_model`):
+    ``torch.compile``'s ``OptimizedModule`` (the network as ``_orig_mod``, whose state_dict is the
+    network's own with the prefix ``_orig_mod.``), ``torch.nn.DataParallel`` and
+    ``DistributedDataParallel`` (the network as ``.module``; the same parameters on every
+    process), nested in any order. Returns the wrappers' class names, outermost first, and the
+    network. The wrapped network's parameters are the ones trained (the wrappers hold none of
+    their own), so the fuser built from it fuses as the wrapper's forward would, without the
+    wrapper's compilation or scatter."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    wrappers: list[str] = []
+    if torch is None or not isinstance(net, torch.nn.Module):
+        return wrappers, net
+    parallel = (torch.nn.DataParallel, torch.nn.parallel.DistributedDataParallel)
+    for _ in range(16):  # a wrapper of a wrapper …, never a loop
+        if isinstance(net, parallel):
+            inner = net.module
+        elif isinstance(net.__dict__.get("_modules", {}).get("_orig_mod"), torch.nn.Module):  # torch.compile
+            inner = net._orig_mod
+        else:
+            break
+        wrappers.append(type(net).__name__)
+        net = inner
+    return wrappers, net
+
+
+def _one_image(x: Any) -> bool:
+    """Whether :meth:`Fuser.fuse_stack`'s ``images`` is one image rather than a sequence of them:
+    a PIL image, or a numpy array / tensor of 2 dimensions (numpy's (H, W, C) with C ≤ 4 too;
+    a 3-D array with a longer last axis is N planes, as :func:`~mutualfuse.convert.from_any`
+    reads a batch)."""
+    import sys
+
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover
+        Image = None
+    if Image is not None and isinstance(x, Image.Image):
+        return True
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(x, torch.Tensor):
+        return x.ndim < 3
+    if isinstance(x, np.ndarray):
+        from .validation import MIN_SIDE
+
+        return x.ndim < 3 or (x.ndim == 3 and x.shape[-1] < MIN_SIDE and x.shape[-1] <= 4)
+    return False
 
 
 def _device_later(model: Any, device: Any, dtype: Any) -> bool:
