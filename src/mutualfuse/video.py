@@ -479,13 +479,30 @@ class _FrameCounter:
             self._err.close()
 
 
-def _check_counts(counters: dict, a_path: Path, b_path: Path) -> None:
-    """Refuse two videos whose frame counts (known to both counters) differ."""
+def _check_counts(counters: dict, a_path: Path, b_path: Path, metas: dict | None = None) -> None:
+    """Refuse two videos whose frame counts (known to both counters) differ. ``metas``: path →
+    imageio's metadata, to say where the shorter one is shorter than its own header (:func:`_cut_short`)."""
     ca, cb = counters[a_path], counters[b_path]
     if ca.frames is not None and cb.frames is not None and ca.frames != cb.frames:
         (shorter, ns), (longer, nl) = sorted(((a_path, ca.frames), (b_path, cb.frames)), key=lambda t: t[1])
-        raise InputError(f"{shorter}: frame count mismatch: it has {ns} frames, {longer} has {nl} "
+        cut = _cut_short((metas or {}).get(shorter, {}), ns)
+        raise InputError(f"{shorter}: frame count mismatch: it has {ns} frames{cut}, {longer} has {nl} "
                          "(the videos must be registered in time; cut the longer one)")
+
+
+def _cut_short(meta: dict, frames: int) -> str:
+    """`` (its header declares 10 frames, 1 s at 10 fps: a truncated or damaged file?)`` where a
+    video decoded to fewer frames than the duration its container declares (a recording cut
+    short by a full card or a power loss, a copy broken off: ffmpeg decodes what is there, and
+    the mismatch alone said "it has 2 frames" of a file that should hold 10), else ""."""
+    dur, fps = meta.get("duration"), meta.get("fps")
+    if not (isinstance(dur, (int, float)) and isinstance(fps, (int, float)) and math.isfinite(dur)
+            and math.isfinite(fps) and dur > 0 and fps > 0):
+        return ""
+    declared = int(round(dur * fps))
+    if declared <= frames + 1:  # a frame of rounding either way is no sign of damage
+        return ""
+    return f" (its header declares {declared} frames, {dur:g} s at {fps:g} fps: a truncated or damaged file?)"
 
 
 def count_frames(path: str | os.PathLike) -> int:
@@ -616,11 +633,14 @@ def float_video_range(iio, path: Path, normalize: str,
 
 
 def _to_float(frames: list[np.ndarray], gray: bool, normalize: str = "auto",
-              percentiles=(0.1, 99.9), path="", fixed: tuple[float, float] | None = None) -> np.ndarray:
+              percentiles=(0.1, 99.9), path="", fixed: tuple[float, float] | None = None,
+              hows: dict | None = None) -> np.ndarray:
     """Decoded frames (uint8, or uint16 for a stream of more than 8 bits) → float64 in [0, 1], each
     frame scaled as a still image of that bit depth is (``--normalize``, ``--percentiles``), or,
     with ``fixed`` = (lo, hi) in the decoded units, all by that one mapping (the whole video's
-    percentiles, :func:`video_range`)."""
+    percentiles, :func:`video_range`). ``hows``: counts, per way a frame was mapped
+    (:func:`~mutualfuse.io.samples.normalize_samples`' "percentile", "clipped", "full"; "fixed"),
+    of the frames mapped here, for the run's notes (:func:`_frame_mapping_notes`)."""
     from .io.samples import normalize_samples
 
     out = []
@@ -629,13 +649,51 @@ def _to_float(frames: list[np.ndarray], gray: bool, normalize: str = "auto",
             f = f[..., :3]
         depth = 8 if f.dtype == np.uint8 else 32 if np.issubdtype(f.dtype, np.floating) else 16
         if fixed is not None:
-            x = np.clip((f.astype(np.float64) - fixed[0]) / (fixed[1] - fixed[0]), 0.0, 1.0)
+            x, how = np.clip((f.astype(np.float64) - fixed[0]) / (fixed[1] - fixed[0]), 0.0, 1.0), "fixed"
         else:
-            x, _ = normalize_samples(f, depth, normalize, percentiles, path)
+            x, how = normalize_samples(f, depth, normalize, percentiles, path)
+        if hows is not None:
+            hows[how] = hows.get(how, 0) + 1
         if gray and x.ndim == 3:
             x = x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114
         out.append(x)
     return np.stack(out)
+
+
+def _input_hint(float_stream: bool, normalize: str) -> str:
+    """What ``--normalize`` gives otherwise, as ``fuse`` says it in its note on an input scaled by
+    percentile (:func:`mutualfuse.cli.fuse.fuse_files`)."""
+    if not float_stream:
+        return "--normalize full for the type's full range"
+    if normalize == "auto":  # scaled because its samples are outside [0, 1]; full refuses them
+        return "its samples are outside [0, 1]; --normalize full takes float data in [0, 1] only"
+    return "--normalize auto keeps float samples already in [0, 1] as they are"
+
+
+def _frame_mapping_notes(path: Path, fmt: str, hows: dict, frames: int, normalize: str,
+                         percentiles) -> list[str]:
+    """The notes on a video whose frames were each mapped alone, as stills are (``--frame-mapping
+    frame``): how many were scaled by their own percentiles (they may flicker) or clipped, as
+    ``fuse`` says of a still it scales or clips (it said nothing of them). ``hows``:
+    :func:`_to_float`'s counts. None for 8-bit frames read as ``v/255`` (``fuse`` says nothing of
+    those either)."""
+    from .io.samples import FLOAT_TOLERANCE
+
+    notes = []
+    floats = is_float_format(fmt)
+    kind = "float" if floats else f"{stream_bits(fmt)}-bit"
+    k = hows.get("percentile", 0)
+    if k:
+        lo, hi = percentiles
+        notes.append(f"{path.name}: {kind} samples ({fmt}) scaled by percentile frame by frame, as stills are "
+                     f"(each frame's p{lo:g} → 0, p{hi:g} → 1, clipped; {k} of {frames} frames; --frame-mapping "
+                     "frame): the brightness of a scene may change from frame to frame; --frame-mapping video maps "
+                     f"all frames by the whole video's percentiles ({_input_hint(floats, normalize)})")
+    k = hows.get("clipped", 0)
+    if k:
+        notes.append(f"{path.name}: float samples up to {FLOAT_TOLERANCE:g} outside [0, 1] clipped to [0, 1] "
+                     f"({k} of {frames} frames)")
+    return notes
 
 
 def _turned(meta: dict) -> str:
@@ -706,7 +764,13 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
         raise InputError(f"{a_path}: video has no frame rate")
     if abs(fps_a - fps_b) > 1e-3 * fps_a:
         ra.close(), rb.close()
-        raise InputError(f"{b_path}: frame rate mismatch: {a_path} has {fps_a:g} fps, {b_path} has {fps_b:g} fps")
+        # a thermal core's 9 or 30 fps beside a visible camera's 25: how to pair them was not said
+        fast = b_path if fps_b > fps_a else a_path
+        raise InputError(f"{b_path}: frame rate mismatch: {a_path} has {fps_a:g} fps, {b_path} has {fps_b:g} fps "
+                         f"(frames are fused pair by pair, not resampled; bring one to the other's rate first, e.g. "
+                         f"ffmpeg -i {fast} -vf fps={min(fps_a, fps_b):g} -c:v ffv1 "
+                         f"{fast.with_name(f'{fast.stem}_{min(fps_a, fps_b):g}fps.mkv')}, and check that both "
+                         "start at the same moment)")
     w, h = size_a
     fmts = {path: str(meta.get("pix_fmt", "")).split("(")[0].strip() for path, meta in ((a_path, ma), (b_path, mb))}
     deep = [path for path in dict.fromkeys((a_path, b_path)) if stream_bits(fmts[path]) > 8]
@@ -740,6 +804,7 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     counters = {path: _FrameCounter(path) for path in dict.fromkeys((a_path, b_path))}
     fixed: dict = {}  # path → (lo, hi) of the whole video, where one mapping serves it
     mapping_notes = []
+    hows: dict = {a_path: {}, b_path: {}}  # path → how its frames were mapped (counts): the notes on it
     writer = None
     n = 0
     any_colour = {a_path: False, b_path: False}
@@ -767,7 +832,8 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                         mapping_notes.append(f"{path.name}: float samples ({fmts[path]}) in [{mn:.6g}, {mx:.6g}]: one "
                                              f"intensity mapping for all frames, the {norm[1][0]:g}-{norm[1][1]:g} "
                                              f"percentiles of the whole video ({rng[0]:.6g}-{rng[1]:.6g}, to "
-                                             f"{(mx - mn) / 65536:.3g}); --frame-mapping frame scales each frame alone")
+                                             f"{(mx - mn) / 65536:.3g}); --frame-mapping frame scales each frame alone "
+                                             f"({_input_hint(True, norm[0])})")
                 elif uses_percentiles(np.uint8 if bits <= 8 else np.uint16, norm[0]):
                     rng, _ = video_range(iio, path, norm[1])
                     if rng is None:  # was silent: the frames were scaled one by one
@@ -776,8 +842,9 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                         fixed[path] = rng
                         mapping_notes.append(f"{path.name}: one intensity mapping for all frames, the {norm[1][0]:g}-"
                                              f"{norm[1][1]:g} percentiles of the whole video ({rng[0]:.6g}-"
-                                             f"{rng[1]:.6g} of the decoded samples); --frame-mapping frame scales "
-                                             "each frame alone")
+                                             f"{rng[1]:.6g} of the decoded samples, scaled by percentile); "
+                                             f"--frame-mapping frame scales each frame alone "
+                                             f"({_input_hint(False, norm[0])})")
         remove_stale_parts(parent, out.name)
         with atomic_write(out) as tmp:
             try:
@@ -787,7 +854,7 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                 while True:
                     if not counted and all(c.done() for c in counters.values()):
                         counted = True
-                        _check_counts(counters, a_path, b_path)
+                        _check_counts(counters, a_path, b_path, {a_path: ma, b_path: mb})
                         total = counters[a_path].frames
                     fa, fb = [], []
                     for _ in range(batch):
@@ -796,8 +863,9 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                         if xa is None or xb is None:
                             if xa is not None or xb is not None:
                                 longer, shorter = (a_path, b_path) if xa is not None else (b_path, a_path)
-                                raise InputError(f"{shorter}: frame count mismatch: it ends after {n + len(fa)} frames, "
-                                                 f"{longer} has more")
+                                cut = _cut_short(ma if shorter == a_path else mb, n + len(fa))
+                                raise InputError(f"{shorter}: frame count mismatch: it ends after {n + len(fa)} frames"
+                                                 f"{cut}, {longer} has more")
                             break
                         fa.append(np.asarray(xa))
                         fb.append(np.asarray(xb))
@@ -808,8 +876,9 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                     gray_a, gray_b = all(_is_gray(f) for f in fa), all(_is_gray(f) for f in fb)
                     any_colour[a_path] |= not gray_a
                     any_colour[b_path] |= not gray_b
-                    xa = _to_float(fa, gray_a, *norm, a_path, fixed=fixed.get(a_path))
-                    xb = _to_float(fb, gray_b, *norm, b_path, fixed=fixed.get(b_path))
+                    xa = _to_float(fa, gray_a, *norm, a_path, fixed=fixed.get(a_path), hows=hows[a_path])
+                    xb = _to_float(fb, gray_b, *norm, b_path, fixed=fixed.get(b_path),
+                                   hows=hows[b_path] if b_path != a_path else {})
                     if n == 0:  # task mode "auto": one task for the whole video, from its first frames
                         guess = fuser.detect_tasks(xa[:1], xb[:1])
                         task = guess[0].task if guess else None
@@ -852,6 +921,9 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
         rb.close()
         for c in counters.values():
             c.stop()
+    if frame_mapping == "frame":  # frames mapped one by one, as stills: said as fuse says it of a still
+        for path in dict.fromkeys((a_path, b_path)):  # (the one-mapping pass above said its own mapping)
+            mapping_notes.extend(_frame_mapping_notes(path, fmts[path], hows[path], n, norm[0], norm[1]))
     notes = []
     for path, meta in ((a_path, ma),) + (((b_path, mb),) if b_path != a_path else ()):
         c = counters[path]
