@@ -580,6 +580,44 @@ def _named(msg: str, names: dict[str, str]) -> str:
     return msg
 
 
+#: the subclass of each fuser class made by :func:`_previewing`
+_PREVIEWING: dict[type, type] = {}
+
+
+def _previewing(fuser, write):
+    """A shallow copy of ``fuser`` (sharing its network and its lock, as ``fuse-stack``'s own copy
+    does) whose stack reduction calls ``write(k, image)`` with each image of the stack as it is
+    fused ((H, W) or (H, W, 3) floats in [0, 1], after the joint mapping) when the reduction reads
+    it, once per image. The page's slider shows every image: it got them all at once through
+    ``fuse_stack_files(planes=)``, which then held the N images for the whole stack (peak memory
+    growing with N: 42 float images measured for N = 32, 512x512); this way each preview is
+    written and dropped as the reduction reads its image, and the stack holds the
+    ⌈log2 N⌉ + 2 images of the command line. The fused result is the same: the same images
+    reduced in the same order by the same fusions."""
+    import copy
+
+    cls = type(fuser)
+    sub = _PREVIEWING.get(cls)
+    if sub is None:
+        def _reduce_stack(self, count, get, *rest):
+            def seen(i: int):
+                x = get(i)
+                self._preview_write(i, x[0])
+                return x
+
+            return cls._reduce_stack(self, count, seen, *rest)
+
+        sub = _PREVIEWING.setdefault(cls, type(cls.__name__, (cls,), {"_reduce_stack": _reduce_stack,
+                                                                       "__module__": cls.__module__}))
+    out = copy.copy(fuser)
+    out.__class__ = sub
+    lock = getattr(fuser, "_lock", None)
+    if lock is not None:  # the copy got a lock of its own; the network is still one call at a time
+        out._lock = lock
+    out._preview_write = write
+    return out
+
+
 def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cache: FuserCache,
                        names: list[str] | None = None, order: str = "tree", fmt: str = "png",
                        progress=None, owner: str | None = None) -> StackResult:
@@ -599,7 +637,7 @@ def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cach
     and on the slider (``z.png (image 2)``, :func:`distinct_names`). ``owner``: the page's session
     (:func:`_request_dir`)."""
     from ..cli.fuse import check_fits
-    from ..cli.fuse_stack import colour_held, fuse_stack_files
+    from ..cli.fuse_stack import colour_held, fuse_stack_files, held_images
     from ..errors import FuseError, InputError, ParameterError
     from ..image_io import MAX_PIXELS, read_image, tiff_plane_count
 
@@ -627,17 +665,21 @@ def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cach
     t0 = time.perf_counter()
     try:
         fuser = cache.get(ns)
-        # the CLI's own memory check, before it runs, in the page's words (no --tile there)
+        # the CLI's own memory check, before it runs, in the page's words (no --tile there): the
+        # images the stack holds at once, counted as fuse-stack counts them (held_images; a TIFF's
+        # decoded planes a quarter image each), RGB ones as RGB
         planes = tiff_plane_count(paths[0]) if len(paths) == 1 else None
-        check_fits(fuser, paths, max_pixels, "stack", server=True, count=planes,
-                   colour=colour_held(fuser, paths, planes or 1))  # RGB images counted as fuse-stack counts them
-        previews: list[Path] = []
+        n = planes or len(paths)
+        check_fits(fuser, paths, max_pixels, "stack", server=True,
+                   count=min(n, -(-n // 4) + held_images(n)) if planes else held_images(n),
+                   colour=colour_held(fuser, paths, planes or 1))
+        written: dict[int, Path] = {}
 
-        def write_previews(arrays) -> None:  # the planes as fused (after the joint mapping), 8-bit
-            for k, x in enumerate(arrays):
-                previews.append(_preview(x, req / f"plane-{k + 1:04d}.png"))
+        def write_preview(k: int, x) -> None:  # image k as fused (after the joint mapping), 8-bit
+            written[k] = _preview(x, req / f"plane-{k + 1:04d}.png")
 
-        done = fuse_stack_files(ns, fuser=fuser, progress=progress, planes=write_previews)
+        done = fuse_stack_files(ns, fuser=_previewing(fuser, write_preview), progress=progress)
+        previews = [written[k] for k in sorted(written)]
     except FuseError as e:
         msg = _named(str(e), own).replace("raise it with --max-pixels", SERVER_LIMIT)
         # a page cannot upload a folder
