@@ -104,8 +104,9 @@ def _data_lines(meta: dict[str, str]) -> list[str]:
     if isinstance(d, dict):
         sets = d.get("sets") if isinstance(d.get("sets"), dict) else {}
         out.append(f"trained on:  {d.get('train_pairs', '?')} pairs, {d.get('held_out', '?')} held out "
-                   f"({', '.join(f'{k} {v}' for k, v in sets.items())}; under {d.get('data_root', '?')}; "
-                   f"data sha256 {d.get('pairs_sha256', '?')})")
+                   f"({', '.join(f'{k} {v}' for k, v in sets.items())}; "
+                   + (f"under {d['data_root']}" if d.get("data_root") else "data folder not recorded")
+                   + f"; data sha256 {d.get('pairs_sha256', '?')})")
         pct = d.get("percentiles")
         pct = pct if isinstance(pct, list) and len(pct) == 2 and all(isinstance(v, (int, float)) for v in pct) \
             else [0.1, 99.9]
