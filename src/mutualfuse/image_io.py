@@ -10,6 +10,9 @@ result back in the inputs' format. Formats:
 * DICOM (``.dcm`` or the ``DICM`` magic; needs ``pip install mutualfuse[dicom]``, see
   :mod:`mutualfuse.dicom`).
 
+TIFF or not is decided by a file's first bytes, whatever its name; a PNG is checked to its end
+(every chunk's CRC, the ``IEND`` chunk: :func:`check_png_chunks`).
+
 Intensity normalisation (``normalize``):
 
 * ``"auto"`` (default): 8-bit data at full range (``v / 255``), float data already in [0, 1]
@@ -32,6 +35,7 @@ import logging
 import os
 import struct
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -140,6 +144,65 @@ def _png_ihdr(p: Path) -> tuple[int, int, int, int] | None:
     return None
 
 
+#: PNG chunk data is CRC-checked in blocks of this many bytes (an IDAT chunk may be 2 GiB)
+_PNG_CRC_BLOCK = 1 << 20
+
+
+def check_png_chunks(p: Path, ends: bool = True) -> None:
+    """Refuse (one-line :class:`InputError` naming ``p``) a PNG file whose chunks up to ``IEND``
+    are damaged: a chunk whose CRC does not match its type and data, a chunk type that is no four
+    ASCII letters, a chunk length over the PNG limit (2**31 - 1), or a file that ends before its
+    ``IEND`` chunk (truncated). Bytes after ``IEND`` are ignored, as libpng does.
+
+    Pillow checks the CRCs of the chunks before the image data only: a PNG cut anywhere in its
+    last ``IDAT``'s CRC or in ``IEND``, or with a bad CRC in ``IDAT``, ``IEND`` or a chunk after
+    the image data, was read without a word (libpng refuses a bad CRC in a critical chunk). Every
+    chunk is checked, ancillary ones too: a PNG's CRCs are written with it, so a mismatch means
+    the file was damaged after it was written. Reads the file once, in 1 MiB blocks.
+
+    ``ends=False``: a file that ends early passes (only damaged chunks are refused): for a file
+    Pillow could not open, whose own error then says what it found."""
+    try:
+        with open(p, "rb") as fh:
+            if fh.read(8) != b"\x89PNG\r\n\x1a\n":
+                return  # not a PNG: Pillow says what it is
+            at = 8
+            while True:
+                head = fh.read(8)
+                if len(head) < 8:
+                    if not ends:
+                        return
+                    raise _err(p, f"truncated PNG: the file ends at byte {at + len(head)}, before its IEND chunk")
+                n, kind = struct.unpack(">I4s", head)
+                name = kind.decode("latin-1")
+                if not all(65 <= c <= 90 or 97 <= c <= 122 for c in kind):
+                    raise _err(p, f"corrupt PNG: invalid chunk type {ascii(name)} at byte {at}")
+                if n > 2 ** 31 - 1:
+                    raise _err(p, f"corrupt PNG: the {name} chunk at byte {at} declares {n} bytes, more than a "
+                                  "PNG chunk may hold")
+                crc = zlib.crc32(kind)
+                left = n
+                while left:
+                    block = fh.read(min(left, _PNG_CRC_BLOCK))
+                    if not block:
+                        break
+                    crc = zlib.crc32(block, crc)
+                    left -= len(block)
+                stored = fh.read(4) if not left else b""
+                if left or len(stored) < 4:
+                    if not ends:
+                        return
+                    raise _err(p, f"truncated PNG: the file ends inside its {name} chunk (at byte {at}), "
+                                  "before its IEND chunk")
+                if struct.unpack(">I", stored)[0] != crc & 0xFFFFFFFF:
+                    raise _err(p, f"corrupt PNG: bad CRC in the {name} chunk at byte {at} (the file is damaged)")
+                if kind == b"IEND":
+                    return
+                at += 12 + n
+    except OSError as e:
+        raise _err(p, f"cannot read file ({e.strerror or e})") from None
+
+
 #: 16-bit colour PNG colour types → Pillow mode after decoding (8-bit) and channel count
 _PNG16_COLOUR = {2: ("RGB", 3), 6: ("RGBA", 4)}
 
@@ -231,6 +294,8 @@ def _open_pillow(p: Path, max_pixels: int | None, tile_rawmode: str | None = Non
                 size = _png_header_size(p)
                 if size is not None and 0 in size:
                     raise _err(p, f"image has 0 pixels ({size[0]}x{size[1]})") from None
+                if size is not None:  # a PNG: a damaged chunk before the image data is named as such
+                    check_png_chunks(p, ends=False)  # (Pillow said "cannot identify image file")
                 other = not_an_image(p)
                 if other is not None:
                     raise _err(p, other) from None
@@ -337,8 +402,10 @@ def header_size(path: str | os.PathLike) -> tuple[int, int] | None:
             return (w, h) if w > 0 and h > 0 else None
         except Exception:  # noqa: BLE001 - pydicom missing or a broken file: the full read says why
             return None
-    if Path(path).suffix.lower() in (".tif", ".tiff"):  # as _read_tiff reads it (Pillow's size
-        try:                                            # of a rotated TIFF is not the stored one)
+    # as _decode_samples reads it: a TIFF by tifffile (Pillow's size of a rotated TIFF is not the
+    # stored one), by content (a PNG named .tif by Pillow)
+    if _reads_as_tiff(Path(path)):
+        try:
             import tifffile
 
             with tifffile.TiffFile(path) as tf:
@@ -697,8 +764,31 @@ def read_samples(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -
         return _decode_samples(p, max_pixels)
 
 
+#: first bytes of the formats Pillow reads here (PNG, JPEG, BMP), and of TIFF / BigTIFF
+_PILLOW_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"BM")
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+
+
+def _reads_as_tiff(p: Path) -> bool:
+    """Whether a (non-DICOM) image file is read as a TIFF (by tifffile): by its first bytes, whatever
+    its name (a 16-bit colour TIFF named .png was read by Pillow, at 8 bits without a word; a PNG
+    named .tif was "truncated or corrupt TIFF (not a TIFF file: header=b'\\x89PNG')"); a file that
+    starts as neither a TIFF nor a PNG/JPEG/BMP by its ``.tif``/``.tiff`` suffix (its error then
+    names TIFF)."""
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        head = b""
+    if head.startswith(_TIFF_MAGIC):
+        return True
+    if head.startswith(_PILLOW_MAGIC):
+        return False
+    return p.suffix.lower() in (".tif", ".tiff")
+
+
 def _decode_samples(p: Path, max_pixels) -> tuple[np.ndarray, int, str]:
-    if p.suffix.lower() in (".tif", ".tiff"):
+    if _reads_as_tiff(p):  # by content: a TIFF named .png, a PNG named .tif
         got = _read_tiff(p, max_pixels)
         if got is not None:
             return got[0], got[1], (got[2] if len(got) > 2 else "tiff")
@@ -707,8 +797,13 @@ def _decode_samples(p: Path, max_pixels) -> tuple[np.ndarray, int, str]:
         raise _err(p, "16-bit gray + alpha PNG is not supported (Pillow reads it at 8 bits); "
                       "save it without the alpha channel")
     if ihdr is not None and ihdr[2] == 16 and ihdr[3] in _PNG16_COLOUR:
-        return _channels_to_image(_read_png16_colour(p, _PNG16_COLOUR[ihdr[3]][0], max_pixels), p), 16, "pillow"
+        arr = _read_png16_colour(p, _PNG16_COLOUR[ihdr[3]][0], max_pixels)
+        check_png_chunks(p)
+        return _channels_to_image(arr, p), 16, "pillow"
     im = _open_pillow(p, max_pixels)
+    # a PNG's CRCs and its end, after Pillow's own checks (whose errors come first, as before):
+    # Pillow checks neither past the image data
+    check_png_chunks(p)
     try:
         im = ImageOps.exif_transpose(im)
     except Exception:  # noqa: BLE001 - a broken EXIF block must not make the image unreadable

@@ -4,11 +4,15 @@
   case), or a DICOM file by its ``DICM`` magic whatever its name (scanners write ``IM0001``);
   hidden files (``.name``, e.g. macOS's ``._x.png``) are not images.
 * :func:`pair_key`: the name without its image suffix (``0001.png`` → ``0001``); a name whose
-  suffix is no image suffix (DICOM found by its magic: ``IM.0001``) is kept whole.
+  suffix is no image suffix (DICOM found by its magic: ``IM.0001``) is kept whole. Names are
+  compared in Unicode NFC (:func:`name_form`): macOS writes ``café.png`` decomposed (NFD, ``e`` +
+  a combining accent), Linux and Windows keep the form they were given, so a folder copied from
+  a Mac pairs with one written elsewhere; the files are still read by their real names.
 * :func:`match_files`: files of the same name pair first; the rest pair by :func:`pair_key`
   when that is unambiguous (``ir/0001.png`` + ``vis/0001.jpg``: datasets often store the
   infrared frames as PNG and the visible ones as JPEG). Two unpaired files of one key in the
-  same folder (``0001.png`` and ``0001.jpg``) pair with nothing and are reported.
+  same folder (``0001.png`` and ``0001.jpg``) pair with nothing and are reported. Two files of
+  one folder whose names differ only in their Unicode form are an :class:`InputError`.
 * :func:`read_pairs_csv`: a list of pairs ``a,b[,out]`` per row, for layouts no folder rule
   fits (paths relative to the list's folder; a header row ``a,b``, blank rows and ``#`` comments
   allowed).
@@ -33,11 +37,36 @@ def is_image_file(p: Path) -> bool:
     return p.suffix.lower() in IMAGE_SUFFIXES or _is_dicom(p)
 
 
+def name_form(name: str) -> str:
+    """A file name as pairing compares it: Unicode NFC (composed: ``é`` one character). macOS
+    stores names decomposed (NFD: ``e`` and a combining acute accent), so ``café.png`` copied from
+    a Mac and ``café.png`` typed on Linux are different names to the file system but the same to
+    their user."""
+    import unicodedata
+
+    return unicodedata.normalize("NFC", name)
+
+
 def pair_key(p: Path) -> str:
-    """The name two partner files share: the name without an image suffix, else the whole name."""
+    """The name two partner files share: the name without an image suffix, else the whole name
+    (in NFC, :func:`name_form`)."""
     from ..image_io import IMAGE_SUFFIXES
 
-    return p.stem if p.suffix.lower() in IMAGE_SUFFIXES else p.name
+    return name_form(p.stem if p.suffix.lower() in IMAGE_SUFFIXES else p.name)
+
+
+def refuse_form_collisions(files: list[Path]) -> None:
+    """A one-line :class:`InputError` when two of ``files`` (one folder's images) have names that
+    differ only in their Unicode form (``café.png`` composed and decomposed): pairing compares
+    names in NFC (:func:`name_form`), where they are one name, and the outputs named after them
+    would be one file on macOS."""
+    seen: dict[str, Path] = {}
+    for p in files:
+        first = seen.setdefault(name_form(p.name), p)
+        if first is not p and first.name != p.name:
+            raise InputError(f"{p.parent / first.name}: {first.name!r} and {p.name!r} in {p.parent} are the same name "
+                             f"in two Unicode forms, composed and decomposed accents ({ascii(first.name)} and "
+                             f"{ascii(p.name)}); pairing compares names in NFC and cannot tell them apart: rename one")
 
 
 @dataclass
@@ -53,18 +82,22 @@ class Matching:
 
 def match_files(files_a: list[Path], files_b: list[Path]) -> Matching:
     """Pair two lists of image files: same name first, then same :func:`pair_key` (unique on
-    both sides among the files not yet paired).
+    both sides among the files not yet paired); names compared in NFC (:func:`name_form`), the
+    pairs holding the files' real paths. Two files of one list whose names differ only in their
+    Unicode form: :class:`InputError` (:func:`refuse_form_collisions`).
 
     >>> from pathlib import Path
     >>> m = match_files([Path("ir/1.png"), Path("ir/2.png")], [Path("vis/1.png"), Path("vis/2.JPG")])
     >>> [(a.name, b.name) for a, b in m.pairs]
     [('1.png', '1.png'), ('2.png', '2.JPG')]
     """
-    by_name_b = {p.name: p for p in files_b}
+    refuse_form_collisions(files_a)
+    refuse_form_collisions(files_b)
+    by_name_b = {name_form(p.name): p for p in files_b}
     out = Matching()
     rest_a, used_b = [], set()
     for a in files_a:
-        b = by_name_b.get(a.name)
+        b = by_name_b.get(name_form(a.name))
         if b is not None:
             out.pairs.append((a, b))
             used_b.add(b.name)
