@@ -7,7 +7,8 @@ for 33 planes the last weighed 1/2; a stack of 20 reversed changed by up to 45 g
 focus stacks of 20 to 60 planes with a known truth (docs/inputs.md, "Stacks") the balanced tree
 is closer to the truth (lp +2.4 dB at N = 20, the network +0.5 dB). Now the stack is halved,
 each half reduced so: every plane goes through ⌊log2 N⌋ or ⌈log2 N⌉ fusions, and with
-``average`` no plane weighs more than twice another."""
+``average`` no plane weighed more than twice another (since s24 ``average`` weighs the two sides
+of each fusion by their counts of planes, so every plane weighs 1/N in any order)."""
 from __future__ import annotations
 
 import numpy as np
@@ -40,8 +41,12 @@ def test_a_power_of_two_stack_is_the_plain_mean(n):
 
 
 def test_the_sequential_order_is_unchanged():
-    w = _weights(5, "sequential")  # ((((1, 2), 3), 4), 5): 1/16, 1/16, 1/8, 1/4, 1/2
-    assert np.allclose(w, [1 / 16, 1 / 16, 1 / 8, 1 / 4, 1 / 2], rtol=0, atol=1e-15)
+    from mutualfuse.api import reduce_stack
+
+    assert reduce_stack(5, str, lambda x, y: f"({x},{y})", "sequential") == "((((0,1),2),3),4)"
+    # since s24 ``average`` weighs each side by its count of planes: the mean in any order (it
+    # was 1/16, 1/16, 1/8, 1/4, 1/2 here); the tree's shape is checked by test_s22_stack_memory
+    assert np.allclose(_weights(5, "sequential"), 1 / 5, rtol=0, atol=1e-15)
 
 
 def test_spread_fuses_planes_far_apart_first():

@@ -54,7 +54,8 @@ def test_the_docs_example_runs_as_written(own):
     doc = json.loads((work / "scores.json").read_text())
     assert doc["metrics"]["MeanAbs"] == {"key": "meanabs", "higher_is_better": False, "direction": "lower",
                                          "reference": "your metric: mymetric.meanabs",
-                                         "convention": "mean |F - (A+B)/2| on the 0-255 scale"}
+                                         "convention": "mean |F - (A+B)/2| on the 0-255 scale",
+                                         "checked": False, "source": "own"}
     fused = work / "fused"
     for i in range(3):  # the lp images fuse-dir wrote, scored by the module's function
         a, b, f = (np.asarray(Image.open(d / f"p{i}.png")).astype(np.float64) for d in (work / "ir", work / "vis",

@@ -100,7 +100,7 @@ def test_orders_pixel_mean_and_diff(tmp_path):
     eight = {k: np.round(np.clip(np.asarray(v, dtype=np.float64), 0, 1) * 255) for k, v in fused.items()}
     for name in diffs:
         d = np.abs(eight[name] - eight["average:tree"])
-        assert d.max() > 0, name  # N = 5: the tree over reversed / shuffled planes weighs them otherwise
+        assert d.max() <= 1, name  # since s24 average is the mean in any order (8-bit rounding only)
         assert diffs[name][0] == d.max(), (name, diffs[name], d.max())
         assert abs(diffs[name][1] - d.mean()) <= HALF_UNIT / 100, (name, diffs[name], d.mean())
         assert abs(diffs[name][2] - (d > 0).mean()) <= HALF_UNIT / 100, (name, diffs[name], (d > 0).mean())
