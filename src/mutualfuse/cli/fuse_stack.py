@@ -274,8 +274,8 @@ def natural_key(p: Path) -> tuple:
     """Sort key of a folder's images: numbers by value, so that ``z2`` comes before ``z10``
     (microscopes and cameras often number planes without zero padding); zero-padded names keep
     their plain name order."""
-    parts = re.split(r"(\d+)", p.name)
-    return tuple((0, int(t), t) if t.isdigit() else (1, 0, t) for t in parts if t), p.name
+    parts = re.split(r"(\d+)", p.name)  # the odd parts are the runs of decimal digits
+    return tuple((0, int(t), t) if i % 2 else (1, 0, t) for i, t in enumerate(parts) if t), p.name
 
 
 @dataclass
