@@ -159,8 +159,19 @@ def _md_cell(text: str, style: str | None) -> str:
     return text
 
 
+#: what a row label escapes in Markdown: the table's cell separator and what would start
+#: emphasis, code, an HTML tag or an escape (``r*2*`` would show *2* in italics)
+_MD_SPECIAL = re.compile(r"([\\|*_`<])")
+
+
 def _md_escape(s: str) -> str:
-    return s.replace("|", "\\|")
+    """A row label as Markdown text: a backslash before each of ``\\ | * _ ` <``
+    (:func:`_md_unescape` reverses it)."""
+    return _MD_SPECIAL.sub(r"\\\1", s)
+
+
+def _md_unescape(s: str) -> str:
+    return re.sub(r"\\([\\|*_`<])", r"\1", s)
 
 
 def legend(t: Table) -> str:
@@ -238,8 +249,10 @@ class ReadTable:
 
 
 def _split_md_row(line: str) -> list[str]:
-    cells = re.split(r"(?<!\\)\|", line.strip())[1:-1]
-    return [c.strip().replace("\\|", "|") for c in cells]
+    """A table line's cells, split at the ``|`` that no backslash escapes (an escaped backslash
+    does not escape the ``|`` after it); the escapes of :func:`_md_escape` undone."""
+    cells = re.findall(r"((?:\\.|[^\\|])*)\|", line.strip())[1:]
+    return [_md_unescape(c.strip()) for c in cells]
 
 
 def read_markdown(text: str) -> ReadTable:
