@@ -119,3 +119,18 @@ def test_weights_policy_and_what_it_did_are_both_said(clips, tmp_path, capsys):
     for name in ("ir8.mp4", "vis.mp4"):
         assert sum(n.startswith(f"{name}: 8-bit samples (") and "scaled by percentile frame by frame" in n
                    for n in notes) == 1, notes
+
+
+def test_percentiles_that_change_nothing_are_said_as_fuse_says_it(clips, tmp_path, capsys):
+    """--percentiles under auto on 8-bit videos (read as v/255): fuse notes that they had no effect;
+    fuse-video now does too, and not where a video was scaled by them."""
+    ir, vis, ir8 = clips
+    notes = _run(capsys, ir8, vis, "-o", tmp_path / "f.mp4", "--percentiles", "1", "99")
+    assert sum(n.startswith("--percentiles 1 99 had no effect: no input was scaled by percentiles") for n in notes) \
+        == 1, notes
+    for mapping in ("video", "frame"):
+        notes = _run(capsys, ir, vis, "-o", tmp_path / f"{mapping}.mkv", "--percentiles", "1", "99",
+                     "--frame-mapping", mapping)
+        assert not any("had no effect" in n for n in notes), notes
+        assert any(n.startswith("ir.mkv: ") and ("1-99 percentiles" in n or "p1 → 0, p99 → 1" in n)
+                   for n in notes), notes

@@ -219,11 +219,31 @@ def _get_reader(iio, path: Path, **kwargs):
     return imopen(str(path), "r?", plugin="FFMPEG", extension=".mp4", legacy_mode=True).legacy_get_reader(**kwargs)
 
 
+def _frames_folder_hint(path: Path, look: int = 1000) -> str:
+    """Where a folder given as a video holds image files (a thermal camera's 16-bit TIFF frames, an
+    export of PNG frames): how to fuse them, else "". The first image file (by name) of its first
+    ``look`` entries names the suffix of the ffmpeg command that makes a lossless video of them
+    (FFV1 keeps 16-bit gray; the frame rate is the user's: frames carry none)."""
+    try:
+        with os.scandir(path) as it:
+            names = sorted(e.name for _, e in zip(range(look), it)
+                           if Path(e.name).suffix.lower() in IMAGE_SUFFIXES and not e.name.startswith("."))
+    except OSError:
+        return ""
+    if not names:
+        return ""
+    suffix = Path(names[0]).suffix
+    return (f" (it holds image files, e.g. {names[0]}: make a video of each folder first, e.g. ffmpeg "
+            f"-framerate FPS -pattern_type glob -i '{path}/*{suffix}' -c:v ffv1 {path.name or 'frames'}.mkv, "
+            "which keeps 16-bit frames; or fuse the two folders frame by frame as stills with `mutualfuse "
+            "fuse-dir`)")
+
+
 def _open_reader(iio, path: Path):
     if not path.exists():
         raise InputError(f"{path}: file not found")
     if path.is_dir():
-        raise InputError(f"{path}: is a directory, expected a video file")
+        raise InputError(f"{path}: is a directory, expected a video file{_frames_folder_hint(path)}")
     from .image_io import not_a_regular_file
 
     special = not_a_regular_file(path)  # a pipe was "file is empty"; a video is decoded more than once
@@ -946,7 +966,10 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     return {"out": str(out), "frames": n, "fps": fps_a, "size": (w, h), "bit_depth": depth,
             "gray": not output_is_colour(any_colour[a_path], any_colour[b_path], fuser.chroma),
             "task": getattr(fuser.report, "task", None), "task_note": task_note, "mapping_notes": mapping_notes,
-            "notes": notes}
+            "notes": notes,
+            # the videos whose frames were scaled by percentiles (the whole video's, or each frame's own)
+            "percentile_scaled": [str(p) for p in dict.fromkeys((a_path, b_path))
+                                  if hows[p].get("percentile") or hows[p].get("fixed")]}
 
 
 def progress_bar(total: int | None):
