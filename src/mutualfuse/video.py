@@ -811,6 +811,12 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     elif depth == 16:
         depth_notes.append(f"the output is 16-bit lossless FFV1 ({'gray16le' if gray_out else 'gbrp16le'}); "
                            "--crf does not apply (--bit-depth 8 writes H.264)")
+    if depth == 8 and (w % 2 or h % 2):  # 4:2:0 needs even sides; 4:4:4 H.264 is High 4:4:4, which many
+        # players do not decode: the file was written, exit 0, and would not play in a browser
+        depth_notes.append(f"frames are {w}x{h}, an odd side: written as H.264 4:4:4 (yuv444p, High 4:4:4 "
+                           "profile), which many players (web browsers, QuickTime, hardware decoders) do not "
+                           "play; crop the inputs to even sides for the usual 4:2:0, e.g. ffmpeg -i IN -vf "
+                           "'crop=trunc(iw/2)*2:trunc(ih/2)*2' OUT")
     total = None
     n_meta = ma.get("nframes")
     if isinstance(n_meta, (int, float)) and math.isfinite(n_meta) and n_meta > 0:
