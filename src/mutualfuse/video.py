@@ -580,10 +580,11 @@ def _hist_percentiles(hist: np.ndarray, percentiles) -> tuple[float, float]:
     return out[0], out[1]
 
 
-def video_range(iio, path: Path, percentiles=(0.1, 99.9)) -> tuple[tuple[float, float] | None, int]:
+def video_range(iio, path: Path, percentiles=(0.1, 99.9),
+                tick: Callable[[int], None] | None = None) -> tuple[tuple[float, float] | None, int]:
     """The (lo, hi) percentiles of every sample of every frame of a video (channels together, in
     the decoded units: 0–255 or 0–65535), from one decoding pass; None when that range is flat.
-    Also returns the frame count."""
+    Also returns the frame count. ``tick(frames read)`` after every frame (progress)."""
     r, _ = _open_reader(iio, Path(path))
     hist = np.zeros(65536, dtype=np.int64)
     n = 0
@@ -594,6 +595,8 @@ def video_range(iio, path: Path, percentiles=(0.1, 99.9)) -> tuple[tuple[float, 
                 f = f[..., :3]
             hist += np.bincount(f.ravel(), minlength=65536)
             n += 1
+            if tick is not None:
+                tick(n)
     except Exception as e:  # noqa: BLE001 - imageio raises OSError/RuntimeError/IndexError
         raise InputError(f"{path}: video decode failed after {n} frames ({' '.join(str(e).split())[:160]})") from None
     finally:
@@ -604,15 +607,15 @@ def video_range(iio, path: Path, percentiles=(0.1, 99.9)) -> tuple[tuple[float, 
     return ((lo, hi) if hi > lo else None), n
 
 
-def float_video_range(iio, path: Path, normalize: str,
-                      percentiles=(0.1, 99.9)) -> tuple[tuple[float, float] | None, float, float]:
+def float_video_range(iio, path: Path, normalize: str, percentiles=(0.1, 99.9),
+                      tick: Callable[[int], None] | None = None) -> tuple[tuple[float, float] | None, float, float]:
     """For a float stream: its samples' minimum and maximum (one decoding pass) and, where
     percentiles apply (``percentile``; ``auto`` where a sample lies outside [0, 1] by more than
     the float tolerance, as for a float still), the (lo, hi) percentiles of all its samples from
     a second pass: a histogram of 65536 bins over [min, max] (channels together, as for integer
     streams), so lo and hi are exact to within (max - min) / 65536 (a 16-bit stream's resolution).
     None where no percentiles apply or the range is flat. A NaN or infinite sample is an
-    :class:`InputError`."""
+    :class:`InputError`. ``tick(frames read)`` after every frame, counted over both passes."""
     from .io.samples import FLOAT_TOLERANCE
 
     def frames():
@@ -638,14 +641,18 @@ def float_video_range(iio, path: Path, normalize: str,
             if not np.isfinite(f).all():
                 raise InputError(f"{path}: frame {n + 1} holds {int((~np.isfinite(f)).sum())} NaN or infinite samples")
             mn, mx, n = min(mn, float(f.min())), max(mx, float(f.max())), n + 1
+            if tick is not None:
+                tick(n)
     inside = mn >= -FLOAT_TOLERANCE and mx <= 1 + FLOAT_TOLERANCE
     if normalize == "full" or (normalize == "auto" and inside) or not mx > mn:
         return None, mn, mx
     bins = 65536
     hist = np.zeros(bins, dtype=np.int64)
-    for f in frames():  # runs to its end
+    for k, f in enumerate(frames(), 1):  # runs to its end
         idx = np.minimum(((f.ravel() - mn) / (mx - mn) * bins).astype(np.int64), bins - 1)
         hist += np.bincount(idx, minlength=bins)
+        if tick is not None:
+            tick(n + k)
     lo, hi = _hist_percentiles(hist, percentiles)  # in bins: bin k holds [mn + k·step, mn + (k+1)·step)
     step = (mx - mn) / bins
     lo, hi = (min(mx, max(mn, mn + (v + 0.5) * step)) for v in (lo, hi))  # a bin's samples at its centre
@@ -716,6 +723,25 @@ def _frame_mapping_notes(path: Path, fmt: str, hows: dict, frames: int, normaliz
     return notes
 
 
+def _meta_frames(meta: dict) -> int | None:
+    """A video's frame count as its metadata gives it (frames, else duration × rate), or None."""
+    n = meta.get("nframes")
+    if isinstance(n, (int, float)) and math.isfinite(n) and n > 0:
+        return int(n)
+    dur, fps = meta.get("duration"), meta.get("fps")
+    if isinstance(dur, (int, float)) and isinstance(fps, (int, float)) and dur > 0 and fps > 0 \
+            and math.isfinite(dur * fps):
+        return int(round(dur * fps))
+    return None
+
+
+def _reading_tick(reading, path: Path, total: int | None):
+    """``reading`` bound to one video, as :func:`video_range`'s ``tick``; None without it."""
+    if reading is None:
+        return None
+    return lambda done: reading(path, done, total)
+
+
 def _turned(meta: dict) -> str:
     """" (stored 48x32, turned by its rotation tag)" where ffmpeg turned the frames by a quarter."""
     src, size = tuple(meta.get("source_size", ())), tuple(meta.get("size", ()))
@@ -726,7 +752,8 @@ def _turned(meta: dict) -> str:
 
 def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_path: str | os.PathLike,
                batch: int = 8, crf: int = 17, progress: Callable[[int, int | None], None] | None = None,
-               frame_mapping: str = "video", bit_depth: int | None = None) -> dict:
+               frame_mapping: str = "video", bit_depth: int | None = None,
+               reading: Callable[[Path, int, int | None], None] | None = None) -> dict:
     """Fuse two registered videos into ``out_path``; returns frame count, fps and size.
 
     ``progress(done, total)`` is called once the first batch is fused and after every batch
@@ -738,6 +765,10 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     ``bit_depth``: 8 (H.264, ``crf``), 16 (lossless FFV1; ``.mkv``, ``.nut``, ``.avi``, ``.mov``)
     or None: 16 where either input stream has more than 8 bits a sample and ``out_path`` is
     ``.mkv`` or ``.nut``, else 8 (a note says when a deeper input is written at 8 bits).
+
+    ``reading(path, frames read, total or None)`` is called after every frame of the decoding pass
+    that finds a video's percentiles under ``frame_mapping="video"`` (before any frame is fused:
+    minutes for a long video; the total is None for a float stream, read once or twice).
 
     Both videos are counted by a second ffmpeg in the background while the frames are fused
     (:class:`_FrameCounter`): different frame counts are refused as soon as both are known. The
@@ -840,7 +871,8 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
             for path, meta in ((a_path, ma),) + (((b_path, mb),) if b_path != a_path else ()):
                 bits = stream_bits(str(meta.get("pix_fmt", "")))
                 if is_float_format(fmts[path]):
-                    rng, mn, mx = float_video_range(iio, path, norm[0], norm[1])
+                    rng, mn, mx = float_video_range(iio, path, norm[0], norm[1],
+                                                    tick=_reading_tick(reading, path, None))
                     if rng is None and not mx > mn:  # flat: each frame kept at its value, clipped (a still's rule)
                         mapping_notes.append(f"{path.name}: float samples ({fmts[path]}) all {mn:.6g}: a flat video, "
                                              "not stretched, kept at that value"
@@ -861,7 +893,7 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                                              f"{(mx - mn) / 65536:.3g}); --frame-mapping frame scales each frame alone "
                                              f"({_input_hint(True, norm[0])})")
                 elif uses_percentiles(np.uint8 if bits <= 8 else np.uint16, norm[0]):
-                    rng, _ = video_range(iio, path, norm[1])
+                    rng, _ = video_range(iio, path, norm[1], tick=_reading_tick(reading, path, _meta_frames(meta)))
                     if rng is None:  # was silent: the frames were scaled one by one
                         mapping_notes.append(f"{path.name}: {_EQUAL_PERCENTILES.format(lo=norm[1][0], hi=norm[1][1])}")
                     else:
