@@ -4,10 +4,12 @@
   decodes to fewer frames than its container declares; the refusal said only "it has 2 frames,
   b has 10", as of a video that is merely shorter. It now adds what the header declares and asks
   whether the file is truncated or damaged.
+* Different lengths were refused with "cut the longer one" (or nothing); the refusal now gives
+  the ffmpeg command that cuts the longer one to the shorter one's frame count.
 * Different frame rates (a thermal core's 9 or 30 fps beside a visible camera's 25) were refused
   without saying how to pair them; the refusal now says frames are not resampled and gives the
   ffmpeg command that brings the faster one to the slower one's rate.
-Both stay one line, exit 2, with nothing left in the output folder."""
+All stay one line, exit 2, with nothing left in the output folder."""
 from __future__ import annotations
 
 import pytest
@@ -84,3 +86,21 @@ def test_the_suggested_command_gives_a_video_that_pairs(clips, tmp_path, capsys)
                    check=True)
     rc = main(["fuse-video", str(clips["vis"]), str(slow), "-o", str(tmp_path / "f.mp4"), "--method", "average"])
     assert rc == 0, capsys.readouterr().err
+
+
+def test_different_lengths_say_how_to_cut_and_the_cut_fuses(clips, tmp_path, capsys):
+    import subprocess
+
+    from test_s24_video_helpers import ffmpeg
+
+    vis12 = clips["vis12"]
+    cut = vis12.parent / "vis12_10.mkv"
+    for a, b in ((clips["vis"], vis12), (vis12, clips["vis"])):
+        _refused(capsys, tmp_path / a.stem, a, b, "frame count mismatch",
+                 f"cut the longer one where they match, e.g. to its first 10 frames: ffmpeg -i {vis12} -frames:v 10 "
+                 f"-c:v ffv1 {cut})", alone=False)
+    subprocess.run([ffmpeg(), "-v", "error", "-y", "-i", str(vis12), "-frames:v", "10", "-c:v", "ffv1", str(cut)],
+                   check=True)
+    rc = main(["fuse-video", str(clips["vis"]), str(cut), "-o", str(tmp_path / "f.mp4"), "--method", "average"])
+    out, err = capsys.readouterr()
+    assert rc == 0 and "10 frames" in out, err

@@ -507,7 +507,15 @@ def _check_counts(counters: dict, a_path: Path, b_path: Path, metas: dict | None
         (shorter, ns), (longer, nl) = sorted(((a_path, ca.frames), (b_path, cb.frames)), key=lambda t: t[1])
         cut = _cut_short((metas or {}).get(shorter, {}), ns)
         raise InputError(f"{shorter}: frame count mismatch: it has {ns} frames{cut}, {longer} has {nl} "
-                         "(the videos must be registered in time; cut the longer one)")
+                         f"{_cut_longer(longer, ns)}")
+
+
+def _cut_longer(longer: Path, frames: int) -> str:
+    """How to cut the longer of two videos to the shorter one's ``frames`` (the two refusals of
+    different lengths said "cut the longer one" or nothing)."""
+    return (f"(the videos must be registered in time: cut the longer one where they match, e.g. to its first "
+            f"{frames} frames: ffmpeg -i {longer} -frames:v {frames} -c:v ffv1 "
+            f"{longer.with_name(f'{longer.stem}_{frames}.mkv')})")
 
 
 def _cut_short(meta: dict, frames: int) -> str:
@@ -923,7 +931,7 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                                 longer, shorter = (a_path, b_path) if xa is not None else (b_path, a_path)
                                 cut = _cut_short(ma if shorter == a_path else mb, n + len(fa))
                                 raise InputError(f"{shorter}: frame count mismatch: it ends after {n + len(fa)} frames"
-                                                 f"{cut}, {longer} has more")
+                                                 f"{cut}, {longer} has more {_cut_longer(longer, n + len(fa))}")
                             break
                         fa.append(np.asarray(xa))
                         fb.append(np.asarray(xb))
