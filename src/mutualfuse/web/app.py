@@ -36,6 +36,165 @@ unless the task option names another). The images are stacked in name order, num
 (z2 before z10), as `fuse-stack` orders a folder; the command below lists them in that order."""
 
 
+#: the page's style for keyboard and low-vision users (``launch(css=)``; checked by
+#: tests/web/test_s24_a11y.py): a focus ring on every control that has the keyboard's focus
+#: (Gradio's dropdowns, radios and upload areas had none: ``outline: none``), the primary buttons
+#: darker (white on Gradio's orange was 2.8:1 light, 3.6:1 dark; WCAG AA asks 4.5:1), the
+#: upload areas' "- or -" in the text colour (1.9:1), and the class of text for screen readers only
+PAGE_CSS = """
+:root { --mf-focus: #1d4ed8; --mf-primary: #c2410c; --mf-primary-hover: #9a3412; }
+.dark { --mf-focus: #93c5fd; }
+.gradio-container :is(a, button, input, select, textarea, summary, [tabindex]):focus-visible,
+.gradio-container [role=slider]:focus {
+  outline: 3px solid var(--mf-focus) !important; outline-offset: 2px !important;
+}
+#fuse-btn, #stack-btn { background: var(--mf-primary) !important; color: #ffffff !important; }
+#fuse-btn:hover, #stack-btn:hover { background: var(--mf-primary-hover) !important; }
+[data-testid=upload-text] .or { color: inherit !important; }
+.mf-sr-only { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
+  clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0; }
+"""
+
+#: the page's script for keyboard and screen-reader users (``launch(js=)``, run once when the page
+#: loads; a MutationObserver applies it again as Gradio re-renders): the upload areas (real
+#: ``<button>``s) named by their labels ("image a (infrared …): choose a file") instead of Gradio's
+#: "Click to upload or drop files" on all three; the status and timing lines live regions
+#: (``role=status``, ``aria-live=polite``; an error is the status line) with Gradio's ticking
+#: progress timer inside them silenced (``aria-live=off``) and the progress said instead when it
+#: changes ("stack: fusing the stack 3/7 fusions", in a visually hidden ``role=status``); the fused
+#: images and the sliders' images given alt texts (Gradio writes ``alt=""``, which hides them);
+#: and the before/after sliders, which only a mouse could drag, keyboard-operable: the divider is a
+#: focusable ``role=slider`` with ``aria-valuenow`` (0–100, % of the image's width from the left)
+#: that Arrow keys (5 %), Page Up/Down (25 %), Home and End move, by the drag gesture Gradio's
+#: slider listens to (a press at the new place and a release)
+PAGE_JS = r"""
+() => {
+  // mutualfuse serve: accessibility of the page for keyboard and screen-reader users
+  const UPLOADS = ["input-a", "input-b", "stack-input"];
+  const LIVE = ["status", "stack-status", "timing", "stack-timing"];
+  const STEP = 5, PAGE = 25;  // slider steps, percent of the image's width
+  const set = (el, name, value) => { if (el && el.getAttribute(name) !== value) el.setAttribute(name, value); };
+  const text = el => (el ? el.textContent : "").replace(/\s+/g, " ").trim();
+  const label = id => text(document.querySelector("#" + id + " [data-testid=block-label]")) || id;
+
+  // the slider's image as Gradio's ImageSlider places it: (left, width) in its frame
+  function geometry(img) {
+    const r = img.parentElement.getBoundingClientRect();
+    if (!img.naturalWidth || !r.width || !r.height) return null;
+    const w = img.naturalWidth / img.naturalHeight > r.width / r.height ? r.width : r.height * img.naturalWidth / img.naturalHeight;
+    return {left: (r.width - w) / 2, width: w};
+  }
+  function position(handle, g) {
+    const m = /translateX\(([-\d.]+)px\)/.exec(handle.style.transform || "");
+    return m && g ? Math.min(1, Math.max(0, (parseFloat(m[1]) - g.left) / g.width)) : 0.5;
+  }
+  function compared(id) {  // what the slider's left image is
+    if (id === "compare") {
+      const on = document.querySelector("#compare-with input:checked");
+      return on && on.value.startsWith("b") ? "image b" : "image a";
+    }
+    const pick = document.querySelector("#stack-compare-with input");
+    return "stack image " + (pick && pick.value ? pick.value : "");
+  }
+  function slider(id, fused) {
+    const box = document.getElementById(id);
+    const handle = box && box.querySelector("[data-testid=slider]");
+    const imgs = box ? box.querySelectorAll("img[data-testid=imageslider-image]") : [];
+    if (!handle || imgs.length < 2) return;
+    const left = compared(id).trim();
+    set(imgs[0], "alt", left);
+    set(imgs[1], "alt", fused);
+    const g = geometry(imgs[0]);
+    const pct = Math.round(100 * position(handle, g));
+    set(handle, "role", "slider");
+    set(handle, "tabindex", "0");
+    set(handle, "aria-label", "divider between " + left + " (left) and " + fused + " (right)");
+    set(handle, "aria-orientation", "horizontal");
+    set(handle, "aria-valuemin", "0");
+    set(handle, "aria-valuemax", "100");
+    set(handle, "aria-valuenow", String(pct));
+    set(handle, "aria-valuetext", pct + "% from the left");
+    if (handle.dataset.mfKeys) return;
+    handle.dataset.mfKeys = "1";
+    handle.addEventListener("keydown", ev => {
+      const img = box.querySelector("img[data-testid=imageslider-image]");  // as shown now
+      const geo = img && geometry(img);
+      if (!geo) return;
+      const now = position(handle, geo) * 100;
+      const to = {ArrowLeft: now - STEP, ArrowDown: now - STEP, ArrowRight: now + STEP, ArrowUp: now + STEP,
+                  PageDown: now - PAGE, PageUp: now + PAGE, Home: 0, End: 100}[ev.key];
+      if (to === undefined) return;
+      ev.preventDefault();
+      // the slider moves by its drag gesture (d3-drag): a press at the new place, then a release
+      const frame = img.parentElement.getBoundingClientRect();
+      const h = handle.getBoundingClientRect();
+      const x = frame.left + geo.left + geo.width * Math.min(100, Math.max(0, to)) / 100;
+      const at = {bubbles: true, cancelable: true, view: window, button: 0, clientX: x, clientY: h.top + h.height / 2};
+      handle.dispatchEvent(new MouseEvent("mousedown", at));
+      window.dispatchEvent(new MouseEvent("mouseup", at));
+      handle.focus();
+      requestAnimationFrame(fix);
+    });
+  }
+  function fix() {
+    for (const id of UPLOADS) {
+      const box = document.getElementById(id);
+      if (!box) continue;
+      const name = label(id);
+      for (const b of box.querySelectorAll("button.upload-container"))
+        set(b, "aria-label", name + ": choose " + (id === "stack-input" ? "the files" : "a file") + " (Enter), or drop here");
+      for (const f of box.querySelectorAll("input[type=file]")) set(f, "aria-label", name);
+    }
+    for (const id of LIVE) {
+      const box = document.getElementById(id);
+      if (!box) continue;
+      set(box, "role", "status");
+      set(box, "aria-live", "polite");
+      const tracker = box.querySelector("[data-testid=status-tracker]");
+      if (tracker) {
+        set(tracker, "aria-live", "off");  // its timer ticks ten times a second: progress is told below
+        set(box, "aria-busy", tracker.classList.contains("hide") ? "false" : "true");
+      }
+    }
+    // progress, said when it changes (not its timer): "fusing the stack 3/7 fusions", "queue: 1/2"
+    let live = document.getElementById("mf-progress");
+    if (!live) {
+      live = document.createElement("div");
+      live.id = "mf-progress";
+      live.className = "mf-sr-only";
+      live.setAttribute("role", "status");
+      live.setAttribute("aria-live", "polite");
+      document.body.appendChild(live);
+    }
+    let said = "";
+    for (const id of ["status", "stack-status"]) {
+      const t = document.querySelector("#" + id + " [data-testid=status-tracker]");
+      if (t && !t.classList.contains("hide")) {
+        said = text(t).replace(/\b\d+(\.\d+)?(\/\d+(\.\d+)?)?s\b/g, "").replace(/\|/g, " ").replace(/\s+/g, " ").trim();
+        said = (id === "status" ? "fusing the pair" : "stack") + (said ? ": " + said : ": working");
+      }
+    }
+    if (live.textContent !== said) live.textContent = said;
+    for (const [id, alt] of [["fused", "fused image"], ["stack-fused", "fused stack"]])
+      for (const img of document.querySelectorAll("#" + id + " img")) if (!img.getAttribute("alt")) set(img, "alt", alt);
+    slider("compare", "fused image");
+    slider("stack-compare", "fused stack");
+  }
+  let queued = false;
+  new MutationObserver(() => {
+    if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; fix(); }); }
+  }).observe(document.body, {subtree: true, childList: true, attributes: true,
+                              characterData: true, attributeFilter: ["class", "src", "style", "value", "aria-checked"]});
+  fix();
+}
+"""
+
+
+def page_assets() -> dict[str, str]:
+    """The ``css`` and ``js`` of the page, for ``launch()`` (Gradio 6 takes them there, not in ``Blocks``)."""
+    return {"css": PAGE_CSS, "js": PAGE_JS}
+
+
 def _clean(msg: str, paths: dict[str, str]) -> str:
     """Show uploaded files by their own names, not by the server's temporary paths (also a path the
     CLI's reader cut short: :func:`core._named`)."""
@@ -223,8 +382,9 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
             with gr.Column():
                 compare = gr.ImageSlider(label="before / after (drag)", type="filepath", interactive=False,
                                          elem_id="compare")
-                which = gr.Radio(["a vs fused", "b vs fused"], value="a vs fused", show_label=False,
-                                 elem_id="compare-with")
+                # labelled (it was a group named "Radio" for a screen reader)
+                which = gr.Radio(["a vs fused", "b vs fused"], value="a vs fused",
+                                 label="the slider compares the fused image with", elem_id="compare-with")
         metrics = gr.Dataframe(headers=["metric", "fused", "pixel average", "better"], label="metrics",
                                interactive=False, elem_id="metrics")
         downloads = gr.File(label="download (PNG; a TIFF as well when an input is 16-bit or float: 16-bit, "

@@ -213,7 +213,7 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
     if hup is not None and signal.getsignal(hup) is not signal.SIG_IGN:
         old[hup] = signal.signal(hup, stop)
     try:
-        from .app import build_app
+        from .app import build_app, page_assets
         from .core import SAMPLES
 
         app = build_app(workdir / "results", device=device, max_pixels=max_pixels)
@@ -222,7 +222,7 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
         # Gradio takes an IPv6 literal in brackets (bare, '::1' made it build 'http://::1:PORT/': InvalidURL)
         app.launch(server_name=f"[{host}]" if ":" in host else host, server_port=port, share=share, inbrowser=False, quiet=True,
                    prevent_thread_lock=True, ssr_mode=False, allowed_paths=[str(SAMPLES)], show_error=True,
-                   footer_links=[], max_file_size=upload_limit(max_pixels))
+                   footer_links=[], max_file_size=upload_limit(max_pixels), **page_assets())
         threading.Thread(target=_sweep_forever, args=(workdir / "gradio", swept), name="mutualfuse-sweep",
                          daemon=True).start()
         try:  # the prints too: a Ctrl+C while the address is being printed is a normal stop (it escaped: exit 130)
