@@ -2,7 +2,7 @@
 findings and the checks that need no browser): the before/after slider moved with the keyboard
 (it was mouse-only), alt texts on the fused image and the slider's images (``alt=""`` before), the
 upload areas named by their labels, the status line a live region, and the primary button's text
-readable (contrast computed from the rendered colours)."""
+readable (contrast computed from the rendered colours); the focus stack's slider too."""
 from __future__ import annotations
 
 import pytest
@@ -57,4 +57,19 @@ def test_keyboard_and_screen_reader(server, browser):
         _wait(lambda: browser.execute_script(state)[0] == value, 30, f"the slider at {value} (now {browser.execute_script(state)})")
     now, end, focused = browser.execute_script(state)
     assert end != start and focused  # the divider itself moved, and keeps the keyboard's focus
+
+    # the stack's slider: its left image named by the chosen image of the stack
+    page.one("#stack-input input[type=file]").send_keys("\n".join(str(pair / n) for n in ("a.png", "b.png")))
+    _wait(lambda: len(page.all("#stack-input td.filename")) == 2, 60, "the stack uploaded")
+    page.one("#stack-btn").click()
+    _wait(lambda: page.text("#stack-status").startswith(("done", "mutualfuse:")), TIMEOUT, "the stack")
+    assert page.text("#stack-status").startswith("done"), page.text("#stack-status")
+    stack = ("const h = document.querySelector('#stack-compare [role=slider]'); return h && "
+             "[h.getAttribute('aria-valuenow'), h.getAttribute('aria-label'), "
+             "[...document.querySelectorAll('#stack-compare img')].map(i => i.getAttribute('alt'))]")
+    _wait(lambda: browser.execute_script(stack), 30, "the stack slider's divider")
+    now, name, stack_alts = browser.execute_script(stack)
+    assert now == "50" and stack_alts == ["stack image a.png", "fused stack"] and "stack image a.png" in name
+    page.one("#stack-compare [role=slider]").send_keys(Keys.PAGE_DOWN)
+    _wait(lambda: browser.execute_script(stack)[0] == "25", 30, "the stack slider at 25")
     browser.get(server["url"])  # a fresh page for the next test

@@ -61,7 +61,7 @@ PAGE_CSS = """
 #: "Click to upload or drop files" on all three; the status and timing lines live regions
 #: (``role=status``, ``aria-live=polite``; an error is the status line) with Gradio's ticking
 #: progress timer inside them silenced (``aria-live=off``) and the progress said instead when it
-#: changes ("stack: fusing the stack 3/7 fusions", in a visually hidden ``role=status``); the fused
+#: changes ("stack: 1/3 fusions fusing the stack - 33.3%", in a visually hidden ``role=status``); the fused
 #: images and the sliders' images given alt texts (Gradio writes ``alt=""``, which hides them);
 #: and the before/after sliders, which only a mouse could drag, keyboard-operable: the divider is a
 #: focusable ``role=slider`` with ``aria-valuenow`` (0–100, % of the image's width from the left)
@@ -156,7 +156,7 @@ PAGE_JS = r"""
         set(box, "aria-busy", tracker.classList.contains("hide") ? "false" : "true");
       }
     }
-    // progress, said when it changes (not its timer): "fusing the stack 3/7 fusions", "queue: 1/2"
+    // progress, said when it changes (not its timer): "stack: 1/3 fusions fusing the stack - 33.3%"
     let live = document.getElementById("mf-progress");
     if (!live) {
       live = document.createElement("div");
