@@ -64,3 +64,30 @@ def test_file_and_previews_unchanged(tmp_path, order, monkeypatch):
     assert main(["fuse-stack", *files, "-o", str(out), "--order", order, "--method", "average",
                  "--device", "cpu", "-q"]) == 0
     assert out.read_bytes() == r.out.read_bytes()
+
+
+def test_the_stack_holds_the_cached_fusers_lock(tmp_path):
+    """The page's stack fuses with a copy of the cached fuser (to write each preview as it is
+    read); the copy must still hold the cached fuser's lock, so that another tab's request never
+    uses the same network at once (test_s21_lead_stack_lock checks it for fuse_stack_files)."""
+    import threading
+
+    files = _stack(tmp_path / "lock", 3)
+    s = core.Settings(method="average", device="cpu")
+    cache = core.FuserCache()
+    shared = cache.get(core._namespace(s))
+    free_during = []
+
+    def progress(done, total):
+        got = []
+        t = threading.Thread(target=lambda: got.append(shared._lock.acquire(blocking=False)))
+        t.start()
+        t.join()
+        if got[0]:
+            shared._lock.release()
+        free_during.append(got[0])
+
+    core.fuse_stack_request(files, s, tmp_path / "work", cache, progress=progress)
+    assert free_during == [False, False]
+    assert shared._lock.acquire(blocking=False)  # released after the stack
+    shared._lock.release()
