@@ -176,11 +176,11 @@ def pair_folders(a: Path, b: Path, fused: list[Path]) -> tuple[list[str], dict, 
 
 
 def _size_of(path: Path) -> tuple[int, int]:
-    from .image_io import header_size
+    from .image_io import _bmp_header_problem, header_size
 
     size = header_size(path)  # as read: orientation applied
-    if size is None:
-        raise InputError(f"{path}: cannot read image header")
+    if size is None:  # a BMP's negative width: said as the reading says it, not "cannot read image header"
+        raise InputError(f"{path}: {_bmp_header_problem(path) or 'cannot read image header'}")
     return size
 
 

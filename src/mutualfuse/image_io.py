@@ -281,8 +281,40 @@ def _is_dicom(p: Path) -> bool:
         return False
 
 
+def _bmp_header_problem(p: Path) -> str | None:
+    """What is wrong with a BMP's stated size, from its header, or None (not a BMP, or a size that
+    may be valid). The width of a Windows BMP header is a signed 32-bit number that must be
+    positive (a negative height is a top-down image, valid); Pillow reads the width unsigned, so a
+    width of -5 was refused as "image is 4294967291x10 = ... pixels ... (decompression bomb guard)"
+    and a width or height of 0 as "cannot identify image file"."""
+    import struct
+
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(26)
+    except OSError:
+        return None
+    if len(head) < 26 or not head.startswith(b"BM"):
+        return None
+    size = struct.unpack_from("<I", head, 14)[0]
+    if size == 12:  # BITMAPCOREHEADER (OS/2 1.x): unsigned 16-bit width and height
+        w, h = struct.unpack_from("<HH", head, 18)
+    elif size in (40, 52, 56, 64, 108, 124):  # BITMAPINFOHEADER and its successors: signed 32-bit
+        w, h = struct.unpack_from("<ii", head, 18)
+    else:
+        return None
+    if w <= 0:
+        return f"invalid BMP header: its width is {w} (it must be a positive number of pixels)"
+    if h == 0:
+        return "invalid BMP header: its height is 0 (it must be a number of rows other than 0)"
+    return None
+
+
 def _open_pillow(p: Path, max_pixels: int | None, tile_rawmode: str | None = None,
                  first_frame: bool = False) -> Image.Image:
+    bad = _bmp_header_problem(p)
+    if bad is not None:  # before Pillow, which reads a negative width as 4294967291
+        raise _err(p, bad)
     old = Image.MAX_IMAGE_PIXELS
     Image.MAX_IMAGE_PIXELS = None  # we check against max_pixels ourselves, before decoding
     try:
@@ -417,6 +449,8 @@ def header_size(path: str | os.PathLike) -> tuple[int, int] | None:
             pass
         except Exception:  # noqa: BLE001
             return None
+    if _bmp_header_problem(Path(path)) is not None:  # a negative width read as 4294967291: the read says why
+        return None
     old = Image.MAX_IMAGE_PIXELS
     Image.MAX_IMAGE_PIXELS = None  # as _open_pillow: the caller checks the size against its own limit
     try:
@@ -607,9 +641,11 @@ def tiff_plane_count(path: str | os.PathLike) -> int | None:
     """How many images a TIFF holds as one series of same-size planes (a multi-page or ImageJ /
     OME z-stack), from its headers; 1 for a single image or a pyramid (one image with reduced
     copies); None when tifffile is missing or the file is not a readable TIFF (reading it then
-    says why). Counts the planes of every axis but the image's own (Y, X, samples)."""
+    says why). Counts the planes of every axis but the image's own (Y, X, samples). A TIFF by its
+    content, as :func:`read_image` decides (:func:`_reads_as_tiff`): a z-stack named ``.png`` is
+    one, a PNG named ``.tif`` is not."""
     p = Path(path)
-    if p.suffix.lower() not in (".tif", ".tiff") or not _regular_file(p):
+    if not _regular_file(p) or _is_dicom(p) or not _reads_as_tiff(p):
         return None
     try:
         import tifffile

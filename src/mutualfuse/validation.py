@@ -28,7 +28,8 @@ DTYPE_NAMES = ("float32", "float16", "bfloat16")
 
 
 def check_pair(a: np.ndarray, b: np.ndarray, names: tuple[str, str] = ("a", "b")) -> None:
-    """Raise :class:`InputError` unless ``a``/``b`` form a usable gray pair."""
+    """Raise :class:`InputError` unless ``a``/``b`` form a usable gray pair. ``names``: the two
+    inputs as the messages name them (file names where the caller has them)."""
     for x, n in zip((a, b), names):
         if not isinstance(x, np.ndarray) or x.ndim != 2:
             raise InputError(f"{n}: expected a 2-D gray array, got shape {getattr(x, 'shape', None)}")
@@ -42,15 +43,17 @@ def check_pair(a: np.ndarray, b: np.ndarray, names: tuple[str, str] = ("a", "b")
         )
 
 
-def check_batch_pair(a: np.ndarray, b: np.ndarray) -> None:
-    """(B, H, W[, 3]) float pair: same batch and size, sides at least :data:`MIN_SIDE`."""
+def check_batch_pair(a: np.ndarray, b: np.ndarray, names: tuple[str, str] = ("a", "b")) -> None:
+    """(B, H, W[, 3]) float pair: same batch and size, sides at least :data:`MIN_SIDE`.
+    ``names``: the two inputs as the messages name them (file names where the caller has them)."""
+    na, nb = names
     if a.shape[1:3] == b.shape[1:3] and a.shape[0] != b.shape[0]:  # the sizes agree: not a "size mismatch"
-        raise InputError(f"batch mismatch: a has {a.shape[0]} images, b has {b.shape[0]}")
+        raise InputError(f"batch mismatch: {na} has {a.shape[0]} images, {nb} has {b.shape[0]}")
     if a.shape[:3] != b.shape[:3]:
-        raise InputError(f"size mismatch: a is {a.shape[2]}x{a.shape[1]}, b is {b.shape[2]}x{b.shape[1]}"
+        raise InputError(f"size mismatch: {na} is {a.shape[2]}x{a.shape[1]}, {nb} is {b.shape[2]}x{b.shape[1]}"
                          + ("" if a.shape[0] == b.shape[0] else f" (batch {a.shape[0]} vs {b.shape[0]})"))
-    if min(a.shape[1:3]) < MIN_SIDE:
-        raise InputError(f"image is {a.shape[2]}x{a.shape[1]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
+    if min(a.shape[1:3]) < MIN_SIDE:  # the sizes agree here: both inputs are that small
+        raise InputError(f"{na} and {nb}: images are {a.shape[2]}x{a.shape[1]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
 
 
 def pick_device(device: Any):

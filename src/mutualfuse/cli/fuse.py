@@ -19,6 +19,10 @@ def _bit_depth(v: str) -> int:
     return table[v]
 
 
+#: the chroma rule when no ``--chroma`` is given (:class:`mutualfuse.Fuser`'s default)
+DEFAULT_CHROMA = "saturation"
+
+
 def add_common(p: argparse.ArgumentParser) -> None:
     """Options shared by fuse, fuse-dir and fuse-video."""
     from ..color import CHROMA_RULES
@@ -52,9 +56,11 @@ def add_common(p: argparse.ArgumentParser) -> None:
                         "`mutualfuse methods --card NAME` lists them); auto = the task detected per pair "
                         "(printed; docs/inputs.md); stored = the weights' stored settings; explicit options "
                         "win; default: auto for weights that record per-task settings, else stored")
-    p.add_argument("--chroma", default="saturation", choices=list(CHROMA_RULES),
+    # default None, applied in make_fuser: a --chroma the user typed (saturation too) is told from
+    # the default, so that one that changed nothing is said (chroma_unused)
+    p.add_argument("--chroma", default=None, choices=list(CHROMA_RULES),
                    help="Cb/Cr rule when both inputs are colour: per-pixel weighting by saturation |C-128| "
-                        "(default %(default)s), keep a's, keep b's, or the mean; gray: no chroma, the output "
+                        f"(default {DEFAULT_CHROMA}), keep a's, keep b's, or the mean; gray: no chroma, the output "
                         "is the fused luminance (gray) even for colour inputs")
     p.add_argument("--normalize", default=None, choices=list(NORMALIZE_MODES),
                    help="intensity scaling of 16-bit/float/DICOM inputs: auto (8-bit full range, others "
@@ -201,13 +207,15 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
                                  "windows")
         if g("dtype", "float32") != "float32":
             raise ParameterError(f"--dtype applies to the network; --method {args.method} has no network precision")
+    chroma = g("chroma", None)  # None: not given (add_common's default), the default rule
     fuser = Fuser(model, device=args.device, dtype=args.dtype, token_budget=-1 if budget is None else budget,
                   blend_temperature=temp, detail_gain=gain, detail_activity=act, task=task,
-                  chroma=g("chroma", "saturation"), normalize=g("normalize", None),
+                  chroma=DEFAULT_CHROMA if chroma is None else chroma, normalize=g("normalize", None),
                   percentiles=None if g("percentiles", None) is None else tuple(g("percentiles", None)),
                   max_window_pixels=g("window_pixels", DEFAULT_WINDOW_PIXELS),
                   tile=g("tile", None), tile_overlap=g("tile_overlap", 64), progress=progress,
                   **parse_params(g("param", [])))
+    fuser._chroma_given = chroma is not None  # chroma_unused says a --chroma that changed nothing
     POLICY_FROM_WEIGHTS.clear()
     if g("normalize", None) is None and fuser.normalize != "auto" and getattr(fuser, "_policy_note", None):
         POLICY_FROM_WEIGHTS.append((fuser.normalize, str(model)))
@@ -277,7 +285,7 @@ def header_is_colour(path: str) -> bool:
     samples per pixel 3 or 4, DICOM SamplesPerPixel 3, or a Pillow colour mode (16-bit colour
     PNG included). False when unsure (a palette, an unreadable header), so that the memory bound
     of :func:`check_fits` that it feeds stays a lower bound."""
-    from ..image_io import _is_dicom, _regular_file
+    from ..image_io import _is_dicom, _reads_as_tiff, _regular_file
 
     try:
         if not _regular_file(path):
@@ -286,7 +294,7 @@ def header_is_colour(path: str) -> bool:
             from ..dicom import dcmread_checked
 
             return int(getattr(dcmread_checked(path, None, stop_before_pixels=True), "SamplesPerPixel", 1)) == 3
-        if Path(path).suffix.lower() in (".tif", ".tiff"):
+        if _reads_as_tiff(Path(path)):  # by content, as the reading decides: a TIFF named .png, a PNG named .tif
             import tifffile
 
             with tifffile.TiffFile(path) as tf:
@@ -402,6 +410,27 @@ def percentiles_unused(fuser, infos) -> str | None:
             "--normalize percentile scales every input)")
 
 
+def chroma_unused(chroma: str, given: bool, colour: list[bool], stack: bool = False) -> str | None:
+    """The note that ``--chroma CHROMA`` changed nothing, or None where it was not ``given`` (the
+    default rule; a fuser from :func:`make_fuser` records it as ``_chroma_given``) or may have
+    changed something. ``colour``: whether each input (``stack``: each image of a stack) was read
+    as colour. Every input gray: no rule has anything to do (the output is gray). One colour input:
+    every fusion has at most one colour input, whose Cb/Cr are kept whatever the rule (saturation,
+    a, b and mean choose between two colour inputs); only ``gray`` changes the output."""
+    if not given:
+        return None
+    n = sum(bool(c) for c in colour)
+    if n == 0:
+        what = "every image of the stack is" if stack else "both inputs are"
+        return f"--chroma {chroma} had no effect: {what} gray (the output is gray)"
+    if n == 1 and chroma != "gray":
+        i = [bool(c) for c in colour].index(True)
+        one = (f"image {i + 1} of the stack" if stack else ("a (the first input)", "b (the second input)")[i])
+        return (f"--chroma {chroma} had no effect: only {one} is colour, and its Cb/Cr are kept under every "
+                "rule but gray (saturation, a, b and mean choose between two colour inputs)")
+    return None
+
+
 def fuse_files(fuser, a_path: str, b_path: str, out_path: str, max_pixels: int | None = None,
                bit_depth: int | None = None) -> dict:
     """Read, validate, fuse and atomically write one pair; returns what was done.
@@ -413,7 +442,8 @@ def fuse_files(fuser, a_path: str, b_path: str, out_path: str, max_pixels: int |
 
     check_writable(out_path, inputs=(a_path, b_path))
     a, b, ia, ib = read_pair(fuser, a_path, b_path, max_pixels)
-    colour = output_is_colour(a.ndim == 3, b.ndim == 3, fuser.chroma)
+    colour_in = [a.ndim == 3, b.ndim == 3]
+    colour = output_is_colour(*colour_in, fuser.chroma)
     depth, note = output_depth(out_path, [ia.bit_depth, ib.bit_depth], colour, bit_depth)  # before fusing
     check_output_size(out_path, a.shape[1], a.shape[0], 3 if colour else 1)  # a JPEG over 65500 px: not after fusing
     fused = fuser.fuse_arrays(a[None], b[None])[0]
@@ -442,6 +472,9 @@ def fuse_files(fuser, a_path: str, b_path: str, out_path: str, max_pixels: int |
 
             notes.append(f"{info.path}: float samples up to {FLOAT_TOLERANCE:g} outside [0, 1] clipped to [0, 1]")
     unused = percentiles_unused(fuser, (ia, ib))
+    if unused:
+        notes.append(unused)
+    unused = chroma_unused(fuser.chroma, getattr(fuser, "_chroma_given", False), colour_in)
     if unused:
         notes.append(unused)
     from .. import __version__

@@ -290,6 +290,8 @@ class StackDone:
     depth: int
     colour: bool
     notes: list[str] = field(default_factory=list)
+    #: whether each image (or plane) of the stack was read as colour
+    colour_in: list[bool] = field(default_factory=list)
 
     def summary(self) -> str:
         """The line ``fuse-stack`` prints on success."""
@@ -304,7 +306,12 @@ def run(args: argparse.Namespace) -> int:
     apply_imports(args)  # a method of one's own (--import): registered before --method is looked up
     done = fuse_stack_files(args)
     if not args.quiet:
-        for n in done.notes:
+        from .fuse import DEFAULT_CHROMA, chroma_unused
+
+        # here, not in fuse_stack_files' notes: the web page passes its chroma menu's value as --chroma
+        chroma = getattr(args, "chroma", None)
+        unused = chroma_unused(chroma or DEFAULT_CHROMA, chroma is not None, done.colour_in, stack=True)
+        for n in done.notes + ([unused] if unused else []):
             print(f"note: {n}", file=sys.stderr)
         print(done.summary())
     return 0
@@ -418,6 +425,11 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
         if info.normalization in ("percentile", "window"):
             notes.append(f"{info.path}: {info.bit_depth}-bit input {info.scaled_how()} "
                          "(--normalize full for the type's full range)")
+    from .fuse import percentiles_unused
+
+    unused = percentiles_unused(fuser, infos)  # --percentiles under auto on 8-bit planes: said as fuse says it
+    if unused:
+        notes.append(unused)
     from .. import __version__
 
     what = (f"the network, weights {Path(fuser.weights_spec).name}" if fuser.weights_spec is not None
@@ -428,4 +440,5 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
                             f"{args.order} order",
                 setting=f"stack {args.order} {stack_task} {fuse_setting(fuser)}")
     return StackDone(out=str(args.out), count=count, one_file=len(files) == 1, fusions=stacker.report.fusions,
-                     seconds=time.perf_counter() - t, depth=depth, colour=fused.ndim == 3, notes=notes)
+                     seconds=time.perf_counter() - t, depth=depth, colour=fused.ndim == 3, notes=notes,
+                     colour_in=list(colour_in))
