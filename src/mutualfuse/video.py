@@ -1013,6 +1013,8 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
             "gray": not output_is_colour(any_colour[a_path], any_colour[b_path], fuser.chroma),
             "task": getattr(fuser.report, "task", None), "task_note": task_note, "mapping_notes": mapping_notes,
             "notes": notes,
+            # whether any frame of each video (a, b) was read as colour (for the --chroma note)
+            "colour": [any_colour[a_path], any_colour[b_path]],
             # the videos whose frames were scaled by percentiles (the whole video's, or each frame's own)
             "percentile_scaled": [str(p) for p in dict.fromkeys((a_path, b_path))
                                   if hows[p].get("percentile") or hows[p].get("fixed")]}

@@ -545,9 +545,10 @@ def probe_own_method(fuser) -> None:
 def _counted_note(note: str, inputs: tuple[str, str]) -> str | None:
     """A pair's note that the summary keeps, counted (a template with ``{n}``), or None: the
     output depth reduced by the format ("... wrote 8-bit": fuse's note, which fuse-dir dropped),
-    ``--percentiles`` that changed nothing of a pair (:func:`~.fuse.percentiles_unused`) and an
+    ``--percentiles`` or ``--chroma`` that changed nothing of a pair (:func:`~.fuse.percentiles_unused`,
+    :func:`~.fuse.chroma_unused`) and an
     input scaled by percentile/window or clipped (the path left out)."""
-    if (" cannot hold " in note and "; wrote " in note) or (note.startswith("--percentiles ")
+    if (" cannot hold " in note and "; wrote " in note) or (note.startswith(("--percentiles ", "--chroma "))
                                                              and " had no effect" in note):
         return note.replace("{", "{{").replace("}", "}}") + " ({n} pair(s))"
     for p in inputs:

@@ -118,15 +118,18 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:  # -q: nothing on success (notes included); errors are still printed
         from types import SimpleNamespace
 
-        from .fuse import percentiles_unused
+        from .fuse import chroma_unused, percentiles_unused
 
         # --percentiles given under auto on videos none of which was scaled by percentiles (8-bit, float
         # in [0, 1]): said as fuse says it of a pair (it changed nothing, without a word)
         scaled = set(info.get("percentile_scaled", ()))
         unused = percentiles_unused(fuser, [SimpleNamespace(normalization="percentile" if str(p) in scaled else "")
                                             for p in (args.a, args.b)])
+        # a --chroma given that changed nothing (both videos gray, or one of them colour): as fuse says it
+        chroma = chroma_unused(fuser.chroma, getattr(fuser, "_chroma_given", False), info.get("colour", []))
         for n in (info.get("notes", []) + info.get("mapping_notes", []) + fuser.report.notes
-                  + ([info["task_note"]] if info.get("task_note") else []) + ([unused] if unused else [])):
+                  + ([info["task_note"]] if info.get("task_note") else []) + ([unused] if unused else [])
+                  + ([chroma] if chroma else [])):
             print(f"note: {n}", file=sys.stderr)
         frames = f"{info['frames']} frame{'' if info['frames'] == 1 else 's'}"
         depth = ", 16-bit FFV1" if info.get("bit_depth") == 16 else ""
