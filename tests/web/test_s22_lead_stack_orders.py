@@ -36,4 +36,5 @@ def test_the_page_offers_every_order_and_spread_equals_the_cli(tmp_path):
     assert Path(download).read_bytes() == cli.read_bytes()
     tree = tmp_path / "tree.png"
     assert main(["fuse-stack", *files, "-o", str(tree), "--order", "tree", "--method", "msvd", "-q"]) == 0
-    assert tree.read_bytes() != cli.read_bytes()  # the order reached the fusion (msvd: average is the mean in any order since s24)
+    # the order reached the fusion (msvd: since s24 average is the mean in any order)
+    assert tree.read_bytes() != cli.read_bytes()
