@@ -714,20 +714,17 @@ def _viff_scale_py(A, B, F, g, sigma_nsq, z, m):
 def _normalize1_py(x, lo, hi, out):
     """VIFB's ``normalize1`` after its min/max: ``round((x − lo)/(hi − lo)·255)``, halves away
     from zero, with the operations of ``structural._normalize1`` (``round_half_away``:
-    sign·floor(|v| + 0.5); NaN stays NaN) in one pass; ``x``, ``out`` C-contiguous."""
+    sign·floor(|v| + 0.5); NaN stays NaN, 0 and −0 give +0) in one pass; ``x`` 2-D. ``out`` may be
+    float32 (the values are integers in [0, 255] or NaN: exact)."""
     d = hi - lo
-    xf = x.ravel()
-    of = out.ravel()
-    for k in range(xf.shape[0]):
-        v = (xf[k] - lo) / d * 255
-        if v > 0:
-            of[k] = math.floor(v + 0.5)
-        elif v < 0:
-            of[k] = -math.floor(-v + 0.5)
-        elif v == 0:
-            of[k] = 0.0
-        else:
-            of[k] = v
+    M, N = x.shape
+    for i in range(M):
+        xr = x[i]
+        orow = out[i]
+        for j in range(N):
+            v = (xr[j] - lo) / d * 255
+            r = np.floor(abs(v) + 0.5)  # (a float: NaN stays NaN; math.floor gives an int)
+            orow[j] = r if v >= 0 else -r
 
 
 def _scale_spectrum3_py(X, h, Y):
@@ -755,7 +752,56 @@ def _unwrap_same_py(x, g, s, b):
     'same')``), in place. Per axis, circular = linear + the taps that wrap around (C = L + W), and
     C_r C_c − L_r L_c = W_r (C_c x) + L_r (W_c x): the wrapped taps only reach the h rows and
     the h columns next to each border, so the correction is two thin strips of work (loops run
-    along the strips, over contiguous memory)."""
+    along the strips, over contiguous memory): :func:`_unwrap_terms_py`, then
+    :func:`_unwrap_apply_py`."""
+    h = g.shape[0] // 2
+    M, N = x.shape
+    rows = np.empty((2 * h, N))
+    cols = np.empty((2 * h, M))
+    _unwrap_terms(x, g, rows, cols)
+    _unwrap_apply(rows, cols, s, b)
+
+
+def _unwrap_same2_py(x, g2, s2, g4, s4, d, b4):
+    """The three corrections of Q_CB's float32 path in one call, with the values of
+    ``_unwrap_same(x, g2, s2, d)``, ``_unwrap_same(x, g4, -s4, d)``, ``_unwrap_same(x, g4, s4,
+    b4)`` in that order (the same subtractions in the same order: bit for bit), the border terms
+    of each Gaussian computed once: d = b_σ2 − b_σ4 (filtered with s2·g2⊗g2 − s4·g4⊗g4) and b4."""
+    h = g2.shape[0] // 2
+    M, N = x.shape
+    rows2 = np.empty((2 * h, N))
+    cols2 = np.empty((2 * h, M))
+    rows4 = np.empty((2 * h, N))
+    cols4 = np.empty((2 * h, M))
+    _unwrap_terms(x, g2, rows2, cols2)
+    _unwrap_terms(x, g4, rows4, cols4)
+    _unwrap_apply(rows2, cols2, s2, d)
+    _unwrap_apply(rows4, cols4, -s4, d)
+    _unwrap_apply(rows4, cols4, s4, b4)
+
+
+def _unwrap_apply_py(rows, cols, s, b):
+    """``b`` −= s·(the border terms of :func:`_unwrap_terms_py`): the h top and h bottom rows
+    first, then the h left and h right columns (the order of :func:`_unwrap_same_py`)."""
+    M, N = b.shape
+    h = rows.shape[0] // 2
+    for r in range(2 * h):
+        i = r if r < h else M - 2 * h + r
+        br = b[i]
+        acc = rows[r]
+        for j in range(N):
+            br[j] -= s * acc[j]
+    for c in range(2 * h):
+        j = c if c < h else N - 2 * h + c
+        accm = cols[c]
+        for i in range(M):
+            b[i, j] -= s * accm[i]
+
+
+def _unwrap_terms_py(x, g, rows, cols):
+    """The unscaled border terms of :func:`_unwrap_same_py` for the image ``x`` and the taps
+    ``g`` (2h+1): ``rows`` (2h, N), W_r (C_c x) on the h top rows (rows[0:h]) and the h bottom
+    ones (rows[h:2h]); ``cols`` (2h, M), L_r (W_c x) on the h left columns and the h right ones."""
     n = g.shape[0]
     h = n // 2
     M, N = x.shape
@@ -778,10 +824,9 @@ def _unwrap_same_py(x, g, s, b):
                 ur[j] += w * xs[j]
     # W_r u: output row i < h takes the taps d < −i from row M + i + d (u[2h + i + d]); output
     # row i ≥ M − h the taps d ≥ M − i from row i + d − M (u[i + d − M])
-    acc = np.empty(N)
-    for i in range(M):
-        if h <= i < M - h:
-            continue
+    for r in range(2 * h):
+        i = r if r < h else M - 2 * h + r
+        acc = rows[r]
         acc[:] = 0.0
         if i < h:
             for d in range(-h, -i):
@@ -795,9 +840,6 @@ def _unwrap_same_py(x, g, s, b):
                 ur = u[i + d - M]
                 for j in range(N):
                     acc[j] += w * ur[j]
-        br = b[i]
-        for j in range(N):
-            br[j] -= s * acc[j]
     # v = W_c x on the h left columns (v[c], c < h) and the h right ones (v[h + c]), stored
     # transposed with h zero rows on either side, then L_r v along the columns
     xt = np.empty((2 * h, M))       # xt[c]: column c (c < h) or column N − 2h + c of x
@@ -819,8 +861,8 @@ def _unwrap_same_py(x, g, s, b):
             xs = xt[c + d - h]
             for i in range(M):
                 vc[i] += w * xs[i]
-    accm = np.empty(M)
     for c in range(2 * h):
+        accm = cols[c]
         accm[:] = 0.0
         vr = v[c]
         for d in range(-h, h + 1):
@@ -828,9 +870,6 @@ def _unwrap_same_py(x, g, s, b):
             vs = vr[d + h:d + h + M]
             for i in range(M):
                 accm[i] += w * vs[i]
-        j = c if c < h else N - 2 * h + c
-        for i in range(M):
-            b[i, j] -= s * accm[i]
 
 
 def _qcb_contrast_py(b2, b4, e, first, cp, t):
@@ -885,32 +924,59 @@ def _qcb_contrast32_py(d, b4, e, first, cp, t):
 
 def _qcb_pool_py(c1, c2, cf, t, out):
     """Chen–Blum per pixel from the masked contrasts ``c1``, ``c2``, ``cf`` (VIFB's img1, img2,
-    fused; :func:`_qcb_contrast_py`), with the operations of ``structural._qcb_numpy`` (its
-    0/0 → NaN and ∞·0 → NaN cases included). Returns the sum over pixels of ``t`` (the
-    round-off estimate), at most 1 per pixel (also where it is NaN). ``out`` may be ``t``."""
+    fused; :func:`_qcb_contrast_py`), with the values of ``structural._qcb_numpy`` (its 0/0 → NaN
+    and ∞·0 → NaN cases included). Returns the sum over pixels of ``t`` (the round-off
+    estimate), at most 1 per pixel (also where it is NaN). ``out`` may be ``t`` (each row is read
+    before it is written).
+
+    Q_XF = (C'_X/C'_F)·m + (C'_F/C'_X)·(1 − m), m = [C'_X < C'_F], is min/max of the two: one
+    division instead of two wherever 0 < min ≤ max < min·1e300 (then the other quotient is
+    finite, times 0 it adds +0, and min/max is the same quotient). A row with any other pixel
+    (a 0, NaN or ∞, or a ratio near overflow) is recomputed with the reference's expression, so
+    the values are NumPy's bit for bit. The risk sum adds per column, then the columns (a
+    different order than one running sum: the same value to ~1e-16 relative)."""
     M, N = out.shape
     rk = np.empty(N)
-    risk = 0.0
+    qr = np.empty(N)
+    colrisk = np.zeros(N)
     for i in range(M):
-        o = out[i]
         a1 = c1[i]
         a2 = c2[i]
         af = cf[i]
         ti = t[i]
+        nbad = 0
         for j in range(N):
             u = ti[j]
             rk[j] = u if u < 1.0 else 1.0
             p1 = a1[j]
             p2 = a2[j]
             pf = af[j]
-            m = 1.0 if p1 < pf else 0.0
-            q1 = (p1 / pf) * m + (pf / p1) * (1 - m)
-            m = 1.0 if p2 < pf else 0.0
-            q2 = (p2 / pf) * m + (pf / p2) * (1 - m)
+            lo1 = p1 if p1 < pf else pf
+            hi1 = pf if p1 < pf else p1
+            lo2 = p2 if p2 < pf else pf
+            hi2 = pf if p2 < pf else p2
+            ok = (hi1 < lo1 * 1e300) & (hi2 < lo2 * 1e300)
+            nbad += 0 if ok else 1
             den = p1 * p1 + p2 * p2
-            o[j] = (p1 * p1) / den * q1 + (p2 * p2) / den * q2
+            qr[j] = (p1 * p1) / den * (lo1 / hi1) + (p2 * p2) / den * (lo2 / hi2)
+        if nbad > 0:  # the reference's expression (rare: zeros, NaN, ∞)
+            for j in range(N):
+                p1 = a1[j]
+                p2 = a2[j]
+                pf = af[j]
+                m = 1.0 if p1 < pf else 0.0
+                q1 = (p1 / pf) * m + (pf / p1) * (1 - m)
+                m = 1.0 if p2 < pf else 0.0
+                q2 = (p2 / pf) * m + (pf / p2) * (1 - m)
+                den = p1 * p1 + p2 * p2
+                qr[j] = (p1 * p1) / den * q1 + (p2 * p2) / den * q2
+        o = out[i]
         for j in range(N):
-            risk += rk[j]
+            o[j] = qr[j]
+            colrisk[j] += rk[j]
+    risk = 0.0
+    for j in range(N):
+        risk += colrisk[j]
     return risk
 
 
@@ -933,24 +999,23 @@ def _qcv_saliency_py(x, ws, lam):
     """Chen–Varshney's λ into ``lam`` (⌈M/ws⌉, ⌈N/ws⌉): per ws×ws block (partial blocks
     zero-padded) the sum of g⁵, g the Sobel gradient magnitude of ``x`` with zero padding
     (``filter2 'same'``), g⁵ = s²·√s with s = g_x² + g_y² (exact integers for VIFB's rounded
-    images, so only √ and the two products round)."""
+    images, so only √ and the two products round). ``x`` may be float32 (widened to float64);
+    three zero-padded row buffers in turn (row r in ``buf[(r + 1) % 3]``), one row copied per row."""
     M, N = x.shape
     acc = np.zeros(N)
-    p0 = np.zeros(N + 2)
-    p1 = np.zeros(N + 2)
-    p2 = np.zeros(N + 2)
+    buf = np.zeros((3, N + 2))
     lam[:, :] = 0.0
+    r0 = buf[1]
+    for j in range(N):
+        r0[j + 1] = x[0, j]
     for i in range(M):
-        if i > 0:
-            for j in range(N):
-                p0[j + 1] = x[i - 1, j]
-        else:
-            p0[:] = 0.0
-        for j in range(N):
-            p1[j + 1] = x[i, j]
+        p0 = buf[i % 3]
+        p1 = buf[(i + 1) % 3]
+        p2 = buf[(i + 2) % 3]
         if i + 1 < M:
+            xr = x[i + 1]
             for j in range(N):
-                p2[j + 1] = x[i + 1, j]
+                p2[j + 1] = xr[j]
         else:
             p2[:] = 0.0
         for j in range(N):
@@ -992,6 +1057,8 @@ _xydeas_side = _xydeas_side_py
 _split = _split_py
 _fma = _fma_py
 _block_sums_add = _block_sums_add_py
+_unwrap_terms = _unwrap_terms_py
+_unwrap_apply = _unwrap_apply_py
 _pww_bands = _pww_bands_py
 _pww_term = _pww_term_py
 _max_nan = _max_nan_py
@@ -1010,7 +1077,7 @@ def kernels():
         return None
     global _sep_row1, _sep_rows3, _sep_rows_xy, _sobel_at, _triple_img, _ssim_yang_at, _vif_terms, _split, _fma, _xydeas_side
     global _yang_sensitive, _qc_row, _qy_row, _filter2_point, _block_sums_add, _pww_bands, _pww_term
-    global _max_nan, _zhao_r
+    global _max_nan, _zhao_r, _unwrap_terms, _unwrap_apply
     jit = functools.partial(_njit, nogil=True, error_model="numpy")  # cache=True where writable
     _sep_row1 = jit(_sep_row1_py)
     _triple_img = jit(_triple_img_py)
@@ -1027,6 +1094,8 @@ def kernels():
     _qy_row = jit(_qy_row_py)
     _filter2_point = jit(_filter2_point_py)
     _block_sums_add = jit(_block_sums_add_py)
+    _unwrap_terms = jit(_unwrap_terms_py)
+    _unwrap_apply = jit(_unwrap_apply_py)
     _pww_bands = jit(_pww_bands_py)
     _pww_term = jit(_pww_term_py)
     _max_nan = jit(_max_nan_py)
@@ -1046,6 +1115,7 @@ def kernels():
         "normalize1": jit(_normalize1_py),
         "scale_spectrum3": jit(_scale_spectrum3_py),
         "unwrap_same": jit(_unwrap_same_py),
+        "unwrap_same2": jit(_unwrap_same2_py),
         "qcb_contrast": jit(_qcb_contrast_py),
         "qcb_contrast32": jit(_qcb_contrast32_py),
         "qcb_pool": jit(_qcb_pool_py),

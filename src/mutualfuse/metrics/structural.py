@@ -445,31 +445,32 @@ def _qcb_compiled32(K, A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float | N
     """:func:`_qcb_compiled` with float32 FFTs (complex64 spectra), or ``None`` where the float32
     round-off could decide the value (estimate above :data:`_QCB_MAX_RISK32`) or the value is not
     finite (an exact float32 zero of b_σ2 − b_σ4 gives the reference formula's 0/0; a NaN of the
-    reference itself, e.g. a constant image, is recomputed by the float64 path too). Per image:
-    one forward and three inverse float32 FFTs give x, d = b_σ2 − b_σ4 and b_σ4 (circular, then
-    'same' by ``unwrap_same``: twice for d, once per Gaussian); the per-pixel work is float64."""
+    reference itself, e.g. a constant image, is recomputed by the float64 path too). Per image
+    (``normalize1``-ed straight into float32: integers 0–255, exact): one forward and three
+    inverse float32 FFTs give x, d = b_σ2 − b_σ4 and b_σ4 (circular, then 'same' by
+    ``unwrap_same2``: the border terms of each Gaussian once, subtracted twice from d, once
+    from b_σ4); the per-pixel work is float64."""
     m, n = F.shape
-    ims, gs = _qcb_inputs(K, A, B, F)
     H = _qcb_filters32(m, n)
-    (g2, s2), (g4, s4) = gs
+    idx = np.arange(-15, 16, dtype=np.float64)
+    g2, g4 = (np.exp(-(idx * idx) / (2 * sigma * sigma)) for sigma in (2.0, 4.0))
+    s2, s4 = (1.0 / (2 * np.pi * sigma * sigma) for sigma in (2.0, 4.0))
     Y = np.empty((3, m, n // 2 + 1), dtype=np.complex64)
+    cp = np.empty((3, m, n))  # C' of img1 = VI = b, img2 = IR = a, F (VIFB's order)
     t = np.empty((m, n))
     im32 = np.empty((m, n), dtype=np.float32)
-    for k in range(3):
-        im = ims[k]
-        e = _QCB_FFT32_ROUNDOFF * max(abs(im.max()), abs(im.min()))
-        im32[...] = im  # integers 0–255 (normalize1): exact in float32
+    for k, img in enumerate((B, A, F)):
+        _normalize1_into(K, img, im32)
+        e = _QCB_FFT32_ROUNDOFF * max(abs(float(im32.max())), abs(float(im32.min())))
         K["scale_spectrum3"](scipy.fft.rfft2(im32, workers=1), H, Y)
         x = _irfft2_inplace(Y[0], n)
         d = _irfft2_inplace(Y[1], n)
-        K["unwrap_same"](x, g2, s2, d)
-        K["unwrap_same"](x, g4, -s4, d)
         b4 = _irfft2_inplace(Y[2], n)
-        K["unwrap_same"](x, g4, s4, b4)
+        K["unwrap_same2"](x, g2, s2, g4, s4, d, b4)
         del x
-        K["qcb_contrast32"](d, b4, e, k == 0, im, t)  # C' replaces the image (memory)
+        K["qcb_contrast32"](d, b4, e, k == 0, cp[k], t)
         del d, b4
-    risk = K["qcb_pool"](ims[0], ims[1], ims[2], t, t)  # Q replaces the estimate
+    risk = K["qcb_pool"](cp[0], cp[1], cp[2], t, t)  # Q replaces the estimate
     if not risk <= _QCB_MAX_RISK32 * m * n:
         return None
     v = float(np.mean(t))
@@ -622,7 +623,9 @@ def _qcv_compiled(K, A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float:
     :func:`_qcv_numpy` to ~2e-7 relative on the conformance images; see :func:`qcv`)."""
     m, n = F.shape
     ws = 16
-    ims = np.empty((3, m, n))
+    # normalize1 gives integers in [0, 255] (or NaN): exact in float32, and so are the
+    # differences below, in [−255, 255]: the float32 FFTs read them directly
+    ims = np.empty((3, m, n), dtype=np.float32)
     for k, x in enumerate((B, A, F)):  # im1 = b, im2 = a, fu = f
         _normalize1_into(K, x, ims[k])
     nb = (-(-m // ws), -(-n // ws))
@@ -631,8 +634,7 @@ def _qcv_compiled(K, A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float:
     for k in range(2):
         K["qcv_saliency"](ims[k], ws, lam[k])
     ims[:2] -= ims[2]  # the differences A − F, B − F, in place (λ has been taken)
-    # float32 FFTs: the differences are integers in [−255, 255] (normalize1), exact in float32
-    S = scipy.fft.rfft2(ims[:2].astype(np.float32), workers=1)
+    S = scipy.fft.rfft2(ims[:2], workers=1)
     S *= _qcv_filter(m, n)
     for k in range(2):  # (one inverse each, :func:`_irfft2_inplace`)
         K["block_mean_sq"](_irfft2_inplace(S[k], n), ws, D[k])
