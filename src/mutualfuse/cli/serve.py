@@ -26,6 +26,13 @@ def add_parser(sub) -> None:
                        "(mutualfuse.methods.register_method) are offered on the page, whose 'same as' command lines "
                        "name the module, and the metrics it registers (mutualfuse.metrics.register_metric) are rows "
                        "of the page's metrics table, marked yours and unchecked; repeatable (docs/web.md)")
+    p.add_argument("--weights", action="append", default=[], metavar="NAME=FILE",
+                   help="weights of your own (mutualfuse train / export-weights) offered in the page's weights "
+                        "selector as NAME, labelled yours: NAME=FILE, or a path (NAME = the file's stem); each "
+                        "file is checked at the start (its .sha256 sidecar too, as fuse checks it) and fused as "
+                        "`mutualfuse fuse --weights FILE` fuses by default (the scaling left at its default: the "
+                        "policy the weights were trained with); a request names only these NAMEs, never a path; "
+                        "repeatable (docs/web.md)")
     p.set_defaults(func=run)
 
 
@@ -40,9 +47,13 @@ def run(args: argparse.Namespace) -> int:
     apply_imports(args)  # methods of one's own (--import): on the page's method list, before it is built
     from ..web import core
 
+    # weights of one's own (--weights NAME=FILE or a path): each read and checked now, before the
+    # server starts; a bad entry is one line, exit 2
+    own = core.check_own_weights(core.own_weights_entries(list(getattr(args, "weights", None) or [])))
+
     core.SERVED_IMPORTS = tuple(getattr(args, "imports", None) or ())
     rc = serve(host=args.host, port=args.port or None, device=args.device, max_pixels=args.max_pixels,
-               share=args.share)
+               share=args.share, own_weights=own)
     # serve() has stopped the page and removed its temporary folder. Leave now: the web
     # framework's worker threads (not ours to join) must not hold the process after Ctrl+C.
     sys.stdout.flush()

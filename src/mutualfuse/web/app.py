@@ -221,9 +221,20 @@ def _owner(request, what: str) -> str | None:
     return f"{session}/{what}" if session else None
 
 
-def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None):
-    """The page as a ``gradio.Blocks``; uploads and results live under ``workdir``."""
+def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None,
+              own_weights: dict[str, str] | None = None):
+    """The page as a ``gradio.Blocks``; uploads and results live under ``workdir``.
+
+    ``own_weights``: weights of one's own, ``{NAME: FILE}`` (``serve --weights NAME=FILE``), offered
+    in the weights selector after the shipped ones, labelled as yours; each file is read and checked
+    here (:func:`core.check_own_weights`: a one-line FuseError for a file that is not valid weights
+    or fails its ``.sha256`` sidecar, a NAME not one word, a shipped name or given twice). A request
+    may name only these NAMEs or shipped weights, never a path; NAME fuses as ``mutualfuse fuse
+    --weights FILE`` by default (the scaling left at its default: the policy the weights' training
+    recorded; their stored settings)."""
     import gradio as gr
+
+    own = core.own_weights_table(own_weights)
 
     cache = core.FuserCache()
     sample_pairs = core.samples()
@@ -253,7 +264,8 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         """The page's choices as :class:`core.Settings` (the same for a pair and a stack)."""
         net = method == core.NETWORK
         return core.Settings(method=method, weights=weights or "default", params=params or "", chroma=chroma,
-                             normalize=normalize, device=device, max_pixels=max_pixels,
+                             normalize=normalize or core.DEFAULT_NORMALIZE, device=device, max_pixels=max_pixels,
+                             own_weights=dict(own),
                              blend_temperature=temperature if net and temperature else None,
                              detail_gain=gain if net and gain else None,  # blank (Gradio sends 0) = the weights' own
                              detail_activity=(0.0 if detail_off else activity or None) if net else None,
@@ -346,7 +358,8 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
             b_in = gr.File(label="image b (visible, far focus, MR …)", type="filepath", elem_id="input-b")
         with gr.Row():
             method = gr.Dropdown(method_choices, value=core.NETWORK, label="method", elem_id="method")
-            weights = gr.Dropdown(core.weights_names(), value="default", label="network weights", elem_id="weights")
+            weights = gr.Dropdown(core.own_weights_choices(own), value="default", elem_id="weights",
+                                  label="network weights" + (" (yours: started with `serve --weights`)" if own else ""))
             params = gr.Textbox("", label="method parameters (KEY=VALUE per line)", lines=3, visible=False,
                                 elem_id="params")
         with gr.Accordion("options", open=False, elem_id="options"):
@@ -355,8 +368,12 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
 
             chroma = gr.Dropdown(list(CHROMA_RULES), value="saturation", label="chroma rule (colour inputs; gray = gray output)",
                                  elem_id="chroma")
-            normalize = gr.Dropdown(list(NORMALIZE_MODES), value="auto", label="16-bit / float scaling",
-                                    elem_id="normalize")
+            # with weights of one's own, a default that is no --normalize: their training's policy (as
+            # `fuse --weights FILE`), auto for the rest; "auto" then says --normalize auto for them too
+            norm_choices = ([("default: your weights' training policy, else auto", core.DEFAULT_NORMALIZE)] if own
+                            else []) + [(m, m) for m in NORMALIZE_MODES]
+            normalize = gr.Dropdown(norm_choices, value=core.DEFAULT_NORMALIZE if own else "auto",
+                                    label="16-bit / float scaling", elem_id="normalize")
             task = gr.Dropdown([NO_TASK, "stored", *TASKS], value=NO_TASK, elem_id="task",
                                label="task: the settings the weights record for it, chosen on that task's "
                                      "validation pairs (shipped 'default': ir-vis = temperature 0.1 + detail activity "

@@ -74,6 +74,82 @@ def _served_imports() -> tuple[str, ...]:
     return tuple(SERVED_IMPORTS)
 
 
+#: the page's scaling value that means "no ``--normalize``": ``auto`` for the shipped weights and the
+#: classical methods (as the page always did), and for weights of one's own (``serve --weights``) the
+#: policy their training recorded (``train_data``), as ``mutualfuse fuse --weights FILE`` reads by default
+DEFAULT_NORMALIZE = "default"
+#: a NAME of ``serve --weights NAME=FILE``: one word (as ``benchmark --weights NAME=FILE``'s row names)
+_OWN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
+
+
+def own_weights_entries(entries: list[str]) -> list[tuple[str, str, str]]:
+    """``serve --weights`` entries → ``(entry, NAME, FILE)`` each: ``NAME=FILE``, or a path whose
+    NAME is the file's stem (as ``benchmark --weights`` reads them)."""
+    return [(e, e.split("=", 1)[0].strip(), e.split("=", 1)[1]) if "=" in e else (e, Path(e).stem, e)
+            for e in entries]
+
+
+class CheckedWeights(dict):
+    """``{NAME: absolute FILE}`` as :func:`check_own_weights` checked it (not read again at the start)."""
+
+
+def own_weights_table(own: dict[str, str] | None, option: str = "own_weights") -> CheckedWeights:
+    """``own`` (``{NAME: FILE}``) checked by :func:`check_own_weights`, unless it was already."""
+    if isinstance(own, CheckedWeights):
+        return own
+    return check_own_weights([(f"{n}={f}", str(n), str(f)) for n, f in (own or {}).items()], option=option)
+
+
+def check_own_weights(items: list[tuple[str, str, str]], option: str = "--weights") -> CheckedWeights:
+    """Weights of one's own for the page, each ``(entry as given, NAME, FILE)``, checked → ``{NAME:
+    absolute FILE}``, in the order given. Each file is read and verified as ``fuse`` reads it
+    (:func:`mutualfuse.weights.read_weights`: its ``.sha256`` sidecar, header, config, tensors); a
+    file that is not valid weights is a one-line :class:`~mutualfuse.errors.WeightsError`, a NAME
+    that is not one word, is a shipped name or is given twice (case aside) a one-line
+    :class:`~mutualfuse.errors.ParameterError` naming ``option`` and the entry."""
+    import os
+
+    from ..errors import ParameterError
+    from ..weights import SHIPPED, read_weights
+
+    out = CheckedWeights()
+    seen: dict[str, str] = {}
+    shipped = {n.lower() for n in SHIPPED}
+    for entry, name, path in items:
+        if not _OWN_NAME.fullmatch(name or ""):
+            raise ParameterError(f"{option} {entry}: the weights name {name!r} must be one word of letters, digits "
+                                 "and . _ + - (NAME=FILE)")
+        if not str(path).strip():
+            raise ParameterError(f"{option} {entry}: no weights file after '=' (NAME=FILE)")
+        if name.lower() in shipped:
+            raise ParameterError(f"{option} {entry}: {name!r} is the name of shipped weights; give your file "
+                                 "another name (NAME=FILE)")
+        if name.lower() in seen:
+            raise ParameterError(f"{option}: the weights name {name!r} is given twice ({seen[name.lower()]}, {entry})")
+        seen[name.lower()] = entry
+        read_weights(str(path).strip())  # not valid weights, or failing its sidecar: one line, before the page
+        out[name] = os.path.abspath(str(path).strip())
+    return out
+
+
+def own_weights_choices(own: dict[str, str]) -> list[tuple[str, str]]:
+    """The weights selector's entries (label, value): the shipped names, then each NAME of one's own
+    (``serve --weights``) labelled as yours with its file's name."""
+    return [(n, n) for n in weights_names()] + [(f"{n}  (your weights: {Path(f).name})", n) for n, f in own.items()]
+
+
+def _check_weights(settings: "Settings") -> None:
+    """A request may name the shipped weights or a NAME the server was started with, never a path:
+    the server does not read files of its own file system on a request's word."""
+    if settings.method == NETWORK and settings.weights not in weights_names() \
+            and settings.weights not in settings.own_weights:
+        from ..errors import ParameterError
+
+        yours = " nor weights of yours" if settings.own_weights else ""
+        raise ParameterError(f"weights {settings.weights!r}: not shipped weights{yours} (the page serves "
+                             f"{', '.join([*weights_names(), *settings.own_weights])})")
+
+
 def is_own_method(method: str) -> bool:
     """Whether the registered ``method`` is a method of one's own (``serve --import``), not the project's."""
     from ..methods import METHODS, _is_own
@@ -128,10 +204,12 @@ class Settings:
     """The page's choices: the options of ``mutualfuse fuse`` that the page exposes."""
 
     method: str = NETWORK
-    weights: str = "default"  # a shipped name; network only
+    weights: str = "default"  # a shipped name or a NAME of ``own_weights``; network only
     params: str = ""  # KEY=VALUE per line (classical methods), as --param
     chroma: str = "saturation"
-    normalize: str = "auto"
+    #: a ``--normalize`` mode, or :data:`DEFAULT_NORMALIZE`: none given (``auto``, or the policy that
+    #: weights of one's own recorded)
+    normalize: str = DEFAULT_NORMALIZE
     device: str = "auto"
     max_pixels: int | None = None  # None: the CLI's default
     blend_temperature: float | None = None  # network only; None: the weights' own
@@ -141,6 +219,13 @@ class Settings:
     #: the modules ``serve --import`` imported (default: :data:`SERVED_IMPORTS` when the settings
     #: are made): named by ``--import`` in the command lines when the method is one of one's own
     imports: tuple[str, ...] = field(default_factory=_served_imports)
+    #: the weights of one's own the server was started with (``serve --weights NAME=FILE``):
+    #: NAME → absolute file; ``weights`` may name one of them, and the command lines name its file
+    own_weights: dict[str, str] = field(default_factory=dict)
+
+    def _own_file(self) -> str | None:
+        """The file of the chosen weights of one's own (None: shipped weights, or not the network)."""
+        return self.own_weights.get(self.weights) if self.method == NETWORK else None
 
     def cli_args(self) -> list[str]:
         """The equivalent ``mutualfuse fuse`` options (shown on the page, used by the test); a
@@ -148,7 +233,7 @@ class Settings:
         out = [a for m in self.imports for a in ("--import", m)] if self.imports and is_own_method(self.method) else []
         out += ["--method", self.method]
         if self.method == NETWORK:
-            out += ["--weights", self.weights]
+            out += ["--weights", self._own_file() or self.weights]
             if self.blend_temperature is not None:
                 out += ["--blend-temperature", repr(float(self.blend_temperature))]
             if self.detail_gain is not None:
@@ -159,7 +244,13 @@ class Settings:
                 out += ["--task", self.task]
         for p in param_lines(self.params):
             out += ["--param", p]
-        out += ["--chroma", self.chroma, "--normalize", self.normalize, "--device", self.device]
+        out += ["--chroma", self.chroma]
+        if self.normalize != DEFAULT_NORMALIZE:
+            out += ["--normalize", self.normalize]
+        elif not self._own_file():  # shipped weights, classical methods: auto, as the page always said
+            out += ["--normalize", "auto"]
+        # else none, as `fuse --weights FILE`: the policy the weights' training recorded, else auto
+        out += ["--device", self.device]
         return out
 
     def command(self) -> str:
@@ -343,6 +434,37 @@ class FuserCache:
             return self._fuser
 
 
+def _own_fuser(cache: FuserCache, ns: argparse.Namespace, settings: Settings):
+    """``cache.get(ns)``, weights of one's own that no longer load named by their NAME: the cache
+    reads a file rewritten since the server started again (its identity, with its ``.sha256``
+    sidecar), verified as at the start; a file now invalid, removed or failing its sidecar is
+    refused with its one-line reason."""
+    from ..errors import WeightsError
+
+    try:
+        return cache.get(ns)
+    except WeightsError as e:
+        if settings._own_file():
+            e.args = (f"your weights {settings.weights}: {e}",)
+        raise
+
+
+def policy_origin(message: str, settings: Settings, fuser) -> str:
+    """``message`` (a refusal of the inputs), with where its scaling came from when the page's
+    scaling was left at its default and the weights of one's own read with the policy their training
+    recorded, as ``fuse`` says it (:func:`mutualfuse.cli.fuse.policy_origin`), in the page's words."""
+    from ..cli.fuse import _REFUSALS_OF
+
+    norm = getattr(fuser, "normalize", "auto")
+    if settings.normalize != DEFAULT_NORMALIZE or not settings._own_file() or norm == "auto" \
+            or not getattr(fuser, "_policy_note", None):
+        return message
+    if f"--normalize {norm}" in message or any(m in message for m in _REFUSALS_OF.get(norm, ())):
+        return (f"{message} [scaling {norm} was not chosen: it is the policy your weights {settings.weights} were "
+                "trained with (their train_data); choose a 16-bit / float scaling to read otherwise]")
+    return message
+
+
 #: (work folder, owner) → that owner's (page's) last request folder, superseded by its next request
 _OWNED: dict[tuple[str, str], Path] = {}
 _OWNED_LOCK = threading.Lock()
@@ -490,23 +612,20 @@ def fuse_request(a_path: str, b_path: str, settings: Settings, workdir: Path, ca
     from ..errors import InputError
     from ..image_io import MAX_PIXELS, output_depth, write_image
 
-    if settings.method == NETWORK and settings.weights not in weights_names():
-        from ..errors import ParameterError
-
-        # the page offers the shipped weights only; a request naming a path must not make the
-        # server read files of its own file system
-        raise ParameterError(f"weights {settings.weights!r}: not shipped weights (the page serves "
-                             f"{', '.join(weights_names())})")
+    # the shipped weights or the server's own NAMEs only; a request naming a path must not make
+    # the server read files of its own file system
+    _check_weights(settings)
     ns = _namespace(settings)
-    fuser = cache.get(ns)
+    fuser = _own_fuser(cache, ns, settings)
     max_pixels = MAX_PIXELS if settings.max_pixels is None else settings.max_pixels
     t0 = time.perf_counter()
     try:
         a, b, ia, ib = read_pair(fuser, a_path, b_path, max_pixels, server=True)
     except InputError as e:  # the bomb guard's advice is the server's option, not the page user's
-        if "raise it with --max-pixels" not in str(e):
+        msg = policy_origin(str(e), settings, fuser)
+        if "raise it with --max-pixels" not in msg and msg == str(e):
             raise
-        raise InputError(str(e).replace("raise it with --max-pixels", SERVER_LIMIT)) from None
+        raise InputError(msg.replace("raise it with --max-pixels", SERVER_LIMIT)) from None
     fused = fuser.fuse_arrays(a[None], b[None])[0]
     seconds = time.perf_counter() - t0
     colour = fused.ndim == 3
@@ -641,9 +760,7 @@ def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cach
     from ..errors import FuseError, InputError, ParameterError
     from ..image_io import MAX_PIXELS, read_image, tiff_plane_count
 
-    if settings.method == NETWORK and settings.weights not in weights_names():
-        raise ParameterError(f"weights {settings.weights!r}: not shipped weights (the page serves "
-                             f"{', '.join(weights_names())})")
+    _check_weights(settings)
     if fmt not in STACK_FORMATS:
         raise ParameterError(f"format {fmt!r}: the page writes {' or '.join(STACK_FORMATS)}")
     paths = [str(Path(p).absolute()) for p in paths]  # never read as an option by the parser
@@ -663,8 +780,9 @@ def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cach
     ns = _parse(["fuse-stack", *paths, "-o", str(out), *settings.stack_args(order)])
     max_pixels = MAX_PIXELS if settings.max_pixels is None else settings.max_pixels
     t0 = time.perf_counter()
+    fuser = None
     try:
-        fuser = cache.get(ns)
+        fuser = _own_fuser(cache, ns, settings)
         # the CLI's own memory check, before it runs, in the page's words (no --tile there): the
         # images the stack holds at once, counted as fuse-stack counts them (held_images; a TIFF's
         # decoded planes a quarter image each), RGB ones as RGB
@@ -682,6 +800,8 @@ def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cach
         previews = [written[k] for k in sorted(written)]
     except FuseError as e:
         msg = _named(str(e), own).replace("raise it with --max-pixels", SERVER_LIMIT)
+        if fuser is not None:
+            msg = policy_origin(msg, settings, fuser)
         # a page cannot upload a folder
         e.args = (msg.replace("(or one folder of them, or one multi-page TIFF)", "(or one multi-page TIFF)"),)
         raise

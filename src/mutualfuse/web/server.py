@@ -182,7 +182,10 @@ def wait_for_interrupt(poll: float = 0.2) -> None:
 
 
 def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto", max_pixels: int | None = None,
-          share: bool = False, quiet: bool = False) -> int:
+          share: bool = False, quiet: bool = False, own_weights: dict[str, str] | None = None) -> int:
+    """Serve the page until Ctrl+C / SIGTERM / SIGHUP. ``own_weights``: ``{NAME: FILE}`` of weights
+    of one's own offered on the page (``serve --weights NAME=FILE``; :func:`.app.build_app`),
+    each read and checked before anything starts (a one-line FuseError)."""
     import importlib.util
 
     from ..errors import ParameterError
@@ -190,6 +193,9 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
 
     # refused before anything starts: --device cuda without CUDA served a page whose every fuse failed
     dev = pick_device(device)
+    from .core import own_weights_table
+
+    own = own_weights_table(own_weights)
     if host.startswith("[") and host.endswith("]"):  # an IPv6 literal as written in a URL
         host = host[1:-1]
     port = listen_port(host, port)
@@ -216,7 +222,7 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
         from .app import build_app, page_assets
         from .core import SAMPLES
 
-        app = build_app(workdir / "results", device=device, max_pixels=max_pixels)
+        app = build_app(workdir / "results", device=device, max_pixels=max_pixels, own_weights=own)
         app.queue(default_concurrency_limit=1)
         url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
         # Gradio takes an IPv6 literal in brackets (bare, '::1' made it build 'http://::1:PORT/': InvalidURL)
