@@ -5,7 +5,8 @@
   overflow; ``out`` may be ``t`` (it was: the aliasing kept the old loop scalar).
 * ``unwrap_same2``: the three border corrections of the float32 path in one call, equal to the
   three ``unwrap_same`` calls it replaces.
-* ``normalize1`` into float32 (Q_CB's and Q_CV's FFT inputs), NaN of a constant image included.
+* ``normalize1`` into float32 (Q_CB's and Q_CV's FFT inputs), NaN of a constant image included,
+  and the largest |value| that ``_normalize1_into`` returns (255 without a pass over the image).
 """
 from __future__ import annotations
 
@@ -68,14 +69,20 @@ def test_unwrap_same2_equals_the_three_unwrap_same_calls(shape, dtype):
     assert np.array_equal(d, d1) and np.array_equal(b4, b41)
 
 
-def test_normalize1_into_float32_equals_the_numpy_normalize1():
+def test_normalize1_into_float32_equals_the_numpy_normalize1_and_gives_its_largest_value():
     K = L.kernels()
     rng = np.random.default_rng(3)
-    for x in (rng.normal(0, 1e3, (33, 45)), np.full((20, 31), 7.0), np.zeros((5, 6)),
-              rng.integers(0, 256, (31, 40)).astype(np.float64)):
-        out = np.empty(x.shape, dtype=np.float32)
-        with np.errstate(all="ignore"):
-            ST._normalize1_into(K, x, out)
-            ref = ST._normalize1(x)
-        assert np.array_equal(out, ref.astype(np.float32), equal_nan=True)
-        assert not np.signbit(out[out == 0]).any()  # +0 as round_half_away gives
+    huge = rng.normal(0, 1, (31, 33))
+    huge[0, 0], huge[1, 1] = 1.5e308, -1.5e308  # hi − lo overflows: NaN where x − lo does too
+    for x in (rng.normal(0, 1e3, (33, 45)), np.full((20, 31), 7.0), np.zeros((5, 6)), huge,
+              -rng.random((8, 9)), rng.integers(0, 256, (31, 40)).astype(np.float64)):
+        for dtype in (np.float32, np.float64):
+            out = np.empty(x.shape, dtype=dtype)
+            with np.errstate(all="ignore"):
+                amax = ST._normalize1_into(K, x, out)
+                ref = ST._normalize1(x)
+            assert np.array_equal(out, ref.astype(dtype), equal_nan=True)
+            assert not np.signbit(out[out == 0]).any()  # +0 as round_half_away gives
+            # the largest |value| (Q_CB's round-off scale), as NumPy gives it from the image
+            want = max(abs(float(out.max())), abs(float(out.min())))
+            assert amax == want or (np.isnan(amax) and np.isnan(want))

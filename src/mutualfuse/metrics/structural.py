@@ -330,13 +330,19 @@ def _normalize1(x: np.ndarray) -> np.ndarray:
     return round_half_away((x - lo) / (hi - lo) * 255)
 
 
-def _normalize1_into(K, x: np.ndarray, out: np.ndarray) -> None:
-    """:func:`_normalize1` of ``x`` written into ``out`` by the compiled kernel (same values)."""
-    hi, lo = x.max(), x.min()
+def _normalize1_into(K, x: np.ndarray, out: np.ndarray) -> float:
+    """:func:`_normalize1` of ``x`` written into ``out`` by the compiled kernel (same values).
+    Returns the largest |value| written (NaN if any is NaN), as ``max(abs(out.max()),
+    abs(out.min()))`` gives it: 255 wherever hi − lo is finite and positive (x = hi gives
+    exactly 255, x = lo 0, and nothing lies outside [0, 255]), else computed from ``out``."""
+    hi, lo = float(x.max()), float(x.min())
     if hi == 0 and lo == 0:
         out[...] = x
-    else:
-        K["normalize1"](np.ascontiguousarray(x), float(lo), float(hi), out)
+        return 0.0
+    K["normalize1"](np.ascontiguousarray(x), lo, hi, out)
+    if 0 < hi - lo < math.inf:
+        return 255.0
+    return max(abs(float(out.max())), abs(float(out.min())))
 
 
 def _freq_radius(shape, su: float, sv: float) -> np.ndarray:
@@ -460,8 +466,7 @@ def _qcb_compiled32(K, A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float | N
     t = np.empty((m, n))
     im32 = np.empty((m, n), dtype=np.float32)
     for k, img in enumerate((B, A, F)):
-        _normalize1_into(K, img, im32)
-        e = _QCB_FFT32_ROUNDOFF * max(abs(float(im32.max())), abs(float(im32.min())))
+        e = _QCB_FFT32_ROUNDOFF * _normalize1_into(K, img, im32)  # (its largest |value|)
         K["scale_spectrum3"](scipy.fft.rfft2(im32, workers=1), H, Y)
         x = _irfft2_inplace(Y[0], n)
         d = _irfft2_inplace(Y[1], n)
