@@ -18,15 +18,12 @@ element ids are the page's) and the colours' contrast ratios; the browser test
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
 import urllib.request
 from html.parser import HTMLParser
 
 import pytest
+from serve_process import serving
 
 pytest.importorskip("gradio")
 
@@ -97,28 +94,12 @@ class _Root(HTMLParser):
 def served(tmp_path_factory):
     """``mutualfuse serve`` in a subprocess → (its address, the page's HTML, its configuration)."""
     base = tmp_path_factory.mktemp("s24serve")
-    env = dict(os.environ, TMPDIR=str(base), OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
-    for k in list(env):
-        if k.startswith(("GRADIO_", "HF_")):
-            del env[k]
-    proc = subprocess.Popen([sys.executable, "-m", "mutualfuse", "serve", "--device", "cpu"], env=env,
-                            stdout=subprocess.PIPE, stderr=open(base / "serve.log", "w"), text=True)
-    try:
-        line = proc.stdout.readline()
-        assert line.startswith("mutualfuse serve: http://"), (base / "serve.log").read_text()[-2000:]
-        url = line.split()[2]
+    with serving(base) as (url, _):
         with urllib.request.urlopen(url, timeout=60) as r:
             html = r.read().decode()
         with urllib.request.urlopen(url + "config", timeout=60) as r:
             config = json.loads(r.read())
         yield url, html, config
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_the_page_says_its_language(served):

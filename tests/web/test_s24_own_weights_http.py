@@ -6,9 +6,6 @@ the server was not started with, is refused. Before, ``serve`` had no ``--weight
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import sys
 import urllib.request
 from pathlib import Path
@@ -21,6 +18,8 @@ from mutualfuse.image_io import write_image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from train_cli_helpers import trained_weights  # noqa: E402
+
+from serve_process import serving  # noqa: E402
 
 NETWORK = "mutualfuse"
 #: params, chroma, scaling (the page's default with own weights), temperature, gain, activity, detail off, task
@@ -39,23 +38,8 @@ def served(tmp_path_factory):
     for name, arr in (("a16.png", 12000 + 3000 * np.sin(xx / 5.0) + rng.integers(0, 400, (40, 48))),
                       ("b16.png", 20000 + 2500 * np.cos(yy / 4.0) + rng.integers(0, 400, (40, 48)))):
         write_image(base / name, (arr / 65535.0).astype(np.float32), bit_depth=16)
-    env = dict(os.environ, TMPDIR=str(base), OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
-    for k in list(env):
-        if k.startswith(("GRADIO_", "HF_")):
-            del env[k]
-    proc = subprocess.Popen([sys.executable, "-m", "mutualfuse", "serve", "--device", "cpu", "--weights", f"mine={w}"],
-                            env=env, stdout=subprocess.PIPE, stderr=open(base / "serve.log", "w"), text=True)
-    try:
-        line = proc.stdout.readline()
-        assert line.startswith("mutualfuse serve: http://"), (base / "serve.log").read_text()[-2000:]
-        yield line.split()[2], base, w
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with serving(base, "--weights", f"mine={w}") as (url, _):
+        yield url, base, w
 
 
 def _weights_choices(url: str) -> list:
