@@ -267,30 +267,12 @@ def own_weights_sources(only: list[str]) -> list[Source]:
     word, a shipped name or given twice is a :class:`~mutualfuse.errors.ParameterError` /
     :class:`~mutualfuse.errors.WeightsError`, one line. The row's cache key is the file's sha256,
     so a retrained file (same path) is fused again."""
-    import re
+    from ..weights import file_sha256
+    from ..weights.own import check_named_weights
 
-    from ..errors import ParameterError
-    from ..weights import SHIPPED, file_sha256, read_weights
-
-    out: list[Source] = []
-    seen: dict[str, str] = {}
-    for entry, name in own_weight_entries(only).items():
-        path = entry.split("=", 1)[1].strip() if "=" in entry else entry
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]*", name):
-            raise ParameterError(f"--weights {entry}: the row name {name!r} must be one word of letters, digits "
-                                 "and . _ + - (NAME=FILE)")
-        if not path:
-            raise ParameterError(f"--weights {entry}: no weights file after '=' (NAME=FILE)")
-        if name.lower() in {n.lower() for n in SHIPPED}:
-            raise ParameterError(f"--weights {entry}: {name!r} is the name of shipped weights; give your "
-                                 "file another row name (NAME=FILE)")
-        if name.lower() in seen:
-            raise ParameterError(f"--weights: the row name {name!r} is given twice ({seen[name.lower()]}, {entry})")
-        seen[name.lower()] = entry
-        read_weights(path)  # a file that is not valid weights (or fails its sidecar): one line, before any work
-        p = str(Path(path).resolve())
-        out.append(Source(f"weights:{name}", f"Ours[{name}]", "weights", weights=p, weights_sha256=file_sha256(p)))
-    return out
+    items = [(e, name, e.split("=", 1)[1] if "=" in e else e) for e, name in own_weight_entries(only).items()]
+    return [Source(f"weights:{name}", f"Ours[{name}]", "weights", weights=p, weights_sha256=file_sha256(p))
+            for name, p in check_named_weights(items, noun="row name").items()]
 
 
 def stored_sources(wsrc: list[Source]) -> list[Source]:

@@ -78,8 +78,6 @@ def _served_imports() -> tuple[str, ...]:
 #: classical methods (as the page always did), and for weights of one's own (``serve --weights``) the
 #: policy their training recorded (``train_data``), as ``mutualfuse fuse --weights FILE`` reads by default
 DEFAULT_NORMALIZE = "default"
-#: a NAME of ``serve --weights NAME=FILE``: one word (as ``benchmark --weights NAME=FILE``'s row names)
-_OWN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 
 
 def own_weights_entries(entries: list[str]) -> list[tuple[str, str, str]]:
@@ -101,35 +99,14 @@ def own_weights_table(own: dict[str, str] | None, option: str = "own_weights") -
 
 
 def check_own_weights(items: list[tuple[str, str, str]], option: str = "--weights") -> CheckedWeights:
-    """Weights of one's own for the page, each ``(entry as given, NAME, FILE)``, checked → ``{NAME:
-    absolute FILE}``, in the order given. Each file is read and verified as ``fuse`` reads it
-    (:func:`mutualfuse.weights.read_weights`: its ``.sha256`` sidecar, header, config, tensors); a
-    file that is not valid weights is a one-line :class:`~mutualfuse.errors.WeightsError`, a NAME
-    that is not one word, is a shipped name or is given twice (case aside) a one-line
-    :class:`~mutualfuse.errors.ParameterError` naming ``option`` and the entry."""
-    import os
+    """Weights of one's own for the page, each ``(entry as given, NAME, FILE)``, checked as
+    ``benchmark --weights`` checks its rows (:func:`mutualfuse.weights.own.check_named_weights`:
+    each file read and verified as ``fuse`` reads it; a NAME that is not one word, is a shipped
+    name or is given twice is one line naming ``option`` and the entry) → ``{NAME: absolute FILE}``,
+    in the order given."""
+    from ..weights.own import check_named_weights
 
-    from ..errors import ParameterError
-    from ..weights import SHIPPED, read_weights
-
-    out = CheckedWeights()
-    seen: dict[str, str] = {}
-    shipped = {n.lower() for n in SHIPPED}
-    for entry, name, path in items:
-        if not _OWN_NAME.fullmatch(name or ""):
-            raise ParameterError(f"{option} {entry}: the weights name {name!r} must be one word of letters, digits "
-                                 "and . _ + - (NAME=FILE)")
-        if not str(path).strip():
-            raise ParameterError(f"{option} {entry}: no weights file after '=' (NAME=FILE)")
-        if name.lower() in shipped:
-            raise ParameterError(f"{option} {entry}: {name!r} is the name of shipped weights; give your file "
-                                 "another name (NAME=FILE)")
-        if name.lower() in seen:
-            raise ParameterError(f"{option}: the weights name {name!r} is given twice ({seen[name.lower()]}, {entry})")
-        seen[name.lower()] = entry
-        read_weights(str(path).strip())  # not valid weights, or failing its sidecar: one line, before the page
-        out[name] = os.path.abspath(str(path).strip())
-    return out
+    return CheckedWeights(check_named_weights(items, option=option, noun="weights name"))
 
 
 def own_weights_choices(own: dict[str, str]) -> list[tuple[str, str]]:
