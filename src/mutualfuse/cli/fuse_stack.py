@@ -327,7 +327,9 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
     ``progress(done, total)`` after each of the N − 1 pairwise fusions (the page's progress
     count; the terminal's bar is drawn as before). ``planes``: called once, before the fusions,
     with the stack's images in stack order as they are fused ([0, 1] floats, (H, W) or (H, W, 3),
-    after the joint percentile mapping; the page's plane-vs-fused slider); read-only."""
+    after the joint percentile mapping); read-only. It holds all N images for the whole stack:
+    the web page no longer uses it (its previews are written as each image is read,
+    ``mutualfuse.web.core._previewing``, so it holds ⌈log2 N⌉ + 2 as this command does)."""
     from ..image_io import check_output_size, check_writable, output_depth, write_image
     from .fuse import fuse_setting, make_fuser
 
@@ -383,7 +385,7 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
     colour = output_is_colour(any(colour_in), any(colour_in), fuser.chroma)
     depth, depth_note = output_depth(args.out, [i.bit_depth for i in infos], colour, args.bit_depth)
     check_output_size(args.out, w, h, 3 if colour else 1)  # a JPEG over 65500 px: before fusing, not after
-    if planes is not None:  # the web page's slider shows every plane: it holds them all (its images are small)
+    if planes is not None:  # every image at once, for the caller: it holds them all
         held = [get(i) for i in range(count)]
         planes([x[0] for x in held])
         get = held.__getitem__  # noqa: F811
