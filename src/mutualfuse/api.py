@@ -54,8 +54,8 @@ import numpy as np
 from .errors import InputError, ParameterError
 from .io.samples import DEFAULT_PERCENTILES
 from .cpu import cpu_has_amx_bf16
-from .validation import (DEFAULT_WINDOW_PIXELS, check_batch_pair, check_fuse_options, check_pair, pick_device,
-                         pick_dtype)
+from .validation import (DEFAULT_WINDOW_PIXELS, MIN_SIDE, check_batch_pair, check_fuse_options, check_pair,
+                         pick_device, pick_dtype)
 
 #: the name under which the network is registered as a fusion method
 NETWORK_METHOD = "mutualfuse"
@@ -796,14 +796,16 @@ class Fuser:
         from .convert import from_any, to_kind
 
         self._reset_report()
-        xa, ka = from_any(a, "a", self.normalize, self.percentiles)
-        xb, kb = from_any(b, "b", self.normalize, self.percentiles)
+        na, nb = _input_names((a, b), ("a", "b"))  # a PIL image opened from a file: by its file
+        xa, ka = from_any(a, na, self.normalize, self.percentiles)
+        xb, kb = from_any(b, nb, self.normalize, self.percentiles)
         if ka.batched != kb.batched and xa.shape[0] != xb.shape[0]:
             # a (3, H, W) array is a batch of gray images (numpy colour is channels-last): fused with
             # one image, the error says how it was read (the note that did was lost with the call)
             how = [n for n in ka.notes + kb.notes if "read as a batch of" in n]
-            raise InputError(f"batch mismatch: a has {xa.shape[0]} images, b has {xb.shape[0]}"
+            raise InputError(f"batch mismatch: {na} has {xa.shape[0]} images, {nb} has {xb.shape[0]}"
                              + (f" ({'; '.join(how)})" if how else ""))
+        check_batch_pair(xa, xb, (na, nb))  # size and batch by these names (fuse_arrays checks as a / b)
         out = self.fuse_arrays(xa, xb)
         self.report.notes[:0] = ka.notes + kb.notes  # what was done to the inputs, before the fusion's notes
         return to_kind(out, ka if ka.channels >= kb.channels else kb)
@@ -859,7 +861,9 @@ class Fuser:
             raise InputError(f"a stack takes images, got the path {str(images)!r}: read the planes first (e.g. "
                              "tifffile.imread for a multi-page TIFF), or use the command line (mutualfuse fuse-stack)")
         if _one_image(images):  # list() of one image is its rows (or a PIL image's pixels)
-            what = (f"PIL image ({images.width}x{images.height}, mode {images.mode})" if not hasattr(images, "ndim")
+            file = _pil_file(images)
+            what = (f"PIL image ({file + ', ' if file else ''}{images.width}x{images.height}, mode {images.mode})"
+                    if not hasattr(images, "ndim")
                     else f"{type(images).__name__} image of shape {tuple(images.shape)}")
             raise InputError(f"a stack takes a sequence of images (a list of numpy arrays, PIL images or tensors, or "
                              f"one (N, H, W) array of N planes), got one {what}")
@@ -872,13 +876,17 @@ class Fuser:
             raise InputError(f"a stack needs at least 2 images, got {len(items)}")
         kinds, notes = [], []
         size = None
+        # each image by its index, or a PIL image opened from a file by that file
+        names = _input_names(items, [f"image {i + 1}" for i in range(len(items))])
         for i, im in enumerate(items):  # every image checked before the first fusion
-            x, k = from_any(im, f"image {i + 1}", self.normalize, self.percentiles)
+            x, k = from_any(im, names[i], self.normalize, self.percentiles)
             if x.shape[0] != 1:
-                raise InputError(f"image {i + 1}: a stack takes single images, got a batch of {x.shape[0]}")
+                raise InputError(f"{names[i]}: a stack takes single images, got a batch of {x.shape[0]}")
             if size is not None and x.shape[1:3] != size:
-                raise InputError(f"image {i + 1}: size mismatch: {x.shape[2]}x{x.shape[1]}, image 1 is "
+                raise InputError(f"{names[i]}: size mismatch: {x.shape[2]}x{x.shape[1]}, {names[0]} is "
                                  f"{size[1]}x{size[0]} (a stack must be registered)")
+            if min(x.shape[1:3]) < MIN_SIDE:  # (only the first can be: the others have its size)
+                raise InputError(f"{names[i]}: image is {x.shape[2]}x{x.shape[1]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
             size = x.shape[1:3]
             kinds.append(k)
             del x  # not held: N converted images at once grew the peak memory with N
@@ -889,7 +897,7 @@ class Fuser:
                  or (k.bit_depth == 8 and self.normalize == "percentile")]
         bounds = None
         if len(joint) >= 2:
-            bounds = joint_percentile_bounds((from_any(items[i], f"image {i + 1}", "full")[0] for i in joint),
+            bounds = joint_percentile_bounds((from_any(items[i], names[i], "full")[0] for i in joint),
                                              *self.percentiles)
             if bounds is not None:
                 for i in joint:
@@ -903,8 +911,8 @@ class Fuser:
 
         def get(i: int) -> np.ndarray:
             if i in shared:
-                return joint_percentile_apply(from_any(items[i], f"image {i + 1}", "full")[0], bounds)
-            return from_any(items[i], f"image {i + 1}", self.normalize, self.percentiles)[0]
+                return joint_percentile_apply(from_any(items[i], names[i], "full")[0], bounds)
+            return from_any(items[i], names[i], self.normalize, self.percentiles)[0]
 
         fused = self._reduce_stack(len(items), get, order, task, progress, notes)
         widest = max(kinds, key=lambda k: k.channels)
@@ -1108,6 +1116,36 @@ def _one_image(x: Any) -> bool:
 
         return x.ndim < 3 or (x.ndim == 3 and x.shape[-1] < MIN_SIDE and x.shape[-1] <= 4)
     return False
+
+
+def _pil_file(x: Any) -> str:
+    """The file a PIL image was opened from (``PIL.Image.open(path)`` keeps it as ``.filename``,
+    as given), or ``""``: for anything else, and for a PIL image made in memory (``Image.new``,
+    ``Image.fromarray``, ``im.convert(...)``) or opened from a file object without a name."""
+    import sys
+
+    pil = sys.modules.get("PIL.Image")  # not imported: x is no PIL image
+    if pil is None or not isinstance(x, pil.Image):
+        return ""
+    name = getattr(x, "filename", None)
+    if not isinstance(name, (str, bytes, os.PathLike)):
+        return ""
+    name = os.fsdecode(name)
+    return name if name.strip() else ""
+
+
+def _input_names(items: Sequence[Any], defaults: Sequence[str]) -> list[str]:
+    """How the errors and notes of :meth:`Fuser.fuse` and :meth:`Fuser.fuse_stack` name their
+    inputs: a PIL image opened from a file by that file (:func:`_pil_file`), anything else by its
+    ``defaults`` name (``a``, ``b``, ``image k``). Where one name would stand for two inputs
+    (the same file twice, or a file named like another input's default), those from files are
+    named both ways: ``a (x.png)``, ``image 3 (x.png)``."""
+    files = [_pil_file(x) for x in items]
+    names = [f or d for f, d in zip(files, defaults)]
+    seen: dict[str, int] = {}
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+    return [f"{d} ({f})" if f and seen[n] > 1 else n for f, d, n in zip(files, defaults, names)]
 
 
 def _device_later(model: Any, device: Any, dtype: Any) -> bool:

@@ -264,6 +264,12 @@ def _from_any(x: Any, name: str, conv, notes: list[str]) -> tuple[np.ndarray, Ki
         mode = x.mode
         if x.width == 0 or x.height == 0:
             raise InputError(f"{name}: image has 0 pixels ({x.width}x{x.height})")
+        try:  # Image.open reads the samples lazily: a truncated or closed file fails here, not at open
+            x.load()
+        except (OSError, SyntaxError, EOFError, ValueError, AssertionError) as e:
+            why = ("its file was closed before the samples were read (call .load() inside the with block)"
+                   if getattr(x, "fp", "") is None and not str(e) else str(e) or type(e).__name__)
+            raise InputError(f"{name}: PIL image cannot be read: {why}") from None
         from .io.pil_modes import pil_samples
 
         # alpha: these modes, or a palette/gray/RGB image with a transparent colour (tRNS); not
