@@ -12,12 +12,15 @@ from scipy.signal import fftconvolve
 
 from ._common import (
     EPS,
+    _as255,
     box_sum_valid,
+    check_same_shape,
     correlate,
     gaussian_1d,
     prep3,
     round_half_away,
     sep_correlate_valid,
+    to_gray,
 )
 from .liu_kernels import kernels
 from ..errors import ImageTooSmallError
@@ -323,6 +326,27 @@ def scd(a, b, f, convention: str = "rfn-nest") -> float:
 # --------------------------------------------------------------------------------------------
 
 
+def _prep3_keep_uint8(a, b, f) -> list[np.ndarray]:
+    """:func:`prep3` for Q_CB and Q_CV, except that an image whose gray (``to_gray``) is uint8 is
+    returned as that uint8 array, not as its float64 copy: their compiled paths read the images
+    only through :func:`_normalize1_into`, whose kernel computes in float64 from either dtype
+    (uint8 − float64 is float64: the same values as from the float64 copy, bit for bit). The
+    same conversions, checks and errors, in the same order, as :func:`prep3`; a uint8 image goes
+    through :func:`_float64_images` before the NumPy or float64 paths, which need float64."""
+    ims = []
+    for x in (a, b, f):
+        g = to_gray(x)
+        ims.append(g if g.dtype == np.uint8 else _as255(g))
+    check_same_shape(*ims)
+    return ims
+
+
+def _float64_images(ims) -> list[np.ndarray]:
+    """The images of :func:`_prep3_keep_uint8` as :func:`prep3` returns them (uint8 ones as their
+    0–255 float64 copies, the others unchanged)."""
+    return [_as255(x) if x.dtype == np.uint8 else x for x in ims]
+
+
 def _normalize1(x: np.ndarray) -> np.ndarray:
     hi, lo = x.max(), x.min()
     if hi == 0 and lo == 0:
@@ -331,7 +355,9 @@ def _normalize1(x: np.ndarray) -> np.ndarray:
 
 
 def _normalize1_into(K, x: np.ndarray, out: np.ndarray) -> float:
-    """:func:`_normalize1` of ``x`` written into ``out`` by the compiled kernel (same values).
+    """:func:`_normalize1` of ``x`` written into ``out`` by the compiled kernel (same values;
+    ``x`` float64, or uint8: the kernel computes in float64 from it, the same values as from its
+    float64 copy).
     Returns the largest |value| written (NaN if any is NaN), as ``max(abs(out.max()),
     abs(out.min()))`` gives it: 255 wherever hi − lo is finite and positive (x = hi gives
     exactly 255, x = lo 0, and nothing lies outside [0, 255]), else computed from ``out``."""
@@ -455,7 +481,8 @@ def _qcb_compiled32(K, A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float | N
     (``normalize1``-ed straight into float32: integers 0–255, exact): one forward and three
     inverse float32 FFTs give x, d = b_σ2 − b_σ4 and b_σ4 (circular, then 'same' by
     ``unwrap_same2``: the border terms of each Gaussian once, subtracted twice from d, once
-    from b_σ4); the per-pixel work is float64."""
+    from b_σ4); the per-pixel work is float64. A, B, F are read only by :func:`_normalize1_into`
+    (and F's shape): float64 or uint8 images (:func:`_prep3_keep_uint8`)."""
     m, n = F.shape
     H = _qcb_filters32(m, n)
     idx = np.arange(-15, 16, dtype=np.float64)
@@ -565,14 +592,15 @@ def qcb(a, b, f, convention: str = "vifb") -> float:
     """
     if convention != "vifb":
         raise ValueError(f"Qcb: unknown convention {convention!r}")
-    A, B, F = prep3(a, b, f)
+    ims = _prep3_keep_uint8(a, b, f)  # (uint8 images stay uint8: the float32 path reads them)
     K = kernels()
     v = None
-    if K is not None and min(F.shape) >= 31:
-        v = _qcb_compiled32(K, A, B, F)
+    if K is not None and min(ims[2].shape) >= 31:
+        v = _qcb_compiled32(K, *ims)
         if v is None:  # float32 round-off may decide the value: the float64 path (then NumPy)
-            v = _qcb_compiled(K, A, B, F)
-    return _qcb_numpy(A, B, F) if v is None else v
+            ims = _float64_images(ims)
+            v = _qcb_compiled(K, *ims)
+    return _qcb_numpy(*_float64_images(ims)) if v is None else v
 
 
 def _qcb_numpy(A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float:
@@ -625,7 +653,8 @@ def _qcv_filter(m: int, n: int) -> np.ndarray:
 
 def _qcv_compiled(K, A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float:
     """:func:`qcv` with float32 real FFTs and compiled block loops (the value of
-    :func:`_qcv_numpy` to ~2e-7 relative on the conformance images; see :func:`qcv`)."""
+    :func:`_qcv_numpy` to ~2e-7 relative on the conformance images; see :func:`qcv`). A, B, F
+    are read only by :func:`_normalize1_into` (and F's shape): float64 or uint8 images."""
     m, n = F.shape
     ws = 16
     # normalize1 gives integers in [0, 255] (or NaN): exact in float32, and so are the
@@ -681,11 +710,11 @@ def qcv(a, b, f, convention: str = "vifb") -> float:
     """
     if convention != "vifb":
         raise ValueError(f"Qcv: unknown convention {convention!r}")
-    A, B, F = prep3(a, b, f)
+    ims = _prep3_keep_uint8(a, b, f)  # (uint8 images stay uint8: the compiled path reads them)
     K = kernels()
     if K is None:
-        return _qcv_numpy(A, B, F)
-    return _qcv_compiled(K, A, B, F)
+        return _qcv_numpy(*_float64_images(ims))
+    return _qcv_compiled(K, *ims)
 
 
 def _qcv_numpy(A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float:
