@@ -24,7 +24,8 @@ Any container ffmpeg recognises by its content is read whatever its name (``.m4v
 ``.y4m``, ``.nut`` ...), by its first video stream that is not a cover picture; a still image or
 a volume is refused by its content, whatever its name (a PNG named ``.mp4``: :func:`still_kind`).
 
-Gray or colour is decided per batch (a colour video that starts on a black frame stays colour).
+Gray or colour is decided once per video, before fusing (:func:`_video_colour`; a gray stream with
+chroma noise in some frames switched between the two from batch to batch).
 Frames are read as ffmpeg decodes them for display: turned by a rotation tag, a variable-frame-
 rate file read at a constant rate by repeated or dropped frames; notes say so, and that audio is
 not copied. A second ffmpeg counts both videos' frames in the background while they are fused
@@ -556,6 +557,117 @@ def _is_gray(frame: np.ndarray) -> bool:
     return int(np.abs(f[..., 0] - f[..., 1]).max()) <= tol and int(np.abs(f[..., 1] - f[..., 2]).max()) <= tol
 
 
+#: a frame's chroma (the largest difference between R, G and B of any pixel, in levels of 255) up
+#: to which the frame is gray: codec rounding of an R = G = B frame
+GRAY_LEVELS = 2
+#: the chroma above which a frame is clearly colour. A video none of whose frames goes above it is
+#: gray, with chroma noise where some frames go above GRAY_LEVELS (a gray IR stream through an
+#: H.264 4:2:0 encoder: 5-6 levels in a test); decided once per video (:func:`_video_colour`)
+NOISE_LEVELS = 16
+
+
+def _chroma_levels(frame: np.ndarray) -> float:
+    """A decoded frame's chroma: the largest |R - G| or |G - B| of its pixels, in levels of 255
+    (16-bit samples / 257); a float frame 0 where its planes are equal (:func:`_is_gray`), else inf."""
+    if frame.ndim == 2:
+        return 0.0
+    if frame.shape[-1] == 4:
+        frame = frame[..., :3]
+    if np.issubdtype(frame.dtype, np.floating):
+        return 0.0 if _is_gray(frame) else math.inf
+    f = frame.astype(np.int32)
+    d = max(int(np.abs(f[..., 0] - f[..., 1]).max()), int(np.abs(f[..., 1] - f[..., 2]).max()))
+    return float(d) if frame.dtype == np.uint8 else d / 257.0
+
+
+class _Chroma:
+    """What a video's frames say of gray or colour, frame by frame (:meth:`add`): frames read,
+    frames with chroma noise (above GRAY_LEVELS, not above NOISE_LEVELS), the first clearly colour
+    frame (1-based, and the frame itself, for :func:`_palette_like`), the largest chroma."""
+
+    def __init__(self):
+        self.frames = self.noisy = 0
+        self.peak = 0.0
+        self.first_colour: int | None = None
+        self.colour_frame: np.ndarray | None = None
+
+    def add(self, frame: np.ndarray) -> None:
+        lv = _chroma_levels(frame)
+        self.frames += 1
+        self.peak = max(self.peak, lv)
+        if lv > NOISE_LEVELS:
+            if self.first_colour is None:
+                self.first_colour, self.colour_frame = self.frames, np.array(frame)
+        elif lv > GRAY_LEVELS:
+            self.noisy += 1
+
+    @property
+    def colour(self) -> bool:
+        return self.first_colour is not None
+
+
+def _video_colour(iio, path: Path, tick: Callable[[int], None] | None = None) -> _Chroma:
+    """Whether a video is colour, from one decoding pass that stops at its first clearly colour
+    frame (a visible camera's video: at once; a gray stream in a colour format: the whole video).
+    ``tick(frames read)`` after every frame."""
+    st = _Chroma()
+    r, _ = _open_reader(iio, Path(path))
+    try:
+        for f in r:
+            st.add(np.asarray(f))
+            if tick is not None:
+                tick(st.frames)
+            if st.colour:
+                break
+    except InputError:
+        raise
+    except Exception as e:  # noqa: BLE001 - imageio raises OSError/RuntimeError/IndexError
+        raise InputError(f"{path}: video decode failed after {st.frames} frames "
+                         f"({' '.join(str(e).split())[:160]})") from None
+    finally:
+        r.close()
+    if st.frames == 0:
+        raise InputError(f"{path}: video has no frames")
+    return st
+
+
+def _colour_notes(path: Path, st: _Chroma) -> list[str]:
+    """The notes on a video decided gray despite chroma noise, or colour from a frame after its first."""
+    if not st.colour and st.noisy:
+        return [f"{path.name}: fused as gray: {st.noisy} of its {st.frames} frames carry chroma noise (R, G and B "
+                f"differ by up to {st.peak:.3g} levels of 255, never more than {NOISE_LEVELS}: a gray stream through "
+                "a colour encoder, e.g. H.264 4:2:0); gray or colour is decided once for the whole video"]
+    if st.colour and st.first_colour > 1:
+        return [f"{path.name}: fused as colour: its frame {st.first_colour} is colour (R, G and B differ by more "
+                f"than {NOISE_LEVELS} levels of 255); its {st.first_colour - 1} frames before it look gray and are "
+                "fused as colour too (gray or colour is decided once for the whole video)"]
+    return []
+
+
+def _palette_like(frame: np.ndarray) -> bool:
+    """Whether a colour frame's colours follow its brightness along one curve, as a thermal camera's
+    colour palette (ironbow) does: the chroma (Cb, Cr) within each of 64 luma bins varies by less
+    than a tenth of its variance over the frame (ironbow of MSRS and KAIST IR frames: 0.002-0.03;
+    their visible frames: 0.6-0.85), and is strong (RMS over 0.04 of the range; those visible
+    frames 0.025-0.057, ironbow 0.085-0.18). A palette whose luma is not monotonic (rainbow:
+    0.09-0.24) is not detected; a tinted monochrome video (sepia) is."""
+    x = frame[..., :3].astype(np.float64)
+    x /= 255.0 if frame.dtype == np.uint8 else 65535.0 if frame.dtype == np.uint16 else 1.0
+    y = x @ np.array([0.299, 0.587, 0.114])
+    c = np.stack([x[..., 2] - y, x[..., 0] - y], -1).reshape(-1, 2)
+    total = float(c.var(0).sum())
+    if not total > 0.04 ** 2:
+        return False
+    bins = np.clip((y.ravel() * 64).astype(np.int64), 0, 63)
+    n = np.bincount(bins, minlength=64).astype(np.float64)
+    m = n > 0
+    within = 0.0
+    for i in (0, 1):
+        s1, s2 = np.bincount(bins, c[:, i], 64)[m], np.bincount(bins, c[:, i] ** 2, 64)[m]
+        within += float((s2 - s1 ** 2 / n[m]).sum())
+    return within / len(c) < 0.1 * total
+
+
 FRAME_MAPPINGS = ("video", "frame")
 #: the note where one mapping for the whole video was asked for but its percentiles are equal
 _EQUAL_PERCENTILES = ("the {lo:g} and {hi:g} percentiles of the whole video are equal (nearly every sample has "
@@ -589,10 +701,12 @@ def _hist_percentiles(hist: np.ndarray, percentiles) -> tuple[float, float]:
 
 
 def video_range(iio, path: Path, percentiles=(0.1, 99.9),
-                tick: Callable[[int], None] | None = None) -> tuple[tuple[float, float] | None, int]:
+                tick: Callable[[int], None] | None = None,
+                chroma: _Chroma | None = None) -> tuple[tuple[float, float] | None, int]:
     """The (lo, hi) percentiles of every sample of every frame of a video (channels together, in
     the decoded units: 0–255 or 0–65535), from one decoding pass; None when that range is flat.
-    Also returns the frame count. ``tick(frames read)`` after every frame (progress)."""
+    Also returns the frame count. ``tick(frames read)`` after every frame (progress). ``chroma``:
+    fed every frame (gray or colour, decided from the same pass)."""
     r, _ = _open_reader(iio, Path(path))
     hist = np.zeros(65536, dtype=np.int64)
     n = 0
@@ -601,6 +715,8 @@ def video_range(iio, path: Path, percentiles=(0.1, 99.9),
             f = np.asarray(f)
             if f.ndim == 3 and f.shape[-1] == 4:
                 f = f[..., :3]
+            if chroma is not None:
+                chroma.add(f)
             hist += np.bincount(f.ravel(), minlength=65536)
             n += 1
             if tick is not None:
@@ -761,7 +877,8 @@ def _turned(meta: dict) -> str:
 def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_path: str | os.PathLike,
                batch: int = 8, crf: int = 17, progress: Callable[[int, int | None], None] | None = None,
                frame_mapping: str = "video", bit_depth: int | None = None,
-               reading: Callable[[Path, int, int | None], None] | None = None) -> dict:
+               reading: Callable[[Path, int, int | None], None] | None = None,
+               checking: Callable[[Path, int, int | None], None] | None = None) -> dict:
     """Fuse two registered videos into ``out_path``; returns frame count, fps and size.
 
     ``progress(done, total)`` is called once the first batch is fused and after every batch
@@ -777,6 +894,16 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     ``reading(path, frames read, total or None)`` is called after every frame of the decoding pass
     that finds a video's percentiles under ``frame_mapping="video"`` (before any frame is fused:
     minutes for a long video; the total is None for a float stream, read once or twice).
+
+    Gray or colour is decided once per video, before any frame is fused: a video in a gray pixel
+    format is gray; else from its frames (in the percentile pass where one runs, else in a pass of
+    its own, ``checking(path, frames read, total or None)`` after every frame, which stops at the
+    first clearly colour frame): colour where a frame's R, G and B differ by more than
+    ``NOISE_LEVELS`` (16 levels of 255) somewhere, else gray; a note names a gray video with
+    chroma noise (above ``GRAY_LEVELS``, 2) and a colour video whose first frames look gray. Where
+    the task is ir-vis and a colour video's colours follow its brightness (a thermal palette such
+    as ironbow, :func:`_palette_like`), a note says how to keep the other's colour or none;
+    nothing is changed unless asked.
 
     Both videos are counted by a second ffmpeg in the background while the frames are fused
     (:class:`_FrameCounter`): different frame counts are refused as soon as both are known. The
@@ -873,6 +1000,8 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     writer = None
     n = 0
     any_colour = {a_path: False, b_path: False}
+    chromas: dict = {}  # path → _Chroma: gray or colour, decided once per video before fusing
+    colour_notes: list = []
     task = task_note = None
     try:
         if frame_mapping == "video":  # one pass per file (a video fused with itself: one)
@@ -901,7 +1030,9 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                                              f"{(mx - mn) / 65536:.3g}); --frame-mapping frame scales each frame alone "
                                              f"({_input_hint(True, norm[0])})")
                 elif uses_percentiles(np.uint8 if bits <= 8 else np.uint16, norm[0]):
-                    rng, _ = video_range(iio, path, norm[1], tick=_reading_tick(reading, path, _meta_frames(meta)))
+                    st = None if is_gray_format(fmts[path]) else chromas.setdefault(path, _Chroma())
+                    rng, _ = video_range(iio, path, norm[1], tick=_reading_tick(reading, path, _meta_frames(meta)),
+                                         chroma=st)  # gray or colour from the same pass
                     if rng is None:  # was silent: the frames were scaled one by one
                         mapping_notes.append(f"{path.name}: {_EQUAL_PERCENTILES.format(lo=norm[1][0], hi=norm[1][1])}")
                     else:
@@ -911,6 +1042,16 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                                              f"{rng[1]:.6g} of the decoded samples, scaled by percentile); "
                                              f"--frame-mapping frame scales each frame alone "
                                              f"({_input_hint(False, norm[0])})")
+        # gray or colour, once per video, before any frame is fused: decided per batch, a gray IR stream
+        # whose decoded frames carry chroma noise in some frames (H.264 4:2:0) switched between gray and
+        # colour from batch to batch (a flicker in the output); a gray pixel format needs no look
+        for path, meta in ((a_path, ma),) + (((b_path, mb),) if b_path != a_path else ()):
+            if is_gray_format(fmts[path]):
+                continue
+            if path not in chromas:  # no percentile pass read it: a pass of its own, stopped at a colour frame
+                chromas[path] = _video_colour(iio, path, tick=_reading_tick(checking, path, _meta_frames(meta)))
+            any_colour[path] = chromas[path].colour
+            colour_notes.extend(_colour_notes(path, chromas[path]))
         remove_stale_parts(parent, out.name)
         with atomic_write(out) as tmp:
             try:
@@ -937,11 +1078,9 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                         fb.append(np.asarray(xb))
                     if not fa:
                         break
-                    # gray or colour per batch: a colour video that starts on a black (or grey) frame
-                    # was fused as gray to its end when its first frame decided
-                    gray_a, gray_b = all(_is_gray(f) for f in fa), all(_is_gray(f) for f in fb)
-                    any_colour[a_path] |= not gray_a
-                    any_colour[b_path] |= not gray_b
+                    # gray or colour as decided for the whole video above (a colour video that starts
+                    # on a black frame is colour from its first frame)
+                    gray_a, gray_b = not any_colour[a_path], not any_colour[b_path]
                     xa = _to_float(fa, gray_a, *norm, a_path, fixed=fixed.get(a_path), hows=hows[a_path])
                     xb = _to_float(fb, gray_b, *norm, b_path, fixed=fixed.get(b_path),
                                    hows=hows[b_path] if b_path != a_path else {})
@@ -1009,6 +1148,8 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
         if meta.get("audio_codec"):
             notes.append(f"{path.name}: its audio track ({meta['audio_codec']}) is not copied; the output has no sound")
     notes.extend(depth_notes)
+    notes.extend(colour_notes)
+    notes.extend(_palette_notes(fuser, a_path, b_path, chromas, any_colour))
     return {"out": str(out), "frames": n, "fps": fps_a, "size": (w, h), "bit_depth": depth,
             "gray": not output_is_colour(any_colour[a_path], any_colour[b_path], fuser.chroma),
             "task": getattr(fuser.report, "task", None), "task_note": task_note, "mapping_notes": mapping_notes,
@@ -1018,6 +1159,27 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
             # the videos whose frames were scaled by percentiles (the whole video's, or each frame's own)
             "percentile_scaled": [str(p) for p in dict.fromkeys((a_path, b_path))
                                   if hows[p].get("percentile") or hows[p].get("fixed")]}
+
+
+def _palette_notes(fuser, a_path: Path, b_path: Path, chromas: dict, colour: dict) -> list[str]:
+    """The advice on an IR video in a colour palette (ironbow): where the task was ir-vis, no
+    --chroma was given, and a video's first clearly colour frame is :func:`_palette_like`."""
+    if getattr(getattr(fuser, "report", None), "task", None) != "ir-vis" or getattr(fuser, "_chroma_given", False) \
+            or a_path == b_path:
+        return []
+    notes = []
+    for path, other, letter in ((a_path, b_path, "b"), (b_path, a_path, "a")):
+        st = chromas.get(path)
+        if st is None or st.colour_frame is None or not _palette_like(st.colour_frame):
+            continue
+        keep = (f"--chroma {letter} keeps {other.name}'s colours" if colour.get(other) else
+                "--chroma gray writes a gray result")
+        notes.append(f"{path.name}: its colours follow its brightness along one curve, as a thermal camera's colour "
+                     f"palette (ironbow) does: fused as colour, so the palette's hues are in the output; {keep}; or "
+                     f"fuse it as gray: record it with a gray (white-hot) palette, or convert it first, e.g. ffmpeg -i "
+                     f"{path.name} -vf format=gray -c:v ffv1 {path.stem}_gray.mkv (its palette's brightness, not the "
+                     "temperature)")
+    return notes
 
 
 def progress_bar(total: int | None):

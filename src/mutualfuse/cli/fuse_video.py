@@ -42,6 +42,10 @@ def add_parser(sub) -> None:
 
 #: seconds between two progress lines where stderr is not a terminal (a log file, a pipe)
 LOG_EVERY_S = 30.0
+#: the gray-or-colour pass (fuse_video's ``checking``): seconds before its first line (not at a
+#: terminal) or its bar (at one) shows; most passes take less
+CHECK_EVERY_S = 30.0
+CHECK_BAR_DELAY_S = 2.0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -82,17 +86,31 @@ def run(args: argparse.Namespace) -> int:
                                             file=sys.stderr, leave=False)
         bar.update(done - bar.n)
 
+    def checking(path, done: int, total: int | None) -> None:
+        # the pass that decides gray or colour for a video no percentile pass reads (a gray IR stream in
+        # H.264 is decoded whole before fusing; a colour video stops at its first colour frame): a bar
+        # only where it lasts (tqdm's delay), so the short passes of most runs show nothing
+        bar = reading_bars.get(path)
+        if bar is None:
+            close_reading_bars()
+            from tqdm import tqdm
+
+            bar = reading_bars[path] = tqdm(total=total, desc=f"{path.name}: gray or colour", unit="frame",
+                                            file=sys.stderr, leave=False, delay=CHECK_BAR_DELAY_S)
+        bar.update(done - bar.n)
+
     said: dict = {}  # what → when its last progress line was written, where stderr is no terminal
 
-    def line(what: str, text: str, at_once: bool) -> None:
+    def line(what: str, text: str, at_once: bool, every: float | None = None) -> None:
         # `fuse-video ... 2>log` (nohup, a batch job): the bar redrawn after every batch wrote a
         # carriage-return frame per batch into the log (an hour of 30 fps video: 13500 of them).
         # Not at a terminal, plain lines: one at the first step where ``at_once``, then one at most
         # every LOG_EVERY_S.
         now = time.perf_counter()
+        every = LOG_EVERY_S if every is None else every
         if what not in said and not at_once:
             said[what] = now
-        if what not in said or now - said[what] >= LOG_EVERY_S:
+        if what not in said or now - said[what] >= every:
             said[what] = now
             print(f"fuse-video: {text} ({now - t:.0f} s)", file=sys.stderr, flush=True)
 
@@ -105,12 +123,18 @@ def run(args: argparse.Namespace) -> int:
         line(str(path), f"{path.name}: {done}{f'/{total}' if total else ''} frames read for its percentiles",
              at_once=False)
 
+    def checking_lines(path, done: int, total: int | None) -> None:
+        # the first line after CHECK_EVERY_S only (a pass of a few seconds says nothing)
+        line("check " + str(path), f"{path.name}: {done}{f'/{total}' if total else ''} frames read to decide gray "
+             "or colour", at_once=False, every=CHECK_EVERY_S)
+
     tty = sys.stderr.isatty()
     try:
         info = fuse_video(fuser, args.a, args.b, args.out, batch=args.batch, crf=args.crf,
                           progress=None if args.quiet else progress if tty else progress_lines,
                           frame_mapping=args.frame_mapping, bit_depth=args.bit_depth,
-                          reading=None if args.quiet else reading if tty else reading_lines)
+                          reading=None if args.quiet else reading if tty else reading_lines,
+                          checking=None if args.quiet else checking if tty else checking_lines)
     finally:
         close_reading_bars()
         if shown:
