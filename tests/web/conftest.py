@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from serve_process import stop_serve
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = os.environ.get("MUTUALFUSE_CHROMIUM", "/usr/bin/chromium")
@@ -80,13 +80,7 @@ def server(web_ready, tmp_path_factory):
         pytest.fail(f"mutualfuse serve did not print its address: {log.read()[-2000:]}")
     state = {"url": url, "proc": proc, "netlog": netlog, "tmpdir": tmpdir, "log": base / "serve.log"}
     yield state
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    stop_serve(proc)
     log.close()
 
 
