@@ -80,7 +80,8 @@ def test_fuse_volume_help_names_the_weights_policy(capsys):
 
 
 def test_the_web_pages_weights_record_no_other_policy():
-    """The page (serve) offers the shipped weights only and its scaling menu defaults to auto, which
+    """The page (serve) offers the shipped weights (and, since s24, weights of one's own) and its scaling
+    menu defaults to auto for the shipped weights, which
     its 'same as' command line names: right while no shipped weights record another training policy
     (were one shipped so, the menu's default must become the weights' policy)."""
     from safetensors import safe_open
@@ -89,7 +90,9 @@ def test_the_web_pages_weights_record_no_other_policy():
     from mutualfuse.web.core import Settings, weights_names
     from mutualfuse.weights import shipped_path
 
-    assert Settings().normalize == "auto" and "--normalize auto" in Settings().command()
+    # since s24 the menu's default is "default" (the weights' recorded policy, for weights of one's
+    # own served with serve --weights), which for the shipped weights is auto, as the command says
+    assert Settings().normalize in ("auto", "default") and "--normalize auto" in Settings().command()
     for name in weights_names():
         with safe_open(str(shipped_path(name)), framework="pt") as fh:
             norm, pct = training_policy(dict(fh.metadata() or {}))
