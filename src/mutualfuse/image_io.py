@@ -287,8 +287,6 @@ def _bmp_header_problem(p: Path) -> str | None:
     positive (a negative height is a top-down image, valid); Pillow reads the width unsigned, so a
     width of -5 was refused as "image is 4294967291x10 = ... pixels ... (decompression bomb guard)"
     and a width or height of 0 as "cannot identify image file"."""
-    import struct
-
     try:
         with open(p, "rb") as fh:
             head = fh.read(26)
@@ -312,9 +310,6 @@ def _bmp_header_problem(p: Path) -> str | None:
 
 def _open_pillow(p: Path, max_pixels: int | None, tile_rawmode: str | None = None,
                  first_frame: bool = False) -> Image.Image:
-    bad = _bmp_header_problem(p)
-    if bad is not None:  # before Pillow, which reads a negative width as 4294967291
-        raise _err(p, bad)
     old = Image.MAX_IMAGE_PIXELS
     Image.MAX_IMAGE_PIXELS = None  # we check against max_pixels ourselves, before decoding
     try:
@@ -323,6 +318,9 @@ def _open_pillow(p: Path, max_pixels: int | None, tile_rawmode: str | None = Non
             try:
                 im = Image.open(p)
             except (OSError, SyntaxError, ValueError) as e:
+                bad = _bmp_header_problem(p)  # a BMP width or height of 0: "cannot identify image file"
+                if bad is not None:
+                    raise _err(p, bad) from None
                 size = _png_header_size(p)
                 if size is not None and 0 in size:
                     raise _err(p, f"image has 0 pixels ({size[0]}x{size[1]})") from None
@@ -333,6 +331,10 @@ def _open_pillow(p: Path, max_pixels: int | None, tile_rawmode: str | None = Non
                     raise _err(p, other) from None
                 raise _err(p, f"not a readable image ({_first_line(e, p)})") from None
             try:
+                # a BMP's negative width, which Pillow reads as 4294967291 (the bomb guard's line)
+                bad = _bmp_header_problem(p) if im.format == "BMP" else None
+                if bad is not None:
+                    raise _err(p, bad)
                 check_pixels(p, im.height, im.width, max_pixels)
                 frames = int(getattr(im, "n_frames", 1) or 1)
                 if frames > 1 and not first_frame:  # first_frame: a pyramid TIFF, read at its full level
