@@ -257,78 +257,15 @@ def write_results(path: Path, methods, names, labels, table, dirs, skipped: dict
 def write_all_results(paths: list[Path], methods, names, labels, table, dirs, skipped: dict | None = None,
                       source_reading: str | None = None) -> None:
     """Write every ``--out`` file, all or none (``-o r.csv -o r.json``: a failure of the second
-    left the first written). Each is written to a temporary file beside it first (the names of
-    :mod:`mutualfuse.io.atomic`, with ``open()``'s permissions); a failure there removes them all
-    and no output is touched. Then each is renamed into place; where a rename fails, the outputs
-    already renamed are undone: a new one removed, one that existed before put back from the hard
-    link made to it beside it before its rename (on a file system without hard links that earlier
-    file keeps the new results), and the temporaries are removed. One-line
+    left the first written): :func:`mutualfuse.io.atomic.atomic_write_all`. One-line
     :class:`~mutualfuse.errors.InputError` naming the output that failed."""
-    import contextlib
-    import os
-    import secrets
-    import tempfile
-
-    from ..io.atomic import WRITE_ERRNOS, _fsync_file, default_mode, part_prefix, write_target
+    from ..io.atomic import atomic_write_all
 
     for path in paths:
         if path.suffix.lower() not in OUT_FORMATS:
             raise ParameterError(f"--out {path}: use a {', '.join(OUT_FORMATS)} file name")
-    staged: list[tuple[Path, Path, Path]] = []  # (as given, the file written, its temporary)
-    kept: list[Path] = []  # hard links to the files that existed, until every rename is done
-    try:
-        for shown in paths:
-            target = write_target(shown)  # a symbolic link is written through, as atomic_write does
-            parent = target.parent if str(target.parent) else Path(".")
-            mode = default_mode(target)
-            try:
-                fd, tmp = tempfile.mkstemp(prefix=part_prefix(target), suffix=".part" + shown.suffix, dir=str(parent))
-            except OSError as e:
-                raise InputError(f"{shown}: cannot write in {parent} ({e.strerror or e})") from None
-            os.close(fd)
-            staged.append((shown, target, Path(tmp)))
-            try:
-                _write_results(Path(tmp), shown.suffix.lower(), methods, names, labels, table, dirs, skipped or {},
-                               source_reading)
-            except OSError as e:
-                if e.errno in WRITE_ERRNOS:
-                    raise InputError(f"{shown}: cannot write output ({e.strerror or e})") from None
-                raise
-            try:
-                _fsync_file(Path(tmp))
-                os.chmod(tmp, mode)
-            except OSError as e:
-                raise InputError(f"{shown}: cannot write output ({e.strerror or e})") from None
-        done: list[tuple[Path, Path | None, bool]] = []  # (file renamed into place, its old file's link, existed)
-        try:
-            for shown, target, tmp in staged:
-                existed = os.path.lexists(target)
-                old = None
-                if existed:
-                    old = target.parent / f"{part_prefix(target)}{secrets.token_hex(4)}.part.old"
-                    try:
-                        os.link(target, old)
-                        kept.append(old)
-                    except OSError:  # no hard links here (or no room for one): it cannot be put back
-                        old = None
-                try:
-                    os.replace(tmp, target)
-                except OSError as e:
-                    raise InputError(f"{shown}: cannot write output ({e.strerror or e})") from None
-                done.append((target, old, existed))
-        except BaseException:
-            for target, old, existed in reversed(done):
-                with contextlib.suppress(OSError):
-                    if old is not None:
-                        os.replace(old, target)
-                    elif not existed:
-                        os.unlink(target)
-            raise
-    finally:
-        for path in [tmp for _, _, tmp in staged] + kept:
-            with contextlib.suppress(OSError):
-                if os.path.lexists(path):
-                    os.unlink(path)
+    atomic_write_all(paths, lambda tmp, shown: _write_results(tmp, shown.suffix.lower(), methods, names, labels,
+                                                              table, dirs, skipped or {}, source_reading))
 
 
 def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs, skipped: dict,

@@ -26,7 +26,7 @@ import stat
 import sys
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..errors import InputError
 
@@ -359,6 +359,73 @@ def atomic_write(path: str | os.PathLike, *, suffix: str | None = None, fsync: b
         with contextlib.suppress(OSError):
             if tmp_p.exists():
                 tmp_p.unlink()
+
+
+def atomic_write_all(paths: list[Path], write: Callable[[Path, Path], None], fsync: bool = True) -> None:
+    """:func:`atomic_write` for several outputs at once, all or none: ``write(tmp, shown)`` writes
+    each output ``shown`` to its temporary ``tmp`` beside it (the names of :func:`part_prefix`, with
+    ``open()``'s permissions); a failure there removes them all and no output is touched. Then each
+    is renamed into place; where a rename fails, the outputs already renamed are undone: a new one
+    removed, one that existed before put back from the hard link made to it beside it before its
+    rename (on a file system without hard links that earlier file keeps the new content), and the
+    temporaries are removed. Errors as :func:`atomic_write`'s (one line naming the output)."""
+    import secrets
+
+    staged: list[tuple[Path, Path, Path]] = []  # (as given, the file written, its temporary)
+    kept: list[Path] = []  # hard links to the files that existed, until every rename is done
+    try:
+        for shown in paths:
+            target = write_target(shown)  # a symbolic link is written through, as atomic_write does
+            parent = _folder(target)
+            mode = default_mode(target)
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=part_prefix(target), suffix=".part" + shown.suffix, dir=str(parent))
+            except OSError as e:
+                raise InputError(f"{shown}: cannot write in {parent} ({e.strerror or e})") from None
+            os.close(fd)
+            staged.append((shown, target, Path(tmp)))
+            try:
+                write(Path(tmp), shown)
+            except OSError as e:
+                if e.errno in WRITE_ERRNOS:
+                    raise InputError(f"{shown}: cannot write output ({e.strerror or e})") from None
+                raise
+            try:
+                if fsync:
+                    _fsync_file(Path(tmp))
+                os.chmod(tmp, mode)
+            except OSError as e:
+                raise InputError(f"{shown}: cannot write output ({e.strerror or e})") from None
+        done: list[tuple[Path, Path | None, bool]] = []  # (file renamed into place, its old file's link, existed)
+        try:
+            for shown, target, tmp in staged:
+                existed = os.path.lexists(target)
+                old = None
+                if existed:
+                    old = target.parent / f"{part_prefix(target)}{secrets.token_hex(4)}.part.old"
+                    try:
+                        os.link(target, old)
+                        kept.append(old)
+                    except OSError:  # no hard links here (or no room for one): it cannot be put back
+                        old = None
+                try:
+                    os.replace(tmp, target)
+                except OSError as e:
+                    raise InputError(f"{shown}: cannot write output ({e.strerror or e})") from None
+                done.append((target, old, existed))
+        except BaseException:
+            for target, old, existed in reversed(done):
+                with contextlib.suppress(OSError):
+                    if old is not None:
+                        os.replace(old, target)
+                    elif not existed:
+                        os.unlink(target)
+            raise
+    finally:
+        for path in [tmp for _, _, tmp in staged] + kept:
+            with contextlib.suppress(OSError):
+                if os.path.lexists(path):
+                    os.unlink(path)
 
 
 def probe_writable(path: str | os.PathLike) -> None:
