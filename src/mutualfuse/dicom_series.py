@@ -357,9 +357,14 @@ def open_series(folder, max_voxels: int) -> DicomSeries:
         shift = pos - (pos[0] + np.outer(np.arange(n), s_vec))
         inplane = s_vec - (s_vec @ normal) * normal
         if np.linalg.norm(inplane) > SPACING_TOL * step or np.abs(shift).max() > SPACING_TOL * step:
+            # a gantry-tilted CT: its voxels lie on a sheared grid, which a qform, this project's
+            # grid comparison and a DICOM series output cannot hold (docs/inputs.md, "Volumes")
+            tilt = float(np.degrees(np.arctan2(np.linalg.norm(inplane), abs(float(s_vec @ normal)))))
             raise InputError(f"{folder}: the slices are shifted in their plane from one to the next "
-                             f"({np.linalg.norm(inplane):.4g} mm a slice: a gantry tilt?); resample the series "
-                             "first (dcm2niix corrects a gantry tilt)")
+                             f"({np.linalg.norm(inplane):.4g} mm a slice, as from a gantry tilt of {tilt:.3g} degrees"
+                             f"{_tilt_tag(first)}), so its voxels are not on a rectangular grid; "
+                             "convert the series to NIfTI with dcm2niix, which resamples a gantry-tilted CT onto an "
+                             "untilted grid, and fuse that file (with the other volume resampled onto its grid)")
     else:
         sp = _num(first, "SpacingBetweenSlices", 1) or _num(first, "SliceThickness", 1) or [1.0]
         s_vec = normal * (abs(sp[0]) or 1.0)
@@ -371,6 +376,43 @@ def open_series(folder, max_voxels: int) -> DicomSeries:
     lps[:3, 3] = pos[0]
     affine = lps_to_ras(lps)
     return DicomSeries(folder, files, headers, affine, notes, max_voxels)
+
+
+def _tilt_tag(ds) -> str:
+    """", GantryDetectorTilt <value>" where ``ds`` has that tag, else ""."""
+    v = _num(ds, "GantryDetectorTilt", 1)
+    return f", GantryDetectorTilt {v[0]:g}" if v is not None else ""
+
+
+#: tags the two series of a fused pair are expected to share (one frame of reference: the
+#: positions of both in one patient coordinate system; one patient), compared as text
+SERIES_PAIR_TAGS = ("FrameOfReferenceUID", "PatientID")
+
+
+def series_pair_note(ser_a: "DicomSeries", ser_b: "DicomSeries", path_a, path_b) -> str | None:
+    """A note where two series whose grids agree (their affines were compared) differ in
+    :data:`SERIES_PAIR_TAGS` (both present and not empty, in their first slices): positions in
+    two frames of reference (two sessions, two scanners, the patient moved) are equal numbers in
+    two coordinate systems, not one place; two PatientIDs are two patients (not printed). As
+    ``fuse``'s :func:`mutualfuse.dicom.pair_mismatch_note` for two DICOM files. None where they
+    agree."""
+    differ = []
+    for kw in SERIES_PAIR_TAGS:
+        va = str(getattr(ser_a.headers[0], kw, "") or "").strip()
+        vb = str(getattr(ser_b.headers[0], kw, "") or "").strip()
+        if va and vb and va != vb:
+            differ.append(kw)
+    if not differ:
+        return None
+    why = []
+    if "FrameOfReferenceUID" in differ:
+        why.append("their positions are in two frames of reference (two sessions or scanners: equal numbers, "
+                   "not necessarily one place)")
+    if "PatientID" in differ:
+        why.append("two patient IDs")
+    return (f"{path_a} and {path_b} differ in {', '.join(differ)}: {'; '.join(why)}; fused voxel for voxel as one "
+            f"grid because their geometry agrees: check that they are registered (a DICOM output carries "
+            f"{Path(str(path_a)).name}'s)")
 
 
 def lps_to_ras(lps: np.ndarray) -> np.ndarray:

@@ -293,6 +293,48 @@ def spatial_unit(img) -> str | None:
     return None if unit in (None, "unknown") else str(unit)
 
 
+#: millimetres a unit of ``xyzt_units`` is (DICOM's positions and spacings are in mm)
+UNIT_MM = {"mm": 1.0, "micron": 1e-3, "meter": 1e3}
+
+
+def affine_mm(img) -> tuple[np.ndarray, str | None]:
+    """``img.affine`` in millimetres (a DICOM series output's unit): scaled by the header's
+    spatial unit (micron, meter); a header whose unit is mm or unknown is taken as mm (the NIfTI
+    convention). → (the affine, the unit it was converted from, or None where none was)."""
+    unit = spatial_unit(img)
+    f = UNIT_MM.get(unit or "mm", 1.0)
+    a = np.array(img.affine, dtype=float)
+    if f == 1.0:
+        return a, None
+    a[:3, :] *= f
+    return a, unit
+
+
+def xform_disagreement(img, path) -> str | None:
+    """A note where a NIfTI header holds a qform and an sform (both codes above 0) that place
+    the voxels differently (by more than 1e-3 of the voxel size): the affine nibabel took, and
+    this project's grid comparison, is the sform, as nibabel, FSL and SPM read it; software that
+    reads the qform puts the volume elsewhere. None where they agree or one is absent."""
+    h = getattr(img, "header", None)
+    if h is None or "qform_code" not in h or "sform_code" not in h:
+        return None
+    q_code, s_code = int(h["qform_code"]), int(h["sform_code"])
+    if q_code <= 0 or s_code <= 0:
+        return None
+    try:
+        q, s = np.asarray(h.get_qform(), float), np.asarray(h.get_sform(), float)
+    except Exception:  # noqa: BLE001 - a broken quaternion: nibabel took the sform
+        return None
+    vox = float(np.min(np.abs(np.linalg.svd(s[:3, :3], compute_uv=False)))) or 1.0
+    diff = float(np.abs(q[:3] - s[:3]).max())
+    if diff <= 1e-3 * vox:
+        return None
+    apart = float(np.linalg.norm(q[:3, 3] - s[:3, 3]))
+    return (f"{path}: its qform and sform disagree (qform_code {q_code}, sform_code {s_code}; affines differ by up "
+            f"to {diff:.4g}, origins {apart:.4g} apart): the grids are compared by the sform (as nibabel, FSL and "
+            "SPM read it); software that reads the qform places this volume elsewhere")
+
+
 def check_same_space(img_a, img_b, path_a, path_b, check: bool = True) -> list[str]:
     """Refuse a pair whose affines agree (:func:`check_same_grid` passed) but whose headers put
     them in two coordinate spaces, or in two spatial units (``xyzt_units``: mm against micron,
@@ -389,7 +431,9 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
     img_b, shape_b, ser_b = open_input(b_path, max_voxels)
     check_same_grid(img_a, img_b, a_path, b_path, volume_shape(img_a), volume_shape(img_b))
     space_notes = check_same_space(img_a, img_b, a_path, b_path, check_xform_codes)
-    geo = series_geometry(img_a.affine, shape_a, a_path) if series_out else None  # a grid a series can hold
+    # a series output's positions and spacings are in mm: a header in micron or meter converted
+    aff_out, unit_from = affine_mm(img_a) if series_out else (img_a.affine, None)
+    geo = series_geometry(aff_out, shape_a, a_path) if series_out else None  # a grid a series can hold
     sl = [s for i, s in enumerate(shape_a) if i != axis]
     if min(sl) < MIN_SIDE:
         raise InputError(f"{a_path}: slices across axis {axis} are {sl[1]}x{sl[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
@@ -411,6 +455,21 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
     for ser in (ser_a, ser_b):  # the files a series folder skipped
         notes += [n for n in (ser.notes if ser is not None else []) if n not in notes]
     notes += space_notes
+    if ser_a is not None and ser_b is not None:  # one frame of reference, one patient (as fuse notes)
+        from .dicom_series import series_pair_note
+
+        pair = series_pair_note(ser_a, ser_b, a_path, b_path)
+        if pair:
+            notes.append(pair)
+    for p, img, ser in ((a_path, img_a, ser_a), (b_path, img_b, ser_b)):
+        qs = None if ser is not None else xform_disagreement(img, p)
+        if qs and not any(n.startswith(qs) for n in notes):  # a volume fused with itself: one note
+            tail = ("" if p != a_path else "; the DICOM series output is placed by the sform" if series_out
+                    else "; the output keeps both, as this file does")
+            notes.append(qs + tail)
+    if unit_from:
+        notes.append(f"{a_path}: its voxel sizes and origin are in {unit_from} (xyzt_units): the DICOM series "
+                     "gives them in mm, DICOM's unit")
     for s in range(0, xa.shape[0], batch):
         try:
             out[s:s + batch] = fuser.fuse_arrays(xa[s:s + batch], xb[s:s + batch], task=task)
@@ -429,7 +488,7 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
     extensions: list[str] = []
     if series_out:
         fused = np.moveaxis(out, 0, axis)  # (columns, rows, slices); a 2-D input is one slice
-        write_series(out_path, fused, img_a.affine, ser_a, description)
+        write_series(out_path, fused, aff_out, ser_a, description)
         if not geo["right_handed"]:
             notes.append(f"{out_path}: the volume's slice axis runs against the DICOM slice normal (row x column "
                          "direction): a DICOM reader orders its slices the other way (the same voxels at the same "
