@@ -14,6 +14,7 @@ pydicom = pytest.importorskip("pydicom")
 nib = pytest.importorskip("nibabel")
 
 from one_line_error import assert_one_line_error  # noqa: E402
+from tolerance import assert_close  # noqa: E402
 from test_s23_series_read import make_series  # noqa: E402
 
 from mutualfuse.cli import main  # noqa: E402
@@ -131,3 +132,70 @@ def test_a_gantry_tilted_series_is_refused_with_its_angle_and_what_to_do(tmp_pat
                           "as from a gantry tilt of 15 degrees, GantryDetectorTilt 15)",
                           "convert the series to NIfTI with dcm2niix")
     assert sorted(os.listdir(tmp_path)) == before  # no series folder, no temporary
+
+
+def _fused(tmp_path, capsys, a, b, name, *extra, method=("--method", "lp", "--param", "levels=2")):
+    out = tmp_path / name
+    assert main(["fuse-volume", str(a), str(b), "-o", str(out), *method, *extra]) == 0
+    err = capsys.readouterr().err
+    img = nib.load(str(out))
+    return np.asarray(img.dataobj), img, err
+
+
+@pytest.mark.parametrize("order", ["lps", "permuted"])
+def test_one_grid_stored_in_another_voxel_order_is_reordered_exactly(tmp_path, capsys, order):
+    rng = np.random.default_rng(3)
+    shape = (36, 34, 6)
+    ct = rng.integers(-1024, 2000, shape).astype(np.int16)
+    mr = (rng.random(shape) * 800).astype(np.float32)
+    nib.save(nib.Nifti1Image(ct, A_MM), str(tmp_path / "ct.nii.gz"))
+    nib.save(nib.Nifti1Image(mr, A_MM), str(tmp_path / "mr.nii.gz"))
+    n = np.array(shape) - 1
+    if order == "lps":  # the same voxel centres stored with x and y reversed (LPS storage)
+        p = np.array([[-1, 0, 0, n[0]], [0, -1, 0, n[1]], [0, 0, 1, 0], [0, 0, 0, 1]], float)
+        data, codes, how = mr[::-1, ::-1, :], "(LPS against RAS)", "axis 0 reversed, axis 1 reversed"
+    else:  # stored slice-first (Z, X, Y), the slices reversed
+        p = np.array([[0, 1, 0, 0], [0, 0, 1, 0], [-1, 0, 0, n[2]], [0, 0, 0, 1]], float)
+        data, codes, how = np.transpose(mr, (2, 0, 1))[::-1], "(IRA against RAS)", (
+            "axis 0 is its axis 1, axis 1 is its axis 2, axis 2 is its axis 0 reversed")
+    # A's index = p @ B's index: B's affine = A's @ p
+    nib.save(nib.Nifti1Image(np.ascontiguousarray(data), A_MM @ p), str(tmp_path / "mr_other.nii.gz"))
+    want, _, _ = _fused(tmp_path, capsys, tmp_path / "ct.nii.gz", tmp_path / "mr.nii.gz", "want.nii.gz")
+    got, img, err = _fused(tmp_path, capsys, tmp_path / "ct.nii.gz", tmp_path / "mr_other.nii.gz", "got.nii.gz",
+                           "--batch", "4")
+    assert np.array_equal(got, want)  # the same voxels fused, bit for bit
+    assert np.allclose(img.affine, A_MM, atol=1e-6) and img.shape == shape  # the first volume's grid
+    assert (f"{tmp_path / 'mr_other.nii.gz'}: the same voxel grid as {tmp_path / 'ct.nii.gz'} stored in another "
+            f"voxel order {codes}: its voxels reordered onto {tmp_path / 'ct.nii.gz'}'s ({how}; exact, no "
+            "resampling)") in err
+    # mirrored, not reordered (the LPS affine of RAS-stored voxels: other places): refused as before
+    nib.save(nib.Nifti1Image(mr, np.diag([-1, -1, 1, 1]) @ A_MM), str(tmp_path / "mirror.nii.gz"))
+    assert_one_line_error(capsys, ["fuse-volume", str(tmp_path / "ct.nii.gz"), str(tmp_path / "mirror.nii.gz"),
+                                   "-o", str(tmp_path / "no.nii.gz"), "--method", "average"],
+                          "its voxel axes point to LPS")
+    assert not (tmp_path / "no.nii.gz").exists()
+
+
+def test_a_series_and_its_nifti_in_dcm2niix_voxel_order_fuse(tmp_path, capsys):
+    """dcm2niix stores a series with its rows reversed (a RAS-like voxel order): the same grid."""
+    from mutualfuse.volume import read_volume
+
+    rng = np.random.default_rng(4)
+    stored = rng.integers(0, 3000, (20, 18, 5))  # rows, columns, slices
+    make_series(tmp_path / "mr", stored, modality="MR")
+    vol, img = read_volume(tmp_path / "mr")  # (columns, rows, slices) on the series' affine
+    n = np.array(vol.shape) - 1
+    p = np.array([[1, 0, 0, 0], [0, -1, 0, n[1]], [0, 0, 1, 0], [0, 0, 0, 1]], float)
+    nii = nib.Nifti1Image(np.ascontiguousarray(vol[:, ::-1, :]).astype(np.float32), img.affine @ p)
+    nii.header.set_xyzt_units("mm")
+    nib.save(nii, str(tmp_path / "mr_flipped.nii.gz"))
+    nib.save(nib.Nifti1Image(vol.astype(np.float32), img.affine), str(tmp_path / "mr_same.nii.gz"))
+    want, _, _ = _fused(tmp_path, capsys, tmp_path / "mr", tmp_path / "mr_same.nii.gz", "want.nii.gz")
+    got, _, err = _fused(tmp_path, capsys, tmp_path / "mr", tmp_path / "mr_flipped.nii.gz", "got.nii.gz")
+    assert np.array_equal(got, want) and "reordered onto" in err
+    # the network (the default method) on the reordered volume, a view with reversed strides
+    net_want, _, _ = _fused(tmp_path, capsys, tmp_path / "mr", tmp_path / "mr_same.nii.gz", "nw.nii.gz",
+                            "--device", "cpu", method=())
+    net_got, _, _ = _fused(tmp_path, capsys, tmp_path / "mr", tmp_path / "mr_flipped.nii.gz", "ng.nii.gz",
+                           "--device", "cpu", method=())
+    assert_close(net_got, net_want, dtype=np.float32)

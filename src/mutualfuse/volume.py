@@ -23,7 +23,9 @@ fused slice by slice along one voxel axis (default 2, axial for RAS-ordered data
   central slice pair, as ``fuse-video`` does on its first frames.
 * **The same grid or nothing**: shapes and affines (to 1e-4 of the voxel size) must agree; a
   volume is not resampled (say how the grids differ, and which tool resamples, rather than fuse
-  misaligned voxels); and the same coordinate space: the ``sform_code`` (else ``qform_code``) that
+  misaligned voxels); one grid stored in another voxel order (RAS against LPS storage, axes
+  permuted) is reordered onto the first volume's, exactly (:func:`reorientation`); and the
+  same coordinate space: the ``sform_code`` (else ``qform_code``) that
   says what the affine's coordinates are must agree where both say (scanner against MNI152 is
   refused, ``--ignore-xform-codes`` to take them as one; 0, no space, and 2, aligned to another
   file, are taken on trust with a note).
@@ -211,6 +213,48 @@ def normalize_volume(data: np.ndarray, img, normalize: str, percentiles, path) -
         return out, f"flat: is flat (every voxel {float(data.flat[0]):g}): mapped to {float(out.flat[0]):g}, not stretched"
     a, b = mapped[0]
     return out, f"minmax: scaled by its minimum and maximum ({a:g} → 0, {b:g} → 1; its {lo:g}-{hi:g} percentiles are equal)"
+
+
+def grid_tolerance(affine) -> float:
+    """The tolerance two affines of one grid are compared to: 1e-4 of the smallest voxel size."""
+    a = np.asarray(affine, float)
+    return 1e-4 * (float(np.min(np.abs(np.linalg.svd(a[:3, :3], compute_uv=False)))) or 1.0)
+
+
+def reorientation(img_a, img_b, shape_a, shape_b):
+    """How the second volume's voxels lie on the first one's grid when the two grids are one set
+    of voxel centres stored in another voxel order (axes permuted or reversed: RAS against LPS
+    storage of one grid, a DICOM series against the NIfTI ``dcm2niix`` made of it): ``(perm,
+    flips)`` such that ``np.flip(np.transpose(vb, perm), flips)`` is on the first grid, exactly
+    (no resampling); None where no such exact reordering exists (or none is needed).
+    ``shape_a``/``shape_b``: the 3-D shapes (a 2-D image as X x Y x 1)."""
+    a, b = np.asarray(img_a.affine, float), np.asarray(img_b.affine, float)
+    if len(shape_a) != 3 or len(shape_b) != 3:
+        return None
+    try:
+        t = np.linalg.inv(a) @ b  # B's voxel index -> A's
+    except np.linalg.LinAlgError:
+        return None
+    m = np.rint(t[:3, :3])
+    if not np.allclose(t[:3, :3], m, rtol=0, atol=1e-3) or not (
+            (np.abs(m).sum(axis=0) == 1).all() and (np.abs(m).sum(axis=1) == 1).all()):
+        return None
+    perm = [int(np.flatnonzero(m[i])[0]) for i in range(3)]  # A's axis i is B's axis perm[i]
+    sign = [int(m[i, perm[i]]) for i in range(3)]
+    if perm == [0, 1, 2] and sign == [1, 1, 1]:
+        return None
+    if [int(shape_b[j]) for j in perm] != [int(x) for x in shape_a]:
+        return None
+    # A's index i = sign * B's index + (0, or n - 1 where reversed): B's affine on A's voxel order
+    p = np.zeros((4, 4))
+    p[3, 3] = 1.0
+    for i in range(3):
+        off = 0 if sign[i] > 0 else int(shape_a[i]) - 1
+        p[perm[i], i] = sign[i]
+        p[perm[i], 3] = -sign[i] * off
+    if not np.allclose(a, b @ p, rtol=0, atol=grid_tolerance(a)):
+        return None
+    return perm, tuple(i for i in range(3) if sign[i] < 0)
 
 
 def check_same_grid(img_a, img_b, path_a, path_b, shape_a, shape_b) -> None:
@@ -429,7 +473,11 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
         check_writable(out_path, inputs=(a_path, b_path), formats={".nii": "NIfTI", ".gz": "NIfTI"})
     img_a, shape_a, ser_a = open_input(a_path, max_voxels)
     img_b, shape_b, ser_b = open_input(b_path, max_voxels)
-    check_same_grid(img_a, img_b, a_path, b_path, volume_shape(img_a), volume_shape(img_b))
+    # one grid stored in two voxel orders (RAS and LPS storage, a series and its dcm2niix NIfTI):
+    # the second volume's voxels reordered onto the first's, exactly; any other grid is refused
+    reorder = reorientation(img_a, img_b, shape_a, shape_b)
+    if reorder is None:
+        check_same_grid(img_a, img_b, a_path, b_path, volume_shape(img_a), volume_shape(img_b))
     space_notes = check_same_space(img_a, img_b, a_path, b_path, check_xform_codes)
     # a series output's positions and spacings are in mm: a header in micron or meter converted
     aff_out, unit_from = affine_mm(img_a) if series_out else (img_a.affine, None)
@@ -445,6 +493,8 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
     nb, how_b = (ser_b.normalize(vb, fuser.normalize, fuser.percentiles) if ser_b is not None
                  else normalize_volume(vb, img_b, fuser.normalize, fuser.percentiles, b_path))
     del va, vb  # the series' or the files' values: the normalised ones are fused
+    if reorder is not None:  # onto the first volume's voxel order (a view: no copy, no resampling)
+        nb = np.flip(np.transpose(nb, reorder[0]), reorder[1]) if reorder[1] else np.transpose(nb, reorder[0])
     xa, xb = np.moveaxis(na, axis, 0), np.moveaxis(nb, axis, 0)  # (slices, H, W)
     task = None
     if fuser.task_mode == "auto":  # one task for the volume, from the central slice pair
@@ -455,6 +505,16 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
     for ser in (ser_a, ser_b):  # the files a series folder skipped
         notes += [n for n in (ser.notes if ser is not None else []) if n not in notes]
     notes += space_notes
+    if reorder is not None:
+        from nibabel.orientations import aff2axcodes
+
+        codes = ["".join(str(c) for c in aff2axcodes(i.affine)) for i in (img_a, img_b)]
+        moved = [(f"axis {i} reversed" if j == i else f"axis {i} is its axis {j}"
+                  + (" reversed" if i in reorder[1] else "")) for i, j in enumerate(reorder[0])
+                 if j != i or i in reorder[1]]
+        notes.append(f"{b_path}: the same voxel grid as {a_path} stored in another voxel order ({codes[1]} against "
+                     f"{codes[0]}): its voxels reordered onto {a_path}'s ({', '.join(moved)}; exact, no "
+                     "resampling)")
     if ser_a is not None and ser_b is not None:  # one frame of reference, one patient (as fuse notes)
         from .dicom_series import series_pair_note
 

@@ -17,7 +17,8 @@ series, a new series UID; written atomically (needs pydicom).
 One intensity mapping per volume (its percentiles, not each slice's), one task for the volume
 (the network in task mode auto: detected on the central slice pair), the same grid required
 (shapes and affines, in one coordinate space by the headers' sform/qform codes; nothing is
-resampled). The output is in [0, 1] on the first volume's grid (a NIfTI: its header too)
+resampled; one grid stored in another voxel order, e.g. RAS against LPS, is reordered exactly).
+The output is in [0, 1] on the first volume's grid (a NIfTI: its header too)
 (docs/inputs.md, "Volumes").
 """
 from __future__ import annotations
