@@ -14,7 +14,8 @@ decoding pass), so that a thermal stream does not flicker as each frame is stret
 (``frame_mapping="frame"``).
 The output has the same frame count, rate and size as the inputs. Its depth (``bit_depth``):
 8-bit H.264 (libx264, ``crf``; odd sizes as 4:4:4, 4:2:0 needs even sides) or 16-bit lossless
-FFV1 (``gray16le`` where both streams are gray or the fuser's chroma is "gray", else ``gbrp16le``)
+FFV1 (``gray16le`` where the fused result is gray: both videos gray, as decided below, or the
+fuser's chroma "gray"; else ``gbrp16le``)
 in ``.mkv``, ``.nut``, ``.avi`` or ``.mov``; by default 16 bits where either input has more than
 8 bits a sample and the output is ``.mkv`` or ``.nut`` (FFV1's own containers), else 8 bits with
 a note saying so. A video whose frames are gray in RGB form (R = G = B, the usual ffmpeg decode
@@ -27,9 +28,12 @@ a volume is refused by its content, whatever its name (a PNG named ``.mp4``: :fu
 Gray or colour is decided once per video, before fusing (:func:`_video_colour`; a gray stream with
 chroma noise in some frames switched between the two from batch to batch).
 Frames are read as ffmpeg decodes them for display: turned by a rotation tag, a variable-frame-
-rate file read at a constant rate by repeated or dropped frames; notes say so, and that audio is
-not copied. A second ffmpeg counts both videos' frames in the background while they are fused
-(:class:`_FrameCounter`), so different lengths are refused once counted, not at the end.
+rate file read at its nominal constant rate by repeated or dropped frames (the rate the output is
+written at: :func:`reading_rate`, not imageio's average); notes say so, and that audio is not
+copied. Non-square pixels (an anamorphic stream) are fused as stored and the output keeps their
+sample aspect ratio (:func:`sample_aspect`). A second ffmpeg counts both videos' frames in the
+background while they are fused (:class:`_FrameCounter`), so different lengths are refused once
+counted, not at the end.
 
 The output is written to a temporary file in the target folder and renamed at the end, so a
 failure (frame-count mismatch, decode error, interruption) leaves no partial output.
@@ -358,7 +362,8 @@ def _ffmpeg_first_line(text: str) -> str:
 class _Encoder:
     """libx264 by the ffmpeg binary of imageio-ffmpeg, fed raw RGB frames on its stdin; with
     ``depth=16``, lossless FFV1 fed 16-bit frames (``gray16le`` when ``gray``, else ``rgb48le``
-    stored as ``gbrp16le``; ``pixfmt`` and ``crf`` do not apply).
+    stored as ``gbrp16le``; ``pixfmt`` and ``crf`` do not apply). ``sar``: the sample aspect ratio
+    written (non-square pixels, an anamorphic input's), else square.
 
     imageio's writer neither checks ffmpeg's exit status nor keeps its messages: an encoder that
     failed (a container that cannot hold H.264, a full disk) left a broken file that was renamed
@@ -368,7 +373,7 @@ class _Encoder:
     kills it (:meth:`abort`) before the temporary output is removed."""
 
     def __init__(self, path: Path, shown: Path, w: int, h: int, fps: float, pixfmt: str, crf: int,
-                 depth: int = 8, gray: bool = False):
+                 depth: int = 8, gray: bool = False, sar: tuple[int, int] | None = None):
         import subprocess
         import tempfile
 
@@ -384,7 +389,7 @@ class _Encoder:
             src, enc = "rgb24", ["-c:v", "libx264", "-pix_fmt", pixfmt, "-crf", str(int(crf))]
         cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "error", "-y",
                "-f", "rawvideo", "-pix_fmt", src, "-s", f"{w}x{h}", "-r", format(fps, ".12g"), "-i", "pipe:0",
-               "-an", *enc, str(path)]
+               "-an", *(("-vf", f"setsar={sar[0]}/{sar[1]}") if sar else ()), *enc, str(path)]
         self._p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._err,
                                    start_new_session=True)
 
@@ -866,6 +871,60 @@ def _reading_tick(reading, path: Path, total: int | None):
     return lambda done: reading(path, done, total)
 
 
+def _read_as(path: Path) -> str:
+    """How ffmpeg hands the frames of ``path`` over when they are read (imageio's reading: the first
+    video stream, :data:`MAP_VIDEO`, turned by a rotation tag, at a constant rate), from its output
+    stream's line for one decoded frame: ``Video: rawvideo (Y800 / 0x30303859), gray(pc,
+    progressive), 48x64 [SAR 3:4 DAR 9:16], q=2-31, 245 kb/s, 30 fps, 30 tbn``; "" where ffmpeg
+    gives none (the reading itself then says why)."""
+    import re
+    import subprocess
+
+    import imageio_ffmpeg
+
+    try:
+        err = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), *MAP_VIDEO,
+                              "-an", "-sn", "-dn", "-frames:v", "1", "-pix_fmt", "gray", "-vcodec", "rawvideo",
+                              "-f", "image2pipe", "-y", os.devnull],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             timeout=60).stderr.decode("utf-8", "replace")
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    m = re.search(r"^\s*Stream #0:\d+\S*: Video: (rawvideo.*)$", err.split("\nOutput #0", 1)[-1], re.M)
+    return m.group(1) if m and "\nOutput #0" in err else ""
+
+
+def sample_aspect(line: str) -> tuple[int, int] | None:
+    """The sample (pixel) aspect ratio of the frames as read, from :func:`_read_as`'s line (``[SAR 4:3
+    DAR 16:9]`` → (4, 3); ffmpeg inverts it where it turns the frames by a rotation tag); None for
+    square pixels or none declared."""
+    import re
+
+    m = re.search(r"\bSAR (\d+):(\d+) DAR", line)
+    if not m:
+        return None
+    n, d = int(m.group(1)), int(m.group(2))
+    if n <= 0 or d <= 0 or n == d:
+        return None
+    g = math.gcd(n, d)
+    return n // g, d // g
+
+
+def reading_rate(line: str) -> float | None:
+    """The constant frame rate at which ffmpeg hands a video's frames over, from :func:`_read_as`'s
+    line (``30 fps``), or None. For a variable-frame-rate file (a phone's MP4) this is its nominal
+    rate (ffmpeg's "tbr", 30), while imageio reports its average (29.03 for a 30 fps clip missing a
+    frame): such a clip was refused beside a 30 fps video (``frame rate mismatch``, with a hint to
+    bring the 30 fps one to 29.03), and fused alone it was written at 29.03 fps while read at 30."""
+    import re
+
+    m = re.search(r"\b(\d+(?:\.\d+)?)(k?) fps\b", line)
+    if not m:
+        return None
+    v = float(m.group(1)) * (1000 if m.group(2) else 1)
+    return v if v > 0 and math.isfinite(v) else None
+
+
 def _turned(meta: dict) -> str:
     """" (stored 48x32, turned by its rotation tag)" where ffmpeg turned the frames by a quarter."""
     src, size = tuple(meta.get("source_size", ())), tuple(meta.get("size", ()))
@@ -936,12 +995,25 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     except BaseException:
         ra.close()
         raise
-    fps_a, fps_b = float(ma.get("fps", 0) or 0), float(mb.get("fps", 0) or 0)
+    # the rate the frames are read at (ffmpeg's constant-rate reading), where ffmpeg says it; imageio's
+    # "fps" is a variable-frame-rate file's average rate, not the one its frames come at
+    lines = {path: _read_as(path) for path in dict.fromkeys((a_path, b_path))}
+    fps_a, fps_b = (reading_rate(lines[p]) or float(m.get("fps", 0) or 0) for p, m in ((a_path, ma), (b_path, mb)))
     size_a, size_b = tuple(ma.get("size", ())), tuple(mb.get("size", ()))
     if size_a != size_b:
         ra.close(), rb.close()
+        hint = ""
+        for path, meta, other in ((a_path, ma, size_b), (b_path, mb, size_a)):
+            if _turned(meta) and tuple(meta.get("source_size", ())) == other:
+                # a phone clip's rotation tag turned frames that are stored at the other's size: said
+                # what the tag did, not how to fuse the frames as stored
+                hint = (f"; {path.name} is stored at the other's size: to fuse its frames as stored, drop the tag "
+                        f"from a copy first: ffmpeg -display_rotation 0 -i {path} -c copy "
+                        f"{path.with_name(f'{path.stem}_stored{path.suffix}')} (no re-encoding); or turn the other "
+                        "video the same way")
+                break
         raise InputError(f"{b_path}: size mismatch: {a_path} is {size_a[0]}x{size_a[1]}{_turned(ma)}, {b_path} is "
-                         f"{size_b[0]}x{size_b[1]}{_turned(mb)} (the videos must be registered)")
+                         f"{size_b[0]}x{size_b[1]}{_turned(mb)} (the videos must be registered{hint})")
     if min(size_a) < MIN_SIDE:
         ra.close(), rb.close()
         raise InputError(f"{a_path}: frames are {size_a[0]}x{size_a[1]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
@@ -958,13 +1030,26 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                          f"{fast.with_name(f'{fast.stem}_{min(fps_a, fps_b):g}fps.mkv')}, and check that both "
                          "start at the same moment)")
     w, h = size_a
+    # non-square pixels (an anamorphic stream: DV, broadcast, a camera's squeezed mode): the output was
+    # written with square ones, so it showed the frames squeezed (64x48 at SAR 4:3, shown 85x48, came
+    # out 64x48). Kept where the inputs agree; where they differ, the non-square one's (a tag lost by
+    # the other video's conversion is the likelier case), with a note: frames are fused as stored
+    sars = {path: sample_aspect(lines[path]) for path in (a_path, b_path)}
+    sar = sars[a_path] or sars[b_path]
+    sar_notes = []
+    if sars[a_path] != sars[b_path]:
+        def said(p):
+            return f"SAR {sars[p][0]}:{sars[p][1]}" if sars[p] else "square pixels"
+
+        took = a_path if sars[a_path] else b_path
+        sar_notes.append(f"{a_path.name} has {said(a_path)}, {b_path.name} {said(b_path)}: frames are fused pixel by "
+                         f"pixel as stored ({w}x{h}), and the output has {took.name}'s SAR {sar[0]}:{sar[1]} (shown "
+                         f"{round(w * sar[0] / sar[1])}x{h}); the videos are registered only if their stored "
+                         "pixels match")
     fmts = {path: str(meta.get("pix_fmt", "")).split("(")[0].strip() for path, meta in ((a_path, ma), (b_path, mb))}
     deep = [path for path in dict.fromkeys((a_path, b_path)) if stream_bits(fmts[path]) > 8]
     norm = getattr(fuser, "normalize", "auto"), tuple(getattr(fuser, "percentiles", (0.1, 99.9)))
     depth = bit_depth if bit_depth is not None else (16 if deep and out.suffix.lower() in DEEP_DEFAULT_SUFFIXES else 8)
-    # a 16-bit output's pixel format: gray16le where both streams are gray or --chroma gray makes the
-    # result gray (colour inputs under --chroma gray were written as three equal gbrp16le planes)
-    gray_out = all(is_gray_format(f) for f in fmts.values()) or getattr(fuser, "chroma", None) == "gray"
     depth_notes = []
     if depth == 8 and deep:  # the depth the inputs had is not kept: say so
         why = ("as --bit-depth 8 asks" if bit_depth == 8 else
@@ -974,9 +1059,6 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
         deeper = ", ".join(f"{p.name} has " + ("float" if is_float_format(fmts[p]) else f"{stream_bits(fmts[p])}-bit")
                            + f" samples ({fmts[p]})" for p in deep)  # a float stream's were called "16-bit"
         depth_notes.append(f"the output is 8-bit: {deeper}; {why}")
-    elif depth == 16:
-        depth_notes.append(f"the output is 16-bit lossless FFV1 ({'gray16le' if gray_out else 'gbrp16le'}); "
-                           "--crf does not apply (--bit-depth 8 writes H.264)")
     if depth == 8 and (w % 2 or h % 2):  # 4:2:0 needs even sides; 4:4:4 H.264 is High 4:4:4, which many
         # players do not decode: the file was written, exit 0, and would not play in a browser
         depth_notes.append(f"frames are {w}x{h}, an odd side: written as H.264 4:4:4 (yuv444p, High 4:4:4 "
@@ -1052,6 +1134,15 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                 chromas[path] = _video_colour(iio, path, tick=_reading_tick(checking, path, _meta_frames(meta)))
             any_colour[path] = chromas[path].colour
             colour_notes.extend(_colour_notes(path, chromas[path]))
+        # a 16-bit output's pixel format follows that decision: gray16le where the fused result is gray
+        # (both videos gray, or --chroma gray). It followed the pixel formats only: two gray videos
+        # stored as YUV (yuv420p/yuv444p with flat chroma, as thermal cameras and ffmpeg conversions
+        # store gray) were written as gbrp16le, three equal planes; colour inputs under --chroma gray
+        # likewise before that
+        gray_out = not output_is_colour(any_colour[a_path], any_colour[b_path], getattr(fuser, "chroma", "saturation"))
+        if depth == 16:
+            depth_notes.append(f"the output is 16-bit lossless FFV1 ({'gray16le' if gray_out else 'gbrp16le'}); "
+                               "--crf does not apply (--bit-depth 8 writes H.264)")
         remove_stale_parts(parent, out.name)
         with atomic_write(out) as tmp:
             try:
@@ -1101,7 +1192,8 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                         if frames.ndim == 3:
                             frames = np.repeat(frames[..., None], 3, axis=-1)
                     if writer is None:
-                        writer = _Encoder(tmp, out, w, h, fps_a, pixfmt, crf, depth=depth, gray=gray_out)
+                        writer = _Encoder(tmp, out, w, h, fps_a, pixfmt, crf, depth=depth, gray=gray_out,
+                                          sar=sar)
                     for f in frames:
                         writer.write(f)
                     n += len(frames)
@@ -1147,6 +1239,7 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                          f"the others not (ffmpeg -i {path.name} -map 0:V:1 -c copy OUT extracts the second)")
         if meta.get("audio_codec"):
             notes.append(f"{path.name}: its audio track ({meta['audio_codec']}) is not copied; the output has no sound")
+    notes.extend(sar_notes)
     notes.extend(depth_notes)
     notes.extend(colour_notes)
     notes.extend(_palette_notes(fuser, a_path, b_path, chromas, any_colour))

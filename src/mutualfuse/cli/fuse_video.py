@@ -11,7 +11,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser("fuse-video", help="fuse two registered videos frame by frame",
                        description="Fuse two registered videos (same size, frame rate and frame count) into OUT; "
                                    "same frame count and rate out. Frames are read as ffmpeg shows them (turned by "
-                                   "a rotation tag, a variable frame rate read at a constant one; notes say so); "
+                                   "a rotation tag, a variable frame rate read at its nominal constant one; "
+                                   "notes say so; non-square pixels kept); "
                                    "audio is not copied. Needs the video extra (imageio, imageio-ffmpeg).")
     from .common import non_empty
 
@@ -24,8 +25,9 @@ def add_parser(sub) -> None:
     p.add_argument("--crf", type=int_in(0, 51), default=17,
                    help="x264 quality 0..51, 0 = lossless (default %(default)s; 8-bit output only)")
     p.add_argument("--bit-depth", type=int, choices=(8, 16), default=None,
-                   help="output depth: 8 = H.264 (libx264, --crf), 16 = lossless FFV1 (gray16le for two gray "
-                        "streams or --chroma gray, else gbrp16le; .mkv, .nut, .avi, .mov). Default: 16 where "
+                   help="output depth: 8 = H.264 (libx264, --crf), 16 = lossless FFV1 (gray16le where the result is "
+                        "gray: two gray videos, gray stored as YUV included, or --chroma gray; else gbrp16le; .mkv, "
+                        ".nut, .avi, .mov). Default: 16 where "
                         "either input has more than 8 bits a sample (gray16le, gray12le, yuv420p10le, float) and "
                         "the output is .mkv or .nut, else 8 (a note says when a deeper input is written at 8 bits)")
     p.add_argument("--frame-mapping", choices=("video", "frame"), default="video",
