@@ -30,6 +30,21 @@ class ParameterError(FuseError, ValueError):
     """A method, metric or option was given a bad value."""
 
 
+class PolicyRefusalError(InputError):
+    """An input that an intensity normalisation policy cannot read; ``normalize`` is that policy's
+    mode (``"full"``: a float image outside [0, 1], which ``full`` does not rescale). Where the mode
+    was not the user's choice but the policy the weights' training recorded, ``fuse`` and the web
+    page add where it came from (:func:`mutualfuse.cli.fuse.policy_origin`), deciding by this
+    attribute, not by the message's words."""
+
+    def __init__(self, message: str, normalize: str):
+        super().__init__(message)
+        self.normalize = str(normalize)
+
+    def __reduce__(self):  # picklable with both arguments (as ImageTooSmallError)
+        return (type(self), (str(self), self.normalize))
+
+
 class ImageTooSmallError(InputError):
     """An image is smaller than a metric (or other computation) needs; ``min_side`` is the
     smallest side length in pixels that works. ``mutualfuse evaluate`` leaves such a metric's

@@ -228,19 +228,32 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
 POLICY_FROM_WEIGHTS: list[tuple[str, str]] = []
 
 
-#: refusals of a policy that do not name it as ``--normalize MODE``: a float image outside [0, 1]
-#: under ``full`` (:func:`mutualfuse.io.samples.normalize_samples` says "use normalize 'percentile'
-#: or 'auto'"; ``fuse`` and each failed pair of ``fuse-dir`` with weights trained with full said
-#: nothing of where that full came from)
-_REFUSALS_OF: dict[str, tuple[str, ...]] = {"full": ("use normalize 'percentile' or 'auto'",)}
+def refuses_policy(error: BaseException | str, norm: str, message: str | None = None) -> bool:
+    """Whether ``error`` refused an input under the normalisation mode ``norm``: by the ``normalize``
+    attribute of a :class:`~mutualfuse.errors.PolicyRefusalError` (e.g. ``full`` for a float image
+    outside [0, 1]); for a refusal raised as a plain error, by its message naming ``--normalize
+    norm`` (the DICOM series' and the NIfTI volumes' ``--normalize full needs ...``). ``message``:
+    the words to look at for that, where the caller has reworded the error's."""
+    mode = getattr(error, "normalize", None)
+    if isinstance(error, BaseException) and isinstance(mode, str):
+        return mode == norm
+    return f"--normalize {norm}" in (str(error) if message is None else message)
 
 
-def policy_origin(message: str) -> str:
-    """``message`` (a one-line error), with where its ``--normalize MODE`` came from when the
-    user did not give it: the weights' recorded training policy (:data:`POLICY_FROM_WEIGHTS`)."""
+def policy_origin(error: BaseException | str) -> str:
+    """The one-line error ``error`` (an exception, or its message), with where its refused
+    ``--normalize MODE`` came from when the user did not give it: the weights' recorded training
+    policy (:data:`POLICY_FROM_WEIGHTS`). Decided by :func:`refuses_policy`. Given the message alone
+    inside the ``except`` block of that exception (``mutualfuse.cli.main`` passes ``str(e)``), the
+    exception being handled is the one looked at."""
+    message = str(error)
+    if isinstance(error, str):
+        handled = sys.exc_info()[1]
+        if handled is not None and str(handled) == message:
+            error = handled
     if POLICY_FROM_WEIGHTS:
         norm, weights = POLICY_FROM_WEIGHTS[0]
-        if f"--normalize {norm}" in message or any(m in message for m in _REFUSALS_OF.get(norm, ())):
+        if refuses_policy(error, norm):
             return (f"{message} [--normalize {norm} was not given: it is the policy weights {weights} were trained "
                     "with (their train_data); give --normalize to read otherwise]")
     return message

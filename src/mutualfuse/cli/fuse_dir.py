@@ -363,6 +363,9 @@ def run(args: argparse.Namespace) -> int:
     refuse_unwritable_folders(todo)
     t0 = time.perf_counter()
     tally = Tally()
+    # the intensity policy the weights' training recorded (Fuser's note): the fused pairs' notes
+    # carry it; a run whose every pair failed said nothing of it (its failures may be its refusals)
+    policy_note, listed = getattr(fuser, "_policy_note", None), len(failures)
     bar = tqdm(todo, desc="fuse-dir" if world == 1 else f"fuse-dir [rank 0 of {world}]", unit="pair",
                file=sys.stderr, disable=args.quiet or not todo or rank != 0)
     if jobs > 1 and len(todo) > 1:
@@ -380,6 +383,8 @@ def run(args: argparse.Namespace) -> int:
             else:
                 tally.add(a, b, info)
     bar.close()
+    if policy_note and len(failures) > listed:  # a pair read (or refused) with it failed: said as for a fused one
+        tally.notes.add(policy_note)
     if world > 1:  # every rank's counts, notes and failures → rank 0 reports the whole run
         results = _gather(world, {"done": tally.done, "skipped": skipped, "failures": failures,
                                   "notes": sorted(tally.notes), "counted": tally.counted,
@@ -474,7 +479,7 @@ def fuse_pair(fuser, args, a: str, b: str, o: str, cleaned: set) -> tuple[dict |
                 remove_stale_parts(Path(o).parent)
         return fuse_files(fuser, a, b, o, max_pixels=args.max_pixels, bit_depth=args.bit_depth), None
     except FuseError as e:  # a refusal of the weights' policy says so, as fuse's error (here or in a -j worker)
-        return None, (a, policy_origin(str(e)))
+        return None, (a, policy_origin(e))
     except MemoryError:
         return None, (a, "out of memory (try --window-pixels lower or --tile)")
     except Exception as e:  # noqa: BLE001 - one bad pair must not stop the batch

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError, ParameterError
+from ..errors import InputError, ParameterError, PolicyRefusalError
 
 #: refuse images with more pixels than this unless the caller raises it (decompression bombs)
 MAX_PIXELS = 200_000_000
@@ -144,8 +144,9 @@ def normalize_samples(x: np.ndarray, bit_depth: int, normalize: str, percentiles
         how = "full" if mn >= 0 and mx <= 1 else "clipped"
         if normalize == "full":
             if not inside:
-                raise _err(path, f"float samples are in [{mn:.4g}, {mx:.4g}], not [0, 1] "
-                                 f"(within {FLOAT_TOLERANCE:g}; use normalize 'percentile' or 'auto')")
+                raise PolicyRefusalError(f"{path}: float samples are in [{mn:.4g}, {mx:.4g}], not [0, 1] "
+                                         f"(within {FLOAT_TOLERANCE:g}; use normalize 'percentile' or 'auto')",
+                                         normalize="full")
             return _clip01(x.astype(np.float64)), how
         if normalize == "auto" and inside:
             return _clip01(x.astype(np.float64)), how

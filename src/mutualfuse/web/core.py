@@ -162,6 +162,11 @@ def _windows_quote(arg: str) -> str:
     return "".join(out)
 
 
+def _count(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1 ("1 path", "2 paths", "0 names")."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def shell_join(args: list[str]) -> str:
     """A command line the user can paste into their shell: POSIX quoting (:func:`shlex.join`), or,
     on Windows (``os.name == "nt"``), double quotes for cmd and PowerShell (:func:`_windows_quote`;
@@ -198,19 +203,32 @@ class Settings:
     imports: tuple[str, ...] = field(default_factory=_served_imports)
     #: the weights of one's own the server was started with (``serve --weights NAME=FILE``):
     #: NAME → absolute file; ``weights`` may name one of them, and the command lines name its file
+    #: (the page's by its file name only: :meth:`shown`)
     own_weights: dict[str, str] = field(default_factory=dict)
 
     def _own_file(self) -> str | None:
         """The file of the chosen weights of one's own (None: shipped weights, or not the network)."""
         return self.own_weights.get(self.weights) if self.method == NETWORK else None
 
-    def cli_args(self) -> list[str]:
-        """The equivalent ``mutualfuse fuse`` options (shown on the page, used by the test); a
-        method of one's own is preceded by the ``--import`` of every module ``serve`` imported."""
+    def shown(self, text: str) -> str:
+        """``text`` as the page shows it: the chosen weights of one's own named by their file's name,
+        not by the server's absolute path (a page served with ``--share`` or on another ``--host``,
+        or reached through a tunnel, is read by users of other machines; the server cannot tell)."""
+        f = self._own_file()
+        return text.replace(f, Path(f).name) if f else text
+
+    def cli_args(self, shown: bool = False) -> list[str]:
+        """The equivalent ``mutualfuse fuse`` options (used by the page's fusion and the tests); a
+        method of one's own is preceded by the ``--import`` of every module ``serve`` imported.
+        ``shown``: as the page shows them, weights of one's own named by their file's name only
+        (:meth:`shown`; run in that file's folder, or put its path in its place)."""
         out = [a for m in self.imports for a in ("--import", m)] if self.imports and is_own_method(self.method) else []
         out += ["--method", self.method]
         if self.method == NETWORK:
-            out += ["--weights", self._own_file() or self.weights]
+            own = self._own_file()
+            if own and shown:  # not read as an option where the name starts with "-"
+                own = f"./{Path(own).name}" if Path(own).name.startswith("-") else Path(own).name
+            out += ["--weights", own or self.weights]
             if self.blend_temperature is not None:
                 out += ["--blend-temperature", repr(float(self.blend_temperature))]
             if self.detail_gain is not None:
@@ -232,9 +250,9 @@ class Settings:
 
     def command(self) -> str:
         """The ``mutualfuse fuse`` command line the page shows ("same as"), shell-quoted, without
-        ``--device`` (the server's choice) and with the server's ``--max-pixels`` when it set one
-        other than the default."""
-        return shell_join(["mutualfuse", "fuse", "A", "B", "-o", "fused.png", *self.cli_args()[:-2],
+        ``--device`` (the server's choice), with the server's ``--max-pixels`` when it set one
+        other than the default, and weights of one's own by their file's name (``cli_args(shown=True)``)."""
+        return shell_join(["mutualfuse", "fuse", "A", "B", "-o", "fused.png", *self.cli_args(shown=True)[:-2],
                            *self._limit_args()])
 
     def _limit_args(self) -> list[str]:
@@ -244,18 +262,20 @@ class Settings:
 
         return [] if self.max_pixels in (None, MAX_PIXELS) else ["--max-pixels", str(self.max_pixels)]
 
-    def stack_args(self, order: str = "tree") -> list[str]:
-        """The ``mutualfuse fuse-stack`` options for these settings (``--device`` last)."""
-        args = self.cli_args()
+    def stack_args(self, order: str = "tree", shown: bool = False) -> list[str]:
+        """The ``mutualfuse fuse-stack`` options for these settings (``--device`` last); ``shown``: as
+        :meth:`cli_args`'s."""
+        args = self.cli_args(shown)
         return ["--order", order, *args[:-2], *self._limit_args(), *args[-2:]]
 
     def stack_command(self, names: list[str], order: str = "tree", fmt: str = "png") -> str:
         """The ``mutualfuse fuse-stack`` command line the page shows for a stack: the uploaded
         files by their own names, in the order the page stacked them (:func:`stack_order`),
         shell-quoted, without ``--device`` and with the server's ``--max-pixels`` when it set one
-        other than the default."""
+        other than the default, weights of one's own by their file's name (as :meth:`command`)."""
         files = [f"./{n}" if n.startswith("-") else n for n in names]  # not read as an option
-        return shell_join(["mutualfuse", "fuse-stack", *files, "-o", f"fused.{fmt}", *self.stack_args(order)[:-2]])
+        return shell_join(["mutualfuse", "fuse-stack", *files, "-o", f"fused.{fmt}",
+                           *self.stack_args(order, shown=True)[:-2]])
 
 
 @dataclass
@@ -422,21 +442,22 @@ def _own_fuser(cache: FuserCache, ns: argparse.Namespace, settings: Settings):
         return cache.get(ns)
     except WeightsError as e:
         if settings._own_file():
-            e.args = (f"your weights {settings.weights}: {e}",)
+            e.args = (f"your weights {settings.weights}: {settings.shown(str(e))}",)
         raise
 
 
-def policy_origin(message: str, settings: Settings, fuser) -> str:
-    """``message`` (a refusal of the inputs), with where its scaling came from when the page's
-    scaling was left at its default and the weights of one's own read with the policy their training
-    recorded, as ``fuse`` says it (:func:`mutualfuse.cli.fuse.policy_origin`), in the page's words."""
-    from ..cli.fuse import _REFUSALS_OF
+def policy_origin(message: str, settings: Settings, fuser, error: BaseException) -> str:
+    """``message`` (the page's words of ``error``, a refusal of the inputs), with where its scaling
+    came from when the page's scaling was left at its default and the weights of one's own read with
+    the policy their training recorded, as ``fuse`` says it (:func:`mutualfuse.cli.fuse.policy_origin`),
+    in the page's words; decided as ``fuse`` decides it (:func:`mutualfuse.cli.fuse.refuses_policy`)."""
+    from ..cli.fuse import refuses_policy
 
     norm = getattr(fuser, "normalize", "auto")
     if settings.normalize != DEFAULT_NORMALIZE or not settings._own_file() or norm == "auto" \
             or not getattr(fuser, "_policy_note", None):
         return message
-    if f"--normalize {norm}" in message or any(m in message for m in _REFUSALS_OF.get(norm, ())):
+    if refuses_policy(error, norm, message):
         return (f"{message} [scaling {norm} was not chosen: it is the policy your weights {settings.weights} were "
                 "trained with (their train_data); choose a 16-bit / float scaling to read otherwise]")
     return message
@@ -599,7 +620,7 @@ def fuse_request(a_path: str, b_path: str, settings: Settings, workdir: Path, ca
     try:
         a, b, ia, ib = read_pair(fuser, a_path, b_path, max_pixels, server=True)
     except InputError as e:  # the bomb guard's advice is the server's option, not the page user's
-        msg = policy_origin(str(e), settings, fuser)
+        msg = policy_origin(str(e), settings, fuser, e)
         if "raise it with --max-pixels" not in msg and msg == str(e):
             raise
         raise InputError(msg.replace("raise it with --max-pixels", SERVER_LIMIT)) from None
@@ -612,7 +633,8 @@ def fuse_request(a_path: str, b_path: str, settings: Settings, workdir: Path, ca
     png = req / f"{stem}.png"
     depth, note = output_depth(png, [ia.bit_depth, ib.bit_depth], colour, None)
     shown = distinct_names(list(names), ["a", "b"])
-    notes = list(fuser.report.notes) + ([note] if note else []) + input_notes((ia, ib), shown, fuser.normalize)
+    notes = [settings.shown(n) for n in fuser.report.notes] + ([note] if note else []) \
+        + input_notes((ia, ib), shown, fuser.normalize)
     write_image(png, fused, bit_depth=depth)
     tiff = None
     if max(ia.bit_depth, ib.bit_depth) > 8:  # the depth `fuse -o fused.tif` writes: 16-bit, float kept
@@ -743,7 +765,7 @@ def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cach
     paths = [str(Path(p).absolute()) for p in paths]  # never read as an option by the parser
     names = [Path(p).name for p in paths] if names is None else [str(n) for n in names]
     if len(names) != len(paths):
-        raise ValueError(f"{len(paths)} paths but {len(names)} names")
+        raise ValueError(f"{_count(len(paths), 'path')} but {_count(len(names), 'name')}")
     if not paths:
         raise InputError("a stack needs at least 2 images (or one multi-page TIFF): none uploaded")
     ordered = stack_order(paths, names)
@@ -776,14 +798,14 @@ def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cach
         done = fuse_stack_files(ns, fuser=_previewing(fuser, write_preview), progress=progress)
         previews = [written[k] for k in sorted(written)]
     except FuseError as e:
-        msg = _named(str(e), own).replace("raise it with --max-pixels", SERVER_LIMIT)
+        msg = settings.shown(_named(str(e), own)).replace("raise it with --max-pixels", SERVER_LIMIT)
         if fuser is not None:
-            msg = policy_origin(msg, settings, fuser)
+            msg = policy_origin(msg, settings, fuser, e)
         # a page cannot upload a folder
         e.args = (msg.replace("(or one folder of them, or one multi-page TIFF)", "(or one multi-page TIFF)"),)
         raise
     seconds = time.perf_counter() - t0
-    notes = [_named(n, own) for n in done.notes]
+    notes = [settings.shown(_named(n, own)) for n in done.notes]
     summary = done.summary().replace(str(out), out.name, 1)
     preview = out
     if fmt != "png":  # a browser shows no TIFF: an 8-bit PNG of the result, on its type's full range
