@@ -199,3 +199,29 @@ def test_a_series_and_its_nifti_in_dcm2niix_voxel_order_fuse(tmp_path, capsys):
     net_got, _, _ = _fused(tmp_path, capsys, tmp_path / "mr", tmp_path / "mr_flipped.nii.gz", "ng.nii.gz",
                            "--device", "cpu", method=())
     assert_close(net_got, net_want, dtype=np.float32)
+
+
+def test_a_nifti_first_and_a_series_second_give_the_series_patient_and_frame(tmp_path, capsys):
+    """The output of a NIfTI (e.g. a processed PET) fused with a CT series had no patient, a new
+    study and a new frame of reference: an orphan series for a PACS."""
+    from mutualfuse.volume import read_volume
+
+    rng = np.random.default_rng(5)
+    make_series(tmp_path / "ct", rng.integers(0, 3000, (20, 18, 5)), PatientID="P7", PatientName="Roe^R",
+                AccessionNumber="ACC7", FrameOfReferenceUID="1.2.3.7", SliceThickness="3")
+    vol, img = read_volume(tmp_path / "ct")
+    pet = nib.Nifti1Image(rng.random(vol.shape).astype(np.float32), img.affine)
+    pet.header.set_xyzt_units("mm")
+    nib.save(pet, str(tmp_path / "pet.nii.gz"))
+    out = tmp_path / "out"
+    assert main(["fuse-volume", str(tmp_path / "pet.nii.gz"), str(tmp_path / "ct"), "-o", f"{out}/",
+                 "--method", "average"]) == 0
+    err = capsys.readouterr().err
+    assert f"{out}/: patient, study and frame of reference from {tmp_path / 'ct'}" in err
+    src = pydicom.dcmread(str(next((tmp_path / "ct").iterdir())))
+    for d in _series(out):
+        assert (str(d.PatientID), str(d.PatientName), str(d.AccessionNumber)) == ("P7", "Roe^R", "ACC7")
+        assert str(d.StudyInstanceUID) == str(src.StudyInstanceUID) and str(d.FrameOfReferenceUID) == "1.2.3.7"
+        assert float(d.SliceThickness) == 3.0 and float(d.SpacingBetweenSlices) == pytest.approx(2.5)
+    _, back = read_volume(out)
+    assert np.allclose(back.affine, img.affine, atol=1e-5)

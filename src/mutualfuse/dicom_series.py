@@ -516,23 +516,26 @@ def _ds_str(v: float) -> str:
     return f"{v:.4g}"
 
 
-def write_series(path, volume: np.ndarray, affine, first_series: "DicomSeries | None", description: str) -> dict:
+def write_series(path, volume: np.ndarray, affine, first_series: "DicomSeries | None", description: str,
+                 own_thickness: bool = True) -> dict:
     """Write a fused volume (float, [0, 1], shape (columns, rows, slices)) as a DICOM series of
     one Secondary Capture file a slice (``IM0001.dcm`` …, InstanceNumber 1 … N in the volume's
     slice order) in the folder ``path``, atomically: into a temporary folder beside it, renamed
-    at the end; on any failure (Ctrl+C too) nothing is left. ``first_series``: the first input
-    where it is a DICOM series (its patient, study and frame of reference are kept). Returns
-    what was written."""
+    at the end; on any failure (Ctrl+C too) nothing is left. ``first_series``: the input series
+    on this grid that lends its patient, study and frame of reference (the first input where it
+    is one, else the second); ``own_thickness``: its ``SliceThickness`` is the thickness of the
+    volume's slices (False where its slices lie along another voxel axis: the slice step is
+    written). Returns what was written."""
     from .dicom import _pydicom, WRITE_HINT
     from .image_io import quiet_decoders
 
     if _pydicom() is None:
         raise InputError(f"{path}: {WRITE_HINT}")
     with quiet_decoders():
-        return _write_series(path, volume, affine, first_series, description)
+        return _write_series(path, volume, affine, first_series, description, own_thickness)
 
 
-def _write_series(path, volume, affine, first_series, description) -> dict:
+def _write_series(path, volume, affine, first_series, description, own_thickness=True) -> dict:
     import errno
     import shutil
     import stat
@@ -557,7 +560,7 @@ def _write_series(path, volume, affine, first_series, description) -> dict:
     study = study or generate_uid()
     frame = frame or generate_uid()
     thickness = geo["thickness"]
-    if ref is not None:
+    if ref is not None and own_thickness:
         t = _num(ref, "SliceThickness", 1)
         thickness = t[0] if t and t[0] > 0 else thickness
     # the stored range (to_uint is monotonic: the stored samples of the volume's extremes), slice

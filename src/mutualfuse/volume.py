@@ -11,7 +11,8 @@ fused slice by slice along one voxel axis (default 2, axial for RAS-ordered data
 * **DICOM series output**: an output path ending in ``/`` (or an existing empty folder) is
   written as a DICOM series (:func:`mutualfuse.dicom_series.write_series`: one 16-bit Secondary
   Capture file a slice, stored 0 … 65535 = fused 0 … 1, the first volume's grid as image-plane
-  tags, its patient, study and frame of reference where it is a series), atomically.
+  tags, the patient, study and frame of reference of the first input that is a series),
+  atomically.
 * **Shapes**: 3-D; X x Y x Z x 1 is 3-D, a 2-D file one slice (written 2-D). 4-D series,
   colour (RGB) and complex voxels are refused.
 * **One intensity mapping per volume**, not per slice: the ``normalize`` policy of ``fuse``
@@ -548,7 +549,14 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
     extensions: list[str] = []
     if series_out:
         fused = np.moveaxis(out, 0, axis)  # (columns, rows, slices); a 2-D input is one slice
-        write_series(out_path, fused, aff_out, ser_a, description)
+        # the patient, study and frame of reference of the first input that is a series: the
+        # second's where the first is a NIfTI file (its grid is the output's, so is its frame)
+        lender = ser_a if ser_a is not None else ser_b
+        write_series(out_path, fused, aff_out, lender, description,
+                     own_thickness=ser_a is not None or reorder is None or reorder[0][2] == 2)
+        if ser_a is None and ser_b is not None:
+            notes.append(f"{out_path}: patient, study and frame of reference from {b_path} ({a_path}, a NIfTI "
+                         "file, has none)")
         if not geo["right_handed"]:
             notes.append(f"{out_path}: the volume's slice axis runs against the DICOM slice normal (row x column "
                          "direction): a DICOM reader orders its slices the other way (the same voxels at the same "

@@ -11,8 +11,8 @@ The output is NIfTI (OUT.nii or OUT.nii.gz: float32), or, where -o names a folde
 with the trailing '/', or an existing empty folder; a non-empty one is refused), a DICOM series
 there: IM0001.dcm ... one Secondary Capture file a slice (ImageType DERIVED\\SECONDARY), 16-bit
 samples 0 ... 65535 = fused 0 ... 1 (RescaleSlope 1, RescaleIntercept 0), the first input's grid
-as position/orientation/spacing tags, its patient, study and frame of reference where it is a
-series, a new series UID; written atomically (needs pydicom).
+as position/orientation/spacing tags, the patient, study and frame of reference of the first
+input that is a series, a new series UID; written atomically (needs pydicom).
 
 One intensity mapping per volume (its percentiles, not each slice's), one task for the volume
 (the network in task mode auto: detected on the central slice pair), the same grid required
