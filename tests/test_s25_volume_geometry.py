@@ -225,3 +225,22 @@ def test_a_nifti_first_and_a_series_second_give_the_series_patient_and_frame(tmp
         assert float(d.SliceThickness) == 3.0 and float(d.SpacingBetweenSlices) == pytest.approx(2.5)
     _, back = read_volume(out)
     assert np.allclose(back.affine, img.affine, atol=1e-5)
+
+
+def test_a_series_output_of_a_nifti_without_orientation_says_its_place_is_made_up(tmp_path, capsys):
+    rng = np.random.default_rng(6)
+    for n in ("a", "b"):
+        img = nib.Nifti1Image(rng.random((20, 16, 4)).astype(np.float32), None)
+        img.header.set_zooms((0.9, 0.9, 2.5))
+        img.set_sform(None, 0)
+        img.set_qform(None, 0)
+        nib.save(img, str(tmp_path / f"{n}.nii.gz"))
+    assert main(["fuse-volume", str(tmp_path / "a.nii.gz"), str(tmp_path / "b.nii.gz"), "-o", f"{tmp_path / 'o'}/",
+                 "--method", "average"]) == 0
+    err = capsys.readouterr().err
+    assert (f"{tmp_path / 'a.nii.gz'}: no orientation (sform_code and qform_code 0): the DICOM series' positions "
+            "and orientation are nibabel's stand-in affine") in err
+    assert len(os.listdir(tmp_path / "o")) == 4
+    assert main(["fuse-volume", str(tmp_path / "a.nii.gz"), str(tmp_path / "b.nii.gz"), "-o",
+                 str(tmp_path / "o.nii.gz"), "--method", "average"]) == 0
+    assert "stand-in affine" not in capsys.readouterr().err  # a NIfTI output keeps the codes 0 as they were

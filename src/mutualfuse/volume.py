@@ -528,6 +528,11 @@ def fuse_volume(fuser, a_path, b_path, out_path, axis: int = 2, batch: int = 8, 
             tail = ("" if p != a_path else "; the DICOM series output is placed by the sform" if series_out
                     else "; the output keeps both, as this file does")
             notes.append(qs + tail)
+    code_a = xform_code(img_a) if ser_a is None else None
+    if series_out and code_a is not None and code_a[1] == 0:  # the series' place is made up
+        notes.append(f"{a_path}: no orientation (sform_code and qform_code 0): the DICOM series' positions and "
+                     "orientation are nibabel's stand-in affine (its voxel sizes about the volume's centre, x "
+                     "reversed), not a place in the patient; a viewer will show it, not overlay it on the scan")
     if unit_from:
         notes.append(f"{a_path}: its voxel sizes and origin are in {unit_from} (xyzt_units): the DICOM series "
                      "gives them in mm, DICOM's unit")
