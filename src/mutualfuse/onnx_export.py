@@ -63,16 +63,37 @@ class ExportWrapper(nn.Module):
         return out[:, :, :h, :w].clamp(0.0, 1.0)
 
 
+#: why ``task="auto"`` (``fuse``'s default for weights with per-task settings) is refused: one
+#: line, raised before anything is loaded or written
+AUTO_TASK_REFUSAL = ("task 'auto' detects the task per pair, which a graph cannot (it has one setting): export "
+                     "one graph per task (--task ir-vis, multi-focus or medical) and pick it with "
+                     "mutualfuse.tasks.detect_task, or --task stored (docs/inputs.md, ONNX)")
+
+
+def graph_task(task: str | None) -> str | None:
+    """``task`` as an export takes it: ``None`` or ``"stored"`` (the weights' stored settings,
+    as ``fuse --task stored``) is ``None``; a task name is itself; ``"auto"`` is a one-line
+    :class:`ParameterError` (:data:`AUTO_TASK_REFUSAL`). ``"stored"`` was "unknown task" and
+    ``"auto"`` "unknown task 'auto'", though ``fuse`` takes both."""
+    if task is None or task == "stored":
+        return None
+    if task == "auto":
+        raise ParameterError(AUTO_TASK_REFUSAL)
+    return task
+
+
 def export_onnx(out_path: str | os.PathLike, model: str | os.PathLike = "default", pool: int = 1,
                 opset: int = 17, task: str | None = None, check=None) -> Path:
     """Export the network of ``model`` (shipped name or weights file) to ``out_path`` (atomic), at
-    ``task``'s settings (:func:`mutualfuse.weights.task_settings`) when given, else the stored ones.
+    ``task``'s settings (:func:`mutualfuse.weights.task_settings`) when given, else the stored ones
+    (``"stored"`` too; ``"auto"`` is refused: :func:`graph_task`).
 
     ``check``: called with the path of the exported temporary file *before* it is renamed to
     ``out_path``; when it raises (or the run is interrupted) the temporary file is removed and an
     existing ``out_path`` is left as it was, so a failed check never leaves (or destroys) a file."""
     from .weights import load_model, task_settings
 
+    task = graph_task(task)
     out = Path(out_path)
     from .image_io import check_writable
 
@@ -219,6 +240,7 @@ def stored_min_pool(model: str | os.PathLike = "default", task: str | None = Non
     ``map_min_pool``; 1 without a budget or a mapping)."""
     from .weights import load_model, task_settings
 
+    task = graph_task(task)
     net, _ = load_model(model, **(task_settings(str(model), task) if task else {}))
     if not hasattr(getattr(net, "fusion", None), "pooled_maps") or not net.cfg.token_budget:
         return 1
@@ -236,6 +258,7 @@ def fuse_pool_range(model: str | os.PathLike = "default", task: str | None = Non
     :func:`mutualfuse.model.mutual_mapping.pool_for` decides fuse's pool."""
     from .weights import load_model, task_settings
 
+    task = graph_task(task)
     net, _ = load_model(model, **(task_settings(str(model), task) if task else {}))
     if not hasattr(getattr(net, "fusion", None), "pooled_maps"):
         return None

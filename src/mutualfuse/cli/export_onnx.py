@@ -20,16 +20,28 @@ def add_parser(sub) -> None:
                    help="compute the mutual mapping on a POOL x pooled grid, 1..4096, at every size (fuse picks "
                         "one per size: a note says at which sizes they differ); default %(default)s = exact; "
                         "1 only for weights without a mapping")
-    p.add_argument("--task", default=None, choices=list(TASKS),
+    p.add_argument("--task", default=None, choices=list(TASKS) + ["stored"], type=_task_arg,
                    help="bake in the settings the shipped weights record for this task (as fuse --task); "
-                        "default: the stored settings (a graph has one setting: no per-pair task detection, "
-                        "unlike fuse's default --task auto)")
+                        "default: stored, the weights' stored settings (a graph has one setting: no per-pair "
+                        "task detection, so fuse's default --task auto is refused)")
     p.add_argument("--opset", type=int_in(MIN_OPSET, MAX_OPSET), default=17,
                    help=f"ONNX opset, {MIN_OPSET}..{MAX_OPSET} (default %(default)s)")
     add_quiet(p)
     p.add_argument("--no-check", action="store_true",
                    help="skip comparing onnxruntime with PyTorch on the bundled tno-01 sample")
     p.set_defaults(func=run)
+
+
+def _task_arg(v: str) -> str:
+    """An argparse type: ``--task auto`` is refused with the reason (it was "invalid choice")."""
+    if v == "auto":
+        from ..onnx_export import AUTO_TASK_REFUSAL
+
+        raise argparse.ArgumentTypeError("auto " + AUTO_TASK_REFUSAL.removeprefix("task 'auto' "))
+    return v
+
+
+_task_arg.__name__ = "task"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
 
         check_writable(target, formats={".onnx"})
     _refuse_a_method_name(args.weights)
+    if args.task == "stored":  # the default: the weights' stored settings (as fuse --task stored)
+        args.task = None
     checked: dict[str, str] = {}
     check = None
     if not args.no_check:
