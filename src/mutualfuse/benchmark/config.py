@@ -55,6 +55,9 @@ class BenchmarkConfig:
         figures_config / ablations_config: YAML files (None: ``configs/benchmark/*.yaml``).
         retime: time one fresh fusion per method even when every image is cached.
         progress: show a progress bar with ETA on stderr.
+        command: the command line, printed in the report.
+        data_root_from: where ``data_root`` came from (``--data-root`` or ``MUTUALFUSE_DATA``), printed
+            in the report beside it.
     """
 
     data_root: Path
@@ -78,6 +81,8 @@ class BenchmarkConfig:
     retime: bool = False
     progress: bool = True
     command: str = ""
+    #: where ``data_root`` came from (``--data-root`` or ``MUTUALFUSE_DATA``; "" from Python), named in the report
+    data_root_from: str = ""
 
     def __post_init__(self) -> None:
         self.data_root = Path(self.data_root)

@@ -78,6 +78,92 @@ def environment() -> dict[str, str]:
     }
 
 
+def data_root_line(cfg) -> str:
+    """Which data root the run read and where it came from (``--data-root`` wins over
+    ``MUTUALFUSE_DATA``; a different ``MUTUALFUSE_DATA`` that was not used is named)."""
+    line = f"{cfg.data_root}" + (f" (from {cfg.data_root_from})" if cfg.data_root_from else "")
+    env = os.environ.get("MUTUALFUSE_DATA")
+    if cfg.data_root_from == "--data-root" and env and Path(env) != Path(cfg.data_root):
+        line += f"; MUTUALFUSE_DATA={env} was not used (--data-root wins)"
+    return line
+
+
+def _row_origin(src) -> str:
+    """What one row's values were computed from (its method and code, its weights, its folder)."""
+    if src.kind == "method":
+        params = ", ".join(f"{k}={v!r}" for k, v in src.params)
+        return (f"method {src.method}{f' ({params})' if params else ''} of this mutualfuse, fused here "
+                f"(method code sha256 {(src.code_sha256 or '?')[:12]})")
+    if src.kind in ("weights", "ablation") and not src.weights:
+        return f"the network, no weights file: {src.missing or 'none matched'}"
+    if src.kind in ("weights", "ablation"):
+        task = "" if src.task is None else f", --task {src.task}"
+        return (f"the network with weights {src.weights} (sha256 {(src.weights_sha256 or '?')[:12]}{task}), "
+                "fused here" + (f"; {src.missing}" if src.missing else ""))
+    if src.kind == "reference":
+        return f"published fused images in {src.folder}, scored here (not fused here)"
+    if src.kind == "fused":
+        return f"your fused images in {src.folder}, scored here (not fused here)"
+    return src.kind
+
+
+#: what a column's metric metadata does not say (docs/benchmark.md, "Tables")
+COLUMN_CAVEATS = {"CE": "the paper does not say whose CE it used"}
+
+
+def provenance(cfg, tables: dict[str, Table], sources: dict | None = None) -> list[tuple[str, str]]:
+    """``(what, where it comes from)`` for the run's data, its every column and row: the data
+    root used, that every table value is computed here (the paper's values appear only in the
+    paper view), whose code each column's metric is (and whether it is conformance-checked), and
+    what each row was fused from (method code, weights sha256, a folder of published images).
+    ``sources``: ``{(table id, row id): Source}`` (a ``--fused`` row reads another folder per set)."""
+    from .. import __version__
+    from ..metrics import METRICS
+
+    out = [("data root", data_root_line(cfg)), ("cache", str(cfg.cache)),
+           ("values", f"every table value was computed by mutualfuse {__version__} in this run or read from its "
+                      "cache (the same code, keyed by its sha256); none is copied from the paper, whose values are "
+                      "only in 'Paper vs reproduced' (tables/paper_vs_ours.*)")]
+    cols: dict[str, str] = {}
+    for t in tables.values():
+        for c in t.columns:
+            if c.label in cols:
+                continue
+            m = METRICS.meta(c.key)
+            check = ("conformance-checked against it" if m.get("checked") else "UNCHECKED (never compared with a "
+                     "reference implementation)")
+            cols[c.label] = (f"{c.key}: {m.get('reference') or m.get('source')}; {check}"
+                             + (f"; {COLUMN_CAVEATS[c.label]}" if c.label in COLUMN_CAVEATS else ""))
+    out += [(f"column {label}", why) for label, why in cols.items()]
+    rows: dict[str, list[str]] = {}
+    for t in tables.values():
+        for r in t.rows:
+            src = (sources or {}).get((t.id, r.id))
+            why = (_row_origin(src) if src is not None else
+                   "the mean ± sd of the rows it names (the table's note)" if r.id.endswith("[mean]") else r.kind)
+            if why not in rows.setdefault(r.label, []):
+                rows[r.label].append(why)
+    out += [(f"row {label}", "; ".join(why)) for label, why in rows.items()]
+    return out
+
+
+def stale_line(stale: list[str]) -> str:
+    """The report's line naming the files of --out that this run did not write (an earlier run's)."""
+    return (f"Files of tables/ and figures/ not written by this run (an earlier run's, or yours), left as they "
+            f"were and not part of this report: "
+            f"{', '.join(stale[:12])}{f', … ({len(stale)} files)' if len(stale) > 12 else ''}.")
+
+
+def provenance_note(t: Table) -> str:
+    """The note under every table: its values are computed here, with which metrics' code."""
+    from .. import __version__
+
+    cols = ", ".join(c.key for c in t.columns)
+    return (f"every value computed by mutualfuse {__version__} (this run or its cache), none copied from the "
+            f"paper (its values: tables/paper_vs_ours.*); columns {cols}; rows, data and weights: report.html, "
+            "'Where the numbers come from'")
+
+
 def table_html(t: Table) -> str:
     styles = MARKINGS[t.marking]
     ranks = t.ranks()
@@ -126,7 +212,8 @@ def cells_html(cells, quick: bool) -> str:
 
 
 def write_report(cfg, tables: dict[str, Table], cells, runtime: list[dict], figures: list[Path],
-                 problems: list[str], stats: dict) -> Path:
+                 problems: list[str], stats: dict, sources: dict | None = None,
+                 stale: list[str] | None = None) -> Path:
     from .runner import runtime_markdown, write_text
     from .table import to_markdown
     from . import paper as paper_view
@@ -146,6 +233,12 @@ def write_report(cfg, tables: dict[str, Table], cells, runtime: list[dict], figu
         parts.append("<ul class='problems'>" + "".join(f"<li>{e(p)}</li>" for p in problems) + "</ul>")
     else:
         parts.append("<p>none</p>")
+    prov = provenance(cfg, tables, sources)
+    parts.append("<h2>Where the numbers come from</h2><table><tbody>")
+    parts += [f"<tr><td>{e(k)}</td><td style='text-align:left'>{e(v)}</td></tr>" for k, v in prov]
+    parts.append("</tbody></table>")
+    if stale:
+        parts.append(f"<p class='note'>{e(stale_line(stale))}</p>")
     parts.append("<h2>Tables</h2>")
     parts += [table_html(t) for t in tables.values()]
     parts.append(cells_html(cells, cfg.quick))
@@ -171,6 +264,9 @@ def write_report(cfg, tables: dict[str, Table], cells, runtime: list[dict], figu
           f"Wall time {stats['wall_s']} s; {stats['fused_computed']} fused images and {stats['metrics_computed']} "
           f"metric values computed, the rest read from the cache; {stats['failed']} jobs failed.", ""]
     md += ["## Problems", ""] + ([f"- {p}" for p in problems] or ["none"]) + [""]
+    md += ["## Where the numbers come from", "", "| | |", "|---|---|"]
+    md += [f"| {k} | {v.replace('|', '/')} |" for k, v in prov] + [""]
+    md += [stale_line(stale), ""] if stale else []
     md += [to_markdown(t, heading_level=2) for t in tables.values()]
     md.append(paper_view.to_markdown(cells, cfg.quick))
     md.append(runtime_markdown(runtime, cfg.jobs))

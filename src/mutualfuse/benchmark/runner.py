@@ -49,6 +49,16 @@ class SetInfo:
     b: dict[str, Path]
     total: int = 0
     all_names: list[str] = field(default_factory=list)
+    #: pairs of the set left out because their two images differ in size (:func:`_pair_size_problem`)
+    #: or because one of its folders holds two images of the pair's name (``05.png`` and ``05.bmp``)
+    unequal: list[str] = field(default_factory=list)
+
+    def pairs_note(self) -> list[str]:
+        """The table note naming the pairs left out (none: no note)."""
+        if not self.unequal:
+            return []
+        return [f"pair{'s' if len(self.unequal) > 1 else ''} {', '.join(self.unequal)} of {self.name} left out "
+                "(two sizes, or two images of one name: see the problems); the means are over the other pairs"]
 
 
 @dataclass
@@ -109,13 +119,50 @@ def _open_set(cfg: BenchmarkConfig, name: str, problems: list[str], users: list[
                 raise _set_error(cfg, name, f"no image pairs in {root / ra} and {root / rb} (a pair is two images "
                                             "of one name in the two folders)", users or [])
             total = len(names)
+            pairs = names
+            doubled = {**fused_listing(root / ra)[1], **fused_listing(root / rb)[1]}
+            for n in sorted(set(doubled) & set(names)):  # 05.png and 05.bmp: which one is the pair's is a guess
+                problems.append(f"set {name}: {len(doubled[n])} images for pair {n} "
+                                f"({', '.join(str(q) for q in doubled[n])}); pair {n} left out (keep one)")
+            names = [n for n in names if n not in doubled
+                     and not _pair_size_problem(name, la[n], lb[n], problems)]
+            if not names:
+                raise _set_error(cfg, name, f"no usable pair in {root / ra} and {root / rb} (every pair's two "
+                                            "images differ in size, or a pair has two images in one folder)",
+                                 users or [])
+            unequal = [n for n in pairs if n not in names]
             if cfg.pairs is not None:
                 names = sorted(sorted(names, key=lambda n: (_pixels(la[n]), n))[:cfg.pairs])
-            return SetInfo(name, root, (ra, rb), names, la, lb, total, sorted(set(la) & set(lb)))
+            return SetInfo(name, root, (ra, rb), names, la, lb, total, pairs, unequal)
     have = sorted(p.name for p in root.iterdir() if p.is_dir()) if os.access(root, os.R_OK | os.X_OK) else []
     raise _set_error(cfg, name, f"{root} has no ir/vis or a/b folders (it holds "
                                 f"{', '.join(have[:4]) + (', …' if len(have) > 4 else '') if have else 'no folder'})",
                      users or [])
+
+
+def _size(p: Path) -> tuple[int, int] | None:
+    """An image's (width, height) from its header; None where it cannot be read (reported when used)."""
+    from PIL import Image
+
+    try:
+        with Image.open(p) as im:
+            return im.size
+    except Exception:  # noqa: BLE001 - unreadable: every row of the pair reports it (docs/benchmark.md)
+        return None
+
+
+def _pair_size_problem(set_name: str, a: Path, b: Path, problems: list[str]) -> bool:
+    """Whether a pair's two images differ in size (read from their headers before any work): one
+    problem line naming both files, and the pair is left out of the set's pairs (it still counts
+    in the set's total, so the tables say "7 of 8 pairs" and the paper view says that their means
+    are no reproduction check). Every row used to fail on it, one problem line each, and every row
+    was then marked ``†`` and unranked: the table lost its marks."""
+    sa, sb = _size(a), _size(b)
+    if sa is None or sb is None or sa == sb:
+        return False
+    problems.append(f"set {set_name}: {b}: size {sb[0]}x{sb[1]} differs from {a} ({sa[0]}x{sa[1]}): "
+                    f"pair {a.stem} left out (a pair's two images must have one size)")
+    return True
 
 
 def _similar_folder(path: Path) -> str:
@@ -233,7 +280,7 @@ def plan_tables(cfg: BenchmarkConfig, problems: list[str],
         cols = [c for c in spec.columns if not (cfg.fast_metrics and spec.is_slow(c))]
         tsrc = stored_sources(wsrc)
         srcs = msrc + wsrc + tsrc + reference_sources(cfg.data_root, spec.set, si.all_names, problems) + usrc
-        plans.append(Plan(spec, si, srcs, cols, _left_out_note(spec.columns, cols)))
+        plans.append(Plan(spec, si, srcs, cols, _left_out_note(spec.columns, cols) + si.pairs_note()))
     if abl is not None:
         path, set_name, by_id = abl
         srcs = ablation_sources([by_id[t] for t in abl_ids if t in by_id], first_only=cfg.quick)
@@ -248,7 +295,8 @@ def plan_tables(cfg: BenchmarkConfig, problems: list[str],
             cols = [c for c in PAPER_TABLES[0].columns if not (cfg.fast_metrics and PAPER_TABLES[0].is_slow(c))]
             title = by_id[tid].title or ABLATION_TITLES[tid]
             spec = TableSpec(tid, title, set_name, PAPER_TABLES[0].columns, "bold", int(tid[5:]), ablation=True)
-            plans.append(Plan(spec, si, srcs[tid], cols, _left_out_note(spec.columns, cols) + quick_note))
+            plans.append(Plan(spec, si, srcs[tid], cols, _left_out_note(spec.columns, cols) + si.pairs_note()
+                              + quick_note))
     for p in plans:
         for c in p.columns:
             if c not in labels:
@@ -805,6 +853,20 @@ def planned_outputs(plans: list[Plan], fig_specs: list) -> list[Path]:
     return rels
 
 
+def older_outputs(out: Path, planned: list[Path]) -> list[str]:
+    """The files of ``--out``'s ``tables/`` and ``figures/`` that this run does not write: an earlier
+    run's (other tables, another version or configuration), left alone but named in the report so
+    that they are not taken for this run's."""
+    keep = {str(r) for r in planned}
+    found = []
+    for sub in ("tables", "figures"):
+        d = out / sub
+        if d.is_dir():
+            found += [str(f.relative_to(out)) for f in sorted(d.iterdir())
+                      if f.is_file() and not f.name.startswith(".") and str(f.relative_to(out)) not in keep]
+    return found
+
+
 def check_destinations(out: Path, rels: list[Path]) -> None:
     """Refuse, with one line naming the path, an output place that cannot take its file: a
     folder where the file goes, a folder on the way that is a file, or a folder that cannot be
@@ -863,6 +925,10 @@ def _run_staged(cfg: BenchmarkConfig, wcfg: BenchmarkConfig, fig_specs: list, pl
         for t in tables.values():
             if not t.id.startswith("table") or int(t.id[5:]) <= 3:
                 t.notes.append(n)
+    from .report import provenance_note
+
+    for t in tables.values():
+        t.notes.append(provenance_note(t))
     tdir = wcfg.out / "tables"
     for t in tables.values():
         write_text(tdir / f"{t.id}.md", to_markdown(t))
@@ -879,7 +945,9 @@ def _run_staged(cfg: BenchmarkConfig, wcfg: BenchmarkConfig, fig_specs: list, pl
              "metrics_computed": sum(r.metrics_computed for r in res_list),
              "failed": sum(bool(r.error) for r in res_list), "wall_s": 0}
     stats["wall_s"] = int(math.ceil(time.time() - t_start))
-    write_report(wcfg, tables, cells, rt, figs, problems, stats)
+    write_report(wcfg, tables, cells, rt, figs, problems, stats,
+                 {(pl.spec.id, s.id): s for pl in plans for s in pl.sources},
+                 stale=older_outputs(cfg.out, planned_outputs(plans, fig_specs)))
     figs = [cfg.out / f.relative_to(wcfg.out) for f in figs]
     return Outcome(tables, cells, rt, figs, problems, cfg.out / "report.html", stats)
 

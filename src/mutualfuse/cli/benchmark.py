@@ -24,7 +24,9 @@ def add_parser(sub) -> None:
     )
     from .common import non_empty  # --out "" wrote the report into the working folder
 
-    p.add_argument("--data-root", metavar="DIR", type=non_empty, help="the shared data folder (default: $MUTUALFUSE_DATA)")
+    p.add_argument("--data-root", metavar="DIR", type=non_empty,
+                   help="the shared data folder (default: $MUTUALFUSE_DATA; --data-root wins when both are given, "
+                        "and the report names the one used)")
     p.add_argument("--out", metavar="DIR", default="benchmark", type=non_empty, help="output folder (default: ./benchmark)")
     p.add_argument("--tables", default="1,2,3,4,5,6,7",
                    help="which of the paper's tables, e.g. 1,2,3, or none (only the --sets tables) (default: 1-7)")
@@ -149,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
         figures_config=Path(args.figures) if args.figures else None,
         ablations_config=Path(args.ablations) if args.ablations else None,
         retime=args.retime, progress=not args.quiet,
+        data_root_from="--data-root" if args.data_root else "MUTUALFUSE_DATA",
         command=("mutualfuse benchmark " + " ".join(shlex.quote(a) for a in sys.argv[2:])).strip()
         if sys.argv[1:2] == ["benchmark"] else "mutualfuse benchmark",
     )

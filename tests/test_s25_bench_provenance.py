@@ -1,0 +1,102 @@
+"""Session 25 (Q4): where the numbers of ``mutualfuse benchmark`` come from. The report and the
+summary name the data root the run read and where it came from (``--data-root`` wins over
+``MUTUALFUSE_DATA``, and a different ``MUTUALFUSE_DATA`` is said to be unused), whose code every
+column's metric is and whether it is conformance-checked (``UNCHECKED`` otherwise), and what every
+row was fused from (method code, weights sha256, a folder of published images); every table says
+that its values are computed here, none copied from the paper, with its columns' metric keys.
+Before, neither the data root (when it came from the environment) nor the metric keys or the
+weights were named anywhere in the output."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+
+def _set(root):
+    rng = np.random.default_rng(5)
+    for role in ("a", "b"):
+        (root / "medical" / "ct-mr" / role).mkdir(parents=True, exist_ok=True)
+        for n in ("c01", "c02"):
+            Image.fromarray(rng.integers(0, 256, (64, 56)).astype(np.uint8)).save(
+                root / "medical" / "ct-mr" / role / f"{n}.png")
+    ref = root / "reference" / "ifcnn" / "medical" / "max"
+    ref.mkdir(parents=True)
+    for n in ("c01", "c02"):
+        Image.fromarray(rng.integers(0, 256, (64, 56)).astype(np.uint8)).save(ref / f"{n}.png")
+
+
+def _argv(tmp_path, *more):
+    (tmp_path / "nofig.yaml").write_text("figures: []\n")
+    return ["benchmark", "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache"), "--tables", "3",
+            "--methods", "cvt", "--weights", "none", "--fast-metrics", "--extra-metrics", "MI@bits",
+            "--figures", str(tmp_path / "nofig.yaml"), "-q", *more]
+
+
+def _rows(text: str) -> dict[str, str]:
+    """The 'Where the numbers come from' table of summary.md as {what: where from}."""
+    sec = text.split("## Where the numbers come from", 1)[1].split("\n## ", 1)[0]
+    return {ln.split(" | ")[0][2:]: ln.split(" | ", 1)[1][:-2] for ln in sec.splitlines()
+            if ln.startswith("| ") and not ln.startswith("| |")}
+
+
+@pytest.mark.parametrize("given", ["option-and-env", "env"])
+def test_the_report_says_where_every_number_comes_from(tmp_path, capsys, monkeypatch, given):
+    from mutualfuse.cli import main
+
+    _set(tmp_path / "data")
+    other = tmp_path / "elsewhere"
+    if given == "env":
+        monkeypatch.setenv("MUTUALFUSE_DATA", str(tmp_path / "data"))
+        rc = main(_argv(tmp_path))
+    else:
+        monkeypatch.setenv("MUTUALFUSE_DATA", str(other))
+        rc = main(_argv(tmp_path, "--data-root", str(tmp_path / "data")))
+    out, err = capsys.readouterr()
+    assert rc == 0, err
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "Where the numbers come from" in html
+    rows = _rows(summary)
+    if given == "env":
+        assert rows["data root"] == f"{tmp_path / 'data'} (from MUTUALFUSE_DATA)"
+    else:
+        assert rows["data root"] == (f"{tmp_path / 'data'} (from --data-root); MUTUALFUSE_DATA={other} was not "
+                                     "used (--data-root wins)")
+    assert rows["cache"] == str(tmp_path / "cache")
+    assert "none is copied from the paper" in rows["values"]
+    assert rows["column EN"].startswith("EN@rfn-nest: hli1221/imagefusion-rfn-nest@")
+    assert rows["column EN"].endswith("; conformance-checked against it")
+    assert rows["column MI@bits"].startswith("MI@bits: ") and "UNCHECKED" in rows["column MI@bits"]
+    assert rows["row CVT"].startswith("method cvt of this mutualfuse, fused here (method code sha256 ")
+    ref = tmp_path / "data" / "reference" / "ifcnn" / "medical" / "max"
+    assert rows["row IFCNN(max)"] == f"published fused images in {ref}, scored here (not fused here)"
+    md = (tmp_path / "out" / "tables" / "table3.md").read_text()
+    note = [ln for ln in md.splitlines() if "none copied from the paper" in ln]
+    assert len(note) == 1 and "columns EI@vifb, SF@vifb, EN@rfn-nest, Qabf@vifb, SCD@rfn-nest" in note[0]
+    tex = (tmp_path / "out" / "tables" / "table3.tex").read_text()
+    assert "none copied from the paper" in tex
+
+
+def test_shipped_weights_rows_name_their_sha256(tmp_path):
+    from mutualfuse.benchmark.report import _row_origin
+    from mutualfuse.benchmark.sources import weights_sources
+    from mutualfuse.weights import SHIPPED
+
+    (src,) = weights_sources(["default"])
+    assert _row_origin(src) == f"the network with weights default (sha256 {SHIPPED['default'].sha256[:12]}), fused here"
+
+
+def test_the_report_names_older_tables_it_did_not_write(tmp_path, capsys):
+    """An earlier run's table1.md beside this run's Table 3 was indistinguishable from this run's."""
+    from mutualfuse.cli import main
+
+    _set(tmp_path / "data")
+    (tmp_path / "out" / "tables").mkdir(parents=True)
+    (tmp_path / "out" / "tables" / "table1.md").write_text("an older run's Table 1\n")
+    assert main(_argv(tmp_path, "--data-root", str(tmp_path / "data"))) == 0, capsys.readouterr().err
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    (line,) = [ln for ln in summary.splitlines() if ln.startswith("Files of tables/ and figures/ not written")]
+    assert line.endswith(": tables/table1.md.")
+    assert "tables/table1.md" in (tmp_path / "out" / "report.html").read_text()
+    assert (tmp_path / "out" / "tables" / "table1.md").read_text() == "an older run's Table 1\n"
