@@ -69,7 +69,26 @@ def _section(start: str, stop: str) -> str:
     return text[i:text.index(stop, i)]
 
 
-def test_the_documented_program_with_a_16_bit_infrared_frame(samples, tmp_path, monkeypatch, capsys):
+@pytest.fixture(scope="module")
+def documented_model(tmp_path_factory) -> Path:
+    """The graph the section's shell line exports (``model.onnx``, in a folder of its own)."""
+    (sh,) = re.findall(r"```sh\n(.*?)```", _section("### Running the graph", "\n## "), flags=re.S)
+    argv = shlex.split(sh.split("#")[0])
+    assert argv[:2] == ["mutualfuse", "export-onnx"] and argv[2] == "model.onnx", argv
+    folder = tmp_path_factory.mktemp("documented")
+    assert main(argv[1:2] + [str(folder / argv[2])] + argv[3:] + ["-q"]) == 0
+    return folder / "model.onnx"
+
+
+def _documented_code() -> tuple[str, str]:
+    """The section's ``to_unit`` (*16-bit inputs*) and its program (*Running the graph*), as written."""
+    (to_unit,) = re.findall(r"```python\n(.*?)```", _section("### 16-bit inputs", "### Running the graph"), flags=re.S)
+    (program,) = re.findall(r"```python\n(.*?)```", _section("### Running the graph", "\n## "), flags=re.S)
+    return to_unit, program
+
+
+def test_the_documented_program_with_a_16_bit_infrared_frame(samples, documented_model, tmp_path, monkeypatch,
+                                                              capsys):
     """A colour visible image (an odd 161x97 crop of the bundled Lytro 01) and a 14-bit infrared
     frame in a 16-bit PNG (TNO 01's infrared, offset and scaled, with hot pixels): the program,
     with the documented ``to_unit``, writes ``fuse --task ir-vis``'s PNG within one grey level
@@ -83,14 +102,9 @@ def test_the_documented_program_with_a_16_bit_infrared_frame(samples, tmp_path, 
     Image.fromarray(np.round(ir).astype(np.uint16)).save("ir.png")
     assert Image.open("ir.png").mode.startswith("I;16")
 
-    (sh,) = re.findall(r"```sh\n(.*?)```", _section("### Running the graph", "\n## "), flags=re.S)
-    argv = shlex.split(sh.split("#")[0])
-    assert argv[:2] == ["mutualfuse", "export-onnx"]
-    assert main(argv[1:] + ["-q"]) == 0, capsys.readouterr().err
+    (tmp_path / "model.onnx").write_bytes(documented_model.read_bytes())
     namespace: dict = {"__name__": "docs_example"}
-    (to_unit,) = re.findall(r"```python\n(.*?)```", _section("### 16-bit inputs", "### Running the graph"), flags=re.S)
-    (program,) = re.findall(r"```python\n(.*?)```", _section("### Running the graph", "\n## "), flags=re.S)
-    for code in (to_unit, program):
+    for code in _documented_code():
         exec(compile(code, str(DOCS), "exec"), namespace)  # noqa: S102 - the documented code, as written
 
     assert main(["fuse", "vis.png", "ir.png", "-o", "cli.png", "--task", "ir-vis", "-q"]) == 0, capsys.readouterr().err
@@ -98,3 +112,30 @@ def test_the_documented_program_with_a_16_bit_infrared_frame(samples, tmp_path, 
     png = np.asarray(Image.open("fused.png"), np.int16)
     assert png.shape == cli.shape == (97, 161, 3)
     assert int(np.abs(png - cli).max()) <= 1
+
+
+def test_a_16_bit_colour_image_read_as_documented(samples, documented_model, tmp_path, monkeypatch, capsys):
+    """The section's advice for a 16-bit colour visible image: Pillow opens a 16-bit RGB TIFF as
+    8-bit RGB without an error (so the program's own reading is not ``fuse``'s); read with
+    ``tifffile`` and ``to_unit`` of the whole array, the program's result written as 16-bit is
+    ``fuse``'s 16-bit RGB TIFF within one level of 65535."""
+    tifffile = pytest.importorskip("tifffile")
+    monkeypatch.chdir(tmp_path)
+    crop = (40, 30, 201, 127)
+    rgb8 = np.asarray(Image.open(samples / "lytro-01" / "a.png").convert("RGB").crop(crop), np.uint16)
+    tifffile.imwrite("vis.tif", rgb8 * 200 + 1000)  # 16 bits, of which Pillow keeps the high byte
+    Image.open(samples / "tno-01" / "a.png").convert("L").crop(crop).save("ir.png")
+    assert Image.open("vis.tif").convert("RGB").getextrema()[0][1] < 200  # 8-bit, said nothing
+    (tmp_path / "model.onnx").write_bytes(documented_model.read_bytes())
+    to_unit, program = _documented_code()
+    lines = program.splitlines()
+    (i,) = [k for k, line in enumerate(lines) if line.startswith("vis = ")]
+    lines[i] = 'vis = to_unit(tifffile.imread("vis.tif"))  # the docs: a 16-bit reader, to_unit of the whole array'
+    namespace: dict = {"__name__": "docs_example", "tifffile": tifffile}
+    for code in (to_unit, "\n".join(lines)):
+        exec(compile(code, str(DOCS), "exec"), namespace)  # noqa: S102 - the documented code, as advised
+    assert main(["fuse", "vis.tif", "ir.png", "-o", "cli.tif", "--task", "ir-vis", "-q"]) == 0, capsys.readouterr().err
+    cli = tifffile.imread("cli.tif")
+    assert cli.dtype == np.uint16 and cli.shape == (97, 161, 3)
+    got = np.round(namespace["fused"] * 65535).astype(np.int64)
+    assert int(np.abs(got - cli.astype(np.int64)).max()) <= 1
