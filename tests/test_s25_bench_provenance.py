@@ -100,3 +100,42 @@ def test_the_report_names_older_tables_it_did_not_write(tmp_path, capsys):
     assert line.endswith(": tables/table1.md.")
     assert "tables/table1.md" in (tmp_path / "out" / "report.html").read_text()
     assert (tmp_path / "out" / "tables" / "table1.md").read_text() == "an older run's Table 1\n"
+
+
+def _lytro(root, names):
+    rng = np.random.default_rng(7)
+    ref = root / "reference" / "ifcnn" / "multi-focus" / "max"
+    for d in (root / "multi-focus" / "lytro" / "a", root / "multi-focus" / "lytro" / "b", ref):
+        d.mkdir(parents=True, exist_ok=True)
+        for n in names:
+            Image.fromarray(rng.integers(0, 256, (48, 48)).astype(np.uint8)).save(d / f"{n}.png")
+
+
+@pytest.mark.parametrize("names,words", [
+    (["lytro-01", "lytro-02", "lytro-21"],
+     "multi-focus/lytro is not the paper's set of 20 pairs (lytro-01…lytro-20): it lacks lytro-03, lytro-04, "
+     "lytro-05, lytro-06, lytro-07, … (18); it holds lytro-21 besides; the paper view's cells of this table are no "
+     "reproduction check"),
+    ([f"lytro-{i:02d}" for i in range(1, 21)], None),
+])
+def test_a_set_that_is_not_the_papers_says_so_in_every_compared_cell(tmp_path, capsys, names, words):
+    """A Lytro set lacking pairs (or one image: '19 of 19 pairs') or holding others had its cells
+    compared with the paper's as 'reproduced' or 'differs' with no word that the set differs."""
+    from mutualfuse.cli import main
+
+    _lytro(tmp_path / "data", names)
+    (tmp_path / "nofig.yaml").write_text("figures: []\n")
+    rc = main(["benchmark", "--data-root", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--cache",
+               str(tmp_path / "cache"), "--tables", "2", "--methods", "none", "--weights", "none",
+               "--fast-metrics", "--figures", str(tmp_path / "nofig.yaml"), "-q"])
+    assert rc == 0, capsys.readouterr().err
+    view = (tmp_path / "out" / "tables" / "paper_vs_ours.md").read_text()
+    cells = [ln for ln in view.splitlines() if ln.startswith("| 2 | 4.4 | IFCNN(max) |") and "not run" not in ln]
+    assert len(cells) == 6, view  # EI, SF, EN, SCD, MI, SD (VIF left out)
+    md = (tmp_path / "out" / "tables" / "table2.md").read_text()
+    if words is None:
+        assert "not the paper's set" not in view and "not the paper's set" not in md
+    else:
+        assert all(words in c for c in cells), cells
+        assert f"- {words}" in md.splitlines()
+        assert "**A set of this data root is not the paper's set" in view

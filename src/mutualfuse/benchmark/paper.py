@@ -20,6 +20,10 @@ REPRODUCE_ATOL = 5e-5
 #: why Table 1's cells are no reproduction check (docs/benchmark.md, "Paper vs reproduced")
 TABLE1_PAIRS = "the paper's Table 1 is over 10 TNO pairs it does not name, ours over the set's pairs: not a reproduction check"
 
+#: the banner of a run where a set is not the paper's set (:func:`mutualfuse.benchmark.specs.paper_set_note`)
+OTHER_SET_WARNING = ("A set of this data root is not the paper's set (its table's note and each cell's note say "
+                     "which pairs it lacks or holds besides): those cells are not a reproduction check.")
+
 #: the banner of a run whose means are over a subset of the pairs (--quick, --pairs N)
 SUBSET_WARNING = ("Means over a subset of each set's pairs (--quick / --pairs N; each cell's note says how many), "
                   "not over the paper's pairs: the differences are not a reproduction check.")
@@ -48,6 +52,8 @@ class Cell:
     why: str = ""
     #: ours is a mean over a subset of the set's pairs (--pairs / --quick): not a reproduction check
     subset: bool = False
+    #: ours is over a set that is not the paper's (pairs lacking or added): not a reproduction check
+    other_set: bool = False
 
     @property
     def paper(self) -> float:
@@ -103,12 +109,15 @@ def compare(tables: dict[str, Table], ours_id: str, quick: bool = False) -> list
                             why = (why + "; " if why else "") + (
                                 f"{ours_row.n_pairs} of the set's {ours_table.set_pairs} pairs (--pairs / --quick): "
                                 "not a reproduction check")
+                other = bool(val is not None and ours_table is not None and ours_table.other_set)
+                if other:
+                    why = (why + "; " if why else "") + ours_table.other_set
                 if t["table"] == 1 and val is not None:  # docs/benchmark.md: not a reproduction check
                     why = (why + "; " if why else "") + TABLE1_PAIRS
                 if row.get("note"):
                     why = (why + "; " if why else "") + row["note"]
                 cells.append(Cell(t["table"], t["section"], row["method"], metric, text, val, rid, status, why,
-                                  subset))
+                                  subset, other))
     return cells
 
 
@@ -128,6 +137,8 @@ def to_markdown(cells: list[Cell], quick: bool = False) -> str:
     if quick or any(c.subset for c in cells):
         lines.append("")
         lines.append(f"**{SUBSET_WARNING}**")
+    if any(c.other_set for c in cells):
+        lines += ["", f"**{OTHER_SET_WARNING}**"]
     lines += ["", "| table | sec. | method | metric | paper | ours | ours − paper | rel. | status | note |",
               "|---:|---|---|---|---:|---:|---:|---:|---|---|"]
     for c in cells:

@@ -200,6 +200,8 @@ def cells_html(cells, quick: bool) -> str:
            + ". Reproduced = our mean rounds to the paper's 4-decimal value or is within 5e-5 of it.</p>"]
     if quick or any(c.subset for c in cells):
         out.append(f"<p><b>{e(paper_view.SUBSET_WARNING)}</b></p>")
+    if any(c.other_set for c in cells):
+        out.append(f"<p><b>{e(paper_view.OTHER_SET_WARNING)}</b></p>")
     out.append("<table><thead><tr><th>table</th><th>method</th><th>metric</th><th>paper</th><th>ours</th>"
                "<th>ours − paper</th><th>status</th><th>note</th></tr></thead><tbody>")
     for c in cells:

@@ -31,7 +31,7 @@ from .sources import (Source, ablation_sources, fused_folder, fused_listing, fus
                       method_sources, missing_fused_hint, own_weight_entries, paper_ours_id, reference_sources,
                       stored_sources, weights_sources)
 from .specs import (ABLATION_TITLES, EXTRA_SETS, PAPER_TABLES, TableSpec, column_keys, extra_column_note,
-                    extra_columns, set_table)
+                    extra_columns, paper_set_note, set_table)
 from .table import Column, Row, Table, to_csv, to_latex, to_markdown
 
 ROLE_FOLDERS = (("ir", "vis"), ("a", "b"))
@@ -576,8 +576,10 @@ def aggregate(plans: list[Plan], results: dict[tuple[str, str, str], Result], pr
                      for c in cols}
             rows.append(Row(src.id, src.label, means, n_pairs, ok, src.kind, note, ranked=not src.group))
         rows = seed_means(rows, [s.group for s in pl.sources], cols)
+        other = "" if pl.spec.ablation else paper_set_note(pl.spec.id, pl.set.name, pl.set.all_names)
         t = Table(pl.spec.id, pl.spec.title + f", {len(pl.set.names)} of {pl.set.total} pairs", cols, rows,
-                  pl.spec.marking, list(pl.notes), set_pairs=pl.set.total)
+                  pl.spec.marking, list(pl.notes) + ([other] if other else []), set_pairs=pl.set.total,
+                  other_set=other)
         tables[pl.spec.id] = t
     return tables
 

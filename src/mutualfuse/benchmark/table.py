@@ -97,6 +97,9 @@ class Table:
     notes: list[str] = field(default_factory=list)
     #: how many pairs the set has (0: unknown); a row's ``n_pairs`` below it means a subset (--pairs / --quick)
     set_pairs: int = 0
+    #: why the set is not the paper's set of this table ("" when it is, or unknown): every paper
+    #: cell compared with it says so (:func:`mutualfuse.benchmark.specs.paper_set_note`)
+    other_set: str = ""
     #: said after the marking legend ("" for tables that are not the paper's, e.g. ``evaluate``'s)
     marking_source: str = "as the paper marks this table"
 
