@@ -32,6 +32,10 @@ def add_parser(sub) -> None:
     p.add_argument("-o", "--out", help="output folder (overrides the config's out_dir)")
     p.add_argument("--steps", type=int, help="total optimiser steps (overrides the config)")
     p.add_argument("--seed", type=int, help="seed (overrides the config)")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="CPU threads of torch (overrides the config's threads; with neither, torch's default, "
+                   "which follows OMP_NUM_THREADS); bit-identical runs need the same count, and a --resume may "
+                   "change it (said on stderr)")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in OUT from OUT/last.ckpt (the same experiment: only steps, threads, "
                    "intervals, workers, processes and the data location may change, each said on stderr; the "
@@ -109,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
         cfg.steps = args.steps
     if args.seed is not None:
         cfg.seed = args.seed
+    if args.threads is not None:
+        cfg.threads = args.threads
     if args.sets:
         cfg.data.sets = list(args.sets)
     if args.val_pairs is not None:
@@ -122,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         cfg.validate()  # again, with the command-line overrides
     except ParameterError as e:  # name the option, not only the config key it set
         said = {"data.sets": "--sets", "data.roles": "--roles", "data.val_pairs": "--val-pairs", "steps": "--steps",
-                "seed": "--seed"}
+                "seed": "--seed", "threads": "--threads"}
         opt = next((o for k, o in said.items() if f"training config: {k} must" in str(e) and getattr(
             args, o[2:].replace("-", "_")) is not None), None)
         raise ParameterError(f"{opt}: {e}" if opt else str(e)) from None

@@ -128,9 +128,10 @@ def _folder_pairs(folder: Path, roles) -> list[tuple[Path, Path]]:
         more = f" (and {len(m.ambiguous) - 1} more such names)" if len(m.ambiguous) > 1 else ""
         problems.append(f"{', '.join(f'{p.parent.name}/{p.name}' for p in files)} share the name {key!r}{more}")
     if problems:
-        raise InputError(f"{folder}: {da.name}/ and {db.name}/ do not pair by name ({'; '.join(problems)}); every "
-                         f"image needs one file of the same name (suffix aside) in the other role folder, or "
-                         f"list the pairs in a CSV file and give it as the set")
+        hint = "" if m.ambiguous else _near_names(da, db, m.only_a, m.only_b)
+        raise InputError(f"{folder}: {da.name}/ and {db.name}/ do not pair by name ({'; '.join(problems)}){hint}; "
+                         f"every image needs one file of the same name (suffix aside) in the other role folder, "
+                         f"or list the pairs in a CSV file and give it as the set")
     if not m.pairs:
         subs = sorted(p.name for p in da.iterdir() if p.is_dir() and not p.name.startswith("."))
         nested = (f"; its subfolders ({', '.join(subs[:4])}{', ...' if len(subs) > 4 else ''}) are not searched: "
@@ -139,6 +140,58 @@ def _folder_pairs(folder: Path, roles) -> list[tuple[Path, Path]]:
         raise InputError(f"{folder}: no images in {da.name}/ (looked for {', '.join(sorted(IMAGE_EXTS))} files "
                          f"and DICOM files){nested}")
     return m.pairs
+
+
+def _tags(stems: list[str], start: bool) -> list[str]:
+    """Candidate tags of a folder's names: the longest start (``start``) or end every stem shares
+    (leaving a character of each), the same from its separator on ("0_ir" of ``010_ir``,
+    ``020_ir`` -> "_ir") or without the digits of the numbers ("IR_0" -> "IR_"), and no tag
+    (``[""]`` alone for fewer than two stems: one name has no tag to tell from its number)."""
+    if len(stems) < 2:
+        return [""]
+    ss = stems if start else [t[::-1] for t in stems]
+    n = min(len(t) for t in ss) - 1
+    k = 0
+    while k < n and all(t[k] == ss[0][k] for t in ss):
+        k += 1
+    tag = ss[0][:k]
+    cut = max(tag.rfind(c) for c in "_-. ")
+    out = [tag[: cut + 1] if cut > 0 else tag, tag.rstrip("0123456789"), tag, ""]
+    return list(dict.fromkeys(t if start else t[::-1] for t in out))
+
+
+def _near_names(da: Path, db: Path, only_a: list[Path], only_b: list[Path]) -> str:
+    """Why files left over on both sides did not pair, where it shows (none otherwise): names
+    that differ only in case (``FLIR_01.PNG`` + ``flir_01.png``: names pair case-sensitively) or
+    by a tag every name of a side carries (``001_ir.png`` + ``001_vis.png``, ``IR_001`` +
+    ``VIS_001``, ``IR_001`` + ``001``). A hint only: such files are not paired (a CSV pairs list
+    pairs them)."""
+    if not only_a or not only_b:
+        return ""
+    sa, sb = [p.stem for p in only_a], [p.stem for p in only_b]
+    fold_b = {t.casefold(): p for t, p in zip(sb, only_b)}
+    same = [(p, fold_b[t.casefold()]) for t, p in zip(sa, only_a) if t.casefold() in fold_b]
+    if same:
+        a, b = same[0]
+        return (f"; {len(same)} of them differ from their partner's name only in case (e.g. {da.name}/{a.name} and "
+                f"{db.name}/{b.name}): names pair case-sensitively, rename one side")
+    def bare(t: str, tag: str, start: bool) -> str:  # the name without the tag
+        return (t[len(tag):] if start else t[: len(t) - len(tag)]).casefold()
+
+    for start in (True, False):
+        for ta in _tags(sa, start):
+            for tb in _tags(sb, start):
+                if ta.casefold() == tb.casefold():
+                    continue
+                core_b = {bare(t, tb, start): p for t, p in zip(sb, only_b)}
+                tagged = [(p, core_b[bare(t, ta, start)]) for t, p in zip(sa, only_a) if bare(t, ta, start) in core_b]
+                if tagged:
+                    a, b = tagged[0]
+                    where = "starting" if start else "ending"
+                    said = " and ".join(f"{t!r} {where} every name in {d.name}/" for t, d in ((ta, da), (tb, db)) if t)
+                    return (f"; {len(tagged)} of them differ from their partner's name only by a tag of the folder "
+                            f"({said}, e.g. {da.name}/{a.name} and {db.name}/{b.name}): rename them to one name")
+    return ""
 
 
 def _csv_pairs(lst: Path) -> list[tuple[Path, Path]]:
