@@ -139,3 +139,19 @@ def test_a_set_that_is_not_the_papers_says_so_in_every_compared_cell(tmp_path, c
         assert all(words in c for c in cells), cells
         assert f"- {words}" in md.splitlines()
         assert "**A set of this data root is not the paper's set" in view
+
+
+def test_the_row_compared_with_the_papers_ours_is_named():
+    """Tables 1-3 hold a dozen Ours[...] rows; which one the paper view compares was said nowhere."""
+    from mutualfuse.benchmark.report import _row_origin, provenance_note
+    from mutualfuse.benchmark.sources import paper_ours_id, weights_sources
+    from mutualfuse.benchmark.table import Column, Row, Table
+
+    pid = paper_ours_id()
+    (src,) = weights_sources([pid.split(":", 1)[1]])
+    assert _row_origin(src).endswith("; the paper view compares it with the paper's 'Ours'")
+    cols = [Column("EN", "EN@rfn-nest", True)]
+    t = Table("table2", "Table 2", cols, [Row(pid, src.label, {"EN": 7.0}, 2, 2, "weights")])
+    assert f"{src.label} is the row compared with the paper's 'Ours'" in provenance_note(t)
+    t.id = "table4"
+    assert "compared with the paper's 'Ours'" not in provenance_note(t)

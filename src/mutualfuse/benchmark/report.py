@@ -98,8 +98,11 @@ def _row_origin(src) -> str:
         return f"the network, no weights file: {src.missing or 'none matched'}"
     if src.kind in ("weights", "ablation"):
         task = "" if src.task is None else f", --task {src.task}"
+        from .sources import paper_ours_id
+
+        vs = "; the paper view compares it with the paper's 'Ours'" if src.id == paper_ours_id() else ""
         return (f"the network with weights {src.weights} (sha256 {(src.weights_sha256 or '?')[:12]}{task}), "
-                "fused here" + (f"; {src.missing}" if src.missing else ""))
+                "fused here" + (f"; {src.missing}" if src.missing else "") + vs)
     if src.kind == "reference":
         return f"published fused images in {src.folder}, scored here (not fused here)"
     if src.kind == "fused":
@@ -155,13 +158,18 @@ def stale_line(stale: list[str]) -> str:
 
 
 def provenance_note(t: Table) -> str:
-    """The note under every table: its values are computed here, with which metrics' code."""
+    """The note under every table: its values are computed here, with which metrics' code, and
+    which row the paper view compares with the paper's "Ours" (Tables 1-3)."""
     from .. import __version__
+    from .sources import paper_ours_id
 
     cols = ", ".join(c.key for c in t.columns)
+    ours = next((r.label for r in t.rows if r.id == paper_ours_id()), None)
+    vs = (f"; {ours} is the row compared with the paper's 'Ours'" if ours and t.id in ("table1", "table2", "table3")
+          else "")
     return (f"every value computed by mutualfuse {__version__} (this run or its cache), none copied from the "
-            f"paper (its values: tables/paper_vs_ours.*); columns {cols}; rows, data and weights: report.html, "
-            "'Where the numbers come from'")
+            f"paper (its values: tables/paper_vs_ours.*{vs}); columns {cols}; rows, data and weights: "
+            "report.html, 'Where the numbers come from'")
 
 
 def table_html(t: Table) -> str:
