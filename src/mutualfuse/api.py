@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InputError, ParameterError
+from .wording import counted
 from .io.samples import DEFAULT_PERCENTILES
 from .cpu import cpu_has_amx_bf16
 from .validation import (DEFAULT_WINDOW_PIXELS, MIN_SIDE, check_batch_pair, check_fuse_options, check_pair,
@@ -803,7 +804,7 @@ class Fuser:
             # a (3, H, W) array is a batch of gray images (numpy colour is channels-last): fused with
             # one image, the error says how it was read (the note that did was lost with the call)
             how = [n for n in ka.notes + kb.notes if "read as a batch of" in n]
-            raise InputError(f"batch mismatch: {na} has {xa.shape[0]} images, {nb} has {xb.shape[0]}"
+            raise InputError(f"batch mismatch: {na} has {counted(xa.shape[0], 'image')}, {nb} has {xb.shape[0]}"
                              + (f" ({'; '.join(how)})" if how else ""))
         check_batch_pair(xa, xb, (na, nb))  # size and batch by these names (fuse_arrays checks as a / b)
         out = self.fuse_arrays(xa, xb)

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, PolicyRefusalError
 
 SERIES_HINT = "reading a DICOM series needs pydicom: pip install 'mutualfuse[dicom]'"
 #: a slice position may lie this fraction of the slice spacing off the uniform grid
@@ -168,8 +168,8 @@ class DicomSeries:
         sub = data if pad is None else data[~pad]
         if normalize == "full":
             if self.full_ok is not None:
-                raise InputError(f"{self.folder}: --normalize full needs unsigned samples without rescale; "
-                                 f"{self.full_ok} (use --normalize auto or percentile)")
+                raise PolicyRefusalError(f"{self.folder}: --normalize full needs unsigned samples without rescale; "
+                                         f"{self.full_ok} (use --normalize auto or percentile)", normalize="full")
             out, how = np.clip(sub / float(2 ** self.bits - 1), 0.0, 1.0), "full"
         else:
             out, how = normalize_volume(sub, None, normalize, percentiles, self.folder)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InputError, ParameterError
+from .wording import counted
 
 #: default pixel budget of one streaming window (per batch item); about 0.25 GB of activations
 #: per 100k pixels for the default network, see docs/inputs.md. Here, not in :mod:`.tiling`
@@ -48,7 +49,7 @@ def check_batch_pair(a: np.ndarray, b: np.ndarray, names: tuple[str, str] = ("a"
     ``names``: the two inputs as the messages name them (file names where the caller has them)."""
     na, nb = names
     if a.shape[1:3] == b.shape[1:3] and a.shape[0] != b.shape[0]:  # the sizes agree: not a "size mismatch"
-        raise InputError(f"batch mismatch: {na} has {a.shape[0]} images, {nb} has {b.shape[0]}")
+        raise InputError(f"batch mismatch: {na} has {counted(a.shape[0], 'image')}, {nb} has {b.shape[0]}")
     if a.shape[:3] != b.shape[:3]:
         raise InputError(f"size mismatch: {na} is {a.shape[2]}x{a.shape[1]}, {nb} is {b.shape[2]}x{b.shape[1]}"
                          + ("" if a.shape[0] == b.shape[0] else f" (batch {a.shape[0]} vs {b.shape[0]})"))

@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError, ParameterError
+from .errors import InputError, ParameterError, PolicyRefusalError
 
 EXTRA_HINT = "NIfTI volumes need nibabel: pip install 'mutualfuse[nifti]'"
 SUFFIXES = (".nii", ".nii.gz")
@@ -198,11 +198,12 @@ def normalize_volume(data: np.ndarray, img, normalize: str, percentiles, path) -
             return np.clip(data / float(np.iinfo(dt).max), 0.0, 1.0), "full"
         if dt.kind == "f":
             if data.min() < -1e-3 or data.max() > 1 + 1e-3:
-                raise InputError(f"{path}: float voxels are in [{data.min():.4g}, {data.max():.4g}], not [0, 1] "
-                                 "(use --normalize auto or percentile)")
+                raise PolicyRefusalError(f"{path}: float voxels are in [{data.min():.4g}, {data.max():.4g}], "
+                                         "not [0, 1] (use --normalize auto or percentile)", normalize="full")
             return np.clip(data, 0.0, 1.0), "full"
-        raise InputError(f"{path}: --normalize full needs unsigned integer voxels without scaling or float voxels "
-                         f"in [0, 1]; this volume is {dt} (use --normalize auto or percentile)")
+        raise PolicyRefusalError(f"{path}: --normalize full needs unsigned integer voxels without scaling or float "
+                                 f"voxels in [0, 1]; this volume is {dt} (use --normalize auto or percentile)",
+                                 normalize="full")
     top = 1.0 if data.max() <= 1 else float(data.max())  # a flat volume: v / its own maximum, or v in [0, 1]
     detail: list[str] = []
     mapped: list = []

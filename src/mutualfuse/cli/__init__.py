@@ -68,7 +68,7 @@ def _main(argv: list[str] | None, _status: list[int] | None) -> int:
         return int(args.func(args) or 0)
     except FuseError as e:
         fuse_cli = sys.modules.get("mutualfuse.cli.fuse")  # a fuser's --normalize from its weights: said so
-        print(f"mutualfuse: error: {e if fuse_cli is None else fuse_cli.policy_origin(str(e))}", file=sys.stderr)
+        print(f"mutualfuse: error: {e if fuse_cli is None else fuse_cli.policy_origin(e)}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("mutualfuse: interrupted", file=sys.stderr)

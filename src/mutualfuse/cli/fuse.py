@@ -228,16 +228,13 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
 POLICY_FROM_WEIGHTS: list[tuple[str, str]] = []
 
 
-def refuses_policy(error: BaseException | str, norm: str, message: str | None = None) -> bool:
+def refuses_policy(error: BaseException | str, norm: str) -> bool:
     """Whether ``error`` refused an input under the normalisation mode ``norm``: by the ``normalize``
-    attribute of a :class:`~mutualfuse.errors.PolicyRefusalError` (e.g. ``full`` for a float image
-    outside [0, 1]); for a refusal raised as a plain error, by its message naming ``--normalize
-    norm`` (the DICOM series' and the NIfTI volumes' ``--normalize full needs ...``). ``message``:
-    the words to look at for that, where the caller has reworded the error's."""
+    attribute of a :class:`~mutualfuse.errors.PolicyRefusalError` (``full`` for a float image outside
+    [0, 1], a NIfTI volume or DICOM series that ``full`` cannot read). Never by the message's words:
+    a message alone (no exception) refuses nothing."""
     mode = getattr(error, "normalize", None)
-    if isinstance(error, BaseException) and isinstance(mode, str):
-        return mode == norm
-    return f"--normalize {norm}" in (str(error) if message is None else message)
+    return isinstance(error, BaseException) and isinstance(mode, str) and mode == norm
 
 
 def policy_origin(error: BaseException | str) -> str:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .common import naming_the_file
+from ..wording import counted
 
 
 def add_parser(sub) -> None:
@@ -295,7 +296,8 @@ class StackDone:
 
     def summary(self) -> str:
         """The line ``fuse-stack`` prints on success."""
-        return (f"{self.out}  ({self.count} {'planes' if self.one_file else 'images'}, {self.fusions} fusions, "
+        return (f"{self.out}  ({self.count} {'planes' if self.one_file else 'images'}, "
+                f"{counted(self.fusions, 'fusion')}, "
                 f"{self.seconds:.2f} s, {'float' if self.depth == 32 else f'{self.depth}-bit'} "
                 f"{'colour' if self.colour else 'gray'})")
 

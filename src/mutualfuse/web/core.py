@@ -41,6 +41,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..wording import counted
+
 #: the metrics table: display name → registered key (VIFB's code for all but SCD, as in the
 #: paper profile); all fast (well under a second each at 640×480)
 FAST_METRICS = {
@@ -160,11 +162,6 @@ def _windows_quote(arg: str) -> str:
         slashes = 0
     out.append("\\" * (2 * slashes) + '"')
     return "".join(out)
-
-
-def _count(n: int, noun: str) -> str:
-    """``n`` and ``noun``, plural unless ``n`` is 1 ("1 path", "2 paths", "0 names")."""
-    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def shell_join(args: list[str]) -> str:
@@ -457,7 +454,7 @@ def policy_origin(message: str, settings: Settings, fuser, error: BaseException)
     if settings.normalize != DEFAULT_NORMALIZE or not settings._own_file() or norm == "auto" \
             or not getattr(fuser, "_policy_note", None):
         return message
-    if refuses_policy(error, norm, message):
+    if refuses_policy(error, norm):
         return (f"{message} [scaling {norm} was not chosen: it is the policy your weights {settings.weights} were "
                 "trained with (their train_data); choose a 16-bit / float scaling to read otherwise]")
     return message
@@ -765,7 +762,7 @@ def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cach
     paths = [str(Path(p).absolute()) for p in paths]  # never read as an option by the parser
     names = [Path(p).name for p in paths] if names is None else [str(n) for n in names]
     if len(names) != len(paths):
-        raise ValueError(f"{_count(len(paths), 'path')} but {_count(len(names), 'name')}")
+        raise ValueError(f"{counted(len(paths), 'path')} but {counted(len(names), 'name')}")
     if not paths:
         raise InputError("a stack needs at least 2 images (or one multi-page TIFF): none uploaded")
     ordered = stack_order(paths, names)
