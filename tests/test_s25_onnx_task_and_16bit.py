@@ -1,6 +1,6 @@
-"""``export-onnx --task`` takes ``fuse``'s ``stored`` and refuses ``auto`` with the reason, and the
-ONNX section's program (docs/inputs.md, "Running the graph") gives ``fuse``'s image for a 16-bit
-infrared frame.
+"""``export-onnx --task`` takes ``fuse``'s ``stored`` and refuses ``auto`` with the reason,
+``export_onnx`` refuses a ``pool`` or ``opset`` that is not an integer, and the ONNX section's
+program (docs/inputs.md, "Running the graph") gives ``fuse``'s image for a 16-bit infrared frame.
 
 Before: ``--task stored`` (the graph's own default, and what the docs tell a user to compare with)
 was "invalid choice", ``--task auto`` (``fuse``'s default) "invalid choice" without saying that a
@@ -39,6 +39,19 @@ def test_task_auto_is_refused_in_one_line_with_the_reason(tmp_path, capsys):
     with pytest.raises(ParameterError, match="per pair.*detect_task"):
         export_onnx(out, "default", pool=2, task="auto")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("kw", [{"pool": 2.5}, {"pool": True}, {"opset": 17.0}, {"pool": "2"}])
+def test_export_onnx_refuses_a_pool_or_opset_that_is_not_an_integer(kw, tmp_path, capfd):
+    """``export_onnx(pool=2.5)`` exported pool 2 (and recorded 2), ``pool=True`` pool 1,
+    ``opset=17.0`` failed with the exporter's graph printed (hundreds of lines), ``pool="2"`` a
+    TypeError: now one ParameterError naming the argument, before anything is loaded."""
+    (name, value), = kw.items()
+    with pytest.raises(ParameterError, match=f"^{name} must be an integer, got {re.escape(repr(value))}$"):
+        export_onnx(tmp_path / "m.onnx", "default", **kw)
+    assert list(tmp_path.iterdir()) == []
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
 
 
 def test_task_stored_exports_the_stored_settings(samples, tiny_weights, tmp_path, capsys):

@@ -23,6 +23,7 @@ layout and range.
 """
 from __future__ import annotations
 
+import numbers
 import os
 from pathlib import Path
 
@@ -94,6 +95,10 @@ def export_onnx(out_path: str | os.PathLike, model: str | os.PathLike = "default
     from .weights import load_model, task_settings
 
     task = graph_task(task)
+    for name, v in (("pool", pool), ("opset", opset)):  # 2.5 was exported as pool 2, True as 1; opset 17.0
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):  # failed with pages of IR
+            raise ParameterError(f"{name} must be an integer, got {v!r}")
+    pool, opset = int(pool), int(opset)
     out = Path(out_path)
     from .image_io import check_writable
 
