@@ -83,3 +83,29 @@ def test_names_that_merely_do_not_pair_get_no_hint(tmp_path, capsys):
     c2 = cfg(tmp_path / "c2.json", tmp_path / "run", **{"data.root": str(root2)})
     line2 = refused(capsys, ["--config", str(c2)], ["only in vis/: c3.png, d4.png); every image needs"])
     assert "partner's name" not in line + line2
+
+
+def test_a_config_saved_with_a_byte_order_mark_loads_as_without(tmp_path):
+    """Windows editors may start a UTF-8 file with a byte-order mark: YAML read past it, JSON
+    ("Unexpected UTF-8 BOM") and TOML refused the file."""
+    from mutualfuse.train import TrainConfig
+
+    d = {"data": {"sets": ["s"], "crop": 32, "val_pairs": 1}, "steps": 4, "lr": 0.001}
+    texts = {"json": json.dumps(d),
+             "toml": 'steps = 4\nlr = 0.001\n[data]\nsets = ["s"]\ncrop = 32\nval_pairs = 1\n',
+             "yaml": "steps: 4\nlr: 0.001\ndata: {sets: [s], crop: 32, val_pairs: 1}\n"}
+    for ext, text in texts.items():
+        plain, bom = tmp_path / f"plain.{ext}", tmp_path / f"bom.{ext}"
+        plain.write_text(text, encoding="utf-8")
+        bom.write_bytes(b"\xef\xbb\xbf" + text.encode())
+        assert TrainConfig.load(bom).to_dict() == TrainConfig.load(plain).to_dict(), ext
+
+
+def test_a_utf16_config_is_named_as_such(tmp_path, capsys):
+    """PowerShell 5's Out-File writes UTF-16 with a byte-order mark (was: "not UTF-8 text (byte 0)")."""
+    from one_line_error import assert_one_line_error
+
+    c = tmp_path / "c.json"
+    c.write_bytes(json.dumps({"steps": 4}).encode("utf-16"))
+    assert_one_line_error(capsys, ["train", "--config", str(c)], f"{c}: cannot read config: UTF-16 text",
+                          "save it as UTF-8")

@@ -199,9 +199,12 @@ class TrainConfig:
             raise ParameterError(f"{p}: is a folder, not a config file")
         if not p.is_file():
             raise ParameterError(f"{p}: config file not found")
-        try:
-            text = p.read_text(encoding="utf-8")
+        try:  # a UTF-8 byte-order mark (Windows editors) is read past, as YAML did and JSON and TOML did not
+            text = p.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError as e:
+            if _utf16_text(e.object):
+                raise ParameterError(f"{p}: cannot read config: UTF-16 text (as Windows PowerShell's Out-File "
+                                     f"writes it); save it as UTF-8") from None
             raise ParameterError(f"{p}: cannot read config: not UTF-8 text (byte {e.start})") from None
         except OSError as e:
             raise ParameterError(f"{p}: cannot read config ({e.strerror or e})") from None
@@ -233,6 +236,18 @@ class TrainConfig:
             raise UnknownLossError(e.loss, e.out_dir, prefix=f"{p}: ") from None
         except (TypeError, ValueError) as e:
             raise ParameterError(f"{p}: {e}") from None
+
+
+def _utf16_text(raw: bytes) -> bool:
+    """Whether ``raw`` is UTF-16 text with its byte-order mark, mostly ASCII as a config is (not
+    any bytes that happen to start with ``FF FE``)."""
+    if raw[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+        return False
+    try:
+        text = raw.decode("utf-16")
+    except UnicodeDecodeError:
+        return False
+    return bool(text) and sum(c.isascii() for c in text) >= 0.9 * len(text)
 
 
 class _ConfigProblem(ValueError):
