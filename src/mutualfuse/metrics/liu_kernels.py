@@ -727,6 +727,23 @@ def _normalize1_py(x, lo, hi, out):
             orow[j] = r if v >= 0 else -r
 
 
+def _normalize1_u8_py(x, lo, hi, out):
+    """:func:`_normalize1_py` for a uint8 ``x``: its operations applied once to each of the 256
+    possible values (a table), then one table look-up per pixel (the same values bit for bit)."""
+    d = hi - lo
+    lut = np.empty(256)
+    for k in range(256):
+        v = (np.float64(k) - lo) / d * 255
+        r = np.floor(abs(v) + 0.5)
+        lut[k] = r if v >= 0 else -r
+    M, N = x.shape
+    for i in range(M):
+        xr = x[i]
+        orow = out[i]
+        for j in range(N):
+            orow[j] = lut[xr[j]]
+
+
 def _scale_spectrum3_py(X, h, Y):
     """``Y[q] = X · h[q]`` for q = 0, 1, 2: a half spectrum (complex) times three real filters,
     reading ``X`` once."""
@@ -798,6 +815,68 @@ def _unwrap_apply_py(rows, cols, s, b):
             b[i, j] -= s * accm[i]
 
 
+def _shift_taps_py(acc, src, g, n):
+    """``acc[j] += g[t] · src[t + j]`` for t = 0, 1, ..., len(g) − 1 in turn and j < n: for every
+    ``j`` the products added one at a time in tap order, as the plain double loop (taps outer)
+    adds them, so the same values bit for bit; four taps per pass over ``acc`` (a quarter of its
+    loads and stores; the loop over ``j`` still vectorises)."""
+    nt = g.shape[0]
+    t = 0
+    while t + 4 <= nt:
+        w0 = g[t]
+        w1 = g[t + 1]
+        w2 = g[t + 2]
+        w3 = g[t + 3]
+        s0 = src[t:t + n]
+        s1 = src[t + 1:t + 1 + n]
+        s2 = src[t + 2:t + 2 + n]
+        s3 = src[t + 3:t + 3 + n]
+        for j in range(n):
+            v = acc[j]
+            v += w0 * s0[j]
+            v += w1 * s1[j]
+            v += w2 * s2[j]
+            v += w3 * s3[j]
+            acc[j] = v
+        t += 4
+    while t < nt:
+        w = g[t]
+        s0 = src[t:t + n]
+        for j in range(n):
+            acc[j] += w * s0[j]
+        t += 1
+
+
+def _row_taps_py(acc, U, r0, g, t0, nt, n):
+    """``acc[j] += g[t0 + t] · U[r0 + t, j]`` for t = 0, 1, ..., nt − 1 in turn and j < n: the
+    taps of a filter along the rows of ``U``, added in tap order as the plain double loop adds
+    them (the same values bit for bit), four taps per pass over ``acc``."""
+    t = 0
+    while t + 4 <= nt:
+        w0 = g[t0 + t]
+        w1 = g[t0 + t + 1]
+        w2 = g[t0 + t + 2]
+        w3 = g[t0 + t + 3]
+        s0 = U[r0 + t]
+        s1 = U[r0 + t + 1]
+        s2 = U[r0 + t + 2]
+        s3 = U[r0 + t + 3]
+        for j in range(n):
+            v = acc[j]
+            v += w0 * s0[j]
+            v += w1 * s1[j]
+            v += w2 * s2[j]
+            v += w3 * s3[j]
+            acc[j] = v
+        t += 4
+    while t < nt:
+        w = g[t0 + t]
+        s0 = U[r0 + t]
+        for j in range(n):
+            acc[j] += w * s0[j]
+        t += 1
+
+
 def _unwrap_terms_py(x, g, rows, cols):
     """The unscaled border terms of :func:`_unwrap_same_py` for the image ``x`` and the taps
     ``g`` (2h+1): ``rows`` (2h, N), W_r (C_c x) on the h top rows (rows[0:h]) and the h bottom
@@ -816,30 +895,17 @@ def _unwrap_terms_py(x, g, rows, cols):
             xe[N + h + j] = xr[j]
         for j in range(N):
             xe[h + j] = xr[j]
-        ur = u[r]
-        for d in range(-h, h + 1):
-            w = g[d + h]
-            xs = xe[d + h:d + h + N]
-            for j in range(N):
-                ur[j] += w * xs[j]
+        _shift_taps(u[r], xe, g, N)
     # W_r u: output row i < h takes the taps d < −i from row M + i + d (u[2h + i + d]); output
     # row i ≥ M − h the taps d ≥ M − i from row i + d − M (u[i + d − M])
     for r in range(2 * h):
         i = r if r < h else M - 2 * h + r
         acc = rows[r]
         acc[:] = 0.0
-        if i < h:
-            for d in range(-h, -i):
-                w = g[d + h]
-                ur = u[2 * h + i + d]
-                for j in range(N):
-                    acc[j] += w * ur[j]
-        else:
-            for d in range(M - i, h + 1):
-                w = g[d + h]
-                ur = u[i + d - M]
-                for j in range(N):
-                    acc[j] += w * ur[j]
+        if i < h:  # d = −h … −i − 1: rows h + i … 2h − 1 of u
+            _row_taps(acc, u, h + i, g, 0, h - i, N)
+        else:      # d = M − i … h: rows 0 … h − (M − i) of u
+            _row_taps(acc, u, 0, g, M - i + h, 2 * h + 1 - (M - i + h), N)
     # v = W_c x on the h left columns (v[c], c < h) and the h right ones (v[h + c]), stored
     # transposed with h zero rows on either side, then L_r v along the columns
     xt = np.empty((2 * h, M))       # xt[c]: column c (c < h) or column N − 2h + c of x
@@ -849,27 +915,14 @@ def _unwrap_terms_py(x, g, rows, cols):
             xt[h + c, i] = x[i, N - h + c]
     v = np.zeros((2 * h, M + 2 * h))
     for c in range(h):
-        vc = v[c, h:h + M]
-        for d in range(-h, -c):       # column c: the taps d < −c wrap to column N + c + d
-            w = g[d + h]
-            xs = xt[h + c + d + h]
-            for i in range(M):
-                vc[i] += w * xs[i]
-        vc = v[h + c, h:h + M]
-        for d in range(h - c, h + 1):  # column N − h + c: the taps d ≥ h − c wrap to c + d − h
-            w = g[d + h]
-            xs = xt[c + d - h]
-            for i in range(M):
-                vc[i] += w * xs[i]
+        # column c: the taps d = −h … −c − 1 wrap to column N + c + d (xt rows h + c … 2h − 1)
+        _row_taps(v[c, h:h + M], xt, h + c, g, 0, h - c, M)
+        # column N − h + c: the taps d = h − c … h wrap to c + d − h (xt rows 0 … c)
+        _row_taps(v[h + c, h:h + M], xt, 0, g, 2 * h - c, c + 1, M)
     for c in range(2 * h):
         accm = cols[c]
         accm[:] = 0.0
-        vr = v[c]
-        for d in range(-h, h + 1):
-            w = g[d + h]
-            vs = vr[d + h:d + h + M]
-            for i in range(M):
-                accm[i] += w * vs[i]
+        _shift_taps(accm, v[c], g, M)
 
 
 def _qcb_contrast_py(b2, b4, e, first, cp, t):
@@ -1059,10 +1112,20 @@ _fma = _fma_py
 _block_sums_add = _block_sums_add_py
 _unwrap_terms = _unwrap_terms_py
 _unwrap_apply = _unwrap_apply_py
+_shift_taps = _shift_taps_py
+_row_taps = _row_taps_py
 _pww_bands = _pww_bands_py
 _pww_term = _pww_term_py
 _max_nan = _max_nan_py
 _zhao_r = _zhao_r_py
+
+
+def _normalize1_by_dtype(general, u8):
+    """The ``normalize1`` entry of :func:`kernels`: :func:`_normalize1_u8_py` (a table of the 256
+    values) for a uint8 image, :func:`_normalize1_py` for any other; the same values."""
+    def normalize1(x, lo, hi, out):
+        (u8 if x.dtype == np.uint8 else general)(x, lo, hi, out)
+    return normalize1
 
 
 @functools.lru_cache(maxsize=1)
@@ -1077,7 +1140,7 @@ def kernels():
         return None
     global _sep_row1, _sep_rows3, _sep_rows_xy, _sobel_at, _triple_img, _ssim_yang_at, _vif_terms, _split, _fma, _xydeas_side
     global _yang_sensitive, _qc_row, _qy_row, _filter2_point, _block_sums_add, _pww_bands, _pww_term
-    global _max_nan, _zhao_r, _unwrap_terms, _unwrap_apply
+    global _max_nan, _zhao_r, _unwrap_terms, _unwrap_apply, _shift_taps, _row_taps
     jit = functools.partial(_njit, nogil=True, error_model="numpy")  # cache=True where writable
     _sep_row1 = jit(_sep_row1_py)
     _triple_img = jit(_triple_img_py)
@@ -1094,6 +1157,8 @@ def kernels():
     _qy_row = jit(_qy_row_py)
     _filter2_point = jit(_filter2_point_py)
     _block_sums_add = jit(_block_sums_add_py)
+    _shift_taps = jit(_shift_taps_py)
+    _row_taps = jit(_row_taps_py)
     _unwrap_terms = jit(_unwrap_terms_py)
     _unwrap_apply = jit(_unwrap_apply_py)
     _pww_bands = jit(_pww_bands_py)
@@ -1112,7 +1177,7 @@ def kernels():
         "pww": jit(_pww_py),
         "zhao_corr": jit(_zhao_corr_py),
         "viff_scale": jit(_viff_scale_py),
-        "normalize1": jit(_normalize1_py),
+        "normalize1": _normalize1_by_dtype(jit(_normalize1_py), jit(_normalize1_u8_py)),
         "scale_spectrum3": jit(_scale_spectrum3_py),
         "unwrap_same": jit(_unwrap_same_py),
         "unwrap_same2": jit(_unwrap_same2_py),
