@@ -155,3 +155,25 @@ def test_the_row_compared_with_the_papers_ours_is_named():
     assert f"{src.label} is the row compared with the paper's 'Ours'" in provenance_note(t)
     t.id = "table4"
     assert "compared with the paper's 'Ours'" not in provenance_note(t)
+
+
+@pytest.mark.parametrize("given", ["option-and-env", "env"])
+def test_a_data_root_not_found_says_where_it_came_from(tmp_path, capsys, monkeypatch, given):
+    """A wrong --data-root beside a good MUTUALFUSE_DATA said '(give --data-root or set MUTUALFUSE_DATA)',
+    as if the variable had not been set; a wrong MUTUALFUSE_DATA did not say it came from there."""
+    from one_line_error import assert_one_line_error
+
+    _set(tmp_path / "data")
+    nope = tmp_path / "nope"
+    if given == "env":
+        monkeypatch.setenv("MUTUALFUSE_DATA", str(nope))
+        argv = _argv(tmp_path)
+        words = f"{nope}: data root not found (from MUTUALFUSE_DATA; give --data-root or set MUTUALFUSE_DATA)"
+    else:
+        monkeypatch.setenv("MUTUALFUSE_DATA", str(tmp_path / "data"))
+        argv = _argv(tmp_path, "--data-root", str(nope))
+        words = (f"{nope}: data root not found (--data-root wins over MUTUALFUSE_DATA={tmp_path / 'data'}; give "
+                 "--data-root or set MUTUALFUSE_DATA)")
+    err = assert_one_line_error(capsys, argv, words)
+    assert err == f"mutualfuse: error: {words}\n"
+    assert not (tmp_path / "out").exists()

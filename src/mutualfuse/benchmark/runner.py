@@ -758,7 +758,11 @@ def run_benchmark(cfg: BenchmarkConfig) -> Outcome:
     t_start = time.time()
     if not cfg.data_root.is_dir():
         what = "is not a folder" if cfg.data_root.exists() else "data root not found"
-        raise InputError(f"{cfg.data_root}: {what} (give --data-root or set MUTUALFUSE_DATA)")
+        env = os.environ.get("MUTUALFUSE_DATA")
+        came = ("from MUTUALFUSE_DATA; " if cfg.data_root_from == "MUTUALFUSE_DATA" else
+                f"--data-root wins over MUTUALFUSE_DATA={env}; "
+                if cfg.data_root_from == "--data-root" and env and Path(env) != cfg.data_root else "")
+        raise InputError(f"{cfg.data_root}: {what} ({came}give --data-root or set MUTUALFUSE_DATA)")
     if cfg.jobs < 1:
         raise ParameterError(f"--jobs {cfg.jobs}: must be at least 1")
     if cfg.device not in DEVICES:
