@@ -1,6 +1,7 @@
 """``export-onnx --task`` takes ``fuse``'s ``stored`` and refuses ``auto`` with the reason,
-``export_onnx`` refuses a ``pool`` or ``opset`` that is not an integer, and the ONNX section's
-program (docs/inputs.md, "Running the graph") gives ``fuse``'s image for a 16-bit infrared frame.
+``export_onnx`` refuses a ``pool`` or ``opset`` that is not an integer, ``run_onnx`` samples
+that are not floats in [0, 1], and the ONNX section's program (docs/inputs.md, "Running the
+graph") gives ``fuse``'s image for a 16-bit infrared frame.
 
 Before: ``--task stored`` (the graph's own default, and what the docs tell a user to compare with)
 was "invalid choice", ``--task auto`` (``fuse``'s default) "invalid choice" without saying that a
@@ -24,7 +25,7 @@ from PIL import Image  # noqa: E402
 
 from mutualfuse import Fuser  # noqa: E402
 from mutualfuse.cli import main  # noqa: E402
-from mutualfuse.errors import ParameterError  # noqa: E402
+from mutualfuse.errors import InputError, ParameterError  # noqa: E402
 from mutualfuse.onnx_export import SETTING_KEYS, export_onnx, run_onnx  # noqa: E402
 from one_line_error import assert_one_line_error  # noqa: E402
 from tolerance import assert_close  # noqa: E402
@@ -52,6 +53,24 @@ def test_export_onnx_refuses_a_pool_or_opset_that_is_not_an_integer(kw, tmp_path
     assert list(tmp_path.iterdir()) == []
     out, err = capfd.readouterr()
     assert out == "" and err == ""
+
+
+def test_run_onnx_refuses_samples_that_are_not_unit_floats(tiny_weights, tmp_path):
+    """``run_onnx`` on uint8 arrays (or 0..255 floats) fed the samples as they were: the graph
+    clipped its output and nothing was said. Now one InputError naming the input; floats within
+    the tolerance of [0, 1] are clipped, as ``fuse`` reads them."""
+    graph = export_onnx(tmp_path / "m.onnx", tiny_weights)
+    rng = np.random.default_rng(0)
+    u8 = (rng.random((23, 17)) * 255).astype(np.uint8)
+    g = u8 / 255.0
+    with pytest.raises(InputError, match="^a: expected float samples in \\[0, 1\\], got dtype uint8"):
+        run_onnx(graph, u8, g)
+    with pytest.raises(InputError, match="^b: float samples are in \\[0, 25[0-9]\\], not \\[0, 1\\]"):
+        run_onnx(graph, g, u8.astype(np.float32))
+    with pytest.raises(InputError, match="^a: image contains NaN"):
+        run_onnx(graph, np.where(u8 > 200, np.nan, g), g)
+    over = np.clip(g + 0.0005, 0, 1.0005)
+    assert np.array_equal(run_onnx(graph, over, g), run_onnx(graph, np.clip(over, 0, 1), g))
 
 
 def test_task_stored_exports_the_stored_settings(samples, tiny_weights, tmp_path, capsys):
