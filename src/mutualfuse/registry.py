@@ -58,10 +58,7 @@ class Registry(Generic[T]):
     def entry(self, name: str) -> Entry[T]:
         key = str(name).lower()
         if key not in self._entries:
-            close = difflib.get_close_matches(key, list(self._entries), n=3)
-            # suggest the names as registered (``Qabf@vifb``), not their lookup keys (``qabf@vifb``)
-            close = [self._entries[c].name for c in close]
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            hint = did_you_mean(name, self.names())
             raise KeyError(
                 f"unknown {self.kind} {name!r}{hint} (available: {', '.join(self.names())})"
             )
@@ -93,6 +90,33 @@ class Registry(Generic[T]):
     def view(self) -> "RegistryView[T]":
         """A live read-only mapping ``name → object`` (iterates names, in registration order)."""
         return RegistryView(self)
+
+
+def close_names(name: str, names: list[str], n: int = 3) -> list[str]:
+    """The names of ``names`` close to ``name``, as they are spelled in ``names``: compared
+    case-insensitively (``Qabf@vifb`` for ``qabf@vfb``), and where none is close, for a name without
+    ``@``, by the part of each name before its ``@`` (``SSIM@nestfuse``, ``SSIM@vifb``, ... for
+    ``ssimm``). The one
+    "did you mean" of every registry lookup and of the CLI's own name checks."""
+    key = str(name).strip().lower()
+    spelled: dict[str, str] = {}
+    for nm in names:
+        spelled.setdefault(nm.lower(), nm)
+    out = [spelled[c] for c in difflib.get_close_matches(key, list(spelled), n=n)]
+    if not out and "@" not in key:
+        bare: dict[str, list[str]] = {}
+        for nm in names:
+            if "@" in nm:
+                bare.setdefault(nm.split("@")[0].lower(), []).append(nm)
+        for b in difflib.get_close_matches(key, list(bare), n=n):
+            out += [nm for nm in bare[b] if nm not in out]
+    return out[:max(n, 4)]
+
+
+def did_you_mean(name: str, names: list[str], n: int = 3) -> str:
+    """``"; did you mean A, B?"`` for the :func:`close_names` of ``name``, or ``""``."""
+    close = close_names(name, names, n)
+    return f"; did you mean {', '.join(close)}?" if close else ""
 
 
 def _qualified(obj: Any) -> tuple[str, str] | None:

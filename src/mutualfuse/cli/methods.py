@@ -55,11 +55,9 @@ def run(args: argparse.Namespace) -> int:
 
             raise InputError(f"{paths[0]}: no such weights file")
         if unknown:
-            import difflib
+            from ..registry import did_you_mean
 
-            known = [*METHODS.names(), *SHIPPED]
-            close = difflib.get_close_matches(unknown[0].lower(), known, n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            hint = did_you_mean(unknown[0], [*METHODS.names(), *SHIPPED])
             shown = ", ".join(n if n and n.strip() == n else repr(n) for n in unknown)  # '' named as such
             raise ParameterError(f"--card: no fusion method, shipped weights or weights file named "
                                  f"{shown}{hint} (methods: {', '.join(METHODS.names())}; shipped "

@@ -193,11 +193,19 @@ def _why_not_safetensors(path: Path) -> str | None:
                 return None
     except (OSError, ValueError, TypeError, KeyError, IndexError, RecursionError):  # JSON nested too deep
         return None
+    if size == 0:
+        return "the file is empty (0 bytes), not safetensors weights"
     if head[:2] == b"PK" or head[:1] == b"\x80":
         return ("a PyTorch/pickle file (torch.save), not safetensors weights; pickles are never loaded "
-                "(they can run code): save the state dict with safetensors, or use weights written by "
-                "`mutualfuse train` / `export-weights`")
+                f"(they can run code): {CONVERT}")
     return None
+
+
+#: how a state dict of one's own becomes a weights file (the words of the errors for a pickle and
+#: for a safetensors file without ``model_config``; README "Use", weights of one's own)
+CONVERT = ("to convert a state dict you trust, load it into build_model(ModelConfig(...)) and write "
+           "mutualfuse.weights.save_weights(OUT, model, cfg), or use weights written by `mutualfuse train` / "
+           "`export-weights`")
 
 
 #: metadata format of the files :func:`save_weights` writes (version 2 adds ``tensors_sha256``)
@@ -310,11 +318,10 @@ def resolve_weights(spec: str | os.PathLike | None) -> tuple[Path, str | None]:
         return HERE / w.file, w.sha256
     p = Path(spec)
     if not p.exists():
-        import difflib
+        from ..registry import did_you_mean
 
         names = ", ".join(SHIPPED) or "none"
-        close = difflib.get_close_matches(str(spec).lower(), list(SHIPPED), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        hint = did_you_mean(str(spec), list(SHIPPED))
         raise WeightsError(f"{p}: weights file not found{hint} (shipped weights: {names})")
     if p.is_dir():
         raise WeightsError(f"{p}: is a directory, expected a .safetensors weights file")
@@ -398,7 +405,8 @@ def read_weights(spec: str | os.PathLike | None) -> tuple[dict[str, torch.Tensor
         if str(meta.get("format", "")).startswith("mutualfuse-checkpoint"):
             raise WeightsError(f"{path}: is a training checkpoint, not a weights file; turn it into weights with "
                                f"`mutualfuse export-weights {path} -o WEIGHTS.safetensors`")
-        raise WeightsError(f"{path}: safetensors file has no mutualfuse model_config metadata")
+        raise WeightsError(f"{path}: safetensors file has no mutualfuse model_config metadata (a bare state "
+                           f"dict?); {CONVERT}")
     fmt = meta.get("format", "mutualfuse-weights-1")
     if fmt not in _FORMATS:
         raise WeightsError(f"{path}: unknown weights format {fmt!r} (this version reads {', '.join(_FORMATS)})")
