@@ -109,3 +109,19 @@ def test_a_utf16_config_is_named_as_such(tmp_path, capsys):
     c.write_bytes(json.dumps({"steps": 4}).encode("utf-16"))
     assert_one_line_error(capsys, ["train", "--config", str(c)], f"{c}: cannot read config: UTF-16 text",
                           "save it as UTF-8")
+
+
+def test_export_weights_of_a_file_that_is_no_checkpoint_says_what_it_is(tmp_path, capsys):
+    """``export-weights runs/x/config.json`` (or an image) was "corrupt checkpoint (Error while
+    deserializing header: header too large)", as if the run's checkpoint were damaged."""
+    from one_line_error import assert_one_line_error
+
+    text = tmp_path / "config.json"
+    text.write_text(json.dumps({"steps": 4, "data": {"sets": ["s"]}}))
+    image = tmp_path / "f.png"
+    png(image, 16, 16, seed=0)
+    out = tmp_path / "w.safetensors"
+    for path, kind in ((text, "a text file"), (image, "a PNG image")):
+        assert_one_line_error(capsys, ["export-weights", str(path), "-o", str(out)],
+                              f"{path}: not a training checkpoint but {kind}", "last.ckpt")
+    assert not out.exists() and not (tmp_path / "w.safetensors.sha256").exists()

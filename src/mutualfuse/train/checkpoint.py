@@ -115,6 +115,23 @@ def _format_version(fmt: Any) -> int | None:
     return None
 
 
+def _other_kind(first: bytes) -> str | None:
+    """What a file that is not a safetensors file is, from its first bytes, where that is plain (an
+    image, text); ``None`` otherwise (then it is called corrupt)."""
+    for magic, kind in ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"II*\x00", "a TIFF image"),
+                        (b"MM\x00*", "a TIFF image")):
+        if first.startswith(magic):
+            return kind
+    if len(first) >= 8:
+        try:
+            text = first.decode("utf-8-sig")
+        except UnicodeDecodeError:  # cut inside a character: judged on what decodes
+            text = first[: first.rfind(b"\n") + 1 or len(first)].decode("utf-8", "replace")
+        if text and all(c.isprintable() or c in "\t\r\n" for c in text):
+            return "a text file (a config, log or JSON file?)"
+    return None
+
+
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Read a checkpoint written by :func:`save_checkpoint`; its digest is verified.
 
@@ -130,7 +147,8 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         raise WeightsError(f"{p}: checkpoint not found")
     try:
         with open(p, "rb") as fh:
-            head = fh.read(9)
+            first = fh.read(64)
+        head = first[:9]
         size = p.stat().st_size
     except OSError as e:  # no read permission, an I/O error: one line, not an internal error
         raise WeightsError(f"{p}: cannot read the checkpoint ({e.strerror or e})") from None
@@ -144,6 +162,10 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         raise WeightsError(f"{p}: a PyTorch pickle checkpoint (mutualfuse before 2026-12-05); checkpoints are now "
                            "safetensors and pickles are never loaded: restart the run, or export its weights "
                            "with the mutualfuse version that wrote it")
+    kind = None if safetensors_like else _other_kind(first)
+    if kind:  # a file given by mistake (export-weights runs/x/config.json) is not called a corrupt checkpoint
+        raise WeightsError(f"{p}: not a training checkpoint but {kind}; a checkpoint is the last.ckpt that "
+                           f"mutualfuse train writes in its output folder")
     try:
         from safetensors import safe_open
 
