@@ -84,7 +84,7 @@ _PACKAGE_DIR = _METHODS_DIR.parent
 #: reading of the sources and rounding of the result. A folder counts with every file in it.
 FUSION_CODE = ("api.py", "color.py", "convert.py", "cpu.py", "image_io.py", "registry.py", "tiling.py",
                "validation.py", "_jit.py", "io/samples.py", "io/pil_modes.py", "methods/__init__.py",
-               "methods/params.py", "benchmark/jobs.py")
+               "methods/params.py", "benchmark/jobs.py", "wording.py")
 #: what the network rows (shipped and ablation weights) also go through: the model, the runner,
 #: the task detection and the weights' loading (the weights files themselves are keyed by sha256)
 NETWORK_CODE = ("model", "runner.py", "tasks.py", "methods/network.py", "weights/*.py")
