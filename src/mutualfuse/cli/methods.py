@@ -12,11 +12,15 @@ def add_parser(sub) -> None:
                                    "weights (name, file, sha256 prefix, description), one per line, plain text. "
                                    "--card NAME prints a method's parameters or a weights file's model card. "
                                    "--import MODULE lists (and --card shows) the methods a module of your own "
-                                   "registers.")
+                                   "registers. --json prints the same listing as JSON.")
     p.add_argument("--card", metavar="NAME", action="append", default=[],
                    help="print the card of a fusion method (its reference and parameters with their defaults "
                         "and allowed values) or the model card of shipped weights or a weights file of your "
                         "own (repeatable; 'all' = every shipped weights file)")
+    p.add_argument("--json", action="store_true",
+                   help="print the listing as one JSON object instead: {\"methods\": [{name, family, cite, "
+                        "network, params}], \"weights\": [{name, file, sha256, group, description, trained_on, "
+                        "config, tasks}]}, the names exactly as --method, --weights and --card take them")
     from .common import add_import
 
     add_import(p, help="import a Python module first: a module name (found on the Python path or in the working "
@@ -33,6 +37,13 @@ def run(args: argparse.Namespace) -> int:
     from ..weights import SHIPPED
     from ..weights.card import model_card
 
+    if getattr(args, "json", False):
+        if args.card:
+            raise ParameterError("--json lists the methods and weights; --card prints cards: give one of them")
+        import json
+
+        print(json.dumps(listing(), indent=1))  # ASCII escapes: any stdout encoding
+        return 0
     if args.card:
         import os
 
@@ -92,6 +103,25 @@ def run(args: argparse.Namespace) -> int:
         print(f"your metrics: {', '.join(own)} (mutualfuse evaluate --import MODULE --list; docs/metrics.md, "
               "'Your own metric')")
     return 0
+
+
+def listing() -> dict:
+    """``methods --json``: the registered methods and the shipped weights, straight from their
+    registries (:data:`mutualfuse.methods.METHODS`, :data:`mutualfuse.weights.WEIGHTS`), in
+    registration order. ``network``: the method runs the network with weights (``--weights``)."""
+    from ..methods import METHODS, is_network_method
+    from ..weights import SHIPPED
+
+    methods = []
+    for e in METHODS:
+        mod = getattr(e.obj, "__module__", None) or ""
+        methods.append({"name": e.name, "family": str(e.meta.get("family", "")), "cite": str(e.meta.get("cite", "")),
+                        "network": is_network_method(e.name), "params": list(e.meta.get("params") or {}),
+                        **({"module": mod} if mod and mod.split(".")[0] != "mutualfuse" else {})})
+    weights = [{"name": w.name, "file": w.file, "sha256": w.sha256, "group": w.group or "main",
+                "description": w.description, "trained_on": w.trained_on, "config": w.config,
+                "tasks": [t for t, _ in w.tasks]} for w in SHIPPED.values()]
+    return {"methods": methods, "weights": weights}
 
 
 def _own_metrics() -> list[str]:
