@@ -107,3 +107,18 @@ def test_close_names_one_pattern_for_every_registry():
     for reg, typo in ((METHODS, "cbff"), (WEIGHTS, "defualt"), (PROFILE_REGISTRY, "vfib"), (METRICS, "ssimm")):
         with pytest.raises(KeyError, match="did you mean"):
             reg.entry(typo)
+
+
+def test_a_format_2_file_without_its_digest_says_the_digest_is_missing(capsys, tmp_path, pair, tiny_weights):
+    import json
+
+    raw = tiny_weights.read_bytes()
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + n])
+    del header["__metadata__"]["tensors_sha256"]
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    cut = tmp_path / "nodigest.safetensors"
+    cut.write_bytes(len(text).to_bytes(8, "little") + text + raw[8 + n:])
+    assert_one_line_error(capsys, ["fuse", *pair, "-o", str(tmp_path / "f.png"), "--weights", str(cut)],
+                          f"{cut}: no tensors_sha256 in the metadata of a mutualfuse-weights-2 file")

@@ -441,6 +441,9 @@ def read_weights(spec: str | os.PathLike | None) -> tuple[dict[str, torch.Tensor
         raise WeightsError(f"{path}: not a valid safetensors weights file ({_first(e)[:120]})") from None
     if fmt != "mutualfuse-weights-1":
         digest = meta.get("tensors_sha256", "")
+        if not digest:
+            raise WeightsError(f"{path}: no tensors_sha256 in the metadata of a {fmt} file (its digest): the file "
+                               "was modified, or not written by mutualfuse")
         if digest != tensors_digest(meta["model_config"], state):
             raise WeightsError(f"{path}: tensor digest mismatch (tensors_sha256 in the file's metadata): "
                                "file is corrupt or was modified")
