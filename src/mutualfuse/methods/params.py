@@ -177,7 +177,12 @@ class Choice(Param):
         return value
 
     def hint(self, value: Any) -> str:
-        close = difflib.get_close_matches(str(value), self.choices, n=3) if isinstance(value, str) else []
+        if not isinstance(value, str):
+            return ""
+        # the choice spelled in another case first ('LAPACK', 'Haar', 'DB2'): difflib's ratio is
+        # case-sensitive and found nothing for 'LAPACK' or 'DB2' (session 25)
+        folded = [c for c in self.choices if c.casefold() == value.strip().casefold()]
+        close = folded or difflib.get_close_matches(value, self.choices, n=3)
         return f"; did you mean {', '.join(close)}?" if close else ""
 
 
@@ -227,6 +232,31 @@ def check_combination(method: str, spec: Mapping[str, Param], values: Mapping[st
             want = " or ".join(f"{on}={v}" for v in allowed_values)
             raise ParameterError(f"method {method!r}: parameter {name}={value!r} has no effect with "
                                  f"{on}={other} (it is used only with {want}); drop it or pass {want}")
+
+
+class ParameterCallError(ParameterError, TypeError):
+    """A direct call of a registered method function with arguments its signature does not take
+    (an unknown keyword, a parameter passed by position, an image missing). A
+    :class:`~mutualfuse.errors.ParameterError` worded as the other parameter errors, with a "did
+    you mean" for a near-miss name, and still a :class:`TypeError`, which the call raised before
+    session 25 (Python's bare "got an unexpected keyword argument 'levls'", no method named)."""
+
+
+def unknown_params_message(method: str, unknown: list[str], names: list[str]) -> str:
+    """``method 'dwt': unknown parameter levls (its parameters: levels, wavelet, highpass); did
+    you mean levels?``: the refusal of parameter names a method does not take, with the close
+    matches of each unknown name (``difflib``, and the name in another case)."""
+    unknown = sorted(unknown)
+    takes = f"its parameters: {', '.join(names)}" if names else "it takes no parameters"
+    msg = (f"method {method!r}: unknown parameter{'s' if len(unknown) > 1 else ''} "
+           f"{', '.join(unknown)} ({takes})")
+    close: list[str] = []
+    for u in unknown:
+        folded = [n for n in names if n.casefold() == u.casefold()]
+        for n in folded or difflib.get_close_matches(u, names, n=2):
+            if n not in close:
+                close.append(n)
+    return msg + (f"; did you mean {', '.join(close)}?" if close else "")
 
 
 def keyword_names(fn: Callable) -> list[str]:
@@ -294,9 +324,21 @@ def with_params(method: str, spec: Mapping[str, Param]) -> Callable[[Callable], 
                                      f"which is not another of its parameters")
                 spec[n] = spec[n]._with_only((cond[0], cond[1], default, sig.parameters[cond[0]].default))
 
+        image_names = list(sig.parameters)[:2]
+
         @functools.wraps(fn)
         def checked(*args: Any, **kwargs: Any):
-            bound = sig.bind(*args, **kwargs)
+            try:
+                bound = sig.bind(*args, **kwargs)
+            except TypeError:  # worded as the other parameter errors (it was Python's bare message)
+                unknown = [k for k in kwargs if k not in sig.parameters]
+                if unknown:
+                    raise ParameterCallError(unknown_params_message(method, unknown, names)) from None
+                raise ParameterCallError(
+                    f"method {method!r} takes its two images ({', '.join(image_names)}) and then its "
+                    f"parameters by name ({', '.join(f'{n}=...' for n in names) or 'it has none'}): got "
+                    f"{len(args)} positional argument{'s' if len(args) != 1 else ''}"
+                    f"{' and ' + ', '.join(kwargs) if kwargs else ''}") from None
             given = list(bound.arguments)[2:]
             for k in given:
                 bound.arguments[k] = spec[k].check(method, k, bound.arguments[k])

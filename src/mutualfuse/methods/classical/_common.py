@@ -14,13 +14,20 @@ HIGHPASS_RULES = ("consistency", "maxabs")
 
 
 def max_levels(method: str, shape: tuple[int, int], levels: int, min_side: int = 2) -> None:
-    """Reject a decomposition depth the image is too small for."""
+    """Reject a decomposition depth the image is too small for, naming the side it needs and the
+    deepest ``levels`` that fits this image (the refusal named only the need: with the default
+    ``levels=4`` a 31x31 image was refused without saying that ``levels=3`` works)."""
     side = min(shape)
     if side / 2 ** levels < min_side:
+        fits = 0
+        while side / 2 ** (fits + 1) >= min_side:
+            fits += 1
+        hint = (f"; at most levels={fits} for this size" if fits >= 1
+                else f"; the image is too small for any depth (levels=1 needs {2 * min_side} px per side)")
         raise ParameterError(
             f"method {method!r}: levels={levels} is too deep for a {shape[1]}x{shape[0]} image "
             f"(needs at least {min_side * 2 ** levels} px per side: the coarsest band would be smaller "
-            f"than {min_side} px)"
+            f"than {min_side} px){hint}"
         )
 
 

@@ -73,7 +73,8 @@ def cbf(a: np.ndarray, b: np.ndarray, *, sigma_s: float = 1.8, sigma_r: float = 
     if min(a.shape) <= max(ksize, cov_wsize) // 2:
         big, name = (ksize, "ksize") if ksize >= cov_wsize else (cov_wsize, "cov_wsize")
         raise ParameterError(f"method 'cbf': image {a.shape[1]}x{a.shape[0]} is too small for {name}={big} "
-                             f"(needs at least {big // 2 + 1} px per side)")
+                             f"(needs at least {big // 2 + 1} px per side); at most {name}={2 * min(a.shape) - 1} "
+                             "for this size")
     da = a - cross_bilateral(a, b, sigma_s, sigma_r, ksize)
     db = b - cross_bilateral(b, a, sigma_s, sigma_r, ksize)
     wa = edge_strength(da, cov_wsize)

@@ -72,6 +72,24 @@ def block(scales: int, wedges: int) -> int:
     return 2 ** (scales - 1) * wedges // 3
 
 
+def min_side(scales: int, wedges: int) -> int:
+    """The smallest side ``cvt`` takes with these settings: the coarsest band at least 2 px and a
+    side at least :func:`block`."""
+    return max(2 * 2 ** (scales - 1), block(scales, wedges))
+
+
+def _what_fits(side: int, scales: int, wedges: int) -> str:
+    """The end of the too-small refusal: the settings nearest the given ones that fit ``side``
+    (fewer scales with these wedges, else the fewest wedges); the refusal named only the need."""
+    for s in range(scales - 1, 2, -1):
+        if min_side(s, wedges) <= side:
+            return f"; at most scales={s} with wedges={wedges} for this size"
+    for s in range(scales, 2, -1):
+        if min_side(s, 3) <= side:
+            return f"; at most scales={s} with wedges=3 for this size"
+    return ""
+
+
 def _fuse(ca, cb):
     if isinstance(ca, list):
         return [_fuse(x, y) for x, y in zip(ca, cb)]
@@ -110,11 +128,11 @@ def cvt(a: np.ndarray, b: np.ndarray, *, scales: int = 5, wedges: int = 3) -> np
         raise ParameterError("method 'cvt' needs the 'curvelets' package (pip install curvelets)")
     h, w = a.shape
     m = block(scales, wedges)
-    need = max(2 * 2 ** (scales - 1), m)
+    need = min_side(scales, wedges)
     if min(h, w) < need:
         raise ParameterError(
             f"method 'cvt': scales={scales}, wedges={wedges} is too many for a {w}x{h} image "
-            f"(needs at least {need} px per side)"
+            f"(needs at least {need} px per side){_what_fits(min(h, w), scales, wedges)}"
         )
     H, W = -(-h // m) * m, -(-w // m) * m
     pad = ((0, H - h), (0, W - w))
