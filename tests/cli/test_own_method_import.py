@@ -106,7 +106,7 @@ def test_fuse_stack_with_a_method_of_one_s_own(own, capsys, how):
     work, name, modname = own
     spec = modname if how == "name" else f"{modname}.py"
     assert main(["fuse-stack", "A/p0.png", "B/p0.png", "-o", "st.png", "--method", name, "--import", spec]) == 0
-    assert "(2 images, 1 fusions" in capsys.readouterr().out
+    assert "(2 images, 1 fusion," in capsys.readouterr().out
     _check(work / "st.png", work, 0)
 
 
