@@ -268,19 +268,188 @@ def _broadcast_from_rank0(obj):
     return box[0]
 
 
-def left_to_do(pairs: list, overwrite: bool, rank: int, world: int, broadcast=None) -> tuple[list, int]:
+class _RefusedOnRank0(Exception):
+    """A rank other than 0 leaves (exit 2, no message): rank 0 says why in one line."""
+
+
+def left_to_do(pairs: list, overwrite: bool, rank: int, world: int, broadcast=None,
+               check=None) -> tuple[list, int]:
     """``(this rank's shard of the pairs left to do, the skipped count this rank reports)``.
 
     Which pairs are left (output missing, or every pair with ``overwrite``) is decided by rank 0
     alone and sent to the others (``broadcast``: rank 0's object on every rank; default gloo), so
     that every rank shards the same list even when another rank has already written outputs by
-    the time it looks. Rank 0 reports the skipped pairs, the others 0 (the counts are summed)."""
+    the time it looks. Rank 0 reports the skipped pairs, the others 0 (the counts are summed).
+
+    ``check(skipped)``: called by rank 0 (or the one process) with the pairs skipped; a message
+    it returns refuses the run: an :class:`~mutualfuse.errors.InputError` on rank 0, a silent
+    exit 2 on the other ranks (:class:`RecordCheck`)."""
+    from ..errors import InputError
+
     if world == 1:
         todo = [p for p in pairs if overwrite or not _done(p[2])]
+        problem = check([p for p in pairs if not overwrite and _done(p[2])]) if check else None
+        if problem:
+            raise InputError(problem)
         return todo, len(pairs) - len(todo)
-    left = [i for i, p in enumerate(pairs) if overwrite or not _done(p[2])] if rank == 0 else None
-    left = (broadcast or _broadcast_from_rank0)(left)
+    sent = None
+    if rank == 0:
+        left = [i for i, p in enumerate(pairs) if overwrite or not _done(p[2])]
+        kept = set(left)
+        sent = (left, check([p for i, p in enumerate(pairs) if i not in kept]) if check else None)
+    left, problem = (broadcast or _broadcast_from_rank0)(sent)
+    if problem:
+        if rank == 0:
+            raise InputError(problem)
+        raise _RefusedOnRank0()
     return shard([pairs[i] for i in left], rank, world), (len(pairs) - len(left)) if rank == 0 else 0
+
+
+#: the extended attribute of an output that holds the options it was made with (compact JSON of
+#: :func:`output_options`): set by ``fuse-dir`` on every output it writes, read for every output a
+#: rerun would skip. Where there are none (not Linux: Python has no ``os.setxattr`` on macOS and
+#: Windows; a file system without user attributes; a file copied without them) nothing is recorded
+XATTR = "user.mutualfuse.fuse-dir"
+
+#: options that do not change an output's content (or only name it, ``--ext``): not recorded, so
+#: a resumed run may change them. ``--device`` is among them: CPU and GPU results differ by float
+#: rounding only (docs/inputs.md, "Reproducibility")
+_NOT_RECORDED = frozenset({"func", "command", "dir_a", "dir_b", "pairs", "out", "ext", "overwrite", "jobs",
+                           "quiet", "device", "imports", "max_pixels", "window_pixels"})
+
+
+def output_options(args) -> dict:
+    """The options of a run that shape its outputs' content, as recorded (JSON-ready, sorted):
+    every option of the command but those of :data:`_NOT_RECORDED` (an option added later is
+    recorded: a change of it refuses a resume rather than passing stale outputs as done);
+    ``--weights`` FILE by its content's SHA-256 (weights retrained into the same file are other
+    weights), ``--param`` sorted."""
+    import hashlib
+    import json
+
+    opts: dict = {}
+    for k, v in sorted(vars(args).items()):
+        if k in _NOT_RECORDED or k.startswith("_"):
+            continue
+        if k == "param":
+            v = sorted(v or [])
+        elif k == "weights" and v and Path(v).is_file():
+            h = hashlib.sha256()
+            try:
+                with open(v, "rb") as fh:
+                    for chunk in iter(lambda: fh.read(1 << 20), b""):
+                        h.update(chunk)
+                v = f"{Path(v).name} (sha256 {h.hexdigest()[:16]})"
+            except OSError:  # said by the fuser's loading, in one line
+                v = str(v)
+        try:
+            json.dumps(v)
+        except (TypeError, ValueError):
+            v = repr(v)
+        opts[k] = v
+    return opts
+
+
+#: the fuser's intensity and colour options as it applies them: ``--normalize`` unset takes the
+#: policy the weights' training recorded, so "unset" and that policy given are the same outputs
+_EFFECTIVE = ("normalize", "percentiles", "chroma")
+
+
+def record_text(args, fuser=None) -> str:
+    """:func:`output_options` as the attribute holds it, with the values ``fuser`` applies for
+    :data:`_EFFECTIVE`; computed once per run (kept on ``args``, which the ``-j`` workers receive)."""
+    import json
+
+    text = getattr(args, "_output_record", None)
+    if text is None:
+        opts = output_options(args)
+        for k in _EFFECTIVE if fuser is not None else ():
+            v = getattr(fuser, k, None)
+            if v is not None:
+                opts[k] = list(v) if isinstance(v, tuple) else v
+        text = json.dumps(opts, sort_keys=True, separators=(",", ":"), default=repr)
+        args._output_record = text
+    return text
+
+
+def set_record(o: str, text: str) -> None:
+    """Record on output ``o`` the options it was made with (:data:`XATTR`), where the platform and
+    the file system can (else nothing: a rerun then says it skipped unrecorded outputs)."""
+    setx = getattr(os, "setxattr", None)
+    if setx is not None:
+        with contextlib.suppress(OSError):
+            setx(o, XATTR, text.encode("utf-8"))
+
+
+def read_record(o: str):
+    """The options recorded on output ``o`` (a dict), None where none are, ``"unreadable"``."""
+    import json
+
+    getx = getattr(os, "getxattr", None)
+    if getx is None:
+        return None
+    try:
+        raw = getx(o, XATTR)
+    except OSError:
+        return None
+    try:
+        rec = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return "unreadable"
+    return rec if isinstance(rec, dict) else "unreadable"
+
+
+def _differences(old: dict, new: dict) -> str:
+    """``--method average, now lp; --normalize unset, now full``: how two option sets differ."""
+    parts = []
+    for k in sorted(set(old) | set(new)):
+        if old.get(k) != new.get(k):
+            parts.append(f"--{k.replace('_', '-')} {_shown(old.get(k))}, now {_shown(new.get(k))}")
+    return "; ".join(parts[:4]) + (f"; and {len(parts) - 4} more" if len(parts) > 4 else "")
+
+
+def _shown(v) -> str:
+    if v is None or v == [] or v is False:
+        return "unset"
+    if isinstance(v, list):
+        return " ".join(str(x) for x in v)
+    return str(v)
+
+
+class RecordCheck:
+    """``check`` of :func:`left_to_do` (rank 0, or the one process): the outputs a run would skip
+    as done are read for the options they were made with. One made with other options (a
+    resumed run with another ``--method``, ``--weights``, ``--normalize``, ...) refuses the run
+    in one line, before anything is fused; outputs without a record (an older mutualfuse,
+    ``mutualfuse fuse``, copied without extended attributes, put there; a platform or file
+    system without them) are skipped as before, and :attr:`note` says how many."""
+
+    def __init__(self, args, fuser=None) -> None:
+        import json
+
+        self.options = json.loads(record_text(args, fuser))
+        self.note: str | None = None
+
+    def __call__(self, skipped: list[tuple[str, str, str]]) -> str | None:
+        stale, unrecorded = [], 0
+        for _, _, o in skipped:
+            rec = read_record(o)
+            if rec is None:
+                unrecorded += 1
+            elif rec != self.options:
+                stale.append((o, rec))
+        if unrecorded:
+            self.note = (f"{unrecorded} existing output(s) skipped as done without a record of the options they "
+                         "were made with (written by an older mutualfuse or by `mutualfuse fuse`, copied without "
+                         "extended attributes, or on a file system without them); --overwrite redoes them")
+        if not stale:
+            return None
+        o, rec = stale[0]
+        why = ("its record of the options it was made with cannot be read" if rec == "unreadable"
+               else f"made with other options ({_differences(rec, self.options)})")
+        more = f" (and {len(stale) - 1} more output(s) of other options)" if len(stale) > 1 else ""
+        return (f"{o}: {why}{more}; this run would skip it as done: --overwrite redoes the outputs, "
+                "or choose another -o")
 
 
 def _gather(world: int, mine: dict) -> list[dict]:
@@ -347,12 +516,16 @@ def run(args: argparse.Namespace) -> int:
 
             if torch.cuda.is_available():
                 args.device = f"cuda:{local % torch.cuda.device_count()}"
-    todo, skipped = left_to_do(pairs, args.overwrite, rank, world)
     # bad weights / method parameters: before anything is created, and also when every output
     # exists (a resumed run with a mistyped --method or --weights must not pass as done)
     fuser = make_fuser(args)
     if fuser.net is None:  # a method of one's own whose result is no image: one line, not one per pair
         probe_own_method(fuser)
+    check = RecordCheck(args, fuser)  # a rerun with other options must not pass the outputs of the first as done
+    try:
+        todo, skipped = left_to_do(pairs, args.overwrite, rank, world, check=check)
+    except _RefusedOnRank0:
+        return 2
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -406,6 +579,8 @@ def run(args: argparse.Namespace) -> int:
             return 2 if failures else 0
     else:
         done, notes, counted, detected = tally.done, tally.notes, tally.counted, tally.detected
+    if check.note:
+        notes.add(check.note)
     if detected:
         notes.add(task_summary(detected))
     for k, c in counted.items():
@@ -477,7 +652,9 @@ def fuse_pair(fuser, args, a: str, b: str, o: str, cleaned: set) -> tuple[dict |
             if Path(o).parent.resolve() not in cleaned:  # a subfolder's temporaries of killed runs too
                 cleaned.add(Path(o).parent.resolve())
                 remove_stale_parts(Path(o).parent)
-        return fuse_files(fuser, a, b, o, max_pixels=args.max_pixels, bit_depth=args.bit_depth), None
+        info = fuse_files(fuser, a, b, o, max_pixels=args.max_pixels, bit_depth=args.bit_depth)
+        set_record(o, record_text(args))  # the options it was made with: a rerun with others refuses
+        return info, None
     except FuseError as e:  # a refusal of the weights' policy says so, as fuse's error (here or in a -j worker)
         return None, (a, policy_origin(e))
     except MemoryError:
@@ -576,12 +753,23 @@ def task_summary(detected: dict[str, list[str]], show: int = 3) -> str:
 def _report(args, out_dir: Path, done: int, skipped: int, failures: list, notes: set, t0: float) -> int:
     if not args.quiet:  # -q: nothing on success (notes included); failures are still printed
         for n in sorted(notes):
-            print(f"note: {n}", file=sys.stderr)
+            print(f"note: {one_line(n)}", file=sys.stderr)
         print(f"fused {done}, skipped {skipped} already done, failed {len(failures)} "
               f"({time.perf_counter() - t0:.1f} s) -> {out_dir}")
     if failures:
         print(f"mutualfuse: error: {len(failures)} pair(s) failed:", file=sys.stderr)
         for what, why in failures:  # a reader's message names the file already: not "A: A: ..." twice
-            print(f"  {why}" if str(why).startswith(f"{what}: ") else f"  {what}: {why}", file=sys.stderr)
+            line = f"  {why}" if str(why).startswith(f"{what}: ") else f"  {what}: {why}"
+            print(one_line(line), file=sys.stderr)
         return 2
     return 0
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: a control character (a newline or a tab in a file name: ``new\\nline.png``;
+    an escape sequence) shown escaped, as ``repr`` does, so that a failure is one line and names
+    can neither split it nor drive the terminal."""
+    if not any(ord(c) < 32 or ord(c) == 127 for c in text):
+        return text
+    return "".join(c.encode("unicode_escape").decode("ascii") if ord(c) < 32 or ord(c) == 127 else c
+                   for c in text)

@@ -18,6 +18,9 @@ state a fork would copy half-made), and each builds its own fuser once, as the c
 * A worker that dies (killed by the system for lack of memory, a crash in native code) stops the
   run with one line naming the pairs in flight, exit status 2; the outputs written so far stay
   (a rerun resumes), the temporaries of the pairs in flight are removed.
+* The command killed (``kill -9``, the out-of-memory killer): each worker sees that its parent
+  is gone within half a second and exits (:func:`_watch_parent`); they waited for their next
+  pair forever, each holding its fuser.
 * Ctrl+C / SIGTERM: the workers are stopped, their temporaries removed, ``interrupted`` (130).
   A worker killed mid-write leaves no output (writes are atomic: a temporary renamed when whole).
 * One pair left to do (the rest done, or a folder of one pair): fused in the command's own
@@ -93,14 +96,35 @@ def _method_modules(args: argparse.Namespace) -> tuple[str, ...]:
     return (mod,)
 
 
-def _init(options: dict, threads: int, modules: tuple[str, ...]) -> None:
-    """Worker start-up: signals as ``evaluate``'s workers, then the fuser, built once."""
+def _watch_parent(parent: int, every: float = 0.5) -> None:
+    """End this worker when the command that started it is gone (``kill -9``, killed by the system
+    for lack of memory): a pool's worker waits for its next pair forever, and every orphan kept
+    its fuser (the network: hundreds of MB) until it was killed by hand. A daemon thread looks
+    at the parent's id; the pair a worker was writing, if any, leaves a temporary that the next
+    run removes (no output: writes are atomic)."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="mutualfuse-parent-watch", daemon=True).start()
+
+
+def _init(options: dict, threads: int, modules: tuple[str, ...], parent: int | None = None) -> None:
+    """Worker start-up: signals as ``evaluate``'s workers, a watch on the command (``parent``: its
+    process id; :func:`_watch_parent`), then the fuser, built once."""
     from ..evaluation import _worker_init
 
     from ..io.signals import unblock_signals
 
     _worker_init()  # Ctrl+C is the main process's; SIGTERM ends the worker at once
     unblock_signals()  # blocked by the parent while it spawned us (_spawning)
+    if parent is not None:
+        _watch_parent(parent)
     try:
         import importlib
 
@@ -180,7 +204,7 @@ def fuse_in_workers(args: argparse.Namespace, todo: list[tuple[str, str, str]], 
     threads = worker_threads(jobs)
     options = {k: v for k, v in vars(args).items() if k != "func"}
     ex = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"), initializer=_init,
-                             initargs=(options, threads, _method_modules(args)))
+                             initargs=(options, threads, _method_modules(args), os.getpid()))
     pending: dict = {}  # future -> index in todo
     failures: list[tuple[int, tuple[str, str]]] = []
     queue = iter(enumerate(todo))
