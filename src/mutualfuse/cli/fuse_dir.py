@@ -7,7 +7,9 @@ CSV file; relative paths are taken from the CSV's folder, a header row ``a,b`` i
 
 Resumable: a pair whose output already exists is skipped (``--overwrite`` redoes it); outputs
 are written atomically, so an interrupted run never leaves a half-written file that would be
-skipped later. A bad pair does not stop the run: every failure is listed at the end and the
+skipped later. Each output records the options it was made with (an extended attribute, where
+the file system has them): a rerun that would skip outputs made with other options (another
+``--method``, ``--weights``, ``--normalize``, ...) is refused in one line; ``--overwrite`` redoes them. A bad pair does not stop the run: every failure is listed at the end and the
 exit code is 2 when any pair failed.
 
 Several processes, GPUs or machines: run it under ``torchrun`` (``torchrun --nproc-per-node 2
