@@ -109,3 +109,27 @@ def test_workers_of_a_killed_command_exit(tmp_path):
     rc = main(["fuse-dir", str(a), str(b), "-o", str(tmp_path / "out"), "--method", "average", "--overwrite", "-q"])
     names = sorted(x.name for x in (tmp_path / "out").iterdir())
     assert rc == 0 and names == [f"{i:03d}.png" for i in range(30)]
+
+
+def test_out_of_memory_in_a_classical_method_advises_what_it_takes(tmp_path, capsys):
+    """A pair whose method ran out of memory: its line advised ``--window-pixels lower``, which a
+    classical method refuses; now ``--tile`` (and a smaller ``-j`` under ``-j N``)."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    for i in range(2):
+        _img(a / f"{i}.png", i)
+        _img(b / f"{i}.png", 10 + i)
+    mod = tmp_path / "s25_memory_method.py"
+    mod.write_text("from mutualfuse.methods import register_method\n\n\n"
+                   "@register_method('s25nomem', family='pixel')\ndef s25nomem(a, b):\n"
+                   "    if a.shape == (48, 64):\n        raise MemoryError()\n    return (a + b) / 2\n")
+    rc = main(["fuse-dir", str(a), str(b), "-o", str(tmp_path / "out"), "--import", str(mod),
+               "--method", "s25nomem", "-q"])
+    err = capsys.readouterr().err
+    lines = [ln.strip() for ln in err.splitlines() if ln.startswith("  ")]
+    assert rc == 2 and lines == [f"{a / '0.png'}: out of memory (try --tile)",
+                                 f"{a / '1.png'}: out of memory (try --tile)"], err
+    rc = main(["fuse-dir", str(a), str(b), "-o", str(tmp_path / "out"), "--import", str(mod),
+               "--method", "s25nomem", "-q", "--tile", "32"])
+    assert rc == 0, capsys.readouterr().err  # the advice works: tiles of 32 are not 48x64

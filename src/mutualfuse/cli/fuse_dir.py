@@ -660,7 +660,10 @@ def fuse_pair(fuser, args, a: str, b: str, o: str, cleaned: set) -> tuple[dict |
     except FuseError as e:  # a refusal of the weights' policy says so, as fuse's error (here or in a -j worker)
         return None, (a, policy_origin(e))
     except MemoryError:
-        return None, (a, "out of memory (try --window-pixels lower or --tile)")
+        # --window-pixels is the network's: with a classical method it is refused, so not advised there
+        net = getattr(fuser, "net", None) is not None
+        return None, (a, "out of memory (try " + ("--window-pixels lower or --tile" if net else "--tile")
+                      + (f", or a smaller -j than {args.jobs}" if getattr(args, "jobs", 1) > 1 else "") + ")")
     except Exception as e:  # noqa: BLE001 - one bad pair must not stop the batch
         return None, (a, f"internal error: {type(e).__name__}: {' '.join(str(e).split())[:200]}")
 
