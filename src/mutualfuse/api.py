@@ -147,11 +147,10 @@ def _network_weights(model: str | os.PathLike) -> str | os.PathLike | None:
         return METHODS.meta(name)["weights"] if is_network_method(name) else None
     if name.lower().endswith(".safetensors") or os.sep in name:
         return model
-    import difflib
+    from .registry import did_you_mean
 
     names = METHODS.names() + [n for n in SHIPPED if n not in METHODS]
-    close = difflib.get_close_matches(name.lower(), names, n=3)
-    raise ParameterError(f"unknown method or weights {name!r}" + (f"; did you mean {', '.join(close)}?" if close else "")
+    raise ParameterError(f"unknown method or weights {name!r}" + did_you_mean(name, names)
                          + f" (methods: {', '.join(METHODS.names())}; shipped weights: {', '.join(SHIPPED)}; "
                          "or a path to a .safetensors file)")
 

@@ -115,7 +115,11 @@ def close_names(name: str, names: list[str], n: int = 3) -> list[str]:
 
 def did_you_mean(name: str, names: list[str], n: int = 3) -> str:
     """``"; did you mean A, B?"`` for the :func:`close_names` of ``name``, or ``""``."""
-    close = close_names(name, names, n)
+    return did_you_mean_of(close_names(name, names, n))
+
+
+def did_you_mean_of(close: list[str]) -> str:
+    """``"; did you mean A, B?"`` for names already found close, or ``""`` for none."""
     return f"; did you mean {', '.join(close)}?" if close else ""
 
 

@@ -229,8 +229,12 @@ def plan_tables(cfg: BenchmarkConfig, problems: list[str],
         hint = "".join(f"; --import {m} registered "
                        + (", ".join(n) if n else "no method (decorate the function with @register_method(NAME))")
                        for m, n in (imported or {}).items())
+        from ..methods import METHODS
+        from ..registry import did_you_mean
+
         raise ParameterError(f"--methods: unknown or network method(s) {', '.join(unknown)} "
-                             f"(see `mutualfuse methods`; the network rows are chosen with --weights{hint})")
+                             f"(see `mutualfuse methods`; the network rows are chosen with --weights{hint})"
+                             + did_you_mean(unknown[0], METHODS.names()))
     unknown_p = sorted(set(cfg.params) - {s.method for s in msrc})
     if unknown_p:
         raise ParameterError(f"--param: no method row named {', '.join(unknown_p)} in this run")
@@ -243,12 +247,14 @@ def plan_tables(cfg: BenchmarkConfig, problems: list[str],
     unknown_w = [w for w in (cfg.weights or [])
                  if w not in own_w and w not in {s.weights for s in wsrc} | {s.id for s in wsrc}]
     if unknown_w:
+        from ..registry import did_you_mean
         from ..weights import SHIPPED
 
         raise ParameterError(
             f"--weights: no shipped weights named {', '.join(unknown_w)} (have "
             f"{', '.join(n for n, w in SHIPPED.items() if w.group != 'ablation')} and the ablation-* "
-            "variants of `mutualfuse methods`); weights of your own are a row with --weights NAME=FILE")
+            "variants of `mutualfuse methods`); weights of your own are a row with --weights NAME=FILE"
+            + did_you_mean(unknown_w[0], list(SHIPPED)))
     usrc = fused_sources(cfg.fused)
     taken = {s.label.lower(): s.label for s in msrc + wsrc + stored_sources(wsrc)}
     for u in usrc:  # two rows of one label could not be told apart (nor read back from the tables)

@@ -105,6 +105,8 @@ def parse_params(items: list[str]) -> dict:
                     break
                 except ValueError:
                     pass
+        if key.strip() in out:  # the last one silently won
+            raise ParameterError(f"--param {key.strip()} given twice")
         out[key.strip()] = v
     return out
 
@@ -152,6 +154,11 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
     if args.weights:
         from ..weights import SHIPPED
 
+        w = args.weights
+        shipped = {n.lower() for n in SHIPPED}
+        if str(w).lower() not in shipped and not Path(w).exists() \
+                and str(w).lower() in {n.lower() for n in METHODS.names()}:  # it ran that method, said nothing
+            raise ParameterError(f"--weights {w}: {w!r} is a fusion method, not weights; use --method {w}")
         if args.weights not in SHIPPED and Path(args.weights).is_dir():  # it said "unknown method or weights"
             from ..errors import InputError
 

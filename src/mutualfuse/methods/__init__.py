@@ -133,7 +133,7 @@ def check_method_params(method: str, params: dict[str, Any]) -> dict[str, Any]:
     outside the declared type and range. Returns ``params`` normalised (``int``, ``float``,
     ``bool``, ``str``). Checks that need the image (a decomposition too deep for its size) are
     left to the method."""
-    from .params import check_values, keyword_names
+    from .params import check_values, keyword_names, unknown_params_message
 
     try:
         entry = METHODS.entry(method)
@@ -145,9 +145,7 @@ def check_method_params(method: str, params: dict[str, Any]) -> dict[str, Any]:
     names = keyword_names(fn)
     unknown = sorted(set(params) - set(names))
     if unknown:
-        takes = f"its parameters: {', '.join(names)}" if names else "it takes no parameters"
-        raise ParameterError(f"method {method!r}: unknown parameter{'s' if len(unknown) > 1 else ''} "
-                             f"{', '.join(unknown)} ({takes})")
+        raise ParameterError(unknown_params_message(method, unknown, names))
     return check_values(method, entry.meta.get("params") or {}, params)
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-import difflib
 import functools
 import inspect
 import os
@@ -37,6 +36,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ..errors import ParameterError
+from ..registry import close_names, did_you_mean, did_you_mean_of
 
 
 def _fmt(x: float) -> str:
@@ -182,8 +182,7 @@ class Choice(Param):
         # the choice spelled in another case first ('LAPACK', 'Haar', 'DB2'): difflib's ratio is
         # case-sensitive and found nothing for 'LAPACK' or 'DB2' (session 25)
         folded = [c for c in self.choices if c.casefold() == value.strip().casefold()]
-        close = folded or difflib.get_close_matches(value, self.choices, n=3)
-        return f"; did you mean {', '.join(close)}?" if close else ""
+        return did_you_mean_of(folded) if folded else did_you_mean(value, list(self.choices))
 
 
 @dataclass(frozen=True)
@@ -253,10 +252,10 @@ def unknown_params_message(method: str, unknown: list[str], names: list[str]) ->
     close: list[str] = []
     for u in unknown:
         folded = [n for n in names if n.casefold() == u.casefold()]
-        for n in folded or difflib.get_close_matches(u, names, n=2):
+        for n in folded or close_names(u, names, n=2):
             if n not in close:
                 close.append(n)
-    return msg + (f"; did you mean {', '.join(close)}?" if close else "")
+    return msg + did_you_mean_of(close)
 
 
 def keyword_names(fn: Callable) -> list[str]:

@@ -374,9 +374,11 @@ class UnknownLossError(ParameterError):
         from ..losses import LOSSES
 
         self.loss, self.out_dir = loss, out_dir
+        from ..registry import did_you_mean
+
         super().__init__(f"{prefix}training config: loss must be one of {', '.join(LOSSES)}, got {loss!r} (a loss of your "
                          "own is registered by its module, mutualfuse.losses.register_loss: pass that module "
-                         "with --import MODULE)")
+                         "with --import MODULE)" + did_you_mean(str(loss), list(LOSSES)))
 
 
 #: the largest ``seed`` (NumPy's legacy seeding takes 32 bits)

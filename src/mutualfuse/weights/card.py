@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 from ..errors import WeightsError
+from ..wording import counted
 from . import SHIPPED, shipped_path
 
 
@@ -65,7 +66,7 @@ def _recipe(tc: dict) -> list[str]:
         + (f"; the mapping pooled to {tc['train_token_budget']} tokens in training"
            if tc.get("train_token_budget") else ""),
         f"optimiser:   Adam lr {tc.get('lr', '?')} ({sched})",
-        f"data:        {', '.join(data.get('sets') or [])}; {data.get('val_pairs', 0)} pairs held out for validation"
+        f"data:        {', '.join(data.get('sets') or [])}; {_pairs(data.get('val_pairs', 0))} held out for validation"
         + (f"; synthetic multi-focus fraction {data.get('multifocus')}" if data.get("multifocus") else "")
         + (f"; black regions in one source, fraction {data.get('blackout')}" if data.get("blackout") else "")
         + (f"; roles swapped, fraction {data.get('swap')}" if data.get("swap") else ""),
@@ -75,11 +76,18 @@ def _recipe(tc: dict) -> list[str]:
     return lines
 
 
+def _pairs(n) -> str:
+    """``n`` pairs, as a count agreeing with its noun where ``n`` is a whole number."""
+    return counted(n, "pair") if isinstance(n, int) and not isinstance(n, bool) else f"{n} pairs"
+
+
 def _run_lines(meta: dict[str, str]) -> list[str]:
     """The card's ``run:`` and ``final loss:`` lines from a weights file's metadata."""
     run = [f"{meta['steps']} steps done"] if meta.get("steps") else []
     if meta.get("wall_time_s"):
-        run.append(f"{float(meta['wall_time_s']) / 60:.1f} min wall of training steps (validation excluded)")
+        wall = float(meta["wall_time_s"])  # a short run said "0.0 min"
+        run.append((f"{wall / 60:.1f} min" if wall >= 60 else f"{wall:.1f} s")
+                   + " wall of training steps (validation excluded)")
     if meta.get("machine"):
         run.append(" ".join(meta["machine"].split()))
     lines = [f"run:         {'; '.join(run)}"] if run else []
@@ -103,7 +111,7 @@ def _data_lines(meta: dict[str, str]) -> list[str]:
         d = None
     if isinstance(d, dict):
         sets = d.get("sets") if isinstance(d.get("sets"), dict) else {}
-        out.append(f"trained on:  {d.get('train_pairs', '?')} pairs, {d.get('held_out', '?')} held out "
+        out.append(f"trained on:  {_pairs(d.get('train_pairs', '?'))}, {d.get('held_out', '?')} held out "
                    f"({', '.join(f'{k} {v}' for k, v in sets.items())}; "
                    + (f"under {d['data_root']}" if d.get("data_root") else "data folder not recorded")
                    + f"; data sha256 {d.get('pairs_sha256', '?')})")
