@@ -133,3 +133,18 @@ def test_out_of_memory_in_a_classical_method_advises_what_it_takes(tmp_path, cap
     rc = main(["fuse-dir", str(a), str(b), "-o", str(tmp_path / "out"), "--import", str(mod),
                "--method", "s25nomem", "-q", "--tile", "32"])
     assert rc == 0, capsys.readouterr().err  # the advice works: tiles of 32 are not 48x64
+
+
+def test_the_progress_bar_shows_a_newline_in_a_name_escaped(tmp_path, capsys):
+    """-j 2 refreshes the bar with each finished pair's name (a raw newline split it); -j 1's bar
+    escapes it the same way, but refreshes too seldom for a test of two tiny pairs to see it."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    for name, seed in (("new\nline.png", 1), ("plain.png", 2)):
+        _img(a / name, seed)
+        _img(b / name, 10 + seed)
+    rc = main(["fuse-dir", str(a), str(b), "-o", str(tmp_path / "out"), "--method", "average", "-j", "2"])
+    err = capsys.readouterr().err
+    assert rc == 0 and "new\nline" not in err, err  # shown escaped, when the bar shows it
+    assert (tmp_path / "out" / "new\nline.png").is_file()

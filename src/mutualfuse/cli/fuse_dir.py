@@ -551,7 +551,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         cleaned = {out_dir.resolve()}
         for a, b, o in bar:
-            bar.set_postfix_str(Path(a).name, refresh=False)
+            bar.set_postfix_str(one_line(Path(a).name), refresh=False)  # a newline in a name split the bar
             info, failure = fuse_pair(fuser, args, a, b, o, cleaned)
             if failure:
                 failures.append(failure)

@@ -200,6 +200,7 @@ def fuse_in_workers(args: argparse.Namespace, todo: list[tuple[str, str, str]], 
 
     from ..errors import FuseError
     from ..io.signals import stop_workers
+    from .fuse_dir import one_line
 
     threads = worker_threads(jobs)
     options = {k: v for k, v in vars(args).items() if k != "func"}
@@ -245,7 +246,7 @@ def fuse_in_workers(args: argparse.Namespace, todo: list[tuple[str, str, str]], 
                     failures.append((i, failure))
                 else:
                     tally.add(a, b, info)
-                bar.set_postfix_str(Path(a).name, refresh=False)
+                bar.set_postfix_str(one_line(Path(a).name), refresh=False)
                 bar.update(1)
                 try:
                     submit_next()
