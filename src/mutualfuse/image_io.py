@@ -511,6 +511,8 @@ def _read_tiff(p: Path, max_pixels: int | None) -> tuple | None:
                               "(save the page you want as its own file; a focus stack: mutualfuse fuse-stack FILE)")
             page = tf.pages[0]  # a pyramid's full-resolution level
             spp, extras, orientation = _page_layout(p, page, max_pixels)
+            photometric = _tiff_photometric(p, page)
+            bits = int(getattr(page, "bitspersample", 8) or 8)
             codec = _missing_codec(tifffile, page)
             if codec is not None:  # LZW, JPEG, ... without imagecodecs: Pillow (libtiff) decodes them
                 _check_tiff_samples(p, spp, extras)
@@ -524,7 +526,7 @@ def _read_tiff(p: Path, max_pixels: int | None) -> tuple | None:
         raise _err(p, f"truncated or corrupt TIFF ({_first_line(e, p)})") from None
     if codec is not None:
         return _read_tiff_pillow(p, max_pixels, codec, want, pyramid)
-    return _tiff_convert(p, arr, spp, extras, orientation)
+    return _tiff_convert(p, arr, spp, extras, orientation, photometric, bits)
 
 
 def _missing_codec(tifffile, page) -> str | None:
@@ -584,6 +586,77 @@ def _read_tiff_pillow(p: Path, max_pixels, codec: str, want: tuple[int, int] | N
     return raw, depth, "pillow"
 
 
+#: TIFF PhotometricInterpretation values refused, with what they are: their samples are no gray,
+#: RGB or palette values (CIELab's L*a*b* were fused as R, G and B; CMYK was "channel count 4")
+_TIFF_PHOTOMETRIC_REFUSED = {
+    4: "a transparency mask (PhotometricInterpretation 4)",
+    5: "CMYK / separated ink samples (PhotometricInterpretation 5)",
+    8: "CIELab samples (PhotometricInterpretation 8)", 9: "ICCLab samples (PhotometricInterpretation 9)",
+    10: "ITULab samples (PhotometricInterpretation 10)",
+    32803: "raw colour-filter-array (Bayer) samples (PhotometricInterpretation 32803)",
+    32844: "LogL samples (PhotometricInterpretation 32844)", 32845: "LogLuv samples (PhotometricInterpretation 32845)",
+    34892: "LinearRaw camera samples (PhotometricInterpretation 34892)",
+}
+
+
+def _tiff_photometric(p, page) -> tuple[int, np.ndarray | None]:
+    """A TIFF page's (PhotometricInterpretation, colormap of a palette page or None); refuses (one
+    line naming ``p``) the interpretations whose samples are no gray, RGB or palette values, and a
+    MinIsWhite page of float or signed samples (no defined white). MinIsWhite (0) and Palette (3)
+    are decoded by :func:`_apply_photometric`: tifffile returns their stored samples as they are
+    (a MinIsWhite scan was read as its negative, a palette image as its gray index values)."""
+    try:
+        phot = int(page.photometric)
+    except Exception:  # noqa: BLE001 - no tag: tifffile's reading decides, as before
+        return 1, None
+    what = _TIFF_PHOTOMETRIC_REFUSED.get(phot)
+    if what is not None:
+        raise _err(p, f"TIFF holds {what}, which mutualfuse does not convert; save it as gray or RGB "
+                      "(e.g. with ImageMagick: convert IN -colorspace sRGB OUT.tif)")
+    if phot == 0 and int(getattr(page, "sampleformat", 1) or 1) != 1:
+        raise _err(p, "MinIsWhite TIFF with float or signed samples is not supported (no defined white); "
+                      "save it as MinIsBlack")
+    if phot == 3:
+        cmap = getattr(page, "colormap", None)
+        if cmap is None:
+            raise _err(p, "palette TIFF without a ColorMap tag (corrupt TIFF)")
+        return 3, np.asarray(cmap)
+    return phot, None
+
+
+def _apply_photometric(p, arr: np.ndarray, photometric: tuple[int, np.ndarray | None] | None,
+                       bits: int) -> np.ndarray:
+    """Stored samples (as tifffile returns them) → gray or RGB values: MinIsWhite inverted
+    (``2**bits - 1 - v``; 1-bit: black ↔ white), a palette's indices looked up in its ColorMap
+    (16-bit entries: 8-bit values where every entry stores 8 bits, as ``v * 256`` (Pillow) or
+    ``v * 257``, or all entries are under 256 (libtiff's rule for old writers), else 16-bit; gray
+    (H, W) where the three are equal, as for a gray PNG palette)."""
+    if photometric is None:
+        return arr
+    phot, cmap = photometric
+    if phot == 0:
+        if arr.dtype == bool:
+            return ~arr
+        if np.issubdtype(arr.dtype, np.unsignedinteger):
+            top = (1 << bits) - 1 if 0 < bits <= 8 * arr.dtype.itemsize else np.iinfo(arr.dtype).max
+            return (top - arr).astype(arr.dtype)
+        return arr
+    if phot == 3 and cmap is not None and arr.ndim == 2:
+        idx = arr.astype(np.intp)
+        if idx.size and idx.max() >= cmap.shape[-1]:
+            raise _err(p, f"palette TIFF has index {int(idx.max())} beyond its {cmap.shape[-1]}-entry ColorMap (corrupt TIFF)")
+        cm = cmap.astype(np.uint16)
+        hi, lo = cm >> 8, cm & 0xFF
+        if cm.max() < 256:  # 8-bit entries (some old writers): as libtiff reads them
+            cm = cm.astype(np.uint8)
+        elif np.all((lo == 0) | (lo == hi)):  # 8-bit values stored as v * 256 (Pillow) or v * 257
+            cm = hi.astype(np.uint8)
+        if np.array_equal(cm[0], cm[1]) and np.array_equal(cm[1], cm[2]):
+            return cm[0][idx]
+        return np.stack([cm[0][idx], cm[1][idx], cm[2][idx]], axis=-1)
+    return arr
+
+
 def _page_layout(p, page, max_pixels: int | None) -> tuple[int, tuple, int]:
     """A TIFF page's (samples per pixel, ExtraSamples, Orientation), after the size check."""
     check_pixels(p, int(page.imagelength), int(page.imagewidth), max_pixels)
@@ -604,14 +677,17 @@ def _check_tiff_samples(p, spp: int, extras: tuple) -> None:
                       "optionally with an alpha channel (save the bands you want to fuse as their own image)")
 
 
-def _tiff_convert(p, arr: np.ndarray, spp: int, extras: tuple, orientation: int) -> tuple[np.ndarray, int]:
+def _tiff_convert(p, arr: np.ndarray, spp: int, extras: tuple, orientation: int,
+                  photometric: tuple[int, np.ndarray | None] | None = None, bits: int = 8) -> tuple[np.ndarray, int]:
     """One TIFF image's decoded samples → (samples as displayed, bit depth): channels checked
-    (:func:`_check_tiff_samples`), planar layout made contiguous, alpha dropped, orientation
-    applied, 16-bit and other small unsigned integers as int32, floats as float64."""
+    (:func:`_check_tiff_samples`), planar layout made contiguous, alpha dropped, MinIsWhite and
+    palette decoded (``photometric``, from :func:`_tiff_photometric`; ``bits``: BitsPerSample),
+    orientation applied, 16-bit and other small unsigned integers as int32, floats as float64."""
     _check_tiff_samples(p, spp, extras)
     if arr.ndim == 3 and arr.shape[0] == spp and arr.shape[-1] != spp:  # planar → contiguous
         arr = np.moveaxis(arr, 0, -1)
     arr = _channels_to_image(arr, p)
+    arr = _apply_photometric(p, arr, photometric, bits)
     arr = apply_orientation(arr, orientation)
     if arr.dtype == np.uint8:
         depth = 8
@@ -707,6 +783,8 @@ def read_tiff_stack(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS
                 page = tf.pages[0]
                 spp, extras, orientation = _page_layout(p, page, max_pixels)
                 _check_tiff_samples(p, spp, extras)
+                photometric = _tiff_photometric(p, page)
+                bits = int(getattr(page, "bitspersample", 8) or 8)
                 codec = _missing_codec(tifffile, page)
                 if codec is not None:
                     raise _err(p, f"TIFF compressed with {codec}, which tifffile decodes only with the imagecodecs "
@@ -730,7 +808,7 @@ def read_tiff_stack(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS
     data = np.transpose(data, order)
     planes, depth = [], 8
     for i in range(data.shape[0]):
-        arr, depth = _tiff_convert(f"{p} (plane {i + 1})", data[i], spp, extras, orientation)
+        arr, depth = _tiff_convert(f"{p} (plane {i + 1})", data[i], spp, extras, orientation, photometric, bits)
         planes.append(arr)
     return planes, depth
 
