@@ -278,6 +278,11 @@ def _from_any(x: Any, name: str, conv, notes: list[str]) -> tuple[np.ndarray, Ki
         if mode == "La":  # premultiplied gray + alpha: Pillow converts it to LA only (not to L)
             x = x.convert("LA")
         raw, depth = pil_samples(x, name)
+        from .io.pil_modes import icc_profile_note
+
+        icc = icc_profile_note(name, x.info.get("icc_profile"))  # Adobe RGB, Display P3, a gray gamma
+        if icc:  # profile: fused as stored, as before, but not without a word
+            notes.append(icc)
         back = "RGB" if raw.ndim == 3 else "I;16" if depth == 16 else "F" if depth == 32 else "L"
         if mode != back or alpha:  # 1, LA, P, RGBA, I, I;16B …: read as another mode
             # the result is in the mode of the colour input's kind (gray under chroma "gray"),

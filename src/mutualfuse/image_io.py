@@ -421,6 +421,38 @@ def _png_orientation(path: str | os.PathLike) -> int | None:
             f.seek(n + 4, os.SEEK_CUR)  # the data and its CRC
 
 
+def embedded_profile_note(path: str | os.PathLike) -> str | None:
+    """The note for an image file with an embedded ICC profile other than sRGB (PNG ``iCCP``,
+    JPEG ``APP2``, TIFF ``InterColorProfile``), naming the profile: ``read_image`` does no colour
+    management (the samples are fused as stored, taken as sRGB, and outputs carry no profile);
+    None for a file without one or with an sRGB one, and for DICOM and files that cannot be
+    opened (reading them says why). From the header alone: nothing is decoded."""
+    from .io.pil_modes import icc_profile_note
+
+    p = Path(path)
+    if not _regular_file(p) or _is_dicom(p):
+        return None
+    data = None
+    try:
+        if _reads_as_tiff(p):
+            import tifffile
+
+            with quiet_decoders(), tifffile.TiffFile(p) as tf:
+                tag = tf.pages[0].tags.get(34675) if tf.pages else None
+                data = tag.value if tag is not None else None
+        else:
+            old = Image.MAX_IMAGE_PIXELS
+            Image.MAX_IMAGE_PIXELS = None
+            try:
+                with quiet_decoders(), Image.open(p) as im:
+                    data = im.info.get("icc_profile")
+            finally:
+                Image.MAX_IMAGE_PIXELS = old
+    except Exception:  # noqa: BLE001 - an unreadable file: reading it says why
+        return None
+    return icc_profile_note(p, data)
+
+
 def header_size(path: str | os.PathLike) -> tuple[int, int] | None:
     """(width, height) of an image as it will be read (orientation applied), from its header
     only (no decoding); None when the header cannot be read (the full read then says why)."""

@@ -45,3 +45,52 @@ def pil_samples(im: Image.Image, name) -> tuple[np.ndarray, int]:
     if mode in COLOUR_MODES:
         return np.asarray(im.convert("RGB")), 8
     raise InputError(f"{name}: unsupported image mode {mode!r}")
+
+
+def icc_profile_name(data: bytes) -> tuple[str, str] | None:
+    """(description, colour space) of an ICC profile's bytes, e.g. ``("Adobe RGB (1998)", "RGB")``,
+    read from its header and its ``desc`` tag (v2 ``desc`` or v4 ``mluc``, the first record);
+    None for bytes that are no ICC profile. Needs no colour-management library."""
+    import struct
+
+    if not isinstance(data, (bytes, bytearray)) or len(data) < 132 or data[36:40] != b"acsp":
+        return None
+    space = data[16:20].decode("latin-1").strip() or "?"
+    desc = ""
+    try:
+        (n,) = struct.unpack_from(">I", data, 128)
+        for i in range(min(n, 256)):
+            sig, off, size = struct.unpack_from(">4sII", data, 132 + 12 * i)
+            if sig != b"desc" or off + 12 > len(data):
+                continue
+            kind = data[off:off + 4]
+            if kind == b"desc":
+                (count,) = struct.unpack_from(">I", data, off + 8)
+                desc = data[off + 12:off + 12 + count].split(b"\0")[0].decode("latin-1")
+            elif kind == b"mluc":
+                (records,) = struct.unpack_from(">I", data, off + 8)
+                if records:
+                    length, at = struct.unpack_from(">II", data, off + 16 + 4)
+                    desc = data[off + at:off + at + length].decode("utf-16-be", "replace").split("\0")[0]
+            break
+    except struct.error:
+        pass
+    desc = " ".join(desc.split())[:80]
+    return (desc or "unnamed", space)
+
+
+def icc_profile_note(name, data) -> str | None:
+    """The note for an image with an embedded ICC profile other than sRGB: mutualfuse does no
+    colour management, so the samples are fused as stored (as sRGB, which an image without a
+    profile is taken to be) and the output carries no profile. None without a profile, for an
+    sRGB RGB profile (its description names sRGB), and for bytes that are no ICC profile."""
+    if not data:
+        return None
+    got = icc_profile_name(bytes(data))
+    if got is None:
+        return None
+    desc, space = got
+    if space == "RGB" and "srgb" in desc.lower():
+        return None
+    return (f"{name}: embedded ICC profile {desc!r} ({space}) not applied: its samples are fused as stored, "
+            "taken as sRGB (no colour management; the output carries no profile)")
