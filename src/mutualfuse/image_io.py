@@ -453,6 +453,42 @@ def embedded_profile_note(path: str | os.PathLike) -> str | None:
     return icc_profile_note(p, data)
 
 
+def turned_note(path: str | os.PathLike) -> str:
+    """" (stored 56x40, turned by its EXIF orientation 6)" for an image file whose orientation tag
+    (EXIF in JPEG/PNG, the TIFF Orientation tag) turns it by a quarter on reading, so that its size
+    as read is its stored size swapped; "" otherwise (no tag, a flip or a half turn, DICOM, a file
+    whose header cannot be read). For size-mismatch messages: a phone photo stored 4032x3024 with
+    orientation 6 is read 3024x4032, which its file's own size does not say (as video's rotation
+    tag is named there). From the header alone."""
+    p = Path(path)
+    if not _regular_file(p) or _is_dicom(p):
+        return ""
+    try:
+        if _reads_as_tiff(p):
+            import tifffile
+
+            with quiet_decoders(), tifffile.TiffFile(p) as tf:
+                page = tf.pages[0]
+                w, h = int(page.imagewidth), int(page.imagelength)
+                tag = page.tags.get("Orientation")
+                orient, what = (int(tag.value) if tag is not None else None), "TIFF Orientation tag"
+        else:
+            old = Image.MAX_IMAGE_PIXELS
+            Image.MAX_IMAGE_PIXELS = None
+            try:
+                with quiet_decoders(), Image.open(p) as im:
+                    w, h = im.size
+                    orient = _png_orientation(p) if im.format == "PNG" else im.getexif().get(0x0112)
+                    what = "EXIF orientation"
+            finally:
+                Image.MAX_IMAGE_PIXELS = old
+    except Exception:  # noqa: BLE001 - reading the file says what is wrong with it
+        return ""
+    if orient not in (5, 6, 7, 8):
+        return ""
+    return f" (stored {w}x{h}, turned by its {what} {orient})"
+
+
 def header_size(path: str | os.PathLike) -> tuple[int, int] | None:
     """(width, height) of an image as it will be read (orientation applied), from its header
     only (no decoding); None when the header cannot be read (the full read then says why)."""
