@@ -7,7 +7,11 @@ name, a ``.py`` file or a package folder) imports the module that registers it
 * :func:`import_user_module`: ``--import mymethod`` (a module on the Python path, or in the
   working folder, as ``python -m`` finds it), ``--import path/to/mymethod.py`` (a file) or
   ``--import path/to/mypackage`` (a package folder); one-line errors naming the file and line of
-  the failure. The ``-j N`` workers of ``benchmark`` import the same way
+  the failure (the module's line, also when it failed inside a library it called), a module that
+  exits while imported (``sys.exit``, a script's ``argparse``: its SystemExit was the command's
+  exit), a file named like a module of Python's library or an installed package (it would hide
+  that module) and, for a package's file given as a file, how to import it with its package. The
+  ``-j N`` workers of ``benchmark`` import the same way
   (:func:`mutualfuse.benchmark.jobs.init_worker`); every ``torchrun`` rank of ``fuse-dir`` runs
   the command itself, and so imports them too, as does every ``fuse-dir -j N`` worker
   (:mod:`mutualfuse.cli.fuse_dir_jobs`).
@@ -46,8 +50,30 @@ def _is_path(spec: str) -> bool:
 _PACKAGE = Path(__file__).resolve().parent
 
 
+def _library_dirs() -> tuple[Path, ...]:
+    """The folders of Python's own library and of installed packages (numpy, torch, argparse):
+    where a user's module failed is rarely there, but in the user's line that called them."""
+    import sysconfig
+
+    dirs = set()
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        try:
+            d = sysconfig.get_paths().get(key)
+        except Exception:  # noqa: BLE001 - a broken install: no folder to leave out
+            d = None
+        if d:
+            dirs.add(Path(d).resolve())
+    for d in sys.path:
+        if d and Path(d).name in ("site-packages", "dist-packages"):
+            dirs.add(Path(d).resolve())
+    return tuple(sorted(dirs))
+
+
 def _where(e: BaseException) -> str:
-    """`` (file, line N)`` of the innermost frame of the user's code in ``e``'s traceback."""
+    """`` (file, line N)`` of the innermost frame of the user's code in ``e``'s traceback: frames in
+    this package and in importlib are never the user's; of the others, the innermost that is not in
+    Python's library or an installed package (the user's line that called ``argparse``,
+    ``numpy``, ``sys.exit``), else the innermost (a plugin installed as a package)."""
     frames = []
     for f in traceback.extract_tb(e.__traceback__):
         if f.filename.startswith("<") or "importlib" in Path(f.filename).parts:
@@ -55,13 +81,56 @@ def _where(e: BaseException) -> str:
         if Path(f.filename).resolve().is_relative_to(_PACKAGE):
             continue
         frames.append(f)
-    return f" ({frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
+    if not frames:
+        return ""
+    libs = _library_dirs()
+    own = [f for f in frames if not any(Path(f.filename).resolve().is_relative_to(d) for d in libs)]
+    f = (own or frames)[-1]
+    return f" ({f.filename}, line {f.lineno})"
 
 
 def _describe(e: BaseException) -> str:
     if isinstance(e, SyntaxError):  # its str() names only the file's base name
         return f"{type(e).__name__}: {_one_line(e.msg)} ({e.filename}, line {e.lineno})"
     return f"{type(e).__name__}: {_one_line(e)}{_where(e)}"
+
+
+def _relative_import_hint(spec: str, e: BaseException) -> str:
+    """For a file of a package given as a file (``--import pkg/sub.py``) whose relative import
+    (``from . import helper``) failed: how to import it with its package."""
+    p = Path(spec).expanduser()
+    if not (isinstance(e, ImportError) and "relative import" in str(e) and p.suffix == ".py"
+            and (p.resolve().parent / "__init__.py").is_file()):
+        return ""
+    parts = [p.stem]
+    folder = p.resolve().parent
+    while (folder / "__init__.py").is_file():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return (f"; it is part of the package {parts[0]!r}: import it with its package, --import {'.'.join(parts)} "
+            f"run in {folder} (or with that folder on PYTHONPATH)")
+
+
+def _other_module_named(name: str, p: Path) -> str | None:
+    """What else ``name`` is (a module of Python's library, a module installed in site-packages),
+    if it is not the file ``p`` itself; None otherwise (a module of the same name in another folder
+    on the path, e.g. an earlier ``--import``'s, is left to the "already imported" check)."""
+    if name in getattr(sys, "stdlib_module_names", ()) or name in sys.builtin_module_names:
+        return "a module of Python's standard library"
+    try:
+        found = importlib.util.find_spec(name)
+    except Exception:  # noqa: BLE001 - a broken package of that name: still another module
+        return f"the installed module {name!r}"
+    if found is None:
+        return None
+    origin = found.origin if found.origin not in (None, "namespace") else None
+    if origin and Path(origin).resolve() == p.resolve():
+        return None  # this file, found on the path (its folder is the working folder, or on PYTHONPATH)
+    if origin is None:  # a namespace package (a folder without __init__.py somewhere on the path): the file wins
+        return None
+    if not any(Path(origin).resolve().is_relative_to(d) for d in _library_dirs()):
+        return None  # a file of a folder on the path (another --import's folder, PYTHONPATH): as before
+    return f"the installed module {name!r} ({origin})"
 
 
 def _load_file(spec: str) -> None:
@@ -86,6 +155,12 @@ def _load_file(spec: str) -> None:
             return  # already imported (the main process, or a second --import of the same file)
         raise ParameterError(f"--import {spec}: a module named {name!r} is already imported "
                              f"({getattr(have, '__file__', None) or 'built in'}); rename the file")
+    other = _other_module_named(name, p)
+    if other:
+        # imported under that name, it would hide that module from everything imported after it
+        # (`--import ./cmd.py` broke pdb, `./random.py` numpy's and torch's own imports)
+        raise ParameterError(f"--import {spec}: {name!r} is the name of {other}, which this module would hide "
+                             f"from every later import; rename the file (e.g. my_{name}.py)")
     # its folder on the path first, as `python FILE` has it: the module can import its neighbours,
     # and the -j N workers (which start with this process's path) find it again
     parent = str(p.resolve().parent)
@@ -143,7 +218,13 @@ def import_user_module(spec: str) -> list[str]:
         # with the module and the file and line, as any other failure of its import
         raise ParameterError(f"--import {spec}: {_one_line(e, 400)}{_where(e)}") from None
     except Exception as e:  # noqa: BLE001 - whatever the user's module raises
-        raise ParameterError(f"--import {spec}: {_describe(e)}") from None
+        raise ParameterError(f"--import {spec}: {_describe(e)}{_relative_import_hint(spec, e)}") from None
+    except SystemExit as e:  # sys.exit() or a script's argparse at import: was the command's exit, 0 included
+        code = e.code if e.code is not None else 0
+        said = f": {_one_line(code)}" if not isinstance(code, int) else ""
+        raise ParameterError(f"--import {spec}: the module exited (SystemExit {code!r}{said}) while it was "
+                             f"imported{_where(e)}: a script's code (argparse, sys.exit) runs at import; put it "
+                             "under `if __name__ == \"__main__\":`") from None
     methods = sys.modules.get("mutualfuse.methods")
     if methods is None:
         return []
