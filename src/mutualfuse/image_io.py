@@ -3,10 +3,12 @@
 Reading returns float arrays in [0, 1] plus an :class:`ImageInfo` saying how to write the
 result back in the inputs' format. Formats:
 
-* PNG, JPEG, BMP (Pillow): 8-bit gray/colour, 16-bit gray PNG; palette images are expanded,
+* PNG, JPEG, BMP (Pillow): 8-bit gray/colour, 16-bit gray, gray + alpha and colour PNG (at 16
+  bits); palette images are expanded,
   alpha is dropped, EXIF orientation is applied (JPEG/TIFF/PNG with an Orientation tag).
-* TIFF (tifffile when installed, else Pillow): 8/16-bit gray or RGB(A), 32/64-bit float gray;
-  the Orientation tag is applied.
+* TIFF (tifffile when installed, else Pillow): 8/16-bit gray or RGB(A), 32/64-bit float gray
+  or RGB, MinIsWhite (inverted) and palette (looked up); CMYK and CIELab refused; the
+  Orientation tag is applied.
 * DICOM (``.dcm`` or the ``DICM`` magic; needs ``pip install mutualfuse[dicom]``, see
   :mod:`mutualfuse.dicom`).
 
@@ -224,6 +226,26 @@ def _read_png16_colour(p: Path, mode: str, max_pixels: int | None) -> np.ndarray
             pass
         halves.append(np.asarray(im, dtype=np.uint16))
     return (halves[0] << 8) | halves[1]
+
+
+def _read_png16_gray_alpha(p: Path, max_pixels: int | None) -> np.ndarray:
+    """A 16-bit gray + alpha PNG at its full 16 bits → uint16 (H, W), the alpha dropped.
+
+    Pillow opens it as 8-bit RGBA (rawmode ``LA;16B``: the high byte of gray thrice, then of
+    alpha): it was refused. A pixel's four stored bytes (gray high, gray low, alpha high, alpha
+    low) are as many as an 8-bit RGBA pixel's, so decoding them with rawmode ``RGBA`` (the same 4
+    bytes a pixel for PNG's unfiltering) gives each stored byte unchanged, and gray is
+    ``R << 8 | G``."""
+    im = _open_pillow(p, max_pixels, tile_rawmode="RGBA")
+    if im.mode != "RGBA":  # not how this Pillow opens it: nothing to join
+        raise _err(p, f"16-bit gray + alpha PNG opened as mode {im.mode} by this Pillow; "
+                      "save it without the alpha channel")
+    try:
+        im = ImageOps.exif_transpose(im)
+    except Exception:  # noqa: BLE001 - as in read_image
+        pass
+    a = np.asarray(im)
+    return (a[..., 0].astype(np.uint16) << 8) | a[..., 1]
 
 
 #: containers a video command takes, by their first bytes: (offset, bytes, what the file is)
@@ -978,8 +1000,9 @@ def _decode_samples(p: Path, max_pixels) -> tuple[np.ndarray, int, str]:
             return got[0], got[1], (got[2] if len(got) > 2 else "tiff")
     ihdr = _png_ihdr(p)
     if ihdr is not None and ihdr[2] == 16 and ihdr[3] == 4:
-        raise _err(p, "16-bit gray + alpha PNG is not supported (Pillow reads it at 8 bits); "
-                      "save it without the alpha channel")
+        arr = _read_png16_gray_alpha(p, max_pixels)
+        check_png_chunks(p)
+        return arr, 16, "pillow"
     if ihdr is not None and ihdr[2] == 16 and ihdr[3] in _PNG16_COLOUR:
         arr = _read_png16_colour(p, _PNG16_COLOUR[ihdr[3]][0], max_pixels)
         check_png_chunks(p)
