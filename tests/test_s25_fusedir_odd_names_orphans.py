@@ -22,6 +22,18 @@ def _img(path, seed):
     Image.fromarray(np.random.default_rng(seed).integers(0, 256, (48, 64), dtype=np.uint8)).save(path)
 
 
+def _pair_dirs(tmp_path, names, b_offset):
+    """Folders a/ and b/ under ``tmp_path`` holding random images named ``names`` (seeds i and
+    ``b_offset`` + i)."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    for i, name in enumerate(names):
+        _img(a / name, i)
+        _img(b / name, b_offset + i)
+    return a, b
+
+
 def test_a_failure_named_with_a_newline_stays_one_line(tmp_path, capsys):
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir()
@@ -68,12 +80,7 @@ def _is_worker(pid: int) -> bool:
 @pytest.mark.skipif(not Path(f"/proc/self/task/{os.getpid()}/children").exists(),
                     reason="needs Linux /proc/PID/task/TID/children")
 def test_workers_of_a_killed_command_exit(tmp_path):
-    a, b = tmp_path / "a", tmp_path / "b"
-    a.mkdir()
-    b.mkdir()
-    for i in range(30):
-        _img(a / f"{i:03d}.png", i)
-        _img(b / f"{i:03d}.png", 1000 + i)
+    a, b = _pair_dirs(tmp_path, [f"{i:03d}.png" for i in range(30)], 1000)
     mod = tmp_path / "s25_slow_method.py"  # 0.3 s a pair: the run is still going when it is killed
     mod.write_text("import time\nfrom mutualfuse.methods import register_method\n\n\n"
                    "@register_method('s25slow', family='pixel')\ndef s25slow(a, b):\n"
@@ -114,12 +121,7 @@ def test_workers_of_a_killed_command_exit(tmp_path):
 def test_out_of_memory_in_a_classical_method_advises_what_it_takes(tmp_path, capsys):
     """A pair whose method ran out of memory: its line advised ``--window-pixels lower``, which a
     classical method refuses; now ``--tile`` (and a smaller ``-j`` under ``-j N``)."""
-    a, b = tmp_path / "a", tmp_path / "b"
-    a.mkdir()
-    b.mkdir()
-    for i in range(2):
-        _img(a / f"{i}.png", i)
-        _img(b / f"{i}.png", 10 + i)
+    a, b = _pair_dirs(tmp_path, ["0.png", "1.png"], 10)
     mod = tmp_path / "s25_memory_method.py"
     mod.write_text("from mutualfuse.methods import register_method\n\n\n"
                    "@register_method('s25nomem', family='pixel')\ndef s25nomem(a, b):\n"
