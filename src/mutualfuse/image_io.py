@@ -632,20 +632,43 @@ def _missing_codec(tifffile, page) -> str | None:
         pred = page.predictor
         if int(pred) > 1 and pred not in tifffile.TIFF.PREDICTORS:
             return f"{getattr(comp, 'name', str(int(comp)))} with the {getattr(pred, 'name', int(pred))} predictor"
+        bits = int(page.bitspersample)
+        if int(page.sampleformat) == 1 and bits not in (1, 8, 16, 32, 64) and not _has_imagecodecs():
+            # 2/4/12-bit samples: tifffile unpacks them only with imagecodecs ("truncated or corrupt
+            # TIFF (packints_decode of 4-bit integers requires the 'imagecodecs' package)")
+            return f"{bits}-bit packed samples"
     except Exception:  # noqa: BLE001 - an unknown tag value: asarray() says what is wrong
         return None
     return None
 
 
+def _has_imagecodecs() -> bool:
+    try:
+        import imagecodecs  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _codec_hint(codec: str) -> str:
+    """What a TIFF needs that tifffile lacks here, for :func:`_missing_codec`'s name."""
+    if codec.endswith("packed samples"):
+        return f"TIFF of {codec}, which tifffile unpacks only with the imagecodecs package (pip install imagecodecs)"
+    return f"TIFF compressed with {codec}, which tifffile decodes only with the imagecodecs package (pip install imagecodecs)"
+
+
 def _pillow_fallback_layout(page) -> tuple[int, int] | None:
     """(channels, bit depth) a TIFF page must come out of Pillow with, for the layouts Pillow
     decodes as tifffile would: gray (MinIsBlack) 8/16-bit integer or 32-bit float, RGB 8-bit
-    (also JPEG's YCbCr); None for any other layout (16-bit colour, which Pillow reduces to 8
+    (also JPEG's YCbCr), gray 2/4-bit (Pillow scales them to 8 bits as :func:`_tiff_convert` does)
+    and 12-bit (as stored, in 16); None for any other layout (16-bit colour, which Pillow reduces to 8
     bits, MinIsWhite, palette, CMYK, ...)."""
     phot, bits = int(page.photometric), int(page.bitspersample)
     fmt, spp = int(page.sampleformat), int(page.samplesperpixel)
     if phot == 1 and spp in (1, 2) and ((fmt == 1 and bits in (8, 16)) or (fmt == 3 and bits == 32)):
         return 1, (32 if fmt == 3 else bits)
+    if phot == 1 and spp == 1 and fmt == 1 and bits in (2, 4, 12):  # Pillow: L (scaled as below), I;16 (as stored)
+        return 1, (8 if bits < 8 else 16)
     if phot in (2, 6) and spp in (3, 4) and fmt == 1 and bits == 8:
         return 3, 8
     return None
@@ -656,10 +679,9 @@ def _read_tiff_pillow(p: Path, max_pixels, codec: str, want: tuple[int, int] | N
     """A TIFF that tifffile cannot decode here, through Pillow: its samples must come out with
     the channels and bit depth the TIFF's tags say (``want``), or it is refused with a one-line
     error saying what to install; nothing is silently reduced (Pillow reads 16-bit colour at 8)."""
-    hint = (f"TIFF compressed with {codec}, which tifffile decodes only with the imagecodecs package "
-            "(pip install imagecodecs)")
+    hint = _codec_hint(codec)
     if want is None:
-        raise _err(p, f"{hint}; without it only gray 8/16-bit, float32 and 8-bit RGB TIFFs are read (through Pillow)")
+        raise _err(p, f"{hint}; without it only gray 2/4/8/12/16-bit, float32 and 8-bit RGB TIFFs are read (through Pillow)")
     try:
         im = _open_pillow(p, max_pixels, first_frame=pyramid)
         try:
@@ -670,7 +692,7 @@ def _read_tiff_pillow(p: Path, max_pixels, codec: str, want: tuple[int, int] | N
     except InputError as e:
         raise _err(p, f"{hint}; Pillow could not read it either ({str(e).removeprefix(f'{p}: ')})") from None
     if (raw.shape[2] if raw.ndim == 3 else 1, depth) != want:
-        raise _err(p, f"{hint}; without it only gray 8/16-bit, float32 and 8-bit RGB TIFFs are read (through Pillow)")
+        raise _err(p, f"{hint}; without it only gray 2/4/8/12/16-bit, float32 and 8-bit RGB TIFFs are read (through Pillow)")
     if depth == 16:
         raw = raw.astype(np.int32)  # as _tiff_convert gives tifffile's 16-bit samples
     return raw, depth, "pillow"
@@ -778,6 +800,12 @@ def _tiff_convert(p, arr: np.ndarray, spp: int, extras: tuple, orientation: int,
         arr = np.moveaxis(arr, 0, -1)
     arr = _channels_to_image(arr, p)
     arr = _apply_photometric(p, arr, photometric, bits)
+    if (1 < bits < 8 and np.issubdtype(arr.dtype, np.unsignedinteger) and arr.dtype != bool
+            and (photometric is None or photometric[0] != 3)):
+        # 2/4-bit samples (0..3, 0..15) as 8-bit ones: v * 255 / (2**bits - 1), as Pillow and viewers
+        # show them (they were read as v / 255, near black); a palette's indices are not values
+        top = (1 << bits) - 1
+        arr = ((arr.astype(np.uint16) * 255 + top // 2) // top).astype(np.uint8)
     arr = apply_orientation(arr, orientation)
     if arr.dtype == np.uint8:
         depth = 8
@@ -877,8 +905,7 @@ def read_tiff_stack(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS
                 bits = int(getattr(page, "bitspersample", 8) or 8)
                 codec = _missing_codec(tifffile, page)
                 if codec is not None:
-                    raise _err(p, f"TIFF compressed with {codec}, which tifffile decodes only with the imagecodecs "
-                                  "package (pip install imagecodecs)")
+                    raise _err(p, _codec_hint(codec))
                 nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(series.dtype).itemsize
                 if max_bytes is not None and nbytes > max_bytes:
                     raise _err(p, f"its {extra[0][1]} planes of {int(page.imagewidth)}x{int(page.imagelength)} "
