@@ -101,3 +101,18 @@ def test_lab_and_cmyk_tiff_are_refused_in_one_line(tmp_path, capsys, kind, needl
     assert_one_line_error(capsys, ["fuse", str(f), str(other), "-o", str(out), "--method", "average"],
                           str(f), needle, "save it as gray or RGB")
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == sorted(["b.png", f.name])
+
+
+def test_an_imagej_lut_is_a_display_choice_not_the_data(tmp_path):
+    """ImageJ saves an 8-bit image with a colour LUT (Green, Fire) as a palette TIFF: its indices
+    are the intensities measured, read as gray (as before), one image or a stack."""
+    cmap = np.zeros((3, 256), np.uint16)
+    cmap[1] = np.arange(256) * 257  # ImageJ's "Green"
+    one, stack = tmp_path / "one.tif", tmp_path / "stack.tif"
+    tifffile.imwrite(one, G8, imagej=True, colormap=cmap)
+    planes = RNG.integers(0, 256, (3, H, W), dtype=np.uint8)
+    tifffile.imwrite(stack, planes, imagej=True, colormap=cmap)
+    got, depth, _ = read_samples(one)
+    assert depth == 8 and np.array_equal(got, G8)
+    got, depth = read_tiff_stack(stack)
+    assert all(np.array_equal(g, p) for g, p in zip(got, planes))

@@ -601,7 +601,7 @@ def _read_tiff(p: Path, max_pixels: int | None) -> tuple | None:
                               "(save the page you want as its own file; a focus stack: mutualfuse fuse-stack FILE)")
             page = tf.pages[0]  # a pyramid's full-resolution level
             spp, extras, orientation = _page_layout(p, page, max_pixels)
-            photometric = _tiff_photometric(p, page)
+            photometric = _tiff_photometric(p, page, bool(getattr(tf, "is_imagej", False)))
             bits = int(getattr(page, "bitspersample", 8) or 8)
             codec = _missing_codec(tifffile, page)
             if codec is not None:  # LZW, JPEG, ... without imagecodecs: Pillow (libtiff) decodes them
@@ -711,7 +711,7 @@ _TIFF_PHOTOMETRIC_REFUSED = {
 }
 
 
-def _tiff_photometric(p, page) -> tuple[int, np.ndarray | None]:
+def _tiff_photometric(p, page, imagej: bool = False) -> tuple[int, np.ndarray | None]:
     """A TIFF page's (PhotometricInterpretation, colormap of a palette page or None); refuses (one
     line naming ``p``) the interpretations whose samples are no gray, RGB or palette values, and a
     MinIsWhite page of float or signed samples (no defined white). MinIsWhite (0) and Palette (3)
@@ -728,6 +728,11 @@ def _tiff_photometric(p, page) -> tuple[int, np.ndarray | None]:
     if phot == 0 and int(getattr(page, "sampleformat", 1) or 1) != 1:
         raise _err(p, "MinIsWhite TIFF with float or signed samples is not supported (no defined white); "
                       "save it as MinIsBlack")
+    if phot == 3 and imagej:
+        # ImageJ writes an 8-bit image with a colour lookup table (Green, Fire, ...) as a palette
+        # TIFF: there the indices are the measured intensities and the table is a display choice,
+        # so they are read as gray, as before (a microscope's stack is not re-coloured)
+        return 1, None
     if phot == 3:
         cmap = getattr(page, "colormap", None)
         if cmap is None:
@@ -901,7 +906,7 @@ def read_tiff_stack(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS
                 page = tf.pages[0]
                 spp, extras, orientation = _page_layout(p, page, max_pixels)
                 _check_tiff_samples(p, spp, extras)
-                photometric = _tiff_photometric(p, page)
+                photometric = _tiff_photometric(p, page, bool(getattr(tf, "is_imagej", False)))
                 bits = int(getattr(page, "bitspersample", 8) or 8)
                 codec = _missing_codec(tifffile, page)
                 if codec is not None:
