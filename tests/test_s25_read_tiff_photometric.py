@@ -111,7 +111,7 @@ def test_an_imagej_lut_is_a_display_choice_not_the_data(tmp_path):
     one, stack = tmp_path / "one.tif", tmp_path / "stack.tif"
     tifffile.imwrite(one, G8, imagej=True, colormap=cmap)
     planes = RNG.integers(0, 256, (3, H, W), dtype=np.uint8)
-    tifffile.imwrite(stack, planes, imagej=True, colormap=cmap)
+    tifffile.imwrite(stack, planes, imagej=True, colormap=cmap, metadata={"axes": "ZYX"})
     got, depth, _ = read_samples(one)
     assert depth == 8 and np.array_equal(got, G8)
     got, depth = read_tiff_stack(stack)
