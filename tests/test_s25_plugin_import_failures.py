@@ -122,3 +122,11 @@ def test_a_package_file_with_a_relative_import_says_how_to_import_it(work, capsy
     assert_one_line_error(capsys, _fuse("s25pkg/sub.py"), "attempted relative import",
                           "part of the package 's25pkg'", f"--import s25pkg.sub run in {work}")
     assert main(_fuse("s25pkg.sub")) == 0, capsys.readouterr().err  # as the line says
+
+
+def test_a_module_name_that_is_a_standard_modules_is_refused(work, capsys):
+    """``--import code`` with ``code.py`` in the working folder imported Python's ``code`` module,
+    which registers nothing, without a word."""
+    (work / "code.py").write_text("X = 1\n")
+    assert_one_line_error(capsys, _fuse("code"), "--import code: 'code' is the name of a module of Python's "
+                          "standard library", "rename your module")

@@ -111,6 +111,30 @@ def _relative_import_hint(spec: str, e: BaseException) -> str:
             f"run in {folder} (or with that folder on PYTHONPATH)")
 
 
+def _add_to_path(folder: str) -> None:
+    """Put a user's folder on ``sys.path`` (where it is not yet), so that its module can import its
+    neighbours and the ``-j N`` workers, which start with this process's path, find it again:
+    before the installed packages, as ``python FILE`` has it, but after Python's standard library.
+    First, as ``python FILE`` puts it, a ``json.py``, ``code.py`` or ``random.py`` beside the
+    module hid that standard module from every later import: from this process's (the web
+    server's lazy imports) and from every spawned worker's (which crashed while starting,
+    "internal error: BrokenProcessPool")."""
+    if folder in sys.path:
+        return
+    import sysconfig
+
+    std = Path(sysconfig.get_paths()["stdlib"]).resolve()
+    zipped = f"python{sys.version_info[0]}{sys.version_info[1]}.zip"
+    at = 0
+    for i, entry in enumerate(sys.path):
+        try:
+            if entry and (Path(entry).name == zipped or Path(entry).resolve().is_relative_to(std)):
+                at = i + 1
+        except (OSError, ValueError):  # an odd entry: not the standard library
+            continue
+    sys.path.insert(at, folder)
+
+
 def _other_module_named(name: str, p: Path) -> str | None:
     """What else ``name`` is (a module of Python's library, a module installed in site-packages),
     if it is not the file ``p`` itself; None otherwise (a module of the same name in another folder
@@ -139,8 +163,7 @@ def _load_file(spec: str) -> None:
         if not (p / "__init__.py").is_file():
             raise ParameterError(f"--import {spec}: a folder without __init__.py (give a module file or a package)")
         parent, name = str(p.resolve().parent), p.resolve().name
-        if parent not in sys.path:
-            sys.path.insert(0, parent)
+        _add_to_path(parent)
         importlib.import_module(name)
         return
     if not p.is_file():
@@ -161,11 +184,10 @@ def _load_file(spec: str) -> None:
         # (`--import ./cmd.py` broke pdb, `./random.py` numpy's and torch's own imports)
         raise ParameterError(f"--import {spec}: {name!r} is the name of {other}, which this module would hide "
                              f"from every later import; rename the file (e.g. my_{name}.py)")
-    # its folder on the path first, as `python FILE` has it: the module can import its neighbours,
-    # and the -j N workers (which start with this process's path) find it again
+    # its folder on the path (after the standard library, _add_to_path): the module can import its
+    # neighbours, and the -j N workers (which start with this process's path) find it again
     parent = str(p.resolve().parent)
-    if parent not in sys.path:
-        sys.path.insert(0, parent)
+    _add_to_path(parent)
     mspec = importlib.util.spec_from_file_location(name, p)
     if mspec is None or mspec.loader is None:
         raise ParameterError(f"--import {spec}: cannot import this file (not Python source?)")
@@ -181,6 +203,13 @@ def _load_file(spec: str) -> None:
 def _load_name(spec: str) -> None:
     if not all(part.isidentifier() for part in spec.split(".")):
         raise ParameterError(f"--import {spec}: not a module name (e.g. mymethod, or the file mymethod.py)")
+    top = spec.split(".")[0]
+    here = Path(os.getcwd())
+    if (top in getattr(sys, "stdlib_module_names", ()) and
+            ((here / f"{top}.py").is_file() or (here / top / "__init__.py").is_file())):
+        # the name finds Python's own module (which registers nothing, silently), not the user's file
+        raise ParameterError(f"--import {spec}: {top!r} is the name of a module of Python's standard library, "
+                             f"which this name imports, not {here / top}*; rename your module (e.g. my_{top})")
     try:
         importlib.import_module(spec)
         return
@@ -192,8 +221,7 @@ def _load_name(spec: str) -> None:
         if e.name is None or top != e.name.split(".")[0]:
             raise  # a module the user's module imports is missing: say so as it is
         if (Path(cwd) / f"{top}.py").is_file() or (Path(cwd) / top / "__init__.py").is_file():
-            if cwd not in sys.path:
-                sys.path.insert(0, cwd)
+            _add_to_path(cwd)
             importlib.import_module(spec)
             return
         raise ParameterError(f"--import {spec}: no module named {e.name!r} on the Python path or in the working "
