@@ -284,8 +284,11 @@ def read_registered(fuser, paths: list[str], max_pixels: int | None = None, what
     first = arrays[0]
     for x, p in zip(arrays[1:], paths[1:]):
         if x.shape[:2] != first.shape[:2]:
-            raise InputError(f"{p}: size mismatch: {paths[0]} is {first.shape[1]}x{first.shape[0]}, "
-                             f"{p} is {x.shape[1]}x{x.shape[0]} (the {what} must be registered)")
+            from ..image_io import turned_note
+
+            raise InputError(f"{p}: size mismatch: {paths[0]} is {first.shape[1]}x{first.shape[0]}"
+                             f"{turned_note(paths[0])}, {p} is {x.shape[1]}x{x.shape[0]}{turned_note(p)} "
+                             f"(the {what} must be registered)")
     for x, p in zip(arrays, paths):
         if min(x.shape[:2]) < MIN_SIDE:
             raise InputError(f"{p}: image is {x.shape[1]}x{x.shape[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
@@ -474,6 +477,9 @@ def fuse_files(fuser, a_path: str, b_path: str, out_path: str, max_pixels: int |
     mismatch = pair_mismatch_note(a_path, b_path)  # two DICOM sources on other grids, or of two patients
     if mismatch:
         notes.append(mismatch)
+    from ..image_io import embedded_profile_note
+
+    notes += [n for n in (embedded_profile_note(q) for q in (a_path, b_path)) if n]  # no colour management
     for info in (ia, ib):
         if info.normalization in ("percentile", "window"):
             if info.bit_depth != 32:

@@ -226,7 +226,7 @@ def read_stack_files(fuser, files: list[str], max_pixels: int | None = None):
     samples instead (2 bytes a pixel, 1 for 8-bit), as before: they are decoded once and
     ``full(i)`` is made from them."""
     from ..errors import InputError
-    from ..image_io import MAX_PIXELS, header_size, normalize_samples, quiet_decoders, read_image
+    from ..image_io import MAX_PIXELS, header_size, normalize_samples, quiet_decoders, read_image, turned_note
     from ..methods import MIN_SIDE
     from .fuse import check_fits
 
@@ -236,8 +236,8 @@ def read_stack_files(fuser, files: list[str], max_pixels: int | None = None):
     first = next(((p, s) for p, s in zip(files, sizes) if s is not None), None)
     for p, s in zip(files, sizes):
         if first is not None and s is not None and s != first[1]:
-            raise InputError(f"{p}: size mismatch: {first[0]} is {first[1][0]}x{first[1][1]}, "
-                             f"{p} is {s[0]}x{s[1]} (the stack must be registered)")
+            raise InputError(f"{p}: size mismatch: {first[0]} is {first[1][0]}x{first[1][1]}{turned_note(first[0])}, "
+                             f"{p} is {s[0]}x{s[1]}{turned_note(p)} (the stack must be registered)")
     check_fits(fuser, files, max_pixels, "stack", count=held_images(len(files)), colour=colour_held(fuser, files))
     kw = dict(max_pixels=max_pixels, normalize=fuser.normalize, percentiles=fuser.percentiles)
     infos, colour, shape = [], [], None
@@ -247,8 +247,8 @@ def read_stack_files(fuser, files: list[str], max_pixels: int | None = None):
         if shape is None:
             shape = x.shape[:2]
         elif x.shape[:2] != shape:
-            raise InputError(f"{p}: size mismatch: {files[0]} is {shape[1]}x{shape[0]}, "
-                             f"{p} is {x.shape[1]}x{x.shape[0]} (the stack must be registered)")
+            raise InputError(f"{p}: size mismatch: {files[0]} is {shape[1]}x{shape[0]}{turned_note(files[0])}, "
+                             f"{p} is {x.shape[1]}x{x.shape[0]}{turned_note(p)} (the stack must be registered)")
         if min(x.shape[:2]) < MIN_SIDE:
             raise InputError(f"{p}: image is {x.shape[1]}x{x.shape[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
         infos.append(info)
@@ -332,7 +332,7 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
     after the joint percentile mapping); read-only. It holds all N images for the whole stack:
     the web page no longer uses it (its previews are written as each image is read,
     ``mutualfuse.web.core._previewing``, so it holds ⌈log2 N⌉ + 2 as this command does)."""
-    from ..image_io import check_output_size, check_writable, output_depth, write_image
+    from ..image_io import check_output_size, check_writable, embedded_profile_note, output_depth, write_image
     from .fuse import fuse_setting, make_fuser
 
     folder_notes: list[str] = []
@@ -423,6 +423,7 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
     notes = folder_notes + list(stacker.report.notes) + ([depth_note] if depth_note else [])
     if joint_note:
         notes.append(joint_note)
+    notes += [n for n in (embedded_profile_note(q) for q in dict.fromkeys(files)) if n]  # no colour management
     for i, info in enumerate(infos):
         if i in shared:  # a lone 16-bit image among 8-bit ones is scaled by its own percentiles: said
             continue
