@@ -168,13 +168,19 @@ def _plain(x: np.ndarray, name: str) -> np.ndarray:
     return np.asarray(x) if type(x) is not np.ndarray else x
 
 
-def check_unit_float(x: Any, name: str) -> Any:
+_FUSE_TAKES = "; Fuser.fuse takes uint8, uint16, other float ranges, PIL images and tensors"
+_FUSE_RESCALES = "; Fuser.fuse rescales other ranges (x / 255 for 8-bit data)"
+
+
+def check_unit_float(x: Any, name: str, dtype_hint: str = _FUSE_TAKES, range_hint: str = _FUSE_RESCALES) -> Any:
     """The input check of the low-level entry points (:meth:`mutualfuse.Fuser.fuse_gray`,
     :meth:`~mutualfuse.Fuser.fuse_gray_batch`, :func:`mutualfuse.methods.fuse_gray`): float
     samples, finite, in [0, 1] within :data:`~mutualfuse.io.samples.FLOAT_TOLERANCE`; else a
     one-line :class:`InputError` pointing to :meth:`~mutualfuse.Fuser.fuse`, which takes the
     other kinds (uint8, uint16, any float range, PIL, torch). Returns ``x``, clipped to [0, 1]
-    (a copy) when it overshoots within the tolerance."""
+    (a copy) when it overshoots within the tolerance. ``dtype_hint`` / ``range_hint``: the words
+    ending the refusal of a non-float array / of samples outside [0, 1] (another entry point's
+    advice, e.g. :func:`mutualfuse.onnx_export.run_onnx`'s)."""
     from .io.samples import FLOAT_TOLERANCE
 
     if not isinstance(x, np.ndarray):
@@ -183,8 +189,7 @@ def check_unit_float(x: Any, name: str) -> Any:
     x = _plain(x, name)
     dt = x.dtype
     if not np.issubdtype(dt, np.floating):
-        raise InputError(f"{name}: expected float samples in [0, 1], got dtype {dt}; Fuser.fuse takes uint8, "
-                         "uint16, other float ranges, PIL images and tensors")
+        raise InputError(f"{name}: expected float samples in [0, 1], got dtype {dt}{dtype_hint}")
     if x.size == 0:
         return x
     if not np.isfinite(x).all():
@@ -192,7 +197,7 @@ def check_unit_float(x: Any, name: str) -> Any:
     mn, mx = float(x.min()), float(x.max())
     if mn < -FLOAT_TOLERANCE or mx > 1 + FLOAT_TOLERANCE:
         raise InputError(f"{name}: float samples are in [{mn:.6g}, {mx:.6g}], not [0, 1] (tolerance "
-                         f"{FLOAT_TOLERANCE:g}); Fuser.fuse rescales other ranges (x / 255 for 8-bit data)")
+                         f"{FLOAT_TOLERANCE:g}){range_hint}")
     return np.clip(x, 0, 1) if mn < 0 or mx > 1 else x
 
 

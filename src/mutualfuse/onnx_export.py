@@ -281,27 +281,6 @@ def fuse_pool_range(model: str | os.PathLike = "default", task: str | None = Non
     return lo, p * p * budget, stride
 
 
-def _unit_float(x: np.ndarray, name: str) -> np.ndarray:
-    """``x`` if it holds finite float samples in [0, 1] (clipped within
-    :data:`~mutualfuse.io.samples.FLOAT_TOLERANCE`, as ``fuse`` reads float data); else a one-line
-    :class:`InputError`: uint8 samples (0..255) were fed to the graph as they were and fused into
-    a near-white image without a word."""
-    from .io.samples import FLOAT_TOLERANCE
-
-    if not np.issubdtype(x.dtype, np.floating):
-        raise InputError(f"{name}: expected float samples in [0, 1], got dtype {x.dtype} (8-bit data: x / 255; "
-                         "16-bit: docs/inputs.md, ONNX)")
-    if x.size == 0:
-        return x
-    if not np.isfinite(x).all():
-        raise InputError(f"{name}: image contains NaN or infinite values")
-    mn, mx = float(x.min()), float(x.max())
-    if mn < -FLOAT_TOLERANCE or mx > 1 + FLOAT_TOLERANCE:
-        raise InputError(f"{name}: float samples are in [{mn:.6g}, {mx:.6g}], not [0, 1] (tolerance "
-                         f"{FLOAT_TOLERANCE:g}); the graph takes [0, 1] (8-bit data: x / 255)")
-    return np.clip(x, 0, 1) if mn < 0 or mx > 1 else x
-
-
 def run_onnx(path: str | os.PathLike, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Run an exported model with onnxruntime on (H, W) or (B, H, W) float arrays in [0, 1] of
     the same shape, sides at least 8; else a one-line :class:`InputError` (``b`` of another
@@ -317,7 +296,12 @@ def run_onnx(path: str | os.PathLike, a: np.ndarray, b: np.ndarray) -> np.ndarra
         raise InputError(f"shape mismatch: a is {a.shape}, b is {b.shape}")
     if min(a.shape[-2:]) < MIN_SIDE:
         raise InputError(f"image is {a.shape[-1]}x{a.shape[-2]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
-    a, b = _unit_float(a, "a"), _unit_float(b, "b")
+    from .convert import check_unit_float
+
+    # uint8 samples (0..255) were fed to the graph as they were: a near-white image without a word
+    hints = dict(dtype_hint=" (8-bit data: x / 255; 16-bit: docs/inputs.md, ONNX)",
+                 range_hint="; the graph takes [0, 1] (8-bit data: x / 255)")
+    a, b = check_unit_float(a, "a", **hints), check_unit_float(b, "b", **hints)
     try:
         import onnxruntime as ort
     except ImportError:
