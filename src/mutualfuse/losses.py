@@ -435,6 +435,9 @@ def register_loss(name: str, fn=None, *, cite: str = ""):
       return), finite, differentiable with respect to ``f`` (the optimiser minimises it). Anything
       else, or an exception, is a one-line error naming the loss and the file and line it failed
       at (at the probe: before training; during training: at that step).
+    * ``fn`` must take ``x``, ``y`` and ``f`` as three positional arguments: ``fn(f)`` (a loss of
+      the output alone takes ``x`` and ``y`` too) is refused here, when the module is imported, as
+      ``register_metric`` refuses a metric that cannot be called as ``fn(a, b, f)``.
     * ``name``: letters, digits, ``_``, ``-`` and ``.``, not the name of a built-in loss
       (:data:`BUILTIN_LOSSES`; names are case-insensitive); the same function registered again
       (a module imported twice, a notebook cell run again) replaces itself, another function under
@@ -459,6 +462,21 @@ def register_loss(name: str, fn=None, *, cite: str = ""):
         if not callable(f):
             raise ParameterError(f"register_loss({name!r}): a loss must be a function f(x, y, f, **loss_params), "
                                  f"got {type(f).__name__}")
+        import inspect
+
+        try:
+            sig = inspect.signature(f)
+        except (TypeError, ValueError):  # no signature (a builtin): the trainer's probe calls it
+            sig = None
+        if sig is not None:
+            try:  # as the trainer calls it: refused here, at the --import, not after the model is built
+                sig.bind_partial(None, None, None)  # its other parameters may come from loss_params
+            except TypeError as e:
+                target = inspect.unwrap(f)
+                where = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', type(f).__name__)}"
+                raise ParameterError(f"register_loss({name!r}): {where}{sig} cannot be called as "
+                                     f"fn(x, y, f, **loss_params) ({e}): a loss takes the two sources and the fused "
+                                     "output, also when it uses the fused output only") from None
         try:
             LOSS_REGISTRY.add(name, f, cite=cite, user=True)
         except ValueError as e:  # the name is taken by another definition
