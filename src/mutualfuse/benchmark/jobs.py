@@ -136,6 +136,10 @@ def fuse_pair(src: Source, a: np.ndarray, b: np.ndarray, device: str = "cpu") ->
 def _one_line(e: BaseException) -> str:
     """The problem line of a failure; for an exception raised in a user's code (a method of one's
     own), with the file and line where it was raised."""
+    from ..methods import OwnMethodFailure
+
+    if isinstance(e, OwnMethodFailure):  # the row names the method: what it raised, where
+        return " ".join(e.described.split())
     if isinstance(e, FuseError):
         return " ".join(str(e).split())
     from .plugins import _where

@@ -369,9 +369,33 @@ def record_text(args, fuser=None) -> str:
             v = getattr(fuser, k, None)
             if v is not None:
                 opts[k] = list(v) if isinstance(v, tuple) else v
+        code = _own_method_code(args, fuser)
+        if code:
+            opts["method_code"] = code
         text = json.dumps(opts, sort_keys=True, separators=(",", ":"), default=repr)
         args._output_record = text
     return text
+
+
+def _own_method_code(args, fuser) -> str | None:
+    """For a method of one's own (``--import``): the digest of its code as the benchmark's cache
+    keys it (:func:`mutualfuse.benchmark.sources._code_sha`, 16 hex digits), recorded with the
+    outputs so that a rerun after the method was edited refuses its stale outputs (they were
+    skipped as done); None for the network and the package's own methods."""
+    method = getattr(args, "method", None)
+    if not method or fuser is None or getattr(fuser, "net", None) is not None:
+        return None
+    from ..methods import METHODS, _is_own
+
+    try:
+        entry = METHODS.entry(method)
+    except KeyError:
+        return None
+    if not _is_own(entry.obj):
+        return None
+    from ..benchmark.sources import _code_sha
+
+    return (_code_sha(entry.obj, entry.meta) or "")[:16] or None
 
 
 def set_record(o: str, text: str) -> None:
@@ -406,7 +430,10 @@ def _differences(old: dict, new: dict) -> str:
     parts = []
     for k in sorted(set(old) | set(new)):
         if old.get(k) != new.get(k):
-            parts.append(f"--{k.replace('_', '-')} {_shown(old.get(k))}, now {_shown(new.get(k))}")
+            if k == "method_code":  # not an option: the code of a method of one's own, edited since
+                parts.append(f"the method's code (sha256 {_shown(old.get(k))}, now {_shown(new.get(k))})")
+            else:
+                parts.append(f"--{k.replace('_', '-')} {_shown(old.get(k))}, now {_shown(new.get(k))}")
     return "; ".join(parts[:4]) + (f"; and {len(parts) - 4} more" if len(parts) > 4 else "")
 
 

@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import InputError, ParameterError
+from ..errors import FuseError, InputError, ParameterError
 from ..registry import Registry
 
 MethodFn = Callable[..., np.ndarray]
@@ -45,6 +45,18 @@ class MethodResultError(ParameterError):
     (None, a complex or object array, another shape, NaN or infinite values, values on the 0-255
     scale): a method of one's own breaking the contract above. Clipping used to turn these into
     white or black pixels that were written and scored."""
+
+
+class OwnMethodFailure(MethodResultError):
+    """A method of one's own raised while fusing; ``described``: what it raised and where, as
+    ``"ValueError: ... (file, line N)"`` (the benchmark's problem lines use it as they are)."""
+
+    def __init__(self, message: str, described: str):
+        super().__init__(message)
+        self.described = str(described)
+
+    def __reduce__(self):  # picklable with both arguments (-j workers send it back)
+        return (type(self), (str(self), self.described))
 
 
 def result_problem(out: Any, shape: tuple[int, ...]) -> str | None:
@@ -179,6 +191,12 @@ def fuse_gray(method: str, a: np.ndarray, b: np.ndarray, **params: Any) -> np.nd
     except TypeError as e:  # unknown keyword for this method
         if "unexpected keyword" in str(e) or "got an unexpected" in str(e):
             raise ParameterError(f"method {method!r}: {e}") from None
+        _own_failure(method, fn, e)
+        raise
+    except (FuseError, MemoryError):  # said as they are (fuse-dir's out-of-memory advice)
+        raise
+    except Exception as e:  # noqa: BLE001 - a method of one's own failing: named with its line
+        _own_failure(method, fn, e)
         raise
     if _is_own(fn):
         problem = result_problem(out, a.shape)
@@ -190,6 +208,18 @@ def fuse_gray(method: str, a: np.ndarray, b: np.ndarray, **params: Any) -> np.nd
     if out.shape != a.shape:
         raise RuntimeError(f"method {method!r} returned shape {out.shape} for input {a.shape}")
     return np.clip(out, 0.0, 1.0)
+
+
+def _own_failure(method: str, fn: Any, e: Exception) -> None:
+    """For a method of one's own whose call raised ``e``: a one-line :class:`OwnMethodFailure`
+    naming the method, its function and the line of the user's code that raised (``fuse`` said
+    ``internal error: ValueError: ...``, exit 1, and ``fuse-dir`` the same for every pair).
+    Returns for the package's own methods (a failure there is a bug: its traceback is kept)."""
+    if _is_own(fn):
+        from ..plugins import _describe
+
+        described = _describe(e)
+        raise OwnMethodFailure(f"method {method!r} ({_where(fn)}) failed: {described}", described) from None
 
 
 def _is_own(fn: Any) -> bool:
