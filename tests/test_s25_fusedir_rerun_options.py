@@ -14,25 +14,14 @@ import pytest
 from PIL import Image
 
 from mutualfuse.cli import main
+from xattrs import xattrs_work
 
 XATTR = "user.mutualfuse.fuse-dir"
 
 
-def _xattrs_work(d) -> bool:
-    f = d / "probe"
-    f.write_bytes(b"")
-    try:
-        os.setxattr(f, "user.probe", b"1")
-        return True
-    except (AttributeError, OSError):  # not Linux, or a file system without user attributes
-        return False
-    finally:
-        f.unlink()
-
-
 @pytest.fixture(autouse=True)
 def _need_xattrs(tmp_path):
-    if not _xattrs_work(tmp_path):
+    if not xattrs_work(tmp_path):
         pytest.skip("extended attributes (os.setxattr, user.*) are not available here")
 
 

@@ -8,7 +8,6 @@
 """
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 
 from mutualfuse.cli import main
 from one_line_error import assert_one_line_error
+from xattrs import xattrs_work
 
 SAMPLE = Path(__file__).resolve().parents[1] / "src" / "mutualfuse" / "data" / "samples" / "tno-01"
 
@@ -50,20 +50,8 @@ def test_an_own_method_out_of_memory_keeps_fuse_dirs_advice(tmp_path, capsys):
     assert rc == 2 and "out of memory (try --tile)" in err and "internal error" not in err, err
 
 
-def _xattrs_work(d) -> bool:
-    f = d / "probe"
-    f.write_bytes(b"")
-    try:
-        os.setxattr(f, "user.probe", b"1")
-        return True
-    except (AttributeError, OSError):  # not Linux, or a file system without user attributes
-        return False
-    finally:
-        f.unlink()
-
-
 def test_fuse_dir_refuses_outputs_of_an_edited_own_method(tmp_path, capsys):
-    if not _xattrs_work(tmp_path):
+    if not xattrs_work(tmp_path):
         pytest.skip("extended attributes (os.setxattr, user.*) are not available here")
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir()
