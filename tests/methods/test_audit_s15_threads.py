@@ -55,3 +55,10 @@ def test_one_and_two_threads_agree(samples, tmp_path):
     r2 = _run(samples, tmp_path, 2)
     for m in r1:
         assert_close(r2[m], r1[m], dtype="float32" if m == "csr" else "float64", msg=m)
+
+
+def test_the_list_covers_every_built_in_method():
+    """METHODS is the registry's list of the package's classical methods."""
+    from builtin_methods import builtin_classical
+
+    assert set(METHODS) == builtin_classical(pixel=False)

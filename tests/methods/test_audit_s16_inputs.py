@@ -167,3 +167,10 @@ def test_within_tolerance_overshoot_is_clipped_not_refused(tno):
     xc, yc = np.clip(x, 0, 1), np.clip(y, 0, 1)
     assert np.array_equal(METHODS.get("lp")(x, y), METHODS.get("lp")(xc, yc))
     assert np.array_equal(x, x0) and np.array_equal(y, y0)
+
+
+def test_the_list_covers_every_built_in_method():
+    """CLASSICAL is the registry's list of the package's classical methods (with average and max)."""
+    from builtin_methods import builtin_classical
+
+    assert set(CLASSICAL) == builtin_classical(pixel=True)

@@ -344,3 +344,10 @@ def test_sparse_methods_full_size_default(pairs, method):
     # and the result keeps the structure of both sources better than either source alone
     for s in (a, b):
         assert np.corrcoef(f.ravel(), (a + b).ravel())[0, 1] > np.corrcoef(s.ravel(), (a + b).ravel())[0, 1] - 0.05
+
+
+def test_the_list_covers_every_built_in_method():
+    """CLASSICAL is the registry's list of the package's classical methods."""
+    from builtin_methods import builtin_classical
+
+    assert set(CLASSICAL) == builtin_classical(pixel=False)

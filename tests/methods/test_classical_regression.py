@@ -65,3 +65,10 @@ if __name__ == "__main__" and "--regen" in sys.argv:
     out = {m: {p: compute(m, p) for p in PAIRS} for m in METHODS_PINNED}
     PINS.write_text(json.dumps(out, indent=1) + "\n")
     print("wrote", PINS)
+
+
+def test_the_list_covers_every_built_in_method():
+    """METHODS_PINNED is the registry's list of the package's classical methods."""
+    from builtin_methods import builtin_classical
+
+    assert set(METHODS_PINNED) == builtin_classical(pixel=False)
