@@ -316,6 +316,37 @@ def _fsync_file(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
+def _new_temporary(target: Path, parent: Path, suffix: str, shown: Path) -> Path:
+    """An empty temporary beside ``target`` (:func:`part_prefix`, ``.part`` + ``suffix``); a folder
+    that cannot hold it is one line naming the output ``shown``."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=part_prefix(target), suffix=".part" + suffix, dir=str(parent))
+    except OSError as e:
+        raise InputError(f"{shown}: cannot write in {parent} ({e.strerror or e})") from None
+    os.close(fd)
+    return Path(tmp)
+
+
+@contextlib.contextmanager
+def _writer_errors(shown: Path) -> Iterator[None]:
+    """The writer's own write failing (a full disk or quota, a file-size limit): one line naming
+    the output, as a failed rename is, not "internal error: OSError" of a writer that does not
+    catch it (fuse-volume, evaluate -o)."""
+    try:
+        yield
+    except OSError as e:
+        if e.errno in WRITE_ERRNOS:
+            raise InputError(f"{shown}: cannot write output ({e.strerror or e})") from None
+        raise
+
+
+def _seal(tmp: Path, mode: int, fsync: bool) -> None:
+    """Flush a written temporary (``fsync``) and give it its output's permissions ``mode``."""
+    if fsync:
+        _fsync_file(tmp)
+    os.chmod(tmp, mode)
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, *, suffix: str | None = None, fsync: bool = True) -> Iterator[Path]:
     """Yield a temporary file path beside ``path``; on success give it ``open()``'s permissions
@@ -332,26 +363,12 @@ def atomic_write(path: str | os.PathLike, *, suffix: str | None = None, fsync: b
     parent = _folder(p)
     sfx = shown.suffix if suffix is None else suffix
     mode = default_mode(p)
+    tmp_p = _new_temporary(p, parent, sfx, shown)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=part_prefix(p), suffix=".part" + sfx, dir=str(parent))
-    except OSError as e:
-        raise InputError(f"{shown}: cannot write in {parent} ({e.strerror or e})") from None
-    os.close(fd)
-    tmp_p = Path(tmp)
-    try:
-        try:
+        with _writer_errors(shown):
             yield tmp_p
-        except OSError as e:
-            # the writer's own write failed (a full disk or quota, a file-size limit): one line
-            # naming the output, as a failed rename is, not "internal error: OSError" of a
-            # writer that does not catch it (fuse-volume, evaluate -o)
-            if e.errno in WRITE_ERRNOS:
-                raise InputError(f"{shown}: cannot write output ({e.strerror or e})") from None
-            raise
         try:
-            if fsync:
-                _fsync_file(tmp_p)
-            os.chmod(tmp_p, mode)
+            _seal(tmp_p, mode, fsync)
             os.replace(tmp_p, p)
         except OSError as e:
             raise InputError(f"{shown}: cannot write output ({e.strerror or e})") from None
@@ -378,22 +395,12 @@ def atomic_write_all(paths: list[Path], write: Callable[[Path, Path], None], fsy
             target = write_target(shown)  # a symbolic link is written through, as atomic_write does
             parent = _folder(target)
             mode = default_mode(target)
+            tmp = _new_temporary(target, parent, shown.suffix, shown)
+            staged.append((shown, target, tmp))
+            with _writer_errors(shown):
+                write(tmp, shown)
             try:
-                fd, tmp = tempfile.mkstemp(prefix=part_prefix(target), suffix=".part" + shown.suffix, dir=str(parent))
-            except OSError as e:
-                raise InputError(f"{shown}: cannot write in {parent} ({e.strerror or e})") from None
-            os.close(fd)
-            staged.append((shown, target, Path(tmp)))
-            try:
-                write(Path(tmp), shown)
-            except OSError as e:
-                if e.errno in WRITE_ERRNOS:
-                    raise InputError(f"{shown}: cannot write output ({e.strerror or e})") from None
-                raise
-            try:
-                if fsync:
-                    _fsync_file(Path(tmp))
-                os.chmod(tmp, mode)
+                _seal(tmp, mode, fsync)
             except OSError as e:
                 raise InputError(f"{shown}: cannot write output ({e.strerror or e})") from None
         done: list[tuple[Path, Path | None, bool]] = []  # (file renamed into place, its old file's link, existed)
