@@ -2,19 +2,24 @@
 """Time every registered classical fusion method (and the pixel floors) at 256x256 and 640x480.
 
 Inputs are real images: the CT/MR sample pair (256x256, ``ct-mr-c01``) and an MSRS IR/VIS
-pair (640x480, ``ir-vis/msrs-sample/00537D`` of the shared data; if the shared data are absent,
-the bundled TNO sample resized to 640x480). Each method runs ``--repeat`` times on one
+pair (640x480, ``ir-vis/msrs-sample/00537D`` under the data root: ``--data-root``, else
+``$MUTUALFUSE_DATA``, else ``$MUTUALFUSE_SHARED/data``; with none of them, the bundled TNO sample
+resized to 640x480, and every row names the input it timed). Each method runs ``--repeat`` times on one
 thread-limited process and the median wall time is reported, with the machine's load average
 so that numbers from a shared machine can be judged.
 
 Usage::
 
     python benchmarks/bench_baselines.py [--methods lp,rp,...] [--sizes 256,640x480] [--repeat 3]
-                                         [--json out.json]
+                                         [--json out.json] [--data-root DIR]
+    python benchmarks/bench_baselines.py --methods average,lp --sizes 256 --repeat 1   # quick (seconds)
     python benchmarks/bench_baselines.py --compare [--crop 160x120]
 
-Besides the median wall time, each row gives the process CPU time and the CPU seconds per
-megapixel: on a shared machine the wall time mostly measures the other jobs.
+Besides the median wall time (seconds), each row gives the process CPU time (seconds, all its
+threads) and the CPU seconds per megapixel: on a shared machine the wall time mostly measures the
+other jobs. The first line names the machine (CPU model, usable CPUs, threads, torch version,
+load average); the thread count is not set by the script (``OMP_NUM_THREADS`` is). The table has
+no baseline column: ``average`` and ``max`` (the pixel floors) are the rows to compare with.
 
 ``--compare`` times the straightforward ASR and CSR paths that issue 14 replaced
 (``asr_reference``, ``csr_reference``) against the current ones in the same run, on a central
@@ -26,17 +31,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "src" / "mutualfuse" / "data" / "samples"
-SHARED = Path(os.environ.get("MUTUALFUSE_SHARED", REPO.parent / "shared"))
+DATA: Path | None = None  # the data root (main() sets it: --data-root, $MUTUALFUSE_DATA, ...)
 
 
 def gray(path: Path, size=None) -> np.ndarray:
@@ -49,8 +57,8 @@ def gray(path: Path, size=None) -> np.ndarray:
 def pair_for(size: str):
     if size == "256":
         return "ct-mr-c01 (256x256)", gray(SAMPLES / "ct-mr-c01" / "a.png"), gray(SAMPLES / "ct-mr-c01" / "b.png")
-    msrs = SHARED / "data" / "ir-vis" / "msrs-sample"
-    if (msrs / "ir" / "00537D.png").is_file():
+    msrs = DATA / "ir-vis" / "msrs-sample" if DATA is not None else None
+    if msrs is not None and (msrs / "ir" / "00537D.png").is_file():
         return ("msrs 00537D (640x480)", gray(msrs / "ir" / "00537D.png"), gray(msrs / "vis" / "00537D.png"))
     return ("tno-01 resized (640x480)", gray(SAMPLES / "tno-01" / "a.png", (640, 480)),
             gray(SAMPLES / "tno-01" / "b.png", (640, 480)))
@@ -73,16 +81,21 @@ def main(argv: list[str] | None = None) -> None:
     from mutualfuse.errors import ParameterError
     from mutualfuse.methods import METHODS, check_method_params, fuse_gray
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    global DATA
+    ap = _common.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--methods", default=None,
                     help="comma list, each NAME or NAME:key=value[:key=value] "
                     "(default: average, max and every classical method)")
     ap.add_argument("--sizes", default="256,640x480")
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--json", default=None)
+    ap.add_argument("--json", default=None, help="also write the rows here (JSON)")
+    ap.add_argument("--data-root", help="data root holding ir-vis/msrs-sample (default: $MUTUALFUSE_DATA; "
+                    "without one, the bundled TNO sample resized to 640x480)")
     ap.add_argument("--compare", action="store_true", help="old vs new ASR/CSR paths on a crop")
     ap.add_argument("--crop", default="160x120", help="WxH of the central crop for --compare")
     args = ap.parse_args(argv)
+    DATA, _ = _common.data_root(ap, args.data_root, required=False)
+    _common.check_output(ap, args.json)
     if args.compare:
         try:
             w, h = (int(v) for v in args.crop.lower().split("x"))
@@ -107,8 +120,7 @@ def main(argv: list[str] | None = None) -> None:
         except ParameterError as e:
             ap.error(str(e))
     rows = []
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"load average at start {os.getloadavg()[0]:.1f}")
+    print(_common.machine())
     print(f"{'method':14s} {'input':26s} {'median s':>9s} {'cpu s':>8s} {'cpu s/MP':>9s} {'runs':>5s}")
     for size in args.sizes.split(","):
         label, a, b = pair_for(size.lower().removesuffix("x256"))
@@ -130,7 +142,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{spec:14s} {label:26s} {med:9.3f} {cpu:8.3f} {cpu / mp:9.2f} {reps:5d}   "
                   f"(load {os.getloadavg()[0]:.1f})", flush=True)
     if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
+        _common.write_output(args.json, json.dumps(rows, indent=1) + "\n")
 
 
 def compare(crop: str) -> None:
@@ -141,8 +153,8 @@ def compare(crop: str) -> None:
     label, a, b = pair_for("640x480")
     y0, x0 = (a.shape[0] - h) // 2, (a.shape[1] - w) // 2
     a, b = a[y0:y0 + h, x0:x0 + w], b[y0:y0 + h, x0:x0 + w]
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"load average at start {os.getloadavg()[0]:.1f}; torch threads {_torch_threads()}")
+    _torch_threads()  # torch loaded, so that the machine line names its thread count
+    print(_common.machine())
     print(f"# input: central {w}x{h} crop of {label} (a crop: the old ASR path takes > 10 min at 640x480)")
     print(f"{'method':22s} {'old cpu s':>10s} {'new cpu s':>10s} {'speed-up':>9s} {'old wall':>9s} "
           f"{'new wall':>9s} {'max |diff|':>11s}")

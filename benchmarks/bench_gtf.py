@@ -15,27 +15,34 @@ Rows (all on ``I - V`` of one IR/VIS pair, ``lam = 4``):
 Printed per row: median wall time and process CPU time, speed-up (wall) against
 ``admm-reference`` (the old default) and against its own reference (and a line of the same
 speed-ups from CPU time, which other processes on a shared machine disturb less), and the max / mean absolute difference in grey levels of the fused
-image ``clip(Y + V, 0, 1)`` against its reference. The pair is MSRS ``00537D`` (640x480) from the
-shared data, or the bundled TNO sample resized to 640x480 if the shared data are absent.
+image ``clip(Y + V, 0, 1)`` against its reference. Every solver is called once, untimed, on a
+32x32 crop before its timings, so that one-off costs (imports, first allocations) are not charged
+to the old default that the speed-ups divide by (before session 26 they were, which inflated them
+at ``--repeat 1``). The pair is MSRS ``00537D`` (640x480) under the data root (``--data-root``,
+else ``$MUTUALFUSE_DATA``, else ``$MUTUALFUSE_SHARED/data``), or the bundled TNO sample resized to
+``--size`` without one (the first line names the pair, the second the machine).
 
 Usage::
 
-    python benchmarks/bench_gtf.py [--repeat 3] [--size 640x480]
+    python benchmarks/bench_gtf.py [--repeat 3] [--size 640x480] [--data-root DIR]
+    python benchmarks/bench_gtf.py --size 64x48 --repeat 1      # quick (seconds)
 """
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "src" / "mutualfuse" / "data" / "samples"
-SHARED = Path(os.environ.get("MUTUALFUSE_SHARED", REPO.parent / "shared"))
 
 
 def gray(path: Path, size=None) -> np.ndarray:
@@ -45,9 +52,9 @@ def gray(path: Path, size=None) -> np.ndarray:
     return np.asarray(im, dtype=np.float64) / 255.0
 
 
-def pair(size):
-    msrs = SHARED / "data" / "ir-vis" / "msrs-sample"
-    if size == (640, 480) and (msrs / "ir" / "00537D.png").is_file():
+def pair(size, data: Path | None = None):
+    msrs = data / "ir-vis" / "msrs-sample" if data is not None else None
+    if size == (640, 480) and msrs is not None and (msrs / "ir" / "00537D.png").is_file():
         return "msrs 00537D (640x480)", gray(msrs / "ir" / "00537D.png"), gray(msrs / "vis" / "00537D.png")
     return (f"tno-01 resized ({size[0]}x{size[1]})", gray(SAMPLES / "tno-01" / "a.png", size),
             gray(SAMPLES / "tno-01" / "b.png", size))
@@ -56,17 +63,20 @@ def pair(size):
 def main() -> None:
     from mutualfuse.methods.classical import gtf as g
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--repeat", type=int, default=3)
+    ap = _common.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeat", type=_common.positive, default=3, help="timed runs per solver (median)")
     ap.add_argument("--size", default="640x480")
+    ap.add_argument("--data-root", help="data root holding ir-vis/msrs-sample (default: $MUTUALFUSE_DATA; "
+                    "without one, the bundled TNO sample)")
     args = ap.parse_args()
+    data, _ = _common.data_root(ap, args.data_root, required=False)
     try:
         w, h = (int(v) for v in args.size.lower().split("x"))
         if w < 8 or h < 8:
             raise ValueError
     except ValueError:
         ap.error(f"--size {args.size!r}: expected WxH (at least 8x8), e.g. 640x480")
-    name, ir, vis = pair((w, h))
+    name, ir, vis = pair((w, h), data)
     s = ir - vis
     runs = {
         "admm-reference": lambda: g.tv_l1_reference(s, 4.0)[0],
@@ -76,6 +86,8 @@ def main() -> None:
     }
     ref_of = {"admm-fast": "admm-reference", "irn-fast": "irn-reference"}
     times, cpus, outs = {}, {}, {}
+    warm = s[:32, :32]
+    g.tv_l1_reference(warm, 4.0), g.tv_l1(warm, 4.0), g.irn_l1tv_reference(warm, 4.0), g.irn_l1tv(warm, 4.0)
     for key, fn in runs.items():
         ts, cs = [], []
         for _ in range(args.repeat):
@@ -87,6 +99,7 @@ def main() -> None:
         outs[key] = np.clip(y + vis, 0, 1)
     print(f"GTF solvers on {name}, lam=4, median of {args.repeat}; load average {os.getloadavg()[0]:.1f} "
           f"(shared machine: compare rows of this run only)")
+    print(_common.machine())
     print(f"{'solver':<16}{'time (s)':>10}{'CPU (s)':>9}{'vs old default':>16}{'vs its reference':>18}"
           f"{'max |diff| (grey)':>19}{'mean |diff|':>13}")
     for key in runs:
