@@ -95,7 +95,7 @@ def machine(threads: int | None = None) -> str:
     return (f"# machine: {_cpu_model()}, {usable} of {os.cpu_count()} CPUs usable, "
             + (f"threads {threads} (" if threads is not None else "")
             + f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"
-            + (")" if threads is not None else "") + ", python {platform.python_version()}, "
+            + (")" if threads is not None else "") + f", python {platform.python_version()}, "
             f"torch {_version('torch')}, numpy {_version('numpy')}, mutualfuse {_version('mutualfuse')}, "
             f"load average {load}")
 

@@ -1,7 +1,13 @@
 """Fuse speed and memory benchmark, and the token budget's deviation from the exact mapping.
 
     python benchmarks/bench_fuse.py speed      [--sizes 256x256,640x480,...] [--device cpu] [--threads 2]
-    python benchmarks/bench_fuse.py deviation  [--sets tno,msrs,lytro] [--upscale 3]
+    python benchmarks/bench_fuse.py deviation  [--sets tno,msrs,lytro] [--upscale 3]   # needs the data root
+    python benchmarks/bench_fuse.py speed --sizes 64x64 --threads 1 --reps 1 --exact-max-pixels 0 --naive-max-gb 0
+                                                   # quick: a minute or two on one thread
+
+The data root is ``--data-root``, else ``$MUTUALFUSE_DATA``, else ``$MUTUALFUSE_SHARED/data`` (the
+variable of the commands in runs-log/); one that is named but missing is an error, never a silent
+fallback. ``deviation`` needs one; ``speed`` without one uses the bundled sample and says so.
 
 ``speed``: every (size, mode) runs in a fresh process (``--child``) so that peak RSS
 (``ru_maxrss``, the whole process: Python + torch + model + data) is that run's alone. Modes:
@@ -11,10 +17,15 @@
 * ``naive``: ``token_budget=0`` with SDPA's math backend (the explicit N×N matmul-softmax-matmul), only where
   its two N×N float32 matrices fit (``--naive-max-gb``).
 
-Inputs are a real infrared/visible pair (TNO 04, or the bundled tno-01) resized to each size.
-Achieved GFLOP/s counts convolution and mapping FLOPs (2 per multiply-add) and is printed
-next to the fp32 matmul peak measured with the same thread count at the start and end of the
-run (the machine is shared; the peak shows how loaded it was).
+Inputs are a real infrared/visible pair (TNO 04 of the data root, or the bundled tno-01 without
+one; the ``# input`` line says which) resized to each size. Times are wall seconds (best of
+``--reps`` up to 640x480, one run above), us/px microseconds per pixel, RSS megabytes. Each
+``exact`` and ``naive`` row ends with its time relative to ``default`` at the same size, and with
+the peers (the default) a table gives ``default``'s time relative to DenseFuse's and IFCNN's bare
+forward, all measured in this run. Achieved GFLOP/s counts convolution and mapping FLOPs (2 per
+multiply-add) and is printed next to the fp32 matmul peak measured with the same thread count at
+the start and end of the run (the machine is shared; the peak shows how loaded it was). A mode
+that fails is a ``FAILED`` row, and the run then ends with exit status 1.
 
 ``deviation``: fuses real pairs at their native size (and, with ``--upscale``, a few of them
 bicubically enlarged to 1920×1080) with the default token budget and with the exact mapping,
@@ -31,8 +42,11 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("MUTUALFUSE_SHARED", REPO.parent / "shared")) / "data"
+SAMPLE = REPO / "src" / "mutualfuse" / "data" / "samples" / "tno-01"
 DEFAULT_SIZES = "256x256,640x480,1024x768,1920x1080,3840x2160"
 
 
@@ -64,16 +78,19 @@ def matmul_peak(threads: int, device: str = "cpu") -> float:
     return 2 * n ** 3 / best / 1e9
 
 
-def _pair(h: int, w: int):
+def _pair_files(data: Path | None) -> tuple[Path, Path, str]:
+    """The speed benchmark's pair: TNO 04 of the data root, else the bundled tno-01 sample."""
+    src = data / "ir-vis" / "tno" if data is not None else None
+    if src is not None and (src / "ir" / "04.png").exists():
+        return src / "ir" / "04.png", src / "vis" / "04.png", f"TNO 04 ({src})"
+    return SAMPLE / "a.png", SAMPLE / "b.png", "the bundled tno-01 sample (no TNO 04 under a data root)"
+
+
+def _pair(h: int, w: int, data: Path | None = None):
     import numpy as np
     from PIL import Image
 
-    src = SHARED / "ir-vis" / "tno"
-    if (src / "ir" / "04.png").exists():
-        pa, pb = src / "ir" / "04.png", src / "vis" / "04.png"
-    else:
-        s = REPO / "src" / "mutualfuse" / "data" / "samples" / "tno-01"
-        pa, pb = s / "a.png", s / "b.png"
+    pa, pb, _ = _pair_files(data)
     out = []
     for p in (pa, pb):
         im = Image.open(p).convert("L").resize((w, h), Image.BICUBIC)
@@ -164,7 +181,7 @@ def peer_child(args) -> None:
 
     w, h = map(int, args.size.lower().split("x"))
     net = _peer_net(args.mode)
-    a, b = _pair(h, w)
+    a, b = _pair(h, w, args.data)
     ta = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))[None, None]
     tb = torch.from_numpy(np.ascontiguousarray(b, dtype=np.float32))[None, None]
     with torch.inference_mode():
@@ -187,7 +204,7 @@ def peer_child(args) -> None:
                       "net_s": wall,
                       "us_per_px": wall / (h * w) * 1e6,
                       "peak_rss_mb": peak_rss, "gpu_peak_mb": None,
-                      "conv_gflop": conv / 1e9, "map_gflop": 0.0, "gflops": conv / 1e9 / wall, "matmul_peak_gflops": 0.0, "pool": 1,
+                      "conv_gflop": conv / 1e9, "map_gflop": 0.0, "gflops": conv / 1e9 / wall, "matmul_peak_gflops": None, "pool": 1,
                       "windows": 1, "model": args.mode}), flush=True)
 
 
@@ -213,7 +230,7 @@ def child(args) -> None:
 
         math_only = sdpa_kernel(SDPBackend.MATH)  # held until this function returns: the
         math_only.__enter__()                     # switch is undone when the object is freed
-    a, b = _pair(h, w)
+    a, b = _pair(h, w, args.data)
     fuser.fuse(a[:64, :64], b[:64, :64])  # warm-up: kernels, allocator
     peak_now = matmul_peak(args.threads, args.device)  # load right now (the machine is shared)
     if args.device != "cpu":
@@ -262,8 +279,11 @@ def child(args) -> None:
 def speed(args) -> None:
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     peak0 = matmul_peak(args.threads, args.device)
+    print(_common.machine(args.threads), flush=True)
+    print(f"# input: {_pair_files(args.data)[2]}, resized to each size", flush=True)
     print(f"# fp32 matmul peak ({args.threads} threads, {args.device}): {peak0:.0f} GFLOP/s at start", flush=True)
     rows = []
+    failed = []
     for size in sizes:
         w, h = map(int, size.lower().split("x"))
         n = (h // 4) * (w // 4)
@@ -274,25 +294,33 @@ def speed(args) -> None:
             modes.append("naive")
         for mode in modes:
             cmd = [sys.executable, __file__, "--child", "--size", size, "--mode", mode, "--threads", str(args.threads),
-                   "--device", args.device, "--reps", str(args.reps)] + (["--weights", args.weights] if args.weights else [])
+                   "--device", args.device, "--reps", str(args.reps)] + (["--weights", args.weights] if args.weights else []) \
+                + (["--data-root", str(args.data)] if args.data is not None else [])
             t = time.perf_counter()
             r = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
             if r.returncode != 0:
                 print(f"{size:>10} {mode:>8}  FAILED ({r.returncode}): {r.stderr.strip().splitlines()[-1:]}", flush=True)
+                failed.append(f"{size} {mode}")
                 continue
             res = json.loads(r.stdout.strip().splitlines()[-1])
             rows.append(res)
+            base = next((x for x in rows if x["size"] == res["size"] and x["mode"] == "default"), None)
+            vs = (f"  {res['wall_s'] / base['wall_s']:.2f}x default" if base is not None and mode in ("exact", "naive")
+                  else "")
             print(f"{res['size']:>10} {mode:>8}  {res['wall_s']:8.2f} s (net {res['net_s']:6.2f} s)  "
                   f"{res['us_per_px']:6.2f} us/px  "
                   f"RSS {res['peak_rss_mb']:7.0f} MB  pool {res['pool']}  windows {res['windows']:3d}  "
                   f"conv {res['conv_gflop']:7.1f} + map {res['map_gflop']:8.1f} GFLOP  {res['gflops']:6.1f} GFLOP/s "
-                  f"(matmul peak now {res['matmul_peak_gflops']:.0f})  "
-                  f"(child {time.perf_counter() - t:.0f} s)", flush=True)
+                  + (f"(matmul peak now {res['matmul_peak_gflops']:.0f})  " if res["matmul_peak_gflops"] is not None
+                     else "(bare forward; peak not measured)  ")
+                  + f"(child {time.perf_counter() - t:.0f} s){vs}", flush=True)
         skipped = [m for m in ("exact", "naive") if m not in modes]
         if skipped:
             need = 2 * n * n * 4 / 2**30
             print(f"{size:>10}  skipped {', '.join(skipped)}"
-                  + (f" (naive needs two {need / 2:.1f} GB N×N matrices, N={n})" if "naive" in skipped else ""), flush=True)
+                  + (f" (above --exact-max-pixels {args.exact_max_pixels})" if "exact" in skipped else "")
+                  + (f" (naive needs two {need / 2:.1f} GB N×N matrices, N={n}; --naive-max-gb {args.naive_max_gb:g})"
+                     if "naive" in skipped else ""), flush=True)
     peak1 = matmul_peak(args.threads, args.device)
     print(f"# fp32 matmul peak at end: {peak1:.0f} GFLOP/s; model: {rows[0]['model'] if rows else '?'}", flush=True)
     if args.peers:
@@ -319,7 +347,10 @@ def speed(args) -> None:
                 print(f"{key:>10}  " + ", ".join(f"{d['net_s'] / by[(key, p)]['wall_s']:.2f}x {p}"
                                                  for p in PEERS if (key, p) in by), flush=True)
     if args.json:
-        Path(args.json).write_text(json.dumps({"peak_start": peak0, "peak_end": peak1, "rows": rows}, indent=1))
+        _common.write_output(args.json, json.dumps({"peak_start": peak0, "peak_end": peak1, "rows": rows}, indent=1))
+    if failed:
+        sys.exit(f"bench_fuse.py: error: {len(failed)} measurement(s) failed ({', '.join(failed)}); "
+                 "their FAILED rows above say why")
 
 
 def deviation(args) -> None:
@@ -362,17 +393,18 @@ def deviation(args) -> None:
     from mutualfuse.model.mutual_mapping import pool_for
 
     cfg = approx.net.cfg
+    print(_common.machine(args.threads), flush=True)
     print(f"# token budget {cfg.token_budget} (minimum pool {cfg.map_min_pool}) vs exact; model: {what}", flush=True)
     for name in args.sets.split(","):
         rel, ra, rb = sets[name]
-        d = SHARED / rel
+        d = args.data / rel
         for pa in sorted((d / ra).glob("*.png"))[: args.limit]:
             a, b = load(pa), load(d / rb / pa.name)
             if pool_for(a.shape[0] // 4, a.shape[1] // 4, cfg.token_budget, cfg.map_min_pool) == 1:
                 continue  # exact anyway
             rows.append(compare(a, b, f"{name}/{pa.stem}"))
     if args.upscale:
-        d = SHARED / "ir-vis" / "tno"
+        d = args.data / "ir-vis" / "tno"
         for pa in sorted((d / "ir").glob("*.png"))[: args.upscale]:
             ims = [Image.open(p).convert("L").resize((1920, 1080), Image.BICUBIC) for p in (pa, d / "vis" / pa.name)]
             a, b = (np.asarray(im, dtype=np.float64) / 255.0 for im in ims)
@@ -385,15 +417,18 @@ def deviation(args) -> None:
                   f"worst max|d| {max(r['max_abs_8bit'] for r in rs):.0f}, median PSNR {np.median([r['psnr_db'] for r in rs]):.1f} dB, "
                   f"min PSNR {min(r['psnr_db'] for r in rs):.1f} dB", flush=True)
     if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1))
+        _common.write_output(args.json, json.dumps(rows, indent=1))
 
 
-DEVIATION_SETS = ("tno", "msrs", "lytro", "pet", "ct-mr")  # the keys of deviation()'s table
+DEVIATION_DIRS = {"tno": "ir-vis/tno", "msrs": "ir-vis/msrs-sample", "lytro": "multi-focus/lytro",
+                  "pet": "medical/pet-mri", "ct-mr": "medical/ct-mr"}  # deviation()'s sets
+DEVIATION_SETS = tuple(DEVIATION_DIRS)
 
 
 def _check_args(ap: argparse.ArgumentParser, args) -> None:
     """A one-line usage error for sizes that are not WxH, an unknown set or weights that cannot be read."""
     if args.what == "speed":
+        args.data, _ = _common.data_root(ap, args.data, required=False)
         for size in (s.strip() for s in args.sizes.split(",") if s.strip()):
             try:
                 w, h = map(int, size.lower().split("x"))
@@ -405,9 +440,13 @@ def _check_args(ap: argparse.ArgumentParser, args) -> None:
         bad = [s for s in args.sets.split(",") if s not in DEVIATION_SETS]
         if bad:
             ap.error(f"--sets: unknown set {', '.join(map(repr, bad))} (known: {', '.join(DEVIATION_SETS)})")
-        if not (SHARED / "ir-vis" / "tno").is_dir():
-            ap.error(f"{SHARED}: no test sets there (deviation reads the shared data: set MUTUALFUSE_SHARED "
-                     "to the folder holding data/)")
+        args.data, origin = _common.data_root(ap, args.data)
+        missing = [n for n in args.sets.split(",") if not (args.data / DEVIATION_DIRS[n]).is_dir()]
+        if args.upscale and not (args.data / "ir-vis" / "tno").is_dir() and "tno" not in missing:
+            missing.append("tno (--upscale)")
+        if missing:
+            ap.error(f"{args.data} (from {origin}): no {', '.join(missing)} set there (deviation reads "
+                     f"{', '.join(DEVIATION_DIRS[n.split()[0]] for n in missing)})")
     if args.weights:
         from mutualfuse.errors import WeightsError
         from mutualfuse.weights import read_weights
@@ -419,7 +458,7 @@ def _check_args(ap: argparse.ArgumentParser, args) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = _common.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("what", nargs="?", default="speed", choices=["speed", "deviation"])
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--size", help=argparse.SUPPRESS)
@@ -428,8 +467,10 @@ def main() -> None:
                     "default: the shipped `default`)")
     ap.add_argument("--sizes", default=DEFAULT_SIZES)
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--reps", type=int, default=3, help="repetitions (best of) for sizes up to 640x480")
+    ap.add_argument("--threads", type=_common.positive, default=2)
+    ap.add_argument("--reps", type=_common.positive, default=3, help="repetitions (best of) for sizes up to 640x480")
+    ap.add_argument("--data-root", dest="data", help="data root (default: $MUTUALFUSE_DATA, else "
+                    "$MUTUALFUSE_SHARED/data; speed without one: the bundled sample)")
     ap.add_argument("--exact-max-pixels", type=int, default=1920 * 1080,
                     help="run the exact (token_budget=0) mode up to this many pixels")
     ap.add_argument("--naive-max-gb", type=float, default=4.0, help="run the naive mapping if its N×N matrices fit")
@@ -444,6 +485,9 @@ def main() -> None:
     args = ap.parse_args()
     if not args.child:  # checked once here, not as a FAILED line per child or a traceback mid-run
         _check_args(ap, args)
+        _common.check_output(ap, args.json)
+    elif args.data is not None:
+        args.data = Path(args.data)
     if args.child:
         child(args)
     elif args.what == "speed":
