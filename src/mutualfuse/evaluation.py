@@ -185,13 +185,21 @@ def _size_of(path: Path) -> tuple[int, int]:
 
 
 def check_sizes(names, la, lb, lf) -> None:
+    """Every image of a name has the size of its ``--a`` image, as read (EXIF / TIFF orientation
+    applied); else a one-line error naming the files. A file turned by its orientation tag says
+    so with its stored size (:func:`mutualfuse.image_io.turned_note`): a phone photo stored
+    4032x3024 with EXIF orientation 6 is read 3024x4032, and a fused image made by a tool that
+    ignores the tag has the stored size, which the sizes alone did not explain."""
+    from .image_io import turned_note
+
     bad = []
     for n in names:
         sa = _size_of(la[n])
         for p in [lb[n]] + [l[n] for l in lf.values()]:
             s = _size_of(p)
-            if s != sa:
-                bad.append(f"{p} is {s[0]}x{s[1]}, {la[n]} is {sa[0]}x{sa[1]}")
+            if s != sa:  # the first five are named (their headers read again for the note), the rest counted
+                bad.append(f"{p} is {s[0]}x{s[1]}{turned_note(p)}, {la[n]} is {sa[0]}x{sa[1]}{turned_note(la[n])}"
+                           if len(bad) < 5 else "")
     if bad:
         more = f" (+{len(bad) - 5} more)" if len(bad) > 5 else ""
         raise InputError("image sizes differ: " + "; ".join(bad[:5]) + more)
