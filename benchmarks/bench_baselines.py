@@ -28,7 +28,6 @@ speed-up (CPU time) and the largest difference of the fused images.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -87,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
                     help="comma list, each NAME or NAME:key=value[:key=value] "
                     "(default: average, max and every classical method)")
     ap.add_argument("--sizes", default="256,640x480")
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=_common.positive, default=3, help="timed runs per method (median); slow methods run once")
     ap.add_argument("--json", default=None, help="also write the rows here (JSON)")
     ap.add_argument("--data-root", help="data root holding ir-vis/msrs-sample (default: $MUTUALFUSE_DATA; "
                     "without one, the bundled TNO sample resized to 640x480)")

@@ -1,6 +1,7 @@
 """Half-precision inference on CPU: bfloat16 (autocast) against float32, speed and difference.
 
     MUTUALFUSE_DATA=/path/to/data python benchmarks/bench_half.py [--pairs 02,04,10] [--threads 1] [--reps 3]
+    MUTUALFUSE_DATA=/path/to/data python benchmarks/bench_half.py --pairs 08 --reps 1 --levels 0   # quick
 
 Fuses TNO pairs (``<data>/ir-vis/tno/{ir,vis}/NN.png``) with the shipped ``default`` in float32
 and with ``dtype="bfloat16"``, once for every number of encoder levels kept in float32
@@ -9,30 +10,34 @@ the time (best of ``--reps``, relative to float32 in the same process) and the d
 the 8-bit outputs: mean and max |Δ| in grey levels and the share of pixels off by more than
 10. bfloat16 pays on CPUs with AMX or AVX-512 BF16 kernels (oneDNN); elsewhere it can be
 slower than float32. This is the measurement behind ``FLOAT32_LEVELS`` (docs/inputs.md,
-"bfloat16 on CPU").
+"bfloat16 on CPU"). Times are wall seconds; the first lines name the machine (CPU model,
+threads, torch version, oneDNN's CPU capability). The data root is ``--data`` (or
+``--data-root``), else ``$MUTUALFUSE_DATA``; a missing one is one line, exit status 2.
 
 To see what a CPU without AMX would do, oneDNN can be limited to an older instruction set on
 a CPU with AMX: ``ONEDNN_MAX_CPU_ISA=AVX2`` (or ``AVX512_CORE``, ``AVX512_CORE_BF16``).
 """
 from __future__ import annotations
 
-import argparse
 import os
+import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
+
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=os.environ.get("MUTUALFUSE_DATA"),
+    ap = _common.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", "--data-root", dest="data",
                     help="data root holding ir-vis/tno (default: $MUTUALFUSE_DATA)")
     ap.add_argument("--pairs", default="02,04,10")
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--threads", type=_common.positive, default=1)
+    ap.add_argument("--reps", type=_common.positive, default=3)
     ap.add_argument("--levels", help="comma-separated encoder levels kept in float32 (default: 0 .. depth)")
     args = ap.parse_args()
-    if not args.data:
-        ap.error("give --data or set MUTUALFUSE_DATA")
+    args.data = str(_common.data_root(ap, args.data, option="--data")[0])
     try:
         levels_list = [int(v) for v in args.levels.split(",")] if args.levels else None
     except ValueError:
@@ -64,6 +69,7 @@ def main() -> None:
             ts.append(time.perf_counter() - t)
         return out, min(ts)
 
+    print(_common.machine(args.threads))
     print(f"# bench_half  threads={args.threads}  best of {args.reps}  torch {torch.__version__}  "
           f"cpu capability {torch.backends.cpu.get_cpu_capability()}  "
           f"ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', '(unset)')}")

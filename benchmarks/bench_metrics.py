@@ -3,6 +3,7 @@
 Usage:  python benchmarks/bench_metrics.py [--repeat N] [--sizes 256x256,640x480,1024x768]
                                           [--metrics KEY ...] [--profile NAME] [--json out.json]
                                           [--triple A.png B.png F.png] [--cprofile N]
+        python benchmarks/bench_metrics.py --sizes 256x256 --repeat 1       # quick (under a minute)
 
 ``--profile liu`` times Liu et al.'s metrics and VIFF (add ``--metrics Qte_cvejic@liu Qw@liu``
 for the two extras, which that profile does not contain: the table's header names every
@@ -25,12 +26,13 @@ as functions: their time counts as their caller's own time. cProfile adds ~1 µs
 
 Inputs are deterministic synthetic 8-bit gray images (smooth structure plus noise, and a
 fused image that is their rounded mean), the way the reference metrics see them. Each cell is
-the median of ``--repeat`` runs (default 3) after one warm-up run, single process. Numbers on a
-shared machine are noisy; compare rows measured in the same run.
+the median of ``--repeat`` runs (default 3) after one warm-up run, single process, in seconds.
+Numbers on a shared machine are noisy; compare rows measured in the same run. No baseline is
+measured in the run: the only comparison is the Octave column, read from a file measured
+elsewhere (its header names the machine); the first lines name this run's machine.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -38,6 +40,9 @@ import sys
 import time
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _common  # noqa: E402
 
 
 def synthetic(w: int, h: int, seed: int = 0):
@@ -70,8 +75,8 @@ def _read_octave(path: str) -> dict[tuple[str, str], float]:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=3)
+    ap = _common.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=_common.positive, default=3)
     ap.add_argument("--sizes", default="256x256,640x480,1024x768", help="comma-separated WxH")
     ap.add_argument("--metrics", nargs="+", help="registered keys (default: all)")
     ap.add_argument("--profile", help="time the keys of this metric profile (e.g. liu)")
@@ -86,6 +91,7 @@ def main(argv=None) -> int:
     ap.add_argument("--octave", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "octave_liu_times.tsv"),
                     help="TSV of Octave reference-code times to compare with (default: %(default)s, if present)")
     args = ap.parse_args(argv)
+    _common.check_output(ap, args.json)
     octave = _read_octave(args.octave)
 
     from mutualfuse.errors import ImageTooSmallError, ParameterError
@@ -132,6 +138,7 @@ def main(argv=None) -> int:
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     print(f"# mutualfuse metric timings ({args.clock} clock), median of {args.repeat} (s); CPU threads available: "
           f"{len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}")
+    print(_common.machine())
     if left_out:
         print(f"# not in profile {args.profile!r}, not timed (add them with --metrics): {' '.join(left_out)}")
     oct_sizes = [s for s in sizes if any((n, f"{s[0]}x{s[1]}") in octave for n in names)] if not args.triple else []
@@ -166,8 +173,7 @@ def main(argv=None) -> int:
     if args.cprofile:
         _print_cprofile(names, sizes, data, args.repeat, args.cprofile)
     if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(results, fh, indent=2)
+        _common.write_output(args.json, json.dumps(results, indent=2))
     return 0
 
 

@@ -3,6 +3,8 @@
 Usage:
     MUTUALFUSE_DATA=/data python benchmarks/bench_quality.py [--models default,paper] [--out out/bench_quality]
         [--sets tno,lytro,medical,mf-truth] [--baselines average,cbf,dwt] [-j 2]
+    No quick setting: its smallest run, ``--sets medical --models default --baselines average``
+    (8 CT-MR pairs), takes a few minutes on one thread.
 
 For every set it fuses every pair with each shipped network weights (``mutualfuse fuse-dir``,
 the code path a user runs) and each classical baseline, scores the fused images with
@@ -33,21 +35,26 @@ outputs under the data root where they exist (Lytro, medical) and the paper's "O
 Fused images are cached under ``--out`` (a rerun only fuses what is missing); a network's folder
 is named by its row name and the first 12 hex digits of its weights' sha256 (and, for a
 ``NAME[TASK]`` row, the task's settings), so other weights or settings under the same row name
-are never scored from another model's cached images. Not a unit test:
+are never scored from another model's cached images; an image is written under a temporary name
+and renamed, so an interrupted run leaves no truncated image that a rerun would score (the
+global-mean-maps rows' images were written in place before session 26). The data root is
+``--data-root``, else ``$MUTUALFUSE_DATA``; a missing one, an unknown set or baseline, or weights
+that cannot be read is one line ``bench_quality.py: error: …`` with exit status 2. Not a unit test:
 it prints numbers; the targets are marked ✓/✗ and nothing is rounded up.
 """
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -204,7 +211,10 @@ def mean_maps_fuse(weights: str, src_a: Path, src_b: Path, dst: Path, task: str 
         a, b = (torch.from_numpy(x)[None, None] for x in ims)
         with torch.no_grad():
             fused = f.net.forward_mean_maps(a, b)[0, 0].clamp(0, 1)
-        Image.fromarray(np.round(fused.numpy() * 255).astype(np.uint8)).save(out)
+        from mutualfuse.io.atomic import atomic_write
+
+        with atomic_write(out, fsync=False) as tmp:  # no truncated image for a rerun to take as done
+            Image.fromarray(np.round(fused.numpy() * 255).astype(np.uint8)).save(tmp, format="PNG")
 
 
 def mf_truth(root: Path, out: Path, models: list[str], baselines: list[str], mean_maps: bool,
@@ -325,8 +335,8 @@ def _check_args(ap: argparse.ArgumentParser, root: Path, models: list[str], base
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-root", default=os.environ.get("MUTUALFUSE_DATA"))
+    ap = _common.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-root", help="data root (default: $MUTUALFUSE_DATA)")
     ap.add_argument("--models", default="default,paper", help="shipped weights names, or NAME=FILE.safetensors")
     ap.add_argument("--baselines", default="average,cbf,dwt")
     ap.add_argument("--sets", default="tno,lytro,medical,mf-truth")
@@ -335,17 +345,16 @@ def main() -> None:
     ap.add_argument("--task-settings", action="store_true",
                     help="also score each shipped model recording per-task settings at its stored settings and "
                          "at the set's task's (rows NAME[stored], NAME[TASK])")
-    ap.add_argument("-j", "--jobs", type=int, default=2)
+    ap.add_argument("-j", "--jobs", type=_common.positive, default=2)
     args = ap.parse_args()
-    if not args.data_root:
-        raise SystemExit("bench_quality: pass --data-root or set MUTUALFUSE_DATA")
-    root = Path(args.data_root)
+    root, _ = _common.data_root(ap, args.data_root)
     models = [m for m in args.models.split(",") if m]
     baselines = [m for m in args.baselines.split(",") if m]
     _check_args(ap, root, models, baselines, args.sets.split(","))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
+    print(_common.machine())
     print(f"# bench_quality  models={models}  baselines={baselines}  data={root}")
     for s in args.sets.split(","):
         if s == "mf-truth":

@@ -1,6 +1,7 @@
 """Training throughput and peak memory at 256x256, and forward time of each fusion rule.
 
 Usage:  python benchmarks/bench_train.py [--device cpu|cuda] [--threads N] [--steps N] [--recipes paper,default]
+        python benchmarks/bench_train.py --size 64 --steps 1 --repeats 1 --batches 1 --threads 1   # quick
 
 Each recipe is a training configuration (``configs/<name>.yaml``: model, loss, memory layout);
 ``paper`` is the paper's set-up as first shipped (contiguous, reflect padding, raw dot-product
@@ -15,7 +16,10 @@ channels-last mapping output (2026-12-02).
 
 Every (batch size) configuration runs in a fresh process so that its peak RSS is its own;
 the fusion-rule forward times are measured in one process, back to back, so that they are
-comparable to each other (single absolute times on a shared machine are noisy).
+comparable to each other (single absolute times on a shared machine are noisy). Units: images
+per second, megabytes, milliseconds; ``vs base`` and ``x mapping`` are ratios to the baseline of
+the same run. The first line names the machine. A configuration that fails is a ``failed`` row,
+and the run then ends with exit status 1 (it ended with 0).
 """
 from __future__ import annotations
 
@@ -27,6 +31,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
 
 
 def recipe_setup(recipe: str, device: str, batch: int, size: int):
@@ -145,12 +152,12 @@ def _rules(args) -> list[dict]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = _common.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--size", type=int, default=256)
-    ap.add_argument("--steps", type=int, default=3)
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--threads", type=_common.positive, default=2)
+    ap.add_argument("--size", type=_common.positive, default=256)
+    ap.add_argument("--steps", type=_common.positive, default=3)
+    ap.add_argument("--repeats", type=_common.positive, default=5)
     ap.add_argument("--batches", default="1,4,8")
     ap.add_argument("--recipes", default="paper,default", help="configs/<name>.yaml, the first is the baseline")
     ap.add_argument("--baseline-rev", help="also run the first recipe with the code of this git revision")
@@ -165,8 +172,10 @@ def main() -> None:
     check_recipes(ap, recipes)
     try:
         batches = [int(x) for x in args.batches.split(",")]
+        if min(batches) < 1:
+            raise ValueError
     except ValueError:
-        ap.error(f"--batches {args.batches!r}: expected comma-separated integers, e.g. 1,4")
+        ap.error(f"--batches {args.batches!r}: expected comma-separated batch sizes of at least 1, e.g. 1,4")
     if args.baseline_rev:
         ok = subprocess.run(["git", "-C", str(Path(__file__).resolve().parents[1]), "rev-parse", "--verify", "--quiet",
                              f"{args.baseline_rev}^{{commit}}"], capture_output=True)
@@ -176,6 +185,7 @@ def main() -> None:
 
     from mutualfuse.train.config import cpu_has_native_bf16
 
+    print(_common.machine(args.threads))
     print(f"# bench_train  device={args.device}  threads={args.threads}  size={args.size}  torch={torch.__version__}"
           f"  native_bf16={cpu_has_native_bf16()}")
     print(f"{'recipe':>16} {'batch':>5} {'images/s':>9} {'vs base':>8} {'peak RSS MB':>12} {'(base MB)':>10}"
@@ -187,13 +197,18 @@ def main() -> None:
 
         old_tree = tempfile.TemporaryDirectory(prefix="bench_train_")
         repo = Path(__file__).resolve().parents[1]
-        archive = subprocess.run(["git", "-C", str(repo), "archive", args.baseline_rev, "src", "configs",
-                                  "benchmarks/bench_train.py"], capture_output=True, check=True).stdout
+        paths = ["src", "configs", "benchmarks/bench_train.py"]
+        if not subprocess.run(["git", "-C", str(repo), "cat-file", "-e", f"{args.baseline_rev}:benchmarks/_common.py"],
+                              capture_output=True).returncode:
+            paths.append("benchmarks/_common.py")  # which bench_train.py imports since session 26
+        archive = subprocess.run(["git", "-C", str(repo), "archive", args.baseline_rev, *paths],
+                                 capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", old_tree.name], input=archive, check=True)
         old = Path(old_tree.name)
         # the baseline: the first recipe with the old code
         runs.insert(0, (f"{recipes[0]}@{args.baseline_rev}", old / "benchmarks" / "bench_train.py", old / "src"))
     base: dict[int, float] = {}
+    failed = []
     for bs in batches:
         for label, script, pypath in runs:  # interleaved per batch size, so load drifts hit all alike
             recipe = label.split("@")[0]
@@ -205,6 +220,7 @@ def main() -> None:
             r = subprocess.run(cmd, capture_output=True, text=True, env=env)
             if r.returncode:
                 print(f"{label:>16} {bs:>5} failed: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else r.returncode}")
+                failed.append(f"{label} batch {bs}")
                 continue
             d = json.loads(r.stdout.strip().splitlines()[-1])
             if label == runs[0][0]:
@@ -219,6 +235,9 @@ def main() -> None:
     base = next(r for r in rows if r["model"] == "mapping")["median_ms"]
     for r in rows:
         print(f"{r['model']:>8}  median {r['median_ms']:8.1f} ms  min {r['min_ms']:8.1f} ms  ({r['median_ms'] / base:.2f}x mapping)")
+    if failed:
+        sys.exit(f"bench_train.py: error: {len(failed)} configuration(s) failed ({', '.join(failed)}); "
+                 "their rows above say why")
 
 
 if __name__ == "__main__":

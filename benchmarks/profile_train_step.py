@@ -2,6 +2,7 @@
 
     python benchmarks/profile_train_step.py [--recipes paper,default] [--size 256] [--batch 1]
                                             [--steps 5] [--threads 1] [--device cpu] [--ops 12]
+    python benchmarks/profile_train_step.py --size 64 --steps 1 --recipes paper --ops 3   # quick
 
 For each recipe (``configs/<name>.yaml``: model, loss, memory layout, as the trainer builds
 them; random inputs, Adam) it runs ``--steps`` timed steps after one warm-up and prints the
@@ -17,17 +18,19 @@ session, the script ran every forward in float32).
 
 The stage timers add no synchronisation on CPU; on CUDA each boundary synchronises (so the
 stages add up to the step). Absolute times on a shared machine are noisy; compare recipes
-within one run. docs/training.md ("Training throughput") quotes this script's output.
+within one run (no baseline is timed: the shares are of the step's own median, in ms and %).
+The first line names the machine. docs/training.md ("Training throughput") quotes this script's
+output.
 """
 from __future__ import annotations
 
-import argparse
 import time
 import sys
 from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_train.recipe_setup
+import _common  # noqa: E402
 
 KINDS = [  # (kind, substrings of aten operator names), first match wins
     ("attention", ("scaled_dot_product", "softmax")),
@@ -141,14 +144,14 @@ def _stages(args, recipe: str) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = _common.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--recipes", default="paper,default", help="configs/<name>.yaml, comma-separated")
-    ap.add_argument("--size", type=int, default=256)
-    ap.add_argument("--batch", type=int, default=1)
-    ap.add_argument("--steps", type=int, default=5)
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--size", type=_common.positive, default=256)
+    ap.add_argument("--batch", type=_common.positive, default=1)
+    ap.add_argument("--steps", type=_common.positive, default=5)
+    ap.add_argument("--threads", type=_common.positive, default=1)
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--ops", type=int, default=12)
+    ap.add_argument("--ops", type=_common.positive, default=12)
     args = ap.parse_args()
     from bench_train import check_recipes
 
@@ -158,6 +161,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     if args.device == "cpu":
         torch.set_flush_denormal(True)  # as the trainer does on CPU
+    print(_common.machine(args.threads))
     print(f"# profile_train_step  torch={torch.__version__}")
     for recipe in args.recipes.split(","):
         _stages(args, recipe.strip())
