@@ -47,6 +47,23 @@ class TrainingOutputError(FuseError):
     one-line error (exit 2) naming the file, why, and the checkpoint that ``--resume`` continues."""
 
 
+class TrainingPeerError(FuseError):
+    """Under ``torchrun``, another process of the run left (its own refusal, a crash) while this
+    one waited for it to compare what they found: a one-line error (exit 2) pointing at that
+    process's own message, instead of the communication library's text as an internal error."""
+
+
+def _peer_reason(e: BaseException) -> str:
+    """The gist of a torch.distributed communication error, without gloo's source location and
+    advice: ``"[.../pair.cc:553] Connection closed by peer [127.0.0.1]:41345. This is ..."``
+    → ``"Connection closed by peer [127.0.0.1]:41345"``."""
+    import re
+
+    text = " ".join(str(e).split())
+    text = re.sub(r"^\[[^\]]*\]\s*", "", text)
+    return (text.split(". ")[0].rstrip(".") or type(e).__name__)[:160]
+
+
 class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl+C (SIGINT) or SIGTERM stopped the run; the message (one line) says at which step and
     where the run can be resumed from (``mutualfuse train`` prints it and exits 130)."""
@@ -630,10 +647,19 @@ class Trainer:
         return out.reshape(())
 
     # -- processes ---------------------------------------------------------------
-    def _gather(self, value: Any) -> list[Any]:
-        """``value`` of every process, by rank (``torch.distributed.all_gather_object``)."""
+    def _gather(self, value: Any, what: str) -> list[Any]:
+        """``value`` of every process, by rank (``torch.distributed.all_gather_object``). A process
+        that left before it (a refusal of its own: under ``torchrun --nnodes``, a node without the
+        data folder, say) broke the exchange: a one-line :class:`TrainingPeerError` saying so, on
+        the processes still there, not gloo's message as an internal error (exit 1). ``what``: what
+        the processes were comparing."""
         out: list[Any] = [None] * self.world
-        dist.all_gather_object(out, value)
+        try:
+            dist.all_gather_object(out, value)
+        except RuntimeError as e:  # gloo: "Connection closed by peer", a timeout (DistBackendError included)
+            raise TrainingPeerError(
+                f"rank {self.rank} of {self.world}: another process of this run stopped before the processes "
+                f"compared {what} ({_peer_reason(e)}): its own error line, on its machine, says why") from None
         return out
 
     def _same_data_on_every_rank(self, pairs: list[tuple[Path, Path]], root: Path) -> None:
@@ -648,7 +674,7 @@ class Trainer:
         h = hashlib.sha256()
         for name, digest in zip(self.pair_names, self.pair_digests):
             h.update(f"{name}\0{digest}\n".encode())
-        everyone = self._gather((len(pairs), h.hexdigest(), str(root)))
+        everyone = self._gather((len(pairs), h.hexdigest(), str(root)), "their training data")
         bad = next((r for r, v in enumerate(everyone) if v[:2] != everyone[0][:2]), None)
         if bad is not None:
             (n0, _, root0), (n1, _, root1) = everyone[0], everyone[bad]
@@ -663,7 +689,7 @@ class Trainer:
         gradients of another loss. Compared by the file's sha256 (:func:`mutualfuse.losses.loss_source`);
         a difference is a one-line :class:`ParameterError` on every process."""
         src = self.loss_source or {}
-        everyone = self._gather((src.get("sha256", ""), src.get("file", "")))
+        everyone = self._gather((src.get("sha256", ""), src.get("file", "")), "the code of their loss")
         bad = next((r for r, v in enumerate(everyone) if v[0] != everyone[0][0]), None)
         if bad is not None:
             def said(r: int) -> str:
@@ -681,7 +707,7 @@ class Trainer:
         if self.world <= 1:
             return
         mine = (self.step, getattr(self, "resumed_digest", None), str(self.out))
-        everyone = self._gather(mine)
+        everyone = self._gather(mine, "the checkpoint they resume")
         bad = next((r for r, v in enumerate(everyone) if v[:2] != everyone[0][:2]), None)
         if bad is None:
             return
