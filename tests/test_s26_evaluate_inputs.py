@@ -34,3 +34,98 @@ def test_size_mismatch_of_a_source_turned_by_exif_names_its_stored_size(tmp_path
     assert_one_line_error(capsys, ["evaluate", "--a", a, "--b", b, "--fused", f, "--metrics", "SF@vifb", "-q"],
                           "image sizes differ", "01.png is 40x56", "01.jpg is 56x40 (stored 40x56, turned by its "
                           "EXIF orientation 6)")
+
+
+# MATLAB rgb2gray's weights (docs/metrics.md), written out here rather than taken from the package
+W = (0.298936021293775, 0.587043074451121, 0.114020904255103)
+
+
+def _matlab_gray(rgb: np.ndarray) -> np.ndarray:
+    d = rgb[..., 0] * W[0] + rgb[..., 1].astype(np.float64) * W[1] + rgb[..., 2].astype(np.float64) * W[2]
+    return np.floor(d + 0.5).astype(rgb.dtype)  # non-negative: half away from zero
+
+
+def _colour(gray: np.ndarray, shifts, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.stack([np.clip(gray.astype(int) + s + rng.integers(-9, 10, gray.shape), 0, 255) for s in shifts],
+                    -1).astype(np.uint8)
+
+
+def _run_json(capsys, a, b, fused, out, *extra):
+    import json
+
+    from mutualfuse.cli import main
+
+    argv = ["evaluate", "--a", a, "--b", b] + [x for f in fused for x in ("--fused", f)]
+    rc = main(argv + ["--metrics", "Qabf@vifb", "SSIM@vifb", "EN@vifb", "SF@vifb", "-o", str(out), *extra])
+    _, err = capsys.readouterr()
+    assert rc == 0, err
+    return json.loads(out.read_text()), err
+
+
+def test_colour_images_are_scored_as_their_matlab_gray_and_the_output_says_so(tmp_path, capsys):
+    """Colour sources, a colour fused image, an RGBA one and a colour palette one score exactly as
+    the same images turned gray by hand with MATLAB's rgb2gray (the documented conventions); the
+    stderr note, the JSON's ``colour_images`` and the .md table's notes say how colour was turned
+    gray (before, only the JSON's ``gray_conversion`` did, for gray images as well)."""
+    ac, bc = _colour(SCENE, (0, 14, -20), 1), _colour(VIS, (-11, 0, 23), 2)
+    fc = _colour(((SCENE.astype(int) + VIS) // 2).astype(np.uint8), (30, -25, 4), 3)
+    rgba = np.dstack([fc, RNG.integers(0, 256, SCENE.shape, dtype=np.uint8)])
+    for d in ("a", "b", "rgb", "rgba", "pal", "ga", "gb", "grgb", "grgba", "gpal"):
+        (tmp_path / d).mkdir()
+    Image.fromarray(ac).save(tmp_path / "a" / "01.png")
+    Image.fromarray(bc).save(tmp_path / "b" / "01.png")
+    Image.fromarray(fc).save(tmp_path / "rgb" / "01.png")
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "rgba" / "01.png")
+    pal = Image.fromarray(fc).quantize(48)
+    pal.save(tmp_path / "pal" / "01.png")
+    # the same images turned gray by hand
+    Image.fromarray(_matlab_gray(ac)).save(tmp_path / "ga" / "01.png")
+    Image.fromarray(_matlab_gray(bc)).save(tmp_path / "gb" / "01.png")
+    Image.fromarray(_matlab_gray(fc)).save(tmp_path / "grgb" / "01.png")
+    Image.fromarray(_matlab_gray(fc)).save(tmp_path / "grgba" / "01.png")  # alpha dropped, as MATLAB's imread
+    Image.fromarray(_matlab_gray(np.asarray(pal.convert("RGB")))).save(tmp_path / "gpal" / "01.png")
+    t = str(tmp_path)
+    got, err = _run_json(capsys, f"{t}/a", f"{t}/b", [f"{t}/rgb", f"{t}/rgba", f"{t}/pal"], tmp_path / "c.json",
+                         "-o", str(tmp_path / "c.md"))
+    want, err_gray = _run_json(capsys, f"{t}/ga", f"{t}/gb", [f"{t}/grgb", f"{t}/grgba", f"{t}/gpal"],
+                               tmp_path / "g.json")
+    for m, g in (("rgb", "grgb"), ("rgba", "grgba"), ("pal", "gpal")):
+        assert got["methods"][m]["images"] == want["methods"][g]["images"]  # bit-identical
+    said = "scored as gray through MATLAB rgb2gray (0.298936021293775 R + 0.587043074451121 G + 0.114020904255103 B)"
+    assert f"note: 2 colour sources and 3 colour fused images (e.g. {t}/a/01.png) {said}" in err
+    assert "note: " not in err_gray.replace(str(tmp_path), "")  # gray images: no note at all
+    assert got["colour_images"] == {"sources": 2, "fused": 3} and want["colour_images"] == {"sources": 0, "fused": 0}
+    assert f"2 colour sources and 3 colour fused images {said}" in (tmp_path / "c.md").read_text()
+
+
+def test_a_line_break_or_escape_in_a_name_does_not_break_the_tables(tmp_path, capsys):
+    """A fused folder named ``new<LF>line`` and an image ``x<LF>y.png`` (or one with an ESC): the
+    terminal table's row was split over two lines (and an escape sequence reached the terminal), the
+    .md table's row was cut in two. They show as ``new\\nline`` now; the CSV keeps the names exactly
+    (quoted), as the JSON does."""
+    import csv
+
+    from mutualfuse.cli import main
+
+    fused = "new\nline"
+    for d in ("a", "b", fused):
+        (tmp_path / d).mkdir()
+        for n in ("x\ny", "e\x1b[2Jc", "p,q"):
+            Image.fromarray(SCENE if d == "a" else VIS).save(tmp_path / d / f"{n}.png")
+    t = str(tmp_path)
+    rc = main(["evaluate", "--a", f"{t}/a", "--b", f"{t}/b", "--fused", f"{t}/{fused}", "--metrics", "SF@vifb",
+               "-o", f"{t}/r.md", "-o", f"{t}/r.csv", "-q"])
+    out, err = capsys.readouterr()
+    assert rc == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 2 + 4 + 1  # heading, rule, three images and the mean, legend: one line each
+    assert all(ln.startswith("new\\nline  ") for ln in lines[2:6]) and "\x1b" not in out
+    assert {ln.split()[1] for ln in lines[2:6]} == {"x\\ny", "e\\x1b[2Jc", "p,q", "mean"}
+    md = (tmp_path / "r.md").read_text()
+    assert "\x1b" not in md and [ln for ln in md.splitlines() if ln.startswith("| new")] == [
+        next(ln for ln in md.splitlines() if "nline |" in ln)]  # the method's row: one line
+    with open(tmp_path / "r.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert [r[0] for r in rows[1:]] == [fused] * 4
+    assert sorted(r[2] for r in rows[1:]) == sorted(["x\ny", "e\x1b[2Jc", "p,q", "mean"])

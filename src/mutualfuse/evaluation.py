@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -79,6 +80,20 @@ def read_gray(path: Path, normalize: str | None = None,
     float64 gray on the 0–255 scale (colour DICOM: rounded to 8 bits, then ``rgb2gray``). A
     fused DICOM (``fuse -o x.dcm``) has a window over its whole stored range, so it reads back
     to its stored values, as the same fuse's PNG does."""
+    x, _READ_INFO.colour = _read_gray(path, normalize, percentiles, source=source)
+    return x
+
+
+#: whether the last :func:`read_gray` of this thread read a colour file (for :func:`verify_reads`'s
+#: note on colour images; per thread, as the check reads in threads)
+_READ_INFO = threading.local()
+
+
+def _read_gray(path: Path, normalize: str | None = None,
+               percentiles: tuple[float, float] | None = None, *, source: bool = False) -> tuple[np.ndarray, bool]:
+    """:func:`read_gray`, and whether the file held colour (converted with MATLAB's ``rgb2gray``;
+    a colour palette and RGBA included, a gray palette and gray + alpha not), for ``evaluate``'s
+    note on the colour images it scored as gray."""
     from .image_io import DEFAULT_PERCENTILES, _is_dicom, read_image, to_uint
     from .metrics import to_gray
 
@@ -88,20 +103,21 @@ def read_gray(path: Path, normalize: str | None = None,
     if _is_dicom(Path(path)):
         arr, _ = read_image(path, normalize=normalize or "auto", percentiles=pct)
         if arr.ndim == 3:
-            return to_gray(to_uint(arr, 8))
-        return arr.astype(np.float64) * 255.0
+            return to_gray(to_uint(arr, 8)), True
+        return arr.astype(np.float64) * 255.0, False
     if normalize is None:
-        return to_gray(_read_samples(path, source=source))
+        raw = _read_samples(path, source=source)
+        return to_gray(raw), raw.ndim == 3
     from .image_io import read_samples
     from .io.samples import MAX_PIXELS, normalize_samples
 
     raw, depth, _ = read_samples(path, MAX_PIXELS)  # decoded once, as read_image decodes it
     if depth == 8 and normalize in ("auto", "full"):  # 8-bit files are read as stored either way
-        return to_gray(np.asarray(raw, dtype=np.uint8))
+        return to_gray(np.asarray(raw, dtype=np.uint8)), raw.ndim == 3
     arr, _ = normalize_samples(raw, depth, normalize, pct, path)  # read_image's normalisation
     if arr.ndim == 3:
-        return to_gray(to_uint(arr, 16)).astype(np.float64) * (255.0 / 65535.0)
-    return arr.astype(np.float64) * 255.0
+        return to_gray(to_uint(arr, 16)).astype(np.float64) * (255.0 / 65535.0), True
+    return arr.astype(np.float64) * 255.0, False
 
 
 def _listing(d: Path) -> dict[str, Path]:
@@ -288,7 +304,8 @@ def verify_reads(names, la, lb, lf, normalize: str | None = None,
 
     Returns the 16-bit images read at their stored scale whose values span less than a quarter
     of it, as ``(path, min, max)``: ``"sources"`` (only when ``normalize`` is ``None``) and
-    ``"fused"``, for ``evaluate``'s notes."""
+    ``"fused"``; and under ``"colour"`` the colour images (converted to gray with MATLAB's
+    ``rgb2gray``) as ``(path, is a source)``; for ``evaluate``'s notes."""
     from concurrent.futures import ThreadPoolExecutor
 
     from tqdm import tqdm
@@ -299,25 +316,29 @@ def verify_reads(names, la, lb, lf, normalize: str | None = None,
 
     def read(item):
         path, source = item
+        _READ_INFO.colour = False
         try:
             x = read_gray(path, normalize, percentiles, source=True) if source else read_gray(path)
         except InputError as e:
-            return str(e), None
+            return str(e), None, False
+        colour = getattr(_READ_INFO, "colour", False)
         if keep is not None:
             keep.put((path, source), x)
-        return None, _narrow16(x) if (normalize is None or not source) else None
+        return None, _narrow16(x) if (normalize is None or not source) else None, colour
 
     errors: list[str] = []
-    narrow: dict[str, list[tuple[Path, int, int]]] = {"sources": [], "fused": []}
+    narrow: dict[str, list] = {"sources": [], "fused": [], "colour": []}
     bar = tqdm(total=len(files), desc="read", unit="image", disable=quiet, file=sys.stderr)
     ex = ThreadPoolExecutor(max_workers=min(jobs, 16)) if jobs > 1 and len(files) > 1 else None
     try:
         results = ex.map(read, files) if ex is not None else map(read, files)
-        for (path, source), (err, span) in zip(files, results):
+        for (path, source), (err, span, colour) in zip(files, results):
             if err is not None:
                 errors.append(err)
             elif span is not None:
                 narrow["sources" if source else "fused"].append((path, *span))
+            if colour:
+                narrow["colour"].append((path, source))
             bar.update(1)
     except BaseException:
         if ex is not None:

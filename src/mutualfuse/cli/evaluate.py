@@ -97,8 +97,16 @@ def _shown(s: str) -> str:
     """``s`` for a text meant to be read (the terminal table, the ``.md`` / ``.tex`` tables): a
     file or folder name that is not valid UTF-8 on disk (Python's surrogate escapes, e.g.
     ``bad\\udcff``) shows its undecodable bytes as ``\\xff`` instead of stopping the output with
-    a UnicodeEncodeError; every other name is unchanged."""
-    return s.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    a UnicodeEncodeError; a control character or line break in a name (a folder ``new\\nline``, an
+    escape sequence) is shown as its backslash escape (``\\n``, ``\\x1b``), so that it neither
+    breaks the table's row (the terminal's, the Markdown table's) nor acts on the terminal; every
+    other name is unchanged. The CSV and JSON outputs keep the names as they are."""
+    s = s.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if s.isprintable():
+        return s
+    import unicodedata
+
+    return "".join(repr(c)[1:-1] if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in s)
 
 
 def _for_stream(text: str, stream) -> str:
@@ -125,6 +133,18 @@ def _cols(s: str) -> int:
     if s.isascii():
         return len(s)
     return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+
+
+#: how ``evaluate`` turns a colour image gray (every metric scores gray images), as the reference
+#: tables were made (docs/metrics.md); recorded in the JSON output as ``gray_conversion``
+GRAY_CONVERSION = ("MATLAB rgb2gray (0.298936021293775 R + 0.587043074451121 G + 0.114020904255103 B), "
+                   "rounded half away from zero; alpha dropped, palettes expanded")
+
+
+def _colour_words(colour: tuple[int, int]) -> str:
+    """"2 colour sources and 1 colour fused image" for ``(2, 1)``."""
+    parts = [f"{n} colour {w}{'s' if n != 1 else ''}" for n, w in zip(colour, ("source", "fused image")) if n]
+    return " and ".join(parts)
 
 
 #: how every output orders the images (recorded in the JSON output as ``image_order``)
@@ -242,7 +262,7 @@ def _source_reading(args) -> str:
 
 
 def write_results(path: Path, methods, names, labels, table, dirs, skipped: dict | None = None,
-                  source_reading: str | None = None) -> None:
+                  source_reading: str | None = None, colour: tuple[int, int] | None = None) -> None:
     from ..metrics import METRICS
 
     from ..io.atomic import atomic_write
@@ -251,11 +271,11 @@ def write_results(path: Path, methods, names, labels, table, dirs, skipped: dict
     if suffix not in OUT_FORMATS:
         raise ParameterError(f"--out {path}: use a {', '.join(OUT_FORMATS)} file name")
     with atomic_write(path) as tmp:
-        _write_results(tmp, suffix, methods, names, labels, table, dirs, skipped or {}, source_reading)
+        _write_results(tmp, suffix, methods, names, labels, table, dirs, skipped or {}, source_reading, colour)
 
 
 def write_all_results(paths: list[Path], methods, names, labels, table, dirs, skipped: dict | None = None,
-                      source_reading: str | None = None) -> None:
+                      source_reading: str | None = None, colour: tuple[int, int] | None = None) -> None:
     """Write every ``--out`` file, all or none (``-o r.csv -o r.json``: a failure of the second
     left the first written): :func:`mutualfuse.io.atomic.atomic_write_all`. One-line
     :class:`~mutualfuse.errors.InputError` naming the output that failed."""
@@ -265,11 +285,14 @@ def write_all_results(paths: list[Path], methods, names, labels, table, dirs, sk
         if path.suffix.lower() not in OUT_FORMATS:
             raise ParameterError(f"--out {path}: use a {', '.join(OUT_FORMATS)} file name")
     atomic_write_all(paths, lambda tmp, shown: _write_results(tmp, shown.suffix.lower(), methods, names, labels,
-                                                              table, dirs, skipped or {}, source_reading))
+                                                              table, dirs, skipped or {}, source_reading,
+                                                              colour))
 
 
 def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs, skipped: dict,
-                   source_reading: str | None = None) -> None:
+                   source_reading: str | None = None, colour: tuple[int, int] | None = None) -> None:
+    """One ``--out`` file. ``colour``: the number of colour (source, fused) images, scored as gray
+    through MATLAB's ``rgb2gray`` (the JSON's ``colour_images``, a note of the .md / .tex tables)."""
     from ..metrics import METRICS
 
     if suffix == ".csv":
@@ -284,7 +307,7 @@ def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs, 
     elif suffix in (".md", ".tex"):
         from ..benchmark.table import to_latex, to_markdown
 
-        t = means_table(methods, names, labels, table, dirs, skipped)
+        t = means_table(methods, names, labels, table, dirs, skipped, colour)
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(to_markdown(t) if suffix == ".md" else to_latex(t))
     elif suffix == ".json":
@@ -296,8 +319,8 @@ def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs, 
                 lab: _json_metric(key) for lab, key in labels.items()
             },
             "image_order": IMAGE_ORDER,
-            "gray_conversion": "MATLAB rgb2gray (0.298936021293775, 0.587043074451121, 0.114020904255103), "
-                               "rounded half away from zero",
+            "gray_conversion": GRAY_CONVERSION,
+            "colour_images": {"sources": (colour or (0, 0))[0], "fused": (colour or (0, 0))[1]},
             "sources_read": source_reading or "stored scale",
             "not_computed": {
                 lab: {"reason": v["reason"], "images": natural_sorted({n for _, n in v["images"]})}
@@ -328,12 +351,14 @@ def _json_metric(key: str) -> dict:
     return out
 
 
-def means_table(methods, names, labels, table, dirs, skipped: dict | None = None):
+def means_table(methods, names, labels, table, dirs, skipped: dict | None = None,
+                colour: tuple[int, int] | None = None):
     """The means of every method as a :class:`mutualfuse.benchmark.table.Table` (what ``--out
     FILE.md`` / ``FILE.tex`` write): one row a method, one column a metric with its direction,
     4 decimals, the best of each column in bold (ties at the printed decimals share it; NaN
     means print "—" and take no mark). The notes name each method's folder and the metrics'
-    keys, and say which metrics some images were too small for."""
+    keys, say which metrics some images were too small for, and (``colour``: the number of colour
+    source and fused images) how colour images were turned gray."""
     from ..benchmark.table import MISSING, Column, Row, Table
     from ..metrics import METRICS
 
@@ -350,6 +375,9 @@ def means_table(methods, names, labels, table, dirs, skipped: dict | None = None
     unchecked = _unchecked_note(labels)
     if unchecked:
         notes.append(unchecked[0].upper() + unchecked[1:] + ".")
+    if colour and any(colour):
+        notes.append(f"{_colour_words(colour)[0].upper()}{_colour_words(colour)[1:]} scored as gray through "
+                     f"{GRAY_CONVERSION}.")
     for lab, v in (skipped or {}).items():
         notes.append(f"{lab}: not computed for {len({n for _, n in v['images']})} image(s) ({v['reason']}), "
                      f"so its mean is undefined ({MISSING})")
@@ -532,8 +560,10 @@ def run(args: argparse.Namespace) -> int:
     for m in methods:
         table[m][MEAN] = {lab: float(np.mean([table[m][n][lab] for n in names])) for lab in labels}
     # before the table: `evaluate ... --out r.csv | head` still leaves the whole file; all of them or none
+    colour = (sum(1 for _, src in narrow["colour"] if src), sum(1 for _, src in narrow["colour"] if not src))
     write_all_results([Path(o) for o in args.out], methods, names, labels, table,
-                      {m: str(d) for m, d in zip(methods, fused)}, skipped, source_reading=_source_reading(args))
+                      {m: str(d) for m, d in zip(methods, fused)}, skipped, source_reading=_source_reading(args),
+                      colour=colour)
     print(format_table(methods, names, labels, table))
     if not args.quiet:
         for line in _skip_notes(skipped, len(names)):
@@ -545,6 +575,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"note: {n_dicom} DICOM source(s) read as `mutualfuse fuse` reads them (the stored VOI window, "
                   "else the 0.1-99.9 percentiles), on the 0-255 scale, not from stored 8/16-bit values",
                   file=sys.stderr)
+        if narrow["colour"]:  # which gray conversion the metrics saw (the CSV and the table cannot say)
+            print(f"note: {_colour_words(colour)} (e.g. {narrow['colour'][0][0]}) scored as gray through "
+                  f"{GRAY_CONVERSION}, as the reference tables were made", file=sys.stderr)
         if args.normalize is not None:
             print(f"note: sources read as `mutualfuse fuse --normalize {args.normalize}` reads them "
                   "(16-bit, float and DICOM files on the 0-255 scale); fused images as stored", file=sys.stderr)
