@@ -12,6 +12,7 @@ errors, the data root it reads, the line naming the machine it ran on, and its `
   threads and ``OMP_NUM_THREADS``, Python, torch and numpy versions, load average), printed by
   every script before its figures, so that numbers from different machines are not compared
   unknowingly.
+* :func:`check_device`: ``--device`` is ``cpu`` or an available ``cuda``, checked before any work.
 * :func:`check_output` / :func:`write_output`: a ``--json FILE`` whose folder cannot take it is a
   usage error before anything is timed (it was a traceback after the whole run); the file is
   written atomically with the permissions ``open()`` gives (the umask), through
@@ -98,6 +99,21 @@ def machine(threads: int | None = None) -> str:
             + (")" if threads is not None else "") + f", python {platform.python_version()}, "
             f"torch {_version('torch')}, numpy {_version('numpy')}, mutualfuse {_version('mutualfuse')}, "
             f"load average {load}")
+
+
+def check_device(ap: argparse.ArgumentParser, device: str) -> None:
+    """A usage error for a ``--device`` that is not ``cpu`` or ``cuda[:N]``, or CUDA where there is
+    none (each child process failed on it, or the script's last stage raised a traceback)."""
+    import torch
+
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, ValueError):
+        kind = None
+    if kind not in ("cpu", "cuda"):
+        ap.error(f"--device {device!r}: expected cpu or cuda (cuda:N)")
+    if kind == "cuda" and not torch.cuda.is_available():
+        ap.error(f"--device {device}: CUDA is not available on this machine")
 
 
 def check_output(ap: argparse.ArgumentParser, path: str | None, option: str = "--json") -> None:

@@ -484,6 +484,7 @@ def main() -> None:
     args = ap.parse_args()
     if not args.child:  # checked once here, not as a FAILED line per child or a traceback mid-run
         _check_args(ap, args)
+        _common.check_device(ap, args.device)
         _common.check_output(ap, args.json)
     elif args.data is not None:
         args.data = Path(args.data)

@@ -169,6 +169,7 @@ def main() -> None:
         _child(args)
         return
     recipes = args.recipes.split(",")
+    _common.check_device(ap, args.device)
     check_recipes(ap, recipes)
     try:
         batches = [int(x) for x in args.batches.split(",")]

@@ -155,6 +155,7 @@ def main() -> None:
     args = ap.parse_args()
     from bench_train import check_recipes
 
+    _common.check_device(ap, args.device)
     check_recipes(ap, [r.strip() for r in args.recipes.split(",")])
     import torch
 
