@@ -615,7 +615,7 @@ def _read_tiff(p: Path, max_pixels: int | None) -> tuple | None:
     except Exception as e:  # noqa: BLE001 - tifffile raises many types for broken files
         raise _err(p, f"truncated or corrupt TIFF ({_first_line(e, p)})") from None
     if codec is not None:
-        return _read_tiff_pillow(p, max_pixels, codec, want, pyramid)
+        return _read_tiff_pillow(p, max_pixels, codec, want, pyramid, photometric, bits)
     return _tiff_convert(p, arr, spp, extras, orientation, photometric, bits)
 
 
@@ -657,14 +657,27 @@ def _codec_hint(codec: str) -> str:
     return f"TIFF compressed with {codec}, which tifffile decodes only with the imagecodecs package (pip install imagecodecs)"
 
 
+#: the layout :func:`_pillow_fallback_layout` gives a palette page (1 to 8-bit indices): decoded by
+#: Pillow as indices (mode ``P``), looked up in the page's ColorMap as tifffile's are
+_PALETTE_INDICES = (0, 8)
+
+
 def _pillow_fallback_layout(page) -> tuple[int, int] | None:
     """(channels, bit depth) a TIFF page must come out of Pillow with, for the layouts Pillow
     decodes as tifffile would: gray (MinIsBlack) 8/16-bit integer or 32-bit float, RGB 8-bit
     (also JPEG's YCbCr), gray 2/4-bit (Pillow scales them to 8 bits as :func:`_tiff_convert` does)
-    and 12-bit (as stored, in 16); None for any other layout (16-bit colour, which Pillow reduces to 8
-    bits, MinIsWhite, palette, CMYK, ...)."""
+    and 12-bit (as stored, in 16), bilevel (1-bit) and 8-bit MinIsWhite (Pillow inverts them as
+    :func:`_apply_photometric` does), and :data:`_PALETTE_INDICES` for a palette of 1 to 8-bit
+    indices; None for any other layout (16-bit colour, which Pillow reduces to 8 bits, 16-bit
+    MinIsWhite or palette, CMYK, ...). MinIsWhite, bilevel and palette pages were refused (a
+    palette TIFF that Pillow writes with ``compression="tiff_lzw"``: "without it only gray ...
+    TIFFs are read") although Pillow decodes them."""
     phot, bits = int(page.photometric), int(page.bitspersample)
     fmt, spp = int(page.sampleformat), int(page.samplesperpixel)
+    if phot == 3 and spp == 1 and fmt == 1 and bits in (1, 2, 4, 8):
+        return _PALETTE_INDICES
+    if phot in (0, 1) and spp == 1 and fmt == 1 and bits in (1, 8):
+        return 1, 8
     if phot == 1 and spp in (1, 2) and ((fmt == 1 and bits in (8, 16)) or (fmt == 3 and bits == 32)):
         return 1, (32 if fmt == 3 else bits)
     if phot == 1 and spp == 1 and fmt == 1 and bits in (2, 4, 12):  # Pillow: L (scaled as below), I;16 (as stored)
@@ -674,25 +687,41 @@ def _pillow_fallback_layout(page) -> tuple[int, int] | None:
     return None
 
 
+#: what the Pillow fallback reads, for its refusal
+_PILLOW_TIFF_LAYOUTS = "gray 1/2/4/8/12/16-bit, float32, 8-bit RGB, 8-bit MinIsWhite and 1 to 8-bit palette TIFFs"
+
+
 def _read_tiff_pillow(p: Path, max_pixels, codec: str, want: tuple[int, int] | None,
-                      pyramid: bool) -> tuple[np.ndarray, int, str]:
+                      pyramid: bool, photometric: tuple[int, np.ndarray | None] | None = None,
+                      bits: int = 8) -> tuple[np.ndarray, int, str]:
     """A TIFF that tifffile cannot decode here, through Pillow: its samples must come out with
     the channels and bit depth the TIFF's tags say (``want``), or it is refused with a one-line
-    error saying what to install; nothing is silently reduced (Pillow reads 16-bit colour at 8)."""
+    error saying what to install; nothing is silently reduced (Pillow reads 16-bit colour at 8).
+    A palette page (``want`` :data:`_PALETTE_INDICES`) is read as its indices and looked up in
+    the ColorMap as tifffile's are (``photometric``, ``bits``: from :func:`_tiff_photometric`, an
+    ImageJ lookup table's indices as gray), not through Pillow's palette (which takes the high
+    byte of every entry: libtiff's 8-bit entries became black)."""
     hint = _codec_hint(codec)
     if want is None:
-        raise _err(p, f"{hint}; without it only gray 2/4/8/12/16-bit, float32 and 8-bit RGB TIFFs are read (through Pillow)")
+        raise _err(p, f"{hint}; without it only {_PILLOW_TIFF_LAYOUTS} are read (through Pillow)")
     try:
         im = _open_pillow(p, max_pixels, first_frame=pyramid)
         try:
             im = ImageOps.exif_transpose(im)  # the TIFF Orientation tag, as tifffile's reading applies it
         except Exception:  # noqa: BLE001 - as in _decode_samples
             pass
+        if want == _PALETTE_INDICES:
+            if im.mode != "P":
+                raise _err(p, f"palette TIFF decoded as mode {im.mode!r}, not as indices")
+            raw = _apply_photometric(p, np.asarray(im), photometric, bits)
+            if raw.dtype == np.uint16:
+                raw = raw.astype(np.int32)  # a 16-bit ColorMap's values, as _tiff_convert gives them
+            return raw, (16 if raw.dtype == np.int32 else 8), "pillow"
         raw, depth = pil_samples(im, p)
     except InputError as e:
         raise _err(p, f"{hint}; Pillow could not read it either ({str(e).removeprefix(f'{p}: ')})") from None
     if (raw.shape[2] if raw.ndim == 3 else 1, depth) != want:
-        raise _err(p, f"{hint}; without it only gray 2/4/8/12/16-bit, float32 and 8-bit RGB TIFFs are read (through Pillow)")
+        raise _err(p, f"{hint}; without it only {_PILLOW_TIFF_LAYOUTS} are read (through Pillow)")
     if depth == 16:
         raw = raw.astype(np.int32)  # as _tiff_convert gives tifffile's 16-bit samples
     return raw, depth, "pillow"
@@ -817,17 +846,34 @@ def _tiff_convert(p, arr: np.ndarray, spp: int, extras: tuple, orientation: int,
     elif arr.dtype in (np.uint16, np.int16):
         arr = arr.astype(np.int32)
         if arr.min() < 0:
-            raise _err(p, "signed 16-bit TIFF with negative values is not supported")
+            raise _err(p, _integer_tiff_refusal("signed 16-bit", arr))
         depth = 16
     elif arr.dtype == bool:
         arr, depth = arr.astype(np.uint8) * 255, 8
     elif np.issubdtype(arr.dtype, np.floating):
         arr, depth = arr.astype(np.float64), 32
-    elif np.issubdtype(arr.dtype, np.integer) and arr.min() >= 0 and arr.max() <= 65535:
+    elif np.issubdtype(arr.dtype, np.integer) and arr.size and arr.min() >= 0 and arr.max() <= 65535:
         arr, depth = arr.astype(np.int32), 16
+    elif np.issubdtype(arr.dtype, np.integer) and arr.size:
+        raise _err(p, _integer_tiff_refusal(f"{'signed' if arr.dtype.kind == 'i' else 'unsigned'} "
+                                            f"{8 * arr.dtype.itemsize}-bit", arr))
     else:
         raise _err(p, f"unsupported TIFF sample type {arr.dtype}")
     return arr, depth
+
+
+def _integer_tiff_refusal(what: str, arr: np.ndarray) -> str:
+    """Why integer TIFF samples outside 0..65535 (a CT slice in Hounsfield units, a 32-bit count) are
+    refused, and what to do: the message said only "signed 16-bit TIFF with negative values is not
+    supported" / "unsupported TIFF sample type int32", with no way forward. Integer samples are
+    read as 8/16-bit values, whose full range (``--normalize full``) is 0..255 / 0..65535; a float
+    TIFF of the same values is read, scaled by its percentiles under ``auto`` as a signed DICOM
+    or NIfTI CT is."""
+    lo, hi = int(arr.min()), int(arr.max())
+    return (f"{what} TIFF samples with values {lo}..{hi}, outside 0..65535, are not supported (integer samples "
+            "are read as 8/16-bit unsigned values); save it as a float32 TIFF, e.g. "
+            "tifffile.imwrite(OUT, tifffile.imread(IN).astype('float32')), which is read and scaled by its "
+            "percentiles (--normalize auto, as a signed DICOM CT)")
 
 
 #: tifffile's axis codes that may hold the planes of a focus stack: Z (depth), and Q, I, P

@@ -34,7 +34,9 @@ def pil_samples(im: Image.Image, name) -> tuple[np.ndarray, int]:
         if mode == "I":
             arr = arr.astype(np.int64)
             if arr.size and (arr.min() < 0 or arr.max() > 65535):
-                raise InputError(f"{name}: 32-bit integer image with values outside 0..65535 is not supported")
+                raise InputError(f"{name}: 32-bit integer image with values {int(arr.min())}..{int(arr.max())}, outside "
+                                 "0..65535, is not supported; as a float image (PIL mode F: im.convert('F'), or a "
+                                 "float32 TIFF) it is read and scaled by its percentiles")
         return arr.astype(np.uint16), 16
     if mode == "F":
         return np.asarray(im, dtype=np.float64), 32
@@ -83,7 +85,12 @@ def icc_profile_note(name, data) -> str | None:
     """The note for an image with an embedded ICC profile other than sRGB: mutualfuse does no
     colour management, so the samples are fused as stored (as sRGB, which an image without a
     profile is taken to be) and the output carries no profile. None without a profile, for an
-    sRGB RGB profile (its description names sRGB), and for bytes that are no ICC profile."""
+    sRGB RGB profile (its description names sRGB), and for bytes that are no ICC profile.
+
+    A CMYK profile (a print JPEG's) is said so: its samples are not fused as stored but turned
+    into RGB by Pillow's plain formula, ``R = (255 - C)(255 - K) / 255`` (G and B likewise),
+    which ignores the profile (the note said "its samples are fused as stored", true of RGB and
+    gray only)."""
     if not data:
         return None
     got = icc_profile_name(bytes(data))
@@ -92,5 +99,9 @@ def icc_profile_note(name, data) -> str | None:
     desc, space = got
     if space == "RGB" and "srgb" in desc.lower():
         return None
+    if space == "CMYK":
+        return (f"{name}: embedded ICC profile {desc!r} (CMYK) not applied: its CMYK samples are turned into RGB "
+                "by the plain formula R = (255 - C)(255 - K)/255 (G, B likewise) and taken as sRGB, so colours "
+                "can differ from a colour-managed viewer's (no colour management; the output carries no profile)")
     return (f"{name}: embedded ICC profile {desc!r} ({space}) not applied: its samples are fused as stored, "
             "taken as sRGB (no colour management; the output carries no profile)")
