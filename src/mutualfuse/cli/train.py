@@ -53,7 +53,29 @@ def add_parser(sub) -> None:
     add_device(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_quiet(p)
+    # words that belong to no option (``--resume runs/x/last.ckpt``): refused by run() with what
+    # --resume takes, instead of argparse's bare "unrecognized arguments"
+    p.add_argument("stray", nargs="*", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
+
+
+def _stray_argument(word: str) -> str:
+    """The one-line refusal of a word given to ``train`` outside any option; for a checkpoint, a
+    run's folder or a weights file (a path after ``--resume``, which takes none), what to give."""
+    from pathlib import Path
+
+    from ..train.checkpoint import LAST
+
+    p = Path(word)
+    run = p if p.is_dir() else p.parent
+    if (p.is_dir() and (p / LAST).is_file()) or (p.is_file() and p.suffix == ".ckpt"):
+        return (f"{word}: train takes no checkpoint path: --resume continues {LAST} in the run's output folder; "
+                f"give the folder as -o: -o {run} --resume")
+    if p.is_file() and p.suffix == ".safetensors":
+        return (f"{word}: train takes no weights file: --resume continues a run from the {LAST} in its output "
+                f"folder (-o FOLDER --resume), not from weights; to start a new run from these weights, set "
+                f"init_weights: {word} in the config")
+    return f"unrecognized arguments: {word} (see mutualfuse train --help)"
 
 
 def _recipe_names() -> str:
@@ -96,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
 
     from ..errors import ParameterError
 
+    if args.stray:
+        raise ParameterError(_stray_argument(args.stray[0]))
     if args.steps is not None and args.steps < 1:
         raise ParameterError(f"--steps must be an integer >= 1, got {args.steps}")
     from ..plugins import import_user_module

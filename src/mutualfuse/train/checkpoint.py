@@ -180,6 +180,10 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
             raise WeightsError(f"{p}: checkpoint written by a newer mutualfuse (format {meta['format']!r}; this "
                                f"version reads {FORMAT!r}): resume or export it with the version that wrote it, "
                                f"or upgrade mutualfuse")
+        if "model_config" in meta:  # final.safetensors copied over last.ckpt, say: weights, not a run's state
+            raise WeightsError(f"{p}: a weights file (no optimiser state, no step), not a training checkpoint: a "
+                               f"run's checkpoint is the {LAST} that mutualfuse train writes in its output folder "
+                               f"(weights start a new run as its config's init_weights)")
         what = f"format {meta['format']!r}" if "format" in meta else "no checkpoint format"
         raise WeightsError(f"{p}: not a mutualfuse training checkpoint ({what}; want {FORMAT!r})")
     structure = meta.get("structure", "")
