@@ -188,3 +188,67 @@ def test_a_pil_int32_image_outside_16_bits_names_the_float_route():
         mutualfuse.fuse(im, im, method="average")
     out = mutualfuse.fuse(im.convert("F"), im.convert("F"), method="average")
     assert out.mode == "F" and out.size == im.size
+
+
+def _png(path, depth: int, ctype: int, rows: list[bytes], w: int, h: int) -> None:
+    """A PNG of unfiltered ``rows`` (Pillow cannot write 16-bit gray + alpha)."""
+    import zlib
+
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
+    data = zlib.compress(b"".join(b"\0" + r for r in rows))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, ctype, 0, 0, 0))
+                     + chunk(b"IDAT", data) + chunk(b"IEND", b""))
+
+
+def _header_cases(tmp_path) -> dict:
+    """name → path of inputs whose colour the header must tell as the reading does."""
+    f = {}
+    pal = Image.fromarray(RGB8).quantize(16)
+    for name, ext in (("palette", "png"), ("palette", "gif"), ("palette", "tif")):
+        f[f"{name}.{ext}"] = tmp_path / f"{name}.{ext}"
+        pal.save(f[f"{name}.{ext}"])
+    gray_pal = Image.fromarray(G8).convert("P")
+    for ext in ("png", "gif", "tif"):
+        f[f"gray-palette.{ext}"] = tmp_path / f"gray-palette.{ext}"
+        gray_pal.save(f[f"gray-palette.{ext}"])
+    cmap = np.zeros((3, 256), np.uint16)
+    cmap[0] = np.arange(256) * 257  # a red lookup table: colour entries
+    f["imagej-lut.tif"] = tmp_path / "imagej-lut.tif"
+    tifffile.imwrite(f["imagej-lut.tif"], G8, imagej=True, colormap=cmap)
+    f["palette-tifffile.tif"] = tmp_path / "palette-tifffile.tif"
+    tifffile.imwrite(f["palette-tifffile.tif"], G8 // 16, photometric="palette", colormap=cmap)
+    ga = RNG.integers(0, 65536, (12, 16, 2), dtype=np.uint16).astype(">u2")
+    f["gray-alpha-16.png"] = tmp_path / "gray-alpha-16.png"
+    _png(f["gray-alpha-16.png"], 16, 4, [r.tobytes() for r in ga], 16, 12)
+    c16 = RNG.integers(0, 65536, (12, 16, 3), dtype=np.uint16).astype(">u2")
+    f["rgb-16.png"] = tmp_path / "rgb-16.png"
+    _png(f["rgb-16.png"], 16, 2, [r.tobytes() for r in c16], 16, 12)
+    f["gray-alpha-8.png"] = tmp_path / "gray-alpha-8.png"
+    Image.fromarray(G8).convert("LA").save(f["gray-alpha-8.png"])
+    f["cmyk.jpg"] = tmp_path / "cmyk.jpg"
+    Image.fromarray(RGB8).convert("CMYK").save(f["cmyk.jpg"])
+    f["gray-16.tif"] = tmp_path / "gray-16.tif"
+    tifffile.imwrite(f["gray-16.tif"], G8.astype(np.uint16) * 200)
+    f["rgb-16.tif"] = tmp_path / "rgb-16.tif"
+    tifffile.imwrite(f["rgb-16.tif"], RGB8.astype(np.uint16) * 200, photometric="rgb")
+    f["bilevel.png"] = tmp_path / "bilevel.png"
+    Image.fromarray(G8 > 100).save(f["bilevel.png"])
+    return f
+
+
+def test_the_header_tells_colour_as_the_reading_reads_it(tmp_path):
+    """``header_reads_as_colour`` (for the memory pre-check): a colour palette (PNG, GIF, TIFF) was
+    counted gray (its RGB buffers, 5x a gray input's for a classical method, not counted), a 16-bit
+    gray + alpha PNG counted RGB (Pillow opens it as RGBA: a bound above the need, which could
+    refuse a pair that fits)."""
+    from mutualfuse.image_io import header_reads_as_colour, read_image
+
+    want = {"palette.png": True, "palette.gif": True, "palette.tif": True, "gray-palette.png": False,
+            "gray-palette.gif": False, "gray-palette.tif": False, "imagej-lut.tif": False,
+            "palette-tifffile.tif": True, "gray-alpha-16.png": False, "rgb-16.png": True, "gray-alpha-8.png": False,
+            "cmyk.jpg": True, "gray-16.tif": False, "rgb-16.tif": True, "bilevel.png": False}
+    for name, path in _header_cases(tmp_path).items():
+        x, _ = read_image(path)
+        assert (x.ndim == 3) == want[name], name  # the cases are what they say
+        assert header_reads_as_colour(path) is want[name], name

@@ -475,6 +475,69 @@ def embedded_profile_note(path: str | os.PathLike) -> str | None:
     return icc_profile_note(p, data)
 
 
+def header_reads_as_colour(path: str | os.PathLike) -> bool:
+    """Whether :func:`read_image` will read an image file as RGB, from its header alone (nothing is
+    decoded), for a memory bound that counts an RGB input's larger buffers: DICOM
+    ``SamplesPerPixel`` 3; TIFF samples per pixel 3 or 4, or a palette page whose ColorMap holds a
+    colour (an ImageJ lookup table is read as gray, and is so here); PNG by its IHDR colour type (RGB
+    or RGBA, or a palette with a colour entry; gray + alpha is gray at 16 bits too, which Pillow
+    opens as RGBA); other files by their Pillow mode (a palette as for PNG). False when unsure (an
+    unreadable header), so that such a bound stays a lower bound. A palette image that uses only
+    the gray entries of a palette holding colours too is read as gray and counted RGB: the one
+    case it counts high, which needs the pixels to tell."""
+    p = Path(path)
+    if not _regular_file(p):
+        return False
+    try:
+        with quiet_decoders():
+            if _is_dicom(p):
+                from .dicom import dcmread_checked
+
+                return int(getattr(dcmread_checked(p, None, stop_before_pixels=True), "SamplesPerPixel", 1)) == 3
+            if _reads_as_tiff(p):
+                import tifffile
+
+                with tifffile.TiffFile(p) as tf:
+                    page = tf.pages[0]
+                    if int(page.samplesperpixel) in (3, 4):
+                        return True
+                    if int(page.photometric) != 3 or getattr(tf, "is_imagej", False):
+                        return False
+                    cmap = getattr(page, "colormap", None)
+                    return cmap is not None and _entries_have_colour(np.asarray(cmap).T)
+            ihdr = _png_ihdr(p)
+            if ihdr is not None and ihdr[3] != 3:  # 0 gray, 2 RGB, 4 gray + alpha, 6 RGBA
+                return ihdr[3] in (2, 6)
+            old = Image.MAX_IMAGE_PIXELS
+            Image.MAX_IMAGE_PIXELS = None  # as header_size: the caller checks the size against its limit
+            try:
+                with Image.open(p) as im:
+                    if im.mode in ("P", "PA"):
+                        pal = im.palette
+                        data = getattr(pal, "palette", None)
+                        if pal is None or getattr(pal, "rawmode", None) or not data or len(pal.mode) not in (3, 4):
+                            return False
+                        n = len(pal.mode)
+                        return _entries_have_colour(np.frombuffer(bytes(data), np.uint8)[: len(data) // n * n]
+                                                    .reshape(-1, n)[:, :3])
+                    return im.mode in _COLOUR_MODES_READ
+            finally:
+                Image.MAX_IMAGE_PIXELS = old
+    except Exception:  # noqa: BLE001 - the full read says what is wrong with the file
+        return False
+
+
+#: Pillow modes that :func:`mutualfuse.io.pil_modes.pil_samples` always reads as RGB (not ``P``/``PA``:
+#: a palette is RGB when it holds a colour)
+_COLOUR_MODES_READ = ("RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "LAB", "HSV")
+
+
+def _entries_have_colour(entries: np.ndarray) -> bool:
+    """Whether a palette's (N, 3) entries hold one that is not gray."""
+    return bool(entries.size) and not (np.array_equal(entries[:, 0], entries[:, 1])
+                                       and np.array_equal(entries[:, 1], entries[:, 2]))
+
+
 def turned_note(path: str | os.PathLike) -> str:
     """" (stored 56x40, turned by its EXIF orientation 6)" for an image file whose orientation tag
     (EXIF in JPEG/PNG, the TIFF Orientation tag) turns it by a quarter on reading, so that its size
