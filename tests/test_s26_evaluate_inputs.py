@@ -97,6 +97,28 @@ def test_colour_images_are_scored_as_their_matlab_gray_and_the_output_says_so(tm
     assert "note: " not in err_gray.replace(str(tmp_path), "")  # gray images: no note at all
     assert got["colour_images"] == {"sources": 2, "fused": 3} and want["colour_images"] == {"sources": 0, "fused": 0}
     assert f"2 colour sources and 3 colour fused images {said}" in (tmp_path / "c.md").read_text()
+    # VIFB's own code averages per-channel values on a colour fused image: the @vifb columns say they do not
+    vifb = "Qabf@vifb, SSIM@vifb, EN@vifb, SF@vifb: VIFB's own code scores a colour fused image channel by channel"
+    assert f"note: {vifb}" in err and vifb in (tmp_path / "c.md").read_text()
+
+
+def test_no_vifb_colour_note_without_a_colour_fused_image_or_a_vifb_column(tmp_path, capsys):
+    """Colour sources with a gray fused image (VIFB's code turns the sources gray itself then), or
+    a colour fused image scored only with rfn-nest's metrics: the colour note alone."""
+    for d in ("a", "b", "f", "fc"):
+        (tmp_path / d).mkdir()
+    Image.fromarray(_colour(SCENE, (0, 9, -9), 4)).save(tmp_path / "a" / "01.png")
+    Image.fromarray(VIS).save(tmp_path / "b" / "01.png")
+    Image.fromarray(((SCENE.astype(int) + VIS) // 2).astype(np.uint8)).save(tmp_path / "f" / "01.png")
+    Image.fromarray(_colour(VIS, (5, 0, -5), 5)).save(tmp_path / "fc" / "01.png")
+    t = str(tmp_path)
+    _, err = _run_json(capsys, f"{t}/a", f"{t}/b", [f"{t}/f"], tmp_path / "r.json")
+    assert "note: 1 colour source (e.g." in err and "VIFB's own code" not in err
+    from mutualfuse.cli import main
+
+    assert main(["evaluate", "--a", f"{t}/a", "--b", f"{t}/b", "--fused", f"{t}/fc", "--metrics", "SD@rfn-nest"]) == 0
+    err = capsys.readouterr().err
+    assert "note: 1 colour source and 1 colour fused image (e.g." in err and "VIFB's own code" not in err
 
 
 def test_a_line_break_or_escape_in_a_name_does_not_break_the_tables(tmp_path, capsys):

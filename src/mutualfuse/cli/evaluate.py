@@ -141,6 +141,20 @@ GRAY_CONVERSION = ("MATLAB rgb2gray (0.298936021293775 R + 0.587043074451121 G +
                    "rounded half away from zero; alpha dropped, palettes expanded")
 
 
+def _vifb_colour_note(labels: dict[str, str], colour: tuple[int, int] | None) -> str | None:
+    """For colour fused images scored with VIFB's metrics: VIFB's own driver (``compute_metrics.m``)
+    hands the RGB arrays to its metric functions, which score a colour fused image channel by
+    channel and average; these columns are the values of the gray images instead (as the
+    conformance values were computed), which differed from VIFB's per-channel means by 0.02 %
+    (SSIM) to 42 % (Q_CV) on a Lytro and a TNO crop (docs/metrics.md)."""
+    vifb = [lab for lab, key in labels.items() if key.endswith("@vifb")]
+    if not vifb or not colour or not colour[1]:
+        return None
+    return (f"{', '.join(vifb)}: VIFB's own code scores a colour fused image channel by channel and averages the "
+            "three values; these are the values of the gray images (rgb2gray), which differ from VIFB's "
+            "per-channel means (docs/metrics.md)")
+
+
 def _colour_words(colour: tuple[int, int]) -> str:
     """"2 colour sources and 1 colour fused image" for ``(2, 1)``."""
     parts = [f"{n} colour {w}{'s' if n != 1 else ''}" for n, w in zip(colour, ("source", "fused image")) if n]
@@ -378,6 +392,9 @@ def means_table(methods, names, labels, table, dirs, skipped: dict | None = None
     if colour and any(colour):
         notes.append(f"{_colour_words(colour)[0].upper()}{_colour_words(colour)[1:]} scored as gray through "
                      f"{GRAY_CONVERSION}.")
+        vifb = _vifb_colour_note(labels, colour)
+        if vifb:
+            notes.append(vifb + ".")
     for lab, v in (skipped or {}).items():
         notes.append(f"{lab}: not computed for {len({n for _, n in v['images']})} image(s) ({v['reason']}), "
                      f"so its mean is undefined ({MISSING})")
@@ -577,7 +594,10 @@ def run(args: argparse.Namespace) -> int:
                   file=sys.stderr)
         if narrow["colour"]:  # which gray conversion the metrics saw (the CSV and the table cannot say)
             print(f"note: {_colour_words(colour)} (e.g. {narrow['colour'][0][0]}) scored as gray through "
-                  f"{GRAY_CONVERSION}, as the reference tables were made", file=sys.stderr)
+                  f"{GRAY_CONVERSION}, as the conformance reference values were computed", file=sys.stderr)
+            vifb = _vifb_colour_note(labels, colour)
+            if vifb:
+                print(f"note: {vifb}", file=sys.stderr)
         if args.normalize is not None:
             print(f"note: sources read as `mutualfuse fuse --normalize {args.normalize}` reads them "
                   "(16-bit, float and DICOM files on the 0-255 scale); fused images as stored", file=sys.stderr)
