@@ -96,6 +96,7 @@ def test_colour_images_are_scored_as_their_matlab_gray_and_the_output_says_so(tm
     assert f"note: 2 colour sources and 3 colour fused images (e.g. {t}/a/01.png) {said}" in err
     assert "note: " not in err_gray.replace(str(tmp_path), "")  # gray images: no note at all
     assert got["colour_images"] == {"sources": 2, "fused": 3} and want["colour_images"] == {"sources": 0, "fused": 0}
+    assert got["fused_read"].startswith("stored scale (8-bit as stored, 16-bit x 255/65535")  # beside sources_read
     assert f"2 colour sources and 3 colour fused images {said}" in (tmp_path / "c.md").read_text()
     # VIFB's own code averages per-channel values on a colour fused image: the @vifb columns say they do not
     vifb = "Qabf@vifb, SSIM@vifb, EN@vifb, SF@vifb: VIFB's own code scores a colour fused image channel by channel"
@@ -151,3 +152,38 @@ def test_a_line_break_or_escape_in_a_name_does_not_break_the_tables(tmp_path, ca
         rows = list(csv.reader(fh))
     assert [r[0] for r in rows[1:]] == [fused] * 4
     assert sorted(r[2] for r in rows[1:]) == sorted(["x\ny", "e\x1b[2Jc", "p,q", "mean"])
+
+
+def test_16_bit_and_mixed_depth_files_score_as_the_documented_conversion_by_hand(tmp_path, capsys):
+    """A 16-bit colour PNG fused image and a 16-bit gray TIFF source against an 8-bit source: each
+    metric's value is the metric on the images converted by hand as docs/metrics.md says (16-bit
+    colour: rgb2gray rounded in uint16; then x 255/65535 onto the 0-255 scale)."""
+    import tifffile
+    from png_files import png16_colour
+    from tolerance import assert_close
+
+    import mutualfuse.metrics as M
+
+    rng = np.random.default_rng(7)
+    a16 = (SCENE.astype(np.uint32) * 257 + rng.integers(0, 257, SCENE.shape)).astype(np.uint16)
+    f16 = np.stack([np.clip(a16.astype(np.int64) // 2 + VIS.astype(np.int64) * 128 + s + rng.integers(-900, 900, SCENE.shape),
+                            0, 65535) for s in (2500, -1500, 400)], -1).astype(np.uint16)
+    for d in ("a", "b", "f"):
+        (tmp_path / d).mkdir()
+    tifffile.imwrite(tmp_path / "a" / "01.tif", a16)
+    Image.fromarray(VIS).save(tmp_path / "b" / "01.png")
+    png16_colour(tmp_path / "f" / "01.png", f16)
+    keys = ["Qabf@vifb", "SSIM@nestfuse", "EN@vifb", "MI@vifb", "SD@rfn-nest", "Nabf@rfn-nest", "Qcb@vifb"]
+    from mutualfuse.cli import main
+
+    t = str(tmp_path)
+    assert main(["evaluate", "--a", f"{t}/a", "--b", f"{t}/b", "--fused", f"{t}/f", "--metrics", *keys,
+                 "-o", f"{t}/r.json", "-q"]) == 0
+    import json
+
+    got = json.loads((tmp_path / "r.json").read_text())["methods"]["f"]["images"]["01"]
+    ha = a16.astype(np.float64) * (255.0 / 65535.0)
+    hf = _matlab_gray(f16).astype(np.float64) * (255.0 / 65535.0)
+    for key in keys:
+        assert_close(got[key], float(M.METRICS.get(key).unchecked(ha, VIS.astype(np.float64), hf)), dtype=np.float64,
+                     msg=key)

@@ -265,6 +265,12 @@ def format_table(methods: list[str], names: list[str], labels: dict[str, str], t
     return "\n".join(lines)
 
 
+#: how the fused images are read, whatever ``--normalize`` (recorded in the JSON output as
+#: ``fused_read``, beside ``sources_read``)
+FUSED_READING = ("stored scale (8-bit as stored, 16-bit x 255/65535, 16-bit colour through rgb2gray in 16 bits "
+                 "first; EXIF/TIFF orientation applied); a float fused image is refused")
+
+
 def _source_reading(args) -> str:
     """How the sources were read, in words (recorded in the JSON output)."""
     if args.normalize is None:
@@ -336,6 +342,7 @@ def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs, 
             "gray_conversion": GRAY_CONVERSION,
             "colour_images": {"sources": (colour or (0, 0))[0], "fused": (colour or (0, 0))[1]},
             "sources_read": source_reading or "stored scale",
+            "fused_read": FUSED_READING,
             "not_computed": {
                 lab: {"reason": v["reason"], "images": natural_sorted({n for _, n in v["images"]})}
                 for lab, v in skipped.items()
