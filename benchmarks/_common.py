@@ -7,7 +7,8 @@ errors, the data root it reads, the line naming the machine it ran on, and its `
   set-up, or a ``FAILED`` row and exit status 0).
 * :func:`data_root`: ``--data-root`` (or the script's own option), else ``$MUTUALFUSE_DATA``,
   else ``$MUTUALFUSE_SHARED/data`` (the variable the older runs-log commands set); a root that
-  is given but is not a folder is an error naming where it came from, never a silent fallback.
+  is given but is not a folder is an error naming where it came from, never a silent fallback
+  (``bench_fuse.py`` read ``<repo>/../shared`` whatever ``MUTUALFUSE_DATA`` said).
 * :func:`machine`: one ``# machine: …`` line (CPU model, CPUs this process may use, torch
   threads and ``OMP_NUM_THREADS``, Python, torch and numpy versions, load average), printed by
   every script before its figures, so that numbers from different machines are not compared
@@ -25,6 +26,8 @@ import os
 import platform
 import sys
 from pathlib import Path
+
+BESIDE = Path(__file__).resolve().parents[2] / "shared"  # the checkout's shared/ folder, if there is one
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -49,7 +52,10 @@ def data_root(ap: argparse.ArgumentParser, given: str | None, *, option: str = "
               required: bool = True) -> tuple[Path | None, str]:
     """``(root, where it came from)``. ``given`` (the option's value) wins, then
     ``$MUTUALFUSE_DATA``, then ``$MUTUALFUSE_SHARED/data``. A root named but missing is a usage
-    error; no root at all is one too when ``required``, else ``(None, "none")``."""
+    error; no root at all is one too when ``required``. Otherwise (the scripts that time a fixed
+    pair and have a bundled stand-in) the ``shared/data`` folder beside the repository, where the
+    project's checkout keeps it and where the documented runs found their MSRS and TNO pairs, else
+    ``(None, "none")``: such a script names the pair it timed in its output."""
     if given:
         root, origin = Path(given), option
     elif os.environ.get("MUTUALFUSE_DATA"):
@@ -59,6 +65,8 @@ def data_root(ap: argparse.ArgumentParser, given: str | None, *, option: str = "
     elif required:
         ap.error(f"no data root: give {option} or set MUTUALFUSE_DATA (the folder holding ir-vis/, "
                  "multi-focus/, medical/)")
+    elif (BESIDE / "data").is_dir():
+        return BESIDE / "data", "the shared/ folder beside the repository"
     else:
         return None, "none"
     if not root.is_dir():
