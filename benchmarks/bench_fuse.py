@@ -30,7 +30,9 @@ that fails is a ``FAILED`` row, and the run then ends with exit status 1.
 
 ``deviation``: fuses real pairs at their native size (and, with ``--upscale``, a few of them
 bicubically enlarged to 1920×1080) with the default token budget and with the exact mapping,
-and reports the difference of the fused 8-bit images (mean/max absolute, PSNR).
+and reports the difference of the fused 8-bit images (mean/max absolute, PSNR) and both times
+(seconds, and the budget's relative to the exact one's). Quick: ``deviation --sets tno --limit 1
+--threads 1``.
 """
 from __future__ import annotations
 
@@ -386,7 +388,7 @@ def deviation(args) -> None:
         row = {"pair": label, "size": f"{a.shape[1]}x{a.shape[0]}", "pool": pool, "mean_abs_8bit": float(d.mean()),
                "max_abs_8bit": float(d.max()), "psnr_db": psnr, "t_budget_s": ta, "t_exact_s": te}
         print(f"{label:>22} {row['size']:>10} pool {pool}  mean|d| {row['mean_abs_8bit']:.3f}  max|d| {row['max_abs_8bit']:.0f}"
-              f"  PSNR {psnr:6.2f} dB  ({ta:.1f} s vs exact {te:.1f} s)", flush=True)
+              f"  PSNR {psnr:6.2f} dB  ({ta:.1f} s vs exact {te:.1f} s: {ta / te:.2f}x)", flush=True)
         return row
 
     rows = []
