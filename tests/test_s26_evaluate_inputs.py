@@ -187,3 +187,37 @@ def test_16_bit_and_mixed_depth_files_score_as_the_documented_conversion_by_hand
     for key in keys:
         assert_close(got[key], float(M.METRICS.get(key).unchecked(ha, VIS.astype(np.float64), hf)), dtype=np.float64,
                      msg=key)
+
+
+def test_a_gray_image_stored_as_rgb_is_not_called_colour(tmp_path, capsys):
+    """Many tools write a gray result as a 3-channel PNG with equal channels: rgb2gray gives it back
+    unchanged (uint8 and uint16, every value), so it scores as the gray file and draws no colour note
+    (nor the one on VIFB's per-channel means, which equal the gray value there)."""
+    f = ((SCENE.astype(int) + VIS) // 2).astype(np.uint8)
+    for d in ("a", "b", "f3", "f1"):
+        (tmp_path / d).mkdir()
+    Image.fromarray(SCENE).save(tmp_path / "a" / "01.png")
+    Image.fromarray(VIS).save(tmp_path / "b" / "01.png")
+    Image.fromarray(np.dstack([f, f, f])).save(tmp_path / "f3" / "01.png")
+    Image.fromarray(f).save(tmp_path / "f1" / "01.png")
+    t = str(tmp_path)
+    got, err = _run_json(capsys, f"{t}/a", f"{t}/b", [f"{t}/f3", f"{t}/f1"], tmp_path / "r.json")
+    assert got["methods"]["f3"]["images"] == got["methods"]["f1"]["images"]
+    assert got["colour_images"] == {"sources": 0, "fused": 0} and "colour" not in err.replace(t, "")
+
+
+def test_a_line_break_in_an_image_name_does_not_split_a_note(tmp_path, capsys):
+    """The note on NaN values names the images: an image ``x<LF>y`` split it over two lines."""
+    from mutualfuse.cli import main
+
+    for d in ("a", "b", "f"):
+        (tmp_path / d).mkdir()
+    flat = np.full(SCENE.shape, 90, np.uint8)  # Q_CB is 0/0 with a flat fused image
+    Image.fromarray(SCENE).save(tmp_path / "a" / "x\ny.png")
+    Image.fromarray(VIS).save(tmp_path / "b" / "x\ny.png")
+    Image.fromarray(flat).save(tmp_path / "f" / "x\ny.png")
+    t = str(tmp_path)
+    assert main(["evaluate", "--a", f"{t}/a", "--b", f"{t}/b", "--fused", f"{t}/f", "--metrics", "Qcb@vifb"]) == 0
+    err = capsys.readouterr().err
+    note = [ln for ln in err.splitlines() if "value(s) are NaN" in ln]
+    assert len(note) == 1 and "Qcb@vifb for x\\ny;" in note[0], err

@@ -92,8 +92,9 @@ _READ_INFO = threading.local()
 def _read_gray(path: Path, normalize: str | None = None,
                percentiles: tuple[float, float] | None = None, *, source: bool = False) -> tuple[np.ndarray, bool]:
     """:func:`read_gray`, and whether the file held colour (converted with MATLAB's ``rgb2gray``;
-    a colour palette and RGBA included, a gray palette and gray + alpha not), for ``evaluate``'s
-    note on the colour images it scored as gray."""
+    a colour palette and RGBA included, a gray palette and gray + alpha not, nor a gray image
+    stored as RGB with three equal channels, which ``rgb2gray`` gives back unchanged), for
+    ``evaluate``'s note on the colour images it scored as gray."""
     from .image_io import DEFAULT_PERCENTILES, _is_dicom, read_image, to_uint
     from .metrics import to_gray
 
@@ -103,21 +104,27 @@ def _read_gray(path: Path, normalize: str | None = None,
     if _is_dicom(Path(path)):
         arr, _ = read_image(path, normalize=normalize or "auto", percentiles=pct)
         if arr.ndim == 3:
-            return to_gray(to_uint(arr, 8)), True
+            return to_gray(to_uint(arr, 8)), _has_colour(arr)
         return arr.astype(np.float64) * 255.0, False
     if normalize is None:
         raw = _read_samples(path, source=source)
-        return to_gray(raw), raw.ndim == 3
+        return to_gray(raw), _has_colour(raw)
     from .image_io import read_samples
     from .io.samples import MAX_PIXELS, normalize_samples
 
     raw, depth, _ = read_samples(path, MAX_PIXELS)  # decoded once, as read_image decodes it
     if depth == 8 and normalize in ("auto", "full"):  # 8-bit files are read as stored either way
-        return to_gray(np.asarray(raw, dtype=np.uint8)), raw.ndim == 3
+        return to_gray(np.asarray(raw, dtype=np.uint8)), _has_colour(raw)
     arr, _ = normalize_samples(raw, depth, normalize, pct, path)  # read_image's normalisation
     if arr.ndim == 3:
-        return to_gray(to_uint(arr, 16)).astype(np.float64) * (255.0 / 65535.0), True
+        return to_gray(to_uint(arr, 16)).astype(np.float64) * (255.0 / 65535.0), _has_colour(arr)
     return arr.astype(np.float64) * 255.0, False
+
+
+def _has_colour(x: np.ndarray) -> bool:
+    """Whether (H, W, 3) samples have two channels that differ somewhere (a colour image, not a
+    gray one stored as RGB); False for 2-D samples."""
+    return x.ndim == 3 and not (np.array_equal(x[..., 0], x[..., 1]) and np.array_equal(x[..., 1], x[..., 2]))
 
 
 def _listing(d: Path) -> dict[str, Path]:

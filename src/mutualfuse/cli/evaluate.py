@@ -438,7 +438,7 @@ def _skip_notes(skipped: dict, n_images: int) -> list[str]:
     for (reason, imgs), labs in groups.items():
         mean = "; their mean is NaN" if len(imgs) < n_images else ""
         lines.append(f"note: {', '.join(labs)}: not computed (NaN) for {len(imgs)} of {n_images} image(s) "
-                     f"({_names(imgs, 5)}): {reason}{mean}")
+                     f"({_shown(_names(imgs, 5))}): {reason}{mean}")
     return lines
 
 
@@ -453,7 +453,7 @@ def _cells_where(pred, methods, names, labels, table) -> tuple[int, str]:
                 if pred(table[m][n][lab], (lab, m, n)):
                     per_label.setdefault(lab, set()).add(n)
                     count += 1
-    return count, "; ".join(f"{lab} for {_names(imgs, 5)}" for lab, imgs in per_label.items())
+    return count, "; ".join(f"{lab} for {_shown(_names(imgs, 5))}" for lab, imgs in per_label.items())
 
 
 def _nan_note(methods, names, labels, table, skipped: dict) -> str | None:
