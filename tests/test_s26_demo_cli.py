@@ -52,7 +52,7 @@ def test_a_note_given_for_every_pair_is_printed_once_and_the_run_is_summed_up(tm
     for m in got:
         assert Path(m.group(1)) == (out / f"{m.group(4)}-fused.png").resolve() and Path(m.group(1)).is_file()
     summary = re.match(r"^2 pairs fused in (\d+\.\d\d) s \(\+ (\d+\.\d\d) s starting torch and loading the "
-                       r"weights\) into (.+); the sources: (.+)/NAME/a\.png, b\.png$", lines[2])
+                       r"weights\) into (.+); their sources: (.+)/NAME/\{a,b\}\.png$", lines[2])
     assert summary, lines[2]
     assert float(summary.group(1)) == pytest.approx(sum(float(m.group(2)) for m in got), abs=0.02)
     assert Path(summary.group(3)) == out.resolve()

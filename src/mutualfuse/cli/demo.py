@@ -104,5 +104,6 @@ def run(args: argparse.Namespace) -> int:
             which = "every pair" if len(names) == len(jobs) > 1 else ", ".join(names)
             print(f"note: {n} ({which}; as `mutualfuse fuse` says it)", file=sys.stderr)
         print(f"{len(jobs)} pair{'s' if len(jobs) != 1 else ''} fused in {fusing:.2f} s (+ {load:.2f} s starting "
-              f"torch and loading the weights) into {out.resolve()}; the sources: {SAMPLES}/NAME/a.png, b.png", flush=True)
+              f"torch and loading the weights) into {out.resolve()}; their sources: {SAMPLES}/NAME/{{a,b}}.png",
+              flush=True)
     return 0
