@@ -19,9 +19,7 @@ def max_levels(method: str, shape: tuple[int, int], levels: int, min_side: int =
     ``levels=4`` a 31x31 image was refused without saying that ``levels=3`` works)."""
     side = min(shape)
     if side / 2 ** levels < min_side:
-        fits = 0
-        while side / 2 ** (fits + 1) >= min_side:
-            fits += 1
+        fits = deepest_levels(side, min_side)
         hint = (f"; at most levels={fits} for this size" if fits >= 1
                 else f"; the image is too small for any depth (levels=1 needs {2 * min_side} px per side)")
         raise ParameterError(
@@ -29,6 +27,15 @@ def max_levels(method: str, shape: tuple[int, int], levels: int, min_side: int =
             f"(needs at least {min_side * 2 ** levels} px per side: the coarsest band would be smaller "
             f"than {min_side} px){hint}"
         )
+
+
+def deepest_levels(side: int, min_side: int = 2) -> int:
+    """The largest ``levels`` that :func:`max_levels` takes for an image whose shorter side is
+    ``side`` (0 when none does)."""
+    fits = 0
+    while side / 2 ** (fits + 1) >= min_side:
+        fits += 1
+    return fits
 
 
 def es2(x: np.ndarray, n: int) -> np.ndarray:
