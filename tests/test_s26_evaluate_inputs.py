@@ -166,8 +166,9 @@ def test_16_bit_and_mixed_depth_files_score_as_the_documented_conversion_by_hand
 
     rng = np.random.default_rng(7)
     a16 = (SCENE.astype(np.uint32) * 257 + rng.integers(0, 257, SCENE.shape)).astype(np.uint16)
-    f16 = np.stack([np.clip(a16.astype(np.int64) // 2 + VIS.astype(np.int64) * 128 + s + rng.integers(-900, 900, SCENE.shape),
-                            0, 65535) for s in (2500, -1500, 400)], -1).astype(np.uint16)
+    base = a16.astype(np.int64) // 2 + VIS.astype(np.int64) * 128
+    f16 = np.stack([np.clip(base + s + rng.integers(-900, 900, SCENE.shape), 0, 65535) for s in (2500, -1500, 400)],
+                   -1).astype(np.uint16)
     for d in ("a", "b", "f"):
         (tmp_path / d).mkdir()
     tifffile.imwrite(tmp_path / "a" / "01.tif", a16)
