@@ -288,6 +288,9 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         paths = dict(zip([str(a_file), str(b_file)], core.distinct_names(names, ["a", "b"])))
         if str(a_file) == str(b_file):
             paths = {str(a_file): names[0]}
+        gone = core.expired_uploads(paths)
+        if gone:
+            return (f"mutualfuse: error: {gone}", *empty)
         s = settings(method, weights, params, chroma, normalize, temperature, gain, activity, detail_off, task)
         one_at_a_time(progress)
         try:
@@ -318,6 +321,11 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         if not files:
             return ("mutualfuse: error: upload the stack first (two or more images, or one multi-page TIFF)", *empty)
         paths = {f: Path(f).name for f in files}
+        ordered = [p for p, _ in core.stack_order(files, [Path(f).name for f in files])]  # named as the stack names them
+        gone = core.expired_uploads(dict(zip(ordered, core.distinct_names(
+            [Path(f).name for f in ordered], [f"image {k + 1}" for k in range(len(ordered))]))))
+        if gone:
+            return (f"mutualfuse: error: {gone}", *empty)
         s = settings(method, weights, params, chroma, normalize, temperature, gain, activity, detail_off, task)
         one_at_a_time(progress)
         try:
@@ -349,7 +357,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         pair = core.still_there(core.compare_pair(state, which))
         return gr.update() if pair is None else pair
 
-    with gr.Blocks(title="mutualfuse", analytics_enabled=False, delete_cache=(600, 3600)) as app:
+    with gr.Blocks(title="mutualfuse", analytics_enabled=False, delete_cache=(600, core.REQUEST_MAX_AGE)) as app:
         gr.Markdown(INTRO)
         with gr.Row():
             sample = gr.Dropdown([""] + list(sample_pairs), value="", label="sample pair", elem_id="sample")

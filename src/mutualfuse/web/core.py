@@ -505,6 +505,21 @@ def _request_dir(workdir: Path, owner: str | None = None) -> Path:
         return req
 
 
+def expired_uploads(paths: dict[str, str]) -> str | None:
+    """The page's error for uploads that are no longer on the server (``paths``: server path →
+    the upload's own name), or None when every one is there.
+
+    Gradio deletes an upload about :data:`REQUEST_MAX_AGE` seconds after it was sent (the page's
+    ``delete_cache``) while the browser tab keeps showing it in its upload box: a user who came
+    back to a tab after lunch and pressed Fuse again was told ``mutualfuse: error: a.png: file not
+    found``, as if the file had gone from their own disk."""
+    gone = [name for path, name in paths.items() if not Path(path).is_file()]
+    if not gone:
+        return None
+    return (f"{', '.join(gone)}: no longer on the server (it keeps uploads about {REQUEST_MAX_AGE // 60} "
+            f"minutes): upload {'it' if len(gone) == 1 else 'them'} again")
+
+
 def distinct_names(names: list[str], tags: list[str]) -> list[str]:
     """The uploads' own names, each name that occurs more than once followed by its tag
     (``image.png (a)`` / ``image.png (b)`` for a pair, ``z.png (image 2)`` for a stack): two
