@@ -34,8 +34,8 @@ def test_pair_names_are_case_insensitive_and_a_misspelt_one_gets_a_did_you_mean(
 
 def test_a_note_given_for_every_pair_is_printed_once_and_the_run_is_summed_up(tmp_path, capsys):
     """The same approximation note came once a pair (three identical lines on every `make demo`),
-    the first pair's seconds (which include a one-time start-up: about twice a later call's CPU
-    time) were shown like the others', and nothing said how many pairs were fused or where their
+    the first pair's seconds (which include a one-time start-up: 1.6 to 2 times a later call's
+    CPU time) were shown like the others', and nothing said how many pairs were fused or where their
     sources are (the README's next step, a first `fuse`, needs them)."""
     from mutualfuse.cli.demo import SAMPLES
 

@@ -87,8 +87,9 @@ def run(args: argparse.Namespace) -> int:
                 if not n.startswith("task: "):  # the task is on the pair's line
                     notes.setdefault(n, []).append(d.name)
             if not args.quiet:
-                # the first call also sets things up (measured: about twice a later call's CPU time on
-                # tno-01, 1.37 s against 0.70 s): said, so that the first pair is not read as the slowest
+                # the first call also sets things up (CPU seconds measured, first call against later ones:
+                # tno-01 1.12-1.37 against 0.65-0.70, ct-mr-c01 0.87 against 0.47): said, so that the
+                # first pair is not read as the slowest
                 first = " incl. one-time start-up" if i == 0 else ""
                 print(f"{target.resolve()}  ({took:.2f} s{first}, {d.name}, task {fuser.report.task})", flush=True)
     except BaseException:
