@@ -4,11 +4,19 @@
         --log runs/cpu/log.csv --name cpu
 
 Writes (under --out, default docs/figures):
-  tno_<name>.csv            per-pair EN, SD, SF, AG, Qabf for the model and for the average
+  tno_<name>.csv            per-pair scores of the model and of the average (EN, SD, SF, AG, Qabf
+                            by default)
   tno_contact_<name>.png    IR | VIS | fused for 6 pairs
-  loss_<name>.png           training / validation loss curve (from the run's log.csv)
-and prints the mean table. Metrics are the VIFB conventions (mutualfuse.metrics, checked
-against the reference Matlab code) on the 8-bit images as written to disk, for both methods.
+  loss_<name>.png           training / validation loss curve (from the run's log.csv; with --log)
+and prints the mean table and, per metric, whether the model beats the average (each metric's own
+direction: higher, lower or closer to 0 is better); exit status 0 when it beats it on every
+metric, 1 otherwise, 2 on bad input.
+
+The metrics are chosen as `mutualfuse evaluate` chooses them (mutualfuse.evaluation.select_metrics:
+--metrics keys, bare names where unambiguous, and --profile names, e.g. --profile paper; --import
+MODULE for metrics or profiles of one's own); the default is EN, SD, SF and AG of VIFB and its
+Q^AB/F, labelled by their short names. Metrics are computed on the 8-bit images as written to disk,
+for both methods.
 """
 from __future__ import annotations
 
@@ -21,8 +29,24 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-METRICS = ["EN@vifb", "SD@vifb", "SF@vifb", "AG@vifb", "Qabf@vifb"]
-LABELS = ["EN", "SD", "SF", "AG", "Qabf"]
+#: the default columns (``--metrics``): the five of the docs' TNO tables
+DEFAULT_METRICS = ["EN@vifb", "SD@vifb", "SF@vifb", "AG@vifb", "Qabf@vifb"]
+
+
+def columns(metrics: list[str] | None, profiles: list[str] | None) -> dict[str, str]:
+    """``{column label: registered metric key}`` as ``mutualfuse evaluate --metrics ... --profile ...``
+    chooses them, labels included (:func:`mutualfuse.evaluation.select_metrics`; neither:
+    :data:`DEFAULT_METRICS`). Without a profile, where the command labels every column by its
+    key, the columns get the metrics' short names (``EN`` for ``EN@vifb``) if no two share one."""
+    from mutualfuse.evaluation import select_metrics
+
+    if not metrics and not profiles:
+        metrics = DEFAULT_METRICS
+    chosen = select_metrics(metrics or None, profiles or None)
+    short = [key.split("@")[0] for key in chosen.values()]
+    if profiles or len(set(short)) < len(short):
+        return dict(chosen)
+    return dict(zip(short, chosen.values()))
 
 
 def main() -> int:
@@ -34,19 +58,34 @@ def main() -> int:
     ap.add_argument("--name", default="default")
     ap.add_argument("--out", default="docs/figures")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--metrics", nargs="+", action="extend", metavar="KEY",
+                    help="metric keys, as `mutualfuse evaluate --metrics` takes them (default: "
+                         + " ".join(DEFAULT_METRICS) + ")")
+    ap.add_argument("--profile", action="append", metavar="NAME",
+                    help="metric profile(s), as `mutualfuse evaluate --profile` takes them (e.g. paper, vifb)")
+    ap.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
+                    help="import a module of one's own first (metrics or profiles it registers)")
     args = ap.parse_args()
     if not args.data_root:
         sys.exit("report_model: pass --data-root or set MUTUALFUSE_DATA")
+    if args.imports:
+        from mutualfuse.plugins import import_user_modules
+
+        import_user_modules(args.imports)
+    cols = columns(args.metrics, args.profile)  # an unknown key or profile: one line, before any work
+    labels = list(cols)
+    if args.log and not Path(args.log).is_file():  # before the pairs are fused, not after
+        raise FileNotFoundError(f"{args.log}: training log not found (--log)")
     from tqdm import tqdm
 
     from mutualfuse.api import Fuser
-    from mutualfuse.metrics import METRICS as REG
+    from mutualfuse.metrics import METRICS as REG, goodness
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     root = Path(args.data_root) / args.set
     names = sorted(p.name for p in (root / "ir").iterdir())
     fuser = Fuser(args.weights, device=args.device)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     rows, sheet = [], []
     for n in tqdm(names, desc="TNO", file=sys.stderr):
         ir = np.asarray(Image.open(root / "ir" / n).convert("L"))
@@ -54,21 +93,20 @@ def main() -> int:
         fused = fuser.fuse(ir, vis)  # uint8 in, uint8 out (rounded as when written)
         avg = np.floor((ir.astype(np.int32) + vis + 1) / 2).astype(np.uint8)  # rounded half up
         for method, f in (("model", fused), ("average", avg)):
-            vals = [float(REG.get(m)(ir, vis, f)) for m in METRICS]
-            rows.append({"pair": n, "method": method, **dict(zip(LABELS, vals))})
+            rows.append({"pair": n, "method": method, **{lab: float(REG.get(key)(ir, vis, f)) for lab, key in cols.items()}})
         if len(sheet) < 6 and n in ("01.png", "02.png", "05.png", "07.png", "11.png", "17.png"):
             sheet.append((ir, vis, fused))
     with open(out / f"tno_{args.name}.csv", "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=["pair", "method", *LABELS])
+        w = csv.DictWriter(fh, fieldnames=["pair", "method", *labels])
         w.writeheader()
         for r in rows:
             w.writerow({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in r.items()})
-    means = {m: {l: float(np.mean([r[l] for r in rows if r["method"] == m])) for l in LABELS} for m in ("model", "average")}
-    print(f"| {args.set} ({len(names)} pairs), mean | " + " | ".join(LABELS) + " |")
-    print("|---|" + "---|" * len(LABELS))
+    means = {m: {l: float(np.mean([r[l] for r in rows if r["method"] == m])) for l in labels} for m in ("model", "average")}
+    print(f"| {args.set} ({len(names)} pairs), mean | " + " | ".join(labels) + " |")
+    print("|---|" + "---|" * len(labels))
     for m in ("model", "average"):
-        print(f"| {m} | " + " | ".join(f"{means[m][l]:.4f}" for l in LABELS) + " |")
-    beats = {l: means["model"][l] > means["average"][l] for l in LABELS}
+        print(f"| {m} | " + " | ".join(f"{means[m][l]:.4f}" for l in labels) + " |")
+    beats = {l: goodness(cols[l], means["model"][l]) > goodness(cols[l], means["average"][l]) for l in labels}
     print("model beats average on: " + ", ".join(f"{l}={'yes' if v else 'NO'}" for l, v in beats.items()))
     _contact_sheet(sheet, out / f"tno_contact_{args.name}.png")
     if args.log:
