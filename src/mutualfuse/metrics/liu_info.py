@@ -161,6 +161,15 @@ def qte_cvejic(a, b, f) -> float:
     Conventions: normalize1 on A, B, F; unnormalised; the marginal quirk of :func:`tsallis` makes
     it explode on sparse histograms (thousands on medical images). A port check, not a usable
     quality score. Higher is better (nominally).
+
+    Example (the bundled TNO infrared/visible pair, scaled to 0–255; A = B = F is not a bound):
+
+    >>> from importlib.resources import files
+    >>> from mutualfuse.image_io import read_image
+    >>> from mutualfuse.metrics import qte_cvejic
+    >>> a, b = (255 * read_image(files("mutualfuse") / f"data/samples/tno-01/{n}.png")[0] for n in "ab")
+    >>> round(qte_cvejic(a, a, a), 1), round(qte_cvejic(a, b, (a + b) / 2), 1)
+    (212.1, 20.5)
     """
     A, B, F = _norm3(a, b, f)
     return tsallis(A, F, Q_CVEJIC) + tsallis(B, F, Q_CVEJIC)

@@ -111,6 +111,15 @@ def qw(a, b, f) -> float:
     Conventions: as :func:`qs`. (Piella's edge-dependent Q_E, sw = 3, fails in the reference
     code with "'Q' undefined" and is not provided.) Higher is better. Computation: the compiled
     maps of :func:`qs`.
+
+    Example (the bundled TNO infrared/visible pair, scaled to 0–255, fused by the mean rule):
+
+    >>> from importlib.resources import files
+    >>> from mutualfuse.image_io import read_image
+    >>> from mutualfuse.metrics import qs, qw
+    >>> a, b = (255 * read_image(files("mutualfuse") / f"data/samples/tno-01/{n}.png")[0] for n in "ab")
+    >>> round(qw(a, a, a), 3), round(qw(a, b, (a + b) / 2), 3), round(qs(a, b, (a + b) / 2), 3)
+    (1.0, 0.711, 0.804)
     """
     val, cw = _piella_maps(a, b, f)
     cw /= np.sum(cw)  # in place (fresh maps): the same values as c/Σc, c·val without temporaries
@@ -312,6 +321,15 @@ def qc(a, b, f) -> float:
     double-double FMA emulation run per element (``_fma_py``; checked against exact rational
     arithmetic in the tests), and the per-window formula with the NumPy operations; the NumPy
     version (``_qc_numpy``) stays as the tests' reference.
+
+    Example (the bundled TNO infrared/visible pair, scaled to 0–255):
+
+    >>> from importlib.resources import files
+    >>> from mutualfuse.image_io import read_image
+    >>> from mutualfuse.metrics import qc
+    >>> a, b = (255 * read_image(files("mutualfuse") / f"data/samples/tno-01/{n}.png")[0] for n in "ab")
+    >>> round(qc(a, a, a), 3), round(qc(a, b, (a + b) / 2), 3)  # A = B = F gives 1
+    (1.0, 0.618)
     """
     A, B, F = prep3(a, b, f)
     _check_yang(A)
@@ -398,6 +416,17 @@ def qcb(a, b, f) -> float:
     ``metricsQcb.m`` is this code behind a wrapper, so this is :func:`mutualfuse.metrics.qcb`
     (symmetric in A and B; its FFTs run in float32 where that cannot decide the value: within
     6.1e-6 of float64 on the conformance images, see there). Higher is better.
+
+    Example (the bundled TNO infrared/visible pair, scaled to 0–255):
+
+    >>> from importlib.resources import files
+    >>> from mutualfuse.image_io import read_image
+    >>> from mutualfuse import metrics
+    >>> from mutualfuse.metrics import liu_structural
+    >>> a, b = (255 * read_image(files("mutualfuse") / f"data/samples/tno-01/{n}.png")[0] for n in "ab")
+    >>> f = (a + b) / 2
+    >>> liu_structural.qcb(a, b, f) == metrics.qcb(a, b, f), round(liu_structural.qcb(a, b, f), 3)
+    (True, 0.562)
     """
     return _qcb_vifb(a, b, f)
 
@@ -415,5 +444,16 @@ def qcv(a, b, f) -> float:
     block mean still divides by 256. VIFB's ``metricsQcv.m`` is this code (bit-identical in all
     49 common reference rows), so this is :func:`mutualfuse.metrics.qcv` (float32 FFTs: within
     2.2e-7 of float64 on the conformance images). A = B = F gives 0. Lower is better.
+
+    Example (the bundled TNO infrared/visible pair, scaled to 0–255):
+
+    >>> from importlib.resources import files
+    >>> from mutualfuse.image_io import read_image
+    >>> from mutualfuse import metrics
+    >>> from mutualfuse.metrics import liu_structural
+    >>> a, b = (255 * read_image(files("mutualfuse") / f"data/samples/tno-01/{n}.png")[0] for n in "ab")
+    >>> f = (a + b) / 2
+    >>> liu_structural.qcv(a, b, f) == metrics.qcv(a, b, f), round(liu_structural.qcv(a, a, a), 3)
+    (True, 0.0)
     """
     return _qcv_vifb(a, b, f)

@@ -102,7 +102,22 @@ def ssim(a, b, f, convention: str = "nestfuse") -> float:
 def ssim_af(a, b, f) -> float:
     """IPT ssim(F, A): the A term that nestfuse averages into SSIM@nestfuse.
 
-    MATLAB IPT ``ssim`` defaults on ``im2double`` data (see :func:`ssim`). Higher is better.
+    Formula: the mean over the full-size map of (2μ_Fμ_A + C1)(2σ_FA + C2) /
+    ((μ_F² + μ_A² + C1)(σ_F² + σ_A² + C2)), C1 = 0.01², C2 = 0.03² (dynamic range 1), local
+    statistics by a Gaussian 11×11 σ 1.5 with replicated borders.
+    Reference: Wang, Bovik, Sheikh & Simoncelli, IEEE TIP 13(4):600–612 (2004); code nestfuse
+    ``analysis_metrics_7.m`` (MATLAB IPT ``ssim`` defaults on ``im2double`` data, see :func:`ssim`).
+    Higher is better.
+
+    Example (the bundled TNO infrared/visible pair, scaled to 0–255, fused by the mean rule):
+
+    >>> from importlib.resources import files
+    >>> from mutualfuse.image_io import read_image
+    >>> from mutualfuse.metrics import ssim, ssim_af, ssim_bf
+    >>> a, b = (255 * read_image(files("mutualfuse") / f"data/samples/tno-01/{n}.png")[0] for n in "ab")
+    >>> f = (a + b) / 2
+    >>> round(ssim_af(a, b, f), 3), round(ssim_bf(a, b, f), 3), round(ssim(a, b, f), 3)  # ssim = their mean
+    (0.776, 0.781, 0.778)
     """
     A, _, F = prep3(a, b, f)
     return _ssim_ipt(F / 255.0, A / 255.0)
@@ -111,7 +126,21 @@ def ssim_af(a, b, f) -> float:
 def ssim_bf(a, b, f) -> float:
     """IPT ssim(F, B): the B term that nestfuse averages into SSIM@nestfuse.
 
-    MATLAB IPT ``ssim`` defaults on ``im2double`` data (see :func:`ssim`). Higher is better.
+    Formula: the mean over the full-size map of (2μ_Fμ_B + C1)(2σ_FB + C2) /
+    ((μ_F² + μ_B² + C1)(σ_F² + σ_B² + C2)), C1 = 0.01², C2 = 0.03² (dynamic range 1), local
+    statistics by a Gaussian 11×11 σ 1.5 with replicated borders.
+    Reference: Wang, Bovik, Sheikh & Simoncelli, IEEE TIP 13(4):600–612 (2004); code nestfuse
+    ``analysis_metrics_7.m`` (MATLAB IPT ``ssim`` defaults on ``im2double`` data, see :func:`ssim`).
+    Higher is better.
+
+    Example (the bundled TNO infrared/visible pair, scaled to 0–255):
+
+    >>> from importlib.resources import files
+    >>> from mutualfuse.image_io import read_image
+    >>> from mutualfuse.metrics import ssim_bf
+    >>> a, b = (255 * read_image(files("mutualfuse") / f"data/samples/tno-01/{n}.png")[0] for n in "ab")
+    >>> round(ssim_bf(a, b, b), 3), round(ssim_bf(a, b, (a + b) / 2), 3)  # F = B gives 1
+    (1.0, 0.781)
     """
     _, B, F = prep3(a, b, f)
     return _ssim_ipt(F / 255.0, B / 255.0)
@@ -212,6 +241,17 @@ def mef_ssim(a, b, f, levels: int = 3) -> float:
     ``levels``: the number of scales, 1, 2 or 3 (the reference's three weights, the first
     ``levels`` of them renormalised; 3 = the reference and the registered metric); images need
     11·2^(levels−1) pixels per side (44 for 3).
+
+    Example (the bundled TNO infrared/visible pair, scaled to 0–255; it rates the mean rule
+    above the max rule here):
+
+    >>> from importlib.resources import files
+    >>> import numpy as np
+    >>> from mutualfuse.image_io import read_image
+    >>> from mutualfuse.metrics import mef_ssim
+    >>> a, b = (255 * read_image(files("mutualfuse") / f"data/samples/tno-01/{n}.png")[0] for n in "ab")
+    >>> round(mef_ssim(a, b, (a + b) / 2), 3), round(mef_ssim(a, b, np.maximum(a, b)), 3)
+    (0.87, 0.775)
     """
     if isinstance(levels, bool) or not isinstance(levels, (int, np.integer)) or not 1 <= levels <= 3:
         from ..errors import ParameterError
@@ -282,6 +322,16 @@ def ms_ssim_wang(a, b, f) -> float:
     to 0 (the reference would return a complex/NaN value). Needs ≥ 176 pixels per side.
     This is *not* what rfn-nest or the paper call MS_SSIM (that is :func:`mef_ssim`), and it is
     not checked by the conformance set. Higher is better.
+
+    Example (the bundled TNO infrared/visible pair, 360×270, scaled to 0–255):
+
+    >>> from importlib.resources import files
+    >>> import numpy as np
+    >>> from mutualfuse.image_io import read_image
+    >>> from mutualfuse.metrics import ms_ssim_wang
+    >>> a, b = (255 * read_image(files("mutualfuse") / f"data/samples/tno-01/{n}.png")[0] for n in "ab")
+    >>> round(ms_ssim_wang(a, a, a), 3), round(ms_ssim_wang(a, b, (a + b) / 2), 3)
+    (1.0, 0.674)
     """
     A, B, F = prep3(a, b, f)
     if min(A.shape) < 11 * 16:
