@@ -7,10 +7,10 @@
   ColorMap by the same code).
 * A CMYK JPEG's embedded CMYK profile was noted as "its samples are fused as stored, taken as
   sRGB": they are converted to RGB by Pillow's plain formula first; the note says so.
-* Integer TIFF samples outside 0..65535 (an int16 CT slice in Hounsfield units, int32 counts) and
-  a PIL mode ``I`` image outside that range were refused without a way forward ("signed 16-bit
-  TIFF with negative values is not supported", "unsupported TIFF sample type int32"); the
-  refusal now names the values and the float route, which the test takes.
+* Integer TIFF samples outside 0..65535 (an int16 CT slice in Hounsfield units, int32 counts) were
+  refused without a way forward ("signed 16-bit TIFF with negative values is not supported",
+  "unsupported TIFF sample type int32"); the refusal now names the values and the float route,
+  which the test takes.
 """
 from __future__ import annotations
 
@@ -176,18 +176,6 @@ def test_an_integer_tiff_outside_16_bits_is_refused_with_the_float_route(tmp_pat
 
     x, info = read_image(tmp_path / "ct32.tif")
     assert info.normalization == "percentile" and x.min() == 0.0 and x.max() == 1.0
-
-
-def test_a_pil_int32_image_outside_16_bits_names_the_float_route():
-    import mutualfuse
-
-    im = Image.fromarray(np.linspace(-1000, 3000, 16 * 16).reshape(16, 16).astype(np.int32))
-    assert im.mode == "I"
-    with pytest.raises(InputError, match=r"^a: 32-bit integer image with values -1000\.\.3000, outside 0\.\.65535, "
-                                         r"is not supported; as a float image \(PIL mode F: im\.convert\('F'\)"):
-        mutualfuse.fuse(im, im, method="average")
-    out = mutualfuse.fuse(im.convert("F"), im.convert("F"), method="average")
-    assert out.mode == "F" and out.size == im.size
 
 
 def _png(path, depth: int, ctype: int, rows: list[bytes], w: int, h: int) -> None:
