@@ -63,7 +63,10 @@ def _rewrite_weights(src: Path, out: Path, args: argparse.Namespace) -> int:
     from ..train.paths import record_paths
     from ..weights import load_model, save_weights
 
+    from ..weights import unchecked_note
+
     model, meta = load_model(str(src))
+    unchecked = unchecked_note(str(src), meta)
     meta = {k: v for k, v in meta.items() if k not in ("format", "model_config", "tensors_sha256")}
     before = meta.get("recorded_paths", "full")
     if before != "full" and args.record_paths == "full":
@@ -75,6 +78,10 @@ def _rewrite_weights(src: Path, out: Path, args: argparse.Namespace) -> int:
         if isinstance(e, InputError) and not isinstance(e.__context__, OSError):
             raise
         raise WeightsError(f"{out}: cannot write the weights ({write_reason(e)})") from None
+    if unchecked and not args.quiet:  # the copy's digest records the content as read, not a checked one
+        import sys
+
+        print(f"note: {unchecked}; the copy's tensors_sha256 records the tensors as read from it", file=sys.stderr)
     if not args.quiet:
         print(written)
     return 0

@@ -290,6 +290,21 @@ def sidecar_path(path: str | os.PathLike) -> Path:
     return Path(str(path) + ".sha256")
 
 
+def unchecked_note(spec: str | os.PathLike | None, meta: dict[str, str]) -> str | None:
+    """What to tell the user of weights ``spec`` (``meta``: their metadata, as :func:`read_weights`
+    returns it) whose content nothing checked: a file of the older format ``mutualfuse-weights-1``
+    (no ``tensors_sha256``) without a ``.sha256`` sidecar, which :func:`read_weights` reads
+    unverified (a changed byte in a tensor goes unnoticed). None for every other file: shipped
+    weights (their recorded sha256), a sidecar's file, the current format (its own digest)."""
+    if spec is None or str(spec) in SHIPPED or meta.get("format", _FORMATS[0]) != _FORMATS[0]:
+        return None
+    if sidecar_path(spec).exists():
+        return None
+    return (f"{spec}: content not checked: an older weights file (format {_FORMATS[0]}, which records no digest "
+            f"of its tensors) without its {Path(str(spec)).name}.sha256 sidecar, so a changed byte would go "
+            f"unnoticed; put the sidecar that came with it beside it")
+
+
 def file_identity(spec: str | os.PathLike | None) -> tuple | None:
     """What a cache of loaded models must key on besides ``spec``: for a path to an existing
     file, its resolved path, inode, size and modification time, and the same of its ``.sha256``

@@ -229,9 +229,10 @@ def model_card(name: str) -> str:
 def file_card(path: str) -> str:
     """The card of a weights file that is not shipped (e.g. ``OUT/final.safetensors`` of one's own
     run, or an ``export-weights`` output): the same lines, from the file's own metadata only,
-    after the file has passed :func:`mutualfuse.weights.read_weights`' checks (digest included).
+    after the file has passed :func:`mutualfuse.weights.read_weights`' checks (digest included; an
+    ``integrity:`` line says so where there was none to check, :func:`~mutualfuse.weights.unchecked_note`).
     A shipped file given by its path (recognised by its sha256) gets that entry's card."""
-    from . import file_sha256, read_weights
+    from . import file_sha256, read_weights, unchecked_note
 
     _, cfg, meta = read_weights(path)  # a one-line WeightsError if it is not valid weights
     digest = file_sha256(path)
@@ -243,7 +244,11 @@ def file_card(path: str) -> str:
     validation = _validation_line(meta)
     lines = [str(path), "description: not shipped: a weights file of its own (no registry entry"
                         + ("" if validation else ", no validation record") + ")",
-             f"file:        {path} (sha256 {digest})", *_tensors_line(meta), f"model:       {model}"]
+             f"file:        {path} (sha256 {digest})", *_tensors_line(meta)]
+    unchecked = unchecked_note(path, meta)
+    if unchecked:  # read unverified: the sha256 above is the file as it is now, not a checked one
+        lines.append(f"integrity:   {unchecked.split(': ', 1)[1]}")
+    lines.append(f"model:       {model}")
     if meta.get("stored_dtype"):
         lines.append(f"stored as:   {meta['stored_dtype']}")
     lines += _train_lines(str(path), meta) + _data_lines(meta) + validation
