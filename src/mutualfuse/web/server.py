@@ -1,6 +1,7 @@
 """Start the page: offline settings, a free port, one temporary folder removed at exit."""
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -154,6 +155,32 @@ def _sweep_forever(folder: Path, stop: threading.Event, every: float | None = No
             print(f"mutualfuse serve: could not clean {folder}: {e}", file=sys.stderr, flush=True)
 
 
+def _cut_off(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or every exception of a group) is Starlette's ``ClientDisconnect``: the client
+    closed the connection before its request's body had arrived."""
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_cut_off(e) for e in exc.exceptions)
+    return exc is not None and type(exc).__name__ == "ClientDisconnect" and "starlette" in type(exc).__module__
+
+
+class CutOffRequests(logging.Filter):
+    """The web server's log, minus the traceback of a request cut off by its client.
+
+    A browser that closed the tab or lost its link in the middle of an upload made uvicorn print
+    "Exception in ASGI application" and a 70-line traceback ending in ``ClientDisconnect`` on the
+    terminal of ``serve`` for every such upload (nothing is wrong with the server); one line says it
+    instead. The part of the upload that arrived is a ``tmp*`` file that the sweep deletes once it
+    has not grown for :data:`ABANDONED_AGE` seconds (:func:`sweep_upload_folder`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not (record.exc_info and _cut_off(record.exc_info[1])):
+            return True
+        print(f"mutualfuse serve: a browser closed or lost its connection while sending a request (an upload cut "
+              f"off); the part that arrived is deleted after about {ABANDONED_AGE / 60:.0f} minutes",
+              file=sys.stderr, flush=True)
+        return False
+
+
 def public_host(host: str) -> bool:
     """Whether ``host`` may be reachable from other machines (not only a loopback address)."""
     import ipaddress
@@ -205,6 +232,7 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
     os.environ.update(OFFLINE_ENV)  # before gradio is imported: it reads them at import
     os.environ["GRADIO_TEMP_DIR"] = str(workdir / "gradio")
     swept = threading.Event()
+    quiet_cut = None
 
     def stop(signum, frame):  # Ctrl+C / SIGTERM / SIGHUP: leave through the finally below
         raise KeyboardInterrupt
@@ -229,6 +257,9 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
         app.launch(server_name=f"[{host}]" if ":" in host else host, server_port=port, share=share, inbrowser=False, quiet=True,
                    prevent_thread_lock=True, ssr_mode=False, allowed_paths=[str(SAMPLES)], show_error=True,
                    footer_links=[], max_file_size=upload_limit(max_pixels), **page_assets())
+        # after launch(): uvicorn configures its loggers when the server is made
+        quiet_cut = CutOffRequests()
+        logging.getLogger("uvicorn.error").addFilter(quiet_cut)
         threading.Thread(target=_sweep_forever, args=(workdir / "gradio", swept), name="mutualfuse-sweep",
                          daemon=True).start()
         try:  # the prints too: a Ctrl+C while the address is being printed is a normal stop (it escaped: exit 130)
@@ -252,6 +283,8 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
         raise ParameterError(f"--host {host} --port {port}: cannot listen ({e.strerror or e})") from None
     finally:
         swept.set()
+        if quiet_cut is not None:
+            logging.getLogger("uvicorn.error").removeFilter(quiet_cut)
         for sig, handler in old.items():
             signal.signal(sig, handler)
         shutil.rmtree(workdir, ignore_errors=True)
