@@ -420,3 +420,18 @@ def test_the_sd_range_quoted_for_lytro_is_the_conformance_table_s():
     quoted = f"{lo:.0f}–{hi:.0f} for IFCNN's outputs on the 520×520 Lytro images, ≈{np.mean(paper_row):.0f} on average"
     assert quoted in " ".join(M.sd.__doc__.split())
     assert quoted in next(line for line in DOC.splitlines() if line.startswith("| `SD@rfn-nest`"))
+
+
+def test_viff_size_limit_is_documented_as_the_port_s_not_the_formula_s():
+    """VIFF's docstring gave its 81-pixel limit as "the 'valid' windows at scale 4"; those exist
+    from 41 pixels per side (the NumPy version scores a 41×41 triple), so the limit is the port's."""
+    from mutualfuse.errors import ImageTooSmallError
+    from mutualfuse.metrics.viff import _viff_numpy
+
+    a, b = np.random.default_rng(0).integers(0, 256, (2, 41, 41)).astype(np.float64)
+    assert np.isfinite(_viff_numpy(a, b, (a + b) / 2))
+    with pytest.raises(ImageTooSmallError, match="81"):
+        M.viff(a, b, (a + b) / 2)
+    doc = " ".join(M.viff.__doc__.split())
+    assert "Images under 81 pixels per side are refused" in doc and "from 41 pixels per side" in doc
+    assert "(the 'valid' windows at scale 4)" not in doc

@@ -70,8 +70,11 @@ def viff(a, b, f) -> float:
     and every second sample kept; local statistics 'valid'; the usual VIF guards at 1e-10.
     Scale 2 has weight 0. Colour input is converted with MATLAB ``rgb2gray`` like every metric
     here, whereas ``VIFF_Public`` would use CIELAB L* for 3-channel input (that path was not
-    checked). A = B = F gives 1 − O(1e-12). Needs at least 81 pixels per side (the 'valid'
-    windows at scale 4). Higher is better.
+    checked). A = B = F gives 1 − O(1e-12). Images under 81 pixels per side are refused
+    (:class:`~mutualfuse.errors.ImageTooSmallError`): a limit of this port, not of the formula,
+    whose four 'valid' maps exist from 41 pixels per side (scale 4's is then 1×1; the NumPy
+    version ``_viff_numpy`` gives a value there; at 40 it divides by zero).
+    Higher is better.
     Computation: per scale one compiled loop (numba, ``liu_kernels._viff_scale_py``) filters the
     eight local sums of A, B, F (scipy's summation order) and applies ``ComVidVindG``'s guards with
     the NumPy operations; only the decimated samples of the scale filters are computed;
