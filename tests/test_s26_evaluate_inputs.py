@@ -222,3 +222,24 @@ def test_a_line_break_in_an_image_name_does_not_split_a_note(tmp_path, capsys):
     err = capsys.readouterr().err
     note = [ln for ln in err.splitlines() if "value(s) are NaN" in ln]
     assert len(note) == 1 and "Qcb@vifb for x\\ny;" in note[0], err
+
+
+def test_a_metric_left_out_for_images_of_different_sizes_names_each_size(tmp_path, capsys):
+    """AG needs 2 pixels per side: a 1x1 and a 3x1 image both leave it out. The note (and the JSON's
+    reason) named the first image's size for both ("got 1×1" for the 3x1 image too)."""
+    import json
+
+    from mutualfuse.cli import main
+
+    for d in ("a", "b", "f"):
+        (tmp_path / d).mkdir()
+        Image.fromarray(SCENE[:1, :1]).save(tmp_path / d / "1.png")
+        Image.fromarray(SCENE[:1, 3:6]).save(tmp_path / d / "r.png")
+    t = str(tmp_path)
+    assert main(["evaluate", "--a", f"{t}/a", "--b", f"{t}/b", "--fused", f"{t}/f", "--metrics", "AG@vifb", "SF@vifb",
+                 "-o", f"{t}/r.json"]) == 0
+    err = capsys.readouterr().err
+    note = next(ln for ln in err.splitlines() if ln.startswith("note: AG@vifb: not computed"))
+    assert "got 1×1" in note and "got 3×1" in note, note
+    reason = json.loads((tmp_path / "r.json").read_text())["not_computed"]["AG@vifb"]["reason"]
+    assert "got 1×1" in reason and "got 3×1" in reason

@@ -534,7 +534,8 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
 
     A metric that cannot be computed because the images are too small for it, or that is
     undefined for them (:class:`~mutualfuse.errors.MetricUndefinedError`), is NaN in the table; ``skipped`` (a dict, filled in place) then maps its label to
-    ``{"reason": message, "images": [(method, image name), ...]}``. Any other problem is an
+    ``{"reason": message, "images": [(method, image name), ...]}`` (``reason``: every image's
+    own message when they differ, e.g. in the size they name, up to three of them). Any other problem is an
     :class:`~mutualfuse.errors.InputError` naming the file and the metric.
 
     ``normalize`` / ``percentiles`` are :func:`read_gray`'s, for the sources only (a fused image
@@ -562,8 +563,13 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
         value, reason = result
         table[t[0]][t[1]][t[2]] = value
         if reason is not None:
-            entry = skipped.setdefault(t[2], {"reason": reason, "images": []})
+            entry = skipped.setdefault(t[2], {"reason": reason, "images": [], "reasons": [reason]})
             entry["images"].append((t[0], t[1]))
+            if reason not in entry["reasons"]:  # another image's own words (its size): said too, not the first's alone
+                entry["reasons"].append(reason)
+                shown = entry["reasons"][:3]
+                more = f" (+{len(entry['reasons']) - 3} more)" if len(entry["reasons"]) > 3 else ""
+                entry["reason"] = "; ".join(shown) + more
 
     def died(t) -> FuseError:
         return FuseError(f"{t[5]}: {t[3]}: a worker process died (killed, e.g. by the system for lack of "
