@@ -10,6 +10,7 @@ STAMP  := $(VENV)/.mutualfuse-installed
 .PHONY: demo test install bench clean
 
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "make: $(PYTHON) is Python %d.%d; mutualfuse needs 3.11 or newer (make demo PYTHON=python3.11)" % sys.version_info[:2])'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# the pinned torch first, so that the package's `torch>=2.6` range installs nothing more

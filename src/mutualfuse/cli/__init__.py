@@ -54,7 +54,11 @@ def _main(argv: list[str] | None, _status: list[int] | None) -> int:
         return 0
     try:
         parser = build_parser()
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # argparse names the top parser ("see mutualfuse --help") for `demo --token-budget 0`
+            sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+            (sub.choices.get(getattr(args, "command", None)) or parser).error(
+                f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as e:  # --help, --version, or a usage error (already printed as one line)
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
     except KeyboardInterrupt:  # Ctrl+C before the command starts (its modules still loading)
