@@ -435,3 +435,26 @@ def test_viff_size_limit_is_documented_as_the_port_s_not_the_formula_s():
     doc = " ".join(M.viff.__doc__.split())
     assert "Images under 81 pixels per side are refused" in doc and "from 41 pixels per side" in doc
     assert "(the 'valid' windows at scale 4)" not in doc
+
+
+def _meta_line(field: str) -> str:
+    doc = M.__doc__
+    start = doc.index(f"``{field}``")
+    return " ".join(doc[start:doc.index("\n``", start + 1)].split())
+
+
+def test_the_package_docstring_names_every_metric_without_sources_and_every_slow_one():
+    """``uses_sources`` listed EN, SD, AG, EI, SF but not MI@rfn-nest (registered False: 2·EN(F));
+    ``slow`` listed VIF, FMI but not Q_P (registered slow)."""
+    line = _meta_line("uses_sources")
+    for key in METRICS.names():
+        meta = METRICS.meta(key)
+        if meta["source"] != "own" and not meta["uses_sources"]:
+            assert meta["metric"] in line and (meta["metric"] != "MI" or key in line), (key, line)
+    short = {"VIF": "VIF", "VIF_AF": "VIF", "VIF_BF": "VIF", "Qp": "Q_P"}
+    line = _meta_line("slow")
+    for key in METRICS.names():
+        meta = METRICS.meta(key)
+        if meta["source"] != "own" and meta["slow"]:
+            name = short.get(meta["metric"], meta["metric"].split("_")[0])
+            assert name in line, (key, line)

@@ -18,10 +18,11 @@ Metadata of every entry (``METRICS.meta(name)``):
                 (Q_SF, whose ideal is 0 and whose sign says whether detail was lost or added)
 ``higher_is_better``  True / False for "higher" / "lower", None for "zero" (use :func:`goodness`
                 to compare values whatever the direction)
-``uses_sources`` whether A and B enter the value (False for EN, SD, AG, EI, SF)
+``uses_sources`` whether A and B enter the value (False for EN, SD, AG, EI, SF, and MI@rfn-nest,
+                which is exactly 2·EN(F))
 ``reference``   the reference code path at its pinned commit
 ``convention``  one-line summary of the input range / quirks
-``slow``        True for metrics that take noticeably longer (VIF, FMI)
+``slow``        True for metrics that take noticeably longer (VIF, FMI, Q_P)
 ``checked``     True when a conformance table (``metrics_reference.tsv`` or
                 ``metrics_reference_liu.tsv``) has values for it and they are matched
 
