@@ -181,6 +181,45 @@ class CutOffRequests(logging.Filter):
         return False
 
 
+#: headers added to every response of the page (:class:`SecurityHeaders`): browsers take each file
+#: as the type it is served as (an upload named ``x.png`` is served inline as ``image/png`` whatever
+#: its bytes), and no other site may show the page in a frame (clickjacking: a page of another
+#: site making a visitor press Fuse on a server published with ``--host``)
+SECURITY_HEADERS = ((b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"SAMEORIGIN"),
+                    (b"content-security-policy", b"frame-ancestors 'self'"))
+
+
+class SecurityHeaders:
+    """ASGI middleware adding :data:`SECURITY_HEADERS` to every HTTP response that lacks them
+    (Gradio sends neither, but on the files it streams from a URL)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                have = {bytes(k).lower() for k, _ in headers}
+                message = {**message, "headers": headers + [(k, v) for k, v in SECURITY_HEADERS if k not in have]}
+            await send(message)
+
+        return await self.app(scope, receive, send_with_headers)
+
+
+def app_kwargs() -> dict:
+    """``launch(app_kwargs=)``: the web app made with :class:`SecurityHeaders` (Starlette comes with
+    gradio; without it, only a stand-in page of the tests is served, with nothing)."""
+    try:
+        from starlette.middleware import Middleware
+    except ImportError:
+        return {}
+    return {"middleware": [Middleware(SecurityHeaders)]}
+
+
 def public_host(host: str) -> bool:
     """Whether ``host`` may be reachable from other machines (not only a loopback address)."""
     import ipaddress
@@ -256,7 +295,8 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
         # Gradio takes an IPv6 literal in brackets (bare, '::1' made it build 'http://::1:PORT/': InvalidURL)
         app.launch(server_name=f"[{host}]" if ":" in host else host, server_port=port, share=share, inbrowser=False, quiet=True,
                    prevent_thread_lock=True, ssr_mode=False, allowed_paths=[str(SAMPLES)], show_error=True,
-                   footer_links=[], max_file_size=upload_limit(max_pixels), **page_assets())
+                   footer_links=[], max_file_size=upload_limit(max_pixels), **page_assets(),
+                   app_kwargs=app_kwargs())
         # after launch(): uvicorn configures its loggers when the server is made
         quiet_cut = CutOffRequests()
         logging.getLogger("uvicorn.error").addFilter(quiet_cut)
