@@ -458,3 +458,56 @@ def test_the_package_docstring_names_every_metric_without_sources_and_every_slow
         if meta["source"] != "own" and meta["slow"]:
             name = short.get(meta["metric"], meta["metric"].split("_")[0])
             assert name in line, (key, line)
+
+
+# ---- the losses' documented formulas, by hand (L = 1, Gaussian 11×11 σ 1.5, 'valid') ---------
+
+
+def _loss_inputs():
+    import torch
+
+    x, y, f = (torch.from_numpy(v[None, None] / 255) for v in (A, B, F))
+    return x, y, f
+
+
+def _ssim_by_hand(s, t):
+    w = _gauss(11, 1.5)
+
+    def filt(z):
+        return correlate2d(z, w, "valid")
+
+    m, vs, _, _ = _ssim_map(s, t, filt, 0.01 ** 2, 0.03 ** 2)
+    mu = filt(s)
+    return m, vs, mu
+
+
+def test_var_and_mean_ssim_losses_are_their_documented_formulas():
+    from mutualfuse.losses import mean_ssim_loss, var_ssim_loss
+
+    x, y, f = _loss_inputs()
+    (sx, vx, mx), (sy, vy, my) = _ssim_by_hand(A / 255, F / 255), _ssim_by_hand(B / 255, F / 255)
+    # Eq. 4–5: per window the source of the larger variance (Y on ties), 1 − the mean SSIM
+    assert_close(var_ssim_loss(x, y, f).item(), 1 - np.where(vx > vy, sx, sy).mean(), dtype=np.float64)
+    # VIF-Net: the source of the larger local mean
+    assert_close(mean_ssim_loss(x, y, f).item(), 1 - np.where(mx > my, sx, sy).mean(), dtype=np.float64)
+
+
+def test_gradient_and_truth_terms_are_their_documented_formulas():
+    import torch
+
+    from mutualfuse.losses import max_gradient_loss, truth_loss
+
+    x, y, f = _loss_inputs()
+
+    def grad(z):  # Sobel by correlation, 'valid', sqrt(gx² + gy² + 1e-12)
+        k = np.array([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]])
+        return np.sqrt(correlate2d(z, k, "valid") ** 2 + correlate2d(z, k.T, "valid") ** 2 + 1e-12)
+
+    ga, gb, gf = (grad(v / 255) for v in (A, B, F))
+    assert_close(max_gradient_loss(x, y, f).item(), np.abs(gf - np.maximum(ga, gb)).mean(), dtype=np.float32)
+    # L_truth = (1/B) Σ m_i [(1 − mean SSIM(F_i, T_i)) + mean |F_i − T_i| + γ mean ||∇F_i| − |∇T_i||]
+    t = torch.cat([x, y])
+    out = torch.cat([f, f])
+    per = [1 - _ssim_by_hand(truth / 255, F / 255)[0].mean() + np.abs(F - truth).mean() / 255
+           + 0.5 * np.abs(gf - grad(truth / 255)).mean() for truth in (A, B)]
+    assert_close(truth_loss(out, t, torch.tensor([1.0, 0.0]), grad_weight=0.5).item(), per[0] / 2, dtype=np.float32)
