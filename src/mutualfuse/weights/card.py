@@ -252,4 +252,8 @@ def file_card(path: str) -> str:
     if meta.get("stored_dtype"):
         lines.append(f"stored as:   {meta['stored_dtype']}")
     lines += _train_lines(str(path), meta) + _data_lines(meta) + validation
+    if "train_config" not in meta and "train_data" not in meta:  # e.g. save_weights of a network trained in Python
+        lines.append("training:    not recorded in the file (no train_config, no train_data: written by save_weights "
+                     "from Python, say, not by mutualfuse train); fuse reads its inputs with the defaults "
+                     "(--normalize auto) unless told otherwise")
     return "\n".join(lines) + "\n"
