@@ -820,8 +820,9 @@ def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cach
     notes = [settings.shown(_named(n, own)) for n in done.notes]
     summary = done.summary().replace(str(out), out.name, 1)
     preview = out
-    if fmt != "png":  # a browser shows no TIFF: an 8-bit PNG of the result, on its type's full range
-        preview = _preview(read_image(out, max_pixels=max_pixels, normalize="full")[0], req / "preview.png")
+    if fmt != "png":  # a browser shows no TIFF: an 8-bit PNG of the result, on its type's full range, named
+        # after it (the image's download button saved every stack as "preview.png")
+        preview = _preview(read_image(out, max_pixels=max_pixels, normalize="full")[0], req / f"{out.stem}-preview.png")
     if len(labels) != len(previews):
         labels = [f"plane {k + 1}" for k in range(len(previews))]
     return StackResult(out=out, preview=preview, summary=summary, seconds=seconds,
