@@ -112,7 +112,40 @@ def _unknown_loss(e, args: argparse.Namespace) -> str:
             f"{imported}: pass --import {file} to resume it")
 
 
+def _join_ranks_early(device: str) -> None:
+    """Under ``torchrun`` on CPU (gloo), join the run's process group before this process can
+    refuse the run. A process that refused before joining (under ``torchrun --nnodes 2``, a node
+    without the config file or with an unwritable --out) left the others waiting in the join
+    for the group's timeout (torch's default, 30 minutes; two nodes on one machine were still
+    waiting when killed after 100 s); joined first, they
+    learn it at their first exchange, in one line (:class:`~mutualfuse.train.loop.TrainingPeerError`).
+    NCCL (CUDA) runs join in the trainer, which picks the GPU first, as before."""
+    try:
+        if int(os.environ.get("WORLD_SIZE", "1") or 1) <= 1:
+            return
+    except ValueError:  # the trainer says what is wrong with it
+        return
+    import torch
+    import torch.distributed as dist
+
+    if not dist.is_available() or dist.is_initialized():
+        return
+    if device == "cuda" or (device == "auto" and torch.cuda.is_available()):
+        return
+    dist.init_process_group(backend="gloo")
+
+
 def run(args: argparse.Namespace) -> int:
+    _join_ranks_early(args.device)
+    try:
+        return _run(args)
+    finally:  # a refusal, --print-config: leave the group (a process exiting inside it aborts)
+        dist = sys.modules.get("torch.distributed")
+        if dist is not None and dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def _run(args: argparse.Namespace) -> int:
     from ..train import TrainConfig, train
     from ..train.recipes import resolve_config
 
