@@ -414,6 +414,53 @@ def _omp_kernel_py(G, DT, XT, alpha0, tol2, T, l1, recon):  # pragma: no cover -
                 rec[p] += gi * d[p]
 
 
+def _products_py(A, B, out):  # pragma: no cover - run compiled
+    """``out = A @ B`` with every entry summed over ``k`` in order (``k`` outer, columns inner:
+    the inner loop vectorises across columns without reassociating any sum)."""
+    N, n = A.shape
+    K = B.shape[1]
+    for i in range(N):
+        for j in range(K):
+            out[i, j] = 0.0
+        for k in range(n):
+            a = A[i, k]
+            for j in range(K):
+                out[i, j] += a * B[k, j]
+
+
+@functools.lru_cache(maxsize=1)
+def _products_kernel():
+    """The numba-compiled :func:`_products_py`, or ``None`` without numba (same flags as the OMP
+    kernel: FMA contraction, no reassociation)."""
+    try:
+        import numba  # noqa: F401  (compiled through _jit.njit)
+    except ImportError:          # pragma: no cover
+        return None
+    from ..._jit import njit
+
+    return njit(_products_py, nogil=True, fastmath={"nnan", "ninf", "nsz", "contract"})
+
+
+def products(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``A @ B`` (float64, C-contiguous ``A``) whose every entry is summed in one fixed order,
+    whatever the number of BLAS threads.
+
+    Why not BLAS: OpenBLAS's ``A @ B`` depends on its thread count for some shapes (measured on an
+    AMD EPYC: ``(100, 64) @ (64, 256)`` differs by 2e-15 between 1 and 2 threads; 10, 1000 and 5000
+    rows do not), and OMP's greedy selection then takes another atom on a near tie, so ``asr``
+    gave other bytes at ``OMP_NUM_THREADS=2`` than at 1 (session 26). The compiled loop is
+    thread-invariant by construction; it costs about what single-threaded BLAS does for these
+    shapes and is a few per cent of the OMP kernel's time."""
+    A = np.ascontiguousarray(A, dtype=np.float64)
+    B = np.ascontiguousarray(B, dtype=np.float64)
+    kernel = _products_kernel()
+    if kernel is None:           # pragma: no cover
+        return np.einsum("nk,kj->nj", A, B)  # numpy's own loops, no BLAS threads
+    out = np.empty((A.shape[0], B.shape[1]))
+    kernel(A, B, out)
+    return out
+
+
 @functools.lru_cache(maxsize=1)
 def _omp_kernel():
     """The numba-compiled :func:`_omp_kernel_py`, or ``None`` when numba is not installed.
@@ -477,9 +524,11 @@ def omp_l1_recon_compiled(D: np.ndarray, X: np.ndarray, tol: float, max_atoms: i
     kernel = _omp_kernel()
     if kernel is None:           # pragma: no cover
         return omp_l1_recon(D, X, tol, max_atoms, G=G)
+    if G is None:
+        G = products(np.ascontiguousarray(D.T, dtype=np.float64), D)
     n, k, T, G = _omp_sizes(D, max_atoms, G)
     XT = np.ascontiguousarray(X.T, dtype=np.float64)
-    alpha0 = XT @ D
+    alpha0 = products(XT, D)
     l1 = np.empty(XT.shape[0])
     recon = np.empty_like(XT)
     kernel(np.ascontiguousarray(G), np.ascontiguousarray(D.T), XT, alpha0, float(tol) * float(tol),
@@ -644,7 +693,7 @@ def asr_reference(a: np.ndarray, b: np.ndarray, *, epsilon: float = 0.1, stride:
 def _gram(which: int) -> np.ndarray:
     d0, dn = load_asr_dictionaries()
     D = d0 if which < 0 else dn[which]
-    return D.T @ D
+    return products(np.ascontiguousarray(D.T), D)  # thread-invariant, as alpha0 (see products)
 
 
 def _asr_fast(a: np.ndarray, b: np.ndarray, eps: float, stride: int, max_atoms: int,
