@@ -67,7 +67,9 @@ def test_pair_errors_name_the_files(files):
     _refused(r"ir1\.png and vis1\.png: images are 1x1, smaller than 8x8", f.fuse, o("ir1.png"), o("vis1.png"))
     _refused(r"size mismatch: ir\.png is 30x20, vis\.png is 31x20", f.fuse, o("ir.png"), o("vis.png"))
     _refused(r"nan\.tif: float image contains 1 NaN or infinite values", f.fuse, o("nan.tif"), o("ir.png"))
-    _refused(r"big\.tif: 32-bit integer image with values outside 0\.\.65535 is not supported",
+    _refused(r"big\.tif: 32-bit integer image with values 70000\.\.70000, outside 0\.\.65535, is not supported; "
+             r"as a float image \(PIL mode F: im\.convert\('F'\), or a float32 TIFF\) it is read and scaled by its "
+             r"percentiles",
              f.fuse, o("ir.png"), o("big.tif"))
     _refused(r"batch mismatch: a has 5 images, ir\.png has 1", f.fuse, np.zeros((5, 20, 30), np.uint8), o("ir.png"))
     # the module-level function too

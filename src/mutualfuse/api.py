@@ -805,7 +805,15 @@ class Fuser:
             how = [n for n in ka.notes + kb.notes if "read as a batch of" in n]
             raise InputError(f"batch mismatch: {na} has {counted(xa.shape[0], 'image')}, {nb} has {xb.shape[0]}"
                              + (f" ({'; '.join(how)})" if how else ""))
-        check_batch_pair(xa, xb, (na, nb))  # size and batch by these names (fuse_arrays checks as a / b)
+        try:
+            check_batch_pair(xa, xb, (na, nb))  # size and batch by these names (fuse_arrays checks as a / b)
+        except InputError as e:
+            if self.runner is None and xa.shape[:3] == xb.shape[:3] and min(xa.shape[1:3]) < MIN_SIDE:
+                # too small: what a classical method's decomposition needs at its settings, if more
+                from .methods.classical import size_need_note
+
+                raise InputError(f"{e}{size_need_note(self.method, self.method_params)}") from None
+            raise
         out = self.fuse_arrays(xa, xb)
         self.report.notes[:0] = ka.notes + kb.notes  # what was done to the inputs, before the fusion's notes
         return to_kind(out, ka if ka.channels >= kb.channels else kb)

@@ -291,45 +291,27 @@ def read_registered(fuser, paths: list[str], max_pixels: int | None = None, what
                              f"(the {what} must be registered)")
     for x, p in zip(arrays, paths):
         if min(x.shape[:2]) < MIN_SIDE:
-            raise InputError(f"{p}: image is {x.shape[1]}x{x.shape[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
+            # a classical method whose decomposition needs more says so ("smaller than 8x8" alone sent
+            # a 7x7 image for lp to 8x8, refused again as too small for levels=4)
+            need = ""
+            if fuser.runner is None:
+                from ..methods.classical import size_need_note
+
+                need = size_need_note(fuser.method, fuser.method_params)
+            raise InputError(f"{p}: image is {x.shape[1]}x{x.shape[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}{need}")
     return arrays, infos
 
 
-#: Pillow modes that :func:`mutualfuse.io.pil_modes.pil_samples` always reads as RGB (a palette
-#: image is RGB only when its palette has colours: not told by the header, so counted gray)
-_HEADER_COLOUR_MODES = ("RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "LAB", "HSV")
-
-
 def header_is_colour(path: str) -> bool:
-    """Whether an image file will be read as RGB, from its header only (no decoding): TIFF
-    samples per pixel 3 or 4, DICOM SamplesPerPixel 3, or a Pillow colour mode (16-bit colour
-    PNG included). False when unsure (a palette, an unreadable header), so that the memory bound
-    of :func:`check_fits` that it feeds stays a lower bound."""
-    from ..image_io import _is_dicom, _reads_as_tiff, _regular_file
+    """Whether an image file will be read as RGB, from its header only (no decoding):
+    :func:`mutualfuse.image_io.header_reads_as_colour` (DICOM SamplesPerPixel 3, TIFF samples per
+    pixel 3 or 4 or a colour ColorMap, PNG by its colour type, a colour palette, a Pillow colour
+    mode). False when unsure (an unreadable header), so that the memory bound of
+    :func:`check_fits` that it feeds stays a lower bound. A colour palette was counted gray and a
+    16-bit gray + alpha PNG (opened by Pillow as RGBA) RGB."""
+    from ..image_io import header_reads_as_colour
 
-    try:
-        if not _regular_file(path):
-            return False
-        if _is_dicom(Path(path)):
-            from ..dicom import dcmread_checked
-
-            return int(getattr(dcmread_checked(path, None, stop_before_pixels=True), "SamplesPerPixel", 1)) == 3
-        if _reads_as_tiff(Path(path)):  # by content, as the reading decides: a TIFF named .png, a PNG named .tif
-            import tifffile
-
-            with tifffile.TiffFile(path) as tf:
-                return int(tf.pages[0].samplesperpixel) in (3, 4)
-        from PIL import Image
-
-        old = Image.MAX_IMAGE_PIXELS
-        Image.MAX_IMAGE_PIXELS = None  # as header_size: the size was checked against the caller's limit
-        try:
-            with Image.open(path) as im:
-                return im.mode in _HEADER_COLOUR_MODES
-        finally:
-            Image.MAX_IMAGE_PIXELS = old
-    except Exception:  # noqa: BLE001 - the full read says what is wrong with the file
-        return False
+    return header_reads_as_colour(path)
 
 
 def check_fits(fuser, paths: list[str], max_pixels: int | None, what: str = "pair", server: bool = False,

@@ -34,7 +34,9 @@ def pil_samples(im: Image.Image, name) -> tuple[np.ndarray, int]:
         if mode == "I":
             arr = arr.astype(np.int64)
             if arr.size and (arr.min() < 0 or arr.max() > 65535):
-                raise InputError(f"{name}: 32-bit integer image with values outside 0..65535 is not supported")
+                raise InputError(f"{name}: 32-bit integer image with values {int(arr.min())}..{int(arr.max())}, outside "
+                                 "0..65535, is not supported; as a float image (PIL mode F: im.convert('F'), or a "
+                                 "float32 TIFF) it is read and scaled by its percentiles")
         return arr.astype(np.uint16), 16
     if mode == "F":
         return np.asarray(im, dtype=np.float64), 32
