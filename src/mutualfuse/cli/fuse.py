@@ -76,10 +76,12 @@ def add_common(p: argparse.ArgumentParser) -> None:
                    help="pixels per exact streaming window of the network (bounds memory; the same result to "
                         "float32 rounding; default %(default)s)")
     p.add_argument("--tile", type=int_at_least(16), default=None,
-                   help="fuse independent TILE×TILE tiles blended seamlessly (approximation; default off)")
+                   help="fuse independent TILE×TILE tiles blended over their overlaps (approximation: each "
+                        "tile's mapping sees only that tile; up to ~100 grey levels off with the network, "
+                        "docs/inputs.md; default off)")
     p.add_argument("--tile-overlap", type=int_at_least(0), default=64,
-                   help="blend width of --tile in pixels, at most TILE/2 (a larger one is reduced to it; "
-                        "default %(default)s)")
+                   help="blend width of --tile in pixels, at most TILE/2 (a larger one is reduced to it; 0 can "
+                        "leave hard tile borders; default %(default)s)")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="a parameter of a classical --method (repeatable), e.g. --param levels=3 "
                    "--param highpass=consistency; values are read as int, float, true/false or text")
