@@ -77,8 +77,8 @@ def add_common(p: argparse.ArgumentParser) -> None:
                         "float32 rounding; default %(default)s)")
     p.add_argument("--tile", type=int_at_least(16), default=None,
                    help="fuse independent TILE×TILE tiles blended over their overlaps (approximation: each "
-                        "tile's mapping sees only that tile; up to ~100 grey levels off with the network, "
-                        "docs/inputs.md; default off)")
+                        "tile's mapping sees only that tile; with the network up to 119 grey levels off in places "
+                        "on TNO, docs/inputs.md; default off)")
     p.add_argument("--tile-overlap", type=int_at_least(0), default=64,
                    help="blend width of --tile in pixels, at most TILE/2 (a larger one is reduced to it; 0 can "
                         "leave hard tile borders; default %(default)s)")
