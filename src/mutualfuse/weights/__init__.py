@@ -8,7 +8,8 @@ against the sha256 in :data:`SHIPPED` before use; a user's file is verified agai
 Files written by :func:`save_weights` (format ``mutualfuse-weights-2``) also carry
 ``tensors_sha256`` in their metadata: a digest of the model config and every tensor
 (:func:`tensors_digest`), checked at load, so a flipped byte is refused even without the
-sidecar. Before anything is allocated, the tensor names, dtypes and shapes in the file's
+sidecar. A file of the older format ``mutualfuse-weights-1`` without a sidecar has nothing to be
+checked against and is read unverified: :func:`unchecked_note` says so (its card, ``export-weights``). Before anything is allocated, the tensor names, dtypes and shapes in the file's
 header are compared with the model its config describes (built on the ``meta`` device, which
 allocates nothing), so a small file cannot make the loader allocate more than it holds;
 weights with NaN or infinite values are refused.
