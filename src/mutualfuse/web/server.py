@@ -113,6 +113,21 @@ SWEEP_EVERY = 60.0
 _CACHE_DIR = re.compile(r"[0-9a-f]{64}")
 
 
+def open_files() -> set[str]:
+    """The files this process has open (Linux: ``/proc/self/fd``; elsewhere an empty set)."""
+    out = set()
+    try:
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return out
+    for fd in fds:
+        try:
+            out.add(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:  # closed meanwhile
+            continue
+    return out
+
+
 def sweep_upload_folder(folder: Path, now: float | None = None) -> tuple[int, int]:
     """Remove what Gradio leaves in its upload folder and never deletes → (entries removed, bytes).
 
@@ -124,14 +139,20 @@ def sweep_upload_folder(folder: Path, now: float | None = None) -> tuple[int, in
     SHA-256 folders it empties (one per uploaded or served file). Top-level ``tmp*`` files are uploads in progress
     until moved into their folder: an empty one older than :data:`LEAKED_EMPTY_AGE` or any one not
     written to for :data:`ABANDONED_AGE` is removed, and an empty SHA-256 folder unchanged for
-    :data:`ABANDONED_AGE`."""
+    :data:`ABANDONED_AGE`. A file the server still has open is an upload still arriving, however
+    long it has not grown (a slow or stalled link): it is kept (it was removed, and the upload then
+    failed when Gradio moved it into its folder: ``FileNotFoundError``, a traceback on the server's
+    terminal); once its connection is gone Gradio closes it, and the rule above applies."""
     now = time.time() if now is None else now
     count = size = 0
     try:
         entries = list(os.scandir(folder))
     except OSError:  # not made yet (no upload so far) or removed at the stop
         return 0, 0
+    busy = open_files()
     for e in entries:
+        if e.path in busy or os.path.realpath(e.path) in busy:
+            continue
         try:
             st = e.stat(follow_symlinks=False)
             age = now - st.st_mtime
