@@ -27,8 +27,6 @@ import platform
 import sys
 from pathlib import Path
 
-BESIDE = Path(__file__).resolve().parents[2] / "shared"  # the checkout's shared/ folder, if there is one
-
 
 class ArgumentParser(argparse.ArgumentParser):
     """``argparse`` with a one-line error (``PROG: error: MESSAGE``, exit status 2)."""
@@ -52,10 +50,9 @@ def data_root(ap: argparse.ArgumentParser, given: str | None, *, option: str = "
               required: bool = True) -> tuple[Path | None, str]:
     """``(root, where it came from)``. ``given`` (the option's value) wins, then
     ``$MUTUALFUSE_DATA``, then ``$MUTUALFUSE_SHARED/data``. A root named but missing is a usage
-    error; no root at all is one too when ``required``. Otherwise (the scripts that time a fixed
-    pair and have a bundled stand-in) the ``shared/data`` folder beside the repository, where the
-    project's checkout keeps it and where the documented runs found their MSRS and TNO pairs, else
-    ``(None, "none")``: such a script names the pair it timed in its output."""
+    error; no root at all is one too when ``required``, else ``(None, "none")`` (the scripts that
+    time a fixed pair and have a bundled stand-in: they name the pair they timed in their output).
+    Never a path guessed from where the repository lies (the project's data rule)."""
     if given:
         root, origin = Path(given), option
     elif os.environ.get("MUTUALFUSE_DATA"):
@@ -65,8 +62,6 @@ def data_root(ap: argparse.ArgumentParser, given: str | None, *, option: str = "
     elif required:
         ap.error(f"no data root: give {option} or set MUTUALFUSE_DATA (the folder holding ir-vis/, "
                  "multi-focus/, medical/)")
-    elif (BESIDE / "data").is_dir():
-        return BESIDE / "data", "the shared/ folder beside the repository"
     else:
         return None, "none"
     if not root.is_dir():

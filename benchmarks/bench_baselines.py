@@ -3,9 +3,8 @@
 
 Inputs are real images: the CT/MR sample pair (256x256, ``ct-mr-c01``) and an MSRS IR/VIS
 pair (640x480, ``ir-vis/msrs-sample/00537D`` under the data root: ``--data-root``, else
-``$MUTUALFUSE_DATA``, else ``$MUTUALFUSE_SHARED/data``, else ``shared/data`` beside the
-repository; without any, the bundled TNO sample resized to 640x480; every row names the input it
-timed). Each method runs ``--repeat`` times in one
+``$MUTUALFUSE_DATA``, else ``$MUTUALFUSE_SHARED/data``; without any, the bundled TNO sample
+resized to 640x480; every row names the input it timed). Each method runs ``--repeat`` times in one
 process (with the threads ``OMP_NUM_THREADS`` allows: the script sets none, the documented commands
 set 1) and the median wall time is reported, with the machine's load average
 so that numbers from a shared machine can be judged.

@@ -7,8 +7,7 @@
 
 The data root is ``--data-root``, else ``$MUTUALFUSE_DATA``, else ``$MUTUALFUSE_SHARED/data`` (the
 variable of the commands in runs-log/); one that is named but missing is an error, never a silent
-fallback. ``deviation`` needs one; ``speed`` without one takes ``shared/data`` beside the
-repository if it is there, else the bundled sample, and says which.
+fallback. ``deviation`` needs one; ``speed`` without one uses the bundled sample and says so.
 
 ``speed``: every (size, mode) runs in a fresh process (``--child``) so that peak RSS
 (``ru_maxrss``, the whole process: Python + torch + model + data) is that run's alone. Modes:

@@ -19,8 +19,7 @@ image ``clip(Y + V, 0, 1)`` against its reference. Every solver is called once, 
 32x32 crop before its timings, so that one-off costs (imports, first allocations) are not charged
 to the old default that the speed-ups divide by (before session 26 they were, which inflated them
 at ``--repeat 1``). The pair is MSRS ``00537D`` (640x480) under the data root (``--data-root``,
-else ``$MUTUALFUSE_DATA``, else ``$MUTUALFUSE_SHARED/data``, else ``shared/data`` beside the
-repository), or the bundled TNO sample resized to ``--size`` without one (the first line names the
+else ``$MUTUALFUSE_DATA``, else ``$MUTUALFUSE_SHARED/data``), or the bundled TNO sample resized to ``--size`` without one (the first line names the
 pair, the second the machine).
 
 Usage::

@@ -32,8 +32,7 @@ The microscope-length table of docs/inputs.md ("Stacks") is
 (466 s wall, 4.5 min of CPU on one thread of a shared 2-core machine; its output:
 runs-log/bench_stack_s22.txt). The quick run, ``--quick --sizes 3 --methods lp average``, takes
 well under a minute. ``s/stack`` is wall seconds per stack; the baselines of the same run are the
-``best source`` row (and ``--pixel-mean``). The output does not name the machine: compare
-``s/stack`` only between rows of one run. The data root is ``--data-root``, else
+``best source`` row (and ``--pixel-mean``). The second line names the machine. The data root is ``--data-root``, else
 ``$MUTUALFUSE_DATA``; a missing one is one line ``bench_stack.py: error: …``, exit status 2.
 """
 from __future__ import annotations
@@ -175,6 +174,7 @@ def main() -> None:
                 ap.error(f"--methods {spec!r}: {e}")
     print(f"# focus stacks from {len(truths)} images of {SET}, graded Gaussian defocus up to σ {SIGMA_MAX}; "
           f"mean over images; fuse_stack (network: task multi-focus)")
+    print(_common.machine())
     if args.images is not None or args.half:
         h, w = truths[0].shape if truths else (0, 0)
         print(f"# truths: {' '.join(names)}, {w}×{h}{' (half size)' if half else ''}")

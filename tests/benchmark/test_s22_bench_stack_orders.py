@@ -114,8 +114,9 @@ def test_existing_options_print_as_before(tmp_path):
     lines = r.stdout.splitlines()
     assert lines[0] == ("# focus stacks from 2 images of ir-vis/msrs-sample/vis, graded Gaussian defocus up to "
                         "σ 4.0; mean over images; fuse_stack (network: task multi-focus)"), lines
-    assert lines[1:3] == ["", "N = 3: row                     PSNR dB    SSIM   Δmean max|Δmean|  s/stack"], lines
-    assert [ln[7:30].strip() for ln in lines[3:]] == ["best source", "lp", "lp:sequential", "average"], lines
+    assert lines[1].startswith("# machine: "), lines
+    assert lines[2:4] == ["", "N = 3: row                     PSNR dB    SSIM   Δmean max|Δmean|  s/stack"], lines
+    assert [ln[7:30].strip() for ln in lines[4:]] == ["best source", "lp", "lp:sequential", "average"], lines
     table, diffs = _rows(r.stdout, 3)
     assert diffs == {} and len(table["lp"]) == 5 and len(table["best source"]) == 4, r.stdout
 
