@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from ..api import Fuser
+    from ..wording import counted
     from .fuse import fuse_files
 
     pairs = sorted(d for d in SAMPLES.iterdir() if d.is_dir())
@@ -104,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         for n, names in notes.items():
             which = "every pair" if len(names) == len(jobs) > 1 else ", ".join(names)
             print(f"note: {n} ({which}; as `mutualfuse fuse` says it)", file=sys.stderr)
-        print(f"{len(jobs)} pair{'s' if len(jobs) != 1 else ''} fused in {fusing:.2f} s (+ {load:.2f} s starting "
+        print(f"{counted(len(jobs), 'pair')} fused in {fusing:.2f} s (+ {load:.2f} s starting "
               f"torch and loading the weights) into {out.resolve()}; their sources: {SAMPLES}/NAME/{{a,b}}.png",
               flush=True)
     return 0
