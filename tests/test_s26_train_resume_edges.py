@@ -38,7 +38,7 @@ def test_a_weights_file_after_resume_points_to_init_weights(run, capsys):
 
 def test_another_stray_word_is_still_an_unrecognized_argument(run, capsys):
     c, _, _ = run
-    refused(capsys, ["--config", str(c), "nonsense"], ["unrecognized arguments: nonsense"])
+    refused(capsys, ["--config", str(c), "nonsense"], ["train: unrecognized arguments: nonsense (see mutualfuse train --help)"])
 
 
 def test_weights_copied_over_the_checkpoint_are_named_weights(run, capsys, tmp_path):

@@ -75,7 +75,7 @@ def _stray_argument(word: str) -> str:
         return (f"{word}: train takes no weights file: --resume continues a run from the {LAST} in its output "
                 f"folder (-o FOLDER --resume), not from weights; to start a new run from these weights, set "
                 f"init_weights: {word} in the config")
-    return f"unrecognized arguments: {word} (see mutualfuse train --help)"
+    return f"train: unrecognized arguments: {word} (see mutualfuse train --help)"
 
 
 def _recipe_names() -> str:
