@@ -38,7 +38,8 @@ def test_a_weights_file_after_resume_points_to_init_weights(run, capsys):
 
 def test_another_stray_word_is_still_an_unrecognized_argument(run, capsys):
     c, _, _ = run
-    refused(capsys, ["--config", str(c), "nonsense"], ["train: unrecognized arguments: nonsense (see mutualfuse train --help)"])
+    refused(capsys, ["--config", str(c), "nonsense"],
+            ["train: unrecognized arguments: nonsense (see mutualfuse train --help)"])
 
 
 def test_weights_copied_over_the_checkpoint_are_named_weights(run, capsys, tmp_path):
@@ -50,8 +51,9 @@ def test_weights_copied_over_the_checkpoint_are_named_weights(run, capsys, tmp_p
             [f"{other / 'last.ckpt'}: a weights file", "not a training checkpoint", "init_weights"])
 
 
-@pytest.mark.parametrize("over, field", [({"loss": "mean_ssim"}, "loss: \"var_ssim\" in the checkpoint, \"mean_ssim\" now"),
-                                         ({"model": {"widths": [4, 8, 16], "depth": 3}}, "model.widths: [4, 8, 8]")])
+@pytest.mark.parametrize("over, field", [
+    ({"loss": "mean_ssim"}, "loss: \"var_ssim\" in the checkpoint, \"mean_ssim\" now"),
+    ({"model": {"widths": [4, 8, 16], "depth": 3}}, "model.widths: [4, 8, 8]")])
 def test_a_checkpoint_of_another_experiment_names_the_field(run, capsys, tmp_path, over, field):
     _, out, root = run
     c2 = cfg(tmp_path / "c2.json", out, **{"data.root": str(root), **over})
