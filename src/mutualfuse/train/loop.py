@@ -64,6 +64,14 @@ def _peer_reason(e: BaseException) -> str:
     return (text.split(". ")[0].rstrip(".") or type(e).__name__)[:160]
 
 
+def _peer_lost(e: BaseException) -> bool:
+    """Whether a RuntimeError raised by torch.distributed during training says that another process
+    of the group went away: gloo's "Connection closed by peer" / "Connection reset by peer" (other
+    backend failures, NCCL's included, are left as they are)."""
+    text = str(e)
+    return "Connection closed by peer" in text or "Connection reset by peer" in text
+
+
 class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl+C (SIGINT) or SIGTERM stopped the run; the message (one line) says at which step and
     where the run can be resumed from (``mutualfuse train`` prints it and exits 130)."""
@@ -1448,7 +1456,16 @@ def _train(cfg: TrainConfig, data_root: str | None, resume: bool, device: str, p
         if trainer.step >= cfg.steps and _weights_at(final, trainer.step, cfg, trainer.record_paths):
             # resumed at its end, with its final weights written: nothing to train, nothing rewritten
             return {"step": trainer.step, "up_to_date": True, "weights": str(final)}
-        result = trainer.run()
+        try:
+            result = trainer.run()
+        except RuntimeError as e:  # a process of the run gone mid-run (its refusal, killed): not an internal error
+            if not (distributed and _peer_lost(e)):
+                raise
+            held = checkpoint_step(last)
+            then = f"; {last} holds step {held}: --resume continues from it" if held is not None else ""
+            raise TrainingPeerError(f"rank {trainer.rank} of {trainer.world}: another process of this run stopped "
+                                    f"during step {trainer.step + 1} ({_peer_reason(e)}): its own output says why "
+                                    f"(a process killed, e.g. for memory, prints nothing){then}") from None
         if distributed:  # every rank waits for rank 0's final checkpoint and weights
             dist.barrier()
         return result
