@@ -53,7 +53,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -72,8 +72,7 @@ class RunFailed(Exception):
     """A run that failed, or whose work is not the benchmark's (pairs skipped, another process count)."""
 
 
-@dataclass
-class Run:
+class Run(NamedTuple):
     nproc: int
     fuse_s: float  # the summary's, rank 0
     wall_s: float
