@@ -23,7 +23,8 @@ printed on a ``# warm-up`` line): the first command of a session pays the cold c
 of the images and of the installed code, ``.pyc`` files, numba's on-disk cache, the weights'
 file) that the old order charged to the first process count, the baseline of every speed-up.
 Then ``--repeat`` rounds (default 3), alternately in the ``--procs`` order and reversed, so that a
-change of the machine's load does not fall on one process count; each row gives the median.
+change of the machine's load does not fall on one process count; each run is printed as it
+ends (``# run K``), and each row of the table at the end gives the medians.
 
 Per row: ``fuse s`` (the fusing loop as rank 0 reports it in the summary, 0.1 s resolution,
 including the wait for the other ranks at the end), ``wall s`` (the whole command: Python and
@@ -229,6 +230,8 @@ def main() -> int:
             for k, (timed, n) in enumerate(schedule(args.procs, args.warmup, args.repeat)):
                 run = run_once(n, a, b, Path(tmp) / f"run{k:03d}-{n}p", args.method, args.threads, n_pairs)
                 (runs[n] if timed else warm).append(run)
+                print(f"# run {k + 1} ({'timed' if timed else 'warm-up'}): {n} process(es), fuse {_f(run.fuse_s)} s, "
+                      f"wall {_f(run.wall_s)} s, CPU {_f(run.cpu_s)} s, load average {run.load:.1f}", flush=True)
         except RunFailed as e:
             print(f"bench_fuse_dir.py: {e}", file=sys.stderr)
             return 1
