@@ -255,8 +255,8 @@ def main() -> int:
             why = speedup_problem(n0, n, t0, fuse, cpus)
             speed = "—" if why else f"{t0 / fuse:.2f}x"
             if why:
-                notes.append(f"# {n} processes: no speed-up given: {why}")
-        if n == n0 and fuse < MIN_FUSE_S:
+                notes.append(f"# {n} process(es): no speed-up given: {why}")
+        if n == n0 and fuse < MIN_FUSE_S and len(args.procs) == 1:
             notes.append(f"# {n} process(es): no speed-up given: {speedup_problem(n0, n, t0, fuse, cpus)}")
         loads = [r.load for r in rs]
         print(f"| {n} | {n_pairs} | {_f(fuse)} | {_f(min(r.fuse_s for r in rs))}–{_f(max(r.fuse_s for r in rs))} | "

@@ -119,7 +119,7 @@ def test_a_speed_up_no_process_count_can_give_is_withheld_with_the_reason(monkey
     assert code == 0, out
     _assert_possible(out)
     assert _speedups(out)[2] == "—", out
-    note = [ln for ln in out.splitlines() if ln.startswith("# 2 processes: no speed-up given")]
+    note = [ln for ln in out.splitlines() if ln.startswith("# 2 process(es): no speed-up given")]
     assert len(note) == 1 and "11.18x" in note[0] and "load" in note[0], out
 
 
