@@ -125,6 +125,8 @@ def test_jobs_with_torchrun_is_refused_once(tmp_path, capsys, monkeypatch):
     da, db = make_pairs(tmp_path, n=1, bad=False)
     argv = ["fuse-dir", str(da), str(db), "-o", str(tmp_path / "o"), "--method", "cbf", "-j", "2"]
     monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")  # torchrun sets the rendezvous too
+    monkeypatch.setenv("MASTER_PORT", "29500")
     monkeypatch.setenv("LOCAL_RANK", "0")
     monkeypatch.setenv("RANK", "0")
     assert_one_line_error(capsys, argv, "-j/--jobs 2", "torchrun", "WORLD_SIZE=2")

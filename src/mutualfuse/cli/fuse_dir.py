@@ -229,20 +229,11 @@ def _out_parts(o: str, out_dir: Path) -> tuple[str, ...]:
 
 
 def dist_env() -> tuple[int, int, int]:
-    """``(rank, world_size, local_rank)`` from torchrun's environment; ``(0, 1, 0)`` otherwise."""
-    import os
+    """``(rank, world_size, local_rank)`` from torchrun's environment; ``(0, 1, 0)`` otherwise
+    (:func:`mutualfuse.dist_env.dist_env`, shared with ``train``)."""
+    from ..dist_env import dist_env as read
 
-    from ..errors import ParameterError
-
-    try:
-        world = int(os.environ.get("WORLD_SIZE", "1"))
-        rank = int(os.environ.get("RANK", "0"))
-        local = int(os.environ.get("LOCAL_RANK", str(rank)))
-    except ValueError:
-        raise ParameterError("WORLD_SIZE, RANK and LOCAL_RANK must be integers (as torchrun sets them)") from None
-    if world < 1 or not 0 <= rank < world:
-        raise ParameterError(f"RANK={rank} is outside WORLD_SIZE={world}")
-    return rank, world, local
+    return read()
 
 
 def shard(pairs: list, rank: int, world: int) -> list:
