@@ -46,7 +46,7 @@ import functools
 import os
 import threading
 from dataclasses import dataclass, field
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -305,6 +305,10 @@ class Fuser:
         if blend_temperature is not None:
             overrides["blend_temperature"] = float(blend_temperature)
         net, self.weights_meta = load_model(weights, **overrides)
+        from .weights import unchecked_note
+
+        # an older file read unverified (no digest, no sidecar): said on every call, as the policy is
+        self._integrity_note = unchecked_note(weights, self.weights_meta)
         self._use_training_policy(str(model))
         self._use_network(net, model, blend_temperature, detail_gain, detail_activity, presets, progress)
 
@@ -406,7 +410,8 @@ class Fuser:
                    percentiles: tuple[float, float] | None = None, max_window_pixels: int = DEFAULT_WINDOW_PIXELS,
                    tile: int | None = None, tile_overlap: int = 64, progress: bool = False,
                    blend_temperature: float | None = None, detail_gain: float | None = None,
-                   detail_activity: float | None = None, task: str | None = None) -> "Fuser":
+                   detail_activity: float | None = None, task: str | None = None,
+                   weights_meta: Mapping[str, str] | None = None) -> "Fuser":
         """A fuser for a network held in memory: the ``torch.nn.Module`` that
         :func:`mutualfuse.weights.load_model` returns, or one that training built
         (:func:`mutualfuse.model.build_model`; it carries its :class:`~mutualfuse.model.ModelConfig`
@@ -415,8 +420,14 @@ class Fuser:
         ``net`` itself is not changed: the fuser builds its own copy from ``net.cfg`` and
         ``net``'s current parameters as float32 on the CPU (as :func:`~mutualfuse.weights.save_weights`
         stores them; eval mode, then moved to ``device``), so it fuses bit for bit as
-        ``Fuser(path, task="stored")`` with ``net`` saved at ``path``, and later training of
-        ``net`` does not change it. Task mode ``"stored"`` only (per-task settings are recorded
+        ``Fuser(path, task="stored")`` with ``net`` saved at ``path`` with the same metadata, and
+        later training of ``net`` does not change it. ``weights_meta``: the metadata of the weights
+        ``net`` came from (the second value :func:`~mutualfuse.weights.load_model` returns): the
+        input policy their training recorded (``train_data``: ``normalize``, ``percentiles``) is
+        then followed, with its note, as :class:`Fuser` follows it for the file; without it a
+        network knows none, and inputs are read with ``normalize`` / ``percentiles`` as given
+        (default ``"auto"``), which for a network trained on images read otherwise is not what
+        it was trained on. Task mode ``"stored"`` only (per-task settings are recorded
         with shipped weights files; ``None`` means ``"stored"``). :attr:`report` names the model
         ``"in-memory network"`` (no name :class:`Fuser` takes; :attr:`weights_spec` too).
         A network wrapped by ``torch.compile`` (``OptimizedModule``), ``torch.nn.DataParallel``
@@ -457,7 +468,12 @@ class Fuser:
         self.task = task
         self.task_mode = "stored"
         self._task_cfg = {}
-        self.weights_meta = {}
+        if weights_meta is not None and not (isinstance(weights_meta, Mapping)
+                                             and all(isinstance(k, str) for k in weights_meta)):
+            raise ParameterError(f"Fuser.from_model: weights_meta must be the metadata mapping that load_model returns, "
+                                 f"got {type(weights_meta).__name__}")
+        self.weights_meta = {k: str(v) for k, v in (weights_meta or {}).items()}
+        self._use_training_policy(IN_MEMORY)  # the policy weights_meta records, if any, with its note
         overrides = {} if token_budget == -1 else {"token_budget": token_budget}
         if blend_temperature is not None:
             overrides["blend_temperature"] = float(blend_temperature)
@@ -595,6 +611,8 @@ class Fuser:
         """A fresh :attr:`report` at the start of every call, so that a call that fails keeps
         no notes of the call before it."""
         self.report = FuseReport(method=self.report.method)
+        if getattr(self, "_integrity_note", None):
+            self.report.notes.append(self._integrity_note)
         if getattr(self, "_policy_note", None):
             self.report.notes.append(self._policy_note)
 
