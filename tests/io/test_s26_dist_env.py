@@ -42,3 +42,17 @@ def test_dist_env(monkeypatch, env, ok):
     else:
         with pytest.raises(ParameterError, match=ok):
             dist_env()
+
+
+@pytest.mark.parametrize("env, needle", [({"WORLD_SIZE": "2", "RANK": "0"}, "MASTER_ADDR and MASTER_PORT are not"),
+                                         ({"WORLD_SIZE": "x"}, "must be integers")])
+def test_train_with_a_stray_world_size(tmp_path, capsys, monkeypatch, env, needle):
+    """train gave 'internal error: ValueError' (exit 1) for both."""
+    for v in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(v, raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("data:\n  root: /nonexistent\n")
+    assert_one_line_error(capsys, ["train", "--config", str(cfg), "-o", str(tmp_path / "out")], needle)
+    assert not (tmp_path / "out").exists()

@@ -120,10 +120,9 @@ def _join_ranks_early(device: str) -> None:
     waiting when killed after 100 s); joined first, they
     learn it at their first exchange, in one line (:class:`~mutualfuse.train.loop.TrainingPeerError`).
     NCCL (CUDA) runs join in the trainer, which picks the GPU first, as before."""
-    try:
-        if int(os.environ.get("WORLD_SIZE", "1") or 1) <= 1:
-            return
-    except ValueError:  # the trainer says what is wrong with it
+    from ..dist_env import dist_env
+
+    if dist_env()[1] <= 1:  # a bad or half-set environment (no MASTER_ADDR) is one line here
         return
     import torch
     import torch.distributed as dist

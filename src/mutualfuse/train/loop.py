@@ -371,9 +371,10 @@ def _pair_digest(a: Path, b: Path) -> str:
 
 
 def _dist_env() -> tuple[int, int, int]:
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    local = int(os.environ.get("LOCAL_RANK", "0"))
+    """``(world_size, rank, local_rank)`` (:func:`mutualfuse.dist_env.dist_env`, shared with fuse-dir)."""
+    from ..dist_env import dist_env
+
+    rank, world, local = dist_env()
     return world, rank, local
 
 
