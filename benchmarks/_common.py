@@ -35,15 +35,24 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def positive(text: str) -> int:
-    """An ``argparse`` type: an integer of at least 1 (a count of repetitions, steps, threads)."""
+def _whole(text: str, least: int) -> int:
     try:
         n = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"at least 1, got {n}")
+    if n < least:
+        raise argparse.ArgumentTypeError(f"at least {least}, got {n}")
     return n
+
+
+def positive(text: str) -> int:
+    """An ``argparse`` type: an integer of at least 1 (a count of repetitions, steps, threads)."""
+    return _whole(text, 1)
+
+
+def non_negative(text: str) -> int:
+    """An ``argparse`` type: an integer of at least 0 (a count that may be none, e.g. warm-up rounds)."""
+    return _whole(text, 0)
 
 
 def data_root(ap: argparse.ArgumentParser, given: str | None, *, option: str = "--data-root",

@@ -164,16 +164,6 @@ def _procs(text: str) -> list[int]:
     return counts
 
 
-def _at_least_0(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"at least 0, got {n}")
-    return n
-
-
 def _f(x: float) -> str:
     return f"{x:.1f}"
 
@@ -187,7 +177,7 @@ def main() -> int:
     ap.add_argument("--threads", type=_common.positive, default=1, help="OMP threads per process (default 1)")
     ap.add_argument("--repeat", type=_common.positive, default=3,
                     help="timed runs per process count, in alternating order; the median is reported (default 3)")
-    ap.add_argument("--warmup", type=_at_least_0, default=1,
+    ap.add_argument("--warmup", type=_common.non_negative, default=1,
                     help="untimed rounds of every process count first (default 1)")
     ap.add_argument("--limit", type=_common.positive, help="only the first N pairs by name")
     args = ap.parse_args()
