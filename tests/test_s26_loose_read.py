@@ -31,19 +31,7 @@ G8 = RNG.integers(0, 256, (40, 56), dtype=np.uint8)
 RGB8 = RNG.integers(0, 256, (40, 56, 3), dtype=np.uint8)
 
 
-@pytest.fixture
-def no_codecs(monkeypatch):
-    """Every compressed TIFF takes the Pillow path, as without imagecodecs (whether or not it is
-    installed here)."""
-    real = image_io._missing_codec
-
-    def missing(tifffile_mod, page):
-        got = real(tifffile_mod, page)
-        if got is None and int(page.compression) != 1:
-            return page.compression.name
-        return got
-
-    monkeypatch.setattr(image_io, "_missing_codec", missing)
+from tiff_codecs import no_codecs  # noqa: E402,F401  (the fixture)
 
 
 def _compression(path) -> str:

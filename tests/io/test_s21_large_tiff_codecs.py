@@ -28,19 +28,7 @@ def _has_imagecodecs() -> bool:
     return True
 
 
-@pytest.fixture
-def no_codecs(monkeypatch):
-    """Make every compressed TIFF take the Pillow path, as without imagecodecs (so the tests
-    check the fallback whether or not imagecodecs is installed here)."""
-    real = image_io._missing_codec
-
-    def missing(tifffile_mod, page):
-        got = real(tifffile_mod, page)
-        if got is None and int(page.compression) != 1:
-            return page.compression.name
-        return got
-
-    monkeypatch.setattr(image_io, "_missing_codec", missing)
+from tiff_codecs import no_codecs  # noqa: E402,F401  (the fixture)
 
 
 def _samples(rng, shape, dtype):
