@@ -21,8 +21,6 @@ import pytest
 import tifffile
 from PIL import Image
 
-from mutualfuse import image_io
-from mutualfuse.errors import InputError
 from mutualfuse.image_io import embedded_profile_note, read_samples
 from one_line_error import assert_one_line_error
 
