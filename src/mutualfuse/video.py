@@ -43,6 +43,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
@@ -382,13 +383,15 @@ class _Encoder:
         self.shown, self.frames = shown, 0
         self.depth, self.gray = depth, gray and depth == 16
         self._err = tempfile.TemporaryFile()
+        # an exact rate as a ratio (24000/1001): "23.976023976" was read as another ratio
+        rate = f"{fps.numerator}/{fps.denominator}" if isinstance(fps, Fraction) else format(fps, ".12g")
         if depth == 16:
             src, codec = ("gray16le", "gray16le") if self.gray else ("rgb48le", "gbrp16le")
             enc = ["-c:v", "ffv1", "-level", "3", "-pix_fmt", codec]
         else:
             src, enc = "rgb24", ["-c:v", "libx264", "-pix_fmt", pixfmt, "-crf", str(int(crf))]
         cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "error", "-y",
-               "-f", "rawvideo", "-pix_fmt", src, "-s", f"{w}x{h}", "-r", format(fps, ".12g"), "-i", "pipe:0",
+               "-f", "rawvideo", "-pix_fmt", src, "-s", f"{w}x{h}", "-r", rate, "-i", "pipe:0",
                "-an", *(("-vf", f"setsar={sar[0]}/{sar[1]}") if sar else ()), *enc, str(path)]
         self._p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._err,
                                    start_new_session=True)
@@ -875,8 +878,10 @@ def _read_as(path: Path) -> str:
     """How ffmpeg hands the frames of ``path`` over when they are read (imageio's reading: the first
     video stream, :data:`MAP_VIDEO`, turned by a rotation tag, at a constant rate), from its output
     stream's line for one decoded frame: ``Video: rawvideo (Y800 / 0x30303859), gray(pc,
-    progressive), 48x64 [SAR 3:4 DAR 9:16], q=2-31, 245 kb/s, 30 fps, 30 tbn``; "" where ffmpeg
-    gives none (the reading itself then says why)."""
+    progressive), 48x64 [SAR 3:4 DAR 9:16], q=2-31, 245 kb/s, 30 fps, 30 tbn``, followed by
+    `` [rate 30000/1001]``: the exact rate of the frames, from a ``showinfo`` filter, where ffmpeg
+    gives it (the line's ``29.97 fps`` is rounded to two decimals); "" where ffmpeg gives no line
+    (the reading itself then says why)."""
     import re
     import subprocess
 
@@ -884,14 +889,17 @@ def _read_as(path: Path) -> str:
 
     try:
         err = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), *MAP_VIDEO,
-                              "-an", "-sn", "-dn", "-frames:v", "1", "-pix_fmt", "gray", "-vcodec", "rawvideo",
-                              "-f", "image2pipe", "-y", os.devnull],
+                              "-an", "-sn", "-dn", "-frames:v", "1", "-vf", "showinfo", "-pix_fmt", "gray",
+                              "-vcodec", "rawvideo", "-f", "image2pipe", "-y", os.devnull],
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              timeout=60).stderr.decode("utf-8", "replace")
     except (OSError, subprocess.SubprocessError):
         return ""
     m = re.search(r"^\s*Stream #0:\d+\S*: Video: (rawvideo.*)$", err.split("\nOutput #0", 1)[-1], re.M)
-    return m.group(1) if m and "\nOutput #0" in err else ""
+    if not (m and "\nOutput #0" in err):
+        return ""
+    exact = re.search(r"showinfo.*config in time_base: \S+, frame_rate: (\d+)/(\d+)", err)
+    return m.group(1) + (f" [rate {exact.group(1)}/{exact.group(2)}]" if exact else "")
 
 
 def sample_aspect(line: str) -> tuple[int, int] | None:
@@ -910,19 +918,61 @@ def sample_aspect(line: str) -> tuple[int, int] | None:
     return n // g, d // g
 
 
-def reading_rate(line: str) -> float | None:
+def _ffmpeg_fps(v: float) -> str:
+    """A frame rate as ffmpeg's stream lines print it (``print_fps``: 23.98, 30, 1k)."""
+    c = round(v * 100)
+    if not c:
+        return f"{v:1.4f}"
+    if c % 100:
+        return f"{v:3.2f}"
+    if c % (100 * 1000):
+        return f"{v:1.0f}"
+    return f"{v / 1000:1.0f}k"
+
+
+def reading_rate(line: str) -> Fraction | float | None:
     """The constant frame rate at which ffmpeg hands a video's frames over, from :func:`_read_as`'s
     line (``30 fps``), or None. For a variable-frame-rate file (a phone's MP4) this is its nominal
     rate (ffmpeg's "tbr", 30), while imageio reports its average (29.03 for a 30 fps clip missing a
     frame): such a clip was refused beside a 30 fps video (``frame rate mismatch``, with a hint to
-    bring the 30 fps one to 29.03), and fused alone it was written at 29.03 fps while read at 30."""
+    bring the 30 fps one to 29.03), and fused alone it was written at 29.03 fps while read at 30.
+
+    The exact rate (a :class:`~fractions.Fraction`) where the line has it (``[rate 24000/1001]``) and
+    it prints as the line's rate: ffmpeg prints 24000/1001 as ``23.98 fps``, and a 23.976 fps film
+    was written at 23.98 fps (1199/50; 0.6 s an hour short of its source and its sound), two
+    29.97 fps (30000/1001) videos at 2997/100. Else the printed rate, a float."""
     import re
 
     m = re.search(r"\b(\d+(?:\.\d+)?)(k?) fps\b", line)
     if not m:
         return None
     v = float(m.group(1)) * (1000 if m.group(2) else 1)
-    return v if v > 0 and math.isfinite(v) else None
+    if not (v > 0 and math.isfinite(v)):
+        return None
+    exact = re.search(r"\[rate (\d+)/(\d+)\]", line)
+    if exact and int(exact.group(2)) > 0 and int(exact.group(1)) > 0:
+        r = Fraction(int(exact.group(1)), int(exact.group(2)))
+        if _ffmpeg_fps(float(r)) == m.group(1) + m.group(2):
+            return r
+    return v
+
+
+def rate_text(fps) -> str:
+    """A frame rate for people: ``30``, ``25``, ``29.97 (30000/1001)`` where the decimal is not exact."""
+    text = f"{float(fps):g}"
+    if isinstance(fps, Fraction) and fps.denominator != 1 and Fraction(text) != fps:
+        text += f" ({fps.numerator}/{fps.denominator})"
+    return text
+
+
+def _rates_differ(a, b) -> bool:
+    """Whether two reading rates do not pair frame by frame: exact rates (:class:`~fractions.Fraction`)
+    more than 1e-5 apart relatively (30000/1001 against 2997/100, 1e-6, pairs: 4 ms an hour; 30
+    against 29.97, 1e-3, does not: a frame every 33 s); a printed rate (two decimals) by more than its
+    rounding (was 1e-3 relatively, which put 30 against 29.97 on the edge of float rounding)."""
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        return abs(a - b) > Fraction(1, 100000) * a
+    return abs(float(a) - float(b)) > 0.0101 + 1e-4 * float(a)
 
 
 def _turned(meta: dict) -> str:
@@ -1020,15 +1070,23 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     if fps_a <= 0:
         ra.close(), rb.close()
         raise InputError(f"{a_path}: video has no frame rate")
-    if abs(fps_a - fps_b) > 1e-3 * fps_a:
+    if _rates_differ(fps_a, fps_b):
         ra.close(), rb.close()
         # a thermal core's 9 or 30 fps beside a visible camera's 25: how to pair them was not said
         fast = b_path if fps_b > fps_a else a_path
-        raise InputError(f"{b_path}: frame rate mismatch: {a_path} has {fps_a:g} fps, {b_path} has {fps_b:g} fps "
-                         f"(frames are fused pair by pair, not resampled; bring one to the other's rate first, e.g. "
-                         f"ffmpeg -i {fast} -vf fps={min(fps_a, fps_b):g} -c:v ffv1 "
-                         f"{fast.with_name(f'{fast.stem}_{min(fps_a, fps_b):g}fps.mkv')}, and check that both "
+        slow = min(fps_a, fps_b)
+        # the exact rate in the command (fps=29.97 made 2997/100, not the other's 30000/1001)
+        exact = (f"{slow.numerator}/{slow.denominator}" if isinstance(slow, Fraction) and slow.denominator != 1
+                 else f"{float(slow):g}")
+        raise InputError(f"{b_path}: frame rate mismatch: {a_path} has {rate_text(fps_a)} fps, {b_path} has "
+                         f"{rate_text(fps_b)} fps (frames are fused pair by pair, not resampled; bring one to the "
+                         f"other's rate first, e.g. ffmpeg -i {fast} -vf fps={exact} -c:v ffv1 "
+                         f"{fast.with_name(f'{fast.stem}_{float(slow):g}fps.mkv')}, and check that both "
                          "start at the same moment)")
+    rate_notes = []
+    if fps_a != fps_b:  # within _rates_differ's tolerance, not equal: said, and which one is written
+        rate_notes.append(f"{a_path.name} has {rate_text(fps_a)} fps, {b_path.name} {rate_text(fps_b)} fps: fused "
+                          f"frame by frame, written at {a_path.name}'s rate")
     w, h = size_a
     # non-square pixels (an anamorphic stream: DV, broadcast, a camera's squeezed mode): the output was
     # written with square ones, so it showed the frames squeezed (64x48 at SAR 4:3, shown 85x48, came
@@ -1230,20 +1288,22 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
         if c.damage:
             notes.append(f"{path.name}: ffmpeg reported {c.damage} errors while decoding it (a damaged file?); "
                          f"frames it could not decode are filled by repeating others ({c.dup or 0} repeated, "
-                         f"{c.drop or 0} dropped to keep {fps_a:g} fps)")
+                         f"{c.drop or 0} dropped to keep {float(fps_a):g} fps)")
         elif c.dup or c.drop:
-            notes.append(f"{path.name}: not at a constant frame rate: read at {fps_a:g} fps by repeating {c.dup} and "
+            notes.append(f"{path.name}: not at a constant frame rate: read at {float(fps_a):g} fps by repeating {c.dup} and "
                          f"dropping {c.drop} of its frames (ffmpeg's constant-rate reading), so frames pair by time")
         if len(c.streams) > 1:
             notes.append(f"{path.name}: {len(c.streams)} video streams ({', '.join(c.streams)}); its first is read, "
                          f"the others not (ffmpeg -i {path.name} -map 0:V:1 -c copy OUT extracts the second)")
         if meta.get("audio_codec"):
             notes.append(f"{path.name}: its audio track ({meta['audio_codec']}) is not copied; the output has no sound")
+    notes.extend(rate_notes)
     notes.extend(sar_notes)
     notes.extend(depth_notes)
     notes.extend(colour_notes)
     notes.extend(_palette_notes(fuser, a_path, b_path, chromas, any_colour))
-    return {"out": str(out), "frames": n, "fps": fps_a, "size": (w, h), "bit_depth": depth,
+    return {"out": str(out), "frames": n, "fps": float(fps_a), "rate": rate_text(fps_a), "size": (w, h),
+            "bit_depth": depth,
             "gray": not output_is_colour(any_colour[a_path], any_colour[b_path], fuser.chroma),
             "task": getattr(fuser.report, "task", None), "task_note": task_note, "mapping_notes": mapping_notes,
             "notes": notes,

@@ -159,6 +159,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"note: {n}", file=sys.stderr)
         frames = f"{info['frames']} frame{'' if info['frames'] == 1 else 's'}"
         depth = ", 16-bit FFV1" if info.get("bit_depth") == 16 else ""
-        print(f"{args.out}  ({frames} at {info['fps']:g} fps, {info['size'][0]}x{info['size'][1]}{depth}, "
+        print(f"{args.out}  ({frames} at {info.get('rate') or format(info['fps'], 'g')} fps, {info['size'][0]}x{info['size'][1]}{depth}, "
               f"{time.perf_counter() - t:.1f} s)")
     return 0
