@@ -51,6 +51,17 @@ def test_a_23_976_fps_pair_is_written_at_its_exact_rate(clips, tmp_path, capsys)
     assert "6 frames at 23.976 (24000/1001) fps" in o, o  # was "at 23.98 fps"
 
 
+def test_a_25_3_fps_video_is_written_at_25_3(tmp_path, capsys):
+    """docs/inputs.md said it: "25/3 fps is written as 8.33 fps" (833/100)."""
+    v = video8(tmp_path / "v.mkv", 4, 48, 64, "25/3", True, seed=3)
+    out = tmp_path / "f.mkv"
+    rc = main(["fuse-video", str(v), str(v), "-o", str(out), "--method", "average"])
+    o, e = capsys.readouterr()
+    assert rc == 0, e
+    assert _exact_rate(out) == "25/3"
+    assert "4 frames at 8.33333 (25/3) fps" in o, o
+
+
 @pytest.mark.parametrize("order", ["30 first", "29.97 first"])
 def test_30_against_29_97_fps_is_refused_with_a_hint_at_the_exact_rate(clips, tmp_path, capsys, order):
     a, b = (clips["vis30"], clips["ir2997"]) if order == "30 first" else (clips["ir2997"], clips["vis30"])
