@@ -891,7 +891,8 @@ def _tiff_convert(p, arr: np.ndarray, spp: int, extras: tuple, orientation: int,
     """One TIFF image's decoded samples → (samples as displayed, bit depth): channels checked
     (:func:`_check_tiff_samples`), planar layout made contiguous, alpha dropped, MinIsWhite and
     palette decoded (``photometric``, from :func:`_tiff_photometric`; ``bits``: BitsPerSample),
-    orientation applied, 16-bit and other small unsigned integers as int32, floats as float64."""
+    orientation applied, 16-bit and other small unsigned integers as int32, signed 16-bit samples (and
+    32/64-bit integers whose values fit them) as int16, floats as float64."""
     _check_tiff_samples(p, spp, extras)
     if arr.ndim == 3 and arr.shape[0] == spp and arr.shape[-1] != spp:  # planar → contiguous
         arr = np.moveaxis(arr, 0, -1)
@@ -906,17 +907,22 @@ def _tiff_convert(p, arr: np.ndarray, spp: int, extras: tuple, orientation: int,
     arr = apply_orientation(arr, orientation)
     if arr.dtype == np.uint8:
         depth = 8
-    elif arr.dtype in (np.uint16, np.int16):
-        arr = arr.astype(np.int32)
-        if arr.min() < 0:
-            raise _err(p, _integer_tiff_refusal("signed 16-bit", arr))
-        depth = 16
+    elif arr.dtype == np.uint16:
+        arr, depth = arr.astype(np.int32), 16
+    elif arr.dtype.kind == "i" and arr.dtype.itemsize == 2:
+        # signed 16-bit (a CT slice in HU, a thermal camera's signed counts): kept int16, which
+        # normalize_samples maps as a signed DICOM (percentiles; "full": -32768 … 32767); was refused
+        arr, depth = arr.astype(np.int16, copy=False), 16
     elif arr.dtype == bool:
         arr, depth = arr.astype(np.uint8) * 255, 8
     elif np.issubdtype(arr.dtype, np.floating):
         arr, depth = arr.astype(np.float64), 32
     elif np.issubdtype(arr.dtype, np.integer) and arr.size and arr.min() >= 0 and arr.max() <= 65535:
         arr, depth = arr.astype(np.int32), 16
+    elif np.issubdtype(arr.dtype, np.integer) and arr.size and arr.min() >= -32768 and arr.max() <= 32767:
+        # other integers with a negative value that fit signed 16 bits (Pillow saves its mode I, e.g. a
+        # CT slice made with Image.fromarray(int16), as int32; int8): read as signed 16-bit samples
+        arr, depth = arr.astype(np.int16), 16
     elif np.issubdtype(arr.dtype, np.integer) and arr.size:
         raise _err(p, _integer_tiff_refusal(f"{'signed' if arr.dtype.kind == 'i' else 'unsigned'} "
                                             f"{8 * arr.dtype.itemsize}-bit", arr))
@@ -926,15 +932,14 @@ def _tiff_convert(p, arr: np.ndarray, spp: int, extras: tuple, orientation: int,
 
 
 def _integer_tiff_refusal(what: str, arr: np.ndarray) -> str:
-    """Why integer TIFF samples outside 0..65535 (a CT slice in Hounsfield units, a 32-bit count) are
-    refused, and what to do: the message said only "signed 16-bit TIFF with negative values is not
-    supported" / "unsupported TIFF sample type int32", with no way forward. Integer samples are
-    read as 8/16-bit values, whose full range (``--normalize full``) is 0..255 / 0..65535; a float
-    TIFF of the same values is read, scaled by its percentiles under ``auto`` as a signed DICOM
-    or NIfTI CT is."""
+    """Why integer TIFF samples that fit neither 0..65535 nor -32768..32767 (a 32-bit count) are
+    refused, and what to do: the message said only "unsupported TIFF sample type int32", with no
+    way forward. Integer samples are read as 8/16-bit values, unsigned or signed (whose full
+    ranges, ``--normalize full``, are 0..255, 0..65535 and -32768..32767); a float TIFF of the same
+    values is read, scaled by its percentiles under ``auto`` as a signed DICOM or NIfTI CT is."""
     lo, hi = int(arr.min()), int(arr.max())
-    return (f"{what} TIFF samples with values {lo}..{hi}, outside 0..65535, are not supported (integer samples "
-            "are read as 8/16-bit unsigned values); save it as a float32 TIFF, e.g. "
+    return (f"{what} TIFF samples with values {lo}..{hi}, outside 0..65535 and -32768..32767, are not supported "
+            "(integer samples are read as 8/16-bit values); save it as a float32 TIFF, e.g. "
             "tifffile.imwrite(OUT, tifffile.imread(IN).astype('float32')), which is read and scaled by its "
             "percentiles (--normalize auto, as a signed DICOM CT)")
 

@@ -152,9 +152,37 @@ def normalize_samples(x: np.ndarray, bit_depth: int, normalize: str, percentiles
             return _clip01(x.astype(np.float64)), how
         return percentile_scale(x, lo, hi, 1.0, detail), "percentile"
     top = 255.0 if bit_depth <= 8 else float(2 ** bit_depth - 1)
+    if x.dtype.kind == "i" and x.dtype.itemsize == 2:
+        return _signed16(x, normalize, lo, hi, detail)
     if normalize == "percentile" or (normalize == "auto" and bit_depth > 8):
         return percentile_scale(x, lo, hi, top, detail), "percentile"
     return _clip01(x.astype(np.float64) / top), "full"
+
+
+#: the range of signed 16-bit samples (a CT slice in Hounsfield units, a thermal camera's signed
+#: counts), which ``"full"`` maps to [0, 1], as a signed DICOM's stored range
+SIGNED16_RANGE = (-32768, 32767)
+
+
+def _signed16(x: np.ndarray, normalize: str, lo: float, hi: float,
+              detail: list[str] | None) -> tuple[np.ndarray, str]:
+    """Signed 16-bit samples (``int16``: a signed TIFF) → [0, 1], as :func:`mutualfuse.dicom.read_dicom`
+    maps a signed DICOM without a window: ``"auto"`` and ``"percentile"`` by the image's
+    percentiles (16-bit data, as uint16), ``"full"`` by the type's range ``-32768 … 32767`` (a
+    value ``v`` → ``(v + 32768) / 65535``); a flat image keeps its place in that range. By the
+    type, not the values: an int16 image without a negative sample maps as one with them."""
+    a, b = SIGNED16_RANGE
+    span = float(b - a)
+    if normalize != "full" and x.size and int(x.min()) != int(x.max()):
+        return percentile_scale(x, lo, hi, span, detail), "percentile"
+    out = _clip01((x.astype(np.float64) - a) / span)
+    if normalize != "full":  # flat: no range to stretch
+        if detail is not None:
+            v = int(x.flat[0]) if x.size else 0
+            detail.append(f"is flat (every sample {v}): not stretched, kept at its place in the signed 16-bit "
+                          f"range ({a} → 0, {b} → 1)")
+        return out, "percentile"
+    return out, "full"
 
 
 def _clip01(y: np.ndarray) -> np.ndarray:
