@@ -270,13 +270,16 @@ class Fuser:
             from .methods import check_method_params
 
             # names and values now (before fuse reads an image, before fuse-dir creates its folder)
-            self.method_params = check_method_params(str(model), method_params)
+            try:
+                self.method_params = check_method_params(str(model), method_params)
+            except ParameterError as e:  # a misspelt Fuser option (tokn_budget) is no method parameter either
+                raise ParameterError(f"{e}{_option_typos(method_params)}") from None
             self.method = str(model)
             return
         if method_params:
             hint = "; weights are the first argument: Fuser('my.safetensors')" if "model" in method_params else ""
             raise ParameterError(f"the network takes no method parameters (got {', '.join(sorted(method_params))}); "
-                                 f"they apply to classical methods (--method){hint}")
+                                 f"they apply to classical methods (--method){hint}{_option_typos(method_params)}")
         from .weights import load_model
 
         overrides = {} if token_budget == -1 else {"token_budget": token_budget}
@@ -810,7 +813,32 @@ class Fuser:
     # -- any kind -----------------------------------------------------------------
     @_one_call_at_a_time
     def fuse(self, a: Any, b: Any) -> Any:
-        """Fuse a pair of numpy arrays, PIL images or tensors (single or batched); same kind out."""
+        """Fuse a pair of numpy arrays, PIL images or tensors (single or batched); same kind out.
+
+        Inputs (``a`` and ``b`` may differ in kind and dtype; same height and width, at least
+        8x8 pixels, no NaN or infinity):
+
+        * numpy ``(H, W)`` gray, ``(H, W, 1)``, ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA (alpha
+          dropped), or batches ``(B, H, W)`` / ``(B, H, W, 1|3)``; numpy colour is channels-last:
+          a ``(3, H, W)`` array is a batch of three gray images (said in :attr:`report`). PIL
+          images of any common mode; torch tensors ``(H, W)``, ``(C, H, W)`` or ``(B, C, H, W)``
+          with C = 1 or 3 (channels-first; any device, ``requires_grad`` and memory layout
+          taken, the result is detached).
+        * ``uint8``: 0-255 read as ``v / 255``; ``bool``: False/True as 0/255; ``uint16``: by the
+          ``normalize`` policy (default ``"auto"``: each image stretched by its
+          ``percentiles``, 0.1-99.9; ``"full"``: ``v / 65535``); float (``float16/32/64``):
+          values in [0, 1] taken as they are (within 0.001, clipped), any other range (e.g.
+          0-255 floats) stretched by percentiles under ``"auto"`` (pass ``x / 255`` to keep
+          them), refused under ``"full"``. Other dtypes (``int16``, ``int32`` …) are an
+          :class:`~mutualfuse.errors.InputError` saying which cast to use. Whatever was
+          rescaled, clipped or dropped is listed in :attr:`report` ``.notes``.
+
+        Output: the kind, dtype and layout of the input (of the colour one when one is colour,
+        else of ``a``): ``uint8`` 0-255, ``uint16`` on the full 0-65535 range, ``bool`` (>= 0.5),
+        float in [0, 1] (also for a float input given on 0-255: the result is not scaled back),
+        PIL in mode ``L``, ``RGB``, ``I;16`` or ``F``; a tensor on the input's device, without
+        gradient. Bad input is an :class:`~mutualfuse.errors.InputError` (a ``ValueError``),
+        a bad option a :class:`~mutualfuse.errors.ParameterError`: one line, never an exit."""
         from .convert import from_any, to_kind
 
         self._reset_report()
@@ -1190,6 +1218,25 @@ def _device_later(model: Any, device: Any, dtype: Any) -> bool:
         return False
 
 
+def _option_typos(params: Mapping[str, Any]) -> str:
+    """``"; did you mean the Fuser option token_budget (for tokn_budget)?"`` for the keywords of
+    ``params`` (taken as method parameters, as ``**method_params`` takes every keyword it does
+    not know) that are close to an option of :class:`Fuser` (or :func:`fuse`): a misspelt option
+    (``tokn_budget``, ``Chroma``, ``normalise``) was refused as an unknown method parameter only,
+    with no word of the option meant. ``""`` when none is close."""
+    import inspect
+
+    from .registry import close_names
+
+    options = [n for n in inspect.signature(Fuser.__init__).parameters if n not in ("self", "model", "method_params")]
+    options += ["method", "weights"]
+    found = [(k, close_names(k, options, 1)) for k in sorted(params) if k not in options]
+    found = [(k, c[0]) for k, c in found if c]
+    if not found:
+        return ""
+    return "; did you mean the Fuser option " + ", ".join(f"{c} (for {k})" for k, c in found) + "?"
+
+
 def _check_task(task: str | None) -> None:
     """A one-line :class:`ParameterError` for an unknown ``task`` name, also where the fuser
     would not use it (a classical method, a fixed task): a typo is never ignored silently."""
@@ -1221,8 +1268,10 @@ def fuse(a: Any, b: Any, method: str = NETWORK_METHOD, weights: str | os.PathLik
          device: str = "auto", **params: Any) -> Any:
     """Fuse two registered images with the network (default) or any registered method.
 
-    ``a``, ``b``: numpy arrays, PIL images or tensors, as :meth:`Fuser.fuse` takes them; the
-    result is of the same kind (:meth:`Fuser.fuse`). ``method``: a registered method
+    ``a``, ``b``: numpy arrays, PIL images or tensors, as :meth:`Fuser.fuse` takes them (uint8
+    0-255, uint16 stretched by percentiles, float in [0, 1] as is and other float ranges
+    stretched by percentiles; ``help(mutualfuse.Fuser.fuse)``); the result is of the same kind
+    and dtype (float in [0, 1]). ``method``: a registered method
     (``"mutualfuse"`` = the network with its default weights, ``"dwt"``, ``"average"`` …) or a
     shipped weights name; ``weights``: shipped weights name or ``.safetensors`` path for the
     network (not with a classical ``method``); ``device``: ``"cpu"``, ``"cuda"`` or ``"auto"``.
