@@ -231,14 +231,95 @@ class SecurityHeaders:
         return await self.app(scope, receive, send_with_headers)
 
 
-def app_kwargs() -> dict:
-    """``launch(app_kwargs=)``: the web app made with :class:`SecurityHeaders` (Starlette comes with
-    gradio; without it, only a stand-in page of the tests is served, with nothing)."""
+#: the path of Gradio's route that serves a file of the page (a result, an upload, a preview)
+FILE_ROUTE = "/gradio_api/file="
+
+
+def gone_page(minutes: int) -> bytes:
+    """The HTML page of a link to a result or upload that is no longer on the server
+    (:class:`ExpiredFiles`)."""
+    return ("<!doctype html><html lang=en><head><meta charset=utf-8><title>mutualfuse: result no longer "
+            "on the server</title></head><body style=\"font-family: sans-serif; max-width: 40em; margin: 3em auto\">"
+            "<h1>This result is no longer on the server</h1>"
+            f"<p>mutualfuse serve keeps results and uploads about {minutes} minutes: this file has been "
+            "removed (or the server was restarted since the link was made).</p>"
+            "<p>Go back to <a href=\"/\">the page</a>, upload the images again if needed and press "
+            "<b>Fuse</b> to make the result anew.</p></body></html>").encode()
+
+
+class ExpiredFiles:
+    """ASGI middleware: a link to a file of the server's own folder that is gone (a result or an upload
+    older than about an hour, which Gradio's cache deletes, or one of a server since restarted) gets
+    :func:`gone_page` with status 404. Gradio answered ``403 {"detail": "File not allowed: /tmp/
+    mutualfuse-serve-…/gradio/<sha256>/fused.png."}``: a bare error naming the server's folders, and
+    for a download link nothing at all on the page. Only paths inside ``folder`` (the server's
+    temporary folder) are answered so: for any other path Gradio's 403 stays, which does not tell a
+    missing file from a forbidden one."""
+
+    def __init__(self, app, folder: str | os.PathLike, minutes: int = 60):
+        self.app = app
+        self.folder = os.path.realpath(folder)
+        self.minutes = minutes
+
+    def _gone(self, scope) -> bool:
+        path = scope.get("path", "")
+        if not path.startswith(FILE_ROUTE):
+            return False
+        target = path[len(FILE_ROUTE):]
+        if not os.path.isabs(target):
+            return False
+        real = os.path.realpath(target)
+        try:
+            inside = os.path.commonpath([real, self.folder]) == self.folder
+        except ValueError:  # another drive (Windows)
+            return False
+        return inside and not os.path.exists(real)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD") or not self._gone(scope):
+            return await self.app(scope, receive, send)
+        body = gone_page(self.minutes)
+        await send({"type": "http.response.start", "status": 404,
+                    "headers": [(b"content-type", b"text/html; charset=utf-8"),
+                                (b"content-length", str(len(body)).encode()), (b"cache-control", b"no-store")]})
+        await send({"type": "http.response.body", "body": b"" if scope.get("method") == "HEAD" else body})
+
+
+def app_kwargs(folder: str | os.PathLike | None = None, minutes: int = 60) -> dict:
+    """``launch(app_kwargs=)``: the web app made with :class:`SecurityHeaders` and, given the
+    server's temporary ``folder``, :class:`ExpiredFiles` (Starlette comes with gradio; without it,
+    only a stand-in page of the tests is served, with nothing)."""
     try:
         from starlette.middleware import Middleware
     except ImportError:
         return {}
-    return {"middleware": [Middleware(SecurityHeaders)]}
+    expired = [] if folder is None else [Middleware(ExpiredFiles, folder=str(folder), minutes=minutes)]
+    return {"middleware": [Middleware(SecurityHeaders), *expired]}
+
+
+def shown_url(host: str, port: int) -> str:
+    """The address ``serve`` prints: ``host``'s, or, for a wildcard address (``0.0.0.0``, ``::``:
+    every interface of this machine; ``http://0.0.0.0:PORT/`` was printed, which is no address
+    another machine can open), this machine's loopback one (``serve`` then says it listens on all
+    interfaces; it does not look up this machine's network addresses)."""
+    import ipaddress
+
+    try:
+        if ipaddress.ip_address(host).is_unspecified:
+            host = "::1" if ":" in host else "127.0.0.1"
+    except ValueError:  # a name
+        pass
+    return f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+
+
+def wildcard(host: str) -> bool:
+    """Whether ``host`` is a wildcard address (every interface of this machine)."""
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
 
 
 def public_host(host: str) -> bool:
@@ -308,16 +389,16 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
         old[hup] = signal.signal(hup, stop)
     try:
         from .app import build_app, page_assets
-        from .core import SAMPLES
+        from .core import REQUEST_MAX_AGE, SAMPLES
 
         app = build_app(workdir / "results", device=device, max_pixels=max_pixels, own_weights=own)
         app.queue(default_concurrency_limit=1)
-        url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+        url = shown_url(host, port)
         # Gradio takes an IPv6 literal in brackets (bare, '::1' made it build 'http://::1:PORT/': InvalidURL)
         app.launch(server_name=f"[{host}]" if ":" in host else host, server_port=port, share=share, inbrowser=False, quiet=True,
                    prevent_thread_lock=True, ssr_mode=False, allowed_paths=[str(SAMPLES)], show_error=True,
                    footer_links=[], max_file_size=upload_limit(max_pixels), **page_assets(),
-                   app_kwargs=app_kwargs())
+                   app_kwargs=app_kwargs(workdir, minutes=REQUEST_MAX_AGE // 60))
         # after launch(): uvicorn configures its loggers when the server is made
         quiet_cut = CutOffRequests()
         logging.getLogger("uvicorn.error").addFilter(quiet_cut)
@@ -325,6 +406,9 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
                          daemon=True).start()
         try:  # the prints too: a Ctrl+C while the address is being printed is a normal stop (it escaped: exit 130)
             print(f"mutualfuse serve: {url}  (Ctrl+C to stop)", flush=True)
+            if wildcard(host):  # the address above is this machine's; others use its name or address
+                print(f"mutualfuse serve: listening on all interfaces ({host}) port {port}: from another machine "
+                      f"open http://<this machine's name or address>:{port}/", flush=True)
             if public_host(host) or share:
                 where = "with a public share link" if share and not public_host(host) else f"on {host} port {port}"
                 print(f"mutualfuse serve: warning: the page is published {where} without authentication: anyone "
