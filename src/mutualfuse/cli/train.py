@@ -6,6 +6,8 @@ import json
 import os
 import sys
 
+from ..errors import FuseError
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train a fusion network on folders of registered pairs",
@@ -136,12 +138,38 @@ def _join_ranks_early(device: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _join_ranks_early(args.device)
+    from ..train.ranks import RankReport
+
+    ranks = RankReport.open()  # under torchrun (CPU): the run's store, where each process posts its line
     try:
-        return _run(args)
-    finally:  # a refusal, --print-config: leave the group (a process exiting inside it aborts)
-        dist = sys.modules.get("torch.distributed")
-        if dist is not None and dist.is_available() and dist.is_initialized():
-            dist.destroy_process_group()
+        try:
+            return _run(args)
+        finally:  # a refusal, --print-config: leave the group (a process exiting inside it aborts)
+            dist = sys.modules.get("torch.distributed")
+            if dist is not None and dist.is_available() and dist.is_initialized():
+                dist.destroy_process_group()
+    except (FuseError, KeyboardInterrupt) as e:
+        loop = sys.modules.get("mutualfuse.train.loop")  # (loaded when training has begun)
+        if ranks is None and not (loop is not None and isinstance(e, loop.TrainingInterrupted)):
+            raise  # one process: the command's own one-line error or "interrupted"
+        return _say_once(ranks, e)
+
+
+def _say_once(ranks, e: BaseException) -> int:
+    """The line of a process of a run that stopped (``ranks``: a
+    :class:`~mutualfuse.train.ranks.RankReport` under torchrun, else ``None``), printed once per
+    node for all its processes (:func:`mutualfuse.train.ranks.report`) → the exit status."""
+    from ..train.loop import TrainingInterrupted, TrainingPeerError
+    from ..train.ranks import ERROR, INTERRUPT, PEER, report
+
+    if isinstance(e, TrainingInterrupted):  # Ctrl+C: the step reached and where to resume
+        report(ranks, INTERRUPT, "mutualfuse train: ", str(e))
+        return 130
+    if isinstance(e, KeyboardInterrupt):
+        report(ranks, INTERRUPT, "mutualfuse: ", "interrupted")
+        return 130
+    report(ranks, PEER if isinstance(e, TrainingPeerError) else ERROR, "mutualfuse: error: ", str(e))
+    return e.exit_code
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -195,15 +223,10 @@ def _run(args: argparse.Namespace) -> int:
             cfg.data.root = args.data_root
         sys.stdout.write(yaml.safe_dump(cfg.to_dict(), sort_keys=False, default_flow_style=None))
         return 0
-    from ..train.loop import TrainingInterrupted
-
-    try:
-        result = train(cfg, data_root=args.data_root, resume=args.resume, device=args.device,
-                       progress=not (args.no_progress or args.quiet), time_limit_s=args.time_limit,
-                       notes=not args.quiet, record_paths=args.record_paths)
-    except TrainingInterrupted as e:  # Ctrl+C: the step reached and where to resume (not only "interrupted")
-        print(f"mutualfuse train: {e}", file=sys.stderr)
-        return 130
+    # Ctrl+C raises TrainingInterrupted: the step reached and where to resume (run() says it)
+    result = train(cfg, data_root=args.data_root, resume=args.resume, device=args.device,
+                   progress=not (args.no_progress or args.quiet), time_limit_s=args.time_limit,
+                   notes=not args.quiet, record_paths=args.record_paths)
     if os.environ.get("RANK", "0") not in ("", "0"):  # under torchrun rank 0 says it, once
         return 0
     if result.get("up_to_date"):  # resumed at its last step: nothing trained, nothing written
