@@ -723,6 +723,9 @@ def _codec_hint(codec: str) -> str:
 #: the layout :func:`_pillow_fallback_layout` gives a palette page (1 to 8-bit indices): decoded by
 #: Pillow as indices (mode ``P``), looked up in the page's ColorMap as tifffile's are
 _PALETTE_INDICES = (0, 8)
+#: the layout :func:`_pillow_fallback_layout` gives a signed 16-bit gray page: Pillow decodes it as
+#: its mode ``I`` (int32), whose values are the stored ones, kept as int16 as :func:`_tiff_convert` keeps them
+_SIGNED16 = (1, -16)
 
 
 def _pillow_fallback_layout(page) -> tuple[int, int] | None:
@@ -743,6 +746,8 @@ def _pillow_fallback_layout(page) -> tuple[int, int] | None:
         return 1, 8
     if phot == 1 and spp in (1, 2) and ((fmt == 1 and bits in (8, 16)) or (fmt == 3 and bits == 32)):
         return 1, (32 if fmt == 3 else bits)
+    if phot == 1 and spp == 1 and fmt == 2 and bits == 16:
+        return _SIGNED16
     if phot == 1 and spp == 1 and fmt == 1 and bits in (2, 4, 12):  # Pillow: L (scaled as below), I;16 (as stored)
         return 1, (8 if bits < 8 else 16)
     if phot in (2, 6) and spp in (3, 4) and fmt == 1 and bits == 8:
@@ -751,7 +756,8 @@ def _pillow_fallback_layout(page) -> tuple[int, int] | None:
 
 
 #: what the Pillow fallback reads, for its refusal
-_PILLOW_TIFF_LAYOUTS = "gray 1/2/4/8/12/16-bit, float32, 8-bit RGB, 8-bit MinIsWhite and 1 to 8-bit palette TIFFs"
+_PILLOW_TIFF_LAYOUTS = ("gray 1/2/4/8/12/16-bit (signed 16-bit too), float32, 8-bit RGB, 8-bit MinIsWhite and 1 to "
+                        "8-bit palette TIFFs")
 
 
 def _read_tiff_pillow(p: Path, max_pixels, codec: str, want: tuple[int, int] | None,
@@ -780,6 +786,13 @@ def _read_tiff_pillow(p: Path, max_pixels, codec: str, want: tuple[int, int] | N
             if raw.dtype == np.uint16:
                 raw = raw.astype(np.int32)  # a 16-bit ColorMap's values, as _tiff_convert gives them
             return raw, (16 if raw.dtype == np.int32 else 8), "pillow"
+        if want == _SIGNED16:
+            if im.mode != "I":
+                raise _err(p, f"signed 16-bit TIFF decoded as mode {im.mode!r}, not as 32-bit integers")
+            raw = np.asarray(im)
+            if raw.size and (raw.min() < -32768 or raw.max() > 32767):  # not what a 16-bit page holds
+                raise _err(p, "signed 16-bit TIFF decoded to values outside -32768..32767 (corrupt TIFF)")
+            return raw.astype(np.int16), 16, "pillow"
         raw, depth = pil_samples(im, p)
     except InputError as e:
         raise _err(p, f"{hint}; Pillow could not read it either ({str(e).removeprefix(f'{p}: ')})") from None

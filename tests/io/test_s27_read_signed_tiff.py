@@ -135,3 +135,19 @@ def test_a_stack_of_signed_planes_shares_one_mapping(tmp_path, capsys):
     lo, hi = np.percentile(both, [0.1, 99.9])
     want = np.mean([np.clip((p - lo) / (hi - lo), 0, 1) for p in planes], axis=0)
     assert np.abs(got - want).max() <= 1 / 65535 + 1e-9
+
+
+from tiff_codecs import no_codecs  # noqa: E402,F401  (the fixture)
+
+
+def test_a_compressed_signed_tiff_reads_through_pillow_as_through_tifffile(tmp_path, no_codecs):  # noqa: F811
+    """Without imagecodecs a compressed TIFF goes through Pillow, which decodes signed 16-bit as its
+    mode I: read as the same int16 samples (it was refused naming ``pip install imagecodecs``)."""
+    plain, packed = tmp_path / "plain.tif", tmp_path / "packed.tif"
+    tifffile.imwrite(plain, CT)
+    tifffile.imwrite(packed, CT, compression="zlib")
+    raw, depth, reader = read_samples(packed)
+    assert reader == "pillow" and depth == 16 and raw.dtype == np.int16
+    assert np.array_equal(raw, CT)
+    for normalize in ("auto", "full"):
+        assert np.array_equal(read_image(packed, normalize=normalize)[0], read_image(plain, normalize=normalize)[0])
