@@ -80,21 +80,41 @@ def read_gray(path: Path, normalize: str | None = None,
     float64 gray on the 0–255 scale (colour DICOM: rounded to 8 bits, then ``rgb2gray``). A
     fused DICOM (``fuse -o x.dcm``) has a window over its whole stored range, so it reads back
     to its stored values, as the same fuse's PNG does."""
-    x, _READ_INFO.colour = _read_gray(path, normalize, percentiles, source=source)
+    x, _READ_INFO.colour, _READ_INFO.scale = _read_gray(path, normalize, percentiles, source=source)
     return x
 
 
 #: whether the last :func:`read_gray` of this thread read a colour file (for :func:`verify_reads`'s
-#: note on colour images; per thread, as the check reads in threads)
+#: note on colour images), and how it put the samples on the 0-255 scale (``.scale``: a
+#: :data:`SCALINGS` key and the values of a float file); per thread, as the check reads in threads
 _READ_INFO = threading.local()
+
+#: how :func:`read_gray` puts an image's samples on the 0-255 scale, by kind (the key of
+#: ``_READ_INFO.scale`` and of :func:`verify_reads`'s ``"scaling"``; ``evaluate``'s note and its
+#: JSON ``source_scaling`` say them). ``"float stretched"``: a float source whose values are not in
+#: [0, 1] under ``--normalize auto`` is taken for data of another range and stretched by its
+#: percentiles, as ``fuse`` reads it, while one in [0, 1] is taken as is: its scale is told from its
+#: values (a 0-255 float image is not scored at its own 0-255 values)
+SCALINGS = {
+    "8-bit": "8-bit as stored",
+    "16-bit": "16-bit x 255/65535",
+    "8-bit stretched": "8-bit stretched by its own percentiles",
+    "16-bit stretched": "16-bit stretched by its own percentiles",
+    "float": "float in [0, 1] x 255",
+    "float clipped": "float in [0, 1] within 0.001, clipped, x 255",
+    "float stretched": "float stretched by its own percentiles",
+    "dicom": "DICOM as fuse reads it (VOI window, else percentiles)",
+}
 
 
 def _read_gray(path: Path, normalize: str | None = None,
-               percentiles: tuple[float, float] | None = None, *, source: bool = False) -> tuple[np.ndarray, bool]:
-    """:func:`read_gray`, and whether the file held colour (converted with MATLAB's ``rgb2gray``;
+               percentiles: tuple[float, float] | None = None, *,
+               source: bool = False) -> tuple[np.ndarray, bool, tuple[str, tuple[float, float] | None]]:
+    """:func:`read_gray`, whether the file held colour (converted with MATLAB's ``rgb2gray``;
     a colour palette and RGBA included, a gray palette and gray + alpha not, nor a gray image
     stored as RGB with three equal channels, which ``rgb2gray`` gives back unchanged), for
-    ``evaluate``'s note on the colour images it scored as gray."""
+    ``evaluate``'s note on the colour images it scored as gray, and how the samples were put
+    on the 0-255 scale: a :data:`SCALINGS` key and, for a float file, its (min, max)."""
     from .image_io import DEFAULT_PERCENTILES, _is_dicom, read_image, to_uint
     from .metrics import to_gray
 
@@ -104,21 +124,26 @@ def _read_gray(path: Path, normalize: str | None = None,
     if _is_dicom(Path(path)):
         arr, _ = read_image(path, normalize=normalize or "auto", percentiles=pct)
         if arr.ndim == 3:
-            return to_gray(to_uint(arr, 8)), _has_colour(arr)
-        return arr.astype(np.float64) * 255.0, False
+            return to_gray(to_uint(arr, 8)), _has_colour(arr), ("dicom", None)
+        return arr.astype(np.float64) * 255.0, False, ("dicom", None)
     if normalize is None:
         raw = _read_samples(path, source=source)
-        return to_gray(raw), _has_colour(raw)
+        return to_gray(raw), _has_colour(raw), ("8-bit" if raw.dtype == np.uint8 else "16-bit", None)
     from .image_io import read_samples
     from .io.samples import MAX_PIXELS, normalize_samples
 
     raw, depth, _ = read_samples(path, MAX_PIXELS)  # decoded once, as read_image decodes it
     if depth == 8 and normalize in ("auto", "full"):  # 8-bit files are read as stored either way
-        return to_gray(np.asarray(raw, dtype=np.uint8)), _has_colour(raw)
-    arr, _ = normalize_samples(raw, depth, normalize, pct, path)  # read_image's normalisation
+        return to_gray(np.asarray(raw, dtype=np.uint8)), _has_colour(raw), ("8-bit", None)
+    arr, how = normalize_samples(raw, depth, normalize, pct, path)  # read_image's normalisation
+    if depth == 32:
+        span = (float(raw.min()), float(raw.max()))
+        scale = ("float stretched" if how == "percentile" else "float clipped" if how == "clipped" else "float", span)
+    else:
+        scale = (f"{depth}-bit stretched" if how == "percentile" else f"{depth}-bit", None)
     if arr.ndim == 3:
-        return to_gray(to_uint(arr, 16)).astype(np.float64) * (255.0 / 65535.0), _has_colour(arr)
-    return arr.astype(np.float64) * 255.0, False
+        return to_gray(to_uint(arr, 16)).astype(np.float64) * (255.0 / 65535.0), _has_colour(arr), scale
+    return arr.astype(np.float64) * 255.0, False, scale
 
 
 def _has_colour(x: np.ndarray) -> bool:
@@ -311,8 +336,10 @@ def verify_reads(names, la, lb, lf, normalize: str | None = None,
 
     Returns the 16-bit images read at their stored scale whose values span less than a quarter
     of it, as ``(path, min, max)``: ``"sources"`` (only when ``normalize`` is ``None``) and
-    ``"fused"``; and under ``"colour"`` the colour images (converted to gray with MATLAB's
-    ``rgb2gray``) as ``(path, is a source)``; for ``evaluate``'s notes."""
+    ``"fused"``; under ``"colour"`` the colour images (converted to gray with MATLAB's
+    ``rgb2gray``) as ``(path, is a source)``; and under ``"scaling"`` how every source was put on
+    the 0-255 scale, as ``(path, SCALINGS key, (min, max) of a float file or None)``, in the
+    order of the pairs; for ``evaluate``'s notes and its JSON output."""
     from concurrent.futures import ThreadPoolExecutor
 
     from tqdm import tqdm
@@ -327,25 +354,27 @@ def verify_reads(names, la, lb, lf, normalize: str | None = None,
         try:
             x = read_gray(path, normalize, percentiles, source=True) if source else read_gray(path)
         except InputError as e:
-            return str(e), None, False
+            return str(e), None, False, None
         colour = getattr(_READ_INFO, "colour", False)
         if keep is not None:
             keep.put((path, source), x)
-        return None, _narrow16(x) if (normalize is None or not source) else None, colour
+        return None, _narrow16(x) if (normalize is None or not source) else None, colour, _READ_INFO.scale
 
     errors: list[str] = []
-    narrow: dict[str, list] = {"sources": [], "fused": [], "colour": []}
+    narrow: dict[str, list] = {"sources": [], "fused": [], "colour": [], "scaling": []}
     bar = tqdm(total=len(files), desc="read", unit="image", disable=quiet, file=sys.stderr)
     ex = ThreadPoolExecutor(max_workers=min(jobs, 16)) if jobs > 1 and len(files) > 1 else None
     try:
         results = ex.map(read, files) if ex is not None else map(read, files)
-        for (path, source), (err, span, colour) in zip(files, results):
+        for (path, source), (err, span, colour, scale) in zip(files, results):
             if err is not None:
                 errors.append(err)
             elif span is not None:
                 narrow["sources" if source else "fused"].append((path, *span))
             if colour:
                 narrow["colour"].append((path, source))
+            if source and scale is not None:
+                narrow["scaling"].append((path, *scale))
             bar.update(1)
     except BaseException:
         if ex is not None:

@@ -281,6 +281,48 @@ def _source_reading(args) -> str:
     return f"as `mutualfuse fuse --normalize {args.normalize}` reads them{extra}, on the 0-255 scale"
 
 
+def _source_scaling(scaling: list, percentiles) -> dict[str, str]:
+    """How each source was put on the 0-255 scale, for the JSON output's ``source_scaling``:
+    ``{path: words}`` (:data:`mutualfuse.evaluation.SCALINGS`, with a float file's values and the
+    percentiles of a stretched one). ``scaling``: :func:`~mutualfuse.evaluation.verify_reads`'s."""
+    from ..evaluation import SCALINGS
+
+    lo, hi = percentiles or (0.1, 99.9)
+    out = {}
+    for path, key, span in scaling:
+        words = SCALINGS[key] + (f" {lo:g}-{hi:g}" if key.endswith("stretched") else "")
+        out[str(path)] = words + (f" (values {span[0]:.6g} to {span[1]:.6g})" if span else "")
+    return out
+
+
+def _scaling_note(scaling: list, normalize: str | None, percentiles) -> str | None:
+    """``evaluate``'s note on how the sources were put on the 0-255 scale under ``--normalize``
+    (counted by kind, with an example each). Under ``auto`` a float source's scale is told from its
+    values (in [0, 1]: as is; else stretched by its percentiles, as ``fuse`` reads it), which the
+    note says when it happened: a 0-255 float source was stretched without a word before."""
+    if normalize is None or not scaling:
+        return None
+    from ..evaluation import SCALINGS
+
+    lo, hi = percentiles or (0.1, 99.9)
+    kinds: dict[str, list] = {}
+    for path, key, span in scaling:
+        kinds.setdefault(key, []).append((path, span))
+    parts = []
+    for key, items in kinds.items():
+        path, span = items[0]
+        words = SCALINGS[key] + (f" {lo:g}-{hi:g}" if key.endswith("stretched") else "")
+        words = words.replace(" its own ", " their own ") if len(items) > 1 else words
+        values = f", values {span[0]:.6g} to {span[1]:.6g}" if span else ""
+        parts.append(f"{len(items)} {words} (e.g. {_shown(str(path))}{values})")
+    note = f"note: sources under --normalize {normalize}: " + "; ".join(parts)
+    if normalize == "auto" and "float stretched" in kinds:
+        note += ("; a float source's range is told from its values, as `mutualfuse fuse` reads it: in [0, 1] "
+                 "taken as is, any other range stretched by its percentiles (0-255 float data is not scored at "
+                 "its own values: divide it by 255, or save it as 8-bit)")
+    return note
+
+
 def write_results(path: Path, methods, names, labels, table, dirs, skipped: dict | None = None,
                   source_reading: str | None = None, colour: tuple[int, int] | None = None) -> None:
     from ..metrics import METRICS
@@ -295,10 +337,12 @@ def write_results(path: Path, methods, names, labels, table, dirs, skipped: dict
 
 
 def write_all_results(paths: list[Path], methods, names, labels, table, dirs, skipped: dict | None = None,
-                      source_reading: str | None = None, colour: tuple[int, int] | None = None) -> None:
+                      source_reading: str | None = None, colour: tuple[int, int] | None = None,
+                      source_scaling: dict[str, str] | None = None) -> None:
     """Write every ``--out`` file, all or none (``-o r.csv -o r.json``: a failure of the second
     left the first written): :func:`mutualfuse.io.atomic.atomic_write_all`. One-line
-    :class:`~mutualfuse.errors.InputError` naming the output that failed."""
+    :class:`~mutualfuse.errors.InputError` naming the output that failed. ``source_scaling``:
+    how each source was put on the 0-255 scale (:func:`_source_scaling`; the JSON's)."""
     from ..io.atomic import atomic_write_all
 
     for path in paths:
@@ -306,11 +350,12 @@ def write_all_results(paths: list[Path], methods, names, labels, table, dirs, sk
             raise ParameterError(f"--out {path}: use a {', '.join(OUT_FORMATS)} file name")
     atomic_write_all(paths, lambda tmp, shown: _write_results(tmp, shown.suffix.lower(), methods, names, labels,
                                                               table, dirs, skipped or {}, source_reading,
-                                                              colour))
+                                                              colour, source_scaling))
 
 
 def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs, skipped: dict,
-                   source_reading: str | None = None, colour: tuple[int, int] | None = None) -> None:
+                   source_reading: str | None = None, colour: tuple[int, int] | None = None,
+                   source_scaling: dict[str, str] | None = None) -> None:
     """One ``--out`` file. ``colour``: the number of colour (source, fused) images, scored as gray
     through MATLAB's ``rgb2gray`` (the JSON's ``colour_images``, a note of the .md / .tex tables)."""
     from ..metrics import METRICS
@@ -342,6 +387,7 @@ def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs, 
             "gray_conversion": GRAY_CONVERSION,
             "colour_images": {"sources": (colour or (0, 0))[0], "fused": (colour or (0, 0))[1]},
             "sources_read": source_reading or "stored scale",
+            "source_scaling": source_scaling or {},
             "fused_read": FUSED_READING,
             "not_computed": {
                 lab: {"reason": v["reason"], "images": natural_sorted({n for _, n in v["images"]})}
@@ -587,7 +633,7 @@ def run(args: argparse.Namespace) -> int:
     colour = (sum(1 for _, src in narrow["colour"] if src), sum(1 for _, src in narrow["colour"] if not src))
     write_all_results([Path(o) for o in args.out], methods, names, labels, table,
                       {m: str(d) for m, d in zip(methods, fused)}, skipped, source_reading=_source_reading(args),
-                      colour=colour)
+                      colour=colour, source_scaling=_source_scaling(narrow["scaling"], args.percentiles))
     print(format_table(methods, names, labels, table))
     if not args.quiet:
         for line in _skip_notes(skipped, len(names)):
@@ -608,6 +654,9 @@ def run(args: argparse.Namespace) -> int:
         if args.normalize is not None:
             print(f"note: sources read as `mutualfuse fuse --normalize {args.normalize}` reads them "
                   "(16-bit, float and DICOM files on the 0-255 scale); fused images as stored", file=sys.stderr)
+            scaling_note = _scaling_note(narrow["scaling"], args.normalize, args.percentiles)
+            if scaling_note:
+                print(_for_stream(scaling_note, sys.stderr), file=sys.stderr)
         if narrow["sources"]:
             print(f"note: {len(narrow['sources'])} 16-bit source(s) span less than a quarter of their range (e.g. "
                   f"{narrow['sources'][0][0]}) and are scored at their stored scale (x 255/65535), while `mutualfuse "
