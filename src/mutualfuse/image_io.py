@@ -447,9 +447,11 @@ def embedded_profile_note(path: str | os.PathLike) -> str | None:
     """The note for an image file with an embedded ICC profile other than sRGB (PNG ``iCCP``,
     JPEG ``APP2``, TIFF ``InterColorProfile``), naming the profile: ``read_image`` does no colour
     management (the samples are fused as stored, taken as sRGB, and outputs carry no profile);
-    None for a file without one or with an sRGB one, and for DICOM and files that cannot be
-    opened (reading them says why). From the header alone: nothing is decoded."""
-    from .io.pil_modes import icc_profile_note
+    for a CMYK JPEG without a profile, that its colours are approximate
+    (:func:`~mutualfuse.io.pil_modes.cmyk_note`: it was read without a word); None for a file
+    without one or with an sRGB one, and for DICOM and files that cannot be opened (reading them
+    says why). From the header alone: nothing is decoded."""
+    from .io.pil_modes import cmyk_note, icc_profile_note
 
     p = Path(path)
     if not _regular_file(p) or _is_dicom(p):
@@ -468,6 +470,8 @@ def embedded_profile_note(path: str | os.PathLike) -> str | None:
             try:
                 with quiet_decoders(), Image.open(p) as im:
                     data = im.info.get("icc_profile")
+                    if not data and im.mode == "CMYK":
+                        return cmyk_note(p)
             finally:
                 Image.MAX_IMAGE_PIXELS = old
     except Exception:  # noqa: BLE001 - an unreadable file: reading it says why
@@ -1114,7 +1118,24 @@ def _read_image(path, max_pixels, normalize, percentiles, percentile_samples=Non
     arr, how = normalize_samples(raw, depth, normalize, percentiles, p, detail)
     if percentile_samples is not None:
         percentile_samples.append((raw, depth) if how == "percentile" and raw.dtype.kind in "ui" else None)
-    return arr, ImageInfo(str(p), "RGB" if arr.ndim == 3 else "L", depth, reader, how, "".join(detail))
+    scaling = "".join(detail)
+    if not scaling and how == "percentile" and normalize == "auto" and raw.dtype.kind == "f":
+        scaling = float_range_phrase(raw, percentiles)
+    return arr, ImageInfo(str(p), "RGB" if arr.ndim == 3 else "L", depth, reader, how, scaling)
+
+
+def float_range_phrase(raw: np.ndarray, percentiles) -> str:
+    """How ``auto`` scaled float samples outside [0, 1] by their percentiles, completing
+    "<file>: float input …", where the samples lie within 0..255 (a float TIFF saved from a 0-255
+    pipeline): that they may be 8-bit values, and how to fuse them as ``v / 255`` (``auto`` does not
+    guess that range; they were stretched by percentiles without a word on it); "" otherwise (a
+    kelvin or HU image, whose range says nothing of a scale). The phrase names no value, so that
+    the notes of many pairs (``fuse-dir``) read alike."""
+    if not raw.size or float(raw.min()) < 0 or float(raw.max()) > 255:
+        return ""
+    lo, hi = percentiles
+    return (f"scaled by percentile (p{lo:g} → 0, p{hi:g} → 1, clipped); its samples lie within 0..255, as 8-bit "
+            "values do: to fuse them as v/255, save it as 8-bit or divide it by 255")
 
 
 def read_samples(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS) -> tuple[np.ndarray, int, str]:

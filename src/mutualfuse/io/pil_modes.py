@@ -105,3 +105,13 @@ def icc_profile_note(name, data) -> str | None:
                 "can differ from a colour-managed viewer's (no colour management; the output carries no profile)")
     return (f"{name}: embedded ICC profile {desc!r} ({space}) not applied: its samples are fused as stored, "
             "taken as sRGB (no colour management; the output carries no profile)")
+
+
+def cmyk_note(name) -> str:
+    """The note for a CMYK image without an ICC profile (a print JPEG saved without one): its
+    samples are turned into RGB by Pillow's plain formula, as a CMYK profile's are
+    (:func:`icc_profile_note`), with no profile to say what the inks were, so the colours are
+    approximate; nothing was said of it."""
+    return (f"{name}: CMYK image without an ICC profile: its CMYK samples are turned into RGB by the plain formula "
+            "R = (255 - C)(255 - K)/255 (G, B likewise) and taken as sRGB, so colours are approximate "
+            "(no colour management; for faithful colours convert it to RGB with the press profile it was made for)")
