@@ -862,6 +862,7 @@ class Fuser:
             raise
         out = self.fuse_arrays(xa, xb)
         self.report.notes[:0] = ka.notes + kb.notes  # what was done to the inputs, before the fusion's notes
+        _warn_guessed_ranges(ka.notes + kb.notes, (na, nb), self.normalize)
         return to_kind(out, ka if ka.channels >= kb.channels else kb)
 
     # -- stacks -------------------------------------------------------------------
@@ -969,6 +970,7 @@ class Fuser:
             return from_any(items[i], names[i], self.normalize, self.percentiles)[0]
 
         fused = self._reduce_stack(len(items), get, order, task, progress, notes)
+        _warn_guessed_ranges(notes, names, self.normalize)
         widest = max(kinds, key=lambda k: k.channels)
         return to_kind(fused, kinds[0] if kinds[0].channels >= widest.channels else widest)
 
@@ -1216,6 +1218,37 @@ def _device_later(model: Any, device: Any, dtype: Any) -> bool:
         return _network_weights(model) is None
     except (TypeError, ParameterError):
         return False
+
+
+def _warn_guessed_ranges(notes: Sequence[str], names: Sequence[str], normalize: str) -> None:
+    """A ``UserWarning`` (shown in a notebook, once per input name and line of the caller's code)
+    for each input whose float samples were outside [0, 1] under ``normalize="auto"``: their range
+    was guessed from their values (0-255 floats, say) and stretched by percentiles, so the result
+    (float in [0, 1]) is not on the input's scale. Said before only in :attr:`Fuser.report`, which
+    :func:`fuse` keeps out of reach: a 0-255 float pair came back stretched without a word. An
+    overshoot within the tolerance (clipped) and a policy asked for (``"percentile"``) are not
+    guesses and are not warned of; the notes still say them."""
+    if normalize != "auto":
+        return
+    for n in dict.fromkeys(names):
+        if any(x.startswith(f"{n}: float input") and "(within the tolerance" not in x for x in notes):
+            _warn_user(f"{n}: float samples outside [0, 1] taken for data of another range and stretched by their "
+                       "own percentiles (normalize='auto'), not kept at their scale: the result is float in [0, 1]; "
+                       "pass x / 255 for 0-255 data, np.clip(x, 0, 1) for an overshoot (the values: Fuser.report.notes)")
+
+
+def _warn_user(message: str) -> None:
+    """``warnings.warn(message, UserWarning)`` attributed to the first frame outside this module
+    (the user's call of :func:`fuse`, :meth:`Fuser.fuse` or :meth:`Fuser.fuse_stack`, through the
+    lock wrapper)."""
+    import sys
+    import warnings
+
+    level, frame = 2, sys._getframe(1)  # stacklevel 2: the caller of this function
+    while frame is not None and frame.f_code.co_filename == __file__:
+        level += 1
+        frame = frame.f_back
+    warnings.warn(message, UserWarning, stacklevel=level)
 
 
 def _option_typos(params: Mapping[str, Any]) -> str:
