@@ -59,7 +59,8 @@ def test_the_stated_conventions_hold():
     assert f.fuse(g, g).dtype == np.uint8
     b = f.fuse(g > 128, g > 128)
     assert b.dtype == bool and np.array_equal(b, g > 128)
-    out = f.fuse(g.astype(np.float32), g.astype(np.float32))  # 0-255 floats: not scaled back
+    with pytest.warns(UserWarning, match="float samples outside"):  # 0-255 floats: not scaled back
+        out = f.fuse(g.astype(np.float32), g.astype(np.float32))
     assert out.dtype == np.float32 and 0.0 <= out.min() and out.max() <= 1.0
     assert any("scaled by percentile" in n for n in f.report.notes)
     u = (g.astype(np.uint16) * 257)
