@@ -92,9 +92,9 @@ class RankReport:
                 out[r] = json.loads(self.store.get(k).decode())
         return out
 
-    def lines(self, kind: str, head: str, text: str) -> tuple[list[str], bool]:
+    def lines(self, kind: str, head: str, text: str) -> list[str]:
         """Post this process's report (``kind``, printed as ``head + text``), wait for the others'
-        and → (the lines this process prints, whether any report was read from the store)."""
+        and → the lines this process prints (none when another process of its node prints them)."""
         self.store.set(self._key(f"line/{self.rank}"),
                        json.dumps({"kind": kind, "head": head, "text": text, "node": _node()}))
         wait = PEER_WAIT_S if kind == PEER else WAIT_S
@@ -119,14 +119,19 @@ class RankReport:
                 ranks = [r for r, _ in shown]
             if top == PEER or len(ranks) == self.world:  # a peer's line names its rank already
                 out.append(p["head"] + p["text"])
-            else:
-                out.append(f"{p['head']}{_ranks(ranks)} of {self.world}: {p['text']}")
+                continue
+            line = f"{p['head']}{_ranks(ranks)} of {self.world}: {p['text']}"
+            silent = [r for r in range(self.world) if r not in posted]
+            if top == INTERRUPT and silent:  # torchrun stops the others (SIGTERM) when one process is killed
+                line += (f" ({_ranks(silent)} said nothing: killed, e.g. for memory? torchrun stops the other "
+                         f"processes when one ends)")
+            out.append(line)
         mine = []
         for line in out:  # once per node: the first process to claim it prints it
             claim = self._key(f"said/{_node()}/{hashlib.sha256(line.encode()).hexdigest()[:16]}")
             if self.store.add(claim, 1) == 1:
                 mine.append(line)
-        return mine, True
+        return mine
 
     def done(self) -> None:
         """Say that this process has printed its lines, then wait (:data:`DONE_WAIT_S` at most)
@@ -157,7 +162,7 @@ def report(rep: RankReport | None, kind: str, head: str, text: str) -> None:
             lines = [head + text]
         else:
             try:
-                lines, _ = rep.lines(kind, head, text)
+                lines = rep.lines(kind, head, text)
             except Exception:  # noqa: BLE001 - the store is gone (its process exited): say it here
                 lines = [head + text if kind == PEER else f"{head}rank {rep.rank} of {rep.world}: {text}"]
                 rep = None
