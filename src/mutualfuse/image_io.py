@@ -6,8 +6,9 @@ result back in the inputs' format. Formats:
 * PNG, JPEG, BMP (Pillow): 8-bit gray/colour, 16-bit gray, gray + alpha and colour PNG (at 16
   bits); palette images are expanded,
   alpha is dropped, EXIF orientation is applied (JPEG/TIFF/PNG with an Orientation tag).
-* TIFF (tifffile when installed, else Pillow): 8/16-bit gray or RGB(A), 32/64-bit float gray
-  or RGB, MinIsWhite (inverted) and palette (looked up); CMYK and CIELab refused; the
+* TIFF (tifffile when installed, else Pillow): 8/16-bit gray or RGB(A), signed 16-bit gray
+  (mapped as a signed DICOM: :func:`mutualfuse.io.samples.normalize_samples`), 32/64-bit float
+  gray or RGB, MinIsWhite (inverted) and palette (looked up); CMYK and CIELab refused; the
   Orientation tag is applied.
 * DICOM (``.dcm`` or the ``DICM`` magic; needs ``pip install mutualfuse[dicom]``, see
   :mod:`mutualfuse.dicom`).

@@ -49,10 +49,11 @@ def _signed_dicom(path, arr: np.ndarray) -> None:
 
 
 @pytest.mark.parametrize("normalize", ["auto", "full", "percentile"])
-@pytest.mark.parametrize("which", ["ct", "thermal", "flat"])
+@pytest.mark.parametrize("which", ["ct", "thermal", "flat", "no negative"])
 def test_a_signed_16bit_tiff_reads_as_the_same_signed_dicom(tmp_path, normalize, which):
     pytest.importorskip("pydicom")
-    arr = {"ct": CT, "thermal": THERMAL, "flat": np.full((H, W), -1000, np.int16)}[which]
+    arr = {"ct": CT, "thermal": THERMAL, "flat": np.full((H, W), -1000, np.int16),
+           "no negative": np.abs(CT)}[which]  # by the type, not the values: mapped as the others
     tif, dcm = tmp_path / "s.tif", tmp_path / "s.dcm"
     tifffile.imwrite(tif, arr)
     _signed_dicom(dcm, arr)
