@@ -306,7 +306,12 @@ def run(args: argparse.Namespace) -> int:
     from .common import apply_imports
 
     apply_imports(args)  # a method of one's own (--import): registered before --method is looked up
-    done = fuse_stack_files(args)
+    progress = None
+    if not args.quiet and not sys.stderr.isatty():  # a log, a pipe: plain lines (a terminal gets a bar)
+        from .fuse_video import plain_progress
+
+        progress = plain_progress("fuse-stack", "fusions")
+    done = fuse_stack_files(args, progress=progress)
     if not args.quiet:
         from .fuse import DEFAULT_CHROMA, chroma_unused
 

@@ -50,6 +50,27 @@ CHECK_EVERY_S = 30.0
 CHECK_BAR_DELAY_S = 2.0
 
 
+def plain_progress(command: str, what: str):
+    """Progress lines for stderr that is not a terminal (a log file, a pipe, a batch job), as
+    ``progress(done, total)``: ``fuse-stack: 7/19 fusions (31 s)``, the first once LOG_EVERY_S
+    have passed since this was made, then one at most every LOG_EVERY_S (a short run says
+    nothing). fuse-stack and fuse-volume drew a bar at a terminal only: a volume or a stack
+    fused by the network for many minutes under nohup said nothing until it was done."""
+    import sys
+
+    start = last = time.perf_counter()
+
+    def progress(done: int, total: int | None) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        if now - last >= LOG_EVERY_S:
+            last = now
+            print(f"{command}: {done}{f'/{total}' if total else ''} {what} ({now - start:.0f} s)", file=sys.stderr,
+                  flush=True)
+
+    return progress
+
+
 def run(args: argparse.Namespace) -> int:
     import sys
 

@@ -118,10 +118,15 @@ def run(args: argparse.Namespace) -> int:
         bar.total = total
         bar.update(done - bar.n)
 
+    lines = None
+    if not args.quiet and bar is None:  # a log, a pipe: plain lines, the first after LOG_EVERY_S
+        from .fuse_video import plain_progress
+
+        lines = plain_progress("fuse-volume", "slices fused")
     try:
         info = fuse_volume(fuser, args.a, args.b, args.out if series_out else out, axis=args.axis, batch=args.batch,
                            description=f"mutualfuse {__version__} fuse-volume {what} axis {args.axis}",
-                           max_voxels=args.max_pixels, progress=None if bar is None else progress,
+                           max_voxels=args.max_pixels, progress=lines if bar is None else progress,
                            check_xform_codes=not args.ignore_xform_codes)
     finally:
         if bar is not None:
