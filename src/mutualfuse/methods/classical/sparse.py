@@ -8,6 +8,7 @@ redistributable here, so numbers will differ slightly from runs with them.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 from pathlib import Path
@@ -1100,6 +1101,35 @@ def _csr_kernels():
             jit(_csr_spectra_py, fastmath={"nnan", "ninf", "nsz", "contract"}))
 
 
+@contextlib.contextmanager
+def _one_torch_thread(torch):
+    """Run the block with PyTorch's intra-op pool at one thread, then restore the count.
+
+    Why: every iteration of :func:`cbpdn_fast` makes a handful of tiny PyTorch calls (a strided
+    copy of 0.25 M floats, a ``32 x 64 x 4096`` GEMM, two single-map FFTs; well under a
+    millisecond each) between compiled passes. With more than one thread each call is an OpenMP
+    parallel region of PyTorch's libgomp (MKL's GEMM and FFT run on the same pool), whose
+    workers busy-wait for the next region and which waits for every worker at its end. Measured
+    on a 2-core machine under load (session 27, ``csr`` on a 128x96 crop of tno-01): 1.2 CPU-s
+    and 4 s wall at ``OMP_NUM_THREADS=1``, 15 CPU-s and 51 s wall at 2 threads (the calls one
+    by one: the copy 0.05 -> 4.5 ms CPU, the GEMM 0.8 -> 6 ms). ``OMP_WAIT_POLICY=PASSIVE``
+    removes much of it, which points at the spin-wait. One thread gives the same bytes (MKL's
+    GEMM and FFT results do not depend on the thread count here: the thread-invariance tests).
+
+    ``torch.set_num_threads`` sets the calling thread's OpenMP and MKL counts (thread-local), and
+    also the count that a thread which first uses PyTorch while the block runs starts with;
+    restored in any case, also on an exception. A count of 1 is left alone."""
+    n = torch.get_num_threads()
+    if n == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
+
+
 def cbpdn_fast(D: np.ndarray, S: np.ndarray, lam: float, max_iter: int = 500, rho: float | None = None,
                rel_tol: float = 1e-3, relax: float = 1.8, auto_rho: bool = True) -> np.ndarray:
     """:func:`cbpdn` with the same iterates in exact arithmetic (same relaxation, soft threshold,
@@ -1178,30 +1208,31 @@ def cbpdn_fast(D: np.ndarray, S: np.ndarray, lam: float, max_iter: int = 500, rh
     spectra(eY, eU, None, Sf, dd, inv, q, relax)             # q of the first step
     r = s = np.inf
     k = 1
-    while k <= max_iter and (r > rel_tol or s > rel_tol):
-        wrap(torch.fft.irfft2(qt, s=(H, W)).numpy(), pp)
-        for i in range(nb):
-            A.copy_(shifts[i])
-            torch.mm(Dm, A2, out=Ct[i])
-        update(Y, U, C, relax, np.float32(lam / rho), filt, sacc, norms)
-        fold(sacc, synth)
-        nX, nY, nU, nXY, ndY = np.sqrt(norms)
-        r = float(nXY / max(nX, nY, 1e-30))
-        s = float(ndY / max(nU, 1e-30))
-        if auto_rho and k != 1:
-            rsf = _rho_factor(r, s, target)
+    with _one_torch_thread(torch):   # tiny calls: one thread (see _one_torch_thread)
+        while k <= max_iter and (r > rel_tol or s > rel_tol):
+            wrap(torch.fft.irfft2(qt, s=(H, W)).numpy(), pp)
+            for i in range(nb):
+                A.copy_(shifts[i])
+                torch.mm(Dm, A2, out=Ct[i])
+            update(Y, U, C, relax, np.float32(lam / rho), filt, sacc, norms)
+            fold(sacc, synth)
+            nX, nY, nU, nXY, ndY = np.sqrt(norms)
+            r = float(nXY / max(nX, nY, 1e-30))
+            s = float(ndY / max(nU, 1e-30))
+            if auto_rho and k != 1:
+                rsf = _rho_factor(r, s, target)
+                if rsf != 1.0:
+                    rho *= rsf
+                    U /= np.float32(rsf)
+                    inv = 1.0 / (dd + rho)
+            else:
+                rsf = 1.0
+            # E(X) = E(Z) + dd q; E(U_new) = E(V) - E(Y_new), then the next q
+            spectra(eY, eU, torch.fft.rfft2(synth_t).numpy(), Sf, dd, inv, q, relax)
             if rsf != 1.0:
-                rho *= rsf
-                U /= np.float32(rsf)
-                inv = 1.0 / (dd + rho)
-        else:
-            rsf = 1.0
-        # E(X) = E(Z) + dd q; E(U_new) = E(V) - E(Y_new), then the next q
-        spectra(eY, eU, torch.fft.rfft2(synth_t).numpy(), Sf, dd, inv, q, relax)
-        if rsf != 1.0:
-            eU /= rsf
-            spectra(eY, eU, None, Sf, dd, inv, q, relax)
-        k += 1
+                eU /= rsf
+                spectra(eY, eU, None, Sf, dd, inv, q, relax)
+            k += 1
     return Y
 
 
