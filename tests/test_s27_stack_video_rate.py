@@ -83,3 +83,19 @@ def test_the_hinted_command_pairs_at_the_exact_rate(clips, tmp_path, capsys):
     assert rc == 0, e
     assert _exact_rate(out) == "30000/1001", e  # was 2997/100
     assert "note:" not in e, e  # equal rates: nothing to say
+
+
+def test_rates_that_pair_but_differ_are_said(clips, tmp_path, capsys):
+    """2997/100 (what `-vf fps=29.97` makes) beside 30000/1001: 4 ms an hour apart, fused frame by
+    frame as before, now with a note naming both rates and the one written."""
+    near = tmp_path / "vis30_2997.mkv"
+    subprocess.run([ffmpeg(), "-v", "error", "-i", str(clips["vis30"]), "-vf", "fps=29.97", "-c:v", "ffv1",
+                    str(near)], check=True)
+    assert _exact_rate(near) == "2997/100"
+    out = tmp_path / "f.mp4"
+    rc = main(["fuse-video", str(clips["ir2997"]), str(near), "-o", str(out), "--method", "average"])
+    o, e = capsys.readouterr()
+    assert rc == 0, e
+    assert (f"note: {clips['ir2997'].name} has 29.97 (30000/1001) fps, {near.name} 29.97 fps: fused frame by frame, "
+            f"written at {clips['ir2997'].name}'s rate") in e, e
+    assert _exact_rate(out) == "30000/1001"
