@@ -274,7 +274,12 @@ class Fuser:
                 self.method_params = check_method_params(str(model), method_params)
             except ParameterError as e:  # a misspelt Fuser option (tokn_budget) is no method parameter either
                 raise ParameterError(f"{e}{_option_typos(method_params)}") from None
-            self.method = str(model)
+            from .methods import METHODS
+
+            # the registered spelling (names are case-insensitive): Fuser("Average") is "average",
+            # whose stacks are weighted means (MEAN_METHODS); it fused them as pairwise ½/½ means
+            self.method = METHODS.entry(str(model)).name
+            self.report = FuseReport(method=self.method)
             return
         if method_params:
             hint = "; weights are the first argument: Fuser('my.safetensors')" if "model" in method_params else ""
