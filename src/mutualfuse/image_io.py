@@ -731,6 +731,9 @@ _PALETTE_INDICES = (0, 8)
 #: the layout :func:`_pillow_fallback_layout` gives a signed 16-bit gray page: Pillow decodes it as
 #: its mode ``I`` (int32), whose values are the stored ones, kept as int16 as :func:`_tiff_convert` keeps them
 _SIGNED16 = (1, -16)
+#: and a signed 32-bit gray page (what Pillow writes for its mode I): its values as
+#: :func:`_wide_integers` reads tifffile's
+_SIGNED32 = (1, -32)
 
 
 def _pillow_fallback_layout(page) -> tuple[int, int] | None:
@@ -751,8 +754,8 @@ def _pillow_fallback_layout(page) -> tuple[int, int] | None:
         return 1, 8
     if phot == 1 and spp in (1, 2) and ((fmt == 1 and bits in (8, 16)) or (fmt == 3 and bits == 32)):
         return 1, (32 if fmt == 3 else bits)
-    if phot == 1 and spp == 1 and fmt == 2 and bits == 16:
-        return _SIGNED16
+    if phot == 1 and spp == 1 and fmt == 2 and bits in (16, 32):
+        return _SIGNED16 if bits == 16 else _SIGNED32
     if phot == 1 and spp == 1 and fmt == 1 and bits in (2, 4, 12):  # Pillow: L (scaled as below), I;16 (as stored)
         return 1, (8 if bits < 8 else 16)
     if phot in (2, 6) and spp in (3, 4) and fmt == 1 and bits == 8:
@@ -761,8 +764,8 @@ def _pillow_fallback_layout(page) -> tuple[int, int] | None:
 
 
 #: what the Pillow fallback reads, for its refusal
-_PILLOW_TIFF_LAYOUTS = ("gray 1/2/4/8/12/16-bit (signed 16-bit too), float32, 8-bit RGB, 8-bit MinIsWhite and 1 to "
-                        "8-bit palette TIFFs")
+_PILLOW_TIFF_LAYOUTS = ("gray 1/2/4/8/12/16-bit (signed 16 and 32-bit too), float32, 8-bit RGB, 8-bit MinIsWhite "
+                        "and 1 to 8-bit palette TIFFs")
 
 
 def _read_tiff_pillow(p: Path, max_pixels, codec: str, want: tuple[int, int] | None,
@@ -798,9 +801,16 @@ def _read_tiff_pillow(p: Path, max_pixels, codec: str, want: tuple[int, int] | N
             if raw.size and (raw.min() < -32768 or raw.max() > 32767):  # not what a 16-bit page holds
                 raise _err(p, "signed 16-bit TIFF decoded to values outside -32768..32767 (corrupt TIFF)")
             return raw.astype(np.int16), 16, "pillow"
-        raw, depth = pil_samples(im, p)
+        if want == _SIGNED32:
+            if im.mode != "I":
+                raise _err(p, f"signed 32-bit TIFF decoded as mode {im.mode!r}, not as 32-bit integers")
+            raw, depth = np.asarray(im), 0  # its values decide (below: Pillow did read it)
+        else:
+            raw, depth = pil_samples(im, p)
     except InputError as e:
         raise _err(p, f"{hint}; Pillow could not read it either ({str(e).removeprefix(f'{p}: ')})") from None
+    if want == _SIGNED32:
+        return (*_wide_integers(p, raw), "pillow")
     if (raw.shape[2] if raw.ndim == 3 else 1, depth) != want:
         raise _err(p, f"{hint}; without it only {_PILLOW_TIFF_LAYOUTS} are read (through Pillow)")
     if depth == 16:
@@ -935,18 +945,25 @@ def _tiff_convert(p, arr: np.ndarray, spp: int, extras: tuple, orientation: int,
         arr, depth = arr.astype(np.uint8) * 255, 8
     elif np.issubdtype(arr.dtype, np.floating):
         arr, depth = arr.astype(np.float64), 32
-    elif np.issubdtype(arr.dtype, np.integer) and arr.size and arr.min() >= 0 and arr.max() <= 65535:
-        arr, depth = arr.astype(np.int32), 16
-    elif np.issubdtype(arr.dtype, np.integer) and arr.size and arr.min() >= -32768 and arr.max() <= 32767:
-        # other integers with a negative value that fit signed 16 bits (Pillow saves its mode I, e.g. a
-        # CT slice made with Image.fromarray(int16), as int32; int8): read as signed 16-bit samples
-        arr, depth = arr.astype(np.int16), 16
     elif np.issubdtype(arr.dtype, np.integer) and arr.size:
-        raise _err(p, _integer_tiff_refusal(f"{'signed' if arr.dtype.kind == 'i' else 'unsigned'} "
-                                            f"{8 * arr.dtype.itemsize}-bit", arr))
+        arr, depth = _wide_integers(p, arr)
     else:
         raise _err(p, f"unsupported TIFF sample type {arr.dtype}")
     return arr, depth
+
+
+def _wide_integers(p, arr: np.ndarray) -> tuple[np.ndarray, int]:
+    """Integer TIFF samples of another type than (u)int16 and uint8 (int32, uint32, int8, ...) →
+    16-bit samples where their values fit: 0..65535 as unsigned (int32), else -32768..32767 as
+    signed (int16: Pillow saves its mode I, e.g. a CT slice made with ``Image.fromarray(int16)``,
+    as int32); refused in one line (:func:`_integer_tiff_refusal`) where they fit neither."""
+    lo, hi = int(arr.min()), int(arr.max())
+    if lo >= 0 and hi <= 65535:
+        return arr.astype(np.int32), 16
+    if lo >= -32768 and hi <= 32767:
+        return arr.astype(np.int16), 16
+    raise _err(p, _integer_tiff_refusal(f"{'signed' if arr.dtype.kind == 'i' else 'unsigned'} "
+                                        f"{8 * arr.dtype.itemsize}-bit", arr))
 
 
 def _integer_tiff_refusal(what: str, arr: np.ndarray) -> str:

@@ -152,3 +152,17 @@ def test_a_compressed_signed_tiff_reads_through_pillow_as_through_tifffile(tmp_p
     assert np.array_equal(raw, CT)
     for normalize in ("auto", "full"):
         assert np.array_equal(read_image(packed, normalize=normalize)[0], read_image(plain, normalize=normalize)[0])
+
+
+def test_a_compressed_int32_tiff_from_pillow_reads_through_pillow_by_its_values(tmp_path, capsys,
+                                                                              no_codecs):  # noqa: F811
+    """Pillow writes its mode I compressed as signed 32-bit (``compression="tiff_lzw"``): read through
+    Pillow by the same rules as tifffile's int32 (it was refused naming imagecodecs)."""
+    ct, big = tmp_path / "ct.tif", tmp_path / "big.tif"
+    Image.fromarray(CT.astype(np.int32)).save(ct, compression="tiff_lzw")
+    raw, depth, reader = read_samples(ct)
+    assert (raw.dtype, depth, reader) == (np.int16, 16, "pillow") and np.array_equal(raw, CT)
+    Image.fromarray(CT.astype(np.int32) * 100).save(big, compression="tiff_lzw")
+    assert_one_line_error(capsys, ["fuse", str(big), str(big), "-o", str(tmp_path / "o.png"), "--method", "average"],
+                          f"big.tif: signed 32-bit TIFF samples with values {int(CT.min()) * 100}..{int(CT.max()) * 100}, "
+                          "outside 0..65535 and -32768..32767")
