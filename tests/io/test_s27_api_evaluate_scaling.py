@@ -95,3 +95,23 @@ def test_eight_bit_scores_are_unchanged(tmp_path, capsys):
 
     f = np.asarray(Image.open(tmp_path / "f" / "x.png"))
     assert doc["methods"]["f"]["mean"]["Qabf@vifb"] == M.METRICS.get("Qabf@vifb")(base, other, f)
+
+
+def test_the_markdown_table_says_how_the_sources_were_read(tmp_path, capsys):
+    # before: the .md / .tex table of scores made under --normalize said nothing of it
+    _folders(tmp_path, "f255", "f01")
+    md = tmp_path / "r.md"
+    assert main(["evaluate", "--a", str(tmp_path / "a"), "--b", str(tmp_path / "b"), "--fused", str(tmp_path / "f"),
+                 "--metrics", "Qabf@vifb", "-q", "--normalize", "auto", "-o", str(md)]) == 0
+    capsys.readouterr()
+    assert ("- Sources read as mutualfuse fuse --normalize auto reads them, percentiles 0.1-99.9, on the 0-255 "
+            "scale (1 float stretched by its own percentiles 0.1-99.9, 1 float in [0, 1] x 255).") in md.read_text()
+
+
+def test_the_markdown_table_without_normalize_is_as_before(tmp_path, capsys):
+    _folders(tmp_path, "u16", "u8")
+    md = tmp_path / "r.md"
+    assert main(["evaluate", "--a", str(tmp_path / "a"), "--b", str(tmp_path / "b"), "--fused", str(tmp_path / "f"),
+                 "--metrics", "Qabf@vifb", "-q", "-o", str(md)]) == 0
+    capsys.readouterr()
+    assert "Sources read" not in md.read_text()

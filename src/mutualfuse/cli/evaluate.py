@@ -323,6 +323,25 @@ def _scaling_note(scaling: list, normalize: str | None, percentiles) -> str | No
     return note
 
 
+def _table_reading_note(scaling: list, args) -> str | None:
+    """The ``.md`` / ``.tex`` tables' note on how the sources were read under ``--normalize``
+    (their scores depend on it; a table pasted into a paper said nothing of it): the policy and
+    how many sources of each kind were stretched or kept. ``None`` without ``--normalize`` (the
+    stored scale, as the reference code reads files)."""
+    if args.normalize is None:
+        return None
+    from ..evaluation import SCALINGS
+
+    lo, hi = args.percentiles or (0.1, 99.9)
+    counts: dict[str, int] = {}
+    for _, key, _ in scaling:
+        counts[key] = counts.get(key, 0) + 1
+    words = {k: SCALINGS[k] + (f" {lo:g}-{hi:g}" if k.endswith("stretched") else "") for k in counts}
+    kinds = ", ".join(f"{n} {words[k].replace(' its own ', ' their own ') if n > 1 else words[k]}"
+                      for k, n in counts.items())
+    return f"Sources read {_source_reading(args).replace('`', '')}" + (f" ({kinds})" if kinds else "") + "."
+
+
 def write_results(path: Path, methods, names, labels, table, dirs, skipped: dict | None = None,
                   source_reading: str | None = None, colour: tuple[int, int] | None = None) -> None:
     from ..metrics import METRICS
@@ -338,11 +357,12 @@ def write_results(path: Path, methods, names, labels, table, dirs, skipped: dict
 
 def write_all_results(paths: list[Path], methods, names, labels, table, dirs, skipped: dict | None = None,
                       source_reading: str | None = None, colour: tuple[int, int] | None = None,
-                      source_scaling: dict[str, str] | None = None) -> None:
+                      source_scaling: dict[str, str] | None = None, reading_note: str | None = None) -> None:
     """Write every ``--out`` file, all or none (``-o r.csv -o r.json``: a failure of the second
     left the first written): :func:`mutualfuse.io.atomic.atomic_write_all`. One-line
     :class:`~mutualfuse.errors.InputError` naming the output that failed. ``source_scaling``:
-    how each source was put on the 0-255 scale (:func:`_source_scaling`; the JSON's)."""
+    how each source was put on the 0-255 scale (:func:`_source_scaling`; the JSON's);
+    ``reading_note``: the ``.md`` / ``.tex`` tables' note on it (:func:`_table_reading_note`)."""
     from ..io.atomic import atomic_write_all
 
     for path in paths:
@@ -350,12 +370,12 @@ def write_all_results(paths: list[Path], methods, names, labels, table, dirs, sk
             raise ParameterError(f"--out {path}: use a {', '.join(OUT_FORMATS)} file name")
     atomic_write_all(paths, lambda tmp, shown: _write_results(tmp, shown.suffix.lower(), methods, names, labels,
                                                               table, dirs, skipped or {}, source_reading,
-                                                              colour, source_scaling))
+                                                              colour, source_scaling, reading_note))
 
 
 def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs, skipped: dict,
                    source_reading: str | None = None, colour: tuple[int, int] | None = None,
-                   source_scaling: dict[str, str] | None = None) -> None:
+                   source_scaling: dict[str, str] | None = None, reading_note: str | None = None) -> None:
     """One ``--out`` file. ``colour``: the number of colour (source, fused) images, scored as gray
     through MATLAB's ``rgb2gray`` (the JSON's ``colour_images``, a note of the .md / .tex tables)."""
     from ..metrics import METRICS
@@ -372,7 +392,7 @@ def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs, 
     elif suffix in (".md", ".tex"):
         from ..benchmark.table import to_latex, to_markdown
 
-        t = means_table(methods, names, labels, table, dirs, skipped, colour)
+        t = means_table(methods, names, labels, table, dirs, skipped, colour, reading_note)
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(to_markdown(t) if suffix == ".md" else to_latex(t))
     elif suffix == ".json":
@@ -419,7 +439,7 @@ def _json_metric(key: str) -> dict:
 
 
 def means_table(methods, names, labels, table, dirs, skipped: dict | None = None,
-                colour: tuple[int, int] | None = None):
+                colour: tuple[int, int] | None = None, reading_note: str | None = None):
     """The means of every method as a :class:`mutualfuse.benchmark.table.Table` (what ``--out
     FILE.md`` / ``FILE.tex`` write): one row a method, one column a metric with its direction,
     4 decimals, the best of each column in bold (ties at the printed decimals share it; NaN
@@ -442,6 +462,8 @@ def means_table(methods, names, labels, table, dirs, skipped: dict | None = None
     unchecked = _unchecked_note(labels)
     if unchecked:
         notes.append(unchecked[0].upper() + unchecked[1:] + ".")
+    if reading_note:  # --normalize: how the sources were put on the 0-255 scale
+        notes.append(_shown(reading_note))
     if colour and any(colour):
         notes.append(f"{_colour_words(colour)[0].upper()}{_colour_words(colour)[1:]} scored as gray through "
                      f"{GRAY_CONVERSION}.")
@@ -633,7 +655,8 @@ def run(args: argparse.Namespace) -> int:
     colour = (sum(1 for _, src in narrow["colour"] if src), sum(1 for _, src in narrow["colour"] if not src))
     write_all_results([Path(o) for o in args.out], methods, names, labels, table,
                       {m: str(d) for m, d in zip(methods, fused)}, skipped, source_reading=_source_reading(args),
-                      colour=colour, source_scaling=_source_scaling(narrow["scaling"], args.percentiles))
+                      colour=colour, source_scaling=_source_scaling(narrow["scaling"], args.percentiles),
+                      reading_note=_table_reading_note(narrow["scaling"], args))
     print(format_table(methods, names, labels, table))
     if not args.quiet:
         for line in _skip_notes(skipped, len(names)):
