@@ -36,6 +36,11 @@ unless the task option names another). The images are stacked in name order, num
 (z2 before z10), as `fuse-stack` orders a folder; the command below lists them in that order."""
 
 
+#: how long the page's results stay, said beside their downloads (the links then fail: the server's
+#: page of :func:`mutualfuse.web.server.gone_page`, and a notice on this page: ``PAGE_JS``)
+KEPT = f"kept on this server about {core.REQUEST_MAX_AGE // 60} minutes: download what you want to keep"
+
+
 #: the page's style for keyboard and low-vision users (``launch(css=)``; checked by
 #: tests/web/test_s24_a11y.py): a focus ring on every control that has the keyboard's focus
 #: (Gradio's dropdowns, radios and upload areas had none: ``outline: none``), the primary buttons
@@ -53,6 +58,8 @@ PAGE_CSS = """
 [data-testid=upload-text] .or { color: inherit !important; }
 .mf-sr-only { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
   clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0; }
+img[data-mf-gone] { visibility: hidden !important; }
+.mf-gone { margin: 0.5em; padding: 0.5em 0.75em; border: 2px solid currentColor; border-radius: 4px; font-weight: 600; }
 """
 
 #: the page's script for keyboard and screen-reader users (``launch(js=)``, run once when the page
@@ -72,6 +79,7 @@ PAGE_JS = r"""
   // mutualfuse serve: accessibility of the page for keyboard and screen-reader users
   const UPLOADS = ["input-a", "input-b", "stack-input"];
   const LIVE = ["status", "stack-status", "timing", "stack-timing"];
+  const RESULTS = ["fused", "compare", "downloads", "stack-fused", "stack-compare", "stack-download"];
   const STEP = 5, PAGE = 25;  // slider steps, percent of the image's width
   const set = (el, name, value) => { if (el && el.getAttribute(name) !== value) el.setAttribute(name, value); };
   const text = el => (el ? el.textContent : "").replace(/\s+/g, " ").trim();
@@ -179,7 +187,59 @@ PAGE_JS = r"""
       for (const img of document.querySelectorAll("#" + id + " img")) if (!img.getAttribute("alt")) set(img, "alt", alt);
     slider("compare", "fused image");
     slider("stack-compare", "fused stack");
+    // a notice goes when its box shows another result, or the section another request's result: the
+    // same result made anew has the same address (Gradio names its files by their SHA-256), which the
+    // page does not load again by itself: its images are asked for again (a notice comes back if they fail)
+    for (const id of RESULTS) {
+      const box = document.getElementById(id), n = box && box.querySelector(":scope > .mf-gone");
+      if (!n || (n.dataset.shown === shown(box) && n.dataset.timing === timingOf(box))) continue;
+      n.remove();
+      for (const img of box.querySelectorAll("img[data-mf-gone]")) { delete img.dataset.mfGone; img.src = img.getAttribute("src"); }
+    }
   }
+  // a result no longer on the server (kept about __MINUTES__ minutes; a server restarted since): its image showed the browser's broken-image icon and its
+  // download link failed without a word on the page. A notice in the result's box says so instead
+  // (hidden image; `role=alert`), and goes when the box shows another result.
+  const GONE = "This result is no longer on the server (results are kept about __MINUTES__ minutes, or the " +
+               "server was restarted): press Fuse again to make it anew.";
+  const UNREACHABLE = "This result could not be fetched: the server cannot be reached (stopped?).";
+  const boxOf = el => el && el.closest ? RESULTS.map(id => el.closest("#" + id)).find(b => b) || null : null;
+  const timingOf = box => text(document.getElementById(box.id.startsWith("stack-") ? "stack-timing" : "timing"));
+  const shown = box => Array.from(box.querySelectorAll("img[src], a[href]"), e => e.getAttribute("src") || e.getAttribute("href")).join(" ");
+  function notice(box, message) {
+    let n = box.querySelector(":scope > .mf-gone");
+    if (!message) { if (n) n.remove(); return; }
+    if (!n) {
+      n = document.createElement("p");
+      n.className = "mf-gone";
+      n.setAttribute("role", "alert");
+      box.appendChild(n);
+    }
+    n.textContent = message;
+    n.dataset.shown = shown(box);
+    n.dataset.timing = timingOf(box);
+  }
+  document.addEventListener("error", ev => {
+    const img = ev.target, box = boxOf(img);
+    if (!(img instanceof HTMLImageElement) || !box || !img.getAttribute("src")) return;
+    img.dataset.mfGone = "1";
+    fetch(img.src, {method: "HEAD", cache: "no-store"}).then(r => r.ok ? null : GONE, () => UNREACHABLE).then(m => {
+      if (!m) delete img.dataset.mfGone;  // the file is there: not this notice's business
+      notice(box, m);
+    });
+  }, true);
+  document.addEventListener("load", ev => {
+    const img = ev.target, box = boxOf(img);
+    if (!(img instanceof HTMLImageElement) || !box) return;
+    delete img.dataset.mfGone;
+    if (!box.querySelector("img[data-mf-gone]")) notice(box, null);
+  }, true);
+  document.addEventListener("click", ev => {  // the download goes on as it would; the check runs beside it
+    const a = ev.target.closest ? ev.target.closest("a[href]") : null, box = boxOf(a);
+    if (!box || !a.href.includes("/file=")) return;
+    fetch(a.href, {method: "HEAD", cache: "no-store"}).then(r => notice(box, r.ok ? null : GONE), () => notice(box, UNREACHABLE));
+  }, true);
+
   let queued = false;
   new MutationObserver(() => {
     if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; fix(); }); }
@@ -192,7 +252,15 @@ PAGE_JS = r"""
 
 def page_assets() -> dict[str, str]:
     """The ``css`` and ``js`` of the page, for ``launch()`` (Gradio 6 takes them there, not in ``Blocks``)."""
-    return {"css": PAGE_CSS, "js": PAGE_JS}
+    return {"css": PAGE_CSS, "js": PAGE_JS.replace("__MINUTES__", str(core.REQUEST_MAX_AGE // 60))}
+
+
+def _plain(text: str) -> str:
+    """``text`` shown as typed in a status line, which is Markdown: ``&``, ``<`` and ``>`` as entities.
+    A ``--param`` value holding ``<img src=x onerror=…>`` came back in the error as an image (Gradio
+    sanitises the HTML, dropping the handler: a broken-image icon where the value was), not as the
+    text the user typed."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _clean(msg: str, paths: dict[str, str]) -> str:
@@ -207,11 +275,11 @@ def _failed(e: BaseException, paths: dict[str, str], what: str) -> str:
     from ..errors import FuseError
 
     if isinstance(e, FuseError):
-        return f"mutualfuse: error: {_clean(str(e), paths)}"
+        return f"mutualfuse: error: {_plain(_clean(str(e), paths))}"
     if isinstance(e, MemoryError):
         return f"mutualfuse: error: out of memory (the {what} is too large for this server)"
     msg = " ".join(str(e).split())[:300]
-    return f"mutualfuse: internal error: {type(e).__name__}: {_clean(msg, paths)}"
+    return f"mutualfuse: internal error: {type(e).__name__}: {_plain(_clean(msg, paths))}"
 
 
 def _owner(request, what: str) -> str | None:
@@ -290,7 +358,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
             paths = {str(a_file): names[0]}
         gone = core.expired_uploads(paths)
         if gone:
-            return (f"mutualfuse: error: {gone}", *empty)
+            return (f"mutualfuse: error: {_plain(gone)}", *empty)
         s = settings(method, weights, params, chroma, normalize, temperature, gain, activity, detail_off, task)
         one_at_a_time(progress)
         try:
@@ -305,7 +373,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         timing = (f"fused in **{r.seconds:.2f} s** ({depth} {'colour' if r.colour else 'gray'}, "
                   f"{r.device}); metrics {r.metric_seconds:.2f} s")
         cmd = s.command()
-        status = "done: " + Path(r.png).name + "".join(f"  \nnote: {n}" for n in r.notes)
+        status = "done: " + _plain(Path(r.png).name) + "".join(f"  \nnote: {_plain(n)}" for n in r.notes)
         state = {"a": str(r.preview_a), "b": str(r.preview_b), "fused": str(r.png)}
         # the slider shows the source the radio names (it showed a after a re-fuse with "b vs fused" set)
         return (status, str(r.png), core.compare_pair(state, which), r.metrics, files,
@@ -325,7 +393,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         gone = core.expired_uploads(dict(zip(ordered, core.distinct_names(
             [Path(f).name for f in ordered], [f"image {k + 1}" for k in range(len(ordered))]))))
         if gone:
-            return (f"mutualfuse: error: {gone}", *empty)
+            return (f"mutualfuse: error: {_plain(gone)}", *empty)
         s = settings(method, weights, params, chroma, normalize, temperature, gain, activity, detail_off, task)
         one_at_a_time(progress)
         try:
@@ -337,7 +405,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
             return (_failed(e, paths, "stack"), *empty)
         finally:
             fusing.release()
-        status = "done: " + r.summary + "".join(f"  \nnote: {n}" for n in r.notes)
+        status = "done: " + _plain(r.summary) + "".join(f"  \nnote: {_plain(n)}" for n in r.notes)
         timing = (f"stack fused in **{r.seconds:.2f} s** (reading, fusing and writing, "
                   f"{cache.get(core._namespace(s)).device})  \nsame as: `{r.command}`")
         state = {"planes": [(label, str(p)) for label, p in r.planes], "fused": str(r.preview)}
@@ -413,7 +481,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         metrics = gr.Dataframe(headers=["metric", "fused", "pixel average", "better"], label="metrics",
                                interactive=False, elem_id="metrics")
         downloads = gr.File(label="download (PNG; a TIFF as well when an input is 16-bit or float: 16-bit, "
-                                  "float kept, as `fuse -o fused.tif`)", file_count="multiple",
+                                  "float kept, as `fuse -o fused.tif`); " + KEPT, file_count="multiple",
                             interactive=False, elem_id="downloads")
         timing = gr.Markdown("", elem_id="timing")
         with gr.Accordion("focus stack (N ≥ 2 images, or one multi-page TIFF)", open=True, elem_id="stack"):
@@ -437,7 +505,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
                 stack_which = gr.Dropdown([], value=None, label="compare the fused stack with (each image as fused: "
                                           "8-bit, after the stack's joint mapping)", elem_id="stack-compare-with")
             stack_state = gr.State(None)
-            stack_download = gr.File(label="download", interactive=False, elem_id="stack-download")
+            stack_download = gr.File(label="download; " + KEPT, interactive=False, elem_id="stack-download")
             stack_timing = gr.Markdown("", elem_id="stack-timing")
 
         sample.change(on_sample, sample, [a_in, b_in])
