@@ -17,6 +17,7 @@ from PIL import Image
 from mutualfuse.cli import main
 from mutualfuse.image_io import read_image, read_samples
 from one_line_error import assert_one_line_error
+from tiff_codecs import no_codecs  # noqa: F401  (the fixture)
 from tolerance import assert_close
 
 tifffile = pytest.importorskip("tifffile")
@@ -138,9 +139,6 @@ def test_a_stack_of_signed_planes_shares_one_mapping(tmp_path, capsys):
     assert np.abs(got - want).max() <= 1 / 65535 + 1e-9
 
 
-from tiff_codecs import no_codecs  # noqa: E402,F401  (the fixture)
-
-
 def test_a_compressed_signed_tiff_reads_through_pillow_as_through_tifffile(tmp_path, no_codecs):  # noqa: F811
     """Without imagecodecs a compressed TIFF goes through Pillow, which decodes signed 16-bit as its
     mode I: read as the same int16 samples (it was refused naming ``pip install imagecodecs``)."""
@@ -164,5 +162,5 @@ def test_a_compressed_int32_tiff_from_pillow_reads_through_pillow_by_its_values(
     assert (raw.dtype, depth, reader) == (np.int16, 16, "pillow") and np.array_equal(raw, CT)
     Image.fromarray(CT.astype(np.int32) * 100).save(big, compression="tiff_lzw")
     assert_one_line_error(capsys, ["fuse", str(big), str(big), "-o", str(tmp_path / "o.png"), "--method", "average"],
-                          f"big.tif: signed 32-bit TIFF samples with values {int(CT.min()) * 100}..{int(CT.max()) * 100}, "
-                          "outside 0..65535 and -32768..32767")
+                          f"big.tif: signed 32-bit TIFF samples with values {int(CT.min()) * 100}.."
+                          f"{int(CT.max()) * 100}, outside 0..65535 and -32768..32767")

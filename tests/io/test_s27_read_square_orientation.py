@@ -6,6 +6,8 @@ other read as stored (each as a viewer shows it, docs/inputs.md "Orientation"), 
 JPEG (EXIF) and TIFF (the Orientation tag) alike, by ``fuse`` and ``fuse-stack``."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -48,7 +50,7 @@ def _fused(tmp_path, cmd, a, b) -> np.ndarray:
     return np.asarray(Image.open(out)).astype(np.int64)
 
 
-def _plain(tmp_path, name, arr) -> "Path":
+def _plain(tmp_path, name, arr) -> Path:
     """``arr`` as a PNG without a tag: the pixels a viewer shows, to fuse for comparison."""
     f = tmp_path / f"{name}.png"
     Image.fromarray(np.ascontiguousarray(arr)).save(f)
