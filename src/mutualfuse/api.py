@@ -834,8 +834,9 @@ class Fuser:
           ``percentiles``, 0.1-99.9; ``"full"``: ``v / 65535``); float (``float16/32/64``):
           values in [0, 1] taken as they are (within 0.001, clipped), any other range (e.g.
           0-255 floats) stretched by percentiles under ``"auto"`` (a guess from the values, so
-          also a ``UserWarning``; pass ``x / 255`` to keep them), refused under ``"full"``. Other dtypes (``int16``, ``int32`` …) are an
-          :class:`~mutualfuse.errors.InputError` saying which cast to use. Whatever was
+          also a ``UserWarning``; pass ``x / 255`` to keep them), refused under ``"full"``.
+          Other dtypes (``int16``, ``int32`` …) are an :class:`~mutualfuse.errors.InputError`
+          saying which cast to use. Whatever was
           rescaled, clipped or dropped is listed in :attr:`report` ``.notes``.
 
         Output: the kind, dtype and layout of the input (of the colour one when one is colour,

@@ -71,7 +71,8 @@ def test_the_stretch_is_what_the_note_says(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("normalize, want", [
-    ("percentile", {"a": "16-bit stretched by its own percentiles 1-99", "b": "8-bit stretched by its own percentiles 1-99"}),
+    ("percentile", {"a": "16-bit stretched by its own percentiles 1-99",
+                    "b": "8-bit stretched by its own percentiles 1-99"}),
     ("auto", {"a": "16-bit stretched by its own percentiles 1-99", "b": "8-bit as stored"}),
     (None, {"a": "16-bit x 255/65535", "b": "8-bit as stored"}),
 ])
