@@ -283,9 +283,11 @@ def _from_any(x: Any, name: str, conv, notes: list[str]) -> tuple[np.ndarray, Ki
         if mode == "La":  # premultiplied gray + alpha: Pillow converts it to LA only (not to L)
             x = x.convert("LA")
         raw, depth = pil_samples(x, name)
-        from .io.pil_modes import icc_profile_note
+        from .io.pil_modes import cmyk_note, icc_profile_note
 
         icc = icc_profile_note(name, x.info.get("icc_profile"))  # Adobe RGB, Display P3, a gray gamma
+        if not icc and mode == "CMYK":  # no profile: Pillow's plain formula, approximate (as files, s27)
+            icc = cmyk_note(name)
         if icc:  # profile: fused as stored, as before, but not without a word
             notes.append(icc)
         back = "RGB" if raw.ndim == 3 else "I;16" if depth == 16 else "F" if depth == 32 else "L"
