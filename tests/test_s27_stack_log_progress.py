@@ -49,7 +49,8 @@ def test_a_stack_in_a_log_says_where_it_is(stack, tmp_path, capsys, monkeypatch)
     monkeypatch.setattr(fuse_video, "LOG_EVERY_S", 0.0)
     assert main(["fuse-stack", *stack, "-o", str(tmp_path / "edf.png"), "--method", "average"]) == 0
     lines = _progress_lines(capsys.readouterr().err, "fuse-stack")
-    assert [re.sub(r" \(\d+ s\)$", "", ln) for ln in lines] == ["fuse-stack: 1/2 fusions", "fuse-stack: 2/2 fusions"], lines
+    assert [re.sub(r" \(\d+ s\)$", "", ln) for ln in lines] == ["fuse-stack: 1/2 fusions",
+                                                                 "fuse-stack: 2/2 fusions"], lines
 
 
 def test_a_volume_in_a_log_says_where_it_is(volumes, tmp_path, capsys, monkeypatch):

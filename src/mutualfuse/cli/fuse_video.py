@@ -180,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"note: {n}", file=sys.stderr)
         frames = f"{info['frames']} frame{'' if info['frames'] == 1 else 's'}"
         depth = ", 16-bit FFV1" if info.get("bit_depth") == 16 else ""
-        print(f"{args.out}  ({frames} at {info.get('rate') or format(info['fps'], 'g')} fps, {info['size'][0]}x{info['size'][1]}{depth}, "
+        rate = info.get("rate") or format(info["fps"], "g")  # 23.976 (24000/1001), not ffmpeg's 23.98
+        print(f"{args.out}  ({frames} at {rate} fps, {info['size'][0]}x{info['size'][1]}{depth}, "
               f"{time.perf_counter() - t:.1f} s)")
     return 0
