@@ -138,7 +138,8 @@ def _network_weights(model: str | os.PathLike) -> str | os.PathLike | None:
     name = str(model)
     if name in SHIPPED:
         _refuse_a_shadowing_method(name)
-        return model
+        # the shipped spelling (names are case-insensitive): Fuser("Default") reports "default"
+        return next((n for n in SHIPPED if n.lower() == name.lower()), model)
     if os.path.exists(model) and (os.sep in name or "." in os.path.basename(name)):
         return model
     from .methods import METHODS, is_network_method

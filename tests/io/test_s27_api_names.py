@@ -28,3 +28,12 @@ def test_the_fuser_and_its_report_name_the_registered_method(name, canon):
     f.fuse(PLANES[0], PLANES[1])
     assert f.report.method == canon
     assert mutualfuse.Fuser(f.report.method).method == canon  # Fuser(report.method) makes it again
+
+
+@pytest.mark.parametrize("name", ["Default", "DEFAULT"])
+def test_shipped_weights_in_another_case_are_named_as_shipped(name):
+    # before: report.method and weights_spec were "Default", while FuseReport.method documents
+    # "default" for the default network
+    f = mutualfuse.Fuser(name, device="cpu")
+    assert f.weights_spec == "default" and f.report.method == "default" and f.method == "mutualfuse"
+    assert repr(f).startswith("Fuser('default', ")
