@@ -12,6 +12,7 @@ processes are started here as torchrun starts them, with this test holding the s
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -47,7 +48,7 @@ def torchrun(args: list[str], *, interrupt_when: Path | None = None, timeout: fl
         if p.poll() is None:
             p.kill()
             p.wait()
-    ours = [ln for ln in out.splitlines() if ln.startswith("mutualfuse")]
+    ours = [ln for ln in out.splitlines() if ln.startswith(("mutualfuse:", "mutualfuse train:"))]
     return p.returncode, ours, out
 
 
@@ -110,7 +111,7 @@ def test_a_process_killed_leaves_one_line_naming_the_other_and_the_checkpoint(tm
     rc, ours, out = torchrun(["--config", str(c)], MUTUALFUSE_FAULT_KILL_AT_STEP="1")  # rank 0, after step 1
     assert rc != 0 and "(SIGKILL)" in out, out
     # rank 1 learns it from torchrun's SIGTERM or from the lost connection, whichever comes first
-    assert len(ours) == 1 and ours[0].split(": ", 1)[1].startswith("rank 1 of 2: "), out
+    assert len(ours) == 1 and re.match(r"mutualfuse( train)?: (error: )?rank 1 of 2: ", ours[0]), out
     assert f"{last}" in ours[0] and "step 1" in ours[0], out
     rc, ours, out = torchrun(["--config", str(c), "--resume"])
     assert rc == 0 and ours == [], out
@@ -137,3 +138,17 @@ def test_each_node_shows_the_refusal_once(tmp_path):
                        ["--config", str(c), "--data-root", str(missing)]], node_of_rank=[0, 1])
     line = f"mutualfuse: error: rank 1 of 2: {missing}: data root is not a directory\n"
     assert got == [(line, 2), (line, 2)], got  # node 0's terminal too says why, not only "another process"
+
+
+def test_device_cuda_without_cuda_is_one_line(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():  # the refusal of a machine without CUDA
+        import pytest
+
+        pytest.skip("this machine has CUDA")
+    root = data(tmp_path / "d")
+    c = cfg(tmp_path / "c.json", tmp_path / "out", **{"data.root": str(root)})
+    got = agent_ranks([["--config", str(c), "--device", "cuda"]] * 2, node_of_rank=[0, 0])
+    assert [rc for _, rc in got] == [2, 2], got
+    assert got[0][0] + got[1][0] == "mutualfuse: error: --device cuda: CUDA is not available on this machine\n", got

@@ -131,8 +131,8 @@ def _join_ranks_early(device: str) -> None:
 
     if not dist.is_available() or dist.is_initialized():
         return
-    if device == "cuda" or (device == "auto" and torch.cuda.is_available()):
-        return
+    if device in ("cuda", "auto") and torch.cuda.is_available():
+        return  # (``--device cuda`` without CUDA: every process refuses it, in the group)
     dist.init_process_group(backend="gloo")
 
 
@@ -166,8 +166,11 @@ def _say_once(ranks, e: BaseException) -> int:
         report(ranks, INTERRUPT, "mutualfuse train: ", str(e))
         return 130
     if isinstance(e, KeyboardInterrupt):
-        report(ranks, INTERRUPT, "mutualfuse: ", "interrupted")
-        return 130
+        cause = e.__context__  # torchrun's SIGTERM while this process was leaving for a reason of its own
+        if not isinstance(cause, FuseError):
+            report(ranks, INTERRUPT, "mutualfuse: ", "interrupted")
+            return 130
+        e = cause
     report(ranks, PEER if isinstance(e, TrainingPeerError) else ERROR, "mutualfuse: error: ", str(e))
     return e.exit_code
 
