@@ -1,0 +1,383 @@
+"""Figures of docs/training.md, docs/architecture.md and docs/ablations.md that can be measured
+cheaply, measured again (session 27's number audit): what the shipped weights files store (learned
+locality σ, inference settings, training wall time and steps, sha256), the token counts of the
+attention tables (from the bundled sample pairs and the scripts' crop rule), the TNO report tables
+(means of the committed per-pair CSVs), the ablation recipe (the configs) and the logged convergence
+of `default`'s run; and that the commands quoted for a former `default` name the weights that give
+their numbers today.
+
+Cheap: reads Markdown, YAML, CSV and the weights files' headers and a few tensors; no network runs.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+from safetensors import safe_open
+
+from mutualfuse.weights import SHIPPED
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+WEIGHTS = ROOT / "src" / "mutualfuse" / "weights"
+SAMPLES = ROOT / "src" / "mutualfuse" / "data" / "samples"
+
+
+def _text(name: str) -> str:
+    # Line breaks and indentation of the Markdown source are not part of a sentence.
+    return re.sub(r"\s+", " ", (DOCS / name).read_text(encoding="utf-8"))
+
+
+def _section(name: str, heading: str) -> str:
+    """The Markdown of one section (from its heading to the next heading of the same or a higher level)."""
+    text = (DOCS / name).read_text(encoding="utf-8")
+    m = re.search(r"^(#+) " + re.escape(heading) + r".*$", text, re.M)
+    assert m, f"docs/{name}: section {heading!r} is gone"
+    level = len(m.group(1))
+    end = re.compile(r"^#{1,%d} " % level, re.M).search(text, m.end())
+    return text[m.start(): end.start() if end else len(text)]
+
+
+def _rounds_to(quoted: str, value: float) -> bool:
+    digits = len(quoted.split(".")[1]) if "." in quoted else 0
+    return abs(float(quoted) - value) <= 0.5 * 10.0 ** -digits + 1e-12
+
+
+def _meta(name: str) -> dict:
+    with safe_open(str(WEIGHTS / SHIPPED[name].file), "np") as f:
+        return f.metadata()
+
+
+def _model_config(name: str) -> dict:
+    return json.loads(_meta(name)["model_config"])
+
+
+def _sigma(name: str) -> tuple[float, float]:
+    with safe_open(str(WEIGHTS / SHIPPED[name].file), "np") as f:
+        log_sigma = f.get_tensor("fusion.local_log_sigma")
+    return tuple(float(v) for v in np.exp(log_sigma.astype(np.float64)))
+
+
+# --- learned locality σ -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("doc, pattern, name", [
+    ("training.md", r"learned σ (\d\.\d+) / (\d\.\d+) deepest-grid cells", "default"),
+    ("architecture.md", r"default-centred-bright-train2_20261204\.txt`\): σ (\d\.\d+) / (\d\.\d+) cells", "default"),
+    ("training.md", r"σ learned (\d\.\d+) / (\d\.\d+) cells \|\n?", "local"),
+    ("architecture.md", r"σ learned: (\d\.\d+) / (\d\.\d+) cells for Map_X / Map_Y", "local"),
+    ("training.md", r"`runs-log/val_default-centred-cont\.txt`; σ learned (\d\.\d+) / (\d\.\d+) cells", "centred"),
+])
+def test_the_learned_sigma_quoted_is_the_weights(doc, pattern, name):
+    m = re.search(pattern, _text(doc))
+    assert m, f"docs/{doc}: the learned σ of {name} is gone"
+    got = _sigma(name)
+    for quoted, value in zip(m.groups(), got):
+        assert _rounds_to(quoted, value), (doc, name, m.groups(), got)
+
+
+def test_centred_6000_sigma_range():
+    """'the learned σ shrank to 1.2–1.3 cells in `default-centred`' (shipped as centred-6000)."""
+    m = re.search(r"the learned σ shrank to (\d\.\d)–(\d\.\d) cells in `default-centred`", _text("architecture.md"))
+    assert m
+    lo, hi = (float(g) for g in m.groups())
+    got = _sigma("centred-6000")
+    assert lo == round(min(got), 1) and hi == round(max(got), 1), got
+
+
+# --- stored inference settings --------------------------------------------------------------------
+
+def test_default_stores_the_quoted_temperature_and_min_pool():
+    text = _text("training.md")
+    assert "`blend_temperature: 0.5` and `map_min_pool: 2` stored with the weights" in text
+    cfg = _model_config("default")
+    assert (cfg["blend_temperature"], cfg["map_min_pool"], cfg["base_brightness"]) == (0.5, 2, 50.0)
+
+
+def test_pyramid_models_store_the_quoted_temperature_range_and_bound():
+    text = _text("architecture.md")
+    m = re.search(r"stored per shipped model \((\d\.\d+)–(\d\.\d+) for the `pyramid` ones\)", text)
+    assert m, "docs/architecture.md: the stored temperature range is gone"
+    assert "5 (every shipped `blend` and `pyramid` model)" in text
+    temps, bounds = [], []
+    for name in SHIPPED:
+        cfg = _model_config(name)
+        if cfg.get("output") == "pyramid":
+            temps.append(cfg["blend_temperature"])
+            assert cfg["pyramid_levels"] == 4, name
+        if cfg.get("output") in ("blend", "pyramid"):
+            bounds.append(cfg["blend_bound"])
+    assert temps and (min(temps), max(temps)) == (float(m.group(1)), float(m.group(2)))
+    assert set(bounds) == {5.0}
+
+
+# --- sha256 prefixes and file sizes ----------------------------------------------------------------
+
+def test_quoted_sha256_prefixes_are_files_in_the_tree():
+    text = _text("training.md")
+    quoted = set(re.findall(r"sha256 ([0-9a-f]{8})…", text))
+    assert len(quoted) >= 5
+    have = {w.sha256[:8] for w in SHIPPED.values()}
+    run = hashlib.sha256((ROOT / "runs-log" / "centred-cont2" / "final.safetensors").read_bytes()).hexdigest()[:8]
+    assert quoted <= have | {run}, quoted - have - {run}
+    for w in SHIPPED.values():  # the table of SHIPPED is the files (verified at load too)
+        if w.sha256[:8] in quoted:
+            assert hashlib.sha256((WEIGHTS / w.file).read_bytes()).hexdigest() == w.sha256
+
+
+@pytest.mark.parametrize("pattern, path", [
+    (r"`runs-log/centred-cont2/final\.safetensors`, (\d+\.\d) MB", "runs-log/centred-cont2/final.safetensors"),
+    (r"its checkpoint \(model \+ optimiser \+ RNG, (\d+\.\d) MB\)", "runs-log/residual/last.ckpt"),
+    (r"`runs-log/detail-train/` \((\d+\.\d) MB", "runs-log/detail-train/final.safetensors"),
+])
+def test_quoted_file_sizes(pattern, path):
+    m = re.search(pattern, _text("training.md"))
+    assert m, pattern
+    assert _rounds_to(m.group(1), (ROOT / path).stat().st_size / 1e6), (path, m.group(1))
+
+
+# --- wall times and steps from the weights' metadata ------------------------------------------------
+
+def _minutes(name: str) -> float:
+    return float(_meta(name)["wall_time_s"]) / 60
+
+
+@pytest.mark.parametrize("pattern, names", [
+    (r"`centred-bright-train` \(\+4000 with the rule on, `configs/centred-bright-train\.yaml`, (\d+) s\) "
+     r"→ `default` \(\+6000, (\d+) s\)", ("centred-bright-train", "default")),
+    (r"\| wall time \| (\d+) s \(`paper-3000`\) \+ (\d+) s \(the continuation", ("paper-3000", "paper")),
+    (r"\| wall time \| (\d+) s of training \(63 min", ("blend",)),
+    (r"\| wall time \| (\d+) s \(26 min\) for the 1500 steps", ("local",)),
+    (r"\| wall time \| (\d+) s \(24 min\) for the 4000 steps", ("centred",)),
+])
+def test_wall_times_are_the_weights_metadata(pattern, names):
+    m = re.search(pattern, _text("training.md"))
+    assert m, pattern
+    for quoted, name in zip(m.groups(), names):
+        assert abs(int(quoted) - float(_meta(name)["wall_time_s"])) <= 0.5, (name, quoted)
+
+
+def test_paper_total_time():
+    m = re.search(r"\(the continuation, 1 thread, beside other trainings and benchmarks\) = (\d+) h (\d+) min",
+                  _text("training.md"))
+    assert m
+    total = _minutes("paper-3000") + _minutes("paper")
+    assert int(m.group(1)) * 60 + int(m.group(2)) == round(total), total
+
+
+def test_ablation_run_times_are_the_model_cards():
+    """'4–7 min without the mapping, 10 min with it at three levels, 22 and 46 min at four and five levels'."""
+    m = re.search(r"training steps took (\d+)–(\d+) min without the mapping, (\d+) min with it at three levels, "
+                  r"(\d+) and (\d+) min at four and five levels", _text("ablations.md"))
+    assert m, "docs/ablations.md: the ablation run times are gone"
+    lo, hi, three, four, five = (int(g) for g in m.groups())
+    plain = [_minutes(n) for n in SHIPPED if n.startswith("ablation-") and "mapping" not in n]
+    mapping3 = [_minutes(n) for n in ("ablation-var-mapping-s0", "ablation-var-mapping-s1", "ablation-var-mapping-s2")]
+    assert len(plain) == 10
+    assert (round(min(plain)), round(max(plain))) == (lo, hi), plain
+    assert {round(t) for t in mapping3} == {three}, mapping3
+    assert round(_minutes("ablation-var-mapping-d4-s0")) == four
+    assert round(_minutes("ablation-var-mapping-d5-s0")) == five
+    steps = {int(_meta(n)["steps"]) for n in SHIPPED if n.startswith("ablation-")}
+    assert steps == {500}
+
+
+# --- the ablation recipe: one for all, as the page says -------------------------------------------
+
+def test_the_ablation_recipe_is_the_configs():
+    text = _text("ablations.md")
+    assert ("RoadScene IR–VIS training pairs (8 held out for validation) plus 30 % synthetic multi-focus pairs "
+            "made on the fly, 128×128 crops, batch 4, horizontal flips, Adam 5·10⁻⁴ with 50 warm-up steps and a "
+            "cosine decay to 5 %, **500 steps**") in text
+    files = sorted((ROOT / "configs" / "ablation").glob("*.yaml"))
+    assert len(files) == 7
+    for f in files:
+        c = yaml.safe_load(f.read_text(encoding="utf-8"))
+        d = c["data"]
+        assert (d["sets"], d["val_pairs"], d["crop"], d["hflip"], d["multifocus"]) == (
+            ["train/roadscene"], 8, 128, True, 0.3), f
+        assert (c["batch_size"], c["lr"], c["lr_schedule"], c["warmup_steps"], c["min_lr_ratio"], c["steps"]) == (
+            4, 5e-4, "cosine", 50, 0.05, 500), f
+    m = re.search(r"500 steps of batch 4 \((\d) (\d+) crops of 128×128\)", text)
+    assert m and int(m.group(1) + m.group(2)) == 500 * 4
+
+
+# --- token counts of the attention tables -----------------------------------------------------------
+
+def _grid(pair: str, multiple: int) -> tuple[int, int]:
+    # scripts/attention_stats.py crops each sample to a multiple of the model's padding multiple;
+    # the deepest grid of a depth-3 network is 1/4 of that
+    w, h = Image.open(SAMPLES / pair / "a.png").size
+    return (h // multiple) * multiple // 4, (w // multiple) * multiple // 4
+
+
+def _uniform_distance(gh: int, gw: int) -> float:
+    ys, xs = np.mgrid[0:gh, 0:gw].astype(np.float64)
+    return float(np.hypot(ys - ys.mean(), xs - xs.mean()).mean())
+
+
+def test_attention_table_token_counts_are_the_samples():
+    """Every row '| pair | N | log N | … | (uniform) |' of docs/architecture.md: N, log N and the uniform
+    attention's mean distance are those of the sample's crop for a multiple of 4 (`blend`) or 8 (pyramid)."""
+    rows = re.findall(r"^\| (tno-01|lytro-01|ct-mr-c01) \| (\d+) \| (\d+\.\d+) \| [^|]+ \| [^|]+ \| [^|]+ \| "
+                      r"(\d+\.\d+) \|", (DOCS / "architecture.md").read_text(encoding="utf-8"), re.M)
+    assert len(rows) >= 15
+    grids = {(p, m): _grid(p, m) for p in ("tno-01", "lytro-01", "ct-mr-c01") for m in (4, 8)}
+    for pair, n, log_n, uniform in rows:
+        fits = [g for (p, _), g in grids.items() if p == pair and g[0] * g[1] == int(n)]
+        assert fits, (pair, n)
+        assert _rounds_to(log_n, math.log(int(n))), (pair, n, log_n)
+        assert _rounds_to(uniform, _uniform_distance(*fits[0])), (pair, uniform, _uniform_distance(*fits[0]))
+
+
+def test_the_first_model_token_count():
+    """'on TNO pair 01 (N = 6030 tokens) … log N = 8.70450 …, 1/N = 1.658e-4'."""
+    m = re.search(r"on TNO pair 01 \(N = (\d+) tokens\).*?log N = (\d+\.\d+),.*?1/N = (\d\.\d+)e-4",
+                  _text("architecture.md"))
+    assert m
+    gh, gw = _grid("tno-01", 4)
+    assert int(m.group(1)) == gh * gw
+    assert _rounds_to(m.group(2), math.log(gh * gw))
+    assert _rounds_to(m.group(3), 1e4 / (gh * gw))
+
+
+# --- the TNO report tables: means of the committed per-pair CSVs -----------------------------------
+
+def _csv_means(name: str) -> dict[str, list[float]]:
+    rows = list(csv.DictReader((DOCS / "figures" / f"tno_{name}.csv").open(encoding="utf-8")))
+    out = {}
+    for method in ("model", "average"):
+        rr = [r for r in rows if r["method"] == method]
+        assert len(rr) == 21
+        out[method] = [sum(float(r[k]) for r in rr) / 21 for k in ("EN", "SD", "SF", "AG", "Qabf")]
+    return out
+
+
+@pytest.mark.parametrize("label, csv_name", [
+    ("model (9000 steps, CPU)", "cpu-9000"),
+    ("model (3000 steps, CPU)", "cpu-3000"),
+    ("`paper-3000` (below)", "cpu-3000"),
+    ("`default` (dot, paper)", "cpu-3000"),
+    ("`cosine`", "cpu-cosine-3000"),
+    ("average", "cpu-3000"),
+])
+def test_tno_report_rows_are_the_per_pair_csvs(label, csv_name):
+    text = (DOCS / "training.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| " + re.escape(label) + r" \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$",
+                      text, re.M)
+    assert rows, label
+    means = _csv_means(csv_name)["average" if label == "average" else "model"]
+    for row in rows:
+        for quoted, value in zip(row, means):
+            assert _rounds_to(quoted, value), (label, row, means)
+    if label == "average":  # every report scored the same average
+        for other in ("cpu-9000", "cpu-cosine-3000", "default-cpu-3000"):
+            assert np.allclose(_csv_means(other)["average"], means, rtol=0, atol=5e-7)
+
+
+def test_blend_report_line_is_its_csv():
+    m = re.search(r"which also gives TNO EN (\S+), SD \(VIFB\) (\S+), SF (\S+), AG (\S+), Qabf (\S+) against the "
+                  r"average's (\S+), (\S+), (\S+), (\S+), (\S+)\):", _text("training.md"))
+    assert m
+    means = _csv_means("default-cpu-3000")
+    for quoted, value in zip(m.groups(), means["model"] + means["average"]):
+        assert _rounds_to(quoted, value), (quoted, value)
+
+
+def test_paper_gains_over_paper_3000():
+    """'6000 more steps of the same recipe raised all five (SF +15 %, AG +10 %, Q^AB/F +14 %)'."""
+    m = re.search(r"raised all five \(SF \+(\d+) %, AG \+(\d+) %, Q\^AB/F \+(\d+) %\)", _text("training.md"))
+    assert m
+    new, old = _csv_means("cpu-9000")["model"], _csv_means("cpu-3000")["model"]
+    for quoted, k in zip(m.groups(), (2, 3, 4)):
+        assert int(quoted) == round(100 * (new[k] / old[k] - 1)), (k, new[k], old[k])
+
+
+# --- `default`'s run converged as its log says -----------------------------------------------------
+
+def test_default_convergence_is_its_log():
+    m = re.search(r"loss (\S+) at step 250 → (\S+) at 6000, flat over the last 1500 steps \((\S+)–(\S+)\); "
+                  r"SF (\S+)–(\S+), EI (\S+)–(\S+), Q\^AB/F (\S+)–(\S+), MF PSNR (\S+)–(\S+) dB throughout",
+                  _text("training.md"))
+    assert m
+    rows = [r for r in csv.DictReader((ROOT / "runs-log" / "centred-bright-train2" / "log.csv").open())
+            if r["val_loss"]]
+    val = {int(r["step"]): float(r["val_loss"]) for r in rows}
+    last = [v for s, v in val.items() if s >= 4500]  # steps 4500-6000, the last 1500
+    want = [val[250], val[6000], min(last), max(last)]
+    for k in ("val_sf", "val_ei", "val_qabf", "val_mf_psnr"):
+        xs = [float(r[k]) for r in rows]
+        want += [min(xs), max(xs)]
+    for quoted, value in zip(m.groups(), want):
+        assert _rounds_to(quoted, value), (quoted, value)
+
+
+# --- commands quoted for a former `default` give its numbers today --------------------------------
+
+@pytest.mark.parametrize("heading, stale", [
+    ("`blackout`", "attention_stats.py --weights default`"),
+    ("`pyramid` (", "attention_stats.py --weights default`"),
+    ("`blend` (", "attention_stats.py --weights default`"),
+    ("`blend` (", "report_model.py --weights default "),
+    ("`blend` (", "val_metrics.py paper`"),
+    ("`pyramid-long`", "bench_quality.py --models default --mean-maps"),
+])
+def test_former_default_sections_name_the_weights_that_give_their_numbers(heading, stale):
+    """`--weights default` is today's `default` (another network) and `paper` the 9000-step model: a command
+    quoted for a former default with those names prints other numbers than the ones beside it (and
+    report_model.py --weights default would overwrite the section's figures with today's model)."""
+    section = re.sub(r"\s+", " ", _section("training.md", heading))
+    assert stale not in section, (heading, stale)
+
+
+def test_the_cosine_comparison_names_paper_3000():
+    text = _text("training.md")
+    m = re.search(r"it scored as `paper-3000` \(`paper` then; SF (\S+) vs (\S+), EI (\S+) vs (\S+), Qabf (\S+) vs (\S+), "
+                  r"multi-focus PSNR (\S+) vs (\S+) dB; `python scripts/val_metrics.py (\S+)`", text)
+    assert m
+    assert m.group(9) == "paper-3000"
+    # the paper-3000 values are the ones its own section quotes
+    assert "(`paper-3000`: 12.87, 54.50, 0.5470, 28.4;" in text
+    assert _rounds_to("12.87", float(m.group(2))) and m.group(4) == "54.50" and m.group(6) == "0.5470"
+    assert _rounds_to("28.4", float(m.group(8)))
+
+
+# --- the GPU section's payload sizes ---------------------------------------------------------------
+
+def test_the_tracked_size_quoted_is_that_commits_tree():
+    import shutil
+    import subprocess
+    m = re.search(r"tracked files were (\d+\.\d) MB \(the tree of ([0-9a-f]{7}), the commit that wrote this sentence; "
+                  r"(\d+\.\d) MB on", _text("training.md"))
+    assert m, "docs/training.md: the GPU section's tracked size is gone"
+    git = shutil.which("git")
+    if git is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    done = subprocess.run([git, "ls-tree", "-r", "-l", m.group(2)], cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"{m.group(2)} is not in this clone's history")
+    size = sum(int(line.split()[3]) for line in done.stdout.splitlines() if line.split()[3].isdigit())
+    assert _rounds_to(m.group(1), size / 1e6), size
+    wrote = subprocess.run([git, "log", "--format=%h", "-S", "tracked files are 54 MB", "--", "docs/training.md"],
+                           cwd=ROOT, capture_output=True, text=True).stdout.split()
+    assert wrote and wrote[-1].startswith(m.group(2))
+
+
+@pytest.mark.needs_shared("data/train/roadscene")
+def test_the_roadscene_size_quoted(shared):
+    root = shared / "data" / "train" / "roadscene"
+    pairs = len([p for p in (root / "ir").iterdir() if not p.name.startswith(".")])
+    size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+    text = _text("training.md")
+    m = re.search(r"`train/roadscene` is (\d+\.\d) MB \((\d+) pairs\)", text)
+    assert m
+    assert _rounds_to(m.group(1), size / 1e6) and int(m.group(2)) == pairs, (size, pairs)
+    m = re.search(r"0\.18 s for RoadScene's (\d+) pairs, (\d+) MB", text)
+    assert m and int(m.group(1)) == pairs and _rounds_to(m.group(2), size / 1e6)
