@@ -116,3 +116,10 @@ def test_the_markdown_table_without_normalize_is_as_before(tmp_path, capsys):
                  "--metrics", "Qabf@vifb", "-q", "-o", str(md)]) == 0
     capsys.readouterr()
     assert "Sources read" not in md.read_text()
+
+
+def test_help_of_normalize_says_how_a_float_source_is_read(capsys):
+    assert main(["evaluate", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "a float source in [0, 1] as is, of any other range stretched by its percentiles" in out
+    assert "source_scaling" in out

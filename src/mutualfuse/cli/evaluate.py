@@ -51,8 +51,9 @@ def add_parser(sub) -> None:
                         "code: then every column is labelled with its key")
     p.add_argument("--normalize", choices=SOURCE_NORMALIZE, default=None,
                    help="read 16-bit, float and DICOM *sources* as `mutualfuse fuse --normalize` reads them "
-                        "(auto: fuse's default, per-image percentiles or the DICOM window), scored on the "
-                        "0-255 scale; default: PNG/TIFF sources at their stored scale (16-bit x 255/65535, "
+                        "(auto: fuse's default, per-image percentiles or the DICOM window; a float source in "
+                        "[0, 1] as is, of any other range stretched by its percentiles), scored on the "
+                        "0-255 scale, each source's reading said in a note and the JSON's source_scaling; default: PNG/TIFF sources at their stored scale (16-bit x 255/65535, "
                         "as the reference code reads them), DICOM as fuse reads it. Fused images are always "
                         "scored as stored")
     p.add_argument("--percentiles", type=float, nargs=2, default=None, metavar=("LO", "HI"),
