@@ -81,8 +81,6 @@ def test_a_result_gone_from_the_server_is_said_on_the_page_not_a_broken_image(se
     d.get(server["url"])
     page = _Page(d)
     _wait(lambda: page.all("#fuse-btn"), 60, "the page")
-    label = _wait(lambda: page.all("#downloads [data-testid=block-label]"), 30, "the downloads' label")[0]
-    assert "kept on this server about 60 minutes" in label.get_attribute("textContent"), label.text
     page.choose("sample", "tno-01")
     _wait(lambda: all(page.all(f"#input-{w} td.filename") for w in "ab"), 60, "the sample pair")
     page.choose("method", "average")
@@ -113,6 +111,8 @@ def test_a_result_gone_from_the_server_is_said_on_the_page_not_a_broken_image(se
     img = _wait(lambda: [i for i in page.all("#fused img") if d.execute_script(
         "return arguments[0].complete && arguments[0].naturalWidth > 0", i)], 60, "the new fused image")[0]
     assert d.execute_script("return getComputedStyle(arguments[0]).visibility", img) == "visible"
+    label = page.all("#downloads [data-testid=block-label]")[0]  # how long they are kept, said beside them
+    assert "kept on this server about 60 minutes" in label.get_attribute("textContent"), label.text
 
 
 def test_markup_typed_into_a_parameter_is_shown_as_typed(server, browser):

@@ -197,9 +197,10 @@ PAGE_JS = r"""
       for (const img of box.querySelectorAll("img[data-mf-gone]")) { delete img.dataset.mfGone; img.src = img.getAttribute("src"); }
     }
   }
-  // a result no longer on the server (kept about __MINUTES__ minutes; a server restarted since): its image showed the browser's broken-image icon and its
-  // download link failed without a word on the page. A notice in the result's box says so instead
-  // (hidden image; `role=alert`), and goes when the box shows another result.
+  // a result no longer on the server (kept about __MINUTES__ minutes; a server restarted since): its image
+  // showed the browser's broken-image icon and its download link failed without a word on the page. A
+  // notice in the result's box says so instead (the image hidden; `role=alert`), and goes when the box
+  // shows another result.
   const GONE = "This result is no longer on the server (results are kept about __MINUTES__ minutes, or the " +
                "server was restarted): press Fuse again to make it anew.";
   const UNREACHABLE = "This result could not be fetched: the server cannot be reached (stopped?).";
@@ -247,12 +248,12 @@ PAGE_JS = r"""
                               characterData: true, attributeFilter: ["class", "src", "style", "value", "aria-checked"]});
   fix();
 }
-"""
+""".replace("__MINUTES__", str(core.REQUEST_MAX_AGE // 60))  # how long results are kept (core.REQUEST_MAX_AGE)
 
 
 def page_assets() -> dict[str, str]:
     """The ``css`` and ``js`` of the page, for ``launch()`` (Gradio 6 takes them there, not in ``Blocks``)."""
-    return {"css": PAGE_CSS, "js": PAGE_JS.replace("__MINUTES__", str(core.REQUEST_MAX_AGE // 60))}
+    return {"css": PAGE_CSS, "js": PAGE_JS}
 
 
 def _plain(text: str) -> str:
