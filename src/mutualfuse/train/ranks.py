@@ -35,8 +35,6 @@ from typing import Any
 #: seconds a stopping process waits for the other processes' lines (a refusal that every process
 #: meets comes within this of each other: they joined the group together)
 WAIT_S = 5.0
-#: seconds a process that lost its peer waits for that peer's line (posted before it left)
-PEER_WAIT_S = 1.0
 #: seconds a process waits, after printing, for the other stopping processes to have printed
 #: theirs (``torchrun`` stops the others with SIGTERM as soon as one process has exited)
 DONE_WAIT_S = 5.0
@@ -97,14 +95,13 @@ class RankReport:
         and → the lines this process prints (none when another process of its node prints them)."""
         self.store.set(self._key(f"line/{self.rank}"),
                        json.dumps({"kind": kind, "head": head, "text": text, "node": _node()}))
-        wait = PEER_WAIT_S if kind == PEER else WAIT_S
-        deadline = time.monotonic() + wait
+        deadline = time.monotonic() + WAIT_S
         while True:
             posted = self._posted()
             if len(posted) == self.world or time.monotonic() >= deadline:
                 break
-            if kind != ERROR and any(p["kind"] == ERROR for r, p in posted.items() if r != self.rank):
-                break  # another process's refusal: the reason, nothing more to wait for
+            if any(_PRIORITY.index(p["kind"]) < _PRIORITY.index(kind) for p in posted.values()):
+                break  # another process's refusal (or interrupt) says why: nothing more to wait for
             time.sleep(0.05)
         top = next(k for k in _PRIORITY if any(p["kind"] == k for p in posted.values()))
         shown = [(r, p) for r, p in sorted(posted.items()) if p["kind"] == top]
@@ -138,9 +135,12 @@ class RankReport:
         for every other process that posted a report to have printed its own: none exits first
         (``torchrun`` would stop the others, with SIGTERM, while their lines are unprinted)."""
         self.store.set(self._key(f"done/{self.rank}"), "1")
+        # rank 0 of processes started without torchrun's agent holds the store: it waits for every
+        # process, so that one left waiting finds the line there (and says nothing) when it learns
+        hosting = self.rank == 0 and os.environ.get("TORCHELASTIC_USE_AGENT_STORE") != "True"
         deadline = time.monotonic() + DONE_WAIT_S
         while time.monotonic() < deadline:
-            posted = [r for r in range(self.world) if self.store.check([self._key(f"line/{r}")])]
+            posted = [r for r in range(self.world) if hosting or self.store.check([self._key(f"line/{r}")])]
             if all(self.store.check([self._key(f"done/{r}")]) for r in posted):
                 return
             time.sleep(0.05)
