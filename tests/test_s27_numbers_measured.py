@@ -381,3 +381,40 @@ def test_the_roadscene_size_quoted(shared):
     assert _rounds_to(m.group(1), size / 1e6) and int(m.group(2)) == pairs, (size, pairs)
     m = re.search(r"0\.18 s for RoadScene's (\d+) pairs, (\d+) MB", text)
     assert m and int(m.group(1)) == pairs and _rounds_to(m.group(2), size / 1e6)
+
+
+# --- the peers' FLOP counts at 256² ---------------------------------------------------------------
+
+def test_the_peers_flop_counts_and_rates_at_256():
+    """'19.2 GFLOP (10.6 of convolution, 8.6 of the exact N = 4096 attention) against DenseFuse's 11.5 and
+    IFCNN's 17.0 … at 62 GFLOP/s against DenseFuse's 40–55 (its 11.5 GFLOP in 0.21–0.29 s)'; it said 37–55."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from script_module import load
+
+    text = _text("training.md")
+    m = re.search(r"against DenseFuse's (\d+\.\d) and IFCNN's (\d+\.\d) \(counted in the same way; re-counted "
+                  r"2026-12-07: (\d+\.\d+) and (\d+\.\d+)\), at (\d+) GFLOP/s against DenseFuse's (\d+)–(\d+) "
+                  r"\(its (\d+\.\d) GFLOP in (\d\.\d+)–(\d\.\d+) s\)", text)
+    assert m, "docs/training.md: the FLOP comparison at 256² is gone"
+    bench = load("benchmarks/bench_fuse.py")
+    gflop = {}
+    a = torch.rand(1, 1, 256, 256)
+    for name in ("densefuse", "ifcnn"):
+        with torch.inference_mode(), FlopCounterMode(display=False) as fc:
+            bench._peer_net(name)(a, a)
+        gflop[name] = fc.get_total_flops() / 1e9
+    for quoted, name in zip(m.group(1, 2), ("densefuse", "ifcnn")):
+        assert _rounds_to(quoted, gflop[name]), (name, gflop[name])
+    for quoted, name in zip(m.group(3, 4), ("densefuse", "ifcnn")):
+        assert _rounds_to(quoted, gflop[name]), (name, gflop[name])
+    assert _rounds_to(m.group(8), gflop["densefuse"])
+    fast, slow = float(m.group(9)), float(m.group(10))
+    assert "DenseFuse's 256² time moved between " + m.group(9) + " and " + m.group(10) + " s across runs" in text
+    assert (int(m.group(6)), int(m.group(7))) == (round(gflop["densefuse"] / slow), round(gflop["densefuse"] / fast))
+    log = (ROOT / "runs-log" / "bench_fuse_20261202_channels_last.txt").read_text(encoding="utf-8")
+    row = re.search(r"256x256 +default +(\S+) s .*? conv +(\S+) \+ map +(\S+) GFLOP +(\S+) GFLOP/s", log)
+    conv, amap = float(row.group(2)), float(row.group(3))
+    assert f"computes {conv + amap:.1f} GFLOP ({conv:.1f} of convolution, {amap:.1f} of the exact N = 4096" in text
+    assert int(m.group(5)) == round(float(row.group(4)))
