@@ -418,3 +418,36 @@ def test_the_peers_flop_counts_and_rates_at_256():
     conv, amap = float(row.group(2)), float(row.group(3))
     assert f"computes {conv + amap:.1f} GFLOP ({conv:.1f} of convolution, {amap:.1f} of the exact N = 4096" in text
     assert int(m.group(5)) == round(float(row.group(4)))
+
+
+# --- mean ranks quoted from scripts/val_rank.py ----------------------------------------------------
+
+def _val_rank(*files: str) -> list[tuple[float, str]]:
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "val_rank.py"), *files], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return [(float(m.group(1)), m.group(2)) for m in re.finditer(r"^\s+(\d+\.\d+)\s+(.+)$", done.stdout, re.M)]
+
+
+def test_default_mean_ranks_are_val_rank_output():
+    """'5.65, against 6.30–7.95 for `centred-bright-train` at its four temperatures (6.45 at its chosen T = 0.5)
+    and 6.60 for `centred-bright`' (it said 6.30–6.45, two of the four)."""
+    text = _text("training.md")
+    m = re.search(r"it is first: (\d\.\d+), against (\d\.\d+)–(\d\.\d+) for `centred-bright-train` at its four "
+                  r"temperatures \((\d\.\d+) at its chosen T = 0\.5\) and (\d\.\d+) for `centred-bright`", text)
+    assert m
+    rows = _val_rank("runs-log/val_base_brightness_centred_combined.txt", "runs-log/val_centred-bright-train.txt",
+                     "runs-log/val_centred-bright-train2.txt")
+    assert rows[0] == (float(m.group(1)), "runs/centred-bright-train2/final.safetensors "
+                                          "blend_temperature=0.5,map_min_pool=2")
+    cbt = {label.split("blend_temperature=")[1].split(",")[0]: r for r, label in rows
+           if label.startswith("runs-log/centred-bright-train/")}
+    assert len(cbt) == 4
+    assert (min(cbt.values()), max(cbt.values())) == (float(m.group(2)), float(m.group(3)))
+    assert cbt["0.5"] == float(m.group(4))
+    assert dict((label, r) for r, label in rows)["centred base_brightness=50"] == float(m.group(5))
+    m = re.search(r"T = 0\.5 has the best mean rank within its grid \((\d\.\d+)\)", text)
+    grid = _val_rank("runs-log/val_centred-bright-train2.txt")
+    assert m and grid[0][0] == float(m.group(1)) and "blend_temperature=0.5," in grid[0][1]
