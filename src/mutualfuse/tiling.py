@@ -293,7 +293,7 @@ _TILE_BAR: contextvars.ContextVar[bool] = contextvars.ContextVar("mutualfuse_til
 def tile_bar(show: bool = True) -> Iterator[None]:
     """Within the block, :func:`tiled_fuse` called without ``progress`` shows a ``tiles`` bar on
     stderr (tqdm, cleared when done, as the network's ``windows`` bar): a tiled run of a classical
-    method (``fuse --method cbf --tile 256`` of a 2000x1500 pair: 142 s on one thread) showed
+    method (``fuse --method cbf --tile 256`` of a 2000x1500 pair: 108-142 s on one thread of a loaded 2-core machine) showed
     nothing, and neither did the network's whenever its tiles were one streaming window each."""
     token = _TILE_BAR.set(bool(show))
     try:
@@ -327,7 +327,7 @@ def tiled_fuse(fuse_batch: Callable[[np.ndarray, np.ndarray], np.ndarray], a: np
         if total > 1:
             from tqdm import tqdm
 
-            # leave=False as the runner's windows bar (nested below it while a tile streams)
+            # leave=False as the runner's windows bar, which a tile of several windows draws below this one
             bar = tqdm(total=total, desc="tiles", unit="tile", file=sys.stderr, leave=False)
 
             def progress(done: int) -> None:

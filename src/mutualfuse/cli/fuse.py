@@ -518,7 +518,7 @@ def run(args: argparse.Namespace) -> int:
     from .common import naming_the_file
 
     # --tile: a bar of the tiles too, for every method (a classical method's tiled run showed nothing:
-    # 142 s for cbf --tile 256 of a 2000x1500 pair), at a terminal only as the windows' bar
+    # 108-142 s for cbf --tile 256 of a 2000x1500 pair), at a terminal only as the windows' bar
     with naming_the_file(args.a, (args.a, args.b, args.out)), tile_bar(bar):
         info = fuse_files(fuser, args.a, args.b, args.out, max_pixels=args.max_pixels, bit_depth=args.bit_depth)
     if not args.quiet:  # -q: nothing on success (notes included); errors are still printed
