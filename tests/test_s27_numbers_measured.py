@@ -451,3 +451,28 @@ def test_default_mean_ranks_are_val_rank_output():
     m = re.search(r"T = 0\.5 has the best mean rank within its grid \((\d\.\d+)\)", text)
     grid = _val_rank("runs-log/val_centred-bright-train2.txt")
     assert m and grid[0][0] == float(m.group(1)) and "blend_temperature=0.5," in grid[0][1]
+
+
+@pytest.mark.parametrize("task, quoted", [
+    ("ir-vis", {"1": 2.95, "0.5": 2.58, "0.25": 2.37, "0.1": 2.11}),
+    ("medical", {"1": 2.22, "0.5": 2.22, "0.25": 2.56, "0.1": 3.00}),
+])
+def test_round_1_task_ranks_are_val_rank_output(task, quoted):
+    row = re.search(r"^\| `" + task + r"` \|[^|]+\| ([\d.*]+) / ([\d.*]+) / ([\d.*]+) / ([\d.*]+) \|",
+                    (DOCS / "training.md").read_text(encoding="utf-8"), re.M)
+    assert row, task
+    assert [float(g.strip("*")) for g in row.groups()] == [quoted[t] for t in ("1", "0.5", "0.25", "0.1")]
+    got = {label.split("blend_temperature=")[1].split(",")[0]: r
+           for r, label in _val_rank("--task", task, "runs-log/val_default_tno40.txt")}
+    assert got == quoted
+
+
+def test_round_2_ir_vis_ranks_are_val_rank_output():
+    m = re.search(r"\| `ir-vis` \(19 columns\) \| T = 0\.1 \((\d\.\d+)\) \| T = 0\.1, G = 3000 \(\*\*(\d\.\d+)\*\*; "
+                  r"G = 1000 (\d\.\d+), G = 300 (\d\.\d+)\)", _text("training.md"))
+    assert m
+    got = {label.split("default ")[1]: r for r, label in _val_rank(
+        "--task", "ir-vis", "runs-log/val_default_tno40.txt", "runs-log/val_default_tno40_detail_activity.txt")}
+    want = [got["blend_temperature=0.1,map_min_pool=2"]] + [
+        got[f"blend_temperature=0.1,detail_activity={g}.0,map_min_pool=2"] for g in (3000, 1000, 300)]
+    assert [float(g) for g in m.groups()] == want
