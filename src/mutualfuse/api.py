@@ -1240,8 +1240,8 @@ def _warn_guessed_ranges(notes: Sequence[str], names: Sequence[str], normalize: 
     for n in dict.fromkeys(names):
         if any(x.startswith(f"{n}: float input") and "(within the tolerance" not in x for x in notes):
             _warn_user(f"{n}: float samples outside [0, 1] taken for data of another range and stretched by their "
-                       "own percentiles (normalize='auto'), not kept at their scale: the result is float in [0, 1]; "
-                       "pass x / 255 for 0-255 data, np.clip(x, 0, 1) for an overshoot (the values: Fuser.report.notes)")
+                       "own percentiles (normalize='auto'; a flat image clipped), not kept at their scale: the "
+                       "result is float in [0, 1]; pass x / 255 for 0-255 data, np.clip(x, 0, 1) for an overshoot (the values: Fuser.report.notes)")
 
 
 def _warn_user(message: str) -> None:

@@ -63,3 +63,9 @@ def test_the_notes_still_carry_the_values():
     f = mutualfuse.Fuser("average")
     _caught(lambda: f.fuse(A255, B01))
     assert any(n.startswith("a: float input with values in [") and "outside [0, 1]" in n for n in f.report.notes)
+
+
+def test_a_flat_0_255_float_image_is_warned_of_too():
+    # a flat image has no percentile range: kept at its value, clipped (7 → 1.0): not its scale either
+    _, got = _caught(lambda: mutualfuse.Fuser("average").fuse(np.full((16, 20), 7.0), B01))
+    assert len(got) == 1 and "a flat image clipped" in str(got[0].message)
