@@ -567,14 +567,19 @@ def run(args: argparse.Namespace) -> int:
         del fuser  # each worker builds its own; this one only checked the options
         failures += fuse_in_workers(args, todo, min(jobs, len(todo)), tally, bar)
     else:
+        from ..tiling import tile_bar
+
         cleaned = {out_dir.resolve()}
-        for a, b, o in bar:
-            bar.set_postfix_str(one_line(Path(a).name), refresh=False)  # a newline in a name split the bar
-            info, failure = fuse_pair(fuser, args, a, b, o, cleaned)
-            if failure:
-                failures.append(failure)
-            else:
-                tally.add(a, b, info)
+        # --tile: each pair's tiles under the pairs' bar, at a terminal (as `fuse`): a pair of a slow
+        # method (cbf --tile 256 of 2000x1500: minutes) left the bar at the same count without a word
+        with tile_bar(not bar.disable and sys.stderr.isatty()):
+            for a, b, o in bar:
+                bar.set_postfix_str(one_line(Path(a).name), refresh=False)  # a newline in a name split the bar
+                info, failure = fuse_pair(fuser, args, a, b, o, cleaned)
+                if failure:
+                    failures.append(failure)
+                else:
+                    tally.add(a, b, info)
     bar.close()
     if policy_note and len(failures) > listed:  # a pair read (or refused) with it failed: said as for a fused one
         tally.notes.add(policy_note)
