@@ -186,7 +186,8 @@ class Fuser:
             the same result to float32 rounding).
         tile, tile_overlap: fuse independent ``tile``×``tile`` tiles blended over
             ``tile_overlap`` pixels (approximation; off by default).
-        progress: show a progress bar (stderr) for multi-window images.
+        progress: show a progress bar (stderr) for multi-window images, and one of the tiles under
+            ``tile``.
         blend_temperature: override the temperature of a blend/pyramid model's selection
             (``None`` = the one stored with the weights, or the ``task``'s; ``default`` ships with
             0.5, the trained model is 1.0; smaller = harder selection). docs/training.md.
@@ -757,7 +758,8 @@ class Fuser:
                 pools.append(self.report.mapping_pool)
                 return r
 
-            out = tiled_fuse(one, a, b, self.tile, self.tile_overlap)
+            # progress=True: a `tiles` bar on stderr as the runner's `windows` bar (Fuser(progress=True))
+            out = tiled_fuse(one, a, b, self.tile, self.tile_overlap, progress=True if self.progress else None)
             self.report.tiles = n
             self.report.mapping_pool = max(pools) if pools else 1
             # the tiles and overlaps tiled_fuse cuts (clipped to the image, spread evenly: often
