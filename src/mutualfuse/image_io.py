@@ -1239,42 +1239,83 @@ def _same_file(p: Path, q: Path) -> bool:
         return False
 
 
-def check_writable(path: str | os.PathLike, inputs: tuple = (), formats: dict | None = None) -> Path:
-    """Fail early (before any work) if ``path`` cannot be written or equals an input."""
+def check_writable(path: str | os.PathLike, inputs: tuple = (), formats: dict | None = None,
+                   hint: bool | None = None) -> Path:
+    """Fail early (before any work) if ``path`` cannot be written or equals an input.
+
+    Every refusal is one line naming the path as typed (a control character in it, a newline of
+    ``$'fused\\n.png'``, shown escaped, so that the line stays one). ``hint``: say, for an existing
+    folder or ``-``, what to give instead (``-o DIR/fused.png``); default: where ``inputs`` are
+    given (a command's own output, not one of fuse-dir's per-pair files, whose names it chooses)."""
     p = Path(path)
     formats = OUTPUT_FORMATS if formats is None else formats
+    hint = bool(inputs) if hint is None else hint
+    shown = _one_line_path(path)
     _refuse_long_name(p, "output ")
     if isinstance(path, str) and path.endswith("/") and p != Path(p.anchor):
         # Path() drops the slash: `-o out.png/` wrote out.png and said it wrote "out.png/"
-        raise _err(path, "output path ends in '/', which names a folder; give the file name without it")
+        raise _err(shown, "output path ends in '/', which names a folder; give the file name without it")
+    if str(path) == "-" and not p.exists():
+        # was "unsupported output format '(no extension)'": no command writes to standard output
+        raise _err(shown, "output to standard output ('-') is not supported; give a file name"
+                          + (f", e.g. -o {_example_name(Path(), formats)}" if hint else ""))
+    if p.is_dir():
+        # before the format: `fuse-video a.mp4 b.mp4 -o DIR` said "unsupported output format '(no extension)'"
+        raise _err(shown, "output path is a directory"
+                          + (f"; give a file name in it, e.g. -o {_one_line_path(_example_name(p, formats))}"
+                             if hint else ""))
     if p.suffix.lower() not in formats:
-        raise _err(p, f"unsupported output format {p.suffix or '(no extension)'!r}; use "
-                      + ", ".join(sorted(formats)))
+        raise _err(shown, f"unsupported output format {p.suffix or '(no extension)'!r}; use "
+                          + ", ".join(sorted(formats)))
     if isinstance(formats, dict) and formats.get(p.suffix.lower()) == "DICOM":
         from .dicom import WRITE_HINT, _pydicom
 
         if _pydicom() is None:
-            raise _err(p, WRITE_HINT)
+            raise _err(shown, WRITE_HINT)
     for q in inputs:
         if _same_file(p, Path(q)):
-            raise _err(p, f"output path is the same file as input {q}")
-    if p.is_dir():
-        raise _err(p, "output path is a directory")
+            raise _err(shown, f"output path is the same file as input {_one_line_path(q)}")
     if p.is_symlink() and not p.exists():
-        raise _err(p, "output path is a broken or looping symbolic link")
+        raise _err(shown, "output path is a broken or looping symbolic link")
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.exists():
-        raise _err(p, f"output folder {parent} does not exist")
+        raise _err(shown, f"output folder {_one_line_path(parent)} does not exist")
     if not parent.is_dir():
-        raise _err(p, f"output folder {parent} is not a directory")
+        raise _err(shown, f"output folder {_one_line_path(parent)} is not a directory")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise _err(p, f"output folder {parent} is not writable")
+        raise _err(shown, f"output folder {_one_line_path(parent)} is not writable")
     if p.exists() and not os.access(p, os.W_OK):
-        raise _err(p, "output file exists and is not writable")
+        raise _err(shown, "output file exists and is not writable")
     from .io.atomic import probe_writable
 
     probe_writable(p)
     return p
+
+
+#: the file name :func:`check_writable` suggests in a folder given as an output, by format
+_EXAMPLE_STEMS = {".onnx": "model", ".safetensors": "weights", ".csv": "results", ".json": "results"}
+
+
+def _example_name(folder: Path, formats) -> Path:
+    """``folder/fused.png`` (``model.onnx``, ``results.csv``, ...): a file name of the first usual
+    format of ``formats`` in ``folder``, for a folder given where a file is written."""
+    order = (".png", ".mp4", ".nii.gz", ".csv", ".onnx", ".safetensors")
+    ext = next((e for e in order if e in formats), None) or sorted(formats)[0]
+    if ext == ".gz":
+        ext = ".nii.gz"
+    return folder / f"{_EXAMPLE_STEMS.get(ext, 'fused')}{ext}"
+
+
+def _one_line_path(path) -> str:
+    """``path`` as text on one line: a control character (a newline, a tab, an escape) shown
+    escaped as ``repr`` does (``fused\\n.png``), so that a one-line error naming it stays one."""
+    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else str(path)
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    if not any(ord(c) < 32 or ord(c) == 127 for c in text):
+        return text
+    return "".join(c.encode("unicode_escape").decode("ascii") if ord(c) < 32 or ord(c) == 127 else c
+                   for c in text)
 
 
 #: the largest width and height each output format can hold (JPEG: libjpeg's 65500; DICOM:
