@@ -57,10 +57,11 @@ def run(args: argparse.Namespace) -> int:
     if not target:
         raise ParameterError("export-onnx needs an output file: -o OUT.onnx")
     args.out = target
-    if target.endswith("/"):  # export_onnx takes it as a Path, which drops the slash
-        from ..image_io import check_writable
+    from ..image_io import check_writable
 
-        check_writable(target, formats={".onnx"})
+    # as typed, before the weights are read: export_onnx takes it as a Path, which drops the slash
+    # of `model.onnx/`; a folder or '-' is said with the file name to give instead
+    check_writable(target, formats={".onnx"}, hint=True)
     _refuse_a_method_name(args.weights)
     if args.task == "stored":  # the default: the weights' stored settings (as fuse --task stored)
         args.task = None

@@ -13,7 +13,9 @@ def add_parser(sub) -> None:
                        "e.g. to use a run that was stopped early.")
     p.add_argument("checkpoint", help="checkpoint file (OUT/last.ckpt of `mutualfuse train`), or a weights file "
                    "with --record-paths (a copy of it recording its local paths so)")
-    p.add_argument("-o", "--out", required=True, help="output weights file (.safetensors)")
+    from .common import non_empty
+
+    p.add_argument("-o", "--out", required=True, type=non_empty, help="output weights file (.safetensors)")
     p.add_argument("--record-paths", choices=("full", "name", "none"), metavar="{full,name,none}",
                    help="how the weights record the run's local paths (data root, output folder, warm-start weights, "
                    "a loss of one's own's file): full, name (each path's last part only) or none (no folders; "
@@ -112,9 +114,10 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError(f"{out}: its sha256 sidecar {side} is the checkpoint itself; choose another file name")
     if side.is_dir():
         raise ParameterError(f"{side}: is a directory; the sha256 sidecar of {out} goes there")
-    if out.suffix.lower() != ".safetensors":
-        raise ParameterError(f"{out}: weights are written as .safetensors; use that suffix")
-    check_writable(out, inputs=(ckpt,), formats={".safetensors"})
+    # the string as typed: Path() dropped the slash of `-o w.safetensors/`, which wrote w.safetensors, exit 0;
+    # a folder, '-' and a wrong suffix are said as every command says them (a folder was "weights are
+    # written as .safetensors; use that suffix")
+    check_writable(args.out, inputs=(ckpt,), formats={".safetensors"})
     if ckpt.is_dir():  # the run's folder (OUT) for the checkpoint in it
         inside = ckpt / "last.ckpt"
         hint = f"; its checkpoint is {inside}" if inside.is_file() else " (a run's folder holds it as last.ckpt)"

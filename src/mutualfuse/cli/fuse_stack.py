@@ -36,7 +36,9 @@ def add_parser(sub) -> None:
     p.add_argument("images", nargs="+",
                    help="the stack: two or more images, one folder of them (name order, numbers by value: "
                         "z2 before z10), or one multi-page TIFF (ImageJ / OME-TIFF z-stack)")
-    p.add_argument("-o", "--out", required=True, help="output image (.png, .tif, .jpg, .bmp, .dcm)")
+    from .common import non_empty  # -o "" (an unset shell variable): one line from argparse
+
+    p.add_argument("-o", "--out", required=True, type=non_empty, help="output image (.png, .tif, .jpg, .bmp, .dcm)")
     p.add_argument("--order", default="tree", choices=["tree", "spread", "sequential"],
                    help="how the pairwise fusions are chained (default %(default)s: a balanced tree, halves "
                         "of the stack fused, neighbours first; spread: the same tree fusing planes far apart "
