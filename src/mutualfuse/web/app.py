@@ -11,6 +11,7 @@ what the browser test drives.
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 from ..api import STACK_ORDERS
@@ -375,7 +376,8 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
                   f"{r.device}); metrics {r.metric_seconds:.2f} s")
         cmd = s.command()
         status = "done: " + _plain(Path(r.png).name) + "".join(f"  \nnote: {_plain(n)}" for n in r.notes)
-        state = {"a": str(r.preview_a), "b": str(r.preview_b), "fused": str(r.png)}
+        state = {"a": str(r.preview_a), "b": str(r.preview_b), "fused": str(r.png), "average": str(r.average),
+                 "sources": [str(a_file), str(b_file)], "names": paths, "normalize": r.normalize, "rows": r.metrics}
         # the slider shows the source the radio names (it showed a after a re-fuse with "b vs fused" set)
         return (status, str(r.png), core.compare_pair(state, which), r.metrics, files,
                 f"{timing}  \nsame as: `{cmd}`", state)
@@ -417,6 +419,38 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
     # Gradio passes the request (its session: the browser tab) to a parameter annotated gr.Request;
     # set as an object, since this module's string annotations cannot be resolved to gradio's class
     run.__annotations__["request"] = run_stack.__annotations__["request"] = gr.Request
+
+    def on_more(keys, state, progress=gr.Progress()):
+        """The metrics table: the fast metrics of the last result and, scored now, the metrics chosen
+        under it (``#more-metrics``: as ``evaluate --metrics KEY`` scores the files) → (table, note)."""
+        keys = [str(k) for k in (keys or [])]
+        if not state or not state.get("rows"):
+            return gr.update(), ""
+        if not keys:
+            return state["rows"], ""
+        files = [*state["sources"], state["fused"], state["average"]]
+        if not all(Path(f).is_file() for f in files):
+            return state["rows"], ("mutualfuse: error: this result or its images are no longer on the server (kept "
+                                   f"about {core.REQUEST_MAX_AGE // 60} minutes): press Fuse again to score them")
+        one_at_a_time(progress)  # in the fusions' queue: a slow metric takes seconds a pair
+        t0 = time.perf_counter()
+        notes: list[str] = []
+        try:
+            rows = core.more_scores(keys, *files, normalize=state["normalize"], notes=notes)
+        except Exception as e:  # noqa: BLE001 - the server keeps serving; the message says what broke
+            return state["rows"], _failed(e, state.get("names") or {}, "image")
+        finally:
+            fusing.release()
+        return (state["rows"] + rows,
+                f"{len(rows)} more {'metric' if len(rows) == 1 else 'metrics'} scored in "
+                f"{time.perf_counter() - t0:.2f} s" + "".join(f"  \nnote: {_plain(n)}" for n in notes))
+
+    def after_fuse(keys, state, progress=gr.Progress()):
+        """Fuse's next step: the chosen metrics scored for the new result; nothing at all (no update,
+        no progress shown) when none is chosen."""
+        if not keys:
+            return gr.update(), gr.update()
+        return on_more(keys, state, progress)
 
     def on_stack_compare(label, state):
         pair = core.still_there(core.compare_stack(state, label))
@@ -481,6 +515,11 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
                                  label="the slider compares the fused image with", elem_id="compare-with")
         metrics = gr.Dataframe(headers=["metric", "fused", "pixel average", "better"], label="metrics",
                                interactive=False, elem_id="metrics")
+        more = gr.Dropdown(core.metric_choices(), value=[], multiselect=True, elem_id="more-metrics",
+                           label="more metrics for the table (as `mutualfuse evaluate --metrics KEY`; scored after "
+                                 "each Fuse and when chosen, in the queue of the fusions: a slow one takes seconds "
+                                 "at the samples' size, minutes at a camera's)")
+        more_note = gr.Markdown("", elem_id="more-metrics-note")
         downloads = gr.File(label="download (PNG; a TIFF as well when an input is 16-bit or float: 16-bit, "
                                   "float kept, as `fuse -o fused.tif`); " + KEPT, file_count="multiple",
                             interactive=False, elem_id="downloads")
@@ -513,7 +552,10 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         method.change(on_method, method, [weights, params, temperature, gain, activity, detail_off, task])
         go.click(run, [a_in, b_in, method, weights, params, chroma, normalize, temperature, gain, activity, detail_off,
                        task, which],
-                 [status, fused, compare, metrics, downloads, timing, state], concurrency_id=FUSE_QUEUE)
+                 [status, fused, compare, metrics, downloads, timing, state], concurrency_id=FUSE_QUEUE
+                 ).then(after_fuse, [more, state], [metrics, more_note], concurrency_id=FUSE_QUEUE,
+                        show_progress="hidden")
+        more.change(on_more, [more, state], [metrics, more_note], concurrency_id=FUSE_QUEUE)
         which.change(on_compare, [which, state], compare)
         stack_go.click(run_stack, [stack_in, method, weights, params, chroma, normalize, temperature, gain, activity,
                                    detail_off, task, order, fmt],

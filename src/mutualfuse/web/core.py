@@ -288,6 +288,8 @@ class Result:
     metrics: list[list] = field(default_factory=list)  # [name, fused, average, better]
     notes: list[str] = field(default_factory=list)
     device: str = ""  # where the fuser ran (the page's timing line; asking the cache again could rebuild it)
+    average: Path | None = None  # the pixel average, as scored in the table (its "pixel average" column)
+    normalize: str = "auto"  # the scaling the fuser read the pair with (how :func:`_scores` reads a float source)
 
 
 def samples() -> dict[str, tuple[Path, Path]]:
@@ -546,8 +548,33 @@ def own_metrics() -> dict[str, str]:
     return {f"{e.name} (yours, unchecked)": e.name for e in METRICS if e.meta["source"] == OWN_SOURCE}
 
 
+def metric_choices() -> list[tuple[str, str]]:
+    """The metrics the page can add to its table, as (label, key): every registered metric but the
+    table's own (:data:`FAST_METRICS`, and one's own metrics, always in it), in ``evaluate --list``'s
+    order, those the registry marks slow labelled so."""
+    from ..metrics import METRICS, OWN_SOURCE
+
+    fast = set(FAST_METRICS.values())
+    return [(e.name + ("  (slow)" if e.meta.get("slow") else ""), e.name) for e in METRICS
+            if e.name not in fast and e.meta.get("source") != OWN_SOURCE]
+
+
+def more_scores(keys: list[str], a_path: str, b_path: str, fused_png: Path, avg_png: Path,
+                normalize: str = "auto", notes: list[str] | None = None) -> list[list]:
+    """The table's rows of the metrics ``keys`` chosen on the page (:func:`metric_choices`), scored
+    as :func:`_scores` scores the table's own (as ``mutualfuse evaluate --metrics KEY`` scores the
+    files); a key that is not a registered metric is a one-line ParameterError."""
+    from ..errors import ParameterError
+    from ..metrics import METRICS
+
+    for k in keys:
+        if k not in METRICS:
+            raise ParameterError(f"metric {k!r}: not a metric of this server (mutualfuse evaluate --list)")
+    return _scores(a_path, b_path, fused_png, avg_png, normalize, notes, metrics={k: k for k in keys})
+
+
 def _scores(a_path: str, b_path: str, fused_png: Path, avg_png: Path, normalize: str = "auto",
-            notes: list[str] | None = None) -> list[list]:
+            notes: list[str] | None = None, metrics: dict[str, str] | None = None) -> list[list]:
     """The metrics table, scored as ``mutualfuse evaluate`` scores the files: the fused PNGs as
     stored, the sources at their stored scale (``evaluate``'s default) or, when a source is float
     (which ``evaluate`` scores only with ``--normalize``), both as ``evaluate --normalize
@@ -557,7 +584,8 @@ def _scores(a_path: str, b_path: str, fused_png: Path, avg_png: Path, normalize:
 
     After the fast metrics, every metric of one's own (:func:`own_metrics`); one that fails (raises,
     or returns no number: :class:`~mutualfuse.metrics.MetricResultError`) leaves its cells empty,
-    with its one-line reason appended to ``notes``."""
+    with its one-line reason appended to ``notes``. ``metrics``: label → key of the rows instead
+    (:func:`more_scores`)."""
     from ..cli.evaluate import read_gray
     from ..errors import ImageTooSmallError, InputError, MetricUndefinedError
     from ..evaluation import SOURCE_NORMALIZE
@@ -587,7 +615,9 @@ def _scores(a_path: str, b_path: str, fused_png: Path, avg_png: Path, normalize:
         return v if math.isfinite(v) else None
 
     rows = []
-    for name, key in {**{f"{n} ({k})": k for n, k in FAST_METRICS.items()}, **own_metrics()}.items():
+    if metrics is None:
+        metrics = {**{f"{n} ({k})": k for n, k in FAST_METRICS.items()}, **own_metrics()}
+    for name, key in metrics.items():
         fn = METRICS.get(key)
         fn = getattr(fn, "unchecked", fn)  # as evaluate: its reads are 0-255 (no 0-1 guard; a dark DICOM window)
         vf, va = score(fn, f, key), score(fn, avg, key)
@@ -663,7 +693,7 @@ def fuse_request(a_path: str, b_path: str, settings: Settings, workdir: Path, ca
     return Result(png=png, tiff=tiff, preview_a=_preview(a, req / "a-preview.png"),
                   preview_b=_preview(b, req / "b-preview.png"), bit_depth=depth, colour=colour,
                   seconds=seconds, metric_seconds=time.perf_counter() - t1, metrics=rows, notes=notes,
-                  device=str(fuser.device))
+                  device=str(fuser.device), average=avg_png, normalize=fuser.normalize)
 
 
 @dataclass
