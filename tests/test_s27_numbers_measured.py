@@ -476,3 +476,13 @@ def test_round_2_ir_vis_ranks_are_val_rank_output():
     want = [got["blend_temperature=0.1,map_min_pool=2"]] + [
         got[f"blend_temperature=0.1,detail_activity={g}.0,map_min_pool=2"] for g in (3000, 1000, 300)]
     assert [float(g) for g in m.groups()] == want
+
+
+@pytest.mark.parametrize("sentence", [
+    "logged 7 s and took 24 s on the clock, s18 audit, 2026-12-06)",
+    "which take 5.8 s to decode; s22 audit, 2026-12-06)",
+])
+def test_one_off_timings_say_when_and_by_whom(sentence):
+    """Timings with no committed log are stated as what they are (the audit that measured them, its date),
+    found with git log -S; they were undated."""
+    assert sentence in _text("training.md")
