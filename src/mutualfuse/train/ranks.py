@@ -15,8 +15,9 @@ prints it):
 - a process that stopped because another one did (it lost its peer, or ``torchrun`` sent it
   SIGTERM when the other one exited) prints nothing when that other process posted its line: the
   reason is said once (on that process's node; on another node the line is printed there too);
-  a process killed (SIGKILL, the out-of-memory killer) posts nothing, and the one left still
-  says that another process stopped.
+  a process killed (SIGKILL, the out-of-memory killer) posts nothing, and one left says that
+  another process stopped, or, where torchrun's SIGTERM came first, that it was interrupted at
+  which step (``rank 1 of 2: interrupted at step ...``; torchrun's report names the killed one).
 
 Only where the process group was joined before the run was checked (CPU, gloo: see
 ``mutualfuse.cli.train``); where the store cannot be reached (it lived in a process that has
@@ -30,6 +31,7 @@ import signal
 import socket
 import sys
 import time
+from contextlib import contextmanager
 from typing import Any
 
 #: seconds a stopping process waits for the other processes' lines (a refusal that every process
@@ -105,27 +107,21 @@ class RankReport:
             time.sleep(0.05)
         top = next(k for k in _PRIORITY if any(p["kind"] == k for p in posted.values()))
         shown = [(r, p) for r, p in sorted(posted.items()) if p["kind"] == top]
+        # the problems: (what identifies one, the line that says it); an interrupt is one problem
+        # whatever step each process reached, a refusal one per text
         groups: dict[str, list[int]] = {}
         for r, p in shown:
-            line = p["head"] + p["text"] if top != INTERRUPT else ""  # one interrupt line: the lowest rank's
-            groups.setdefault(line, []).append(r)
-        out = []
-        for line, ranks in groups.items():
-            p = posted[ranks[0]]
-            if top == INTERRUPT:
-                ranks = [r for r, _ in shown]
-            if top == PEER or len(ranks) == self.world:  # a peer's line names its rank already
-                out.append(p["head"] + p["text"])
-                continue
-            line = f"{p['head']}{_ranks(ranks)} of {self.world}: {p['text']}"
-            silent = [r for r in range(self.world) if r not in posted]
-            if top == INTERRUPT and silent:  # torchrun stops the others (SIGTERM) when one process is killed
-                line += (f" ({_ranks(silent)} said nothing: killed, e.g. for memory? torchrun stops the other "
-                         f"processes when one ends)")
-            out.append(line)
+            groups.setdefault("interrupt" if top == INTERRUPT else p["head"] + p["text"], []).append(r)
         mine = []
-        for line in out:  # once per node: the first process to claim it prints it
-            claim = self._key(f"said/{_node()}/{hashlib.sha256(line.encode()).hexdigest()[:16]}")
+        for what, ranks in groups.items():
+            p = posted[ranks[0]]  # (an interrupt: the lowest rank's line)
+            if top == PEER or len(ranks) == self.world:  # a peer's line names its rank already
+                line = p["head"] + p["text"]
+            else:
+                line = f"{p['head']}{_ranks(ranks)} of {self.world}: {p['text']}"
+            # once per node: the first process to claim the problem prints it (one that read the
+            # others' lines later, under load, would name other ranks: it claims the same problem)
+            claim = self._key(f"said/{_node()}/{hashlib.sha256(what.encode()).hexdigest()[:16]}")
             if self.store.add(claim, 1) == 1:
                 mine.append(line)
         return mine
@@ -146,6 +142,23 @@ class RankReport:
             time.sleep(0.05)
 
 
+@contextmanager
+def _quiet_stderr():
+    """File descriptor 2 to /dev/null: the store's client, when the process holding the store
+    has exited (rank 0 of processes started without torchrun's agent), writes a C++ stack of
+    "sendBytes failed ... Broken pipe" there before it raises."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def report(rep: RankReport | None, kind: str, head: str, text: str) -> None:
     """Print ``head + text`` for this process of a run, once per node for the whole run
     (:class:`RankReport`); with no report or no store to reach, the line as is (``PEER`` lines
@@ -162,7 +175,8 @@ def report(rep: RankReport | None, kind: str, head: str, text: str) -> None:
             lines = [head + text]
         else:
             try:
-                lines = rep.lines(kind, head, text)
+                with _quiet_stderr():
+                    lines = rep.lines(kind, head, text)
             except Exception:  # noqa: BLE001 - the store is gone (its process exited): say it here
                 lines = [head + text if kind == PEER else f"{head}rank {rep.rank} of {rep.world}: {text}"]
                 rep = None
@@ -170,7 +184,8 @@ def report(rep: RankReport | None, kind: str, head: str, text: str) -> None:
             print(line, file=sys.stderr, flush=True)
         if rep is not None:
             try:
-                rep.done()
+                with _quiet_stderr():
+                    rep.done()
             except Exception:  # noqa: BLE001 - the store is gone: nothing more to wait for
                 pass
     finally:
