@@ -16,8 +16,8 @@ prints it):
   SIGTERM when the other one exited) prints nothing when that other process posted its line: the
   reason is said once (on that process's node; on another node the line is printed there too);
   a process killed (SIGKILL, the out-of-memory killer) posts nothing, and one left says that
-  another process stopped, or, where torchrun's SIGTERM came first, that it was interrupted at
-  which step (``rank 1 of 2: interrupted at step ...``; torchrun's report names the killed one).
+  another process stopped, or, where torchrun's SIGTERM came first, that the run was interrupted
+  at which step (torchrun's report names the process killed).
 
 Only where the process group was joined before the run was checked (CPU, gloo: see
 ``mutualfuse.cli.train``); where the store cannot be reached (it lived in a process that has
@@ -115,8 +115,8 @@ class RankReport:
         mine = []
         for what, ranks in groups.items():
             p = posted[ranks[0]]  # (an interrupt: the lowest rank's line)
-            if top == PEER or len(ranks) == self.world:  # a peer's line names its rank already
-                line = p["head"] + p["text"]
+            if top != ERROR or len(ranks) == self.world:  # a peer's line names its rank already; an
+                line = p["head"] + p["text"]                # interrupt is the run's (a late process, under load)
             else:
                 line = f"{p['head']}{_ranks(ranks)} of {self.world}: {p['text']}"
             # once per node: the first process to claim the problem prints it (one that read the
