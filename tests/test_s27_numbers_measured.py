@@ -554,3 +554,18 @@ def test_training_flops_per_sample_count_the_attention():
         a, b = (TrainConfig.load(str(ROOT / "configs" / c)) for c in (gpu, cpu))
         assert (a.model, a.loss, a.loss_params, a.train_token_budget, a.data.crop) == (
             b.model, b.loss, b.loss_params, b.train_token_budget, b.data.crop), gpu
+
+
+def test_the_ablation_attention_rows_say_they_were_re_run():
+    """Re-run 2026-12-07 (scripts/attention_stats.py --weights ablation-var-mapping-s2, and the first version's file
+    from git show 16847e9^:...): every quoted column unchanged. The N / log N / uniform columns are pinned here."""
+    text = _text("ablations.md")
+    assert "it prints the three rows below unchanged, re-run 2026-12-07 for both files;" in text
+    rows = re.findall(r"^\| (tno-01|lytro-01|ct-mr-c01) \| \d\.\d+ / (\d+\.\d+) \| \d\.\d+ \((\d+\.\d+)\) \|",
+                      (DOCS / "ablations.md").read_text(encoding="utf-8"), re.M)
+    assert len(rows) == 3
+    multiple = json.loads(_meta("ablation-var-mapping-s2")["model_config"])["depth"]
+    assert multiple == 3  # padding multiple 2^(depth-1) = 4 with the direct output
+    for pair, log_n, uniform in rows:
+        gh, gw = _grid(pair, 4)
+        assert _rounds_to(log_n, math.log(gh * gw)) and _rounds_to(uniform, _uniform_distance(gh, gw)), pair
