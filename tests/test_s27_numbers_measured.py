@@ -488,6 +488,11 @@ def test_one_off_timings_say_when_and_by_whom(sentence):
     assert sentence in _text("training.md")
 
 
+def test_the_profiled_copy_cost_says_it_is_not_logged():
+    assert ("the copy cost 232 ms of a 2.0 s fuse in the torch profiler (that day's code, cb26793's session; "
+            "the profile is not logged)") in _text("architecture.md")
+
+
 # --- FLOPs of one training step per sample, attention included --------------------------------------
 
 def _train_step_gflop(config: str) -> tuple[float, float, float, float]:
