@@ -574,3 +574,19 @@ def test_the_ablation_attention_rows_say_they_were_re_run():
     for pair, log_n, uniform in rows:
         gh, gw = _grid(pair, 4)
         assert _rounds_to(log_n, math.log(gh * gw)) and _rounds_to(uniform, _uniform_distance(gh, gw)), pair
+
+
+def test_the_native_bf16_speed_up_is_the_logs():
+    """'Native bf16 made a 256² step 1.6–1.9× faster' (it said 1.6–2×): the pooled float32 recipe against its bf16
+    twin in the two committed bench_train logs of CPUs with native bf16."""
+    m = re.search(r"Native bf16 made a 256² step (\d\.\d)–(\d\.\d)× faster \(AMD EPYC (\S+) → (\S+) images/s, Intel "
+                  r"with AMX (\S+) → (\S+)\);", _text("training.md"))
+    assert m
+    ratios = []
+    for log, (f32, bf16) in (("bench_train_20261202_bf16.txt", m.group(3, 4)),
+                             ("bench_train_20261205_amx.txt", m.group(5, 6))):
+        text = (ROOT / "runs-log" / log).read_text(encoding="utf-8")
+        got = {r: float(v) for r, v in re.findall(r"^(default-long-crop256-pool(?:-bf16)?) +4 +(\S+)", text, re.M)}
+        assert (got["default-long-crop256-pool"], got["default-long-crop256-pool-bf16"]) == (float(f32), float(bf16))
+        ratios.append(float(bf16) / float(f32))
+    assert (float(m.group(1)), float(m.group(2))) == (round(min(ratios), 1), round(max(ratios), 1)), ratios
