@@ -91,3 +91,12 @@ def test_an_empty_output_is_refused_by_argparse(tmp_path, capsys, monkeypatch, c
     monkeypatch.chdir(tmp_path)
     assert_one_line_error(capsys, _argv(command, tmp_path, ""), "-o/--out: must not be empty")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_fuse_volume_says_a_dash_is_standard_output(tmp_path, capsys, monkeypatch):
+    """fuse-volume said "-: the output of a volume must be a NIfTI file ..." (its inputs need not exist)."""
+    pytest.importorskip("nibabel")
+    monkeypatch.chdir(tmp_path)
+    assert_one_line_error(capsys, ["fuse-volume", "a.nii.gz", "b.nii.gz", "-o", "-", "--method", "average"],
+                          "-: output to standard output ('-') is not supported; give a file name, e.g. -o fused.nii.gz")
+    assert list(tmp_path.iterdir()) == []

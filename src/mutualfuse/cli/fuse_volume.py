@@ -95,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
                              "rule of `fuse` for two colour images")
     args.chroma = "saturation"
     out = Path(args.out)
+    if args.out == "-" and not out.exists():  # said as every command says it (was "must be a NIfTI file")
+        check_writable(args.out, formats={".nii.gz": "NIfTI"}, hint=True)
     series_out = is_series_output(args.out)
     if not series_out and not is_volume_path(out):
         raise InputError(f"{out}: the output of a volume must be a NIfTI file (.nii or .nii.gz), or a folder "
