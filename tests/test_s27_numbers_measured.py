@@ -590,3 +590,19 @@ def test_the_native_bf16_speed_up_is_the_logs():
         assert (got["default-long-crop256-pool"], got["default-long-crop256-pool-bf16"]) == (float(f32), float(bf16))
         ratios.append(float(bf16) / float(f32))
     assert (float(m.group(1)), float(m.group(2))) == (round(min(ratios), 1), round(max(ratios), 1)), ratios
+
+
+def test_the_pooled_mapping_speed_up_is_the_logs():
+    """It said '1.7× faster at 256²' citing a section that measured 1.5× (1.08 against 0.73 images/s)."""
+    m = re.search(r"is (\d\.\d)–(\d\.\d)× faster at 256² \(\"Recipe measurements of 2026-12-02, afternoon\": (\S+) "
+                  r"against (\S+) images/s at batch 4 on an Intel Xeon; (\S+) against (\S+) on an AMD EPYC",
+                  _text("training.md"))
+    assert m
+    ratios = []
+    for log, (pooled, exact) in (("bench_train_20261202_pooled.txt", m.group(3, 4)),
+                                 ("bench_train_20261202_bf16.txt", m.group(5, 6))):
+        text = (ROOT / "runs-log" / log).read_text(encoding="utf-8")
+        got = {r: float(v) for r, v in re.findall(r"^ *(default-long(?:-crop256-pool)?) +4 +(\S+)", text, re.M)}
+        assert (got["default-long-crop256-pool"], got["default-long"]) == (float(pooled), float(exact)), log
+        ratios.append(float(pooled) / float(exact))
+    assert (float(m.group(1)), float(m.group(2))) == (round(min(ratios), 1), round(max(ratios), 1)), ratios
