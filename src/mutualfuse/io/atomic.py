@@ -37,6 +37,16 @@ WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 _PART = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.part(?P<suffix>\.[^.]*)?$")
 
 
+def _refusal(message: str) -> InputError:
+    """The one-line :class:`~mutualfuse.errors.InputError` of ``message``: a control character in a
+    name it holds (a line break of ``$'new\\nline.png'``, a tab, an escape) shown escaped as ``repr``
+    does, so that the error stays one line and a name cannot drive the terminal."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in message):
+        message = "".join(c.encode("unicode_escape").decode("ascii") if ord(c) < 32 or ord(c) == 127 else c
+                          for c in message)
+    return InputError(message)
+
+
 def write_failure(e: BaseException) -> str:
     """Why a write failed, in a few words for a one-line error: an ``OSError``'s ``strerror``
     ("No space left on device"), else the first 160 characters of the message on one line (a
@@ -73,7 +83,7 @@ def _refuse_foreign_link(link: Path, st: os.stat_result, folder: Path, shown: Pa
         return
     if d.st_mode & stat.S_ISVTX and d.st_mode & stat.S_IWOTH and st.st_uid not in (os.geteuid(), d.st_uid):
         who = "it" if link == shown else str(link)
-        raise InputError(f"{shown}: {who} is a symbolic link of another user (uid {st.st_uid}) in the shared folder "
+        raise _refusal(f"{shown}: {who} is a symbolic link of another user (uid {st.st_uid}) in the shared folder "
                          f"{folder}; not written through it (the kernel's fs.protected_symlinks rule)")
 
 
@@ -141,7 +151,7 @@ def refuse_special(target: Path, shown: Path) -> None:
     what = special_kind(st.st_mode)
     if what is not None:
         via = "" if target == shown else f" (it links to {target})"
-        raise InputError(f"{shown}: output path is {what}{via}, not a regular file; outputs are written "
+        raise _refusal(f"{shown}: output path is {what}{via}, not a regular file; outputs are written "
                          "to a temporary file renamed into place, which would replace it: give a file name")
 
 
@@ -322,7 +332,7 @@ def _new_temporary(target: Path, parent: Path, suffix: str, shown: Path) -> Path
     try:
         fd, tmp = tempfile.mkstemp(prefix=part_prefix(target), suffix=".part" + suffix, dir=str(parent))
     except OSError as e:
-        raise InputError(f"{shown}: cannot write in {parent} ({e.strerror or e})") from None
+        raise _refusal(f"{shown}: cannot write in {parent} ({e.strerror or e})") from None
     os.close(fd)
     return Path(tmp)
 
@@ -336,7 +346,7 @@ def _writer_errors(shown: Path) -> Iterator[None]:
         yield
     except OSError as e:
         if e.errno in WRITE_ERRNOS:
-            raise InputError(f"{shown}: cannot write output ({e.strerror or e})") from None
+            raise _refusal(f"{shown}: cannot write output ({e.strerror or e})") from None
         raise
 
 
@@ -371,7 +381,7 @@ def atomic_write(path: str | os.PathLike, *, suffix: str | None = None, fsync: b
             _seal(tmp_p, mode, fsync)
             os.replace(tmp_p, p)
         except OSError as e:
-            raise InputError(f"{shown}: cannot write output ({e.strerror or e})") from None
+            raise _refusal(f"{shown}: cannot write output ({e.strerror or e})") from None
     finally:
         with contextlib.suppress(OSError):
             if tmp_p.exists():
@@ -402,7 +412,7 @@ def atomic_write_all(paths: list[Path], write: Callable[[Path, Path], None], fsy
             try:
                 _seal(tmp, mode, fsync)
             except OSError as e:
-                raise InputError(f"{shown}: cannot write output ({e.strerror or e})") from None
+                raise _refusal(f"{shown}: cannot write output ({e.strerror or e})") from None
         done: list[tuple[Path, Path | None, bool]] = []  # (file renamed into place, its old file's link, existed)
         try:
             for shown, target, tmp in staged:
@@ -418,7 +428,7 @@ def atomic_write_all(paths: list[Path], write: Callable[[Path, Path], None], fsy
                 try:
                     os.replace(tmp, target)
                 except OSError as e:
-                    raise InputError(f"{shown}: cannot write output ({e.strerror or e})") from None
+                    raise _refusal(f"{shown}: cannot write output ({e.strerror or e})") from None
                 done.append((target, old, existed))
         except BaseException:
             for target, old, existed in reversed(done):
@@ -445,7 +455,7 @@ def probe_writable(path: str | os.PathLike) -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=part_prefix(p), suffix=".probe", dir=str(parent))
     except OSError as e:
-        raise InputError(f"{shown}: cannot write in {parent} ({e.strerror or e})") from None
+        raise _refusal(f"{shown}: cannot write in {parent} ({e.strerror or e})") from None
     os.close(fd)
     with contextlib.suppress(OSError):
         os.unlink(tmp)
