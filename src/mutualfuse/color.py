@@ -32,6 +32,20 @@ _M = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.4186
 _MINV = np.linalg.inv(_M)
 
 
+#: pixels a block of rows of :func:`fuse_color` holds (at least one row): its temporaries stay
+#: in the processor's caches instead of whole-image float64 arrays (the conversions of a
+#: 2000x1500 colour pair took about 1 s of CPU against 0.03 s for averaging the two; now
+#: ``benchmarks/bench_pipeline.py``). The results do not depend on it: each row is converted by
+#: the same operations as in one piece (the matrix products are one per row either way).
+BLOCK_PIXELS = 1 << 15
+
+
+def _row_blocks(h: int, w: int):
+    """Slices of rows of an h×w image, about :data:`BLOCK_PIXELS` pixels each."""
+    step = max(1, BLOCK_PIXELS // max(1, w))
+    return [slice(r, min(h, r + step)) for r in range(0, h, step)]
+
+
 def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
     ycc = rgb @ _M.T
     ycc[..., 1:] += 0.5
@@ -49,8 +63,46 @@ def combine_chroma(ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
     wb = np.abs(cb - 0.5)
     den = wa + wb
     out = np.full_like(ca, 0.5)
-    m = den > 1e-12
-    out[m] = (ca[m] * wa[m] + cb[m] * wb[m]) / den[m]
+    # the same operations on the same pixels as ``out[m] = (ca[m] * wa[m] + cb[m] * wb[m]) / den[m]``
+    # (so the same values), without the gathers and the scatter of boolean indexing
+    num = ca * wa
+    num += cb * wb
+    np.divide(num, den, out=out, where=den > 1e-12)
+    return out
+
+
+def _split(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(B, H, W, 3) RGB → Y (B, H, W) float64 and Cb/Cr (B, H, W, 2) float32 (chroma needs no
+    more, saves memory): :func:`rgb_to_ycbcr`'s values, converted a block of rows at a time
+    instead of through a whole-image float64 YCbCr array."""
+    B, h, w = x.shape[:3]
+    y = np.empty((B, h, w), dtype=np.float64)
+    c = np.empty((B, h, w, 2), dtype=np.float32)
+    for i in range(B):
+        for rows in _row_blocks(h, w):
+            ycc = x[i, rows] @ _M.T  # one (W, 3) @ (3, 3) product a row, as rgb_to_ycbcr makes
+            y[i, rows] = ycc[..., 0]
+            t = np.empty(ycc.shape[:-1] + (2,), dtype=np.float64)
+            t[...] = ycc[..., 1:]  # contiguous: + 0.5 on the strided view took twice as long
+            t += 0.5
+            c[i, rows] = t  # float64 → float32, as .astype
+    return y, c
+
+
+def _merge(y: np.ndarray, cbcr: Callable[[int, slice], np.ndarray]) -> np.ndarray:
+    """Fused Y (B, H, W) and the Cb/Cr of each block of rows (``cbcr(i, rows)``: float32
+    (rows, W, 2)) → RGB (B, H, W, 3) float64 in [0, 1]: :func:`ycbcr_to_rgb`'s values, a block
+    of rows at a time."""
+    B, h, w = y.shape
+    out = np.empty((B, h, w, 3), dtype=np.float64)
+    for i in range(B):
+        for rows in _row_blocks(h, w):
+            t = np.array(cbcr(i, rows), dtype=np.float64)  # float32 → float64 (exact), a copy
+            t -= 0.5  # (on a contiguous copy: faster than on the strided view)
+            x = np.empty((rows.stop - rows.start, w, 3), dtype=np.float64)
+            x[..., 0] = y[i, rows]
+            x[..., 1:] = t
+            np.clip(x @ _MINV.T, 0.0, 1.0, out=out[i, rows])
     return out
 
 
@@ -77,25 +129,26 @@ def fuse_color(a: np.ndarray, b: np.ndarray, fuse_gray: Callable[[np.ndarray, np
     if not ca and not cb:
         return fuse_gray(a, b)
 
-    def split(x):  # → Y (float64, contiguous) and Cb/Cr (float32: chroma needs no more, saves memory)
-        ycc = rgb_to_ycbcr(x)
-        return np.ascontiguousarray(ycc[..., 0]), ycc[..., 1:].astype(np.float32)
-
-    ya, cha = split(a) if ca else (a, None)
-    yb, chb = split(b) if cb else (b, None)
+    # Y and Cb/Cr a block of rows at a time (_split, _merge): whole-image float64 YCbCr and RGB
+    # temporaries made the colour handling about 30 times the cost of averaging the luminances
+    ya, cha = _split(a) if ca else (a, None)
+    yb, chb = _split(b) if cb else (b, None)
     y = fuse_gray(ya, yb)
     del ya, yb
     if not output_is_colour(ca, cb, chroma):
         return y
     if ca and cb:
         if chroma == "a":
-            cbcr = cha
-        elif chroma == "b":
-            cbcr = chb
-        elif chroma == "mean":
-            cbcr = 0.5 * (cha + chb)
-        else:
-            cbcr = np.stack([combine_chroma(cha[..., i], chb[..., i]) for i in (0, 1)], -1)
-    else:
-        cbcr = cha if ca else chb
-    return ycbcr_to_rgb(np.concatenate([y[..., None], cbcr.astype(np.float64)], -1))
+            return _merge(y, lambda i, rows: cha[i, rows])
+        if chroma == "b":
+            return _merge(y, lambda i, rows: chb[i, rows])
+        if chroma == "mean":
+            return _merge(y, lambda i, rows: 0.5 * (cha[i, rows] + chb[i, rows]))
+
+        def saturation(i, rows):
+            p, q = cha[i, rows], chb[i, rows]
+            return np.stack([combine_chroma(p[..., k], q[..., k]) for k in (0, 1)], -1)
+
+        return _merge(y, saturation)
+    one = cha if ca else chb
+    return _merge(y, lambda i, rows: one[i, rows])
