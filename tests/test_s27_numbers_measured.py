@@ -339,7 +339,8 @@ def test_former_default_sections_name_the_weights_that_give_their_numbers(headin
 
 def test_the_cosine_comparison_names_paper_3000():
     text = _text("training.md")
-    m = re.search(r"it scored as `paper-3000` \(`paper` then; SF (\S+) vs (\S+), EI (\S+) vs (\S+), Qabf (\S+) vs (\S+), "
+    m = re.search(r"it scored as `paper-3000` \(`paper` then; SF (\S+) vs (\S+), EI (\S+) vs (\S+), "
+                  r"Qabf (\S+) vs (\S+), "
                   r"multi-focus PSNR (\S+) vs (\S+) dB; `python scripts/val_metrics.py (\S+)`", text)
     assert m
     assert m.group(9) == "paper-3000"
@@ -496,8 +497,8 @@ def test_the_profiled_copy_cost_says_it_is_not_logged():
 # --- FLOPs of one training step per sample, attention included --------------------------------------
 
 def _train_step_gflop(config: str) -> tuple[float, float, float, float]:
-    """(total, attention, attention forward, convolution backward) GFLOP of one 256² training sample: forward, the recipe's
-    loss, backward; PyTorch's CPU flash-attention kernel counted as benchmarks/bench_fuse.py counts it."""
+    """(total, attention, attention forward, convolution backward) GFLOP of one 256² training sample: forward,
+    the recipe's loss, backward; PyTorch's CPU flash-attention kernel counted as benchmarks/bench_fuse.py counts it."""
     import dataclasses
 
     import torch
@@ -569,18 +570,18 @@ def test_the_ablation_attention_rows_say_they_were_re_run():
     rows = re.findall(r"^\| (tno-01|lytro-01|ct-mr-c01) \| \d\.\d+ / (\d+\.\d+) \| \d\.\d+ \((\d+\.\d+)\) \|",
                       (DOCS / "ablations.md").read_text(encoding="utf-8"), re.M)
     assert len(rows) == 3
-    multiple = json.loads(_meta("ablation-var-mapping-s2")["model_config"])["depth"]
-    assert multiple == 3  # padding multiple 2^(depth-1) = 4 with the direct output
+    depth = json.loads(_meta("ablation-var-mapping-s2")["model_config"])["depth"]
+    assert depth == 3  # padding multiple 2^(depth-1) = 4 with the direct output
     for pair, log_n, uniform in rows:
         gh, gw = _grid(pair, 4)
         assert _rounds_to(log_n, math.log(gh * gw)) and _rounds_to(uniform, _uniform_distance(gh, gw)), pair
 
 
 def test_the_native_bf16_speed_up_is_the_logs():
-    """'Native bf16 made a 256² step 1.6–1.9× faster' (it said 1.6–2×): the pooled float32 recipe against its bf16
-    twin in the two committed bench_train logs of CPUs with native bf16."""
-    m = re.search(r"Native bf16 made a 256² step (\d\.\d)–(\d\.\d)× faster \(AMD EPYC (\S+) → (\S+) images/s, Intel "
-                  r"with AMX (\S+) → (\S+)\);", _text("training.md"))
+    """'Native bf16 made a 256² step 1.6–1.9× faster' (it said 1.6–2×): the pooled float32 recipe against its
+    bf16 twin in the two committed bench_train logs of CPUs with native bf16."""
+    m = re.search(r"Native bf16 made a 256² step (\d\.\d)–(\d\.\d)× faster \(AMD EPYC (\S+) → (\S+) "
+                  r"images/s, Intel with AMX (\S+) → (\S+)\);", _text("training.md"))
     assert m
     ratios = []
     for log, (f32, bf16) in (("bench_train_20261202_bf16.txt", m.group(3, 4)),
