@@ -607,3 +607,15 @@ def test_the_pooled_mapping_speed_up_is_the_logs():
         assert (got["default-long-crop256-pool"], got["default-long"]) == (float(pooled), float(exact)), log
         ratios.append(float(pooled) / float(exact))
     assert (float(m.group(1)), float(m.group(2))) == (round(min(ratios), 1), round(max(ratios), 1)), ratios
+
+
+def test_the_paper_attention_line_names_the_3000_step_file():
+    """Written on 2026-12-01, when `paper` was the 3000-step file; today `paper` is the 9000-step one. Re-run
+    2026-12-07 with --weights paper-3000: entropy 8.704, top-1 % mass 0.0104, w_X std 0.0000, mean-maps 0.002."""
+    text = _text("architecture.md")
+    m = re.search(r"For `(\S+)` \(`paper` when this was written, 2026-12-01; `python scripts/attention_stats\.py "
+                  r"--weights (\S+)`, re-run 2026-12-07\) on tno-01: entropy 8\.704 of (\d\.\d+)", text)
+    assert m and m.group(1) == m.group(2) == "paper-3000"
+    assert int(_meta("paper-3000")["steps"]) == 3000 and int(_meta("paper")["steps"]) != 3000
+    gh, gw = _grid("tno-01", 4)
+    assert _rounds_to(m.group(3), math.log(gh * gw))
