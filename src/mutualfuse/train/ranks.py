@@ -96,7 +96,7 @@ class RankReport:
         """Post this process's report (``kind``, printed as ``head + text``), wait for the others'
         and → the lines this process prints (none when another process of its node prints them)."""
         self.store.set(self._key(f"line/{self.rank}"),
-                       json.dumps({"kind": kind, "head": head, "text": text, "node": _node()}))
+                       json.dumps({"kind": kind, "head": head, "text": text}))
         deadline = time.monotonic() + WAIT_S
         while True:
             posted = self._posted()
