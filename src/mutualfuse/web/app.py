@@ -195,7 +195,10 @@ PAGE_JS = r"""
       const box = document.getElementById(id), n = box && box.querySelector(":scope > .mf-gone");
       if (!n || (n.dataset.shown === shown(box) && n.dataset.timing === timingOf(box))) continue;
       n.remove();
-      for (const img of box.querySelectorAll("img[data-mf-gone]")) { delete img.dataset.mfGone; img.src = img.getAttribute("src"); }
+      for (const img of box.querySelectorAll("img[data-mf-gone]")) {
+        delete img.dataset.mfGone;
+        img.src = img.getAttribute("src");
+      }
     }
   }
   // a result no longer on the server (kept about __MINUTES__ minutes; a server restarted since): its image
@@ -207,7 +210,8 @@ PAGE_JS = r"""
   const UNREACHABLE = "This result could not be fetched: the server cannot be reached (stopped?).";
   const boxOf = el => el && el.closest ? RESULTS.map(id => el.closest("#" + id)).find(b => b) || null : null;
   const timingOf = box => text(document.getElementById(box.id.startsWith("stack-") ? "stack-timing" : "timing"));
-  const shown = box => Array.from(box.querySelectorAll("img[src], a[href]"), e => e.getAttribute("src") || e.getAttribute("href")).join(" ");
+  const shown = box => Array.from(box.querySelectorAll("img[src], a[href]"),
+                                  e => e.getAttribute("src") || e.getAttribute("href")).join(" ");
   function notice(box, message) {
     let n = box.querySelector(":scope > .mf-gone");
     if (!message) { if (n) n.remove(); return; }
@@ -239,7 +243,8 @@ PAGE_JS = r"""
   document.addEventListener("click", ev => {  // the download goes on as it would; the check runs beside it
     const a = ev.target.closest ? ev.target.closest("a[href]") : null, box = boxOf(a);
     if (!box || !a.href.includes("/file=")) return;
-    fetch(a.href, {method: "HEAD", cache: "no-store"}).then(r => notice(box, r.ok ? null : GONE), () => notice(box, UNREACHABLE));
+    fetch(a.href, {method: "HEAD", cache: "no-store"})
+      .then(r => notice(box, r.ok ? null : GONE), () => notice(box, UNREACHABLE));
   }, true);
 
   let queued = false;
