@@ -62,7 +62,8 @@ def test_a_metric_undefined_for_every_image_prints_missing(tmp_path, capsys):
 
 def test_other_suffixes_are_refused_naming_the_formats(tmp_path, capsys):
     _folders(tmp_path)
-    assert_one_line_error(capsys, _args(tmp_path, tmp_path / "r.txt"), "use a .csv, .json, .md, .tex file name")
+    assert_one_line_error(capsys, _args(tmp_path, tmp_path / "r.txt"),
+                          "r.txt: unsupported output format '.txt'; use .csv, .json, .md, .tex")
 
 
 def test_several_outputs_from_one_run(tmp_path, capsys):

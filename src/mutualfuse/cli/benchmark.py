@@ -27,7 +27,8 @@ def add_parser(sub) -> None:
     p.add_argument("--data-root", metavar="DIR", type=non_empty,
                    help="the shared data folder (default: $MUTUALFUSE_DATA; --data-root wins when both are given, "
                         "and the report names the one used)")
-    p.add_argument("--out", metavar="DIR", default="benchmark", type=non_empty, help="output folder (default: ./benchmark)")
+    p.add_argument("-o", "--out", metavar="DIR", default="benchmark", type=non_empty,
+                   help="output folder (default: ./benchmark)")
     p.add_argument("--tables", default="1,2,3,4,5,6,7",
                    help="which of the paper's tables, e.g. 1,2,3, or none (only the --sets tables) (default: 1-7)")
     p.add_argument("--sets", nargs="+", default=[], metavar="SET",

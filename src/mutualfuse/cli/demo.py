@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     notes: dict[str, list[str]] = {}  # note → the pairs it was given for: printed once, not once a pair
     try:
         for d, target in jobs:  # every output checked before the first pair is fused
-            check_writable(target, inputs=(d / "a.png", d / "b.png"))
+            check_writable(target, inputs=(d / "a.png", d / "b.png"), hint=False)  # demo names its files
         t_load = time.perf_counter()
         fuser = Fuser("default", device=args.device)
         load = time.perf_counter() - t_load

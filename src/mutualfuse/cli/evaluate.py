@@ -604,15 +604,12 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError(f"evaluate needs {', '.join(missing)} (or --list)")
     if args.jobs < 1:
         raise ParameterError(f"--jobs {args.jobs}: must be at least 1")
-    for out in args.out:
-        if Path(out).suffix.lower() not in OUT_FORMATS:
-            raise ParameterError(f"--out {out}: use a {', '.join(OUT_FORMATS)} file name")
+    from ..image_io import check_writable
+
+    for out in args.out:  # before any metric is computed: a folder, '-', the suffix, permissions (as every command)
+        check_writable(out, formats=OUT_FORMATS, hint=True)
     if len({Path(o).resolve() for o in args.out}) < len(args.out):
         raise ParameterError(f"--out: the same file is given twice ({', '.join(args.out)})")
-    for out in args.out:  # before any metric is computed: folder, permissions, not a directory
-        from ..image_io import check_writable
-
-        check_writable(out, formats=OUT_FORMATS)
     if args.percentiles is not None:  # before any image is read
         if args.normalize not in ("auto", "percentile"):
             raise ParameterError("--percentiles needs --normalize auto or percentile")

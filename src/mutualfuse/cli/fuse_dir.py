@@ -502,6 +502,8 @@ def run(args: argparse.Namespace) -> int:
     out_dir = Path(args.out)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir}: output path exists and is not a folder")
+    if out_dir.is_symlink() and not out_dir.exists():  # was "cannot create output folder (File exists)"
+        raise InputError(f"{out_dir}: output path is a broken or looping symbolic link")
     if args.ext:  # what holds for every pair is checked once, before anything is created
         from ..errors import ParameterError
         from ..image_io import OUTPUT_FORMATS, output_depth
