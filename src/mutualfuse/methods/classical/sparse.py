@@ -1161,8 +1161,10 @@ def cbpdn_fast(D: np.ndarray, S: np.ndarray, lam: float, max_iter: int = 500, rh
     ``Y`` and ``U`` are float32 as in :func:`cbpdn`; the spectra and ``p`` are float64, so the
     result is closer to the float64 solution than :func:`cbpdn`'s float32 run (tested). The
     carried spectra differ from a recomputation only by the float32 rounding of the stored
-    maps. Falls back to :func:`cbpdn_torch` without numba. ``S`` must be finite (else a one-line
-    :class:`~mutualfuse.errors.InputError`; a NaN or inf crashed the compiled pass before session 16).
+    maps. The iterations run with PyTorch at one thread (:func:`_one_torch_thread`: at 2 threads
+    its tiny calls cost about 13 times the CPU). Falls back to :func:`cbpdn_torch` without numba.
+    ``S`` must be finite (else a one-line :class:`~mutualfuse.errors.InputError`; a NaN or inf
+    crashed the compiled pass before session 16).
     """
     if not np.isfinite(S).all():  # the compiled pass assumes finite data (fastmath); a NaN crashed it
         raise InputError("cbpdn_fast: S contains NaN or infinite values")
