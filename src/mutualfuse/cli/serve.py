@@ -13,7 +13,10 @@ def add_parser(sub) -> None:
     p = sub.add_parser("serve", help="a local web page to fuse and compare pairs (needs the 'web' extra)",
                        description="Start the mutualfuse web page on this machine (offline: no CDN, no "
                                    "analytics). Prints its address; Ctrl+C stops it and removes its temporary files.")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0, or :: for IPv6: every "
+                        "interface, reachable from the network without authentication: the address printed is "
+                        "then this machine's 127.0.0.1 or [::1], with a line saying so)")
     p.add_argument("--port", type=int, default=0, help="port (default: a free one, printed on start)")
     add_device(p)
     p.add_argument("--max-pixels", type=int_at_least(1), default=MAX_PIXELS,
