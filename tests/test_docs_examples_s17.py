@@ -42,7 +42,7 @@ EXTERNAL = {
                                             "--disable-quic", "--no-first-run",
                                             "--disable-background-networking",
                                             "--disable-component-update", "--disable-sync",
-                                            "--user-data-dir"},
+                                            "--user-data-dir", "--window-size"},
     "octave-cli / mkoctfile (metrics.md)": {"--no-gui", "--norc", "--mex"},
     "pip (README.md, dependency-floors.md)": {"--index-url", "--no-deps", "--only-binary"},
 }
