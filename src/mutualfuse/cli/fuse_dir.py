@@ -500,8 +500,18 @@ def run(args: argparse.Namespace) -> int:
 
     apply_imports(args)  # a method of one's own (--import): registered before --method is looked up
     out_dir = Path(args.out)
+    if args.out == "-":  # made a folder named '-' (s27)
+        raise InputError("-: output to standard output ('-') is not supported; fuse-dir writes a folder of fused "
+                         "images: give its name, e.g. -o fused/")
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{out_dir}: output path exists and is not a folder")
+    from ..image_io import OUTPUT_FORMATS
+
+    if not out_dir.exists() and not args.out.endswith(("/", os.sep)) and out_dir.suffix.lower() in OUTPUT_FORMATS:
+        # made a folder named fused.png (s27): an existing folder of that name is still taken, and a name
+        # ending in '/' says a folder is meant
+        raise InputError(f"{out_dir}: fuse-dir writes a folder of fused images and -o names that folder, not an image "
+                         f"file (for one pair use `mutualfuse fuse`; to make a folder of this name, end it with '/')")
     if out_dir.is_symlink() and not out_dir.exists():  # was "cannot create output folder (File exists)"
         raise InputError(f"{out_dir}: output path is a broken or looping symbolic link")
     if args.ext:  # what holds for every pair is checked once, before anything is created
