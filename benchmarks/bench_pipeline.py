@@ -127,7 +127,7 @@ def main() -> int:
     import mutualfuse
     from mutualfuse.errors import FuseError
     from mutualfuse.image_io import read_image, to_uint, write_image
-    from mutualfuse.methods import METHODS
+    from mutualfuse.methods import METHODS, check_method_params
 
     try:
         fuser = mutualfuse.Fuser(args.method)
@@ -136,7 +136,8 @@ def main() -> int:
     if fuser.runner is not None:
         ap.error(f"--method {args.method}: the network is not timed here (benchmarks/bench_fuse.py times it)")
     body = METHODS.get(args.method)
-    body = getattr(body, "unchecked", body)
+    body = getattr(body, "unchecked", body)  # as methods.fuse_gray calls it, with the checked parameters
+    params = check_method_params(args.method, fuser.method_params)
     print(_common.machine())
     w, h = args.size
     sample = Path(mutualfuse.__file__).resolve().parent / "data" / "samples" / "lytro-01"
@@ -162,11 +163,14 @@ def main() -> int:
         A, B = a[None], b[None]
         ya = np.ascontiguousarray(a @ np.array([0.299, 0.587, 0.114]))
         yb = np.ascontiguousarray(b @ np.array([0.299, 0.587, 0.114]))
+        # warm-up, not timed: a method's first call may compile or fill caches (numba, FFT plans)
+        body(ya[:64, :64].copy(), yb[:64, :64].copy(), **params)
+        fuser.fuse_arrays(A[:, :64, :64], B[:, :64, :64])
         wall_f = cpu_f = float("inf")
         for _ in range(args.reps):  # fresh copies each time (a method may write into its inputs), not timed
             p, q = ya.copy(), yb.copy()
             w0, c0 = time.perf_counter(), time.process_time()
-            body(p, q)
+            body(p, q, **params)
             wall_f, cpu_f = min(wall_f, time.perf_counter() - w0), min(cpu_f, time.process_time() - c0)
         del p, q
         row("floor: method on gray", wall_f, cpu_f, "the bare method body on two float64 planes")
