@@ -27,9 +27,10 @@ def _png(path, colour, seed):
 
 @pytest.fixture()
 def limited(monkeypatch):
-    # 100 bytes a pixel: more than the 48 counted for a gray stack of 5, less than the
-    # 168 now counted for an RGB one (the recombination of two RGB images' result)
-    monkeypatch.setattr(runner, "available_memory", lambda: 100 * N * N)
+    # 80 bytes a pixel: more than the 48 counted for a gray stack of 5, less than the
+    # 120 counted for an RGB one since s27 (168 before; the recombination of two RGB images'
+    # result, a block of rows at a time since s27) and the ~96 for one RGB image among gray ones
+    monkeypatch.setattr(runner, "available_memory", lambda: 80 * N * N)
 
 
 def test_a_colour_stack_that_cannot_fit_is_refused(tmp_path, capsys, limited):
@@ -38,7 +39,7 @@ def test_a_colour_stack_that_cannot_fit_is_refused(tmp_path, capsys, limited):
     assert_one_line_error(capsys, ["fuse-stack", *files, "-o", str(out), "--method", "lp"],
                           files[0], f"fusing this {N}x{N} stack with method lp needs at least", "GB of memory")
     assert not out.exists()
-    # one RGB image among gray ones: a fusion with one RGB input (144 bytes a pixel counted)
+    # one RGB image among gray ones: a fusion with one RGB input (96 bytes a pixel counted since s27)
     mixed = [files[0]] + [_png(tmp_path / f"g{i}.png", False, 10 + i) for i in range(1, COUNT)]
     assert_one_line_error(capsys, ["fuse-stack", *mixed, "-o", str(out), "--method", "lp"], files[0],
                           "needs at least")

@@ -587,9 +587,10 @@ class Fuser:
         gray). Each RGB one is held as float64 RGB (24 bytes a pixel, not 8) and, while the
         luminances are fused, as its Y plane (float64) and Cb/Cr (float32): 32 bytes a pixel more
         than a gray one (:func:`mutualfuse.color.fuse_color`). A colour result is recombined
-        afterwards, with the inputs still held: the fused Y, the Cb/Cr, and three float64 RGB
-        arrays at once in ``ycbcr_to_rgb`` (72 bytes a pixel; the network's own memory is
-        freed by then). The larger of the two moments is the bound. Measured figures:
+        afterwards, with the inputs still held: the fused Y, the Cb/Cr, and the float64 RGB
+        result (24 bytes a pixel; converted a block of rows at a time since s27, whole-image
+        float64 arrays took 72; the network's own memory is freed by then). The larger of the
+        two moments is the bound. Measured figures:
         docs/inputs.md, "Any size; memory linear in the image"."""
         h, w = int(h), int(w)
         tile = self.tile if tile == -1 else tile
@@ -606,7 +607,7 @@ class Fuser:
             return need
         need += 32 * h * w * colour  # during the fusion of the luminances
         if self.chroma != "gray":  # the recombination of a colour result
-            need = max(need, (read + (16 + 8) * colour * h * w) + (8 + 72) * h * w)
+            need = max(need, (read + (16 + 8) * colour * h * w) + (8 + 24) * h * w)
         return need
 
     # -- gray core ----------------------------------------------------------------
