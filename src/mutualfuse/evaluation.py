@@ -41,22 +41,16 @@ def _read_samples(path: Path, source: bool = False) -> np.ndarray:
     raw, depth, _ = read_samples(p, MAX_PIXELS)
     if depth == 8:
         return np.asarray(raw, dtype=np.uint8)
-    if depth == 16 and raw.dtype.kind == "i" and raw.dtype.itemsize == 2:
-        # a signed 16-bit TIFF (read since s27): its negative samples would wrap in uint16
-        kind = "colour" if raw.ndim == 3 else "gray"
-        if source:
-            raise InputError(f"{p}: signed 16-bit samples ({kind}): a signed source has no stored 0-255 scale; "
-                             "score it as `mutualfuse fuse` reads it with --normalize auto (or full, percentile)")
-        raise InputError(f"{p}: signed 16-bit samples ({kind}): evaluate reads 8/16-bit unsigned images "
-                         "(write the fused image as PNG, or as 8/16-bit TIFF)")
-    if depth == 16:
+    signed = depth == 16 and raw.dtype.kind == "i" and raw.dtype.itemsize == 2  # int16 TIFF (s27): wraps in uint16
+    if depth == 16 and not signed:
         return np.asarray(raw, dtype=np.uint16)
+    what = "signed 16-bit" if signed else "float"
     kind = "colour" if raw.ndim == 3 else "gray"
     if source:
-        raise InputError(f"{p}: float samples ({kind}): a float source has no stored 0-255 scale; score it "
-                         "as `mutualfuse fuse` reads it with --normalize auto (or full, percentile)")
-    raise InputError(f"{p}: float samples ({kind}): evaluate reads "
-                     "8/16-bit integer images (write the fused image as PNG, or as 8/16-bit TIFF)")
+        raise InputError(f"{p}: {what} samples ({kind}): a {'signed' if signed else 'float'} source has no stored "
+                         "0-255 scale; score it as `mutualfuse fuse` reads it with --normalize auto (or full, percentile)")
+    raise InputError(f"{p}: {what} samples ({kind}): evaluate reads "
+                     f"8/16-bit {'unsigned' if signed else 'integer'} images (write the fused image as PNG, or as 8/16-bit TIFF)")
 
 
 #: ``--normalize`` values of ``evaluate`` for the *source* images (``None``: the stored scale,
