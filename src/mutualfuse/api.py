@@ -671,10 +671,10 @@ class Fuser:
         when given (e.g. the task detected once on a video's first frames; other fusers do not
         use it, an unknown name is a :class:`ParameterError` for all). Other dtypes or
         ranges are an :class:`InputError`: :meth:`fuse` takes them."""
-        from .convert import check_unit_float
+        from .validation import unit_float
 
         self._reset_report()
-        a, b = check_unit_float(a, "a"), check_unit_float(b, "b")
+        a, b = unit_float(a, "a"), unit_float(b, "b")  # the check of convert.check_unit_float, in one pass
         for x, n in ((a, "a"), (b, "b")):
             if x.ndim != 3:
                 raise InputError(f"{n}: expected a (B, H, W) gray batch, got shape {x.shape}")
@@ -741,10 +741,11 @@ class Fuser:
         if self.net is None and weight is not None:
             core = lambda x, y: weight * x + (1.0 - weight) * y  # noqa: E731
         elif self.net is None:
-            from .methods import fuse_gray
+            from .methods import fuse_gray_checked
 
-            core = lambda x, y: np.stack([fuse_gray(self.method, p, q, **self.method_params)  # noqa: E731
-                                          for p, q in zip(x, y)])
+            def core(x, y):  # x, y: checked by fuse_gray_batch (float, finite, in [0, 1])
+                outs = [fuse_gray_checked(self.method, p, q, self.method_params) for p, q in zip(x, y)]
+                return outs[0][None] if len(outs) == 1 else np.stack(outs)  # one pair: not copied again
         else:
             core = self._net_batch
         h, w = a.shape[-2:]
@@ -791,11 +792,11 @@ class Fuser:
     def fuse_gray(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """(H, W) float arrays in [0, 1] → fused (H, W) float64 in [0, 1]; other dtypes or ranges
         are an :class:`InputError` (:meth:`fuse` takes them)."""
-        from .convert import check_unit_float
+        from .validation import unit_float
 
         self._reset_report()
-        a, b = check_unit_float(a, "a"), check_unit_float(b, "b")
-        check_pair(a, b)
+        a, b = unit_float(a, "a"), unit_float(b, "b")
+        check_pair(a, b, finite=False)  # unit_float: finite
         return self.fuse_gray_batch(a[None], b[None])[0]
 
     @_one_call_at_a_time
@@ -806,11 +807,11 @@ class Fuser:
         ``task``: in task mode ``"auto"``, use this task's settings instead of detecting one
         per pair (see :meth:`fuse_gray_batch`)."""
         from .color import fuse_color
-        from .convert import check_unit_float
+        from .validation import unit_float
 
         self._reset_report()
         for x, n in ((a, "a"), (b, "b")):
-            check_unit_float(x, n)  # numpy float in [0, 1] (the gray core clips the overshoot)
+            unit_float(x, n)  # numpy float in [0, 1] (the gray core clips the overshoot), in one pass
             if x.ndim not in (3, 4):
                 raise InputError(f"{n}: expected a (B, H, W) gray or (B, H, W, 3) RGB batch, got shape {x.shape}")
             if x.ndim == 4 and x.shape[-1] != 3:

@@ -28,15 +28,53 @@ MIN_SIDE = 8
 DTYPE_NAMES = ("float32", "float16", "bfloat16")
 
 
-def check_pair(a: np.ndarray, b: np.ndarray, names: tuple[str, str] = ("a", "b")) -> None:
+#: elements of one block of :func:`in_unit_range` (512 KiB of float64: its minimum and maximum
+#: read it from the cache the second time, so the check is one pass over memory, not two)
+_RANGE_BLOCK = 1 << 16
+
+
+def in_unit_range(x: np.ndarray) -> bool:
+    """Whether every value of the float array ``x`` is finite and in [0, 1]: one pass over the
+    samples, block by block, with nothing allocated (``np.isfinite(x).all()`` and ``x.min()``,
+    ``x.max()`` were three passes and a boolean copy). NaN propagates into a block's minimum
+    (NumPy's ``min``/``max`` propagate NaN), infinities are its minimum or maximum, so both fail
+    the comparisons. False for an empty array, another dtype or a subclass (the full check
+    decides those and says what is wrong)."""
+    if type(x) is not np.ndarray or x.dtype.kind != "f" or x.size == 0:
+        return False
+    flat = x.reshape(-1) if x.flags.c_contiguous else x.T.reshape(-1) if x.flags.f_contiguous else None
+    if flat is None:  # strided: two whole passes (a copy would cost more)
+        return bool(x.min() >= 0) and bool(x.max() <= 1)
+    for i in range(0, flat.size, _RANGE_BLOCK):
+        part = flat[i:i + _RANGE_BLOCK]
+        if not (part.min() >= 0 and part.max() <= 1):  # NaN: both comparisons are False
+            return False
+    return True
+
+
+def unit_float(x: Any, name: str) -> Any:
+    """:func:`mutualfuse.convert.check_unit_float` (the low-level entry points' input check) in
+    one pass where the input passes it: ``x`` itself when it is a float array with every value
+    finite and in [0, 1] (:func:`in_unit_range`), which is what the full check returns for it;
+    anything else (other types and dtypes, NaN, infinities, an overshoot to clip or refuse) goes
+    to the full check, which says what is wrong or returns the clipped copy."""
+    if in_unit_range(x):
+        return x
+    from .convert import check_unit_float  # (convert imports this module)
+
+    return check_unit_float(x, name)
+
+
+def check_pair(a: np.ndarray, b: np.ndarray, names: tuple[str, str] = ("a", "b"), finite: bool = True) -> None:
     """Raise :class:`InputError` unless ``a``/``b`` form a usable gray pair. ``names``: the two
-    inputs as the messages name them (file names where the caller has them)."""
+    inputs as the messages name them (file names where the caller has them). ``finite=False``:
+    the caller has checked the values already (finite, in [0, 1]), the shapes only."""
     for x, n in zip((a, b), names):
         if not isinstance(x, np.ndarray) or x.ndim != 2:
             raise InputError(f"{n}: expected a 2-D gray array, got shape {getattr(x, 'shape', None)}")
         if min(x.shape) < MIN_SIDE:
             raise InputError(f"{n}: image is {x.shape[1]}x{x.shape[0]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
-        if not np.isfinite(x).all():
+        if finite and not np.isfinite(x).all():
             raise InputError(f"{n}: image contains NaN or infinite values")
     if a.shape != b.shape:
         raise InputError(
