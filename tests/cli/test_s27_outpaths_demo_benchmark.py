@@ -10,7 +10,7 @@ def test_benchmark_takes_dash_o(tmp_path, capsys):
     out = tmp_path / "report.html"
     out.write_text("x")
     assert_one_line_error(capsys, ["benchmark", "--data-root", str(tmp_path), "-o", str(out), "-q"],
-                          f"{out}: --out exists and is not a folder")
+                          f"{out}: output path exists and is not a folder (--out)")
 
 
 def test_demo_output_name_taken_by_a_folder_gives_no_file_name_advice(tmp_path, capsys):

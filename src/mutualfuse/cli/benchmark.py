@@ -8,7 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from ..errors import ParameterError
+from ..errors import InputError, ParameterError
 
 
 def add_parser(sub) -> None:
@@ -140,6 +140,10 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError(f"--pairs {args.pairs}: must be at least 1")
     params = _params(args.param)
     _check_params(params)
+    if Path(args.out).exists() and not Path(args.out).is_dir():  # worded as every command's (s27)
+        from ..image_io import _one_line_path
+
+        raise InputError(f"{_one_line_path(args.out)}: output path exists and is not a folder (--out)")
     sets: list[str] = []
     for s in args.sets:
         sets += list(EXTRA_SETS) if s == "extra" else [s]
@@ -159,7 +163,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         out = run_benchmark(cfg)
     except OSError as e:  # a full disk was "internal error: OSError", exit 1
-        from ..errors import InputError
         from ..io.atomic import WRITE_ERRNOS
 
         if e.errno not in WRITE_ERRNOS:
@@ -169,8 +172,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{cfg.out if inside else where}: cannot write ({e.strerror or e}); "
                          f"{cfg.out} was left as it was") from None
     if not args.quiet:  # -q: nothing on success; the problems and the error line below are still printed
-        print(f"wrote {cfg.out / 'report.html'} ({len(out.tables)} tables, {len(out.figures)} figure files; "
-              f"{out.stats['fused_computed']} fused images and {out.stats['metrics_computed']} metric values "
+        from ..image_io import _one_line_path  # a name's line break or escape shown escaped, as errors show it
+
+        print(f"wrote {_one_line_path(cfg.out / 'report.html')} ({len(out.tables)} tables, {len(out.figures)} "
+              f"figure files; {out.stats['fused_computed']} fused images and {out.stats['metrics_computed']} metric values "
               f"computed, {out.stats['wall_s']} s)")
     for p in out.problems:
         print(f"mutualfuse: problem: {p}", file=sys.stderr)

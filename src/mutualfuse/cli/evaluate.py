@@ -659,7 +659,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         for line in _skip_notes(skipped, len(names)):
             print(line, file=sys.stderr)
-        from ..image_io import _is_dicom
+        from ..image_io import _is_dicom, _one_line_path  # a name's line break or escape shown escaped, as errors
 
         n_dicom = sum(_is_dicom(p) for listing in (la, lb) for p in listing.values())
         if n_dicom and args.normalize is None:
@@ -667,8 +667,8 @@ def run(args: argparse.Namespace) -> int:
                   "else the 0.1-99.9 percentiles), on the 0-255 scale, not from stored 8/16-bit values",
                   file=sys.stderr)
         if narrow["colour"]:  # which gray conversion the metrics saw (the CSV and the table cannot say)
-            print(f"note: {_colour_words(colour)} (e.g. {narrow['colour'][0][0]}) scored as gray through "
-                  f"{GRAY_CONVERSION}, as the conformance reference values were computed", file=sys.stderr)
+            print(f"note: {_colour_words(colour)} (e.g. {_one_line_path(narrow['colour'][0][0])}) scored as gray "
+                  f"through {GRAY_CONVERSION}, as the conformance reference values were computed", file=sys.stderr)
             vifb = _vifb_colour_note(labels, colour)
             if vifb:
                 print(f"note: {vifb}", file=sys.stderr)
@@ -680,17 +680,18 @@ def run(args: argparse.Namespace) -> int:
                 print(_for_stream(scaling_note, sys.stderr), file=sys.stderr)
         if narrow["sources"]:
             print(f"note: {len(narrow['sources'])} 16-bit source(s) span less than a quarter of their range (e.g. "
-                  f"{narrow['sources'][0][0]}) and are scored at their stored scale (x 255/65535), while `mutualfuse "
-                  "fuse` stretches such images by percentiles (its default, auto): --normalize auto scores the sources "
-                  "as fuse read them then (weights of one's own trained with another data.normalize are fused with "
-                  "that policy: give it here, e.g. --normalize full; `mutualfuse methods --card W` names it)",
+                  f"{_one_line_path(narrow['sources'][0][0])}) and are scored at their stored scale (x 255/65535), "
+                  "while `mutualfuse fuse` stretches such images by percentiles (its default, auto): --normalize "
+                  "auto scores the sources as fuse read them then (weights of one's own trained with another "
+                  "data.normalize are fused with that policy: give it here, e.g. --normalize full; `mutualfuse "
+                  "methods --card W` names it)",
                   file=sys.stderr)
         if narrow["fused"]:
             p, lo, hi = narrow["fused"][0]
             eight = (" (an image of 8-bit values saved in a 16-bit or wider integer file reads so, and scores as a "
                      "nearly black image: save it as 8-bit)" if hi <= 255 else "")
             print(f"note: {len(narrow['fused'])} 16-bit fused image(s) span less than a quarter of their range (e.g. "
-                  f"{p}: values {lo}-{hi} of 0-65535) and are scored as stored (x 255/65535){eight}",
+                  f"{_one_line_path(p)}: values {lo}-{hi} of 0-65535) and are scored as stored (x 255/65535){eight}",
                   file=sys.stderr)
         unchecked = _unchecked_note(labels)
         if unchecked:
@@ -705,5 +706,5 @@ def run(args: argparse.Namespace) -> int:
             print("note: an image is named 'mean': its rows come before each method's mean row, which is the "
                   "last row of the method", file=sys.stderr)
         for out in args.out:
-            print(f"wrote {out}", file=sys.stderr)
+            print(f"wrote {_one_line_path(out)}", file=sys.stderr)
     return 0

@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if not target:
         raise ParameterError("export-onnx needs an output file: -o OUT.onnx")
     args.out = target
-    from ..image_io import check_writable
+    from ..image_io import _one_line_path, check_writable
 
     # as typed, before the weights are read: export_onnx takes it as a Path, which drops the slash
     # of `model.onnx/`; a folder or '-' is said with the file name to give instead
@@ -91,16 +91,17 @@ def run(args: argparse.Namespace) -> int:
                               check=check_then_hold)
         if not args.quiet:
             note = pool_note(args.weights, args.task, args.pool)
+            # a name's line break or escape shown escaped, as the one-line errors show it
             if note:
-                print(note, file=sys.stderr)
+                print(_one_line_path(note), file=sys.stderr)
             policy = inputs_policy_note(args.weights)
             if policy:
-                print(policy, file=sys.stderr)
-            print(f"{out}{checked.get('msg', '')}{settings_summary(args.weights, args.task)}")
+                print(_one_line_path(policy), file=sys.stderr)
+            print(_one_line_path(f"{out}{checked.get('msg', '')}{settings_summary(args.weights, args.task)}"))
     except KeyboardInterrupt:
         if out is None:
             raise  # not written: "interrupted", exit 130, an earlier file at OUT left as it was
-        print(f"mutualfuse: interrupted after {out} was written (the file is complete"
+        print(f"mutualfuse: interrupted after {_one_line_path(out)} was written (the file is complete"
               f"{'' if check is None else ' and passed the onnxruntime check'})", file=sys.stderr)
         return 130
     return 0

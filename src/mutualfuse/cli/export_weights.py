@@ -61,6 +61,7 @@ def _rewrite_weights(src: Path, out: Path, args: argparse.Namespace) -> int:
     from safetensors import SafetensorError
 
     from ..errors import InputError, WeightsError
+    from ..image_io import _one_line_path  # a name's line break or escape shown escaped, as errors show it
     from ..train.checkpoint import write_reason
     from ..train.paths import record_paths
     from ..weights import load_model, save_weights
@@ -83,9 +84,10 @@ def _rewrite_weights(src: Path, out: Path, args: argparse.Namespace) -> int:
     if unchecked and not args.quiet:  # the copy's digest records the content as read, not a checked one
         import sys
 
-        print(f"note: {unchecked}; the copy's tensors_sha256 records the tensors as read from it", file=sys.stderr)
+        print(_one_line_path(f"note: {unchecked}; the copy's tensors_sha256 records the tensors as read from it"),
+              file=sys.stderr)
     if not args.quiet:
-        print(written)
+        print(_one_line_path(written))
     return 0
 
 
@@ -93,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from ..errors import ParameterError, WeightsError
-    from ..image_io import check_writable
+    from ..image_io import _one_line_path, check_writable
     from ..model import ModelConfig, build_model
     from ..train.checkpoint import load_checkpoint
     from ..weights import save_weights, sidecar_path
@@ -191,5 +193,5 @@ def run(args: argparse.Namespace) -> int:
             raise  # a refused output path: its own one line
         raise WeightsError(f"{out}: cannot write the weights ({write_reason(e)})") from None
     if not args.quiet:
-        print(written)
+        print(_one_line_path(written))
     return 0

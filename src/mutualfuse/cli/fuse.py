@@ -522,8 +522,10 @@ def run(args: argparse.Namespace) -> int:
     with naming_the_file(args.a, (args.a, args.b, args.out)), tile_bar(bar):
         info = fuse_files(fuser, args.a, args.b, args.out, max_pixels=args.max_pixels, bit_depth=args.bit_depth)
     if not args.quiet:  # -q: nothing on success (notes included); errors are still printed
+        from ..image_io import _one_line_path  # a name's line break or escape shown escaped, as errors show it
+
         for n in info["notes"]:
-            print(f"note: {n}", file=sys.stderr)
-        print(f"{args.out}  ({time.perf_counter() - t:.2f} s, {info['bit_depth'] if info['bit_depth'] != 32 else 'float'}"
+            print(f"note: {_one_line_path(n)}", file=sys.stderr)
+        print(f"{_one_line_path(args.out)}  ({time.perf_counter() - t:.2f} s, {info['bit_depth'] if info['bit_depth'] != 32 else 'float'}"
               f"{'-bit' if info['bit_depth'] != 32 else ''} {'colour' if info['colour'] else 'gray'})")
     return 0

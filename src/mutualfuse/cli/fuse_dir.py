@@ -504,7 +504,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("-: output to standard output ('-') is not supported; fuse-dir writes a folder of fused "
                          "images: give its name, e.g. -o fused/")
     if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"{out_dir}: output path exists and is not a folder")
+        raise InputError(f"{one_line(out_dir)}: output path exists and is not a folder")
     from ..image_io import OUTPUT_FORMATS
 
     if not out_dir.exists() and not args.out.endswith(("/", os.sep)) and out_dir.suffix.lower() in OUTPUT_FORMATS:
@@ -795,7 +795,7 @@ def _report(args, out_dir: Path, done: int, skipped: int, failures: list, notes:
         for n in sorted(notes):
             print(f"note: {one_line(n)}", file=sys.stderr)
         print(f"fused {done}, skipped {skipped} already done, failed {len(failures)} "
-              f"({time.perf_counter() - t0:.1f} s) -> {out_dir}")
+              f"({time.perf_counter() - t0:.1f} s) -> {one_line(out_dir)}")
     if failures:
         print(f"mutualfuse: error: {len(failures)} pair(s) failed:", file=sys.stderr)
         for what, why in failures:  # a reader's message names the file already: not "A: A: ..." twice
@@ -805,11 +805,11 @@ def _report(args, out_dir: Path, done: int, skipped: int, failures: list, notes:
     return 0
 
 
-def one_line(text: str) -> str:
-    """``text`` on one line: a control character (a newline or a tab in a file name: ``new\\nline.png``;
-    an escape sequence) shown escaped, as ``repr`` does, so that a failure is one line and names
-    can neither split it nor drive the terminal."""
-    if not any(ord(c) < 32 or ord(c) == 127 for c in text):
-        return text
-    return "".join(c.encode("unicode_escape").decode("ascii") if ord(c) < 32 or ord(c) == 127 else c
-                   for c in text)
+def one_line(text) -> str:
+    """``text`` (or a path) on one line: a control character (a newline or a tab in a file name:
+    ``new\\nline.png``; an escape sequence) shown escaped, as ``repr`` does, so that a failure or a
+    summary is one line and names can neither split it nor drive the terminal. The escaping of
+    the one-line errors (:func:`mutualfuse.image_io._one_line_path`), not a copy of it."""
+    from ..image_io import _one_line_path
+
+    return _one_line_path(text)

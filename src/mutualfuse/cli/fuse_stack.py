@@ -320,9 +320,11 @@ def run(args: argparse.Namespace) -> int:
         # here, not in fuse_stack_files' notes: the web page passes its chroma menu's value as --chroma
         chroma = getattr(args, "chroma", None)
         unused = chroma_unused(chroma or DEFAULT_CHROMA, chroma is not None, done.colour_in, stack=True)
+        from ..image_io import _one_line_path  # a name's line break or escape shown escaped, as errors show it
+
         for n in done.notes + ([unused] if unused else []):
-            print(f"note: {n}", file=sys.stderr)
-        print(done.summary())
+            print(f"note: {_one_line_path(n)}", file=sys.stderr)
+        print(_one_line_path(done.summary()))
     return 0
 
 

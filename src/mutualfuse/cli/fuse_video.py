@@ -94,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         if not shown:
             close_reading_bars()
             shown.extend(progress_bar(total))
+            shown[0].leave = False  # cleared when closed, as fuse-stack's and fuse-volume's bars (it stayed)
         shown[0].total = total
         shown[1](done, total)
 
@@ -165,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:  # -q: nothing on success (notes included); errors are still printed
         from types import SimpleNamespace
 
+        from ..image_io import _one_line_path  # a name's line break or escape shown escaped, as errors show it
         from .fuse import chroma_unused, percentiles_unused
 
         # --percentiles given under auto on videos none of which was scaled by percentiles (8-bit, float
@@ -177,10 +179,10 @@ def run(args: argparse.Namespace) -> int:
         for n in (info.get("notes", []) + info.get("mapping_notes", []) + fuser.report.notes
                   + ([info["task_note"]] if info.get("task_note") else []) + ([unused] if unused else [])
                   + ([chroma] if chroma else [])):
-            print(f"note: {n}", file=sys.stderr)
+            print(f"note: {_one_line_path(n)}", file=sys.stderr)
         frames = f"{info['frames']} frame{'' if info['frames'] == 1 else 's'}"
         depth = ", 16-bit FFV1" if info.get("bit_depth") == 16 else ""
         rate = info.get("rate") or format(info["fps"], "g")  # 23.976 (24000/1001), not ffmpeg's 23.98
-        print(f"{args.out}  ({frames} at {rate} fps, {info['size'][0]}x{info['size'][1]}{depth}, "
+        print(f"{_one_line_path(args.out)}  ({frames} at {rate} fps, {info['size'][0]}x{info['size'][1]}{depth}, "
               f"{time.perf_counter() - t:.1f} s)")
     return 0

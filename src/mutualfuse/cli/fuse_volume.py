@@ -134,11 +134,13 @@ def run(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     if not args.quiet:
+        from ..image_io import _one_line_path  # a name's line break or escape shown escaped, as errors show it
+
         for n in info["notes"]:
-            print(f"note: {n}", file=sys.stderr)
+            print(f"note: {_one_line_path(n)}", file=sys.stderr)
         slices = f"{info['slices']} slice{'s' if info['slices'] != 1 else ''}"
         kind = (f"DICOM series of {info['shape'][2]} 16-bit file{'s' if info['shape'][2] != 1 else ''}"
                 if series_out else "float32")
-        print(f"{args.out if series_out else out}  ({'x'.join(map(str, info['shape']))}, {slices} across axis "
+        print(f"{_one_line_path(args.out if series_out else out)}  ({'x'.join(map(str, info['shape']))}, {slices} across axis "
               f"{args.axis}, {time.perf_counter() - t:.2f} s, {kind})")
     return 0

@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 from ..errors import FuseError
 
@@ -226,6 +227,12 @@ def _run(args: argparse.Namespace) -> int:
             cfg.data.root = args.data_root
         sys.stdout.write(yaml.safe_dump(cfg.to_dict(), sort_keys=False, default_flow_style=None))
         return 0
+    out = Path(cfg.out_dir)
+    if out.exists() and not out.is_dir():  # worded as every command's (was "out_dir X: exists and ...")
+        from ..image_io import _one_line_path
+
+        said = "--out" if args.out else "the config's out_dir"
+        raise ParameterError(f"{_one_line_path(out)}: output path exists and is not a folder ({said})")
     # Ctrl+C raises TrainingInterrupted: the step reached and where to resume (run() says it)
     result = train(cfg, data_root=args.data_root, resume=args.resume, device=args.device,
                    progress=not (args.no_progress or args.quiet), time_limit_s=args.time_limit,
