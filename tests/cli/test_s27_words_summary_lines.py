@@ -130,3 +130,20 @@ def test_fuse_video_bar_is_cleared_at_the_end(clips, tmp_path, capsys, monkeypat
     assert "\n" not in after and after.endswith("\r") and after.rstrip("\r").rsplit("\r", 1)[1].strip() == "", \
         repr(after)
     _one_line(stdout, f"{tmp_path}/f.mp4  (")
+
+
+def test_train_resumed_at_its_last_step(tmp_path, capsys):
+    """train's line for a run already finished names its out_dir (and weights in it) on one line."""
+    from train_cli_helpers import cfg as _cfg
+    from train_cli_helpers import data as _data
+    from train_cli_helpers import train as _train
+
+    root = _data(tmp_path / "d")
+    out = tmp_path / NL
+    args = ["--config", str(_cfg(tmp_path / "c.json", out)), "--data-root", str(root)]
+    rc, _, err = _train(capsys, *args)
+    assert rc == 0, err
+    rc, stdout, err = _train(capsys, *args, "--resume")
+    assert rc == 0 and stdout == "", err
+    _one_line(err, f"mutualfuse train: {tmp_path}/new\\nline is already at step 2 of 2: nothing to do (its weights: "
+                   f"{tmp_path}/new\\nline/")

@@ -240,8 +240,11 @@ def _run(args: argparse.Namespace) -> int:
     if os.environ.get("RANK", "0") not in ("", "0"):  # under torchrun rank 0 says it, once
         return 0
     if result.get("up_to_date"):  # resumed at its last step: nothing trained, nothing written
-        print(f"mutualfuse train: {cfg.out_dir} is already at step {result['step']} of {cfg.steps}: nothing to do "
-              f"(its weights: {result['weights']}; raise --steps to train further)", file=sys.stderr)
+        from ..image_io import _one_line_path  # a name's line break or escape shown escaped, as errors show it
+
+        print(_one_line_path(f"mutualfuse train: {cfg.out_dir} is already at step {result['step']} of {cfg.steps}: "
+                             f"nothing to do (its weights: {result['weights']}; raise --steps to train further)"),
+              file=sys.stderr)
         return 0
     if result.get("stopped_early"):
         print(f"mutualfuse train: --time-limit {args.time_limit:g} s reached at step {result['step']} of "
