@@ -129,8 +129,8 @@ def test_bad_options(folders, tmp_path):
         _run(base + ["--metrics", "Qabf@vifbb"])
     with pytest.raises(ParameterError, match="ambiguous"):
         _run(base + ["--metrics", "EN"])
-    with pytest.raises(ParameterError, match=r"\.csv, \.json, \.md, \.tex"):
-        _run(base + ["--out", str(tmp_path / "r.txt")])
+    with pytest.raises(InputError, match=r"r\.txt: unsupported output format '\.txt'; use \.csv, \.json, \.md, \.tex"):
+        _run(base + ["--out", str(tmp_path / "r.txt")])  # check_writable's line, as every command (s27)
     with pytest.raises(InputError, match="not a folder"):
         _run(["--a", str(tmp_path / "nope"), "--b", str(folders["b"]), "--fused", str(folders["max"])])
     (folders["max"] / "c01.png").write_bytes(b"not a png")
