@@ -151,3 +151,43 @@ def test_the_one_pass_check_says_what_check_unit_float_says(case):
     got = unit_float(x, "a")
     assert (got is x) == (want is x), case  # returned as it is, or a clipped copy, as the full check does
     assert type(got) is type(want) and got.dtype == want.dtype and np.array_equal(got, want), case
+
+
+@pytest.mark.parametrize("colour", [False, True])
+def test_fuse_arrays_reads_each_image_once_to_check_it(monkeypatch, colour):
+    """The value check runs once per input (and once per luminance of a colour pair), not again
+    in ``fuse_gray_batch`` and ``methods.fuse_gray``."""
+    import mutualfuse.validation as validation
+    from mutualfuse import Fuser
+
+    rng = np.random.default_rng(3)
+    shape = (1, 40, 48, 3) if colour else (1, 40, 48)
+    a, b = rng.random(shape), rng.random(shape)
+    f = Fuser("average")
+    want = f.fuse_arrays(a, b)
+    seen = []
+    real = validation.in_unit_range
+    monkeypatch.setattr(validation, "in_unit_range", lambda x: seen.append(x.shape) or real(x))
+    assert np.array_equal(f.fuse_arrays(a, b), want)
+    assert seen == ([shape, shape, shape[:3], shape[:3]] if colour else [shape, shape])
+
+
+def test_fuse_arrays_still_clips_an_overshoot_and_refuses_nan():
+    from mutualfuse import Fuser
+    from mutualfuse.errors import InputError
+
+    rng = np.random.default_rng(4)
+    a, b = rng.random((1, 40, 48)), rng.random((1, 40, 48))
+    f = Fuser("max")
+    over = a.copy()
+    over[0, 5, 6] = 1.0004  # within the tolerance: clipped to 1 before the method
+    clipped = over.copy()
+    clipped[0, 5, 6] = 1.0
+    assert np.array_equal(f.fuse_arrays(over, b), f.fuse_arrays(clipped, b))
+    assert over[0, 5, 6] == 1.0004  # the caller's array as it was
+    bad = a.copy()
+    bad[0, 39, 47] = np.nan
+    with pytest.raises(InputError, match="^b: image contains NaN or infinite values$"):
+        f.fuse_arrays(a, bad)
+    with pytest.raises(InputError, match="^a: image contains NaN or infinite values$"):
+        f.fuse_gray(bad[0], b[0])

@@ -671,10 +671,17 @@ class Fuser:
         when given (e.g. the task detected once on a video's first frames; other fusers do not
         use it, an unknown name is a :class:`ParameterError` for all). Other dtypes or
         ranges are an :class:`InputError`: :meth:`fuse` takes them."""
+        return self._fuse_gray_batch(a, b, task)
+
+    def _fuse_gray_batch(self, a: np.ndarray, b: np.ndarray, task: str | None, checked: bool = False) -> np.ndarray:
+        """:meth:`fuse_gray_batch`; ``checked``: the caller has checked ``a`` and ``b`` as it would
+        (float, finite, in [0, 1]: :func:`~mutualfuse.validation.unit_float` returned them), so
+        that a gray pair is not read twice more (:meth:`fuse_arrays`, :meth:`fuse_gray`)."""
         from .validation import unit_float
 
         self._reset_report()
-        a, b = unit_float(a, "a"), unit_float(b, "b")  # the check of convert.check_unit_float, in one pass
+        if not checked:
+            a, b = unit_float(a, "a"), unit_float(b, "b")  # the check of convert.check_unit_float, in one pass
         for x, n in ((a, "a"), (b, "b")):
             if x.ndim != 3:
                 raise InputError(f"{n}: expected a (B, H, W) gray batch, got shape {x.shape}")
@@ -797,7 +804,7 @@ class Fuser:
         self._reset_report()
         a, b = unit_float(a, "a"), unit_float(b, "b")
         check_pair(a, b, finite=False)  # unit_float: finite
-        return self.fuse_gray_batch(a[None], b[None])[0]
+        return self._fuse_gray_batch(a[None], b[None], None, checked=True)[0]
 
     @_one_call_at_a_time
     def fuse_arrays(self, a: np.ndarray, b: np.ndarray, task: str | None = None) -> np.ndarray:
@@ -810,15 +817,18 @@ class Fuser:
         from .validation import unit_float
 
         self._reset_report()
+        as_given = True  # both float, finite and in [0, 1] as they are (nothing to clip)
         for x, n in ((a, "a"), (b, "b")):
-            unit_float(x, n)  # numpy float in [0, 1] (the gray core clips the overshoot), in one pass
+            as_given &= unit_float(x, n) is x  # numpy float in [0, 1] (the gray core clips the overshoot)
             if x.ndim not in (3, 4):
                 raise InputError(f"{n}: expected a (B, H, W) gray or (B, H, W, 3) RGB batch, got shape {x.shape}")
             if x.ndim == 4 and x.shape[-1] != 3:
                 raise InputError(f"{n}: unsupported channel count {x.shape[-1]} in shape {x.shape} (expected a "
                                  "(B, H, W) gray or (B, H, W, 3) RGB batch; Fuser.fuse drops an alpha channel)")
         check_batch_pair(a, b)
-        return fuse_color(a, b, lambda x, y: self.fuse_gray_batch(x, y, task), chroma=self.chroma)
+        # a gray pair goes to the gray core as it is, checked above; a colour pair's luminances are checked there
+        return fuse_color(a, b, lambda x, y: self._fuse_gray_batch(x, y, task, checked=as_given and x is a and y is b),
+                          chroma=self.chroma)
 
     # -- any kind -----------------------------------------------------------------
     @_one_call_at_a_time
