@@ -45,7 +45,7 @@ def test_fuse_dir_empty_output_does_not_fuse_into_the_working_folder(tmp_path, f
     (["fuse-volume", "", "b.nii", "-o", "o.nii"], "argument a"),
     (["fuse-video", "A/x.png", "", "-o", "o.mp4"], "argument b"),
     (["export-onnx", "-o", ""], "argument -o/--out"),
-    (["benchmark", "--out", "", "--data-root", "A"], "argument --out"),
+    (["benchmark", "--out", "", "--data-root", "A"], "argument -o/--out"),
     (["benchmark", "--cache", "", "--data-root", "A"], "argument --cache"),
     (["benchmark", "--data-root", ""], "argument --data-root"),
 ])

@@ -15,9 +15,18 @@ import pytest
 
 from mutualfuse.cli import main
 from one_line_error import assert_one_line_error
+from registry_state import registries_restored
 from xattrs import xattrs_work
 
 SAMPLE = Path(__file__).resolve().parents[1] / "src" / "mutualfuse" / "data" / "samples" / "tno-01"
+
+
+@pytest.fixture(autouse=True)
+def _registries():
+    # the methods registered by --import here are not left for the next test file of this process
+    # (test_method_param_values enumerates every registered method; s27)
+    with registries_restored("s25lead"):
+        yield
 
 
 def _module(tmp_path, name, body):

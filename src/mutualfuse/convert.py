@@ -182,7 +182,10 @@ def check_unit_float(x: Any, name: str, dtype_hint: str = _FUSE_TAKES, range_hin
     ending the refusal of a non-float array / of samples outside [0, 1] (another entry point's
     advice, e.g. :func:`mutualfuse.onnx_export.run_onnx`'s)."""
     from .io.samples import FLOAT_TOLERANCE
+    from .validation import in_unit_range
 
+    if in_unit_range(x):  # float, finite, in [0, 1]: returned as it is, after one pass (not three)
+        return x
     if not isinstance(x, np.ndarray):
         raise InputError(f"{name}: expected a numpy float array in [0, 1], got {type(x).__name__}; Fuser.fuse "
                          "takes PIL images, tensors and other dtypes")

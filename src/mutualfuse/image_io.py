@@ -1308,10 +1308,15 @@ def _example_name(folder: Path, formats) -> Path:
 
 def _one_line_path(path) -> str:
     """``path`` as text on one line: a control character (a newline, a tab, an escape) shown
-    escaped as ``repr`` does (``fused\\n.png``), so that a one-line error naming it stays one."""
+    escaped as ``repr`` does (``fused\\n.png``), so that a one-line error naming it stays one; a
+    byte of a name that is not UTF-8 (Python's surrogate escape) as ``\\xff``, so that a line
+    naming it can be printed on a strict UTF-8 stdout (a success line was "internal error:
+    UnicodeEncodeError" after the file was written)."""
     text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else str(path)
     if isinstance(text, bytes):
         text = os.fsdecode(text)
+    if any(0xDC80 <= ord(c) <= 0xDCFF for c in text):
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     if not any(ord(c) < 32 or ord(c) == 127 for c in text):
         return text
     return "".join(c.encode("unicode_escape").decode("ascii") if ord(c) < 32 or ord(c) == 127 else c

@@ -781,7 +781,7 @@ def run_benchmark(cfg: BenchmarkConfig) -> Outcome:
 
         pick_device("cuda")
     if cfg.out.exists() and not cfg.out.is_dir():
-        raise InputError(f"{cfg.out}: --out exists and is not a folder")
+        raise InputError(f"{cfg.out}: output path exists and is not a folder (--out)")
     from .plugins import import_user_module
 
     imported = {m: import_user_module(m) for m in cfg.imports}  # one line naming the file and line on failure

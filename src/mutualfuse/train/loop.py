@@ -183,7 +183,7 @@ def check_out_dir(out: str | os.PathLike) -> None:
     folder that is not writable."""
     p = Path(out)
     if p.exists() and not p.is_dir():
-        raise ParameterError(f"out_dir {p}: exists and is not a folder")
+        raise ParameterError(f"{p}: output path exists and is not a folder (out_dir)")
     q = p
     while not q.exists() and q != q.parent:
         q = q.parent
