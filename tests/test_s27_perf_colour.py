@@ -17,52 +17,13 @@ import numpy as np
 import pytest
 
 from mutualfuse import Fuser
-from mutualfuse.color import output_is_colour, rgb_to_ycbcr, ycbcr_to_rgb
 from mutualfuse.image_io import to_uint
+from script_module import load
 
 
-def _whole_image_combine(ca, cb):
-    wa, wb = np.abs(ca - 0.5), np.abs(cb - 0.5)
-    den = wa + wb
-    out = np.full_like(ca, 0.5)
-    m = den > 1e-12
-    out[m] = (ca[m] * wa[m] + cb[m] * wb[m]) / den[m]
-    return out
-
-
-def _whole_image_fuse_color(a, b, fuse_gray, chroma="saturation"):
-    """mutualfuse.color.fuse_color as it was before s27 (whole-image arrays)."""
-    ca, cb = a.ndim == 4, b.ndim == 4
-    if not ca and not cb:
-        return fuse_gray(a, b)
-
-    def split(x):
-        ycc = rgb_to_ycbcr(x)
-        return np.ascontiguousarray(ycc[..., 0]), ycc[..., 1:].astype(np.float32)
-
-    ya, cha = split(a) if ca else (a, None)
-    yb, chb = split(b) if cb else (b, None)
-    y = fuse_gray(ya, yb)
-    del ya, yb
-    if not output_is_colour(ca, cb, chroma):
-        return y
-    if ca and cb:
-        cbcr = {"a": lambda: cha, "b": lambda: chb, "mean": lambda: 0.5 * (cha + chb),
-                "saturation": lambda: np.stack([_whole_image_combine(cha[..., i], chb[..., i])
-                                                for i in (0, 1)], -1)}[chroma]()
-    else:
-        cbcr = cha if ca else chb
-    return ycbcr_to_rgb(np.concatenate([y[..., None], cbcr.astype(np.float64)], -1))
-
-
-def _whole_image_to_uint(arr, bit_depth):
-    arr = np.asarray(arr)
-    x = np.array(arr, dtype=arr.dtype if np.issubdtype(arr.dtype, np.floating) else np.float64)
-    np.copyto(x, 0.0, where=np.isnan(x))
-    np.clip(x, 0.0, 1.0, out=x)
-    x *= 65535.0 if bit_depth == 16 else 255.0
-    np.round(x, out=x)
-    return x.astype(np.uint16 if bit_depth == 16 else np.uint8)
+# fuse_color and to_uint as they were before s27 (whole-image arrays): the benchmark's baselines, one copy
+_BENCH = load("benchmarks/bench_pipeline.py")
+_whole_image_fuse_color, _whole_image_to_uint = _BENCH.whole_image_fuse_color, _BENCH.whole_image_to_uint
 
 
 def _pair(h, w, seed=27):
