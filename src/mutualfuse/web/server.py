@@ -374,6 +374,7 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
     os.environ["GRADIO_TEMP_DIR"] = str(workdir / "gradio")
     swept = threading.Event()
     quiet_cut = None
+    closed = True  # False: the page's close did not finish within CLOSE_TIMEOUT (see the end)
 
     def stop(signum, frame):  # Ctrl+C / SIGTERM / SIGHUP: leave through the finally below
         raise KeyboardInterrupt
@@ -420,7 +421,7 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
             wait_for_interrupt()
         except KeyboardInterrupt:
             pass
-        _close(app)
+        closed = _close(app)
         if not quiet:
             print("mutualfuse serve: stopped", file=sys.stderr, flush=True)
         return 0
@@ -433,3 +434,7 @@ def serve(host: str = "127.0.0.1", port: int | None = None, device: str = "auto"
         for sig, handler in old.items():
             signal.signal(sig, handler)
         shutil.rmtree(workdir, ignore_errors=True)
+        if not closed:  # "exiting anyway" (s27): the web server's threads, not daemons, still run and
+            sys.stdout.flush()  # would hold the interpreter's exit for ever (a SIGHUP under load in CI);
+            sys.stderr.flush()  # the folder is removed above, so nothing is left behind
+            os._exit(0)
