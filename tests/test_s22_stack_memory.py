@@ -61,7 +61,11 @@ def test_the_command_lines_peak_memory_does_not_grow_with_the_stack(tmp_path, ki
         assert main(["fuse-stack", stacks[n], "-o", str(tmp_path / f"o{n}.png"), "--method", "average", "-q"]) == 0
 
     run(2)  # the imports and the first call's buffers, outside the measurement
-    small, large = _peak(lambda: run(6)), _peak(lambda: run(24))
+    # the lower of two runs each: tracemalloc counts every thread's allocations, and a thread left
+    # running by an earlier test file of the same worker once added ~8 MB to one run (CI, s27);
+    # a real growth with the stack shows in both runs
+    small = min(_peak(lambda: run(6)) for _ in range(2))
+    large = min(_peak(lambda: run(24)) for _ in range(2))
     # before: 3.4-3.7 (N float images held); now ⌈log2 N⌉ + 2 at most (measured 1.0-1.5)
     assert large < 2.0 * small, (kind, small, large)
 
