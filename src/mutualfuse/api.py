@@ -15,7 +15,7 @@
 >>> f.report.task                                         # the task detected for this pair
 'ir-vis'
 >>> f.report.notes                                        # approximations of the last call
-['approximate mutual mapping: computed on a 2x pooled grid ...', 'task: ir-vis, detected (...); --task chooses another']
+['approximate mutual mapping: computed on a 2x pooled grid ...', 'task: ir-vis, detected (...); task= / --task chooses another']
 
 Inputs may be gray or colour, single or batched; colour goes through :mod:`mutualfuse.color`
 (fuse luminance, keep chroma). Numpy arrays keep their dtype (uint8 → uint8, uint16 → uint16,
@@ -237,7 +237,7 @@ class Fuser:
             # so that fusing with a classical method does not import PyTorch (0.8-1 s of start-up)
             self._device_spec = (device, dtype)
         else:
-            self.device = pick_device(device)
+            self.device = pick_device(device, api=True)
             self.dtype = pick_dtype(dtype, self.device)
         self._set_options(chroma=chroma, normalize=normalize, tile=tile, tile_overlap=tile_overlap,
                           token_budget=token_budget, blend_temperature=blend_temperature, detail_gain=detail_gain,
@@ -286,7 +286,8 @@ class Fuser:
         if method_params:
             hint = "; weights are the first argument: Fuser('my.safetensors')" if "model" in method_params else ""
             raise ParameterError(f"the network takes no method parameters (got {', '.join(sorted(method_params))}); "
-                                 f"they apply to classical methods (--method){hint}{_option_typos(method_params)}")
+                                 f"they apply to classical methods, e.g. Fuser('dwt', levels=3)"
+                                 f"{hint}{_option_typos(method_params)}")
         from .weights import load_model
 
         overrides = {} if token_budget == -1 else {"token_budget": token_budget}
@@ -352,7 +353,7 @@ class Fuser:
                                  f"images read with {trained} (their train_data)")
         elif how(norm, pct) != how("auto", DEFAULT_PERCENTILES):
             self._policy_note = (f"inputs read with {trained}, as weights {name} were trained (their train_data); "
-                                 "--normalize / --percentiles choose another")
+                                 "normalize= / percentiles= (--normalize / --percentiles) choose another")
         if self._policy_note and norm == "full" and pct_given and not norm_given:
             # --percentiles alone does not leave the recorded full range: it would be ignored unsaid
             self._policy_note += ("; the percentiles given apply under --normalize auto or percentile only: "
@@ -464,7 +465,7 @@ class Fuser:
         self = cls.__new__(cls)
         self._lock = threading.RLock()
         self._local = threading.local()
-        self.device = pick_device(device)
+        self.device = pick_device(device, api=True)
         self.dtype = pick_dtype(dtype, self.device)
         self._set_options(chroma=chroma, normalize=normalize, tile=tile, tile_overlap=tile_overlap,
                           token_budget=token_budget, blend_temperature=blend_temperature, detail_gain=detail_gain,
@@ -549,7 +550,7 @@ class Fuser:
             # another set one and removed the spec in between reads what that one set
             spec = self.__dict__.get("_device_spec")
             if spec is not None:
-                device = pick_device(spec[0])
+                device = pick_device(spec[0], api=True)
                 self.__dict__.update(device=device, dtype=pick_dtype(spec[1], device))
                 self.__dict__.pop("_device_spec", None)
             if name in self.__dict__:
@@ -721,7 +722,7 @@ class Fuser:
             for t in dict.fromkeys(tasks):
                 gs = [g for g in guesses if g.task == t]
                 what = gs[0].describe() if len(gs) == 1 else f"{len(gs)} of {len(guesses)} pairs"
-                notes.append(f"task: {t}, detected ({what}); --task chooses another")
+                notes.append(f"task: {t}, detected ({what}); task= / --task chooses another")
         self.report.notes = notes
         return out
 

@@ -95,14 +95,21 @@ def check_batch_pair(a: np.ndarray, b: np.ndarray, names: tuple[str, str] = ("a"
         raise InputError(f"{na} and {nb}: images are {a.shape[2]}x{a.shape[1]}, smaller than {MIN_SIDE}x{MIN_SIDE}")
 
 
-def pick_device(device: Any):
-    """``"auto"`` → CUDA when available else CPU; ``"cpu"``, ``"cuda[:n]"`` checked → ``torch.device``."""
+def pick_device(device: Any, api: bool = False):
+    """``"auto"`` → CUDA when available else CPU; ``"cpu"``, ``"cuda[:n]"`` checked → ``torch.device``.
+
+    ``api``: the caller is the Python API (:class:`mutualfuse.Fuser`), whose user gave
+    ``device="cuda"``, not ``--device cuda``: a refusal names the keyword as it was written
+    (the command line, the web server and the benchmark keep their option's wording)."""
     import torch
 
     device = str(device)
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
+        if api:
+            raise ParameterError(f"device={device!r}: CUDA is not available on this machine (PyTorch "
+                                 f"{torch.__version__} sees no CUDA device); use device='cpu' or device='auto'")
         raise ParameterError(f"--device {device}: CUDA is not available on this machine")
     if device not in ("cpu",) and not device.startswith("cuda"):
         raise ParameterError(f"device must be cpu, cuda or auto, got {device!r}")
