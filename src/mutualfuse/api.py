@@ -550,7 +550,7 @@ class Fuser:
             # another set one and removed the spec in between reads what that one set
             spec = self.__dict__.get("_device_spec")
             if spec is not None:
-                device = pick_device(spec[0], api=True)
+                device = pick_device(spec[0])  # "cpu" or "auto" only (_device_later): never refused
                 self.__dict__.update(device=device, dtype=pick_dtype(spec[1], device))
                 self.__dict__.pop("_device_spec", None)
             if name in self.__dict__:
