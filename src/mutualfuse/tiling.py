@@ -302,6 +302,35 @@ def tile_bar(show: bool = True) -> Iterator[None]:
         _TILE_BAR.reset(token)
 
 
+#: the blend width of :func:`tiled_fuse` tiles when none is given (``--tile-overlap``, ``Fuser(tile_overlap=...)``)
+DEFAULT_TILE_OVERLAP = 64
+
+
+def effective_overlap(tile: int, overlap: int) -> int:
+    """The overlap :func:`tiled_fuse` asks of ``tile`` tiles for a requested ``overlap``: at most
+    half the tile, so that the blend ramps at a tile's two sides do not overlap (:func:`_ramp`)."""
+    return max(0, min(overlap, tile // 2))
+
+
+def check_overlap(tile: int, overlap: int, cli: bool = True) -> str | None:
+    """For an ``overlap`` the user gave with ``tile``: a one-line :class:`~mutualfuse.errors.ParameterError`
+    when it is not smaller than the tile (tiles that overlap whole would never advance), the text
+    that says it is reduced to half the tile when it is more than that (``--tile 256 --tile-overlap
+    200`` blended over at most 128 px, without a word), else None. ``cli``: the command line's
+    names (``--tile-overlap``), else the API's (``tile_overlap=``)."""
+    from .errors import ParameterError
+
+    o_name, t_name = ("--tile-overlap ", "--tile ") if cli else ("tile_overlap=", "tile=")
+    half = tile // 2
+    if overlap >= tile:
+        raise ParameterError(f"{o_name}{overlap} must be smaller than {t_name}{tile} (an overlap is at most half "
+                             f"the tile, {half})")
+    if overlap > half:
+        return (f"{o_name}{overlap} reduced to {half}, half of {t_name}{tile}: an overlap is at most half the tile, "
+                "so that the blend ramps at a tile's two sides do not overlap")
+    return None
+
+
 def tiled_fuse(fuse_batch: Callable[[np.ndarray, np.ndarray], np.ndarray], a: np.ndarray, b: np.ndarray,
                tile: int, overlap: int, progress: Callable[[int], None] | bool | None = None) -> np.ndarray:
     """Fuse (B, H, W) arrays tile by tile with ``fuse_batch`` and blend the overlaps seamlessly.
@@ -318,7 +347,7 @@ def tiled_fuse(fuse_batch: Callable[[np.ndarray, np.ndarray], np.ndarray], a: np
     """
     if tile < 8:
         raise ValueError("tile must be at least 8 pixels")
-    overlap = max(0, min(overlap, tile // 2))
+    overlap = effective_overlap(tile, overlap)
     h, w = a.shape[-2:]
     bar = None
     if progress is True or (progress is None and _TILE_BAR.get()):
@@ -370,7 +399,7 @@ def _in_tile(err: "FuseError", tile: int, tw: int, th: int, w: int, h: int) -> "
 
 
 def count_tiles(h: int, w: int, tile: int, overlap: int) -> int:
-    overlap = max(0, min(overlap, tile // 2))
+    overlap = effective_overlap(tile, overlap)
     return len(tile_starts(h, tile, overlap)) * len(tile_starts(w, tile, overlap))
 
 

@@ -79,9 +79,14 @@ def add_common(p: argparse.ArgumentParser) -> None:
                    help="fuse independent TILE×TILE tiles blended over their overlaps (approximation: each "
                         "tile's mapping sees only that tile; with the network up to 119 grey levels off in places "
                         "on TNO, docs/inputs.md; default off)")
-    p.add_argument("--tile-overlap", type=int_at_least(0), default=64,
-                   help="blend width of --tile in pixels, at most TILE/2 (a larger one is reduced to it; 0 can "
-                        "leave hard tile borders; default %(default)s)")
+    # default None, applied in make_fuser: an overlap the user typed is told from the default, so that
+    # one reduced to TILE/2 is said (tile_overlap_note) and the default of a small --tile is not
+    from ..tiling import DEFAULT_TILE_OVERLAP
+
+    p.add_argument("--tile-overlap", type=int_at_least(0), default=None,
+                   help="blend width of --tile in pixels, smaller than TILE and at most TILE/2 (a larger one is "
+                        "reduced to TILE/2, with a note; 0 can leave hard tile borders; default "
+                        f"{DEFAULT_TILE_OVERLAP}, or TILE/2 where that is smaller)")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="a parameter of a classical --method (repeatable), e.g. --param levels=3 "
                    "--param highpass=consistency; values are read as int, float, true/false or text")
@@ -202,9 +207,15 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
         lo, hi = g("percentiles", None)
         raise ParameterError(f"--percentiles {lo:g} {hi:g} needs --normalize auto or percentile; --normalize full "
                              "maps each input's type range and uses no percentiles (drop one of them)")
-    if g("tile", None) is None and g("tile_overlap", 64) != 64:  # it did nothing, without a word
-        raise ParameterError(f"--tile-overlap {g('tile_overlap', 64)} applies to --tile tiles; without --tile the "
+    from ..tiling import DEFAULT_TILE_OVERLAP, check_overlap, effective_overlap
+
+    overlap = g("tile_overlap", None)  # None: not given (add_common's default)
+    if g("tile", None) is None and overlap not in (None, DEFAULT_TILE_OVERLAP):  # it did nothing, without a word
+        raise ParameterError(f"--tile-overlap {overlap} applies to --tile tiles; without --tile the "
                              "image is not cut into tiles (give --tile T too)")
+    if g("tile", None) is not None and overlap is not None:
+        check_overlap(g("tile", None), overlap)  # not smaller than the tile: refused; above half: said (tile_overlap_note)
+        overlap = effective_overlap(g("tile", None), overlap)  # the Fuser gets what it uses: no warning of its own
     task = g("task", None)
     if task is not None and not is_network:
         raise ParameterError(f"--task applies to the network; --method {args.method} has no per-task settings")
@@ -222,13 +233,28 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
                   chroma=DEFAULT_CHROMA if chroma is None else chroma, normalize=g("normalize", None),
                   percentiles=None if g("percentiles", None) is None else tuple(g("percentiles", None)),
                   max_window_pixels=g("window_pixels", DEFAULT_WINDOW_PIXELS),
-                  tile=g("tile", None), tile_overlap=g("tile_overlap", 64), progress=progress,
+                  tile=g("tile", None), tile_overlap=DEFAULT_TILE_OVERLAP if overlap is None else overlap,
+                  progress=progress,
                   **parse_params(g("param", [])))
     fuser._chroma_given = chroma is not None  # chroma_unused says a --chroma that changed nothing
     POLICY_FROM_WEIGHTS.clear()
     if g("normalize", None) is None and fuser.normalize != "auto" and getattr(fuser, "_policy_note", None):
         POLICY_FROM_WEIGHTS.append((fuser.normalize, str(model)))
     return fuser
+
+
+def tile_overlap_note(args: argparse.Namespace) -> str | None:
+    """The note that the ``--tile-overlap`` given was reduced to half of ``--tile``
+    (:func:`mutualfuse.tiling.check_overlap`), or None; printed once by every command that takes
+    the option (fuse, fuse-dir, fuse-video, fuse-stack, fuse-volume): ``--tile 256 --tile-overlap
+    200`` blended over at most 128 px without a word. One not smaller than the tile is refused by
+    :func:`make_fuser`."""
+    tile, overlap = getattr(args, "tile", None), getattr(args, "tile_overlap", None)
+    if tile is None or overlap is None:
+        return None
+    from ..tiling import check_overlap
+
+    return check_overlap(tile, overlap)
 
 
 #: ``(normalize, weights)`` while this command's fuser reads with the policy its weights' training
@@ -507,6 +533,9 @@ def run(args: argparse.Namespace) -> int:
     from .common import apply_imports
 
     apply_imports(args)  # a method of one's own (--import): registered before --method is looked up
+    from .common import refuse_in_the_way
+
+    refuse_in_the_way(args.out)  # `-o afile/x.png`: said as every command says it
     check_writable(args.out, inputs=(args.a, args.b))  # before loading anything
     if args.bit_depth is not None:  # a depth no output of this format can hold: refuse before any work
         output_depth(args.out, [], False, args.bit_depth)
@@ -524,7 +553,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:  # -q: nothing on success (notes included); errors are still printed
         from ..image_io import _one_line_path  # a name's line break or escape shown escaped, as errors show it
 
-        for n in info["notes"]:
+        reduced = tile_overlap_note(args)
+        for n in ([reduced] if reduced else []) + info["notes"]:
             print(f"note: {_one_line_path(n)}", file=sys.stderr)
         print(f"{_one_line_path(args.out)}  ({time.perf_counter() - t:.2f} s, {info['bit_depth'] if info['bit_depth'] != 32 else 'float'}"
               f"{'-bit' if info['bit_depth'] != 32 else ''} {'colour' if info['colour'] else 'gray'})")

@@ -505,6 +505,9 @@ def run(args: argparse.Namespace) -> int:
                          "images: give its name, e.g. -o fused/")
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"{one_line(out_dir)}: output path exists and is not a folder")
+    from .common import refuse_in_the_way
+
+    refuse_in_the_way(args.out)  # `-o afile/sub`: was "cannot create output folder (Not a directory)"
     from ..image_io import OUTPUT_FORMATS
 
     if not out_dir.exists() and not args.out.endswith(("/", os.sep)) and out_dir.suffix.lower() in OUTPUT_FORMATS:
@@ -561,7 +564,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise InputError(f"{out_dir}: cannot create output folder ({e.strerror or e})") from None
+        raise InputError(f"{one_line(out_dir)}: cannot create output folder ({e.strerror or e})") from None
     from ..io.atomic import remove_stale_parts
 
     remove_stale_parts(out_dir)  # temporaries of runs killed mid-write (kill -9)
@@ -634,6 +637,11 @@ def run(args: argparse.Namespace) -> int:
             if subs:
                 notes.add(f"{d}: {subs} subfolder(s) not searched (fuse-dir takes the files directly in "
                           "DIR_A and DIR_B; list nested pairs with --pairs LIST.csv)")
+    from .fuse import tile_overlap_note
+
+    reduced = tile_overlap_note(args)  # --tile-overlap above half of --tile: said once, not per pair
+    if reduced:
+        notes.add(reduced)
     code = _report(args, out_dir, done, skipped, failures, notes, t0)
     if world > 1:
         sys.stdout.flush()

@@ -308,6 +308,9 @@ def run(args: argparse.Namespace) -> int:
     from .common import apply_imports
 
     apply_imports(args)  # a method of one's own (--import): registered before --method is looked up
+    from .common import refuse_in_the_way
+
+    refuse_in_the_way(args.out)  # `-o afile/x.png`: said as every command says it
     progress = None
     if not args.quiet and not sys.stderr.isatty():  # a log, a pipe: plain lines (a terminal gets a bar)
         from .fuse_video import plain_progress
@@ -315,14 +318,15 @@ def run(args: argparse.Namespace) -> int:
         progress = plain_progress("fuse-stack", "fusions")
     done = fuse_stack_files(args, progress=progress)
     if not args.quiet:
-        from .fuse import DEFAULT_CHROMA, chroma_unused
+        from .fuse import DEFAULT_CHROMA, chroma_unused, tile_overlap_note
 
         # here, not in fuse_stack_files' notes: the web page passes its chroma menu's value as --chroma
         chroma = getattr(args, "chroma", None)
         unused = chroma_unused(chroma or DEFAULT_CHROMA, chroma is not None, done.colour_in, stack=True)
         from ..image_io import _one_line_path  # a name's line break or escape shown escaped, as errors show it
 
-        for n in done.notes + ([unused] if unused else []):
+        reduced = tile_overlap_note(args)  # --tile-overlap above half of --tile
+        for n in ([reduced] if reduced else []) + done.notes + ([unused] if unused else []):
             print(f"note: {_one_line_path(n)}", file=sys.stderr)
         print(_one_line_path(done.summary()))
     return 0

@@ -79,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
     from .fuse import make_fuser
 
     apply_imports(args)  # a method of one's own (--import): registered before --method is looked up
+    from .common import refuse_in_the_way
+
+    refuse_in_the_way(args.out)  # `-o afile/x.mp4`: said as every command says it
     fuser = make_fuser(args)
     shown: list = []  # the bar, made at the first frame: a bad input's one-line error comes alone
     t = time.perf_counter()
@@ -167,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
         from types import SimpleNamespace
 
         from ..image_io import _one_line_path  # a name's line break or escape shown escaped, as errors show it
-        from .fuse import chroma_unused, percentiles_unused
+        from .fuse import chroma_unused, percentiles_unused, tile_overlap_note
 
         # --percentiles given under auto on videos none of which was scaled by percentiles (8-bit, float
         # in [0, 1]): said as fuse says it of a pair (it changed nothing, without a word)
@@ -176,7 +179,8 @@ def run(args: argparse.Namespace) -> int:
                                             for p in (args.a, args.b)])
         # a --chroma given that changed nothing (both videos gray, or one of them colour): as fuse says it
         chroma = chroma_unused(fuser.chroma, getattr(fuser, "_chroma_given", False), info.get("colour", []))
-        for n in (info.get("notes", []) + info.get("mapping_notes", []) + fuser.report.notes
+        reduced = tile_overlap_note(args)  # --tile-overlap above half of --tile
+        for n in (([reduced] if reduced else []) + info.get("notes", []) + info.get("mapping_notes", []) + fuser.report.notes
                   + ([info["task_note"]] if info.get("task_note") else []) + ([unused] if unused else [])
                   + ([chroma] if chroma else [])):
             print(f"note: {_one_line_path(n)}", file=sys.stderr)

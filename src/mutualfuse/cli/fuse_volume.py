@@ -97,6 +97,9 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if args.out == "-" and not out.exists():  # said as every command says it (was "must be a NIfTI file")
         check_writable(args.out, formats={".nii.gz": "NIfTI"}, hint=True)
+    from .common import refuse_in_the_way
+
+    refuse_in_the_way(args.out)  # `-o afile/x.nii.gz`, `-o afile/series/`: said as every command says it
     series_out = is_series_output(args.out)
     if not series_out and not is_volume_path(out):
         raise InputError(f"{out}: the output of a volume must be a NIfTI file (.nii or .nii.gz), or a folder "
@@ -136,7 +139,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         from ..image_io import _one_line_path  # a name's line break or escape shown escaped, as errors show it
 
-        for n in info["notes"]:
+        from .fuse import tile_overlap_note
+
+        reduced = tile_overlap_note(args)  # --tile-overlap above half of --tile
+        for n in ([reduced] if reduced else []) + info["notes"]:
             print(f"note: {_one_line_path(n)}", file=sys.stderr)
         slices = f"{info['slices']} slice{'s' if info['slices'] != 1 else ''}"
         kind = (f"DICOM series of {info['shape'][2]} 16-bit file{'s' if info['shape'][2] != 1 else ''}"
