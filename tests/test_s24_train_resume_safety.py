@@ -154,7 +154,7 @@ def test_resume_into_a_folder_the_permissions_refuse(run, capsys, monkeypatch):
     real = os.access
     monkeypatch.setattr(os, "access", lambda p, mode, **k: False if Path(p) == out and mode & os.W_OK
                         else real(p, mode, **k))
-    refused(capsys, ["--config", str(c4), "--resume"], [f"out_dir {out}: {out} is not writable"])
+    refused(capsys, ["--config", str(c4), "--resume"], [f"{out}: {out} is not writable (out_dir)"])
     _unchanged(out, before)
 
 

@@ -129,6 +129,22 @@ def _check_params(params: dict[str, dict]) -> None:
                 raise ParameterError(f"--param {method}.{key}: {e}") from None
 
 
+def _check_cache(given: str | None) -> None:
+    """Refuse a cache folder that cannot be one before any work, worded as the output folder is:
+    the path first (a line break in it shown escaped: it was shown as a space), the problem, and
+    where the path came from. It said "X: --cache exists and is not a folder" (the option as the
+    subject) and, under a file, "X: cannot use as the cache folder (Not a directory)"."""
+    from ..benchmark.config import default_cache_dir
+    from ..image_io import _one_line_path
+    from .common import refuse_in_the_way
+
+    cache = Path(given) if given else default_cache_dir()
+    said = "--cache" if given else "the default cache folder; give --cache DIR"
+    if cache.exists() and not cache.is_dir():
+        raise InputError(f"{_one_line_path(cache)}: cache path exists and is not a folder ({said})")
+    refuse_in_the_way(cache, said)
+
+
 def run(args: argparse.Namespace) -> int:
     from ..benchmark import BenchmarkConfig, run_benchmark
     from ..benchmark.specs import EXTRA_SETS
@@ -144,6 +160,10 @@ def run(args: argparse.Namespace) -> int:
         from ..image_io import _one_line_path
 
         raise InputError(f"{_one_line_path(args.out)}: output path exists and is not a folder (--out)")
+    from .common import refuse_in_the_way
+
+    refuse_in_the_way(args.out, "--out")  # `-o afile/sub`: was "cannot create the output folder (Not a directory)"
+    _check_cache(args.cache)
     sets: list[str] = []
     for s in args.sets:
         sets += list(EXTRA_SETS) if s == "extra" else [s]

@@ -117,3 +117,23 @@ def naming_the_file(first: str, paths: Sequence[str]) -> Iterator[None]:
         if any(str(p) in str(e) for p in paths):
             raise
         raise ParameterError(f"{first}: {e}") from None
+
+
+def refuse_in_the_way(path, option: str = "", error: type | None = None) -> None:
+    """Refuse, before any work, an output ``path`` under an existing file (``-o afile/x.png``,
+    ``-o afile/sub/``): one line naming the path and the file in the way
+    (:func:`mutualfuse.wording.in_the_way`), exit status 2, nothing written. The same words on
+    every command that writes (each had its own: "cannot create output folder (Not a
+    directory)", "output folder afile/sub does not exist", "out_dir X: afile is not a folder").
+    ``error``: the class raised (default :class:`~mutualfuse.errors.InputError`)."""
+    if path is None:
+        return
+    from ..wording import in_the_way
+
+    text = in_the_way(path, option)
+    if text is not None:
+        if error is None:
+            from ..errors import InputError
+
+            error = InputError
+        raise error(text)

@@ -606,7 +606,10 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError(f"--jobs {args.jobs}: must be at least 1")
     from ..image_io import check_writable
 
+    from .common import refuse_in_the_way
+
     for out in args.out:  # before any metric is computed: a folder, '-', the suffix, permissions (as every command)
+        refuse_in_the_way(out)  # `-o afile/r.csv`: said as every command says it
         check_writable(out, formats=OUT_FORMATS, hint=True)
     if len({Path(o).resolve() for o in args.out}) < len(args.out):
         raise ParameterError(f"--out: the same file is given twice ({', '.join(args.out)})")

@@ -61,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
 
     # as typed, before the weights are read: export_onnx takes it as a Path, which drops the slash
     # of `model.onnx/`; a folder or '-' is said with the file name to give instead
+    from .common import refuse_in_the_way
+
+    refuse_in_the_way(target)  # `-o afile/m.onnx`: said as every command says it
     check_writable(target, formats={".onnx"}, hint=True)
     _refuse_a_method_name(args.weights)
     if args.task == "stored":  # the default: the weights' stored settings (as fuse --task stored)

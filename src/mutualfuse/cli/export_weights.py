@@ -119,6 +119,9 @@ def run(args: argparse.Namespace) -> int:
     # the string as typed: Path() dropped the slash of `-o w.safetensors/`, which wrote w.safetensors, exit 0;
     # a folder, '-' and a wrong suffix are said as every command says them (a folder was "weights are
     # written as .safetensors; use that suffix")
+    from .common import refuse_in_the_way
+
+    refuse_in_the_way(args.out)  # `-o afile/w.safetensors`: said as every command says it
     check_writable(args.out, inputs=(ckpt,), formats={".safetensors"})
     if ckpt.is_dir():  # the run's folder (OUT) for the checkpoint in it
         inside = ckpt / "last.ckpt"

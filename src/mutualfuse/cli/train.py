@@ -233,6 +233,10 @@ def _run(args: argparse.Namespace) -> int:
 
         said = "--out" if args.out else "the config's out_dir"
         raise ParameterError(f"{_one_line_path(out)}: output path exists and is not a folder ({said})")
+    from .common import refuse_in_the_way
+
+    # `-o afile/run`: was "out_dir afile/run: afile is not a folder" (the option first)
+    refuse_in_the_way(out, "--out" if args.out else "the config's out_dir", ParameterError)
     # Ctrl+C raises TrainingInterrupted: the step reached and where to resume (run() says it)
     result = train(cfg, data_root=args.data_root, resume=args.resume, device=args.device,
                    progress=not (args.no_progress or args.quiet), time_limit_s=args.time_limit,

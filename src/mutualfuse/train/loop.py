@@ -187,10 +187,11 @@ def check_out_dir(out: str | os.PathLike) -> None:
     q = p
     while not q.exists() and q != q.parent:
         q = q.parent
+    # the path first, as every command words its output (mutualfuse.wording.in_the_way): was "out_dir P: Q is ..."
     if q.exists() and not q.is_dir():
-        raise ParameterError(f"out_dir {p}: {q} is not a folder")
+        raise ParameterError(f"{p}: {q} exists and is not a folder (out_dir)")
     if q.is_dir() and not os.access(q, os.W_OK | os.X_OK):
-        raise ParameterError(f"out_dir {p}: {q} is not writable")
+        raise ParameterError(f"{p}: {q} is not writable (out_dir)")
 
 
 def check_time_limit(time_limit_s: float | None) -> None:
@@ -552,8 +553,8 @@ class Trainer:
         out_real = self.out.resolve()
         for where, s in seen.items():
             if out_real == where or where in out_real.parents:
-                raise ParameterError(f"out_dir {self.out} is inside the training set {root / s}: "
-                                     f"write the run elsewhere (-o)")
+                raise ParameterError(f"{self.out}: the output folder is inside the training set {root / s} "
+                                     f"(out_dir); write the run elsewhere (-o)")
         if len(pairs) <= cfg.data.val_pairs:
             raise ParameterError(f"data.val_pairs {cfg.data.val_pairs} would hold out every pair: only {len(pairs)} "
                                  f"found in {', '.join(cfg.data.sets)}; lower data.val_pairs (--val-pairs) or add pairs")
@@ -1055,7 +1056,7 @@ class Trainer:
             try:
                 self.out.mkdir(parents=True, exist_ok=True)
             except OSError as e:
-                raise ParameterError(f"out_dir {self.out}: cannot create the folder ({e.strerror or e})") from None
+                raise ParameterError(f"{self.out}: cannot create the output folder ({e.strerror or e}; out_dir)") from None
             self._write_text(self.out / "config.json", json.dumps(cfg.to_dict(), indent=2))
             self._write_text(self.out / SPLIT, json.dumps(self.split_record(), indent=2, ensure_ascii=False) + "\n")
             if self.notes and self.step == 0:
