@@ -8,7 +8,8 @@ dozen whole-image array expressions. Here one loop per output row filters all th
 products a metric needs, only where the 'valid' output needs them, and the per-pixel formula
 follows on the same row, without full-size temporaries.
 
-**Same arithmetic as the NumPy path.** :func:`_sep_row1_py` and :func:`_sep_rows3_py` sum in exactly the order of
+**Same arithmetic as the NumPy path.** :func:`_sep_row1_py`, :func:`_sep_rows3_py` and :func:`_sep_rows3r_py` (the
+latter with each image row's products formed once and up to four taps per pass, :func:`_sym_taps_py`) sum in exactly the order of
 ``ndimage.correlate1d`` with a symmetric kernel (scipy's ``NI_Correlate1D``: the centre tap
 times its weight, then the pairs from the outermost inwards, ``acc += (x[c-k] + x[c+k])·w[c-k]``;
 axis 0 first, then axis 1), and the Sobel sums of :func:`_sobel_at_py` in the order of
@@ -222,13 +223,184 @@ def _sep_rows_xy_py(X, Y, g, i, t, out):
                 oq[j] += (u1[j] + u2[j]) * wk
 
 
+def _sym_taps_py(X, ri, ci, g, n, out):
+    """``out[j]`` (j < n) = the symmetric correlation sum of scipy's ``NI_Correlate1D`` for the
+    taps ``g`` (2h+1), tap ``d`` (−h … h) reading ``X[ri[h + d], ci[h + d] + j]``:
+    ``X_0·g[h]``, then ``+= (X_−k + X_+k)·g[h − k]`` for k = h, h − 1, …, 1, each element's terms
+    added one at a time in that order (the same values bit for bit as one pass per tap, as
+    :func:`_sep_row1_py` adds them). The vertical pass (``ri``: the rows, ``ci`` = 0) and the
+    horizontal one (``ri`` constant, ``ci`` = 0 … 2h: shifted views of one row) both use it.
+    Up to four taps per pass over ``out``, the running sum kept in a register in between: a
+    quarter of the loads and stores of one pass per tap (the loop over ``j`` still vectorises)."""
+    h = g.shape[0] // 2
+    c = X[ri[h], ci[h]:ci[h] + n]
+    wc = g[h]
+    k = h
+    if k >= 3:
+        w1 = g[h - k]
+        w2 = g[h - k + 1]
+        w3 = g[h - k + 2]
+        a1 = X[ri[h - k], ci[h - k]:ci[h - k] + n]
+        b1 = X[ri[h + k], ci[h + k]:ci[h + k] + n]
+        a2 = X[ri[h - k + 1], ci[h - k + 1]:ci[h - k + 1] + n]
+        b2 = X[ri[h + k - 1], ci[h + k - 1]:ci[h + k - 1] + n]
+        a3 = X[ri[h - k + 2], ci[h - k + 2]:ci[h - k + 2] + n]
+        b3 = X[ri[h + k - 2], ci[h + k - 2]:ci[h + k - 2] + n]
+        for j in range(n):
+            v = c[j] * wc
+            v += (a1[j] + b1[j]) * w1
+            v += (a2[j] + b2[j]) * w2
+            v += (a3[j] + b3[j]) * w3
+            out[j] = v
+        k -= 3
+    elif k == 2:
+        w1 = g[0]
+        w2 = g[1]
+        a1 = X[ri[0], ci[0]:ci[0] + n]
+        b1 = X[ri[4], ci[4]:ci[4] + n]
+        a2 = X[ri[1], ci[1]:ci[1] + n]
+        b2 = X[ri[3], ci[3]:ci[3] + n]
+        for j in range(n):
+            v = c[j] * wc
+            v += (a1[j] + b1[j]) * w1
+            v += (a2[j] + b2[j]) * w2
+            out[j] = v
+        k = 0
+    elif k == 1:
+        w1 = g[0]
+        a1 = X[ri[0], ci[0]:ci[0] + n]
+        b1 = X[ri[2], ci[2]:ci[2] + n]
+        for j in range(n):
+            v = c[j] * wc
+            v += (a1[j] + b1[j]) * w1
+            out[j] = v
+        k = 0
+    else:
+        for j in range(n):
+            out[j] = c[j] * wc
+    while k >= 4:
+        w1 = g[h - k]
+        w2 = g[h - k + 1]
+        w3 = g[h - k + 2]
+        w4 = g[h - k + 3]
+        a1 = X[ri[h - k], ci[h - k]:ci[h - k] + n]
+        b1 = X[ri[h + k], ci[h + k]:ci[h + k] + n]
+        a2 = X[ri[h - k + 1], ci[h - k + 1]:ci[h - k + 1] + n]
+        b2 = X[ri[h + k - 1], ci[h + k - 1]:ci[h + k - 1] + n]
+        a3 = X[ri[h - k + 2], ci[h - k + 2]:ci[h - k + 2] + n]
+        b3 = X[ri[h + k - 2], ci[h + k - 2]:ci[h + k - 2] + n]
+        a4 = X[ri[h - k + 3], ci[h - k + 3]:ci[h - k + 3] + n]
+        b4 = X[ri[h + k - 3], ci[h + k - 3]:ci[h + k - 3] + n]
+        for j in range(n):
+            v = out[j]
+            v += (a1[j] + b1[j]) * w1
+            v += (a2[j] + b2[j]) * w2
+            v += (a3[j] + b3[j]) * w3
+            v += (a4[j] + b4[j]) * w4
+            out[j] = v
+        k -= 4
+    if k >= 2:
+        w1 = g[h - k]
+        w2 = g[h - k + 1]
+        a1 = X[ri[h - k], ci[h - k]:ci[h - k] + n]
+        b1 = X[ri[h + k], ci[h + k]:ci[h + k] + n]
+        a2 = X[ri[h - k + 1], ci[h - k + 1]:ci[h - k + 1] + n]
+        b2 = X[ri[h + k - 1], ci[h + k - 1]:ci[h + k - 1] + n]
+        for j in range(n):
+            v = out[j]
+            v += (a1[j] + b1[j]) * w1
+            v += (a2[j] + b2[j]) * w2
+            out[j] = v
+        k -= 2
+    if k == 1:
+        w1 = g[h - 1]
+        a1 = X[ri[h - 1], ci[h - 1]:ci[h - 1] + n]
+        b1 = X[ri[h + 1], ci[h + 1]:ci[h + 1] + n]
+        for j in range(n):
+            out[j] += (a1[j] + b1[j]) * w1
+
+
+def _ring_fill_py(A, B, F, nq, r, R):
+    """Image row ``r``'s nq quantities into its ring slot ``r mod n`` of ``R`` (9, n, W)."""
+    s = r % R.shape[1]
+    ra = A[r]
+    rb = B[r]
+    rf = F[r]
+    q0 = R[0, s]
+    q1 = R[1, s]
+    q2 = R[2, s]
+    q3 = R[3, s]
+    q4 = R[4, s]
+    q5 = R[5, s]
+    q6 = R[6, s]
+    q7 = R[7, s]
+    for j in range(ra.shape[0]):
+        a = ra[j]
+        b = rb[j]
+        f = rf[j]
+        q0[j] = a
+        q1[j] = b
+        q2[j] = f
+        q3[j] = a * a
+        q4[j] = b * b
+        q5[j] = f * f
+        q6[j] = a * f
+        q7[j] = b * f
+    if nq > 8:
+        q8 = R[8, s]
+        for j in range(ra.shape[0]):
+            q8[j] = ra[j] * rb[j]
+
+
+def _sep_rows3r_py(A, B, F, g, nq, i, t, R, ri, ci, hi, out):
+    """:func:`_sep_rows3_py` (the same values bit for bit) for output rows taken in order
+    i = 0, 1, 2, … (each call after the previous row's): the products of each image row are
+    formed once (in the ring ``R``, :func:`_ring_fill_py`) instead of once per window row, and
+    both passes add up to four taps per pass (:func:`_sym_taps_py`). ``R`` (9, n, W) holds the
+    quantities of :data:`TRIPLE_PI` / :data:`TRIPLE_PJ` of the last n image rows (image row r in
+    slot r mod n); ``t`` (9, W) the vertical sums; ``ri``, ``ci``, ``hi`` (2h+1) int64 scratch
+    (the slots of the window's rows, zeros, 0 … 2h); ``out`` (nq, Wo). :func:`_ring3_py` makes
+    the scratch."""
+    n = g.shape[0]
+    W = A.shape[1]
+    Wo = out.shape[1]
+    if i == 0:
+        for r in range(n - 1):
+            _ring_fill(A, B, F, nq, r, R)
+        for d in range(n):
+            ci[d] = 0
+            hi[d] = d
+    _ring_fill(A, B, F, nq, i + n - 1, R)
+    for d in range(n):
+        ri[d] = (i + d) % n
+    for q in range(nq):
+        _sym_taps(R[q], ri, ci, g, W, t[q])
+    for d in range(n):
+        ci[d] = 0
+    for q in range(nq):
+        for d in range(n):
+            ci[d] = q
+        _sym_taps(t, ci, hi, g, Wo, out[q])
+    for d in range(n):
+        ci[d] = 0
+
+
+def _ring3_py(A, g):
+    """The scratch of :func:`_sep_rows3r_py` for images like ``A`` and the taps ``g``:
+    (t, R, ri, ci, hi)."""
+    n = g.shape[0]
+    W = A.shape[1]
+    return (np.empty((9, W)), np.empty((9, n, W)), np.zeros(n, dtype=np.int64),
+            np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64))
+
+
 def _sep_valid3_py(A, B, F, g, out):
-    """All rows of :func:`_sep_rows3_py`: ``out`` (nq, Ho, Wo) (for the tests)."""
+    """All rows of :func:`_sep_rows3r_py`: ``out`` (nq, Ho, Wo) (for the tests)."""
     nq, Ho, Wo = out.shape
-    t = np.empty((9, A.shape[1]))
+    t, R, ri, ci, hi = _ring3(A, g)
     row = np.empty((9, Wo))
     for i in range(Ho):
-        _sep_rows3(A, B, F, g, nq, i, t, row)
+        _sep_rows3r(A, B, F, g, nq, i, t, R, ri, ci, hi, row)
         for q in range(nq):
             oq = out[q, i]
             rq = row[q]
@@ -243,11 +415,11 @@ def _piella_py(A, B, F, g, C1, C2, val, cw):
     max(σ_A², σ_B²) (after the 0.5 added where σ_A² + σ_B² = 0), the operations of
     ``liu_structural._piella_terms`` / ``_local_stats`` / ``_ssim_map``."""
     Ho, Wo = val.shape
-    t = np.empty((9, A.shape[1]))
+    t, R, ri, ci, hi = _ring3(A, g)
     s = np.empty((9, Wo))
     s0, s1_, s2_, s3, s4, s5, s6, s7 = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]  # row views (1-D indexing, cheaper than 2-D)
     for i in range(Ho):
-        _sep_rows3(A, B, F, g, 8, i, t, s)
+        _sep_rows3r(A, B, F, g, 8, i, t, R, ri, ci, hi, s)
         vrow = val[i]
         crow = cw[i]
         for j in range(Wo):  # (1-D row views: cheaper than 2-D indexing)
@@ -435,14 +607,14 @@ def _yang_py(A, B, F, g, w, nq, mu_den, rel, qy, out):
     (:func:`_qc_row_py` / :func:`_qy_row_py`). The same values as
     ``liu_structural._yang_filtered`` followed by the NumPy formulas, without storing the sums."""
     Ho, Wo = out.shape
-    t = np.empty((9, A.shape[1]))
+    t, R, ri, ci, hi = _ring3(A, g)
     s = np.zeros((9, Wo))
     flag = np.empty(Wo, dtype=np.bool_)
     e = np.empty(9)
     bits = np.empty(1)
     lim = Ho & -16
     for i in range(Ho):
-        _sep_rows3(A, B, F, g, nq, i, t, s)
+        _sep_rows3r(A, B, F, g, nq, i, t, R, ri, ci, hi, s)
         _yang_sensitive(s, nq > 8, mu_den, rel, flag)
         for j in range(Wo):
             if flag[j]:
@@ -690,11 +862,11 @@ def _viff_scale_py(A, B, F, g, sigma_nsq, z, m):
     ``VIFF_Public``), into ``z``, ``m``; the caller takes ``np.log10`` (NumPy's, as the NumPy
     path: the same values)."""
     Ho, Wo = z.shape
-    t = np.empty((9, A.shape[1]))
+    t, R, ri, ci, hi = _ring3(A, g)
     s = np.empty((9, Wo))
     s0, s1, s2, s3, s4, s5, s6, s7 = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]  # row views (1-D indexing, cheaper than 2-D)
     for i in range(Ho):
-        _sep_rows3(A, B, F, g, 8, i, t, s)
+        _sep_rows3r(A, B, F, g, 8, i, t, R, ri, ci, hi, s)
         zrow = z[i]
         mrow = m[i]
         for j in range(Wo):  # (1-D row views: cheaper than 2-D indexing)
@@ -1098,6 +1270,10 @@ def _block_mean_sq_py(df, ws, D):
 _sep_row1 = _sep_row1_py
 _sep_rows3 = _sep_rows3_py
 _sep_rows_xy = _sep_rows_xy_py
+_sym_taps = _sym_taps_py
+_ring_fill = _ring_fill_py
+_sep_rows3r = _sep_rows3r_py
+_ring3 = _ring3_py
 _sobel_at = _sobel_at_py
 _ssim_yang_at = _ssim_yang_at_py
 _yang_sensitive = _yang_sensitive_py
@@ -1141,11 +1317,16 @@ def kernels():
     global _sep_row1, _sep_rows3, _sep_rows_xy, _sobel_at, _triple_img, _ssim_yang_at, _vif_terms, _split, _fma, _xydeas_side
     global _yang_sensitive, _qc_row, _qy_row, _filter2_point, _block_sums_add, _pww_bands, _pww_term
     global _max_nan, _zhao_r, _unwrap_terms, _unwrap_apply, _shift_taps, _row_taps
+    global _sym_taps, _ring_fill, _sep_rows3r, _ring3
     jit = functools.partial(_njit, nogil=True, error_model="numpy")  # cache=True where writable
     _sep_row1 = jit(_sep_row1_py)
     _triple_img = jit(_triple_img_py)
     _sep_rows3 = jit(_sep_rows3_py)
     _sep_rows_xy = jit(_sep_rows_xy_py)
+    _sym_taps = jit(_sym_taps_py)
+    _ring_fill = jit(_ring_fill_py)
+    _sep_rows3r = jit(_sep_rows3r_py)
+    _ring3 = jit(_ring3_py)
     _sobel_at = jit(_sobel_at_py)
     _ssim_yang_at = jit(_ssim_yang_at_py)
     _vif_terms = jit(_vif_terms_py)
