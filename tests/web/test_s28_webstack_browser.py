@@ -29,6 +29,9 @@ _BUSY = re.compile(r"\s*(processing|queue)\b", re.IGNORECASE)
 GONE = ("This result is no longer on the server (results are kept about 60 minutes, or the server was restarted): "
         "press Fuse again to make it anew.")
 
+STACK_GONE = ("mutualfuse: error: this result is no longer on the server (results are kept about 60 minutes, or the "
+              "server was restarted): press Fuse stack again to make it anew")
+
 
 def _wait(cond, timeout=TIMEOUT, what="condition"):
     t0 = time.time()
@@ -223,6 +226,14 @@ def test_stack_classical_result_shown_then_gone_from_the_server(server, browser,
     assert not page.broken_images()
     page.all("#stack-download a[href]")[0].click()
     assert _wait(lambda: page.notices("stack-download"), 30, "the download's notice") == [GONE]
+    # another image picked for the slider: it showed the one picked before (its alt naming the new
+    # one) without a word; now the slider is emptied and the status line says why
+    page.choose("stack-compare-with", "z10.png")
+    assert _wait(lambda: page.text("#stack-status") if "no longer" in page.text("#stack-status") else None, 30,
+                 "the status line to say the result is gone") == STACK_GONE
+    _wait(lambda: not [i for i in page.all("#stack-compare img") if i.get_attribute("src")], 30, "the slider to empty")
+    assert not page.broken_images()
+    assert "Traceback" not in page.all("body")[0].text
 
     # Fuse stack again: the same result made anew, shown, the notices gone
     status = page.fuse_stack()
