@@ -229,8 +229,17 @@ PAGE_JS = r"""
     const img = ev.target, box = boxOf(img);
     if (!(img instanceof HTMLImageElement) || !box || !img.getAttribute("src")) return;
     img.dataset.mfGone = "1";
+    const src = img.getAttribute("src");
     fetch(img.src, {method: "HEAD", cache: "no-store"}).then(r => r.ok ? null : GONE, () => UNREACHABLE).then(m => {
-      if (!m) delete img.dataset.mfGone;  // the file is there: not this notice's business
+      if (!m) {
+        // the file is there now (it was made anew while the image was asked for, e.g. the same result fused
+        // again): load it again, once per address, instead of leaving the broken image on the page
+        delete img.dataset.mfGone;
+        if (img.dataset.mfRetried !== src && img.getAttribute("src") === src) {
+          img.dataset.mfRetried = src;
+          img.src = src;
+        }
+      }
       notice(box, m);
     });
   }, true);
@@ -238,6 +247,7 @@ PAGE_JS = r"""
     const img = ev.target, box = boxOf(img);
     if (!(img instanceof HTMLImageElement) || !box) return;
     delete img.dataset.mfGone;
+    delete img.dataset.mfRetried;
     if (!box.querySelector("img[data-mf-gone]")) notice(box, null);
   }, true);
   document.addEventListener("click", ev => {  // the download goes on as it would; the check runs beside it
