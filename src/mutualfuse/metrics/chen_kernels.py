@@ -84,6 +84,110 @@ def _block_mean_sq2_py(z, ws, D):
     D /= ws * ws
 
 
+def _pack2_py(x, y, z):
+    """``z = x + i·y`` (complex64) from two float32 images."""
+    M, N = z.shape
+    for i in range(M):
+        xr = x[i]
+        yr = y[i]
+        zr = z[i]
+        for j in range(N):
+            zr[j] = complex(xr[j], yr[j])
+
+
+def _qcb_split_filter_py(Z, h, WX, WY):
+    """From the spectrum ``Z`` (M, N) of a packed real pair z = x + i·y, the spectra of x and of
+    y, X = (Z[k] + conj Z[−k])/2 and Y = (Z[k] − conj Z[−k])/(2i), each times the complex
+    filter h[0] + i·h[1] (two real even filters, the second carried as the imaginary part):
+    ``WX`` = X·(h0 + i·h1), ``WY`` = Y·(h0 + i·h1), whose inverse transforms are x filtered
+    by h0 plus i times x filtered by h1 (likewise y). ``Z``, ``WX``, ``WY`` are complex64
+    arrays seen as float32 (M, 2N) (real and imaginary parts interleaved), ``h`` float32
+    (2, M, N); float32 arithmetic, the complex products written out."""
+    M = Z.shape[0]
+    N = Z.shape[1] // 2
+    for u in range(M):
+        ur = (M - u) % M
+        zu = Z[u]
+        zm = Z[ur]
+        h0 = h[0, u]
+        h1 = h[1, u]
+        wx = WX[u]
+        wy = WY[u]
+        for v in range(N):
+            vr = N - v if v > 0 else 0
+            are = zu[2 * v]
+            aim = zu[2 * v + 1]
+            cre = zm[2 * vr]
+            cim = -zm[2 * vr + 1]
+            pre = (are + cre) * np.float32(0.5)
+            pim = (aim + cim) * np.float32(0.5)
+            qre = (aim - cim) * np.float32(0.5)  # (a − c)/(2i): (Im, −Re) of (a − c)/2
+            qim = (cre - are) * np.float32(0.5)
+            c0 = h0[v]
+            c1 = h1[v]
+            wx[2 * v] = pre * c0 - pim * c1
+            wx[2 * v + 1] = pre * c1 + pim * c0
+            wy[2 * v] = qre * c0 - qim * c1
+            wy[2 * v + 1] = qre * c1 + qim * c0
+
+
+def _qcb_full_filter_py(X, n, h, W):
+    """``W`` (M, n) = the full spectrum of a real image, given its half spectrum ``X``
+    (M, n//2 + 1; the other columns are conj X[−u, n − v]), times the complex filter
+    h[0] + i·h[1] (float32 (2, M, n)). ``X`` and ``W`` seen as float32 (interleaved parts)."""
+    M = X.shape[0]
+    K = X.shape[1] // 2
+    for u in range(M):
+        ur = (M - u) % M
+        xu = X[u]
+        xm = X[ur]
+        h0 = h[0, u]
+        h1 = h[1, u]
+        w = W[u]
+        for v in range(n):
+            if v < K:
+                are = xu[2 * v]
+                aim = xu[2 * v + 1]
+            else:
+                are = xm[2 * (n - v)]
+                aim = -xm[2 * (n - v) + 1]
+            c0 = h0[v]
+            c1 = h1[v]
+            w[2 * v] = are * c0 - aim * c1
+            w[2 * v + 1] = are * c1 + aim * c0
+
+
+def _qcb_contrast_w_py(w, e, first, cp, t):
+    """``liu_kernels._qcb_contrast32_py`` (the same operations) with d = b_σ2 − b_σ4 and b_σ4
+    read as the real and imaginary parts of one complex64 array, seen as float32 (M, 2N)."""
+    M, N = cp.shape
+    for i in range(M):
+        wr = w[i]
+        o = cp[i]
+        ti = t[i]
+        for j in range(N):
+            v4 = np.float64(wr[2 * j + 1])
+            r = (v4 + np.float64(wr[2 * j])) / v4
+            c = abs(r - 1)
+            o[j] = c * c * c / (c * c + 0.0001)
+            u = 3.0 * e * (1 + abs(r)) / (abs(v4) * c)
+            if first:
+                ti[j] = u
+            else:
+                ti[j] += u
+
+
+def _scale_half_py(X, h):
+    """``X *= h`` in place: a half spectrum (M, K) times the first K columns of a real (M, N)
+    filter."""
+    M, K = X.shape
+    for i in range(M):
+        xr = X[i]
+        hr = h[i]
+        for j in range(K):
+            xr[j] = xr[j] * hr[j]
+
+
 _block_add = _block_add_py
 
 
@@ -102,4 +206,9 @@ def kernels():
         "qcv_pack": jit(_qcv_pack_py),
         "scale_full": jit(_scale_full_py),
         "block_mean_sq2": jit(_block_mean_sq2_py),
+        "pack2": jit(_pack2_py),
+        "qcb_split_filter": jit(_qcb_split_filter_py),
+        "qcb_full_filter": jit(_qcb_full_filter_py),
+        "scale_half": jit(_scale_half_py),
+        "qcb_contrast_w": jit(_qcb_contrast_w_py),
     }
