@@ -63,7 +63,7 @@ def _bad_cases(tmp, a, b):
         "nan": (nan, b, out, [], "NaN or infinite", "nan.tif"),
         "bomb": (a, b, out, ["--max-pixels", "1000"], "decompression bomb", "a.png"),
         "no folder": (a, b, tmp / "missing-dir" / "f.png", [], "does not exist", "f.png"),
-        "parent is a file": (a, b, afile / "f.png", [], "not a directory", "f.png"),
+        "parent is a file": (a, b, afile / "f.png", [], "plainfile exists and is not a folder", "f.png"),
         "output is input": (a, b, b, [], "same file as input", "b.png"),
         "bad extension": (a, b, tmp / "out" / "f.xyz", [], "unsupported output format", "f.xyz"),
     }
