@@ -133,3 +133,19 @@ def test_benchmark_cache_with_a_line_break_stays_one_line(tmp_path, capsys):
     err = assert_one_line_error(capsys, ["benchmark", "--data-root", str(tmp_path), "-o", str(tmp_path / "out"),
                                          "-q", "--cache", str(bad)])
     assert err == f"mutualfuse: error: {tmp_path}/new\\nline: cache path exists and is not a folder (--cache)\n", err
+
+
+def test_fuse_dir_list_row_under_a_file_in_the_output_folder(tmp_path, samples, capsys):
+    """A ``--pairs`` row whose output names a subfolder of -o that is a file: the pair's failure
+    line said "OUT/afile: cannot create output folder (Not a directory)"; the other pairs are fused."""
+    from mutualfuse.cli import main
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "afile").write_text("x")
+    a, b = samples / "tno-01" / "a.png", samples / "tno-01" / "b.png"
+    (tmp_path / "p.csv").write_text(f"a,b,out\n{a},{b},afile/x.png\n{a},{b},ok.png\n")
+    rc = main(["fuse-dir", "--pairs", str(tmp_path / "p.csv"), "-o", str(out), "--method", "average", "-q"])
+    err = capsys.readouterr().err.splitlines()
+    assert rc == 2 and err[-1] == f"  {a}: {out / 'afile' / 'x.png'}: {out / 'afile'} exists and is not a folder", err
+    assert sorted(p.name for p in out.iterdir()) == ["afile", "ok.png"] and (out / "afile").read_text() == "x"

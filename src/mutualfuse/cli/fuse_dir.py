@@ -692,8 +692,11 @@ def fuse_pair(fuser, args, a: str, b: str, o: str, cleaned: set) -> tuple[dict |
         if args.pairs:  # a list's output may name a subfolder of -o: created as needed
             try:
                 Path(o).parent.mkdir(parents=True, exist_ok=True)
-            except OSError as e:
-                raise InputError(f"{Path(o).parent}: cannot create output folder ({e.strerror or e})") from None
+            except OSError as e:  # a file in the way is said as every command says it (was "(Not a directory)")
+                from ..wording import in_the_way
+
+                raise InputError(in_the_way(o) or f"{one_line(Path(o).parent)}: cannot create output folder "
+                                                  f"({e.strerror or e})") from None
             if Path(o).parent.resolve() not in cleaned:  # a subfolder's temporaries of killed runs too
                 cleaned.add(Path(o).parent.resolve())
                 remove_stale_parts(Path(o).parent)
