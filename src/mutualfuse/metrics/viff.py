@@ -5,6 +5,8 @@ Reference code: ``HarrisXia/image-fusion-evaluation@35d35c0:VIFF_Public.m`` (Yu 
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._common import gaussian_1d, prep3, sep_correlate_valid
@@ -15,6 +17,8 @@ VIFF_REF = "HarrisXia/image-fusion-evaluation@35d35c0b081d1a0e9f1e2f291c59108ab6
 
 #: scale weights p = [1, 0, 0.15, 1]/2.15 (scale 2 has weight 0 in the reference).
 VIFF_WEIGHTS = np.array([1.0, 0.0, 0.15, 1.0]) / 2.15
+
+_LOG10_2 = math.log10(2.0)
 
 
 def _vid_vind(ref: np.ndarray, dist: np.ndarray, sigma_nsq: float):
@@ -77,9 +81,17 @@ def viff(a, b, f) -> float:
     Higher is better.
     Computation: per scale one compiled loop (numba, ``liu_kernels._viff_scale_py``) filters the
     eight local sums of A, B, F (scipy's summation order) and applies ``ComVidVindG``'s guards with
-    the NumPy operations; only the decimated samples of the scale filters are computed;
-    ``log10`` stays NumPy's. Scale 2 (weight 0, its F_s always finite) adds exactly 0 and is not
-    evaluated. ``_viff_numpy`` keeps the NumPy version, the tests' reference.
+    the NumPy operations; only the decimated samples of the scale filters are computed.
+    Σ(VID + C) and Σ(VIND + C) are not summed from one ``log10`` per window: the kernel
+    multiplies the arguments (all in [1, 2¹⁰⁰); renormalised by ``frexp``) and
+    Σ log10 x = log10 Π x, with N·C added once (``liu_kernels._log10_prod_py``). That changes
+    the rounding, not the formula: ~1e-16 per window in log10 units; VIFF within 6.1e-16
+    relative of the NumPy version on the tests' images (measured; the tests hold it to the
+    float64 tolerance, 1e-10; the conformance rows stay within 1e-4 of Octave); it saves ~6·10⁵ ``log10`` calls per
+    image at 640×480 (NumPy has no SIMD ``log10`` for float64 without AVX-512). Maps with a
+    value outside that range take NumPy's ``log10`` as before. Scale 2 (weight 0, its F_s
+    always finite) adds exactly 0 and is not evaluated. ``_viff_numpy`` keeps the NumPy
+    version, the tests' reference.
 
     Example (the bundled TNO infrared/visible pair, scaled to 0–255):
 
@@ -114,7 +126,15 @@ def viff(a, b, f) -> float:
             continue
         shape = (imgs[0].shape[0] - n + 1, imgs[0].shape[1] - n + 1)
         z, m = np.empty(shape), np.empty(shape)
-        K["viff_scale"](*imgs, g1, sq, z, m)
+        logs = np.array([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+        K["viff_scale"](*imgs, g1, sq, z, m, logs)
+        if logs[0, 2] == 0 and logs[1, 2] == 0:
+            # Σ(log10 x + C) as log10 of a product (see the docstring): N·C added once
+            nc = z.size * C
+            sz = math.log10(logs[0, 0]) + logs[0, 1] * _LOG10_2
+            sm = math.log10(logs[1, 0]) + logs[1, 1] * _LOG10_2
+            fs.append((sz + nc) / (sm + nc))
+            continue
         np.log10(z, out=z)
         np.log10(m, out=m)
         fs.append(float(np.sum(z + C)) / float(np.sum(m + C)))
