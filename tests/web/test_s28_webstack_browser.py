@@ -263,7 +263,8 @@ def test_stack_network_note_progress_and_slider(server, browser, planes):
     progress: list[str] = []
     status = page.fuse_stack(progress)
     lines = status.splitlines()
-    assert re.fullmatch(r"done: z1-z10-default\.png \(3 images, 2 fusions, \d+\.\d\d s, 8-bit colour\)", lines[0]), status
+    assert re.fullmatch(r"done: z1-z10-default\.png \(3 images, 2 fusions, \d+\.\d\d s, 8-bit colour\)",
+                        lines[0]), status
     assert any(ln.startswith("note: approximate mutual mapping: computed on a 2x pooled grid") for ln in lines), status
     assert "Traceback" not in page.all("body")[0].text
     # the progress, said while it ran: the fusions counted
@@ -282,7 +283,7 @@ def test_stack_network_note_progress_and_slider(server, browser, planes):
 @pytest.mark.parametrize("files, needles", [
     (["z1.png"], ["z1.png: a stack needs at least 2 images (or one multi-page TIFF)"]),
     (["z1.png", "z2.png", "z3.png"], ["z3.png: size mismatch: z1.png is 520x520, z3.png is 516x512"]),
-    (["z1.png", "notes.png"], ["notes.png"]),
+    (["z1.png", "notes.png"], ["notes.png: not a readable image (cannot identify image file 'notes.png')"]),
 ], ids=["one-image", "sizes-differ", "not-an-image"])
 def test_stack_failures_are_one_line_on_the_page(server, browser, planes, files, needles):
     page = _Page(browser, server["url"])
