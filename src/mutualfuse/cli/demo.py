@@ -75,6 +75,10 @@ def run(args: argparse.Namespace) -> int:
         for d, target in jobs:  # every output checked before the first pair is fused
             check_writable(target, inputs=(d / "a.png", d / "b.png"), hint=False)  # demo names its files
         t_load = time.perf_counter()
+        if str(args.device).startswith("cuda"):  # refused in the command line's words (--device cuda)
+            from ..validation import pick_device
+
+            pick_device(args.device)
         fuser = Fuser("default", device=args.device)
         load = time.perf_counter() - t_load
         fusing = 0.0

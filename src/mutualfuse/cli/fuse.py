@@ -213,9 +213,12 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
     if g("tile", None) is None and overlap not in (None, DEFAULT_TILE_OVERLAP):  # it did nothing, without a word
         raise ParameterError(f"--tile-overlap {overlap} applies to --tile tiles; without --tile the "
                              "image is not cut into tiles (give --tile T too)")
-    if g("tile", None) is not None and overlap is not None:
-        check_overlap(g("tile", None), overlap)  # not smaller than the tile: refused; above half: said (tile_overlap_note)
-        overlap = effective_overlap(g("tile", None), overlap)  # the Fuser gets what it uses: no warning of its own
+    if g("tile", None) is not None:
+        if overlap is not None:  # not smaller than the tile: refused; above half: said (tile_overlap_note)
+            check_overlap(g("tile", None), overlap)
+        # the Fuser gets the overlap its tiles use (the default 64 of --tile 64 is 32), which it has no
+        # reason to warn of: the note above says a reduced one, once for the whole command
+        overlap = effective_overlap(g("tile", None), DEFAULT_TILE_OVERLAP if overlap is None else overlap)
     task = g("task", None)
     if task is not None and not is_network:
         raise ParameterError(f"--task applies to the network; --method {args.method} has no per-task settings")
@@ -228,6 +231,10 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
         if g("dtype", "float32") != "float32":
             raise ParameterError(f"--dtype applies to the network; --method {args.method} has no network precision")
     chroma = g("chroma", None)  # None: not given (add_common's default), the default rule
+    if str(args.device).startswith("cuda"):  # refused in the command line's words (--device cuda), not the API's
+        from ..validation import pick_device
+
+        pick_device(args.device)
     fuser = Fuser(model, device=args.device, dtype=args.dtype, token_budget=-1 if budget is None else budget,
                   blend_temperature=temp, detail_gain=gain, detail_activity=act, task=task,
                   chroma=DEFAULT_CHROMA if chroma is None else chroma, normalize=g("normalize", None),
