@@ -46,8 +46,10 @@ def qg(a, b, f) -> float:
     maximum per pixel is 0.98666. Higher is better.
     Computation: the Sobel filters and the per-pixel formulas run as compiled loops (numba,
     ``liu_kernels._xydeas_*``: ``ndimage.correlate``'s summation order and the NumPy expressions'
-    operations); ``arctan`` and ``exp`` stay NumPy's (vectorised, and the same values as the
-    NumPy version ``_qg_numpy``, the tests' reference).
+    operations; the Sobel sums read zero-padded row copies, so the loop vectorises). ``arctan``
+    is Cephes' (``liu_kernels._atan_py``, branch-free so that it vectorises; within 1 ulp of
+    NumPy's on 3·10⁶ test values, 5 % of them differ), so Q_G differs from the NumPy version
+    ``_qg_numpy`` (the tests' reference) by rounding only; ``exp`` stays NumPy's.
 
     Example (random 8-bit images):
 
@@ -69,8 +71,7 @@ def qg(a, b, f) -> float:
     for r0 in range(0, H, nb):
         n = min(nb, H - r0)
         gb, ab, eb = g[:, :n], ang[:, :n], e[:, :n]
-        K["xydeas_grad"](A, B, F, r0, gb, ab)
-        np.arctan(ab, out=ab)
+        K["xydeas_grad"](A, B, F, r0, gb, ab)  # strengths and angles (arctan in the kernel)
         K["xydeas_exponents"](gb, ab, eb)
         np.exp(eb, out=eb)
         K["xydeas_map"](gb, eb, out[r0 : r0 + n])
