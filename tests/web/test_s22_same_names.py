@@ -68,7 +68,7 @@ def test_a_stack_with_two_planes_of_one_name_shows_each_on_the_slider(page, tmp_
     assert choice["choices"] == ["y.png", "z.png (image 2)", "z.png (image 3)"], choice
     # each label shows its own plane (the second z.png was shown for both)
     for label, plane in (("y.png", planes[2]), ("z.png (image 2)", planes[0]), ("z.png (image 3)", planes[1])):
-        before = page["on_stack_compare"](label, state)[0]
+        before = page["on_stack_compare"](label, state)[0][0]
         assert np.array_equal(np.asarray(Image.open(before)), plane), label
     # a size error names the plane by its place too
     files.append(_save(tmp_path / "far" / "z.png", planes[0][:20]))

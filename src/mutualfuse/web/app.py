@@ -42,6 +42,13 @@ unless the task option names another). The images are stacked in name order, num
 KEPT = f"kept on this server about {core.REQUEST_MAX_AGE // 60} minutes: download what you want to keep"
 
 
+#: the stack's status line when the image picked for its slider is no longer on the server (the
+#: wording of the page's notice of a result gone: ``PAGE_JS``)
+STACK_GONE = (f"mutualfuse: error: this result is no longer on the server (results are kept about "
+              f"{core.REQUEST_MAX_AGE // 60} minutes, or the server was restarted): press Fuse stack again to "
+              "make it anew")
+
+
 #: the page's style for keyboard and low-vision users (``launch(css=)``; checked by
 #: tests/web/test_s24_a11y.py): a focus ring on every control that has the keyboard's focus
 #: (Gradio's dropdowns, radios and upload areas had none: ``outline: none``), the primary buttons
@@ -468,8 +475,17 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         return on_more(keys, state, progress)
 
     def on_stack_compare(label, state):
+        """The stack's slider for the image picked → (slider, status line). A result no longer on the
+        server (its folder removed after the hour; the server restarted) left the slider showing the
+        image picked before (its alt text naming the one picked) without a word: the slider is now
+        emptied and the status line says why; nothing when no image is picked (no stack fused yet, an
+        error's empty selector)."""
+        if not label:
+            return gr.update(), gr.update()
         pair = core.still_there(core.compare_stack(state, label))
-        return gr.update() if pair is None else pair
+        if pair is None:
+            return None, STACK_GONE
+        return pair, gr.update()
 
     def on_compare(which, state):
         pair = core.still_there(core.compare_pair(state, which))
@@ -576,5 +592,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
                                    detail_off, task, order, fmt],
                        [stack_status, stack_fused, stack_download, stack_timing, stack_compare, stack_which,
                         stack_state], concurrency_id=FUSE_QUEUE)
-        stack_which.change(on_stack_compare, [stack_which, stack_state], stack_compare)
+        # no progress shown: the status line is an output (a result gone), and a fusion running may own its tracker
+        stack_which.change(on_stack_compare, [stack_which, stack_state], [stack_compare, stack_status],
+                           show_progress="hidden")
     return app
