@@ -1,10 +1,9 @@
-"""Q_CB / Q_CV with packed complex FFTs (``chen_kernels``: two real images per complex64 transform).
-
-The compiled paths are compared with the float64 NumPy references (``_qcb_numpy`` / ``_qcv_numpy``)
-at the float32 tolerance of ``tests/tolerance.py`` (their FFTs run in float32), on several shapes
-(odd sizes, the 31-pixel minimum of Q_CB's compiled path, partial 16×16 blocks), uint8 and float
-inputs; the packing kernels against NumPy's FFTs; the number of transforms per call; and the
-hand-over of Q_CB's float32 path on an exact float32 zero of b_σ2 − b_σ4.
+"""Q_CV with one packed complex FFT pair (``chen_kernels``: its two differences as the real and
+imaginary parts of one complex64 image), and Q_CB's compiled path, against the float64 NumPy
+references (``_qcb_numpy`` / ``_qcv_numpy``) at the float32 tolerance of ``tests/tolerance.py``
+(their FFTs run in float32) on several shapes (odd sizes, the 31-pixel minimum of Q_CB's compiled
+path, partial 16×16 blocks, tiny images), uint8 and float inputs; the packing kernels against
+NumPy's real FFTs; the number of transforms per Q_CV call.
 """
 from __future__ import annotations
 
@@ -18,7 +17,6 @@ import scipy.fft
 from tolerance import assert_close
 
 from mutualfuse.image_io import read_image
-from mutualfuse.metrics import _common as C
 from mutualfuse.metrics import chen_kernels as CK
 from mutualfuse.metrics import liu_kernels as L
 from mutualfuse.metrics import structural as ST
@@ -66,34 +64,34 @@ def test_packed_path_on_samples_within_documented_error(monkeypatch, fn, name):
     assert abs(got - ref) <= (1e-5 if fn is ST.qcb else 1e-6) * abs(ref)
 
 
-@pytest.mark.parametrize("shape", [(31, 31), (33, 47), (48, 64)])
-def test_split_filter_gives_each_images_filtered_spectrum(shape):
-    """``qcb_split_filter``: from the spectrum of x + i·y, X·(h0 + i·h1) and Y·(h0 + i·h1)."""
+@pytest.mark.parametrize("shape", [(17, 17), (33, 47), (48, 64)])
+def test_packed_pair_filters_each_difference(shape):
+    """``qcv_pack`` + one complex FFT pair with a real even filter give each real image filtered
+    on its own (the half-spectrum real transforms of the previous path), as real and imaginary
+    parts; ``block_mean_sq2`` gives both block means of ``liu_kernels.block_mean_sq``."""
     KC = CK.kernels()
-    rng = np.random.default_rng(sum(shape))
-    x, y = rng.integers(0, 256, (2,) + shape).astype(np.float32)
-    h = rng.random((2,) + shape).astype(np.float32)
-    Z = scipy.fft.fft2(x + 1j * y.astype(np.complex64)).astype(np.complex64)
-    WX, WY = np.empty((2,) + shape, np.complex64)
-    KC["qcb_split_filter"](Z.view(np.float32), h, WX.view(np.float32), WY.view(np.float32))
-    hc = h[0] + 1j * h[1].astype(np.float64)
-    scale = np.abs(np.fft.fft2(x)).max()
-    assert np.abs(WX - np.fft.fft2(x.astype(float)) * hc).max() <= 1e-5 * scale
-    assert np.abs(WY - np.fft.fft2(y.astype(float)) * hc).max() <= 1e-5 * scale
-
-
-@pytest.mark.parametrize("shape", [(31, 31), (33, 47), (48, 64)])
-def test_full_filter_extends_a_half_spectrum(shape):
-    KC = CK.kernels()
+    K = L.kernels()
     m, n = shape
-    rng = np.random.default_rng(m + 7 * n)
-    x = rng.integers(0, 256, shape).astype(np.float32)
-    h = rng.random((2,) + shape).astype(np.float32)
-    XF = scipy.fft.rfft2(x)
-    W = np.empty(shape, np.complex64)
-    KC["qcb_full_filter"](XF.view(np.float32), n, h, W.view(np.float32))
-    want = np.fft.fft2(x.astype(float)) * (h[0] + 1j * h[1].astype(np.float64))
-    assert np.abs(W - want).max() <= 1e-5 * np.abs(want).max()
+    rng = np.random.default_rng(m * n)
+    ims = rng.integers(0, 256, (3, m, n)).astype(np.float32)
+    z = np.empty(shape, np.complex64)
+    KC["qcv_pack"](ims, z)
+    assert np.array_equal(z.real, ims[0] - ims[2]) and np.array_equal(z.imag, ims[1] - ims[2])
+    h = ST._qcv_filter_full(m, n)
+    assert np.array_equal(h, h[(-np.arange(m)) % m][:, (-np.arange(n)) % n])  # real and even
+    z = scipy.fft.fft2(z, workers=1, overwrite_x=True)
+    KC["scale_full"](z, h)
+    z = scipy.fft.ifft2(z, workers=1, overwrite_x=True)
+    for k, part in enumerate((z.real, z.imag)):
+        want = np.fft.irfft2(np.fft.rfft2((ims[k] - ims[2]).astype(float)) * h[:, : n // 2 + 1], s=shape)
+        scale = np.abs(want).max()  # (FFT round-off scales with the largest value)
+        assert_close(part / scale, want / scale, dtype=np.float32)
+    D = np.empty((2, -(-m // 16), -(-n // 16)))
+    KC["block_mean_sq2"](z, 16, D)
+    for k, part in enumerate((z.real, z.imag)):
+        want = np.empty(D.shape[1:])
+        K["block_mean_sq"](np.ascontiguousarray(part), 16, want)
+        assert np.array_equal(D[k], want)
 
 
 def _count_transforms(monkeypatch, fn, a, b, f) -> int:
@@ -111,29 +109,8 @@ def _count_transforms(monkeypatch, fn, a, b, f) -> int:
     return n["2d"] + n["ifft"]
 
 
-def test_transform_counts(monkeypatch):
-    """Q_CB's float32 path (it answers on tno-01): 7 transforms per call (img1 + i·img2 and F
-    forward, four packed inverses, x_F's real inverse), not 12; Q_CV: 2 (one packed pair), not 5."""
+def test_qcv_transform_count(monkeypatch):
+    """Q_CV: one packed complex FFT pair per call (2 transforms), not a batched real forward
+    and two half-spectrum inverses (5 calls)."""
     a, b, f = (np.round(x).astype(np.uint8) for x in _sample("tno-01"))
-    assert _count_transforms(monkeypatch, ST.qcb, a, b, f) <= 7
-    assert _count_transforms(monkeypatch, ST.qcv, a, b, f) <= 2
-
-
-def test_exact_float32_zero_of_the_contrast_hands_over_to_float64(monkeypatch):
-    """An exact float32 zero of b_σ2 − b_σ4 (the real part of the packed inverse) makes C' = 0
-    and the reference formula 0/0 = NaN: the float32 path hands over and ``qcb`` gives the float64
-    compiled value exactly."""
-    K = L.kernels()
-    KC = CK.kernels()
-    A, B, F = C.prep3(*_sample("tno-01"))
-    real = KC["qcb_contrast_w"]
-
-    def with_zero(w, e, first, cp, t):
-        w[100, 200] = 0.0  # (column 2·100: the real part, d, of pixel (100, 100))
-        real(w, e, first, cp, t)
-
-    monkeypatch.setitem(KC, "qcb_contrast_w", with_zero)
-    assert ST._qcb_compiled32(K, A, B, F) is None
-    v64 = ST._qcb_compiled(K, A, B, F)
-    assert v64 is not None and math.isfinite(v64)
-    assert ST.qcb(A, B, F) == v64
+    assert _count_transforms(monkeypatch, ST.qcv, a, b, f) == 2
