@@ -22,7 +22,6 @@ from ._common import (
     sep_correlate_valid,
     to_gray,
 )
-from .chen_kernels import kernels as chen_kernels
 from .liu_kernels import kernels
 from ..errors import ImageTooSmallError
 
@@ -702,31 +701,14 @@ def _qcv_filter(m: int, n: int) -> np.ndarray:
     return out
 
 
-@functools.lru_cache(maxsize=2)
-def _qcv_filter_full(m: int, n: int) -> np.ndarray:
-    """:func:`_qcv_filter` over the whole m×n DFT grid (``ifftshift``-ed, float32, C-ordered),
-    for the packed complex spectrum of :func:`_qcv_compiled`. Read-only; cached for two sizes."""
-    r = _freq_radius((m, n), n / 8.0, m / 8.0)
-    theta = 2.6 * (0.0192 + 0.144 * r) * np.exp(-((0.144 * r) ** 1.1))
-    out = np.ascontiguousarray(np.fft.ifftshift(theta), dtype=np.float32)
-    out.setflags(write=False)
-    return out
-
-
 def _qcv_compiled(K, A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float:
-    """:func:`qcv` with float32 FFTs and compiled block loops (the value of :func:`_qcv_numpy`
-    to ~2e-7 relative on the conformance images; see :func:`qcv`). A, B, F are read only by
-    :func:`_normalize1_into` (and F's shape): float64 or uint8 images.
-
-    The two differences go through the FFTs *packed*, as the real and imaginary parts of one
-    complex64 image z = (im1 − fu) + i·(im2 − fu) (``chen_kernels``): one in-place complex
-    forward transform, the real even CSF over the whole grid, one in-place inverse; the
-    filtered differences come back as z's real and imaginary parts."""
-    KC = chen_kernels()
+    """:func:`qcv` with float32 real FFTs and compiled block loops (the value of
+    :func:`_qcv_numpy` to ~2e-7 relative on the conformance images; see :func:`qcv`). A, B, F
+    are read only by :func:`_normalize1_into` (and F's shape): float64 or uint8 images."""
     m, n = F.shape
     ws = 16
     # normalize1 gives integers in [0, 255] (or NaN): exact in float32, and so are the
-    # differences below, in [−255, 255]: the float32 FFT reads them directly
+    # differences below, in [−255, 255]: the float32 FFTs read them directly
     ims = np.empty((3, m, n), dtype=np.float32)
     for k, x in enumerate((B, A, F)):  # im1 = b, im2 = a, fu = f
         _normalize1_into(K, x, ims[k])
@@ -735,13 +717,11 @@ def _qcv_compiled(K, A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float:
     D = np.empty((2,) + nb)
     for k in range(2):
         K["qcv_saliency"](ims[k], ws, lam[k])
-    z = np.empty((m, n), dtype=np.complex64)
-    KC["qcv_pack"](ims, z)
-    del ims
-    z = scipy.fft.fft2(z, workers=1, overwrite_x=True)  # (z itself, transformed in place)
-    KC["scale_full"](z, _qcv_filter_full(m, n))
-    z = scipy.fft.ifft2(z, workers=1, overwrite_x=True)
-    KC["block_mean_sq2"](z, ws, D)
+    ims[:2] -= ims[2]  # the differences A − F, B − F, in place (λ has been taken)
+    S = scipy.fft.rfft2(ims[:2], workers=1)
+    S *= _qcv_filter(m, n)
+    for k in range(2):  # (one inverse each, :func:`_irfft2_inplace`)
+        K["block_mean_sq"](_irfft2_inplace(S[k], n), ws, D[k])
     return float(np.sum(lam[0] * D[0] + lam[1] * D[1]) / np.sum(lam[0] + lam[1]))
 
 
@@ -762,16 +742,13 @@ def qcv(a, b, f, convention: str = "vifb") -> float:
 
     Computation (``liu_kernels``, compiled): ``normalize1``, the Sobel gradients with their
     block sums of g⁵ (as s²·√s, s = g_x² + g_y²) and the block means of the squared filtered
-    differences are single compiled passes; the two differences go through the FFTs *packed*,
-    as the real and imaginary parts of one complex image (A − F) + i·(B − F): one in-place
-    complex FFT (``scipy.fft.fft2``), the CSF over the whole grid, one in-place inverse (the CSF
-    is real and even, so each filtered difference is real and comes back as its own part:
-    MATLAB's imaginary parts are rounding noise, ~1e-16 relative, and only enter as their
-    squares; ``chen_kernels``). **The FFTs run in float32** (complex64 spectra; the differences are
+    differences are single compiled passes; the two differences go through one batched real
+    FFT and its inverse (``scipy.fft``, the CSF is real and even, so the filtered differences
+    are real: MATLAB's imaginary parts are rounding noise, ~1e-16 relative, and only enter as
+    their squares). **The FFTs run in float32** (complex64 spectra; the differences are
     integers, exact in float32; the squares and sums are float64): the value is the NumPy array
     version's (:func:`_qcv_numpy`, float64, kept as the tests' reference) to ≤ 2.2e-7 relative on
-    the 77 conformance triples with two real transforms (it was ~1e-13 with float64 FFTs); the
-    packed pair moves the bundled samples' values by ≤ 1.5e-8 relative from those.
+    the 77 conformance triples (it was ~1e-13 with float64 FFTs).
 
     Example (random 8-bit images; lower is better):
 
