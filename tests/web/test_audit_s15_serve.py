@@ -10,6 +10,14 @@ import time
 import pytest
 
 
+def _as_from_a_terminal() -> None:
+    """The server as started from a terminal: SIGHUP at its default action. A test run started
+    under ``nohup`` (as a CI job or a background run may be) hands SIGHUP down *ignored*, and the
+    server then rightly keeps ignoring it (test_under_nohup_sighup_is_still_ignored): the SIGHUP
+    test below failed that way in such runs ("the server did not stop"), not in the product."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def _start(tmp_path, *args: str) -> tuple[subprocess.Popen, str]:
     pytest.importorskip("gradio", reason="mutualfuse serve needs the 'web' extra (gradio)")
     tmpdir = tmp_path / "tmp"
@@ -17,7 +25,7 @@ def _start(tmp_path, *args: str) -> tuple[subprocess.Popen, str]:
     env = dict(os.environ, OMP_NUM_THREADS="1", TMPDIR=str(tmpdir), PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([sys.executable, "-m", "mutualfuse", "serve", "--device", "cpu", *args], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_as_from_a_terminal)
     line = proc.stdout.readline()
     if not line.startswith("mutualfuse serve: http://"):
         proc.kill()
