@@ -36,13 +36,19 @@ def _peak(tmp_path, n, order="tree"):
     s = core.Settings(method="average", device="cpu")
     cache = core.FuserCache()
     cache.get(core._namespace(s))  # the fuser built before: only the stack is measured
-    tracemalloc.start()
-    try:
-        r = core.fuse_stack_request(files, s, tmp_path / "work", cache, order=order)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    return peak, r, files
+    # the lower of two runs: a stack run interns new strings (pathlib, each path's components),
+    # and a resize of CPython's interned-strings dict inside one window counts its whole new
+    # table (7.7 MB after a long session: tests/test_s28_stackmem_intern_resize.py); the next
+    # resize is tens of thousands of new strings away, a real growth shows in both runs
+    peaks = []
+    for _ in range(2):
+        tracemalloc.start()
+        try:
+            r = core.fuse_stack_request(files, s, tmp_path / "work", cache, order=order)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    return min(peaks), r, files
 
 
 def test_the_stack_holds_log_n_images_not_n(tmp_path):
