@@ -124,10 +124,8 @@ def _inf():
 
 
 REFUSED = {
-    "signed int16 (thermal)": ((F64 * 2000 - 1000).astype(np.int16), ("dtype int16", "float64")),
-    "int16 in 0..65535": ((F64 * 2000).astype(np.int16), ("dtype int16", "uint16")),
-    "int32": ((F64 * 1000).astype(np.int32), ("dtype int32", "uint16")),
-    "big-endian >i2": ((F64 * 1000).astype(">i2"), ("int16",)),
+    # int16 (thermal, by its type), int32 of 16-bit values and >i2 are read since s28, as a TIFF of them
+    "int32 beyond 16 bits": ((F64 * 100000 - 1000).astype(np.int32), ("dtype int32", "float64")),
     "NaN": (_nan(), ("NaN",)),
     "Inf": (_inf(), ("infinite",)),
     "empty": (np.zeros((0, 0), np.uint8), ("0 pixels",)),
@@ -136,7 +134,8 @@ REFUSED = {
     "mismatched shape": (np.zeros((H + 1, W), np.uint8), ("size mismatch",)),
     "2 channels": (np.zeros((H, W, 2), np.uint8), ("channel count 2",)),
     "complex": (F64.astype(np.complex128), ("complex128",)),
-    "PIL I negative": (Image.fromarray((F64 * 2000 - 1000).astype(np.int32), mode="I"), ("outside 0..65535",)),
+    "PIL I beyond 16 bits": (Image.fromarray((F64 * 100000 - 1000).astype(np.int32), mode="I"),
+                             ("outside 0..65535 and -32768..32767",)),
     "PIL F NaN": (Image.fromarray(_nan().astype(np.float32), mode="F"), ("NaN",)),
     "tensor int32": (torch.from_numpy((F64 * 1000).astype(np.int32)), ("torch.int32", "x.to(torch.uint16)")),
     "tensor NaN": (torch.from_numpy(_nan()), ("NaN",)),

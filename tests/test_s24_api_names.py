@@ -67,8 +67,8 @@ def test_pair_errors_name_the_files(files):
     _refused(r"ir1\.png and vis1\.png: images are 1x1, smaller than 8x8", f.fuse, o("ir1.png"), o("vis1.png"))
     _refused(r"size mismatch: ir\.png is 30x20, vis\.png is 31x20", f.fuse, o("ir.png"), o("vis.png"))
     _refused(r"nan\.tif: float image contains 1 NaN or infinite values", f.fuse, o("nan.tif"), o("ir.png"))
-    _refused(r"big\.tif: 32-bit integer image with values 70000\.\.70000, outside 0\.\.65535, is not supported; "
-             r"as a float image \(PIL mode F: im\.convert\('F'\), or a float32 TIFF\) it is read and scaled by its "
+    _refused(r"big\.tif: 32-bit integer image with values 70000\.\.70000, outside 0\.\.65535 and -32768\.\.32767, "
+             r"is not supported; as a float image \(PIL mode F: im\.convert\('F'\), or a float32 TIFF\) it is read and scaled by its "
              r"percentiles",
              f.fuse, o("ir.png"), o("big.tif"))
     _refused(r"batch mismatch: a has 5 images, ir\.png has 1", f.fuse, np.zeros((5, 20, 30), np.uint8), o("ir.png"))
@@ -116,7 +116,7 @@ def test_unnamed_inputs_keep_a_and_b(files):
     bad = RNG.random((20, 30))
     bad[1, 1] = np.nan
     _refused(r"b: float image contains 1 NaN or infinite values", f.fuse, _gray(20, 30), bad)
-    _refused(r"a: unsupported array dtype int32 .*", f.fuse, _gray(20, 30).astype(np.int32), _gray(20, 30))
+    _refused(r"a: unsupported array dtype int32 .*", f.fuse, _gray(20, 30).astype(np.int32) * 1000, _gray(20, 30))
     _refused(r"a: unsupported channel count 2 in shape \(20, 30, 2\) .*", f.fuse,
              np.zeros((20, 30, 2), np.uint8), _gray(20, 30))
     _refused(r"batch mismatch: a has 5 images, b has 1", f.fuse, np.zeros((5, 20, 30), np.uint8), _gray(20, 30))

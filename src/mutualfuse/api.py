@@ -19,9 +19,10 @@
 
 Inputs may be gray or colour, single or batched; colour goes through :mod:`mutualfuse.color`
 (fuse luminance, keep chroma). Numpy arrays keep their dtype (uint8 → uint8, uint16 → uint16,
-float → float in [0, 1]); PIL images come back as PIL images in the mode their samples were
+float → float in [0, 1], int16 → int16; signed and other integers are read as the command
+line reads a TIFF of their type); PIL images come back as PIL images in the mode their samples were
 read as: ``L``, ``RGB``, ``I;16`` or ``F`` (``1``/``LA``/``P`` → ``L`` or ``RGB``, ``RGBA``/``CMYK`` → ``RGB``,
-``I`` → ``I;16``; noted in :attr:`Fuser.report`); tensors as tensors (``(H, W)``, ``(C, H, W)``
+``I`` → ``I;16``, or ``I`` on -32768…32767 when it holds a negative value; noted in :attr:`Fuser.report`); tensors as tensors (``(H, W)``, ``(C, H, W)``
 or batched ``(B, C, H, W)``) of the input's dtype and device. When one input is colour the
 result is colour, in the kind of the colour input.
 
@@ -185,7 +186,10 @@ class Fuser:
         max_window_pixels: pixels of one exact streaming window (bounds memory; any value gives
             the same result to float32 rounding).
         tile, tile_overlap: fuse independent ``tile``×``tile`` tiles blended over
-            ``tile_overlap`` pixels (approximation; off by default).
+            ``tile_overlap`` pixels (approximation; off by default). ``tile_overlap``: smaller
+            than ``tile`` (else a :class:`ParameterError`) and at most ``tile // 2``: a larger one
+            is reduced to that with a ``UserWarning``; ``None`` (default): 64, or ``tile // 2``
+            where that is smaller, without a warning.
         progress: show a progress bar (stderr) for multi-window images, and one of the tiles under
             ``tile``.
         blend_temperature: override the temperature of a blend/pyramid model's selection
@@ -219,7 +223,7 @@ class Fuser:
     def __init__(self, model: str | os.PathLike = "default", device: str = "auto", dtype: str | torch.dtype = "float32",
                  token_budget: int | None = -1, *, chroma: str = "saturation", normalize: str | None = None,
                  percentiles: tuple[float, float] | None = None, max_window_pixels: int = DEFAULT_WINDOW_PIXELS,
-                 tile: int | None = None, tile_overlap: int = 64, progress: bool = False,
+                 tile: int | None = None, tile_overlap: int | None = None, progress: bool = False,
                  blend_temperature: float | None = None, detail_gain: float | None = None,
                  detail_activity: float | None = None, task: str | None = None, **method_params: Any):
         self._lock = threading.RLock()  # one call at a time (:func:`_one_call_at_a_time`)
@@ -399,6 +403,10 @@ class Fuser:
                      detail_gain, detail_activity, percentiles, max_window_pixels, progress) -> None:
         """The options every fuser takes, checked (:func:`check_fuse_options`) and set
         (:meth:`__init__` and :meth:`from_model`)."""
+        from .tiling import DEFAULT_TILE_OVERLAP, check_overlap
+
+        given = tile_overlap is not None  # the default is not warned of (64 is more than half of a tile of 100)
+        tile_overlap = DEFAULT_TILE_OVERLAP if tile_overlap is None else tile_overlap
         check_fuse_options(chroma=chroma, normalize="auto" if normalize is None else normalize, tile=tile,
                            tile_overlap=tile_overlap, token_budget=token_budget, blend_temperature=blend_temperature,
                            detail_gain=detail_gain, detail_activity=detail_activity,
@@ -411,6 +419,12 @@ class Fuser:
         self.normalize = "auto" if normalize is None else normalize
         self.percentiles = DEFAULT_PERCENTILES if percentiles is None else tuple(percentiles)
         self.max_window_pixels = int(max_window_pixels)
+        if given and tile is not None:
+            # one not smaller than the tile: a ParameterError; more than half of it: reduced, said
+            # (Fuser(tile=256, tile_overlap=200) blended over at most 128 px without a word)
+            reduced = check_overlap(tile, int(tile_overlap), cli=False)
+            if reduced:
+                _warn_user(reduced)
         self.tile = tile
         self.tile_overlap = int(tile_overlap)
         self.progress = progress
@@ -419,7 +433,7 @@ class Fuser:
     def from_model(cls, net: Any, device: str = "auto", dtype: str | torch.dtype = "float32",
                    token_budget: int | None = -1, *, chroma: str = "saturation", normalize: str | None = None,
                    percentiles: tuple[float, float] | None = None, max_window_pixels: int = DEFAULT_WINDOW_PIXELS,
-                   tile: int | None = None, tile_overlap: int = 64, progress: bool = False,
+                   tile: int | None = None, tile_overlap: int | None = None, progress: bool = False,
                    blend_temperature: float | None = None, detail_gain: float | None = None,
                    detail_activity: float | None = None, task: str | None = None,
                    weights_meta: Mapping[str, str] | None = None) -> "Fuser":
@@ -851,14 +865,24 @@ class Fuser:
           values in [0, 1] taken as they are (within 0.001, clipped), any other range (e.g.
           0-255 floats) stretched by percentiles under ``"auto"`` (a guess from the values, so
           also a ``UserWarning``; pass ``x / 255`` to keep them), refused under ``"full"``.
-          Other dtypes (``int16``, ``int32`` …) are an :class:`~mutualfuse.errors.InputError`
-          saying which cast to use. Whatever was
+        * signed and other integers, as the command line reads a TIFF of that sample type
+          (docs/inputs.md, "Signed 16-bit TIFF"; the same fused values as ``mutualfuse fuse``
+          of that TIFF): ``int16`` (a CT slice in HU, a thermal camera's signed counts) as
+          signed 16-bit samples by its type (``"auto"``: by percentiles, as uint16;
+          ``"full"``: ``(v + 32768) / 65535``), and a PIL mode ``I`` image with a negative
+          value in -32768..32767 likewise; ``int8``, ``int32``, ``int64``, ``uint32`` … by
+          their values: 0..65535 as ``uint16``, else -32768..32767 as ``int16`` (a note and a
+          ``UserWarning``: the result is in that 16-bit type). Values that fit no 16-bit type
+          (and integer tensors other than uint8/uint16) are an
+          :class:`~mutualfuse.errors.InputError` saying which cast to use. Whatever was
           rescaled, clipped or dropped is listed in :attr:`report` ``.notes``.
 
         Output: the kind, dtype and layout of the input (of the colour one when one is colour,
-        else of ``a``): ``uint8`` 0-255, ``uint16`` on the full 0-65535 range, ``bool`` (>= 0.5),
+        else of ``a``): ``uint8`` 0-255, ``uint16`` on the full 0-65535 range, ``int16`` on the full
+        -32768-32767 range (``round(f * 65535) - 32768``: the command line's 16-bit output of a
+        signed TIFF less 32768), ``bool`` (>= 0.5),
         float in [0, 1] (also for a float input given on 0-255: the result is not scaled back),
-        PIL in mode ``L``, ``RGB``, ``I;16`` or ``F``; a tensor on the input's device, without
+        PIL in mode ``L``, ``RGB``, ``I;16``, ``F`` or ``I`` (signed, as ``int16``); a tensor on the input's device, without
         gradient. Bad input is an :class:`~mutualfuse.errors.InputError` (a ``ValueError``),
         a bad option a :class:`~mutualfuse.errors.ParameterError`: one line, never an exit."""
         from .convert import from_any, to_kind
@@ -885,6 +909,7 @@ class Fuser:
         out = self.fuse_arrays(xa, xb)
         self.report.notes[:0] = ka.notes + kb.notes  # what was done to the inputs, before the fusion's notes
         _warn_guessed_ranges(ka.notes + kb.notes, (na, nb), self.normalize)
+        _warn_integer_reads(ka.notes + kb.notes, (na, nb))
         return to_kind(out, ka if ka.channels >= kb.channels else kb)
 
     # -- stacks -------------------------------------------------------------------
@@ -993,6 +1018,7 @@ class Fuser:
 
         fused = self._reduce_stack(len(items), get, order, task, progress, notes)
         _warn_guessed_ranges(notes, names, self.normalize)
+        _warn_integer_reads(notes, names)
         widest = max(kinds, key=lambda k: k.channels)
         return to_kind(fused, kinds[0] if kinds[0].channels >= widest.channels else widest)
 
@@ -1259,6 +1285,19 @@ def _warn_guessed_ranges(notes: Sequence[str], names: Sequence[str], normalize: 
                        "result is float in [0, 1]; pass x / 255 for 0-255 data, np.clip(x, 0, 1) for an overshoot (the values: Fuser.report.notes)")
 
 
+def _warn_integer_reads(notes: Sequence[str], names: Sequence[str]) -> None:
+    """A ``UserWarning`` for each input of an integer type other than uint8/uint16/int16 that was
+    read as 16-bit samples by its values (:func:`mutualfuse.convert._integers_as_16bit`, as the
+    command line reads a TIFF of that type): the result comes back in that 16-bit type, not in
+    the input's dtype, which a note in :attr:`Fuser.report` alone (out of :func:`fuse`'s reach)
+    would not say."""
+    for n in dict.fromkeys(names):
+        for x in notes:
+            if x.startswith(f"{n}: ") and "as the command line reads a" in x and "; the result is " in x \
+                    and " samples (values " in x:
+                _warn_user(x)
+
+
 def _warn_user(message: str) -> None:
     """``warnings.warn(message, UserWarning)`` attributed to the first frame outside this module
     (the user's call of :func:`fuse`, :meth:`Fuser.fuse` or :meth:`Fuser.fuse_stack`, through the
@@ -1325,7 +1364,8 @@ def fuse(a: Any, b: Any, method: str = NETWORK_METHOD, weights: str | os.PathLik
 
     ``a``, ``b``: numpy arrays, PIL images or tensors, as :meth:`Fuser.fuse` takes them (uint8
     0-255, uint16 stretched by percentiles, float in [0, 1] as is and other float ranges
-    stretched by percentiles; ``help(mutualfuse.Fuser.fuse)``); the result is of the same kind
+    stretched by percentiles, int16 and other integers as the command line reads a TIFF of
+    that type; ``help(mutualfuse.Fuser.fuse)``); the result is of the same kind
     and dtype (float in [0, 1]). ``method``: a registered method
     (``"mutualfuse"`` = the network with its default weights, ``"dwt"``, ``"average"`` …) or a
     shipped weights name; ``weights``: shipped weights name or ``.safetensors`` path for the

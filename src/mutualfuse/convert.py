@@ -3,19 +3,27 @@
 Accepted (``from_any``):
 
 * numpy: ``(H, W)`` gray, ``(H, W, 1)``, ``(H, W, 3)`` RGB, ``(H, W, 4)`` RGBA (alpha dropped),
-  ``(B, H, W)`` batch of gray, ``(B, H, W, 1|3)``; dtype uint8, uint16, bool or float, in
+  ``(B, H, W)`` batch of gray, ``(B, H, W, 1|3)``; dtype uint8, uint16, bool, float, int16 or
+  another integer type (read as the command line reads an integer TIFF, below), in
   either byte order (a big-endian ``>u2`` result stays ``>u2``); ``np.matrix`` and masked arrays as
   their values (a masked array with masked pixels is refused: the fusion has no mask). A 3-D
   array whose last axis is under :data:`~mutualfuse.validation.MIN_SIDE` (8) is one image with
   that many channels (5 to 7 are refused as such), a longer one a batch of gray images.
-* PIL: modes ``1, L, LA, P, RGB, RGBA, I;16*, I, F`` (``I``: values in 0..65535, read as 16-bit).
+* PIL: modes ``1, L, LA, P, RGB, RGBA, I;16*, I, F`` (``I``: values in 0..65535 read as 16-bit,
+  values in -32768..32767 with a negative one as signed 16-bit).
 * torch: ``(H, W)``, ``(C, H, W)``, ``(B, C, H, W)`` with C = 1 or 3; uint8, uint16, bool or float;
-  dense, on any device but ``meta`` (which holds no data).
+  dense, on any device but ``meta`` (which holds no data). Other tensor dtypes are refused
+  saying the cast to use.
 
-Other dtypes (int32, int64 …) are refused with what to do: integers in 0..65535 fuse as 16-bit
-samples once cast to uint16 (as a mode ``I`` image is read), others as floats. They are not
-taken as they are, since the result comes back in the input's dtype, and an int32 result has
-no defined range.
+Signed and other integer arrays are read as the command line reads a TIFF of that sample type
+(:func:`mutualfuse.image_io.read_image`; docs/inputs.md, "Signed 16-bit TIFF"): ``int16`` as
+signed 16-bit samples, by the type (``"auto"``/``"percentile"``: by percentiles;
+``"full"``: ``(v + 32768) / 65535``), its result ``int16`` on that range
+(``round(f * 65535) - 32768``); other integer types (``int8``, ``int32``, ``int64``, ``uint32`` …)
+by their values: in 0..65535 as ``uint16``, else in -32768..32767 as ``int16``, and the result is
+in that 16-bit type (their own has no defined range; said in :attr:`Kind.notes`, and the API
+warns); values that fit neither are refused, naming the float cast (floats outside [0, 1] are
+scaled by percentiles).
 
 Integer samples follow the ``normalize`` policy of :func:`mutualfuse.io.samples.normalize_samples`
 (8-bit at full range; 16-bit per image by percentiles under the default ``"auto"``, or at full
@@ -70,7 +78,7 @@ def _depth_of(dtype) -> int:
     dt = native_byte_order(np.dtype(dtype))
     if dt == np.uint8 or dt == bool:
         return 8
-    if dt == np.uint16:
+    if dt == np.uint16 or dt == np.int16:  # int16: signed 16-bit samples (io.samples._signed16)
         return 16
     if np.issubdtype(dt, np.floating):
         return 32
@@ -208,7 +216,8 @@ def check_unit_float(x: Any, name: str, dtype_hint: str = _FUSE_TAKES, range_hin
 _ALPHA_MODES = ("LA", "La", "PA", "RGBA", "RGBa")
 
 
-#: what :func:`from_any` takes (its dtype refusals say it)
+#: what :func:`from_any` takes (its dtype refusals say it); numpy integers of other types are
+#: read as 16-bit where their values fit (:func:`_integers_as_16bit`), tensors' are refused
 _ACCEPTED_DTYPES = "uint8, uint16, bool or float"
 
 
@@ -227,8 +236,40 @@ def _dtype_refusal(name: str, dtype, values: np.ndarray | None, tensor: bool = F
     if 0 <= lo and hi <= 65535:
         return (f"{msg}; its values are in 0..65535: pass {cast}({lib}.uint16) to fuse them as 16-bit samples "
                 "(as a PIL mode I image is read)")
+    if tensor and -32768 <= lo and hi <= 32767:
+        return (f"{msg}; its values [{lo}, {hi}] are signed 16-bit ones: pass x.numpy() (a numpy int16 or "
+                "int32 array is read as signed 16-bit samples, as the command line reads a signed TIFF)")
+    if not tensor:  # numpy: only values that fit no 16-bit type get here (_integers_as_16bit)
+        return (f"{msg}; its values [{lo}, {hi}] are outside 0..65535 and -32768..32767: pass "
+                f"{cast}({lib}.float64) (floats outside [0, 1] are scaled by percentiles)")
     return (f"{msg}; its values [{lo}, {hi}] are outside 0..65535: pass {cast}({lib}.float64) (floats outside "
             "[0, 1] are scaled by percentiles)")
+
+
+def _integers_as_16bit(x: np.ndarray, name: str, notes: list[str]) -> np.ndarray:
+    """Integer samples of another type than uint8, uint16 and int16 → ``uint16`` or ``int16``, as
+    the command line reads a TIFF of that sample type (:func:`mutualfuse.image_io._wide_integers`):
+    by their values, 0..65535 as unsigned 16-bit, else -32768..32767 as signed 16-bit (an int32
+    CT slice in HU, what Pillow's mode ``I`` holds); a line in ``notes`` says so, since the
+    result is in that 16-bit type. Values that fit neither are refused (:func:`_dtype_refusal`).
+    ``int16`` is signed 16-bit by its type (as a signed TIFF is); anything else is returned as it
+    is. Before session 28 every integer type but uint8/uint16 was refused, while the command
+    line fused the same samples from a TIFF."""
+    dt = native_byte_order(x.dtype)
+    if dt.kind not in "iu" or dt in (np.uint8, np.uint16, np.int16) or x.size == 0:
+        return x
+    lo, hi = int(x.min()), int(x.max())
+    if 0 <= lo and hi <= 65535:
+        to = np.uint16
+    elif -32768 <= lo and hi <= 32767:
+        to = np.int16
+    else:
+        raise InputError(_dtype_refusal(name, x.dtype, x))
+    article = "an" if x.dtype.name.startswith("i") else "a"
+    notes.append(f"{name}: {x.dtype} samples (values {lo}..{hi}) read as {np.dtype(to)} "
+                 + ("(unsigned 16-bit)" if to == np.uint16 else "(signed 16-bit)")
+                 + f", as the command line reads {article} {x.dtype} TIFF; the result is {np.dtype(to)}")
+    return x.astype(to)
 
 
 def _check_channels(c: int, name: str, allowed=(1, 3, 4), shape=None) -> None:
@@ -293,13 +334,20 @@ def _from_any(x: Any, name: str, conv, notes: list[str]) -> tuple[np.ndarray, Ki
             icc = cmyk_note(name)
         if icc:  # profile: fused as stored, as before, but not without a word
             notes.append(icc)
-        back = "RGB" if raw.ndim == 3 else "I;16" if depth == 16 else "F" if depth == 32 else "L"
+        signed = raw.dtype == np.int16  # mode I with a negative value: signed 16-bit (pil_samples)
+        back = ("RGB" if raw.ndim == 3 else "I" if signed else "I;16" if depth == 16 else "F" if depth == 32
+                else "L")
         if mode != back or alpha:  # 1, LA, P, RGBA, I, I;16B …: read as another mode
             # the result is in the mode of the colour input's kind (gray under chroma "gray"),
             # which need not be this one's ``back``; it is never ``mode``
             notes.append(f"{name}: PIL mode {mode}" + (f" read as {back}" if mode != back else "")
                          + (" (alpha not kept)" if alpha else "")
                          + (f"; the result cannot be in mode {mode}" if mode != back else ""))
+        if signed:  # as the command line reads a signed TIFF (Pillow shows one as mode I)
+            notes.append(f"{name}: PIL mode I with values {int(raw.min())}..{int(raw.max())} read as signed 16-bit "
+                         "samples, as the command line reads a signed TIFF; the result is mode I on "
+                         "-32768..32767")
+            return conv(raw)[None], Kind("pil", np.int16, False, 1, pil_mode="I", bit_depth=16)
         if raw.ndim == 3:
             return conv(raw)[None], Kind("pil", np.uint8, False, 3, pil_mode="RGB")
         if depth == 16:
@@ -354,6 +402,7 @@ def _from_any(x: Any, name: str, conv, notes: list[str]) -> tuple[np.ndarray, Ki
                        device=x.device)
     if isinstance(x, np.ndarray):
         x = _plain(x, name)
+        x = _integers_as_16bit(x, name, notes)
         depth = _depth_of(x.dtype)
         if x.ndim == 2:
             return conv(x)[None], Kind("numpy", x.dtype, False, 1, layout="hw", bit_depth=depth)
@@ -396,6 +445,8 @@ def _quantise(f: np.ndarray, dtype) -> np.ndarray:
         return np.round(f * 255).astype(np.uint8)
     if native_byte_order(dt) == np.uint16:  # in the input's byte order
         return np.round(f * 65535).astype(np.uint16).astype(dt, copy=False)
+    if native_byte_order(dt) == np.int16:  # the signed 16-bit range: -32768 … 32767
+        return (np.round(f * 65535).astype(np.int32) - 32768).astype(np.int16).astype(dt, copy=False)
     if dt == bool:
         return f >= 0.5
     return f.astype(dt)
@@ -410,6 +461,8 @@ def to_kind(f: np.ndarray, k: Kind) -> Any:
         img = f[0]
         if k.pil_mode == "I;16" and img.ndim == 2:
             return Image.fromarray(np.round(img * 65535).astype(np.uint16))
+        if k.pil_mode == "I" and img.ndim == 2:  # signed 16-bit samples in mode I (int32)
+            return Image.fromarray(np.round(img * 65535).astype(np.int32) - 32768, "I")
         if k.pil_mode == "F" and img.ndim == 2:
             return Image.fromarray(img.astype(np.float32))
         data = np.round(img * 255).astype(np.uint8)

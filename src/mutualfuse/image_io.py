@@ -1278,6 +1278,11 @@ def check_writable(path: str | os.PathLike, inputs: tuple = (), formats: dict | 
     if p.is_symlink() and not p.exists():
         raise _err(shown, "output path is a broken or looping symbolic link")
     parent = p.parent if str(p.parent) else Path(".")
+    from .wording import file_in_the_way
+
+    in_the_way = file_in_the_way(p)  # `afile/x.png` and `afile/sub/x.png` (was "folder afile/sub does not exist")
+    if in_the_way is not None:
+        raise _err(shown, f"{_one_line_path(in_the_way)} exists and is not a folder")
     if not parent.exists():
         raise _err(shown, f"output folder {_one_line_path(parent)} does not exist")
     if not parent.is_dir():

@@ -117,7 +117,7 @@ def test_classical_method_through_fuser(pair):
     (np.zeros((64, 80)), np.zeros((64, 81)), "size mismatch"),
     (np.zeros((0, 80)), np.zeros((0, 80)), "0 pixels"),
     (np.zeros((64, 80, 2)), np.zeros((64, 80, 2)), "unsupported channel count 2"),
-    (np.zeros((64, 80), np.int64), np.zeros((64, 80)), "unsupported array dtype"),
+    (np.full((64, 80), 70000, np.int64), np.zeros((64, 80)), "unsupported array dtype"),  # fits no 16-bit type
     (np.full((64, 80), np.nan), np.zeros((64, 80)), "NaN"),
     (np.zeros((4, 80)), np.zeros((4, 80)), "smaller than 8x8"),
     ("a.png", np.zeros((64, 80)), "expected a numpy array"),

@@ -65,5 +65,6 @@ def test_the_stated_conventions_hold():
     assert any("scaled by percentile" in n for n in f.report.notes)
     u = (g.astype(np.uint16) * 257)
     assert mutualfuse.Fuser("average", normalize="full").fuse(u, u).max() == u.max()
-    with pytest.raises(mutualfuse.InputError, match="int16"):
-        f.fuse(g.astype(np.int16), g)
+    # int16: signed 16-bit by its type since s28 (as a signed TIFF), the result int16 on -32768..32767
+    s16 = mutualfuse.Fuser("average", normalize="full").fuse(g.astype(np.int16), g.astype(np.int16))
+    assert s16.dtype == np.int16 and np.array_equal(s16, g.astype(np.int16))

@@ -788,14 +788,20 @@ def run_benchmark(cfg: BenchmarkConfig) -> Outcome:
     problems: list[str] = []
     fig_specs = load_figure_specs(cfg, problems)
     plans, notes = plan_tables(cfg, problems, imported)
-    if cfg.cache.exists() and not cfg.cache.is_dir():
-        raise InputError(f"{cfg.cache}: --cache exists and is not a folder")
+    from ..image_io import _one_line_path
+    from ..wording import in_the_way
+
+    if cfg.cache.exists() and not cfg.cache.is_dir():  # worded as the CLI's (cli/benchmark._check_cache)
+        raise InputError(f"{_one_line_path(cfg.cache)}: cache path exists and is not a folder (cache)")
+    if in_the_way(cfg.cache, "cache"):
+        raise InputError(in_the_way(cfg.cache, "cache"))
     try:  # a cache that cannot be written failed every pair, one problem line each
         cfg.cache.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=cfg.cache):
             pass
     except OSError as e:
-        raise InputError(f"{cfg.cache}: cannot use as the cache folder ({e.strerror or type(e).__name__})") from None
+        raise InputError(f"{_one_line_path(cfg.cache)}: cannot use as the cache folder "
+                         f"({e.strerror or type(e).__name__})") from None
     created = not cfg.out.exists()
     try:
         cfg.out.mkdir(parents=True, exist_ok=True)

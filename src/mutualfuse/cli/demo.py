@@ -63,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{out}: output folder is a broken symbolic link")
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: output path exists and is not a folder")
+    from .common import refuse_in_the_way
+
+    refuse_in_the_way(args.out)  # `-o afile/sub`: was "cannot create output folder (Not a directory)"
     created = [q for q in (out, *out.parents) if not q.exists()]  # deepest first: removed if nothing is written
     try:
         out.mkdir(parents=True, exist_ok=True)

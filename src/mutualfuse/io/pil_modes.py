@@ -27,16 +27,21 @@ def palette_is_colour(im: Image.Image) -> bool:
 
 def pil_samples(im: Image.Image, name) -> tuple[np.ndarray, int]:
     """A PIL image → (samples, bit depth): (H, W) gray or (H, W, 3) RGB; uint8 (8), uint16 (16)
-    or float64 (32). Alpha is dropped; unsupported modes raise :class:`InputError` naming ``name``."""
+    or float64 (32). Alpha is dropped; unsupported modes raise :class:`InputError` naming ``name``.
+    Mode ``I`` (32-bit integers) by its values, as the command line reads an int32 TIFF: 0..65535
+    as uint16, else -32768..32767 as signed 16-bit (int16: a signed TIFF, a CT slice in HU, which
+    Pillow opens as mode I); others are refused."""
     mode = im.mode
     if mode in GRAY16_MODES:
         arr = np.asarray(im)
         if mode == "I":
             arr = arr.astype(np.int64)
+            if arr.size and arr.min() < 0 and arr.min() >= -32768 and arr.max() <= 32767:
+                return arr.astype(np.int16), 16
             if arr.size and (arr.min() < 0 or arr.max() > 65535):
                 raise InputError(f"{name}: 32-bit integer image with values {int(arr.min())}..{int(arr.max())}, outside "
-                                 "0..65535, is not supported; as a float image (PIL mode F: im.convert('F'), or a "
-                                 "float32 TIFF) it is read and scaled by its percentiles")
+                                 "0..65535 and -32768..32767, is not supported; as a float image (PIL mode F: "
+                                 "im.convert('F'), or a float32 TIFF) it is read and scaled by its percentiles")
         return arr.astype(np.uint16), 16
     if mode == "F":
         return np.asarray(im, dtype=np.float64), 32
