@@ -26,5 +26,6 @@ def test_the_slider_shows_the_source_the_radio_names_after_a_new_fuse(handlers, 
     assert compare == (state["b"], fused) and Path(state["b"]).name == "b-preview.png"
     out = handlers["run"](*args, "a vs fused")
     assert out[2] == (out[6]["a"], out[1])
-    assert handlers["on_compare"]("b vs fused", out[6]) == (out[6]["b"], out[1])
+    # (the slider, the status line as it is: a result gone is said there, test_s28_webpair_app.py)
+    assert handlers["on_compare"]("b vs fused", out[6], status) == ((out[6]["b"], out[1]), {"__type__": "update"})
 

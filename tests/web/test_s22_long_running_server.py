@@ -100,8 +100,8 @@ def test_the_sweep_removes_gradios_leftovers_and_nothing_the_page_serves(served,
     # what the page still serves is there: the last result's slider (both sources) and a new request
     # with an upload of before the sweep
     for which in ("a vs fused", "b vs fused"):
-        shown = c.predict(which, api_name="/on_compare")
-        assert all(Path(p).is_file() for p in shown), shown
+        shown, said = c.predict(which, "done", api_name="/on_compare")  # (the slider, the status line)
+        assert all(Path(p).is_file() for p in shown) and "no longer" not in str(said), (shown, said)
     assert c.predict(handle_file(str(files[0])), handle_file(str(files[1])), *OPTS, "a vs fused",
                      api_name="/run")[0].startswith("done")
 
@@ -128,7 +128,7 @@ def test_a_tabs_slider_survives_the_requests_of_other_tabs(served, tmp_path):
     for k in range(KEEP_REQUESTS + 1):
         assert tab2.predict(img(f"a{k}.png"), img(f"b{k}.png"), *OPTS, "a vs fused",
                             api_name="/run")[0].startswith("done")
-    before, fused = tab1.predict("b vs fused", api_name="/on_compare")
-    assert Path(before).is_file() and Path(fused).is_file()
+    (before, fused), said = tab1.predict("b vs fused", "done", api_name="/on_compare")
+    assert Path(before).is_file() and Path(fused).is_file() and "no longer" not in str(said), said
     # tab 2's superseded requests are gone: one folder per tab (and section) is left
     assert len(list(results.glob("req-*"))) == before_tabs + 2

@@ -42,11 +42,18 @@ unless the task option names another). The images are stacked in name order, num
 KEPT = f"kept on this server about {core.REQUEST_MAX_AGE // 60} minutes: download what you want to keep"
 
 
-#: the stack's status line when the image picked for its slider is no longer on the server (the
-#: wording of the page's notice of a result gone: ``PAGE_JS``)
-STACK_GONE = (f"mutualfuse: error: this result is no longer on the server (results are kept about "
-              f"{core.REQUEST_MAX_AGE // 60} minutes, or the server was restarted): press Fuse stack again to "
-              "make it anew")
+def _gone_line(button: str) -> str:
+    """A section's status line when the image picked for its slider is no longer on the server (the
+    wording of the page's notice of a result gone: ``PAGE_JS``), ``button`` the one that makes it anew."""
+    return (f"mutualfuse: error: this result is no longer on the server (results are kept about "
+            f"{core.REQUEST_MAX_AGE // 60} minutes, or the server was restarted): press {button} again to "
+            "make it anew")
+
+
+#: the stack's status line when the image picked for its slider is no longer on the server
+STACK_GONE = _gone_line("Fuse stack")
+#: the pair's status line (``#status``) when the source picked for its slider is no longer on the server
+PAIR_GONE = _gone_line("Fuse")
 
 
 #: the page's style for keyboard and low-vision users (``launch(css=)``; checked by
@@ -487,9 +494,19 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
             return None, STACK_GONE
         return pair, gr.update()
 
-    def on_compare(which, state):
+    def on_compare(which, state, said=""):
+        """The pair's slider for the source picked → (slider, status line). As for the stack
+        (``on_stack_compare``): a result no longer on the server (its folder removed after the hour)
+        left the slider showing the source picked before (its alt text naming the one picked)
+        without a word; the slider is now emptied and the status line (``said``: as it is now) says
+        why. Without a result (none fused yet: the radio always has a value; an error) nothing
+        changes; a status line of a result (``done: …``) with no state left is a server restarted."""
+        if not state and not str(said or "").startswith("done"):
+            return gr.update(), gr.update()
         pair = core.still_there(core.compare_pair(state, which))
-        return gr.update() if pair is None else pair
+        if pair is None:
+            return None, PAIR_GONE
+        return pair, gr.update()
 
     with gr.Blocks(title="mutualfuse", analytics_enabled=False, delete_cache=(600, core.REQUEST_MAX_AGE)) as app:
         gr.Markdown(INTRO)
@@ -587,7 +604,8 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
                  ).then(after_fuse, [more, state], [metrics, more_note], concurrency_id=FUSE_QUEUE,
                         show_progress="hidden")
         more.change(on_more, [more, state], [metrics, more_note], concurrency_id=FUSE_QUEUE)
-        which.change(on_compare, [which, state], compare)
+        # no progress shown: the status line is an output (a result gone), and a fusion running may own its tracker
+        which.change(on_compare, [which, state, status], [compare, status], show_progress="hidden")
         stack_go.click(run_stack, [stack_in, method, weights, params, chroma, normalize, temperature, gain, activity,
                                    detail_off, task, order, fmt],
                        [stack_status, stack_fused, stack_download, stack_timing, stack_compare, stack_which,
