@@ -371,9 +371,10 @@ def compare_pair(state: dict | None, which: str):
 
 
 def still_there(pair):
-    """``pair`` (the slider's files) if both files still exist, else None: a request's folder
-    removed after :data:`REQUEST_MAX_AGE` leaves the slider as it is (Gradio refused the paths
-    with a 403 error on the page)."""
+    """``pair`` (the slider's files) if both files still exist, else None: for a request's folder
+    removed after :data:`REQUEST_MAX_AGE` the page empties the slider and says so on the section's
+    status line (``app.on_compare``, ``app.on_stack_compare``; Gradio refused the paths with a 403
+    error on the page)."""
     return pair if pair is not None and all(Path(p).is_file() for p in pair) else None
 
 
