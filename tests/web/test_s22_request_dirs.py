@@ -60,5 +60,5 @@ def test_a_folder_older_than_an_hour_goes_and_the_slider_shows_nothing_new(pair,
     os.utime(old.png.parent, (t, t))
     _fuse(pair, work, owner="tab2/pair")
     assert not old.png.parent.exists()
-    # the page leaves the slider as it is (app.on_compare), rather than a 403 error
+    # the page empties the slider and says so (app.on_compare: test_s28_webpair_app.py), rather than a 403 error
     assert core.still_there(core.compare_pair(state, "b vs fused")) is None
