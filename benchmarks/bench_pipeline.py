@@ -25,11 +25,31 @@ of what ``mutualfuse fuse a.png b.png -o f.png --method METHOD`` does:
 Times are wall and CPU (process) seconds; the first line names the machine (CPU, threads,
 load average): on a loaded machine the wall figures grow, the CPU ones much less. ``--json
 FILE`` writes every figure (atomically). Bad arguments are one line, exit status 2.
+
+``--network`` times the whole command instead, the network's included (the stages above are not
+timed then)::
+
+    python benchmarks/bench_pipeline.py --network                    # 4000x3000 colour, ~10 min on 1 thread
+    python benchmarks/bench_pipeline.py --network --sample tno-01 --tile 1024 --max-gb 8
+
+Each row is one ``mutualfuse fuse A B -o F.png ...`` in a fresh process (``python -m
+mutualfuse``, with this interpreter and the caller's ``OMP_NUM_THREADS``), measured as
+``/usr/bin/time -v`` does (``os.wait4``): wall seconds, CPU seconds (user + system) and peak RSS
+(GB = 10^9 bytes), with the ``note:`` lines the command printed (the token budget's pooled grid,
+tiles). Rows, in this order: the classical ``average`` at ``--size`` (the baseline: reading,
+colour handling and writing without the network), the network at half the size each side (the
+growth of the peak per pixel from it is printed as B/px), the network at ``--size`` with its
+default settings, and with ``--tile T`` when given. ``--sample``: ``lytro-01`` (colour, the
+default) or ``tno-01`` (gray). ``--max-gb G`` caps each run's address space (``RLIMIT_AS``, as
+``ulimit -v`` does; it counts virtual memory, somewhat more than the RSS): a run that does not
+fit is a ``FAILED`` row with the command's last line, and the script then ends with exit status 1.
 """
 from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -113,14 +133,128 @@ def _timed(fn, reps: int):
     return out, wall, cpu
 
 
+SAMPLES = ("lytro-01", "tno-01")
+
+
+def _make_pair(sample: str, w: int, h: int, folder: Path) -> list[Path]:
+    """The shipped ``sample`` pair upscaled (bicubic) to w x h, written at zlib level 1 into ``folder``."""
+    import mutualfuse
+    from PIL import Image
+
+    src = Path(mutualfuse.__file__).resolve().parent / "data" / "samples" / sample
+    paths = []
+    for k in ("a", "b"):
+        p = folder / f"{sample}_{w}x{h}_{k}.png"
+        with Image.open(src / f"{k}.png") as im:
+            im = im.convert("RGB" if im.mode in ("RGB", "RGBA", "P") else "L")
+            im.resize((w, h), Image.BICUBIC).save(p, compress_level=1)
+        paths.append(p)
+    return paths
+
+
+def run_measured(argv: list[str], max_bytes: int = 0) -> dict:
+    """Run ``argv`` in a child process and measure it as ``/usr/bin/time -v`` does: wall seconds,
+    CPU seconds (user + system) and peak RSS in bytes (``ru_maxrss``), from ``os.wait4``; with
+    its exit status, its ``note:`` lines and its last stderr line. ``max_bytes`` > 0: the child's
+    ``RLIMIT_AS`` (``ulimit -v``)."""
+    import resource
+
+    def limit():
+        if max_bytes > 0:
+            resource.setrlimit(resource.RLIMIT_AS, (max_bytes, max_bytes))
+
+    with tempfile.TemporaryFile() as err:
+        w0 = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=limit)
+        _, status, ru = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - w0
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here; Popen must not wait again
+        err.seek(0)
+        lines = err.read().decode("utf-8", "replace").splitlines()
+    return {"rc": proc.returncode, "wall_s": round(wall, 2), "cpu_s": round(ru.ru_utime + ru.ru_stime, 2),
+            "peak_rss_gb": round(ru.ru_maxrss * 1024 / 1e9, 3),
+            "notes": [ln.removeprefix("note: ") for ln in lines if ln.startswith("note: ")],
+            "last": lines[-1] if lines else ""}
+
+
+def network_rows(args) -> int:
+    """``--network``: the command line's ``fuse`` with and without the network (module docstring)."""
+    w, h = args.size
+    cap = int(args.max_gb * 1e9) if args.max_gb else 0
+    cmd = [sys.executable, "-m", "mutualfuse", "fuse"]
+    print(_common.machine())
+    half = (max(64, w // 2), max(64, h // 2))
+    rows, failed = [], False
+    with tempfile.TemporaryDirectory(prefix="bench_pipeline_net_") as tmp:
+        folder = Path(tmp)
+        pairs = {(w, h): _make_pair(args.sample, w, h, folder), half: _make_pair(args.sample, *half, folder)}
+        print(f"# pair: {args.sample} upscaled to {w}x{h} ({'colour' if args.sample != 'tno-01' else 'gray'}), "
+              f"one run each; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"
+              + (f"; address space capped at {args.max_gb:g} GB" if cap else ""))
+        plan = [("average (baseline)", (w, h), ["--method", "average"]),
+                ("network", half, []),
+                ("network", (w, h), [])]
+        if args.tile:
+            plan.append((f"network --tile {args.tile}", (w, h), ["--tile", str(args.tile)]))
+        print(f"{'run':<24} {'size':>10} {'wall s':>8} {'cpu s':>8} {'peak GB':>8}  vs baseline / notes")
+        base = None
+        for name, (sw, sh), extra in plan:
+            a, b = pairs[(sw, sh)]
+            out = folder / "f.png"
+            r = run_measured(cmd + [str(a), str(b), "-o", str(out), *extra], cap)
+            r.update({"run": name, "size": [sw, sh], "args": extra})
+            rows.append(r)
+            if r["rc"] != 0:
+                failed = True
+                print(f"{name:<24} {f'{sw}x{sh}':>10} {r['wall_s']:8.1f} {r['cpu_s']:8.1f} {r['peak_rss_gb']:8.2f}  "
+                      f"FAILED (exit status {r['rc']}): {r['last']}")
+                continue
+            if base is None:
+                base = r
+                tail = ""
+            else:
+                tail = (f"{r['cpu_s'] / max(base['cpu_s'], 1e-9):.1f}x CPU, "
+                        f"{r['peak_rss_gb'] / max(base['peak_rss_gb'], 1e-9):.1f}x peak")
+            if name == "network" and (sw, sh) == (w, h):
+                small = next((x for x in rows if x["run"] == "network" and x["size"] == list(half) and x["rc"] == 0),
+                             None)
+                if small is not None:
+                    grow = (r["peak_rss_gb"] - small["peak_rss_gb"]) * 1e9 / (w * h - half[0] * half[1])
+                    r["bytes_per_pixel"] = round(grow)
+                    tail += f"; {grow:.0f} B/px from {half[0]}x{half[1]}"
+            print(f"{name:<24} {f'{sw}x{sh}':>10} {r['wall_s']:8.1f} {r['cpu_s']:8.1f} {r['peak_rss_gb']:8.2f}  {tail}")
+            for note in r["notes"]:
+                print(f"{'':<24}   note: {note}")
+    if args.json:
+        _common.write_output(args.json, json.dumps({
+            "machine": _common.machine(), "size": [w, h], "sample": args.sample, "network": True,
+            "max_gb": args.max_gb, "rows": rows}, indent=1) + "\n")
+    return 1 if failed else 0
+
+
 def main() -> int:
     ap = _common.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=_size, default=(4000, 3000), help="WIDTHxHEIGHT of the pair (default 4000x3000)")
     ap.add_argument("--method", default="average", help="a registered classical method (default average)")
     ap.add_argument("--reps", type=_common.positive, default=3, help="repetitions, best taken (default 3)")
     ap.add_argument("--json", help="write the figures to this file")
+    ap.add_argument("--network", action="store_true",
+                    help="time the whole fuse command, the network's included, in fresh processes (docstring)")
+    ap.add_argument("--sample", choices=SAMPLES, default="lytro-01",
+                    help="--network: the shipped pair to upscale (lytro-01 colour, tno-01 gray)")
+    ap.add_argument("--tile", type=_common.positive, help="--network: also run the network with --tile TILE")
+    ap.add_argument("--max-gb", type=float, default=0.0,
+                    help="--network: cap each run's address space at this many GB (RLIMIT_AS; 0: no cap)")
     args = ap.parse_args()
     _common.check_output(ap, args.json)
+    if not args.network and (args.tile or args.max_gb or args.sample != "lytro-01"):
+        ap.error("--tile, --max-gb and --sample go with --network")
+    if args.max_gb < 0 or args.max_gb != args.max_gb:
+        ap.error(f"--max-gb: expected a number of GB >= 0, got {args.max_gb}")
+    if args.network:
+        if args.method != "average" or args.reps != 3:
+            ap.error("--method and --reps do not go with --network (one run each; the baseline is average)")
+        return network_rows(args)
     import numpy as np
     from PIL import Image
 
