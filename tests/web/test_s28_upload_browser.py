@@ -7,8 +7,9 @@ tests).
   anything is sent: its toast ("File(s) exceed the maximum allowed size of 27.4 Mb: "big.png"") goes
   after about ten seconds, and the upload box then showed only a red "Error", without a word of why;
   Fuse then said "upload two images (or pick a sample pair) first", as if nothing had been chosen.
-  The box now says which file and the limit (``PAGE_JS``), until another file is chosen there, and
-  nothing of the file is stored on the server. Pair (box a) and stack (the whole choice refused).
+  The box now says which file and the limit (``PAGE_JS``), until another file is chosen there or
+  the box shows another file (a sample picked), and nothing of the file is stored on the server.
+  Pair (box a, a file chosen) and stack (files dropped: the whole drop refused).
 - A file under the byte limit whose image is larger than ``--max-pixels`` (a PNG of 20000×20000 of
   one colour: 389 kB) is refused at Fuse with one line on the status line naming the file, its
   size and the limit, from its header: the server's peak memory grows by far less than the 400 MB
@@ -62,6 +63,12 @@ def small(web_ready, tmp_path_factory):
         shutil.copy(SAMPLES / "tno-01" / f"{w}.png", files / f"tno-{w}.png")
     with serving(base, "--max-pixels", str(MAX_PIXELS)) as (url, proc):
         yield url, proc, base, files
+
+
+def _reset_peak(pid: int) -> None:
+    """Start the process's peak resident memory afresh from now (Linux: ``5`` to ``clear_refs``), so
+    that an earlier peak (the other test's fusions) cannot hide a growth."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
 def _peak(pid: int) -> int:
@@ -118,21 +125,29 @@ def test_a_file_over_the_byte_limit_is_refused_and_the_box_says_why(small, brows
     assert status.startswith("mutualfuse: error: upload two images"), status
     assert not _stored(base, "big.png")  # refused before anything was sent
 
-    # another file chosen in the box: the notice goes, the pair fuses
-    page.all("#input-a input[type=file]")[0].send_keys(str(files / "tno-a.png"))
-    _wait(lambda: page.all("#input-a td.filename"), 60, "image a uploaded")
-    assert not page.all("#input-a .mf-too-large")
+    # a sample pair picked: the box shows another file, the notice goes, the pair fuses
+    page.choose("sample", "tno-01")
+    _wait(lambda: page.all("#input-a td.filename"), 60, "the sample pair")
+    _wait(lambda: not page.all("#input-a .mf-too-large"), 30, "box a's notice to go")
     assert page.status_after_fuse().startswith("done: "), page.all("#status")[0].text
 
-    # the stack: the whole choice is refused with the file too large; the box says so
-    page.all("#stack-input input[type=file]")[0].send_keys(
-        "\n".join(str(files / n) for n in ("big.png", "tno-a.png", "tno-b.png")))
+    # the stack, files dropped on it: the whole drop is refused with the file too large; the box says so
+    area = page.all("#stack-input button.upload-container")[0]
+    d.execute_script("""
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(arguments[1])], "big.png", {type: "image/png"}));
+        dt.items.add(new File([new Uint8Array(10)], "small.png", {type: "image/png"}));
+        for (const kind of ["dragenter", "dragover", "drop"])
+          arguments[0].dispatchEvent(new DragEvent(kind, {dataTransfer: dt, bubbles: true, cancelable: true}));
+    """, area, LIMIT + 10 ** 6)
     notice = _wait(lambda: [n for n in page.all("#stack-input .mf-too-large") if n.is_displayed()], 30,
                    "the stack box's notice")
     assert notice[0].text.startswith(said + " (nor the other files chosen with it)"), notice[0].text
+    _wait(lambda: [t for t in page.all("[data-testid=toast-body]") if "big.png" in t.text], 30, "Gradio's toast")
     assert not page.all("#stack-input td.filename")
     page.all("#stack-btn")[0].click()
     assert _line(page, "#stack-status", "mutualfuse:", 60).startswith("mutualfuse: error: upload the stack first")
+    # other files chosen: the notice goes
     page.all("#stack-input input[type=file]")[0].send_keys("\n".join(str(files / f"tno-{w}.png") for w in "ab"))
     _wait(lambda: len(page.all("#stack-input td.filename")) == 2, 60, "the stack uploaded")
     assert not page.all("#stack-input .mf-too-large")
@@ -145,6 +160,7 @@ def test_an_image_over_max_pixels_is_one_line_on_the_status_line_decoded_never(s
     url, proc, base, files = small
     d = browser
     page = _open(d, url)
+    _reset_peak(proc.pid)
     before = _peak(proc.pid)
     made = {p for p in base.glob("mutualfuse-serve-*/results/**/*") if p.is_file()}
     limit = f"image is {BOMB_SIDE}x{BOMB_SIDE} = {BOMB_SIDE ** 2} pixels, more than the limit of {MAX_PIXELS}"
