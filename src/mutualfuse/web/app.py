@@ -74,7 +74,7 @@ PAGE_CSS = """
 .mf-sr-only { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
   clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0; }
 img[data-mf-gone] { visibility: hidden !important; }
-.mf-gone { margin: 0.5em; padding: 0.5em 0.75em; border: 2px solid currentColor; border-radius: 4px; font-weight: 600; }
+.mf-gone, .mf-too-large { margin: 0.5em; padding: 0.5em 0.75em; border: 2px solid currentColor; border-radius: 4px; font-weight: 600; }
 """
 
 #: the page's script for keyboard and screen-reader users (``launch(js=)``, run once when the page
@@ -167,6 +167,8 @@ PAGE_JS = r"""
       for (const b of box.querySelectorAll("button.upload-container"))
         set(b, "aria-label", name + ": choose " + (id === "stack-input" ? "the files" : "a file") + " (Enter), or drop here");
       for (const f of box.querySelectorAll("input[type=file]")) set(f, "aria-label", name);
+      const big = box.querySelector(":scope > .mf-too-large"), now = filesIn(box);
+      if (big && now && now !== big.dataset.files) big.remove();
     }
     for (const id of LIVE) {
       const box = document.getElementById(id);
@@ -269,6 +271,39 @@ PAGE_JS = r"""
     if (!box || !a.href.includes("/file=")) return;
     fetch(a.href, {method: "HEAD", cache: "no-store"})
       .then(r => notice(box, r.ok ? null : GONE), () => notice(box, UNREACHABLE));
+  }, true);
+
+  // an upload larger than the server's limit (Gradio's max_file_size: 12 bytes × `serve --max-pixels` + 16 MiB)
+  // is refused by Gradio in the browser with a toast that goes after seconds, leaving the box showing only
+  // "Error" (and Fuse then said "upload two images … first"). A notice in the box names the file and the
+  // limit until another file is chosen there.
+  const mb = n => (n / 1e6).toFixed(1) + " MB";
+  const filesIn = box => Array.from(box.querySelectorAll("td.filename"), text).join("\n");
+  function tooLarge(box, files) {
+    const limit = Number((window.gradio_config || {}).max_file_size) || 0;
+    const over = limit ? Array.from(files || []).filter(f => f.size > limit) : [];
+    let n = box.querySelector(":scope > .mf-too-large");
+    if (!over.length) { if (n) n.remove(); return; }
+    if (!n) {
+      n = document.createElement("p");
+      n.className = "mf-too-large";
+      n.setAttribute("role", "alert");
+      box.appendChild(n);
+    }
+    n.textContent = over.map(f => f.name + " (" + mb(f.size) + ")").join(", ") + (over.length > 1 ? " are" : " is") +
+      " larger than this server's upload limit of " + mb(limit) + " per file: not uploaded" +
+      (box.id === "stack-input" && files.length > over.length ? " (nor the other files chosen with it)" : "") +
+      ". Choose a smaller file.";
+    n.dataset.files = filesIn(box);  // the notice goes when the box shows other files (a sample picked)
+  }
+  const uploadOf = el => el && el.closest ? UPLOADS.map(id => el.closest("#" + id)).find(b => b) || null : null;
+  document.addEventListener("change", ev => {
+    const box = uploadOf(ev.target);
+    if (box && ev.target instanceof HTMLInputElement && ev.target.type === "file") tooLarge(box, ev.target.files);
+  }, true);
+  document.addEventListener("drop", ev => {
+    const box = uploadOf(ev.target);
+    if (box && ev.dataTransfer && ev.dataTransfer.files.length) tooLarge(box, ev.dataTransfer.files);
   }, true);
 
   let queued = false;
