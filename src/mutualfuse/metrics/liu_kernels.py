@@ -12,7 +12,7 @@ follows on the same row, without full-size temporaries.
 latter with each image row's products formed once and up to four taps per pass, :func:`_sym_taps_py`) sum in exactly the order of
 ``ndimage.correlate1d`` with a symmetric kernel (scipy's ``NI_Correlate1D``: the centre tap
 times its weight, then the pairs from the outermost inwards, ``acc += (x[c-k] + x[c+k])·w[c-k]``;
-axis 0 first, then axis 1), and the Sobel sums of :func:`_sobel_at_py` in the order of
+axis 0 first, then axis 1), and the Sobel sums of :func:`_xydeas_grad_py` in the order of
 ``ndimage.correlate`` (nonzero taps in raster order from 0.0). The kernels are compiled without
 ``fastmath`` (no FMA contraction, no reassociation), so the filtered statistics equal
 :func:`._common.sep_correlate_valid`'s bit for bit, and the per-pixel formulas use the same
@@ -629,36 +629,6 @@ def _yang_py(A, B, F, g, w, nq, mu_den, rel, qy, out):
             _qc_row(s, out[i])
 
 
-def _sobel_at_py(x, i, j):
-    """(gx, gy) at pixel (i, j) of ``filter2(sobel, x, 'same')`` with zero padding for Sobel
-    x = [-1 0 1; -2 0 2; -1 0 1] and y = its transpose: ``ndimage.correlate``'s order (nonzero
-    taps in raster order, from 0.0; 0 outside the image)."""
-    H, W = x.shape
-    v00 = x[i - 1, j - 1] if i > 0 and j > 0 else 0.0
-    v01 = x[i - 1, j] if i > 0 else 0.0
-    v02 = x[i - 1, j + 1] if i > 0 and j < W - 1 else 0.0
-    v10 = x[i, j - 1] if j > 0 else 0.0
-    v12 = x[i, j + 1] if j < W - 1 else 0.0
-    v20 = x[i + 1, j - 1] if i < H - 1 and j > 0 else 0.0
-    v21 = x[i + 1, j] if i < H - 1 else 0.0
-    v22 = x[i + 1, j + 1] if i < H - 1 and j < W - 1 else 0.0
-    sx = 0.0
-    sx += v00 * -1.0
-    sx += v02 * 1.0
-    sx += v10 * -2.0
-    sx += v12 * 2.0
-    sx += v20 * -1.0
-    sx += v22 * 1.0
-    sy = 0.0
-    sy += v00 * -1.0
-    sy += v01 * -2.0
-    sy += v02 * -1.0
-    sy += v20 * 1.0
-    sy += v21 * 2.0
-    sy += v22 * 1.0
-    return sx, sy
-
-
 def _atan_py(x):
     """arctan(x) by Cephes' ``atan.c`` (S. L. Moshier: reduction to |x| ≤ 0.66 by
     x → (x − 1)/(x + 1) + π/4 or −1/x + π/2, then a degree-4/5 rational function; rated
@@ -700,10 +670,11 @@ def _xydeas_grad_py(A, B, F, r0, g, r):
     replaced by 1e-5, as ``liu_gradient._sobel`` (arctan by :func:`_atan_py`, vectorised: within
     a few ulp of NumPy's).
 
-    The sums of :func:`_sobel_at_py` (the same operations in the same order, so the same values
-    bit for bit), read from three zero-padded copies of the rows i − 1, i, i + 1 (a pixel
-    outside the image is 0.0 there as in :func:`_sobel_at_py`): no bounds tests in the loop over
-    the columns, which vectorises."""
+    The sums of ``filter2(sobel, x, 'same')`` with zero padding (Sobel x = [-1 0 1; -2 0 2; -1 0 1],
+    y = its transpose) in ``ndimage.correlate``'s order (nonzero taps in raster order, from 0.0),
+    so the same values bit for bit, read from three zero-padded copies of the rows i − 1, i, i + 1
+    (a pixel outside the image is 0.0 there): no bounds tests in the loop over the columns, which
+    vectorises (the per-pixel ``_sobel_at`` with bounds tests it replaced was removed in session 28)."""
     nb, W = g.shape[1], g.shape[2]
     H = A.shape[0]
     p = np.zeros((3, W + 2))
@@ -1386,7 +1357,6 @@ _log10_prod = _log10_prod_py
 _ring_fill = _ring_fill_py
 _sep_rows3r = _sep_rows3r_py
 _ring3 = _ring3_py
-_sobel_at = _sobel_at_py
 _ssim_yang_at = _ssim_yang_at_py
 _yang_sensitive = _yang_sensitive_py
 _qc_row = _qc_row_py
@@ -1426,7 +1396,7 @@ def kernels():
         import numba  # noqa: F401  (compiled through _jit.njit)
     except ImportError:          # pragma: no cover - numba is a dependency; keep a working fallback
         return None
-    global _sep_row1, _sep_rows3, _sep_rows_xy, _sobel_at, _triple_img, _ssim_yang_at, _vif_terms, _split, _fma, _xydeas_side
+    global _sep_row1, _sep_rows3, _sep_rows_xy, _triple_img, _ssim_yang_at, _vif_terms, _split, _fma, _xydeas_side
     global _yang_sensitive, _qc_row, _qy_row, _filter2_point, _block_sums_add, _pww_bands, _pww_term
     global _max_nan, _zhao_r, _unwrap_terms, _unwrap_apply, _shift_taps, _row_taps
     global _sym_taps, _ring_fill, _sep_rows3r, _ring3, _log10_prod, _atan
@@ -1441,7 +1411,6 @@ def kernels():
     _ring_fill = jit(_ring_fill_py)
     _sep_rows3r = jit(_sep_rows3r_py)
     _ring3 = jit(_ring3_py)
-    _sobel_at = jit(_sobel_at_py)
     _ssim_yang_at = jit(_ssim_yang_at_py)
     _vif_terms = jit(_vif_terms_py)
     _split = jit(_split_py)
