@@ -11,14 +11,6 @@ import pytest
 from one_line_error import assert_one_line_error
 from PIL import Image
 
-import mutualfuse.runner
-
-# the fix is a patch of mutualfuse/runner.py (NetworkRunner.run raises torch's allocation failure as a
-# MemoryError; session 28's report): until it is applied these two tests are expected to fail, after it
-# they must pass (strict)
-needs_fix = pytest.mark.xfail(not hasattr(mutualfuse.runner, "out_of_memory"), strict=True,
-                              reason="needs the runner.py out-of-memory patch (s28 big)")
-
 # torch 2.x's message, as measured (ulimit -v 1500000, 2000x1500 gray pair)
 TORCH_CPU_OOM = ("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: "
                  "you tried to allocate 89210880 bytes. Error code 12 (Cannot allocate memory)")
@@ -44,7 +36,6 @@ def _pair(tmp_path):
     return paths
 
 
-@needs_fix
 def test_cli_fuse_says_out_of_memory_in_one_line(tmp_path, capsys, no_memory):
     a, b = _pair(tmp_path)
     out = tmp_path / "f.png"
@@ -53,7 +44,6 @@ def test_cli_fuse_says_out_of_memory_in_one_line(tmp_path, capsys, no_memory):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "b.png"]  # no partial output
 
 
-@needs_fix
 def test_api_raises_memory_error(tmp_path, no_memory):
     import mutualfuse
 

@@ -799,7 +799,8 @@ class Fuser:
                 f"approximate mutual mapping: computed on a {self.report.mapping_pool}x pooled grid "
                 f"(token budget {self.net.cfg.token_budget}"
                 + (f", minimum pool {self.net.cfg.map_min_pool}" if self.net.cfg.map_min_pool > 1 else "")
-                + "); use token_budget=0 / --token-budget 0 for exact")
+                + "); use token_budget=0 / --token-budget 0 for exact (quadratic in the tokens: about "
+                + f"{self.report.mapping_pool ** 4}x this mapping's work; docs/inputs.md, \"Token budget\")")
         if self.net is not None and self.runner.autocast is not None:  # float16 / bfloat16 (NetworkRunner)
             self.report.notes.append(
                 f"approximate precision: network in {str(self.dtype).removeprefix('torch.')} (autocast); "

@@ -113,6 +113,17 @@ def check_memory(need: int, what: str, advice: str = "") -> None:
                          f"available{advice}")
 
 
+def out_of_memory(e: BaseException) -> bool:
+    """Whether ``e`` is torch failing to allocate: on CPU a plain RuntimeError (``DefaultCPUAllocator:
+    can't allocate memory``, e.g. under ``ulimit -v`` or a strict overcommit policy), on CUDA
+    ``torch.OutOfMemoryError`` (a RuntimeError too). :meth:`NetworkRunner.run` raises it again as a
+    :class:`MemoryError`, which the commands and the web page say in one line."""
+    import torch
+
+    oom = getattr(torch, "OutOfMemoryError", None)
+    return (oom is not None and isinstance(e, oom)) or "can't allocate memory" in str(e)
+
+
 @dataclass
 class RunInfo:
     """What one :meth:`NetworkRunner.run` did."""
@@ -183,22 +194,41 @@ class NetworkRunner:
                      "docs/inputs.md) or free memory")
 
     def run(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, RunInfo]:
-        """(B, H, W) float in [0, 1] → fused (B, H, W) float64 in [0, 1], and what was done."""
-        import torch
-
-        from .tiling import n_passes, n_windows, streamed_forward
+        """(B, H, W) float in [0, 1] → fused (B, H, W) float64 in [0, 1], and what was done; torch failing
+        to allocate is raised as a :class:`MemoryError` (:func:`out_of_memory`)."""
+        from .tiling import n_passes, n_windows
 
         B, h, w = a.shape
         per_chunk = max(1, self.max_window_pixels // max(1, h * w))
         self.check_memory(h, w, min(B, per_chunk))  # before minutes of work, not an OOM kill after them
-        outs = []
         windows = n_passes(self.net, h, w, self.max_window_pixels)
         bar = None
         if self.progress and windows > 2:
             from tqdm import tqdm
 
             bar = tqdm(total=windows * B, desc="windows", unit="win", file=sys.stderr, leave=False)
-        done = 0
+        try:
+            outs = self._run_chunks(a, b, per_chunk, windows, bar)
+        except RuntimeError as e:
+            if not out_of_memory(e):
+                raise
+            msg = " ".join(str(e).split())[:200]
+            raise MemoryError(f"out of memory fusing a {w}x{h} image with the network ({msg})") from e
+        finally:
+            if bar is not None:
+                bar.close()
+        info = RunInfo(windows=n_windows(self.net, h, w, self.max_window_pixels),
+                       mapping_pool=int(self.net.last_pool))
+        return np.concatenate(outs, 0), info
+
+    def _run_chunks(self, a, b, per_chunk, windows, bar) -> list:
+        """The forward passes of :meth:`run`, ``per_chunk`` images at a time."""
+        import torch
+
+        from .tiling import streamed_forward
+
+        B = a.shape[0]
+        outs, done = [], 0
         with torch.inference_mode():
             for i in range(0, B, per_chunk):
                 in_dtype = torch.float32 if self.autocast is not None else self.dtype
@@ -215,8 +245,4 @@ class NetworkRunner:
                 done += windows * ta.shape[0]
                 outs.append(out.float().clamp_(0, 1)[:, 0].cpu().numpy().astype(np.float64))
                 del ta, tb, out
-        if bar is not None:
-            bar.close()
-        info = RunInfo(windows=n_windows(self.net, h, w, self.max_window_pixels),
-                       mapping_pool=int(self.net.last_pool))
-        return np.concatenate(outs, 0), info
+        return outs
