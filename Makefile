@@ -28,7 +28,7 @@ demo: $(STAMP)
 # orders, so a tolerance at the edge of float32 rounding shows up here and not on a contributor's
 # machine. The second pass leaves out the training, multi-process training and distributed fuse-dir
 # tests (their processes run with 1 thread whatever the run asks). Measured in the clean-clone CI of
-# 2026-12-07 (27th session) on 2 cores: first pass 6887 tests in 1068 s wall, this pass 1328 tests in 389 s.
+# 2026-12-07 (28th session) on 2 cores: first pass 7046 tests in 1029 s wall, this pass 1362 tests in 395 s.
 test: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadfile
 	OMP_NUM_THREADS=2 $(PY) -m pytest -q -p no:xdist tests/test_suite_setup.py tests/core tests/io \
