@@ -16,13 +16,13 @@ dialog's order (z10 first):
 from __future__ import annotations
 
 import re
-import time
 import urllib.parse
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+from test_s27_web_gone_browser import _wait  # the same wait (240 s by default)
 
 TIMEOUT = 240  # one stack on a busy 2-core machine
 _BUSY = re.compile(r"\s*(processing|queue)\b", re.IGNORECASE)
@@ -31,19 +31,6 @@ GONE = ("This result is no longer on the server (results are kept about 60 minut
 
 STACK_GONE = ("mutualfuse: error: this result is no longer on the server (results are kept about 60 minutes, or the "
               "server was restarted): press Fuse stack again to make it anew")
-
-
-def _wait(cond, timeout=TIMEOUT, what="condition"):
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        try:
-            v = cond()
-        except Exception:  # noqa: BLE001 - an element re-rendered while read: try again
-            v = None
-        if v:
-            return v
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 class _Page:
