@@ -76,15 +76,20 @@ def _server_file(url: str) -> Path:
     return Path(urllib.parse.unquote(urllib.parse.urlparse(url).path.split("/file=", 1)[1]))
 
 
-def test_a_result_gone_from_the_server_is_said_on_the_page_not_a_broken_image(server, browser):
-    d = browser
-    d.get(server["url"])
+def fuse_sample(d, url: str, method: str = "average", sample: str = "tno-01") -> tuple[_Page, str]:
+    """The page at ``url`` with ``sample`` fused by ``method`` → (the page, its status line after the fuse)."""
+    d.get(url)
     page = _Page(d)
     _wait(lambda: page.all("#fuse-btn"), 60, "the page")
-    page.choose("sample", "tno-01")
+    page.choose("sample", sample)
     _wait(lambda: all(page.all(f"#input-{w} td.filename") for w in "ab"), 60, "the sample pair")
-    page.choose("method", "average")
-    status = page.status_after_fuse()
+    page.choose("method", method)
+    return page, page.status_after_fuse()
+
+
+def test_a_result_gone_from_the_server_is_said_on_the_page_not_a_broken_image(server, browser):
+    d = browser
+    page, status = fuse_sample(d, server["url"])
     assert status.startswith("done"), status
     img = _wait(lambda: [i for i in page.all("#fused img") if d.execute_script(
         "return arguments[0].complete && arguments[0].naturalWidth > 0", i)], 60, "the fused image")[0]

@@ -12,18 +12,12 @@ Here the race is made deterministic: the file is moved away, the image asked for
 page's HEAD check is held back until the file is back."""
 from __future__ import annotations
 
-from test_s27_web_gone_browser import _Page, _server_file, _wait
+from test_s27_web_gone_browser import _server_file, _wait, fuse_sample
 
 
 def test_an_image_that_failed_while_its_file_was_being_made_is_loaded_again(server, browser):
     d = browser
-    d.get(server["url"])
-    page = _Page(d)
-    _wait(lambda: page.all("#fuse-btn"), 60, "the page")
-    page.choose("sample", "tno-01")
-    _wait(lambda: all(page.all(f"#input-{w} td.filename") for w in "ab"), 60, "the sample pair")
-    page.choose("method", "average")
-    status = page.status_after_fuse()
+    page, status = fuse_sample(d, server["url"])
     assert status.startswith("done"), status
     loaded = "return arguments[0].complete && arguments[0].naturalWidth > 0"
     img = _wait(lambda: [i for i in page.all("#fused img") if d.execute_script(loaded, i)], 60, "the fused image")[0]

@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 
 from serve_process import serving, stop_serve
-from test_s27_web_gone_browser import _Page, _server_file, _wait
+from test_s27_web_gone_browser import _Page, _server_file, _wait, fuse_sample
 
 PAIR_GONE = ("mutualfuse: error: this result is no longer on the server (results are kept about 60 minutes, or the "
              "server was restarted): press Fuse again to make it anew")
@@ -29,13 +29,7 @@ LOADED = "return arguments[0].complete && arguments[0].naturalWidth > 0"
 def _fused_pair(d, url: str) -> tuple[_Page, str]:
     """The page at ``url``, the tno-01 sample fused by pixel average → (page, the fused file's name),
     its fused image and both of its slider's images loaded."""
-    d.get(url)
-    page = _Page(d)
-    _wait(lambda: page.all("#fuse-btn"), 60, "the page")
-    page.choose("sample", "tno-01")
-    _wait(lambda: all(page.all(f"#input-{w} td.filename") for w in "ab"), 60, "the sample pair")
-    page.choose("method", "average")
-    status = page.status_after_fuse()
+    page, status = fuse_sample(d, url)
     m = re.match(r"done: (\S+\.png)", status)
     assert m, status
     _wait(lambda: [i for i in page.all("#fused img") if d.execute_script(LOADED, i)], 60, "the fused image")
