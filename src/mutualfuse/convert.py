@@ -258,13 +258,13 @@ def _integers_as_16bit(x: np.ndarray, name: str, notes: list[str]) -> np.ndarray
     dt = native_byte_order(x.dtype)
     if dt.kind not in "iu" or dt in (np.uint8, np.uint16, np.int16) or x.size == 0:
         return x
+    from .io.samples import sixteen_bit_kind
+
     lo, hi = int(x.min()), int(x.max())
-    if 0 <= lo and hi <= 65535:
-        to = np.uint16
-    elif -32768 <= lo and hi <= 32767:
-        to = np.int16
-    else:
+    kind = sixteen_bit_kind(lo, hi)
+    if kind is None:
         raise InputError(_dtype_refusal(name, x.dtype, x))
+    to = np.uint16 if kind == "unsigned" else np.int16
     article = "an" if x.dtype.name.startswith("i") else "a"
     notes.append(f"{name}: {x.dtype} samples (values {lo}..{hi}) read as {np.dtype(to)} "
                  + ("(unsigned 16-bit)" if to == np.uint16 else "(signed 16-bit)")

@@ -47,7 +47,8 @@ from PIL import Image, ImageOps
 from .errors import InputError
 from .io.pil_modes import palette_is_colour, pil_samples  # noqa: E402
 from .io.samples import (  # noqa: E402,F401  (public here too: image_io was their home)
-    DEFAULT_PERCENTILES, MAX_PIXELS, NORMALIZE_MODES, ImageInfo, check_pixels, normalize_samples, percentile_scale)
+    DEFAULT_PERCENTILES, MAX_PIXELS, NORMALIZE_MODES, ImageInfo, check_pixels, normalize_samples, percentile_scale,
+    sixteen_bit_kind)
 
 # the former private names, for code written against them
 _check_pixels = check_pixels
@@ -957,10 +958,10 @@ def _wide_integers(p, arr: np.ndarray) -> tuple[np.ndarray, int]:
     16-bit samples where their values fit: 0..65535 as unsigned (int32), else -32768..32767 as
     signed (int16: Pillow saves its mode I, e.g. a CT slice made with ``Image.fromarray(int16)``,
     as int32); refused in one line (:func:`_integer_tiff_refusal`) where they fit neither."""
-    lo, hi = int(arr.min()), int(arr.max())
-    if lo >= 0 and hi <= 65535:
+    kind = sixteen_bit_kind(int(arr.min()), int(arr.max()))
+    if kind == "unsigned":
         return arr.astype(np.int32), 16
-    if lo >= -32768 and hi <= 32767:
+    if kind == "signed":
         return arr.astype(np.int16), 16
     raise _err(p, _integer_tiff_refusal(f"{'signed' if arr.dtype.kind == 'i' else 'unsigned'} "
                                         f"{8 * arr.dtype.itemsize}-bit", arr))

@@ -159,6 +159,18 @@ def normalize_samples(x: np.ndarray, bit_depth: int, normalize: str, percentiles
     return _clip01(x.astype(np.float64) / top), "full"
 
 
+def sixteen_bit_kind(lo: int, hi: int) -> str | None:
+    """How integer samples of a wider or narrower type (int8, int32, uint32, ...) with values in
+    ``lo..hi`` are read as 16-bit ones, by the command line (an integer TIFF,
+    ``image_io._wide_integers``) and the API (``convert._integers_as_16bit``) alike: ``"unsigned"``
+    for 0..65535, else ``"signed"`` for -32768..32767, else ``None`` (refused: they fit neither)."""
+    if 0 <= lo and hi <= 65535:
+        return "unsigned"
+    if -32768 <= lo and hi <= 32767:
+        return "signed"
+    return None
+
+
 #: the range of signed 16-bit samples (a CT slice in Hounsfield units, a thermal camera's signed
 #: counts), which ``"full"`` maps to [0, 1], as a signed DICOM's stored range
 SIGNED16_RANGE = (-32768, 32767)
