@@ -833,6 +833,7 @@ class Trainer:
         self.step = step
         self.checkpoint_step = step
         self.elapsed = elapsed
+        self._restore_last_logged(st.get("run_meta"), step)
         if not self._record_paths_given and st.get("record_paths") in PATH_RECORDS:
             self.record_paths = st["record_paths"]  # the run's choice, kept without --record-paths again
         #: what this resume changes of the run (:func:`resume_notes`), said on stderr by :func:`train`
@@ -843,6 +844,26 @@ class Trainer:
         #: the checkpoint's digest, which every process of a torchrun must share
         self.resumed_digest = checkpoint_digest(p)
         return True
+
+    def _restore_last_logged(self, run_meta: Any, step: int) -> None:
+        """The last logged training loss and validation of the checkpoint's step, from its
+        ``run_meta``: a resume that runs no step (final weights missing, or a ``--time-limit`` run
+        given ``--steps`` at its step) writes weights and a checkpoint with the same ``final loss``
+        and ``validation`` the checkpoint recorded (they were dropped until 2026-12-07)."""
+        if not isinstance(run_meta, dict):
+            return
+        try:
+            loss = float(run_meta["final_train_loss"])
+            if math.isfinite(loss):
+                self.last_logged_loss = (step, loss)
+        except (KeyError, TypeError, ValueError):
+            pass
+        try:
+            val = json.loads(run_meta["validation"])
+            if isinstance(val, dict) and val.get("step") == step:
+                self.last_validation = val
+        except (KeyError, TypeError, ValueError):
+            pass
 
     # -- loop ------------------------------------------------------------------
     def _loader(self, start: int):
