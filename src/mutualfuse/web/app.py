@@ -286,7 +286,14 @@ PAGE_JS = r"""
   // is refused by Gradio in the browser with a toast that goes after seconds, leaving the box showing only
   // "Error" (and Fuse then said "upload two images … first"). A notice in the box names the file and the
   // limit until another file is chosen there.
-  const mb = n => (n / 1e6).toFixed(1) + " MB";
+  // sizes as Gradio's toast counts them (units of 1024, one decimal: it writes "27.4 Mb" for 27.4 MiB), so that
+  // the notice and the toast say the same limit (the notice said 28.8 MB, decimal, beside the toast's 27.4 Mb)
+  const mb = n => {
+    const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let k = 0;
+    for (; n >= 1024 && k < units.length - 1; ++k) n /= 1024;
+    return n.toFixed(1) + " " + units[k];
+  };
   const filesIn = box => Array.from(box.querySelectorAll("td.filename"), text).join("\n");
   function tooLarge(box, files) {
     const limit = Number((window.gradio_config || {}).max_file_size) || 0;
