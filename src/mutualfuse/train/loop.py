@@ -147,19 +147,30 @@ def init_from_weights(model: torch.nn.Module, spec: str) -> dict[str, list[str]]
 
 def param_groups(model: torch.nn.Module, lr_mult: dict[str, float]) -> list[dict]:
     """Adam parameter groups: one per ``TrainConfig.lr_mult`` prefix (in the mapping's order; a
-    parameter goes to the first prefix it starts with), then the rest at multiplier 1. Each
-    group carries its ``lr_mult``. A prefix that matches no parameter is a
-    :class:`ParameterError` (a misspelt name would otherwise change nothing)."""
+    parameter goes to the longest prefix it starts with, so ``{enc: 2, enc_x.conv: 3}`` trains
+    ``enc_x.conv*`` at 3 and the rest of ``enc*`` at 2 in either order), then the rest at
+    multiplier 1. Each group carries its ``lr_mult``. A prefix that matches no parameter is a
+    :class:`ParameterError` (a misspelt name would otherwise change nothing), and so is one whose
+    parameters all go to longer prefixes (it would change nothing either). Until 2026-12-07 a
+    parameter went to the first prefix in the mapping's order, and a longer prefix after a shorter
+    one was refused as matching no parameter; configs accepted then get the same groups now."""
     named = list(model.named_parameters())
-    taken: set[str] = set()
+    owner = {}
+    for n, _ in named:
+        matches = [prefix for prefix in lr_mult if n.startswith(prefix)]
+        if matches:
+            owner[n] = max(matches, key=len)
     groups = []
     for prefix, mult in lr_mult.items():
-        ps = [(n, p) for n, p in named if n.startswith(prefix) and n not in taken]
+        ps = [p for n, p in named if owner.get(n) == prefix]
         if not ps:
+            longer = sorted({owner[n] for n, _ in named if n.startswith(prefix)})
+            if longer:
+                raise ParameterError(f"training config: lr_mult prefix {prefix!r}: every parameter it matches is "
+                                     f"under a longer prefix ({', '.join(map(repr, longer))}), so it changes nothing")
             raise ParameterError(f"training config: lr_mult prefix {prefix!r} matches no parameter of the model")
-        taken.update(n for n, _ in ps)
-        groups.append({"params": [p for _, p in ps], "lr_mult": float(mult)})
-    rest = [p for n, p in named if n not in taken]
+        groups.append({"params": ps, "lr_mult": float(mult)})
+    rest = [p for n, p in named if n not in owner]
     if rest:
         groups.append({"params": rest, "lr_mult": 1.0})
     return groups
