@@ -12,6 +12,7 @@ import numpy as np
 
 from ._common import correlate, prep3
 from .liu_kernels import kernels
+from .structural import _float64_images, _prep3_keep_uint8
 from ..errors import ImageTooSmallError
 
 _SOBEL_X = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
@@ -44,12 +45,18 @@ def qg(a, b, f) -> float:
     The 1e-5 substitutions are applied in the reference's order (F's zero strengths are
     replaced after the A-side ratio, before the B side). Both sigmoids have Γ = 1, so the
     maximum per pixel is 0.98666. Higher is better.
-    Computation: the Sobel filters and the per-pixel formulas run as compiled loops (numba,
-    ``liu_kernels._xydeas_*``: ``ndimage.correlate``'s summation order and the NumPy expressions'
-    operations; the Sobel sums read zero-padded row copies, so the loop vectorises). ``arctan``
-    is Cephes' (``liu_kernels._atan_py``, branch-free so that it vectorises; within 1 ulp of
-    NumPy's on 3·10⁶ test values, 5 % of them differ), so Q_G differs from the NumPy version
-    ``_qg_numpy`` (the tests' reference) by rounding only; ``exp`` stays NumPy's.
+    Computation: one compiled pass over the image rows (numba, ``liu_kernels._xydeas_fused_py``;
+    uint8 images are read as they are when all three are uint8, so no float64 copies): the Sobel
+    sums in ``ndimage.correlate``'s order (strengths bit for bit), the ratios G with the 1e-5
+    substitutions in the reference's order, the orientation term from the two gradient vectors
+    u = (g_x, g_y) (| |α_X − α_F| − π/2 | = arctan(|u_X·u_F| / |u_X × u_F|), the same value in exact
+    arithmetic, so two arctangents per pixel instead of three), Cephes' ``atan`` and ``exp``
+    written branch-free so that the loop vectorises (``_atan_pq_py``, ``_exp_sig_py``), and
+    the per-pixel map with one division; each row is summed in the kernel and the row sums by
+    NumPy. Q_G differs from the NumPy version ``_qg_numpy`` (the tests' reference) by rounding only
+    (a few ulp per pixel; at most 3.3e-16 relative on the tests' images). Where the pass's products
+    could under- or overflow (gradients below ~1e-140 or above ~1e140, not on 0–255 images) it
+    hands over to :func:`_qg_blocks` (three per-stage kernels and NumPy's ``exp``).
 
     Example (random 8-bit images):
 
@@ -59,10 +66,24 @@ def qg(a, b, f) -> float:
     >>> round(qg(a, a, a), 3), round(qg(a, b, (a + b) / 2), 3)  # A = B = F: the maximum 0.98666
     (0.987, 0.327)
     """
-    A, B, F = prep3(a, b, f)
+    ims = _prep3_keep_uint8(a, b, f)  # uint8 images stay uint8 if all three are: the pass reads them
     K = kernels()
     if K is None:                # pragma: no cover - numba is a dependency
-        return _qg_numpy(A, B, F)
+        return _qg_numpy(*_float64_images(ims))
+    if not all(x.dtype == np.uint8 for x in ims):
+        ims = _float64_images(ims)
+    A, B, F = (np.ascontiguousarray(x) for x in ims)
+    H, W = A.shape
+    rowsum = np.empty(H)
+    if K["xydeas_fused"](A, B, F, np.empty((3, 3, W + 2)), np.empty(W), rowsum) == 0:
+        return float(np.sum(rowsum) / A.size)
+    return _qg_blocks(K, *_float64_images((A, B, F)))  # products under- or overflowed somewhere
+
+
+def _qg_blocks(K, A, B, F) -> float:
+    """:func:`qg` as the three per-stage kernels in blocks of ``_QG_BLOCK`` rows and NumPy's
+    ``exp`` (the reference's operations and three ``arctan``; float64 images): the fallback of
+    the one-pass kernel where its shortcuts could lose accuracy (tiny or huge gradients)."""
     # blocks of _QG_BLOCK rows: the per-block temporaries stay in cache
     H, W = A.shape
     nb = min(_QG_BLOCK, H)
