@@ -560,8 +560,10 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
     that many worker processes, and the next pair is read while the last metrics of a pair
     still run, so ``jobs`` workers stay busy even with one metric of one method. This process
     holds one pair (``jobs`` = 1), else at most ``jobs`` + 1 pairs (each worker the pair it
-    scores), besides the images ``reads`` still holds. Ctrl+C or an error stops the workers at
-    once. Returns table[method][image][label].
+    scores), besides the images ``reads`` still holds. The pool has at most as many workers as
+    there are metrics to compute (images x methods x metrics; until 2026-12-07 ``jobs`` of them,
+    forked at once, whatever the work). Ctrl+C or an error stops the workers at once. Returns
+    table[method][image][label].
 
     A metric that cannot be computed because the images are too small for it, or that is
     undefined for them (:class:`~mutualfuse.errors.MetricUndefinedError`), is NaN in the table; ``skipped`` (a dict, filled in place) then maps its label to
@@ -625,8 +627,11 @@ def _compute(names, la, lb, lf, methods, fused, labels, jobs: int, quiet: bool,
 
     try:  # the bar and the pool inside: a Ctrl+C at any moment closes the bar before "interrupted"
         bar = tqdm(total=total, desc="evaluate", unit="metric", disable=quiet, file=sys.stderr)
-        ex = (ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(tuple(imports),))
-              if jobs > 1 else None)
+        # never more workers than metrics to compute: the pool forks all of them at once (a typo such
+        # as -j 100000 forked thousands, for minutes, with Ctrl+C and SIGTERM held meanwhile)
+        workers = min(jobs, total)
+        ex = (ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(tuple(imports),))
+              if workers > 1 else None)
         for n in names:
             a = read(la[n], True)
             b = read(lb[n], True)
