@@ -56,3 +56,33 @@ def test_a_gone_result_is_not_asked_for_again_on_every_progress_tick(server, bro
     _wait(lambda: [i for i in page.all("#fused img") if d.execute_script(
         "return arguments[0].complete && arguments[0].naturalWidth > 0", i)
         and _server_file(i.get_attribute("src")).name != gone.name], 60, "the new fused image")
+
+
+def test_the_same_result_made_anew_as_fast_as_before_is_shown(server, browser):
+    """The notice also goes when a request of the section ends and its timing line reads as before
+    (the same result made anew, with the same address and the same timings): the timing line's own
+    text alone would have left the notice and the image hidden. The request is played on the page's
+    side: the timing line's progress tracker shown, then hidden again, the file back on the server."""
+    d = browser
+    page, status = fuse_sample(d, server["url"], "average", "tno-01")
+    assert status.startswith("done"), status
+    img = _wait(lambda: [i for i in page.all("#fused img") if d.execute_script(
+        "return arguments[0].complete && arguments[0].naturalWidth > 0", i)], 60, "the fused image")[0]
+    f = _server_file(img.get_attribute("src"))
+    kept = f.read_bytes()
+    f.unlink()
+    d.execute_script("const i = arguments[0]; i.src = i.src + (i.src.includes('?') ? '&' : '?') + 'again=1';", img)
+    _wait(lambda: [n for n in page.all("#fused .mf-gone") if n.is_displayed()], 30, "the notice")
+    timing = page.all("#timing")[0].text
+
+    f.write_bytes(kept)  # made anew: the same file at the same address
+    tracker = page.all("#timing [data-testid=status-tracker]")[0]
+    assert "hide" in tracker.get_attribute("class")
+    d.execute_script("arguments[0].classList.remove('hide')", tracker)
+    _wait(lambda: page.all("#timing")[0].get_attribute("aria-busy") == "true", 30, "the page to see the request")
+    d.execute_script("arguments[0].classList.add('hide')", tracker)
+    _wait(lambda: not page.all("#fused .mf-gone"), 30, "the notice to go")
+    img = _wait(lambda: [i for i in page.all("#fused img") if d.execute_script(
+        "return arguments[0].complete && arguments[0].naturalWidth > 0", i)], 60, "the image again")[0]
+    assert d.execute_script("return getComputedStyle(arguments[0]).visibility", img) == "visible"
+    assert page.all("#timing")[0].text == timing

@@ -207,6 +207,12 @@ PAGE_JS = r"""
     // a notice goes when its box shows another result, or the section another request's result: the
     // same result made anew has the same address (Gradio names its files by their SHA-256), which the
     // page does not load again by itself: its images are asked for again (a notice comes back if they fail)
+    for (const id of ["timing", "stack-timing"]) {  // a request of the section ended: its tracker hidden again
+      const t = document.querySelector("#" + id + " [data-testid=status-tracker]");
+      const now = !!t && !t.classList.contains("hide");
+      if (busy[id] && !now) runs[id] = (runs[id] || 0) + 1;
+      busy[id] = now;
+    }
     for (const id of RESULTS) {
       const box = document.getElementById(id), n = box && box.querySelector(":scope > .mf-gone");
       if (!n || (n.dataset.shown === shown(box) && n.dataset.timing === timingOf(box))) continue;
@@ -225,15 +231,18 @@ PAGE_JS = r"""
                "server was restarted): press Fuse again to make it anew.";
   const UNREACHABLE = "This result could not be fetched: the server cannot be reached (stopped?).";
   const boxOf = el => el && el.closest ? RESULTS.map(id => el.closest("#" + id)).find(b => b) || null : null;
-  // the timing line's own text, not Gradio's progress tracker inside it: its timer ticks ten times a second
-  // while the next fusion runs, and each tick took the notice away and asked for the gone image again
-  // (a failed GET and a HEAD per tick: 112 requests while a network fusion of 4.55 s and its metrics ran)
+  // the section's requests ended so far and its timing line's own text, not Gradio's progress tracker inside
+  // it: its timer ticks ten times a second while the next fusion runs, and each tick took the notice away and
+  // asked for the gone image again (a failed GET and a HEAD per tick: 112 requests while a network fusion of
+  // 4.55 s and its metrics ran). A request ended counts also when its timing line reads as before (the same
+  // result made anew as fast as before)
+  const runs = {}, busy = {};
   const timingOf = box => {
-    const t = document.getElementById(box.id.startsWith("stack-") ? "stack-timing" : "timing");
+    const id = box.id.startsWith("stack-") ? "stack-timing" : "timing", t = document.getElementById(id);
     if (!t) return "";
     const own = t.cloneNode(true);
     for (const e of own.querySelectorAll("[data-testid=status-tracker]")) e.remove();
-    return text(own);
+    return (runs[id] || 0) + " " + text(own);
   };
   const shown = box => Array.from(box.querySelectorAll("img[src], a[href]"),
                                   e => e.getAttribute("src") || e.getAttribute("href")).join(" ");
