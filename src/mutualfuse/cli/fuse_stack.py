@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import os
 import re
 import sys
 import time
@@ -67,6 +68,45 @@ def stack_files(items: list[str], notes: list[str] | None = None, out: str | Non
     return files
 
 
+#: the extended attribute that marks a file as written by ``fuse-stack`` (where the file system
+#: has them): an existing output inside the stack's folder (or matched by a pattern) is left out
+#: of the stack as an earlier result only with it; an image without it is a plane, and the output
+#: path naming it is refused (until 2026-12-07 such a plane was left out and overwritten)
+STACK_XATTR = "user.mutualfuse.fuse-stack"
+
+
+def _mark_output(path: str | os.PathLike) -> None:
+    """Mark ``path`` as a ``fuse-stack`` output (:data:`STACK_XATTR`), where the platform can."""
+    setx = getattr(os, "setxattr", None)
+    if setx is not None:
+        with contextlib.suppress(OSError):
+            setx(path, STACK_XATTR, b"1")
+
+
+def _unmarked_image(path: Path) -> bool:
+    """Whether ``path`` is known not to be a ``fuse-stack`` output: the file system keeps extended
+    attributes and ``path`` has no :data:`STACK_XATTR`. False where it cannot be told (no
+    extended attributes on this platform or file system): such a file is taken as an earlier output."""
+    import errno
+
+    getx = getattr(os, "getxattr", None)
+    if getx is None:
+        return False
+    try:
+        getx(path, STACK_XATTR)
+    except OSError as e:
+        return e.errno == getattr(errno, "ENODATA", None)
+    return False
+
+
+def _refuse_plane_as_output(plane: Path, out: str) -> None:
+    from ..errors import InputError
+
+    if _unmarked_image(plane):
+        raise InputError(f"{out}: output path is the same file as the stack's image {plane}, which fuse-stack "
+                         "did not write: choose another -o (or delete it, if it is an earlier result)")
+
+
 def _expand_patterns(items: list[str], out: str | None) -> list[str]:
     """``items`` with each argument that names no file or folder but is a glob pattern replaced by
     the files it matches (name order, numbers by value; the output path left out); a pattern that
@@ -81,8 +121,12 @@ def _expand_patterns(items: list[str], out: str | None) -> list[str]:
         if Path(it).exists() or Path(it).is_symlink() or not glob.has_magic(it):
             expanded.append(it)
             continue
-        found = [m for m in glob.glob(it) if Path(m).is_file()
-                 and not (out is not None and _same_file(Path(m), Path(out)))]
+        found = [m for m in glob.glob(it) if Path(m).is_file()]
+        if out is not None:
+            for m in found:
+                if _same_file(Path(m), Path(out)):
+                    _refuse_plane_as_output(Path(m), out)
+            found = [m for m in found if not _same_file(Path(m), Path(out))]
         if not found:
             raise InputError(f"{it}: no file matches this pattern")
         expanded += sorted(found, key=lambda m: [natural_key(Path(part)) for part in Path(m).parts])
@@ -120,6 +164,8 @@ def _stack_files(items: list[str], notes: list[str] | None = None, out: str | No
         own: list[Path] = []
         if out is not None:
             own = [p for p in found if _same_file(p, Path(out))]
+            for p in own:
+                _refuse_plane_as_output(p, out)
             if own and notes is not None:
                 notes.append(f"{own[0]}: the output, in the stack's folder; not read as a plane of the stack")
             found = [p for p in found if p not in own]
@@ -457,6 +503,7 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
                 description=f"mutualfuse {__version__}: a stack of {count} {planes} fused by {what}, "
                             f"{args.order} order",
                 setting=f"stack {args.order} {stack_task} {fuse_setting(fuser)}")
+    _mark_output(args.out)  # a rerun into the stack's folder leaves it out as an earlier result
     return StackDone(out=str(args.out), count=count, one_file=len(files) == 1, fusions=stacker.report.fusions,
                      seconds=time.perf_counter() - t, depth=depth, colour=fused.ndim == 3, notes=notes,
                      colour_in=list(colour_in))
