@@ -160,12 +160,15 @@ def qm(a, b, f) -> float:
     does. **Quirk reproduced:** EP is a *sum* of three exponentials, so Q_M ∈ (0, 3] and
     A = B = F gives 3 (to rounding; divide by 3 for a 0–1 score). Higher is better.
     Computation: one compiled pass over the image (numba, ``liu_kernels._pww_py``, no
-    ``fastmath``): per 2×2 block the Haar coefficients of A, B, F with the operations of
-    :func:`haar_bands`, W and EP as below, summed on the fly; level 2 from the level-1 lolo values
-    of two block rows. No band images, so no full-size temporaries. It differs from the NumPy
-    version (``_qm_numpy``, the tests' reference) only in how the sums are added (sequentially,
-    not pairwise: ≤ n·2⁻⁵³ relative, ~1e-14 in practice) and in ``exp`` (libm's instead of
-    NumPy's SIMD one: ≤ 1 ulp per term).
+    ``fastmath``; uint8 images are read as they are when all three are uint8): per 2×2 block the
+    Haar coefficients of A, B, F with the operations of :func:`haar_bands`, W and EP as below;
+    level 2 from the level-1 lolo values of two block rows. No band images, so no full-size
+    temporaries. Each block row's terms go to a row buffer, so that the loop vectorises, with
+    Cephes' ``exp`` written branch-free (``liu_kernels._exp_floor_py``, FMA contraction; within
+    2 ulp of NumPy's), and are summed in eight partial sums per row. It differs from the NumPy
+    version (``_qm_numpy``, the tests' reference) only in how the sums are added and in ``exp``
+    (~1e-15 relative in practice). Where a band difference exceeds 708 (float images only: its
+    e^−d would be floored at e^−708) the previous pass (``_pww_scalar_py``, libm's ``exp``) is used.
 
     Example (random 8-bit images):
 
@@ -175,14 +178,18 @@ def qm(a, b, f) -> float:
     >>> print(round(qm(a, a, a), 3), round(qm(a, b, (a + b) / 2), 3))  # A = B = F: 3 (a sum of three exps)
     3.0 0.042
     """
-    A, B, F = prep3(a, b, f)
-    if min(A.shape) < 4:
+    ims = _prep3_keep_uint8(a, b, f)  # uint8 images stay uint8 if all three are: the pass reads them
+    if min(ims[0].shape) < 4:
         raise ImageTooSmallError("Q_M needs images of at least 4 pixels per side", 4)
     K = kernels()
     if K is None:                # pragma: no cover - numba is a dependency
-        return _qm_numpy(A, B, F)
+        return _qm_numpy(*_float64_images(ims))
+    if not all(x.dtype == np.uint8 for x in ims):
+        ims = _float64_images(ims)
+    A, B, F = (np.ascontiguousarray(x) for x in ims)
     sums = np.empty((2, 2))
-    K["pww"](A, B, F, _HAAR, sums)
+    if K["pww"](A, B, F, _HAAR, sums) > 0:  # a band difference beyond 708: libm's exp per term
+        K["pww_scalar"](*_float64_images((A, B, F)), _HAAR, sums)
     q1, q2 = sums[0, 0] / sums[0, 1], sums[1, 0] / sums[1, 1]
     return float(q1 ** (2.0 / 3.0) * q2 ** (1.0 / 3.0))  # a Python float, as every metric returns
 

@@ -25,7 +25,9 @@ units, measured ≤ 6.1e-16 relative in VIFF), instead of one ``log10`` per wind
 another: its orientation term comes from the gradient vectors instead of three angles, its
 ``exp`` and ``atan`` (:func:`_exp_sig_py`, :func:`_atan_pq_py`) are compiled with
 ``fastmath={'contract'}`` (FMA where the CPU has it, nothing else), and it sums each row itself
-(eight partial sums): Q_G within a few ulp per pixel of ``liu_gradient._qg_numpy``.
+(eight partial sums): Q_G within a few ulp per pixel of ``liu_gradient._qg_numpy``. Q_M's
+pass (:func:`_pww_py`) takes its exponentials from the same branch-free ``exp``
+(:func:`_exp_floor_py`) and sums each block row in eight partial sums, so that its loop vectorises.
 
 The kernels at the end serve Chen–Blum's Q_CB and Chen–Varshney's Q_CV (``structural.qcb`` /
 ``qcv``, VIFB's code, = ``Qcb@liu`` / ``Qcv@liu``): ``normalize1``, the spectrum products, the
@@ -677,6 +679,15 @@ def _exp_sig_rows_py(x, out):
             o[j] = _exp_sig(xr[j])
 
 
+def _exp_floor_rows_py(x, lo, out):
+    """:func:`_exp_floor_py` of every element of the 2-D ``x`` with the floor ``lo`` into ``out``
+    (for the tests)."""
+    for i in range(x.shape[0]):
+        xr = x[i]
+        o = out[i]
+        for j in range(x.shape[1]):
+            o[j] = _exp_floor(xr[j], lo)
+
 def _atan_pq_rows_py(p, q, out):
     """:func:`_atan_pq_py` of every pair of elements of the 2-D ``p``, ``q`` into ``out`` (for
     the tests)."""
@@ -803,16 +814,22 @@ _LN2_HI = 6.93145751953125e-1            # Cephes' C1: n·C1 is exact for |n| < 
 _LN2_LO = 1.42860682030941723212e-6      # ln 2 − C1
 _RND = 6755399441055744.0                # 1.5·2⁵²: (x + _RND) − _RND rounds x to an integer
 _EXP_FLOOR = -40.0                       # 1 + e^x == 1.0 exactly for x < −37.5
+_PWW_EXP_FLOOR = -708.0                  # e^−708 ≈ 3.3e-308, above the smallest normal
 
 
 def _exp_sig_py(x):
-    """e^max(x, −40) for x ≤ 700 (NaN gives NaN), written without branches or calls so that a
-    loop of it vectorises: Q_G's sigmoid denominators 1 + e^x, which equal 1.0 exactly for
-    every x < −37.5, so the floor changes no sigmoid. Cephes' ``exp.c`` (S. L. Moshier): x = n·ln 2 + r with
+    """e^max(x, −40) (:func:`_exp_floor_py`) for x ≤ 700: Q_G's sigmoid denominators 1 + e^x,
+    which equal 1.0 exactly for every x < −37.5, so the floor changes no sigmoid."""
+    return _exp_floor(x, _EXP_FLOOR)
+
+
+def _exp_floor_py(x, lo):
+    """e^max(x, lo) for −708 ≤ lo and x ≤ 700 (NaN gives NaN), written without branches or calls
+    so that a loop of it vectorises. Cephes' ``exp.c`` (S. L. Moshier): x = n·ln 2 + r with
     |r| ≤ ln 2 / 2 (n by the 1.5·2⁵² rounding trick, ln 2 in two parts), e^r = 1 + 2r·P(r²)/(Q(r²) − r·P(r²)),
     times 2ⁿ built from n's bits (the low bits of x·log₂e + 1.5·2⁵²). Within 2 ulp of NumPy's
     ``exp`` on 3·10⁶ values in [−40, 15] (28 % of them differ; compiled with FMA contraction)."""
-    x = _EXP_FLOOR if x < _EXP_FLOOR else x
+    x = lo if x < lo else x
     t = x * _LOG2E + _RND
     n = t - _RND
     r = x - n * _LN2_HI
@@ -1033,19 +1050,139 @@ def _pww_bands_py(x, i, j, h):
     return h * lo0 + h * lo1, h * hi0 + h * hi1, -h * lo0 + h * lo1, -h * hi0 + h * hi1
 
 
+def _pww_bands_rows_py(x0, x1, j, h):
+    """:func:`_pww_bands_py` of block j from the two image rows ``x0``, ``x1`` (1-D views)."""
+    x00 = x0[2 * j]
+    x01 = x0[2 * j + 1]
+    x10 = x1[2 * j]
+    x11 = x1[2 * j + 1]
+    lo0 = h * x00 + h * x10
+    lo1 = h * x01 + h * x11
+    hi0 = -h * x00 + h * x10
+    hi1 = -h * x01 + h * x11
+    return h * lo0 + h * lo1, h * hi0 + h * hi1, -h * lo0 + h * lo1, -h * hi0 + h * hi1
+
+
 def _pww_term_py(a1, a2, a3, f1, f2, f3):
-    """(EP_X·W_X, W_X) of one coefficient triple of a source X against F (``metricPWW.m``:
-    W = Σ band², EP = Σ e^(−|X − F|), sums in band order lohi, hilo, hihi)."""
+    """(EP_X·W_X, W_X, unsafe) of one coefficient triple of a source X against F (``metricPWW.m``:
+    W = Σ band², EP = Σ e^(−|X − F|), sums in band order lohi, hilo, hihi; e^ by
+    :func:`_exp_floor_py` with the floor −708, so ``unsafe`` counts the differences beyond 708,
+    where that floor would change a term)."""
     w = (a1 * a1 + a2 * a2) + a3 * a3
-    ep = (math.exp(-abs(a1 - f1)) + math.exp(-abs(a2 - f2))) + math.exp(-abs(a3 - f3))
-    return ep * w, w
+    d1 = abs(a1 - f1)
+    d2 = abs(a2 - f2)
+    d3 = abs(a3 - f3)
+    ep = (_exp_floor(-d1, _PWW_EXP_FLOOR) + _exp_floor(-d2, _PWW_EXP_FLOOR)) + _exp_floor(-d3, _PWW_EXP_FLOOR)
+    unsafe = (d1 > 708.0) + (d2 > 708.0) + (d3 > 708.0)
+    return ep * w, w, unsafe
+
+
+def _sum8_py(v, n):
+    """Σ v[:n] in eight interleaved partial sums (a loop that vectorises without reassociation)."""
+    c0 = 0.0
+    c1 = 0.0
+    c2 = 0.0
+    c3 = 0.0
+    c4 = 0.0
+    c5 = 0.0
+    c6 = 0.0
+    c7 = 0.0
+    j = 0
+    while j + 8 <= n:
+        c0 += v[j]
+        c1 += v[j + 1]
+        c2 += v[j + 2]
+        c3 += v[j + 3]
+        c4 += v[j + 4]
+        c5 += v[j + 5]
+        c6 += v[j + 6]
+        c7 += v[j + 7]
+        j += 8
+    while j < n:
+        c0 += v[j]
+        j += 1
+    return ((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7))
 
 
 def _pww_py(A, B, F, h, sums):
     """``metricPWW.m``'s two levels in one pass over the image, no band images: level 1 per 2×2
     block (:func:`_pww_bands_py`), whose lolo values are kept for two block rows, from which
     level 2 follows per 2×2 block of those (odd block counts drop the last, as ``corrDn``).
-    ``sums`` (2, 2): per level Σ(EP_A·W_A + EP_B·W_B) and Σ(W_A + W_B), summed sequentially."""
+    ``sums`` (2, 2): per level Σ(EP_A·W_A + EP_B·W_B) and Σ(W_A + W_B). Each block row's terms go
+    to row buffers (so the loop over a row, with its exponentials, vectorises) and are summed by
+    :func:`_sum8_py`, the rows sequentially. Returns the number of band differences beyond 708
+    (see :func:`_pww_term_py`; the caller then uses :func:`_pww_scalar_py`). ``A``, ``B``, ``F``:
+    one dtype, uint8 or float64 (read as float64)."""
+    M2 = A.shape[0] // 2
+    N2 = A.shape[1] // 2
+    ll = np.empty((3, 2, N2))
+    tv = np.empty(N2)
+    tw = np.empty(N2)
+    n1 = 0.0
+    d1 = 0.0
+    n2 = 0.0
+    d2 = 0.0
+    unsafe = 0
+    for i in range(M2):
+        r = i % 2
+        lla = ll[0, r]
+        llb = ll[1, r]
+        llf = ll[2, r]
+        a0 = A[2 * i]
+        a1r = A[2 * i + 1]
+        b0 = B[2 * i]
+        b1r = B[2 * i + 1]
+        f0 = F[2 * i]
+        f1r = F[2 * i + 1]
+        for j in range(N2):
+            la, a1, a2, a3 = _pww_bands_rows(a0, a1r, j, h)
+            lb, b1, b2, b3 = _pww_bands_rows(b0, b1r, j, h)
+            lf, f1, f2, f3 = _pww_bands_rows(f0, f1r, j, h)
+            lla[j] = la
+            llb[j] = lb
+            llf[j] = lf
+            va, wa, ua = _pww_term(a1, a2, a3, f1, f2, f3)
+            vb, wb, ub = _pww_term(b1, b2, b3, f1, f2, f3)
+            tv[j] = va + vb
+            tw[j] = wa + wb
+            unsafe += ua + ub
+        n1 += _sum8(tv, N2)
+        d1 += _sum8(tw, N2)
+        if r == 1:
+            a0 = ll[0, 0]
+            a1r = ll[0, 1]
+            b0 = ll[1, 0]
+            b1r = ll[1, 1]
+            f0 = ll[2, 0]
+            f1r = ll[2, 1]
+            for j in range(N2 // 2):
+                _, a1, a2, a3 = _pww_bands_rows(a0, a1r, j, h)
+                _, b1, b2, b3 = _pww_bands_rows(b0, b1r, j, h)
+                _, f1, f2, f3 = _pww_bands_rows(f0, f1r, j, h)
+                va, wa, ua = _pww_term(a1, a2, a3, f1, f2, f3)
+                vb, wb, ub = _pww_term(b1, b2, b3, f1, f2, f3)
+                tv[j] = va + vb
+                tw[j] = wa + wb
+                unsafe += ua + ub
+            n2 += _sum8(tv, N2 // 2)
+            d2 += _sum8(tw, N2 // 2)
+    sums[0, 0] = n1
+    sums[0, 1] = d1
+    sums[1, 0] = n2
+    sums[1, 1] = d2
+    return unsafe
+
+
+def _pww_term_libm_py(a1, a2, a3, f1, f2, f3):
+    """:func:`_pww_term_py` with libm's ``exp`` (any difference), the fallback's term."""
+    w = (a1 * a1 + a2 * a2) + a3 * a3
+    ep = (math.exp(-abs(a1 - f1)) + math.exp(-abs(a2 - f2))) + math.exp(-abs(a3 - f3))
+    return ep * w, w
+
+
+def _pww_scalar_py(A, B, F, h, sums):
+    """:func:`_pww_py` as before session 29 (libm ``exp`` per term, every sum sequential): the
+    fallback where a band difference exceeds 708 (float64 images)."""
     M2 = A.shape[0] // 2
     N2 = A.shape[1] // 2
     ll = np.empty((3, 2, N2))
@@ -1062,8 +1199,8 @@ def _pww_py(A, B, F, h, sums):
             ll[0, r, j] = la
             ll[1, r, j] = lb
             ll[2, r, j] = lf
-            va, wa = _pww_term(a1, a2, a3, f1, f2, f3)
-            vb, wb = _pww_term(b1, b2, b3, f1, f2, f3)
+            va, wa = _pww_term_libm(a1, a2, a3, f1, f2, f3)
+            vb, wb = _pww_term_libm(b1, b2, b3, f1, f2, f3)
             n1 += va + vb
             d1 += wa + wb
         if r == 1:
@@ -1071,15 +1208,14 @@ def _pww_py(A, B, F, h, sums):
                 _, a1, a2, a3 = _pww_bands(ll[0], 0, j, h)
                 _, b1, b2, b3 = _pww_bands(ll[1], 0, j, h)
                 _, f1, f2, f3 = _pww_bands(ll[2], 0, j, h)
-                va, wa = _pww_term(a1, a2, a3, f1, f2, f3)
-                vb, wb = _pww_term(b1, b2, b3, f1, f2, f3)
+                va, wa = _pww_term_libm(a1, a2, a3, f1, f2, f3)
+                vb, wb = _pww_term_libm(b1, b2, b3, f1, f2, f3)
                 n2 += va + vb
                 d2 += wa + wb
     sums[0, 0] = n1
     sums[0, 1] = d1
     sums[1, 0] = n2
     sums[1, 1] = d2
-
 
 
 def _max_nan_py(a, b):
@@ -1599,6 +1735,9 @@ _sym_taps = _sym_taps_py
 _atan = _atan_py
 _atan_pq = _atan_pq_py
 _exp_sig = _exp_sig_py
+_exp_floor = _exp_floor_py
+_sum8 = _sum8_py
+_pww_term_libm = _pww_term_libm_py
 _pad_row = _pad_row_py
 _log10_prod = _log10_prod_py
 _ring_fill = _ring_fill_py
@@ -1620,6 +1759,7 @@ _unwrap_apply = _unwrap_apply_py
 _shift_taps = _shift_taps_py
 _row_taps = _row_taps_py
 _pww_bands = _pww_bands_py
+_pww_bands_rows = _pww_bands_rows_py
 _pww_term = _pww_term_py
 _max_nan = _max_nan_py
 _zhao_r = _zhao_r_py
@@ -1647,7 +1787,7 @@ def kernels():
     global _yang_sensitive, _qc_row, _qy_row, _filter2_point, _block_sums_add, _pww_bands, _pww_term
     global _max_nan, _zhao_r, _unwrap_terms, _unwrap_apply, _shift_taps, _row_taps
     global _sym_taps, _ring_fill, _sep_rows3r, _ring3, _log10_prod, _atan
-    global _atan_pq, _exp_sig, _pad_row
+    global _atan_pq, _exp_sig, _pad_row, _exp_floor, _sum8, _pww_term_libm, _pww_bands_rows
     jit = functools.partial(_njit, nogil=True, error_model="numpy")  # cache=True where writable
     _sep_row1 = jit(_sep_row1_py)
     _triple_img = jit(_triple_img_py)
@@ -1656,7 +1796,10 @@ def kernels():
     _sym_taps = jit(_sym_taps_py)
     _atan = jit(_atan_py)
     _atan_pq = jit(_atan_pq_py, fastmath={'contract'})
-    _exp_sig = jit(_exp_sig_py, fastmath={'contract'})
+    _exp_floor = jit(_exp_floor_py, fastmath={'contract'})
+    _exp_sig = jit(_exp_sig_py)
+    _sum8 = jit(_sum8_py)
+    _pww_term_libm = jit(_pww_term_libm_py)
     _pad_row = jit(_pad_row_py)
     _log10_prod = jit(_log10_prod_py)
     _ring_fill = jit(_ring_fill_py)
@@ -1677,7 +1820,8 @@ def kernels():
     _unwrap_terms = jit(_unwrap_terms_py)
     _unwrap_apply = jit(_unwrap_apply_py)
     _pww_bands = jit(_pww_bands_py)
-    _pww_term = jit(_pww_term_py)
+    _pww_bands_rows = jit(_pww_bands_rows_py)
+    _pww_term = jit(_pww_term_py, inline='always')  # numba-level inlining: the loop around it vectorises
     _max_nan = jit(_max_nan_py)
     _zhao_r = jit(_zhao_r_py)
     return {
@@ -1694,6 +1838,8 @@ def kernels():
         "exp_sig_rows": jit(_exp_sig_rows_py),
         "atan_pq_rows": jit(_atan_pq_rows_py),
         "pww": jit(_pww_py),
+        "pww_scalar": jit(_pww_scalar_py),
+        "exp_floor_rows": jit(_exp_floor_rows_py),
         "zhao_corr": jit(_zhao_corr_py),
         "viff_scale": jit(_viff_scale_py),
         "normalize1": _normalize1_by_dtype(jit(_normalize1_py), jit(_normalize1_u8_py)),
