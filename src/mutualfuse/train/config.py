@@ -383,6 +383,8 @@ class UnknownLossError(ParameterError):
 
 #: the largest ``seed`` (NumPy's legacy seeding takes 32 bits)
 SEED_MAX = 2**32 - 1
+#: the most CPU threads of torch a run takes (``threads``, ``--threads``)
+MAX_THREADS = 1024
 
 #: the keys of :attr:`TrainConfig.loss_params` that weigh an added loss term (λ of ``var_ssim_grad``,
 #: μ of ``var_ssim_grad_int``): each must be a finite number >= 0
@@ -449,8 +451,10 @@ def validate_train_config(cfg: TrainConfig) -> None:
          "train_token_budget", cfg.train_token_budget, "an integer >= 0 (0 = exact) or null")
     need(isinstance(cfg.cpu_amp, str) and cfg.cpu_amp in CPU_AMP_CHOICES, "cpu_amp", cfg.cpu_amp, f"one of {', '.join(CPU_AMP_CHOICES)}")
     # the model's fields (token_budget, in_channels, temperatures …) are checked by ModelConfig itself
-    need(cfg.threads is None or (_is_int(cfg.threads) and cfg.threads >= 1), "threads", cfg.threads,
-         "an integer >= 1 or null")
+    # bounded: torch starts that many OpenMP threads, and an absurd count (a typo, --threads 100000)
+    # killed the run with libgomp's 'Thread creation failed' (exit 1) or a segmentation fault
+    need(cfg.threads is None or (_is_int(cfg.threads) and 1 <= cfg.threads <= MAX_THREADS), "threads", cfg.threads,
+         f"an integer >= 1 (at most {MAX_THREADS}) or null")
     d = cfg.data
     need(_is_int(d.crop) and d.crop >= 8, "data.crop", d.crop, "an integer >= 8 (pixels)")
     from ..io.samples import DEFAULT_PERCENTILES, NORMALIZE_MODES
