@@ -227,8 +227,10 @@ PAGE_JS = r"""
   // showed the browser's broken-image icon and its download link failed without a word on the page. A
   // notice in the result's box says so instead (the image hidden; `role=alert`), and goes when the box
   // shows another result.
-  const GONE = "This result is no longer on the server (results are kept about __MINUTES__ minutes, or the " +
-               "server was restarted): press Fuse again to make it anew.";
+  // the button that makes the box's result anew: the stack's boxes said "press Fuse again", the pair's button
+  const GONE = box => "This result is no longer on the server (results are kept about __MINUTES__ minutes, or the " +
+                      "server was restarted): press " + (box.id.startsWith("stack-") ? "Fuse stack" : "Fuse") +
+                      " again to make it anew.";
   const UNREACHABLE = "This result could not be fetched: the server cannot be reached (stopped?).";
   const boxOf = el => el && el.closest ? RESULTS.map(id => el.closest("#" + id)).find(b => b) || null : null;
   // the section's requests ended so far and its timing line's own text, not Gradio's progress tracker inside
@@ -264,7 +266,7 @@ PAGE_JS = r"""
     if (!(img instanceof HTMLImageElement) || !box || !img.getAttribute("src")) return;
     img.dataset.mfGone = "1";
     const src = img.getAttribute("src");
-    fetch(img.src, {method: "HEAD", cache: "no-store"}).then(r => r.ok ? null : GONE, () => UNREACHABLE).then(m => {
+    fetch(img.src, {method: "HEAD", cache: "no-store"}).then(r => r.ok ? null : GONE(box), () => UNREACHABLE).then(m => {
       if (!m) {
         // the file is there now (it was made anew while the image was asked for, e.g. the same result fused
         // again): load it again, once per address, instead of leaving the broken image on the page
@@ -288,7 +290,7 @@ PAGE_JS = r"""
     const a = ev.target.closest ? ev.target.closest("a[href]") : null, box = boxOf(a);
     if (!box || !a.href.includes("/file=")) return;
     fetch(a.href, {method: "HEAD", cache: "no-store"})
-      .then(r => notice(box, r.ok ? null : GONE), () => notice(box, UNREACHABLE));
+      .then(r => notice(box, r.ok ? null : GONE(box)), () => notice(box, UNREACHABLE));
   }, true);
 
   // an upload larger than the server's limit (Gradio's max_file_size: 12 bytes × `serve --max-pixels` + 16 MiB)
