@@ -107,6 +107,26 @@ def _refuse_plane_as_output(plane: Path, out: str) -> None:
                          "did not write: choose another -o (or delete it, if it is an earlier result)")
 
 
+def _planar_colour_tiff(path: str) -> int:
+    """The samples of a one-page TIFF written by tifffile with its shape metadata whose page holds
+    3 or 4 samples a pixel stored as separate planes (RGB / RGBA): what ``tifffile.imwrite(path,
+    stack)`` writes for a ``(3, H, W)`` or ``(4, H, W)`` array, which ``tifffile.imread`` gives
+    back as that array (so :meth:`Fuser.fuse_stack` fuses it as 3 or 4 planes) while the file
+    says it is one colour image; else 0."""
+    try:
+        import tifffile
+
+        with tifffile.TiffFile(path) as tf:
+            if len(tf.pages) != 1 or not tf.is_shaped:
+                return 0
+            page = tf.pages[0]
+            if page.planarconfig == 2 and page.samplesperpixel in (3, 4) and len(page.shape) == 3:
+                return int(page.samplesperpixel)
+    except Exception:  # noqa: BLE001 - not a TIFF, or unreadable: the general message
+        return 0
+    return 0
+
+
 def _expand_patterns(items: list[str], out: str | None) -> list[str]:
     """``items`` with each argument that names no file or folder but is a glob pattern replaced by
     the files it matches (name order, numbers by value; the output path left out); a pattern that
@@ -191,6 +211,12 @@ def _stack_files(items: list[str], notes: list[str] | None = None, out: str | No
 
         if (tiff_plane_count(items[0]) or 1) > 1:  # one TIFF holding the planes: read_tiff_planes
             return items
+        planar = _planar_colour_tiff(items[0])
+        if planar:  # tifffile.imwrite(path, stack) of 3 or 4 planes: one planar RGB(A) image, not a stack
+            raise InputError(f"{items[0]}: one image, not a stack: a TIFF page of {planar} colour samples stored "
+                             f"as planes, as tifffile.imwrite(path, array) stores a ({planar}, H, W) array; for a "
+                             f"stack of {planar} planes write it with tifffile.imwrite(path, array, "
+                             "photometric='minisblack')")
         raise InputError(f"{items[0]}: a stack needs at least 2 images (or one folder of them, or one multi-page "
                          "TIFF)")
     return items
