@@ -83,17 +83,25 @@ def graph_task(task: str | None) -> str | None:
     return task
 
 
-def export_onnx(out_path: str | os.PathLike, model: str | os.PathLike = "default", pool: int = 1,
-                opset: int = 17, task: str | None = None, check=None) -> Path:
-    """Export the network of ``model`` (shipped name or weights file) to ``out_path`` (atomic), at
-    ``task``'s settings (:func:`mutualfuse.weights.task_settings`) when given, else the stored ones
-    (``"stored"`` too; ``"auto"`` is refused: :func:`graph_task`).
+def export_onnx(out_path: str | os.PathLike, weights: str | os.PathLike = "default", pool: int = 1,
+                opset: int = 17, task: str | None = None, check=None, *,
+                model: str | os.PathLike | None = None) -> Path:
+    """Export the network of ``weights`` (shipped name or weights file, as ``--weights``) to
+    ``out_path`` (atomic), at ``task``'s settings (:func:`mutualfuse.weights.task_settings`) when
+    given, else the stored ones (``"stored"`` too; ``"auto"`` is refused: :func:`graph_task`).
+    ``model=`` is the argument's former name (until 2026-12-07 it was ``model``, while
+    docs/inputs.md and the command say ``weights``, so the documented call was a ``TypeError``).
 
     ``check``: called with the path of the exported temporary file *before* it is renamed to
     ``out_path``; when it raises (or the run is interrupted) the temporary file is removed and an
     existing ``out_path`` is left as it was, so a failed check never leaves (or destroys) a file."""
     from .weights import load_model, task_settings
 
+    if model is not None:
+        if str(weights) != "default":
+            raise ParameterError(f"give the weights once: weights={weights!r} or model={model!r} (its former name)")
+        weights = model
+    model = weights
     task = graph_task(task)
     for name, v in (("pool", pool), ("opset", opset)):  # 2.5 was exported as pool 2, True as 1; opset 17.0
         if isinstance(v, bool) or not isinstance(v, numbers.Integral):  # failed with pages of IR
