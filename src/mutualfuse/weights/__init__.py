@@ -199,6 +199,12 @@ def _why_not_safetensors(path: Path) -> str | None:
     if head[:2] == b"PK" or head[:1] == b"\x80":
         return ("a PyTorch/pickle file (torch.save), not safetensors weights; pickles are never loaded "
                 f"(they can run code): {CONVERT}")
+    # an ONNX model (protobuf: field 1 ir_version, a varint, then field 2 producer_name), e.g. the
+    # graph of `mutualfuse export-onnx` given to --weights: said as such (it was "header too large")
+    if path.suffix.lower() == ".onnx" or (head[:1] == b"\x08" and head[2:3] == b"\x12"):
+        return ("an ONNX graph (as `mutualfuse export-onnx` writes), not safetensors weights: run it with "
+                "onnxruntime (docs/inputs.md, \"Running the graph\"); --weights takes the .safetensors "
+                "weights it was exported from (the graph's mutualfuse.weights metadata names them)")
     return None
 
 
