@@ -11,8 +11,6 @@ from mutualfuse import Fuser
 from mutualfuse.cli import main
 from mutualfuse.errors import WeightsError
 
-from conftest import SAMPLES
-
 pytest.importorskip("onnx")
 
 
@@ -26,8 +24,8 @@ def graph(tmp_path_factory):
 
 
 @pytest.mark.parametrize("command", ["fuse", "card"])
-def test_an_onnx_graph_as_weights_is_one_line_saying_so(graph, tmp_path, capsys, command):
-    s = SAMPLES / "tno-01"
+def test_an_onnx_graph_as_weights_is_one_line_saying_so(graph, tmp_path, capsys, command, samples):
+    s = samples / "tno-01"
     args = (["fuse", str(s / "a.png"), str(s / "b.png"), "-o", str(tmp_path / "f.png"), "--weights", str(graph)]
             if command == "fuse" else ["methods", "--card", str(graph)])
     assert main(args) == 2
