@@ -333,6 +333,35 @@ PAGE_JS = r"""
     if (box && ev.dataTransfer && ev.dataTransfer.files.length) tooLarge(box, ev.dataTransfer.files);
   }, true);
 
+  // Fuse / Fuse stack pressed while the page still fills in what they send (a sample pair picked: its two
+  // files; a method picked: its parameters) sent the values of before: a sample picked and Fuse pressed at
+  // once fused the pair shown before, under the new sample's name. A press while they run, or within 300 ms
+  // of another click or key on the page (Gradio marks an update a frame later), now waits for them to end
+  // (at most 30 s) before it is sent; any other press is sent at once.
+  const FORM = ["sample", "input-a", "input-b", "method", "weights", "params", "temperature", "detail-gain",
+                "detail-activity", "detail-off", "task", "chroma", "normalize", "stack-input"];
+  const updating = () => FORM.some(id => Array.from(document.querySelectorAll("#" + id + " [data-testid=status-tracker]"))
+                                          .some(t => !t.classList.contains("hide")));
+  let letThrough = null, touched = 0;
+  const fuseButton = el => (el && el.closest ? el.closest("#fuse-btn, #stack-btn") : null);
+  for (const type of ["pointerdown", "mousedown", "click", "keydown"])  // a gesture, not a file chosen
+    document.addEventListener(type, ev => { if (!fuseButton(ev.target)) touched = Date.now(); }, true);
+  document.addEventListener("click", ev => {
+    const button = fuseButton(ev.target);
+    if (!button) return;
+    if (button === letThrough) { letThrough = null; return; }  // the press itself, sent now
+    if (Date.now() - touched > 300 && !updating()) return;
+    ev.stopImmediatePropagation();
+    ev.preventDefault();
+    const t0 = Date.now();
+    const send = () => {
+      if (Date.now() - t0 < 100 || (updating() && Date.now() - t0 < 30000)) { setTimeout(send, 25); return; }
+      letThrough = button;
+      button.click();
+    };
+    setTimeout(send, 25);
+  }, true);
+
   let queued = false;
   new MutationObserver(() => {
     if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; fix(); }); }
