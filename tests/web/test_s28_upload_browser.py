@@ -106,8 +106,8 @@ def test_a_file_over_the_byte_limit_is_refused_and_the_box_says_why(small, brows
     url, proc, base, files = small
     d = browser
     page = _open(d, url)
-    said = (f"big.png ({(LIMIT + 10 ** 6) / 1e6:.1f} MB) is larger than this server's upload limit of "
-            f"{LIMIT / 1e6:.1f} MB per file: not uploaded")
+    said = (f"big.png ({(LIMIT + 10 ** 6) / 2 ** 20:.1f} MiB) is larger than this server's upload limit of "
+            f"{LIMIT / 2 ** 20:.1f} MiB per file: not uploaded")  # as Gradio's toast counts (its "Mb": MiB)
 
     # the pair: image a too large, image b a sample image
     page.all("#input-a input[type=file]")[0].send_keys(str(files / "big.png"))

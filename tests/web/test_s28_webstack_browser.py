@@ -27,7 +27,7 @@ from test_s27_web_gone_browser import _wait  # the same wait (240 s by default)
 TIMEOUT = 240  # one stack on a busy 2-core machine
 _BUSY = re.compile(r"\s*(processing|queue)\b", re.IGNORECASE)
 GONE = ("This result is no longer on the server (results are kept about 60 minutes, or the server was restarted): "
-        "press Fuse again to make it anew.")
+        "press Fuse stack again to make it anew.")  # the stack's button (it said Fuse: test_s29_web_stack_gone_button.py)
 
 STACK_GONE = ("mutualfuse: error: this result is no longer on the server (results are kept about 60 minutes, or the "
               "server was restarted): press Fuse stack again to make it anew")

@@ -7,8 +7,6 @@ lytro-01 and its files in the boxes. A press while the page still fills in what 
 for it (``PAGE_JS``)."""
 from __future__ import annotations
 
-from selenium.webdriver.common.keys import Keys
-
 from test_s27_web_gone_browser import _wait, fuse_sample
 
 
@@ -28,6 +26,8 @@ def test_fuse_pressed_right_after_a_sample_is_picked_fuses_that_sample(server, b
     timing = page.all("#timing")[0].text
     box = page.all("#sample input")[0]
     box.click()
+    from selenium.webdriver.common.keys import Keys  # here: without the web extra the module still imports
+
     box.send_keys(Keys.CONTROL, "a")
     box.send_keys("lytro-01")
     opt = _wait(lambda: [li for li in page.all("li[role=option]")
@@ -53,6 +53,8 @@ def test_fuse_pressed_right_after_a_method_is_picked_sends_its_parameters(server
     timing = page.all("#timing")[0].text
     box = page.all("#method input")[0]
     box.click()
+    from selenium.webdriver.common.keys import Keys  # here: without the web extra the module still imports
+
     box.send_keys(Keys.CONTROL, "a")
     box.send_keys("average")
     opt = _wait(lambda: [li for li in page.all("li[role=option]")
