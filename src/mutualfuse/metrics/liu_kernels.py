@@ -699,6 +699,28 @@ def _atan_pq_rows_py(p, q, out):
             o[j] = _atan_pq(pr[j], qr[j])
 
 
+def _sobel_sums_py(r0, r1, r2, j):
+    """The Sobel sums (gx, gy) at column ``j`` + 1 of three zero-padded rows ``r0``, ``r1``,
+    ``r2`` (rows i − 1, i, i + 1): Sobel x = [-1 0 1; -2 0 2; -1 0 1], y = its transpose, in
+    ``ndimage.correlate``'s order (nonzero taps in raster order, from 0.0), so the same values bit
+    for bit as ``liu_gradient._sobel``. Inlined by numba into its callers' loops, which vectorise."""
+    sx = 0.0
+    sx += r0[j] * -1.0
+    sx += r0[j + 2] * 1.0
+    sx += r1[j] * -2.0
+    sx += r1[j + 2] * 2.0
+    sx += r2[j] * -1.0
+    sx += r2[j + 2] * 1.0
+    sy = 0.0
+    sy += r0[j] * -1.0
+    sy += r0[j + 1] * -2.0
+    sy += r0[j + 2] * -1.0
+    sy += r2[j] * 1.0
+    sy += r2[j + 1] * 2.0
+    sy += r2[j + 2] * 1.0
+    return sx, sy
+
+
 def _xydeas_grad_py(A, B, F, r0, g, r):
     """For the image rows r0 .. r0 + nb − 1 (nb = ``g.shape[1]``) and each image k (A, B, F):
     Sobel strength ``g[k]`` = sqrt(gx² + gy²) and the angle ``r[k]`` = arctan(gy/gx) with gx = 0
@@ -735,28 +757,7 @@ def _xydeas_grad_py(A, B, F, r0, g, r):
             grow = gk[ib]
             rrow = rk[ib]
             for j in range(W):
-                v00 = p0[j]
-                v01 = p0[j + 1]
-                v02 = p0[j + 2]
-                v10 = p1[j]
-                v12 = p1[j + 2]
-                v20 = p2[j]
-                v21 = p2[j + 1]
-                v22 = p2[j + 2]
-                sx = 0.0
-                sx += v00 * -1.0
-                sx += v02 * 1.0
-                sx += v10 * -2.0
-                sx += v12 * 2.0
-                sx += v20 * -1.0
-                sx += v22 * 1.0
-                sy = 0.0
-                sy += v00 * -1.0
-                sy += v01 * -2.0
-                sy += v02 * -1.0
-                sy += v20 * 1.0
-                sy += v21 * 2.0
-                sy += v22 * 1.0
+                sx, sy = _sobel_sums(p0, p1, p2, j)
                 grow[j] = math.sqrt(sx * sx + sy * sy)
                 dx = sx + 0.00001 if sx == 0 else sx
                 rrow[j] = _atan(sy / dx)
@@ -930,54 +931,15 @@ def _xydeas_fused_py(A, B, F, P, v, rowsum):
         f2 = P[2, s2]
         for j in range(W):
             # Sobel sums in ndimage.correlate's order (as _xydeas_grad_py)
-            sx = 0.0
-            sx += a0[j] * -1.0
-            sx += a0[j + 2] * 1.0
-            sx += a1[j] * -2.0
-            sx += a1[j + 2] * 2.0
-            sx += a2[j] * -1.0
-            sx += a2[j + 2] * 1.0
-            sy = 0.0
-            sy += a0[j] * -1.0
-            sy += a0[j + 1] * -2.0
-            sy += a0[j + 2] * -1.0
-            sy += a2[j] * 1.0
-            sy += a2[j + 1] * 2.0
-            sy += a2[j + 2] * 1.0
+            sx, sy = _sobel_sums(a0, a1, a2, j)
             ga = math.sqrt(sx * sx + sy * sy)
             xa = sx + 0.00001 if sx == 0 else sx
             ya = sy
-            sx = 0.0
-            sx += b0[j] * -1.0
-            sx += b0[j + 2] * 1.0
-            sx += b1[j] * -2.0
-            sx += b1[j + 2] * 2.0
-            sx += b2[j] * -1.0
-            sx += b2[j + 2] * 1.0
-            sy = 0.0
-            sy += b0[j] * -1.0
-            sy += b0[j + 1] * -2.0
-            sy += b0[j + 2] * -1.0
-            sy += b2[j] * 1.0
-            sy += b2[j + 1] * 2.0
-            sy += b2[j + 2] * 1.0
+            sx, sy = _sobel_sums(b0, b1, b2, j)
             gb = math.sqrt(sx * sx + sy * sy)
             xb = sx + 0.00001 if sx == 0 else sx
             yb = sy
-            sx = 0.0
-            sx += f0[j] * -1.0
-            sx += f0[j + 2] * 1.0
-            sx += f1[j] * -2.0
-            sx += f1[j + 2] * 2.0
-            sx += f2[j] * -1.0
-            sx += f2[j + 2] * 1.0
-            sy = 0.0
-            sy += f0[j] * -1.0
-            sy += f0[j + 1] * -2.0
-            sy += f0[j + 2] * -1.0
-            sy += f2[j] * 1.0
-            sy += f2[j + 1] * 2.0
-            sy += f2[j + 2] * 1.0
+            sx, sy = _sobel_sums(f0, f1, f2, j)
             gf = math.sqrt(sx * sx + sy * sy)
             xf = sx + 0.00001 if sx == 0 else sx
             yf = sy
@@ -1761,6 +1723,7 @@ _row_taps = _row_taps_py
 _pww_bands = _pww_bands_py
 _pww_bands_rows = _pww_bands_rows_py
 _pww_term = _pww_term_py
+_sobel_sums = _sobel_sums_py
 _max_nan = _max_nan_py
 _zhao_r = _zhao_r_py
 
@@ -1787,7 +1750,7 @@ def kernels():
     global _yang_sensitive, _qc_row, _qy_row, _filter2_point, _block_sums_add, _pww_bands, _pww_term
     global _max_nan, _zhao_r, _unwrap_terms, _unwrap_apply, _shift_taps, _row_taps
     global _sym_taps, _ring_fill, _sep_rows3r, _ring3, _log10_prod, _atan
-    global _atan_pq, _exp_sig, _pad_row, _exp_floor, _sum8, _pww_term_libm, _pww_bands_rows
+    global _atan_pq, _exp_sig, _pad_row, _exp_floor, _sum8, _pww_term_libm, _pww_bands_rows, _sobel_sums
     jit = functools.partial(_njit, nogil=True, error_model="numpy")  # cache=True where writable
     _sep_row1 = jit(_sep_row1_py)
     _triple_img = jit(_triple_img_py)
@@ -1822,6 +1785,7 @@ def kernels():
     _pww_bands = jit(_pww_bands_py)
     _pww_bands_rows = jit(_pww_bands_rows_py)
     _pww_term = jit(_pww_term_py, inline='always')  # numba-level inlining: the loop around it vectorises
+    _sobel_sums = jit(_sobel_sums_py, inline='always')  # the same for Q_G's two Sobel loops
     _max_nan = jit(_max_nan_py)
     _zhao_r = jit(_zhao_r_py)
     return {
