@@ -63,7 +63,7 @@ def test_markdown_shows_arrows_partial_and_missing():
 
 def test_latex_is_booktabs_with_escaped_labels():
     tex = to_latex(_table("red-blue-brown"))
-    for s in (r"\toprule", r"\midrule", r"\bottomrule", r"A\_1 | x \& y", r"MS\_SSIM$\uparrow$", r"CE$\downarrow$",
+    for s in (r"\toprule", r"\midrule", r"\bottomrule", r"A\_1 \textbar{} x \& y", r"MS\_SSIM$\uparrow$", r"CE$\downarrow$",
               r"\textcolor{red}{44.9054}"):
         assert s in tex
 

@@ -302,8 +302,11 @@ def read_csv(text: str) -> ReadTable:
 # LaTeX (booktabs + xcolor)
 # ---------------------------------------------------------------------------------------------
 
+#: LaTeX's special characters, and the three that its default OT1 font encoding prints as other glyphs
+#: (``|`` as an em dash, ``<`` and ``>`` as ¡ and ¿): a method named ``a|b`` reads ``a|b`` in the PDF
 _TEX_ESC = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+            "|": r"\textbar{}", "<": r"\textless{}", ">": r"\textgreater{}"}
 
 
 def tex_escape(s: str) -> str:
@@ -339,8 +342,9 @@ def to_latex(t: Table) -> str:
     head = " & ".join(
         LATEX_HEADINGS.get(c.label, tex_escape(c.label)) + (r"$\to 0$" if c.higher_is_better is None else r"$\uparrow$" if c.higher_is_better else r"$\downarrow$")
         for c in t.columns)
+    colour = any(st not in (None, "bold", "italic") for st in styles)  # \textcolor cells: xcolor needed
     out = [
-        r"% requires \usepackage{booktabs} and \usepackage{xcolor}",
+        r"% requires \usepackage{booktabs}" + (r" and \usepackage{xcolor}" if colour else ""),
         r"\begin{table}[t]", r"\centering",
         rf"\caption{{{tex_escape(t.title)}{'. ' + tex_escape(MARKING_LEGEND[t.marking].capitalize()) if MARKING_LEGEND[t.marking] else ''}}}",
         rf"\label{{tab:{t.id}}}",
