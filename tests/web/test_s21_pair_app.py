@@ -61,4 +61,4 @@ def test_a_float_pair_downloads_a_float_tiff_and_the_png(page, tmp_path):
     assert "note: .png cannot hold float data; wrote 16-bit" in out[0]
     assert [Path(f).name for f in out[4]] == ["frame-vis-average.png", "frame-vis-average.tif"]
     assert tifffile.imread(out[4][1]).dtype == np.float32
-    assert "(16-bit gray, cpu)" in out[5]
+    assert "(16-bit gray PNG, float TIFF, cpu)" in out[5]  # each download as it is (session 29)

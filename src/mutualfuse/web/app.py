@@ -491,8 +491,11 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         finally:
             fusing.release()
         files = [str(r.png)] + ([str(r.tiff)] if r.tiff else [])
-        depth = "float" if r.bit_depth == 32 else f"{r.bit_depth}-bit"
-        timing = (f"fused in **{r.seconds:.2f} s** ({depth} {'colour' if r.colour else 'gray'}, "
+        # what each download holds: the PNG cannot hold float or 16-bit colour, the TIFF beside it can
+        kind = f"{r.bit_depth}-bit {'colour' if r.colour else 'gray'}"
+        if r.tiff and r.tiff_bit_depth not in (None, r.bit_depth):
+            kind += f" PNG, {'float' if r.tiff_bit_depth == 32 else f'{r.tiff_bit_depth}-bit'} TIFF"
+        timing = (f"fused in **{r.seconds:.2f} s** ({kind}, "
                   f"{r.device}); metrics {r.metric_seconds:.2f} s")
         cmd = s.command()
         status = "done: " + _plain(Path(r.png).name) + "".join(f"  \nnote: {_plain(n)}" for n in r.notes)

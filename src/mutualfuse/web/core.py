@@ -290,6 +290,7 @@ class Result:
     device: str = ""  # where the fuser ran (the page's timing line; asking the cache again could rebuild it)
     average: Path | None = None  # the pixel average, as scored in the table (its "pixel average" column)
     normalize: str = "auto"  # the scaling the fuser read the pair with (how :func:`_scores` reads a float source)
+    tiff_bit_depth: int | None = None  # the TIFF download's depth (32: float), where there is one
 
 
 def samples() -> dict[str, tuple[Path, Path]]:
@@ -679,7 +680,7 @@ def fuse_request(a_path: str, b_path: str, settings: Settings, workdir: Path, ca
     notes = [settings.shown(n) for n in fuser.report.notes] + ([note] if note else []) \
         + input_notes((ia, ib), shown, fuser.normalize)
     write_image(png, fused, bit_depth=depth)
-    tiff = None
+    tiff, tiff_depth = None, None
     if max(ia.bit_depth, ib.bit_depth) > 8:  # the depth `fuse -o fused.tif` writes: 16-bit, float kept
         tiff = req / f"{stem}.tif"
         tiff_depth, tiff_note = output_depth(tiff, [ia.bit_depth, ib.bit_depth], colour, None)
@@ -694,7 +695,7 @@ def fuse_request(a_path: str, b_path: str, settings: Settings, workdir: Path, ca
     return Result(png=png, tiff=tiff, preview_a=_preview(a, req / "a-preview.png"),
                   preview_b=_preview(b, req / "b-preview.png"), bit_depth=depth, colour=colour,
                   seconds=seconds, metric_seconds=time.perf_counter() - t1, metrics=rows, notes=notes,
-                  device=str(fuser.device), average=avg_png, normalize=fuser.normalize)
+                  device=str(fuser.device), average=avg_png, normalize=fuser.normalize, tiff_bit_depth=tiff_depth)
 
 
 @dataclass
