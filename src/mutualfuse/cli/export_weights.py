@@ -105,15 +105,17 @@ def run(args: argparse.Namespace) -> int:
         same = _same_file(ckpt, out) or ckpt.resolve() == out.resolve()
     except (OSError, RuntimeError):  # a symlink loop
         same = False
+    # the input as it is read below: a weights file (rewritten with --record-paths) or a checkpoint
+    what = "weights file" if ckpt.suffix.lower() == ".safetensors" else "checkpoint"
     if same:
-        raise ParameterError(f"{out}: output is the checkpoint itself; choose another file name")
+        raise ParameterError(f"{out}: output is the {what} itself; choose another file name")
     side = sidecar_path(out)
     try:
         side_same = _same_file(ckpt, side) or ckpt.resolve() == side.resolve()
     except (OSError, RuntimeError):
         side_same = False
     if side_same:  # the sidecar would be written over the checkpoint
-        raise ParameterError(f"{out}: its sha256 sidecar {side} is the checkpoint itself; choose another file name")
+        raise ParameterError(f"{out}: its sha256 sidecar {side} is the {what} itself; choose another file name")
     if side.is_dir():
         raise ParameterError(f"{side}: is a directory; the sha256 sidecar of {out} goes there")
     # the string as typed: Path() dropped the slash of `-o w.safetensors/`, which wrote w.safetensors, exit 0;
