@@ -7,7 +7,6 @@ no extended attributes nothing can tell them apart, and the old behaviour stays:
 from __future__ import annotations
 
 import hashlib
-import os
 
 import numpy as np
 import pytest
@@ -15,17 +14,7 @@ from PIL import Image
 
 from mutualfuse.cli import main
 
-
-def _xattrs_work(folder) -> bool:
-    probe = folder / "probe"
-    probe.write_bytes(b"")
-    try:
-        os.setxattr(probe, "user.mutualfuse.probe", b"1")
-        return True
-    except (AttributeError, OSError):
-        return False
-    finally:
-        probe.unlink()
+from xattrs import xattrs_work
 
 
 def _stack(folder, n=3):
@@ -41,7 +30,7 @@ def _digests(folder):
 
 @pytest.mark.parametrize("how", ["folder", "pattern"])
 def test_an_output_named_as_a_plane_is_refused_and_the_plane_kept(tmp_path, capsys, how):
-    if not _xattrs_work(tmp_path):
+    if not xattrs_work(tmp_path):
         pytest.skip("no extended attributes on this file system")
     _stack(tmp_path / "st")
     before = _digests(tmp_path / "st")
@@ -57,7 +46,7 @@ def test_an_output_named_as_a_plane_is_refused_and_the_plane_kept(tmp_path, caps
 
 
 def test_an_earlier_output_in_the_folder_is_still_left_out_on_a_rerun(tmp_path, capsys):
-    if not _xattrs_work(tmp_path):
+    if not xattrs_work(tmp_path):
         pytest.skip("no extended attributes on this file system")
     _stack(tmp_path / "st")
     out = tmp_path / "st" / "edf.png"
