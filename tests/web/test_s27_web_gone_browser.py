@@ -58,17 +58,43 @@ class _Page:
               f"{elem}={value}")
 
     def status_after_fuse(self) -> str:
-        """Press Fuse → the new status (the same result again: told by its new timing line)."""
+        """Press Fuse → the new status. The same result again is told by its new timing line or,
+        where that line reads as before (the same seconds to two decimals: common for a fast
+        method, and the CI failure of 2026-12-07), by the request's progress seen on the status or
+        timing line (a MutationObserver set before the press) and gone again."""
         now = lambda: (self.all("#status")[0].text.strip(), self.all("#timing")[0].text.strip())  # noqa: E731
         before = now()
+        self.d.execute_script(_WATCH_JS)
         self.all("#fuse-btn")[0].click()
 
         def done():
             t, timing = now()
-            new = (t != before[0] or (timing != before[1] and "fused in" in timing)) and "processing" not in t
+            ran = self.d.execute_script("return window.__mfSeen === true && !window.__mfBusy();")
+            new = (t != before[0] or (timing != before[1] and "fused in" in timing) or ran) and "processing" not in t
             return new and t.startswith(("done", "mutualfuse:")) and t
 
         return _wait(done, TIMEOUT, "the result")
+
+
+#: watches the status and timing lines' progress trackers: ``window.__mfSeen`` becomes true once one
+#: has been shown (a request of the pair section ran), ``window.__mfBusy()`` says whether one shows now
+_WATCH_JS = r"""
+const sel = "#status [data-testid=status-tracker], #timing [data-testid=status-tracker]";
+window.__mfBusy = () => Array.from(document.querySelectorAll(sel)).some(t => !t.classList.contains("hide"));
+window.__mfSeen = false;
+if (window.__mfObs) window.__mfObs.disconnect();
+window.__mfObs = new MutationObserver(records => {
+  if (window.__mfBusy()) { window.__mfSeen = true; return; }
+  for (const m of records) {  // shown and hidden again between two callbacks: its old class said so
+    const el = m.target;
+    if (m.type === "attributes" && el.matches && el.matches(sel) && !(m.oldValue || "").split(/\s+/).includes("hide")) {
+      window.__mfSeen = true; return;
+    }
+  }
+});
+window.__mfObs.observe(document.body, {subtree: true, childList: true, attributes: true,
+                                       attributeFilter: ["class"], attributeOldValue: true});
+"""
 
 
 def _server_file(url: str) -> Path:
