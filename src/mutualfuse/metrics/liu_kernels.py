@@ -969,30 +969,7 @@ def _xydeas_fused_py(A, B, F, P, v, rowsum):
             sa = pa + qa
             sb = pb + qb
             bad += (not (1e-280 <= sa <= 1e280)) + (not (1e-280 <= sb <= 1e280)) + (not (0.0 <= val < 2.0))
-        # the row's sum in eight interleaved partial sums
-        c0 = 0.0
-        c1 = 0.0
-        c2 = 0.0
-        c3 = 0.0
-        c4 = 0.0
-        c5 = 0.0
-        c6 = 0.0
-        c7 = 0.0
-        j = 0
-        while j + 8 <= W:
-            c0 += v[j]
-            c1 += v[j + 1]
-            c2 += v[j + 2]
-            c3 += v[j + 3]
-            c4 += v[j + 4]
-            c5 += v[j + 5]
-            c6 += v[j + 6]
-            c7 += v[j + 7]
-            j += 8
-        while j < W:
-            c0 += v[j]
-            j += 1
-        rowsum[i] = ((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7))
+        rowsum[i] = _sum8(v, W)  # the row's sum in eight interleaved partial sums
     return bad
 
 
