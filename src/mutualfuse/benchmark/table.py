@@ -326,6 +326,18 @@ def tex_text(s: str) -> str:
     return s
 
 
+#: an infinite value in a LaTeX cell (``inf`` is not a number a reader of the PDF knows; the CSV and
+#: JSON keep ``inf``, which ``float()`` and pandas read back)
+TEX_INF = {1: r"$\infty$", -1: r"$-\infty$"}
+
+
+def _tex_value(v: float, decimals: int, sd: float | None) -> str:
+    """A LaTeX cell's number (:func:`fmt`), an infinite value as ``$\\infty$`` / ``$-\\infty$``."""
+    if math.isinf(v):
+        return TEX_INF[1 if v > 0 else -1]
+    return fmt(v, decimals, sd, pm=r"${}\pm{}$")
+
+
 def _tex_cell(text: str, style: str | None) -> str:
     if style == "bold":
         return rf"\textbf{{{text}}}"
@@ -357,7 +369,7 @@ def to_latex(t: Table) -> str:
         cells = []
         for c in t.columns:
             v = r.values.get(c.label)
-            text = fmt(v, c.decimals, r.spread.get(c.label), pm=r"${}\pm{}$") if v is not None else "--"
+            text = _tex_value(v, c.decimals, r.spread.get(c.label)) if v is not None else "--"
             if r.partial and v is not None:
                 text += r"$^\dagger$"
             k = ranks.get((r.id, c.label))
@@ -398,7 +410,8 @@ def read_latex(text: str) -> ReadTable:
                 style = {"textbf": "bold", "textit": "italic"}.get(m.group(1), m.group(2))
                 c = m.group(3)
             c = c.replace(r"$^\dagger$", "").split(r"${}\pm{}$")[0]
-            vs.append(None if c == "--" else float(c))
+            inf = {tex: float(sign) * math.inf for sign, tex in TEX_INF.items()}
+            vs.append(None if c == "--" else inf[c] if c in inf else float(c))
             ss.append(style)
         label = _tex_unescape(cells[0])
         values[label], styles[label] = vs, ss

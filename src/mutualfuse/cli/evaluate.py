@@ -484,8 +484,9 @@ def means_table(methods, names, labels, table, dirs, skipped: dict | None = None
                      + "; the per-image values are in the CSV or JSON output)")
     infinite = [lab for lab in labels if any(math.isinf(table[m][MEAN][lab]) for m in methods)]
     if infinite:
-        notes.append(f"inf: a mean over values of which some are infinite (a zero denominator in the metric, "
-                     f"e.g. PSNR of a fused image equal to its sources): {', '.join(infinite)}")
+        # said in words: the cell is "inf" in the Markdown table and $\infty$ in the LaTeX one
+        notes.append(f"Infinite mean: a mean over values of which some are infinite (a zero denominator in the "
+                     f"metric, e.g. PSNR of a fused image equal to its sources): {', '.join(infinite)}")
     return Table(id="evaluate", title=f"Means over {len(names)} images", columns=cols, rows=rows,
                  marking="bold", notes=notes, marking_source="")
 
