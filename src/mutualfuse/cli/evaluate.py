@@ -369,9 +369,63 @@ def write_all_results(paths: list[Path], methods, names, labels, table, dirs, sk
     for path in paths:
         if path.suffix.lower() not in OUT_FORMATS:
             raise ParameterError(f"--out {path}: use a {', '.join(OUT_FORMATS)} file name")
-    atomic_write_all(paths, lambda tmp, shown: _write_results(tmp, shown.suffix.lower(), methods, names, labels,
-                                                              table, dirs, skipped or {}, source_reading,
-                                                              colour, source_scaling, reading_note))
+    # every CSV with its sidecar (csv_sidecar): how it was scored, which a CSV cannot say and still be
+    # read by pandas.read_csv's defaults
+    sidecars = {csv_sidecar(p): p for p in paths if p.suffix.lower() == ".csv"}
+
+    def write(tmp: Path, shown: Path) -> None:
+        if shown in sidecars:
+            with open(tmp, "w", encoding="ascii") as fh:
+                json.dump(_scoring_record(labels, skipped or {}, source_reading, colour, source_scaling,
+                                          csv_name=sidecars[shown].name), fh, indent=2, allow_nan=False)
+                fh.write("\n")
+            return
+        _write_results(tmp, shown.suffix.lower(), methods, names, labels, table, dirs, skipped or {},
+                       source_reading, colour, source_scaling, reading_note)
+
+    atomic_write_all(list(paths) + list(sidecars), write)
+
+
+def csv_sidecar(path: Path) -> Path:
+    """The file written beside every ``--out X.csv``: ``X.csv.meta.json``, how the CSV was scored
+    (:func:`_scoring_record`: the mutualfuse version, each column's metric, reference and
+    convention, the gray conversion, how sources and fused images were read). The CSV itself stays
+    a plain table (``pandas.read_csv`` with its defaults reads it; a ``#`` header line would not)."""
+    return path.with_name(path.name + ".meta.json")
+
+
+def _scoring_record(labels, skipped: dict, source_reading: str | None, colour, source_scaling,
+                    csv_name: str | None = None) -> dict:
+    """How the values were scored, as the JSON output and the CSV's sidecar record it."""
+    from .. import __version__
+
+    doc = {"mutualfuse_version": __version__}
+    if csv_name is not None:
+        doc["csv"] = csv_name
+        doc["csv_columns"] = ("method (the --fused folder's label), folder (as given), image (the name without "
+                              "its extension; 'mean' rows: the mean over the images, last of each method), then "
+                              "one column per metric, labelled as under 'metrics'; values at full precision "
+                              "(Python repr), 'nan' for a value undefined or not computed, 'inf' / '-inf' for "
+                              "an infinite one")
+    doc.update({
+        "values": "NaN (a metric undefined for that image, or not computed because the image is "
+                  "smaller than it needs: see not_computed) is written as null, +/-infinity "
+                  "(e.g. PSNR of identical images) as the strings \"inf\" / \"-inf\"",
+        "metrics": {lab: _json_metric(key) for lab, key in labels.items()},
+        "image_order": IMAGE_ORDER,
+        "gray_conversion": GRAY_CONVERSION,
+        "colour_images": {"sources": (colour or (0, 0))[0], "fused": (colour or (0, 0))[1]},
+        "sources_read": source_reading or "stored scale",
+        "source_scaling": source_scaling or {},
+        "fused_read": FUSED_READING,
+        "not_computed": {
+            lab: {"reason": v["reason"], "images": natural_sorted({n for _, n in v["images"]})}
+            for lab, v in skipped.items()
+        },
+    })
+    if csv_name is not None:
+        del doc["values"]  # the JSON's own null / "inf" convention; the CSV's is csv_columns
+    return doc
 
 
 def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs, skipped: dict,
@@ -397,29 +451,14 @@ def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs, 
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(to_markdown(t) if suffix == ".md" else to_latex(t))
     elif suffix == ".json":
-        doc = {
-            "values": "NaN (a metric undefined for that image, or not computed because the image is "
-                      "smaller than it needs: see not_computed) is written as null, +/-infinity "
-                      "(e.g. PSNR of identical images) as the strings \"inf\" / \"-inf\"",
-            "metrics": {
-                lab: _json_metric(key) for lab, key in labels.items()
-            },
-            "image_order": IMAGE_ORDER,
-            "gray_conversion": GRAY_CONVERSION,
-            "colour_images": {"sources": (colour or (0, 0))[0], "fused": (colour or (0, 0))[1]},
-            "sources_read": source_reading or "stored scale",
-            "source_scaling": source_scaling or {},
-            "fused_read": FUSED_READING,
-            "not_computed": {
-                lab: {"reason": v["reason"], "images": natural_sorted({n for _, n in v["images"]})}
-                for lab, v in skipped.items()
-            },
+        doc = _scoring_record(labels, skipped, source_reading, colour, source_scaling)
+        doc.update({
             "methods": {
                 m: {"folder": dirs[m], "images": {g: _json_row(table[m][g]) for g in names},
                     "mean": _json_row(table[m][MEAN])}
                 for m in methods
             },
-        }
+        })
         with open(tmp, "w", encoding="ascii") as fh:  # ensure_ascii: \\uXXXX escapes, whatever the locale
             json.dump(doc, fh, indent=2, allow_nan=False)  # strict JSON: no bare NaN / Infinity
             fh.write("\n")
@@ -612,8 +651,12 @@ def run(args: argparse.Namespace) -> int:
     for out in args.out:  # before any metric is computed: a folder, '-', the suffix, permissions (as every command)
         refuse_in_the_way(out)  # `-o afile/r.csv`: said as every command says it
         check_writable(out, formats=OUT_FORMATS, hint=True)
-    if len({Path(o).resolve() for o in args.out}) < len(args.out):
-        raise ParameterError(f"--out: the same file is given twice ({', '.join(args.out)})")
+    sidecars = [str(csv_sidecar(Path(o))) for o in args.out if Path(o).suffix.lower() == ".csv"]
+    for out in sidecars:  # the CSV's record of how it was scored: written with it, all or none
+        check_writable(out, formats={".json": "JSON"}, hint=False)
+    outs = list(args.out) + sidecars
+    if len({Path(o).resolve() for o in outs}) < len(outs):
+        raise ParameterError(f"--out: the same file is given twice ({', '.join(outs)})")
     if args.percentiles is not None:  # before any image is read
         if args.normalize not in ("auto", "percentile"):
             raise ParameterError("--percentiles needs --normalize auto or percentile")
@@ -631,7 +674,7 @@ def run(args: argparse.Namespace) -> int:
     fused = [Path(d) for d in args.fused]
     methods = _method_labels(fused)
     names, la, lb, lf = pair_folders(a_dir, b_dir, fused)
-    refuse_outputs_over_inputs(args.out, [la, lb, *lf.values()])
+    refuse_outputs_over_inputs(outs, [la, lb, *lf.values()])
     check_sizes(names, la, lb, lf)
     # every image decoded before any metric (a truncated file is found now, not at its pair after
     # the metrics of every pair before it), and kept for the scoring while the kept images fit in
@@ -709,6 +752,6 @@ def run(args: argparse.Namespace) -> int:
         if "mean" in names:
             print("note: an image is named 'mean': its rows come before each method's mean row, which is the "
                   "last row of the method", file=sys.stderr)
-        for out in args.out:
+        for out in outs:
             print(f"wrote {_one_line_path(out)}", file=sys.stderr)
     return 0
