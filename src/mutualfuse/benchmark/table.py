@@ -113,7 +113,8 @@ class Table:
         """``{(row id, column label): rank}`` for the marked ranks (1 = best).
 
         Ranks are dense over the distinct values printed at the column's decimals (ties share a
-        mark); partial and missing rows take no rank.
+        mark); partial and missing rows take no rank, nor a NaN; an infinite value ranks by the
+        column's direction (+inf is the best of a higher-is-better column).
         """
         styles = MARKINGS[self.marking]
         out: dict[tuple[str, str], int] = {}
@@ -121,7 +122,9 @@ class Table:
             vals = {}
             for r in self.rows:
                 v = r.values.get(c.label)
-                if v is None or not math.isfinite(v) or r.partial or not r.ranked:
+                # an infinite mean ranks by the column's direction (PSNR's +inf of a fused image equal to
+                # its sources is the best; it was passed over, and the best finite value marked best)
+                if v is None or math.isnan(v) or r.partial or not r.ranked:
                     continue
                 vals[r.id] = round(v, c.decimals)
             distinct = sorted({c.goodness(v) for v in vals.values()}, reverse=True)

@@ -214,14 +214,16 @@ def _fmt(v: float) -> str:
 
 
 def _best(vals: list[float], key: str) -> set[int]:
-    """Indices of the best finite value(s) of metric ``key`` (by :func:`mutualfuse.metrics.goodness`)."""
+    """Indices of the best value(s) of metric ``key`` (by :func:`mutualfuse.metrics.goodness`); NaN
+    takes no mark, an infinite value ranks by the direction (PSNR's +inf, a fused image equal to its
+    sources, is the best: it was passed over and the best finite value starred)."""
     from ..metrics import goodness
 
-    finite = [(goodness(key, v), i) for i, v in enumerate(vals) if math.isfinite(v)]
-    if len(finite) < 2:
+    defined = [(goodness(key, v), i) for i, v in enumerate(vals) if not math.isnan(v)]
+    if len(defined) < 2:
         return set()
-    target = max(finite)[0]
-    return {i for v, i in finite if v == target}
+    target = max(defined)[0]
+    return {i for v, i in defined if v == target}
 
 
 def format_table(methods: list[str], names: list[str], labels: dict[str, str], table: dict) -> str:
