@@ -56,6 +56,10 @@ STACK_GONE = _gone_line("Fuse stack")
 PAIR_GONE = _gone_line("Fuse")
 
 
+#: how many pages' (browser tabs') latest pair results the server remembers (``on_more``)
+LATEST_KEPT = 10000
+
+
 #: the page's style for keyboard and low-vision users (``launch(css=)``; checked by
 #: tests/web/test_s24_a11y.py): a focus ring on every control that has the keyboard's focus
 #: (Gradio's dropdowns, radios and upload areas had none: ``outline: none``), the primary buttons
@@ -441,6 +445,21 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
             progress((0, None), desc="waiting for a cancelled fusion, still running, to end")
             fusing.acquire()
 
+    #: each page's (browser tab's) latest pair result, by :func:`_owner`: the fused PNG, None after an
+    #: error; the last ``LATEST_KEPT`` pages (``on_more`` leaves a result not the latest alone)
+    latest: dict[str, str | None] = {}
+
+    def _latest(owner, fused):
+        if owner is None:
+            return
+        with fusing_state:
+            latest.pop(owner, None)
+            latest[owner] = fused
+            while len(latest) > LATEST_KEPT:
+                latest.pop(next(iter(latest)))
+
+    fusing_state = threading.Lock()
+
     method_choices = [(f"{n}  ({fam})" if n != core.NETWORK else "mutualfuse  (the network)", n)
                       for n, fam in core.methods()]
 
@@ -482,14 +501,16 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         if gone:
             return (f"mutualfuse: error: {_plain(gone)}", *empty)
         s = settings(method, weights, params, chroma, normalize, temperature, gain, activity, detail_off, task)
+        owner = _owner(request, "pair")
         one_at_a_time(progress)
         try:
-            r = core.fuse_request(str(a_file), str(b_file), s, workdir, cache, names=tuple(names),
-                                  owner=_owner(request, "pair"))
+            r = core.fuse_request(str(a_file), str(b_file), s, workdir, cache, names=tuple(names), owner=owner)
         except Exception as e:  # noqa: BLE001 - the server keeps serving; the message says what broke
+            _latest(owner, None)
             return (_failed(e, paths, "image"), *empty)
         finally:
             fusing.release()
+        _latest(owner, str(r.png))
         files = [str(r.png)] + ([str(r.tiff)] if r.tiff else [])
         # what each download holds: the PNG cannot hold float or 16-bit colour, the TIFF beside it can
         kind = f"{r.bit_depth}-bit {'colour' if r.colour else 'gray'}"
@@ -539,14 +560,19 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         return (status, str(r.preview), str(r.out), timing, core.compare_stack(state, labels[0]),
                 gr.update(choices=labels, value=labels[0]), state)
 
-    # Gradio passes the request (its session: the browser tab) to a parameter annotated gr.Request;
-    # set as an object, since this module's string annotations cannot be resolved to gradio's class
-    run.__annotations__["request"] = run_stack.__annotations__["request"] = gr.Request
-
-    def on_more(keys, state, progress=gr.Progress()):
+    def on_more(keys, state, progress=gr.Progress(), request=None):
         """The metrics table: the fast metrics of the last result and, scored now, the metrics chosen
-        under it (``#more-metrics``: as ``evaluate --metrics KEY`` scores the files) → (table, note)."""
+        under it (``#more-metrics``: as ``evaluate --metrics KEY`` scores the files) → (table, note).
+
+        A metric chosen while a Fuse of the page runs (or waits in the queue) is sent with the result
+        shown then, and runs after that Fuse: it scored the result before, showing its rows under the
+        new result until Fuse's own next step (``after_fuse``, which scores the chosen metrics for the
+        new result) replaced them, the chosen metrics scored twice. A result that is no longer the
+        page's latest (:data:`latest`) is now left alone: nothing changes."""
         keys = [str(k) for k in (keys or [])]
+        owner = _owner(request, "pair")
+        if owner is not None and owner in latest and (state or {}).get("fused") != latest[owner]:
+            return gr.update(), gr.update()
         if not state or not state.get("rows"):
             return gr.update(), ""
         if not keys:
@@ -568,12 +594,17 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
                 f"{len(rows)} more {'metric' if len(rows) == 1 else 'metrics'} scored in "
                 f"{time.perf_counter() - t0:.2f} s" + "".join(f"  \nnote: {_plain(n)}" for n in notes))
 
-    def after_fuse(keys, state, progress=gr.Progress()):
+    def after_fuse(keys, state, progress=gr.Progress(), request=None):
         """Fuse's next step: the chosen metrics scored for the new result; nothing at all (no update,
         no progress shown) when none is chosen."""
         if not keys:
             return gr.update(), gr.update()
-        return on_more(keys, state, progress)
+        return on_more(keys, state, progress, request)
+
+    # Gradio passes the request (its session: the browser tab) to a parameter annotated gr.Request;
+    # set as an object, since this module's string annotations cannot be resolved to gradio's class
+    for handler in (run, run_stack, on_more, after_fuse):
+        handler.__annotations__["request"] = gr.Request
 
     def on_stack_compare(label, state):
         """The stack's slider for the image picked → (slider, status line). A result no longer on the
