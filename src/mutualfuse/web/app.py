@@ -74,6 +74,8 @@ PAGE_CSS = """
 }
 #fuse-btn, #stack-btn { background: var(--mf-primary) !important; color: #ffffff !important; }
 #fuse-btn:hover, #stack-btn:hover { background: var(--mf-primary-hover) !important; }
+#fuse-btn[aria-disabled=true], #stack-btn[aria-disabled=true] { opacity: 0.65; cursor: progress !important; }
+.mf-busy { margin: 0.25em 0; font-weight: 600; }
 [data-testid=upload-text] .or { color: inherit !important; }
 .mf-sr-only { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
   clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0; }
@@ -97,6 +99,8 @@ PAGE_JS = r"""
 () => {
   // mutualfuse serve: accessibility of the page for keyboard and screen-reader users
   const UPLOADS = ["input-a", "input-b", "stack-input"];
+  // each Fuse button's section: its status line (first) and the other line its request shows its progress in
+  const SECTION = {"fuse-btn": ["status", "timing"], "stack-btn": ["stack-status", "stack-timing"]};
   const LIVE = ["status", "stack-status", "timing", "stack-timing"];
   const RESULTS = ["fused", "compare", "downloads", "stack-fused", "stack-compare", "stack-download"];
   const STEP = 5, PAGE = 25;  // slider steps, percent of the image's width
@@ -353,6 +357,12 @@ PAGE_JS = r"""
   document.addEventListener("click", ev => {
     const button = fuseButton(ev.target);
     if (!button) return;
+    if (running(button)) {  // Gradio would drop the press without a word: the status line says why
+      ev.stopImmediatePropagation();
+      ev.preventDefault();
+      busyNote(button);
+      return;
+    }
     if (button === letThrough) { letThrough = null; return; }  // the press itself, sent now
     if (Date.now() - touched > 300 && !updating()) return;
     ev.stopImmediatePropagation();
@@ -366,12 +376,39 @@ PAGE_JS = r"""
     setTimeout(send, 25);
   }, true);
 
+  // Fuse / Fuse stack pressed again while its request runs (or waits in the queue) did nothing, without a
+  // word: Gradio takes one request of a button at a time and drops a press meanwhile. The button is marked
+  // busy while its request runs (aria-disabled, dimmed, a waiting cursor), and a press then says in the
+  // section's status line that the fusion running goes on and its result comes there, until it ends.
+  const BUSY = "A fusion is running: this press does nothing; the result of the fusion running comes here when it ends.";
+  const running = button => SECTION[button.id].some(id =>
+    Array.from(document.querySelectorAll("#" + id + " [data-testid=status-tracker]")).some(t => !t.classList.contains("hide")));
+  function busyNote(button) {
+    const box = document.getElementById(SECTION[button.id][0]);
+    if (!box || box.querySelector(":scope > .mf-busy")) return;
+    const n = document.createElement("p");
+    n.className = "mf-busy";
+    n.textContent = BUSY;
+    box.appendChild(n);
+  }
+  function markBusy() {
+    for (const id of Object.keys(SECTION)) {
+      const button = document.getElementById(id);
+      if (!button) continue;
+      const on = running(button);
+      set(button, "aria-disabled", on ? "true" : "false");
+      const n = !on && document.querySelector("#" + SECTION[id][0] + " > .mf-busy");
+      if (n) n.remove();
+    }
+  }
+
   let queued = false;
   new MutationObserver(() => {
-    if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; fix(); }); }
+    if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; fix(); markBusy(); }); }
   }).observe(document.body, {subtree: true, childList: true, attributes: true,
                               characterData: true, attributeFilter: ["class", "src", "style", "value", "aria-checked"]});
   fix();
+  markBusy();
 }
 """.replace("__MINUTES__", str(core.REQUEST_MAX_AGE // 60))  # how long results are kept (core.REQUEST_MAX_AGE)
 
