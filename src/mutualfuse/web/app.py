@@ -402,6 +402,13 @@ PAGE_JS = r"""
     }
   }
 
+  // Tab from a dropdown whose list of choices is open (the list of "more metrics": long, so scrollable) went to
+  // that list, a scroller Chromium lets the keyboard focus, which closes as the box loses the focus: the focus
+  // was left on the page's <body>, the next control one more Tab away. The lists are left out of the Tab order
+  // (the Arrow keys in the box choose, as before; a click still focuses them), set as Tab is pressed
+  const unTab = () => { for (const ul of document.querySelectorAll("ul.option-list")) set(ul, "tabindex", "-1"); };
+  document.addEventListener("keydown", ev => { if (ev.key === "Tab") unTab(); }, true);
+
   let queued = false;
   new MutationObserver(() => {
     if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; fix(); markBusy(); }); }
