@@ -558,6 +558,8 @@ def aggregate(plans: list[Plan], results: dict[tuple[str, str, str], Result], pr
             vals: dict[str, list[float]] = {c.label: [] for c in cols}
             ok, errs = 0, []
             col_errs: dict[str, list[str]] = {}  # an extra column's metric failing on a pair (its cell empty)
+            col_nans: dict[str, list[str]] = {}  # pairs a metric is undefined for (NaN): its mean is NaN
+            col_infs: dict[str, list[str]] = {}  # pairs a metric is infinite for: its mean is infinite
             for n in pl.set.names:
                 r = results.get((src.id, pl.set.name, n))
                 if r is None:
@@ -570,6 +572,10 @@ def aggregate(plans: list[Plan], results: dict[tuple[str, str, str], Result], pr
                 for c in cols:
                     if c.key in r.values:
                         vals[c.label].append(r.values[c.key])
+                        if math.isnan(r.values[c.key]):
+                            col_nans.setdefault(c.label, []).append(n)
+                        elif math.isinf(r.values[c.key]):
+                            col_infs.setdefault(c.label, []).append(n)
                     else:
                         col_errs.setdefault(c.label, []).append(f"{n}: {r.metric_errors.get(c.key, 'not computed')}")
             note = ""
@@ -578,6 +584,18 @@ def aggregate(plans: list[Plan], results: dict[tuple[str, str, str], Result], pr
             for lab, ce in col_errs.items():
                 note = (note + "; " if note else "") + (f"{lab} failed on {len(ce)} of {n_pairs} pairs (first: "
                                                         f"{ce[0]}): its cell is left empty")
+            # a "nan" or "inf" cell says why, as evaluate's notes say it (it was printed without a word)
+            for lab in (c.label for c in cols if c.label not in col_errs):
+                if lab in col_nans:
+                    nn = col_nans[lab]
+                    note = (note + "; " if note else "") + (
+                        f"{lab} is undefined (NaN, e.g. 0/0 in the metric) on {len(nn)} of {n_pairs} pairs "
+                        f"(first: {nn[0]}), so its mean is NaN")
+                elif lab in col_infs:
+                    nn = col_infs[lab]
+                    note = (note + "; " if note else "") + (
+                        f"{lab} is infinite (a zero denominator in the metric) on {len(nn)} of {n_pairs} pairs "
+                        f"(first: {nn[0]}), so its mean is infinite")
             means = {c.label: (float(np.mean(vals[c.label])) if vals[c.label] and c.label not in col_errs else None)
                      for c in cols}
             rows.append(Row(src.id, src.label, means, n_pairs, ok, src.kind, note, ranked=not src.group))
