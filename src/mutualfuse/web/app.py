@@ -61,7 +61,8 @@ LATEST_KEPT = 10000
 
 
 #: the page's style for keyboard and low-vision users (``launch(css=)``; checked by
-#: tests/web/test_s24_a11y.py): a focus ring on every control that has the keyboard's focus
+#: tests/web/test_s24_a11y.py): the status lines one line high while empty (the first status moved
+#: everything under it down, and a fusion's progress, drawn inside them, was not seen: zero pixels high), a focus ring on every control that has the keyboard's focus
 #: (Gradio's dropdowns, radios and upload areas had none: ``outline: none``), the primary buttons
 #: darker (white on Gradio's orange was 2.8:1 light, 3.6:1 dark; WCAG AA asks 4.5:1), the
 #: upload areas' "- or -" in the text colour (1.9:1), and the class of text for screen readers only
@@ -76,6 +77,7 @@ PAGE_CSS = """
 #fuse-btn:hover, #stack-btn:hover { background: var(--mf-primary-hover) !important; }
 #fuse-btn[aria-disabled=true], #stack-btn[aria-disabled=true] { opacity: 0.65; cursor: progress !important; }
 .mf-busy { margin: 0.25em 0; font-weight: 600; }
+#status .md, #stack-status .md { display: block; min-height: 1.625em; }
 [data-testid=upload-text] .or { color: inherit !important; }
 .mf-sr-only { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
   clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0; }
