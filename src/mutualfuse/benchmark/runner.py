@@ -285,7 +285,14 @@ def plan_tables(cfg: BenchmarkConfig, problems: list[str],
         si = sets[spec.set]
         cols = [c for c in spec.columns if not (cfg.fast_metrics and spec.is_slow(c))]
         tsrc = stored_sources(wsrc)
-        srcs = msrc + wsrc + tsrc + reference_sources(cfg.data_root, spec.set, si.all_names, problems) + usrc
+        rsrc = reference_sources(cfg.data_root, spec.set, si.all_names, problems)
+        ref_labels = {s.label.lower(): s.label for s in rsrc}
+        for u in usrc:  # a published-images row of this set (IFCNN(max)) is a row label too
+            if u.label.lower() in ref_labels:
+                raise ParameterError(f"--fused {u.label}=...: a row of this run is already labelled "
+                                     f"{ref_labels[u.label.lower()]} (published fused images in the data root, "
+                                     f"{spec.set}); give the folder another NAME")
+        srcs = msrc + wsrc + tsrc + rsrc + usrc
         plans.append(Plan(spec, si, srcs, cols, _left_out_note(spec.columns, cols) + si.pairs_note()))
     if abl is not None:
         path, set_name, by_id = abl
