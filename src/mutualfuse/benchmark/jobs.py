@@ -39,6 +39,8 @@ class Task:
     #: key → the name its values are cached under, where it is not the key (a metric of one's
     #: own: ``key#<digest of its module>``, :func:`mutualfuse.benchmark.sources.metric_cache_name`)
     cache_names: dict[str, str] = field(default_factory=dict)
+    #: the run's ``-j``: recorded with a fusion's time (the runtime table says at which -j a cached time was taken)
+    jobs: int = 1
 
     def cache_name(self, key: str) -> str:
         return self.cache_names.get(key, key)
@@ -57,6 +59,8 @@ class Result:
     seconds: float | None = None  # fusion wall time (fresh, or as recorded in the cache)
     pixels: int = 0
     timed_at: str | None = None
+    #: the ``-j`` of the run that timed the fusion (None: a cache entry from before it was recorded)
+    timed_jobs: int | None = None
     #: an extra column's metric (``Task.soft``) that failed on this pair: key → the one-line reason
     metric_errors: dict[str, str] = field(default_factory=dict)
 
@@ -205,15 +209,18 @@ def run_task(t: Task) -> Result:
                 stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
                 side.parent.mkdir(parents=True, exist_ok=True)
                 _atomic_write(side, (json.dumps({"seconds": dt, "pixels": int(a.shape[0] * a.shape[1]), "when": stamp,
-                                                 "device": t.device if t.source.kind != "method" else "cpu"})
+                                                 "device": t.device if t.source.kind != "method" else "cpu",
+                                                 "jobs": t.jobs})
                                       + "\n").encode())
                 fpath = cache.put_fused(key, fused)
                 r.fresh, r.seconds, r.pixels, r.timed_at = True, dt, int(a.shape[0] * a.shape[1]), stamp
+                r.timed_jobs = t.jobs
             else:
                 fpath = hit
                 try:
                     info = json.loads(side.read_text())
                     r.seconds, r.pixels, r.timed_at = float(info["seconds"]), int(info["pixels"]), info.get("when")
+                    r.timed_jobs = info["jobs"] if isinstance(info.get("jobs"), int) else None
                 except (OSError, ValueError, KeyError):
                     pass
         r.fused_path = str(fpath)

@@ -544,7 +544,7 @@ def build_tasks(plans: list[Plan], cfg: BenchmarkConfig, problems: list[str]) ->
                         ferr = (f"{src.folder}: no fused image for pair {n} ({n}.png, .tif, .jpg or .bmp)"
                                 + missing_fused_hint(n, flist))
                 tasks[k] = Task(src, pl.set.name, n, str(a), str(b), sa, sb, keys, str(cfg.cache), cfg.device, ff,
-                                ferr, soft=soft,
+                                ferr, soft=soft, jobs=cfg.jobs,
                                 cache_names={key: names[key] for key in soft if names[key] != key})
     return list(tasks.values())
 
@@ -655,6 +655,8 @@ def runtime_rows(plans: list[Plan], results: dict, cfg: BenchmarkConfig) -> list
             secs = pix = 0.0
             fresh = cached = 0
             when = set()
+            fresh_jobs: set = set()
+            cached_jobs: set = set()
             for (sid, _s, _n), r in results.items():
                 if sid != src.id or r.error or r.seconds is None:
                     continue
@@ -662,17 +664,21 @@ def runtime_rows(plans: list[Plan], results: dict, cfg: BenchmarkConfig) -> list
                 pix += r.pixels
                 if r.fresh:
                     fresh += 1
+                    fresh_jobs.add(r.timed_jobs)
                 else:
                     cached += 1
+                    cached_jobs.add(r.timed_jobs)
                     if r.timed_at:
                         when.add(r.timed_at[:10])
             seen[src.id] = {"id": src.id, "sha": src.weights_sha256,
                             "method": src.label if src.kind != "ablation" else f"{src.id.split(':', 1)[1]} [{src.weights}]",
                             "images": fresh + cached, "megapixels": pix / 1e6,
                             "seconds": secs, "s_per_mp": (secs / (pix / 1e6)) if pix else None,
-                            "measured": ("this run" if fresh and not cached else
-                                         f"this run ({fresh}) and cache ({cached}, recorded {', '.join(sorted(when))})"
-                                         if fresh else f"recorded when cached ({', '.join(sorted(when)) or '?'})")}
+                            "measured": ("this run" + _at_jobs(fresh_jobs, ", ") if fresh and not cached else
+                                         f"this run ({fresh}{_at_jobs(fresh_jobs, ', ')}) and cache ({cached}, "
+                                         f"recorded {', '.join(sorted(when))}{_at_jobs(cached_jobs, ', ')})"
+                                         if fresh else f"recorded when cached ({', '.join(sorted(when)) or '?'}"
+                                                       f"{_at_jobs(cached_jobs, ', ')})")}
     if cfg.retime:
         for pl in plans:
             for src in pl.sources:
@@ -693,10 +699,22 @@ def runtime_rows(plans: list[Plan], results: dict, cfg: BenchmarkConfig) -> list
     return list(seen.values())
 
 
+def _at_jobs(jobs: set, sep: str = "") -> str:
+    """At which ``-j`` the times of a runtime row were taken (``-j 2``, ``-j 1 and 2``), for its
+    ``measured`` column; ``-j not recorded`` for cache entries older than the record. The table's
+    header said the run's own ``-j`` of every row, also of times recorded by an earlier run at another."""
+    known = sorted(j for j in jobs if j is not None)
+    words = ("-j " + " and ".join(map(str, known))) if known else ""
+    if None in jobs:
+        words = (words + ", " if words else "") + "-j not recorded"
+    return sep + words if words else ""
+
+
 def runtime_markdown(rows: list[dict], jobs: int) -> str:
     lines = ["## Runtime", "",
-             f"Seconds of fusion per megapixel on this machine (wall time of the fusion alone, -j {jobs}; "
-             "with several workers the times include their competition for the cores).", "",
+             "Seconds of fusion per megapixel on this machine (wall time of the fusion alone; the measured "
+             f"column says at which -j each time was taken, this run's is -j {jobs}; with several workers the "
+             "times include their competition for the cores).", "",
              "| method | images | MP | s | s/MP | measured |", "|---|---:|---:|---:|---:|---|"]
     for r in rows:
         spm = "—" if r["s_per_mp"] is None else f"{r['s_per_mp']:.3g}"
