@@ -567,7 +567,8 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         cmd = s.command()
         status = "done: " + _plain(Path(r.png).name) + "".join(f"  \nnote: {_plain(n)}" for n in r.notes)
         state = {"a": str(r.preview_a), "b": str(r.preview_b), "fused": str(r.png), "average": str(r.average),
-                 "sources": [str(a_file), str(b_file)], "names": paths, "normalize": r.normalize, "rows": r.metrics}
+                 "sources": [str(a_file), str(b_file)], "names": paths, "normalize": r.normalize, "rows": r.metrics,
+                 "which": str(which)}
         # the slider shows the source the radio names (it showed a after a re-fuse with "b vs fused" set)
         return (status, str(r.png), core.compare_pair(state, which), r.metrics, files,
                 f"{timing}  \nsame as: `{cmd}`", state)
@@ -651,6 +652,16 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
     # set as an object, since this module's string annotations cannot be resolved to gradio's class
     for handler in (run, run_stack, on_more, after_fuse):
         handler.__annotations__["request"] = gr.Request
+
+    def after_fuse_compare(which, state):
+        """Fuse's next step for the slider: the source the radio names now. Fuse sends the radio's
+        value when pressed, so a source picked while the fusion ran (the radio's own change then
+        showed it for the result before) was undone by the result: the slider showed image a beside
+        the radio and the alt text saying "b vs fused" / "image b". Nothing when the radio still
+        says what the result shows (or there is no result: an error)."""
+        if not state or str(which).startswith("b") == str(state.get("which", "")).startswith("b"):
+            return gr.update()
+        return core.compare_pair(state, which)
 
     def on_stack_compare(label, state):
         """The stack's slider for the image picked → (slider, status line). A result no longer on the
@@ -769,11 +780,11 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
 
         sample.change(on_sample, sample, [a_in, b_in])
         method.change(on_method, method, [weights, params, temperature, gain, activity, detail_off, task])
-        go.click(run, [a_in, b_in, method, weights, params, chroma, normalize, temperature, gain, activity, detail_off,
-                       task, which],
-                 [status, fused, compare, metrics, downloads, timing, state], concurrency_id=FUSE_QUEUE
-                 ).then(after_fuse, [more, state], [metrics, more_note], concurrency_id=FUSE_QUEUE,
-                        show_progress="hidden")
+        fuse_event = go.click(run, [a_in, b_in, method, weights, params, chroma, normalize, temperature, gain, activity,
+                                    detail_off, task, which],
+                              [status, fused, compare, metrics, downloads, timing, state], concurrency_id=FUSE_QUEUE)
+        fuse_event.then(after_fuse, [more, state], [metrics, more_note], concurrency_id=FUSE_QUEUE, show_progress="hidden")
+        fuse_event.then(after_fuse_compare, [which, state], compare, show_progress="hidden")
         more.change(on_more, [more, state], [metrics, more_note], concurrency_id=FUSE_QUEUE)
         # no progress shown: the status line is an output (a result gone), and a fusion running may own its tracker
         which.change(on_compare, [which, state, status], [compare, status], show_progress="hidden")
