@@ -831,6 +831,10 @@ def run_benchmark(cfg: BenchmarkConfig) -> Outcome:
     problems: list[str] = []
     fig_specs = load_figure_specs(cfg, problems)
     plans, notes = plan_tables(cfg, problems, imported)
+    if plans and not any(pl.sources for pl in plans):  # it wrote tables of no row and said "wrote ...", exit 0
+        raise ParameterError("no row in any table: --methods none and --weights none, and no --fused folder, "
+                             "--import method or published images in the data root for these sets (name "
+                             "methods with --methods, weights with --weights)")
     from ..image_io import _one_line_path
     from ..wording import in_the_way
 
