@@ -773,7 +773,8 @@ def make_figures(cfg: BenchmarkConfig, specs: list, plans: list[Plan], results: 
         ra, rb = (x.upper() for x in pl.set.roles)
         try:
             if f.kind == "sources":
-                pairs = [n for n in (f.pairs or pl.set.names) if n in pl.set.a][:6]
+                # an image without its partner (a pair left out of the set) is no panel: it was a KeyError
+                pairs = [n for n in (f.pairs or pl.set.names) if n in pl.set.a and n in pl.set.b][:6]
                 title = f.title
                 if not pairs:  # none of the configured pairs is in this set: show the run's own (was a ZeroDivisionError)
                     pairs = pl.set.names[:4]
