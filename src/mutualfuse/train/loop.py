@@ -694,7 +694,7 @@ class Trainer:
 
         h = hashlib.sha256()
         for name, digest in zip(self.pair_names, self.pair_digests):
-            h.update(f"{name}\0{digest}\n".encode())
+            h.update(f"{name}\0{digest}\n".encode("utf-8", "surrogateescape"))  # a non-UTF-8 name: its bytes
         everyone = self._gather((len(pairs), h.hexdigest(), str(root)), "their training data")
         bad = next((r for r, v in enumerate(everyone) if v[:2] != everyone[0][:2]), None)
         if bad is not None:
@@ -783,8 +783,8 @@ class Trainer:
         if logged and logged[0] == self.step and math.isfinite(logged[1]):
             meta["final_train_loss"] = f"{logged[1]:.6f}"
         if self.loss_source is not None:  # which code the loss was: a weights file says where it came from
-            meta["loss_source"] = json.dumps(self.loss_source, ensure_ascii=False)
-        meta["train_data"] = json.dumps(self.train_data_record(), ensure_ascii=False)
+            meta["loss_source"] = _json_text(self.loss_source, indent=None)
+        meta["train_data"] = _json_text(self.train_data_record(), indent=None)
         last_val = getattr(self, "last_validation", None)
         if last_val and last_val["step"] == self.step:  # the card of one's own weights shows them
             meta["validation"] = json.dumps({k: (round(v, 6) if isinstance(v, float) else v)
@@ -801,7 +801,9 @@ class Trainer:
         trained on; ``auto`` and 0.1, 99.9 are ``fuse``'s defaults)."""
         import hashlib
 
-        h = hashlib.sha256("\n".join(f"{n}\t{d}" for n, d in zip(self.pair_names, self.pair_digests)).encode())
+        # a name that is not UTF-8 (a lone surrogate in Python) hashed as its bytes on disk
+        h = hashlib.sha256("\n".join(f"{n}\t{d}" for n, d in zip(self.pair_names, self.pair_digests)
+                                     ).encode("utf-8", "surrogateescape"))
         return {"data_root": str(self.data_root.resolve()), "sets": dict(self.sets_found),
                 "train_pairs": len(self.train_names), "held_out": len(self.val_names),
                 "pairs_sha256": h.hexdigest(),
@@ -1003,13 +1005,19 @@ class Trainer:
         """The one-line error of a run file that could not be written: the file, why, the step
         (``at_step``) and where ``--resume`` continues from."""
         step = f" at step {self.step}" if at_step else ""
-        return TrainingOutputError(f"{path}: cannot write ({write_failure(e)}){step}; {self._resume_point()}")
+        return TrainingOutputError(f"{path}: cannot write ({write_reason(e)}){step}; {self._resume_point()}")
 
     def _write_text(self, path: Path, text: str) -> None:
-        """``path.write_text(text)``; a failure is a :class:`TrainingOutputError`."""
+        """``text`` written to ``path`` as UTF-8, atomically (a temporary renamed over it, umask
+        respected: :func:`mutualfuse.io.atomic.atomic_write`); a failure is a
+        :class:`TrainingOutputError` and leaves ``path`` as it was (``path.write_text`` emptied
+        it first: a resume that failed there, or was stopped there, left an empty file)."""
+        from ..io.atomic import atomic_write
+
         try:
-            path.write_text(text)
-        except OSError as e:
+            with atomic_write(path) as tmp:
+                tmp.write_bytes(text.encode("utf-8"))
+        except (OSError, InputError) as e:  # InputError: atomic_write's own wording of an OSError
             raise self._cannot_write(path, e) from None
 
     def split_record(self) -> dict[str, Any]:
@@ -1090,7 +1098,7 @@ class Trainer:
             except OSError as e:
                 raise ParameterError(f"{self.out}: cannot create the output folder ({e.strerror or e}; out_dir)") from None
             self._write_text(self.out / "config.json", json.dumps(cfg.to_dict(), indent=2))
-            self._write_text(self.out / SPLIT, json.dumps(self.split_record(), indent=2, ensure_ascii=False) + "\n")
+            self._write_text(self.out / SPLIT, _json_text(self.split_record()))
             if self.notes and self.step == 0:
                 counts = ", ".join(f"{s} {n}" for s, n in self.sets_found)
                 print(f"mutualfuse train: {len(self.pair_names)} pairs in {self.data_root} ({counts}); "
@@ -1259,6 +1267,21 @@ class Trainer:
                                           f"export-weights {self.out / LAST} -o WEIGHTS.safetensors` writes "
                                           f"them elsewhere") from None
         return result
+
+
+def _json_text(record: Any, indent: int | None = 2) -> str:
+    """``record`` as JSON text for a file of the run (``split.json``; with ``indent`` None, without
+    the final line break, a metadata value of the checkpoints and weights): names as they are
+    (``ensure_ascii=False``), unless one of them holds a character UTF-8 cannot hold: a file name
+    that is not UTF-8 (``caf\\xe9.png`` from a Latin-1 system), which Python gives as a lone
+    surrogate, was an internal error (``UnicodeEncodeError``) with an empty ``split.json`` left;
+    such a record is written with JSON's ``\\u`` escapes, which read back to the same names."""
+    text = json.dumps(record, indent=indent, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(record, indent=indent)
+    return text + "\n" if indent is not None else text
 
 
 def _log_rows(path: Path, up_to: int) -> list[dict[str, str]]:

@@ -66,6 +66,18 @@ def _json(text: Any) -> Any:
         return None
 
 
+def _dumps(value: Any) -> str:
+    """``value`` as JSON text, non-ASCII names as they are, unless one holds a character that UTF-8
+    cannot hold (a path that is not UTF-8, a lone surrogate in Python), which a safetensors
+    metadata value cannot take: then with JSON's ``\\u`` escapes (:func:`mutualfuse.train.loop._json_text`)."""
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(value)
+    return text
+
+
 def record_paths(meta: dict[str, str], how: str) -> dict[str, str]:
     """``meta`` (a weights file's metadata as written by ``mutualfuse train`` or
     ``export-weights``) with its local paths recorded as ``how`` says (:data:`PATH_RECORDS`).
@@ -97,7 +109,7 @@ def record_paths(meta: dict[str, str], how: str) -> dict[str, str]:
             td["data_root"] = _name(td["data_root"])
         if isinstance(td.get("sets"), dict):
             td["sets"] = {_set(k, how): v for k, v in td["sets"].items()}
-        out["train_data"] = json.dumps(td, ensure_ascii=False)
+        out["train_data"] = _dumps(td)
     elif "train_data" in out:
         del out["train_data"]
     src = _json(out.get("loss_source")) if "loss_source" in out else None
@@ -106,7 +118,7 @@ def record_paths(meta: dict[str, str], how: str) -> dict[str, str]:
             src.pop("file", None)
         elif isinstance(src.get("file"), str):
             src["file"] = _name(src["file"])
-        out["loss_source"] = json.dumps(src, ensure_ascii=False)
+        out["loss_source"] = _dumps(src)
     elif "loss_source" in out:
         del out["loss_source"]
     out["recorded_paths"] = how
