@@ -754,6 +754,8 @@ def run(args: argparse.Namespace) -> int:
         if "mean" in names:
             print("note: an image is named 'mean': its rows come before each method's mean row, which is the "
                   "last row of the method", file=sys.stderr)
-        for out in outs:
+        for out, csv_out in zip(sidecars, (o for o in args.out if Path(o).suffix.lower() == ".csv")):
+            print(f"wrote {_one_line_path(out)} (how {_one_line_path(Path(csv_out).name)} was scored)", file=sys.stderr)
+        for out in args.out:  # the files asked for last, in their order
             print(f"wrote {_one_line_path(out)}", file=sys.stderr)
     return 0
