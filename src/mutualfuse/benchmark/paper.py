@@ -29,6 +29,11 @@ SUBSET_WARNING = ("Means over a subset of each set's pairs (--quick / --pairs N;
                   "not over the paper's pairs: the differences are not a reproduction check.")
 
 
+#: the banner of a run where a compared row's mean misses pairs that failed (the row's ``†``)
+PARTIAL_WARNING = ("A compared row's mean misses pairs that failed (marked † in its table; the problems list "
+                   "them): its cells are means over fewer pairs than the set's, not a reproduction check.")
+
+
 def load_paper_tables() -> dict:
     """The transcription: ``{"tables": [{"table": 1, "columns": [...], "rows": [...]}, ...]}``."""
     text = resources.files("mutualfuse").joinpath("data/paper_tables.json").read_text(encoding="utf-8")
@@ -54,6 +59,8 @@ class Cell:
     subset: bool = False
     #: ours is over a set that is not the paper's (pairs lacking or added): not a reproduction check
     other_set: bool = False
+    #: ours is the mean of a row some of whose pairs failed (``†``): not a reproduction check
+    partial: bool = False
 
     @property
     def paper(self) -> float:
@@ -86,7 +93,7 @@ def compare(tables: dict[str, Table], ours_id: str, quick: bool = False) -> list
                 ours_row = next((r for r in ours_table.rows if r.id == rid or r.id.startswith(rid + "[")), None)
             for metric, text in row["values"].items():
                 val = None
-                subset = False
+                subset = partial = False
                 if rid is None:
                     status, why = "not run", row.get("why_not", "")
                 elif ours_table is None:
@@ -102,8 +109,10 @@ def compare(tables: dict[str, Table], ours_id: str, quick: bool = False) -> list
                     else:
                         status = "reproduced" if reproduces(val, float(text)) else "differs"
                         why = ""
-                        if ours_row.partial:
-                            why = f"mean over {ours_row.n_ok} of {ours_row.n_pairs} pairs"
+                        if ours_row.partial:  # it said "mean over 7 of 8 pairs" beside "reproduced", no banner
+                            partial = True
+                            why = (f"mean over {ours_row.n_ok} of {ours_row.n_pairs} pairs (the others failed): "
+                                   "not a reproduction check")
                         if 0 < ours_row.n_pairs < ours_table.set_pairs:
                             subset = True
                             why = (why + "; " if why else "") + (
@@ -117,7 +126,7 @@ def compare(tables: dict[str, Table], ours_id: str, quick: bool = False) -> list
                 if row.get("note"):
                     why = (why + "; " if why else "") + row["note"]
                 cells.append(Cell(t["table"], t["section"], row["method"], metric, text, val, rid, status, why,
-                                  subset, other))
+                                  subset, other, partial))
     return cells
 
 
@@ -139,6 +148,8 @@ def to_markdown(cells: list[Cell], quick: bool = False) -> str:
         lines.append(f"**{SUBSET_WARNING}**")
     if any(c.other_set for c in cells):
         lines += ["", f"**{OTHER_SET_WARNING}**"]
+    if any(c.partial for c in cells):
+        lines += ["", f"**{PARTIAL_WARNING}**"]
     lines += ["", "| table | sec. | method | metric | paper | ours | ours − paper | rel. | status | note |",
               "|---:|---|---|---|---:|---:|---:|---:|---|---|"]
     for c in cells:

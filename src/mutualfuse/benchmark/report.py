@@ -210,6 +210,8 @@ def cells_html(cells, quick: bool) -> str:
         out.append(f"<p><b>{e(paper_view.SUBSET_WARNING)}</b></p>")
     if any(c.other_set for c in cells):
         out.append(f"<p><b>{e(paper_view.OTHER_SET_WARNING)}</b></p>")
+    if any(c.partial for c in cells):
+        out.append(f"<p><b>{e(paper_view.PARTIAL_WARNING)}</b></p>")
     out.append("<table><thead><tr><th>table</th><th>method</th><th>metric</th><th>paper</th><th>ours</th>"
                "<th>ours − paper</th><th>status</th><th>note</th></tr></thead><tbody>")
     for c in cells:
