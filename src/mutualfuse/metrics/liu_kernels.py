@@ -1620,6 +1620,20 @@ def _block_sums_add_py(acc, ws, i, M, out):
     acc[:] = 0.0
 
 
+def _qcv_sobel_row_py(p0, p1, p2, acc):
+    """One row of Chen–Varshney's saliency: ``acc[j] += g⁵`` for the Sobel gradient of the three
+    zero-padded rows ``p0``, ``p1``, ``p2`` (length N + 2; the output row is ``p1``), g⁵ = s²·√s
+    with s = g_x² + g_y² (``filter2 'same'``'s nonzero taps; exact integers for VIFB's rounded
+    images, so only √ and the two products round). Inlined into :func:`_qcv_saliency_py` and
+    :func:`_qcv_front_py` (the same operations in both)."""
+    N = acc.shape[0]
+    for j in range(N):
+        gx = -p0[j] + p0[j + 2] - 2.0 * p1[j] + 2.0 * p1[j + 2] - p2[j] + p2[j + 2]
+        gy = -p0[j] - 2.0 * p0[j + 1] - p0[j + 2] + p2[j] + 2.0 * p2[j + 1] + p2[j + 2]
+        s = gx * gx + gy * gy
+        acc[j] += s * s * math.sqrt(s)
+
+
 def _qcv_saliency_py(x, ws, lam):
     """Chen–Varshney's λ into ``lam`` (⌈M/ws⌉, ⌈N/ws⌉): per ws×ws block (partial blocks
     zero-padded) the sum of g⁵, g the Sobel gradient magnitude of ``x`` with zero padding
@@ -1643,11 +1657,7 @@ def _qcv_saliency_py(x, ws, lam):
                 p2[j + 1] = xr[j]
         else:
             p2[:] = 0.0
-        for j in range(N):
-            gx = -p0[j] + p0[j + 2] - 2.0 * p1[j] + 2.0 * p1[j + 2] - p2[j] + p2[j + 2]
-            gy = -p0[j] - 2.0 * p0[j + 1] - p0[j + 2] + p2[j] + 2.0 * p2[j + 1] + p2[j + 2]
-            s = gx * gx + gy * gy
-            acc[j] += s * s * math.sqrt(s)
+        _qcv_sobel_row(p0, p1, p2, acc)
         _block_sums_add(acc, ws, i, M, lam)
 
 
@@ -1663,6 +1673,79 @@ def _block_mean_sq_py(df, ws, D):
             v = np.float64(r[j])  # (float32 from Q_CV's float32 FFT: squared in float64)
             acc[j] += v * v
         _block_sums_add(acc, ws, i, M, D)
+    D /= ws * ws
+
+
+def _qcv_front_py(ims, ws, lam, z):
+    """Q_CV's work before its FFT in one pass over the rows (``structural._qcv_compiled``).
+    ``ims`` (3, M, N): the ``normalize1``-ed im1, im2, fu (float32 or float64). Writes λ of
+    ims[0] and ims[1] into ``lam`` (2, ⌈M/ws⌉, ⌈N/ws⌉) with the operations of
+    :func:`_qcv_saliency_py` (the same values bit for bit), and the differences ims[0] − ims[2] and
+    ims[1] − ims[2] into ``z`` (M, 2N) interleaved: the real and imaginary parts of the complex
+    image (a complex64 array viewed as float32) that ``_qcv_compiled`` transforms as one.
+    Returns the two differences' sums of squares (float64; exact integers for VIFB's rounded
+    images, NaN where an image is NaN)."""
+    M, N = ims.shape[1], ims.shape[2]
+    buf = np.zeros((2, 3, N + 2))  # per image, three zero-padded rows: row r in buf[q, (r + 1) % 3]
+    acc = np.zeros((2, N))
+    ss = np.zeros((2, N))  # per column (the loop vectorises; integer sums are exact in any order)
+    lam[:, :, :] = 0.0
+    for q in range(2):
+        r0 = buf[q, 1]
+        x0 = ims[q, 0]
+        for j in range(N):
+            r0[j + 1] = x0[j]
+    for i in range(M):
+        for q in range(2):
+            p0 = buf[q, i % 3]
+            p1 = buf[q, (i + 1) % 3]
+            p2 = buf[q, (i + 2) % 3]
+            if i + 1 < M:
+                xr = ims[q, i + 1]
+                for j in range(N):
+                    p2[j + 1] = xr[j]
+            else:
+                p2[:] = 0.0
+            _qcv_sobel_row(p0, p1, p2, acc[q])
+            _block_sums_add(acc[q], ws, i, M, lam[q])
+        x1 = ims[0, i]
+        x2 = ims[1, i]
+        xf = ims[2, i]
+        zr = z[i]
+        s1 = ss[0]
+        s2 = ss[1]
+        for j in range(N):
+            d1 = x1[j] - xf[j]
+            d2 = x2[j] - xf[j]
+            zr[2 * j] = d1
+            zr[2 * j + 1] = d2
+            e1 = np.float64(d1)
+            e2 = np.float64(d2)
+            s1[j] += e1 * e1
+            s2[j] += e2 * e2
+    return ss[0].sum(), ss[1].sum()
+
+
+def _qcv_block_mean_sq2_py(z, ws, D):
+    """:func:`_block_mean_sq_py` of both parts of an interleaved complex image ``z`` (M, 2N)
+    (a complex64 array viewed as float32): ``D[0]`` from the real parts z[:, 0::2], ``D[1]``
+    from the imaginary parts z[:, 1::2] (float64 squares and sums, the same operations in
+    the same order as :func:`_block_mean_sq_py` on each part), in one pass."""
+    M = z.shape[0]
+    N = z.shape[1] // 2
+    acc = np.zeros((2, N))
+    D[:, :, :] = 0.0
+    for i in range(M):
+        r = z[i]
+        a0 = acc[0]
+        a1 = acc[1]
+        for j in range(N):
+            v = np.float64(r[2 * j])
+            w = np.float64(r[2 * j + 1])
+            a0[j] += v * v
+            a1[j] += w * w
+        _block_sums_add(a0, ws, i, M, D[0])
+        _block_sums_add(a1, ws, i, M, D[1])
     D /= ws * ws
 
 # The helpers the kernels call, looked up as module globals when a kernel is compiled:
@@ -1693,6 +1776,7 @@ _xydeas_side = _xydeas_side_py
 _split = _split_py
 _fma = _fma_py
 _block_sums_add = _block_sums_add_py
+_qcv_sobel_row = _qcv_sobel_row_py
 _unwrap_terms = _unwrap_terms_py
 _unwrap_apply = _unwrap_apply_py
 _shift_taps = _shift_taps_py
@@ -1728,6 +1812,7 @@ def kernels():
     global _max_nan, _zhao_r, _unwrap_terms, _unwrap_apply, _shift_taps, _row_taps
     global _sym_taps, _ring_fill, _sep_rows3r, _ring3, _log10_prod, _atan
     global _atan_pq, _exp_sig, _pad_row, _exp_floor, _sum8, _pww_term_libm, _pww_bands_rows, _sobel_sums
+    global _qcv_sobel_row
     jit = functools.partial(_njit, nogil=True, error_model="numpy")  # cache=True where writable
     _sep_row1 = jit(_sep_row1_py)
     _triple_img = jit(_triple_img_py)
@@ -1763,6 +1848,7 @@ def kernels():
     _pww_bands_rows = jit(_pww_bands_rows_py)
     _pww_term = jit(_pww_term_py, inline='always')  # numba-level inlining: the loop around it vectorises
     _sobel_sums = jit(_sobel_sums_py, inline='always')  # the same for Q_G's two Sobel loops
+    _qcv_sobel_row = jit(_qcv_sobel_row_py, inline='always')  # Q_CV's saliency row (vectorised in place)
     _max_nan = jit(_max_nan_py)
     _zhao_r = jit(_zhao_r_py)
     return {
@@ -1792,4 +1878,6 @@ def kernels():
         "qcb_pool": jit(_qcb_pool_py),
         "qcv_saliency": jit(_qcv_saliency_py),
         "block_mean_sq": jit(_block_mean_sq_py),
+        "qcv_front": jit(_qcv_front_py),
+        "qcv_block_mean_sq2": jit(_qcv_block_mean_sq2_py),
     }

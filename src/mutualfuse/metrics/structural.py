@@ -691,37 +691,63 @@ def _blocks(x: np.ndarray, size: int) -> np.ndarray:
 
 @functools.lru_cache(maxsize=2)
 def _qcv_filter(m: int, n: int) -> np.ndarray:
-    """Q_CV's CSF for an m×n image as a real half spectrum (``ifftshift``-ed, as
-    :func:`_fft_filter` applies it), (m, n//2 + 1), float32 (computed in float64, then rounded:
-    it multiplies :func:`_qcv_compiled`'s complex64 spectra). Read-only; cached for two sizes."""
+    """Q_CV's CSF for an m×n image as a real full spectrum (``ifftshift``-ed, as
+    :func:`_fft_filter` applies it; even: H[k, l] = H[−k, −l]), float32 (computed in float64,
+    then rounded), each value twice: (m, 2n), to multiply :func:`_qcv_compiled`'s complex64
+    spectrum viewed as float32 (real, imaginary) pairs. Read-only; cached for two sizes."""
     r = _freq_radius((m, n), n / 8.0, m / 8.0)
     theta = 2.6 * (0.0192 + 0.144 * r) * np.exp(-((0.144 * r) ** 1.1))
-    out = np.ascontiguousarray(np.fft.ifftshift(theta)[:, : n // 2 + 1], dtype=np.float32)
+    out = np.repeat(np.fft.ifftshift(theta).astype(np.float32), 2, axis=1)
     out.setflags(write=False)
     return out
 
 
+def _qcv_balance(s1: float, s2: float) -> int:
+    """The exponent e for which 2^e·(B − F) has about the norm of A − F (within √2), given their
+    sums of squares s1 and s2: ``round(log2(√(s1/s2)))``, clamped to ±60; 0 where either sum is 0
+    or not finite (nothing to balance: see :func:`_qcv_compiled`)."""
+    if not (0 < s1 < math.inf and 0 < s2 < math.inf):
+        return 0
+    return max(-60, min(60, round(0.5 * (math.log2(s1) - math.log2(s2)))))  # (s1/s2 may overflow)
+
+
 def _qcv_compiled(K, A: np.ndarray, B: np.ndarray, F: np.ndarray) -> float:
-    """:func:`qcv` with float32 real FFTs and compiled block loops (the value of
-    :func:`_qcv_numpy` to ~2e-7 relative on the conformance images; see :func:`qcv`). A, B, F
-    are read only by :func:`_normalize1_into` (and F's shape): float64 or uint8 images."""
+    """:func:`qcv` with one complex64 FFT and compiled passes (the value of :func:`_qcv_numpy` to
+    ~1e-7 relative; see :func:`qcv`). A, B, F are read only by :func:`_normalize1_into` (and F's
+    shape): float64 or uint8 images.
+
+    The two filtered differences are the real and imaginary parts of one complex image:
+    z = (A − F) + i·2^e·(B − F), one in-place ``fft2``, the real, even CSF (so H·Z is the
+    spectrum of H∗(A − F) + i·2^e·H∗(B − F), both real), one in-place ``ifft2``. The power of two
+    2^e (exact in float32) gives both parts about the same norm (:func:`_qcv_balance`), so that
+    the round-off the transforms spread from one part into the other stays of the size of each
+    part's own (without it, where F ≈ A and λ_B = 0 the value moved by 3e-2). A difference that
+    is exactly 0 has D = 0 exactly, as with separate transforms."""
     m, n = F.shape
     ws = 16
     # normalize1 gives integers in [0, 255] (or NaN): exact in float32, and so are the
-    # differences below, in [−255, 255]: the float32 FFTs read them directly
+    # differences, in [−255, 255], that the float32 FFT reads
     ims = np.empty((3, m, n), dtype=np.float32)
     for k, x in enumerate((B, A, F)):  # im1 = b, im2 = a, fu = f
         _normalize1_into(K, x, ims[k])
     nb = (-(-m // ws), -(-n // ws))
     lam = np.empty((2,) + nb)
     D = np.empty((2,) + nb)
-    for k in range(2):
-        K["qcv_saliency"](ims[k], ws, lam[k])
-    ims[:2] -= ims[2]  # the differences A − F, B − F, in place (λ has been taken)
-    S = scipy.fft.rfft2(ims[:2], workers=1)
-    S *= _qcv_filter(m, n)
-    for k in range(2):  # (one inverse each, :func:`_irfft2_inplace`)
-        K["block_mean_sq"](_irfft2_inplace(S[k], n), ws, D[k])
+    z = np.empty((m, n), dtype=np.complex64)
+    s1, s2 = K["qcv_front"](ims, ws, lam, z.view(np.float32))  # λ, and z = (A − F) + i(B − F)
+    e = _qcv_balance(s1, s2)
+    if e:
+        z.imag *= np.float32(2.0**e)
+    z = scipy.fft.fft2(z, workers=1, overwrite_x=True)  # (in place: no temporaries)
+    zf = z.view(np.float32)  # (m, 2n): real and imaginary parts
+    zf *= _qcv_filter(m, n)
+    z = scipy.fft.ifft2(z, workers=1, overwrite_x=True)
+    K["qcv_block_mean_sq2"](z.view(np.float32), ws, D)
+    if e:
+        D[1] *= 2.0 ** (-2 * e)  # (exact: a power of two)
+    for k, s in enumerate((s1, s2)):
+        if s == 0:
+            D[k] = 0.0  # A − F (or B − F) is 0: its filtered image is 0, D too
     return float(np.sum(lam[0] * D[0] + lam[1] * D[1]) / np.sum(lam[0] + lam[1]))
 
 
@@ -740,15 +766,18 @@ def qcv(a, b, f, convention: str = "vifb") -> float:
     complex square, as MATLAB; real part taken at the end). Q_CV = Σ(λ_A D_A + λ_B D_B)/Σ(λ_A + λ_B).
     Lower is better.
 
-    Computation (``liu_kernels``, compiled): ``normalize1``, the Sobel gradients with their
-    block sums of g⁵ (as s²·√s, s = g_x² + g_y²) and the block means of the squared filtered
-    differences are single compiled passes; the two differences go through one batched real
-    FFT and its inverse (``scipy.fft``, the CSF is real and even, so the filtered differences
-    are real: MATLAB's imaginary parts are rounding noise, ~1e-16 relative, and only enter as
-    their squares). **The FFTs run in float32** (complex64 spectra; the differences are
-    integers, exact in float32; the squares and sums are float64): the value is the NumPy array
-    version's (:func:`_qcv_numpy`, float64, kept as the tests' reference) to ≤ 2.2e-7 relative on
-    the 77 conformance triples (it was ~1e-13 with float64 FFTs).
+    Computation (``liu_kernels``, compiled): ``normalize1``; one pass for the Sobel gradients
+    with their block sums of g⁵ (as s²·√s, s = g_x² + g_y²) and the two differences; one pass
+    for the block means of the squared filtered differences. The CSF is real and even, so the
+    filtered differences are real (MATLAB's imaginary parts are rounding noise, ~1e-16
+    relative, and only enter as their squares), and both are filtered by *one* complex FFT and
+    its inverse (``scipy.fft``, in place): the real and imaginary parts of
+    (A − F) + i·2^e·(B − F), with the power of two 2^e that gives both parts about the same
+    norm (see :func:`_qcv_compiled`). **The FFTs run in float32** (complex64; the differences
+    are integers, exact in float32; the squares and sums are float64): the value is the NumPy
+    array version's (:func:`_qcv_numpy`, float64, kept as the tests' reference) to ~1e-7
+    relative (≤ 2.2e-7 on the 77 conformance triples with two separate real FFTs, before
+    2026-12-07's session 30; measured again for this path in docs/metrics.md, Liu "Speed").
 
     Example (random 8-bit images; lower is better):
 
