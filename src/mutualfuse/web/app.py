@@ -359,13 +359,15 @@ PAGE_JS = r"""
   document.addEventListener("click", ev => {
     const button = fuseButton(ev.target);
     if (!button) return;
+    const through = button === letThrough;  // a press held below, sent now
+    if (through) letThrough = null;
     if (running(button)) {  // Gradio would drop the press without a word: the status line says why
       ev.stopImmediatePropagation();
       ev.preventDefault();
       busyNote(button);
       return;
     }
-    if (button === letThrough) { letThrough = null; return; }  // the press itself, sent now
+    if (through) return;
     if (Date.now() - touched > 300 && !updating()) return;
     ev.stopImmediatePropagation();
     ev.preventDefault();
