@@ -635,6 +635,24 @@ def _yang_py(A, B, F, g, w, nq, mu_den, rel, qy, out):
             _qc_row(s, out[i])
 
 
+def _atan_reduced_py(num, den, y0, extra):
+    """The part of Cephes' ``atan`` that :func:`_atan_py` and :func:`_atan_pq_py` share: with the
+    reduced argument x = num/den (|x| ≤ 0.66) and the reduction's offset y0 (0, π/4 or π/2, with
+    its low part ``extra``), y0 + (x + x·z·P(z)/Q(z)) + extra, z = x². Inlined by numba
+    (``inline='always'``) into both, so each keeps its own compile flags (:func:`_atan_pq_py`: FMA
+    contraction; :func:`_atan_py`: none) and the values they had with their own copies."""
+    xr = num / den
+    z = xr * xr
+    pz = (((-8.750608600031904122785e-1 * z - 1.615753718733365076637e1) * z
+           - 7.500855792314704667340e1) * z - 1.228866684490136173410e2) * z - 6.485021904942025371773e1
+    qz = ((((z + 2.485846490142306297962e1) * z + 1.650270098316988542046e2) * z
+           + 4.328810604912902668951e2) * z + 4.853903996359136964868e2) * z + 1.945506571482613964425e2
+    z = z * pz / qz
+    z = xr * z + xr
+    z = z + extra
+    return y0 + z
+
+
 def _atan_py(x):
     """arctan(x) by Cephes' ``atan.c`` (S. L. Moshier: reduction to |x| ≤ 0.66 by
     x → (x − 1)/(x + 1) + π/4 or −1/x + π/2, then a degree-4/5 rational function; rated
@@ -649,16 +667,7 @@ def _atan_py(x):
     den = ax if big else (ax + 1.0 if mid else 1.0)
     y0 = 1.57079632679489661923 if big else (0.78539816339744830962 if mid else 0.0)
     extra = 6.123233995736765886130e-17 if big else (3.061616997868382943065e-17 if mid else 0.0)
-    xr = num / den
-    z = xr * xr
-    pz = (((-8.750608600031904122785e-1 * z - 1.615753718733365076637e1) * z
-           - 7.500855792314704667340e1) * z - 1.228866684490136173410e2) * z - 6.485021904942025371773e1
-    qz = ((((z + 2.485846490142306297962e1) * z + 1.650270098316988542046e2) * z
-           + 4.328810604912902668951e2) * z + 4.853903996359136964868e2) * z + 1.945506571482613964425e2
-    z = z * pz / qz
-    z = xr * z + xr
-    z = z + extra
-    return math.copysign(y0 + z, x)
+    return math.copysign(_atan_reduced(num, den, y0, extra), x)
 
 
 def _atan_rows_py(x, out):
@@ -858,16 +867,7 @@ def _atan_pq_py(p, q):
     den = p if big else (p + q if mid else q)
     y0 = 1.57079632679489661923 if big else (0.78539816339744830962 if mid else 0.0)
     extra = 6.123233995736765886130e-17 if big else (3.061616997868382943065e-17 if mid else 0.0)
-    xr = num / den
-    z = xr * xr
-    pz = (((-8.750608600031904122785e-1 * z - 1.615753718733365076637e1) * z
-           - 7.500855792314704667340e1) * z - 1.228866684490136173410e2) * z - 6.485021904942025371773e1
-    qz = ((((z + 2.485846490142306297962e1) * z + 1.650270098316988542046e2) * z
-           + 4.328810604912902668951e2) * z + 4.853903996359136964868e2) * z + 1.945506571482613964425e2
-    z = z * pz / qz
-    z = xr * z + xr
-    z = z + extra
-    return y0 + z
+    return _atan_reduced(num, den, y0, extra)
 
 
 def _pad_row_py(x, ii, pd):
@@ -1754,6 +1754,7 @@ _sep_row1 = _sep_row1_py
 _sep_rows3 = _sep_rows3_py
 _sep_rows_xy = _sep_rows_xy_py
 _sym_taps = _sym_taps_py
+_atan_reduced = _atan_reduced_py
 _atan = _atan_py
 _atan_pq = _atan_pq_py
 _exp_sig = _exp_sig_py
@@ -1812,13 +1813,14 @@ def kernels():
     global _max_nan, _zhao_r, _unwrap_terms, _unwrap_apply, _shift_taps, _row_taps
     global _sym_taps, _ring_fill, _sep_rows3r, _ring3, _log10_prod, _atan
     global _atan_pq, _exp_sig, _pad_row, _exp_floor, _sum8, _pww_term_libm, _pww_bands_rows, _sobel_sums
-    global _qcv_sobel_row
+    global _qcv_sobel_row, _atan_reduced
     jit = functools.partial(_njit, nogil=True, error_model="numpy")  # cache=True where writable
     _sep_row1 = jit(_sep_row1_py)
     _triple_img = jit(_triple_img_py)
     _sep_rows3 = jit(_sep_rows3_py)
     _sep_rows_xy = jit(_sep_rows_xy_py)
     _sym_taps = jit(_sym_taps_py)
+    _atan_reduced = jit(_atan_reduced_py, inline='always')  # (numba IR: lowered with its caller's flags)
     _atan = jit(_atan_py)
     _atan_pq = jit(_atan_pq_py, fastmath={'contract'})
     _exp_floor = jit(_exp_floor_py, fastmath={'contract'})
