@@ -466,6 +466,8 @@ def policy_origin(message: str, settings: Settings, fuser, error: BaseException)
 
 #: (work folder, owner) → that owner's (page's) last request folder, superseded by its next request
 _OWNED: dict[tuple[str, str], Path] = {}
+#: (work folder, owner) → the folder of that owner's request running now (or failed: removed by its next)
+_PENDING: dict[tuple[str, str], Path] = {}
 _OWNED_LOCK = threading.Lock()
 
 
@@ -473,7 +475,11 @@ def _request_dir(workdir: Path, owner: str | None = None) -> Path:
     """A new folder for one request's files under ``workdir``.
 
     ``owner`` (the page's session: one browser tab, and ``/pair`` or ``/stack``) supersedes its own
-    previous request's folder, which is removed; any other folder is removed once older than
+    previous request's folder, which is removed when this request's result is made
+    (:func:`_superseded`; the folder of a request of it that failed, at its next request). It was
+    removed here, as the request began: while a stack fused (minutes with the network) or a pair's
+    metrics were scored, the image picked for the slider of the result still shown was said to be
+    "no longer on the server" and the slider emptied. Any other folder is removed once older than
     :data:`REQUEST_MAX_AGE`. Only the last :data:`KEEP_REQUESTS` folders of all requests were kept,
     so on a shared server eight requests of other tabs removed the files a tab's before/after
     slider still showed (its next move was a 403 error on the page). Of requests without an owner
@@ -482,10 +488,10 @@ def _request_dir(workdir: Path, owner: str | None = None) -> Path:
     now = time.time()
     with _OWNED_LOCK:
         if owner is not None:
-            old = _OWNED.pop((str(workdir), owner), None)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
-        owned = {str(p) for (w, _), p in _OWNED.items() if w == str(workdir)}
+            failed = _PENDING.pop((str(workdir), owner), None)
+            if failed is not None:
+                shutil.rmtree(failed, ignore_errors=True)
+        owned = {str(p) for table in (_OWNED, _PENDING) for (w, _), p in table.items() if w == str(workdir)}
         unowned = []
         for p in workdir.iterdir():
             try:
@@ -501,12 +507,28 @@ def _request_dir(workdir: Path, owner: str | None = None) -> Path:
         if owner is None:
             for _, p in sorted(unowned)[:max(0, len(unowned) - KEEP_REQUESTS + 1)]:
                 shutil.rmtree(p, ignore_errors=True)
-        for key in [k for k, p in _OWNED.items() if k[0] == str(workdir) and not p.exists()]:
-            del _OWNED[key]  # aged out
+        for table in (_OWNED, _PENDING):
+            for key in [k for k, p in table.items() if k[0] == str(workdir) and not p.exists()]:
+                del table[key]  # aged out
         req = Path(tempfile.mkdtemp(prefix="req-", dir=workdir))
         if owner is not None:
-            _OWNED[(str(workdir), owner)] = req
+            _PENDING[(str(workdir), owner)] = req
         return req
+
+
+def _superseded(workdir: Path, owner: str | None, req: Path) -> None:
+    """``req``, the folder of ``owner``'s request whose result is made, becomes its folder; the
+    folder of its request before is removed (:func:`_request_dir`)."""
+    if owner is None:
+        return
+    key = (str(workdir), owner)
+    with _OWNED_LOCK:
+        if _PENDING.get(key) == req:
+            del _PENDING[key]
+        old = _OWNED.get(key)
+        if old is not None and old != req:
+            shutil.rmtree(old, ignore_errors=True)
+        _OWNED[key] = req
 
 
 def expired_uploads(paths: dict[str, str]) -> str | None:
@@ -692,10 +714,12 @@ def fuse_request(a_path: str, b_path: str, settings: Settings, workdir: Path, ca
     write_image(avg_png, avg, bit_depth=depth)
     t1 = time.perf_counter()
     rows = _scores(a_path, b_path, png, avg_png, fuser.normalize, notes)
-    return Result(png=png, tiff=tiff, preview_a=_preview(a, req / "a-preview.png"),
-                  preview_b=_preview(b, req / "b-preview.png"), bit_depth=depth, colour=colour,
-                  seconds=seconds, metric_seconds=time.perf_counter() - t1, metrics=rows, notes=notes,
-                  device=str(fuser.device), average=avg_png, normalize=fuser.normalize, tiff_bit_depth=tiff_depth)
+    result = Result(png=png, tiff=tiff, preview_a=_preview(a, req / "a-preview.png"),
+                    preview_b=_preview(b, req / "b-preview.png"), bit_depth=depth, colour=colour,
+                    seconds=seconds, metric_seconds=time.perf_counter() - t1, metrics=rows, notes=notes,
+                    device=str(fuser.device), average=avg_png, normalize=fuser.normalize, tiff_bit_depth=tiff_depth)
+    _superseded(workdir, owner, req)
+    return result
 
 
 @dataclass
@@ -857,6 +881,7 @@ def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cach
         preview = _preview(read_image(out, max_pixels=max_pixels, normalize="full")[0], req / f"{out.stem}-preview.png")
     if len(labels) != len(previews):
         labels = [f"plane {k + 1}" for k in range(len(previews))]
+    _superseded(workdir, owner, req)
     return StackResult(out=out, preview=preview, summary=summary, seconds=seconds,
                        command=settings.stack_command(names, order, fmt), notes=notes,
                        planes=list(zip(labels, previews)))
