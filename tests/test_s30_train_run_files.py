@@ -94,3 +94,34 @@ def test_a_failed_write_of_the_run_files_leaves_them_as_they_were(tmp_path, caps
     assert "File too large" in lines[0] and "is at step 2: --resume continues from it" in lines[0], lines[0]
     assert {n: (out / n).read_bytes() for n in before} == before
     assert not [f for f in os.listdir(out) if ".part" in f]
+
+
+def test_a_resume_that_cannot_rewrite_log_csv_keeps_its_rows(tmp_path, capsys):
+    """``log.csv`` is rewritten on every resume (the rows up to the checkpoint's step kept): it was
+    emptied and written in place, so a resume that failed there (a file-size limit below the
+    log's size here; a full disk, a Ctrl+C alike) left the log cut short at the limit. Now the
+    log is whole, the error one line naming it (exit 2), no temporary left."""
+    resource = pytest.importorskip("resource")
+    root = data(tmp_path / "d")
+    out = tmp_path / "run"
+    c = cfg(tmp_path / "c.json", out, steps=64, checkpoint_every=64, **{"data.root": str(root)})
+    rc, err = _train(capsys, "--config", str(c))
+    assert rc == 0, err
+    log = (out / "log.csv").read_bytes()
+    small = max(len((out / n).read_bytes()) for n in ("config.json", "split.json"))
+    limit = small + 64
+    assert len(log) > limit + 256  # the run's other text files fit under the limit, the log does not
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    p = subprocess.run([sys.executable, "-m", "mutualfuse", "train", "--config", str(c), "--resume", "--steps", "65",
+                        "--no-progress", "-q"], capture_output=True, text=True, env=env, preexec_fn=small_files,
+                       timeout=300)
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == 2, p.stderr
+    assert len(lines) == 1 and lines[0].startswith("mutualfuse: error: ") and "log.csv: cannot write" in lines[0], \
+        p.stderr
+    assert (out / "log.csv").read_bytes() == log
+    assert not [f for f in os.listdir(out) if ".part" in f]

@@ -941,16 +941,26 @@ class Trainer:
         return out
 
     def _csv(self):
+        """``log.csv`` open for the rows of this invocation: its header and the rows up to the
+        resumed step, written to a temporary renamed over it (:func:`mutualfuse.io.atomic.atomic_write`),
+        then opened to append. It was emptied and written again in place: a resume that failed
+        there (a full disk, ``ulimit -f``) or was stopped there (Ctrl+C, a kill) left the log cut
+        short, the rows of the steps already trained lost."""
+        from ..io.atomic import atomic_write
+
         path = self.out / "log.csv"
         rows = []
         if path.exists():  # keep only rows up to the resumed step
             rows = _log_rows(path, self.step)
-        fh = open(path, "w", newline="")
-        w = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
-        w.writeheader()
-        w.writerows(rows)
-        fh.flush()
-        return fh, w
+        try:
+            with atomic_write(path) as tmp, open(tmp, "w", newline="") as fh:
+                w = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
+                w.writeheader()
+                w.writerows(rows)
+        except InputError as e:  # atomic_write's wording of a full disk: said as the run's other files are
+            raise self._cannot_write(path, e, at_step=False) from None
+        fh = open(path, "a", newline="")
+        return fh, csv.DictWriter(fh, fieldnames=CSV_FIELDS)
 
     def _tb(self):
         try:
