@@ -22,7 +22,8 @@ def test_to_latex_writes_infinities_as_math_and_reads_them_back():
               rows=[Row("a", "a", {"PSNR": math.inf, "EN": 6.5}), Row("b", "b", {"PSNR": -math.inf, "EN": 6.25})],
               marking="bold")
     tex = to_latex(t)
-    assert r"a & $\infty$ & " in tex and r"b & $-\infty$ & " in tex, tex
+    # +inf is the best PSNR (bold since the marks rank infinities, test_s30_repro_inf_best)
+    assert r"a & \textbf{$\infty$} & " in tex and r"b & $-\infty$ & " in tex, tex
     assert " inf " not in tex and "& inf" not in tex, tex
     back = read_latex(tex)
     assert back.values["a"][0] == math.inf and back.values["b"][0] == -math.inf
@@ -44,7 +45,7 @@ def test_evaluate_latex_and_csv_of_an_infinite_psnr(tmp_path, capsys):
                "--metrics", "PSNR@vifb", "EN@vifb", "-o", str(tex), "-o", str(out_csv)])
     assert rc == 0, capsys.readouterr().err
     text = tex.read_text()
-    assert r"same & $\infty$ & " in text, text
+    assert r"same & \textbf{$\infty$} & " in text, text
     assert "& inf " not in text and "inf:" not in text, text  # nor a note naming a cell "inf"
     assert "Infinite mean" in text and "PSNR@vifb" in text
     rows = list(csv.DictReader(out_csv.open()))
