@@ -1091,6 +1091,24 @@ class Trainer:
         return TrainingInterrupted(f"interrupted at {of}; the last checkpoint, {last}, is at step {at}: the "
                                    f"same command with --resume continues from it")
 
+    def _close_run_files(self, *files: Any) -> None:
+        """Close the progress bar, ``log.csv`` and the TensorBoard writer (``None``: not open),
+        each of them, where the caller's signal handlers are back: a Ctrl+C or SIGTERM that comes
+        meanwhile (the second of a stop, or one at the end of the last step; TensorBoard's writer
+        flushes and joins its thread) is :class:`TrainingInterrupted` naming the checkpoint that
+        ``--resume`` continues. It was a bare ``KeyboardInterrupt`` that replaced the run's own
+        message: the command said "interrupted", not the step nor the checkpoint."""
+        stopped = False
+        for f in files:
+            if f is None:
+                continue
+            try:
+                f.close()
+            except KeyboardInterrupt:
+                stopped = True
+        if stopped:
+            raise self._interrupted(clean=False) from None
+
     def _diverged(self, value: float, step: int) -> TrainingDiverged:
         where = (f"the last checkpoint, {self.out / LAST}, is at step {self.checkpoint_step}"
                  if self.checkpoint_step is not None else "no checkpoint was written")
@@ -1243,12 +1261,7 @@ class Trainer:
             raise self._interrupted(clean=False) from None
         finally:
             restore_signals()
-            if bar is not None:
-                bar.close()
-            if csv_fh is not None:
-                csv_fh.close()
-            if tb is not None:
-                tb.close()
+            self._close_run_files(bar, csv_fh, tb)
         # loss None (JSON null) when this invocation ran no step (resumed at its end)
         result = {"step": self.step, "loss": last_loss if math.isfinite(last_loss) else None,
                   "elapsed_s": self.elapsed}
@@ -1276,6 +1289,8 @@ class Trainer:
                                           f"{self.out / LAST} holds them (step {self.step}): `mutualfuse "
                                           f"export-weights {self.out / LAST} -o WEIGHTS.safetensors` writes "
                                           f"them elsewhere") from None
+            except KeyboardInterrupt:  # as one in the close above: the checkpoint of this step is the resume point
+                raise self._interrupted(clean=False) from None
         return result
 
 
