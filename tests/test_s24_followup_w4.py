@@ -295,7 +295,9 @@ def test_evaluate_outputs_are_all_or_none_when_a_write_fails(folders, tmp_path, 
 
     assert main(_evaluate(folders, outs)) == 0  # the same run without the fault writes all four
     capsys.readouterr()
-    assert sorted(p.name for p in out_dir.iterdir()) == ["later.tex", "new.md", "old.csv", "r.json"]
+    # old.csv.meta.json: the CSV's record of how it was scored (s30)
+    assert sorted(p.name for p in out_dir.iterdir()) == ["later.tex", "new.md", "old.csv", "old.csv.meta.json",
+                                                         "r.json"]
     assert (out_dir / "old.csv").read_text().startswith("method,folder,image,EN@vifb,SD@vifb")
 
 

@@ -125,9 +125,9 @@ def test_the_means_table_notes_an_infinite_mean(tmp_path, capsys):
     the .md/.tex table without a word (stderr and the JSON said it); now a note names the column."""
     _folders(tmp_path, VIS, VIS, VIS)
     md, tex = _means_notes(tmp_path, capsys, "PSNR@vifb", "EN@vifb")
-    assert "| f | inf | " in md and "f & inf & " in tex
+    assert "| f | inf | " in md and r"f & $\infty$ & " in tex  # LaTeX: $\infty$ since s30
     for text in (md, tex):
-        assert "inf: a mean over values of which some are infinite" in text and ": PSNR@vifb" in text
+        assert "Infinite mean: a mean over values of which some are infinite" in text and ": PSNR@vifb" in text
 
 
 def test_a_profile_name_given_to_metrics_says_so(capsys):
