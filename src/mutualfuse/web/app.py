@@ -650,11 +650,6 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
             return gr.update(), gr.update()
         return on_more(keys, state, progress, request)
 
-    # Gradio passes the request (its session: the browser tab) to a parameter annotated gr.Request;
-    # set as an object, since this module's string annotations cannot be resolved to gradio's class
-    for handler in (run, run_stack, on_more, after_fuse):
-        handler.__annotations__["request"] = gr.Request
-
     def after_fuse_compare(which, state):
         """Fuse's next step for the slider: the source the radio names now. Fuse sends the radio's
         value when pressed, so a source picked while the fusion ran (the radio's own change then
@@ -678,19 +673,33 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
             return None, STACK_GONE
         return pair, gr.update()
 
-    def on_compare(which, state, said=""):
+    def on_compare(which, state, said="", request=None):
         """The pair's slider for the source picked → (slider, status line). As for the stack
         (``on_stack_compare``): a result no longer on the server (its folder removed after the hour)
         left the slider showing the source picked before (its alt text naming the one picked)
         without a word; the slider is now emptied and the status line (``said``: as it is now) says
         why. Without a result (none fused yet: the radio always has a value; an error) nothing
-        changes; a status line of a result (``done: …``) with no state left is a server restarted."""
+        changes; a status line of a result (``done: …``) with no state left is a server restarted.
+
+        A source picked while Fuse runs is sent with the result shown then; one that runs after the
+        next result is made (the radio's requests wait for one another: a few picks in a row) found
+        that result's files superseded and said "no longer on the server" on the status line, over
+        the new result's ``done: …``. A result that is no longer the page's latest is left alone:
+        Fuse's next step (``after_fuse_compare``) shows the source the radio names."""
+        owner = _owner(request, "pair")
+        if owner is not None and owner in latest and (state or {}).get("fused") != latest[owner]:
+            return gr.update(), gr.update()
         if not state and not str(said or "").startswith("done"):
             return gr.update(), gr.update()
         pair = core.still_there(core.compare_pair(state, which))
         if pair is None:
             return None, PAIR_GONE
         return pair, gr.update()
+
+    # Gradio passes the request (its session: the browser tab) to a parameter annotated gr.Request;
+    # set as an object, since this module's string annotations cannot be resolved to gradio's class
+    for handler in (run, run_stack, on_more, after_fuse, on_compare):
+        handler.__annotations__["request"] = gr.Request
 
     with gr.Blocks(title="mutualfuse", analytics_enabled=False, delete_cache=(600, core.REQUEST_MAX_AGE)) as app:
         gr.Markdown(INTRO)
