@@ -1,10 +1,11 @@
 """Session 30: the result a page shows stays on the server while the page's next request runs.
 
 A request of a page (browser tab) superseded its previous request's folder as it began: while a
-stack fused (minutes with the network) or a pair's metrics were scored, the slider's images of the
-result still shown were gone, and picking another image for the slider said "this result is no
-longer on the server (results are kept about 60 minutes, or the server was restarted): press Fuse
-stack again" and emptied it. The folder is now removed when the next result is made (a failed
+pair's metrics were scored (seen in Chromium on a 1600x1600 pair, method max), the slider's images
+of the result still shown were gone, and picking the other source for the slider said "this result
+is no longer on the server (results are kept about 60 minutes, or the server was restarted): press
+Fuse again" and emptied it (a stack's files likewise while it fused; its selector is covered by
+its progress meanwhile). The folder is now removed when the next result is made (a failed
 request's folder at the page's next request). Core, no gradio."""
 from __future__ import annotations
 

@@ -477,9 +477,9 @@ def _request_dir(workdir: Path, owner: str | None = None) -> Path:
     ``owner`` (the page's session: one browser tab, and ``/pair`` or ``/stack``) supersedes its own
     previous request's folder, which is removed when this request's result is made
     (:func:`_superseded`; the folder of a request of it that failed, at its next request). It was
-    removed here, as the request began: while a stack fused (minutes with the network) or a pair's
-    metrics were scored, the image picked for the slider of the result still shown was said to be
-    "no longer on the server" and the slider emptied. Any other folder is removed once older than
+    removed here, as the request began: while a pair's metrics were scored (half a minute at camera
+    sizes), the source picked for the slider of the result still shown was said to be "no longer on
+    the server" and the slider emptied (the stack's selector is covered by its progress meanwhile). Any other folder is removed once older than
     :data:`REQUEST_MAX_AGE`. Only the last :data:`KEEP_REQUESTS` folders of all requests were kept,
     so on a shared server eight requests of other tabs removed the files a tab's before/after
     slider still showed (its next move was a 403 error on the page). Of requests without an owner
