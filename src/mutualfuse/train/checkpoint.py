@@ -83,6 +83,40 @@ def write_reason(e: BaseException) -> str:
     return write_failure(inner if isinstance(inner, OSError) else e)
 
 
+def _utf8_name(p: str | os.PathLike) -> bool:
+    """Whether safetensors (whose file functions take UTF-8 paths) can open ``p`` by name: a path
+    that is not UTF-8 (a folder named in Latin-1 bytes, a lone surrogate in Python) is read by
+    its bytes instead (:func:`_read_metadata`, ``safetensors.torch.load``)."""
+    try:
+        os.fspath(p).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _read_metadata(p: str | os.PathLike) -> dict[str, str]:
+    """The ``__metadata__`` of the safetensors file ``p``, from its header (its 8-byte length,
+    then the JSON), as ``safe_open(...).metadata()`` gives it, for a path safetensors cannot
+    open by name. ``ValueError`` where the header is not one."""
+    with open(p, "rb") as fh:
+        n = int.from_bytes(fh.read(8), "little")
+        if not 0 < n < 1 << 32:
+            raise ValueError("not a safetensors header")
+        header = json.loads(fh.read(n))
+    meta = header.get("__metadata__") if isinstance(header, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def _metadata(p: str | os.PathLike) -> dict[str, str]:
+    """``safe_open(p).metadata()``; by the header's bytes for a path that is not UTF-8."""
+    if not _utf8_name(p):
+        return _read_metadata(p)
+    from safetensors import safe_open
+
+    with safe_open(str(p), framework="pt") as f:
+        return f.metadata() or {}
+
+
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
     """Write ``state`` to a temp file in the same folder, fsync, then rename over ``path``.
 
@@ -169,9 +203,15 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     try:
         from safetensors import safe_open
 
-        with safe_open(str(p), framework="pt") as f:
-            meta = f.metadata() or {}
-        tensors = load_file(str(p))
+        if _utf8_name(p):
+            with safe_open(str(p), framework="pt") as f:
+                meta = f.metadata() or {}
+            tensors = load_file(str(p))
+        else:  # a path safetensors cannot take ("Path ... is not valid UTF-8", called a corrupt checkpoint)
+            from safetensors.torch import load
+
+            meta = _read_metadata(p)
+            tensors = load(p.read_bytes())
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise WeightsError(f"{p}: corrupt checkpoint ({' '.join(str(e).split())[:160]})") from None
     if meta.get("format") != FORMAT:
@@ -200,10 +240,7 @@ def checkpoint_step(path: str | os.PathLike) -> int | None:
     what an interrupted run names as its resume point. None where there is no such file or it
     cannot be read as one."""
     try:
-        from safetensors import safe_open
-
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
+        meta = _metadata(path)
         if meta.get("format") != FORMAT:
             return None
         step = json.loads(meta["structure"]).get("step")
@@ -217,10 +254,7 @@ def checkpoint_digest(path: str | os.PathLike) -> str | None:
     processes of a ``torchrun`` compare to know that they resume the same file. None where there
     is no such file or it cannot be read as one."""
     try:
-        from safetensors import safe_open
-
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
+        meta = _metadata(path)
     except Exception:  # noqa: BLE001 - missing or not a checkpoint
         return None
     digest = meta.get("tensors_sha256") if meta.get("format") == FORMAT else None

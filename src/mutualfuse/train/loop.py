@@ -967,7 +967,17 @@ class Trainer:
             from torch.utils.tensorboard import SummaryWriter
         except Exception:  # noqa: BLE001 - tensorboard is an optional extra
             return None
-        return SummaryWriter(log_dir=str(self.out / "tb"), purge_step=self.step + 1)
+        tb = self.out / "tb"
+        try:
+            os.fspath(tb).encode("utf-8")
+        except UnicodeEncodeError:  # TensorBoard encodes its file names as UTF-8: its writer raised (internal error)
+            if self.notes:
+                from ..image_io import _one_line_path
+
+                print(_one_line_path(f"note: {tb}: TensorBoard scalars not written (TensorBoard takes only UTF-8 "
+                                     f"file names; log.csv has the same numbers)"), file=sys.stderr)
+            return None
+        return SummaryWriter(log_dir=str(tb), purge_step=self.step + 1)
 
     def _time_up(self, t_start: float) -> bool:
         """Whether this invocation's ``time_limit_s`` has passed since ``t_start`` (every process agrees: under
@@ -1129,9 +1139,11 @@ class Trainer:
             self._write_text(self.out / SPLIT, _json_text(self.split_record()))
             if self.notes and self.step == 0:
                 counts = ", ".join(f"{s} {n}" for s, n in self.sets_found)
-                print(f"mutualfuse train: {len(self.pair_names)} pairs in {self.data_root} ({counts}); "
-                      f"{len(self.val_names)} held out "
-                      f"for validation by seed {cfg.seed} (listed in {self.out / SPLIT})", file=sys.stderr)
+                from ..image_io import _one_line_path  # a name that is not UTF-8 shown escaped, as errors show it
+
+                print(_one_line_path(f"mutualfuse train: {len(self.pair_names)} pairs in {self.data_root} ({counts}); "
+                                     f"{len(self.val_names)} held out for validation by seed {cfg.seed} (listed in "
+                                     f"{self.out / SPLIT})"), file=sys.stderr)
             try:
                 csv_fh, writer = self._csv()
             except OSError as e:
