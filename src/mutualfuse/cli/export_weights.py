@@ -182,6 +182,12 @@ def run(args: argparse.Namespace) -> int:
         meta.update({k: v for k, v in run_meta.items()
                      if k in ("machine", "precision", "final_train_loss", "validation", "loss_source", "train_data")
                      and isinstance(v, str)})
+    planned = cfg.get("steps") if isinstance(cfg, dict) else None
+    if isinstance(planned, int) and not isinstance(planned, bool) and step < planned:
+        # as a --time-limit stop's final weights say it (their card's "stopped:" line): a checkpoint
+        # of a run that had not finished, exported, looked like a finished run's weights
+        meta["stopped"] = (f"exported from a checkpoint at step {step} of {planned} (the learning-rate schedule "
+                           f"did not finish)")
     from ..train.paths import PATH_RECORDS, record_paths
 
     how = args.record_paths or (st.get("record_paths") if st.get("record_paths") in PATH_RECORDS else "full")
