@@ -251,7 +251,18 @@ def resume_differences(saved: dict[str, Any], cfg: TrainConfig) -> list[tuple[st
     that field's default, as does a model field (through :class:`ModelConfig`)."""
     old = _saved_flat(saved)
     new = _flat(cfg.to_dict())
-    return [(k, old.get(k), new[k]) for k in new if k not in RESUME_MAY_CHANGE and old.get(k) != new[k]]
+    return [(k, old.get(k), new[k]) for k in new
+            if k not in RESUME_MAY_CHANGE and _comparable(k, old.get(k)) != _comparable(k, new[k])]
+
+
+def _comparable(key: str, value: Any) -> Any:
+    """A config value as :func:`resume_differences` compares it: ``data.sets`` without a folder's
+    trailing slash (``--sets train/roadscene/``, as a shell completes it, is the set
+    ``train/roadscene``: the same pairs, named the same in the checkpoint; it was refused as "a
+    different config"); every other value as it is."""
+    if key == "data.sets" and isinstance(value, list):
+        return [v.rstrip("/") or v if isinstance(v, str) else v for v in value]
+    return value
 
 
 def resume_notes(st: dict[str, Any], cfg: TrainConfig, now: dict[str, Any]) -> list[str]:
