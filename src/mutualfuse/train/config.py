@@ -152,6 +152,9 @@ class TrainConfig:
             if not isinstance(v, kind):  # e.g. ``cfg.data = {...}`` after construction
                 raise ParameterError(f"training config: {key} must be a {kind.__name__}, got {type(v).__name__} "
                                      f"{v!r} (TrainConfig({key}={{...}}) reads a mapping)")
+        top, data = {"out_dir": self.out_dir, "init_weights": self.init_weights}, vars(self.data)
+        _paths_as_text(top, data)  # ``TrainConfig(out_dir=Path(...))``, ``cfg.out_dir = Path(...)``
+        self.out_dir, self.init_weights = top["out_dir"], top["init_weights"]
         validate_train_config(self)
         return self
 
@@ -182,6 +185,7 @@ class TrainConfig:
                 raise ParameterError(f"unknown {key} config keys: {sorted(set(sub) - names, key=str)} "
                                      f"(known: {sorted(names)})")
         model_d, data_d = dict(model_d or {}), dict(data_d or {})  # copies: floats read from text are converted
+        _paths_as_text(d, data_d)
         check_field_types(ModelConfig, model_d, "model.")
         check_field_types(DataConfig, data_d, "data.", only=("bool", "str | None"))
         check_field_types(cls, d, "", only=("bool",))
@@ -342,6 +346,25 @@ _FIELD_TYPES: dict[str, tuple[Any, str]] = {
     "tuple[int, ...]": (lambda v: isinstance(v, (list, tuple)) and all(_is_int(x) for x in v),
                         "a list of integers"),
 }
+
+
+def _paths_as_text(top: dict[str, Any], data: dict[str, Any]) -> None:
+    """The path-like values (``pathlib.Path``) of ``out_dir``, ``init_weights`` (``top``: the
+    config's keys), ``data.root`` and the entries of a ``data.sets`` list (``data``), in place, as
+    their strings (``os.fspath``): the config is stored as JSON (``config.json``, checkpoints,
+    weights), which has no paths. ``out_dir=Path(...)`` passed the checks and stopped the run
+    with ``TypeError: Object of type PosixPath is not JSON serializable``; ``data.root`` and
+    ``init_weights`` as paths were refused as "must be a non-empty string"."""
+    def text(v: Any) -> Any:
+        return os.fspath(v) if isinstance(v, os.PathLike) else v
+
+    for key in ("out_dir", "init_weights"):
+        if key in top:
+            top[key] = text(top[key])
+    if "root" in data:
+        data["root"] = text(data["root"])
+    if isinstance(data.get("sets"), list):
+        data["sets"] = [text(v) for v in data["sets"]]
 
 
 def check_field_types(cls, d: dict[str, Any], prefix: str, only: tuple[str, ...] | None = None) -> None:
