@@ -62,7 +62,8 @@ LATEST_KEPT = 10000
 
 #: the page's style for keyboard and low-vision users (``launch(css=)``; checked by
 #: tests/web/test_s24_a11y.py): the status lines one line high while empty (the first status moved
-#: everything under it down, and a fusion's progress, drawn inside them, was not seen: zero pixels high), a focus ring on every control that has the keyboard's focus
+#: everything under it down, and a fusion's progress, drawn inside them, was not seen: zero pixels
+#: high), the Fuse buttons dimmed while busy, a focus ring on every control that has the keyboard's focus
 #: (Gradio's dropdowns, radios and upload areas had none: ``outline: none``), the primary buttons
 #: darker (white on Gradio's orange was 2.8:1 light, 3.6:1 dark; WCAG AA asks 4.5:1), the
 #: upload areas' "- or -" in the text colour (1.9:1), and the class of text for screen readers only
