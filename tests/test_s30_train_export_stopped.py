@@ -34,14 +34,9 @@ def test_the_weights_exported_from_an_unfinished_run_say_so(tmp_path, capsys):
     assert "step 1 of 4" in got.get("stopped", "") and "schedule did not finish" in got["stopped"], got
     card = capsys.readouterr() and main(["methods", "--card", str(w)])
     assert card == 0 and "stopped:" in capsys.readouterr().out
-
-
-def test_the_weights_exported_from_a_finished_run_do_not(tmp_path, capsys):
-    root = data(tmp_path / "d")
-    out = tmp_path / "run"
-    c = cfg(tmp_path / "c.json", out, **{"data.root": str(root)})
-    assert main(["train", "--config", str(c), "--no-progress", "-q"]) == 0
-    w = tmp_path / "w.safetensors"
-    assert main(["export-weights", str(out / "last.ckpt"), "-o", str(w), "-q"]) == 0
-    assert "stopped" not in _meta(w)
+    # the same run finished (--resume to its steps): its checkpoint's export says nothing of a stop
+    assert main(["train", "--config", str(c), "--resume", "--no-progress", "-q"]) == 0
+    done = tmp_path / "done.safetensors"
+    assert main(["export-weights", str(out / "last.ckpt"), "-o", str(done), "-q"]) == 0
+    assert _meta(done)["steps"] == "4" and "stopped" not in _meta(done)
     assert "stopped" not in _meta(out / "final.safetensors")
