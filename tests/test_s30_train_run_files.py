@@ -104,7 +104,7 @@ def test_a_resume_that_cannot_rewrite_log_csv_keeps_its_rows(tmp_path, capsys):
     resource = pytest.importorskip("resource")
     root = data(tmp_path / "d")
     out = tmp_path / "run"
-    c = cfg(tmp_path / "c.json", out, steps=64, checkpoint_every=64, **{"data.root": str(root)})
+    c = cfg(tmp_path / "c.json", out, steps=100, checkpoint_every=100, **{"data.root": str(root)})
     rc, err = _train(capsys, "--config", str(c))
     assert rc == 0, err
     log = (out / "log.csv").read_bytes()
@@ -116,7 +116,7 @@ def test_a_resume_that_cannot_rewrite_log_csv_keeps_its_rows(tmp_path, capsys):
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-    p = subprocess.run([sys.executable, "-m", "mutualfuse", "train", "--config", str(c), "--resume", "--steps", "65",
+    p = subprocess.run([sys.executable, "-m", "mutualfuse", "train", "--config", str(c), "--resume", "--steps", "101",
                         "--no-progress", "-q"], capture_output=True, text=True, env=env, preexec_fn=small_files,
                        timeout=300)
     lines = p.stderr.strip().splitlines()
