@@ -225,6 +225,8 @@ def _run(args: argparse.Namespace) -> int:
 
         if args.data_root:  # the printed config, passed back, finds the same data
             cfg.data.root = args.data_root
+        if os.environ.get("RANK", "0") not in ("", "0"):  # under torchrun rank 0 prints it, once (was once a process)
+            return 0
         sys.stdout.write(yaml.safe_dump(cfg.to_dict(), sort_keys=False, default_flow_style=None))
         return 0
     out = Path(cfg.out_dir)
