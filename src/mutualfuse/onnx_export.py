@@ -208,14 +208,17 @@ def weights_identity(model: str | os.PathLike) -> tuple[str, str]:
     """(name, sha256) of the weights ``model``: a shipped name (also for a shipped file given by
     its path), else the file's name without its folder (a path put the exporter's folders, home
     directory included, into a file made to be handed on, and said nothing of its content), and
-    the sha256 of the file."""
+    the sha256 of the file. A name that is not UTF-8 (Latin-1 bytes) is written with its bytes
+    escaped (``w\\xe9.safetensors``): ONNX metadata is UTF-8 text, and the export failed with
+    UnicodeEncodeError."""
     from .weights import SHIPPED, _shipped_name, file_sha256, resolve_weights
 
     name = _shipped_name(model)
     if name in SHIPPED:
         return name, SHIPPED[name].sha256
     path, _ = resolve_weights(model)
-    return Path(path).name, file_sha256(path)
+    name = os.fsencode(Path(path).name).decode("utf-8", "backslashreplace")
+    return name, file_sha256(path)
 
 
 def _finish_graph(graph: bytes, model, pool: int | None, task: str | None, settings: str = "",
