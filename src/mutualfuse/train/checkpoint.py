@@ -83,37 +83,13 @@ def write_reason(e: BaseException) -> str:
     return write_failure(inner if isinstance(inner, OSError) else e)
 
 
-def _utf8_name(p: str | os.PathLike) -> bool:
-    """Whether safetensors (whose file functions take UTF-8 paths) can open ``p`` by name: a path
-    that is not UTF-8 (a folder named in Latin-1 bytes, a lone surrogate in Python) is read by
-    its bytes instead (:func:`_read_metadata`, ``safetensors.torch.load``)."""
-    try:
-        os.fspath(p).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _read_metadata(p: str | os.PathLike) -> dict[str, str]:
-    """The ``__metadata__`` of the safetensors file ``p``, from its header (its 8-byte length,
-    then the JSON), as ``safe_open(...).metadata()`` gives it, for a path safetensors cannot
-    open by name. ``ValueError`` where the header is not one."""
-    with open(p, "rb") as fh:
-        n = int.from_bytes(fh.read(8), "little")
-        if not 0 < n < 1 << 32:
-            raise ValueError("not a safetensors header")
-        header = json.loads(fh.read(n))
-    meta = header.get("__metadata__") if isinstance(header, dict) else None
-    return meta if isinstance(meta, dict) else {}
-
-
 def _metadata(p: str | os.PathLike) -> dict[str, str]:
-    """``safe_open(p).metadata()``; by the header's bytes for a path that is not UTF-8."""
-    if not _utf8_name(p):
-        return _read_metadata(p)
+    """``safe_open(p).metadata()`` (a path that is not UTF-8 by its bytes: :mod:`..io.safetensors_names`)."""
     from safetensors import safe_open
 
-    with safe_open(str(p), framework="pt") as f:
+    from ..io.safetensors_names import safetensors_name
+
+    with safetensors_name(p) as name, safe_open(name, framework="pt") as f:
         return f.metadata() or {}
 
 
@@ -203,15 +179,14 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     try:
         from safetensors import safe_open
 
-        if _utf8_name(p):
-            with safe_open(str(p), framework="pt") as f:
-                meta = f.metadata() or {}
-            tensors = load_file(str(p))
-        else:  # a path safetensors cannot take ("Path ... is not valid UTF-8", called a corrupt checkpoint)
-            from safetensors.torch import load
+        from ..io.safetensors_names import safetensors_name
 
-            meta = _read_metadata(p)
-            tensors = load(p.read_bytes())
+        # (a path that is not UTF-8, which safetensors cannot take by name, was "Path ... is not
+        # valid UTF-8", called a corrupt checkpoint)
+        with safetensors_name(p) as name:
+            with safe_open(name, framework="pt") as f:
+                meta = f.metadata() or {}
+            tensors = load_file(name)
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise WeightsError(f"{p}: corrupt checkpoint ({' '.join(str(e).split())[:160]})") from None
     if meta.get("format") != FORMAT:

@@ -16,7 +16,6 @@ weights with NaN or infinite values are refused.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -386,25 +385,6 @@ def _expected_shapes(path: Path, cfg: ModelConfig) -> dict[str, tuple[int, ...]]
     return {k: tuple(v.shape) for k, v in net.state_dict().items()}
 
 
-@contextlib.contextmanager
-def _safetensors_name(path: Path):
-    """A name of ``path`` that safetensors can open: the path itself, or for a path that is not
-    UTF-8 (a file named in Latin-1 bytes, a lone surrogate in Python; safetensors takes UTF-8
-    paths only and said "Path ... is not valid UTF-8") ``/proc/self/fd/N`` of the file opened by
-    its bytes, where the system has it (Linux); elsewhere the path, refused as before."""
-    try:
-        os.fspath(path).encode("utf-8")
-    except UnicodeEncodeError:
-        if os.path.isdir("/proc/self/fd"):
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                yield f"/proc/self/fd/{fd}"
-            finally:
-                os.close(fd)
-            return
-    yield str(path)
-
-
 def _first(e: BaseException) -> str:
     s = str(e.args[0] if isinstance(e, KeyError) and e.args else e).strip()
     return (s.splitlines()[0] if s else type(e).__name__)[:150]
@@ -422,6 +402,7 @@ def read_weights(spec: str | os.PathLike | None) -> tuple[dict[str, torch.Tensor
     import torch
     from safetensors import SafetensorError, safe_open
 
+    from ..io.safetensors_names import safetensors_name
     from ..model import ModelConfig
 
     path, expected = resolve_weights(spec)
@@ -437,7 +418,7 @@ def read_weights(spec: str | os.PathLike | None) -> tuple[dict[str, torch.Tensor
     except OSError as e:
         raise WeightsError(f"{path}: cannot read the weights file ({e.strerror or e})") from None
     try:
-        with _safetensors_name(path) as name, safe_open(name, framework="pt") as fh:
+        with safetensors_name(path) as name, safe_open(name, framework="pt") as fh:
             meta = dict(fh.metadata() or {})
             header = {k: (tuple(fh.get_slice(k).get_shape()), str(fh.get_slice(k).get_dtype())) for k in fh.keys()}
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
@@ -480,7 +461,7 @@ def read_weights(spec: str | os.PathLike | None) -> tuple[dict[str, torch.Tensor
     from safetensors.torch import load_file
 
     try:
-        with _safetensors_name(path) as name:
+        with safetensors_name(path) as name:
             state = load_file(name)
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise WeightsError(f"{path}: not a valid safetensors weights file ({_first(e)[:120]})") from None
