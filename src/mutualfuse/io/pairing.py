@@ -219,10 +219,40 @@ def read_pairs_csv(lst: Path) -> tuple[list[CsvRow], list[tuple[int, str]]]:
         if any("\0" in c for c in row[:3]):  # no path holds one: os.stat raised ValueError, an internal error
             bad.append((i, "row holds a NUL byte, which no file name can"))
             continue
+        comma = _comma_name(base, row)
+        if comma:  # "ir/a,1.png" unquoted: the rest of the row shifted, reported as "ir/a not found"
+            bad.append((i, f"columns {comma} joined by a comma name an existing file: quote a name that holds a "
+                           f"comma (\"a,1.png\"), as CSV does"))
+            continue
+        if len(row) > 3 and any(row[3:]):  # the fourth and later columns were ignored without a word
+            bad.append((i, f"row has {len(row)} columns; a pairs list has a,b[,out] (quote a name that holds a "
+                           f"comma)"))
+            continue
         a = Path(row[0]) if Path(row[0]).is_absolute() else base / row[0]
         b = Path(row[1]) if Path(row[1]).is_absolute() else base / row[1]
         out.append(CsvRow(i, a, b, row[2] if len(row) >= 3 and row[2] else None))
     return out, bad
+
+
+def _comma_name(base: Path, row: list[str]) -> str | None:
+    """Which neighbouring columns of ``row`` (as "1-2"), joined by a comma, name an existing file
+    (relative to ``base``) where the first of them names none: a name holding a comma written
+    without CSV's quotes. None where there is no such pair. (Only looked at for rows of three or
+    more columns, at most one ``stat`` per column.)"""
+    if len(row) < 3:
+        return None
+    for k in range(len(row) - 1):
+        first = Path(row[k]) if Path(row[k]).is_absolute() else base / row[k]
+        if not row[k] or first.exists():
+            continue
+        joined = row[k] + "," + row[k + 1]
+        p = Path(joined) if Path(joined).is_absolute() else base / joined
+        try:
+            if p.is_file():
+                return f"{k + 1}-{k + 2}"
+        except (OSError, ValueError):
+            return None
+    return None
 
 
 def folds_case(folder: Path) -> bool:
