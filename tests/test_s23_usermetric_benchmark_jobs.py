@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from mutualfuse.benchmark.table import read_csv
+from bench_roots import two_tno_pairs  # tests/ is on sys.path
 
 MODULE = textwrap.dedent('''
     from mutualfuse.metrics import register_metric
@@ -42,13 +43,7 @@ RUN = textwrap.dedent('''
 
 @pytest.fixture()
 def root(tmp_path):
-    rng = np.random.default_rng(5)
-    for n, (h, w) in {"01": (64, 72), "02": (56, 60)}.items():
-        for role in ("ir", "vis"):
-            d = tmp_path / "data" / "ir-vis" / "tno" / role
-            d.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(rng.integers(0, 256, (h, w)).astype(np.uint8)).save(d / f"{n}.png")
-    (tmp_path / "nofig.yaml").write_text("figures: []\n")
+    two_tno_pairs(tmp_path, 5)
     (tmp_path / "s23bmean.py").write_text(MODULE)
     return tmp_path
 

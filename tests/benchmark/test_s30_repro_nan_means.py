@@ -12,8 +12,7 @@ import subprocess
 import sys
 import textwrap
 
-import numpy as np
-from PIL import Image
+from bench_roots import two_tno_pairs  # tests/ is on sys.path
 
 MODULE = textwrap.dedent('''
     from mutualfuse.metrics import register_metric
@@ -29,13 +28,7 @@ MODULE = textwrap.dedent('''
 
 
 def test_a_nan_or_infinite_mean_is_explained_in_the_row_note(tmp_path):
-    rng = np.random.default_rng(30)
-    for n, (h, w) in {"01": (64, 72), "02": (56, 60)}.items():
-        for role in ("ir", "vis"):
-            d = tmp_path / "data" / "ir-vis" / "tno" / role
-            d.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(rng.integers(0, 256, (h, w)).astype(np.uint8)).save(d / f"{n}.png")
-    (tmp_path / "nofig.yaml").write_text("figures: []\n")
+    two_tno_pairs(tmp_path, 30)
     (tmp_path / "halfnan.py").write_text(MODULE)
     env = dict(os.environ, OMP_NUM_THREADS="1", XDG_CACHE_HOME=str(tmp_path / "xdg"))
     p = subprocess.run([sys.executable, "-m", "mutualfuse", "benchmark", "-q", "--data-root", str(tmp_path / "data"),

@@ -12,8 +12,7 @@ import os
 import subprocess
 import sys
 
-import numpy as np
-from PIL import Image
+from bench_roots import two_tno_pairs  # tests/ is on sys.path
 
 
 def _bench(tmp_path, jobs):
@@ -29,13 +28,7 @@ def _bench(tmp_path, jobs):
 
 
 def test_cached_times_keep_the_j_they_were_taken_at(tmp_path):
-    rng = np.random.default_rng(30)
-    for n, (h, w) in {"01": (64, 72), "02": (56, 60)}.items():
-        for role in ("ir", "vis"):
-            d = tmp_path / "data" / "ir-vis" / "tno" / role
-            d.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(rng.integers(0, 256, (h, w)).astype(np.uint8)).save(d / f"{n}.png")
-    (tmp_path / "nofig.yaml").write_text("figures: []\n")
+    two_tno_pairs(tmp_path, 30)
     rows, _ = _bench(tmp_path, 2)
     assert [r["measured"] for r in rows] == ["this run, -j 2"] * 2, rows
     rows, md = _bench(tmp_path, 1)  # everything cached: the times are the -j 2 run's
