@@ -6,12 +6,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+#: two pairs of different sizes (the benchmark's tests' usual root)
+TWO = {"01": (64, 72), "02": (56, 60)}
 
-def two_tno_pairs(tmp_path: Path, seed: int) -> Path:
-    """``tmp_path/data/ir-vis/tno/{ir,vis}/{01,02}.png`` (random 8-bit, 64×72 and 56×60) and
-    ``tmp_path/nofig.yaml`` (a figures config with no figure); returns ``tmp_path``."""
+
+def tno_pairs(tmp_path: Path, seed: int, sizes: dict[str, tuple[int, int]] = TWO) -> Path:
+    """``tmp_path/data/ir-vis/tno/{ir,vis}/<name>.png`` for each name → (height, width) of
+    ``sizes`` (random 8-bit, drawn in that order, ir before vis) and ``tmp_path/nofig.yaml`` (a
+    figures config with no figure); returns ``tmp_path``."""
     rng = np.random.default_rng(seed)
-    for n, (h, w) in {"01": (64, 72), "02": (56, 60)}.items():
+    for n, (h, w) in sizes.items():
         for role in ("ir", "vis"):
             d = tmp_path / "data" / "ir-vis" / "tno" / role
             d.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,7 @@ from mutualfuse.benchmark.table import read_csv, read_latex, read_markdown
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from one_line_error import assert_one_line_error  # noqa: E402
 from registry_state import registries_restored  # noqa: E402
+from bench_roots import tno_pairs  # noqa: E402  (tests/ is on sys.path)
 
 CLI = [sys.executable, "-m", "mutualfuse"]
 #: Table 1 without VIF (--fast-metrics)
@@ -50,14 +51,7 @@ MODULE = textwrap.dedent('''
 
 @pytest.fixture()
 def root(tmp_path):
-    rng = np.random.default_rng(11)
-    for n, (h, w) in SIZES.items():
-        for role in ("ir", "vis"):
-            d = tmp_path / "data" / "ir-vis" / "tno" / role
-            d.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(rng.integers(0, 256, (h, w)).astype(np.uint8)).save(d / f"{n}.png")
-    (tmp_path / "nofig.yaml").write_text("figures: []\n")
-    return tmp_path
+    return tno_pairs(tmp_path, 11, SIZES)
 
 
 def _a_mean(root) -> float:

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from mutualfuse.benchmark.table import read_csv
-from bench_roots import two_tno_pairs  # tests/ is on sys.path
+from bench_roots import tno_pairs  # tests/ is on sys.path
 
 MODULE = textwrap.dedent('''
     from mutualfuse.metrics import register_metric
@@ -43,7 +43,7 @@ RUN = textwrap.dedent('''
 
 @pytest.fixture()
 def root(tmp_path):
-    two_tno_pairs(tmp_path, 5)
+    tno_pairs(tmp_path, 5)
     (tmp_path / "s23bmean.py").write_text(MODULE)
     return tmp_path
 

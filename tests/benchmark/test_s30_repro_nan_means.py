@@ -12,7 +12,7 @@ import subprocess
 import sys
 import textwrap
 
-from bench_roots import two_tno_pairs  # tests/ is on sys.path
+from bench_roots import tno_pairs  # tests/ is on sys.path
 
 MODULE = textwrap.dedent('''
     from mutualfuse.metrics import register_metric
@@ -28,7 +28,7 @@ MODULE = textwrap.dedent('''
 
 
 def test_a_nan_or_infinite_mean_is_explained_in_the_row_note(tmp_path):
-    two_tno_pairs(tmp_path, 30)
+    tno_pairs(tmp_path, 30)
     (tmp_path / "halfnan.py").write_text(MODULE)
     env = dict(os.environ, OMP_NUM_THREADS="1", XDG_CACHE_HOME=str(tmp_path / "xdg"))
     p = subprocess.run([sys.executable, "-m", "mutualfuse", "benchmark", "-q", "--data-root", str(tmp_path / "data"),

@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 
-from bench_roots import two_tno_pairs  # tests/ is on sys.path
+from bench_roots import tno_pairs  # tests/ is on sys.path
 
 
 def _bench(tmp_path, jobs):
@@ -28,7 +28,7 @@ def _bench(tmp_path, jobs):
 
 
 def test_cached_times_keep_the_j_they_were_taken_at(tmp_path):
-    two_tno_pairs(tmp_path, 30)
+    tno_pairs(tmp_path, 30)
     rows, _ = _bench(tmp_path, 2)
     assert [r["measured"] for r in rows] == ["this run, -j 2"] * 2, rows
     rows, md = _bench(tmp_path, 1)  # everything cached: the times are the -j 2 run's
