@@ -13,18 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-import pytest
 
-ARGS = ["average", "default", "", "saturation", "auto", None, None, None, False, "auto", "a vs fused"]
-
-
-@pytest.fixture(scope="module")
-def fns(tmp_path_factory):
-    pytest.importorskip("gradio")
-    from mutualfuse.web.app import build_app
-
-    app = build_app(tmp_path_factory.mktemp("work"), device="cpu")
-    return {f.name: f.fn for f in app.fns.values()}
+from web_handlers import ARGS, fns  # noqa: F401  (fns: the fixture; tests/web is on sys.path)
 
 
 def test_a_pick_carrying_the_result_before_changes_nothing(fns, samples):

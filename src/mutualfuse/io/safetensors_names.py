@@ -3,7 +3,7 @@
 safetensors' file functions (``safe_open``, ``load_file``) take UTF-8 paths only: a file in a
 folder named in Latin-1 bytes (Python gives such a byte as a lone surrogate) was "not valid
 UTF-8" to them, and our checkpoints and weights at such paths could not be read. Reading the
-whole file into memory (``safetensors.torch.load(bytes)``) would work everywhere but gives up the
+whole file into memory and deserialising its bytes would work everywhere but gives up the
 header check before any tensor is read and doubles the memory; instead the file is opened by its
 bytes and named ``/proc/self/fd/N``, where the system has it (Linux, where such names occur).
 """
