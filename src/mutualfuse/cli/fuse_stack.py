@@ -99,6 +99,18 @@ def _unmarked_image(path: Path) -> bool:
     return False
 
 
+def _marked_output(path: Path) -> bool:
+    """Whether ``path`` carries :data:`STACK_XATTR`: a file ``fuse-stack`` wrote (an earlier result)."""
+    getx = getattr(os, "getxattr", None)
+    if getx is None:
+        return False
+    try:
+        getx(path, STACK_XATTR)
+    except OSError:
+        return False
+    return True
+
+
 def _refuse_plane_as_output(plane: Path, out: str) -> None:
     from ..errors import InputError
 
@@ -189,10 +201,24 @@ def _stack_files(items: list[str], notes: list[str] | None = None, out: str | No
             if own and notes is not None:
                 notes.append(f"{own[0]}: the output, in the stack's folder; not read as a plane of the stack")
             found = [p for p in found if p not in own]
+        # earlier results of fuse-stack in the folder under other names (`-o DIR/edf.png`, then
+        # `-o DIR/edf_lp.png`): marked, so not planes, unless every image is one (a folder of
+        # results, fused in turn); they were fused as one more plane of the stack without a word
+        earlier = [p for p in found if _marked_output(p)]
+        if earlier and len(earlier) < len(found):
+            found = [p for p in found if p not in earlier]
+            if notes is not None:
+                notes.append(f"{folder}: {counted(len(earlier), 'earlier fuse-stack output')} left out, not read as "
+                             f"planes of the stack ({', '.join(p.name for p in earlier[:3])}"
+                             f"{', ...' if len(earlier) > 3 else ''}: written by fuse-stack, marked {STACK_XATTR}); "
+                             "give the files by name to fuse them too")
+        else:
+            earlier = []
         files = [str(p) for p in found]
         if len(files) < 2:
             raise InputError(f"{items[0]}: a stack needs at least 2 images, found {len(files)}")
-        others = [p for p in folder.iterdir() if p not in found and p not in own and not p.name.startswith(".")]
+        others = [p for p in folder.iterdir()
+                  if p not in found and p not in own and p not in earlier and not p.name.startswith(".")]
         subs = sum(p.is_dir() for p in others)
         if others and notes is not None:
             what = [f"{subs} subfolder{'s' if subs != 1 else ''}" if subs else "",
