@@ -258,6 +258,8 @@ def read_tiff_planes(fuser, path: str, max_pixels: int | None = None):
     float array (8 bytes a pixel) only when it is asked for. The memory check and size rules are
     :func:`read_registered`'s."""
     from ..errors import InputError
+    import numpy as np
+
     from ..image_io import MAX_PIXELS, ImageInfo, normalize_samples, read_tiff_stack, tiff_plane_count
     from ..methods import MIN_SIDE
     from ..runner import available_memory
@@ -285,6 +287,8 @@ def read_tiff_planes(fuser, path: str, max_pixels: int | None = None):
         return normalize_samples(raw[i], depth, fuser.normalize, fuser.percentiles, infos[i].path)[0]
 
     def full(i: int):
+        if depth == 32:  # float planes: their own values (the joint float mapping's linear scale)
+            return raw[i].astype(np.float64)
         return normalize_samples(raw[i], depth, "full", fuser.percentiles, infos[i].path)[0]
 
     return infos, colour, raw[0].shape[:2], plane, full
@@ -326,7 +330,10 @@ def read_stack_files(fuser, files: list[str], max_pixels: int | None = None):
     samples instead (2 bytes a pixel, 1 for 8-bit), as before: they are decoded once and
     ``full(i)`` is made from them."""
     from ..errors import InputError
-    from ..image_io import MAX_PIXELS, header_size, normalize_samples, quiet_decoders, read_image, turned_note
+    import numpy as np
+
+    from ..image_io import (MAX_PIXELS, header_size, normalize_samples, quiet_decoders, read_image, read_samples,
+                            turned_note)
     from ..methods import MIN_SIDE
     from .fuse import check_fits
 
@@ -362,13 +369,38 @@ def read_stack_files(fuser, files: list[str], max_pixels: int | None = None):
         if normalize == "full" and samples[i] is not None:  # what read_image(normalize="full") gives
             raw, bits = samples[i]
             return normalize_samples(raw, bits, "full", fuser.percentiles, files[i])[0]
-        x = read_image(files[i], max_pixels=max_pixels, normalize=normalize, percentiles=fuser.percentiles)[0]
+        if normalize == "full" and infos[i].bit_depth == 32:  # a float file: its own values (joint float mapping)
+            x = read_samples(files[i], max_pixels)[0].astype(np.float64)
+        else:
+            x = read_image(files[i], max_pixels=max_pixels, normalize=normalize, percentiles=fuser.percentiles)[0]
         if x.shape[:2] != shape:
             raise InputError(f"{files[i]}: changed while the stack was fused (now {x.shape[1]}x{x.shape[0]}, "
                              f"was {shape[1]}x{shape[0]})")
         return x
 
     return infos, colour, shape, (lambda i: again(i, fuser.normalize)), (lambda i: again(i, "full"))
+
+
+def float_joint_bounds(full: Callable, idx: list[int], percentiles) -> tuple[float, float] | None:
+    """The joint (lo, hi) percentiles of the float images ``idx`` of a stack (``full(i)``: image i's
+    own float values), in their units: two passes, their minimum and maximum, then a histogram of
+    65536 bins over that range (:func:`mutualfuse.api.joint_percentile_bounds`; exact to within
+    1/65535 of the range, as a float video's mapping), one image at a time. None where the joint
+    range is flat (each image then keeps its own mapping)."""
+    from ..api import joint_percentile_bounds
+
+    mn, mx = float("inf"), float("-inf")
+    for i in idx:
+        x = full(i)
+        mn, mx = min(mn, float(x.min())), max(mx, float(x.max()))
+    if not mx > mn:
+        return None
+    span = mx - mn
+    got = joint_percentile_bounds(((full(i) - mn) / span for i in idx), *percentiles)
+    if got is None:
+        return None
+    a, b = mn + got[0] * span, mn + got[1] * span
+    return (a, b) if b > a else None
 
 
 def natural_key(p: Path) -> tuple:
@@ -484,6 +516,19 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
         else:
             joint = []
     shared = set(joint) if bounds is not None else set()  # one 16-bit image among 8-bit ones: its own
+    # float images scaled by percentiles (samples outside [0, 1] under auto, any under percentile:
+    # a deconvolved or background-subtracted z-stack) share one mapping too: each was stretched by
+    # its own percentiles, so a dim focal plane came out as bright as the brightest
+    fjoint = [i for i, info in enumerate(infos) if info.normalization == "percentile" and info.bit_depth == 32]
+    fbounds = float_joint_bounds(full_scale, fjoint, fuser.percentiles) if len(fjoint) >= 2 else None
+    fshared = set(fjoint) if fbounds is not None else set()
+    if fbounds is not None:
+        lo, hi = fuser.percentiles
+        kind = "planes" if len(files) == 1 else "images"
+        joint_note = ((joint_note + "; ") if joint_note else "") + (
+            f"{len(fjoint)} of {count} {kind} (float) scaled by the joint {lo:g}-{hi:g} percentiles of the stack "
+            f"({fbounds[0]:.6g} → 0, {fbounds[1]:.6g} → 1, clipped; one mapping for all, to within 1/65535 of the "
+            "stack's range)")
 
     def get(i: int):
         """Image i of the stack as it is fused: (1, H, W) or (1, H, W, 3) floats in [0, 1]."""
@@ -491,6 +536,11 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
             from ..api import joint_percentile_apply
 
             return joint_percentile_apply(full_scale(i), bounds)[None]
+        if i in fshared:
+            import numpy as np
+
+            a, b = fbounds
+            return np.clip((full_scale(i) - a) / (b - a), 0.0, 1.0)[None]
         return plane(i)[None]
 
     from ..color import output_is_colour
@@ -536,7 +586,7 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
         notes.append(joint_note)
     notes += [n for n in (embedded_profile_note(q) for q in dict.fromkeys(files)) if n]  # no colour management
     for i, info in enumerate(infos):
-        if i in shared:  # a lone 16-bit image among 8-bit ones is scaled by its own percentiles: said
+        if i in shared or i in fshared:  # a lone 16-bit image among 8-bit ones is scaled by its own percentiles: said
             continue
         if info.normalization in ("percentile", "window"):
             notes.append(f"{info.path}: {info.bit_depth}-bit input {info.scaled_how()} "
