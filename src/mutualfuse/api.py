@@ -279,7 +279,9 @@ class Fuser:
             try:
                 self.method_params = check_method_params(str(model), method_params)
             except ParameterError as e:  # a misspelt Fuser option (tokn_budget) is no method parameter either
-                raise ParameterError(f"{e}{_option_typos(method_params)}") from None
+                # only names the method does not take: a bad value of its own parameter (cvt's wedges=4)
+                # was followed by "did you mean the Fuser option weights (for wedges)?"
+                raise ParameterError(f"{e}{_option_typos(_not_taken(str(model), method_params))}") from None
             from .methods import METHODS
 
             # the registered spelling (names are case-insensitive): Fuser("Average") is "average",
@@ -1332,6 +1334,20 @@ def _option_typos(params: Mapping[str, Any]) -> str:
     return "; did you mean the Fuser option " + ", ".join(f"{c} (for {k})" for k, c in found) + "?"
 
 
+def _not_taken(method: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of ``params`` whose names the registered ``method`` does not take as keyword
+    parameters (all of them for a method taking ``**kwargs``: none is unknown to it then, and
+    :func:`_option_typos` is not reached)."""
+    from .methods import METHODS
+    from .methods.params import keyword_names
+
+    try:
+        names = set(keyword_names(METHODS.get(method)))
+    except (KeyError, TypeError, ValueError):  # no such method, or no signature to read
+        return dict(params)
+    return {k: v for k, v in params.items() if k not in names}
+
+
 def _check_task(task: str | None) -> None:
     """A one-line :class:`ParameterError` for an unknown ``task`` name, also where the fuser
     would not use it (a classical method, a fixed task): a typo is never ignored silently."""
@@ -1372,10 +1388,23 @@ def fuse(a: Any, b: Any, method: str = NETWORK_METHOD, weights: str | os.PathLik
     shipped weights name; ``weights``: shipped weights name or ``.safetensors`` path for the
     network (not with a classical ``method``); ``device``: ``"cpu"``, ``"cuda"`` or ``"auto"``.
     ``params`` go to :class:`Fuser` (``token_budget``, ``chroma``, ``normalize``, ``tile`` …)
-    or, for classical methods, to the method. The last :class:`Fuser` is kept for the next call
+    or, for classical methods, to the method. ``model=`` names the model as :class:`Fuser`'s first
+    argument does (a method, shipped weights or a weights file), instead of ``method`` / ``weights``.
+    The last :class:`Fuser` is kept for the next call
     with the same settings; use a :class:`Fuser` yourself to read its :attr:`Fuser.report`.
     """
-    model = _model_from(method, weights)
+    if "model" in params:  # Fuser(model="paper") spelt for fuse: was "TypeError: Fuser.__init__() got
+        model = params.pop("model")  # multiple values for argument 'model'", naming a call not made
+        if method != NETWORK_METHOD or weights is not None:
+            given = ", ".join(f"{k}={v!r}" for k, v in (("method", method), ("weights", weights))
+                              if v is not None and not (k == "method" and v == NETWORK_METHOD))
+            raise ParameterError(f"the model is given twice: model={model!r} and {given}; give one (model=, "
+                                 "method= or weights=)")
+        if not isinstance(model, (str, os.PathLike)):
+            raise TypeError(f"model must be a method name, a shipped weights name or a path to a .safetensors "
+                            f"file, got {type(model).__name__} {model!r}"[:300])
+    else:
+        model = _model_from(method, weights)
     from .weights import file_identity
 
     # a weights file rewritten in place (same path) is a new model: its identity is in the key
