@@ -577,6 +577,45 @@ def _copy_tag(ds, ref, keyword: str) -> None:
             del ds[keyword]
 
 
+#: the Specific Character Sets whose text is one Python codec (single-byte and UTF-8), by name
+_ONE_CODEC_CHARSETS = {"ISO_IR 100": "latin_1", "ISO_IR 101": "iso8859_2", "ISO_IR 109": "iso8859_3",
+                       "ISO_IR 110": "iso8859_4", "ISO_IR 144": "iso8859_5", "ISO_IR 127": "iso8859_6",
+                       "ISO_IR 126": "iso8859_7", "ISO_IR 138": "iso8859_8", "ISO_IR 148": "iso8859_9",
+                       "ISO_IR 203": "iso8859_15", "ISO_IR 166": "iso8859_11", "ISO_IR 13": "shift_jis",
+                       "ISO_IR 192": "utf_8", "GB18030": "gb18030", "GBK": "gbk"}
+
+
+def declared_text(ds, text: str) -> str:
+    """``text`` (a description we write: it may hold a file name, 'Müller_T1.dcm') as it can be
+    stored under ``ds``'s Specific Character Set. Non-ASCII text in a dataset that declares none
+    (the default repertoire is ASCII) declares UTF-8 (``ISO_IR 192``, of which ASCII is a part):
+    it was written as Latin-1 bytes in a file that declared plain ASCII. Under a declared set
+    that cannot hold a character (or an ISO 2022 one), that character is written as '?'."""
+    if text.isascii():
+        return text
+    cs = ds.get("SpecificCharacterSet")
+    values = [] if not cs else [str(cs)] if isinstance(cs, str) else [str(v) for v in cs]
+    if not any(v.strip() for v in values):
+        ds.SpecificCharacterSet = "ISO_IR 192"
+        return text
+    codec = _ONE_CODEC_CHARSETS.get(values[0].strip()) if len(values) == 1 else None
+    if codec is not None:
+        try:
+            text.encode(codec)
+            return text
+        except UnicodeError:
+            return "".join(c if c.isascii() or _encodes(c, codec) else "?" for c in text)
+    return "".join(c if c.isascii() else "?" for c in text)
+
+
+def _encodes(c: str, codec: str) -> bool:
+    try:
+        c.encode(codec)
+        return True
+    except UnicodeError:
+        return False
+
+
 def _write_dicom(path, arr: np.ndarray, bit_depth: int, sources, description: str, setting: str) -> None:
     import hashlib
 
@@ -640,7 +679,7 @@ def _write_dicom(path, arr: np.ndarray, bit_depth: int, sources, description: st
     ds.ConversionType = "WSD"  # workstation: made by software
     ds.ImageType = ["DERIVED", "SECONDARY"]
     ds.SeriesDescription = "mutualfuse fused"
-    ds.DerivationDescription = description[:1024]
+    ds.DerivationDescription = declared_text(ds, description[:1024])  # in the file's character set
     ds.Manufacturer = "mutualfuse"
     if refs:
         items = []

@@ -544,7 +544,7 @@ def _write_series(path, volume, affine, first_series, description, own_thickness
     from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-    from .dicom import _COPIED, _TYPE2, SECONDARY_CAPTURE, _copy_tag
+    from .dicom import _COPIED, _TYPE2, SECONDARY_CAPTURE, _copy_tag, declared_text
     from .image_io import to_uint
     from .io.atomic import current_umask, part_prefix, remove_stale_partdirs, write_failure
 
@@ -600,8 +600,9 @@ def _write_series(path, volume, affine, first_series, description, own_thickness
             ds.Modality = "OT"
             ds.ConversionType = "WSD"  # workstation: made by software
             ds.ImageType = ["DERIVED", "SECONDARY"]
-            ds.SeriesDescription = description[:64]
-            ds.DerivationDescription = (f"{description}; stored 0-{SERIES_MAX} = fused 0-1")[:1024]
+            # in the files' character set (a description of one's own, a weights file's name: 'modèle')
+            ds.SeriesDescription = declared_text(ds, description[:64])
+            ds.DerivationDescription = declared_text(ds, f"{description}; stored 0-{SERIES_MAX} = fused 0-1"[:1024])
             ds.Manufacturer = "mutualfuse"
             ds.InstanceNumber = k + 1
             ds.ImageOrientationPatient = [_ds_str(v) for v in geo["iop"]]
