@@ -431,7 +431,7 @@ def register_metric(name: str, *, direction: str = "higher", uses_sources: bool 
             from ..plugins import _describe
             from ._common import as255, check_same_shape
 
-            imgs = [None if x is None else as255(x) for x in (a, b, f)]
+            imgs = [None if x is None else as255(x, n) for x, n in ((a, "a"), (b, "b"), (f, "f"))]
             given = [x for x in imgs if x is not None]
             if len(given) > 1:
                 check_same_shape(*given, names=tuple(n for n, x in zip(("a", "b", "f"), imgs) if x is not None))

@@ -78,7 +78,11 @@ def as_array(x, name: str = "image") -> np.ndarray:
     if isinstance(x, (str, bytes, os.PathLike)):
         raise InputError(f"{name}: expected an image (NumPy array, PIL image or torch tensor), got the path "
                          f"{os.fsdecode(x)!r}: read it first (e.g. np.asarray(PIL.Image.open(path)))")
-    arr = np.asarray(x)
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as e:  # ragged nested lists: NumPy's "inhomogeneous shape"
+        raise InputError(f"{name}: not an image: NumPy cannot make this {type(x).__name__} one array of numbers "
+                         "(rows of different lengths?)") from None
     if not arr.dtype.isnative:  # big-endian data (FITS, some TIFF readers, PIL I;16B): '>u2' is not uint16
         arr = arr.astype(arr.dtype.newbyteorder("="))
     return arr
@@ -106,13 +110,16 @@ def rgb2gray_matlab(x: np.ndarray) -> np.ndarray:
     return d.astype(x.dtype) if np.issubdtype(x.dtype, np.floating) else d
 
 
-def to_gray(x: np.ndarray) -> np.ndarray:
+def to_gray(x: np.ndarray, name: str = "") -> np.ndarray:
     """Return a 2-D gray array: 2-D input unchanged, H×W×1 squeezed, H×W×3 via :func:`rgb2gray_matlab`.
 
     An H×W×4 (RGBA) array loses its alpha channel first. PIL images and torch tensors are read
-    with :func:`as_array`.
+    with :func:`as_array`. ``name`` (``"a"``, ``"f"``...), when given, starts the one-line
+    :class:`InputError` of an input that is no image.
     """
-    x = as_array(x)
+    if x is None:
+        raise InputError(f"{name + ': ' if name else ''}expected a gray (H×W) or colour (H×W×3) image, got None")
+    x = as_array(x, name or "image")
     if x.ndim == 2:
         return x
     if x.ndim == 3 and x.shape[2] == 1:
@@ -121,26 +128,29 @@ def to_gray(x: np.ndarray) -> np.ndarray:
         x = x[..., :3]
     if x.ndim == 3 and x.shape[2] == 3:
         return rgb2gray_matlab(x)
-    raise InputError(f"expected a gray (H×W) or colour (H×W×3) image, got shape {x.shape}")
+    raise InputError(f"{name + ': ' if name else ''}expected a gray (H×W) or colour (H×W×3) image, "
+                     f"got shape {x.shape}")
 
 
-def as255(x: np.ndarray) -> np.ndarray:
+def as255(x: np.ndarray, name: str = "") -> np.ndarray:
     """Gray float64 array on the 0–255 scale (see the module docstring for the input rules).
 
     Always a new C-contiguous array (the input is never modified, and a Fortran-ordered,
     transposed or strided view gives bit-identical metric values: NumPy's pairwise sums follow
     the memory order). An empty image is an :class:`ImageTooSmallError` (``min_side`` 1; the
-    metrics of F alone have no other minimum size).
+    metrics of F alone have no other minimum size). ``name`` (``"f"``), when given, starts the
+    one-line :class:`InputError` of an input that is no image or holds NaN or infinity.
     """
-    g = _as255(x)
+    g = _as255(x, name)
     if g.size == 0:
         raise ImageTooSmallError(f"empty image ({g.shape[1]}×{g.shape[0]} pixels)", 1)
     return g
 
 
-def _as255(x: np.ndarray) -> np.ndarray:
+def _as255(x: np.ndarray, name: str = "") -> np.ndarray:
     """:func:`as255` without the empty-image test (:func:`prep3` tests the size itself)."""
-    g = to_gray(x)
+    g = to_gray(x, name)
+    what = f"{name}: " if name else ""
     if g.dtype == np.bool_:
         return g.astype(np.float64, order="C") * 255.0
     if g.dtype == np.uint16:
@@ -149,10 +159,12 @@ def _as255(x: np.ndarray) -> np.ndarray:
         return g.astype(np.float64, order="C")  # integers are always finite
     if np.issubdtype(g.dtype, np.floating):
         out = g.astype(np.float64, order="C")
-        if not np.all(np.isfinite(out)):
-            raise InputError("image contains NaN or Inf values")
+        finite = np.isfinite(out)
+        if not finite.all():
+            raise InputError(f"{what}image contains NaN or infinite values ({out.size - np.count_nonzero(finite)} "
+                             f"of {out.size} pixels)")
         return out
-    raise InputError(f"unsupported image dtype {g.dtype}")
+    raise InputError(f"{what}unsupported image dtype {g.dtype}")
 
 
 def im2uint8_values(x255: np.ndarray) -> np.ndarray:
@@ -172,7 +184,7 @@ def check_same_shape(*imgs: np.ndarray, names: tuple[str, ...] = ("a", "b", "f")
 
 def prep3(a, b, f) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Convert a source pair and a fused image to 0–255 float64 gray and check their sizes."""
-    A, B, F = _as255(a), _as255(b), _as255(f)
+    A, B, F = _as255(a, "a"), _as255(b, "b"), _as255(f, "f")
     check_same_shape(A, B, F)
     return A, B, F
 

@@ -27,7 +27,7 @@ def ag(f, convention: str = "vifb") -> float:
     """
     if convention != "vifb":
         raise ValueError(f"AG: unknown convention {convention!r}")
-    F = _as255(f)  # an empty image too: the message below, min_side 2
+    F = _as255(f, "f")  # an empty image too: the message below, min_side 2
     if min(F.shape) < 2:
         raise ImageTooSmallError(f"AG needs images of at least 2 pixels per side, got {F.shape[1]}×{F.shape[0]}", 2)
     gy, gx = np.gradient(F)
@@ -53,7 +53,7 @@ def ei(f, convention: str = "vifb") -> float:
     """
     if convention != "vifb":
         raise ValueError(f"EI: unknown convention {convention!r}")
-    F = as255(f)
+    F = as255(f, "f")
     gx = correlate(F, _SOBEL, "replicate")
     gy = correlate(F, _SOBEL.T, "replicate")
     return float(np.mean(np.sqrt(gx * gx + gy * gy)))
@@ -77,7 +77,7 @@ def sf(f, convention: str = "vifb") -> float:
     """
     if convention != "vifb":
         raise ValueError(f"SF: unknown convention {convention!r}")
-    F = as255(f)
+    F = as255(f, "f")
     n = F.size
     rf = np.sum(np.diff(F, axis=1) ** 2) / n
     cf = np.sum(np.diff(F, axis=0) ** 2) / n

@@ -44,7 +44,7 @@ def en(f, convention: str = "rfn-nest") -> float:
     """
     if convention not in ("rfn-nest", "vifb", "nestfuse"):
         raise ValueError(f"EN: unknown convention {convention!r}")
-    return entropy_bits(_hist256(as255(f)))
+    return entropy_bits(_hist256(as255(f, "f")))
 
 
 def mi(a, b, f, convention: str = "vifb") -> float:

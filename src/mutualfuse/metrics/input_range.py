@@ -4,7 +4,9 @@ Every registered metric takes gray images on the 0–255 scale (uint8 as read, o
 0–255 values). A float image whose values all lie in [0, 1] with fractional values is an image
 on the 0–1 scale: scored as 0–255 it gives wrong values silently (entropy near 0, gradients 255×
 too small), so it is refused with a one-line :class:`~mutualfuse.errors.InputError`.
-Integer-valued float images (0/1 masks, a black image, float copies of uint8 data) pass. A float
+So is one that spills over 0–1 by less than 0.5 (values in [−0.5, 1.5], not all whole
+numbers: a network's unclipped 0–1 output, [−0.02, 1.03]), which as 0–255 values would be a black
+image. Integer-valued float images (0/1 masks, a black image, float copies of uint8 data) pass. A float
 image with values far outside 0–255 (above 510 = 2·255 or below −255: 16-bit or 12-bit data as
 floats, a signed difference image) would likewise be scored as 0–255 silently and is refused;
 an overshoot of a fused image by less than that (a network's unclipped output) passes.
@@ -44,9 +46,13 @@ def check_255_scale(x, name: str) -> None:
     if finite.size == 0:
         return
     lo, hi = float(finite.min()), float(finite.max())
-    if lo >= 0.0 and hi <= 1.0 and not np.array_equal(finite, np.round(finite)):
-        raise InputError(f"{name}: float image with values in [{lo:.4g}, {hi:.4g}]: the fusion metrics take "
-                         "images on the 0-255 scale (multiply by 255, or pass uint8)")
+    if lo >= -ZERO_ONE_SLACK and hi <= 1.0 + ZERO_ONE_SLACK and not np.array_equal(finite, np.round(finite)):
+        if lo >= 0.0 and hi <= 1.0:
+            raise InputError(f"{name}: float image with values in [{lo:.4g}, {hi:.4g}]: the fusion metrics take "
+                             "images on the 0-255 scale (multiply by 255, or pass uint8)")
+        raise InputError(f"{name}: float image with values in [{lo:.4g}, {hi:.4g}]: a 0-1 image that spills over "
+                         "0-1 (an unclipped network output?); the fusion metrics take images on the 0-255 scale "
+                         "(multiply by 255, e.g. np.clip(x, 0, 1) * 255)")
     if hi > FLOAT_MAX or lo < FLOAT_MIN:
         raise InputError(f"{name}: float image with values in [{lo:.6g}, {hi:.6g}]: the fusion metrics take "
                          "images on the 0-255 scale (16-bit data: pass uint16, which is scaled by 255/65535, "
@@ -55,6 +61,17 @@ def check_255_scale(x, name: str) -> None:
 
 #: float images beyond these are not 0-255 images with an overshoot (module doc)
 FLOAT_MAX, FLOAT_MIN = 2 * 255.0, -255.0
+#: a float image with fractions whose values all lie within this of [0, 1] is a 0-1 image (module doc)
+ZERO_ONE_SLACK = 0.5
+
+
+def check_finite(arr: np.ndarray, name: str) -> None:
+    """Raise :class:`InputError` naming ``name`` when the float array ``arr`` holds NaN or ±inf."""
+    if np.issubdtype(arr.dtype, np.floating):
+        finite = np.isfinite(arr)
+        if not finite.all():
+            raise InputError(f"{name}: image contains NaN or infinite values ({arr.size - np.count_nonzero(finite)} "
+                             f"of {arr.size} values)")
 
 
 def check_layout(arr: np.ndarray, name: str) -> None:
@@ -69,8 +86,8 @@ def check_layout(arr: np.ndarray, name: str) -> None:
 def range_checked(fn: Callable[..., float], key: str, uses_sources: bool = True) -> Callable[..., float]:
     """``fn(a, b, f)`` on the inputs' samples (:func:`~._common.as_array`: PIL images and torch
     tensors read once), each checked by :func:`check_255_scale` first and the images it uses by
-    :func:`check_layout` (a metric of F alone, ``uses_sources=False``, ignores ``a`` and ``b``:
-    they may be ``None``).
+    :func:`check_layout` and :func:`check_finite` (a metric of F alone, ``uses_sources=False``,
+    ignores ``a`` and ``b``: they may be ``None``, or hold NaN).
 
     The returned function's ``unchecked`` attribute is ``fn`` itself, without these checks, for
     callers whose images are gray and on the 0–255 scale by construction: ``evaluate`` scores the
@@ -83,9 +100,13 @@ def range_checked(fn: Callable[..., float], key: str, uses_sources: bool = True)
         arrs = []
         for x, n, used in ((a, "a", uses_sources), (b, "b", uses_sources), (f, "fused", True)):
             name = f"{key}: {n}"
+            if used and x is None:
+                raise InputError(f"{name}: expected a gray (H×W) or colour (H×W×3) image, got None"
+                                 + (" (this metric uses the sources a and b)" if n != "fused" else ""))
             arr = as_array(x, name)
             if used:
                 check_layout(arr, name)
+                check_finite(arr, name)
             check_255_scale(arr, name)
             arrs.append(arr if used else x)
         return fn(*arrs, *args, **kw)

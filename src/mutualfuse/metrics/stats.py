@@ -28,7 +28,7 @@ def sd(f, convention: str = "vifb") -> float:
     >>> round(sd(f), 3), round(sd(f, convention="rfn-nest"), 3)  # 255/2; sqrt(N)·0.5 with N = 2048
     (127.5, 22.627)
     """
-    F = as255(f)
+    F = as255(f, "f")
     if convention == "vifb":
         return float(np.sqrt(np.sum((F - F.mean()) ** 2) / F.size))
     if convention in ("rfn-nest", "nestfuse"):

@@ -384,9 +384,9 @@ def _prep3_keep_uint8(a, b, f) -> list[np.ndarray]:
     same conversions, checks and errors, in the same order, as :func:`prep3`; a uint8 image goes
     through :func:`_float64_images` before the NumPy or float64 paths, which need float64."""
     ims = []
-    for x in (a, b, f):
-        g = to_gray(x)
-        ims.append(g if g.dtype == np.uint8 else _as255(g))
+    for x, name in ((a, "a"), (b, "b"), (f, "f")):
+        g = to_gray(x, name)
+        ims.append(g if g.dtype == np.uint8 else _as255(g, name))
     check_same_shape(*ims)
     return ims
 
