@@ -659,8 +659,8 @@ def _read_tiff(p: Path, max_pixels: int | None) -> tuple | None:
     installed. A compression this tifffile cannot decode goes through Pillow (reader "pillow")."""
     try:
         import tifffile
-    except ImportError:  # pragma: no cover - fallback to Pillow
-        return None
+    except ImportError:  # a broken install: Pillow reads the layouts it reads as tifffile would
+        return _read_tiff_without_tifffile(p, max_pixels)
     try:
         with tifffile.TiffFile(p) as tf:
             if not tf.pages:
@@ -737,7 +737,7 @@ _SIGNED16 = (1, -16)
 _SIGNED32 = (1, -32)
 
 
-def _pillow_fallback_layout(page) -> tuple[int, int] | None:
+def _pillow_fallback_layout(page) -> tuple[int, int | str] | None:
     """(channels, bit depth) a TIFF page must come out of Pillow with, for the layouts Pillow
     decodes as tifffile would: gray (MinIsBlack) 8/16-bit integer or 32-bit float, RGB 8-bit
     (also JPEG's YCbCr), gray 2/4-bit (Pillow scales them to 8 bits as :func:`_tiff_convert` does)
@@ -757,6 +757,8 @@ def _pillow_fallback_layout(page) -> tuple[int, int] | None:
         return 1, (32 if fmt == 3 else bits)
     if phot == 1 and spp == 1 and fmt == 2 and bits in (16, 32):
         return _SIGNED16 if bits == 16 else _SIGNED32
+    if phot == 1 and spp == 1 and fmt == 1 and bits == 32:
+        return _UNSIGNED32
     if phot == 1 and spp == 1 and fmt == 1 and bits in (2, 4, 12):  # Pillow: L (scaled as below), I;16 (as stored)
         return 1, (8 if bits < 8 else 16)
     if phot in (2, 6) and spp in (3, 4) and fmt == 1 and bits == 8:
@@ -764,22 +766,91 @@ def _pillow_fallback_layout(page) -> tuple[int, int] | None:
     return None
 
 
+#: the layout :func:`_pillow_fallback_layout` gives an unsigned 32-bit gray page: Pillow decodes it as
+#: its mode ``I`` (int32, the bits of values over 2**31 - 1 read as negative ones), whose values
+#: :func:`_wide_integers` reads as it reads tifffile's
+_UNSIGNED32 = (1, "uint32")
+
+
 #: what the Pillow fallback reads, for its refusal
-_PILLOW_TIFF_LAYOUTS = ("gray 1/2/4/8/12/16-bit (signed 16 and 32-bit too), float32, 8-bit RGB, 8-bit MinIsWhite "
+_PILLOW_TIFF_LAYOUTS = ("gray 1/2/4/8/12/16/32-bit (signed 16 and 32-bit too), float32, 8-bit RGB, 8-bit MinIsWhite "
                         "and 1 to 8-bit palette TIFFs")
+
+
+#: what a TIFF read without tifffile needs, for :func:`_read_tiff_pillow`'s refusal
+_NO_TIFFFILE_HINT = "TIFF read without tifffile, which is not installed (pip install tifffile)"
+
+
+def _pillow_tiff_page(p: Path):
+    """The tags of a TIFF's first page that :func:`_pillow_fallback_layout`,
+    :func:`_check_tiff_samples` and :func:`_tiff_photometric` read, from Pillow's header reading
+    (no decoding), as a tifffile page holds them: ``(page, ExtraSamples, ImageJ file)``."""
+    from types import SimpleNamespace
+
+    old = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None  # the size is checked against max_pixels by _open_pillow
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(p) as im:
+                tags, size, frames = dict(im.tag_v2), im.size, int(getattr(im, "n_frames", 1) or 1)
+    except Exception as e:  # noqa: BLE001 - Pillow raises many types for broken files and layouts it lacks
+        raise _err(p, f"{_NO_TIFFFILE_HINT}; Pillow could not read it either ({_first_line(e, p)})") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = old
+
+    def first(tag: int, default: int) -> int:
+        v = tags.get(tag, default)
+        if isinstance(v, (tuple, list)):
+            v = v[0] if v else default
+        try:
+            return int(v)
+        except (TypeError, ValueError):
+            return default
+
+    spp, bits = first(277, 1), first(258, 1)
+    cmap = tags.get(320)
+    if cmap is not None:
+        cmap = np.asarray(cmap, dtype=np.uint16)
+        cmap = cmap.reshape(3, -1) if cmap.size and cmap.size % 3 == 0 else None
+    extras = tags.get(338, ())
+    extras = tuple(extras) if isinstance(extras, (tuple, list)) else (extras,)
+    imagej = str(tags.get(270, "")).startswith("ImageJ=")
+    page = SimpleNamespace(photometric=first(262, 1), bitspersample=bits, sampleformat=first(339, 1),
+                           samplesperpixel=spp, colormap=cmap, imagewidth=size[0], imagelength=size[1], pages=frames)
+    return page, extras, imagej
+
+
+def _read_tiff_without_tifffile(p: Path, max_pixels) -> tuple[np.ndarray, int, str]:
+    """A TIFF where tifffile is not installed (it is a dependency: a broken install), through
+    Pillow, with the rules of the fallback for compressions tifffile cannot decode
+    (:func:`_read_tiff_pillow`): the layouts Pillow decodes as tifffile would are read, the
+    others refused in one line naming ``pip install tifffile``. Pillow was given any TIFF: an
+    int8 page came out as unsigned bytes (-100 read as 156), a 16-bit RGB one at 8 bits without a
+    word, a float64 one "cannot identify image file"."""
+    page, extras, imagej = _pillow_tiff_page(p)
+    check_pixels(p, page.imagelength, page.imagewidth, max_pixels)  # as _read_tiff: refusals, not read failures
+    if page.pages > 1:
+        raise _err(p, f"TIFF holds {page.pages} pages; mutualfuse reads one image per file (save the page you "
+                      "want as its own file)")
+    photometric = _tiff_photometric(p, page, imagej)
+    _check_tiff_samples(p, int(page.samplesperpixel), extras)
+    return _read_tiff_pillow(p, max_pixels, "", _pillow_fallback_layout(page), False, photometric,
+                             int(page.bitspersample), hint=_NO_TIFFFILE_HINT)
 
 
 def _read_tiff_pillow(p: Path, max_pixels, codec: str, want: tuple[int, int] | None,
                       pyramid: bool, photometric: tuple[int, np.ndarray | None] | None = None,
-                      bits: int = 8) -> tuple[np.ndarray, int, str]:
+                      bits: int = 8, hint: str | None = None) -> tuple[np.ndarray, int, str]:
     """A TIFF that tifffile cannot decode here, through Pillow: its samples must come out with
     the channels and bit depth the TIFF's tags say (``want``), or it is refused with a one-line
     error saying what to install; nothing is silently reduced (Pillow reads 16-bit colour at 8).
     A palette page (``want`` :data:`_PALETTE_INDICES`) is read as its indices and looked up in
     the ColorMap as tifffile's are (``photometric``, ``bits``: from :func:`_tiff_photometric`, an
     ImageJ lookup table's indices as gray), not through Pillow's palette (which takes the high
-    byte of every entry: libtiff's 8-bit entries became black)."""
-    hint = _codec_hint(codec)
+    byte of every entry: libtiff's 8-bit entries became black). ``hint``: what is missing, said in
+    a refusal (default: the imagecodecs package, for ``codec``)."""
+    hint = _codec_hint(codec) if hint is None else hint
     if want is None:
         raise _err(p, f"{hint}; without it only {_PILLOW_TIFF_LAYOUTS} are read (through Pillow)")
     try:
@@ -802,15 +873,18 @@ def _read_tiff_pillow(p: Path, max_pixels, codec: str, want: tuple[int, int] | N
             if raw.size and (raw.min() < -32768 or raw.max() > 32767):  # not what a 16-bit page holds
                 raise _err(p, "signed 16-bit TIFF decoded to values outside -32768..32767 (corrupt TIFF)")
             return raw.astype(np.int16), 16, "pillow"
-        if want == _SIGNED32:
+        if want in (_SIGNED32, _UNSIGNED32):
             if im.mode != "I":
-                raise _err(p, f"signed 32-bit TIFF decoded as mode {im.mode!r}, not as 32-bit integers")
+                raise _err(p, f"{'signed' if want == _SIGNED32 else 'unsigned'} 32-bit TIFF decoded as mode "
+                              f"{im.mode!r}, not as 32-bit integers")
             raw, depth = np.asarray(im), 0  # its values decide (below: Pillow did read it)
+            if want == _UNSIGNED32:
+                raw = raw.astype(np.int32, copy=False).view(np.uint32)  # the stored bits, unsigned
         else:
             raw, depth = pil_samples(im, p)
     except InputError as e:
         raise _err(p, f"{hint}; Pillow could not read it either ({str(e).removeprefix(f'{p}: ')})") from None
-    if want == _SIGNED32:
+    if want in (_SIGNED32, _UNSIGNED32):
         return (*_wide_integers(p, raw), "pillow")
     if (raw.shape[2] if raw.ndim == 3 else 1, depth) != want:
         raise _err(p, f"{hint}; without it only {_PILLOW_TIFF_LAYOUTS} are read (through Pillow)")
