@@ -287,6 +287,7 @@ class Fuser:
             # the registered spelling (names are case-insensitive): Fuser("Average") is "average",
             # whose stacks are weighted means (MEAN_METHODS); it fused them as pairwise ½/½ means
             self.method = METHODS.entry(str(model)).name
+            _refuse_missing_params(self.method, self.method_params)
             self.report = FuseReport(method=self.method)
             return
         if method_params:
@@ -1332,6 +1333,32 @@ def _option_typos(params: Mapping[str, Any]) -> str:
     if not found:
         return ""
     return "; did you mean the Fuser option " + ", ".join(f"{c} (for {k})" for k, c in found) + "?"
+
+
+def _refuse_missing_params(method: str, params: Mapping[str, Any]) -> None:
+    """A one-line :class:`ParameterError` (before any image is read) when a method of one's own
+    has keyword parameters without a default that ``params`` does not give: every call failed
+    with ``TypeError: f() missing 1 required positional argument: 'w'``, said per image (``fuse``
+    named the first input file as the culprit, ``fuse-dir`` every pair)."""
+    import inspect
+
+    from .methods import METHODS, _where
+    from .methods.params import keyword_names
+
+    fn = METHODS.get(method)
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):  # no signature to read (a builtin): the call says
+        return
+    missing = [n for n in keyword_names(fn)
+               if sig.parameters[n].default is inspect.Parameter.empty and n not in params]
+    if missing:
+        names = ", ".join(missing)
+        raise ParameterError(f"method {method!r} ({_where(fn)}): parameter{'s' if len(missing) > 1 else ''} {names} "
+                             f"{'have' if len(missing) > 1 else 'has'} no default: give "
+                             + ", ".join(f"{n}=VALUE" for n in missing)
+                             + f" (Fuser({method!r}, {missing[0]}=...), --param {missing[0]}=VALUE) or a default "
+                               "in the function")
 
 
 def _not_taken(method: str, params: Mapping[str, Any]) -> dict[str, Any]:

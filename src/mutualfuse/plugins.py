@@ -157,6 +157,19 @@ def _other_module_named(name: str, p: Path) -> str | None:
     return f"the installed module {name!r} ({origin})"
 
 
+def _module_name_like(name: str) -> str:
+    """A module name close to the file stem ``name``, which is none: every character that cannot
+    be in one as ``_``, and ``m_`` before a leading digit (``my-method`` → ``my_method``, ``2step`` →
+    ``m_2step``, ``my method`` → ``my_method``; the suggestion was the same bad name for any but
+    ``-`` and ``.``)."""
+    import re
+
+    out = re.sub(r"\W", "_", name) or "mymethod"
+    if not out.isidentifier():  # a leading digit
+        out = "m_" + out
+    return out if out.isidentifier() else "mymethod"
+
+
 def _load_file(spec: str) -> None:
     p = Path(spec).expanduser()
     if p.is_dir():  # a package folder: import it by name from its parent
@@ -171,7 +184,7 @@ def _load_file(spec: str) -> None:
     name = p.stem
     if not name.isidentifier():
         raise ParameterError(f"--import {spec}: {name!r} is not a Python module name (rename the file, e.g. "
-                             f"{name.replace('-', '_').replace('.', '_')}.py)")
+                             f"{_module_name_like(name)}.py)")
     have = sys.modules.get(name)
     if have is not None:
         if getattr(have, "__file__", None) and Path(have.__file__).resolve() == p.resolve():

@@ -300,7 +300,15 @@ def with_params(method: str, spec: Mapping[str, Param]) -> Callable[[Callable], 
     at least 8x8; C-contiguous float64). ``spec`` must declare exactly the function's keyword
     parameters, and each default must be valid (checked here, at import: a programming error,
     not a user's)."""
+    if not isinstance(spec, Mapping):
+        raise ValueError(f"method {method!r}: params must be a dict of parameter name to declaration "
+                         f"(Int, Float, Choice, Bool or Text of mutualfuse.methods.params), got {type(spec).__name__}")
     spec = dict(spec)
+    for n, p in spec.items():  # params={"w": 3} failed as "AttributeError: 'int' object has no attribute 'check'"
+        if not isinstance(p, Param):
+            raise ValueError(f"method {method!r}: parameter {n} is declared as {p!r}"[:200]
+                             + "; declare it with Int, Float, Choice, Bool or Text of mutualfuse.methods.params "
+                               "(e.g. Float(0, 1))")
 
     def deco(fn: Callable) -> Callable:
         sig = inspect.signature(fn)
