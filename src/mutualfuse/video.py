@@ -987,8 +987,13 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
                batch: int = 8, crf: int = 17, progress: Callable[[int, int | None], None] | None = None,
                frame_mapping: str = "video", bit_depth: int | None = None,
                reading: Callable[[Path, int, int | None], None] | None = None,
-               checking: Callable[[Path, int, int | None], None] | None = None) -> dict:
+               checking: Callable[[Path, int, int | None], None] | None = None,
+               max_pixels: int | None = None) -> dict:
     """Fuse two registered videos into ``out_path``; returns frame count, fps and size.
+
+    ``max_pixels``: refuse frames of more pixels (``--max-pixels``, the decompression-bomb guard
+    of every reader; default :data:`mutualfuse.image_io.MAX_PIXELS`; 0: no limit), from the
+    headers, before any frame is fused.
 
     ``progress(done, total)`` is called once the first batch is fused and after every batch
     (total may be None when unknown). ``frame_mapping``: where frames are scaled by percentiles
@@ -1050,6 +1055,15 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     lines = {path: _read_as(path) for path in dict.fromkeys((a_path, b_path))}
     fps_a, fps_b = (reading_rate(lines[p]) or float(m.get("fps", 0) or 0) for p, m in ((a_path, ma), (b_path, mb)))
     size_a, size_b = tuple(ma.get("size", ())), tuple(mb.get("size", ()))
+    from .image_io import MAX_PIXELS
+
+    limit = MAX_PIXELS if max_pixels is None else max_pixels
+    for path, size in ((a_path, size_a), (b_path, size_b)):
+        # --max-pixels was accepted and did nothing: a 30000x30000 stream was decoded frame by frame
+        if limit and len(size) == 2 and size[0] * size[1] > limit:
+            ra.close(), rb.close()
+            raise InputError(f"{path}: frames are {size[0]}x{size[1]} = {size[0] * size[1]} pixels, more than the "
+                             f"limit of {limit} (decompression bomb guard; raise it with --max-pixels)")
     if size_a != size_b:
         ra.close(), rb.close()
         hint = ""

@@ -161,7 +161,8 @@ def run(args: argparse.Namespace) -> int:
                           progress=None if args.quiet else progress if tty else progress_lines,
                           frame_mapping=args.frame_mapping, bit_depth=args.bit_depth,
                           reading=None if args.quiet else reading if tty else reading_lines,
-                          checking=None if args.quiet else checking if tty else checking_lines)
+                          checking=None if args.quiet else checking if tty else checking_lines,
+                          max_pixels=args.max_pixels)
     finally:
         close_reading_bars()
         if shown:
