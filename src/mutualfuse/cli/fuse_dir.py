@@ -150,6 +150,13 @@ def list_pairs(args) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]
 
         files_a, files_b = image_files(da), image_files(db)
         if not files_a and not files_b:
+            from ..io.pairing import other_images, other_images_phrase
+
+            others = {d: other_images(d) for d in (da, db)}
+            seen = "; ".join(f"{d} holds {other_images_phrase(c)} file(s)" for d, c in others.items() if c)
+            if seen:  # WebP, GIF, PGM, ... images were "no images found"
+                raise InputError(f"{da}: no images that fuse-dir pairs ({_PAIRED}); {seen}, which it does not pair: "
+                                 "convert them to PNG or TIFF, or list them in --pairs LIST.csv")
             raise InputError(f"{da}: no images found (and none in {db})")
         m = match_files(files_a, files_b)
 
@@ -204,6 +211,10 @@ def list_pairs(args) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]
         seen[key] = (a, o)
         unique.append((a, b, o))
     return unique, failures
+
+
+#: the suffixes folders pair, as said where images of other suffixes were found
+_PAIRED = ".png .tif .tiff .jpg .jpeg .bmp .dcm .dicom, and DICOM files by their content"
 
 
 def on_windows() -> bool:
@@ -632,11 +643,17 @@ def run(args: argparse.Namespace) -> int:
             notes.add(f"--ext {args.ext}: {own} row(s) of {args.pairs} name their own output, whose suffix is kept "
                       f"(--ext applies to the rows without an output name)")
     if not args.pairs:
+        from ..io.pairing import other_images, other_images_phrase
+
         for d in (args.dir_a, args.dir_b):
             subs = sum(1 for p in Path(d).iterdir() if p.is_dir())
             if subs:
                 notes.add(f"{d}: {subs} subfolder(s) not searched (fuse-dir takes the files directly in "
                           "DIR_A and DIR_B; list nested pairs with --pairs LIST.csv)")
+            others = other_images(Path(d))
+            if others:  # images `fuse` reads, left out without a word (a WebP pair beside PNG ones)
+                notes.add(f"{d}: {other_images_phrase(others)} file(s) left out: fuse-dir pairs {_PAIRED} "
+                          "(convert them to PNG or TIFF, or list them in --pairs LIST.csv)")
     from .fuse import tile_overlap_note
 
     reduced = tile_overlap_note(args)  # --tile-overlap above half of --tile: said once, not per pair

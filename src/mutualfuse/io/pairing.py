@@ -136,6 +136,35 @@ def image_files(folder: Path) -> list[Path]:
     return sorted((p for p in folder.iterdir() if is_image_file(p)), key=lambda p: p.name)
 
 
+#: suffixes of raster images that ``mutualfuse fuse`` reads (through Pillow) but that folders do
+#: not pair (:data:`mutualfuse.image_io.IMAGE_SUFFIXES`): :func:`other_images` counts them
+OTHER_IMAGE_SUFFIXES = frozenset({
+    ".webp", ".gif", ".apng", ".jfif", ".jpe", ".jp2", ".j2k", ".j2c", ".jpc", ".jpf", ".jpx", ".pgm", ".ppm",
+    ".pnm", ".pbm", ".pfm", ".tga", ".qoi", ".avif", ".avifs", ".dib", ".pcx", ".psd", ".sgi", ".ras", ".ico"})
+
+
+def other_images(folder: Path) -> dict[str, int]:
+    """How many files of each :data:`OTHER_IMAGE_SUFFIXES` suffix (lower case) a folder holds
+    directly (hidden files and folders not counted): images that ``fuse`` reads one pair at a
+    time and that :func:`image_files` leaves out, so that a caller can say so (a folder of WebP
+    images was "no images found", and WebP files beside PNG ones were left out without a word)."""
+    counts: dict[str, int] = {}
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return counts
+    for p in entries:
+        suf = p.suffix.lower()
+        if suf in OTHER_IMAGE_SUFFIXES and not p.name.startswith(".") and p.is_file() and not is_image_file(p):
+            counts[suf] = counts.get(suf, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def other_images_phrase(counts: dict[str, int]) -> str:
+    """``"3 .webp, 1 .pgm"``: :func:`other_images`' counts as text."""
+    return ", ".join(f"{n} {suf}" for suf, n in counts.items())
+
+
 def broken_links(folder: Path) -> list[Path]:
     """The symbolic links of a folder, named as images (by suffix), whose target does not exist,
     sorted by name: :func:`image_files` cannot see them, so callers name them instead of
