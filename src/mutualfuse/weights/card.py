@@ -256,4 +256,25 @@ def file_card(path: str) -> str:
         lines.append("training:    not recorded in the file (no train_config, no train_data: written by save_weights "
                      "from Python, say, not by mutualfuse train); fuse reads its inputs with the defaults "
                      "(--normalize auto) unless told otherwise")
-    return "\n".join(lines) + "\n"
+    return "\n".join(_shown(x) for x in lines) + "\n"
+
+
+def _shown(line: str) -> str:
+    """One line of a card as text to print: a byte of a name that is not UTF-8 (Python's
+    surrogate escape: a data root, warm-start weights or loss file named in Latin-1 bytes, as
+    ``mutualfuse train`` records them, or the file's own path) as ``\\xe9``, any other lone
+    surrogate (JSON's ``\\udXXX`` escapes) and a control character (a line break, an escape
+    sequence) as its backslash escape, so that the card is valid UTF-8 text of one line per
+    field. The raw bytes were printed (on a strict UTF-8 stream: ``UnicodeEncodeError``)."""
+    if line.isprintable():
+        return line
+    out = []
+    for c in line:
+        o = ord(c)
+        if 0xDC80 <= o <= 0xDCFF:
+            out.append(f"\\x{o - 0xDC00:02x}")
+        elif 0xD800 <= o <= 0xDFFF or o < 32 or 0x7F <= o < 0xA0:
+            out.append(c.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(c)
+    return "".join(out)
