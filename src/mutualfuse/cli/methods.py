@@ -116,12 +116,27 @@ def listing() -> dict:
     for e in METHODS:
         mod = getattr(e.obj, "__module__", None) or ""
         methods.append({"name": e.name, "family": str(e.meta.get("family", "")), "cite": str(e.meta.get("cite", "")),
-                        "network": is_network_method(e.name), "params": list(e.meta.get("params") or {}),
+                        "network": is_network_method(e.name), "params": _param_names(e),
                         **({"module": mod} if mod and mod.split(".")[0] != "mutualfuse" else {})})
     weights = [{"name": w.name, "file": w.file, "sha256": w.sha256, "group": w.group or "main",
                 "description": w.description, "trained_on": w.trained_on, "config": w.config,
                 "tasks": [t for t, _ in w.tasks]} for w in SHIPPED.values()]
     return {"methods": methods, "weights": weights}
+
+
+def _param_names(e) -> list[str]:
+    """The keyword parameters of the method of registry entry ``e`` (``--param`` takes them), as
+    its card lists them: the declared ones (every built-in method), else the function's own (a
+    method of one's own registered without ``params=``: ``[]`` was listed for ``def f(a, b, w=0.5)``)."""
+    declared = list(e.meta.get("params") or {})
+    if declared:
+        return declared
+    from ..methods.params import keyword_names
+
+    try:
+        return keyword_names(e.obj)
+    except (TypeError, ValueError):  # no signature to read (a builtin)
+        return []
 
 
 def _own_metrics() -> list[str]:
