@@ -9,6 +9,7 @@ missing stops it before any work (:func:`_open_set`).
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import shutil
@@ -32,7 +33,7 @@ from .sources import (Source, ablation_sources, fused_folder, fused_listing, fus
                       stored_sources, weights_sources)
 from .specs import (ABLATION_TITLES, EXTRA_SETS, PAPER_TABLES, TableSpec, column_keys, extra_column_note,
                     extra_columns, paper_set_note, set_table)
-from .table import Column, Row, Table, to_csv, to_latex, to_markdown
+from .table import Column, Row, Table, csv_meta, to_csv, to_latex, to_markdown
 
 ROLE_FOLDERS = (("ir", "vis"), ("a", "b"))
 #: the values of ``--device`` (the network rows)
@@ -913,8 +914,8 @@ def planned_outputs(plans: list[Plan], fig_specs: list) -> list[Path]:
     """The files a run will write, relative to ``--out`` (figures: the ones it may write)."""
     rels = [Path("report.html"), Path("summary.md")]
     for name in [p.spec.id for p in plans] + ["paper_vs_ours", "runtime"]:
-        rels += [Path("tables") / f"{name}.{ext}" for ext in ("md", "csv", "tex")
-                 if ext != "tex" or name not in ("paper_vs_ours", "runtime")]
+        rels += [Path("tables") / f"{name}.{ext}" for ext in ("md", "csv", "tex", "csv.meta.json")
+                 if ext in ("md", "csv") or name not in ("paper_vs_ours", "runtime")]
     rels += [Path("figures") / f"{f.id}.{ext}" for f in fig_specs for ext in ("png", "pdf")]
     return rels
 
@@ -999,6 +1000,7 @@ def _run_staged(cfg: BenchmarkConfig, wcfg: BenchmarkConfig, fig_specs: list, pl
     for t in tables.values():
         write_text(tdir / f"{t.id}.md", to_markdown(t))
         write_text(tdir / f"{t.id}.csv", to_csv(t))
+        write_text(tdir / f"{t.id}.csv.meta.json", json.dumps(csv_meta(t), indent=1, ensure_ascii=False) + "\n")
         write_text(tdir / f"{t.id}.tex", to_latex(t))
     cells = paper_view.compare(tables, paper_ours_id(), cfg.quick)
     write_text(tdir / "paper_vs_ours.md", paper_view.to_markdown(cells, cfg.quick))

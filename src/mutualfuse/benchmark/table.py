@@ -292,6 +292,37 @@ def to_csv(t: Table) -> str:
     return buf.getvalue()
 
 
+def csv_meta(t: Table) -> dict:
+    """What the CSV's plain headings do not say, for its sidecar ``tables/<id>.csv.meta.json``
+    (as ``mutualfuse evaluate --out X.csv`` writes ``X.csv.meta.json``; a ``#`` line in the CSV
+    would break ``pandas.read_csv``'s defaults): the mutualfuse version, the table's title, each
+    value column's registered metric (key, direction, reference, convention, ``checked``) and
+    the table's notes (pairs, data, failures, provenance)."""
+    from .. import __version__
+
+    return {"mutualfuse_version": __version__, "table": t.id, "title": t.title,
+            "csv_columns": ("row_id, method (the row's label), kind, n_pairs (pairs of the set), n_ok (pairs fused "
+                            "and scored: a row with n_ok < n_pairs is partial), then one column per metric, "
+                            "headed '<label> <direction mark>' as under 'metrics' (the mean over the n_ok pairs at "
+                            "full precision, Python repr; empty: no value), then note"),
+            "metrics": {c.heading: metric_record(c.key) for c in t.columns},
+            "notes": list(t.notes)}
+
+
+def metric_record(key: str) -> dict:
+    """One registered metric as the machine-readable outputs record it (``evaluate``'s JSON and
+    CSV sidecar, the benchmark's CSV sidecars): its key, direction, whether it is
+    conformance-checked against its reference code (``checked``), its code (``source``: ``vifb``,
+    ``liu``, ..., ``own`` for a metric of one's own, whose ``reference`` names its module),
+    reference and convention."""
+    from ..metrics import METRICS
+
+    m = METRICS.meta(key)
+    return {"key": key, "higher_is_better": m["higher_is_better"], "direction": m["direction"],
+            "reference": m["reference"], "convention": m["convention"],
+            "checked": bool(m["checked"]), "source": m["source"]}
+
+
 def read_csv(text: str) -> ReadTable:
     rows = list(csv.reader(io.StringIO(text)))
     head = rows[0][5:-1]

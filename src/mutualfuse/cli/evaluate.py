@@ -467,17 +467,11 @@ def _write_results(tmp: Path, suffix: str, methods, names, labels, table, dirs, 
 
 
 def _json_metric(key: str) -> dict:
-    """One column's metric for the JSON output's ``metrics``: its key, direction, whether it is
-    conformance-checked against its reference code (``checked``), its code (``source``: ``vifb``,
-    ``liu``, ..., ``own`` for a metric of one's own, whose ``reference`` names its module),
-    reference and convention."""
-    from ..metrics import METRICS
+    """One column's metric for the JSON output's ``metrics``
+    (:func:`mutualfuse.benchmark.table.metric_record`)."""
+    from ..benchmark.table import metric_record
 
-    m = METRICS.meta(key)
-    out = {"key": key, "higher_is_better": m["higher_is_better"], "direction": m["direction"],
-           "reference": m["reference"], "convention": m["convention"],
-           "checked": bool(m["checked"]), "source": m["source"]}
-    return out
+    return metric_record(key)
 
 
 def means_table(methods, names, labels, table, dirs, skipped: dict | None = None,
