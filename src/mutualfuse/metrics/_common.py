@@ -36,7 +36,7 @@ import sys
 import numpy as np
 from scipy import ndimage
 
-from ..errors import ImageTooSmallError, InputError
+from ..errors import ImageTooSmallError, InputError, ParameterError
 
 #: MATLAB ``rgb2gray`` weights: the first row of ``inv([1 .956 .621; 1 -.272 -.647; 1 -1.106 1.703])``
 #: (0.298936021293775, 0.587043074451121, 0.114020904255103), *not* the rounded Rec.601 0.299/0.587/0.114.
@@ -165,6 +165,13 @@ def _as255(x: np.ndarray, name: str = "") -> np.ndarray:
                              f"of {out.size} pixels)")
         return out
     raise InputError(f"{what}unsupported image dtype {g.dtype}")
+
+
+def unknown_convention(metric: str, convention, allowed: tuple[str, ...]) -> ParameterError:
+    """The one-line error of a ``convention=`` that ``metric`` does not have, naming those it has."""
+    return ParameterError(f"{metric}: unknown convention {convention!r} (use "
+                          f"{', '.join(repr(c) for c in allowed[:-1])}{' or ' if len(allowed) > 1 else ''}"
+                          f"{allowed[-1]!r})")
 
 
 def im2uint8_values(x255: np.ndarray) -> np.ndarray:

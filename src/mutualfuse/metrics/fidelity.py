@@ -11,8 +11,8 @@ import numpy as np
 from scipy import ndimage
 from scipy.signal import fftconvolve
 
-from ._common import prep3
-from ..errors import ImageTooSmallError
+from ._common import as_array, prep3, unknown_convention
+from ..errors import ImageTooSmallError, InputError
 
 # ---- sp5Filters taps (Simoncelli's published 5th-order steerable filters, 8 decimals) ----
 
@@ -199,9 +199,34 @@ def _reference_params(y: np.ndarray):
 
 
 def vifvec(ref: np.ndarray, dist: np.ndarray) -> float:
-    """Sheikh & Bovik's ``vifvec(imorg, imdist)`` on arrays in whatever range they are given."""
+    """Sheikh & Bovik's ``vifvec(imorg, imdist)`` on arrays in whatever range they are given.
+
+    ``ref`` is the reference image, ``dist`` the distorted (fused) one: 2-D gray arrays of one
+    shape, at least 65 pixels per side, finite; they are not scaled (``vifvec`` documents 0–255
+    images; :func:`vif_af` passes 0–1 ones, as nestfuse does) nor converted from colour (use
+    :func:`~mutualfuse.metrics.to_gray`). Anything else is a one-line
+    :class:`~mutualfuse.errors.InputError` naming ``ref`` or ``dist``. Not symmetric.
+    """
+    ref, dist = _vifvec_input(ref, "ref"), _vifvec_input(dist, "dist")
+    if ref.shape != dist.shape:
+        raise InputError(f"vifvec: ref and dist differ in size: ref {ref.shape[1]}×{ref.shape[0]}, "
+                         f"dist {dist.shape[1]}×{dist.shape[0]}")
     _check_side(ref)
     return _vif_trees(_tree(ref), _tree(dist))
+
+
+def _vifvec_input(x, name: str) -> np.ndarray:
+    """``x`` as a 2-D float64 array for :func:`vifvec`, or a one-line :class:`InputError`."""
+    arr = as_array(x, f"vifvec: {name}")
+    if arr.ndim != 2:
+        raise InputError(f"vifvec: {name}: expected a 2-D gray array, got shape {arr.shape}"
+                         + (" (colour? convert it with mutualfuse.metrics.to_gray)" if arr.ndim == 3 else ""))
+    if arr.dtype.kind not in "biuf":
+        raise InputError(f"vifvec: {name}: unsupported image dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    if not np.isfinite(arr).all():
+        raise InputError(f"vifvec: {name}: image contains NaN or infinite values")
+    return arr
 
 
 def _check_side(x: np.ndarray) -> None:
@@ -296,7 +321,7 @@ def vif(a, b, f, convention: str = "nestfuse") -> float:
     elif convention == "0-255":
         s = 1.0
     else:
-        raise ValueError(f"VIF: unknown convention {convention!r}")
+        raise unknown_convention("VIF", convention, ('nestfuse', '0-255'))
     _check_side(F)
     tf = _tree(F * s)  # the fused image's pyramid is shared by both terms
     return (_vif_trees(_tree(A * s), tf) + _vif_trees(_tree(B * s), tf)) / 2.0

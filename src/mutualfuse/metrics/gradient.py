@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ImageTooSmallError
-from ._common import _as255, as255, convolve, correlate, prep3
+from ._common import _as255, as255, convolve, correlate, prep3, unknown_convention
 
 _SOBEL = np.array([[1.0, 2.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -2.0, -1.0]])  # fspecial('sobel')
 
@@ -26,7 +26,7 @@ def ag(f, convention: str = "vifb") -> float:
     0.924
     """
     if convention != "vifb":
-        raise ValueError(f"AG: unknown convention {convention!r}")
+        raise unknown_convention("AG", convention, ('vifb',))
     F = _as255(f, "f")  # an empty image too: the message below, min_side 2
     if min(F.shape) < 2:
         raise ImageTooSmallError(f"AG needs images of at least 2 pixels per side, got {F.shape[1]}×{F.shape[0]}", 2)
@@ -52,7 +52,7 @@ def ei(f, convention: str = "vifb") -> float:
     7.0
     """
     if convention != "vifb":
-        raise ValueError(f"EI: unknown convention {convention!r}")
+        raise unknown_convention("EI", convention, ('vifb',))
     F = as255(f, "f")
     gx = correlate(F, _SOBEL, "replicate")
     gy = correlate(F, _SOBEL.T, "replicate")
@@ -76,7 +76,7 @@ def sf(f, convention: str = "vifb") -> float:
     0.935
     """
     if convention != "vifb":
-        raise ValueError(f"SF: unknown convention {convention!r}")
+        raise unknown_convention("SF", convention, ('vifb',))
     F = as255(f, "f")
     n = F.size
     rf = np.sum(np.diff(F, axis=1) ** 2) / n
@@ -132,7 +132,7 @@ def qabf(a, b, f, convention: str = "vifb") -> float:
     (0.526, 0.34)
     """
     if convention != "vifb":
-        raise ValueError(f"Qabf: unknown convention {convention!r}")
+        raise unknown_convention("Qabf", convention, ('vifb',))
     A, B, F = prep3(a, b, f)
     gA, aA = _vifb_qabf_edges(255.0 * A)
     gB, aB = _vifb_qabf_edges(255.0 * B)
@@ -204,7 +204,7 @@ def nabf(a, b, f, convention: str = "rfn-nest") -> float:
     (0.0, '0.000465')
     """
     if convention not in ("rfn-nest", "nestfuse"):
-        raise ValueError(f"Nabf: unknown convention {convention!r}")
+        raise unknown_convention("Nabf", convention, ('rfn-nest', 'nestfuse'))
     A, B, F = (x / 255.0 for x in prep3(a, b, f))
     gvA, ghA = _sk_sobel(A)
     gvB, ghB = _sk_sobel(B)

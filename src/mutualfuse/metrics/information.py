@@ -12,7 +12,7 @@ import numpy as np
 from scipy import fft as sfft
 
 from ..errors import ImageTooSmallError
-from ._common import as255, entropy_bits, im2uint8_values, prep3, round_half_away
+from ._common import as255, entropy_bits, im2uint8_values, prep3, round_half_away, unknown_convention
 
 
 def _hist256(x255: np.ndarray) -> np.ndarray:
@@ -43,7 +43,7 @@ def en(f, convention: str = "rfn-nest") -> float:
     1.0
     """
     if convention not in ("rfn-nest", "vifb", "nestfuse"):
-        raise ValueError(f"EN: unknown convention {convention!r}")
+        raise unknown_convention("EN", convention, ('rfn-nest', 'vifb', 'nestfuse'))
     return entropy_bits(_hist256(as255(f, "f")))
 
 
@@ -86,7 +86,7 @@ def mi(a, b, f, convention: str = "vifb") -> float:
         return _mi_nats(_vifb_quantise(B), qf) + _mi_nats(_vifb_quantise(A), qf)
     if convention == "bits":
         return mi_bits(a, b, f)
-    raise ValueError(f"MI: unknown convention {convention!r}")
+    raise unknown_convention("MI", convention, ('vifb', 'rfn-nest', 'nestfuse', 'bits'))
 
 
 def _vifb_quantise(x: np.ndarray) -> np.ndarray:
@@ -164,7 +164,7 @@ def ce(a, b, f, convention: str = "vifb") -> float:
     (0.0, 0.361)
     """
     if convention != "vifb":
-        raise ValueError(f"CE: unknown convention {convention!r}")
+        raise unknown_convention("CE", convention, ('vifb',))
     A, B, F = prep3(a, b, f)
     pf = _hist256(F) / F.size
     out = 0.0

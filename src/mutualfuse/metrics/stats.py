@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import as255, prep3
+from ._common import as255, prep3, unknown_convention
 
 
 def sd(f, convention: str = "vifb") -> float:
@@ -35,7 +35,7 @@ def sd(f, convention: str = "vifb") -> float:
         x = F / 255.0
         u = np.sum(x) / x.size
         return float(np.sqrt(np.sum((x - u) ** 2)))
-    raise ValueError(f"SD: unknown convention {convention!r}")
+    raise unknown_convention("SD", convention, ('vifb', 'rfn-nest', 'nestfuse'))
 
 
 def _vifb_d(a, b, f) -> float:
@@ -64,7 +64,7 @@ def psnr(a, b, f, convention: str = "vifb") -> float:
     60.172 36.09
     """
     if convention != "vifb":
-        raise ValueError(f"PSNR: unknown convention {convention!r}")
+        raise unknown_convention("PSNR", convention, ('vifb',))
     d = _vifb_d(a, b, f)
     return float(20.0 * np.log10(255.0 / np.sqrt(d))) if d > 0 else float("inf")
 
@@ -84,5 +84,5 @@ def rmse(a, b, f, convention: str = "vifb") -> float:
     0.0625
     """
     if convention != "vifb":
-        raise ValueError(f"RMSE: unknown convention {convention!r}")
+        raise unknown_convention("RMSE", convention, ('vifb',))
     return float(_vifb_d(a, b, f))

@@ -21,6 +21,7 @@ from ._common import (
     round_half_away,
     sep_correlate_valid,
     to_gray,
+    unknown_convention,
 )
 from .liu_kernels import kernels
 from ..errors import ImageTooSmallError
@@ -96,7 +97,7 @@ def ssim(a, b, f, convention: str = "nestfuse") -> float:
             raise ImageTooSmallError("SSIM (VIFB, 11×11 'valid' windows) needs images of at least 11 pixels "
                                      f"per side, got {F.shape[1]}×{F.shape[0]}", 11)
         return _ssim_vifb(B, F) + _ssim_vifb(A, F)
-    raise ValueError(f"SSIM: unknown convention {convention!r}")
+    raise unknown_convention("SSIM", convention, ('nestfuse', 'vifb'))
 
 
 def ssim_af(a, b, f) -> float:
@@ -285,7 +286,7 @@ def ms_ssim(a, b, f, convention: str = "rfn-nest") -> float:
         return mef_ssim(a, b, f)
     if convention == "wang":
         return ms_ssim_wang(a, b, f)
-    raise ValueError(f"MS_SSIM: unknown convention {convention!r}")
+    raise unknown_convention("MS_SSIM", convention, ('rfn-nest', 'mef', 'wang'))
 
 
 _WANG_W = np.array([0.0448, 0.2856, 0.3001, 0.2363, 0.1333])
@@ -366,7 +367,7 @@ def scd(a, b, f, convention: str = "rfn-nest") -> float:
     (2.0, 1.421)
     """
     if convention not in ("rfn-nest", "nestfuse"):
-        raise ValueError(f"SCD: unknown convention {convention!r}")
+        raise unknown_convention("SCD", convention, ('rfn-nest', 'nestfuse'))
     A, B, F = (x / 255.0 for x in prep3(a, b, f))
     return _corr2(F - B, A) + _corr2(F - A, B)
 
@@ -641,7 +642,7 @@ def qcb(a, b, f, convention: str = "vifb") -> float:
     (1.0, 0.562)
     """
     if convention != "vifb":
-        raise ValueError(f"Qcb: unknown convention {convention!r}")
+        raise unknown_convention("Qcb", convention, ('vifb',))
     ims = _prep3_keep_uint8(a, b, f)  # (uint8 images stay uint8: the float32 path reads them)
     K = kernels()
     v = None
@@ -805,7 +806,7 @@ def qcv(a, b, f, convention: str = "vifb") -> float:
     (0.0, True)
     """
     if convention != "vifb":
-        raise ValueError(f"Qcv: unknown convention {convention!r}")
+        raise unknown_convention("Qcv", convention, ('vifb',))
     ims = _prep3_keep_uint8(a, b, f)  # (uint8 images stay uint8: the compiled path reads them)
     K = kernels()
     if K is None:
