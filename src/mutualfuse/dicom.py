@@ -178,17 +178,53 @@ def _pydicom():
     return pydicom
 
 
-def read_dataset(p: Path, max_pixels: int | None, *, stop_before_pixels: bool = False):
+def headerless_dicom(p: Path) -> bool:
+    """Whether ``p`` looks like a DICOM data set stored without the Part 10 preamble and ``DICM``
+    marker (older scanners and PACS exports, ACR-NEMA style files, often without a name
+    extension): it starts with a little-endian element of group 0002 or 0008 whose VR
+    (explicit) or length (implicit) is plausible. pydicom reads such a file with ``force=True``
+    (:func:`read_dataset`'s ``force``); dcm2niix and viewers read them too."""
+    import struct
+
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(132)
+    except OSError:
+        return False
+    if len(head) < 8 or head[128:132] == b"DICM":
+        return False
+    group, element = struct.unpack_from("<HH", head, 0)
+    if group not in (0x0002, 0x0008) or element > 0x2000:
+        return False
+    vr = head[4:6]
+    if vr.isalpha() and vr.isupper():  # explicit VR
+        return True
+    return struct.unpack_from("<I", head, 4)[0] < 0x10000  # implicit VR: a plausible value length
+
+
+def read_dataset(p: Path, max_pixels: int | None, *, stop_before_pixels: bool = False, force: bool = False):
     """:func:`dcmread_checked` with one-line errors: a file pydicom cannot parse is "not a
     readable DICOM file (its reason)"; one without pixel data (a report, a DICOMDIR) says what
     it is (unless ``stop_before_pixels``, where only the header is read). Used for single files
-    (:func:`read_dicom`) and for every file of a series (:mod:`mutualfuse.dicom_series`)."""
+    (:func:`read_dicom`) and for every file of a series (:mod:`mutualfuse.dicom_series`).
+    ``force``: a file without the preamble and meta group (:func:`headerless_dicom`), read as
+    its encoding says, its transfer syntax set from that encoding (pydicom cannot decode its
+    pixels without one)."""
     try:
-        ds = dcmread_checked(p, max_pixels, stop_before_pixels=stop_before_pixels)
+        ds = dcmread_checked(p, max_pixels, stop_before_pixels=stop_before_pixels, force=force)
     except InputError:
         raise
     except Exception as e:  # noqa: BLE001 - pydicom raises many types for broken files
         raise InputError(f"{p}: not a readable DICOM file ({str(e).splitlines()[0][:160] if str(e) else type(e).__name__})") from None
+    if force and "TransferSyntaxUID" not in getattr(ds, "file_meta", {}):
+        from pydicom.dataset import FileMetaDataset
+        from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+        implicit, little = getattr(ds, "original_encoding", (True, True))[:2]
+        if getattr(ds, "file_meta", None) is None:
+            ds.file_meta = FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = (ImplicitVRLittleEndian if implicit else
+                                          ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
     if not stop_before_pixels and "PixelData" not in ds:
         raise InputError(f"{p}: {_no_pixels(ds)}")
     return ds
@@ -203,7 +239,7 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
     pydicom = _pydicom()
     if pydicom is None:
         raise InputError(f"{p}: {EXTRA_HINT}")
-    ds = read_dataset(p, max_pixels)
+    ds = read_dataset(p, max_pixels, force=headerless_dicom(p))  # x.dcm without the DICM preamble too
     rows, cols = int(getattr(ds, "Rows", 0) or 0), int(getattr(ds, "Columns", 0) or 0)
     check_pixels(p, rows, cols, max_pixels)
     frames = int(getattr(ds, "NumberOfFrames", 1) or 1)

@@ -98,7 +98,7 @@ class DicomSeries:
 
     def read(self) -> np.ndarray:
         """The voxels (float64, ``shape``) after each slice's rescale; one-line errors."""
-        from .dicom import _decode, _decode_error, _frame_groups, _padding_mask, read_dataset
+        from .dicom import _decode, _decode_error, _frame_groups, _padding_mask, headerless_dicom, read_dataset
         from .image_io import quiet_decoders
 
         data = np.empty(self.shape, dtype=np.float64)
@@ -106,7 +106,7 @@ class DicomSeries:
         unsigned_plain, bits = True, 1
         for k, p in enumerate(self.files):
             with quiet_decoders():
-                ds = read_dataset(p, self.max_voxels)
+                ds = read_dataset(p, self.max_voxels, force=headerless_dicom(p))
                 try:
                     arr, _ = _decode(ds)
                 except Exception as e:  # noqa: BLE001
@@ -197,16 +197,19 @@ def _first_line(e: Exception) -> str:
 
 
 def _is_dicom_name_or_magic(p: Path) -> bool:
+    from .dicom import headerless_dicom
     from .image_io import _is_dicom
 
-    return _is_dicom(p)
+    # files without the preamble and DICM marker (an older scanner's or PACS's export, often with
+    # no name extension) too: the folder was refused as holding "no DICOM image files"
+    return _is_dicom(p) or headerless_dicom(p)
 
 
 def open_series(folder, max_voxels: int) -> DicomSeries:
     """Read and check the headers of the DICOM series in ``folder`` (module docstring); no voxel
     is read. One-line :class:`InputError` for anything refused."""
-    from .dicom import MEDIA_DIRECTORY, _GEOMETRY_GROUPS, _frame_groups, _pydicom, read_dataset
-    from .image_io import quiet_decoders
+    from .dicom import MEDIA_DIRECTORY, _GEOMETRY_GROUPS, _frame_groups, _pydicom, headerless_dicom, read_dataset
+    from .image_io import _is_dicom, quiet_decoders
 
     folder = Path(folder)
     if _pydicom() is None:
@@ -232,8 +235,15 @@ def open_series(folder, max_voxels: int) -> DicomSeries:
         if not _is_dicom_name_or_magic(p):
             skipped["non-DICOM"].append(e.name)
             continue
-        with quiet_decoders():
-            ds = read_dataset(p, max_voxels, stop_before_pixels=True)
+        headerless = headerless_dicom(p)
+        try:
+            with quiet_decoders():
+                ds = read_dataset(p, max_voxels, stop_before_pixels=True, force=headerless)
+        except InputError:
+            if headerless and not _is_dicom(p):  # only its first bytes looked like DICOM
+                skipped["non-DICOM"].append(e.name)
+                continue
+            raise
         sop = str(getattr(getattr(ds, "file_meta", None), "MediaStorageSOPClassUID", "")
                   or getattr(ds, "SOPClassUID", ""))
         if sop == MEDIA_DIRECTORY or "DirectoryRecordSequence" in ds:
