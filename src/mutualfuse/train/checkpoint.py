@@ -125,6 +125,12 @@ def _format_version(fmt: Any) -> int | None:
     return None
 
 
+#: the magic numbers of the compressors a checkpoint is commonly packed with for a copy, and the
+#: command that unpacks it (RFC 1952; the xz, bzip2 and zstd file formats)
+_COMPRESSED = {b"\x1f\x8b": ("gzip", "gunzip FILE"), b"\xfd7zXZ\x00": ("xz", "unxz FILE"),
+               b"\x28\xb5\x2f\xfd": ("zstd", "unzstd FILE")}
+
+
 def _other_kind(first: bytes) -> str | None:
     """What a file that is not a safetensors file is, from its first bytes, where that is plain (an
     image, text); ``None`` otherwise (then it is called corrupt)."""
@@ -132,6 +138,11 @@ def _other_kind(first: bytes) -> str | None:
                         (b"MM\x00*", "a TIFF image")):
         if first.startswith(magic):
             return kind
+    for magic, (fmt, tool) in _COMPRESSED.items():  # a checkpoint compressed for a copy: say so, not "corrupt"
+        if first.startswith(magic):
+            return f"a {fmt}-compressed file (decompress it first: {tool})"
+    if first[:3] == b"BZh" and first[4:10] == b"1AY&SY":  # bzip2: "BZh", the block size, a block's magic
+        return "a bzip2-compressed file (decompress it first: bunzip2 FILE)"
     if len(first) >= 8:
         try:
             text = first.decode("utf-8-sig")
