@@ -54,7 +54,7 @@ A profile maps table columns to keys; :func:`evaluate_pair` scores them all:
 >>> PROFILES["paper"]()["MI"]  # the paper's MI column is rfn-nest's (= 2·EN)
 'MI@rfn-nest'
 >>> scores = evaluate_pair(a, b, f, profile="paper")
->>> {k: round(v, 3) for k, v in scores.items()}
+>>> {k: round(v, 3) for k, v in scores.items()}  # doctest: +NORMALIZE_WHITESPACE
 {'EI': 37.495, 'SF': 9.081, 'EN': 6.713, 'Qabf': 0.547, 'SCD': 1.5,
  'MS_SSIM': 0.775, 'MI': 13.426, 'SD': 36.514, 'VIF': 0.521}
 """
@@ -460,7 +460,9 @@ def evaluate_pair(a, b, f, metrics: Iterable[str] | None = None, profile: str | 
                   timings: dict[str, float] | None = None) -> dict[str, float]:
     """Score one fused image ``f`` against its sources ``a``, ``b``.
 
-    ``metrics``: registered names (``"Qabf@vifb"``; a list, or one name as a string); ``profile``: a named profile from
+    ``metrics``: registered names (``"Qabf@vifb"``; a list, or one string, with names separated by
+    commas; a bare name such as ``"Qabf"`` where it names one key, as ``evaluate --metrics``
+    takes it: :func:`~.profiles.resolve`); ``profile``: a named profile from
     :data:`PROFILES` (e.g. ``"paper"``), whose entries map a display name to a registered key.
     With neither, all checked, non-slow metrics are computed. Images (NumPy arrays, PIL images
     or torch tensors, :func:`~._common.as_array`) are converted once (colour → MATLAB

@@ -158,16 +158,37 @@ def register_profile(name: str, columns) -> None:
         raise ParameterError(f"{what}: {e}") from None
 
 
+def _bare_name(m) -> str | None:
+    """The key a bare metric name (``"Qabf"``, no ``@source``) stands for, as ``evaluate --metrics``
+    picks it (the one key of that name, or its one checked key); None when no key has that name;
+    :class:`~mutualfuse.errors.ParameterError` naming the keys when several could be meant."""
+    from . import METRICS
+
+    if not isinstance(m, str) or "@" in m:
+        return None
+    cands = [n for n in METRICS.names() if n.split("@")[0].lower() == m.strip().lower()]
+    checked = [n for n in cands if METRICS.meta(n)["checked"]]
+    pick = checked if len(checked) == 1 else cands
+    if len(pick) == 1:
+        return pick[0]
+    if pick:
+        raise ParameterError(f"metric {m!r} is ambiguous: use one of {', '.join(pick)}")
+    return None
+
+
 def resolve(metrics: Iterable[str] | None = None, profile: str | None = None) -> dict[str, str]:
     """Return ``{display name: registered key}`` for a metric list and/or a profile.
 
-    ``metrics``: registered keys (case-insensitive), a list or one key as a string. Unknown names
-    raise :class:`~mutualfuse.errors.ParameterError` with suggestions.
+    ``metrics``: registered keys (case-insensitive), a list or one string (one key, or keys
+    separated by commas as ``evaluate --metrics`` takes them). A bare metric name is taken as
+    ``evaluate --metrics`` takes it: ``"Qabf"`` is ``Qabf@vifb`` (its one checked key), ``"EN"``
+    is ambiguous (``EN@rfn-nest`` or ``EN@vifb``) and an error naming both. Unknown names raise
+    :class:`~mutualfuse.errors.ParameterError` with suggestions.
     """
     from . import METRICS
 
-    if isinstance(metrics, str):  # one key, not its characters
-        metrics = [metrics]
+    if isinstance(metrics, str):  # one key (or comma-separated keys), not its characters
+        metrics = [m.strip() for m in metrics.split(",") if m.strip()] or [metrics]
     elif metrics is not None and not isinstance(metrics, Iterable):
         raise ParameterError(f"metrics must be a registered key or a list of keys, got {type(metrics).__name__} "
                              f"{metrics!r}")
@@ -183,6 +204,10 @@ def resolve(metrics: Iterable[str] | None = None, profile: str | None = None) ->
             try:
                 name = METRICS.entry(m).name
             except KeyError as e:
+                bare = _bare_name(m)
+                if bare is not None:
+                    out[bare] = bare
+                    continue
                 if isinstance(m, str) and m in PROFILE_REGISTRY:  # a profile's name in the metric list
                     canon = PROFILE_REGISTRY.entry(m).name
                     raise ParameterError(f"{m!r} is a metric profile, not a metric: pass profile={canon!r} "
