@@ -243,6 +243,14 @@ def read_pairs_csv(lst: Path) -> tuple[list[CsvRow], list[tuple[int, str]]]:
         if i == 1 and [c.lower() for c in row[:2]] == ["a", "b"]:
             continue
         if len(row) < 2 or not row[0] or not row[1]:
+            sep = next((c for c in (";", "\t", "|") if len(row) == 1 and c in row[0]), None)
+            if sep is not None and not (base / row[0]).exists():
+                # a list saved with semicolons (a spreadsheet in a comma-decimal locale) or tabs:
+                # each row was "needs at least two columns a,b", its separator unsaid
+                shown = "a tab" if sep == "\t" else repr(sep)
+                bad.append((i, f"row needs at least two columns a,b separated by commas; it holds {shown} "
+                               "instead (save the list as comma-separated CSV)"))
+                continue
             bad.append((i, "row needs at least two columns a,b"))
             continue
         if any("\0" in c for c in row[:3]):  # no path holds one: os.stat raised ValueError, an internal error
