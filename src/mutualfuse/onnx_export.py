@@ -292,11 +292,45 @@ def fuse_pool_range(model: str | os.PathLike = "default", task: str | None = Non
     return lo, p * p * budget, stride
 
 
+def _session(ort, path: str | os.PathLike):
+    """An onnxruntime session (CPU) of the graph at ``path``, exported by ``mutualfuse export-onnx``
+    (inputs ``a``, ``b``, output ``fused``); else a one-line :class:`InputError` naming the file:
+    a missing file, a folder, a file onnxruntime cannot load (a ``.safetensors`` weights file
+    given for its graph) or another graph. These were onnxruntime's own exception types
+    (``NoSuchFile``, ``InvalidProtobuf``: no ``FuseError``, no ``ValueError``) and, for another
+    graph's inputs, an ``InvalidArgument`` from ``run``."""
+    p = Path(os.fsdecode(path) if isinstance(path, bytes) else path)
+    if not p.exists():
+        raise InputError(f"{p}: no such ONNX file")
+    if p.is_dir():
+        raise InputError(f"{p}: is a directory, expected an .onnx graph (mutualfuse export-onnx -o OUT.onnx)")
+    name = str(p)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # a file name that is not UTF-8: onnxruntime's binding refuses it, so the bytes
+        with open(p, "rb") as fh:
+            name = fh.read()
+    try:
+        sess = ort.InferenceSession(name, providers=["CPUExecutionProvider"])
+    except Exception as e:  # noqa: BLE001 - onnxruntime's own types (NoSuchFile, InvalidProtobuf, Fail, ...)
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
+        hint = ("; a weights file: export it first, mutualfuse export-onnx --weights FILE -o OUT.onnx"
+                if p.suffix.lower() == ".safetensors" else "")
+        raise InputError(f"{p}: onnxruntime cannot load it as an ONNX graph ({type(e).__name__}: {first}){hint}") \
+            from None
+    ins, outs = sorted(i.name for i in sess.get_inputs()), [o.name for o in sess.get_outputs()]
+    if ins != ["a", "b"] or "fused" not in outs:
+        raise InputError(f"{p}: not a graph of mutualfuse export-onnx (inputs {', '.join(ins) or 'none'}, outputs "
+                         f"{', '.join(outs) or 'none'}; expected inputs a, b and output fused)")
+    return sess
+
+
 def run_onnx(path: str | os.PathLike, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Run an exported model with onnxruntime on (H, W) or (B, H, W) float arrays in [0, 1] of
     the same shape, sides at least 8; else a one-line :class:`InputError` (``b`` of another
     shape with as many pixels, e.g. transposed, was reshaped to ``a``'s and fused as garbage;
-    uint8 or 0..255 samples were fed as they were)."""
+    uint8 or 0..255 samples were fed as they were). A ``path`` that is no such graph (missing, a
+    folder, not loadable, another graph) is a one-line :class:`InputError` naming it too."""
     from .validation import MIN_SIDE
 
     a, b = np.asarray(a), np.asarray(b)
@@ -320,12 +354,6 @@ def run_onnx(path: str | os.PathLike, a: np.ndarray, b: np.ndarray) -> np.ndarra
     single = a.ndim == 2
     a4 = np.asarray(a, np.float32).reshape((1,) * (4 - a.ndim) + a.shape) if single else np.asarray(a, np.float32)[:, None]
     b4 = np.asarray(b, np.float32).reshape(a4.shape)
-    name = str(path)
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:  # a file name that is not UTF-8: onnxruntime's binding refuses it, so the bytes
-        with open(path, "rb") as fh:
-            name = fh.read()
-    sess = ort.InferenceSession(name, providers=["CPUExecutionProvider"])
+    sess = _session(ort, path)
     out = sess.run(["fused"], {"a": a4, "b": b4})[0]
     return out[0, 0] if single else out[:, 0]

@@ -236,10 +236,11 @@ def compare_with_pytorch(path, out, weights, pool: int, task: str | None) -> str
         ref = ref_model(torch.from_numpy(a)[None, None], torch.from_numpy(b)[None, None])[0, 0].numpy()
     try:
         got = run_onnx(path, a, b)
-    except FuseError:
-        raise
-    except Exception as e:  # noqa: BLE001 - onnxruntime's own error types (Fail, InvalidGraph, ...)
+    except Exception as e:  # noqa: BLE001 - onnxruntime's own error types (Fail, InvalidGraph, ...), and run_onnx's
+        # one-line InputError for a file onnxruntime cannot load, said here for OUT (not its temporary)
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
+        if isinstance(e, FuseError) and str(e).startswith(f"{path}: "):  # it names the temporary file
+            first = str(e)[len(f"{path}: "):][:160]
         raise FuseError(f"{out}: onnxruntime cannot run the exported model ({type(e).__name__}: {first}); "
                         "not written") from None
     diff = float(np.abs(got - ref).max()) if got.shape == ref.shape else float("inf")
