@@ -310,7 +310,7 @@ class _FloatReader:
         self.close()
         self._err = tempfile.TemporaryFile()
         cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
-               "-i", str(self.path), *MAP_VIDEO, "-an", "-sn", "-dn", "-f", "image2pipe", "-pix_fmt", self.pix_fmt,
+               "-i", ffmpeg_input(self.path), *MAP_VIDEO, "-an", "-sn", "-dn", "-f", "image2pipe", "-pix_fmt", self.pix_fmt,
                "-vcodec", "rawvideo", "-"]
         self._p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._err,
                                    start_new_session=True)  # Ctrl+C reaches Python only, which stops it
@@ -347,6 +347,16 @@ class _FloatReader:
         if self._err is not None:
             self._err.close()
             self._err = None
+
+
+def ffmpeg_input(path) -> str:
+    """``path`` as an ffmpeg ``-i`` argument that is always read as a file: absolute. A relative
+    name with a colon (``vis:cam.mp4``, ``f:32.nut``: a time of day in a recorder's file name)
+    was read as a protocol (``vis:``), "Protocol not found": a float stream could not be read at
+    all, and for the others the frame count, the reading rate and the decoding errors came from
+    that failure (a "damaged file?" note on an intact video). imageio opens files by their
+    absolute path already."""
+    return os.path.abspath(os.fspath(path))
 
 
 def _ffmpeg_first_line(text: str) -> str:
@@ -454,7 +464,7 @@ class _FrameCounter:
         self.frames = self.dup = self.drop = None
         self.rotation, self.damage, self.streams = 0.0, 0, []
         self._out, self._err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
-        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-i", str(path),
+        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-i", ffmpeg_input(path),
                *MAP_VIDEO, "-an", "-sn", "-dn", "-pix_fmt", "gray", "-vcodec", "rawvideo", "-f", "image2pipe",
                "-progress", "pipe:1", "-y", os.devnull]
         self._p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err,
@@ -888,7 +898,7 @@ def _read_as(path: Path) -> str:
     import imageio_ffmpeg
 
     try:
-        err = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), *MAP_VIDEO,
+        err = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", ffmpeg_input(path), *MAP_VIDEO,
                               "-an", "-sn", "-dn", "-frames:v", "1", "-vf", "showinfo", "-pix_fmt", "gray",
                               "-vcodec", "rawvideo", "-f", "image2pipe", "-y", os.devnull],
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
