@@ -1280,16 +1280,70 @@ def _decode_samples(p: Path, max_pixels) -> tuple[np.ndarray, int, str]:
         arr = _read_png16_colour(p, _PNG16_COLOUR[ihdr[3]][0], max_pixels)
         check_png_chunks(p)
         return _channels_to_image(arr, p), 16, "pillow"
+    ppm = _ppm16_colour_layout(p)
     im = _open_pillow(p, max_pixels)
     # a PNG's CRCs and its end, after Pillow's own checks (whose errors come first, as before):
     # Pillow checks neither past the image data
     check_png_chunks(p)
+    if ppm is not None:  # Pillow read it (its checks passed) at 8 bits: the samples again, at 16
+        im.close()
+        return _read_ppm16_colour(p, *ppm), 16, "pillow"
     try:
         im = ImageOps.exif_transpose(im)
     except Exception:  # noqa: BLE001 - a broken EXIF block must not make the image unreadable
         pass
     raw, depth = pil_samples(im, p)
     return raw, depth, "pillow"
+
+
+def _ppm16_colour_layout(p: Path) -> tuple[int, int, int, int] | None:
+    """``(data offset, width, height, maxval)`` of a binary colour PPM (``P6``) of more than 8
+    bits a sample (maxval over 255: ``dcraw -4``'s linear 16-bit output, a 10/12-bit camera's),
+    from Pillow's header reading; None for any other file. Pillow has no 16-bit colour mode and
+    reads such a file at 8 bits (as it did 16-bit colour PNG): it was fused at 8 bits without a word."""
+    try:
+        with open(p, "rb") as fh:
+            if fh.read(2) != b"P6":
+                return None
+    except OSError:
+        return None
+    old = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None  # the size is checked by _open_pillow
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(p) as im:
+                if im.format != "PPM" or im.mode != "RGB" or len(im.tile) != 1:
+                    return None
+                t = im.tile[0]
+                args = t.args if isinstance(t.args, tuple) else (t.args,)
+                maxval = args[-1] if t.codec_name == "ppm" and isinstance(args[-1], int) else None
+                if maxval is None or maxval <= 255:
+                    return None
+                return int(t.offset), im.width, im.height, int(maxval)
+    except Exception:  # noqa: BLE001 - not such a PPM: the usual reading says what is wrong
+        return None
+    finally:
+        Image.MAX_IMAGE_PIXELS = old
+
+
+def _read_ppm16_colour(p: Path, offset: int, w: int, h: int, maxval: int) -> np.ndarray:
+    """The samples of a 16-bit binary PPM (:func:`_ppm16_colour_layout`) → uint16 (H, W, 3), each
+    mapped from 0 … maxval onto 0 … 65535 as Pillow maps a PGM's (``round(v / maxval · 65535)``,
+    values above maxval clipped): a 12-bit PPM reads as a 12-bit PGM does."""
+    n = w * h * 3
+    try:
+        with open(p, "rb") as fh:
+            fh.seek(offset)
+            data = fh.read(2 * n)
+    except OSError as e:
+        raise _err(p, f"cannot read file ({e.strerror or e})") from None
+    if len(data) < 2 * n:
+        raise _err(p, f"truncated PPM: {len(data)} bytes of samples, {2 * n} expected")
+    v = np.frombuffer(data, dtype=">u2").reshape(h, w, 3)
+    if maxval == 65535:
+        return v.astype(np.uint16)
+    return np.minimum(65535.0, np.round(v / maxval * 65535.0)).astype(np.uint16)
 
 
 def rgb_to_y(rgb: np.ndarray) -> np.ndarray:
