@@ -129,7 +129,22 @@ def to_gray(x: np.ndarray, name: str = "") -> np.ndarray:
     if x.ndim == 3 and x.shape[2] == 3:
         return rgb2gray_matlab(x)
     raise InputError(f"{name + ': ' if name else ''}expected a gray (H×W) or colour (H×W×3) image, "
-                     f"got shape {x.shape}")
+                     f"got shape {x.shape}{layout_hint(x.shape)}")
+
+
+def layout_hint(shape: tuple[int, ...]) -> str:
+    """How to turn an array of ``shape`` that is no H×W / H×W×C image into one, where a tensor
+    layout explains it (channels first, a batch of one), as a parenthesised suffix; else ``""``."""
+    if len(shape) == 3 and shape[0] in (1, 3, 4):
+        return " (channels first? pass x.permute(1, 2, 0) or x.transpose(1, 2, 0))"
+    if len(shape) == 4 and shape[0] == 1:
+        if shape[1] == 1:
+            return " (a batch of one gray image? pass x[0, 0])"
+        if shape[1] in (3, 4):
+            return " (a batch of one, channels first? pass x[0].permute(1, 2, 0) or x[0].transpose(1, 2, 0))"
+        if shape[3] in (1, 3, 4):
+            return " (a batch of one? pass x[0])"
+    return ""
 
 
 def as255(x: np.ndarray, name: str = "") -> np.ndarray:

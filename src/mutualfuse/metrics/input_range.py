@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import InputError
-from ._common import as_array
+from ._common import as_array, layout_hint
 
 
 def check_255_scale(x, name: str) -> None:
@@ -79,8 +79,7 @@ def check_layout(arr: np.ndarray, name: str) -> None:
     (H×W×3, H×W×4): the layouts :func:`~._common.to_gray` converts."""
     if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (1, 3, 4))):
         raise InputError(f"{name}: expected a gray (H×W) or colour (H×W×3) image, got shape {arr.shape}"
-                         + (" (channels first? pass x.permute(1, 2, 0) or x.transpose(1, 2, 0))"
-                            if arr.ndim == 3 and arr.shape[0] in (1, 3, 4) else ""))
+                         + layout_hint(arr.shape))
 
 
 def range_checked(fn: Callable[..., float], key: str, uses_sources: bool = True) -> Callable[..., float]:
