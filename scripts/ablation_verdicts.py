@@ -23,6 +23,11 @@ beyond noise on fewer; it **does not hold** when A is worse beyond noise on more
 it is better; it is **within noise** when no metric differs beyond noise; otherwise it is
 **mixed** (some metrics differ beyond noise, too few or in both directions).
 
+Under a table it notes what makes its means no comparison of the full set: a run over a subset of
+the set's pairs (``--quick``, ``--pairs``: the title the benchmark records beside the CSV, "2 of 21
+pairs"), a row whose mean misses pairs that failed (``n_ok`` < ``n_pairs``), and a row left out
+because a cell is empty (weights missing, a metric that failed).
+
     python scripts/ablation_verdicts.py DIR
 """
 from __future__ import annotations
@@ -31,6 +36,8 @@ import argparse
 import csv
 import json
 import math
+import os
+import re
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -57,6 +64,35 @@ def read_table(path: Path) -> tuple[list[tuple[str, bool]], dict[str, list[list[
     of a row's seeds (``label [name]``) are in :func:`read_table_members`."""
     cols, runs, _ = read_table_members(path)
     return cols, runs
+
+
+def table_notes(path: Path) -> list[str]:
+    """What makes the means of the table CSV at ``path`` no comparison over the full set, one line
+    each (none for a complete table, as the committed docs/results/ablations): a subset of the
+    set's pairs (the title in ``path``'s ``.meta.json``, which the benchmark writes beside it), rows
+    whose mean misses failed pairs, rows left out for an empty cell."""
+    notes = []
+    meta = path.with_name(path.name + ".meta.json")
+    try:
+        title = json.loads(meta.read_text(encoding="utf-8")).get("title", "") if meta.exists() else ""
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        title = ""
+    m = re.search(r"(\d+) of (\d+) pairs", title if isinstance(title, str) else "")
+    if m and m.group(1) != m.group(2):
+        notes.append(f"means over {m.group(1)} of the set's {m.group(2)} pairs (--quick / --pairs): "
+                     "not a comparison over the whole set")
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    for r in rows[1:]:
+        label = r[1]
+        if "(mean ± sd" in label:
+            continue
+        empty = [h.rsplit(" ", 1)[0] for h, x in zip(rows[0][5:-1], r[5:-1]) if x == ""]
+        if empty:
+            notes.append(f"{label}: left out (no value for {', '.join(empty)})")
+        elif r[3].isdigit() and r[4].isdigit() and int(r[4]) < int(r[3]):
+            notes.append(f"{label}: mean over {r[4]} of {r[3]} pairs (the others failed)")
+    return notes
 
 
 def read_table_members(path: Path) -> tuple[list[tuple[str, bool]], dict[str, list[list[float]]],
@@ -119,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     paper = {t["table"]: t for t in json.loads(PAPER.read_text())["tables"]}
     tables = {}
     members = {}
+    notes: dict[int, list[str]] = {}
     for n in (4, 5, 6, 7):
         p = tables_dir / f"table{n}.csv"
         if p.exists():
@@ -129,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             tables[n] = (cols, runs)
             members[n] = names
+            notes[n] = table_notes(p)
     # pooled seed variance per metric, over every variant with >= 2 seeds, each variant once:
     # a variant shown in several tables (Ours(Mean) in 4 and 5, Concat in 5 and 6, Mapping in 6
     # and 7) is the same weights, recognised by its seeds' weights names
@@ -145,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     s_pool = {c: math.sqrt(mean(v)) for c, v in pooled.items()}
     print("Verdict rule: see scripts/ablation_verdicts.py (Welch t-test p < 0.05 where both sides have seeds; "
           "else a difference beyond 2·√2·s, s the pooled seed sd of the metric: "
-          + ", ".join(f"{c} {v:.3g}" for c, v in s_pool.items()) + ").\n")
+          + (", ".join(f"{c} {v:.3g}" for c, v in s_pool.items())
+             or "none measured, no variant in these tables has several seeds") + ").\n")
     for n, winner, losers, words in CLAIMS:
         if n not in tables:
             print(f"### Table {n}\n\nnot computed\n")
@@ -166,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
             tag = f" ({len(seeds)} seeds)" if len(seeds) > 1 else ""
             print(f"| ours: {label}{tag} | " + " | ".join(cells) + " |")
         print()
+        for note in notes[n]:
+            print(f"- note: {note}")
         for loser in losers:
             if winner not in runs or loser not in runs:
                 print(f"- {winner} vs {loser}: not computed (missing rows)")
@@ -208,4 +249,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # `... | head`: the reader left; no traceback (as the mutualfuse commands)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 141
+    raise SystemExit(code)
