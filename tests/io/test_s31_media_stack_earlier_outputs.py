@@ -48,3 +48,13 @@ def test_a_folder_of_results_only_is_fused(tmp_path, capsys):
         assert main(["fuse-stack", str(folder), "-o", str(part / name), "--method", "average", "-q"]) == 0
     assert main(["fuse-stack", str(part), "-o", str(tmp_path / "final.png"), "--method", "average"]) == 0
     assert "2 images, 1 fusion" in capsys.readouterr().out
+
+
+def test_a_pattern_leaves_an_earlier_output_out(tmp_path, capsys):
+    if not xattrs_work(tmp_path):
+        pytest.skip("extended attributes (os.setxattr, user.*) are not available here")
+    folder = _folder(tmp_path)
+    assert main(["fuse-stack", str(folder / "*.png"), "-o", str(folder / "edf.png"), "--method", "average", "-q"]) == 0
+    assert main(["fuse-stack", str(folder / "*.png"), "-o", str(folder / "edf_2.png"), "--method", "average"]) == 0
+    cap = capsys.readouterr()
+    assert "4 images, 3 fusions" in cap.out and "1 earlier fuse-stack output left out" in cap.err, (cap.out, cap.err)

@@ -62,7 +62,7 @@ def stack_files(items: list[str], notes: list[str] | None = None, out: str | Non
     no file but a pattern (``'z*.tif'``, quoted, or from a shell that does not expand it) stands
     for the files it matches, in name order with numbers by value, the output left out. A file
     given more than once is fused as often as given, and ``notes`` says so."""
-    files = _stack_files(_expand_patterns(items, out), notes, out)
+    files = _stack_files(_expand_patterns(items, out, notes), notes, out)
     if notes is not None and len(files) > 1:
         notes.extend(_repeated(files))
     return files
@@ -139,10 +139,25 @@ def _planar_colour_tiff(path: str) -> int:
     return 0
 
 
-def _expand_patterns(items: list[str], out: str | None) -> list[str]:
+def _earlier_outputs(found: list, where: str, notes: list[str] | None) -> list:
+    """``found`` (a folder's images, a pattern's matches) less the earlier ``fuse-stack`` outputs
+    among them (marked :data:`STACK_XATTR`: ``-o zs/edf.png``, then ``-o zs/edf_lp.png`` to
+    compare), with a note; all of them where every one is such an output (a folder of results,
+    fused in turn). They were fused as one more plane of the stack without a word."""
+    earlier = [p for p in found if _marked_output(Path(p))]
+    if not earlier or len(earlier) == len(found):
+        return found
+    if notes is not None:
+        notes.append(f"{where}: {counted(len(earlier), 'earlier fuse-stack output')} left out, not read as planes "
+                     f"of the stack ({', '.join(Path(p).name for p in earlier[:3])}{', ...' if len(earlier) > 3 else ''}: "
+                     f"written by fuse-stack, marked {STACK_XATTR}); give the files by name to fuse them too")
+    return [p for p in found if p not in earlier]
+
+
+def _expand_patterns(items: list[str], out: str | None, notes: list[str] | None = None) -> list[str]:
     """``items`` with each argument that names no file or folder but is a glob pattern replaced by
-    the files it matches (name order, numbers by value; the output path left out); a pattern that
-    matches no file is refused with one line."""
+    the files it matches (name order, numbers by value; the output path and earlier outputs left
+    out, :func:`_earlier_outputs`); a pattern that matches no file is refused with one line."""
     import glob
 
     from ..errors import InputError
@@ -161,6 +176,7 @@ def _expand_patterns(items: list[str], out: str | None) -> list[str]:
             found = [m for m in found if not _same_file(Path(m), Path(out))]
         if not found:
             raise InputError(f"{it}: no file matches this pattern")
+        found = _earlier_outputs(found, it, notes)
         expanded += sorted(found, key=lambda m: [natural_key(Path(part)) for part in Path(m).parts])
     return expanded
 
@@ -201,19 +217,9 @@ def _stack_files(items: list[str], notes: list[str] | None = None, out: str | No
             if own and notes is not None:
                 notes.append(f"{own[0]}: the output, in the stack's folder; not read as a plane of the stack")
             found = [p for p in found if p not in own]
-        # earlier results of fuse-stack in the folder under other names (`-o DIR/edf.png`, then
-        # `-o DIR/edf_lp.png`): marked, so not planes, unless every image is one (a folder of
-        # results, fused in turn); they were fused as one more plane of the stack without a word
-        earlier = [p for p in found if _marked_output(p)]
-        if earlier and len(earlier) < len(found):
-            found = [p for p in found if p not in earlier]
-            if notes is not None:
-                notes.append(f"{folder}: {counted(len(earlier), 'earlier fuse-stack output')} left out, not read as "
-                             f"planes of the stack ({', '.join(p.name for p in earlier[:3])}"
-                             f"{', ...' if len(earlier) > 3 else ''}: written by fuse-stack, marked {STACK_XATTR}); "
-                             "give the files by name to fuse them too")
-        else:
-            earlier = []
+        kept = _earlier_outputs(found, str(folder), notes)  # earlier results under other names: not planes
+        earlier = [p for p in found if p not in kept]
+        found = kept
         files = [str(p) for p in found]
         if len(files) < 2:
             raise InputError(f"{items[0]}: a stack needs at least 2 images, found {len(files)}")
