@@ -55,11 +55,32 @@ def _read_int(path: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def _cgroup_room() -> int | None:
-    """Bytes left under this process's cgroup memory limit (v2 ``memory.max``, v1
-    ``memory.limit_in_bytes``), None where there is no limit or it cannot be read."""
+def _stat_value(path: str, key: str) -> int | None:
+    """The value of ``key`` in a cgroup ``memory.stat`` file (lines ``key value``), None if absent."""
     try:
-        with open("/proc/self/cgroup") as fh:
+        with open(path) as fh:
+            for ln in fh:
+                k, _, v = ln.partition(" ")
+                if k == key and v.strip().isdigit():
+                    return int(v.strip())
+    except OSError:
+        return None
+    return None
+
+
+def _cgroup_room(proc: str = "/proc/self/cgroup", root: str = "/sys/fs/cgroup") -> int | None:
+    """Bytes left under this process's cgroup memory limit (v2 ``memory.max``, v1
+    ``memory.limit_in_bytes``), None where there is no limit or it cannot be read.
+
+    The usage the limit is compared with leaves out the inactive page cache (v2 ``inactive_file``,
+    v1 ``total_inactive_file`` of ``memory.stat``), which the kernel reclaims before it fails an
+    allocation, as ``docker stats`` and Kubernetes' working set count it: the usage
+    (``memory.current``, ``memory.usage_in_bytes``) counts the page cache of every file the
+    cgroup has read or written, so in a container with a limit a ``fuse-dir`` over many images
+    left less and less "available" as its inputs and outputs filled the cache, and could refuse
+    pairs that fit."""
+    try:
+        with open(proc) as fh:
             lines = fh.read().splitlines()
     except OSError:
         return None
@@ -67,16 +88,18 @@ def _cgroup_room() -> int | None:
         hier, ctrl, path = (ln.split(":", 2) + ["", ""])[:3]
         path = path.lstrip("/")
         if hier == "0" and ctrl == "":
-            base = os.path.join("/sys/fs/cgroup", path)
+            base = os.path.join(root, path)
             limit, used = _read_int(os.path.join(base, "memory.max")), _read_int(os.path.join(base, "memory.current"))
+            cache = _stat_value(os.path.join(base, "memory.stat"), "inactive_file")
         elif "memory" in ctrl.split(","):
-            base = os.path.join("/sys/fs/cgroup/memory", path)
+            base = os.path.join(root, "memory", path)
             limit = _read_int(os.path.join(base, "memory.limit_in_bytes"))
             used = _read_int(os.path.join(base, "memory.usage_in_bytes"))
+            cache = _stat_value(os.path.join(base, "memory.stat"), "total_inactive_file")
         else:
             continue
         if limit is not None and used is not None and limit < 2 ** 60:  # v1 says "no limit" with ~2**63
-            return max(0, limit - used)
+            return max(0, limit - max(0, used - (cache or 0)))
     return None
 
 
