@@ -118,6 +118,13 @@ def register_method(name: str, *, params: dict[str, Any] | None = None, **meta: 
     """
     import os
 
+    if not isinstance(name, str):  # was AttributeError: 'int' object has no attribute 'lower'
+        raise ParameterError(f"method name must be a str, got {type(name).__name__} {name!r}"[:200])
+    if not name.strip() or any(c.isspace() or not c.isprintable() or c in ",=" for c in name):
+        # registered, '' or 'my method' could not be named on every command line: `benchmark --methods
+        # lp,c,d` splits at the comma, `--param NAME.KEY=VALUE` at the '=', a line break split the listing
+        raise ParameterError(f"method name {name!r}: a name is one word of printable characters without ',' or "
+                             "'=' (e.g. 'mine', 'my-method', 'my_method.v2'); register the method under such a name")
     if name.lower().endswith(".safetensors") or "/" in name or os.sep in name:
         # Fuser(name) takes such a name for a weights file, never for the method
         raise ParameterError(f"method name {name!r}: a name ending in .safetensors or holding a path separator is "
