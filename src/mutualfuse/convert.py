@@ -330,6 +330,13 @@ def _from_any(x: Any, name: str, conv, notes: list[str]) -> tuple[np.ndarray, Ki
         from .io.pil_modes import cmyk_note, icc_profile_note
 
         icc = icc_profile_note(name, x.info.get("icc_profile"))  # Adobe RGB, Display P3, a gray gamma
+        if icc and mode == "LAB":
+            from .io.pil_modes import icc_profile_name
+
+            # Pillow's convert("LAB") tags its L*a*b* samples with a Lab profile, and convert("RGB")
+            # turns them into sRGB: not "fused as stored, taken as sRGB", as the note said
+            if (icc_profile_name(bytes(x.info.get("icc_profile") or b"")) or ("", ""))[1] == "Lab":
+                icc = None
         if not icc and mode == "CMYK":  # no profile: Pillow's plain formula, approximate (as files, s27)
             icc = cmyk_note(name)
         if icc:  # profile: fused as stored, as before, but not without a word
