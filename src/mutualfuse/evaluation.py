@@ -109,6 +109,21 @@ SCALINGS = {
 }
 
 
+def _check_percentiles(percentiles) -> tuple[float, float]:
+    """``percentiles`` as ``(lo, hi)`` floats, or a one-line :class:`ParameterError` unless they are
+    two numbers with 0 <= lo < hi <= 100 (checked whether or not the file's reading uses them)."""
+    try:
+        if isinstance(percentiles, (str, bytes)):  # "19" is not (1, 9)
+            raise TypeError
+        lo, hi = (float(v) for v in percentiles)
+    except (TypeError, ValueError):
+        raise ParameterError(f"percentiles {percentiles!r}: two numbers (lo, hi) with 0 <= lo < hi <= 100, "
+                             "e.g. (0.1, 99.9)") from None
+    if not 0 <= lo < hi <= 100:
+        raise ParameterError(f"percentiles must satisfy 0 <= lo < hi <= 100, got {tuple(percentiles)}")
+    return lo, hi
+
+
 def _read_gray(path: Path, normalize: str | None = None,
                percentiles: tuple[float, float] | None = None, *,
                source: bool = False) -> tuple[np.ndarray, bool, tuple[str, tuple[float, float] | None]]:
@@ -122,7 +137,7 @@ def _read_gray(path: Path, normalize: str | None = None,
 
     if normalize is not None and normalize not in SOURCE_NORMALIZE:
         raise ParameterError(f"normalize {normalize!r}: use one of {', '.join(SOURCE_NORMALIZE)}")
-    pct = tuple(percentiles) if percentiles is not None else DEFAULT_PERCENTILES
+    pct = _check_percentiles(percentiles) if percentiles is not None else DEFAULT_PERCENTILES
     if _is_dicom(Path(path)):
         arr, _ = read_image(path, normalize=normalize or "auto", percentiles=pct)
         if arr.ndim == 3:
