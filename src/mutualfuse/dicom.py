@@ -613,42 +613,41 @@ def _copy_tag(ds, ref, keyword: str) -> None:
             del ds[keyword]
 
 
-#: the Specific Character Sets whose text is one Python codec (single-byte and UTF-8), by name
-_ONE_CODEC_CHARSETS = {"ISO_IR 100": "latin_1", "ISO_IR 101": "iso8859_2", "ISO_IR 109": "iso8859_3",
-                       "ISO_IR 110": "iso8859_4", "ISO_IR 144": "iso8859_5", "ISO_IR 127": "iso8859_6",
-                       "ISO_IR 126": "iso8859_7", "ISO_IR 138": "iso8859_8", "ISO_IR 148": "iso8859_9",
-                       "ISO_IR 203": "iso8859_15", "ISO_IR 166": "iso8859_11", "ISO_IR 13": "shift_jis",
-                       "ISO_IR 192": "utf_8", "GB18030": "gb18030", "GBK": "gbk"}
-
-
 def declared_text(ds, text: str) -> str:
     """``text`` (a description we write: it may hold a file name, 'Müller_T1.dcm') as it can be
     stored under ``ds``'s Specific Character Set. Non-ASCII text in a dataset that declares none
-    (the default repertoire is ASCII) declares UTF-8 (``ISO_IR 192``, of which ASCII is a part):
-    it was written as Latin-1 bytes in a file that declared plain ASCII. Under a declared set
-    that cannot hold a character (or an ISO 2022 one), that character is written as '?'."""
+    (or plain ASCII, ``ISO_IR 6``) declares UTF-8 (``ISO_IR 192``, of which ASCII is a part): it
+    was written as Latin-1 bytes in a file that declared plain ASCII. Under a declared set, a
+    character none of its character sets holds is written as '?' (pydicom writes the others,
+    with ISO 2022 escape sequences where the set is one)."""
     if text.isascii():
         return text
     cs = ds.get("SpecificCharacterSet")
     values = [] if not cs else [str(cs)] if isinstance(cs, str) else [str(v) for v in cs]
-    if not any(v.strip() for v in values):
+    names = [v.strip() for v in values]
+    if not any(names) or names == ["ISO_IR 6"]:
         ds.SpecificCharacterSet = "ISO_IR 192"
         return text
-    codec = _ONE_CODEC_CHARSETS.get(values[0].strip()) if len(values) == 1 else None
-    if codec is not None:
-        try:
-            text.encode(codec)
-            return text
-        except UnicodeError:
-            return "".join(c if c.isascii() or _encodes(c, codec) else "?" for c in text)
-    return "".join(c if c.isascii() else "?" for c in text)
+    import warnings
+
+    try:
+        from pydicom.charset import convert_encodings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # an unknown set is not read as Latin-1 here: ASCII only
+            codecs = list(convert_encodings(values))
+    except Exception:  # noqa: BLE001 - an unknown character set: ASCII only
+        codecs = []
+    if names and names[0] in ("", "ISO_IR 6", "ISO 2022 IR 6"):  # the default repertoire: ASCII (pydicom reads it leniently)
+        codecs = codecs[1:]
+    return "".join(c if c.isascii() or any(_encodes(c, k) for k in codecs) else "?" for c in text)
 
 
 def _encodes(c: str, codec: str) -> bool:
     try:
         c.encode(codec)
         return True
-    except UnicodeError:
+    except (UnicodeError, LookupError):
         return False
 
 

@@ -51,3 +51,32 @@ def test_a_series_description_of_ones_own_declares_utf8(tmp_path):
         assert ds.SpecificCharacterSet == "ISO_IR 192"
         assert ds.SeriesDescription == "Schädel CT + MR"
         assert "Schädel".encode("utf-8") in _raw(p)
+
+
+def test_under_an_iso2022_set_only_what_it_holds_is_written(tmp_path, capsys):
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    rng = np.random.default_rng(3)
+    paths = []
+    for name in ("山田_Müller.dcm", "b.dcm"):
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+        meta.MediaStorageSOPInstanceUID = generate_uid()
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds = FileDataset(str(tmp_path / name), {}, file_meta=meta, preamble=b"\0" * 128)
+        ds.SOPClassUID, ds.SOPInstanceUID, ds.Modality = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID, "CT"
+        ds.SpecificCharacterSet = ["", "ISO 2022 IR 87"]
+        ds.PatientName = "Yamada^Tarou=山田^太郎"
+        ds.Rows, ds.Columns = 24, 32
+        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+        ds.PixelData = rng.integers(0, 4096, (24, 32)).astype(np.uint16).tobytes()
+        ds.save_as(str(tmp_path / name), enforce_file_format=True)
+        paths.append(str(tmp_path / name))
+    out = tmp_path / "x.dcm"
+    assert main(["fuse", *paths, "-o", str(out), "--method", "average", "-q"]) == 0
+    ds = pydicom.dcmread(out)
+    assert list(ds.SpecificCharacterSet) == ["", "ISO 2022 IR 87"]
+    assert "山田_M?ller.dcm" in ds.DerivationDescription  # JIS X 0208 holds 山田, not ü
+    assert b"M\xfcller" not in _raw(out)  # was Latin-1 bytes, which this set does not declare
