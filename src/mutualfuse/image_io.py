@@ -669,6 +669,9 @@ def _read_tiff(p: Path, max_pixels: int | None) -> tuple | None:
                 raise _err(p, f"TIFF holds {len(tf.pages)} pages; mutualfuse reads one image per file "
                               "(save the page you want as its own file; a focus stack: mutualfuse fuse-stack FILE)")
             page = tf.pages[0]  # a pyramid's full-resolution level
+            preview = _preview_refusal(tf, page)
+            if preview:
+                raise _err(p, preview)
             spp, extras, orientation = _page_layout(p, page, max_pixels)
             photometric = _tiff_photometric(p, page, bool(getattr(tf, "is_imagej", False)))
             bits = int(getattr(page, "bitspersample", 8) or 8)
@@ -686,6 +689,28 @@ def _read_tiff(p: Path, max_pixels: int | None) -> tuple | None:
     if codec is not None:
         return _read_tiff_pillow(p, max_pixels, codec, want, pyramid, photometric, bits)
     return _tiff_convert(p, arr, spp, extras, orientation, photometric, bits)
+
+
+def _preview_refusal(tf, page) -> str | None:
+    """Why a TIFF whose first image is a reduced-resolution copy of one kept in a SubIFD is
+    refused, or None: a DNG (camera raw: a drone's or a phone's) stores a small RGB preview first
+    (NewSubfileType 1) and its full raw image in a SubIFD, and that preview (e.g. 256x171) was
+    read as the image, without a word; it is the image no longer. A first image flagged so
+    without SubIFDs is read (nothing else is there)."""
+    try:
+        reduced = int(getattr(page, "subfiletype", 0) or 0) & 1
+        subifds = getattr(page, "subifds", None)
+        dng = bool(getattr(tf, "is_dng", False))
+    except Exception:  # noqa: BLE001 - an unreadable tag: the reading says what is wrong
+        return None
+    if not reduced or not (subifds or dng):
+        return None
+    size = f"{int(page.imagewidth)}x{int(page.imagelength)}"
+    if dng:
+        return (f"a DNG (camera raw) file, whose first image is its {size} preview; mutualfuse fuses developed "
+                "images: develop it first (e.g. dcraw -T -4 FILE.dng, or darktable / RawTherapee) and fuse the TIFF")
+    return (f"TIFF whose first image is a reduced-resolution {size} copy (NewSubfileType 1) of an image kept in a "
+            "SubIFD, which mutualfuse does not read; save the full-resolution image as its own file")
 
 
 def _missing_codec(tifffile, page) -> str | None:
@@ -817,7 +842,9 @@ def _pillow_tiff_page(p: Path):
     extras = tuple(extras) if isinstance(extras, (tuple, list)) else (extras,)
     imagej = str(tags.get(270, "")).startswith("ImageJ=")
     page = SimpleNamespace(photometric=first(262, 1), bitspersample=bits, sampleformat=first(339, 1),
-                           samplesperpixel=spp, colormap=cmap, imagewidth=size[0], imagelength=size[1], pages=frames)
+                           samplesperpixel=spp, colormap=cmap, imagewidth=size[0], imagelength=size[1], pages=frames,
+                           subfiletype=first(254, 0), subifds=tags.get(330) or None)
+    page.is_dng = 50706 in tags  # DNGVersion
     return page, extras, imagej
 
 
@@ -829,6 +856,9 @@ def _read_tiff_without_tifffile(p: Path, max_pixels) -> tuple[np.ndarray, int, s
     int8 page came out as unsigned bytes (-100 read as 156), a 16-bit RGB one at 8 bits without a
     word, a float64 one "cannot identify image file"."""
     page, extras, imagej = _pillow_tiff_page(p)
+    preview = _preview_refusal(page, page)  # a DNG's preview (its is_dng: the DNGVersion tag)
+    if preview:
+        raise _err(p, preview)
     check_pixels(p, page.imagelength, page.imagewidth, max_pixels)  # as _read_tiff: refusals, not read failures
     if page.pages > 1:
         raise _err(p, f"TIFF holds {page.pages} pages; mutualfuse reads one image per file (save the page you "
