@@ -307,11 +307,14 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["unpack"]:
         return unpack_main(argv[1:])
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 epilog="Back on the CPU machine: python scripts/gpu_paper_scale.py unpack "
+                                        "gpu_runs.tar.gz NEW_FOLDER (see: unpack --help). A dry run on a CPU: "
+                                        "--device cpu with tiny settings (the module docstring).")
     ap.add_argument("--data-root", required=True, help="data root holding train/roadscene")
     ap.add_argument("--out", required=True, help="folder for gpu_runs.tar.gz (the device's $OUT)")
     ap.add_argument("--work", default="runs/gpu", help="where the stages write (default runs/gpu)")
-    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--device", default="cuda", help="where the stages train (default cuda; cpu for a dry run)")
     ap.add_argument("--budget-s", type=float, default=430.0,
                     help="seconds from the start of this script by which every stage must have finished")
     ap.add_argument("--calibrate-s", type=float, default=25.0, help="seconds of the calibration steps")
@@ -329,6 +332,13 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not (Path(args.data_root) / "train" / "roadscene").is_dir():  # before runs/gpu is made
         ap.error(f"--data-root {args.data_root}: no train/roadscene there (the training data)")
+    if str(args.device).startswith("cuda"):  # before anything is written: every stage would fail on it
+        import torch
+
+        if not torch.cuda.is_available():
+            ap.error(f"--device {args.device}: CUDA is not available on this machine (torch {torch.__version__}); "
+                     "this script is for a lent GPU (a dry run here: --device cpu with tiny settings, see its "
+                     "docstring)")
 
     t_start = time.perf_counter()
     deadline = t_start + args.budget_s
