@@ -6,7 +6,8 @@ name, a ``.py`` file or a package folder) imports the module that registers it
 
 * :func:`import_user_module`: ``--import mymethod`` (a module on the Python path, or in the
   working folder, as ``python -m`` finds it), ``--import path/to/mymethod.py`` (a file) or
-  ``--import path/to/mypackage`` (a package folder); one-line errors naming the file and line of
+  ``--import path/to/mypackage`` (a package folder; its ``__init__.py`` given as a file imports the
+  package too); one-line errors naming the file and line of
   the failure (the module's line, also when it failed inside a library it called), a module that
   exits while imported (``sys.exit``, a script's ``argparse``: its SystemExit was the command's
   exit), a file named like a module of Python's library or an installed package (it would hide
@@ -172,6 +173,11 @@ def _module_name_like(name: str) -> str:
 
 def _load_file(spec: str) -> None:
     p = Path(spec).expanduser()
+    if p.name == "__init__.py" and p.is_file():
+        # a package's own file: the package (its folder), as `--import pkg`; imported as a module
+        # of its own it was named '__init__' (the listing said `__init__.mymethod`, a second
+        # package's __init__.py was refused as "already imported", its relative imports failed)
+        p = p.parent
     if p.is_dir():  # a package folder: import it by name from its parent
         if not (p / "__init__.py").is_file():
             raise ParameterError(f"--import {spec}: a folder without __init__.py (give a module file or a package)")
