@@ -53,3 +53,22 @@ def test_an_ambiguous_bare_name_names_the_keys(bare, keys):
 def test_the_package_docstring_passes_a_plain_doctest_run():
     result = doctest.testmod(M, optionflags=0, verbose=False, report=False)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_profiles_combine_as_in_evaluate_and_a_metric_asked_twice_is_one_column():
+    """``profile=["paper", "liu"]`` was "unknown metric profile ['paper']"; ``metrics=["Qabf@vifb"]``
+    with ``profile="paper"`` computed Q^AB/F twice, as ``Qabf`` and ``Qabf@vifb``."""
+    assert M.resolve(profile=["paper", "liu"]) == select_metrics(None, ["paper", "liu"])
+    assert M.resolve(profile=["paper", "PAPER"]) == M.resolve(profile="paper")  # one profile: short labels
+    assert M.resolve(["Qabf@vifb"], "paper") == M.resolve(profile="paper") == select_metrics(["Qabf@vifb"], "paper")
+    a, b = (RNG.integers(0, 256, (48, 48)).astype(np.uint8) for _ in "ab")  # MEF-SSIM needs 44 pixels
+    got = M.evaluate_pair(a, b, np.maximum(a, b), metrics=["SF@vifb", "Qabf"], profile=["rfn-nest", "vifb"])
+    assert list(got) == list(M.resolve(profile=["rfn-nest", "vifb"]))
+    assert got["Qabf@vifb"] == M.evaluate_pair(a, b, np.maximum(a, b), metrics="Qabf@vifb")["Qabf@vifb"]
+    with pytest.raises(ParameterError, match=r"^profile must be a profile name or a list of them, got int 3$"):
+        M.evaluate_pair(A, B, F, profile=3)
+
+
+def test_timings_that_are_not_a_dict_are_refused_before_any_metric():
+    with pytest.raises(ParameterError, match=r"^timings must be a dict .* got list$"):
+        M.evaluate_pair(A, B, F, metrics=["EN@vifb"], timings=[])

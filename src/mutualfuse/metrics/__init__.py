@@ -456,20 +456,28 @@ def register_metric(name: str, *, direction: str = "higher", uses_sources: bool 
     return deco
 
 
-def evaluate_pair(a, b, f, metrics: Iterable[str] | None = None, profile: str | None = None,
+def evaluate_pair(a, b, f, metrics: Iterable[str] | None = None, profile: str | Iterable[str] | None = None,
                   timings: dict[str, float] | None = None) -> dict[str, float]:
     """Score one fused image ``f`` against its sources ``a``, ``b``.
 
     ``metrics``: registered names (``"Qabf@vifb"``; a list, or one string, with names separated by
     commas; a bare name such as ``"Qabf"`` where it names one key, as ``evaluate --metrics``
     takes it: :func:`~.profiles.resolve`); ``profile``: a named profile from
-    :data:`PROFILES` (e.g. ``"paper"``), whose entries map a display name to a registered key.
-    With neither, all checked, non-slow metrics are computed. Images (NumPy arrays, PIL images
-    or torch tensors, :func:`~._common.as_array`) are converted once (colour → MATLAB
-    ``rgb2gray``; see :mod:`._common`). Returns ``{name: value}`` in order;
-    if ``timings`` is a dict, it receives seconds per metric.
+    :data:`PROFILES` (e.g. ``"paper"``), whose entries map a display name to a registered key,
+    or a list of them (their columns in order, labelled with their keys; a metric asked for
+    twice is computed once). With neither, the ``default`` profile is computed: every checked
+    fast metric of rfn-nest, nestfuse and VIFB (not Liu et al.'s nor VIFF: ``profile="liu"``).
+    Images (NumPy arrays, PIL images or torch tensors, :func:`~._common.as_array`) are
+    converted once (colour → MATLAB ``rgb2gray``; see :mod:`._common`). Returns ``{name:
+    value}`` in order; if ``timings`` is a dict, it receives seconds per metric.
     """
+    from collections.abc import MutableMapping
+
     from .input_range import check_layout
+
+    if timings is not None and not isinstance(timings, MutableMapping):
+        raise ParameterError(f"timings must be a dict (it receives seconds per metric) or None, got "
+                             f"{type(timings).__name__}")
 
     grays = []
     for x, n in ((a, "a"), (b, "b"), (f, "fused")):

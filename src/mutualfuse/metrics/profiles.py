@@ -176,8 +176,13 @@ def _bare_name(m) -> str | None:
     return None
 
 
-def resolve(metrics: Iterable[str] | None = None, profile: str | None = None) -> dict[str, str]:
+def resolve(metrics: Iterable[str] | None = None, profile: str | Iterable[str] | None = None) -> dict[str, str]:
     """Return ``{display name: registered key}`` for a metric list and/or a profile.
+
+    ``profile``: a profile name, or a list of them (``evaluate --profile`` repeated): their
+    columns in that order, labelled with their keys when there are several profiles. A metric
+    asked for twice (by two profiles, or by a profile and ``metrics``) is one column, under its
+    first label, as in ``evaluate``.
 
     ``metrics``: registered keys (case-insensitive), a list or one string (one key, or keys
     separated by commas as ``evaluate --metrics`` takes them). A bare metric name is taken as
@@ -192,13 +197,29 @@ def resolve(metrics: Iterable[str] | None = None, profile: str | None = None) ->
     elif metrics is not None and not isinstance(metrics, Iterable):
         raise ParameterError(f"metrics must be a registered key or a list of keys, got {type(metrics).__name__} "
                              f"{metrics!r}")
-    out: dict[str, str] = {}
-    if profile is not None:
+    if profile is None or isinstance(profile, str):
+        profiles = [] if profile is None else [profile]
+    elif isinstance(profile, Iterable):
+        profiles = list(profile)
+    else:
+        raise ParameterError(f"profile must be a profile name or a list of them, got {type(profile).__name__} "
+                             f"{profile!r}")
+    canon: list[str] = []
+    for name in profiles:
         try:
-            make = PROFILE_REGISTRY.get(profile)  # case-insensitive, with "did you mean"
+            c = PROFILE_REGISTRY.entry(name).name  # case-insensitive, with "did you mean"
         except KeyError as e:
             raise ParameterError(e.args[0]) from None
-        out.update(make())
+        if c not in canon:
+            canon.append(c)
+    profiles = canon
+    out: dict[str, str] = {}
+    for name in profiles:
+        for label, key in PROFILE_REGISTRY.get(name)().items():
+            if key not in out.values():
+                out[label] = key
+    if len(profiles) > 1:
+        out = {key: key for key in out.values()}
     if metrics is not None:
         for m in metrics:
             try:
@@ -206,14 +227,16 @@ def resolve(metrics: Iterable[str] | None = None, profile: str | None = None) ->
             except KeyError as e:
                 bare = _bare_name(m)
                 if bare is not None:
-                    out[bare] = bare
+                    if bare not in out.values():
+                        out[bare] = bare
                     continue
                 if isinstance(m, str) and m in PROFILE_REGISTRY:  # a profile's name in the metric list
                     canon = PROFILE_REGISTRY.entry(m).name
                     raise ParameterError(f"{m!r} is a metric profile, not a metric: pass profile={canon!r} "
                                          "(metrics= adds columns to it)") from None
                 raise ParameterError(e.args[0] if e.args else str(e)) from None  # str(KeyError) quotes it
-            out[name] = name
-    if profile is None and metrics is None:
+            if name not in out.values():
+                out[name] = name
+    if not profiles and metrics is None:
         out = _default()
     return out
