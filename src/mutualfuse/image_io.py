@@ -361,7 +361,8 @@ def _open_pillow(p: Path, max_pixels: int | None, tile_rawmode: str | None = Non
                     raise _err(p, bad)
                 check_pixels(p, im.height, im.width, max_pixels)
                 frames = int(getattr(im, "n_frames", 1) or 1)
-                if frames > 1 and not first_frame:  # first_frame: a pyramid TIFF, read at its full level
+                if frames > 1 and not first_frame and not _mpo_previews_only(im):
+                    # first_frame: a pyramid TIFF, read at its full level; an MPO JPEG's previews: its image
                     raise _err(p, f"file holds {frames} frames/pages; mutualfuse reads one image per file "
                                   "(save the frame you want as its own file)")
             except InputError:
@@ -377,6 +378,36 @@ def _open_pillow(p: Path, max_pixels: int | None, tile_rawmode: str | None = Non
     finally:
         Image.MAX_IMAGE_PIXELS = old
     return im
+
+
+#: MPType names (Pillow's) of the Multi-Picture entries that are previews of the primary image
+_MPO_PREVIEWS = ("Large Thumbnail (VGA Equivalent)", "Large Thumbnail (Full HD Equivalent)")
+
+
+def _mpo_previews_only(im: Image.Image) -> bool:
+    """Whether ``im``, a JPEG with Multi-Picture extensions (Pillow's MPO: many cameras, phones and
+    DJI drones write their photos so), holds one image, its first (primary) one, and only previews
+    of it: every other entry is a Large Thumbnail or has fewer pixels. Such a photo, shown by every
+    viewer as its primary image, was refused as "file holds 2 frames/pages". Entries of the
+    primary's size (a stereo pair, a multi-angle or panorama set) are images of their own: False."""
+    if im.format != "MPO":
+        return False
+    try:
+        w, h = im.size
+        entries = (getattr(im, "mpinfo", None) or {}).get(0xB002) or []
+        kinds = [(e.get("Attribute") or {}).get("MPType") for e in entries]
+        for i in range(1, int(im.n_frames)):
+            if i < len(kinds) and kinds[i] in _MPO_PREVIEWS:
+                continue
+            im.seek(i)
+            if im.size[0] * im.size[1] >= w * h:
+                return False
+        return True
+    except Exception:  # noqa: BLE001 - an entry that cannot be read: not known to be a preview
+        return False
+    finally:
+        with contextlib.suppress(Exception):
+            im.seek(0)
 
 
 def _first_line(e: BaseException, p=None) -> str:
