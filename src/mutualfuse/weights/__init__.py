@@ -255,26 +255,54 @@ def safetensors_bytes(tensors: dict[str, torch.Tensor], metadata: dict[str, str]
     return len(text).to_bytes(8, "little") + text + raw[8 + n:]
 
 
+def _check_meta(p: Path, md: dict) -> None:
+    """Refuse (one line, naming the key) what safetensors' metadata cannot take: a key that is no
+    ``str`` (was safetensors' ``TypeError: argument 'metadata': 'int' object is not an instance of
+    'str'``), a key or value UTF-8 cannot encode (was an internal ``UnicodeEncodeError``)."""
+    from ..errors import ParameterError
+
+    for k, v in md.items():
+        if not isinstance(k, str):
+            raise ParameterError(f"{p}: save_weights: meta key {k!r} is of type {type(k).__name__}; metadata keys "
+                                 "must be str")
+        for what, text in (("key", k), ("value", v)):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as e:
+                bad = text[e.start:e.end]
+                raise ParameterError(
+                    f"{p}: save_weights: meta[{k!r}]: the {what} holds {bad!r} at position {e.start}, which UTF-8 "
+                    "cannot encode (a lone surrogate, e.g. from a file name that is not UTF-8); safetensors "
+                    "metadata is UTF-8 text: decode or escape it first (e.g. json.dumps(value))") from None
+
+
 def save_weights(path: str | os.PathLike, model: torch.nn.Module, cfg: ModelConfig,
                  meta: dict[str, str] | None = None) -> Path:
     """Write model weights + config as safetensors (atomic, umask respected) and a ``.sha256`` sidecar.
 
     The tensors are stored as float32; the metadata holds ``format``, ``model_config`` (JSON),
-    ``tensors_sha256`` (:func:`tensors_digest`, verified by :func:`read_weights`) and ``meta``.
-    Weights with NaN or infinite values are refused (:class:`WeightsError`).
+    ``tensors_sha256`` (:func:`tensors_digest`, verified by :func:`read_weights`) and ``meta``
+    (its values as ``str(value)``; those three keys of ``meta`` are overwritten).
+    Weights with NaN or infinite values are refused (:class:`WeightsError`). A ``meta`` key that is
+    no ``str``, or a key or value that UTF-8 cannot hold (safetensors metadata is UTF-8 text; a lone
+    surrogate, such as ``os.fsdecode`` makes of a file name that is not UTF-8), is a one-line
+    :class:`~mutualfuse.errors.ParameterError` naming the key, before anything is written: the
+    value is not changed behind the caller's back (escape it yourself, e.g. with ``json.dumps``,
+    to keep such a name).
     """
     import torch
 
     from ..io.atomic import atomic_write
 
     p = Path(path)
+    md = {k: str(v) for k, v in (meta or {}).items()}
+    _check_meta(p, md)
     p.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in model.state_dict().items()}
     for k, v in tensors.items():
         if not torch.isfinite(v).all():
             raise WeightsError(f"{p}: refusing to write weights with NaN or infinite values (tensor {k})")
     mc = json.dumps(cfg.to_dict())
-    md = {k: str(v) for k, v in (meta or {}).items()}
     md.update({"format": FORMAT, "model_config": mc, "tensors_sha256": tensors_digest(mc, tensors)})
     side = sidecar_path(p)
     for q in (p, side):  # before anything is written: never the weights without their sidecar
