@@ -8,8 +8,10 @@ goes through about log2 N fusions); ``--order spread``, the same tree over the p
 bit-reversed order (planes far apart fused first: with the network closer to a known truth,
 docs/inputs.md "Stacks"); ``--order sequential`` fuses
 ((1, 2), 3), … . A folder argument stands for its images in name order, numbers by value
-(z2 before z10); a quoted pattern ('z*.tif') for the files it matches, in that order. One
-multi-page TIFF (an ImageJ or OME-TIFF z-stack) stands for its planes.
+(z2 before z10); a quoted pattern ('z*.tif') for the files it matches, in that order; the
+output and earlier fuse-stack outputs among them are left out (a note names them). One
+multi-page TIFF (an ImageJ or OME-TIFF z-stack) stands for its planes. Images scaled by
+percentiles (16-bit, float outside [0, 1]) share one mapping, the stack's joint percentiles.
 """
 from __future__ import annotations
 
