@@ -190,7 +190,7 @@ class Fuser:
             than ``tile`` (else a :class:`ParameterError`) and at most ``tile // 2``: a larger one
             is reduced to that with a ``UserWarning``; ``None`` (default): 64, or ``tile // 2``
             where that is smaller, without a warning.
-        progress: show a progress bar (stderr) for multi-window images, and one of the tiles under
+        progress: ``True``: show a progress bar (stderr) for multi-window images, and one of the tiles under
             ``tile``.
         blend_temperature: override the temperature of a blend/pyramid model's selection
             (``None`` = the one stored with the weights, or the ``task``'s; ``default`` ships with
@@ -408,6 +408,10 @@ class Fuser:
         (:meth:`__init__` and :meth:`from_model`)."""
         from .tiling import DEFAULT_TILE_OVERLAP, check_overlap
 
+        # True or False (numpy's bool too), as the other options are checked: "yes", 1 or None were
+        # taken as they were, and "no" / "false" showed the bar
+        if not isinstance(progress, (bool, np.bool_)):
+            raise ParameterError(f"progress must be True or False, got {type(progress).__name__} {progress!r}")
         given = tile_overlap is not None  # the default is not warned of (64 is more than half of a tile of 100)
         tile_overlap = DEFAULT_TILE_OVERLAP if tile_overlap is None else tile_overlap
         check_fuse_options(chroma=chroma, normalize="auto" if normalize is None else normalize, tile=tile,
@@ -430,7 +434,7 @@ class Fuser:
                 _warn_user(reduced)
         self.tile = tile
         self.tile_overlap = int(tile_overlap)
-        self.progress = progress
+        self.progress = bool(progress)
 
     @classmethod
     def from_model(cls, net: Any, device: str = "auto", dtype: str | torch.dtype = "float32",
