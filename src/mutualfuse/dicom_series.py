@@ -376,8 +376,11 @@ def open_series(folder, max_voxels: int) -> DicomSeries:
                              "convert the series to NIfTI with dcm2niix, which resamples a gantry-tilted CT onto an "
                              "untilted grid, and fuse that file (with the other volume resampled onto its grid)")
     else:
-        sp = _num(first, "SpacingBetweenSlices", 1) or _num(first, "SliceThickness", 1) or [1.0]
-        s_vec = normal * (abs(sp[0]) or 1.0)
+        # the first of these that is a positive number (a SpacingBetweenSlices of 0, as some
+        # writers leave it, gave 1 mm where the file's SliceThickness said 3)
+        sp = next((v for v in (_num(first, "SpacingBetweenSlices", 1), _num(first, "SliceThickness", 1))
+                   if v and abs(v[0]) > 0), [1.0])
+        s_vec = normal * abs(sp[0])
     ps_r, ps_c = ps0  # between rows, between columns
     lps = np.eye(4)
     lps[:3, 0] = r_dir * ps_c  # i: the column index, along a row
