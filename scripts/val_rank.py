@@ -61,6 +61,10 @@ def ranked(rows: list[tuple[str, dict[str, float]]], task: str | None = None) ->
     return sorted(zip(means, (n for n, _ in rows)))
 
 
+class RankError(ValueError):
+    """Files that hold no result lines to rank (one line, exit status 2)."""
+
+
 def main() -> int:
     import argparse
 
@@ -69,12 +73,30 @@ def main() -> int:
                     help="rank over this task's validation columns only")
     ap.add_argument("files", nargs="+")
     args = ap.parse_args()
-    rows = [r for f in args.files for r in parse_rows(Path(f).read_text().splitlines())]
+    rows = []
+    for f in args.files:
+        try:
+            text = Path(f).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise RankError(f"{f}: not a text file (the output of scripts/val_quality.py)") from None
+        except IsADirectoryError:
+            raise RankError(f"{f}: is a folder (give val_quality.py output files)") from None
+        except FileNotFoundError:
+            raise
+        except OSError as e:
+            raise RankError(f"{f}: cannot read it ({e.strerror or e})") from None
+        try:
+            found = parse_rows(text.splitlines())
+        except (ValueError, IndexError):
+            raise RankError(f"{f}: a line holding val_sf is not val_quality.py's NAME SETTINGS  col value ...") from None
+        if not found:
+            raise RankError(f"{f}: no result line (val_quality.py's lines hold val_sf and its values)")
+        rows += found
     if len(rows) < 2:
-        raise SystemExit("val_rank.py: need at least two result lines")
+        raise RankError(f"{len(rows)} result line in {', '.join(args.files)}: ranking needs at least two")
     cols = columns(rows, args.task)
     if not cols:
-        raise SystemExit(f"val_rank.py: no {args.task} columns common to every line")
+        raise RankError(f"no {args.task or ''} columns common to every line".replace("  ", " "))
     for m, name in ranked(rows, args.task):
         print(f"{m:6.2f}  {name}")
     print(f"({len(cols)} columns{', task ' + args.task if args.task else ''}: {', '.join(cols)})")
@@ -88,6 +110,6 @@ if __name__ == "__main__":
 
     try:
         _sys.exit(main())
-    except (FuseError, FileNotFoundError) as _e:  # bad input (data root, weights, names): one line
+    except (FuseError, RankError, FileNotFoundError) as _e:  # bad input (data root, weights, names): one line
         print(f"{_sys.argv[0].rsplit('/', 1)[-1]}: error: {_e}", file=_sys.stderr)
         _sys.exit(2)
