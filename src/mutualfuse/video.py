@@ -998,6 +998,39 @@ def _turned(meta: dict) -> str:
     return ""
 
 
+def video_min_memory(fuser, h: int, w: int, batch: int) -> int:
+    """A lower bound, in bytes, of what :func:`fuse_video` holds at its peak for frames of h×w:
+    one batch of ``batch`` frame pairs as float64 images through the fuser
+    (:meth:`Fuser.min_memory <mutualfuse.api.Fuser.min_memory>`, gray; the network runs as many
+    frames at once as its window allows, each counted as the runner counts it), as
+    :func:`mutualfuse.volume.volume_min_memory` counts a batch of slices."""
+    need = fuser.min_memory(h, w, 2 * batch)
+    runner = getattr(fuser, "runner", None)
+    if runner is not None and not (fuser.tile and (h > fuser.tile or w > fuser.tile)):
+        at_once = min(batch, max(1, runner.max_window_pixels // max(1, h * w)))
+        need += (at_once - 1) * runner.min_bytes(h, w)  # min_memory counted one frame's network memory
+    return need
+
+
+def check_video_memory(fuser, h: int, w: int, batch: int, path) -> None:
+    """Refuse (one-line :class:`InputError` naming ``path``) frames whose batch's
+    :func:`video_min_memory` exceeds the memory available now; where one frame pair a batch
+    fits, the line says ``--batch``. Only the network's part was checked before, at the first
+    batch, after the decoding passes; a classical method's batch of float frames not at all."""
+    from .runner import available_memory, check_memory
+
+    if not hasattr(fuser, "min_memory"):
+        return
+    need = video_min_memory(fuser, h, w, batch)
+    avail = available_memory()
+    if avail is None or need <= avail:
+        return
+    fits = next((b for b in (4, 2, 1) if b < batch and video_min_memory(fuser, h, w, b) <= avail), None)
+    advice = (f"; fuse fewer frames at once (--batch {fits}), or free memory" if fits
+              else "; free memory or use a machine with more")
+    check_memory(need, f"{path}: fusing {w}x{h} frames, {batch} at once,", advice)
+
+
 def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_path: str | os.PathLike,
                batch: int = 8, crf: int = 17, progress: Callable[[int, int | None], None] | None = None,
                frame_mapping: str = "video", bit_depth: int | None = None,
@@ -1099,6 +1132,11 @@ def fuse_video(fuser, a_path: str | os.PathLike, b_path: str | os.PathLike, out_
     if fps_a <= 0:
         ra.close(), rb.close()
         raise InputError(f"{a_path}: video has no frame rate")
+    try:  # before any decoding pass: a batch of large frames refused, not an out-of-memory kill halfway
+        check_video_memory(fuser, size_a[1], size_a[0], batch, a_path)
+    except InputError:
+        ra.close(), rb.close()
+        raise
     if _rates_differ(fps_a, fps_b):
         ra.close(), rb.close()
         # a thermal core's 9 or 30 fps beside a visible camera's 25: how to pair them was not said
