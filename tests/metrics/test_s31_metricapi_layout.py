@@ -36,3 +36,12 @@ def test_a_plain_function_hints_at_channels_first_too(c):
         M.qcb(IMG, x, IMG)
     with pytest.raises(InputError, match=r"^f: expected a gray .* \(channels first\?"):
         M.en(x)
+
+
+def test_a_gray_alpha_array_says_how_to_drop_the_alpha():
+    """np.asarray of a PIL "LA" image, (H, W, 2): refused with no hint (a PIL "LA" image itself is read)."""
+    la = np.dstack([IMG, np.full_like(IMG, 255)])
+    with pytest.raises(InputError, match=r"^Qabf@vifb: a: .* got shape \(24, 24, 2\) \(gray \+ alpha\? pass x\[\.\.\., 0\]\)$"):
+        M.METRICS.get("Qabf@vifb")(la, IMG, IMG)
+    with pytest.raises(InputError, match=r"^f: .* \(gray \+ alpha\? pass x\[\.\.\., 0\]\)$"):
+        M.sf(la)

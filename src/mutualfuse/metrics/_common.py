@@ -137,6 +137,8 @@ def layout_hint(shape: tuple[int, ...]) -> str:
     layout explains it (channels first, a batch of one), as a parenthesised suffix; else ``""``."""
     if len(shape) == 3 and shape[0] in (1, 3, 4):
         return " (channels first? pass x.permute(1, 2, 0) or x.transpose(1, 2, 0))"
+    if len(shape) == 3 and shape[2] == 2:
+        return " (gray + alpha? pass x[..., 0])"
     if len(shape) == 4 and shape[0] == 1:
         if shape[1] == 1:
             return " (a batch of one gray image? pass x[0, 0])"
