@@ -138,6 +138,9 @@ def _join_ranks_early(device: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..io.signals import forget_stop
+
+    forget_stop()  # the exit status of an interrupt is this run's signal's (a process may run several)
     _join_ranks_early(args.device)
     from ..train.ranks import RankReport
 
@@ -160,17 +163,18 @@ def _say_once(ranks, e: BaseException) -> int:
     """The line of a process of a run that stopped (``ranks``: a
     :class:`~mutualfuse.train.ranks.RankReport` under torchrun, else ``None``), printed once per
     node for all its processes (:func:`mutualfuse.train.ranks.report`) → the exit status."""
+    from ..io.signals import stop_status
     from ..train.loop import TrainingInterrupted, TrainingPeerError
     from ..train.ranks import ERROR, INTERRUPT, PEER, report
 
     if isinstance(e, TrainingInterrupted):  # Ctrl+C: the step reached and where to resume
         report(ranks, INTERRUPT, "mutualfuse train: ", str(e))
-        return 130
+        return stop_status()
     if isinstance(e, KeyboardInterrupt):
         cause = e.__context__  # torchrun's SIGTERM while this process was leaving for a reason of its own
         if not isinstance(cause, FuseError):
             report(ranks, INTERRUPT, "mutualfuse: ", "interrupted")
-            return 130
+            return stop_status()
         e = cause
     report(ranks, PEER if isinstance(e, TrainingPeerError) else ERROR, "mutualfuse: error: ", str(e))
     return e.exit_code

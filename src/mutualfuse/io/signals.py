@@ -7,6 +7,11 @@ at its next bytecode anyway. So the section swaps the *Python* handlers for one 
 the signal, and re-raises the recorded signal in this thread once the section is over (the
 original handler then acts: ``KeyboardInterrupt`` for SIGINT, mutualfuse's SIGTERM-as-Ctrl+C or
 the default termination for SIGTERM).
+
+It also keeps which stop signal ended a command (:func:`note_stop`, :func:`stop_status`): an
+interrupted command exits ``128 + signum`` as a process killed by that signal reports it to a
+shell, 130 for Ctrl+C (SIGINT) and 143 for SIGTERM (``kill``, ``timeout``, systemd, Kubernetes,
+job schedulers), after its usual clean-up and "interrupted" line.
 """
 from __future__ import annotations
 
@@ -16,6 +21,34 @@ import threading
 from typing import Callable, Iterator
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+#: the first stop signal (SIGINT / SIGTERM) that a handler of this process noted, if any
+_STOPPED_BY: list[int] = []
+
+
+def note_stop(signum: int) -> None:
+    """Handlers that turn a stop signal into an interrupt note it here first: the first one is
+    the command's exit status (:func:`stop_status`)."""
+    if not _STOPPED_BY:
+        _STOPPED_BY.append(int(signum))
+
+
+def forget_stop() -> None:
+    """A command starts (several may run in one process: tests, scripts): no stop noted."""
+    _STOPPED_BY.clear()
+
+
+def stop_status() -> int:
+    """The exit status of an interrupted command: ``128 + signum`` of the first stop signal
+    noted (143 for SIGTERM), else 130 (Ctrl+C: Python's own SIGINT handler notes nothing)."""
+    return 128 + (_STOPPED_BY[0] if _STOPPED_BY else int(signal.SIGINT))
+
+
+def stop_as_interrupt(signum, frame) -> None:  # noqa: ARG001 - signal handler signature
+    """A signal handler: the signal (SIGTERM) ends the command as Ctrl+C does (``.part`` files
+    removed, "interrupted"), with its own exit status (:func:`note_stop`)."""
+    note_stop(signum)
+    raise KeyboardInterrupt
 
 
 @contextlib.contextmanager

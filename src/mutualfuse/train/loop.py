@@ -26,6 +26,7 @@ from ..errors import FuseError, InputError, ParameterError, WeightsError
 from ..losses import LOSSES, loss_source, truth_loss
 from ..model import ModelConfig, build_model, count_parameters
 from ..io.atomic import write_failure
+from ..io.signals import note_stop
 from ..weights import save_weights
 from .checkpoint import LAST, checkpoint_digest, checkpoint_step, load_checkpoint, save_checkpoint, write_reason
 from .config import TrainConfig, cpu_bf16_wanted, cpu_has_native_bf16
@@ -74,7 +75,8 @@ def _peer_lost(e: BaseException) -> bool:
 
 class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl+C (SIGINT) or SIGTERM stopped the run; the message (one line) says at which step and
-    where the run can be resumed from (``mutualfuse train`` prints it and exits 130)."""
+    where the run can be resumed from (``mutualfuse train`` prints it and exits 128 + the signal's
+    number: 130 for Ctrl+C, 143 for SIGTERM)."""
 
 
 def _ignore_stop_signals(worker_id: int) -> None:
@@ -1085,6 +1087,7 @@ class Trainer:
                     return
                 raise KeyboardInterrupt
             self.stop_signal = signal.Signals(signum).name
+            note_stop(signum)  # the command's exit status: 128 + signum (143 for SIGTERM)
             if self.notes:  # os.write: safe while the main thread is inside a print
                 start = "\n" if self.progress else ""  # off the progress bar's line
                 os.write(2, f"{start}mutualfuse train: {self.stop_signal}: stopping after the step under way, "
