@@ -222,6 +222,11 @@ def open_series(folder, max_voxels: int) -> DicomSeries:
     skipped: dict[str, list[str]] = {"non-DICOM": [], "DICOMDIR": [], "non-image DICOM": [], "subfolder": []}
     for e in entries:
         p = Path(e.path)
+        if e.name.startswith("."):
+            # hidden files are no slices, as fuse-dir and fuse-stack leave them out: macOS writes an
+            # AppleDouble "._IM0001.dcm" beside each file copied to a FAT or exFAT stick, and one
+            # such file refused the whole series as "not a readable DICOM file"
+            continue
         try:
             if e.is_dir():
                 skipped["subfolder"].append(e.name)
