@@ -147,7 +147,9 @@ def _network_weights(model: str | os.PathLike) -> str | os.PathLike | None:
 
     if name in METHODS:
         return METHODS.meta(name)["weights"] if is_network_method(name) else None
-    if name.lower().endswith(".safetensors") or os.sep in name:
+    if name.lower().endswith(".safetensors") or os.sep in name or os.path.isdir(name):
+        # a folder (Fuser("run1"), a training output folder in the working folder) is weights given
+        # wrongly: read_weights says which file in it to give (was "unknown method or weights")
         return model
     from .registry import did_you_mean
 

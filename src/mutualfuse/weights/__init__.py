@@ -362,6 +362,35 @@ def file_identity(spec: str | os.PathLike | None) -> tuple | None:
     return None if own is None else (own, ident(sidecar_path(p)))
 
 
+def folder_weights_hint(p: Path) -> str:
+    """For a folder given as weights (``Fuser("out/run1")``, ``--weights out/run1``): the weights in
+    it to give instead, ``final.safetensors`` of a finished ``mutualfuse train`` run first, else
+    the newest ``.safetensors`` file; for a training folder without any (a run stopped before its
+    end), how to export its checkpoint's weights; ``""`` for any other folder."""
+    final = p / "final.safetensors"
+    if final.is_file():
+        return f"; it holds the final weights of a training run: give {final}"
+    try:
+        found = []
+        for q in p.glob("*.safetensors"):
+            try:
+                if q.is_file():
+                    found.append((q.stat().st_mtime_ns, q.name, q))
+            except OSError:  # a file that went away meanwhile, a link to nowhere: not offered
+                continue
+    except OSError:  # an unreadable folder: nothing to suggest
+        found = []
+    if found:
+        newest = max(found)[2]
+        more = f" (the newest of {len(found)})" if len(found) > 1 else ""
+        return f"; give a weights file in it, e.g. {newest}{more}"
+    last = p / "last.ckpt"  # mutualfuse.train.checkpoint.LAST (not imported: it loads the training package)
+    if last.is_file():
+        return (f"; it is a training output folder without final.safetensors (a run stopped before its end): "
+                f"`mutualfuse export-weights {last} -o WEIGHTS.safetensors` writes the weights of its last checkpoint")
+    return ""
+
+
 def resolve_weights(spec: str | os.PathLike | None) -> tuple[Path, str | None]:
     """A shipped name (``"default"``) or a path → (file, expected sha256 or None)."""
     spec = "default" if spec is None else spec
@@ -376,7 +405,7 @@ def resolve_weights(spec: str | os.PathLike | None) -> tuple[Path, str | None]:
         hint = did_you_mean(str(spec), list(SHIPPED))
         raise WeightsError(f"{p}: weights file not found{hint} (shipped weights: {names})")
     if p.is_dir():
-        raise WeightsError(f"{p}: is a directory, expected a .safetensors weights file")
+        raise WeightsError(f"{p}: is a directory, expected a .safetensors weights file{folder_weights_hint(p)}")
     if not p.is_file():
         raise WeightsError(f"{p}: not a regular file (a device, FIFO or socket), expected a .safetensors weights file")
     side = Path(str(p) + ".sha256")
