@@ -349,8 +349,9 @@ def register_metric(name: str, *, direction: str = "higher", uses_sources: bool 
     The function gets the images as 2-D gray ``float64`` arrays on the 0–255 scale, whatever they
     were (uint8 as stored, uint16 scaled by 255/65535, colour through MATLAB ``rgb2gray``, PIL
     images and tensors read), new arrays it may modify, all of one shape; ``a`` and ``b`` are
-    ``None`` where the caller gave none (``uses_sources=False``: a metric of the fused image
-    alone). Called through the registry, the images first pass the input-range guard of the
+    ``None`` for a metric with ``uses_sources=False`` (a metric of the fused image alone: the
+    sources are not read, whatever the caller passes, as for the built-in EN or SF), and where
+    the caller gave none. Called through the registry, the images first pass the input-range guard of the
     built-in metrics (a 0–1 float image is refused, :mod:`.input_range`).
 
     It returns one real number (NaN and ±inf are values, as for the built-in metrics); anything
@@ -431,6 +432,8 @@ def register_metric(name: str, *, direction: str = "higher", uses_sources: bool 
             from ..plugins import _describe
             from ._common import as255, check_same_shape
 
+            if not uses_sources:  # a metric of F alone: the sources are not read (as for EN@vifb)
+                a = b = None
             imgs = [None if x is None else as255(x, n) for x, n in ((a, "a"), (b, "b"), (f, "f"))]
             given = [x for x in imgs if x is not None]
             if len(given) > 1:
