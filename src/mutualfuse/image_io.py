@@ -33,6 +33,7 @@ Every failure is an :class:`~mutualfuse.errors.InputError` naming the file and t
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import io
 import logging
 import os
@@ -1094,12 +1095,21 @@ def _wide_integers(p, arr: np.ndarray) -> tuple[np.ndarray, int]:
     signed (int16: Pillow saves its mode I, e.g. a CT slice made with ``Image.fromarray(int16)``,
     as int32); refused in one line (:func:`_integer_tiff_refusal`) where they fit neither."""
     kind = sixteen_bit_kind(int(arr.min()), int(arr.max()))
+    if kind is not None:
+        stored = _WIDENED.get()
+        if stored is not None:  # what the notes call it (ImageInfo.stored): not a "16-bit input"
+            stored.append(f"{'signed' if arr.dtype.kind == 'i' else 'unsigned'} {8 * arr.dtype.itemsize}-bit")
     if kind == "unsigned":
         return arr.astype(np.int32), 16
     if kind == "signed":
         return arr.astype(np.int16), 16
     raise _err(p, _integer_tiff_refusal(f"{'signed' if arr.dtype.kind == 'i' else 'unsigned'} "
                                         f"{8 * arr.dtype.itemsize}-bit", arr))
+
+
+#: while :func:`read_image` decodes a file: a list that :func:`_wide_integers` appends the file's
+#: own sample type to ("signed 8-bit") where it reads the samples as 16-bit ones
+_WIDENED: contextvars.ContextVar[list | None] = contextvars.ContextVar("_WIDENED", default=None)
 
 
 def _integer_tiff_refusal(what: str, arr: np.ndarray) -> str:
@@ -1267,7 +1277,12 @@ def _read_image(path, max_pixels, normalize, percentiles, percentile_samples=Non
         if percentile_samples is not None:
             percentile_samples.append(None)
         return got
-    raw, depth, reader = _decode_samples(p, max_pixels)
+    widened: list[str] = []
+    token = _WIDENED.set(widened)
+    try:
+        raw, depth, reader = _decode_samples(p, max_pixels)
+    finally:
+        _WIDENED.reset(token)
     detail: list[str] = []
     arr, how = normalize_samples(raw, depth, normalize, percentiles, p, detail)
     if percentile_samples is not None:
@@ -1275,7 +1290,8 @@ def _read_image(path, max_pixels, normalize, percentiles, percentile_samples=Non
     scaling = "".join(detail)
     if not scaling and how == "percentile" and normalize == "auto" and raw.dtype.kind == "f":
         scaling = float_range_phrase(raw, percentiles)
-    return arr, ImageInfo(str(p), "RGB" if arr.ndim == 3 else "L", depth, reader, how, scaling)
+    return arr, ImageInfo(str(p), "RGB" if arr.ndim == 3 else "L", depth, reader, how, scaling,
+                          widened[-1] if widened else "")
 
 
 def float_range_phrase(raw: np.ndarray, percentiles) -> str:

@@ -500,13 +500,12 @@ def fuse_files(fuser, a_path: str, b_path: str, out_path: str, max_pixels: int |
     for info in (ia, ib):
         if info.normalization in ("percentile", "window"):
             if info.bit_depth != 32:
-                hint = "--normalize full for the type's full range"
+                hint = info.full_hint()
             elif fuser.normalize == "auto":  # scaled because its samples are outside [0, 1]; full refuses them
                 hint = "its samples are outside [0, 1]; --normalize full takes float data in [0, 1] only"
             else:
                 hint = "--normalize auto keeps float samples already in [0, 1] as they are"
-            notes.append(f"{info.path}: {info.bit_depth if info.bit_depth != 32 else 'float'}"
-                         f"{'-bit' if info.bit_depth != 32 else ''} input {info.scaled_how()} ({hint})")
+            notes.append(f"{info.path}: {info.input_words()} {info.scaled_how()} ({hint})")
         elif info.normalization == "clipped":
             from ..io.samples import FLOAT_TOLERANCE
 

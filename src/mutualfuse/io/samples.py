@@ -54,10 +54,29 @@ class ImageInfo:
     #: under "percentile", where it fell back to min/max or kept a flat image's value: the phrase
     #: saying so (:func:`percentile_scale`'s ``detail``); "" for a real percentile mapping
     scaling: str = ""
+    #: the file's own sample type where it was read as another (an int8 or int32 TIFF read as
+    #: 16-bit samples): ``"signed 8-bit"``; "" where the samples are read as stored
+    stored: str = ""
 
     def scaled_how(self) -> str:
         """How a "percentile"/"window" input was mapped, completing "<file>: 16-bit input …"."""
         return self.scaling or f"scaled by {self.normalization}"
+
+    def input_words(self) -> str:
+        """What the notes call the input: "8-bit input", "16-bit input", "float input", or for
+        samples read as another type, both: "signed 8-bit input (read as 16-bit samples)" (an
+        int8 TIFF was called a "16-bit input")."""
+        if self.bit_depth == 32:
+            return "float input"
+        if self.stored:
+            return f"{self.stored} input (read as {self.bit_depth}-bit samples)"
+        return f"{self.bit_depth}-bit input"
+
+    def full_hint(self) -> str:
+        """The advice of an integer input's percentile note: what ``--normalize full`` does."""
+        if self.stored:  # full maps the 16-bit type it was read as: its own type's range is not known to it
+            return f"--normalize full maps the {self.bit_depth}-bit range, not the {self.stored} type's"
+        return "--normalize full for the type's full range"
 
 
 def _err(path, msg: str) -> InputError:
