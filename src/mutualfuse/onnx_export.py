@@ -114,6 +114,15 @@ def export_onnx(out_path: str | os.PathLike, weights: str | os.PathLike = "defau
 
     # a weights file of one's own (any name) must not be the output: it was overwritten, exit 0
     inputs = (model,) if str(model) not in SHIPPED and os.path.exists(model) else ()
+    if inputs and os.path.isfile(model):
+        from .errors import WeightsError
+        from .weights import _why_not_safetensors
+
+        # what is wrong with the weights first: `--weights m.onnx m.onnx` (the graph given as its
+        # own weights) said "output path is the same file as input", not that a graph is no weights
+        why = _why_not_safetensors(Path(model))
+        if why:
+            raise WeightsError(f"{model}: {why}")
     check_writable(out, inputs=inputs, formats={".onnx"})
     if pool < 1:
         raise ParameterError(f"pool must be >= 1, got {pool}")
