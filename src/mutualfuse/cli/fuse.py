@@ -290,6 +290,8 @@ def policy_origin(error: BaseException | str) -> str:
         handled = sys.exc_info()[1]
         if handled is not None and str(handled) == message:
             error = handled
+    # a refusal worded for the Python API (normalize='percentile') has the command line's words too
+    message = getattr(error, "cli_message", None) or message
     if POLICY_FROM_WEIGHTS:
         norm, weights = POLICY_FROM_WEIGHTS[0]
         if refuses_policy(error, norm):

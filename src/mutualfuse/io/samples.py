@@ -163,9 +163,11 @@ def normalize_samples(x: np.ndarray, bit_depth: int, normalize: str, percentiles
         how = "full" if mn >= 0 and mx <= 1 else "clipped"
         if normalize == "full":
             if not inside:
-                raise PolicyRefusalError(f"{path}: float samples are in [{mn:.4g}, {mx:.4g}], not [0, 1] "
-                                         f"(within {FLOAT_TOLERANCE:g}; use normalize 'percentile' or 'auto')",
-                                         normalize="full")
+                said = f"{path}: float samples are in [{mn:.4g}, {mx:.4g}], not [0, 1] (within {FLOAT_TOLERANCE:g}; "
+                e = PolicyRefusalError(f"{said}use normalize 'percentile' or 'auto')", normalize="full")
+                # the command line names its option as it is typed (cli.fuse.policy_origin prints this)
+                e.cli_message = f"{said}use --normalize percentile or --normalize auto)"
+                raise e
             return _clip01(x.astype(np.float64)), how
         if normalize == "auto" and inside:
             return _clip01(x.astype(np.float64)), how
