@@ -399,12 +399,14 @@ class _Encoder:
             src, codec = ("gray16le", "gray16le") if self.gray else ("rgb48le", "gbrp16le")
             enc = ["-c:v", "ffv1", "-level", "3", "-pix_fmt", codec]
         else:
-            # the RGB frames become YUV by ffmpeg's default matrix, BT.601, limited range: said in the
-            # stream (it said nothing), so that players decode them so; players guess BT.709 for an
-            # untagged HD stream: a 1280x720 test pattern so decoded was 9.6 levels of 255 off on average,
-            # 54 at most, against 0.8 and 39 (chroma subsampling) by BT.601
-            src, enc = "rgb24", ["-c:v", "libx264", "-pix_fmt", pixfmt, "-crf", str(int(crf)),
-                                 "-colorspace", "smpte170m", "-color_range", "tv"]
+            # the RGB frames become YUV by ffmpeg's default matrix, BT.601, limited range. Players guess
+            # the matrix of an untagged stream by its size: BT.601 up to SD, BT.709 for HD (wider than
+            # 1279 or taller than 576), so an HD output says BT.601 in the stream (it said nothing): a
+            # 1280x720 test pattern decoded as BT.709 was 9.6 levels of 255 off on average, 54 at most,
+            # against 0.8 and 39 (chroma subsampling) as BT.601. SD outputs: the same bytes as before
+            src, enc = "rgb24", ["-c:v", "libx264", "-pix_fmt", pixfmt, "-crf", str(int(crf))]
+            if w >= 1280 or h > 576:
+                enc += ["-colorspace", "smpte170m", "-color_range", "tv"]
         cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "error", "-y",
                "-f", "rawvideo", "-pix_fmt", src, "-s", f"{w}x{h}", "-r", rate, "-i", "pipe:0",
                "-an", *(("-vf", f"setsar={sar[0]}/{sar[1]}") if sar else ()), *enc, str(path)]
