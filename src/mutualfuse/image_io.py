@@ -1096,9 +1096,9 @@ def _wide_integers(p, arr: np.ndarray) -> tuple[np.ndarray, int]:
     as int32); refused in one line (:func:`_integer_tiff_refusal`) where they fit neither."""
     kind = sixteen_bit_kind(int(arr.min()), int(arr.max()))
     if kind is not None:
-        stored = _WIDENED.get()
-        if stored is not None:  # what the notes call it (ImageInfo.stored): not a "16-bit input"
-            stored.append(f"{'signed' if arr.dtype.kind == 'i' else 'unsigned'} {8 * arr.dtype.itemsize}-bit")
+        facts = _READ_FACTS.get()
+        if facts is not None:  # what the notes call it (ImageInfo.stored): not a "16-bit input"
+            facts["stored"] = f"{'signed' if arr.dtype.kind == 'i' else 'unsigned'} {8 * arr.dtype.itemsize}-bit"
     if kind == "unsigned":
         return arr.astype(np.int32), 16
     if kind == "signed":
@@ -1107,9 +1107,11 @@ def _wide_integers(p, arr: np.ndarray) -> tuple[np.ndarray, int]:
                                         f"{8 * arr.dtype.itemsize}-bit", arr))
 
 
-#: while :func:`read_image` decodes a file: a list that :func:`_wide_integers` appends the file's
-#: own sample type to ("signed 8-bit") where it reads the samples as 16-bit ones
-_WIDENED: contextvars.ContextVar[list | None] = contextvars.ContextVar("_WIDENED", default=None)
+#: while :func:`read_image` decodes a file: a dict of what its :class:`ImageInfo` says beyond the
+#: samples: ``"stored"``, the file's own sample type ("signed 8-bit") where :func:`_wide_integers`
+#: reads the samples as 16-bit ones; ``"reduced"``, where Pillow decoded fewer bits than the
+#: file holds (:func:`_reduced_depth`)
+_READ_FACTS: contextvars.ContextVar[dict | None] = contextvars.ContextVar("_READ_FACTS", default=None)
 
 
 def _integer_tiff_refusal(what: str, arr: np.ndarray) -> str:
@@ -1277,12 +1279,12 @@ def _read_image(path, max_pixels, normalize, percentiles, percentile_samples=Non
         if percentile_samples is not None:
             percentile_samples.append(None)
         return got
-    widened: list[str] = []
-    token = _WIDENED.set(widened)
+    facts: dict[str, str] = {}
+    token = _READ_FACTS.set(facts)
     try:
         raw, depth, reader = _decode_samples(p, max_pixels)
     finally:
-        _WIDENED.reset(token)
+        _READ_FACTS.reset(token)
     detail: list[str] = []
     arr, how = normalize_samples(raw, depth, normalize, percentiles, p, detail)
     if percentile_samples is not None:
@@ -1291,7 +1293,7 @@ def _read_image(path, max_pixels, normalize, percentiles, percentile_samples=Non
     if not scaling and how == "percentile" and normalize == "auto" and raw.dtype.kind == "f":
         scaling = float_range_phrase(raw, percentiles)
     return arr, ImageInfo(str(p), "RGB" if arr.ndim == 3 else "L", depth, reader, how, scaling,
-                          widened[-1] if widened else "")
+                          facts.get("stored", ""), facts.get("reduced", ""))
 
 
 def float_range_phrase(raw: np.ndarray, percentiles) -> str:
@@ -1365,22 +1367,62 @@ def _decode_samples(p: Path, max_pixels) -> tuple[np.ndarray, int, str]:
     if ppm is not None:  # Pillow read it (its checks passed) at 8 bits: the samples again, at 16
         im.close()
         return _read_ppm16_colour(p, *ppm), 16, "pillow"
+    reduced = _reduced_depth(p, im)
     try:
         im = ImageOps.exif_transpose(im)
     except Exception:  # noqa: BLE001 - a broken EXIF block must not make the image unreadable
         pass
     raw, depth = pil_samples(im, p)
+    facts = _READ_FACTS.get()
+    if reduced and depth == 8 and facts is not None:
+        facts["reduced"] = reduced
     return raw, depth, "pillow"
 
 
-def _ppm16_colour_layout(p: Path) -> tuple[int, int, int, int] | None:
-    """``(data offset, width, height, maxval)`` of a binary colour PPM (``P6``) of more than 8
-    bits a sample (maxval over 255: ``dcraw -4``'s linear 16-bit output, a 10/12-bit camera's),
-    from Pillow's header reading; None for any other file. Pillow has no 16-bit colour mode and
-    reads such a file at 8 bits (as it did 16-bit colour PNG): it was fused at 8 bits without a word."""
+def _reduced_depth(p: Path, im: Image.Image) -> str | None:
+    """Where Pillow decodes a file's samples at 8 bits that hold more (it has no 16-bit colour
+    mode): a 16-bit colour JPEG 2000, a 10/12-bit AVIF. The note's words ("16-bit colour JPEG
+    2000 read at 8 bits ..."), from the file's own header: the JPEG 2000 codestream's SIZ
+    marker, the AVIF's ``av1C`` box; None for anything else. Such a file was fused and written
+    at 8 bits without a word."""
+    fmt = im.format
+    if fmt not in ("JPEG2000", "AVIF") or im.mode not in ("L", "LA", "RGB", "RGBA"):
+        return None
     try:
         with open(p, "rb") as fh:
-            if fh.read(2) != b"P6":
+            head = fh.read(1 << 20)
+    except OSError:
+        return None
+    bits = 0
+    if fmt == "JPEG2000":
+        i = head.find(b"\xff\x4f\xff\x51")  # SOC, SIZ
+        if i >= 0 and len(head) >= i + 42:
+            n = int.from_bytes(head[i + 40:i + 42], "big")
+            comps = head[i + 42:i + 42 + 3 * n:3]
+            bits = max(((c & 0x7F) + 1 for c in comps), default=0)
+    else:
+        end = head.find(b"mdat")
+        j = head.find(b"av1C", 0, end if end >= 0 else len(head))
+        if j >= 0 and len(head) >= j + 7:
+            flags = head[j + 6]  # seq_tier_0, high_bitdepth, twelve_bit, monochrome, ...
+            bits = (12 if flags & 0x20 else 10) if flags & 0x40 else 8
+    if bits <= 8:
+        return None
+    colour = "colour" if im.mode in ("RGB", "RGBA") else "gray"
+    name = "JPEG 2000" if fmt == "JPEG2000" else fmt
+    return (f"{bits}-bit {colour} {name} read at 8 bits a sample (Pillow, its reader, decodes it so; "
+            "a 16-bit PNG or TIFF of it keeps every bit)")
+
+
+def _ppm16_colour_layout(p: Path) -> tuple[int, int, int, int, bool] | None:
+    """``(data offset, width, height, maxval, plain)`` of a colour PPM, binary (``P6``) or plain
+    text (``P3``, ``plain``), of more than 8 bits a sample (maxval over 255: ``dcraw -4``'s linear
+    16-bit output, a 10/12-bit camera's), from Pillow's header reading; None for any other file.
+    Pillow has no 16-bit colour mode and reads such a file at 8 bits (as it did 16-bit colour
+    PNG): it was fused at 8 bits without a word."""
+    try:
+        with open(p, "rb") as fh:
+            if fh.read(2) not in (b"P6", b"P3"):
                 return None
     except OSError:
         return None
@@ -1394,30 +1436,44 @@ def _ppm16_colour_layout(p: Path) -> tuple[int, int, int, int] | None:
                     return None
                 t = im.tile[0]
                 args = t.args if isinstance(t.args, tuple) else (t.args,)
-                maxval = args[-1] if t.codec_name == "ppm" and isinstance(args[-1], int) else None
+                codec = t.codec_name
+                maxval = args[-1] if codec in ("ppm", "ppm_plain") and isinstance(args[-1], int) else None
                 if maxval is None or maxval <= 255:
                     return None
-                return int(t.offset), im.width, im.height, int(maxval)
+                return int(t.offset), im.width, im.height, int(maxval), codec == "ppm_plain"
     except Exception:  # noqa: BLE001 - not such a PPM: the usual reading says what is wrong
         return None
     finally:
         Image.MAX_IMAGE_PIXELS = old
 
 
-def _read_ppm16_colour(p: Path, offset: int, w: int, h: int, maxval: int) -> np.ndarray:
-    """The samples of a 16-bit binary PPM (:func:`_ppm16_colour_layout`) → uint16 (H, W, 3), each
-    mapped from 0 … maxval onto 0 … 65535 as Pillow maps a PGM's (``round(v / maxval · 65535)``,
-    values above maxval clipped): a 12-bit PPM reads as a 12-bit PGM does."""
+def _read_ppm16_colour(p: Path, offset: int, w: int, h: int, maxval: int, plain: bool = False) -> np.ndarray:
+    """The samples of a 16-bit PPM (:func:`_ppm16_colour_layout`; ``plain``: ``P3``, decimal
+    text) → uint16 (H, W, 3), each mapped from 0 … maxval onto 0 … 65535 as Pillow maps a PGM's
+    (``round(v / maxval · 65535)``, values above maxval clipped): a 12-bit PPM reads as a 12-bit
+    PGM does. Pillow has read the file first (its checks passed: enough samples, none above
+    maxval)."""
     n = w * h * 3
     try:
         with open(p, "rb") as fh:
             fh.seek(offset)
-            data = fh.read(2 * n)
+            data = fh.read() if plain else fh.read(2 * n)
     except OSError as e:
         raise _err(p, f"cannot read file ({e.strerror or e})") from None
-    if len(data) < 2 * n:
+    if plain:  # decimal numbers, whitespace apart; '#' to the end of a line is a comment (as Pillow reads it)
+        import re
+
+        text = re.sub(rb"#[^\r\n]*", b" ", data).decode("ascii", "replace")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # text after the samples (Pillow reads only the first n)
+            v = np.fromstring(text, dtype=np.int64, sep=" ")[:n]
+        if v.size < n:
+            raise _err(p, f"truncated PPM: {v.size} samples, {n} expected")
+        v = np.clip(v, 0, maxval).reshape(h, w, 3)
+    elif len(data) < 2 * n:
         raise _err(p, f"truncated PPM: {len(data)} bytes of samples, {2 * n} expected")
-    v = np.frombuffer(data, dtype=">u2").reshape(h, w, 3)
+    else:
+        v = np.frombuffer(data, dtype=">u2").reshape(h, w, 3)
     if maxval == 65535:
         return v.astype(np.uint16)
     return np.minimum(65535.0, np.round(v / maxval * 65535.0)).astype(np.uint16)

@@ -500,6 +500,8 @@ def fuse_files(fuser, a_path: str, b_path: str, out_path: str, max_pixels: int |
 
     notes += [n for n in (embedded_profile_note(q) for q in (a_path, b_path)) if n]  # no colour management
     for info in (ia, ib):
+        if info.reduced:  # fewer bits than the file holds: said, never silently
+            notes.append(f"{info.path}: {info.reduced}")
         if info.normalization in ("percentile", "window"):
             if info.bit_depth != 32:
                 hint = info.full_hint()

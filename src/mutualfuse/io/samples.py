@@ -57,6 +57,9 @@ class ImageInfo:
     #: the file's own sample type where it was read as another (an int8 or int32 TIFF read as
     #: 16-bit samples): ``"signed 8-bit"``; "" where the samples are read as stored
     stored: str = ""
+    #: where the reader decoded fewer bits than the file holds (a 16-bit colour JPEG 2000 at 8):
+    #: the note's words ("16-bit colour JPEG 2000 read at 8 bits a sample ..."); "" otherwise
+    reduced: str = ""
 
     def scaled_how(self) -> str:
         """How a "percentile"/"window" input was mapped, completing "<file>: 16-bit input …"."""
