@@ -1,4 +1,4 @@
-"""Videos named with a colon (``cam:1.mp4``, ``ir_10:00.nut``: a time of day in a recorder's
+"""Videos named with a colon (``cam:1.mp4``, ``10:00.nut``: a time of day in a recorder's
 file name), given by a relative path: ffmpeg read the part before the colon as a protocol
 ("Protocol not found") in the calls mutualfuse makes itself. A float stream could not be read
 at all (exit 2), and an intact 8-bit video got a "damaged file?" note from that failure."""
