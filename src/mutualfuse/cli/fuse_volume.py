@@ -33,7 +33,8 @@ def add_parser(sub) -> None:
     from .common import int_at_least
     from .fuse import add_common
 
-    p = sub.add_parser("fuse-volume", help="fuse two registered 3-D volumes (NIfTI) slice by slice",
+    p = sub.add_parser("fuse-volume",
+                       help="fuse two registered 3-D volumes (NIfTI, or DICOM series folders) slice by slice",
                        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     from .common import non_empty
