@@ -1381,12 +1381,12 @@ def _decode_samples(p: Path, max_pixels) -> tuple[np.ndarray, int, str]:
 
 def _reduced_depth(p: Path, im: Image.Image) -> str | None:
     """Where Pillow decodes a file's samples at 8 bits that hold more (it has no 16-bit colour
-    mode): a 16-bit colour JPEG 2000, a 10/12-bit AVIF. The note's words ("16-bit colour JPEG
-    2000 read at 8 bits ..."), from the file's own header: the JPEG 2000 codestream's SIZ
-    marker, the AVIF's ``av1C`` box; None for anything else. Such a file was fused and written
-    at 8 bits without a word."""
+    mode): a 16-bit colour JPEG 2000, a 10/12-bit AVIF, a 16-bit colour SGI. The note's words
+    ("16-bit colour JPEG 2000 read at 8 bits ..."), from the file's own header: the JPEG 2000
+    codestream's SIZ marker, the AVIF's ``av1C`` box, the SGI header's bytes per channel; None
+    for anything else. Such a file was fused and written at 8 bits without a word."""
     fmt = im.format
-    if fmt not in ("JPEG2000", "AVIF") or im.mode not in ("L", "LA", "RGB", "RGBA"):
+    if fmt not in ("JPEG2000", "AVIF", "SGI") or im.mode not in ("L", "LA", "RGB", "RGBA"):
         return None
     try:
         with open(p, "rb") as fh:
@@ -1400,6 +1400,8 @@ def _reduced_depth(p: Path, im: Image.Image) -> str | None:
             n = int.from_bytes(head[i + 40:i + 42], "big")
             comps = head[i + 42:i + 42 + 3 * n:3]
             bits = max(((c & 0x7F) + 1 for c in comps), default=0)
+    elif fmt == "SGI":
+        bits = 16 if len(head) > 3 and head[3] == 2 else 8  # BPC: 1 or 2 bytes a sample
     else:
         end = head.find(b"mdat")
         j = head.find(b"av1C", 0, end if end >= 0 else len(head))

@@ -104,3 +104,27 @@ def test_colour_that_pillow_reads_at_8_bits_is_said(tmp_path, capsys, ext, args,
     else:
         assert said in info.reduced, info
         assert f"note: {a}: {said} a sample" in err, err
+
+
+def _sgi(path, channels, bpc):
+    import struct
+
+    v = np.random.default_rng(6).integers(0, 256 ** bpc, (channels, H, W)).astype(">u2" if bpc == 2 else "u1")
+    head = struct.pack(">hbbHHHH", 474, 0, bpc, 3 if channels > 1 else 2, W, H, channels)
+    head += struct.pack(">ii", 0, 256 ** bpc - 1) + b"\0" * 4 + b"test".ljust(80, b"\0") + struct.pack(">i", 0)
+    path.write_bytes(head.ljust(512, b"\0") + v[:, ::-1, :].tobytes())  # rows stored bottom to top
+    return str(path)
+
+
+@pytest.mark.parametrize(("channels", "bpc", "said"), [(3, 2, "16-bit colour SGI read at 8 bits"),
+                                                       (1, 2, "16-bit gray SGI read at 8 bits"), (3, 1, None)])
+def test_a_16_bit_sgi_is_said(tmp_path, capsys, channels, bpc, said):
+    a = _sgi(tmp_path / "a.sgi", channels, bpc)
+    _, info = read_image(a)
+    assert info.bit_depth == 8
+    assert main(["fuse", a, a, "-o", str(tmp_path / "f.png"), "--method", "average"]) == 0
+    err = capsys.readouterr().err
+    if said is None:
+        assert info.reduced == "" and "read at 8 bits" not in err, err
+    else:
+        assert f"note: {a}: {said} a sample" in err, err
