@@ -273,33 +273,7 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
         raise InputError(f"{p}: unsupported channel count {spp} in DICOM")
     if photometric == "PALETTE COLOR":
         raise InputError(f"{p}: PALETTE COLOR DICOM is not supported")
-    # an enhanced (multi-frame IOD) file of one frame keeps its rescale and window in functional
-    # groups; they were ignored: the window not applied, a negative slope not applied
-    _frame_groups(ds)
-    pad = _padding_mask(ds, arr)
-    lut_bits = None
-    if "ModalityLUTSequence" in ds:
-        # a lookup table in place of the rescale (PS3.3 C.11.1; pydicom's precedence): it was
-        # ignored, and the stored values were read as if they were the modality's values
-        try:
-            from pydicom.pixels import apply_modality_lut
-
-            x = np.asarray(apply_modality_lut(arr, ds), dtype=np.float64)
-            lut_bits = int(ds.ModalityLUTSequence[0].LUTDescriptor[2])
-        except Exception as e:  # noqa: BLE001 - a malformed LUT
-            raise InputError(f"{p}: cannot apply the DICOM Modality LUT Sequence "
-                             f"({' '.join(str(e).split())[:200] or type(e).__name__})") from None
-        slope, intercept = 1.0, 0.0
-    else:
-        x = arr.astype(np.float64)
-        slope, intercept = _first_number(ds, "RescaleSlope"), _first_number(ds, "RescaleIntercept")
-        for k, v in (("RescaleSlope", slope), ("RescaleIntercept", intercept)):
-            if v is None and k in ds and not ds[k].is_empty:  # was "internal error: ValueError"
-                raise InputError(f"{p}: DICOM {k} is not a number")
-        slope, intercept = slope or 1.0, intercept or 0.0  # absent or empty: the identity, as before
-        x = x * slope + intercept
-    if not np.isfinite(x).all():
-        raise InputError(f"{p}: DICOM pixel data contains NaN or infinite values")
+    x, pad, lut_bits, slope, intercept = _modality(p, ds, arr)
     how = None
     detail: list[str] = []
     if pad is not None and pad.all():  # nothing but padding: no image to scale
@@ -354,6 +328,80 @@ def read_dicom(path, max_pixels: int | None = None, normalize: str = "auto",
             detail = ["".join(detail) or f"scaled by {how}",
                       f", without its {int(pad.sum())} padding pixels (PixelPaddingValue), which are black"]
     return data, ImageInfo(str(p), "L", 16 if bits > 8 else 8, "dicom", how, "".join(detail))
+
+
+def _modality(p: Path, ds, arr: np.ndarray):
+    """The modality values of a gray image's stored samples ``arr`` (its Modality LUT's output,
+    else ``RescaleSlope`` · stored + ``RescaleIntercept``; an enhanced image's from its functional
+    groups) → (values as float64, padding mask or None, bits of the Modality LUT's entries or
+    None, slope, intercept)."""
+    # an enhanced (multi-frame IOD) file of one frame keeps its rescale and window in functional
+    # groups; they were ignored: the window not applied, a negative slope not applied
+    _frame_groups(ds)
+    pad = _padding_mask(ds, arr)
+    lut_bits = None
+    if "ModalityLUTSequence" in ds:
+        # a lookup table in place of the rescale (PS3.3 C.11.1; pydicom's precedence): it was
+        # ignored, and the stored values were read as if they were the modality's values
+        try:
+            from pydicom.pixels import apply_modality_lut
+
+            x = np.asarray(apply_modality_lut(arr, ds), dtype=np.float64)
+            lut_bits = int(ds.ModalityLUTSequence[0].LUTDescriptor[2])
+        except Exception as e:  # noqa: BLE001 - a malformed LUT
+            raise InputError(f"{p}: cannot apply the DICOM Modality LUT Sequence "
+                             f"({' '.join(str(e).split())[:200] or type(e).__name__})") from None
+        slope, intercept = 1.0, 0.0
+    else:
+        x = arr.astype(np.float64)
+        slope, intercept = _first_number(ds, "RescaleSlope"), _first_number(ds, "RescaleIntercept")
+        for k, v in (("RescaleSlope", slope), ("RescaleIntercept", intercept)):
+            if v is None and k in ds and not ds[k].is_empty:  # was "internal error: ValueError"
+                raise InputError(f"{p}: DICOM {k} is not a number")
+        slope, intercept = slope or 1.0, intercept or 0.0  # absent or empty: the identity, as before
+        x = x * slope + intercept
+    if not np.isfinite(x).all():
+        raise InputError(f"{p}: DICOM pixel data contains NaN or infinite values")
+    return x, pad, lut_bits, slope, intercept
+
+
+def read_dicom_values(path, max_pixels: int | None = None) -> tuple[np.ndarray, bool]:
+    """A gray single-frame DICOM image's modality values (what :func:`read_dicom` scales by
+    percentiles: ``RescaleSlope`` · stored + ``RescaleIntercept``, or its Modality LUT's output)
+    as float64, NaN at its padding pixels (:func:`_padding_mask`) → (values, whether it is
+    ``MONOCHROME1``). A focus stack of slices whose rescale differs (PET, some CT) maps these
+    jointly: their stored values are on different scales."""
+    p = Path(path)
+    ds = read_dataset(p, max_pixels, force=headerless_dicom(p))
+    try:
+        arr, photometric = _decode(ds)
+    except Exception as e:  # noqa: BLE001
+        raise _decode_error(p, ds, e) from None
+    if arr.ndim != 2:
+        raise InputError(f"{p}: not a single gray DICOM image (pixel layout {arr.shape})")
+    x, pad, _, _, _ = _modality(p, ds, arr)
+    if pad is not None:
+        x[pad] = np.nan
+    return x, photometric == "MONOCHROME1"
+
+
+def rescale_of(path) -> tuple:
+    """What maps a DICOM image's stored values to its modality values, from its header: its
+    Modality LUT Sequence (as bytes of its first item's descriptor and data), else
+    (``RescaleSlope``, ``RescaleIntercept``), absent ones as the identity's 1 and 0; an enhanced
+    image's from its functional groups. Two images with the same one have stored values on one
+    scale."""
+    p = Path(path)
+    ds = read_dataset(p, None, stop_before_pixels=True, force=headerless_dicom(p))
+    _frame_groups(ds)
+    if "ModalityLUTSequence" in ds:
+        try:
+            item = ds.ModalityLUTSequence[0]
+            return ("lut", repr(item.get("LUTDescriptor")), repr(item.get("LUTData")))
+        except Exception:  # noqa: BLE001 - a malformed LUT: unlike any other
+            return ("lut", str(p))
+    slope, intercept = _first_number(ds, "RescaleSlope"), _first_number(ds, "RescaleIntercept")
+    return (slope or 1.0, intercept or 0.0)
 
 
 #: functional group sequences of an enhanced image (DICOM PS3.3 C.7.6.16) whose elements stand

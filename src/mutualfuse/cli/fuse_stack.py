@@ -389,6 +389,23 @@ def read_stack_files(fuser, files: list[str], max_pixels: int | None = None):
     return infos, colour, shape, (lambda i: again(i, fuser.normalize)), (lambda i: again(i, "full"))
 
 
+def _dicom_rescales_differ(files: list[str], infos: list, joint: list[int], max_pixels: int | None):
+    """Where the images ``joint`` of a stack (two or more scaled by percentiles) are all DICOM
+    files whose rescale (``RescaleSlope``/``RescaleIntercept``, or a Modality LUT) differs:
+    ``values(i)``, file i's modality values and whether it is MONOCHROME1
+    (:func:`mutualfuse.dicom.read_dicom_values`); else None (one rescale: the stored values are
+    on one scale, mapped jointly as any 16-bit images)."""
+    if len(joint) < 2 or len(files) < 2 or any(infos[i].source != "dicom" for i in joint):
+        return None
+    from ..dicom import read_dicom_values, rescale_of
+    from ..image_io import MAX_PIXELS
+
+    if len({rescale_of(files[i]) for i in joint}) < 2:
+        return None
+    limit = MAX_PIXELS if max_pixels is None else max_pixels
+    return lambda i: read_dicom_values(files[i], limit)
+
+
 def float_joint_bounds(full: Callable, idx: list[int], percentiles) -> tuple[float, float] | None:
     """The joint (lo, hi) percentiles of the float images ``idx`` of a stack (``full(i)``: image i's
     own float values), in their units: two passes, their minimum and maximum, then a histogram of
@@ -397,14 +414,20 @@ def float_joint_bounds(full: Callable, idx: list[int], percentiles) -> tuple[flo
     range is flat (each image then keeps its own mapping)."""
     from ..api import joint_percentile_bounds
 
+    import numpy as np
+
+    def known(x):  # NaN marks samples that take no part (a DICOM image's padding)
+        return x[~np.isnan(x)] if np.isnan(x).any() else x
+
     mn, mx = float("inf"), float("-inf")
     for i in idx:
-        x = full(i)
-        mn, mx = min(mn, float(x.min())), max(mx, float(x.max()))
+        x = known(full(i))
+        if x.size:
+            mn, mx = min(mn, float(x.min())), max(mx, float(x.max()))
     if not mx > mn:
         return None
     span = mx - mn
-    got = joint_percentile_bounds(((full(i) - mn) / span for i in idx), *percentiles)
+    got = joint_percentile_bounds(((known(full(i)) - mn) / span for i in idx), *percentiles)
     if got is None:
         return None
     a, b = mn + got[0] * span, mn + got[1] * span
@@ -510,6 +533,23 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
     # get one mapping, the stack's joint percentiles (Fuser.fuse_stack does the same for arrays)
     joint = [i for i, info in enumerate(infos) if info.normalization == "percentile" and info.bit_depth in (8, 16)]
     joint_note, bounds = None, None
+    # DICOM slices whose rescale differs (a PET series: a RescaleSlope per slice; some CT): their
+    # stored values are on different scales, so the joint mapping is taken on their modality
+    # values (slope · stored + intercept), what fuse and fuse-dir scale each DICOM image's
+    # percentiles on; it was taken on the stored values, so slices were compared on numbers
+    # that mean other activities or densities
+    dicom_values, dbounds = _dicom_rescales_differ(files, infos, joint, args.max_pixels), None
+    if dicom_values is not None:
+        dbounds = float_joint_bounds(lambda i: dicom_values(i)[0], joint, fuser.percentiles)
+        if dbounds is not None:
+            lo, hi = fuser.percentiles
+            joint_note = (f"{len(joint)} of {count} images (DICOM of differing RescaleSlope/RescaleIntercept) scaled "
+                          f"by the joint {lo:g}-{hi:g} percentiles of their modality values ({dbounds[0]:.6g} → 0, "
+                          f"{dbounds[1]:.6g} → 1, clipped; one mapping for all, to within 1/65535 of the stack's "
+                          "range)")
+    dshared = set(joint) if dbounds is not None else set()
+    if dicom_values is not None:  # not the stored-value mapping below (a flat joint range: each keeps its own)
+        joint = []
     if len(joint) >= 2:
         from ..api import joint_percentile_bounds
 
@@ -549,6 +589,17 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
 
             a, b = fbounds
             return np.clip((full_scale(i) - a) / (b - a), 0.0, 1.0)[None]
+        if i in dshared:
+            import numpy as np
+
+            x, monochrome1 = dicom_values(i)
+            a, b = dbounds
+            pad = np.isnan(x)
+            y = np.clip((np.where(pad, a, x) - a) / (b - a), 0.0, 1.0)
+            if monochrome1:  # white = 0: inverted after the mapping, as read_dicom does
+                y = 1.0 - y
+            y[pad] = 0.0  # padding is black, as read_dicom makes it
+            return y[None]
         return plane(i)[None]
 
     from ..color import output_is_colour
@@ -594,7 +645,7 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
         notes.append(joint_note)
     notes += [n for n in (embedded_profile_note(q) for q in dict.fromkeys(files)) if n]  # no colour management
     for i, info in enumerate(infos):
-        if i in shared or i in fshared:  # a lone 16-bit image among 8-bit ones is scaled by its own percentiles: said
+        if i in shared or i in fshared or i in dshared:  # a lone 16-bit image among 8-bit ones is scaled by its own percentiles: said
             continue
         if info.normalization in ("percentile", "window"):
             notes.append(f"{info.path}: {info.bit_depth}-bit input {info.scaled_how()} "
