@@ -56,6 +56,10 @@ STACK_GONE = _gone_line("Fuse stack")
 PAIR_GONE = _gone_line("Fuse")
 
 
+#: the metrics table's column widths (metric, fused, pixel average, better), fixed whatever the rows
+METRICS_COLUMNS = ["34%", "22%", "22%", "22%"]
+
+
 #: how many pages' (browser tabs') latest pair results the server remembers (``on_more``)
 LATEST_KEPT = 10000
 
@@ -385,15 +389,22 @@ PAGE_JS = r"""
   // word: Gradio takes one request of a button at a time and drops a press meanwhile. The button is marked
   // busy while its request runs (aria-disabled, dimmed, a waiting cursor), and a press then says in the
   // section's status line that the fusion running goes on and its result comes there, until it ends.
+  // A request that waits in the fusions' queue (one fusion at a time on the server: another tab's, another
+  // user's, or this tab's stack) is said as waiting: "A fusion is running" read as this tab's own running.
+  // The note follows the request: waiting, then running once it leaves the queue.
   const BUSY = "A fusion is running: this press does nothing; the result of the fusion running comes here when it ends.";
-  const running = button => SECTION[button.id].some(id =>
-    Array.from(document.querySelectorAll("#" + id + " [data-testid=status-tracker]")).some(t => !t.classList.contains("hide")));
+  const WAITING = "This request waits in the queue for another fusion to finish (the server runs one at a time): " +
+                  "this press does nothing; its result comes here when it has run.";
+  const trackers = button => SECTION[button.id].flatMap(id =>
+    Array.from(document.querySelectorAll("#" + id + " [data-testid=status-tracker]"))).filter(t => !t.classList.contains("hide"));
+  const running = button => trackers(button).length > 0;
+  const busyText = button => trackers(button).some(t => /\bqueue\b/i.test(text(t))) ? WAITING : BUSY;
   function busyNote(button) {
     const box = document.getElementById(SECTION[button.id][0]);
     if (!box || box.querySelector(":scope > .mf-busy")) return;
     const n = document.createElement("p");
     n.className = "mf-busy";
-    n.textContent = BUSY;
+    n.textContent = busyText(button);
     box.appendChild(n);
   }
   function markBusy() {
@@ -402,8 +413,9 @@ PAGE_JS = r"""
       if (!button) continue;
       const on = running(button);
       set(button, "aria-disabled", on ? "true" : "false");
-      const n = !on && document.querySelector("#" + SECTION[id][0] + " > .mf-busy");
-      if (n) n.remove();
+      const n = document.querySelector("#" + SECTION[id][0] + " > .mf-busy");
+      if (n && !on) n.remove();
+      else if (n && n.textContent !== busyText(button)) n.textContent = busyText(button);
     }
   }
 
@@ -755,8 +767,10 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
                 # labelled (it was a group named "Radio" for a screen reader)
                 which = gr.Radio(["a vs fused", "b vs fused"], value="a vs fused",
                                  label="the slider compares the fused image with", elem_id="compare-with")
+        # fixed column widths: Gradio sized the columns by their contents, so an error (the table emptied)
+        # or the next result moved them (the "fused" column 27 px narrower under an error than under a result)
         metrics = gr.Dataframe(headers=["metric", "fused", "pixel average", "better"], label="metrics",
-                               interactive=False, elem_id="metrics")
+                               interactive=False, elem_id="metrics", column_widths=METRICS_COLUMNS)
         more = gr.Dropdown(core.metric_choices(), value=[], multiselect=True, elem_id="more-metrics",
                            label="more metrics for the table (as `mutualfuse evaluate --metrics KEY`; scored after "
                                  "each Fuse and when chosen, in the queue of the fusions: a slow one takes seconds "
