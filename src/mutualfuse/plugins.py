@@ -10,8 +10,9 @@ name, a ``.py`` file or a package folder) imports the module that registers it
   package too); one-line errors naming the file and line of
   the failure (the module's line, also when it failed inside a library it called), a module that
   exits while imported (``sys.exit``, a script's ``argparse``: its SystemExit was the command's
-  exit), a file named like a module of Python's library or an installed package (it would hide
-  that module) and, for a package's file given as a file, how to import it with its package. The
+  exit), a file or package folder named like a module of Python's library, an installed package
+  (one would hide the other) or a module imported before (another folder's package of that
+  name: it was imported instead, silently) and, for a package's file given as a file, how to import it with its package. The
   ``-j N`` workers of ``benchmark`` import the same way
   (:func:`mutualfuse.benchmark.jobs.init_worker`); every ``torchrun`` rank of ``fuse-dir`` runs
   the command itself, and so imports them too, as does every ``fuse-dir -j N`` worker
@@ -179,9 +180,28 @@ def _load_file(spec: str) -> None:
         # package's __init__.py was refused as "already imported", its relative imports failed)
         p = p.parent
     if p.is_dir():  # a package folder: import it by name from its parent
-        if not (p / "__init__.py").is_file():
+        init = p / "__init__.py"
+        if not init.is_file():
             raise ParameterError(f"--import {spec}: a folder without __init__.py (give a module file or a package)")
         parent, name = str(p.resolve().parent), p.resolve().name
+        # as for a file (below): a package named like a module already imported (Python's `json`,
+        # another folder's package of that name) or like a module of Python's library or an
+        # installed package was that module, imported or found instead, silently: nothing registered
+        if "." in name:  # imported by name, it is a submodule of a package 'my' (was "No module named 'my'")
+            raise ParameterError(f"--import {spec}: {name!r} is not a Python package name (a '.' in the folder's "
+                                 f"name); rename the folder, e.g. {_module_name_like(name)}")
+        other = _other_module_named(name, init)
+        if other:
+            raise ParameterError(f"--import {spec}: {name!r} is the name of {other}, which clashes with this "
+                                 f"package (one hides the other from every import); rename the folder "
+                                 f"(e.g. my_{name})")
+        have = sys.modules.get(name)
+        if have is not None:
+            if getattr(have, "__file__", None) and Path(have.__file__).resolve() == init.resolve():
+                return  # already imported (the main process, or a second --import of the same folder)
+            raise ParameterError(f"--import {spec}: a module named {name!r} is already imported "
+                                 f"({getattr(have, '__file__', None) or 'built in'}), not this folder's package; "
+                                 "rename the folder")
         _add_to_path(parent)
         importlib.import_module(name)
         return
