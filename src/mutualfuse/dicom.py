@@ -629,7 +629,10 @@ def write_dicom(path, arr: np.ndarray, bit_depth: int, sources=(), description: 
     :func:`read_dicom`, shows exactly the written values. ``sources``: the input paths; the
     first that is a DICOM file (the reference) lends its patient, study, frame-of-reference and
     image-plane tags (position, orientation, spacing), so the fused slice files under the same
-    study at the same place, and every DICOM input is listed in ``SourceImageSequence``. The
+    study at the same place, and every DICOM input is listed in ``SourceImageSequence``. DICOM
+    sources at different positions (a ``fuse-stack`` of slices) place it at their slab's centre
+    with the slab's thickness, or without a position where they lie in different planes
+    (:func:`_place_of_sources`; the DerivationDescription says which). The
     series UID is derived deterministically from the reference's series UID, ``setting`` (how it
     was fused, without the file names) and the stored format (bit depth, gray or RGB): the slices
     of one series fused with one setting form one new series; the instance UID from the sources'
@@ -762,6 +765,9 @@ def _write_dicom(path, arr: np.ndarray, bit_depth: int, sources, description: st
     ds.ConversionType = "WSD"  # workstation: made by software
     ds.ImageType = ["DERIVED", "SECONDARY"]
     ds.SeriesDescription = "mutualfuse fused"
+    place = _place_of_sources(ds, refs)  # sources at several positions (a focus stack): the slab's place
+    if place:
+        description = description[:1023 - len(place)].rstrip() + " " + place
     ds.DerivationDescription = declared_text(ds, description[:1024])  # in the file's character set
     ds.Manufacturer = "mutualfuse"
     if refs:
@@ -781,6 +787,52 @@ def _write_dicom(path, arr: np.ndarray, bit_depth: int, sources, description: st
     ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = bits, bits, bits - 1, 0
     ds.PixelData = data.tobytes()
     ds.save_as(str(path), enforce_file_format=True)
+
+
+def _place_of_sources(ds, refs: list) -> str:
+    """Where the DICOM sources ``refs`` lie at different positions (``fuse-stack`` of a series'
+    slices: an extended-depth image of a slab), the place written in ``ds`` instead of the first
+    source's, and the words the DerivationDescription adds; "" where they share one position
+    (a registered pair; ``ds`` keeps the first source's). On one orientation and frame of
+    reference: ``ImagePositionPatient`` the slab's centre (the midpoint of the outermost sources
+    along the slice normal), ``SliceLocation`` the midpoint of theirs (left out unless every
+    source has one), ``SliceThickness`` the slab's (the outermost sources' distance plus their
+    own thickness). Otherwise no position (and no ``SliceLocation``) is written: there is no one
+    plane. The first source's was copied, so a viewer showed the stack's image at its first slice."""
+    pos = [_numbers(r.get("ImagePositionPatient")) if r.get("ImagePositionPatient") else None for r in refs]
+    known = [np.array(v, dtype=np.float64) for v in pos if v is not None and len(v) == 3]
+    if len(known) < 2 or all(np.allclose(v, known[0], atol=1e-3) for v in known):
+        return ""
+    n = len(refs)
+    orient = [_numbers(r.get("ImageOrientationPatient")) if r.get("ImageOrientationPatient") else None for r in refs]
+    frames = {str(r.get("FrameOfReferenceUID", "") or "").strip() for r in refs}
+    one = (len(known) == n and all(o is not None and len(o) == 6 for o in orient) and len(frames) == 1
+           and all(np.allclose(o, orient[0], atol=1e-4) for o in orient))
+    if not one:
+        for k in ("ImagePositionPatient", "SliceLocation"):
+            if k in ds:
+                del ds[k]
+        return (f"Its {n} DICOM sources lie at different positions in different planes or frames of reference: "
+                "no ImagePositionPatient written.")
+    row, col = np.array(orient[0][:3]), np.array(orient[0][3:])
+    normal = np.cross(row, col)
+    normal /= np.linalg.norm(normal) or 1.0
+    along = [float(v @ normal) for v in known]
+    lo, hi = int(np.argmin(along)), int(np.argmax(along))
+    centre = (known[lo] + known[hi]) / 2
+    ds.ImagePositionPatient = [f"{v:.10g}" for v in centre]
+    locs = [_first_number(r, "SliceLocation") if "SliceLocation" in r else None for r in refs]
+    if all(v is not None for v in locs):
+        ds.SliceLocation = f"{(min(locs) + max(locs)) / 2:.10g}"
+    elif "SliceLocation" in ds:
+        del ds["SliceLocation"]
+    span = along[hi] - along[lo]
+    thick = [_first_number(r, "SliceThickness") if "SliceThickness" in r else None for r in refs]
+    own = max((t for t in thick if t is not None and t > 0), default=0.0)
+    ds.SliceThickness = f"{span + own:.10g}"
+    return (f"Placed at the centre of its {n} DICOM sources, a slab {span + own:g} mm thick "
+            f"({along[lo]:g} to {along[hi]:g} mm along the slice normal{f', slices {own:g} mm' if own else ''}): "
+            "ImagePositionPatient, SliceLocation and SliceThickness are the slab's.")
 
 
 def _looks_dicom(p: Path) -> bool:

@@ -1,0 +1,71 @@
+"""A ``fuse-stack`` DICOM output of slices at different positions (an extended-depth image of a
+slab) is placed at the slab's centre with the slab's thickness, and its DerivationDescription
+says so; it carried the first slice's ImagePositionPatient, SliceLocation and SliceThickness, so a
+viewer showed it at the stack's first slice. Sources in different planes get no position. A pair
+at one position keeps it."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mutualfuse.cli import main
+
+pydicom = pytest.importorskip("pydicom")
+
+
+def _slice(path, seed: int, z: float, **kw) -> str:
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"  # MR
+    meta.MediaStorageSOPInstanceUID = f"1.2.3.9.{seed}"
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+    ds.Modality, ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = "MR", "P1", "1.2.3.8", "1.2.3.8.1"
+    ds.FrameOfReferenceUID = "1.2.3.7"
+    ds.ImageOrientationPatient = kw.pop("orientation", [1, 0, 0, 0, 1, 0])
+    ds.ImagePositionPatient = [-100.0, -120.0, z]
+    ds.SliceLocation, ds.SliceThickness, ds.PixelSpacing = z, 2.0, [0.5, 0.5]
+    x = np.random.default_rng(seed).integers(0, 4096, (40, 48))
+    ds.Rows, ds.Columns = x.shape
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.WindowCenter, ds.WindowWidth = 2048, 4096
+    ds.PixelData = x.astype(np.uint16).tobytes()
+    ds.save_as(str(path), enforce_file_format=True)
+    return str(path)
+
+
+def _fuse_stack(tmp_path, capsys, paths, cmd="fuse-stack"):
+    out = tmp_path / "edf.dcm"
+    assert main([cmd, *paths, "-o", str(out), "--method", "average", "-q"]) == 0
+    capsys.readouterr()
+    return pydicom.dcmread(out)
+
+
+def test_a_stack_is_placed_at_its_slabs_centre(tmp_path, capsys):
+    paths = [_slice(tmp_path / f"IM{i}.dcm", i, 30.0 + 1.5 * i) for i in range(5)]  # z 30 … 36
+    ds = _fuse_stack(tmp_path, capsys, paths)
+    assert [float(v) for v in ds.ImagePositionPatient] == pytest.approx([-100.0, -120.0, 33.0])
+    assert float(ds.SliceLocation) == pytest.approx(33.0)
+    assert float(ds.SliceThickness) == pytest.approx(8.0)  # 6 mm between the outer slices, and their 2
+    assert "centre of its 5 DICOM sources, a slab 8 mm thick (30 to 36 mm along the slice normal" in \
+        ds.DerivationDescription, ds.DerivationDescription
+    assert [float(v) for v in ds.PixelSpacing] == [0.5, 0.5]  # the rest as before
+
+
+def test_sources_in_different_planes_get_no_position(tmp_path, capsys):
+    paths = [_slice(tmp_path / "ax.dcm", 1, 30.0), _slice(tmp_path / "cor.dcm", 2, 40.0, orientation=[1, 0, 0, 0, 0, -1])]
+    ds = _fuse_stack(tmp_path, capsys, paths)
+    assert "ImagePositionPatient" not in ds and "SliceLocation" not in ds
+    assert "no ImagePositionPatient written" in ds.DerivationDescription
+
+
+def test_a_pair_at_one_position_keeps_it(tmp_path, capsys):
+    paths = [_slice(tmp_path / "a.dcm", 1, 30.0), _slice(tmp_path / "b.dcm", 2, 30.0)]
+    ds = _fuse_stack(tmp_path, capsys, paths, "fuse")
+    assert [float(v) for v in ds.ImagePositionPatient] == [-100.0, -120.0, 30.0]
+    assert float(ds.SliceThickness) == 2.0 and float(ds.SliceLocation) == 30.0
+    assert "slab" not in ds.DerivationDescription
