@@ -406,6 +406,48 @@ def _dicom_rescales_differ(files: list[str], infos: list, joint: list[int], max_
     return lambda i: read_dicom_values(files[i], limit)
 
 
+def stack_calibration(files: list[str]) -> dict | None:
+    """The pixel size the stack's TIFF files declare, where every file declares the same one:
+    ``{"resolution": (x, y), "resolutionunit": 1|2|3, "unit": str | None}`` (XResolution and
+    YResolution, pixels a unit; ResolutionUnit NONE, INCH or CENTIMETER; ImageJ's ``unit``, the
+    unit of an ImageJ stack whose ResolutionUnit is NONE: ``micron``, ``um``, ``nm``). None where
+    a file is no TIFF, declares none (no tags, or 1 x 1 a unit without one), or they differ.
+    One multi-page TIFF: its first page's."""
+    try:
+        import tifffile
+    except ImportError:
+        return None
+    found = set()
+    for f in dict.fromkeys(files):
+        try:
+            with tifffile.TiffFile(f) as tf:
+                page = tf.pages[0]
+                tags = page.tags
+                if "XResolution" not in tags or "YResolution" not in tags:
+                    return None
+                x, y = (tags[k].value for k in ("XResolution", "YResolution"))
+                x, y = (v[0] / v[1] if isinstance(v, tuple) and v[1] else float(v) for v in (x, y))
+                unit_code = int(tags["ResolutionUnit"].value) if "ResolutionUnit" in tags else 2  # TIFF's default: inch
+                ij = tf.imagej_metadata or {}
+                unit = str(ij.get("unit")) if ij.get("unit") not in (None, "") else None
+        except Exception:  # noqa: BLE001 - no TIFF (a PNG plane), or an unreadable tag: no calibration
+            return None
+        if not (x > 0 and y > 0) or (unit_code == 1 and unit is None and x == y == 1):
+            return None
+        found.add((round(x, 9), round(y, 9), unit_code, unit))
+    if len(found) != 1:
+        return None
+    x, y, code, unit = found.pop()
+    return {"resolution": (x, y), "resolutionunit": code, "unit": unit}
+
+
+def calibration_words(cal: dict) -> str:
+    """A calibration (:func:`stack_calibration`) as a pixel size: '0.5 x 0.5 micron a pixel'."""
+    unit = cal["unit"] or {2: "inch", 3: "cm"}.get(cal["resolutionunit"], "unit")
+    x, y = cal["resolution"]
+    return f"{1 / x:.6g} x {1 / y:.6g} {unit} a pixel"
+
+
 def float_joint_bounds(full: Callable, idx: list[int], percentiles) -> tuple[float, float] | None:
     """The joint (lo, hi) percentiles of the float images ``idx`` of a stack (``full(i)``: image i's
     own float values), in their units: two passes, their minimum and maximum, then a histogram of
@@ -650,6 +692,12 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
         if info.normalization in ("percentile", "window"):
             notes.append(f"{info.path}: {info.bit_depth}-bit input {info.scaled_how()} "
                          "(--normalize full for the type's full range)")
+    cal = stack_calibration(files) if Path(args.out).suffix.lower() not in (".dcm", ".dicom") else None
+    # the writer carries no resolution tags yet: a microscope's calibration (centimetres, or an ImageJ
+    # unit) is said, not dropped without a word; a photograph's dots per inch are not
+    if cal is not None and (cal["resolutionunit"] == 3 or cal["unit"]):
+        notes.append(f"{args.out}: the stack's pixel size ({calibration_words(cal)}) is not written to the output "
+                     "(no resolution tags): set it again to measure in its units (Fiji: Image > Properties)")
     from .fuse import percentiles_unused
 
     unused = percentiles_unused(fuser, infos)  # --percentiles under auto on 8-bit planes: said as fuse says it
