@@ -362,6 +362,24 @@ def file_identity(spec: str | os.PathLike | None) -> tuple | None:
     return None if own is None else (own, ident(sidecar_path(p)))
 
 
+def _near_file(p: Path) -> str:
+    """For a weights path that does not exist: ``"; did you mean FOLDER/NAME?"`` for the files of
+    its folder close to its name (``run1/final`` → ``run1/final.safetensors``, ``finall.safetensors``,
+    ``final.safetensor``), or ``"; no folder FOLDER"`` where its folder is missing; ``""`` else."""
+    from ..registry import close_names
+
+    folder = p.parent
+    try:
+        if not folder.is_dir():
+            return f"; no folder {folder}" if str(folder) not in ("", ".") else ""
+        names = sorted(q.name for q in folder.iterdir() if q.suffix.lower() == ".safetensors")
+    except OSError:  # an unreadable folder: nothing to suggest
+        return ""
+    want = [n for n in names if n.lower() in (p.name.lower() + ".safetensors",)]
+    close = want or close_names(p.name, names)
+    return f"; did you mean {', '.join(str(folder / n) for n in close)}?" if close else ""
+
+
 def folder_weights_hint(p: Path) -> str:
     """For a folder given as weights (``Fuser("out/run1")``, ``--weights out/run1``): the weights in
     it to give instead, ``final.safetensors`` of a finished ``mutualfuse train`` run first, else
@@ -402,7 +420,7 @@ def resolve_weights(spec: str | os.PathLike | None) -> tuple[Path, str | None]:
         from ..registry import did_you_mean
 
         names = ", ".join(SHIPPED) or "none"
-        hint = did_you_mean(str(spec), list(SHIPPED))
+        hint = did_you_mean(str(spec), list(SHIPPED)) or _near_file(p)
         raise WeightsError(f"{p}: weights file not found{hint} (shipped weights: {names})")
     if p.is_dir():
         raise WeightsError(f"{p}: is a directory, expected a .safetensors weights file{folder_weights_hint(p)}")
