@@ -23,7 +23,7 @@ def test_imagej_stack_calibration_is_read_and_its_loss_said(tmp_path, capsys):
     st = tmp_path / "zstack.tif"
     tifffile.imwrite(st, _planes(), imagej=True, resolution=(2.0, 2.0), metadata={"unit": "micron", "axes": "ZYX"})
     assert stack_calibration([str(st)]) == {"resolution": (2.0, 2.0), "resolutionunit": 1, "unit": "micron"}
-    out = tmp_path / "edf.tif"
+    out = tmp_path / "edf.png"  # a PNG cannot hold it (a TIFF output will, once the writer takes it)
     assert main(["fuse-stack", str(st), "-o", str(out), "--method", "average"]) == 0
     err = capsys.readouterr().err
     assert "the stack's pixel size (0.5 x 0.5 micron a pixel) is not written to the output" in err, err
