@@ -54,3 +54,12 @@ def test_no_note_without_a_microscope_calibration(tmp_path, capsys):
     assert stack_calibration([str(plain)]) is None
     assert main(["fuse-stack", str(plain), "-o", str(tmp_path / "b.tif"), "--method", "average"]) == 0
     assert "pixel size" not in capsys.readouterr().err
+
+
+def test_ome_tiff_physical_size_is_read(tmp_path, capsys):
+    """An OME-TIFF z-stack keeps its pixel size in the OME XML (the resolution tags say 1 x 1)."""
+    st = tmp_path / "z.ome.tif"
+    tifffile.imwrite(st, _planes(4), metadata={"axes": "ZYX", "PhysicalSizeX": 0.25, "PhysicalSizeY": 0.25})
+    assert stack_calibration([str(st)]) == {"resolution": (4.0, 4.0), "resolutionunit": 1, "unit": "micron"}
+    assert main(["fuse-stack", str(st), "-o", str(tmp_path / "edf.png"), "--method", "average"]) == 0
+    assert "(0.25 x 0.25 micron a pixel) is not written" in capsys.readouterr().err

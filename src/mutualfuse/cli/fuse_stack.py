@@ -410,7 +410,8 @@ def stack_calibration(files: list[str]) -> dict | None:
     """The pixel size the stack's TIFF files declare, where every file declares the same one:
     ``{"resolution": (x, y), "resolutionunit": 1|2|3, "unit": str | None}`` (XResolution and
     YResolution, pixels a unit; ResolutionUnit NONE, INCH or CENTIMETER; ImageJ's ``unit``, the
-    unit of an ImageJ stack whose ResolutionUnit is NONE: ``micron``, ``um``, ``nm``). None where
+    unit of an ImageJ stack whose ResolutionUnit is NONE: ``micron``, ``um``, ``nm``; an OME-TIFF's
+    PhysicalSizeX/Y, :func:`_ome_pixel_size`). None where
     a file is no TIFF, declares none (no tags, or 1 x 1 a unit without one), or they differ.
     One multi-page TIFF: its first page's."""
     try:
@@ -430,6 +431,8 @@ def stack_calibration(files: list[str]) -> dict | None:
                 unit_code = int(tags["ResolutionUnit"].value) if "ResolutionUnit" in tags else 2  # TIFF's default: inch
                 ij = tf.imagej_metadata or {}
                 unit = str(ij.get("unit")) if ij.get("unit") not in (None, "") else None
+                if unit_code == 1 and unit is None and x == y == 1 and tf.is_ome:
+                    x, y, unit = _ome_pixel_size(tf.ome_metadata) or (x, y, unit)
         except Exception:  # noqa: BLE001 - no TIFF (a PNG plane), or an unreadable tag: no calibration
             return None
         if not (x > 0 and y > 0) or (unit_code == 1 and unit is None and x == y == 1):
@@ -439,6 +442,26 @@ def stack_calibration(files: list[str]) -> dict | None:
         return None
     x, y, code, unit = found.pop()
     return {"resolution": (x, y), "resolutionunit": code, "unit": unit}
+
+
+def _ome_pixel_size(xml: str | None) -> tuple[float, float, str] | None:
+    """(pixels a unit across, down, the unit) from an OME-TIFF's first ``Pixels`` element
+    (``PhysicalSizeX``/``PhysicalSizeY``, their unit µm by default; written as ImageJ's
+    ``micron``); OME-TIFF writers (tifffile, Bio-Formats) leave the resolution tags at 1 x 1."""
+    import xml.etree.ElementTree as ET
+
+    if not xml:
+        return None
+    root = ET.fromstring(xml)
+    px = next((e for e in root.iter() if e.tag.rsplit("}", 1)[-1] == "Pixels"), None)
+    if px is None or "PhysicalSizeX" not in px.attrib:
+        return None
+    sx = float(px.attrib["PhysicalSizeX"])
+    sy = float(px.attrib.get("PhysicalSizeY", sx))
+    ux = px.attrib.get("PhysicalSizeXUnit", "µm")
+    if px.attrib.get("PhysicalSizeYUnit", ux) != ux or not (sx > 0 and sy > 0):
+        return None
+    return 1 / sx, 1 / sy, {"µm": "micron", "um": "micron"}.get(ux, ux)
 
 
 def calibration_words(cal: dict) -> str:
