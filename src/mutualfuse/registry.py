@@ -96,9 +96,15 @@ def close_names(name: str, names: list[str], n: int = 3) -> list[str]:
     """The names of ``names`` close to ``name``, as they are spelled in ``names``: compared
     case-insensitively (``Qabf@vifb`` for ``qabf@vfb``), and where none is close, for a name without
     ``@``, by the part of each name before its ``@`` (``SSIM@nestfuse``, ``SSIM@vifb``, ... for
-    ``ssimm``). The one
+    ``ssimm``); a name without ``@`` that is exactly the part before the ``@`` of some names
+    gets those first (``VIF@nestfuse``, ``VIF@0-255`` for ``VIF``, not the short ``SF@vifb``,
+    ``SD@vifb``, ``MI@vifb`` that the spelling comparison finds). The one
     "did you mean" of every registry lookup and of the CLI's own name checks."""
     key = str(name).strip().lower()
+    if "@" not in key:
+        exact = [nm for nm in names if "@" in nm and nm.split("@")[0].lower() == key]
+        if exact:
+            return exact[:max(n, 4)]
     spelled: dict[str, str] = {}
     for nm in names:
         spelled.setdefault(nm.lower(), nm)
