@@ -404,6 +404,14 @@ def rescale_of(path) -> tuple:
     return (slope or 1.0, intercept or 0.0)
 
 
+def declares_padding(path) -> bool:
+    """Whether a DICOM image's header declares pixel padding (``PixelPaddingValue``: a CT's
+    outside of the scan circle), which :func:`read_dicom` leaves out of its percentiles."""
+    p = Path(path)
+    ds = read_dataset(p, None, stop_before_pixels=True, force=headerless_dicom(p))
+    return "PixelPaddingValue" in ds
+
+
 #: functional group sequences of an enhanced image (DICOM PS3.3 C.7.6.16) whose elements stand
 #: for the classic top-level ones: the rescale (C.7.6.16.2.9) and the window (C.7.6.16.2.10)
 _FRAME_GROUPS = ("PixelValueTransformationSequence", "FrameVOILUTSequence")

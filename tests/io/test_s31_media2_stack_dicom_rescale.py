@@ -87,3 +87,30 @@ def test_padding_takes_no_part_and_stays_black(tmp_path, capsys):
     y[1][:, :4] = 0
     got = tifffile.imread(out).astype(np.float64)
     assert np.abs(got - y.mean(axis=0)).max() < 2e-3
+
+
+def test_ct_slices_of_one_rescale_leave_their_padding_out(tmp_path, capsys):
+    """CT slices of one rescale whose outside of the scan circle is padding (PixelPaddingValue):
+    the padding takes no part in the joint percentiles, as fuse leaves it out of a slice's, and
+    stays black; it took part (read as black), so the mapping began at the padding."""
+    base = np.random.default_rng(4).random((40, 48)) * 1500 + 1000  # stored; HU = stored - 1024
+    paths, hu = [], []
+    for i, f in enumerate((0.6, 1.0, 0.8)):
+        stored = np.rint(base * f)
+        stored[:, :6] = 0  # the padding
+        p = _slice(tmp_path / f"CT{i}.dcm", stored, RescaleSlope="1", RescaleIntercept="-1024")
+        ds = pydicom.dcmread(p)
+        ds.add_new((0x0028, 0x0120), "US", 0)  # PixelPaddingValue
+        ds.save_as(p)
+        paths.append(p)
+        v = stored - 1024.0
+        v[:, :6] = np.nan
+        hu.append(v)
+    out = tmp_path / "edf.tif"
+    assert main(["fuse-stack", *paths, "-o", str(out), "--method", "average", "--bit-depth", "32"]) == 0
+    err = capsys.readouterr().err
+    act = np.stack(hu)
+    a, b = np.nanpercentile(act, [0.1, 99.9])
+    y = np.nan_to_num(np.clip((act - a) / (b - a), 0, 1), nan=0.0)
+    assert np.abs(tifffile.imread(out).astype(np.float64) - y.mean(axis=0)).max() < 2e-3
+    assert "3 of 3 images (DICOM with pixel padding) scaled by the joint" in err, err

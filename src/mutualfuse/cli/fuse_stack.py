@@ -391,16 +391,19 @@ def read_stack_files(fuser, files: list[str], max_pixels: int | None = None):
 
 def _dicom_rescales_differ(files: list[str], infos: list, joint: list[int], max_pixels: int | None):
     """Where the images ``joint`` of a stack (two or more scaled by percentiles) are all DICOM
-    files whose rescale (``RescaleSlope``/``RescaleIntercept``, or a Modality LUT) differs:
+    files whose rescale (``RescaleSlope``/``RescaleIntercept``, or a Modality LUT) differs, or
+    of which one declares pixel padding:
     ``values(i)``, file i's modality values and whether it is MONOCHROME1
     (:func:`mutualfuse.dicom.read_dicom_values`); else None (one rescale: the stored values are
     on one scale, mapped jointly as any 16-bit images)."""
     if len(joint) < 2 or len(files) < 2 or any(infos[i].source != "dicom" for i in joint):
         return None
-    from ..dicom import read_dicom_values, rescale_of
+    from ..dicom import declares_padding, read_dicom_values, rescale_of
     from ..image_io import MAX_PIXELS
 
-    if len({rescale_of(files[i]) for i in joint}) < 2:
+    # padding (a CT's outside of the scan circle) takes no part in fuse's percentiles: it took
+    # part in the stored-value mapping (as black), which then began at it
+    if len({rescale_of(files[i]) for i in joint}) < 2 and not any(declares_padding(files[i]) for i in joint):
         return None
     limit = MAX_PIXELS if max_pixels is None else max_pixels
     return lambda i: read_dicom_values(files[i], limit)
@@ -605,10 +608,14 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
     # that mean other activities or densities
     dicom_values, dbounds = _dicom_rescales_differ(files, infos, joint, args.max_pixels), None
     if dicom_values is not None:
+        from .. import dicom as d
+
         dbounds = float_joint_bounds(lambda i: dicom_values(i)[0], joint, fuser.percentiles)
         if dbounds is not None:
             lo, hi = fuser.percentiles
-            joint_note = (f"{len(joint)} of {count} images (DICOM of differing RescaleSlope/RescaleIntercept) scaled "
+            why = "with pixel padding" if len({d.rescale_of(files[i]) for i in joint}) < 2 else \
+                "of differing RescaleSlope/RescaleIntercept"
+            joint_note = (f"{len(joint)} of {count} images (DICOM {why}) scaled "
                           f"by the joint {lo:g}-{hi:g} percentiles of their modality values ({dbounds[0]:.6g} → 0, "
                           f"{dbounds[1]:.6g} → 1, clipped; one mapping for all, to within 1/65535 of the stack's "
                           "range)")
