@@ -871,15 +871,42 @@ def pair_mismatch_note(a_path, b_path) -> str | None:
     identifying tags (PatientID) are not printed. ``None`` when they agree, when either file is
     not DICOM, or when a header cannot be read (the reading says what is wrong with it)."""
     a, b = Path(a_path), Path(b_path)
-    if not (_looks_dicom(a) and _looks_dicom(b)):
+    differ = _differ(a, b)
+    if not differ:
         return None
+    return (f"{a} and {b} differ in {', '.join(differ)}: they are fused pixel for pixel as a registered pair "
+            f"(a DICOM output carries {a.name}'s tags)")
+
+
+def stack_mismatch_note(paths) -> str | None:
+    """A note naming the DICOM images of a ``fuse-stack`` that differ from its first DICOM image
+    in :data:`_PAIR_TAGS` (as :func:`pair_mismatch_note` compares a pair): a localizer (scout)
+    or a slice of another orientation, grid, frame of reference or patient in the series' folder
+    was fused into the stack without a word. ``None`` where they agree or fewer than two are DICOM."""
+    dicoms = [Path(p) for p in dict.fromkeys(paths) if _looks_dicom(Path(p))]
+    if len(dicoms) < 2:
+        return None
+    odd = [(p, d) for p in dicoms[1:] for d in [_differ(dicoms[0], p)] if d]
+    if not odd:
+        return None
+    shown = "; ".join(f"{p.name}: {', '.join(d)}" for p, d in odd[:3]) + ("; ..." if len(odd) > 3 else "")
+    return (f"{len(odd)} of the stack's {len(dicoms)} DICOM images differ from {dicoms[0].name} ({shown}): a "
+            "localizer or a slice of another series among the planes? They are fused pixel for pixel as one "
+            "registered stack")
+
+
+def _differ(a: Path, b: Path) -> list[str]:
+    """The :data:`_PAIR_TAGS` in which DICOM files ``a`` and ``b`` differ, as :func:`pair_mismatch_note`
+    shows them; [] where they agree, where one is no DICOM file or a header cannot be read."""
+    if not (_looks_dicom(a) and _looks_dicom(b)):
+        return []
     try:
         ha, hb = (dcmread_checked(p, None, stop_before_pixels=True,
                                   specific_tags=list(_PAIR_TAGS + _FUNCTIONAL_GROUPS)) for p in (a, b))
         for h in (ha, hb):  # an enhanced image's spacing and orientation (were not compared)
             _frame_groups(h, _GEOMETRY_GROUPS)
     except Exception:  # noqa: BLE001 - the image reading reports a broken file in its own words
-        return None
+        return []
     differ = []
     for k in _PAIR_TAGS:
         va, vb = ha.get(k), hb.get(k)
@@ -894,7 +921,4 @@ def pair_mismatch_note(a_path, b_path) -> str | None:
             shown = ""
         if not same:
             differ.append(k + ("" if k == "PatientID" else shown))
-    if not differ:
-        return None
-    return (f"{a} and {b} differ in {', '.join(differ)}: they are fused pixel for pixel as a registered pair "
-            f"(a DICOM output carries {a.name}'s tags)")
+    return differ

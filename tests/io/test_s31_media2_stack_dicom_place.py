@@ -69,3 +69,21 @@ def test_a_pair_at_one_position_keeps_it(tmp_path, capsys):
     assert [float(v) for v in ds.ImagePositionPatient] == [-100.0, -120.0, 30.0]
     assert float(ds.SliceThickness) == 2.0 and float(ds.SliceLocation) == 30.0
     assert "slab" not in ds.DerivationDescription
+
+
+def test_a_localizer_among_the_slices_is_said(tmp_path, capsys):
+    """A series folder holding a localizer (scout) of the slices' size but another orientation:
+    it is fused as a plane (the stack is registered by assumption), and a note names it and how
+    it differs; the slices that agree get no note. It was fused without a word."""
+    folder = tmp_path / "series"
+    folder.mkdir()
+    for i in range(3):
+        _slice(folder / f"IM{i + 1}.dcm", i, 30.0 + 1.5 * i)
+    _slice(folder / "IM4.dcm", 9, 0.0, orientation=[0, 1, 0, 0, 0, -1])
+    assert main(["fuse-stack", str(folder), "-o", str(tmp_path / "edf.png"), "--method", "average"]) == 0
+    err = capsys.readouterr().err
+    assert "note: 1 of the stack's 4 DICOM images differ from IM1.dcm (IM4.dcm: ImageOrientationPatient" in err, err
+    assert err.count("differ from") == 1
+    (folder / "IM4.dcm").unlink()
+    assert main(["fuse-stack", str(folder), "-o", str(tmp_path / "edf2.png"), "--method", "average"]) == 0
+    assert "differ from" not in capsys.readouterr().err

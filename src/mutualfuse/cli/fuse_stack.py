@@ -713,6 +713,12 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
         if bar is not None:
             bar.close()
     notes = folder_notes + list(stacker.report.notes) + ([depth_note] if depth_note else [])
+    if len(files) > 1 and any(info.source == "dicom" for info in infos):
+        from ..dicom import stack_mismatch_note
+
+        mismatch = stack_mismatch_note(files)  # a localizer in the series' folder: fused as a plane
+        if mismatch:
+            notes.append(mismatch)
     if joint_note:
         notes.append(joint_note)
     notes += [n for n in (embedded_profile_note(q) for q in dict.fromkeys(files)) if n]  # no colour management
