@@ -945,13 +945,32 @@ class Trainer:
 
     @torch.no_grad()
     def val_metrics(self) -> dict[str, float]:
-        """Quality on the held-out pairs at full size (:func:`validation_quality`)."""
+        """Quality on the held-out pairs (:func:`validation_quality`), at full size or on their centre
+        ``data.val_crop`` crops. What does not depend on the network (the crops, the synthetic
+        multi-focus pairs of ``val_mf_psnr``) is prepared at the first validation and kept: every
+        validation of the run scores the same arrays (they were made again at each one)."""
         if self.val_set is None:
             return {}
+        if getattr(self, "_val_prepared", None) is None:
+            self._val_prepared = prepare_validation(self.val_set.images, self.cfg.data.val_crop)
         self.model.eval()
-        out = validation_quality(self.model, self.val_set.images, self.device, self._autocast)
+        out = validation_quality(self.model, self.val_set.images, self.device, self._autocast,
+                                 prepared=self._val_prepared)
         self.model.train()
         return out
+
+    def _say_validation_cost(self, seconds: float) -> None:
+        """Once per invocation, a note when a validation at full size took far longer than the
+        run's steps (over 5 s and over 10 times the steps' time so far): where the time of a quick
+        run goes, and the key that makes it proportionate (``data.val_crop``)."""
+        if getattr(self, "_val_cost_said", False) or not self.notes or self.cfg.data.val_crop:
+            return
+        self._val_cost_said = True
+        if seconds > 5.0 and seconds > 10 * max(self.elapsed, 1e-9):
+            side = max(max(a.shape) for a, _ in self.val_set.images)
+            print(f"note: validating {len(self.val_set)} held-out pairs at full size (up to {side} px) took "
+                  f"{seconds:.1f} s, against {self.elapsed:.1f} s of training steps so far; data.val_crop: N "
+                  f"scores their centre N×N crops instead (docs/training.md)", file=sys.stderr)
 
     def _csv(self):
         """``log.csv`` open for the rows of this invocation: its header and the rows up to the
@@ -1239,9 +1258,11 @@ class Trainer:
                 vm: dict[str, float] = {}
                 if val_due:
                     if self.rank == 0:
+                        t_val = time.perf_counter()
                         val = self.validate()
                         vm = self.val_metrics()
                         self.last_validation = {"step": self.step, "val_loss": val, **vm}
+                        self._say_validation_cost(time.perf_counter() - t_val)
                     t_last = t_rate = time.perf_counter()
                 if self.rank == 0:
                     if log_due:
@@ -1362,20 +1383,49 @@ def validation_multifocus(b: np.ndarray, i: int) -> tuple[np.ndarray, np.ndarray
     return synthetic_multifocus(b, np.random.default_rng([12345, i]), (2.0, 3.0))
 
 
+def centre_crop(a: np.ndarray, crop: int) -> np.ndarray:
+    """The centre ``crop``×``crop`` of a gray image, reflect-padded first where it is smaller (the
+    centre crops of the held-out pairs, as :class:`~mutualfuse.train.data.PairCrops` takes them)."""
+    h, w = a.shape
+    if h < crop or w < crop:
+        a = np.pad(a, ((0, max(0, crop - h)), (0, max(0, crop - w))), mode="reflect")
+        h, w = a.shape
+    y, x = (h - crop) // 2, (w - crop) // 2
+    return np.ascontiguousarray(a[y:y + crop, x:x + crop])
+
+
+def prepare_validation(images: list[tuple[np.ndarray, np.ndarray]], crop: int = 0) -> list[tuple[np.ndarray, ...]]:
+    """What :func:`validation_quality` scores, without the network: per held-out pair ``(a, b,
+    truth, ma, mb)``, the pair (its centre ``crop`` crop when ``crop`` > 0, else at full size) and the
+    synthetic multi-focus pair made from its visible image (:func:`validation_multifocus`). A pure
+    function of the images: a trainer makes it once and validates on it every time."""
+    out = []
+    for i, (a, b) in enumerate(images):
+        if crop:
+            a, b = centre_crop(a, crop), centre_crop(b, crop)
+        out.append((a, b, *validation_multifocus(b, i)))
+    return out
+
+
 @torch.no_grad()
 def validation_quality(model: torch.nn.Module, images: list[tuple[np.ndarray, np.ndarray]],
-                       device: torch.device | str = "cpu", autocast=nullcontext) -> dict[str, float]:
+                       device: torch.device | str = "cpu", autocast=nullcontext,
+                       prepared: list[tuple[np.ndarray, ...]] | None = None) -> dict[str, float]:
     """Quality on held-out pairs at full size, the numbers a recipe is chosen by.
 
     ``images``: gray float pairs in [0, 1] (IR, visible). ``val_sf``, ``val_ei``, ``val_qabf``:
     means of VIFB's SF, EI and Q^AB/F of the fused pairs (0–255); ``val_mf_psnr``: mean PSNR
     (dB, peak 1) to the truth of synthetic multi-focus pairs made from the visible images
     (fixed seed per pair, σ in 2–3). ``model`` is used as given (put it in eval mode first).
+    ``prepared``: :func:`prepare_validation` of ``images`` (made here when None; a trainer keeps
+    its own, at full size or on centre crops, ``data.val_crop``).
     """
     from ..metrics import ei, qabf, sf
 
+    if prepared is None:
+        prepared = prepare_validation(images)
     out: dict[str, list[float]] = {"val_sf": [], "val_ei": [], "val_qabf": [], "val_mf_psnr": []}
-    for i, (a, b) in enumerate(images):
+    for a, b, truth, ma, mb in prepared:
         ta = torch.from_numpy(a)[None, None].to(device)
         tb = torch.from_numpy(b)[None, None].to(device)
         with autocast():
@@ -1385,7 +1435,6 @@ def validation_quality(model: torch.nn.Module, images: list[tuple[np.ndarray, np
             out["val_sf"].append(sf(f8))
             out["val_ei"].append(ei(f8))
             out["val_qabf"].append(qabf(a * 255.0, b * 255.0, f8))
-        truth, ma, mb = validation_multifocus(b, i)
         with autocast():
             g = model(torch.from_numpy(ma)[None, None].to(device),
                       torch.from_numpy(mb)[None, None].to(device)).float().clamp(0, 1)
@@ -1448,6 +1497,23 @@ def _weights_at(path: Path, step: int, cfg: TrainConfig, paths: str = "full") ->
         diffs = [d for d in diffs if d[0] not in ("init_weights", "data.sets") or mine.get(d[0]) != d[1]]
     return (meta.get("steps") == str(step) and "stopped" not in meta and isinstance(stored, dict)
             and not diffs and stored.get("steps") == cfg.steps)
+
+
+def _final_weights_why(path: Path, step: int) -> str:
+    """Why a resume with nothing to train writes ``path`` (the run's final weights), in words."""
+    if not path.is_file():
+        return f"its final weights are missing: {path} written from the checkpoint"
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), "pt") as fh:
+            meta = fh.metadata() or {}
+    except Exception:  # noqa: BLE001 - unreadable: written again from the checkpoint
+        return f"{path} cannot be read: written again from the checkpoint"
+    if meta.get("stopped"):
+        return (f"{path} recorded a stop ({meta['stopped']}); written again from the checkpoint (the same "
+                f"tensors) as the weights of a finished {step}-step run")
+    return f"{path} records another run setting: written again from the checkpoint (the same tensors)"
 
 
 def _flushes_denormals() -> bool:
@@ -1564,6 +1630,11 @@ def _train(cfg: TrainConfig, data_root: str | None, resume: bool, device: str, p
         if trainer.step >= cfg.steps and _weights_at(final, trainer.step, cfg, trainer.record_paths):
             # resumed at its end, with its final weights written: nothing to train, nothing rewritten
             return {"step": trainer.step, "up_to_date": True, "weights": str(final)}
+        if resume and trainer.step >= cfg.steps and notes and trainer.rank == 0:
+            # nothing to train, but the final weights are written (again): said, never silent (until
+            # the s31 audit a time-limited run resumed with --steps at its step rewrote them without a word)
+            print(f"mutualfuse train: {cfg.out_dir} is at step {trainer.step} of {cfg.steps}: nothing to train; "
+                  f"{_final_weights_why(final, trainer.step)}", file=sys.stderr)
         try:
             result = trainer.run()
         except RuntimeError as e:  # a process of the run gone mid-run (its refusal, killed): not an internal error
