@@ -579,7 +579,10 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
             kind += f" PNG, {'float' if r.tiff_bit_depth == 32 else f'{r.tiff_bit_depth}-bit'} TIFF"
         timing = (f"fused in **{r.seconds:.2f} s** ({kind}, "
                   f"{r.device}); metrics {r.metric_seconds:.2f} s")
-        cmd = s.command()
+        # the files by their own names, writing the download's name (it said `fuse A B -o fused.png`, to be
+        # edited before it ran); two uploads of one name from two folders keep A and B (no name tells them apart)
+        one_name = names[0] == names[1] and str(a_file) != str(b_file)
+        cmd = s.command(None if one_name else (names[0], names[1]), out=Path(r.png).name)
         status = "done: " + _plain(Path(r.png).name) + "".join(f"  \nnote: {_plain(n)}" for n in r.notes)
         state = {"a": str(r.preview_a), "b": str(r.preview_b), "fused": str(r.png), "average": str(r.average),
                  "sources": [str(a_file), str(b_file)], "names": paths, "normalize": r.normalize, "rows": r.metrics,

@@ -245,11 +245,15 @@ class Settings:
         out += ["--device", self.device]
         return out
 
-    def command(self) -> str:
+    def command(self, names: tuple[str, str] | None = None, out: str = "fused.png") -> str:
         """The ``mutualfuse fuse`` command line the page shows ("same as"), shell-quoted, without
         ``--device`` (the server's choice), with the server's ``--max-pixels`` when it set one
-        other than the default, and weights of one's own by their file's name (``cli_args(shown=True)``)."""
-        return shell_join(["mutualfuse", "fuse", "A", "B", "-o", "fused.png", *self.cli_args(shown=True)[:-2],
+        other than the default, and weights of one's own by their file's name (``cli_args(shown=True)``).
+        ``names``: the two files by their own names (the page's uploads; ``A B`` without them), and
+        ``out`` the output's name (the page's download: the command writes the file of that name)."""
+        files = [f"./{n}" if n.startswith("-") else n for n in (names or ("A", "B"))]  # not read as options
+        out = f"./{out}" if out.startswith("-") else out
+        return shell_join(["mutualfuse", "fuse", *files, "-o", out, *self.cli_args(shown=True)[:-2],
                            *self._limit_args()])
 
     def _limit_args(self) -> list[str]:
