@@ -878,6 +878,33 @@ def pair_mismatch_note(a_path, b_path) -> str | None:
             f"(a DICOM output carries {a.name}'s tags)")
 
 
+def positions_along_normal(paths) -> list[float] | None:
+    """Each DICOM file's position along the slice normal, ``ImagePositionPatient · (r × c)``
+    (as a series is ordered, :mod:`mutualfuse.dicom_series`), where every file is DICOM with a
+    position and all share one ``ImageOrientationPatient``; else None (no one axis to order by)."""
+    out, first = [], None
+    for p in paths:
+        p = Path(p)
+        if not _looks_dicom(p):
+            return None
+        try:
+            h = dcmread_checked(p, None, stop_before_pixels=True,
+                                specific_tags=["ImagePositionPatient", "ImageOrientationPatient", *_FUNCTIONAL_GROUPS])
+            _frame_groups(h, _GEOMETRY_GROUPS)
+        except Exception:  # noqa: BLE001 - the image reading reports a broken file in its own words
+            return None
+        pos = _numbers(h.get("ImagePositionPatient")) if h.get("ImagePositionPatient") else None
+        ori = _numbers(h.get("ImageOrientationPatient")) if h.get("ImageOrientationPatient") else None
+        if pos is None or ori is None or len(pos) != 3 or len(ori) != 6:
+            return None
+        if first is None:
+            first = ori
+        elif not np.allclose(ori, first, atol=1e-4):
+            return None
+        out.append(float(np.dot(pos, np.cross(first[:3], first[3:]))))
+    return out
+
+
 def stack_mismatch_note(paths) -> str | None:
     """A note naming the DICOM images of a ``fuse-stack`` that differ from its first DICOM image
     in :data:`_PAIR_TAGS` (as :func:`pair_mismatch_note` compares a pair): a localizer (scout)

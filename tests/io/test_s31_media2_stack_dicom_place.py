@@ -87,3 +87,32 @@ def test_a_localizer_among_the_slices_is_said(tmp_path, capsys):
     (folder / "IM4.dcm").unlink()
     assert main(["fuse-stack", str(folder), "-o", str(tmp_path / "edf2.png"), "--method", "average"]) == 0
     assert "differ from" not in capsys.readouterr().err
+
+
+def test_a_folder_of_dicom_slices_is_fused_in_position_order(tmp_path, capsys):
+    """Slices named in acquisition order (interleaved: 1, 3, 5, 2, 4) or by UID: the folder's
+    stack is ordered by position along the normal, as fuse-volume orders a series, with a note
+    (the tree fuses neighbours first; name order paired slices far apart). Given by name, the
+    files keep the order given."""
+    folder = tmp_path / "series"
+    folder.mkdir()
+    zs = [30.0, 33.0, 36.0, 31.5, 34.5]  # IM1 … IM5 acquired interleaved
+    paths = [_slice(folder / f"IM{i + 1}.dcm", i, z) for i, z in enumerate(zs)]
+    planes = {}
+
+    def run(args, key):
+        from mutualfuse.cli import build_parser
+        from mutualfuse.cli.fuse_stack import fuse_stack_files
+
+        ns = build_parser().parse_args(["fuse-stack", *args, "-o", str(tmp_path / f"{key}.png"), "--method", "lp"])
+        done = fuse_stack_files(ns, planes=lambda xs: planes.__setitem__(key, [x.copy() for x in xs]))
+        return done.notes
+
+    notes = run([str(folder)], "folder")
+    assert any("the 5 DICOM slices fused in the order of their positions along the slice normal" in n for n in notes), notes
+    by_z = [paths[i] for i in np.argsort(zs)]
+    run(by_z, "byz")
+    assert all(np.array_equal(a, b) for a, b in zip(planes["folder"], planes["byz"]))
+    notes = run(paths, "names")  # by name: the order given
+    assert not any("order of their positions" in n for n in notes)
+    assert not all(np.array_equal(a, b) for a, b in zip(planes["folder"], planes["names"]))

@@ -8,7 +8,8 @@ goes through about log2 N fusions); ``--order spread``, the same tree over the p
 bit-reversed order (planes far apart fused first: with the network closer to a known truth,
 docs/inputs.md "Stacks"); ``--order sequential`` fuses
 ((1, 2), 3), … . A folder argument stands for its images in name order, numbers by value
-(z2 before z10); a quoted pattern ('z*.tif') for the files it matches, in that order; the
+(z2 before z10); a quoted pattern ('z*.tif') for the files it matches, in that order (DICOM
+slices of one orientation: by their position along the slice normal, with a note); the
 output and earlier fuse-stack outputs among them are left out (a note names them). One
 multi-page TIFF (an ImageJ or OME-TIFF z-stack) stands for its planes. Images scaled by
 percentiles (16-bit, float outside [0, 1]) share one mapping, the stack's joint percentiles.
@@ -179,8 +180,33 @@ def _expand_patterns(items: list[str], out: str | None, notes: list[str] | None 
         if not found:
             raise InputError(f"{it}: no file matches this pattern")
         found = _earlier_outputs(found, it, notes)
-        expanded += sorted(found, key=lambda m: [natural_key(Path(part)) for part in Path(m).parts])
+        found = sorted(found, key=lambda m: [natural_key(Path(part)) for part in Path(m).parts])
+        expanded += _by_position(found, it, notes)
     return expanded
+
+
+def _by_position(files: list, where: str, notes: list[str] | None) -> list:
+    """A folder's or pattern's ``files`` (in name order) in the order of their positions along
+    the slice normal where they are all DICOM slices of one orientation (as fuse-volume orders a
+    series), with a note where that is not their name order: DICOM files are often named by
+    UID or in acquisition order (interleaved), and the tree fuses neighbours first. Else as given."""
+    if len(files) < 2:
+        return files
+    try:
+        from ..dicom import positions_along_normal
+
+        along = positions_along_normal(files)
+    except ImportError:  # pragma: no cover - no pydicom: the reading says so
+        along = None
+    if along is None:
+        return files
+    order = sorted(range(len(files)), key=lambda i: along[i])  # stable: one position keeps name order
+    if order == list(range(len(files))):
+        return files
+    if notes is not None:
+        notes.append(f"{where}: the {len(files)} DICOM slices fused in the order of their positions along the slice "
+                     "normal (ImagePositionPatient), not their names' (give the files by name for another order)")
+    return [files[i] for i in order]
 
 
 def _repeated(files: list[str]) -> list[str]:
@@ -221,7 +247,7 @@ def _stack_files(items: list[str], notes: list[str] | None = None, out: str | No
             found = [p for p in found if p not in own]
         kept = _earlier_outputs(found, str(folder), notes)  # earlier results under other names: not planes
         earlier = [p for p in found if p not in kept]
-        found = kept
+        found = _by_position(kept, str(folder), notes)
         files = [str(p) for p in found]
         if len(files) < 2:
             raise InputError(f"{items[0]}: a stack needs at least 2 images, found {len(files)}")
