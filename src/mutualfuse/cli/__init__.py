@@ -52,6 +52,9 @@ def _main(argv: list[str] | None, _status: list[int] | None) -> int:
         # import NumPy and Pillow (0.15 s of the 0.18 s that `mutualfuse --version` took)
         print(f"mutualfuse {__version__}")
         return 0
+    from ..io.signals import forget_stop, stop_status  # (after --version: the io package imports NumPy)
+
+    forget_stop()  # an interrupt's status is this command's signal's (a process may run several)
     try:
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
@@ -63,7 +66,7 @@ def _main(argv: list[str] | None, _status: list[int] | None) -> int:
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
     except KeyboardInterrupt:  # Ctrl+C before the command starts (its modules still loading)
         print("mutualfuse: interrupted", file=sys.stderr)
-        return 130
+        return stop_status()
     restore = _sigterm_as_interrupt()
     fuse_cli = sys.modules.get("mutualfuse.cli.fuse")
     if fuse_cli is not None:  # a fuser of an earlier command in this process (tests, scripts)
@@ -74,9 +77,9 @@ def _main(argv: list[str] | None, _status: list[int] | None) -> int:
         fuse_cli = sys.modules.get("mutualfuse.cli.fuse")  # a fuser's --normalize from its weights: said so
         print(f"mutualfuse: error: {e if fuse_cli is None else fuse_cli.policy_origin(e)}", file=sys.stderr)
         return e.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # 130 for Ctrl+C, 143 for SIGTERM (128 + the signal's number)
         print("mutualfuse: interrupted", file=sys.stderr)
-        return 130
+        return stop_status()
     except BrokenPipeError as e:
         if not _stdout_gone():  # another pipe (e.g. to ffmpeg): a real error
             return _internal_error(e)
@@ -130,8 +133,10 @@ def console_main() -> int:
         if status:  # the command was done and had its status: a late interrupt
             code = status[0]
         else:  # it came while the command's outcome was being reported: an interrupt
+            from ..io.signals import stop_status
+
             print("mutualfuse: interrupted", file=sys.stderr)
-            code = 130
+            code = stop_status()
         _exit_on_late_interrupt(code)  # (again, where the interrupt came before main installed them)
         return code
 
@@ -213,21 +218,20 @@ def _stdout_gone() -> bool:
 
 def _sigterm_as_interrupt():
     """Handle SIGTERM (``timeout``, ``kill``, job schedulers) as Ctrl+C while a command runs, so
-    that it leaves the same way: temporary ``.part`` files removed, "interrupted", exit 130.
+    that it leaves the same way: temporary ``.part`` files removed, "interrupted"; the exit
+    status is 143 (128 + SIGTERM, what a shell and schedulers expect), Ctrl+C's 130.
     Only where SIGTERM has its default action and in the main thread; returns the undo."""
     import signal
     import threading
+
+    from ..io.signals import stop_as_interrupt
 
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
     try:
         if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
             return lambda: None
-
-        def interrupt(signum, frame):
-            raise KeyboardInterrupt
-
-        signal.signal(signal.SIGTERM, interrupt)
+        signal.signal(signal.SIGTERM, stop_as_interrupt)
     except (ValueError, OSError, AttributeError):  # no signals here (embedded interpreters)
         return lambda: None
     return lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -103,10 +103,12 @@ def run(args: argparse.Namespace) -> int:
             print(_one_line_path(f"{out}{checked.get('msg', '')}{settings_summary(args.weights, args.task)}"))
     except KeyboardInterrupt:
         if out is None:
-            raise  # not written: "interrupted", exit 130, an earlier file at OUT left as it was
+            raise  # not written: "interrupted", exit 130 (143: SIGTERM), an earlier file at OUT left as it was
+        from ..io.signals import stop_status
+
         print(f"mutualfuse: interrupted after {_one_line_path(out)} was written (the file is complete"
               f"{'' if check is None else ' and passed the onnxruntime check'})", file=sys.stderr)
-        return 130
+        return stop_status()
     return 0
 
 

@@ -21,7 +21,7 @@ state a fork would copy half-made), and each builds its own fuser once, as the c
 * The command killed (``kill -9``, the out-of-memory killer): each worker sees that its parent
   is gone within half a second and exits (:func:`_watch_parent`); they waited for their next
   pair forever, each holding its fuser.
-* Ctrl+C / SIGTERM: the workers are stopped, their temporaries removed, ``interrupted`` (130).
+* Ctrl+C / SIGTERM: the workers are stopped, their temporaries removed, ``interrupted`` (130; 143 for SIGTERM).
   A worker killed mid-write leaves no output (writes are atomic: a temporary renamed when whole).
 * One pair left to do (the rest done, or a folder of one pair): fused in the command's own
   process, as ``-j 1`` (no worker to start).
