@@ -370,8 +370,8 @@ def verify_reads(names, la, lb, lf, normalize: str | None = None,
         _READ_INFO.colour = False
         try:
             x = read_gray(path, normalize, percentiles, source=True) if source else read_gray(path)
-        except InputError as e:
-            return str(e), None, False, None
+        except InputError as e:  # a refusal worded for the API has the command line's words too
+            return getattr(e, "cli_message", None) or str(e), None, False, None
         colour = getattr(_READ_INFO, "colour", False)
         if keep is not None:
             keep.put((path, source), x)
