@@ -209,7 +209,7 @@ def open_series(folder, max_voxels: int) -> DicomSeries:
     """Read and check the headers of the DICOM series in ``folder`` (module docstring); no voxel
     is read. One-line :class:`InputError` for anything refused."""
     from .dicom import MEDIA_DIRECTORY, _GEOMETRY_GROUPS, _frame_groups, _pydicom, headerless_dicom, read_dataset
-    from .image_io import _is_dicom, quiet_decoders
+    from .image_io import quiet_decoders
 
     folder = Path(folder)
     if _pydicom() is None:
@@ -245,7 +245,7 @@ def open_series(folder, max_voxels: int) -> DicomSeries:
             with quiet_decoders():
                 ds = read_dataset(p, max_voxels, stop_before_pixels=True, force=headerless)
         except InputError:
-            if headerless and not _is_dicom(p):  # only its first bytes looked like DICOM
+            if headerless and p.suffix.lower() not in (".dcm", ".dicom"):  # only its first bytes looked like DICOM
                 skipped["non-DICOM"].append(e.name)
                 continue
             raise

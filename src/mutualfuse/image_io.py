@@ -296,14 +296,25 @@ def not_an_image(p: Path) -> str | None:
 
 
 def _is_dicom(p: Path) -> bool:
+    """A DICOM file: named .dcm / .dicom, or with the Part 10 ``DICM`` marker, or (a name of no
+    image format: UID names without an extension, as PACS exports write them) a data set without
+    the preamble (:func:`mutualfuse.dicom.headerless_dicom`)."""
     if p.suffix.lower() in (".dcm", ".dicom"):
         return True
     try:
         with open(p, "rb") as fh:
             fh.seek(128)
-            return fh.read(4) == b"DICM"
+            if fh.read(4) == b"DICM":
+                return True
     except OSError:
         return False
+    from .io.pairing import OTHER_IMAGE_SUFFIXES
+
+    if p.suffix.lower() in IMAGE_SUFFIXES or p.suffix.lower() in OTHER_IMAGE_SUFFIXES:
+        return False  # a name of an image format (a TGA can start with the bytes of a DICOM group)
+    from .dicom import headerless_dicom  # a data set without the preamble (older scanners, PACS exports)
+
+    return headerless_dicom(p)
 
 
 def _bmp_header_problem(p: Path) -> str | None:
@@ -1163,6 +1174,19 @@ def tiff_plane_count(path: str | os.PathLike) -> int | None:
         return None
 
 
+def _one_page_series(tf):
+    """The series of a TIFF written plane by plane with tifffile's own shape metadata
+    (``with TiffWriter(f) as w: for p in planes: w.write(p)``: one "shaped" series a page), where
+    there are two or more, each of one page, all of one shape and type: ImageJ/Fiji opens such a
+    file as a stack of those pages; else None."""
+    ss = list(tf.series)
+    if len(ss) < 2 or any(getattr(s, "kind", "") != "shaped" or len(s.pages) != 1 for s in ss):
+        return None
+    if any(tuple(s.shape) != tuple(ss[0].shape) or s.axes != ss[0].axes or s.dtype != ss[0].dtype for s in ss):
+        return None
+    return ss
+
+
 def read_tiff_stack(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS,
                     max_bytes: int | None = None) -> tuple[list[np.ndarray], int]:
     """The planes of a focus stack stored in ONE TIFF (a multi-page file; an ImageJ or OME-TIFF
@@ -1189,12 +1213,15 @@ def read_tiff_stack(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS
                     raise _err(p, "TIFF has no images")
                 if len(tf.pages) == 1 or _is_pyramid(tf):
                     raise _err(p, "TIFF holds one image, not a stack of planes")
-                if len(tf.series) != 1:
+                loop = _one_page_series(tf)  # written plane by plane: TiffWriter.write(plane) in a loop
+                if len(tf.series) != 1 and loop is None:
                     shapes = ", ".join("x".join(map(str, s.shape)) for s in tf.series[:4])
                     raise _err(p, f"TIFF holds {len(tf.series)} image series ({shapes}{', ...' if len(tf.series) > 4 else ''}); "
                                   "a stack is one series of same-size planes (save the stack as its own file)")
                 series = tf.series[0]
                 axes, shape = series.axes, tuple(series.shape)
+                if loop is not None:  # one page a series: the pages are the planes (axis P)
+                    axes, shape = "P" + axes, (len(loop),) + shape
                 extra = [(a, n) for a, n in zip(axes, shape) if a not in "YXS" and n > 1]
                 if len(extra) != 1 or extra[0][0] not in STACK_AXES:
                     what = " by ".join(f"{n} {_AXIS_NAMES.get(a, 'planes')} ({a})" for a, n in extra)
@@ -1213,7 +1240,7 @@ def read_tiff_stack(path: str | os.PathLike, max_pixels: int | None = MAX_PIXELS
                     raise _err(p, f"its {extra[0][1]} planes of {int(page.imagewidth)}x{int(page.imagelength)} "
                                   f"decode to {nbytes / 2**30:.2f} GiB, more than the {max_bytes / 2**30:.2f} GiB "
                                   "available")
-                data = series.asarray()
+                data = np.stack([x.asarray() for x in loop]) if loop is not None else series.asarray()
         except InputError:
             raise
         except Exception as e:  # noqa: BLE001 - tifffile raises many types for broken files

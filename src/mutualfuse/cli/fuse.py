@@ -168,9 +168,10 @@ def make_fuser(args: argparse.Namespace, progress: bool = False):
             raise ParameterError(f"--weights {w}: {w!r} is a fusion method, not weights; use --method {w}")
         if args.weights not in SHIPPED and Path(args.weights).is_dir():  # it said "unknown method or weights"
             from ..errors import InputError
+            from ..weights import folder_weights_hint
 
             raise InputError(f"{args.weights}: --weights is a folder; expected a .safetensors file or a shipped "
-                             "name (see `mutualfuse methods`)")
+                             f"name (see `mutualfuse methods`){folder_weights_hint(Path(args.weights))}")
     model = args.weights if args.weights else args.method
     g = lambda k, d: getattr(args, k, d)  # noqa: E731 - callers may build a partial Namespace
     from ..validation import DEFAULT_WINDOW_PIXELS
