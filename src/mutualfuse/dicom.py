@@ -806,21 +806,25 @@ def _place_of_sources(ds, refs: list) -> str:
     along the slice normal), ``SliceLocation`` the midpoint of theirs (left out unless every
     source has one), ``SliceThickness`` the slab's (the outermost sources' distance plus their
     own thickness). Otherwise no position (and no ``SliceLocation``) is written: there is no one
-    plane. The first source's was copied, so a viewer showed the stack's image at its first slice."""
+    plane. Sources on different frames of reference keep the first source's place (their
+    positions are in two coordinate systems). The first source's was copied, so a viewer showed
+    the stack's image at its first slice."""
     pos = [_numbers(r.get("ImagePositionPatient")) if r.get("ImagePositionPatient") else None for r in refs]
     known = [np.array(v, dtype=np.float64) for v in pos if v is not None and len(v) == 3]
     if len(known) < 2 or all(np.allclose(v, known[0], atol=1e-3) for v in known):
         return ""
     n = len(refs)
-    orient = [_numbers(r.get("ImageOrientationPatient")) if r.get("ImageOrientationPatient") else None for r in refs]
     frames = {str(r.get("FrameOfReferenceUID", "") or "").strip() for r in refs}
-    one = (len(known) == n and all(o is not None and len(o) == 6 for o in orient) and len(frames) == 1
+    if len(frames) > 1:  # two patient coordinate systems (a CT and an MR of two sessions): the
+        return ""  # numbers are no two places in one; the output is in the reference's, as before
+    orient = [_numbers(r.get("ImageOrientationPatient")) if r.get("ImageOrientationPatient") else None for r in refs]
+    one = (len(known) == n and all(o is not None and len(o) == 6 for o in orient)
            and all(np.allclose(o, orient[0], atol=1e-4) for o in orient))
     if not one:
         for k in ("ImagePositionPatient", "SliceLocation"):
             if k in ds:
                 del ds[k]
-        return (f"Its {n} DICOM sources lie at different positions in different planes or frames of reference: "
+        return (f"Its {n} DICOM sources lie at different positions in different planes: "
                 "no ImagePositionPatient written.")
     row, col = np.array(orient[0][:3]), np.array(orient[0][3:])
     normal = np.cross(row, col)

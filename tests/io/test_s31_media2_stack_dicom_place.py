@@ -116,3 +116,16 @@ def test_a_folder_of_dicom_slices_is_fused_in_position_order(tmp_path, capsys):
     notes = run(paths, "names")  # by name: the order given
     assert not any("order of their positions" in n for n in notes)
     assert not all(np.array_equal(a, b) for a, b in zip(planes["folder"], planes["names"]))
+
+
+def test_sources_on_two_frames_of_reference_keep_the_first_place(tmp_path, capsys):
+    """A CT and an MR of two sessions (two FrameOfReferenceUIDs): their positions are numbers in
+    two coordinate systems, so the output keeps the reference's place, as before."""
+    a = _slice(tmp_path / "ct.dcm", 1, 30.0)
+    b = _slice(tmp_path / "mr.dcm", 2, 80.0)
+    ds = pydicom.dcmread(b)
+    ds.FrameOfReferenceUID = "1.2.3.99"
+    ds.save_as(b)
+    ds = _fuse_stack(tmp_path, capsys, [a, b], "fuse")
+    assert [float(v) for v in ds.ImagePositionPatient] == [-100.0, -120.0, 30.0] and float(ds.SliceThickness) == 2.0
+    assert "slab" not in ds.DerivationDescription and "ImagePositionPatient" not in ds.DerivationDescription
