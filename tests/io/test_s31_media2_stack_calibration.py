@@ -39,7 +39,11 @@ def test_files_in_centimetres_are_read_and_said_and_disagreeing_ones_are_not(tmp
     assert main(["fuse-stack", *paths, "-o", str(tmp_path / "edf.png"), "--method", "average"]) == 0
     assert "(2.5e-05 x 2.5e-05 cm a pixel) is not written" in capsys.readouterr().err
     tifffile.imwrite(paths[1], _planes()[1], resolution=(20000.0, 20000.0), resolutionunit="CENTIMETER")
-    assert stack_calibration(paths) is None  # planes that disagree: no one pixel size
+    assert stack_calibration(paths) is None  # planes that disagree: no one pixel size, said
+    assert main(["fuse-stack", *paths, "-o", str(tmp_path / "edf2.png"), "--method", "average"]) == 0
+    err = capsys.readouterr().err
+    assert ("the stack's TIFF files declare 2 pixel sizes (2.5e-05 x 2.5e-05 cm a pixel; 5e-05 x 5e-05 cm a pixel): "
+            "they are fused pixel for pixel") in err, err
 
 
 def test_no_note_without_a_microscope_calibration(tmp_path, capsys):

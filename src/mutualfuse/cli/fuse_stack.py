@@ -435,14 +435,15 @@ def _dicom_rescales_differ(files: list[str], infos: list, joint: list[int], max_
     return lambda i: read_dicom_values(files[i], limit)
 
 
-def stack_calibration(files: list[str]) -> dict | None:
+def stack_calibration(files: list[str], notes: list[str] | None = None) -> dict | None:
     """The pixel size the stack's TIFF files declare, where every file declares the same one:
     ``{"resolution": (x, y), "resolutionunit": 1|2|3, "unit": str | None}`` (XResolution and
     YResolution, pixels a unit; ResolutionUnit NONE, INCH or CENTIMETER; ImageJ's ``unit``, the
     unit of an ImageJ stack whose ResolutionUnit is NONE: ``micron``, ``um``, ``nm``; an OME-TIFF's
     PhysicalSizeX/Y, :func:`_ome_pixel_size`). None where
     a file is no TIFF, declares none (no tags, or 1 x 1 a unit without one), or they differ.
-    One multi-page TIFF: its first page's."""
+    One multi-page TIFF: its first page's. ``notes``: where given, files that declare different
+    pixel sizes are said there (another objective or binning: no one stack, fused pixel for pixel)."""
     try:
         import tifffile
     except ImportError:
@@ -467,6 +468,12 @@ def stack_calibration(files: list[str]) -> dict | None:
         if not (x > 0 and y > 0) or (unit_code == 1 and unit is None and x == y == 1):
             return None
         found.add((round(x, 9), round(y, 9), unit_code, unit))
+    if len(found) > 1 and notes is not None:
+        sizes = sorted(calibration_words({"resolution": (x, y), "resolutionunit": c, "unit": u})
+                       for x, y, c, u in found)
+        notes.append(f"the stack's TIFF files declare {len(found)} pixel sizes ({'; '.join(sizes[:3])}"
+                     f"{'; ...' if len(sizes) > 3 else ''}): they are fused pixel for pixel as one registered stack, "
+                     "and the output gets none")
     if len(found) != 1:
         return None
     x, y, code, unit = found.pop()
@@ -754,7 +761,7 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
         if info.normalization in ("percentile", "window"):
             notes.append(f"{info.path}: {info.bit_depth}-bit input {info.scaled_how()} "
                          "(--normalize full for the type's full range)")
-    cal = stack_calibration(files) if Path(args.out).suffix.lower() not in (".dcm", ".dicom") else None
+    cal = stack_calibration(files, notes) if Path(args.out).suffix.lower() not in (".dcm", ".dicom") else None
     # the writer carries no resolution tags yet: a microscope's calibration (centimetres, or an ImageJ
     # unit) is said, not dropped without a word; a photograph's dots per inch are not
     if cal is not None and (cal["resolutionunit"] == 3 or cal["unit"]):
