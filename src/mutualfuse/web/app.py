@@ -56,6 +56,11 @@ STACK_GONE = _gone_line("Fuse stack")
 PAIR_GONE = _gone_line("Fuse")
 
 
+#: the buttons of the fused images: Gradio's default adds "share", which uploads the image to
+#: huggingface.co (``https://huggingface.co/uploads``, for a Spaces discussion): off this machine, which
+#: the page says nothing leaves
+IMAGE_BUTTONS = ["download", "fullscreen"]
+
 #: the metrics table's column widths (metric, fused, pixel average, better), fixed whatever the rows
 METRICS_COLUMNS = ["34%", "22%", "22%", "22%"]
 
@@ -763,7 +768,9 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
         status = gr.Markdown("", elem_id="status")
         state = gr.State(None)
         with gr.Row():
-            fused = gr.Image(label="fused", type="filepath", format="png", interactive=False, elem_id="fused")
+            # no "share" button (Gradio shows it by default): it posts the image to huggingface.co, off this machine
+            fused = gr.Image(label="fused", type="filepath", format="png", interactive=False, elem_id="fused",
+                             buttons=IMAGE_BUTTONS)
             with gr.Column():
                 compare = gr.ImageSlider(label="before / after (drag)", type="filepath", interactive=False,
                                          elem_id="compare")
@@ -797,6 +804,7 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
             stack_go = gr.Button("Fuse stack", variant="primary", elem_id="stack-btn")
             stack_status = gr.Markdown("", elem_id="stack-status")
             stack_fused = gr.Image(label="fused stack", type="filepath", format="png", interactive=False,
+                                   buttons=IMAGE_BUTTONS,
                                    elem_id="stack-fused")
             with gr.Row():
                 stack_compare = gr.ImageSlider(label="an image of the stack / fused (drag)", type="filepath",
