@@ -404,6 +404,20 @@ def rescale_of(path) -> tuple:
     return (slope or 1.0, intercept or 0.0)
 
 
+def window_of(path) -> tuple:
+    """A DICOM image's VOI from its header, as :func:`read_dicom` applies it under ``auto``: its
+    VOI LUT Sequence (as text), else its first ``WindowCenter``/``WindowWidth`` and
+    ``VOILUTFunction``; an enhanced image's from its functional groups. Two images with the same
+    one are shown alike."""
+    p = Path(path)
+    ds = read_dataset(p, None, stop_before_pixels=True, force=headerless_dicom(p))
+    _frame_groups(ds)
+    if ds.get("VOILUTSequence"):
+        return ("lut", repr(ds.VOILUTSequence[0].get("LUTDescriptor")), repr(ds.VOILUTSequence[0].get("LUTData")))
+    return (_first_number(ds, "WindowCenter"), _first_number(ds, "WindowWidth"),
+            str(getattr(ds, "VOILUTFunction", "") or "LINEAR").strip().upper())
+
+
 def declares_padding(path) -> bool:
     """Whether a DICOM image's header declares pixel padding (``PixelPaddingValue``: a CT's
     outside of the scan circle), which :func:`read_dicom` leaves out of its percentiles."""

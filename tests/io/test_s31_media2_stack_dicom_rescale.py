@@ -114,3 +114,28 @@ def test_ct_slices_of_one_rescale_leave_their_padding_out(tmp_path, capsys):
     y = np.nan_to_num(np.clip((act - a) / (b - a), 0, 1), nan=0.0)
     assert np.abs(tifffile.imread(out).astype(np.float64) - y.mean(axis=0)).max() < 2e-3
     assert "3 of 3 images (DICOM with pixel padding) scaled by the joint" in err, err
+
+
+def test_slices_each_with_a_window_of_its_own_share_one_mapping(tmp_path, capsys):
+    """MR slices with an automatic window per image (centre and width from each slice's range):
+    each was stretched by its own window, so a dim slice came out as bright as the brightest;
+    they now share the joint percentiles of their values. Slices of one window keep it."""
+    base = np.random.default_rng(6).random((40, 48)) * 3000
+    paths, vals = [], []
+    for i, f in enumerate((0.3, 1.0, 0.6)):
+        stored = np.rint(base * f)
+        paths.append(_slice(tmp_path / f"MR{i}.dcm", stored, WindowCenter=f"{1500 * f:g}", WindowWidth=f"{3000 * f:g}"))
+        vals.append(stored)
+    out = tmp_path / "edf.tif"
+    assert main(["fuse-stack", *paths, "-o", str(out), "--method", "average", "--bit-depth", "32"]) == 0
+    err = capsys.readouterr().err
+    assert np.abs(tifffile.imread(out).astype(np.float64) - _expected(np.stack(vals))).max() < 2e-3
+    assert "3 of 3 images (DICOM of differing windows, WindowCenter/WindowWidth) scaled by the joint" in err, err
+    assert "scaled by window" not in err, err
+    for p in paths:  # one window for all: each slice by it, as before
+        ds = pydicom.dcmread(p)
+        ds.WindowCenter, ds.WindowWidth = "1500", "3000"
+        ds.save_as(p)
+    assert main(["fuse-stack", *paths, "-o", str(tmp_path / "one.tif"), "--method", "average", "--bit-depth", "32"]) == 0
+    err = capsys.readouterr().err
+    assert "differing windows" not in err and err.count("scaled by window") == 3, err

@@ -12,7 +12,8 @@ docs/inputs.md "Stacks"); ``--order sequential`` fuses
 slices of one orientation: by their position along the slice normal, with a note); the
 output and earlier fuse-stack outputs among them are left out (a note names them). One
 multi-page TIFF (an ImageJ or OME-TIFF z-stack) stands for its planes. Images scaled by
-percentiles (16-bit, float outside [0, 1]) share one mapping, the stack's joint percentiles.
+percentiles (16-bit, float outside [0, 1]) share one mapping, the stack's joint percentiles;
+so do DICOM slices of differing rescale or windows, on their modality values.
 """
 from __future__ import annotations
 
@@ -435,6 +436,22 @@ def _dicom_rescales_differ(files: list[str], infos: list, joint: list[int], max_
     return lambda i: read_dicom_values(files[i], limit)
 
 
+def _dicom_windows_differ(files: list[str], infos: list, max_pixels: int | None):
+    """The DICOM images of a stack (two or more files) that ``auto`` scaled by a window of their
+    own (``WindowCenter``/``WindowWidth`` or a VOI LUT) where those windows differ → (their
+    indices, ``values(i)`` as :func:`_dicom_rescales_differ`'s, None); else ([], None, None)."""
+    wjoint = [i for i, info in enumerate(infos) if info.normalization == "window" and info.source == "dicom"]
+    if len(files) < 2 or len(wjoint) < 2:
+        return [], None, None
+    from ..dicom import read_dicom_values, window_of
+    from ..image_io import MAX_PIXELS
+
+    if len({window_of(files[i]) for i in wjoint}) < 2:
+        return [], None, None
+    limit = MAX_PIXELS if max_pixels is None else max_pixels
+    return wjoint, (lambda i: read_dicom_values(files[i], limit)), None
+
+
 def stack_calibration(files: list[str], notes: list[str] | None = None) -> dict | None:
     """The pixel size the stack's TIFF files declare, where every file declares the same one:
     ``{"resolution": (x, y), "resolutionunit": 1|2|3, "unit": str | None}`` (XResolution and
@@ -655,6 +672,19 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
     dshared = set(joint) if dbounds is not None else set()
     if dicom_values is not None:  # not the stored-value mapping below (a flat joint range: each keeps its own)
         joint = []
+    # DICOM slices each shown by a window of its own (an MR series' automatic window per image, a
+    # PET slice's from its maximum): the windows stretched each slice alone, as percentiles each
+    # image alone did; they share the joint mapping of their modality values instead
+    wjoint, wvalues, wbounds = _dicom_windows_differ(files, infos, args.max_pixels)
+    if wvalues is not None:
+        wbounds = float_joint_bounds(lambda i: wvalues(i)[0], wjoint, fuser.percentiles)
+        if wbounds is not None:
+            lo, hi = fuser.percentiles
+            joint_note = ((joint_note + "; ") if joint_note else "") + (
+                f"{len(wjoint)} of {count} images (DICOM of differing windows, WindowCenter/WindowWidth) scaled by the "
+                f"joint {lo:g}-{hi:g} percentiles of their modality values ({wbounds[0]:.6g} → 0, {wbounds[1]:.6g} → 1, "
+                "clipped; one mapping for all instead of a window each)")
+    wshared = set(wjoint) if wbounds is not None else set()
     if len(joint) >= 2:
         from ..api import joint_percentile_bounds
 
@@ -694,11 +724,11 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
 
             a, b = fbounds
             return np.clip((full_scale(i) - a) / (b - a), 0.0, 1.0)[None]
-        if i in dshared:
+        if i in dshared or i in wshared:
             import numpy as np
 
-            x, monochrome1 = dicom_values(i)
-            a, b = dbounds
+            x, monochrome1 = (dicom_values if i in dshared else wvalues)(i)
+            a, b = dbounds if i in dshared else wbounds
             pad = np.isnan(x)
             y = np.clip((np.where(pad, a, x) - a) / (b - a), 0.0, 1.0)
             if monochrome1:  # white = 0: inverted after the mapping, as read_dicom does
@@ -756,7 +786,7 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
         notes.append(joint_note)
     notes += [n for n in (embedded_profile_note(q) for q in dict.fromkeys(files)) if n]  # no colour management
     for i, info in enumerate(infos):
-        if i in shared or i in fshared or i in dshared:  # a lone 16-bit image among 8-bit ones is scaled by its own percentiles: said
+        if i in shared or i in fshared or i in dshared or i in wshared:  # a lone 16-bit image among 8-bit ones is scaled by its own percentiles: said
             continue
         if info.normalization in ("percentile", "window"):
             notes.append(f"{info.path}: {info.bit_depth}-bit input {info.scaled_how()} "
