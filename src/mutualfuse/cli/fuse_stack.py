@@ -13,7 +13,8 @@ slices of one orientation: by their position along the slice normal, with a note
 output and earlier fuse-stack outputs among them are left out (a note names them). One
 multi-page TIFF (an ImageJ or OME-TIFF z-stack) stands for its planes. Images scaled by
 percentiles (16-bit, float outside [0, 1]) share one mapping, the stack's joint percentiles;
-so do DICOM slices of differing rescale or windows, on their modality values.
+so do DICOM slices of differing rescale, on their modality values; DICOM slices of differing
+windows share one, the median of theirs.
 """
 from __future__ import annotations
 
@@ -439,17 +440,32 @@ def _dicom_rescales_differ(files: list[str], infos: list, joint: list[int], max_
 def _dicom_windows_differ(files: list[str], infos: list, max_pixels: int | None):
     """The DICOM images of a stack (two or more files) that ``auto`` scaled by a window of their
     own (``WindowCenter``/``WindowWidth`` or a VOI LUT) where those windows differ → (their
-    indices, ``values(i)`` as :func:`_dicom_rescales_differ`'s, None); else ([], None, None)."""
+    indices, ``values(i)`` as :func:`_dicom_rescales_differ`'s, the window for all: (centre,
+    width, VOILUTFunction), the median of their centres and of their widths, their function
+    where they share one, else LINEAR; None where a slice has a VOI LUT: then the joint
+    percentiles of their values); else ([], None, None)."""
     wjoint = [i for i, info in enumerate(infos) if info.normalization == "window" and info.source == "dicom"]
     if len(files) < 2 or len(wjoint) < 2:
         return [], None, None
     from ..dicom import read_dicom_values, window_of
     from ..image_io import MAX_PIXELS
 
-    if len({window_of(files[i]) for i in wjoint}) < 2:
+    keys = [window_of(files[i]) for i in wjoint]
+    if len(set(keys)) < 2:
         return [], None, None
     limit = MAX_PIXELS if max_pixels is None else max_pixels
-    return wjoint, (lambda i: read_dicom_values(files[i], limit)), None
+    window = None
+    if all(k[0] != "lut" and k[0] is not None and k[1] is not None for k in keys):
+        import numpy as np
+
+        from ..dicom import _voi_window
+
+        fns = {k[2] for k in keys}
+        window = (float(np.median([k[0] for k in keys])), float(np.median([k[1] for k in keys])),
+                  fns.pop() if len(fns) == 1 else "LINEAR")
+        if _voi_window(np.zeros(1), *window) is None:  # a width the function cannot use
+            window = None
+    return wjoint, (lambda i: read_dicom_values(files[i], limit)), window
 
 
 def stack_calibration(files: list[str], notes: list[str] | None = None) -> dict | None:
@@ -674,9 +690,16 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
         joint = []
     # DICOM slices each shown by a window of its own (an MR series' automatic window per image, a
     # PET slice's from its maximum): the windows stretched each slice alone, as percentiles each
-    # image alone did; they share the joint mapping of their modality values instead
-    wjoint, wvalues, wbounds = _dicom_windows_differ(files, infos, args.max_pixels)
-    if wvalues is not None:
+    # image alone did; they share one window instead (the median of theirs), as a viewer shows
+    # a series by one; slices with VOI LUTs share the joint mapping of their modality values
+    wjoint, wvalues, window = _dicom_windows_differ(files, infos, args.max_pixels)
+    wbounds = None
+    if window is not None:  # one window for all, the median of theirs (what a viewer does: one for the series)
+        joint_note = ((joint_note + "; ") if joint_note else "") + (
+            f"{len(wjoint)} of {count} images (DICOM of differing windows) scaled by one window, the median of "
+            f"theirs (WindowCenter {window[0]:g}, WindowWidth {window[1]:g}"
+            f"{'' if window[2] == 'LINEAR' else ', ' + window[2]}) instead of a window each")
+    elif wvalues is not None:  # VOI LUTs, or a window no function takes: the joint percentiles
         wbounds = float_joint_bounds(lambda i: wvalues(i)[0], wjoint, fuser.percentiles)
         if wbounds is not None:
             lo, hi = fuser.percentiles
@@ -684,7 +707,7 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
                 f"{len(wjoint)} of {count} images (DICOM of differing windows, WindowCenter/WindowWidth) scaled by the "
                 f"joint {lo:g}-{hi:g} percentiles of their modality values ({wbounds[0]:.6g} → 0, {wbounds[1]:.6g} → 1, "
                 "clipped; one mapping for all instead of a window each)")
-    wshared = set(wjoint) if wbounds is not None else set()
+    wshared = set(wjoint) if wbounds is not None or window is not None else set()
     if len(joint) >= 2:
         from ..api import joint_percentile_bounds
 
@@ -728,9 +751,14 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
             import numpy as np
 
             x, monochrome1 = (dicom_values if i in dshared else wvalues)(i)
-            a, b = dbounds if i in dshared else wbounds
             pad = np.isnan(x)
-            y = np.clip((np.where(pad, a, x) - a) / (b - a), 0.0, 1.0)
+            if i in wshared and window is not None:
+                from ..dicom import _voi_window
+
+                y = _voi_window(np.where(pad, window[0], x), *window)
+            else:
+                a, b = dbounds if i in dshared else wbounds
+                y = np.clip((np.where(pad, a, x) - a) / (b - a), 0.0, 1.0)
             if monochrome1:  # white = 0: inverted after the mapping, as read_dicom does
                 y = 1.0 - y
             y[pad] = 0.0  # padding is black, as read_dicom makes it
