@@ -829,10 +829,12 @@ def _place_of_sources(ds, refs: list) -> str:
         return ""
     n = len(refs)
     frames = {str(r.get("FrameOfReferenceUID", "") or "").strip() for r in refs}
+    if len(known) != n:  # a source without a position: no slab to place (the reference's, as before)
+        return ""
     if len(frames) > 1:  # two patient coordinate systems (a CT and an MR of two sessions): the
         return ""  # numbers are no two places in one; the output is in the reference's, as before
     orient = [_numbers(r.get("ImageOrientationPatient")) if r.get("ImageOrientationPatient") else None for r in refs]
-    one = (len(known) == n and all(o is not None and len(o) == 6 for o in orient)
+    one = (all(o is not None and len(o) == 6 for o in orient)
            and all(np.allclose(o, orient[0], atol=1e-4) for o in orient))
     if not one:
         for k in ("ImagePositionPatient", "SliceLocation"):
