@@ -121,3 +121,14 @@ def test_resume_at_a_time_limited_step_says_it_writes_the_weights(tmp_path, caps
     # and once written, the same resume does nothing, as the docs say
     third = train(dataclasses.replace(cfg, steps=1), data_root=str(root), resume=True, progress=False)
     assert third.get("up_to_date") is True
+
+
+def test_the_progress_bar_says_when_it_validates(tmp_path, capsys):
+    """A validation at full size can take far longer than the steps: the bar, standing still
+    there, says it is validating (it showed the last step's numbers only)."""
+    from mutualfuse.train import train
+
+    root = _data(tmp_path / "d")
+    train(_cfg(tmp_path), data_root=str(root), progress=True, notes=False)
+    err = capsys.readouterr().err
+    assert "validating 2 pairs" in err

@@ -1259,8 +1259,13 @@ class Trainer:
                 if val_due:
                     if self.rank == 0:
                         t_val = time.perf_counter()
+                        if bar is not None and self.val_set is not None:  # a bar standing still said why
+                            bar.set_description_str(f"validating {len(self.val_set)} pair"
+                                                    f"{'s' if len(self.val_set) > 1 else ''}", refresh=True)
                         val = self.validate()
                         vm = self.val_metrics()
+                        if bar is not None:
+                            bar.set_description_str("", refresh=False)
                         self.last_validation = {"step": self.step, "val_loss": val, **vm}
                         self._say_validation_cost(time.perf_counter() - t_val)
                     t_last = t_rate = time.perf_counter()
@@ -1633,8 +1638,10 @@ def _train(cfg: TrainConfig, data_root: str | None, resume: bool, device: str, p
         if resume and trainer.step >= cfg.steps and notes and trainer.rank == 0:
             # nothing to train, but the final weights are written (again): said, never silent (until
             # the s31 audit a time-limited run resumed with --steps at its step rewrote them without a word)
-            print(f"mutualfuse train: {cfg.out_dir} is at step {trainer.step} of {cfg.steps}: nothing to train; "
-                  f"{_final_weights_why(final, trainer.step)}", file=sys.stderr)
+            from ..image_io import _one_line_path  # a name's line break or escape shown escaped
+
+            print(_one_line_path(f"mutualfuse train: {cfg.out_dir} is at step {trainer.step} of {cfg.steps}: "
+                                 f"nothing to train; {_final_weights_why(final, trainer.step)}"), file=sys.stderr)
         try:
             result = trainer.run()
         except RuntimeError as e:  # a process of the run gone mid-run (its refusal, killed): not an internal error
