@@ -1708,7 +1708,7 @@ class _CheckedWrites(io.BufferedWriter):
 
 
 def write_image(path: str | os.PathLike, arr: np.ndarray, bit_depth: int = 8, sources: tuple = (),
-                description: str = "", setting: str = "") -> Path:
+                description: str = "", setting: str = "", resolution: dict | None = None) -> Path:
     """Write a [0, 1] gray (H, W) or colour (H, W, 3) array atomically (temp file + rename).
 
     ``bit_depth``: 8, 16 (PNG/TIFF/DICOM; colour 16-bit only as TIFF) or 32 (float TIFF, gray).
@@ -1716,6 +1716,11 @@ def write_image(path: str | os.PathLike, arr: np.ndarray, bit_depth: int = 8, so
     (:func:`mutualfuse.dicom.write_dicom`: ``sources``, the input paths, lend a DICOM input's
     patient, study and position tags; ``description`` becomes its DerivationDescription, ``setting``
     (how it was fused) seeds its series and instance UIDs).
+    ``resolution``: a TIFF's pixel size, ``{"resolution": (x, y), "resolutionunit": 1|2|3, "unit":
+    str | None}`` (:func:`mutualfuse.cli.fuse_stack.stack_calibration`: XResolution/YResolution
+    pixels a unit, ResolutionUnit NONE/INCH/CENTIMETER, an ImageJ ``unit``), written to a TIFF
+    output (by tifffile; an ImageJ unit in an ImageJ description, as Fiji reads it); other
+    formats ignore it.
     """
     from .io.atomic import atomic_write
 
@@ -1730,8 +1735,9 @@ def write_image(path: str | os.PathLike, arr: np.ndarray, bit_depth: int = 8, so
                 from .dicom import write_dicom
 
                 write_dicom(tmp, arr, depth, sources=sources, description=description, setting=setting)
-            elif fmt == "TIFF" and (depth == 32 or (depth == 16 and arr.ndim == 3) or samples > BIGTIFF_BYTES):
-                _write_tiff_np(str(tmp), arr, depth)
+            elif fmt == "TIFF" and (depth == 32 or (depth == 16 and arr.ndim == 3) or samples > BIGTIFF_BYTES
+                                    or resolution is not None):
+                _write_tiff_np(str(tmp), arr, depth, resolution)
             else:
                 with _CheckedWrites(io.FileIO(tmp, "wb")) as fh:
                     Image.fromarray(to_uint(arr, depth)).save(fh, format=fmt,
@@ -1741,7 +1747,7 @@ def write_image(path: str | os.PathLike, arr: np.ndarray, bit_depth: int = 8, so
     return p
 
 
-def _write_tiff_np(path: str, arr: np.ndarray, depth: int) -> None:
+def _write_tiff_np(path: str, arr: np.ndarray, depth: int, resolution: dict | None = None) -> None:
     if depth == 32:
         data = np.clip(arr, 0, 1).astype(np.float32)
     else:
@@ -1749,9 +1755,17 @@ def _write_tiff_np(path: str, arr: np.ndarray, depth: int) -> None:
     try:
         import tifffile
 
+        big = data.nbytes > BIGTIFF_BYTES
+        kw: dict = {}
+        if resolution is not None:
+            kw = dict(resolution=tuple(resolution["resolution"]), resolutionunit=resolution["resolutionunit"])
+            # an ImageJ unit (micron) lives in ImageJ's description, which ImageJ formats hold:
+            # gray 8/16-bit or float, 8-bit RGB, under 4 GB
+            if resolution.get("unit") and not big and (data.ndim == 2 or data.dtype == np.uint8):
+                kw.update(imagej=True, metadata={"unit": resolution["unit"]})
         # BigTIFF past 4 GB (tifffile would choose it too; said here, with the threshold in one place)
         tifffile.imwrite(path, data, photometric="rgb" if data.ndim == 3 else "minisblack",
-                         bigtiff=data.nbytes > BIGTIFF_BYTES)
+                         **({} if kw.get("imagej") else {"bigtiff": big}), **kw)
     except ImportError:  # pragma: no cover
         if data.ndim == 3 or data.nbytes > BIGTIFF_BYTES:
             raise OSError("16-bit colour TIFF and TIFF over 4 GB need tifffile (pip install tifffile)")

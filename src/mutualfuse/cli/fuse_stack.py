@@ -819,12 +819,13 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
         if info.normalization in ("percentile", "window"):
             notes.append(f"{info.path}: {info.bit_depth}-bit input {info.scaled_how()} "
                          "(--normalize full for the type's full range)")
-    cal = stack_calibration(files, notes) if Path(args.out).suffix.lower() not in (".dcm", ".dicom") else None
-    # the writer carries no resolution tags yet: a microscope's calibration (centimetres, or an ImageJ
-    # unit) is said, not dropped without a word; a photograph's dots per inch are not
-    if cal is not None and (cal["resolutionunit"] == 3 or cal["unit"]):
+    suffix = Path(args.out).suffix.lower()
+    cal = stack_calibration(files, notes) if suffix not in (".dcm", ".dicom") else None
+    # a TIFF output keeps it; other formats cannot hold a microscope's calibration (centimetres, or
+    # an ImageJ unit): said, not dropped without a word; a photograph's dots per inch are not
+    if cal is not None and suffix not in (".tif", ".tiff") and (cal["resolutionunit"] == 3 or cal["unit"]):
         notes.append(f"{args.out}: the stack's pixel size ({calibration_words(cal)}) is not written to the output "
-                     "(no resolution tags): set it again to measure in its units (Fiji: Image > Properties)")
+                     "(write a .tif to keep it): set it again to measure in its units (Fiji: Image > Properties)")
     from .fuse import percentiles_unused
 
     unused = percentiles_unused(fuser, infos)  # --percentiles under auto on 8-bit planes: said as fuse says it
@@ -838,7 +839,8 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
     write_image(args.out, fused, bit_depth=depth, sources=tuple(files),
                 description=f"mutualfuse {__version__}: a stack of {count} {planes} fused by {what}, "
                             f"{args.order} order",
-                setting=f"stack {args.order} {stack_task} {fuse_setting(fuser)}")
+                setting=f"stack {args.order} {stack_task} {fuse_setting(fuser)}",
+                resolution=cal if suffix in (".tif", ".tiff") else None)
     _mark_output(args.out)  # a rerun into the stack's folder leaves it out as an earlier result
     return StackDone(out=str(args.out), count=count, one_file=len(files) == 1, fusions=stacker.report.fusions,
                      seconds=time.perf_counter() - t, depth=depth, colour=fused.ndim == 3, notes=notes,
