@@ -814,11 +814,12 @@ def fuse_stack_files(args: argparse.Namespace, fuser=None,
         notes.append(joint_note)
     notes += [n for n in (embedded_profile_note(q) for q in dict.fromkeys(files)) if n]  # no colour management
     for i, info in enumerate(infos):
+        if getattr(info, "reduced", ""):  # a file Pillow decodes at fewer bits than it holds: said
+            notes.append(f"{info.path}: {info.reduced}")
         if i in shared or i in fshared or i in dshared or i in wshared:  # a lone 16-bit image among 8-bit ones is scaled by its own percentiles: said
             continue
         if info.normalization in ("percentile", "window"):
-            notes.append(f"{info.path}: {info.bit_depth}-bit input {info.scaled_how()} "
-                         "(--normalize full for the type's full range)")
+            notes.append(f"{info.path}: {info.input_words()} {info.scaled_how()} ({info.full_hint()})")
     suffix = Path(args.out).suffix.lower()
     cal = stack_calibration(files, notes) if suffix not in (".dcm", ".dicom") else None
     # a TIFF output keeps it; other formats cannot hold a microscope's calibration (centimetres, or
