@@ -132,3 +132,22 @@ def test_the_progress_bar_says_when_it_validates(tmp_path, capsys):
     train(_cfg(tmp_path), data_root=str(root), progress=True, notes=False)
     err = capsys.readouterr().err
     assert "validating 2 pairs" in err
+
+
+def test_val_crop_option_of_the_command(tmp_path):
+    """``mutualfuse train --val-crop N`` overrides ``data.val_crop`` (a recipe run by name needs no
+    config file edited); a bad value names the option, exit 2."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    root = _data(tmp_path / "d")
+    base = [sys.executable, "-m", "mutualfuse", "train", "--config", "finetune-default", "--data-root", str(root),
+            "--sets", "s", "--val-pairs", "2", "-o", str(tmp_path / "o")]
+    r = subprocess.run(base + ["--val-crop", "64", "--print-config"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert yaml.safe_load(r.stdout)["data"]["val_crop"] == 64
+    r = subprocess.run(base + ["--val-crop", "3"], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.startswith("mutualfuse: error: --val-crop:"), r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "o").exists()

@@ -25,6 +25,10 @@ def add_parser(sub) -> None:
                         "e.g. --roles Inf,Vis")
     p.add_argument("--val-pairs", type=int, metavar="N",
                    help="pairs held out (by seed) for validation (overrides data.val_pairs)")
+    p.add_argument("--val-crop", type=int, metavar="N",
+                   help="score the held-out pairs' quality on their centre NxN crops, 0 = at full size "
+                        "(overrides data.val_crop; default 0: full size, whose cost grows as the square of the "
+                        "pixels)")
     p.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
                    help="import a module of your own first (a module name, a .py file or a package folder; "
                         "repeatable), e.g. one that registers a training loss with "
@@ -211,6 +215,8 @@ def _run(args: argparse.Namespace) -> int:
         cfg.data.sets = list(args.sets)
     if args.val_pairs is not None:
         cfg.data.val_pairs = args.val_pairs
+    if args.val_crop is not None:
+        cfg.data.val_crop = args.val_crop
     if args.roles is not None:
         roles = [r.strip() for r in args.roles.split(",")]
         if len(roles) != 2 or not all(roles):
@@ -219,7 +225,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         cfg.validate()  # again, with the command-line overrides
     except ParameterError as e:  # name the option, not only the config key it set
-        said = {"data.sets": "--sets", "data.roles": "--roles", "data.val_pairs": "--val-pairs", "steps": "--steps",
+        said = {"data.sets": "--sets", "data.roles": "--roles", "data.val_pairs": "--val-pairs",
+                "data.val_crop": "--val-crop", "steps": "--steps",
                 "seed": "--seed", "threads": "--threads"}
         opt = next((o for k, o in said.items() if f"training config: {k} must" in str(e) and getattr(
             args, o[2:].replace("-", "_")) is not None), None)

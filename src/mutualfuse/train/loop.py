@@ -970,7 +970,7 @@ class Trainer:
             side = max(max(a.shape) for a, _ in self.val_set.images)
             print(f"note: validating {len(self.val_set)} held-out pairs at full size (up to {side} px) took "
                   f"{seconds:.1f} s, against {self.elapsed:.1f} s of training steps so far; data.val_crop: N "
-                  f"scores their centre N×N crops instead (docs/training.md)", file=sys.stderr)
+                  f"(--val-crop N) scores their centre N×N crops instead (docs/training.md)", file=sys.stderr)
 
     def _csv(self):
         """``log.csv`` open for the rows of this invocation: its header and the rows up to the
