@@ -816,6 +816,12 @@ def build_app(workdir: Path, device: str = "auto", max_pixels: int | None = None
             stack_timing = gr.Markdown("", elem_id="stack-timing")
 
         sample.change(on_sample, sample, [a_in, b_in])
+        # a file of one's own uploaded (or one cleared) in place of a sample's: the selector no longer names
+        # the sample (it kept its name beside the user's files, and picking that sample again changed
+        # nothing: no change of the selector's value); the sample's own files set no upload event
+        for box in (a_in, b_in):
+            for event in (box.upload, box.clear):
+                event(lambda: "", None, sample, queue=False, show_progress="hidden")
         method.change(on_method, method, [weights, params, temperature, gain, activity, detail_off, task])
         fuse_event = go.click(run, [a_in, b_in, method, weights, params, chroma, normalize, temperature, gain, activity,
                                     detail_off, task, which],
