@@ -151,3 +151,19 @@ def test_val_crop_option_of_the_command(tmp_path):
     r = subprocess.run(base + ["--val-crop", "3"], capture_output=True, text=True)
     assert r.returncode == 2 and r.stderr.startswith("mutualfuse: error: --val-crop:"), r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
+
+
+def test_a_validation_that_dwarfs_the_steps_is_said_once(tmp_path, capsys, monkeypatch):
+    """Where the time of a quick run goes is said, with the key that makes it proportionate: once,
+    when a full-size validation took over 5 s and over 10 times the steps (here made slow)."""
+    import dataclasses
+    import time
+
+    from mutualfuse.train import loop, train
+
+    real = loop.Trainer.val_metrics
+    monkeypatch.setattr(loop.Trainer, "val_metrics", lambda self: time.sleep(5.1) or real(self))
+    root = _data(tmp_path / "d")
+    train(dataclasses.replace(_cfg(tmp_path), steps=2, val_every=1), data_root=str(root), progress=False)
+    notes = [ln for ln in capsys.readouterr().err.splitlines() if "held-out pairs at full size" in ln]
+    assert len(notes) == 1 and "data.val_crop" in notes[0] and "--val-crop" in notes[0], notes

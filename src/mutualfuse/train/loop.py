@@ -959,7 +959,7 @@ class Trainer:
         self.model.train()
         return out
 
-    def _say_validation_cost(self, seconds: float) -> None:
+    def _say_validation_cost(self, seconds: float, bar=None) -> None:
         """Once per invocation, a note when a validation at full size took far longer than the
         run's steps (over 5 s and over 10 times the steps' time so far): where the time of a quick
         run goes, and the key that makes it proportionate (``data.val_crop``)."""
@@ -968,9 +968,14 @@ class Trainer:
         self._val_cost_said = True
         if seconds > 5.0 and seconds > 10 * max(self.elapsed, 1e-9):
             side = max(max(a.shape) for a, _ in self.val_set.images)
-            print(f"note: validating {len(self.val_set)} held-out pairs at full size (up to {side} px) took "
-                  f"{seconds:.1f} s, against {self.elapsed:.1f} s of training steps so far; data.val_crop: N "
-                  f"(--val-crop N) scores their centre N×N crops instead (docs/training.md)", file=sys.stderr)
+            n = len(self.val_set)
+            note = (f"note: validating {n} held-out pair{'s' if n > 1 else ''} at full size (up to {side} px) took "
+                    f"{seconds:.1f} s, against {self.elapsed:.1f} s of training steps so far; data.val_crop: N "
+                    f"(--val-crop N) scores their centre N×N crops instead (docs/training.md)")
+            if bar is not None:  # above the progress bar, which stays whole
+                bar.write(note, file=sys.stderr)
+            else:
+                print(note, file=sys.stderr)
 
     def _csv(self):
         """``log.csv`` open for the rows of this invocation: its header and the rows up to the
@@ -1267,7 +1272,7 @@ class Trainer:
                         if bar is not None:
                             bar.set_description_str("", refresh=False)
                         self.last_validation = {"step": self.step, "val_loss": val, **vm}
-                        self._say_validation_cost(time.perf_counter() - t_val)
+                        self._say_validation_cost(time.perf_counter() - t_val, bar)
                     t_last = t_rate = time.perf_counter()
                 if self.rank == 0:
                     if log_due:
