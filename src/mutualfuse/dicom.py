@@ -358,6 +358,8 @@ def _modality(p: Path, ds, arr: np.ndarray):
         for k, v in (("RescaleSlope", slope), ("RescaleIntercept", intercept)):
             if v is None and k in ds and not ds[k].is_empty:  # was "internal error: ValueError"
                 raise InputError(f"{p}: DICOM {k} is not a number")
+        if slope == 0:  # every pixel would be the intercept (dicom_series refuses it too); was read as 1
+            raise InputError(f"{p}: DICOM RescaleSlope is 0")
         slope, intercept = slope or 1.0, intercept or 0.0  # absent or empty: the identity, as before
         x = x * slope + intercept
     if not np.isfinite(x).all():
@@ -401,7 +403,7 @@ def rescale_of(path) -> tuple:
         except Exception:  # noqa: BLE001 - a malformed LUT: unlike any other
             return ("lut", str(p))
     slope, intercept = _first_number(ds, "RescaleSlope"), _first_number(ds, "RescaleIntercept")
-    return (slope or 1.0, intercept or 0.0)
+    return (1.0 if slope is None else slope, intercept or 0.0)  # a slope of 0 is not 1 (reading refuses it)
 
 
 def window_of(path) -> tuple:
