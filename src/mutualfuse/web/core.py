@@ -354,15 +354,16 @@ def input_notes(infos, names, normalize: str = "auto") -> list[str]:
 
     notes = []
     for info, name in zip(infos, names):
-        depth = "float" if info.bit_depth == 32 else f"{info.bit_depth}-bit"
+        if info.reduced:  # a file Pillow decodes at fewer bits than it holds (16-bit colour JPEG 2000): said
+            notes.append(f"{name}: {info.reduced}")
         if info.normalization in ("percentile", "window"):
             if info.bit_depth != 32:
-                hint = "--normalize full for the type's full range"
+                hint = info.full_hint()
             elif normalize == "auto":  # scaled because its samples are outside [0, 1]; full refuses them
                 hint = "its samples are outside [0, 1]; --normalize full takes float data in [0, 1] only"
             else:
                 hint = "--normalize auto keeps float samples already in [0, 1] as they are"
-            notes.append(f"{name}: {depth} input {info.scaled_how()} ({hint})")
+            notes.append(f"{name}: {info.input_words()} {info.scaled_how()} ({hint})")
         elif info.normalization == "clipped":
             notes.append(f"{name}: float samples up to {FLOAT_TOLERANCE:g} outside [0, 1] clipped to [0, 1]")
     return notes
