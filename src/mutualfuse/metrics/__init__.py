@@ -65,7 +65,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..errors import ImageTooSmallError, InputError, MetricUndefinedError, ParameterError
 from ..registry import Registry
 from ._common import as255, as_array, rgb2gray_matlab, to_gray, RGB2GRAY_WEIGHTS
 from .gradient import ag, ei, nabf, qabf, sf
@@ -460,7 +460,8 @@ def register_metric(name: str, *, direction: str = "higher", uses_sources: bool 
 
 
 def evaluate_pair(a, b, f, metrics: Iterable[str] | None = None, profile: str | Iterable[str] | None = None,
-                  timings: dict[str, float] | None = None) -> dict[str, float]:
+                  timings: dict[str, float] | None = None,
+                  not_computed: dict[str, str] | None = None) -> dict[str, float]:
     """Score one fused image ``f`` against its sources ``a``, ``b``.
 
     ``metrics``: registered names (``"Qabf@vifb"``; a list, or one string, with names separated by
@@ -473,6 +474,18 @@ def evaluate_pair(a, b, f, metrics: Iterable[str] | None = None, profile: str | 
     Images (NumPy arrays, PIL images or torch tensors, :func:`~._common.as_array`) are
     converted once (colour → MATLAB ``rgb2gray``; see :mod:`._common`). Returns ``{name:
     value}`` in order; if ``timings`` is a dict, it receives seconds per metric.
+
+    A metric the images are too small for (:class:`~mutualfuse.errors.ImageTooSmallError`: VIF
+    needs 65 pixels per side, so ``profile="paper"`` on 64×64 images) or that is undefined for
+    them (:class:`~mutualfuse.errors.MetricUndefinedError`) is NaN, and the other metrics are
+    still computed, as ``mutualfuse evaluate`` leaves that cell empty: if ``not_computed`` is a
+    dict, it receives ``{name: reason}`` for each such metric (the reason names the metric's key
+    and the image size, as ``evaluate``'s JSON ``not_computed`` records it); without it, one
+    :class:`UserWarning` per such metric says why. Only when no metric asked for can be computed
+    is it an error, as in ``evaluate``: the metric's own exception for one metric, else an
+    :class:`~mutualfuse.errors.InputError` listing the reasons (an ``ImageTooSmallError`` with the
+    largest ``min_side`` when every reason is a size). (Until session 31 the first such metric
+    raised, and the others were lost.)
     """
     from collections.abc import MutableMapping
 
@@ -481,6 +494,9 @@ def evaluate_pair(a, b, f, metrics: Iterable[str] | None = None, profile: str | 
     if timings is not None and not isinstance(timings, MutableMapping):
         raise ParameterError(f"timings must be a dict (it receives seconds per metric) or None, got "
                              f"{type(timings).__name__}")
+    if not_computed is not None and not isinstance(not_computed, MutableMapping):
+        raise ParameterError(f"not_computed must be a dict (it receives the reason of each metric not computed) "
+                             f"or None, got {type(not_computed).__name__}")
 
     grays = []
     for x, n in ((a, "a"), (b, "b"), (f, "fused")):
@@ -489,11 +505,32 @@ def evaluate_pair(a, b, f, metrics: Iterable[str] | None = None, profile: str | 
         grays.append(to_gray(arr))
     A, B, F = grays
     out: dict[str, float] = {}
-    for label, key in resolve(metrics, profile).items():
+    skipped: dict[str, InputError] = {}
+    chosen = resolve(metrics, profile)
+    for label, key in chosen.items():
         t0 = time.perf_counter()
-        out[label] = float(METRICS.get(key)(A, B, F))
+        try:
+            out[label] = float(METRICS.get(key)(A, B, F))
+        except (ImageTooSmallError, MetricUndefinedError) as e:  # evaluate: an empty cell and a note
+            out[label] = float("nan")
+            skipped[label] = e
         if timings is not None:
             timings[label] = time.perf_counter() - t0
+    if skipped and len(skipped) == len(chosen):  # nothing computed: an error, as evaluate's
+        if len(skipped) == 1:
+            raise next(iter(skipped.values()))
+        why = "; ".join(dict.fromkeys(str(e) for e in skipped.values()))
+        msg = f"the images are too small for, or undefined in, every metric asked for; nothing computed ({why})"
+        if all(isinstance(e, ImageTooSmallError) for e in skipped.values()):
+            raise ImageTooSmallError(msg, max(e.min_side for e in skipped.values()))
+        raise InputError(msg)
+    for label, e in skipped.items():
+        if not_computed is not None:
+            not_computed[label] = str(e)
+        else:
+            import warnings
+
+            warnings.warn(f"{label}: not computed (NaN): {e}", UserWarning, stacklevel=2)
     return out
 
 

@@ -233,7 +233,8 @@ def _check_side(x: np.ndarray) -> None:
     """:class:`ImageTooSmallError` below :data:`MIN_SIDE`, before the pyramid filters (whose own
     error on small images is NumPy's obscure 'window shape cannot be larger than input array')."""
     if min(np.shape(x)) < MIN_SIDE:
-        raise ImageTooSmallError(f"VIF needs images of at least {MIN_SIDE} pixels per side", MIN_SIDE)
+        h, w = np.shape(x)[:2]
+        raise ImageTooSmallError(f"VIF needs images of at least {MIN_SIDE} pixels per side, got {w}×{h}", MIN_SIDE)
 
 
 def _tree(x: np.ndarray, height: int = 4) -> dict[int, np.ndarray]:

@@ -86,7 +86,10 @@ def range_checked(fn: Callable[..., float], key: str, uses_sources: bool = True)
     """``fn(a, b, f)`` on the inputs' samples (:func:`~._common.as_array`: PIL images and torch
     tensors read once), each checked by :func:`check_255_scale` first and the images it uses by
     :func:`check_layout` and :func:`check_finite` (a metric of F alone, ``uses_sources=False``,
-    ignores ``a`` and ``b``: they may be ``None``, or hold NaN).
+    ignores ``a`` and ``b``: they may be ``None``, or hold NaN). An :class:`InputError` that ``fn``
+    raises (:class:`~mutualfuse.errors.ImageTooSmallError`, :class:`~mutualfuse.errors.MetricUndefinedError`,
+    images of different sizes) starts with ``key`` (``"VIFF@han: VIFF needs images of at least 81
+    pixels per side, got 64×64"``), as the guard's own errors do; its type and attributes are kept.
 
     The returned function's ``unchecked`` attribute is ``fn`` itself, without these checks, for
     callers whose images are gray and on the 0–255 scale by construction: ``evaluate`` scores the
@@ -108,7 +111,12 @@ def range_checked(fn: Callable[..., float], key: str, uses_sources: bool = True)
                 check_finite(arr, name)
             check_255_scale(arr, name)
             arrs.append(arr if used else x)
-        return fn(*arrs, *args, **kw)
+        try:
+            return fn(*arrs, *args, **kw)
+        except InputError as e:  # "VIFF needs images of ...", "images differ in size": which metric said it
+            if e.args and isinstance(e.args[0], str) and not e.args[0].startswith(f"{key}: "):
+                e.args = (f"{key}: {e.args[0]}",) + e.args[1:]  # same exception (type, min_side) kept
+            raise
 
     wrapped.unchecked = fn  # type: ignore[attr-defined]
     return wrapped

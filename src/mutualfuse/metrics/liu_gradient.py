@@ -180,7 +180,8 @@ def qm(a, b, f) -> float:
     """
     ims = _prep3_keep_uint8(a, b, f)  # uint8 images stay uint8 if all three are: the pass reads them
     if min(ims[0].shape) < 4:
-        raise ImageTooSmallError("Q_M needs images of at least 4 pixels per side", 4)
+        raise ImageTooSmallError(f"Q_M needs images of at least 4 pixels per side, "
+                                 f"got {ims[0].shape[1]}×{ims[0].shape[0]}", 4)
     K = kernels()
     if K is None:                # pragma: no cover - numba is a dependency
         return _qm_numpy(*_float64_images(ims))

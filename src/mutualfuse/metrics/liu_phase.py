@@ -529,7 +529,7 @@ def qp(a, b, f, threshold: float = 0.1) -> float:
         raise ParameterError(f"Q_P: threshold must be a number in [0, 1), got {threshold!r}")
     A, B, F = prep3(a, b, f)
     if min(A.shape) < 3:
-        raise ImageTooSmallError("Q_P needs images of at least 3 pixels per side", 3)
+        raise ImageTooSmallError(f"Q_P needs images of at least 3 pixels per side, got {A.shape[1]}×{A.shape[0]}", 3)
     cfg = PhaseCongruencyConfig()
     bank = filter_bank(*A.shape, cfg)
     pc1, M1, n1 = phase_congruency(A, cfg, bank)

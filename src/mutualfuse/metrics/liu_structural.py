@@ -64,7 +64,7 @@ def _piella_maps(a, b, f, compiled: bool = True):
     to the NumPy maps bit for bit."""
     A, B, F = prep3(a, b, f)
     if min(A.shape) < 11:
-        raise ImageTooSmallError("Q_S / Q_W need images of at least 11 pixels per side", 11)
+        raise ImageTooSmallError(f"Q_S / Q_W need images of at least 11 pixels per side, got {A.shape[1]}×{A.shape[0]}", 11)
     K = kernels() if compiled else None
     if K is None:
         return _piella_maps_numpy(A, B, F)
@@ -298,7 +298,7 @@ def _ssim_yang(E, a: str, b: str):
 
 def _check_yang(A):
     if min(A.shape) < 11:
-        raise ImageTooSmallError("Q_C / Q_Y need images of at least 11 pixels per side", 11)
+        raise ImageTooSmallError(f"Q_C / Q_Y need images of at least 11 pixels per side, got {A.shape[1]}×{A.shape[0]}", 11)
 
 
 def qc(a, b, f) -> float:

@@ -261,7 +261,8 @@ def mef_ssim(a, b, f, levels: int = 3) -> float:
                              f"got {levels!r}")
     A, B, F = prep3(a, b, f)
     if min(A.shape) / 2 ** (levels - 1) < 11:
-        raise ImageTooSmallError(f"MS_SSIM (MEF-SSIM) needs images of at least {11 * 2 ** (levels - 1)} pixels per side",
+        raise ImageTooSmallError(f"MS_SSIM (MEF-SSIM) needs images of at least {11 * 2 ** (levels - 1)} pixels per side, "
+                                 f"got {A.shape[1]}×{A.shape[0]}",
                                  11 * 2 ** (levels - 1))
     w = np.array([0.0448, 0.2856, 0.3001])[:levels]
     w = w / w.sum()
@@ -336,7 +337,8 @@ def ms_ssim_wang(a, b, f) -> float:
     """
     A, B, F = prep3(a, b, f)
     if min(A.shape) < 11 * 16:
-        raise ImageTooSmallError("MS-SSIM (Wang) needs images of at least 176 pixels per side", 176)
+        raise ImageTooSmallError(f"MS-SSIM (Wang) needs images of at least 176 pixels per side, "
+                                 f"got {A.shape[1]}×{A.shape[0]}", 176)
     return (_ms_ssim_wang_pair(A, F) + _ms_ssim_wang_pair(B, F)) / 2.0
 
 

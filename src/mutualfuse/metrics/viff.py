@@ -104,7 +104,7 @@ def viff(a, b, f) -> float:
     """
     A, B, F = prep3(a, b, f)
     if min(A.shape) < 81:
-        raise ImageTooSmallError("VIFF needs images of at least 81 pixels per side", 81)
+        raise ImageTooSmallError(f"VIFF needs images of at least 81 pixels per side, got {A.shape[1]}×{A.shape[0]}", 81)
     K = kernels()
     if K is None:                # pragma: no cover - numba is a dependency
         return _viff_numpy(A, B, F)
