@@ -146,8 +146,13 @@ def _validation_line(meta: dict[str, str]) -> list[str]:
     got = [f"{short}={v[k]:.4g}" for k, short in names.items() if isinstance(v.get(k), (int, float))]
     if not got:
         return []
-    return ["validation:  " + ", ".join(got) + f" (the run's held-out pairs, logged at step {v.get('step', '?')}, "
-            "for the network as trained)"]
+    try:  # data.val_crop (s31): the quality scored on the held-out pairs' centre crops, not at full size
+        crop = json.loads(meta.get("train_config", "{}"))["data"].get("val_crop")
+    except (ValueError, RecursionError, KeyError, TypeError, AttributeError):
+        crop = None
+    where = f"centre {crop}x{crop} crops of " if isinstance(crop, int) and crop > 0 else ""
+    return ["validation:  " + ", ".join(got) + f" ({where}the run's held-out pairs, logged at step "
+            f"{v.get('step', '?')}, for the network as trained)"]
 
 
 def _trained_differences(trained: object, stored: dict) -> str:
