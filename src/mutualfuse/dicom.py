@@ -900,6 +900,24 @@ def pair_mismatch_note(a_path, b_path) -> str | None:
             f"(a DICOM output carries {a.name}'s tags)")
 
 
+def pixel_spacing_mm(path) -> tuple[float, float] | None:
+    """A DICOM image's ``PixelSpacing`` (PS3.3 C.7.6.2.1.1: the spacing between rows, then between
+    columns, in mm; an enhanced image's from its Pixel Measures functional group) as (row spacing,
+    column spacing), or None where it is absent, not two positive numbers, or the header cannot be
+    read (the image reading says what is wrong with it). ``fuse-stack`` writes it as a TIFF
+    output's pixel size."""
+    p = Path(path)
+    try:
+        h = dcmread_checked(p, None, stop_before_pixels=True, specific_tags=["PixelSpacing", *_FUNCTIONAL_GROUPS])
+        _frame_groups(h, _GEOMETRY_GROUPS)
+    except Exception:  # noqa: BLE001 - the image reading reports a broken file in its own words
+        return None
+    v = _numbers(h.get("PixelSpacing")) if h.get("PixelSpacing") else None
+    if v is None or len(v) != 2 or not all(np.isfinite(x) and x > 0 for x in v):
+        return None
+    return float(v[0]), float(v[1])
+
+
 def positions_along_normal(paths) -> list[float] | None:
     """Each DICOM file's position along the slice normal, ``ImagePositionPatient · (r × c)``
     (as a series is ordered, :mod:`mutualfuse.dicom_series`), where every file is DICOM with a

@@ -469,20 +469,33 @@ def _dicom_windows_differ(files: list[str], infos: list, max_pixels: int | None)
 
 
 def stack_calibration(files: list[str], notes: list[str] | None = None) -> dict | None:
-    """The pixel size the stack's TIFF files declare, where every file declares the same one:
+    """The pixel size the stack's TIFF (or DICOM) files declare, where every file declares the same one:
     ``{"resolution": (x, y), "resolutionunit": 1|2|3, "unit": str | None}`` (XResolution and
     YResolution, pixels a unit; ResolutionUnit NONE, INCH or CENTIMETER; ImageJ's ``unit``, the
     unit of an ImageJ stack whose ResolutionUnit is NONE: ``micron``, ``um``, ``nm``; an OME-TIFF's
-    PhysicalSizeX/Y, :func:`_ome_pixel_size`). None where
-    a file is no TIFF, declares none (no tags, or 1 x 1 a unit without one), or they differ.
+    PhysicalSizeX/Y, :func:`_ome_pixel_size`; a DICOM image's ``PixelSpacing``, rows then columns in
+    mm, as pixels a centimetre: :func:`mutualfuse.dicom.pixel_spacing_mm`). None where
+    a file is no TIFF nor DICOM, declares none (no tags, or 1 x 1 a unit without one), or they differ.
     One multi-page TIFF: its first page's. ``notes``: where given, files that declare different
     pixel sizes are said there (another objective or binning: no one stack, fused pixel for pixel)."""
     try:
         import tifffile
     except ImportError:
         return None
+    from ..image_io import _is_dicom
+
     found = set()
+    dicom = False
     for f in dict.fromkeys(files):
+        if _is_dicom(Path(f)):  # a DICOM slice's PixelSpacing (row, column spacing in mm): pixels a centimetre
+            from ..dicom import pixel_spacing_mm
+
+            spacing = pixel_spacing_mm(f)
+            if spacing is None:
+                return None
+            found.add((round(10.0 / spacing[1], 9), round(10.0 / spacing[0], 9), 3, None))
+            dicom = True
+            continue
         try:
             with tifffile.TiffFile(f) as tf:
                 page = tf.pages[0]
@@ -501,7 +514,7 @@ def stack_calibration(files: list[str], notes: list[str] | None = None) -> dict 
         if not (x > 0 and y > 0) or (unit_code == 1 and unit is None and x == y == 1):
             return None
         found.add((round(x, 9), round(y, 9), unit_code, unit))
-    if len(found) > 1 and notes is not None:
+    if len(found) > 1 and notes is not None and not dicom:  # DICOM: dicom.stack_mismatch_note names PixelSpacing
         sizes = sorted(calibration_words({"resolution": (x, y), "resolutionunit": c, "unit": u})
                        for x, y, c, u in found)
         notes.append(f"the stack's TIFF files declare {len(found)} pixel sizes ({'; '.join(sizes[:3])}"

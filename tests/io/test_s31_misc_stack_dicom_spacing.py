@@ -1,0 +1,66 @@
+"""fuse-stack of DICOM slices to a TIFF (audit s31, misc): the slices' PixelSpacing (row spacing,
+column spacing in mm) was not carried into the TIFF's calibration (a004715 wrote a TIFF output's
+resolution from TIFF inputs only), so Fiji measured the fused CT/MR in pixels. Now XResolution /
+YResolution are pixels a centimetre from the column / row spacing, and a PNG output's note says
+the pixel size is not written, as for a calibrated TIFF stack."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mutualfuse.cli import main
+
+pydicom = pytest.importorskip("pydicom")
+tifffile = pytest.importorskip("tifffile")
+
+
+def _slice(path, seed: int, spacing: str = "0.5\\0.25") -> str:
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"  # MR
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+    ds.Modality = "MR"
+    stored = np.random.default_rng(seed).integers(0, 4000, (40, 48))
+    ds.Rows, ds.Columns = stored.shape
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.PixelSpacing = spacing
+    ds.PixelData = stored.astype(np.uint16).tobytes()
+    ds.save_as(str(path), enforce_file_format=True)
+    return str(path)
+
+
+def test_pixel_spacing_is_the_tiff_outputs_calibration(tmp_path):
+    paths = [_slice(tmp_path / f"MR{i}.dcm", i) for i in range(3)]
+    out = tmp_path / "edf.tif"
+    assert main(["fuse-stack", *paths, "-o", str(out), "--method", "average"]) == 0
+    with tifffile.TiffFile(out) as tf:
+        tags = tf.pages[0].tags
+        x, y = (tags[k].value for k in ("XResolution", "YResolution"))
+        assert int(tags["ResolutionUnit"].value) == 3  # centimetre
+    # columns 0.25 mm apart: 40 pixels a cm across; rows 0.5 mm apart: 20 down
+    assert x[0] / x[1] == pytest.approx(40.0, rel=1e-6) and y[0] / y[1] == pytest.approx(20.0, rel=1e-6)
+
+
+def test_png_output_says_the_pixel_size_is_not_written(tmp_path, capsys):
+    paths = [_slice(tmp_path / f"MR{i}.dcm", i) for i in range(3)]
+    assert main(["fuse-stack", *paths, "-o", str(tmp_path / "edf.png"), "--method", "average"]) == 0
+    assert "the stack's pixel size (0.025 x 0.05 cm a pixel) is not written to the output" in capsys.readouterr().err
+
+
+def test_slices_of_other_spacing_or_none_give_no_calibration(tmp_path):
+    from mutualfuse.cli.fuse_stack import stack_calibration
+
+    paths = [_slice(tmp_path / f"MR{i}.dcm", i) for i in range(2)]
+    assert stack_calibration(paths) == {"resolution": (40.0, 20.0), "resolutionunit": 3, "unit": None}
+    odd = _slice(tmp_path / "odd.dcm", 5, "0.7\\0.7")
+    assert stack_calibration(paths + [odd]) is None
+    ds = pydicom.dcmread(odd)
+    del ds.PixelSpacing
+    ds.save_as(odd)
+    assert stack_calibration(paths + [odd]) is None
