@@ -821,7 +821,8 @@ def _place_of_sources(ds, refs: list) -> str:
     reference: ``ImagePositionPatient`` the slab's centre (the midpoint of the outermost sources
     along the slice normal), ``SliceLocation`` the midpoint of theirs (left out unless every
     source has one), ``SliceThickness`` the slab's (the outermost sources' distance plus their
-    own thickness). Otherwise no position (and no ``SliceLocation``) is written: there is no one
+    own thickness), ``InstanceNumber`` the middle of theirs (rounded down; empty unless every
+    source has one). Otherwise no position (and no ``SliceLocation``) is written: there is no one
     plane. Sources on different frames of reference keep the first source's place (their
     positions are in two coordinate systems). The first source's was copied, so a viewer showed
     the stack's image at its first slice."""
@@ -860,9 +861,15 @@ def _place_of_sources(ds, refs: list) -> str:
     thick = [_first_number(r, "SliceThickness") if "SliceThickness" in r else None for r in refs]
     own = max((t for t in thick if t is not None and t > 0), default=0.0)
     ds.SliceThickness = f"{span + own:.10g}"
+    # the middle of the sources' instance numbers (the first's was copied: the slab's image sorted
+    # at its first slice, beside the slab of the next slices in one fused series); empty (Type 2)
+    # unless every source has one
+    nums = [_first_number(r, "InstanceNumber") if "InstanceNumber" in r else None for r in refs]
+    ds.InstanceNumber = (int((min(nums) + max(nums)) // 2)
+                         if all(v is not None and float(v).is_integer() for v in nums) else None)
     return (f"Placed at the centre of its {n} DICOM sources, a slab {span + own:g} mm thick "
             f"({along[lo]:g} to {along[hi]:g} mm along the slice normal{f', slices {own:g} mm' if own else ''}): "
-            "ImagePositionPatient, SliceLocation and SliceThickness are the slab's.")
+            "ImagePositionPatient, SliceLocation, SliceThickness and InstanceNumber are the slab's.")
 
 
 def _looks_dicom(p: Path) -> bool:
