@@ -63,7 +63,7 @@ def test_the_stack_handler_shows_the_result_the_download_the_time_and_the_comman
     status, shown, download, timing, *_ = fn(files, *opts, "sequential", "png")
     assert status.startswith("done: z1-z10-average.png  (3 images, 2 fusions, "), status
     assert shown == download and Path(download).is_file()
-    assert "stack fused in **" in timing and "same as: `mutualfuse fuse-stack z1.png z2.png z10.png -o fused.png " \
+    assert "stack fused in **" in timing and "same as: `mutualfuse fuse-stack z1.png z2.png z10.png -o z1-z10-average.png " \
         "--order sequential --method average --chroma saturation --normalize auto`" in timing, timing
     cli = tmp_path / "cli.png"
     assert main(["fuse-stack", *(str(tmp_path / f"upload{i}" / n) for i, n in ((1, "z1.png"), (2, "z2.png"),

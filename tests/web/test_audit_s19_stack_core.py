@@ -67,7 +67,7 @@ def test_a_stack_is_the_file_fuse_stack_writes_byte_for_byte(tmp_path, monkeypat
     planes = _planes()
     paths, names, mine = _uploads(tmp_path, {"z10.png": planes[2], "z1.png": planes[0], "z2.png": planes[1]})
     r = core.fuse_stack_request(paths, core.Settings(device="cpu"), tmp_path / "work", core.FuserCache(), names=names)
-    assert r.command == ("mutualfuse fuse-stack z1.png z2.png z10.png -o fused.png --order tree --method mutualfuse "
+    assert r.command == ("mutualfuse fuse-stack z1.png z2.png z10.png -o z1-z10-default.png --order tree --method mutualfuse "
                          "--weights default --chroma saturation --normalize auto")
     assert r.out.read_bytes() == _run_shown_command(r, mine, monkeypatch)
     assert r.preview == r.out and r.out.name == "z1-z10-default.png"
@@ -100,7 +100,7 @@ def test_one_multi_page_tiff_is_fused_as_fuse_stack_fuses_it(tmp_path, monkeypat
                     w.write(p, metadata=None)
     s = core.Settings(method="lp", device="cpu")
     r = core.fuse_stack_request([str(up / "cells z-stack.tif")], s, tmp_path / "work", core.FuserCache(), fmt=fmt)
-    assert r.command == (f"mutualfuse fuse-stack 'cells z-stack.tif' -o fused.{fmt} --order tree --method lp "
+    assert r.command == (f"mutualfuse fuse-stack 'cells z-stack.tif' -o {shlex.quote(r.out.name)} --order tree --method lp "
                          "--chroma saturation --normalize auto")
     assert r.out.suffix == f".{fmt}" and r.out.read_bytes() == _run_shown_command(r, mine, monkeypatch)
     assert "(4 planes, 3 fusions, " in r.summary and "16-bit gray" in r.summary, r.summary
@@ -126,7 +126,7 @@ def test_colour_sequential_classical_with_parameters_and_network_options(tmp_pat
              "--detail-gain 1.25 --task medical --chroma mean --normalize auto")]
     for s, order, tail in runs:
         r = core.fuse_stack_request(paths, s, tmp_path / "work", cache, names=names, order=order, fmt="tif")
-        assert r.command.startswith(f"mutualfuse fuse-stack img_0.png img_1.png img_2.png -o fused.tif --order {order}")
+        assert r.command.startswith(f"mutualfuse fuse-stack img_0.png img_1.png img_2.png -o {r.out.name} --order {order}")
         assert r.command.endswith(tail), r.command
         assert r.out.read_bytes() == _run_shown_command(r, mine, monkeypatch)
         assert "8-bit colour" in r.summary

@@ -299,7 +299,7 @@ def test_page_focus_stack(server, browser, samples, tmp_path):
     status = _stack_fuse(page)
     assert status.startswith("done: z1-z10-default.png (3 images, 2 fusions, "), status
     timing = page.text("#stack-timing")
-    assert "stack fused in" in timing and ("same as: mutualfuse fuse-stack z1.png z2.png z10.png -o fused.png --order "
+    assert "stack fused in" in timing and ("same as: mutualfuse fuse-stack z1.png z2.png z10.png -o z1-z10-default.png --order "
                                            "tree --method mutualfuse --weights default --chroma saturation "
                                            "--normalize auto") in " ".join(timing.replace("`", "").split()), timing
     assert timing.endswith("--normalize auto")  # serve's default --max-pixels is not named
@@ -322,7 +322,7 @@ def test_page_focus_stack(server, browser, samples, tmp_path):
     status = _stack_fuse(page)
     assert status.startswith("done: cells-lp.tif (4 planes, 3 fusions, ") and "16-bit gray" in status, status
     assert "note: 4 of 4 planes (16-bit) scaled by the joint" in status, status
-    assert "fuse-stack cells.tif -o fused.tif --order tree --method lp" in " ".join(page.text("#stack-timing").split())
+    assert "fuse-stack cells.tif -o cells-lp.tif --order tree --method lp" in " ".join(page.text("#stack-timing").split())
     got = _stack_download(page, browser.downloads)
     _cli("fuse-stack", str(d / "cells.tif"), "-o", str(tmp_path / "cells.tif"), "--method", "lp", "--device", "cpu",
          "-q")

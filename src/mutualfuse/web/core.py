@@ -269,13 +269,17 @@ class Settings:
         args = self.cli_args(shown)
         return ["--order", order, *args[:-2], *self._limit_args(), *args[-2:]]
 
-    def stack_command(self, names: list[str], order: str = "tree", fmt: str = "png") -> str:
+    def stack_command(self, names: list[str], order: str = "tree", fmt: str = "png", out: str | None = None) -> str:
         """The ``mutualfuse fuse-stack`` command line the page shows for a stack: the uploaded
         files by their own names, in the order the page stacked them (:func:`stack_order`),
         shell-quoted, without ``--device`` and with the server's ``--max-pixels`` when it set one
-        other than the default, weights of one's own by their file's name (as :meth:`command`)."""
+        other than the default, weights of one's own by their file's name (as :meth:`command`).
+        ``out``: the output's name (the page's download, so that the command writes the file of
+        that name; ``fused.<fmt>`` without it)."""
         files = [f"./{n}" if n.startswith("-") else n for n in names]  # not read as an option
-        return shell_join(["mutualfuse", "fuse-stack", *files, "-o", f"fused.{fmt}",
+        out = out or f"fused.{fmt}"
+        out = f"./{out}" if out.startswith("-") else out
+        return shell_join(["mutualfuse", "fuse-stack", *files, "-o", out,
                            *self.stack_args(order, shown=True)[:-2]])
 
 
@@ -888,7 +892,7 @@ def fuse_stack_request(paths: list[str], settings: Settings, workdir: Path, cach
         labels = [f"plane {k + 1}" for k in range(len(previews))]
     _superseded(workdir, owner, req)
     return StackResult(out=out, preview=preview, summary=summary, seconds=seconds,
-                       command=settings.stack_command(names, order, fmt), notes=notes,
+                       command=settings.stack_command(names, order, fmt, out=out.name), notes=notes,
                        planes=list(zip(labels, previews)))
 
 
