@@ -915,7 +915,8 @@ def pixel_spacing_mm(path) -> tuple[float, float] | None:
     output's pixel size."""
     p = Path(path)
     try:
-        h = dcmread_checked(p, None, stop_before_pixels=True, specific_tags=["PixelSpacing", *_FUNCTIONAL_GROUPS])
+        h = dcmread_checked(p, None, stop_before_pixels=True, force=headerless_dicom(p),  # no preamble too
+                            specific_tags=["PixelSpacing", *_FUNCTIONAL_GROUPS])
         _frame_groups(h, _GEOMETRY_GROUPS)
     except Exception:  # noqa: BLE001 - the image reading reports a broken file in its own words
         return None

@@ -64,3 +64,19 @@ def test_slices_of_other_spacing_or_none_give_no_calibration(tmp_path):
     del ds.PixelSpacing
     ds.save_as(odd)
     assert stack_calibration(paths + [odd]) is None
+
+
+def test_slices_without_the_preamble_are_calibrated_too(tmp_path):
+    """DICOM files saved without the 128-byte preamble and 'DICM' (read as DICOM since 58fdc6b)."""
+    from mutualfuse.cli.fuse_stack import stack_calibration
+
+    paths = []
+    for i in range(2):
+        ds = pydicom.dcmread(_slice(tmp_path / f"MR{i}.dcm", i))
+        bare = tmp_path / f"1.2.840.{i}"
+        ds.save_as(str(bare), enforce_file_format=False, implicit_vr=False, little_endian=True)
+        raw = bare.read_bytes()
+        if raw[128:132] == b"DICM":
+            bare.write_bytes(raw[132:])
+        paths.append(str(bare))
+    assert stack_calibration(paths) == {"resolution": (40.0, 20.0), "resolutionunit": 3, "unit": None}
