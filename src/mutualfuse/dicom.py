@@ -737,7 +737,7 @@ def _write_dicom(path, arr: np.ndarray, bit_depth: int, sources, description: st
     for s in sources:
         try:
             if _looks_dicom(Path(s)):
-                r = dcmread_checked(s, None, stop_before_pixels=True)
+                r = dcmread_checked(s, None, stop_before_pixels=True, force=headerless_dicom(Path(s)))
                 # an enhanced image keeps its place in functional groups: the fused slice was
                 # written without spacing, position and orientation
                 _frame_groups(r, _GEOMETRY_GROUPS)
@@ -936,7 +936,7 @@ def positions_along_normal(paths) -> list[float] | None:
         if not _looks_dicom(p):
             return None
         try:
-            h = dcmread_checked(p, None, stop_before_pixels=True,
+            h = dcmread_checked(p, None, stop_before_pixels=True, force=headerless_dicom(p),
                                 specific_tags=["ImagePositionPatient", "ImageOrientationPatient", *_FUNCTIONAL_GROUPS])
             _frame_groups(h, _GEOMETRY_GROUPS)
         except Exception:  # noqa: BLE001 - the image reading reports a broken file in its own words
@@ -976,7 +976,7 @@ def _differ(a: Path, b: Path) -> list[str]:
     if not (_looks_dicom(a) and _looks_dicom(b)):
         return []
     try:
-        ha, hb = (dcmread_checked(p, None, stop_before_pixels=True,
+        ha, hb = (dcmread_checked(p, None, stop_before_pixels=True, force=headerless_dicom(p),
                                   specific_tags=list(_PAIR_TAGS + _FUNCTIONAL_GROUPS)) for p in (a, b))
         for h in (ha, hb):  # an enhanced image's spacing and orientation (were not compared)
             _frame_groups(h, _GEOMETRY_GROUPS)
