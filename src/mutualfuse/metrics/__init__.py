@@ -479,8 +479,9 @@ def evaluate_pair(a, b, f, metrics: Iterable[str] | None = None, profile: str | 
     needs 65 pixels per side, so ``profile="paper"`` on 64×64 images) or that is undefined for
     them (:class:`~mutualfuse.errors.MetricUndefinedError`) is NaN, and the other metrics are
     still computed, as ``mutualfuse evaluate`` leaves that cell empty: if ``not_computed`` is a
-    dict, it receives ``{name: reason}`` for each such metric (the reason names the metric's key
-    and the image size, as ``evaluate``'s JSON ``not_computed`` records it); without it, one
+    dict, it receives ``{name: reason}`` for each such metric (the reason starts with the metric's
+    key and names the image size; ``evaluate``'s JSON ``not_computed`` records it without the
+    key, which is its label there); without it, one
     :class:`UserWarning` per such metric says why. Only when no metric asked for can be computed
     is it an error, as in ``evaluate``: the metric's own exception for one metric, else an
     :class:`~mutualfuse.errors.InputError` listing the reasons (an ``ImageTooSmallError`` with the
