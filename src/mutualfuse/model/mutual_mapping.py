@@ -90,6 +90,19 @@ def cross_map(query: torch.Tensor, source: torch.Tensor, scale: float | None = N
     return out.reshape(b, h, w, cv).permute(0, 3, 1, 2)
 
 
+def _rows_cross_map(query: torch.Tensor, source: torch.Tensor, scale: float, values: torch.Tensor,
+                    max_logits: int = 1 << 25) -> torch.Tensor:
+    """:func:`cross_map` over bands of the query's rows, each with at most ``max_logits`` query-key
+    pairs: the same values (each query's softmax is over all keys), for float64 maps, for which
+    the fused kernels of a GPU do not exist and SDPA materialises the logits (2^25 of them:
+    256 MiB in float64, where a 4K image's whole matrix of 14 400² would take 1.6 GiB)."""
+    h, w = query.shape[-2:]
+    rows = max(1, max_logits // max(1, w * source.shape[-2] * source.shape[-1]))
+    if rows >= h:
+        return cross_map(query, source, scale, values=values)
+    return torch.cat([cross_map(query[:, :, r:r + rows], source, scale, values=values) for r in range(0, h, rows)], 2)
+
+
 def pool_for(h: int, w: int, budget: int | None, min_pool: int = 1) -> int:
     """The token-budget pooling factor for an h×w deepest grid (1 = exact mapping).
 
@@ -138,6 +151,24 @@ def locality_channels(h: int, w: int, beta: torch.Tensor, scale: float, pool: in
     b = beta.to(dt) / scale
     q = torch.stack([2 * b * yy, 2 * b * xx, (-b).expand(h, w)])[None]
     return q, k
+
+
+#: the largest β·R² (β = 1/(2σ²), R the largest distance of a cell from the grid's centre, in
+#: unpooled deepest cells) at which the locality bias's float32 dot products are kept: beyond it
+#: they run in float64 (:meth:`MutualMappingFusion.mutual_maps`). Its terms reach β·R² and must
+#: cancel to O(1), so float32 leaves errors of ~β·R²·6e-8 in the logits: measured with the
+#: shipped ``default`` (σ ≈ 1.1), the maps at 1080p (β·R² ≈ 3.1e4) within 5.7e-4 of float64,
+#: but an 8×4000 noise pair's fused output 7.4e-3 and an 8×8000 one's 6.1e-2 from the float64
+#: network's (β·R² ≈ 1.0e5 and 4.2e5; 1.4e-4 and 6e-5 with only the mapping in float64).
+#: The mapping at 1080p costs 1.55 s in float32 and 5.35 s in float64 (one CPU thread), so
+#: sizes up to about 1080p keep float32.
+LOCALITY_FLOAT32_MAX = 5e4
+
+
+def locality_extent(h: int, w: int, pool: int = 1) -> float:
+    """R² of :data:`LOCALITY_FLOAT32_MAX`: the squared distance of a corner cell from the centre
+    of an h×w (``pool``× pooled) grid, in unpooled deepest cells (:func:`grid_positions`)."""
+    return ((h - 1) * pool / 2.0) ** 2 + ((w - 1) * pool / 2.0) ** 2
 
 
 def position_code(h: int, w: int, freqs: int, pool: int = 1, device=None, dtype=None) -> torch.Tensor:
@@ -268,20 +299,37 @@ class MutualMappingFusion(nn.Module):
         """The learned σ (deepest-grid cells) of the Gaussian displacement bias, per direction."""
         return self.local_log_sigma.exp()
 
-    def _qk(self, fx: torch.Tensor, fy: torch.Tensor, pool: int):
-        """((q, k) for Map_X, (q, k) for Map_Y) and the logit scale of the dot products."""
+    def _qk(self, fx: torch.Tensor, fy: torch.Tensor, pool: int, wide: bool = False):
+        """((q, k) for Map_X, (q, k) for Map_Y) and the logit scale of the dot products.
+        ``wide``: the queries and keys in float64 (the content channels computed as the features'
+        dtype, then widened), for the locality bias of a large grid (:meth:`_wide_locality`)."""
         pairs = self._qk_content(fx, fy, pool)
         scale = self._scale(pairs[0][0].shape[1])
         if not self.cfg.attn_local_sigma:
             return pairs, scale
         b, _, h, w = fx.shape
-        beta = 0.5 / self.local_sigma().to(torch.float64 if fx.dtype == torch.float64 else torch.float32) ** 2
+        wide = wide or fx.dtype == torch.float64
+        beta = 0.5 / self.local_sigma().to(torch.float64 if wide else torch.float32) ** 2
         out = []
         for i, (q, k) in enumerate(pairs):
+            if wide:
+                q, k = q.double(), k.double()
             lq, lk = locality_channels(h, w, beta[i], scale, pool, fx.device)
             out.append((torch.cat([q, lq.to(q.dtype).expand(b, -1, -1, -1)], 1),
                         torch.cat([k, lk.to(k.dtype).expand(b, -1, -1, -1)], 1)))
         return out, scale
+
+    def _wide_locality(self, fx: torch.Tensor, pool: int) -> bool:
+        """Whether this grid's locality bias needs float64 dot products (β·R² above
+        :data:`LOCALITY_FLOAT32_MAX`: long or very large images). Never while traced or compiled
+        (an ONNX graph keeps float32: docs/inputs.md, ONNX), on MPS (no float64), or for
+        float64 features (already wide)."""
+        if (not self.cfg.attn_local_sigma or fx.dtype == torch.float64 or fx.device.type == "mps"
+                or torch.jit.is_tracing() or torch.compiler.is_compiling()):
+            return False
+        h, w = fx.shape[-2:]
+        beta = 0.5 / float(self.local_sigma().detach().min()) ** 2
+        return beta * locality_extent(h, w, pool) > LOCALITY_FLOAT32_MAX
 
     def _qk_content(self, fx: torch.Tensor, fy: torch.Tensor, pool: int):
         """Queries and keys from the features (and the sinusoidal code), before the locality bias."""
@@ -319,6 +367,12 @@ class MutualMappingFusion(nn.Module):
             with torch.autocast(fx.device.type, enabled=False):
                 mx, my = self.mutual_maps(fx.float(), fy.float(), pool)
             return mx.to(fx.dtype), my.to(fy.dtype)
+        if self._wide_locality(fx, pool):
+            # a long or very large grid: the bias's terms reach β·R² and must cancel to O(1), which
+            # float32 cannot do (LOCALITY_FLOAT32_MAX): the dot products, softmax and sums in float64
+            ((qa, ka), (qb, kb)), scale = self._qk(fx, fy, pool, wide=True)
+            return (_rows_cross_map(qa, ka, scale, fx.double()).to(fx.dtype),
+                    _rows_cross_map(qb, kb, scale, fy.double()).to(fy.dtype))
         ((qa, ka), (qb, kb)), scale = self._qk(fx, fy, pool)
         return cross_map(qa, ka, scale, values=fx), cross_map(qb, kb, scale, values=fy)
 
