@@ -6,28 +6,19 @@ from __future__ import annotations
 
 import subprocess
 
-import numpy as np
 import pytest
 
 iio = pytest.importorskip("imageio.v2")
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
 
 from mutualfuse.cli import main  # noqa: E402
-
-
-def _video(path, seed):
-    rng = np.random.default_rng(seed)
-    w = iio.get_writer(str(path), format="FFMPEG", fps=10, codec="libx264", macro_block_size=1,
-                       pixelformat="yuv444p", ffmpeg_log_level="error", output_params=["-crf", "0"])
-    for _ in range(3):
-        w.append_data(rng.integers(0, 256, (24, 32, 3), dtype=np.uint8))
-    w.close()
+from video_files import lossless_video  # noqa: E402
 
 
 def test_an_intact_video_named_with_a_colon_gets_no_damage_note(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    _video(tmp_path / "cam:1.mp4", 0)
-    _video(tmp_path / "b.mp4", 1)
+    lossless_video(tmp_path / "cam:1.mp4", 0)
+    lossless_video(tmp_path / "b.mp4", 1)
     assert main(["fuse-video", "cam:1.mp4", "b.mp4", "-o", "f.mp4", "--method", "average"]) == 0
     err = capsys.readouterr().err
     assert "error" not in err and "damaged" not in err, err
@@ -40,7 +31,7 @@ def test_a_float_stream_named_with_a_colon_is_read(tmp_path, monkeypatch, capsys
                            "-level", "4", "-strict", "-2", str(tmp_path / "ir:10.nut")], capture_output=True)
     if made.returncode != 0:
         pytest.skip("this ffmpeg writes no float FFV1")
-    _video(tmp_path / "b.mp4", 1)
+    lossless_video(tmp_path / "b.mp4", 1)
     rc = main(["fuse-video", "ir:10.nut", "b.mp4", "-o", "f.mkv", "--method", "average"])
     err = capsys.readouterr().err
     assert rc == 0, err

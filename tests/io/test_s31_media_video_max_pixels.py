@@ -3,27 +3,17 @@ and did nothing (frames of any size were decoded and fused, exit 0); frames of m
 pixels are now refused in one line naming the file, before any frame is fused, with no output."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 iio = pytest.importorskip("imageio.v2")
 pytest.importorskip("imageio_ffmpeg")
 
 from mutualfuse.cli import main  # noqa: E402
-
-
-def _video(path, seed):
-    rng = np.random.default_rng(seed)
-    w = iio.get_writer(str(path), format="FFMPEG", fps=10, codec="libx264", macro_block_size=1,
-                       pixelformat="yuv444p", ffmpeg_log_level="error", output_params=["-crf", "0"])
-    for _ in range(3):
-        w.append_data(rng.integers(0, 256, (24, 32, 3), dtype=np.uint8))
-    w.close()
-    return path
+from video_files import lossless_video  # noqa: E402
 
 
 def test_frames_over_max_pixels_are_refused(tmp_path, capsys):
-    a, b = _video(tmp_path / "ir.mp4", 0), _video(tmp_path / "vis.mp4", 1)
+    a, b = lossless_video(tmp_path / "ir.mp4", 0), lossless_video(tmp_path / "vis.mp4", 1)
     out = tmp_path / "f.mp4"
     rc = main(["fuse-video", str(a), str(b), "-o", str(out), "--method", "average", "--max-pixels", "500"])
     err = capsys.readouterr().err.strip().splitlines()

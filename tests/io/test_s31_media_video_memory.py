@@ -5,7 +5,6 @@ with no output. Only the network's part was checked, at the first batch; a class
 batch not at all."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 iio = pytest.importorskip("imageio.v2")
@@ -13,22 +12,13 @@ pytest.importorskip("imageio_ffmpeg")
 
 from mutualfuse import Fuser, runner  # noqa: E402
 from mutualfuse.cli import main  # noqa: E402
-
-
-def _video(path, seed):
-    rng = np.random.default_rng(seed)
-    w = iio.get_writer(str(path), format="FFMPEG", fps=10, codec="libx264", macro_block_size=1,
-                       pixelformat="yuv444p", ffmpeg_log_level="error", output_params=["-crf", "0"])
-    for _ in range(3):
-        w.append_data(rng.integers(0, 256, (24, 32, 3), dtype=np.uint8))
-    w.close()
-    return path
+from video_files import lossless_video  # noqa: E402
 
 
 def test_a_batch_that_does_not_fit_is_refused_before_any_work(tmp_path, monkeypatch, capsys):
     from mutualfuse.video import video_min_memory
 
-    a, b = _video(tmp_path / "ir.mp4", 0), _video(tmp_path / "vis.mp4", 1)
+    a, b = lossless_video(tmp_path / "ir.mp4", 0), lossless_video(tmp_path / "vis.mp4", 1)
     f = Fuser("average")
     need8, need2 = video_min_memory(f, 24, 32, 8), video_min_memory(f, 24, 32, 2)
     assert need2 < need8
