@@ -8,34 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from dicom_files import placed_mr_slice
 from mutualfuse.cli import main
 
 pydicom = pytest.importorskip("pydicom")
 
 
-def _slice(path, seed: int, z: float, **kw) -> str:
-    from pydicom.dataset import FileDataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian
-
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"  # MR
-    meta.MediaStorageSOPInstanceUID = f"1.2.3.9.{seed}"
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
-    ds.Modality, ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = "MR", "P1", "1.2.3.8", "1.2.3.8.1"
-    ds.FrameOfReferenceUID = "1.2.3.7"
-    ds.ImageOrientationPatient = kw.pop("orientation", [1, 0, 0, 0, 1, 0])
-    ds.ImagePositionPatient = [-100.0, -120.0, z]
-    ds.SliceLocation, ds.SliceThickness, ds.PixelSpacing = z, 2.0, [0.5, 0.5]
-    x = np.random.default_rng(seed).integers(0, 4096, (40, 48))
-    ds.Rows, ds.Columns = x.shape
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
-    ds.WindowCenter, ds.WindowWidth = 2048, 4096
-    ds.PixelData = x.astype(np.uint16).tobytes()
-    ds.save_as(str(path), enforce_file_format=True)
-    return str(path)
+def _slice(path, seed: int, z: float, orientation=(1, 0, 0, 0, 1, 0)) -> str:
+    return placed_mr_slice(path, seed, z, orientation=orientation, WindowCenter=2048, WindowWidth=4096)
 
 
 def _fuse_stack(tmp_path, capsys, paths, cmd="fuse-stack"):

@@ -4,33 +4,16 @@
 way: one line naming the file, exit status 2, no output."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
+from dicom_files import dicom_image
 from one_line_error import assert_one_line_error
 
 pydicom = pytest.importorskip("pydicom")
 
 
 def _dcm(path, slope: str, seed: int = 0) -> str:
-    from pydicom.dataset import FileDataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"  # CT
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
-    ds.Modality = "CT"
-    stored = np.random.default_rng(seed).integers(0, 4000, (24, 32))
-    ds.Rows, ds.Columns = stored.shape
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
-    ds.RescaleSlope, ds.RescaleIntercept = slope, "-1024"
-    ds.PixelData = stored.astype(np.uint16).tobytes()
-    ds.save_as(str(path), enforce_file_format=True)
-    return str(path)
+    return dicom_image(path, seed, modality="CT", size=(24, 32), RescaleSlope=slope, RescaleIntercept="-1024")
 
 
 def test_read_dicom_refuses_a_zero_slope(tmp_path):

@@ -4,37 +4,19 @@ of them carried no patient, study or place (the reference's tags were read witho
 a folder of them was not ordered by position, and a slice of another grid among them was not said."""
 from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
+
 import pytest
 
+from dicom_files import placed_mr_slice
 from mutualfuse.cli import main
 
 pydicom = pytest.importorskip("pydicom")
 
 
 def _bare(folder, seed: int, z: float, spacing=(0.5, 0.5)) -> str:
-    from pydicom.dataset import FileDataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian
-
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"  # MR
-    meta.MediaStorageSOPInstanceUID = f"1.2.3.9.{seed}"
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    path = folder / f"1.2.3.9.{seed}"  # a UID name: no image format's extension
-    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
-    ds.Modality, ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = "MR", "P1", "1.2.3.8", "1.2.3.8.1"
-    ds.FrameOfReferenceUID = "1.2.3.7"
-    ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
-    ds.ImagePositionPatient = [-100.0, -120.0, z]
-    ds.SliceThickness, ds.PixelSpacing = 2.0, list(spacing)
-    x = np.random.default_rng(seed).integers(0, 4096, (40, 48))
-    ds.Rows, ds.Columns = x.shape
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
-    ds.PixelData = x.astype(np.uint16).tobytes()
-    ds.save_as(str(path), enforce_file_format=True)
-    raw = path.read_bytes()
+    path = Path(placed_mr_slice(folder / f"1.2.3.9.{seed}", seed, z, slice_location=False, spacing=spacing))
+    raw = path.read_bytes()  # (a UID name: no image format's extension)
     assert raw[128:132] == b"DICM"
     path.write_bytes(raw[132:])  # the meta group and data set alone
     return str(path)

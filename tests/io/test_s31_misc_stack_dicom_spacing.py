@@ -5,9 +5,9 @@ YResolution are pixels a centimetre from the column / row spacing, and a PNG out
 the pixel size is not written, as for a calibrated TIFF stack."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
+from dicom_files import dicom_image
 from mutualfuse.cli import main
 
 pydicom = pytest.importorskip("pydicom")
@@ -15,24 +15,7 @@ tifffile = pytest.importorskip("tifffile")
 
 
 def _slice(path, seed: int, spacing: str = "0.5\\0.25") -> str:
-    from pydicom.dataset import FileDataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"  # MR
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
-    ds.Modality = "MR"
-    stored = np.random.default_rng(seed).integers(0, 4000, (40, 48))
-    ds.Rows, ds.Columns = stored.shape
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
-    ds.PixelSpacing = spacing
-    ds.PixelData = stored.astype(np.uint16).tobytes()
-    ds.save_as(str(path), enforce_file_format=True)
-    return str(path)
+    return dicom_image(path, seed, PixelSpacing=spacing)
 
 
 def test_pixel_spacing_is_the_tiff_outputs_calibration(tmp_path):
