@@ -172,6 +172,19 @@ def _module_name_like(name: str) -> str:
     return out if out.isidentifier() else "mymethod"
 
 
+def _imported_already(spec: str, name: str, path: Path, advice: str) -> bool:
+    """Whether module ``name`` is imported already from ``path`` (True: nothing to do); a module of
+    that name from elsewhere (or built in) is a one-line :class:`ParameterError` ending in ``advice``
+    (after the other module's file, in brackets)."""
+    have = sys.modules.get(name)
+    if have is None:
+        return False
+    if getattr(have, "__file__", None) and Path(have.__file__).resolve() == path.resolve():
+        return True
+    raise ParameterError(f"--import {spec}: a module named {name!r} is already imported "
+                         f"({getattr(have, '__file__', None) or 'built in'}){advice}")
+
+
 def _load_file(spec: str) -> None:
     p = Path(spec).expanduser()
     if p.name == "__init__.py" and p.is_file():
@@ -195,13 +208,8 @@ def _load_file(spec: str) -> None:
             raise ParameterError(f"--import {spec}: {name!r} is the name of {other}, which clashes with this "
                                  f"package (one hides the other from every import); rename the folder "
                                  f"(e.g. my_{name})")
-        have = sys.modules.get(name)
-        if have is not None:
-            if getattr(have, "__file__", None) and Path(have.__file__).resolve() == init.resolve():
-                return  # already imported (the main process, or a second --import of the same folder)
-            raise ParameterError(f"--import {spec}: a module named {name!r} is already imported "
-                                 f"({getattr(have, '__file__', None) or 'built in'}), not this folder's package; "
-                                 "rename the folder")
+        if _imported_already(spec, name, init, ", not this folder's package; rename the folder"):
+            return  # the main process, or a second --import of the same folder
         _add_to_path(parent)
         importlib.import_module(name)
         return
@@ -211,12 +219,8 @@ def _load_file(spec: str) -> None:
     if not name.isidentifier():
         raise ParameterError(f"--import {spec}: {name!r} is not a Python module name (rename the file, e.g. "
                              f"{_module_name_like(name)}.py)")
-    have = sys.modules.get(name)
-    if have is not None:
-        if getattr(have, "__file__", None) and Path(have.__file__).resolve() == p.resolve():
-            return  # already imported (the main process, or a second --import of the same file)
-        raise ParameterError(f"--import {spec}: a module named {name!r} is already imported "
-                             f"({getattr(have, '__file__', None) or 'built in'}); rename the file")
+    if _imported_already(spec, name, p, "; rename the file"):
+        return  # the main process, or a second --import of the same file
     other = _other_module_named(name, p)
     if other:
         # imported under that name, it would hide that module from everything imported after it
