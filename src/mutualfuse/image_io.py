@@ -57,6 +57,11 @@ _percentile_scale = percentile_scale
 _palette_is_colour = palette_is_colour
 
 IMAGE_SUFFIXES = {".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp", ".dcm", ".dicom"}
+#: suffixes of raster images that ``mutualfuse fuse`` reads (through Pillow) but that folders do
+#: not pair (:data:`IMAGE_SUFFIXES`): :func:`mutualfuse.io.pairing.other_images` counts them
+OTHER_IMAGE_SUFFIXES = frozenset({
+    ".webp", ".gif", ".apng", ".jfif", ".jpe", ".jp2", ".j2k", ".j2c", ".jpc", ".jpf", ".jpx", ".pgm", ".ppm",
+    ".pnm", ".pbm", ".pfm", ".tga", ".qoi", ".avif", ".avifs", ".dib", ".pcx", ".psd", ".sgi", ".ras", ".ico"})
 OUTPUT_FORMATS = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP",
                   ".dcm": "DICOM", ".dicom": "DICOM"}
 
@@ -308,8 +313,6 @@ def _is_dicom(p: Path) -> bool:
                 return True
     except OSError:
         return False
-    from .io.pairing import OTHER_IMAGE_SUFFIXES
-
     if p.suffix.lower() in IMAGE_SUFFIXES or p.suffix.lower() in OTHER_IMAGE_SUFFIXES:
         return False  # a name of an image format (a TGA can start with the bytes of a DICOM group)
     from .dicom import headerless_dicom  # a data set without the preamble (older scanners, PACS exports)

@@ -136,18 +136,13 @@ def image_files(folder: Path) -> list[Path]:
     return sorted((p for p in folder.iterdir() if is_image_file(p)), key=lambda p: p.name)
 
 
-#: suffixes of raster images that ``mutualfuse fuse`` reads (through Pillow) but that folders do
-#: not pair (:data:`mutualfuse.image_io.IMAGE_SUFFIXES`): :func:`other_images` counts them
-OTHER_IMAGE_SUFFIXES = frozenset({
-    ".webp", ".gif", ".apng", ".jfif", ".jpe", ".jp2", ".j2k", ".j2c", ".jpc", ".jpf", ".jpx", ".pgm", ".ppm",
-    ".pnm", ".pbm", ".pfm", ".tga", ".qoi", ".avif", ".avifs", ".dib", ".pcx", ".psd", ".sgi", ".ras", ".ico"})
-
-
 def other_images(folder: Path) -> dict[str, int]:
-    """How many files of each :data:`OTHER_IMAGE_SUFFIXES` suffix (lower case) a folder holds
+    """How many files of each :data:`~mutualfuse.image_io.OTHER_IMAGE_SUFFIXES` suffix (lower case) a folder holds
     directly (hidden files and folders not counted): images that ``fuse`` reads one pair at a
     time and that :func:`image_files` leaves out, so that a caller can say so (a folder of WebP
     images was "no images found", and WebP files beside PNG ones were left out without a word)."""
+    from ..image_io import OTHER_IMAGE_SUFFIXES
+
     counts: dict[str, int] = {}
     try:
         entries = list(folder.iterdir())
