@@ -160,7 +160,7 @@ def test_stack_classical_result_shown_then_gone_from_the_server(server, browser,
     assert re.fullmatch(r"done: z1-z10-average\.png \(3 images, 2 fusions, \d+\.\d\d s, 8-bit colour\)", status), status
     timing = " ".join(page.text("#stack-timing").replace("`", "").split())
     assert re.match(r"stack fused in \d+\.\d\d s \(reading, fusing and writing, cpu\) same as: mutualfuse fuse-stack "
-                    r"z1\.png z2\.png z10\.png -o fused\.png --order tree --method average ", timing), timing
+                    r"z1\.png z2\.png z10\.png -o z1-z10-average\.png --order tree --method average ", timing), timing
 
     img = _wait(lambda: [i for i in page.all("#stack-fused img") if page.loaded(i)], 60, "the fused stack")[0]
     assert d.execute_script("return [arguments[0].naturalWidth, arguments[0].naturalHeight]", img) == [520, 520]
